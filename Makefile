@@ -1,0 +1,39 @@
+# Shiftflow developer commands. Every target creates the pinned virtual environment first when it is missing.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+ENV ?= default
+# No telemetry and no update checks: this must work without network beyond the package registries.
+export SAM_CLI_TELEMETRY := 0
+export SAM_CLI_POLL_DELAY := 0
+
+.PHONY: setup test lint build deploy clean lock
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+
+build: setup
+	$(BIN)/sam build
+
+deploy: build
+	$(BIN)/sam deploy --config-env $(ENV)
+
+lock: setup
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pinned lock of the development environment (make setup installs exactly this).\n# Direct requirements live in requirements-dev.in; regenerate with: make lock' > requirements-dev.txt
+
+clean:
+	rm -rf .aws-sam .pytest_cache .shiftflow
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
