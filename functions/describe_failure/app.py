@@ -1,0 +1,20 @@
+"""Turn a caught Step Functions error into the failed step, the error name and a readable message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shiftflow.jobs.failures import explain
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    """Event: the Catch's error output, {"Error": ..., "Cause": ...}."""
+    summary = explain(event.get("Error", "States.Unknown"), event.get("Cause"))
+    logger.info("run failure", extra=summary)
+    return summary

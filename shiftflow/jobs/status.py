@@ -1,0 +1,113 @@
+"""Follow a submitted statement with describe-statement and summarize how it ended."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError, ParamValidationError
+
+from shiftflow.jobs.errors import SqlStatementAborted, SqlStatementFailed, TransientDataApiError
+
+FINISHED, FAILED, ABORTED = "FINISHED", "FAILED", "ABORTED"
+TERMINAL_STATUSES = frozenset({FINISHED, FAILED, ABORTED})
+# The longest long poll the Data API allows; one describe call per 30 s keeps state transitions minimal.
+MAX_WAIT_SECONDS = 30
+# Codes worth a retry with backoff; anything else (a SQL error, a bad request) would fail again.
+TRANSIENT_ERROR_CODES = frozenset(
+    {"ThrottlingException", "ActiveStatementsExceededException", "InternalServerException", "ServiceUnavailable"}
+)
+_SQL_PREVIEW_CHARS = 300
+
+
+# Without long polling (an SDK that predates WaitTimeSeconds), poll this often inside one invocation.
+FALLBACK_POLL_SECONDS = 1.0
+
+
+def wait_for_end(client: Any, statement_id: str, wait_seconds: int = MAX_WAIT_SECONDS) -> dict[str, Any]:
+    """describe-statement, returning as soon as the statement ends or after about `wait_seconds`.
+
+    Long polls with WaitTimeSeconds; an SDK that does not know that parameter (older boto3 bundled in a Lambda
+    runtime) makes botocore reject it before sending, and then plain describe calls are polled instead.
+    """
+    wait_seconds = max(0, min(wait_seconds, MAX_WAIT_SECONDS))
+    if wait_seconds == 0:
+        return client.describe_statement(Id=statement_id)
+    try:
+        return client.describe_statement(Id=statement_id, WaitTimeSeconds=wait_seconds)
+    except ParamValidationError as error:
+        if "WaitTimeSeconds" not in str(error):
+            raise
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        description = client.describe_statement(Id=statement_id)
+        if description["Status"] in TERMINAL_STATUSES or time.monotonic() + FALLBACK_POLL_SECONDS > deadline:
+            return description
+        time.sleep(FALLBACK_POLL_SECONDS)
+
+
+def is_transient(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES
+
+
+def summarize(job: str, description: dict[str, Any]) -> dict[str, Any]:
+    """A small JSON-safe summary for the state machine: status, duration, rows, and each sub-statement."""
+    subs = description.get("SubStatements") or []
+    summary: dict[str, Any] = {
+        "job": job,
+        "statement_id": description["Id"],
+        "status": description["Status"],
+        "done": description["Status"] in TERMINAL_STATUSES,
+        "duration_ms": _milliseconds(description.get("Duration", -1)),
+        "rows": _rows(description, subs),
+        "statement_count": len(subs) or 1,
+    }
+    result_ids = [sub["Id"] for sub in subs if sub.get("HasResultSet")]
+    if result_ids or description.get("HasResultSet"):
+        # The last statement with a result set is the one a validation or report script returns.
+        summary["result_statement_id"] = result_ids[-1] if result_ids else description["Id"]
+    return summary
+
+
+def failure_of(job: str, description: dict[str, Any]) -> SqlStatementFailed | SqlStatementAborted | None:
+    """The error of a FAILED or ABORTED statement, naming the failed statement, its SQL and the database error."""
+    status = description["Status"]
+    if status == FAILED:
+        return SqlStatementFailed(job, failure_detail(description))
+    if status == ABORTED:
+        return SqlStatementAborted(job, f"statement {description['Id']} was aborted (cancelled) before it finished")
+    return None
+
+
+def failure_detail(description: dict[str, Any]) -> str:
+    """Which statement failed, its SQL, and the database's own message."""
+    subs = description.get("SubStatements") or []
+    failed = next((sub for sub in subs if sub.get("Status") in (FAILED, ABORTED)), None)
+    error = (failed or {}).get("Error") or description.get("Error") or "no error message from the database"
+    if failed is None:
+        return f"statement {description['Id']} failed: {error} [SQL: {_preview(description.get('QueryString', ''))}]"
+    position = subs.index(failed) + 1
+    return (
+        f"statement {position} of {len(subs)} ({failed['Id']}) failed: {error} "
+        f"[SQL: {_preview(failed.get('QueryString', ''))}]"
+    )
+
+
+def transient_error(job: str, error: ClientError) -> TransientDataApiError:
+    message = error.response.get("Error", {}).get("Message", str(error))
+    return TransientDataApiError(job, f"the Data API is busy or unavailable, will retry: {message}")
+
+
+def _preview(sql: str) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= _SQL_PREVIEW_CHARS else flat[: _SQL_PREVIEW_CHARS - 3] + "..."
+
+
+def _milliseconds(nanoseconds: int) -> int:
+    return -1 if nanoseconds is None or nanoseconds < 0 else nanoseconds // 1_000_000
+
+
+def _rows(description: dict[str, Any], subs: list[dict[str, Any]]) -> int:
+    """Rows affected or returned, summed over the batch (the service reports -1 where it has no count)."""
+    counts = [sub.get("ResultRows", -1) for sub in subs] if subs else [description.get("ResultRows", -1)]
+    return sum(count for count in counts if count and count > 0)
