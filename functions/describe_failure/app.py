@@ -16,5 +16,5 @@ logger = Logger()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     """Event: the Catch's error output, {"Error": ..., "Cause": ...}."""
     summary = explain(event.get("Error", "States.Unknown"), event.get("Cause"))
-    logger.info("run failure", extra=summary)
+    logger.info("run failure", extra={"failed_step": summary["failed_step"], "error": summary["error"], "reason": summary["message"]})
     return summary

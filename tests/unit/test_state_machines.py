@@ -1,0 +1,181 @@
+"""Static checks of the ASL definitions: structure, names, error handling, and the one run-SQL implementation."""
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFINITIONS = sorted((ROOT / "statemachine").glob("*.asl.json"))
+# Errors that mean the SQL or the request is wrong: retrying would run the same failure again.
+NEVER_RETRIED = {
+    "States.ALL", "States.TaskFailed", "SqlStatementFailed", "SqlStatementAborted", "SqlSubmitRejected",
+    "ScriptTooLarge", "ScriptNotFound", "InvalidJobRequest", "ValidationChecksFailed",
+}
+GENERIC_NAME = re.compile(r"^(Task|State|Step|Pass|Choice|Wait|Parallel|Map|Fail|Succeed|Lambda|Job)\d*$")
+MEANINGFUL_NAME = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+$")  # PascalCase, at least two words
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def scopes(definition: dict) -> Iterator[dict]:
+    """The top-level machine and every Parallel branch / Map processor, each with its own StartAt and States."""
+    yield definition
+    for state in definition["States"].values():
+        for branch in state.get("Branches", []):
+            yield from scopes(branch)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from scopes(processor)
+
+
+def all_states(definition: dict) -> Iterator[tuple[str, dict, list[dict]]]:
+    """(name, state, enclosing states) for every state, with the Parallel/Map states that enclose it."""
+
+    def walk(scope: dict, enclosing: list[dict]):
+        for name, state in scope["States"].items():
+            yield name, state, enclosing
+            for branch in state.get("Branches", []):
+                yield from walk(branch, [*enclosing, state])
+            processor = state.get("ItemProcessor") or state.get("Iterator")
+            if processor:
+                yield from walk(processor, [*enclosing, state])
+
+    yield from walk(definition, [])
+
+
+def targets(state: dict) -> list[str]:
+    found = [state["Next"]] if "Next" in state else []
+    found += [choice["Next"] for choice in state.get("Choices", [])]
+    found += [state["Default"]] if "Default" in state else []
+    found += [catcher["Next"] for catcher in state.get("Catch", [])]
+    return found
+
+
+@pytest.fixture(params=DEFINITIONS, ids=lambda path: path.name)
+def definition(request) -> dict:
+    return load(request.param)
+
+
+def test_there_are_definitions():
+    assert {path.name for path in DEFINITIONS} >= {"run_sql_job.asl.json", "sales_data_pipeline.asl.json"}
+
+
+def test_every_state_is_reachable_and_every_transition_lands(definition):
+    for scope in scopes(definition):
+        states = scope["States"]
+        assert scope["StartAt"] in states
+        seen, todo = set(), [scope["StartAt"]]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for target in targets(states[name]):
+                assert target in states, f"{name} goes to {target}, which is not in its scope"
+                todo.append(target)
+        assert seen == set(states), f"unreachable: {sorted(set(states) - seen)}"
+
+
+def test_every_state_ends_or_moves_on(definition):
+    for name, state, _ in all_states(definition):
+        if state["Type"] in ("Choice", "Succeed", "Fail"):
+            continue
+        assert ("Next" in state) != bool(state.get("End")), f"{name} needs exactly one of Next and End"
+
+
+def test_names_are_unique_and_meaningful(definition):
+    names = [name for name, _, _ in all_states(definition)]
+    assert len(names) == len(set(names)), "state names must be unique across branches"
+    for name in names:
+        assert MEANINGFUL_NAME.match(name) and not GENERIC_NAME.match(name), f"{name!r} does not say what it does"
+
+
+def test_every_task_has_a_catch_or_sits_in_a_block_that_has_one(definition):
+    for name, state, enclosing in all_states(definition):
+        if state["Type"] not in ("Task", "Parallel", "Map"):
+            continue
+        caught = any("States.ALL" in catcher["ErrorEquals"] for catcher in state.get("Catch", []))
+        enclosed = any(
+            any("States.ALL" in catcher["ErrorEquals"] for catcher in outer.get("Catch", [])) for outer in enclosing
+        )
+        assert caught or enclosed, f"{name} has no Catch and no enclosing block with one"
+
+
+def test_retries_are_for_transient_errors_only(definition):
+    for name, state, _ in all_states(definition):
+        for retrier in state.get("Retry", []):
+            wrong = NEVER_RETRIED & set(retrier["ErrorEquals"])
+            assert not wrong, f"{name} retries {wrong}: a SQL or request error would just run again"
+            assert retrier.get("BackoffRate", 2) > 1 and retrier.get("MaxAttempts", 3) <= 10, name
+
+
+def test_run_sql_job_long_polls_instead_of_waiting():
+    definition = load(ROOT / "statemachine" / "run_sql_job.asl.json")
+    types = [state["Type"] for _, state, _ in all_states(definition)]
+    assert "Wait" not in types, "completion must come from long polling, not a fixed Wait loop"
+    route = definition["States"]["RouteOnSqlStatus"]
+    handled = {
+        rule.get("StringEquals") for choice in route["Choices"] for rule in [choice, *choice.get("Or", [])]
+    }
+    assert {"FINISHED", "FAILED", "ABORTED"} <= handled
+    assert route["Default"] == "WaitForSqlCompletion"
+    poll = definition["States"]["WaitForSqlCompletion"]["Parameters"]["Payload"]
+    assert poll["wait_seconds"] == 30, "the longest long poll keeps transitions at 2 per 30 s of statement time"
+    failed = definition["States"]["SqlJobFailed"]
+    assert failed["Type"] == "Fail" and failed["CausePath"] == "$.progress.report.message"
+
+
+def sql_jobs(definition: dict) -> dict[str, dict]:
+    return {
+        name: state
+        for name, state, _ in all_states(definition)
+        if state["Type"] == "Task" and "startExecution" in state["Resource"]
+    }
+
+
+def test_every_sql_job_runs_through_the_one_run_sql_job_state_machine():
+    for path in DEFINITIONS:
+        if path.name == "run_sql_job.asl.json":
+            continue
+        definition = load(path)
+        for name, state in sql_jobs(definition).items():
+            assert state["Resource"] == "arn:aws:states:::states:startExecution.sync:2", name
+            assert state["Parameters"]["StateMachineArn"] == "${RunSqlJobStateMachineArn}", name
+        lambdas = [
+            state["Parameters"]["FunctionName"]
+            for _, state, _ in all_states(definition)
+            if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke"
+        ]
+        assert "${SubmitSqlJobFunctionArn}" not in lambdas and "${GetStatementStatusFunctionArn}" not in lambdas
+
+
+def test_sales_pipeline_order_guard_and_scripts():
+    definition = load(ROOT / "statemachine" / "sales_data_pipeline.asl.json")
+    states = definition["States"]
+    guard = states["AcquireJobGuard"]
+    assert guard["Resource"] == "arn:aws:states:::dynamodb:updateItem"
+    assert guard["Parameters"]["ConditionExpression"] == "attribute_not_exists(JobID) OR JobState = :ready"
+    assert guard["Catch"][0]["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    branches = [branch["StartAt"] for branch in states["LoadDimensions"]["Branches"]]
+    assert branches == ["LoadCustomerAddressDimension", "LoadItemDimension"]
+    assert states["LoadDimensions"]["Next"] == "LoadStoreSalesFact"
+    assert states["LoadStoreSalesFact"]["Next"] == "ValidateSalesLoad"
+    assert states["ValidateSalesLoad"]["Next"] == "CheckValidationResults"
+    assert states["RunFailed"] == {
+        "Type": "Fail",
+        "Comment": states["RunFailed"]["Comment"],
+        "ErrorPath": "$.failure_summary.error",
+        "CausePath": "$.failure_summary.message",
+    }
+    # The failure path never stops before notifying: each step's Catch moves on to the next.
+    for name, following in [("MarkJobGuardFailed", "RecordFailedRun"), ("RecordFailedRun", "NotifyRunFailed"),
+                            ("NotifyRunFailed", "RunFailed")]:
+        assert states[name]["Next"] == following and states[name]["Catch"][0]["Next"] == following
+    for name, state in sql_jobs(definition).items():
+        script = ROOT / "scripts" / state["Parameters"]["Input"]["script"]
+        assert script.is_file(), f"{name} runs {script}, which does not exist"
