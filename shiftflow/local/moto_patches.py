@@ -51,7 +51,10 @@ Gaps of moto 5.2.5 and the patch that closes each (moto file / function replaced
    ``moto/stepfunctions/responses.py StepFunctionResponse.get_execution_history``.
 6. JSONata is broken (``eval_jsonata_expression`` calls ``None``: the JVM bridge is stubbed out) and string
    variables are not escaped. ``_patch_jsonata`` rebinds ``.../asl/jsonata/jsonata.py eval_jsonata_expression``
-   to jsonata-python, and ``encode_jsonata_variable_declarations`` to a JSON-escaping one.
+   to jsonata-python, and ``encode_jsonata_variable_declarations`` to a JSON-escaping one. An expression that
+   throws was an uncatchable ``States.Runtime``; ``StringJSONata._eval_body`` (``.../string/string_expression.py``)
+   now raises the catchable ``States.QueryEvaluationError`` as AWS does. Not available: AWS's extra JSONata
+   functions that jsonata-python lacks (``$uuid``, ``$hash``, ``$random``, ``$parse`` answer "not supported").
 7. Wait states and Retry backoff really sleep. ``_patch_time_scale`` replaces
    ``.../wait/wait_function/wait_function.py WaitFunction._wait_interval`` and the ``time`` module seen by
    ``.../common/retry/retrier_decl.py`` so that they wait ``seconds * time_scale``. Task timeouts and heartbeats
@@ -801,7 +804,49 @@ def _encode_jsonata_variable_declarations(bindings: dict[str, Any]) -> str:
     return "".join(f"{name}:={to_json_str(value, separators=(',', ':'))};" for name, value in bindings.items())
 
 
+def _query_evaluation_failure(env: Any, expression: str, message: str) -> Exception:
+    """The catchable States.QueryEvaluationError AWS raises when a JSONata expression throws."""
+    from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+    details = EvaluationFailedEventDetails(
+        error=error_name.error_name,
+        cause=f"The JSONata expression '{expression}' threw an error during evaluation. {message}",
+    )
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(evaluationFailedEventDetails=details),
+    )
+    return FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=error_name,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=EventDetails(evaluationFailedEventDetails=details),
+        )
+    )
+
+
 def _patch_jsonata(patcher: _Patcher) -> None:
+    original_eval_body = string_expression.StringJSONata._eval_body
+
+    def _eval_body(self: Any, env: Any) -> None:
+        try:
+            original_eval_body(self, env)
+        except asl_jsonata.JSONataException as exc:  # moto let it escape as an uncatchable States.Runtime
+            raise _query_evaluation_failure(env, self.expression, str(exc.details)) from exc
+
+    patcher.set(string_expression.StringJSONata, "_eval_body", _eval_body)
     patcher.rebind(
         [asl_jsonata, string_expression, asl_jsonata_validations],
         "eval_jsonata_expression",

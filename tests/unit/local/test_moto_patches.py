@@ -335,6 +335,17 @@ def test_start_execution_sync2_waits_and_returns_the_parsed_output(machines: Mac
     assert child["status"] == "SUCCEEDED"
 
 
+def test_parent_resumes_as_soon_as_the_child_ends(machines: Machines) -> None:
+    # moto polled the child every 0.5 s; the parent must now see the end at once (the child waits 60 ms).
+    child_arn = machines.create(CHILD, name="child")
+    parent_arn = machines.start(machines.create(parent("states:startExecution.sync:2", child_arn)), {"rows": 1})
+    description = machines.finish(parent_arn)
+    child_stop = datetime.datetime.fromisoformat(output_of(description)["StopDate"].replace("Z", "+00:00"))
+    events = machines.sfn.get_execution_history(executionArn=parent_arn, reverseOrder=True)["events"]
+    task_succeeded = next(e for e in events if e["type"] == "TaskSucceeded")
+    assert (task_succeeded["timestamp"] - child_stop).total_seconds() < 0.2
+
+
 def test_start_execution_sync_returns_the_output_as_a_string(machines: Machines) -> None:
     child_arn = machines.create(CHILD, name="child")
     result = output_of(machines.run(parent("states:startExecution.sync", child_arn), {"fail": False, "rows": 3}))
@@ -515,6 +526,37 @@ def test_jsonata_output_and_choice_condition(machines: Machines) -> None:
         "size": "big",
     }
     assert output_of(machines.run(definition, {"rows": [1], "note": ""}))["size"] == "small"
+
+
+def test_jsonata_task_arguments_assign_output_and_a_catchable_evaluation_error(machines: Machines) -> None:
+    register_lambda_handler("Count", lambda event, context: {"rows": len(event["tables"])})
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Count",
+        "States": {
+            "Count": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "Count", "Payload": {"tables": "{% $split($states.input.csv, ',') %}"}},
+                "Assign": {"counted": "{% $states.result.Payload.rows %}"},
+                "Output": "{% {'rows': $states.result.Payload.rows} %}",
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.QueryEvaluationError"],
+                        "Output": "{% {'error': $states.errorOutput.Error} %}",
+                        "Next": "Rejected",
+                    }
+                ],
+                "Next": "Report",
+            },
+            "Report": {"Type": "Pass", "Output": "{% {'rows': $states.input.rows, 'counted': $counted} %}",
+                       "End": True},
+            "Rejected": {"Type": "Pass", "End": True},
+        },
+    }
+    assert output_of(machines.run(definition, {"csv": "a,b,c"})) == {"rows": 3, "counted": 3}
+    # $split of a number throws: AWS reports the catchable States.QueryEvaluationError.
+    assert output_of(machines.run(definition, {"csv": 7})) == {"error": "States.QueryEvaluationError"}
 
 
 # --------------------------------------------------------------------------------------------------------------------
