@@ -42,7 +42,8 @@ Gaps of moto 5.2.5 and the patch that closes each (moto file / function replaced
    ``moto/stepfunctions/parser/models.py StepFunctionsParserBackend.start_execution`` to use a UUID.
    Datetimes leak (``$$.Execution.StartTime``, SDK responses) and make ``DescribeExecution`` raise TypeError:
    ``_patch_iso_datetimes`` gives the context an ISO-8601 ``StartTime`` (``backend/execution.py
-   Execution.get_start_execution_details``), converts datetimes in every task result to ISO strings
+   Execution.get_start_execution_details``) and ``State.EnteredTime`` in AWS's ``...123Z`` form (the ``StateData``
+   name seen by ``.../component/state/state.py``), converts datetimes in every task result to ISO strings
    (``StateTaskService._after_eval_execution``) and in the final output
    (``BaseExecutionWorkerCommunication._reflect_execution_status``).
    A string output (``"done"``) was returned by ``DescribeExecution`` unencoded, not as the JSON text ``"\"done\""``:
@@ -133,6 +134,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (  # noqa: E402
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.component.state import state as asl_state  # noqa: E402
 from moto.stepfunctions.parser.asl.eval import states as asl_states  # noqa: E402
 from moto.stepfunctions.parser.asl.eval import variable_store  # noqa: E402
 from moto.stepfunctions.parser.asl.jsonata import jsonata as asl_jsonata  # noqa: E402
@@ -729,7 +731,13 @@ def _patch_iso_datetimes(patcher: _Patcher) -> None:
         original_reflect(self)
         self.execution.output = _iso_datetimes(self.execution.output)
 
+    def state_data(EnteredTime: str, Name: str, **rest: Any) -> dict:  # noqa: N803 - moto's keyword names
+        # moto writes isoformat() ("...123456+00:00"); AWS writes "...123Z".
+        entered = iso_timestamp(datetime.datetime.fromisoformat(EnteredTime))
+        return asl_states.StateData(EnteredTime=entered, Name=Name, **rest)
+
     patcher.set(Execution, "get_start_execution_details", get_start_execution_details)
+    patcher.set(asl_state, "StateData", state_data)
     patcher.set(StateTaskService, "_after_eval_execution", _after_eval_execution)
     patcher.set(BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status)
 

@@ -455,6 +455,8 @@ def test_unnamed_executions_get_unique_names_and_the_context_is_as_on_aws(machin
                         "id.$": "$$.Execution.Id",
                         "name.$": "$$.Execution.Name",
                         "started.$": "$$.Execution.StartTime",
+                        "entered.$": "$$.State.EnteredTime",
+                        "state.$": "$$.State.Name",
                     },
                     "End": True,
                 }
@@ -468,6 +470,8 @@ def test_unnamed_executions_get_unique_names_and_the_context_is_as_on_aws(machin
         assert result["id"] == arn
         assert result["name"] == arn.rsplit(":", 1)[1]
         assert ISO_MS.match(result["started"])
+        assert ISO_MS.match(result["entered"]) and result["entered"] >= result["started"]
+        assert result["state"] == "Context"
 
 
 def test_execution_history_honours_max_results_next_token_and_reverse_order(machines: Machines) -> None:
