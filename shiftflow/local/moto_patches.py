@@ -64,6 +64,13 @@ Gaps of moto 5.2.5 and the patch that closes each (moto file / function replaced
    ``ExecutionWorker._execution_logic`` to set a ``threading.Event`` when the execution ends;
    ``wait_for_execution`` blocks on it.
 
+Known limits (not patched): a Lambda function's Timeout is reported by ``get_remaining_time_in_millis`` but not
+enforced, and its Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
+boto3's member names below the top level (e.g. ``Records[0][0].longValue`` of GetStatementResult), which AWS may
+PascalCase; optimized-integration timestamps are ISO-8601 strings everywhere; the ASL is parsed by ANTLR on every
+execution start (about two thirds of the per-transition overhead: moto's component trees may hold per-execution
+state, so parsed programs are not shared).
+
 Verified to work unpatched (and tested): ``dynamodb:updateItem`` with a ConditionExpression raising a catchable
 ``DynamoDB.ConditionalCheckFailedException``, ``dynamodb:putItem``, ``sns:publish``, Fail with ErrorPath/CausePath,
 Parallel and Map with ResultSelector, the States.* intrinsics, ``$$.Execution.Id`` / ``Name``.
@@ -233,7 +240,9 @@ class Installation:
             if not self._active:
                 return
             self._active = False
-            _state.scales.remove(self._scale)
+            # Remove this activation's own entry (the last equal one), so the enclosing scale is current again.
+            index = len(_state.scales) - 1 - _state.scales[::-1].index(self._scale)
+            del _state.scales[index]
             if not _state.scales and _state.patcher is not None:
                 _state.patcher.restore()
                 _state.patcher = None
@@ -363,7 +372,11 @@ def _function_name(name_or_arn: str) -> str:
 
 
 def register_lambda_handler(function_name: str, handler: LambdaHandler) -> None:
-    """Run ``handler(event, context)`` in-process whenever the function (given by name or ARN) is invoked."""
+    """Run ``handler(event, context)`` in-process whenever the function (given by name or ARN) is invoked.
+
+    The handler runs on the invoking thread (an execution's worker thread), so concurrent executions call it
+    concurrently. If the function also exists in moto, its MemorySize, Timeout and ARN fill the context.
+    """
     with _handlers_lock:
         _handlers[_function_name(function_name)] = handler
 
@@ -388,9 +401,9 @@ def _header(headers: Any, name: str, default: str) -> str:
 
 
 def _json_default(value: Any) -> Any:
-    # The Lambda Python runtime serialises Decimal (what boto3's DynamoDB resource returns), nothing else extra.
+    # The Lambda Python runtime (awslambdaric) serialises Decimal as float, and nothing else beyond json's types.
     if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return float(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 

@@ -599,10 +599,15 @@ def test_wait_and_retry_backoff_are_scaled(machines: Machines) -> None:
     assert attempts[2] - attempts[1] >= 400 * TIME_SCALE * 0.9  # the backoff rate is kept
 
 
-def test_time_scale_is_one_outside_activation() -> None:
+def test_time_scale_is_one_outside_activation_and_nested_activations_stack() -> None:
     assert time_scale() == 1.0
-    with activate(time_scale=TIME_SCALE):
-        assert time_scale() == TIME_SCALE
+    with activate(time_scale=0.5):
+        with activate(time_scale=TIME_SCALE):
+            with activate(time_scale=0.5):
+                assert time_scale() == 0.5
+            assert time_scale() == TIME_SCALE
+        assert time_scale() == 0.5
+    assert time_scale() == 1.0
 
 
 # --------------------------------------------------------------------------------------------------------------------
