@@ -1,0 +1,148 @@
+"""Redshift SQL made runnable on a local engine ("duckdb" or "postgres"), one statement at a time.
+
+translate() turns one (already split) Redshift statement into one of:
+- EngineSql: text in the engine's dialect with the engine's named placeholders ($name on DuckDB,
+  %(name)s on psycopg, where every literal % is doubled), plus the names the session must bind;
+- TransactionControl: BEGIN / COMMIT / ROLLBACK for the emulator to apply itself;
+- S3Command: a COPY or UNLOAD for run_s3_command().
+What cannot be emulated raises NotSupportedLocally, never a silently different result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from shiftflow.dataapi.translate.commands import parse_copy, parse_unload, transaction_control, word
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command, TransactionControl
+from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
+from shiftflow.dataapi.translate.rewrite import rewrite
+from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
+from shiftflow.dataapi.translate.tablepass import strip_unparsed_table_attributes
+from shiftflow.sql.parameters import named_parameters
+from shiftflow.sql.splitter import SqlSplitError, tokenize
+
+if TYPE_CHECKING:
+    from shiftflow.dataapi.engines.base import EngineSession, QueryResult
+
+__all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "TransactionControl",
+           "run_s3_command", "session_setup", "translate"]
+
+ENGINES = ("duckdb", "postgres")
+_PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
+
+
+def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    try:
+        tokens = tokenize(statement)
+    except SqlSplitError as error:
+        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+    if not tokens:
+        raise NotSupportedLocally("an empty statement")
+    control = transaction_control(tokens)
+    if control is not None:
+        return control
+    verb = word(tokens[0])
+    if verb == "COPY":
+        return parse_copy(statement, tokens)
+    if verb == "UNLOAD":
+        return parse_unload(statement, tokens)
+    if verb in {"ANALYZE", "VACUUM"}:
+        return EngineSql(NO_OP[engine])
+    if verb == "CALL" or is_create_procedure(tokens):
+        if engine == "duckdb":
+            raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
+        if verb == "CALL":
+            return _tokens_to_postgres(statement, tokens)
+        text = rewrite_procedure(statement, tokens, _procedure_sql)
+        return EngineSql(text.replace("%", "%%"))
+    return _translate_tree(statement, tokens, engine)
+
+
+def run_s3_command(command: S3Command, session: EngineSession, parameters: Mapping[str, str],
+                   s3_client: Any) -> QueryResult:
+    """Run a COPY or UNLOAD through `session`, reading or writing objects with `s3_client`."""
+    from shiftflow.dataapi import s3io  # s3io translates UNLOAD's query with translate(): import late
+
+    return s3io.run(command, session, parameters, s3_client)
+
+
+def _parse(text: str) -> exp.Expression:
+    try:
+        trees = [tree for tree in sqlglot.parse(text, read="redshift") if tree is not None]
+    except (ParseError, TokenError) as error:
+        first_line = str(error).splitlines()[0]
+        raise NotSupportedLocally(f"Redshift syntax the translator cannot parse ({first_line})") from None
+    if len(trees) != 1:
+        raise NotSupportedLocally("more than one statement in one call (split the script first)")
+    return trees[0]
+
+
+def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql:
+    text = strip_unparsed_table_attributes(statement, tokens)
+    tree = _parse(text)
+    if isinstance(tree, exp.Command):
+        if engine == "postgres":  # PostgreSQL is Redshift's ancestor: let it run what sqlglot leaves opaque
+            return _tokens_to_postgres(statement, tokens)
+        raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
+    if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
+        raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
+    tree, prelude = rewrite(tree, engine)
+    return _generate(tree, prelude, engine, statement)
+
+
+def _generate(tree: exp.Expression, prelude: list[str], engine: str, statement: str) -> EngineSql:
+    present = {p.name for p in tree.find_all(exp.Placeholder) if p.name}
+    names = [name for name in named_parameters(statement) if name in present]  # order of first use
+    names += sorted(present - set(names))
+    if engine == "duckdb":
+        text = tree.sql(dialect="duckdb")
+        return EngineSql(";\n".join([*prelude, text]), tuple(names))
+    # psycopg reads every % as a placeholder marker: double them all, then put the placeholders in.
+    for placeholder in list(tree.find_all(exp.Placeholder)):
+        placeholder.replace(exp.var(f"\x00{placeholder.name}\x00"))
+    text = tree.sql(dialect="postgres").replace("%", "%%")
+    for name in names:
+        text = text.replace(f"\x00{name}\x00", f"%({name})s")
+    return EngineSql(text, tuple(names))
+
+
+def _tokens_to_postgres(statement: str, tokens: list[Token]) -> EngineSql:
+    """Statements kept as written (CALL, commands sqlglot cannot model): only `:name` -> %(name)s and % -> %%."""
+    if tokens[0].token_type == TokenType.COMMAND and len(tokens) > 1:
+        # The tokenizer returns a command's arguments as one string token: tokenize them on their own.
+        head, rest = statement[: tokens[0].end + 1], statement[tokens[0].end + 1 :]
+        converted = _tokens_to_postgres(rest, tokenize(rest))
+        return EngineSql(head.replace("%", "%%") + converted.text, converted.parameter_names)
+    pieces: list[str] = []
+    names: list[str] = []
+    position = 0
+    for colon, name in zip(tokens, tokens[1:]):
+        if colon.token_type == TokenType.COLON and name.start == colon.end + 1 and name.text.isidentifier():
+            pieces.append(statement[position : colon.start].replace("%", "%%"))
+            pieces.append(f"%({name.text})s")
+            position = name.end + 1
+            if name.text not in names:
+                names.append(name.text)
+    pieces.append(statement[position:].replace("%", "%%"))
+    return EngineSql("".join(pieces), tuple(names))
+
+
+def _procedure_sql(sql: str) -> str | None:
+    """One SQL statement of a procedure body, rewritten for PostgreSQL; None when it is not plain SQL."""
+    try:
+        tokens = tokenize(sql)
+        tree = _parse(strip_unparsed_table_attributes(sql, tokens))
+    except (NotSupportedLocally, SqlSplitError):
+        return None
+    if isinstance(tree, exp.Command):
+        return None
+    tree, _ = rewrite(tree, "postgres")
+    return tree.sql(dialect="postgres")

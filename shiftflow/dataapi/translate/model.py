@@ -1,0 +1,47 @@
+"""What a translated Redshift statement becomes: engine SQL, a transaction control, or an S3 command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NotSupportedLocally(Exception):
+    """Redshift accepts the statement but no local engine can give the same result; str() is what the user sees."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not supported locally: {what}")
+        self.what = what
+
+
+@dataclass(frozen=True)
+class EngineSql:
+    """SQL in the engine's own dialect; `parameter_names` are the placeholders the session binds by name."""
+
+    text: str
+    parameter_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransactionControl:
+    action: str  # "begin" | "commit" | "rollback"
+
+
+@dataclass(frozen=True)
+class S3Command:
+    """A parsed COPY (s3 -> table) or UNLOAD (query -> s3); run it with run_s3_command."""
+
+    kind: str  # "copy" | "unload"
+    url: str  # the s3:// source (copy) or target prefix (unload)
+    table: str = ""  # copy: the target table as written (already quoted for the engine)
+    columns: tuple[str, ...] = ()  # copy: the column list, if any
+    query: str = ""  # unload: the Redshift query inside UNLOAD ('...')
+    options: tuple[tuple[str, str], ...] = ()  # upper-case option name -> value ("" for flags)
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        for key, value in self.options:
+            if key == name:
+                return value
+        return default
+
+    def has(self, name: str) -> bool:
+        return any(key == name for key, _ in self.options)

@@ -1,0 +1,190 @@
+"""The AST rewrite pass: a Redshift tree (parsed with read="redshift") made runnable on DuckDB or PostgreSQL.
+
+sqlglot's own redshift -> duckdb/postgres generation already handles nvl, nvl2, decode, len, charindex, dateadd,
+date_trunc, to_char, top, `::` casts, listagg on DuckDB, convert_timezone. What it leaves wrong is fixed here.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from shiftflow.dataapi.translate.model import NotSupportedLocally
+
+# Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
+_LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
+# Constraints Redshift accepts but never enforces; the engines would enforce them and reject Redshift-valid data.
+_UNENFORCED_COLUMN_CONSTRAINTS = (exp.EncodeColumnConstraint, exp.PrimaryKeyColumnConstraint,
+                                  exp.UniqueColumnConstraint, exp.Reference)
+_UNENFORCED_TABLE_CONSTRAINTS = (exp.PrimaryKey, exp.UniqueColumnConstraint, exp.ForeignKey)
+_UNSUPPORTED_TYPES = {exp.DataType.Type.SUPER: "SUPER type", exp.DataType.Type.GEOMETRY: "GEOMETRY type",
+                      exp.DataType.Type.GEOGRAPHY: "GEOGRAPHY type", exp.DataType.Type.HLLSKETCH: "HLLSKETCH type"}
+# Expressions whose value is a date or timestamp: trunc() of one of them is a date cast.
+_TEMPORAL = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentDatetime, exp.DateAdd, exp.TsOrDsAdd, exp.DateTrunc,
+             exp.TimestampTrunc, exp.StrToTime, exp.StrToDate, exp.ConvertTimezone, exp.AtTimeZone)
+_DUCKDB_UNSIZED = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
+                   exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
+_TEMPORAL_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ,
+                   exp.DataType.Type.DATETIME}
+
+
+def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str]]:
+    """The rewritten tree and any statements the engine must run first (DuckDB identity sequences)."""
+    prelude: list[str] = []
+    if isinstance(tree, exp.Create):
+        _rewrite_create(tree, engine, prelude)
+        if tree.args.get("kind") == "TABLE" and engine == "duckdb":
+            tree = _like_to_ctas(tree)
+    tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
+    return tree, prelude
+
+
+def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None:
+    create.set("no_schema_binding", None)  # CREATE VIEW ... WITH NO SCHEMA BINDING: late binding is Redshift's
+    properties = create.args.get("properties")
+    if properties:
+        kept = [p for p in properties.expressions if not isinstance(p, _LAYOUT_PROPERTIES)]
+        create.set("properties", exp.Properties(expressions=kept) if kept else None)
+    schema = create.this if isinstance(create.this, exp.Schema) else None
+    if schema is None or create.args.get("kind") != "TABLE":
+        return
+    table = schema.this
+    kept_items = []
+    for item in schema.expressions:
+        if isinstance(item, _UNENFORCED_TABLE_CONSTRAINTS):
+            continue
+        if isinstance(item, exp.Constraint) and all(isinstance(e, _UNENFORCED_TABLE_CONSTRAINTS) for e in item.expressions):
+            continue
+        if isinstance(item, exp.ColumnDef):
+            _rewrite_column(item, table, create, engine, prelude)
+        kept_items.append(item)
+    schema.set("expressions", kept_items)
+
+
+def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create, engine: str,
+                    prelude: list[str]) -> None:
+    constraints = []
+    for constraint in column.args.get("constraints") or []:
+        kind = constraint.args.get("kind")
+        if isinstance(kind, _UNENFORCED_COLUMN_CONSTRAINTS):
+            continue
+        if isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
+            if engine == "postgres":
+                kind.set("this", False)  # BY DEFAULT: Redshift lets COPY / EXPLICIT_IDS supply values
+            else:
+                constraint = exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(
+                    this=_identity_sequence(column, table, kind, create, prelude)))
+        constraints.append(constraint)
+    column.set("constraints", constraints)
+
+
+def _identity_sequence(column: exp.ColumnDef, table: exp.Table, identity: exp.Expression, create: exp.Create,
+                       prelude: list[str]) -> exp.Expression:
+    """DuckDB has no IDENTITY: a sequence per column, created just before the table, feeds its default."""
+    name = f"{table.name}_{column.name}_identity_seq".replace('"', "")
+    schema = f'"{table.db}".' if table.db else ""
+    start = identity.args.get("start") or exp.Literal.number(1)
+    step = identity.args.get("increment") or exp.Literal.number(1)
+    verb = "CREATE SEQUENCE IF NOT EXISTS" if create.args.get("exists") else "CREATE OR REPLACE SEQUENCE"
+    prelude.append(f'{verb} {schema}"{name}" START WITH {start.sql()} INCREMENT BY {step.sql()}')
+    return exp.func("nextval", exp.Literal.string(f"{schema}\"{name}\""))
+
+
+def _like_to_ctas(create: exp.Create) -> exp.Expression:
+    """DuckDB has no CREATE TABLE t (LIKE s): an empty CTAS gives the same columns and types (not defaults)."""
+    schema = create.this
+    if not isinstance(schema, exp.Schema):
+        return create
+    likes = [e for e in schema.expressions if isinstance(e, exp.LikeProperty)]
+    if not likes:
+        return create
+    if len(schema.expressions) != 1:
+        raise NotSupportedLocally("CREATE TABLE (LIKE ...) with extra columns on DuckDB")
+    query = exp.select("*").from_(likes[0].this.copy()).limit(0)
+    return exp.Create(this=schema.this, kind="TABLE", expression=query, exists=create.args.get("exists"),
+                      properties=create.args.get("properties"))
+
+
+def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
+    if isinstance(node, exp.DataType):
+        return _rewrite_type(node, engine)
+    if isinstance(node, exp.Table) and node.name.startswith("#"):
+        node.this.set("quoted", True)  # Redshift #name temp tables: keep the name, quoted for the engine
+        return node
+    if isinstance(node, exp.CurrentTimestamp) and node.args.get("sysdate"):
+        # sysdate: the transaction's start as a timestamp without time zone, in UTC.
+        return exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC"))
+    if isinstance(node, exp.Trunc) and not node.args.get("decimals"):
+        return _rewrite_trunc(node)
+    if isinstance(node, exp.Div) and engine == "duckdb":
+        return _checked_division(node)
+    if isinstance(node, exp.DateDiff) and engine == "postgres":
+        return _postgres_datediff(node)
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.GroupConcat) and engine == "postgres":
+        concat = node.this
+        return exp.GroupConcat(this=exp.Order(this=concat.this, expressions=node.expression.expressions),
+                               separator=concat.args.get("separator"))
+    if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
+        return _merge_insert(node)
+    return node
+
+
+def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
+    if node.this in _UNSUPPORTED_TYPES:
+        raise NotSupportedLocally(_UNSUPPORTED_TYPES[node.this])
+    params = node.expressions
+    if params and any(isinstance(p.this, exp.Var) and p.this.name.upper() == "MAX" for p in params):
+        node.set("expressions", [])  # varchar(max): both engines' varchar is unbounded
+    if engine == "duckdb" and node.this in _DUCKDB_UNSIZED:
+        # DuckDB strings have no length (it would print VARCHAR(20) as TEXT(20), which it rejects).
+        node.set("this", exp.DataType.Type.VARCHAR)
+        node.set("expressions", [])
+    return node
+
+
+def _is_temporal(node: exp.Expression) -> bool:
+    if isinstance(node, _TEMPORAL):
+        return True
+    return isinstance(node, exp.Cast) and node.to.this in _TEMPORAL_TYPES
+
+
+def _rewrite_trunc(node: exp.Trunc) -> exp.Expression:
+    """trunc(timestamp) is a date in Redshift, trunc(number) a number: a date cast when the argument is visibly
+    temporal, otherwise shiftflow_trunc(), a helper the session set-up defines per argument type."""
+    argument = node.this
+    if _is_temporal(argument):
+        return exp.cast(argument, exp.DataType.Type.DATE)
+    return exp.Anonymous(this="shiftflow_trunc", expressions=[argument])
+
+
+def _checked_division(node: exp.Div) -> exp.Expression:
+    """DuckDB divides decimals and floats by zero into inf/NULL; Redshift raises. Integer division by zero already
+    raises in DuckDB (error_on_division_by_zero), and integer_division=true keeps int / int an integer."""
+    divisor = node.expression
+    if isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0:
+        return node
+    check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                 true=exp.func("error", exp.Literal.string("division by zero")))],
+                     default=divisor)
+    node.set("expression", check)
+    return node
+
+
+def _postgres_datediff(node: exp.DateDiff) -> exp.Expression:
+    """sqlglot renders DATEDIFF on PostgreSQL as elapsed time; Redshift counts unit boundaries crossed."""
+    unit = node.args.get("unit")
+    unit_name = unit.name.lower() if unit is not None else "day"
+    start, end = node.expression, node.this  # Redshift datediff(unit, start, end) -> DateDiff(this=end, expression=start)
+    return exp.Anonymous(this="shiftflow_datediff",
+                         expressions=[exp.Literal.string(unit_name), exp.cast(start, "TIMESTAMP"),
+                                      exp.cast(end, "TIMESTAMP")])
+
+
+def _merge_insert(node: exp.Insert) -> exp.Expression:
+    """sqlglot parses MERGE ... WHEN NOT MATCHED THEN INSERT VALUES (...) as a call named `values`."""
+    target = node.this
+    if isinstance(target, exp.Tuple) and len(target.expressions) == 1:
+        inner = target.expressions[0]
+        if isinstance(inner, exp.Anonymous) and inner.name.lower() == "values":
+            node.set("this", None)
+            node.set("expression", exp.Tuple(expressions=inner.expressions))
+    return node

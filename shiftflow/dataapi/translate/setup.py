@@ -1,0 +1,76 @@
+"""Per-engine set-up that the translated SQL relies on (Redshift semantics the text alone cannot carry)."""
+
+from __future__ import annotations
+
+# Run on every new DuckDB connection (settings and TEMP macros are per connection).
+DUCKDB_SESSION_SETUP: tuple[str, ...] = (
+    "SET integer_division = true",  # Redshift: int / int stays an integer, truncated toward zero
+    "SET error_on_division_by_zero = true",  # Redshift raises; rewrite.py covers the decimal / float case
+    "SET TimeZone = 'UTC'",  # Redshift sessions are UTC: sysdate, getdate() and timestamptz casts agree
+    "CREATE SCHEMA IF NOT EXISTS public",
+    "SET schema = 'public'",  # unqualified names live in public, as on Redshift
+    # trunc(timestamp) is a date on Redshift, trunc(number) a number: one macro per argument type.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_trunc(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE),"
+    " (x DATE) AS x, (x DOUBLE) AS trunc(x), (x DECIMAL) AS trunc(x), (x BIGINT) AS x",
+)
+
+# Run on every new PostgreSQL connection.
+POSTGRES_SESSION_SETUP: tuple[str, ...] = (
+    "SET TimeZone = 'UTC'",
+    "SET search_path = public",
+)
+
+# Run once per PostgreSQL database (functions are catalog objects; CREATE OR REPLACE from concurrent
+# sessions can collide, so the engine does this once, when it first opens the database).
+POSTGRES_DATABASE_SETUP: tuple[str, ...] = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x timestamp) RETURNS date LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x::date $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x timestamptz) RETURNS date LANGUAGE sql STABLE"
+    " AS $f$ SELECT x::date $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x date) RETURNS date LANGUAGE sql IMMUTABLE AS $f$ SELECT x $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x numeric) RETURNS numeric LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT trunc(x) $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x double precision) RETURNS double precision LANGUAGE sql"
+    " IMMUTABLE AS $f$ SELECT trunc(x) $f$",
+    # Redshift DATEDIFF counts unit boundaries crossed between the two values (not elapsed time).
+    """CREATE OR REPLACE FUNCTION public.shiftflow_datediff(unit text, a timestamp, b timestamp) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE u text := lower(unit);
+BEGIN
+  IF u IN ('year', 'years', 'y', 'yr', 'yrs') THEN
+    RETURN extract(year FROM b) - extract(year FROM a);
+  ELSIF u IN ('quarter', 'quarters', 'qtr', 'qtrs') THEN
+    RETURN (extract(year FROM b) * 4 + extract(quarter FROM b)) - (extract(year FROM a) * 4 + extract(quarter FROM a));
+  ELSIF u IN ('month', 'months', 'mon', 'mons') THEN
+    RETURN (extract(year FROM b) * 12 + extract(month FROM b)) - (extract(year FROM a) * 12 + extract(month FROM a));
+  ELSIF u IN ('week', 'weeks', 'w') THEN
+    RETURN (date_trunc('week', b)::date - date_trunc('week', a)::date) / 7;
+  ELSIF u IN ('day', 'days', 'd') THEN
+    RETURN b::date - a::date;
+  ELSIF u IN ('hour', 'hours', 'h', 'hr', 'hrs') THEN
+    RETURN extract(epoch FROM date_trunc('hour', b) - date_trunc('hour', a))::bigint / 3600;
+  ELSIF u IN ('minute', 'minutes', 'm', 'min', 'mins') THEN
+    RETURN extract(epoch FROM date_trunc('minute', b) - date_trunc('minute', a))::bigint / 60;
+  ELSIF u IN ('second', 'seconds', 's', 'sec', 'secs') THEN
+    RETURN extract(epoch FROM date_trunc('second', b) - date_trunc('second', a))::bigint;
+  END IF;
+  RAISE EXCEPTION 'not supported locally: DATEDIFF unit %', unit;
+END $f$""",
+    # For procedure bodies, which are plpgsql and not rewritten expression by expression.
+    "CREATE OR REPLACE FUNCTION public.nvl(a anyelement, b anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT coalesce(a, b) $f$",
+    "CREATE OR REPLACE FUNCTION public.getdate() RETURNS timestamp LANGUAGE sql STABLE"
+    " AS $f$ SELECT (now() AT TIME ZONE 'UTC')::timestamp(0) $f$",
+    "CREATE OR REPLACE FUNCTION public.len(s text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length(s) $f$",
+)
+
+# What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.
+NO_OP: dict[str, str] = {
+    "duckdb": "CREATE SCHEMA IF NOT EXISTS public",
+    "postgres": "DO $noop$ BEGIN END $noop$",
+}
+
+
+def session_setup(engine: str) -> tuple[str, ...]:
+    """Statements a new connection of `engine` must run before any translated SQL."""
+    return DUCKDB_SESSION_SETUP if engine == "duckdb" else POSTGRES_SESSION_SETUP
