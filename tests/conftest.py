@@ -1,12 +1,12 @@
 """Shared test set-up: no real AWS credentials or endpoints are ever used."""
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from shiftflow.local.functions import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,12 +23,7 @@ os.environ.update(
 
 def load_function(name: str) -> ModuleType:
     """Import functions/<name>/app.py afresh (each function's module is called app, as SAM lays them out)."""
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"functions_{name}_app", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "functions" / name)
 
 
 @pytest.fixture

@@ -1,0 +1,155 @@
+"""template.yaml, read as the one source of truth for what the local runtime creates.
+
+The YAML (with its !Ref / !GetAtt / !Sub tags) is decoded by cfn-lint, the same reader `make lint` uses.
+Intrinsic functions are resolved here against the physical names the local runtime gives each resource: a small
+evaluator, because the full CloudFormation engine is exactly what does not exist offline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode_str
+
+NO_VALUE = object()  # AWS::NoValue: the property is dropped
+_SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class TemplateError(ValueError):
+    """The template cannot be read or uses something the local runtime cannot resolve."""
+
+
+@dataclass(frozen=True)
+class PhysicalResource:
+    """What Ref and GetAtt give for one resource."""
+
+    ref: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Template:
+    path: Path
+    body: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: Path) -> Template:
+        body, problems = decode_str(path.read_text())
+        if problems or not isinstance(body, dict):
+            raise TemplateError(f"{path}: cannot read the template: {'; '.join(str(p) for p in problems)}")
+        return cls(path=path, body=body)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Logical id -> resource, for one type (for example AWS::Serverless::Function)."""
+        return {
+            logical_id: resource
+            for logical_id, resource in self.body.get("Resources", {}).items()
+            if resource.get("Type") == resource_type
+        }
+
+    def parameter_defaults(self) -> dict[str, str]:
+        return {
+            name: str(spec.get("Default", ""))
+            for name, spec in self.body.get("Parameters", {}).items()
+        }
+
+    def function_globals(self) -> dict[str, Any]:
+        return self.body.get("Globals", {}).get("Function", {})
+
+
+class Resolver:
+    """Evaluates the intrinsic functions of one template for one set of parameters and physical resources."""
+
+    def __init__(
+        self,
+        template: Template,
+        parameters: Mapping[str, str],
+        physical: Mapping[str, PhysicalResource],
+        pseudo: Mapping[str, str],
+    ) -> None:
+        self.template = template
+        self.parameters = {**template.parameter_defaults(), **parameters}
+        self.physical = physical
+        self.pseudo = pseudo
+        self._conditions: dict[str, bool] = {}
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in map(self.resolve, value) if item is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, argument), = value.items()
+            handler = self._functions().get(key)
+            if handler is not None:
+                return handler(argument)
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            definitions = self.template.body.get("Conditions", {})
+            if name not in definitions:
+                raise TemplateError(f"unknown condition {name}")
+            self._conditions[name] = bool(self.resolve(definitions[name]))
+        return self._conditions[name]
+
+    def _functions(self) -> dict[str, Callable[[Any], Any]]:
+        return {
+            "Ref": self._ref,
+            "Fn::GetAtt": self._get_att,
+            "Fn::Sub": self._sub,
+            "Fn::If": self._if,
+            "Fn::Equals": lambda args: str(self.resolve(args[0])) == str(self.resolve(args[1])),
+            "Fn::Not": lambda args: not self.resolve(args[0]),
+            "Fn::And": lambda args: all(self.resolve(arg) for arg in args),
+            "Fn::Or": lambda args: any(self.resolve(arg) for arg in args),
+            "Condition": self.condition,
+            "Fn::Join": lambda args: str(self.resolve(args[0])).join(str(v) for v in self.resolve(args[1])),
+            "Fn::Select": lambda args: self.resolve(args[1])[int(self.resolve(args[0]))],
+            "Fn::Split": lambda args: str(self.resolve(args[1])).split(str(self.resolve(args[0]))),
+        }
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.physical:
+            return self.physical[name].ref
+        raise TemplateError(f"Ref to {name}, which the local runtime does not create")
+
+    def _get_att(self, argument: Any) -> str:
+        logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+        resource = self.physical.get(logical_id)
+        if resource is None or attribute not in resource.attributes:
+            raise TemplateError(f"GetAtt {logical_id}.{attribute} is not known locally")
+        return resource.attributes[attribute]
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+        values = {name: self.resolve(value) for name, value in variables.items()}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in values:
+                return str(values[name])
+            if "." in name and name.split(".", 1)[0] in self.physical:
+                return self._get_att(name)
+            return str(self._ref(name))
+
+        return _SUB_REFERENCE.sub(replace, text).replace("${!", "${")
+
+    def _if(self, argument: list[Any]) -> Any:
+        name, when_true, when_false = argument
+        return self.resolve(when_true if self.condition(name) else when_false)
