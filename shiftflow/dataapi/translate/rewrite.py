@@ -117,7 +117,7 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _rewrite_trunc(node)
     if isinstance(node, exp.Div) and engine == "duckdb":
         return _checked_division(node)
-    if isinstance(node, exp.DateDiff) and engine == "postgres":
+    if isinstance(node, (exp.DateDiff, exp.TsOrDsDiff, exp.DatetimeDiff, exp.TimestampDiff)) and engine == "postgres":
         return _postgres_datediff(node)
     if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.GroupConcat) and engine == "postgres":
         concat = node.this

@@ -1,0 +1,155 @@
+"""The PostgreSQL engine: an existing server by DSN, or a private one started with pgserver.
+
+PostgreSQL is the engine that runs stored procedures (CREATE PROCEDURE ... LANGUAGE plpgsql, CALL, RAISE INFO).
+Statements arrive translated (shiftflow.dataapi.translate): psycopg placeholders %(name)s, every literal % doubled,
+so parameters are always passed as a mapping (an empty one included) and values are never pasted into the text.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import conninfo, sql
+
+from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
+from shiftflow.dataapi.translate.setup import POSTGRES_DATABASE_SETUP, POSTGRES_SESSION_SETUP
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL type OIDs -> the Redshift type names the Data API reports in ColumnMetadata.typeName.
+_REDSHIFT_TYPES = {16: "bool", 17: "varbyte", 18: "char", 19: "name", 20: "int8", 21: "int2", 23: "int4",
+                   25: "varchar", 26: "oid", 114: "super", 700: "float4", 701: "float8", 705: "varchar",
+                   1042: "bpchar", 1043: "varchar", 1082: "date", 1083: "time", 1114: "timestamp",
+                   1184: "timestamptz", 1266: "timetz", 1700: "numeric", 3802: "super"}
+_STRING_OIDS = {18, 25, 705, 1042, 1043}
+
+
+def redshift_type(oid: int) -> str:
+    return _REDSHIFT_TYPES.get(oid, "varchar")
+
+
+class PostgresSession:
+    """One psycopg connection in autocommit mode; begin/commit/rollback are explicit SQL, as the emulator asks."""
+
+    engine = "postgres"
+
+    def __init__(self, dsn: str) -> None:
+        try:
+            self._connection = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
+        except psycopg.Error as error:
+            raise EngineError(str(error).strip()) from None
+        self.notices: list[str] = []  # RAISE INFO / NOTICE messages, in order
+        self._connection.add_notice_handler(self._on_notice)
+        for statement in POSTGRES_SESSION_SETUP:
+            self._connection.execute(statement)
+
+    def _on_notice(self, diagnostic: psycopg.errors.Diagnostic) -> None:
+        message = f"{diagnostic.severity}: {diagnostic.message_primary}"
+        self.notices.append(message)
+        log.info("postgres %s", message)
+
+    def execute(self, sql_text: str, parameters: Mapping[str, str]) -> QueryResult:
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.execute(sql_text, dict(parameters))  # always a mapping: the text's %% are escapes
+                if cursor.description is None:
+                    return QueryResult(rowcount=cursor.rowcount)
+                columns = [_column(d) for d in cursor.description]
+                rows = cursor.fetchall()
+                return QueryResult(columns=columns, rows=rows, rowcount=len(rows))
+        except psycopg.Error as error:
+            primary = error.diag.message_primary if error.diag and error.diag.message_primary else str(error)
+            raise EngineError(primary.strip()) from None
+
+    def begin(self) -> None:
+        self.execute("BEGIN", {})
+
+    def commit(self) -> None:
+        self.execute("COMMIT", {})
+
+    def rollback(self) -> None:
+        self.execute("ROLLBACK", {})
+
+    def interrupt(self) -> None:
+        self._connection.cancel_safe()
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _column(description: Any) -> Column:
+    oid = description.type_code
+    if oid in _STRING_OIDS:
+        precision = description.display_size or 0
+    else:
+        precision = description.precision or 0
+    return Column(name=description.name, type_name=redshift_type(oid), precision=precision,
+                  scale=description.scale or 0, nullable=1)
+
+
+class PostgresEngine:
+    """Sessions on one PostgreSQL server. Databases are created on first use and given the helper functions."""
+
+    name = "postgres"
+
+    def __init__(self, dsn: str | None = None, data_dir: str | Path | None = None) -> None:
+        self._server = None
+        self._temporary: tempfile.TemporaryDirectory | None = None
+        if dsn is None:
+            self._server, dsn = self._start_server(data_dir)
+        self._dsn = dsn
+        self._prepared: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _start_server(self, data_dir: str | Path | None) -> tuple[Any, str]:
+        try:
+            import pgserver
+        except ImportError as error:
+            raise EngineError(f"PostgreSQL engine without a DSN needs pgserver: {error}") from None
+        if data_dir is None:
+            self._temporary = tempfile.TemporaryDirectory(prefix="shiftflow-pg-")
+            data_dir = self._temporary.name
+        try:
+            server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+        except Exception as error:  # noqa: BLE001 - pgserver raises plain exceptions with the server log
+            raise EngineError(f"could not start PostgreSQL with pgserver in {data_dir}: {error}") from None
+        return server, server.get_uri()
+
+    def _database_dsn(self, database: str) -> str:
+        return conninfo.make_conninfo(self._dsn, dbname=database) if database else self._dsn
+
+    def _prepare(self, database: str) -> None:
+        """Create the database if it is missing and install the helper functions translated SQL calls."""
+        with self._lock:
+            if database in self._prepared:
+                return
+            if database:
+                with psycopg.connect(self._dsn, autocommit=True) as admin:
+                    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+                    if not exists:
+                        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            with psycopg.connect(self._database_dsn(database), autocommit=True) as connection:
+                for statement in POSTGRES_DATABASE_SETUP:
+                    connection.execute(statement)
+            self._prepared.add(database)
+
+    def session(self, database: str) -> PostgresSession:
+        try:
+            self._prepare(database)
+        except psycopg.Error as error:
+            raise EngineError(str(error).strip()) from None
+        return PostgresSession(self._database_dsn(database))
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+        if self._temporary is not None:
+            self._temporary.cleanup()
+            self._temporary = None
