@@ -48,6 +48,9 @@ def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None
     if schema is None or create.args.get("kind") != "TABLE":
         return
     table = schema.this
+    if engine == "postgres":
+        for like in schema.find_all(exp.LikeProperty):
+            _like_with_identity(like)
     kept_items = []
     for item in schema.expressions:
         if isinstance(item, _UNENFORCED_TABLE_CONSTRAINTS):
@@ -89,6 +92,13 @@ def _identity_sequence(column: exp.ColumnDef, table: exp.Table, identity: exp.Ex
     return exp.func("nextval", exp.Literal.string(f"{schema}\"{name}\""))
 
 
+def _like_with_identity(like: exp.LikeProperty) -> None:
+    """PostgreSQL's LIKE copies NOT NULL but not IDENTITY, leaving a column that rejects every insert."""
+    options = like.expressions
+    if not any("IDENTITY" in option.sql().upper() for option in options):
+        like.set("expressions", [*options, exp.Property(this="INCLUDING", value=exp.var("IDENTITY"))])
+
+
 def _like_to_ctas(create: exp.Create) -> exp.Expression:
     """DuckDB has no CREATE TABLE t (LIKE s): an empty CTAS gives the same columns and types (not defaults)."""
     schema = create.this
@@ -112,7 +122,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return node
     if isinstance(node, exp.CurrentTimestamp) and node.args.get("sysdate"):
         # sysdate: the transaction's start as a timestamp without time zone, in UTC.
-        return exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC"))
+        # Parenthesised: PostgreSQL rejects a bare AT TIME ZONE in a column DEFAULT.
+        return exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
     if isinstance(node, exp.Trunc) and not node.args.get("decimals"):
         return _rewrite_trunc(node)
     if isinstance(node, exp.Div) and engine == "duckdb":
@@ -142,6 +153,8 @@ def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
 
 
 def _is_temporal(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _is_temporal(node.this)
     if isinstance(node, _TEMPORAL):
         return True
     return isinstance(node, exp.Cast) and node.to.this in _TEMPORAL_TYPES
