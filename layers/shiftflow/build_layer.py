@@ -59,11 +59,16 @@ def wheel_tags(dist: metadata.Distribution) -> set[str]:
     return tags
 
 
-def copy_distribution(name: str, pinned: str | None, destination: Path) -> int:
+def installed(name: str) -> metadata.Distribution:
     try:
-        dist = metadata.distribution(name)
+        return metadata.distribution(name)
     except metadata.PackageNotFoundError as error:
         raise LayerBuildError(f"{name} is not installed in {sys.prefix}: run `make setup`") from error
+
+
+def copy_distribution(dist: metadata.Distribution, pinned: str | None, destination: Path) -> int:
+    """Copy one installed distribution's files (per its RECORD) into `destination`; the number of files copied."""
+    name = dist.metadata["Name"]
     if pinned is None:
         raise LayerBuildError(f"{name} is not pinned in requirements-dev.txt: pin it before shipping it in the layer")
     if dist.version != pinned:
@@ -115,7 +120,7 @@ def main(argv: list[str]) -> int:
         destination.mkdir(parents=True, exist_ok=True)
         total = copy_shiftflow(root, destination)
         for name in read_list(layer_dir / "packages.txt"):
-            copied = copy_distribution(name, pins.get(canonical(name)), destination)
+            copied = copy_distribution(installed(name), pins.get(canonical(name)), destination)
             print(f"  {name}=={pins[canonical(name)]}: {copied} files")
             total += copied
     except LayerBuildError as error:

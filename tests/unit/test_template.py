@@ -1,0 +1,547 @@
+"""template.yaml: lint-clean, transformable by SAM, IAM scoped, Rules that reject bad Redshift targets, state
+machine substitutions that match the ASL files, and a `sam build` whose layer is pure Python."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from shiftflow.jobs.target import RedshiftTarget
+from tests.unit.template_helpers import (
+    ROOT,
+    TEMPLATE_PATH,
+    Evaluator,
+    as_list,
+    asl_placeholders,
+    load_template,
+    policy_documents,
+    sam_transform,
+    statements,
+)
+
+BIN = Path(sys.executable).parent
+TOOL_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "SAM_CLI_POLL_DELAY": "0"}
+
+# Actions that accept no resource ARN, the only ones allowed with Resource "*".
+ACTIONS_WITHOUT_RESOURCES = {
+    # Statement ids are not IAM resources; narrowed by the statement owner condition instead.
+    "redshift-data:DescribeStatement",
+    "redshift-data:GetStatementResult",
+    "redshift-data:CancelStatement",
+    "redshift-data:ListStatements",
+    # X-Ray segments.
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    # Step Functions log delivery.
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+# AWS managed policies SAM attaches (state machine tracing); anything else must be written out in the template.
+ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}
+
+STABLE_OUTPUTS = {
+    "SalesDataPipelineStateMachineArn",
+    "RunSqlJobStateMachineArn",
+    "ScriptsBucketName",
+    "JobGuardTableName",
+    "RunHistoryTableName",
+    "NotificationTopicArn",
+    "SubmitSqlJobFunctionName",
+    "GetStatementStatusFunctionName",
+    "ReadStatementResultFunctionName",
+    "CheckValidationResultsFunctionName",
+    "DescribeFailureFunctionName",
+}
+FUNCTION_ENVIRONMENT = {
+    "SCRIPTS_BUCKET",
+    "REDSHIFT_DATABASE",
+    "REDSHIFT_CLUSTER_ID",
+    "REDSHIFT_DB_USER",
+    "REDSHIFT_WORKGROUP",
+    "REDSHIFT_SECRET_ARN",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_LOG_LEVEL",
+}
+STATE_MACHINE_FILES = {
+    "RunSqlJobStateMachine": "statemachine/run_sql_job.asl.json",
+    "SalesDataPipelineStateMachine": "statemachine/sales_data_pipeline.asl.json",
+}
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shiftflow-redshift-AbCdEf"
+WORKGROUP_ID = "0f1e2d3c-4b5a-6978-8091-a2b3c4d5e6f7"
+
+
+@pytest.fixture(scope="module")
+def template():
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def transformed(template):
+    return sam_transform(template)
+
+
+def resources_of_type(template, resource_type):
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == resource_type}
+
+
+# ---------------------------------------------------------------- linters and the SAM transform
+
+
+def test_cfn_lint_reports_nothing_not_even_informational():
+    result = subprocess.run(
+        [BIN / "cfn-lint", "--include-checks", "I", "--", TEMPLATE_PATH],
+        capture_output=True, text=True, env=TOOL_ENV, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_is_clean():
+    result = subprocess.run(
+        [BIN / "sam", "validate", "--lint", "--template", TEMPLATE_PATH],
+        capture_output=True, text=True, env=TOOL_ENV, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_sam_transform_produces_the_expected_resources(transformed):
+    types = {res["Type"] for res in transformed["Resources"].values()}
+    assert "Transform" not in transformed
+    assert {
+        "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::Scheduler::Schedule",
+        "AWS::DynamoDB::Table",
+        "AWS::S3::Bucket",
+        "AWS::SNS::Topic",
+    } <= types
+    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 5
+    assert len(resources_of_type(transformed, "AWS::StepFunctions::StateMachine")) == 2
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def test_resource_star_only_for_actions_that_accept_no_resource(transformed):
+    checked = 0
+    for where, document in policy_documents(transformed):
+        for statement in statements(document):
+            assert statement["Effect"] == "Allow", f"{where}: unexpected {statement['Effect']}"
+            assert "NotAction" not in statement and "NotResource" not in statement, where
+            if "*" in as_list(statement["Resource"]):
+                extra = set(as_list(statement["Action"])) - ACTIONS_WITHOUT_RESOURCES
+                assert not extra, f"{where}: {sorted(extra)} with Resource '*'"
+                checked += 1
+    assert checked >= 4
+
+
+def test_no_wildcard_actions(transformed):
+    for where, document in policy_documents(transformed):
+        for statement in statements(document):
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, f"{where}: wildcard action {action}"
+
+
+def test_statement_reads_are_limited_to_statements_this_role_ran(transformed):
+    """The Data API lets only the role that ran a statement follow it; the condition keeps it that way."""
+    policy = transformed["Resources"]["DataApiStatementAccessPolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "DataApiFunctionRole"}]
+    (statement,) = statements(policy["PolicyDocument"])
+    assert statement["Resource"] == "*"
+    assert statement["Condition"] == {
+        "StringLike": {"redshift-data:statement-owner-iam-userid": {"Fn::Sub": "${DataApiFunctionRole.RoleId}:*"}}
+    }
+    for where, document in policy_documents(transformed):
+        for other in statements(document):
+            actions = {a for a in as_list(other["Action"]) if a.startswith("redshift-data:")}
+            if actions & {"redshift-data:DescribeStatement", "redshift-data:GetStatementResult"}:
+                assert other is statement or where == "DataApiStatementAccessPolicy", where
+
+
+def test_only_the_xray_managed_policy_is_attached(transformed):
+    for name, role in resources_of_type(transformed, "AWS::IAM::Role").items():
+        assert set(role["Properties"].get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED_POLICIES, name
+
+
+def test_every_data_api_function_shares_the_role_that_runs_the_statements(template):
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    roles = {name: fn["Properties"]["Role"] for name, fn in functions.items()}
+    data_api = {name for name in roles if name != "DescribeFailureFunction"}
+    assert {json.dumps(roles[name]) for name in data_api} == {json.dumps({"Fn::GetAtt": ["DataApiFunctionRole", "Arn"]})}
+    assert roles["DescribeFailureFunction"] == {"Fn::GetAtt": ["DescribeFailureFunctionRole", "Arn"]}
+
+
+def role_actions(template, parameters):
+    """Action -> resources of DataApiFunctionRole's policies for one set of parameter values."""
+    evaluate = Evaluator(template, parameters)
+    found: dict[str, list[str]] = {}
+    for policy in evaluate(template["Resources"]["DataApiFunctionRole"]["Properties"]["Policies"]):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            for action in as_list(statement["Action"]):
+                found.setdefault(action, []).extend(as_list(statement["Resource"]))
+    return found
+
+
+def test_cluster_with_db_user_gets_temporary_credentials_for_that_user_and_database_only(template):
+    actions = role_actions(template, {"RedshiftClusterIdentifier": "analytics", "RedshiftDbUser": "etl"})
+    prefix = "arn:aws:redshift:us-east-1:123456789012"
+    assert actions["redshift-data:BatchExecuteStatement"] == [f"{prefix}:cluster:analytics"]
+    assert actions["redshift:GetClusterCredentials"] == [f"{prefix}:dbuser:analytics/etl", f"{prefix}:dbname:analytics/dev"]
+    assert "redshift-serverless:GetCredentials" not in actions
+    assert "secretsmanager:GetSecretValue" not in actions
+
+
+def test_cluster_with_secret_reads_that_secret_only(template):
+    actions = role_actions(template, {"RedshiftClusterIdentifier": "analytics", "RedshiftSecretArn": SECRET})
+    assert actions["secretsmanager:GetSecretValue"] == [SECRET]
+    assert "redshift:GetClusterCredentials" not in actions
+
+
+def test_serverless_gets_credentials_for_the_workgroup(template):
+    any_workgroup = "arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/*"
+    actions = role_actions(template, {"RedshiftWorkgroupName": "shiftflow"})
+    assert actions["redshift-data:BatchExecuteStatement"] == [any_workgroup]
+    assert actions["redshift-serverless:GetCredentials"] == [any_workgroup]
+    one_workgroup = f"arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/{WORKGROUP_ID}"
+    actions = role_actions(template, {"RedshiftWorkgroupName": "shiftflow", "RedshiftWorkgroupId": WORKGROUP_ID})
+    assert actions["redshift-data:BatchExecuteStatement"] == [one_workgroup]
+    assert actions["redshift-serverless:GetCredentials"] == [one_workgroup]
+    assert "redshift:GetClusterCredentials" not in actions
+    actions = role_actions(template, {"RedshiftWorkgroupName": "shiftflow", "RedshiftSecretArn": SECRET})
+    assert "redshift-serverless:GetCredentials" not in actions
+    assert actions["secretsmanager:GetSecretValue"] == [SECRET]
+
+
+def test_functions_read_scripts_from_the_scripts_bucket_only(template):
+    actions = role_actions(template, {"RedshiftWorkgroupName": "shiftflow"})
+    assert actions["s3:GetObject"] == ["<ScriptsBucket.Arn>/*"]
+
+
+# Optimized integrations in the ASL files -> the IAM actions their role needs.
+INTEGRATION_ACTIONS = {
+    "arn:aws:states:::lambda:invoke": {"lambda:InvokeFunction"},
+    "arn:aws:states:::dynamodb:getItem": {"dynamodb:GetItem"},
+    "arn:aws:states:::dynamodb:putItem": {"dynamodb:PutItem"},
+    "arn:aws:states:::dynamodb:updateItem": {"dynamodb:UpdateItem"},
+    "arn:aws:states:::sns:publish": {"sns:Publish"},
+    "arn:aws:states:::states:startExecution.sync:2": {
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:StopExecution",
+        "events:PutTargets",
+        "events:PutRule",
+        "events:DescribeRule",
+    },
+}
+
+
+def asl_task_resources(definition):
+    for state in definition["States"].values():
+        if state["Type"] == "Task":
+            yield state["Resource"]
+        for branch in state.get("Branches", []):
+            yield from asl_task_resources(branch)
+        if "ItemProcessor" in state:
+            yield from asl_task_resources(state["ItemProcessor"])
+
+
+@pytest.mark.parametrize("machine", sorted(STATE_MACHINE_FILES))
+def test_state_machine_role_covers_every_integration_of_its_definition(template, machine):
+    definition = json.loads((ROOT / STATE_MACHINE_FILES[machine]).read_text())
+    needed = set()
+    for resource in asl_task_resources(definition):
+        assert resource in INTEGRATION_ACTIONS, f"{machine}: no IAM mapping known for {resource}"
+        needed |= INTEGRATION_ACTIONS[resource]
+    granted = {
+        action
+        for document in template["Resources"][machine]["Properties"]["Policies"]
+        for statement in statements(document)
+        for action in as_list(statement["Action"])
+    }
+    assert needed <= granted, sorted(needed - granted)
+
+
+@pytest.mark.parametrize("machine", sorted(STATE_MACHINE_FILES))
+def test_state_machine_invokes_exactly_the_functions_it_is_given(template, machine):
+    properties = template["Resources"][machine]["Properties"]
+    substituted = {
+        json.dumps(value) for key, value in properties["DefinitionSubstitutions"].items() if key.endswith("FunctionArn")
+    }
+    invoked = {
+        json.dumps(resource)
+        for document in properties["Policies"]
+        for statement in statements(document)
+        if "lambda:InvokeFunction" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+    assert substituted == invoked
+
+
+# ---------------------------------------------------------------- state machines
+
+
+@pytest.mark.parametrize("machine", sorted(STATE_MACHINE_FILES))
+def test_definition_substitutions_match_the_asl_placeholders(template, machine):
+    properties = template["Resources"][machine]["Properties"]
+    assert properties["DefinitionUri"] == STATE_MACHINE_FILES[machine]
+    placeholders = asl_placeholders(ROOT / properties["DefinitionUri"])
+    substitutions = set(properties["DefinitionSubstitutions"])
+    assert not placeholders - substitutions, f"not substituted: {sorted(placeholders - substitutions)}"
+    assert not substitutions - placeholders, f"unused: {sorted(substitutions - placeholders)}"
+
+
+@pytest.mark.parametrize("machine", sorted(STATE_MACHINE_FILES))
+def test_state_machines_are_standard_logged_and_traced(template, machine):
+    properties = template["Resources"][machine]["Properties"]
+    assert properties["Type"] == "STANDARD"
+    assert properties["Tracing"] == {"Enabled": True}
+    assert properties["Logging"]["Level"] == "ALL"
+    assert properties["Logging"]["IncludeExecutionData"] is False
+    log_group = properties["Logging"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert template["Resources"][log_group]["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
+
+
+def test_schedule_is_off_by_default_and_starts_the_sales_pipeline(template):
+    (event,) = template["Resources"]["SalesDataPipelineStateMachine"]["Properties"]["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+    assert json.loads(event["Properties"]["Input"]) == {"job_id": "sales_data_pipeline"}
+    assert template["Parameters"]["EnableSchedule"]["Default"] == "false"
+    assert template["Parameters"]["ScheduleExpression"]["Default"] == "rate(1 day)"
+    for value, state in (("false", "DISABLED"), ("true", "ENABLED")):
+        assert Evaluator(template, {"EnableSchedule": value})(event["Properties"]["State"]) == state
+
+
+# ---------------------------------------------------------------- Rules: bad Redshift targets fail the deployment
+
+GOOD_TARGETS = [
+    {"RedshiftClusterIdentifier": "analytics", "RedshiftDbUser": "etl"},
+    {"RedshiftClusterIdentifier": "analytics", "RedshiftSecretArn": SECRET},
+    {"RedshiftClusterIdentifier": "analytics", "RedshiftDbUser": "etl", "RedshiftSecretArn": SECRET},
+    {"RedshiftWorkgroupName": "shiftflow"},
+    {"RedshiftWorkgroupName": "shiftflow", "RedshiftWorkgroupId": WORKGROUP_ID},
+    {"RedshiftWorkgroupName": "shiftflow", "RedshiftSecretArn": SECRET},
+]
+BAD_TARGETS = [
+    ({}, {"ExactlyOneRedshiftTarget"}),
+    ({"RedshiftSecretArn": SECRET}, {"ExactlyOneRedshiftTarget"}),
+    (
+        {"RedshiftClusterIdentifier": "analytics", "RedshiftDbUser": "etl", "RedshiftWorkgroupName": "shiftflow"},
+        {"ExactlyOneRedshiftTarget"},
+    ),
+    ({"RedshiftClusterIdentifier": "analytics"}, {"ClusterNeedsCredentials"}),
+    ({"RedshiftWorkgroupName": "shiftflow", "RedshiftDbUser": "etl"}, {"DbUserOnlyWithCluster"}),
+    ({"RedshiftDbUser": "etl"}, {"ExactlyOneRedshiftTarget", "DbUserOnlyWithCluster"}),
+    (
+        {"RedshiftClusterIdentifier": "analytics", "RedshiftDbUser": "etl", "RedshiftWorkgroupId": WORKGROUP_ID},
+        {"WorkgroupIdOnlyWithWorkgroup"},
+    ),
+]
+
+
+def as_target(parameters):
+    return RedshiftTarget(
+        database="dev",
+        cluster_identifier=parameters.get("RedshiftClusterIdentifier", ""),
+        db_user=parameters.get("RedshiftDbUser", ""),
+        workgroup_name=parameters.get("RedshiftWorkgroupName", ""),
+        secret_arn=parameters.get("RedshiftSecretArn", ""),
+    )
+
+
+@pytest.mark.parametrize("parameters", GOOD_TARGETS, ids=lambda p: "+".join(sorted(p)))
+def test_rules_accept_a_consistent_target_which_the_functions_accept_too(template, parameters):
+    assert Evaluator(template, parameters).failed_rules() == []
+    as_target(parameters).check()
+
+
+@pytest.mark.parametrize(("parameters", "failing"), BAD_TARGETS, ids=lambda p: "+".join(sorted(p)) or "nothing")
+def test_rules_reject_an_inconsistent_target(template, parameters, failing):
+    assert set(Evaluator(template, parameters).failed_rules()) == failing
+
+
+def test_every_rule_says_what_to_do(template):
+    for name, rule in template["Rules"].items():
+        for assertion in rule["Assertions"]:
+            description = assertion["AssertDescription"]
+            assert len(description) > 40 and "Redshift" in description, name
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "valid"),
+    [
+        ("RedshiftSecretArn", SECRET, True),
+        ("RedshiftSecretArn", "my-secret", False),
+        ("RedshiftClusterIdentifier", "Analytics Cluster", False),
+        ("RedshiftWorkgroupId", "shiftflow", False),
+        ("NotificationEmail", "data-team@example.com", True),
+        ("NotificationEmail", "not an address", False),
+        ("DatabaseName", "dev", True),
+        ("DatabaseName", "dev; drop table x", False),
+    ],
+)
+def test_parameter_patterns(template, parameter, value, valid):
+    pattern = template["Parameters"][parameter]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is valid
+
+
+# ---------------------------------------------------------------- functions, storage, outputs
+
+
+def test_every_function_folder_is_a_function_built_without_requirements(template):
+    folders = sorted(path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").is_file())
+    code_uris = sorted(
+        fn["Properties"]["CodeUri"] for fn in resources_of_type(template, "AWS::Serverless::Function").values()
+    )
+    assert code_uris == [f"functions/{folder}/" for folder in folders]
+    for folder in folders:
+        assert not (ROOT / "functions" / folder / "requirements.txt").exists(), folder
+
+
+def test_function_globals(template):
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Handler"] == "app.lambda_handler"
+    assert globals_["Layers"] == [{"Ref": "SharedLayer"}]
+    variables = globals_["Environment"]["Variables"]
+    assert set(variables) == FUNCTION_ENVIRONMENT
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "shiftflow"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    assert template["Parameters"]["LogLevel"]["Default"] == "INFO"
+
+
+def test_every_environment_variable_the_code_reads_is_set(template):
+    variables = set(template["Globals"]["Function"]["Environment"]["Variables"])
+    sources = [*ROOT.glob("functions/*/app.py"), *ROOT.glob("shiftflow/jobs/*.py"), *ROOT.glob("shiftflow/sql/*.py")]
+    read = set()
+    for source in sources:
+        read |= set(re.findall(r"""environ(?:\.get\(|\[)\s*["']([A-Z_]+)["']""", source.read_text()))
+    assert read, "no environment reads found: the pattern is stale"
+    assert read <= variables, sorted(read - variables)
+
+
+def test_long_polling_function_outlives_its_poll(template):
+    status = template["Resources"]["GetStatementStatusFunction"]["Properties"]
+    assert status["Timeout"] >= 60
+
+
+def test_storage_is_encrypted_private_and_recoverable(template):
+    bucket = template["Resources"]["ScriptsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (deny,) = template["Resources"]["ScriptsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    keys = {"JobGuardTable": [("JobID", "HASH")], "RunHistoryTable": [("JobID", "HASH"), ("RunStart", "RANGE")]}
+    for name, key in keys.items():
+        table = template["Resources"][name]["Properties"]
+        assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == key
+        assert table["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["SSESpecification"] == {"SSEEnabled": True}
+        assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    topic = template["Resources"]["NotificationTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == "alias/aws/sns"
+    assert template["Resources"]["NotificationEmailSubscription"]["Condition"] == "HasNotificationEmail"
+
+
+def test_outputs_keep_their_names(template):
+    assert set(template["Outputs"]) == STABLE_OUTPUTS
+
+
+# ---------------------------------------------------------------- the layer
+
+
+def load_layer_builder():
+    spec = importlib.util.spec_from_file_location("build_layer", ROOT / "layers" / "shiftflow" / "build_layer.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_distribution(root: Path, tag: str, files: dict[str, str]) -> metadata.Distribution:
+    info = root / "fake_pkg-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-pkg\nVersion: 1.0\n")
+    (info / "WHEEL").write_text(f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (info / "RECORD").write_text("".join(f"{name},,\n" for name in files) + "fake_pkg-1.0.dist-info/METADATA,,\n")
+    return metadata.PathDistribution(info)
+
+
+def test_layer_builder_copies_a_pure_python_distribution(tmp_path):
+    builder = load_layer_builder()
+    dist = fake_distribution(tmp_path / "site", "py3-none-any", {"fake_pkg/__init__.py": "x = 1\n"})
+    assert builder.copy_distribution(dist, "1.0", tmp_path / "layer") == 2
+    assert (tmp_path / "layer" / "fake_pkg" / "__init__.py").read_text() == "x = 1\n"
+
+
+@pytest.mark.parametrize(
+    ("tag", "files", "pinned", "message"),
+    [
+        ("py3-none-any", {"fake_pkg/_speedups.so": "ELF"}, "1.0", "compiled extension"),
+        ("cp311-cp311-manylinux_2_17_x86_64", {"fake_pkg/__init__.py": ""}, "1.0", "not a pure-Python wheel"),
+        ("py3-none-any", {"fake_pkg/__init__.py": ""}, "2.0", "requirements-dev.txt pins 2.0"),
+        ("py3-none-any", {"fake_pkg/__init__.py": ""}, None, "not pinned"),
+    ],
+)
+def test_layer_builder_refuses_what_would_not_run_everywhere(tmp_path, tag, files, pinned, message):
+    builder = load_layer_builder()
+    dist = fake_distribution(tmp_path / "site", tag, files)
+    with pytest.raises(builder.LayerBuildError, match=message):
+        builder.copy_distribution(dist, pinned, tmp_path / "layer")
+
+
+def test_sam_build_offline_gives_a_pure_python_layer_the_functions_run_on(tmp_path):
+    build_dir = tmp_path / "build"
+    result = subprocess.run(
+        [BIN / "sam", "build", "--build-dir", build_dir, "--template", TEMPLATE_PATH],
+        capture_output=True, text=True, cwd=tmp_path, timeout=240,
+        env={**TOOL_ENV, "LAYER_PYTHON": sys.executable},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    layer = build_dir / "SharedLayer" / "python"
+    for path in ("shiftflow/sql/splitter.py", "shiftflow/jobs/submit.py", "sqlglot", "aws_lambda_powertools", "boto3", "botocore"):
+        assert (layer / path).exists(), path
+    for left_out in ("shiftflow/dataapi", "shiftflow/local", "shiftflow/cli"):
+        assert not (layer / left_out).exists(), left_out
+    assert not [p for p in layer.rglob("*") if p.suffix in (".so", ".pyd", ".dylib") or p.name == "__pycache__"]
+    # The pinned boto3 (with WaitTimeSeconds), not the runtime's.
+    assert (layer / f"boto3-{metadata.version('boto3')}.dist-info").is_dir()
+    # Each function folder holds its own code only: shared code comes from the layer.
+    for function_dir in build_dir.glob("*Function"):
+        assert sorted(p.name for p in function_dir.iterdir() if p.name != "__pycache__") == ["app.py"], function_dir
+    # Every handler imports with nothing but the standard library, the layer and its own folder, as on Lambda.
+    probe = (
+        "import importlib.util, sys\n"
+        f"sys.path.insert(0, {str(layer)!r})\n"
+        f"for folder in {sorted(p.name for p in build_dir.glob('*Function'))!r}:\n"
+        f"    spec = importlib.util.spec_from_file_location(folder, {str(build_dir)!r} + '/' + folder + '/app.py')\n"
+        "    module = importlib.util.module_from_spec(spec)\n"
+        "    spec.loader.exec_module(module)\n"
+        "    assert callable(module.lambda_handler), folder\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('duckdb', 'moto', 'typer', 'rich')]\n"
+        "print('imported', len(sys.modules))\n"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-S", "-E", "-c", probe],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": os.environ.get("PATH", "")},
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
