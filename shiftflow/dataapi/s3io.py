@@ -315,14 +315,18 @@ _DUCKDB_TYPES = {"int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT", "float
 def _parquet_bytes(result: QueryResult) -> bytes:
     import duckdb
 
-    def column_type(column: Column) -> str:
+    def column_type(index: int, column: Column) -> str:
         if column.type_name == "numeric":
-            precision = column.precision or 38
-            return f"DECIMAL({min(precision, 38)}, {column.scale})"
+            if column.precision:
+                return f"DECIMAL({min(column.precision, 38)}, {column.scale})"
+            # Precision unknown to the engine: the widest scale among the values themselves.
+            scale = max((-row[index].as_tuple().exponent for row in result.rows
+                         if isinstance(row[index], Decimal)), default=0)
+            return f"DECIMAL(38, {max(scale, 0)})"
         return _DUCKDB_TYPES.get(column.type_name, "VARCHAR")
 
     with tempfile.TemporaryDirectory() as folder, duckdb.connect() as writer:
-        definition = ", ".join(f"{_quoted(c.name)} {column_type(c)}" for c in result.columns)
+        definition = ", ".join(f"{_quoted(c.name)} {column_type(i, c)}" for i, c in enumerate(result.columns))
         writer.execute(f"CREATE TABLE unload ({definition})")
         if result.rows:
             slots = ", ".join("?" for _ in result.columns)

@@ -1,0 +1,132 @@
+"""COPY from and UNLOAD to moto's S3, on DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate import NotSupportedLocally
+from tests.unit.translate.conftest import run_script
+
+TABLE = "create table sales (id int, sold date, amount numeric(10,2), note varchar(50), paid boolean)"
+
+
+@pytest.fixture
+def s3():
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="lake")
+        yield client
+
+
+def put(s3, key: str, body: bytes | str) -> None:
+    s3.put_object(Bucket="lake", Key=key, Body=body.encode() if isinstance(body, str) else body)
+
+
+def rows(session, sql: str = "select * from sales order by id"):
+    return run_script(session, sql).rows
+
+
+def test_copy_csv_prefix_gzip_header_quotes_and_nulls(session, s3):
+    run_script(session, TABLE)
+    put(s3, "in/sales/part-1.csv.gz", gzip.compress(b'id;sold;amount;note;paid\n1;2024-01-02;10.50;"a;b";true\n'))
+    put(s3, "in/sales/part-2.csv.gz", gzip.compress(b'id;sold;amount;note;paid\n2;2024-01-03;;NA;f\n3;;1;"";t\n'))
+    put(s3, "in/other/ignored.csv.gz", gzip.compress(b"9;2024-01-01;1;x;t\n"))
+    result = run_script(session, """
+        copy sales from 's3://lake/in/sales/part-' iam_role 'arn:aws:iam::123456789012:role/load'
+        format as csv delimiter ';' ignoreheader 1 null as 'NA' dateformat 'auto' timeformat 'auto'
+        gzip region 'us-east-1'
+    """, s3_client=s3)
+    assert result.rowcount == 3
+    assert rows(session) == [
+        (1, dt.date(2024, 1, 2), Decimal("10.50"), "a;b", True),
+        (2, dt.date(2024, 1, 3), None, None, False),
+        (3, None, Decimal("1.00"), "", True),
+    ]
+
+
+def test_copy_default_text_format_and_column_list(session, s3):
+    run_script(session, TABLE)
+    put(s3, "in/text.txt", "5|hello\n6|\\N\n")
+    run_script(session, "copy sales (id, note) from 's3://lake/in/text.txt' credentials 'aws_access_key_id=x'",
+               s3_client=s3)
+    assert rows(session, "select id, note, sold from sales order by id") == [(5, "hello", None), (6, None, None)]
+
+
+def test_copy_json_auto_and_ignorecase(session, s3):
+    run_script(session, TABLE)
+    put(s3, "json/a.json", '{"id": 1, "sold": "2024-01-02", "amount": 2.5, "paid": true}\n'
+                           '{"id": 2, "note": "x", "unknown": 1}{"id": 3}')
+    run_script(session, "copy sales from 's3://lake/json/a.json' json 'auto'", s3_client=s3)
+    put(s3, "json2/b.json", '{"ID": 4, "Note": "upper"}')
+    run_script(session, "copy sales from 's3://lake/json2/' format as json 'auto ignorecase'", s3_client=s3)
+    assert rows(session, "select id, sold, amount, note, paid from sales order by id") == [
+        (1, dt.date(2024, 1, 2), Decimal("2.50"), None, True),
+        (2, None, None, "x", None),
+        (3, None, None, None, None),
+        (4, None, None, "upper", None),
+    ]
+
+
+def test_unload_csv_header_parallel_off_and_copy_back(session, s3):
+    run_script(session, TABLE + "; insert into sales values (1, '2024-01-02', 3.25, 'it''s, quoted', true),"
+                                "(2, null, null, null, false)")
+    result = run_script(session, """
+        unload ('select * from sales where note like ''%quoted'' or id = :id order by id')
+        to 's3://lake/out/sales_' iam_role default format csv header parallel off manifest
+    """, {"id": "2"}, s3_client=s3)
+    assert result.rowcount == 2
+    body = s3.get_object(Bucket="lake", Key="out/sales_000")["Body"].read().decode()
+    assert body.splitlines() == ["id,sold,amount,note,paid", '1,2024-01-02,3.25,"it\'s, quoted",t', "2,,,,f"]
+    manifest = json.loads(s3.get_object(Bucket="lake", Key="out/sales_manifest")["Body"].read())
+    assert manifest["entries"][0]["url"] == "s3://lake/out/sales_000"
+    # Without ALLOWOVERWRITE a second unload to the same prefix fails, as on Redshift.
+    with pytest.raises(EngineError, match="not empty"):
+        run_script(session, "unload ('select 1') to 's3://lake/out/sales_' csv parallel off", s3_client=s3)
+    run_script(session, "create table sales_copy (like sales);"
+                        "copy sales_copy from 's3://lake/out/sales_manifest' csv ignoreheader 1 emptyasnull manifest", s3_client=s3)
+    assert rows(session, "select * from sales_copy order by id") == rows(session)
+
+
+def test_unload_parquet_and_copy_parquet_back(session, s3):
+    run_script(session, TABLE + "; insert into sales values (1, '2024-01-02', 3.25, 'x', true), (2, null, 1, 'y', null)")
+    run_script(session, "unload ('select * from sales') to 's3://lake/pq/sales_' format as parquet allowoverwrite",
+               s3_client=s3)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="pq/")["Contents"]]
+    assert keys == ["pq/sales_0000_part_00.parquet"]
+    run_script(session, "create table sales2 (like sales); copy sales2 from 's3://lake/pq/sales_' format as parquet",
+               s3_client=s3)
+    assert rows(session, "select * from sales2 order by id") == rows(session)
+
+
+def test_unload_default_text_is_pipe_delimited(session, s3):
+    run_script(session, TABLE + "; insert into sales values (1, '2024-01-02', 3.25, 'x', true)")
+    run_script(session, "unload ('select id, note, paid from sales') to 's3://lake/txt/' gzip", s3_client=s3)
+    body = gzip.decompress(s3.get_object(Bucket="lake", Key="txt/0000_part_00.gz")["Body"].read()).decode()
+    assert body == "1|x|t\n"
+
+
+def test_copy_errors_and_unsupported_options(session, s3):
+    run_script(session, TABLE)
+    with pytest.raises(EngineError, match="prefix 'nothing/' does not exist"):
+        run_script(session, "copy sales from 's3://lake/nothing/' csv", s3_client=s3)
+    put(s3, "bad.csv", "1,2024-01-01\n")
+    with pytest.raises(EngineError, match="has 2 fields, the table load expects 5"):
+        run_script(session, "copy sales from 's3://lake/bad.csv' csv", s3_client=s3)
+    with pytest.raises(NotSupportedLocally, match="^not supported locally: COPY option FIXEDWIDTH$"):
+        run_script(session, "copy sales from 's3://lake/bad.csv' fixedwidth 'a:1'", s3_client=s3)
+    with pytest.raises(NotSupportedLocally, match="DATEFORMAT 'MM/DD/YYYY'"):
+        run_script(session, "copy sales from 's3://lake/bad.csv' csv dateformat 'MM/DD/YYYY'", s3_client=s3)
+    with pytest.raises(NotSupportedLocally, match="JSON 's3://lake/paths.json'"):
+        run_script(session, "copy sales from 's3://lake/bad.csv' json 's3://lake/paths.json'", s3_client=s3)
+    with pytest.raises(NotSupportedLocally, match="UNLOAD option PARTITION BY"):
+        run_script(session, "unload ('select 1') to 's3://lake/p/' partition by (id)", s3_client=s3)
+    with pytest.raises(NotSupportedLocally, match=r"COPY from 'dynamodb://t' \(only s3:// sources\)"):
+        run_script(session, "copy sales from 'dynamodb://t' readratio 50", s3_client=s3)
