@@ -545,3 +545,41 @@ def test_sam_build_offline_gives_a_pure_python_layer_the_functions_run_on(tmp_pa
         env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": os.environ.get("PATH", "")},
     )
     assert imported.returncode == 0, imported.stdout + imported.stderr
+
+
+# ---------------------------------------------------------------- samconfig.toml
+
+ENVIRONMENTS = {"default": "shiftflow", "dev": "shiftflow-dev", "prod": "shiftflow-prod"}
+
+
+def deploy_settings(environment):
+    from samcli.cli.types import CfnParameterOverridesType
+    from samcli.lib.config.samconfig import SamConfig
+
+    settings = SamConfig(config_dir=ROOT).get_all(["deploy"], "parameters", env=environment)
+    overrides = CfnParameterOverridesType().convert(settings["parameter_overrides"], None, None)
+    return settings, overrides
+
+
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
+def test_samconfig_environment_deploys_a_valid_parameter_set(template, environment):
+    settings, overrides = deploy_settings(environment)
+    assert settings["stack_name"] == ENVIRONMENTS[environment]
+    assert settings["capabilities"] == "CAPABILITY_IAM"
+    assert settings["resolve_s3"] is True
+    assert settings["confirm_changeset"] is (environment == "prod")
+    for name, value in overrides.items():
+        spec = template["Parameters"][name]
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], value), (name, value)
+        if "AllowedValues" in spec:
+            assert value in [str(allowed) for allowed in spec["AllowedValues"]], (name, value)
+    assert Evaluator(template, overrides).failed_rules() == []
+
+
+def test_only_prod_runs_on_a_schedule():
+    assert {env: deploy_settings(env)[1].get("EnableSchedule") for env in ENVIRONMENTS} == {
+        "default": "false",
+        "dev": "false",
+        "prod": "true",
+    }
