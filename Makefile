@@ -4,11 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 ENV ?= default
+ENGINE ?= duckdb
 # No telemetry and no update checks: this must work without network beyond the package registries.
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_POLL_DELAY := 0
 
-.PHONY: setup test lint build deploy clean lock
+.PHONY: setup demo test lint build deploy clean lock
 
 setup: $(VENV)/.installed
 
@@ -17,6 +18,9 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+demo: setup
+	$(BIN)/shiftflow demo --engine $(ENGINE)
 
 test: setup
 	$(BIN)/pytest -q
