@@ -1,0 +1,1 @@
+"""The shiftflow command line: run, status, history, reset, query, serve-data-api."""

@@ -1,0 +1,214 @@
+"""The `shiftflow` command: run pipelines and workflows, watch them, inspect and reset guards, query the warehouse.
+
+Every command works on the local runtime (the default) or on a deployed stack (`--stack NAME`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shiftflow.cli import render
+from shiftflow.cli.connection import Connection, connect
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+errors = Console(stderr=True)
+
+StackOption = Annotated[str | None, typer.Option("--stack", help="Drive this deployed stack instead of the local runtime.")]
+LocalOption = Annotated[bool, typer.Option("--local", help="Use the local runtime (the default).")]
+EngineOption = Annotated[str, typer.Option("--engine", help="Local warehouse engine: duckdb or postgres.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show the details behind an error.")]
+ProjectOption = Annotated[Path, typer.Option("--project", help="The Shiftflow project folder (template.yaml).")]
+
+
+class CommandFailed(Exception):
+    """A command ran and its work failed (an execution failed, a guard refused): exit code 1, no traceback."""
+
+
+@contextmanager
+def _session(stack: str | None, local: bool, project: Path, engine: str, verbose: bool) -> Iterator[Connection]:
+    if stack and local:
+        _fail("choose one of --local and --stack", "a command drives either the local runtime or a stack")
+    try:
+        with connect(stack, project.resolve(), engine=engine) as connection:
+            yield connection
+    except CommandFailed:
+        raise typer.Exit(1) from None
+    except (KeyboardInterrupt, typer.Exit):
+        raise
+    except Exception as error:  # one clear line; the traceback only with --verbose
+        if verbose:
+            errors.print_exception()
+        where = f"stack {stack}" if stack else "the local runtime"
+        _fail(f"{type(error).__name__} on {where}: {error}", "run again with --verbose for the details")
+
+
+def _fail(message: str, advice: str) -> None:
+    errors.print(f"[bold red]error:[/] {message} ({advice})", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    name: Annotated[str, typer.Argument(help="State machine or workflow, e.g. sales_data_pipeline.")],
+    input_json: Annotated[str, typer.Option("--input", help="Execution input: JSON text or @file.json.")] = "{}",
+    stack: StackOption = None,
+    local: LocalOption = False,
+    engine: EngineOption = "duckdb",
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+) -> None:
+    """Start an execution and follow it live, state by state, then summarize it."""
+    execution_input = _input(input_json)
+    with _session(stack, local, project, engine, verbose) as connection:
+        result = render.run_and_follow(connection, name, execution_input, console)
+        if result["status"] != "SUCCEEDED":
+            raise CommandFailed(result["status"])
+
+
+@app.command()
+def status(
+    job: Annotated[str | None, typer.Argument(help="A job id; all jobs when omitted.")] = None,
+    stack: StackOption = None,
+    local: LocalOption = False,
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+) -> None:
+    """Show the job guard: Ready, Running (and by which execution) or Failed (where, and why)."""
+    from shiftflow.guard import read_guards
+
+    with _session(stack, local, project, "duckdb", verbose) as connection:
+        table = connection.deployment.output("JobGuardTableName")
+        guards = read_guards(connection.client("dynamodb"), table, job)
+        render.guards(console, guards, job)
+
+
+@app.command()
+def history(
+    job: Annotated[str, typer.Argument(help="A job id.")] = "sales_data_pipeline",
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+    stack: StackOption = None,
+    local: LocalOption = False,
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+) -> None:
+    """Show the run history of a job, newest first."""
+    from shiftflow.guard import read_history
+
+    with _session(stack, local, project, "duckdb", verbose) as connection:
+        table = connection.deployment.output("RunHistoryTableName")
+        render.history(console, read_history(connection.client("dynamodb"), table, job, limit), job)
+
+
+@app.command()
+def reset(
+    job: Annotated[str, typer.Argument(help="The job whose Failed guard to re-arm.")],
+    force: Annotated[bool, typer.Option(help="Also reset a Running guard whose run is known to be dead.")] = False,
+    stack: StackOption = None,
+    local: LocalOption = False,
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+) -> None:
+    """Re-arm a Failed guard so the next run starts, and say what was done."""
+    from shiftflow.guard import GuardError, reset_guard
+
+    with _session(stack, local, project, "duckdb", verbose) as connection:
+        table = connection.deployment.output("JobGuardTableName")
+        try:
+            console.print(reset_guard(connection.client("dynamodb"), table, job, force=force))
+        except GuardError as error:
+            errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise CommandFailed(str(error)) from None
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One SQL statement, run through the Redshift Data API.")],
+    parameter: Annotated[list[str], typer.Option("--parameter", "-p", help="name=value, bound as :name.")] = [],  # noqa: B006
+    stack: StackOption = None,
+    local: LocalOption = False,
+    engine: EngineOption = "duckdb",
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+) -> None:
+    """Run ad hoc SQL through the Data API and show every row of the result as a table."""
+    parameters = dict(_parameter(item) for item in parameter)
+    with _session(stack, local, project, engine, verbose) as connection:
+        render.query(console, connection, sql, parameters)
+
+
+@app.command("serve-data-api")
+def serve_data_api(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8790,
+    engine: EngineOption = "duckdb",
+    project: ProjectOption = Path("."),
+) -> None:
+    """Serve the Data API emulator over HTTP: AWS_ENDPOINT_URL_REDSHIFT_DATA=http://127.0.0.1:PORT."""
+    from shiftflow.dataapi.http import serve_forever
+
+    warehouse = project.resolve() / ".shiftflow" / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    console.print(f"Redshift Data API emulator on http://127.0.0.1:{port} ({engine}, {warehouse}); Ctrl-C stops it")
+    serve_forever(port=port, engine=engine, path=warehouse)
+
+
+@app.command()
+def demo(
+    engine: EngineOption = "duckdb",
+    run_date: Annotated[str, typer.Option(help="The run date of the demo load.")] = "2026-11-21",
+    city: Annotated[str, typer.Option(help="The city of the ad hoc report.")] = "Fairview",
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+) -> None:
+    """Bootstrap the demo data, run the sales pipeline with live progress, show the checks and a report."""
+    execution_input = {"job_id": "sales_data_pipeline", "run_date": run_date, "setup_demo_data": True}
+    with _session(None, True, project, engine, verbose) as connection:
+        from shiftflow.guard import read_guards
+
+        guard = read_guards(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),
+                            "sales_data_pipeline")
+        if guard and guard[0].get("JobState") == "Failed":
+            console.print("[yellow]The sales pipeline's guard is Failed from an earlier run: resetting it for the demo.")
+            from shiftflow.guard import reset_guard
+
+            console.print(reset_guard(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),
+                                      "sales_data_pipeline"))
+        result = render.run_and_follow(connection, "sales_data_pipeline", execution_input, console)
+        if result["status"] != "SUCCEEDED":
+            raise CommandFailed(result["status"])
+        render.demo_report(console, connection, project.resolve(), run_date, city)
+
+
+def _input(text: str) -> dict[str, Any]:
+    source = Path(text[1:]).read_text() if text.startswith("@") else text
+    try:
+        value = json.loads(source)
+    except ValueError as error:
+        _fail(f"--input is not JSON: {error}", 'give an object such as \'{"run_date": "2026-11-21"}\' or @file.json')
+    if not isinstance(value, dict):
+        _fail("--input must be a JSON object", 'for example \'{"run_date": "2026-11-21"}\'')
+    return value
+
+
+def _parameter(item: str) -> tuple[str, str]:
+    name, separator, value = item.partition("=")
+    if not separator or not name:
+        _fail(f"--parameter {item!r} is not name=value", "for example -p city=Fairview")
+    return name, value
+
+
+def main() -> None:
+    app(prog_name="shiftflow")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

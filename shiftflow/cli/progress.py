@@ -1,0 +1,132 @@
+"""Follow a Step Functions execution and its child executions live, state by state, from the execution history.
+
+Works the same against the local runtime and a deployed stack: only get_execution_history and describe_execution.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ENTERED, SUCCEEDED, FAILED, SUBMITTED = "entered", "succeeded", "failed", "submitted"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One thing worth showing: a state entered or left, a statement submitted, a failure."""
+
+    kind: str
+    state: str
+    depth: int  # 0: the execution started; 1: a child execution (a SQL job) ...
+    job: str = ""  # the SQL job a child execution runs
+    seconds: float | None = None  # time spent in the state, when it ends
+    detail: str = ""
+
+
+@dataclass
+class _Followed:
+    arn: str
+    depth: int
+    job: str = ""
+    last_seen: int = 0
+    entered: dict[str, datetime] = field(default_factory=dict)
+    done: bool = False
+
+
+def follow(
+    sfn: Any,
+    execution_arn: str,
+    poll_seconds: float = 0.05,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Progress]:
+    """Yield Progress items until the execution ends, following the child executions it starts."""
+    followed = [_Followed(execution_arn, 0)]
+    while True:
+        for execution in [item for item in followed if not item.done]:
+            for event in _new_events(sfn, execution):
+                yield from _progress(execution, event, followed)
+        root_status = sfn.describe_execution(executionArn=execution_arn)["status"]
+        if root_status != "RUNNING":
+            # One last read: events written between the previous read and the end.
+            for execution in [item for item in followed if not item.done]:
+                for event in _new_events(sfn, execution):
+                    yield from _progress(execution, event, followed)
+            return
+        sleep(poll_seconds)
+
+
+def _new_events(sfn: Any, execution: _Followed) -> list[dict[str, Any]]:
+    """Events newer than the last one seen: read newest first and stop at the last seen event."""
+    fresh: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"executionArn": execution.arn, "maxResults": 1000, "reverseOrder": True}
+    while True:
+        page = sfn.get_execution_history(**request)
+        for event in page["events"]:
+            if event["id"] <= execution.last_seen:
+                break
+            fresh.append(event)
+        else:
+            if page.get("nextToken"):
+                request["nextToken"] = page["nextToken"]
+                continue
+        break
+    fresh.reverse()
+    if fresh:
+        execution.last_seen = fresh[-1]["id"]
+    return fresh
+
+
+def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Followed]) -> Iterator[Progress]:
+    kind = event["type"]
+    at = event["timestamp"]
+    depth, job = execution.depth, execution.job
+    if kind.endswith("StateEntered"):
+        name = event["stateEnteredEventDetails"]["name"]
+        execution.entered[name] = at
+        yield Progress(ENTERED, name, depth, job)
+    elif kind.endswith("StateExited"):
+        details = event["stateExitedEventDetails"]
+        name = details["name"]
+        started = execution.entered.pop(name, at)
+        yield Progress(SUCCEEDED, name, depth, job, seconds=(at - started).total_seconds(),
+                       detail=_statement_detail(details.get("output")))
+    elif kind == "TaskSubmitted":
+        output = _json(event["taskSubmittedEventDetails"].get("output")) or {}
+        child_arn = output.get("ExecutionArn")
+        if child_arn and not any(item.arn == child_arn for item in followed):
+            child_input = _json(output.get("Input")) if isinstance(output.get("Input"), str) else output.get("Input")
+            child_job = (child_input or {}).get("job", "") if isinstance(child_input, dict) else ""
+            followed.append(_Followed(child_arn, depth + 1, job=child_job))
+    elif kind in ("TaskFailed", "ExecutionFailed", "LambdaFunctionFailed", "ExecutionAborted", "ExecutionTimedOut"):
+        details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+        yield Progress(FAILED, kind, depth, job, detail=f"{details.get('error', '')}: {details.get('cause', '')}")
+        if kind.startswith("Execution"):
+            execution.done = True
+    elif kind == "ExecutionSucceeded":
+        execution.done = True
+
+
+def _statement_detail(output: str | None) -> str:
+    """The statement a SQL job submitted, when the state's output carries one."""
+    data = _json(output)
+    if isinstance(data, dict):
+        submission = data.get("submission")
+        if isinstance(submission, dict) and "statement_id" in submission:
+            return f"statement {submission['statement_id']} ({submission.get('statement_count', '?')} SQL statements)"
+        report = data.get("progress", {}).get("report") if isinstance(data.get("progress"), dict) else None
+        if isinstance(report, dict) and report.get("status"):
+            return f"{report['status']}, {report.get('rows', 0)} rows"
+    return ""
+
+
+def _json(text: Any) -> Any:
+    if not isinstance(text, str):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

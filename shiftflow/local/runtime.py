@@ -1,0 +1,343 @@
+"""The local runtime: template.yaml's resources created in an in-process moto account, the state machines run by
+moto's ASL interpreter (patched in moto_patches), the Lambda handlers called in-process, and every `redshift-data`
+call answered by the Data API emulator over an embedded warehouse.
+
+State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and a
+snapshot of the DynamoDB tables, so the job guard and the run history outlive one command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from shiftflow.deployment import Deployment
+from shiftflow.local.template import PhysicalResource, Resolver, Template
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+STACK_NAME = "shiftflow-local"
+# What the template's Redshift parameters are offline: a named "cluster" the emulator accepts.
+LOCAL_PARAMETERS = {
+    "RedshiftClusterIdentifier": "shiftflow-local",
+    "RedshiftDbUser": "shiftflow",
+    "RedshiftWorkgroupName": "",
+    "RedshiftSecretArn": "",
+    "DatabaseName": "dev",
+    "NotificationEmail": "",
+}
+SNAPSHOT_FILE = "tables.json"
+WAREHOUSE_FILE = "warehouse.duckdb"
+
+
+class LocalRuntimeError(RuntimeError):
+    """The local runtime cannot start or cannot do what was asked; the message says what to do."""
+
+
+class LocalRuntime:
+    """Use as a context manager; everything it creates lives until exit, then the state is saved to `state_dir`."""
+
+    def __init__(
+        self,
+        project_root: Path,
+        state_dir: Path | None = None,
+        engine: str = "duckdb",
+        time_scale: float = 1.0,
+        persist: bool = True,
+    ) -> None:
+        self.project_root = project_root
+        self.state_dir = state_dir or project_root / ".shiftflow"
+        self.engine_name = engine
+        self.time_scale = time_scale
+        self.persist = persist
+        self.template = Template.load(project_root / "template.yaml")
+        self.deployment: Deployment | None = None
+        self.emulator: Any = None
+        self._stack = contextlib.ExitStack()
+        self._tables: dict[str, str] = {}  # logical id -> table name
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalRuntime:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if self.persist and self.deployment is not None:
+                self._save_tables()
+        finally:
+            self._stack.close()
+
+    def _start(self) -> None:
+        from moto import mock_aws
+
+        from shiftflow.local import moto_patches
+
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._stack.enter_context(_exclusive(self.state_dir / "lock"))
+        self._stack.enter_context(_environment(_fake_credentials()))
+        self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        self._stack.enter_context(moto_patches.activate(time_scale=self.time_scale))
+        self.emulator = self._start_emulator()
+        self.deployment = self._deploy()
+
+    def _start_emulator(self) -> Any:
+        from shiftflow.dataapi import open_emulator, route_boto3_to
+
+        warehouse = self.state_dir / WAREHOUSE_FILE if self.persist else None
+        emulator = self._stack.enter_context(
+            open_emulator(engine=self.engine_name, path=warehouse, state_dir=self.state_dir, s3_client=self.client("s3"))
+        )
+        self._stack.enter_context(route_boto3_to(emulator))
+        return emulator
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    # --- deployment: what template.yaml declares ----------------------------------------------------------------
+
+    def _deploy(self) -> Deployment:
+        physical = self._physical_resources()
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        resolver = Resolver(self.template, LOCAL_PARAMETERS, physical, pseudo)
+        self._create_buckets(resolver)
+        self._create_tables(resolver)
+        self._create_topics()
+        self._register_functions(resolver)
+        self._create_state_machines(resolver)
+        outputs = {
+            name: str(resolver.resolve(spec["Value"]))
+            for name, spec in self.template.body.get("Outputs", {}).items()
+            if "Condition" not in spec or resolver.condition(spec["Condition"])
+        }
+        return Deployment(outputs=outputs)
+
+    def _physical_resources(self) -> dict[str, PhysicalResource]:
+        """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
+        physical: dict[str, PhysicalResource] = {}
+        for logical_id, resource in self.template.body.get("Resources", {}).items():
+            kind = resource["Type"]
+            name = f"{STACK_NAME}-{logical_id}".lower() if kind == "AWS::S3::Bucket" else f"{STACK_NAME}-{logical_id}"
+            if kind == "AWS::S3::Bucket":
+                physical[logical_id] = PhysicalResource(name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": name})
+            elif kind == "AWS::DynamoDB::Table":
+                arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+                physical[logical_id] = PhysicalResource(name, {"Arn": arn, "StreamArn": f"{arn}/stream/local"})
+            elif kind == "AWS::SNS::Topic":
+                arn = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}"
+                physical[logical_id] = PhysicalResource(arn, {"TopicArn": arn, "TopicName": name})
+            elif kind == "AWS::Serverless::Function":
+                arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+                physical[logical_id] = PhysicalResource(name, {"Arn": arn})
+            elif kind == "AWS::Serverless::StateMachine":
+                arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
+                physical[logical_id] = PhysicalResource(arn, {"Arn": arn, "Name": name})
+            else:
+                arn = f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
+                physical[logical_id] = PhysicalResource(name, {"Arn": arn, "Name": name})
+        return physical
+
+    def _create_buckets(self, resolver: Resolver) -> None:
+        s3 = self.client("s3")
+        for logical_id in self.template.resources("AWS::S3::Bucket"):
+            name = resolver.resolve({"Ref": logical_id})
+            s3.create_bucket(Bucket=name)
+        bucket = self._scripts_bucket(resolver)
+        if bucket:
+            self._stage_scripts(bucket)
+
+    def _scripts_bucket(self, resolver: Resolver) -> str | None:
+        variables = self.template.function_globals().get("Environment", {}).get("Variables", {})
+        value = variables.get("SCRIPTS_BUCKET")
+        return resolver.resolve(value) if value else None
+
+    def _stage_scripts(self, bucket: str) -> None:
+        """The scripts folder, as `aws s3 sync scripts/ s3://bucket/` would stage it."""
+        s3 = self.client("s3")
+        scripts = self.project_root / "scripts"
+        for path in sorted(scripts.rglob("*.sql")):
+            s3.put_object(Bucket=bucket, Key=path.relative_to(scripts).as_posix(), Body=path.read_bytes())
+
+    def _create_tables(self, resolver: Resolver) -> None:
+        dynamodb = self.client("dynamodb")
+        for logical_id, resource in self.template.resources("AWS::DynamoDB::Table").items():
+            properties = resolver.resolve(resource.get("Properties", {}))
+            name = resolver.resolve({"Ref": logical_id})
+            request = {
+                "TableName": name,
+                "KeySchema": properties["KeySchema"],
+                "AttributeDefinitions": properties["AttributeDefinitions"],
+                "BillingMode": "PAY_PER_REQUEST",
+            }
+            if properties.get("GlobalSecondaryIndexes"):
+                request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+            dynamodb.create_table(**request)
+            self._tables[logical_id] = name
+        self._load_tables()
+
+    def _create_topics(self) -> None:
+        """Topics, each with a local inbox (an SQS queue subscribed to it) where notifications can be read."""
+        sns, sqs = self.client("sns"), self.client("sqs")
+        self._inbox = sqs.create_queue(QueueName=f"{STACK_NAME}-notifications")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for logical_id in self.template.resources("AWS::SNS::Topic"):
+            topic = sns.create_topic(Name=f"{STACK_NAME}-{logical_id}")["TopicArn"]
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Notifications published since the last call: {subject, message} (message parsed when it is JSON)."""
+        sqs = self.client("sqs")
+        received: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return received
+            for message in batch:
+                received.append(_notification(message["Body"]))
+                sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+
+    def _register_functions(self, resolver: Resolver) -> None:
+        from shiftflow.local.functions import load_handler
+        from shiftflow.local.moto_patches import register_lambda_handler
+
+        environment: dict[str, str] = {}
+        for logical_id, resource in self.template.resources("AWS::Serverless::Function").items():
+            properties = resource.get("Properties", {})
+            code_dir = self.template.root / properties["CodeUri"]
+            handler = load_handler(code_dir, properties.get("Handler", "app.lambda_handler"))
+            register_lambda_handler(resolver.resolve({"Ref": logical_id}), handler)
+            environment.update(self._function_environment(resolver, properties, environment, logical_id))
+        self._stack.enter_context(_environment(environment))
+
+    def _function_environment(
+        self, resolver: Resolver, properties: dict[str, Any], seen: dict[str, str], logical_id: str
+    ) -> dict[str, str]:
+        """Globals plus the function's own variables. Handlers run in one process and share os.environ, so two
+        functions that disagree on a variable cannot both be right: that is refused rather than guessed."""
+        variables = {
+            **self.template.function_globals().get("Environment", {}).get("Variables", {}),
+            **properties.get("Environment", {}).get("Variables", {}),
+        }
+        resolved = {name: str(resolver.resolve(value)) for name, value in variables.items()}
+        for name, value in resolved.items():
+            if name in seen and seen[name] != value:
+                raise LocalRuntimeError(f"{logical_id} sets {name}={value!r}, another function {seen[name]!r}")
+        return resolved
+
+    def _create_state_machines(self, resolver: Resolver) -> None:
+        sfn = self.client("stepfunctions")
+        for logical_id, resource in self.template.resources("AWS::Serverless::StateMachine").items():
+            properties = resource.get("Properties", {})
+            path = self.template.root / properties["DefinitionUri"]
+            substitutions = resolver.resolve(properties.get("DefinitionSubstitutions", {}))
+            definition = substitute(path.read_text(), substitutions)
+            sfn.create_state_machine(
+                name=f"{STACK_NAME}-{logical_id}",
+                definition=definition,
+                roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-{logical_id}Role",
+                type=properties.get("Type", "STANDARD"),
+            )
+
+    # --- persistence of the DynamoDB tables ---------------------------------------------------------------------
+
+    def _load_tables(self) -> None:
+        snapshot = self.state_dir / SNAPSHOT_FILE
+        if not self.persist or not snapshot.exists():
+            return
+        saved = json.loads(snapshot.read_text())
+        dynamodb = self.client("dynamodb")
+        for logical_id, items in saved.items():
+            table = self._tables.get(logical_id)
+            if table is None:
+                continue  # a table the template no longer declares
+            for item in items:
+                dynamodb.put_item(TableName=table, Item=item)
+
+    def _save_tables(self) -> None:
+        dynamodb = self.client("dynamodb")
+        saved: dict[str, list[dict[str, Any]]] = {}
+        for logical_id, table in self._tables.items():
+            paginator = dynamodb.get_paginator("scan")
+            saved[logical_id] = [item for page in paginator.paginate(TableName=table) for item in page["Items"]]
+        temporary = self.state_dir / f"{SNAPSHOT_FILE}.tmp"
+        temporary.write_text(json.dumps(saved, indent=1, sort_keys=True))
+        temporary.replace(self.state_dir / SNAPSHOT_FILE)  # atomic: a crash never leaves half a snapshot
+
+
+def substitute(definition: str, substitutions: dict[str, Any]) -> str:
+    """DefinitionSubstitutions: every ${Name} in the ASL text replaced, every one of them known."""
+    for name, value in substitutions.items():
+        definition = definition.replace("${" + name + "}", str(value))
+    leftover = sorted({part.split("}", 1)[0] for part in definition.split("${")[1:]})
+    if leftover:
+        raise LocalRuntimeError(f"DefinitionSubstitutions lack {', '.join(leftover)}")
+    return definition
+
+
+def _notification(body: str) -> dict[str, Any]:
+    """The SNS envelope as SQS receives it: the subject, and the message (parsed when it is JSON)."""
+    envelope = json.loads(body)
+    message = envelope.get("Message", "")
+    try:
+        message = json.loads(message)
+    except ValueError:
+        pass
+    return {"subject": envelope.get("Subject", ""), "message": message}
+
+
+def _fake_credentials() -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "shiftflow-local",
+        "AWS_SECRET_ACCESS_KEY": "shiftflow-local",
+        "AWS_SESSION_TOKEN": "shiftflow-local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """One command at a time per state folder: two would each load and save the same snapshot."""
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalRuntimeError(
+                f"another shiftflow command is using {lock_path.parent}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
