@@ -60,6 +60,7 @@ STABLE_OUTPUTS = {
     "JobGuardTableName",
     "RunHistoryTableName",
     "NotificationTopicArn",
+    "DataApiFunctionRoleName",
     "SubmitSqlJobFunctionName",
     "GetStatementStatusFunctionName",
     "ReadStatementResultFunctionName",
