@@ -1,0 +1,101 @@
+"""translate() on its own: what each kind of statement becomes, and what is refused with which message."""
+
+from __future__ import annotations
+
+import pytest
+
+from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Command, TransactionControl,
+                                         translate)
+
+
+@pytest.mark.parametrize(("statement", "action"), [
+    ("BEGIN", "begin"), ("begin transaction", "begin"), ("BEGIN WORK", "begin"), ("start transaction", "begin"),
+    ("begin transaction isolation level serializable read write", "begin"),
+    ("COMMIT", "commit"), ("commit work", "commit"), ("END", "commit"), ("end transaction", "commit"),
+    ("ROLLBACK", "rollback"), ("rollback transaction", "rollback"), ("ABORT", "rollback"), ("abort work", "rollback"),
+])
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_transaction_control(statement, action, engine):
+    assert translate(statement, engine) == TransactionControl(action)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_parameters_become_engine_placeholders_in_order_of_use(engine):
+    sql = translate("select :b::date, x::int, ':a' /* :c */ from t where y = :a and z like '50%' and w = :b", engine)
+    assert isinstance(sql, EngineSql)
+    assert sql.parameter_names == ("b", "a")
+    if engine == "duckdb":
+        assert "$b" in sql.text and "$a" in sql.text and "'50%'" in sql.text
+    else:
+        assert "%(b)s" in sql.text and "%(a)s" in sql.text and "'50%%'" in sql.text
+    assert "':a'" in sql.text and "/* :c */" in sql.text  # the string and the comment are left alone
+
+
+def test_postgres_modulo_is_escaped_for_psycopg():
+    assert translate("select 7 % 3", "postgres").text == "SELECT 7 %% 3"
+
+
+@pytest.mark.parametrize("statement", [
+    "create table t (a int distkey sortkey encode zstd, b int encode auto) interleaved sortkey (a, b)",
+    "create table t (a int, b int) sortkey auto encode auto diststyle auto",
+    "create table t (a int, primary key (a), constraint u unique (b), b int references o (x)) "
+    "diststyle key distkey (a) compound sortkey (a, b) backup no",
+])
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_table_attributes_and_constraints_are_dropped(statement, engine):
+    text = translate(statement, engine).text.upper()
+    for word in ("DISTKEY", "SORTKEY", "DISTSTYLE", "ENCODE", "BACKUP", "PRIMARY", "UNIQUE", "REFERENCES",
+                 "INTERLEAVED"):
+        assert word not in text
+    assert text.startswith("CREATE TABLE T (A INT")
+
+
+def test_column_named_like_an_attribute_is_kept():
+    assert translate("create table t (distkey int, sortkey int)", "duckdb").text == \
+        "CREATE TABLE t (distkey INT, sortkey INT)"
+
+
+def test_identity_on_duckdb_uses_a_sequence():
+    text = translate("create table s.t (id bigint identity(10, 5), a int)", "duckdb").text
+    assert text.startswith('CREATE OR REPLACE SEQUENCE "s"."t_id_identity_seq" START WITH 10 INCREMENT BY 5;')
+    assert "DEFAULT NEXTVAL('\"s\".\"t_id_identity_seq\"')" in text
+
+
+def test_copy_and_unload_are_parsed():
+    copy = translate("COPY public.t (a, b) FROM 's3://b/k/' IAM_ROLE 'arn' CSV QUOTE AS '''' "
+                     "DELIMITER AS '\\t' NULL AS '\\N' IGNOREHEADER AS 2 GZIP", "duckdb")
+    assert copy == S3Command(kind="copy", url="s3://b/k/", table="public.t", columns=("a", "b"), options=(
+        ("IAM_ROLE", "arn"), ("CSV", ""), ("QUOTE", "'"), ("DELIMITER", "\\t"), ("NULL", "\\N"),
+        ("IGNOREHEADER", "2"), ("GZIP", "")))
+    unload = translate("unload ('select * from t where a = \\'x\\' and b = ''y''') to 's3://b/o/' "
+                       "iam_role default format as parquet maxfilesize 100 mb", "postgres")
+    assert unload.kind == "unload" and unload.url == "s3://b/o/"
+    assert unload.query == "select * from t where a = 'x' and b = 'y'"
+    assert unload.options == (("IAM_ROLE", "DEFAULT"), ("PARQUET", ""), ("MAXFILESIZE", "100 MB"))
+
+
+@pytest.mark.parametrize(("statement", "engine", "message"), [
+    ("create table t (s super)", "duckdb", "SUPER type"),
+    ("select a::geometry from t", "postgres", "GEOMETRY type"),
+    ("grant select on t to group analysts", "duckdb",
+     "GRANT / REVOKE on the DuckDB engine (it has no users or privileges)"),
+    ("alter table t append from s", "duckdb", "ALTER statement on the DuckDB engine"),
+    ("select 'unterminated", "duckdb", "SQL that cannot be tokenized"),
+    ("select from where", "postgres", "Redshift syntax the translator cannot parse"),
+    ("create procedure p() as $$ begin null; end; $$ language plpgsql", "duckdb",
+     "stored procedures on the DuckDB engine (use the PostgreSQL engine)"),
+    ("select 1; select 2", "duckdb", "more than one statement in one call"),
+])
+def test_not_supported_locally_messages(statement, engine, message):
+    with pytest.raises(NotSupportedLocally) as raised:
+        translate(statement, engine)
+    assert str(raised.value).startswith(f"not supported locally: {message}")
+
+
+def test_unknown_engine_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown engine 'sqlite'"):
+        translate("select 1", "sqlite")
+
+
+def test_grant_runs_as_written_on_postgres():
+    assert translate("grant select on t to group analysts", "postgres").text == "GRANT SELECT ON t TO GROUP analysts"
