@@ -1,0 +1,146 @@
+"""DuckDB as the Data API emulator's warehouse: in memory (tests) or file-backed (a local warehouse that survives).
+
+Each Data API database is its own DuckDB database: in memory, or the file `<directory>/<database>.duckdb`.
+Sessions are cursors of that database's root connection (DuckDB's way to use one database from many threads);
+each runs the translator's session set-up once, so sessions are pooled rather than opened per statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
+
+_ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
+
+# DuckDB type -> (Redshift type name the Data API reports, precision when the type fixes it).
+_TYPE_NAMES: dict[str, tuple[str, int]] = {
+    "TINYINT": ("int2", 5), "SMALLINT": ("int2", 5), "INTEGER": ("int4", 10), "BIGINT": ("int8", 19),
+    "UTINYINT": ("int2", 5), "USMALLINT": ("int4", 10), "UINTEGER": ("int8", 19), "UBIGINT": ("numeric", 20),
+    "HUGEINT": ("numeric", 38), "UHUGEINT": ("numeric", 38),
+    "FLOAT": ("float4", 8), "DOUBLE": ("float8", 17), "BOOLEAN": ("bool", 1),
+    "VARCHAR": ("varchar", 65535), "DATE": ("date", 13), "TIME": ("time", 15), "TIMESTAMP": ("timestamp", 29),
+    "TIMESTAMP WITH TIME ZONE": ("timestamptz", 35), "TIMESTAMP_S": ("timestamp", 29),
+    "TIMESTAMP_MS": ("timestamp", 29), "TIMESTAMP_NS": ("timestamp", 29), "BLOB": ("varbyte", 1024000),
+    "INTERVAL": ("interval", 49), "UUID": ("varchar", 36),
+}
+
+
+def redshift_column(name: str, duck_type: Any) -> Column:
+    """A result column described with the Redshift type name (DECIMAL(p,s) -> numeric p,s; unknown -> varchar)."""
+    type_text = str(duck_type)
+    if type_text.startswith("DECIMAL"):
+        precision, scale = (int(part) for part in type_text[len("DECIMAL("):-1].split(","))
+        return Column(name, "numeric", precision, scale)
+    type_name, precision = _TYPE_NAMES.get(type_text, ("varchar", 65535))
+    return Column(name, type_name, precision)
+
+
+class DuckDBSession:
+    """One DuckDB cursor: used by one statement worker at a time."""
+
+    engine = "duckdb"
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, parameters: Mapping[str, str]) -> QueryResult:
+        try:
+            statements = self._cursor.extract_statements(sql)
+            result = QueryResult()
+            for statement in statements:  # a translation may prepend set-up statements (sequences ...)
+                used = {name: parameters[name] for name in statement.named_parameters if name in parameters}
+                self._cursor.execute(statement, used or None)
+                result = self._result(statement)
+            return result
+        except duckdb.Error as error:
+            raise EngineError(str(error)) from None
+
+    def _result(self, statement: Any) -> QueryResult:
+        kind = statement.type.name
+        if statement.expected_result_type == [duckdb.ExpectedResultType.QUERY_RESULT]:
+            description = self._cursor.description or []
+            columns = [redshift_column(name, duck_type) for name, duck_type, *_ in description]
+            rows = self._cursor.fetchall()
+            return QueryResult(columns, rows, len(rows))
+        counted = self._cursor.fetchall() if self._cursor.description else []
+        if kind in _ROW_COUNT_TYPES and counted:
+            return QueryResult(rowcount=int(counted[0][0]))
+        return QueryResult(rowcount=0)
+
+    def begin(self) -> None:
+        self._run("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self._run("COMMIT")
+
+    def rollback(self) -> None:
+        self._run("ROLLBACK")
+
+    def interrupt(self) -> None:
+        self._cursor.interrupt()
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def _run(self, sql: str) -> None:
+        try:
+            self._cursor.execute(sql)
+        except duckdb.Error as error:
+            raise EngineError(str(error)) from None
+
+
+class DuckDBEngine:
+    """DuckDB databases by Data API database name; `directory=None` keeps them in memory."""
+
+    name = "duckdb"
+
+    def __init__(self, directory: str | Path | None = None, setup: tuple[str, ...] | None = None) -> None:
+        self._directory = Path(directory) if directory is not None else None
+        if self._directory is not None:
+            self._directory.mkdir(parents=True, exist_ok=True)
+        self._setup = setup
+        self._roots: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._lock = threading.Lock()
+
+    def database_path(self, database: str) -> str:
+        if self._directory is None:
+            return ":memory:"
+        return str(self._directory / f"{database}.duckdb")
+
+    def databases(self) -> list[str]:
+        with self._lock:
+            names = set(self._roots)
+        if self._directory is not None:
+            names.update(path.stem for path in self._directory.glob("*.duckdb"))
+        return sorted(names)
+
+    def session(self, database: str) -> DuckDBSession:
+        with self._lock:
+            root = self._roots.get(database)
+            if root is None:
+                root = duckdb.connect(self.database_path(database))
+                self._roots[database] = root
+            cursor = root.cursor()
+        session = DuckDBSession(cursor)
+        for statement in self._session_setup():
+            session.execute(statement, {})
+        return session
+
+    def _session_setup(self) -> tuple[str, ...]:
+        if self._setup is None:
+            from shiftflow.dataapi.translate import session_setup  # the translator owns what its SQL relies on
+
+            self._setup = session_setup(self.name)
+        return self._setup
+
+    def close(self) -> None:
+        with self._lock:
+            roots, self._roots = list(self._roots.values()), {}
+        for root in roots:
+            root.close()

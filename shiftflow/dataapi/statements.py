@@ -1,0 +1,196 @@
+"""What the emulator remembers about a submitted statement: its request, its sub-statements, statuses and timing.
+
+An ExecuteStatement is a Statement with one sub-statement that shares its id; a batch has sub-statements
+`<id>:1` ... `<id>:n`. Status moves SUBMITTED -> PICKED -> STARTED -> FINISHED | FAILED | ABORTED.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from shiftflow.dataapi.engines.base import QueryResult
+
+SUBMITTED, PICKED, STARTED, FINISHED, FAILED, ABORTED = "SUBMITTED", "PICKED", "STARTED", "FINISHED", "FAILED", "ABORTED"
+ENDED = frozenset({FINISHED, FAILED, ABORTED})
+ACTIVE = frozenset({SUBMITTED, PICKED, STARTED})
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class SubStatement:
+    id: str
+    sql: str
+    status: str = SUBMITTED
+    error: str = ""
+    created_at: datetime = field(default_factory=now)
+    updated_at: datetime = field(default_factory=now)
+    started_ns: int = 0
+    duration_ns: int = -1
+    result: QueryResult | None = None
+    query_id: int = -1
+
+    @property
+    def has_result_set(self) -> bool:
+        return self.result is not None and self.result.has_result_set
+
+    @property
+    def result_rows(self) -> int:
+        return self.result.rowcount if self.result is not None and self.status == FINISHED else -1
+
+    def start(self, query_id: int) -> None:
+        self.status, self.query_id, self.updated_at = STARTED, query_id, now()
+        self.started_ns = time.perf_counter_ns()
+
+    def end(self, status: str, result: QueryResult | None = None, error: str = "") -> None:
+        if self.started_ns:
+            self.duration_ns = time.perf_counter_ns() - self.started_ns
+        self.status, self.result, self.error, self.updated_at = status, result, error, now()
+
+
+@dataclass
+class Statement:
+    """One submitted ExecuteStatement or BatchExecuteStatement."""
+
+    id: str
+    request: dict[str, Any]  # the request members as received (Sql / Sqls, Database, target, options)
+    is_batch: bool
+    subs: list[SubStatement]
+    status: str = SUBMITTED
+    error: str = ""
+    created_at: datetime = field(default_factory=now)
+    updated_at: datetime = field(default_factory=now)
+    duration_ns: int = -1
+    pid: int = 0
+    cancel_requested: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+    session: Any = None  # the engine session while it runs: what CancelStatement interrupts
+
+    @property
+    def database(self) -> str:
+        return str(self.request.get("Database", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.request.get("StatementName", ""))
+
+    @property
+    def result_format(self) -> str:
+        return str(self.request.get("ResultFormat", "JSON"))
+
+    @property
+    def has_result_set(self) -> bool:
+        return any(sub.has_result_set for sub in self.subs)
+
+    def set_status(self, status: str, error: str = "") -> None:
+        self.status, self.error, self.updated_at = status, error, now()
+
+    def finish(self, status: str, error: str = "") -> None:
+        self.duration_ns = sum(max(sub.duration_ns, 0) for sub in self.subs)
+        self.set_status(status, error)
+        self.done.set()
+
+    def sub(self, statement_id: str) -> SubStatement | None:
+        for sub in self.subs:
+            if sub.id == statement_id:
+                return sub
+        return None
+
+
+# ---- results as the Data API returns them ------------------------------------------------------------------
+
+_LONG_TYPES = {"int2", "int4", "int8"}
+_DOUBLE_TYPES = {"float4", "float8"}
+_SIGNED_TYPES = _LONG_TYPES | _DOUBLE_TYPES | {"numeric"}
+_CASE_SENSITIVE_TYPES = {"varchar", "char", "bpchar", "text"}
+
+
+def column_metadata(result: QueryResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "isCaseSensitive": column.type_name in _CASE_SENSITIVE_TYPES,
+            "isCurrency": False,
+            "isSigned": column.type_name in _SIGNED_TYPES,
+            "label": column.name,
+            "length": 0,
+            "name": column.name,
+            "nullable": column.nullable,
+            "precision": column.precision,
+            "scale": column.scale,
+            "schemaName": "",
+            "tableName": "",
+            "typeName": column.type_name,
+        }
+        for column in result.columns
+    ]
+
+
+def text_value(value: Any, type_name: str) -> str:
+    """A value as Redshift prints it: timestamps with a space and no trailing zeros, booleans as t/f."""
+    if isinstance(value, datetime):
+        text = value.isoformat(sep=" ")
+        if "." in text:  # 12:00:00.120000 -> 12:00:00.12
+            head, _, tail = text.partition(".")
+            digits = tail[:6].rstrip("0")
+            zone = tail[6:]
+            text = f"{head}.{digits}{zone}" if digits else f"{head}{zone}"
+        if type_name == "timestamptz" and text.endswith(":00") and text[-6] in "+-":
+            text = text[:-3]  # +00:00 -> +00
+        return text
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)
+
+
+def typed_field(value: Any, type_name: str) -> dict[str, Any]:
+    """One typed Field: longValue for integers, doubleValue for floats, booleanValue, isNull; the rest as text."""
+    if value is None:
+        return {"isNull": True}
+    if type_name in _LONG_TYPES:
+        return {"longValue": int(value)}
+    if type_name in _DOUBLE_TYPES:
+        return {"doubleValue": float(value)}
+    if type_name == "bool":
+        return {"booleanValue": bool(value)}
+    return {"stringValue": text_value(value, type_name)}
+
+
+def records(result: QueryResult, start: int, stop: int) -> list[list[dict[str, Any]]]:
+    type_names = [column.type_name for column in result.columns]
+    return [[typed_field(value, type_name) for value, type_name in zip(row, type_names)] for row in result.rows[start:stop]]
+
+
+def csv_records(result: QueryResult, start: int, stop: int) -> str:
+    """Rows as CSV text, the column names first on the first page (RFC 4180 quoting)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if start == 0:
+        writer.writerow([column.name for column in result.columns])
+    type_names = [column.type_name for column in result.columns]
+    for row in result.rows[start:stop]:
+        writer.writerow(["" if value is None else text_value(value, t) for value, t in zip(row, type_names)])
+    return buffer.getvalue()
+
+
+def result_size(result: QueryResult | None) -> int:
+    """About the bytes of the result's text, as the service reports ResultSize: measured on up to 100 rows."""
+    if result is None or not result.has_result_set or not result.rows:
+        return 0
+    sample = result.rows[:100]
+    sampled = sum(len(str(value)) for row in sample for value in row if value is not None)
+    return sampled * len(result.rows) // len(sample)
