@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import parse_copy, parse_unload, transaction_control, word
@@ -103,15 +103,23 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, statement: 
     names = [name for name in named_parameters(statement) if name in present]  # order of first use
     names += sorted(present - set(names))
     if engine == "duckdb":
-        text = tree.sql(dialect="duckdb")
+        text = _sql(tree, "duckdb")
         return EngineSql(";\n".join([*prelude, text]), tuple(names))
     # psycopg reads every % as a placeholder marker: double them all, then put the placeholders in.
     for placeholder in list(tree.find_all(exp.Placeholder)):
         placeholder.replace(exp.var(f"\x00{placeholder.name}\x00"))
-    text = tree.sql(dialect="postgres").replace("%", "%%")
+    text = _sql(tree, "postgres").replace("%", "%%")
     for name in names:
         text = text.replace(f"\x00{name}\x00", f"%({name})s")
     return EngineSql(text, tuple(names))
+
+
+def _sql(tree: exp.Expression, engine: str) -> str:
+    """Generate, refusing what sqlglot would otherwise drop with a mere warning (e.g. IGNORE NULLS)."""
+    try:
+        return tree.sql(dialect=engine, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as error:
+        raise NotSupportedLocally(f"{str(error).strip()} ({engine} engine)") from None
 
 
 def _tokens_to_postgres(statement: str, tokens: list[Token]) -> EngineSql:
@@ -145,4 +153,4 @@ def _procedure_sql(sql: str) -> str | None:
     if isinstance(tree, exp.Command):
         return None
     tree, _ = rewrite(tree, "postgres")
-    return tree.sql(dialect="postgres")
+    return _sql(tree, "postgres")

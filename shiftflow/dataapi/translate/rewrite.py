@@ -6,6 +6,8 @@ date_trunc, to_char, top, `::` casts, listagg on DuckDB, convert_timezone. What 
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from shiftflow.dataapi.translate.model import NotSupportedLocally
@@ -136,7 +138,56 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
                                separator=concat.args.get("separator"))
     if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
         return _merge_insert(node)
+    if isinstance(node, (exp.Like, exp.ILike)) and engine == "duckdb" and not isinstance(node.parent, exp.Escape):
+        return _like_escape(node)
+    if isinstance(node, exp.SimilarTo) and engine == "duckdb":
+        return _similar_to_regex(node)
+    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and engine == "postgres":
+        # PostgreSQL's date_trunc of a date picks the timestamptz overload; Redshift's returns a timestamp.
+        if not (isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.TIMESTAMP):
+            node.set("this", exp.cast(node.this, exp.DataType.Type.TIMESTAMP))
+        return node
     return node
+
+
+def _like_escape(node: exp.Expression) -> exp.Expression:
+    """Redshift's LIKE escapes with backslash by default; DuckDB's has no escape character unless told."""
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and "\\" not in pattern.this:
+        return node
+    return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+
+
+def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
+    """DuckDB reads a SIMILAR TO pattern as a plain regular expression (`%` is not a wildcard there):
+    translate the SQL pattern to the regular expression PostgreSQL and Redshift build from it."""
+    pattern = node.expression
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string) or isinstance(node.parent, exp.Escape):
+        raise NotSupportedLocally("SIMILAR TO with a computed pattern or ESCAPE on the DuckDB engine")
+    regex: list[str] = []
+    text, i, in_bracket = pattern.this, 0, False
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            regex.append(re.escape(text[i + 1]))
+            i += 2
+            continue
+        if in_bracket:
+            in_bracket = char != "]"
+            regex.append(char)
+        elif char == "[":
+            in_bracket = True
+            regex.append(char)
+        elif char == "%":
+            regex.append(".*")
+        elif char == "_":
+            regex.append(".")
+        elif char in "|*+?{}(),0123456789":
+            regex.append(char)
+        else:
+            regex.append(re.escape(char))
+        i += 1
+    return exp.func("regexp_full_match", node.this, exp.Literal.string("".join(regex)))
 
 
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:

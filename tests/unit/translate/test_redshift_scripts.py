@@ -242,3 +242,14 @@ def test_analyze_and_vacuum_are_no_ops(session):
     run_script(session, "create table t (a int); insert into t values (1)")
     run_script(session, "analyze t; analyze; vacuum t; vacuum delete only t to 75 percent; analyze compression t")
     assert run_script(session, "select a from t").rows == [(1,)]
+
+
+def test_like_escape_and_similar_to_match_redshift(session):
+    run_script(session, "create table names (s varchar(20)); "
+                        "insert into names values ('start_x'), ('startyx'), ('a.c'), ('abc'), ('bzc')")
+    like = run_script(session, "select s from names where s like 'start\\\\_%' order by s").rows
+    assert like == [("start_x",)]
+    similar = run_script(session, "select s from names where s similar to '(a|b)_c|start%' order by s").rows
+    assert similar == [("abc",), ("bzc",), ("start_x",), ("startyx",)]
+    dotted = run_script(session, "select s from names where s similar to 'a.c' order by s").rows
+    assert dotted == [("a.c",)]

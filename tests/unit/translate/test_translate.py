@@ -99,3 +99,10 @@ def test_unknown_engine_is_a_programming_error():
 
 def test_grant_runs_as_written_on_postgres():
     assert translate("grant select on t to group analysts", "postgres").text == "GRANT SELECT ON t TO GROUP analysts"
+
+
+def test_what_sqlglot_would_drop_is_refused():
+    with pytest.raises(NotSupportedLocally, match="IGNORE NULLS"):
+        translate("select lag(n) ignore nulls over (order by a) from t", "postgres")
+    with pytest.raises(NotSupportedLocally, match="SIMILAR TO with a computed pattern"):
+        translate("select 1 from t where a similar to b", "duckdb")
