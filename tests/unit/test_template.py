@@ -119,9 +119,11 @@ def test_sam_validate_lint_is_clean():
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
-def test_sam_transform_produces_the_expected_resources(transformed):
+def test_sam_transform_produces_the_expected_resources(template, transformed):
     types = {res["Type"] for res in transformed["Resources"].values()}
     assert "Transform" not in transformed
+    # The Rules reach CloudFormation unchanged, so they still run before any resource is created.
+    assert transformed["Rules"] == template["Rules"]
     assert {
         "AWS::Lambda::Function",
         "AWS::Lambda::LayerVersion",
