@@ -22,7 +22,8 @@ _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
 _TYPE_NAMES: dict[str, tuple[str, int]] = {
     "TINYINT": ("int2", 5), "SMALLINT": ("int2", 5), "INTEGER": ("int4", 10), "BIGINT": ("int8", 19),
     "UTINYINT": ("int2", 5), "USMALLINT": ("int4", 10), "UINTEGER": ("int8", 19), "UBIGINT": ("numeric", 20),
-    "HUGEINT": ("numeric", 38), "UHUGEINT": ("numeric", 38),
+    # sum() of integers is HUGEINT in DuckDB and int8 on Redshift (its usual source): report it as int8.
+    "HUGEINT": ("int8", 19), "UHUGEINT": ("numeric", 38),
     "FLOAT": ("float4", 8), "DOUBLE": ("float8", 17), "BOOLEAN": ("bool", 1),
     "VARCHAR": ("varchar", 65535), "DATE": ("date", 13), "TIME": ("time", 15), "TIMESTAMP": ("timestamp", 29),
     "TIMESTAMP WITH TIME ZONE": ("timestamptz", 35), "TIMESTAMP_S": ("timestamp", 29),
