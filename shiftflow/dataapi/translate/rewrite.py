@@ -36,8 +36,23 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         _rewrite_create(tree, engine, prelude)
         if tree.args.get("kind") == "TABLE" and engine == "duckdb":
             tree = _like_to_ctas(tree)
+    for select in tree.find_all(exp.Select):
+        _keep_column_names(select)
     tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
     return tree, prelude
+
+
+# Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
+_COLUMN_NAMES = {exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff", exp.DateDiff: "datediff"}
+
+
+def _keep_column_names(select: exp.Select) -> None:
+    """`select avg(x) from t` must still produce a column named avg (results, CTAS, outer queries)."""
+    for projection in select.expressions:
+        call = projection.this if isinstance(projection, exp.Window) else projection
+        name = _COLUMN_NAMES.get(type(call))
+        if name is not None:
+            projection.replace(exp.alias_(projection.copy(), name))
 
 
 def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None:
@@ -117,6 +132,10 @@ def _like_to_ctas(create: exp.Create) -> exp.Expression:
 
 
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
+        return _integer_avg(node.this, engine, window=node)
+    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
+        return _integer_avg(node, engine)
     if isinstance(node, exp.DataType):
         return _rewrite_type(node, engine)
     if isinstance(node, exp.Table) and node.name.startswith("#"):
@@ -188,6 +207,29 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
             regex.append(re.escape(char))
         i += 1
     return exp.func("regexp_full_match", node.this, exp.Literal.string("".join(regex)))
+
+
+def _integer_avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Expression:
+    """Redshift's AVG of an integer type is a BIGINT (the fraction is dropped); the engines return a fraction.
+    DuckDB: sum / count, which integer_division keeps integral for integers only, and NULL on no rows.
+    PostgreSQL: shiftflow_avg(avg, min) picks by the argument's type (min has it) whether to truncate."""
+    def aggregate(kind: type[exp.Expression]) -> exp.Expression:
+        call = kind(this=avg.this.copy())
+        if window is None:
+            return call
+        over = window.copy()
+        over.set("this", call)
+        return over
+
+    if engine == "duckdb":
+        return exp.Paren(this=exp.Div(this=aggregate(exp.Sum), expression=aggregate(exp.Count)))
+    plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
+    sample = exp.Min(this=plain.copy())
+    if window is not None:
+        sample_window = window.copy()
+        sample_window.set("this", sample)
+        sample = sample_window
+    return exp.Anonymous(this="shiftflow_avg", expressions=[aggregate(exp.Avg), sample])
 
 
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:

@@ -253,3 +253,20 @@ def test_like_escape_and_similar_to_match_redshift(session):
     assert similar == [("a.c",), ("abc",), ("bzc",), ("start_x",), ("startyx",)]
     dotted = run_script(session, "select s from names where s similar to 'a.c' order by s").rows
     assert dotted == [("a.c",)]
+
+
+def test_avg_of_integers_is_a_truncated_bigint_like_redshift(session):
+    run_script(session, "create table m (g int, i int, f float8); "
+                        "insert into m values (1, 1, 1), (1, 2, 2), (2, -3, -3), (2, -4, -4), (3, null, null)")
+    result = run_script(session, """
+        select g, avg(i), avg(f) as avg_f, avg(distinct i) * 2 as twice,
+               avg(i) over (order by g rows between unbounded preceding and unbounded following) as overall
+        from m group by g, i, f order by g, i
+    """)
+    assert result.columns[1].name == "avg"
+    assert [(g, a, float(f) if f is not None else None) for g, a, f, *_ in result.rows] == [
+        (1, 1, 1.0), (1, 2, 2.0), (2, -4, -4.0), (2, -3, -3.0), (3, None, None)]
+    grouped = run_script(session, "select g, avg(i), avg(f) from m group by g order by g").rows
+    assert [(g, a, float(f) if f is not None else None) for g, a, f in grouped] == [
+        (1, 1, 1.5), (2, -3, -3.5), (3, None, None)]
+    assert run_script(session, "select avg(i) over () from m where g = 1 limit 1").rows == [(1,)]
