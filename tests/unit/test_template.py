@@ -66,6 +66,14 @@ STABLE_OUTPUTS = {
     "ReadStatementResultFunctionName",
     "CheckValidationResultsFunctionName",
     "DescribeFailureFunctionName",
+    # configured workflows
+    "WorkflowStateMachineArn",
+    "WorkflowStageStateMachineArn",
+    "WorkflowConfigTableName",
+    "WorkflowAuditTableName",
+    "JobAuditTableName",
+    "LoadWorkflowFunctionName",
+    "CloseWorkflowRunFunctionName",
 }
 FUNCTION_ENVIRONMENT = {
     "SCRIPTS_BUCKET",
@@ -80,6 +88,14 @@ FUNCTION_ENVIRONMENT = {
 STATE_MACHINE_FILES = {
     "RunSqlJobStateMachine": "statemachine/run_sql_job.asl.json",
     "SalesDataPipelineStateMachine": "statemachine/sales_data_pipeline.asl.json",
+    "WorkflowStateMachine": "statemachine/workflow.asl.json",
+    "WorkflowStageStateMachine": "statemachine/workflow_stage.asl.json",
+}
+# Functions that call no Data API: each has a role of its own, limited to what it touches.
+OWN_ROLE_FUNCTIONS = {
+    "DescribeFailureFunction": "DescribeFailureFunctionRole",
+    "LoadWorkflowFunction": "LoadWorkflowFunctionRole",
+    "CloseWorkflowRunFunction": "CloseWorkflowRunFunctionRole",
 }
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shiftflow-redshift-AbCdEf"
 WORKGROUP_ID = "0f1e2d3c-4b5a-6978-8091-a2b3c4d5e6f7"
@@ -133,8 +149,8 @@ def test_sam_transform_produces_the_expected_resources(template, transformed):
         "AWS::S3::Bucket",
         "AWS::SNS::Topic",
     } <= types
-    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 5
-    assert len(resources_of_type(transformed, "AWS::StepFunctions::StateMachine")) == 2
+    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 7
+    assert len(resources_of_type(transformed, "AWS::StepFunctions::StateMachine")) == 4
 
 
 # ---------------------------------------------------------------- IAM
@@ -184,9 +200,10 @@ def test_only_the_xray_managed_policy_is_attached(transformed):
 def test_every_data_api_function_shares_the_role_that_runs_the_statements(template):
     functions = resources_of_type(template, "AWS::Serverless::Function")
     roles = {name: fn["Properties"]["Role"] for name, fn in functions.items()}
-    data_api = {name for name in roles if name != "DescribeFailureFunction"}
+    data_api = {name for name in roles if name not in OWN_ROLE_FUNCTIONS}
     assert {json.dumps(roles[name]) for name in data_api} == {json.dumps({"Fn::GetAtt": ["DataApiFunctionRole", "Arn"]})}
-    assert roles["DescribeFailureFunction"] == {"Fn::GetAtt": ["DescribeFailureFunctionRole", "Arn"]}
+    for name, role in OWN_ROLE_FUNCTIONS.items():
+        assert roles[name] == {"Fn::GetAtt": [role, "Arn"]}, name
 
 
 def role_actions(template, parameters):
@@ -430,7 +447,10 @@ def test_function_globals(template):
 
 def test_every_environment_variable_the_code_reads_is_set(template):
     variables = set(template["Globals"]["Function"]["Environment"]["Variables"])
-    sources = [*ROOT.glob("functions/*/app.py"), *ROOT.glob("shiftflow/jobs/*.py"), *ROOT.glob("shiftflow/sql/*.py")]
+    for function in resources_of_type(template, "AWS::Serverless::Function").values():
+        variables |= set(function["Properties"].get("Environment", {}).get("Variables", {}))
+    sources = [*ROOT.glob("functions/*/app.py"), *ROOT.glob("shiftflow/jobs/*.py"), *ROOT.glob("shiftflow/sql/*.py"),
+               *ROOT.glob("shiftflow/workflows/*.py")]
     read = set()
     for source in sources:
         read |= set(re.findall(r"""environ(?:\.get\(|\[)\s*["']([A-Z_]+)["']""", source.read_text()))
@@ -450,7 +470,13 @@ def test_storage_is_encrypted_private_and_recoverable(template):
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     (deny,) = template["Resources"]["ScriptsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    keys = {"JobGuardTable": [("JobID", "HASH")], "RunHistoryTable": [("JobID", "HASH"), ("RunStart", "RANGE")]}
+    keys = {
+        "JobGuardTable": [("JobID", "HASH")],
+        "RunHistoryTable": [("JobID", "HASH"), ("RunStart", "RANGE")],
+        "WorkflowConfigTable": [("workflow_id", "HASH")],
+        "WorkflowAuditTable": [("workflow_execution_id", "HASH")],
+        "JobAuditTable": [("workflow_execution_id", "HASH"), ("job_name", "RANGE")],
+    }
     for name, key in keys.items():
         table = template["Resources"][name]["Properties"]
         assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == key
@@ -520,7 +546,7 @@ def test_sam_build_offline_gives_a_pure_python_layer_the_functions_run_on(tmp_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     layer = build_dir / "SharedLayer" / "python"
-    for path in ("shiftflow/sql/splitter.py", "shiftflow/jobs/submit.py", "sqlglot", "aws_lambda_powertools", "boto3", "botocore"):
+    for path in ("shiftflow/sql/splitter.py", "shiftflow/jobs/submit.py", "shiftflow/workflows/plan.py", "sqlglot", "aws_lambda_powertools", "boto3", "botocore"):
         assert (layer / path).exists(), path
     for left_out in ("shiftflow/dataapi", "shiftflow/local", "shiftflow/cli"):
         assert not (layer / left_out).exists(), left_out

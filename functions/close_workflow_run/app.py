@@ -1,0 +1,41 @@
+"""Close a workflow run in the audit tables and word its notification.
+
+Every planned job gets a final job audit item (SKIPPED, ALREADY_SUCCEEDED, and after a failure STOPPED for jobs
+still running and NOT_RUN for jobs never started) and the workflow audit item its status and end, so no item is left
+RUNNING. Returns the notice (subject, message) naming the workflow, the failed stage and job and the error.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shiftflow.workflows.audit import FAILED, SUCCEEDED, close_run
+
+logger = Logger()
+dynamodb = boto3.client("dynamodb")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    """Event: plan (the run's plan), status (SUCCEEDED or FAILED), ended_at, failure (failed_step, error, message)."""
+    status = event["status"]
+    if status not in (SUCCEEDED, FAILED):
+        raise ValueError(f"status must be {SUCCEEDED} or {FAILED}, not {status!r}")
+    plan = event["plan"]
+    logger.append_keys(workflow=plan["workflow_id"], execution=plan["workflow_execution_id"])
+    notice = close_run(
+        dynamodb,
+        job_table=os.environ["JOB_AUDIT_TABLE"],
+        workflow_table=os.environ["WORKFLOW_AUDIT_TABLE"],
+        plan=plan,
+        status=status,
+        ended_at=event["ended_at"],
+        failure=event.get("failure"),
+    )
+    logger.info("workflow run closed", extra={"status": status})
+    return notice

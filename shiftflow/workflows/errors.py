@@ -1,0 +1,41 @@
+"""Errors of workflow configurations and runs. Step Functions sees the class name as the Error of a failed task."""
+
+from __future__ import annotations
+
+
+class WorkflowError(Exception):
+    """Base of the errors a user sees about a workflow; the message names the workflow (and stage and job)."""
+
+
+class WorkflowInvalid(WorkflowError):
+    """The configuration has problems; `problems` lists each, naming the workflow, stage and job."""
+
+    def __init__(self, workflow_id: str, problems: list[str]) -> None:
+        self.workflow_id = workflow_id
+        self.problems = problems
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        super().__init__(f"workflow {workflow_id} is invalid ({count}):\n" + "\n".join(f"- {p}" for p in problems))
+
+
+class WorkflowNotFound(WorkflowError):
+    """No configuration with that workflow_id (or no run with that execution id)."""
+
+
+class RestartRefused(WorkflowError):
+    """The execution cannot be restarted (it did not fail, belongs to another workflow, or is unknown)."""
+
+
+class Problems:
+    """Collects validation problems so that one pass reports all of them."""
+
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        self.items: list[str] = []
+
+    def add(self, where: str, problem: str) -> None:
+        prefix = f"workflow {self.workflow_id}" + (f", {where}" if where else "")
+        self.items.append(f"{prefix}: {problem}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise WorkflowInvalid(self.workflow_id, list(self.items))

@@ -1,0 +1,118 @@
+"""The plan of one run: which stages and jobs run, with which parameters; for a restart, only what was left.
+
+The plan is plain JSON: the workflow state machine carries it, each stage execution gets its stage, and `close_run`
+settles the audit from it. Stages are never dropped from the plan: a stage that does not run has `run: false` and
+its jobs in `settled` (SKIPPED or ALREADY_SUCCEEDED), so the audit accounts for every job of the workflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, FAILED, SKIPPED, PreviousRun
+from shiftflow.workflows.errors import Problems, RestartRefused
+from shiftflow.workflows.model import Job, Stage, Workflow, _parameters
+
+# A plan travels in the execution's state; Step Functions refuses state over 256 KiB.
+MAX_PLAN_BYTES = 200 * 1024
+
+
+def build_plan(
+    workflow: Workflow,
+    execution_id: str,
+    run_date: str,
+    parameters: dict[str, Any] | None = None,
+    previous: PreviousRun | None = None,
+) -> dict[str, Any]:
+    """The plan of run `execution_id`. `parameters` (the run's input) override the workflow's and the jobs' own;
+    `run_date` (YYYY-MM-DD) is every job's default :run_date. With `previous`, the run restarts that failed run."""
+    problems = Problems(workflow.workflow_id)
+    overrides = _parameters(problems, "run input", parameters or {})
+    problems.raise_if_any()
+    failed_stage = None
+    if previous is not None:
+        failed_stage = restart_stage(workflow, previous)
+        run_date = previous.run_date or run_date
+        overrides = {**previous.parameters, **overrides}
+    defaults = {"run_date": run_date}
+    stages = [_stage_plan(workflow, stage, defaults, overrides, previous, failed_stage) for stage in workflow.stages]
+    return {
+        "workflow_id": workflow.workflow_id,
+        "workflow_execution_id": execution_id,
+        "run_date": run_date,
+        "parameters": overrides,
+        "restart_of": previous.workflow_execution_id if previous else "",
+        # The guard may be taken over from a Failed state only by a restart of the run that failed it.
+        "restart_of_arn": previous.execution_arn if previous else "none",
+        "jobs": [job.name for job in workflow.jobs],
+        "stages": stages,
+    }
+
+
+def restart_stage(workflow: Workflow, previous: PreviousRun) -> int:
+    """The stage a restart of `previous` resumes at; RestartRefused when it cannot be restarted."""
+    who = f"workflow {workflow.workflow_id}: run {previous.workflow_execution_id}"
+    if previous.workflow_id != workflow.workflow_id:
+        raise RestartRefused(f"{who} belongs to workflow {previous.workflow_id}, not {workflow.workflow_id}")
+    if previous.status != FAILED:
+        hint = {
+            "SUCCEEDED": "it succeeded: there is nothing left to run",
+            "RUNNING": "it is still running, or was stopped before it could record its end (redrive it instead)",
+        }.get(previous.status, f"its status is {previous.status or 'unknown'}")
+        raise RestartRefused(f"{who} cannot be restarted: only a FAILED run can, and {hint}")
+    if previous.failed_stage is not None:
+        return previous.failed_stage
+    for stage in workflow.stages:
+        if any(previous.jobs.get(job.name, {}).get("execution_status") not in DONE | {SKIPPED} for job in stage.jobs):
+            return stage.number
+    raise RestartRefused(f"{who} left no unfinished job to restart")
+
+
+def _stage_plan(
+    workflow: Workflow,
+    stage: Stage,
+    defaults: dict[str, Any],
+    overrides: dict[str, Any],
+    previous: PreviousRun | None,
+    failed_stage: int | None,
+) -> dict[str, Any]:
+    to_run: list[Job] = []
+    settled: list[dict[str, str]] = []
+    for job in stage.jobs:
+        earlier = previous.jobs.get(job.name, {}) if previous else {}
+        if previous and earlier.get("execution_status") in DONE and stage.number <= (failed_stage or 0):
+            origin = earlier.get("succeeded_in") or previous.workflow_execution_id
+            settled.append(_settled(job, ALREADY_SUCCEEDED, f"succeeded in run {origin}", origin))
+        elif not stage.enabled:
+            settled.append(_settled(job, SKIPPED, "its stage has execution_flag n"))
+        elif previous and stage.number < (failed_stage or 0):
+            settled.append(_settled(job, SKIPPED, f"before the stage where run {previous.workflow_execution_id} failed"))
+        else:
+            to_run.append(job)
+    return {
+        "number": stage.number,
+        "description": stage.description,
+        "execution_type": stage.execution_type,
+        "max_concurrency": stage.concurrency,
+        "run": bool(to_run),
+        "jobs": [_job_plan(workflow, job, defaults, overrides) for job in to_run],
+        "settled": settled,
+    }
+
+
+def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "script": job.script,
+        "parameters": {**defaults, **workflow.parameters, **job.parameters, **overrides},
+        "timeout_seconds": job.timeout_seconds,
+        "retries": job.retries,
+        "validation": job.validation,
+    }
+
+
+def _settled(job: Job, status: str, detail: str, succeeded_in: str = "") -> dict[str, str]:
+    entry = {"job": job.name, "status": status, "detail": detail, "script": job.script}
+    if succeeded_in:
+        entry["succeeded_in"] = succeeded_in
+    return entry
