@@ -39,7 +39,7 @@ def _session(stack: str | None, local: bool, project: Path, engine: str, verbose
     if stack and local:
         _fail("choose one of --local and --stack", "a command drives either the local runtime or a stack")
     try:
-        with connect(stack, project.resolve(), engine=engine) as connection:
+        with connect(stack, project.resolve(), engine=engine, log_level="INFO" if verbose else "WARNING") as connection:
             yield connection
     except CommandFailed:
         raise typer.Exit(1) from None

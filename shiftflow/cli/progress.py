@@ -46,17 +46,37 @@ def follow(
     """Yield Progress items until the execution ends, following the child executions it starts."""
     followed = [_Followed(execution_arn, 0)]
     while True:
-        for execution in [item for item in followed if not item.done]:
-            for event in _new_events(sfn, execution):
-                yield from _progress(execution, event, followed)
-        root_status = sfn.describe_execution(executionArn=execution_arn)["status"]
-        if root_status != "RUNNING":
-            # One last read: events written between the previous read and the end.
-            for execution in [item for item in followed if not item.done]:
-                for event in _new_events(sfn, execution):
-                    yield from _progress(execution, event, followed)
+        running = sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+        # Read after the status check: once the execution has ended, this read holds every remaining event.
+        for execution, event in _read_all(sfn, followed):
+            yield from _progress(execution, event, followed)
+        if not running:
             return
         sleep(poll_seconds)
+
+
+def _read_all(sfn: Any, followed: list[_Followed]) -> list[tuple[_Followed, dict[str, Any]]]:
+    """New events of every followed execution, children found on the way included, in time order."""
+    collected: list[tuple[_Followed, dict[str, Any]]] = []
+    index = 0
+    while index < len(followed):
+        execution = followed[index]
+        if not execution.done:
+            for event in _new_events(sfn, execution):
+                collected.append((execution, event))
+                child = _child_execution(event)
+                if child and not any(item.arn == child for item in followed):
+                    followed.append(_Followed(child, execution.depth + 1))
+        index += 1
+    collected.sort(key=lambda pair: (pair[1]["timestamp"], pair[0].depth, pair[1]["id"]))
+    return collected
+
+
+def _child_execution(event: dict[str, Any]) -> str | None:
+    if event["type"] != "TaskSubmitted":
+        return None
+    output = _json(event["taskSubmittedEventDetails"].get("output")) or {}
+    return output.get("ExecutionArn") if isinstance(output, dict) else None
 
 
 def _new_events(sfn: Any, execution: _Followed) -> list[dict[str, Any]]:
@@ -83,27 +103,23 @@ def _new_events(sfn: Any, execution: _Followed) -> list[dict[str, Any]]:
 def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Followed]) -> Iterator[Progress]:
     kind = event["type"]
     at = event["timestamp"]
-    depth, job = execution.depth, execution.job
-    if kind.endswith("StateEntered"):
+    if kind == "ExecutionStarted":
+        started_with = _json(event["executionStartedEventDetails"].get("input"))
+        if isinstance(started_with, dict) and isinstance(started_with.get("job"), str):
+            execution.job = started_with["job"]  # a SQL job's child execution: name its lines after the job
+    elif kind.endswith("StateEntered"):
         name = event["stateEnteredEventDetails"]["name"]
         execution.entered[name] = at
-        yield Progress(ENTERED, name, depth, job)
+        yield Progress(ENTERED, name, execution.depth, execution.job)
     elif kind.endswith("StateExited"):
         details = event["stateExitedEventDetails"]
         name = details["name"]
         started = execution.entered.pop(name, at)
-        yield Progress(SUCCEEDED, name, depth, job, seconds=(at - started).total_seconds(),
+        yield Progress(SUCCEEDED, name, execution.depth, execution.job, seconds=(at - started).total_seconds(),
                        detail=_statement_detail(details.get("output")))
-    elif kind == "TaskSubmitted":
-        output = _json(event["taskSubmittedEventDetails"].get("output")) or {}
-        child_arn = output.get("ExecutionArn")
-        if child_arn and not any(item.arn == child_arn for item in followed):
-            child_input = _json(output.get("Input")) if isinstance(output.get("Input"), str) else output.get("Input")
-            child_job = (child_input or {}).get("job", "") if isinstance(child_input, dict) else ""
-            followed.append(_Followed(child_arn, depth + 1, job=child_job))
     elif kind in ("TaskFailed", "ExecutionFailed", "LambdaFunctionFailed", "ExecutionAborted", "ExecutionTimedOut"):
         details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-        yield Progress(FAILED, kind, depth, job, detail=f"{details.get('error', '')}: {details.get('cause', '')}")
+        yield Progress(FAILED, kind, execution.depth, execution.job, detail=f"{details.get('error', '')}: {details.get('cause', '')}")
         if kind.startswith("Execution"):
             execution.done = True
     elif kind == "ExecutionSucceeded":

@@ -17,7 +17,7 @@ from shiftflow.jobs.status import TERMINAL_STATUSES, failure_of, summarize, wait
 from shiftflow.jobs.submit import SqlJob, batch_request, statement_name
 
 # Inside a SQL job (a run_sql_job child execution) only these states say something worth a line.
-_CHILD_STATES_SHOWN = {"SubmitSqlScript", "SqlJobFinished", "SqlJobFailed", "SqlJobCouldNotRun"}
+_CHILD_STATES_SHOWN = {"SubmitSqlScript"}
 
 
 def run_and_follow(connection: Connection, name: str, execution_input: dict[str, Any], console: Console) -> dict[str, Any]:
@@ -58,8 +58,9 @@ def _progress_line(console: Console, item: Progress) -> None:
 def _summary(console: Console, connection: Connection, result: dict[str, Any], execution_input: dict[str, Any]) -> None:
     colour = "green" if result["status"] == "SUCCEEDED" else "red"
     output = result["output"] if isinstance(result["output"], dict) else {}
-    status_text = output.get("status", result["status"])
-    console.print(f"\n[bold {colour}]{result['status']}[/]: {status_text}", highlight=False)
+    outcome = output.get("status", result["status"])
+    detail = f": {outcome}" if outcome != result["status"] else ""
+    console.print(f"\n[bold {colour}]{result['status']}[/]{detail}", highlight=False)
     if result["status"] != "SUCCEEDED":
         console.print(f"[red]{result['error']}[/]: {result['cause']}", highlight=False)
     jobs = job_summaries(connection.client("stepfunctions"), result["execution_arn"])

@@ -34,7 +34,6 @@ LOCAL_PARAMETERS = {
     "NotificationEmail": "",
 }
 SNAPSHOT_FILE = "tables.json"
-WAREHOUSE_FILE = "warehouse.duckdb"
 
 
 class LocalRuntimeError(RuntimeError):
@@ -51,12 +50,14 @@ class LocalRuntime:
         engine: str = "duckdb",
         time_scale: float = 1.0,
         persist: bool = True,
+        log_level: str = "INFO",
     ) -> None:
         self.project_root = project_root
         self.state_dir = state_dir or project_root / ".shiftflow"
         self.engine_name = engine
         self.time_scale = time_scale
         self.persist = persist
+        self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
         self.template = Template.load(project_root / "template.yaml")
         self.deployment: Deployment | None = None
         self.emulator: Any = None
@@ -94,13 +95,13 @@ class LocalRuntime:
         self.deployment = self._deploy()
 
     def _start_emulator(self) -> Any:
-        from shiftflow.dataapi import open_emulator, route_boto3_to
+        from shiftflow.dataapi.engines import open_engine
+        from shiftflow.dataapi.inprocess import route_in_process
+        from shiftflow.dataapi.service import DataApiEmulator
 
-        warehouse = self.state_dir / WAREHOUSE_FILE if self.persist else None
-        emulator = self._stack.enter_context(
-            open_emulator(engine=self.engine_name, path=warehouse, state_dir=self.state_dir, s3_client=self.client("s3"))
-        )
-        self._stack.enter_context(route_boto3_to(emulator))
+        engine = open_engine(self.engine_name, self.state_dir / "warehouse" if self.persist else None)
+        emulator = self._stack.enter_context(DataApiEmulator(engine, s3_client=self.client("s3")))
+        self._stack.enter_context(route_in_process(emulator))
         return emulator
 
     def client(self, service: str) -> Any:
@@ -117,7 +118,7 @@ class LocalRuntime:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         }
-        resolver = Resolver(self.template, LOCAL_PARAMETERS, physical, pseudo)
+        resolver = Resolver(self.template, self.parameters, physical, pseudo)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
@@ -218,14 +219,17 @@ class LocalRuntime:
         from shiftflow.local.functions import load_handler
         from shiftflow.local.moto_patches import register_lambda_handler
 
+        functions = self.template.resources("AWS::Serverless::Function")
         environment: dict[str, str] = {}
-        for logical_id, resource in self.template.resources("AWS::Serverless::Function").items():
+        for logical_id, resource in functions.items():
+            environment.update(self._function_environment(resolver, resource.get("Properties", {}), environment, logical_id))
+        # Before the imports: handlers read their configuration (Powertools' service name ...) at import time.
+        self._stack.enter_context(_environment(environment))
+        for logical_id, resource in functions.items():
             properties = resource.get("Properties", {})
             code_dir = self.template.root / properties["CodeUri"]
             handler = load_handler(code_dir, properties.get("Handler", "app.lambda_handler"))
             register_lambda_handler(resolver.resolve({"Ref": logical_id}), handler)
-            environment.update(self._function_environment(resolver, properties, environment, logical_id))
-        self._stack.enter_context(_environment(environment))
 
     def _function_environment(
         self, resolver: Resolver, properties: dict[str, Any], seen: dict[str, str], logical_id: str
