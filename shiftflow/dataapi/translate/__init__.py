@@ -23,7 +23,7 @@ from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3
 from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
-from shiftflow.dataapi.translate.tablepass import strip_unparsed_table_attributes
+from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.parameters import named_parameters
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
@@ -54,8 +54,11 @@ def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S
         return parse_copy(statement, tokens)
     if verb == "UNLOAD":
         return parse_unload(statement, tokens)
-    if verb in {"ANALYZE", "VACUUM"}:
+    if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
+    refused = _redshift_only(tokens)
+    if refused:
+        raise NotSupportedLocally(refused)
     if verb == "CALL" or is_create_procedure(tokens):
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
@@ -72,6 +75,20 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
     from shiftflow.dataapi import s3io  # s3io translates UNLOAD's query with translate(): import late
 
     return s3io.run(command, session, parameters, s3_client)
+
+
+# Redshift-only statements with no local meaning, by their leading words.
+_REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
+                  ("DROP", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
+                  ("CREATE", "LIBRARY"): "CREATE LIBRARY", ("CREATE", "MODEL"): "CREATE MODEL",
+                  ("CREATE", "DATASHARE"): "datashares", ("ALTER", "DATASHARE"): "datashares"}
+
+
+def _redshift_only(tokens: list[Token]) -> str | None:
+    words = [word(t) for t in tokens]
+    if words[:2] == ["ALTER", "TABLE"] and "APPEND" in words:
+        return "ALTER TABLE ... APPEND FROM"
+    return _REDSHIFT_ONLY.get(tuple(words[:2]))
 
 
 def _parse(text: str) -> exp.Expression:

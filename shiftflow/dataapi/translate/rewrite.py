@@ -238,6 +238,8 @@ def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
     params = node.expressions
     if params and any(isinstance(p.this, exp.Var) and p.this.name.upper() == "MAX" for p in params):
         node.set("expressions", [])  # varchar(max): both engines' varchar is unbounded
+    if engine == "duckdb" and node.this in {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}:
+        node.set("expressions", [])  # float(20): DuckDB's floats take no precision
     if engine == "duckdb" and node.this in _DUCKDB_UNSIZED:
         # DuckDB strings have no length (it would print VARCHAR(20) as TEXT(20), which it rejects).
         node.set("this", exp.DataType.Type.VARCHAR)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.sql.splitter import tokenize
+
 _CREATE_PREFIX = {"CREATE", "TEMP", "TEMPORARY", "LOCAL", "GLOBAL", "TABLE", "OR", "REPLACE"}
 
 
@@ -38,7 +40,40 @@ def _closing_paren(tokens: list[Token], i: int) -> int:
     return len(tokens) - 1
 
 
+_LAYOUT_WORDS = {"DISTKEY", "SORTKEY", "DISTSTYLE", "ENCODE", "COMPOUND", "INTERLEAVED"}
+
+
+def is_layout_only_alter(tokens: list[Token]) -> bool:
+    """ALTER TABLE t ALTER DISTKEY / [COMPOUND|INTERLEAVED] SORTKEY / DISTSTYLE / ENCODE, or
+    ALTER TABLE t ALTER COLUMN c ENCODE x: they only move data between slices or re-compress it."""
+    names = [t.text.upper() for t in tokens]
+    if names[:2] != ["ALTER", "TABLE"] or "ALTER" not in names[2:]:
+        return False
+    rest = names[names.index("ALTER", 2) + 1 :]
+    if rest and rest[0] in _LAYOUT_WORDS:
+        return True
+    return len(rest) >= 3 and rest[0] == "COLUMN" and rest[2] == "ENCODE"
+
+
+def _cut(statement: str, tokens: list[Token], cuts: list[tuple[int, int]]) -> str:
+    pieces: list[str] = []
+    position = 0
+    for first, last in cuts:
+        pieces.append(statement[position : tokens[first].start])
+        position = tokens[last].end + 1
+    pieces.append(statement[position:])
+    return "".join(pieces)
+
+
 def strip_unparsed_table_attributes(statement: str, tokens: list[Token]) -> str:
+    names = [t.text.upper() for t in tokens[:4]]
+    if names[:2] == ["ALTER", "TABLE"] and "ADD" in [t.text.upper() for t in tokens]:
+        # ALTER TABLE t ADD [COLUMN] c type ENCODE x: sqlglot stops at ENCODE.
+        cuts = [(i, i + 1) for i, t in enumerate(tokens[:-1]) if t.text.upper() == "ENCODE"]
+        return _cut(statement, tokens, cuts) if cuts else statement
+    if names[:3] == ["CREATE", "LOCAL", "TEMP"] or names[:3] == ["CREATE", "LOCAL", "TEMPORARY"]:
+        # CREATE LOCAL TEMP TABLE: LOCAL is noise in Redshift and makes sqlglot give up.
+        return strip_unparsed_table_attributes(*_without(statement, tokens, 1))
     if not _is_create_table(tokens):
         return statement
     cuts: list[tuple[int, int]] = []  # token index ranges [first, last] to remove
@@ -64,12 +99,9 @@ def strip_unparsed_table_attributes(statement: str, tokens: list[Token]) -> str:
             cuts.append((i, i + 1))
             i += 1
         i += 1
-    if not cuts:
-        return statement
-    pieces: list[str] = []
-    position = 0
-    for first, last in cuts:
-        pieces.append(statement[position : tokens[first].start])
-        position = tokens[last].end + 1
-    pieces.append(statement[position:])
-    return "".join(pieces)
+    return _cut(statement, tokens, cuts) if cuts else statement
+
+
+def _without(statement: str, tokens: list[Token], index: int) -> tuple[str, list[Token]]:
+    text = _cut(statement, tokens, [(index, index)])
+    return text, tokenize(text)

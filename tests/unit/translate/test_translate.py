@@ -79,7 +79,7 @@ def test_copy_and_unload_are_parsed():
     ("select a::geometry from t", "postgres", "GEOMETRY type"),
     ("grant select on t to group analysts", "duckdb",
      "GRANT / REVOKE on the DuckDB engine (it has no users or privileges)"),
-    ("alter table t append from s", "duckdb", "ALTER statement on the DuckDB engine"),
+    ("alter table t owner to someone", "duckdb", "ALTER statement on the DuckDB engine"),
     ("select 'unterminated", "duckdb", "SQL that cannot be tokenized"),
     ("select from where", "postgres", "Redshift syntax the translator cannot parse"),
     ("create procedure p() as $$ begin null; end; $$ language plpgsql", "duckdb",
@@ -106,3 +106,36 @@ def test_what_sqlglot_would_drop_is_refused():
         translate("select lag(n) ignore nulls over (order by a) from t", "postgres")
     with pytest.raises(NotSupportedLocally, match="SIMILAR TO with a computed pattern"):
         translate("select 1 from t where a similar to b", "duckdb")
+
+
+@pytest.mark.parametrize("statement", [
+    "alter table t alter distkey a", "alter table t alter sortkey (a, b)", "alter table t alter sortkey none",
+    "alter table t alter diststyle even", "alter table t alter interleaved sortkey (a)",
+    "alter table t alter encode auto", "alter table t alter column b encode zstd",
+    "analyze compression t", "vacuum sort only t",
+])
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_layout_only_statements_are_no_ops(statement, engine):
+    from shiftflow.dataapi.translate.setup import NO_OP
+
+    assert translate(statement, engine) == EngineSql(NO_OP[engine])
+
+
+@pytest.mark.parametrize(("statement", "expected"), [
+    ("alter table t add column c varchar(10) encode zstd default 'x'",
+     "ALTER TABLE t ADD COLUMN c TEXT DEFAULT 'x'"),
+    ("create local temp table z (a float(20))", "CREATE TEMPORARY TABLE z (a DOUBLE)"),
+])
+def test_more_redshift_ddl_on_duckdb(statement, expected):
+    assert translate(statement, "duckdb").text == expected
+
+
+@pytest.mark.parametrize(("statement", "message"), [
+    ("alter table t append from s", "ALTER TABLE ... APPEND FROM"),
+    ("create external schema s from data catalog database 'd' iam_role 'r'", "external schemas and tables"),
+    ("create external table s.t (a int) location 's3://b/'", "external schemas and tables"),
+])
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_redshift_only_statements_are_refused(statement, message, engine):
+    with pytest.raises(NotSupportedLocally, match=message):
+        translate(statement, engine)
