@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import sqlglot
+import functools
+
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
@@ -24,7 +26,6 @@ from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
-from shiftflow.sql.parameters import named_parameters
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 if TYPE_CHECKING:
@@ -34,12 +35,19 @@ __all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Com
            "run_s3_command", "session_setup", "translate"]
 
 ENGINES = ("duckdb", "postgres")
+_REDSHIFT = Dialect.get_or_raise("redshift")
 _PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
 
 
 def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+    """One Redshift statement for `engine`; raises NotSupportedLocally for what cannot be emulated."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    return _translate_cached(statement, engine)
+
+
+@functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
+def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
@@ -91,10 +99,12 @@ def _redshift_only(tokens: list[Token]) -> str | None:
     return _REDSHIFT_ONLY.get(tuple(words[:2]))
 
 
-def _parse(text: str) -> exp.Expression:
+def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
     try:
-        trees = [tree for tree in sqlglot.parse(text, read="redshift") if tree is not None]
-    except (ParseError, TokenError) as error:
+        if tokens is None:
+            tokens = tokenize(text)
+        trees = [tree for tree in _REDSHIFT.parser().parse(tokens, text) if tree is not None]
+    except (ParseError, TokenError, SqlSplitError) as error:
         first_line = str(error).splitlines()[0]
         raise NotSupportedLocally(f"Redshift syntax the translator cannot parse ({first_line})") from None
     if len(trees) != 1:
@@ -104,7 +114,7 @@ def _parse(text: str) -> exp.Expression:
 
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql:
     text = strip_unparsed_table_attributes(statement, tokens)
-    tree = _parse(text)
+    tree = _parse(text, tokens if text is statement else None)
     if isinstance(tree, exp.Command):
         if engine == "postgres":  # PostgreSQL is Redshift's ancestor: let it run what sqlglot leaves opaque
             return _tokens_to_postgres(statement, tokens)
@@ -112,12 +122,22 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     tree, prelude = rewrite(tree, engine)
-    return _generate(tree, prelude, engine, statement)
+    return _generate(tree, prelude, engine, _placeholder_order(tokens))
 
 
-def _generate(tree: exp.Expression, prelude: list[str], engine: str, statement: str) -> EngineSql:
+def _placeholder_order(tokens: list[Token]) -> list[str]:
+    """`:name` placeholders in order of first use (as shiftflow.sql.parameters reads them, from our tokens)."""
+    names: list[str] = []
+    for colon, name in zip(tokens, tokens[1:]):
+        if colon.token_type == TokenType.COLON and name.start == colon.end + 1 and name.text.isidentifier():
+            if name.text not in names:
+                names.append(name.text)
+    return names
+
+
+def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list[str]) -> EngineSql:
     present = {p.name for p in tree.find_all(exp.Placeholder) if p.name}
-    names = [name for name in named_parameters(statement) if name in present]  # order of first use
+    names = [name for name in order if name in present]  # order of first use
     names += sorted(present - set(names))
     if engine == "duckdb":
         text = _sql(tree, "duckdb")
