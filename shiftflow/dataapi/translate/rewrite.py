@@ -32,12 +32,16 @@ _TEMPORAL_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.Data
 def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str]]:
     """The rewritten tree and any statements the engine must run first (DuckDB identity sequences)."""
     prelude: list[str] = []
+    for identifier in tree.find_all(exp.Identifier):
+        # Redshift folds every identifier, quoted ones too (enable_case_sensitive_identifier is off by default):
+        # result columns are named in lower case, and "Sales" and sales are the same table.
+        identifier.set("this", identifier.name.lower())
     if isinstance(tree, exp.Create):
         _rewrite_create(tree, engine, prelude)
         if tree.args.get("kind") == "TABLE" and engine == "duckdb":
             tree = _like_to_ctas(tree)
     for select in tree.find_all(exp.Select):
-        _keep_column_names(select)
+        _keep_column_names(select, engine)
     tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
     return tree, prelude
 
@@ -46,13 +50,43 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 _COLUMN_NAMES = {exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff", exp.DateDiff: "datediff"}
 
 
-def _keep_column_names(select: exp.Select) -> None:
-    """`select avg(x) from t` must still produce a column named avg (results, CTAS, outer queries)."""
+def _keep_column_names(select: exp.Select, engine: str) -> None:
+    """Unaliased projections get the column name Redshift gives them (results, CTAS, outer queries):
+    `select avg(x)` is avg after its rewrite; on DuckDB, which names columns by their text (count_star()),
+    every computed projection is named by PostgreSQL's rule, which Redshift follows."""
     for projection in select.expressions:
+        if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
+            continue
         call = projection.this if isinstance(projection, exp.Window) else projection
         name = _COLUMN_NAMES.get(type(call))
+        if name is None and engine == "duckdb":
+            name = _redshift_column_name(projection)
         if name is not None:
-            projection.replace(exp.alias_(projection.copy(), name))
+            projection.replace(exp.alias_(projection.copy(), name, quoted=True))
+
+
+def _redshift_column_name(node: exp.Expression) -> str:
+    if isinstance(node, (exp.Paren, exp.Window)):
+        return _redshift_column_name(node.this)
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Cast):
+        inner = _redshift_column_name(node.this)
+        return inner if inner != "?column?" else _CAST_NAMES.get(node.to.this, node.to.this.value.lower())
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return "?column?"
+
+
+_CAST_NAMES = {exp.DataType.Type.INT: "int4", exp.DataType.Type.BIGINT: "int8", exp.DataType.Type.SMALLINT: "int2",
+               exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "text",
+               exp.DataType.Type.DOUBLE: "float8", exp.DataType.Type.FLOAT: "float4",
+               exp.DataType.Type.DECIMAL: "numeric", exp.DataType.Type.BOOLEAN: "bool",
+               exp.DataType.Type.CHAR: "bpchar", exp.DataType.Type.BPCHAR: "bpchar"}
 
 
 def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None:

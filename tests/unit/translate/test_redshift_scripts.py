@@ -270,3 +270,10 @@ def test_avg_of_integers_is_a_truncated_bigint_like_redshift(session):
     assert [(g, a, float(f) if f is not None else None) for g, a, f in grouped] == [
         (1, 1, 1.5), (2, -3, -3.5), (3, None, None)]
     assert run_script(session, "select avg(i) over () from m where g = 1 limit 1").rows == [(1,)]
+
+
+def test_identifiers_fold_to_lower_case_like_redshift(session):
+    run_script(session, 'create table "Orders" (ID int, "Amount" int); insert into ORDERS values (1, 5)')
+    result = run_script(session, 'select Id, "AMOUNT", amount * 2 as "Double", count(*) from "ORDERS" group by 1, 2, 3')
+    assert [c.name for c in result.columns] == ["id", "amount", "double", "count"]
+    assert result.rows == [(1, 5, 10, 1)]
