@@ -17,6 +17,17 @@ import duckdb
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
 
 _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
+# Leading words whose statement kind is certain without parsing: a query, or DML that reports a row count.
+_PLAIN_KINDS = {"SELECT": "SELECT", "VALUES": "SELECT", "FROM": "SELECT", "SHOW": "SELECT", "DESCRIBE": "SELECT",
+                "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}
+
+
+def _plain_kind(sql: str) -> str | None:
+    """The kind of a single statement known from its first word, or None (then DuckDB parses it to tell)."""
+    if ";" in sql:
+        return None
+    words = sql.split(None, 1)
+    return _PLAIN_KINDS.get(words[0].upper()) if words else None
 
 # DuckDB type -> (Redshift type name the Data API reports, precision when the type fixes it).
 _TYPE_NAMES: dict[str, tuple[str, int]] = {
@@ -52,19 +63,22 @@ class DuckDBSession:
 
     def execute(self, sql: str, parameters: Mapping[str, str]) -> QueryResult:
         try:
-            statements = self._cursor.extract_statements(sql)
+            kind = _plain_kind(sql)
+            if kind is not None:  # one plain statement: skip DuckDB's re-parse (about 0.3 ms a statement)
+                self._cursor.execute(sql, dict(parameters) or None)
+                return self._result(kind == "SELECT", kind)
             result = QueryResult()
-            for statement in statements:  # a translation may prepend set-up statements (sequences ...)
+            for statement in self._cursor.extract_statements(sql):  # a translation may prepend set-up statements
                 used = {name: parameters[name] for name in statement.named_parameters if name in parameters}
                 self._cursor.execute(statement, used or None)
-                result = self._result(statement)
+                query = statement.expected_result_type == [duckdb.ExpectedResultType.QUERY_RESULT]
+                result = self._result(query, statement.type.name)
             return result
         except duckdb.Error as error:
             raise EngineError(str(error)) from None
 
-    def _result(self, statement: Any) -> QueryResult:
-        kind = statement.type.name
-        if statement.expected_result_type == [duckdb.ExpectedResultType.QUERY_RESULT]:
+    def _result(self, query: bool, kind: str) -> QueryResult:
+        if query:
             description = self._cursor.description or []
             columns = [redshift_column(name, duck_type) for name, duck_type, *_ in description]
             rows = self._cursor.fetchall()

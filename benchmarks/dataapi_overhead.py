@@ -1,0 +1,175 @@
+"""What the Data API emulator costs over its engine (DuckDB in memory).
+
+1. per-statement overhead: N single-row INSERTs and N `SELECT 1`s through the emulator's service layer
+   (ExecuteStatement long-polled to its end), through a boto3 client routed in-process, and over HTTP,
+   against the same SQL on a DuckDB cursor directly. Goal: at most 2 ms per statement over the engine.
+2. long-poll latency: how long after a statement ends a waiting DescribeStatement returns. Goal: 20 ms.
+3. a 1,000,000-row insert-select with joins through the emulator vs the same SQL on DuckDB alone. Goal: 1.1x.
+
+    .venv/bin/python benchmarks/dataapi_overhead.py [--statements 500] [--rows 1000000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import duckdb
+
+from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+from shiftflow.dataapi.http import start_server
+from shiftflow.dataapi.inprocess import route_in_process
+from shiftflow.dataapi.service import DataApiEmulator
+from shiftflow.dataapi.translate import EngineSql, session_setup, translate
+
+TARGET = {"ClusterIdentifier": "bench", "Database": "dev", "DbUser": "bench"}
+
+
+def per_statement_ms(run: Callable[[int], Any], count: int) -> float:
+    run(-1)  # warm up (first session, first translation)
+    started = time.perf_counter()
+    for n in range(count):
+        run(n)
+    return (time.perf_counter() - started) * 1000 / count
+
+
+def direct_cursor() -> duckdb.DuckDBPyConnection:
+    cursor = duckdb.connect(":memory:").cursor()
+    for statement in session_setup("duckdb"):
+        cursor.execute(statement)
+    return cursor
+
+
+def overhead(count: int) -> None:
+    print(f"\n1. per-statement cost, {count} statements each (ms per statement)")
+    shapes = {"INSERT": "INSERT INTO t VALUES ({n})", "SELECT": "SELECT {n} AS n"}
+    cursor = direct_cursor()
+    cursor.execute("CREATE TABLE t (a INT)")
+    direct = {kind: per_statement_ms(lambda n, sql=sql: cursor.execute(sql.format(n=n)).fetchall(), count)
+              for kind, sql in shapes.items()}
+
+    def translated_sql(sql: str) -> str:
+        translated = translate(sql, "duckdb")
+        assert isinstance(translated, EngineSql)
+        return translated.text
+
+    translate_only = {kind: per_statement_ms(lambda n, sql=sql: translated_sql(sql.format(n=n)), count)
+                      for kind, sql in shapes.items()}
+
+    with DataApiEmulator(DuckDBEngine()) as emulator:
+        emulator.call("ExecuteStatement", {**TARGET, "Sql": "CREATE TABLE t (a INT)", "WaitTimeSeconds": 30})
+
+        def service(sql: str) -> Callable[[int], Any]:
+            return lambda n: emulator.call("ExecuteStatement",
+                                           {**TARGET, "Sql": sql.format(n=n), "WaitTimeSeconds": 30})
+
+        layers = {"service layer (emulator.call)": {k: per_statement_ms(service(s), count) for k, s in shapes.items()}}
+        with route_in_process(emulator):
+            client = boto3.client("redshift-data", region_name="us-east-1")
+            layers["boto3 in-process"] = {
+                kind: per_statement_ms(lambda n, sql=sql: client.execute_statement(
+                    Sql=sql.format(n=n), **TARGET, WaitTimeSeconds=30), count) for kind, sql in shapes.items()}
+        server = start_server(emulator)
+        try:
+            client = boto3.client("redshift-data", region_name="us-east-1", endpoint_url=server.url,
+                                  aws_access_key_id="bench", aws_secret_access_key="bench")  # signed, unchecked
+            layers["boto3 over HTTP"] = {
+                kind: per_statement_ms(lambda n, sql=sql: client.execute_statement(
+                    Sql=sql.format(n=n), **TARGET, WaitTimeSeconds=30), count) for kind, sql in shapes.items()}
+        finally:
+            server.stop()
+
+    print(f"   {'':34} {'INSERT':>8} {'SELECT':>8}")
+    print(f"   {'DuckDB cursor directly':34} {direct['INSERT']:8.3f} {direct['SELECT']:8.3f}")
+    print(f"   {'translate() alone (sqlglot)':34} {translate_only['INSERT']:8.3f} {translate_only['SELECT']:8.3f}")
+    for name, figures in layers.items():
+        print(f"   {name:34} {figures['INSERT']:8.3f} {figures['SELECT']:8.3f}   overhead over direct: "
+              f"{figures['INSERT'] - direct['INSERT']:.3f} / {figures['SELECT'] - direct['SELECT']:.3f}")
+    service_layer = layers["service layer (emulator.call)"]
+    print("   service overhead without translate(): "
+          f"{service_layer['INSERT'] - direct['INSERT'] - translate_only['INSERT']:.3f} / "
+          f"{service_layer['SELECT'] - direct['SELECT'] - translate_only['SELECT']:.3f}")
+
+
+def long_poll_latency(samples: int) -> None:
+    print(f"\n2. long-poll latency: statement end -> waiting DescribeStatement returns ({samples} samples, ms)")
+    sql = "SELECT count(*) FROM range(2000000) a, range(10) b WHERE (a.range + b.range) % 3 = 0"
+    with DataApiEmulator(DuckDBEngine()) as emulator:
+        with route_in_process(emulator):
+            client = boto3.client("redshift-data", region_name="us-east-1")
+            for name, describe in (
+                ("service layer", lambda i: emulator.call("DescribeStatement", {"Id": i, "WaitTimeSeconds": 30})),
+                ("boto3 in-process", lambda i: client.describe_statement(Id=i, WaitTimeSeconds=30)),
+            ):
+                latencies = []
+                for _ in range(samples):
+                    statement_id = emulator.call("ExecuteStatement", {**TARGET, "Sql": sql})["Id"]
+                    described = describe(statement_id)
+                    returned = datetime.now(timezone.utc)
+                    assert described["Status"] == "FINISHED", described
+                    ended = emulator._statements[statement_id].updated_at  # when the worker marked it FINISHED
+                    latencies.append((returned - ended).total_seconds() * 1000)
+                print(f"   {name:18} median {statistics.median(latencies):6.3f}   max {max(latencies):6.3f}")
+
+
+def insert_select(rows: int, runs: int) -> None:
+    print(f"\n3. {rows:,}-row insert-select with 3 joins (s, median of {runs})")
+    setup = [
+        f"CREATE TABLE sale_raw AS SELECT range AS id, range % 1000 AS customer_id, range % 100 AS item_id, "
+        f"range % 365 AS day_id, (range % 97) * 1.25 AS amount FROM range({rows})",
+        "CREATE TABLE customer AS SELECT range AS customer_id, 'c' || range AS name FROM range(1000)",
+        "CREATE TABLE item AS SELECT range AS item_id, 'i' || range AS label FROM range(100)",
+        "CREATE TABLE day AS SELECT range AS day_id, DATE '2024-01-01' + range::INT AS day FROM range(365)",
+        "CREATE TABLE sale_fact (id BIGINT, customer VARCHAR, item VARCHAR, day DATE, amount DECIMAL(12, 2))",
+    ]
+    load = ("INSERT INTO sale_fact SELECT s.id, c.name, i.label, d.day, s.amount FROM sale_raw s "
+            "JOIN customer c ON c.customer_id = s.customer_id JOIN item i ON i.item_id = s.item_id "
+            "JOIN day d ON d.day_id = s.day_id")
+    translated = translate(load, "duckdb")
+    assert isinstance(translated, EngineSql)
+
+    cursor = direct_cursor()
+    for sql in setup:
+        cursor.execute(sql)
+    direct, through = [], []
+    with DataApiEmulator(DuckDBEngine()) as emulator:
+        emulator.call("BatchExecuteStatement", {**TARGET, "Sqls": setup, "WaitTimeSeconds": 30})
+        for _ in range(runs):  # interleaved, so that load from elsewhere on the machine hits both alike
+            cursor.execute("DELETE FROM sale_fact")
+            started = time.perf_counter()
+            cursor.execute(translated.text).fetchall()
+            direct.append(time.perf_counter() - started)
+
+            emulator.call("ExecuteStatement", {**TARGET, "Sql": "DELETE FROM sale_fact", "WaitTimeSeconds": 30})
+            started = time.perf_counter()
+            submitted = emulator.call("ExecuteStatement", {**TARGET, "Sql": load, "WaitTimeSeconds": 30})
+            through.append(time.perf_counter() - started)
+            described = emulator.call("DescribeStatement", {"Id": submitted["Id"]})
+            assert described["Status"] == "FINISHED" and described["ResultRows"] == rows, described
+    for name, pick in (("median", statistics.median), ("best", min)):
+        direct_s, through_s = pick(direct), pick(through)
+        print(f"   {name:6} DuckDB alone {direct_s:.3f}   through the emulator {through_s:.3f}   "
+              f"ratio {through_s / direct_s:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--statements", type=int, default=500)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--samples", type=int, default=20)
+    args = parser.parse_args()
+    print(f"Data API emulator overhead ({threading.active_count()} thread(s) at start)")
+    overhead(args.statements)
+    long_poll_latency(args.samples)
+    insert_select(args.rows, args.runs)
+
+
+if __name__ == "__main__":
+    main()
