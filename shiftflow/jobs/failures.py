@@ -16,15 +16,30 @@ from shiftflow.jobs.errors import job_of
 def explain(error: str, cause: str | None, default_step: str = "unknown") -> dict[str, str]:
     parsed = _json(cause)
     step = default_step
-    if isinstance(parsed, dict) and "executionArn" in parsed:  # a child execution's DescribeExecution
-        child_input = _json(parsed.get("input")) or {}
+    # A child execution's DescribeExecution, camelCase (.sync) or PascalCase with the input parsed (.sync:2);
+    # children can nest (a workflow stage's child is a run_sql_job execution), so unwrap every level.
+    while isinstance(parsed, dict) and ("executionArn" in parsed or "ExecutionArn" in parsed):
+        child_input = _field(parsed, "input")
+        child_input = child_input if isinstance(child_input, dict) else _json(child_input) or {}
         step = child_input.get("job", step) if isinstance(child_input, dict) else step
-        error, cause = parsed.get("error", error), parsed.get("cause", cause)
+        error, cause = _field(parsed, "error") or error, _field(parsed, "cause") or cause
         parsed = _json(cause)
     if isinstance(parsed, dict) and "errorMessage" in parsed:  # a Lambda function's error
         error, cause = parsed.get("errorType", error), parsed["errorMessage"]
     message = cause or error
     return {"failed_step": job_of(message) or step, "error": error, "message": message}
+
+
+def _field(description: dict[str, Any], name: str) -> Any:
+    return description.get(name, description.get(name[:1].upper() + name[1:]))
+
+
+def _child_execution(parsed: Any) -> dict[str, Any] | None:
+    """A DescribeExecution document with lower-case keys; Step Functions' integrations write it in PascalCase."""
+    if not isinstance(parsed, dict):
+        return None
+    lowered = {key[:1].lower() + key[1:]: value for key, value in parsed.items()}
+    return lowered if "executionArn" in lowered else None
 
 
 def _json(text: Any) -> Any:
