@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError, ParamValidationError
 
 from shiftflow.jobs.errors import SqlStatementAborted, SqlStatementFailed, TransientDataApiError
+from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 FINISHED, FAILED, ABORTED = "FINISHED", "FAILED", "ABORTED"
 TERMINAL_STATUSES = frozenset({FINISHED, FAILED, ABORTED})
@@ -99,7 +100,12 @@ def transient_error(job: str, error: ClientError) -> TransientDataApiError:
 
 
 def _preview(sql: str) -> str:
-    flat = " ".join(sql.split())
+    """The statement's text from its first token (leading comments say less than the SQL), on one line."""
+    try:
+        tokens = tokenize(sql)
+    except SqlSplitError:
+        tokens = []
+    flat = " ".join(sql[tokens[0].start if tokens else 0 :].split())
     return flat if len(flat) <= _SQL_PREVIEW_CHARS else flat[: _SQL_PREVIEW_CHARS - 3] + "..."
 
 

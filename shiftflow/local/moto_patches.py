@@ -64,6 +64,14 @@ Gaps of moto 5.2.5 and the patch that closes each (moto file / function replaced
    ``ExecutionWorker._execution_logic`` to set a ``threading.Event`` when the execution ends;
    ``wait_for_execution`` blocks on it.
 
+9. A Parallel branch or Map iteration that fails with a ``States.*`` error (``States.TaskFailed`` from a child
+   execution, ``States.Timeout`` ...) crashed the whole execution with "Custom Error Names MUST NOT begin with the
+   prefix 'States.'", so no Catch could run: ``.../state_parallel/branches_decl.py`` and
+   ``.../state_map/iteration/iteration_worker.py`` wrap every branch error in ``CustomErrorName``; so does
+   ``.../state/fail/state_fail.py`` for a Fail state whose ErrorPath re-raises a caught ``States.*`` error.
+   ``_patch_states_errors_in_branches`` gives those modules a ``CustomErrorName`` that builds a ``StatesErrorName``
+   for the reserved names, as AWS reports them.
+
 Known limits (not patched): a Lambda function's Timeout is reported by ``get_remaining_time_in_millis`` but not
 enforced, and its Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
 boto3's member names below the top level (e.g. ``Records[0][0].longValue`` of GetStatementResult), which AWS may
@@ -125,6 +133,12 @@ from moto.awslambda.models import LambdaBackend  # noqa: E402
 from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.stepfunctions.exceptions import InvalidToken  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E402
+    StatesErrorNameType,
+)
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl  # noqa: E402
 from moto.stepfunctions.parser.asl.component.common.string import string_expression  # noqa: E402
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils  # noqa: E402
@@ -975,6 +989,26 @@ def wait_for_execution(execution_arn: str, timeout: float = 30.0) -> str:
     return execution.status
 
 
+# --------------------------------------------------------------------------------------------------------------------
+# Gap 9: States.* errors out of Parallel branches and Map iterations
+
+
+def _branch_error_name(error_name: str) -> ErrorName:  # also called positionally by state_fail.py
+    """The error name a failed branch reports: reserved `States.*` names stay Step Functions' own."""
+    if isinstance(error_name, str) and error_name.startswith("States."):
+        return StatesErrorName(typ=StatesErrorNameType.from_name(error_name))
+    return CustomErrorName(error_name=error_name)
+
+
+def _patch_states_errors_in_branches(patcher: _Patcher) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+    from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+
+    for module in (branches_decl, iteration_worker, state_fail):
+        patcher.set(module, "CustomErrorName", _branch_error_name)
+
+
 _ALL_PATCHES: tuple[Callable[[_Patcher], None], ...] = (
     _patch_lambda_invoke,
     _patch_lambda_integration_output,
@@ -989,4 +1023,5 @@ _ALL_PATCHES: tuple[Callable[[_Patcher], None], ...] = (
     _patch_jsonata,
     _patch_time_scale,
     _patch_completion_events,
+    _patch_states_errors_in_branches,
 )

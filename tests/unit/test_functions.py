@@ -219,7 +219,7 @@ def test_failed_batch_names_statement_sql_and_database_error(lambda_context):
     db_error = 'ERROR: relation "stg_item" does not exist'
     description = batch_description(
         "FAILED",
-        [sub(1, "FINISHED", "delete from item_tmp", rows=0), sub(2, "FAILED", "insert into item\n select * from stg_item", error=db_error),
+        [sub(1, "FINISHED", "delete from item_tmp", rows=0), sub(2, "FAILED", "-- SCD2: new versions\ninsert into item\n select * from stg_item", error=db_error),
          sub(3, "ABORTED", "select 1")],
         error=db_error,
     )
@@ -334,6 +334,16 @@ def test_failure_of_a_child_sql_job_names_job_and_database_message(lambda_contex
     message = "job load_item_dimension: statement 2 of 3 (x:2) failed: ERROR: division by zero [SQL: select 1/0]"
     child = {"executionArn": "arn:aws:states:us-east-1:1:execution:run-sql-job:e1", "status": "FAILED",
              "input": json.dumps({"job": "load_item_dimension"}), "error": "SqlStatementFailed", "cause": message}
+    result = app.lambda_handler({"Error": "States.TaskFailed", "Cause": json.dumps(child)}, lambda_context)
+    assert result == {"failed_step": "load_item_dimension", "error": "SqlStatementFailed", "message": message}
+
+
+def test_failure_of_a_child_sql_job_as_the_sync_integration_reports_it(lambda_context):
+    """startExecution.sync:2 writes the child's DescribeExecution in PascalCase, with the input as JSON."""
+    app = load_function("describe_failure")
+    message = "job load_item_dimension: statement 1 of 3 (x:1) failed: relation stg_item does not exist [SQL: ...]"
+    child = {"ExecutionArn": "arn:aws:states:us-east-1:1:execution:run-sql-job:e2", "Status": "FAILED",
+             "Input": {"job": "load_item_dimension"}, "Error": "SqlStatementFailed", "Cause": message}
     result = app.lambda_handler({"Error": "States.TaskFailed", "Cause": json.dumps(child)}, lambda_context)
     assert result == {"failed_step": "load_item_dimension", "error": "SqlStatementFailed", "message": message}
 

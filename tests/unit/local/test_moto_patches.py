@@ -738,3 +738,30 @@ def test_patches_need_the_stepfunctions_execution_config() -> None:
         arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
         assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
         assert sfn.get_execution_history(executionArn=arn, maxResults=1)["events"]
+
+
+def test_states_errors_from_parallel_and_map_branches_are_catchable(machines: Machines) -> None:
+    """A branch failing with a reserved States.* error (a child execution's States.TaskFailed) reaches the Catch."""
+    fail_with_path = {"Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.cause"}
+    definition = {
+        "StartAt": "RunBranches",
+        "States": {
+            "RunBranches": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "FailBranch", "States": {"FailBranch": fail_with_path}}],
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.caught", "Next": "RunItems"}],
+                "Next": "RunItems",
+            },
+            "RunItems": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemSelector": {"error.$": "$.error", "cause.$": "$.cause"},
+                "ItemProcessor": {"StartAt": "FailItem", "States": {"FailItem": fail_with_path}},
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.caught_item", "Next": "Reraise"}],
+                "Next": "Reraise",
+            },
+            "Reraise": {"Type": "Fail", "ErrorPath": "$.caught.Error", "CausePath": "$.caught_item.Cause"},
+        },
+    }
+    described = machines.run(definition, {"error": "States.TaskFailed", "cause": "child failed", "items": [1]})
+    assert (described["status"], described["error"], described["cause"]) == ("FAILED", "States.TaskFailed", "child failed")
