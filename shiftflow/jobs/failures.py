@@ -34,14 +34,6 @@ def _field(description: dict[str, Any], name: str) -> Any:
     return description.get(name, description.get(name[:1].upper() + name[1:]))
 
 
-def _child_execution(parsed: Any) -> dict[str, Any] | None:
-    """A DescribeExecution document with lower-case keys; Step Functions' integrations write it in PascalCase."""
-    if not isinstance(parsed, dict):
-        return None
-    lowered = {key[:1].lower() + key[1:]: value for key, value in parsed.items()}
-    return lowered if "executionArn" in lowered else None
-
-
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return None
