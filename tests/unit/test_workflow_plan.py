@@ -1,0 +1,140 @@
+"""Run plans: which stages and jobs run with which parameters, and what a restart of a failed run leaves to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shiftflow.workflows import RestartRefused, parse_workflow, run_input
+from shiftflow.workflows.audit import PreviousRun
+from shiftflow.workflows.plan import build_plan
+
+CONFIG = {
+    "workflow_id": "nightly",
+    "parameters": {"region": "eu", "run_date": "1999-01-01"},
+    "workflow_stages": [
+        {"stage_description": "Prepare", "execution_flag": "y", "execution_type": "sequential",
+         "scripts": ["n/create.sql", "n/stage.sql"]},
+        {"stage_description": "Optional", "execution_flag": "n", "execution_type": "parallel",
+         "scripts": ["n/extra.sql"]},
+        {"stage_description": "Load", "execution_flag": "y", "execution_type": "parallel", "max_concurrency": 2,
+         "scripts": ["n/dim_a.sql", {"name": "dim_b", "script": "n/dim_b.sql", "parameters": {"region": "us"}},
+                     "n/dim_c.sql"]},
+        {"stage_description": "Publish", "execution_flag": "y", "execution_type": "sequential",
+         "scripts": ["n/fact.sql"]},
+    ],
+}
+WORKFLOW = parse_workflow(CONFIG)
+
+
+def stage(plan: dict[str, Any], number: int) -> dict[str, Any]:
+    return plan["stages"][number - 1]
+
+
+def names(entries: list[dict[str, Any]], key: str = "name") -> list[str]:
+    return [entry[key] for entry in entries]
+
+
+def previous(status: str = "FAILED", failed_stage: int | None = 3, **jobs: str) -> PreviousRun:
+    return PreviousRun(
+        workflow_execution_id="run-1",
+        workflow_id="nightly",
+        status=status,
+        execution_arn="arn:aws:states:us-east-1:1:execution:Workflow:run-1",
+        run_date="2026-11-20",
+        parameters={"region": "apac"},
+        failed_stage=failed_stage,
+        jobs={name: {"job_name": name, "execution_status": value} for name, value in jobs.items()},
+    )
+
+
+def test_a_fresh_plan_runs_every_enabled_stage_and_settles_the_skipped_one():
+    plan = build_plan(WORKFLOW, "run-2", "2026-11-21")
+    assert [(s["number"], s["run"], s["max_concurrency"]) for s in plan["stages"]] == [
+        (1, True, 1), (2, False, 0), (3, True, 2), (4, True, 1)
+    ]
+    assert names(stage(plan, 1)["jobs"]) == ["create", "stage"]
+    assert stage(plan, 2)["jobs"] == [] and [(s["job"], s["status"]) for s in stage(plan, 2)["settled"]] == [
+        ("extra", "SKIPPED")
+    ]
+    assert plan["jobs"] == ["create", "stage", "extra", "dim_a", "dim_b", "dim_c", "fact"]
+    assert (plan["restart_of"], plan["restart_of_arn"]) == ("", "none")
+
+
+def test_parameters_defaults_then_workflow_then_job_then_the_run_input():
+    plan = build_plan(WORKFLOW, "run-2", "2026-11-21")
+    dim_a, dim_b, _ = stage(plan, 3)["jobs"]
+    # The workflow's run_date overrides the built-in default; a job's own value overrides the workflow's.
+    assert dim_a["parameters"] == {"run_date": "1999-01-01", "region": "eu"}
+    assert dim_b["parameters"] == {"run_date": "1999-01-01", "region": "us"}
+    overridden = build_plan(WORKFLOW, "run-3", "2026-11-21", parameters={"region": "latam", "run_date": "2026-01-01"})
+    assert {job["parameters"]["region"] for job in stage(overridden, 3)["jobs"]} == {"latam"}
+    assert overridden["parameters"] == {"region": "latam", "run_date": "2026-01-01"}
+    plain = parse_workflow({**CONFIG, "parameters": {}})
+    assert stage(build_plan(plain, "run-4", "2026-11-21"), 1)["jobs"][0]["parameters"] == {"run_date": "2026-11-21"}
+
+
+def test_bad_run_parameters_are_refused_naming_the_workflow():
+    with pytest.raises(Exception, match="workflow nightly, run input: parameter rows must be"):
+        build_plan(WORKFLOW, "run-2", "2026-11-21", parameters={"rows": [1]})
+
+
+def test_restart_runs_the_failed_stages_unfinished_jobs_and_every_later_stage():
+    failed = previous(create="SUCCEEDED", stage="SUCCEEDED", extra="SKIPPED", dim_a="SUCCEEDED", dim_b="FAILED",
+                      dim_c="STOPPED", fact="NOT_RUN")
+    plan = build_plan(WORKFLOW, "run-2", "2026-11-22", previous=failed)
+
+    assert [s["run"] for s in plan["stages"]] == [False, False, True, True]
+    assert [(s["job"], s["status"]) for s in stage(plan, 1)["settled"]] == [
+        ("create", "ALREADY_SUCCEEDED"), ("stage", "ALREADY_SUCCEEDED")
+    ]
+    assert [(s["job"], s["status"]) for s in stage(plan, 2)["settled"]] == [("extra", "SKIPPED")]
+    assert names(stage(plan, 3)["jobs"]) == ["dim_b", "dim_c"]
+    assert [(s["job"], s["status"], s["succeeded_in"]) for s in stage(plan, 3)["settled"]] == [
+        ("dim_a", "ALREADY_SUCCEEDED", "run-1")
+    ]
+    assert names(stage(plan, 4)["jobs"]) == ["fact"]
+    # The failed run's run date and parameters, not today's.
+    assert plan["run_date"] == "2026-11-20" and stage(plan, 4)["jobs"][0]["parameters"]["region"] == "apac"
+    assert (plan["restart_of"], plan["restart_of_arn"]) == ("run-1", failed.execution_arn)
+
+
+def test_restart_of_a_restart_keeps_where_each_job_first_succeeded():
+    failed = previous(create="ALREADY_SUCCEEDED", stage="ALREADY_SUCCEEDED", dim_a="FAILED", dim_b="SUCCEEDED",
+                      dim_c="SUCCEEDED")
+    failed.jobs["create"]["succeeded_in"] = "run-0"
+    plan = build_plan(WORKFLOW, "run-2", "2026-11-22", previous=failed)
+    assert stage(plan, 1)["settled"][0]["succeeded_in"] == "run-0"
+    assert names(stage(plan, 3)["jobs"]) == ["dim_a"]
+
+
+def test_restart_finds_the_failed_stage_from_the_jobs_when_the_run_did_not_record_it():
+    failed = previous(failed_stage=None, create="SUCCEEDED", stage="FAILED")
+    plan = build_plan(WORKFLOW, "run-2", "2026-11-22", previous=failed)
+    assert names(stage(plan, 1)["jobs"]) == ["stage"] and stage(plan, 3)["run"]
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("SUCCEEDED", "only a FAILED run can, and it succeeded: there is nothing left to run"),
+        ("RUNNING", "it is still running, or was stopped before it could record its end (redrive it instead)"),
+    ],
+)
+def test_only_a_failed_run_can_be_restarted(status, message):
+    with pytest.raises(RestartRefused, match=message.replace("(", r"\(").replace(")", r"\)")):
+        build_plan(WORKFLOW, "run-2", "2026-11-22", previous=previous(status=status))
+
+
+def test_a_run_of_another_workflow_cannot_be_restarted_as_this_one():
+    other = PreviousRun("run-9", "weekly", "FAILED", "arn", "2026-11-20", {}, 1, {})
+    with pytest.raises(RestartRefused, match="workflow nightly: run run-9 belongs to workflow weekly"):
+        build_plan(WORKFLOW, "run-2", "2026-11-22", previous=other)
+
+
+def test_run_input_takes_an_execution_name_or_arn():
+    assert run_input("nightly") == {"workflow_id": "nightly"}
+    assert run_input("nightly", {"region": "eu"}, "arn:aws:states:us-east-1:1:execution:Workflow:run-1") == {
+        "workflow_id": "nightly", "parameters": {"region": "eu"}, "restart_execution_id": "run-1"
+    }
