@@ -395,10 +395,18 @@ class DataApiEmulator:
         return {"Status": True}
 
     def _cancel(self, statement: Statement) -> None:
+        """Interrupt until the statement ends: an interrupt that lands between two engine calls is lost."""
         statement.cancel_requested = True
-        session = statement.session
-        if session is not None:
-            session.interrupt()
+
+        def interrupt_until_done() -> None:
+            while True:
+                session = statement.session
+                if session is not None:
+                    session.interrupt()
+                if statement.done.wait(0.01):
+                    return
+
+        threading.Thread(target=interrupt_until_done, name=f"cancel-{statement.id}", daemon=True).start()
 
     def list_statements(self, request: dict[str, Any]) -> dict[str, Any]:
         status = request.get("Status", st.FINISHED)
