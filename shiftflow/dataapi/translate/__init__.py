@@ -6,6 +6,16 @@ translate() turns one (already split) Redshift statement into one of:
 - TransactionControl: BEGIN / COMMIT / ROLLBACK for the emulator to apply itself;
 - S3Command: a COPY or UNLOAD for run_s3_command().
 What cannot be emulated raises NotSupportedLocally, never a silently different result.
+
+Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
+ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; table attributes (ENCODE,
+DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped.
+Known differences that remain (each fails loudly rather than returning a different value, unless noted):
+- DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
+- DuckDB does not enforce varchar(n) / char(n) lengths nor pad char(n) (accepts what Redshift would reject).
+- numeric AVG and numeric division keep more decimals than Redshift (DuckDB divides decimals as doubles).
+- Redshift-only functions without a local counterpart (ratio_to_report, is_valid_json ...) fail in the engine.
+- Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
 """
 
 from __future__ import annotations
@@ -72,6 +82,8 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
         if verb == "CALL":
             return _tokens_to_postgres(statement, tokens)
+        if any(word(token) == "NONATOMIC" for token in tokens):
+            raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
         text = rewrite_procedure(statement, tokens, _procedure_sql)
         return EngineSql(text.replace("%", "%%"))
     return _translate_tree(statement, tokens, engine)

@@ -139,3 +139,8 @@ def test_more_redshift_ddl_on_duckdb(statement, expected):
 def test_redshift_only_statements_are_refused(statement, message, engine):
     with pytest.raises(NotSupportedLocally, match=message):
         translate(statement, engine)
+
+
+def test_nonatomic_procedures_are_refused():
+    with pytest.raises(NotSupportedLocally, match="NONATOMIC procedures"):
+        translate("create procedure p() nonatomic as $$ begin null; end; $$ language plpgsql", "postgres")
