@@ -13,7 +13,9 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -132,6 +134,18 @@ def _validate_target(request: Mapping[str, Any]) -> None:
         raise ValidationException("Database must be specified.")
 
 
+@dataclass
+class _KeptSession:
+    """A session kept alive with SessionKeepAliveSeconds: later calls with its SessionId run in it."""
+
+    id: str
+    target: dict[str, Any]  # ClusterIdentifier / WorkgroupName / Database / DbUser / SecretArn of its first call
+    keep_alive: int
+    engine_session: EngineSession | None = None
+    busy: bool = True
+    expires_at: float = 0.0
+
+
 # ---- the emulator ------------------------------------------------------------------------------------------
 
 class DataApiEmulator:
@@ -159,6 +173,7 @@ class DataApiEmulator:
         self._statements: dict[str, Statement] = {}
         self._tokens: dict[str, tuple[str, str]] = {}  # ClientToken -> (request fingerprint, statement id)
         self._idle: dict[str, list[EngineSession]] = {}
+        self._sessions: dict[str, _KeptSession] = {}
         self._subscribers: list[Subscriber] = []
         self._query_ids = iter(range(100_000, 1 << 62))
         self._pids = iter(range(1_073_741_824, 1 << 62))
@@ -217,6 +232,8 @@ class DataApiEmulator:
         self._pool.shutdown(wait=True)
         with self._lock:
             idle, self._idle = self._idle, {}
+            kept, self._sessions = self._sessions, {}
+        idle.setdefault("", []).extend(k.engine_session for k in kept.values() if k.engine_session is not None)
         for sessions in idle.values():
             for session in sessions:
                 session.close()
@@ -272,15 +289,44 @@ class DataApiEmulator:
             if active >= self.max_active:
                 raise ActiveStatementsExceededException(
                     f"Active statements exceeded the limit of {self.max_active}. Wait for some to finish.")
+            recorded = self._session_for(request)
             statement_id = st.new_id()
             subs = [SubStatement(f"{statement_id}:{n}" if is_batch else statement_id, sql)
                     for n, sql in enumerate(sqls, start=1)]
-            statement = Statement(statement_id, request, is_batch, subs)
+            statement = Statement(statement_id, recorded, is_batch, subs)
             self._statements[statement_id] = statement
             if token:
                 self._tokens[token] = (fingerprint, statement_id)
         self._pool.submit(self._run, statement)
         return statement
+
+    def _session_for(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The request as recorded: with its session's target when it names a SessionId (call with the lock)."""
+        self._expire_sessions()
+        keep_alive = request.get("SessionKeepAliveSeconds")
+        session_id = request.get("SessionId")
+        if session_id:
+            kept = self._sessions.get(session_id)
+            if kept is None:
+                raise ValidationException(f"Session {session_id} does not exist or has expired.")
+            if kept.busy:
+                raise ValidationException(f"Session {session_id} is busy running another statement.")
+            kept.busy = True
+            if keep_alive is not None:
+                kept.keep_alive = keep_alive
+            return {**kept.target, **request}
+        if keep_alive:
+            session_id = st.new_id()
+            self._sessions[session_id] = _KeptSession(session_id, _target_members(request), keep_alive)
+            return {**request, "SessionId": session_id}
+        return request
+
+    def _expire_sessions(self) -> None:
+        now = time.monotonic()
+        for kept in [k for k in self._sessions.values() if not k.busy and k.expires_at <= now]:
+            del self._sessions[kept.id]
+            if kept.engine_session is not None:
+                kept.engine_session.close()
 
     def _submitted(self, statement: Statement, request: dict[str, Any]) -> dict[str, Any]:
         response: dict[str, Any] = {"Id": statement.id, "CreatedAt": statement.created_at}
@@ -517,11 +563,24 @@ class DataApiEmulator:
             statement.set_status(st.PICKED)
             for sub in statement.subs:
                 sub.status, sub.updated_at = st.PICKED, st.now()
-        if statement.cancel_requested:
-            with self._lock:
+        with self._lock:
+            kept = self._sessions.get(statement.request.get("SessionId", ""))
+            if statement.cancel_requested:
+                if kept:
+                    kept.busy, kept.expires_at = False, time.monotonic() + kept.keep_alive
                 return self._abort(statement, statement.subs)
         database = statement.database
-        session = self._checkout(database)
+        try:
+            session = kept.engine_session if kept and kept.engine_session else self._checkout(database)
+        except EngineError as error:
+            with self._lock:
+                for sub in statement.subs:
+                    sub.end(st.FAILED if sub is statement.subs[0] else st.ABORTED,
+                            error=f"cannot open database {database}: {error}" if sub is statement.subs[0] else "")
+                statement.finish(st.FAILED, f"cannot open database {database}: {error}")
+                if kept:
+                    kept.busy, kept.expires_at = False, time.monotonic() + kept.keep_alive
+            return
         run = _Run(statement, session, self.translator, lambda: self.s3_client)
         with self._lock:
             statement.session, statement.pid = session, self._pid_of.get(id(session), 0)
@@ -530,8 +589,16 @@ class DataApiEmulator:
             failed = run.all(lambda: next(self._query_ids), self._lock)
         finally:
             statement.session = None
-        reusable = run.close() and not statement.cancel_requested
-        self._release(database, session, reusable)
+        clean = run.close() and not statement.cancel_requested
+        if kept:  # the session lives on, temp tables and all, until its keep-alive runs out
+            usable = clean or (run.temporary and not run.broken and not statement.cancel_requested)
+            with self._lock:
+                kept.engine_session = session if usable else None
+                kept.busy, kept.expires_at = False, time.monotonic() + kept.keep_alive
+            if not usable:
+                self._release(database, session, reusable=False)
+        else:
+            self._release(database, session, clean)
         with self._lock:
             if statement.cancel_requested and failed is not None:
                 self._abort(statement, statement.subs[failed:])

@@ -139,7 +139,10 @@ class DuckDBEngine:
         with self._lock:
             root = self._roots.get(database)
             if root is None:
-                root = duckdb.connect(self.database_path(database))
+                try:
+                    root = duckdb.connect(self.database_path(database))
+                except duckdb.Error as error:  # e.g. the file is locked by another process
+                    raise EngineError(str(error)) from None
                 self._roots[database] = root
             cursor = root.cursor()
         session = DuckDBSession(cursor)

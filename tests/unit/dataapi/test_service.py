@@ -268,3 +268,22 @@ def test_catalog_operations(client: Any) -> None:
     columns = {c["name"]: c for c in described["ColumnList"]}
     assert columns["id"]["typeName"] == "int8" and columns["id"]["nullable"] == 0
     assert (columns["balance"]["precision"], columns["balance"]["scale"]) == (12, 2)
+
+
+def test_sessions_keep_temp_tables_between_calls(client: Any) -> None:
+    first = client.execute_statement(Sql="CREATE TEMP TABLE scratch (a INT)", **TARGET, SessionKeepAliveSeconds=60,
+                                     WaitTimeSeconds=30)
+    assert_shape("ExecuteStatement", first)
+    session_id = first["SessionId"]
+    second = client.batch_execute_statement(Sqls=["INSERT INTO scratch VALUES (1)", "SELECT a FROM scratch"],
+                                            SessionId=session_id, WaitTimeSeconds=30)
+    described = client.describe_statement(Id=second["Id"])
+    assert described["Status"] == "FINISHED" and described["SessionId"] == session_id
+    assert described["Database"] == "dev" and described["ClusterIdentifier"] == TARGET["ClusterIdentifier"]
+    assert rows(client, described["SubStatements"][1]["Id"]) == [[1]]
+    # Without the session, a call is a new database session: the temp table is not there.
+    assert run(client, "SELECT * FROM scratch")["Status"] == "FAILED"
+    with pytest.raises(client.exceptions.ValidationException, match="does not exist or has expired"):
+        client.execute_statement(Sql="SELECT 1", SessionId="0d1c3c9e-0747-4bf4-b142-e8883122f766")
+    with pytest.raises(client.exceptions.ValidationException, match="SessionId cannot be specified together"):
+        client.execute_statement(Sql="SELECT 1", SessionId=session_id, Database="dev")
