@@ -118,3 +118,28 @@ def test_http_command_serves_the_emulator(tmp_path: Any) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_step_functions_aws_sdk_tasks_reach_the_emulator(emulator: DataApiEmulator) -> None:
+    import json
+
+    from shiftflow.local.moto_patches import activate, wait_for_execution
+
+    definition = {"StartAt": "Run", "States": {
+        "Run": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement",
+                "Parameters": {**TARGET, "Sqls": ["CREATE TABLE x (a INT)", "INSERT INTO x VALUES (1)"],
+                               "WaitTimeSeconds": 30},
+                "Next": "Describe"},
+        "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+                     "Parameters": {"Id.$": "$.Id", "WaitTimeSeconds": 30}, "End": True}}}
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), activate(time_scale=0.001), \
+            route_in_process(emulator):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = sfn.create_state_machine(name="run-sql", definition=json.dumps(definition),
+                                           roleArn="arn:aws:iam::123456789012:role/states")["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        wait_for_execution(execution, timeout=60)
+        described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    output = json.loads(described["output"])
+    assert output["Status"] == "FINISHED" and [s["ResultRows"] for s in output["SubStatements"]] == [0, 1]
