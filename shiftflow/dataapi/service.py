@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[dict[str, Any]], None]
 
 MAX_BATCH = 40
+RETENTION = timedelta(hours=24)
 _ID_PATTERN = r"^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$"
 _TRANSACTION, _AUTO_COMMIT = "TRANSACTION", "AUTO_COMMIT"
 # Members that do not change what a ClientToken'd request runs (the token itself, how long the caller waits).
@@ -144,6 +145,10 @@ class _KeptSession:
     engine_session: EngineSession | None = None
     busy: bool = True
     expires_at: float = 0.0
+    created_at: datetime = field(default_factory=st.now)
+
+
+_SESSION_MEMBERS = ("Database", "DbUser", "ClusterIdentifier", "WorkgroupName")
 
 
 # ---- the emulator ------------------------------------------------------------------------------------------
@@ -179,6 +184,7 @@ class DataApiEmulator:
         self._pids = iter(range(1_073_741_824, 1 << 62))
         self._pid_of: dict[int, int] = {}
         self._closed = False
+        self._oldest_kept = st.now()
 
     # -- public API besides the operations --
 
@@ -247,12 +253,13 @@ class DataApiEmulator:
 
     @property
     def s3_client(self) -> Any:
-        """COPY and UNLOAD's S3: the one given, else a default boto3 client (moto's S3 under mock_aws)."""
-        if self._s3_client is None:
-            import boto3
+        """COPY and UNLOAD's S3: the one given, else a fresh client each time, so that whatever mock_aws is
+        active at that moment (the local runtime's moto S3) is the one used."""
+        if self._s3_client is not None:
+            return self._s3_client
+        import boto3
 
-            self._s3_client = boto3.client("s3")
-        return self._s3_client
+        return boto3.session.Session().client("s3", region_name=self.region)
 
     @property
     def translator(self) -> Any:
@@ -289,6 +296,7 @@ class DataApiEmulator:
             if active >= self.max_active:
                 raise ActiveStatementsExceededException(
                     f"Active statements exceeded the limit of {self.max_active}. Wait for some to finish.")
+            self._forget_old()
             recorded = self._session_for(request)
             statement_id = st.new_id()
             subs = [SubStatement(f"{statement_id}:{n}" if is_batch else statement_id, sql)
@@ -299,6 +307,17 @@ class DataApiEmulator:
                 self._tokens[token] = (fingerprint, statement_id)
         self._pool.submit(self._run, statement)
         return statement
+
+    def _forget_old(self) -> None:
+        """Statements (and their results) are kept 24 hours, as on the service. Call with the lock held."""
+        horizon = st.now() - RETENTION
+        if self._oldest_kept > horizon:
+            return
+        old = {i for i, s in self._statements.items() if s.status in st.ENDED and s.updated_at < horizon}
+        for statement_id in old:
+            del self._statements[statement_id]
+        self._tokens = {t: v for t, v in self._tokens.items() if v[1] not in old}
+        self._oldest_kept = min((s.created_at for s in self._statements.values()), default=st.now())
 
     def _session_for(self, request: dict[str, Any]) -> dict[str, Any]:
         """The request as recorded: with its session's target when it names a SessionId (call with the lock)."""
@@ -470,6 +489,25 @@ class DataApiEmulator:
         response: dict[str, Any] = {"Statements": [_statement_data(s) for s in page]}
         if start + limit < len(chosen):
             response["NextToken"] = _token("ListStatements", start + limit)
+        return response
+
+    def list_sessions(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._expire_sessions()
+            sessions = [
+                {"SessionId": k.id, "Status": "BUSY" if k.busy else "AVAILABLE", "CreatedAt": k.created_at,
+                 "SessionAliveSeconds": k.keep_alive, **{m: k.target[m] for m in _SESSION_MEMBERS if k.target.get(m)}}
+                for k in self._sessions.values()
+                if (not request.get("SessionId") or k.id == request["SessionId"])
+                and (not request.get("Status") or request["Status"] == ("BUSY" if k.busy else "AVAILABLE"))
+                and all(not request.get(m) or k.target.get(m) == request[m]
+                        for m in ("ClusterIdentifier", "WorkgroupName", "Database"))
+            ]
+        start = _offset(request.get("NextToken"), "ListSessions")
+        limit = request.get("MaxResults") or 100
+        response: dict[str, Any] = {"Sessions": sessions[start:start + limit]}
+        if start + limit < len(sessions):
+            response["NextToken"] = _token("ListSessions", start + limit)
         return response
 
     # -- operations: catalog (ListDatabases / ListSchemas / ListTables / DescribeTable) --
@@ -845,6 +883,7 @@ _OPERATIONS: dict[str, Callable[[DataApiEmulator, dict[str, Any]], dict[str, Any
     "GetStatementResultV2": DataApiEmulator.get_statement_result_v2,
     "CancelStatement": DataApiEmulator.cancel_statement,
     "ListStatements": DataApiEmulator.list_statements,
+    "ListSessions": DataApiEmulator.list_sessions,
     "ListDatabases": DataApiEmulator.list_databases,
     "ListSchemas": DataApiEmulator.list_schemas,
     "ListTables": DataApiEmulator.list_tables,

@@ -287,3 +287,25 @@ def test_sessions_keep_temp_tables_between_calls(client: Any) -> None:
         client.execute_statement(Sql="SELECT 1", SessionId="0d1c3c9e-0747-4bf4-b142-e8883122f766")
     with pytest.raises(client.exceptions.ValidationException, match="SessionId cannot be specified together"):
         client.execute_statement(Sql="SELECT 1", SessionId=session_id, Database="dev")
+
+
+def test_list_sessions(client: Any) -> None:
+    kept = client.execute_statement(Sql="SELECT 1", **TARGET, SessionKeepAliveSeconds=120, WaitTimeSeconds=30)
+    listed = client.list_sessions()
+    assert_shape("ListSessions", listed)
+    assert [(s["SessionId"], s["Status"], s["Database"]) for s in listed["Sessions"]] == [
+        (kept["SessionId"], "AVAILABLE", "dev")]
+    assert client.list_sessions(Status="BUSY")["Sessions"] == []
+
+
+def test_statements_are_forgotten_after_24_hours(emulator: Any, client: Any) -> None:
+    from datetime import timedelta
+
+    old = run(client, "SELECT 1")
+    statement = emulator._statements[old["Id"]]
+    statement.created_at -= timedelta(hours=25)
+    statement.updated_at -= timedelta(hours=25)
+    emulator._oldest_kept = statement.created_at
+    run(client, "SELECT 2")  # any submit forgets what is older than 24 hours
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.describe_statement(Id=old["Id"])
