@@ -84,8 +84,14 @@ def _options(statement: str, tokens: list[Token]) -> tuple[tuple[str, str], ...]
 
 
 def _identifier(tokens: list[Token], statement: str) -> str:
-    return "".join(statement[t.start : t.end + 1] if t.token_type != TokenType.IDENTIFIER else f'"{t.text}"'
-                   for t in tokens)
+    """A (qualified) name as the translated DDL created it: folded to lower case, #temp names quoted."""
+    parts = []
+    for token in tokens:
+        if token.token_type == TokenType.IDENTIFIER or token.text.startswith("#"):
+            parts.append('"' + token.text.lower().replace('"', '""') + '"')
+        else:
+            parts.append(statement[token.start : token.end + 1].lower())
+    return "".join(parts)
 
 
 def parse_copy(statement: str, tokens: list[Token]) -> S3Command:

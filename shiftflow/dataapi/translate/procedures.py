@@ -31,7 +31,8 @@ def rewrite_procedure(statement: str, tokens: list[Token], rewrite_sql: Callable
     raw = statement[body_token.start : body_token.end + 1]
     tag = raw[: raw.index("$", 1) + 1]  # `$$` or `$name$`
     body = raw[len(tag) : len(raw) - len(tag)]
-    return statement[: body_token.start] + tag + _rewrite_body(body, rewrite_sql) + tag + statement[body_token.end + 1 :]
+    new_body = _rewrite_body(body, rewrite_sql)
+    return statement[: body_token.start] + tag + new_body + tag + statement[body_token.end + 1 :]
 
 
 def _rewrite_body(body: str, rewrite_sql: Callable[[str], str | None]) -> str:

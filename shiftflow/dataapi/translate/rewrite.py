@@ -106,7 +106,8 @@ def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None
     for item in schema.expressions:
         if isinstance(item, _UNENFORCED_TABLE_CONSTRAINTS):
             continue
-        if isinstance(item, exp.Constraint) and all(isinstance(e, _UNENFORCED_TABLE_CONSTRAINTS) for e in item.expressions):
+        if isinstance(item, exp.Constraint) and all(
+                isinstance(e, _UNENFORCED_TABLE_CONSTRAINTS) for e in item.expressions):
             continue
         if isinstance(item, exp.ColumnDef):
             _rewrite_column(item, table, create, engine, prelude)
@@ -315,7 +316,8 @@ def _postgres_datediff(node: exp.DateDiff) -> exp.Expression:
     """sqlglot renders DATEDIFF on PostgreSQL as elapsed time; Redshift counts unit boundaries crossed."""
     unit = node.args.get("unit")
     unit_name = unit.name.lower() if unit is not None else "day"
-    start, end = node.expression, node.this  # Redshift datediff(unit, start, end) -> DateDiff(this=end, expression=start)
+    # Redshift datediff(unit, start, end) parses as DateDiff(this=end, expression=start).
+    start, end = node.expression, node.this
     return exp.Anonymous(this="shiftflow_datediff",
                          expressions=[exp.Literal.string(unit_name), exp.cast(start, "TIMESTAMP"),
                                       exp.cast(end, "TIMESTAMP")])

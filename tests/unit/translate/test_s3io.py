@@ -91,12 +91,14 @@ def test_unload_csv_header_parallel_off_and_copy_back(session, s3):
     with pytest.raises(EngineError, match="not empty"):
         run_script(session, "unload ('select 1') to 's3://lake/out/sales_' csv parallel off", s3_client=s3)
     run_script(session, "create table sales_copy (like sales);"
-                        "copy sales_copy from 's3://lake/out/sales_manifest' csv ignoreheader 1 emptyasnull manifest", s3_client=s3)
+                        "copy sales_copy from 's3://lake/out/sales_manifest' csv ignoreheader 1 emptyasnull manifest",
+               s3_client=s3)
     assert rows(session, "select * from sales_copy order by id") == rows(session)
 
 
 def test_unload_parquet_and_copy_parquet_back(session, s3):
-    run_script(session, TABLE + "; insert into sales values (1, '2024-01-02', 3.25, 'x', true), (2, null, 1, 'y', null)")
+    run_script(session, TABLE + "; insert into sales values (1, '2024-01-02', 3.25, 'x', true),"
+                                "(2, null, 1, 'y', null)")
     run_script(session, "unload ('select * from sales') to 's3://lake/pq/sales_' format as parquet allowoverwrite",
                s3_client=s3)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="pq/")["Contents"]]
@@ -130,3 +132,10 @@ def test_copy_errors_and_unsupported_options(session, s3):
         run_script(session, "unload ('select 1') to 's3://lake/p/' partition by (id)", s3_client=s3)
     with pytest.raises(NotSupportedLocally, match=r"COPY from 'dynamodb://t' \(only s3:// sources\)"):
         run_script(session, "copy sales from 'dynamodb://t' readratio 50", s3_client=s3)
+
+
+def test_copy_into_a_temp_table_with_quoted_mixed_case_names(session, s3):
+    run_script(session, 'create temp table #Stage ("Id" int, Note varchar(10))')
+    put(s3, "stage.csv", "1,a\n2,b\n")
+    run_script(session, "copy #stage (\"ID\", NOTE) from 's3://lake/stage.csv' csv", s3_client=s3)
+    assert run_script(session, "select id, note from #STAGE order by 1").rows == [(1, "a"), (2, "b")]
