@@ -1,0 +1,178 @@
+"""`shiftflow workflow ...`: configured workflows, locally (the default) or on a stack (`--stack NAME`).
+
+    shiftflow workflow validate workflows/*.json         # offline; the scripts checked against scripts/ (or a stack's bucket)
+    shiftflow workflow push workflows/tpch_yearly_sales.json
+    shiftflow workflow list
+    shiftflow workflow show tpch_yearly_sales
+    shiftflow workflow run tpch_yearly_sales [-p scale_factor=0.1] [--restart <execution>]
+    shiftflow workflow runs tpch_yearly_sales            # the workflow audit, newest first
+    shiftflow workflow jobs <execution>                  # the job audit of one run
+
+Registered by shiftflow/cli/app.py: app.add_typer(workflow_app, name="workflow").
+The logic lives in shiftflow.workflows (plain functions taking boto3 clients); this module only parses and prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shiftflow.workflows import WorkflowError, list_workflows, push, restart_plan, run_input, show
+from shiftflow.workflows.audit import job_items, workflow_runs
+from shiftflow.workflows.restart import Tables
+from shiftflow.workflows.store import read_file
+from shiftflow.workflows.validation import check_scripts, check_scripts_in_folder, validate
+
+workflow_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Configured workflows (seed 003).")
+
+StackOption = Annotated[str | None, typer.Option("--stack", help="Drive this deployed stack instead of the local runtime.")]
+ProjectOption = Annotated[Path, typer.Option("--project", help="The Shiftflow project folder (template.yaml).")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show the details behind an error.")]
+FilesArgument = Annotated[list[Path], typer.Argument(help="Workflow JSON files.", exists=True, dir_okay=False)]
+
+
+def _cli() -> Any:
+    # Imported when a command runs: app.py imports this module to register it.
+    from shiftflow.cli import app
+
+    return app
+
+
+def _tables(connection: Any) -> Tables:
+    return Tables.from_outputs(connection.deployment.outputs)
+
+
+@workflow_app.command("validate")
+def validate_command(files: FilesArgument, stack: StackOption = None, project: ProjectOption = Path("."),
+                     verbose: VerboseOption = False) -> None:
+    """Check workflow files: every key, stage and job, and that every script is staged."""
+    cli = _cli()
+    if stack:
+        with cli._session(stack, False, project, "duckdb", verbose) as connection:
+            s3, bucket = connection.client("s3"), connection.deployment.output("ScriptsBucketName")
+            _validate_all(files, lambda workflow: check_scripts(workflow, s3, bucket))
+    else:
+        _validate_all(files, lambda workflow: check_scripts_in_folder(workflow, project.resolve() / "scripts"))
+
+
+def _validate_all(files: list[Path], check: Any) -> None:
+    cli, failed = _cli(), 0
+    for path in files:
+        try:
+            workflow = validate(read_file(path))
+            check(workflow)
+        except (WorkflowError, ValueError) as error:
+            failed += 1
+            cli.errors.print(f"[bold red]{path}[/]: {error}", highlight=False)
+        else:
+            cli.console.print(f"[green]{path}[/]: workflow {workflow.workflow_id} is valid "
+                              f"({len(workflow.stages)} stages, {len(workflow.jobs)} jobs)", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@workflow_app.command("push")
+def push_command(files: FilesArgument, stack: StackOption = None, project: ProjectOption = Path("."),
+                 verbose: VerboseOption = False) -> None:
+    """Validate workflow files against the scripts bucket and store them in the configuration table."""
+    cli = _cli()
+    with cli._session(stack, False, project, "duckdb", verbose) as connection:
+        s3, dynamodb = connection.client("s3"), connection.client("dynamodb")
+        bucket, table = connection.deployment.output("ScriptsBucketName"), _tables(connection).config
+        for path in files:
+            try:
+                workflow = validate(read_file(path), s3, bucket)
+            except (WorkflowError, ValueError) as error:
+                cli.errors.print(f"[bold red]{path}[/]: {error}", highlight=False)
+                raise cli.CommandFailed(str(error)) from None
+            push(dynamodb, table, workflow)
+            cli.console.print(f"pushed workflow {workflow.workflow_id} ({len(workflow.stages)} stages, "
+                              f"{len(workflow.jobs)} jobs) to {table}", highlight=False)
+
+
+@workflow_app.command("list")
+def list_command(stack: StackOption = None, project: ProjectOption = Path("."), verbose: VerboseOption = False) -> None:
+    """The workflows in the configuration table."""
+    cli = _cli()
+    with cli._session(stack, False, project, "duckdb", verbose) as connection:
+        summaries = list_workflows(connection.client("dynamodb"), _tables(connection).config)
+    table = Table("workflow", "stages", "jobs", "description")
+    for summary in summaries:
+        table.add_row(summary["workflow_id"], str(summary["stages"]), str(summary["jobs"]), summary["workflow_description"])
+    cli.console.print(table if summaries else "no workflows yet: shiftflow workflow push workflows/<name>.json")
+
+
+@workflow_app.command("show")
+def show_command(workflow_id: Annotated[str, typer.Argument(help="The workflow id.")], stack: StackOption = None,
+                 project: ProjectOption = Path("."), verbose: VerboseOption = False) -> None:
+    """The stored configuration of one workflow, as JSON."""
+    cli = _cli()
+    with cli._session(stack, False, project, "duckdb", verbose) as connection:
+        config = show(connection.client("dynamodb"), _tables(connection).config, workflow_id)
+    cli.console.print_json(json.dumps(config))
+
+
+@workflow_app.command("run")
+def run_command(
+    workflow_id: Annotated[str, typer.Argument(help="The workflow id.")],
+    restart: Annotated[str | None, typer.Option("--restart", help="Run only what this failed execution left.")] = None,
+    parameter: Annotated[list[str], typer.Option("--parameter", "-p", help="name=value for the scripts.")] = [],  # noqa: B006
+    stack: StackOption = None,
+    engine: Annotated[str, typer.Option("--engine", help="Local warehouse engine: duckdb or postgres.")] = "duckdb",
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+) -> None:
+    """Run a workflow (or restart a failed run of it) and follow it live."""
+    from shiftflow.cli import render
+
+    cli = _cli()
+    parameters = dict(cli._parameter(item) for item in parameter)
+    with cli._session(stack, False, project, engine, verbose) as connection:
+        if restart:
+            _print_restart_plan(cli.console, restart_plan(connection.client("dynamodb"), _tables(connection),
+                                                          workflow_id, restart))
+        result = render.run_and_follow(connection, "workflow", run_input(workflow_id, parameters, restart), cli.console)
+        if result["status"] != "SUCCEEDED":
+            raise cli.CommandFailed(result["status"])
+
+
+def _print_restart_plan(console: Any, plan: dict[str, Any]) -> None:
+    for stage in plan["stages"]:
+        again = ", ".join(job["name"] for job in stage["jobs"]) or "nothing"
+        console.print(f"stage {stage['number']} ({stage['description']}): runs {again}", highlight=False)
+
+
+@workflow_app.command("runs")
+def runs_command(workflow_id: Annotated[str, typer.Argument(help="The workflow id.")],
+                 limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+                 stack: StackOption = None, project: ProjectOption = Path("."), verbose: VerboseOption = False) -> None:
+    """The runs of a workflow from the workflow audit table, newest first."""
+    cli = _cli()
+    with cli._session(stack, False, project, "duckdb", verbose) as connection:
+        runs = workflow_runs(connection.client("dynamodb"), _tables(connection).workflow_audit, workflow_id, limit)
+    table = Table("status", "start", "end", "jobs", "failed at")
+    table.add_column("execution", no_wrap=True)  # the argument of `jobs` and `run --restart`: never cut
+    for run in runs:
+        failed_at = f"stage {run['failed_stage']}, job {run.get('failed_job', '?')}" if run.get("failed_stage") else ""
+        table.add_row(run["execution_status"], run["execution_start_ts"], run.get("execution_end_ts", ""),
+                      run.get("job_counts", ""), failed_at, run["workflow_execution_id"])
+    cli.console.print(table if runs else f"workflow {workflow_id} has not run yet")
+
+
+@workflow_app.command("jobs")
+def jobs_command(execution: Annotated[str, typer.Argument(help="A workflow execution (name or ARN).")],
+                 stack: StackOption = None, project: ProjectOption = Path("."), verbose: VerboseOption = False) -> None:
+    """The job audit of one workflow run: each job's status, times, statement, rows and error."""
+    cli = _cli()
+    with cli._session(stack, False, project, "duckdb", verbose) as connection:
+        items = job_items(connection.client("dynamodb"), _tables(connection).job_audit, execution.rsplit(":", 1)[-1])
+    table = Table("stage", "job", "status", "start", "end", "rows", "statement", "error")
+    for item in sorted(items, key=lambda item: (item.get("stage_number", 0), item.get("execution_start_ts", ""))):
+        table.add_row(str(item.get("stage_number", "")), item["job_name"], item["execution_status"],
+                      item.get("execution_start_ts", ""), item.get("execution_end_ts", ""), str(item.get("row_count", "")),
+                      item.get("statement_id", ""), item.get("error_message", item.get("detail", "")))
+    cli.console.print(table if items else f"no job audit for {execution}")
