@@ -35,11 +35,13 @@ class CommandFailed(Exception):
 
 
 @contextmanager
-def _session(stack: str | None, local: bool, project: Path, engine: str, verbose: bool) -> Iterator[Connection]:
+def _session(stack: str | None, local: bool, project: Path, engine: str, verbose: bool,
+             runs: list[str] | None = None) -> Iterator[Connection]:
     if stack and local:
         _fail("choose one of --local and --stack", "a command drives either the local runtime or a stack")
     try:
-        with connect(stack, project.resolve(), engine=engine, log_level="INFO" if verbose else "WARNING") as connection:
+        with connect(stack, project.resolve(), engine=engine, log_level="INFO" if verbose else "WARNING",
+                     state_machines=runs or []) as connection:
             yield connection
     except CommandFailed:
         raise typer.Exit(1) from None
@@ -69,7 +71,7 @@ def run(
 ) -> None:
     """Start an execution and follow it live, state by state, then summarize it."""
     execution_input = _input(input_json)
-    with _session(stack, local, project, engine, verbose) as connection:
+    with _session(stack, local, project, engine, verbose, runs=[name]) as connection:
         result = render.run_and_follow(connection, name, execution_input, console)
         if result["status"] != "SUCCEEDED":
             raise CommandFailed(result["status"])
@@ -171,7 +173,7 @@ def demo(
 ) -> None:
     """Bootstrap the demo data, run the sales pipeline with live progress, show the checks and a report."""
     execution_input = {"job_id": "sales_data_pipeline", "run_date": run_date, "setup_demo_data": True}
-    with _session(None, True, project, engine, verbose) as connection:
+    with _session(None, True, project, engine, verbose, runs=["sales_data_pipeline"]) as connection:
         from shiftflow.guard import read_guards
 
         guard = read_guards(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),

@@ -31,7 +31,8 @@ class Connection:
 
 @contextlib.contextmanager
 def connect(stack: str | None, project_root: Path, engine: str = "duckdb", state_dir: Path | None = None,
-            time_scale: float = 1.0, log_level: str = "WARNING") -> Iterator[Connection]:
+            time_scale: float = 1.0, log_level: str = "WARNING",
+            state_machines: list[str] | None = None) -> Iterator[Connection]:
     """A connection to the stack named `stack`, or to the local runtime when `stack` is None."""
     if stack:
         yield stack_connection(stack, boto3.client)
@@ -39,7 +40,7 @@ def connect(stack: str | None, project_root: Path, engine: str = "duckdb", state
     from shiftflow.local.runtime import LocalRuntime
 
     with LocalRuntime(project_root, state_dir=state_dir, engine=engine, time_scale=time_scale,
-                      log_level=log_level) as runtime:
+                      log_level=log_level, state_machines=state_machines) as runtime:
         yield Connection(
             deployment=runtime.deployment,
             target=RedshiftTarget.from_environment(),

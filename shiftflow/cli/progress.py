@@ -82,7 +82,8 @@ def _child_execution(event: dict[str, Any]) -> str | None:
 def _new_events(sfn: Any, execution: _Followed) -> list[dict[str, Any]]:
     """Events newer than the last one seen: read newest first and stop at the last seen event."""
     fresh: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"executionArn": execution.arn, "maxResults": 1000, "reverseOrder": True}
+    # Small pages, newest first: a poll usually finds a few new events, and every event read is serialized.
+    request: dict[str, Any] = {"executionArn": execution.arn, "maxResults": 50, "reverseOrder": True}
     while True:
         page = sfn.get_execution_history(**request)
         for event in page["events"]:

@@ -26,7 +26,7 @@ def run_and_follow(connection: Connection, name: str, execution_input: dict[str,
     arn = connection.deployment.state_machine_arn(name)
     execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
     console.print(f"[bold]{name}[/] started: {execution_arn}", highlight=False)
-    for item in follow(sfn, execution_arn, poll_seconds=0.02 if connection.is_local else 1.0):
+    for item in follow(sfn, execution_arn, poll_seconds=0.1 if connection.is_local else 1.0):
         _progress_line(console, item)
     described = sfn.describe_execution(executionArn=execution_arn)
     result = {

@@ -51,6 +51,7 @@ class LocalRuntime:
         time_scale: float = 1.0,
         persist: bool = True,
         log_level: str = "INFO",
+        state_machines: list[str] | None = None,
     ) -> None:
         self.project_root = project_root
         self.state_dir = state_dir or project_root / ".shiftflow"
@@ -58,6 +59,9 @@ class LocalRuntime:
         self.time_scale = time_scale
         self.persist = persist
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
+        # Which state machines to create (ASL file stems) with what they start; None: all. Parsing a definition
+        # is the costliest step of a start (ANTLR), so a command creates only what it runs.
+        self.wanted_state_machines = state_machines
         self.template = Template.load(project_root / "template.yaml")
         self.deployment: Deployment | None = None
         self.emulator: Any = None
@@ -248,8 +252,9 @@ class LocalRuntime:
 
     def _create_state_machines(self, resolver: Resolver) -> None:
         sfn = self.client("stepfunctions")
-        for logical_id, resource in self.template.resources("AWS::Serverless::StateMachine").items():
-            properties = resource.get("Properties", {})
+        machines = self.template.resources("AWS::Serverless::StateMachine")
+        for logical_id in self._needed_state_machines(machines):
+            properties = machines[logical_id].get("Properties", {})
             path = self.template.root / properties["DefinitionUri"]
             substitutions = resolver.resolve(properties.get("DefinitionSubstitutions", {}))
             definition = substitute(path.read_text(), substitutions)
@@ -259,6 +264,26 @@ class LocalRuntime:
                 roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-{logical_id}Role",
                 type=properties.get("Type", "STANDARD"),
             )
+
+    def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
+        """The wanted state machines and every state machine their DefinitionSubstitutions reference."""
+        by_stem = {Path(spec["Properties"]["DefinitionUri"]).name.removesuffix(".asl.json"): logical_id
+                   for logical_id, spec in machines.items()}
+        if self.wanted_state_machines is None:
+            return list(machines)
+        unknown = [name for name in self.wanted_state_machines if name not in by_stem]
+        if unknown:
+            return list(machines)  # an ARN or a name we do not know: create everything, the caller will say
+        needed: list[str] = []
+        todo = [by_stem[name] for name in self.wanted_state_machines]
+        while todo:
+            logical_id = todo.pop()
+            if logical_id in needed:
+                continue
+            needed.append(logical_id)
+            substitutions = json.dumps(machines[logical_id]["Properties"].get("DefinitionSubstitutions", {}))
+            todo += [other for other in machines if f'"{other}"' in substitutions or f'"{other}.Arn"' in substitutions]
+        return needed
 
     # --- persistence of the DynamoDB tables ---------------------------------------------------------------------
 

@@ -765,3 +765,34 @@ def test_states_errors_from_parallel_and_map_branches_are_catchable(machines: Ma
     }
     described = machines.run(definition, {"error": "States.TaskFailed", "cause": "child failed", "items": [1]})
     assert (described["status"], described["error"], described["cause"]) == ("FAILED", "States.TaskFailed", "child failed")
+
+
+def test_a_definition_is_parsed_once_and_its_program_serves_concurrent_executions(machines: Machines) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 3,
+                "ItemProcessor": {"StartAt": "Double", "States": {"Double": {
+                    "Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $)"}, "End": True}}},
+                "ResultSelector": {"values.$": "$[*].v"},
+                "Next": "Both",
+            },
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": True}}}],
+                "OutputPath": "$[0].values",
+                "End": True,
+            },
+        },
+    }
+    text = json.dumps(definition)
+    assert AmazonStateLanguageParser.parse(text) is AmazonStateLanguageParser.parse(text)
+    arn = machines.create(definition)
+    executions = [machines.start(arn, {"items": list(range(n, n + 5))}) for n in range(8)]
+    outputs = [output_of(machines.finish(execution)) for execution in executions]
+    assert outputs == [[2 * value for value in range(n, n + 5)] for n in range(8)]
