@@ -61,8 +61,10 @@ def _fail(message: str, advice: str) -> None:
 
 @app.command()
 def run(
-    name: Annotated[str, typer.Argument(help="State machine or workflow, e.g. sales_data_pipeline.")],
+    name: Annotated[str, typer.Argument(help="A state machine (sales_data_pipeline) or a configured workflow id.")],
     input_json: Annotated[str, typer.Option("--input", help="Execution input: JSON text or @file.json.")] = "{}",
+    restart: Annotated[str | None, typer.Option("--restart", help="Workflows: run only what this failed execution left.")] = None,
+    parameter: Annotated[list[str], typer.Option("--parameter", "-p", help="Workflows: name=value for the scripts.")] = [],  # noqa: B006
     stack: StackOption = None,
     local: LocalOption = False,
     engine: EngineOption = "duckdb",
@@ -70,6 +72,14 @@ def run(
     verbose: VerboseOption = False,
 ) -> None:
     """Start an execution and follow it live, state by state, then summarize it."""
+    if not (project / "statemachine" / f"{name}.asl.json").is_file() and not name.startswith("arn:"):
+        from shiftflow.cli.workflow_commands import run_command
+
+        run_command(name, restart=restart, parameter=parameter, stack=stack, engine=engine, project=project,
+                    verbose=verbose)
+        return
+    if restart or parameter:
+        _fail("--restart and --parameter are for configured workflows", f"{name} is a state machine: use --input")
     execution_input = _input(input_json)
     with _session(stack, local, project, engine, verbose, runs=[name]) as connection:
         result = render.run_and_follow(connection, name, execution_input, console)
@@ -206,6 +216,15 @@ def _parameter(item: str) -> tuple[str, str]:
     if not separator or not name:
         _fail(f"--parameter {item!r} is not name=value", "for example -p city=Fairview")
     return name, value
+
+
+def _register_subcommands() -> None:
+    from shiftflow.cli.workflow_commands import workflow_app
+
+    app.add_typer(workflow_app, name="workflow")
+
+
+_register_subcommands()
 
 
 def main() -> None:

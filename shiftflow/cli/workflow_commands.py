@@ -131,7 +131,7 @@ def run_command(
 
     cli = _cli()
     parameters = dict(cli._parameter(item) for item in parameter)
-    with cli._session(stack, False, project, engine, verbose) as connection:
+    with cli._session(stack, False, project, engine, verbose, runs=["workflow"]) as connection:
         if restart:
             _print_restart_plan(cli.console, restart_plan(connection.client("dynamodb"), _tables(connection),
                                                           workflow_id, restart))
