@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ def connect(stack: str | None, project_root: Path, engine: str = "duckdb", state
         yield stack_connection(stack, boto3.client)
         return
     from shiftflow.local.runtime import LocalRuntime
+
+    if state_dir is None and os.environ.get("SHIFTFLOW_STATE_DIR"):
+        state_dir = Path(os.environ["SHIFTFLOW_STATE_DIR"])  # where the local warehouse and tables live
 
     with LocalRuntime(project_root, state_dir=state_dir, engine=engine, time_scale=time_scale,
                       log_level=log_level, state_machines=state_machines) as runtime:
