@@ -6,6 +6,7 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -160,17 +161,27 @@ def query(
 
 @app.command("serve-data-api")
 def serve_data_api(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8790,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 4599,
     engine: EngineOption = "duckdb",
     project: ProjectOption = Path("."),
 ) -> None:
-    """Serve the Data API emulator over HTTP: AWS_ENDPOINT_URL_REDSHIFT_DATA=http://127.0.0.1:PORT."""
-    from shiftflow.dataapi.http import serve_forever
+    """Serve the local warehouse through the Data API over HTTP, for the AWS CLI and any SDK."""
+    from shiftflow.dataapi.engines import open_engine
+    from shiftflow.dataapi.http import DataApiServer
+    from shiftflow.dataapi.service import DataApiEmulator
 
-    warehouse = project.resolve() / ".shiftflow" / "warehouse.duckdb"
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    console.print(f"Redshift Data API emulator on http://127.0.0.1:{port} ({engine}, {warehouse}); Ctrl-C stops it")
-    serve_forever(port=port, engine=engine, path=warehouse)
+    state_dir = Path(os.environ.get("SHIFTFLOW_STATE_DIR") or project.resolve() / ".shiftflow")
+    emulator = DataApiEmulator(open_engine(engine, state_dir / "warehouse"))
+    server = DataApiServer(emulator, "127.0.0.1", port)
+    console.print(f"Redshift Data API emulator ({engine}, {state_dir / 'warehouse'}) on {server.url}", highlight=False)
+    console.print(f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={server.url}   # Ctrl-C stops the server", highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        emulator.close()
 
 
 @app.command()

@@ -107,3 +107,31 @@ def test_the_same_commands_drive_a_stack_found_by_its_outputs(tmp_path, monkeypa
         assert code == 0 and "│ 106 │" in output
         code, output = shiftflow("run", "sales_data_pipeline", "--local", "--input", SETUP)
         assert code == 2 and "choose one of --local and --stack" in output
+
+
+def test_serve_data_api_answers_any_sdk_over_http(tmp_path):
+    """`shiftflow serve-data-api` in its own process; a plain boto3 client reaches it by endpoint URL."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "SHIFTFLOW_STATE_DIR": str(tmp_path), "COLUMNS": "200"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shiftflow.cli.app", "serve-data-api", "--port", "0", "--project", str(ROOT)],
+        stdout=subprocess.PIPE, text=True, env=environment)
+    try:
+        first_line = server.stdout.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)", first_line).group(1)
+        client = boto3.client("redshift-data", endpoint_url=url, region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")
+        target = {"WorkgroupName": "local", "Database": "dev"}
+        client.execute_statement(Sql="create table t (v int)", WaitTimeSeconds=5, **target)
+        statement = client.execute_statement(Sql="insert into t values (:v)", WaitTimeSeconds=5,
+                                             Parameters=[{"name": "v", "value": "42"}], **target)
+        assert client.describe_statement(Id=statement["Id"])["ResultRows"] == 1
+        query = client.execute_statement(Sql="select v from t", WaitTimeSeconds=5, **target)
+        assert client.get_statement_result(Id=query["Id"])["Records"] == [[{"longValue": 42}]]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert (tmp_path / "warehouse" / "duckdb" / "dev.duckdb").is_file()  # the local warehouse, kept on disk
