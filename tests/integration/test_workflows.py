@@ -106,7 +106,7 @@ class Harness:
         while description["Status"] not in TERMINAL_STATUSES:
             description = wait_for_end(self.data_api, statement)
         assert description["Status"] == "FINISHED", description.get("Error")
-        return read_result(self.data_api, statement).rows
+        return read_result(self.data_api, statement).rows if description.get("HasResultSet") else []
 
 
 @pytest.fixture(scope="module")
@@ -508,3 +508,36 @@ def test_a_full_stage_stays_far_below_the_history_limit(harness: Harness):
     assert per_job <= 25
     assert per_job * MAX_JOBS_PER_STAGE < 25_000 * 0.6
     assert history_events(harness, execution["executionArn"]) < 100
+
+
+def test_a_stage_started_again_in_the_same_run_skips_the_jobs_that_succeeded(harness: Harness):
+    """What a Step Functions redrive of a failed workflow does: the failed RunStage task starts a new stage
+    execution for the same workflow execution; jobs whose audit item is SUCCEEDED are not run twice."""
+    workflow_id, table, run = unique("redrive"), unique("redrive_log"), f"run-{uuid.uuid4().hex[:8]}"
+    harness.query(f"create table {table} (job varchar(80))")
+    done, flaky = logging_jobs(harness, table, ["done_once", "flaky"])
+    harness.script(flaky["script"], "select 1 / 0;")
+    stage_input = {
+        "workflow_id": workflow_id,
+        "workflow_execution_id": run,
+        "stage": {
+            "number": 1, "description": "Redriven", "execution_type": "parallel", "max_concurrency": 0, "run": True,
+            "settled": [],
+            "jobs": [{**job, "parameters": {}, "timeout_seconds": 3600, "retries": 0, "validation": False}
+                     for job in (done, flaky)],
+        },
+    }
+
+    def run_stage() -> str:
+        arn = harness.sfn.start_execution(stateMachineArn=harness.runtime.deployment.state_machine_arn("workflow_stage"),
+                                          input=json.dumps(stage_input))["executionArn"]
+        return wait_for_execution(arn, TIMEOUT)
+
+    assert run_stage() == "FAILED"
+    harness.script(flaky["script"], f"insert into {table} (job) values ('flaky');")
+    assert run_stage() == "SUCCEEDED"
+
+    items = {item["job_name"]: item for item in job_items(harness.dynamodb, harness.outputs["JobAuditTableName"], run)}
+    assert {name: item["execution_status"] for name, item in items.items()} == {"done_once": "SUCCEEDED",
+                                                                                "flaky": "SUCCEEDED"}
+    assert runs_per_job(harness, table) == {"done_once": 1, "flaky": 1}

@@ -1,0 +1,84 @@
+"""The workflow and workflow_stage state machines: the same guard and failure path as the sales pipeline, stages in
+order through child executions, each job through run_sql_job with its audit item."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import ROOT
+
+SALES = json.loads((ROOT / "statemachine" / "sales_data_pipeline.asl.json").read_text())["States"]
+WORKFLOW = json.loads((ROOT / "statemachine" / "workflow.asl.json").read_text())["States"]
+STAGE = json.loads((ROOT / "statemachine" / "workflow_stage.asl.json").read_text())["States"]
+JOB = STAGE["RunStageJobs"]["ItemProcessor"]["States"]
+
+
+def without(state: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """A state as JSON text with the workflow's guard key read as the pipeline's, minus the given keys."""
+    text = json.dumps({key: value for key, value in state.items() if key not in keys})
+    return json.loads(text.replace("$.run.workflow_id", "$.run.job_id"))
+
+
+def test_the_guard_is_the_sales_pipelines_guard_plus_the_restart_takeover():
+    """One guard concept: the workflow's guard states are the pipeline's (a test keeps the copies equal)."""
+    acquire, sales_acquire = WORKFLOW["AcquireJobGuard"], SALES["AcquireJobGuard"]
+    assert acquire["Parameters"]["ConditionExpression"] == (
+        sales_acquire["Parameters"]["ConditionExpression"] + " OR (JobState = :failed AND LastExecution = :restart_of)"
+    )
+    values = dict(acquire["Parameters"]["ExpressionAttributeValues"])
+    assert values.pop(":failed") == {"S": "Failed"} and values.pop(":restart_of") == {"S.$": "$.run.restart_of_arn"}
+    assert values == sales_acquire["Parameters"]["ExpressionAttributeValues"]
+    assert without(acquire["Parameters"], "ConditionExpression", "ExpressionAttributeValues") == without(
+        sales_acquire["Parameters"], "ConditionExpression", "ExpressionAttributeValues")
+    for name in ("Retry", "Resource", "ResultPath"):
+        assert acquire[name] == sales_acquire[name], name
+    assert [catcher["ErrorEquals"] for catcher in acquire["Catch"]] == [c["ErrorEquals"] for c in sales_acquire["Catch"]]
+    for name in ("ReadJobGuard", "RouteOnGuardState", "GuardUnavailable", "ReleaseJobGuard", "MarkJobGuardFailed",
+                 "DescribeRunFailure", "UseRawFailure"):
+        assert without(WORKFLOW[name], "Next", "Catch") == without(SALES[name], "Next", "Catch"), name
+
+
+def test_failure_path_never_stops_before_notifying():
+    order = ["DescribeRunFailure", "MarkJobGuardFailed", "RecordFailedWorkflowRun", "NotifyRunFailed",
+             "ChooseRunErrorName"]
+    for name, following in zip(order[1:-1], order[2:]):
+        assert WORKFLOW[name]["Next"] == following and WORKFLOW[name]["Catch"][0]["Next"] in (following,
+                                                                                              "UseFailureSummaryAsNotice")
+    assert WORKFLOW["UseFailureSummaryAsNotice"]["Next"] == "NotifyRunFailed"
+    assert WORKFLOW["ChooseRunErrorName"]["Default"] == "RunFailed"
+    assert WORKFLOW["RunFailed"]["CausePath"] == "$.notice.message"
+    # Every failure after the guard is taken goes through the one failure path.
+    for name in ("RecordWorkflowStart", "RunStages", "RecordSuccessfulWorkflowRun", "ReleaseJobGuard"):
+        assert WORKFLOW[name]["Catch"][-1]["Next"] == "DescribeRunFailure", name
+
+
+def test_stages_run_in_order_one_child_execution_each():
+    stages = WORKFLOW["RunStages"]
+    assert stages["Type"] == "Map" and stages["MaxConcurrency"] == 1 and stages["ItemsPath"] == "$.run.stages"
+    processor = stages["ItemProcessor"]["States"]
+    assert processor["ChooseStageRun"]["Choices"][0] == {"Variable": "$.stage.run", "BooleanEquals": False,
+                                                         "Next": "StageNotRun"}
+    run_stage = processor["RunStage"]
+    assert run_stage["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert run_stage["Parameters"]["StateMachineArn"] == "${WorkflowStageStateMachineArn}"
+    assert WORKFLOW["LoadWorkflow"]["Next"] == "AcquireJobGuard", "the configuration is validated before the guard"
+
+
+def test_each_job_is_audited_around_its_run_sql_job_execution():
+    jobs = STAGE["RunStageJobs"]
+    assert jobs["MaxConcurrencyPath"] == "$.stage.max_concurrency" and jobs["ItemsPath"] == "$.stage.jobs"
+    assert STAGE["RunStageJobs"]["ItemProcessor"]["StartAt"] == "MarkJobRunning"
+    running = JOB["MarkJobRunning"]
+    # A job that already succeeded in this run (a redriven stage) is not run again.
+    assert running["Parameters"]["ConditionExpression"] == "attribute_not_exists(job_name) OR execution_status <> :succeeded"
+    assert running["Catch"][0] == {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                                   "ResultPath": "$.already", "Next": "JobAlreadySucceeded"}
+    assert JOB["RunJobScript"]["Parameters"]["StateMachineArn"] == "${RunSqlJobStateMachineArn}"
+    assert JOB["RunJobScript"]["TimeoutSecondsPath"] == "$.job.timeout_seconds"
+    assert JOB["RunJobScript"]["Next"] == "ChooseResultValidation"
+    assert JOB["MarkJobSucceeded"]["Next"] == "JobSucceeded"
+    assert JOB["MarkJobFailed"]["Next"] == JOB["MarkJobFailed"]["Catch"][0]["Next"] == "ChooseJobErrorName"
+    assert JOB["FailJob"]["Type"] == "Fail"
+    for name in ("MarkJobRunning", "MarkJobSucceeded", "MarkJobFailed"):
+        assert JOB[name]["Parameters"]["TableName"] == "${JobAuditTableName}", name
