@@ -18,5 +18,7 @@ def open_engine(name: str, directory: Path | None = None) -> Engine:
     if name == "postgres":
         from shiftflow.dataapi.engines.postgres import PostgresEngine
 
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)  # pgserver creates pgdata itself, not its parents
         return PostgresEngine(data_dir=directory / "postgres" if directory is not None else None)
     raise ValueError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
