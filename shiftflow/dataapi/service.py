@@ -23,7 +23,7 @@ from typing import Any
 import botocore.session
 
 from shiftflow.dataapi import statements as st
-from shiftflow.dataapi.engines.base import Engine, EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import Column, Engine, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.errors import (
     ActiveStatementsExceededException,
     DataApiError,
@@ -43,6 +43,15 @@ MAX_BATCH = 40
 RETENTION = timedelta(hours=24)
 _ID_PATTERN = r"^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$"
 _TRANSACTION, _AUTO_COMMIT = "TRANSACTION", "AUTO_COMMIT"
+# information_schema data_type (DuckDB upper case, PostgreSQL lower case) -> Redshift type name.
+_CATALOG_TYPES = {
+    "integer": "int4", "int": "int4", "bigint": "int8", "smallint": "int2", "tinyint": "int2", "hugeint": "int8",
+    "decimal": "numeric", "numeric": "numeric", "double": "float8", "double precision": "float8",
+    "float": "float4", "real": "float4", "boolean": "bool", "varchar": "varchar", "character varying": "varchar",
+    "text": "varchar", "character": "bpchar", "date": "date", "time": "time", "timestamp": "timestamp",
+    "timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz", "blob": "varbyte",
+    "bytea": "varbyte",
+}
 # Members that do not change what a ClientToken'd request runs (the token itself, how long the caller waits).
 _NOT_IDEMPOTENCY_KEY = {"ClientToken", "WaitTimeSeconds"}
 
@@ -229,7 +238,8 @@ class DataApiEmulator:
             failure = InternalServerException(f"{type(error).__name__}: {error}")
             return failure.status, {**headers, "x-amzn-ErrorType": failure.code}, failure.body()
 
-    def close(self) -> None:
+    def close(self, close_engine: bool = True) -> None:
+        """Cancel what runs, close the sessions, and the engine too unless it is shared (close_engine=False)."""
         self._closed = True
         with self._lock:
             running = [s for s in self._statements.values() if s.status in st.ACTIVE]
@@ -243,7 +253,8 @@ class DataApiEmulator:
         for sessions in idle.values():
             for session in sessions:
                 session.close()
-        self.engine.close()
+        if close_engine:
+            self.engine.close()
 
     def __enter__(self) -> DataApiEmulator:
         return self
@@ -520,32 +531,31 @@ class DataApiEmulator:
 
     def list_schemas(self, request: dict[str, Any]) -> dict[str, Any]:
         _validate_target(request)
-        pattern = request.get("SchemaPattern", "%")
         rows = self._catalog(request, "SELECT DISTINCT schema_name FROM information_schema.schemata "
-                                      "WHERE schema_name LIKE $p ORDER BY 1", {"p": pattern})
+                                      "WHERE schema_name LIKE {p} ORDER BY 1", {"p": request.get("SchemaPattern", "%")})
         return _paged("Schemas", [row[0] for row in rows], request)
 
     def list_tables(self, request: dict[str, Any]) -> dict[str, Any]:
         _validate_target(request)
         params = {"s": request.get("SchemaPattern", "%"), "t": request.get("TablePattern", "%")}
         rows = self._catalog(request, "SELECT table_name, table_type, table_schema FROM information_schema.tables "
-                                      "WHERE table_schema LIKE $s AND table_name LIKE $t ORDER BY 3, 1", params)
+                                      "WHERE table_schema LIKE {s} AND table_name LIKE {t} ORDER BY 3, 1", params)
         tables = [{"name": n, "type": "VIEW" if "VIEW" in t else "TABLE", "schema": s} for n, t, s in rows]
         return _paged("Tables", tables, request)
 
     def describe_table(self, request: dict[str, Any]) -> dict[str, Any]:
         _validate_target(request)
         params = {"s": request.get("Schema", "public"), "t": request.get("Table", "")}
-        rows = self._catalog(request, "SELECT column_name, data_type, is_nullable, column_default, table_schema, "
-                                      "table_name FROM information_schema.columns WHERE table_schema = $s "
-                                      "AND table_name = $t ORDER BY ordinal_position", params)
-        from shiftflow.dataapi.engines.duckdb import redshift_column  # the one DuckDB -> Redshift type map
-
+        rows = self._catalog(request, "SELECT column_name, data_type, numeric_precision, numeric_scale, "
+                                      "character_maximum_length, is_nullable, column_default, table_schema, "
+                                      "table_name FROM information_schema.columns WHERE table_schema = {s} "
+                                      "AND table_name = {t} ORDER BY ordinal_position", params)
         columns = []
-        for name, data_type, nullable, default, schema, table in rows:
-            column = redshift_column(name, data_type)
-            entry = {**st.column_metadata(QueryResult(columns=[column]))[0], "schemaName": schema,
-                     "tableName": table, "nullable": 1 if nullable == "YES" else 0}
+        for name, data_type, precision, scale, length, nullable, default, schema, table in rows:
+            type_name = _CATALOG_TYPES.get(str(data_type).lower().split("(")[0], "varchar")
+            size = length if type_name in ("varchar", "bpchar") and length else precision
+            column = Column(name, type_name, int(size or 0), int(scale or 0), 1 if nullable == "YES" else 0)
+            entry = {**st.column_metadata(QueryResult(columns=[column]))[0], "schemaName": schema, "tableName": table}
             if default is not None:
                 entry["columnDefault"] = str(default)
             columns.append(entry)
@@ -554,10 +564,12 @@ class DataApiEmulator:
         return response
 
     def _catalog(self, request: dict[str, Any], sql: str, params: Mapping[str, str]) -> list[Any]:
+        """Run an information_schema query (the same on DuckDB and PostgreSQL but for the placeholders)."""
+        marker = "${}" if self.engine.name == "duckdb" else "%({})s"
         database = request.get("ConnectedDatabase") or request["Database"]
         session = self._checkout(database)
         try:
-            return list(session.execute(sql, params).rows)
+            return list(session.execute(sql.format(**{n: marker.format(n) for n in params}), params).rows)
         except EngineError as error:
             raise ValidationException(str(error)) from None
         finally:
