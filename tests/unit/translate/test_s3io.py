@@ -139,3 +139,16 @@ def test_copy_into_a_temp_table_with_quoted_mixed_case_names(session, s3):
     put(s3, "stage.csv", "1,a\n2,b\n")
     run_script(session, "copy #stage (\"ID\", NOTE) from 's3://lake/stage.csv' csv", s3_client=s3)
     assert run_script(session, "select id, note from #STAGE order by 1").rows == [(1, "a"), (2, "b")]
+
+
+def test_unload_json_and_copy_bzip2(session, s3):
+    import bz2
+
+    run_script(session, TABLE + "; insert into sales values (1, '2024-01-02', 3.25, 'x', true)")
+    run_script(session, "unload ('select id, sold, amount, paid from sales') to 's3://lake/js/' format json "
+                        "parallel off", s3_client=s3)
+    body = s3.get_object(Bucket="lake", Key="js/000.json")["Body"].read().decode()
+    assert json.loads(body) == {"id": 1, "sold": "2024-01-02", "amount": "3.25", "paid": True}
+    put(s3, "bz/part.txt.bz2", bz2.compress(b"7|2024-01-05|1.5|z|f\n"))
+    run_script(session, "copy sales from 's3://lake/bz/' bzip2", s3_client=s3)
+    assert rows(session, "select id, note, paid from sales where id = 7") == [(7, "z", False)]
