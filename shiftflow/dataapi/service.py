@@ -125,39 +125,25 @@ def _check_range(shape: Any, size: int, value: Any, path: str, what: str) -> Non
 
 
 def _validate_target(request: Mapping[str, Any]) -> None:
-    """Where the SQL runs: a SessionId, or exactly one of ClusterIdentifier / WorkgroupName, and a Database."""
-    cluster, workgroup = request.get("ClusterIdentifier"), request.get("WorkgroupName")
+    """Where the SQL runs, as the service accepts it: a SessionId alone; or a Database with a ClusterIdentifier
+    (IAM, DbUser or SecretArn), a WorkgroupName (IAM or SecretArn), or a SecretArn alone (its secret names the
+    cluster)."""
+    cluster, workgroup, secret = request.get("ClusterIdentifier"), request.get("WorkgroupName"), request.get("SecretArn")
     if request.get("SessionId"):
-        if cluster or workgroup or request.get("Database") or request.get("SecretArn") or request.get("DbUser"):
+        if cluster or workgroup or secret or request.get("Database") or request.get("DbUser"):
             raise ValidationException("SessionId cannot be specified together with ClusterIdentifier, "
                                       "WorkgroupName, Database, SecretArn or DbUser.")
         return
     if cluster and workgroup:
         raise ValidationException("ClusterIdentifier and WorkgroupName cannot both be specified.")
-    if not cluster and not workgroup:
-        raise ValidationException("Either ClusterIdentifier or WorkgroupName must be specified.")
-    if request.get("DbUser") and request.get("SecretArn"):
+    if not (cluster or workgroup or secret):
+        raise ValidationException("Either ClusterIdentifier, WorkgroupName or SecretArn must be specified.")
+    if request.get("DbUser") and secret:
         raise ValidationException("DbUser and SecretArn cannot both be specified.")
-    if workgroup and request.get("DbUser"):
-        raise ValidationException("DbUser is not supported with WorkgroupName; use SecretArn or IAM credentials.")
+    if request.get("DbUser") and not cluster:
+        raise ValidationException("DbUser requires ClusterIdentifier (serverless users come from IAM or the secret).")
     if not request.get("Database"):
         raise ValidationException("Database must be specified.")
-
-
-@dataclass
-class _KeptSession:
-    """A session kept alive with SessionKeepAliveSeconds: later calls with its SessionId run in it."""
-
-    id: str
-    target: dict[str, Any]  # ClusterIdentifier / WorkgroupName / Database / DbUser / SecretArn of its first call
-    keep_alive: int
-    engine_session: EngineSession | None = None
-    busy: bool = True
-    expires_at: float = 0.0
-    created_at: datetime = field(default_factory=st.now)
-
-
-_SESSION_MEMBERS = ("Database", "DbUser", "ClusterIdentifier", "WorkgroupName")
 
 
 # ---- the emulator ------------------------------------------------------------------------------------------
@@ -862,10 +848,11 @@ def _paged(member: str, items: list[Any], request: Mapping[str, Any]) -> dict[st
 def status_change_event(statement: Statement, account_id: str, region: str) -> dict[str, Any]:
     """EventBridge's "Redshift Data Statement Status Change" event for an ended statement."""
     request = statement.request
+    resources = []  # a SecretArn-only target names its cluster inside the secret: no resource to show
     if request.get("WorkgroupName"):
-        resource = f"arn:aws:redshift-serverless:{region}:{account_id}:workgroup/{request['WorkgroupName']}"
-    else:
-        resource = f"arn:aws:redshift:{region}:{account_id}:cluster:{request.get('ClusterIdentifier', '')}"
+        resources.append(f"arn:aws:redshift-serverless:{region}:{account_id}:workgroup/{request['WorkgroupName']}")
+    elif request.get("ClusterIdentifier"):
+        resources.append(f"arn:aws:redshift:{region}:{account_id}:cluster:{request['ClusterIdentifier']}")
     last = statement.subs[-1]
     rows = sum(max(sub.result_rows, 0) for sub in statement.subs)
     detail: dict[str, Any] = {
@@ -883,7 +870,7 @@ def status_change_event(statement: Statement, account_id: str, region: str) -> d
         "version": "0", "id": str(uuid.uuid4()), "detail-type": "Redshift Data Statement Status Change",
         "source": "aws.redshift-data", "account": account_id,
         "time": statement.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
-        "resources": [resource], "detail": detail,
+        "resources": resources, "detail": detail,
     }
 
 

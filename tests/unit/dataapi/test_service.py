@@ -221,10 +221,15 @@ def test_targets_are_recorded(client: Any) -> None:
     assert_shape("DescribeStatement", serverless)
     assert serverless["WorkgroupName"] == "local-wg" and "ClusterIdentifier" not in serverless
     assert serverless["SecretArn"].startswith("arn:aws:secretsmanager")
+    by_secret = client.execute_statement(Sql="SELECT 1", Database="dev", WaitTimeSeconds=30,
+                                         SecretArn="arn:aws:secretsmanager:us-east-1:123456789012:secret:dev-AbCdEf")
+    assert by_secret["Status"] == "FINISHED" and "ClusterIdentifier" not in by_secret
 
 
 @pytest.mark.parametrize("request_members, message", [
-    ({"Database": "dev"}, "ClusterIdentifier or WorkgroupName"),
+    ({"Database": "dev"}, "ClusterIdentifier, WorkgroupName or SecretArn"),
+    ({"Database": "dev", "WorkgroupName": "local-wg", "DbUser": "awsuser"}, "DbUser requires ClusterIdentifier"),
+    ({**TARGET, "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s"}, "DbUser and SecretArn"),
     ({"Database": "dev", "ClusterIdentifier": "c", "WorkgroupName": "local-wg"}, "cannot both"),
     ({"ClusterIdentifier": "c"}, "Database"),
     ({**TARGET, "WaitTimeSeconds": 31}, "less than or equal to 30"),
