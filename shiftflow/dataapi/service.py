@@ -146,6 +146,22 @@ def _validate_target(request: Mapping[str, Any]) -> None:
         raise ValidationException("Database must be specified.")
 
 
+@dataclass
+class _KeptSession:
+    """A session kept alive with SessionKeepAliveSeconds: later calls with its SessionId run in it."""
+
+    id: str
+    target: dict[str, Any]  # ClusterIdentifier / WorkgroupName / Database / DbUser / SecretArn of its first call
+    keep_alive: int
+    engine_session: EngineSession | None = None
+    busy: bool = True
+    expires_at: float = 0.0
+    created_at: datetime = field(default_factory=st.now)
+
+
+_SESSION_MEMBERS = ("Database", "DbUser", "ClusterIdentifier", "WorkgroupName")
+
+
 # ---- the emulator ------------------------------------------------------------------------------------------
 
 class DataApiEmulator:

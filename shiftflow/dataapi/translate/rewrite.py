@@ -305,6 +305,8 @@ def _checked_division(node: exp.Div) -> exp.Expression:
     divisor = node.expression
     if isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0:
         return node
+    if isinstance(divisor, exp.Placeholder):
+        return node  # a bound string divisor already raises on zero, and a CASE would make it VARCHAR
     check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
                                  true=exp.func("error", exp.Literal.string("division by zero")))],
                      default=divisor)

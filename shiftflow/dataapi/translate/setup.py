@@ -9,9 +9,10 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "SET TimeZone = 'UTC'",  # Redshift sessions are UTC: sysdate, getdate() and timestamptz casts agree
     "CREATE SCHEMA IF NOT EXISTS public",
     "SET schema = 'public'",  # unqualified names live in public, as on Redshift
-    # trunc(timestamp) is a date on Redshift, trunc(number) a number: one macro per argument type.
+    # trunc(timestamp) is a date on Redshift, trunc(number) a number: typed overloads for the temporal types and
+    # an untyped one for numbers (a typed DECIMAL overload would first cast to DECIMAL(18,3) and round).
     "CREATE OR REPLACE TEMP MACRO shiftflow_trunc(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE),"
-    " (x DATE) AS x, (x DOUBLE) AS trunc(x), (x DECIMAL) AS trunc(x), (x BIGINT) AS x",
+    " (x DATE) AS x, (x) AS trunc(x)",
 )
 
 # Run on every new PostgreSQL connection.

@@ -277,3 +277,13 @@ def test_identifiers_fold_to_lower_case_like_redshift(session):
     result = run_script(session, 'select Id, "AMOUNT", amount * 2 as "Double", count(*) from "ORDERS" group by 1, 2, 3')
     assert [c.name for c in result.columns] == ["id", "amount", "double", "count"]
     assert result.rows == [(1, 5, 10, 1)]
+
+
+def test_trunc_keeps_numeric_precision_and_bound_divisors_work(session):
+    run_script(session, "create table v (x numeric(38,11), i int, ts timestamp); "
+                        "insert into v values (1.99999999999, -7, '2024-05-06 23:59:59')")
+    assert run_script(session, "select trunc(x), trunc(i), trunc(ts), trunc(-1.5) from v").rows == [
+        (Decimal("1"), -7, dt.date(2024, 5, 6), Decimal("-1"))]
+    assert run_script(session, "select i / :n, x / :n > 0.6 from v", {"n": "3"}).rows == [(-2, True)]
+    with pytest.raises(EngineError, match="(?i)division by zero"):
+        run_script(session, "select x / :n from v", {"n": "0"})
