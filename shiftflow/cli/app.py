@@ -21,8 +21,16 @@ from shiftflow.cli import render
 from shiftflow.cli.connection import Connection, connect
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
-errors = Console(stderr=True)
+
+
+def stdout() -> Console:
+    """A console made when a command writes, so that it sees the COLUMNS and terminal of that moment."""
+    return Console()
+
+
+def stderr() -> Console:
+    return Console(stderr=True)
+
 
 StackOption = Annotated[str | None, typer.Option("--stack", help="Drive this deployed stack instead of the local runtime.")]
 LocalOption = Annotated[bool, typer.Option("--local", help="Use the local runtime (the default).")]
@@ -50,13 +58,13 @@ def _session(stack: str | None, local: bool, project: Path, engine: str, verbose
         raise
     except Exception as error:  # one clear line; the traceback only with --verbose
         if verbose:
-            errors.print_exception()
+            stderr().print_exception()
         where = f"stack {stack}" if stack else "the local runtime"
         _fail(f"{type(error).__name__} on {where}: {error}", "run again with --verbose for the details")
 
 
 def _fail(message: str, advice: str) -> None:
-    errors.print(f"[bold red]error:[/] {message} ({advice})", highlight=False)
+    stderr().print(f"[bold red]error:[/] {message} ({advice})", highlight=False)
     raise typer.Exit(2)
 
 
@@ -83,7 +91,7 @@ def run(
         _fail("--restart and --parameter are for configured workflows", f"{name} is a state machine: use --input")
     execution_input = _input(input_json)
     with _session(stack, local, project, engine, verbose, runs=[name]) as connection:
-        result = render.run_and_follow(connection, name, execution_input, console)
+        result = render.run_and_follow(connection, name, execution_input, stdout())
         if result["status"] != "SUCCEEDED":
             raise CommandFailed(result["status"])
 
@@ -102,7 +110,7 @@ def status(
     with _session(stack, local, project, "duckdb", verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         guards = read_guards(connection.client("dynamodb"), table, job)
-        render.guards(console, guards, job)
+        render.guards(stdout(), guards, job)
 
 
 @app.command()
@@ -119,7 +127,7 @@ def history(
 
     with _session(stack, local, project, "duckdb", verbose) as connection:
         table = connection.deployment.output("RunHistoryTableName")
-        render.history(console, read_history(connection.client("dynamodb"), table, job, limit), job)
+        render.history(stdout(), read_history(connection.client("dynamodb"), table, job, limit), job)
 
 
 @app.command()
@@ -137,9 +145,9 @@ def reset(
     with _session(stack, local, project, "duckdb", verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         try:
-            console.print(reset_guard(connection.client("dynamodb"), table, job, force=force))
+            stdout().print(reset_guard(connection.client("dynamodb"), table, job, force=force))
         except GuardError as error:
-            errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            stderr().print(f"[bold red]error:[/] {error}", highlight=False)
             raise CommandFailed(str(error)) from None
 
 
@@ -156,7 +164,7 @@ def query(
     """Run ad hoc SQL through the Data API and show every row of the result as a table."""
     parameters = dict(_parameter(item) for item in parameter)
     with _session(stack, local, project, engine, verbose) as connection:
-        render.query(console, connection, sql, parameters)
+        render.query(stdout(), connection, sql, parameters)
 
 
 @app.command("serve-data-api")
@@ -173,8 +181,8 @@ def serve_data_api(
     state_dir = Path(os.environ.get("SHIFTFLOW_STATE_DIR") or project.resolve() / ".shiftflow")
     emulator = DataApiEmulator(open_engine(engine, state_dir / "warehouse"))
     server = DataApiServer(emulator, "127.0.0.1", port)
-    console.print(f"Redshift Data API emulator ({engine}, {state_dir / 'warehouse'}) on {server.url}", highlight=False)
-    console.print(f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={server.url}   # Ctrl-C stops the server", highlight=False)
+    stdout().print(f"Redshift Data API emulator ({engine}, {state_dir / 'warehouse'}) on {server.url}", highlight=False)
+    stdout().print(f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={server.url}   # Ctrl-C stops the server", highlight=False)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -200,15 +208,15 @@ def demo(
         guard = read_guards(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),
                             "sales_data_pipeline")
         if guard and guard[0].get("JobState") == "Failed":
-            console.print("[yellow]The sales pipeline's guard is Failed from an earlier run: resetting it for the demo.")
+            stdout().print("[yellow]The sales pipeline's guard is Failed from an earlier run: resetting it for the demo.")
             from shiftflow.guard import reset_guard
 
-            console.print(reset_guard(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),
+            stdout().print(reset_guard(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),
                                       "sales_data_pipeline"))
-        result = render.run_and_follow(connection, "sales_data_pipeline", execution_input, console)
+        result = render.run_and_follow(connection, "sales_data_pipeline", execution_input, stdout())
         if result["status"] != "SUCCEEDED":
             raise CommandFailed(result["status"])
-        render.demo_report(console, connection, project.resolve(), run_date, city)
+        render.demo_report(stdout(), connection, project.resolve(), run_date, city)
 
 
 def _input(text: str) -> dict[str, Any]:

@@ -67,9 +67,9 @@ def _validate_all(files: list[Path], check: Any) -> None:
             check(workflow)
         except (WorkflowError, ValueError) as error:
             failed += 1
-            cli.errors.print(f"[bold red]{path}[/]: {error}", highlight=False)
+            cli.stderr().print(f"[bold red]{path}[/]: {error}", highlight=False)
         else:
-            cli.console.print(f"[green]{path}[/]: workflow {workflow.workflow_id} is valid "
+            cli.stdout().print(f"[green]{path}[/]: workflow {workflow.workflow_id} is valid "
                               f"({len(workflow.stages)} stages, {len(workflow.jobs)} jobs)", highlight=False)
     if failed:
         raise typer.Exit(1)
@@ -87,10 +87,10 @@ def push_command(files: FilesArgument, stack: StackOption = None, project: Proje
             try:
                 workflow = validate(read_file(path), s3, bucket)
             except (WorkflowError, ValueError) as error:
-                cli.errors.print(f"[bold red]{path}[/]: {error}", highlight=False)
+                cli.stderr().print(f"[bold red]{path}[/]: {error}", highlight=False)
                 raise cli.CommandFailed(str(error)) from None
             push(dynamodb, table, workflow)
-            cli.console.print(f"pushed workflow {workflow.workflow_id} ({len(workflow.stages)} stages, "
+            cli.stdout().print(f"pushed workflow {workflow.workflow_id} ({len(workflow.stages)} stages, "
                               f"{len(workflow.jobs)} jobs) to {table}", highlight=False)
 
 
@@ -103,7 +103,7 @@ def list_command(stack: StackOption = None, project: ProjectOption = Path("."), 
     table = Table("workflow", "stages", "jobs", "description")
     for summary in summaries:
         table.add_row(summary["workflow_id"], str(summary["stages"]), str(summary["jobs"]), summary["workflow_description"])
-    cli.console.print(table if summaries else "no workflows yet: shiftflow workflow push workflows/<name>.json")
+    cli.stdout().print(table if summaries else "no workflows yet: shiftflow workflow push workflows/<name>.json")
 
 
 @workflow_app.command("show")
@@ -113,7 +113,7 @@ def show_command(workflow_id: Annotated[str, typer.Argument(help="The workflow i
     cli = _cli()
     with cli._session(stack, False, project, "duckdb", verbose) as connection:
         config = show(connection.client("dynamodb"), _tables(connection).config, workflow_id)
-    cli.console.print_json(json.dumps(config))
+    cli.stdout().print_json(json.dumps(config))
 
 
 @workflow_app.command("run")
@@ -133,9 +133,9 @@ def run_command(
     parameters = dict(cli._parameter(item) for item in parameter)
     with cli._session(stack, False, project, engine, verbose, runs=["workflow"]) as connection:
         if restart:
-            _print_restart_plan(cli.console, restart_plan(connection.client("dynamodb"), _tables(connection),
+            _print_restart_plan(cli.stdout(), restart_plan(connection.client("dynamodb"), _tables(connection),
                                                           workflow_id, restart))
-        result = render.run_and_follow(connection, "workflow", run_input(workflow_id, parameters, restart), cli.console)
+        result = render.run_and_follow(connection, "workflow", run_input(workflow_id, parameters, restart), cli.stdout())
         if result["status"] != "SUCCEEDED":
             raise cli.CommandFailed(result["status"])
 
@@ -160,7 +160,7 @@ def runs_command(workflow_id: Annotated[str, typer.Argument(help="The workflow i
         failed_at = f"stage {run['failed_stage']}, job {run.get('failed_job', '?')}" if run.get("failed_stage") else ""
         table.add_row(run["execution_status"], run["execution_start_ts"], run.get("execution_end_ts", ""),
                       run.get("job_counts", ""), failed_at, run["workflow_execution_id"])
-    cli.console.print(table if runs else f"workflow {workflow_id} has not run yet")
+    cli.stdout().print(table if runs else f"workflow {workflow_id} has not run yet")
 
 
 @workflow_app.command("jobs")
@@ -175,4 +175,4 @@ def jobs_command(execution: Annotated[str, typer.Argument(help="A workflow execu
         table.add_row(str(item.get("stage_number", "")), item["job_name"], item["execution_status"],
                       item.get("execution_start_ts", ""), item.get("execution_end_ts", ""), str(item.get("row_count", "")),
                       item.get("statement_id", ""), item.get("error_message", item.get("detail", "")))
-    cli.console.print(table if items else f"no job audit for {execution}")
+    cli.stdout().print(table if items else f"no job audit for {execution}")

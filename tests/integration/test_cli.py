@@ -22,7 +22,6 @@ SETUP = json.dumps({"run_date": RUN_DATE, "setup_demo_data": True})
 def shiftflow(tmp_path, monkeypatch):
     """Run `shiftflow ...` in-process on a state folder of the test's own."""
     monkeypatch.setenv("SHIFTFLOW_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("COLUMNS", "200")
     runner = CliRunner()
 
     def invoke(*args: str) -> tuple[int, str]:
