@@ -133,7 +133,8 @@ def _statement_detail(output: str | None) -> str:
     if isinstance(data, dict):
         submission = data.get("submission")
         if isinstance(submission, dict) and "statement_id" in submission:
-            return f"statement {submission['statement_id']} ({submission.get('statement_count', '?')} SQL statements)"
+            count = submission.get("statement_count", "?")
+            return f"statement {submission['statement_id']} ({count} SQL statement{'' if count == 1 else 's'})"
         report = data.get("progress", {}).get("report") if isinstance(data.get("progress"), dict) else None
         if isinstance(report, dict) and report.get("status"):
             return f"{report['status']}, {report.get('rows', 0)} rows"

@@ -35,7 +35,7 @@ def test_run_shows_progress_and_state_survives_between_commands(shiftflow):
     code, output = shiftflow("run", "sales_data_pipeline", "--input", SETUP)
     assert code == 0, output
     for line in ("▶ AcquireJobGuard", "✓ LoadCustomerAddressDimension", "✓ LoadItemDimension",
-                 "load_store_sales_fact › SubmitSqlScript", "(2 SQL statements)", "SUCCEEDED"):
+                 "load_store_sales_fact › SubmitSqlScript", "(2 SQL statements)", "(1 SQL statement)", "SUCCEEDED"):
         assert line in output
     assert re.search(r"load_store_sales_fact │ FINISHED │ [\d.]+ │ 999 │", output)
 
