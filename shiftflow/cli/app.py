@@ -6,7 +6,6 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shiftflow.cli import render
-from shiftflow.cli.connection import Connection, connect
+from shiftflow.cli.connection import Connection, connect, local_state_dir
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -175,21 +174,16 @@ def serve_data_api(
 ) -> None:
     """Serve the local warehouse through the Data API over HTTP, for the AWS CLI and any SDK."""
     from shiftflow.dataapi.engines import open_engine
-    from shiftflow.dataapi.http import DataApiServer
+    from shiftflow.dataapi.http import serve_until_interrupted
     from shiftflow.dataapi.service import DataApiEmulator
 
-    state_dir = Path(os.environ.get("SHIFTFLOW_STATE_DIR") or project.resolve() / ".shiftflow")
-    emulator = DataApiEmulator(open_engine(engine, state_dir / "warehouse"))
-    server = DataApiServer(emulator, "127.0.0.1", port)
-    stdout().print(f"Redshift Data API emulator ({engine}, {state_dir / 'warehouse'}) on {server.url}", highlight=False)
-    stdout().print(f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={server.url}   # Ctrl-C stops the server", highlight=False)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        emulator.close()
+    state_dir = local_state_dir(project.resolve())
+
+    def announce(url: str) -> None:
+        stdout().print(f"Redshift Data API emulator ({engine}, {state_dir / 'warehouse'}) on {url}", highlight=False)
+        stdout().print(f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={url}   # Ctrl-C stops the server", highlight=False)
+
+    serve_until_interrupted(DataApiEmulator(open_engine(engine, state_dir / "warehouse")), port, announce=announce)
 
 
 @app.command()

@@ -30,6 +30,11 @@ class Connection:
         return self.make_client(service)
 
 
+def local_state_dir(project_root: Path) -> Path:
+    """Where the local warehouse and tables live: $SHIFTFLOW_STATE_DIR, else <project>/.shiftflow."""
+    return Path(os.environ.get("SHIFTFLOW_STATE_DIR") or project_root / ".shiftflow")
+
+
 @contextlib.contextmanager
 def connect(stack: str | None, project_root: Path, engine: str = "duckdb", state_dir: Path | None = None,
             time_scale: float = 1.0, log_level: str = "WARNING",
@@ -40,10 +45,7 @@ def connect(stack: str | None, project_root: Path, engine: str = "duckdb", state
         return
     from shiftflow.local.runtime import LocalRuntime
 
-    if state_dir is None and os.environ.get("SHIFTFLOW_STATE_DIR"):
-        state_dir = Path(os.environ["SHIFTFLOW_STATE_DIR"])  # where the local warehouse and tables live
-
-    with LocalRuntime(project_root, state_dir=state_dir, engine=engine, time_scale=time_scale,
+    with LocalRuntime(project_root, state_dir=state_dir or local_state_dir(project_root), engine=engine, time_scale=time_scale,
                       log_level=log_level, state_machines=state_machines) as runtime:
         yield Connection(
             deployment=runtime.deployment,

@@ -5,12 +5,13 @@ Works the same against the local runtime and a deployed stack: only get_executio
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from shiftflow.jobs.failures import json_or_none
 
 ENTERED, SUCCEEDED, FAILED, SUBMITTED = "entered", "succeeded", "failed", "submitted"
 
@@ -75,7 +76,7 @@ def _read_all(sfn: Any, followed: list[_Followed]) -> list[tuple[_Followed, dict
 def _child_execution(event: dict[str, Any]) -> str | None:
     if event["type"] != "TaskSubmitted":
         return None
-    output = _json(event["taskSubmittedEventDetails"].get("output")) or {}
+    output = json_or_none(event["taskSubmittedEventDetails"].get("output")) or {}
     return output.get("ExecutionArn") if isinstance(output, dict) else None
 
 
@@ -105,7 +106,7 @@ def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Follo
     kind = event["type"]
     at = event["timestamp"]
     if kind == "ExecutionStarted":
-        started_with = _json(event["executionStartedEventDetails"].get("input"))
+        started_with = json_or_none(event["executionStartedEventDetails"].get("input"))
         if isinstance(started_with, dict) and isinstance(started_with.get("job"), str):
             execution.job = started_with["job"]  # a SQL job's child execution: name its lines after the job
     elif kind.endswith("StateEntered"):
@@ -129,7 +130,7 @@ def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Follo
 
 def _statement_detail(output: str | None) -> str:
     """The statement a SQL job submitted, when the state's output carries one."""
-    data = _json(output)
+    data = json_or_none(output)
     if isinstance(data, dict):
         submission = data.get("submission")
         if isinstance(submission, dict) and "statement_id" in submission:
@@ -140,11 +141,3 @@ def _statement_detail(output: str | None) -> str:
             return f"{report['status']}, {report.get('rows', 0)} rows"
     return ""
 
-
-def _json(text: Any) -> Any:
-    if not isinstance(text, str):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from shiftflow.cli.connection import Connection
 from shiftflow.cli.progress import ENTERED, FAILED, SUCCEEDED, Progress, follow
+from shiftflow.jobs.failures import json_or_none
 from shiftflow.jobs.results import read_result
 from shiftflow.jobs.status import TERMINAL_STATUSES, failure_of, summarize, wait_for_end
 from shiftflow.jobs.submit import SqlJob, batch_request, statement_name
@@ -87,11 +88,11 @@ def job_summaries(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     for event in (event for page in pages for event in page["events"]):
         if event["type"] != "TaskSucceeded":
             continue
-        output = _json(event["taskSucceededEventDetails"].get("output"))
+        output = json_or_none(event["taskSucceededEventDetails"].get("output"))
         if not isinstance(output, dict) or "ExecutionArn" not in output:
             continue
         child_output = output.get("Output")
-        child_output = _json(child_output) if isinstance(child_output, str) else child_output
+        child_output = json_or_none(child_output) if isinstance(child_output, str) else child_output
         if isinstance(child_output, dict) and "statement_id" in child_output and "job" in child_output:
             found.append(child_output)
         else:  # a child that runs jobs itself (a workflow stage)
@@ -202,11 +203,3 @@ def _until_done(data_api: Any, statement_id: str) -> dict[str, Any]:
         description = wait_for_end(data_api, statement_id)
     return description
 
-
-def _json(text: Any) -> Any:
-    if not isinstance(text, str):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -70,6 +71,20 @@ def start_server(emulator: DataApiEmulator, port: int = 0, host: str = "127.0.0.
     return server
 
 
+def serve_until_interrupted(emulator: DataApiEmulator, port: int, host: str = "127.0.0.1",
+                            announce: Callable[[str], None] = print) -> None:
+    """Serve `emulator` in the foreground until Ctrl-C, then close the server and the emulator."""
+    server = DataApiServer(emulator, host, port)
+    announce(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        emulator.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m shiftflow.dataapi.http",
                                      description="Serve the Redshift Data API emulator over HTTP.")
@@ -81,16 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from shiftflow.dataapi.engines.duckdb import DuckDBEngine
 
-    emulator = DataApiEmulator(DuckDBEngine(args.data_dir), workers=args.workers)
-    server = DataApiServer(emulator, args.host, args.port)
-    print(f"Redshift Data API emulator on {server.url} (AWS_ENDPOINT_URL_REDSHIFT_DATA={server.url})", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        emulator.close()
+    serve_until_interrupted(DataApiEmulator(DuckDBEngine(args.data_dir), workers=args.workers), args.port, args.host,
+                            lambda url: print(f"Redshift Data API emulator on {url} (AWS_ENDPOINT_URL_REDSHIFT_DATA={url})",
+                                              flush=True))
 
 
 if __name__ == "__main__":

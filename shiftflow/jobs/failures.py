@@ -14,16 +14,16 @@ from shiftflow.jobs.errors import job_of
 
 
 def explain(error: str, cause: str | None, default_step: str = "unknown") -> dict[str, str]:
-    parsed = _json(cause)
+    parsed = json_or_none(cause)
     step = default_step
     # A child execution's DescribeExecution, camelCase (.sync) or PascalCase with the input parsed (.sync:2);
     # children can nest (a workflow stage's child is a run_sql_job execution), so unwrap every level.
     while isinstance(parsed, dict) and ("executionArn" in parsed or "ExecutionArn" in parsed):
         child_input = _field(parsed, "input")
-        child_input = child_input if isinstance(child_input, dict) else _json(child_input) or {}
+        child_input = child_input if isinstance(child_input, dict) else json_or_none(child_input) or {}
         step = child_input.get("job", step) if isinstance(child_input, dict) else step
         error, cause = _field(parsed, "error") or error, _field(parsed, "cause") or cause
-        parsed = _json(cause)
+        parsed = json_or_none(cause)
     if isinstance(parsed, dict) and "errorMessage" in parsed:  # a Lambda function's error
         error, cause = parsed.get("errorType", error), parsed["errorMessage"]
     message = cause or error
@@ -34,7 +34,8 @@ def _field(description: dict[str, Any], name: str) -> Any:
     return description.get(name, description.get(name[:1].upper() + name[1:]))
 
 
-def _json(text: Any) -> Any:
+def json_or_none(text: Any) -> Any:
+    """The JSON document in `text` (an execution's input, output or cause), or None when it holds none."""
     if not isinstance(text, str):
         return None
     try:
