@@ -169,11 +169,15 @@ class DataApiEmulator:
 
     translator: the SQL translation module (default shiftflow.dataapi.translate): translate(), run_s3_command(),
     EngineSql / TransactionControl / S3Command / NotSupportedLocally. s3_client: used by COPY and UNLOAD.
+    time_scale: a long poll (WaitTimeSeconds) waits at most WaitTimeSeconds * time_scale real seconds, so that
+    it keeps its proportion to the local runtime's scaled Wait states; statements themselves run at full speed.
     """
 
     def __init__(self, engine: Engine | None = None, *, workers: int = 4, s3_client: Any = None,
                  translator: Any = None, page_rows: int = 1000, max_active: int = 500,
-                 account_id: str = "123456789012", region: str = "us-east-1") -> None:
+                 account_id: str = "123456789012", region: str = "us-east-1", time_scale: float = 1.0) -> None:
+        if not time_scale > 0:
+            raise ValueError(f"time_scale must be positive, got {time_scale}")
         if engine is None:
             from shiftflow.dataapi.engines.duckdb import DuckDBEngine
 
@@ -183,6 +187,7 @@ class DataApiEmulator:
         self.page_rows = page_rows
         self.max_active = max_active
         self.account_id, self.region = account_id, region
+        self.time_scale = time_scale
         self._translator = translator
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dataapi")
         self._lock = threading.Lock()
@@ -367,11 +372,15 @@ class DataApiEmulator:
             response["SessionId"] = statement.request["SessionId"]
         wait = request.get("WaitTimeSeconds")
         if wait:
-            statement.done.wait(wait)
+            self._long_poll(statement, wait)
             response["Status"] = statement.status
             response["HasResultSet"] = statement.has_result_set
             response["RedshiftPid"] = statement.pid
         return response
+
+    def _long_poll(self, statement: Statement, seconds: int) -> None:
+        """WaitTimeSeconds: return when the statement ends or after `seconds` (scaled by time_scale)."""
+        statement.done.wait(seconds * self.time_scale)
 
     # -- operations: status and results --
 
@@ -391,7 +400,7 @@ class DataApiEmulator:
     def describe_statement(self, request: dict[str, Any]) -> dict[str, Any]:
         statement, sub = self._find(request["Id"])
         if request.get("WaitTimeSeconds"):
-            statement.done.wait(request["WaitTimeSeconds"])
+            self._long_poll(statement, request["WaitTimeSeconds"])
         with self._lock:  # a consistent snapshot while the worker moves on
             return self._describe(statement, sub)
 
@@ -447,7 +456,7 @@ class DataApiEmulator:
                      ) -> tuple[SubStatement, QueryResult, int, int]:
         statement, sub = self._find(request["Id"])
         if request.get("WaitTimeSeconds"):
-            statement.done.wait(request["WaitTimeSeconds"])
+            self._long_poll(statement, request["WaitTimeSeconds"])
         if statement.is_batch and sub is None:
             raise ValidationException("BatchExecuteStatement result can only be retrieved with sub-statement id.")
         one = sub or statement.subs[0]

@@ -52,11 +52,16 @@ class LocalRuntime:
         persist: bool = True,
         log_level: str = "INFO",
         state_machines: list[str] | None = None,
+        data_api_time_scale: float = 1.0,
     ) -> None:
         self.project_root = project_root
         self.state_dir = state_dir or project_root / ".shiftflow"
         self.engine_name = engine
         self.time_scale = time_scale
+        # Long polls (WaitTimeSeconds) of the emulator: kept apart from time_scale (Wait states, Retry backoff) so
+        # that scaling Wait states does not also shorten the 30-s long poll and add polling loops to every job;
+        # benchmarks set both to compress time consistently.
+        self.data_api_time_scale = data_api_time_scale
         self.persist = persist
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
         # Which state machines to create (ASL file stems) with what they start; None: all. Parsing a definition
@@ -104,7 +109,8 @@ class LocalRuntime:
         from shiftflow.dataapi.service import DataApiEmulator
 
         engine = open_engine(self.engine_name, self.state_dir / "warehouse" if self.persist else None)
-        emulator = self._stack.enter_context(DataApiEmulator(engine, s3_client=self.client("s3")))
+        emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale)
+        self._stack.enter_context(emulator)
         self._stack.enter_context(route_in_process(emulator))
         return emulator
 
