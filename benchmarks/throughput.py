@@ -1,0 +1,197 @@
+"""Goal 2: warehouse throughput of the sales loads through the whole local stack against DuckDB alone.
+
+For each size N, one DuckDB file is built: the schema of scripts/sales/setup_sales_demo.sql, then generated data
+(DuckDB SQL over range()): N staged items (80% known: a tenth of those with a new price, a tenth with a new
+description, the rest unchanged; 20% new), 0.8 N current items, 100,000 customers and addresses, N staged sales.
+Each repetition copies that file twice: one copy is the local runtime's warehouse, one DuckDB's alone; then,
+interleaved (which side runs first alternates between repetitions):
+- DuckDB alone: each script split by shiftflow's splitter, translated by the emulator's translator (outside the
+  timing), run on a DuckDB connection in one transaction with :run_date bound;
+- orchestrated: the same script as a run_sql_job execution (submit Lambda reads it from S3, Data API batch on the
+  emulator over the file-backed DuckDB, long-polled status Lambda, routing), translation included (cache cleared).
+Both warehouses must end identical (counts and sums checked).
+
+    .venv/bin/python benchmarks/throughput.py [--rows 1000000 5000000] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+if __package__ in (None, ""):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import ROOT, local_runtime, run_sql_job, stage_script
+
+RUN_DATE = "2026-11-19"
+LOADS = {"item (SCD2)": "sales/load_item_dimension.sql", "fact": "sales/load_store_sales_fact.sql"}
+CUSTOMERS = 100_000
+RATIO_GOAL = 1.15
+CHECK_SQL = """
+select (select count(*) from item), (select count(*) from item where i_is_current), (select sum(i_item_sk) from item),
+       (select count(*) from store_sales where ss_sold_date_sk = 20261119),
+       (select count(ss_item_sk) from store_sales where ss_sold_date_sk = 20261119),
+       (select sum(ss_net_paid) from store_sales where ss_sold_date_sk = 20261119)
+"""
+GENERATE = """
+delete from stg_item; delete from stg_store_sales; delete from stg_customer_address;
+delete from item; delete from customer; delete from customer_address; delete from store_sales;
+insert into customer_address
+  select n, 'ADDR' || lpad(n::varchar, 12, '0'), (n % 999 + 1)::varchar, 'Main', 'Street', 'City ' || (n % 50),
+         'County', 'TN', lpad((n % 90000 + 10000)::varchar, 5, '0'), 'United States', 'apartment', date '2026-01-01'
+  from range(1, {customers} + 1) t(n);
+insert into customer
+  select n, 'CUST' || lpad(n::varchar, 12, '0'), n, 'First', 'Last', 'c' || n || '@example.com', 1950 + n % 50
+  from range(1, {customers} + 1) t(n);
+insert into item
+  select n, 'ITEM' || lpad(n::varchar, 12, '0'), date '2026-01-01', null, true, 'Demo item ' || n,
+         (n * 37 % 200 + 4.99)::decimal(7,2), ((n * 37 % 200 + 4.99) * 0.6)::decimal(7,2), 'brand #' || (n % 12 + 1),
+         'basic', 'Books', 'product ' || n
+  from range(1, {known} + 1) t(n);
+insert into stg_item
+  select 'ITEM' || lpad(n::varchar, 12, '0'),
+         case when n % 10 = 1 then 'Demo item ' || n || ', new packaging' else 'Demo item ' || n end,
+         (n * 37 % 200 + 4.99 + case when n % 10 = 0 then 2.50 else 0 end)::decimal(7,2),
+         ((n * 37 % 200 + 4.99) * 0.6)::decimal(7,2), 'brand #' || (n % 12 + 1), 'basic', 'Books', 'product ' || n
+  from range(1, {rows} + 1) t(n);
+insert into stg_store_sales
+  select date '{run_date}', 20261119::bigint * 100000000 + n, 'ITEM' || lpad(((n * 7919) % {rows} + 1)::varchar, 12, '0'),
+         'CUST' || lpad((n % {customers} + 1)::varchar, 12, '0'), 'STORE' || lpad((n % 12 + 1)::varchar, 11, '0'),
+         n % 5 + 1, (n % 90 + 9.99)::decimal(7,2)
+  from range({rows}) t(n);
+checkpoint;
+"""
+
+
+def measure(sizes: tuple[int, ...] = (1_000_000, 5_000_000), repeat: int = 2) -> dict[str, Any]:
+    results = [_one_size(rows, repeat) for rows in sizes]
+    worst = max(load["ratio"] for result in results for load in result["loads"])
+    return {"sizes": list(sizes), "repeat": repeat, "results": results, "goal_ratio": RATIO_GOAL,
+            "worst_ratio": worst, "met": worst <= RATIO_GOAL, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _one_size(rows: int, repeat: int) -> dict[str, Any]:
+    """Each repetition on fresh copies of one generated warehouse; the side that runs first alternates."""
+    times: dict[str, dict[str, list[float]]] = {name: {"direct": [], "orchestrated": []} for name in LOADS}
+    with tempfile.TemporaryDirectory(prefix="shiftflow-bench-") as work:
+        pristine = Path(work) / "pristine.duckdb"
+        started = time.perf_counter()
+        _build_warehouse(pristine, rows)
+        generate_s = time.perf_counter() - started
+        for repetition in range(repeat):
+            expected, checked = _repetition(pristine, Path(work) / f"run{repetition}", times, repetition % 2 == 1)
+            if checked != expected:
+                raise RuntimeError(f"the orchestrated warehouse differs from DuckDB alone: {checked} != {expected}")
+    loads = []
+    for name, measured in times.items():
+        direct_s, orchestrated_s = statistics.median(measured["direct"]), statistics.median(measured["orchestrated"])
+        loads.append({"load": name, "script": f"scripts/{LOADS[name]}", "direct_s": direct_s,
+                      "orchestrated_s": orchestrated_s, "direct_runs_s": measured["direct"],
+                      "orchestrated_runs_s": measured["orchestrated"], "direct_rows_per_s": rows / direct_s,
+                      "orchestrated_rows_per_s": rows / orchestrated_s, "ratio": orchestrated_s / direct_s})
+    return {"rows": rows, "generate_s": generate_s, "loads": loads, "check": [str(value) for value in expected],
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def _repetition(pristine: Path, work: Path, times: dict[str, dict[str, list[float]]],
+                orchestrated_first: bool) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    from shiftflow.dataapi.translate import clear_cache
+
+    warehouse = work / "state" / "warehouse" / "duckdb"  # where LocalRuntime(persist=True) keeps database "dev"
+    warehouse.mkdir(parents=True)
+    shutil.copyfile(pristine, warehouse / "dev.duckdb")
+    shutil.copyfile(pristine, work / "direct.duckdb")
+    direct = _direct_connection(work / "direct.duckdb")
+    try:
+        with local_runtime(state_dir=work / "state", persist=True, state_machines=["run_sql_job"]) as runtime:
+            stage_script(runtime, "benchmark/select_one.sql", "select 1;")
+            run_sql_job(runtime, "warm-up", "benchmark/select_one.sql")
+            direct.execute("select 1").fetchall()
+            for name, script in LOADS.items():
+                def orchestrated() -> float:
+                    clear_cache()  # the stack translates as on a first run
+                    return run_sql_job(runtime, name, script, {"run_date": RUN_DATE}, timeout=3600)[1]
+
+                sides = {"direct": lambda: _run_direct(direct, script), "orchestrated": orchestrated}
+                for side in (["orchestrated", "direct"] if orchestrated_first else ["direct", "orchestrated"]):
+                    times[name][side].append(sides[side]())
+            checked = _check(runtime)
+        expected = tuple(direct.execute(CHECK_SQL).fetchone())
+    finally:
+        direct.close()
+        shutil.rmtree(work)  # a 5,000,000-row warehouse is hundreds of MB: one pair on disk at a time
+    return expected, checked
+
+
+def _build_warehouse(path: Path, rows: int) -> None:
+    from shiftflow.dataapi.translate import translate
+    from shiftflow.sql import split_statements
+
+    connection = _direct_connection(path)
+    try:
+        for statement in split_statements((ROOT / "scripts" / "sales" / "setup_sales_demo.sql").read_text()):
+            connection.execute(translate(statement.text, "duckdb").text)
+        connection.execute(GENERATE.format(rows=rows, known=rows * 8 // 10, customers=CUSTOMERS, run_date=RUN_DATE))
+    finally:
+        connection.close()
+
+
+def _direct_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    from shiftflow.dataapi.translate import session_setup
+
+    connection = duckdb.connect(str(path))
+    for statement in session_setup("duckdb"):
+        connection.execute(statement)
+    return connection
+
+
+def _run_direct(connection: duckdb.DuckDBPyConnection, script: str) -> float:
+    """The script on DuckDB alone as the emulator would run it: split, translated, one transaction."""
+    from shiftflow.dataapi.translate import EngineSql, translate
+    from shiftflow.sql import split_statements
+
+    translated = [translate(statement.text, "duckdb") for statement in split_statements((ROOT / "scripts" / script).read_text())]
+    assert all(isinstance(sql, EngineSql) for sql in translated), translated
+    parameters = {"run_date": RUN_DATE}
+    started = time.perf_counter()
+    connection.execute("BEGIN TRANSACTION")
+    for sql in translated:
+        connection.execute(sql.text, {name: parameters[name] for name in sql.parameter_names} or None)
+    connection.execute("COMMIT")
+    return time.perf_counter() - started
+
+
+def _check(runtime: Any) -> tuple[Any, ...]:
+    session = runtime.emulator.engine.session("dev")
+    try:
+        return tuple(session.execute(CHECK_SQL, {}).rows[0])
+    finally:
+        session.close()
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--repeat", type=int, default=2)
+    arguments = parser.parse_args()
+    print(json.dumps(measure(tuple(arguments.rows), arguments.repeat), indent=2))
+
+
+if __name__ == "__main__":
+    main()
