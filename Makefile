@@ -41,3 +41,7 @@ lock: setup
 clean:
 	rm -rf .aws-sam .pytest_cache .shiftflow
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: bench
+bench: setup
+	$(BIN)/python benchmarks/run_all.py

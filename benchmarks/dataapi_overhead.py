@@ -46,8 +46,8 @@ def direct_cursor() -> duckdb.DuckDBPyConnection:
     return cursor
 
 
-def overhead(count: int) -> None:
-    print(f"\n1. per-statement cost, {count} statements each (ms per statement)")
+def overhead(count: int) -> dict[str, dict[str, float]]:
+    """Milliseconds per INSERT and per SELECT: on DuckDB directly, translate() alone, and through each way in."""
     shapes = {"INSERT": "INSERT INTO t VALUES ({n})", "SELECT": "SELECT {n} AS n"}
     cursor = direct_cursor()
     cursor.execute("CREATE TABLE t (a INT)")
@@ -85,20 +85,29 @@ def overhead(count: int) -> None:
         finally:
             server.stop()
 
+    return {"DuckDB cursor directly": direct, "translate() alone (sqlglot)": translate_only, **layers}
+
+
+def print_overhead(figures: dict[str, dict[str, float]], count: int) -> None:
+    print(f"\n1. per-statement cost, {count} statements each (ms per statement)")
+    direct, translate_only = figures["DuckDB cursor directly"], figures["translate() alone (sqlglot)"]
     print(f"   {'':34} {'INSERT':>8} {'SELECT':>8}")
     print(f"   {'DuckDB cursor directly':34} {direct['INSERT']:8.3f} {direct['SELECT']:8.3f}")
     print(f"   {'translate() alone (sqlglot)':34} {translate_only['INSERT']:8.3f} {translate_only['SELECT']:8.3f}")
-    for name, figures in layers.items():
-        print(f"   {name:34} {figures['INSERT']:8.3f} {figures['SELECT']:8.3f}   overhead over direct: "
-              f"{figures['INSERT'] - direct['INSERT']:.3f} / {figures['SELECT'] - direct['SELECT']:.3f}")
+    layers = {name: row for name, row in figures.items() if name not in ("DuckDB cursor directly",
+                                                                        "translate() alone (sqlglot)")}
+    for name, row in layers.items():
+        print(f"   {name:34} {row['INSERT']:8.3f} {row['SELECT']:8.3f}   overhead over direct: "
+              f"{row['INSERT'] - direct['INSERT']:.3f} / {row['SELECT'] - direct['SELECT']:.3f}")
     service_layer = layers["service layer (emulator.call)"]
     print("   service overhead without translate(): "
           f"{service_layer['INSERT'] - direct['INSERT'] - translate_only['INSERT']:.3f} / "
           f"{service_layer['SELECT'] - direct['SELECT'] - translate_only['SELECT']:.3f}")
 
 
-def long_poll_latency(samples: int) -> None:
-    print(f"\n2. long-poll latency: statement end -> waiting DescribeStatement returns ({samples} samples, ms)")
+def long_poll_latency(samples: int) -> dict[str, dict[str, float]]:
+    """Milliseconds from a statement's end to the return of a DescribeStatement waiting on it (median, max)."""
+    figures = {}
     sql = "SELECT count(*) FROM range(2000000) a, range(10) b WHERE (a.range + b.range) % 3 = 0"
     with DataApiEmulator(DuckDBEngine()) as emulator:
         with route_in_process(emulator):
@@ -115,11 +124,12 @@ def long_poll_latency(samples: int) -> None:
                     assert described["Status"] == "FINISHED", described
                     ended = emulator._statements[statement_id].updated_at  # when the worker marked it FINISHED
                     latencies.append((returned - ended).total_seconds() * 1000)
-                print(f"   {name:18} median {statistics.median(latencies):6.3f}   max {max(latencies):6.3f}")
+                figures[name] = {"median": statistics.median(latencies), "max": max(latencies)}
+    return figures
 
 
-def insert_select(rows: int, runs: int) -> None:
-    print(f"\n3. {rows:,}-row insert-select with 3 joins (s, median of {runs})")
+def insert_select(rows: int, runs: int) -> dict[str, dict[str, float]]:
+    """Seconds of an insert-select with 3 joins on DuckDB alone and through the emulator (median and best)."""
     setup = [
         f"CREATE TABLE sale_raw AS SELECT range AS id, range % 1000 AS customer_id, range % 100 AS item_id, "
         f"range % 365 AS day_id, (range % 97) * 1.25 AS amount FROM range({rows})",
@@ -152,10 +162,29 @@ def insert_select(rows: int, runs: int) -> None:
             through.append(time.perf_counter() - started)
             described = emulator.call("DescribeStatement", {"Id": submitted["Id"]})
             assert described["Status"] == "FINISHED" and described["ResultRows"] == rows, described
-    for name, pick in (("median", statistics.median), ("best", min)):
-        direct_s, through_s = pick(direct), pick(through)
-        print(f"   {name:6} DuckDB alone {direct_s:.3f}   through the emulator {through_s:.3f}   "
-              f"ratio {through_s / direct_s:.3f}")
+    return {name: {"direct_s": pick(direct), "emulator_s": pick(through), "ratio": pick(through) / pick(direct)}
+            for name, pick in (("median", statistics.median), ("best", min))}
+
+
+def measure(statements: int = 500, samples: int = 20, rows: int = 1_000_000, runs: int = 7) -> dict[str, Any]:
+    """All three parts, with the goals of issue 4: 2 ms per statement, 20 ms long-poll latency, 1.1x."""
+    figures = overhead(statements)
+    direct = figures["DuckDB cursor directly"]
+    service = figures["service layer (emulator.call)"]
+    latency = long_poll_latency(samples)
+    loads = insert_select(rows, runs)
+    worst_overhead = max(service[kind] - direct[kind] for kind in ("INSERT", "SELECT"))
+    return {
+        "statements": statements, "samples": samples, "rows": rows, "runs": runs,
+        "per_statement_ms": figures, "long_poll_ms": latency, "insert_select": loads,
+        "goals": {
+            "statement_overhead": {"goal_ms": 2.0, "measured_ms": worst_overhead, "met": worst_overhead <= 2.0},
+            "long_poll_latency": {"goal_ms": 20.0, "measured_ms": latency["service layer"]["median"],
+                                  "met": latency["service layer"]["median"] <= 20.0},
+            "insert_select_ratio": {"goal": 1.1, "measured": loads["median"]["ratio"],
+                                    "met": loads["median"]["ratio"] <= 1.1},
+        },
+    }
 
 
 def main() -> None:
@@ -166,9 +195,14 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=20)
     args = parser.parse_args()
     print(f"Data API emulator overhead ({threading.active_count()} thread(s) at start)")
-    overhead(args.statements)
-    long_poll_latency(args.samples)
-    insert_select(args.rows, args.runs)
+    print_overhead(overhead(args.statements), args.statements)
+    print(f"\n2. long-poll latency: statement end -> waiting DescribeStatement returns ({args.samples} samples, ms)")
+    for name, latency in long_poll_latency(args.samples).items():
+        print(f"   {name:18} median {latency['median']:6.3f}   max {latency['max']:6.3f}")
+    print(f"\n3. {args.rows:,}-row insert-select with 3 joins (s, median of {args.runs})")
+    for name, load in insert_select(args.rows, args.runs).items():
+        print(f"   {name:6} DuckDB alone {load['direct_s']:.3f}   through the emulator {load['emulator_s']:.3f}   "
+              f"ratio {load['ratio']:.3f}")
 
 
 if __name__ == "__main__":

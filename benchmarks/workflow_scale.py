@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import history_events, local_runtime
 from shiftflow.local.moto_patches import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow, push, run_input
 from shiftflow.workflows.audit import job_items
 
-ROOT = Path(__file__).resolve().parents[1]
 HISTORY_LIMIT = 25_000
 
 
@@ -49,13 +52,7 @@ def scale_workflow(stages: int, jobs_per_stage: int, concurrency: int) -> dict[s
 
 
 def history_size(sfn: Any, execution_arn: str) -> int:
-    events, token = 0, None
-    while True:
-        page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {}))
-        events += len(page["events"])
-        token = page.get("nextToken")
-        if not token:
-            return events
+    return len(history_events(sfn, execution_arn))
 
 
 def warm_up(runtime: LocalRuntime) -> None:
@@ -69,8 +66,8 @@ def warm_up(runtime: LocalRuntime) -> None:
     wait_for_end(data_api, statement)
 
 
-def measure(stages: int, jobs_per_stage: int, concurrency: int) -> dict[str, Any]:
-    with LocalRuntime(ROOT, state_dir=Path(tempfile.mkdtemp()), time_scale=0.001, persist=False) as runtime:
+def measure(stages: int, jobs_per_stage: int, concurrency: int, log_level: str = "WARNING") -> dict[str, Any]:
+    with local_runtime(time_scale=0.001, log_level=log_level) as runtime:
         outputs, deployment = runtime.deployment.outputs, runtime.deployment
         runtime.client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="benchmark/select_one.sql", Body=b"select 1;")
         dynamodb, sfn = runtime.client("dynamodb"), runtime.client("stepfunctions")
@@ -99,7 +96,7 @@ def measure(stages: int, jobs_per_stage: int, concurrency: int) -> dict[str, Any
             "status": status,
             "jobs": stages * jobs_per_stage,
             "stages": stages,
-            "wall_seconds": round(wall, 1),
+            "wall_seconds": wall,
             "executions": dict(counts),
             "largest_history": {name: size for name, (size, _) in largest.items()},
             "largest_of_all": max(size for size, _ in largest.values()),
@@ -113,9 +110,9 @@ def main() -> None:
     parser.add_argument("--stages", type=int, default=20)
     parser.add_argument("--jobs-per-stage", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--log-level", default="WARNING", help="the functions' log level (INFO prints every job)")
     arguments = parser.parse_args()
-    logging.getLogger("moto").setLevel(logging.CRITICAL)  # a failed run would print whole state trees
-    result = measure(arguments.stages, arguments.jobs_per_stage, arguments.concurrency)
+    result = measure(arguments.stages, arguments.jobs_per_stage, arguments.concurrency, arguments.log_level)
     print(json.dumps(result, indent=2))
     if result["status"] != "SUCCEEDED" or result["largest_of_all"] >= HISTORY_LIMIT // 2:
         raise SystemExit(1)

@@ -1,0 +1,142 @@
+"""The whole benchmark suite (issue 6): measure, then write docs/benchmarks/README.md with tables and charts.
+
+    make bench                                             # = .venv/bin/python benchmarks/run_all.py
+    .venv/bin/python benchmarks/run_all.py --quick --out /tmp/bench   # tiny sizes: the code paths only
+
+Sections: demo (and issue 4's transition overhead and the emulator's figures), completion, throughput, scale. A
+section that fails is reported as not measured (with its error) and the command exits 1 after writing the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import completion, dataapi_overhead, demo, local_transition_overhead, report, scale, throughput
+from benchmarks.common import ROOT
+
+BUDGET_SECONDS = 600
+PACKAGES = ("moto", "duckdb", "sqlglot", "boto3", "botocore", "aws-lambda-powertools", "jsonata-python", "matplotlib")
+SECTIONS = ("demo", "transitions", "dataapi", "completion", "throughput", "scale")
+FULL = {
+    "durations": (1, 30, 600), "phases": (0, 2.5, 5, 7.5), "time_scale": 0.01,
+    "rows": (1_000_000, 5_000_000), "repeat": 2,
+    "jobs": (10, 100, 1000), "lone_jobs": 20,
+    "demo_runs": 3, "demo_command": "make",
+    "transition_states": 200, "transition_runs": 5,
+    "dataapi": {"statements": 500, "samples": 20, "rows": 1_000_000, "runs": 5},
+}
+QUICK = {
+    "durations": (1, 30), "phases": (0,), "time_scale": 0.001,
+    "rows": (20_000,), "repeat": 1,
+    "jobs": (4, 10), "lone_jobs": 3,
+    "demo_runs": 1, "demo_command": "shiftflow",
+    "transition_states": 20, "transition_runs": 1,
+    "dataapi": {"statements": 20, "samples": 2, "rows": 10_000, "runs": 1},
+}
+
+
+def sections(options: dict[str, Any]) -> dict[str, Callable[[], dict[str, Any]]]:
+    return {
+        "demo": lambda: demo.measure(options["demo_runs"], options["demo_command"]),
+        "transitions": lambda: local_transition_overhead.measure(options["transition_states"],
+                                                                 options["transition_runs"]),
+        "dataapi": lambda: dataapi_overhead.measure(**options["dataapi"]),
+        "completion": lambda: completion.measure(tuple(options["durations"]), tuple(options["phases"]),
+                                                 options["time_scale"]),
+        "throughput": lambda: throughput.measure(tuple(options["rows"]), options["repeat"]),
+        "scale": lambda: scale.measure(tuple(options["jobs"]), lone_jobs=options["lone_jobs"]),
+    }
+
+
+def run(quick: bool = False, out: Path = ROOT / "docs" / "benchmarks", only: tuple[str, ...] = SECTIONS,
+        overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Measure the chosen sections, render the report into `out`, return every figure."""
+    options = {**(QUICK if quick else FULL), **(overrides or {})}
+    started = time.perf_counter()
+    results: dict[str, Any] = {"meta": {"quick": quick, "options": options, "load_start": os.getloadavg(),
+                                        "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+                                            "%Y-%m-%d %H:%M UTC"),
+                                        "commit": _commit(), "machine": machine(), "budget_s": BUDGET_SECONDS,
+                                        "section_s": {}}}
+    for name, measure in sections(options).items():
+        if name not in only:
+            continue
+        print(f"[bench] {name} ...", flush=True)
+        section_started = time.perf_counter()
+        try:
+            results[name] = measure()
+        except Exception:
+            traceback.print_exc()
+            results[name] = {"error": traceback.format_exc(limit=4)}
+        results["meta"]["section_s"][name] = time.perf_counter() - section_started
+        print(f"[bench] {name} done in {results['meta']['section_s'][name]:.0f} s", flush=True)
+    results["meta"]["suite_s"] = time.perf_counter() - started
+    results["meta"]["load_end"] = os.getloadavg()
+    readme = report.render(results, out)
+    print(f"[bench] wrote {readme} in {results['meta']['suite_s']:.0f} s", flush=True)
+    return results
+
+
+def machine() -> dict[str, Any]:
+    cpu_model = "unknown CPU"
+    memory_gb = 0.0
+    try:
+        cpu_model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                         if line.startswith("model name"))
+        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal:"))
+        memory_gb = kib / 1024 / 1024
+    except (OSError, StopIteration):
+        pass
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return {"cpus": os.cpu_count(), "cpu_model": cpu_model, "memory_gb": memory_gb,
+            "python": platform.python_version(), "os": platform.platform(), "packages": versions}
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check the code paths in about half a minute")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks", help="where the report goes")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run")
+    parser.add_argument("--rows", type=int, nargs="+", help="staging sizes of the throughput section")
+    parser.add_argument("--jobs", type=int, nargs="+", help="workflow sizes of the scale section")
+    parser.add_argument("--time-scale", type=float, help="time compression of the completion section")
+    arguments = parser.parse_args(argv)
+    overrides = {key: value for key, value in (("rows", arguments.rows), ("jobs", arguments.jobs),
+                                               ("time_scale", arguments.time_scale)) if value}
+    results = run(arguments.quick, arguments.out, tuple(arguments.only), overrides)
+    failed = [name for name in SECTIONS if "error" in results.get(name, {})]
+    if failed:
+        print(f"[bench] failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

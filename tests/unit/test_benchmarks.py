@@ -1,0 +1,78 @@
+"""The benchmark suite's code paths at tiny sizes (`run_all --quick`): every section measures and the report is written.
+
+Asserts what the runs did (patterns, counts, identical warehouses, files), never how fast they were.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import run_all
+from benchmarks.common import emulated_seconds
+from benchmarks.report import CHARTS, duration
+
+SECTIONS = ("## Goals", "## Machine", "## How to read these figures", "## 1. Completion and cost per SQL job",
+            "## 2. Warehouse throughput", "## 3. Workflow scale", "## 4. The demo, and issue 4's other figures",
+            "## Running it")
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench")
+    assert run_all.main(["--quick", "--out", str(out)]) == 0
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_the_report_has_every_section_chart_and_verdict(quick: tuple[Path, dict[str, Any]]) -> None:
+    out, results = quick
+    readme = (out / "README.md").read_text()
+    positions = [readme.index(heading) for heading in SECTIONS]
+    assert positions == sorted(positions)
+    for chart in CHARTS:
+        assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({chart})" in readme
+    assert not [name for name in run_all.SECTIONS if "error" in results[name]] and "Not measured" not in readme
+    goals = readme.split("## Goals")[1].split("## Machine")[0]
+    assert goals.count("**met**") + goals.count("**not met**") == 10  # every goal has a computed verdict
+    assert f"{results['meta']['machine']['cpus']} x" in readme and "duckdb 2.0.0" in readme
+
+
+def test_completion_runs_both_patterns_on_the_same_emulator(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    jobs = results["completion"]["jobs"]
+    assert {(job["pattern"], job["duration_s"]) for job in jobs} == {
+        (pattern, duration) for pattern in ("shiftflow", "baseline") for duration in (1, 30)}
+    for job in jobs:
+        checks = job["status_checks"]
+        assert checks >= 1
+        if job["pattern"] == "shiftflow":  # submit, (long poll, route) per check, the Succeed state
+            assert job["transitions"] == 2 + 2 * checks and job["lambda_cost_per_1000_jobs"] > 0
+        else:  # submit, (Wait, describe, Choice) per check, the Succeed state; no Lambda at all
+            assert job["transitions"] == 2 + 3 * checks and job["lambda_cost_per_1000_jobs"] == 0
+        assert job["sfn_cost_per_1000_jobs"] == pytest.approx(job["transitions"] * 0.025)
+
+
+def test_throughput_warehouses_end_identical_and_scale_runs_every_job(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    (size,) = results["throughput"]["results"]
+    assert size["rows"] == 20_000 and [load["load"] for load in size["loads"]] == ["item (SCD2)", "fact"]
+    # items: 16,000 known + 4,000 new + 1,600 new versions of repriced ones; the fact: every staged sale, all keyed
+    items, current, _, sales, keyed, _ = size["check"]
+    assert (items, current, sales, keyed) == ("21600", "20000", "20000", "20000")
+    assert results["throughput"]["peak_rss_mb"] > 0
+    for run in results["scale"]["runs"]:
+        assert run["status"] == "SUCCEEDED" and run["executions"]["run_sql_job"] == run["jobs"]
+        assert run["audit_items_succeeded"] == run["jobs"]
+    assert [run["jobs"] for run in results["scale"]["runs"]] == [4, 10]
+    assert len(results["demo"]["demo_s"]) == 1 and results["dataapi"]["insert_select"]["median"]["direct_s"] > 0
+
+
+def test_emulated_seconds_converts_only_what_was_compressed() -> None:
+    # 0.1 real s inside a Wait of 10 emulated s that lasted 0.2 real s, plus 0.003 s of fixed overhead after it.
+    assert emulated_seconds(10.1, 10.203, [(10.0, 10.2, 10)]) == pytest.approx(5.003)
+    assert emulated_seconds(1.0, 1.004, []) == pytest.approx(0.004)  # no compressed wait: real time as it is
+    assert duration(600) == "10 min" and duration(0.0021) == "2.1 ms" and duration(30) == "30 s"
