@@ -746,7 +746,13 @@ class _Run:
         if missing:
             raise _StatementError(f"ERROR: no value given for parameter :{missing[0]} (Parameters has "
                                   f"{sorted(self.parameters) or 'none'})")
-        return self.session.execute(translated.text, {n: self.parameters[n] for n in translated.parameter_names})
+        result = self.session.execute(translated.text, {n: self.parameters[n] for n in translated.parameter_names})
+        if getattr(translated, "commits", False) and self.in_transaction:
+            # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
+            # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.
+            self.session.commit()
+            self.session.begin()
+        return result
 
     def _control(self, action: str) -> None:
         """BEGIN inside a transaction and COMMIT / ROLLBACK outside one are no-ops, as Redshift warns and goes on."""

@@ -16,6 +16,8 @@ Known differences that remain (each fails loudly rather than returning a differe
 - numeric AVG and numeric division keep more decimals than Redshift (DuckDB divides decimals as doubles).
 - Redshift-only functions without a local counterpart (ratio_to_report, is_valid_json ...) fail in the engine.
 - Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
+- TRUNCATE commits the open transaction (EngineSql.commits; the emulator commits and begins anew), except inside a
+  procedure body on PostgreSQL, where it stays part of the CALL's transaction.
 """
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
             raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
         text = rewrite_procedure(statement, tokens, _procedure_sql)
         return EngineSql(text.replace("%", "%%"))
-    return _translate_tree(statement, tokens, engine)
+    translated = _translate_tree(statement, tokens, engine)
+    if verb == "TRUNCATE":  # "TRUNCATE commits the transaction in which it is run" (Redshift's TRUNCATE page)
+        return EngineSql(translated.text, translated.parameter_names, commits=True)
+    return translated
 
 
 def run_s3_command(command: S3Command, session: EngineSession, parameters: Mapping[str, str],

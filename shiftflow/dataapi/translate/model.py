@@ -19,6 +19,9 @@ class EngineSql:
 
     text: str
     parameter_names: tuple[str, ...] = ()
+    # Redshift commits the open transaction when this statement runs (TRUNCATE): the emulator commits after it
+    # and opens a new transaction for the rest of the batch.
+    commits: bool = False
 
 
 @dataclass(frozen=True)

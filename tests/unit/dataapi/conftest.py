@@ -29,6 +29,7 @@ PAGE_ROWS = 5
 class _EngineSql:
     text: str
     parameter_names: tuple[str, ...] = ()
+    commits: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _translate(statement: str, engine: str) -> Any:
             position = name.end + 1
             names.append(name.text)
     pieces.append(statement[position:])
-    return _EngineSql("".join(pieces), tuple(dict.fromkeys(names)))
+    return _EngineSql("".join(pieces), tuple(dict.fromkeys(names)), commits=words.startswith("TRUNCATE"))
 
 
 def _run_s3_command(command: Any, session: Any, parameters: Mapping[str, str], s3_client: Any) -> Any:

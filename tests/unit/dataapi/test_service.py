@@ -100,6 +100,23 @@ def test_commit_inside_a_transaction_batch_commits_what_came_before(client: Any)
     assert rows(client, counted["Id"]) == [[1]]
 
 
+def test_truncate_inside_a_transaction_batch_commits_what_came_before(client: Any) -> None:
+    """Redshift: "TRUNCATE commits the transaction in which it is run"; what follows it is a new transaction."""
+    run(client, "CREATE TABLE account (id INT)")
+    run(client, "INSERT INTO account VALUES (0)")
+    described = run_batch(client, ["INSERT INTO account VALUES (1)", "TRUNCATE account",
+                                   "INSERT INTO account VALUES (2)", "INSERT INTO account VALUES (3)",
+                                   "INSERT INTO missing_table VALUES (4)"])
+    assert described["Status"] == "FAILED"
+    assert [s["Status"] for s in described["SubStatements"]] == ["FINISHED"] * 4 + ["FAILED"]
+    counted = run(client, "SELECT count(*) AS n FROM account")
+    assert rows(client, counted["Id"]) == [[0]]  # the truncate stays; 2 and 3 are rolled back with the failure
+    later = run_batch(client, ["INSERT INTO account VALUES (5)", "TRUNCATE TABLE account",
+                               "INSERT INTO account VALUES (6)"])
+    assert later["Status"] == "FINISHED"
+    assert rows(client, run(client, "SELECT id FROM account")["Id"]) == [[6]]
+
+
 def test_rollback_and_end_inside_a_batch(client: Any) -> None:
     run(client, "CREATE TABLE account (id INT)")
     described = run_batch(client, ["INSERT INTO account VALUES (1)", "ROLLBACK", "INSERT INTO account VALUES (2)",

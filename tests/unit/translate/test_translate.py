@@ -144,3 +144,9 @@ def test_redshift_only_statements_are_refused(statement, message, engine):
 def test_nonatomic_procedures_are_refused():
     with pytest.raises(NotSupportedLocally, match="NONATOMIC procedures"):
         translate("create procedure p() nonatomic as $$ begin null; end; $$ language plpgsql", "postgres")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_truncate_is_marked_as_committing(engine):
+    assert translate("truncate table s.t", engine).commits is True
+    assert translate("delete from s.t", engine).commits is False
