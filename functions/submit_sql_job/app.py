@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import boto3
@@ -12,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from shiftflow.jobs.errors import InvalidJobRequest, ScriptNotFound, SqlSubmitRejected
 from shiftflow.jobs.status import is_transient, transient_error
-from shiftflow.jobs.submit import SqlJob, batch_request
+from shiftflow.jobs.submit import SqlJob, batch_request, job_timeout
 from shiftflow.jobs.target import RedshiftTarget
 
 logger = Logger()
@@ -22,8 +23,14 @@ redshift_data = boto3.client("redshift-data")
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Event: workflow, job, script (key in the scripts bucket), parameters, client_token_seed."""
-    job = _sql_job(event)
+    """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds) and
+    client_token_seed (the execution id).
+
+    Returns the statement id and the job's deadline (epoch seconds) for get_statement_status to enforce.
+    """
+    request_fields = event.get("request") or {}
+    job = _sql_job(request_fields, event.get("client_token_seed"))
+    timeout_seconds = job_timeout(job.job, request_fields.get("timeout_seconds"))
     logger.append_keys(workflow=job.workflow, job=job.job)
     request = batch_request(job, RedshiftTarget.from_environment())
     try:
@@ -46,20 +53,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "statement_id": response["Id"],
         "statement_name": request["StatementName"],
         "statement_count": len(request["Sqls"]),
+        "timeout_seconds": timeout_seconds,
+        "deadline": time.time() + timeout_seconds,
     }
 
 
-def _sql_job(event: dict[str, Any]) -> SqlJob:
-    job = str(event.get("job") or "")
-    missing = [key for key in ("workflow", "job", "script", "client_token_seed") if not event.get(key)]
+def _sql_job(request: dict[str, Any], client_token_seed: str | None) -> SqlJob:
+    job = str(request.get("job") or "")
+    missing = [key for key in ("workflow", "job", "script") if not request.get(key)]
+    missing += [] if client_token_seed else ["client_token_seed"]
     if missing:
         raise InvalidJobRequest(job or "?", f"the event lacks {', '.join(missing)}")
     return SqlJob(
-        workflow=event["workflow"],
+        workflow=request["workflow"],
         job=job,
-        sql=_read_script(job, event["script"]),
-        parameters=event.get("parameters") or {},
-        client_token_seed=event["client_token_seed"],
+        sql=_read_script(job, request["script"]),
+        parameters=request.get("parameters") or {},
+        client_token_seed=client_token_seed,
     )
 
 

@@ -50,5 +50,9 @@ class SqlStatementAborted(JobError):
     """The statement was cancelled (CancelStatement, or the database aborted it)."""
 
 
+class SqlJobTimedOut(JobError):
+    """The statement ran past the job's timeout_seconds: it was cancelled, and ended, before this was raised."""
+
+
 class ValidationChecksFailed(JobError):
     """A validation script reported failed checks."""

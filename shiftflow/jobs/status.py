@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 
-from shiftflow.jobs.errors import SqlStatementAborted, SqlStatementFailed, TransientDataApiError
+from shiftflow.jobs.errors import SqlJobTimedOut, SqlStatementAborted, SqlStatementFailed, TransientDataApiError
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 FINISHED, FAILED, ABORTED = "FINISHED", "FAILED", "ABORTED"
@@ -47,6 +47,27 @@ def wait_for_end(client: Any, statement_id: str, wait_seconds: int = MAX_WAIT_SE
         time.sleep(FALLBACK_POLL_SECONDS)
 
 
+def wait_within_deadline(client: Any, statement_id: str, deadline: float | None,
+                         wait_seconds: int = MAX_WAIT_SECONDS) -> tuple[dict[str, Any], bool]:
+    """Long-poll the statement, but not past `deadline` (epoch seconds); a statement still running then is cancelled.
+
+    Returns the description and whether the deadline had passed. A cancelled statement is reported only once it has
+    ended, so that a retry of the job can never overlap it; until then the caller polls again (and cancels again).
+    """
+    remaining = None if deadline is None else deadline - time.time()
+    if remaining is None or remaining > 0:
+        wait = wait_seconds if remaining is None else min(wait_seconds, max(1, int(remaining + 0.999)))
+        description = wait_for_end(client, statement_id, wait)
+        if description["Status"] in TERMINAL_STATUSES or deadline is None or time.time() < deadline:
+            return description, False
+    try:
+        client.cancel_statement(Id=statement_id)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ValidationException":
+            raise  # a ValidationException says it has ended meanwhile: the describe below tells how
+    return wait_for_end(client, statement_id, wait_seconds), True
+
+
 def is_transient(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES
 
@@ -70,11 +91,18 @@ def summarize(job: str, description: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def failure_of(job: str, description: dict[str, Any]) -> SqlStatementFailed | SqlStatementAborted | None:
-    """The error of a FAILED or ABORTED statement, naming the failed statement, its SQL and the database error."""
+def failure_of(job: str, description: dict[str, Any],
+               timeout_seconds: int | None = None) -> SqlStatementFailed | SqlStatementAborted | SqlJobTimedOut | None:
+    """The error of a FAILED or ABORTED statement, naming the failed statement, its SQL and the database error.
+
+    `timeout_seconds` is given when the statement was cancelled because the job ran past it.
+    """
     status = description["Status"]
     if status == FAILED:
         return SqlStatementFailed(job, failure_detail(description))
+    if status == ABORTED and timeout_seconds is not None:
+        return SqlJobTimedOut(job, f"statement {description['Id']} ran longer than the job's timeout of "
+                                   f"{timeout_seconds} s and was cancelled [SQL: {_preview(_running_sql(description))}]")
     if status == ABORTED:
         return SqlStatementAborted(job, f"statement {description['Id']} was aborted (cancelled) before it finished")
     return None
@@ -92,6 +120,13 @@ def failure_detail(description: dict[str, Any]) -> str:
         f"statement {position} of {len(subs)} ({failed['Id']}) failed: {error} "
         f"[SQL: {_preview(failed.get('QueryString', ''))}]"
     )
+
+
+def _running_sql(description: dict[str, Any]) -> str:
+    """The SQL of the sub-statement that was running (or would have run next) when the batch was stopped."""
+    subs = description.get("SubStatements") or []
+    stopped = next((sub for sub in subs if sub.get("Status") != FINISHED), None)
+    return (stopped or description).get("QueryString", "")
 
 
 def transient_error(job: str, error: ClientError) -> TransientDataApiError:

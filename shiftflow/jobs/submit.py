@@ -14,6 +14,8 @@ from shiftflow.sql import SqlSplitError, named_parameters, split_statements
 # Limits of the Redshift Data API (BatchExecuteStatement): 40 statements, 100 KB of SQL text.
 MAX_STATEMENTS = 40
 MAX_SQL_BYTES = 100 * 1024
+# Redshift ends any query after 24 hours: the longest timeout a job may ask for, and the default.
+MAX_JOB_SECONDS = 86_400
 # A fixed namespace makes client tokens reproducible: the same execution and job always give the same token.
 _TOKEN_NAMESPACE = uuid.UUID("5f0c3b52-7d3e-4c57-9d56-2f9f6a3f1c10")
 
@@ -27,6 +29,15 @@ class SqlJob:
     sql: str
     parameters: Mapping[str, Any]
     client_token_seed: str  # unique per attempt of the workflow (execution id + redrive count)
+
+
+def job_timeout(job: str, value: Any) -> int:
+    """A job's timeout_seconds: absent means Redshift's own 24-hour limit."""
+    if value is None:
+        return MAX_JOB_SECONDS
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_JOB_SECONDS:
+        raise InvalidJobRequest(job, f"timeout_seconds is {value!r}; give a whole number of seconds from 1 to {MAX_JOB_SECONDS}")
+    return value
 
 
 def client_token(seed: str, job: str) -> str:

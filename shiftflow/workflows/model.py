@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shiftflow.jobs.submit import MAX_JOB_SECONDS
 from shiftflow.workflows.errors import Problems, WorkflowInvalid
 
 SEQUENTIAL, PARALLEL = "sequential", "parallel"
@@ -31,8 +32,7 @@ MAX_CONCURRENCY = 40
 # docs/workflows.md), a retry about 13 more: 500 jobs stay near 11,000 of the 25,000-event limit. Split larger stages.
 MAX_JOBS_PER_STAGE = 500
 MAX_RETRIES = 10
-# Redshift ends a query after 24 hours at most; a job never needs to wait longer.
-MAX_TIMEOUT_SECONDS = 86_400
+MAX_TIMEOUT_SECONDS = MAX_JOB_SECONDS
 # Names end up in DynamoDB keys, guard ids, error prefixes (`job <name>: `) and Data API statement names.
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

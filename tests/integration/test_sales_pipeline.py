@@ -182,7 +182,7 @@ def test_fifty_concurrent_starts_run_the_sql_once(duckdb_runtime):
     submitted: list[str] = []
 
     def held_submit(event, context):
-        submitted.append(event["job"])
+        submitted.append(event["request"]["job"])
         assert others_done.wait(timeout=60), "the other executions never ended"
         return submit(event, context)
 

@@ -425,6 +425,36 @@ def test_job_retries_run_the_script_again_as_a_new_statement(harness: Harness):
     assert flaky_item["execution_status"] == "FAILED" and flaky_item["attempt"] == 2  # 1 try + 2 retries
 
 
+def test_a_job_past_its_timeout_is_cancelled_before_its_retry_starts(harness: Harness):
+    workflow_id, table = unique("timing_out"), unique("timing_out_log")
+    # The insert is rolled back with the cancelled batch; the cross join runs for minutes unless interrupted.
+    slow = harness.script(f"wftest/{table}/slow.sql", f"insert into {table} (job) values ('slow');\n"
+                          "select sum(a.range * b.range) from range(200000) a cross join range(200000) b;")
+    harness.push(
+        {
+            "workflow_id": workflow_id,
+            "workflow_stages": [
+                stage("Create the log", "sequential", [create_table_job(harness, table)]),
+                stage("Slow", "sequential", [{"name": "slow", "script": slow, "timeout_seconds": 1, "retries": 1}]),
+            ],
+        }
+    )
+
+    failed = harness.run(workflow_id)
+
+    assert failed["status"] == "FAILED"
+    slow_item = harness.jobs(failed)["slow"]
+    assert slow_item["execution_status"] == "FAILED" and slow_item["attempt"] == 1
+    assert "SqlJobTimedOut" in json.dumps(slow_item) and "ran longer than the job's timeout of 1 s" in failed["cause"]
+    # Each attempt's statement ended (ABORTED) before the next one was submitted: they never ran at the same time.
+    listed = harness.data_api.list_statements(StatementName=f"{workflow_id}.slow", Status="ALL")["Statements"]
+    attempts = sorted((harness.data_api.describe_statement(Id=item["Id"]) for item in listed),
+                      key=lambda description: description["CreatedAt"])
+    assert [attempt["Status"] for attempt in attempts] == ["ABORTED", "ABORTED"]
+    assert attempts[0]["UpdatedAt"] <= attempts[1]["CreatedAt"]
+    assert harness.query(f"select count(*) as n from {table}") == [{"n": 0}]
+
+
 # ---------------------------------------------------------------- validation before anything runs
 
 

@@ -2,6 +2,7 @@
 request against the service model)."""
 
 import json
+import time
 
 import boto3
 import pytest
@@ -38,14 +39,15 @@ def stage(key: str, sql: str) -> None:
 
 
 def submit_event(**overrides):
-    event = {
+    """The submit task's payload: the run_sql_job input as `request`, and the execution id as token seed."""
+    request = {
         "workflow": "sales_data_pipeline",
         "job": "load_item_dimension",
         "script": "sales/load_item_dimension.sql",
         "parameters": {"run_date": "2026-11-21"},
-        "client_token_seed": "arn:aws:states:us-east-1:123456789012:execution:run-sql-job:abc",
     }
-    return {**event, **overrides}
+    return {"request": {**request, **overrides},
+            "client_token_seed": "arn:aws:states:us-east-1:123456789012:execution:run-sql-job:abc"}
 
 
 # --- submit_sql_job ---------------------------------------------------------------------------------------------
@@ -72,14 +74,35 @@ def test_submit_splits_binds_and_sends_one_idempotent_batch(aws, lambda_context)
     }
     with Stubber(app.redshift_data) as stub:
         stub.add_response("batch_execute_statement", {"Id": STATEMENT_ID}, expected)
+        before = time.time()
         result = app.lambda_handler(event, lambda_context)
         stub.assert_no_pending_responses()
+    deadline = result.pop("deadline")
     assert result == {
         "job": "load_item_dimension",
         "statement_id": STATEMENT_ID,
         "statement_name": "sales_data_pipeline.load_item_dimension",
         "statement_count": 2,
+        "timeout_seconds": 86_400,  # no timeout asked: Redshift's own 24-hour limit
     }
+    assert before + 86_400 <= deadline <= time.time() + 86_400
+
+
+@pytest.mark.parametrize("timeout", [0, -5, 86_401, 1.5, "60", True])
+def test_a_bad_timeout_is_refused_before_anything_runs(aws, lambda_context, timeout):
+    stage("sales/load_item_dimension.sql", "select 1 where :run_date is not null")
+    app = load_function("submit_sql_job")
+    with Stubber(app.redshift_data), pytest.raises(errors.InvalidJobRequest, match=r"timeout_seconds is .* from 1 to 86400"):
+        app.lambda_handler(submit_event(timeout_seconds=timeout), lambda_context)
+
+
+def test_a_timeout_sets_the_deadline(aws, lambda_context):
+    stage("sales/load_item_dimension.sql", "select 1 where :run_date is not null")
+    app = load_function("submit_sql_job")
+    with Stubber(app.redshift_data) as stub:
+        stub.add_response("batch_execute_statement", {"Id": STATEMENT_ID})
+        result = app.lambda_handler(submit_event(timeout_seconds=90), lambda_context)
+    assert result["timeout_seconds"] == 90 and 0 < result["deadline"] - time.time() <= 90
 
 
 def test_client_token_is_stable_per_execution_and_job():
@@ -248,6 +271,51 @@ def test_running_statement_is_not_done(lambda_context):
         stub.add_response("describe_statement", batch_description("STARTED", [sub(1, "STARTED", "select 1")]))
         result = app.lambda_handler({"job": "j", "statement_id": STATEMENT_ID, "wait_seconds": 5}, lambda_context)
     assert result["status"] == "STARTED" and result["done"] is False and "error" not in result
+
+
+def test_at_the_deadline_a_running_statement_is_cancelled_and_reported_once_it_has_ended(lambda_context):
+    app = load_function("get_statement_status")
+    event = {"job": "slow_load", "statement_id": STATEMENT_ID, "deadline": time.time() - 1, "timeout_seconds": 60}
+    running = batch_description("STARTED", [sub(1, "FINISHED", "delete from f", rows=3),
+                                            sub(2, "STARTED", "insert into f select * from big")])
+    aborted = batch_description("ABORTED", [sub(1, "FINISHED", "delete from f", rows=3),
+                                            sub(2, "ABORTED", "insert into f select * from big")])
+    with Stubber(app.redshift_data) as stub:
+        # Past the deadline: no wait for the statement, a cancel, then a long poll until it has really ended.
+        stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
+        stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+        still = app.lambda_handler(event, lambda_context)
+        # The next poll cancels again (the service says it has ended) and reports the timeout.
+        stub.add_client_error("cancel_statement", "ValidationException",
+                              "Could not cancel a query that is already in ABORTED status")
+        stub.add_response("describe_statement", aborted, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+        ended = app.lambda_handler(event, lambda_context)
+        stub.assert_no_pending_responses()
+    assert still["status"] == "STARTED" and still["done"] is False and "error" not in still
+    assert ended["status"] == "ABORTED" and ended["error"] == "SqlJobTimedOut"
+    assert ended["message"] == (f"job slow_load: statement {STATEMENT_ID} ran longer than the job's timeout of 60 s "
+                                "and was cancelled [SQL: insert into f select * from big]")
+
+
+def test_before_the_deadline_the_long_poll_is_cut_to_the_time_left(lambda_context):
+    app = load_function("get_statement_status")
+    event = {"job": "j", "statement_id": STATEMENT_ID, "deadline": time.time() + 4.2, "timeout_seconds": 60}
+    with Stubber(app.redshift_data) as stub:
+        stub.add_response("describe_statement", batch_description("FINISHED", [sub(1, "FINISHED", "select 1", rows=1)]),
+                          {"Id": STATEMENT_ID, "WaitTimeSeconds": 5})
+        result = app.lambda_handler(event, lambda_context)
+    assert result["status"] == "FINISHED" and "error" not in result
+
+
+def test_a_statement_that_finishes_as_it_is_cancelled_is_a_success(lambda_context):
+    app = load_function("get_statement_status")
+    event = {"job": "j", "statement_id": STATEMENT_ID, "deadline": time.time() - 1, "timeout_seconds": 60}
+    with Stubber(app.redshift_data) as stub:
+        stub.add_client_error("cancel_statement", "ValidationException",
+                              "Could not cancel a query that is already in FINISHED status")
+        stub.add_response("describe_statement", batch_description("FINISHED", [sub(1, "FINISHED", "select 1", rows=1)]))
+        result = app.lambda_handler(event, lambda_context)
+    assert result["status"] == "FINISHED" and "error" not in result
 
 
 def test_old_sdk_without_long_polling_falls_back_to_plain_describes(tmp_path, monkeypatch):

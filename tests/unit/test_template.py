@@ -182,13 +182,16 @@ def test_statement_reads_are_limited_to_statements_this_role_ran(transformed):
     assert policy["Roles"] == [{"Ref": "DataApiFunctionRole"}]
     (statement,) = statements(policy["PolicyDocument"])
     assert statement["Resource"] == "*"
+    assert set(as_list(statement["Action"])) == {
+        "redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"}
     assert statement["Condition"] == {
         "StringLike": {"redshift-data:statement-owner-iam-userid": {"Fn::Sub": "${DataApiFunctionRole.RoleId}:*"}}
     }
     for where, document in policy_documents(transformed):
         for other in statements(document):
             actions = {a for a in as_list(other["Action"]) if a.startswith("redshift-data:")}
-            if actions & {"redshift-data:DescribeStatement", "redshift-data:GetStatementResult"}:
+            if actions & {"redshift-data:DescribeStatement", "redshift-data:GetStatementResult",
+                          "redshift-data:CancelStatement"}:
                 assert other is statement or where == "DataApiStatementAccessPolicy", where
 
 
@@ -459,8 +462,10 @@ def test_every_environment_variable_the_code_reads_is_set(template):
 
 
 def test_long_polling_function_outlives_its_poll(template):
+    """Two 30 s long polls (before and after a cancel) fit in the function, and the function in its Task."""
     status = template["Resources"]["GetStatementStatusFunction"]["Properties"]
-    assert status["Timeout"] >= 60
+    task = json.loads((TEMPLATE_PATH.parent / "statemachine" / "run_sql_job.asl.json").read_text())["States"]["WaitForSqlCompletion"]
+    assert 2 * 30 < status["Timeout"] < task["TimeoutSeconds"]
 
 
 def test_storage_is_encrypted_private_and_recoverable(template):

@@ -75,7 +75,9 @@ def test_each_job_is_audited_around_its_run_sql_job_execution():
     assert running["Catch"][0] == {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
                                    "ResultPath": "$.already", "Next": "JobAlreadySucceeded"}
     assert JOB["RunJobScript"]["Parameters"]["StateMachineArn"] == "${RunSqlJobStateMachineArn}"
-    assert JOB["RunJobScript"]["TimeoutSecondsPath"] == "$.job.timeout_seconds"
+    # The child enforces the job's timeout (it cancels the statement); a timeout on this task would leave it running.
+    assert JOB["RunJobScript"]["Parameters"]["Input"]["timeout_seconds.$"] == "$.job.timeout_seconds"
+    assert "TimeoutSecondsPath" not in JOB["RunJobScript"] and "TimeoutSeconds" not in JOB["RunJobScript"]
     assert JOB["RunJobScript"]["Next"] == "ChooseResultValidation"
     assert JOB["MarkJobSucceeded"]["Next"] == "JobSucceeded"
     assert JOB["MarkJobFailed"]["Next"] == JOB["MarkJobFailed"]["Catch"][0]["Next"] == "ChooseJobErrorName"
