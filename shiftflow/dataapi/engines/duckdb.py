@@ -7,6 +7,7 @@ each runs the translator's session set-up once, so sessions are pooled rather th
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,6 +54,16 @@ def redshift_column(name: str, duck_type: Any) -> Column:
     return Column(name, type_name, precision)
 
 
+# A CHECK that raised its own error (the translator's VARCHAR(n) length check): that error is the message.
+_CHECK_ERROR = re.compile(r"^Constraint Error: CHECK constraint failed on table .* \(Error: (?P<message>.*)\)$", re.S)
+
+
+def _message(error: Exception) -> str:
+    text = str(error)
+    found = _CHECK_ERROR.match(text)
+    return found.group("message") if found else text
+
+
 class DuckDBSession:
     """One DuckDB cursor: used by one statement worker at a time."""
 
@@ -75,7 +86,7 @@ class DuckDBSession:
                 result = self._result(query, statement.type.name)
             return result
         except duckdb.Error as error:
-            raise EngineError(str(error)) from None
+            raise EngineError(_message(error)) from None
 
     def _result(self, query: bool, kind: str) -> QueryResult:
         if query:

@@ -12,8 +12,14 @@ ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; 
 DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped.
 Known differences that remain (each fails loudly rather than returning a different value, unless noted):
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
-- DuckDB does not enforce varchar(n) / char(n) lengths nor pad char(n) (accepts what Redshift would reject).
-- numeric AVG and numeric division keep more decimals than Redshift (DuckDB divides decimals as doubles).
+- VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
+  TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
+  Tables made by CTAS or CREATE TABLE (LIKE ...) on DuckDB have no length checks; DuckDB does not pad char(n).
+- Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
+  still round on DuckDB.
+- AVG of DECIMAL(p, s): PostgreSQL rounds the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
+  says numeric without a scale); DuckDB returns a double (its decimal division is floating point, and a
+  macro cannot learn the argument's scale). Numeric division keeps more decimals than Redshift on both engines.
 - Redshift-only functions without a local counterpart (ratio_to_report, is_valid_json ...) fail in the engine.
 - Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
 - TRUNCATE commits the open transaction (EngineSql.commits; the emulator commits and begins anew), except inside a

@@ -36,6 +36,11 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         # Redshift folds every identifier, quoted ones too (enable_case_sensitive_identifier is off by default):
         # result columns are named in lower case, and "Sales" and sales are the same table.
         identifier.set("this", identifier.name.lower())
+    if isinstance(tree, exp.Alter) and engine == "postgres":
+        # DuckDB cannot add a column with a CHECK constraint: its ADD COLUMN varchar(n) stays unchecked.
+        for action in tree.args.get("actions") or []:
+            if isinstance(action, exp.ColumnDef):
+                _add_length_check(action, engine)
     if isinstance(tree, exp.Create):
         _rewrite_create(tree, engine, prelude)
         if tree.args.get("kind") == "TABLE" and engine == "duckdb":
@@ -111,6 +116,7 @@ def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None
             continue
         if isinstance(item, exp.ColumnDef):
             _rewrite_column(item, table, create, engine, prelude)
+            _add_length_check(item, engine)
         kept_items.append(item)
     schema.set("expressions", kept_items)
 
@@ -129,6 +135,35 @@ def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create,
                 constraint = exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(
                     this=_identity_sequence(column, table, kind, create, prelude)))
         constraints.append(constraint)
+    column.set("constraints", constraints)
+
+
+_LENGTH_TYPES = {exp.DataType.Type.VARCHAR: "character varying", exp.DataType.Type.NVARCHAR: "character varying",
+                 exp.DataType.Type.CHAR: "character", exp.DataType.Type.NCHAR: "character",
+                 exp.DataType.Type.BPCHAR: "character"}
+
+
+def _add_length_check(column: exp.ColumnDef, engine: str) -> None:
+    """Redshift's VARCHAR(n) / CHAR(n) hold at most n bytes and reject longer values. DuckDB strings have no length
+    and PostgreSQL counts characters, not bytes: a CHECK on the byte length fails the insert or update with
+    Redshift's message (the DuckDB engine shows the CHECK's own error message alone)."""
+    kind = column.args.get("kind")
+    if not isinstance(kind, exp.DataType) or kind.this not in _LENGTH_TYPES or len(kind.expressions) != 1:
+        return
+    size = kind.expressions[0].this
+    if not (isinstance(size, exp.Literal) and not size.is_string):
+        return  # varchar(max)
+    message = exp.Literal.string(f"value too long for type {_LENGTH_TYPES[kind.this]}({size.this})")
+    value = exp.column(column.name, quoted=True)
+    if engine == "duckdb":
+        too_long = exp.GT(this=exp.Anonymous(this="strlen", expressions=[value]), expression=size.copy())
+        fail = exp.Anonymous(this="error", expressions=[message])
+    else:
+        too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[value]), expression=size.copy())
+        fail = exp.Anonymous(this="shiftflow_raise", expressions=[message])
+    check = exp.Case(ifs=[exp.If(this=too_long, true=fail)], default=exp.true())
+    constraints = list(column.args.get("constraints") or [])
+    constraints.append(exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check)))
     column.set("constraints", constraints)
 
 
@@ -171,6 +206,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _integer_avg(node.this, engine, window=node)
     if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
         return _integer_avg(node, engine)
+    if isinstance(node, exp.Cast) and engine == "duckdb" and node.to.this in _INTEGER_TYPES:
+        return _checked_integer_cast(node)
     if isinstance(node, exp.DataType):
         return _rewrite_type(node, engine)
     if isinstance(node, exp.Table) and node.name.startswith("#"):
@@ -201,6 +238,24 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         if not (isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.TIMESTAMP):
             node.set("this", exp.cast(node.this, exp.DataType.Type.TIMESTAMP))
         return node
+    return node
+
+
+_INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
+                  exp.DataType.Type.TINYINT}
+
+
+def _checked_integer_cast(node: exp.Cast) -> exp.Expression:
+    """Redshift refuses text that is not an integer ('12.5'::int: invalid input syntax); DuckDB rounds it.
+    shiftflow_integer_text() (session set-up) checks VARCHAR operands and passes any other type through."""
+    operand = node.this
+    if isinstance(operand, exp.Literal) and not operand.is_string:
+        return node
+    if isinstance(operand, exp.Cast) and operand.to.this not in _DUCKDB_UNSIZED:
+        return node
+    if isinstance(operand, exp.Anonymous) and operand.name == "shiftflow_integer_text":
+        return node
+    node.set("this", exp.Anonymous(this="shiftflow_integer_text", expressions=[operand]))
     return node
 
 

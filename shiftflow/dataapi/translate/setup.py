@@ -13,6 +13,10 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # an untyped one for numbers (a typed DECIMAL overload would first cast to DECIMAL(18,3) and round).
     "CREATE OR REPLACE TEMP MACRO shiftflow_trunc(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE),"
     " (x DATE) AS x, (x) AS trunc(x)",
+    # text -> integer casts: Redshift raises on anything but an integer; DuckDB would round '12.5' to 13.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_integer_text(x VARCHAR) AS CASE WHEN x IS NULL THEN NULL"
+    " WHEN regexp_full_match(x, '\\s*[+-]?[0-9]+\\s*') THEN trim(x)"
+    " ELSE error('invalid input syntax for integer: \"' || x || '\"') END, (x) AS x",
 )
 
 # Run on every new PostgreSQL connection.
@@ -38,7 +42,10 @@ POSTGRES_DATABASE_SETUP: tuple[str, ...] = (
       " AS $f$ SELECT trunc(a)::bigint $f$" for t in ("smallint", "integer", "bigint")),
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a {r}, v {t}) RETURNS {r} LANGUAGE sql IMMUTABLE"
       " AS $f$ SELECT a $f$" for r, t in (("double precision", "double precision"), ("double precision", "real"),
-                                          ("numeric", "numeric"), ("interval", "interval"))),
+                                          ("interval", "interval"))),
+    # Redshift's AVG of DECIMAL(p, s) is a DECIMAL(38, s): the value keeps the argument's scale (min(x) has it).
+    "CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT round(a, scale(v)) $f$",
     # Redshift DATEDIFF counts unit boundaries crossed between the two values (not elapsed time).
     """CREATE OR REPLACE FUNCTION public.shiftflow_datediff(unit text, a timestamp, b timestamp) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $f$
@@ -68,6 +75,10 @@ END $f$""",
     " AS $f$ SELECT coalesce(a, b) $f$",
     "CREATE OR REPLACE FUNCTION public.getdate() RETURNS timestamp LANGUAGE sql STABLE"
     " AS $f$ SELECT (now() AT TIME ZONE 'UTC')::timestamp(0) $f$",
+    # CHECK constraints of VARCHAR(n) / CHAR(n) columns (rewrite.py) fail with Redshift's message. VOLATILE:
+    # PostgreSQL folds an IMMUTABLE call with constant arguments at plan time, whichever CASE branch it is in.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_raise(message text) RETURNS boolean LANGUAGE plpgsql VOLATILE"
+    " AS $f$ BEGIN RAISE EXCEPTION '%', message USING ERRCODE = '22001'; END $f$",
     "CREATE OR REPLACE FUNCTION public.len(s text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length(s) $f$",
 )
 

@@ -35,15 +35,15 @@ def client(request: pytest.FixtureRequest) -> Iterator[Any]:
         emulator, shared = DataApiEmulator(request.getfixturevalue("postgres_engine")), True
     database = f"sem_{next(_databases)}"
     with route_in_process(emulator):
-        yield _Client(boto3.client("redshift-data", region_name="us-east-1"), database)
+        yield _Client(boto3.client("redshift-data", region_name="us-east-1"), database, request.param)
     emulator.close(close_engine=not shared)
 
 
 class _Client:
     """The boto3 client with this test's Database filled in."""
 
-    def __init__(self, client: Any, database: str) -> None:
-        self._client, self.database = client, database
+    def __init__(self, client: Any, database: str, engine: str) -> None:
+        self._client, self.database, self.engine = client, database, engine
         self.exceptions = client.exceptions
 
     def __getattr__(self, name: str) -> Any:
@@ -79,3 +79,37 @@ def test_truncate_commits_the_transaction_it_runs_in(client: Any) -> None:
     assert values(client, "select count(*) from tgt") == [[0]]  # truncated, and the insert after it rolled back
     assert values(client, "select id from log") == [[1]]  # committed by the truncate
 
+
+
+def test_varchar_and_char_lengths_are_enforced_in_bytes(client: Any) -> None:
+    ok(client, "create table t (id int, v varchar(10), c char(3), m varchar(max), n nvarchar(4))")
+    ok(client, "insert into t values (1, 'abcdefghij', 'abc', repeat('x', 500), 'abcd'), (2, null, null, null, null)")
+    assert error(client, "insert into t (id, v) values (3, 'abcdefghijklmnopqrstuvwxyz0')").endswith(
+        "value too long for type character varying(10)")
+    assert "value too long for type character varying(10)" in error(client, "insert into t (id, v) values (3, 'ééééééé')")
+    assert "value too long for type character(3)" in error(client, "insert into t (id, c) values (3, 'abcd')")
+    assert "value too long for type character varying(10)" in error(client, "update t set v = v || 'x' where id = 1")
+    assert values(client, "select count(*) from t") == [[2]]
+
+
+def test_text_to_integer_casts_refuse_non_integers(client: Any) -> None:
+    assert "invalid input syntax for" in error(client, "select '12.5'::int")
+    assert "invalid input syntax for" in error(client, "select cast('abc' as bigint)")
+    assert values(client, "select ' 12 '::int, '-7'::smallint, cast(null as varchar)::int, 12::bigint") == [
+        [12, -7, None, 12]]
+    ok(client, "create table s (v varchar(10))")
+    ok(client, "insert into s values ('42'), ('4.2')")
+    assert "invalid input syntax for" in error(client, "select sum(v::int) from s")
+    described = run(client, "select :n::int", Parameters=[{"name": "n", "value": "4.2"}])
+    assert described["Status"] == "FAILED"
+
+
+def test_avg_of_decimal_keeps_the_argument_scale(client: Any) -> None:
+    ok(client, "create table d (x decimal(10, 2), k int)")
+    ok(client, "insert into d values (1.25, 1), (2.50, 1), (-1.25, 2), (-2.50, 2)")
+    described = ok(client, "select k, avg(x) from d group by k order by k")
+    result = client.get_statement_result(Id=described["Id"])
+    if client.engine == "duckdb":  # a documented difference: DuckDB averages decimals as doubles
+        assert [r[1] for r in result["Records"]] == [{"doubleValue": 1.875}, {"doubleValue": -1.875}]
+    else:
+        assert [r[1] for r in result["Records"]] == [{"stringValue": "1.88"}, {"stringValue": "-1.88"}]

@@ -150,3 +150,17 @@ def test_nonatomic_procedures_are_refused():
 def test_truncate_is_marked_as_committing(engine):
     assert translate("truncate table s.t", engine).commits is True
     assert translate("delete from s.t", engine).commits is False
+
+
+def test_sized_strings_get_a_byte_length_check():
+    duck = translate("create table t (v varchar(10), w varchar(max), x char(2), y varchar)", "duckdb").text
+    assert duck.count("CHECK") == 2 and "STRLEN(\"v\") > 10" in duck and "character(2)" in duck
+    pg = translate("alter table t add column v varchar(10)", "postgres").text
+    assert "OCTET_LENGTH(\"v\") > 10" in pg and "SHIFTFLOW_RAISE('value too long for type character varying(10)')" in pg
+    assert "CHECK" not in translate("alter table t add column v varchar(10)", "duckdb").text
+
+
+def test_text_to_integer_casts_are_checked_on_duckdb():
+    assert translate("select x::int, 3::bigint, cast(y as smallint), 1.5::int", "duckdb").text.count(
+        "SHIFTFLOW_INTEGER_TEXT") == 2
+    assert "SHIFTFLOW_INTEGER_TEXT" not in translate("select x::int", "postgres").text
