@@ -42,13 +42,21 @@ class CommandFailed(Exception):
     """A command ran and its work failed (an execution failed, a guard refused): exit code 1, no traceback."""
 
 
+def check_run(result: dict[str, Any]) -> None:
+    """A run that failed, or that a Failed guard blocked, exits 1 so that a scheduler notices; a run skipped
+    because another one holds the guard is not a failure."""
+    output = result.get("output") if isinstance(result.get("output"), dict) else {}
+    if result["status"] != "SUCCEEDED" or str(output.get("status", "")).startswith("blocked"):
+        raise CommandFailed(result["status"])
+
+
 @contextmanager
 def _session(stack: str | None, local: bool, project: Path, engine: str, verbose: bool,
              runs: list[str] | None = None) -> Iterator[Connection]:
     if stack and local:
         _fail("choose one of --local and --stack", "a command drives either the local runtime or a stack")
     try:
-        with connect(stack, project.resolve(), engine=engine, log_level="INFO" if verbose else "WARNING",
+        with connect(stack, project.resolve(), engine=engine, log_level="INFO" if verbose else "CRITICAL",
                      state_machines=runs or []) as connection:
             yield connection
     except CommandFailed:
@@ -90,9 +98,7 @@ def run(
         _fail("--restart and --parameter are for configured workflows", f"{name} is a state machine: use --input")
     execution_input = _input(input_json)
     with _session(stack, local, project, engine, verbose, runs=[name]) as connection:
-        result = render.run_and_follow(connection, name, execution_input, stdout())
-        if result["status"] != "SUCCEEDED":
-            raise CommandFailed(result["status"])
+        check_run(render.run_and_follow(connection, name, execution_input, stdout()))
 
 
 @app.command()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shiftflow.jobs.failures import json_or_none
+from shiftflow.jobs.failures import explain, json_or_none
 
 ENTERED, SUCCEEDED, FAILED, SUBMITTED = "entered", "succeeded", "failed", "submitted"
 
@@ -34,8 +34,19 @@ class _Followed:
     depth: int
     job: str = ""
     last_seen: int = 0
-    entered: dict[str, datetime] = field(default_factory=dict)
+    entered: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # open states: name -> (type, since)
+    state_of_event: dict[int, str] = field(default_factory=dict)  # event id -> the state it belongs to
+    failed: set[str] = field(default_factory=set)  # states shown as failed, whose Exited event (after a Catch) is not
+    last_failure: str = ""
     done: bool = False
+
+
+# A state's own failure events; their previousEventId chain leads back to the state's Entered event.
+_STATE_FAILURES = frozenset({"TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed",
+                             "LambdaFunctionFailed", "LambdaFunctionTimedOut", "LambdaFunctionStartFailed"})
+# Failures of a Parallel or Map state as a whole; moto links them to the failed branch, so they are matched by type.
+_BLOCK_FAILURES = {"ParallelStateFailed": "ParallelState", "MapStateFailed": "MapState"}
+_EXECUTION_FAILURES = frozenset({"ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
 
 
 def follow(
@@ -105,27 +116,55 @@ def _new_events(sfn: Any, execution: _Followed) -> list[dict[str, Any]]:
 def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Followed]) -> Iterator[Progress]:
     kind = event["type"]
     at = event["timestamp"]
+    if event.get("previousEventId") in execution.state_of_event and not kind.endswith("StateEntered"):
+        execution.state_of_event[event["id"]] = execution.state_of_event[event["previousEventId"]]
     if kind == "ExecutionStarted":
         started_with = json_or_none(event["executionStartedEventDetails"].get("input"))
         if isinstance(started_with, dict) and isinstance(started_with.get("job"), str):
             execution.job = started_with["job"]  # a SQL job's child execution: name its lines after the job
     elif kind.endswith("StateEntered"):
         name = event["stateEnteredEventDetails"]["name"]
-        execution.entered[name] = at
+        execution.entered[name] = (kind.removesuffix("Entered"), at)
+        execution.state_of_event[event["id"]] = name
         yield Progress(ENTERED, name, execution.depth, execution.job)
     elif kind.endswith("StateExited"):
         details = event["stateExitedEventDetails"]
         name = details["name"]
-        started = execution.entered.pop(name, at)
+        if name in execution.failed:  # a caught failure: already shown when it happened
+            execution.failed.discard(name)
+            return
+        _, started = execution.entered.pop(name, ("", at))
         yield Progress(SUCCEEDED, name, execution.depth, execution.job, seconds=(at - started).total_seconds(),
                        detail=_statement_detail(details.get("output")))
-    elif kind in ("TaskFailed", "ExecutionFailed", "LambdaFunctionFailed", "ExecutionAborted", "ExecutionTimedOut"):
+    elif kind in _STATE_FAILURES or kind in _BLOCK_FAILURES:
         details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-        yield Progress(FAILED, kind, execution.depth, execution.job, detail=f"{details.get('error', '')}: {details.get('cause', '')}")
-        if kind.startswith("Execution"):
-            execution.done = True
+        if details.get("error"):
+            execution.last_failure = _explained(details)
+        name = (_open_state_of_type(execution, _BLOCK_FAILURES[kind]) if kind in _BLOCK_FAILURES
+                else execution.state_of_event.get(event["id"]))
+        if name in execution.entered:
+            _, started = execution.entered.pop(name)
+            execution.failed.add(name)
+            yield Progress(FAILED, name, execution.depth, execution.job, seconds=(at - started).total_seconds(),
+                           detail=execution.last_failure)
+    elif kind in _EXECUTION_FAILURES:
+        details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+        yield Progress(FAILED, kind, execution.depth, execution.job, detail=_explained(details))
+        execution.done = True
     elif kind == "ExecutionSucceeded":
         execution.done = True
+
+
+def _open_state_of_type(execution: _Followed, state_type: str) -> str | None:
+    """The most recently entered state of this type that has not ended: the block that failed."""
+    candidates = [(since, name) for name, (kind, since) in execution.entered.items() if kind == state_type]
+    return max(candidates)[1] if candidates else None
+
+
+def _explained(details: dict[str, Any]) -> str:
+    """'Error: message', with a failed child execution's own error instead of its DescribeExecution JSON."""
+    explained = explain(details.get("error", ""), details.get("cause"))
+    return f"{explained['error']}: {explained['message']}" if explained["message"] else explained["error"]
 
 
 def _statement_detail(output: str | None) -> str:

@@ -27,8 +27,9 @@ def run_and_follow(connection: Connection, name: str, execution_input: dict[str,
     arn = connection.deployment.state_machine_arn(name)
     execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
     console.print(f"[bold]{name}[/] started: {execution_arn}", highlight=False)
+    shown_failures: set[str] = set()
     for item in follow(sfn, execution_arn, poll_seconds=0.1 if connection.is_local else 1.0):
-        _progress_line(console, item)
+        _progress_line(console, item, shown_failures)
     described = sfn.describe_execution(executionArn=execution_arn)
     result = {
         "status": described["status"],
@@ -41,9 +42,12 @@ def run_and_follow(connection: Connection, name: str, execution_input: dict[str,
     return result
 
 
-def _progress_line(console: Console, item: Progress) -> None:
+def _progress_line(console: Console, item: Progress, shown_failures: set[str]) -> None:
+    """One line per item; a failure's message is printed once (a job's failure also fails the states around it)."""
     if item.depth > 0 and item.state not in _CHILD_STATES_SHOWN and item.kind != FAILED:
         return
+    if item.kind == FAILED and item.depth == 0 and item.state.startswith("Execution"):
+        return  # the summary below says how the execution ended
     indent = "    " * item.depth
     label = f"{item.job} › {item.state}" if item.depth else item.state
     if item.kind == ENTERED:
@@ -53,7 +57,10 @@ def _progress_line(console: Console, item: Progress) -> None:
         detail = f"  {item.detail}" if item.detail else ""
         console.print(f"{indent}[green]✓[/] {label} [dim]{item.seconds or 0:.2f}s[/]{detail}", highlight=False)
     elif item.kind == FAILED:
-        console.print(f"{indent}[red]✗ {label}[/] {item.detail}", highlight=False)
+        seconds = f" [dim]{item.seconds:.2f}s[/]" if item.seconds is not None else ""
+        detail = item.detail if item.detail not in shown_failures else item.detail.split(":", 1)[0] + " (above)"
+        shown_failures.add(item.detail)
+        console.print(f"{indent}[red]✗ {label}[/]{seconds} {detail}", highlight=False)
 
 
 def _summary(console: Console, connection: Connection, result: dict[str, Any], execution_input: dict[str, Any]) -> None:

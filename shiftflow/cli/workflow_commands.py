@@ -136,8 +136,7 @@ def run_command(
             _print_restart_plan(cli.stdout(), restart_plan(connection.client("dynamodb"), _tables(connection),
                                                           workflow_id, restart))
         result = render.run_and_follow(connection, "workflow", run_input(workflow_id, parameters, restart), cli.stdout())
-        if result["status"] != "SUCCEEDED":
-            raise cli.CommandFailed(result["status"])
+        cli.check_run(result)
 
 
 def _print_restart_plan(console: Any, plan: dict[str, Any]) -> None:

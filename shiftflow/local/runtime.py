@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +101,7 @@ class LocalRuntime:
         self._stack.enter_context(_environment(_fake_credentials()))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         self._stack.enter_context(moto_patches.activate(time_scale=self.time_scale))
+        self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
 
@@ -346,6 +348,20 @@ def _fake_credentials() -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
     }
+
+
+@contextlib.contextmanager
+def _interpreter_logs(level: str) -> Iterator[None]:
+    """moto's ASL interpreter logs every failed state at ERROR with its whole parsed program; the execution history
+    already holds the error, so these logs show only at DEBUG."""
+    interpreter = logging.getLogger("moto.stepfunctions.parser")
+    before = interpreter.level
+    if level != "DEBUG":
+        interpreter.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        interpreter.setLevel(before)
 
 
 @contextlib.contextmanager

@@ -55,12 +55,15 @@ def test_a_failed_run_explains_itself_and_reset_rearms_the_guard(shiftflow):
     code, output = shiftflow("run", "sales_data_pipeline", "--input", json.dumps({"run_date": RUN_DATE}))
     assert code == 1
     assert "FAILED" in output and "SqlStatementFailed: job load_item_dimension: statement 1 of 3" in output
+    # The failed states are marked failed, the database's message is shown once per failure, no interpreter dumps.
+    assert "✗ LoadItemDimension" in output and "✗ LoadDimensions" in output and "✓ LoadDimensions" not in output
+    assert "FailureEventException" not in output and '"level":"ERROR"' not in output
     assert "notification Shiftflow: sales_data_pipeline failed" in output
 
     code, output = shiftflow("status")
     assert "│ Failed │" in output and "load_item_dimension" in output
     code, output = shiftflow("run", "sales_data_pipeline", "--input", SETUP)
-    assert code == 0 and "blocked until reset" in output
+    assert code == 1 and "blocked until reset" in output  # a scheduler sees that nothing ran
     code, output = shiftflow("reset", "sales_data_pipeline")
     assert code == 0 and "guard reset from Failed to Ready (failed step load_item_dimension)" in output
     code, output = shiftflow("run", "sales_data_pipeline", "--input", SETUP)

@@ -1,0 +1,80 @@
+"""Live progress read from an execution history: which states succeeded and which failed, and why."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from shiftflow.cli.progress import ENTERED, FAILED, SUCCEEDED, follow
+
+START = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+
+
+def event(number, kind, previous=0, **details):
+    return {"id": number, "previousEventId": previous, "type": kind, "timestamp": START + timedelta(seconds=number),
+            **details}
+
+
+class History:
+    """get_execution_history and describe_execution of one ended execution, as Step Functions returns them."""
+
+    def __init__(self, events):
+        self.events = events
+
+    def describe_execution(self, executionArn):
+        return {"status": "SUCCEEDED"}
+
+    def get_execution_history(self, executionArn, maxResults, reverseOrder, nextToken=None):
+        return {"events": list(reversed(self.events))}
+
+
+def entered(number, kind, name, previous):
+    return event(number, f"{kind}StateEntered", previous, stateEnteredEventDetails={"name": name, "input": "{}"})
+
+
+def exited(number, kind, name, previous):
+    return event(number, f"{kind}StateExited", previous, stateExitedEventDetails={"name": name, "output": "{}"})
+
+
+def test_a_caught_task_failure_is_shown_failed_once_with_the_functions_own_error():
+    lambda_error = json.dumps({"errorType": "ScriptNotFound", "errorMessage": "job load_x: s3://b/x.sql does not exist"})
+    history = History([
+        event(1, "ExecutionStarted", executionStartedEventDetails={"input": "{}"}),
+        entered(2, "Task", "LoadX", 1),
+        event(3, "TaskScheduled", 2, taskScheduledEventDetails={}),
+        event(4, "TaskStarted", 3, taskStartedEventDetails={}),
+        event(5, "TaskFailed", 4, taskFailedEventDetails={"error": "ScriptNotFound", "cause": lambda_error}),
+        exited(6, "Task", "LoadX", 5),  # caught: the state is left, but it did not succeed
+        entered(7, "Pass", "Recover", 6),
+        exited(8, "Pass", "Recover", 7),
+        event(9, "ExecutionSucceeded", 8, executionSucceededEventDetails={}),
+    ])
+
+    items = [(item.kind, item.state, item.detail) for item in follow(history, "arn", sleep=lambda _: None)]
+
+    assert items == [
+        (ENTERED, "LoadX", ""),
+        (FAILED, "LoadX", "ScriptNotFound: job load_x: s3://b/x.sql does not exist"),
+        (ENTERED, "Recover", ""),
+        (SUCCEEDED, "Recover", ""),
+    ]
+
+
+def test_a_failed_branch_fails_its_parallel_state_and_names_the_child_jobs_error():
+    child = json.dumps({"ExecutionArn": "arn:child", "Input": {"job": "load_item"}, "Error": "SqlStatementFailed",
+                        "Cause": "job load_item: statement 1 of 2 failed: relation does not exist"})
+    history = History([
+        event(1, "ExecutionStarted", executionStartedEventDetails={"input": "{}"}),
+        entered(2, "Parallel", "LoadDimensions", 1),
+        event(3, "ParallelStateStarted", 2),
+        entered(4, "Task", "LoadItem", 3),
+        entered(5, "Task", "LoadAddress", 3),
+        event(6, "TaskStarted", 4, taskStartedEventDetails={}),
+        event(7, "TaskFailed", 6, taskFailedEventDetails={"error": "States.TaskFailed", "cause": child}),
+        event(8, "ParallelStateFailed", 7),
+        exited(9, "Parallel", "LoadDimensions", 8),
+        event(10, "ExecutionSucceeded", 9, executionSucceededEventDetails={}),
+    ])
+
+    failed = [(item.state, item.detail) for item in follow(history, "arn", sleep=lambda _: None) if item.kind == FAILED]
+
+    message = "SqlStatementFailed: job load_item: statement 1 of 2 failed: relation does not exist"
+    assert failed == [("LoadItem", message), ("LoadDimensions", message)]
