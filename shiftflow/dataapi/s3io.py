@@ -22,15 +22,19 @@ from typing import Any
 from shiftflow.dataapi.engines.base import Column, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate import EngineSql, NotSupportedLocally, S3Command, translate
 
+# MAXERROR: a load with a bad record fails here whatever MAXERROR allows (loudly, never with rows missing).
 _IGNORED = {"IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "REGION",
-            "COMPUPDATE", "STATUPDATE", "MAXERROR", "ACCEPTINVCHARS", "ACCEPTANYDATE", "MAXFILESIZE",
-            "ROWGROUPSIZE", "TIMEFORMAT", "DATEFORMAT"}  # *FORMAT: only 'auto' / ISO reach the load (checked below)
+            "COMPUPDATE", "STATUPDATE", "MAXERROR", "ACCEPTANYDATE", "MAXFILESIZE", "ROWGROUPSIZE"}
 _COPY_OPTIONS = _IGNORED | {"CSV", "JSON", "PARQUET", "DELIMITER", "QUOTE", "IGNOREHEADER", "NULL", "GZIP", "BZIP2",
                             "MANIFEST", "EMPTYASNULL", "BLANKSASNULL", "TRIMBLANKS", "IGNOREBLANKLINES",
-                            "REMOVEQUOTES"}
+                            "REMOVEQUOTES", "DATEFORMAT", "TIMEFORMAT", "ACCEPTINVCHARS", "ESCAPE"}
 _UNLOAD_OPTIONS = _IGNORED | {"CSV", "JSON", "PARQUET", "DELIMITER", "HEADER", "PARALLEL", "ALLOWOVERWRITE",
                               "CLEANPATH", "MANIFEST", "GZIP", "BZIP2", "NULL", "ADDQUOTES", "EXTENSION"}
-_ISO_FORMATS = {"", "AUTO", "YYYY-MM-DD", "YYYY-MM-DD HH:MI:SS", "YYYY-MM-DD HH24:MI:SS"}
+# Redshift datetime format elements -> strptime directives, longest first.
+_FORMAT_ELEMENTS = (("YYYY", "%Y"), ("MONTH", "%B"), ("HH24", "%H"), ("HH12", "%I"), ("YY", "%y"), ("MON", "%b"),
+                    ("MM", "%m"), ("DD", "%d"), ("HH", "%H"), ("MI", "%M"), ("SS", "%S"), ("AM", "%p"),
+                    ("PM", "%p"))
+_CHARACTER_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\", "'": "'", '"': '"', "|": "|"}
 _STRING_TYPES = ("varchar", "bpchar", "char", "text", "character", "nvarchar", "nchar")
 _MAX_PARAMETERS = 30_000  # per INSERT: PostgreSQL's limit is 65,535 bound values
 _NOT_EMPTY = ("Specified unload destination on S3 is not empty. Consider using a different bucket / prefix, "
@@ -42,8 +46,8 @@ def run(command: S3Command, session: EngineSession, parameters: Mapping[str, str
     for name, value in command.options:
         if name not in allowed:
             raise NotSupportedLocally(f"{command.kind.upper()} option {name}")
-        if name in {"DATEFORMAT", "TIMEFORMAT"} and value.upper() not in _ISO_FORMATS:
-            raise NotSupportedLocally(f"{name} '{value}' (only 'auto' and ISO formats)")
+        if name in {"DATEFORMAT", "TIMEFORMAT"}:
+            _strptime_format(name, value)  # refuse what cannot be read before reading anything
     if command.kind == "copy":
         return _copy(command, session, s3_client)
     return _unload(command, session, parameters, s3_client)
@@ -125,15 +129,19 @@ def _records(command: S3Command, data: bytes, columns: list[Column], url: str) -
         for number, row in enumerate(_parquet_rows(data), start=1):
             yield number, [None if value is None else _text(value) for value in row]
         return
-    text = data.decode("utf-8")
+    text = _decode(command, data, url)
     skip = int(command.option("IGNOREHEADER") or 0)
     if command.has("CSV"):  # the csv module, so quoted fields may hold delimiters and newlines
-        reader = csv.reader(io.StringIO(text), delimiter=command.option("DELIMITER") or ",",
-                            quotechar=command.option("QUOTE") or '"')
+        reader = csv.reader(io.StringIO(text), delimiter=_character(command, "DELIMITER", ","),
+                            quotechar=_character(command, "QUOTE", '"'))
         records, null = list(reader), command.option("NULL", "")
     else:  # Redshift's default text format: '|'-delimited, no quoting, \N for NULL
-        delimiter = command.option("DELIMITER") or "|"
-        records, null = [line.split(delimiter) for line in text.splitlines()], command.option("NULL", "\\N")
+        delimiter = _character(command, "DELIMITER", "|")
+        if command.has("ESCAPE"):
+            records = _escaped_records(text, delimiter)
+        else:
+            records = [line.split(delimiter) for line in text.splitlines()]
+        null = command.option("NULL", "\\N")
     for number, fields in enumerate(records[skip:], start=skip + 1):
         if fields in ([], [""]) and command.has("IGNOREBLANKLINES"):
             continue
@@ -154,7 +162,114 @@ def _field(command: S3Command, value: str, column: Column, null: str | None) -> 
         return None if not is_string or command.has("EMPTYASNULL") else ""
     if is_string and command.has("BLANKSASNULL") and not value.strip():
         return None
+    type_name = column.type_name.lower()
+    if type_name == "date" and command.has("DATEFORMAT"):
+        return _datetime_field(value, "DATEFORMAT", command.option("DATEFORMAT") or "", date_only=True)
+    if type_name.startswith("timestamp") and command.has("TIMEFORMAT"):
+        return _datetime_field(value, "TIMEFORMAT", command.option("TIMEFORMAT") or "", date_only=False)
     return value
+
+
+def _character(command: S3Command, name: str, default: str) -> str:
+    """A one-character option (DELIMITER, QUOTE) with Redshift's escapes decoded: '\\t' is a tab, '\\001' octal."""
+    value = command.option(name)
+    if not value:
+        return default
+    if value.startswith("\\") and len(value) > 1:
+        if value[1:].isdigit() and len(value) == 4:
+            value = chr(int(value[1:], 8))
+        elif value[1:] in _CHARACTER_ESCAPES:
+            value = _CHARACTER_ESCAPES[value[1:]]
+    if len(value) != 1:
+        raise EngineError(f"{name} must be a single character, got '{command.option(name)}'")
+    return value
+
+
+def _decode(command: S3Command, data: bytes, url: str) -> str:
+    """UTF-8 text; ACCEPTINVCHARS ['c'] replaces each invalid sequence with c ('?' by default), as Redshift does."""
+    if not command.has("ACCEPTINVCHARS"):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise EngineError(f"Invalid UTF-8 in {url} at byte {error.start} (use ACCEPTINVCHARS)") from None
+    replacement = command.option("ACCEPTINVCHARS") or "?"
+    return data.decode("utf-8", errors="replace").replace("\ufffd", replacement)
+
+
+def _escaped_records(text: str, delimiter: str) -> list[list[str]]:
+    """Text format with ESCAPE: a backslash makes the next character (delimiter, newline, backslash) plain data."""
+    records: list[list[str]] = []
+    fields: list[str] = []
+    field: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            field.append(text[i + 1])
+            i += 2
+            continue
+        if char == delimiter:
+            fields.append("".join(field))
+            field = []
+        elif char == "\n":
+            records.append([*fields, "".join(field)])
+            fields, field = [], []
+        elif char != "\r" or text[i + 1 : i + 2] != "\n":
+            field.append(char)
+        i += 1
+    if field or fields:
+        records.append([*fields, "".join(field)])
+    return records
+
+
+def _strptime_format(option: str, value: str) -> str | None:
+    """Redshift's DATEFORMAT / TIMEFORMAT string as a strptime format; None for 'auto' and the epoch forms."""
+    upper = value.upper()
+    if upper in {"", "AUTO"}:
+        return None
+    if option == "TIMEFORMAT" and upper in {"EPOCHSECS", "EPOCHMILLISECS"}:
+        return None
+    result, i = [], 0
+    while i < len(value):
+        if upper.startswith(("SS.S", "SS,S"), i):  # fractional seconds: SS.SSS ... SS.SSSSSS
+            j = i + 3
+            while j < len(upper) and upper[j] == "S":
+                j += 1
+            result.append(f"%S{value[i + 2]}%f")
+            i = j
+            continue
+        for element, directive in _FORMAT_ELEMENTS:
+            if upper.startswith(element, i):
+                result.append(directive)
+                i += len(element)
+                break
+        else:
+            if value[i].isalpha() and value[i] not in "Tt":  # T: ISO 8601's date-time separator
+                raise NotSupportedLocally(f"{option} '{value}' (element at '{value[i:]}')")
+            result.append("%%" if value[i] == "%" else value[i])
+            i += 1
+    return "".join(result)
+
+
+def _datetime_field(value: str, option: str, form: str, date_only: bool) -> str:
+    upper = form.upper()
+    if upper in {"EPOCHSECS", "EPOCHMILLISECS"}:
+        seconds = float(value) / (1000 if upper == "EPOCHMILLISECS" else 1)
+        return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    pattern = _strptime_format(option, form)
+    if pattern is None:
+        return value
+    parsed = None
+    for candidate in (pattern, pattern.replace(".%f", "").replace(",%f", "")):  # fractional seconds optional
+        try:
+            parsed = dt.datetime.strptime(value.strip(), candidate)
+            break
+        except ValueError:
+            continue
+    if parsed is None:
+        raise EngineError(f"Invalid {'date' if date_only else 'timestamp'} value '{value}' for {option} "
+                          f"'{form}'") from None
+    return parsed.date().isoformat() if date_only else parsed.isoformat(sep=" ")
 
 
 def _json_records(command: S3Command, data: bytes, columns: list[Column], url: str) -> Iterator[tuple[int, list]]:
@@ -275,12 +390,13 @@ def _render(command: S3Command, result: QueryResult) -> tuple[bytes, str]:
     buffer = io.StringIO()
     if command.has("CSV"):
         quoting = csv.QUOTE_ALL if command.has("ADDQUOTES") else csv.QUOTE_MINIMAL
-        writer = csv.writer(buffer, delimiter=command.option("DELIMITER") or ",", quoting=quoting, lineterminator="\n")
+        writer = csv.writer(buffer, delimiter=_character(command, "DELIMITER", ","), quoting=quoting,
+                            lineterminator="\n")
         if command.has("HEADER"):
             writer.writerow(names)
         writer.writerows([null if v is None else _text(v) for v in row] for row in result.rows)
         return buffer.getvalue().encode(), ""
-    delimiter = command.option("DELIMITER") or "|"
+    delimiter = _character(command, "DELIMITER", "|")
     quote = '"' if command.has("ADDQUOTES") else ""
     if command.has("HEADER"):
         buffer.write(delimiter.join(names) + "\n")

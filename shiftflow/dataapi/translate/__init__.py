@@ -21,6 +21,12 @@ Known differences that remain (each fails loudly rather than returning a differe
   says numeric without a scale); DuckDB returns a double (its decimal division is floating point, and a
   macro cannot learn the argument's scale). Numeric division keeps more decimals than Redshift on both engines.
 - Redshift-only functions without a local counterpart (ratio_to_report, is_valid_json ...) fail in the engine.
+- LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
+  b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
+- COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12
+  HH MI SS SS.SSS AM PM, 'epochsecs', 'epochmillisecs'), ESCAPE (text format), ACCEPTINVCHARS, NULL AS, EMPTYASNULL,
+  BLANKSASNULL, REMOVEQUOTES, TRIMBLANKS are emulated; MAXERROR is accepted but a bad record always fails the load;
+  TRUNCATECOLUMNS and other options fail with "not supported locally".
 - Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
 - TRUNCATE commits the open transaction (EngineSql.commits; the emulator commits and begins anew), except inside a
   procedure body on PostgreSQL, where it stays part of the CALL's transaction.
@@ -87,6 +93,11 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         return parse_unload(statement, tokens)
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
+    if verb == "LOCK":
+        # LOCK only orders concurrent Redshift transactions. The emulator runs each statement's batch in one engine
+        # transaction and the engines serialize conflicting writes themselves (DuckDB fails the later writer,
+        # PostgreSQL makes it wait): no lock of ours changes what the batch computes.
+        return EngineSql(NO_OP[engine])
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
@@ -150,6 +161,15 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     tree, prelude = rewrite(tree, engine)
+    if isinstance(tree, exp.Drop) and engine == "duckdb" and len(tree.args.get("tables") or []) > 1:
+        # DuckDB drops one object per statement: DROP TABLE a, b becomes two drops, run in order.
+        drops = []
+        for table in tree.args["tables"]:
+            one = tree.copy()
+            one.set("tables", [table.copy()])
+            drops.append(one)
+        prelude += [_sql(drop, engine) for drop in drops[:-1]]
+        tree = drops[-1]
     return _generate(tree, prelude, engine, _placeholder_order(tokens))
 
 

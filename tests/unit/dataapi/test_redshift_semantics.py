@@ -113,3 +113,13 @@ def test_avg_of_decimal_keeps_the_argument_scale(client: Any) -> None:
         assert [r[1] for r in result["Records"]] == [{"doubleValue": 1.875}, {"doubleValue": -1.875}]
     else:
         assert [r[1] for r in result["Records"]] == [{"stringValue": "1.88"}, {"stringValue": "-1.88"}]
+
+
+def test_lock_is_a_no_op_and_drop_takes_several_tables(client: Any) -> None:
+    ok(client, "create table tgt (id int)")
+    ok(client, "create table other (id int)")
+    done = run_batch(client, ["begin", "lock tgt, other", "insert into tgt values (1)", "end"])
+    assert done["Status"] == "FINISHED"
+    assert values(client, "select id from tgt") == [[1]]
+    ok(client, "drop table if exists tgt, missing, other")
+    assert "does not exist" in error(client, "select * from other").lower()

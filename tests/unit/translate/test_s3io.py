@@ -124,8 +124,10 @@ def test_copy_errors_and_unsupported_options(session, s3):
         run_script(session, "copy sales from 's3://lake/bad.csv' csv", s3_client=s3)
     with pytest.raises(NotSupportedLocally, match="^not supported locally: COPY option FIXEDWIDTH$"):
         run_script(session, "copy sales from 's3://lake/bad.csv' fixedwidth 'a:1'", s3_client=s3)
-    with pytest.raises(NotSupportedLocally, match="DATEFORMAT 'MM/DD/YYYY'"):
-        run_script(session, "copy sales from 's3://lake/bad.csv' csv dateformat 'MM/DD/YYYY'", s3_client=s3)
+    with pytest.raises(NotSupportedLocally, match="DATEFORMAT 'DDD/YYYY'"):
+        run_script(session, "copy sales from 's3://lake/bad.csv' csv dateformat 'DDD/YYYY'", s3_client=s3)
+    with pytest.raises(NotSupportedLocally, match="^not supported locally: COPY option TRUNCATECOLUMNS$"):
+        run_script(session, "copy sales from 's3://lake/bad.csv' csv truncatecolumns", s3_client=s3)
     with pytest.raises(NotSupportedLocally, match="JSON 's3://lake/paths.json'"):
         run_script(session, "copy sales from 's3://lake/bad.csv' json 's3://lake/paths.json'", s3_client=s3)
     with pytest.raises(NotSupportedLocally, match="UNLOAD option PARTITION BY"):
@@ -152,3 +154,30 @@ def test_unload_json_and_copy_bzip2(session, s3):
     put(s3, "bz/part.txt.bz2", bz2.compress(b"7|2024-01-05|1.5|z|f\n"))
     run_script(session, "copy sales from 's3://lake/bz/' bzip2", s3_client=s3)
     assert rows(session, "select id, note, paid from sales where id = 7") == [(7, "z", False)]
+
+
+def test_copy_tab_delimiter_date_and_time_formats(session, s3):
+    run_script(session, "create table ev (id int, day date, at timestamp, note varchar(20))")
+    put(s3, "ev.tsv", "1\t03/31/2024\t31.03.2024 13:14:15.250\tx\n2\t12/01/2023\t01.12.2023 01:02:03\t\\N\n")
+    loaded = run_script(session, "copy ev from 's3://lake/ev.tsv' delimiter '\\t' dateformat 'MM/DD/YYYY' "
+                                 "timeformat 'DD.MM.YYYY HH24:MI:SS.SSS'", s3_client=s3)
+    assert loaded.rowcount == 2
+    assert rows(session, "select * from ev order by id") == [
+        (1, dt.date(2024, 3, 31), dt.datetime(2024, 3, 31, 13, 14, 15, 250000), "x"),
+        (2, dt.date(2023, 12, 1), dt.datetime(2023, 12, 1, 1, 2, 3), None)]
+    put(s3, "bad.tsv", "3\t2024-03-31\t31.03.2024 13:14:15\tx\n")
+    with pytest.raises(EngineError, match="Invalid date value '2024-03-31' for DATEFORMAT 'MM/DD/YYYY'"):
+        run_script(session, "copy ev from 's3://lake/bad.tsv' delimiter '\\t' dateformat 'MM/DD/YYYY'", s3_client=s3)
+
+
+def test_copy_epoch_timeformat_escape_and_acceptinvchars(session, s3):
+    run_script(session, "create table ev (id int, at timestamp, note varchar(20))")
+    put(s3, "epoch.txt", "1|1700000000|a\\|b\n2|1700000000|line\\\nbreak\n")
+    run_script(session, "copy ev from 's3://lake/epoch.txt' timeformat 'epochsecs' escape", s3_client=s3)
+    assert rows(session, "select * from ev order by id") == [
+        (1, dt.datetime(2023, 11, 14, 22, 13, 20), "a|b"), (2, dt.datetime(2023, 11, 14, 22, 13, 20), "line\nbreak")]
+    put(s3, "latin1.txt", b"3|1700000000|caf\xe9\n")
+    with pytest.raises(EngineError, match="Invalid UTF-8"):
+        run_script(session, "copy ev from 's3://lake/latin1.txt' timeformat 'epochsecs'", s3_client=s3)
+    run_script(session, "copy ev from 's3://lake/latin1.txt' timeformat 'epochsecs' acceptinvchars as '^'", s3_client=s3)
+    assert rows(session, "select note from ev where id = 3") == [("caf^",)]

@@ -164,3 +164,14 @@ def test_text_to_integer_casts_are_checked_on_duckdb():
     assert translate("select x::int, 3::bigint, cast(y as smallint), 1.5::int", "duckdb").text.count(
         "SHIFTFLOW_INTEGER_TEXT") == 2
     assert "SHIFTFLOW_INTEGER_TEXT" not in translate("select x::int", "postgres").text
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_lock_is_a_no_op(engine):
+    assert "LOCK" not in translate("lock table a, b", engine).text.upper()
+
+
+def test_drop_of_several_tables_is_one_drop_each_on_duckdb():
+    assert translate("drop table if exists a, s.b cascade", "duckdb").text == \
+        "DROP TABLE IF EXISTS a CASCADE;\nDROP TABLE IF EXISTS s.b CASCADE"
+    assert translate("drop table a, b", "postgres").text == "DROP TABLE a, b"
