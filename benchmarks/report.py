@@ -135,14 +135,16 @@ def _machine(results: dict[str, Any]) -> str:
     machine = results["meta"]["machine"]
     packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
     load_start, load_end = results["meta"]["load_start"], results["meta"]["load_end"]
-    cpus = machine["cpus"] or 1
-    busy = ("other work likely shared the cores (the suite itself keeps about one core busy), so times are on the "
-            "slow side" if load_start[0] >= cpus / 2 or load_end[0] >= cpus * 0.75
-            else "no sign of other heavy work (the suite itself keeps about one core busy)")
+    cpu = results["meta"]["cpu"]
+    busy = ("other processes were busy during the run, so times are on the slow side" if cpu["others_share"] > 0.1
+            else "the suite had the machine to itself")
     rows = [["CPU", f"{machine['cpus']} x {machine['cpu_model']}"], ["memory", f"{machine['memory_gb']:.1f} GB"],
             ["OS", machine["os"]], ["Python", machine["python"]], ["packages", packages],
+            ["other work during the run", f"other processes used {cpu['others_share']:.0%} of the machine's CPU "
+                                          f"time (the suite {cpu['suite_s']:.0f} CPU s of {cpu['machine_busy_s']:.0f} "
+                                          f"busy CPU s in all): {busy}"],
             ["load average (1, 5, 15 min)", f"start {', '.join(f'{x:.2f}' for x in load_start)}; "
-                                            f"end {', '.join(f'{x:.2f}' for x in load_end)}: {busy}"],
+                                            f"end {', '.join(f'{x:.2f}' for x in load_end)}"],
             ["time per section", ", ".join(f"{name} {seconds:.0f} s"
                                            for name, seconds in results["meta"]["section_s"].items())]]
     return "## Machine\n\n" + _table(["", ""], rows)

@@ -13,6 +13,7 @@ import argparse
 import datetime
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ PACKAGES = ("moto", "duckdb", "sqlglot", "boto3", "botocore", "aws-lambda-powert
 SECTIONS = ("demo", "transitions", "dataapi", "completion", "throughput", "scale")
 FULL = {
     "durations": (1, 30, 600), "phases": (0, 2.5, 5, 7.5), "time_scale": 0.01,
-    "rows": (1_000_000, 5_000_000), "repeat": 2,
+    "rows": (1_000_000, 5_000_000), "repeat": 3,
     "jobs": (10, 100, 1000), "lone_jobs": 20,
     "demo_runs": 3, "demo_command": "make",
     "transition_states": 200, "transition_runs": 5,
@@ -67,6 +68,7 @@ def run(quick: bool = False, out: Path = ROOT / "docs" / "benchmarks", only: tup
     """Measure the chosen sections, render the report into `out`, return every figure."""
     options = {**(QUICK if quick else FULL), **(overrides or {})}
     started = time.perf_counter()
+    cpu_start = _cpu_seconds()
     results: dict[str, Any] = {"meta": {"quick": quick, "options": options, "load_start": os.getloadavg(),
                                         "date": datetime.datetime.now(datetime.timezone.utc).strftime(
                                             "%Y-%m-%d %H:%M UTC"),
@@ -86,6 +88,10 @@ def run(quick: bool = False, out: Path = ROOT / "docs" / "benchmarks", only: tup
         print(f"[bench] {name} done in {results['meta']['section_s'][name]:.0f} s", flush=True)
     results["meta"]["suite_s"] = time.perf_counter() - started
     results["meta"]["load_end"] = os.getloadavg()
+    machine_s, own_s = (end - start for end, start in zip(_cpu_seconds(), cpu_start))
+    results["meta"]["cpu"] = {"machine_busy_s": machine_s, "suite_s": own_s,
+                              "others_share": max(machine_s - own_s, 0.0) / (results["meta"]["suite_s"]
+                                                                             * (os.cpu_count() or 1))}
     readme = report.render(results, out)
     print(f"[bench] wrote {readme} in {results['meta']['suite_s']:.0f} s", flush=True)
     return results
@@ -110,6 +116,15 @@ def machine() -> dict[str, Any]:
             versions[package] = "not installed"
     return {"cpus": os.cpu_count(), "cpu_model": cpu_model, "memory_gb": memory_gb,
             "python": platform.python_version(), "os": platform.platform(), "packages": versions}
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process and its children so far)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+    own = sum(getattr(resource.getrusage(who), part) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for part in ("ru_utime", "ru_stime"))
+    return busy / os.sysconf("SC_CLK_TCK"), own
 
 
 def _commit() -> str:
