@@ -27,6 +27,8 @@ Known differences that remain (each fails loudly rather than returning a differe
   HH MI SS SS.SSS AM PM, 'epochsecs', 'epochmillisecs'), ESCAPE (text format), ACCEPTINVCHARS, NULL AS, EMPTYASNULL,
   BLANKSASNULL, REMOVEQUOTES, TRIMBLANKS are emulated; MAXERROR is accepted but a bad record always fails the load;
   TRUNCATECOLUMNS and other options fail with "not supported locally".
+- getdate() is a TIMESTAMP in UTC truncated to the second, sysdate a TIMESTAMP with microseconds (columns named
+  `timestamp`, current_date `date`), but both are the transaction's start: Redshift's getdate() is the statement's.
 - Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
 - TRUNCATE commits the open transaction (EngineSql.commits; the emulator commits and begins anew), except inside a
   procedure body on PostgreSQL, where it stays part of the CALL's transaction.
@@ -59,7 +61,22 @@ __all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Com
            "clear_cache", "run_s3_command", "session_setup", "translate"]
 
 ENGINES = ("duckdb", "postgres")
-_REDSHIFT = Dialect.get_or_raise("redshift")
+
+
+def _dialect() -> Dialect:
+    """Redshift as sqlglot reads it, except that GETDATE() stays apart from CURRENT_TIMESTAMP: Redshift's getdate()
+    is a TIMESTAMP truncated to the second, current_timestamp a TIMESTAMPTZ (rewrite.py gives each its value)."""
+    from sqlglot.dialects.redshift import Redshift
+
+    class ShiftflowRedshift(Redshift):
+        class Parser(Redshift.Parser):
+            FUNCTIONS = {**Redshift.Parser.FUNCTIONS,
+                         "GETDATE": lambda args: exp.Anonymous(this="getdate", expressions=args)}
+
+    return ShiftflowRedshift()
+
+
+_REDSHIFT = _dialect()
 _PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
 
 

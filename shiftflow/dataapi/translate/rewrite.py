@@ -47,6 +47,12 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             tree = _like_to_ctas(tree)
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
+    for call in list(tree.find_all(exp.Anonymous)):
+        if call.name.lower() == "getdate" and not call.expressions:
+            # getdate(): the statement's start as a TIMESTAMP (no time zone) in UTC, truncated to the second.
+            now = exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
+            call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
+                                  exp.DataType.Type.TIMESTAMP))
     tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
     return tree, prelude
 
@@ -63,11 +69,23 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
         call = projection.this if isinstance(projection, exp.Window) else projection
-        name = _COLUMN_NAMES.get(type(call))
+        name = _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
         if name is None and engine == "duckdb":
             name = _redshift_column_name(projection)
         if name is not None:
             projection.replace(exp.alias_(projection.copy(), name, quoted=True))
+
+
+def _clock_column_name(node: exp.Expression) -> str | None:
+    """Redshift names getdate() and sysdate `timestamp`, current_date `date` (and DuckDB cannot alias
+    CURRENT_TIMESTAMP or CURRENT_DATE with their own name: it reads the name as a reference to the alias)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "getdate":
+        return "timestamp"
+    if isinstance(node, exp.CurrentTimestamp):
+        return "timestamp" if node.args.get("sysdate") else "timestamptz"
+    if isinstance(node, exp.CurrentDate):
+        return "date"
+    return None
 
 
 def _redshift_column_name(node: exp.Expression) -> str:

@@ -123,3 +123,15 @@ def test_lock_is_a_no_op_and_drop_takes_several_tables(client: Any) -> None:
     assert values(client, "select id from tgt") == [[1]]
     ok(client, "drop table if exists tgt, missing, other")
     assert "does not exist" in error(client, "select * from other").lower()
+
+
+def test_clock_functions_types_and_column_names(client: Any) -> None:
+    described = ok(client, "select getdate(), sysdate, current_date, trunc(getdate())")
+    result = client.get_statement_result(Id=described["Id"])
+    assert [(c["name"], c["typeName"]) for c in result["ColumnMetadata"]] == [
+        ("timestamp", "timestamp"), ("timestamp", "timestamp"), ("date", "date"), ("trunc", "date")]
+    getdate, sysdate = result["Records"][0][0]["stringValue"], result["Records"][0][1]["stringValue"]
+    assert len(getdate) == 19 and getdate[:10] == sysdate[:10]  # whole seconds, no time zone
+    ok(client, "create table stamped (at timestamp default getdate(), id int)")
+    ok(client, "insert into stamped (id) values (1)")
+    assert values(client, "select count(*) from stamped where at <= sysdate") == [[1]]
