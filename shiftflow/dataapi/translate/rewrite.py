@@ -58,7 +58,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 
 
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
-_COLUMN_NAMES = {exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff", exp.DateDiff: "datediff"}
+_COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff", exp.DateDiff: "datediff"}
 
 
 def _keep_column_names(select: exp.Select, engine: str) -> None:
@@ -226,6 +226,9 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _integer_avg(node, engine)
     if isinstance(node, exp.Cast) and engine == "duckdb" and node.to.this in _INTEGER_TYPES:
         return _checked_integer_cast(node)
+    if isinstance(node, exp.ApproxDistinct) and engine == "postgres":
+        # APPROXIMATE COUNT(DISTINCT x): PostgreSQL has no estimator; the exact count is within its error bound.
+        return exp.Count(this=exp.Distinct(expressions=[node.this]))
     if isinstance(node, exp.DataType):
         return _rewrite_type(node, engine)
     if isinstance(node, exp.Table) and node.name.startswith("#"):

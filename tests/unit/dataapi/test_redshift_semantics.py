@@ -135,3 +135,9 @@ def test_clock_functions_types_and_column_names(client: Any) -> None:
     ok(client, "create table stamped (at timestamp default getdate(), id int)")
     ok(client, "insert into stamped (id) values (1)")
     assert values(client, "select count(*) from stamped where at <= sysdate") == [[1]]
+
+
+def test_approximate_count_distinct(client: Any) -> None:
+    described = ok(client, "select approximate count(distinct x) from (select 1 as x union all select 2 union all select 2)")
+    result = client.get_statement_result(Id=described["Id"])
+    assert result["ColumnMetadata"][0]["name"] == "count" and result["Records"] == [[{"longValue": 2}]]
