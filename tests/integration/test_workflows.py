@@ -37,9 +37,6 @@ class Harness:
         self.sfn = runtime.client("stepfunctions")
         self.data_api = runtime.client("redshift-data")
         self.inbox = self._subscribe_queue()
-        # The emulator creates its catalog on the first statement; many first statements at once collide on it in
-        # DuckDB (a local-only race, reported): one statement first.
-        self.query("select 1")
 
     def _subscribe_queue(self) -> str:
         sqs = self.runtime.client("sqs")

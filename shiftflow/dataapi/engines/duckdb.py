@@ -133,6 +133,9 @@ class DuckDBEngine:
         self._setup = setup
         self._roots: dict[str, duckdb.DuckDBPyConnection] = {}
         self._lock = threading.Lock()
+        # Session setup creates schema public when missing: two such creates at once conflict in DuckDB's catalog
+        # ("write-write conflict"), so sessions set themselves up one at a time.
+        self._setup_lock = threading.Lock()
 
     def database_path(self, database: str) -> str:
         if self._directory is None:
@@ -157,8 +160,9 @@ class DuckDBEngine:
                 self._roots[database] = root
             cursor = root.cursor()
         session = DuckDBSession(cursor)
-        for statement in self._session_setup():
-            session.execute(statement, {})
+        with self._setup_lock:
+            for statement in self._session_setup():
+                session.execute(statement, {})
         return session
 
     def _session_setup(self) -> tuple[str, ...]:

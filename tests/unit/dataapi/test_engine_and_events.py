@@ -129,3 +129,19 @@ def test_real_translator_runs_redshift_sql() -> None:
                                                   Parameters=[{"name": "day", "value": "2024-01-01"}],
                                                   **TARGET, WaitTimeSeconds=30)
         assert rows(client, with_parameter["Id"]) == [[1]]
+
+
+def test_first_sessions_opened_at_once_on_a_new_warehouse_all_start(tmp_path: Path) -> None:
+    """Each session's setup creates schema public if missing; opened at once, those creates must not collide."""
+    engine = DuckDBEngine(tmp_path / "warehouse")
+    start = threading.Barrier(8)
+
+    def open_and_query(_: int) -> Any:
+        start.wait()
+        return engine.session("dev").execute("select 1 as one", {}).rows
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(open_and_query, range(8))) == [[(1,)]] * 8
+    finally:
+        engine.close()
