@@ -20,7 +20,13 @@ Known differences that remain (each fails loudly rather than returning a differe
 - AVG of DECIMAL(p, s): PostgreSQL rounds the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
   says numeric without a scale); DuckDB returns a double (its decimal division is floating point, and a
   macro cannot learn the argument's scale). Numeric division keeps more decimals than Redshift on both engines.
-- Redshift-only functions without a local counterpart (ratio_to_report, is_valid_json ...) fail in the engine.
+- Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
+  json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
+  values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
+  months_between (time of day in the fraction), add_months (a month's last day stays the last day).
+  Redshift-only functions without a local counterpart (ratio_to_report, json_parse's SUPER family, hll, fnv_hash,
+  st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co. run on PostgreSQL
+  only); any other unknown function is left to the engine's "does not exist".
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12
@@ -71,7 +77,9 @@ def _dialect() -> Dialect:
     class ShiftflowRedshift(Redshift):
         class Parser(Redshift.Parser):
             FUNCTIONS = {**Redshift.Parser.FUNCTIONS,
-                         "GETDATE": lambda args: exp.Anonymous(this="getdate", expressions=args)}
+                         "GETDATE": lambda args: exp.Anonymous(this="getdate", expressions=args),
+                         # ADD_MONTHS is not DATEADD(month, ...): it keeps a month's last day the last day.
+                         "ADD_MONTHS": lambda args: exp.Anonymous(this="add_months", expressions=args)}
 
     return ShiftflowRedshift()
 

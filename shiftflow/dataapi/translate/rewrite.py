@@ -54,11 +54,43 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
                                   exp.DataType.Type.TIMESTAMP))
     tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
+    for call in tree.find_all(exp.Anonymous):
+        name = call.name.lower()
+        if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
+            raise NotSupportedLocally(f"{name}() (a Redshift function the {engine} engine does not have)")
     return tree, prelude
 
 
+# Redshift functions that neither engine has and the translator does not emulate: refused by name rather than left
+# to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
+_REDSHIFT_ONLY_FUNCTIONS = frozenset("""
+    ratio_to_report approximate_percentile_disc
+    json_parse can_json_parse json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
+    is_boolean is_number is_integer is_decimal is_fp is_bigint is_char is_varchar get_array_length array_flatten
+    subarray object_transform explode_array
+    fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
+    date_part_year texttoint texttonumericalt soundex difference to_varbyte from_varbyte
+    pg_last_query_id pg_last_copy_id pg_last_copy_count pg_last_unload_count pg_last_unload_id last_user_query_id
+    slice_num pg_get_late_binding_view_cols has_assumerole_privilege
+    st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
+    st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
+    h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
+""".split())
+# Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
+_POSTGRES_ONLY_FUNCTIONS = frozenset("""
+    date_cmp date_cmp_timestamp date_cmp_timestamptz timestamp_cmp timestamp_cmp_date timestamp_cmp_timestamptz
+    timestamptz_cmp timestamptz_cmp_date timestamptz_cmp_timestamp interval_cmp bpcharcmp bttext_pattern_cmp
+    dexp dlog1 dlog10 dpow timeofday quote_ident quote_literal
+""".split())
+
+
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
-_COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff", exp.DateDiff: "datediff"}
+_COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff",
+                 exp.DateDiff: "datediff", exp.FromBase: "strtol", exp.MonthsBetween: "months_between"}
+# Redshift functions that run as a shiftflow_<name> helper of the session set-up, with their number of arguments:
+# the last one of the JSON functions (null_if_invalid) is optional and defaults to false.
+_HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_length": (1, 2),
+            "json_extract_array_element_text": (2, 3), "add_months": (2, 2)}
 
 
 def _keep_column_names(select: exp.Select, engine: str) -> None:
@@ -70,6 +102,8 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
             continue
         call = projection.this if isinstance(projection, exp.Window) else projection
         name = _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
+        if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
+            name = call.name.lower()
         if name is None and engine == "duckdb":
             name = _redshift_column_name(projection)
         if name is not None:
@@ -220,6 +254,15 @@ def _like_to_ctas(create: exp.Create) -> exp.Expression:
 
 
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
+        return _helper_call(node)
+    if isinstance(node, exp.FromBase):  # strtol(text, base)
+        return exp.Anonymous(this="shiftflow_strtol", expressions=[node.this, node.expression])
+    if isinstance(node, exp.MonthsBetween):
+        # sqlglot's DuckDB form drops the time of day and PostgreSQL has no months_between.
+        return exp.Anonymous(this="shiftflow_months_between",
+                             expressions=[exp.cast(node.this, exp.DataType.Type.TIMESTAMP),
+                                          exp.cast(node.expression, exp.DataType.Type.TIMESTAMP)])
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
         return _integer_avg(node.this, engine, window=node)
     if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
@@ -260,6 +303,22 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
             node.set("this", exp.cast(node.this, exp.DataType.Type.TIMESTAMP))
         return node
     return node
+
+
+def _helper_call(node: exp.Anonymous) -> exp.Expression:
+    """A Redshift function the session set-up defines as shiftflow_<name>; a call with another number of
+    arguments is left to fail in the engine."""
+    name = node.name.lower()
+    fewest, most = _HELPERS[name]
+    arguments = list(node.expressions)
+    if not fewest <= len(arguments) <= most:
+        return node
+    if name == "add_months":
+        # Redshift's ADD_MONTHS keeps a month's last day the last day (DATEADD does not): a TIMESTAMP.
+        arguments = [exp.cast(arguments[0], exp.DataType.Type.TIMESTAMP),
+                     exp.cast(arguments[1], exp.DataType.Type.INT)]
+    arguments += [exp.false()] * (most - len(arguments))  # null_if_invalid defaults to false
+    return exp.Anonymous(this=f"shiftflow_{name}", expressions=arguments)
 
 
 _INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,

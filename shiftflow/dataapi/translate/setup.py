@@ -16,7 +16,49 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # text -> integer casts: Redshift raises on anything but an integer; DuckDB would round '12.5' to 13.
     "CREATE OR REPLACE TEMP MACRO shiftflow_integer_text(x VARCHAR) AS CASE WHEN x IS NULL THEN NULL"
     " WHEN regexp_full_match(x, '\\s*[+-]?[0-9]+\\s*') THEN trim(x)"
-    " ELSE error('invalid input syntax for integer: \"' || x || '\"') END, (x) AS x",
+    " ELSE error('invalid input syntax for integer: \"' || x || '\"') END, (x) AS x",    # JSON text functions (rewrite.py renames them shiftflow_*, with null_if_invalid filled in). DuckDB's json_valid
+    # accepts trailing commas and NaN / Infinity, which Redshift rejects: with strings blanked out, such text is
+    # refused here. A valid document that is not an array is an "invalid json array object", as on Redshift.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_strict(x) AS CASE WHEN json_valid(x) THEN NOT regexp_matches("
+    "regexp_replace(regexp_replace(x, '\"(?:[^\"\\\\]|\\\\.)*\"', '\"\"', 'g'), 'true|false|null', '0', 'g'),"
+    " ',\\s*[\\]}]|[a-df-zA-DF-Z]') ELSE false END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_is_valid_json(x) AS CASE WHEN x IS NULL THEN NULL"
+    " WHEN shiftflow_json_strict(x) THEN json_type(x) = 'OBJECT' ELSE false END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_is_valid_json_array(x) AS CASE WHEN x IS NULL THEN NULL"
+    " WHEN shiftflow_json_strict(x) THEN json_type(x) = 'ARRAY' ELSE false END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_array_length(x, null_if_invalid) AS CASE WHEN x IS NULL THEN NULL"
+    " WHEN shiftflow_is_valid_json_array(x) THEN CAST(json_array_length(x) AS INTEGER)"
+    " WHEN null_if_invalid THEN NULL ELSE error('invalid json array object ' || x) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_extract_array_element_text(x, pos, null_if_invalid) AS"
+    " CASE WHEN x IS NULL OR pos IS NULL THEN NULL"
+    " WHEN NOT shiftflow_is_valid_json_array(x) THEN CASE WHEN null_if_invalid THEN NULL"
+    " ELSE error('invalid json array object ' || x) END"
+    " WHEN pos < 0 THEN NULL ELSE json_extract_string(x, CAST(pos AS BIGINT)) END",
+    # strtol(text, base), as C's strtol reads it: leading white space, a sign, 0x when the base is 16, then the
+    # longest run of digits valid in the base ('' or no digit: 0); BIGINT overflow raises.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_strtol_digits(u) AS list_transform(string_split(lower(u), ''),"
+    " lambda c: CASE WHEN c = '' THEN -1 ELSE instr('0123456789abcdefghijklmnopqrstuvwxyz', c) - 1 END)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_strtol_value(ds, base) AS list_reduce(ds[1:coalesce(list_position("
+    "list_transform(ds, lambda d: d < 0 OR d >= base), true) - 1, len(ds))],"
+    " lambda acc, d: acc * base + d, CAST(0 AS BIGINT))",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_strtol_unsigned(u, base) AS shiftflow_strtol_value(shiftflow_strtol_digits("
+    "CASE WHEN base = 16 AND lower(left(u, 2)) = '0x' THEN u[3:] ELSE u END), base)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_strtol_trimmed(t, base) AS CASE WHEN left(t, 1) = '-'"
+    " THEN -shiftflow_strtol_unsigned(t[2:], base) WHEN left(t, 1) = '+' THEN shiftflow_strtol_unsigned(t[2:], base)"
+    " ELSE shiftflow_strtol_unsigned(t, base) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_strtol(s, base) AS CASE WHEN s IS NULL OR base IS NULL THEN NULL"
+    " WHEN base < 2 OR base > 36 THEN error('strtol: base must be between 2 and 36')"
+    " ELSE shiftflow_strtol_trimmed(ltrim(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)), base) END",
+    # months_between(a, b): whole months when both are the same day of the month or both a month's last day,
+    # otherwise the day and time difference over a 31-day month.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_months_between(a, b) AS CAST("
+    "(year(a) * 12 + month(a)) - (year(b) * 12 + month(b)) + CASE WHEN day(a) = day(b)"
+    " OR (day(a) = day(last_day(a)) AND day(b) = day(last_day(b))) THEN 0"
+    " ELSE ((day(a) - day(b)) + (epoch(a) - epoch(date_trunc('day', a)) - epoch(b) + epoch(date_trunc('day', b)))"
+    " / 86400.0) / 31.0 END AS DOUBLE)",
+    # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
+    " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
 )
 
 # Run on every new PostgreSQL connection.
@@ -79,7 +121,73 @@ END $f$""",
     # PostgreSQL folds an IMMUTABLE call with constant arguments at plan time, whichever CASE branch it is in.
     "CREATE OR REPLACE FUNCTION public.shiftflow_raise(message text) RETURNS boolean LANGUAGE plpgsql VOLATILE"
     " AS $f$ BEGIN RAISE EXCEPTION '%', message USING ERRCODE = '22001'; END $f$",
-    "CREATE OR REPLACE FUNCTION public.len(s text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length(s) $f$",
+    "CREATE OR REPLACE FUNCTION public.len(s text) RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT length(s) $f$",    # JSON text functions (see the DuckDB macros): PostgreSQL's json input is as strict as Redshift's.
+    """CREATE OR REPLACE FUNCTION public.shiftflow_json(x text) RETURNS json LANGUAGE plpgsql IMMUTABLE AS $f$
+BEGIN RETURN x::json; EXCEPTION WHEN others THEN RETURN NULL; END $f$""",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_is_valid_json(x text) RETURNS boolean LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT CASE WHEN x IS NULL THEN NULL ELSE coalesce(json_typeof(shiftflow_json(x)) = 'object', false)"
+    " END $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_is_valid_json_array(x text) RETURNS boolean LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT CASE WHEN x IS NULL THEN NULL ELSE coalesce(json_typeof(shiftflow_json(x)) = 'array', false)"
+    " END $f$",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_json_array_length(x text, null_if_invalid boolean) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE j json := shiftflow_json(x);
+BEGIN
+  IF x IS NULL THEN RETURN NULL; END IF;
+  IF json_typeof(j) IS DISTINCT FROM 'array' THEN
+    IF null_if_invalid THEN RETURN NULL; END IF;
+    RAISE EXCEPTION 'invalid json array object %', x;
+  END IF;
+  RETURN json_array_length(j);
+END $f$""",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_json_extract_array_element_text(x text, pos bigint,
+null_if_invalid boolean) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE j json := shiftflow_json(x);
+BEGIN
+  IF x IS NULL OR pos IS NULL THEN RETURN NULL; END IF;
+  IF json_typeof(j) IS DISTINCT FROM 'array' THEN
+    IF null_if_invalid THEN RETURN NULL; END IF;
+    RAISE EXCEPTION 'invalid json array object %', x;
+  END IF;
+  IF pos < 0 OR pos > 2147483647 THEN RETURN NULL; END IF;
+  RETURN j ->> pos::integer;
+END $f$""",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_strtol(s text, base integer) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE t text; sign integer := 1; result bigint := 0; d integer; i integer;
+BEGIN
+  IF s IS NULL OR base IS NULL THEN RETURN NULL; END IF;
+  IF base < 2 OR base > 36 THEN RAISE EXCEPTION 'strtol: base must be between 2 and 36'; END IF;
+  t := ltrim(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13));
+  IF left(t, 1) IN ('-', '+') THEN
+    IF left(t, 1) = '-' THEN sign := -1; END IF;
+    t := substr(t, 2);
+  END IF;
+  IF base = 16 AND lower(left(t, 2)) = '0x' THEN t := substr(t, 3); END IF;
+  FOR i IN 1 .. length(t) LOOP
+    d := strpos('0123456789abcdefghijklmnopqrstuvwxyz', lower(substr(t, i, 1))) - 1;
+    EXIT WHEN d < 0 OR d >= base;
+    result := result * base + d;
+  END LOOP;
+  RETURN sign * result;
+END $f$""",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_months_between(a timestamp, b timestamp) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $f$
+SELECT ((extract(year FROM a) * 12 + extract(month FROM a)) - (extract(year FROM b) * 12 + extract(month FROM b))
+  + CASE WHEN extract(day FROM a) = extract(day FROM b)
+           OR (a::date = (date_trunc('month', a) + interval '1 month - 1 day')::date
+               AND b::date = (date_trunc('month', b) + interval '1 month - 1 day')::date) THEN 0
+         ELSE ((extract(day FROM a) - extract(day FROM b))
+               + (extract(epoch FROM a - date_trunc('day', a)) - extract(epoch FROM b - date_trunc('day', b))) / 86400)
+              / 31 END)::double precision
+$f$""",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_add_months(t timestamp, n integer) RETURNS timestamp
+LANGUAGE sql IMMUTABLE AS $f$
+SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')::date
+  THEN date_trunc('month', t + make_interval(months => n)) + interval '1 month - 1 day' + (t - date_trunc('day', t))
+  ELSE t + make_interval(months => n) END
+$f$""",
 )
 
 # What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.

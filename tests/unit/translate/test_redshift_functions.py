@@ -1,0 +1,111 @@
+"""Redshift functions that the engines lack or compute differently, emulated by the session set-up, on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate import NotSupportedLocally, translate
+from tests.unit.translate.conftest import run_script
+
+
+def _columns(result):
+    return [column.name for column in result.columns]
+
+
+def test_is_valid_json_and_is_valid_json_array(session):
+    # Redshift's documented examples: IS_VALID_JSON is true for objects only; trailing commas are invalid.
+    result = run_script(session, """
+        select is_valid_json('{"a":2}'), is_valid_json('{"a": [1,2,"b"]}'), is_valid_json('{{}}'),
+               is_valid_json('{1:"a"}'), is_valid_json('[1,2,3]'), is_valid_json('{"a":1,}'),
+               is_valid_json('{"a":NaN}'), is_valid_json('{"a":"x,] nan"}'), is_valid_json(null),
+               is_valid_json_array('[]'), is_valid_json_array('["a",["b",1,["c",2,3,null]]]'),
+               is_valid_json_array('{"a":1}'), is_valid_json_array('a'), is_valid_json_array('[1,2,]')
+    """)
+    assert result.rows[0] == (True, True, False, False, False, False, False, True, None,
+                              True, True, False, False, False)
+    assert _columns(result)[:2] == ["is_valid_json", "is_valid_json"]
+    assert _columns(result)[-1] == "is_valid_json_array"
+
+
+def test_json_array_functions(session):
+    result = run_script(session, """
+        select json_extract_array_element_text('[111,112,113]', 2),
+               json_extract_array_element_text('[1,{"a":2},"x",null]', 2),
+               json_extract_array_element_text('[1,2]', -1), json_extract_array_element_text('[1,2]', 5),
+               json_extract_array_element_text('["a",["b",1,["c",2,3,null,]]]', 1, true),
+               json_array_length('[11,12,13,{"f1":21,"f2":[25,26]},14]'),
+               json_array_length('[11,12,13,{"f1":21,"f2":[25,26]},14', true)
+    """)
+    assert result.rows[0] == ("113", "x", None, None, None, 5, None)
+    assert _columns(result)[0] == "json_extract_array_element_text" and _columns(result)[-1] == "json_array_length"
+    assert [c.type_name for c in result.columns][-1] == "int4"
+    for sql in ("""select json_extract_array_element_text('["a",["b",1,["c",2,3,null,]]]', 1)""",
+                """select json_array_length('{"a": 1}')"""):
+        with pytest.raises(EngineError, match="invalid json array object"):
+            run_script(session, sql)
+
+
+def test_json_functions_on_a_column(session):
+    result = run_script(session, """
+        create table j (v varchar(100), p int);
+        insert into j values ('[1,2,3]', 0), ('["a","b"]', 1), (null, 1), ('{}', 1);
+        select is_valid_json(v), is_valid_json_array(v), json_array_length(v, true),
+               json_extract_array_element_text(v, p, true) from j order by p, v
+    """)
+    assert result.rows == [(False, True, 3, "1"), (False, True, 2, "b"), (True, False, None, None),
+                           (None, None, None, None)]
+
+
+def test_strtol(session):
+    result = run_script(session, """
+        select strtol('0xf', 16), strtol('abcd1234', 16), strtol('1234567', 10), strtol('1234567', 8),
+               strtol('110101', 2), strtol('', 2), strtol('  -12xyz', 10), strtol(null, 10), strtol('+Z', 36)
+    """)
+    assert result.rows[0] == (15, 2882343476, 1234567, 342391, 53, 0, -12, None, 35)
+    assert result.columns[0].name == "strtol" and result.columns[0].type_name == "int8"
+    with pytest.raises(EngineError, match="base must be between 2 and 36"):
+        run_script(session, "select strtol('1', 1)")
+
+
+def test_months_between(session):
+    result = run_script(session, """
+        select months_between('1969-03-18'::date, '1969-01-18'::date),
+               months_between('2014-08-31'::date, '2014-09-30'::date),
+               months_between('2020-03-01'::date, '2020-01-15'::date),
+               months_between('2020-03-02 12:00:00'::timestamp, '2020-03-01'::timestamp)
+    """)
+    assert result.rows[0] == pytest.approx((2.0, -1.0, 2 - 14 / 31, 1.5 / 31))
+    assert result.columns[0].name == "months_between" and result.columns[0].type_name == "float8"
+
+
+def test_add_months_keeps_the_last_day_of_the_month(session):
+    result = run_script(session, """
+        select add_months('2008-03-31'::date, 1), add_months('2008-04-30', 1),
+               add_months('2008-01-01 05:07:30', 1), add_months('2008-02-29 10:00:00'::timestamp, -12),
+               add_months('2008-01-15'::date, 1), dateadd(month, 1, '2008-04-30'::date)
+    """)
+    assert result.rows[0] == (dt.datetime(2008, 4, 30), dt.datetime(2008, 5, 31), dt.datetime(2008, 2, 1, 5, 7, 30),
+                              dt.datetime(2007, 2, 28, 10), dt.datetime(2008, 2, 15), dt.datetime(2008, 5, 30))
+    assert _columns(result)[0] == "add_months" and result.columns[0].type_name == "timestamp"
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+@pytest.mark.parametrize("statement", ["select ratio_to_report(x) over () from t", "select fnv_hash(a) from t",
+                                       "select hll_create_sketch(a) from t", "select st_astext(g) from t"])
+def test_redshift_only_functions_are_refused_by_name(statement, engine):
+    name = statement.split()[1].split("(")[0]
+    with pytest.raises(NotSupportedLocally, match=rf"^not supported locally: {name}\(\)"):
+        translate(statement, engine)
+
+
+def test_postgres_has_what_duckdb_lacks():
+    with pytest.raises(NotSupportedLocally, match=r"^not supported locally: date_cmp\(\)"):
+        translate("select date_cmp(a, b) from t", "duckdb")
+    assert "DATE_CMP" in translate("select date_cmp(a, b) from t", "postgres").text
+
+
+def test_unknown_functions_are_left_to_the_engine():
+    assert "MY_UDF(1)" in translate("select my_udf(1)", "duckdb").text
