@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,8 @@ def _summary(jobs: list[dict[str, Any]], durations: tuple[float, ...]) -> list[d
                 "max_delay_s": max(job["delay_s"] for job in chosen),
                 "mean_real_delay_ms": statistics.fmean(job["real_delay_ms"] for job in chosen),
                 "transitions": statistics.fmean(job["transitions"] for job in chosen),
+                "expected_transitions": statistics.fmean(expected_transitions(pattern, job["emulated_duration_s"])
+                                                         for job in chosen),
                 "history_events": statistics.fmean(job["history_events"] for job in chosen),
                 "sfn_cost_per_1000_jobs": statistics.fmean(job["sfn_cost_per_1000_jobs"] for job in chosen),
                 "lambda_cost_per_1000_jobs": statistics.fmean(job["lambda_cost_per_1000_jobs"] for job in chosen),
@@ -151,6 +154,13 @@ def _summary(jobs: list[dict[str, Any]], durations: tuple[float, ...]) -> list[d
         row["speedup"] = row["baseline"]["mean_delay_s"] / max(row["shiftflow"]["mean_delay_s"], 1e-6)
         rows.append(row)
     return rows
+
+
+def expected_transitions(pattern: str, emulated: float) -> int:
+    """What a pattern needs when no overhead stretches its loops: submit and Succeed, plus per check the long poll
+    and routing (Shiftflow, one per 30 s) or the Wait, describe and Choice (baseline, one per 10 s)."""
+    per_check, period = (2, 30) if pattern == "shiftflow" else (3, BASELINE_WAIT_SECONDS)
+    return 2 + per_check * max(1, math.ceil(emulated / period))
 
 
 def _goals(jobs: list[dict[str, Any]]) -> dict[str, Any]:

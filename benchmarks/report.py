@@ -98,8 +98,10 @@ def _goals(results: dict[str, Any]) -> str:
                      _met(goals["speedup"]["met"])])
     throughput = _ok(results, "throughput")
     if throughput:
-        rows.append(["2", "orchestrated load time / DuckDB alone (worst load and size)",
-                     f"<= {throughput['goal_ratio']}x", f"{throughput['worst_ratio']:.3f}x", _met(throughput["met"])])
+        best = max(load["best_ratio"] for result in throughput["results"] for load in result["loads"])
+        rows.append(["2", "orchestrated load time / DuckDB alone (worst load and size, medians)",
+                     f"<= {throughput['goal_ratio']}x", f"{throughput['worst_ratio']:.3f}x (best runs: {best:.3f}x)",
+                     _met(throughput["met"])])
     scale = _ok(results, "scale")
     if scale:
         goal = scale["goal"]
@@ -198,7 +200,8 @@ def _completion(section: dict[str, Any], charts: dict[str, str]) -> str:
             figures = row[pattern]
             rows.append([duration(row["duration_s"]), label, duration(figures["mean_delay_s"]),
                          duration(figures["max_delay_s"]), f"{figures['mean_real_delay_ms']:.1f} ms",
-                         f"{figures['transitions']:g}", f"{figures['history_events']:g}",
+                         f"{figures['transitions']:g}", f"{figures['expected_transitions']:g}",
+                         f"{figures['history_events']:g}",
                          _money(figures["sfn_cost_per_1000_jobs"]), _money(figures["lambda_cost_per_1000_jobs"]),
                          f"{row['speedup']:,.0f}x" if pattern == "shiftflow" else ""])
     jobs = [[job["pattern"], duration(job["emulated_duration_s"]), duration(job["delay_s"]),
@@ -211,8 +214,14 @@ submit, `Wait` 10 s, describe-statement, `Choice` loop, calling the Data API thr
 runtime on one emulator. Each duration was run at phases {phases}, {len(section['jobs'])} jobs in all, the two
 patterns interleaved. Time compression {section['time_scale']:g}.
 
-{_table(["statement", "pattern", "mean delay", "max delay", "real delay", "transitions", "history events",
-         "Step Functions per 1,000 jobs", "Lambda per 1,000 jobs", "faster"], rows)}
+{_table(["statement", "pattern", "mean delay", "max delay", "real delay", "transitions",
+         "transitions at AWS timing", "history events", "Step Functions per 1,000 jobs", "Lambda per 1,000 jobs",
+         "faster"], rows)}
+
+*Transitions* are counted in the histories of this run (the cost columns use them); *at AWS timing* is what each
+pattern needs when its loops are not stretched by uncompressed overheads (see above): Shiftflow 2 + 2 x ceil(D / 30 s),
+the baseline 2 + 3 x ceil(D / 10 s), one loop more when the statement's end races a check. Real delay is the
+uncompressed milliseconds from the statement's end to the Succeed state.
 
 ![completion delay]({charts['completion_delay.png']})
 ![transitions and cost]({charts['transitions_and_cost.png']})
@@ -229,10 +238,11 @@ def _throughput(section: dict[str, Any], charts: dict[str, str]) -> str:
     rows = []
     for result in section["results"]:
         for load in result["loads"]:
+            runs = " / ".join(f"{d:.2f}-{o:.2f}" for d, o in zip(load["direct_runs_s"], load["orchestrated_runs_s"]))
             rows.append([f"{result['rows']:,}", load["load"], f"{load['direct_s']:.3f} s",
                          f"{load['direct_rows_per_s']:,.0f}", f"{load['orchestrated_s']:.3f} s",
                          f"{load['orchestrated_rows_per_s']:,.0f}", f"{load['ratio']:.3f}x",
-                         f"{result['peak_rss_mb']:,.0f} MB"])
+                         f"{load['best_ratio']:.3f}x", runs, f"{result['peak_rss_mb']:,.0f} MB"])
     generation = ", ".join(f"{r['rows']:,} rows {r['generate_s']:.1f} s" for r in section["results"])
     return f"""`scripts/sales/load_item_dimension.sql` (SCD2: update in place, close changed versions, insert new ones) and
 `scripts/sales/load_store_sales_fact.sql` (delete the run date, insert-select with 5 joins) for one run date, at each
@@ -245,8 +255,13 @@ one transaction on a DuckDB connection to a copy of the same file. Median of {se
 copies, which side runs first alternating; the two warehouses are checked identical afterwards (counts and sums).
 Rows per second = staged rows / seconds. Generating the data (not timed in the ratio): {generation}.
 
-{_table(["staged rows", "load", "DuckDB alone", "rows/s", "orchestrated", "rows/s", "ratio",
-         "process peak RSS so far"], rows)}
+{_table(["staged rows", "load", "DuckDB alone", "rows/s", "orchestrated", "rows/s", "ratio (medians)",
+         "ratio (best runs)", "each repetition, s (alone-orchestrated)", "process peak RSS so far"], rows)}
+
+The goal is judged on the ratio of medians. The orchestration adds a fixed cost per job (Lambda invocations, the
+script read from S3, translation, the status long poll: some tens of milliseconds), so the ratio tends to 1.0 as
+loads grow; what moves it at these sizes is how much the repetitions of the same load differ from each other (see
+the last columns), which is large when other processes share the two cores.
 
 Peak memory of the benchmark process (`ru_maxrss`, both warehouses of a size open at once, everything run before it
 in the process included): **{section['peak_rss_mb']:,.0f} MB**.

@@ -100,7 +100,8 @@ def _one_size(rows: int, repeat: int) -> dict[str, Any]:
         loads.append({"load": name, "script": f"scripts/{LOADS[name]}", "direct_s": direct_s,
                       "orchestrated_s": orchestrated_s, "direct_runs_s": measured["direct"],
                       "orchestrated_runs_s": measured["orchestrated"], "direct_rows_per_s": rows / direct_s,
-                      "orchestrated_rows_per_s": rows / orchestrated_s, "ratio": orchestrated_s / direct_s})
+                      "orchestrated_rows_per_s": rows / orchestrated_s, "ratio": orchestrated_s / direct_s,
+                      "best_ratio": min(measured["orchestrated"]) / min(measured["direct"])})
     return {"rows": rows, "generate_s": generate_s, "loads": loads, "check": [str(value) for value in expected],
             "peak_rss_mb": _peak_rss_mb()}
 
