@@ -86,7 +86,8 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
 
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
 _COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff",
-                 exp.DateDiff: "datediff", exp.FromBase: "strtol", exp.MonthsBetween: "months_between"}
+                 exp.DateDiff: "datediff", exp.FromBase: "strtol", exp.MonthsBetween: "months_between",
+                 exp.Median: "median", exp.LastDay: "last_day"}
 # Redshift functions that run as a shiftflow_<name> helper of the session set-up, with their number of arguments:
 # the last one of the JSON functions (null_if_invalid) is optional and defaults to false.
 _HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_length": (1, 2),

@@ -92,6 +92,14 @@ def test_add_months_keeps_the_last_day_of_the_month(session):
     assert _columns(result)[0] == "add_months" and result.columns[0].type_name == "timestamp"
 
 
+def test_unaliased_functions_are_named_after_the_function(session):
+    result = run_script(session, """
+        select median(x), last_day(d), add_months(d, 1) from (select 1 as x, '2020-02-03'::date as d) t group by d
+    """)
+    assert _columns(result) == ["median", "last_day", "add_months"]
+    assert result.rows == [(1.0, dt.date(2020, 2, 29), dt.datetime(2020, 3, 3))]
+
+
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 @pytest.mark.parametrize("statement", ["select ratio_to_report(x) over () from t", "select fnv_hash(a) from t",
                                        "select hll_create_sketch(a) from t", "select st_astext(g) from t"])
