@@ -59,7 +59,7 @@ class PostgresSession:
             with self._connection.cursor() as cursor:
                 cursor.execute(sql_text, dict(parameters))  # always a mapping: the text's %% are escapes
                 if cursor.description is None:
-                    return QueryResult(rowcount=cursor.rowcount)
+                    return QueryResult(rowcount=_affected_rows(cursor))
                 columns = [_column(d) for d in cursor.description]
                 rows = cursor.fetchall()
                 return QueryResult(columns=columns, rows=rows, rowcount=len(rows))
@@ -81,6 +81,16 @@ class PostgresSession:
 
     def close(self) -> None:
         self._connection.close()
+
+
+# Statements whose count the Data API reports as ResultRows; everything else (DDL, CREATE TABLE AS, SET, GRANT,
+# CALL ...) reports 0, as the DuckDB engine does (PostgreSQL says -1 for DDL and counts the rows of CREATE TABLE AS).
+_COUNTED_COMMANDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "COPY"}
+
+
+def _affected_rows(cursor: Any) -> int:
+    command = (cursor.statusmessage or "").split(" ", 1)[0].upper()
+    return cursor.rowcount if command in _COUNTED_COMMANDS and cursor.rowcount >= 0 else 0
 
 
 def _column(description: Any) -> Column:

@@ -141,3 +141,19 @@ def test_approximate_count_distinct(client: Any) -> None:
     described = ok(client, "select approximate count(distinct x) from (select 1 as x union all select 2 union all select 2)")
     result = client.get_statement_result(Id=described["Id"])
     assert result["ColumnMetadata"][0]["name"] == "count" and result["Records"] == [[{"longValue": 2}]]
+
+
+def test_result_rows_of_ddl_and_create_table_as_are_zero_on_both_engines(client: Any) -> None:
+    # DDL reports no row count (0); CREATE TABLE AS too (the emulator's choice, see shiftflow.dataapi.translate).
+    assert ok(client, "create table src (id int, name varchar(10))")["ResultRows"] == 0
+    assert ok(client, "insert into src values (1, 'a'), (2, 'b'), (3, 'c')")["ResultRows"] == 3
+    assert ok(client, "create table copy as select * from src")["ResultRows"] == 0
+    assert ok(client, "alter table copy add column extra int")["ResultRows"] == 0
+    assert ok(client, "update copy set extra = 1 where id > 1")["ResultRows"] == 2
+    assert ok(client, "create view v as select id from src")["ResultRows"] == 0
+    assert ok(client, "drop view v")["ResultRows"] == 0
+    assert ok(client, "drop table copy")["ResultRows"] == 0
+    batch = run_batch(client, ["create table b (id int)", "insert into b values (1)",
+                               "create table b2 as select * from b", "drop table b2"])
+    assert batch["Status"] == "FINISHED", batch.get("Error")
+    assert [sub["ResultRows"] for sub in batch["SubStatements"]] == [0, 1, 0, 0]
