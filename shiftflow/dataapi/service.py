@@ -642,6 +642,12 @@ class DataApiEmulator:
                 if kept:
                     kept.busy, kept.expires_at = False, time.monotonic() + kept.keep_alive
             return
+        set_user = getattr(session, "set_user", None)
+        if set_user is not None:
+            try:
+                set_user(database_user(statement.request))
+            except EngineError:
+                log.warning("could not record the database user on an engine session", exc_info=True)
         run = _Run(statement, session, self.translator, lambda: self.s3_client)
         with self._lock:
             statement.session, statement.pid = session, self._pid_of.get(id(session), 0)
@@ -815,6 +821,13 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.timestamp()
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def database_user(request: Mapping[str, Any]) -> str:
+    """The Redshift user the request runs as: its DbUser; without one (IAM or SecretArn), the user Redshift derives
+    from the caller's IAM identity, IAM:<name>, for the local caller (the events' principal user/local): IAM:local.
+    The emulator does not read a secret's username."""
+    return str(request.get("DbUser") or "IAM:local")
 
 
 def _target_members(request: Mapping[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,10 @@ def _message(error: Exception) -> str:
     return found.group("message") if found else text
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class DuckDBSession:
     """One DuckDB cursor: used by one statement worker at a time."""
 
@@ -71,6 +75,13 @@ class DuckDBSession:
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cursor = cursor
+        self._user: str | None = None
+
+    def set_user(self, user: str) -> None:
+        """The request's database user, for current_user (shiftflow_current_user() of the session set-up)."""
+        if user != self._user:
+            self._run(f"SET VARIABLE shiftflow_user = {_literal(user)}")
+            self._user = user
 
     def execute(self, sql: str, parameters: Mapping[str, str]) -> QueryResult:
         try:
@@ -160,6 +171,7 @@ class DuckDBEngine:
                 self._roots[database] = root
             cursor = root.cursor()
         session = DuckDBSession(cursor)
+        session._run(f"SET VARIABLE shiftflow_database = {_literal(database)}")  # current_database()
         with self._setup_lock:
             for statement in self._session_setup():
                 session.execute(statement, {})

@@ -45,6 +45,7 @@ class PostgresSession:
         except psycopg.Error as error:
             raise EngineError(str(error).strip()) from None
         self.notices: list[str] = []  # RAISE INFO / NOTICE messages, in order
+        self._user: str | None = None
         self._connection.add_notice_handler(self._on_notice)
         for statement in POSTGRES_SESSION_SETUP:
             self._connection.execute(statement)
@@ -66,6 +67,12 @@ class PostgresSession:
         except psycopg.Error as error:
             primary = error.diag.message_primary if error.diag and error.diag.message_primary else str(error)
             raise EngineError(primary.strip()) from None
+
+    def set_user(self, user: str) -> None:
+        """The request's database user, for current_user (public.shiftflow_current_user())."""
+        if user != self._user:
+            self.execute("SELECT set_config('shiftflow.user', %(user)s, false)", {"user": user})
+            self._user = user
 
     def begin(self) -> None:
         self.execute("BEGIN", {})

@@ -36,6 +36,9 @@ Known differences that remain (each fails loudly rather than returning a differe
 - getdate() is a TIMESTAMP in UTC truncated to the second, sysdate a TIMESTAMP with microseconds (columns named
   `timestamp`, current_date `date`), but both are the transaction's start: Redshift's getdate() is the statement's.
 - Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
+- current_user / session_user / user are the request's DbUser (without one, IAM:local: the emulator knows neither the
+  caller's IAM identity nor a secret's username); `select user` is named current_user, not user. current_database()
+  is the request's Database. current_user_id fails with "not supported locally".
 - ResultRows: INSERT / UPDATE / DELETE / MERGE / COPY report their count, a query its rows, everything else 0 on
   both engines, CREATE TABLE AS included. Redshift's count for CREATE TABLE AS was not found documented: 0 is the
   emulator's choice (PostgreSQL would count the rows written).

@@ -87,7 +87,8 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
 _COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff",
                  exp.DateDiff: "datediff", exp.FromBase: "strtol", exp.MonthsBetween: "months_between",
-                 exp.Median: "median", exp.LastDay: "last_day"}
+                 exp.Median: "median", exp.LastDay: "last_day", exp.CurrentUser: "current_user",
+                 exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database"}
 # Redshift functions that run as a shiftflow_<name> helper of the session set-up, with their number of arguments:
 # the last one of the JSON functions (null_if_invalid) is optional and defaults to false.
 _HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_length": (1, 2),
@@ -257,6 +258,12 @@ def _like_to_ctas(create: exp.Create) -> exp.Expression:
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
     if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
         return _helper_call(node)
+    if isinstance(node, (exp.CurrentUser, exp.SessionUser)):  # the request's DbUser (engines/*.py set_user)
+        return exp.Anonymous(this="shiftflow_current_user", expressions=[])
+    if isinstance(node, exp.CurrentDatabase):  # the request's Database
+        return exp.Anonymous(this="shiftflow_current_database", expressions=[])
+    if isinstance(node, exp.CurrentUserId):
+        raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
     if isinstance(node, exp.FromBase):  # strtol(text, base)
         return exp.Anonymous(this="shiftflow_strtol", expressions=[node.this, node.expression])
     if isinstance(node, exp.MonthsBetween):

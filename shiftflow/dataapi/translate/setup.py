@@ -56,6 +56,11 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     " OR (day(a) = day(last_day(a)) AND day(b) = day(last_day(b))) THEN 0"
     " ELSE ((day(a) - day(b)) + (epoch(a) - epoch(date_trunc('day', a)) - epoch(b) + epoch(date_trunc('day', b)))"
     " / 86400.0) / 31.0 END AS DOUBLE)",
+    # The request's DbUser and Database, which the engine session records (DuckDBSession.set_user; in memory,
+    # DuckDB's own current_database() is "memory").
+    "CREATE OR REPLACE TEMP MACRO shiftflow_current_user() AS coalesce(getvariable('shiftflow_user'), 'IAM:local')",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_current_database() AS"
+    " coalesce(getvariable('shiftflow_database'), current_database())",
     # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
@@ -182,6 +187,10 @@ SELECT ((extract(year FROM a) * 12 + extract(month FROM a)) - (extract(year FROM
                + (extract(epoch FROM a - date_trunc('day', a)) - extract(epoch FROM b - date_trunc('day', b))) / 86400)
               / 31 END)::double precision
 $f$""",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_current_user() RETURNS text LANGUAGE sql STABLE"
+    " AS $f$ SELECT coalesce(nullif(current_setting('shiftflow.user', true), ''), current_user::text) $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_current_database() RETURNS text LANGUAGE sql STABLE"
+    " AS $f$ SELECT current_database()::text $f$",
     """CREATE OR REPLACE FUNCTION public.shiftflow_add_months(t timestamp, n integer) RETURNS timestamp
 LANGUAGE sql IMMUTABLE AS $f$
 SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')::date

@@ -157,3 +157,19 @@ def test_result_rows_of_ddl_and_create_table_as_are_zero_on_both_engines(client:
                                "create table b2 as select * from b", "drop table b2"])
     assert batch["Status"] == "FINISHED", batch.get("Error")
     assert [sub["ResultRows"] for sub in batch["SubStatements"]] == [0, 1, 0, 0]
+
+
+def test_current_user_and_database_are_the_requests(client: Any) -> None:
+    described = ok(client, "select current_user, current_database(), session_user")
+    assert values(client, "select current_user, current_database(), session_user") == \
+        [["awsuser", client.database, "awsuser"]]
+    page = client.get_statement_result(Id=described["Id"])
+    assert [c["name"] for c in page["ColumnMetadata"]] == ["current_user", "current_database", "session_user"]
+    assert values(client, "select current_user") == [["awsuser"]]
+    other = ok(client, "select current_user", DbUser="etl_user")
+    assert rows(client, other["Id"]) == [["etl_user"]]
+    serverless = client.execute_statement(Sql="select current_user, current_database()", WorkgroupName="local-wg",
+                                          WaitTimeSeconds=30)
+    assert client.describe_statement(Id=serverless["Id"], WaitTimeSeconds=30)["Status"] == "FINISHED"
+    assert rows(client, serverless["Id"]) == [["IAM:local", client.database]]
+    assert "not supported locally: current_user_id" in error(client, "select current_user_id")
