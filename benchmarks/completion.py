@@ -167,12 +167,11 @@ def _goals(jobs: list[dict[str, Any]]) -> dict[str, Any]:
     ours = [job for job in jobs if job["pattern"] == "shiftflow"]
     theirs = [job for job in jobs if job["pattern"] == "baseline"]
     worst = max(job["delay_s"] for job in ours)
-    # Beyond a constant: the constant is what the shortest job takes (submit, one check, routing, the end); every
-    # job may add at most 2 transitions per 30 s of statement time over it.
+    # transitions <= C + 2 x (statement seconds / 30) for every job, the constant C being what the shortest job
+    # takes (submit, one check and its routing, the end).
     shortest = min(ours, key=lambda job: job["emulated_duration_s"])
     constant = shortest["transitions"]
-    excess = max(job["transitions"] - constant
-                 - TRANSITIONS_PER_30_S_GOAL * (job["emulated_duration_s"] - shortest["emulated_duration_s"]) / 30
+    excess = max(job["transitions"] - constant - TRANSITIONS_PER_30_S_GOAL * job["emulated_duration_s"] / 30
                  for job in ours)
     longest = max(ours, key=lambda job: job["emulated_duration_s"])
     span_blocks = (longest["emulated_duration_s"] - shortest["emulated_duration_s"]) / 30

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import run_all
+from benchmarks import completion, run_all
 from benchmarks.common import emulated_seconds
 from benchmarks.report import CHARTS, duration
 
@@ -69,6 +69,18 @@ def test_throughput_warehouses_end_identical_and_scale_runs_every_job(quick: tup
         assert run["audit_items_succeeded"] == run["jobs"]
     assert [run["jobs"] for run in results["scale"]["runs"]] == [4, 10]
     assert len(results["demo"]["demo_s"]) == 1 and results["dataapi"]["insert_select"]["median"]["direct_s"] > 0
+
+
+def test_transitions_goal_allows_two_per_30_s_beyond_the_shortest_jobs() -> None:
+    def job(seconds: float, transitions: int) -> dict[str, Any]:
+        return {"pattern": "shiftflow", "emulated_duration_s": seconds, "transitions": transitions, "delay_s": 0.002}
+
+    # 1 s: submit, one long poll, routing, Succeed; a 30-s statement that outlives its first 30-s poll needs a
+    # second one (6 = 4 + 2 x 30/30); 10 minutes, 20 polls.
+    baseline = {"pattern": "baseline", "emulated_duration_s": 1, "transitions": 5, "delay_s": 9.0}
+    goals = completion._goals([job(1, 4), job(30, 6), job(600, 42), baseline])["transitions"]
+    assert goals["constant"] == 4 and goals["met"]
+    assert not completion._goals([job(1, 4), job(30, 8), baseline])["transitions"]["met"]  # 3 polls for 30 s
 
 
 def test_emulated_seconds_converts_only_what_was_compressed() -> None:
