@@ -78,6 +78,12 @@ Gaps of moto 5.2.5 and the patch that closes each (moto file / function replaced
    are declarations (every per-run value lives in the execution's Environment; the mutable workers of Map and
    Parallel are created per evaluation), so one parsed program serves every execution of a definition.
 
+11. Importing the interpreter costs 0.8 s of EC2 models (its region and instance-type tables): the Batch
+   integration imports ``moto.batch.utils`` for an enum, and ``moto/batch/__init__.py`` imports ``moto.batch.models``,
+   which imports ``moto.ec2``. ``_defer_batch_models`` registers ``moto.batch`` without running its ``__init__``;
+   its one export, ``batch_backends``, is loaded from ``moto.batch.models`` when first asked for (a mocked Batch
+   still works).
+
 Known limits (not patched): a Lambda function's Timeout is reported by ``get_remaining_time_in_millis`` but not
 enforced, and its Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
 boto3's member names below the top level (e.g. ``Records[0][0].longValue`` of GetStatementResult), which AWS may
@@ -95,7 +101,10 @@ import base64
 import contextlib
 import datetime
 import decimal
+import importlib
+import importlib.util
 import json
+import sys
 import threading
 import time
 import traceback
@@ -127,6 +136,23 @@ def check_moto_version(version: str | None = None) -> None:
 
 
 check_moto_version()
+
+
+def _defer_batch_models() -> None:
+    """Gap 11: the package moto.batch, registered without importing its models (and EC2's) until they are used."""
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    package = importlib.util.module_from_spec(spec)  # __path__ set, __init__ not run
+
+    def __getattr__(name: str) -> Any:  # PEP 562: what moto/batch/__init__.py would have imported
+        return getattr(importlib.import_module("moto.batch.models"), name)
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules["moto.batch"] = package
+
+
+_defer_batch_models()
 
 # moto internals: imported only after the version check.
 import botocore.session  # noqa: E402
