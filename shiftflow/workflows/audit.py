@@ -19,7 +19,7 @@ from shiftflow.workflows.errors import WorkflowNotFound
 from shiftflow.workflows.store import from_item
 
 RUNNING, SUCCEEDED, FAILED = "RUNNING", "SUCCEEDED", "FAILED"
-STOPPED = "STOPPED"  # was running when another job of its stage failed; Step Functions stopped it
+STOPPED = "STOPPED"  # still running when its run ended (its stage execution stopped or lost)
 NOT_RUN = "NOT_RUN"  # planned, never started because the run failed earlier
 SKIPPED = "SKIPPED"  # its stage has execution_flag n (or a restart left it out)
 ALREADY_SUCCEEDED = "ALREADY_SUCCEEDED"  # a restart: it succeeded in the run being restarted
@@ -154,7 +154,7 @@ def _stop(dynamodb: Any, job_table: str, execution_id: str, job: str, ended_at: 
                 ":stopped": {"S": STOPPED},
                 ":running": {"S": RUNNING},
                 ":end": {"S": ended_at},
-                ":detail": {"S": "stopped because another job of its stage failed"},
+                ":detail": {"S": "still running when the run ended"},
             },
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:

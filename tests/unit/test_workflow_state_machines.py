@@ -82,5 +82,12 @@ def test_each_job_is_audited_around_its_run_sql_job_execution():
     assert JOB["MarkJobSucceeded"]["Next"] == "JobSucceeded"
     assert JOB["MarkJobFailed"]["Next"] == JOB["MarkJobFailed"]["Catch"][0]["Next"] == "ChooseJobErrorName"
     assert JOB["FailJob"]["Type"] == "Fail"
+    # A failed job ends a sequential stage at once; in a parallel stage the others run to their end first.
+    assert JOB["ChooseJobErrorName"]["Default"] == JOB["NameInterruptedJobFailure"]["Next"] == "ChooseHowTheFailureEndsTheJob"
+    (parallel,) = JOB["ChooseHowTheFailureEndsTheJob"]["Choices"]
+    assert parallel == {"Variable": "$.execution_type", "StringEquals": "parallel", "Next": "ReportJobFailureToStage"}
+    assert JOB["ChooseHowTheFailureEndsTheJob"]["Default"] == "FailJob" and JOB["ReportJobFailureToStage"]["End"]
+    assert STAGE["RunStageJobs"]["Next"] == "CheckForFailedJobs"
+    assert STAGE["ParallelStageFailed"]["ErrorPath"] == "$.outcome.failed[0].error"
     for name in ("MarkJobRunning", "MarkJobSucceeded", "MarkJobFailed"):
         assert JOB[name]["Parameters"]["TableName"] == "${JobAuditTableName}", name
