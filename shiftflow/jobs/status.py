@@ -16,8 +16,12 @@ TERMINAL_STATUSES = frozenset({FINISHED, FAILED, ABORTED})
 MAX_WAIT_SECONDS = 30
 # Codes worth a retry with backoff; anything else (a SQL error, a bad request) would fail again.
 TRANSIENT_ERROR_CODES = frozenset(
-    {"ThrottlingException", "ActiveStatementsExceededException", "InternalServerException", "ServiceUnavailable"}
+    {"ThrottlingException", "ActiveStatementsExceededException", "InternalServerException", "ServiceUnavailable",
+     "DatabaseConnectionException"}
 )
+# After a cancel, wait this long for the statement to end; if it has not, the state machine polls (and cancels) again,
+# so one invocation stays far inside the function's timeout.
+CANCEL_WAIT_SECONDS = 10
 _SQL_PREVIEW_CHARS = 300
 
 
@@ -53,6 +57,7 @@ def wait_within_deadline(client: Any, statement_id: str, deadline: float | None,
 
     Returns the description and whether the deadline had passed. A cancelled statement is reported only once it has
     ended, so that a retry of the job can never overlap it; until then the caller polls again (and cancels again).
+    A deadline of 0 stops the statement at once (a job that cannot be followed any more is stopped before it fails).
     """
     remaining = None if deadline is None else deadline - time.time()
     if remaining is None or remaining > 0:
@@ -65,7 +70,7 @@ def wait_within_deadline(client: Any, statement_id: str, deadline: float | None,
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ValidationException":
             raise  # a ValidationException says it has ended meanwhile: the describe below tells how
-    return wait_for_end(client, statement_id, wait_seconds), True
+    return wait_for_end(client, statement_id, min(wait_seconds, CANCEL_WAIT_SECONDS)), True
 
 
 def is_transient(error: ClientError) -> bool:

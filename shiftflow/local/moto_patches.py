@@ -150,6 +150,7 @@ def _defer_batch_models() -> None:
 
     package.__getattr__ = __getattr__  # type: ignore[method-assign]
     sys.modules["moto.batch"] = package
+    moto.batch = package  # type: ignore[attr-defined]  # `import moto.batch; moto.batch.x` works as before
 
 
 _defer_batch_models()

@@ -210,3 +210,30 @@ def test_fifty_concurrent_starts_run_the_sql_once(duckdb_runtime):
     assert len(submitted) == 4  # the winner's four jobs, nothing from the 49 others
     statements = data_api.list_statements(MaxResults=100, Status="ALL")["Statements"]
     assert len(statements) - statements_before == 4
+
+
+def test_a_job_that_can_no_longer_be_followed_stops_its_statement_before_it_fails(duckdb_runtime):
+    """The status function fails for good while the SQL runs: the job cancels the statement and waits for its end
+    before failing with the original error, so that a retry of the job cannot run beside it."""
+    runtime = duckdb_runtime
+    runtime.client("s3").put_object(
+        Bucket=runtime.deployment.output("ScriptsBucketName"), Key="tests/slow.sql",
+        Body=b"select sum(a.range * b.range) from range(200000) a cross join range(200000) b;")
+    status = load_handler(ROOT / "functions" / "get_statement_status", "app.lambda_handler")
+
+    def status_lost_unless_stopping(event, context):
+        if event.get("deadline") != 0:
+            raise RuntimeError("the status function lost its connection")  # not retried: not a transient error
+        return status(event, context)
+
+    register_lambda_handler(runtime.deployment.output("GetStatementStatusFunctionName"), status_lost_unless_stopping)
+    sfn = runtime.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=runtime.deployment.state_machine_arn("run_sql_job"), input=json.dumps(
+        {"workflow": "tests", "job": "slow", "script": "tests/slow.sql", "parameters": {}}))["executionArn"]
+
+    assert wait_for_execution(arn, timeout=120) == "FAILED"
+    failed = sfn.describe_execution(executionArn=arn)
+    assert failed["error"] == "RuntimeError" and "lost its connection" in failed["cause"]
+    data_api = runtime.client("redshift-data")
+    (statement,) = data_api.list_statements(StatementName="tests.slow", Status="ALL")["Statements"]
+    assert statement["Status"] == "ABORTED"

@@ -283,12 +283,12 @@ def test_at_the_deadline_a_running_statement_is_cancelled_and_reported_once_it_h
     with Stubber(app.redshift_data) as stub:
         # Past the deadline: no wait for the statement, a cancel, then a long poll until it has really ended.
         stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
-        stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+        stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
         still = app.lambda_handler(event, lambda_context)
         # The next poll cancels again (the service says it has ended) and reports the timeout.
         stub.add_client_error("cancel_statement", "ValidationException",
                               "Could not cancel a query that is already in ABORTED status")
-        stub.add_response("describe_statement", aborted, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+        stub.add_response("describe_statement", aborted, {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
         ended = app.lambda_handler(event, lambda_context)
         stub.assert_no_pending_responses()
     assert still["status"] == "STARTED" and still["done"] is False and "error" not in still

@@ -809,6 +809,8 @@ def test_gap_11_the_interpreter_loads_without_ec2_and_a_mocked_batch_still_works
         "import shiftflow.local.moto_patches\n"
         "import moto.stepfunctions.parser.backend.execution\n"
         "assert 'moto.ec2.models' not in sys.modules, 'EC2 models imported'\n"
+        "import moto.batch\n"
+        "assert moto.batch.batch_backends is not None\n"
         "from moto import mock_aws\n"
         "with mock_aws():\n"
         "    queues = boto3.client('batch', region_name='us-east-1').describe_job_queues()['jobQueues']\n"
