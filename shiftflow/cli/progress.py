@@ -29,14 +29,22 @@ class Progress:
 
 
 @dataclass
+class _OpenState:
+    name: str
+    kind: str  # TaskState, ParallelState, MapState ...
+    since: datetime
+    failure: str | None = None  # its last failure; a retry clears it, leaving the state (Exited) shows it
+
+
+@dataclass
 class _Followed:
     arn: str
     depth: int
     job: str = ""
     last_seen: int = 0
-    entered: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # open states: name -> (type, since)
-    state_of_event: dict[int, str] = field(default_factory=dict)  # event id -> the state it belongs to
-    failed: set[str] = field(default_factory=set)  # states shown as failed, whose Exited event (after a Catch) is not
+    # Keyed by the id of the state's Entered event: the iterations of a Map run the same states at the same time.
+    open: dict[int, _OpenState] = field(default_factory=dict)
+    entered_of: dict[int, int] = field(default_factory=dict)  # event id -> Entered event id of its state
     last_failure: str = ""
     done: bool = False
 
@@ -44,6 +52,8 @@ class _Followed:
 # A state's own failure events; their previousEventId chain leads back to the state's Entered event.
 _STATE_FAILURES = frozenset({"TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed",
                              "LambdaFunctionFailed", "LambdaFunctionTimedOut", "LambdaFunctionStartFailed"})
+# A retry starts with these: the failure before it did not end the state.
+_RETRIES = frozenset({"TaskScheduled", "LambdaFunctionScheduled"})
 # Failures of a Parallel or Map state as a whole; moto links them to the failed branch, so they are matched by type.
 _BLOCK_FAILURES = {"ParallelStateFailed": "ParallelState", "MapStateFailed": "MapState"}
 _EXECUTION_FAILURES = frozenset({"ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
@@ -116,38 +126,44 @@ def _new_events(sfn: Any, execution: _Followed) -> list[dict[str, Any]]:
 def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Followed]) -> Iterator[Progress]:
     kind = event["type"]
     at = event["timestamp"]
-    if event.get("previousEventId") in execution.state_of_event and not kind.endswith("StateEntered"):
-        execution.state_of_event[event["id"]] = execution.state_of_event[event["previousEventId"]]
+    entered = execution.entered_of.get(event.get("previousEventId", 0))
+    if entered is not None and not kind.endswith("StateEntered"):
+        execution.entered_of[event["id"]] = entered
     if kind == "ExecutionStarted":
         started_with = json_or_none(event["executionStartedEventDetails"].get("input"))
         if isinstance(started_with, dict) and isinstance(started_with.get("job"), str):
             execution.job = started_with["job"]  # a SQL job's child execution: name its lines after the job
     elif kind.endswith("StateEntered"):
         name = event["stateEnteredEventDetails"]["name"]
-        execution.entered[name] = (kind.removesuffix("Entered"), at)
-        execution.state_of_event[event["id"]] = name
+        execution.open[event["id"]] = _OpenState(name, kind.removesuffix("Entered"), at)
+        execution.entered_of[event["id"]] = event["id"]
         yield Progress(ENTERED, name, execution.depth, execution.job)
     elif kind.endswith("StateExited"):
         details = event["stateExitedEventDetails"]
-        name = details["name"]
-        if name in execution.failed:  # a caught failure: already shown when it happened
-            execution.failed.discard(name)
-            return
-        _, started = execution.entered.pop(name, ("", at))
-        yield Progress(SUCCEEDED, name, execution.depth, execution.job, seconds=(at - started).total_seconds(),
-                       detail=_statement_detail(details.get("output")))
-    elif kind in _STATE_FAILURES or kind in _BLOCK_FAILURES:
+        key = _open_key(execution, details["name"], entered)
+        if key is None:
+            return  # already shown as failed when its block failed
+        state = execution.open.pop(key)
+        seconds = (at - state.since).total_seconds()
+        if state.failure is not None:  # left through a Catch
+            yield Progress(FAILED, state.name, execution.depth, execution.job, seconds=seconds, detail=state.failure)
+        else:
+            yield Progress(SUCCEEDED, state.name, execution.depth, execution.job, seconds=seconds,
+                           detail=_statement_detail(details.get("output")))
+    elif kind in _RETRIES and entered in execution.open:
+        execution.open[entered].failure = None
+    elif kind in _STATE_FAILURES:
         details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-        if details.get("error"):
-            execution.last_failure = _explained(details)
-        name = (_open_state_of_type(execution, _BLOCK_FAILURES[kind]) if kind in _BLOCK_FAILURES
-                else execution.state_of_event.get(event["id"]))
-        if name in execution.entered:
-            _, started = execution.entered.pop(name)
-            execution.failed.add(name)
-            yield Progress(FAILED, name, execution.depth, execution.job, seconds=(at - started).total_seconds(),
-                           detail=execution.last_failure)
+        execution.last_failure = _explained(details)
+        if entered in execution.open:
+            execution.open[entered].failure = execution.last_failure
+    elif kind in _BLOCK_FAILURES:
+        yield from _failed_inside(execution, at)  # the failed states of its branches never leave
+        key = _open_key(execution, None, None, _BLOCK_FAILURES[kind])
+        if key is not None:
+            execution.open[key].failure = execution.last_failure
     elif kind in _EXECUTION_FAILURES:
+        yield from _failed_inside(execution, at)
         details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
         yield Progress(FAILED, kind, execution.depth, execution.job, detail=_explained(details))
         execution.done = True
@@ -155,10 +171,23 @@ def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Follo
         execution.done = True
 
 
-def _open_state_of_type(execution: _Followed, state_type: str) -> str | None:
-    """The most recently entered state of this type that has not ended: the block that failed."""
-    candidates = [(since, name) for name, (kind, since) in execution.entered.items() if kind == state_type]
-    return max(candidates)[1] if candidates else None
+def _open_key(execution: _Followed, name: str | None, entered: int | None, kind: str | None = None) -> int | None:
+    """The open state an event ends: the one its chain leads to when that one has the name, else the latest with
+    this name (or of this kind)."""
+    if entered in execution.open and (name is None or execution.open[entered].name == name):
+        return entered
+    keys = [key for key, state in execution.open.items()
+            if (name is None or state.name == name) and (kind is None or state.kind == kind)]
+    return max(keys) if keys else None
+
+
+def _failed_inside(execution: _Followed, at: datetime) -> Iterator[Progress]:
+    """States that failed and will never leave (their branch or execution failed): shown failed now."""
+    for key, state in sorted(execution.open.items()):
+        if state.failure is not None:
+            del execution.open[key]
+            yield Progress(FAILED, state.name, execution.depth, execution.job,
+                           seconds=(at - state.since).total_seconds(), detail=state.failure)
 
 
 def _explained(details: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from shiftflow.jobs.submit import SqlJob, batch_request, statement_name
 
 # Inside a SQL job (a run_sql_job child execution) only these states say something worth a line.
 _CHILD_STATES_SHOWN = {"SubmitSqlScript"}
+_CONDITION_NOT_MET = "DynamoDB.ConditionalCheckFailedException"
 
 
 def run_and_follow(connection: Connection, name: str, execution_input: dict[str, Any], console: Console) -> dict[str, Any]:
@@ -56,6 +57,10 @@ def _progress_line(console: Console, item: Progress, shown_failures: set[str]) -
     elif item.kind == SUCCEEDED:
         detail = f"  {item.detail}" if item.detail else ""
         console.print(f"{indent}[green]✓[/] {label} [dim]{item.seconds or 0:.2f}s[/]{detail}", highlight=False)
+    elif item.kind == FAILED and item.detail.startswith(_CONDITION_NOT_MET):
+        # A conditional write that found the guard taken (or a job already done): a branch, not a failure.
+        console.print(f"{indent}[yellow]↷[/] {label} [dim]{item.seconds or 0:.2f}s[/]  condition not met",
+                      highlight=False)
     elif item.kind == FAILED:
         seconds = f" [dim]{item.seconds:.2f}s[/]" if item.seconds is not None else ""
         detail = item.detail if item.detail not in shown_failures else item.detail.split(":", 1)[0] + " (above)"

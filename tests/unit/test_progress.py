@@ -78,3 +78,43 @@ def test_a_failed_branch_fails_its_parallel_state_and_names_the_child_jobs_error
 
     message = "SqlStatementFailed: job load_item: statement 1 of 2 failed: relation does not exist"
     assert failed == [("LoadItem", message), ("LoadDimensions", message)]
+
+
+def test_a_task_that_failed_and_succeeded_on_a_retry_is_shown_succeeded_only():
+    history = History([
+        event(1, "ExecutionStarted", executionStartedEventDetails={"input": "{}"}),
+        entered(2, "Task", "WaitForSqlCompletion", 1),
+        event(3, "TaskScheduled", 2, taskScheduledEventDetails={}),
+        event(4, "TaskFailed", 3, taskFailedEventDetails={"error": "TransientDataApiError", "cause": "busy"}),
+        event(5, "TaskScheduled", 4, taskScheduledEventDetails={}),  # the Retry
+        event(6, "TaskSucceeded", 5, taskSucceededEventDetails={"output": "{}"}),
+        exited(7, "Task", "WaitForSqlCompletion", 6),
+        event(8, "ExecutionSucceeded", 7, executionSucceededEventDetails={}),
+    ])
+
+    items = [(item.kind, item.state) for item in follow(history, "arn", sleep=lambda _: None)]
+
+    assert items == [(ENTERED, "WaitForSqlCompletion"), (SUCCEEDED, "WaitForSqlCompletion")]
+
+
+def test_map_iterations_running_the_same_states_are_told_apart_by_their_events():
+    history = History([
+        event(1, "ExecutionStarted", executionStartedEventDetails={"input": "{}"}),
+        entered(2, "Map", "RunStageJobs", 1),
+        entered(3, "Task", "RunJobScript", 2),  # iteration 0
+        entered(4, "Task", "RunJobScript", 2),  # iteration 1
+        event(5, "TaskScheduled", 3, taskScheduledEventDetails={}),
+        event(6, "TaskScheduled", 4, taskScheduledEventDetails={}),
+        event(7, "TaskFailed", 5, taskFailedEventDetails={"error": "SqlStatementFailed", "cause": "job a: boom"}),
+        event(8, "TaskSucceeded", 6, taskSucceededEventDetails={"output": "{}"}),
+        exited(9, "Task", "RunJobScript", 8),  # iteration 1 succeeded
+        exited(10, "Task", "RunJobScript", 7),  # iteration 0 caught its failure
+        exited(11, "Map", "RunStageJobs", 10),
+        event(12, "ExecutionSucceeded", 11, executionSucceededEventDetails={}),
+    ])
+
+    items = [(item.kind, item.state, item.detail) for item in follow(history, "arn", sleep=lambda _: None)
+             if item.kind != ENTERED]
+
+    assert items == [(SUCCEEDED, "RunJobScript", ""), (FAILED, "RunJobScript", "SqlStatementFailed: job a: boom"),
+                     (SUCCEEDED, "RunStageJobs", "")]
