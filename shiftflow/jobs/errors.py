@@ -56,3 +56,7 @@ class SqlJobTimedOut(JobError):
 
 class ValidationChecksFailed(JobError):
     """A validation script reported failed checks."""
+
+
+class SqlStatementStillRunning(JobError):
+    """A statement was cancelled but has not ended within the invocation: a retry cancels it again and waits."""

@@ -149,7 +149,7 @@ def test_sam_transform_produces_the_expected_resources(template, transformed):
         "AWS::S3::Bucket",
         "AWS::SNS::Topic",
     } <= types
-    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 7
+    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 8
     assert len(resources_of_type(transformed, "AWS::StepFunctions::StateMachine")) == 4
 
 
@@ -207,6 +207,41 @@ def test_every_data_api_function_shares_the_role_that_runs_the_statements(templa
     assert {json.dumps(roles[name]) for name in data_api} == {json.dumps({"Fn::GetAtt": ["DataApiFunctionRole", "Arn"]})}
     for name, role in OWN_ROLE_FUNCTIONS.items():
         assert roles[name] == {"Fn::GetAtt": [role, "Arn"]}, name
+
+
+def test_stopped_sql_jobs_are_cancelled_by_the_role_that_ran_them(template, transformed):
+    """An ABORTED or TIMED_OUT RunSqlJob execution (and no other state machine's) invokes the cancel function, which
+    runs as the statement owner's role and may read only RunSqlJob execution histories beyond it."""
+    function = template["Resources"]["CancelAbandonedStatementFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["DataApiFunctionRole", "Arn"]}
+    (rule,) = [res["Properties"] for res in resources_of_type(transformed, "AWS::Events::Rule").values()
+               if res["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["CancelAbandonedStatementFunction", "Arn"]}]
+    assert rule["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [{"Ref": "RunSqlJobStateMachine"}]},
+    }
+    policy = transformed["Resources"]["CancelAbandonedStatementPolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "DataApiFunctionRole"}]
+    granted = {action: statement["Resource"] for statement in statements(policy["PolicyDocument"])
+               for action in as_list(statement["Action"])}
+    assert granted == {
+        "states:GetExecutionHistory": {"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                                                  "execution:${RunSqlJobStateMachine.Name}:*"},
+        "sqs:SendMessage": {"Fn::GetAtt": ["CancelAbandonedStatementFailureQueue", "Arn"]},
+    }
+    for where, document in policy_documents(transformed):
+        for statement in statements(document):
+            if "states:GetExecutionHistory" in as_list(statement["Action"]):
+                assert where == "CancelAbandonedStatementPolicy", where
+    # Asynchronous: retried, bounded in age, and what still fails is kept with its error.
+    (config,) = resources_of_type(transformed, "AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["FunctionName"] == {"Ref": "CancelAbandonedStatementFunction"}
+    assert config["Properties"]["MaximumRetryAttempts"] == 2
+    assert config["Properties"]["MaximumEventAgeInSeconds"] <= 3600
+    assert config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == granted["sqs:SendMessage"]
+    # Cancel-and-wait rounds of CANCEL_WAIT_SECONDS fit in the function with room for the history and a retry.
+    assert function["Timeout"] >= 60
 
 
 def role_actions(template, parameters):
