@@ -84,6 +84,14 @@ Gaps of moto 5.2.5 and the patch that closes each (moto file / function replaced
    its one export, ``batch_backends``, is loaded from ``moto.batch.models`` when first asked for (a mocked Batch
    still works).
 
+12. The context object has no ``Execution.RedriveCount`` (AWS sets it, 0 until a redrive), which the pipelines
+   put in their client token seeds. ``_patch_redrive_count`` adds it, 0 (moto cannot redrive).
+
+13. DynamoDB conditional writes are not atomic: ``DynamoDBBackend.update_item`` reads the item, evaluates the
+   condition and writes in separate steps, so two threads (two executions acquiring the job guard) can both pass
+   the condition. ``_patch_atomic_dynamodb_writes`` runs put_item, update_item, delete_item, batch_write_item and
+   transact_write_items under one lock, as DynamoDB applies each of them atomically.
+
 Known limits (not patched): a Lambda function's Timeout is reported by ``get_remaining_time_in_millis`` but not
 enforced, and its Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
 boto3's member names below the top level (e.g. ``Records[0][0].longValue`` of GetStatementResult), which AWS may
@@ -1069,6 +1077,34 @@ def _patch_parse_cache(patcher: _Patcher) -> None:
     patcher.set(AmazonStateLanguageParser, "parse", staticmethod(parse))
 
 
+def _patch_redrive_count(patcher: _Patcher) -> None:
+    original = ExecutionWorker._get_evaluation_environment
+
+    def _get_evaluation_environment(self: ExecutionWorker) -> Any:
+        environment = original(self)
+        # Every frame (Map iterations, Parallel branches) shares this Execution dict.
+        environment.states.context_object.context_object_data["Execution"].setdefault("RedriveCount", 0)
+        return environment
+
+    patcher.set(ExecutionWorker, "_get_evaluation_environment", _get_evaluation_environment)
+
+
+def _patch_atomic_dynamodb_writes(patcher: _Patcher) -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+
+    def atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+        def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(self, *args, **kwargs)
+
+        return write
+
+    for name in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"):
+        patcher.set(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+
+
 _ALL_PATCHES: tuple[Callable[[_Patcher], None], ...] = (
     _patch_lambda_invoke,
     _patch_lambda_integration_output,
@@ -1085,4 +1121,6 @@ _ALL_PATCHES: tuple[Callable[[_Patcher], None], ...] = (
     _patch_completion_events,
     _patch_states_errors_in_branches,
     _patch_parse_cache,
+    _patch_redrive_count,
+    _patch_atomic_dynamodb_writes,
 )

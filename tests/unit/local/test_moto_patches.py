@@ -819,3 +819,81 @@ def test_gap_11_the_interpreter_loads_without_ec2_and_a_mocked_batch_still_works
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_gap_12_the_context_has_a_redrive_count_in_every_frame(machines: Machines) -> None:
+    machine = machines.create(
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "ItemProcessor": {
+                        "StartAt": "Seed",
+                        "States": {"Seed": {"Type": "Pass", "Parameters": {
+                            "seed.$": "States.Format('{}/redrive-{}', $$.Execution.Name, $$.Execution.RedriveCount)"},
+                            "End": True}},
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+    arn = machines.start(machine, {"items": [1, 2]})
+    name = arn.rsplit(":", 1)[1]
+    assert output_of(machines.finish(arn)) == [{"seed": f"{name}/redrive-0"}] * 2
+
+
+def test_gap_13_a_conditional_write_is_atomic_under_concurrent_threads(monkeypatch) -> None:
+    """Eight threads take one guard at once: exactly one write passes its condition. moto reads, checks and writes
+    in separate steps; a slow condition check (20 ms) makes the interleaving that broke the guard certain."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import moto.dynamodb.models as dynamodb_models
+
+    original_parser = dynamodb_models.create_condition_expression_parser
+
+    def slow_parser(*args: Any, **kwargs: Any) -> Any:
+        parser = original_parser(*args, **kwargs)
+        parse = parser.parse
+
+        def parse_slowly() -> Any:
+            condition = parse()
+            check = condition.expr
+
+            def expr(item: Any) -> bool:
+                time.sleep(0.02)
+                return check(item)
+
+            condition.expr = expr
+            return condition
+
+        parser.parse = parse_slowly
+        return parser
+
+    monkeypatch.setattr(dynamodb_models, "create_condition_expression_parser", slow_parser)
+    with mock_aws(), moto_patches.activate():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(TableName="guard", BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "JobID", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "JobID", "AttributeType": "S"}])
+        start = threading.Barrier(8)
+
+        def acquire(owner: int) -> bool:
+            start.wait()
+            try:
+                dynamodb.update_item(
+                    TableName="guard", Key={"JobID": {"S": "sales"}},
+                    UpdateExpression="SET JobState = :running, OwnerId = :owner",
+                    ConditionExpression="attribute_not_exists(JobID) OR JobState = :ready",
+                    ExpressionAttributeValues={":running": {"S": "Running"}, ":ready": {"S": "Ready"},
+                                               ":owner": {"N": str(owner)}})
+            except dynamodb.exceptions.ConditionalCheckFailedException:
+                return False
+            return True
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            taken = list(pool.map(acquire, range(8)))
+    assert taken.count(True) == 1
