@@ -23,13 +23,14 @@ redshift_data = boto3.client("redshift-data")
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds) and
-    client_token_seed (the execution id).
+    """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds and
+    client_token_seed) and client_token_seed (this execution's id, used when the request brings none).
 
     Returns the statement id and the job's deadline (epoch seconds) for get_statement_status to enforce.
     """
     request_fields = event.get("request") or {}
-    job = _sql_job(request_fields, event.get("client_token_seed"))
+    # The starter's seed (its execution, redrive count and attempt) survives the starter retrying the start.
+    job = _sql_job(request_fields, request_fields.get("client_token_seed") or event.get("client_token_seed"))
     timeout_seconds = job_timeout(job.job, request_fields.get("timeout_seconds"))
     logger.append_keys(workflow=job.workflow, job=job.job)
     request = batch_request(job, RedshiftTarget.from_environment())

@@ -237,3 +237,29 @@ def test_a_job_that_can_no_longer_be_followed_stops_its_statement_before_it_fail
     data_api = runtime.client("redshift-data")
     (statement,) = data_api.list_statements(StatementName="tests.slow", Status="ALL")["Statements"]
     assert statement["Status"] == "ABORTED"
+
+
+def test_a_job_started_twice_by_the_same_run_runs_its_sql_once(duckdb_runtime):
+    """What a retried startExecution.sync:2 of a parent does after the first child had started: a second child of
+    the same job with the same seed follows the first child's statement instead of running the SQL again."""
+    runtime = duckdb_runtime
+    sql(runtime, "create table starts (n int)")
+    runtime.client("s3").put_object(Bucket=runtime.deployment.output("ScriptsBucketName"), Key="tests/insert.sql",
+                                    Body=b"insert into starts values (1);")
+    sfn = runtime.client("stepfunctions")
+    job = {"workflow": "tests", "job": "insert_once", "script": "tests/insert.sql", "parameters": {},
+           "client_token_seed": "arn:aws:states:us-east-1:123456789012:execution:parent:run-1/redrive-0"}
+    arns = [sfn.start_execution(stateMachineArn=runtime.deployment.state_machine_arn("run_sql_job"),
+                                input=json.dumps(job))["executionArn"] for _ in range(2)]
+
+    outputs = []
+    for arn in arns:
+        assert wait_for_execution(arn, timeout=120) == "SUCCEEDED"
+        outputs.append(json.loads(sfn.describe_execution(executionArn=arn)["output"]))
+    assert outputs[0]["statement_id"] == outputs[1]["statement_id"]
+    assert sql(runtime, "select count(*) as n from starts") == [{"n": 1}]
+    # A redrive (or a configured retry) brings another seed: the job runs again.
+    rerun = sfn.start_execution(stateMachineArn=runtime.deployment.state_machine_arn("run_sql_job"),
+                                input=json.dumps({**job, "client_token_seed": job["client_token_seed"][:-1] + "1"}))
+    assert wait_for_execution(rerun["executionArn"], timeout=120) == "SUCCEEDED"
+    assert sql(runtime, "select count(*) as n from starts") == [{"n": 2}]

@@ -88,6 +88,26 @@ def test_submit_splits_binds_and_sends_one_idempotent_batch(aws, lambda_context)
     assert before + 86_400 <= deadline <= time.time() + 86_400
 
 
+def test_the_starters_seed_wins_so_a_second_start_of_the_job_finds_the_same_statement(aws, lambda_context):
+    stage("sales/load_item_dimension.sql", "select 1 where :run_date is not null")
+    app = load_function("submit_sql_job")
+    starter = "arn:aws:states:us-east-1:123456789012:execution:sales:run-1/redrive-0"
+    expected = {
+        "Database": "dev", "ClusterIdentifier": "analytics-cluster", "DbUser": "etl_user",
+        "Sqls": ["select 1 where :run_date is not null"],
+        "StatementName": "sales_data_pipeline.load_item_dimension",
+        "ClientToken": client_token(starter, "load_item_dimension"),
+        "Parameters": [{"name": "run_date", "value": "2026-11-21"}],
+    }
+    for child in ("child-a", "child-b"):  # two child executions started for the same job of the same run
+        event = {**submit_event(client_token_seed=starter),
+                 "client_token_seed": f"arn:aws:states:us-east-1:123456789012:execution:run-sql-job:{child}"}
+        with Stubber(app.redshift_data) as stub:
+            stub.add_response("batch_execute_statement", {"Id": STATEMENT_ID}, expected)
+            app.lambda_handler(event, lambda_context)
+            stub.assert_no_pending_responses()
+
+
 @pytest.mark.parametrize("timeout", [0, -5, 86_401, 1.5, "60", True])
 def test_a_bad_timeout_is_refused_before_anything_runs(aws, lambda_context, timeout):
     stage("sales/load_item_dimension.sql", "select 1 where :run_date is not null")

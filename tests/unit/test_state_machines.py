@@ -160,6 +160,22 @@ def test_every_sql_job_runs_through_the_one_run_sql_job_state_machine():
         assert "${SubmitSqlJobFunctionArn}" not in lambdas and "${GetStatementStatusFunctionArn}" not in lambdas
 
 
+def test_every_sql_job_seeds_its_client_token_from_the_starting_execution_and_its_redrive():
+    """A retried start of a job (a second child execution) must find the statement of the first, and a redriven or
+    retried job must run anew: the seed names the starting execution, its redrive count and, for configured
+    workflows, the job's attempt."""
+    seeds = {}
+    for path in DEFINITIONS:
+        for name, state in sql_jobs(load(path)).items():
+            if state["Parameters"]["StateMachineArn"] == "${RunSqlJobStateMachineArn}":
+                seeds[f"{path.name}:{name}"] = state["Parameters"]["Input"]["client_token_seed.$"]
+    assert len(seeds) == 6  # the sales pipeline's five jobs and a configured workflow's job
+    for where, seed in seeds.items():
+        assert seed.startswith("States.Format(") and "$$.Execution.Id" in seed, where
+        assert "$$.Execution.RedriveCount" in seed, where
+    assert "$.retry.attempt" in seeds["workflow_stage.asl.json:RunJobScript"]
+
+
 def test_sales_pipeline_order_guard_and_scripts():
     definition = load(ROOT / "statemachine" / "sales_data_pipeline.asl.json")
     states = definition["States"]
