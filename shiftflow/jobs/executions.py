@@ -18,37 +18,31 @@ _PAGE_SIZE = 1000  # the most GetExecutionHistory returns per call
 
 
 def submitted_statement_id(client: Any, execution_arn: str, state_name: str = SUBMIT_STATE) -> str | None:
-    """The statement the execution's latest SubmitSqlScript submitted, or None when it submitted none.
+    """The statement the execution's SubmitSqlScript submitted, or None when it submitted none.
 
-    Reads the history newest first: the latest TaskStateExited of `state_name` whose output carries
-    `submission.statement_id`; or, when the execution was stopped between the task's success and the state's exit,
-    that TaskSucceeded's Lambda output (`Payload.statement_id`). A TaskSucceeded belongs to the state entered last
-    before it (run_sql_job has no Parallel or Map). A submit that never succeeded (stopped while the function ran,
-    or failed) gives None: there is no statement id to cancel.
+    Reads the history oldest first and stops at the submit: it comes first in run_sql_job, while a long job's polls
+    fill thousands of events after it. The submit task's first success (a retried submit returns the same statement,
+    its ClientToken is the same) or the state's exit carries the id. A submit that never succeeded (stopped while the
+    function ran, or failed) gives None: there is no statement id to cancel.
     """
-    succeeded_output: Any = None  # the latest TaskSucceeded seen, until its TaskStateEntered tells whose it is
-    for event in _history_newest_first(client, execution_arn):
-        kind = event.get("type")
-        if kind == "TaskSucceeded":
-            succeeded_output = json_or_none(event.get("taskSucceededEventDetails", {}).get("output"))
-        elif kind == "TaskStateExited":
-            details = event.get("stateExitedEventDetails", {})
-            if details.get("name") == state_name:
-                statement_id = _field(json_or_none(details.get("output")), "submission", "statement_id")
-                if statement_id:
-                    return statement_id
-            succeeded_output = None
-        elif kind == "TaskStateEntered":
-            if event.get("stateEnteredEventDetails", {}).get("name") == state_name:
-                statement_id = _field(succeeded_output, "Payload", "statement_id")
-                if statement_id:
-                    return statement_id
-            succeeded_output = None
+    in_submit = False
+    for event in _history_oldest_first(client, execution_arn):
+        kind = event.get("type", "")
+        if kind.endswith("StateEntered"):
+            in_submit = event.get("stateEnteredEventDetails", {}).get("name") == state_name
+        elif kind == "TaskSucceeded" and in_submit:
+            statement_id = _field(json_or_none(event.get("taskSucceededEventDetails", {}).get("output")),
+                                  "Payload", "statement_id")
+            if statement_id:
+                return statement_id
+        elif kind == "TaskStateExited" and in_submit:
+            output = json_or_none(event.get("stateExitedEventDetails", {}).get("output"))
+            return _field(output, "submission", "statement_id")  # a caught failure exits without one
     return None
 
 
-def _history_newest_first(client: Any, execution_arn: str) -> Iterator[dict[str, Any]]:
-    request: dict[str, Any] = {"executionArn": execution_arn, "reverseOrder": True, "maxResults": _PAGE_SIZE}
+def _history_oldest_first(client: Any, execution_arn: str) -> Iterator[dict[str, Any]]:
+    request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": _PAGE_SIZE}
     while True:
         page = client.get_execution_history(**request)
         yield from page.get("events", [])
