@@ -89,8 +89,9 @@ Gaps of moto 5.2.5 and the patch that closes each (moto file / function replaced
 
 13. DynamoDB conditional writes are not atomic: ``DynamoDBBackend.update_item`` reads the item, evaluates the
    condition and writes in separate steps, so two threads (two executions acquiring the job guard) can both pass
-   the condition. ``_patch_atomic_dynamodb_writes`` runs put_item, update_item, delete_item, batch_write_item and
-   transact_write_items under one lock, as DynamoDB applies each of them atomically.
+   the condition; the response handler also copies the old item before the write. ``_patch_atomic_dynamodb_writes``
+   runs each write request (``DynamoHandler`` put_item, update_item, delete_item, batch_write_item,
+   transact_write_items) under one lock: as on DynamoDB, each item write (and each transaction) is atomic.
 
 Known limits (not patched): a Lambda function's Timeout is reported by ``get_remaining_time_in_millis`` but not
 enforced, and its Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
@@ -1090,19 +1091,19 @@ def _patch_redrive_count(patcher: _Patcher) -> None:
 
 
 def _patch_atomic_dynamodb_writes(patcher: _Patcher) -> None:
-    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
-    lock = threading.RLock()
+    lock = threading.Lock()
 
     def atomic(method: Callable[..., Any]) -> Callable[..., Any]:
-        def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        def write(self: DynamoHandler) -> Any:
             with lock:
-                return method(self, *args, **kwargs)
+                return method(self)
 
         return write
 
     for name in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"):
-        patcher.set(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
+        patcher.set(DynamoHandler, name, atomic(getattr(DynamoHandler, name)))
 
 
 _ALL_PATCHES: tuple[Callable[[_Patcher], None], ...] = (
