@@ -549,6 +549,7 @@ def test_a_stage_started_again_in_the_same_run_skips_the_jobs_that_succeeded(har
     stage_input = {
         "workflow_id": workflow_id,
         "workflow_execution_id": run,
+        "stage_token_seed": f"{run}/redrive-0/stage-1",
         "stage": {
             "number": 1, "description": "Redriven", "execution_type": "parallel", "max_concurrency": 0, "run": True,
             "settled": [],
@@ -564,6 +565,7 @@ def test_a_stage_started_again_in_the_same_run_skips_the_jobs_that_succeeded(har
 
     assert run_stage() == "FAILED"
     harness.script(flaky["script"], f"insert into {table} (job) values ('flaky');")
+    stage_input["stage_token_seed"] = f"{run}/redrive-1/stage-1"  # as the redriven workflow starts it
     assert run_stage() == "SUCCEEDED"
 
     items = {item["job_name"]: item for item in job_items(harness.dynamodb, harness.outputs["JobAuditTableName"], run)}

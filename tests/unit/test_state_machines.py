@@ -171,9 +171,15 @@ def test_every_sql_job_seeds_its_client_token_from_the_starting_execution_and_it
                 seeds[f"{path.name}:{name}"] = state["Parameters"]["Input"]["client_token_seed.$"]
     assert len(seeds) == 6  # the sales pipeline's five jobs and a configured workflow's job
     for where, seed in seeds.items():
-        assert seed.startswith("States.Format(") and "$$.Execution.Id" in seed, where
-        assert "$$.Execution.RedriveCount" in seed, where
-    assert "$.retry.attempt" in seeds["workflow_stage.asl.json:RunJobScript"]
+        assert seed.startswith("States.Format(") and "$$.Execution.RedriveCount" in seed, where
+        assert "$$.Execution.Id" in seed or where.startswith("workflow_stage"), where
+    # A workflow's jobs: the seed the workflow gives the stage (a retried start of the stage finds the same
+    # statements), the stage's own redrive count and the job's attempt.
+    job_seed = seeds["workflow_stage.asl.json:RunJobScript"]
+    assert "$.stage_token_seed" in job_seed and "$.retry.attempt" in job_seed
+    (run_stage,) = sql_jobs(load(ROOT / "statemachine" / "workflow.asl.json")).values()
+    stage_seed = run_stage["Parameters"]["Input"]["stage_token_seed.$"]
+    assert all(part in stage_seed for part in ("$$.Execution.Id", "$$.Execution.RedriveCount", "$.stage.number"))
 
 
 def test_sales_pipeline_order_guard_and_scripts():
