@@ -9,6 +9,8 @@ import pytest
 from shiftflow.local.functions import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
+# A statement that runs for minutes on DuckDB unless it is cancelled (CancelStatement interrupts it at once).
+SLOW_SQL = "select sum(a.range * b.range) from range(200000) a cross join range(200000) b;"
 
 # Fake credentials and a fixed region before any boto3 client exists: nothing may reach AWS.
 os.environ.update(

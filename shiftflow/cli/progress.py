@@ -153,7 +153,7 @@ def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Follo
     elif kind in _RETRIES and entered in execution.open:
         execution.open[entered].failure = None
     elif kind in _STATE_FAILURES:
-        details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+        details = _details(event)
         execution.last_failure = _explained(details)
         if entered in execution.open:
             execution.open[entered].failure = execution.last_failure
@@ -164,11 +164,16 @@ def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Follo
             execution.open[key].failure = execution.last_failure
     elif kind in _EXECUTION_FAILURES:
         yield from _failed_inside(execution, at)
-        details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+        details = _details(event)
         yield Progress(FAILED, kind, execution.depth, execution.job, detail=_explained(details))
         execution.done = True
     elif kind == "ExecutionSucceeded":
         execution.done = True
+
+
+def _details(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's one `...EventDetails` member (its name follows the event type)."""
+    return next((value for key, value in event.items() if key.endswith("EventDetails")), {})
 
 
 def _open_key(execution: _Followed, name: str | None, entered: int | None, kind: str | None = None) -> int | None:

@@ -17,9 +17,7 @@ import pytest
 from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_patches import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
-from tests.conftest import ROOT
-
-SLOW_SQL = b"select sum(a.range * b.range) from range(200000) a cross join range(200000) b;"
+from tests.conftest import ROOT, SLOW_SQL
 
 
 @pytest.fixture
@@ -49,7 +47,7 @@ def status_change_event(description: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_stopped_sql_job_has_its_statement_cancelled(runtime, lambda_context):
     runtime.client("s3").put_object(Bucket=runtime.deployment.output("ScriptsBucketName"), Key="tests/slow.sql",
-                                    Body=SLOW_SQL)
+                                    Body=SLOW_SQL.encode())
     sfn, data_api = runtime.client("stepfunctions"), runtime.client("redshift-data")
     arn = sfn.start_execution(stateMachineArn=runtime.deployment.state_machine_arn("run_sql_job"), input=json.dumps(
         {"workflow": "tests", "job": "slow", "script": "tests/slow.sql", "parameters": {}}))["executionArn"]

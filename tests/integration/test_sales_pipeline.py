@@ -18,7 +18,7 @@ from shiftflow.jobs.status import TERMINAL_STATUSES, wait_for_end
 from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_patches import register_lambda_handler, wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SLOW_SQL
 
 RUN_DATE = "2026-11-21"
 JOB_ID = "sales_data_pipeline"
@@ -218,7 +218,7 @@ def test_a_job_that_can_no_longer_be_followed_stops_its_statement_before_it_fail
     runtime = duckdb_runtime
     runtime.client("s3").put_object(
         Bucket=runtime.deployment.output("ScriptsBucketName"), Key="tests/slow.sql",
-        Body=b"select sum(a.range * b.range) from range(200000) a cross join range(200000) b;")
+        Body=SLOW_SQL.encode())
     status = load_handler(ROOT / "functions" / "get_statement_status", "app.lambda_handler")
 
     def status_lost_unless_stopping(event, context):

@@ -21,7 +21,7 @@ from shiftflow.local.moto_patches import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow, push, run_input, validate_file
 from shiftflow.workflows.audit import FINAL, job_items
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SLOW_SQL
 
 TIMEOUT = 120
 
@@ -427,8 +427,7 @@ def test_job_retries_run_the_script_again_as_a_new_statement(harness: Harness):
 def test_a_job_past_its_timeout_is_cancelled_before_its_retry_starts(harness: Harness):
     workflow_id, table = unique("timing_out"), unique("timing_out_log")
     # The insert is rolled back with the cancelled batch; the cross join runs for minutes unless interrupted.
-    slow = harness.script(f"wftest/{table}/slow.sql", f"insert into {table} (job) values ('slow');\n"
-                          "select sum(a.range * b.range) from range(200000) a cross join range(200000) b;")
+    slow = harness.script(f"wftest/{table}/slow.sql", f"insert into {table} (job) values ('slow');\n{SLOW_SQL}")
     harness.push(
         {
             "workflow_id": workflow_id,
