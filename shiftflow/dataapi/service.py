@@ -748,6 +748,8 @@ class _Run:
             return QueryResult(rowcount=0)
         if isinstance(translated, self.tr.S3Command):
             return self.tr.run_s3_command(translated, self.session, self.parameters, self.s3_client())
+        if getattr(translated, "session_scoped", False):
+            self.temporary = True
         missing = [name for name in translated.parameter_names if name not in self.parameters]
         if missing:
             raise _StatementError(f"ERROR: no value given for parameter :{missing[0]} (Parameters has "

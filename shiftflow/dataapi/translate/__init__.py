@@ -51,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import dataclasses
 import functools
 
 from sqlglot import exp
@@ -58,8 +59,10 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.translate.commands import parse_copy, parse_unload, transaction_control, word
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command, TransactionControl
+from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
+from shiftflow.dataapi.translate.commands.settings import setting_command
+from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
+                                              TransactionControl)
 from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
@@ -69,8 +72,8 @@ from shiftflow.sql.splitter import SqlSplitError, tokenize
 if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 
-__all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "TransactionControl",
-           "clear_cache", "run_s3_command", "session_setup", "translate"]
+__all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "SessionCommand",
+           "SqlSyntaxError", "TransactionControl", "clear_cache", "run_s3_command", "session_setup", "translate"]
 
 ENGINES = ("duckdb", "postgres")
 
@@ -118,6 +121,13 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
     if control is not None:
         return control
     verb = word(tokens[0])
+    if verb in {"SET", "RESET"}:
+        setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
+        return dataclasses.replace(setting, session_scoped=True)
+    if verb == "SHOW":
+        setting = setting_command(expanded(statement, tokens), engine)
+        if setting is not None:
+            return setting
     if verb == "COPY":
         return parse_copy(statement, tokens)
     if verb == "UNLOAD":
@@ -174,12 +184,34 @@ def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
         if tokens is None:
             tokens = tokenize(text)
         trees = [tree for tree in _REDSHIFT.parser().parse(tokens, text) if tree is not None]
-    except (ParseError, TokenError, SqlSplitError) as error:
-        first_line = str(error).splitlines()[0]
-        raise NotSupportedLocally(f"Redshift syntax the translator cannot parse ({first_line})") from None
+    except SqlSplitError as error:
+        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+    except TokenError as error:
+        raise NotSupportedLocally(f"Redshift syntax the translator cannot tokenize ({error})") from None
+    except ParseError as error:
+        raise _syntax_error(tokens or [], error) from None
     if len(trees) != 1:
         raise NotSupportedLocally("more than one statement in one call (split the script first)")
     return trees[0]
+
+
+# The statements of Redshift's SQL command reference, by their first word (cm_chap_SQLCommandRef.md).
+_VERBS = frozenset("""ABORT ALTER ANALYZE ATTACH BEGIN CALL CANCEL CLOSE COMMENT COMMIT COPY CREATE DEALLOCATE DECLARE
+    DELETE DESC DESCRIBE DETACH DROP END EXECUTE EXPLAIN FETCH GRANT INSERT LOCK MERGE PREPARE REFRESH RESET REVOKE
+    ROLLBACK SELECT SET SHOW START TRUNCATE UNLOAD UPDATE USE VACUUM WITH ( VALUES""".split())
+
+
+def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
+    """Redshift's message for text its parser rejects: the token it stopped at and its position. A statement
+    that does not start with a command's name is rejected at its first word, as PostgreSQL's grammar does."""
+    if tokens and word(tokens[0]) not in _VERBS:
+        return SqlSyntaxError(tokens[0].text, tokens[0].start + 1)
+    details = error.errors[0] if error.errors else {}
+    for token in tokens:
+        if (token.line, token.col) == (details.get("line"), details.get("col")):
+            return SqlSyntaxError(token.text, token.start + 1)
+    last = tokens[-1] if tokens else None
+    return SqlSyntaxError(last.text if last else "", last.start + 1 if last else 1)
 
 
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql:
@@ -264,7 +296,7 @@ def _procedure_sql(sql: str) -> str | None:
     try:
         tokens = tokenize(sql)
         tree = _parse(strip_unparsed_table_attributes(sql, tokens))
-    except (NotSupportedLocally, SqlSplitError):
+    except (NotSupportedLocally, SqlSyntaxError, SqlSplitError):
         return None
     if isinstance(tree, exp.Command):
         return None

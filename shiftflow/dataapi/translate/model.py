@@ -1,8 +1,12 @@
-"""What a translated Redshift statement becomes: engine SQL, a transaction control, or an S3 command."""
+"""What a translated Redshift statement becomes: engine SQL, a transaction control, an S3 command or a session
+command; and the errors translation reports (not supported locally, a syntax error)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
+
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 
 
 class NotSupportedLocally(Exception):
@@ -22,6 +26,9 @@ class EngineSql:
     # Redshift commits the open transaction when this statement runs (TRUNCATE): the emulator commits after it
     # and opens a new transaction for the rest of the batch.
     commits: bool = False
+    # It leaves state in the engine session that the next Data API call must not see (a SET, an open cursor):
+    # the session serves no other call, as one made temp tables (each call is its own Redshift session).
+    session_scoped: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,3 +55,19 @@ class S3Command:
 
     def has(self, name: str) -> bool:
         return any(key == name for key, _ in self.options)
+
+
+class SqlSyntaxError(EngineError):
+    """Text Redshift's parser rejects: reported as Redshift does, with the 1-based character position."""
+
+    def __init__(self, near: str, position: int) -> None:
+        super().__init__(f'syntax error at or near "{near}"\n  Position: {position}')
+        self.near, self.position = near, position
+
+
+class SessionCommand(ABC):
+    """A statement whose engine SQL depends on what the session's catalog holds (ALTER TABLE APPEND matches
+    columns by name): run(session, in_transaction) reads the catalog, then runs the SQL it builds."""
+
+    @abstractmethod
+    def run(self, session: EngineSession, in_transaction: bool) -> QueryResult: ...

@@ -1,4 +1,4 @@
-"""Statements recognised from their leading tokens, before any parsing: transaction control, COPY and UNLOAD.
+"""Transaction control, COPY and UNLOAD, recognised from their leading tokens before any parsing.
 
 COPY and UNLOAD are read token by token: sqlglot parses Redshift COPY options into wrongly paired
 CopyParameter nodes (`csv ignoreheader 1` becomes csv=ignoreheader, 1=delimiter ...) and UNLOAD only as a Command.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import NotSupportedLocally, S3Command, TransactionControl
 from shiftflow.sql.splitter import tokenize
 
@@ -22,14 +23,6 @@ _TRANSACTION_TAIL = {"WORK", "TRANSACTION", "ISOLATION", "LEVEL", "SERIALIZABLE"
 _KEYWORD_VALUED = {"FORMAT", "IAM_ROLE", "COMPUPDATE", "STATUPDATE", "PARALLEL", "ENCODING", "MANIFEST"}
 _KEYWORD_VALUES = {"CSV", "JSON", "PARQUET", "ORC", "AVRO", "FIXEDWIDTH", "SHAPEFILE", "DEFAULT", "ON", "OFF",
                    "TRUE", "FALSE", "PRESET", "VERBOSE", "UTF8", "UTF16", "UTF16LE", "UTF16BE"}
-
-
-def words(statement: str) -> list[Token]:
-    return tokenize(statement)
-
-
-def word(token: Token) -> str:
-    return token.text.upper()
 
 
 def transaction_control(tokens: list[Token]) -> TransactionControl | None:
