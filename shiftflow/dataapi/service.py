@@ -33,6 +33,8 @@ from shiftflow.dataapi.errors import (
     query_not_found,
 )
 from shiftflow.dataapi.statements import Statement, SubStatement
+from shiftflow.dataapi.translate.model import SessionCommand
+from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog, query_records
 from shiftflow.sql.splitter import SqlSplitError, split_statements
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,7 @@ class _KeptSession:
     engine_session: EngineSession | None = None
     busy: bool = True
     expires_at: float = 0.0
+    facts: SessionFacts = field(default_factory=SessionFacts)  # pg_last_query_id() & co. across its calls
     created_at: datetime = field(default_factory=st.now)
 
 
@@ -201,6 +204,11 @@ class DataApiEmulator:
         self._pid_of: dict[int, int] = {}
         self._closed = False
         self._oldest_kept = st.now()
+        self._system_log = SystemLog(history=self._query_history)  # stl_load_errors, sys_query_history
+
+    def _query_history(self) -> list[Any]:
+        with self._lock:
+            return query_records(list(self._statements.values()))
 
     # -- public API besides the operations --
 
@@ -336,6 +344,7 @@ class DataApiEmulator:
             del self._statements[statement_id]
         self._tokens = {t: v for t, v in self._tokens.items() if v[1] not in old}
         self._oldest_kept = min((s.created_at for s in self._statements.values()), default=st.now())
+        self._system_log.forget_before(horizon)
 
     def _session_for(self, request: dict[str, Any]) -> dict[str, Any]:
         """The request as recorded: with its session's target when it names a SessionId (call with the lock)."""
@@ -648,10 +657,11 @@ class DataApiEmulator:
                 set_user(database_user(statement.request))
             except EngineError:
                 log.warning("could not record the database user on an engine session", exc_info=True)
-        run = _Run(statement, session, self.translator, lambda: self.s3_client)
         with self._lock:
             statement.session, statement.pid = session, self._pid_of.get(id(session), 0)
             statement.set_status(st.STARTED)
+        system = SystemContext(kept.facts if kept else SessionFacts(), self._system_log, statement.pid)
+        run = _Run(statement, session, self.translator, lambda: self.s3_client, system)
         try:
             failed = run.all(lambda: next(self._query_ids), self._lock)
         finally:
@@ -701,8 +711,9 @@ class _Run:
     """One statement's sub-statements on one engine session, with Redshift's transaction rules."""
 
     def __init__(self, statement: Statement, session: EngineSession, translator: Any,
-                 s3_client: Callable[[], Any]) -> None:
+                 s3_client: Callable[[], Any], system: SystemContext) -> None:
         self.statement, self.session, self.tr, self.s3_client = statement, session, translator, s3_client
+        self.system = system  # what the system tables and pg_last_* functions read
         self.parameters = {p["name"]: p["value"] for p in statement.request.get("Parameters", [])}
         self.in_transaction = False
         self.broken = False  # the session's state is unknown: do not reuse it
@@ -720,7 +731,7 @@ class _Run:
             with lock:
                 sub.start(query_id())
             try:
-                result = self._one(sub.sql)
+                result = self._one(sub.sql, sub.query_id)
             except (EngineError, self.tr.NotSupportedLocally, _StatementError) as error:
                 with lock:
                     sub.end(st.FAILED, error=str(error))
@@ -728,6 +739,7 @@ class _Run:
                 return index
             with lock:
                 sub.end(st.FINISHED, result)
+            self.system.completed(sub.query_id)
         try:
             self._end_transaction("commit")
         except EngineError as error:
@@ -737,7 +749,7 @@ class _Run:
             return len(statement.subs) - 1
         return None
 
-    def _one(self, sql: str) -> QueryResult:
+    def _one(self, sql: str, query_id: int) -> QueryResult:
         if not self.statement.is_batch:
             _single_statement(sql)
         if "temp" in sql.lower() or "#" in sql:
@@ -747,14 +759,19 @@ class _Run:
             self._control(translated.action)
             return QueryResult(rowcount=0)
         if isinstance(translated, self.tr.S3Command):
-            return self.tr.run_s3_command(translated, self.session, self.parameters, self.s3_client())
+            return self.system.s3_command(getattr(translated, "kind", ""), query_id, lambda: self.tr.run_s3_command(
+                translated, self.session, self.parameters, self.s3_client()))
         if getattr(translated, "session_scoped", False):
             self.temporary = True
-        missing = [name for name in translated.parameter_names if name not in self.parameters]
+        values = {**self.parameters, **self.system.parameters(translated.parameter_names)}
+        missing = [name for name in translated.parameter_names if name not in values]
         if missing:
             raise _StatementError(f"ERROR: no value given for parameter :{missing[0]} (Parameters has "
                                   f"{sorted(self.parameters) or 'none'})")
-        result = self.session.execute(translated.text, {n: self.parameters[n] for n in translated.parameter_names})
+        bound = {n: values[n] for n in translated.parameter_names}
+        if isinstance(translated, SessionCommand):
+            return translated.run(self.session, bound, self.in_transaction)
+        result = self.session.execute(translated.text, bound)
         if getattr(translated, "commits", False) and self.in_transaction:
             # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
             # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.

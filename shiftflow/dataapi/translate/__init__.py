@@ -65,6 +65,7 @@ from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S
                                               TransactionControl)
 from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
 from shiftflow.dataapi.translate.rewrite import rewrite
+from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
@@ -214,7 +215,7 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
     return SqlSyntaxError(last.text if last else "", last.start + 1 if last else 1)
 
 
-def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql:
+def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SystemQuery:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = _parse(text, tokens if text is statement else None)
     if isinstance(tree, exp.Command):
@@ -224,6 +225,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     tree, prelude = rewrite(tree, engine)
+    system_tables = rewrite_system_tables(tree, engine)
     if isinstance(tree, exp.Drop) and engine == "duckdb" and len(tree.args.get("tables") or []) > 1:
         # DuckDB drops one object per statement: DROP TABLE a, b becomes two drops, run in order.
         drops = []
@@ -233,7 +235,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             drops.append(one)
         prelude += [_sql(drop, engine) for drop in drops[:-1]]
         tree = drops[-1]
-    return _generate(tree, prelude, engine, _placeholder_order(tokens))
+    generated = _generate(tree, prelude, engine, _placeholder_order(tokens))
+    from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
+    return SystemQuery(generated, from_catalog) if from_catalog else generated
 
 
 def _placeholder_order(tokens: list[Token]) -> list[str]:

@@ -4,6 +4,7 @@ command; and the errors translation reports (not supported locally, a syntax err
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
@@ -65,9 +66,22 @@ class SqlSyntaxError(EngineError):
         self.near, self.position = near, position
 
 
+class LoadFailure(EngineError):
+    """A COPY stopped at a record it cannot load: what stl_load_errors shows about it."""
+
+    def __init__(self, message: str, *, filename: str, line_number: int, reason: str, raw_line: str = "",
+                 colname: str = "", column_type: str = "", raw_field_value: str = "") -> None:
+        super().__init__(message)
+        self.filename, self.line_number, self.reason, self.raw_line = filename, line_number, reason, raw_line
+        self.colname, self.column_type, self.raw_field_value = colname, column_type, raw_field_value
+
+
 class SessionCommand(ABC):
     """A statement whose engine SQL depends on what the session's catalog holds (ALTER TABLE APPEND matches
-    columns by name): run(session, in_transaction) reads the catalog, then runs the SQL it builds."""
+    columns by name, svv_table_info counts rows): run() reads the catalog, then runs the SQL it builds.
+    `parameter_names` are the placeholders it needs bound, as EngineSql's."""
+
+    parameter_names: tuple[str, ...] = ()
 
     @abstractmethod
-    def run(self, session: EngineSession, in_transaction: bool) -> QueryResult: ...
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult: ...

@@ -70,7 +70,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
     date_part_year texttoint texttonumericalt soundex difference to_varbyte from_varbyte
-    pg_last_query_id pg_last_copy_id pg_last_copy_count pg_last_unload_count pg_last_unload_id last_user_query_id
+    last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
