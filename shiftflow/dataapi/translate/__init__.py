@@ -60,6 +60,8 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
+from shiftflow.dataapi.translate.commands.append import is_append, parse_append
+from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
                                               TransactionControl)
@@ -98,7 +100,7 @@ _REDSHIFT = _dialect()
 _PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
 
 
-def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     """One Redshift statement for `engine`; raises NotSupportedLocally for what cannot be emulated."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
@@ -111,7 +113,7 @@ def clear_cache() -> None:
 
 
 @functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
-def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
@@ -133,6 +135,8 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         return parse_copy(statement, tokens)
     if verb == "UNLOAD":
         return parse_unload(statement, tokens)
+    if is_append(tokens):
+        return parse_append(statement, tokens)
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
@@ -174,10 +178,7 @@ _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift
 
 
 def _redshift_only(tokens: list[Token]) -> str | None:
-    words = [word(t) for t in tokens]
-    if words[:2] == ["ALTER", "TABLE"] and "APPEND" in words:
-        return "ALTER TABLE ... APPEND FROM"
-    return _REDSHIFT_ONLY.get(tuple(words[:2]))
+    return _REDSHIFT_ONLY.get(tuple(word(t) for t in tokens[:2]))
 
 
 def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
@@ -215,7 +216,7 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
     return SqlSyntaxError(last.text if last else "", last.start + 1 if last else 1)
 
 
-def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SystemQuery:
+def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = _parse(text, tokens if text is statement else None)
     if isinstance(tree, exp.Command):
@@ -226,6 +227,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     tree, prelude = rewrite(tree, engine)
     system_tables = rewrite_system_tables(tree, engine)
+    like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
     if isinstance(tree, exp.Drop) and engine == "duckdb" and len(tree.args.get("tables") or []) > 1:
         # DuckDB drops one object per statement: DROP TABLE a, b becomes two drops, run in order.
         drops = []
@@ -236,8 +238,17 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         prelude += [_sql(drop, engine) for drop in drops[:-1]]
         tree = drops[-1]
     generated = _generate(tree, prelude, engine, _placeholder_order(tokens))
+    if like is not None:
+        including = any(option.name.upper() == "INCLUDING" and option.text("value").upper() == "DEFAULTS"
+                        for option in like.expressions)
+        return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
+                         including_defaults=including)
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
     return SystemQuery(generated, from_catalog) if from_catalog else generated
+
+
+def _bare_name(table: exp.Table) -> str:
+    return ".".join(part.name for part in table.parts)
 
 
 def _placeholder_order(tokens: list[Token]) -> list[str]:

@@ -43,8 +43,6 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
                 _add_length_check(action, engine)
     if isinstance(tree, exp.Create):
         _rewrite_create(tree, engine, prelude)
-        if tree.args.get("kind") == "TABLE" and engine == "duckdb":
-            tree = _like_to_ctas(tree)
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
     for call in list(tree.find_all(exp.Anonymous)):
@@ -234,25 +232,15 @@ def _identity_sequence(column: exp.ColumnDef, table: exp.Table, identity: exp.Ex
 
 
 def _like_with_identity(like: exp.LikeProperty) -> None:
-    """PostgreSQL's LIKE copies NOT NULL but not IDENTITY, leaving a column that rejects every insert."""
+    """PostgreSQL's LIKE copies NOT NULL but not IDENTITY, leaving a column that rejects every insert; nor CHECKs,
+    and the only ones a Redshift table has are the translator's VARCHAR(n) / CHAR(n) lengths, part of the type.
+    (DuckDB has no LIKE: commands/like.py.)"""
     options = like.expressions
-    if not any("IDENTITY" in option.sql().upper() for option in options):
-        like.set("expressions", [*options, exp.Property(this="INCLUDING", value=exp.var("IDENTITY"))])
-
-
-def _like_to_ctas(create: exp.Create) -> exp.Expression:
-    """DuckDB has no CREATE TABLE t (LIKE s): an empty CTAS gives the same columns and types (not defaults)."""
-    schema = create.this
-    if not isinstance(schema, exp.Schema):
-        return create
-    likes = [e for e in schema.expressions if isinstance(e, exp.LikeProperty)]
-    if not likes:
-        return create
-    if len(schema.expressions) != 1:
-        raise NotSupportedLocally("CREATE TABLE (LIKE ...) with extra columns on DuckDB")
-    query = exp.select("*").from_(likes[0].this.copy()).limit(0)
-    return exp.Create(this=schema.this, kind="TABLE", expression=query, exists=create.args.get("exists"),
-                      properties=create.args.get("properties"))
+    written = " ".join(option.sql().upper() for option in options)
+    for wanted in ("IDENTITY", "CONSTRAINTS"):
+        if wanted not in written:
+            options = [*options, exp.Property(this="INCLUDING", value=exp.var(wanted))]
+    like.set("expressions", options)
 
 
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:

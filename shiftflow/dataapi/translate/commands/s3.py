@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.translate.commands.tokens import word
+from shiftflow.dataapi.translate.commands.tokens import identifier, word
 from shiftflow.dataapi.translate.model import NotSupportedLocally, S3Command, TransactionControl
 from shiftflow.sql.splitter import tokenize
 
@@ -76,30 +76,19 @@ def _options(statement: str, tokens: list[Token]) -> tuple[tuple[str, str], ...]
     return tuple(options)
 
 
-def _identifier(tokens: list[Token], statement: str) -> str:
-    """A (qualified) name as the translated DDL created it: folded to lower case, #temp names quoted."""
-    parts = []
-    for token in tokens:
-        if token.token_type == TokenType.IDENTIFIER or token.text.startswith("#"):
-            parts.append('"' + token.text.lower().replace('"', '""') + '"')
-        else:
-            parts.append(statement[token.start : token.end + 1].lower())
-    return "".join(parts)
-
-
 def parse_copy(statement: str, tokens: list[Token]) -> S3Command:
     """COPY table [(columns)] FROM 's3://...' options."""
     i = 1
     start = i
     while i < len(tokens) and tokens[i].token_type not in {TokenType.FROM, TokenType.L_PAREN}:
         i += 1
-    table = _identifier(tokens[start:i], statement)
+    table = identifier(tokens[start:i], statement)
     columns: list[str] = []
     if i < len(tokens) and tokens[i].token_type == TokenType.L_PAREN:
         i += 1
         while i < len(tokens) and tokens[i].token_type != TokenType.R_PAREN:
             if tokens[i].token_type != TokenType.COMMA:
-                columns.append(_identifier([tokens[i]], statement))
+                columns.append(identifier([tokens[i]], statement))
             i += 1
         i += 1
     if not table or i + 1 >= len(tokens) or tokens[i].token_type != TokenType.FROM:

@@ -23,3 +23,14 @@ def expanded(statement: str, tokens: list[Token]) -> list[Token]:
             TokenType.COMMAND, TokenType.SHOW, TokenType.FETCH}:
         return [tokens[0], *tokenize(statement[tokens[0].end + 1 :])]
     return tokens
+
+
+def identifier(tokens: list[Token], statement: str) -> str:
+    """A (qualified) name as the translated DDL created it: folded to lower case, #temp names quoted."""
+    parts = []
+    for token in tokens:
+        if token.token_type == TokenType.IDENTIFIER or token.text.startswith("#"):
+            parts.append('"' + token.text.lower().replace('"', '""') + '"')
+        else:
+            parts.append(statement[token.start : token.end + 1].lower())
+    return "".join(parts)
