@@ -61,6 +61,7 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
+from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
@@ -137,6 +138,8 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         return parse_unload(statement, tokens)
     if is_append(tokens):
         return parse_append(statement, tokens)
+    if is_cursor_command(tokens):
+        return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
@@ -245,6 +248,13 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                          including_defaults=including)
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
     return SystemQuery(generated, from_catalog) if from_catalog else generated
+
+
+def _cursor_query(query: str, engine: str) -> EngineSql:
+    translated = translate(query, engine)
+    if not isinstance(translated, EngineSql) or not translated.text.lstrip().upper().startswith(("SELECT", "WITH", "(")):
+        raise NotSupportedLocally("a cursor over something other than a query")
+    return translated
 
 
 def _bare_name(table: exp.Table) -> str:

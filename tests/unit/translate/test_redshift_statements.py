@@ -165,3 +165,38 @@ def test_alter_table_append_refuses_other_types_and_transaction_blocks(session):
         run_script(session, "alter table a append from b")
     with pytest.raises(EngineError, match="cannot run inside a transaction block"):
         run_script(session, "begin; alter table a append from c")
+
+
+# ---- cursors (declare.md, fetch.md, close.md) ----------------------------------------------------------------
+
+_SALES = "create table sales (id int, price numeric(8,2)); insert into sales values (1, 92), (2, 222), (3, 239), " \
+         "(4, 239), (5, 239), (6, 114)"
+
+
+def test_fetch_forward_next_all_and_close(session):
+    run_script(session, _SALES)
+    first = run_script(session, "begin; declare lollapalooza cursor for select id, price / 2 as half from sales "
+                                "where price > 100 order by id; fetch forward 3 from lollapalooza")
+    assert [row[0] for row in first.rows] == [2, 3, 4] and [c.name for c in first.columns] == ["id", "half"]
+    assert [row[0] for row in run_script(session, "fetch next from lollapalooza").rows] == [5]
+    assert [row[0] for row in run_script(session, "fetch forward 0 from lollapalooza").rows] == [5]
+    assert [row[0] for row in run_script(session, "fetch all from lollapalooza").rows] == [6]
+    assert run_script(session, "fetch next from lollapalooza").rows == []  # after the last row
+    run_script(session, "close lollapalooza; commit")
+
+
+def test_a_cursor_lives_in_its_transaction_block(session):
+    run_script(session, _SALES)
+    with pytest.raises(EngineError, match="DECLARE CURSOR can only be used in transaction blocks"):
+        run_script(session, "declare c cursor for select id from sales")
+    run_script(session, "begin; declare c cursor for select id from sales; commit")
+    with pytest.raises(EngineError, match='cursor "c" does not exist'):
+        run_script(session, "fetch next from c")
+
+
+def test_a_cursors_query_is_translated(session):
+    run_script(session, _SALES)
+    fetched = run_script(session, "begin; declare c cursor for select nvl(null, id) as n from sales order by 1; "
+                                  "fetch next from c")
+    assert fetched.rows == [(1,)]
+    run_script(session, "rollback")
