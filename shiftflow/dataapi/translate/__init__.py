@@ -61,6 +61,7 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
+from shiftflow.dataapi.translate.commands.functions import create_function, is_create_function
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
@@ -138,6 +139,9 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         return parse_unload(statement, tokens)
     if is_append(tokens):
         return parse_append(statement, tokens)
+    if is_create_function(tokens):
+        return create_function(statement, tokens, engine, lambda sql: _expression_sql(sql, engine),
+                               lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
@@ -181,7 +185,10 @@ _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift
 
 
 def _redshift_only(tokens: list[Token]) -> str | None:
-    return _REDSHIFT_ONLY.get(tuple(word(t) for t in tokens[:2]))
+    words = tuple(word(t) for t in tokens[:3])
+    if words[1:] == ("EXTERNAL", "FUNCTION"):
+        return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
+    return _REDSHIFT_ONLY.get(words[:2])
 
 
 def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
@@ -248,6 +255,18 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                          including_defaults=including)
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
     return SystemQuery(generated, from_catalog) if from_catalog else generated
+
+
+def _expression_sql(select: str, engine: str) -> str:
+    """SELECT <expression> (one projection, no FROM) -> the engine's text of the expression, rewritten."""
+    tree, _ = rewrite(_parse(select), engine)
+    projection = tree.expressions[0]
+    return _sql(projection.this if isinstance(projection, exp.Alias) else projection, engine)
+
+
+def _type_sql(type_text: str, engine: str) -> str:
+    cast = _expression_sql(f"SELECT CAST(NULL AS {type_text})", engine)
+    return cast[cast.upper().index(" AS ") + 4 : -1]
 
 
 def _cursor_query(query: str, engine: str) -> EngineSql:

@@ -200,3 +200,50 @@ def test_a_cursors_query_is_translated(session):
                                   "fetch next from c")
     assert fetched.rows == [(1,)]
     run_script(session, "rollback")
+
+
+# ---- UDFs (r_CREATE_FUNCTION.md, udf-creating-a-scalar-sql-udf.md) ----------------------------------------------
+
+def test_scalar_sql_udf_from_the_reference(session):
+    result = run_script(session, """
+        create function f_sql_greater (float, float)
+          returns float
+        stable
+        as $$
+          select case when $1 > $2 then $1
+            else $2
+          end
+        $$ language sql;
+        create table sales (commission numeric(8,2), pricepaid numeric(8,2));
+        insert into sales values (10, 100), (30, 100);
+        select f_sql_greater(commission, pricepaid*0.20) from sales order by 1
+    """)
+    assert result.rows == [(20.0,), (30.0,)]
+    assert result.columns[0].name == "f_sql_greater" and result.columns[0].type_name == "float8"
+
+
+def test_sql_udf_body_is_translated_and_casts_its_arguments(session):
+    result = run_script(session, """
+        create or replace function f_label (varchar(max), int) returns varchar(20) immutable
+        as $$ select nvl($1, 'none') || '-' || $2 $$ language sql;
+        select f_label(null, '7'), f_label('100%', 2)
+    """)
+    assert result.rows == [("none-7", "100%-2")]
+
+
+def test_python_udfs_are_not_supported_locally():
+    statement = """create function f_py_greater (a float, b float) returns float stable as $$
+      if a > b:
+        return a
+      return b
+    $$ language plpythonu"""
+    for engine in ("duckdb", "postgres"):
+        with pytest.raises(NotSupportedLocally, match=r"Python UDFs \(CREATE FUNCTION ... LANGUAGE plpythonu\)"):
+            translate(statement, engine)
+    with pytest.raises(NotSupportedLocally, match=r"Lambda UDFs \(CREATE EXTERNAL FUNCTION\)"):
+        translate("create external function f(int) returns int volatile lambda 'f' iam_role default", "postgres")
+
+
+def test_a_sql_udf_with_from_is_refused_as_redshift_does(session):
+    with pytest.raises(EngineError, match="cannot include FROM"):
+        run_script(session, "create function f_bad (int) returns int stable as $$ select $1 from t $$ language sql")
