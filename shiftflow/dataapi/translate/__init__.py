@@ -67,7 +67,7 @@ from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
                                               TransactionControl)
-from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
+from shiftflow.dataapi.translate.procedures import BodyTranslator, is_create_procedure, rewrite_procedure
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
@@ -158,10 +158,10 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
         if verb == "CALL":
-            return _tokens_to_postgres(statement, tokens)
+            return _call(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
             raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
-        text = rewrite_procedure(statement, tokens, _procedure_sql)
+        text = rewrite_procedure(statement, tokens, _BODY_TRANSLATOR)
         return EngineSql(text.replace("%", "%%"))
     translated = _translate_tree(statement, tokens, engine)
     if verb == "TRUNCATE":  # "TRUNCATE commits the transaction in which it is run" (Redshift's TRUNCATE page)
@@ -335,6 +335,21 @@ def _tokens_to_postgres(statement: str, tokens: list[Token]) -> EngineSql:
     return EngineSql("".join(pieces), tuple(names))
 
 
+def _call(statement: str, tokens: list[Token]) -> EngineSql:
+    """CALL name(arguments): the arguments translated as any expression is (sysdate, getdate(), nvl ...)."""
+    tokens = expanded(statement, tokens)
+    opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
+    if opening is None or tokens[-1].token_type != TokenType.R_PAREN or opening + 1 == len(tokens) - 1:
+        return _tokens_to_postgres(statement, tokens)
+    arguments = statement[tokens[opening].end + 1 : tokens[-1].start]
+    tree = _parse(f"SELECT {arguments}")
+    tree, _ = rewrite(tree, "postgres")
+    tree.set("expressions", [p.this if isinstance(p, exp.Alias) else p for p in tree.expressions])
+    generated = _generate(tree, [], "postgres", _placeholder_order(tokens))
+    head = statement[: tokens[opening].end + 1].replace("%", "%%")
+    return EngineSql(f"{head}{generated.text[len('SELECT '):]})", generated.parameter_names)
+
+
 def _procedure_sql(sql: str) -> str | None:
     """One SQL statement of a procedure body, rewritten for PostgreSQL; None when it is not plain SQL."""
     try:
@@ -346,3 +361,21 @@ def _procedure_sql(sql: str) -> str | None:
         return None
     tree, _ = rewrite(tree, "postgres")
     return _sql(tree, "postgres")
+
+
+def _procedure_expression(text: str) -> str | None:
+    """A plpgsql expression (a condition, an assignment's value) rewritten for PostgreSQL; None: keep it."""
+    try:
+        return _expression_sql(f"SELECT {text}", "postgres")
+    except (NotSupportedLocally, SqlSyntaxError, SqlSplitError, UnsupportedError):
+        return None
+
+
+def _procedure_type(text: str) -> str | None:
+    try:
+        return _type_sql(text, "postgres")
+    except (NotSupportedLocally, SqlSyntaxError, SqlSplitError, UnsupportedError):
+        return None
+
+
+_BODY_TRANSLATOR = BodyTranslator(sql=_procedure_sql, expression=_procedure_expression, data_type=_procedure_type)

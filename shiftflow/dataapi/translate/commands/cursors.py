@@ -31,11 +31,10 @@ def is_cursor_command(tokens: list[Token]) -> bool:
 
 def cursor_command(statement: str, tokens: list[Token], engine: str,
                    translate_query: Callable[[str], EngineSql]) -> EngineSql | SessionCommand:
-    """`tokens` as commands.expanded() gives them (positions after the verb are relative to the text after it)."""
+    """`tokens` as commands.expanded() gives them."""
     verb = word(tokens[0])
-    rest = statement[tokens[0].end + 1 :]
     if verb == "DECLARE":
-        name, query = _declaration(rest, tokens[1:])
+        name, query = _declaration(statement, tokens[1:])
         translated = translate_query(query)
         if engine == "postgres":
             return EngineSql(f"DECLARE {_quoted(name)} CURSOR FOR {translated.text}", translated.parameter_names,
@@ -53,10 +52,10 @@ def cursor_command(statement: str, tokens: list[Token], engine: str,
     return CloseCursor(name)
 
 
-def _declaration(rest: str, tokens: list[Token]) -> tuple[str, str]:
+def _declaration(statement: str, tokens: list[Token]) -> tuple[str, str]:
     if len(tokens) < 4 or word(tokens[1]) != "CURSOR" or word(tokens[2]) != "FOR":
         raise _syntax(tokens[1] if len(tokens) > 1 else None)
-    return tokens[0].text.lower(), rest[tokens[3].start :]
+    return tokens[0].text.lower(), statement[tokens[3].start :]
 
 
 def _fetch(tokens: list[Token]) -> tuple[int, str]:

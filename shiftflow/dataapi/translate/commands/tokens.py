@@ -15,14 +15,25 @@ def word(token: Token) -> str:
     return token.text.upper()
 
 
+_COMMAND_TOKENS = {TokenType.COMMAND, TokenType.SHOW, TokenType.FETCH}
+
+
 def expanded(statement: str, tokens: list[Token]) -> list[Token]:
-    """The statement's tokens with a command's arguments tokenized too: sqlglot's tokenizer returns what follows
-    SHOW, RESET, FETCH, DECLARE ... as one string token. Positions of the argument tokens are relative to the
-    text after the verb."""
-    if len(tokens) == 2 and tokens[1].token_type == TokenType.STRING and tokens[0].token_type in {
-            TokenType.COMMAND, TokenType.SHOW, TokenType.FETCH}:
-        return [tokens[0], *tokenize(statement[tokens[0].end + 1 :])]
-    return tokens
+    """The statement's tokens with each command's arguments tokenized too: sqlglot's tokenizer returns what follows
+    SHOW, RESET, FETCH, DECLARE, EXECUTE ... (up to the next semicolon) as one string token. Positions stay
+    positions in `statement`."""
+    result: list[Token] = []
+    for index, token in enumerate(tokens):
+        verb = tokens[index - 1] if index else None
+        if verb is not None and verb.token_type in _COMMAND_TOKENS and token.token_type == TokenType.STRING \
+                and token.start > verb.end:
+            offset = verb.end + 1
+            for inner in tokenize(statement[offset : token.end + 1]):
+                result.append(Token(inner.token_type, inner.text, inner.line, inner.col, inner.start + offset,
+                                    inner.end + offset, inner.comments))
+        else:
+            result.append(token)
+    return result
 
 
 def identifier(tokens: list[Token], statement: str) -> str:
