@@ -10,6 +10,8 @@ import re
 
 from sqlglot import exp
 
+from shiftflow.dataapi.translate.functions import bytes as byte_functions
+from shiftflow.dataapi.translate.functions import days, numbers, regexps
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
@@ -101,7 +103,8 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
         call = projection.this if isinstance(projection, exp.Window) else projection
-        name = _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
+        name = _COLUMN_NAMES.get(type(call)) or _clock_column_name(call) or _GAP_COLUMN_NAMES.get(
+            call.name.lower() if isinstance(call, exp.Anonymous) else type(call))
         if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
             name = call.name.lower()
         if name is None and engine == "duckdb":
@@ -243,7 +246,25 @@ def _like_with_identity(like: exp.LikeProperty) -> None:
     like.set("expressions", options)
 
 
+# Families of the functions an engine lacks with Redshift's argument types; their handlers by expression class or
+# call name. (They share the interface of the functions package's families: HANDLERS, COLUMN_NAMES, *_SETUP.)
+ENGINE_GAP_FAMILIES = (numbers, byte_functions, days, regexps)
+_GAP_HANDLERS = {key: handler for family in ENGINE_GAP_FAMILIES for key, handler in family.HANDLERS.items()}
+_GAP_COLUMN_NAMES = {key: name for family in ENGINE_GAP_FAMILIES for key, name in family.COLUMN_NAMES.items()}
+
+
+def _gap_handler(node: exp.Expression):  # noqa: ANN202 - a family handler or None
+    if isinstance(node, exp.Anonymous):
+        return _GAP_HANDLERS.get(node.name.lower())
+    return _GAP_HANDLERS.get(type(node))
+
+
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
+    handler = _gap_handler(node)
+    if handler is not None:
+        handled = handler(node, engine)
+        if handled is not node:
+            return handled
     if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
         return _helper_call(node)
     if isinstance(node, (exp.CurrentUser, exp.SessionUser)):  # the request's DbUser (engines/*.py set_user)
