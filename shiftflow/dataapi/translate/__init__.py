@@ -4,17 +4,24 @@ translate() turns one (already split) Redshift statement into one of:
 - EngineSql: text in the engine's dialect with the engine's named placeholders ($name on DuckDB,
   %(name)s on psycopg, where every literal % is doubled), plus the names the session must bind;
 - TransactionControl: BEGIN / COMMIT / ROLLBACK for the emulator to apply itself;
-- S3Command: a COPY or UNLOAD for run_s3_command().
-What cannot be emulated raises NotSupportedLocally, never a silently different result.
+- S3Command: a COPY or UNLOAD for run_s3_command();
+- SessionCommand: a statement that reads the session's catalog before it runs (ALTER TABLE APPEND, DuckDB's
+  CREATE TABLE (LIKE ...) and cursors, queries over svv_table_info): run(session, parameters, in_transaction).
+What cannot be emulated raises NotSupportedLocally, never a silently different result; text that does not parse
+raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
+Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3),
+system.py (system tables, pg_last_*), procedures.py, functions/ (function families), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
-ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; table attributes (ENCODE,
+ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
+tune Redshift (query_group, wlm_query_slot_count, enable_result_cache_for_session ...: SHOW answers what was set,
+commands/settings.py); table attributes (ENCODE,
 DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped.
 Known differences that remain (each fails loudly rather than returning a different value, unless noted):
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
   TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
-  Tables made by CTAS or CREATE TABLE (LIKE ...) on DuckDB have no length checks; DuckDB does not pad char(n).
+  Tables made by CTAS on DuckDB have no length checks; DuckDB does not pad char(n).
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
 - AVG of DECIMAL(p, s): PostgreSQL rounds the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
@@ -67,7 +74,8 @@ from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
                                               TransactionControl)
-from shiftflow.dataapi.translate.procedures import BodyTranslator, is_create_procedure, rewrite_procedure
+from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
+                                                   rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
@@ -154,11 +162,13 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
-    if verb == "CALL" or is_create_procedure(tokens):
+    if verb == "CALL" or is_create_procedure(tokens) or is_procedure_ddl(tokens):
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
         if verb == "CALL":
             return _call(statement, tokens)
+        if is_procedure_ddl(tokens):  # DROP / ALTER PROCEDURE name(argument list): PostgreSQL's own syntax
+            return _tokens_to_postgres(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
             raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
         text = rewrite_procedure(statement, tokens, _BODY_TRANSLATOR)

@@ -52,6 +52,12 @@ def is_create_procedure(tokens: list[Token]) -> bool:
     return bool(names) and names[0] == "CREATE" and "PROCEDURE" in names
 
 
+def is_procedure_ddl(tokens: list[Token]) -> bool:
+    """DROP PROCEDURE / ALTER PROCEDURE (r_DROP_PROCEDURE.md, r_ALTER_PROCEDURE.md)."""
+    names = [t.text.upper() for t in tokens[:2]]
+    return names in (["DROP", "PROCEDURE"], ["ALTER", "PROCEDURE"])
+
+
 def rewrite_procedure(statement: str, tokens: list[Token], translator: BodyTranslator) -> str:
     """The statement with its body translated for PostgreSQL."""
     bodies = [t for t in tokens if t.token_type == TokenType.HEREDOC_STRING]

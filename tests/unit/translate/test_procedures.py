@@ -173,3 +173,20 @@ def test_commit_outside_any_handler_block_runs(postgres_session):
         call sp_commit(1, 2);
     """)
     assert run_script(postgres_session, "select a from test_table_a order by a").rows == [(1,), (2,)]
+
+
+def test_drop_procedure_with_the_references_signature(postgres_session):
+    # r_DROP_PROCEDURE.md: DROP PROCEDURE quarterly_revenue(volume INOUT bigint, at_price IN numeric, result OUT int)
+    run_script(postgres_session, """
+        create procedure quarterly_revenue(volume inout bigint, at_price in numeric, result out int) as $$
+        begin
+          volume := volume * 2;
+          result := 1;
+        end;
+        $$ language plpgsql;
+        DROP PROCEDURE quarterly_revenue(volume INOUT bigint, at_price IN numeric,result OUT int);
+    """)
+    with pytest.raises(EngineError, match="does not exist"):
+        run_script(postgres_session, "call quarterly_revenue(1, 2.0, null)")
+    with pytest.raises(NotSupportedLocally, match="stored procedures on the DuckDB engine"):
+        translate("drop procedure quarterly_revenue(bigint, numeric)", "duckdb")
