@@ -77,7 +77,7 @@ from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S
 from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
                                                    rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
-from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, rewrite_system_tables
+from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
@@ -246,7 +246,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     tree, prelude = rewrite(tree, engine)
-    system_tables = rewrite_system_tables(tree, engine)
+    system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
     if isinstance(tree, exp.Drop) and engine == "duckdb" and len(tree.args.get("tables") or []) > 1:
         # DuckDB drops one object per statement: DROP TABLE a, b becomes two drops, run in order.

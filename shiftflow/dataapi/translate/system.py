@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import Token
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 from shiftflow.dataapi.translate.model import EngineSql, LoadFailure, NotSupportedLocally, SessionCommand
@@ -89,6 +90,16 @@ _POSTGRES_TYPES = {"bigint": "bigint", "text": "text", "timestamp": "timestamp",
 
 def is_system_table(name: str) -> bool:
     return name in EMULATED or name in _LISTED or name.startswith(_SYSTEM_PREFIXES)
+
+
+def mentions_system_objects(tokens: Iterable[Token]) -> bool:
+    """Whether any word of the statement names a system table or a pg_last_* function: most statements do not,
+    and skip the tree pass."""
+    for token in tokens:
+        name = token.text.lower()
+        if name in _LAST_FUNCTIONS or is_system_table(name):
+            return True
+    return False
 
 
 def rewrite_system_tables(tree: exp.Expression, engine: str) -> set[str]:
