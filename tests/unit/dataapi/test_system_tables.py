@@ -1,4 +1,4 @@
-"""System tables and pg_last_* through a real boto3 client, the real translator and both engines: the ones ELT
+"""System tables, pg_last_* and session state through a real boto3 client, the real translator and both engines: the
 scripts read to check themselves answer from what the emulator knows; the others fail as not supported locally."""
 
 from __future__ import annotations
@@ -176,3 +176,31 @@ def test_other_system_tables_are_not_supported_locally(client, sql, message):
 def test_a_user_table_named_like_a_system_prefix_is_the_users(client):
     batch(client, ["create table sys_config (k varchar(10))", "insert into sys_config values ('x')"])
     assert rows(client, ok(client, "select k from sys_config")["Id"]) == [["x"]]
+
+
+# ---- session state and statements the emulator runs itself, through the Data API ------------------------------
+
+def test_a_setting_lasts_for_its_session_only(client):
+    # Each call without a SessionId is its own Redshift session: a SET does not reach the next call.
+    described = batch(client, ["set query_group to 'nightly'", "show query_group"])
+    assert last_rows(client, described) == [["nightly"]]
+    assert rows(client, ok(client, "show query_group")["Id"]) == [["unset"]]
+    session = client.start_session("set wlm_query_slot_count to 3")
+    assert client.in_session(session["SessionId"], "show wlm_query_slot_count") == [["3"]]
+
+
+def test_a_syntax_error_is_reported_with_its_position(client):
+    described = run(client, "selec 1")
+    assert described["Status"] == "FAILED"
+    assert described["Error"] == 'syntax error at or near "selec"\n  Position: 1'
+
+
+def test_alter_table_append_runs_alone_and_not_in_a_transaction_block(client):
+    batch(client, ["create table sales (id int)", "create table sales_monthly (id int)",
+                   "insert into sales_monthly values (1), (2)"])
+    ok(client, "alter table sales append from sales_monthly")
+    assert rows(client, ok(client, "select (select count(*) from sales_monthly), count(*) from sales")["Id"]) == [
+        [0, 2]]
+    failed = run_batch(client, ["insert into sales_monthly values (3)",
+                                "alter table sales append from sales_monthly"])
+    assert failed["Status"] == "FAILED" and "cannot run inside a transaction block" in failed["Error"]
