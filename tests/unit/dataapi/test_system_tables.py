@@ -1,5 +1,6 @@
-"""System tables, pg_last_* and session state through a real boto3 client, the real translator and both engines: the
-scripts read to check themselves answer from what the emulator knows; the others fail as not supported locally."""
+"""System tables, pg_last_* and session state through a real boto3 client, the real translator and both engines:
+the system tables ELT scripts read to check themselves answer from what the emulator knows; the others fail as not
+supported locally."""
 
 from __future__ import annotations
 
