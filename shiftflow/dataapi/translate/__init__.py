@@ -223,6 +223,18 @@ _VERBS = frozenset("""ABORT ALTER ANALYZE ATTACH BEGIN CALL CANCEL CLOSE COMMENT
     ROLLBACK SELECT SET SHOW START TRUNCATE UNLOAD UPDATE USE VACUUM WITH ( VALUES""".split())
 
 
+# What CREATE, ALTER and DROP take in Redshift's command reference (r_CREATE_*.md ...), and the words before it.
+_OBJECT_WORDS = frozenset("""DATABASE DATASHARE DEFAULT EXTERNAL FUNCTION GROUP IDENTITY LIBRARY MASKING MATERIALIZED
+    MODEL PROCEDURE RLS ROLE SCHEMA TABLE USER VIEW TEMP TEMPORARY LOCAL OR SYSTEM PRIVILEGES""".split())
+
+
+def _refuse_unknown_object(tokens: list[Token]) -> None:
+    """CREATE / ALTER / DROP of no Redshift object (`create tabel t ...`) is Redshift's syntax error, not a
+    statement to hand to the engine (sqlglot leaves such text as an opaque command)."""
+    if len(tokens) > 1 and word(tokens[0]) in {"CREATE", "ALTER", "DROP"} and word(tokens[1]) not in _OBJECT_WORDS:
+        raise SqlSyntaxError(tokens[1].text, tokens[1].start + 1)
+
+
 def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
     """Redshift's message for text its parser rejects: the token it stopped at and its position. A statement
     that does not start with a command's name is rejected at its first word, as PostgreSQL's grammar does."""
@@ -240,6 +252,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = _parse(text, tokens if text is statement else None)
     if isinstance(tree, exp.Command):
+        _refuse_unknown_object(tokens)
         if engine == "postgres":  # PostgreSQL is Redshift's ancestor: let it run what sqlglot leaves opaque
             return _tokens_to_postgres(statement, tokens)
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")

@@ -74,6 +74,7 @@ def test_set_local_lasts_for_the_transaction_on_postgres(postgres_session):
     ("select * from t where", "where", 17),
     ("insert into t valuse (1)", "valuse", 15),
     ("select 1 +* 2", "2", 13),
+    ("create tabel x (a int)", "tabel", 8),
 ])
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_text_that_does_not_parse_is_a_syntax_error_with_its_position(statement, near, position, engine):
