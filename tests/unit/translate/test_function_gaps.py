@@ -69,3 +69,28 @@ def test_pcre_look_ahead_runs_on_postgres_and_is_refused_on_duckdb(postgres_sess
 
 def test_a_pcre_pattern_without_look_around_runs_on_duckdb(duckdb_session):
     assert _row(duckdb_session, "select regexp_substr('Hello World', 'w\\\\w+', 1, 1, 'ip')") == ("World",)
+
+
+def test_numeric_to_char_from_the_reference(session):
+    # r_TO_CHAR.md: the sign at the end, the currency symbol, angle brackets; L is Redshift's $.
+    assert _row(session, "select to_char(-125.8, '999D99S'), to_char(-125.88, '$S999D99'), "
+                         "to_char(-125.88, '$999D99PR'), to_char(618.80, 'l99999D99')") == (
+        "125.80-", "$-125.88", "$<125.88>", "$   618.80")
+
+
+_TO_CHAR_VALUES = ["125.8", "-125.8", "0.5", "0", "5", "-5", "1234567", "12345", "-0.004", "999.995", "1.005",
+                   "-1234.5", "0.05", "99.999"]
+_TO_CHAR_FORMATS = ["999.99", "999D99S", "$S999D99", "$999D99PR", "0.99", "999", "099", "9,999,999", "FM999.99",
+                    "S999", "999MI", "999PR", "FM9,999.00", "9G999D9S"]
+
+
+def test_numeric_to_char_on_duckdb_prints_as_postgresql_does(duckdb_session, postgres_session):
+    # PostgreSQL's to_char is Redshift's numeric format model; DuckDB's is compiled from it: both must agree.
+    for model in _TO_CHAR_FORMATS:
+        sql = "select " + ", ".join(f"to_char({value}, '{model}')" for value in _TO_CHAR_VALUES)
+        assert _row(duckdb_session, sql) == _row(postgres_session, sql), model
+
+
+def test_numeric_to_char_elements_duckdb_does_not_compile_are_refused():
+    with pytest.raises(NotSupportedLocally, match="TO_CHAR numeric format '9.99EEEE' on the DuckDB engine"):
+        translate("select to_char(x, '9.99EEEE') from t", "duckdb")
