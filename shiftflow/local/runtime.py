@@ -141,7 +141,23 @@ class LocalRuntime:
             for name, spec in self.template.body.get("Outputs", {}).items()
             if "Condition" not in spec or resolver.condition(spec["Condition"])
         }
+        if "WorkflowConfigTableName" in outputs:
+            self._push_project_workflows(outputs["WorkflowConfigTableName"])
         return Deployment(outputs=outputs)
+
+    def _push_project_workflows(self, table: str) -> None:
+        """Locally, the project's workflows/*.json are what the runtime knows, each start, without a manual push
+        (on a stack, `shiftflow workflow push` stays explicit). A file that does not validate is left out, with a
+        warning: `shiftflow workflow validate` says why."""
+        from shiftflow.workflows import WorkflowError, parse_workflow, push
+        from shiftflow.workflows.store import read_file
+
+        dynamodb = self.client("dynamodb")
+        for path in sorted((self.project_root / "workflows").glob("*.json")):
+            try:
+                push(dynamodb, table, parse_workflow(read_file(path)))
+            except (WorkflowError, ValueError) as error:
+                logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""

@@ -53,7 +53,8 @@ def test_push_list_show_run_runs_and_jobs_on_the_local_runtime(shiftflow, projec
     assert "pushed workflow tpch_yearly_sales (4 stages, 5 jobs)" in pushed.output
 
     listed = runner.invoke(shiftflow, ["workflow", "list", *options], env=env)
-    assert listed.exit_code == 0 and "tpch_yearly_sales" in listed.output and "sales_data_pipeline" not in listed.output
+    # Locally, the project's workflows/*.json are known without a push.
+    assert listed.exit_code == 0 and "tpch_yearly_sales" in listed.output and "sales_data_pipeline" in listed.output
 
     shown = runner.invoke(shiftflow, ["workflow", "show", "tpch_yearly_sales", *options], env=env)
     assert shown.exit_code == 0 and json.loads(shown.output)["parameters"] == {"scale_factor": "0.01"}
@@ -71,4 +72,5 @@ def test_push_list_show_run_runs_and_jobs_on_the_local_runtime(shiftflow, projec
 def test_show_of_an_unknown_workflow_says_what_to_do(shiftflow, project):
     result = runner.invoke(shiftflow, ["workflow", "show", "nope", "--project", str(project)], env={"COLUMNS": "300"})
     assert result.exit_code == 2
-    assert "workflow nope: no such workflow" in result.output and "push it first" in result.output
+    assert "no pipeline or workflow named 'nope'" in result.output
+    assert "workflows: sales_data_pipeline, tpch_yearly_sales" in result.output
