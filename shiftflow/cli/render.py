@@ -144,10 +144,7 @@ def outcome(result: dict[str, Any]) -> str:
 
 def run_document(connection: Connection, result: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
     """The `run --json` document: the execution, its outcome, every job, the guard and the latest history item."""
-    output = result["output"] if isinstance(result["output"], dict) else {}
-    job_id = output.get("job_id") or output.get("workflow_id") or execution_input.get("job_id") \
-        or execution_input.get("workflow_id")
-    guard, latest = _guard_and_latest_run(connection, job_id)
+    guard, latest = _guard_and_latest_run(connection, _job_id(result, execution_input))
     return {
         "name": result["name"],
         "execution_arn": result["execution_arn"],
@@ -157,16 +154,26 @@ def run_document(connection: Connection, result: dict[str, Any], execution_input
         "cause": result["cause"],
         "output": result["output"],
         "jobs": [job.as_dict() for job in result["jobs"]],
-        "guard": guard,
+        "guard": guard_document(guard) if guard else None,
         "last_run": latest,
         "notifications": connection.runtime.notifications() if connection.is_local else [],
     }
 
 
+def _job_id(result: dict[str, Any], execution_input: dict[str, Any]) -> str | None:
+    """The guard's key: the pipeline's job id or the workflow id."""
+    output = result["output"] if isinstance(result["output"], dict) else {}
+    return (output.get("job_id") or output.get("workflow_id") or execution_input.get("job_id")
+            or execution_input.get("workflow_id"))
+
+
 def summary(console: Console, connection: Connection, result: dict[str, Any], execution_input: dict[str, Any]) -> None:
     """After the progress lines: how the run ended, every job, the guard, the history item, the notifications."""
-    document = run_document(connection, result, execution_input)
-    colour = "green" if document["outcome"] == "succeeded" else "yellow" if document["outcome"] == "skipped" else "red"
+    job_id = _job_id(result, execution_input)
+    guard, latest = _guard_and_latest_run(connection, job_id)
+    notifications = connection.runtime.notifications() if connection.is_local else []
+    ended = outcome(result)
+    colour = "green" if ended == "succeeded" else "yellow" if ended == "skipped" else "red"
     output = result["output"] if isinstance(result["output"], dict) else {}
     described = output.get("status", result["status"])
     detail = f": {described}" if described != result["status"] else ""
@@ -175,14 +182,14 @@ def summary(console: Console, connection: Connection, result: dict[str, Any], ex
         console.print(f"[red]{result['error']}[/]: {result['cause']}", highlight=False)
     if result["jobs"]:
         _jobs_table(console, result["jobs"])
-    if document["guard"] is not None or document["last_run"] is not None:
-        guards(console, [document["guard"]] if document["guard"] else [], output.get("job_id"))
-    if document["last_run"]:
-        item = dict(document["last_run"])
+    if guard is not None:
+        guards(console, [guard], job_id)
+    if latest:
+        item = dict(latest)
         item.pop("Jobs", None)
         console.print("run history: " + ", ".join(f"{key}={value}" for key, value in sorted(item.items())),
                       highlight=False)
-    for notification in document["notifications"]:
+    for notification in notifications:
         console.print(f"[yellow]notification[/] {notification['subject']}: {json.dumps(notification['message'])}",
                       highlight=False)
 
