@@ -1,5 +1,5 @@
 """The local runtime: template.yaml's resources created in an in-process moto account, the state machines run by
-moto's ASL interpreter (patched in moto_patches), the Lambda handlers called in-process, and every `redshift-data`
+moto's ASL interpreter (patched in moto_gaps), the Lambda handlers called in-process, and every `redshift-data`
 call answered by the Data API emulator over an embedded warehouse.
 
 State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and a
@@ -94,13 +94,13 @@ class LocalRuntime:
     def _start(self) -> None:
         from moto import mock_aws
 
-        from shiftflow.local import moto_patches
+        from shiftflow.local import moto_gaps
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._stack.enter_context(_exclusive(self.state_dir / "lock"))
         self._stack.enter_context(_environment(_fake_credentials()))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        self._stack.enter_context(moto_patches.activate(time_scale=self.time_scale))
+        self._stack.enter_context(moto_gaps.activate(time_scale=self.time_scale))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
@@ -245,7 +245,7 @@ class LocalRuntime:
 
     def _register_functions(self, resolver: Resolver) -> None:
         from shiftflow.local.functions import load_handler
-        from shiftflow.local.moto_patches import register_lambda_handler
+        from shiftflow.local.moto_gaps import register_lambda_handler
 
         functions = self.template.resources("AWS::Serverless::Function")
         environment: dict[str, str] = {}

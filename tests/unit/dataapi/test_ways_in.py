@@ -123,7 +123,7 @@ def test_http_command_serves_the_emulator(tmp_path: Any) -> None:
 def test_step_functions_aws_sdk_tasks_reach_the_emulator(emulator: DataApiEmulator) -> None:
     import json
 
-    from shiftflow.local.moto_patches import activate, wait_for_execution
+    from shiftflow.local.moto_gaps import activate, wait_for_execution
 
     definition = {"StartAt": "Run", "States": {
         "Run": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement",
