@@ -11,7 +11,7 @@ from typing import Any
 
 from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, FAILED, SKIPPED, PreviousRun
 from shiftflow.workflows.errors import Problems, RestartRefused
-from shiftflow.workflows.model import Job, Stage, Workflow, _parameters
+from shiftflow.workflows.model import Job, Stage, Workflow, _parameters, default_parameters, job_parameters
 
 # A plan travels in the execution's state; Step Functions refuses state over 256 KiB.
 MAX_PLAN_BYTES = 200 * 1024
@@ -34,7 +34,7 @@ def build_plan(
         failed_stage = restart_stage(workflow, previous)
         run_date = previous.run_date or run_date
         overrides = {**previous.parameters, **overrides}
-    defaults = {"run_date": run_date}
+    defaults = default_parameters(run_date)
     stages = [_stage_plan(workflow, stage, defaults, overrides, previous, failed_stage) for stage in workflow.stages]
     return {
         "workflow_id": workflow.workflow_id,
@@ -104,7 +104,7 @@ def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides:
     return {
         "name": job.name,
         "script": job.script,
-        "parameters": {**defaults, **workflow.parameters, **job.parameters, **overrides},
+        "parameters": job_parameters(workflow, job, defaults, overrides),
         "timeout_seconds": job.timeout_seconds,
         "retries": job.retries,
         "validation": job.validation,
