@@ -24,7 +24,6 @@ from rich.table import Table
 
 from shiftflow.workflows import WorkflowError, WorkflowInvalid, list_workflows, push, restart_plan, run_input, show
 from shiftflow.workflows.audit import job_items, load_run, workflow_runs
-from shiftflow.workflows.errors import RunRefused
 from shiftflow.workflows.preflight import preflight
 from shiftflow.workflows.restart import Tables
 from shiftflow.workflows.store import get_config, read_file
@@ -85,8 +84,7 @@ def _print_problems(error: WorkflowInvalid, path: Path | None = None) -> None:
     """The verdict, then one line per problem (each names its workflow, stage, job and script); a file's lines start
     with its path, so that grep finds every problem of it."""
     console, prefix = _cli().stderr(), f"[bold red]{escape(str(path))}[/]: " if path else ""
-    verdict = str(error).split(":\n", 1)[0]
-    _print_line(console, f"{prefix or '[bold red]error:[/] '}{escape(verdict)}")
+    _print_line(console, f"{prefix or '[bold red]error:[/] '}{escape(error.summary)}")
     for problem in error.problems:
         _print_line(console, f"{prefix}{escape(problem)}")
 
@@ -167,13 +165,14 @@ def _refuse_what_cannot_start(connection: Any, workflow_id: str, parameters: dic
     bucket on a stack) and the parameters, checked as the run would use them; a refusal exits 2 with every problem,
     and nothing starts (no guard taken, nobody notified)."""
     dynamodb, tables = connection.client("dynamodb"), _tables(connection)
-    workflow = validate(get_config(dynamodb, tables.config, workflow_id))
-    previous = load_run(dynamodb, tables.workflow_audit, tables.job_audit, restart.rsplit(":", 1)[-1]) if restart else None
     source = (ScriptSource.folder(project.resolve() / "scripts") if connection.is_local
               else ScriptSource.bucket(connection.client("s3"), connection.deployment.output("ScriptsBucketName")))
     try:
+        workflow = validate(get_config(dynamodb, tables.config, workflow_id))
+        previous = (load_run(dynamodb, tables.workflow_audit, tables.job_audit, restart.rsplit(":", 1)[-1])
+                    if restart else None)
         preflight(workflow, source, parameters, previous)
-    except RunRefused as refused:
+    except WorkflowInvalid as refused:  # RunRefused, or a stored configuration that no longer parses
         _print_problems(refused)
         raise typer.Exit(2) from None
 

@@ -15,8 +15,13 @@ class WorkflowInvalid(WorkflowError):
     def __init__(self, workflow_id: str, problems: list[str]) -> None:
         self.workflow_id = workflow_id
         self.problems = problems
-        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        super().__init__(f"workflow {workflow_id} {self.verdict} ({count}):\n" + "\n".join(f"- {p}" for p in problems))
+        super().__init__(f"{self.summary}:\n" + "\n".join(f"- {p}" for p in problems))
+
+    @property
+    def summary(self) -> str:
+        """`workflow <id> is invalid (3 problems)`: the first line of the message, without the problems."""
+        count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
+        return f"workflow {self.workflow_id} {self.verdict} ({count})"
 
 
 class RunRefused(WorkflowInvalid):

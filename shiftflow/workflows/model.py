@@ -121,7 +121,8 @@ def default_parameters(run_date: str) -> dict[str, str]:
     return {"run_date": run_date}
 
 
-def job_parameters(workflow: Workflow, job: Job, defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def job_parameters(workflow: Workflow, job: Job, defaults: Mapping[str, Any],
+                   overrides: Mapping[str, Any]) -> dict[str, Any]:
     """A job's parameters, weakest first: the defaults, the workflow's, the job's own, the run input's."""
     return {**defaults, **workflow.parameters, **job.parameters, **overrides}
 

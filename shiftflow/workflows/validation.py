@@ -16,9 +16,23 @@ from pathlib import Path
 from typing import Any
 
 from shiftflow.jobs.errors import JobError
-from shiftflow.jobs.submit import batch_problems, empty_parameters, missing_parameters, script_statements, used_parameters
+from shiftflow.jobs.submit import (
+    batch_problems,
+    empty_parameters,
+    missing_parameters,
+    script_statements,
+    used_parameters,
+)
 from shiftflow.workflows.errors import Problems
-from shiftflow.workflows.model import Job, Stage, Workflow, default_parameters, job_parameters, parse_workflow, read_workflow
+from shiftflow.workflows.model import (
+    Job,
+    Stage,
+    Workflow,
+    default_parameters,
+    job_parameters,
+    parse_workflow,
+    read_workflow,
+)
 
 # What to say about a missing parameter, by where its value should come from.
 GIVE_IN_CONFIG = 'give it a value in the workflow\'s or the job\'s "parameters"'
@@ -119,7 +133,8 @@ class ScriptChecks:
             statements = script_statements(job.name, sql)
         except JobError as error:
             return _Script([error.detail], None)
-        return _Script([problem.detail for problem in batch_problems(job.name, statements)], used_parameters(statements))
+        problems = [problem.detail for problem in batch_problems(job.name, statements)]
+        return _Script(problems, used_parameters(statements))
 
 
 def where(stage: Stage, job: Job) -> str:

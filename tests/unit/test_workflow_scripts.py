@@ -294,7 +294,8 @@ def test_preflight_reports_the_scripts_of_the_jobs_that_run_and_every_problem_at
     write(scripts, "s/empty.sql", "")  # in a stage flagged n: this run does not submit it
     stages = [
         {"stage_description": "load", "execution_type": "sequential", "scripts": ["s/many.sql", "s/missing.sql"]},
-        {"stage_description": "later", "execution_type": "sequential", "execution_flag": "n", "scripts": ["s/empty.sql"]},
+        {"stage_description": "later", "execution_type": "sequential", "execution_flag": "n",
+         "scripts": ["s/empty.sql"]},
     ]
     found = refusal(workflow(stages=stages), scripts, {"x": "1"})
     assert [problem.split(": ", 1)[0] for problem in found] == [
