@@ -7,6 +7,7 @@ its jobs in `settled` (SKIPPED or ALREADY_SUCCEEDED), so the audit accounts for 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, FAILED, SKIPPED, PreviousRun
@@ -47,6 +48,15 @@ def build_plan(
         "jobs": [job.name for job in workflow.jobs],
         "stages": stages,
     }
+
+
+def plan_size_problem(run_plan: dict[str, Any]) -> str | None:
+    """What is wrong with a plan too large for the execution's state, or None."""
+    size = len(json.dumps(run_plan))
+    if size <= MAX_PLAN_BYTES:
+        return None
+    return (f"the run's plan is {size} bytes; Step Functions carries at most {MAX_PLAN_BYTES} here. "
+            "Shorten parameters or split the workflow.")
 
 
 def restart_stage(workflow: Workflow, previous: PreviousRun) -> int:

@@ -6,6 +6,7 @@ without running it. Nothing has started when it refuses, so nobody is notified a
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from shiftflow.workflows.audit import PreviousRun
 from shiftflow.workflows.errors import Problems, RunRefused
 from shiftflow.workflows.model import Workflow
-from shiftflow.workflows.plan import build_plan
+from shiftflow.workflows.plan import build_plan, plan_size_problem
 from shiftflow.workflows.validation import GIVE_AT_RUN, ScriptChecks, ScriptSource, names, where
 
 
@@ -22,7 +23,8 @@ def preflight(workflow: Workflow, source: ScriptSource, parameters: Mapping[str,
     """Refuse a run of `workflow` with the run input's `parameters` (and, for a restart, the failed run `previous`)
     before it starts. RunRefused lists every problem at once: each run-input parameter no script of the workflow uses
     (naming the ones they use), and for each job the run would run, what its submit would refuse with the parameters
-    the run gives it (script missing, unsplittable, empty, over the batch limits; a parameter missing or empty)."""
+    the run gives it (script missing, unsplittable, empty, over the batch limits; a parameter missing or empty), and
+    a plan too large for the execution's state (LoadWorkflow's check)."""
     problems = Problems(workflow.workflow_id)
     checks = ScriptChecks(source)
     known, unread = checks.used(workflow.jobs), checks.unknown(workflow.jobs)
@@ -33,8 +35,12 @@ def preflight(workflow: Workflow, source: ScriptSource, parameters: Mapping[str,
             problems.add("", f"unknown parameter {name}: no script of the workflow uses it "
                          f"(known parameters: {names(known)}{besides})")
     accepted = {name: value for name, value in parameters.items() if name in known}
-    run_plan = build_plan(workflow, execution_id="(preflight)", run_date=date.today().isoformat(),
+    # An execution id as long as the name start_execution gives (a UUID): the plan's size is the run's.
+    run_plan = build_plan(workflow, execution_id=str(uuid.uuid4()), run_date=date.today().isoformat(),
                           parameters=accepted, previous=previous)
+    too_large = plan_size_problem(run_plan)
+    if too_large:
+        problems.add("", too_large)
     for stage_plan in run_plan["stages"]:
         stage = workflow.stages[stage_plan["number"] - 1]
         jobs = {job.name: job for job in stage.jobs}

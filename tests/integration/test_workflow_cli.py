@@ -150,12 +150,13 @@ def _nothing_started(project: Path, workflow_id: str) -> None:
 
 
 @pytest.fixture
-def no_start(monkeypatch) -> list[str]:
-    """Every workflow the CLI would start (and follow): a refusal must come before it."""
-    started: list[str] = []
+def no_start(monkeypatch) -> list[dict]:
+    """The input of every workflow execution the CLI would start (and follow): a refusal must come before it."""
+    started: list[dict] = []
 
     def run_and_follow(connection, name, execution_input, console):
-        started.append(name)
+        assert name == "workflow"
+        started.append(execution_input)
         return {"status": "SUCCEEDED", "output": {}}
 
     monkeypatch.setattr(render, "run_and_follow", run_and_follow)
@@ -195,7 +196,7 @@ def test_a_missing_parameter_is_named_before_the_run_starts(project, no_start):
     assert no_start == []
     _nothing_started(project, "city_report")
     given = runner.invoke(app, ["run", "city_report", "-p", "city=Fairview", "--project", str(project)])
-    assert given.exit_code == 0 and no_start == ["workflow"]
+    assert given.exit_code == 0 and no_start == [{"workflow_id": "city_report", "parameters": {"city": "Fairview"}}]
 
 
 def test_a_script_changed_after_the_push_is_refused_before_the_run_starts(project, no_start):
@@ -208,3 +209,26 @@ def test_a_script_changed_after_the_push_is_refused_before_the_run_starts(projec
         "tpch/load_fact_yearly_sale.sql: the script contains no SQL statement (only whitespace, comments or ';')",
     ]
     assert no_start == []
+
+
+def test_a_restart_is_checked_with_the_parameters_of_the_run_it_restarts(project, request):
+    _write(project / "scripts", "wftest/needs_a_number.sql", "select cast(:city as integer)")
+    config = {"workflow_id": "cli_restart", "workflow_stages": [
+        {"stage_description": "one", "execution_type": "sequential", "scripts": ["wftest/needs_a_number.sql"]}]}
+    (project / "workflows" / "cli_restart.json").write_text(json.dumps(config))
+    _push(project, project / "workflows" / "cli_restart.json")
+    failed = runner.invoke(app, ["run", "cli_restart", "-p", "city=Fairview", "--project", str(project)])
+    assert failed.exit_code == 1, failed.output
+    runs = runner.invoke(app, ["workflow", "runs", "cli_restart", "--project", str(project)], env={"COLUMNS": "300"})
+    execution = runs.output.split("│")[-2].strip()
+
+    started = request.getfixturevalue("no_start")  # from here on, nothing really starts
+    refused = runner.invoke(app, ["run", "cli_restart", "--restart", execution, "-p", "colour=red",
+                                  "--project", str(project)])
+    assert refused.exit_code == 2
+    assert "workflow cli_restart: unknown parameter colour: no script of the workflow uses it (known parameters: city)" \
+        in refused.stderr
+    # Without -p, the restart runs with the failed run's :city: nothing is missing.
+    restarted = runner.invoke(app, ["run", "cli_restart", "--restart", execution, "--project", str(project)])
+    assert restarted.exit_code == 0, restarted.output
+    assert started == [{"workflow_id": "cli_restart", "restart_execution_id": execution}]

@@ -325,3 +325,12 @@ def test_a_restart_is_checked_with_the_failed_runs_parameters_and_only_the_jobs_
         "workflow wf, stage 2 (report), job report, script s/report.sql: the script uses :city but the job gives no "
         "value for it: give it with -p NAME=VALUE or in the workflow's \"parameters\"",
     ]
+
+
+def test_a_plan_too_large_for_the_execution_state_is_refused_before_the_start(scripts):
+    write(scripts, "s/blob.sql", "select length(:blob)")
+    config = workflow("s/blob.sql")
+    preflight(parse_workflow(config), ScriptSource.folder(scripts), {"blob": "x" * 100_000})
+    (problem,) = refusal(config, scripts, {"blob": "x" * 150_000})  # twice in the plan: the run input and the job
+    assert problem.startswith("workflow wf: the run's plan is ")
+    assert problem.endswith("bytes; Step Functions carries at most 204800 here. Shorten parameters or split the workflow.")
