@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from shiftflow.cli import common
 from shiftflow.cli.common import (
+    EXIT_CANNOT_RUN,
     EXIT_SKIPPED,
     CannotRun,
     EngineOption,
@@ -37,18 +39,20 @@ from shiftflow.cli.common import (
 )
 from shiftflow.workflows import (
     WorkflowError,
+    WorkflowInvalid,
     WorkflowNotFound,
     list_workflows,
-    parse_workflow,
     push,
     restart_plan,
     run_input,
     show,
 )
-from shiftflow.workflows.audit import job_items, workflow_runs
+from shiftflow.workflows.audit import job_items, load_run, workflow_runs
+from shiftflow.workflows.model import Workflow
+from shiftflow.workflows.preflight import preflight
 from shiftflow.workflows.restart import Tables
 from shiftflow.workflows.store import read_file
-from shiftflow.workflows.validation import check_scripts, check_scripts_in_folder, validate
+from shiftflow.workflows.validation import ScriptSource, validate, validate_scripts
 
 workflow_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Configured workflows (seed 003).")
 
@@ -63,29 +67,46 @@ def _tables(connection: Any) -> Tables:
 @workflow_app.command("validate")
 def validate_command(files: FilesArgument, stack: StackOption = None, project: ProjectOption = Path("."),
                      verbose: VerboseOption = False) -> None:
-    """Check workflow files: every key, stage and job, and that every script is staged."""
+    """Check workflow files as a run would: every key, stage and job, and every job's script (staged, splittable,
+    not empty, within the Data API's 40 statements and 100 KB, its parameters given). Exit 1 if a file is invalid."""
     if stack:
         with common.session(stack, False, project, "duckdb", verbose) as connection:
-            s3, bucket = connection.client("s3"), connection.deployment.output("ScriptsBucketName")
-            _validate_all(files, lambda workflow: check_scripts(workflow, s3, bucket))
+            _validate_all(files, ScriptSource.bucket(connection.client("s3"),
+                                                     connection.deployment.output("ScriptsBucketName")))
     else:
-        _validate_all(files, lambda workflow: check_scripts_in_folder(workflow, project.resolve() / "scripts"))
+        _validate_all(files, ScriptSource.folder(project.resolve() / "scripts"))
 
 
-def _validate_all(files: list[Path], check: Any) -> None:
+def _validate_all(files: list[Path], source: ScriptSource) -> None:
     failed = 0
     for path in files:
         try:
-            workflow = validate(read_file(path))
-            check(workflow)
+            workflow = validate_scripts(read_file(path), source)
+        except WorkflowInvalid as error:
+            failed += 1
+            _print_problems(error, path)
         except (WorkflowError, ValueError) as error:
             failed += 1
-            common.stderr().print(f"[bold red]{path}[/]: {error}", highlight=False)
+            _print_line(common.stderr(), f"[bold red]{escape(str(path))}[/]: {escape(str(error))}")
         else:
-            common.stdout().print(f"[green]{path}[/]: workflow {workflow.workflow_id} is valid "
-                              f"({len(workflow.stages)} stages, {len(workflow.jobs)} jobs)", highlight=False)
+            _print_line(common.stdout(), f"[green]{escape(str(path))}[/]: workflow {workflow.workflow_id} is valid "
+                                         f"({len(workflow.stages)} stages, {len(workflow.jobs)} jobs)")
     if failed:
         raise typer.Exit(1)
+
+
+def _print_problems(error: WorkflowInvalid, path: Path | None = None) -> None:
+    """The verdict, then one line per problem (each names its workflow, stage, job and script); a file's lines start
+    with its path, so that grep finds every problem of it."""
+    console, prefix = common.stderr(), f"[bold red]{escape(str(path))}[/]: " if path else ""
+    _print_line(console, f"{prefix or '[bold red]error:[/] '}{escape(error.summary)}")
+    for problem in error.problems:
+        _print_line(console, f"{prefix}{escape(problem)}")
+
+
+def _print_line(console: Any, text: str) -> None:
+    # One problem, one line: never wrapped at the terminal's (or a pipe's 80) columns.
+    console.print(text, highlight=False, soft_wrap=True)
 
 
 @workflow_app.command("push")
@@ -173,7 +194,7 @@ def run_workflow(workflow_id: str, *, restart: str | None, parameter: list[str],
 
     parameters = common.parse_parameters(parameter)
     with common.session(stack, local, project, engine, verbose, runs=[WORKFLOW_STATE_MACHINE]) as connection:
-        workflow = parse_workflow(_stored_config(connection, workflow_id))
+        workflow = _refuse_what_cannot_start(connection, workflow_id, parameters, restart, project)
         console = common.progress_console(as_json)
         if restart:
             _print_restart_plan(console, restart_plan(connection.client("dynamodb"), _tables(connection),
@@ -182,6 +203,26 @@ def run_workflow(workflow_id: str, *, restart: str | None, parameter: list[str],
         result = render.run_and_follow(connection, WORKFLOW_STATE_MACHINE, execution_input, console,
                                        [job.name for job in workflow.jobs])
         common.finish_run(connection, result, execution_input, as_json, skip_exit_code)
+
+
+def _refuse_what_cannot_start(connection: Any, workflow_id: str, parameters: dict[str, str], restart: str | None,
+                              project: Path) -> Workflow:
+    """Before the execution starts: the stored workflow, its scripts (the project's scripts/ locally, the stack's
+    bucket on a stack) and the parameters, checked as the run would use them; a refusal exits 2 with every problem,
+    and nothing starts (no guard taken, nobody notified)."""
+    dynamodb, tables = connection.client("dynamodb"), _tables(connection)
+    source = (ScriptSource.folder(project.resolve() / "scripts") if connection.is_local
+              else ScriptSource.bucket(connection.client("s3"), connection.deployment.output("ScriptsBucketName")))
+    config = _stored_config(connection, workflow_id)
+    try:
+        workflow = validate(config)
+        previous = (load_run(dynamodb, tables.workflow_audit, tables.job_audit, restart.rsplit(":", 1)[-1])
+                    if restart else None)
+        preflight(workflow, source, parameters, previous)
+    except WorkflowInvalid as refused:  # RunRefused, or a stored configuration that no longer parses
+        _print_problems(refused)
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
+    return workflow
 
 
 def _print_restart_plan(console: Any, plan: dict[str, Any]) -> None:
