@@ -22,10 +22,11 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 demo: setup
 	$(BIN)/shiftflow demo --engine $(ENGINE)
 
-# Both cores of the machine (pytest-xdist); PYTEST_WORKERS=1 runs the suite in one process.
+# Both cores of the machine (pytest-xdist). A test file stays on one worker, so that its module fixtures (a local
+# runtime, a PostgreSQL server, the quick benchmark run) are made once.
 PYTEST_WORKERS ?= 2
 test: setup
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/cfn-lint template.yaml

@@ -39,4 +39,4 @@ def test_deploy_stages_the_scripts_of_the_stack_it_deployed(tmp_path, env, sync)
 
 
 def test_make_test_runs_the_suite_on_two_workers(tmp_path):
-    assert planned_commands("test", tmp_path)[-1] == f"{BIN}/pytest -q -n 2"
+    assert planned_commands("test", tmp_path)[-1] == f"{BIN}/pytest -q -n 2 --dist loadfile"
