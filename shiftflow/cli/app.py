@@ -234,9 +234,11 @@ def demo(
 
 
 def _register_subcommands() -> None:
+    from shiftflow.cli.scripts_commands import scripts_app
     from shiftflow.cli.workflow_commands import workflow_app
 
     app.add_typer(workflow_app, name="workflow")
+    app.add_typer(scripts_app, name="scripts")
 
 
 _register_subcommands()
