@@ -15,52 +15,41 @@ The logic lives in shiftflow.scripts_sync (plain functions taking a boto3 S3 cli
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from shiftflow.cli import common
+from shiftflow.cli.common import JsonOption, ProjectOption, VerboseOption, print_json
 from shiftflow.scripts_sync import ScriptsSyncError, SyncPlan, apply_sync, local_scripts, plan_sync
 
 scripts_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The SQL scripts of a deployed stack.")
-
-ProjectOption = Annotated[Path, typer.Option("--project", help="The Shiftflow project folder (template.yaml).")]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show the details behind an error.")]
-
-
-def _cli() -> Any:
-    # Imported when a command runs: app.py imports this module to register it.
-    from shiftflow.cli import app
-
-    return app
-
 
 @scripts_app.command("sync")
 def sync_command(
     stack: Annotated[str, typer.Option("--stack", help="The deployed stack whose ScriptsBucketName to stage.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be uploaded and deleted; write nothing.")] = False,
     delete: Annotated[bool, typer.Option("--delete", help="Also delete objects that are not in scripts/.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document (the plan and what was done).")] = False,
+    as_json: JsonOption = False,
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
 ) -> None:
     """Copy scripts/ to the stack's scripts bucket: new and changed files only, deletions only with --delete."""
-    cli = _cli()
     folder = project.resolve() / "scripts"
     if not local_scripts(folder):
-        cli._fail(f"no *.sql scripts under {folder}", "run from the project folder or give --project")
-    with cli._session(stack, False, project, "duckdb", verbose) as connection:
+        common.fail(f"no *.sql scripts under {folder}", "run from the project folder or give --project")
+    with common.session(stack, False, project, "duckdb", verbose) as connection:
         s3 = connection.client("s3")
         plan = plan_sync(s3, connection.deployment.output("ScriptsBucketName"), folder, delete=delete)
         if not dry_run:
             try:
                 apply_sync(s3, plan, folder)
             except ScriptsSyncError as error:
-                cli.stderr().print(f"[bold red]error:[/] {error}", highlight=False)
-                raise cli.CommandFailed(str(error)) from None
+                common.stderr().print(f"[bold red]error:[/] {error}", highlight=False)
+                raise common.CommandFailed(str(error)) from None
     if as_json:
-        typer.echo(json.dumps({"stack": stack, "dry_run": dry_run, **plan.as_dict()}, indent=2))
+        print_json({"stack": stack, "dry_run": dry_run, **plan.as_dict()})
     else:
         _print_plan(plan, dry_run)
 
