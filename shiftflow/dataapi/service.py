@@ -2,38 +2,32 @@
 
 Requests and responses are the service's JSON members (botocore's `redshift-data` model); statements run on a
 worker pool, so a submit returns at once and WaitTimeSeconds long-polls on the statement's completion event.
-The service holds no HTTP concern: handle_json is the JSON 1.1 protocol exchange any transport hands over.
+The service holds no HTTP concern: handle_json is the JSON 1.1 protocol exchange (protocol.py) any transport hands
+over.
 
-Its parts, by concern: validation (the model-driven request checks), store (the statements known, ClientTokens,
+Its parts, by concern: protocol (the JSON 1.1 exchange), validation (the model-driven request checks), store (the statements known, ClientTokens,
 limits, retention), runner (the worker that runs them), sessions (engine sessions, kept Data API sessions),
 responses, paging, catalog, events.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.catalog import Catalog
 from shiftflow.dataapi.engines.base import Engine, QueryResult
-from shiftflow.dataapi.errors import DataApiError, InternalServerException, UnknownOperationException, ValidationException
+from shiftflow.dataapi.errors import UnknownOperationException, ValidationException
 from shiftflow.dataapi.events import EventSubscribers, Subscriber
 from shiftflow.dataapi.paging import page_offset, page_token, paged
+from shiftflow.dataapi.protocol import Answer, exchange
 from shiftflow.dataapi.responses import described, statement_data, submitted
 from shiftflow.dataapi.runner import StatementRunner
 from shiftflow.dataapi.sessions import KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.store import StatementStore
 from shiftflow.dataapi.validation import validate_request, validate_target
-
-log = logging.getLogger(__name__)
-
-_TARGET_PREFIX = "RedshiftData."
 
 
 class DataApiEmulator:
@@ -83,24 +77,9 @@ class DataApiEmulator:
         validate_request(operation, request)
         return handler(self, request)
 
-    def handle_json(self, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle_json(self, target: str, body: bytes) -> Answer:
         """One JSON 1.1 protocol exchange: X-Amz-Target `RedshiftData.<Operation>` and body -> status, headers, body."""
-        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())}
-        try:
-            if not target.startswith(_TARGET_PREFIX):
-                raise UnknownOperationException(f"Unknown operation {target}")
-            try:
-                request = json.loads(body or b"{}")
-            except ValueError as error:
-                raise ValidationException(f"Request body is not valid JSON: {error}") from None
-            response = self.call(target[len(_TARGET_PREFIX):], request)
-            return 200, headers, json.dumps(response, default=_json_default).encode()
-        except DataApiError as error:
-            return error.status, {**headers, "x-amzn-ErrorType": error.code}, error.body()
-        except Exception as error:  # a bug here must reach the caller as the service's 500, not hang it
-            log.exception("Data API emulator failed on %s", target)
-            failure = InternalServerException(f"{type(error).__name__}: {error}")
-            return failure.status, {**headers, "x-amzn-ErrorType": failure.code}, failure.body()
+        return exchange(self.call, target, body)
 
     def close(self, close_engine: bool = True) -> None:
         """Cancel what runs, close the sessions, and the engine too unless it is shared (close_engine=False)."""
@@ -242,12 +221,6 @@ class DataApiEmulator:
     def describe_table(self, request: dict[str, Any]) -> dict[str, Any]:
         validate_target(request)
         return self._catalog.describe_table(request)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 _OPERATIONS: dict[str, Callable[[DataApiEmulator, dict[str, Any]], dict[str, Any]]] = {

@@ -1,8 +1,8 @@
 """Request checks as the service makes them, driven by botocore's `redshift-data` model.
 
 Clients may skip their own checks (parameter_validation=False, as Step Functions' aws-sdk tasks in moto do), so the
-emulator checks every request itself: types, required members, ranges, enums and patterns from the model, and
-where the SQL runs (the target members).
+emulator checks every request itself: types, required members, ranges, enums and patterns from the model, the
+documented limit the model does not carry (SQL text size), and where the SQL runs (the target members).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import botocore.session
 
 from shiftflow.dataapi.errors import ValidationException
 
+# Documented beside the model: the Data API refuses SQL text over 100 KB, each of a batch's SQL texts too.
+MAX_SQL_BYTES = 100 * 1024
 _ID_PATTERN = r"^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$"
 
 
@@ -27,6 +29,10 @@ def service_model() -> Any:
 def validate_request(operation: str, request: Mapping[str, Any]) -> None:
     """Everything the service checks about a request before it looks at any statement or database."""
     validate(service_model().operation_model(operation).input_shape, request)
+    sqls = [request["Sql"]] if "Sql" in request else list(request.get("Sqls") or [])
+    for sql in sqls:
+        if len(sql.encode("utf-8", "surrogatepass")) > MAX_SQL_BYTES:
+            raise ValidationException("Cannot process query string larger than 100kB")
 
 
 def _camel(name: str) -> str:

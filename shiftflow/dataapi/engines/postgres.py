@@ -7,6 +7,7 @@ so parameters are always passed as a mapping (an empty one included) and values 
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import threading
@@ -133,6 +134,7 @@ class PostgresEngine:
             self._temporary = tempfile.TemporaryDirectory(prefix="shiftflow-pg-")
             data_dir = self._temporary.name
         try:
+            forget_dead_users(Path(data_dir))
             server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
         except Exception as error:  # noqa: BLE001 - pgserver raises plain exceptions with the server log
             raise EngineError(f"could not start PostgreSQL with pgserver in {data_dir}: {error}") from None
@@ -170,3 +172,38 @@ class PostgresEngine:
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None
+
+
+# pgserver's list of the processes using the server in a data directory: the last one to exit cleanly stops it.
+_USERS_FILE = ".handle_pids.json"
+
+
+def forget_dead_users(data_dir: Path) -> list[int]:
+    """Drop the processes that died without leaving pgserver's list (kill -9); returns them.
+
+    A killed process stays on the list for good, so no later process is ever the last user and the server outlives
+    them all. Without the dead, the next process reuses the running server and, as its last user, stops it on a clean
+    exit. A process counts as alive only if it started before the list last changed (a reused pid does not)."""
+    import psutil
+    from pgserver.postgres_server import PostgresServer
+
+    users = data_dir.expanduser().resolve() / _USERS_FILE
+    with PostgresServer._lock:  # pgserver's own inter-process lock over its lists
+        if not users.exists():
+            return []
+        pids = json.loads(users.read_text() or "[]")
+        changed_at = users.stat().st_mtime
+        dead = [pid for pid in pids if not _alive_since(psutil, pid, changed_at)]
+        if dead:
+            users.write_text(json.dumps([pid for pid in pids if pid not in dead]))
+    if dead:
+        log.info("PostgreSQL in %s: forgot processes %s that ended without stopping it", data_dir, dead)
+    return dead
+
+
+def _alive_since(psutil: Any, pid: int, changed_at: float) -> bool:
+    try:
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= changed_at + 1
+    except psutil.Error:  # NoSuchProcess, AccessDenied on a pid now someone else's
+        return False
