@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -131,7 +133,8 @@ class PostgresEngine:
         except ImportError as error:
             raise EngineError(f"PostgreSQL engine without a DSN needs pgserver: {error}") from None
         if data_dir is None:
-            self._temporary = tempfile.TemporaryDirectory(prefix="shiftflow-pg-")
+            stop_abandoned_temporary_servers()
+            self._temporary = tempfile.TemporaryDirectory(prefix=_TEMPORARY_PREFIX)
             data_dir = self._temporary.name
         try:
             forget_dead_users(Path(data_dir))
@@ -176,6 +179,7 @@ class PostgresEngine:
 
 # pgserver's list of the processes using the server in a data directory: the last one to exit cleanly stops it.
 _USERS_FILE = ".handle_pids.json"
+_TEMPORARY_PREFIX = "shiftflow-pg-"
 
 
 def forget_dead_users(data_dir: Path) -> list[int]:
@@ -207,3 +211,43 @@ def _alive_since(psutil: Any, pid: int, changed_at: float) -> bool:
         return process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= changed_at + 1
     except psutil.Error:  # NoSuchProcess, AccessDenied on a pid now someone else's
         return False
+
+
+def stop_abandoned_temporary_servers() -> list[Path]:
+    """Stop the servers in temporary data directories whose every user is dead (a killed test run, a killed
+    in-memory engine) and delete those directories; returns them. Nobody else can ever use such a server: its
+    directory's name was private to the process that made it."""
+    import psutil
+    from pgserver.postgres_server import PostgresServer
+
+    abandoned = []
+    for data_dir in sorted(Path(tempfile.gettempdir()).glob(_TEMPORARY_PREFIX + "*")):
+        users = data_dir / _USERS_FILE
+        with PostgresServer._lock:  # a directory whose server is starting has no users file until it is up
+            if not users.exists() or any(_alive_since(psutil, pid, users.stat().st_mtime)
+                                         for pid in json.loads(users.read_text() or "[]")):
+                continue
+            _stop_postmaster(psutil, data_dir)
+            shutil.rmtree(data_dir, ignore_errors=True)
+        abandoned.append(data_dir)
+    if abandoned:
+        log.info("stopped the PostgreSQL servers of killed processes in %s", [str(d) for d in abandoned])
+    return abandoned
+
+
+def _stop_postmaster(psutil: Any, data_dir: Path) -> None:
+    """Fast shutdown (SIGINT) of the postmaster that serves `data_dir`, if one does."""
+    pid_file = data_dir / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    try:
+        process = psutil.Process(int(pid_file.read_text().split()[0]))
+        if str(data_dir.resolve()) not in process.cmdline():  # the pid is someone else's now
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except psutil.TimeoutExpired:
+            process.kill()
+    except (psutil.Error, ValueError, IndexError):  # gone already, or a pid file cut short by the kill
+        return

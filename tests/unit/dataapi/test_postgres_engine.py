@@ -127,3 +127,22 @@ def test_a_killed_servers_postgres_is_reused_and_stopped_by_the_next_clean_exit(
         assert second.wait(timeout=60) == 0
     postmaster.wait(timeout=60)  # the last user's clean exit stopped the server
     assert not postmaster.is_running()
+
+
+def test_a_killed_processs_temporary_server_is_stopped_by_the_next_temporary_engine() -> None:
+    from shiftflow.dataapi.engines.postgres import PostgresEngine
+
+    killed = subprocess.run(
+        [sys.executable, "-c", "import os, signal\n"
+         "from shiftflow.dataapi.engines.postgres import PostgresEngine\n"
+         "engine = PostgresEngine()\n"
+         "print(engine._temporary.name, flush=True)\n"
+         "os.kill(os.getpid(), signal.SIGKILL)"], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    data_dir = Path(killed.stdout.strip())
+    postmaster = psutil.Process(int((data_dir / "postmaster.pid").read_text().split()[0]))
+    assert postmaster.is_running()
+
+    PostgresEngine().close()  # any new temporary engine looks for abandoned ones first
+    postmaster.wait(timeout=60)
+    assert not postmaster.is_running() and not data_dir.exists()
