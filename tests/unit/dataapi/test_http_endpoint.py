@@ -12,13 +12,14 @@ from urllib.parse import urlparse
 
 import boto3
 import pytest
+from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from shiftflow.dataapi.http import DataApiServer, start_server
 from shiftflow.dataapi.protocol import MAX_REQUEST_BYTES
 from shiftflow.dataapi.service import DataApiEmulator
-from shiftflow.dataapi.validation import MAX_SQL_BYTES
+from shiftflow.dataapi.validation import MAX_SQL_BYTES, service_model
 from tests.unit.dataapi.conftest import TARGET, make_emulator
 
 CLIENTS = 500
@@ -131,6 +132,60 @@ def test_batch_members_of_the_wrong_type(server: DataApiServer) -> None:
         client.batch_execute_statement(Sqls=[], **TARGET)
     with pytest.raises(client.exceptions.ValidationException, match="Member must be a string"):
         client.batch_execute_statement(Sqls=["SELECT 1", 2], **TARGET)
+
+
+# ---- every constraint of the model, operation by operation ---------------------------------------------------------
+
+_VALID_REQUIRED = {"Sql": "SELECT 1", "Sqls": ["SELECT 1"], "Id": "0d1c3c9e-0747-4bf4-b142-e8883122f766",
+                   "Database": "dev"}
+
+
+def _violations(shape: Any) -> list[Any]:
+    """Values that break one constraint of a member's shape each (min, max, enum, pattern)."""
+    meta, kind = shape.metadata, shape.type_name
+    values: list[Any] = []
+    if kind == "string":
+        values += ["a" * (meta["min"] - 1)] if meta.get("min") else []
+        values += ["a" * (meta["max"] + 1)] if "max" in meta else []
+        values += ["NOT_ONE_OF_THEM"] if "enum" in meta else []
+        values += ["Not Valid!"] if "pattern" in meta else []
+    elif kind == "integer":
+        values += [meta["min"] - 1] if "min" in meta else []
+        values += [meta["max"] + 1] if "max" in meta else []
+    elif kind == "list":
+        values += [[]] if meta.get("min") else []
+        values += [["SELECT 1"] * (meta["max"] + 1)] if "max" in meta else []
+    return values
+
+
+def _model_cases() -> list[tuple[str, str, Any]]:
+    model = service_model()
+    cases = []
+    for operation in model.operation_names:
+        members = model.operation_model(operation).input_shape.members
+        cases += [(operation, name, value) for name, shape in members.items() for value in _violations(shape)]
+    return cases
+
+
+def test_every_constraint_of_the_model_is_the_services_validation_error(server: DataApiServer) -> None:
+    client = plain_client(server.url, parameter_validation=False)  # as Step Functions' aws-sdk tasks call
+    cases = _model_cases()
+    assert len(cases) > 60  # the model has constraints on every operation
+    unchecked = []
+    for operation, member, value in cases:
+        required = client.meta.service_model.operation_model(operation).input_shape.required_members
+        request = {**{m: _VALID_REQUIRED[m] for m in required}, member: value}
+        try:
+            getattr(client, xform_name(operation))(**request)
+            unchecked.append((operation, member, value))
+        except client.exceptions.ValidationException as error:
+            camel = member[:1].lower() + member[1:]
+            assert f"'{camel}'" in str(error) or f"{camel} must" in str(error), (operation, member, str(error))
+    assert not unchecked, f"accepted though the model refuses them: {unchecked}"
+    for operation in client.meta.service_model.operation_names:  # each required member missing
+        for member in client.meta.service_model.operation_model(operation).input_shape.required_members:
+            with pytest.raises(client.exceptions.ValidationException, match="Member must not be null"):
+                getattr(client, xform_name(operation))()
 
 
 # ---- the service's request limits, both ways in -------------------------------------------------------------------
