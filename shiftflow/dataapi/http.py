@@ -83,7 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._chunked_body()
         text = self.headers.get("Content-Length") or "0"
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise _BadFraming(f"Content-Length {text!r} is not a number of bytes")
         length = int(text)
         if length > MAX_REQUEST_BYTES:

@@ -235,7 +235,7 @@ def test_a_chunked_body_is_read(server: DataApiServer) -> None:
     assert response.status == 200 and json.loads(response.read()) == {"Statements": []}
 
 
-@pytest.mark.parametrize("length", ["many", "-1", "1e3"])
+@pytest.mark.parametrize("length", ["many", "-1", "1e3", "²"])
 def test_a_content_length_that_is_not_a_size_is_a_bad_request(server: DataApiServer, length: str) -> None:
     connection = _connection(server)
     connection.putrequest("POST", "/")
