@@ -15,9 +15,10 @@ from typing import Any
 import botocore.session
 
 from shiftflow.dataapi.errors import ValidationException
+# The Data API's documented limit the model does not carry: 100 KB of SQL text, a batch's SQL texts together (as the
+# jobs check before they submit: offline refuses at least what the service refuses).
+from shiftflow.jobs.submit import MAX_SQL_BYTES
 
-# Documented beside the model: the Data API refuses SQL text over 100 KB, each of a batch's SQL texts too.
-MAX_SQL_BYTES = 100 * 1024
 _ID_PATTERN = r"^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$"
 
 
@@ -30,9 +31,8 @@ def validate_request(operation: str, request: Mapping[str, Any]) -> None:
     """Everything the service checks about a request before it looks at any statement or database."""
     validate(service_model().operation_model(operation).input_shape, request)
     sqls = [request["Sql"]] if "Sql" in request else list(request.get("Sqls") or [])
-    for sql in sqls:
-        if len(sql.encode("utf-8", "surrogatepass")) > MAX_SQL_BYTES:
-            raise ValidationException("Cannot process query string larger than 100kB")
+    if sum(len(sql.encode("utf-8", "surrogatepass")) for sql in sqls) > MAX_SQL_BYTES:
+        raise ValidationException("Cannot process query string larger than 100kB")
 
 
 def _camel(name: str) -> str:
