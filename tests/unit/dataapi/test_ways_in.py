@@ -100,7 +100,7 @@ def test_http_unknown_operation_and_bad_json(emulator: DataApiEmulator) -> None:
     status, headers, body = emulator.handle_json("RedshiftData.DropEverything", b"{}")
     assert status == 400 and headers["x-amzn-ErrorType"] == "UnknownOperationException"
     status, headers, body = emulator.handle_json("RedshiftData.DescribeStatement", b"{not json")
-    assert status == 400 and headers["x-amzn-ErrorType"] == "ValidationException"
+    assert status == 400 and headers["x-amzn-ErrorType"] == "SerializationException"
 
 
 def test_http_command_serves_the_emulator(tmp_path: Any) -> None:
