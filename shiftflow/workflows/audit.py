@@ -19,6 +19,9 @@ from shiftflow.workflows.errors import WorkflowNotFound
 from shiftflow.workflows.store import from_item
 
 RUNNING, SUCCEEDED, FAILED = "RUNNING", "SUCCEEDED", "FAILED"
+# A run whose execution ended outside its own failure path has that execution's status (shiftflow.heal).
+ABORTED, TIMED_OUT = "ABORTED", "TIMED_OUT"
+UNFINISHED = frozenset({FAILED, ABORTED, TIMED_OUT})  # what a restart may resume
 STOPPED = "STOPPED"  # still running when its run ended (its stage execution stopped or lost)
 NOT_RUN = "NOT_RUN"  # planned, never started because the run failed earlier
 SKIPPED = "SKIPPED"  # its stage has execution_flag n (or a restart left it out)
@@ -89,6 +92,28 @@ def workflow_runs(dynamodb: Any, workflow_table: str, workflow_id: str, limit: i
         Limit=limit,
     )
     return [_plain_item(item) for item in response.get("Items", [])]
+
+
+def record_start(dynamodb: Any, workflow_table: str, plan: dict[str, Any], execution_arn: str, started_at: str) -> None:
+    """The workflow audit item of a run starting, as the workflow state machine's RecordWorkflowStart writes it;
+    left as it is when it exists (the heal of a run stopped before it recorded its start needs one to close)."""
+    item = {
+        "workflow_execution_id": {"S": plan["workflow_execution_id"]},
+        "workflow_id": {"S": plan["workflow_id"]},
+        "execution_arn": {"S": execution_arn},
+        "execution_status": {"S": RUNNING},
+        "execution_start_ts": {"S": started_at},
+        "run_date": {"S": plan["run_date"]},
+        "parameters": {"S": json.dumps(plan["parameters"], separators=(",", ":"))},
+        "restart_of": {"S": plan["restart_of"]},
+        "jobs": {"S": json.dumps(plan["jobs"], separators=(",", ":"))},
+    }
+    try:
+        dynamodb.put_item(
+            TableName=workflow_table, Item=item, ConditionExpression="attribute_not_exists(workflow_execution_id)"
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass  # recorded by the run itself
 
 
 def close_run(
