@@ -289,3 +289,19 @@ def test_status_marks_a_running_guard_whose_owner_has_ended_as_stale(stack, sfn)
     guards = {guard["JobID"]: guard for guard in with_owner_status(client, read_guards(stack.dynamodb, "guards"))}
     assert {job: (guard["stale"], guard["owner_status"]) for job, guard in guards.items()} == {
         "failed": (False, ""), "gone": (True, "NOT_FOUND"), "live": (False, "RUNNING"), "stopped": (True, "ABORTED")}
+
+
+def test_status_shows_the_stale_guard_and_its_owner_status(stack):
+    from rich.console import Console
+
+    from shiftflow.cli import render
+
+    guard = {"JobID": "sales", "JobState": "Running", "OwnerExecution": execution_of(PIPELINE, "run-1"),
+             "stale": True, "owner_status": "ABORTED"}
+    document = render.guard_document(guard)
+    assert (document["stale"], document["owner_status"]) == (True, "ABORTED")
+    console = Console(record=True, width=300, color_system=None)
+    render.guards(console, [guard, {"JobID": "other", "JobState": "Ready"}], None)
+    lines = console.export_text().splitlines()
+    assert "ABORTED: stale" in next(line for line in lines if "sales" in line)
+    assert "stale" not in next(line for line in lines if "other" in line)

@@ -75,7 +75,6 @@ STABLE_OUTPUTS = {
     "JobAuditTableName",
     "LoadWorkflowFunctionName",
     "CloseWorkflowRunFunctionName",
-    "HealEndedRunFunctionName",
     "RedshiftAccessScope",
 }
 FUNCTION_ENVIRONMENT = {
