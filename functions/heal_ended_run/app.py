@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftflow.heal import EndedRun, HealTargets, heal
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 dynamodb = boto3.client("dynamodb")
@@ -34,13 +35,13 @@ def targets_from_environment() -> HealTargets:
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: the EventBridge event. Returns execution_arn, job (the healed guard, None when the execution owns
     none), healed and notified. Any AWS error raises, so that Lambda retries the event (every step is idempotent)."""
     run = EndedRun.from_event(event)
     # Names only: the execution's input and cause may hold run parameters or database text.
-    logger.append_keys(execution_arn=run.execution_arn, execution_status=run.status)
+    logger.thread_safe_append_keys(execution_arn=run.execution_arn, execution_status=run.status)
     outcome = heal(dynamodb, stepfunctions, sns, targets_from_environment(), run)
     if outcome.healed:
         logger.warning("Run ended outside its failure path: guard failed, run recorded, notified",
