@@ -114,7 +114,8 @@ def status(
 
     with session(stack, local, project, "duckdb", verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
-        guards = with_owner_status(connection.client("stepfunctions"), read_guards(connection.client("dynamodb"), table, job))
+        guards = read_guards(connection.client("dynamodb"), table, job)
+        guards = with_owner_status(connection.client("stepfunctions"), guards)
     if as_json:
         print_json({"guards": [render.guard_document(item) for item in guards]})
     else:

@@ -238,7 +238,8 @@ def guards(console: Console, items: list[dict[str, Any]], job: str | None) -> No
     if not items:
         console.print(f"job {job}: no guard yet (never run), ready to run" if job else "no job has run yet")
         return
-    table = Table("job", "state", "since", "ended", "execution", "owner", "failed step", "last error", title="job guard")
+    table = Table("job", "state", "since", "ended", "execution", "owner", "failed step", "last error",
+                  title="job guard")
     for item in map(guard_document, items):
         colour = {"Ready": "green", "Running": "cyan", "Failed": "red"}.get(item["state"], "white")
         owner = f"[red]{item['owner_status']}: stale[/]" if item["stale"] else item["owner_status"]
