@@ -30,6 +30,7 @@ DONE = frozenset({SUCCEEDED, ALREADY_SUCCEEDED})
 FINAL = frozenset({SUCCEEDED, FAILED, STOPPED, NOT_RUN, SKIPPED, ALREADY_SUCCEEDED})
 BY_WORKFLOW_INDEX = "by_workflow"
 _SUBJECT_LIMIT = 100  # SNS subjects are at most 100 characters
+_ENDED_AS = {ABORTED: "was stopped", TIMED_OUT: "timed out"}  # a notice's verb; FAILED and the rest: failed
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,10 @@ def _where_it_failed(
         return None, None
     stages = {job["name"]: stage for stage in plan["stages"] for job in stage["jobs"]}
     failed_job = failure.get("failed_step")
-    if failed_job not in stages:  # the error did not name a job: take the first job the audit saw fail
-        failed_job = next((name for name, item in existing.items() if item.get("execution_status") == FAILED), None)
+    if failed_job not in stages:  # the error did not name a job: the first job the audit saw fail, or still running
+        by_status = [(item.get("execution_status"), name) for name, item in existing.items()]
+        failed_job = next((name for status, name in by_status if status == FAILED), None) or next(
+            (name for status, name in by_status if status == RUNNING), None)  # a run stopped from outside
     return stages.get(failed_job or ""), failed_job
 
 
@@ -219,7 +222,8 @@ def _notice(
         subject = f"Shiftflow: workflow {workflow} succeeded"
         message = f"workflow {workflow}, run {execution}: succeeded ({tally or 'no jobs'})."
     else:
-        subject = f"Shiftflow: workflow {workflow} failed"
+        ended = _ENDED_AS.get(status, "failed")
+        subject = f"Shiftflow: workflow {workflow} {ended}"
         where = f"workflow {workflow}, run {execution}"
         if failed_stage is not None:
             where += f", stage {failed_stage['number']} of {len(plan['stages'])} ({failed_stage['description']})"
@@ -227,7 +231,7 @@ def _notice(
             where += f", job {failed_job}"
         failure = failure or {}
         message = (
-            f"{where} failed: {failure.get('error', 'unknown error')}: {failure.get('message', '')}\n"
+            f"{where} {ended}: {failure.get('error', 'unknown error')}: {failure.get('message', '')}\n"
             f"Jobs: {tally or 'none'}.\n"
             f"Restart what is left: shiftflow run {workflow} --restart {execution} "
             f"(or start the workflow state machine with {{\"workflow_id\": \"{workflow}\", "

@@ -195,8 +195,11 @@ def test_a_stopped_workflow_has_its_audit_closed_and_can_be_restarted(harness, h
     assert (run["execution_status"], run["error_type"], run["execution_end_ts"]) == (
         "ABORTED", "OperatorStop", guard["JobEnd"])
     assert json.loads(run["job_counts"]) == {"NOT_RUN": 1, "STOPPED": 1, "SUCCEEDED": 1}
+    assert (run["failed_stage"], run["failed_job"]) == (1, "slow")  # the job that was running when it stopped
     (notice,) = harness.notifications()
-    assert notice["subject"] == f"Shiftflow: workflow {workflow_id} failed"
+    assert notice["subject"] == f"Shiftflow: workflow {workflow_id} was stopped"
+    assert notice["message"].startswith(f"workflow {workflow_id}, run {execution['name']}, stage 1 of 2 (Load), "
+                                        "job slow was stopped: OperatorStop: the execution was stopped outside")
     assert "stopped from the console" in notice["message"] and "--restart" in notice["message"]
 
     assert heal(event)["notified"] is False  # delivered twice: notified once
