@@ -7,11 +7,12 @@ connector, the output of a state, or the input of a state after Parameters is la
 fails with ``States.DataLimitExceeded``, which ``States.ALL`` does not catch (gap 14).
 
 moto behaviour (checked against moto 5.2.5): ``moto/stepfunctions/parser/quotas.py is_within_size_quota`` refuses a
-payload of exactly 262,144 bytes (``<`` instead of ``<=``); it is checked on a state's output and on Lambda and
+payload of exactly 262,144 bytes (``<`` instead of ``<=``), measures JSON with spaces and ASCII escapes
+(so a non-ASCII character counts 6 bytes instead of its 2-4) and a string without its quotes; it is checked on a state's output and on Lambda and
 service task results, not on a state's input after Parameters, nor on the result of a Parallel or Map state
 before its ResultSelector (AWS checks the state's result, as for a connector's output).
 
-Fix: ``is_within_size_quota`` allows 262,144 bytes in the three interpreter modules that import it;
+Fix: ``is_within_size_quota`` measures compact UTF-8 JSON and allows 262,144 bytes in the three interpreter modules that import it;
 ``Parameters._eval_body`` checks the effective input; ``StateParallel._eval_execution`` and
 ``StateMap._eval_execution`` check their result (all branch or iteration outputs together).
 
@@ -24,6 +25,7 @@ tests/unit/local/moto_gaps/test_payload_size_limit.py must still pass.
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
 from typing import Any
 
 from moto.stepfunctions.parser import quotas
@@ -35,7 +37,6 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_par
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
 from moto.stepfunctions.parser.asl.eval.environment import Environment
-from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 from shiftflow.local.moto_gaps._failures import states_failure
 from shiftflow.local.moto_gaps._patcher import Patcher
@@ -43,9 +44,14 @@ from shiftflow.local.moto_gaps._patcher import Patcher
 MAX_PAYLOAD_BYTES = 256 * 1024
 
 
+def payload_bytes(value: Any) -> int:
+    """The size AWS measures: the value's compact JSON text in UTF-8 (a string with its quotes)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text.encode("utf-8"))
+
+
 def is_within_size_quota(value: Any) -> bool:
-    text = value if isinstance(value, str) else to_json_str(value)
-    return len(text.encode("utf-8")) <= MAX_PAYLOAD_BYTES
+    return payload_bytes(value) <= MAX_PAYLOAD_BYTES
 
 
 def _data_limit_exceeded(env: Environment, what: str) -> Exception:
