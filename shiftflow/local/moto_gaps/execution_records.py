@@ -12,8 +12,9 @@ moto behaviours (checked against moto 5.2.5), each fixed by its own patch:
   (``BaseExecutionWorkerCommunication._reflect_execution_status``).
 - A string output (``"done"``) is returned by ``DescribeExecution`` unencoded, not as the JSON text ``"\\"done\\""``.
   ``_patch_string_output`` wraps ``moto/stepfunctions/responses.py StepFunctionResponse.describe_execution``.
-- ``GetExecutionHistory`` ignores maxResults / nextToken / reverseOrder. ``_patch_history_paging`` replaces
-  ``moto/stepfunctions/responses.py StepFunctionResponse.get_execution_history``.
+- ``GetExecutionHistory`` ignores maxResults / nextToken / reverseOrder, and deep-copies the whole history for every
+  page (about 5 s a page at 25,000 events). ``_patch_history_paging`` replaces
+  ``moto/stepfunctions/responses.py StepFunctionResponse.get_execution_history`` and copies only the page.
 
 Known limit: optimized-integration timestamps are ISO-8601 strings everywhere.
 
@@ -137,6 +138,9 @@ def _history_events(backend: Any, execution_arn: str) -> list[Any]:
     """The execution's events, not copied: moto's own getter deep-copies the whole history for every page (about
     5 s a page at 25,000 events); the caller copies only the page it returns."""
     execution = backend.describe_execution(execution_arn=execution_arn)
+    if not hasattr(execution, "exec_worker"):  # moto's no-op backend (no execute_state_machine): its own history
+        history = backend.get_execution_history(execution_arn)
+        return list(history["events"] if isinstance(history, dict) else history)
     env = execution.exec_worker.env if execution.exec_worker is not None else None
     if env is None:
         return []  # the execution has not started yet
