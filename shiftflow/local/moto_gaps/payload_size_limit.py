@@ -29,6 +29,7 @@ import json
 from typing import Any
 
 from moto.stepfunctions.parser import quotas
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.parargs import Parameters
 from moto.stepfunctions.parser.asl.component.state import state as asl_state
@@ -54,7 +55,7 @@ def is_within_size_quota(value: Any) -> bool:
     return payload_bytes(value) <= MAX_PAYLOAD_BYTES
 
 
-def _data_limit_exceeded(env: Environment, what: str) -> Exception:
+def _data_limit_exceeded(env: Environment, what: str) -> FailureEventException:
     cause = (
         f"The state/task '{env.next_state_name}' {what} with a size exceeding the maximum number of bytes "
         "service limit."

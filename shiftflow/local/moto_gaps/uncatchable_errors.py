@@ -21,9 +21,8 @@ entry in ``_activation.GAPS``; tests/unit/local/moto_gaps/test_uncatchable_error
 
 from __future__ import annotations
 
-from typing import Any
-
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
@@ -36,19 +35,19 @@ from shiftflow.local.moto_gaps._failures import runtime_failure
 from shiftflow.local.moto_gaps._patcher import Patcher
 
 _STATES_ALL = StatesErrorName(typ=StatesErrorNameType.StatesALL)
+_STATES_TASK_FAILED = StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed)
 
 
-def error_matches(error_name: Any, error_equals: list[Any]) -> bool:
+def error_matches(error_name: ErrorName | None, error_equals: list[ErrorName]) -> bool:
     """Whether a Retrier's or Catcher's ErrorEquals handles ``error_name``, as Step Functions decides it."""
-    typ = getattr(error_name, "typ", None) if isinstance(error_name, StatesErrorName) else None
-    if typ is StatesErrorNameType.StatesRuntime:
+    reserved = error_name.typ if isinstance(error_name, StatesErrorName) else None
+    if reserved is StatesErrorNameType.StatesRuntime:
         return False
-    if typ is StatesErrorNameType.StatesStatesDataLimitExceeded:
+    if reserved is StatesErrorNameType.StatesStatesDataLimitExceeded:
         return error_name in error_equals
     if _STATES_ALL in error_equals:
         return True
-    task_failed = StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed)
-    if task_failed in error_equals and not isinstance(error_name, StatesErrorName):
+    if _STATES_TASK_FAILED in error_equals and reserved is None:
         return True  # States.TaskFailed matches every error a task reports under its own name
     return error_name in error_equals
 
