@@ -160,3 +160,34 @@ def test_a_reserved_error_caught_by_run_sql_job_is_raised_under_a_name_of_its_ow
     described = sfn.describe_execution(executionArn=arn)
     assert (described["status"], described["error"]) == ("FAILED", "SqlJobInterrupted"), described.get("cause")
     assert described["cause"].startswith("States.Timeout: ")
+
+
+def test_the_failure_path_of_a_plan_near_its_limit_records_and_notifies_within_256_kib(
+    sales_runtime: LocalRuntime,
+) -> None:
+    """A 190 KiB parameter in every job's plan (MAX_PLAN_BYTES is 200 KiB): the failed job's description is past a
+    cause's 32,768 characters, the failure path still records, notifies and fails the run, with bounded summaries
+    that carry none of the plan."""
+    from shiftflow.workflows import push, run_input
+    from shiftflow.workflows.audit import job_items
+
+    outputs = sales_runtime.deployment.outputs
+    sales_runtime.client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="wftest/divides.sql",
+                                          Body=b"select 1 / 0 where :pad is not null;")
+    push(sales_runtime.client("dynamodb"), outputs["WorkflowConfigTableName"], parse_workflow({
+        "workflow_id": "fidelity_big_plan", "parameters": {"pad": "p" * (190 * 1024)},
+        "workflow_stages": [{"stage_description": "one", "execution_flag": "y", "execution_type": "sequential",
+                             "scripts": [{"name": "divides", "script": "wftest/divides.sql"}]}],
+    }))
+    sfn = sales_runtime.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=sales_runtime.deployment.state_machine_arn("workflow"),
+                              input=json.dumps(run_input("fidelity_big_plan")))["executionArn"]
+    wait_for_execution(arn, timeout=300)
+    described = sfn.describe_execution(executionArn=arn)
+
+    assert (described["status"], described["error"]) == ("FAILED", "WorkflowRunInterrupted"), described.get("cause")
+    assert "job divides failed" in described["cause"] and "ppppp" not in described["cause"]
+    (notice,) = [n for n in sales_runtime.notifications() if "fidelity_big_plan" in n["subject"]]
+    assert "ppppp" not in json.dumps(notice)
+    (job,) = job_items(sales_runtime.client("dynamodb"), outputs["JobAuditTableName"], described["name"])
+    assert job["execution_status"] == "FAILED" and "ppppp" not in job["error_message"]
