@@ -10,7 +10,9 @@ import re
 
 from sqlglot import exp
 
+from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.types import normalize_datetime_literals
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -47,6 +49,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             tree = _like_to_ctas(tree)
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
+    tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
     for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "getdate" and not call.expressions:
             # getdate(): the statement's start as a TIMESTAMP (no time zone) in UTC, truncated to the second.
@@ -58,7 +61,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
             raise NotSupportedLocally(f"{name}() (a Redshift function the {engine} engine does not have)")
-    return tree, prelude
+    return normalize_datetime_literals(tree, engine), prelude
 
 
 # Redshift functions that neither engine has and the translator does not emulate: refused by name rather than left
@@ -103,7 +106,7 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
         call = projection.this if isinstance(projection, exp.Window) else projection
-        name = _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
+        name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
         if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
             name = call.name.lower()
         if name is None and engine == "duckdb":
