@@ -274,10 +274,6 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_months_between",
                              expressions=[exp.cast(node.this, exp.DataType.Type.TIMESTAMP),
                                           exp.cast(node.expression, exp.DataType.Type.TIMESTAMP)])
-    if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
-        return _integer_avg(node.this, engine, window=node)
-    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
-        return _integer_avg(node, engine)
     if isinstance(node, exp.Cast) and engine == "duckdb" and node.to.this in _INTEGER_TYPES:
         return _checked_integer_cast(node)
     if isinstance(node, exp.ApproxDistinct) and engine == "postgres":
@@ -298,10 +294,6 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _checked_division(node)
     if isinstance(node, (exp.DateDiff, exp.TsOrDsDiff, exp.DatetimeDiff, exp.TimestampDiff)) and engine == "postgres":
         return _postgres_datediff(node)
-    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.GroupConcat) and engine == "postgres":
-        concat = node.this
-        return exp.GroupConcat(this=exp.Order(this=concat.this, expressions=node.expression.expressions),
-                               separator=concat.args.get("separator"))
     if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
         return _merge_insert(node)
     if isinstance(node, (exp.Like, exp.ILike)) and engine == "duckdb" and not isinstance(node.parent, exp.Escape):
@@ -388,29 +380,6 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
             regex.append(re.escape(char))
         i += 1
     return exp.func("regexp_full_match", node.this, exp.Literal.string("".join(regex)))
-
-
-def _integer_avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Expression:
-    """Redshift's AVG of an integer type is a BIGINT (the fraction is dropped); the engines return a fraction.
-    DuckDB: sum / count, which integer_division keeps integral for integers only, and NULL on no rows.
-    PostgreSQL: shiftflow_avg(avg, min) picks by the argument's type (min has it) whether to truncate."""
-    def aggregate(kind: type[exp.Expression]) -> exp.Expression:
-        call = kind(this=avg.this.copy())
-        if window is None:
-            return call
-        over = window.copy()
-        over.set("this", call)
-        return over
-
-    if engine == "duckdb":
-        return exp.Paren(this=exp.Div(this=aggregate(exp.Sum), expression=aggregate(exp.Count)))
-    plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
-    sample = exp.Min(this=plain.copy())
-    if window is not None:
-        sample_window = window.copy()
-        sample_window.set("this", sample)
-        sample = sample_window
-    return exp.Anonymous(this="shiftflow_avg", expressions=[aggregate(exp.Avg), sample])
 
 
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:

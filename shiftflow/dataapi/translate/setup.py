@@ -88,15 +88,6 @@ POSTGRES_DATABASE_SETUP: tuple[str, ...] = (
     " AS $f$ SELECT trunc(x) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x double precision) RETURNS double precision LANGUAGE sql"
     " IMMUTABLE AS $f$ SELECT trunc(x) $f$",
-    # shiftflow_avg(avg(x), min(x)): Redshift's AVG of integers is a truncated BIGINT; others keep avg's value.
-    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v {t}) RETURNS bigint LANGUAGE sql IMMUTABLE"
-      " AS $f$ SELECT trunc(a)::bigint $f$" for t in ("smallint", "integer", "bigint")),
-    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a {r}, v {t}) RETURNS {r} LANGUAGE sql IMMUTABLE"
-      " AS $f$ SELECT a $f$" for r, t in (("double precision", "double precision"), ("double precision", "real"),
-                                          ("interval", "interval"))),
-    # Redshift's AVG of DECIMAL(p, s) is a DECIMAL(38, s): the value keeps the argument's scale (min(x) has it).
-    "CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE"
-    " AS $f$ SELECT round(a, scale(v)) $f$",
     # Redshift DATEDIFF counts unit boundaries crossed between the two values (not elapsed time).
     """CREATE OR REPLACE FUNCTION public.shiftflow_datediff(unit text, a timestamp, b timestamp) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $f$
