@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.model import NotSupportedLocally
-from shiftflow.dataapi.translate.types import normalize_datetime_literals
+from shiftflow.dataapi.translate.types import normalize_datetime_literals, rewrite_types
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -50,6 +50,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
+    tree = rewrite_types(tree, engine)  # types.py
     for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "getdate" and not call.expressions:
             # getdate(): the statement's start as a TIMESTAMP (no time zone) in UTC, truncated to the second.
@@ -422,6 +423,8 @@ def _checked_division(node: exp.Div) -> exp.Expression:
         return node
     if isinstance(divisor, exp.Placeholder):
         return node  # a bound string divisor already raises on zero, and a CASE would make it VARCHAR
+    if isinstance(divisor, exp.Nullif) and divisor.expression == exp.Literal.number(0):
+        return node  # NULLIF(x, 0) is never zero
     check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
                                  true=exp.func("error", exp.Literal.string("division by zero")))],
                      default=divisor)

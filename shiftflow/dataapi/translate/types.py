@@ -1,5 +1,9 @@
 """Redshift data type behaviour the engines lack (SQL reference: "Data types").
 
+CAST(x AS VARCHAR(n)) and CAST(x AS CHAR(n)) keep the first n characters (Redshift counts bytes: text whose first
+n characters are longer than n bytes fails with "not supported locally" on DuckDB, whose strings have no length;
+PostgreSQL truncates by characters).
+
 Datetime literals: Redshift reads date, time and timestamp text as PostgreSQL does with DateStyle MDY
 ('20200430 04:05:06.789', '8/2/2003', '12-31-2008', 'January 8, 1999', '2000-Jan-31', '2008.366' ...,
 'today', 'now'). PostgreSQL sessions run with DateStyle 'ISO, MDY'; for DuckDB, which reads ISO text only, the
@@ -109,6 +113,35 @@ def iso_datetime(text: str, with_zone: bool) -> str | None:
             result += zone.group("zone") if offset else " " + zone.group("zone")
         return result
     return None
+
+
+_SIZED_TEXT = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
+               exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR}
+
+
+def _text_size(data_type: exp.DataType) -> exp.Expression | None:
+    if data_type.this not in _SIZED_TEXT or len(data_type.expressions) != 1:
+        return None
+    size = data_type.expressions[0].this
+    return size if isinstance(size, exp.Literal) and not size.is_string else None  # not varchar(max)
+
+
+def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
+    """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do."""
+    if engine != "duckdb":
+        return tree
+    for cast in list(tree.find_all(exp.Cast)):
+        size = _text_size(cast.to)
+        if size is None or isinstance(cast.parent, exp.ColumnDef):
+            continue
+        kept = exp.Anonymous(this="left", expressions=[exp.cast(cast.this.copy(), exp.DataType.Type.VARCHAR),
+                                                       size.copy()])
+        too_long = exp.GT(this=exp.Anonymous(this="strlen", expressions=[kept]), expression=size.copy())
+        message = exp.Literal.string(f"not supported locally: multibyte text cast to {cast.to.sql()} "
+                                     "(Redshift counts bytes) on the DuckDB engine")
+        cast.replace(exp.Case(ifs=[exp.If(this=too_long, true=exp.Anonymous(this="error", expressions=[message]))],
+                              default=kept.copy()))
+    return tree
 
 
 _SPECIAL = {"today": "CAST(CURRENT_DATE AS TIMESTAMP)", "tomorrow": "CAST(CURRENT_DATE AS TIMESTAMP) + INTERVAL 1 DAY",

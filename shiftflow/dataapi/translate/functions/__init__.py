@@ -44,6 +44,8 @@ def column_name(node: exp.Expression) -> str | None:
     """The column name Redshift gives this unaliased projection, when a family knows it."""
     if isinstance(node, exp.WithinGroup):  # LISTAGG(...) WITHIN GROUP (...): named after the function
         node = node.this
+    if isinstance(node, exp.Nullif) and isinstance(node.this, exp.Column):
+        return node.this.name  # "the column name of the first expression" (Redshift's NULLIF page)
     if isinstance(node, exp.Anonymous):
         return COLUMN_NAMES.get(node.name.lower())
     return COLUMN_NAMES.get(type(node))

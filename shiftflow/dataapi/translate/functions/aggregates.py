@@ -81,8 +81,9 @@ def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Exp
         if avg.find_ancestor(exp.Pivot) is not None:
             raise NotSupportedLocally("AVG in PIVOT on the DuckDB engine (DuckDB's average is a DOUBLE)")
         # integer_division keeps sum / count integral for integers (a truncated BIGINT, as on Redshift).
+        # NULLIF: no value gives NULL, not a division by zero.
         total, count = over(exp.Sum(this=avg.this.copy())), over(exp.Count(this=avg.this.copy()))
-        return exp.Paren(this=exp.Div(this=total, expression=count))
+        return exp.Paren(this=exp.Div(this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0))))
     plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
     return exp.Anonymous(this="shiftflow_avg", expressions=[over(exp.Avg(this=avg.this.copy())),
                                                             over(exp.Min(this=plain.copy()))])
