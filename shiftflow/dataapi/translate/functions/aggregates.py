@@ -34,25 +34,27 @@ def _listagg_parts(concat: exp.GroupConcat) -> tuple[exp.Expression, bool, exp.E
 
 
 def _listagg(concat: exp.GroupConcat, order: exp.Order | None, window: exp.Window | None) -> exp.Expression:
-    """array_to_string(array_agg([DISTINCT] x [ORDER BY ...]) FILTER (WHERE x IS NOT NULL), delimiter): any value
-    type, NULLs skipped, NULL for no value. In a window the order goes to the window, over the whole partition
-    (PostgreSQL has no ORDER BY inside a window aggregate; Redshift's OVER has no order or frame of its own)."""
+    """array_to_string(array_agg(x [ORDER BY ...]) FILTER (WHERE x IS NOT NULL), delimiter): any value type, NULLs
+    skipped, NULL for no value. DISTINCT keeps each value's first place in the order (Redshift's examples order
+    distinct dates by other columns, which an engine's DISTINCT aggregate refuses). In a window the order goes to
+    the window, over the whole partition (PostgreSQL has no ORDER BY inside a window aggregate; Redshift's OVER has
+    no order or frame of its own)."""
     value, distinct, delimiter = _listagg_parts(concat)
-    argument: exp.Expression = exp.Distinct(expressions=[value.copy()]) if distinct else value.copy()
+    argument: exp.Expression = value.copy()
     if order is not None and window is None:
         argument = exp.Order(this=argument, expressions=[o.copy() for o in order.expressions])
-    aggregate: exp.Expression = exp.Filter(
+    values: exp.Expression = exp.Filter(
         this=exp.Anonymous(this="array_agg", expressions=[argument]),
         expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))))
     if window is not None:
-        if distinct and window.args.get("partition_by") is not None or distinct and order is not None:
-            raise NotSupportedLocally("LISTAGG(DISTINCT ...) as a window function with an order or a partition")
-        aggregate = exp.Window(this=aggregate, partition_by=[p.copy() for p in window.args.get("partition_by") or []],
-                               order=order.copy() if order is not None else None,
-                               spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
-                                                   end="UNBOUNDED", end_side="FOLLOWING") if order is not None
-                               else None)
-    return exp.Anonymous(this="array_to_string", expressions=[aggregate, delimiter.copy()])
+        frame = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED",
+                               end_side="FOLLOWING")
+        values = exp.Window(this=values, partition_by=[p.copy() for p in window.args.get("partition_by") or []],
+                            order=order.copy() if order is not None else None,
+                            spec=frame if order is not None else None)
+    if distinct:
+        values = exp.Anonymous(this="shiftflow_distinct_in_order", expressions=[values])
+    return exp.Anonymous(this="array_to_string", expressions=[values, delimiter.copy()])
 
 
 def _group_concat(node: exp.GroupConcat, engine: str) -> exp.Expression:
@@ -115,8 +117,15 @@ HANDLERS = {exp.GroupConcat: _group_concat, exp.WithinGroup: _within_group, exp.
 PARSER_FUNCTIONS: dict = {}
 COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum"}
 
-DUCKDB_SETUP: tuple[str, ...] = ()
+DUCKDB_SETUP = (
+    # LISTAGG(DISTINCT ...): each value once, where it first comes in the list.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_distinct_in_order(l) AS"
+    " list_filter(l, lambda x, i: list_position(l, x) = i)",
+)
 POSTGRES_SETUP = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_distinct_in_order(a anyarray) RETURNS anyarray LANGUAGE sql"
+    " IMMUTABLE AS $f$ SELECT array_agg(v ORDER BY i) FROM (SELECT v, min(i) AS i FROM unnest(a) WITH ORDINALITY"
+    " AS u(v, i) GROUP BY v) AS firsts $f$",
     # shiftflow_avg(avg(x), min(x)): Redshift's AVG of integers is a truncated BIGINT; others keep avg's value.
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v {t}) RETURNS bigint LANGUAGE sql IMMUTABLE"
       " AS $f$ SELECT trunc(a)::bigint $f$" for t in ("smallint", "integer", "bigint")),
