@@ -173,3 +173,10 @@ def test_current_user_and_database_are_the_requests(client: Any) -> None:
     assert client.describe_statement(Id=serverless["Id"], WaitTimeSeconds=30)["Status"] == "FINISHED"
     assert rows(client, serverless["Id"]) == [["IAM:local", client.database]]
     assert "not supported locally: current_user_id" in error(client, "select current_user_id")
+
+
+def test_json_parse_and_to_char_reach_the_client_as_redshift_prints_them(client: Any) -> None:
+    described = ok(client, """select json_parse('{"a": [1, "x"]}') as j, to_char(date '2009-12-31', 'MONTH') as m""")
+    result = client.get_statement_result(Id=described["Id"])
+    assert [c["typeName"] for c in result["ColumnMetadata"]] == ["super", "varchar"]
+    assert result["Records"] == [[{"stringValue": '{"a":[1,"x"]}'}, {"stringValue": "DECEMBER "}]]

@@ -58,6 +58,8 @@ def _compare(node: exp.Binary, engine: str) -> exp.Expression:
 
 def _in(node: exp.In, engine: str) -> exp.Expression:
     values = node.expressions
+    if isinstance(node.parent, exp.Pivot):  # PIVOT (... FOR column IN (values)) names columns, compares nothing
+        return node
     if not values or not _maybe_text(node.this) or not all(_maybe_text(v) for v in values):
         return node
     node.set("this", _without_trailing_blanks(node.this))
