@@ -178,3 +178,13 @@ def test_iso_datetime_reads_redshift_text():
     assert iso_datetime("2008-01-01 10:00:00-08", with_zone=False) == "2008-01-01 10:00:00"
     assert iso_datetime("31/12/2008", with_zone=False) is None  # not a month first: left for the engine to refuse
     assert iso_datetime("garbage", with_zone=False) is None
+
+
+def test_datediff_arguments_are_rewritten_too(session):
+    # The arguments of DATEDIFF get their own Redshift meaning (trunc(sysdate) is a date on PostgreSQL as well).
+    result = run_script(session, """
+        select datediff(day, trunc(sysdate), dateadd(day, 3, trunc(sysdate))), datediff(week, d, d + 14),
+               datediff(month, '2008-01-31', d)
+        from (select date '2022-05-02' as d) t
+    """)
+    assert result.rows == [(3, 2, 172)]

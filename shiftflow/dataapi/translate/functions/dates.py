@@ -130,7 +130,8 @@ def interval(amount: exp.Expression, unit: str, factor: int = 1) -> exp.Expressi
 
 
 def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
-    """DATEDIFF of TIME values: both on one day (the engines cannot cast a TIME to a TIMESTAMP)."""
+    """DATEDIFF counts unit boundaries crossed (DuckDB's date_diff does; PostgreSQL runs shiftflow_datediff). TIME
+    values are taken on one day (the engines cannot cast a TIME to a TIMESTAMP)."""
     for key in ("this", "expression"):
         value = node.args.get(key)
         if value is None:
@@ -139,7 +140,14 @@ def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
             node.set(key, exp.cast(value, exp.DataType.Type.TIMESTAMP))
         elif not is_temporal(value) or is_time(value):
             node.set(key, exp.Anonymous(this="shiftflow_datediff_operand", expressions=[value]))
-    return node
+    if engine != "postgres":
+        return node
+    # Redshift datediff(unit, start, end) parses as DateDiff(this=end, expression=start).
+    unit = node.args.get("unit")
+    start, end = node.expression, node.this
+    return exp.Anonymous(this="shiftflow_datediff", expressions=[
+        exp.Literal.string(unit.name.lower() if unit is not None else "day"), exp.cast(start, "TIMESTAMP"),
+        exp.cast(end, "TIMESTAMP")])
 
 
 def _extract_field(part: str, value: exp.Expression) -> exp.Expression:
@@ -214,6 +222,7 @@ def _to_date(node: exp.Anonymous, engine: str) -> exp.Expression:
 
 
 HANDLERS = {exp.TsOrDsAdd: _dateadd, exp.DateAdd: _dateadd, exp.TsOrDsDiff: _datediff, exp.DateDiff: _datediff,
+            exp.DatetimeDiff: _datediff, exp.TimestampDiff: _datediff,
             exp.Extract: _extract, "date_part": _date_part, "pgdate_part": _date_part, "to_char": _to_char,
             "to_date": _to_date}
 PARSER_FUNCTIONS = {name: (lambda args, name=name: exp.Anonymous(this=name.lower(), expressions=args))
