@@ -24,8 +24,7 @@ Known differences that remain (each fails loudly rather than returning a differe
   says numeric without a scale); DuckDB returns a double, not cut (its decimal division is floating point, and
   neither a macro nor the translator can learn the argument's scale). Numeric division keeps more decimals than
   Redshift on both engines.
-- Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise);
-  TO_DATE of an impossible date (20010631) fails on both engines where Redshift's default rolls it over.
+- Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
