@@ -97,3 +97,12 @@ def test_backslash_escapes_a_quote_in_literals(session):
 def test_comparisons_translate_only_where_text_may_be_compared():
     text = translate("select * from a join b on a.id = b.id where a.n > 1 and a.s = 'x  '", "postgres").text
     assert "a.n > 1" in text and "SHIFTFLOW_RTRIM(a.s) = 'x'" in text
+
+
+def test_trailing_blanks_against_subqueries_and_in_merge(session):
+    result = run_script(session, """
+        create table t (id int, s varchar(5)); insert into t values (1, 'a '), (2, 'b'), (3, 'c');
+        merge into t using (select 3 as id, 'z ' as s) u on t.id = u.id when matched then update set s = u.s;
+        select id, s from t where s in (select 'a') or s = any (select 'z') or id = all (select 2) order by 1
+    """)
+    assert result.rows == [(1, "a "), (2, "b"), (3, "z ")]

@@ -2,7 +2,8 @@
 
 - Trailing blanks are insignificant when strings are compared ("Significance of trailing blanks"): in =, <>, <,
   <=, >, >=, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
-  that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged).
+  that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
+  a subquery (IN (SELECT ...), = ANY (SELECT ...)) only the outer operand is trimmed.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
 - CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||.
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
@@ -20,7 +21,8 @@ _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.T
 # Expressions whose value is never text: comparing them leaves nothing to trim.
 _NOT_TEXT = (exp.Binary, exp.Unary, exp.Boolean, exp.Null, exp.Interval, exp.Extract, exp.Count, exp.Sum, exp.Avg,
              exp.Trunc, exp.Round, exp.Length, exp.DateDiff, exp.TsOrDsDiff, exp.DateAdd, exp.TsOrDsAdd,
-             exp.CurrentDate, exp.CurrentTimestamp, exp.Subquery, exp.Exists, exp.Star, exp.Tuple, exp.Placeholder)
+             exp.CurrentDate, exp.CurrentTimestamp, exp.Subquery, exp.Exists, exp.Star, exp.Tuple, exp.Placeholder,
+             exp.Any, exp.All)
 
 
 def _maybe_text(node: exp.Expression) -> bool:
@@ -49,7 +51,12 @@ _ASSIGNMENTS = (exp.Update, exp.SetItem, exp.Set, exp.Properties, exp.Property)
 
 def _compare(node: exp.Binary, engine: str) -> exp.Expression:
     left, right = node.this, node.expression
-    if isinstance(node.parent, _ASSIGNMENTS) or not (_maybe_text(left) and _maybe_text(right)):
+    if isinstance(node.parent, _ASSIGNMENTS):
+        return node
+    if isinstance(right, (exp.Any, exp.All)) and _maybe_text(left):  # the subquery's own values stay as they are
+        node.set("this", _without_trailing_blanks(left))
+        return node
+    if not (_maybe_text(left) and _maybe_text(right)):
         return node
     node.set("this", _without_trailing_blanks(left))
     node.set("expression", _without_trailing_blanks(right))
@@ -59,6 +66,9 @@ def _compare(node: exp.Binary, engine: str) -> exp.Expression:
 def _in(node: exp.In, engine: str) -> exp.Expression:
     values = node.expressions
     if isinstance(node.parent, exp.Pivot):  # PIVOT (... FOR column IN (values)) names columns, compares nothing
+        return node
+    if node.args.get("query") is not None and _maybe_text(node.this):  # IN (subquery): its values stay as they are
+        node.set("this", _without_trailing_blanks(node.this))
         return node
     if not values or not _maybe_text(node.this) or not all(_maybe_text(v) for v in values):
         return node
