@@ -21,9 +21,9 @@ Known differences that remain (each fails loudly rather than returning a differe
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
   json), type behaviour in types.py; each module's docstring says what it emulates and what it refuses.
 - AVG of DECIMAL(p, s): PostgreSQL cuts the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
-  says numeric without a scale); DuckDB returns a double, not cut (its decimal division is floating point, and
-  neither a macro nor the translator can learn the argument's scale). Numeric division keeps more decimals than
-  Redshift on both engines.
+  says numeric without a scale); DuckDB fails with "not supported locally" when the query runs (its decimal
+  division is floating point, and neither a macro nor the translator can learn the argument's scale). Numeric
+  division keeps more decimals than Redshift on both engines.
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
