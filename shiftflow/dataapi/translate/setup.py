@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shiftflow.dataapi.translate import functions
+from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
+from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
 
 # Run on every new DuckDB connection (settings and TEMP macros are per connection).
 DUCKDB_SESSION_SETUP: tuple[str, ...] = (
@@ -66,7 +67,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
-    *functions.DUCKDB_SETUP,
+    *FUNCTIONS_DUCKDB_SETUP,
 )
 
 # Run on every new PostgreSQL connection.
@@ -192,7 +193,7 @@ SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')
   THEN date_trunc('month', t + make_interval(months => n)) + interval '1 month - 1 day' + (t - date_trunc('day', t))
   ELSE t + make_interval(months => n) END
 $f$""",
-    *functions.POSTGRES_SETUP,
+    *FUNCTIONS_POSTGRES_SETUP,
 )
 
 # What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.
