@@ -29,6 +29,14 @@ def test_trailing_blanks_are_insignificant_in_comparisons(session):
     assert run_script(session, "select 'abc' = 'abc  ', 'abc' < 'abc ', 'abc ' >= 'abc'").rows == [(True, False, True)]
 
 
+def test_bound_values_compare_with_trimmed_columns(session):
+    result = run_script(session, """
+        create table t (id int, name varchar(10)); insert into t values (1, 'a  '), (2, 'b');
+        select id from t where name = :name or id = :id order by id
+    """, {"name": "a", "id": "2"})
+    assert result.rows == [(1,), (2,)]
+
+
 def test_updates_and_numbers_are_left_alone(session):
     result = run_script(session, """
         create table t (id int, name varchar(10)); insert into t values (1, 'a'), (2, 'b ');

@@ -21,8 +21,8 @@ _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.T
 # Expressions whose value is never text: comparing them leaves nothing to trim.
 _NOT_TEXT = (exp.Binary, exp.Unary, exp.Boolean, exp.Null, exp.Interval, exp.Extract, exp.Count, exp.Sum, exp.Avg,
              exp.Trunc, exp.Round, exp.Length, exp.DateDiff, exp.TsOrDsDiff, exp.DateAdd, exp.TsOrDsAdd,
-             exp.CurrentDate, exp.CurrentTimestamp, exp.Subquery, exp.Exists, exp.Star, exp.Tuple, exp.Placeholder,
-             exp.Any, exp.All)
+             exp.CurrentDate, exp.CurrentTimestamp, exp.Subquery, exp.Exists, exp.Star, exp.Tuple, exp.Any,
+             exp.All)
 
 
 def _maybe_text(node: exp.Expression) -> bool:
@@ -40,6 +40,8 @@ def _maybe_text(node: exp.Expression) -> bool:
 def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Literal) and node.is_string:
         return exp.Literal.string(node.this.rstrip(" "))
+    if isinstance(node, exp.Placeholder):
+        return node  # a bound value keeps its type unknown to the engine until bound; compared as given
     if isinstance(node, exp.Anonymous) and node.name == "shiftflow_rtrim":
         return node
     return exp.Anonymous(this="shiftflow_rtrim", expressions=[node])
