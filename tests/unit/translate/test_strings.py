@@ -114,3 +114,8 @@ def test_trailing_blanks_against_subqueries_and_in_merge(session):
         select id, s from t where s in (select 'a') or s = any (select 'z') or id = all (select 2) order by 1
     """)
     assert result.rows == [(1, "a "), (2, "b"), (3, "z ")]
+    inner = run_script(session, """
+        create table u (v varchar(5)); insert into u values ('a  '), ('z');
+        select id from t where s in (select v from u) and s = any (select v as w from u) order by 1
+    """)
+    assert inner.rows == [(1,), (3,)]

@@ -3,7 +3,7 @@
 - Trailing blanks are insignificant when strings are compared ("Significance of trailing blanks"): in =, <>, <,
   <=, >, >=, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
   that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
-  a subquery (IN (SELECT ...), = ANY (SELECT ...)) only the outer operand is trimmed.
+  a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
 - CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||.
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
@@ -51,12 +51,31 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
 _ASSIGNMENTS = (exp.Update, exp.SetItem, exp.Set, exp.Properties, exp.Property)
 
 
+def _trim_subquery(query: exp.Expression) -> bool:
+    """The one value a subquery of IN / ANY / ALL selects, without trailing blanks; False (nothing changed) when
+    it is not one plain SELECT of one value."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return False
+    projection = select.expressions[0]
+    value = projection.this if isinstance(projection, exp.Alias) else projection
+    if isinstance(value, exp.Star) or not _maybe_text(value):
+        return False
+    trimmed = _without_trailing_blanks(value.copy())
+    if isinstance(projection, exp.Alias):
+        projection.set("this", trimmed)
+    else:
+        projection.replace(exp.alias_(trimmed, value.alias_or_name or "?column?", quoted=True))
+    return True
+
+
 def _compare(node: exp.Binary, engine: str) -> exp.Expression:
     left, right = node.this, node.expression
     if isinstance(node.parent, _ASSIGNMENTS):
         return node
-    if isinstance(right, (exp.Any, exp.All)) and _maybe_text(left):  # the subquery's own values stay as they are
-        node.set("this", _without_trailing_blanks(left))
+    if isinstance(right, (exp.Any, exp.All)):
+        if _maybe_text(left) and _trim_subquery(right.this):
+            node.set("this", _without_trailing_blanks(left))
         return node
     if not (_maybe_text(left) and _maybe_text(right)):
         return node
@@ -69,8 +88,10 @@ def _in(node: exp.In, engine: str) -> exp.Expression:
     values = node.expressions
     if isinstance(node.parent, exp.Pivot):  # PIVOT (... FOR column IN (values)) names columns, compares nothing
         return node
-    if node.args.get("query") is not None and _maybe_text(node.this):  # IN (subquery): its values stay as they are
-        node.set("this", _without_trailing_blanks(node.this))
+    query = node.args.get("query")
+    if query is not None:
+        if _maybe_text(node.this) and _trim_subquery(query):
+            node.set("this", _without_trailing_blanks(node.this))
         return node
     if not values or not _maybe_text(node.this) or not all(_maybe_text(v) for v in values):
         return node
