@@ -27,6 +27,12 @@ def test_trailing_blanks_are_insignificant_in_comparisons(session):
     joined = run_script(session, "select count(*) from address a join address b on a.address1 = b.address1")
     assert joined.rows == [(4,)]
     assert run_script(session, "select 'abc' = 'abc  ', 'abc' < 'abc ', 'abc ' >= 'abc'").rows == [(True, False, True)]
+    between = run_script(session, """
+        select count(case when address1 between '9516 Magnolia Boulevard' and '9516 Magnolia Boulevard' then 1 end),
+               count(case when address1 is not distinct from '9516 Magnolia Boulevard' then 1 end)
+        from address
+    """)
+    assert between.rows == [(2, 2)]
 
 
 def test_bound_values_compare_with_trimmed_columns(session):

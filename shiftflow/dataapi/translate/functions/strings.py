@@ -1,7 +1,7 @@
 """Redshift string functions and comparisons (SQL reference: "String functions", "Character types").
 
 - Trailing blanks are insignificant when strings are compared ("Significance of trailing blanks"): in =, <>, <,
-  <=, >, >=, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
+  <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
   that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
   a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
                exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
 # Expressions whose value is never text: comparing them leaves nothing to trim.
@@ -100,6 +100,15 @@ def _in(node: exp.In, engine: str) -> exp.Expression:
     return node
 
 
+def _between(node: exp.Between, engine: str) -> exp.Expression:
+    bounds = [node.this, node.args.get("low"), node.args.get("high")]
+    if not all(bound is not None and _maybe_text(bound) for bound in bounds):
+        return node
+    for key in ("this", "low", "high"):
+        node.set(key, _without_trailing_blanks(node.args[key]))
+    return node
+
+
 def _case(node: exp.Case, engine: str) -> exp.Expression:
     subject = node.this
     if subject is None or not _maybe_text(subject):
@@ -152,7 +161,8 @@ def _length(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.cast(exp.Length(this=node.expressions[0]), "INT")
 
 
-HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.In: _in, exp.Case: _case, exp.Nullif: _nullif,
+HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.In: _in, exp.Between: _between, exp.Case: _case,
+            exp.Nullif: _nullif,
             exp.Concat: _concat, exp.Substring: _substring, "len": _length, "length": _length}
 PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=args),
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
