@@ -17,12 +17,13 @@ from shiftflow.jobs.status import (
     transient_error,
     wait_within_deadline,
 )
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 redshift_data = boto3.client("redshift-data")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: job, statement_id, wait_seconds (1-30, default 30), deadline (epoch seconds, optional) and
     timeout_seconds (for the message).
@@ -32,7 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     its SQL, the database error) for the state machine's Fail.
     """
     job, statement_id = event["job"], event["statement_id"]
-    logger.append_keys(job=job, statement_id=statement_id)
+    logger.thread_safe_append_keys(job=job, statement_id=statement_id)
     try:
         description, timed_out = wait_within_deadline(redshift_data, statement_id, event.get("deadline"),
                                                       int(event.get("wait_seconds", MAX_WAIT_SECONDS)))

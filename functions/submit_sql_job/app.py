@@ -15,13 +15,14 @@ from shiftflow.jobs.errors import InvalidJobRequest, ScriptNotFound, SqlSubmitRe
 from shiftflow.jobs.status import is_transient, transient_error
 from shiftflow.jobs.submit import SqlJob, batch_request, job_timeout
 from shiftflow.jobs.target import RedshiftTarget
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 s3 = boto3.client("s3")
 redshift_data = boto3.client("redshift-data")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds and
     client_token_seed) and client_token_seed (this execution's id, used when the request brings none).
@@ -32,7 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # The starter's seed (its execution, redrive count and attempt) survives the starter retrying the start.
     job = _sql_job(request_fields, request_fields.get("client_token_seed") or event.get("client_token_seed"))
     timeout_seconds = job_timeout(job.job, request_fields.get("timeout_seconds"))
-    logger.append_keys(workflow=job.workflow, job=job.job)
+    logger.thread_safe_append_keys(workflow=job.workflow, job=job.job)
     request = batch_request(job, RedshiftTarget.from_environment())
     try:
         response = redshift_data.batch_execute_statement(**request)

@@ -1,5 +1,5 @@
 """The local runtime: template.yaml's resources created in an in-process moto account, the state machines run by
-moto's ASL interpreter (patched in moto_patches), the Lambda handlers called in-process, and every `redshift-data`
+moto's ASL interpreter (patched in moto_gaps), the Lambda handlers called in-process, and every `redshift-data`
 call answered by the Data API emulator over an embedded warehouse.
 
 State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and a
@@ -94,13 +94,13 @@ class LocalRuntime:
     def _start(self) -> None:
         from moto import mock_aws
 
-        from shiftflow.local import moto_patches
+        from shiftflow.local import moto_gaps
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._stack.enter_context(_exclusive(self.state_dir / "lock"))
         self._stack.enter_context(_environment(_fake_credentials()))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        self._stack.enter_context(moto_patches.activate(time_scale=self.time_scale))
+        self._stack.enter_context(moto_gaps.activate(time_scale=self.time_scale))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
@@ -141,7 +141,23 @@ class LocalRuntime:
             for name, spec in self.template.body.get("Outputs", {}).items()
             if "Condition" not in spec or resolver.condition(spec["Condition"])
         }
+        if "WorkflowConfigTableName" in outputs:
+            self._push_project_workflows(outputs["WorkflowConfigTableName"])
         return Deployment(outputs=outputs)
+
+    def _push_project_workflows(self, table: str) -> None:
+        """Locally, the project's workflows/*.json are what the runtime knows, each start, without a manual push
+        (on a stack, `shiftflow workflow push` stays explicit). A file that does not validate is left out, with a
+        warning: `shiftflow workflow validate` says why."""
+        from shiftflow.workflows import WorkflowError, parse_workflow, push
+        from shiftflow.workflows.store import read_file
+
+        dynamodb = self.client("dynamodb")
+        for path in sorted((self.project_root / "workflows").glob("*.json")):
+            try:
+                push(dynamodb, table, parse_workflow(read_file(path)))
+            except (WorkflowError, ValueError) as error:
+                logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
@@ -229,7 +245,7 @@ class LocalRuntime:
 
     def _register_functions(self, resolver: Resolver) -> None:
         from shiftflow.local.functions import load_handler
-        from shiftflow.local.moto_patches import register_lambda_handler
+        from shiftflow.local.moto_gaps import register_lambda_handler
 
         functions = self.template.resources("AWS::Serverless::Function")
         environment: dict[str, str] = {}
@@ -241,7 +257,14 @@ class LocalRuntime:
             properties = resource.get("Properties", {})
             code_dir = self.template.root / properties["CodeUri"]
             handler = load_handler(code_dir, properties.get("Handler", "app.lambda_handler"))
-            register_lambda_handler(resolver.resolve({"Ref": logical_id}), handler)
+            # Timeout and MemorySize as Lambda applies them: the function's own, else Globals (else Lambda's defaults).
+            limits = {**self.template.function_globals(), **properties}
+            register_lambda_handler(
+                resolver.resolve({"Ref": logical_id}),
+                handler,
+                timeout_seconds=resolver.resolve(limits.get("Timeout")),
+                memory_mb=resolver.resolve(limits.get("MemorySize")),
+            )
 
     def _function_environment(
         self, resolver: Resolver, properties: dict[str, Any], seen: dict[str, str], logical_id: str

@@ -17,7 +17,7 @@ import pytest
 
 from shiftflow.jobs.results import read_result
 from shiftflow.jobs.status import TERMINAL_STATUSES, wait_for_end
-from shiftflow.local.moto_patches import wait_for_execution
+from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow, push, run_input, validate_file
 from shiftflow.workflows.audit import FINAL, job_items
@@ -367,7 +367,7 @@ def test_failure_stops_later_stages_and_restart_finishes_only_what_was_left(harn
 
     refused = harness.run(workflow_id, restart_execution_id=restarted["name"])
     assert refused["status"] == "FAILED" and refused["error"] == "RestartRefused"
-    assert "only a FAILED run can" in refused["cause"]
+    assert "only a FAILED, ABORTED or TIMED_OUT run can" in refused["cause"]
 
 
 def test_failure_in_a_parallel_stage_lets_the_other_jobs_end_and_stops_later_stages(harness: Harness):

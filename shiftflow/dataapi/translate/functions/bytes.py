@@ -36,6 +36,7 @@ def _octet_length(node: exp.Anonymous, engine: str) -> exp.Expression:
     return node
 
 
+PARSER_FUNCTIONS: dict = {}
 HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length}
 COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length"}
 DUCKDB_SETUP: tuple[str, ...] = (

@@ -4,6 +4,7 @@ DuckDB's comes from sqlglot's own translation. The families' interface."""
 
 from __future__ import annotations
 
+PARSER_FUNCTIONS: dict = {}
 HANDLERS: dict = {}
 COLUMN_NAMES: dict = {}
 DUCKDB_SETUP: tuple[str, ...] = ()

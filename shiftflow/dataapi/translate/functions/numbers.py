@@ -5,8 +5,8 @@ r_TO_NUMBER.md). Same interface as the other families: HANDLERS, COLUMN_NAMES, D
   its FLOAT8 and FLOAT4 forms are defined (rounding the value's decimal form, as DuckDB does).
 - TO_NUMBER(string, format) is PostgreSQL's own; on DuckDB a literal format in Redshift's numeric model (9 0 . D
   , G S MI PR L $) becomes a DECIMAL cast of the string's digits, scaled as the format's decimals.
-- TO_CHAR(number, format) is PostgreSQL's own (with L printed as Redshift's $); on DuckDB the format is compiled
-  (duckdb_numeric_to_char).
+- TO_CHAR(number, format) (dates.py sends numeric models here) is PostgreSQL's own (with L printed as Redshift's
+  $: postgres_numeric_model); on DuckDB the format is compiled (duckdb_numeric_to_char).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def _round(node: exp.Round, engine: str) -> exp.Expression:
     return exp.Anonymous(this="round", expressions=[node.this, decimals])
 
 
+PARSER_FUNCTIONS: dict = {}
 HANDLERS = {exp.ToNumber: _to_number, exp.Round: _round}
 COLUMN_NAMES = {exp.ToNumber: "to_number"}
 DUCKDB_SETUP: tuple[str, ...] = ()
@@ -60,7 +61,7 @@ POSTGRES_SETUP: tuple[str, ...] = (
 )
 
 
-# ---- TO_CHAR(number, format) on DuckDB -----------------------------------------------------------------------
+# ---- TO_CHAR(number, format) ---------------------------------------------------------------------------------
 
 _NUMERIC_MODEL = re.compile(
     r"^(?P<fm>FM)?(?P<currency>[$L])?(?P<lead>S)?(?P<integer>[90,G]*)(?:(?P<point>[.D])(?P<decimals>[90]*))?"
@@ -68,12 +69,9 @@ _NUMERIC_MODEL = re.compile(
 _VALUE = "shiftflow_to_char_value"
 
 
-_NUMERIC_ELEMENTS = re.compile(r"(?i)(?:FM)?(?:RN|[90.,$DGSLV]|MI|PR|PL|SG|TH|EEEE|\s)+")
-
-
-def is_numeric_model(model: str) -> bool:
-    """A format of numeric elements only (9 and 0 digits, RN ...): datetime models have none of them."""
-    return bool(_NUMERIC_ELEMENTS.fullmatch(model)) and (any(c in model for c in "90") or "RN" in model.upper())
+def postgres_numeric_model(model: str) -> str:
+    """The model for PostgreSQL's to_char: Redshift's L is $ (PostgreSQL's C locale prints a blank)."""
+    return re.sub(r"(?i)^(FM)?L", lambda m: (m.group(1) or "") + '"$"', model)
 
 
 def duckdb_numeric_to_char(value: exp.Expression, model: str) -> exp.Expression:
@@ -140,28 +138,3 @@ def _integer_field(slots: str, digits: str) -> str:
         else:
             pieces.append(f"CASE WHEN length({digits}) > {seen} THEN ',' ELSE ' ' END")
     return "(" + " || ".join(reversed(pieces)) + ")" if pieces else "''"
-
-
-def _to_char(node: exp.TimeToStr, engine: str) -> exp.Expression:
-    """TO_CHAR with a numeric format (sqlglot reads every TO_CHAR as a datetime one)."""
-    if not (isinstance(node.args.get("format"), exp.Literal) and node.args["format"].is_string):
-        return node
-    model = _written_model(node)
-    if not is_numeric_model(model):
-        return node
-    if engine == "postgres":
-        # Redshift's L is $ (PostgreSQL's C locale prints a blank).
-        text = re.sub(r"(?i)^(FM)?L", lambda m: (m.group(1) or "") + '"$"', model)
-        return exp.Anonymous(this="to_char", expressions=[node.this, exp.Literal.string(text)])
-    return duckdb_numeric_to_char(node.this, model)
-
-
-def _written_model(node: exp.TimeToStr) -> str:
-    """The format as written: sqlglot's parser already mapped it to strftime (D -> %u, MI -> %M)."""
-    from sqlglot.dialects.redshift import Redshift
-
-    return Redshift().generator().format_time(node)[1:-1].replace("''", "'")
-
-
-HANDLERS[exp.TimeToStr] = _to_char
-COLUMN_NAMES[exp.TimeToStr] = "to_char"

@@ -97,6 +97,7 @@ def _has_group(pattern: exp.Expression) -> bool:
     return not (isinstance(pattern, exp.Literal) and pattern.is_string) or bool(_GROUP.search(pattern.this))
 
 
+PARSER_FUNCTIONS: dict = {}
 HANDLERS = {kind: _regexp for kind in _PARAMETER_ARG}
 COLUMN_NAMES = {exp.RegexpExtract: "regexp_substr", exp.RegexpCount: "regexp_count",
                 exp.RegexpInstr: "regexp_instr", exp.RegexpReplace: "regexp_replace"}
