@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shiftflow.local.cloud.client import Endpoint, remove_endpoint, write_endpoint
-from shiftflow.local.runtime import LOCAL_PARAMETERS, STACK_NAME, LocalRuntime
+from shiftflow.local.runtime import STACK_NAME, LocalRuntime
 
 log = logging.getLogger("shiftflow.cloud")
 
@@ -66,16 +66,29 @@ class LocalCloud:
         self._stack.close()
 
     def _start(self) -> None:
-        from moto.stepfunctions.responses import get_backend
-
-        from shiftflow.local.cloud import durable_executions, durable_inbox, durable_tables, events
+        from shiftflow.local.cloud.durable_executions import committed_jobs
         from shiftflow.local.cloud.recovery import settle_interrupted_runs
-        from shiftflow.local.runtime import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION
 
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
-        outputs = runtime.deployment.outputs
-        dynamodb = runtime.client("dynamodb")
+        records = self._restore_and_keep_on_disk(runtime)
+        outputs, dynamodb = runtime.deployment.outputs, runtime.client("dynamodb")
+        settle_interrupted_runs(dynamodb, outputs, committed_jobs(records))
+        # Last to close (an ExitStack unwinds backwards): once HTTP is down, what still ran is recorded as aborted.
+        self._stack.callback(settle_interrupted_runs, dynamodb, outputs)
+        register_stack(runtime.client("cloudformation"), outputs, runtime.parameters)
+        self._serve_http()
+        if self.schedules:
+            self.start_schedules(self.time_compression)
+
+    def _restore_and_keep_on_disk(self, runtime: LocalRuntime) -> list[dict[str, Any]]:
+        """What earlier clouds left (executions, unread notifications; the runtime loaded the tables), then every
+        later change written through. Returns the execution records as restored."""
+        from moto.stepfunctions.responses import get_backend
+
+        from shiftflow.local.cloud import durable_executions, durable_inbox, durable_tables, events
+        from shiftflow.local.runtime import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION
+
         executions = durable_executions.ExecutionFiles(self.state_dir)
         records = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
@@ -85,13 +98,7 @@ class LocalCloud:
         self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
-        settle_interrupted_runs(dynamodb, outputs, durable_executions.committed_jobs(records))
-        # Last to close (an ExitStack unwinds backwards): once HTTP is down, what still ran is recorded as aborted.
-        self._stack.callback(settle_interrupted_runs, dynamodb, outputs)
-        register_stack(runtime.client("cloudformation"), outputs, {**LOCAL_PARAMETERS, **runtime.parameters})
-        self._serve_http()
-        if self.schedules:
-            self.start_schedules(self.time_compression)
+        return records
 
     def start_schedules(self, time_compression: float) -> None:
         from shiftflow.local.cloud.schedules import Scheduler, template_schedules
