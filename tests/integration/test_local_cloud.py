@@ -114,13 +114,23 @@ def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
     saved = json.loads((cloud.state_dir / "tables" / "JobGuardTable.json").read_text())
     assert {"JobID": {"S": "by_hand"}, "JobState": {"S": "Ready"}} in saved  # on disk when put_item returned
 
+    events, sqs = cloud.boto3_client("events"), cloud.boto3_client("sqs")
+    queue = sqs.create_queue(QueueName="statement-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="statements", EventPattern=json.dumps({
+        "source": ["aws.redshift-data"], "detail-type": ["Redshift Data Statement Status Change"]}))
+    events.put_targets(Rule="statements", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
     data_api = cloud.boto3_client("redshift-data")
     target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
-    statement = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, **target)
+    statement = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, WithEvent=True, **target)
     assert data_api.describe_statement(Id=statement["Id"])["Status"] == "FINISHED"
     assert data_api.get_statement_result(Id=statement["Id"])["Records"] == [[{"longValue": 42}]]
+    [message] = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"]  # routed by the rule
+    detail = json.loads(message["Body"])["detail"]
+    assert (detail["statementId"], detail["state"], detail["rows"]) == (statement["Id"], "FINISHED", 1)
 
-    sns, sqs = cloud.boto3_client("sns"), cloud.boto3_client("sqs")
+    sns = cloud.boto3_client("sns")
     sns.publish(TopicArn=outputs["NotificationTopicArn"], Subject="by hand", Message="hello")
     code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
     assert code == 0, output

@@ -3,6 +3,8 @@
 - Step Functions sends a "Step Functions Execution Status Change" event to the default bus for every execution that
   ends (SUCCEEDED, FAILED, ABORTED, TIMED_OUT); moto sends none. Hooked where moto's interpreter reports an
   execution's end (BaseExecutionWorkerCommunication.terminated).
+- The Data API emulator's "Redshift Data Statement Status Change" events (statements sent WithEvent) go to the
+  default bus too (route_statement_events).
 - An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event; moto's rules
   deliver to SQS, logs and buses only. Hooked at moto's rule (Rule.send_to_targets), after moto's own deliveries,
   with the rule's pattern and state applied.
@@ -108,3 +110,23 @@ def route_events() -> Iterator[None]:
     finally:
         BaseExecutionWorkerCommunication.terminated = original_terminated  # type: ignore[method-assign]
         Rule.send_to_targets = original_send  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def route_statement_events(emulator: Any, account_id: str, region: str) -> Iterator[None]:
+    """While the block runs, the emulator's statement status change events are put on the default bus."""
+    from moto.events.models import events_backends
+
+    def put(event: dict[str, Any]) -> None:
+        try:
+            events_backends[account_id][region].put_events([{
+                "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
+                "Resources": event.get("resources", [])}])  # no Time: moto's delivery wants its own epoch time
+        except Exception:  # best effort, as AWS documents these events
+            log.exception("could not send the status change of statement %s", event["detail"].get("statementId"))
+
+    unsubscribe = emulator.subscribe(put)
+    try:
+        yield
+    finally:
+        unsubscribe()

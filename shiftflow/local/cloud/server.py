@@ -93,6 +93,7 @@ class LocalCloud:
         records = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
         self._stack.enter_context(events.route_events())  # after the record: a routed event finds it on disk
+        self._stack.enter_context(events.route_statement_events(runtime.emulator, ACCOUNT_ID, REGION))
         inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
         durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
         self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
