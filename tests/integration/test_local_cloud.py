@@ -101,6 +101,7 @@ def test_commands_start_one_cloud_and_reuse_it(cloud: Cloud):
 
 
 def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
+    """S3, DynamoDB, EventBridge, SQS, the Data API, SNS, Kinesis and Step Functions on the one endpoint."""
     cloud.shiftflow("endpoint")
     outputs = cloud.outputs()
 
@@ -135,6 +136,14 @@ def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
     code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
     assert code == 0, output
     assert sqs.get_queue_url(QueueName="shiftflow-local-notifications")["QueueUrl"]
+
+    kinesis = cloud.boto3_client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    kinesis.put_record(StreamName="clicks", Data=b'{"page": "/"}', PartitionKey="p")
+    shard = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="clicks", ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [record["Data"] for record in kinesis.get_records(ShardIterator=iterator)["Records"]] == [b'{"page": "/"}']
 
     sfn = cloud.boto3_client("stepfunctions")
     machine = outputs["SalesDataPipelineStateMachineArn"]
