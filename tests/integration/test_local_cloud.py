@@ -21,6 +21,8 @@ import pytest
 
 from shiftflow.guard import plain
 from shiftflow.local.cloud import client
+from shiftflow.local.cloud.durable_executions import ExecutionFiles
+from shiftflow.local.cloud.durable_tables import TableFiles
 from tests.conftest import ROOT, SLOW_SQL
 
 RUN_DATE = "2026-11-21"
@@ -112,7 +114,7 @@ def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
     dynamodb = cloud.boto3_client("dynamodb")
     dynamodb.put_item(TableName=outputs["JobGuardTableName"],
                       Item={"JobID": {"S": "by_hand"}, "JobState": {"S": "Ready"}})
-    saved = json.loads((cloud.state_dir / "tables" / "JobGuardTable.json").read_text())
+    saved = TableFiles(cloud.state_dir).load()["JobGuardTable"]
     assert {"JobID": {"S": "by_hand"}, "JobState": {"S": "Ready"}} in saved  # on disk when put_item returned
 
     events, sqs = cloud.boto3_client("events"), cloud.boto3_client("sqs")
@@ -198,8 +200,7 @@ def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
     assert "│ ABORTED │ 2026-11-21 │ local cloud stopped │ the local cloud stopped │" in output
     assert "│ SUCCEEDED │" in output  # the run recorded before the kill is there
     assert not list((cloud.state_dir / "tables").glob(".*.tmp"))
-    for path in (cloud.state_dir / "tables").glob("*.json"):
-        json.loads(path.read_text())  # every table file whole
+    assert set(TableFiles(cloud.state_dir).load()) >= {"JobGuardTable", "RunHistoryTable"}  # every table file whole
 
     sfn = cloud.boto3_client("stepfunctions")
     interrupted = sfn.describe_execution(executionArn=owner.group(1))
@@ -326,8 +327,9 @@ def test_kill_9_at_random_moments_of_runs_loses_nothing_recorded(cloud: Cloud):
             history = [plain(item) for item in dynamodb.scan(TableName=outputs["RunHistoryTableName"])["Items"]]
             assert owner in [item["ExecutionArn"] for item in history], (seed, trial, guard, history)
         for path in [*(cloud.state_dir / "tables").glob("*"), *(cloud.state_dir / "executions").glob("*")]:
-            assert not path.name.startswith("."), (seed, trial, path)
-            json.loads(path.read_text())
+            assert not path.name.startswith("."), (seed, trial, path)  # no snapshot left half written
+        TableFiles(cloud.state_dir).load()
+        ExecutionFiles(cloud.state_dir).load()
         cloud.shiftflow("reset", "sales_data_pipeline")
     code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
     assert code == 0 and "✓ LoadStoreSalesFact" in output, (seed, output)
