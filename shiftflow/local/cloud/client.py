@@ -130,6 +130,9 @@ def ensure_running(project_root: Path, state_dir: Path, engine: str | None = "du
             fcntl.flock(lock, fcntl.LOCK_EX)
             endpoint = running(state_dir) or start_detached(project_root, state_dir, server_arguments(
                 engine or "duckdb", time_scale, log_level, schedules, time_compression))
+    if endpoint.project != str(project_root):
+        raise LocalCloudError(f"the local cloud of {state_dir} serves the project {endpoint.project}, not {project_root}: "
+                              "give each project its own state folder (SHIFTFLOW_STATE_DIR)")
     if engine is not None and endpoint.engine != engine:
         raise LocalCloudError(f"the local cloud of {state_dir} runs the {endpoint.engine} engine, not {engine}: "
                               "run `shiftflow down` first to change engines")
