@@ -99,12 +99,12 @@ def engine_error(error: psycopg.Error) -> EngineError:
     """The EngineError of a PostgreSQL error: a serialization failure or a deadlock in Redshift's words (the
     transaction was rolled back; a rerun can pass), anything else PostgreSQL's primary message."""
     primary = (error.diag.message_primary if error.diag and error.diag.message_primary else str(error)).strip()
-    # One line: a deadlock's detail names each waiting process on a line of its own.
-    detail = " ".join(" ".join(filter(None, [primary, error.diag.message_detail if error.diag else None])).split())
     if error.sqlstate == _SERIALIZATION_FAILURE:
-        return TransactionConflict.serializable_isolation_violation("postgres", detail)
+        return TransactionConflict.serializable_isolation_violation("postgres", primary)
     if error.sqlstate == _DEADLOCK_DETECTED:
-        return TransactionConflict.deadlock("postgres", detail)
+        # One line: the detail names each waiting process on a line of its own.
+        detail = error.diag.message_detail if error.diag and error.diag.message_detail else primary
+        return TransactionConflict.deadlock("postgres", " ".join(detail.split()))
     return EngineError(primary)
 
 
