@@ -78,7 +78,7 @@ class ConflictAttempt:
     def submitted(cls, retries: int, retry: Any) -> ConflictAttempt:
         """The attempt a submit makes: the first, or the retry next_retry gave (the state machine's conflict_retry)."""
         if not isinstance(retry, dict):
-            return cls(0, retries)
+            return cls.first(retries)
         return cls(int(retry["attempt"]), retries, tuple(retry["earlier_attempts"]))
 
     @classmethod
