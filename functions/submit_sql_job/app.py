@@ -30,7 +30,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     and client_token_seed (this execution's id, used when the request brings none).
 
     Returns the statement id, the job's deadline (epoch seconds) for get_statement_status to enforce, and the
-    conflict attempt (shiftflow.jobs.conflicts) it tells whether a conflict is retried.
+    conflict attempt (shiftflow.jobs.conflicts) from which get_statement_status tells whether a conflict is retried.
     """
     request_fields = event.get("request") or {}
     job_name = str(request_fields.get("job") or "?")
