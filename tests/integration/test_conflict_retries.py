@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import run_input
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SLOW_SQL
+from tests.integration.test_cancel_abandoned_statement import status_change_event
 from tests.integration.test_workflows import TIMEOUT, Harness, stage, unique
 
 VIOLATION = "ERROR: 1023 DETAIL: Serializable isolation violation on table - local duckdb: "
@@ -25,9 +27,10 @@ VIOLATION = "ERROR: 1023 DETAIL: Serializable isolation violation on table - loc
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    # Waits at a hundredth: the first retry comes 75-150 ms after a conflict, time enough to see it happen.
+    # Waits at a hundredth: the first retry comes 75-150 ms after a conflict, time enough to see it happen; long
+    # polls of 1.5 s, so that a stop takes effect soon.
     state = tmp_path_factory.mktemp("conflict-runtime")
-    with LocalRuntime(ROOT, state_dir=state, time_scale=0.01, persist=False,
+    with LocalRuntime(ROOT, state_dir=state, time_scale=0.01, data_api_time_scale=0.05, persist=False,
                       state_machines=["workflow", "workflow_stage", "run_sql_job"]) as runtime:
         yield Harness(runtime)
 
@@ -155,3 +158,30 @@ def test_another_sql_error_fails_the_job_at_once_without_a_retry(harness: Harnes
     assert item["execution_status"] == "FAILED" and "no_such_table" in item["error_message"]
     assert "conflict" not in item["error_message"]
 
+
+
+def test_a_job_stopped_after_a_conflict_retry_has_the_new_statement_cancelled(harness: Harness, lambda_context):
+    table = counters(harness)
+    script = harness.script(f"wftest/{table}/slow.sql", f"update {table} set v = v + 1 where id = 1;\n{SLOW_SQL}")
+    holder = hold_rows(harness, table)
+    arn = harness.sfn.start_execution(
+        stateMachineArn=harness.runtime.deployment.state_machine_arn("run_sql_job"),
+        input=json.dumps({"workflow": table, "job": "slow", "script": script, "parameters": {}}))["executionArn"]
+    wait_until(lambda: [s["Status"] for s in statements(harness, table, "slow")] == ["FAILED"], "the conflict")
+    holder.rollback()
+    # A retry's update done, its slow query running (a retry made before the rollback failed on it again, and the
+    # next one ran: as many attempts as the rollback took).
+    wait_until(lambda: [sub["Status"] for sub in statements(harness, table, "slow")[-1]["SubStatements"]]
+               == ["FINISHED", "STARTED"], "a retry's statement to run")
+    # Stopped while a status poll runs: moto fails an execution stopped as a task starts (States.Runtime).
+    wait_until(lambda: harness.sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)
+               ["events"][0]["type"] == "TaskStarted", "a status poll")
+
+    harness.sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped from the console")
+    assert wait_for_execution(arn, TIMEOUT) == "ABORTED"
+    cancel = load_handler(ROOT / "functions" / "cancel_abandoned_statement", "app.lambda_handler")
+    result = cancel(status_change_event(harness.sfn.describe_execution(executionArn=arn)), lambda_context)
+
+    *failed, retried = statements(harness, table, "slow")
+    assert result == {"execution_arn": arn, "statement_id": retried["Id"], "status": "ABORTED"}
+    assert failed and [s["Status"] for s in failed] == ["FAILED"] * len(failed) and retried["Status"] == "ABORTED"
