@@ -312,7 +312,7 @@ def run_script(connection: Connection, sql: str, parameters: dict[str, str]) -> 
     failure = failure_of(job.job, description)
     if failure is not None:
         raise failure
-    if "result_statement_id" not in summary:
+    if summary["result_statement_id"] is None:
         return [], []
     result = read_result(data_api, summary["result_statement_id"])
     return result.rows, result.columns
