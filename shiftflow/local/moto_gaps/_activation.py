@@ -25,6 +25,8 @@ from shiftflow.local.moto_gaps import (
     sfn_start_execution,
     states_errors_in_branches,
     uncatchable_errors,
+    stop_ends_callback_waits,
+    stop_error_and_cause,
 )
 from shiftflow.local.moto_gaps._patcher import Patcher
 from shiftflow.local.moto_gaps._version import check_moto_version
@@ -49,6 +51,8 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     payload_size_limit.apply,
     error_cause_sizes.apply,
     history_event_limit.apply,
+    stop_ends_callback_waits.apply,
+    stop_error_and_cause.apply,
 )
 
 
