@@ -241,6 +241,9 @@ def _register_subcommands() -> None:
     from shiftflow.cli.workflow_commands import workflow_app
 
     app.add_typer(workflow_app, name="workflow")
+    from shiftflow.cli.cloud_commands import register_cloud_commands
+
+    register_cloud_commands(app)
 
 
 _register_subcommands()

@@ -88,7 +88,7 @@ def _summary(console: Console, connection: Connection, result: dict[str, Any], e
     if job_id and "JobGuardTableName" in connection.deployment.outputs:
         _guard_and_history(console, connection, job_id)
     if connection.is_local:
-        for notification in connection.runtime.notifications():
+        for notification in connection.notifications():
             console.print(f"[yellow]notification[/] {notification['subject']}: {json.dumps(notification['message'])}",
                           highlight=False)
 

@@ -2,8 +2,10 @@
 moto's ASL interpreter (patched in moto_patches), the Lambda handlers called in-process, and every `redshift-data`
 call answered by the Data API emulator over an embedded warehouse.
 
-State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and a
-snapshot of the DynamoDB tables, so the job guard and the run history outlive one command.
+State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and the
+DynamoDB tables (shiftflow.local.cloud.durable_tables), so the job guard and the run history outlive one command.
+This is the in-process mode, for tests and benchmarks; the CLI's commands are clients of the local cloud
+(shiftflow.local.cloud), a long-lived process that runs this same assembly behind one HTTP endpoint.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ LOCAL_PARAMETERS = {
     "DatabaseName": "dev",
     "NotificationEmail": "",
 }
-SNAPSHOT_FILE = "tables.json"
+NOTIFICATIONS_QUEUE = f"{STACK_NAME}-notifications"  # the local inbox every topic delivers to
 
 
 class LocalRuntimeError(RuntimeError):
@@ -209,7 +211,7 @@ class LocalRuntime:
     def _create_topics(self) -> None:
         """Topics, each with a local inbox (an SQS queue subscribed to it) where notifications can be read."""
         sns, sqs = self.client("sns"), self.client("sqs")
-        self._inbox = sqs.create_queue(QueueName=f"{STACK_NAME}-notifications")["QueueUrl"]
+        self._inbox = sqs.create_queue(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"]
         inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for logical_id in self.template.resources("AWS::SNS::Topic"):
             topic = sns.create_topic(Name=f"{STACK_NAME}-{logical_id}")["TopicArn"]
@@ -217,15 +219,12 @@ class LocalRuntime:
 
     def notifications(self) -> list[dict[str, Any]]:
         """Notifications published since the last call: {subject, message} (message parsed when it is JSON)."""
-        sqs = self.client("sqs")
-        received: list[dict[str, Any]] = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return received
-            for message in batch:
-                received.append(_notification(message["Body"]))
-                sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+        return read_notifications(self.client("sqs"), self._inbox)
+
+    @property
+    def table_names(self) -> dict[str, str]:
+        """The DynamoDB tables: logical id in template.yaml -> table name."""
+        return dict(self._tables)
 
     def _register_functions(self, resolver: Resolver) -> None:
         from shiftflow.local.functions import load_handler
@@ -296,10 +295,11 @@ class LocalRuntime:
     # --- persistence of the DynamoDB tables ---------------------------------------------------------------------
 
     def _load_tables(self) -> None:
-        snapshot = self.state_dir / SNAPSHOT_FILE
-        if not self.persist or not snapshot.exists():
+        from shiftflow.local.cloud.durable_tables import TableFiles
+
+        if not self.persist:
             return
-        saved = json.loads(snapshot.read_text())
+        saved = TableFiles(self.state_dir).load()
         dynamodb = self.client("dynamodb")
         for logical_id, items in saved.items():
             table = self._tables.get(logical_id)
@@ -309,14 +309,12 @@ class LocalRuntime:
                 dynamodb.put_item(TableName=table, Item=item)
 
     def _save_tables(self) -> None:
-        dynamodb = self.client("dynamodb")
-        saved: dict[str, list[dict[str, Any]]] = {}
+        from shiftflow.local.cloud.durable_tables import TableFiles
+
+        files = TableFiles(self.state_dir)
+        paginator = self.client("dynamodb").get_paginator("scan")
         for logical_id, table in self._tables.items():
-            paginator = dynamodb.get_paginator("scan")
-            saved[logical_id] = [item for page in paginator.paginate(TableName=table) for item in page["Items"]]
-        temporary = self.state_dir / f"{SNAPSHOT_FILE}.tmp"
-        temporary.write_text(json.dumps(saved, indent=1, sort_keys=True))
-        temporary.replace(self.state_dir / SNAPSHOT_FILE)  # atomic: a crash never leaves half a snapshot
+            files.save(logical_id, [item for page in paginator.paginate(TableName=table) for item in page["Items"]])
 
 
 def substitute(definition: str, substitutions: dict[str, Any]) -> str:
@@ -327,6 +325,18 @@ def substitute(definition: str, substitutions: dict[str, Any]) -> str:
     if leftover:
         raise LocalRuntimeError(f"DefinitionSubstitutions lack {', '.join(leftover)}")
     return definition
+
+
+def read_notifications(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Drain the local inbox: {subject, message} of every notification delivered since the last read."""
+    received: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return received
+        for message in batch:
+            received.append(_notification(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def _notification(body: str) -> dict[str, Any]:
