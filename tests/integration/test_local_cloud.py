@@ -205,3 +205,25 @@ def test_up_in_the_foreground_stops_on_ctrl_c_and_down_stops_a_detached_one(clou
     assert not client.process_alive(detached.pid) and client.read_endpoint(cloud.state_dir) is None
     code, output = cloud.shiftflow("down")
     assert code == 0 and "no local cloud runs" in output
+
+
+def test_ten_runs_started_at_once_from_ten_processes_run_once(cloud: Cloud):
+    """From a cold start: one cloud starts (the others wait for it), one run takes the guard, nine are skipped."""
+    runs = [cloud.start("run", "sales_data_pipeline", "--input", SETUP) for _ in range(10)]
+    outputs = []
+    for run in runs:
+        try:
+            outputs.append((run.wait(timeout=300), re.sub(r"\s+", " ", run.stdout.read())))
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    assert [code for code, _ in outputs] == [0] * 10, outputs
+    skipped = [output for _, output in outputs if "SUCCEEDED: skipped: already running" in output]
+    ran = [output for _, output in outputs if "✓ LoadStoreSalesFact" in output]
+    assert len(skipped) == 9 and len(ran) == 1, outputs
+    assert (cloud.state_dir / "cloud.log").read_text().count("local cloud of") == 1  # one cloud started
+    history = cloud.boto3_client("dynamodb").query(
+        TableName=cloud.outputs()["RunHistoryTableName"], KeyConditionExpression="JobID = :job",
+        ExpressionAttributeValues={":job": {"S": "sales_data_pipeline"}})["Items"]
+    assert [item["Status"]["S"] for item in history] == ["SUCCEEDED"]
