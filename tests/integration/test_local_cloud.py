@@ -177,6 +177,17 @@ def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
     for path in (cloud.state_dir / "tables").glob("*.json"):
         json.loads(path.read_text())  # every table file whole
 
+    sfn = cloud.boto3_client("stepfunctions")
+    interrupted = sfn.describe_execution(executionArn=owner.group(1))
+    assert (interrupted["status"], interrupted["cause"]) == ("ABORTED", "the local cloud stopped")
+    events = sfn.get_execution_history(executionArn=owner.group(1))["events"]
+    assert [event["type"] for event in events] == ["ExecutionStarted", "ExecutionAborted"]
+    earlier = sfn.list_executions(stateMachineArn=outputs["SalesDataPipelineStateMachineArn"])["executions"]
+    assert sorted(execution["status"] for execution in earlier) == ["ABORTED", "SUCCEEDED"]
+    finished = next(execution for execution in earlier if execution["status"] == "SUCCEEDED")
+    history = sfn.get_execution_history(executionArn=finished["executionArn"], maxResults=1000)["events"]
+    assert history[-1]["type"] == "ExecutionSucceeded" and len(history) > 20  # kept whole across the kill
+
     code, output = cloud.shiftflow("reset", "sales_data_pipeline")
     assert code == 0 and "guard reset from Failed to Ready" in output
 

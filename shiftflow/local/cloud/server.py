@@ -60,14 +60,23 @@ class LocalCloud:
         self._stack.close()
 
     def _start(self) -> None:
-        from shiftflow.local.cloud.durable_tables import TableFiles, write_through
+        from moto.stepfunctions.responses import get_backend
+
+        from shiftflow.local.cloud import durable_executions, durable_tables
         from shiftflow.local.cloud.recovery import settle_interrupted_runs
+        from shiftflow.local.runtime import ACCOUNT_ID, REGION
 
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
         outputs = runtime.deployment.outputs
         dynamodb = runtime.client("dynamodb")
-        self._stack.enter_context(write_through(TableFiles(self.state_dir), runtime.table_names))
+        executions = durable_executions.ExecutionFiles(self.state_dir)
+        aborted = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
+        if aborted:
+            log.warning("executions recorded as aborted (the local cloud stopped): %s", ", ".join(aborted))
+        self._stack.enter_context(durable_executions.write_through(executions))
+        self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
+                                                               runtime.table_names))
         settle_interrupted_runs(dynamodb, outputs)
         # Last to close (an ExitStack unwinds backwards): once HTTP is down, what still ran is recorded as aborted.
         self._stack.callback(settle_interrupted_runs, dynamodb, outputs)
