@@ -106,19 +106,43 @@ class _RecordedWorker:
         return None  # it ended with its cloud already
 
 
-def restore(files: ExecutionFiles, backend: Any) -> list[str]:
+_STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
+
+def committed_jobs(records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """For each top execution, the SQL jobs (child executions with a `job` in their input, started by it or by its
+    descendants) that SUCCEEDED: their SQL is committed in the warehouse whatever became of the execution."""
+    parent = {record["executionArn"]: record["input"].get(_STARTED_BY) for record in records
+              if isinstance(record["input"], dict) and record["input"].get(_STARTED_BY)}
+
+    def top(arn: str) -> str:
+        seen = {arn}
+        while parent.get(arn) and parent[arn] not in seen:
+            arn = parent[arn]
+            seen.add(arn)
+        return arn
+
+    found: dict[str, list[str]] = {}
+    for record in sorted(records, key=lambda record: record["stopDate"] or record["startDate"]):
+        job = record["input"].get("job") if isinstance(record["input"], dict) else None
+        if job and record["status"] == "SUCCEEDED" and record["executionArn"] in parent:
+            found.setdefault(top(record["executionArn"]), []).append(str(job))
+    return found
+
+
+def restore(files: ExecutionFiles, backend: Any) -> list[dict[str, Any]]:
     """Put every recorded execution back into `backend` (moto's Step Functions backend of the account and region);
-    records still RUNNING are saved ABORTED first. Returns the ARNs recorded as aborted now."""
+    records still RUNNING are saved ABORTED first. Returns every record, as now saved."""
     from moto.stepfunctions.parser.api import ExecutionStatus
     from moto.stepfunctions.parser.backend.execution import Execution
 
     now = datetime.datetime.now(datetime.timezone.utc)
-    aborted_now: list[str] = []
+    records: list[dict[str, Any]] = []
     for record in files.load():
         if record["status"] == "RUNNING":
             record = aborted(record, now)
             files.save(record)
-            aborted_now.append(record["executionArn"])
+        records.append(record)
         try:
             state_machine = backend.describe_state_machine(record["stateMachineArn"])
         except Exception:  # noqa: BLE001 - a state machine the template no longer declares: its runs stay on disk
@@ -136,7 +160,7 @@ def restore(files: ExecutionFiles, backend: Any) -> list[str]:
         execution.cause = record["cause"]
         execution.exec_worker = _RecordedWorker(record["events"])
         state_machine.executions.append(execution)
-    return aborted_now
+    return records
 
 
 @contextlib.contextmanager

@@ -39,14 +39,17 @@ def now_timestamp() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
-def settle_interrupted_runs(dynamodb: Any, outputs: dict[str, str]) -> Settled:
-    """Record as aborted every run the previous cloud left Running (see the module's docstring)."""
+def settle_interrupted_runs(dynamodb: Any, outputs: dict[str, str],
+                            committed: dict[str, list[str]] | None = None) -> Settled:
+    """Record as aborted every run the previous cloud left Running (see the module's docstring); `committed`: the
+    SQL jobs each execution had committed (shiftflow.local.cloud.durable_executions.committed_jobs)."""
     settled = Settled()
     ended = now_timestamp()
     if "JobGuardTableName" in outputs:
         for guard in _scan(dynamodb, outputs["JobGuardTableName"]):
             if guard.get("JobState") == GUARD_RUNNING:
-                _fail_guard(dynamodb, outputs["JobGuardTableName"], guard, ended, settled)
+                jobs = (committed or {}).get(str(guard.get("OwnerExecution", "")), [])
+                _fail_guard(dynamodb, outputs["JobGuardTableName"], guard, ended, jobs, settled)
                 if "RunHistoryTableName" in outputs:
                     _record_aborted_run(dynamodb, outputs["RunHistoryTableName"], guard, ended)
     for key, name_attribute in (("WorkflowAuditTableName", None), ("JobAuditTableName", "job_name")):
@@ -63,7 +66,14 @@ def _scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     return [plain(item) for page in pages for item in page["Items"]]
 
 
-def _fail_guard(dynamodb: Any, table: str, guard: dict[str, Any], ended: str, settled: Settled) -> None:
+def interruption(owner: str, committed_jobs: list[str]) -> str:
+    """The guard's LastError after an interruption: which execution, and which jobs' SQL it had committed."""
+    jobs = ", ".join(committed_jobs) if committed_jobs else "none"
+    return f"{ABORTED}: {CAUSE} during execution {owner}; jobs whose SQL had committed: {jobs}"
+
+
+def _fail_guard(dynamodb: Any, table: str, guard: dict[str, Any], ended: str, committed_jobs: list[str],
+                settled: Settled) -> None:
     owner = str(guard.get("OwnerExecution", ""))
     try:
         dynamodb.update_item(
@@ -75,7 +85,7 @@ def _fail_guard(dynamodb: Any, table: str, guard: dict[str, Any], ended: str, se
             ExpressionAttributeValues={
                 ":failed": {"S": "Failed"}, ":running": {"S": GUARD_RUNNING}, ":end": {"S": ended},
                 ":aborted": {"S": ABORTED}, ":owner": {"S": owner}, ":step": {"S": INTERRUPTED_STEP},
-                ":error": {"S": f"{ABORTED}: {CAUSE} during execution {owner}"},
+                ":error": {"S": interruption(owner, committed_jobs)},
             },
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:

@@ -71,13 +71,11 @@ class LocalCloud:
         outputs = runtime.deployment.outputs
         dynamodb = runtime.client("dynamodb")
         executions = durable_executions.ExecutionFiles(self.state_dir)
-        aborted = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
-        if aborted:
-            log.warning("executions recorded as aborted (the local cloud stopped): %s", ", ".join(aborted))
+        records = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
-        settle_interrupted_runs(dynamodb, outputs)
+        settle_interrupted_runs(dynamodb, outputs, durable_executions.committed_jobs(records))
         # Last to close (an ExitStack unwinds backwards): once HTTP is down, what still ran is recorded as aborted.
         self._stack.callback(settle_interrupted_runs, dynamodb, outputs)
         register_stack(runtime.client("cloudformation"), outputs, {**LOCAL_PARAMETERS, **runtime.parameters})

@@ -48,13 +48,14 @@ def test_a_run_left_running_is_aborted_everywhere(dynamodb):
     dynamodb.put_item(TableName="jobs", Item={"workflow_execution_id": {"S": "run-1"}, "job_name": {"S": "setup"},
                                               "execution_status": {"S": "SUCCEEDED"}})
 
-    settled = settle_interrupted_runs(dynamodb, OUTPUTS)
+    settled = settle_interrupted_runs(dynamodb, OUTPUTS, {OWNER: ["setup"], "another": ["x"]})
 
     assert settled.guards == ["tpch"] and settled.executions == [OWNER] and settled.audit_items == 2
     tpch, sales = _items(dynamodb, "guard")[1], _items(dynamodb, "guard")[0]
     assert sales == {"JobID": "sales", "JobState": "Ready"}
     assert tpch["JobState"] == "Failed" and tpch["LastStatus"] == "ABORTED" and tpch["LastExecution"] == OWNER
-    assert tpch["LastError"] == f"ABORTED: the local cloud stopped during execution {OWNER}"
+    assert tpch["LastError"] == (f"ABORTED: the local cloud stopped during execution {OWNER}; "
+                                 "jobs whose SQL had committed: setup")
     [run] = _items(dynamodb, "history")
     assert run["Status"] == "ABORTED" and run["RunStart"] == "2026-12-01T10:00:00.000Z"
     assert run["ExecutionArn"] == OWNER and run["RunDate"] == "2026-11-21" and run["Message"] == "the local cloud stopped"
@@ -75,3 +76,18 @@ def test_a_run_that_recorded_its_own_end_keeps_it(dynamodb):
     settle_interrupted_runs(dynamodb, OUTPUTS)
     assert [item["Status"] for item in _items(dynamodb, "history")] == ["SUCCEEDED"]
     assert _items(dynamodb, "guard")[0]["JobState"] == "Failed"  # the guard still was not released: not Running
+
+
+def test_the_committed_jobs_of_an_execution_are_its_descendants_that_succeeded():
+    from shiftflow.local.cloud.durable_executions import committed_jobs
+
+    def record(arn: str, status: str, parent: str | None = None, job: str | None = None, at: int = 0) -> dict:
+        inputs = {key: value for key, value in (("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID", parent),
+                                                ("job", job)) if value}
+        return {"executionArn": arn, "status": status, "input": inputs, "startDate": at, "stopDate": at}
+
+    records = [record("wf", "ABORTED"), record("stage-1", "SUCCEEDED", "wf", at=1),
+               record("setup", "SUCCEEDED", "stage-1", "setup", at=2), record("load", "SUCCEEDED", "stage-2", "load", 4),
+               record("stage-2", "ABORTED", "wf", at=3), record("fact", "ABORTED", "stage-2", "fact", 5),
+               record("other", "SUCCEEDED", "elsewhere", "x", 6)]
+    assert committed_jobs(records) == {"wf": ["setup", "load"], "elsewhere": ["x"]}
