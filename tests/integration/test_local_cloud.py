@@ -153,6 +153,8 @@ def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
             return "│ Running │" in output
 
         assert client.wait_until(running, timeout=120, interval=0.2)
+        cloud.boto3_client("sns").publish(TopicArn=outputs["NotificationTopicArn"], Subject="before the kill",
+                                          Message="unread")
         killed = cloud.endpoint()
         os.kill(killed.pid, signal.SIGKILL)
         assert client.wait_until(lambda: not client.process_alive(killed.pid), timeout=30)
@@ -190,6 +192,12 @@ def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
     finished = next(execution for execution in earlier if execution["status"] == "SUCCEEDED")
     history = sfn.get_execution_history(executionArn=finished["executionArn"], maxResults=1000)["events"]
     assert history[-1]["type"] == "ExecutionSucceeded" and len(history) > 20  # kept whole across the kill
+
+    sqs = cloud.boto3_client("sqs")
+    inbox = sqs.get_queue_url(QueueName="shiftflow-local-notifications")["QueueUrl"]
+    unread = [json.loads(message["Body"]) for message in sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
+              .get("Messages", [])]
+    assert [(body["Subject"], body["Message"]) for body in unread] == [("before the kill", "unread")]
 
     code, output = cloud.shiftflow("reset", "sales_data_pipeline")
     assert code == 0 and "guard reset from Failed to Ready" in output

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from typing import Any
 
 from shiftflow.local.cloud.files import atomic_write
 from shiftflow.local.cloud.recovery import ABORTED, CAUSE
+
+log = logging.getLogger("shiftflow.cloud.executions")
 
 FOLDER = "executions"
 ABORT_ERROR = "LocalCloudStopped"
@@ -173,11 +176,15 @@ def write_through(files: ExecutionFiles) -> Iterator[None]:
 
     def start(self: Execution) -> None:
         files.save(record_of(self, events=None))  # before its thread exists: the end is always written after
+        log.info("execution started: %s", self.exec_arn)
         original_start(self)
 
     def terminated(self: BaseExecutionWorkerCommunication) -> None:
         original_terminated(self)
-        files.save(record_of(self.execution, events=self.execution.to_history_output()["events"]))
+        execution = self.execution
+        files.save(record_of(execution, events=execution.to_history_output()["events"]))
+        log.info("execution %s: %s%s", execution.exec_status.value, execution.exec_arn,
+                 f" ({execution.error})" if execution.error else "")
 
     Execution.start = start  # type: ignore[method-assign]
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]

@@ -62,9 +62,9 @@ class LocalCloud:
     def _start(self) -> None:
         from moto.stepfunctions.responses import get_backend
 
-        from shiftflow.local.cloud import durable_executions, durable_tables
+        from shiftflow.local.cloud import durable_executions, durable_inbox, durable_tables
         from shiftflow.local.cloud.recovery import settle_interrupted_runs
-        from shiftflow.local.runtime import ACCOUNT_ID, REGION
+        from shiftflow.local.runtime import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION
 
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
@@ -73,6 +73,9 @@ class LocalCloud:
         executions = durable_executions.ExecutionFiles(self.state_dir)
         records = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
+        inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
+        durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
+        self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
         settle_interrupted_runs(dynamodb, outputs, durable_executions.committed_jobs(records))
