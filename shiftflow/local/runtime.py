@@ -138,6 +138,7 @@ class LocalRuntime:
         self._create_topics()
         self._register_functions(resolver)
         self._create_state_machines(resolver)
+        self._create_event_rules(resolver)
         outputs = {
             name: str(resolver.resolve(spec["Value"]))
             for name, spec in self.template.body.get("Outputs", {}).items()
@@ -271,6 +272,21 @@ class LocalRuntime:
                 roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-{logical_id}Role",
                 type=properties.get("Type", "STANDARD"),
             )
+
+    def _create_event_rules(self, resolver: Resolver) -> None:
+        """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the
+        function. Delivering to a Lambda target is the local cloud's (shiftflow.local.cloud.events)."""
+        events = self.client("events")
+        for logical_id, resource in self.template.resources("AWS::Serverless::Function").items():
+            for event_id, event in resource.get("Properties", {}).get("Events", {}).items():
+                if event.get("Type") != "EventBridgeRule":
+                    continue
+                properties = resolver.resolve(event.get("Properties", {}))
+                name = f"{STACK_NAME}-{logical_id}-{event_id}"
+                events.put_rule(Name=name, EventPattern=json.dumps(properties["Pattern"]),
+                                State=properties.get("State", "ENABLED"))
+                function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
+                events.put_targets(Rule=name, Targets=[{"Id": logical_id, "Arn": function_arn}])
 
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
         """The wanted state machines and every state machine their DefinitionSubstitutions reference."""

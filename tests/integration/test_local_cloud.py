@@ -249,3 +249,28 @@ def test_ten_runs_started_at_once_from_ten_processes_run_once(cloud: Cloud):
         TableName=cloud.outputs()["RunHistoryTableName"], KeyConditionExpression="JobID = :job",
         ExpressionAttributeValues={":job": {"S": "sales_data_pipeline"}})["Items"]
     assert [item["Status"]["S"] for item in history] == ["SUCCEEDED"]
+
+
+def test_a_stopped_sql_job_is_cancelled_through_the_routed_status_change_event(cloud: Cloud):
+    """StopExecution of a RunSqlJob execution: Step Functions' status change event, the template's rule (pattern
+    ABORTED/TIMED_OUT of RunSqlJob) and its Lambda target cancel_abandoned_statement, which cancels the statement."""
+    cloud.shiftflow("endpoint")
+    outputs = cloud.outputs()
+    rules = cloud.boto3_client("events").list_rules()["Rules"]
+    assert [rule["Name"] for rule in rules] == ["shiftflow-local-CancelAbandonedStatementFunction-RunSqlJobStopped"]
+    cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="tests/slow.sql",
+                                        Body=SLOW_SQL.encode())
+    sfn, data_api = cloud.boto3_client("stepfunctions"), cloud.boto3_client("redshift-data")
+    arn = sfn.start_execution(stateMachineArn=outputs["RunSqlJobStateMachineArn"], input=json.dumps(
+        {"workflow": "tests", "job": "slow", "script": "tests/slow.sql", "parameters": {}}))["executionArn"]
+
+    def statement() -> dict[str, Any] | None:
+        found = data_api.list_statements(StatementName="tests.slow", Status="ALL")["Statements"]
+        return found[0] if found else None
+
+    assert client.wait_until(lambda: (statement() or {}).get("Status") == "STARTED", timeout=60)
+    sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped by the test")
+    assert client.wait_until(lambda: statement()["Status"] == "ABORTED", timeout=60), (
+        (cloud.state_dir / "cloud.log").read_text()[-6000:])
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    assert "Stopped SQL job" not in (cloud.state_dir / "cloud.log").read_text()  # it had a statement to cancel
