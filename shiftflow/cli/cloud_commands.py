@@ -26,21 +26,23 @@ def up(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background and return.")] = False,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
     engine: EngineOption = "duckdb",
-    time_scale: Annotated[float, typer.Option("--time-scale", help="Wait states and retry backoff last this "
-                                              "fraction of their time.")] = 1.0,
+    schedules: Annotated[bool, typer.Option("--schedules", help="Run the template's schedules.")] = False,
+    time_compression: Annotated[float, typer.Option("--time-compression", help="Time runs this many times faster: "
+                                                    "schedules, Wait states, retry backoff.")] = 1.0,
     project: ProjectOption = Path("."),
 ) -> None:
     """Start the local cloud of this project: every local service on one endpoint."""
-    from shiftflow.local.cloud.client import ensure_running, running
+    from shiftflow.local.cloud.client import ensure_running, running, server_arguments
 
     project_root, state_dir = _folders(project)
     current = running(state_dir)
     if current is not None:
-        Console().print(f"the local cloud of {current.project} already runs on {current.url} (pid {current.pid})",
-                        highlight=False)
+        Console().print(f"the local cloud of {current.project} already runs on {current.url} (pid {current.pid}); "
+                        "`shiftflow down` first to start it with other options", highlight=False)
         return
     if detach:
-        endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
+        endpoint = ensure_running(project_root, state_dir, engine=engine, schedules=schedules,
+                                  time_compression=time_compression)
         Console().print(f"local cloud on {endpoint.url} (pid {endpoint.pid}); `shiftflow down` stops it",
                         highlight=False)
         Console().print(f"export AWS_ENDPOINT_URL={endpoint.url}", highlight=False)
@@ -48,8 +50,8 @@ def up(
     from shiftflow.local.cloud.server import main
 
     Console(stderr=True).print(f"starting the local cloud of {project_root} (Ctrl-C stops it)", highlight=False)
-    main(["--project", str(project_root), "--state-dir", str(state_dir), "--engine", engine, "--port", str(port),
-          "--time-scale", str(time_scale)])
+    main(["--project", str(project_root), "--state-dir", str(state_dir), "--port", str(port),
+          *server_arguments(engine, schedules=schedules, time_compression=time_compression)])
 
 
 def down(project: ProjectOption = Path(".")) -> None:

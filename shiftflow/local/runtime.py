@@ -72,6 +72,7 @@ class LocalRuntime:
         self.wanted_state_machines = state_machines
         self.template = Template.load(project_root / "template.yaml")
         self.deployment: Deployment | None = None
+        self.resolver: Resolver | None = None  # template.yaml's values as deployed here (known once entered)
         self.emulator: Any = None
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
@@ -133,6 +134,7 @@ class LocalRuntime:
             "AWS::URLSuffix": "amazonaws.com",
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
+        self.resolver = resolver
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()

@@ -118,7 +118,7 @@ def running(state_dir: Path) -> Endpoint | None:
 
 
 def ensure_running(project_root: Path, state_dir: Path, engine: str = "duckdb", time_scale: float = 1.0,
-                   log_level: str = "INFO") -> Endpoint:
+                   log_level: str = "INFO", schedules: bool = False, time_compression: float = 1.0) -> Endpoint:
     """The running cloud of `state_dir`, started in the background first when none answers. One starter at a time
     (a lock file): ten commands at once start one cloud, and the nine others use it."""
     endpoint = running(state_dir)
@@ -126,25 +126,33 @@ def ensure_running(project_root: Path, state_dir: Path, engine: str = "duckdb", 
         state_dir.mkdir(parents=True, exist_ok=True)
         with open(state_dir / START_LOCK, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            endpoint = running(state_dir) or start_detached(project_root, state_dir, engine, time_scale, log_level)
+            endpoint = running(state_dir) or start_detached(
+                project_root, state_dir, server_arguments(engine, time_scale, log_level, schedules, time_compression))
     if endpoint.engine != engine:
         raise LocalCloudError(f"the local cloud of {state_dir} runs the {endpoint.engine} engine, not {engine}: "
                               "run `shiftflow down` first to change engines")
     return endpoint
 
 
-def server_command(project_root: Path, state_dir: Path, engine: str, time_scale: float, log_level: str) -> list[str]:
+def server_arguments(engine: str = "duckdb", time_scale: float = 1.0, log_level: str = "INFO", schedules: bool = False,
+                     time_compression: float = 1.0) -> list[str]:
+    """The options of `python -m shiftflow.local.cloud.server` (see its --help) beside the folders."""
+    arguments = ["--engine", engine, "--time-scale", str(time_scale), "--log-level", log_level,
+                 "--time-compression", str(time_compression)]
+    return [*arguments, "--schedules"] if schedules else arguments
+
+
+def server_command(project_root: Path, state_dir: Path, arguments: list[str]) -> list[str]:
     return [sys.executable, "-m", "shiftflow.local.cloud.server", "--project", str(project_root),
-            "--state-dir", str(state_dir), "--engine", engine, "--time-scale", str(time_scale),
-            "--log-level", log_level]
+            "--state-dir", str(state_dir), *arguments]
 
 
-def start_detached(project_root: Path, state_dir: Path, engine: str, time_scale: float, log_level: str) -> Endpoint:
+def start_detached(project_root: Path, state_dir: Path, arguments: list[str]) -> Endpoint:
     """Start a cloud in its own session (a Ctrl-C in the terminal does not reach it), logging to <state>/cloud.log,
     and wait until it answers."""
     log_path = state_dir / LOG_FILE
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(server_command(project_root, state_dir, engine, time_scale, log_level),
+        process = subprocess.Popen(server_command(project_root, state_dir, arguments),
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, cwd=project_root)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS

@@ -31,13 +31,19 @@ class LocalCloud:
     """Use as a context manager: entered, it serves on `url`; `serve_until_stopped()` blocks until a signal."""
 
     def __init__(self, project_root: Path, state_dir: Path, engine: str = "duckdb", port: int = 0,
-                 time_scale: float = 1.0, log_level: str = "INFO") -> None:
+                 time_scale: float = 1.0, log_level: str = "INFO", schedules: bool = False,
+                 time_compression: float = 1.0) -> None:
+        """`time_compression`: time runs this many times faster (schedules, Wait states, retry backoff);
+        `schedules`: run the template's schedules (shiftflow.local.cloud.schedules)."""
         self.project_root = project_root.resolve()
         self.state_dir = state_dir.resolve()
         self.engine = engine
         self.port = port
-        self.runtime = LocalRuntime(self.project_root, state_dir=self.state_dir, engine=engine, time_scale=time_scale,
-                                    log_level=log_level)
+        self.schedules = schedules
+        self.time_compression = time_compression
+        self.runtime = LocalRuntime(self.project_root, state_dir=self.state_dir, engine=engine,
+                                    time_scale=time_scale / time_compression, log_level=log_level)
+        self.scheduler: Any = None
         self.endpoint: Endpoint | None = None
         self.stopping = threading.Event()
         self._stack = contextlib.ExitStack()
@@ -84,6 +90,16 @@ class LocalCloud:
         self._stack.callback(settle_interrupted_runs, dynamodb, outputs)
         register_stack(runtime.client("cloudformation"), outputs, {**LOCAL_PARAMETERS, **runtime.parameters})
         self._serve_http()
+        if self.schedules:
+            self.start_schedules(self.time_compression)
+
+    def start_schedules(self, time_compression: float) -> None:
+        from shiftflow.local.cloud.schedules import Scheduler, template_schedules
+
+        self.scheduler = Scheduler(template_schedules(self.runtime.template, self.runtime.resolver), time_compression,
+                                   self.runtime.client)
+        self.scheduler.start()
+        self._stack.callback(self.scheduler.stop)  # before HTTP stops: no firing into a cloud that is closing
 
     def _serve_http(self) -> None:
         from werkzeug.serving import make_server
@@ -151,11 +167,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--schedules", action="store_true", help="run the template's schedules")
+    parser.add_argument("--time-compression", type=float, default=1.0,
+                        help="time runs this many times faster: schedules, Wait states, retry backoff")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state_dir = args.state_dir or args.project / ".shiftflow"
     with LocalCloud(args.project, state_dir, engine=args.engine, port=args.port, time_scale=args.time_scale,
-                    log_level=args.log_level) as cloud:
+                    log_level=args.log_level, schedules=args.schedules,
+                    time_compression=args.time_compression) as cloud:
         cloud.serve_until_stopped()
         log.info("stopping the local cloud")
     log.info("local cloud stopped")
