@@ -274,3 +274,47 @@ def test_a_stopped_sql_job_is_cancelled_through_the_routed_status_change_event(c
         (cloud.state_dir / "cloud.log").read_text()[-6000:])
     assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
     assert "Stopped SQL job" not in (cloud.state_dir / "cloud.log").read_text()  # it had a statement to cancel
+
+
+def test_kill_9_at_random_moments_of_runs_loses_nothing_recorded(cloud: Cloud):
+    """Three trials: a run, the cloud killed once it has recorded a random number of execution starts and ends,
+    then a command. No guard is left Running, the guard's run has its history item, every file is whole; in the
+    end a reset re-arms the guard and a run succeeds."""
+    import random
+
+    seed = random.randrange(1 << 30)
+    chance = random.Random(seed)
+    for trial in range(3):
+        run = cloud.start("run", "sales_data_pipeline", "--input", SETUP)
+        try:
+            moment = chance.randint(1, 12)
+            assert client.wait_until(lambda: client.running(cloud.state_dir) is not None, timeout=120)
+            baseline = recorded(cloud)
+            client.wait_until(lambda: recorded(cloud) >= baseline + moment, timeout=60)  # or the run ended first
+            killed = cloud.endpoint()
+            os.kill(killed.pid, signal.SIGKILL)
+            assert client.wait_until(lambda: not client.process_alive(killed.pid), timeout=30)
+        finally:
+            run.kill()
+            run.wait()
+        code, output = cloud.shiftflow("status", "sales_data_pipeline")
+        assert code == 0 and "│ Running │" not in output, (seed, trial, output)
+        outputs = cloud.outputs()
+        dynamodb = cloud.boto3_client("dynamodb")
+        guard = dynamodb.get_item(TableName=outputs["JobGuardTableName"], Key={"JobID": {"S": "sales_data_pipeline"}}).get("Item")
+        if guard is not None:
+            owner = plain(guard)["OwnerExecution"]
+            history = [plain(item) for item in dynamodb.scan(TableName=outputs["RunHistoryTableName"])["Items"]]
+            assert owner in [item["ExecutionArn"] for item in history], (seed, trial, guard, history)
+        for path in [*(cloud.state_dir / "tables").glob("*"), *(cloud.state_dir / "executions").glob("*")]:
+            assert not path.name.startswith("."), (seed, trial, path)
+            json.loads(path.read_text())
+        cloud.shiftflow("reset", "sales_data_pipeline")
+    code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
+    assert code == 0 and "✓ LoadStoreSalesFact" in output, (seed, output)
+
+
+def recorded(cloud: Cloud) -> int:
+    """How many execution starts and ends the cloud has recorded on disk so far."""
+    records = [json.loads(path.read_text()) for path in (cloud.state_dir / "executions").glob("*.json")]
+    return len(records) + sum(record["status"] != "RUNNING" for record in records)
