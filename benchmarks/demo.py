@@ -42,11 +42,16 @@ def measure(runs: int = 3, command: str = "make") -> dict[str, Any]:
 
 
 def _timed(argv: list[str]) -> float:
+    from shiftflow.local.cloud.client import stop
+
     with tempfile.TemporaryDirectory(prefix="shiftflow-bench-demo-") as state:
         environment = {**os.environ, "SHIFTFLOW_STATE_DIR": state}
         started = time.perf_counter()
-        finished = subprocess.run(argv, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
-        elapsed = time.perf_counter() - started
+        try:
+            finished = subprocess.run(argv, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
+            elapsed = time.perf_counter() - started
+        finally:
+            stop(Path(state))  # the local cloud the command started in the background, before its folder goes
     if finished.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({finished.returncode}): {finished.stderr[-2000:]}")
     return elapsed

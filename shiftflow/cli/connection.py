@@ -1,4 +1,10 @@
-"""Where the CLI's commands go: the local runtime (default) or a deployed stack, behind one interface."""
+"""Where the CLI's commands go: the local cloud (default) or a deployed stack, through one code path.
+
+Both are reached with boto3 and found from a CloudFormation stack's outputs: a deployed stack with the default AWS
+endpoints (`--stack NAME`), or the local cloud's stack `shiftflow-local` on its endpoint (shiftflow.local.cloud),
+which the first command starts in the background when none runs. SHIFTFLOW_LOCAL_MODE=in-process runs the local
+assembly inside the command instead (LocalRuntime, one command at a time per state folder): for tests and benchmarks.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +20,35 @@ import boto3
 from shiftflow.deployment import Deployment
 from shiftflow.jobs.target import RedshiftTarget
 
+IN_PROCESS = "in-process"
+
 
 @dataclass
 class Connection:
     deployment: Deployment
     target: RedshiftTarget
     make_client: Callable[[str], Any]
-    runtime: Any = None  # the LocalRuntime when local, None for a stack
+    runtime: Any = None  # the LocalRuntime in the in-process mode
+    local: bool = False  # the local cloud (or the in-process runtime), not a deployed stack
 
     @property
     def is_local(self) -> bool:
-        return self.runtime is not None
+        return self.local or self.runtime is not None
 
     def client(self, service: str) -> Any:
         return self.make_client(service)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Locally: the notifications delivered since the last read ({subject, message}); a stack's go to its
+        topic's subscribers, none are read here."""
+        if self.runtime is not None:
+            return self.runtime.notifications()
+        if not self.local:
+            return []
+        from shiftflow.local.runtime import NOTIFICATIONS_QUEUE, read_notifications
+
+        sqs = self.client("sqs")
+        return read_notifications(sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
 
 
 def local_state_dir(project_root: Path) -> Path:
@@ -35,23 +56,45 @@ def local_state_dir(project_root: Path) -> Path:
     return Path(os.environ.get("SHIFTFLOW_STATE_DIR") or project_root / ".shiftflow")
 
 
+def in_process_mode() -> bool:
+    return os.environ.get("SHIFTFLOW_LOCAL_MODE", "") == IN_PROCESS
+
+
 @contextlib.contextmanager
 def connect(stack: str | None, project_root: Path, engine: str = "duckdb", state_dir: Path | None = None,
             time_scale: float = 1.0, log_level: str = "WARNING",
             state_machines: list[str] | None = None) -> Iterator[Connection]:
-    """A connection to the stack named `stack`, or to the local runtime when `stack` is None."""
+    """A connection to the stack named `stack`, or to the local cloud when `stack` is None."""
     if stack:
         yield stack_connection(stack, boto3.client)
         return
+    state_dir = state_dir or local_state_dir(project_root)
+    if in_process_mode():
+        with in_process_connection(project_root, state_dir, engine, time_scale, log_level, state_machines) as connection:
+            yield connection
+        return
+    from shiftflow.local.cloud.client import client_factory, ensure_running
+    from shiftflow.local.runtime import REGION, STACK_NAME
+
+    endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
+    connection = stack_connection(STACK_NAME, client_factory(endpoint, REGION))
+    connection.local = True
+    yield connection
+
+
+@contextlib.contextmanager
+def in_process_connection(project_root: Path, state_dir: Path, engine: str, time_scale: float, log_level: str,
+                          state_machines: list[str] | None) -> Iterator[Connection]:
     from shiftflow.local.runtime import LocalRuntime
 
-    with LocalRuntime(project_root, state_dir=state_dir or local_state_dir(project_root), engine=engine, time_scale=time_scale,
+    with LocalRuntime(project_root, state_dir=state_dir, engine=engine, time_scale=time_scale,
                       log_level=log_level, state_machines=state_machines) as runtime:
         yield Connection(
             deployment=runtime.deployment,
             target=RedshiftTarget.from_environment(),
             make_client=runtime.client,
             runtime=runtime,
+            local=True,
         )
 
 

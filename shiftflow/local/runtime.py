@@ -2,8 +2,10 @@
 moto's ASL interpreter (patched in moto_gaps), the Lambda handlers called in-process, and every `redshift-data`
 call answered by the Data API emulator over an embedded warehouse.
 
-State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and a
-snapshot of the DynamoDB tables, so the job guard and the run history outlive one command.
+State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and the
+DynamoDB tables (shiftflow.local.cloud.durable_tables), so the job guard and the run history outlive one command.
+This is the in-process mode, for tests and benchmarks; the CLI's commands are clients of the local cloud
+(shiftflow.local.cloud), a long-lived process that runs this same assembly behind one HTTP endpoint.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ LOCAL_PARAMETERS = {
     "DatabaseName": "dev",
     "NotificationEmail": "",
 }
-SNAPSHOT_FILE = "tables.json"
+NOTIFICATIONS_QUEUE = f"{STACK_NAME}-notifications"  # the local inbox every topic delivers to
 
 
 class LocalRuntimeError(RuntimeError):
@@ -70,6 +72,7 @@ class LocalRuntime:
         self.wanted_state_machines = state_machines
         self.template = Template.load(project_root / "template.yaml")
         self.deployment: Deployment | None = None
+        self.resolver: Resolver | None = None  # template.yaml's values as deployed here (known once entered)
         self.emulator: Any = None
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
@@ -131,11 +134,13 @@ class LocalRuntime:
             "AWS::URLSuffix": "amazonaws.com",
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
+        self.resolver = resolver
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
         self._register_functions(resolver)
         self._create_state_machines(resolver)
+        self._create_event_rules(resolver)
         outputs = {
             name: str(resolver.resolve(spec["Value"]))
             for name, spec in self.template.body.get("Outputs", {}).items()
@@ -225,7 +230,7 @@ class LocalRuntime:
     def _create_topics(self) -> None:
         """Topics, each with a local inbox (an SQS queue subscribed to it) where notifications can be read."""
         sns, sqs = self.client("sns"), self.client("sqs")
-        self._inbox = sqs.create_queue(QueueName=f"{STACK_NAME}-notifications")["QueueUrl"]
+        self._inbox = sqs.create_queue(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"]
         inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for logical_id in self.template.resources("AWS::SNS::Topic"):
             topic = sns.create_topic(Name=f"{STACK_NAME}-{logical_id}")["TopicArn"]
@@ -233,15 +238,12 @@ class LocalRuntime:
 
     def notifications(self) -> list[dict[str, Any]]:
         """Notifications published since the last call: {subject, message} (message parsed when it is JSON)."""
-        sqs = self.client("sqs")
-        received: list[dict[str, Any]] = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return received
-            for message in batch:
-                received.append(_notification(message["Body"]))
-                sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+        return read_notifications(self.client("sqs"), self._inbox)
+
+    @property
+    def table_names(self) -> dict[str, str]:
+        """The DynamoDB tables: logical id in template.yaml -> table name."""
+        return dict(self._tables)
 
     def _register_functions(self, resolver: Resolver) -> None:
         from shiftflow.local.functions import load_handler
@@ -289,6 +291,21 @@ class LocalRuntime:
                 type=properties.get("Type", "STANDARD"),
             )
 
+    def _create_event_rules(self, resolver: Resolver) -> None:
+        """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the
+        function. Delivering to a Lambda target is the local cloud's (shiftflow.local.cloud.events)."""
+        events = self.client("events")
+        for logical_id, resource in self.template.resources("AWS::Serverless::Function").items():
+            for event_id, event in resource.get("Properties", {}).get("Events", {}).items():
+                if event.get("Type") != "EventBridgeRule":
+                    continue
+                properties = resolver.resolve(event.get("Properties", {}))
+                name = f"{STACK_NAME}-{logical_id}-{event_id}"
+                events.put_rule(Name=name, EventPattern=json.dumps(properties["Pattern"]),
+                                State=properties.get("State", "ENABLED"))
+                function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
+                events.put_targets(Rule=name, Targets=[{"Id": logical_id, "Arn": function_arn}])
+
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
         """The wanted state machines and every state machine their DefinitionSubstitutions reference."""
         by_stem = {Path(spec["Properties"]["DefinitionUri"]).name.removesuffix(".asl.json"): logical_id
@@ -312,10 +329,11 @@ class LocalRuntime:
     # --- persistence of the DynamoDB tables ---------------------------------------------------------------------
 
     def _load_tables(self) -> None:
-        snapshot = self.state_dir / SNAPSHOT_FILE
-        if not self.persist or not snapshot.exists():
+        from shiftflow.local.cloud.durable_tables import TableFiles
+
+        if not self.persist:
             return
-        saved = json.loads(snapshot.read_text())
+        saved = TableFiles(self.state_dir).load()
         dynamodb = self.client("dynamodb")
         for logical_id, items in saved.items():
             table = self._tables.get(logical_id)
@@ -325,14 +343,12 @@ class LocalRuntime:
                 dynamodb.put_item(TableName=table, Item=item)
 
     def _save_tables(self) -> None:
-        dynamodb = self.client("dynamodb")
-        saved: dict[str, list[dict[str, Any]]] = {}
+        from shiftflow.local.cloud.durable_tables import TableFiles
+
+        files = TableFiles(self.state_dir)
+        paginator = self.client("dynamodb").get_paginator("scan")
         for logical_id, table in self._tables.items():
-            paginator = dynamodb.get_paginator("scan")
-            saved[logical_id] = [item for page in paginator.paginate(TableName=table) for item in page["Items"]]
-        temporary = self.state_dir / f"{SNAPSHOT_FILE}.tmp"
-        temporary.write_text(json.dumps(saved, indent=1, sort_keys=True))
-        temporary.replace(self.state_dir / SNAPSHOT_FILE)  # atomic: a crash never leaves half a snapshot
+            files.save(logical_id, [item for page in paginator.paginate(TableName=table) for item in page["Items"]])
 
 
 def substitute(definition: str, substitutions: dict[str, Any]) -> str:
@@ -343,6 +359,18 @@ def substitute(definition: str, substitutions: dict[str, Any]) -> str:
     if leftover:
         raise LocalRuntimeError(f"DefinitionSubstitutions lack {', '.join(leftover)}")
     return definition
+
+
+def read_notifications(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Drain the local inbox: {subject, message} of every notification delivered since the last read."""
+    received: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return received
+        for message in batch:
+            received.append(_notification(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def _notification(body: str) -> dict[str, Any]:

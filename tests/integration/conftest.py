@@ -6,3 +6,10 @@ import pytest
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture(autouse=True)
+def in_process_commands(monkeypatch):
+    """Commands invoked in these tests' own process run the local assembly in-process (one per command), so that
+    no test leaves a background local cloud behind; tests/integration/test_local_cloud.py starts and stops its own."""
+    monkeypatch.setenv("SHIFTFLOW_LOCAL_MODE", "in-process")

@@ -1,0 +1,216 @@
+"""The commands' side of the local cloud: find it, start it when none answers, stop it. Import-light on purpose
+(no moto, no duckdb): a command against a running cloud pays for Python, boto3 and one HTTP call, no more.
+
+The running cloud announces itself in `<state>/cloud.json` (url, pid, port, project, engine), written atomically once
+it listens and removed when it stops. A file left by a killed cloud is told apart by its health answer: the pid must
+be alive and the server on the port must say it is that pid serving that state folder; otherwise a new cloud starts.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from shiftflow.local.cloud.files import atomic_write
+
+ENDPOINT_FILE = "cloud.json"
+START_LOCK = "cloud-start.lock"
+LOG_FILE = "cloud.log"
+HEALTH_PATH = "/_shiftflow/health"
+# The credentials a local client signs with: the local cloud checks no signature, and a user's real AWS
+# credentials have no business in requests to it.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "shiftflow-local", "aws_secret_access_key": "shiftflow-local"}
+START_TIMEOUT_SECONDS = 120.0
+STOP_TIMEOUT_SECONDS = 30.0
+
+
+class LocalCloudError(RuntimeError):
+    """The local cloud cannot be started, reached or stopped; the message says why and where its log is."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    pid: int
+    port: int
+    project: str
+    state_dir: str
+    engine: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Endpoint:
+        return cls(url=data["url"], pid=int(data["pid"]), port=int(data["port"]), project=data["project"],
+                   state_dir=data["state_dir"], engine=data["engine"])
+
+
+def endpoint_file(state_dir: Path) -> Path:
+    return state_dir / ENDPOINT_FILE
+
+
+def read_endpoint(state_dir: Path) -> Endpoint | None:
+    try:
+        return Endpoint.from_json(json.loads(endpoint_file(state_dir).read_text()))
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None  # none, or not one of ours: a cloud that answers rewrites it
+
+
+def write_endpoint(state_dir: Path, endpoint: Endpoint) -> None:
+    atomic_write(endpoint_file(state_dir), json.dumps(asdict(endpoint), indent=1).encode())
+
+
+def remove_endpoint(state_dir: Path, pid: int) -> None:
+    """Remove the endpoint file if it is still `pid`'s (a newer cloud may have replaced it)."""
+    current = read_endpoint(state_dir)
+    if current is not None and current.pid == pid:
+        endpoint_file(state_dir).unlink(missing_ok=True)
+
+
+def health(endpoint: Endpoint, timeout: float = 2.0) -> dict[str, Any] | None:
+    """The cloud's own account of itself, or None when nothing (or something else) answers on its port."""
+    parts = urlsplit(endpoint.url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or endpoint.port, timeout=timeout)
+    try:
+        connection.request("GET", HEALTH_PATH)
+        response = connection.getresponse()
+        answer = json.loads(response.read()) if response.status == 200 else None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+    return answer if isinstance(answer, dict) else None
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False  # our own child, now reaped
+    except ChildProcessError:
+        pass  # not our child: ask the kernel
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running(state_dir: Path) -> Endpoint | None:
+    """The cloud serving `state_dir`, if one is alive and answers as itself."""
+    endpoint = read_endpoint(state_dir)
+    if endpoint is None or not process_alive(endpoint.pid):
+        return None
+    answer = health(endpoint)
+    if answer is None or answer.get("pid") != endpoint.pid or answer.get("state_dir") != str(state_dir.resolve()):
+        return None
+    return endpoint
+
+
+def ensure_running(project_root: Path, state_dir: Path, engine: str = "duckdb", time_scale: float = 1.0,
+                   log_level: str = "INFO", schedules: bool = False, time_compression: float = 1.0) -> Endpoint:
+    """The running cloud of `state_dir`, started in the background first when none answers. One starter at a time
+    (a lock file): ten commands at once start one cloud, and the nine others use it."""
+    endpoint = running(state_dir)
+    if endpoint is None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with open(state_dir / START_LOCK, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            endpoint = running(state_dir) or start_detached(
+                project_root, state_dir, server_arguments(engine, time_scale, log_level, schedules, time_compression))
+    if endpoint.engine != engine:
+        raise LocalCloudError(f"the local cloud of {state_dir} runs the {endpoint.engine} engine, not {engine}: "
+                              "run `shiftflow down` first to change engines")
+    return endpoint
+
+
+def server_arguments(engine: str = "duckdb", time_scale: float = 1.0, log_level: str = "INFO", schedules: bool = False,
+                     time_compression: float = 1.0) -> list[str]:
+    """The options of `python -m shiftflow.local.cloud.server` (see its --help) beside the folders."""
+    arguments = ["--engine", engine, "--time-scale", str(time_scale), "--log-level", log_level,
+                 "--time-compression", str(time_compression)]
+    return [*arguments, "--schedules"] if schedules else arguments
+
+
+def server_command(project_root: Path, state_dir: Path, arguments: list[str]) -> list[str]:
+    return [sys.executable, "-m", "shiftflow.local.cloud.server", "--project", str(project_root),
+            "--state-dir", str(state_dir), *arguments]
+
+
+def start_detached(project_root: Path, state_dir: Path, arguments: list[str]) -> Endpoint:
+    """Start a cloud in its own session (a Ctrl-C in the terminal does not reach it), logging to <state>/cloud.log,
+    and wait until it answers."""
+    log_path = state_dir / LOG_FILE
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(server_command(project_root, state_dir, arguments),
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True, cwd=project_root)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LocalCloudError(f"the local cloud stopped while starting (exit {process.returncode}): "
+                                  f"{_log_tail(log_path)} (log: {log_path})")
+        endpoint = running(state_dir)
+        if endpoint is not None and endpoint.pid == process.pid:
+            return endpoint
+        time.sleep(0.05)
+    process.kill()
+    raise LocalCloudError(f"the local cloud did not answer within {START_TIMEOUT_SECONDS:.0f} s (log: {log_path})")
+
+
+def stop(state_dir: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> Endpoint | None:
+    """Stop the cloud of `state_dir` (SIGTERM: it records what was running and closes the warehouse) and wait until
+    its process is gone. Returns what was stopped, None when nothing ran."""
+    endpoint = read_endpoint(state_dir)
+    if endpoint is None:
+        return None
+    if not process_alive(endpoint.pid):
+        remove_endpoint(state_dir, endpoint.pid)
+        return None
+    os.kill(endpoint.pid, signal.SIGTERM)
+    if not wait_until(lambda: not process_alive(endpoint.pid), timeout):
+        raise LocalCloudError(f"the local cloud (pid {endpoint.pid}) did not stop within {timeout:.0f} s")
+    remove_endpoint(state_dir, endpoint.pid)
+    return endpoint
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def client_factory(endpoint: Endpoint, region: str) -> Callable[[str], Any]:
+    """boto3 clients of the local cloud, one per service (boto3 clients are thread-safe), with only the endpoint
+    set, as any SDK configured with AWS_ENDPOINT_URL would be."""
+    import boto3
+
+    session = boto3.Session(region_name=region, **LOCAL_CREDENTIALS)
+    clients: dict[str, Any] = {}
+
+    def make_client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = session.client(service, endpoint_url=endpoint.url)
+        return clients[service]
+
+    return make_client
+
+
+def _log_tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except FileNotFoundError:
+        return "no log"

@@ -1,0 +1,195 @@
+"""Step Functions executions on disk, one JSON file each (<state>/executions/<state machine>.<name>.json).
+
+moto keeps executions in memory only: a new behaviour of ours, hooked at two points of moto's ASL interpreter
+(moto.stepfunctions.parser.backend.execution): `Execution.start` writes the record (RUNNING, with its input) before
+the execution's thread starts, and `BaseExecutionWorkerCommunication.terminated` rewrites it with how it ended and
+its whole history, before anyone can see it ended. A cloud that starts restores every record into moto's backend, so
+ListExecutions, DescribeExecution and GetExecutionHistory answer for executions of earlier clouds too; a record still
+RUNNING belongs to an execution that died with its cloud: it becomes ABORTED with the cause "the local cloud stopped"
+(its history, kept only at the end, is then its start and its abort). Drop this module if moto ever persists state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shiftflow.local.cloud.files import atomic_write
+from shiftflow.local.cloud.recovery import ABORTED, CAUSE
+
+log = logging.getLogger("shiftflow.cloud.executions")
+
+FOLDER = "executions"
+ABORT_ERROR = "LocalCloudStopped"
+_TIMESTAMP_KEYS = ("startDate", "stopDate")
+
+
+class ExecutionFiles:
+    def __init__(self, state_dir: Path) -> None:
+        self.folder = state_dir / FOLDER
+        self._lock = threading.Lock()
+
+    def path(self, execution_arn: str) -> Path:
+        state_machine, name = execution_arn.split(":")[-2:]
+        return self.folder / re.sub(r"[^A-Za-z0-9_.-]", "_", f"{state_machine}.{name}.json")
+
+    def save(self, record: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:  # one record at a time: a start and an end of the same execution stay in order
+            atomic_write(self.path(record["executionArn"]), json.dumps(record, default=_json_default).encode())
+
+    def load(self) -> list[dict[str, Any]]:
+        if not self.folder.is_dir():
+            return []
+        for leftover in self.folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+        return [json.loads(path.read_text(), object_hook=_timestamps) for path in sorted(self.folder.glob("*.json"))]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return {"$timestamp": value.isoformat()}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _timestamps(value: dict[str, Any]) -> Any:
+    return datetime.datetime.fromisoformat(value["$timestamp"]) if set(value) == {"$timestamp"} else value
+
+
+def record_of(execution: Any, events: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine_arn,
+        "name": execution.name,
+        "roleArn": execution.role_arn,
+        "status": execution.exec_status.value if execution.exec_status is not None else "RUNNING",
+        "startDate": execution.start_date,
+        "stopDate": execution.stop_date,
+        "input": execution.input_data,
+        "output": execution.output,
+        "error": execution.error,
+        "cause": execution.cause,
+        "events": events or [],
+    }
+
+
+def aborted(record: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
+    """A record of an execution that was running when its cloud stopped, as AWS records a stopped execution."""
+    started = {"timestamp": record["startDate"], "type": "ExecutionStarted", "id": 1, "previousEventId": 0,
+               "executionStartedEventDetails": {"input": json.dumps(record["input"]), "roleArn": record["roleArn"],
+                                                "inputDetails": {"truncated": False}}}
+    events = list(record["events"]) or [started]
+    events.append({"timestamp": now, "type": "ExecutionAborted", "id": len(events) + 1,
+                   "previousEventId": len(events),
+                   "executionAbortedEventDetails": {"error": ABORT_ERROR, "cause": CAUSE}})
+    return {**record, "status": ABORTED, "stopDate": now, "error": ABORT_ERROR, "cause": CAUSE, "events": events}
+
+
+class _RecordedWorker:
+    """Stands in for the worker of a restored execution: its history is the recorded one; it runs nothing."""
+
+    class _Events:
+        def __init__(self, events: list[dict[str, Any]]) -> None:
+            self.events = events
+
+        def get_event_history(self) -> list[dict[str, Any]]:
+            return list(self.events)
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.env = type("RecordedEnvironment", (), {"event_manager": self._Events(events)})()
+
+    def stop(self, **_: Any) -> None:
+        return None  # it ended with its cloud already
+
+
+_STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
+
+def committed_jobs(records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """For each top execution, the SQL jobs (child executions with a `job` in their input, started by it or by its
+    descendants) that SUCCEEDED: their SQL is committed in the warehouse whatever became of the execution."""
+    parent = {record["executionArn"]: record["input"].get(_STARTED_BY) for record in records
+              if isinstance(record["input"], dict) and record["input"].get(_STARTED_BY)}
+
+    def top(arn: str) -> str:
+        seen = {arn}
+        while parent.get(arn) and parent[arn] not in seen:
+            arn = parent[arn]
+            seen.add(arn)
+        return arn
+
+    found: dict[str, list[str]] = {}
+    for record in sorted(records, key=lambda record: record["stopDate"] or record["startDate"]):
+        job = record["input"].get("job") if isinstance(record["input"], dict) else None
+        if job and record["status"] == "SUCCEEDED" and record["executionArn"] in parent:
+            found.setdefault(top(record["executionArn"]), []).append(str(job))
+    return found
+
+
+def restore(files: ExecutionFiles, backend: Any) -> list[dict[str, Any]]:
+    """Put every recorded execution back into `backend` (moto's Step Functions backend of the account and region);
+    records still RUNNING are saved ABORTED first. Returns every record, as now saved."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    records: list[dict[str, Any]] = []
+    for record in files.load():
+        if record["status"] == "RUNNING":
+            record = aborted(record, now)
+            files.save(record)
+        records.append(record)
+        try:
+            state_machine = backend.describe_state_machine(record["stateMachineArn"])
+        except Exception:  # noqa: BLE001 - a state machine the template no longer declares: its runs stay on disk
+            continue
+        execution = Execution(
+            name=record["name"], sm_type=state_machine.sm_type, role_arn=record["roleArn"],
+            exec_arn=record["executionArn"], account_id=backend.account_id, region_name=backend.region_name,
+            state_machine=state_machine, start_date=record["startDate"], cloud_watch_logging_session=None,
+            activity_store={}, input_data=json.dumps(record["input"]), trace_header=None,
+        )
+        execution.exec_status = ExecutionStatus(record["status"])
+        execution.stop_date = record["stopDate"]
+        execution.output = record["output"]
+        execution.error = record["error"]
+        execution.cause = record["cause"]
+        execution.exec_worker = _RecordedWorker(record["events"])
+        state_machine.executions.append(execution)
+    return records
+
+
+@contextlib.contextmanager
+def write_through(files: ExecutionFiles) -> Iterator[None]:
+    """While the block runs, every execution is on disk from its start, and with its history once it ended."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+
+    original_start = Execution.start
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def start(self: Execution) -> None:
+        files.save(record_of(self, events=None))  # before its thread exists: the end is always written after
+        log.info("execution started: %s", self.exec_arn)
+        original_start(self)
+
+    def terminated(self: BaseExecutionWorkerCommunication) -> None:
+        original_terminated(self)
+        execution = self.execution
+        files.save(record_of(execution, events=execution.to_history_output()["events"]))
+        log.info("execution %s: %s%s", execution.exec_status.value, execution.exec_arn,
+                 f" ({execution.error})" if execution.error else "")
+
+    Execution.start = start  # type: ignore[method-assign]
+    BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Execution.start = original_start  # type: ignore[method-assign]
+        BaseExecutionWorkerCommunication.terminated = original_terminated  # type: ignore[method-assign]

@@ -1,0 +1,189 @@
+"""The local cloud process: the LocalRuntime's assembly served on one 127.0.0.1 endpoint.
+
+    python -m shiftflow.local.cloud.server --project . --state-dir .shiftflow     # what `shiftflow up` runs
+
+One process per state folder (the runtime's lock on it), holding the warehouse, moto's services with the project's
+patches, template.yaml deployed (also as the CloudFormation stack `shiftflow-local`, whose outputs the commands read
+as they read a deployed stack's), the Data API emulator and the handlers in-process. moto's backends are the same
+objects for HTTP requests and for the interpreter's own calls (mock_aws is active in this process), so a state
+machine started over HTTP runs here, in-process. SIGTERM and SIGINT stop it cleanly: HTTP first, then what was still
+running is recorded as aborted, then the warehouse closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from shiftflow.local.cloud.client import Endpoint, remove_endpoint, write_endpoint
+from shiftflow.local.runtime import LOCAL_PARAMETERS, STACK_NAME, LocalRuntime
+
+log = logging.getLogger("shiftflow.cloud")
+
+
+class LocalCloud:
+    """Use as a context manager: entered, it serves on `url`; `serve_until_stopped()` blocks until a signal."""
+
+    def __init__(self, project_root: Path, state_dir: Path, engine: str = "duckdb", port: int = 0,
+                 time_scale: float = 1.0, log_level: str = "INFO", schedules: bool = False,
+                 time_compression: float = 1.0) -> None:
+        """`time_compression`: time runs this many times faster (schedules, Wait states, retry backoff);
+        `schedules`: run the template's schedules (shiftflow.local.cloud.schedules)."""
+        self.project_root = project_root.resolve()
+        self.state_dir = state_dir.resolve()
+        self.engine = engine
+        self.port = port
+        self.schedules = schedules
+        self.time_compression = time_compression
+        self.runtime = LocalRuntime(self.project_root, state_dir=self.state_dir, engine=engine,
+                                    time_scale=time_scale / time_compression, log_level=log_level)
+        self.scheduler: Any = None
+        self.endpoint: Endpoint | None = None
+        self.stopping = threading.Event()
+        self._stack = contextlib.ExitStack()
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        assert self.endpoint is not None, "enter the LocalCloud first"
+        return self.endpoint.url
+
+    def __enter__(self) -> LocalCloud:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    def _start(self) -> None:
+        from moto.stepfunctions.responses import get_backend
+
+        from shiftflow.local.cloud import durable_executions, durable_inbox, durable_tables, events
+        from shiftflow.local.cloud.recovery import settle_interrupted_runs
+        from shiftflow.local.runtime import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION
+
+        runtime = self._stack.enter_context(self.runtime)
+        assert runtime.deployment is not None
+        outputs = runtime.deployment.outputs
+        dynamodb = runtime.client("dynamodb")
+        executions = durable_executions.ExecutionFiles(self.state_dir)
+        records = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
+        self._stack.enter_context(durable_executions.write_through(executions))
+        self._stack.enter_context(events.route_events())  # after the record: a routed event finds it on disk
+        inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
+        durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
+        self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
+        self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
+                                                               runtime.table_names))
+        settle_interrupted_runs(dynamodb, outputs, durable_executions.committed_jobs(records))
+        # Last to close (an ExitStack unwinds backwards): once HTTP is down, what still ran is recorded as aborted.
+        self._stack.callback(settle_interrupted_runs, dynamodb, outputs)
+        register_stack(runtime.client("cloudformation"), outputs, {**LOCAL_PARAMETERS, **runtime.parameters})
+        self._serve_http()
+        if self.schedules:
+            self.start_schedules(self.time_compression)
+
+    def start_schedules(self, time_compression: float) -> None:
+        from shiftflow.local.cloud.schedules import Scheduler, template_schedules
+
+        self.scheduler = Scheduler(template_schedules(self.runtime.template, self.runtime.resolver), time_compression,
+                                   self.runtime.client)
+        self.scheduler.start()
+        self._stack.callback(self.scheduler.stop)  # before HTTP stops: no firing into a cloud that is closing
+
+    def _serve_http(self) -> None:
+        from werkzeug.serving import make_server
+
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from shiftflow.local.cloud.wsgi import CloudApplication
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the function logs
+        application = CloudApplication(DomainDispatcherApplication(create_backend_app), self.runtime.emulator,
+                                       self.health)
+        self._server = make_server("127.0.0.1", self.port, application, threaded=True,
+                                   request_handler=MotoRequestHandler)
+        self._server.daemon_threads = True
+        port = self._server.server_address[1]
+        thread = threading.Thread(target=self._server.serve_forever, name="local-cloud-http", daemon=True)
+        thread.start()
+        self._stack.callback(self._stop_http, thread)
+        self.endpoint = Endpoint(url=f"http://127.0.0.1:{port}", pid=os.getpid(), port=port,
+                                 project=str(self.project_root), state_dir=str(self.state_dir), engine=self.engine)
+        write_endpoint(self.state_dir, self.endpoint)
+        log.info("local cloud of %s on %s (engine %s, state %s)", self.project_root, self.url, self.engine,
+                 self.state_dir)
+
+    def _stop_http(self, thread: threading.Thread) -> None:
+        remove_endpoint(self.state_dir, os.getpid())  # first: a command arriving now starts a new cloud, not a dead one
+        self._server.shutdown()
+        self._server.server_close()
+        thread.join()
+
+    def health(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "state_dir": str(self.state_dir), "project": str(self.project_root),
+                "engine": self.engine, "url": self.url if self.endpoint else ""}
+
+    def serve_until_stopped(self) -> None:
+        """Block until SIGTERM or SIGINT (Ctrl-C), or until `stopping` is set."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stopping.set())
+        while not self.stopping.wait(1.0):
+            pass
+
+
+def register_stack(cloudformation: Any, outputs: dict[str, str], parameters: dict[str, str]) -> None:
+    """The deployment as a CloudFormation stack with its outputs and parameters: commands find the local resources
+    exactly as they find a deployed stack's (shiftflow.cli.connection.stack_connection). Its resources are already
+    created (the runtime deployed them); the stack only carries the resolved values."""
+    import json
+
+    template = {
+        "Parameters": {name: {"Type": "String"} for name in parameters},
+        "Resources": {},
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+    }
+    cloudformation.create_stack(
+        StackName=STACK_NAME, TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": name, "ParameterValue": value} for name, value in parameters.items()],
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m shiftflow.local.cloud.server",
+                                     description="Serve Shiftflow's local cloud on 127.0.0.1.")
+    parser.add_argument("--project", type=Path, default=Path("."))
+    parser.add_argument("--state-dir", type=Path, default=None)
+    parser.add_argument("--engine", default="duckdb")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--schedules", action="store_true", help="run the template's schedules")
+    parser.add_argument("--time-compression", type=float, default=1.0,
+                        help="time runs this many times faster: schedules, Wait states, retry backoff")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    state_dir = args.state_dir or args.project / ".shiftflow"
+    with LocalCloud(args.project, state_dir, engine=args.engine, port=args.port, time_scale=args.time_scale,
+                    log_level=args.log_level, schedules=args.schedules,
+                    time_compression=args.time_compression) as cloud:
+        cloud.serve_until_stopped()
+        log.info("stopping the local cloud")
+    log.info("local cloud stopped")
+    logging.shutdown()
+    # Execution threads of moto's interpreter still blocked in a job would keep the process alive: all state that
+    # matters is saved by now.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

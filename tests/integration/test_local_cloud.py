@@ -1,0 +1,320 @@
+"""The local cloud: one process per state folder serves the offline stack; commands and plain boto3 clients use it.
+
+Every cloud here is started by the test (on a free port, over a state folder of its own) and stopped at teardown;
+commands run as separate processes, as a user's terminals would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from shiftflow.guard import plain
+from shiftflow.local.cloud import client
+from tests.conftest import ROOT, SLOW_SQL
+
+RUN_DATE = "2026-11-21"
+SETUP = json.dumps({"run_date": RUN_DATE, "setup_demo_data": True})
+
+
+def _environment(state_dir: Path) -> dict[str, str]:
+    environment = {**os.environ, "SHIFTFLOW_STATE_DIR": str(state_dir), "COLUMNS": "200"}
+    environment.pop("SHIFTFLOW_LOCAL_MODE", None)  # commands here are clients of the local cloud
+    return environment
+
+
+class Cloud:
+    """A state folder, its cloud, and `shiftflow` commands run as processes against it."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.environment = _environment(state_dir)
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "shiftflow.cli.app", *args, "--project", str(ROOT)]
+
+    def shiftflow(self, *args: str, timeout: float = 300) -> tuple[int, str]:
+        done = subprocess.run(self.command(*args), capture_output=True, text=True, env=self.environment,
+                              timeout=timeout)
+        return done.returncode, re.sub(r"\s+", " ", done.stdout + done.stderr)
+
+    def start(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(self.command(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=self.environment)
+
+    def endpoint(self) -> client.Endpoint:
+        endpoint = client.running(self.state_dir)
+        assert endpoint is not None, "no local cloud answers"
+        return endpoint
+
+    def boto3_client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint().url)
+
+    def outputs(self) -> dict[str, str]:
+        stack = self.boto3_client("cloudformation").describe_stacks(StackName="shiftflow-local")["Stacks"][0]
+        return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+
+
+def _stop_every_cloud(state_dir: Path) -> None:
+    endpoint = client.read_endpoint(state_dir)
+    client.stop(state_dir)
+    if endpoint is not None and client.process_alive(endpoint.pid):  # a cloud that ignored SIGTERM: still ours
+        os.kill(endpoint.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Iterator[Cloud]:
+    """A state folder whose cloud (started by a command, or by `up`) is stopped at teardown."""
+    state_dir = (tmp_path / "state").resolve()
+    state_dir.mkdir()
+    cloud = Cloud(state_dir)
+    try:
+        yield cloud
+    finally:
+        _stop_every_cloud(state_dir)
+
+
+def test_commands_start_one_cloud_and_reuse_it(cloud: Cloud):
+    assert client.read_endpoint(cloud.state_dir) is None
+    code, output = cloud.shiftflow("status")
+    assert code == 0 and "no job has run yet" in output, output
+    first = cloud.endpoint()
+    assert first.url.startswith("http://127.0.0.1:") and first.pid != os.getpid()
+
+    code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
+    assert code == 0 and "SUCCEEDED" in output, output
+    assert cloud.endpoint() == first  # the same process served both commands
+    code, output = cloud.shiftflow("endpoint")
+    assert code == 0 and output.strip() == first.url
+    code, output = cloud.shiftflow("history", "sales_data_pipeline")
+    assert code == 0 and "│ SUCCEEDED │ 2026-11-21 │" in output
+
+
+def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
+    cloud.shiftflow("endpoint")
+    outputs = cloud.outputs()
+
+    s3 = cloud.boto3_client("s3")
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=outputs["ScriptsBucketName"])["Contents"]]
+    assert "sales/load_item_dimension.sql" in keys  # scripts/ staged as `aws s3 sync` would
+
+    dynamodb = cloud.boto3_client("dynamodb")
+    dynamodb.put_item(TableName=outputs["JobGuardTableName"],
+                      Item={"JobID": {"S": "by_hand"}, "JobState": {"S": "Ready"}})
+    saved = json.loads((cloud.state_dir / "tables" / "JobGuardTable.json").read_text())
+    assert {"JobID": {"S": "by_hand"}, "JobState": {"S": "Ready"}} in saved  # on disk when put_item returned
+
+    data_api = cloud.boto3_client("redshift-data")
+    target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
+    statement = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, **target)
+    assert data_api.describe_statement(Id=statement["Id"])["Status"] == "FINISHED"
+    assert data_api.get_statement_result(Id=statement["Id"])["Records"] == [[{"longValue": 42}]]
+
+    sns, sqs = cloud.boto3_client("sns"), cloud.boto3_client("sqs")
+    sns.publish(TopicArn=outputs["NotificationTopicArn"], Subject="by hand", Message="hello")
+    code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
+    assert code == 0, output
+    assert sqs.get_queue_url(QueueName="shiftflow-local-notifications")["QueueUrl"]
+
+    sfn = cloud.boto3_client("stepfunctions")
+    machine = outputs["SalesDataPipelineStateMachineArn"]
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert [execution["status"] for execution in executions] == ["SUCCEEDED"]
+    history = sfn.get_execution_history(executionArn=executions[0]["executionArn"], maxResults=5)["events"]
+    assert history[0]["type"] == "ExecutionStarted"
+
+
+def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
+    """A run whose item dimension load never ends; `status` answers beside it. kill -9 of the cloud, then any
+    command: the guard is Failed naming the interrupted execution, the history says ABORTED, reset re-arms it."""
+    assert cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)[0] == 0
+    outputs = cloud.outputs()
+    cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="sales/load_item_dimension.sql",
+                                        Body=SLOW_SQL.encode())
+    run = cloud.start("run", "sales_data_pipeline", "--input", json.dumps({"run_date": RUN_DATE}))
+    try:
+        started = run.stdout.readline()
+        owner = re.search(r"started: (arn:aws:states:\S+)", started)
+        assert owner is not None, started
+
+        def running() -> bool:
+            code, output = cloud.shiftflow("status", "sales_data_pipeline")
+            assert code == 0, output
+            return "│ Running │" in output
+
+        assert client.wait_until(running, timeout=120, interval=0.2)
+        cloud.boto3_client("sns").publish(TopicArn=outputs["NotificationTopicArn"], Subject="before the kill",
+                                          Message="unread")
+        killed = cloud.endpoint()
+        os.kill(killed.pid, signal.SIGKILL)
+        assert client.wait_until(lambda: not client.process_alive(killed.pid), timeout=30)
+        assert run.wait(timeout=60) == 2  # the run's own command lost its cloud: an error, not a hang
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+    code, output = cloud.shiftflow("status", "sales_data_pipeline")  # a new cloud starts over the stale file
+    assert code == 0 and "│ Failed │" in output, output
+    assert cloud.endpoint().pid != killed.pid
+    guard = plain(cloud.boto3_client("dynamodb").get_item(
+        TableName=outputs["JobGuardTableName"], Key={"JobID": {"S": "sales_data_pipeline"}})["Item"])
+    assert guard["JobState"] == "Failed" and guard["LastStatus"] == "ABORTED"
+    assert guard["OwnerExecution"] == owner.group(1)
+    # The item dimension never ended; the customer address dimension (beside it) had committed, or was still running.
+    assert guard["LastError"] in [f"ABORTED: the local cloud stopped during execution {owner.group(1)}; "
+                                  f"jobs whose SQL had committed: {jobs}"
+                                  for jobs in ("load_customer_address_dimension", "none")]
+    code, output = cloud.shiftflow("history", "sales_data_pipeline")
+    assert "│ ABORTED │ 2026-11-21 │ local cloud stopped │ the local cloud stopped │" in output
+    assert "│ SUCCEEDED │" in output  # the run recorded before the kill is there
+    assert not list((cloud.state_dir / "tables").glob(".*.tmp"))
+    for path in (cloud.state_dir / "tables").glob("*.json"):
+        json.loads(path.read_text())  # every table file whole
+
+    sfn = cloud.boto3_client("stepfunctions")
+    interrupted = sfn.describe_execution(executionArn=owner.group(1))
+    assert (interrupted["status"], interrupted["cause"]) == ("ABORTED", "the local cloud stopped")
+    events = sfn.get_execution_history(executionArn=owner.group(1))["events"]
+    assert [event["type"] for event in events] == ["ExecutionStarted", "ExecutionAborted"]
+    earlier = sfn.list_executions(stateMachineArn=outputs["SalesDataPipelineStateMachineArn"])["executions"]
+    assert sorted(execution["status"] for execution in earlier) == ["ABORTED", "SUCCEEDED"]
+    finished = next(execution for execution in earlier if execution["status"] == "SUCCEEDED")
+    history = sfn.get_execution_history(executionArn=finished["executionArn"], maxResults=1000)["events"]
+    assert history[-1]["type"] == "ExecutionSucceeded" and len(history) > 20  # kept whole across the kill
+
+    sqs = cloud.boto3_client("sqs")
+    inbox = sqs.get_queue_url(QueueName="shiftflow-local-notifications")["QueueUrl"]
+    unread = [json.loads(message["Body"]) for message in sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
+              .get("Messages", [])]
+    assert [(body["Subject"], body["Message"]) for body in unread] == [("before the kill", "unread")]
+
+    code, output = cloud.shiftflow("reset", "sales_data_pipeline")
+    assert code == 0 and "guard reset from Failed to Ready" in output
+
+
+def test_up_in_the_foreground_stops_on_ctrl_c_and_down_stops_a_detached_one(cloud: Cloud):
+    up = cloud.start("up")
+    try:
+        assert client.wait_until(lambda: client.running(cloud.state_dir) is not None, timeout=120), up
+        endpoint = cloud.endpoint()
+        assert endpoint.pid == up.pid
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    log = up.stdout.read()
+    assert "local cloud stopped" in log, log
+    assert client.read_endpoint(cloud.state_dir) is None
+
+    code, output = cloud.shiftflow("up", "--detach")
+    assert code == 0 and "export AWS_ENDPOINT_URL=http://127.0.0.1:" in output, output
+    detached = cloud.endpoint()
+    code, output = cloud.shiftflow("down")
+    assert code == 0 and f"stopped the local cloud on {detached.url}" in output
+    assert not client.process_alive(detached.pid) and client.read_endpoint(cloud.state_dir) is None
+    code, output = cloud.shiftflow("down")
+    assert code == 0 and "no local cloud runs" in output
+
+
+def test_ten_runs_started_at_once_from_ten_processes_run_once(cloud: Cloud):
+    """From a cold start: one cloud starts (the others wait for it), one run takes the guard, nine are skipped."""
+    runs = [cloud.start("run", "sales_data_pipeline", "--input", SETUP) for _ in range(10)]
+    outputs = []
+    for run in runs:
+        try:
+            outputs.append((run.wait(timeout=300), re.sub(r"\s+", " ", run.stdout.read())))
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    assert [code for code, _ in outputs] == [0] * 10, outputs
+    skipped = [output for _, output in outputs if "SUCCEEDED: skipped: already running" in output]
+    ran = [output for _, output in outputs if "✓ LoadStoreSalesFact" in output]
+    assert len(skipped) == 9 and len(ran) == 1, outputs
+    assert (cloud.state_dir / "cloud.log").read_text().count("local cloud of") == 1  # one cloud started
+    history = cloud.boto3_client("dynamodb").query(
+        TableName=cloud.outputs()["RunHistoryTableName"], KeyConditionExpression="JobID = :job",
+        ExpressionAttributeValues={":job": {"S": "sales_data_pipeline"}})["Items"]
+    assert [item["Status"]["S"] for item in history] == ["SUCCEEDED"]
+
+
+def test_a_stopped_sql_job_is_cancelled_through_the_routed_status_change_event(cloud: Cloud):
+    """StopExecution of a RunSqlJob execution: Step Functions' status change event, the template's rule (pattern
+    ABORTED/TIMED_OUT of RunSqlJob) and its Lambda target cancel_abandoned_statement, which cancels the statement."""
+    cloud.shiftflow("endpoint")
+    outputs = cloud.outputs()
+    rules = cloud.boto3_client("events").list_rules()["Rules"]
+    assert [rule["Name"] for rule in rules] == ["shiftflow-local-CancelAbandonedStatementFunction-RunSqlJobStopped"]
+    cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="tests/slow.sql",
+                                        Body=SLOW_SQL.encode())
+    sfn, data_api = cloud.boto3_client("stepfunctions"), cloud.boto3_client("redshift-data")
+    arn = sfn.start_execution(stateMachineArn=outputs["RunSqlJobStateMachineArn"], input=json.dumps(
+        {"workflow": "tests", "job": "slow", "script": "tests/slow.sql", "parameters": {}}))["executionArn"]
+
+    def statement() -> dict[str, Any] | None:
+        found = data_api.list_statements(StatementName="tests.slow", Status="ALL")["Statements"]
+        return found[0] if found else None
+
+    assert client.wait_until(lambda: (statement() or {}).get("Status") == "STARTED", timeout=60)
+    sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped by the test")
+    assert client.wait_until(lambda: statement()["Status"] == "ABORTED", timeout=60), (
+        (cloud.state_dir / "cloud.log").read_text()[-6000:])
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    assert "Stopped SQL job" not in (cloud.state_dir / "cloud.log").read_text()  # it had a statement to cancel
+
+
+def test_kill_9_at_random_moments_of_runs_loses_nothing_recorded(cloud: Cloud):
+    """Three trials: a run, the cloud killed once it has recorded a random number of execution starts and ends,
+    then a command. No guard is left Running, the guard's run has its history item, every file is whole; in the
+    end a reset re-arms the guard and a run succeeds."""
+    import random
+
+    seed = random.randrange(1 << 30)
+    chance = random.Random(seed)
+    for trial in range(3):
+        run = cloud.start("run", "sales_data_pipeline", "--input", SETUP)
+        try:
+            moment = chance.randint(1, 12)
+            assert client.wait_until(lambda: client.running(cloud.state_dir) is not None, timeout=120)
+            baseline = recorded(cloud)
+            client.wait_until(lambda: recorded(cloud) >= baseline + moment, timeout=60)  # or the run ended first
+            killed = cloud.endpoint()
+            os.kill(killed.pid, signal.SIGKILL)
+            assert client.wait_until(lambda: not client.process_alive(killed.pid), timeout=30)
+        finally:
+            run.kill()
+            run.wait()
+        code, output = cloud.shiftflow("status", "sales_data_pipeline")
+        assert code == 0 and "│ Running │" not in output, (seed, trial, output)
+        outputs = cloud.outputs()
+        dynamodb = cloud.boto3_client("dynamodb")
+        guard = dynamodb.get_item(TableName=outputs["JobGuardTableName"], Key={"JobID": {"S": "sales_data_pipeline"}}).get("Item")
+        if guard is not None:
+            owner = plain(guard)["OwnerExecution"]
+            history = [plain(item) for item in dynamodb.scan(TableName=outputs["RunHistoryTableName"])["Items"]]
+            assert owner in [item["ExecutionArn"] for item in history], (seed, trial, guard, history)
+        for path in [*(cloud.state_dir / "tables").glob("*"), *(cloud.state_dir / "executions").glob("*")]:
+            assert not path.name.startswith("."), (seed, trial, path)
+            json.loads(path.read_text())
+        cloud.shiftflow("reset", "sales_data_pipeline")
+    code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
+    assert code == 0 and "✓ LoadStoreSalesFact" in output, (seed, output)
+
+
+def recorded(cloud: Cloud) -> int:
+    """How many execution starts and ends the cloud has recorded on disk so far."""
+    records = [json.loads(path.read_text()) for path in (cloud.state_dir / "executions").glob("*.json")]
+    return len(records) + sum(record["status"] != "RUNNING" for record in records)
