@@ -59,6 +59,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import parse_copy, parse_unload, transaction_control, word
+from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command, TransactionControl
 from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
 from shiftflow.dataapi.translate.rewrite import rewrite
@@ -85,7 +86,10 @@ def _dialect() -> Dialect:
             FUNCTIONS = {**Redshift.Parser.FUNCTIONS,
                          "GETDATE": lambda args: exp.Anonymous(this="getdate", expressions=args),
                          # ADD_MONTHS is not DATEADD(month, ...): it keeps a month's last day the last day.
-                         "ADD_MONTHS": lambda args: exp.Anonymous(this="add_months", expressions=args)}
+                         "ADD_MONTHS": lambda args: exp.Anonymous(this="add_months", expressions=args),
+                         **PARSER_FUNCTIONS}  # functions/: calls whose Redshift meaning sqlglot would lose
+            FUNCTION_PARSERS = {name: parse for name, parse in Redshift.Parser.FUNCTION_PARSERS.items()
+                                if name not in PARSER_FUNCTIONS}
 
     return ShiftflowRedshift()
 
