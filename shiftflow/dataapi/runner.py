@@ -17,6 +17,7 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResu
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
+from shiftflow.dataapi.translate.model import SessionCommand
 from shiftflow.sql.splitter import SqlSplitError, split_statements
 
 log = logging.getLogger(__name__)
@@ -204,11 +205,16 @@ class SqlRun:
             return QueryResult(rowcount=0)
         if isinstance(translated, self.tr.S3Command):
             return self.tr.run_s3_command(translated, self.session, self.parameters, self.s3_client())
+        if getattr(translated, "session_scoped", False):
+            self.temporary = True
         missing = [name for name in translated.parameter_names if name not in self.parameters]
         if missing:
             raise StatementError(f"ERROR: no value given for parameter :{missing[0]} (Parameters has "
                                  f"{sorted(self.parameters) or 'none'})")
-        result = self.session.execute(translated.text, {n: self.parameters[n] for n in translated.parameter_names})
+        bound = {n: self.parameters[n] for n in translated.parameter_names}
+        if isinstance(translated, SessionCommand):
+            return translated.run(self.session, bound, self.in_transaction)
+        result = self.session.execute(translated.text, bound)
         if getattr(translated, "commits", False) and self.in_transaction:
             # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
             # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.

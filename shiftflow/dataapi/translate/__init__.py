@@ -60,9 +60,12 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command, TransactionControl
+from shiftflow.dataapi.translate.functions.super import navigate
+from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand,
+                                               TransactionControl)
 from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
 from shiftflow.dataapi.translate.rewrite import rewrite
+from shiftflow.dataapi.translate.streaming import call_with_streams, procedure_statement, stream_statement, system_tables
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
@@ -98,7 +101,7 @@ _REDSHIFT = _dialect()
 _PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
 
 
-def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     """One Redshift statement for `engine`; raises NotSupportedLocally for what cannot be emulated."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
@@ -111,7 +114,7 @@ def clear_cache() -> None:
 
 
 @functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
-def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
@@ -121,6 +124,9 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
     control = transaction_control(tokens)
     if control is not None:
         return control
+    streaming = stream_statement(statement, tokens, engine, translate, _parse)
+    if streaming is not None:  # streaming.py: external schemas, materialized views, case-sensitive names
+        return streaming
     verb = word(tokens[0])
     if verb == "COPY":
         return parse_copy(statement, tokens)
@@ -140,7 +146,7 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
         if verb == "CALL":
-            return _tokens_to_postgres(statement, tokens)
+            return call_with_streams(_tokens_to_postgres(statement, tokens))
         if any(word(token) == "NONATOMIC" for token in tokens):
             raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
         text = rewrite_procedure(statement, tokens, _procedure_sql)
@@ -195,7 +201,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
-    tree, prelude = rewrite(tree, engine)
+    tree, prelude = rewrite(navigate(system_tables(tree), engine), engine)
     if isinstance(tree, exp.Drop) and engine == "duckdb" and len(tree.args.get("tables") or []) > 1:
         # DuckDB drops one object per statement: DROP TABLE a, b becomes two drops, run in order.
         drops = []
@@ -267,10 +273,13 @@ def _procedure_sql(sql: str) -> str | None:
     """One SQL statement of a procedure body, rewritten for PostgreSQL; None when it is not plain SQL."""
     try:
         tokens = tokenize(sql)
+        streaming = procedure_statement(sql, tokens)
+        if streaming is not None or word(tokens[0]) == "SET":  # other SETs run as written
+            return streaming
         tree = _parse(strip_unparsed_table_attributes(sql, tokens))
     except (NotSupportedLocally, SqlSplitError):
         return None
     if isinstance(tree, exp.Command):
         return None
-    tree, _ = rewrite(tree, "postgres")
+    tree, _ = rewrite(navigate(tree, "postgres"), "postgres")
     return _sql(tree, "postgres")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 
 
 class NotSupportedLocally(Exception):
@@ -22,6 +28,9 @@ class EngineSql:
     # Redshift commits the open transaction when this statement runs (TRUNCATE): the emulator commits after it
     # and opens a new transaction for the rest of the batch.
     commits: bool = False
+    # It leaves state in the engine session that the next Data API call must not see (a SET): the session serves
+    # no other call, as one that made temp tables (each call is its own Redshift session).
+    session_scoped: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,3 +57,14 @@ class S3Command:
 
     def has(self, name: str) -> bool:
         return any(key == name for key, _ in self.options)
+
+
+class SessionCommand(ABC):
+    """A statement that runs more than one engine statement, some built from what the session's catalog holds
+    (REFRESH MATERIALIZED VIEW reads the stream, then lands its records): run() does it all in the session.
+    `parameter_names` are the placeholders it needs bound, as EngineSql's."""
+
+    parameter_names: tuple[str, ...] = ()
+
+    @abstractmethod
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult: ...

@@ -14,7 +14,8 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.sql.splitter import split_statements, tokenize
 
-_SQL_STARTS = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "MERGE"}
+# REFRESH and SET: streaming ingestion runs REFRESH MATERIALIZED VIEW and SET enable_case_sensitive_identifier.
+_SQL_STARTS = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "MERGE", "REFRESH", "SET"}
 
 
 def is_create_procedure(tokens: list[Token]) -> bool:

@@ -69,11 +69,11 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 # to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
-    can_json_parse json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
+    json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
     is_boolean is_number is_integer is_decimal is_fp is_bigint is_char is_varchar get_array_length array_flatten
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
-    date_part_year texttoint texttonumericalt soundex difference to_varbyte from_varbyte
+    date_part_year texttoint texttonumericalt soundex difference to_varbyte
     pg_last_query_id pg_last_copy_id pg_last_copy_count pg_last_unload_count pg_last_unload_id last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance

@@ -1,5 +1,6 @@
 """Redshift functions whose meaning the engines do not give by themselves, one module per family of the SQL
-reference: dates (date and time functions, datetime format strings), strings, aggregates, json.
+reference: dates (date and time functions, datetime format strings), strings, aggregates, json, super (SUPER
+navigation, VARBYTE).
 
 Each family module offers
 - HANDLERS: expression class (or Anonymous call name, lower case) -> handler(node, engine) returning the node to
@@ -17,11 +18,11 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.functions import aggregates, dates, json, strings
+from shiftflow.dataapi.translate.functions import aggregates, dates, json, strings, super
 
 Handler = Callable[[exp.Expression, str], exp.Expression]
 
-_FAMILIES = (dates, strings, aggregates, json)
+_FAMILIES = (dates, strings, aggregates, json, super)
 
 PARSER_FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     name: builder for family in _FAMILIES for name, builder in family.PARSER_FUNCTIONS.items()}
