@@ -34,6 +34,9 @@ def _steps(source: str, landing: str) -> list[str]:
     partition, position = _POSITION[source]
     where = f"ingest_seq > :low AND ingest_seq <= :high"
     view = f"(SELECT schema_name, stream_name FROM {SCHEMA}.views WHERE mv_name = :mv)"
+    # The last record read: Kafka offsets are numbers; Kinesis sequence numbers are decimal strings of any length.
+    last = (f"CAST(max(l.{position}) AS VARCHAR)" if source == "msk"
+            else f"ltrim(max(lpad(l.{position}, 128, '0')), '0')")
     return [
         f"INSERT INTO {SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp, :mv, v.schema_name,"
         f" v.stream_name, CAST(l.{partition} AS VARCHAR), CAST(l.{position} AS VARCHAR), 1,"
@@ -42,7 +45,7 @@ def _steps(source: str, landing: str) -> list[str]:
         f" AND l.record_bytes > {MAX_RECORD_BYTES}",
         f"INSERT INTO {SCHEMA}.sys_stream_scan_states SELECT NULL, txid_current(), :mv, v.schema_name,"
         f" v.stream_name, CAST(l.{partition} AS VARCHAR), localtimestamp, count(*), sum(l.record_bytes),"
-        f" CAST(max(l.ingest_seq) AS VARCHAR) FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
+        f" {last} FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
         f" GROUP BY v.schema_name, v.stream_name, l.{partition}",
         f"UPDATE {SCHEMA}.views SET last_seq = :high WHERE mv_name = :mv",
     ]

@@ -71,7 +71,9 @@ def procedure_statement(sql: str, tokens: list[Token]) -> str | None:
 def _expanded(statement: str, tokens: list[Token]) -> list[Token]:
     """The tokenizer gives a command's (REFRESH ...) arguments as one string token: tokenize them too."""
     if tokens and tokens[0].token_type == TokenType.COMMAND and len(tokens) > 1:
-        return [tokens[0], *tokenize(statement[tokens[0].end + 1 :])]
+        tokens = [tokens[0], *tokenize(statement[tokens[0].end + 1 :])]
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens = tokens[:-1]
     return tokens
 
 

@@ -30,6 +30,8 @@ _ELEMENT = "shiftflow_element"  # the column of an unnested array's element
 def _parts(node: exp.Expression) -> list[exp.Expression] | None:
     """A Column / Dot / Bracket chain as its parts in order: Identifiers, and Brackets' index expressions
     wrapped in exp.Bracket; None when it is anything else."""
+    if isinstance(node, exp.Identifier):  # inside a FROM item's name: a."payload"."x"."L"
+        return [node]
     if isinstance(node, exp.Column):
         names = [node.args.get(key) for key in ("catalog", "db", "table", "this")]
         return [name for name in names if name is not None] if all(
