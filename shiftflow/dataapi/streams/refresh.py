@@ -12,6 +12,7 @@ PostgreSQL from shiftflow_stream.refresh_view(), which procedure bodies call too
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ INCREMENTAL = "Refresh successfully updated MV incrementally"
 NO_NEW_DATA = "Stream returned no new data"
 SKIPPED = "Some stream records were skipped"
 RECOMPUTED = "Refresh successfully recomputed MV from scratch"
+_DUCKDB_REFRESHES = threading.Lock()
 _POSITION = {"kinesis": ("shard_id", "sequence_number"), "msk": ("kafka_partition", "kafka_offset")}
 
 
@@ -187,6 +189,11 @@ class RefreshMaterializedView(SessionCommand):
     name: str
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if session.engine == "duckdb" and not in_transaction:
+            # DuckDB fails the later of two writers of the same rows (a write-write conflict) where Redshift
+            # makes it wait: refreshes of one process take turns (PostgreSQL's refresh locks the landing table).
+            with _DUCKDB_REFRESHES:
+                return _in_transaction(session, in_transaction, lambda: refresh(session, self.name))
         return _in_transaction(session, in_transaction, lambda: refresh(session, self.name))
 
 
