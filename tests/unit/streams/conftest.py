@@ -99,3 +99,20 @@ def warehouse(engine: Any, topics: TopicStore) -> Iterator[Warehouse]:
         with route_in_process(emulator):
             yield Warehouse(boto3.client("redshift-data", region_name="us-east-1"), f"stream_{next(_databases)}")
         emulator.close(close_engine=False)
+
+
+def script_statements(path: str) -> list[str]:
+    """A scripts/ file split as run_sql_job splits it (one batch)."""
+    from shiftflow.sql.splitter import split_statements
+
+    text = (Path(__file__).resolve().parents[3] / "scripts" / path).read_text()
+    return [statement.text for statement in split_statements(text)]
+
+
+def run_batch(warehouse: Warehouse, sqls: list[str]) -> dict[str, Any]:
+    """One batch (one transaction), as a job runs a script; the finished description."""
+    submitted = warehouse.client.batch_execute_statement(Sqls=sqls, **{**TARGET, "Database": warehouse.database})
+    while True:
+        described = warehouse.client.describe_statement(Id=submitted["Id"], WaitTimeSeconds=30)
+        if described["Status"] in {"FINISHED", "FAILED", "ABORTED"}:
+            return described
