@@ -113,6 +113,10 @@ class LocalRuntime:
         from shiftflow.dataapi.inprocess import route_in_process
         from shiftflow.dataapi.service import DataApiEmulator
 
+        from shiftflow.dataapi.streams import sources
+
+        # Streaming ingestion reads the state folder's topic store (`shiftflow stream put`) and moto's Kinesis.
+        sources.use(sources.StreamSources(topic_root=self.state_dir / "topics"))
         engine = open_engine(self.engine_name, self.state_dir / "warehouse" if self.persist else None)
         emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale)
         self._stack.enter_context(emulator)
