@@ -248,8 +248,14 @@ class DropMaterializedView(SessionCommand):
                 if self.if_exists:
                     return QueryResult(rowcount=0)
                 raise EngineError(f'materialized view "{self.name}" does not exist')
+            landing = _view(session, self.name)[3]
             session.execute(f"DROP TABLE {self.name}", {})
             catalog.run(session, f"DELETE FROM {SCHEMA}.views WHERE mv_name = :mv", mv=self.name)
+            if landing and catalog.one(session, f"SELECT 1 FROM {SCHEMA}.views WHERE landing = :landing",
+                                       landing=landing) is None:
+                # No view reads the stream any more: forget what was read (a new view starts at the beginning).
+                session.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{landing}", {})
+                catalog.run(session, f"DELETE FROM {SCHEMA}.pull_state WHERE landing = :landing", landing=landing)
             return QueryResult(rowcount=0)
 
         return _in_transaction(session, in_transaction, work)
