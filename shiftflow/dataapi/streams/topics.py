@@ -96,14 +96,15 @@ class TopicStore:
         count = self.partitions(topic)
         if partition is not None and not 0 <= partition < count:
             raise ValueError(f"topic {topic} has partitions 0 to {count - 1}, not {partition}")
-        by_partition: dict[int, list[Record]] = {}
+        by_partition: dict[int, list[int]] = {}
         for index, record in enumerate(records):
             target = partition if partition is not None else self.partition_for(topic, record.key, index)
-            by_partition.setdefault(target, []).append(record)
-        written: list[Written] = []
-        for target, group in sorted(by_partition.items()):
-            written += self._append(topic, target, group)
-        return written
+            by_partition.setdefault(target, []).append(index)
+        written: list[Written | None] = [None] * len(records)
+        for target, indexes in sorted(by_partition.items()):
+            for index, item in zip(indexes, self._append(topic, target, [records[i] for i in indexes])):
+                written[index] = item
+        return [item for item in written if item is not None]  # in the order of `records`
 
     def _append(self, topic: str, partition: int, records: list[Record]) -> list[Written]:
         path = self.partition_file(topic, partition)
