@@ -86,9 +86,9 @@ class TopicStore:
     def partition_file(self, topic: str, partition: int) -> Path:
         return self._folder(topic) / f"partition-{partition}.jsonl"
 
-    def partition_for(self, topic: str, key: bytes | None, counter: int) -> int:
-        """Where a record without an explicit partition goes: by a hash of its key, else round robin."""
-        count = self.partitions(topic)
+    @staticmethod
+    def partition_for(count: int, key: bytes | None, counter: int) -> int:
+        """Where a record without an explicit partition goes among `count`: by a hash of its key, else in turn."""
         return (zlib.crc32(key) if key is not None else counter) % count
 
     def put(self, topic: str, records: Sequence[Record], partition: int | None = None) -> list[Written]:
@@ -98,7 +98,7 @@ class TopicStore:
             raise ValueError(f"topic {topic} has partitions 0 to {count - 1}, not {partition}")
         by_partition: dict[int, list[int]] = {}
         for index, record in enumerate(records):
-            target = partition if partition is not None else self.partition_for(topic, record.key, index)
+            target = partition if partition is not None else self.partition_for(count, record.key, index)
             by_partition.setdefault(target, []).append(index)
         written: list[Written | None] = [None] * len(records)
         for target, indexes in sorted(by_partition.items()):
