@@ -73,7 +73,7 @@ from shiftflow.sql.splitter import SqlSplitError, tokenize
 if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 
-__all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "TransactionControl",
+__all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "SessionCommand", "TransactionControl",
            "clear_cache", "run_s3_command", "session_setup", "translate"]
 
 ENGINES = ("duckdb", "postgres")
