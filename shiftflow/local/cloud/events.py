@@ -3,6 +3,8 @@
 - Step Functions sends a "Step Functions Execution Status Change" event to the default bus for every execution that
   ends (SUCCEEDED, FAILED, ABORTED, TIMED_OUT); moto sends none. Hooked where moto's interpreter reports an
   execution's end (BaseExecutionWorkerCommunication.terminated).
+- The Data API emulator's "Redshift Data Statement Status Change" events (statements sent WithEvent) go to the
+  default bus too (route_statement_events).
 - An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event; moto's rules
   deliver to SQS, logs and buses only. Hooked at moto's rule (Rule.send_to_targets), after moto's own deliveries,
   with the rule's pattern and state applied.
@@ -17,6 +19,7 @@ import datetime
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,25 +33,61 @@ def _millis(value: datetime.datetime | None) -> int | None:
     return int(value.timestamp() * 1000) if value else None
 
 
-def execution_status_change(execution: Any) -> dict[str, Any]:
-    """PutEvents entry of an ended execution, with the detail AWS sends (dates in epoch milliseconds)."""
-    status = execution.exec_status.value
+def execution_status_change(record: dict[str, Any]) -> dict[str, Any]:
+    """PutEvents entry of an ended execution (a record of shiftflow.local.cloud.durable_executions), with the detail
+    AWS sends (dates in epoch milliseconds)."""
+    succeeded = record["status"] == "SUCCEEDED"
     detail = {
-        "executionArn": execution.exec_arn,
-        "stateMachineArn": execution.state_machine_arn,
-        "name": execution.name,
-        "status": status,
-        "startDate": _millis(execution.start_date),
-        "stopDate": _millis(execution.stop_date),
-        "input": json.dumps(execution.input_data),
-        "output": json.dumps(execution.output) if status == "SUCCEEDED" else None,
+        "executionArn": record["executionArn"],
+        "stateMachineArn": record["stateMachineArn"],
+        "name": record["name"],
+        "status": record["status"],
+        "startDate": _millis(record["startDate"]),
+        "stopDate": _millis(record["stopDate"]),
+        "input": json.dumps(record["input"]),
+        "output": json.dumps(record["output"]) if succeeded else None,
         "inputDetails": {"included": True},
-        "outputDetails": {"included": True} if status == "SUCCEEDED" else None,
-        "error": execution.error,
-        "cause": execution.cause,
+        "outputDetails": {"included": True} if succeeded else None,
+        "error": record["error"],
+        "cause": record["cause"],
     }
     return {"Source": "aws.states", "DetailType": EXECUTION_STATUS_CHANGE, "Detail": json.dumps(detail, default=str),
-            "Resources": [execution.exec_arn]}
+            "Resources": [record["executionArn"]]}
+
+
+def put_status_changes(records: list[dict[str, Any]], account_id: str, region: str) -> None:
+    """Send the status change of executions that ended (ten entries a PutEvents call, as AWS takes them)."""
+    from moto.events.models import events_backends
+
+    entries = [execution_status_change(record) for record in records]
+    for start in range(0, len(entries), 10):
+        events_backends[account_id][region].put_events(entries[start:start + 10])
+
+
+_deliveries_lock = threading.Lock()
+_deliveries: set[threading.Thread] = set()
+
+
+def wait_for_deliveries(timeout: float) -> bool:
+    """Wait until every Lambda delivery under way has ended (deliveries they cause included); False on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _deliveries_lock:
+            pending = [thread for thread in _deliveries if thread.is_alive()]
+        if not pending:
+            return True
+        for thread in pending:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if time.monotonic() >= deadline:
+            return False
+
+
+def _deliver(function_arn: str, region: str, event: dict[str, Any], rule: str) -> None:
+    thread = threading.Thread(target=_invoke, args=(function_arn, region, event), name=f"event-{rule}", daemon=True)
+    with _deliveries_lock:
+        _deliveries.difference_update({done for done in _deliveries if not done.is_alive()})
+        _deliveries.add(thread)
+    thread.start()
 
 
 def _as_aws_sends_it(event: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +110,10 @@ def _invoke(function_arn: str, region: str, event: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def route_events() -> Iterator[None]:
-    from moto.events.models import Rule, events_backends
+    from moto.events.models import Rule
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    from shiftflow.local.cloud.durable_executions import record_of
 
     original_terminated = BaseExecutionWorkerCommunication.terminated
     original_send = Rule.send_to_targets
@@ -83,7 +124,7 @@ def route_events() -> Iterator[None]:
         if execution.exec_status is None or execution.exec_status.value not in _ENDED:
             return
         try:
-            events_backends[execution.account_id][execution.region_name].put_events([execution_status_change(execution)])
+            put_status_changes([record_of(execution, events=None)], execution.account_id, execution.region_name)
         except Exception:  # a delivery that fails must not fail the execution (best effort, as on AWS)
             log.exception("could not send the status change of %s", execution.exec_arn)
 
@@ -96,10 +137,8 @@ def route_events() -> Iterator[None]:
             original_send(rule, original_event, transform_input)
         if not functions or self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
             return
-        for target in functions:
-            # Asynchronous, as EventBridge invokes a function: the sender never waits for it.
-            threading.Thread(target=_invoke, args=(target["Arn"], self.region_name, _as_aws_sends_it(original_event)),
-                             name=f"event-{self.name}", daemon=True).start()
+        for target in functions:  # asynchronous, as EventBridge invokes a function: the sender never waits for it
+            _deliver(target["Arn"], self.region_name, _as_aws_sends_it(original_event), self.name)
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
@@ -108,3 +147,23 @@ def route_events() -> Iterator[None]:
     finally:
         BaseExecutionWorkerCommunication.terminated = original_terminated  # type: ignore[method-assign]
         Rule.send_to_targets = original_send  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def route_statement_events(emulator: Any, account_id: str, region: str) -> Iterator[None]:
+    """While the block runs, the emulator's statement status change events are put on the default bus."""
+    from moto.events.models import events_backends
+
+    def put(event: dict[str, Any]) -> None:
+        try:
+            events_backends[account_id][region].put_events([{
+                "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
+                "Resources": event.get("resources", [])}])  # no Time: moto's delivery wants its own epoch time
+        except Exception:  # best effort, as AWS documents these events
+            log.exception("could not send the status change of statement %s", event["detail"].get("statementId"))
+
+    unsubscribe = emulator.subscribe(put)
+    try:
+        yield
+    finally:
+        unsubscribe()
