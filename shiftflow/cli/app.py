@@ -252,6 +252,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(workflow_app, name="workflow")
     app.add_typer(scripts_app, name="scripts")
+    from shiftflow.cli.stream_commands import stream_app
+
+    app.add_typer(stream_app, name="stream")
     from shiftflow.cli.cloud_commands import register_cloud_commands
 
     register_cloud_commands(app)
