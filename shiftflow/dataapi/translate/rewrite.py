@@ -1,7 +1,8 @@
 """The AST rewrite pass: a Redshift tree (parsed with read="redshift") made runnable on DuckDB or PostgreSQL.
 
 sqlglot's own redshift -> duckdb/postgres generation already handles nvl, nvl2, decode, len, charindex, dateadd,
-date_trunc, to_char, top, `::` casts, listagg on DuckDB, convert_timezone. What it leaves wrong is fixed here.
+date_trunc, top, `::` casts, convert_timezone. What it leaves wrong is fixed here; Redshift function behaviour is in
+functions/ (run first, by rewrite_functions) and type behaviour in types.py.
 """
 
 from __future__ import annotations
@@ -293,8 +294,6 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _rewrite_trunc(node)
     if isinstance(node, exp.Div) and engine == "duckdb":
         return _checked_division(node)
-    if isinstance(node, (exp.DateDiff, exp.TsOrDsDiff, exp.DatetimeDiff, exp.TimestampDiff)) and engine == "postgres":
-        return _postgres_datediff(node)
     if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
         return _merge_insert(node)
     if isinstance(node, (exp.Like, exp.ILike)) and engine == "duckdb" and not isinstance(node.parent, exp.Escape):
@@ -430,17 +429,6 @@ def _checked_division(node: exp.Div) -> exp.Expression:
                      default=divisor)
     node.set("expression", check)
     return node
-
-
-def _postgres_datediff(node: exp.DateDiff) -> exp.Expression:
-    """sqlglot renders DATEDIFF on PostgreSQL as elapsed time; Redshift counts unit boundaries crossed."""
-    unit = node.args.get("unit")
-    unit_name = unit.name.lower() if unit is not None else "day"
-    # Redshift datediff(unit, start, end) parses as DateDiff(this=end, expression=start).
-    start, end = node.expression, node.this
-    return exp.Anonymous(this="shiftflow_datediff",
-                         expressions=[exp.Literal.string(unit_name), exp.cast(start, "TIMESTAMP"),
-                                      exp.cast(end, "TIMESTAMP")])
 
 
 def _merge_insert(node: exp.Insert) -> exp.Expression:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
-from shiftflow.dataapi.translate import functions
+from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
+from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
 
 # Run on every new DuckDB connection (settings and TEMP macros are per connection).
 DUCKDB_SESSION_SETUP: tuple[str, ...] = (
@@ -68,7 +69,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
-    *functions.DUCKDB_SETUP,
+    *FUNCTIONS_DUCKDB_SETUP,
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
 )
 
@@ -195,7 +196,7 @@ SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')
   THEN date_trunc('month', t + make_interval(months => n)) + interval '1 month - 1 day' + (t - date_trunc('day', t))
   ELSE t + make_interval(months => n) END
 $f$""",
-    *functions.POSTGRES_SETUP,
+    *FUNCTIONS_POSTGRES_SETUP,
     *streams_catalog.POSTGRES_SETUP,  # streaming ingestion's state and refresh (streams/)
     *streams_refresh.POSTGRES_SETUP,
 )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate import NotSupportedLocally, translate
 from tests.unit.translate.conftest import run_script
 
@@ -90,6 +91,17 @@ def test_avg_of_decimal_is_cut_to_its_scale_on_postgres(postgres_session):
     """)
     assert result.rows == [("prop", Decimal("10.33")), ("rudder", Decimal("2.71")), ("wing", Decimal("11.50"))]
     assert result.columns[1].type_name == "numeric"
+
+
+def test_avg_of_decimal_is_refused_on_duckdb_where_it_would_be_a_double(duckdb_session):
+    run_script(duckdb_session, _PART)
+    with pytest.raises(EngineError, match="not supported locally: AVG of DECIMAL on the DuckDB engine"):
+        run_script(duckdb_session, "select partname, avg(price) from part group by partname")
+    result = run_script(duckdb_session, "select avg(quality), avg(quality::float8), avg(distinct quality) from part")
+    assert result.rows == [(1, 1.4, 1)]
+    assert [c.type_name for c in result.columns] == ["int8", "float8", "int8"]
+    windowed = run_script(duckdb_session, "select avg(price::float8) over () from part limit 1")
+    assert windowed.rows == [(pytest.approx(73.65 / 9),)]
 
 
 def test_avg_in_a_duckdb_pivot_is_refused():

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate import NotSupportedLocally, translate
 from shiftflow.dataapi.translate.types import iso_datetime
 from tests.unit.translate.conftest import run_script
@@ -151,6 +152,16 @@ def test_to_date_documented_examples(session):
     """)
     assert result.rows[0] == (dt.date(2001, 10, 2), dt.date(2010, 3, 1), dt.date(2001, 6, 30))
     assert _names(result) == ["to_date"] * 3 and _types(result) == ["date"] * 3
+    # "The result is July 1, 2001, because there are only 30 days in June" (is_strict false, the default) ...
+    rolled = run_script(session, """
+        select to_date('20010631', 'YYYYMMDD', FALSE), to_date('20010631', 'YYYYMMDD'), to_date('31 Jun 01', 'DD Mon YY'),
+               to_date(null, 'YYYYMMDD')
+    """)
+    assert rolled.rows[0] == (dt.date(2001, 7, 1), dt.date(2001, 7, 1), dt.date(2001, 7, 1), None)
+    # ... "an error because there are only 30 days in June" with is_strict true; text that does not read fails.
+    for statement in ("select to_date('20010631', 'YYYYMMDD', TRUE)", "select to_date('2001xx06', 'YYYYMMDD')"):
+        with pytest.raises(EngineError):
+            run_script(session, statement)
 
 
 def test_datetime_literals_redshift_accepts(session):
@@ -178,3 +189,13 @@ def test_iso_datetime_reads_redshift_text():
     assert iso_datetime("2008-01-01 10:00:00-08", with_zone=False) == "2008-01-01 10:00:00"
     assert iso_datetime("31/12/2008", with_zone=False) is None  # not a month first: left for the engine to refuse
     assert iso_datetime("garbage", with_zone=False) is None
+
+
+def test_datediff_arguments_are_rewritten_too(session):
+    # The arguments of DATEDIFF get their own Redshift meaning (trunc(sysdate) is a date on PostgreSQL as well).
+    result = run_script(session, """
+        select datediff(day, trunc(sysdate), dateadd(day, 3, trunc(sysdate))), datediff(week, d, d + 14),
+               datediff(month, '2008-01-31', d)
+        from (select date '2022-05-02' as d) t
+    """)
+    assert result.rows == [(3, 2, 172)]

@@ -27,6 +27,20 @@ def test_trailing_blanks_are_insignificant_in_comparisons(session):
     joined = run_script(session, "select count(*) from address a join address b on a.address1 = b.address1")
     assert joined.rows == [(4,)]
     assert run_script(session, "select 'abc' = 'abc  ', 'abc' < 'abc ', 'abc ' >= 'abc'").rows == [(True, False, True)]
+    between = run_script(session, """
+        select count(case when address1 between '9516 Magnolia Boulevard' and '9516 Magnolia Boulevard' then 1 end),
+               count(case when address1 is not distinct from '9516 Magnolia Boulevard' then 1 end)
+        from address
+    """)
+    assert between.rows == [(2, 2)]
+
+
+def test_bound_values_compare_with_trimmed_columns(session):
+    result = run_script(session, """
+        create table t (id int, name varchar(10)); insert into t values (1, 'a  '), (2, 'b');
+        select id from t where name = :name or id = :id order by id
+    """, {"name": "a", "id": "2"})
+    assert result.rows == [(1,), (2,)]
 
 
 def test_updates_and_numbers_are_left_alone(session):
@@ -97,3 +111,17 @@ def test_backslash_escapes_a_quote_in_literals(session):
 def test_comparisons_translate_only_where_text_may_be_compared():
     text = translate("select * from a join b on a.id = b.id where a.n > 1 and a.s = 'x  '", "postgres").text
     assert "a.n > 1" in text and "SHIFTFLOW_RTRIM(a.s) = 'x'" in text
+
+
+def test_trailing_blanks_against_subqueries_and_in_merge(session):
+    result = run_script(session, """
+        create table t (id int, s varchar(5)); insert into t values (1, 'a '), (2, 'b'), (3, 'c');
+        merge into t using (select 3 as id, 'z ' as s) u on t.id = u.id when matched then update set s = u.s;
+        select id, s from t where s in (select 'a') or s = any (select 'z') or id = all (select 2) order by 1
+    """)
+    assert result.rows == [(1, "a "), (2, "b"), (3, "z ")]
+    inner = run_script(session, """
+        create table u (v varchar(5)); insert into u values ('a  '), ('z');
+        select id from t where s in (select v from u) and s = any (select v as w from u) order by 1
+    """)
+    assert inner.rows == [(1,), (3,)]

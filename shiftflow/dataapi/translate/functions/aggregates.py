@@ -3,8 +3,8 @@
 - AVG: of an integer type a BIGINT, the fraction dropped; of DECIMAL(p, s) the average truncated to scale s
   (the PIVOT examples: AVG of 2.50, 3.75, 1.90 is 2.71). PostgreSQL reports it as numeric with the value cut
   to scale s. DuckDB's decimal division is floating point and neither a macro nor the translator can learn the
-  scale: AVG of DECIMAL there stays a DOUBLE, not cut to the scale (a known difference); AVG in a DuckDB PIVOT
-  (which takes one aggregate call, not sum / count) fails with "not supported locally".
+  scale, so AVG of DECIMAL fails there with "not supported locally" (when the query runs: the type is known only
+  then), as does AVG in a DuckDB PIVOT (which takes one aggregate call, not sum / count).
 - SUM: of SMALLINT, INTEGER or BIGINT a BIGINT (PostgreSQL's sum(bigint) is numeric: `sum(x) / 60` would not be
   an integer division), of REAL a DOUBLE PRECISION.
 - LISTAGG: no delimiter means none (DuckDB's default is a comma), values of any type, DISTINCT, WITHIN GROUP
@@ -69,6 +69,10 @@ def _within_group(node: exp.WithinGroup, engine: str) -> exp.Expression:
     return _listagg(node.this, node.expression, None)
 
 
+_DUCKDB_DECIMAL_AVG = ("not supported locally: AVG of DECIMAL on the DuckDB engine (Redshift's is a DECIMAL cut to"
+                       " the argument's scale; DuckDB's a DOUBLE): use the PostgreSQL engine or cast the argument")
+
+
 def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Expression:
     """DuckDB: sum / count. PostgreSQL: shiftflow_avg (set-up below) picks the rule by the argument's type, which
     min(x) has."""
@@ -82,10 +86,14 @@ def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Exp
     if engine == "duckdb":
         if avg.find_ancestor(exp.Pivot) is not None:
             raise NotSupportedLocally("AVG in PIVOT on the DuckDB engine (DuckDB's average is a DOUBLE)")
-        # integer_division keeps sum / count integral for integers (a truncated BIGINT, as on Redshift).
-        # NULLIF: no value gives NULL, not a division by zero.
+        # integer_division keeps sum / count integral for integers (a truncated BIGINT, as on Redshift); NULLIF:
+        # no value gives NULL, not a division by zero. DECIMAL fails: its average would be a DOUBLE here.
         total, count = over(exp.Sum(this=avg.this.copy())), over(exp.Count(this=avg.this.copy()))
-        return exp.Paren(this=exp.Div(this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0))))
+        decimal = exp.Like(this=exp.Anonymous(this="typeof", expressions=[total.copy()]),
+                           expression=exp.Literal.string("DECIMAL%"))
+        refused = exp.Anonymous(this="error", expressions=[exp.Literal.string(_DUCKDB_DECIMAL_AVG)])
+        average = exp.Div(this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0)))
+        return exp.Case(ifs=[exp.If(this=decimal, true=refused)], default=average)
     plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
     return exp.Anonymous(this="shiftflow_avg", expressions=[over(exp.Avg(this=avg.this.copy())),
                                                             over(exp.Min(this=plain.copy()))])

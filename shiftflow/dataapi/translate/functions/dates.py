@@ -8,14 +8,15 @@
 - EXTRACT gives an integer part alone: ms / us without the seconds (extract(ms from '12:08:43.101') is 101);
   DATE_PART (pgdate_part) a DOUBLE, with seconds and their fraction for sec, the fraction alone for ms / us.
 - TO_CHAR and TO_DATE keep Redshift's format model (sqlglot's strftime mapping loses MONTH's case and padding, DY,
-  ID ...): PostgreSQL's own to_char / to_date are Redshift's; on DuckDB the model is compiled (formats.py).
+  ID ...): PostgreSQL's own to_char / to_date are Redshift's; on DuckDB the model is compiled (formats.py). TO_DATE
+  without is_strict rolls a day or month past the end over (20010631 is 2001-07-01) for year / month / day models.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.functions.formats import duckdb_to_char, duckdb_to_date, uses_time_zone
+from shiftflow.dataapi.translate.functions.formats import date_rollover, duckdb_to_char, duckdb_to_date, uses_time_zone
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 # Redshift's date part names and abbreviations ("Date parts for date or timestamp functions") -> one name each.
@@ -130,7 +131,8 @@ def interval(amount: exp.Expression, unit: str, factor: int = 1) -> exp.Expressi
 
 
 def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
-    """DATEDIFF of TIME values: both on one day (the engines cannot cast a TIME to a TIMESTAMP)."""
+    """DATEDIFF counts unit boundaries crossed (DuckDB's date_diff does; PostgreSQL runs shiftflow_datediff). TIME
+    values are taken on one day (the engines cannot cast a TIME to a TIMESTAMP)."""
     for key in ("this", "expression"):
         value = node.args.get(key)
         if value is None:
@@ -139,7 +141,14 @@ def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
             node.set(key, exp.cast(value, exp.DataType.Type.TIMESTAMP))
         elif not is_temporal(value) or is_time(value):
             node.set(key, exp.Anonymous(this="shiftflow_datediff_operand", expressions=[value]))
-    return node
+    if engine != "postgres":
+        return node
+    # Redshift datediff(unit, start, end) parses as DateDiff(this=end, expression=start).
+    unit = node.args.get("unit")
+    start, end = node.expression, node.this
+    return exp.Anonymous(this="shiftflow_datediff", expressions=[
+        exp.Literal.string(unit.name.lower() if unit is not None else "day"), exp.cast(start, "TIMESTAMP"),
+        exp.cast(end, "TIMESTAMP")])
 
 
 def _extract_field(part: str, value: exp.Expression) -> exp.Expression:
@@ -204,16 +213,31 @@ def _to_char(node: exp.Anonymous, engine: str) -> exp.Expression:
 
 
 def _to_date(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """TO_DATE(text, model [, is_strict]): the engines' to_date reject June 31 as Redshift's is_strict does;
+    Redshift's default rolls it over to July 1, which date_rollover computes when the plain reading fails."""
     if len(node.expressions) not in (2, 3):
         return node
     text, model = node.expressions[0], node.expressions[1]
+    strict = node.expressions[2] if len(node.expressions) == 3 else exp.false()
+    if not isinstance(strict, exp.Boolean):
+        raise NotSupportedLocally("TO_DATE with a computed is_strict")
     if engine == "postgres":
-        # PostgreSQL's to_date rejects day 31 of June like Redshift's is_strict; Redshift's default rolls it over.
-        return exp.Anonymous(this="to_date", expressions=[text, model])
-    return duckdb_to_date(text, _format_model(node, "TO_DATE"))
+        plain: exp.Expression = exp.Anonymous(this="to_date", expressions=[text, model])
+        attempt: exp.Expression = exp.Anonymous(this="shiftflow_try_to_date", expressions=[text.copy(), model.copy()])
+    else:
+        plain = duckdb_to_date(text, _format_model(node, "TO_DATE"))
+        attempt = duckdb_to_date(text, _format_model(node, "TO_DATE"), attempt=True)
+    if strict.this or not (isinstance(model, exp.Literal) and model.is_string):
+        return plain
+    rollover = date_rollover(text, model.this)
+    if rollover is None:
+        return plain
+    # the plain reading last: when neither reading works, its error is the one the user sees
+    return exp.Coalesce(this=attempt, expressions=[rollover, plain])
 
 
 HANDLERS = {exp.TsOrDsAdd: _dateadd, exp.DateAdd: _dateadd, exp.TsOrDsDiff: _datediff, exp.DateDiff: _datediff,
+            exp.DatetimeDiff: _datediff, exp.TimestampDiff: _datediff,
             exp.Extract: _extract, "date_part": _date_part, "pgdate_part": _date_part, "to_char": _to_char,
             "to_date": _to_date}
 PARSER_FUNCTIONS = {name: (lambda args, name=name: exp.Anonymous(this=name.lower(), expressions=args))
@@ -228,6 +252,12 @@ DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_years(t, n) AS date_trunc('month', CAST(t AS TIMESTAMP))"
     " + to_years(n) + (CAST(t AS TIMESTAMP) - date_trunc('month', CAST(t AS TIMESTAMP)))",
     "CREATE OR REPLACE TEMP MACRO shiftflow_datediff_operand(x TIME) AS DATE '1970-01-01' + x, (x) AS x",
+    # TO_DATE's rollover (formats.date_rollover): regular expression groups, two-digit years as PostgreSQL reads
+    # them, months and days past the end counted on.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_regexp_group(t, p, i) AS nullif(regexp_extract(t, p, i), '')",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_two_digit_year(y) AS CASE WHEN y < 70 THEN 2000 + y ELSE 1900 + y END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_date_rollover(y, m, d) AS"
+    " CAST(make_date(y, 1, 1) + to_months(m - 1) + to_days(d - 1) AS DATE)",
 )
 POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_datetime(x text) RETURNS timestamp LANGUAGE sql STABLE"
@@ -240,4 +270,13 @@ POSTGRES_SETUP = (
     " AS $f$ SELECT DATE '1970-01-01' + x $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_datediff_operand(x anyelement) RETURNS anyelement LANGUAGE sql"
     " IMMUTABLE AS $f$ SELECT x $f$",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_try_to_date(t text, f text) RETURNS date LANGUAGE plpgsql STABLE
+AS $f$ BEGIN RETURN to_date(t, f); EXCEPTION WHEN others THEN RETURN NULL; END $f$""",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_regexp_group(t text, p text, i integer) RETURNS text LANGUAGE sql"
+    " IMMUTABLE AS $f$ SELECT (regexp_match(t, p))[i] $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_two_digit_year(y integer) RETURNS integer LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT CASE WHEN y < 70 THEN 2000 + y ELSE 1900 + y END $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_date_rollover(y integer, m integer, d integer) RETURNS date"
+    " LANGUAGE sql IMMUTABLE AS $f$ SELECT (make_date(y, 1, 1) + make_interval(months => m - 1, days => d - 1))::date"
+    " $f$",
 )

@@ -227,8 +227,9 @@ _STRPTIME = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d", "DDD": "%j", "MON
              "US": "%f", "AM": "%p", "PM": "%p"}
 
 
-def duckdb_to_date(text: exp.Expression, model: str) -> exp.Expression:
-    """TO_DATE(text, model) on DuckDB: strptime with the model's codes, as a DATE."""
+def duckdb_to_date(text: exp.Expression, model: str, attempt: bool = False) -> exp.Expression:
+    """TO_DATE(text, model) on DuckDB: strptime with the model's codes, as a DATE (try_strptime: NULL when the
+    text does not read)."""
     codes = []
     for kind, value, _ in _tokens(model):
         if kind == "pattern":
@@ -238,5 +239,59 @@ def duckdb_to_date(text: exp.Expression, model: str) -> exp.Expression:
             codes.append(code)
         elif kind == "text":
             codes.append(value.replace("%", "%%"))
-    strptime = _anon("strptime", text, exp.Literal.string("".join(codes)))
+    strptime = _anon("try_strptime" if attempt else "strptime", text.copy(), exp.Literal.string("".join(codes)))
     return exp.cast(strptime, exp.DataType.Type.DATE)
+
+
+# TO_DATE fields whose overflow Redshift rolls over when is_strict is false (June 31 is July 1).
+_DATE_FIELDS = {"YYYY": r"(\d{4})", "YY": r"(\d{2})", "MM": r"(\d{1,2})", "DD": r"(\d{1,2})", "MON": r"([A-Za-z]{3})",
+                "MONTH": r"([A-Za-z]+)"}
+
+
+def date_fields(model: str) -> tuple[str, list[str]] | None:
+    """A regular expression reading text written in `model` and the pattern each group holds, when the model is
+    made of year, month and day fields and literal text only (None otherwise)."""
+    parts, fields = [r"^\s*"], []
+    for kind, value, _ in _tokens(model):
+        if kind == "pattern":
+            key = value.upper()
+            if key not in _DATE_FIELDS:
+                return None
+            parts.append(_DATE_FIELDS[key])
+            fields.append(key)
+        elif kind == "text":
+            parts.append("".join(c if c.isalnum() or c == " " else "\\" + c for c in value))
+    parts.append(r"\s*$")
+    if not {"YYYY", "YY"} & set(fields) or not {"MM", "MON", "MONTH"} & set(fields):
+        return None
+    return "".join(parts), fields
+
+
+def date_rollover(text: exp.Expression, model: str) -> exp.Expression | None:
+    """The date `text` names in `model`, a day or month past the end counted on into the next (Redshift's TO_DATE
+    with is_strict false); None when the model has other fields than year, month and day."""
+    found = date_fields(model)
+    if found is None:
+        return None
+    pattern, fields = found
+
+    def group(field: str) -> exp.Expression | None:
+        if field not in fields:
+            return None
+        return _anon("shiftflow_regexp_group", text.copy(), exp.Literal.string(pattern),
+                     exp.Literal.number(fields.index(field) + 1))
+
+    def number(value: exp.Expression) -> exp.Expression:
+        return exp.cast(value, "INT")
+
+    year = number(group("YYYY")) if "YYYY" in fields else _anon("shiftflow_two_digit_year", number(group("YY")))
+    if "MM" in fields:
+        month = number(group("MM"))
+    else:
+        name = group("MON") or group("MONTH")
+        place = _anon("strpos", exp.Literal.string("janfebmaraprmayjunjulaugsepoctnovdec"),
+                      _anon("lower", _anon("left", name, exp.Literal.number(3))))
+        month = number(exp.IntDiv(this=exp.Paren(this=exp.Nullif(this=place, expression=exp.Literal.number(0)) +
+                                                 exp.Literal.number(2)), expression=exp.Literal.number(3)))
+    day = number(group("DD")) if "DD" in fields else exp.Literal.number(1)
+    return _anon("shiftflow_date_rollover", year, month, day)

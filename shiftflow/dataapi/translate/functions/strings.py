@@ -1,8 +1,9 @@
 """Redshift string functions and comparisons (SQL reference: "String functions", "Character types").
 
 - Trailing blanks are insignificant when strings are compared ("Significance of trailing blanks"): in =, <>, <,
-  <=, >, >=, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
-  that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged).
+  <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
+  that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
+  a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
 - CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||.
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
                exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
 # Expressions whose value is never text: comparing them leaves nothing to trim.
 _NOT_TEXT = (exp.Binary, exp.Unary, exp.Boolean, exp.Null, exp.Interval, exp.Extract, exp.Count, exp.Sum, exp.Avg,
              exp.Trunc, exp.Round, exp.Length, exp.DateDiff, exp.TsOrDsDiff, exp.DateAdd, exp.TsOrDsAdd,
-             exp.CurrentDate, exp.CurrentTimestamp, exp.Subquery, exp.Exists, exp.Star, exp.Tuple, exp.Placeholder)
+             exp.CurrentDate, exp.CurrentTimestamp, exp.Subquery, exp.Exists, exp.Star, exp.Tuple, exp.Any,
+             exp.All)
 
 
 def _maybe_text(node: exp.Expression) -> bool:
@@ -38,6 +40,8 @@ def _maybe_text(node: exp.Expression) -> bool:
 def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Literal) and node.is_string:
         return exp.Literal.string(node.this.rstrip(" "))
+    if isinstance(node, exp.Placeholder):
+        return node  # a bound value keeps its type unknown to the engine until bound; compared as given
     if isinstance(node, exp.Anonymous) and node.name == "shiftflow_rtrim":
         return node
     return exp.Anonymous(this="shiftflow_rtrim", expressions=[node])
@@ -47,9 +51,33 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
 _ASSIGNMENTS = (exp.Update, exp.SetItem, exp.Set, exp.Properties, exp.Property)
 
 
+def _trim_subquery(query: exp.Expression) -> bool:
+    """The one value a subquery of IN / ANY / ALL selects, without trailing blanks; False (nothing changed) when
+    it is not one plain SELECT of one value."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return False
+    projection = select.expressions[0]
+    value = projection.this if isinstance(projection, exp.Alias) else projection
+    if isinstance(value, exp.Star) or not _maybe_text(value):
+        return False
+    trimmed = _without_trailing_blanks(value.copy())
+    if isinstance(projection, exp.Alias):
+        projection.set("this", trimmed)
+    else:
+        projection.replace(exp.alias_(trimmed, value.alias_or_name or "?column?", quoted=True))
+    return True
+
+
 def _compare(node: exp.Binary, engine: str) -> exp.Expression:
     left, right = node.this, node.expression
-    if isinstance(node.parent, _ASSIGNMENTS) or not (_maybe_text(left) and _maybe_text(right)):
+    if isinstance(node.parent, _ASSIGNMENTS):
+        return node
+    if isinstance(right, (exp.Any, exp.All)):
+        if _maybe_text(left) and _trim_subquery(right.this):
+            node.set("this", _without_trailing_blanks(left))
+        return node
+    if not (_maybe_text(left) and _maybe_text(right)):
         return node
     node.set("this", _without_trailing_blanks(left))
     node.set("expression", _without_trailing_blanks(right))
@@ -60,10 +88,24 @@ def _in(node: exp.In, engine: str) -> exp.Expression:
     values = node.expressions
     if isinstance(node.parent, exp.Pivot):  # PIVOT (... FOR column IN (values)) names columns, compares nothing
         return node
+    query = node.args.get("query")
+    if query is not None:
+        if _maybe_text(node.this) and _trim_subquery(query):
+            node.set("this", _without_trailing_blanks(node.this))
+        return node
     if not values or not _maybe_text(node.this) or not all(_maybe_text(v) for v in values):
         return node
     node.set("this", _without_trailing_blanks(node.this))
     node.set("expressions", [_without_trailing_blanks(v) for v in values])
+    return node
+
+
+def _between(node: exp.Between, engine: str) -> exp.Expression:
+    bounds = [node.this, node.args.get("low"), node.args.get("high")]
+    if not all(bound is not None and _maybe_text(bound) for bound in bounds):
+        return node
+    for key in ("this", "low", "high"):
+        node.set(key, _without_trailing_blanks(node.args[key]))
     return node
 
 
@@ -119,7 +161,8 @@ def _length(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.cast(exp.Length(this=node.expressions[0]), "INT")
 
 
-HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.In: _in, exp.Case: _case, exp.Nullif: _nullif,
+HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.In: _in, exp.Between: _between, exp.Case: _case,
+            exp.Nullif: _nullif,
             exp.Concat: _concat, exp.Substring: _substring, "len": _length, "length": _length}
 PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=args),
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
