@@ -24,7 +24,8 @@ _CASE_SETTING = {
     "duckdb": "getvariable('shiftflow_setting_enable_case_sensitive_identifier')",
     "postgres": "current_setting('shiftflow.enable_case_sensitive_identifier', true)",
 }
-_ELEMENT = "shiftflow_element"  # the column of an unnested array's element
+_ELEMENT = "shiftflow_element"
+_INTEGERS = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.TINYINT}  # the column of an unnested array's element
 
 
 def _parts(node: exp.Expression) -> list[exp.Expression] | None:
@@ -130,22 +131,26 @@ def _lateral(array: exp.Expression, alias: str, engine: str) -> exp.Expression:
 def navigate(tree: exp.Expression, engine: str) -> exp.Expression:
     """SUPER navigation, unnesting and casts of `tree` as engine calls (see the module's docstring)."""
     if not any(isinstance(node, (exp.Dot, exp.Bracket, exp.Unnest)) or (
-            isinstance(node, exp.Column) and node.args.get("table") is not None) for node in tree.walk()):
+            isinstance(node, exp.Column) and node.args.get("table") is not None) or (
+            isinstance(node, exp.Table) and node.args.get("db") is not None) for node in tree.walk()):
         return tree
     plain = _table_aliases(tree)
     unnested = _unnest_from_items(tree, plain, engine)
-    sources = plain | unnested
+    # A schema's name leads a column reference too (public.t.col): never a SUPER column.
+    schemas = {table.db.lower() for table in tree.find_all(exp.Table) if table.db}
+    sources = plain | unnested | schemas
     for select in tree.find_all(exp.Select):
         _name_navigations(select, sources, unnested, engine)
     for node in list(tree.find_all(exp.Column, exp.Dot, exp.Bracket)):
-        if not _is_outermost(node):
+        if not _is_outermost(node) or _schema_qualified(node, schemas, plain):
             continue
         value = _navigation(node, sources, unnested, engine, set())
         if value is not None and value != node:
             node.replace(value)
     for cast in list(tree.find_all(exp.Cast)):
         inner = cast.this
-        if isinstance(inner, exp.Anonymous) and inner.name == "shiftflow_super_get":
+        if (isinstance(inner, exp.Anonymous) and inner.name == "shiftflow_super_get") or (
+                isinstance(inner, exp.Column) and inner.name == _ELEMENT):
             cast.replace(_lax_cast(inner, cast.to, engine))
     return tree
 
@@ -160,6 +165,13 @@ def _name_navigations(select: exp.Select, sources: set[str], unnested: set[str],
         if _navigation(inner, sources, unnested, engine, set()) in (None, inner):
             continue
         projection.replace(exp.alias_(projection.copy(), parts[-1].name.lower(), quoted=True))
+
+
+def _schema_qualified(node: exp.Expression, schemas: set[str], tables: set[str]) -> bool:
+    """schema.table.column: a plain column reference."""
+    parts = _parts(node)
+    return bool(parts) and len(parts) == 3 and all(isinstance(p, exp.Identifier) for p in parts) and \
+        parts[0].name.lower() in schemas and parts[1].name.lower() in tables
 
 
 def _is_outermost(node: exp.Expression) -> bool:
@@ -196,6 +208,8 @@ def _unnest_from_items(tree: exp.Expression, plain: set[str], engine: str) -> se
 
 def _lax_cast(value: exp.Expression, to: exp.DataType, engine: str) -> exp.Expression:
     text = exp.Anonymous(this="shiftflow_super_text", expressions=[value])
+    if engine == "duckdb" and to.this in _INTEGERS:  # DuckDB's TRY_CAST would round '12.5' to 13
+        return exp.cast(exp.Anonymous(this="shiftflow_super_integer", expressions=[text]), to.copy())
     if engine == "duckdb":
         return exp.TryCast(this=text, to=to.copy())
     typed_null = exp.cast(exp.null(), to.copy())
@@ -220,6 +234,8 @@ DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_elements(j) AS CASE WHEN json_type(CAST(j AS JSON)) = 'ARRAY'"
     " THEN CAST(j AS JSON[]) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_get(j, p) AS json_extract(CAST(j AS JSON), p)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_integer(t) AS CASE WHEN regexp_full_match(t, '\\s*[+-]?[0-9]+\\s*')"
+    " THEN TRY_CAST(trim(t) AS BIGINT) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_text(j) AS CASE json_type(j) WHEN 'VARCHAR'"
     " THEN json_extract_string(j, '$') WHEN 'OBJECT' THEN NULL WHEN 'ARRAY' THEN NULL WHEN 'NULL' THEN NULL"
     " ELSE CAST(j AS VARCHAR) END",
