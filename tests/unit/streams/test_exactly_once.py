@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from shiftflow.dataapi.engines.duckdb import DuckDBEngine
-from shiftflow.dataapi.streams import sources
 from shiftflow.dataapi.streams.topics import Producer, TopicStore
 from shiftflow.dataapi.translate import translate
 from tests.unit.streams.conftest import Warehouse
@@ -45,12 +44,22 @@ def test_refresh_cycles_with_two_concurrent_producers(warehouse: Warehouse, topi
     producers = [threading.Thread(target=_produce, args=(topics, name, written)) for name in ("a", "b")]
     for thread in producers:
         thread.start()
-    cycles = 0
-    while any(thread.is_alive() for thread in producers) or cycles < 3:
-        warehouse.ok("REFRESH MATERIALIZED VIEW mv")
-        cycles += 1
-    for thread in producers:
+    failures: list[str] = []
+
+    def refresh_while_producing(refresher: Warehouse) -> None:
+        cycles = 0
+        while any(thread.is_alive() for thread in producers) or cycles < 3:
+            described = refresher.run("REFRESH MATERIALIZED VIEW mv")
+            if described["Status"] != "FINISHED":
+                failures.append(described.get("Error", ""))
+            cycles += 1
+
+    refreshers = [threading.Thread(target=refresh_while_producing, args=(warehouse.fresh(),)) for _ in range(2)]
+    for thread in refreshers:  # two sessions refreshing the same view at the same time
+        thread.start()
+    for thread in [*producers, *refreshers]:
         thread.join()
+    assert failures == []
     warehouse.ok("REFRESH MATERIALIZED VIEW mv")
     loaded = _loaded(warehouse)
     assert len(loaded) == len(set(loaded))  # nothing twice
@@ -95,13 +104,15 @@ def test_a_refresh_killed_midway_loses_and_duplicates_nothing(tmp_path: Path, to
     child = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD, str(warehouse_dir), str(topics.root)],
                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert child.stdout is not None
-    producing = threading.Thread(target=_produce, args=(topics, "during", written))
-    producing.start()
+    producing = [threading.Thread(target=_produce, args=(topics, name, written)) for name in ("during-a", "during-b")]
+    for thread in producing:
+        thread.start()
     for _ in range(3):  # a few refreshes done, others under way: kill it wherever it is
         assert child.stdout.readline()
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
-    producing.join()
+    for thread in producing:
+        thread.join()
     engine, session = _refresh(warehouse_dir)
     try:
         rows = session.execute(translate("SELECT kafka_partition, kafka_offset FROM mv", "duckdb").text, {}).rows
