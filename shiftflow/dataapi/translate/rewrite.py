@@ -21,7 +21,7 @@ _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyPro
 _UNENFORCED_COLUMN_CONSTRAINTS = (exp.EncodeColumnConstraint, exp.PrimaryKeyColumnConstraint,
                                   exp.UniqueColumnConstraint, exp.Reference)
 _UNENFORCED_TABLE_CONSTRAINTS = (exp.PrimaryKey, exp.UniqueColumnConstraint, exp.ForeignKey)
-_UNSUPPORTED_TYPES = {exp.DataType.Type.SUPER: "SUPER type", exp.DataType.Type.GEOMETRY: "GEOMETRY type",
+_UNSUPPORTED_TYPES = {exp.DataType.Type.GEOMETRY: "GEOMETRY type",
                       exp.DataType.Type.GEOGRAPHY: "GEOGRAPHY type", exp.DataType.Type.HLLSKETCH: "HLLSKETCH type"}
 # Expressions whose value is a date or timestamp: trunc() of one of them is a date cast.
 _TEMPORAL = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentDatetime, exp.DateAdd, exp.TsOrDsAdd, exp.DateTrunc,
@@ -385,6 +385,8 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
     if node.this in _UNSUPPORTED_TYPES:
         raise NotSupportedLocally(_UNSUPPORTED_TYPES[node.this])
+    if node.this == exp.DataType.Type.SUPER:  # the engine's JSON value, as JSON_PARSE makes it (functions/super.py)
+        return exp.DataType.build("JSON")
     params = node.expressions
     if params and any(isinstance(p.this, exp.Var) and p.this.name.upper() == "MAX" for p in params):
         node.set("expressions", [])  # varchar(max): both engines' varchar is unbounded

@@ -34,3 +34,21 @@ def test_unnesting_in_from(warehouse: Warehouse) -> None:
     _table(warehouse)
     assert warehouse.rows("SELECT e::varchar FROM docs d, d.data.arr e ORDER BY 1") == [['10'], ['20'], [None]]
     assert warehouse.rows("SELECT count(*) FROM docs d LEFT JOIN d.data.a e ON true") == [[1]]  # no array: none
+
+
+def test_the_documented_case_sensitive_navigation_example(warehouse: Warehouse) -> None:
+    """super-configurations.md: mixed-case attributes with enable_case_sensitive_identifier, then RESET."""
+    query = """SELECT json_table.data."ITEMS"."Name",
+       json_table.data."price"
+FROM
+  (SELECT json_parse('{"ITEMS":{"Name":"TV"}, "price": 345}') AS data) AS json_table;"""
+    warehouse.ok("SET enable_case_sensitive_identifier to TRUE;")
+    assert warehouse.rows(query) == [['"TV"', "345"]]
+    warehouse.ok("RESET enable_case_sensitive_identifier;")
+    assert warehouse.rows(query) == [[None, "345"]]
+
+
+def test_super_columns(warehouse: Warehouse) -> None:
+    warehouse.ok("CREATE TABLE tbl (id INT, col SUPER)")
+    warehouse.ok("""INSERT INTO tbl VALUES (1, json_parse('{"a": {"b": [1, 2]}}'))""")
+    assert warehouse.rows("SELECT col.a.b[1]::int, col FROM tbl") == [[2, '{"a":{"b":[1,2]}}']]
