@@ -29,6 +29,8 @@ Known differences that remain (each fails loudly rather than returning a differe
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
+  SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
+  FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
   Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and json_typeof, hll, fnv_hash,
   st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co. run on PostgreSQL
   only); any other unknown function is left to the engine's "does not exist".
