@@ -68,3 +68,30 @@ def test_auto_refresh_yes_is_not_supported_locally(warehouse: Warehouse) -> None
     refused = warehouse.run("CREATE MATERIALIZED VIEW mv AUTO REFRESH YES AS SELECT kafka_offset FROM s.t")
     assert refused["Status"] == "FAILED" and "not supported locally: AUTO REFRESH YES" in refused["Error"]
     warehouse.ok("CREATE MATERIALIZED VIEW mv AUTO REFRESH NO AS SELECT kafka_offset FROM s.t")
+
+
+def test_kinesis_refreshes_continue_after_the_last_sequence_number(warehouse: Warehouse) -> None:
+    import boto3
+
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    kinesis.create_stream(StreamName="clicks", ShardCount=2)
+    put = [kinesis.put_record(StreamName="clicks", Data=f'{{"n": {n}}}'.encode(), PartitionKey=f"k{n}")
+           for n in range(3)]
+    warehouse.ok("CREATE EXTERNAL SCHEMA k FROM KINESIS IAM_ROLE default")
+    warehouse.ok("CREATE MATERIALIZED VIEW clicks_mv AS SELECT shard_id, sequence_number,"
+                 " json_parse(from_varbyte(kinesis_data, 'utf-8')) AS payload FROM k.clicks")
+    warehouse.ok("REFRESH MATERIALIZED VIEW clicks_mv")
+    put += [kinesis.put_record(StreamName="clicks", Data=f'{{"n": {n}}}'.encode(), PartitionKey=f"k{n}")
+            for n in range(3, 11)]
+    warehouse.ok("REFRESH MATERIALIZED VIEW clicks_mv")
+    loaded = warehouse.rows("SELECT shard_id, sequence_number, payload.n::int FROM clicks_mv ORDER BY 3")
+    assert [row[2] for row in loaded] == list(range(11))
+    assert sorted((row[0], row[1]) for row in loaded) == sorted((p["ShardId"], p["SequenceNumber"]) for p in put)
+    states = warehouse.rows("SELECT partition_id, sum(scanned_rows), max(CAST(last_position AS BIGINT))"
+                            " FROM sys_stream_scan_states"
+                            " GROUP BY 1 ORDER BY 1")
+    last = {}
+    for p in put:
+        last[p["ShardId"]] = max(last.get(p["ShardId"], 0), int(p["SequenceNumber"]))
+    assert {row[0].strip(): (row[1], int(row[2])) for row in states} == {
+        shard: (sum(1 for p in put if p["ShardId"] == shard), number) for shard, number in last.items()}
