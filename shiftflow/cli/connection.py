@@ -78,9 +78,12 @@ def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb"
     from shiftflow.local.cloud.client import client_factory, ensure_running
     from shiftflow.local.runtime import REGION, STACK_NAME
 
+    from shiftflow.local.cloud.project import refresh
+
     endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
     connection = stack_connection(STACK_NAME, client_factory(endpoint, REGION))
     connection.local = True
+    refresh(connection.make_client, connection.deployment.outputs, project_root)  # scripts/, workflows/ as they are now
     yield connection
 
 

@@ -155,18 +155,7 @@ class LocalRuntime:
         return Deployment(outputs=outputs)
 
     def _push_project_workflows(self, table: str) -> None:
-        """Locally, the project's workflows/*.json are what the runtime knows, each start, without a manual push
-        (on a stack, `shiftflow workflow push` stays explicit). A file that does not validate is left out, with a
-        warning: `shiftflow workflow validate` says why."""
-        from shiftflow.workflows import WorkflowError, parse_workflow, push
-        from shiftflow.workflows.store import read_file
-
-        dynamodb = self.client("dynamodb")
-        for path in sorted((self.project_root / "workflows").glob("*.json")):
-            try:
-                push(dynamodb, table, parse_workflow(read_file(path)))
-            except (WorkflowError, ValueError) as error:
-                logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
+        push_project_workflows(self.client("dynamodb"), table, self.project_root)
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
@@ -360,6 +349,20 @@ class LocalRuntime:
         paginator = self.client("dynamodb").get_paginator("scan")
         for logical_id, table in self._tables.items():
             files.save(logical_id, [item for page in paginator.paginate(TableName=table) for item in page["Items"]])
+
+
+def push_project_workflows(dynamodb: Any, table: str, project_root: Path) -> None:
+    """Locally, the project's workflows/*.json are what the runtime knows, each command, without a manual push
+    (on a stack, `shiftflow workflow push` stays explicit). A file that does not validate is left out, with a
+    warning: `shiftflow workflow validate` says why."""
+    from shiftflow.workflows import WorkflowError, parse_workflow, push
+    from shiftflow.workflows.store import read_file
+
+    for path in sorted((project_root / "workflows").glob("*.json")):
+        try:
+            push(dynamodb, table, parse_workflow(read_file(path)))
+        except (WorkflowError, ValueError) as error:
+            logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
 
 
 def substitute(definition: str, substitutions: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,12 +40,13 @@ def _environment(state_dir: Path) -> dict[str, str]:
 class Cloud:
     """A state folder, its cloud, and `shiftflow` commands run as processes against it."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, project: Path = ROOT) -> None:
         self.state_dir = state_dir
+        self.project = project
         self.environment = _environment(state_dir)
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "shiftflow.cli.app", *args, "--project", str(ROOT)]
+        return [sys.executable, "-m", "shiftflow.cli.app", *args, "--project", str(self.project)]
 
     def shiftflow(self, *args: str, timeout: float = 300) -> tuple[int, str]:
         done = subprocess.run(self.command(*args), capture_output=True, text=True, env=self.environment,
@@ -85,6 +87,14 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
         yield cloud
     finally:
         _stop_every_cloud(state_dir)
+
+
+def copy_of_the_project(folder: Path) -> Path:
+    """The project's deployable parts, to change a script without touching the repository's."""
+    for part in ("statemachine", "functions", "scripts", "workflows"):
+        shutil.copytree(ROOT / part, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "template.yaml", folder / "template.yaml")
+    return folder
 
 
 def test_commands_start_one_cloud_and_reuse_it(cloud: Cloud):
@@ -156,13 +166,14 @@ def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
     assert history[0]["type"] == "ExecutionStarted"
 
 
-def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
+def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud, tmp_path: Path):
     """A run whose item dimension load never ends; `status` answers beside it. kill -9 of the cloud, then any
     command: the guard is Failed naming the interrupted execution, the history says ABORTED, reset re-arms it."""
+    cloud.project = copy_of_the_project(tmp_path / "project")
     assert cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)[0] == 0
     outputs = cloud.outputs()
-    cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="sales/load_item_dimension.sql",
-                                        Body=SLOW_SQL.encode())
+    # The project's script changed after the cloud started: the next command stages it.
+    (cloud.project / "scripts" / "sales" / "load_item_dimension.sql").write_text(SLOW_SQL)
     run = cloud.start("run", "sales_data_pipeline", "--input", json.dumps({"run_date": RUN_DATE}))
     try:
         started = run.stdout.readline()
