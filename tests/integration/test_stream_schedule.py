@@ -89,3 +89,20 @@ def _load_while_scheduled(runtime: LocalRuntime, scheduler: Scheduler) -> None:
             outcomes.append(json.loads(described.get("output") or "{}").get("status"))
     assert "skipped: already running" in outcomes
     assert _rows(runtime, "SELECT count(*) FROM orders_stream_errors") == [[1]]
+
+
+def test_auto_refresh_yes_views_refresh_as_records_arrive(runtime: LocalRuntime):
+    topics = TopicStore(runtime.state_dir / "topics")
+    topics.create("clicks", 1)
+    assert _sql(runtime, ["CREATE EXTERNAL SCHEMA live FROM MSK IAM_ROLE default AUTHENTICATION none"
+                          " CLUSTER_ARN 'arn:aws:kafka:us-east-1:123456789012:cluster/local/1'",
+                          "CREATE MATERIALIZED VIEW clicks_mv AUTO REFRESH YES AS"
+                          " SELECT kafka_offset, JSON_PARSE(kafka_value) AS data FROM live.clicks"])["Status"] == "FINISHED"
+    producer = Producer(topics)
+    for n in range(3):
+        producer.send("clicks", {"n": n})
+    assert wait_until(lambda: _rows(runtime, "SELECT count(*) FROM clicks_mv") == [[3]], timeout=30)
+    producer.send("clicks", {"n": 3})
+    assert wait_until(lambda: _rows(runtime, "SELECT max(kafka_offset) FROM clicks_mv") == [[3]], timeout=30)
+    kinds = _rows(runtime, "SELECT DISTINCT refresh_type FROM sys_mv_refresh_history WHERE mv_name = 'clicks_mv'")
+    assert kinds == [["Auto"]]

@@ -27,7 +27,8 @@ _TABLES = (
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.external_schemas (schema_name VARCHAR PRIMARY KEY, source VARCHAR,"
     " iam_role VARCHAR, authentication VARCHAR, cluster_arn VARCHAR)",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.views (mv_name VARCHAR PRIMARY KEY, kind VARCHAR, schema_name VARCHAR,"
-    " stream_name VARCHAR, landing VARCHAR, refresh_sql VARCHAR, parameter_names VARCHAR, last_seq BIGINT)",
+    " stream_name VARCHAR, landing VARCHAR, refresh_sql VARCHAR, parameter_names VARCHAR, last_seq BIGINT,"
+    " auto_refresh BOOLEAN)",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.pull_state (landing VARCHAR, shard VARCHAR, position VARCHAR,"
     " byte_position BIGINT, PRIMARY KEY (landing, shard))",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_mv_refresh_history (user_id INTEGER, database_name VARCHAR,"

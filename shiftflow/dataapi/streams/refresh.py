@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.streams import catalog, sources
 from shiftflow.dataapi.streams.catalog import MAX_RECORD_BYTES, SCHEMA
-from shiftflow.dataapi.translate.model import SessionCommand
+from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand
 
 INCREMENTAL = "Refresh successfully updated MV incrementally"
 NO_NEW_DATA = "Stream returned no new data"
@@ -61,7 +61,8 @@ def _positional(text: str) -> str:
 
 
 POSTGRES_SETUP = (
-    f"""CREATE OR REPLACE FUNCTION {SCHEMA}.refresh_view(name text) RETURNS text LANGUAGE plpgsql AS $f$
+    f"""CREATE OR REPLACE FUNCTION {SCHEMA}.refresh_view(name text, refresh_type text DEFAULT 'Manual') RETURNS text
+LANGUAGE plpgsql AS $f$
 DECLARE v record; high bigint; skipped bigint; step text; result text; started timestamp := clock_timestamp();
 BEGIN
   SELECT * INTO v FROM {SCHEMA}.views WHERE mv_name = name FOR UPDATE;
@@ -83,7 +84,7 @@ BEGIN
     END IF;
   END IF;
   INSERT INTO {SCHEMA}.sys_mv_refresh_history VALUES (NULL, current_database(), 'public', name, txid_current(),
-    'Manual', result, started, clock_timestamp(), CAST(extract(epoch FROM clock_timestamp() - started) * 1000000
+    refresh_type, result, started, clock_timestamp(), CAST(extract(epoch FROM clock_timestamp() - started) * 1000000
     AS BIGINT));
   RETURN result;
 END $f$""",
@@ -100,6 +101,7 @@ class ViewDefinition:
     stream_name: str
     landing: str
     refresh_sql: tuple[str, ...]
+    auto_refresh: bool = False
 
 
 def _in_transaction(session: EngineSession, in_transaction: bool, work) -> QueryResult:  # type: ignore[no-untyped-def]
@@ -170,6 +172,9 @@ class CreateMaterializedView(SessionCommand):
         def work() -> QueryResult:
             if _view(session, view.name) is not None:
                 raise EngineError(f'relation "{view.name}" already exists')
+            if view.auto_refresh and not sources.current().auto_refresh:
+                raise NotSupportedLocally("AUTO REFRESH YES outside the local runtime, which refreshes such views "
+                                          "(here, refresh with REFRESH MATERIALIZED VIEW)")
             if view.kind == "stream":
                 _external_source(session, view.schema_name)
                 catalog.create_landing(session, self.source, view.stream_name)
@@ -177,8 +182,9 @@ class CreateMaterializedView(SessionCommand):
             else:
                 session.execute(self.create, {})
             catalog.run(session, f"INSERT INTO {SCHEMA}.views VALUES (:mv, :kind, :schema, :stream, :landing,"
-                                 " :sql, '', 0)", mv=view.name, kind=view.kind, schema=view.schema_name,
-                        stream=view.stream_name, landing=view.landing, sql=json.dumps(list(view.refresh_sql)))
+                                 " :sql, '', 0, :auto)", mv=view.name, kind=view.kind, schema=view.schema_name,
+                        stream=view.stream_name, landing=view.landing, sql=json.dumps(list(view.refresh_sql)),
+                        auto=str(view.auto_refresh).lower())
             return QueryResult(rowcount=0)
 
         return _in_transaction(session, in_transaction, work)
@@ -187,17 +193,21 @@ class CreateMaterializedView(SessionCommand):
 @dataclass(frozen=True)
 class RefreshMaterializedView(SessionCommand):
     name: str
+    refresh_type: str = "Manual"  # "Auto": the AutoRefresher's
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        def work() -> QueryResult:
+            return refresh(session, self.name, self.refresh_type)
+
         if session.engine == "duckdb" and not in_transaction:
             # DuckDB fails the later of two writers of the same rows (a write-write conflict) where Redshift
             # makes it wait: refreshes of one process take turns (PostgreSQL's refresh locks the landing table).
             with _DUCKDB_REFRESHES:
-                return _in_transaction(session, in_transaction, lambda: refresh(session, self.name))
-        return _in_transaction(session, in_transaction, lambda: refresh(session, self.name))
+                return _in_transaction(session, in_transaction, work)
+        return _in_transaction(session, in_transaction, work)
 
 
-def refresh(session: EngineSession, name: str) -> QueryResult:
+def refresh(session: EngineSession, name: str, refresh_type: str = "Manual") -> QueryResult:
     """REFRESH MATERIALIZED VIEW in the open transaction: land the stream's new records, then apply the view."""
     view = _view(session, name)
     if view is None:
@@ -206,14 +216,15 @@ def refresh(session: EngineSession, name: str) -> QueryResult:
     if kind == "stream":
         sources.pull(session, sources.current(), _external_source(session, schema_name), stream_name)
     if session.engine == "postgres":
-        catalog.run(session, f"SELECT {SCHEMA}.refresh_view(:mv)", mv=name)
+        catalog.run(session, f"SELECT {SCHEMA}.refresh_view(:mv, :kind)", mv=name, kind=refresh_type)
         return QueryResult(rowcount=0)
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).replace(tzinfo=None)
     status = _refresh_duckdb(session, name, view)
     catalog.run(session, f"INSERT INTO {SCHEMA}.sys_mv_refresh_history VALUES (NULL, current_database(), 'public',"
-                         " :mv, txid_current(), 'Manual', :status, CAST(:start AS TIMESTAMP), localtimestamp,"
-                         " CAST(:duration AS BIGINT))", mv=name, status=status, start=start_time.isoformat(),
+                         " :mv, txid_current(), :kind, :status, CAST(:start AS TIMESTAMP), localtimestamp,"
+                         " CAST(:duration AS BIGINT))", mv=name, kind=refresh_type, status=status,
+                start=start_time.isoformat(),
                 duration=int((time.perf_counter() - started) * 1_000_000))
     return QueryResult(rowcount=0)
 

@@ -35,6 +35,7 @@ class StreamSources:
 
     topic_root: Path = field(default_factory=_default_topic_root)
     kinesis: Callable[[], Any] = _default_kinesis
+    auto_refresh: bool = False  # something refreshes AUTO REFRESH YES views (the local runtime's AutoRefresher)
 
     @property
     def topics(self) -> TopicStore:

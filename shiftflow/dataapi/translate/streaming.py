@@ -3,7 +3,8 @@ CREATE EXTERNAL SCHEMA ... FROM KINESIS | MSK, CREATE / REFRESH / DROP MATERIALI
 SET / RESET enable_case_sensitive_identifier, which SUPER navigation reads (functions/super.py).
 
 Materialized views over tables are plain: CREATE computes them, REFRESH recomputes them from scratch.
-AUTO REFRESH YES is refused (not supported locally): nothing refreshes a view by itself here.
+AUTO REFRESH YES views are refreshed by the local runtime's AutoRefresher (streams/auto.py); where none runs (a bare
+emulator), AUTO REFRESH YES fails with "not supported locally".
 """
 
 from __future__ import annotations
@@ -162,16 +163,15 @@ def _create_view(statement: str, tokens: list[Token], engine: str, translate: Tr
     tree = parse(statement)
     if not isinstance(tree, exp.Create) or not isinstance(tree.expression, exp.Query):
         raise NotSupportedLocally("CREATE MATERIALIZED VIEW not of the form CREATE MATERIALIZED VIEW name AS SELECT")
-    for prop in (tree.args.get("properties") or exp.Properties(expressions=[])).expressions:
-        if isinstance(prop, exp.AutoRefreshProperty) and prop.this.name.upper() == "YES":
-            raise NotSupportedLocally("AUTO REFRESH YES (refresh the view with REFRESH MATERIALIZED VIEW)")
+    auto = any(isinstance(prop, exp.AutoRefreshProperty) and prop.this.name.upper() == "YES"
+               for prop in (tree.args.get("properties") or exp.Properties(expressions=[])).expressions)
     name = _name(tokens[3 : 3 + _name_length(tokens[3:])])
     query = tree.expression
     streams = [table for table in query.find_all(exp.Table) if table.db]
     stream = streams[0] if len(streams) == 1 else None
     if stream is None:
-        return _plain_view(name, query, engine, translate)
-    return _stream_view(name, query, stream, engine, translate)
+        return _plain_view(name, query, engine, translate, auto)
+    return _stream_view(name, query, stream, engine, translate, auto)
 
 
 def _name_length(tokens: list[Token]) -> int:
@@ -179,19 +179,19 @@ def _name_length(tokens: list[Token]) -> int:
     return 3 if len(tokens) > 2 and tokens[1].token_type == TokenType.DOT else 1
 
 
-def _plain_view(name: str, query: exp.Query, engine: str, translate: Translate) -> SessionCommand:
+def _plain_view(name: str, query: exp.Query, engine: str, translate: Translate, auto: bool) -> SessionCommand:
     select = query.sql(dialect="redshift")
     create = translate(f"CREATE TABLE {name} AS {select}", engine)
     insert = translate(f"INSERT INTO {name} {select}", engine)
     if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql) or create.parameter_names:
         raise NotSupportedLocally("a materialized view whose query needs parameters")
     text = insert.text if engine == "duckdb" else insert.text.replace("%%", "%")
-    view = ViewDefinition(name, "plain", "", "", "", (text,))
+    view = ViewDefinition(name, "plain", "", "", "", (text,), auto)
     return CreateMaterializedView(view, create.text)
 
 
-def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str,
-                 translate: Translate) -> SessionCommand:
+def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, translate: Translate,
+                 auto: bool) -> SessionCommand:
     """The view's query over the landed records (Redshift's metadata columns plus refresh_time)."""
     schema_name = stream.db.lower()
     # The stream's name as written: topic and stream names are case sensitive (the seed sets
@@ -219,7 +219,7 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str,
         if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql):
             raise NotSupportedLocally("this materialized view's query")
         view = ViewDefinition(name, "stream", schema_name, stream_name, landing,
-                              step_texts(source, landing, insert.text, engine))
+                              step_texts(source, landing, insert.text, engine), auto)
         definitions[source] = CreateMaterializedView(view, create.text, source)
     return _StreamViewBySource(definitions["kinesis"], definitions["msk"])
 
