@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from shiftflow.jobs.conflicts import ConflictAttempt, conflict_retries
 from shiftflow.jobs.errors import InvalidJobRequest, ScriptNotFound, SqlSubmitRejected
 from shiftflow.jobs.status import is_transient, transient_error
 from shiftflow.jobs.submit import SqlJob, batch_request, job_timeout
@@ -24,15 +25,24 @@ redshift_data = boto3.client("redshift-data")
 
 @invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds and
-    client_token_seed) and client_token_seed (this execution's id, used when the request brings none).
+    """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds,
+    conflict_retries and client_token_seed; conflict_retry when the state machine retries a transaction conflict)
+    and client_token_seed (this execution's id, used when the request brings none).
 
-    Returns the statement id and the job's deadline (epoch seconds) for get_statement_status to enforce.
+    Returns the statement id, the job's deadline (epoch seconds) for get_statement_status to enforce, and the
+    conflict attempt (shiftflow.jobs.conflicts) from which get_statement_status tells whether a conflict is retried.
     """
     request_fields = event.get("request") or {}
-    # The starter's seed (its execution, redrive count and attempt) survives the starter retrying the start.
-    job = _sql_job(request_fields, request_fields.get("client_token_seed") or event.get("client_token_seed"))
+    job_name = str(request_fields.get("job") or "?")
+    attempt = ConflictAttempt.submitted(conflict_retries(job_name, request_fields.get("conflict_retries")),
+                                        request_fields.get("conflict_retry"))
+    # The starter's seed (its execution, redrive count and attempt) survives the starter retrying the start; a
+    # conflict retry is a new statement, so its seed (and ClientToken) is its own.
+    seed = request_fields.get("client_token_seed") or event.get("client_token_seed")
+    job = _sql_job(request_fields, f"{seed}{attempt.token_suffix()}" if seed else None)
     timeout_seconds = job_timeout(job.job, request_fields.get("timeout_seconds"))
+    # A retry keeps the job's first deadline: the timeout is the job's, whatever the number of attempts.
+    deadline = (request_fields.get("conflict_retry") or {}).get("deadline") or time.time() + timeout_seconds
     logger.thread_safe_append_keys(workflow=job.workflow, job=job.job)
     request = batch_request(job, RedshiftTarget.from_environment())
     try:
@@ -47,6 +57,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         extra={
             "statement_id": response["Id"],
             "statements": len(request["Sqls"]),
+            "conflict_attempt": attempt.attempt,
             "parameters": [parameter["name"] for parameter in request.get("Parameters", [])],
         },
     )
@@ -56,7 +67,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "statement_name": request["StatementName"],
         "statement_count": len(request["Sqls"]),
         "timeout_seconds": timeout_seconds,
-        "deadline": time.time() + timeout_seconds,
+        "deadline": deadline,
+        "conflict": attempt.as_state(),
     }
 
 

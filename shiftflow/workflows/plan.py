@@ -117,6 +117,7 @@ def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides:
         "parameters": job_parameters(workflow, job, defaults, overrides),
         "timeout_seconds": job.timeout_seconds,
         "retries": job.retries,
+        "conflict_retries": job.conflict_retries,
         "validation": job.validation,
     }
 

@@ -84,6 +84,8 @@ def test_submit_splits_binds_and_sends_one_idempotent_batch(aws, lambda_context)
         "statement_name": "sales_data_pipeline.load_item_dimension",
         "statement_count": 2,
         "timeout_seconds": 86_400,  # no timeout asked: Redshift's own 24-hour limit
+        # The first attempt; a transaction conflict is retried 3 times unless the job says otherwise.
+        "conflict": {"attempt": 0, "retries": 3, "earlier_attempts": []},
     }
     assert before + 86_400 <= deadline <= time.time() + 86_400
 
@@ -254,6 +256,9 @@ def test_status_long_polls_and_summarizes_a_finished_batch(lambda_context):
         "rows": 15,
         "statement_count": 3,
         "result_statement_id": f"{STATEMENT_ID}:3",
+        "conflict_attempt": 0,
+        "conflicted_statements": [],
+        "conflict_retry": None,
     }
 
 
