@@ -255,8 +255,9 @@ def _with_stream(command: CreateMaterializedView, source: str, stream: str) -> C
     return replace(command, view=view, create=command.create.replace(old, new))
 
 
-def system_tables(tree: exp.Expression) -> exp.Expression:
-    """sys_mv_refresh_history & co. read from where the emulator keeps them."""
+def stream_system_tables(tree: exp.Expression) -> exp.Expression:
+    """sys_mv_refresh_history & co. read from where the emulator keeps them (before system.py, which refuses the
+    system tables it does not emulate and leaves schema-qualified ones alone)."""
     for table in tree.find_all(exp.Table):
         if not table.db and table.name.lower() in catalog.SYSTEM_TABLES:
             table.set("db", exp.to_identifier(catalog.SCHEMA))

@@ -23,11 +23,13 @@ def run_script(session: Any, script: str, parameters: Mapping[str, str] | None =
         translated = translate(statement.text, session.engine)
         if isinstance(translated, TransactionControl):
             getattr(session, translated.action)()
+            session.in_transaction = translated.action == "begin"  # for SessionCommands, as the service tracks it
             result = QueryResult()
         elif isinstance(translated, S3Command):
             result = run_s3_command(translated, session, parameters, s3_client)
-        elif isinstance(translated, SessionCommand):  # CALL on PostgreSQL, streaming ingestion's statements
-            result = translated.run(session, {n: parameters[n] for n in translated.parameter_names}, False)
+        elif isinstance(translated, SessionCommand):  # CALL on PostgreSQL, streaming ingestion's statements ...
+            result = translated.run(session, {n: parameters[n] for n in translated.parameter_names},
+                                    getattr(session, "in_transaction", False))
         else:
             assert isinstance(translated, EngineSql)
             result = session.execute(translated.text, {n: parameters[n] for n in translated.parameter_names})

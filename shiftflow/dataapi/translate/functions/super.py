@@ -130,6 +130,8 @@ def _lateral(array: exp.Expression, alias: str, engine: str) -> exp.Expression:
 
 def navigate(tree: exp.Expression, engine: str) -> exp.Expression:
     """SUPER navigation, unnesting and casts of `tree` as engine calls (see the module's docstring)."""
+    if isinstance(tree, exp.Set):  # SET app.user_id: a dotted name there is a setting (context variable)
+        return tree
     if not any(isinstance(node, (exp.Dot, exp.Bracket, exp.Unnest)) or (
             isinstance(node, exp.Column) and node.args.get("table") is not None) or (
             isinstance(node, exp.Table) and node.args.get("db") is not None) for node in tree.walk()):
