@@ -1,6 +1,7 @@
 """Streaming ingestion's statements (r_CREATE_EXTERNAL_SCHEMA.md, materialized-view-*.md) as session commands:
-CREATE EXTERNAL SCHEMA ... FROM KINESIS | MSK, CREATE / REFRESH / DROP MATERIALIZED VIEW, and
-SET / RESET enable_case_sensitive_identifier, which SUPER navigation reads (functions/super.py).
+CREATE EXTERNAL SCHEMA ... FROM KINESIS | MSK, CREATE / REFRESH / DROP MATERIALIZED VIEW, and, inside procedure
+bodies, SET / RESET enable_case_sensitive_identifier (as statements, commands/settings.py records it; SUPER
+navigation, functions/super.py, and stream views read it).
 
 Materialized views over tables are plain: CREATE computes them, REFRESH recomputes them from scratch.
 AUTO REFRESH YES views are refreshed by the local runtime's AutoRefresher (streams/auto.py); where none runs (a bare
@@ -47,8 +48,6 @@ def stream_statement(statement: str, tokens: list[Token], engine: str, translate
         return _create_view(statement, tokens, engine, translate, parse)
     if words[:3] in (["REFRESH", "MATERIALIZED", "VIEW"], ["DROP", "MATERIALIZED", "VIEW"]):
         return _refresh_or_drop(tokens, words)
-    if words[:1] in (["SET"], ["RESET"]) and CASE_SETTING.upper() in words[1:3]:
-        return _case_setting(tokens, words, engine)
     return None
 
 
@@ -149,13 +148,6 @@ def _case_value(tokens: list[Token], words: list[str]) -> str:
     if text in _FALSE or text == "DEFAULT":
         return "off"
     raise NotSupportedLocally(f"SET {CASE_SETTING} to {' '.join(t.text for t in values)!r} (true or false)")
-
-
-def _case_setting(tokens: list[Token], words: list[str], engine: str) -> EngineSql:
-    value = _case_value(tokens, words)
-    if engine == "duckdb":
-        return EngineSql(f"SET VARIABLE shiftflow_setting_{CASE_SETTING} = '{value}'", session_scoped=True)
-    return EngineSql(f"SET shiftflow.{CASE_SETTING} TO '{value}'", session_scoped=True)
 
 
 def _create_view(statement: str, tokens: list[Token], engine: str, translate: Translate,

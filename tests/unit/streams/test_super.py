@@ -42,10 +42,13 @@ def test_the_documented_case_sensitive_navigation_example(warehouse: Warehouse) 
        json_table.data."price"
 FROM
   (SELECT json_parse('{"ITEMS":{"Name":"TV"}, "price": 345}') AS data) AS json_table;"""
+    assert warehouse.rows("SHOW enable_case_sensitive_identifier") == [["off"]]
     warehouse.ok("SET enable_case_sensitive_identifier to TRUE;")
+    assert warehouse.rows("SHOW enable_case_sensitive_identifier") == [["on"]]
     assert warehouse.rows(query) == [['"TV"', "345"]]
     warehouse.ok("RESET enable_case_sensitive_identifier;")
     assert warehouse.rows(query) == [[None, "345"]]
+    assert warehouse.rows("SHOW enable_case_sensitive_identifier") == [["off"]]
 
 
 def test_super_columns(warehouse: Warehouse) -> None:
