@@ -112,11 +112,19 @@ class LocalRuntime:
         from shiftflow.dataapi.engines import open_engine
         from shiftflow.dataapi.inprocess import route_in_process
         from shiftflow.dataapi.service import DataApiEmulator
+        from shiftflow.dataapi.streams import sources
+        from shiftflow.dataapi.streams.auto import AutoRefresher
 
+        # Streaming ingestion reads the state folder's topic store (`shiftflow stream put`) and moto's Kinesis;
+        # AUTO REFRESH YES views are refreshed by the AutoRefresher below.
+        sources.use(sources.StreamSources(topic_root=self.state_dir / "topics", auto_refresh=True))
         engine = open_engine(self.engine_name, self.state_dir / "warehouse" if self.persist else None)
         emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale)
         self._stack.enter_context(emulator)
         self._stack.enter_context(route_in_process(emulator))
+        refresher = AutoRefresher(engine, self.parameters["DatabaseName"])
+        refresher.start()
+        self._stack.callback(refresher.stop)  # before the emulator and its engine close
         return emulator
 
     def client(self, service: str) -> Any:

@@ -112,11 +112,13 @@ class LocalCloud:
         if not events.wait_for_deliveries(timeout=STARTUP_DELIVERY_SECONDS):
             log.warning("the rules' targets for the aborted executions still run after %d s", STARTUP_DELIVERY_SECONDS)
 
-    def start_schedules(self, time_compression: float) -> None:
+    def start_schedules(self, time_compression: float, only: frozenset[str] | None = None) -> None:
+        """Fire the template's schedules (`only`: those of these names, e.g. {"WorkflowStateMachine-ScheduledStreamLoad"})."""
         from shiftflow.local.cloud.schedules import Scheduler, template_schedules
 
-        self.scheduler = Scheduler(template_schedules(self.runtime.template, self.runtime.resolver), time_compression,
-                                   self.runtime.client)
+        schedules = [schedule for schedule in template_schedules(self.runtime.template, self.runtime.resolver)
+                     if only is None or schedule.name in only]
+        self.scheduler = Scheduler(schedules, time_compression, self.runtime.client)
         self.scheduler.start()
         self._stack.callback(self.scheduler.stop)  # before HTTP stops: no firing into a cloud that is closing
 
