@@ -74,6 +74,7 @@ class LocalRuntime:
         self.deployment: Deployment | None = None
         self.resolver: Resolver | None = None  # template.yaml's values as deployed here (known once entered)
         self.emulator: Any = None
+        self.iam: Any = None  # shiftflow.local.iam.Enforcement: the template's roles, enforced (known once entered)
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
 
@@ -97,13 +98,15 @@ class LocalRuntime:
     def _start(self) -> None:
         from moto import mock_aws
 
-        from shiftflow.local import moto_gaps
+        from shiftflow.local import iam, moto_gaps
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._stack.enter_context(_exclusive(self.state_dir / "lock"))
         self._stack.enter_context(_environment(_fake_credentials()))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         self._stack.enter_context(moto_gaps.activate(time_scale=self.time_scale))
+        # Before any client exists: its handlers must run ahead of the Data API emulator's routing.
+        self.iam = self._stack.enter_context(iam.enforce(iam.Scope(REGION, ACCOUNT_ID)))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
@@ -133,6 +136,8 @@ class LocalRuntime:
     # --- deployment: what template.yaml declares ----------------------------------------------------------------
 
     def _deploy(self) -> Deployment:
+        from shiftflow.local import iam
+
         physical = self._physical_resources()
         pseudo = {
             "AWS::Region": REGION,
@@ -143,6 +148,7 @@ class LocalRuntime:
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
         self.resolver = resolver
+        self.iam.roles = iam.template_roles(self.template, resolver, ACCOUNT_ID, STACK_NAME)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
@@ -163,6 +169,8 @@ class LocalRuntime:
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
+        from shiftflow.local.iam import role_id
+
         physical: dict[str, PhysicalResource] = {}
         for logical_id, resource in self.template.body.get("Resources", {}).items():
             kind = resource["Type"]
@@ -178,6 +186,13 @@ class LocalRuntime:
             elif kind == "AWS::Serverless::Function":
                 arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn})
+            elif kind == "AWS::IAM::Role":
+                arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+                physical[logical_id] = PhysicalResource(name, {"Arn": arn, "RoleId": role_id(name)})
+            elif kind == "AWS::SQS::Queue":
+                arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+                url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+                physical[logical_id] = PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
             elif kind == "AWS::Serverless::StateMachine":
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
                 physical[logical_id] = PhysicalResource(arn, {"Arn": arn, "Name": name})
@@ -291,7 +306,7 @@ class LocalRuntime:
             sfn.create_state_machine(
                 name=f"{STACK_NAME}-{logical_id}",
                 definition=definition,
-                roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-{logical_id}Role",
+                roleArn=self.iam.roles.state_machine_roles[resolver.resolve({"Ref": logical_id})],
                 type=properties.get("Type", "STANDARD"),
             )
 
