@@ -121,3 +121,24 @@ def test_clients_are_administrators_with_any_credentials(local):
             s3.get_object(Bucket="shiftflow-local-scriptsbucket", Key="no/such/script.sql")
         assert missing.value.response["Error"]["Code"] == "NoSuchKey"  # an administrator may list the bucket
         assert s3.list_objects_v2(Bucket="shiftflow-local-scriptsbucket")["KeyCount"] > 0
+
+
+def test_the_local_cloud_enforces_roles_and_its_http_clients_are_administrators(tmp_path):
+    from shiftflow.local.cloud.server import LocalCloud
+
+    cloud = LocalCloud(ROOT, tmp_path, time_scale=0.001, log_level="ERROR")
+    without_statement(cloud.runtime, "DataApiFunctionRole", "TellMissingScripts")
+    with cloud:
+        anyone = {"region_name": "us-east-1", "endpoint_url": cloud.url, "aws_access_key_id": "AKIAANYONE",
+                  "aws_secret_access_key": "any", "aws_session_token": "whatever"}
+        s3 = boto3.client("s3", **anyone)
+        with pytest.raises(ClientError) as missing:
+            s3.get_object(Bucket="shiftflow-local-scriptsbucket", Key="no/such/script.sql")
+        assert missing.value.response["Error"]["Code"] == "NoSuchKey"
+        request = {"workflow": "iam", "job": "probe", "script": "no/such/script.sql", "client_token_seed": "seed"}
+        response = boto3.client("lambda", **anyone).invoke(FunctionName="shiftflow-local-SubmitSqlJobFunction",
+                                                           Payload=json.dumps({"request": request}))
+        error = json.loads(response["Payload"].read())
+        assert response["FunctionError"] == "Unhandled"
+        assert error["errorType"] == "AccessDenied"
+        assert f"User: {SUBMIT_ROLE} is not authorized to perform: s3:ListBucket" in error["errorMessage"]
