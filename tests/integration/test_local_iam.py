@@ -142,3 +142,36 @@ def test_the_local_cloud_enforces_roles_and_its_http_clients_are_administrators(
         assert response["FunctionError"] == "Unhandled"
         assert error["errorType"] == "AccessDenied"
         assert f"User: {SUBMIT_ROLE} is not authorized to perform: s3:ListBucket" in error["errorMessage"]
+
+
+def test_a_pipeline_role_without_start_execution_cannot_start_its_sync_jobs(local):
+    without_statement(local, "SalesDataPipelineStateMachine", "StartSqlJobs")
+    with local as runtime:
+        failed = run_pipeline(runtime, setup_demo_data=True)
+        child = runtime.deployment.state_machine_arn("run_sql_job")
+        role = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/shiftflow-local-SalesDataPipelineStateMachineRole/"
+        assert failed["status"] == "FAILED"
+        assert role in failed["cause"], failed["cause"]
+        assert f"is not authorized to perform: states:StartExecution on resource: {child}" in failed["cause"]
+        guard, latest = guard_and_latest_run(runtime)
+        assert (guard["JobState"], guard["LastStatus"]) == ("Failed", "FAILED")
+
+
+def test_the_data_api_role_follows_its_own_statements_only(local):
+    """DescribeStatement is allowed by the statement-owner condition: a statement the role's functions submitted,
+    not one an administrator (here: the test) submitted."""
+    with local as runtime:
+        target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
+        foreign = runtime.client("redshift-data").execute_statement(Sql="select 1", **target)["Id"]
+        response = runtime.client("lambda").invoke(
+            FunctionName="shiftflow-local-GetStatementStatusFunction",
+            Payload=json.dumps({"job": "probe", "statement_id": foreign, "wait_seconds": 1}))
+        error = json.loads(response["Payload"].read())
+        assert error["errorType"] == "ClientError"  # botocore models no AccessDeniedException for redshift-data
+        assert error["errorMessage"].startswith(
+            "An error occurred (AccessDeniedException) when calling the DescribeStatement operation: ")
+        status_role = SUBMIT_ROLE.replace("SubmitSqlJobFunction", "GetStatementStatusFunction")
+        assert (f"User: {status_role} is not authorized to perform: redshift-data:DescribeStatement on resource: *"
+                in error["errorMessage"])
+        # The pipeline's own statements (submitted by SubmitSqlJobFunction, same role) are followed to the end.
+        assert run_pipeline(runtime, setup_demo_data=True)["status"] == "SUCCEEDED"
