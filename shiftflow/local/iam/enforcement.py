@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore import handlers
@@ -202,8 +203,6 @@ def _deny_missing_key_without_list(enforcement: Enforcement, principal: Principa
 
 
 def _bucket_of(url: str) -> str:
-    from urllib.parse import urlparse
-
     parsed = urlparse(url)
     host_bucket = parsed.hostname.split(".s3", 1)[0] if parsed.hostname and ".s3" in parsed.hostname else ""
     return host_bucket or parsed.path.lstrip("/").split("/", 1)[0]

@@ -13,7 +13,6 @@ variables (`${aws:username}`), condition operators beyond the string, ARN, Bool 
 from __future__ import annotations
 
 import enum
-import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,9 +105,9 @@ def _matches(pattern: str, value: str, case_sensitive: bool) -> bool:
 
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    # fnmatch's translation, without its character classes: IAM knows only * and ?.
-    regex = fnmatch.translate(pattern.replace("[", "\0").replace("]", "\1")).replace("\0", r"\[").replace("\1", r"\]")
-    return re.compile(regex, 0 if case_sensitive else re.IGNORECASE)
+    # IAM's only wildcards are * (any run of characters) and ? (one character); everything else is literal.
+    regex = "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern)
+    return re.compile(regex, re.DOTALL if case_sensitive else re.DOTALL | re.IGNORECASE)
 
 
 _STRING_OPERATORS = {

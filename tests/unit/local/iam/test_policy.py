@@ -61,3 +61,9 @@ def test_what_cannot_be_decided_as_aws_would_fails_loudly():
                       "Condition": {"NumericLessThan": {"s3:max-keys": "10"}}})
     with pytest.raises(NotSupportedLocally, match="NumericLessThan"):
         evaluate(numeric, "s3:GetObject", "arn:aws:s3:::b/k", {"s3:max-keys": "5"})
+
+
+def test_brackets_and_other_regex_characters_are_literal():
+    statements = policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/[a]+(x)*"})
+    assert evaluate(statements, "s3:GetObject", "arn:aws:s3:::b/[a]+(x)/y.sql") is Decision.ALLOWED
+    assert evaluate(statements, "s3:GetObject", "arn:aws:s3:::b/aa(x)") is Decision.IMPLICIT_DENY
