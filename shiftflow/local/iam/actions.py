@@ -1,15 +1,15 @@
 """Which IAM actions on which resources an API call needs (AWS's Service Authorization Reference, "Actions,
 resources, and condition keys" of each service), for the services the local runtime enforces.
 
-``required(service, operation, params)`` gives one ``Authorization`` per (action, resource) the call needs, each with
-the request's condition keys; an operation of an enforced service that is not mapped here fails with
+``required(service, operation, params, scope)`` gives one ``Authorization`` per (action, resource) the call needs
+(the request's condition keys are the enforcement's); an operation of an enforced service that is not mapped here fails with
 "not supported locally" rather than being allowed unchecked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,7 +20,6 @@ from shiftflow.local.iam.policy import NotSupportedLocally
 class Authorization:
     action: str
     resource: str
-    context: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

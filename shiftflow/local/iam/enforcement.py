@@ -93,8 +93,8 @@ class Enforcement:
         return Principal(role, session, self.scope.account_id)
 
     def check(self, service: str, operation: str, params: Mapping[str, Any], principal: Principal) -> Denial | None:
+        context = self._condition_keys(principal, service, operation, params)
         for authorization in actions.required(service, operation, params, self.scope):
-            context = {**self._condition_keys(principal, service, operation, params), **authorization.context}
             decision = evaluate(principal.role.statements, authorization.action, authorization.resource, context)
             if decision is not Decision.ALLOWED:
                 return Denial(principal, authorization, decision)
