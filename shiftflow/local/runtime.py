@@ -1,6 +1,7 @@
 """The local runtime: template.yaml's resources created in an in-process moto account, the state machines run by
 moto's ASL interpreter (patched in moto_gaps), the Lambda handlers called in-process, and every `redshift-data`
-call answered by the Data API emulator over an embedded warehouse.
+call answered by the Data API emulator over an embedded warehouse. Handlers and state machines act as their roles in
+template.yaml (shiftflow.local.iam); the runtime's own clients are the account's administrator.
 
 State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and the
 DynamoDB tables (shiftflow.local.cloud.durable_tables), so the job guard and the run history outlive one command.
