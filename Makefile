@@ -22,8 +22,11 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 demo: setup
 	$(BIN)/shiftflow demo --engine $(ENGINE)
 
+# Both cores of the machine (pytest-xdist). A test file stays on one worker, so that its module fixtures (a local
+# runtime, a PostgreSQL server, the quick benchmark run) are made once.
+PYTEST_WORKERS ?= 2
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/cfn-lint template.yaml
@@ -32,8 +35,14 @@ lint: setup
 build: setup
 	$(BIN)/sam build
 
+# What samconfig.toml says for $(ENV): $(call samconfig,KEY), the deploy parameters over the global ones.
+samconfig = $(shell $(BIN)/python -c 'import sys, tomllib; env = tomllib.load(open("samconfig.toml", "rb")).get(sys.argv[1], {}); print({**env.get("global", {}).get("parameters", {}), **env.get("deploy", {}).get("parameters", {})}.get(sys.argv[2], ""))' $(ENV) $(1))
+DEPLOY_REGION = $(call samconfig,region)
+
+# The scripts are staged right after the stack: a deployed stack never runs scripts older than the repository's.
 deploy: build
 	$(BIN)/sam deploy --config-env $(ENV)
+	$(if $(DEPLOY_REGION),AWS_REGION=$(DEPLOY_REGION) AWS_DEFAULT_REGION=$(DEPLOY_REGION)) $(BIN)/shiftflow scripts sync --stack $(call samconfig,stack_name)
 
 lock: setup
 	$(BIN)/pip freeze --exclude-editable | sed '1i # Full pinned lock of the development environment (make setup installs exactly this).\n# Direct requirements live in requirements-dev.in; regenerate with: make lock' > requirements-dev.txt

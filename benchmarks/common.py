@@ -80,7 +80,7 @@ def stage_script(runtime: Any, key: str, sql: str) -> None:
 def run_sql_job(runtime: Any, job: str, script: str, parameters: dict[str, Any] | None = None,
                 timeout: float = 600) -> tuple[str, float]:
     """One execution of statemachine/run_sql_job.asl.json to its end: (execution ARN, wall seconds)."""
-    from shiftflow.local.moto_patches import wait_for_execution
+    from shiftflow.local.moto_gaps import wait_for_execution
 
     sfn = runtime.client("stepfunctions")
     started = time.perf_counter()

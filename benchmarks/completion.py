@@ -86,7 +86,7 @@ def measure(durations: tuple[float, ...] = (1, 30, 600), phases: tuple[float, ..
 
 
 def _run_baseline(runtime: Any, machine: str, emulated: float) -> str:
-    from shiftflow.local.moto_patches import wait_for_execution
+    from shiftflow.local.moto_gaps import wait_for_execution
 
     sfn = runtime.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({

@@ -122,7 +122,7 @@ def long_poll_latency(samples: int) -> dict[str, dict[str, float]]:
                     described = describe(statement_id)
                     returned = datetime.now(timezone.utc)
                     assert described["Status"] == "FINISHED", described
-                    ended = emulator._statements[statement_id].updated_at  # when the worker marked it FINISHED
+                    ended = emulator.statements.get(statement_id).updated_at  # when the worker marked it FINISHED
                     latencies.append((returned - ended).total_seconds() * 1000)
                 figures[name] = {"median": statistics.median(latencies), "max": max(latencies)}
     return figures

@@ -16,7 +16,7 @@ import time
 import boto3
 from moto import mock_aws
 
-from shiftflow.local.moto_patches import activate, wait_for_execution
+from shiftflow.local.moto_gaps import activate, wait_for_execution
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/shiftflow-bench"
 

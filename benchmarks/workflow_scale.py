@@ -22,7 +22,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import history_events, local_runtime
-from shiftflow.local.moto_patches import wait_for_execution
+from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow, push, run_input
 from shiftflow.workflows.audit import job_items

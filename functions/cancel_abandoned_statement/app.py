@@ -25,6 +25,7 @@ from shiftflow.jobs.status import (
     transient_error,
     wait_within_deadline,
 )
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 stepfunctions = boto3.client("stepfunctions")
@@ -33,7 +34,7 @@ redshift_data = boto3.client("redshift-data")
 _RESERVE_MILLIS = (CANCEL_WAIT_SECONDS + 5) * 1000
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: the EventBridge event; detail.executionArn names the stopped execution.
 
@@ -47,13 +48,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     job = execution_input.get("job") if isinstance(execution_input, dict) else None
     job = job if isinstance(job, str) and job else execution_arn.rsplit(":", 1)[-1]
     # Names only: the execution's input may hold run parameters, which stay out of the logs.
-    logger.append_keys(execution_arn=execution_arn, execution_status=detail.get("status"), job=job)
+    logger.thread_safe_append_keys(execution_arn=execution_arn, execution_status=detail.get("status"), job=job)
 
     statement_id = submitted_statement_id(stepfunctions, execution_arn)
     if statement_id is None:
         logger.info("Stopped SQL job had submitted no statement: nothing to cancel")
         return {"execution_arn": execution_arn, "statement_id": None, "status": None}
-    logger.append_keys(statement_id=statement_id)
+    logger.thread_safe_append_keys(statement_id=statement_id)
 
     try:
         status = _cancel_and_wait(job, statement_id, context)

@@ -13,13 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftflow.jobs.errors import InvalidJobRequest, ValidationChecksFailed
 from shiftflow.jobs.results import read_result
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 redshift_data = boto3.client("redshift-data")
 REQUIRED_COLUMNS = {"check_name", "passed", "detail"}
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: job, result_statement_id (the sub-statement holding the checks)."""
     job = event["job"]

@@ -14,20 +14,21 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shiftflow.lambda_logs import invocation_logging
 from shiftflow.workflows.audit import FAILED, SUCCEEDED, close_run
 
 logger = Logger()
 dynamodb = boto3.client("dynamodb")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     """Event: plan (the run's plan), status (SUCCEEDED or FAILED), ended_at, failure (failed_step, error, message)."""
     status = event["status"]
     if status not in (SUCCEEDED, FAILED):
         raise ValueError(f"status must be {SUCCEEDED} or {FAILED}, not {status!r}")
     plan = event["plan"]
-    logger.append_keys(workflow=plan["workflow_id"], execution=plan["workflow_execution_id"])
+    logger.thread_safe_append_keys(workflow=plan["workflow_id"], execution=plan["workflow_execution_id"])
     notice = close_run(
         dynamodb,
         job_table=os.environ["JOB_AUDIT_TABLE"],

@@ -8,11 +8,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftflow.jobs.failures import explain
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     """Event: the Catch's error output, {"Error": ..., "Cause": ...}."""
     summary = explain(event.get("Error", "States.Unknown"), event.get("Cause"))

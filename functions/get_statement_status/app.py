@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3
@@ -9,30 +10,32 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from shiftflow.jobs.completion import next_heartbeat
 from shiftflow.jobs.status import (
     MAX_WAIT_SECONDS,
-    failure_of,
     is_transient,
-    summarize,
+    report,
     transient_error,
     wait_within_deadline,
 )
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 redshift_data = boto3.client("redshift-data")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Event: job, statement_id, wait_seconds (1-30, default 30), deadline (epoch seconds, optional) and
-    timeout_seconds (for the message).
+    """Event: job, statement_id, wait_seconds (1-30, default 30), deadline (epoch seconds, optional),
+    timeout_seconds (for the message) and, in event mode, heartbeat_seconds (the silent interval that ended).
 
     Returns the job's summary; a FAILED or ABORTED statement adds `error` (SqlStatementFailed /
     SqlStatementAborted, or SqlJobTimedOut when it was cancelled at the deadline) and `message` (failed statement,
-    its SQL, the database error) for the state machine's Fail.
+    its SQL, the database error) for the state machine's Fail. `past_deadline` says the statement was cancelled (it
+    is followed by polling until it ends), and `heartbeat_seconds` is the next interval of an event-mode wait (0 in poll mode).
     """
     job, statement_id = event["job"], event["statement_id"]
-    logger.append_keys(job=job, statement_id=statement_id)
+    logger.thread_safe_append_keys(job=job, statement_id=statement_id)
     try:
         description, timed_out = wait_within_deadline(redshift_data, statement_id, event.get("deadline"),
                                                       int(event.get("wait_seconds", MAX_WAIT_SECONDS)))
@@ -42,11 +45,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         raise
     if timed_out:
         logger.warning("SQL job ran past its deadline: cancelled", extra={"status": description["Status"]})
-    summary = summarize(job, description)
-    failure = failure_of(job, description, event.get("timeout_seconds") if timed_out else None)
-    if failure is not None:
-        summary.update(error=type(failure).__name__, message=str(failure))
-        logger.error("SQL job ended without success", extra={"status": summary["status"], "reason": str(failure)})
+    summary = report(job, description, event.get("timeout_seconds") if timed_out else None)
+    if "error" in summary:
+        logger.error("SQL job ended without success", extra={"status": summary["status"], "reason": summary["message"]})
     else:
         logger.info("SQL job status", extra={"status": summary["status"], "rows": summary["rows"]})
+    summary["past_deadline"] = timed_out
+    summary["heartbeat_seconds"] = 0  # poll mode: no heartbeat
+    if event.get("heartbeat_seconds"):
+        deadline = event.get("deadline")
+        seconds_left = deadline - time.time() if deadline is not None else float("inf")
+        summary["heartbeat_seconds"] = next_heartbeat(int(event["heartbeat_seconds"]), seconds_left)
     return summary

@@ -11,6 +11,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shiftflow.lambda_logs import invocation_logging
 from shiftflow.workflows import audit, plan, store
 from shiftflow.workflows.errors import WorkflowInvalid
 from shiftflow.workflows.validation import validate
@@ -21,14 +22,14 @@ s3 = boto3.client("s3")
 INPUT_KEYS = {"workflow_id", "parameters", "restart_execution_id"}
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: input (the execution's input: workflow_id, parameters, restart_execution_id), execution_name,
     started_at. Returns the run's plan (shiftflow.workflows.plan)."""
     run_input = event.get("input") or {}
     workflow_id = run_input.get("workflow_id") if isinstance(run_input, dict) else None
     _check_input(run_input, workflow_id)
-    logger.append_keys(workflow=workflow_id, execution=event["execution_name"])
+    logger.thread_safe_append_keys(workflow=workflow_id, execution=event["execution_name"])
     config = store.get_config(dynamodb, os.environ["WORKFLOW_CONFIG_TABLE"], workflow_id)
     workflow = validate(config, s3, os.environ["SCRIPTS_BUCKET"])
     previous = None

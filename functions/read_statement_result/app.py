@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftflow.jobs.results import read_result
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 redshift_data = boto3.client("redshift-data")
@@ -16,7 +17,7 @@ redshift_data = boto3.client("redshift-data")
 DEFAULT_MAX_ROWS = 1000
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: statement_id (a statement or a sub-statement `<id>:<n>`), max_rows (default 1000)."""
     statement_id = event["statement_id"]

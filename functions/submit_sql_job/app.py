@@ -11,29 +11,43 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from shiftflow.jobs.completion import EVENT, TOKEN_TTL_SECONDS, choose_completion, event_statement_name, first_heartbeat
 from shiftflow.jobs.errors import InvalidJobRequest, ScriptNotFound, SqlSubmitRejected
 from shiftflow.jobs.status import is_transient, transient_error
 from shiftflow.jobs.submit import SqlJob, batch_request, job_timeout
 from shiftflow.jobs.target import RedshiftTarget
+from shiftflow.lambda_logs import invocation_logging
 
 logger = Logger()
 s3 = boto3.client("s3")
 redshift_data = boto3.client("redshift-data")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds and
-    client_token_seed) and client_token_seed (this execution's id, used when the request brings none).
+    """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds,
+    client_token_seed, completion, expected_seconds and heartbeat_seconds) and client_token_seed (this execution's id,
+    used when the request brings none).
 
-    Returns the statement id and the job's deadline (epoch seconds) for get_statement_status to enforce.
+    Returns the statement id, the job's deadline (epoch seconds) for get_statement_status to enforce, how the job
+    learns of the statement's end (completion: event or poll; shiftflow.jobs.completion), the first heartbeat
+    interval of an event-mode wait and when its completion item expires.
     """
     request_fields = event.get("request") or {}
     # The starter's seed (its execution, redrive count and attempt) survives the starter retrying the start.
     job = _sql_job(request_fields, request_fields.get("client_token_seed") or event.get("client_token_seed"))
     timeout_seconds = job_timeout(job.job, request_fields.get("timeout_seconds"))
-    logger.append_keys(workflow=job.workflow, job=job.job)
+    logger.thread_safe_append_keys(workflow=job.workflow, job=job.job)
+    completion = choose_completion(job.job, request_fields.get("completion"), request_fields.get("expected_seconds"))
+    heartbeat_seconds = first_heartbeat(job.job, request_fields.get("expected_seconds"),
+                                        request_fields.get("heartbeat_seconds"), timeout_seconds)
+    if completion != EVENT:
+        heartbeat_seconds = 0  # poll mode: no heartbeat
     request = batch_request(job, RedshiftTarget.from_environment())
+    if completion == EVENT:
+        # The event names the statement: the suffix is what this stack's rule matches.
+        request.update(WithEvent=True,
+                       StatementName=event_statement_name(request["StatementName"], os.environ["SHIFTFLOW_STACK_NAME"]))
     try:
         response = redshift_data.batch_execute_statement(**request)
     except ClientError as error:
@@ -46,16 +60,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         extra={
             "statement_id": response["Id"],
             "statements": len(request["Sqls"]),
+            "completion": completion,
             "parameters": [parameter["name"] for parameter in request.get("Parameters", [])],
         },
     )
+    deadline = time.time() + timeout_seconds
     return {
         "job": job.job,
         "statement_id": response["Id"],
         "statement_name": request["StatementName"],
         "statement_count": len(request["Sqls"]),
         "timeout_seconds": timeout_seconds,
-        "deadline": time.time() + timeout_seconds,
+        "deadline": deadline,
+        "completion": completion,
+        "heartbeat_seconds": heartbeat_seconds,
+        "token_expires_at": int(deadline) + TOKEN_TTL_SECONDS,
     }
 
 

@@ -23,7 +23,9 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 # The parts of the `shiftflow` package the functions import; dataapi, local and cli stay out (DuckDB, moto, typer).
-SHIFTFLOW_PARTS = ("shiftflow/__init__.py", "shiftflow/sql", "shiftflow/jobs", "shiftflow/workflows")
+SHIFTFLOW_PARTS = (
+    "shiftflow/__init__.py", "shiftflow/lambda_logs.py", "shiftflow/sql", "shiftflow/jobs", "shiftflow/workflows"
+)
 COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 PURE_TAGS = {"py3-none-any", "py2.py3-none-any"}
 

@@ -5,74 +5,60 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from shiftflow.cli import render
-from shiftflow.cli.connection import Connection, connect, local_state_dir
+from shiftflow import __version__
+from shiftflow.cli import common, render
+from shiftflow.cli.common import (
+    EXIT_CODES_HELP,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SKIPPED,
+    CommandFailed,
+    EngineOption,
+    JsonOption,
+    LocalOption,
+    ProjectOption,
+    SkipExitCodeOption,
+    StackOption,
+    VerboseOption,
+    fail,
+    parse_parameters,
+    print_json,
+    read_input,
+    session,
+    stderr,
+    stdout,
+)
+from shiftflow.cli.connection import Connection, local_state_dir
+from shiftflow.jobs.outcomes import jobs_of_definition
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-
-
-def stdout() -> Console:
-    """A console made when a command writes, so that it sees the COLUMNS and terminal of that moment."""
-    return Console()
-
-
-def stderr() -> Console:
-    return Console(stderr=True)
-
-
-StackOption = Annotated[str | None, typer.Option("--stack", help="Drive this deployed stack instead of the local runtime.")]
-LocalOption = Annotated[bool, typer.Option("--local", help="Use the local runtime (the default).")]
-EngineOption = Annotated[str, typer.Option("--engine", help="Local warehouse engine: duckdb or postgres.")]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show the details behind an error.")]
-ProjectOption = Annotated[Path, typer.Option("--project", help="The Shiftflow project folder (template.yaml).")]
-
-
-class CommandFailed(Exception):
-    """A command ran and its work failed (an execution failed, a guard refused): exit code 1, no traceback."""
-
-
-def check_run(result: dict[str, Any]) -> None:
-    """A run that failed, or that a Failed guard blocked, exits 1 so that a scheduler notices; a run skipped
-    because another one holds the guard is not a failure."""
-    output = result.get("output") if isinstance(result.get("output"), dict) else {}
-    if result["status"] != "SUCCEEDED" or str(output.get("status", "")).startswith("blocked"):
-        raise CommandFailed(result["status"])
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=f"{__doc__}\n\n{EXIT_CODES_HELP}")
 
 
-@contextmanager
-def _session(stack: str | None, local: bool, project: Path, engine: str, verbose: bool,
-             runs: list[str] | None = None) -> Iterator[Connection]:
-    if stack and local:
-        _fail("choose one of --local and --stack", "a command drives either the local runtime or a stack")
-    try:
-        with connect(stack, project.resolve(), engine=engine, log_level="INFO" if verbose else "CRITICAL",
-                     state_machines=runs or []) as connection:
-            yield connection
-    except CommandFailed:
-        raise typer.Exit(1) from None
-    except (KeyboardInterrupt, typer.Exit):
-        raise
-    except Exception as error:  # one clear line; the traceback only with --verbose
-        if verbose:
-            stderr().print_exception()
-        where = f"stack {stack}" if stack else "the local runtime"
-        _fail(f"{type(error).__name__} on {where}: {error}", "run again with --verbose for the details")
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"shiftflow {__version__}")
+        raise typer.Exit(EXIT_OK)
 
 
-def _fail(message: str, advice: str) -> None:
-    stderr().print(f"[bold red]error:[/] {message} ({advice})", highlight=False)
-    raise typer.Exit(2)
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Options before the command."""
+
+
+@app.command()
+def version() -> None:
+    """Print the version of shiftflow."""
+    print(f"shiftflow {__version__}")
 
 
 @app.command()
@@ -86,19 +72,32 @@ def run(
     engine: EngineOption = "duckdb",
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
+    as_json: JsonOption = False,
+    skip_exit_code: SkipExitCodeOption = EXIT_SKIPPED,
 ) -> None:
-    """Start an execution and follow it live, state by state, then summarize it."""
-    if not (project / "statemachine" / f"{name}.asl.json").is_file() and not name.startswith("arn:"):
-        from shiftflow.cli.workflow_commands import run_command
+    """Start an execution and follow it live, state by state, then summarize every job of it.
 
-        run_command(name, restart=restart, parameter=parameter, stack=stack, engine=engine, project=project,
-                    verbose=verbose)
+    Exit codes: 0 succeeded, 1 failed or blocked by a Failed guard, 2 could not start, 99 skipped (another run holds
+    the guard; --skip-exit-code changes it)."""
+    if not (project / "statemachine" / f"{name}.asl.json").is_file() and not name.startswith("arn:"):
+        from shiftflow.cli.workflow_commands import run_workflow
+
+        run_workflow(name, restart=restart, parameter=parameter, stack=stack, local=local, engine=engine,
+                     project=project, verbose=verbose, as_json=as_json, skip_exit_code=skip_exit_code)
         return
     if restart or parameter:
-        _fail("--restart and --parameter are for configured workflows", f"{name} is a state machine: use --input")
-    execution_input = _input(input_json)
-    with _session(stack, local, project, engine, verbose, runs=[name]) as connection:
-        check_run(render.run_and_follow(connection, name, execution_input, stdout()))
+        fail("--restart and --parameter are for configured workflows", f"{name} is a state machine: use --input")
+    execution_input = read_input(input_json)
+    with session(stack, local, project, engine, verbose, runs=[name]) as connection:
+        result = render.run_and_follow(connection, name, execution_input, common.progress_console(as_json),
+                                       pipeline_jobs(connection, name))
+        common.finish_run(connection, result, execution_input, as_json, skip_exit_code)
+
+
+def pipeline_jobs(connection: Connection, name: str) -> list[str]:
+    """The SQL jobs the pipeline's definition can run, for a summary that names those that did not run."""
+    arn = connection.deployment.state_machine_arn(name)
+    return jobs_of_definition(connection.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"])
 
 
 @app.command()
@@ -108,31 +107,39 @@ def status(
     local: LocalOption = False,
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show the job guard: Ready, Running (and by which execution) or Failed (where, and why)."""
     from shiftflow.guard import read_guards
 
-    with _session(stack, local, project, "duckdb", verbose) as connection:
+    with session(stack, local, project, "duckdb", verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         guards = read_guards(connection.client("dynamodb"), table, job)
+    if as_json:
+        print_json({"guards": [render.guard_document(item) for item in guards]})
+    else:
         render.guards(stdout(), guards, job)
 
 
 @app.command()
 def history(
-    job: Annotated[str, typer.Argument(help="A job id.")] = "sales_data_pipeline",
-    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+    name: Annotated[str | None, typer.Argument(help="A pipeline or workflow id; every run when omitted.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.", min=1)] = 20,
     stack: StackOption = None,
     local: LocalOption = False,
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Show the run history of a job, newest first."""
-    from shiftflow.guard import read_history
+    """Show recorded runs, pipelines and workflows alike, newest first."""
+    from shiftflow.history import recorded_runs
 
-    with _session(stack, local, project, "duckdb", verbose) as connection:
-        table = connection.deployment.output("RunHistoryTableName")
-        render.history(stdout(), read_history(connection.client("dynamodb"), table, job, limit), job)
+    with session(stack, local, project, "duckdb", verbose) as connection:
+        runs = recorded_runs(connection.client("dynamodb"), connection.deployment.outputs, name, limit)
+    if as_json:
+        print_json({"runs": [run.as_dict() for run in runs]})
+    else:
+        render.history(stdout(), runs, name)
 
 
 @app.command()
@@ -147,7 +154,7 @@ def reset(
     """Re-arm a Failed guard so the next run starts, and say what was done."""
     from shiftflow.guard import GuardError, reset_guard
 
-    with _session(stack, local, project, "duckdb", verbose) as connection:
+    with session(stack, local, project, "duckdb", verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         try:
             stdout().print(reset_guard(connection.client("dynamodb"), table, job, force=force))
@@ -165,11 +172,16 @@ def query(
     engine: EngineOption = "duckdb",
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run ad hoc SQL through the Data API and show every row of the result as a table."""
-    parameters = dict(_parameter(item) for item in parameter)
-    with _session(stack, local, project, engine, verbose) as connection:
-        render.query(stdout(), connection, sql, parameters)
+    parameters = parse_parameters(parameter)
+    with session(stack, local, project, engine, verbose) as connection:
+        rows, columns = render.run_query(connection, sql, parameters)
+    if as_json:
+        print_json({"columns": columns, "rows": [list(row.values()) for row in rows], "row_count": len(rows)})
+    else:
+        render.query(stdout(), rows, columns)
 
 
 @app.command("serve-data-api")
@@ -202,7 +214,7 @@ def demo(
 ) -> None:
     """Bootstrap the demo data, run the sales pipeline with live progress, show the checks and a report."""
     execution_input = {"job_id": "sales_data_pipeline", "run_date": run_date, "setup_demo_data": True}
-    with _session(None, True, project, engine, verbose, runs=["sales_data_pipeline"]) as connection:
+    with session(None, True, project, engine, verbose, runs=["sales_data_pipeline"]) as connection:
         from shiftflow.guard import read_guards
 
         guard = read_guards(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),
@@ -213,34 +225,20 @@ def demo(
 
             stdout().print(reset_guard(connection.client("dynamodb"), connection.deployment.output("JobGuardTableName"),
                                       "sales_data_pipeline"))
-        result = render.run_and_follow(connection, "sales_data_pipeline", execution_input, stdout())
-        if result["status"] != "SUCCEEDED":
+        result = render.run_and_follow(connection, "sales_data_pipeline", execution_input, stdout(),
+                                       pipeline_jobs(connection, "sales_data_pipeline"))
+        render.summary(stdout(), connection, result, execution_input)
+        if render.outcome(result) != "succeeded":
             raise CommandFailed(result["status"])
         render.demo_report(stdout(), connection, project.resolve(), run_date, city)
 
 
-def _input(text: str) -> dict[str, Any]:
-    source = Path(text[1:]).read_text() if text.startswith("@") else text
-    try:
-        value = json.loads(source)
-    except ValueError as error:
-        _fail(f"--input is not JSON: {error}", 'give an object such as \'{"run_date": "2026-11-21"}\' or @file.json')
-    if not isinstance(value, dict):
-        _fail("--input must be a JSON object", 'for example \'{"run_date": "2026-11-21"}\'')
-    return value
-
-
-def _parameter(item: str) -> tuple[str, str]:
-    name, separator, value = item.partition("=")
-    if not separator or not name:
-        _fail(f"--parameter {item!r} is not name=value", "for example -p city=Fairview")
-    return name, value
-
-
 def _register_subcommands() -> None:
+    from shiftflow.cli.scripts_commands import scripts_app
     from shiftflow.cli.workflow_commands import workflow_app
 
     app.add_typer(workflow_app, name="workflow")
+    app.add_typer(scripts_app, name="scripts")
     from shiftflow.cli.cloud_commands import register_cloud_commands
 
     register_cloud_commands(app)

@@ -14,6 +14,8 @@ from typing import Any
 from shiftflow.jobs.failures import explain, json_or_none
 
 ENTERED, SUCCEEDED, FAILED, SUBMITTED = "entered", "succeeded", "failed", "submitted"
+# A child execution (a SQL job, a workflow stage) ended, whichever way: its last item.
+ENDED = "ended"
 
 
 @dataclass(frozen=True)
@@ -166,9 +168,15 @@ def _progress(execution: _Followed, event: dict[str, Any], followed: list[_Follo
         yield from _failed_inside(execution, at)
         details = _details(event)
         yield Progress(FAILED, kind, execution.depth, execution.job, detail=_explained(details))
-        execution.done = True
+        yield from _ended(execution)
     elif kind == "ExecutionSucceeded":
-        execution.done = True
+        yield from _ended(execution)
+
+
+def _ended(execution: _Followed) -> Iterator[Progress]:
+    execution.done = True
+    if execution.depth > 0:  # the summary says how the followed execution itself ended
+        yield Progress(ENDED, "Execution", execution.depth, execution.job)
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:

@@ -3,44 +3,59 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from shiftflow.cli.connection import Connection
-from shiftflow.cli.progress import ENTERED, FAILED, SUCCEEDED, Progress, follow
-from shiftflow.jobs.failures import json_or_none
+from shiftflow.cli.progress import ENDED, ENTERED, FAILED, SUCCEEDED, Progress, follow
+from shiftflow.jobs.executions import SUBMIT_STATE
+from shiftflow.jobs.outcomes import FAILED as FAILED_JOB
+from shiftflow.jobs.outcomes import NOT_RUN, JobOutcome, job_outcomes
+from shiftflow.jobs.outcomes import RUNNING as RUNNING_JOB
+from shiftflow.jobs.outcomes import SUCCEEDED as SUCCEEDED_JOB
+from shiftflow.history import RecordedRun
 from shiftflow.jobs.results import read_result
 from shiftflow.jobs.status import TERMINAL_STATUSES, failure_of, summarize, wait_for_end
 from shiftflow.jobs.submit import SqlJob, batch_request, statement_name
 
 # Inside a SQL job (a run_sql_job child execution) only these states say something worth a line.
-_CHILD_STATES_SHOWN = {"SubmitSqlScript"}
+_CHILD_STATES_SHOWN = {SUBMIT_STATE}
+# Without a terminal, a running statement is announced this often (a terminal shows its elapsed time live).
+HEARTBEAT_SECONDS = 30.0
 _CONDITION_NOT_MET = "DynamoDB.ConditionalCheckFailedException"
 
 
-def run_and_follow(connection: Connection, name: str, execution_input: dict[str, Any], console: Console) -> dict[str, Any]:
-    """Start `name`, print its progress until it ends, then its summary. Returns status, output, error, cause."""
+def run_and_follow(connection: Connection, name: str, execution_input: dict[str, Any], console: Console,
+                   expected_jobs: list[str] | None = None) -> dict[str, Any]:
+    """Start `name` and print its progress until it ends. Returns status, output, error, cause, the execution ARN
+    and every job of the run (`expected_jobs` first, in order: those never started are `not run`)."""
     sfn = connection.client("stepfunctions")
     arn = connection.deployment.state_machine_arn(name)
     execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
     console.print(f"[bold]{name}[/] started: {execution_arn}", highlight=False)
     shown_failures: set[str] = set()
-    for item in follow(sfn, execution_arn, poll_seconds=0.1 if connection.is_local else 1.0):
-        _progress_line(console, item, shown_failures)
+    with RunningJobs(console) as running:
+        for item in follow(sfn, execution_arn, poll_seconds=0.1 if connection.is_local else 1.0, sleep=running.sleep):
+            running.see(item)
+            _progress_line(console, item, shown_failures)
     described = sfn.describe_execution(executionArn=execution_arn)
-    result = {
+    return {
+        "name": name,
         "status": described["status"],
         "output": json.loads(described["output"]) if described.get("output") else None,
         "error": described.get("error", ""),
         "cause": described.get("cause", ""),
         "execution_arn": execution_arn,
+        "jobs": job_outcomes(sfn, execution_arn, expected_jobs),
     }
-    _summary(console, connection, result, execution_input)
-    return result
 
 
 def _progress_line(console: Console, item: Progress, shown_failures: set[str]) -> None:
@@ -68,62 +83,152 @@ def _progress_line(console: Console, item: Progress, shown_failures: set[str]) -
         console.print(f"{indent}[red]✗ {label}[/]{seconds} {detail}", highlight=False)
 
 
-def _summary(console: Console, connection: Connection, result: dict[str, Any], execution_input: dict[str, Any]) -> None:
-    colour = "green" if result["status"] == "SUCCEEDED" else "red"
+class RunningJobs:
+    """The jobs whose statement is running, so that a long statement is never silent: on a terminal a live line
+    with each one's elapsed time, without one (a CI log) a line every `interval` seconds."""
+
+    def __init__(self, console: Console, interval: float = HEARTBEAT_SECONDS,
+                 clock: Callable[[], float] = time.monotonic, pause: Callable[[float], None] = time.sleep) -> None:
+        self.console, self.interval, self.clock, self.pause = console, interval, clock, pause
+        self.running: dict[str, tuple[str, float]] = {}  # job -> (its statement, since when)
+        self._live: Live | None = None
+        self._last_line = clock()
+
+    def __enter__(self) -> RunningJobs:
+        if self.console.is_terminal:
+            self._live = Live(Text(""), console=self.console, transient=True, refresh_per_second=4)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc_info)
+
+    def see(self, item: Progress) -> None:
+        if item.depth == 0 or not item.job:
+            return
+        if item.kind == SUCCEEDED and item.state == SUBMIT_STATE:
+            self.running[item.job] = (item.detail.split(" (", 1)[0], self.clock())
+        elif item.kind == ENDED:
+            self.running.pop(item.job, None)
+
+    def sleep(self, seconds: float) -> None:
+        self.tick()
+        self.pause(seconds)
+
+    def tick(self) -> None:
+        now = self.clock()
+        lines = [f"{job} running {now - since:.0f}s, {statement}" for job, (statement, since) in self.running.items()]
+        if self._live is not None:
+            self._live.update(Text("\n".join(f"⏳ {line}" for line in lines), style="cyan"))
+        elif lines and now - self._last_line >= self.interval:
+            self._last_line = now
+            for line in lines:
+                self.console.print(f"    … {line}", highlight=False)
+        elif not lines:
+            self._last_line = now  # the interval counts from when a statement is first seen running
+
+
+def outcome(result: dict[str, Any]) -> str:
+    """succeeded, failed, skipped (another run holds the guard) or blocked (a Failed guard): what the exit code says."""
+    output = result.get("output") if isinstance(result.get("output"), dict) else {}
+    status = str(output.get("status", ""))
+    if result["status"] != "SUCCEEDED":
+        return "failed"
+    if status.startswith("skipped"):
+        return "skipped"
+    if status.startswith("blocked"):
+        return "blocked"
+    return "succeeded"
+
+
+def run_document(connection: Connection, result: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
+    """The `run --json` document: the execution, its outcome, every job, the guard and the latest history item."""
+    guard, latest = _guard_and_latest_run(connection, _job_id(result, execution_input))
+    return {
+        "name": result["name"],
+        "execution_arn": result["execution_arn"],
+        "status": result["status"],
+        "outcome": outcome(result),
+        "error": result["error"],
+        "cause": result["cause"],
+        "output": result["output"],
+        "jobs": [job.as_dict() for job in result["jobs"]],
+        "guard": guard_document(guard) if guard else None,
+        "last_run": latest,
+        "notifications": connection.notifications() if connection.is_local else [],
+    }
+
+
+def _job_id(result: dict[str, Any], execution_input: dict[str, Any]) -> str | None:
+    """The guard's key: the pipeline's job id or the workflow id."""
     output = result["output"] if isinstance(result["output"], dict) else {}
-    outcome = output.get("status", result["status"])
-    detail = f": {outcome}" if outcome != result["status"] else ""
+    return (output.get("job_id") or output.get("workflow_id") or execution_input.get("job_id")
+            or execution_input.get("workflow_id"))
+
+
+def summary(console: Console, connection: Connection, result: dict[str, Any], execution_input: dict[str, Any]) -> None:
+    """After the progress lines: how the run ended, every job, the guard, the history item, the notifications."""
+    job_id = _job_id(result, execution_input)
+    guard, latest = _guard_and_latest_run(connection, job_id)
+    notifications = connection.notifications() if connection.is_local else []
+    ended = outcome(result)
+    colour = "green" if ended == "succeeded" else "yellow" if ended == "skipped" else "red"
+    output = result["output"] if isinstance(result["output"], dict) else {}
+    described = output.get("status", result["status"])
+    detail = f": {described}" if described != result["status"] else ""
     console.print(f"\n[bold {colour}]{result['status']}[/]{detail}", highlight=False)
     if result["status"] != "SUCCEEDED":
         console.print(f"[red]{result['error']}[/]: {result['cause']}", highlight=False)
-    jobs = job_summaries(connection.client("stepfunctions"), result["execution_arn"])
-    if jobs:
-        table = Table("job", "status", "seconds", "rows", "statement", title="SQL jobs")
-        for job in jobs:
-            seconds = job.get("duration_ms", -1) / 1000 if job.get("duration_ms", -1) >= 0 else None
-            table.add_row(job["job"], job["status"], f"{seconds:.2f}" if seconds is not None else "-",
-                          str(job.get("rows", "-")), job.get("statement_id", ""))
-        console.print(table)
-    job_id = output.get("job_id") or execution_input.get("job_id")
-    if job_id and "JobGuardTableName" in connection.deployment.outputs:
-        _guard_and_history(console, connection, job_id)
-    if connection.is_local:
-        for notification in connection.notifications():
-            console.print(f"[yellow]notification[/] {notification['subject']}: {json.dumps(notification['message'])}",
-                          highlight=False)
-
-
-def job_summaries(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    """The summary of every SQL job an execution ran, found in the outputs of its child executions."""
-    found: list[dict[str, Any]] = []
-    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-    for event in (event for page in pages for event in page["events"]):
-        if event["type"] != "TaskSucceeded":
-            continue
-        output = json_or_none(event["taskSucceededEventDetails"].get("output"))
-        if not isinstance(output, dict) or "ExecutionArn" not in output:
-            continue
-        child_output = output.get("Output")
-        child_output = json_or_none(child_output) if isinstance(child_output, str) else child_output
-        if isinstance(child_output, dict) and "statement_id" in child_output and "job" in child_output:
-            found.append(child_output)
-        else:  # a child that runs jobs itself (a workflow stage)
-            found += job_summaries(sfn, output["ExecutionArn"])
-    return found
-
-
-def _guard_and_history(console: Console, connection: Connection, job_id: str) -> None:
-    from shiftflow.guard import read_guards, read_history
-
-    dynamodb = connection.client("dynamodb")
-    guard = read_guards(dynamodb, connection.deployment.output("JobGuardTableName"), job_id)
-    guards(console, guard, job_id)
-    latest = read_history(dynamodb, connection.deployment.output("RunHistoryTableName"), job_id, limit=1)
+    if result["jobs"]:
+        _jobs_table(console, result["jobs"])
+    if guard is not None:
+        guards(console, [guard], job_id)
     if latest:
-        item = dict(latest[0])
+        item = dict(latest)
         item.pop("Jobs", None)
         console.print("run history: " + ", ".join(f"{key}={value}" for key, value in sorted(item.items())),
                       highlight=False)
+    for notification in notifications:
+        console.print(f"[yellow]notification[/] {notification['subject']}: {json.dumps(notification['message'])}",
+                      highlight=False)
+
+
+_JOB_COLOURS = {SUCCEEDED_JOB: "green", FAILED_JOB: "red", RUNNING_JOB: "cyan", NOT_RUN: "dim"}
+
+
+def _jobs_table(console: Console, jobs: list[JobOutcome]) -> None:
+    table = Table("job", "result", "seconds", "rows", "statement", "error", title="SQL jobs")
+    for job in jobs:
+        colour = _JOB_COLOURS.get(job.status, "white")
+        table.add_row(job.job, f"[{colour}]{job.status}[/]", f"{job.seconds:.2f}" if job.seconds is not None else "-",
+                      str(job.rows) if job.rows is not None else "-", job.statement_id, job.error)
+    console.print(table)
+
+
+def _guard_and_latest_run(connection: Connection, job_id: str | None) -> tuple[dict[str, Any] | None,
+                                                                                 dict[str, Any] | None]:
+    from shiftflow.guard import read_guards, read_history
+
+    if not job_id or "JobGuardTableName" not in connection.deployment.outputs:
+        return None, None
+    dynamodb = connection.client("dynamodb")
+    guard = read_guards(dynamodb, connection.deployment.output("JobGuardTableName"), job_id)
+    latest = read_history(dynamodb, connection.deployment.output("RunHistoryTableName"), job_id, limit=1)
+    return (guard[0] if guard else None), (latest[0] if latest else None)
+
+
+def guard_document(item: dict[str, Any]) -> dict[str, Any]:
+    """A guard item as `status --json` prints it: stable keys, empty strings for what the item lacks."""
+    return {
+        "job": item.get("JobID", ""),
+        "state": item.get("JobState", ""),
+        "since": item.get("JobStart", ""),
+        "ended": item.get("JobEnd", ""),
+        "execution_arn": item.get("OwnerExecution", ""),
+        "failed_step": item.get("FailedStep", ""),
+        "last_error": item.get("LastError", ""),
+    }
 
 
 def guards(console: Console, items: list[dict[str, Any]], job: str | None) -> None:
@@ -131,32 +236,31 @@ def guards(console: Console, items: list[dict[str, Any]], job: str | None) -> No
         console.print(f"job {job}: no guard yet (never run), ready to run" if job else "no job has run yet")
         return
     table = Table("job", "state", "since", "ended", "execution", "failed step", "last error", title="job guard")
-    for item in items:
-        state = item.get("JobState", "?")
-        colour = {"Ready": "green", "Running": "cyan", "Failed": "red"}.get(state, "white")
-        table.add_row(item["JobID"], f"[{colour}]{state}[/]", item.get("JobStart", ""), item.get("JobEnd", ""),
-                      item.get("OwnerExecution", ""), item.get("FailedStep", ""), item.get("LastError", ""))
+    for item in map(guard_document, items):
+        colour = {"Ready": "green", "Running": "cyan", "Failed": "red"}.get(item["state"], "white")
+        table.add_row(item["job"], f"[{colour}]{item['state'] or '?'}[/]", item["since"], item["ended"],
+                      item["execution_arn"], item["failed_step"], item["last_error"])
     console.print(table)
 
 
-def history(console: Console, items: list[dict[str, Any]], job: str) -> None:
-    if not items:
-        console.print(f"job {job} has no recorded run")
+def history(console: Console, runs: list[RecordedRun], name: str | None) -> None:
+    if not runs:
+        console.print(f"{name} has no recorded run" if name else "no run recorded yet")
         return
-    table = Table("started", "ended", "status", "run date", "failed step", "message", "execution", title=f"runs of {job}")
-    for item in items:
-        table.add_row(item.get("RunStart", ""), item.get("RunEnd", ""), item.get("Status", ""), item.get("RunDate", ""),
-                      item.get("FailedStep", ""), item.get("Message", ""), item.get("ExecutionArn", ""))
+    table = Table("started", "ended", "kind", "name", "status", "run date", "jobs", "failed at", "message",
+                  "execution", title=f"runs of {name}" if name else "runs")
+    for run in runs:
+        table.add_row(run.started, run.ended, run.kind, run.name, run.status, run.run_date, run.jobs, run.failed_at,
+                      run.message, run.execution_arn)
     console.print(table)
 
 
-def query(console: Console, connection: Connection, sql: str, parameters: dict[str, str]) -> None:
-    """One statement through the Data API; every page of the result as a table."""
-    rows, columns = run_query(connection, sql, parameters)
-    table = Table(*columns) if columns else None
-    if table is None:
+def query(console: Console, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """A query's result set as a table (every page of it was read)."""
+    if not columns:
         console.print("statement finished (no result set)")
         return
+    table = Table(*columns)
     for row in rows:
         table.add_row(*("NULL" if value is None else str(value) for value in row.values()))
     console.print(table)

@@ -16,7 +16,7 @@ from typing import Any
 
 _EXPORTS = {
     "DataApiEmulator": "shiftflow.dataapi.service",
-    "status_change_event": "shiftflow.dataapi.service",
+    "status_change_event": "shiftflow.dataapi.events",
     "DuckDBEngine": "shiftflow.dataapi.engines.duckdb",
     "route_in_process": "shiftflow.dataapi.inprocess",
     "route_client": "shiftflow.dataapi.inprocess",

@@ -67,3 +67,15 @@ class UnknownOperationException(DataApiError):
 
 def query_not_found(statement_id: str) -> ResourceNotFoundException:
     return ResourceNotFoundException("Query does not exist.", statement_id)
+
+
+class SerializationException(DataApiError):
+    """The body is not a JSON object: the AWS JSON protocol's own error, before any member is looked at."""
+
+    code = "SerializationException"
+    status = 400
+
+
+class RequestEntityTooLargeException(DataApiError):
+    code = "RequestEntityTooLargeException"
+    status = 413

@@ -3,25 +3,41 @@
     python -m shiftflow.dataapi.http --port 4599 [--data-dir .shiftflow/warehouse]
     AWS_ENDPOINT_URL_REDSHIFT_DATA=http://127.0.0.1:4599 aws redshift-data execute-statement ...
 
-Requests are POSTs to `/` with `X-Amz-Target: RedshiftData.<Operation>`; signatures are not checked.
+Requests are POSTs to `/` with `X-Amz-Target: RedshiftData.<Operation>`; signatures are not checked. A thread per
+connection, keep-alive, and a listen backlog deep enough for hundreds of clients connecting at once (a full backlog
+drops connections, which a client with retries off sees as a failed call). The HTTP framing lives here; what a
+body means (protocol.py) and what an operation does (service.py) do not.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from shiftflow.dataapi.protocol import MAX_REQUEST_BYTES, error_answer, too_large
 from shiftflow.dataapi.service import DataApiEmulator
 
 log = logging.getLogger(__name__)
 
 
+_CHUNK = 1 << 20
+
+
+class _BadFraming(Exception):
+    """The request's HTTP framing (Content-Length, chunks) cannot be read: HTTP's 400, the connection closes."""
+
+
 class DataApiServer(ThreadingHTTPServer):
     daemon_threads = True
+    # listen(2) backlog: the kernel caps it at net.core.somaxconn (4096 on current Linux).
+    request_queue_size = 4096
 
     def __init__(self, emulator: DataApiEmulator, host: str, port: int) -> None:
         super().__init__((host, port), _Handler)
@@ -39,6 +55,9 @@ class DataApiServer(ThreadingHTTPServer):
         if self.thread is not None:
             self.thread.join()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: DataApiServer
@@ -48,10 +67,59 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        target = self.headers.get("X-Amz-Target", "")
-        status, headers, payload = self.server.emulator.handle_json(target, body)
+        try:
+            body, size = self._body()
+        except _BadFraming as error:
+            self.send_error(HTTPStatus.BAD_REQUEST, str(error))
+            return
+        if body is None:  # over the limit: what was sent is read and dropped, the connection closes after the answer
+            self.close_connection = True
+            self._answer(*error_answer(too_large(size)))
+            return
+        self._answer(*self.server.emulator.handle_json(self.headers.get("X-Amz-Target", ""), body))
+
+    def _body(self) -> tuple[bytes | None, int]:
+        """The request body (None when it is over MAX_REQUEST_BYTES) and its size."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._chunked_body()
+        text = self.headers.get("Content-Length") or "0"
+        if not (text.isascii() and text.isdigit()):
+            raise _BadFraming(f"Content-Length {text!r} is not a number of bytes")
+        length = int(text)
+        if length > MAX_REQUEST_BYTES:
+            self._discard(length)
+            return None, length
+        return self.rfile.read(length), length
+
+    def _chunked_body(self) -> tuple[bytes | None, int]:
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            line = self.rfile.readline(1024).split(b";")[0].strip()
+            try:
+                chunk = int(line, 16)
+            except ValueError:
+                raise _BadFraming(f"chunk size {line!r} is not hexadecimal") from None
+            if chunk == 0:
+                while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+                    pass
+                return (b"".join(parts) if size <= MAX_REQUEST_BYTES else None), size
+            size += chunk
+            if size > MAX_REQUEST_BYTES:
+                self._discard(chunk)
+            else:
+                parts.append(self.rfile.read(chunk))
+            self.rfile.readline(16)  # the CRLF after the chunk
+
+    def _discard(self, length: int) -> None:
+        """Read what the client sends and keep none of it, so that it reads the answer instead of a reset."""
+        while length > 0:
+            data = self.rfile.read(min(length, _CHUNK))
+            if not data:
+                return
+            length -= len(data)
+
+    def _answer(self, status: int, headers: dict[str, str], payload: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -77,12 +145,32 @@ def serve_until_interrupted(emulator: DataApiEmulator, port: int, host: str = "1
     server = DataApiServer(emulator, host, port)
     announce(server.url)
     try:
-        server.serve_forever()
+        with _terminate_as_interrupt():
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
         emulator.close()
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (kill, a process manager stopping us) stops the server as Ctrl-C does: the engine closes, and with it
+    the PostgreSQL server it started. Only kill -9 skips that; the next start then finds that server (see
+    engines/postgres.py)."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,12 +15,17 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from shiftflow.dataapi.engines.base import Column, EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.translate import EngineSql, NotSupportedLocally, S3Command, translate
+# Only the translator's model: translate() itself comes from the caller, so that s3io and the translate package
+# do not import each other.
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command
+
+Translate = Callable[[str, str], Any]  # translate(sql, engine name) -> EngineSql | TransactionControl | S3Command
+
 
 # MAXERROR: a load with a bad record fails here whatever MAXERROR allows (loudly, never with rows missing).
 _IGNORED = {"IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "REGION",
@@ -41,7 +46,8 @@ _NOT_EMPTY = ("Specified unload destination on S3 is not empty. Consider using a
               "manually removing the target files in S3, or using the ALLOWOVERWRITE option.")
 
 
-def run(command: S3Command, session: EngineSession, parameters: Mapping[str, str], s3_client: Any) -> QueryResult:
+def run(command: S3Command, session: EngineSession, parameters: Mapping[str, str], s3_client: Any,
+        translate: Translate) -> QueryResult:
     allowed = _COPY_OPTIONS if command.kind == "copy" else _UNLOAD_OPTIONS
     for name, value in command.options:
         if name not in allowed:
@@ -49,8 +55,8 @@ def run(command: S3Command, session: EngineSession, parameters: Mapping[str, str
         if name in {"DATEFORMAT", "TIMEFORMAT"}:
             _strptime_format(name, value)  # refuse what cannot be read before reading anything
     if command.kind == "copy":
-        return _copy(command, session, s3_client)
-    return _unload(command, session, parameters, s3_client)
+        return _copy(command, session, s3_client, translate)
+    return _unload(command, session, parameters, s3_client, translate)
 
 
 # ---------------------------------------------------------------- COPY
@@ -93,8 +99,8 @@ def _decompress(command: S3Command, data: bytes) -> bytes:
     return data
 
 
-def _copy(command: S3Command, session: EngineSession, s3_client: Any) -> QueryResult:
-    columns = _target_columns(command, session)
+def _copy(command: S3Command, session: EngineSession, s3_client: Any, translate: Translate) -> QueryResult:
+    columns = _target_columns(command, session, translate)
     loaded = 0
     batch: list[Sequence[str | None]] = []
     rows_per_insert = max(1, _MAX_PARAMETERS // max(1, len(columns)))
@@ -113,7 +119,7 @@ def _copy(command: S3Command, session: EngineSession, s3_client: Any) -> QueryRe
     return QueryResult(rowcount=loaded)
 
 
-def _target_columns(command: S3Command, session: EngineSession) -> list[Column]:
+def _target_columns(command: S3Command, session: EngineSession, translate: Translate) -> list[Column]:
     """The loaded columns with their types (the engine's own answer to SELECT ... LIMIT 0)."""
     listed = ", ".join(command.columns) if command.columns else "*"
     sql = translate(f"SELECT {listed} FROM {command.table} LIMIT 0", session.engine)
@@ -345,7 +351,8 @@ def _quoted(name: str) -> str:
 # ---------------------------------------------------------------- UNLOAD
 
 
-def _unload(command: S3Command, session: EngineSession, parameters: Mapping[str, str], s3_client: Any) -> QueryResult:
+def _unload(command: S3Command, session: EngineSession, parameters: Mapping[str, str], s3_client: Any,
+            translate: Translate) -> QueryResult:
     for name in ("ZSTD",):
         if command.has(name):
             raise NotSupportedLocally(f"UNLOAD option {name}")

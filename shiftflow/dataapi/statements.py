@@ -20,6 +20,7 @@ from shiftflow.dataapi.engines.base import QueryResult
 SUBMITTED, PICKED, STARTED, FINISHED, FAILED, ABORTED = "SUBMITTED", "PICKED", "STARTED", "FINISHED", "FAILED", "ABORTED"
 ENDED = frozenset({FINISHED, FAILED, ABORTED})
 ACTIVE = frozenset({SUBMITTED, PICKED, STARTED})
+TRANSACTION = "TRANSACTION"  # a batch's ExecutionMode unless told (the other: AUTO_COMMIT)
 
 
 def now() -> datetime:
@@ -90,6 +91,10 @@ class Statement:
     @property
     def result_format(self) -> str:
         return str(self.request.get("ResultFormat", "JSON"))
+
+    @property
+    def execution_mode(self) -> str:
+        return str(self.request.get("ExecutionMode", TRANSACTION))
 
     @property
     def has_result_set(self) -> bool:

@@ -96,6 +96,16 @@ def summarize(job: str, description: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def report(job: str, description: dict[str, Any], timeout_seconds: int | None = None) -> dict[str, Any]:
+    """The job's summary, and for a FAILED or ABORTED statement the `error` (the failure's class name) and `message`
+    that run_sql_job's Fail state raises. `timeout_seconds`: as for failure_of."""
+    summary = summarize(job, description)
+    failure = failure_of(job, description, timeout_seconds)
+    if failure is not None:
+        summary.update(error=type(failure).__name__, message=str(failure))
+    return summary
+
+
 def failure_of(job: str, description: dict[str, Any],
                timeout_seconds: int | None = None) -> SqlStatementFailed | SqlStatementAborted | SqlJobTimedOut | None:
     """The error of a FAILED or ABORTED statement, naming the failed statement, its SQL and the database error.

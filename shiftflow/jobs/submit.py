@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shiftflow.jobs.errors import InvalidJobRequest, ScriptTooLarge
+from shiftflow.jobs.errors import InvalidJobRequest, JobError, ScriptTooLarge
 from shiftflow.jobs.target import RedshiftTarget
 from shiftflow.sql import SqlSplitError, named_parameters, split_statements
 
-# Limits of the Redshift Data API (BatchExecuteStatement): 40 statements, 100 KB of SQL text.
+# Limits of the Redshift Data API's BatchExecuteStatement: 40 statements (SqlList's max in botocore's model),
+# 100 KB of SQL text (the Data API's documented statement size; the service checks it, the model does not).
 MAX_STATEMENTS = 40
 MAX_SQL_BYTES = 100 * 1024
 # Redshift ends any query after 24 hours: the longest timeout a job may ask for, and the default.
@@ -52,51 +53,91 @@ def statement_name(workflow: str, job: str) -> str:
 
 def batch_request(job: SqlJob, target: RedshiftTarget) -> dict[str, Any]:
     """The BatchExecuteStatement request for `job`; raises a JobError naming what is wrong and what to do."""
-    try:
-        statements = [statement.text for statement in split_statements(job.sql)]
-    except SqlSplitError as error:
-        raise InvalidJobRequest(job.job, str(error)) from error
-    if not statements:
-        raise InvalidJobRequest(job.job, "the script contains no SQL statement")
-    _check_limits(job.job, statements)
+    statements = script_statements(job.job, job.sql)
+    _raise_first(batch_problems(job.job, statements))
+    used = used_parameters(statements)
+    _raise_first(parameter_problems(job.job, used, job.parameters))
     request: dict[str, Any] = {
         **target.request_fields(),
         "Sqls": statements,
         "StatementName": statement_name(job.workflow, job.job),
         "ClientToken": client_token(job.client_token_seed, job.job),
     }
-    parameters = _bound_parameters(job, statements)
-    if parameters:
-        request["Parameters"] = parameters
+    if used:
+        request["Parameters"] = [{"name": name, "value": _as_text(job.parameters[name])} for name in used]
     return request
 
 
-def _check_limits(job: str, statements: list[str]) -> None:
+# The checks below are the submit's own; `shiftflow workflow validate` and the check before a run call them too, so
+# a script is judged the same way before a run as when its job submits it.
+
+
+def script_statements(job: str, sql: str) -> list[str]:
+    """The statements of a script as its batch sends them; InvalidJobRequest when the splitter cannot split it."""
+    try:
+        return [statement.text for statement in split_statements(sql)]
+    except SqlSplitError as error:
+        raise InvalidJobRequest(job, str(error)) from error
+
+
+def batch_problems(job: str, statements: list[str]) -> list[JobError]:
+    """Every reason `statements` cannot be one BatchExecuteStatement: none at all, too many, too much SQL text."""
+    if not statements:
+        return [InvalidJobRequest(job, "the script contains no SQL statement (only whitespace, comments or ';')")]
+    problems: list[JobError] = []
     if len(statements) > MAX_STATEMENTS:
-        raise ScriptTooLarge(
+        problems.append(ScriptTooLarge(
             job,
             f"the script has {len(statements)} statements; one Data API batch takes at most {MAX_STATEMENTS}. "
             "Split it into several jobs, or move the logic into a stored procedure and CALL it.",
-        )
+        ))
+    # The Data API documents 100 KB per query statement, not how a batch counts: the batch's total is never more
+    # lenient than the service.
     size = sum(len(statement.encode()) for statement in statements)
     if size > MAX_SQL_BYTES:
-        raise ScriptTooLarge(
+        problems.append(ScriptTooLarge(
             job,
             f"the script has {size} bytes of SQL; the Data API accepts at most {MAX_SQL_BYTES}. "
             "Split it into several jobs, or load the data with COPY instead of inline VALUES.",
-        )
+        ))
+    return problems
 
 
-def _bound_parameters(job: SqlJob, statements: list[str]) -> list[dict[str, str]]:
-    """Data API `Parameters` for the placeholders the script uses; values are never formatted into the SQL."""
+def used_parameters(statements: list[str]) -> list[str]:
+    """The `:name` placeholders of the statements, in order of first use: the batch binds exactly these."""
     used: list[str] = []
     for statement in statements:
         used += [name for name in named_parameters(statement) if name not in used]
-    missing = [name for name in used if name not in job.parameters]
-    if missing:
-        names = ", ".join(f":{name}" for name in missing)
-        raise InvalidJobRequest(job.job, f"the script uses {names} but the job gives no value for it")
-    return [{"name": name, "value": _as_text(job.parameters[name])} for name in used]
+    return used
+
+
+def parameter_problems(job: str, used: list[str], parameters: Mapping[str, Any]) -> list[JobError]:
+    """Why the batch cannot bind the placeholders `used` from `parameters`: a value missing, or one the Data API
+    refuses."""
+    return [problem for problem in (missing_parameters(job, used, parameters), empty_parameters(job, used, parameters))
+            if problem is not None]
+
+
+def missing_parameters(job: str, used: list[str], parameters: Mapping[str, Any]) -> JobError | None:
+    missing = [name for name in used if name not in parameters]
+    if not missing:
+        return None
+    names = ", ".join(f":{name}" for name in missing)
+    return InvalidJobRequest(job, f"the script uses {names} but the job gives no value for it")
+
+
+def empty_parameters(job: str, used: list[str], parameters: Mapping[str, Any]) -> JobError | None:
+    # ParameterValue has min length 1 in the service model: an empty string is refused with the whole batch.
+    empty = [name for name in used if name in parameters and _as_text(parameters[name]) == ""]
+    if not empty:
+        return None
+    names = ", ".join(f":{name}" for name in empty)
+    return InvalidJobRequest(job, f"the value of {names} is empty; the Data API refuses an empty parameter value")
+
+
+def _raise_first(problems: list[JobError]) -> None:
+    if problems:
+        raise problems[0]
 
 
 def _as_text(value: Any) -> str:

@@ -1,5 +1,5 @@
 """The local runtime: template.yaml's resources created in an in-process moto account, the state machines run by
-moto's ASL interpreter (patched in moto_patches), the Lambda handlers called in-process, and every `redshift-data`
+moto's ASL interpreter (patched in moto_gaps), the Lambda handlers called in-process, and every `redshift-data`
 call answered by the Data API emulator over an embedded warehouse.
 
 State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and the
@@ -56,6 +56,7 @@ class LocalRuntime:
         log_level: str = "INFO",
         state_machines: list[str] | None = None,
         data_api_time_scale: float = 1.0,
+        route_events: bool = True,
     ) -> None:
         self.project_root = project_root
         self.state_dir = state_dir or project_root / ".shiftflow"
@@ -66,6 +67,10 @@ class LocalRuntime:
         # benchmarks set both to compress time consistently.
         self.data_api_time_scale = data_api_time_scale
         self.persist = persist
+        # Events routed as on AWS (shiftflow.local.cloud.events); the local cloud routes them itself, after its own
+        # record of every execution's end.
+        self.route_events = route_events
+        self.data_api_events: Any = None  # the route of the emulator's events (DataApiEventRoute), once entered
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
         # Which state machines to create (ASL file stems) with what they start; None: all. Parsing a definition
         # is the costliest step of a start (ANTLR), so a command creates only what it runs.
@@ -97,16 +102,24 @@ class LocalRuntime:
     def _start(self) -> None:
         from moto import mock_aws
 
-        from shiftflow.local import moto_patches
+        from shiftflow.local import moto_gaps
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._stack.enter_context(_exclusive(self.state_dir / "lock"))
         self._stack.enter_context(_environment(_fake_credentials()))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        self._stack.enter_context(moto_patches.activate(time_scale=self.time_scale))
+        self._stack.enter_context(moto_gaps.activate(time_scale=self.time_scale))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
+        if self.route_events:
+            self.data_api_events = self._stack.enter_context(self.event_routing())
+
+    def event_routing(self) -> contextlib.AbstractContextManager[Any]:
+        """Step Functions status changes, the emulator's Data API events and the template's rules, as on AWS."""
+        from shiftflow.local.cloud.events import route_events
+
+        return route_events(self.emulator, ACCOUNT_ID, REGION)
 
     def _start_emulator(self) -> Any:
         from shiftflow.dataapi.engines import open_engine
@@ -146,7 +159,23 @@ class LocalRuntime:
             for name, spec in self.template.body.get("Outputs", {}).items()
             if "Condition" not in spec or resolver.condition(spec["Condition"])
         }
+        if "WorkflowConfigTableName" in outputs:
+            self._push_project_workflows(outputs["WorkflowConfigTableName"])
         return Deployment(outputs=outputs)
+
+    def _push_project_workflows(self, table: str) -> None:
+        """Locally, the project's workflows/*.json are what the runtime knows, each start, without a manual push
+        (on a stack, `shiftflow workflow push` stays explicit). A file that does not validate is left out, with a
+        warning: `shiftflow workflow validate` says why."""
+        from shiftflow.workflows import WorkflowError, parse_workflow, push
+        from shiftflow.workflows.store import read_file
+
+        dynamodb = self.client("dynamodb")
+        for path in sorted((self.project_root / "workflows").glob("*.json")):
+            try:
+                push(dynamodb, table, parse_workflow(read_file(path)))
+            except (WorkflowError, ValueError) as error:
+                logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
@@ -231,7 +260,7 @@ class LocalRuntime:
 
     def _register_functions(self, resolver: Resolver) -> None:
         from shiftflow.local.functions import load_handler
-        from shiftflow.local.moto_patches import register_lambda_handler
+        from shiftflow.local.moto_gaps import register_lambda_handler
 
         functions = self.template.resources("AWS::Serverless::Function")
         environment: dict[str, str] = {}

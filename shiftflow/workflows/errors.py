@@ -10,11 +10,25 @@ class WorkflowError(Exception):
 class WorkflowInvalid(WorkflowError):
     """The configuration has problems; `problems` lists each, naming the workflow, stage and job."""
 
+    verdict = "is invalid"
+
     def __init__(self, workflow_id: str, problems: list[str]) -> None:
         self.workflow_id = workflow_id
         self.problems = problems
-        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        super().__init__(f"workflow {workflow_id} is invalid ({count}):\n" + "\n".join(f"- {p}" for p in problems))
+        super().__init__(f"{self.summary}:\n" + "\n".join(f"- {p}" for p in problems))
+
+    @property
+    def summary(self) -> str:
+        """`workflow <id> is invalid (3 problems)`: the first line of the message, without the problems."""
+        count = f"{len(self.problems)} problem" + ("s" if len(self.problems) != 1 else "")
+        return f"workflow {self.workflow_id} {self.verdict} ({count})"
+
+
+class RunRefused(WorkflowInvalid):
+    """A run would fail before its first statement (a parameter unknown or missing, a script its job could not
+    submit): nothing was started. `problems` lists each, naming the workflow, stage, job and script."""
+
+    verdict = "cannot start"
 
 
 class WorkflowNotFound(WorkflowError):
@@ -36,6 +50,6 @@ class Problems:
         prefix = f"workflow {self.workflow_id}" + (f", {where}" if where else "")
         self.items.append(f"{prefix}: {problem}")
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, error: type[WorkflowInvalid] = WorkflowInvalid) -> None:
         if self.items:
-            raise WorkflowInvalid(self.workflow_id, list(self.items))
+            raise error(self.workflow_id, list(self.items))

@@ -9,8 +9,8 @@ The configuration format is seed 003's JSON, accepted unchanged (`workflow_id`, 
 - a stage may cap its parallelism with `max_concurrency`;
 - a workflow may give default script parameters with `parameters`.
 
-`parse_workflow` checks everything that can be checked without AWS and raises WorkflowInvalid with every problem,
-each naming the workflow, stage and job; `missing_scripts` (validation.py) checks the bucket.
+`parse_workflow` checks everything that can be checked without the scripts and raises WorkflowInvalid with every
+problem, each naming the workflow, stage and job; validation.py checks the scripts themselves.
 """
 
 from __future__ import annotations
@@ -116,12 +116,31 @@ def default_job_name(script: str) -> str:
     return base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
 
 
+def default_parameters(run_date: str) -> dict[str, str]:
+    """What every job is given before the workflow's own parameters: :run_date, the run's date (YYYY-MM-DD)."""
+    return {"run_date": run_date}
+
+
+def job_parameters(workflow: Workflow, job: Job, defaults: Mapping[str, Any],
+                   overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's parameters, weakest first: the defaults, the workflow's, the job's own, the run input's."""
+    return {**defaults, **workflow.parameters, **job.parameters, **overrides}
+
+
 def parse_workflow(config: Any) -> Workflow:
     """The Workflow of a configuration; WorkflowInvalid lists every problem found, not just the first."""
+    workflow, problems = read_workflow(config)
+    problems.raise_if_any()
+    return workflow
+
+
+def read_workflow(config: Any) -> tuple[Workflow, Problems]:
+    """The Workflow of a configuration as far as it is valid (a job with a problem is left out) and every problem
+    found, so that a caller can check the valid jobs' scripts too and report everything at once."""
     problems = Problems(_workflow_id(config))
     if not isinstance(config, dict):
         problems.add("", "the configuration must be a JSON object")
-        problems.raise_if_any()
+        return Workflow(problems.workflow_id, "", ()), problems
     _unknown_keys(problems, "", config, WORKFLOW_KEYS)
     workflow_id = config.get("workflow_id")
     if not isinstance(workflow_id, str) or not NAME.match(workflow_id):
@@ -137,8 +156,7 @@ def parse_workflow(config: Any) -> Workflow:
     else:
         stages = [_stage(problems, number, entry) for number, entry in enumerate(stages_config, start=1)]
     _duplicate_jobs(problems, stages)
-    problems.raise_if_any()
-    return Workflow(str(workflow_id), str(description), tuple(stages), parameters)
+    return Workflow(problems.workflow_id, str(description), tuple(stages), parameters), problems
 
 
 def _workflow_id(config: Any) -> str:

@@ -7,11 +7,12 @@ its jobs in `settled` (SKIPPED or ALREADY_SUCCEEDED), so the audit accounts for 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, FAILED, SKIPPED, PreviousRun
 from shiftflow.workflows.errors import Problems, RestartRefused
-from shiftflow.workflows.model import Job, Stage, Workflow, _parameters
+from shiftflow.workflows.model import Job, Stage, Workflow, _parameters, default_parameters, job_parameters
 
 # A plan travels in the execution's state; Step Functions refuses state over 256 KiB.
 MAX_PLAN_BYTES = 200 * 1024
@@ -34,7 +35,7 @@ def build_plan(
         failed_stage = restart_stage(workflow, previous)
         run_date = previous.run_date or run_date
         overrides = {**previous.parameters, **overrides}
-    defaults = {"run_date": run_date}
+    defaults = default_parameters(run_date)
     stages = [_stage_plan(workflow, stage, defaults, overrides, previous, failed_stage) for stage in workflow.stages]
     return {
         "workflow_id": workflow.workflow_id,
@@ -47,6 +48,15 @@ def build_plan(
         "jobs": [job.name for job in workflow.jobs],
         "stages": stages,
     }
+
+
+def plan_size_problem(run_plan: dict[str, Any]) -> str | None:
+    """What is wrong with a plan too large for the execution's state, or None."""
+    size = len(json.dumps(run_plan))
+    if size <= MAX_PLAN_BYTES:
+        return None
+    return (f"the run's plan is {size} bytes; Step Functions carries at most {MAX_PLAN_BYTES} here. "
+            "Shorten parameters or split the workflow.")
 
 
 def restart_stage(workflow: Workflow, previous: PreviousRun) -> int:
@@ -104,7 +114,7 @@ def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides:
     return {
         "name": job.name,
         "script": job.script,
-        "parameters": {**defaults, **workflow.parameters, **job.parameters, **overrides},
+        "parameters": job_parameters(workflow, job, defaults, overrides),
         "timeout_seconds": job.timeout_seconds,
         "retries": job.retries,
         "validation": job.validation,

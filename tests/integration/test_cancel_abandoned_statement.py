@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from shiftflow.local.functions import load_handler
-from shiftflow.local.moto_patches import wait_for_execution
+from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from tests.conftest import ROOT, SLOW_SQL
 

@@ -37,7 +37,7 @@ def test_run_shows_progress_and_state_survives_between_commands(shiftflow):
     for line in ("▶ AcquireJobGuard", "✓ LoadCustomerAddressDimension", "✓ LoadItemDimension",
                  "load_store_sales_fact › SubmitSqlScript", "(2 SQL statements)", "(1 SQL statement)", "SUCCEEDED"):
         assert line in output
-    assert re.search(r"load_store_sales_fact │ FINISHED │ [\d.]+ │ 999 │", output)
+    assert re.search(r"load_store_sales_fact │ succeeded │ [\d.]+ │ 999 │", output)
 
     code, output = shiftflow("status", "sales_data_pipeline")  # a new process: the guard came from the snapshot
     assert code == 0 and "│ sales_data_pipeline │ Ready │" in output

@@ -16,7 +16,7 @@ from shiftflow.guard import read_guards, read_history, reset_guard
 from shiftflow.jobs.results import read_result
 from shiftflow.jobs.status import TERMINAL_STATUSES, wait_for_end
 from shiftflow.local.functions import load_handler
-from shiftflow.local.moto_patches import register_lambda_handler, wait_for_execution
+from shiftflow.local.moto_gaps import register_lambda_handler, wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from tests.conftest import ROOT, SLOW_SQL
 

@@ -17,7 +17,7 @@ import pytest
 
 from shiftflow.jobs.results import read_result
 from shiftflow.jobs.status import TERMINAL_STATUSES, wait_for_end
-from shiftflow.local.moto_patches import wait_for_execution
+from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow, push, run_input, validate_file
 from shiftflow.workflows.audit import FINAL, job_items

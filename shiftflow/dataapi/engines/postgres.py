@@ -7,7 +7,10 @@ so parameters are always passed as a mapping (an empty one included) and values 
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -130,9 +133,11 @@ class PostgresEngine:
         except ImportError as error:
             raise EngineError(f"PostgreSQL engine without a DSN needs pgserver: {error}") from None
         if data_dir is None:
-            self._temporary = tempfile.TemporaryDirectory(prefix="shiftflow-pg-")
+            stop_abandoned_temporary_servers()
+            self._temporary = tempfile.TemporaryDirectory(prefix=_TEMPORARY_PREFIX)
             data_dir = self._temporary.name
         try:
+            forget_dead_users(Path(data_dir))
             server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
         except Exception as error:  # noqa: BLE001 - pgserver raises plain exceptions with the server log
             raise EngineError(f"could not start PostgreSQL with pgserver in {data_dir}: {error}") from None
@@ -170,3 +175,79 @@ class PostgresEngine:
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None
+
+
+# pgserver's list of the processes using the server in a data directory: the last one to exit cleanly stops it.
+_USERS_FILE = ".handle_pids.json"
+_TEMPORARY_PREFIX = "shiftflow-pg-"
+
+
+def forget_dead_users(data_dir: Path) -> list[int]:
+    """Drop the processes that died without leaving pgserver's list (kill -9); returns them.
+
+    A killed process stays on the list for good, so no later process is ever the last user and the server outlives
+    them all. Without the dead, the next process reuses the running server and, as its last user, stops it on a clean
+    exit. A process counts as alive only if it started before the list last changed (a reused pid does not)."""
+    import psutil
+    from pgserver.postgres_server import PostgresServer
+
+    users = data_dir.expanduser().resolve() / _USERS_FILE
+    with PostgresServer._lock:  # pgserver's own inter-process lock over its lists
+        if not users.exists():
+            return []
+        pids = json.loads(users.read_text() or "[]")
+        changed_at = users.stat().st_mtime
+        dead = [pid for pid in pids if not _alive_since(psutil, pid, changed_at)]
+        if dead:
+            users.write_text(json.dumps([pid for pid in pids if pid not in dead]))
+    if dead:
+        log.info("PostgreSQL in %s: forgot processes %s that ended without stopping it", data_dir, dead)
+    return dead
+
+
+def _alive_since(psutil: Any, pid: int, changed_at: float) -> bool:
+    try:
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= changed_at + 1
+    except psutil.Error:  # NoSuchProcess, AccessDenied on a pid now someone else's
+        return False
+
+
+def stop_abandoned_temporary_servers() -> list[Path]:
+    """Stop the servers in temporary data directories whose every user is dead (a killed test run, a killed
+    in-memory engine) and delete those directories; returns them. Nobody else can ever use such a server: its
+    directory's name was private to the process that made it."""
+    import psutil
+    from pgserver.postgres_server import PostgresServer
+
+    abandoned = []
+    for data_dir in sorted(Path(tempfile.gettempdir()).glob(_TEMPORARY_PREFIX + "*")):
+        users = data_dir / _USERS_FILE
+        with PostgresServer._lock:  # a directory whose server is starting has no users file until it is up
+            if not users.exists() or any(_alive_since(psutil, pid, users.stat().st_mtime)
+                                         for pid in json.loads(users.read_text() or "[]")):
+                continue
+            _stop_postmaster(psutil, data_dir)
+            shutil.rmtree(data_dir, ignore_errors=True)
+        abandoned.append(data_dir)
+    if abandoned:
+        log.info("stopped the PostgreSQL servers of killed processes in %s", [str(d) for d in abandoned])
+    return abandoned
+
+
+def _stop_postmaster(psutil: Any, data_dir: Path) -> None:
+    """Fast shutdown (SIGINT) of the postmaster that serves `data_dir`, if one does."""
+    pid_file = data_dir / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    try:
+        process = psutil.Process(int(pid_file.read_text().split()[0]))
+        if str(data_dir.resolve()) not in process.cmdline():  # the pid is someone else's now
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except psutil.TimeoutExpired:
+            process.kill()
+    except (psutil.Error, ValueError, IndexError):  # gone already, or a pid file cut short by the kill
+        return

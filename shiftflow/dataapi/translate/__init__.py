@@ -150,9 +150,9 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
 def run_s3_command(command: S3Command, session: EngineSession, parameters: Mapping[str, str],
                    s3_client: Any) -> QueryResult:
     """Run a COPY or UNLOAD through `session`, reading or writing objects with `s3_client`."""
-    from shiftflow.dataapi import s3io  # s3io translates UNLOAD's query with translate(): import late
+    from shiftflow.dataapi import s3io  # csv, gzip, bz2 and the rest load only when a COPY or UNLOAD runs
 
-    return s3io.run(command, session, parameters, s3_client)
+    return s3io.run(command, session, parameters, s3_client, translate)
 
 
 # Redshift-only statements with no local meaning, by their leading words.

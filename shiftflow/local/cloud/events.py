@@ -1,4 +1,4 @@
-"""Events routed as AWS routes them, locally: two new behaviours of ours on moto.
+"""Events routed as AWS routes them, locally: three new behaviours of ours on moto.
 
 - Step Functions sends a "Step Functions Execution Status Change" event to the default bus for every execution that
   ends (SUCCEEDED, FAILED, ABORTED, TIMED_OUT); moto sends none. Hooked where moto's interpreter reports an
@@ -6,6 +6,9 @@
 - An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event; moto's rules
   deliver to SQS, logs and buses only. Hooked at moto's rule (Rule.send_to_targets), after moto's own deliveries,
   with the rule's pattern and state applied.
+- The Data API emulator's "Redshift Data Statement Status Change" events (WithEvent statements) are put on the
+  default bus, where the rules deliver them like any other event (DataApiEventRoute, which tests use to drop, delay
+  or duplicate events on purpose).
 The rules themselves are template.yaml's (shiftflow.local.runtime creates them). Drop a hook once moto does the same.
 """
 
@@ -17,7 +20,7 @@ import datetime
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 log = logging.getLogger("shiftflow.cloud.events")
@@ -69,8 +72,50 @@ def _invoke(function_arn: str, region: str, event: dict[str, Any]) -> None:
         log.error("%s failed on event %s: %s", function_arn, event.get("id"), response["Payload"].read().decode())
 
 
+Deliveries = Callable[[dict[str, Any]], list[float]]
+
+
+def _once_now(event: dict[str, Any]) -> list[float]:
+    return [0.0]
+
+
+class DataApiEventRoute:
+    """The emulator's status change events onto the default bus of the local account.
+
+    `deliveries(event)` says when each delivery of an event happens, in seconds from now: [0.0] (the default) once at
+    once, [] never (a lost event), [0.0, 0.0] twice (a duplicate), [5.0] late. Tests set it to interfere on purpose;
+    delivery itself is the rules' (send_to_targets below).
+    """
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id, self.region = account_id, region
+        self.deliveries: Deliveries = _once_now
+        self.delivered: list[dict[str, Any]] = []  # every event put on the bus, in order
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        for delay in self.deliveries(event):
+            if delay <= 0:
+                self._put(event)
+            else:
+                timer = threading.Timer(delay, self._put, args=(event,))
+                timer.daemon = True
+                timer.start()
+
+    def _put(self, event: dict[str, Any]) -> None:
+        from moto.events.models import events_backends
+
+        entry = {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
+                 "Resources": event["resources"]}
+        try:
+            events_backends[self.account_id][self.region].put_events([entry])
+            self.delivered.append(event)
+        except Exception:  # best effort, as on AWS: the job's heartbeat is its safety net
+            log.exception("could not put the status change of statement %s", event["detail"].get("statementId"))
+
+
 @contextlib.contextmanager
-def route_events() -> Iterator[None]:
+def route_events(emulator: Any, account_id: str, region: str) -> Iterator[DataApiEventRoute]:
+    """While the block runs, events are routed as on AWS; yields the route of the emulator's events."""
     from moto.events.models import Rule, events_backends
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
@@ -103,8 +148,11 @@ def route_events() -> Iterator[None]:
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    data_api_route = DataApiEventRoute(account_id, region)
+    unsubscribe = emulator.subscribe(data_api_route)
     try:
-        yield
+        yield data_api_route
     finally:
+        unsubscribe()
         BaseExecutionWorkerCommunication.terminated = original_terminated  # type: ignore[method-assign]
         Rule.send_to_targets = original_send  # type: ignore[method-assign]

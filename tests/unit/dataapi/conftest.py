@@ -16,7 +16,8 @@ from botocore.config import Config
 from shiftflow.dataapi.engines.duckdb import DuckDBEngine
 from shiftflow.dataapi.http import start_server
 from shiftflow.dataapi.inprocess import route_in_process
-from shiftflow.dataapi.service import DataApiEmulator, service_model
+from shiftflow.dataapi.service import DataApiEmulator
+from shiftflow.dataapi.validation import service_model
 from shiftflow.sql.splitter import tokenize
 
 TARGET = {"ClusterIdentifier": "local-cluster", "Database": "dev", "DbUser": "awsuser"}

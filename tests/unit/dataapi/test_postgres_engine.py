@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
+import psutil
 import pytest
 
 from shiftflow.dataapi.inprocess import route_in_process
@@ -77,3 +83,66 @@ def test_catalog_on_postgres(pg_client: Any) -> None:
     assert columns["id"]["typeName"] == "int8" and columns["id"]["nullable"] == 0
     assert columns["label"]["typeName"] == "varchar" and columns["label"]["precision"] == 20
     assert (columns["amount"]["precision"], columns["amount"]["scale"]) == (12, 2)
+
+
+# ---- the PostgreSQL server of `shiftflow serve-data-api --engine postgres` never outlives its users -----------------
+
+def _serve_postgres(project: Path) -> tuple[subprocess.Popen[str], Any]:
+    """Start serve-data-api on the project's PostgreSQL warehouse; the process and a client of its endpoint."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shiftflow.cli.app", "serve-data-api", "--engine", "postgres", "--port", "0",
+         "--project", str(project)], stdout=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "500"})
+    assert process.stdout is not None
+    banner = ""
+    while "export" not in banner:
+        line = process.stdout.readline()
+        assert line, f"serve-data-api ended before serving (exit {process.wait()}): {banner}"
+        banner += line
+    url = re.search(r"http://127\.0\.0\.1:\d+", banner)
+    assert url, banner
+    return process, boto3.client("redshift-data", region_name="us-east-1", endpoint_url=url.group(0))
+
+
+def _postmaster(project: Path) -> psutil.Process:
+    pid = int((project / ".shiftflow" / "warehouse" / "postgres" / "postmaster.pid").read_text().split()[0])
+    return psutil.Process(pid)
+
+
+def test_a_killed_servers_postgres_is_reused_and_stopped_by_the_next_clean_exit(tmp_path: Path) -> None:
+    first, client = _serve_postgres(tmp_path)
+    try:
+        assert run(client, "CREATE TABLE kept (a INT)")["Status"] == "FINISHED"
+        postmaster = _postmaster(tmp_path)
+    finally:
+        first.kill()  # kill -9: no clean-up runs
+        first.wait(timeout=60)
+    assert postmaster.is_running()
+
+    second, client = _serve_postgres(tmp_path)
+    try:
+        assert run(client, "INSERT INTO kept VALUES (1)")["ResultRows"] == 1  # the same warehouse, the same server
+        assert _postmaster(tmp_path).pid == postmaster.pid
+    finally:
+        second.terminate()  # SIGTERM stops it as Ctrl-C does
+        assert second.wait(timeout=60) == 0
+    postmaster.wait(timeout=60)  # the last user's clean exit stopped the server
+    assert not postmaster.is_running()
+
+
+def test_a_killed_processs_temporary_server_is_stopped_by_the_next_temporary_engine() -> None:
+    from shiftflow.dataapi.engines.postgres import PostgresEngine
+
+    killed = subprocess.run(
+        [sys.executable, "-c", "import os, signal\n"
+         "from shiftflow.dataapi.engines.postgres import PostgresEngine\n"
+         "engine = PostgresEngine()\n"
+         "print(engine._temporary.name, flush=True)\n"
+         "os.kill(os.getpid(), signal.SIGKILL)"], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    data_dir = Path(killed.stdout.strip())
+    postmaster = psutil.Process(int((data_dir / "postmaster.pid").read_text().split()[0]))
+    assert postmaster.is_running()
+
+    PostgresEngine().close()  # any new temporary engine looks for abandoned ones first
+    postmaster.wait(timeout=60)
+    assert not postmaster.is_running() and not data_dir.exists()

@@ -324,10 +324,10 @@ def test_statements_are_forgotten_after_24_hours(emulator: Any, client: Any) -> 
     from datetime import timedelta
 
     old = run(client, "SELECT 1")
-    statement = emulator._statements[old["Id"]]
+    statement = emulator.statements.get(old["Id"])
     statement.created_at -= timedelta(hours=25)
     statement.updated_at -= timedelta(hours=25)
-    emulator._oldest_kept = statement.created_at
+    emulator.statements.oldest_kept = statement.created_at
     run(client, "SELECT 2")  # any submit forgets what is older than 24 hours
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.describe_statement(Id=old["Id"])

@@ -100,7 +100,7 @@ def test_http_unknown_operation_and_bad_json(emulator: DataApiEmulator) -> None:
     status, headers, body = emulator.handle_json("RedshiftData.DropEverything", b"{}")
     assert status == 400 and headers["x-amzn-ErrorType"] == "UnknownOperationException"
     status, headers, body = emulator.handle_json("RedshiftData.DescribeStatement", b"{not json")
-    assert status == 400 and headers["x-amzn-ErrorType"] == "ValidationException"
+    assert status == 400 and headers["x-amzn-ErrorType"] == "SerializationException"
 
 
 def test_http_command_serves_the_emulator(tmp_path: Any) -> None:
@@ -123,7 +123,7 @@ def test_http_command_serves_the_emulator(tmp_path: Any) -> None:
 def test_step_functions_aws_sdk_tasks_reach_the_emulator(emulator: DataApiEmulator) -> None:
     import json
 
-    from shiftflow.local.moto_patches import activate, wait_for_execution
+    from shiftflow.local.moto_gaps import activate, wait_for_execution
 
     definition = {"StartAt": "Run", "States": {
         "Run": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement",

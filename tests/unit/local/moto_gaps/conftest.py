@@ -1,8 +1,9 @@
-"""Fixtures for the moto patch tests: an in-process AWS with Step Functions execution on, patches active."""
+"""Fixtures shared by the tests of every moto gap: an in-process AWS, Step Functions execution on, patches active."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,11 +12,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shiftflow.local.moto_patches import activate, wait_for_execution
+from shiftflow.local.moto_gaps import activate, wait_for_execution
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/shiftflow-states"
 TIME_SCALE = 0.001
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+class SqlStatementFailed(Exception):
+    """Stands in for the handlers' own error types: Step Functions must see this class name as Error."""
 
 
 @pytest.fixture

@@ -1,0 +1,272 @@
+"""Running submitted statements: a worker pool takes each statement through PICKED and STARTED to its end.
+
+Each statement's sub-statements run in order on one engine session with Redshift's transaction rules (a batch in
+TRANSACTION mode is one transaction; a failure stops the batch); CancelStatement interrupts the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from shiftflow.dataapi import statements as st
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.events import EventSubscribers
+from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
+from shiftflow.dataapi.statements import Statement, SubStatement
+from shiftflow.sql.splitter import SqlSplitError, split_statements
+
+log = logging.getLogger(__name__)
+
+_CANCELLED = "Query cancelled on user's request"
+
+
+def database_user(request: Mapping[str, Any]) -> str:
+    """The Redshift user the request runs as: its DbUser; without one (IAM or SecretArn), the user Redshift derives
+    from the caller's IAM identity, IAM:<name>, for the local caller (the events' principal user/local): IAM:local.
+    The emulator does not read a secret's username."""
+    return str(request.get("DbUser") or "IAM:local")
+
+
+class StatementRunner:
+    """The worker side of the statement lifecycle. `lock` is the statement store's: it guards statement state.
+
+    translator and s3_client are functions, so that each statement uses the emulator's current ones."""
+
+    def __init__(self, lock: threading.Lock, pool: SessionPool, kept: KeptSessions, events: EventSubscribers,
+                 translator: Callable[[], Any], s3_client: Callable[[], Any], workers: int) -> None:
+        self._lock, self._pool, self._kept, self._events = lock, pool, kept, events
+        self._translator, self._s3_client = translator, s3_client
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dataapi")
+        self._query_ids = iter(range(100_000, 1 << 62))
+
+    def start(self, statement: Statement) -> None:
+        self._executor.submit(self._run, statement)
+
+    def cancel(self, statement: Statement) -> None:
+        """Interrupt until the statement ends: an interrupt that lands between two engine calls is lost."""
+        statement.cancel_requested = True
+
+        def interrupt_until_done() -> None:
+            while True:
+                session = statement.session
+                if session is not None:
+                    session.interrupt()
+                if statement.done.wait(0.01):
+                    return
+
+        threading.Thread(target=interrupt_until_done, name=f"cancel-{statement.id}", daemon=True).start()
+
+    def close(self) -> None:
+        """Wait for the workers (cancel what runs first)."""
+        self._executor.shutdown(wait=True)
+
+    def _run(self, statement: Statement) -> None:
+        try:
+            self._run_statement(statement)
+        except Exception as error:  # never leave a statement hanging in STARTED
+            log.exception("Data API emulator worker failed on %s", statement.id)
+            with self._lock:
+                statement.finish(st.FAILED, f"internal error in the Data API emulator: {error}")
+        finally:
+            statement.done.set()
+            if statement.request.get("WithEvent"):
+                self._events.emit(statement)
+
+    def _run_statement(self, statement: Statement) -> None:
+        with self._lock:
+            statement.set_status(st.PICKED)
+            for sub in statement.subs:
+                sub.status, sub.updated_at = st.PICKED, st.now()
+        kept = self._kept.get(statement.request.get("SessionId", ""))
+        if statement.cancel_requested:
+            if kept:
+                self._kept.free(kept, kept.engine_session)
+            with self._lock:
+                return _abort(statement, statement.subs)
+        database = statement.database
+        try:
+            session = kept.engine_session if kept and kept.engine_session else self._pool.checkout(database)
+        except EngineError as error:
+            message = f"cannot open database {database}: {error}"
+            with self._lock:
+                for sub in statement.subs:
+                    first = sub is statement.subs[0]
+                    sub.end(st.FAILED if first else st.ABORTED, error=message if first else "")
+                statement.finish(st.FAILED, message)
+            if kept:
+                self._kept.free(kept, None)
+            return
+        _set_user(session, statement.request)
+        run = SqlRun(statement, session, self._translator(), self._s3_client)
+        pid = self._pool.pid(session)
+        with self._lock:
+            statement.session, statement.pid = session, pid
+            statement.set_status(st.STARTED)
+        try:
+            failed = run.all(lambda: next(self._query_ids), self._lock)
+        finally:
+            statement.session = None
+        clean = run.close() and not statement.cancel_requested
+        self._after_run(statement, kept, database, session, run, clean)
+        with self._lock:
+            if statement.cancel_requested and failed is not None:
+                _abort(statement, statement.subs[failed:])
+            elif failed is not None:
+                for sub in statement.subs[failed + 1:]:  # never ran: the batch stopped at its first failure
+                    sub.end(st.ABORTED)
+                statement.finish(st.FAILED, run.failure_message(failed))
+            else:
+                statement.finish(st.FINISHED)
+
+    def _after_run(self, statement: Statement, kept: KeptSession | None, database: str, session: EngineSession,
+                   run: SqlRun, clean: bool) -> None:
+        """Where the engine session goes: back to the pool, kept by its Data API session, or closed."""
+        if kept is None:
+            self._pool.release(database, session, clean)
+            return
+        # The session lives on, temp tables and all, until its keep-alive runs out.
+        usable = clean or (run.temporary and not run.broken and not statement.cancel_requested)
+        self._kept.free(kept, session if usable else None)
+        if not usable:
+            self._pool.release(database, session, reusable=False)
+
+
+def _set_user(session: EngineSession, request: Mapping[str, Any]) -> None:
+    set_user = getattr(session, "set_user", None)
+    if set_user is None:
+        return
+    try:
+        set_user(database_user(request))
+    except EngineError:
+        log.warning("could not record the database user on an engine session", exc_info=True)
+
+
+def _abort(statement: Statement, subs: list[SubStatement]) -> None:
+    """Cancelled: what had not ended (or ended by the interruption) is ABORTED. Call with the lock held."""
+    for sub in subs:
+        if sub.status not in st.ENDED or sub.status == st.FAILED:
+            sub.end(st.ABORTED, error=_CANCELLED if sub.started_ns else "")
+    statement.finish(st.ABORTED, _CANCELLED)
+
+
+class SqlRun:
+    """One statement's sub-statements on one engine session, with Redshift's transaction rules."""
+
+    def __init__(self, statement: Statement, session: EngineSession, translator: Any,
+                 s3_client: Callable[[], Any]) -> None:
+        self.statement, self.session, self.tr, self.s3_client = statement, session, translator, s3_client
+        self.parameters = {p["name"]: p["value"] for p in statement.request.get("Parameters", [])}
+        self.in_transaction = False
+        self.broken = False  # the session's state is unknown: do not reuse it
+        self.temporary = False  # created session-scoped objects: a Data API session ends with its call
+
+    def all(self, query_id: Callable[[], int], lock: threading.Lock) -> int | None:
+        """Run every sub-statement in order; the index of the one that failed, or None."""
+        statement = self.statement
+        if statement.is_batch and statement.execution_mode == st.TRANSACTION:
+            self._control("begin")
+        for index, sub in enumerate(statement.subs):
+            if statement.cancel_requested:
+                self._end_transaction("rollback")
+                return index
+            with lock:
+                sub.start(query_id())
+            try:
+                result = self._one(sub.sql)
+            except (EngineError, self.tr.NotSupportedLocally, StatementError) as error:
+                with lock:
+                    sub.end(st.FAILED, error=str(error))
+                self._end_transaction("rollback")
+                return index
+            with lock:
+                sub.end(st.FINISHED, result)
+        try:
+            self._end_transaction("commit")
+        except EngineError as error:
+            last = statement.subs[-1]
+            with lock:
+                last.end(st.FAILED, error=f"COMMIT failed: {error}")
+            return len(statement.subs) - 1
+        return None
+
+    def _one(self, sql: str) -> QueryResult:
+        if not self.statement.is_batch:
+            single_statement(sql)
+        if "temp" in sql.lower() or "#" in sql:
+            self.temporary = True
+        translated = self.tr.translate(sql, self.session.engine)
+        if isinstance(translated, self.tr.TransactionControl):
+            self._control(translated.action)
+            return QueryResult(rowcount=0)
+        if isinstance(translated, self.tr.S3Command):
+            return self.tr.run_s3_command(translated, self.session, self.parameters, self.s3_client())
+        missing = [name for name in translated.parameter_names if name not in self.parameters]
+        if missing:
+            raise StatementError(f"ERROR: no value given for parameter :{missing[0]} (Parameters has "
+                                 f"{sorted(self.parameters) or 'none'})")
+        result = self.session.execute(translated.text, {n: self.parameters[n] for n in translated.parameter_names})
+        if getattr(translated, "commits", False) and self.in_transaction:
+            # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
+            # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.
+            self.session.commit()
+            self.session.begin()
+        return result
+
+    def _control(self, action: str) -> None:
+        """BEGIN inside a transaction and COMMIT / ROLLBACK outside one are no-ops, as Redshift warns and goes on."""
+        if action == "begin" and not self.in_transaction:
+            self.session.begin()
+            self.in_transaction = True
+        elif action in ("commit", "rollback") and self.in_transaction:
+            self.in_transaction = False
+            getattr(self.session, action)()
+
+    def _end_transaction(self, action: str) -> None:
+        if not self.in_transaction:
+            return
+        self.in_transaction = False
+        if not self.statement.is_batch:
+            action = "rollback"  # a lone BEGIN: the call's session ends without COMMIT
+        try:
+            getattr(self.session, action)()
+        except EngineError:
+            self.broken = True
+            if action == "commit":
+                raise
+
+    def close(self) -> bool:
+        """Leave the session clean; True when it can serve another call."""
+        try:
+            self._end_transaction("rollback")
+        except EngineError:
+            self.broken = True
+        return not (self.broken or self.temporary)
+
+    def failure_message(self, index: int) -> str:
+        sub = self.statement.subs[index]
+        if not self.statement.is_batch:
+            return sub.error
+        sql = sub.sql if len(sub.sql) <= 500 else sub.sql[:500] + "..."
+        return (f"Sub-statement {index + 1} of {len(self.statement.subs)} ({sub.id}) failed: {sub.error}\n"
+                f"SQL: {sql}")
+
+
+class StatementError(Exception):
+    """The statement cannot run as sent (the service would fail it too)."""
+
+
+def single_statement(sql: str) -> None:
+    """ExecuteStatement runs exactly one statement."""
+    try:
+        count = len(split_statements(sql))
+    except SqlSplitError as error:
+        raise StatementError(f"ERROR: {error}") from None
+    if count == 0:
+        raise StatementError("ERROR: the SQL text is empty")
+    if count > 1:
+        raise StatementError(f"ERROR: ExecuteStatement runs one SQL statement, this text has {count}; "
+                             "send them with BatchExecuteStatement")

@@ -1,0 +1,152 @@
+"""Engine sessions: a pool of idle ones per database, and the Data API sessions kept alive between calls.
+
+A call without a SessionId runs in a fresh database session as far as it can tell: it gets a pooled engine
+session only when the call before it left that session clean (no open transaction, no temporary objects).
+SessionKeepAliveSeconds keeps one session, temp tables and all, for the later calls that name its SessionId.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shiftflow.dataapi import statements as st
+from shiftflow.dataapi.engines.base import Engine, EngineSession
+from shiftflow.dataapi.errors import ValidationException
+from shiftflow.dataapi.validation import target_members
+
+_LISTED_MEMBERS = ("Database", "DbUser", "ClusterIdentifier", "WorkgroupName")
+_FILTER_MEMBERS = ("ClusterIdentifier", "WorkgroupName", "Database")
+
+
+class SessionPool:
+    """Idle engine sessions per database, each with the backend process id Redshift would report (RedshiftPid)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[EngineSession]] = {}
+        self._pids = iter(range(1_073_741_824, 1 << 62))
+        self._pid_of: dict[int, int] = {}
+        self._closed = False
+
+    def checkout(self, database: str) -> EngineSession:
+        with self._lock:
+            idle = self._idle.get(database)
+            if idle:
+                return idle.pop()
+        session = self.engine.session(database)
+        with self._lock:
+            self._pid_of[id(session)] = next(self._pids)
+        return session
+
+    def release(self, database: str, session: EngineSession, reusable: bool) -> None:
+        with self._lock:
+            if reusable and not self._closed:
+                self._idle.setdefault(database, []).append(session)
+                return
+            self._pid_of.pop(id(session), None)
+        session.close()
+
+    def pid(self, session: EngineSession) -> int:
+        with self._lock:
+            return self._pid_of.get(id(session), 0)
+
+    def close(self) -> None:
+        """Close every idle session; sessions released later are closed, not kept."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, {}
+        for sessions in idle.values():
+            for session in sessions:
+                session.close()
+
+
+@dataclass
+class KeptSession:
+    """A session kept alive with SessionKeepAliveSeconds: later calls with its SessionId run in it."""
+
+    id: str
+    target: dict[str, Any]  # ClusterIdentifier / WorkgroupName / Database / DbUser / SecretArn of its first call
+    keep_alive: int
+    engine_session: EngineSession | None = None
+    busy: bool = True
+    expires_at: float = 0.0
+    created_at: datetime = field(default_factory=st.now)
+
+    @property
+    def status(self) -> str:
+        return "BUSY" if self.busy else "AVAILABLE"
+
+
+class KeptSessions:
+    """The Data API sessions alive now; one runs one statement at a time and expires keep_alive seconds after."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, KeptSession] = {}
+
+    def claim(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The request as the statement records it: a SessionId's call gets its session's target and makes it busy;
+        a call with SessionKeepAliveSeconds opens a session (busy until its statement ends)."""
+        keep_alive = request.get("SessionKeepAliveSeconds")
+        session_id = request.get("SessionId")
+        with self._lock:
+            self._expire()
+            if session_id:
+                kept = self._sessions.get(session_id)
+                if kept is None:
+                    raise ValidationException(f"Session {session_id} does not exist or has expired.")
+                if kept.busy:
+                    raise ValidationException(f"Session {session_id} is busy running another statement.")
+                kept.busy = True
+                if keep_alive is not None:
+                    kept.keep_alive = keep_alive
+                return {**kept.target, **request}
+            if keep_alive:
+                session_id = st.new_id()
+                self._sessions[session_id] = KeptSession(session_id, target_members(request), keep_alive)
+                return {**request, "SessionId": session_id}
+        return dict(request)
+
+    def get(self, session_id: str) -> KeptSession | None:
+        with self._lock:
+            return self._sessions.get(session_id)
+
+    def free(self, kept: KeptSession, engine_session: EngineSession | None) -> None:
+        """The session's statement ended: it keeps `engine_session` (None: the next call opens a new one)."""
+        with self._lock:
+            kept.engine_session = engine_session
+            kept.busy, kept.expires_at = False, time.monotonic() + kept.keep_alive
+
+    def listed(self, request: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """ListSessions' SessionData of the sessions the request's filters match."""
+        with self._lock:
+            self._expire()
+            return [
+                {"SessionId": k.id, "Status": k.status, "CreatedAt": k.created_at, "SessionAliveSeconds": k.keep_alive,
+                 **{m: k.target[m] for m in _LISTED_MEMBERS if k.target.get(m)}}
+                for k in self._sessions.values()
+                if (not request.get("SessionId") or k.id == request["SessionId"])
+                and (not request.get("Status") or request["Status"] == k.status)
+                and all(not request.get(m) or k.target.get(m) == request[m] for m in _FILTER_MEMBERS)
+            ]
+
+    def close(self) -> None:
+        with self._lock:
+            kept, self._sessions = self._sessions, {}
+        for session in kept.values():
+            if session.engine_session is not None:
+                session.engine_session.close()
+
+    def _expire(self) -> None:
+        """Call with the lock held."""
+        now = time.monotonic()
+        for kept in [k for k in self._sessions.values() if not k.busy and k.expires_at <= now]:
+            del self._sessions[kept.id]
+            if kept.engine_session is not None:
+                kept.engine_session.close()

@@ -1,0 +1,102 @@
+"""The statements the emulator knows: submitted ones by id, ClientTokens, the active-statement limit, retention.
+
+The store's lock also guards each statement's state (status, sub-statements): the worker changes it under the
+lock and the operations read a consistent snapshot under it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from shiftflow.dataapi import statements as st
+from shiftflow.dataapi.errors import ActiveStatementsExceededException, ValidationException, query_not_found
+from shiftflow.dataapi.statements import Statement, SubStatement
+
+RETENTION = timedelta(hours=24)
+# Members that do not change what a ClientToken'd request runs (the token itself, how long the caller waits).
+_NOT_IDEMPOTENCY_KEY = {"ClientToken", "WaitTimeSeconds"}
+_LIST_FILTERS = ("Database", "ClusterIdentifier", "WorkgroupName")
+
+
+class StatementStore:
+    def __init__(self, max_active: int) -> None:
+        self.max_active = max_active
+        self.lock = threading.Lock()
+        self._statements: dict[str, Statement] = {}
+        self._tokens: dict[str, tuple[str, str]] = {}  # ClientToken -> (request fingerprint, statement id)
+        self.oldest_kept = st.now()  # no statement is older: retention has nothing to forget before then
+
+    def record(self, request: Mapping[str, Any], sqls: list[str], is_batch: bool,
+               recorded: Callable[[Mapping[str, Any]], dict[str, Any]]) -> tuple[Statement, bool]:
+        """A new statement for the request, or the one its ClientToken already made; True when it is new.
+        `recorded(request)` gives the request as the statement keeps it (see KeptSessions.claim)."""
+        token = request.get("ClientToken")
+        fingerprint = json.dumps({k: v for k, v in request.items() if k not in _NOT_IDEMPOTENCY_KEY}, sort_keys=True)
+        with self.lock:
+            if token and token in self._tokens:
+                known_fingerprint, statement_id = self._tokens[token]
+                if known_fingerprint != fingerprint:
+                    raise ValidationException(f"ClientToken {token} was already used with a different request; "
+                                              "use a new token for a new request.")
+                return self._statements[statement_id], False
+            active = sum(1 for s in self._statements.values() if s.status in st.ACTIVE)
+            if active >= self.max_active:
+                raise ActiveStatementsExceededException(
+                    f"Active statements exceeded the limit of {self.max_active}. Wait for some to finish.")
+            self._forget_old()
+            statement_id = st.new_id()
+            subs = [SubStatement(f"{statement_id}:{n}" if is_batch else statement_id, sql)
+                    for n, sql in enumerate(sqls, start=1)]
+            statement = Statement(statement_id, recorded(request), is_batch, subs)
+            self._statements[statement_id] = statement
+            if token:
+                self._tokens[token] = (fingerprint, statement_id)
+        return statement, True
+
+    def _forget_old(self) -> None:
+        """Statements (and their results) are kept 24 hours, as on the service. Call with the lock held."""
+        horizon = st.now() - RETENTION
+        if self.oldest_kept > horizon:
+            return
+        old = {i for i, s in self._statements.items() if s.status in st.ENDED and s.updated_at < horizon}
+        for statement_id in old:
+            del self._statements[statement_id]
+        self._tokens = {t: v for t, v in self._tokens.items() if v[1] not in old}
+        self.oldest_kept = min((s.created_at for s in self._statements.values()), default=st.now())
+
+    def get(self, statement_id: str) -> Statement | None:
+        with self.lock:
+            return self._statements.get(statement_id)
+
+    def find(self, statement_id: str) -> tuple[Statement, SubStatement | None]:
+        """The statement of an Id, and the sub-statement when the Id names one (`<id>:<n>`)."""
+        parent_id, _, number = statement_id.partition(":")
+        statement = self.get(parent_id)
+        if statement is None:
+            raise query_not_found(statement_id)
+        if not number:
+            return statement, None
+        sub = statement.sub(statement_id) if statement.is_batch else None
+        if sub is None:
+            raise query_not_found(statement_id)
+        return statement, sub
+
+    def active(self) -> list[Statement]:
+        with self.lock:
+            return [s for s in self._statements.values() if s.status in st.ACTIVE]
+
+    def listed(self, request: Mapping[str, Any]) -> list[Statement]:
+        """ListStatements' choice: the request's Status (FINISHED unless told), name prefix and target, newest first."""
+        status = request.get("Status", st.FINISHED)
+        name = request.get("StatementName")
+        with self.lock:
+            chosen = [s for s in self._statements.values()
+                      if (status == "ALL" or s.status == status)
+                      and (not name or s.name.startswith(name))
+                      and all(not request.get(k) or s.request.get(k) == request[k] for k in _LIST_FILTERS)]
+        chosen.sort(key=lambda s: s.created_at, reverse=True)
+        return chosen

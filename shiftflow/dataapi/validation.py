@@ -1,0 +1,128 @@
+"""Request checks as the service makes them, driven by botocore's `redshift-data` model.
+
+Clients may skip their own checks (parameter_validation=False, as Step Functions' aws-sdk tasks in moto do), so the
+emulator checks every request itself: types, required members, ranges, enums and patterns from the model, the
+documented limit the model does not carry (SQL text size), and where the SQL runs (the target members).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import botocore.session
+
+from shiftflow.dataapi.errors import ValidationException
+# The Data API's documented limit the model does not carry: 100 KB of SQL text, a batch's SQL texts together (as the
+# jobs check before they submit: offline refuses at least what the service refuses).
+from shiftflow.jobs.submit import MAX_SQL_BYTES
+
+_ID_PATTERN = r"^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$"
+
+
+@lru_cache(maxsize=1)
+def service_model() -> Any:
+    return botocore.session.get_session().get_service_model("redshift-data")
+
+
+def validate_request(operation: str, request: Mapping[str, Any]) -> None:
+    """Everything the service checks about a request before it looks at any statement or database."""
+    validate(service_model().operation_model(operation).input_shape, request)
+    sqls = [request["Sql"]] if "Sql" in request else list(request.get("Sqls") or [])
+    if sum(len(sql.encode("utf-8", "surrogatepass")) for sql in sqls) > MAX_SQL_BYTES:
+        raise ValidationException("Cannot process query string larger than 100kB")
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _constraint(value: Any, path: str, message: str) -> ValidationException:
+    return ValidationException(
+        f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: {message}")
+
+
+def validate(shape: Any, value: Any, path: str = "") -> None:
+    """Types, required members, ranges, enums and patterns of `value` against a botocore shape."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise _constraint(value, path or "request", "Member must be a structure")
+        for name in shape.required_members:
+            if value.get(name) is None:
+                raise ValidationException(f"1 validation error detected: Value null at '{_camel(name)}' failed to "
+                                          "satisfy constraint: Member must not be null")
+        for name, member in shape.members.items():
+            if value.get(name) is not None:
+                validate(member, value[name], f"{path}.{_camel(name)}" if path else _camel(name))
+        return
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _constraint(value, path, "Member must be a list")
+        _check_range(shape, len(value), value, path, "length")
+        for index, item in enumerate(value):
+            validate(shape.member, item, f"{path}.{index + 1}.member")
+        return
+    if kind in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _constraint(value, path, "Member must be a number")
+        _check_range(shape, value, value, path, "value")
+        return
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise _constraint(value, path, "Member must be a boolean")
+        return
+    if kind == "string":
+        if not isinstance(value, str):
+            raise _constraint(value, path, "Member must be a string")
+        _check_range(shape, len(value), value, path, "length")
+        enum = shape.metadata.get("enum")
+        if enum and value not in enum:
+            raise _constraint(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        pattern = shape.metadata.get("pattern")
+        if pattern and path == "id" and not re.fullmatch(_ID_PATTERN.strip("^$"), value):
+            raise ValidationException(f"id must satisfy regex pattern: {_ID_PATTERN}")
+        if pattern and not re.fullmatch(pattern, value):
+            raise _constraint(value, path, f"Member must satisfy regular expression pattern: {pattern}")
+        return
+    raise _constraint(value, path, f"Member of type {kind} is not checked locally")
+
+
+def _check_range(shape: Any, size: int, value: Any, path: str, what: str) -> None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and size < low:
+        raise _constraint(value, path, f"Member must have {what} greater than or equal to {low}")
+    if high is not None and size > high:
+        raise _constraint(value, path, f"Member must have {what} less than or equal to {high}")
+
+
+def validate_target(request: Mapping[str, Any]) -> None:
+    """Where the SQL runs, as the service accepts it: a SessionId alone; or a Database with a ClusterIdentifier
+    (IAM, DbUser or SecretArn), a WorkgroupName (IAM or SecretArn), or a SecretArn alone (its secret names the
+    cluster)."""
+    cluster, workgroup, secret = request.get("ClusterIdentifier"), request.get("WorkgroupName"), request.get("SecretArn")
+    if request.get("SessionId"):
+        if cluster or workgroup or secret or request.get("Database") or request.get("DbUser"):
+            raise ValidationException("SessionId cannot be specified together with ClusterIdentifier, "
+                                      "WorkgroupName, Database, SecretArn or DbUser.")
+        return
+    if cluster and workgroup:
+        raise ValidationException("ClusterIdentifier and WorkgroupName cannot both be specified.")
+    if not (cluster or workgroup or secret):
+        raise ValidationException("Either ClusterIdentifier, WorkgroupName or SecretArn must be specified.")
+    if request.get("DbUser") and secret:
+        raise ValidationException("DbUser and SecretArn cannot both be specified.")
+    if request.get("DbUser") and not cluster:
+        raise ValidationException("DbUser requires ClusterIdentifier (serverless users come from IAM or the secret).")
+    if not request.get("Database"):
+        raise ValidationException("Database must be specified.")
+
+
+TARGET_MEMBERS = ("ClusterIdentifier", "DbUser", "Database", "SecretArn", "WorkgroupName")
+
+
+def target_members(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The members of a request that say where its SQL runs, those it has."""
+    return {k: request[k] for k in TARGET_MEMBERS if request.get(k)}

@@ -1,0 +1,84 @@
+"""Patches that make moto's Step Functions interpreter run Shiftflow's state machines in-process: one module per gap.
+
+Use under ``mock_aws(config={"stepfunctions": {"execute_state_machine": True}})``::
+
+    with mock_aws(config=...), activate(time_scale=0.001):
+        register_lambda_handler("SubmitScript", app.handler)
+        ... start executions with a boto3 stepfunctions client ...
+        wait_for_execution(execution_arn)
+
+Every patch replaces a private moto internal, so moto is pinned exactly: importing this package raises
+``MotoVersionError`` unless ``moto.__version__ == EXPECTED_MOTO_VERSION`` (``_version``). Patches are applied by
+``install()`` / ``activate()`` (``_activation``) and all originals are restored when the (outermost) activation ends.
+
+The gaps of moto 5.2.5, each closed by its own module (its docstring says which moto behaviour it fixes, what it
+replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/moto_gaps/test_<module>.py):
+
+1. ``lambda_in_process``: Lambda tasks and ``lambda.invoke`` run registered Python handlers in-process.
+2. ``redshift_data_service_name``: ``aws-sdk:redshiftdata:*`` tasks reach boto3's ``redshift-data``.
+3. ``sfn_start_execution``: ``states:startExecution`` (plain, ``.sync``, ``.sync:2``) maps its parameters, and a
+   ``.sync`` parent resumes as soon as the child ends.
+4. ``definite_jsonpath``: a definite JSONPath yields the value, not a one-element list.
+5. ``execution_records``: unique names for unnamed executions, ISO-8601 timestamps in execution data, JSON-encoded
+   string outputs, paged execution history.
+6. ``jsonata_evaluation``: JSONata evaluates (jsonata-python), variables are escaped, errors are catchable.
+7. ``scaled_waits``: Wait states and Retry backoff wait ``seconds * time_scale``.
+8. ``completion_events``: ``wait_for_execution`` blocks on an event instead of polling.
+9. ``states_errors_in_branches``: ``States.*`` errors out of Parallel branches and Map iterations are catchable.
+10. ``parse_cache``: one ANTLR parse per definition.
+11. ``deferred_batch_models``: importing the interpreter does not import EC2's models (applied once, at import).
+12. ``redrive_count``: the context object has ``Execution.RedriveCount``.
+13. ``atomic_dynamodb_writes``: each DynamoDB write request is atomic.
+
+To drop a gap once moto fixes it: delete its module and its entry in ``_activation.GAPS``, keep its tests (they state
+AWS's behaviour) and run them against the new moto. Support modules (no gap of their own): ``_version`` (the pin),
+``_patcher`` (records and restores every replaced attribute), ``_timestamps`` (AWS's timestamp format, shared by gaps
+3 and 5), ``_activation``. Imports go one way: ``__init__`` -> ``_activation`` -> gap modules -> support modules
+(gap 3 also uses gap 8's ``wait_done``); no module imports this package's ``__init__`` names.
+
+Known limits (not patched): a Lambda function's Timeout is reported by ``get_remaining_time_in_millis`` but not
+enforced, and its Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
+boto3's member names below the top level (e.g. ``Records[0][0].longValue`` of GetStatementResult), which AWS may
+PascalCase; optimized-integration timestamps are ISO-8601 strings everywhere; the first parse of each definition still
+costs its ANTLR time once per process.
+
+Verified to work unpatched (and tested in tests/unit/local/moto_gaps/test_unpatched_behaviour.py):
+``dynamodb:updateItem`` with a ConditionExpression raising a catchable ``DynamoDB.ConditionalCheckFailedException``,
+``dynamodb:putItem``, ``sns:publish``, Fail with ErrorPath/CausePath, Parallel and Map with ResultSelector, the
+States.* intrinsics, ``$$.Execution.Id`` / ``Name``.
+"""
+
+from __future__ import annotations
+
+# Order matters: the version check, then gap 11, both before any moto internal is imported.
+from shiftflow.local.moto_gaps._version import EXPECTED_MOTO_VERSION, MotoVersionError, check_moto_version
+from shiftflow.local.moto_gaps.deferred_batch_models import defer_batch_models
+
+defer_batch_models()
+
+from shiftflow.local.moto_gaps._activation import Installation, activate, install  # noqa: E402
+from shiftflow.local.moto_gaps._timestamps import iso_timestamp  # noqa: E402
+from shiftflow.local.moto_gaps.completion_events import wait_for_execution  # noqa: E402
+from shiftflow.local.moto_gaps.lambda_in_process import (  # noqa: E402
+    LambdaContext,
+    clear_lambda_handlers,
+    register_lambda_handler,
+    unregister_lambda_handler,
+)
+from shiftflow.local.moto_gaps.scaled_waits import time_scale  # noqa: E402
+
+__all__ = [
+    "EXPECTED_MOTO_VERSION",
+    "Installation",
+    "LambdaContext",
+    "MotoVersionError",
+    "activate",
+    "check_moto_version",
+    "clear_lambda_handlers",
+    "install",
+    "iso_timestamp",
+    "register_lambda_handler",
+    "time_scale",
+    "unregister_lambda_handler",
+    "wait_for_execution",
+]

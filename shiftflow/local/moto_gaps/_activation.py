@@ -1,0 +1,103 @@
+"""Applying and undoing the gap patches: ``install`` / ``activate`` patch moto, the outermost end restores it."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+
+from shiftflow.local.moto_gaps import (
+    atomic_dynamodb_writes,
+    completion_events,
+    definite_jsonpath,
+    execution_records,
+    jsonata_evaluation,
+    lambda_in_process,
+    parse_cache,
+    redrive_count,
+    redshift_data_service_name,
+    scaled_waits,
+    sfn_start_execution,
+    states_errors_in_branches,
+)
+from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.local.moto_gaps._version import check_moto_version
+
+# In gap order; gap 11 (deferred_batch_models) acts once at import, not per activation.
+GAPS: tuple[Callable[[Patcher], None], ...] = (
+    lambda_in_process.apply,
+    redshift_data_service_name.apply,
+    sfn_start_execution.apply,
+    definite_jsonpath.apply,
+    execution_records.apply,
+    jsonata_evaluation.apply,
+    scaled_waits.apply,
+    completion_events.apply,
+    states_errors_in_branches.apply,
+    parse_cache.apply,
+    redrive_count.apply,
+    atomic_dynamodb_writes.apply,
+)
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.patcher: Patcher | None = None
+        self.handlers_snapshot: dict[str, lambda_in_process.LambdaHandler] = {}
+
+
+_state = _State()
+
+
+class Installation:
+    """One activation of the patches; ``uninstall()`` undoes it (the last one restores moto's originals)."""
+
+    def __init__(self, scale: float) -> None:
+        self._scale = scale
+        self._active = True
+
+    def uninstall(self) -> None:
+        with _state.lock:
+            if not self._active:
+                return
+            self._active = False
+            activations_left = scaled_waits.pop_time_scale(self._scale)
+            if not activations_left and _state.patcher is not None:
+                _state.patcher.restore()
+                _state.patcher = None
+                lambda_in_process.restore_lambda_handlers(_state.handlers_snapshot)
+
+
+def install(time_scale: float = 1.0) -> Installation:
+    """Apply all patches (idempotent; nested installs share them and stack their time scale)."""
+    if time_scale < 0:
+        raise ValueError("time_scale must be >= 0")
+    check_moto_version()
+    with _state.lock:
+        if _state.patcher is None:
+            patcher = Patcher()
+            try:
+                for apply in GAPS:
+                    apply(patcher)
+            except BaseException:
+                patcher.restore()
+                raise
+            _state.patcher = patcher
+            _state.handlers_snapshot = lambda_in_process.snapshot_lambda_handlers()
+        scaled_waits.push_time_scale(float(time_scale))
+        return Installation(float(time_scale))
+
+
+@contextlib.contextmanager
+def activate(time_scale: float = 1.0) -> Iterator[Installation]:
+    """Context manager around ``install``: patches moto on entry, restores it on exit.
+
+    ``time_scale`` multiplies Wait state durations and Retry backoff intervals (0.001 turns a 60 s Wait into 60 ms).
+    Lambda handlers registered inside the block are forgotten when the outermost activation ends.
+    """
+    installation = install(time_scale=time_scale)
+    try:
+        yield installation
+    finally:
+        installation.uninstall()

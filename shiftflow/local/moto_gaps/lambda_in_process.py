@@ -1,0 +1,261 @@
+"""Gap 1: Lambda tasks cannot run Python code in-process.
+
+moto behaviour (checked against moto 5.2.5): the Docker Lambda backend needs Docker, and the "simple" backend only
+echoes the input, so neither runs a handler; the ``lambda:invoke`` integration's output also lacks the
+``SdkHttpMetadata`` and ``SdkResponseMetadata`` members AWS adds.
+
+Fix: ``_patch_lambda_invoke`` wraps ``moto/awslambda/models.py LambdaBackend.invoke`` and
+``moto/awslambda_simple/models.py LambdaSimpleBackend.invoke``; a function registered with
+``register_lambda_handler`` runs in-process with the event and a ``LambdaContext``. An exception becomes an
+``Unhandled`` function error whose payload is ``{errorMessage, errorType, requestId, stackTrace}``, so Step Functions
+reports Error = the exception's class name, Cause = that JSON (as Lambda's Python runtime does). This covers
+``arn:aws:states:::lambda:invoke``, plain Lambda ARN resources and boto3 ``lambda.invoke``; a function without a
+registered handler keeps moto's own path. ``_patch_lambda_integration_output`` wraps
+``.../state_task/lambda_eval_utils.py execute_lambda_function_integration`` to add ``SdkHttpMetadata`` and
+``SdkResponseMetadata`` to the ``lambda:invoke`` output, as on AWS.
+
+Known limits: a function's Timeout is reported by ``get_remaining_time_in_millis`` but not enforced, and its
+Environment variables are not applied (the caller owns ``os.environ``).
+
+To drop: running Python handlers in-process is not a moto feature, so the invoke half stays while the local runtime
+calls handlers in-process. The metadata half can go when moto's ``lambda:invoke`` output carries ``SdkHttpMetadata``:
+remove ``_patch_lambda_integration_output`` and check that
+tests/unit/local/moto_gaps/test_lambda_in_process.py still passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.awslambda.models import LambdaBackend
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+from shiftflow.local.moto_gaps._patcher import Patcher
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda Python runtime's context object that handlers use."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    timeout_seconds: float
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    identity: Any = None
+    client_context: Any = None
+    _started: float = field(default_factory=time.monotonic, repr=False)
+
+    def get_remaining_time_in_millis(self) -> int:
+        left = self.timeout_seconds - (time.monotonic() - self._started)
+        return max(0, int(left * 1000))
+
+
+LambdaHandler = Callable[[Any, LambdaContext], Any]
+
+_handlers: dict[str, LambdaHandler] = {}
+_handlers_lock = threading.Lock()
+_NOT_REGISTERED = object()
+_invocation = threading.local()  # the request id of the last in-process invocation on this thread
+
+
+def _function_name(name_or_arn: str) -> str:
+    """``name``, ``name:qualifier``, ``123456789012:function:name`` or a full ARN -> ``name``."""
+    parts = name_or_arn.split(":")
+    if "function" in parts[:-1]:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
+def register_lambda_handler(function_name: str, handler: LambdaHandler) -> None:
+    """Run ``handler(event, context)`` in-process whenever the function (given by name or ARN) is invoked.
+
+    The handler runs on the invoking thread (an execution's worker thread), so concurrent executions call it
+    concurrently. If the function also exists in moto, its MemorySize, Timeout and ARN fill the context.
+    """
+    with _handlers_lock:
+        _handlers[_function_name(function_name)] = handler
+
+
+def unregister_lambda_handler(function_name: str) -> None:
+    with _handlers_lock:
+        _handlers.pop(_function_name(function_name), None)
+
+
+def clear_lambda_handlers() -> None:
+    with _handlers_lock:
+        _handlers.clear()
+
+
+def snapshot_lambda_handlers() -> dict[str, LambdaHandler]:
+    """The handlers registered now, for ``restore_lambda_handlers`` when the outermost activation ends."""
+    with _handlers_lock:
+        return dict(_handlers)
+
+
+def restore_lambda_handlers(snapshot: dict[str, LambdaHandler]) -> None:
+    with _handlers_lock:
+        _handlers.clear()
+        _handlers.update(snapshot)
+
+
+def _header(headers: Any, name: str, default: str) -> str:
+    if not headers:
+        return default
+    for key, value in dict(headers).items():
+        if key.lower() == name.lower():
+            return value
+    return default
+
+
+def _json_default(value: Any) -> Any:
+    # The Lambda Python runtime (awslambdaric) serialises Decimal as float, and nothing else beyond json's types.
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _error_payload(exc: BaseException, request_id: str) -> bytes:
+    return json.dumps(
+        {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_list(traceback.extract_tb(exc.__traceback__)),
+        }
+    ).encode("utf-8")
+
+
+def _run_handler(handler: LambdaHandler, event: Any, context: LambdaContext) -> tuple[bytes, bool]:
+    """Returns (payload, errored) as the Lambda runtime would."""
+    try:
+        result = handler(event, context)
+    except Exception as exc:  # noqa: BLE001 - every handler exception is a function error, as on Lambda
+        return _error_payload(exc, context.aws_request_id), True
+    try:
+        return json.dumps(result, default=_json_default).encode("utf-8"), False
+    except (TypeError, ValueError) as exc:
+        marshal_error = {
+            "errorMessage": f"Unable to marshal response: {exc}",
+            "errorType": "Runtime.MarshalError",
+            "requestId": context.aws_request_id,
+            "stackTrace": [],
+        }
+        return json.dumps(marshal_error).encode("utf-8"), True
+
+
+def _invoke_registered(
+    backend: LambdaBackend,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: dict[str, str],
+) -> Any:
+    name = _function_name(function_name)
+    with _handlers_lock:
+        handler = _handlers.get(name)
+    if handler is None:
+        return _NOT_REGISTERED
+
+    arn = f"arn:{backend.partition}:lambda:{backend.region_name}:{backend.account_id}:function:{name}"
+    memory_mb, timeout_s, version = 128, 3.0, "$LATEST"
+    try:  # a function created in moto (from template.yaml) gives its real configuration
+        fn = backend.get_function(function_name, qualifier)
+        arn, memory_mb, timeout_s, version = fn.function_arn, int(fn.memory_size), float(fn.timeout), fn.version
+    except Exception:  # noqa: BLE001 - a registered handler does not need a moto function
+        pass
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    event = json.loads(body) if body else {}
+    request_id = str(uuid.uuid4())
+    _invocation.request_id = request_id
+    context = LambdaContext(
+        function_name=name,
+        invoked_function_arn=f"{arn}:{qualifier}" if qualifier and not arn.endswith(f":{qualifier}") else arn,
+        memory_limit_in_mb=memory_mb,
+        aws_request_id=request_id,
+        timeout_seconds=timeout_s,
+        function_version=version,
+        log_group_name=f"/aws/lambda/{name}",
+        log_stream_name=f"{datetime.date.today():%Y/%m/%d}/[{version}]{uuid.uuid4().hex}",
+    )
+    response_headers["x-amz-executed-version"] = version
+    response_headers["x-amzn-requestid"] = request_id
+    invocation_type = _header(headers, "X-Amz-Invocation-Type", "RequestResponse")
+    if invocation_type == "DryRun":
+        return b""
+    if invocation_type == "Event":
+        threading.Thread(target=_run_handler, args=(handler, event, context), daemon=True).start()
+        return b""
+    payload, errored = _run_handler(handler, event, context)
+    if errored:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    response_headers["x-amz-log-result"] = base64.b64encode(b"").decode("ascii")
+    return payload
+
+
+def _patch_lambda_invoke(patcher: Patcher) -> None:
+    for backend_class in (LambdaBackend, LambdaSimpleBackend):
+        original = backend_class.__dict__["invoke"]
+
+        def invoke(
+            self: LambdaBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+            _original: Callable[..., Any] = original,
+        ) -> str | bytes | None:
+            payload = _invoke_registered(self, function_name, qualifier, body, headers, response_headers)
+            if payload is _NOT_REGISTERED:
+                return _original(self, function_name, qualifier, body, headers, response_headers)
+            response_headers["Content-Length"] = str(len(payload))
+            return payload
+
+        patcher.set(backend_class, "invoke", invoke)
+
+
+def _patch_lambda_integration_output(patcher: Patcher) -> None:
+    original = lambda_eval_utils.execute_lambda_function_integration
+
+    def execute_lambda_function_integration(env: Any, parameters: dict, region: str, state_credentials: Any) -> None:
+        original(env=env, parameters=parameters, region=region, state_credentials=state_credentials)
+        response = env.stack[-1]
+        if not isinstance(response, dict) or "SdkHttpMetadata" in response:
+            return
+        request_id = getattr(_invocation, "request_id", None) or str(uuid.uuid4())
+        headers = {
+            "Content-Type": "application/json",
+            "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "X-Amz-Executed-Version": response.get("ExecutedVersion", "$LATEST"),
+            "x-amzn-RequestId": request_id,
+        }
+        response["SdkHttpMetadata"] = {
+            "AllHttpHeaders": {key: [value] for key, value in headers.items()},
+            "HttpHeaders": headers,
+            "HttpStatusCode": response.get("StatusCode", 200),
+        }
+        response["SdkResponseMetadata"] = {"RequestId": request_id}
+
+    patcher.set(lambda_eval_utils, "execute_lambda_function_integration", execute_lambda_function_integration)
+
+
+def apply(patcher: Patcher) -> None:
+    _patch_lambda_invoke(patcher)
+    _patch_lambda_integration_output(patcher)

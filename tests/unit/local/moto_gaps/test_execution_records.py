@@ -1,0 +1,66 @@
+"""Gap 5 (shiftflow.local.moto_gaps.execution_records): names, context, datetimes, history paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import botocore.exceptions
+import pytest
+
+from tests.unit.local.moto_gaps.conftest import ISO_MS, Machines, output_of
+
+
+def test_unnamed_executions_get_unique_names_and_the_context_is_as_on_aws(machines: Machines) -> None:
+    machine = machines.create(
+        {
+            "StartAt": "Context",
+            "States": {
+                "Context": {
+                    "Type": "Pass",
+                    "Parameters": {
+                        "id.$": "$$.Execution.Id",
+                        "name.$": "$$.Execution.Name",
+                        "started.$": "$$.Execution.StartTime",
+                        "entered.$": "$$.State.EnteredTime",
+                        "state.$": "$$.State.Name",
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+    arns = [machines.start(machine) for _ in range(3)]
+    assert len(set(arns)) == 3
+    for arn in arns:
+        result = output_of(machines.finish(arn))
+        assert result["id"] == arn
+        assert result["name"] == arn.rsplit(":", 1)[1]
+        assert ISO_MS.match(result["started"])
+        assert ISO_MS.match(result["entered"]) and result["entered"] >= result["started"]
+        assert result["state"] == "Context"
+
+
+def test_execution_history_honours_max_results_next_token_and_reverse_order(machines: Machines) -> None:
+    chain = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(5)}
+    chain["S5"] = {"Type": "Succeed"}
+    arn = machines.start(machines.create({"StartAt": "S0", "States": chain}))
+    machines.finish(arn)
+    sfn = machines.sfn
+    everything = sfn.get_execution_history(executionArn=arn)["events"]
+    assert len(everything) == 2 + 2 * 6  # started, succeeded, entered+exited per state
+
+    pages: list[list[dict]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 4}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        pages.append(page["events"])
+        if "nextToken" not in page:
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    assert [len(p) for p in pages] == [4, 4, 4, 2]
+    assert [e["id"] for p in pages for e in p] == [e["id"] for e in everything]
+
+    newest = sfn.get_execution_history(executionArn=arn, maxResults=1, reverseOrder=True)
+    assert newest["events"][0]["type"] == "ExecutionSucceeded"
+    with pytest.raises(botocore.exceptions.ClientError, match="InvalidToken"):
+        sfn.get_execution_history(executionArn=arn, nextToken="not-a-token")
