@@ -29,6 +29,7 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
 11. ``deferred_batch_models``: importing the interpreter does not import EC2's models (applied once, at import).
 12. ``redrive_count``: the context object has ``Execution.RedriveCount``.
 13. ``atomic_dynamodb_writes``: each DynamoDB write request is atomic.
+14. ``stop_ends_callback_waits``: StopExecution ends a ``.waitForTaskToken`` task's wait at once.
 
 To drop a gap once moto fixes it: delete its module and its entry in ``_activation.GAPS``, keep its tests (they state
 AWS's behaviour) and run them against the new moto. Support modules (no gap of their own): ``_version`` (the pin),

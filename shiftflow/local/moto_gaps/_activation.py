@@ -19,6 +19,7 @@ from shiftflow.local.moto_gaps import (
     scaled_waits,
     sfn_start_execution,
     states_errors_in_branches,
+    stop_ends_callback_waits,
 )
 from shiftflow.local.moto_gaps._patcher import Patcher
 from shiftflow.local.moto_gaps._version import check_moto_version
@@ -37,6 +38,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     parse_cache.apply,
     redrive_count.apply,
     atomic_dynamodb_writes.apply,
+    stop_ends_callback_waits.apply,
 )
 
 
