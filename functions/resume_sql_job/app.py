@@ -31,7 +31,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Event: the EventBridge event (detail: statementId, statementName, state, ...).
 
     Returns statement_id, state, job (None when no job had stored its token yet: the job finds the state itself) and
-    resumed (whether this event resumed the job). A temporary Data API error raises, so that Lambda retries the event.
+    resumed (how many waiting executions this event resumed). A temporary Data API error raises, so that Lambda retries the event.
     """
     detail = event["detail"]
     statement_id, state = detail["statementId"], detail["state"]
@@ -40,10 +40,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("Status change to a state that is not final: ignored")
         return {"statement_id": statement_id, "state": state, "job": None, "resumed": False}
     item = record_final_state(dynamodb, os.environ["COMPLETION_TABLE"], detail)
-    job, token = item.get("job"), item.get("task_token")
-    if not job or not token:
+    job, tokens = item.get("job"), item.get("task_tokens") or []
+    if not job or not tokens:
         logger.info("Statement ended before its job waited for it: the job will find the final state")
-        return {"statement_id": statement_id, "state": state, "job": None, "resumed": False}
+        return {"statement_id": statement_id, "state": state, "job": None, "resumed": 0}
     logger.thread_safe_append_keys(job=job)
     try:
         summary = job_summary(redshift_data, job, statement_id)
@@ -51,7 +51,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if is_transient(error):
             raise transient_error(job, error) from error
         raise
-    resumed = resume_job(stepfunctions, token, summary)
+    # Every execution that waits for this statement (a job started twice with one seed follows one statement);
+    # tokens of waits already over (a heartbeat came first, a duplicate event) are refused and skipped.
+    resumed = sum(resume_job(stepfunctions, token, summary) for token in sorted(tokens))
     logger.info("SQL job resumed by its statement's event" if resumed else "SQL job was no longer waiting",
-                extra={"status": summary["status"]})
+                extra={"status": summary["status"], "resumed": resumed, "tokens": len(tokens)})
     return {"statement_id": statement_id, "state": state, "job": job, "resumed": resumed}

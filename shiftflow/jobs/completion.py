@@ -1,10 +1,10 @@
 """How a SQL job learns that its statement has ended: by the Data API's event (event mode) or by long polling.
 
-Event mode: the statement is submitted with WithEvent; run_sql_job stores its task token against the statement id in
-the completion table (a conditional PutItem that fails once the statement's final state is recorded) and waits. When
-the "Redshift Data Statement Status Change" event arrives, `record_final_state` writes the final state into the same
-item and returns the token stored there, if any; `resume_job` describes the statement once and completes the token
-with the job's summary. Whichever of the two writes comes second sees the other: an event before the token (the put
+Event mode: the statement is submitted with WithEvent; run_sql_job adds its task token to the statement's item in the
+completion table (a conditional UpdateItem that fails once the statement's final state is recorded; a set of tokens,
+as two executions of one job and seed follow one statement) and waits. When the "Redshift Data Statement Status
+Change" event arrives, `record_final_state` writes the final state into the same item and returns the tokens stored
+there, if any; the statement is described once and `resume_job` completes each token with the job's summary. Whichever of the two writes comes second sees the other: an event before the token (the put
 fails, the job checks the statement itself) or a token before the event (the event finds it). A silent heartbeat
 interval (a lost or late event) makes the job check the statement itself with the long poll and wait again, each
 interval HEARTBEAT_GROWTH times longer, never past the job's deadline.
@@ -107,8 +107,8 @@ def event_pattern(stack_name: str) -> dict[str, Any]:
 
 
 def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """Write the event's final state into the statement's completion item; the item as it now is (with the task token
-    and job when run_sql_job stored them first). One atomic update: a token stored after it fails its condition."""
+    """Write the event's final state into the statement's completion item; the item as it now is (with the task tokens
+    and job when run_sql_job stored them first). One atomic update: a token added after it fails its condition."""
     response = dynamodb.update_item(
         TableName=table,
         Key={"statement_id": {"S": detail["statementId"]}},

@@ -188,3 +188,22 @@ def completion_item(runtime: LocalRuntime, statement_id: str) -> dict[str, Any]:
     return runtime.client("dynamodb").get_item(
         TableName=runtime.deployment.output("CompletionTableName"),
         Key={"statement_id": {"S": statement_id}}, ConsistentRead=True).get("Item", {})
+
+
+def test_two_executions_of_one_job_and_seed_follow_one_statement_and_are_both_resumed(runtime, routing_errors):
+    """A retried start of a job (same client token seed) follows the first start's statement: both tokens are kept
+    with the statement, and its one event resumes both executions."""
+    seed = "arn:aws:states:us-east-1:123456789012:execution:parent:run-1/redrive-0"
+    first = start(runtime, "tests/slow.sql", heartbeat_seconds=60, client_token_seed=seed)
+    second = start(runtime, "tests/slow.sql", heartbeat_seconds=60, client_token_seed=seed)
+    assert wait_until(lambda: all("WaitForStatementEvent" in states_entered(runtime, arn) for arn in (first, second)),
+                      timeout=60)
+    (statement,) = runtime.client("redshift-data").list_statements(StatementName="tests.slow",
+                                                                   Status="ALL")["Statements"]
+    assert len(completion_item(runtime, statement["Id"])["task_tokens"]["SS"]) == 2
+    runtime.client("redshift-data").cancel_statement(Id=statement["Id"])
+    for arn in (first, second):
+        execution = ended(runtime, arn)
+        assert (execution["status"], execution["error"]) == ("FAILED", "SqlStatementAborted")
+        assert states_entered(runtime, arn) == [*EVENT_PATH, "SqlJobFailed"]
+    assert routing_errors == []

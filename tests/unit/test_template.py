@@ -298,7 +298,7 @@ INTEGRATION_ACTIONS = {
     "arn:aws:states:::lambda:invoke": {"lambda:InvokeFunction"},
     "arn:aws:states:::dynamodb:getItem": {"dynamodb:GetItem"},
     "arn:aws:states:::dynamodb:putItem": {"dynamodb:PutItem"},
-    "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken": {"dynamodb:PutItem"},
+    "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken": {"dynamodb:UpdateItem"},
     "arn:aws:states:::dynamodb:updateItem": {"dynamodb:UpdateItem"},
     "arn:aws:states:::sns:publish": {"sns:Publish"},
     "arn:aws:states:::states:startExecution.sync:2": {
