@@ -25,7 +25,9 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import TARGET, emulated_sleep, history_events, local_runtime, seconds, stage_script, state_transitions
+from benchmarks.common import (
+    TARGET, emulated_sleep, history_events, local_runtime, seconds, stage_script, state_transitions,
+)
 from benchmarks.completion import LAMBDA_PRICE_PER_REQUEST, PRICE_PER_TRANSITION
 from shiftflow.jobs.completion import DEFAULT_HEARTBEAT_SECONDS, HEARTBEAT_GROWTH
 from shiftflow.jobs.status import MAX_WAIT_SECONDS
@@ -56,7 +58,8 @@ def measure(durations: tuple[float, ...] = (1, 30, 600, 7200), time_scale: float
     chance = random.Random(seed)
     heartbeat = max(1, math.ceil(DEFAULT_HEARTBEAT_SECONDS * time_scale))
     jobs = []
-    with local_runtime(time_scale=time_scale, data_api_time_scale=time_scale, state_machines=["run_sql_job"]) as runtime:
+    with local_runtime(time_scale=time_scale, data_api_time_scale=time_scale,
+                       state_machines=["run_sql_job"]) as runtime:
         stage_script(runtime, SCRIPT_KEY, SQL + ";\n")
         runtime.data_api_events.deliveries = lambda event: [] if chance.random() < drop else [0.0]
         with emulated_sleep(runtime.emulator.engine, TARGET["Database"], time_scale):

@@ -32,7 +32,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     Returns the job's summary; a FAILED or ABORTED statement adds `error` (SqlStatementFailed /
     SqlStatementAborted, or SqlJobTimedOut when it was cancelled at the deadline) and `message` (failed statement,
     its SQL, the database error) for the state machine's Fail. `past_deadline` says the statement was cancelled (it
-    is followed by polling until it ends), and `heartbeat_seconds` is the next interval of an event-mode wait (0 in poll mode).
+    is followed by polling until it ends), and `heartbeat_seconds` is the next interval of an event-mode wait (0 in
+    poll mode).
     """
     job, statement_id = event["job"], event["statement_id"]
     logger.thread_safe_append_keys(job=job, statement_id=statement_id)

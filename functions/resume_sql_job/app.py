@@ -31,7 +31,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Event: the EventBridge event (detail: statementId, statementName, state, ...).
 
     Returns statement_id, state, job (None when no job had stored its token yet: the job finds the state itself) and
-    resumed (how many waiting executions this event resumed). A temporary Data API error raises, so that Lambda retries the event.
+    resumed (how many waiting executions this event resumed). A temporary Data API error raises, so that Lambda
+    retries the event.
     """
     detail = event["detail"]
     statement_id, state = detail["statementId"], detail["state"]
