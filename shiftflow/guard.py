@@ -1,7 +1,8 @@
 """The DynamoDB job guard seen from outside the state machines: read it, and re-arm it after a failure.
 
 The state machines take and release the guard themselves with conditional writes (statemachine/*.asl.json); this
-module is the operator's side: `shiftflow status` and `shiftflow reset`.
+module is the operator's side: `shiftflow status` (with each Running guard's owner status) and `shiftflow reset`.
+shiftflow.heal fails the guard of a run that ended without doing it itself.
 """
 
 from __future__ import annotations
@@ -30,6 +31,29 @@ def read_guards(dynamodb: Any, table: str, job: str | None = None) -> list[dict[
         return [plain(item)] if item else []
     pages = dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
     return sorted((plain(item) for page in pages for item in page["Items"]), key=lambda item: item["JobID"])
+
+
+# The owner status of a Running guard whose execution Step Functions does not know (deleted with its stack, kept
+# past the 90 days of closed executions, or of a local runtime session that has ended): it is not running either.
+OWNER_NOT_FOUND = "NOT_FOUND"
+
+
+def with_owner_status(stepfunctions: Any, guards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each guard plus `stale` and `owner_status`: a Running guard whose owner execution has ended (DescribeExecution)
+    is stale until the heal of that run marks it Failed, or an operator resets it."""
+    annotated = []
+    for guard in guards:
+        owner = guard.get("OwnerExecution")
+        status = _execution_status(stepfunctions, owner) if guard.get("JobState") == RUNNING and owner else ""
+        annotated.append({**guard, "stale": status not in ("", "RUNNING"), "owner_status": status})
+    return annotated
+
+
+def _execution_status(stepfunctions: Any, execution_arn: str) -> str:
+    try:
+        return stepfunctions.describe_execution(executionArn=execution_arn)["status"]
+    except stepfunctions.exceptions.ExecutionDoesNotExist:
+        return OWNER_NOT_FOUND
 
 
 def reset_guard(dynamodb: Any, table: str, job: str, force: bool = False) -> str:

@@ -24,7 +24,8 @@ from pathlib import Path, PurePosixPath
 
 # The parts of the `shiftflow` package the functions import; dataapi, local and cli stay out (DuckDB, moto, typer).
 SHIFTFLOW_PARTS = (
-    "shiftflow/__init__.py", "shiftflow/lambda_logs.py", "shiftflow/sql", "shiftflow/jobs", "shiftflow/workflows"
+    "shiftflow/__init__.py", "shiftflow/lambda_logs.py", "shiftflow/sql", "shiftflow/jobs", "shiftflow/workflows",
+    "shiftflow/guard.py", "shiftflow/heal.py",
 )
 COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 PURE_TAGS = {"py3-none-any", "py2.py3-none-any"}

@@ -110,11 +110,12 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Show the job guard: Ready, Running (and by which execution) or Failed (where, and why)."""
-    from shiftflow.guard import read_guards
+    from shiftflow.guard import read_guards, with_owner_status
 
     with session(stack, local, project, "duckdb", verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         guards = read_guards(connection.client("dynamodb"), table, job)
+        guards = with_owner_status(connection.client("stepfunctions"), guards)
     if as_json:
         print_json({"guards": [render.guard_document(item) for item in guards]})
     else:

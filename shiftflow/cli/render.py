@@ -228,6 +228,9 @@ def guard_document(item: dict[str, Any]) -> dict[str, Any]:
         "execution_arn": item.get("OwnerExecution", ""),
         "failed_step": item.get("FailedStep", ""),
         "last_error": item.get("LastError", ""),
+        # A Running guard whose owner execution has ended (shiftflow.guard.with_owner_status).
+        "stale": bool(item.get("stale")),
+        "owner_status": item.get("owner_status", ""),
     }
 
 
@@ -235,11 +238,13 @@ def guards(console: Console, items: list[dict[str, Any]], job: str | None) -> No
     if not items:
         console.print(f"job {job}: no guard yet (never run), ready to run" if job else "no job has run yet")
         return
-    table = Table("job", "state", "since", "ended", "execution", "failed step", "last error", title="job guard")
+    table = Table("job", "state", "since", "ended", "execution", "owner", "failed step", "last error",
+                  title="job guard")
     for item in map(guard_document, items):
         colour = {"Ready": "green", "Running": "cyan", "Failed": "red"}.get(item["state"], "white")
+        owner = f"[red]{item['owner_status']}: stale[/]" if item["stale"] else item["owner_status"]
         table.add_row(item["job"], f"[{colour}]{item['state'] or '?'}[/]", item["since"], item["ended"],
-                      item["execution_arn"], item["failed_step"], item["last_error"])
+                      item["execution_arn"], owner, item["failed_step"], item["last_error"])
     console.print(table)
 
 
@@ -307,7 +312,7 @@ def run_script(connection: Connection, sql: str, parameters: dict[str, str]) -> 
     failure = failure_of(job.job, description)
     if failure is not None:
         raise failure
-    if "result_statement_id" not in summary:
+    if summary["result_statement_id"] is None:
         return [], []
     result = read_result(data_api, summary["result_statement_id"])
     return result.rows, result.columns

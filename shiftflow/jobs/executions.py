@@ -1,8 +1,9 @@
-"""What a run_sql_job execution left behind, read back from its execution history.
+"""What an execution left behind, read back from its execution history.
 
 An execution stopped from outside (StopExecution, a stopped parent, an execution timeout) runs none of its own
-states any more, so its Redshift statement is found from the history: SubmitSqlScript's output carries
-`submission.statement_id` (its ResultPath).
+states any more, so what it would have cleaned up is found from the history: a run_sql_job's Redshift statement
+(SubmitSqlScript's output carries `submission.statement_id`, its ResultPath), a workflow's plan (LoadWorkflow's
+output), the state an execution was in when it ended.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def submitted_statement_id(client: Any, execution_arn: str, state_name: str = SU
     function ran, or failed) gives None: there is no statement id to cancel.
     """
     in_submit = False
-    for event in _history_oldest_first(client, execution_arn):
+    for event in _history(client, execution_arn):
         kind = event.get("type", "")
         if kind.endswith("StateEntered"):
             in_submit = event.get("stateEnteredEventDetails", {}).get("name") == state_name
@@ -41,8 +42,27 @@ def submitted_statement_id(client: Any, execution_arn: str, state_name: str = SU
     return None
 
 
-def _history_oldest_first(client: Any, execution_arn: str) -> Iterator[dict[str, Any]]:
+def state_output(client: Any, execution_arn: str, state_name: str) -> Any:
+    """The output (parsed JSON) of the first exit of `state_name`, or None when the state never exited."""
+    for event in _history(client, execution_arn):
+        details = event.get("stateExitedEventDetails")
+        if event.get("type", "").endswith("StateExited") and details and details.get("name") == state_name:
+            return json_or_none(details.get("output"))
+    return None
+
+
+def last_entered_state(client: Any, execution_arn: str) -> str | None:
+    """The state the execution entered last (where it was when it ended), or None when it entered none."""
+    for event in _history(client, execution_arn, newest_first=True):
+        if event.get("type", "").endswith("StateEntered"):
+            return event.get("stateEnteredEventDetails", {}).get("name")
+    return None
+
+
+def _history(client: Any, execution_arn: str, newest_first: bool = False) -> Iterator[dict[str, Any]]:
     request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": _PAGE_SIZE}
+    if newest_first:
+        request["reverseOrder"] = True
     while True:
         page = client.get_execution_history(**request)
         yield from page.get("events", [])

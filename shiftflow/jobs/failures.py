@@ -8,9 +8,16 @@ Step Functions error (States.Timeout ...) whose Cause is text.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from shiftflow.jobs.errors import job_of
+
+# What a failure record, guard or notification carries of a message: enough for the failed statement, its SQL
+# preview and the database's message, and small enough that the failure path of a large plan stays far under 256 KiB.
+MAX_SUMMARY_MESSAGE_CHARACTERS = 4_096
+# A child's DescribeExecution begins with its ARN; past 32,768 characters Step Functions cuts the cause.
+_CUT_CHILD_DESCRIPTION = re.compile(r'^\{\s*"(?:ExecutionArn|executionArn)"\s*:\s*"(?P<arn>arn:[^"]+)"')
 
 
 def explain(error: str, cause: str | None, default_step: str = "unknown") -> dict[str, str]:
@@ -26,8 +33,21 @@ def explain(error: str, cause: str | None, default_step: str = "unknown") -> dic
         parsed = json_or_none(cause)
     if isinstance(parsed, dict) and "errorMessage" in parsed:  # a Lambda function's error
         error, cause = parsed.get("errorType", error), parsed["errorMessage"]
+    cut_child = _CUT_CHILD_DESCRIPTION.match(cause) if isinstance(cause, str) and parsed is None else None
+    if cut_child:  # never pass on the rest: it is the child's input (a stage's plan), not its error
+        cause = (f"child execution {cut_child['arn']} failed; its description was cut at the 32,768-character "
+                 "limit of a cause: its own error and cause are in its execution history")
     message = cause or error
     return {"failed_step": job_of(message) or step, "error": error, "message": message}
+
+
+def bounded_summary(summary: dict[str, str]) -> dict[str, str]:
+    """The summary with its message cut to MAX_SUMMARY_MESSAGE_CHARACTERS, for records and notifications."""
+    message = summary["message"]
+    if len(message) <= MAX_SUMMARY_MESSAGE_CHARACTERS:
+        return summary
+    kept = MAX_SUMMARY_MESSAGE_CHARACTERS - len(" ... (cut)")
+    return {**summary, "message": message[:kept] + " ... (cut)"}
 
 
 def _field(description: dict[str, Any], name: str) -> Any:

@@ -15,9 +15,11 @@ TERMINAL_STATUSES = frozenset({FINISHED, FAILED, ABORTED})
 # The longest long poll the Data API allows; one describe call per 30 s keeps state transitions minimal.
 MAX_WAIT_SECONDS = 30
 # Codes worth a retry with backoff; anything else (a SQL error, a bad request) would fail again.
+# ActiveWaitingRequestsExceededException: too many long polls (WaitTimeSeconds) wait on the same statement, for
+# instance a retried poll beside one still waiting; the statement itself is healthy, so poll again.
 TRANSIENT_ERROR_CODES = frozenset(
-    {"ThrottlingException", "ActiveStatementsExceededException", "InternalServerException", "ServiceUnavailable",
-     "DatabaseConnectionException"}
+    {"ThrottlingException", "ActiveStatementsExceededException", "ActiveWaitingRequestsExceededException",
+     "InternalServerException", "ServiceUnavailable", "DatabaseConnectionException"}
 )
 # After a cancel, wait this long for the statement to end; if it has not, the state machine polls (and cancels) again,
 # so one invocation stays far inside the function's timeout.
@@ -90,9 +92,11 @@ def summarize(job: str, description: dict[str, Any]) -> dict[str, Any]:
         "statement_count": len(subs) or 1,
     }
     result_ids = [sub["Id"] for sub in subs if sub.get("HasResultSet")]
-    if result_ids or description.get("HasResultSet"):
-        # The last statement with a result set is the one a validation or report script returns.
-        summary["result_statement_id"] = result_ids[-1] if result_ids else description["Id"]
+    # The last statement with a result set is the one a validation or report script returns; None when there is
+    # none. Always present: a state machine path to an absent field fails the execution (States.Runtime).
+    summary["result_statement_id"] = (
+        result_ids[-1] if result_ids else description["Id"] if description.get("HasResultSet") else None
+    )
     return summary
 
 

@@ -272,7 +272,14 @@ class LocalRuntime:
             properties = resource.get("Properties", {})
             code_dir = self.template.root / properties["CodeUri"]
             handler = load_handler(code_dir, properties.get("Handler", "app.lambda_handler"))
-            register_lambda_handler(resolver.resolve({"Ref": logical_id}), handler)
+            # Timeout and MemorySize as Lambda applies them: the function's own, else Globals (else Lambda's defaults).
+            limits = {**self.template.function_globals(), **properties}
+            register_lambda_handler(
+                resolver.resolve({"Ref": logical_id}),
+                handler,
+                timeout_seconds=resolver.resolve(limits.get("Timeout")),
+                memory_mb=resolver.resolve(limits.get("MemorySize")),
+            )
 
     def _function_environment(
         self, resolver: Resolver, properties: dict[str, Any], seen: dict[str, str], logical_id: str

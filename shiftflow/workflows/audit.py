@@ -20,6 +20,9 @@ from shiftflow.workflows.errors import WorkflowNotFound
 from shiftflow.workflows.store import from_item
 
 RUNNING, SUCCEEDED, FAILED = "RUNNING", "SUCCEEDED", "FAILED"
+# A run whose execution ended outside its own failure path has that execution's status (shiftflow.heal).
+ABORTED, TIMED_OUT = "ABORTED", "TIMED_OUT"
+UNFINISHED = frozenset({FAILED, ABORTED, TIMED_OUT})  # what a restart may resume
 STOPPED = "STOPPED"  # still running when its run ended (its stage execution stopped or lost)
 NOT_RUN = "NOT_RUN"  # planned, never started because the run failed earlier
 SKIPPED = "SKIPPED"  # its stage has execution_flag n (or a restart left it out)
@@ -28,6 +31,7 @@ DONE = frozenset({SUCCEEDED, ALREADY_SUCCEEDED})
 FINAL = frozenset({SUCCEEDED, FAILED, STOPPED, NOT_RUN, SKIPPED, ALREADY_SUCCEEDED})
 BY_WORKFLOW_INDEX = "by_workflow"
 _SUBJECT_LIMIT = 100  # SNS subjects are at most 100 characters
+_ENDED_AS = {ABORTED: "was stopped", TIMED_OUT: "timed out"}  # a notice's verb; FAILED and the rest: failed
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,28 @@ def _duration(item: dict[str, Any]) -> float | None:
     return max((end - start).total_seconds(), 0.0)
 
 
+def record_start(dynamodb: Any, workflow_table: str, plan: dict[str, Any], execution_arn: str, started_at: str) -> None:
+    """The workflow audit item of a run starting, as the workflow state machine's RecordWorkflowStart writes it;
+    left as it is when it exists (the heal of a run stopped before it recorded its start needs one to close)."""
+    item = {
+        "workflow_execution_id": {"S": plan["workflow_execution_id"]},
+        "workflow_id": {"S": plan["workflow_id"]},
+        "execution_arn": {"S": execution_arn},
+        "execution_status": {"S": RUNNING},
+        "execution_start_ts": {"S": started_at},
+        "run_date": {"S": plan["run_date"]},
+        "parameters": {"S": json.dumps(plan["parameters"], separators=(",", ":"))},
+        "restart_of": {"S": plan["restart_of"]},
+        "jobs": {"S": json.dumps(plan["jobs"], separators=(",", ":"))},
+    }
+    try:
+        dynamodb.put_item(
+            TableName=workflow_table, Item=item, ConditionExpression="attribute_not_exists(workflow_execution_id)"
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass  # recorded by the run itself
+
+
 def close_run(
     dynamodb: Any,
     job_table: str,
@@ -202,8 +228,10 @@ def _where_it_failed(
         return None, None
     stages = {job["name"]: stage for stage in plan["stages"] for job in stage["jobs"]}
     failed_job = failure.get("failed_step")
-    if failed_job not in stages:  # the error did not name a job: take the first job the audit saw fail
-        failed_job = next((name for name, item in existing.items() if item.get("execution_status") == FAILED), None)
+    if failed_job not in stages:  # the error did not name a job: the first job the audit saw fail, or still running
+        by_status = [(item.get("execution_status"), name) for name, item in existing.items()]
+        failed_job = next((name for status, name in by_status if status == FAILED), None) or next(
+            (name for status, name in by_status if status == RUNNING), None)  # a run stopped from outside
     return stages.get(failed_job or ""), failed_job
 
 
@@ -221,7 +249,8 @@ def _notice(
         subject = f"Shiftflow: workflow {workflow} succeeded"
         message = f"workflow {workflow}, run {execution}: succeeded ({tally or 'no jobs'})."
     else:
-        subject = f"Shiftflow: workflow {workflow} failed"
+        ended = _ENDED_AS.get(status, "failed")
+        subject = f"Shiftflow: workflow {workflow} {ended}"
         where = f"workflow {workflow}, run {execution}"
         if failed_stage is not None:
             where += f", stage {failed_stage['number']} of {len(plan['stages'])} ({failed_stage['description']})"
@@ -229,7 +258,7 @@ def _notice(
             where += f", job {failed_job}"
         failure = failure or {}
         message = (
-            f"{where} failed: {failure.get('error', 'unknown error')}: {failure.get('message', '')}\n"
+            f"{where} {ended}: {failure.get('error', 'unknown error')}: {failure.get('message', '')}\n"
             f"Jobs: {tally or 'none'}.\n"
             f"Restart what is left: shiftflow run {workflow} --restart {execution} "
             f"(or start the workflow state machine with {{\"workflow_id\": \"{workflow}\", "

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, FAILED, SKIPPED, PreviousRun
+from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, SKIPPED, UNFINISHED, PreviousRun
 from shiftflow.workflows.errors import Problems, RestartRefused
 from shiftflow.workflows.model import Job, Stage, Workflow, _parameters, default_parameters, job_parameters
 
@@ -69,12 +69,12 @@ def restart_stage(workflow: Workflow, previous: PreviousRun) -> int:
     who = f"workflow {workflow.workflow_id}: run {previous.workflow_execution_id}"
     if previous.workflow_id != workflow.workflow_id:
         raise RestartRefused(f"{who} belongs to workflow {previous.workflow_id}, not {workflow.workflow_id}")
-    if previous.status != FAILED:
+    if previous.status not in UNFINISHED:
         hint = {
             "SUCCEEDED": "it succeeded: there is nothing left to run",
             "RUNNING": "it is still running, or was stopped before it could record its end (redrive it instead)",
         }.get(previous.status, f"its status is {previous.status or 'unknown'}")
-        raise RestartRefused(f"{who} cannot be restarted: only a FAILED run can, and {hint}")
+        raise RestartRefused(f"{who} cannot be restarted: only a FAILED, ABORTED or TIMED_OUT run can, and {hint}")
     if previous.failed_stage is not None:
         return previous.failed_stage
     for stage in workflow.stages:

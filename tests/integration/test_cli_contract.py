@@ -112,7 +112,8 @@ def test_run_json_is_one_document_with_every_job(loaded):
 def test_status_history_and_query_json(loaded):
     code, document = loaded.json("status", "sales_data_pipeline")
     assert code == 0 and [guard["state"] for guard in document["guards"]] == ["Ready"]
-    assert set(document["guards"][0]) == {"job", "state", "since", "ended", "execution_arn", "failed_step", "last_error"}
+    assert set(document["guards"][0]) == {"job", "state", "since", "ended", "execution_arn", "failed_step", "last_error",
+                                          "stale", "owner_status"}
 
     code, document = loaded.json("history", "sales_data_pipeline")
     assert code == 0 and document["runs"] and all(run["kind"] == "pipeline" for run in document["runs"])

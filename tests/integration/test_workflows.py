@@ -367,7 +367,7 @@ def test_failure_stops_later_stages_and_restart_finishes_only_what_was_left(harn
 
     refused = harness.run(workflow_id, restart_execution_id=restarted["name"])
     assert refused["status"] == "FAILED" and refused["error"] == "RestartRefused"
-    assert "only a FAILED run can" in refused["cause"]
+    assert "only a FAILED, ABORTED or TIMED_OUT run can" in refused["cause"]
 
 
 def test_failure_in_a_parallel_stage_lets_the_other_jobs_end_and_stops_later_stages(harness: Harness):

@@ -375,6 +375,25 @@ def test_running_statement_is_not_done(lambda_context):
     assert result["status"] == "STARTED" and result["done"] is False and "error" not in result
 
 
+def test_a_second_long_poll_on_the_same_statement_is_transient(lambda_context):
+    """ActiveWaitingRequestsExceededException: too many long polls wait on one statement (a retried poll beside one
+    still waiting). The statement is healthy: the state machine retries the poll, it does not cancel the SQL."""
+    app = load_function("get_statement_status")
+    with Stubber(app.redshift_data) as stub:
+        stub.add_client_error("describe_statement", service_error_code="ActiveWaitingRequestsExceededException",
+                              service_message="too many waiting requests")
+        with pytest.raises(errors.TransientDataApiError, match="too many waiting requests"):
+            app.lambda_handler({"job": "j", "statement_id": STATEMENT_ID, "wait_seconds": 30}, lambda_context)
+
+
+def test_a_summary_without_a_result_set_says_so(lambda_context):
+    app = load_function("get_statement_status")
+    with Stubber(app.redshift_data) as stub:
+        stub.add_response("describe_statement", batch_description("FINISHED", [sub(1, "FINISHED", "delete from f")]))
+        result = app.lambda_handler({"job": "j", "statement_id": STATEMENT_ID}, lambda_context)
+    assert result["result_statement_id"] is None  # present: the state machines read it without States.Runtime
+
+
 def test_at_the_deadline_a_running_statement_is_cancelled_and_reported_once_it_has_ended(lambda_context):
     app = load_function("get_statement_status")
     event = {"job": "slow_load", "statement_id": STATEMENT_ID, "deadline": time.time() - 1, "timeout_seconds": 60}
@@ -517,6 +536,27 @@ def test_failure_of_a_child_sql_job_as_the_sync_integration_reports_it(lambda_co
              "Input": {"job": "load_item_dimension"}, "Error": "SqlStatementFailed", "Cause": message}
     result = app.lambda_handler({"Error": "States.TaskFailed", "Cause": json.dumps(child)}, lambda_context)
     assert result == {"failed_step": "load_item_dimension", "error": "SqlStatementFailed", "message": message}
+
+
+def test_failure_of_a_child_whose_description_was_cut_never_passes_on_its_input(lambda_context):
+    """A stage's description (its input: the plan of up to 500 jobs) passes the 32,768-character cause limit: the
+    cut text is its input, not its error, so the summary names the child and keeps none of it."""
+    app = load_function("describe_failure")
+    arn = "arn:aws:states:us-east-1:1:execution:workflow-stage:s1"
+    child = json.dumps({"ExecutionArn": arn, "Status": "FAILED", "Input": {"stage": {"jobs": ["x" * 100] * 500}},
+                        "Error": "SqlStatementFailed", "Cause": "job a: failed"})[:32_768]
+    result = app.lambda_handler({"Error": "States.TaskFailed", "Cause": child}, lambda_context)
+    assert result["error"] == "States.TaskFailed"
+    assert result["message"].startswith(f"child execution {arn} failed; its description was cut")
+    assert "xxxx" not in result["message"]
+
+
+def test_a_long_failure_message_is_bounded_for_records_and_notifications(lambda_context):
+    app = load_function("describe_failure")
+    cause = json.dumps({"errorType": "SqlSubmitRejected", "errorMessage": "job j: " + "refused " * 4_000})
+    result = app.lambda_handler({"Error": "SqlSubmitRejected", "Cause": cause}, lambda_context)
+    assert len(result["message"]) == 4_096 and result["message"].endswith(" ... (cut)")
+    assert result["failed_step"] == "j"
 
 
 def test_failure_of_a_lambda_and_of_a_plain_state(lambda_context):

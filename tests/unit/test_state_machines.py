@@ -202,8 +202,37 @@ def test_sales_pipeline_order_guard_and_scripts():
     }
     # The failure path never stops before notifying: each step's Catch moves on to the next.
     for name, following in [("MarkJobGuardFailed", "RecordFailedRun"), ("RecordFailedRun", "NotifyRunFailed"),
-                            ("NotifyRunFailed", "RunFailed")]:
+                            ("NotifyRunFailed", "ChooseRunErrorName")]:
         assert states[name]["Next"] == following and states[name]["Catch"][0]["Next"] == following
     for name, state in sql_jobs(definition).items():
         script = ROOT / "scripts" / state["Parameters"]["Input"]["script"]
         assert script.is_file(), f"{name} runs {script}, which does not exist"
+
+
+# Fail states whose error is already a name of ours: a function's error class (SqlJobFailed), or a job failure
+# renamed by ChooseJobErrorName / NameInterruptedJobFailure before the stage decides how it ends.
+ERRORS_NAMED_BY_FUNCTIONS = {"SqlJobFailed", "FailJob", "ParallelStageFailed", "ParallelStageFailedWithoutMessage"}
+
+
+def test_no_fail_state_raises_a_reserved_states_error_name(definition):
+    """States.* names are Step Functions' own: a Fail state that re-raises a caught error is reached only through a
+    Choice that sends States.* names to a Pass renaming them (the original name stays in the message)."""
+    for scope in scopes(definition):
+        states = scope["States"]
+        for name, state in states.items():
+            if state["Type"] != "Fail" or name in ERRORS_NAMED_BY_FUNCTIONS:
+                continue
+            assert not state.get("Error", "").startswith("States."), name
+            if "ErrorPath" not in state:
+                continue
+            callers = [caller for caller, other in states.items() if name in targets(other)]
+            assert callers, name
+            for caller in callers:
+                if states[caller]["Type"] == "Pass":  # the renamer
+                    parameters = states[caller]["Parameters"]
+                    error = parameters.get("error", parameters.get("Error"))
+                    assert error and not error.startswith("States."), (name, caller)
+                    continue
+                rule = next(iter(states[caller].get("Choices", [])), {})
+                assert (rule.get("Variable"), rule.get("StringMatches")) == (state["ErrorPath"], "States.*"), (name, caller)
+                assert states[caller]["Default"] == name and states[rule["Next"]]["Next"] == name, (name, caller)

@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from moto.events.models import EventPattern
 
 from shiftflow.jobs.target import RedshiftTarget
 from tests.unit.template_helpers import (
@@ -77,6 +78,7 @@ STABLE_OUTPUTS = {
     "JobAuditTableName",
     "LoadWorkflowFunctionName",
     "CloseWorkflowRunFunctionName",
+    "RedshiftAccessScope",
 }
 FUNCTION_ENVIRONMENT = {
     "SCRIPTS_BUCKET",
@@ -99,6 +101,7 @@ OWN_ROLE_FUNCTIONS = {
     "DescribeFailureFunction": "DescribeFailureFunctionRole",
     "LoadWorkflowFunction": "LoadWorkflowFunctionRole",
     "CloseWorkflowRunFunction": "CloseWorkflowRunFunctionRole",
+    "HealEndedRunFunction": "HealEndedRunFunctionRole",
 }
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shiftflow-redshift-AbCdEf"
 WORKGROUP_ID = "0f1e2d3c-4b5a-6978-8091-a2b3c4d5e6f7"
@@ -235,7 +238,8 @@ def test_stopped_sql_jobs_are_cancelled_by_the_role_that_ran_them(template, tran
     }
     for where, document in policy_documents(transformed):
         for statement in statements(document):
-            if "states:GetExecutionHistory" in as_list(statement["Action"]):
+            if "states:GetExecutionHistory" in as_list(statement["Action"]) and "RunSqlJobStateMachine" in json.dumps(
+                    statement["Resource"]):
                 assert where == "CancelAbandonedStatementPolicy", where
     # Asynchronous: retried, bounded in age, and what still fails is kept with its error.
     (config,) = [config for config in resources_of_type(transformed, "AWS::Lambda::EventInvokeConfig").values()
@@ -245,6 +249,137 @@ def test_stopped_sql_jobs_are_cancelled_by_the_role_that_ran_them(template, tran
     assert config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == granted["sqs:SendMessage"]
     # Cancel-and-wait rounds of CANCEL_WAIT_SECONDS fit in the function with room for the history and a retry.
     assert function["Timeout"] >= 60
+
+
+# The ARNs a deployment gives the rule's Refs (any concrete values do: the pattern compares them as strings).
+STACK_MACHINES = {
+    "SalesDataPipelineStateMachine": "arn:aws:states:us-east-1:123456789012:stateMachine:SalesDataPipelineStateMachine-Ab12",
+    "WorkflowStateMachine": "arn:aws:states:us-east-1:123456789012:stateMachine:WorkflowStateMachine-Cd34",
+    "RunSqlJobStateMachine": "arn:aws:states:us-east-1:123456789012:stateMachine:RunSqlJobStateMachine-Ef56",
+}
+
+
+def rule_targeting(transformed, function):
+    (rule,) = [res["Properties"] for res in resources_of_type(transformed, "AWS::Events::Rule").values()
+               if res["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function, "Arn"]}]
+    return rule
+
+
+def with_machine_arns(value):
+    """The rule's pattern with its Refs to state machines as a deployment resolves them."""
+    if isinstance(value, list):
+        return [with_machine_arns(item) for item in value]
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return STACK_MACHINES[value["Ref"]]
+        return {key: with_machine_arns(item) for key, item in value.items()}
+    return value
+
+
+def status_change(machine_arn, status):
+    """A "Step Functions Execution Status Change" event as EventBridge delivers it (events/heal_ended_run.json)."""
+    event = json.loads((ROOT / "events" / "heal_ended_run.json").read_text())
+    execution = machine_arn.replace(":stateMachine:", ":execution:") + ":3f2c9a7e"
+    event["resources"] = [execution]
+    event["detail"].update(stateMachineArn=machine_arn, executionArn=execution, status=status)
+    return event
+
+
+def test_runs_that_end_outside_their_failure_path_are_healed(template, transformed):
+    """FAILED, TIMED_OUT and ABORTED executions of this stack's pipeline and workflow state machines (no others,
+    and not RunSqlJob, whose stopped executions the cancel function handles) invoke the heal function."""
+    rule = rule_targeting(transformed, "HealEndedRunFunction")
+    assert rule["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                   "stateMachineArn": [{"Ref": "SalesDataPipelineStateMachine"}, {"Ref": "WorkflowStateMachine"}]},
+    }
+    pattern = json.dumps(with_machine_arns(rule["EventPattern"]))
+    other_stack = "arn:aws:states:us-east-1:123456789012:stateMachine:SalesDataPipelineStateMachine-Zz99"
+    cases = [(STACK_MACHINES["SalesDataPipelineStateMachine"], status, True) for status in ("FAILED", "TIMED_OUT", "ABORTED")]
+    cases += [(STACK_MACHINES["WorkflowStateMachine"], "ABORTED", True),
+              (STACK_MACHINES["SalesDataPipelineStateMachine"], "SUCCEEDED", False),
+              (STACK_MACHINES["RunSqlJobStateMachine"], "ABORTED", False),
+              (other_stack, "ABORTED", False)]
+    # moto's matcher, the one its EventBridge routes put events with (moto implements no TestEventPattern).
+    matcher = EventPattern.load(pattern)
+    for machine, status, matches in cases:
+        assert matcher.matches_event(status_change(machine, status)) is matches, (machine, status)
+
+    role = transformed["Resources"]["HealEndedRunFunctionRole"]["Properties"]
+    (heal_policy,) = [policy for policy in role["Policies"] if policy["PolicyName"] == "HealGuardsOfEndedRuns"]
+    granted: dict[str, list] = {}
+    for statement in statements(heal_policy["PolicyDocument"]):
+        for action in as_list(statement["Action"]):
+            granted.setdefault(action, []).extend(as_list(statement["Resource"]))
+    table = lambda name: [{"Fn::GetAtt": [name, "Arn"]}]  # noqa: E731
+    executions = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
+    assert granted == {
+        "dynamodb:Scan": table("JobGuardTable"),
+        "dynamodb:UpdateItem": table("JobGuardTable") + table("WorkflowAuditTable") + table("JobAuditTable"),
+        "dynamodb:PutItem": table("RunHistoryTable") + table("WorkflowAuditTable"),
+        "dynamodb:Query": table("JobAuditTable"),
+        "dynamodb:BatchWriteItem": table("JobAuditTable"),
+        "states:GetExecutionHistory": [{"Fn::Sub": executions + "${SalesDataPipelineStateMachine.Name}:*"},
+                                       {"Fn::Sub": executions + "${WorkflowStateMachine.Name}:*"}],
+        "sns:Publish": [{"Ref": "NotificationTopic"}],
+        "sqs:SendMessage": table("HealEndedRunFailureQueue"),
+    }
+    variables = template["Resources"]["HealEndedRunFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["PIPELINE_STATE_MACHINE_ARN"] == {"Ref": "SalesDataPipelineStateMachine"}
+    assert variables["WORKFLOW_STATE_MACHINE_ARN"] == {"Ref": "WorkflowStateMachine"}
+
+
+def test_every_asynchronous_target_keeps_what_it_could_not_handle(transformed):
+    """Every EventBridge rule target and schedule has a dead-letter queue (an event EventBridge could not deliver),
+    and every function a rule invokes has an on-failure destination (an event it failed on after its retries),
+    retries bounded in number and age."""
+    resources = transformed["Resources"]
+    targets = [(name, target) for name, rule in resources_of_type(transformed, "AWS::Events::Rule").items()
+               for target in rule["Properties"]["Targets"]]
+    targets += [(name, schedule["Properties"]["Target"])
+                for name, schedule in resources_of_type(transformed, "AWS::Scheduler::Schedule").items()]
+    assert len(targets) >= 3
+    for name, target in targets:
+        queue = target.get("DeadLetterConfig", {}).get("Arn")
+        assert queue and queue["Fn::GetAtt"][0] in resources, name
+        assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400, name
+    configs = {config["Properties"]["FunctionName"]["Ref"]: config["Properties"]
+               for config in resources_of_type(transformed, "AWS::Lambda::EventInvokeConfig").values()}
+    rules = resources_of_type(transformed, "AWS::Events::Rule")
+    for rule_name, rule in rules.items():
+        function = rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]
+        config = configs[function]
+        assert config["MaximumRetryAttempts"] <= 2 and config["MaximumEventAgeInSeconds"] <= 3600, function
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == \
+            rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"], function
+        # EventBridge sends to a dead-letter queue under the queue's policy, for this rule only.
+        queue = rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        (policy,) = [res["Properties"] for res in resources_of_type(transformed, "AWS::SQS::QueuePolicy").values()
+                     if res["Properties"]["Queues"] == [{"Ref": queue}]]
+        (statement,) = statements(policy["PolicyDocument"])
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_name, "Arn"]}}}
+    for queue in resources_of_type(transformed, "AWS::SQS::Queue").values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert queue["Properties"]["MessageRetentionPeriod"] == 1209600  # the longest SQS keeps a message
+
+
+@pytest.mark.parametrize(
+    ("parameters", "scope"),
+    [
+        ({"RedshiftClusterIdentifier": "analytics", "RedshiftDbUser": "etl"}, "cluster analytics only"),
+        ({"RedshiftWorkgroupName": "shiftflow", "RedshiftWorkgroupId": WORKGROUP_ID},
+         f"workgroup shiftflow (id {WORKGROUP_ID}) only"),
+        ({"RedshiftWorkgroupName": "shiftflow"},
+         "any Redshift Serverless workgroup of account 123456789012 in us-east-1, not only shiftflow: set "
+         "RedshiftWorkgroupId to that workgroup's id to allow it alone"),
+    ],
+    ids=["cluster", "workgroup-with-id", "workgroup-without-id"],
+)
+def test_the_deployment_says_where_the_functions_may_send_sql(template, parameters, scope):
+    assert Evaluator(template, parameters)(template["Outputs"]["RedshiftAccessScope"]["Value"]) == scope
 
 
 def role_actions(template, parameters):
@@ -291,6 +426,8 @@ def test_serverless_gets_credentials_for_the_workgroup(template):
 def test_functions_read_scripts_from_the_scripts_bucket_only(template):
     actions = role_actions(template, {"RedshiftWorkgroupName": "shiftflow"})
     assert actions["s3:GetObject"] == ["<ScriptsBucket.Arn>/*"]
+    # Without ListBucket, S3 answers a missing key with 403 AccessDenied, not the 404 that ScriptNotFound reads.
+    assert actions["s3:ListBucket"] == ["<ScriptsBucket.Arn>"]
 
 
 # Optimized integrations in the ASL files -> the IAM actions their role needs.

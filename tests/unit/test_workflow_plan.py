@@ -118,13 +118,24 @@ def test_restart_finds_the_failed_stage_from_the_jobs_when_the_run_did_not_recor
 @pytest.mark.parametrize(
     ("status", "message"),
     [
-        ("SUCCEEDED", "only a FAILED run can, and it succeeded: there is nothing left to run"),
+        ("SUCCEEDED", "only a FAILED, ABORTED or TIMED_OUT run can, and it succeeded: there is nothing left to run"),
         ("RUNNING", "it is still running, or was stopped before it could record its end (redrive it instead)"),
     ],
 )
 def test_only_a_failed_run_can_be_restarted(status, message):
     with pytest.raises(RestartRefused, match=message.replace("(", r"\(").replace(")", r"\)")):
         build_plan(WORKFLOW, "run-2", "2026-11-22", previous=previous(status=status))
+
+
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT"])
+def test_a_run_that_was_stopped_or_timed_out_restarts_where_its_jobs_stopped(status):
+    """The heal of a stopped run (shiftflow.heal) records the execution's status; a restart resumes it like a
+    failed one: the first stage with a job that did not succeed."""
+    stopped = previous(status=status, failed_stage=None, create="SUCCEEDED", stage="SUCCEEDED", extra="SKIPPED",
+                       dim_a="SUCCEEDED", dim_b="STOPPED", dim_c="SUCCEEDED", fact="NOT_RUN")
+    plan = build_plan(WORKFLOW, "run-2", "2026-11-22", previous=stopped)
+    assert names(stage(plan, 3)["jobs"]) == ["dim_b"] and names(stage(plan, 4)["jobs"]) == ["fact"]
+    assert not stage(plan, 1)["run"]
 
 
 def test_a_run_of_another_workflow_cannot_be_restarted_as_this_one():

@@ -88,6 +88,13 @@ def test_each_job_is_audited_around_its_run_sql_job_execution():
     assert parallel == {"Variable": "$.execution_type", "StringEquals": "parallel", "Next": "ReportJobFailureToStage"}
     assert JOB["ChooseHowTheFailureEndsTheJob"]["Default"] == "FailJob" and JOB["ReportJobFailureToStage"]["End"]
     assert STAGE["RunStageJobs"]["Next"] == "CheckForFailedJobs"
-    assert STAGE["ParallelStageFailed"]["ErrorPath"] == "$.outcome.failed[0].error"
+    # A failed parallel stage fails with its first failed job's error, and the message read from that job's audit.
+    assert STAGE["CollectFailedJobs"]["Next"] == "ReadFirstFailedJobAudit"
+    assert STAGE["ReadFirstFailedJobAudit"]["Parameters"]["Key"]["job_name"] == {"S.$": "$.failed[0].job"}
+    assert STAGE["ParallelStageFailed"]["ErrorPath"] == "$.failed[0].error"
+    assert STAGE["ParallelStageFailed"]["CausePath"] == "$.first_failed_audit.Item.error_message.S"
+    # Each job's result in the stage's Map is bounded (no message): 500 failed jobs stay under 256 KiB.
+    assert set(JOB["ReportJobFailureToStage"]["Parameters"]) == {"job.$", "status", "error.$"}
+    assert STAGE["RunStageJobs"]["ResultPath"] == "$"
     for name in ("MarkJobRunning", "MarkJobSucceeded", "MarkJobFailed"):
         assert JOB[name]["Parameters"]["TableName"] == "${JobAuditTableName}", name

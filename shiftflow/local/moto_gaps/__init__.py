@@ -14,7 +14,8 @@ Every patch replaces a private moto internal, so moto is pinned exactly: importi
 The gaps of moto 5.2.5, each closed by its own module (its docstring says which moto behaviour it fixes, what it
 replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/moto_gaps/test_<module>.py):
 
-1. ``lambda_in_process``: Lambda tasks and ``lambda.invoke`` run registered Python handlers in-process.
+1. ``lambda_in_process``: Lambda tasks and ``lambda.invoke`` run registered Python handlers in-process, within the
+   function's Timeout (``Sandbox.Timedout`` past it).
 2. ``redshift_data_service_name``: ``aws-sdk:redshiftdata:*`` tasks reach boto3's ``redshift-data``.
 3. ``sfn_start_execution``: ``states:startExecution`` (plain, ``.sync``, ``.sync:2``) maps its parameters, and a
    ``.sync`` parent resumes as soon as the child ends.
@@ -29,16 +30,28 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
 11. ``deferred_batch_models``: importing the interpreter does not import EC2's models (applied once, at import).
 12. ``redrive_count``: the context object has ``Execution.RedriveCount``.
 13. ``atomic_dynamodb_writes``: each DynamoDB write request is atomic.
-14. ``stop_ends_callback_waits``: StopExecution ends a ``.waitForTaskToken`` task's wait at once.
+14. ``uncatchable_errors``: ``States.ALL`` does not catch or retry ``States.Runtime`` (nothing does) or
+    ``States.DataLimitExceeded`` (only a Retrier or Catcher naming it).
+15. ``path_runtime_errors``: a ResultPath that cannot be applied, a non-array ItemsPath, a non-string
+    ErrorPath/CausePath fail with ``States.Runtime``.
+16. ``choice_absent_variable``: a Choice comparison (other than IsPresent) on an absent Variable fails with
+    ``States.Runtime`` instead of going to Default.
+17. ``payload_size_limit``: 256 KiB allowed, checked also on a state's input after Parameters and on a Parallel's
+    or Map's result.
+18. ``error_cause_sizes``: Error cut to 256 characters and Cause to 32,768, in history, execution and catchers.
+19. ``history_event_limit``: 25,000 events per execution, then ``States.Runtime``.
+20. ``stop_ends_callback_waits``: StopExecution ends a ``.waitForTaskToken`` task's wait at once.
+
+docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 
 To drop a gap once moto fixes it: delete its module and its entry in ``_activation.GAPS``, keep its tests (they state
 AWS's behaviour) and run them against the new moto. Support modules (no gap of their own): ``_version`` (the pin),
 ``_patcher`` (records and restores every replaced attribute), ``_timestamps`` (AWS's timestamp format, shared by gaps
-3 and 5), ``_activation``. Imports go one way: ``__init__`` -> ``_activation`` -> gap modules -> support modules
+3 and 5), ``_failures`` (a ``States.*`` failure as moto builds one, shared by gaps 14-19), ``_activation``. Imports go one way: ``__init__`` -> ``_activation`` -> gap modules -> support modules
 (gap 3 also uses gap 8's ``wait_done``); no module imports this package's ``__init__`` names.
 
-Known limits (not patched): a Lambda function's Timeout is reported by ``get_remaining_time_in_millis`` but not
-enforced, and its Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
+Known limits (not patched): a timed-out handler's thread runs on (its result is dropped); a Lambda function's
+Environment variables are not applied (the caller owns ``os.environ``); aws-sdk responses keep
 boto3's member names below the top level (e.g. ``Records[0][0].longValue`` of GetStatementResult), which AWS may
 PascalCase; optimized-integration timestamps are ISO-8601 strings everywhere; the first parse of each definition still
 costs its ANTLR time once per process.
@@ -61,6 +74,7 @@ from shiftflow.local.moto_gaps._activation import Installation, activate, instal
 from shiftflow.local.moto_gaps._timestamps import iso_timestamp  # noqa: E402
 from shiftflow.local.moto_gaps.completion_events import wait_for_execution  # noqa: E402
 from shiftflow.local.moto_gaps.lambda_in_process import (  # noqa: E402
+    FunctionLimits,
     LambdaContext,
     clear_lambda_handlers,
     register_lambda_handler,
@@ -70,6 +84,7 @@ from shiftflow.local.moto_gaps.scaled_waits import time_scale  # noqa: E402
 
 __all__ = [
     "EXPECTED_MOTO_VERSION",
+    "FunctionLimits",
     "Installation",
     "LambdaContext",
     "MotoVersionError",

@@ -8,17 +8,23 @@ from collections.abc import Callable, Iterator
 
 from shiftflow.local.moto_gaps import (
     atomic_dynamodb_writes,
+    choice_absent_variable,
     completion_events,
     definite_jsonpath,
+    error_cause_sizes,
     execution_records,
+    history_event_limit,
     jsonata_evaluation,
     lambda_in_process,
     parse_cache,
+    path_runtime_errors,
+    payload_size_limit,
     redrive_count,
     redshift_data_service_name,
     scaled_waits,
     sfn_start_execution,
     states_errors_in_branches,
+    uncatchable_errors,
     stop_ends_callback_waits,
 )
 from shiftflow.local.moto_gaps._patcher import Patcher
@@ -38,6 +44,12 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     parse_cache.apply,
     redrive_count.apply,
     atomic_dynamodb_writes.apply,
+    uncatchable_errors.apply,
+    path_runtime_errors.apply,
+    choice_absent_variable.apply,
+    payload_size_limit.apply,
+    error_cause_sizes.apply,
+    history_event_limit.apply,
     stop_ends_callback_waits.apply,
 )
 
@@ -46,7 +58,7 @@ class _State:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.patcher: Patcher | None = None
-        self.handlers_snapshot: dict[str, lambda_in_process.LambdaHandler] = {}
+        self.handlers_snapshot: lambda_in_process.HandlersSnapshot = ({}, {})
 
 
 _state = _State()

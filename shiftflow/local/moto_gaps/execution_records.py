@@ -12,8 +12,9 @@ moto behaviours (checked against moto 5.2.5), each fixed by its own patch:
   (``BaseExecutionWorkerCommunication._reflect_execution_status``).
 - A string output (``"done"``) is returned by ``DescribeExecution`` unencoded, not as the JSON text ``"\\"done\\""``.
   ``_patch_string_output`` wraps ``moto/stepfunctions/responses.py StepFunctionResponse.describe_execution``.
-- ``GetExecutionHistory`` ignores maxResults / nextToken / reverseOrder. ``_patch_history_paging`` replaces
-  ``moto/stepfunctions/responses.py StepFunctionResponse.get_execution_history``.
+- ``GetExecutionHistory`` ignores maxResults / nextToken / reverseOrder, and deep-copies the whole history for every
+  page (about 5 s a page at 25,000 events). ``_patch_history_paging`` replaces
+  ``moto/stepfunctions/responses.py StepFunctionResponse.get_execution_history`` and copies only the page.
 
 Known limit: optimized-integration timestamps are ISO-8601 strings everywhere.
 
@@ -24,6 +25,7 @@ its entry in ``_activation.GAPS``. tests/unit/local/moto_gaps/test_execution_rec
 from __future__ import annotations
 
 import base64
+import copy
 import datetime
 import json
 import uuid
@@ -132,19 +134,33 @@ def _decode_token(token: str, reverse: bool) -> int:
     return offset
 
 
+def _history_events(backend: Any, execution_arn: str) -> list[Any]:
+    """The execution's events, not copied: moto's own getter deep-copies the whole history for every page (about
+    5 s a page at 25,000 events); the caller copies only the page it returns."""
+    execution = backend.describe_execution(execution_arn=execution_arn)
+    if not hasattr(execution, "exec_worker"):  # moto's no-op backend (no execute_state_machine): its own history
+        history = backend.get_execution_history(execution_arn)
+        return list(history["events"] if isinstance(history, dict) else history)
+    env = execution.exec_worker.env if execution.exec_worker is not None else None
+    if env is None:
+        return []  # the execution has not started yet
+    manager = env.event_manager
+    with manager._mutex:
+        return list(manager._history_event_list)
+
+
 def _patch_history_paging(patcher: Patcher) -> None:
     def get_execution_history(self: StepFunctionResponse) -> ActionResult:
         execution_arn = self._get_param("executionArn")
         max_results = self._get_int_param("maxResults") or _HISTORY_DEFAULT_PAGE
         max_results = min(max_results, _HISTORY_MAX_PAGE)
         reverse = bool(self._get_param("reverseOrder", False))
-        history = self.stepfunction_backend.get_execution_history(execution_arn)
-        events = list(history["events"] if isinstance(history, dict) else history)
+        events = _history_events(self.stepfunction_backend, execution_arn)
         if reverse:
             events.reverse()
         token = self._get_param("nextToken")
         start = _decode_token(token, reverse) if token else 0
-        response: dict[str, Any] = {"events": events[start : start + max_results]}
+        response: dict[str, Any] = {"events": copy.deepcopy(events[start : start + max_results])}
         if start + max_results < len(events):
             response["nextToken"] = _encode_token(start + max_results, reverse)
         return ActionResult(response)

@@ -14,8 +14,15 @@ registered handler keeps moto's own path. ``_patch_lambda_integration_output`` w
 ``.../state_task/lambda_eval_utils.py execute_lambda_function_integration`` to add ``SdkHttpMetadata`` and
 ``SdkResponseMetadata`` to the ``lambda:invoke`` output, as on AWS.
 
-Known limits: a function's Timeout is reported by ``get_remaining_time_in_millis`` but not enforced, and its
-Environment variables are not applied (the caller owns ``os.environ``).
+A function's Timeout (seconds, from ``register_lambda_handler(..., timeout_seconds=)``, else the moto function's,
+else Lambda's default of 3) is enforced, as Lambda does (AWS Lambda developer guide, "Configure Lambda function
+timeout"): the handler runs on its own thread and, past the timeout, the invocation fails with errorType
+``Sandbox.Timedout`` and errorMessage "RequestId: <id> Error: Task timed out after <t> seconds", which Step
+Functions reports as Error ``Sandbox.Timedout``. MemorySize (``memory_mb=``, default 128) fills the context.
+
+Known limits: a timed-out handler's thread cannot be killed, so it runs on and its result is dropped (Lambda
+freezes the sandbox); memory is not limited; Environment variables are not applied (the caller owns
+``os.environ``).
 
 To drop: running Python handlers in-process is not a moto feature, so the invoke half stays while the local runtime
 calls handlers in-process. The metadata half can go when moto's ``lambda:invoke`` output carries ``SdkHttpMetadata``:
@@ -67,7 +74,20 @@ class LambdaContext:
 
 LambdaHandler = Callable[[Any, LambdaContext], Any]
 
+
+@dataclass(frozen=True)
+class FunctionLimits:
+    """A function's configured Timeout and MemorySize (template.yaml); None: the moto function's, or Lambda's default."""
+
+    timeout_seconds: float | None = None
+    memory_mb: int | None = None
+
+
+LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3.0
+LAMBDA_DEFAULT_MEMORY_MB = 128
+
 _handlers: dict[str, LambdaHandler] = {}
+_limits: dict[str, FunctionLimits] = {}
 _handlers_lock = threading.Lock()
 _NOT_REGISTERED = object()
 _invocation = threading.local()  # the request id of the last in-process invocation on this thread
@@ -81,36 +101,58 @@ def _function_name(name_or_arn: str) -> str:
     return parts[0]
 
 
-def register_lambda_handler(function_name: str, handler: LambdaHandler) -> None:
+def register_lambda_handler(
+    function_name: str,
+    handler: LambdaHandler,
+    timeout_seconds: float | None = None,
+    memory_mb: int | None = None,
+) -> None:
     """Run ``handler(event, context)`` in-process whenever the function (given by name or ARN) is invoked.
 
-    The handler runs on the invoking thread (an execution's worker thread), so concurrent executions call it
-    concurrently. If the function also exists in moto, its MemorySize, Timeout and ARN fill the context.
+    Each invocation runs on a thread of its own, so concurrent executions call the handler concurrently, and one
+    running past ``timeout_seconds`` fails with ``Sandbox.Timedout``. Limits not given keep those registered
+    before for the function (a test swapping the handler keeps the template's Timeout), else the moto
+    function's (its ARN also fills the context), else Lambda's defaults (3 s, 128 MB).
     """
+    name = _function_name(function_name)
     with _handlers_lock:
-        _handlers[_function_name(function_name)] = handler
+        _handlers[name] = handler
+        known = _limits.get(name, FunctionLimits())
+        _limits[name] = FunctionLimits(
+            timeout_seconds=known.timeout_seconds if timeout_seconds is None else float(timeout_seconds),
+            memory_mb=known.memory_mb if memory_mb is None else int(memory_mb),
+        )
 
 
 def unregister_lambda_handler(function_name: str) -> None:
     with _handlers_lock:
         _handlers.pop(_function_name(function_name), None)
+        _limits.pop(_function_name(function_name), None)
 
 
 def clear_lambda_handlers() -> None:
     with _handlers_lock:
         _handlers.clear()
+        _limits.clear()
 
 
-def snapshot_lambda_handlers() -> dict[str, LambdaHandler]:
-    """The handlers registered now, for ``restore_lambda_handlers`` when the outermost activation ends."""
+HandlersSnapshot = tuple[dict[str, LambdaHandler], dict[str, FunctionLimits]]
+
+
+def snapshot_lambda_handlers() -> HandlersSnapshot:
+    """The handlers (and their limits) registered now, for ``restore_lambda_handlers`` when the outermost
+    activation ends."""
     with _handlers_lock:
-        return dict(_handlers)
+        return dict(_handlers), dict(_limits)
 
 
-def restore_lambda_handlers(snapshot: dict[str, LambdaHandler]) -> None:
+def restore_lambda_handlers(snapshot: HandlersSnapshot) -> None:
+    handlers, limits = snapshot
     with _handlers_lock:
         _handlers.clear()
-        _handlers.update(snapshot)
+        _handlers.update(handlers)
+        _limits.clear()
+        _limits.update(limits)
 
 
 def _header(headers: Any, name: str, default: str) -> str:
@@ -138,6 +180,32 @@ def _error_payload(exc: BaseException, request_id: str) -> bytes:
             "stackTrace": traceback.format_list(traceback.extract_tb(exc.__traceback__)),
         }
     ).encode("utf-8")
+
+
+def _timed_out_payload(context: LambdaContext) -> bytes:
+    return json.dumps(
+        {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": (
+                f"RequestId: {context.aws_request_id} Error: Task timed out after {context.timeout_seconds:.2f} seconds"
+            ),
+        }
+    ).encode("utf-8")
+
+
+def _run_with_timeout(handler: LambdaHandler, event: Any, context: LambdaContext) -> tuple[bytes, bool]:
+    """``_run_handler`` on a thread of its own, abandoned (its result dropped) past the function's timeout."""
+    outcome: list[tuple[bytes, bool]] = []
+    finished = threading.Event()
+
+    def run() -> None:
+        outcome.append(_run_handler(handler, event, context))
+        finished.set()
+
+    threading.Thread(target=run, name=f"lambda-{context.function_name}", daemon=True).start()
+    if not finished.wait(context.timeout_seconds):
+        return _timed_out_payload(context), True
+    return outcome[0]
 
 
 def _run_handler(handler: LambdaHandler, event: Any, context: LambdaContext) -> tuple[bytes, bool]:
@@ -169,16 +237,19 @@ def _invoke_registered(
     name = _function_name(function_name)
     with _handlers_lock:
         handler = _handlers.get(name)
+        limits = _limits.get(name, FunctionLimits())
     if handler is None:
         return _NOT_REGISTERED
 
     arn = f"arn:{backend.partition}:lambda:{backend.region_name}:{backend.account_id}:function:{name}"
-    memory_mb, timeout_s, version = 128, 3.0, "$LATEST"
-    try:  # a function created in moto (from template.yaml) gives its real configuration
+    memory_mb, timeout_s, version = LAMBDA_DEFAULT_MEMORY_MB, LAMBDA_DEFAULT_TIMEOUT_SECONDS, "$LATEST"
+    try:  # a function created in moto gives its configuration
         fn = backend.get_function(function_name, qualifier)
         arn, memory_mb, timeout_s, version = fn.function_arn, int(fn.memory_size), float(fn.timeout), fn.version
     except Exception:  # noqa: BLE001 - a registered handler does not need a moto function
         pass
+    timeout_s = timeout_s if limits.timeout_seconds is None else limits.timeout_seconds
+    memory_mb = memory_mb if limits.memory_mb is None else limits.memory_mb
     if isinstance(body, bytes):
         body = body.decode("utf-8")
     event = json.loads(body) if body else {}
@@ -200,9 +271,9 @@ def _invoke_registered(
     if invocation_type == "DryRun":
         return b""
     if invocation_type == "Event":
-        threading.Thread(target=_run_handler, args=(handler, event, context), daemon=True).start()
+        threading.Thread(target=_run_with_timeout, args=(handler, event, context), daemon=True).start()
         return b""
-    payload, errored = _run_handler(handler, event, context)
+    payload, errored = _run_with_timeout(handler, event, context)
     if errored:
         response_headers["x-amz-function-error"] = "Unhandled"
     response_headers["x-amz-log-result"] = base64.b64encode(b"").decode("ascii")

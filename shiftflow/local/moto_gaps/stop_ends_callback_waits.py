@@ -1,4 +1,4 @@
-"""Gap 14: a stopped execution keeps waiting in a ``.waitForTaskToken`` task until its heartbeat or timeout.
+"""Gap 20: a stopped execution keeps waiting in a ``.waitForTaskToken`` task until its heartbeat or timeout.
 
 moto behaviour (checked against moto 5.2.5): StopExecution sets the execution's program state to stopped, but a task
 waiting for its token (``state_task_service_callback.py``) only looks at that state after each wait on its callback

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import threading
 from typing import Any
 
 import boto3
@@ -148,3 +149,48 @@ def test_unserialisable_result_is_a_marshal_error_and_unregistered_functions_fal
     unregister_lambda_handler("Marshal")
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.invoke(FunctionName="Marshal", Payload=b"{}")  # moto's own path: no such function
+
+
+def test_a_handler_running_past_its_timeout_fails_the_task_with_sandbox_timedout(machines: Machines) -> None:
+    released = threading.Event()
+    contexts: list[LambdaContext] = []
+
+    def stuck(event: Any, context: LambdaContext) -> dict:
+        contexts.append(context)
+        released.wait(10)  # stands in for SQL that outlives the function
+        return {"late": True}
+
+    register_lambda_handler("Stuck", stuck, timeout_seconds=0.2, memory_mb=512)
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "Stuck", "Payload": {}},
+                "Catch": [{"ErrorEquals": ["Sandbox.Timedout"], "ResultPath": "$.failure", "Next": "TimedOut"}],
+                "End": True,
+            },
+            "TimedOut": {"Type": "Pass", "End": True},
+        },
+    }
+    try:
+        failure = output_of(machines.run(definition))["failure"]
+    finally:
+        released.set()
+    assert failure["Error"] == "Sandbox.Timedout"
+    cause = json.loads(failure["Cause"])
+    assert cause["errorType"] == "Sandbox.Timedout"
+    assert cause["errorMessage"] == f"RequestId: {contexts[0].aws_request_id} Error: Task timed out after 0.20 seconds"
+    assert contexts[0].memory_limit_in_mb == 512
+
+
+def test_a_new_handler_keeps_the_registered_limits_and_lambda_defaults_apply_otherwise(aws: None) -> None:
+    seen: list[LambdaContext] = []
+    register_lambda_handler("Limited", lambda event, context: seen.append(context), timeout_seconds=80, memory_mb=256)
+    register_lambda_handler("Limited", lambda event, context: seen.append(context))  # a test swapping the handler
+    register_lambda_handler("Plain", lambda event, context: seen.append(context))
+    client = boto3.client("lambda", region_name=REGION)
+    client.invoke(FunctionName="Limited", Payload=b"{}")
+    client.invoke(FunctionName="Plain", Payload=b"{}")
+    assert [(c.timeout_seconds, c.memory_limit_in_mb) for c in seen] == [(80.0, 256), (3.0, 128)]

@@ -50,7 +50,7 @@ def test_start_execution_sync2_waits_and_returns_the_parsed_output(machines: Mac
 def test_parent_resumes_as_soon_as_the_child_ends(machines: Machines) -> None:
     # moto polled the child every 0.5 s; the parent must now see the end at once (the child waits 60 ms).
     child_arn = machines.create(CHILD, name="child")
-    parent_arn = machines.start(machines.create(parent("states:startExecution.sync:2", child_arn)), {"rows": 1})
+    parent_arn = machines.start(machines.create(parent("states:startExecution.sync:2", child_arn)), {"fail": False, "rows": 1})
     description = machines.finish(parent_arn)
     child_stop = datetime.datetime.fromisoformat(output_of(description)["StopDate"].replace("Z", "+00:00"))
     events = machines.sfn.get_execution_history(executionArn=parent_arn, reverseOrder=True)["events"]

@@ -1,4 +1,4 @@
-"""Gap 14 (shiftflow.local.moto_gaps.stop_ends_callback_waits): StopExecution ends a waitForTaskToken wait at once."""
+"""Gap 20 (shiftflow.local.moto_gaps.stop_ends_callback_waits): StopExecution ends a waitForTaskToken wait at once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from shiftflow.local.moto_gaps import wait_for_execution
 from tests.unit.local.moto_gaps.conftest import REGION, Machines
 
 
-def test_gap_14_a_stopped_execution_ends_while_its_task_waits_for_a_token(machines: Machines) -> None:
+def test_gap_20_a_stopped_execution_ends_while_its_task_waits_for_a_token(machines: Machines) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     queue = sqs.create_queue(QueueName="tokens")["QueueUrl"]
     machine = machines.create({
