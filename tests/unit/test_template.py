@@ -155,7 +155,7 @@ def test_sam_transform_produces_the_expected_resources(template, transformed):
         "AWS::S3::Bucket",
         "AWS::SNS::Topic",
     } <= types
-    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 9
+    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 10
     assert len(resources_of_type(transformed, "AWS::StepFunctions::StateMachine")) == 4
 
 
@@ -798,7 +798,7 @@ def test_only_prod_runs_on_a_schedule():
 # ---------------------------------------------------------------- event mode of RunSqlJob
 
 
-def status_change(statement_name: str, source: str = "aws.redshift-data",
+def statement_status_change(statement_name: str, source: str = "aws.redshift-data",
                   detail_type: str = "Redshift Data Statement Status Change") -> dict:
     return {"version": "0", "id": "1", "detail-type": detail_type, "source": source, "account": "123456789012",
             "time": "2026-12-01T21:00:00Z", "region": "us-east-1", "resources": [],
@@ -819,16 +819,17 @@ def test_the_statement_event_rule_matches_this_stacks_event_mode_statements_only
                                                                    '"@shiftflow-prod"'))
     assert deployed == event_pattern("shiftflow-prod")  # the one place the submit's naming and the rule meet
     pattern = EventPattern.load(json.dumps(deployed))
-    assert pattern.matches_event(status_change(event_statement_name("sales.load_item", "shiftflow-prod")))
-    assert pattern.matches_event(status_change(event_statement_name("x" * 600, "shiftflow-prod")))
+    assert pattern.matches_event(statement_status_change(event_statement_name("sales.load_item", "shiftflow-prod")))
+    assert pattern.matches_event(statement_status_change(event_statement_name("x" * 600, "shiftflow-prod")))
     for other in (event_statement_name("sales.load_item", "shiftflow-preprod"),  # another stack, same tail
                   event_statement_name("sales.load_item", "shiftflow-prod-2"),
                   "sales.load_item",  # a poll-mode statement (it sends no event anyway) or anyone else's
                   "sales.load_item@shiftflow-prod.copy"):
-        assert not pattern.matches_event(status_change(other)), other
-    assert not pattern.matches_event(status_change(event_statement_name("a", "shiftflow-prod"), source="aws.states"))
-    assert not pattern.matches_event(status_change(event_statement_name("a", "shiftflow-prod"),
-                                                   detail_type="Redshift Data Statement Other Change"))
+        assert not pattern.matches_event(statement_status_change(other)), other
+    assert not pattern.matches_event(statement_status_change(event_statement_name("a", "shiftflow-prod"),
+                                                             source="aws.states"))
+    assert not pattern.matches_event(statement_status_change(event_statement_name("a", "shiftflow-prod"),
+                                                             detail_type="Redshift Data Statement Other Change"))
 
 
 def test_event_mode_jobs_keep_their_tokens_in_a_table_with_ttl_resumed_by_the_statement_owner(template, transformed):
@@ -844,6 +845,7 @@ def test_event_mode_jobs_keep_their_tokens_in_a_table_with_ttl_resumed_by_the_st
     granted = {action: statement["Resource"] for statement in statements(policy["PolicyDocument"])
                for action in as_list(statement["Action"])}
     assert granted == {"dynamodb:UpdateItem": {"Fn::GetAtt": ["CompletionTable", "Arn"]},
-                       "states:SendTaskSuccess": "*"}
+                       "states:SendTaskSuccess": "*",
+                       "sqs:SendMessage": {"Fn::GetAtt": ["ResumeSqlJobFailureQueue", "Arn"]}}
     machine = template["Resources"]["RunSqlJobStateMachine"]["Properties"]
     assert machine["DefinitionSubstitutions"]["CompletionTableName"] == {"Ref": "CompletionTable"}
