@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from shiftflow.local.cloud.client import wait_until
+from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_gaps import register_lambda_handler, wait_for_execution
-from shiftflow.local.moto_gaps.lambda_in_process import snapshot_lambda_handlers
 from shiftflow.local.runtime import LocalRuntime
 from tests.conftest import ROOT, SLOW_SQL
 
@@ -136,7 +136,7 @@ def test_a_late_event_after_the_safety_net_is_harmless(runtime, routing_errors):
 def test_an_event_that_comes_before_the_token_is_found_by_the_job(runtime, routing_errors):
     """The statement ends and its event is handled before run_sql_job stores its token: the conditional put fails,
     and the job finds the final state with one status check instead of waiting for an event already gone."""
-    submit = snapshot_lambda_handlers()["shiftflow-local-SubmitSqlJobFunction"]
+    submit = load_handler(ROOT / "functions" / "submit_sql_job", "app.lambda_handler")
 
     def submit_then_wait_for_the_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = submit(event, context)
