@@ -61,24 +61,29 @@ def in_process_mode() -> bool:
 
 
 @contextlib.contextmanager
-def connect(stack: str | None, project_root: Path, engine: str = "duckdb", state_dir: Path | None = None,
+def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb", state_dir: Path | None = None,
             time_scale: float = 1.0, log_level: str = "WARNING",
             state_machines: list[str] | None = None) -> Iterator[Connection]:
-    """A connection to the stack named `stack`, or to the local cloud when `stack` is None."""
+    """A connection to the stack named `stack`, or to the local cloud when `stack` is None. `engine`: the local
+    warehouse engine the command needs; None for a command that does not touch the warehouse (any cloud will do)."""
     if stack:
         yield stack_connection(stack, boto3.client)
         return
     state_dir = state_dir or local_state_dir(project_root)
     if in_process_mode():
-        with in_process_connection(project_root, state_dir, engine, time_scale, log_level, state_machines) as connection:
+        with in_process_connection(project_root, state_dir, engine or "duckdb", time_scale, log_level,
+                                   state_machines) as connection:
             yield connection
         return
     from shiftflow.local.cloud.client import client_factory, ensure_running
     from shiftflow.local.runtime import REGION, STACK_NAME
 
+    from shiftflow.local.cloud.project import refresh
+
     endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
     connection = stack_connection(STACK_NAME, client_factory(endpoint, REGION))
     connection.local = True
+    refresh(connection.make_client, connection.deployment.outputs, project_root)  # scripts/, workflows/ as they are now
     yield connection
 
 

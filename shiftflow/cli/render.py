@@ -156,7 +156,7 @@ def run_document(connection: Connection, result: dict[str, Any], execution_input
         "jobs": [job.as_dict() for job in result["jobs"]],
         "guard": guard_document(guard) if guard else None,
         "last_run": latest,
-        "notifications": connection.notifications() if connection.is_local else [],
+        "notifications": connection.notifications(),
     }
 
 
@@ -171,7 +171,7 @@ def summary(console: Console, connection: Connection, result: dict[str, Any], ex
     """After the progress lines: how the run ended, every job, the guard, the history item, the notifications."""
     job_id = _job_id(result, execution_input)
     guard, latest = _guard_and_latest_run(connection, job_id)
-    notifications = connection.notifications() if connection.is_local else []
+    notifications = connection.notifications()
     ended = outcome(result)
     colour = "green" if ended == "succeeded" else "yellow" if ended == "skipped" else "red"
     output = result["output"] if isinstance(result["output"], dict) else {}

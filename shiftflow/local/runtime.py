@@ -67,8 +67,8 @@ class LocalRuntime:
         # benchmarks set both to compress time consistently.
         self.data_api_time_scale = data_api_time_scale
         self.persist = persist
-        # Events routed as on AWS (shiftflow.local.cloud.events); the local cloud routes them itself, after its own
-        # record of every execution's end.
+        # Events routed as on AWS (shiftflow.local.cloud.events): execution status changes, the emulator's statement
+        # events, the template's rules. The local cloud routes them itself, after its own record of every execution.
         self.route_events = route_events
         self.data_api_events: Any = None  # the route of the emulator's events (DataApiEventRoute), once entered
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
@@ -113,13 +113,11 @@ class LocalRuntime:
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
         if self.route_events:
-            self.data_api_events = self._stack.enter_context(self.event_routing())
+            from shiftflow.local.cloud import events
 
-    def event_routing(self) -> contextlib.AbstractContextManager[Any]:
-        """Step Functions status changes, the emulator's Data API events and the template's rules, as on AWS."""
-        from shiftflow.local.cloud.events import route_events
-
-        return route_events(self.emulator, ACCOUNT_ID, REGION)
+            self._stack.enter_context(events.route_events())
+            self.data_api_events = self._stack.enter_context(
+                events.route_statement_events(self.emulator, ACCOUNT_ID, REGION))
 
     def _start_emulator(self) -> Any:
         from shiftflow.dataapi.engines import open_engine
@@ -164,18 +162,7 @@ class LocalRuntime:
         return Deployment(outputs=outputs)
 
     def _push_project_workflows(self, table: str) -> None:
-        """Locally, the project's workflows/*.json are what the runtime knows, each start, without a manual push
-        (on a stack, `shiftflow workflow push` stays explicit). A file that does not validate is left out, with a
-        warning: `shiftflow workflow validate` says why."""
-        from shiftflow.workflows import WorkflowError, parse_workflow, push
-        from shiftflow.workflows.store import read_file
-
-        dynamodb = self.client("dynamodb")
-        for path in sorted((self.project_root / "workflows").glob("*.json")):
-            try:
-                push(dynamodb, table, parse_workflow(read_file(path)))
-            except (WorkflowError, ValueError) as error:
-                logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
+        push_project_workflows(self.client("dynamodb"), table, self.project_root)
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
@@ -369,6 +356,20 @@ class LocalRuntime:
         paginator = self.client("dynamodb").get_paginator("scan")
         for logical_id, table in self._tables.items():
             files.save(logical_id, [item for page in paginator.paginate(TableName=table) for item in page["Items"]])
+
+
+def push_project_workflows(dynamodb: Any, table: str, project_root: Path) -> None:
+    """Locally, the project's workflows/*.json are what the runtime knows, each command, without a manual push
+    (on a stack, `shiftflow workflow push` stays explicit). A file that does not validate is left out, with a
+    warning: `shiftflow workflow validate` says why."""
+    from shiftflow.workflows import WorkflowError, parse_workflow, push
+    from shiftflow.workflows.store import read_file
+
+    for path in sorted((project_root / "workflows").glob("*.json")):
+        try:
+            push(dynamodb, table, parse_workflow(read_file(path)))
+        except (WorkflowError, ValueError) as error:
+            logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
 
 
 def substitute(definition: str, substitutions: dict[str, Any]) -> str:

@@ -8,8 +8,11 @@ def wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
 
 
-@pytest.fixture(autouse=True)
-def in_process_commands(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def in_process_commands():
     """Commands invoked in these tests' own process run the local assembly in-process (one per command), so that
-    no test leaves a background local cloud behind; tests/integration/test_local_cloud.py starts and stops its own."""
-    monkeypatch.setenv("SHIFTFLOW_LOCAL_MODE", "in-process")
+    no test leaves a background local cloud behind; tests/integration/test_local_cloud.py starts and stops its own.
+    Session-wide: module-scoped fixtures run commands too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHIFTFLOW_LOCAL_MODE", "in-process")
+        yield

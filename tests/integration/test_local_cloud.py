@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,8 +20,11 @@ from typing import Any
 import boto3
 import pytest
 
+from shiftflow.cli.common import EXIT_SKIPPED as SKIPPED_EXIT_CODE
 from shiftflow.guard import plain
 from shiftflow.local.cloud import client
+from shiftflow.local.cloud.durable_executions import ExecutionFiles
+from shiftflow.local.cloud.durable_tables import TableFiles
 from tests.conftest import ROOT, SLOW_SQL
 
 RUN_DATE = "2026-11-21"
@@ -36,12 +40,13 @@ def _environment(state_dir: Path) -> dict[str, str]:
 class Cloud:
     """A state folder, its cloud, and `shiftflow` commands run as processes against it."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, project: Path = ROOT) -> None:
         self.state_dir = state_dir
+        self.project = project
         self.environment = _environment(state_dir)
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "shiftflow.cli.app", *args, "--project", str(ROOT)]
+        return [sys.executable, "-m", "shiftflow.cli.app", *args, "--project", str(self.project)]
 
     def shiftflow(self, *args: str, timeout: float = 300) -> tuple[int, str]:
         done = subprocess.run(self.command(*args), capture_output=True, text=True, env=self.environment,
@@ -84,6 +89,14 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
         _stop_every_cloud(state_dir)
 
 
+def copy_of_the_project(folder: Path) -> Path:
+    """The project's deployable parts, to change a script without touching the repository's."""
+    for part in ("statemachine", "functions", "scripts", "workflows"):
+        shutil.copytree(ROOT / part, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "template.yaml", folder / "template.yaml")
+    return folder
+
+
 def test_commands_start_one_cloud_and_reuse_it(cloud: Cloud):
     assert client.read_endpoint(cloud.state_dir) is None
     code, output = cloud.shiftflow("status")
@@ -101,6 +114,7 @@ def test_commands_start_one_cloud_and_reuse_it(cloud: Cloud):
 
 
 def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
+    """S3, DynamoDB, EventBridge, SQS, the Data API, SNS, Kinesis and Step Functions on the one endpoint."""
     cloud.shiftflow("endpoint")
     outputs = cloud.outputs()
 
@@ -111,20 +125,38 @@ def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
     dynamodb = cloud.boto3_client("dynamodb")
     dynamodb.put_item(TableName=outputs["JobGuardTableName"],
                       Item={"JobID": {"S": "by_hand"}, "JobState": {"S": "Ready"}})
-    saved = json.loads((cloud.state_dir / "tables" / "JobGuardTable.json").read_text())
+    saved = TableFiles(cloud.state_dir).load()["JobGuardTable"]
     assert {"JobID": {"S": "by_hand"}, "JobState": {"S": "Ready"}} in saved  # on disk when put_item returned
+
+    events, sqs = cloud.boto3_client("events"), cloud.boto3_client("sqs")
+    queue = sqs.create_queue(QueueName="statement-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="statements", EventPattern=json.dumps({
+        "source": ["aws.redshift-data"], "detail-type": ["Redshift Data Statement Status Change"]}))
+    events.put_targets(Rule="statements", Targets=[{"Id": "queue", "Arn": queue_arn}])
 
     data_api = cloud.boto3_client("redshift-data")
     target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
-    statement = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, **target)
+    statement = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, WithEvent=True, **target)
     assert data_api.describe_statement(Id=statement["Id"])["Status"] == "FINISHED"
     assert data_api.get_statement_result(Id=statement["Id"])["Records"] == [[{"longValue": 42}]]
+    [message] = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10)["Messages"]  # routed by the rule
+    detail = json.loads(message["Body"])["detail"]
+    assert (detail["statementId"], detail["state"], detail["rows"]) == (statement["Id"], "FINISHED", 1)
 
-    sns, sqs = cloud.boto3_client("sns"), cloud.boto3_client("sqs")
+    sns = cloud.boto3_client("sns")
     sns.publish(TopicArn=outputs["NotificationTopicArn"], Subject="by hand", Message="hello")
     code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
     assert code == 0, output
     assert sqs.get_queue_url(QueueName="shiftflow-local-notifications")["QueueUrl"]
+
+    kinesis = cloud.boto3_client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    kinesis.put_record(StreamName="clicks", Data=b'{"page": "/"}', PartitionKey="p")
+    shard = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="clicks", ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [record["Data"] for record in kinesis.get_records(ShardIterator=iterator)["Records"]] == [b'{"page": "/"}']
 
     sfn = cloud.boto3_client("stepfunctions")
     machine = outputs["SalesDataPipelineStateMachineArn"]
@@ -134,13 +166,14 @@ def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
     assert history[0]["type"] == "ExecutionStarted"
 
 
-def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
+def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud, tmp_path: Path):
     """A run whose item dimension load never ends; `status` answers beside it. kill -9 of the cloud, then any
     command: the guard is Failed naming the interrupted execution, the history says ABORTED, reset re-arms it."""
+    cloud.project = copy_of_the_project(tmp_path / "project")
     assert cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)[0] == 0
     outputs = cloud.outputs()
-    cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="sales/load_item_dimension.sql",
-                                        Body=SLOW_SQL.encode())
+    # The project's script changed after the cloud started: the next command stages it.
+    (cloud.project / "scripts" / "sales" / "load_item_dimension.sql").write_text(SLOW_SQL)
     run = cloud.start("run", "sales_data_pipeline", "--input", json.dumps({"run_date": RUN_DATE}))
     try:
         started = run.stdout.readline()
@@ -167,37 +200,44 @@ def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud):
     code, output = cloud.shiftflow("status", "sales_data_pipeline")  # a new cloud starts over the stale file
     assert code == 0 and "│ Failed │" in output, output
     assert cloud.endpoint().pid != killed.pid
-    guard = plain(cloud.boto3_client("dynamodb").get_item(
-        TableName=outputs["JobGuardTableName"], Key={"JobID": {"S": "sales_data_pipeline"}})["Item"])
-    assert guard["JobState"] == "Failed" and guard["LastStatus"] == "ABORTED"
-    assert guard["OwnerExecution"] == owner.group(1)
-    # The item dimension never ended; the customer address dimension (beside it) had committed, or was still running.
-    assert guard["LastError"] in [f"ABORTED: the local cloud stopped during execution {owner.group(1)}; "
-                                  f"jobs whose SQL had committed: {jobs}"
-                                  for jobs in ("load_customer_address_dimension", "none")]
-    code, output = cloud.shiftflow("history", "sales_data_pipeline")
-    assert "│ ABORTED │ 2026-11-21 │ local cloud stopped │ the local cloud stopped │" in output
-    assert "│ SUCCEEDED │" in output  # the run recorded before the kill is there
-    assert not list((cloud.state_dir / "tables").glob(".*.tmp"))
-    for path in (cloud.state_dir / "tables").glob("*.json"):
-        json.loads(path.read_text())  # every table file whole
-
-    sfn = cloud.boto3_client("stepfunctions")
+    dynamodb, sfn = cloud.boto3_client("dynamodb"), cloud.boto3_client("stepfunctions")
+    # The interrupted execution, with its history up to the kill: started, then the states it went through, aborted.
     interrupted = sfn.describe_execution(executionArn=owner.group(1))
-    assert (interrupted["status"], interrupted["cause"]) == ("ABORTED", "the local cloud stopped")
-    events = sfn.get_execution_history(executionArn=owner.group(1))["events"]
-    assert [event["type"] for event in events] == ["ExecutionStarted", "ExecutionAborted"]
+    assert (interrupted["status"], interrupted["error"]) == ("ABORTED", "LocalCloudStopped")
+    # The item dimension never ended; the customer address dimension (beside it) had committed, or was still running.
+    causes = [f"the local cloud stopped; jobs whose SQL had committed: {jobs}"
+              for jobs in ("load_customer_address_dimension", "none")]
+    assert interrupted["cause"] in causes
+    events = sfn.get_execution_history(executionArn=owner.group(1), maxResults=1000)["events"]
+    assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionAborted"
+    entered = [event["stateEnteredEventDetails"]["name"] for event in events if "stateEnteredEventDetails" in event]
+    assert entered[:3] == ["ApplyRunDefaults", "MergeRunInput", "AcquireJobGuard"] and "LoadDimensions" in entered
+
+    # Its status change went through the template's heal rule: the guard Failed, the run recorded, a notification.
+    guard = plain(dynamodb.get_item(TableName=outputs["JobGuardTableName"],
+                                    Key={"JobID": {"S": "sales_data_pipeline"}})["Item"])
+    assert guard["JobState"] == "Failed" and guard["LastStatus"] == "ABORTED"
+    assert guard["LastExecution"] == owner.group(1) and guard["FailedStep"] == entered[-1]
+    assert guard["LastError"] == ("LocalCloudStopped: the execution was stopped outside its own failure path: "
+                                  + interrupted["cause"])
+    history = {item["ExecutionArn"]: item for item in (plain(item) for item in dynamodb.scan(
+        TableName=outputs["RunHistoryTableName"])["Items"])}
+    assert history[owner.group(1)]["Status"] == "ABORTED" and history[owner.group(1)]["RunDate"] == "2026-11-21"
+    assert sorted(item["Status"] for item in history.values()) == ["ABORTED", "SUCCEEDED"]  # the earlier run kept
+    assert not list((cloud.state_dir / "tables").glob(".*.tmp"))
+    assert set(TableFiles(cloud.state_dir).load()) >= {"JobGuardTable", "RunHistoryTable"}  # every table file whole
+
     earlier = sfn.list_executions(stateMachineArn=outputs["SalesDataPipelineStateMachineArn"])["executions"]
     assert sorted(execution["status"] for execution in earlier) == ["ABORTED", "SUCCEEDED"]
     finished = next(execution for execution in earlier if execution["status"] == "SUCCEEDED")
-    history = sfn.get_execution_history(executionArn=finished["executionArn"], maxResults=1000)["events"]
-    assert history[-1]["type"] == "ExecutionSucceeded" and len(history) > 20  # kept whole across the kill
+    kept = sfn.get_execution_history(executionArn=finished["executionArn"], maxResults=1000)["events"]
+    assert kept[-1]["type"] == "ExecutionSucceeded" and len(kept) > 20  # kept whole across the kill
 
     sqs = cloud.boto3_client("sqs")
     inbox = sqs.get_queue_url(QueueName="shiftflow-local-notifications")["QueueUrl"]
     unread = [json.loads(message["Body"]) for message in sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
               .get("Messages", [])]
-    assert [(body["Subject"], body["Message"]) for body in unread] == [("before the kill", "unread")]
+    assert sorted(body["Subject"] for body in unread) == ["Shiftflow: sales_data_pipeline ABORTED", "before the kill"]
 
     code, output = cloud.shiftflow("reset", "sales_data_pipeline")
     assert code == 0 and "guard reset from Failed to Ready" in output
@@ -240,7 +280,7 @@ def test_ten_runs_started_at_once_from_ten_processes_run_once(cloud: Cloud):
             if run.poll() is None:
                 run.kill()
                 run.wait()
-    assert [code for code, _ in outputs] == [0] * 10, outputs
+    assert sorted(code for code, _ in outputs) == [0] + [SKIPPED_EXIT_CODE] * 9, outputs
     skipped = [output for _, output in outputs if "SUCCEEDED: skipped: already running" in output]
     ran = [output for _, output in outputs if "✓ LoadStoreSalesFact" in output]
     assert len(skipped) == 9 and len(ran) == 1, outputs
@@ -257,7 +297,8 @@ def test_a_stopped_sql_job_is_cancelled_through_the_routed_status_change_event(c
     cloud.shiftflow("endpoint")
     outputs = cloud.outputs()
     rules = cloud.boto3_client("events").list_rules()["Rules"]
-    assert [rule["Name"] for rule in rules] == ["shiftflow-local-CancelAbandonedStatementFunction-RunSqlJobStopped"]
+    assert sorted(rule["Name"] for rule in rules) == ["shiftflow-local-CancelAbandonedStatementFunction-RunSqlJobStopped",
+                                                      "shiftflow-local-HealEndedRunFunction-RunEnded"]
     cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="tests/slow.sql",
                                         Body=SLOW_SQL.encode())
     sfn, data_api = cloud.boto3_client("stepfunctions"), cloud.boto3_client("redshift-data")
@@ -307,8 +348,9 @@ def test_kill_9_at_random_moments_of_runs_loses_nothing_recorded(cloud: Cloud):
             history = [plain(item) for item in dynamodb.scan(TableName=outputs["RunHistoryTableName"])["Items"]]
             assert owner in [item["ExecutionArn"] for item in history], (seed, trial, guard, history)
         for path in [*(cloud.state_dir / "tables").glob("*"), *(cloud.state_dir / "executions").glob("*")]:
-            assert not path.name.startswith("."), (seed, trial, path)
-            json.loads(path.read_text())
+            assert not path.name.startswith("."), (seed, trial, path)  # no snapshot left half written
+        TableFiles(cloud.state_dir).load()
+        ExecutionFiles(cloud.state_dir).load()
         cloud.shiftflow("reset", "sales_data_pipeline")
     code, output = cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)
     assert code == 0 and "✓ LoadStoreSalesFact" in output, (seed, output)

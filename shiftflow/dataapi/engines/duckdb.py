@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
+from shiftflow.dataapi.translate.functions.json import minified_json
 
 _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
 # Leading words whose statement kind is certain without parsing: a query, or DML that reports a row count.
@@ -40,7 +41,7 @@ _TYPE_NAMES: dict[str, tuple[str, int]] = {
     "VARCHAR": ("varchar", 65535), "DATE": ("date", 13), "TIME": ("time", 15), "TIMESTAMP": ("timestamp", 29),
     "TIMESTAMP WITH TIME ZONE": ("timestamptz", 35), "TIMESTAMP_S": ("timestamp", 29),
     "TIMESTAMP_MS": ("timestamp", 29), "TIMESTAMP_NS": ("timestamp", 29), "BLOB": ("varbyte", 1024000),
-    "INTERVAL": ("interval", 49), "UUID": ("varchar", 36),
+    "INTERVAL": ("interval", 49), "UUID": ("varchar", 36), "JSON": ("super", 65535),  # json_parse()
 }
 
 
@@ -104,6 +105,10 @@ class DuckDBSession:
             description = self._cursor.description or []
             columns = [redshift_column(name, duck_type) for name, duck_type, *_ in description]
             rows = self._cursor.fetchall()
+            supers = [index for index, column in enumerate(columns) if column.type_name == "super"]
+            if supers:  # json_parse() values: the JSON text as written, minified as Redshift prints a SUPER
+                rows = [tuple(minified_json(v) if i in supers and v is not None else v for i, v in enumerate(row))
+                        for row in rows]
             return QueryResult(columns, rows, len(rows))
         counted = self._cursor.fetchall() if self._cursor.description else []
         if kind in _ROW_COUNT_TYPES and counted:

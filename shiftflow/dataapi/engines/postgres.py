@@ -19,8 +19,10 @@ from typing import Any
 
 import psycopg
 from psycopg import conninfo, sql
+from psycopg.adapt import Loader
 
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
+from shiftflow.dataapi.translate.functions.json import minified_json
 from shiftflow.dataapi.translate.setup import POSTGRES_DATABASE_SETUP, POSTGRES_SESSION_SETUP
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,13 @@ _REDSHIFT_TYPES = {16: "bool", 17: "varbyte", 18: "char", 19: "name", 20: "int8"
                    1042: "bpchar", 1043: "varchar", 1082: "date", 1083: "time", 1114: "timestamp",
                    1184: "timestamptz", 1266: "timetz", 1700: "numeric", 3802: "super"}
 _STRING_OIDS = {18, 25, 705, 1042, 1043}
+
+
+class _SuperText(Loader):
+    """json / jsonb values (json_parse) as the JSON text Redshift prints for a SUPER, not as Python objects."""
+
+    def load(self, data: Any) -> str:
+        return minified_json(bytes(data).decode())
 
 
 def redshift_type(oid: int) -> str:
@@ -50,6 +59,8 @@ class PostgresSession:
         self.notices: list[str] = []  # RAISE INFO / NOTICE messages, in order
         self._user: str | None = None
         self._connection.add_notice_handler(self._on_notice)
+        for json_type in ("json", "jsonb"):
+            self._connection.adapters.register_loader(json_type, _SuperText)
         for statement in POSTGRES_SESSION_SETUP:
             self._connection.execute(statement)
 

@@ -14,17 +14,22 @@ Known differences that remain (each fails loudly rather than returning a differe
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
   TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
-  Tables made by CTAS or CREATE TABLE (LIKE ...) on DuckDB have no length checks; DuckDB does not pad char(n).
+  Tables made by CTAS or CREATE TABLE (LIKE ...) on DuckDB have no length checks; DuckDB does not pad char(n), and
+  a CHAR(n) value keeps the trailing blanks it was written with there (comparisons ignore them, LEN counts them).
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
-- AVG of DECIMAL(p, s): PostgreSQL rounds the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
-  says numeric without a scale); DuckDB returns a double (its decimal division is floating point, and a
-  macro cannot learn the argument's scale). Numeric division keeps more decimals than Redshift on both engines.
+- Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
+  json), type behaviour in types.py; each module's docstring says what it emulates and what it refuses.
+- AVG of DECIMAL(p, s): PostgreSQL cuts the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
+  says numeric without a scale); DuckDB fails with "not supported locally" when the query runs (its decimal
+  division is floating point, and neither a macro nor the translator can learn the argument's scale). Numeric
+  division keeps more decimals than Redshift on both engines.
+- Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
-  Redshift-only functions without a local counterpart (ratio_to_report, json_parse's SUPER family, hll, fnv_hash,
+  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and json_typeof, hll, fnv_hash,
   st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co. run on PostgreSQL
   only); any other unknown function is left to the engine's "does not exist".
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
@@ -59,6 +64,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import parse_copy, parse_unload, transaction_control, word
+from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command, TransactionControl
 from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
 from shiftflow.dataapi.translate.rewrite import rewrite
@@ -85,7 +91,10 @@ def _dialect() -> Dialect:
             FUNCTIONS = {**Redshift.Parser.FUNCTIONS,
                          "GETDATE": lambda args: exp.Anonymous(this="getdate", expressions=args),
                          # ADD_MONTHS is not DATEADD(month, ...): it keeps a month's last day the last day.
-                         "ADD_MONTHS": lambda args: exp.Anonymous(this="add_months", expressions=args)}
+                         "ADD_MONTHS": lambda args: exp.Anonymous(this="add_months", expressions=args),
+                         **PARSER_FUNCTIONS}  # functions/: calls whose Redshift meaning sqlglot would lose
+            FUNCTION_PARSERS = {name: parse for name, parse in Redshift.Parser.FUNCTION_PARSERS.items()
+                                if name not in PARSER_FUNCTIONS}
 
     return ShiftflowRedshift()
 

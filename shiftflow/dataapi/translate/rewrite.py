@@ -1,7 +1,8 @@
 """The AST rewrite pass: a Redshift tree (parsed with read="redshift") made runnable on DuckDB or PostgreSQL.
 
 sqlglot's own redshift -> duckdb/postgres generation already handles nvl, nvl2, decode, len, charindex, dateadd,
-date_trunc, to_char, top, `::` casts, listagg on DuckDB, convert_timezone. What it leaves wrong is fixed here.
+date_trunc, top, `::` casts, convert_timezone. What it leaves wrong is fixed here; Redshift function behaviour is in
+functions/ (run first, by rewrite_functions) and type behaviour in types.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import re
 
 from sqlglot import exp
 
+from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.types import normalize_datetime_literals, rewrite_types
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -47,6 +50,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             tree = _like_to_ctas(tree)
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
+    tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
+    tree = rewrite_types(tree, engine)  # types.py
     for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "getdate" and not call.expressions:
             # getdate(): the statement's start as a TIMESTAMP (no time zone) in UTC, truncated to the second.
@@ -58,14 +63,14 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
             raise NotSupportedLocally(f"{name}() (a Redshift function the {engine} engine does not have)")
-    return tree, prelude
+    return normalize_datetime_literals(tree, engine), prelude
 
 
 # Redshift functions that neither engine has and the translator does not emulate: refused by name rather than left
 # to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
-    json_parse can_json_parse json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
+    can_json_parse json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
     is_boolean is_number is_integer is_decimal is_fp is_bigint is_char is_varchar get_array_length array_flatten
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
@@ -103,7 +108,7 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
         call = projection.this if isinstance(projection, exp.Window) else projection
-        name = _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
+        name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
         if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
             name = call.name.lower()
         if name is None and engine == "duckdb":
@@ -271,10 +276,6 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_months_between",
                              expressions=[exp.cast(node.this, exp.DataType.Type.TIMESTAMP),
                                           exp.cast(node.expression, exp.DataType.Type.TIMESTAMP)])
-    if isinstance(node, exp.Window) and isinstance(node.this, exp.Avg):
-        return _integer_avg(node.this, engine, window=node)
-    if isinstance(node, exp.Avg) and not isinstance(node.parent, exp.Window):
-        return _integer_avg(node, engine)
     if isinstance(node, exp.Cast) and engine == "duckdb" and node.to.this in _INTEGER_TYPES:
         return _checked_integer_cast(node)
     if isinstance(node, exp.ApproxDistinct) and engine == "postgres":
@@ -293,12 +294,6 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _rewrite_trunc(node)
     if isinstance(node, exp.Div) and engine == "duckdb":
         return _checked_division(node)
-    if isinstance(node, (exp.DateDiff, exp.TsOrDsDiff, exp.DatetimeDiff, exp.TimestampDiff)) and engine == "postgres":
-        return _postgres_datediff(node)
-    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.GroupConcat) and engine == "postgres":
-        concat = node.this
-        return exp.GroupConcat(this=exp.Order(this=concat.this, expressions=node.expression.expressions),
-                               separator=concat.args.get("separator"))
     if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
         return _merge_insert(node)
     if isinstance(node, (exp.Like, exp.ILike)) and engine == "duckdb" and not isinstance(node.parent, exp.Escape):
@@ -387,29 +382,6 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
     return exp.func("regexp_full_match", node.this, exp.Literal.string("".join(regex)))
 
 
-def _integer_avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Expression:
-    """Redshift's AVG of an integer type is a BIGINT (the fraction is dropped); the engines return a fraction.
-    DuckDB: sum / count, which integer_division keeps integral for integers only, and NULL on no rows.
-    PostgreSQL: shiftflow_avg(avg, min) picks by the argument's type (min has it) whether to truncate."""
-    def aggregate(kind: type[exp.Expression]) -> exp.Expression:
-        call = kind(this=avg.this.copy())
-        if window is None:
-            return call
-        over = window.copy()
-        over.set("this", call)
-        return over
-
-    if engine == "duckdb":
-        return exp.Paren(this=exp.Div(this=aggregate(exp.Sum), expression=aggregate(exp.Count)))
-    plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
-    sample = exp.Min(this=plain.copy())
-    if window is not None:
-        sample_window = window.copy()
-        sample_window.set("this", sample)
-        sample = sample_window
-    return exp.Anonymous(this="shiftflow_avg", expressions=[aggregate(exp.Avg), sample])
-
-
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
     if node.this in _UNSUPPORTED_TYPES:
         raise NotSupportedLocally(_UNSUPPORTED_TYPES[node.this])
@@ -450,22 +422,13 @@ def _checked_division(node: exp.Div) -> exp.Expression:
         return node
     if isinstance(divisor, exp.Placeholder):
         return node  # a bound string divisor already raises on zero, and a CASE would make it VARCHAR
+    if isinstance(divisor, exp.Nullif) and divisor.expression == exp.Literal.number(0):
+        return node  # NULLIF(x, 0) is never zero
     check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
                                  true=exp.func("error", exp.Literal.string("division by zero")))],
                      default=divisor)
     node.set("expression", check)
     return node
-
-
-def _postgres_datediff(node: exp.DateDiff) -> exp.Expression:
-    """sqlglot renders DATEDIFF on PostgreSQL as elapsed time; Redshift counts unit boundaries crossed."""
-    unit = node.args.get("unit")
-    unit_name = unit.name.lower() if unit is not None else "day"
-    # Redshift datediff(unit, start, end) parses as DateDiff(this=end, expression=start).
-    start, end = node.expression, node.this
-    return exp.Anonymous(this="shiftflow_datediff",
-                         expressions=[exp.Literal.string(unit_name), exp.cast(start, "TIMESTAMP"),
-                                      exp.cast(end, "TIMESTAMP")])
 
 
 def _merge_insert(node: exp.Insert) -> exp.Expression:

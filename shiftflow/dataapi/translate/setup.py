@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
+from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
+
 # Run on every new DuckDB connection (settings and TEMP macros are per connection).
 DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "SET integer_division = true",  # Redshift: int / int stays an integer, truncated toward zero
@@ -64,12 +67,14 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
+    *FUNCTIONS_DUCKDB_SETUP,
 )
 
 # Run on every new PostgreSQL connection.
 POSTGRES_SESSION_SETUP: tuple[str, ...] = (
     "SET TimeZone = 'UTC'",
     "SET search_path = public",
+    "SET DateStyle = 'ISO, MDY'",  # Redshift reads '8/2/2003' as August 2 (types.py)
 )
 
 # Run once per PostgreSQL database (functions are catalog objects; CREATE OR REPLACE from concurrent
@@ -84,15 +89,6 @@ POSTGRES_DATABASE_SETUP: tuple[str, ...] = (
     " AS $f$ SELECT trunc(x) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x double precision) RETURNS double precision LANGUAGE sql"
     " IMMUTABLE AS $f$ SELECT trunc(x) $f$",
-    # shiftflow_avg(avg(x), min(x)): Redshift's AVG of integers is a truncated BIGINT; others keep avg's value.
-    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v {t}) RETURNS bigint LANGUAGE sql IMMUTABLE"
-      " AS $f$ SELECT trunc(a)::bigint $f$" for t in ("smallint", "integer", "bigint")),
-    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a {r}, v {t}) RETURNS {r} LANGUAGE sql IMMUTABLE"
-      " AS $f$ SELECT a $f$" for r, t in (("double precision", "double precision"), ("double precision", "real"),
-                                          ("interval", "interval"))),
-    # Redshift's AVG of DECIMAL(p, s) is a DECIMAL(38, s): the value keeps the argument's scale (min(x) has it).
-    "CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE"
-    " AS $f$ SELECT round(a, scale(v)) $f$",
     # Redshift DATEDIFF counts unit boundaries crossed between the two values (not elapsed time).
     """CREATE OR REPLACE FUNCTION public.shiftflow_datediff(unit text, a timestamp, b timestamp) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $f$
@@ -197,6 +193,7 @@ SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')
   THEN date_trunc('month', t + make_interval(months => n)) + interval '1 month - 1 day' + (t - date_trunc('day', t))
   ELSE t + make_interval(months => n) END
 $f$""",
+    *FUNCTIONS_POSTGRES_SETUP,
 )
 
 # What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.

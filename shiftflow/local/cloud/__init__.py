@@ -6,6 +6,10 @@
   emulator, the handlers in-process) served on one 127.0.0.1 endpoint.
 - ``wsgi``: the HTTP side: moto's WSGI app, with Redshift Data API requests handed to the emulator.
 - ``durable_tables``: every DynamoDB write on disk before the call that made it returns.
-- ``recovery``: what a stopped or killed cloud left running is recorded as aborted, its guards Failed.
+- ``durable_executions``: Step Functions executions and their history on disk; those a stop or kill interrupted
+  are recorded ABORTED ("the local cloud stopped") and their status change routed (the heal fails their guards).
+- ``durable_inbox``: notifications delivered and not yet read.
+- ``events``: Step Functions and Data API status change events, EventBridge rules with Lambda targets.
+- ``schedules``: the template's schedules, time compressed (`shiftflow up --schedules`).
 - ``files``: atomic file replacement (a crash never leaves half a file).
 """

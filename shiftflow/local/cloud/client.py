@@ -117,18 +117,23 @@ def running(state_dir: Path) -> Endpoint | None:
     return endpoint
 
 
-def ensure_running(project_root: Path, state_dir: Path, engine: str = "duckdb", time_scale: float = 1.0,
+def ensure_running(project_root: Path, state_dir: Path, engine: str | None = "duckdb", time_scale: float = 1.0,
                    log_level: str = "INFO", schedules: bool = False, time_compression: float = 1.0) -> Endpoint:
     """The running cloud of `state_dir`, started in the background first when none answers. One starter at a time
-    (a lock file): ten commands at once start one cloud, and the nine others use it."""
+    (a lock file): ten commands at once start one cloud, and the nine others use it. `engine`: the warehouse engine
+    the caller needs (a cloud running another one is refused); None: any (duckdb when one has to start)."""
+    project_root, state_dir = project_root.resolve(), state_dir.resolve()  # the cloud runs in the project folder
     endpoint = running(state_dir)
     if endpoint is None:
         state_dir.mkdir(parents=True, exist_ok=True)
         with open(state_dir / START_LOCK, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            endpoint = running(state_dir) or start_detached(
-                project_root, state_dir, server_arguments(engine, time_scale, log_level, schedules, time_compression))
-    if endpoint.engine != engine:
+            endpoint = running(state_dir) or start_detached(project_root, state_dir, server_arguments(
+                engine or "duckdb", time_scale, log_level, schedules, time_compression))
+    if endpoint.project != str(project_root):
+        raise LocalCloudError(f"the local cloud of {state_dir} serves the project {endpoint.project}, not {project_root}: "
+                              "give each project its own state folder (SHIFTFLOW_STATE_DIR)")
+    if engine is not None and endpoint.engine != engine:
         raise LocalCloudError(f"the local cloud of {state_dir} runs the {endpoint.engine} engine, not {engine}: "
                               "run `shiftflow down` first to change engines")
     return endpoint

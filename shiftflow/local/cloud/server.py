@@ -6,8 +6,9 @@ One process per state folder (the runtime's lock on it), holding the warehouse, 
 patches, template.yaml deployed (also as the CloudFormation stack `shiftflow-local`, whose outputs the commands read
 as they read a deployed stack's), the Data API emulator and the handlers in-process. moto's backends are the same
 objects for HTTP requests and for the interpreter's own calls (mock_aws is active in this process), so a state
-machine started over HTTP runs here, in-process. SIGTERM and SIGINT stop it cleanly: HTTP first, then what was still
-running is recorded as aborted, then the warehouse closes.
+machine started over HTTP runs here, in-process. SIGTERM and SIGINT stop it cleanly: HTTP first, then the warehouse
+closes; what was still running is recorded as aborted when the next cloud starts (shiftflow.local.cloud
+.durable_executions), and its status change routed as AWS routes it (the template's heal fails its guard).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from shiftflow.local.cloud.client import Endpoint, remove_endpoint, write_endpoint
-from shiftflow.local.runtime import LOCAL_PARAMETERS, STACK_NAME, LocalRuntime
+from shiftflow.local.runtime import STACK_NAME, LocalRuntime
 
 log = logging.getLogger("shiftflow.cloud")
+STARTUP_DELIVERY_SECONDS = 60
 
 
 class LocalCloud:
@@ -66,33 +68,50 @@ class LocalCloud:
         self._stack.close()
 
     def _start(self) -> None:
-        from moto.stepfunctions.responses import get_backend
-
-        from shiftflow.local.cloud import durable_executions, durable_inbox, durable_tables
-        from shiftflow.local.cloud.recovery import settle_interrupted_runs
-        from shiftflow.local.runtime import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION
-
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
-        outputs = runtime.deployment.outputs
-        dynamodb = runtime.client("dynamodb")
+        interrupted = self._restore_and_keep_on_disk(runtime)
+        self._report_interrupted(interrupted)
+        register_stack(runtime.client("cloudformation"), runtime.deployment.outputs, runtime.parameters)
+        self._serve_http()
+        if self.schedules:
+            self.start_schedules(self.time_compression)
+
+    def _restore_and_keep_on_disk(self, runtime: LocalRuntime) -> list[dict[str, Any]]:
+        """What earlier clouds left (executions, unread notifications; the runtime loaded the tables), then every
+        later change written through. Returns the records of the executions an earlier cloud's stop interrupted."""
+        from moto.stepfunctions.responses import get_backend
+
+        from shiftflow.local.cloud import durable_executions, durable_inbox, durable_tables, events
+        from shiftflow.local.runtime import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION
+
         executions = durable_executions.ExecutionFiles(self.state_dir)
-        records = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
+        _, interrupted = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
-        # After the record: a routed event finds it on disk.
-        runtime.data_api_events = self._stack.enter_context(runtime.event_routing())
+        self._stack.enter_context(events.route_events())  # after the record: a routed event finds it on disk
+        runtime.data_api_events = self._stack.enter_context(
+            events.route_statement_events(runtime.emulator, ACCOUNT_ID, REGION))
         inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
         durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
         self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
-        settle_interrupted_runs(dynamodb, outputs, durable_executions.committed_jobs(records))
-        # Last to close (an ExitStack unwinds backwards): once HTTP is down, what still ran is recorded as aborted.
-        self._stack.callback(settle_interrupted_runs, dynamodb, outputs)
-        register_stack(runtime.client("cloudformation"), outputs, {**LOCAL_PARAMETERS, **runtime.parameters})
-        self._serve_http()
-        if self.schedules:
-            self.start_schedules(self.time_compression)
+        return interrupted
+
+    def _report_interrupted(self, interrupted: list[dict[str, Any]]) -> None:
+        """Executions that died with an earlier cloud ended ABORTED: their status changes go out as AWS sends them,
+        so the template's rules act on them (the heal fails their guards and records their runs, the cancel rule
+        looks for their statements), before the first command is served."""
+        from shiftflow.local.cloud import events
+        from shiftflow.local.runtime import ACCOUNT_ID, REGION
+
+        if not interrupted:
+            return
+        log.warning("executions recorded as aborted (the local cloud stopped): %s",
+                    ", ".join(record["executionArn"] for record in interrupted))
+        events.put_status_changes(interrupted, ACCOUNT_ID, REGION)
+        if not events.wait_for_deliveries(timeout=STARTUP_DELIVERY_SECONDS):
+            log.warning("the rules' targets for the aborted executions still run after %d s", STARTUP_DELIVERY_SECONDS)
 
     def start_schedules(self, time_compression: float) -> None:
         from shiftflow.local.cloud.schedules import Scheduler, template_schedules

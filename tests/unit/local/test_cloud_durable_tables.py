@@ -1,4 +1,4 @@
-"""DynamoDB tables on disk: written through on every write before it returns, each file replaced whole."""
+"""DynamoDB tables on disk: every write journaled before it returns, snapshots replaced whole, compaction."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shiftflow.local.cloud.durable_tables import TableFiles, write_through, written_tables
+from shiftflow.local.cloud import durable_tables
+from shiftflow.local.cloud.durable_tables import TableFiles, write_through, written_items
 
 TABLES = {"JobGuardTable": "guard", "RunHistoryTable": "history"}
 
@@ -31,7 +32,8 @@ def dynamodb():
 
 
 def _saved(state_dir: Path, logical_id: str) -> list[dict]:
-    return json.loads((state_dir / "tables" / f"{logical_id}.json").read_text())
+    """What a new process would load (snapshot plus journal), in key order."""
+    return sorted(TableFiles(state_dir).load().get(logical_id, []), key=lambda item: json.dumps(item, sort_keys=True))
 
 
 def test_every_kind_of_write_is_on_disk_when_it_returns(dynamodb, tmp_path):
@@ -46,10 +48,13 @@ def test_every_kind_of_write_is_on_disk_when_it_returns(dynamodb, tmp_path):
         assert len(_saved(tmp_path, "RunHistoryTable")) == 3
         dynamodb.transact_write_items(TransactItems=[
             {"Delete": {"TableName": "guard", "Key": {"JobID": {"S": "a"}}}},
+            {"ConditionCheck": {"TableName": "history", "Key": {"JobID": {"S": "a"}, "RunStart": {"S": "1"}},
+                                "ConditionExpression": "attribute_exists(JobID)"}},
             {"Delete": {"TableName": "history", "Key": {"JobID": {"S": "a"}, "RunStart": {"S": "0"}}}}])
         assert _saved(tmp_path, "JobGuardTable") == [] and len(_saved(tmp_path, "RunHistoryTable")) == 2
         dynamodb.execute_statement(Statement="INSERT INTO guard VALUE {'JobID': 'b'}")  # PartiQL: all tables saved
         assert _saved(tmp_path, "JobGuardTable") == [{"JobID": {"S": "b"}}]
+        assert not (tmp_path / "tables" / "JobGuardTable.journal").exists()  # a whole snapshot replaced it
     dynamodb.put_item(TableName="guard", Item={"JobID": {"S": "after"}})  # the hook is gone with the block
     assert _saved(tmp_path, "JobGuardTable") == [{"JobID": {"S": "b"}}]
 
@@ -63,11 +68,31 @@ def test_a_refused_write_leaves_the_saved_items_as_they_were(dynamodb, tmp_path)
     assert _saved(tmp_path, "JobGuardTable") == [{"JobID": {"S": "a"}, "JobState": {"S": "Running"}}]
 
 
-def test_files_load_back_and_an_interrupted_write_leaves_the_old_file(tmp_path):
+def test_the_journal_is_compacted_into_the_snapshot(dynamodb, tmp_path, monkeypatch):
+    monkeypatch.setattr(durable_tables, "COMPACT_AFTER", 5)
+    journal = tmp_path / "tables" / "RunHistoryTable.journal"
+    with write_through(TableFiles(tmp_path), TABLES):
+        for n in range(4):
+            dynamodb.put_item(TableName="history", Item={"JobID": {"S": "a"}, "RunStart": {"S": str(n)}})
+        assert len(journal.read_text().splitlines()) == 4
+        dynamodb.put_item(TableName="history", Item={"JobID": {"S": "a"}, "RunStart": {"S": "4"}})
+        assert not journal.exists()
+        dynamodb.delete_item(TableName="history", Key={"JobID": {"S": "a"}, "RunStart": {"S": "0"}})
+    snapshot = json.loads((tmp_path / "tables" / "RunHistoryTable.json").read_text())
+    assert len(snapshot) == 5 and len(journal.read_text().splitlines()) == 1
+    assert [item["RunStart"]["S"] for item in _saved(tmp_path, "RunHistoryTable")] == ["1", "2", "3", "4"]
+
+
+def test_files_load_back_past_an_interrupted_snapshot_and_a_cut_last_line(tmp_path):
     files = TableFiles(tmp_path)
-    files.save("JobGuardTable", [{"JobID": {"S": "a"}}])
-    (tmp_path / "tables" / ".JobGuardTable.json.x1.tmp").write_text('[{"JobID": {"S": "ha')  # a kill mid-write
-    assert files.load() == {"JobGuardTable": [{"JobID": {"S": "a"}}]}
+    files.save("JobGuardTable", [{"JobID": {"S": "a"}, "JobState": {"S": "Ready"}}])
+    (tmp_path / "tables" / ".JobGuardTable.json.x1.tmp").write_text('[{"JobID": {"S": "ha')  # a kill mid-snapshot
+    files.append("JobGuardTable", [({"JobID": {"S": "a"}}, {"JobID": {"S": "a"}, "JobState": {"S": "Running"}}),
+                                   ({"JobID": {"S": "b"}}, {"JobID": {"S": "b"}})])
+    with open(tmp_path / "tables" / "JobGuardTable.journal", "a") as journal:
+        journal.write('{"item": {"JobID": {"S": "c"')  # a power loss mid-line
+    assert _saved(tmp_path, "JobGuardTable") == [{"JobID": {"S": "a"}, "JobState": {"S": "Running"}},
+                                                 {"JobID": {"S": "b"}}]
     assert not list((tmp_path / "tables").glob(".*.tmp"))
 
 
@@ -76,9 +101,14 @@ def test_the_single_snapshot_of_earlier_versions_still_loads(tmp_path):
     assert TableFiles(tmp_path).load() == {"JobGuardTable": [{"JobID": {"S": "old"}}]}
 
 
-def test_the_written_tables_are_read_from_the_request():
-    assert written_tables("put_item", {"TableName": "arn:aws:dynamodb:us-east-1:1:table/guard"}) == {"guard"}
-    assert written_tables("batch_write_item", {"RequestItems": {"a": [], "b": []}}) == {"a", "b"}
-    assert written_tables("transact_write_items", {"TransactItems": [
-        {"ConditionCheck": {"TableName": "a"}}, {"Put": {"TableName": "b"}}]}) == {"a", "b"}
-    assert written_tables("execute_statement", {"Statement": "DELETE FROM a"}) is None
+def test_the_written_items_are_read_from_the_request():
+    key = {"JobID": {"S": "a"}}
+    assert written_items("put_item", {"TableName": "arn:aws:dynamodb:us-east-1:1:table/guard", "Item": key}) == [
+        ("guard", key)]
+    assert written_items("batch_write_item", {"RequestItems": {"a": [{"PutRequest": {"Item": key}}],
+                                                               "b": [{"DeleteRequest": {"Key": key}}]}}) == [
+        ("a", key), ("b", key)]
+    assert written_items("transact_write_items", {"TransactItems": [
+        {"ConditionCheck": {"TableName": "a", "Key": key}}, {"Update": {"TableName": "b", "Key": key}}]}) == [
+        ("b", key)]
+    assert written_items("execute_statement", {"Statement": "DELETE FROM a"}) is None

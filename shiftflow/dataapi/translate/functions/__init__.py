@@ -1,0 +1,67 @@
+"""Redshift functions whose meaning the engines do not give by themselves, one module per family of the SQL
+reference: dates (date and time functions, datetime format strings), strings, aggregates, json.
+
+Each family module offers
+- HANDLERS: expression class (or Anonymous call name, lower case) -> handler(node, engine) returning the node to
+  put in its place (the node itself when nothing changes);
+- PARSER_FUNCTIONS: functions sqlglot's Redshift parser would turn into a generic expression that loses what
+  Redshift means (e.g. TO_CHAR's format model), kept as calls by name;
+- COLUMN_NAMES: the column name Redshift gives an unaliased call;
+- DUCKDB_SETUP / POSTGRES_SETUP: the helpers the rewritten SQL calls (DuckDB TEMP macros per connection,
+  PostgreSQL functions per database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from shiftflow.dataapi.translate.functions import aggregates, dates, json, strings
+
+Handler = Callable[[exp.Expression, str], exp.Expression]
+
+_FAMILIES = (dates, strings, aggregates, json)
+
+PARSER_FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
+    name: builder for family in _FAMILIES for name, builder in family.PARSER_FUNCTIONS.items()}
+COLUMN_NAMES: dict[type[exp.Expression] | str, str] = {
+    key: name for family in _FAMILIES for key, name in family.COLUMN_NAMES.items()}
+DUCKDB_SETUP: tuple[str, ...] = tuple(sql for family in _FAMILIES for sql in family.DUCKDB_SETUP)
+POSTGRES_SETUP: tuple[str, ...] = tuple(sql for family in _FAMILIES for sql in family.POSTGRES_SETUP)
+
+_BY_CLASS: dict[type[exp.Expression], Handler] = {}
+_BY_NAME: dict[str, Handler] = {}
+for _family in _FAMILIES:
+    for _key, _handler in _family.HANDLERS.items():
+        if isinstance(_key, str):
+            _BY_NAME[_key] = _handler
+        else:
+            _BY_CLASS[_key] = _handler
+
+
+def column_name(node: exp.Expression) -> str | None:
+    """The column name Redshift gives this unaliased projection, when a family knows it."""
+    if isinstance(node, exp.WithinGroup):  # LISTAGG(...) WITHIN GROUP (...): named after the function
+        node = node.this
+    if isinstance(node, exp.Nullif) and isinstance(node.this, exp.Column):
+        return node.this.name  # "the column name of the first expression" (Redshift's NULLIF page)
+    if isinstance(node, exp.Anonymous):
+        return COLUMN_NAMES.get(node.name.lower())
+    return COLUMN_NAMES.get(type(node))
+
+
+def rewrite_functions(tree: exp.Expression, engine: str) -> exp.Expression:
+    """Every Redshift function call in `tree` rewritten for `engine`, innermost first (a handler sees its arguments
+    already rewritten)."""
+    for node in reversed(list(tree.dfs())):
+        handler = _BY_NAME.get(node.name.lower()) if isinstance(node, exp.Anonymous) else _BY_CLASS.get(type(node))
+        if handler is None:
+            continue
+        replacement = handler(node, engine)
+        if replacement is not node:
+            if node is tree:
+                tree = replacement
+            else:
+                node.replace(replacement)
+    return tree

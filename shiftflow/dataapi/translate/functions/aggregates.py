@@ -1,0 +1,170 @@
+"""Redshift aggregate functions (SQL reference: "Aggregate functions", "Window functions").
+
+- AVG: of an integer type a BIGINT, the fraction dropped; of DECIMAL(p, s) the average truncated to scale s
+  (the PIVOT examples: AVG of 2.50, 3.75, 1.90 is 2.71). PostgreSQL reports it as numeric with the value cut
+  to scale s. DuckDB's decimal division is floating point and neither a macro nor the translator can learn the
+  scale, so AVG of DECIMAL fails there with "not supported locally" (when the query runs: the type is known only
+  then), as does AVG in a DuckDB PIVOT (which takes one aggregate call, not sum / count).
+- SUM: of SMALLINT, INTEGER or BIGINT a BIGINT (PostgreSQL's sum(bigint) is numeric: `sum(x) / 60` would not be
+  an integer division), of REAL a DOUBLE PRECISION.
+- LISTAGG: no delimiter means none (DuckDB's default is a comma), values of any type, DISTINCT, WITHIN GROUP
+  (ORDER BY ...) and the window form LISTAGG(...) WITHIN GROUP (...) OVER (PARTITION BY ...) on both engines.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from shiftflow.dataapi.translate.model import NotSupportedLocally
+
+
+def _listagg_parts(concat: exp.GroupConcat) -> tuple[exp.Expression, bool, exp.Expression]:
+    """(value, distinct, delimiter) of a LISTAGG; sqlglot reads LISTAGG(DISTINCT x, ',') as DISTINCT (x, ',')."""
+    value, distinct = concat.this, False
+    delimiter = concat.args.get("separator")
+    if isinstance(value, exp.Distinct):
+        distinct = True
+        values = value.expressions
+        value = values[0]
+        if len(values) == 2 and delimiter is None:
+            delimiter = values[1]
+        elif len(values) != 1:
+            raise NotSupportedLocally("LISTAGG(DISTINCT ...) of more than one expression")
+    return value, distinct, delimiter if delimiter is not None else exp.Literal.string("")
+
+
+def _listagg(concat: exp.GroupConcat, order: exp.Order | None, window: exp.Window | None) -> exp.Expression:
+    """array_to_string(array_agg(x [ORDER BY ...]) FILTER (WHERE x IS NOT NULL), delimiter): any value type, NULLs
+    skipped, NULL for no value. DISTINCT keeps each value's first place in the order (Redshift's examples order
+    distinct dates by other columns, which an engine's DISTINCT aggregate refuses). In a window the order goes to
+    the window, over the whole partition (PostgreSQL has no ORDER BY inside a window aggregate; Redshift's OVER has
+    no order or frame of its own)."""
+    value, distinct, delimiter = _listagg_parts(concat)
+    argument: exp.Expression = value.copy()
+    if order is not None and window is None:
+        argument = exp.Order(this=argument, expressions=[o.copy() for o in order.expressions])
+    values: exp.Expression = exp.Filter(
+        this=exp.Anonymous(this="array_agg", expressions=[argument]),
+        expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))))
+    if window is not None:
+        frame = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED",
+                               end_side="FOLLOWING")
+        values = exp.Window(this=values, partition_by=[p.copy() for p in window.args.get("partition_by") or []],
+                            order=order.copy() if order is not None else None,
+                            spec=frame if order is not None else None)
+    if distinct:
+        values = exp.Anonymous(this="shiftflow_distinct_in_order", expressions=[values])
+    return exp.Anonymous(this="array_to_string", expressions=[values, delimiter.copy()])
+
+
+def _group_concat(node: exp.GroupConcat, engine: str) -> exp.Expression:
+    if isinstance(node.parent, (exp.WithinGroup, exp.Window)):
+        return node  # rewritten with its order or window
+    return _listagg(node, None, None)
+
+
+def _within_group(node: exp.WithinGroup, engine: str) -> exp.Expression:
+    if not isinstance(node.this, exp.GroupConcat) or isinstance(node.parent, exp.Window):
+        return node
+    return _listagg(node.this, node.expression, None)
+
+
+_DUCKDB_DECIMAL_AVG = ("not supported locally: AVG of DECIMAL on the DuckDB engine (Redshift's is a DECIMAL cut to"
+                       " the argument's scale; DuckDB's a DOUBLE): use the PostgreSQL engine or cast the argument")
+
+
+def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Expression:
+    """DuckDB: sum / count. PostgreSQL: shiftflow_avg (set-up below) picks the rule by the argument's type, which
+    min(x) has."""
+    def over(call: exp.Expression) -> exp.Expression:
+        if window is None:
+            return call
+        windowed = window.copy()
+        windowed.set("this", call)
+        return windowed
+
+    if engine == "duckdb":
+        if avg.find_ancestor(exp.Pivot) is not None:
+            raise NotSupportedLocally("AVG in PIVOT on the DuckDB engine (DuckDB's average is a DOUBLE)")
+        # integer_division keeps sum / count integral for integers (a truncated BIGINT, as on Redshift); NULLIF:
+        # no value gives NULL, not a division by zero. DECIMAL fails: its average would be a DOUBLE here.
+        total, count = over(exp.Sum(this=avg.this.copy())), over(exp.Count(this=avg.this.copy()))
+        decimal = exp.Like(this=exp.Anonymous(this="typeof", expressions=[total.copy()]),
+                           expression=exp.Literal.string("DECIMAL%"))
+        refused = exp.Anonymous(this="error", expressions=[exp.Literal.string(_DUCKDB_DECIMAL_AVG)])
+        average = exp.Div(this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0)))
+        return exp.Case(ifs=[exp.If(this=decimal, true=refused)], default=average)
+    plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
+    return exp.Anonymous(this="shiftflow_avg", expressions=[over(exp.Avg(this=avg.this.copy())),
+                                                            over(exp.Min(this=plain.copy()))])
+
+
+def _plain_avg(node: exp.Avg, engine: str) -> exp.Expression:
+    return node if isinstance(node.parent, exp.Window) else _avg(node, engine)
+
+
+def _window(node: exp.Window, engine: str) -> exp.Expression:
+    inner = node.this
+    if isinstance(inner, exp.Avg):
+        return _avg(inner, engine, window=node)
+    if isinstance(inner, exp.WithinGroup) and isinstance(inner.this, exp.GroupConcat):
+        return _listagg(inner.this, inner.expression, node)
+    if isinstance(inner, exp.GroupConcat):
+        return _listagg(inner, None, node)
+    return node
+
+
+def _sum(node: exp.Sum, engine: str) -> exp.Expression:
+    if engine != "postgres":
+        return node  # DuckDB's integer sums are HUGEINT (reported as int8) and divide as integers
+    return exp.Anonymous(this="shiftflow_sum", expressions=[node.this])
+
+
+HANDLERS = {exp.GroupConcat: _group_concat, exp.WithinGroup: _within_group, exp.Avg: _plain_avg,
+            exp.Window: _window, exp.Sum: _sum}
+PARSER_FUNCTIONS: dict = {}
+COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum"}
+
+DUCKDB_SETUP = (
+    # LISTAGG(DISTINCT ...): each value once, where it first comes in the list.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_distinct_in_order(l) AS"
+    " list_filter(l, lambda x, i: list_position(l, x) = i)",
+)
+POSTGRES_SETUP = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_distinct_in_order(a anyarray) RETURNS anyarray LANGUAGE sql"
+    " IMMUTABLE AS $f$ SELECT array_agg(v ORDER BY i) FROM (SELECT v, min(i) AS i FROM unnest(a) WITH ORDINALITY"
+    " AS u(v, i) GROUP BY v) AS firsts $f$",
+    # shiftflow_avg(avg(x), min(x)): Redshift's AVG of integers is a truncated BIGINT; others keep avg's value.
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v {t}) RETURNS bigint LANGUAGE sql IMMUTABLE"
+      " AS $f$ SELECT trunc(a)::bigint $f$" for t in ("smallint", "integer", "bigint")),
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_avg(a {r}, v {t}) RETURNS {r} LANGUAGE sql IMMUTABLE"
+      " AS $f$ SELECT a $f$" for r, t in (("double precision", "double precision"), ("double precision", "real"),
+                                          ("interval", "interval"))),
+    # AVG of DECIMAL(p, s): truncated to scale s (min(x) has it).
+    "CREATE OR REPLACE FUNCTION public.shiftflow_avg(a numeric, v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT trunc(a, scale(v)) $f$",
+    # shiftflow_sum: PostgreSQL's sum for each type (its own state functions), except BIGINT, which stays a
+    # BIGINT (overflow raises as on Redshift); REAL is summed by the DOUBLE PRECISION one (an implicit cast).
+    "DROP AGGREGATE IF EXISTS public.shiftflow_sum(smallint)",
+    "CREATE AGGREGATE public.shiftflow_sum(smallint) (SFUNC = int2_sum, STYPE = bigint, COMBINEFUNC = int8pl,"
+    " MSFUNC = int2_avg_accum, MINVFUNC = int2_avg_accum_inv, MSTYPE = bigint[], MFINALFUNC = int2int4_sum,"
+    " MINITCOND = '{0,0}', PARALLEL = SAFE)",
+    "DROP AGGREGATE IF EXISTS public.shiftflow_sum(integer)",
+    "CREATE AGGREGATE public.shiftflow_sum(integer) (SFUNC = int4_sum, STYPE = bigint, COMBINEFUNC = int8pl,"
+    " MSFUNC = int4_avg_accum, MINVFUNC = int4_avg_accum_inv, MSTYPE = bigint[], MFINALFUNC = int2int4_sum,"
+    " MINITCOND = '{0,0}', PARALLEL = SAFE)",
+    "DROP AGGREGATE IF EXISTS public.shiftflow_sum(bigint)",
+    "CREATE AGGREGATE public.shiftflow_sum(bigint) (SFUNC = int8pl, STYPE = bigint, COMBINEFUNC = int8pl,"
+    " MSFUNC = int8pl, MINVFUNC = int8mi, MSTYPE = bigint, PARALLEL = SAFE)",
+    "DROP AGGREGATE IF EXISTS public.shiftflow_sum(numeric)",
+    "CREATE AGGREGATE public.shiftflow_sum(numeric) (SFUNC = numeric_avg_accum, STYPE = internal,"
+    " FINALFUNC = numeric_sum, COMBINEFUNC = numeric_avg_combine, SERIALFUNC = numeric_avg_serialize,"
+    " DESERIALFUNC = numeric_avg_deserialize, MSFUNC = numeric_avg_accum, MINVFUNC = numeric_accum_inv,"
+    " MSTYPE = internal, MFINALFUNC = numeric_sum, PARALLEL = SAFE)",
+    "DROP AGGREGATE IF EXISTS public.shiftflow_sum(double precision)",
+    "CREATE AGGREGATE public.shiftflow_sum(double precision) (SFUNC = float8pl, STYPE = double precision,"
+    " COMBINEFUNC = float8pl, PARALLEL = SAFE)",
+    "DROP AGGREGATE IF EXISTS public.shiftflow_sum(interval)",
+    "CREATE AGGREGATE public.shiftflow_sum(interval) (SFUNC = interval_pl, STYPE = interval,"
+    " COMBINEFUNC = interval_pl, MSFUNC = interval_pl, MINVFUNC = interval_mi, MSTYPE = interval, PARALLEL = SAFE)",
+)

@@ -1,0 +1,168 @@
+"""Redshift data type behaviour the engines lack (SQL reference: "Data types").
+
+CAST(x AS VARCHAR(n)) and CAST(x AS CHAR(n)) keep the first n characters (Redshift counts bytes: text whose first
+n characters are longer than n bytes fails with "not supported locally" on DuckDB, whose strings have no length;
+PostgreSQL truncates by characters).
+
+Datetime literals: Redshift reads date, time and timestamp text as PostgreSQL does with DateStyle MDY
+('20200430 04:05:06.789', '8/2/2003', '12-31-2008', 'January 8, 1999', '2000-Jan-31', '2008.366' ...,
+'today', 'now'). PostgreSQL sessions run with DateStyle 'ISO, MDY'; for DuckDB, which reads ISO text only, the
+literals cast to a datetime type are rewritten to ISO here (text that is read at run time still has to be ISO there:
+DuckDB then fails rather than guess).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlglot import exp
+
+_MONTHS = {name: number for number, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")], start=1) for name in names}
+_MONTH = "(?P<mname>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_SEP = r"[-/. ]"
+_DATES = [re.compile(pattern, re.I) for pattern in (
+    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})",
+    r"(?P<m>\d{1,2})(?P<s>[-/.])(?P<d>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})(?!\d)",
+    r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})",
+    r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})",
+    r"(?P<yy>\d{2})(?P<m>\d{2})(?P<d>\d{2})(?!\d)",
+    r"(?P<y>\d{4})\.(?P<doy>\d{3})",
+    rf"{_MONTH}{_SEP}?(?P<d>\d{{1,2}}),?{_SEP}?(?P<y>\d{{4}})",
+    rf"(?P<d>\d{{1,2}}){_SEP}?{_MONTH}{_SEP}?(?P<y>\d{{4}})",
+    rf"(?P<y>\d{{4}}){_SEP}?{_MONTH}{_SEP}?(?P<d>\d{{1,2}})",
+)]
+_TIME = re.compile(r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?\s*(?P<ampm>[ap]\.?m\.?)?"
+                   r"|(?P<h2>\d{2})(?P<mi2>\d{2})(?P<s2>\d{2})(?:\.(?P<f2>\d{1,6}))?", re.I)
+_ZONE = re.compile(r"\s*(?P<zone>z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?|[a-z]{3,5})?\s*$", re.I)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
+_TEMPORAL = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ,
+             exp.DataType.Type.DATETIME}
+
+
+def _year(match: re.Match[str]) -> int:
+    text = match.group("y") if "y" in match.groupdict() and match.group("y") else match.group("yy")
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900  # PostgreSQL's rule for two-digit years
+    return year
+
+
+def _dates(text: str) -> list[tuple[date, str]]:
+    """Each way `text` starts with a date: the date and what follows it."""
+    found = []
+    for pattern in _DATES:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        try:
+            if groups.get("doy"):
+                day = date(_year(match), 1, 1) + timedelta(days=int(groups["doy"]) - 1)
+            else:
+                month = _MONTHS[groups["mname"].lower()] if groups.get("mname") else int(groups["m"])
+                day = date(_year(match), month, int(groups["d"]))
+        except (ValueError, KeyError):
+            continue
+        found.append((day, text[match.end():]))
+    return found
+
+
+def _time(text: str) -> tuple[str, str] | None:
+    """HH:MM:SS[.ffffff] at the start of `text` (after optional blanks or T) and what follows it."""
+    stripped = text.lstrip(" T")
+    match = _TIME.match(stripped)
+    if match is None:
+        return None
+    hour = int(match.group("h") or match.group("h2"))
+    minute = int(match.group("mi") or match.group("mi2"))
+    second = int(match.group("s") or match.group("s2") or 0)
+    fraction = match.group("f") or match.group("f2") or ""
+    meridiem = (match.group("ampm") or "").lower().replace(".", "")
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    text_time = f"{hour:02d}:{minute:02d}:{second:02d}" + (f".{fraction}" if fraction else "")
+    return text_time, stripped[match.end():]
+
+
+def iso_datetime(text: str, with_zone: bool) -> str | None:
+    """`text` as an ISO date or timestamp when Redshift reads it as one, None when it cannot tell."""
+    value = text.strip()
+    if _ISO.fullmatch(value):
+        return value
+    for day, rest in _dates(value):
+        result = day.isoformat()
+        if rest.strip():
+            timed = _time(rest)
+            if timed is None:
+                continue
+            clock, rest = timed
+            result += " " + clock
+        zone = _ZONE.fullmatch(rest)
+        if zone is None:
+            continue
+        if zone.group("zone") and with_zone:
+            offset = zone.group("zone")[0] in "+-"
+            result += zone.group("zone") if offset else " " + zone.group("zone")
+        return result
+    return None
+
+
+_SIZED_TEXT = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
+               exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR}
+
+
+def _text_size(data_type: exp.DataType) -> exp.Expression | None:
+    if data_type.this not in _SIZED_TEXT or len(data_type.expressions) != 1:
+        return None
+    size = data_type.expressions[0].this
+    return size if isinstance(size, exp.Literal) and not size.is_string else None  # not varchar(max)
+
+
+def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
+    """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do."""
+    if engine != "duckdb":
+        return tree
+    for cast in list(tree.find_all(exp.Cast)):
+        size = _text_size(cast.to)
+        if size is None or isinstance(cast.parent, exp.ColumnDef):
+            continue
+        kept = exp.Anonymous(this="left", expressions=[exp.cast(cast.this.copy(), exp.DataType.Type.VARCHAR),
+                                                       size.copy()])
+        too_long = exp.GT(this=exp.Anonymous(this="strlen", expressions=[kept]), expression=size.copy())
+        message = exp.Literal.string(f"not supported locally: multibyte text cast to {cast.to.sql()} "
+                                     "(Redshift counts bytes) on the DuckDB engine")
+        cast.replace(exp.Case(ifs=[exp.If(this=too_long, true=exp.Anonymous(this="error", expressions=[message]))],
+                              default=kept.copy()))
+    return tree
+
+
+_SPECIAL = {"today": "CAST(CURRENT_DATE AS TIMESTAMP)", "tomorrow": "CAST(CURRENT_DATE AS TIMESTAMP) + INTERVAL 1 DAY",
+            "yesterday": "CAST(CURRENT_DATE AS TIMESTAMP) - INTERVAL 1 DAY",
+            "now": "CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)"}
+
+
+def normalize_datetime_literals(tree: exp.Expression, engine: str) -> exp.Expression:
+    """DuckDB: text literals cast to DATE / TIMESTAMP (TIMESTAMP '...' included) rewritten to ISO text."""
+    if engine != "duckdb":
+        return tree
+    for cast in list(tree.find_all(exp.Cast)):
+        literal = cast.this
+        if not (isinstance(literal, exp.Literal) and literal.is_string) or cast.to.this not in _TEMPORAL:
+            continue
+        special = _SPECIAL.get(literal.this.strip().lower())
+        if special is not None:
+            value = exp.maybe_parse(special, dialect="duckdb")
+            literal.replace(value)
+            continue
+        iso = iso_datetime(literal.this, with_zone=cast.to.this == exp.DataType.Type.TIMESTAMPTZ)
+        if iso is not None and iso != literal.this:
+            literal.replace(exp.Literal.string(iso))
+    return tree

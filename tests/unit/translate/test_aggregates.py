@@ -1,0 +1,135 @@
+"""Redshift aggregates on both engines, from the SQL reference's examples (r_LISTAGG, r_WF_LISTAGG with the WINSALES
+table of c_Window_functions, r_AVG, r_SUM, r_FROM_clause-pivot-unpivot-examples)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate import NotSupportedLocally, translate
+from tests.unit.translate.conftest import run_script
+
+# The reference inserts the dates as '8/2/2003' ...: ISO here, as DuckDB reads text into a DATE column itself.
+_WINSALES = """
+    CREATE TABLE winsales(salesid int, dateid date, sellerid int, buyerid char(10), qty int, qty_shipped int);
+    INSERT INTO winsales VALUES (30001, '2003-08-02', 3, 'b', 10, 10), (10001, '2003-12-24', 1, 'c', 10, 10),
+      (10005, '2003-12-24', 1, 'a', 30, null), (40001, '2004-01-09', 4, 'a', 40, null),
+      (10006, '2004-01-18', 1, 'c', 10, null), (20001, '2004-02-12', 2, 'b', 20, 20),
+      (40005, '2004-02-12', 4, 'a', 10, 10), (20002, '2004-02-16', 2, 'c', 20, 20),
+      (30003, '2004-04-18', 3, 'b', 15, null), (30004, '2004-04-18', 3, 'b', 20, null),
+      (30007, '2004-09-07', 3, 'c', 30, null)
+"""
+_PART = """
+    CREATE TABLE part (partname varchar, manufacturer varchar, quality int, price decimal(12, 2));
+    INSERT INTO part VALUES ('prop', 'local parts co', 2, 10.00), ('prop', 'big parts co', NULL, 9.00),
+      ('prop', 'small parts co', 1, 12.00), ('rudder', 'local parts co', 1, 2.50), ('rudder', 'big parts co', 2, 3.75),
+      ('rudder', 'small parts co', NULL, 1.90), ('wing', 'local parts co', NULL, 7.50),
+      ('wing', 'big parts co', 1, 15.20), ('wing', 'small parts co', NULL, 11.80)
+"""
+
+
+def test_listagg_documented_examples(session):
+    run_script(session, _WINSALES)
+    result = run_script(session, """
+        select listagg(sellerid) within group (order by dateid, salesid),
+               listagg(distinct sellerid, ', ') within group (order by sellerid), listagg(qty_shipped) within group (order by salesid)
+        from winsales where salesid < 40000 and qty_shipped is not null
+    """)
+    assert result.rows == [("3122", "1, 2, 3", "10202010")]
+    buyer_b = run_script(session, """
+        select listagg(dateid, '|') within group (order by sellerid desc, salesid asc),
+               listagg(distinct dateid, ',') within group (order by sellerid desc, salesid asc)
+        from winsales where buyerid = 'b'
+    """)
+    assert buyer_b.rows == [("2003-08-02|2004-04-18|2004-04-18|2004-02-12", "2003-08-02,2004-04-18,2004-02-12")]
+    grouped = run_script(session, """
+        select buyerid, listagg(salesid, ',') within group (order by salesid) as sales_id
+        from winsales group by buyerid order by buyerid
+    """)
+    assert [(b.rstrip(), s) for b, s in grouped.rows] == [
+        ("a", "10005,40001,40005"), ("b", "20001,30001,30003,30004"), ("c", "10001,10006,20002,30007")]
+    assert [c.name for c in result.columns] == ["listagg"] * 3
+    assert run_script(session, "select listagg(sellerid) from winsales where salesid = 0").rows == [(None,)]
+
+
+def test_listagg_without_a_delimiter_is_one_string(session):
+    run_script(session, _WINSALES)
+    result = run_script(session, "select listagg(sellerid) within group (order by dateid, salesid) from winsales")
+    assert result.rows == [("31141242333",)]
+
+
+def test_listagg_as_a_window_function(session):
+    run_script(session, _WINSALES)
+    every = run_script(session, "select listagg(sellerid) within group (order by sellerid) over () from winsales")
+    assert every.rows == [("11122333344",)] * 11
+    assert every.columns[0].name == "listagg"
+    seller = run_script(session, """
+        select listagg(sellerid) within group (order by dateid) over () as seller from winsales where buyerid = 'b'
+    """)
+    assert seller.rows == [("3233",)] * 4
+    dates = run_script(session, """
+        select listagg(distinct dateid, ',') within group (order by sellerid desc, salesid asc) over () as dates
+        from winsales where buyerid = 'b'
+    """)
+    assert dates.rows == [("2003-08-02,2004-04-18,2004-02-12",)] * 4
+    partitioned = run_script(session, """
+        select buyerid, listagg(salesid, ',') within group (order by salesid) over (partition by buyerid) as sales_id
+        from winsales order by buyerid
+    """)
+    assert [(b.rstrip(), s) for b, s in partitioned.rows] == (
+        [("a", "10005,40001,40005")] * 3 + [("b", "20001,30001,30003,30004")] * 4
+        + [("c", "10001,10006,20002,30007")] * 4)
+
+
+def test_avg_of_decimal_is_cut_to_its_scale_on_postgres(postgres_session):
+    run_script(postgres_session, _PART)
+    result = run_script(postgres_session, """
+        SELECT partname, avg(price) FROM (SELECT partname, price FROM part)
+        WHERE partname IN ('prop', 'rudder', 'wing') GROUP BY partname ORDER BY partname
+    """)
+    assert result.rows == [("prop", Decimal("10.33")), ("rudder", Decimal("2.71")), ("wing", Decimal("11.50"))]
+    assert result.columns[1].type_name == "numeric"
+
+
+def test_avg_of_decimal_is_refused_on_duckdb_where_it_would_be_a_double(duckdb_session):
+    run_script(duckdb_session, _PART)
+    with pytest.raises(EngineError, match="not supported locally: AVG of DECIMAL on the DuckDB engine"):
+        run_script(duckdb_session, "select partname, avg(price) from part group by partname")
+    result = run_script(duckdb_session, "select avg(quality), avg(quality::float8), avg(distinct quality) from part")
+    assert result.rows == [(1, 1.4, 1)]
+    assert [c.type_name for c in result.columns] == ["int8", "float8", "int8"]
+    windowed = run_script(duckdb_session, "select avg(price::float8) over () from part limit 1")
+    assert windowed.rows == [(pytest.approx(73.65 / 9),)]
+
+
+def test_avg_in_a_duckdb_pivot_is_refused():
+    with pytest.raises(NotSupportedLocally, match="^not supported locally: AVG in PIVOT on the DuckDB engine"):
+        translate("SELECT * FROM (SELECT partname, price FROM part) PIVOT (AVG(price) FOR partname IN ('prop'))",
+                  "duckdb")
+
+
+def test_pivot_count_documented_example_on_duckdb(duckdb_session):
+    run_script(duckdb_session, _PART)
+    result = run_script(duckdb_session, """
+        SELECT * FROM (SELECT quality, manufacturer FROM part)
+        PIVOT (count(*) AS count FOR quality IN (1 AS high, 2 AS low, NULL AS na)) ORDER BY manufacturer
+    """)
+    assert [c.name for c in result.columns] == ["manufacturer", "high_count", "low_count", "na_count"]
+    assert result.rows == [("big parts co", 1, 1, 1), ("local parts co", 1, 1, 1), ("small parts co", 1, 0, 2)]
+    assert {c.type_name for c in result.columns[1:]} == {"int8"}
+
+
+def test_sum_of_bigint_stays_bigint(session):
+    result = run_script(session, """
+        create table s (b bigint, i int, r real, n numeric(10, 2));
+        insert into s values (100, 7, 1.5, 1.25), (50, 1, 1, 2.50);
+        select sum(b) / 60, sum(b), sum(i), sum(r), sum(n) from s
+    """)
+    assert result.rows == [(2, 150, 8, 2.5, Decimal("3.75"))]
+    assert [c.type_name for c in result.columns] == ["int8", "int8", "int8", "float8", "numeric"]
+    windowed = run_script(session, "select sum(b) over () / 60, sum(b) over (order by b rows 1 preceding) from s")
+    assert sorted(windowed.rows) == [(2, 50), (2, 150)]
+    assert [c.name for c in result.columns][1:5] == ["sum"] * 4
+    assert run_script(session, "select sum(b) from s where b < 0").rows == [(None,)]
