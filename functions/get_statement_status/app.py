@@ -11,10 +11,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from shiftflow.jobs.completion import next_heartbeat
+from shiftflow.jobs.conflicts import ConflictAttempt
 from shiftflow.jobs.status import (
+    FAILED,
     MAX_WAIT_SECONDS,
+    database_error,
+    failure_of,
     is_transient,
-    report,
+    summarize,
     transient_error,
     wait_within_deadline,
 )
@@ -27,9 +31,12 @@ redshift_data = boto3.client("redshift-data")
 @invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: job, statement_id, wait_seconds (1-30, default 30), deadline (epoch seconds, optional),
-    timeout_seconds (for the message) and, in event mode, heartbeat_seconds (the silent interval that ended).
+    timeout_seconds (for the message) and conflict (the submit's conflict attempt; absent: never retried).
+    In event mode also heartbeat_seconds (the silent interval that ended).
 
-    Returns the job's summary; a FAILED or ABORTED statement adds `error` (SqlStatementFailed /
+    Returns the job's summary with its conflict_attempt and conflicted_statements (the earlier attempts) and
+    conflict_retry: null, or the retry of a statement that failed on a transaction conflict (the state machine
+    waits its wait_seconds and submits it). A FAILED or ABORTED statement adds `error` (SqlStatementFailed /
     SqlStatementAborted, or SqlJobTimedOut when it was cancelled at the deadline) and `message` (failed statement,
     its SQL, the database error) for the state machine's Fail. `past_deadline` says the statement was cancelled (it
     is followed by polling until it ends), and `heartbeat_seconds` is the next interval of an event-mode wait (0 in
@@ -46,9 +53,22 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         raise
     if timed_out:
         logger.warning("SQL job ran past its deadline: cancelled", extra={"status": description["Status"]})
-    summary = report(job, description, event.get("timeout_seconds") if timed_out else None)
-    if "error" in summary:
-        logger.error("SQL job ended without success", extra={"status": summary["status"], "reason": summary["message"]})
+    summary = summarize(job, description)
+    attempt = ConflictAttempt.of(event.get("conflict"))
+    summary.update(conflict_attempt=attempt.attempt, conflicted_statements=list(attempt.earlier), conflict_retry=None)
+    failure = failure_of(job, description, event.get("timeout_seconds") if timed_out else None)
+    if failure is not None:
+        why_not_retried = ""
+        if description["Status"] == FAILED:  # an aborted (cancelled) statement is never retried
+            summary["conflict_retry"], why_not_retried = attempt.next_retry(
+                statement_id, database_error(description), event.get("deadline"))
+        summary.update(error=type(failure).__name__, message=f"{failure}{attempt.failure_note(why_not_retried)}")
+        if summary["conflict_retry"] is not None:
+            logger.warning("SQL job failed on a transaction conflict: it runs again as a new statement",
+                           extra={"attempt": attempt.attempt + 1, "reason": str(failure),
+                                  "wait_seconds": summary["conflict_retry"]["wait_seconds"]})
+        else:
+            logger.error("SQL job ended without success", extra={"status": summary["status"], "reason": str(failure)})
     else:
         logger.info("SQL job status", extra={"status": summary["status"], "rows": summary["rows"]})
     summary["past_deadline"] = timed_out

@@ -5,6 +5,7 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from shiftflow.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_SKIPPED,
+    CannotRun,
     CommandFailed,
     EngineOption,
     JsonOption,
@@ -69,7 +71,7 @@ def run(
     parameter: Annotated[list[str], typer.Option("--parameter", "-p", help="Workflows: name=value for the scripts.")] = [],  # noqa: B006
     stack: StackOption = None,
     local: LocalOption = False,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
@@ -101,6 +103,48 @@ def pipeline_jobs(connection: Connection, name: str) -> list[str]:
 
 
 @app.command()
+def watch(
+    execution: Annotated[str, typer.Argument(help="An execution ARN, or an execution name of a deployed state machine.")],
+    stack: StackOption = None,
+    local: LocalOption = False,
+    project: ProjectOption = Path("."),
+    verbose: VerboseOption = False,
+    as_json: JsonOption = False,
+    skip_exit_code: SkipExitCodeOption = EXIT_SKIPPED,
+) -> None:
+    """Follow an execution started anywhere (a schedule, another terminal) until it ends, then summarize it.
+
+    Exit codes as for run."""
+    with session(stack, local, project, None, verbose) as connection:
+        sfn = connection.client("stepfunctions")
+        described = _find_execution(connection, execution)
+        state_machine = described["stateMachineArn"]
+        name = next((known for known in connection.deployment.state_machine_names()
+                     if connection.deployment.state_machine_arn(known) == state_machine), state_machine)
+        definition = sfn.describe_state_machine(stateMachineArn=state_machine)["definition"]
+        console = common.progress_console(as_json)
+        console.print(f"[bold]{name}[/] following: {described['executionArn']}", highlight=False)
+        result = render.follow_to_end(connection, name, described["executionArn"], console,
+                                      jobs_of_definition(definition))
+        common.finish_run(connection, result, json.loads(described.get("input") or "{}"), as_json, skip_exit_code)
+
+
+def _find_execution(connection: Connection, execution: str) -> dict[str, Any]:
+    """DescribeExecution of an ARN, or of the execution with that name under one of the deployment's state
+    machines; an unknown one cannot be watched (exit 2)."""
+    sfn = connection.client("stepfunctions")
+    candidates = [execution] if execution.startswith("arn:") else [
+        connection.deployment.state_machine_arn(name).replace(":stateMachine:", ":execution:") + f":{execution}"
+        for name in connection.deployment.state_machine_names()]
+    for arn in candidates:
+        try:
+            return sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            continue
+    raise CannotRun(f"no execution {execution!r}", "give an execution ARN, as run and history print them")
+
+
+@app.command()
 def status(
     job: Annotated[str | None, typer.Argument(help="A job id; all jobs when omitted.")] = None,
     stack: StackOption = None,
@@ -112,7 +156,7 @@ def status(
     """Show the job guard: Ready, Running (and by which execution) or Failed (where, and why)."""
     from shiftflow.guard import read_guards, with_owner_status
 
-    with session(stack, local, project, "duckdb", verbose) as connection:
+    with session(stack, local, project, None, verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         guards = read_guards(connection.client("dynamodb"), table, job)
         guards = with_owner_status(connection.client("stepfunctions"), guards)
@@ -135,7 +179,7 @@ def history(
     """Show recorded runs, pipelines and workflows alike, newest first."""
     from shiftflow.history import recorded_runs
 
-    with session(stack, local, project, "duckdb", verbose) as connection:
+    with session(stack, local, project, None, verbose) as connection:
         runs = recorded_runs(connection.client("dynamodb"), connection.deployment.outputs, name, limit)
     if as_json:
         print_json({"runs": [run.as_dict() for run in runs]})
@@ -155,7 +199,7 @@ def reset(
     """Re-arm a Failed guard so the next run starts, and say what was done."""
     from shiftflow.guard import GuardError, reset_guard
 
-    with session(stack, local, project, "duckdb", verbose) as connection:
+    with session(stack, local, project, None, verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         try:
             stdout().print(reset_guard(connection.client("dynamodb"), table, job, force=force))
@@ -170,7 +214,7 @@ def query(
     parameter: Annotated[list[str], typer.Option("--parameter", "-p", help="name=value, bound as :name.")] = [],  # noqa: B006
     stack: StackOption = None,
     local: LocalOption = False,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
@@ -188,7 +232,7 @@ def query(
 @app.command("serve-data-api")
 def serve_data_api(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 4599,
-    engine: EngineOption = "duckdb",
+    engine: Annotated[str, typer.Option("--engine", help="Local warehouse engine: duckdb or postgres.")] = "duckdb",
     project: ProjectOption = Path("."),
 ) -> None:
     """Serve the local warehouse through the Data API over HTTP, for the AWS CLI and any SDK."""
@@ -207,7 +251,7 @@ def serve_data_api(
 
 @app.command()
 def demo(
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
     run_date: Annotated[str, typer.Option(help="The run date of the demo load.")] = "2026-11-21",
     city: Annotated[str, typer.Option(help="The city of the ad hoc report.")] = "Fairview",
     project: ProjectOption = Path("."),

@@ -16,16 +16,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from shiftflow.cli.common import EngineOption, ProjectOption
 from shiftflow.cli.connection import in_process_mode, local_state_dir
-
-ProjectOption = Annotated[Path, typer.Option("--project", help="The Shiftflow project folder (template.yaml).")]
-EngineOption = Annotated[str, typer.Option("--engine", help="Local warehouse engine: duckdb or postgres.")]
 
 
 def up(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background and return.")] = False,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
     schedules: Annotated[bool, typer.Option("--schedules", help="Run the template's schedules.")] = False,
     time_compression: Annotated[float, typer.Option("--time-compression", help="Time runs this many times faster: "
                                                     "schedules, Wait states, retry backoff.")] = 1.0,
@@ -51,7 +49,7 @@ def up(
 
     Console(stderr=True).print(f"starting the local cloud of {project_root} (Ctrl-C stops it)", highlight=False)
     main(["--project", str(project_root), "--state-dir", str(state_dir), "--port", str(port),
-          *server_arguments(engine, schedules=schedules, time_compression=time_compression)])
+          *server_arguments(engine or "duckdb", schedules=schedules, time_compression=time_compression)])
 
 
 def down(project: ProjectOption = Path(".")) -> None:
@@ -66,7 +64,7 @@ def down(project: ProjectOption = Path(".")) -> None:
         Console().print(f"stopped the local cloud on {stopped.url} (pid {stopped.pid})", highlight=False)
 
 
-def endpoint(engine: EngineOption = "duckdb", project: ProjectOption = Path(".")) -> None:
+def endpoint(engine: EngineOption = None, project: ProjectOption = Path(".")) -> None:
     """Print the local cloud's URL (starting it when none runs), for AWS_ENDPOINT_URL."""
     from shiftflow.local.cloud.client import ensure_running
 

@@ -52,7 +52,8 @@ def stderr() -> Console:
 
 StackOption = Annotated[str | None, typer.Option("--stack", help="Drive this deployed stack instead of the local runtime.")]
 LocalOption = Annotated[bool, typer.Option("--local", help="Use the local runtime (the default).")]
-EngineOption = Annotated[str, typer.Option("--engine", help="Local warehouse engine: duckdb or postgres.")]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help="Local warehouse engine: duckdb or postgres (default: the running local cloud's, else duckdb).")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show the details behind an error.")]
 ProjectOption = Annotated[Path, typer.Option("--project", help="The Shiftflow project folder (template.yaml).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (keys in README.md).")]
@@ -86,7 +87,7 @@ def print_json(document: Any) -> None:
 
 
 @contextmanager
-def session(stack: str | None, local: bool, project: Path, engine: str, verbose: bool,
+def session(stack: str | None, local: bool, project: Path, engine: str | None, verbose: bool,
             runs: list[str] | None = None) -> Iterator[Connection]:
     """The connection a command works through, with its failures turned into exit codes and one-line errors."""
     if stack and local:

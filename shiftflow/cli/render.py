@@ -41,6 +41,14 @@ def run_and_follow(connection: Connection, name: str, execution_input: dict[str,
     arn = connection.deployment.state_machine_arn(name)
     execution_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
     console.print(f"[bold]{name}[/] started: {execution_arn}", highlight=False)
+    return follow_to_end(connection, name, execution_arn, console, expected_jobs)
+
+
+def follow_to_end(connection: Connection, name: str, execution_arn: str, console: Console,
+                  expected_jobs: list[str] | None = None) -> dict[str, Any]:
+    """Print an execution's progress from its history until it ends (it may have been started anywhere: this
+    command, a schedule, another terminal), then return how it ended and every job of it."""
+    sfn = connection.client("stepfunctions")
     shown_failures: set[str] = set()
     with RunningJobs(console) as running:
         for item in follow(sfn, execution_arn, poll_seconds=0.1 if connection.is_local else 1.0, sleep=running.sleep):

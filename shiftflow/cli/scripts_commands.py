@@ -39,7 +39,7 @@ def sync_command(
     folder = project.resolve() / "scripts"
     if not local_scripts(folder):
         common.fail(f"no *.sql scripts under {folder}", "run from the project folder or give --project")
-    with common.session(stack, False, project, "duckdb", verbose) as connection:
+    with common.session(stack, False, project, None, verbose) as connection:
         s3 = connection.client("s3")
         plan = plan_sync(s3, connection.deployment.output("ScriptsBucketName"), folder, delete=delete)
         if not dry_run:

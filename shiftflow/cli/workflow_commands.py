@@ -70,7 +70,7 @@ def validate_command(files: FilesArgument, stack: StackOption = None, project: P
     """Check workflow files as a run would: every key, stage and job, and every job's script (staged, splittable,
     not empty, within the Data API's 40 statements and 100 KB, its parameters given). Exit 1 if a file is invalid."""
     if stack:
-        with common.session(stack, False, project, "duckdb", verbose) as connection:
+        with common.session(stack, False, project, None, verbose) as connection:
             _validate_all(files, ScriptSource.bucket(connection.client("s3"),
                                                      connection.deployment.output("ScriptsBucketName")))
     else:
@@ -113,7 +113,7 @@ def _print_line(console: Any, text: str) -> None:
 def push_command(files: FilesArgument, stack: StackOption = None, project: ProjectOption = Path("."),
                  verbose: VerboseOption = False) -> None:
     """Validate workflow files against the scripts bucket and store them in the configuration table."""
-    with common.session(stack, False, project, "duckdb", verbose) as connection:
+    with common.session(stack, False, project, None, verbose) as connection:
         s3, dynamodb = connection.client("s3"), connection.client("dynamodb")
         bucket, table = connection.deployment.output("ScriptsBucketName"), _tables(connection).config
         for path in files:
@@ -131,7 +131,7 @@ def push_command(files: FilesArgument, stack: StackOption = None, project: Proje
 def list_command(stack: StackOption = None, project: ProjectOption = Path("."), verbose: VerboseOption = False,
                  as_json: JsonOption = False) -> None:
     """The workflows in the configuration table."""
-    with common.session(stack, False, project, "duckdb", verbose) as connection:
+    with common.session(stack, False, project, None, verbose) as connection:
         summaries = list_workflows(connection.client("dynamodb"), _tables(connection).config)
     if as_json:
         print_json({"workflows": summaries})
@@ -147,7 +147,7 @@ def show_command(workflow_id: Annotated[str, typer.Argument(help="The workflow i
                  project: ProjectOption = Path("."), verbose: VerboseOption = False,
                  as_json: JsonOption = False) -> None:
     """The stored configuration of one workflow, as JSON (--json: the same document, unformatted for scripts)."""
-    with common.session(stack, False, project, "duckdb", verbose) as connection:
+    with common.session(stack, False, project, None, verbose) as connection:
         config = _stored_config(connection, workflow_id)
     if as_json:
         print_json(config)
@@ -174,7 +174,7 @@ def run_command(
     parameter: Annotated[list[str], typer.Option("--parameter", "-p", help="name=value for the scripts.")] = [],  # noqa: B006
     stack: StackOption = None,
     local: LocalOption = False,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
@@ -237,7 +237,7 @@ def runs_command(workflow_id: Annotated[str, typer.Argument(help="The workflow i
                  stack: StackOption = None, project: ProjectOption = Path("."), verbose: VerboseOption = False,
                  as_json: JsonOption = False) -> None:
     """The runs of a workflow from the workflow audit table, newest first."""
-    with common.session(stack, False, project, "duckdb", verbose) as connection:
+    with common.session(stack, False, project, None, verbose) as connection:
         runs = workflow_runs(connection.client("dynamodb"), _tables(connection).workflow_audit, workflow_id, limit)
     if as_json:
         print_json({"runs": runs})
@@ -256,7 +256,7 @@ def jobs_command(execution: Annotated[str, typer.Argument(help="A workflow execu
                  stack: StackOption = None, project: ProjectOption = Path("."), verbose: VerboseOption = False,
                  as_json: JsonOption = False) -> None:
     """The job audit of one workflow run: each job's status, times, statement, rows and error."""
-    with common.session(stack, False, project, "duckdb", verbose) as connection:
+    with common.session(stack, False, project, None, verbose) as connection:
         items = job_items(connection.client("dynamodb"), _tables(connection).job_audit, execution.rsplit(":", 1)[-1])
     items.sort(key=lambda item: (item.get("stage_number", 0), item.get("execution_start_ts", "")))
     if as_json:

@@ -17,6 +17,8 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResu
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
+from shiftflow.dataapi.translate.model import SessionCommand
+from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog
 from shiftflow.sql.splitter import SqlSplitError, split_statements
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,14 @@ def database_user(request: Mapping[str, Any]) -> str:
 class StatementRunner:
     """The worker side of the statement lifecycle. `lock` is the statement store's: it guards statement state.
 
-    translator and s3_client are functions, so that each statement uses the emulator's current ones."""
+    translator and s3_client are functions, so that each statement uses the emulator's current ones. system_log:
+    what the system tables read (stl_load_errors, sys_query_history)."""
 
     def __init__(self, lock: threading.Lock, pool: SessionPool, kept: KeptSessions, events: EventSubscribers,
-                 translator: Callable[[], Any], s3_client: Callable[[], Any], workers: int) -> None:
+                 translator: Callable[[], Any], s3_client: Callable[[], Any], workers: int,
+                 system_log: SystemLog) -> None:
         self._lock, self._pool, self._kept, self._events = lock, pool, kept, events
+        self._system_log = system_log
         self._translator, self._s3_client = translator, s3_client
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dataapi")
         self._query_ids = iter(range(100_000, 1 << 62))
@@ -101,11 +106,12 @@ class StatementRunner:
                 self._kept.free(kept, None)
             return
         _set_user(session, statement.request)
-        run = SqlRun(statement, session, self._translator(), self._s3_client)
         pid = self._pool.pid(session)
         with self._lock:
             statement.session, statement.pid = session, pid
             statement.set_status(st.STARTED)
+        system = SystemContext(kept.facts if kept else SessionFacts(), self._system_log, pid)
+        run = SqlRun(statement, session, self._translator(), self._s3_client, system)
         try:
             failed = run.all(lambda: next(self._query_ids), self._lock)
         finally:
@@ -157,8 +163,9 @@ class SqlRun:
     """One statement's sub-statements on one engine session, with Redshift's transaction rules."""
 
     def __init__(self, statement: Statement, session: EngineSession, translator: Any,
-                 s3_client: Callable[[], Any]) -> None:
+                 s3_client: Callable[[], Any], system: SystemContext) -> None:
         self.statement, self.session, self.tr, self.s3_client = statement, session, translator, s3_client
+        self.system = system  # what the system tables and pg_last_* functions read
         self.parameters = {p["name"]: p["value"] for p in statement.request.get("Parameters", [])}
         self.in_transaction = False
         self.broken = False  # the session's state is unknown: do not reuse it
@@ -176,7 +183,7 @@ class SqlRun:
             with lock:
                 sub.start(query_id())
             try:
-                result = self._one(sub.sql)
+                result = self._one(sub.sql, sub.query_id)
             except (EngineError, self.tr.NotSupportedLocally, StatementError) as error:
                 with lock:
                     sub.end(st.FAILED, error=str(error))
@@ -184,6 +191,7 @@ class SqlRun:
                 return index
             with lock:
                 sub.end(st.FINISHED, result)
+            self.system.completed(sub.query_id)
         try:
             self._end_transaction("commit")
         except EngineError as error:
@@ -193,7 +201,7 @@ class SqlRun:
             return len(statement.subs) - 1
         return None
 
-    def _one(self, sql: str) -> QueryResult:
+    def _one(self, sql: str, query_id: int) -> QueryResult:
         if not self.statement.is_batch:
             single_statement(sql)
         if "temp" in sql.lower() or "#" in sql:
@@ -203,12 +211,19 @@ class SqlRun:
             self._control(translated.action)
             return QueryResult(rowcount=0)
         if isinstance(translated, self.tr.S3Command):
-            return self.tr.run_s3_command(translated, self.session, self.parameters, self.s3_client())
-        missing = [name for name in translated.parameter_names if name not in self.parameters]
+            return self.system.s3_command(getattr(translated, "kind", ""), query_id, lambda: self.tr.run_s3_command(
+                translated, self.session, self.parameters, self.s3_client()))
+        if getattr(translated, "session_scoped", False):
+            self.temporary = True
+        values = {**self.parameters, **self.system.parameters(translated.parameter_names)}
+        missing = [name for name in translated.parameter_names if name not in values]
         if missing:
             raise StatementError(f"ERROR: no value given for parameter :{missing[0]} (Parameters has "
                                  f"{sorted(self.parameters) or 'none'})")
-        result = self.session.execute(translated.text, {n: self.parameters[n] for n in translated.parameter_names})
+        bound = {n: values[n] for n in translated.parameter_names}
+        if isinstance(translated, SessionCommand):
+            return translated.run(self.session, bound, self.in_transaction)
+        result = self.session.execute(translated.text, bound)
         if getattr(translated, "commits", False) and self.in_transaction:
             # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
             # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.

@@ -22,7 +22,7 @@ from typing import Any
 from shiftflow.dataapi.engines.base import Column, EngineError, EngineSession, QueryResult
 # Only the translator's model: translate() itself comes from the caller, so that s3io and the translate package
 # do not import each other.
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command
+from shiftflow.dataapi.translate.model import EngineSql, LoadFailure, NotSupportedLocally, S3Command
 
 Translate = Callable[[str, str], Any]  # translate(sql, engine name) -> EngineSql | TransactionControl | S3Command
 
@@ -106,17 +106,41 @@ def _copy(command: S3Command, session: EngineSession, s3_client: Any, translate:
     rows_per_insert = max(1, _MAX_PARAMETERS // max(1, len(columns)))
     for url in _source_urls(command, s3_client):
         data = _decompress(command, _read(s3_client, url))
-        for number, fields in _records(command, data, columns, url):
+        for number, fields in _read_records(command, data, columns, url):
             if len(fields) != len(columns):
-                raise EngineError(f"Load into table '{command.table}' failed: {url} line {number} has "
-                                  f"{len(fields)} fields, the table load expects {len(columns)}")
+                reason = "Extra column(s) found" if len(fields) > len(columns) else "Delimiter not found"
+                raise LoadFailure(f"Load into table '{command.table}' failed: {url} line {number} has "
+                                  f"{len(fields)} fields, the table load expects {len(columns)}",
+                                  filename=url, line_number=number, reason=reason)
             batch.append(fields)
             if len(batch) >= rows_per_insert:
-                loaded += _insert(command, session, columns, batch)
+                loaded += _insert_batch(command, session, columns, batch, url)
                 batch = []
-    if batch:
-        loaded += _insert(command, session, columns, batch)
+        if batch:
+            loaded += _insert_batch(command, session, columns, batch, url)
+            batch = []
     return QueryResult(rowcount=loaded)
+
+
+def _read_records(command: S3Command, data: bytes, columns: list[Column], url: str) -> Iterator[tuple[int, list]]:
+    """_records, with a field the reader refuses (a date not in DATEFORMAT ...) reported as a load failure."""
+    number = 0
+    try:
+        for number, fields in _records(command, data, columns, url):
+            yield number, fields
+    except LoadFailure:
+        raise
+    except EngineError as error:
+        raise LoadFailure(str(error), filename=url, line_number=number + 1, reason=str(error)[:100]) from None
+
+
+def _insert_batch(command: S3Command, session: EngineSession, columns: list[Column], rows: list[Sequence],
+                  url: str) -> int:
+    try:
+        return _insert(command, session, columns, rows)
+    except EngineError as error:
+        # The engine checks a batch of rows at once: which line it refused is unknown (-1, as Redshift shows it).
+        raise LoadFailure(str(error), filename=url, line_number=-1, reason=str(error)[:100]) from None
 
 
 def _target_columns(command: S3Command, session: EngineSession, translate: Translate) -> list[Column]:

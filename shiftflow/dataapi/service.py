@@ -59,7 +59,8 @@ class DataApiEmulator:
         self._kept = KeptSessions()
         self._events = EventSubscribers(account_id, region)
         self._runner = StatementRunner(self.statements.lock, self._pool, self._kept, self._events,
-                                       lambda: self.translator, lambda: self.s3_client, workers)
+                                       lambda: self.translator, lambda: self.s3_client, workers,
+                                       self.statements.system_log)
         self._catalog = Catalog(self._pool)
 
     # -- public API besides the operations --

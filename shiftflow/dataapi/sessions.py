@@ -17,6 +17,7 @@ from typing import Any
 from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.engines.base import Engine, EngineSession
 from shiftflow.dataapi.errors import ValidationException
+from shiftflow.dataapi.translate.system import SessionFacts
 from shiftflow.dataapi.validation import target_members
 
 _LISTED_MEMBERS = ("Database", "DbUser", "ClusterIdentifier", "WorkgroupName")
@@ -76,6 +77,7 @@ class KeptSession:
     engine_session: EngineSession | None = None
     busy: bool = True
     expires_at: float = 0.0
+    facts: SessionFacts = field(default_factory=SessionFacts)  # pg_last_query_id() & co. across its calls
     created_at: datetime = field(default_factory=st.now)
 
     @property

@@ -15,6 +15,7 @@ from typing import Any
 from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.errors import ActiveStatementsExceededException, ValidationException, query_not_found
 from shiftflow.dataapi.statements import Statement, SubStatement
+from shiftflow.dataapi.translate.system import QueryRecord, SystemLog, query_records
 
 RETENTION = timedelta(hours=24)
 # Members that do not change what a ClientToken'd request runs (the token itself, how long the caller waits).
@@ -29,6 +30,11 @@ class StatementStore:
         self._statements: dict[str, Statement] = {}
         self._tokens: dict[str, tuple[str, str]] = {}  # ClientToken -> (request fingerprint, statement id)
         self.oldest_kept = st.now()  # no statement is older: retention has nothing to forget before then
+        self.system_log = SystemLog(history=self._query_history)  # stl_load_errors, sys_query_history
+
+    def _query_history(self) -> list[QueryRecord]:
+        with self.lock:
+            return query_records(list(self._statements.values()))
 
     def record(self, request: Mapping[str, Any], sqls: list[str], is_batch: bool,
                recorded: Callable[[Mapping[str, Any]], dict[str, Any]]) -> tuple[Statement, bool]:
@@ -67,6 +73,7 @@ class StatementStore:
             del self._statements[statement_id]
         self._tokens = {t: v for t, v in self._tokens.items() if v[1] not in old}
         self.oldest_kept = min((s.created_at for s in self._statements.values()), default=st.now())
+        self.system_log.forget_before(horizon)
 
     def get(self, statement_id: str) -> Statement | None:
         with self.lock:

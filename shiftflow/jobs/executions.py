@@ -2,8 +2,8 @@
 
 An execution stopped from outside (StopExecution, a stopped parent, an execution timeout) runs none of its own
 states any more, so what it would have cleaned up is found from the history: a run_sql_job's Redshift statement
-(SubmitSqlScript's output carries `submission.statement_id`, its ResultPath), a workflow's plan (LoadWorkflow's
-output), the state an execution was in when it ended.
+(SubmitSqlScript's output carries `submission.statement_id`, its ResultPath, and every later state's input too),
+a workflow's plan (LoadWorkflow's output), the state an execution was in when it ended.
 """
 
 from __future__ import annotations
@@ -19,26 +19,31 @@ _PAGE_SIZE = 1000  # the most GetExecutionHistory returns per call
 
 
 def submitted_statement_id(client: Any, execution_arn: str, state_name: str = SUBMIT_STATE) -> str | None:
-    """The statement the execution's SubmitSqlScript submitted, or None when it submitted none.
+    """The statement the execution's SubmitSqlScript submitted last, or None when it submitted none.
 
-    Reads the history oldest first and stops at the submit: it comes first in run_sql_job, while a long job's polls
-    fill thousands of events after it. The submit task's first success (a retried submit returns the same statement,
-    its ClientToken is the same) or the state's exit carries the id. A submit that never succeeded (stopped while the
-    function ran, or failed) gives None: there is no statement id to cancel.
+    Reads the history newest first: every state after a submit carries its `submission` in its input and output, so
+    the current statement is among the last events however long the job's polls ran, and after a conflict retry
+    (a new submit, shiftflow.jobs.conflicts) it is the new statement, not the failed one. A submit whose task
+    succeeded but whose state never exited carries the id in its task output. A submit that never succeeded
+    (stopped while the function ran, or failed) gives None: there is no statement id to cancel (any statement before
+    it had failed, which is why it was submitted again).
     """
-    in_submit = False
-    for event in _history(client, execution_arn):
+    task_output: Any = None  # the output of the task of the state being read, newest first
+    for event in _history(client, execution_arn, newest_first=True):
         kind = event.get("type", "")
-        if kind.endswith("StateEntered"):
-            in_submit = event.get("stateEnteredEventDetails", {}).get("name") == state_name
-        elif kind == "TaskSucceeded" and in_submit:
-            statement_id = _field(json_or_none(event.get("taskSucceededEventDetails", {}).get("output")),
-                                  "Payload", "statement_id")
-            if statement_id:
-                return statement_id
-        elif kind == "TaskStateExited" and in_submit:
-            output = json_or_none(event.get("stateExitedEventDetails", {}).get("output"))
-            return _field(output, "submission", "statement_id")  # a caught failure exits without one
+        if kind == "TaskSucceeded":
+            task_output = json_or_none(event.get("taskSucceededEventDetails", {}).get("output"))
+            continue
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+        if details is None:
+            continue
+        entered = kind.endswith("StateEntered")
+        if entered and details.get("name") == state_name:
+            return _field(task_output, "Payload", "statement_id")
+        statement_id = _field(json_or_none(details.get("input" if entered else "output")), "submission", "statement_id")
+        if statement_id:
+            return statement_id
+        task_output = None  # the next event read belongs to an earlier state
     return None
 
 

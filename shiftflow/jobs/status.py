@@ -130,8 +130,8 @@ def failure_of(job: str, description: dict[str, Any],
 def failure_detail(description: dict[str, Any]) -> str:
     """Which statement failed, its SQL, and the database's own message."""
     subs = description.get("SubStatements") or []
-    failed = next((sub for sub in subs if sub.get("Status") in (FAILED, ABORTED)), None)
-    error = (failed or {}).get("Error") or description.get("Error") or "no error message from the database"
+    failed = _failed_sub(subs)
+    error = database_error(description)
     if failed is None:
         return f"statement {description['Id']} failed: {error} [SQL: {_preview(description.get('QueryString', ''))}]"
     position = subs.index(failed) + 1
@@ -139,6 +139,16 @@ def failure_detail(description: dict[str, Any]) -> str:
         f"statement {position} of {len(subs)} ({failed['Id']}) failed: {error} "
         f"[SQL: {_preview(failed.get('QueryString', ''))}]"
     )
+
+
+def database_error(description: dict[str, Any]) -> str:
+    """The database's own message about a failed statement: its failed sub-statement's, else the statement's."""
+    failed = _failed_sub(description.get("SubStatements") or [])
+    return (failed or {}).get("Error") or description.get("Error") or "no error message from the database"
+
+
+def _failed_sub(subs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((sub for sub in subs if sub.get("Status") in (FAILED, ABORTED)), None)
 
 
 def _running_sql(description: dict[str, Any]) -> str:

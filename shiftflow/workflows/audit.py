@@ -1,8 +1,11 @@
 """The job and workflow audit tables: what each run did, job by job, readable while it runs and after it ended.
 
 Job audit table, key (workflow_execution_id, job_name): one item per job of a run, seed 003's attributes
-(workflow_id, execution_start_ts, execution_end_ts, execution_status) plus stage_number, script, statement_id,
-row_count, error_type and error_message ("error" and "rows" are DynamoDB reserved words). The stage executions write RUNNING, SUCCEEDED and FAILED as jobs go; `close_run` settles the rest.
+(workflow_id, execution_start_ts, execution_end_ts, execution_status) plus stage_number, script, attempt (the
+job's `retries` used), statement_id, row_count, conflict_attempt and conflicted_statements (the statements that failed
+on a transaction conflict before statement_id ran, JSON [{statement_id, error}]; a failure's error_message names
+them too), error_type and error_message ("error" and "rows" are DynamoDB reserved words). The stage executions write
+RUNNING, SUCCEEDED and FAILED as jobs go; `close_run` settles the rest.
 
 Workflow audit table, key workflow_execution_id, index `by_workflow` (workflow_id, execution_start_ts): one item per
 run (start, end, status, jobs, run date and parameters, and where it failed).

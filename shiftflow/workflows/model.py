@@ -4,8 +4,9 @@ or side by side; a job runs one SQL script from the scripts bucket.
 The configuration format is seed 003's JSON, accepted unchanged (`workflow_id`, `workflow_description`,
 `workflow_stages[]` with `execution_flag`, `execution_type`, `scripts`, `stage_description`). Beyond it:
 
-- a job may be an object: {"name", "script", "parameters", "timeout_seconds", "retries", "validation",
-  "completion"} (a plain string is a script key; the job is then named after the file, without folder and extension);
+- a job may be an object: {"name", "script", "parameters", "timeout_seconds", "retries", "conflict_retries",
+  "validation", "completion"}
+  (a plain string is a script key; the job is then named after the file, without folder and extension);
 - a stage may cap its parallelism with `max_concurrency`;
 - a workflow may give default script parameters with `parameters`;
 - a workflow or a job may say how a job learns of its SQL's end with `completion`: "event" (the Data API's event,
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shiftflow.jobs.completion import AUTO, COMPLETION_MODES
+from shiftflow.jobs.conflicts import DEFAULT_CONFLICT_RETRIES, MAX_CONFLICT_RETRIES
 from shiftflow.jobs.submit import MAX_JOB_SECONDS
 from shiftflow.workflows.errors import Problems, WorkflowInvalid
 
@@ -43,7 +45,8 @@ PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 WORKFLOW_KEYS = ("workflow_id", "workflow_description", "workflow_stages", "parameters", "completion")
 STAGE_KEYS = ("stage_description", "execution_flag", "execution_type", "scripts", "max_concurrency")
-JOB_KEYS = ("name", "script", "parameters", "timeout_seconds", "retries", "validation", "completion")
+JOB_KEYS = ("name", "script", "parameters", "timeout_seconds", "retries", "conflict_retries", "validation",
+            "completion")
 
 Scalar = str | int | float | bool
 
@@ -54,7 +57,9 @@ class Job:
     script: str  # key in the scripts bucket, e.g. tpch/load_customer_dimension.sql
     parameters: Mapping[str, Scalar] = field(default_factory=dict)
     timeout_seconds: int = MAX_TIMEOUT_SECONDS
-    retries: int = 0  # extra attempts after a failure, each a new run_sql_job execution (a new statement)
+    retries: int = 0  # extra attempts after any failure, each a new run_sql_job execution (a new statement)
+    # extra statements inside run_sql_job after a transaction conflict (the batch was rolled back); 0: off
+    conflict_retries: int = DEFAULT_CONFLICT_RETRIES
     validation: bool = False  # the script's last result set is checks (check_name, passed, detail)
     completion: str | None = None  # event, poll or auto; None: the workflow's
 
@@ -249,6 +254,11 @@ def _job(problems: Problems, stage: str, item: Any) -> Job | None:
     if not _is_int(retries) or not 0 <= retries <= MAX_RETRIES:
         problems.add(where, f"retries is {retries!r}; it must be a whole number from 0 to {MAX_RETRIES}")
         valid = False
+    conflict_retries = item.get("conflict_retries", DEFAULT_CONFLICT_RETRIES)
+    if not _is_int(conflict_retries) or not 0 <= conflict_retries <= MAX_CONFLICT_RETRIES:
+        problems.add(where, f"conflict_retries is {conflict_retries!r}; it must be a whole number from 0 (no retry) "
+                            f"to {MAX_CONFLICT_RETRIES}")
+        valid = False
     validation = item.get("validation", False)
     if not isinstance(validation, bool):
         problems.add(where, f"validation is {validation!r}; it must be true or false")
@@ -258,7 +268,8 @@ def _job(problems: Problems, stage: str, item: Any) -> Job | None:
         valid = False
     if not valid:
         return None
-    return Job(str(name), str(script), parameters, int(timeout), int(retries), bool(validation), completion)
+    return Job(str(name), str(script), parameters, int(timeout), int(retries), int(conflict_retries),
+               bool(validation), completion)
 
 
 def _completion(problems: Problems, where: str, value: Any) -> str | None:
@@ -320,6 +331,8 @@ def _job_config(job: Job) -> str | dict[str, Any]:
         entry["timeout_seconds"] = job.timeout_seconds
     if job.retries:
         entry["retries"] = job.retries
+    if job.conflict_retries != DEFAULT_CONFLICT_RETRIES:
+        entry["conflict_retries"] = job.conflict_retries
     if job.validation:
         entry["validation"] = True
     if job.completion is not None:

@@ -124,6 +124,7 @@ def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides:
         "parameters": job_parameters(workflow, job, defaults, overrides),
         "timeout_seconds": job.timeout_seconds,
         "retries": job.retries,
+        "conflict_retries": job.conflict_retries,
         "validation": job.validation,
         # run_sql_job's submit chooses the mode (shiftflow.jobs.completion.choose_completion) from these two.
         "completion": workflow.completion_of(job),

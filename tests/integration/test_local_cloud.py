@@ -379,3 +379,24 @@ def recorded(cloud: Cloud) -> int:
     """How many execution starts and ends the cloud has recorded on disk so far."""
     records = [json.loads(path.read_text()) for path in (cloud.state_dir / "executions").glob("*.json")]
     return len(records) + sum(record["status"] != "RUNNING" for record in records)
+
+
+def test_watch_follows_a_run_started_elsewhere_and_reports_it_as_run_would(cloud: Cloud):
+    cloud.shiftflow("endpoint")
+    sfn = cloud.boto3_client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=cloud.outputs()["SalesDataPipelineStateMachineArn"],
+                              input=SETUP)["executionArn"]  # as a schedule or another terminal would
+    done = subprocess.run(cloud.command("watch", arn, "--json"), capture_output=True, text=True,
+                          env=cloud.environment, timeout=300)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert (document["execution_arn"], document["outcome"]) == (arn, "succeeded")
+    assert document["name"] == "sales_data_pipeline"
+    assert {job["job"]: job["status"] for job in document["jobs"]}["load_store_sales_fact"] == "succeeded"
+    assert "SalesLoadSucceeded" in done.stderr  # the progress, on stderr beside the document
+
+    name = arn.rsplit(":", 1)[-1]  # by its name alone, once it has ended: the summary at once
+    code, output = cloud.shiftflow("watch", name)
+    assert code == 0 and "SUCCEEDED" in output and "load_store_sales_fact │ succeeded" in output
+    code, output = cloud.shiftflow("watch", "no-such-execution")
+    assert code == 2 and "no execution 'no-such-execution'" in output

@@ -97,10 +97,12 @@ def polls(count):
 
 def stub_history(stub: Stubber, events: list[dict[str, Any]], page_size: int = 1000,
                  pages_read: int | None = None) -> None:
-    """GetExecutionHistory oldest first, in pages of page_size; only the first `pages_read` pages are expected."""
-    pages = [events[i:i + page_size] for i in range(0, len(events), page_size)] or [[]]
+    """GetExecutionHistory newest first (reverseOrder), in pages of page_size; only the first `pages_read` pages
+    are expected."""
+    newest_first = events[::-1]
+    pages = [newest_first[i:i + page_size] for i in range(0, len(events), page_size)] or [[]]
     for number, page in enumerate(pages[:pages_read]):
-        request: dict[str, Any] = {"executionArn": EXECUTION_ARN, "maxResults": 1000}
+        request: dict[str, Any] = {"executionArn": EXECUTION_ARN, "maxResults": 1000, "reverseOrder": True}
         if number:
             request["nextToken"] = f"page-{number}"
         response: dict[str, Any] = {"events": page}
@@ -124,14 +126,46 @@ def test_the_statement_is_read_from_the_submit_state_output_not_from_later_polls
         stub.assert_no_pending_responses()
 
 
-def test_a_long_history_is_read_only_up_to_the_submit():
+def test_a_long_history_is_read_only_back_to_the_last_poll():
     client = sfn_client()
     events = history(started(), *submit_events(), *polls(400), aborted())
     assert len(events) > 2000
     with Stubber(client) as stub:
-        stub_history(stub, events, pages_read=1)  # the submit is on the first page: the later pages are not read
+        stub_history(stub, events, pages_read=1)  # the last poll names the statement: older pages are not read
         assert submitted_statement_id(client, EXECUTION_ARN) == STATEMENT_ID
         stub.assert_no_pending_responses()
+
+
+def conflict_retry_events(failed_id: str, *, retry_succeeded: bool = True) -> list[tuple[str, dict[str, Any]]]:
+    """The first statement failed on a transaction conflict; run_sql_job waits, then submits a new one."""
+    failed = {**SUBMISSION, "statement_id": failed_id}
+    state = {**JOB_INPUT, "submission": failed, "conflict_retry": {"attempt": 1, "wait_seconds": 15}}
+    events = [entered("SubmitSqlScript", JOB_INPUT), task("TaskScheduled"), task("TaskStarted"),
+              task("TaskSucceeded", {"statement_id": failed_id, **failed}),
+              exited("SubmitSqlScript", {**JOB_INPUT, "submission": failed}),
+              ("WaitStateEntered", {"stateEnteredEventDetails": {"name": "WaitBeforeConflictRetry",
+                                                                 "input": json.dumps(state)}}),
+              ("WaitStateExited", {"stateExitedEventDetails": {"name": "WaitBeforeConflictRetry",
+                                                               "output": json.dumps(state)}}),
+              entered("SubmitSqlScript", state), task("TaskScheduled"), task("TaskStarted")]
+    if retry_succeeded:
+        events.append(task("TaskSucceeded", {"statement_id": STATEMENT_ID, **SUBMISSION}))
+    return events
+
+
+def test_after_a_conflict_retry_the_new_statement_is_found_not_the_failed_one():
+    client = sfn_client()
+    failed_id = "d9b6c0c9-0000-4000-8000-00000000000f"
+    for events in (history(started(), *conflict_retry_events(failed_id), aborted()),  # stopped right after the submit
+                   history(started(), *conflict_retry_events(failed_id),
+                           exited("SubmitSqlScript", {**JOB_INPUT, "submission": SUBMISSION}), *polls(2), aborted())):
+        with Stubber(client) as stub:
+            stub_history(stub, events)
+            assert submitted_statement_id(client, EXECUTION_ARN) == STATEMENT_ID
+    # Stopped while the retry's submit function ran: the statement before it had failed, nothing is known to run.
+    with Stubber(client) as stub:
+        stub_history(stub, history(started(), *conflict_retry_events(failed_id, retry_succeeded=False), aborted()))
+        assert submitted_statement_id(client, EXECUTION_ARN) is None
 
 
 def test_a_submit_that_succeeded_but_never_exited_its_state_is_found_in_its_task_output():

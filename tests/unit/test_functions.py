@@ -90,6 +90,8 @@ def test_submit_splits_binds_and_sends_one_idempotent_batch(aws, lambda_context)
         "completion": "poll",
         "heartbeat_seconds": 0,
         "token_expires_at": int(deadline) + 86_400,
+        # The first attempt; a transaction conflict is retried 3 times unless the job says otherwise.
+        "conflict": {"attempt": 0, "retries": 3, "earlier_attempts": []},
     }
     assert before + 86_400 <= deadline <= time.time() + 86_400
 
@@ -323,6 +325,9 @@ def test_status_long_polls_and_summarizes_a_finished_batch(lambda_context):
         "result_statement_id": f"{STATEMENT_ID}:3",
         "past_deadline": False,
         "heartbeat_seconds": 0,  # not an event-mode check
+        "conflict_attempt": 0,
+        "conflicted_statements": [],
+        "conflict_retry": None,
     }
 
 

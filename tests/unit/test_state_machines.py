@@ -116,8 +116,10 @@ def test_retries_are_for_transient_errors_only(definition):
 
 def test_run_sql_job_long_polls_instead_of_waiting():
     definition = load(ROOT / "statemachine" / "run_sql_job.asl.json")
-    types = [state["Type"] for _, state, _ in all_states(definition)]
-    assert "Wait" not in types, "completion must come from long polling, not a fixed Wait loop"
+    waits = {name: state for name, state, _ in all_states(definition) if state["Type"] == "Wait"}
+    # The one Wait is the backoff before a conflict retry, which submits a new statement: never a polling loop.
+    assert list(waits) == ["WaitBeforeConflictRetry"], "completion must come from long polling, not a Wait loop"
+    assert waits["WaitBeforeConflictRetry"]["Next"] == "SubmitSqlScript"
     route = definition["States"]["RouteOnSqlStatus"]
     handled = {
         rule.get("StringEquals") for choice in route["Choices"] for rule in [choice, *choice.get("Or", [])]

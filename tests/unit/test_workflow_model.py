@@ -90,13 +90,14 @@ def test_job_objects_and_stage_concurrency_go_beyond_the_seed_and_round_trip():
     config["workflow_stages"][1]["max_concurrency"] = 2
     config["workflow_stages"][1]["scripts"][0] = {
         "name": "insert_three", "script": "rsql_blog_script_3.sh", "parameters": {"rows": 3},
-        "timeout_seconds": 600, "retries": 2, "validation": True,
+        "timeout_seconds": 600, "retries": 2, "conflict_retries": 0, "validation": True,
     }
     workflow = parse_workflow(config)
     job = workflow.stages[1].jobs[0]
-    assert (job.name, job.parameters, job.timeout_seconds, job.retries, job.validation) == (
-        "insert_three", {"rows": 3}, 600, 2, True
+    assert (job.name, job.parameters, job.timeout_seconds, job.retries, job.conflict_retries, job.validation) == (
+        "insert_three", {"rows": 3}, 600, 2, 0, True
     )
+    assert workflow.stages[1].jobs[1].conflict_retries == 3  # the default: conflicts are retried unless turned off
     assert workflow.stages[1].concurrency == 2
     assert parse_workflow(workflow.to_config()) == workflow
     assert parse_workflow(parse_workflow(SEED).to_config()).to_config() == {**SEED, "workflow_stages": [
@@ -206,6 +207,9 @@ def test_stage_concurrency_limits(stage_changes, message):
         ({"script": "a.sql", "timeout_seconds": 0}, "timeout_seconds is 0; it must be a whole number from 1 to 86400"),
         ({"script": "a.sql", "retries": 11}, "retries is 11; it must be a whole number from 0 to 10"),
         ({"script": "a.sql", "retries": "2"}, "retries is '2'"),
+        ({"script": "a.sql", "conflict_retries": 11},
+         "conflict_retries is 11; it must be a whole number from 0 (no retry) to 10"),
+        ({"script": "a.sql", "conflict_retries": True}, "conflict_retries is True"),
         ({"script": "a.sql", "validation": "yes"}, "validation is 'yes'; it must be true or false"),
         ({"script": "a.sql", "parameters": {"run-date": "x"}}, "parameter name 'run-date' is not a SQL :name"),
         ({"script": "a.sql", "parameters": {"rows": [1, 2]}}, "parameter rows must be a string, number or boolean"),

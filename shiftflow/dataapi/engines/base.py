@@ -60,3 +60,22 @@ class Engine(Protocol):
     def session(self, database: str) -> EngineSession: ...
 
     def close(self) -> None: ...
+
+
+class TransactionConflict(EngineError):
+    """A concurrent transaction made this one fail: a write-write conflict, a serialization failure or a deadlock.
+
+    The message is Redshift's for the same situation, so that a client reacts to the emulator's conflicts as it
+    would to Redshift's (a rerun of the rolled-back batch); the engine's own words follow it. The emulator cannot
+    name Redshift's table id and transaction ids, so it names the local engine instead."""
+
+    @classmethod
+    def serializable_isolation_violation(cls, engine: str, detail: str) -> TransactionConflict:
+        # Redshift: "ERROR: 1023 DETAIL: Serializable isolation violation on table - <table id>, transactions
+        # forming the cycle are: <ids> (pid:<pid>)" (c_serial_isolation, STL_TR_CONFLICT).
+        return cls(f"ERROR: 1023 DETAIL: Serializable isolation violation on table - local {engine}: {detail}")
+
+    @classmethod
+    def deadlock(cls, engine: str, detail: str) -> TransactionConflict:
+        # Redshift reports a deadlock in PostgreSQL's words: "ERROR: deadlock detected DETAIL: Process ... waits".
+        return cls(f"ERROR: deadlock detected DETAIL: local {engine}: {detail}")

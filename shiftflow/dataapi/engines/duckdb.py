@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
+from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, TransactionConflict
 from shiftflow.dataapi.translate.functions.json import minified_json
 
 _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
@@ -65,6 +65,19 @@ def _message(error: Exception) -> str:
     return found.group("message") if found else text
 
 
+# DuckDB's optimistic concurrency: a write to a row (or catalog entry) that a concurrent transaction changed fails
+# the later writer at once. These are the cases Redshift reports as serializable isolation violations.
+_CONFLICTS = ("TransactionContext Error: Conflict on ", "TransactionContext Error: Catalog write-write conflict")
+
+
+def engine_error(error: duckdb.Error) -> EngineError:
+    """The EngineError of a DuckDB error: a transaction conflict in Redshift's words, anything else DuckDB's own."""
+    text = str(error)
+    if isinstance(error, duckdb.TransactionException) and text.startswith(_CONFLICTS):
+        return TransactionConflict.serializable_isolation_violation("duckdb", text)
+    return EngineError(_message(error))
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -98,7 +111,7 @@ class DuckDBSession:
                 result = self._result(query, statement.type.name)
             return result
         except duckdb.Error as error:
-            raise EngineError(_message(error)) from None
+            raise engine_error(error) from None
 
     def _result(self, query: bool, kind: str) -> QueryResult:
         if query:
@@ -133,8 +146,8 @@ class DuckDBSession:
     def _run(self, sql: str) -> None:
         try:
             self._cursor.execute(sql)
-        except duckdb.Error as error:
-            raise EngineError(str(error)) from None
+        except duckdb.Error as error:  # a COMMIT can conflict too
+            raise engine_error(error) from None
 
 
 class DuckDBEngine:

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import conninfo, sql
 from psycopg.adapt import Loader
 
-from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
+from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, TransactionConflict
 from shiftflow.dataapi.translate.functions.json import minified_json
 from shiftflow.dataapi.translate.setup import POSTGRES_DATABASE_SETUP, POSTGRES_SESSION_SETUP
 
@@ -79,8 +79,7 @@ class PostgresSession:
                 rows = cursor.fetchall()
                 return QueryResult(columns=columns, rows=rows, rowcount=len(rows))
         except psycopg.Error as error:
-            primary = error.diag.message_primary if error.diag and error.diag.message_primary else str(error)
-            raise EngineError(primary.strip()) from None
+            raise engine_error(error) from None
 
     def set_user(self, user: str) -> None:
         """The request's database user, for current_user (public.shiftflow_current_user())."""
@@ -102,6 +101,22 @@ class PostgresSession:
 
     def close(self) -> None:
         self._connection.close()
+
+
+_SERIALIZATION_FAILURE, _DEADLOCK_DETECTED = "40001", "40P01"
+
+
+def engine_error(error: psycopg.Error) -> EngineError:
+    """The EngineError of a PostgreSQL error: a serialization failure or a deadlock in Redshift's words (the
+    transaction was rolled back; a rerun can pass), anything else PostgreSQL's primary message."""
+    primary = (error.diag.message_primary if error.diag and error.diag.message_primary else str(error)).strip()
+    if error.sqlstate == _SERIALIZATION_FAILURE:
+        return TransactionConflict.serializable_isolation_violation("postgres", primary)
+    if error.sqlstate == _DEADLOCK_DETECTED:
+        # One line: the detail names each waiting process on a line of its own.
+        detail = error.diag.message_detail if error.diag and error.diag.message_detail else primary
+        return TransactionConflict.deadlock("postgres", " ".join(detail.split()))
+    return EngineError(primary)
 
 
 # Statements whose count the Data API reports as ResultRows; everything else (DDL, CREATE TABLE AS, SET, GRANT,

@@ -4,22 +4,29 @@ translate() turns one (already split) Redshift statement into one of:
 - EngineSql: text in the engine's dialect with the engine's named placeholders ($name on DuckDB,
   %(name)s on psycopg, where every literal % is doubled), plus the names the session must bind;
 - TransactionControl: BEGIN / COMMIT / ROLLBACK for the emulator to apply itself;
-- S3Command: a COPY or UNLOAD for run_s3_command().
-What cannot be emulated raises NotSupportedLocally, never a silently different result.
+- S3Command: a COPY or UNLOAD for run_s3_command();
+- SessionCommand: a statement that reads the session's catalog before it runs (ALTER TABLE APPEND, DuckDB's
+  CREATE TABLE (LIKE ...) and cursors, queries over svv_table_info): run(session, parameters, in_transaction).
+What cannot be emulated raises NotSupportedLocally, never a silently different result; text that does not parse
+raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
+Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3),
+system.py (system tables, pg_last_*), procedures.py, functions/ (function families), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
-ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; table attributes (ENCODE,
+ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
+tune Redshift (query_group, wlm_query_slot_count, enable_result_cache_for_session ...: SHOW answers what was set,
+commands/settings.py); table attributes (ENCODE,
 DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped.
 Known differences that remain (each fails loudly rather than returning a different value, unless noted):
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
   TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
-  Tables made by CTAS or CREATE TABLE (LIKE ...) on DuckDB have no length checks; DuckDB does not pad char(n), and
-  a CHAR(n) value keeps the trailing blanks it was written with there (comparisons ignore them, LEN counts them).
+  Tables made by CTAS on DuckDB have no length checks; DuckDB does not pad char(n), and a CHAR(n) value keeps the
+  trailing blanks it was written with there (comparisons ignore them, LEN counts them).
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
-  json), type behaviour in types.py; each module's docstring says what it emulates and what it refuses.
+  json, numbers, bytes, days, regexps), type behaviour in types.py; each module's docstring says what it emulates and what it refuses.
 - AVG of DECIMAL(p, s): PostgreSQL cuts the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
   says numeric without a scale); DuckDB fails with "not supported locally" when the query runs (its decimal
   division is floating point, and neither a macro nor the translator can learn the argument's scale). Numeric
@@ -56,6 +63,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import dataclasses
 import functools
 
 from sqlglot import exp
@@ -63,11 +71,19 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.translate.commands import parse_copy, parse_unload, transaction_control, word
+from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
+from shiftflow.dataapi.translate.commands.append import is_append, parse_append
+from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
+from shiftflow.dataapi.translate.commands.functions import create_function, is_create_function
+from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
+from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, S3Command, TransactionControl
-from shiftflow.dataapi.translate.procedures import is_create_procedure, rewrite_procedure
+from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
+                                              TransactionControl)
+from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
+                                                   rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
+from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
@@ -75,8 +91,8 @@ from shiftflow.sql.splitter import SqlSplitError, tokenize
 if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 
-__all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "TransactionControl",
-           "clear_cache", "run_s3_command", "session_setup", "translate"]
+__all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "SessionCommand",
+           "SqlSyntaxError", "TransactionControl", "clear_cache", "run_s3_command", "session_setup", "translate"]
 
 ENGINES = ("duckdb", "postgres")
 
@@ -103,7 +119,7 @@ _REDSHIFT = _dialect()
 _PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
 
 
-def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     """One Redshift statement for `engine`; raises NotSupportedLocally for what cannot be emulated."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
@@ -116,7 +132,7 @@ def clear_cache() -> None:
 
 
 @functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
-def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command:
+def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
@@ -127,10 +143,24 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
     if control is not None:
         return control
     verb = word(tokens[0])
+    if verb in {"SET", "RESET"}:
+        setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
+        return dataclasses.replace(setting, session_scoped=True)
+    if verb == "SHOW":
+        setting = setting_command(expanded(statement, tokens), engine)
+        if setting is not None:
+            return setting
     if verb == "COPY":
         return parse_copy(statement, tokens)
     if verb == "UNLOAD":
         return parse_unload(statement, tokens)
+    if is_append(tokens):
+        return parse_append(statement, tokens)
+    if is_create_function(tokens):
+        return create_function(statement, tokens, engine, lambda sql: _expression_sql(sql, engine),
+                               lambda type_text: _type_sql(type_text, engine))
+    if is_cursor_command(tokens):
+        return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
@@ -141,14 +171,16 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
-    if verb == "CALL" or is_create_procedure(tokens):
+    if verb == "CALL" or is_create_procedure(tokens) or is_procedure_ddl(tokens):
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
         if verb == "CALL":
+            return _call(statement, tokens)
+        if is_procedure_ddl(tokens):  # DROP / ALTER PROCEDURE name(argument list): PostgreSQL's own syntax
             return _tokens_to_postgres(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
             raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
-        text = rewrite_procedure(statement, tokens, _procedure_sql)
+        text = rewrite_procedure(statement, tokens, _BODY_TRANSLATOR)
         return EngineSql(text.replace("%", "%%"))
     translated = _translate_tree(statement, tokens, engine)
     if verb == "TRUNCATE":  # "TRUNCATE commits the transaction in which it is run" (Redshift's TRUNCATE page)
@@ -172,10 +204,10 @@ _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift
 
 
 def _redshift_only(tokens: list[Token]) -> str | None:
-    words = [word(t) for t in tokens]
-    if words[:2] == ["ALTER", "TABLE"] and "APPEND" in words:
-        return "ALTER TABLE ... APPEND FROM"
-    return _REDSHIFT_ONLY.get(tuple(words[:2]))
+    words = tuple(word(t) for t in tokens[:3])
+    if words[1:] == ("EXTERNAL", "FUNCTION"):
+        return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
+    return _REDSHIFT_ONLY.get(words[:2])
 
 
 def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
@@ -183,24 +215,61 @@ def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
         if tokens is None:
             tokens = tokenize(text)
         trees = [tree for tree in _REDSHIFT.parser().parse(tokens, text) if tree is not None]
-    except (ParseError, TokenError, SqlSplitError) as error:
-        first_line = str(error).splitlines()[0]
-        raise NotSupportedLocally(f"Redshift syntax the translator cannot parse ({first_line})") from None
+    except SqlSplitError as error:
+        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+    except TokenError as error:
+        raise NotSupportedLocally(f"Redshift syntax the translator cannot tokenize ({error})") from None
+    except ParseError as error:
+        raise _syntax_error(tokens or [], error) from None
     if len(trees) != 1:
         raise NotSupportedLocally("more than one statement in one call (split the script first)")
     return trees[0]
 
 
-def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql:
+# The statements of Redshift's SQL command reference, by their first word (cm_chap_SQLCommandRef.md).
+_VERBS = frozenset("""ABORT ALTER ANALYZE ATTACH BEGIN CALL CANCEL CLOSE COMMENT COMMIT COPY CREATE DEALLOCATE DECLARE
+    DELETE DESC DESCRIBE DETACH DROP END EXECUTE EXPLAIN FETCH GRANT INSERT LOCK MERGE PREPARE REFRESH RESET REVOKE
+    ROLLBACK SELECT SET SHOW START TRUNCATE UNLOAD UPDATE USE VACUUM WITH ( VALUES""".split())
+
+
+# What CREATE, ALTER and DROP take in Redshift's command reference (r_CREATE_*.md ...), and the words before it.
+_OBJECT_WORDS = frozenset("""DATABASE DATASHARE DEFAULT EXTERNAL FUNCTION GROUP IDENTITY LIBRARY MASKING MATERIALIZED
+    MODEL PROCEDURE RLS ROLE SCHEMA TABLE USER VIEW TEMP TEMPORARY LOCAL OR SYSTEM PRIVILEGES""".split())
+
+
+def _refuse_unknown_object(tokens: list[Token]) -> None:
+    """CREATE / ALTER / DROP of no Redshift object (`create tabel t ...`) is Redshift's syntax error, not a
+    statement to hand to the engine (sqlglot leaves such text as an opaque command)."""
+    if len(tokens) > 1 and word(tokens[0]) in {"CREATE", "ALTER", "DROP"} and word(tokens[1]) not in _OBJECT_WORDS:
+        raise SqlSyntaxError(tokens[1].text, tokens[1].start + 1)
+
+
+def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
+    """Redshift's message for text its parser rejects: the token it stopped at and its position. A statement
+    that does not start with a command's name is rejected at its first word, as PostgreSQL's grammar does."""
+    if tokens and word(tokens[0]) not in _VERBS:
+        return SqlSyntaxError(tokens[0].text, tokens[0].start + 1)
+    details = error.errors[0] if error.errors else {}
+    for token in tokens:
+        if (token.line, token.col) == (details.get("line"), details.get("col")):
+            return SqlSyntaxError(token.text, token.start + 1)
+    last = tokens[-1] if tokens else None
+    return SqlSyntaxError(last.text if last else "", last.start + 1 if last else 1)
+
+
+def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = _parse(text, tokens if text is statement else None)
     if isinstance(tree, exp.Command):
+        _refuse_unknown_object(tokens)
         if engine == "postgres":  # PostgreSQL is Redshift's ancestor: let it run what sqlglot leaves opaque
             return _tokens_to_postgres(statement, tokens)
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     tree, prelude = rewrite(tree, engine)
+    system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
+    like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
     if isinstance(tree, exp.Drop) and engine == "duckdb" and len(tree.args.get("tables") or []) > 1:
         # DuckDB drops one object per statement: DROP TABLE a, b becomes two drops, run in order.
         drops = []
@@ -210,7 +279,37 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             drops.append(one)
         prelude += [_sql(drop, engine) for drop in drops[:-1]]
         tree = drops[-1]
-    return _generate(tree, prelude, engine, _placeholder_order(tokens))
+    generated = _generate(tree, prelude, engine, _placeholder_order(tokens))
+    if like is not None:
+        including = any(option.name.upper() == "INCLUDING" and option.text("value").upper() == "DEFAULTS"
+                        for option in like.expressions)
+        return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
+                         including_defaults=including)
+    from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
+    return SystemQuery(generated, from_catalog) if from_catalog else generated
+
+
+def _expression_sql(select: str, engine: str) -> str:
+    """SELECT <expression> (one projection, no FROM) -> the engine's text of the expression, rewritten."""
+    tree, _ = rewrite(_parse(select), engine)
+    projection = tree.expressions[0]
+    return _sql(projection.this if isinstance(projection, exp.Alias) else projection, engine)
+
+
+def _type_sql(type_text: str, engine: str) -> str:
+    cast = _expression_sql(f"SELECT CAST(NULL AS {type_text})", engine)
+    return cast[cast.upper().index(" AS ") + 4 : -1]
+
+
+def _cursor_query(query: str, engine: str) -> EngineSql:
+    translated = translate(query, engine)
+    if not isinstance(translated, EngineSql) or not translated.text.lstrip().upper().startswith(("SELECT", "WITH", "(")):
+        raise NotSupportedLocally("a cursor over something other than a query")
+    return translated
+
+
+def _bare_name(table: exp.Table) -> str:
+    return ".".join(part.name for part in table.parts)
 
 
 def _placeholder_order(tokens: list[Token]) -> list[str]:
@@ -268,14 +367,47 @@ def _tokens_to_postgres(statement: str, tokens: list[Token]) -> EngineSql:
     return EngineSql("".join(pieces), tuple(names))
 
 
+def _call(statement: str, tokens: list[Token]) -> EngineSql:
+    """CALL name(arguments): the arguments translated as any expression is (sysdate, getdate(), nvl ...)."""
+    tokens = expanded(statement, tokens)
+    opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
+    if opening is None or tokens[-1].token_type != TokenType.R_PAREN or opening + 1 == len(tokens) - 1:
+        return _tokens_to_postgres(statement, tokens)
+    arguments = statement[tokens[opening].end + 1 : tokens[-1].start]
+    tree = _parse(f"SELECT {arguments}")
+    tree, _ = rewrite(tree, "postgres")
+    tree.set("expressions", [p.this if isinstance(p, exp.Alias) else p for p in tree.expressions])
+    generated = _generate(tree, [], "postgres", _placeholder_order(tokens))
+    head = statement[: tokens[opening].end + 1].replace("%", "%%")
+    return EngineSql(f"{head}{generated.text[len('SELECT '):]})", generated.parameter_names)
+
+
 def _procedure_sql(sql: str) -> str | None:
     """One SQL statement of a procedure body, rewritten for PostgreSQL; None when it is not plain SQL."""
     try:
         tokens = tokenize(sql)
         tree = _parse(strip_unparsed_table_attributes(sql, tokens))
-    except (NotSupportedLocally, SqlSplitError):
+    except (NotSupportedLocally, SqlSyntaxError, SqlSplitError):
         return None
     if isinstance(tree, exp.Command):
         return None
     tree, _ = rewrite(tree, "postgres")
     return _sql(tree, "postgres")
+
+
+def _procedure_expression(text: str) -> str | None:
+    """A plpgsql expression (a condition, an assignment's value) rewritten for PostgreSQL; None: keep it."""
+    try:
+        return _expression_sql(f"SELECT {text}", "postgres")
+    except (NotSupportedLocally, SqlSyntaxError, SqlSplitError, UnsupportedError):
+        return None
+
+
+def _procedure_type(text: str) -> str | None:
+    try:
+        return _type_sql(text, "postgres")
+    except (NotSupportedLocally, SqlSyntaxError, SqlSplitError, UnsupportedError):
+        return None
+
+
+_BODY_TRANSLATOR = BodyTranslator(sql=_procedure_sql, expression=_procedure_expression, data_type=_procedure_type)

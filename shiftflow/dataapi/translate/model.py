@@ -1,8 +1,13 @@
-"""What a translated Redshift statement becomes: engine SQL, a transaction control, or an S3 command."""
+"""What a translated Redshift statement becomes: engine SQL, a transaction control, an S3 command or a session
+command; and the errors translation reports (not supported locally, a syntax error)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 
 
 class NotSupportedLocally(Exception):
@@ -22,6 +27,9 @@ class EngineSql:
     # Redshift commits the open transaction when this statement runs (TRUNCATE): the emulator commits after it
     # and opens a new transaction for the rest of the batch.
     commits: bool = False
+    # It leaves state in the engine session that the next Data API call must not see (a SET, an open cursor):
+    # the session serves no other call, as one made temp tables (each call is its own Redshift session).
+    session_scoped: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,3 +56,32 @@ class S3Command:
 
     def has(self, name: str) -> bool:
         return any(key == name for key, _ in self.options)
+
+
+class SqlSyntaxError(EngineError):
+    """Text Redshift's parser rejects: reported as Redshift does, with the 1-based character position."""
+
+    def __init__(self, near: str, position: int) -> None:
+        super().__init__(f'syntax error at or near "{near}"\n  Position: {position}')
+        self.near, self.position = near, position
+
+
+class LoadFailure(EngineError):
+    """A COPY stopped at a record it cannot load: what stl_load_errors shows about it."""
+
+    def __init__(self, message: str, *, filename: str, line_number: int, reason: str, raw_line: str = "",
+                 colname: str = "", column_type: str = "", raw_field_value: str = "") -> None:
+        super().__init__(message)
+        self.filename, self.line_number, self.reason, self.raw_line = filename, line_number, reason, raw_line
+        self.colname, self.column_type, self.raw_field_value = colname, column_type, raw_field_value
+
+
+class SessionCommand(ABC):
+    """A statement whose engine SQL depends on what the session's catalog holds (ALTER TABLE APPEND matches
+    columns by name, svv_table_info counts rows): run() reads the catalog, then runs the SQL it builds.
+    `parameter_names` are the placeholders it needs bound, as EngineSql's."""
+
+    parameter_names: tuple[str, ...] = ()
+
+    @abstractmethod
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult: ...

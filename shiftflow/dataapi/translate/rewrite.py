@@ -46,8 +46,6 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
                 _add_length_check(action, engine)
     if isinstance(tree, exp.Create):
         _rewrite_create(tree, engine, prelude)
-        if tree.args.get("kind") == "TABLE" and engine == "duckdb":
-            tree = _like_to_ctas(tree)
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
@@ -75,7 +73,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
     date_part_year texttoint texttonumericalt soundex difference to_varbyte from_varbyte
-    pg_last_query_id pg_last_copy_id pg_last_copy_count pg_last_unload_count pg_last_unload_id last_user_query_id
+    last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
@@ -239,25 +237,15 @@ def _identity_sequence(column: exp.ColumnDef, table: exp.Table, identity: exp.Ex
 
 
 def _like_with_identity(like: exp.LikeProperty) -> None:
-    """PostgreSQL's LIKE copies NOT NULL but not IDENTITY, leaving a column that rejects every insert."""
+    """PostgreSQL's LIKE copies NOT NULL but not IDENTITY, leaving a column that rejects every insert; nor CHECKs,
+    and the only ones a Redshift table has are the translator's VARCHAR(n) / CHAR(n) lengths, part of the type.
+    (DuckDB has no LIKE: commands/like.py.)"""
     options = like.expressions
-    if not any("IDENTITY" in option.sql().upper() for option in options):
-        like.set("expressions", [*options, exp.Property(this="INCLUDING", value=exp.var("IDENTITY"))])
-
-
-def _like_to_ctas(create: exp.Create) -> exp.Expression:
-    """DuckDB has no CREATE TABLE t (LIKE s): an empty CTAS gives the same columns and types (not defaults)."""
-    schema = create.this
-    if not isinstance(schema, exp.Schema):
-        return create
-    likes = [e for e in schema.expressions if isinstance(e, exp.LikeProperty)]
-    if not likes:
-        return create
-    if len(schema.expressions) != 1:
-        raise NotSupportedLocally("CREATE TABLE (LIKE ...) with extra columns on DuckDB")
-    query = exp.select("*").from_(likes[0].this.copy()).limit(0)
-    return exp.Create(this=schema.this, kind="TABLE", expression=query, exists=create.args.get("exists"),
-                      properties=create.args.get("properties"))
+    written = " ".join(option.sql().upper() for option in options)
+    for wanted in ("IDENTITY", "CONSTRAINTS"):
+        if wanted not in written:
+            options = [*options, exp.Property(this="INCLUDING", value=exp.var(wanted))]
+    like.set("expressions", options)
 
 
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:

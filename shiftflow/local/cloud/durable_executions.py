@@ -155,8 +155,12 @@ class _RecordedWorker:
     """Stands in for the worker of a restored execution: its history is the recorded one; it runs nothing."""
 
     class _Events:
+        """What moto's EventManager offers readers, the attributes moto_gaps.execution_records pages from included."""
+
         def __init__(self, events: list[dict[str, Any]]) -> None:
             self.events = events
+            self._mutex = threading.Lock()
+            self._history_event_list = events
 
         def get_event_history(self) -> list[dict[str, Any]]:
             return list(self.events)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from shiftflow.dataapi.engines.base import QueryResult
-from shiftflow.dataapi.translate import (EngineSql, S3Command, TransactionControl, run_s3_command, session_setup,
-                                         translate)
+from shiftflow.dataapi.translate import (EngineSql, S3Command, SessionCommand, TransactionControl, run_s3_command,
+                                         session_setup, translate)
 from shiftflow.sql.splitter import split_statements
 
 def run_script(session: Any, script: str, parameters: Mapping[str, str] | None = None,
@@ -23,9 +23,13 @@ def run_script(session: Any, script: str, parameters: Mapping[str, str] | None =
         translated = translate(statement.text, session.engine)
         if isinstance(translated, TransactionControl):
             getattr(session, translated.action)()
+            session.in_transaction = translated.action == "begin"  # for SessionCommands, as the service tracks it
             result = QueryResult()
         elif isinstance(translated, S3Command):
             result = run_s3_command(translated, session, parameters, s3_client)
+        elif isinstance(translated, SessionCommand):
+            result = translated.run(session, {n: parameters[n] for n in translated.parameter_names},
+                                    getattr(session, "in_transaction", False))
         else:
             assert isinstance(translated, EngineSql)
             result = session.execute(translated.text, {n: parameters[n] for n in translated.parameter_names})

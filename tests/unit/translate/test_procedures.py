@@ -74,3 +74,119 @@ def test_duckdb_refuses_procedures_and_points_to_postgres(statement):
         translate(statement, "duckdb")
     assert str(raised.value) == ("not supported locally: stored procedures on the DuckDB engine "
                                  "(use the PostgreSQL engine)")
+
+
+# ---- the body translated as top-level SQL is; exception handlers as Redshift runs them -------------------------
+
+def test_declarations_assignments_and_conditions_are_translated(postgres_session):
+    run_script(postgres_session, """
+        create table log (message varchar(max), at_day date);
+        create or replace procedure note(days int) as $$
+        declare
+          message varchar(max) := nvl(null, 'start');
+          started timestamp := getdate();
+        begin
+          message := message || '-' || nvl(null, 'go');
+          if datediff(day, '2024-01-01'::date, '2024-01-03'::date) > days then
+            insert into log values (message, trunc(started));
+          end if;
+        end;
+        $$ language plpgsql;
+        call note(1);
+        call note(5);
+    """)
+    rows = run_script(postgres_session, "select message, at_day is not null from log").rows
+    assert rows == [("start-go", True)]
+
+
+def test_sysdate_and_getdate_in_call_arguments(postgres_session):
+    run_script(postgres_session, """
+        create table stamps (at timestamp, day date);
+        create procedure stamp(at timestamp, day date) as $$
+        begin
+          insert into stamps values (at, day);
+        end;
+        $$ language plpgsql;
+        call stamp(sysdate, trunc(getdate()));
+    """)
+    rows = run_script(postgres_session, "select at, day from stamps").rows
+    assert len(rows) == 1 and isinstance(rows[0][0], dt.datetime) and rows[0][1] == rows[0][0].date()
+
+
+def test_exception_handler_rolls_back_commits_its_work_and_rethrows(postgres_session):
+    # stored-procedure-trapping-errors.md, with its documented outcome: the UPDATE is rolled back, the handler's
+    # INSERT is committed, and the error reaches the caller.
+    run_script(postgres_session, """
+        CREATE TABLE employee (firstname varchar, lastname varchar);
+        INSERT INTO employee VALUES ('Tomas','Smith');
+        CREATE TABLE employee_error_log (message varchar);
+        CREATE OR REPLACE PROCEDURE update_employee_sp() AS
+        $$
+        BEGIN
+            UPDATE employee SET firstname = 'Adam' WHERE lastname = 'Smith';
+            EXECUTE 'select invalid';
+        EXCEPTION WHEN OTHERS THEN
+            RAISE INFO 'An exception occurred.';
+            INSERT INTO employee_error_log VALUES ('Error message: ' || SQLERRM);
+        END;
+        $$
+        LANGUAGE plpgsql;
+    """)
+    with pytest.raises(EngineError, match='column "invalid" does not exist'):
+        run_script(postgres_session, "CALL update_employee_sp()")
+    assert "INFO: An exception occurred." in postgres_session.notices
+    assert run_script(postgres_session, "SELECT * from employee").rows == [("Tomas", "Smith")]
+    assert run_script(postgres_session, "SELECT * from employee_error_log").rows == [
+        ('Error message: column "invalid" does not exist',)]
+
+
+def test_commit_and_copy_inside_a_body_fail_clearly():
+    with pytest.raises(NotSupportedLocally, match="COMMIT inside a block with an EXCEPTION handler"):
+        translate("""create procedure p() as $$
+            begin
+              insert into t values (1);
+              commit;
+            exception when others then
+              raise info 'x';
+            end;
+            $$ language plpgsql""", "postgres")
+    with pytest.raises(NotSupportedLocally, match="COPY inside a stored procedure"):
+        translate("""create procedure p() as $$
+            begin
+              copy t from 's3://bucket/key' iam_role default;
+            end;
+            $$ language plpgsql""", "postgres")
+
+
+def test_commit_outside_any_handler_block_runs(postgres_session):
+    # stored-procedure-transaction-management.md: sp_commit commits twice.
+    run_script(postgres_session, """
+        create table test_table_a (a int);
+        CREATE OR REPLACE PROCEDURE sp_commit(a int, b int) LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO test_table_a values (a);
+          COMMIT;
+          INSERT INTO test_table_a values (b);
+          COMMIT;
+        END;
+        $$;
+        call sp_commit(1, 2);
+    """)
+    assert run_script(postgres_session, "select a from test_table_a order by a").rows == [(1,), (2,)]
+
+
+def test_drop_procedure_with_the_references_signature(postgres_session):
+    # r_DROP_PROCEDURE.md: DROP PROCEDURE quarterly_revenue(volume INOUT bigint, at_price IN numeric, result OUT int)
+    run_script(postgres_session, """
+        create procedure quarterly_revenue(volume inout bigint, at_price in numeric, result out int) as $$
+        begin
+          volume := volume * 2;
+          result := 1;
+        end;
+        $$ language plpgsql;
+        DROP PROCEDURE quarterly_revenue(volume INOUT bigint, at_price IN numeric,result OUT int);
+    """)
+    with pytest.raises(EngineError, match="does not exist"):
+        run_script(postgres_session, "call quarterly_revenue(1, 2.0, null)")
+    with pytest.raises(NotSupportedLocally, match="stored procedures on the DuckDB engine"):
+        translate("drop procedure quarterly_revenue(bigint, numeric)", "duckdb")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.functions.formats import date_rollover, duckdb_to_char, duckdb_to_date, uses_time_zone
+from shiftflow.dataapi.translate.functions.formats import (date_rollover, duckdb_to_char, duckdb_to_date,
+                                                            is_numeric_model, uses_time_zone)
+from shiftflow.dataapi.translate.functions.numbers import duckdb_numeric_to_char, postgres_numeric_model
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 # Redshift's date part names and abbreviations ("Date parts for date or timestamp functions") -> one name each.
@@ -202,6 +204,9 @@ def _format_model(node: exp.Anonymous, function: str) -> str:
 def _to_char(node: exp.Anonymous, engine: str) -> exp.Expression:
     if len(node.expressions) != 2:
         return node
+    model = node.expressions[1]
+    if isinstance(model, exp.Literal) and model.is_string and is_numeric_model(model.this):
+        return _numeric_to_char(node.expressions[0], model.this, engine)
     value = timestamp_argument(node.expressions[0])
     if engine == "postgres":
         model = node.expressions[1]
@@ -210,6 +215,13 @@ def _to_char(node: exp.Anonymous, engine: str) -> exp.Expression:
             value = exp.cast(value, exp.DataType.Type.TIMESTAMPTZ)
         return exp.Anonymous(this="to_char", expressions=[value, model])
     return duckdb_to_char(value, _format_model(node, "TO_CHAR"))
+
+
+def _numeric_to_char(value: exp.Expression, model: str, engine: str) -> exp.Expression:
+    """TO_CHAR(number, model): PostgreSQL's own with L as Redshift's $; DuckDB's compiled (numbers.py)."""
+    if engine == "postgres":
+        return exp.Anonymous(this="to_char", expressions=[value, exp.Literal.string(postgres_numeric_model(model))])
+    return duckdb_numeric_to_char(value, model)
 
 
 def _to_date(node: exp.Anonymous, engine: str) -> exp.Expression:

@@ -24,6 +24,11 @@ _PATTERNS = sorted("""
 _NUMERIC_MODEL = re.compile(r'^[^"]*[90]|^\s*(FM)?RN\s*$', re.I)
 
 
+def is_numeric_model(model: str) -> bool:
+    """A TO_CHAR format model for numbers (numbers.py), not for datetimes."""
+    return bool(_NUMERIC_MODEL.search(model))
+
+
 def _anon(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
 
@@ -196,7 +201,7 @@ def uses_time_zone(model: str) -> bool:
 
 def duckdb_to_char(value: exp.Expression, model: str) -> exp.Expression:
     """TO_CHAR(value, model) on DuckDB."""
-    if _NUMERIC_MODEL.search(model):
+    if is_numeric_model(model):  # dates.to_char sends these to numbers.py
         raise NotSupportedLocally("TO_CHAR with a numeric format on the DuckDB engine")
     items = _tokens(model)
     timestamp = exp.cast(value, exp.DataType.Type.TIMESTAMP)

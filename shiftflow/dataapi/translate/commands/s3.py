@@ -1,4 +1,4 @@
-"""Statements recognised from their leading tokens, before any parsing: transaction control, COPY and UNLOAD.
+"""Transaction control, COPY and UNLOAD, recognised from their leading tokens before any parsing.
 
 COPY and UNLOAD are read token by token: sqlglot parses Redshift COPY options into wrongly paired
 CopyParameter nodes (`csv ignoreheader 1` becomes csv=ignoreheader, 1=delimiter ...) and UNLOAD only as a Command.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.translate.commands.tokens import identifier, word
 from shiftflow.dataapi.translate.model import NotSupportedLocally, S3Command, TransactionControl
 from shiftflow.sql.splitter import tokenize
 
@@ -22,14 +23,6 @@ _TRANSACTION_TAIL = {"WORK", "TRANSACTION", "ISOLATION", "LEVEL", "SERIALIZABLE"
 _KEYWORD_VALUED = {"FORMAT", "IAM_ROLE", "COMPUPDATE", "STATUPDATE", "PARALLEL", "ENCODING", "MANIFEST"}
 _KEYWORD_VALUES = {"CSV", "JSON", "PARQUET", "ORC", "AVRO", "FIXEDWIDTH", "SHAPEFILE", "DEFAULT", "ON", "OFF",
                    "TRUE", "FALSE", "PRESET", "VERBOSE", "UTF8", "UTF16", "UTF16LE", "UTF16BE"}
-
-
-def words(statement: str) -> list[Token]:
-    return tokenize(statement)
-
-
-def word(token: Token) -> str:
-    return token.text.upper()
 
 
 def transaction_control(tokens: list[Token]) -> TransactionControl | None:
@@ -83,30 +76,19 @@ def _options(statement: str, tokens: list[Token]) -> tuple[tuple[str, str], ...]
     return tuple(options)
 
 
-def _identifier(tokens: list[Token], statement: str) -> str:
-    """A (qualified) name as the translated DDL created it: folded to lower case, #temp names quoted."""
-    parts = []
-    for token in tokens:
-        if token.token_type == TokenType.IDENTIFIER or token.text.startswith("#"):
-            parts.append('"' + token.text.lower().replace('"', '""') + '"')
-        else:
-            parts.append(statement[token.start : token.end + 1].lower())
-    return "".join(parts)
-
-
 def parse_copy(statement: str, tokens: list[Token]) -> S3Command:
     """COPY table [(columns)] FROM 's3://...' options."""
     i = 1
     start = i
     while i < len(tokens) and tokens[i].token_type not in {TokenType.FROM, TokenType.L_PAREN}:
         i += 1
-    table = _identifier(tokens[start:i], statement)
+    table = identifier(tokens[start:i], statement)
     columns: list[str] = []
     if i < len(tokens) and tokens[i].token_type == TokenType.L_PAREN:
         i += 1
         while i < len(tokens) and tokens[i].token_type != TokenType.R_PAREN:
             if tokens[i].token_type != TokenType.COMMA:
-                columns.append(_identifier([tokens[i]], statement))
+                columns.append(identifier([tokens[i]], statement))
             i += 1
         i += 1
     if not table or i + 1 >= len(tokens) or tokens[i].token_type != TokenType.FROM:

@@ -1,0 +1,13 @@
+"""Redshift commands recognised from their leading tokens, each kind in its own module:
+
+- s3: transaction control, COPY and UNLOAD;
+- settings: SET / RESET / SHOW of the parameters that only tune Redshift (query_group, wlm_query_slot_count ...);
+- append: ALTER TABLE ... APPEND FROM;
+- cursors: DECLARE / FETCH / CLOSE on the DuckDB engine (PostgreSQL has Redshift's cursors itself);
+- functions: CREATE FUNCTION (SQL UDFs; Python UDFs are refused).
+"""
+
+from shiftflow.dataapi.translate.commands.s3 import parse_copy, parse_unload, transaction_control
+from shiftflow.dataapi.translate.commands.tokens import expanded, word, words
+
+__all__ = ["expanded", "parse_copy", "parse_unload", "transaction_control", "word", "words"]

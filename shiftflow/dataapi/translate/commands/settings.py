@@ -1,0 +1,190 @@
+"""SET, RESET and SHOW of Redshift's configuration parameters (r_SET.md, r_RESET.md, r_SHOW.md).
+
+Parameters that only tune Redshift's workload management, caches and maintenance (query_group,
+wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET records the value for SHOW and
+does nothing else. The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
+SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
+Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
+its custom settings) as written; DuckDB refuses them, except search_path, which the tree translation handles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot.tokens import Token, TokenType
+
+from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate.commands.tokens import word
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """A parameter that only tunes Redshift: its default as SHOW prints it, and the values it accepts."""
+
+    default: str
+    kind: str  # "text" | "bool" | "int" | "number"
+    low: float = 0
+    high: float = 0
+
+
+# The defaults are the ones the parameters' pages document (query_group: SHOW's example prints "unset").
+TUNING = {
+    "query_group": Tuning("unset", "text"),
+    "wlm_query_slot_count": Tuning("1", "int", 1, 50),
+    "enable_result_cache_for_session": Tuning("on", "bool"),
+    "analyze_threshold_percent": Tuning("10", "number", 0, 100),
+    "enable_vacuum_boost": Tuning("off", "bool"),
+    "mv_enable_aqmv_for_session": Tuning("on", "bool"),
+    "max_concurrency_scaling_clusters": Tuning("1", "int", 0, 10),
+}
+_TRUE, _FALSE = {"on", "true", "1", "yes", "t"}, {"off", "false", "0", "no", "f"}
+
+
+# What the DuckDB engine leaves to the tree translation (sqlglot's SET search_path / schema).
+_DUCKDB_OWN = {"search_path", "schema"}
+
+
+def setting_command(tokens: list[Token], engine: str) -> EngineSql | None:
+    """SET / RESET / SHOW (tokens as commands.expanded() gives them) of a tuning parameter as engine SQL;
+    None: the engine's own parameter, for the tree translation (PostgreSQL then runs it as written)."""
+    verb = word(tokens[0])
+    if verb == "SET":
+        return _set(tokens, engine)
+    if verb == "RESET":
+        return _reset(tokens, engine)
+    return _show(tokens, engine)
+
+
+def _target(tokens: list[Token]) -> tuple[str | None, bool, int]:
+    """SET [SESSION | LOCAL] name: the parameter's name (lower case; None when not a plain name), whether LOCAL,
+    and the index of the token after the name."""
+    i, local = 1, False
+    if i < len(tokens) and word(tokens[i]) in {"SESSION", "LOCAL"} and len(tokens) > i + 1 \
+            and tokens[i + 1].token_type not in {TokenType.EQ} and word(tokens[i + 1]) != "TO":
+        local, i = word(tokens[i]) == "LOCAL", i + 1
+    name, i = _name(tokens, i)
+    return name, local, i
+
+
+def _name(tokens: list[Token], i: int) -> tuple[str | None, int]:
+    """A parameter (`query_group`) or context variable (`app.user_id`, one dot) starting at tokens[i]."""
+    if i >= len(tokens) or tokens[i].token_type in {TokenType.STRING, TokenType.NUMBER}:
+        return None, i
+    parts = [tokens[i].text.lower()]
+    i += 1
+    if i + 1 < len(tokens) and tokens[i].token_type == TokenType.DOT:
+        parts.append(tokens[i + 1].text.lower())
+        i += 2
+    return ".".join(parts), i
+
+
+def _set(tokens: list[Token], engine: str) -> EngineSql | None:
+    name, local, i = _target(tokens)
+    if name is None:
+        return None
+    _refuse_context_variable(name, engine)
+    if name not in TUNING:
+        return _engine_own(f"SET {name}", name, engine)
+    if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
+        i += 1
+    values = tokens[i:]
+    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
+        return _reset_one(name, local, engine)
+    if len(values) != 1:
+        raise NotSupportedLocally(f"SET {name} to a list of values")
+    value = _checked(name, values[0].text)
+    if engine == "postgres":
+        return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO {_literal(value)}".replace("%", "%%"))
+    if local:
+        raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
+    return EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}")
+
+
+def _checked(name: str, value: str) -> str:
+    """The value as SHOW prints it; a value the parameter refuses fails as Redshift's SET does."""
+    tuning = TUNING.get(name)
+    if tuning is None or tuning.kind == "text":
+        return value
+    lowered = value.lower()
+    if tuning.kind == "bool":
+        if lowered in _TRUE | _FALSE:
+            return "on" if lowered in _TRUE else "off"
+        raise _invalid(name, value)
+    try:
+        number = int(value) if tuning.kind == "int" else float(value)
+    except ValueError:
+        raise _invalid(name, value) from None
+    if not tuning.low <= number <= tuning.high:
+        raise _invalid(name, value)
+    return value
+
+
+def _invalid(name: str, value: str) -> EngineError:
+    return EngineError(f'invalid value for parameter "{name}": "{value}"')
+
+
+def _reset(tokens: list[Token], engine: str) -> EngineSql | None:
+    if len(tokens) == 2 and word(tokens[1]) == "ALL":
+        if engine == "postgres":
+            return None  # PostgreSQL's RESET ALL resets its own parameters and our shiftflow.* ones
+        return EngineSql(";\n".join(f"RESET VARIABLE {_variable(name)}" for name in TUNING))
+    name, i = _name(tokens, 1)
+    if name is None or i != len(tokens):
+        return None
+    _refuse_context_variable(name, engine)
+    return _reset_one(name, False, engine) if name in TUNING else _engine_own(f"RESET {name}", name, engine)
+
+
+def _reset_one(name: str, local: bool, engine: str) -> EngineSql:
+    if engine == "postgres":  # an empty custom setting reads back as the default (see _show)
+        return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO ''")
+    if local:
+        raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
+    return EngineSql(f"RESET VARIABLE {_variable(name)}")
+
+
+def _show(tokens: list[Token], engine: str) -> EngineSql | None:
+    name, i = _name(tokens, 1)
+    if name is None or i != len(tokens):
+        return None
+    if name == "all":
+        raise NotSupportedLocally("SHOW ALL (the emulator does not have Redshift's parameter list)")
+    _refuse_context_variable(name, engine)
+    if name not in TUNING:
+        if engine == "postgres":
+            return None
+        raise NotSupportedLocally(f"SHOW {name} on the DuckDB engine")
+    if engine == "postgres":
+        value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
+    else:
+        value = f"getvariable({_literal(_variable(name))})"
+    text = f'SELECT coalesce({value}, {_literal(TUNING[name].default)}) AS "{name}"'
+    return EngineSql(text.replace("%", "%%") if engine == "postgres" else text)
+
+
+def _engine_own(what: str, name: str, engine: str) -> None:
+    """A parameter that is not a tuning one: PostgreSQL has Redshift's (datestyle, timezone, statement_timeout ...)
+    with their meaning; DuckDB has none of them."""
+    if engine == "duckdb" and name not in _DUCKDB_OWN:
+        raise NotSupportedLocally(f"{what} on the DuckDB engine")
+
+
+def _refuse_context_variable(name: str, engine: str) -> None:
+    """Session context variables (`app.user_id`): PostgreSQL has them (custom settings); DuckDB does not."""
+    if "." in name and engine == "duckdb":
+        raise NotSupportedLocally(f"session context variable {name} on the DuckDB engine")
+
+
+def _guc(name: str) -> str:
+    """PostgreSQL custom settings need a dotted name."""
+    return f"shiftflow.{name}"
+
+
+def _variable(name: str) -> str:
+    return f"shiftflow_setting_{name}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,47 @@
+"""String functions over a string's bytes (r_MD5.md, r_OCTET_LENGTH.md); the families' interface.
+
+- MD5(string): Redshift converts a non-text argument to VARCHAR (md5(123) is md5('123')); the engines have md5 of
+  text and of bytes only, so a visibly non-text argument is cast.
+- OCTET_LENGTH(string): DuckDB's counts the bytes of BLOBs only: a helper counts a string's UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+_TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.TEXT, exp.DataType.Type.NCHAR,
+               exp.DataType.Type.NVARCHAR, exp.DataType.Type.BPCHAR, exp.DataType.Type.VARBINARY,
+               exp.DataType.Type.BINARY}
+
+
+def _md5(node: exp.MD5, engine: str) -> exp.Expression:
+    argument = node.this
+    if _is_not_text(argument):
+        node.set("this", exp.cast(argument, exp.DataType.Type.VARCHAR))
+    return node
+
+
+def _is_not_text(node: exp.Expression) -> bool:
+    """Visibly a number, boolean, date ... (a column's type is unknown here: it is left to the engine)."""
+    if isinstance(node, exp.Literal):
+        return not node.is_string
+    if isinstance(node, exp.Cast):
+        return node.to.this not in _TEXT_TYPES
+    return isinstance(node, (exp.Boolean, exp.Binary, exp.Neg)) and not isinstance(node, exp.DPipe)
+
+
+def _octet_length(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if engine == "duckdb" and len(node.expressions) == 1:
+        return exp.Anonymous(this="shiftflow_octet_length", expressions=node.expressions)
+    return node
+
+
+PARSER_FUNCTIONS: dict = {}
+HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length}
+COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length"}
+DUCKDB_SETUP: tuple[str, ...] = (
+    # VARBYTE is a BLOB: its own octet_length; text: its UTF-8 bytes (strlen), as an INTEGER like Redshift's.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_octet_length(x) AS CAST(CASE WHEN typeof(x) = 'BLOB'"
+    " THEN octet_length(CAST(x AS BLOB)) ELSE strlen(CAST(x AS VARCHAR)) END AS INTEGER)",
+)
+POSTGRES_SETUP: tuple[str, ...] = ()

@@ -1,0 +1,376 @@
+"""Redshift's system tables and views (stl_*, stv_*, svl_*, svv_*, sys_*, Redshift-only pg_* tables) and the
+pg_last_* functions.
+
+The ones ELT scripts read to check themselves answer from what the emulator knows:
+- stl_load_errors: the loads that failed on bad input (the emulator's COPY stops at the first bad record);
+- sys_query_history: the statements the emulator ran or runs (its 24-hour history);
+- svv_table_info: the session's catalog, with the row count of each non-empty table (the view "doesn't return any
+  information for empty tables");
+- pg_last_query_id(), pg_last_copy_id(), pg_last_copy_count(), pg_last_unload_id(), pg_last_unload_count(): the
+  current Data API session's (a call, or a SessionId's calls).
+Each emulated table is a subquery over a JSON array bound as a parameter (`shiftflow_system_<name>`), so the
+translation stays a pure function of the text: the service binds the emulator's log (system_parameters), and a
+query over svv_table_info is a SystemQuery that reads the catalog first. An emulated table has only the columns the
+emulator can know; naming another one (or selecting *) fails with "not supported locally: <table>.<column>".
+Character columns are VARCHAR, not Redshift's blank-padded CHAR(n) (trim() gives the same text either way).
+Every other system table fails with "not supported locally: system table <name>".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.tokens import Token
+
+from shiftflow.dataapi.engines.base import EngineSession, QueryResult
+from shiftflow.dataapi.translate.model import EngineSql, LoadFailure, NotSupportedLocally, SessionCommand
+
+PARAMETER_PREFIX = "shiftflow_system_"
+
+# Redshift's system tables and views by the SQL reference's pages (r_STL_*.md, SYS_*.md ...), and the prefixes
+# no user table can share in practice; sys_ is also a common prefix of user tables, so only the listed ones count.
+_SYSTEM_PREFIXES = ("stl_", "stv_", "svl_", "svv_", "svcs_", "stcs_")
+_LISTED = frozenset("""
+    sys_connection_log sys_copy_job sys_datashare_change_log sys_datashare_usage_consumer sys_datashare_usage_producer
+    sys_external_query_detail sys_load_detail sys_load_error_detail sys_load_history sys_query_detail
+    sys_query_history sys_query_text sys_serverless_usage sys_stream_scan_errors sys_stream_scan_states
+    sys_unload_detail sys_unload_history sys_mv_refresh_history sys_mv_state sys_vacuum_history
+    sys_analyze_history sys_spectrum_scan_error sys_session_history sys_transaction_history sys_user_history
+    sys_procedure_call sys_procedure_messages sys_integration_activity sys_integration_table_state
+    pg_table_def pg_user_info pg_attribute_info pg_class_info pg_database_info pg_external_schema pg_library
+    pg_proc_info pg_statistic_indicator
+""".split())
+
+
+@dataclass(frozen=True)
+class SystemTable:
+    """An emulated system table: its columns (Redshift's names, the emulator's generic types) and where its rows
+    come from ("emulator": the service's log, "catalog": the session's own catalog)."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    source: str
+
+    @property
+    def column_names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.columns)
+
+
+EMULATED = {table.name: table for table in (
+    SystemTable("stl_load_errors", (
+        ("query", "bigint"), ("starttime", "timestamp"), ("session", "bigint"), ("filename", "text"),
+        ("line_number", "bigint"), ("colname", "text"), ("type", "text"), ("raw_line", "text"),
+        ("raw_field_value", "text"), ("err_reason", "text")), "emulator"),
+    SystemTable("sys_query_history", (
+        ("query_id", "bigint"), ("session_id", "bigint"), ("database_name", "text"), ("query_type", "text"),
+        ("status", "text"), ("result_cache_hit", "boolean"), ("start_time", "timestamp"), ("end_time", "timestamp"),
+        ("elapsed_time", "bigint"), ("error_message", "text"), ("returned_rows", "bigint"),
+        ("query_text", "text")), "emulator"),
+    SystemTable("svv_table_info", (
+        ("database", "text"), ("schema", "text"), ("table_id", "bigint"), ("table", "text"),
+        ("tbl_rows", "bigint"), ("estimated_visible_rows", "bigint")), "catalog"),
+)}
+
+# pg_last_* functions: a BIGINT read from the session's facts (SessionFacts attribute of the same meaning).
+_LAST_FUNCTIONS = {"pg_last_query_id": "last_query_id", "pg_last_copy_id": "last_copy_id",
+                   "pg_last_copy_count": "last_copy_count", "pg_last_unload_id": "last_unload_id",
+                   "pg_last_unload_count": "last_unload_count"}
+LAST_FUNCTIONS = frozenset(_LAST_FUNCTIONS)
+_DUCKDB_TYPES = {"bigint": "BIGINT", "text": "VARCHAR", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
+_POSTGRES_TYPES = {"bigint": "bigint", "text": "text", "timestamp": "timestamp", "boolean": "boolean"}
+
+
+# ---- translation ---------------------------------------------------------------------------------------------
+
+def is_system_table(name: str) -> bool:
+    return name in EMULATED or name in _LISTED or name.startswith(_SYSTEM_PREFIXES)
+
+
+def mentions_system_objects(tokens: Iterable[Token]) -> bool:
+    """Whether any word of the statement names a system table or a pg_last_* function: most statements do not,
+    and skip the tree pass."""
+    for token in tokens:
+        name = token.text.lower()
+        if name in _LAST_FUNCTIONS or is_system_table(name):
+            return True
+    return False
+
+
+def rewrite_system_tables(tree: exp.Expression, engine: str) -> set[str]:
+    """Replace emulated system tables and pg_last_* calls in `tree` (identifiers already folded); refuse the
+    other system tables. Returns the emulated tables the statement reads."""
+    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    used: set[str] = set()
+    for table in list(tree.find_all(exp.Table)):
+        name, schema = table.name, table.db
+        if not isinstance(table.this, exp.Identifier) or name in cte_names or schema not in ("", "pg_catalog"):
+            continue
+        if not is_system_table(name):
+            continue
+        if name not in EMULATED:
+            raise NotSupportedLocally(f"system table {name}")
+        if isinstance(table.parent, (exp.Insert, exp.Create, exp.Drop, exp.Delete, exp.Update, exp.Alter)):
+            raise NotSupportedLocally(f"writing to system table {name}")
+        _check_columns(table, EMULATED[name])
+        alias = table.alias_or_name
+        table.replace(exp.Subquery(this=_rows_query(EMULATED[name], engine), alias=exp.TableAlias(
+            this=exp.to_identifier(alias))))
+        used.add(name)
+    for call in list(tree.find_all(exp.Anonymous)):
+        name = call.name.lower()
+        if name in _LAST_FUNCTIONS and not call.expressions:
+            value = exp.cast(exp.Placeholder(this=PARAMETER_PREFIX + name), exp.DataType.Type.BIGINT)
+            if isinstance(call.parent, exp.Select):  # an unaliased projection keeps the function's name
+                value = exp.alias_(value, name, quoted=True)
+            call.replace(value)
+    return used
+
+
+def _check_columns(table: exp.Table, system: SystemTable) -> None:
+    """Only the columns the emulator knows: any other (or *) would be a different answer from Redshift's."""
+    select = table.find_ancestor(exp.Select)
+    if select is None:
+        return
+    alias = table.alias_or_name
+    sources = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
+    alone = len(sources) == 1
+    for column in select.find_all(exp.Column):
+        if column.find_ancestor(exp.Select) is not select:
+            continue
+        if column.table == alias or (not column.table and alone):
+            if isinstance(column.this, exp.Star):
+                _refuse_star(system)
+            if column.name not in system.column_names and not _is_projection_alias(select, column.name):
+                raise NotSupportedLocally(f"{system.name}.{column.name} (the emulator has "
+                                          f"{', '.join(sorted(system.column_names))})")
+    if alone and any(isinstance(projection, exp.Star) for projection in select.expressions):
+        _refuse_star(system)
+
+
+def _is_projection_alias(select: exp.Select, name: str) -> bool:
+    return any(isinstance(p, exp.Alias) and p.alias == name for p in select.expressions)
+
+
+def _refuse_star(system: SystemTable) -> None:
+    raise NotSupportedLocally(f"SELECT * from {system.name} (name its columns: the emulator has "
+                              f"{', '.join(name for name, _ in system.columns)})")
+
+
+def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
+    """The table as a query over the JSON array bound to shiftflow_system_<name>."""
+    marker = "\x01rows\x01"
+    if engine == "duckdb":
+        shape = json.dumps([{name: _DUCKDB_TYPES[kind] for name, kind in system.columns}])
+        text = (f"SELECT * FROM (SELECT UNNEST(FROM_JSON(CAST('{marker}' AS JSON), '{shape}'), recursive := TRUE))")
+    else:
+        projections = ", ".join(f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]}) AS \"{name}\""
+                                for name, kind in system.columns)
+        text = f"SELECT {projections} FROM json_array_elements(CAST('{marker}' AS JSON)) AS r"
+    query = sqlglot.parse_one(text, read=engine)
+    for literal in query.find_all(exp.Literal):
+        if literal.this == marker:
+            literal.replace(exp.Placeholder(this=PARAMETER_PREFIX + system.name))
+    return query
+
+
+# ---- what the emulator knows ---------------------------------------------------------------------------------
+
+@dataclass
+class SessionFacts:
+    """What pg_last_* report for one Data API session (a call, or the calls of one SessionId)."""
+
+    last_query_id: int = -1
+    last_copy_id: int = -1
+    last_copy_count: int = 0
+    last_unload_id: int = -1
+    last_unload_count: int = 0
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """One row of stl_load_errors: where a COPY stopped and why."""
+
+    query: int
+    starttime: datetime
+    session: int
+    filename: str
+    line_number: int
+    colname: str
+    type: str
+    raw_line: str
+    raw_field_value: str
+    err_reason: str
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """One row of sys_query_history, as the service describes a sub-statement."""
+
+    query_id: int
+    session_id: int
+    database_name: str
+    status: str  # the Data API's status: SUBMITTED, PICKED, STARTED, FINISHED, FAILED, ABORTED
+    start_time: datetime
+    end_time: datetime | None
+    elapsed_time: int  # microseconds
+    error_message: str
+    returned_rows: int
+    query_text: str
+
+
+_HISTORY_STATUS = {"SUBMITTED": "queued", "PICKED": "queued", "STARTED": "running", "FINISHED": "success",
+                   "FAILED": "failed", "ABORTED": "canceled"}
+_QUERY_TYPES = {"SELECT": "SELECT", "WITH": "SELECT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE",
+                "MERGE": "MERGE", "COPY": "COPY", "UNLOAD": "UNLOAD", "CREATE": "DDL", "ALTER": "DDL", "DROP": "DDL",
+                "TRUNCATE": "DDL", "CALL": "CALL"}
+
+
+@dataclass
+class SystemLog:
+    """The emulator's side of the system tables: the load errors it saw and its statements (read on demand)."""
+
+    history: Callable[[], Iterable[QueryRecord]] = lambda: ()
+    load_errors: list[LoadError] = field(default_factory=list)
+
+    def record_load_error(self, error: LoadError) -> None:
+        self.load_errors.append(error)
+
+    def forget_before(self, horizon: datetime) -> None:
+        """STL tables keep a few days of log; the emulator keeps what its statements keep (24 hours)."""
+        self.load_errors = [e for e in self.load_errors if e.starttime >= horizon]
+
+
+@dataclass
+class SystemContext:
+    """What one run of a Data API statement tells the system tables, and what they tell it: the service makes one
+    per statement (with its session's facts) and calls parameters(), completed() and s3_command()."""
+
+    facts: SessionFacts
+    log: SystemLog
+    session_id: int
+
+    def parameters(self, names: Iterable[str]) -> dict[str, str]:
+        """Values for the shiftflow_system_* placeholders among `names`, bound with the request's Parameters."""
+        return system_parameters(names, self.facts, self.log)
+
+    def completed(self, query_id: int) -> None:
+        self.facts.last_query_id = query_id
+
+    def s3_command(self, kind: str, query_id: int, run: Callable[[], QueryResult]) -> QueryResult:
+        """Run a COPY or UNLOAD, keeping pg_last_copy_* / pg_last_unload_* and stl_load_errors up to date."""
+        try:
+            result = run()
+        except LoadFailure as failure:  # bad input: "the COPY ID is updated, so you can ... query STL_LOAD_ERRORS"
+            self.facts.last_copy_id, self.facts.last_copy_count = query_id, 0
+            self.log.record_load_error(LoadError(
+                query=query_id, starttime=datetime.now(timezone.utc), session=self.session_id,
+                filename=failure.filename, line_number=failure.line_number, colname=failure.colname,
+                type=failure.column_type, raw_line=failure.raw_line, raw_field_value=failure.raw_field_value,
+                err_reason=failure.reason))
+            raise
+        if kind == "copy":
+            self.facts.last_copy_id, self.facts.last_copy_count = query_id, max(result.rowcount, 0)
+        else:
+            self.facts.last_unload_id, self.facts.last_unload_count = query_id, max(result.rowcount, 0)
+        return result
+
+
+def system_parameters(names: Iterable[str], facts: SessionFacts, log: SystemLog) -> dict[str, str]:
+    """The values of the shiftflow_system_* parameters among `names` (the service binds them with the user's)."""
+    values: dict[str, str] = {}
+    for name in names:
+        if not name.startswith(PARAMETER_PREFIX):
+            continue
+        what = name[len(PARAMETER_PREFIX):]
+        if what in _LAST_FUNCTIONS:
+            values[name] = str(getattr(facts, _LAST_FUNCTIONS[what]))
+        elif what == "stl_load_errors":
+            values[name] = _json([vars(error) for error in log.load_errors])
+        elif what == "sys_query_history":
+            values[name] = _json([_history_row(record) for record in log.history()])
+    return values
+
+
+def _history_row(record: QueryRecord) -> dict[str, Any]:
+    words = record.query_text.split(None, 1)
+    query_type = _QUERY_TYPES.get(words[0].upper() if words else "", "UTILITY")
+    return {"query_id": record.query_id, "session_id": record.session_id, "database_name": record.database_name,
+            "query_type": query_type, "status": _HISTORY_STATUS.get(record.status, "running"),
+            "result_cache_hit": False, "start_time": record.start_time, "end_time": record.end_time,
+            "elapsed_time": record.elapsed_time, "error_message": record.error_message or None,
+            "returned_rows": record.returned_rows, "query_text": record.query_text[:4000]}
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=_json_value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ")  # Redshift's system times are UTC, without a zone
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# ---- catalog-sourced tables ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SystemQuery(SessionCommand):
+    """A query over a catalog-sourced system table (svv_table_info): the catalog is read, then the query runs."""
+
+    sql: EngineSql
+    catalog_tables: tuple[str, ...]
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        own = {PARAMETER_PREFIX + name for name in self.catalog_tables}
+        return tuple(name for name in self.sql.parameter_names if name not in own)
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        values = dict(parameters)
+        for name in self.catalog_tables:
+            values[PARAMETER_PREFIX + name] = _json(_table_info(session))
+        return session.execute(self.sql.text, {n: values[n] for n in self.sql.parameter_names})
+
+
+_USER_TABLES = {
+    "duckdb": "SELECT database_name, schema_name, table_oid, table_name FROM duckdb_tables() WHERE NOT temporary"
+              " AND NOT internal AND database_name = current_database() ORDER BY schema_name, table_name",
+    "postgres": "SELECT current_database()::text, n.nspname::text, c.oid::bigint, c.relname::text FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')"
+                " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
+                " AND n.nspname NOT LIKE 'pg_temp%%' ORDER BY 2, 4",
+}
+
+
+def _table_info(session: EngineSession) -> list[dict[str, Any]]:
+    rows = []
+    for database, schema, table_id, table in session.execute(_USER_TABLES[session.engine], {}).rows:
+        quoted = f'"{schema.replace(chr(34), chr(34) * 2)}"."{table.replace(chr(34), chr(34) * 2)}"'
+        count = session.execute(f"SELECT count(*) FROM {quoted}", {}).rows[0][0]
+        if count:
+            rows.append({"database": database, "schema": schema, "table_id": table_id, "table": table,
+                         "tbl_rows": count, "estimated_visible_rows": count})
+    return rows
+
+
+def query_records(statements: Iterable[Any]) -> list[QueryRecord]:
+    """sys_query_history's rows from the service's Statement objects (their sub-statements that started)."""
+    records = []
+    for statement in statements:
+        for sub in statement.subs:
+            if sub.query_id < 0:
+                continue
+            ended = sub.duration_ns >= 0
+            start = sub.updated_at - timedelta(microseconds=sub.duration_ns // 1000) if ended else sub.updated_at
+            records.append(QueryRecord(
+                query_id=sub.query_id, session_id=statement.pid, database_name=statement.database,
+                status=sub.status, start_time=start, end_time=sub.updated_at if ended else None,
+                elapsed_time=sub.duration_ns // 1000 if ended else 0, error_message=sub.error,
+                returned_rows=max(sub.result_rows, 0), query_text=sub.sql))
+    return sorted(records, key=lambda record: record.query_id)

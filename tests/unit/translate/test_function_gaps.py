@@ -1,0 +1,96 @@
+"""Functions an engine lacks with Redshift's argument types (translate/functions/numbers.py, bytes.py, days.py,
+regexps.py), on both engines, from the SQL reference's examples and documented outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from shiftflow.dataapi.translate import NotSupportedLocally, translate
+from tests.unit.translate.conftest import run_script
+
+
+def _row(session, sql: str) -> tuple:
+    return tuple(run_script(session, sql).rows[0])
+
+
+def test_to_number_from_the_reference(session):
+    result = run_script(session, "select to_number('12,454.8-', '99G999D9S'), to_number('$ 12,454.88', 'L 99G999D99')")
+    assert result.rows[0] == (Decimal("-12454.8"), Decimal("12454.88"))
+    assert [c.name for c in result.columns] == ["to_number", "to_number"]
+    assert {c.type_name for c in result.columns} == {"numeric"}
+
+
+def test_round_keeps_the_arguments_type(session):
+    # r_ROUND.md: 28.05 rounds to 28, 28.1 and 30; "ROUND returns the same numeric data type as the input".
+    result = run_script(session, "select round(28.05::numeric(5,2)), round(28.05::numeric(5,2), 1), "
+                                 "round(28.05::numeric(5,2), -1), round(2.55::float8, 1)")
+    assert result.rows[0] == (Decimal("28"), Decimal("28.1"), Decimal("30"), 2.6)
+    assert [c.type_name for c in result.columns] == ["numeric", "numeric", "numeric", "float8"]
+
+
+def test_md5_and_octet_length(session):
+    # r_MD5.md and r_OCTET_LENGTH.md; a number is hashed as its text, as Redshift converts it to VARCHAR.
+    assert _row(session, "select md5('Amazon Redshift'), md5(123) = md5('123'), octet_length('français'), "
+                         "len('français')") == ("f7415e33f972c03abd4f3fed36748f7a", True, 9, 8)
+    result = run_script(session, "create table t (s varchar(20)); insert into t values ('français'), ('abc');"
+                                 "select octet_length(s) from t order by 1")
+    assert result.rows == [(3,), (9,)] and result.columns[0].type_name == "int4"
+    assert _row(session, "select repeat('ab', 3)") == ("ababab",)
+
+
+def test_next_day_from_the_reference(session):
+    assert _row(session, "select next_day('2014-08-20'::date, 'Tuesday'), next_day('2014-08-20'::date, 'tu'), "
+                         "next_day('2008-07-06'::timestamp, 'Monday')") == (
+        dt.date(2014, 8, 26), dt.date(2014, 8, 26), dt.date(2008, 7, 7))
+
+
+def test_regexp_parameters_from_the_reference(session):
+    # REGEXP_SUBSTR.md: case-insensitive, case-sensitive and subexpression examples.
+    assert _row(session, "SELECT regexp_substr('the fox', 'FOX', 1, 1, 'i')") == ("fox",)
+    assert _row(session, "SELECT regexp_substr('THE SECRET CODE IS THE LOWERCASE PART OF 1931abc0EZ.', "
+                         "'[a-z]+', 1, 1, 'c')") == ("abc",)
+    assert _row(session, "select regexp_substr('This is a cat, this is a dog. This is a mouse.', "
+                         "'this is a (\\\\w+)', 1, 2, 'ie')") == ("dog",)
+    assert _row(session, "select regexp_count('abcabc', 'B', 1, 'i'), regexp_instr('abcb', 'B', 1, 2, 0, 'i'), "
+                         "regexp_replace('abcb', 'B', 'x', 1, 'i')") == (2, 4, "axcx")
+
+
+def test_pcre_look_ahead_runs_on_postgres_and_is_refused_on_duckdb(postgres_session):
+    # REGEXP_SUBSTR.md's PCRE examples: the second word with a lowercase letter and a digit.
+    sql = "SELECT regexp_substr('passwd7 plain A1234 a1234', '(?=[^ ]*[a-z])(?=[^ ]*[0-9])[^ ]+', 1, 2, '{}')"
+    assert _row(postgres_session, sql.format("p")) == ("a1234",)
+    assert _row(postgres_session, sql.format("ip")) == ("A1234",)
+    with pytest.raises(NotSupportedLocally, match="PCRE pattern with look-around"):
+        translate(sql.format("p"), "duckdb")
+
+
+def test_a_pcre_pattern_without_look_around_runs_on_duckdb(duckdb_session):
+    assert _row(duckdb_session, "select regexp_substr('Hello World', 'w\\\\w+', 1, 1, 'ip')") == ("World",)
+
+
+def test_numeric_to_char_from_the_reference(session):
+    # r_TO_CHAR.md: the sign at the end, the currency symbol, angle brackets; L is Redshift's $.
+    assert _row(session, "select to_char(-125.8, '999D99S'), to_char(-125.88, '$S999D99'), "
+                         "to_char(-125.88, '$999D99PR'), to_char(618.80, 'l99999D99')") == (
+        "125.80-", "$-125.88", "$<125.88>", "$   618.80")
+
+
+_TO_CHAR_VALUES = ["125.8", "-125.8", "0.5", "0", "5", "-5", "1234567", "12345", "-0.004", "999.995", "1.005",
+                   "-1234.5", "0.05", "99.999"]
+_TO_CHAR_FORMATS = ["999.99", "999D99S", "$S999D99", "$999D99PR", "0.99", "999", "099", "9,999,999", "FM999.99",
+                    "S999", "999MI", "999PR", "FM9,999.00", "9G999D9S"]
+
+
+def test_numeric_to_char_on_duckdb_prints_as_postgresql_does(duckdb_session, postgres_session):
+    # PostgreSQL's to_char is Redshift's numeric format model; DuckDB's is compiled from it: both must agree.
+    for model in _TO_CHAR_FORMATS:
+        sql = "select " + ", ".join(f"to_char({value}, '{model}')" for value in _TO_CHAR_VALUES)
+        assert _row(duckdb_session, sql) == _row(postgres_session, sql), model
+
+
+def test_numeric_to_char_elements_duckdb_does_not_compile_are_refused():
+    with pytest.raises(NotSupportedLocally, match="TO_CHAR numeric format '9.99EEEE' on the DuckDB engine"):
+        translate("select to_char(x, '9.99EEEE') from t", "duckdb")
