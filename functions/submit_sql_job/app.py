@@ -50,7 +50,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.thread_safe_append_keys(workflow=job.workflow, job=job.job)
     completion = choose_completion(job.job, request_fields.get("completion"), request_fields.get("expected_seconds"))
     heartbeat_seconds = first_heartbeat(job.job, request_fields.get("expected_seconds"),
-                                        request_fields.get("heartbeat_seconds"), max(1, int(deadline - time.time())))
+                                        request_fields.get("heartbeat_seconds"), deadline - time.time())
     if completion != EVENT:
         heartbeat_seconds = 0  # poll mode: no heartbeat
     request = batch_request(job, RedshiftTarget.from_environment())

@@ -55,18 +55,18 @@ def choose_completion(job: str, requested: Any, expected_seconds: Any) -> str:
     return POLL if expected is not None and expected <= SHORT_JOB_SECONDS else EVENT
 
 
-def first_heartbeat(job: str, expected_seconds: Any, override: Any, timeout_seconds: int) -> int:
+def first_heartbeat(job: str, expected_seconds: Any, override: Any, seconds_left: float) -> int:
     """The first safety-net interval of an event-mode job: `override` when given (heartbeat_seconds of the request),
-    else from its expected duration; never past its timeout."""
+    else from its expected duration; never past its deadline (`seconds_left` from now)."""
     if override is not None:
         chosen = _seconds_or_none(job, "heartbeat_seconds", override)
         if chosen is None or chosen < 1 or chosen != int(chosen):
             raise InvalidJobRequest(job, f"heartbeat_seconds is {override!r}; give a whole number of seconds >= 1")
-        return _within(int(chosen), timeout_seconds)
+        return _within(int(chosen), seconds_left)
     expected = _seconds_or_none(job, "expected_seconds", expected_seconds)
     if expected is None:
-        return _within(DEFAULT_HEARTBEAT_SECONDS, timeout_seconds)
-    return _within(max(MIN_HEARTBEAT_SECONDS, math.ceil(expected * FIRST_HEARTBEAT_FACTOR)), timeout_seconds)
+        return _within(DEFAULT_HEARTBEAT_SECONDS, seconds_left)
+    return _within(max(MIN_HEARTBEAT_SECONDS, math.ceil(expected * FIRST_HEARTBEAT_FACTOR)), seconds_left)
 
 
 def next_heartbeat(previous: int, seconds_left: float) -> int:
