@@ -47,7 +47,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"statement_id": statement_id, "state": state, "job": None, "resumed": 0}
     logger.thread_safe_append_keys(job=job)
     try:
-        summary = job_summary(redshift_data, job, statement_id)
+        summary = job_summary(redshift_data, job, statement_id, item.get("conflict_attempt"))
     except ClientError as error:
         if is_transient(error):
             raise transient_error(job, error) from error

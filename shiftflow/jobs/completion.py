@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from shiftflow.jobs.conflicts import ConflictAttempt
 from shiftflow.jobs.errors import InvalidJobRequest
 from shiftflow.jobs.status import report
 
@@ -122,10 +123,14 @@ def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any]) -> dic
     return {name: next(iter(value.values())) for name, value in response.get("Attributes", {}).items()}
 
 
-def job_summary(redshift_data: Any, job: str, statement_id: str) -> dict[str, Any]:
+def job_summary(redshift_data: Any, job: str, statement_id: str, conflict: str | None) -> dict[str, Any]:
     """What the job reports once its statement has ended, as get_statement_status reports it (an event never comes
-    from a cancel at the deadline: the wait ends before the deadline does)."""
-    return {**report(job, redshift_data.describe_statement(Id=statement_id)), "past_deadline": False}
+    from a cancel at the deadline: the wait ends before the deadline does). `conflict`: the job's conflict attempt
+    (JSON, as the wait stored it); a statement that did not finish is checked by the long poll, which decides its
+    retry, so conflict_retry is null here."""
+    attempt = ConflictAttempt.of(json.loads(conflict) if conflict else None)
+    return {**report(job, redshift_data.describe_statement(Id=statement_id)), "past_deadline": False,
+            "conflict_attempt": attempt.attempt, "conflicted_statements": list(attempt.earlier), "conflict_retry": None}
 
 
 def resume_job(stepfunctions: Any, task_token: str, summary: dict[str, Any]) -> bool:
