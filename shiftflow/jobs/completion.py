@@ -127,10 +127,13 @@ def job_summary(redshift_data: Any, job: str, statement_id: str, conflict: str |
     """What the job reports once its statement has ended, as get_statement_status reports it (an event never comes
     from a cancel at the deadline: the wait ends before the deadline does). `conflict`: the job's conflict attempt
     (JSON, as the wait stored it); a statement that did not finish is checked by the long poll, which decides its
-    retry, so conflict_retry is null here."""
+    retry: only a finished one has conflict_retry (null) here."""
     attempt = ConflictAttempt.of(json.loads(conflict) if conflict else None)
-    return {**report(job, redshift_data.describe_statement(Id=statement_id)), "past_deadline": False,
-            "conflict_attempt": attempt.attempt, "conflicted_statements": list(attempt.earlier), "conflict_retry": None}
+    summary = {**report(job, redshift_data.describe_statement(Id=statement_id)), "past_deadline": False,
+               "conflict_attempt": attempt.attempt, "conflicted_statements": list(attempt.earlier)}
+    if summary["status"] == "FINISHED":  # without conflict_retry, run_sql_job checks the statement with the long poll
+        summary["conflict_retry"] = None
+    return summary
 
 
 def resume_job(stepfunctions: Any, task_token: str, summary: dict[str, Any]) -> bool:
