@@ -251,13 +251,26 @@ def serve_data_api(
 
 @app.command()
 def demo(
+    which: Annotated[str, typer.Argument(help="sales (the sales pipeline) or stream (streaming ingestion).")] = "sales",
     engine: EngineOption = None,
+    cycles: Annotated[int, typer.Option(help="demo stream: the scheduled load cycles to follow.")] = 4,
+    records: Annotated[int, typer.Option(help="demo stream: the records the producer writes.")] = 400,
     run_date: Annotated[str, typer.Option(help="The run date of the demo load.")] = "2026-11-21",
     city: Annotated[str, typer.Option(help="The city of the ad hoc report.")] = "Fairview",
     project: ProjectOption = Path("."),
     verbose: VerboseOption = False,
 ) -> None:
-    """Bootstrap the demo data, run the sales pipeline with live progress, show the checks and a report."""
+    """Bootstrap the demo data, run the sales pipeline with live progress, show the checks and a report.
+    `shiftflow demo stream`: a producer and the scheduled orders_stream loads (shiftflow/cli/stream_demo.py)."""
+    if which == "stream":
+        from shiftflow.cli.stream_demo import run_stream_demo
+
+        # The stream demo runs its own runtime in this process, as in_process_connection does: duckdb by default.
+        run_stream_demo(stdout(), project.resolve(), local_state_dir(project.resolve()), engine or "duckdb", cycles,
+                        records, cycle_seconds=2.0)
+        return
+    if which != "sales":
+        fail(f"unknown demo {which!r}", "shiftflow demo sales or shiftflow demo stream")
     execution_input = {"job_id": "sales_data_pipeline", "run_date": run_date, "setup_demo_data": True}
     with session(None, True, project, engine, verbose, runs=["sales_data_pipeline"]) as connection:
         from shiftflow.guard import read_guards
@@ -284,6 +297,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(workflow_app, name="workflow")
     app.add_typer(scripts_app, name="scripts")
+    from shiftflow.cli.stream_commands import stream_app
+
+    app.add_typer(stream_app, name="stream")
     from shiftflow.cli.cloud_commands import register_cloud_commands
 
     register_cloud_commands(app)

@@ -76,14 +76,19 @@ def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb"
             yield connection
         return
     from shiftflow.local.cloud.client import client_factory, ensure_running
+    from shiftflow.local.cloud.project import project_fingerprint, read_client_cache, refresh, write_client_cache
     from shiftflow.local.runtime import REGION, STACK_NAME
 
-    from shiftflow.local.cloud.project import refresh
-
     endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
-    connection = stack_connection(STACK_NAME, client_factory(endpoint, REGION))
+    make_client = client_factory(endpoint, REGION)
+    cached = read_client_cache(state_dir, endpoint.pid, endpoint.url)
+    stack = cached["stack"] if cached else describe_stack(STACK_NAME, make_client)
+    connection = connection_from(stack, make_client)
     connection.local = True
-    refresh(connection.make_client, connection.deployment.outputs, project_root)  # scripts/, workflows/ as they are now
+    fingerprint = project_fingerprint(project_root)
+    if cached is None or cached["project"] != fingerprint:
+        refresh(make_client, connection.deployment.outputs, project_root)  # scripts/, workflows/ as they are now
+        write_client_cache(state_dir, endpoint.pid, endpoint.url, stack, fingerprint)
     yield connection
 
 
@@ -105,7 +110,16 @@ def in_process_connection(project_root: Path, state_dir: Path, engine: str, time
 
 def stack_connection(stack: str, make_client: Callable[[str], Any]) -> Connection:
     """Resources from the stack's outputs, the Redshift target from its parameters."""
+    return connection_from(describe_stack(stack, make_client), make_client)
+
+
+def describe_stack(stack: str, make_client: Callable[[str], Any]) -> dict[str, Any]:
+    """The stack's description: its Outputs and Parameters (plain JSON, so that it can be cached)."""
     described = make_client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return {"Outputs": described.get("Outputs", []), "Parameters": described.get("Parameters", [])}
+
+
+def connection_from(described: dict[str, Any], make_client: Callable[[str], Any]) -> Connection:
     outputs = {item["OutputKey"]: item["OutputValue"] for item in described.get("Outputs", [])}
     parameters = {item["ParameterKey"]: item.get("ParameterValue", "") for item in described.get("Parameters", [])}
     target = RedshiftTarget(

@@ -68,7 +68,7 @@ class LocalRuntime:
         self.data_api_time_scale = data_api_time_scale
         self.persist = persist
         # Events routed as on AWS (shiftflow.local.cloud.events): execution status changes, the emulator's statement
-        # events, the template's rules. The local cloud routes them itself, after its own record of every execution.
+        # events, the template's rules. The local cloud starts them itself, after its own record of every execution.
         self.route_events = route_events
         self.data_api_events: Any = None  # the route of the emulator's events (DataApiEventRoute), once entered
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
@@ -115,19 +115,26 @@ class LocalRuntime:
         if self.route_events:
             from shiftflow.local.cloud import events
 
-            self._stack.enter_context(events.route_events())
             self.data_api_events = self._stack.enter_context(
-                events.route_statement_events(self.emulator, ACCOUNT_ID, REGION))
+                events.route_local_events(self.emulator, ACCOUNT_ID, REGION))
 
     def _start_emulator(self) -> Any:
         from shiftflow.dataapi.engines import open_engine
         from shiftflow.dataapi.inprocess import route_in_process
         from shiftflow.dataapi.service import DataApiEmulator
+        from shiftflow.dataapi.streams import sources
+        from shiftflow.dataapi.streams.auto import AutoRefresher
 
+        # Streaming ingestion reads the state folder's topic store (`shiftflow stream put`) and moto's Kinesis;
+        # AUTO REFRESH YES views are refreshed by the AutoRefresher below.
+        sources.use(sources.StreamSources(topic_root=self.state_dir / "topics", auto_refresh=True))
         engine = open_engine(self.engine_name, self.state_dir / "warehouse" if self.persist else None)
         emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale)
         self._stack.enter_context(emulator)
         self._stack.enter_context(route_in_process(emulator))
+        refresher = AutoRefresher(engine, self.parameters["DatabaseName"])
+        refresher.start()
+        self._stack.callback(refresher.stop)  # before the emulator and its engine close
         return emulator
 
     def client(self, service: str) -> Any:

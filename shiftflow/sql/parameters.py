@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from shiftflow.sql.splitter import tokenize
-from sqlglot.tokens import TokenType
-
-# A placeholder name is a word token glued to the colon; `::` casts are a single DCOLON token.
-_NAME_TOKENS = {TokenType.VAR, TokenType.IDENTIFIER}
 
 
 def named_parameters(sql: str) -> list[str]:
     """Names of the `:name` placeholders of `sql`, in order of first use, ignoring strings and comments."""
+    from sqlglot.tokens import TokenType  # on first use, as in the splitter
+
+    # A placeholder name is a word token glued to the colon; `::` casts are a single DCOLON token.
+    name_tokens = {TokenType.VAR, TokenType.IDENTIFIER}
     tokens = tokenize(sql)
     names: list[str] = []
     for colon, name in zip(tokens, tokens[1:]):
         if colon.token_type != TokenType.COLON or name.start != colon.end + 1:
             continue
-        if name.token_type in _NAME_TOKENS or name.text.isidentifier():
+        if name.token_type in name_tokens or name.text.isidentifier():
             if name.text not in names:
                 names.append(name.text)
     return names

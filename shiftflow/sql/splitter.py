@@ -7,13 +7,22 @@ The statements are slices of the original text (nothing is re-generated), so wha
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, TokenType
+if TYPE_CHECKING:
+    from sqlglot.tokens import Token
 
-_REDSHIFT = Dialect.get_or_raise("redshift")
+# sqlglot is imported on the first split, not with this module: commands that only read tables (`shiftflow status`)
+# import it through the workflow model and would pay about a third of their start time for nothing.
+
+
+@functools.cache
+def _redshift() -> Any:
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise("redshift")
 
 
 class SqlSplitError(ValueError):
@@ -30,14 +39,18 @@ class Statement:
 
 def tokenize(sql: str) -> list[Token]:
     """Redshift tokens of `sql`; raises SqlSplitError with the tokenizer's own message."""
+    from sqlglot.errors import TokenError
+
     try:
-        return _REDSHIFT.tokenize(sql)
+        return _redshift().tokenize(sql)
     except TokenError as error:
         raise SqlSplitError(f"cannot split SQL script: {error}") from error
 
 
 def split_statements(sql: str) -> list[Statement]:
     """Statements of `sql` in order; empty statements (only whitespace, comments or `;`) are dropped."""
+    from sqlglot.tokens import TokenType
+
     statements: list[Statement] = []
     start = 0
     first_token: Token | None = None

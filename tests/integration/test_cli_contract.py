@@ -78,7 +78,7 @@ def test_an_unknown_name_exits_2_lists_the_known_ones_and_starts_nothing(shiftfl
     code, out, err = shiftflow("run", "no_such_pipeline")
     assert code == 2 and out == ""
     assert "no pipeline or workflow named 'no_such_pipeline'" in err
-    assert "workflows: sales_data_pipeline, tpch_yearly_sales" in err and "sales_data_pipeline, workflow" in err
+    assert "workflows: orders_stream, sales_data_pipeline, tpch_yearly_sales" in err and "sales_data_pipeline, workflow" in err
     # Nothing started, nobody notified: no execution, no audit, no guard taken.
     code, document = shiftflow.json("history")
     assert code == 0 and document == {"runs": []}
@@ -169,8 +169,8 @@ def test_history_shows_workflow_runs_beside_pipeline_runs(shiftflow):
     assert [run["name"] for run in document["runs"]] == ["tpch_yearly_sales"]
 
     code, document = shiftflow.json("workflow", "list")
-    assert code == 0 and [item["workflow_id"] for item in document["workflows"]] == ["sales_data_pipeline",
-                                                                                    "tpch_yearly_sales"]
+    assert code == 0 and [item["workflow_id"] for item in document["workflows"]] == [
+        "orders_stream", "sales_data_pipeline", "tpch_yearly_sales"]
     code, document = shiftflow.json("workflow", "show", "tpch_yearly_sales")
     assert code == 0 and document["workflow_id"] == "tpch_yearly_sales"
     code, document = shiftflow.json("workflow", "runs", "tpch_yearly_sales")

@@ -77,7 +77,7 @@ def test_show_of_an_unknown_workflow_says_what_to_do(shiftflow, project):
     result = runner.invoke(shiftflow, ["workflow", "show", "nope", "--project", str(project)], env={"COLUMNS": "300"})
     assert result.exit_code == 2
     assert "no pipeline or workflow named 'nope'" in result.output
-    assert "workflows: sales_data_pipeline, tpch_yearly_sales" in result.output
+    assert "workflows: orders_stream, sales_data_pipeline, tpch_yearly_sales" in result.output
 
 
 # ---------------------------------------------------------------- everything a run would fail on, known before it

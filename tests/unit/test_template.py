@@ -57,6 +57,7 @@ ACTIONS_WITHOUT_RESOURCES = {
 ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}
 
 STABLE_OUTPUTS = {
+    "RedshiftStreamingRoleArn",
     "SalesDataPipelineStateMachineArn",
     "RunSqlJobStateMachineArn",
     "ScriptsBucketName",

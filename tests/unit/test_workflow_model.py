@@ -301,6 +301,8 @@ def test_push_list_and_show_through_the_configuration_table():
     push(dynamodb, "config", parse_workflow(SEED))
     assert list_workflows(dynamodb, "config") == [
         {"workflow_id": "blog_test_workflow", "workflow_description": "Test Workflow for Blog", "stages": 3, "jobs": 6},
+        {"workflow_id": "orders_stream", "workflow_description": json.loads(
+            (ROOT / "workflows" / "orders_stream.json").read_text())["workflow_description"], "stages": 2, "jobs": 2},
         {"workflow_id": "sales_data_pipeline", "workflow_description": json.loads(
             (ROOT / "workflows" / "sales_data_pipeline.json").read_text())["workflow_description"], "stages": 4, "jobs": 5},
         {"workflow_id": "tpch_yearly_sales", "workflow_description": json.loads(

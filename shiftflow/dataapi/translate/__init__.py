@@ -36,6 +36,8 @@ Known differences that remain (each fails loudly rather than returning a differe
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
+  SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
+  FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
   Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and json_typeof, hll, fnv_hash,
   st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co. run on PostgreSQL
   only); any other unknown function is left to the engine's "does not exist".
@@ -78,11 +80,14 @@ from shiftflow.dataapi.translate.commands.functions import create_function, is_c
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
+from shiftflow.dataapi.translate.functions.super import navigate
 from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
                                               TransactionControl)
 from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
                                                    rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
+from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_statement, stream_statement,
+                                                   stream_system_tables)
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
@@ -142,6 +147,9 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
     control = transaction_control(tokens)
     if control is not None:
         return control
+    streaming = stream_statement(statement, tokens, engine, translate, _parse)
+    if streaming is not None:  # streaming.py: external schemas, materialized views, case-sensitive names
+        return streaming
     verb = word(tokens[0])
     if verb in {"SET", "RESET"}:
         setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
@@ -175,7 +183,7 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
         if verb == "CALL":
-            return _call(statement, tokens)
+            return call_with_streams(_call(statement, tokens))
         if is_procedure_ddl(tokens):  # DROP / ALTER PROCEDURE name(argument list): PostgreSQL's own syntax
             return _tokens_to_postgres(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
@@ -267,7 +275,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
-    tree, prelude = rewrite(tree, engine)
+    tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
     if isinstance(tree, exp.Drop) and engine == "duckdb" and len(tree.args.get("tables") or []) > 1:
@@ -386,12 +394,15 @@ def _procedure_sql(sql: str) -> str | None:
     """One SQL statement of a procedure body, rewritten for PostgreSQL; None when it is not plain SQL."""
     try:
         tokens = tokenize(sql)
+        streaming = procedure_statement(sql, tokens)
+        if streaming is not None or word(tokens[0]) == "SET":  # other SETs run as written
+            return streaming
         tree = _parse(strip_unparsed_table_attributes(sql, tokens))
     except (NotSupportedLocally, SqlSyntaxError, SqlSplitError):
         return None
     if isinstance(tree, exp.Command):
         return None
-    tree, _ = rewrite(tree, "postgres")
+    tree, _ = rewrite(navigate(tree, "postgres"), "postgres")
     return _sql(tree, "postgres")
 
 

@@ -78,7 +78,8 @@ class LoadFailure(EngineError):
 
 class SessionCommand(ABC):
     """A statement whose engine SQL depends on what the session's catalog holds (ALTER TABLE APPEND matches
-    columns by name, svv_table_info counts rows): run() reads the catalog, then runs the SQL it builds.
+    columns by name, svv_table_info counts rows), or that runs several engine statements (REFRESH MATERIALIZED VIEW
+    reads the stream, then lands its records): run() reads the catalog, then runs the SQL it builds.
     `parameter_names` are the placeholders it needs bound, as EngineSql's."""
 
     parameter_names: tuple[str, ...] = ()

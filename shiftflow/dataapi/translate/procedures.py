@@ -29,7 +29,10 @@ from shiftflow.dataapi.translate.commands.tokens import expanded, word
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 from shiftflow.sql.splitter import split_statements, tokenize
 
-_SQL_STARTS = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "MERGE", "SELECT", "WITH"}
+# REFRESH and SET: streaming ingestion runs REFRESH MATERIALIZED VIEW and SET enable_case_sensitive_identifier
+# (the translator keeps other SETs as written).
+_SQL_STARTS = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "MERGE", "SELECT", "WITH",
+               "REFRESH", "SET"}
 _S3_COMMANDS = {"COPY", "UNLOAD"}
 _TRANSACTION_ENDS = {"COMMIT", "ROLLBACK", "TRUNCATE"}
 # Words after which a plpgsql statement starts inside the same piece (`then n := 1`, `begin insert ...`).

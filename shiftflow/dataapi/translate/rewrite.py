@@ -21,7 +21,7 @@ _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyPro
 _UNENFORCED_COLUMN_CONSTRAINTS = (exp.EncodeColumnConstraint, exp.PrimaryKeyColumnConstraint,
                                   exp.UniqueColumnConstraint, exp.Reference)
 _UNENFORCED_TABLE_CONSTRAINTS = (exp.PrimaryKey, exp.UniqueColumnConstraint, exp.ForeignKey)
-_UNSUPPORTED_TYPES = {exp.DataType.Type.SUPER: "SUPER type", exp.DataType.Type.GEOMETRY: "GEOMETRY type",
+_UNSUPPORTED_TYPES = {exp.DataType.Type.GEOMETRY: "GEOMETRY type",
                       exp.DataType.Type.GEOGRAPHY: "GEOGRAPHY type", exp.DataType.Type.HLLSKETCH: "HLLSKETCH type"}
 # Expressions whose value is a date or timestamp: trunc() of one of them is a date cast.
 _TEMPORAL = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentDatetime, exp.DateAdd, exp.TsOrDsAdd, exp.DateTrunc,
@@ -68,11 +68,11 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 # to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
-    can_json_parse json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
+    json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
     is_boolean is_number is_integer is_decimal is_fp is_bigint is_char is_varchar get_array_length array_flatten
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
-    date_part_year texttoint texttonumericalt soundex difference to_varbyte from_varbyte
+    date_part_year texttoint texttonumericalt soundex difference to_varbyte
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
@@ -373,6 +373,8 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
     if node.this in _UNSUPPORTED_TYPES:
         raise NotSupportedLocally(_UNSUPPORTED_TYPES[node.this])
+    if node.this == exp.DataType.Type.SUPER:  # the engine's JSON value, as JSON_PARSE makes it (functions/super.py)
+        return exp.DataType.build("JSON")
     params = node.expressions
     if params and any(isinstance(p.this, exp.Var) and p.this.name.upper() == "MAX" for p in params):
         node.set("expressions", [])  # varchar(max): both engines' varchar is unbounded

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shiftflow.dataapi.streams import catalog as streams_catalog
+from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
 
@@ -68,6 +70,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
     *FUNCTIONS_DUCKDB_SETUP,
+    *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
 )
 
 # Run on every new PostgreSQL connection.
@@ -194,6 +197,8 @@ SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')
   ELSE t + make_interval(months => n) END
 $f$""",
     *FUNCTIONS_POSTGRES_SETUP,
+    *streams_catalog.POSTGRES_SETUP,  # streaming ingestion's state and refresh (streams/)
+    *streams_refresh.POSTGRES_SETUP,
 )
 
 # What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.

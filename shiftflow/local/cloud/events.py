@@ -201,3 +201,11 @@ def route_statement_events(emulator: Any, account_id: str, region: str) -> Itera
         yield route
     finally:
         unsubscribe()
+
+
+@contextlib.contextmanager
+def route_local_events(emulator: Any, account_id: str, region: str) -> Iterator[DataApiEventRoute]:
+    """Every event as AWS routes it (route_events and route_statement_events): the one routing path of the in-process
+    runtime and of the local cloud (which enters it after its own record of executions); yields the statements' route."""
+    with route_events(), route_statement_events(emulator, account_id, region) as route:
+        yield route

@@ -5,9 +5,15 @@ afresh each command; a long-lived cloud would otherwise run the SQL of the momen
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# What a command learned from its cloud (the local stack's description) and the project as last pushed to it:
+# later commands against the same cloud process skip the stack look-up and an unchanged project's sync (each costs
+# boto3 clients and calls: about half of `shiftflow status`).
+CLIENT_CACHE = "cloud-client.json"
 
 
 def refresh(make_client: Callable[[str], Any], outputs: dict[str, str], project_root: Path) -> None:
@@ -21,3 +27,27 @@ def refresh(make_client: Callable[[str], Any], outputs: dict[str, str], project_
             apply_sync(s3, plan, scripts)
     if "WorkflowConfigTableName" in outputs:
         push_project_workflows(make_client("dynamodb"), outputs["WorkflowConfigTableName"], project_root)
+
+
+def project_fingerprint(project_root: Path) -> list[list[Any]]:
+    """Every file of scripts/ and workflows/ with its size and modification time: what a sync depends on."""
+    files = [path for folder in ("scripts", "workflows") for path in sorted((project_root / folder).rglob("*"))
+             if path.is_file()]
+    return [[str(path.relative_to(project_root)), path.stat().st_size, path.stat().st_mtime_ns] for path in files]
+
+
+def read_client_cache(state_dir: Path, cloud_pid: int, cloud_url: str) -> dict[str, Any] | None:
+    """The cache written for this very cloud process, or None (another cloud, none yet, unreadable)."""
+    try:
+        cached = json.loads((state_dir / CLIENT_CACHE).read_text())
+    except (OSError, ValueError):
+        return None
+    return cached if isinstance(cached, dict) and cached.get("cloud") == [cloud_pid, cloud_url] else None
+
+
+def write_client_cache(state_dir: Path, cloud_pid: int, cloud_url: str, stack: dict[str, Any],
+                       fingerprint: list[list[Any]]) -> None:
+    from shiftflow.local.cloud.files import atomic_write
+
+    document = {"cloud": [cloud_pid, cloud_url], "stack": stack, "project": fingerprint}
+    atomic_write(state_dir / CLIENT_CACHE, json.dumps(document, default=str).encode())

@@ -88,9 +88,8 @@ class LocalCloud:
         executions = durable_executions.ExecutionFiles(self.state_dir)
         _, interrupted = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
-        self._stack.enter_context(events.route_events())  # after the record: a routed event finds it on disk
-        runtime.data_api_events = self._stack.enter_context(
-            events.route_statement_events(runtime.emulator, ACCOUNT_ID, REGION))
+        runtime.data_api_events = self._stack.enter_context(  # after the record: a routed event finds it on disk
+            events.route_local_events(runtime.emulator, ACCOUNT_ID, REGION))
         inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
         durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
         self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
@@ -113,11 +112,13 @@ class LocalCloud:
         if not events.wait_for_deliveries(timeout=STARTUP_DELIVERY_SECONDS):
             log.warning("the rules' targets for the aborted executions still run after %d s", STARTUP_DELIVERY_SECONDS)
 
-    def start_schedules(self, time_compression: float) -> None:
+    def start_schedules(self, time_compression: float, only: frozenset[str] | None = None) -> None:
+        """Fire the template's schedules (`only`: those of these names, e.g. {"WorkflowStateMachine-ScheduledStreamLoad"})."""
         from shiftflow.local.cloud.schedules import Scheduler, template_schedules
 
-        self.scheduler = Scheduler(template_schedules(self.runtime.template, self.runtime.resolver), time_compression,
-                                   self.runtime.client)
+        schedules = [schedule for schedule in template_schedules(self.runtime.template, self.runtime.resolver)
+                     if only is None or schedule.name in only]
+        self.scheduler = Scheduler(schedules, time_compression, self.runtime.client)
         self.scheduler.start()
         self._stack.callback(self.scheduler.stop)  # before HTTP stops: no firing into a cloud that is closing
 

@@ -26,6 +26,7 @@ from shiftflow.local.moto_gaps import (
     states_errors_in_branches,
     uncatchable_errors,
     stop_ends_callback_waits,
+    stop_error_and_cause,
 )
 from shiftflow.local.moto_gaps._patcher import Patcher
 from shiftflow.local.moto_gaps._version import check_moto_version
@@ -51,6 +52,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     error_cause_sizes.apply,
     history_event_limit.apply,
     stop_ends_callback_waits.apply,
+    stop_error_and_cause.apply,
 )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,20 +110,32 @@ def _postmaster(project: Path) -> psutil.Process:
     return psutil.Process(pid)
 
 
-def test_a_killed_servers_postgres_is_reused_and_stopped_by_the_next_clean_exit(tmp_path: Path) -> None:
-    first, client = _serve_postgres(tmp_path)
+@pytest.fixture
+def traversable_project() -> Iterator[Path]:
+    """A project folder outside pytest's temporary root: pgserver runs PostgreSQL as its own system user, which must
+    traverse every ancestor of the data folder, and pytest resets its root to 0700 whenever another worker (or
+    session) makes its temporary folders, which then fails the server mid-test with 'Permission denied'."""
+    folder = Path(tempfile.mkdtemp(prefix="shiftflow-pg-project-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_killed_servers_postgres_is_reused_and_stopped_by_the_next_clean_exit(traversable_project: Path) -> None:
+    first, client = _serve_postgres(traversable_project)
     try:
         assert run(client, "CREATE TABLE kept (a INT)")["Status"] == "FINISHED"
-        postmaster = _postmaster(tmp_path)
+        postmaster = _postmaster(traversable_project)
     finally:
         first.kill()  # kill -9: no clean-up runs
         first.wait(timeout=60)
     assert postmaster.is_running()
 
-    second, client = _serve_postgres(tmp_path)
+    second, client = _serve_postgres(traversable_project)
     try:
         assert run(client, "INSERT INTO kept VALUES (1)")["ResultRows"] == 1  # the same warehouse, the same server
-        assert _postmaster(tmp_path).pid == postmaster.pid
+        assert _postmaster(traversable_project).pid == postmaster.pid
     finally:
         second.terminate()  # SIGTERM stops it as Ctrl-C does
         assert second.wait(timeout=60) == 0

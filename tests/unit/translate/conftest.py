@@ -27,7 +27,7 @@ def run_script(session: Any, script: str, parameters: Mapping[str, str] | None =
             result = QueryResult()
         elif isinstance(translated, S3Command):
             result = run_s3_command(translated, session, parameters, s3_client)
-        elif isinstance(translated, SessionCommand):
+        elif isinstance(translated, SessionCommand):  # CALL on PostgreSQL, streaming ingestion's statements ...
             result = translated.run(session, {n: parameters[n] for n in translated.parameter_names},
                                     getattr(session, "in_transaction", False))
         else:

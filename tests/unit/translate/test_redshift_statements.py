@@ -26,6 +26,13 @@ def test_query_group_is_set_shown_and_reset_as_the_reference_shows(session):
     assert _value(session, "show query_group") == "unset"
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_a_setting_statement_may_end_with_a_semicolon(engine):
+    # A Data API call's single statement often ends with one; it is no part of the value.
+    assert translate("SET query_group TO 'etl';", engine) == translate("SET query_group TO 'etl'", engine)
+    assert translate("SHOW query_group;", engine) == translate("SHOW query_group", engine)
+
+
 def test_tuning_parameters_are_no_ops_that_show_their_value(session):
     run_script(session, "set wlm_query_slot_count to 3; SET enable_result_cache_for_session TO false")
     assert _value(session, "show wlm_query_slot_count") == "3"

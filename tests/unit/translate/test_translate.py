@@ -75,7 +75,7 @@ def test_copy_and_unload_are_parsed():
 
 
 @pytest.mark.parametrize(("statement", "engine", "message"), [
-    ("create table t (s super)", "duckdb", "SUPER type"),
+    ("create table t (h hllsketch)", "duckdb", "HLLSKETCH type"),
     ("select a::geometry from t", "postgres", "GEOMETRY type"),
     ("grant select on t to group analysts", "duckdb",
      "GRANT / REVOKE on the DuckDB engine (it has no users or privileges)"),

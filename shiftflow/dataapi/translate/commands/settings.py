@@ -2,7 +2,7 @@
 
 Parameters that only tune Redshift's workload management, caches and maintenance (query_group,
 wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET records the value for SHOW and
-does nothing else. The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
+does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
 SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
 its custom settings) as written; DuckDB refuses them, except search_path, which the tree translation handles.
@@ -38,6 +38,9 @@ TUNING = {
     "enable_vacuum_boost": Tuning("off", "bool"),
     "mv_enable_aqmv_for_session": Tuning("on", "bool"),
     "max_concurrency_scaling_clusters": Tuning("1", "int", 0, 10),
+    # Not only tuning: SUPER navigation (functions/super.py) and streaming ingestion's views (streaming.py) read
+    # the value SET records here, when their statements run.
+    "enable_case_sensitive_identifier": Tuning("off", "bool"),
 }
 _TRUE, _FALSE = {"on", "true", "1", "yes", "t"}, {"off", "false", "0", "no", "f"}
 
@@ -49,6 +52,8 @@ _DUCKDB_OWN = {"search_path", "schema"}
 def setting_command(tokens: list[Token], engine: str) -> EngineSql | None:
     """SET / RESET / SHOW (tokens as commands.expanded() gives them) of a tuning parameter as engine SQL;
     None: the engine's own parameter, for the tree translation (PostgreSQL then runs it as written)."""
+    while tokens[-1].token_type == TokenType.SEMICOLON:  # `SET x TO y;`: the semicolon is no value
+        tokens = tokens[:-1]
     verb = word(tokens[0])
     if verb == "SET":
         return _set(tokens, engine)

@@ -2,8 +2,8 @@
 
 JSON_PARSE(text) is the engine's JSON value (DuckDB JSON, PostgreSQL json: invalid JSON fails), reported as
 super and printed as minified JSON text like Redshift's SUPER; JSON_TYPEOF names its type (object, array,
-string, number, boolean, null). SUPER navigation (json_parse(x)[0], .field) fails with "not supported locally":
-the engines would read it otherwise.
+string, number, boolean, null). Navigating a JSON_PARSE call itself (json_parse(x)[0], .field) fails with
+"not supported locally"; navigating a SUPER column or alias is functions/super.py's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def _json_parse(node: exp.Anonymous, engine: str) -> exp.Expression:
         return node
     if isinstance(node.parent, (exp.Bracket, exp.Dot)):
         raise NotSupportedLocally("navigating a SUPER value (json_parse(...)[...] or .attribute)")
-    return exp.cast(node.expressions[0], exp.DataType.Type.JSON)
+    # A function of the session set-up (functions/super.py): it also parses VARBYTE (kafka_value, kinesis_data).
+    return exp.Anonymous(this="shiftflow_json_parse", expressions=node.expressions)
 
 
 def _json_typeof(node: exp.Anonymous, engine: str) -> exp.Expression:

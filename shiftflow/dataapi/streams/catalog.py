@@ -1,0 +1,88 @@
+"""Where the emulator keeps streaming ingestion's state, in the warehouse itself (schema shiftflow_stream), so that a
+refresh moves its positions in the same transaction as the rows it lands: a refresh that fails or is killed leaves
+both as they were.
+
+- external_schemas: CREATE EXTERNAL SCHEMA ... FROM KINESIS | MSK;
+- views: materialized views (kind 'stream' or 'plain'), the SQL their refresh runs, the last landed record they hold;
+- landing tables l_<hash>: one per stream or topic, every record read so far with Redshift's metadata columns and an
+  ingest_seq in reading order; pull_state: per shard or partition, where the next read starts;
+- sys_mv_refresh_history, sys_stream_scan_states, sys_stream_scan_errors: what Redshift's system views show.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from shiftflow.dataapi.engines.base import EngineSession, QueryResult
+
+SCHEMA = "shiftflow_stream"
+# The system views streaming ingestion answers, by the name Redshift gives them.
+SYSTEM_TABLES = ("sys_mv_refresh_history", "sys_stream_scan_states", "sys_stream_scan_errors")
+MAX_RECORD_BYTES = 1_024_000  # a record larger than the VARBYTE column (VARBYTE(1024000)) is skipped and logged
+
+_TABLES = (
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.external_schemas (schema_name VARCHAR PRIMARY KEY, source VARCHAR,"
+    " iam_role VARCHAR, authentication VARCHAR, cluster_arn VARCHAR)",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.views (mv_name VARCHAR PRIMARY KEY, kind VARCHAR, schema_name VARCHAR,"
+    " stream_name VARCHAR, landing VARCHAR, refresh_sql VARCHAR, parameter_names VARCHAR, last_seq BIGINT,"
+    " auto_refresh BOOLEAN)",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.pull_state (landing VARCHAR, shard VARCHAR, position VARCHAR,"
+    " byte_position BIGINT, PRIMARY KEY (landing, shard))",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_mv_refresh_history (user_id INTEGER, database_name VARCHAR,"
+    " schema_name VARCHAR, mv_name VARCHAR, transaction_id BIGINT, refresh_type VARCHAR, status VARCHAR,"
+    " start_time TIMESTAMP, end_time TIMESTAMP, duration BIGINT)",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_states (user_id INTEGER, query_id BIGINT,"
+    " mv_name VARCHAR, external_schema_name VARCHAR, stream_name VARCHAR, partition_id VARCHAR,"
+    " record_time TIMESTAMP, scanned_rows BIGINT, scanned_bytes BIGINT, last_position VARCHAR)",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_errors (user_id INTEGER, query_id BIGINT,"
+    " record_time TIMESTAMP, mv_name VARCHAR, external_schema_name VARCHAR, stream_name VARCHAR,"
+    " partition_id VARCHAR, \"position\" VARCHAR, error_code INTEGER, error_reason VARCHAR)",
+)
+DUCKDB_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *_TABLES)
+POSTGRES_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *_TABLES)
+
+_PLACEHOLDER = re.compile(r"(?<!:):([a-z_]+)")
+
+
+def engine_sql(text: str, engine: str) -> str:
+    """Our own catalog SQL, written with :name placeholders, in the engine's placeholder style."""
+    if engine == "duckdb":
+        return _PLACEHOLDER.sub(r"$\1", text)
+    return _PLACEHOLDER.sub(r"%(\1)s", text.replace("%", "%%"))
+
+
+def run(session: EngineSession, text: str, **parameters: Any) -> QueryResult:
+    names = set(_PLACEHOLDER.findall(text))
+    values = {name: None if parameters[name] is None else str(parameters[name]) for name in names}
+    return session.execute(engine_sql(text, session.engine), values)
+
+
+def one(session: EngineSession, text: str, **parameters: Any) -> Any:
+    rows = run(session, text, **parameters).rows
+    return rows[0] if rows else None
+
+
+def landing_name(source: str, stream: str) -> str:
+    """The landing table of a Kinesis stream or an MSK topic (a hash: stream names may hold any character)."""
+    return f"l_{source}_{zlib.crc32(stream.encode()):08x}"
+
+
+def landing_columns(source: str, engine: str) -> Mapping[str, str]:
+    """Redshift's metadata columns of a stream, as the engine stores them (VARBYTE: BLOB / BYTEA; SUPER: JSON)."""
+    varbyte, super_ = ("BLOB", "JSON") if engine == "duckdb" else ("BYTEA", "JSON")
+    if source == "kinesis":
+        return {"approximate_arrival_timestamp": "TIMESTAMP", "partition_key": "VARCHAR(256)",
+                "shard_id": "CHAR(20)", "sequence_number": "VARCHAR(128)", "kinesis_data": varbyte}
+    return {"kafka_partition": "BIGINT", "kafka_offset": "BIGINT", "kafka_timestamp_type": "CHAR(1)",
+            "kafka_timestamp": "TIMESTAMP", "kafka_key": varbyte, "kafka_value": varbyte, "kafka_headers": super_}
+
+
+def create_landing(session: EngineSession, source: str, stream: str) -> str:
+    name = landing_name(source, stream)
+    columns = ", ".join(f"{column} {kind}" for column, kind in landing_columns(source, session.engine).items())
+    session.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{name} (ingest_seq BIGINT, {columns},"
+                    " record_bytes BIGINT)", {})
+    return name

@@ -1,0 +1,306 @@
+"""Materialized views: streaming ones (over a KINESIS or MSK external schema) and plain ones (over tables).
+
+A streaming view is a table; its refresh lands the stream's new records (sources.pull), then applies the view's
+SELECT to the landed records past the view's last_seq up to the tip: every record exactly once, whichever
+refreshes and producers run at the same time, because the records, the view's rows and both positions commit in
+one transaction. A record larger than its VARBYTE column is skipped and logged in sys_stream_scan_errors; an
+error in the view's expressions fails the refresh (as Redshift's does, until the record expires).
+The refresh steps are SQL generated at CREATE time and kept in the views catalog: DuckDB runs them from here,
+PostgreSQL from shiftflow_stream.refresh_view(), which procedure bodies call too (REFRESH inside CALL).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.streams import catalog, sources
+from shiftflow.dataapi.streams.catalog import MAX_RECORD_BYTES, SCHEMA
+from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand
+
+INCREMENTAL = "Refresh successfully updated MV incrementally"
+NO_NEW_DATA = "Stream returned no new data"
+SKIPPED = "Some stream records were skipped"
+RECOMPUTED = "Refresh successfully recomputed MV from scratch"
+_DUCKDB_REFRESHES = threading.Lock()
+_POSITION = {"kinesis": ("shard_id", "sequence_number"), "msk": ("kafka_partition", "kafka_offset")}
+
+
+def _steps(source: str, landing: str) -> list[str]:
+    """What a streaming refresh runs after the view's insert, with :low, :high and :mv bound."""
+    partition, position = _POSITION[source]
+    where = f"ingest_seq > :low AND ingest_seq <= :high"
+    view = f"(SELECT schema_name, stream_name FROM {SCHEMA}.views WHERE mv_name = :mv)"
+    # The last record read: Kafka offsets are numbers; Kinesis sequence numbers are decimal strings of any length.
+    last = (f"CAST(max(l.{position}) AS VARCHAR)" if source == "msk"
+            else f"ltrim(max(lpad(l.{position}, 128, '0')), '0')")
+    return [
+        f"INSERT INTO {SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp, :mv, v.schema_name,"
+        f" v.stream_name, CAST(l.{partition} AS VARCHAR), CAST(l.{position} AS VARCHAR), 1,"
+        f" 'Record size ' || CAST(l.record_bytes AS VARCHAR) || ' bytes exceeds the column''s maximum of"
+        f" {MAX_RECORD_BYTES} bytes' FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
+        f" AND l.record_bytes > {MAX_RECORD_BYTES}",
+        f"INSERT INTO {SCHEMA}.sys_stream_scan_states SELECT NULL, txid_current(), :mv, v.schema_name,"
+        f" v.stream_name, CAST(l.{partition} AS VARCHAR), localtimestamp, count(*), sum(l.record_bytes),"
+        f" {last} FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
+        f" GROUP BY v.schema_name, v.stream_name, l.{partition}",
+        f"UPDATE {SCHEMA}.views SET last_seq = :high WHERE mv_name = :mv",
+    ]
+
+
+def _positional(text: str) -> str:
+    """A step for plpgsql's EXECUTE ... USING low, high, mv."""
+    return (catalog.engine_sql(text, "postgres").replace("%(low)s", "$1").replace("%(high)s", "$2")
+            .replace("%(mv)s", "$3").replace("%(shiftflow_low)s", "$1").replace("%(shiftflow_high)s", "$2")
+            .replace("%%", "%"))
+
+
+POSTGRES_SETUP = (
+    f"""CREATE OR REPLACE FUNCTION {SCHEMA}.refresh_view(name text, refresh_type text DEFAULT 'Manual') RETURNS text
+LANGUAGE plpgsql AS $f$
+DECLARE v record; high bigint; skipped bigint; step text; result text; started timestamp := clock_timestamp();
+BEGIN
+  SELECT * INTO v FROM {SCHEMA}.views WHERE mv_name = name FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'materialized view "%" does not exist', name; END IF;
+  IF v.kind = 'plain' THEN
+    EXECUTE 'DELETE FROM ' || v.mv_name;
+    EXECUTE v.refresh_sql::json->>0;
+    result := '{RECOMPUTED}';
+  ELSE
+    EXECUTE format('SELECT coalesce(max(ingest_seq), $1), count(*) FILTER (WHERE record_bytes > {MAX_RECORD_BYTES}'
+                   ' AND ingest_seq > $1) FROM {SCHEMA}.%I', v.landing) INTO high, skipped USING v.last_seq;
+    IF high <= v.last_seq THEN
+      result := '{NO_NEW_DATA}';
+    ELSE
+      FOR step IN SELECT json_array_elements_text(v.refresh_sql::json) LOOP
+        EXECUTE step USING v.last_seq, high, name;
+      END LOOP;
+      result := CASE WHEN skipped > 0 THEN '{SKIPPED}' ELSE '{INCREMENTAL}' END;
+    END IF;
+  END IF;
+  INSERT INTO {SCHEMA}.sys_mv_refresh_history VALUES (NULL, current_database(), 'public', name, txid_current(),
+    refresh_type, result, started, clock_timestamp(), CAST(extract(epoch FROM clock_timestamp() - started) * 1000000
+    AS BIGINT));
+  RETURN result;
+END $f$""",
+)
+
+
+@dataclass(frozen=True)
+class ViewDefinition:
+    """What CREATE MATERIALIZED VIEW stores: the engine SQL of the refresh (the view's insert, then the steps)."""
+
+    name: str
+    kind: str  # "stream" | "plain"
+    schema_name: str
+    stream_name: str
+    landing: str
+    refresh_sql: tuple[str, ...]
+    auto_refresh: bool = False
+
+
+def _in_transaction(session: EngineSession, in_transaction: bool, work) -> QueryResult:  # type: ignore[no-untyped-def]
+    """Run work() in the caller's transaction, else in one of its own."""
+    if in_transaction:
+        return work()
+    session.begin()
+    try:
+        result = work()
+    except BaseException:
+        try:
+            session.rollback()
+        except EngineError:
+            pass
+        raise
+    session.commit()
+    return result
+
+
+def _view(session: EngineSession, name: str) -> tuple[str, str, str, str, str, int] | None:
+    return catalog.one(session, f"SELECT kind, schema_name, stream_name, landing, refresh_sql, last_seq"
+                                f" FROM {SCHEMA}.views WHERE mv_name = :mv", mv=name)
+
+
+def _external_source(session: EngineSession, schema: str) -> str:
+    row = catalog.one(session, f"SELECT source FROM {SCHEMA}.external_schemas WHERE schema_name = :schema",
+                      schema=schema)
+    if row is None:
+        raise EngineError(f'schema "{schema}" does not exist')
+    return str(row[0])
+
+
+@dataclass(frozen=True)
+class CreateExternalSchema(SessionCommand):
+    name: str
+    source: str  # "kinesis" | "msk"
+    iam_role: str
+    authentication: str = ""
+    cluster_arn: str = ""
+    if_not_exists: bool = False
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        def work() -> QueryResult:
+            if catalog.one(session, f"SELECT 1 FROM {SCHEMA}.external_schemas WHERE schema_name = :schema",
+                           schema=self.name) is not None:
+                if self.if_not_exists:
+                    return QueryResult(rowcount=0)
+                raise EngineError(f'Schema "{self.name}" already exists')
+            catalog.run(session, f"INSERT INTO {SCHEMA}.external_schemas VALUES (:schema, :source, :role, :auth,"
+                                 " :arn)", schema=self.name, source=self.source, role=self.iam_role,
+                        auth=self.authentication, arn=self.cluster_arn)
+            return QueryResult(rowcount=0)
+
+        return _in_transaction(session, in_transaction, work)
+
+
+@dataclass(frozen=True)
+class CreateMaterializedView(SessionCommand):
+    """`create` is the engine SQL that makes the (empty, for a stream) table; `view` what the catalog keeps."""
+
+    view: ViewDefinition
+    create: str
+    source: str = ""
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        view = self.view
+
+        def work() -> QueryResult:
+            if _view(session, view.name) is not None:
+                raise EngineError(f'relation "{view.name}" already exists')
+            if view.auto_refresh and not sources.current().auto_refresh:
+                raise NotSupportedLocally("AUTO REFRESH YES outside the local runtime, which refreshes such views "
+                                          "(here, refresh with REFRESH MATERIALIZED VIEW)")
+            if view.kind == "stream":
+                _external_source(session, view.schema_name)
+                catalog.create_landing(session, self.source, view.stream_name)
+                session.execute(self.create, {"shiftflow_low": "0", "shiftflow_high": "0"})
+            else:
+                session.execute(self.create, {})
+            catalog.run(session, f"INSERT INTO {SCHEMA}.views VALUES (:mv, :kind, :schema, :stream, :landing,"
+                                 " :sql, '', 0, :auto)", mv=view.name, kind=view.kind, schema=view.schema_name,
+                        stream=view.stream_name, landing=view.landing, sql=json.dumps(list(view.refresh_sql)),
+                        auto=str(view.auto_refresh).lower())
+            return QueryResult(rowcount=0)
+
+        return _in_transaction(session, in_transaction, work)
+
+
+@dataclass(frozen=True)
+class RefreshMaterializedView(SessionCommand):
+    name: str
+    refresh_type: str = "Manual"  # "Auto": the AutoRefresher's
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        def work() -> QueryResult:
+            return refresh(session, self.name, self.refresh_type)
+
+        if session.engine == "duckdb" and not in_transaction:
+            # DuckDB fails the later of two writers of the same rows (a write-write conflict) where Redshift
+            # makes it wait: refreshes of one process take turns (PostgreSQL's refresh locks the landing table).
+            with _DUCKDB_REFRESHES:
+                return _in_transaction(session, in_transaction, work)
+        return _in_transaction(session, in_transaction, work)
+
+
+def refresh(session: EngineSession, name: str, refresh_type: str = "Manual") -> QueryResult:
+    """REFRESH MATERIALIZED VIEW in the open transaction: land the stream's new records, then apply the view."""
+    view = _view(session, name)
+    if view is None:
+        raise EngineError(f'materialized view "{name}" does not exist')
+    kind, schema_name, stream_name = view[0], view[1], view[2]
+    if kind == "stream":
+        sources.pull(session, sources.current(), _external_source(session, schema_name), stream_name)
+    if session.engine == "postgres":
+        catalog.run(session, f"SELECT {SCHEMA}.refresh_view(:mv, :kind)", mv=name, kind=refresh_type)
+        return QueryResult(rowcount=0)
+    started = time.perf_counter()
+    start_time = datetime.now(timezone.utc).replace(tzinfo=None)
+    status = _refresh_duckdb(session, name, view)
+    catalog.run(session, f"INSERT INTO {SCHEMA}.sys_mv_refresh_history VALUES (NULL, current_database(), 'public',"
+                         " :mv, txid_current(), :kind, :status, CAST(:start AS TIMESTAMP), localtimestamp,"
+                         " CAST(:duration AS BIGINT))", mv=name, kind=refresh_type, status=status,
+                start=start_time.isoformat(),
+                duration=int((time.perf_counter() - started) * 1_000_000))
+    return QueryResult(rowcount=0)
+
+
+def _refresh_duckdb(session: EngineSession, name: str, view: tuple[str, str, str, str, str, int]) -> str:
+    kind, _, _, landing, refresh_sql, last_seq = view
+    steps = json.loads(refresh_sql)
+    if kind == "plain":
+        session.execute(f"DELETE FROM {name}", {})
+        session.execute(steps[0], {})
+        return RECOMPUTED
+    high, skipped = catalog.one(session, f"SELECT coalesce(max(ingest_seq), CAST(:low AS BIGINT)), count(*) FILTER"
+                                         f" (WHERE record_bytes > {MAX_RECORD_BYTES} AND ingest_seq >"
+                                         f" CAST(:low AS BIGINT)) FROM {SCHEMA}.{landing}", low=last_seq)
+    if int(high) <= int(last_seq):
+        return NO_NEW_DATA
+    values = {"low": str(last_seq), "high": str(high), "mv": name,
+              "shiftflow_low": str(last_seq), "shiftflow_high": str(high)}
+    for step in steps:
+        session.execute(step, {key: value for key, value in values.items() if f"${key}" in step})
+    return SKIPPED if skipped else INCREMENTAL
+
+
+@dataclass(frozen=True)
+class DropMaterializedView(SessionCommand):
+    name: str
+    if_exists: bool = False
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        def work() -> QueryResult:
+            if _view(session, self.name) is None:
+                if self.if_exists:
+                    return QueryResult(rowcount=0)
+                raise EngineError(f'materialized view "{self.name}" does not exist')
+            landing = _view(session, self.name)[3]
+            session.execute(f"DROP TABLE {self.name}", {})
+            catalog.run(session, f"DELETE FROM {SCHEMA}.views WHERE mv_name = :mv", mv=self.name)
+            if landing and catalog.one(session, f"SELECT 1 FROM {SCHEMA}.views WHERE landing = :landing",
+                                       landing=landing) is None:
+                # No view reads the stream any more: forget what was read (a new view starts at the beginning).
+                session.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{landing}", {})
+                catalog.run(session, f"DELETE FROM {SCHEMA}.pull_state WHERE landing = :landing", landing=landing)
+            return QueryResult(rowcount=0)
+
+        return _in_transaction(session, in_transaction, work)
+
+
+@dataclass(frozen=True)
+class CallWithStreams(SessionCommand):
+    """CALL on PostgreSQL: the streams of the database's streaming views are landed first, so that a REFRESH in the
+    procedure's body (shiftflow_stream.refresh_view) sees them."""
+
+    call: str
+    parameter_names: tuple[str, ...] = ()
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        streams = catalog.run(session, f"SELECT DISTINCT s.source, v.stream_name FROM {SCHEMA}.views v"
+                                       f" JOIN {SCHEMA}.external_schemas s ON s.schema_name = v.schema_name"
+                                       " WHERE v.kind = 'stream'").rows
+        if streams:
+            def land() -> QueryResult:
+                for source, stream in streams:
+                    sources.pull(session, sources.current(), source, stream)
+                return QueryResult(rowcount=0)
+
+            _in_transaction(session, in_transaction, land)
+        return session.execute(self.call, parameters)
+
+
+def step_texts(source: str, landing: str, view_insert: str, engine: str) -> tuple[str, ...]:
+    """The refresh of a streaming view in the engine's form (DuckDB: $name; PostgreSQL: $1 low, $2 high, $3 mv)."""
+    steps = [catalog.engine_sql(step, engine) if engine == "duckdb" else _positional(step)
+             for step in _steps(source, landing)]
+    insert = view_insert if engine == "duckdb" else _positional_translated(view_insert)
+    return (insert, *steps)
+
+
+def _positional_translated(text: str) -> str:
+    return text.replace("%(shiftflow_low)s", "$1").replace("%(shiftflow_high)s", "$2").replace("%%", "%")

@@ -1,0 +1,182 @@
+"""Reading a stream's new records into its landing table: Kinesis through boto3 (the local cloud's moto), MSK from the
+local topic store. Each read starts where pull_state says the previous one stopped (first: TRIM_HORIZON, offset 0)
+and runs in the caller's transaction, so the records and the new position commit together."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shiftflow.dataapi.engines.base import EngineError, EngineSession
+from shiftflow.dataapi.streams import catalog
+from shiftflow.dataapi.streams.catalog import SCHEMA
+from shiftflow.dataapi.streams.topics import TopicStore
+
+
+def _default_topic_root() -> Path:
+    return Path(os.environ.get("SHIFTFLOW_STATE_DIR", ".shiftflow")) / "topics"
+
+
+def _default_kinesis() -> Any:
+    import boto3  # whatever moto is active at that moment (the local runtime's), as the S3 client of COPY
+
+    return boto3.session.Session().client("kinesis", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+@dataclass
+class StreamSources:
+    """What the external schemas read: the local topic store (MSK) and a Kinesis client factory."""
+
+    topic_root: Path = field(default_factory=_default_topic_root)
+    kinesis: Callable[[], Any] = _default_kinesis
+    auto_refresh: bool = False  # something refreshes AUTO REFRESH YES views (the local runtime's AutoRefresher)
+
+    @property
+    def topics(self) -> TopicStore:
+        return TopicStore(self.topic_root)
+
+
+_current = StreamSources()
+
+
+def use(sources: StreamSources) -> None:
+    """The sources of this process's emulator (the local runtime sets its state folder's)."""
+    global _current
+    _current = sources
+
+
+def current() -> StreamSources:
+    return _current
+
+
+@dataclass(frozen=True)
+class Batch:
+    """New records of one shard or partition, as NDJSON lines {"o", "t", "k", "v", "h"} (v base64)."""
+
+    shard: str
+    lines: bytes
+    position: str  # the last record's sequence number or offset
+    byte_position: int = 0
+
+
+def _positions(session: EngineSession, landing: str) -> dict[str, tuple[str, int]]:
+    rows = catalog.run(session, f"SELECT shard, position, byte_position FROM {SCHEMA}.pull_state"
+                                " WHERE landing = :landing", landing=landing).rows
+    return {shard: (position, int(byte_position or 0)) for shard, position, byte_position in rows}
+
+
+def kinesis_batches(client: Any, stream: str, positions: dict[str, tuple[str, int]]) -> Iterator[Batch]:
+    try:
+        shards = client.list_shards(StreamName=stream)["Shards"]
+    except client.exceptions.ResourceNotFoundException:
+        raise EngineError(f"Kinesis stream {stream} does not exist") from None
+    for shard in shards:
+        shard_id = shard["ShardId"]
+        after = positions.get(shard_id, ("", 0))[0]
+        arguments = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": after} if after
+                     else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = client.get_shard_iterator(StreamName=stream, ShardId=shard_id, **arguments)["ShardIterator"]
+        lines: list[str] = []
+        last = after
+        while iterator:
+            answer = client.get_records(ShardIterator=iterator, Limit=10000)
+            for record in answer["Records"]:
+                last = record["SequenceNumber"]
+                lines.append(json.dumps({
+                    "o": last, "t": int(record["ApproximateArrivalTimestamp"].timestamp() * 1000),
+                    "k": record["PartitionKey"], "v": base64.b64encode(record["Data"]).decode()}))
+            if not answer["Records"]:
+                break
+            iterator = answer.get("NextShardIterator")
+        if lines:
+            yield Batch(shard_id, ("\n".join(lines) + "\n").encode(), last)
+
+
+def topic_batches(store: TopicStore, topic: str, positions: dict[str, tuple[str, int]]) -> Iterator[Batch]:
+    if not store.exists(topic):
+        raise EngineError(f"topic {topic} does not exist in the local MSK cluster")
+    for partition in range(store.partitions(topic)):
+        start = positions.get(str(partition), ("", 0))[1]
+        data, end = store.read_after(topic, partition, start)
+        if data:
+            last_line = data[:-1].rsplit(b"\n", 1)[-1]
+            yield Batch(str(partition), data, str(json.loads(last_line)["o"]), end)
+
+
+def pull(session: EngineSession, sources: StreamSources, source: str, stream: str) -> int:
+    """Land the stream's new records; how many."""
+    landing = catalog.landing_name(source, stream)
+    if session.engine == "postgres":  # two refreshes of one stream at once: the second waits for the first
+        session.execute(f"LOCK TABLE {SCHEMA}.{landing} IN EXCLUSIVE MODE", {})
+    positions = _positions(session, landing)
+    batches = (kinesis_batches(sources.kinesis(), stream, positions) if source == "kinesis"
+               else topic_batches(sources.topics, stream, positions))
+    landed = 0
+    for batch in batches:
+        landed += _land(session, source, landing, batch)
+        known = batch.shard in positions
+        catalog.run(session, f"UPDATE {SCHEMA}.pull_state SET position = :position, byte_position = :bytes"
+                             " WHERE landing = :landing AND shard = :shard" if known else
+                    f"INSERT INTO {SCHEMA}.pull_state VALUES (:landing, :shard, :position, :bytes)",
+                    landing=landing, shard=batch.shard, position=batch.position, bytes=batch.byte_position)
+    return landed
+
+
+# The landed columns from the NDJSON fields, per source and engine (j: the parsed line).
+_DUCKDB_SELECT = {
+    "kinesis": "make_timestamp(t * 1000), k, $shard, o, from_base64(v), octet_length(from_base64(v))",
+    "msk": "CAST($shard AS BIGINT), CAST(o AS BIGINT), 'C', make_timestamp(t * 1000), from_base64(k),"
+           " from_base64(v), CAST(h AS JSON), octet_length(from_base64(v))",
+}
+
+
+def _land(session: EngineSession, source: str, landing: str, batch: Batch) -> int:
+    base = int(catalog.one(session, f"SELECT coalesce(max(ingest_seq), 0) FROM {SCHEMA}.{landing}")[0])
+    columns = ", ".join(["ingest_seq", *catalog.landing_columns(source, session.engine), "record_bytes"])
+    if session.engine == "duckdb":
+        return _land_duckdb(session, source, landing, batch, base, columns)
+    return _land_postgres(session, source, landing, batch, base, columns)
+
+
+def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch, base: int, columns: str) -> int:
+    # DuckDB reads the lines itself (far faster than binding rows one by one): through a private temporary file.
+    fields = "{o: 'VARCHAR', t: 'BIGINT', k: 'VARCHAR', v: 'VARCHAR', h: 'JSON'}"
+    with tempfile.TemporaryDirectory(prefix="shiftflow-stream-") as folder:
+        path = Path(folder) / "batch.jsonl"
+        path.write_bytes(batch.lines)
+        sql = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST($base AS BIGINT) + row_number() OVER (),"
+               f" {_DUCKDB_SELECT[source]} FROM read_json($path, format = 'newline_delimited', columns = {fields})")
+        return session.execute(sql, {"base": str(base), "path": str(path), "shard": batch.shard}).rowcount
+
+
+_POSTGRES_ROW = {
+    "kinesis": "to_timestamp(CAST(%(t{i})s AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', %(k{i})s, %(shard)s, %(o{i})s,"
+               " decode(%(v{i})s, 'base64'), octet_length(decode(%(v{i})s, 'base64'))",
+    "msk": "CAST(%(shard)s AS BIGINT), CAST(%(o{i})s AS BIGINT), 'C',"
+           " to_timestamp(CAST(%(t{i})s AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', decode(%(k{i})s, 'base64'),"
+           " decode(%(v{i})s, 'base64'), CAST(%(h{i})s AS JSON), octet_length(decode(%(v{i})s, 'base64'))",
+}
+
+
+def _land_postgres(session: EngineSession, source: str, landing: str, batch: Batch, base: int,
+                   columns: str) -> int:
+    records = [json.loads(line) for line in batch.lines.splitlines() if line]
+    landed = 0
+    for start in range(0, len(records), 500):  # bound parameters, a bounded number a statement
+        chunk = records[start : start + 500]
+        values, parameters = [], {"shard": batch.shard}
+        for i, record in enumerate(chunk):
+            number = start + i
+            values.append(f"({base + number + 1}, " + _POSTGRES_ROW[source].format(i=number) + ")")
+            parameters |= {f"o{number}": str(record["o"]), f"t{number}": str(record["t"]),
+                           f"k{number}": record.get("k"), f"v{number}": record.get("v"),
+                           f"h{number}": json.dumps(record.get("h") or [])}
+        sql = f"INSERT INTO {SCHEMA}.{landing} ({columns}) VALUES " + ", ".join(values)
+        landed += session.execute(sql, parameters).rowcount
+    return landed

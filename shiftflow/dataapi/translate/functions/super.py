@@ -1,0 +1,273 @@
+"""SUPER navigation and unnesting (PartiQL), casts from SUPER, and the VARBYTE functions streaming ingestion uses
+(SQL reference: "Querying semistructured data", CAN_JSON_PARSE, FROM_VARBYTE).
+
+A SUPER value is the engine's JSON value (DuckDB JSON, PostgreSQL json), as JSON_PARSE makes it. navigate() runs on
+the parsed tree before identifiers are folded, because navigation is read from the names:
+- `data."OrderID"` where `data` is no table or alias of the statement is the attribute OrderID of the column data;
+  `a.payload.dynamodb` where `a` is an alias is column payload of a, then attribute dynamodb; brackets index arrays.
+  Attribute names fold to lower case unless quoted while enable_case_sensitive_identifier is on (read when the
+  statement runs: shiftflow_setting_enable_case_sensitive_identifier / shiftflow.enable_case_sensitive_identifier).
+  A missing attribute or element is NULL (navigate_super_null_on_error's default lax mode).
+- A cast of a navigated value reads its scalar (a string's text, a number's digits; NULL for an object or array) and
+  converts it laxly, NULL when it cannot (cast_super_null_on_error's default).
+- `FROM t a, a.arr b` and `LEFT JOIN a."x"."L" b ON true` unnest the array: b is each element (NULL when the
+  value is no array), and b."M" navigates into it.
+What the pass cannot tell without the catalog stays as it was: a cast of a whole SUPER column (`data::int`) is the
+engine's cast of a JSON value, and navigation of a name that is also a table alias reads the table's column.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+_CASE_SETTING = {
+    "duckdb": "getvariable('shiftflow_setting_enable_case_sensitive_identifier')",
+    "postgres": "current_setting('shiftflow.enable_case_sensitive_identifier', true)",
+}
+_ELEMENT = "shiftflow_element"
+_INTEGERS = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.TINYINT}  # the column of an unnested array's element
+
+
+def _parts(node: exp.Expression) -> list[exp.Expression] | None:
+    """A Column / Dot / Bracket chain as its parts in order: Identifiers, and Brackets' index expressions
+    wrapped in exp.Bracket; None when it is anything else."""
+    if isinstance(node, exp.Identifier):  # inside a FROM item's name: a."payload"."x"."L"
+        return [node]
+    if isinstance(node, exp.Column):
+        names = [node.args.get(key) for key in ("catalog", "db", "table", "this")]
+        return [name for name in names if name is not None] if all(
+            isinstance(name, exp.Identifier) or name is None for name in names) else None
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Identifier):
+        inner = _parts(node.this)
+        return None if inner is None else [*inner, node.expression]
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+        inner = _parts(node.this)
+        return None if inner is None else [*inner, exp.Bracket(this=exp.null(), expressions=node.expressions)]
+    return None
+
+
+def _key(identifier: exp.Identifier, sensitive: bool) -> str:
+    name = identifier.name if (sensitive and identifier.quoted) else identifier.name.lower()
+    return '."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _path(steps: list[exp.Expression], sensitive: bool) -> str | None:
+    """The JSONPath of the steps; None when an index is not a literal integer."""
+    path = "$"
+    for step in steps:
+        if isinstance(step, exp.Identifier):
+            path += _key(step, sensitive)
+        elif isinstance(step.expressions[0], exp.Literal) and not step.expressions[0].is_string:
+            path += f"[{int(step.expressions[0].this)}]"
+        else:
+            return None
+    return path
+
+
+def _path_expression(steps: list[exp.Expression], engine: str) -> exp.Expression | None:
+    folded, sensitive = _path(steps, False), _path(steps, True)
+    if folded is None or sensitive is None:
+        return None
+    if folded == sensitive:
+        return exp.Literal.string(folded)
+    setting = exp.maybe_parse(_CASE_SETTING[engine], dialect=engine)
+    return exp.Case(ifs=[exp.If(this=exp.EQ(this=setting, expression=exp.Literal.string("on")),
+                                true=exp.Literal.string(sensitive))], default=exp.Literal.string(folded))
+
+
+def _column(names: list[exp.Identifier]) -> exp.Column:
+    return exp.column(names[-1].copy(), table=names[0].copy() if len(names) > 1 else None)
+
+
+def _table_aliases(tree: exp.Expression) -> set[str]:
+    """The lower-case names the statement's tables are referred to by (alias, else name), and subquery aliases."""
+    names = {(table.alias or table.name).lower() for table in tree.find_all(exp.Table)}
+    names |= {node.alias.lower() for node in tree.find_all(exp.Subquery, exp.CTE, exp.Lateral) if node.alias}
+    return names
+
+
+def _navigation(node: exp.Expression, sources: set[str], unnested: set[str], engine: str,
+                outer: set[str]) -> exp.Expression | None:
+    """The navigated value `node` stands for, or None when it is a plain column reference."""
+    parts = _parts(node)
+    if parts is None or not parts or not isinstance(parts[0], exp.Identifier):
+        return None
+    first = parts[0].name.lower()
+    if first in unnested:
+        base, steps = exp.column(_ELEMENT, table=parts[0].copy()), parts[1:]
+    elif first in sources and len(parts) >= 2 and isinstance(parts[1], exp.Identifier):
+        base, steps = _column([parts[0], parts[1]]), parts[2:]
+    elif first not in sources and first not in outer and len(parts) > 1:
+        base, steps = _column([parts[0]]), parts[1:]
+    else:
+        return None
+    if not steps:
+        return base
+    path = _path_expression(steps, engine)
+    if path is None:
+        return None
+    return exp.Anonymous(this="shiftflow_super_get", expressions=[base, path])
+
+
+def _array_table(table: exp.Table, sources: set[str]) -> list[exp.Expression] | None:
+    """`a."payload"."x"."L" b` as a FROM item, `a` a source alias: the parts of the array it unnests."""
+    head = [table.args[key] for key in ("catalog", "db") if isinstance(table.args.get(key), exp.Identifier)]
+    this = table.this
+    rest = _parts(this) if isinstance(this, exp.Dot) else ([this] if isinstance(this, exp.Identifier) else None)
+    if not head or rest is None or not table.alias or head[0].name.lower() not in sources:
+        return None
+    return [*head, *rest]
+
+
+def _lateral(array: exp.Expression, alias: str, engine: str) -> exp.Expression:
+    """A FROM item with one row per element of `array` (column shiftflow_element), none when it is no array."""
+    elements: exp.Expression = exp.Anonymous(this="shiftflow_super_elements", expressions=[array])
+    if engine == "duckdb":
+        elements = exp.Unnest(expressions=[elements])
+    select = exp.Select(expressions=[exp.Alias(this=elements, alias=exp.to_identifier(_ELEMENT))])
+    return exp.Lateral(this=exp.Subquery(this=select), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def navigate(tree: exp.Expression, engine: str) -> exp.Expression:
+    """SUPER navigation, unnesting and casts of `tree` as engine calls (see the module's docstring)."""
+    if isinstance(tree, exp.Set):  # SET app.user_id: a dotted name there is a setting (context variable)
+        return tree
+    if not any(isinstance(node, (exp.Dot, exp.Bracket, exp.Unnest)) or (
+            isinstance(node, exp.Column) and node.args.get("table") is not None) or (
+            isinstance(node, exp.Table) and node.args.get("db") is not None) for node in tree.walk()):
+        return tree
+    plain = _table_aliases(tree)
+    unnested = _unnest_from_items(tree, plain, engine)
+    # A schema's name leads a column reference too (public.t.col): never a SUPER column.
+    schemas = {table.db.lower() for table in tree.find_all(exp.Table) if table.db}
+    sources = plain | unnested | schemas
+    for select in tree.find_all(exp.Select):
+        _name_navigations(select, sources, unnested, engine)
+    for node in list(tree.find_all(exp.Column, exp.Dot, exp.Bracket)):
+        if not _is_outermost(node) or _schema_qualified(node, schemas, plain):
+            continue
+        value = _navigation(node, sources, unnested, engine, set())
+        if value is not None and value != node:
+            node.replace(value)
+    for cast in list(tree.find_all(exp.Cast)):
+        inner = cast.this
+        if (isinstance(inner, exp.Anonymous) and inner.name == "shiftflow_super_get") or (
+                isinstance(inner, exp.Column) and inner.name == _ELEMENT):
+            cast.replace(_lax_cast(inner, cast.to, engine))
+    return tree
+
+
+def _name_navigations(select: exp.Select, sources: set[str], unnested: set[str], engine: str) -> None:
+    """An unaliased navigation (or a cast of one) is named after its last attribute, as Redshift names it."""
+    for projection in select.expressions:
+        inner = projection.this if isinstance(projection, exp.Cast) else projection
+        parts = _parts(inner)
+        if not parts or not isinstance(parts[-1], exp.Identifier):
+            continue
+        if _navigation(inner, sources, unnested, engine, set()) in (None, inner):
+            continue
+        projection.replace(exp.alias_(projection.copy(), parts[-1].name.lower(), quoted=True))
+
+
+def _schema_qualified(node: exp.Expression, schemas: set[str], tables: set[str]) -> bool:
+    """schema.table.column: a plain column reference."""
+    parts = _parts(node)
+    return bool(parts) and len(parts) == 3 and all(isinstance(p, exp.Identifier) for p in parts) and \
+        parts[0].name.lower() in schemas and parts[1].name.lower() in tables
+
+
+def _is_outermost(node: exp.Expression) -> bool:
+    """The whole of a navigation chain, not one of its inner Dots or Brackets."""
+    parent = node.parent
+    return not (isinstance(parent, exp.Dot) and parent.this is node) and not (
+        isinstance(parent, exp.Bracket) and parent.this is node)
+
+
+def _unnest_from_items(tree: exp.Expression, plain: set[str], engine: str) -> set[str]:
+    """Unnested arrays in FROM made laterals; the aliases of their elements."""
+    aliases: set[str] = set()
+    for unnest in list(tree.find_all(exp.Unnest)):
+        alias = unnest.args.get("alias")
+        if alias is None or not alias.columns or len(unnest.expressions) != 1:
+            continue
+        array = _navigation(unnest.expressions[0], plain, set(), engine, set())
+        if array is not None:
+            unnest.replace(_lateral(array, alias.columns[0].name, engine))
+            aliases.add(alias.columns[0].name.lower())
+    for table in list(tree.find_all(exp.Table)):
+        parts = _array_table(table, plain)
+        if parts is None:
+            continue
+        chain: exp.Expression = exp.column(parts[1].copy(), table=parts[0].copy())
+        for part in parts[2:]:
+            chain = exp.Dot(this=chain, expression=part.copy())
+        array = _navigation(chain, plain, set(), engine, set())
+        if array is not None:
+            aliases.add(table.alias.lower())
+            table.replace(_lateral(array, table.alias, engine))
+    return aliases
+
+
+def _lax_cast(value: exp.Expression, to: exp.DataType, engine: str) -> exp.Expression:
+    text = exp.Anonymous(this="shiftflow_super_text", expressions=[value])
+    if engine == "duckdb" and to.this in _INTEGERS:  # DuckDB's TRY_CAST would round '12.5' to 13
+        return exp.cast(exp.Anonymous(this="shiftflow_super_integer", expressions=[text]), to.copy())
+    if engine == "duckdb":
+        return exp.TryCast(this=text, to=to.copy())
+    typed_null = exp.cast(exp.null(), to.copy())
+    return exp.cast(exp.Anonymous(this="shiftflow_try_cast", expressions=[text, typed_null]), to.copy())
+
+
+HANDLERS: dict[object, object] = {}
+PARSER_FUNCTIONS = {"CAN_JSON_PARSE": lambda args: exp.Anonymous(this="shiftflow_can_json_parse", expressions=args),
+                    "FROM_VARBYTE": lambda args: exp.Anonymous(this="shiftflow_from_varbyte", expressions=args)}
+COLUMN_NAMES = {"shiftflow_can_json_parse": "can_json_parse", "shiftflow_from_varbyte": "from_varbyte",
+                "shiftflow_super_get": "shiftflow_super_get"}
+
+DUCKDB_SETUP = (
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_parse(x BLOB) AS CAST(decode(x) AS JSON), (x) AS CAST(x AS JSON)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_utf8(x BLOB) AS decode(x), (x) AS CAST(x AS VARCHAR)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_can_json_parse(x BLOB) AS CASE WHEN x IS NULL THEN NULL"
+    " ELSE coalesce(shiftflow_json_strict(TRY(decode(x))), false) END,"
+    " (x) AS CASE WHEN x IS NULL THEN NULL ELSE coalesce(shiftflow_json_strict(CAST(x AS VARCHAR)), false) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte(x, f) AS CASE WHEN lower(f) IN ('utf-8', 'utf8')"
+    " THEN decode(x) WHEN lower(f) = 'hex' THEN lower(hex(x))"
+    " ELSE error('not supported locally: from_varbyte format ' || f) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_elements(j) AS CASE WHEN json_type(CAST(j AS JSON)) = 'ARRAY'"
+    " THEN CAST(j AS JSON[]) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_get(j, p) AS json_extract(CAST(j AS JSON), p)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_integer(t) AS CASE WHEN regexp_full_match(t, '\\s*[+-]?[0-9]+\\s*')"
+    " THEN TRY_CAST(trim(t) AS BIGINT) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_text(j) AS CASE json_type(j) WHEN 'VARCHAR'"
+    " THEN json_extract_string(j, '$') WHEN 'OBJECT' THEN NULL WHEN 'ARRAY' THEN NULL WHEN 'NULL' THEN NULL"
+    " ELSE CAST(j AS VARCHAR) END",
+)
+POSTGRES_SETUP = (
+    """CREATE OR REPLACE FUNCTION public.shiftflow_can_json_parse(x text) RETURNS boolean LANGUAGE plpgsql
+IMMUTABLE AS $f$ BEGIN IF x IS NULL THEN RETURN NULL; END IF; PERFORM x::json; RETURN true;
+EXCEPTION WHEN others THEN RETURN false; END $f$""",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_can_json_parse(x bytea) RETURNS boolean LANGUAGE plpgsql
+IMMUTABLE AS $f$ BEGIN IF x IS NULL THEN RETURN NULL; END IF; PERFORM convert_from(x, 'UTF8')::json; RETURN true;
+EXCEPTION WHEN others THEN RETURN false; END $f$""",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_from_varbyte(x bytea, f text) RETURNS text LANGUAGE plpgsql
+IMMUTABLE AS $f$ BEGIN
+  IF lower(f) IN ('utf-8', 'utf8') THEN RETURN convert_from(x, 'UTF8'); END IF;
+  IF lower(f) = 'hex' THEN RETURN encode(x, 'hex'); END IF;
+  RAISE EXCEPTION 'not supported locally: from_varbyte format %', f; END $f$""",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_json_parse(x bytea) RETURNS json LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT convert_from(x, 'UTF8')::json $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_json_parse(x text) RETURNS json LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x::json $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_super_get(j json, p text) RETURNS json LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT jsonb_path_query_first(j::jsonb, ('strict ' || p)::jsonpath, '{}', true)::json $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_super_elements(j json) RETURNS SETOF json LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT json_array_elements(CASE WHEN json_typeof(j) = 'array' THEN j END) $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_super_text(j json) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT CASE json_typeof(j) WHEN 'string' THEN j #>> '{}' WHEN 'number' THEN j::text"
+    " WHEN 'boolean' THEN j::text END $f$",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_try_cast(x text, sample anyelement) RETURNS anyelement
+LANGUAGE plpgsql STABLE AS $f$ DECLARE result sample%TYPE;
+BEGIN IF x IS NULL THEN RETURN NULL; END IF;
+  EXECUTE format('SELECT CAST($1 AS %s)', pg_typeof(sample)) INTO result USING x; RETURN result;
+EXCEPTION WHEN others THEN RETURN NULL; END $f$""",
+)

@@ -1,0 +1,256 @@
+"""Streaming ingestion's statements (r_CREATE_EXTERNAL_SCHEMA.md, materialized-view-*.md) as session commands:
+CREATE EXTERNAL SCHEMA ... FROM KINESIS | MSK, CREATE / REFRESH / DROP MATERIALIZED VIEW, and, inside procedure
+bodies, SET / RESET enable_case_sensitive_identifier (as statements, commands/settings.py records it; SUPER
+navigation, functions/super.py, and stream views read it).
+
+Materialized views over tables are plain: CREATE computes them, REFRESH recomputes them from scratch.
+AUTO REFRESH YES views are refreshed by the local runtime's AutoRefresher (streams/auto.py); where none runs (a bare
+emulator), AUTO REFRESH YES fails with "not supported locally".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from sqlglot import exp
+from sqlglot.tokens import Token, TokenType
+
+from shiftflow.dataapi.streams import catalog
+from shiftflow.dataapi.streams.refresh import (
+    CallWithStreams,
+    CreateExternalSchema,
+    CreateMaterializedView,
+    DropMaterializedView,
+    RefreshMaterializedView,
+    ViewDefinition,
+    step_texts,
+)
+from shiftflow.dataapi.translate.commands import word
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.sql.splitter import tokenize
+
+CASE_SETTING = "enable_case_sensitive_identifier"
+_TRUE, _FALSE = {"ON", "TRUE", "1", "YES", "T"}, {"OFF", "FALSE", "0", "NO", "F"}
+
+Translate = Callable[[str, str], object]
+Parse = Callable[[str], exp.Expression]
+
+
+def stream_statement(statement: str, tokens: list[Token], engine: str, translate: Translate,
+                     parse: Parse) -> EngineSql | SessionCommand | None:
+    """The statement as streaming ingestion runs it; None when it is none of its statements."""
+    tokens = _expanded(statement, tokens)
+    words = [word(token) for token in tokens]
+    if words[:3] == ["CREATE", "EXTERNAL", "SCHEMA"] and ("KINESIS" in words or "MSK" in words):
+        return _external_schema(tokens, words)
+    if words[:3] == ["CREATE", "MATERIALIZED", "VIEW"]:
+        return _create_view(statement, tokens, engine, translate, parse)
+    if words[:3] in (["REFRESH", "MATERIALIZED", "VIEW"], ["DROP", "MATERIALIZED", "VIEW"]):
+        return _refresh_or_drop(tokens, words)
+    return None
+
+
+def call_with_streams(call: EngineSql) -> SessionCommand:
+    return CallWithStreams(call.text, call.parameter_names)
+
+
+def procedure_statement(sql: str, tokens: list[Token]) -> str | None:
+    """A statement of a procedure body that streaming ingestion runs itself, as plpgsql; None otherwise."""
+    tokens = _expanded(sql, tokens)
+    words = [word(token) for token in tokens]
+    if words[:3] == ["REFRESH", "MATERIALIZED", "VIEW"]:
+        name = _name(tokens[3:])
+        return f"PERFORM {catalog.SCHEMA}.refresh_view('{name}')"
+    if words[:1] in (["SET"], ["RESET"]) and CASE_SETTING.upper() in words[1:3]:
+        value = _case_value(tokens, words)
+        return f"PERFORM set_config('shiftflow.{CASE_SETTING}', '{value}', false)"
+    return None
+
+
+def _expanded(statement: str, tokens: list[Token]) -> list[Token]:
+    """The tokenizer gives a command's (REFRESH ...) arguments as one string token: tokenize them too."""
+    if tokens and tokens[0].token_type == TokenType.COMMAND and len(tokens) > 1:
+        tokens = [tokens[0], *tokenize(statement[tokens[0].end + 1 :])]
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens = tokens[:-1]
+    return tokens
+
+
+def _name(tokens: list[Token]) -> str:
+    """A (schema-qualified) object name, folded as the translated DDL folds it."""
+    parts = [token.text.lower() for token in tokens if token.token_type != TokenType.DOT]
+    if not parts or len(parts) > 2 or any(not part.replace("_", "").replace("$", "").isalnum() for part in parts):
+        raise NotSupportedLocally("a materialized view name that is not a plain [schema.]name")
+    return ".".join(parts)
+
+
+def _string(token: Token) -> str:
+    if token.token_type != TokenType.STRING:
+        raise NotSupportedLocally(f"{token.text} where a quoted string is expected")
+    return token.text
+
+
+def _external_schema(tokens: list[Token], words: list[str]) -> SessionCommand:
+    i = 3
+    if_not_exists = words[i : i + 3] == ["IF", "NOT", "EXISTS"]
+    i += 3 if if_not_exists else 0
+    name = tokens[i].text.lower()
+    i += 1
+    if words[i : i + 1] != ["FROM"]:
+        raise NotSupportedLocally("CREATE EXTERNAL SCHEMA without FROM KINESIS | MSK")
+    source = words[i + 1].lower()
+    options: dict[str, str] = {}
+    j = i + 2
+    while j < len(tokens):
+        key = words[j]
+        if key in {"IAM_ROLE", "CLUSTER_ARN", "AUTHENTICATION_ARN", "URI"}:
+            value = tokens[j + 1]
+            options[key] = "default" if word(value) == "DEFAULT" else _string(value)
+            j += 2
+        elif key == "AUTHENTICATION":
+            options[key] = words[j + 1].lower()
+            j += 2
+        else:
+            raise NotSupportedLocally(f"CREATE EXTERNAL SCHEMA option {tokens[j].text}")
+    if "IAM_ROLE" not in options:
+        raise NotSupportedLocally("CREATE EXTERNAL SCHEMA without IAM_ROLE")
+    if source == "msk":
+        if options.get("AUTHENTICATION") not in {"none", "iam"}:
+            raise NotSupportedLocally("MSK AUTHENTICATION other than none or iam (mtls)")
+        if "CLUSTER_ARN" not in options:
+            raise NotSupportedLocally("FROM MSK without CLUSTER_ARN")
+    elif "AUTHENTICATION" in options or "CLUSTER_ARN" in options:
+        raise NotSupportedLocally("AUTHENTICATION or CLUSTER_ARN with FROM KINESIS")
+    return CreateExternalSchema(name, source, options["IAM_ROLE"], options.get("AUTHENTICATION", ""),
+                                options.get("CLUSTER_ARN", ""), if_not_exists)
+
+
+def _refresh_or_drop(tokens: list[Token], words: list[str]) -> SessionCommand:
+    if words[0] == "REFRESH":
+        if "RESTRICT" in words or "CASCADE" in words:
+            raise NotSupportedLocally("REFRESH MATERIALIZED VIEW ... CASCADE / RESTRICT (nested views)")
+        return RefreshMaterializedView(_name(tokens[3:]))
+    if_exists = words[3:5] == ["IF", "EXISTS"]
+    rest = tokens[5 if if_exists else 3 :]
+    if rest and word(rest[-1]) in {"CASCADE", "RESTRICT"}:
+        rest = rest[:-1]
+    return DropMaterializedView(_name(rest), if_exists)
+
+
+def _case_value(tokens: list[Token], words: list[str]) -> str:
+    if words[0] == "RESET":
+        return "off"
+    values = [token for token in tokens[2:] if word(token) != "TO" and token.token_type != TokenType.EQ]
+    text = words[-1] if len(values) == 1 else ""
+    if text in _TRUE:
+        return "on"
+    if text in _FALSE or text == "DEFAULT":
+        return "off"
+    raise NotSupportedLocally(f"SET {CASE_SETTING} to {' '.join(t.text for t in values)!r} (true or false)")
+
+
+def _create_view(statement: str, tokens: list[Token], engine: str, translate: Translate,
+                 parse: Parse) -> SessionCommand:
+    tree = parse(statement)
+    if not isinstance(tree, exp.Create) or not isinstance(tree.expression, exp.Query):
+        raise NotSupportedLocally("CREATE MATERIALIZED VIEW not of the form CREATE MATERIALIZED VIEW name AS SELECT")
+    auto = any(isinstance(prop, exp.AutoRefreshProperty) and prop.this.name.upper() == "YES"
+               for prop in (tree.args.get("properties") or exp.Properties(expressions=[])).expressions)
+    name = _name(tokens[3 : 3 + _name_length(tokens[3:])])
+    query = tree.expression
+    streams = [table for table in query.find_all(exp.Table) if table.db]
+    stream = streams[0] if len(streams) == 1 else None
+    if stream is None:
+        return _plain_view(name, query, engine, translate, auto)
+    return _stream_view(name, query, stream, engine, translate, auto)
+
+
+def _name_length(tokens: list[Token]) -> int:
+    """How many tokens the view's name takes (name or schema . name)."""
+    return 3 if len(tokens) > 2 and tokens[1].token_type == TokenType.DOT else 1
+
+
+def _plain_view(name: str, query: exp.Query, engine: str, translate: Translate, auto: bool) -> SessionCommand:
+    select = query.sql(dialect="redshift")
+    create = translate(f"CREATE TABLE {name} AS {select}", engine)
+    insert = translate(f"INSERT INTO {name} {select}", engine)
+    if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql) or create.parameter_names:
+        raise NotSupportedLocally("a materialized view whose query needs parameters")
+    text = insert.text if engine == "duckdb" else insert.text.replace("%%", "%")
+    view = ViewDefinition(name, "plain", "", "", "", (text,), auto)
+    return CreateMaterializedView(view, create.text)
+
+
+def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, translate: Translate,
+                 auto: bool) -> SessionCommand:
+    """The view's query over the landed records (Redshift's metadata columns plus refresh_time)."""
+    schema_name = stream.db.lower()
+    # The stream's name as written: topic and stream names are case sensitive (the seed sets
+    # enable_case_sensitive_identifier for "ORDERTOPIC"; a folded name finds no stream and fails).
+    stream_name = stream.name if stream.this.quoted else stream.name.lower()
+    landing_msk, landing_kinesis = catalog.landing_name("msk", stream_name), catalog.landing_name("kinesis",
+                                                                                                  stream_name)
+    # Which source the schema is is known when the command runs; both translations are made now.
+    definitions = {}
+    for source in ("kinesis", "msk"):
+        landing = landing_kinesis if source == "kinesis" else landing_msk
+        columns = ", ".join(catalog.landing_columns(source, engine))
+        landed = (f"(SELECT {columns}, sysdate AS refresh_time FROM {catalog.SCHEMA}.{landing}"
+                  f" WHERE ingest_seq > :shiftflow_low::BIGINT AND ingest_seq <= :shiftflow_high::BIGINT"
+                  f" AND record_bytes <= {catalog.MAX_RECORD_BYTES})")
+        over_landed = query.copy()
+        for table in over_landed.find_all(exp.Table):
+            if table.db and table.name == stream.name:
+                alias = table.alias or stream.name.lower()
+                table.replace(exp.Subquery(this=exp.maybe_parse(landed[1:-1], dialect="redshift"),
+                                           alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        select = over_landed.sql(dialect="redshift")
+        create = translate(f"CREATE TABLE {name} AS {select}", engine)
+        insert = translate(f"INSERT INTO {name} {select}", engine)
+        if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql):
+            raise NotSupportedLocally("this materialized view's query")
+        view = ViewDefinition(name, "stream", schema_name, stream_name, landing,
+                              step_texts(source, landing, insert.text, engine), auto)
+        definitions[source] = CreateMaterializedView(view, create.text, source)
+    return _StreamViewBySource(definitions["kinesis"], definitions["msk"])
+
+
+class _StreamViewBySource(SessionCommand):
+    """CREATE MATERIALIZED VIEW over an external schema: the Kinesis or MSK form, as the schema is."""
+
+    def __init__(self, kinesis: CreateMaterializedView, msk: CreateMaterializedView) -> None:
+        self.kinesis, self.msk = kinesis, msk
+
+    def run(self, session, parameters, in_transaction):  # type: ignore[no-untyped-def]
+        from shiftflow.dataapi.streams.refresh import _external_source
+
+        source = _external_source(session, self.kinesis.view.schema_name)
+        command = self.kinesis if source == "kinesis" else self.msk
+        stream = command.view.stream_name
+        if stream != stream.lower() and not _case_sensitive(session):
+            command = _with_stream(command, source, stream.lower())  # "ORDERTOPIC" folds to ordertopic
+        return command.run(session, parameters, in_transaction)
+
+
+def _case_sensitive(session) -> bool:  # type: ignore[no-untyped-def]
+    setting = (f"getvariable('shiftflow_setting_{CASE_SETTING}')" if session.engine == "duckdb"
+               else f"current_setting('shiftflow.{CASE_SETTING}', true)")
+    row = session.execute(f"SELECT {setting}", {}).rows[0]
+    return row[0] == "on"
+
+
+def _with_stream(command: CreateMaterializedView, source: str, stream: str) -> CreateMaterializedView:
+    old, new = command.view.landing, catalog.landing_name(source, stream)
+    view = replace(command.view, stream_name=stream, landing=new,
+                   refresh_sql=tuple(text.replace(old, new) for text in command.view.refresh_sql))
+    return replace(command, view=view, create=command.create.replace(old, new))
+
+
+def stream_system_tables(tree: exp.Expression) -> exp.Expression:
+    """sys_mv_refresh_history & co. read from where the emulator keeps them (before system.py, which refuses the
+    system tables it does not emulate and leaves schema-qualified ones alone)."""
+    for table in tree.find_all(exp.Table):
+        if not table.db and table.name.lower() in catalog.SYSTEM_TABLES:
+            table.set("db", exp.to_identifier(catalog.SCHEMA))
+    return tree

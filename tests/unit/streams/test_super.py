@@ -1,0 +1,57 @@
+"""SUPER navigation, lax casts and unnesting on both engines, beyond the seed's statements."""
+
+from __future__ import annotations
+
+from tests.unit.streams.conftest import Warehouse
+
+DOC = ('{"a": {"B": "x", "n": "12", "f": "12.5", "bad": "abc", "t": true, "o": {"k": 1}},'
+       ' "arr": [10, 20, {"v": "deep"}], "Mixed": 1}')
+
+
+def _table(warehouse: Warehouse) -> None:
+    warehouse.ok(f"CREATE TABLE docs AS SELECT 1 AS id, JSON_PARSE('{DOC}') AS data")
+
+
+def test_navigation_and_lax_casts(warehouse: Warehouse) -> None:
+    _table(warehouse)
+    assert warehouse.rows('SELECT data.a.n::int, data.a.f::int, data.a.bad::int, data.a.f::decimal(5,2),'
+                          ' data.a.o::varchar, data.a.t::varchar, data.missing.deeper::int FROM docs') == [
+        [12, None, None, "12.50", None, "true", None]]
+    assert warehouse.rows("SELECT data.arr[1]::int, data.arr[2].v::varchar, data.arr[9]::int FROM docs") == [
+        [20, "deep", None]]
+    # Unquoted attribute names fold to lower case: data.a.B looks for b; quoted names need the setting.
+    assert warehouse.rows('SELECT data.a.B::varchar, data.a."B"::varchar FROM docs') == [[None, None]]
+    warehouse.ok("SET enable_case_sensitive_identifier TO true")
+    assert warehouse.rows('SELECT data.a."B"::varchar, data."Mixed"::int FROM docs') == [["x", 1]]
+
+
+def test_plain_columns_stay_plain(warehouse: Warehouse) -> None:
+    _table(warehouse)
+    assert warehouse.rows("SELECT docs.id, public.docs.id, d.id FROM public.docs, docs d") == [[1, 1, 1]]
+
+
+def test_unnesting_in_from(warehouse: Warehouse) -> None:
+    _table(warehouse)
+    assert warehouse.rows("SELECT e::varchar FROM docs d, d.data.arr e ORDER BY 1") == [['10'], ['20'], [None]]
+    assert warehouse.rows("SELECT count(*) FROM docs d LEFT JOIN d.data.a e ON true") == [[1]]  # no array: none
+
+
+def test_the_documented_case_sensitive_navigation_example(warehouse: Warehouse) -> None:
+    """super-configurations.md: mixed-case attributes with enable_case_sensitive_identifier, then RESET."""
+    query = """SELECT json_table.data."ITEMS"."Name",
+       json_table.data."price"
+FROM
+  (SELECT json_parse('{"ITEMS":{"Name":"TV"}, "price": 345}') AS data) AS json_table;"""
+    assert warehouse.rows("SHOW enable_case_sensitive_identifier") == [["off"]]
+    warehouse.ok("SET enable_case_sensitive_identifier to TRUE;")
+    assert warehouse.rows("SHOW enable_case_sensitive_identifier") == [["on"]]
+    assert warehouse.rows(query) == [['"TV"', "345"]]
+    warehouse.ok("RESET enable_case_sensitive_identifier;")
+    assert warehouse.rows(query) == [[None, "345"]]
+    assert warehouse.rows("SHOW enable_case_sensitive_identifier") == [["off"]]
+
+
+def test_super_columns(warehouse: Warehouse) -> None:
+    warehouse.ok("CREATE TABLE tbl (id INT, col SUPER)")
+    warehouse.ok("""INSERT INTO tbl VALUES (1, json_parse('{"a": {"b": [1, 2]}}'))""")
+    assert warehouse.rows("SELECT col.a.b[1]::int, col FROM tbl") == [[2, '{"a":{"b":[1,2]}}']]
