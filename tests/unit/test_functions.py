@@ -409,12 +409,12 @@ def test_at_the_deadline_a_running_statement_is_cancelled_and_reported_once_it_h
     with Stubber(app.redshift_data) as stub:
         # Past the deadline: no wait for the statement, a cancel, then a long poll until it has really ended.
         stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
-        stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
+        stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
         still = app.lambda_handler(event, lambda_context)
         # The next poll cancels again (the service says it has ended) and reports the timeout.
         stub.add_client_error("cancel_statement", "ValidationException",
                               "Could not cancel a query that is already in ABORTED status")
-        stub.add_response("describe_statement", aborted, {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
+        stub.add_response("describe_statement", aborted, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
         ended = app.lambda_handler(event, lambda_context)
         stub.assert_no_pending_responses()
     assert still["status"] == "STARTED" and still["done"] is False and "error" not in still
@@ -422,6 +422,40 @@ def test_at_the_deadline_a_running_statement_is_cancelled_and_reported_once_it_h
     assert ended["status"] == "ABORTED" and ended["error"] == "SqlJobTimedOut"
     assert ended["message"] == (f"job slow_load: statement {STATEMENT_ID} ran longer than the job's timeout of 60 s "
                                 "and was cancelled [SQL: insert into f select * from big]")
+
+
+def test_a_cancelled_statement_still_running_long_after_the_deadline_fails_the_job(lambda_context):
+    """The wait for a cancelled statement's end (its rollback) is bounded: ROLLBACK_WAIT_SECONDS after the deadline
+    the job stops waiting (its history budget, shiftflow.jobs.history_budget) and fails with SqlJobTimedOut."""
+    from shiftflow.jobs.status import ROLLBACK_WAIT_SECONDS
+
+    app = load_function("get_statement_status")
+    running = batch_description("STARTED", [sub(1, "STARTED", "insert into f select * from big")])
+    for seconds_past, gives_up in ((ROLLBACK_WAIT_SECONDS - 60, False), (ROLLBACK_WAIT_SECONDS + 1, True)):
+        event = {"job": "slow_load", "statement_id": STATEMENT_ID, "deadline": time.time() - seconds_past,
+                 "timeout_seconds": 60}
+        with Stubber(app.redshift_data) as stub:
+            stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
+            stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+            if not gives_up:
+                assert app.lambda_handler(event, lambda_context)["done"] is False  # still waited for
+                continue
+            with pytest.raises(errors.SqlJobTimedOut, match=f"had still not ended {ROLLBACK_WAIT_SECONDS} s later"):
+                app.lambda_handler(event, lambda_context)
+
+
+def test_a_stop_cancels_at_once_and_waits_until_the_rollback_bound(lambda_context):
+    """StopStatementBeforeFailing: the statement is cancelled before the job's deadline, and its end waited for."""
+    app = load_function("get_statement_status")
+    event = {"job": "j", "statement_id": STATEMENT_ID, "deadline": time.time() + 3600, "timeout_seconds": 3600,
+             "stop": True}
+    with Stubber(app.redshift_data) as stub:
+        stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
+        stub.add_response("describe_statement", batch_description("STARTED", [sub(1, "STARTED", "select 1")]),
+                          {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+        result = app.lambda_handler(event, lambda_context)
+        stub.assert_no_pending_responses()
+    assert (result["done"], result["past_deadline"]) == (False, True)
 
 
 def test_before_the_deadline_the_long_poll_is_cut_to_the_time_left(lambda_context):
