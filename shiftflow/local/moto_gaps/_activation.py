@@ -27,6 +27,7 @@ from shiftflow.local.moto_gaps import (
     uncatchable_errors,
     stop_ends_callback_waits,
     stop_error_and_cause,
+    early_task_success,
 )
 from shiftflow.local.moto_gaps._patcher import Patcher
 from shiftflow.local.moto_gaps._version import check_moto_version
@@ -53,6 +54,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     history_event_limit.apply,
     stop_ends_callback_waits.apply,
     stop_error_and_cause.apply,
+    early_task_success.apply,
 )
 
 
