@@ -7,7 +7,7 @@ are compressed alike (the job's first heartbeat_seconds is the default one times
 grows by HEARTBEAT_GROWTH as on AWS). Invocations are the Lambda tasks of the execution plus one resume_sql_job
 invocation per event delivered; `--drop` drops that share of the events (the safety net must end every job).
 
-    .venv/bin/python benchmarks/event_completion.py [--durations 1 30 600 7200] [--time-scale 0.005] [--drop 0]
+    .venv/bin/python benchmarks/event_completion.py [--durations 1 30 600 7200] [--time-scale 0.005] [--drop 0] [--seed 14]
 """
 
 from __future__ import annotations
@@ -107,8 +107,10 @@ def main() -> None:
     parser.add_argument("--durations", type=float, nargs="+", default=[1, 30, 600, 7200])
     parser.add_argument("--time-scale", type=float, default=0.005)
     parser.add_argument("--drop", type=float, default=0.0, help="share of the Data API events dropped (0-1)")
+    parser.add_argument("--seed", type=int, default=14, help="of the random choice of the events dropped")
     arguments = parser.parse_args()
-    print(json.dumps(measure(tuple(arguments.durations), arguments.time_scale, arguments.drop), indent=2))
+    print(json.dumps(measure(tuple(arguments.durations), arguments.time_scale, arguments.drop, arguments.seed),
+                     indent=2))
 
 
 if __name__ == "__main__":
