@@ -57,6 +57,7 @@ class LocalRuntime:
         log_level: str = "INFO",
         state_machines: list[str] | None = None,
         data_api_time_scale: float = 1.0,
+        route_events: bool = True,
     ) -> None:
         self.project_root = project_root
         self.state_dir = state_dir or project_root / ".shiftflow"
@@ -67,6 +68,10 @@ class LocalRuntime:
         # benchmarks set both to compress time consistently.
         self.data_api_time_scale = data_api_time_scale
         self.persist = persist
+        # Events routed as on AWS (shiftflow.local.cloud.events): execution status changes, the emulator's statement
+        # events, the template's rules. The local cloud starts them itself, after its own record of every execution.
+        self.route_events = route_events
+        self.data_api_events: Any = None  # the route of the emulator's events (DataApiEventRoute), once entered
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
         # Which state machines to create (ASL file stems) with what they start; None: all. Parsing a definition
         # is the costliest step of a start (ANTLR), so a command creates only what it runs.
@@ -111,6 +116,11 @@ class LocalRuntime:
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
+        if self.route_events:
+            from shiftflow.local.cloud import events
+
+            self.data_api_events = self._stack.enter_context(
+                events.route_local_events(self.emulator, ACCOUNT_ID, REGION))
 
     def _start_emulator(self) -> Any:
         from shiftflow.dataapi.engines import open_engine
