@@ -381,3 +381,39 @@ def test_watch_follows_a_run_started_elsewhere_and_reports_it_as_run_would(cloud
     assert code == 0 and "SUCCEEDED" in output and "load_store_sales_fact │ succeeded" in output
     code, output = cloud.shiftflow("watch", "no-such-execution")
     assert code == 2 and "no execution 'no-such-execution'" in output
+
+
+def test_statements_outlive_a_kill_9_of_the_cloud(cloud: Cloud):
+    """A finished statement answers as before the kill (status, result, listing); one that was running ends FAILED,
+    as a statement whose session a Redshift cluster restart ended."""
+    from shiftflow.dataapi.store import INTERRUPTED_ERROR
+
+    cloud.shiftflow("endpoint")
+    data_api = cloud.boto3_client("redshift-data")
+    target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
+    finished = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, **target)["Id"]
+    before = {key: value for key, value in data_api.describe_statement(Id=finished).items()
+              if key != "ResponseMetadata"}
+    running = data_api.batch_execute_statement(Sqls=["select 1", SLOW_SQL], StatementName="slow", WithEvent=True,
+                                               **target)["Id"]
+    assert client.wait_until(lambda: data_api.describe_statement(Id=f"{running}:2")["Status"] == "STARTED",
+                             timeout=60)
+    killed = cloud.endpoint()
+    os.kill(killed.pid, signal.SIGKILL)
+    assert client.wait_until(lambda: not client.process_alive(killed.pid), timeout=30)
+
+    cloud.shiftflow("endpoint")  # a new cloud
+    assert cloud.endpoint().pid != killed.pid
+    data_api = cloud.boto3_client("redshift-data")
+    after = {key: value for key, value in data_api.describe_statement(Id=finished).items()
+             if key != "ResponseMetadata"}
+    assert after == before
+    assert data_api.get_statement_result(Id=finished)["Records"] == [[{"longValue": 42}]]
+    described = data_api.describe_statement(Id=running)
+    assert (described["Status"], described["Error"]) == ("FAILED", INTERRUPTED_ERROR)
+    assert [sub["Status"] for sub in described["SubStatements"]] == ["FINISHED", "FAILED"]
+    listed = data_api.list_statements(Status="ALL")["Statements"]
+    assert [(statement["Id"], statement["Status"]) for statement in listed] == [(running, "FAILED"),
+                                                                                  (finished, "FINISHED")]
+    assert f"statements recorded as failed (the local cloud stopped while they ran): {running}" in (
+        cloud.state_dir / "cloud.log").read_text()

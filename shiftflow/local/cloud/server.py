@@ -27,6 +27,7 @@ from shiftflow.local.runtime import STACK_NAME, LocalRuntime
 
 log = logging.getLogger("shiftflow.cloud")
 STARTUP_DELIVERY_SECONDS = 60
+STATEMENTS_FOLDER = "statements"  # the Data API's statements (shiftflow.dataapi.store_files)
 
 
 class LocalCloud:
@@ -95,6 +96,12 @@ class LocalCloud:
         self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
+        # Last, once events are routed and tables written through: the status changes of statements that died with
+        # an earlier cloud reach the rules, and whatever their targets write is kept.
+        failed = runtime.emulator.keep_statements_on_disk(self.state_dir / STATEMENTS_FOLDER)
+        if failed:
+            log.warning("statements recorded as failed (the local cloud stopped while they ran): %s",
+                        ", ".join(statement.id for statement in failed))
         return interrupted
 
     def _report_interrupted(self, interrupted: list[dict[str, Any]]) -> None:
