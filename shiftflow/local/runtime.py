@@ -146,6 +146,7 @@ class LocalRuntime:
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
+        self._create_queues(resolver)
         self._register_functions(resolver)
         self._create_state_machines(resolver)
         self._create_event_rules(resolver)
@@ -178,6 +179,10 @@ class LocalRuntime:
             elif kind == "AWS::Serverless::Function":
                 arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn})
+            elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL, as CloudFormation gives it
+                arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+                url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+                physical[logical_id] = PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
             elif kind == "AWS::Serverless::StateMachine":
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
                 physical[logical_id] = PhysicalResource(arn, {"Arn": arn, "Name": name})
@@ -295,6 +300,15 @@ class LocalRuntime:
                 type=properties.get("Type", "STANDARD"),
             )
 
+    def _create_queues(self, resolver: Resolver) -> None:
+        """The template's SQS queues (the failure queues that rule targets and functions send what they could not
+        deliver to)."""
+        sqs = self.client("sqs")
+        for logical_id, resource in self.template.resources("AWS::SQS::Queue").items():
+            retention = resource.get("Properties", {}).get("MessageRetentionPeriod")
+            sqs.create_queue(QueueName=resolver.resolve({"Fn::GetAtt": [logical_id, "QueueName"]}),
+                             Attributes={"MessageRetentionPeriod": str(resolver.resolve(retention))} if retention else {})
+
     def _create_event_rules(self, resolver: Resolver) -> None:
         """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the
         function. Delivering to a Lambda target is the local cloud's (shiftflow.local.cloud.events)."""
@@ -308,7 +322,10 @@ class LocalRuntime:
                 events.put_rule(Name=name, EventPattern=json.dumps(properties["Pattern"]),
                                 State=properties.get("State", "ENABLED"))
                 function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
-                events.put_targets(Rule=name, Targets=[{"Id": logical_id, "Arn": function_arn}])
+                # The target's retry policy and dead-letter queue, as SAM passes them to AWS::Events::Rule.
+                target = {"Id": logical_id, "Arn": function_arn, **{
+                    key: properties[key] for key in ("RetryPolicy", "DeadLetterConfig") if key in properties}}
+                events.put_targets(Rule=name, Targets=[target])
 
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
         """The wanted state machines and every state machine their DefinitionSubstitutions reference."""

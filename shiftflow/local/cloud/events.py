@@ -5,9 +5,10 @@
   execution's end (BaseExecutionWorkerCommunication.terminated).
 - The Data API emulator's "Redshift Data Statement Status Change" events (statements sent WithEvent) go to the
   default bus too (route_statement_events).
-- An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event; moto's rules
-  deliver to SQS, logs and buses only. Hooked at moto's rule (Rule.send_to_targets), after moto's own deliveries,
-  with the rule's pattern and state applied.
+- An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event, with the target's
+  retry policy and dead-letter queue and the function's own asynchronous configuration
+  (shiftflow.local.cloud.deliveries); moto's rules deliver to SQS, logs and buses only. Hooked at moto's rule
+  (Rule.send_to_targets), after moto's own deliveries, with the rule's pattern and state applied.
 The rules themselves are template.yaml's (shiftflow.local.runtime creates them). Drop a hook once moto does the same.
 """
 
@@ -18,10 +19,10 @@ import copy
 import datetime
 import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
+
+from shiftflow.local.cloud.deliveries import Deliverer, Delivery
 
 log = logging.getLogger("shiftflow.cloud.events")
 
@@ -64,32 +65,6 @@ def put_status_changes(records: list[dict[str, Any]], account_id: str, region: s
         events_backends[account_id][region].put_events(entries[start:start + 10])
 
 
-_deliveries_lock = threading.Lock()
-_deliveries: set[threading.Thread] = set()
-
-
-def wait_for_deliveries(timeout: float) -> bool:
-    """Wait until every Lambda delivery under way has ended (deliveries they cause included); False on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with _deliveries_lock:
-            pending = [thread for thread in _deliveries if thread.is_alive()]
-        if not pending:
-            return True
-        for thread in pending:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        if time.monotonic() >= deadline:
-            return False
-
-
-def _deliver(function_arn: str, region: str, event: dict[str, Any], rule: str) -> None:
-    thread = threading.Thread(target=_invoke, args=(function_arn, region, event), name=f"event-{rule}", daemon=True)
-    with _deliveries_lock:
-        _deliveries.difference_update({done for done in _deliveries if not done.is_alive()})
-        _deliveries.add(thread)
-    thread.start()
-
-
 def _as_aws_sends_it(event: dict[str, Any]) -> dict[str, Any]:
     """moto's event message with AWS's shape: an ISO time, no moto-only keys."""
     event = {key: value for key, value in event.items() if key != "ingestion-time"}
@@ -99,17 +74,10 @@ def _as_aws_sends_it(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _invoke(function_arn: str, region: str, event: dict[str, Any]) -> None:
-    import boto3
-
-    response = boto3.client("lambda", region_name=region).invoke(
-        FunctionName=function_arn, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
-    if response.get("FunctionError"):
-        log.error("%s failed on event %s: %s", function_arn, event.get("id"), response["Payload"].read().decode())
-
-
 @contextlib.contextmanager
-def route_events() -> Iterator[None]:
+def route_events(deliverer: Deliverer) -> Iterator[None]:
+    """While the block runs, ended executions send their status change, and rules deliver to Lambda targets
+    through `deliverer` (shiftflow.local.cloud.deliveries: retries, dead-letter queues, on disk until done)."""
     from moto.events.models import Rule
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
@@ -138,7 +106,7 @@ def route_events() -> Iterator[None]:
         if not functions or self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
             return
         for target in functions:  # asynchronous, as EventBridge invokes a function: the sender never waits for it
-            _deliver(target["Arn"], self.region_name, _as_aws_sends_it(original_event), self.name)
+            deliverer.accept(Delivery.for_target(self, target, _as_aws_sends_it(original_event)))
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]

@@ -47,6 +47,7 @@ class LocalCloud:
         self.runtime = LocalRuntime(self.project_root, state_dir=self.state_dir, engine=engine,
                                     time_scale=time_scale / time_compression, log_level=log_level)
         self.scheduler: Any = None
+        self.deliverer: Any = None  # shiftflow.local.cloud.deliveries.Deliverer, once entered
         self.endpoint: Endpoint | None = None
         self.stopping = threading.Event()
         self._stack = contextlib.ExitStack()
@@ -81,23 +82,32 @@ class LocalCloud:
     def _restore_and_keep_on_disk(self, runtime: LocalRuntime) -> list[dict[str, Any]]:
         """What earlier clouds left (executions, unread notifications; the runtime loaded the tables), then every
         later change written through. Returns the records of the executions an earlier cloud's stop interrupted."""
+        import boto3
         from moto.stepfunctions.responses import get_backend
 
-        from shiftflow.local.cloud import durable_executions, durable_inbox, durable_tables, events
+        from shiftflow.local.cloud import deliveries, durable_executions, durable_inbox, durable_tables, events
         from shiftflow.local.runtime import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION
 
         executions = durable_executions.ExecutionFiles(self.state_dir)
         _, interrupted = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
-        self._stack.enter_context(events.route_events())  # after the record: a routed event finds it on disk
+        self.deliverer = deliveries.Deliverer(
+            deliveries.DeliveryFiles(self.state_dir),
+            deliveries.function_async_configs(runtime.template, runtime.resolver), self.time_compression,
+            lambda service, region: boto3.client(service, region_name=region))
+        self._stack.callback(self.deliverer.stop)  # what is pending stays on disk for the next cloud
+        self._stack.enter_context(events.route_events(self.deliverer))  # after the record: the event finds it
         self._stack.enter_context(events.route_statement_events(runtime.emulator, ACCOUNT_ID, REGION))
         inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
         durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
         self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
-        # Last, once events are routed and tables written through: the status changes of statements that died with
-        # an earlier cloud reach the rules, and whatever their targets write is kept.
+        # Last, once events are routed and tables written through: deliveries an earlier cloud left go on, the status
+        # changes of statements that died with it reach the rules, and whatever their targets write is kept.
+        resumed = self.deliverer.resume()
+        if resumed:
+            log.warning("deliveries resumed (pending when the local cloud stopped): %d", len(resumed))
         failed = runtime.emulator.keep_statements_on_disk(self.state_dir / STATEMENTS_FOLDER)
         if failed:
             log.warning("statements recorded as failed (the local cloud stopped while they ran): %s",
@@ -107,17 +117,16 @@ class LocalCloud:
     def _report_interrupted(self, interrupted: list[dict[str, Any]]) -> None:
         """Executions that died with an earlier cloud ended ABORTED: their status changes go out as AWS sends them,
         so the template's rules act on them (the heal fails their guards and records their runs, the cancel rule
-        looks for their statements), before the first command is served."""
+        looks for their statements), before the first command is served; so do the deliveries it left."""
         from shiftflow.local.cloud import events
         from shiftflow.local.runtime import ACCOUNT_ID, REGION
 
-        if not interrupted:
-            return
-        log.warning("executions recorded as aborted (the local cloud stopped): %s",
-                    ", ".join(record["executionArn"] for record in interrupted))
-        events.put_status_changes(interrupted, ACCOUNT_ID, REGION)
-        if not events.wait_for_deliveries(timeout=STARTUP_DELIVERY_SECONDS):
-            log.warning("the rules' targets for the aborted executions still run after %d s", STARTUP_DELIVERY_SECONDS)
+        if interrupted:
+            log.warning("executions recorded as aborted (the local cloud stopped): %s",
+                        ", ".join(record["executionArn"] for record in interrupted))
+            events.put_status_changes(interrupted, ACCOUNT_ID, REGION)
+        if not self.deliverer.wait(timeout=STARTUP_DELIVERY_SECONDS):
+            log.warning("the rules' targets still run after %d s", STARTUP_DELIVERY_SECONDS)
 
     def start_schedules(self, time_compression: float, only: frozenset[str] | None = None) -> None:
         """Fire the template's schedules (`only`: those of these names, e.g. {"WorkflowStateMachine-ScheduledStreamLoad"})."""
