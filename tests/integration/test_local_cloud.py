@@ -417,3 +417,41 @@ def test_statements_outlive_a_kill_9_of_the_cloud(cloud: Cloud):
                                                                                   (finished, "FINISHED")]
     assert f"statements recorded as failed (the local cloud stopped while they ran): {running}" in (
         cloud.state_dir / "cloud.log").read_text()
+
+
+def test_serve_data_api_and_the_cloud_never_both_open_the_warehouse(cloud: Cloud):
+    """Beside a running cloud, serve-data-api opens nothing and gives the cloud's endpoint (which answers the Data
+    API); beside a serve-data-api serving alone, a command cannot start a cloud and says why; once it stopped, the
+    next command starts one over the same warehouse."""
+    cloud.shiftflow("endpoint")
+    running = cloud.endpoint()
+    code, output = cloud.shiftflow("serve-data-api", "--port", "0")
+    assert code == 0, output
+    assert f"serves the Redshift Data API on {running.url}" in output
+    assert f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={running.url}" in output
+    code, output = cloud.shiftflow("serve-data-api", "--engine", "postgres")
+    assert code == 2 and "runs the duckdb engine, not postgres" in output
+    target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
+    data_api = boto3.client("redshift-data", endpoint_url=running.url)
+    data_api.execute_statement(Sql="create table kept (v int)", WaitTimeSeconds=10, **target)
+    data_api.execute_statement(Sql="insert into kept values (7)", WaitTimeSeconds=10, **target)
+    assert cloud.shiftflow("down")[0] == 0
+
+    alone = cloud.start("serve-data-api", "--port", "0")
+    try:
+        banner = alone.stdout.readline() + alone.stdout.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)", banner)
+        assert url is not None and "export AWS_ENDPOINT_URL_REDSHIFT_DATA=" in banner, banner
+        query = boto3.client("redshift-data", endpoint_url=url.group(1)).execute_statement(
+            Sql="select v from kept", WaitTimeSeconds=10, **target)
+        assert boto3.client("redshift-data", endpoint_url=url.group(1)).get_statement_result(
+            Id=query["Id"])["Records"] == [[{"longValue": 7}]]  # the same warehouse
+        code, output = cloud.shiftflow("status")
+        assert code == 2, output
+        assert f"`shiftflow serve-data-api` (pid {alone.pid}) holds the warehouse of {cloud.state_dir}" in output
+        assert client.read_endpoint(cloud.state_dir) is None  # no cloud started
+    finally:
+        alone.terminate()
+        assert alone.wait(timeout=60) == 0
+    code, output = cloud.shiftflow("query", "select v from kept")
+    assert code == 0 and "│ 7 │" in output, output
