@@ -76,6 +76,7 @@ class LocalRuntime:
         self.emulator: Any = None
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
+        self.queue_names: list[str] = []  # the template's SQS queues, as created
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -305,9 +306,11 @@ class LocalRuntime:
         deliver to)."""
         sqs = self.client("sqs")
         for logical_id, resource in self.template.resources("AWS::SQS::Queue").items():
+            name = str(resolver.resolve({"Fn::GetAtt": [logical_id, "QueueName"]}))
             retention = resource.get("Properties", {}).get("MessageRetentionPeriod")
-            sqs.create_queue(QueueName=resolver.resolve({"Fn::GetAtt": [logical_id, "QueueName"]}),
+            sqs.create_queue(QueueName=name,
                              Attributes={"MessageRetentionPeriod": str(resolver.resolve(retention))} if retention else {})
+            self.queue_names.append(name)
 
     def _create_event_rules(self, resolver: Resolver) -> None:
         """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the

@@ -99,14 +99,18 @@ class DeliveryFiles:
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write(self.folder / f"{delivery.id}.json", json.dumps(dataclasses.asdict(delivery)).encode())
 
+    def remove_leftovers(self) -> None:
+        """Records a kill interrupted while they were written: the previous ones stand."""
+        for leftover in self.folder.glob(".*.tmp") if self.folder.is_dir() else []:
+            leftover.unlink(missing_ok=True)
+
     def done(self, delivery: Delivery) -> None:
         (self.folder / f"{delivery.id}.json").unlink(missing_ok=True)
 
     def pending(self) -> list[Delivery]:
+        """The records as they are (read-only: a running cloud may be replacing one)."""
         if not self.folder.is_dir():
             return []
-        for leftover in self.folder.glob(".*.tmp"):  # a record a kill interrupted: the previous one stands
-            leftover.unlink(missing_ok=True)
         deliveries = [Delivery(**json.loads(path.read_text())) for path in self.folder.glob("*.json")]
         return sorted(deliveries, key=lambda delivery: delivery.received_at)
 
@@ -131,6 +135,8 @@ class Deliverer:
         self._start(delivery)
 
     def resume(self) -> list[Delivery]:
+        """At the start of a cloud (the folder's only writer): the deliveries an earlier one left go on."""
+        self.files.remove_leftovers()
         pending = self.files.pending()
         for delivery in pending:
             self._start(delivery)

@@ -89,14 +89,14 @@ def template_schedules(template: Any, resolver: Any) -> list[Schedule]:
                 if zone != "UTC":
                     raise ScheduleNotSupported(f"not supported locally: ScheduleExpressionTimezone {zone!r} "
                                                f"({logical_id}.{event_id}: schedules run in UTC)")
-                schedule = Schedule(
+                expression = str(properties["ScheduleExpression"])
+                schedule_timing(expression)  # refused now, when the schedules start, as PutRule refuses it
+                schedules.append(Schedule(
                     name=f"{logical_id}-{event_id}",
                     target_arn=str(resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})),
-                    expression=str(properties["ScheduleExpression"]),
+                    expression=expression,
                     input=str(properties.get("Input", "{}")),
-                )
-                schedule.timing  # noqa: B018 - refused now, at the cloud's start, as PutRule refuses it
-                schedules.append(schedule)
+                ))
     return schedules
 
 

@@ -22,7 +22,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from shiftflow.local.cloud.client import Endpoint, remove_endpoint, write_endpoint
+from shiftflow.local.cloud.client import (Endpoint, refuse_beside_standalone_data_api, remove_endpoint,
+                                         write_endpoint)
 from shiftflow.local.runtime import STACK_NAME, LocalRuntime
 
 log = logging.getLogger("shiftflow.cloud")
@@ -70,6 +71,7 @@ class LocalCloud:
         self._stack.close()
 
     def _start(self) -> None:
+        refuse_beside_standalone_data_api(self.state_dir)  # `shiftflow up` too: never two owners of the warehouse
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
         interrupted = self._restore_and_keep_on_disk(runtime)
@@ -99,8 +101,11 @@ class LocalCloud:
         self._stack.enter_context(events.route_events(self.deliverer))  # after the record: the event finds it
         self._stack.enter_context(events.route_statement_events(runtime.emulator, ACCOUNT_ID, REGION))
         inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
-        durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
-        self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
+        queues = {name: durable_inbox.InboxFile(self.state_dir, durable_inbox.queue_file(name))
+                  for name in runtime.queue_names}
+        for name, kept in {NOTIFICATIONS_QUEUE: inbox, **queues}.items():
+            durable_inbox.restore(kept, sqs, sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE, queues))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
         # Last, once events are routed and tables written through: deliveries an earlier cloud left go on, the status
