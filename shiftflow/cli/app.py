@@ -5,6 +5,7 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -235,18 +236,46 @@ def serve_data_api(
     engine: Annotated[str, typer.Option("--engine", help="Local warehouse engine: duckdb or postgres.")] = "duckdb",
     project: ProjectOption = Path("."),
 ) -> None:
-    """Serve the local warehouse through the Data API over HTTP, for the AWS CLI and any SDK."""
+    """Serve the local warehouse through the Data API over HTTP, for the AWS CLI and any SDK. When the project's
+    local cloud runs, it holds the warehouse and serves the Data API already: its endpoint is printed instead."""
+    from shiftflow.local.cloud import client
+
+    state_dir = local_state_dir(project.resolve())
+    cloud = client.running(state_dir)
+    if cloud is not None:
+        if cloud.engine != engine:
+            fail(f"the local cloud of {state_dir} runs the {cloud.engine} engine, not {engine}",
+                 "`shiftflow down` first to serve another engine")
+        stdout().print(f"the local cloud (pid {cloud.pid}) holds the warehouse ({cloud.engine}, {state_dir}) and "
+                       f"serves the Redshift Data API on {cloud.url}", highlight=False)
+        stdout().print(f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={cloud.url}   # `shiftflow down` stops it",
+                       highlight=False)
+        return
+    _serve_data_api_alone(state_dir, port, engine)
+
+
+def _serve_data_api_alone(state_dir: Path, port: int, engine: str) -> None:
+    """The emulator alone over the warehouse, holding the state folder as the local cloud does: a cloud cannot
+    start beside it (shiftflow.local.cloud.client.refuse_beside_standalone_data_api)."""
     from shiftflow.dataapi.engines import open_engine
     from shiftflow.dataapi.http import serve_until_interrupted
     from shiftflow.dataapi.service import DataApiEmulator
-
-    state_dir = local_state_dir(project.resolve())
+    from shiftflow.local.cloud import client
+    from shiftflow.local.runtime import LocalRuntimeError, _exclusive
 
     def announce(url: str) -> None:
+        client.announce_standalone_data_api(state_dir, url)
         stdout().print(f"Redshift Data API emulator ({engine}, {state_dir / 'warehouse'}) on {url}", highlight=False)
         stdout().print(f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={url}   # Ctrl-C stops the server", highlight=False)
 
-    serve_until_interrupted(DataApiEmulator(open_engine(engine, state_dir / "warehouse")), port, announce=announce)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(_exclusive(state_dir / "lock"))  # the lock the local cloud's runtime takes
+        except LocalRuntimeError as error:
+            fail(str(error), "a local cloud may be starting: run serve-data-api again to be given its endpoint")
+        held.callback(client.remove_standalone_data_api, state_dir)
+        serve_until_interrupted(DataApiEmulator(open_engine(engine, state_dir / "warehouse")), port, announce=announce)
 
 
 @app.command()

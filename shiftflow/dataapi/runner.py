@@ -51,6 +51,10 @@ class StatementRunner:
     def start(self, statement: Statement) -> None:
         self._executor.submit(self._run, statement)
 
+    def resume_query_ids(self, after: int) -> None:
+        """Query ids go on after `after` (the statements of an earlier process kept theirs)."""
+        self._query_ids = iter(range(max(after + 1, 100_000), 1 << 62))
+
     def cancel(self, statement: Statement) -> None:
         """Interrupt until the statement ends: an interrupt that lands between two engine calls is lost."""
         statement.cancel_requested = True

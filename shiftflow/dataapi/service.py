@@ -13,6 +13,7 @@ responses, paging, catalog, events.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from shiftflow.dataapi import statements as st
@@ -69,6 +70,17 @@ class DataApiEmulator:
         """Call `callback(event)` when a WithEvent statement ends; returns a function that unsubscribes."""
         return self._events.subscribe(callback)
 
+    def keep_statements_on_disk(self, folder: Path) -> list[Statement]:
+        """Statements saved in `folder` by an earlier process come back, and every statement is saved there from
+        now on (shiftflow.dataapi.store). Those that had not ended end FAILED, and their status change events
+        (WithEvent) go to the subscribers; returns them."""
+        interrupted = self.statements.keep_on_disk(folder)
+        self._runner.resume_query_ids(self.statements.highest_query_id())
+        for statement in interrupted:
+            if statement.request.get("WithEvent"):
+                self._events.emit(statement)
+        return interrupted
+
     def call(self, operation: str, request: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run one operation (e.g. "ExecuteStatement") on JSON request members; raises DataApiError."""
         handler = _OPERATIONS.get(operation)
@@ -85,6 +97,7 @@ class DataApiEmulator:
     def close(self, close_engine: bool = True) -> None:
         """Cancel what runs, close the sessions, and the engine too unless it is shared (close_engine=False)."""
         for statement in self.statements.active():
+            self.statements.stop_saving(statement)  # kept on disk as running: the next process fails it
             self._runner.cancel(statement)
         self._runner.close()
         self._pool.close()

@@ -11,6 +11,7 @@ import io
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -43,6 +44,7 @@ class SubStatement:
     duration_ns: int = -1
     result: QueryResult | None = None
     query_id: int = -1
+    ended: Callable[[], None] | None = None  # called once it ended, the store's lock held (the store saves it)
 
     @property
     def has_result_set(self) -> bool:
@@ -60,6 +62,8 @@ class SubStatement:
         if self.started_ns:
             self.duration_ns = time.perf_counter_ns() - self.started_ns
         self.status, self.result, self.error, self.updated_at = status, result, error, now()
+        if self.ended is not None:
+            self.ended()
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Statement:
     cancel_requested: bool = False
     done: threading.Event = field(default_factory=threading.Event)
     session: Any = None  # the engine session while it runs: what CancelStatement interrupts
+    ended: Callable[[], None] | None = None  # called once it ended, the store's lock held (the store saves it)
 
     @property
     def database(self) -> str:
@@ -106,6 +111,8 @@ class Statement:
     def finish(self, status: str, error: str = "") -> None:
         self.duration_ns = sum(max(sub.duration_ns, 0) for sub in self.subs)
         self.set_status(status, error)
+        if self.ended is not None:
+            self.ended()  # before `done`: a long poll that returns FINISHED returns a statement already saved
         self.done.set()
 
     def sub(self, statement_id: str) -> SubStatement | None:

@@ -72,6 +72,7 @@ class LocalRuntime:
         # events, the template's rules. The local cloud starts them itself, after its own record of every execution.
         self.route_events = route_events
         self.data_api_events: Any = None  # the route of the emulator's events (DataApiEventRoute), once entered
+        self.deliverer: Any = None  # shiftflow.local.cloud.deliveries.Deliverer of the rules' targets, once entered
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
         # Which state machines to create (ASL file stems) with what they start; None: all. Parsing a definition
         # is the costliest step of a start (ANTLR), so a command creates only what it runs.
@@ -83,6 +84,7 @@ class LocalRuntime:
         self.iam: Any = None  # shiftflow.local.iam.Enforcement: the template's roles, enforced (known once entered)
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
+        self.queue_names: list[str] = []  # the template's SQS queues, as created
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -119,8 +121,23 @@ class LocalRuntime:
         if self.route_events:
             from shiftflow.local.cloud import events
 
+            self.deliverer = self.start_deliverer(time_compression=1 / self.time_scale)
             self.data_api_events = self._stack.enter_context(
-                events.route_local_events(self.emulator, ACCOUNT_ID, REGION))
+                events.route_local_events(self.emulator, ACCOUNT_ID, REGION, self.deliverer))
+
+    def start_deliverer(self, time_compression: float) -> Any:
+        """The deliverer of the rules' Lambda targets (retries, dead-letter queues, pending deliveries in the state
+        folder), stopped with the runtime; a Lambda invocation goes straight to moto's backend."""
+        import boto3
+
+        from shiftflow.local.cloud import deliveries
+
+        deliverer = deliveries.Deliverer(
+            deliveries.DeliveryFiles(self.state_dir),
+            deliveries.function_async_configs(self.template, self.resolver), time_compression,
+            lambda service, region: boto3.client(service, region_name=region), invoke=deliveries.invoke_on_backend)
+        self._stack.callback(deliverer.stop)  # what is pending stays on disk for the next cloud
+        return deliverer
 
     def _start_emulator(self) -> Any:
         from shiftflow.dataapi.engines import open_engine
@@ -163,6 +180,7 @@ class LocalRuntime:
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
+        self._create_queues(resolver)
         self._register_functions(resolver)
         self._create_state_machines(resolver)
         self._create_event_rules(resolver)
@@ -200,7 +218,7 @@ class LocalRuntime:
             elif kind == "AWS::IAM::Role":
                 arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn, "RoleId": role_id(name)})
-            elif kind == "AWS::SQS::Queue":
+            elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL, as CloudFormation gives it
                 arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
                 url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
                 physical[logical_id] = PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
@@ -321,6 +339,17 @@ class LocalRuntime:
                 type=properties.get("Type", "STANDARD"),
             )
 
+    def _create_queues(self, resolver: Resolver) -> None:
+        """The template's SQS queues (the failure queues that rule targets and functions send what they could not
+        deliver to)."""
+        sqs = self.client("sqs")
+        for logical_id, resource in self.template.resources("AWS::SQS::Queue").items():
+            name = str(resolver.resolve({"Fn::GetAtt": [logical_id, "QueueName"]}))
+            retention = resource.get("Properties", {}).get("MessageRetentionPeriod")
+            sqs.create_queue(QueueName=name,
+                             Attributes={"MessageRetentionPeriod": str(resolver.resolve(retention))} if retention else {})
+            self.queue_names.append(name)
+
     def _create_event_rules(self, resolver: Resolver) -> None:
         """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the
         function. Delivering to a Lambda target is the local cloud's (shiftflow.local.cloud.events)."""
@@ -334,7 +363,10 @@ class LocalRuntime:
                 events.put_rule(Name=name, EventPattern=json.dumps(properties["Pattern"]),
                                 State=properties.get("State", "ENABLED"))
                 function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
-                events.put_targets(Rule=name, Targets=[{"Id": logical_id, "Arn": function_arn}])
+                # The target's retry policy and dead-letter queue, as SAM passes them to AWS::Events::Rule.
+                target = {"Id": logical_id, "Arn": function_arn, **{
+                    key: properties[key] for key in ("RetryPolicy", "DeadLetterConfig") if key in properties}}
+                events.put_targets(Rule=name, Targets=[target])
 
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
         """The wanted state machines and every state machine their DefinitionSubstitutions reference."""

@@ -22,7 +22,6 @@ import pytest
 
 from shiftflow.guard import read_guards, read_history, reset_guard, with_owner_status
 from shiftflow.heal import HEAL_MARK
-from shiftflow.local.cloud import events
 from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
@@ -115,7 +114,7 @@ def heal_rule_disabled(harness: Harness) -> Iterator[None]:
 def notifications_once_delivered(harness: Harness) -> list[dict[str, str]]:
     """The notifications, once the heal has sent one and every delivery of the rules' targets has ended."""
     received = wait_until(harness.notifications, "the heal has notified")
-    assert events.wait_for_deliveries(timeout=TIMEOUT)
+    assert harness.runtime.deliverer.wait(timeout=TIMEOUT)
     return received + harness.notifications()
 
 

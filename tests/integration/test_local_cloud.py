@@ -400,3 +400,127 @@ def test_watch_follows_a_run_started_elsewhere_and_reports_it_as_run_would(cloud
     assert code == 0 and "SUCCEEDED" in output and "load_store_sales_fact │ succeeded" in output
     code, output = cloud.shiftflow("watch", "no-such-execution")
     assert code == 2 and "no execution 'no-such-execution'" in output
+
+
+def test_statements_outlive_a_kill_9_of_the_cloud(cloud: Cloud):
+    """A finished statement answers as before the kill (status, result, listing); one that was running ends FAILED,
+    as a statement whose session a Redshift cluster restart ended."""
+    from shiftflow.dataapi.store import INTERRUPTED_ERROR
+
+    cloud.shiftflow("endpoint")
+    data_api = cloud.boto3_client("redshift-data")
+    target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
+    finished = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, **target)["Id"]
+    before = {key: value for key, value in data_api.describe_statement(Id=finished).items()
+              if key != "ResponseMetadata"}
+    running = data_api.batch_execute_statement(Sqls=["select 1", SLOW_SQL], StatementName="slow", WithEvent=True,
+                                               **target)["Id"]
+    assert client.wait_until(lambda: data_api.describe_statement(Id=f"{running}:2")["Status"] == "STARTED",
+                             timeout=60)
+    killed = cloud.endpoint()
+    os.kill(killed.pid, signal.SIGKILL)
+    assert client.wait_until(lambda: not client.process_alive(killed.pid), timeout=30)
+
+    cloud.shiftflow("endpoint")  # a new cloud
+    assert cloud.endpoint().pid != killed.pid
+    data_api = cloud.boto3_client("redshift-data")
+    after = {key: value for key, value in data_api.describe_statement(Id=finished).items()
+             if key != "ResponseMetadata"}
+    assert after == before
+    assert data_api.get_statement_result(Id=finished)["Records"] == [[{"longValue": 42}]]
+    described = data_api.describe_statement(Id=running)
+    assert (described["Status"], described["Error"]) == ("FAILED", INTERRUPTED_ERROR)
+    assert [sub["Status"] for sub in described["SubStatements"]] == ["FINISHED", "FAILED"]
+    listed = data_api.list_statements(Status="ALL")["Statements"]
+    assert [(statement["Id"], statement["Status"]) for statement in listed] == [(running, "FAILED"),
+                                                                                  (finished, "FINISHED")]
+    assert f"statements recorded as failed (the local cloud stopped while they ran): {running}" in (
+        cloud.state_dir / "cloud.log").read_text()
+
+
+def test_serve_data_api_and_the_cloud_never_both_open_the_warehouse(cloud: Cloud):
+    """Beside a running cloud, serve-data-api opens nothing and gives the cloud's endpoint (which answers the Data
+    API); beside a serve-data-api serving alone, a command cannot start a cloud and says why; once it stopped, the
+    next command starts one over the same warehouse."""
+    cloud.shiftflow("endpoint")
+    running = cloud.endpoint()
+    code, output = cloud.shiftflow("serve-data-api", "--port", "0")
+    assert code == 0, output
+    assert f"serves the Redshift Data API on {running.url}" in output
+    assert f"export AWS_ENDPOINT_URL_REDSHIFT_DATA={running.url}" in output
+    code, output = cloud.shiftflow("serve-data-api", "--engine", "postgres")
+    assert code == 2 and "runs the duckdb engine, not postgres" in output
+    target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
+    data_api = boto3.client("redshift-data", endpoint_url=running.url)
+    data_api.execute_statement(Sql="create table kept (v int)", WaitTimeSeconds=10, **target)
+    data_api.execute_statement(Sql="insert into kept values (7)", WaitTimeSeconds=10, **target)
+    assert cloud.shiftflow("down")[0] == 0
+
+    alone = cloud.start("serve-data-api", "--port", "0")
+    try:
+        banner = alone.stdout.readline() + alone.stdout.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)", banner)
+        assert url is not None and "export AWS_ENDPOINT_URL_REDSHIFT_DATA=" in banner, banner
+        query = boto3.client("redshift-data", endpoint_url=url.group(1)).execute_statement(
+            Sql="select v from kept", WaitTimeSeconds=10, **target)
+        assert boto3.client("redshift-data", endpoint_url=url.group(1)).get_statement_result(
+            Id=query["Id"])["Records"] == [[{"longValue": 7}]]  # the same warehouse
+        code, output = cloud.shiftflow("status")
+        assert code == 2, output
+        assert f"`shiftflow serve-data-api` (pid {alone.pid}) holds the warehouse of {cloud.state_dir}" in output
+        assert client.read_endpoint(cloud.state_dir) is None  # no cloud started
+    finally:
+        alone.terminate()
+        assert alone.wait(timeout=60) == 0
+    code, output = cloud.shiftflow("query", "select v from kept")
+    assert code == 0 and "│ 7 │" in output, output
+
+
+def test_a_delivery_waiting_for_its_retry_outlives_a_kill_9_and_ends_in_the_failure_queue(cloud: Cloud,
+                                                                                           tmp_path: Path):
+    """The heal function fails every time. Its first run failed and Lambda's retry waits (a minute, compressed 60x):
+    kill -9 of the cloud. The pending delivery is on disk; the next cloud resumes it, and after the last retry the
+    invocation record is in the heal's failure queue, which outlives the next kill -9 too."""
+    from shiftflow.local.cloud.deliveries import DeliveryFiles
+
+    cloud.project = copy_of_the_project(tmp_path / "project")
+    (cloud.project / "functions" / "heal_ended_run" / "app.py").write_text(
+        "def lambda_handler(event, context):\n    raise RuntimeError('the heal is broken')\n")
+    assert cloud.shiftflow("up", "--detach", "--time-compression", "60")[0] == 0
+    pipeline = cloud.outputs()["SalesDataPipelineStateMachineArn"]
+    cloud.boto3_client("events").put_events(Entries=[{  # as Step Functions sends it for a failed run
+        "Source": "aws.states", "DetailType": "Step Functions Execution Status Change", "Detail": json.dumps({
+            "executionArn": pipeline.replace(":stateMachine:", ":execution:") + ":broken", "stateMachineArn": pipeline,
+            "name": "broken", "status": "FAILED", "input": "{}", "error": "Boom", "cause": "by hand"})}])
+    files = DeliveryFiles(cloud.state_dir)
+    assert client.wait_until(lambda: [d.invocations for d in files.pending()] == [1], timeout=60, interval=0.01), (
+        (cloud.state_dir / "cloud.log").read_text()[-4000:])
+    kill_9(cloud)
+    [pending] = files.pending()  # its first run failed; the retries are still to come
+    assert pending.event["detail"]["name"] == "broken"
+
+    assert cloud.shiftflow("up", "--detach", "--time-compression", "60")[0] == 0
+
+    def failure_records() -> list[dict[str, Any]]:
+        sqs = cloud.boto3_client("sqs")
+        queue = sqs.get_queue_url(QueueName="shiftflow-local-HealEndedRunFailureQueue")["QueueUrl"]
+        return [json.loads(message["Body"]) for message in sqs.receive_message(
+            QueueUrl=queue, WaitTimeSeconds=20, VisibilityTimeout=0).get("Messages", [])]
+
+    [record] = failure_records()
+    assert (record["requestContext"]["condition"], record["requestContext"]["approximateInvokeCount"]) == (
+        "RetriesExhausted", 3)
+    assert record["requestPayload"]["detail"]["name"] == "broken"
+    assert record["responsePayload"]["errorMessage"] == "the heal is broken"
+    assert files.pending() == []
+    assert "deliveries resumed (pending when the local cloud stopped): 1" in (cloud.state_dir / "cloud.log").read_text()
+
+    kill_9(cloud)
+    cloud.shiftflow("endpoint")  # a new cloud: the unread failure record is still there
+    assert failure_records() == [record]
+
+
+def kill_9(cloud: Cloud) -> None:
+    killed = cloud.endpoint()
+    os.kill(killed.pid, signal.SIGKILL)
+    assert client.wait_until(lambda: not client.process_alive(killed.pid), timeout=30)

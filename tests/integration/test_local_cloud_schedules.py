@@ -4,14 +4,17 @@ LocalCloud that `shiftflow up --schedules` serves), so that the test can slow a 
 
 from __future__ import annotations
 
+import datetime
 import json
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from shiftflow.local.cloud.client import wait_until
-from shiftflow.local.cloud.schedules import ScheduleNotSupported, rate_seconds
+from shiftflow.local.cloud.cron import InvalidScheduleExpression
+from shiftflow.local.cloud.schedules import Schedule, Scheduler, rate_seconds
 from shiftflow.local.cloud.server import LocalCloud
 from tests.conftest import ROOT, SLOW_SQL
 
@@ -52,10 +55,45 @@ def test_a_schedule_fires_compressed_and_an_overlapping_firing_is_skipped(cloud:
     assert json.loads(sfn.describe_execution(executionArn=first)["input"]) == {"job_id": "sales_data_pipeline"}
 
 
-def test_only_rate_expressions_run_locally_and_their_grammar_is_aws_s():
+def test_a_cron_schedule_fires_on_the_compressed_clock(cloud: LocalCloud):
+    """cron(0 3 * * ? *), a day every half second: it fires at 03:00 UTC of each compressed day, each firing an
+    execution of the pipeline with the schedule's input (the later ones skipped while an earlier one runs)."""
+    runtime = cloud.runtime
+    sfn, pipeline = runtime.client("stepfunctions"), runtime.deployment.state_machine_arn("sales_data_pipeline")
+    run = {"job_id": "sales_data_pipeline", "run_date": "2026-11-21", "setup_demo_data": True}
+    nightly = Schedule("Nightly", pipeline, "cron(0 3 * * ? *)", json.dumps(run))
+    origin = datetime.datetime(2026, 12, 2, 2, 59, tzinfo=datetime.timezone.utc)
+    scheduler = Scheduler([nightly], DAY / 0.5, runtime.client, origin=origin)
+    scheduler.start()
+    try:
+        assert wait_until(lambda: len(scheduler.fired) >= 3, timeout=60)
+    finally:
+        scheduler.stop()
+    assert [moment.isoformat() for moment in scheduler.fired_at[:3]] == [
+        "2026-12-02T03:00:00+00:00", "2026-12-03T03:00:00+00:00", "2026-12-04T03:00:00+00:00"]
+    for name, arn in scheduler.fired:
+        described = _described(sfn, arn)
+        assert name == "Nightly" and described["status"] == "SUCCEEDED"
+        assert json.loads(described["input"]) == run
+
+
+def test_an_invalid_cron_in_the_template_stops_the_cloud_with_eventbridges_message(tmp_path):
+    project = tmp_path / "project"
+    for part in ("statemachine", "functions", "scripts", "workflows"):
+        shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+    declared = "  ScheduleExpression:\n    Type: String\n    Default: rate(1 day)\n"
+    template = (ROOT / "template.yaml").read_text()
+    assert declared in template
+    (project / "template.yaml").write_text(template.replace(declared, declared.replace(
+        "rate(1 day)", "'cron(0 3 * * * *)'")))  # both day fields set
+    with pytest.raises(InvalidScheduleExpression, match=r"Parameter ScheduleExpression is not valid\. "
+                                                        r"'cron\(0 3 \* \* \* \*\)': exactly one of"):
+        with LocalCloud(project, tmp_path / "state", log_level="WARNING", schedules=True):
+            pass
+
+
+def test_rate_expressions_keep_aws_s_grammar():
     assert rate_seconds("rate(5 minutes)") == 300 and rate_seconds("rate(1 day)") == DAY
-    with pytest.raises(ScheduleNotSupported, match="not supported locally: schedule expression 'cron"):
-        rate_seconds("cron(0 3 * * ? *)")
     for wrong in ("rate(1 minutes)", "rate(5 minute)", "rate(0 hours)"):
-        with pytest.raises(ScheduleNotSupported, match="invalid schedule expression"):
+        with pytest.raises(InvalidScheduleExpression, match="Parameter ScheduleExpression is not valid"):
             rate_seconds(wrong)

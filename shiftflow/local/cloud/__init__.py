@@ -8,8 +8,10 @@
 - ``durable_tables``: every DynamoDB write on disk before the call that made it returns.
 - ``durable_executions``: Step Functions executions and their history on disk; those a stop or kill interrupted
   are recorded ABORTED ("the local cloud stopped") and their status change routed (the heal fails their guards).
-- ``durable_inbox``: notifications delivered and not yet read.
+- ``durable_inbox``: notifications delivered and not yet read, and the messages of the template's queues.
 - ``events``: Step Functions and Data API status change events, EventBridge rules with Lambda targets.
-- ``schedules``: the template's schedules, time compressed (`shiftflow up --schedules`).
+- ``deliveries``: events on their way to Lambda targets, with AWS's retries and dead-letter queues, on disk until done.
+- ``schedules``: the template's schedules, time compressed (`shiftflow up --schedules`); ``cron`` their cron().
+- The Data API's statements are kept on disk by the emulator itself (shiftflow.dataapi.store_files).
 - ``files``: atomic file replacement (a crash never leaves half a file).
 """

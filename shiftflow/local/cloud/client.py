@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from shiftflow.local.cloud.files import atomic_write
 
 ENDPOINT_FILE = "cloud.json"
+# `shiftflow serve-data-api` serving the warehouse alone (no cloud ran): its url and pid, while it serves.
+STANDALONE_DATA_API_FILE = "data-api.json"
 START_LOCK = "cloud-start.lock"
 LOG_FILE = "cloud.log"
 HEALTH_PATH = "/_shiftflow/health"
@@ -67,6 +69,23 @@ def read_endpoint(state_dir: Path) -> Endpoint | None:
 
 def write_endpoint(state_dir: Path, endpoint: Endpoint) -> None:
     atomic_write(endpoint_file(state_dir), json.dumps(asdict(endpoint), indent=1).encode())
+
+
+def standalone_data_api(state_dir: Path) -> dict[str, Any] | None:
+    """The `shiftflow serve-data-api` holding `state_dir`'s warehouse alone, if its process is alive."""
+    try:
+        serving = json.loads((state_dir / STANDALONE_DATA_API_FILE).read_text())
+        return serving if process_alive(int(serving["pid"])) else None
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+
+
+def announce_standalone_data_api(state_dir: Path, url: str) -> None:
+    atomic_write(state_dir / STANDALONE_DATA_API_FILE, json.dumps({"url": url, "pid": os.getpid()}).encode())
+
+
+def remove_standalone_data_api(state_dir: Path) -> None:
+    (state_dir / STANDALONE_DATA_API_FILE).unlink(missing_ok=True)
 
 
 def remove_endpoint(state_dir: Path, pid: int) -> None:
@@ -128,8 +147,11 @@ def ensure_running(project_root: Path, state_dir: Path, engine: str | None = "du
         state_dir.mkdir(parents=True, exist_ok=True)
         with open(state_dir / START_LOCK, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            endpoint = running(state_dir) or start_detached(project_root, state_dir, server_arguments(
-                engine or "duckdb", time_scale, log_level, schedules, time_compression))
+            endpoint = running(state_dir)
+            if endpoint is None:
+                refuse_beside_standalone_data_api(state_dir)
+                endpoint = start_detached(project_root, state_dir, server_arguments(
+                    engine or "duckdb", time_scale, log_level, schedules, time_compression))
     if endpoint.project != str(project_root):
         raise LocalCloudError(f"the local cloud of {state_dir} serves the project {endpoint.project}, not {project_root}: "
                               "give each project its own state folder (SHIFTFLOW_STATE_DIR)")
@@ -137,6 +159,15 @@ def ensure_running(project_root: Path, state_dir: Path, engine: str | None = "du
         raise LocalCloudError(f"the local cloud of {state_dir} runs the {endpoint.engine} engine, not {engine}: "
                               "run `shiftflow down` first to change engines")
     return endpoint
+
+
+def refuse_beside_standalone_data_api(state_dir: Path) -> None:
+    """A cloud never opens a warehouse that `shiftflow serve-data-api` holds (the two would fight over its file)."""
+    serving = standalone_data_api(state_dir)
+    if serving is not None:
+        raise LocalCloudError(f"`shiftflow serve-data-api` (pid {serving['pid']}) holds the warehouse of {state_dir} "
+                              f"and serves its Data API alone on {serving['url']}: stop it (Ctrl-C) first, then run "
+                              "this command again (the local cloud it starts serves the Data API too)")
 
 
 def server_arguments(engine: str = "duckdb", time_scale: float = 1.0, log_level: str = "INFO", schedules: bool = False,

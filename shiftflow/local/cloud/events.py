@@ -6,9 +6,10 @@
 - The Data API emulator's "Redshift Data Statement Status Change" events (statements sent WithEvent) go to the
   default bus too (route_statement_events, through a DataApiEventRoute, which tests use to drop, delay or duplicate
   events on purpose).
-- An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event; moto's rules
-  deliver to SQS, logs and buses only. Hooked at moto's rule (Rule.send_to_targets), after moto's own deliveries,
-  with the rule's pattern and state applied.
+- An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event, with the target's
+  retry policy and dead-letter queue and the function's own asynchronous configuration
+  (shiftflow.local.cloud.deliveries); moto's rules deliver to SQS, logs and buses only. Hooked at moto's rule
+  (Rule.send_to_targets), after moto's own deliveries, with the rule's pattern and state applied.
 The rules themselves are template.yaml's (shiftflow.local.runtime creates them). Drop a hook once moto does the same.
 """
 
@@ -20,9 +21,10 @@ import datetime
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from shiftflow.local.cloud.deliveries import Deliverer, Delivery
 
 log = logging.getLogger("shiftflow.cloud.events")
 
@@ -65,32 +67,6 @@ def put_status_changes(records: list[dict[str, Any]], account_id: str, region: s
         events_backends[account_id][region].put_events(entries[start:start + 10])
 
 
-_deliveries_lock = threading.Lock()
-_deliveries: set[threading.Thread] = set()
-
-
-def wait_for_deliveries(timeout: float) -> bool:
-    """Wait until every Lambda delivery under way has ended (deliveries they cause included); False on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with _deliveries_lock:
-            pending = [thread for thread in _deliveries if thread.is_alive()]
-        if not pending:
-            return True
-        for thread in pending:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        if time.monotonic() >= deadline:
-            return False
-
-
-def _deliver(function_arn: str, region: str, event: dict[str, Any], rule: str) -> None:
-    thread = threading.Thread(target=_invoke, args=(function_arn, region, event), name=f"event-{rule}", daemon=True)
-    with _deliveries_lock:
-        _deliveries.difference_update({done for done in _deliveries if not done.is_alive()})
-        _deliveries.add(thread)
-    thread.start()
-
-
 def _as_aws_sends_it(event: dict[str, Any]) -> dict[str, Any]:
     """moto's event message with AWS's shape: an ISO time, no moto-only keys."""
     event = {key: value for key, value in event.items() if key != "ingestion-time"}
@@ -100,23 +76,10 @@ def _as_aws_sends_it(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _invoke(function_arn: str, region: str, event: dict[str, Any]) -> None:
-    """EventBridge's call of the function, service to service: straight to moto's Lambda backend (the registered
-    handler, within its limits), without a client's request round trip (a new client, the request's serialisation
-    and moto's dispatch cost tens of milliseconds of a statement event's completion delay)."""
-    from moto.awslambda.models import lambda_backends
-
-    account_id = function_arn.split(":")[4]
-    response_headers: dict[str, str] = {}
-    payload = lambda_backends[account_id][region].invoke(
-        function_arn, None, json.dumps(event).encode(), {"X-Amz-Invocation-Type": "RequestResponse"}, response_headers)
-    if response_headers.get("x-amz-function-error"):
-        text = payload.decode() if isinstance(payload, bytes) else str(payload)
-        log.error("%s failed on event %s: %s", function_arn, event.get("id"), text)
-
-
 @contextlib.contextmanager
-def route_events() -> Iterator[None]:
+def route_events(deliverer: Deliverer) -> Iterator[None]:
+    """While the block runs, ended executions send their status change, and rules deliver to Lambda targets
+    through `deliverer` (shiftflow.local.cloud.deliveries: retries, dead-letter queues, on disk until done)."""
     from moto.events.models import Rule
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
@@ -145,7 +108,7 @@ def route_events() -> Iterator[None]:
         if not functions or self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
             return
         for target in functions:  # asynchronous, as EventBridge invokes a function: the sender never waits for it
-            _deliver(target["Arn"], self.region_name, _as_aws_sends_it(original_event), self.name)
+            deliverer.accept(Delivery.for_target(self, target, _as_aws_sends_it(original_event)))
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
@@ -210,8 +173,9 @@ def route_statement_events(emulator: Any, account_id: str, region: str) -> Itera
 
 
 @contextlib.contextmanager
-def route_local_events(emulator: Any, account_id: str, region: str) -> Iterator[DataApiEventRoute]:
+def route_local_events(emulator: Any, account_id: str, region: str,
+                       deliverer: Deliverer) -> Iterator[DataApiEventRoute]:
     """Every event as AWS routes it (route_events and route_statement_events): the one routing path of the in-process
     runtime and of the local cloud (which enters it after its own record of executions); yields the statements' route."""
-    with route_events(), route_statement_events(emulator, account_id, region) as route:
+    with route_events(deliverer), route_statement_events(emulator, account_id, region) as route:
         yield route

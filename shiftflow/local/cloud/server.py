@@ -22,11 +22,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from shiftflow.local.cloud.client import Endpoint, remove_endpoint, write_endpoint
+from shiftflow.local.cloud.client import (Endpoint, refuse_beside_standalone_data_api, remove_endpoint,
+                                         write_endpoint)
 from shiftflow.local.runtime import STACK_NAME, LocalRuntime
 
 log = logging.getLogger("shiftflow.cloud")
 STARTUP_DELIVERY_SECONDS = 60
+STATEMENTS_FOLDER = "statements"  # the Data API's statements (shiftflow.dataapi.store_files)
 
 
 class LocalCloud:
@@ -46,6 +48,7 @@ class LocalCloud:
         self.runtime = LocalRuntime(self.project_root, state_dir=self.state_dir, engine=engine,
                                     time_scale=time_scale / time_compression, log_level=log_level, route_events=False)
         self.scheduler: Any = None
+        self.deliverer: Any = None  # shiftflow.local.cloud.deliveries.Deliverer, once entered
         self.endpoint: Endpoint | None = None
         self.stopping = threading.Event()
         self._stack = contextlib.ExitStack()
@@ -68,6 +71,7 @@ class LocalCloud:
         self._stack.close()
 
     def _start(self) -> None:
+        refuse_beside_standalone_data_api(self.state_dir)  # `shiftflow up` too: never two owners of the warehouse
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
         interrupted = self._restore_and_keep_on_disk(runtime)
@@ -88,29 +92,41 @@ class LocalCloud:
         executions = durable_executions.ExecutionFiles(self.state_dir)
         _, interrupted = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
+        self.deliverer = runtime.deliverer = runtime.start_deliverer(self.time_compression)
         runtime.data_api_events = self._stack.enter_context(  # after the record: a routed event finds it on disk
-            events.route_local_events(runtime.emulator, ACCOUNT_ID, REGION))
+            events.route_local_events(runtime.emulator, ACCOUNT_ID, REGION, self.deliverer))
         inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
-        durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
-        self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))
+        queues = {name: durable_inbox.InboxFile(self.state_dir, durable_inbox.queue_file(name))
+                  for name in runtime.queue_names}
+        for name, kept in {NOTIFICATIONS_QUEUE: inbox, **queues}.items():
+            durable_inbox.restore(kept, sqs, sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE, queues))
         self._stack.enter_context(durable_tables.write_through(durable_tables.TableFiles(self.state_dir),
                                                                runtime.table_names))
+        # Last, once events are routed and tables written through: deliveries an earlier cloud left go on, the status
+        # changes of statements that died with it reach the rules, and whatever their targets write is kept.
+        resumed = self.deliverer.resume()
+        if resumed:
+            log.warning("deliveries resumed (pending when the local cloud stopped): %d", len(resumed))
+        failed = runtime.emulator.keep_statements_on_disk(self.state_dir / STATEMENTS_FOLDER)
+        if failed:
+            log.warning("statements recorded as failed (the local cloud stopped while they ran): %s",
+                        ", ".join(statement.id for statement in failed))
         return interrupted
 
     def _report_interrupted(self, interrupted: list[dict[str, Any]]) -> None:
         """Executions that died with an earlier cloud ended ABORTED: their status changes go out as AWS sends them,
         so the template's rules act on them (the heal fails their guards and records their runs, the cancel rule
-        looks for their statements), before the first command is served."""
+        looks for their statements), before the first command is served; so do the deliveries it left."""
         from shiftflow.local.cloud import events
         from shiftflow.local.runtime import ACCOUNT_ID, REGION
 
-        if not interrupted:
-            return
-        log.warning("executions recorded as aborted (the local cloud stopped): %s",
-                    ", ".join(record["executionArn"] for record in interrupted))
-        events.put_status_changes(interrupted, ACCOUNT_ID, REGION)
-        if not events.wait_for_deliveries(timeout=STARTUP_DELIVERY_SECONDS):
-            log.warning("the rules' targets for the aborted executions still run after %d s", STARTUP_DELIVERY_SECONDS)
+        if interrupted:
+            log.warning("executions recorded as aborted (the local cloud stopped): %s",
+                        ", ".join(record["executionArn"] for record in interrupted))
+            events.put_status_changes(interrupted, ACCOUNT_ID, REGION)
+        if not self.deliverer.wait(timeout=STARTUP_DELIVERY_SECONDS):
+            log.warning("the rules' targets still run after %d s", STARTUP_DELIVERY_SECONDS)
 
     def start_schedules(self, time_compression: float, only: frozenset[str] | None = None) -> None:
         """Fire the template's schedules (`only`: those of these names, e.g. {"WorkflowStateMachine-ScheduledStreamLoad"})."""

@@ -1,0 +1,128 @@
+"""Statements kept on disk (shiftflow.dataapi.store_files): a new emulator over the same folder answers for the
+statements of an earlier one as it did; one that had not ended is FAILED; every record is whole."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from shiftflow.dataapi import statements as st
+from shiftflow.dataapi.errors import DataApiError
+from shiftflow.dataapi.service import DataApiEmulator
+from shiftflow.dataapi.store import INTERRUPTED_ERROR
+from shiftflow.dataapi.store_files import StatementFiles
+from shiftflow.local.cloud.client import wait_until
+from tests.conftest import SLOW_SQL
+
+TARGET = {"ClusterIdentifier": "local-cluster", "Database": "dev", "DbUser": "awsuser"}
+TYPED = ("select 42 as n, 2.5::double as d, 'x,y' as s, true as b, null as z, 12.30::decimal(5,2) as m, "
+         "timestamp '2026-11-21 12:00:00.12' as ts, date '2026-11-21' as day, '\\x0a0b'::blob as raw")
+
+
+def _emulator(folder: Path) -> DataApiEmulator:
+    emulator = DataApiEmulator(page_rows=2)
+    emulator.keep_statements_on_disk(folder)
+    return emulator
+
+
+def test_finished_statements_answer_as_before_after_a_new_process(tmp_path: Path):
+    folder = tmp_path / "statements"
+    first = _emulator(folder)
+    try:
+        single = first.call("ExecuteStatement", {**TARGET, "Sql": TYPED, "WaitTimeSeconds": 10,
+                                                 "ClientToken": "token-1", "StatementName": "typed"})["Id"]
+        batch = first.call("BatchExecuteStatement", {**TARGET, "WaitTimeSeconds": 10, "Sqls": [
+            "create table t (v int)", "insert into t select range from range(5)", "select v from t order by v"]})["Id"]
+        csv = first.call("ExecuteStatement", {**TARGET, "Sql": "select 1 as one", "ResultFormat": "CSV",
+                                              "WaitTimeSeconds": 10})["Id"]
+        failed = first.call("ExecuteStatement", {**TARGET, "Sql": "select * from missing", "WaitTimeSeconds": 10})["Id"]
+        before = {
+            "single": first.call("DescribeStatement", {"Id": single}),
+            "result": first.call("GetStatementResult", {"Id": single}),
+            "batch": first.call("DescribeStatement", {"Id": batch}),
+            "sub": first.call("DescribeStatement", {"Id": f"{batch}:2"}),
+            "page": first.call("GetStatementResult", {"Id": f"{batch}:3"}),
+            "csv": first.call("GetStatementResultV2", {"Id": csv}),
+            "failed": first.call("DescribeStatement", {"Id": failed}),
+            "listed": first.call("ListStatements", {"Status": "ALL"}),
+        }
+        token = before["page"]["NextToken"]
+        next_page = first.call("GetStatementResult", {"Id": f"{batch}:3", "NextToken": token})
+    finally:
+        first.close()
+    assert before["failed"]["Status"] == "FAILED" and before["batch"]["Status"] == "FINISHED"
+    assert not list(folder.glob(".*.tmp")) and len(list(folder.glob("*.json"))) == 4
+
+    second = _emulator(folder)
+    try:
+        assert second.call("DescribeStatement", {"Id": single}) == before["single"]
+        assert second.call("GetStatementResult", {"Id": single}) == before["result"]
+        assert second.call("DescribeStatement", {"Id": batch}) == before["batch"]
+        assert second.call("DescribeStatement", {"Id": f"{batch}:2"}) == before["sub"]
+        assert second.call("GetStatementResult", {"Id": f"{batch}:3"}) == before["page"]
+        assert second.call("GetStatementResult", {"Id": f"{batch}:3", "NextToken": token}) == next_page
+        assert second.call("GetStatementResultV2", {"Id": csv}) == before["csv"]
+        assert second.call("DescribeStatement", {"Id": failed}) == before["failed"]
+        assert second.call("ListStatements", {"Status": "ALL"}) == before["listed"]
+        # The ClientToken still names its statement: a retried submit does not run the SQL again.
+        again = second.call("ExecuteStatement", {**TARGET, "Sql": TYPED, "ClientToken": "token-1",
+                                                 "StatementName": "typed"})
+        assert again["Id"] == single
+        # New statements get new query ids, after the earlier process's.
+        later = second.call("ExecuteStatement", {**TARGET, "Sql": "select 1", "WaitTimeSeconds": 10})["Id"]
+        assert (second.call("DescribeStatement", {"Id": later})["RedshiftQueryId"]
+                > before["single"]["RedshiftQueryId"])
+    finally:
+        second.close()
+
+
+def test_a_statement_running_when_its_process_stopped_ends_failed_with_its_events(tmp_path: Path):
+    folder = tmp_path / "statements"
+    first = _emulator(folder)
+    batch = first.call("BatchExecuteStatement", {**TARGET, "WithEvent": True, "StatementName": "slow",
+                                                 "Sqls": ["select 1", SLOW_SQL, "select 2"]})["Id"]
+    record = StatementFiles(folder).path(batch)
+    assert json.loads(record.read_text())["status"] == st.SUBMITTED  # on disk when the submit returned
+    assert wait_until(lambda: first.call("DescribeStatement", {"Id": f"{batch}:2"})["Status"] == "STARTED", 30)
+    first.close()  # a stop: what the cancellation does is not the statement's outcome
+    assert json.loads(record.read_text())["status"] != st.ABORTED
+
+    second = DataApiEmulator()
+    heard: list[dict] = []
+    second.subscribe(heard.append)
+    try:
+        [interrupted] = second.keep_statements_on_disk(folder)
+        assert interrupted.id == batch
+        described = second.call("DescribeStatement", {"Id": batch})
+        assert (described["Status"], described["Error"]) == ("FAILED", INTERRUPTED_ERROR)
+        statuses = [sub["Status"] for sub in described["SubStatements"]]
+        assert statuses in (["FINISHED", "FAILED", "ABORTED"], ["FAILED", "ABORTED", "ABORTED"])
+        assert [event["detail"]["state"] for event in heard] == ["FAILED"]
+        assert heard[0]["detail"]["statementId"] == batch
+        assert json.loads(record.read_text())["status"] == st.FAILED  # saved so: the next process does not redo it
+        with pytest.raises(DataApiError, match="Query does not have result"):
+            second.call("GetStatementResult", {"Id": f"{batch}:2"})
+    finally:
+        second.close()
+
+
+def test_statements_past_the_retention_are_not_restored_and_their_files_go(tmp_path: Path):
+    folder = tmp_path / "statements"
+    first = _emulator(folder)
+    old = first.call("ExecuteStatement", {**TARGET, "Sql": "select 1", "WaitTimeSeconds": 10})["Id"]
+    statement = first.statements.get(old)
+    first.close()
+    files = StatementFiles(folder)
+    statement.updated_at -= timedelta(hours=25)
+    files.save(statement, None)
+
+    second = _emulator(folder)
+    try:
+        with pytest.raises(DataApiError, match="Query does not exist"):
+            second.call("DescribeStatement", {"Id": old})
+        assert not files.path(old).exists()
+    finally:
+        second.close()
