@@ -309,7 +309,16 @@ _register_subcommands()
 
 
 def main() -> None:
-    app(prog_name="shiftflow")
+    """The `shiftflow` command's process (the console script and `python -m shiftflow.cli.app`)."""
+    from shiftflow.cli import startup
+
+    startup.skip_unused_optional_imports()
+    try:
+        app(prog_name="shiftflow")
+    except SystemExit as end:
+        if end.code is not None and not isinstance(end.code, int):
+            raise  # a message to print: the normal exit prints it
+        startup.exit_without_teardown(end.code or EXIT_OK)
 
 
 if __name__ == "__main__":
