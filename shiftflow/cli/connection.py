@@ -82,7 +82,8 @@ def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb"
     endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
     make_client = client_factory(endpoint, REGION)
     cached = read_client_cache(state_dir, endpoint.pid, endpoint.url)
-    stack = cached["stack"] if cached else describe_stack(STACK_NAME, make_client)
+    # The stack's description: as this cloud announced it (its endpoint file), else from CloudFormation.
+    stack = cached["stack"] if cached else endpoint.stack or describe_stack(STACK_NAME, make_client)
     connection = connection_from(stack, make_client)
     connection.local = True
     fingerprint = project_fingerprint(project_root)
