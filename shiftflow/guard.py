@@ -47,13 +47,19 @@ def read_guards(dynamodb: Any, table: str, job: str | None = None) -> list[dict[
 OWNER_NOT_FOUND = "NOT_FOUND"
 
 
+def running_owner(guard: dict[str, Any]) -> str:
+    """The execution a Running guard names as its owner; "" for a guard that is not Running or names none."""
+    owner = guard.get("OwnerExecution")
+    return owner if guard.get("JobState") == RUNNING and owner else ""
+
+
 def with_owner_status(stepfunctions: Any, guards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each guard plus `stale` and `owner_status`: a Running guard whose owner execution has ended (DescribeExecution)
     is stale until the heal of that run marks it Failed, or an operator resets it."""
     annotated = []
     for guard in guards:
-        owner = guard.get("OwnerExecution")
-        status = _execution_status(stepfunctions, owner) if guard.get("JobState") == RUNNING and owner else ""
+        owner = running_owner(guard)
+        status = _execution_status(stepfunctions, owner) if owner else ""
         annotated.append({**guard, "stale": status not in ("", "RUNNING"), "owner_status": status})
     return annotated
 
