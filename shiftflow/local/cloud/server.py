@@ -4,7 +4,8 @@
 
 One process per state folder (the runtime's lock on it), holding the warehouse, moto's services with the project's
 patches, template.yaml deployed (also as the CloudFormation stack `shiftflow-local`, whose outputs the commands read
-as they read a deployed stack's), the Data API emulator and the handlers in-process. moto's backends are the same
+as they read a deployed stack's: announced in the endpoint file, registered in moto on the first CloudFormation
+request), the Data API emulator and the handlers in-process. moto's backends are the same
 objects for HTTP requests and for the interpreter's own calls (mock_aws is active in this process), so a state
 machine started over HTTP runs here, in-process. SIGTERM and SIGINT stop it cleanly: HTTP first, then the warehouse
 closes; what was still running is recorded as aborted when the next cloud starts (shiftflow.local.cloud
