@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -117,3 +118,9 @@ def emulated_sleep(engine: Any, database: str, time_scale: float) -> Iterator[No
     finally:
         session.close()
 
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, min, max and quartiles of repeated measurements (inclusive quartiles: one value is its own)."""
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else (values[0],) * 3
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "q1": q1, "q3": q3}

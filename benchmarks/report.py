@@ -98,10 +98,13 @@ def _goals(results: dict[str, Any]) -> str:
                      _met(goals["speedup"]["met"])])
     throughput = _ok(results, "throughput")
     if throughput:
-        best = max(load["best_ratio"] for result in throughput["results"] for load in result["loads"])
-        rows.append(["2", "orchestrated load time / DuckDB alone (worst load and size, medians)",
-                     f"<= {throughput['goal_ratio']}x", f"{throughput['worst_ratio']:.3f}x (best runs: {best:.3f}x)",
-                     _met(throughput["met"])])
+        worst = max((load for result in throughput["results"] for load in result["loads"]),
+                    key=lambda load: load["ratio"])
+        low, high = worst["ratio_spread"]["min"], worst["ratio_spread"]["max"]
+        rows.append(["2", "orchestrated load time / DuckDB alone (worst load and size, median of paired ratios)",
+                     f"<= {throughput['goal_ratio']}x",
+                     f"{throughput['worst_ratio']:.3f}x (min-max {low:.3f}-{high:.3f}x, "
+                     f"{len(worst['paired_ratios'])} pairs)", _met(throughput["met"])])
     scale = _ok(results, "scale")
     if scale:
         goal = scale["goal"]
@@ -110,8 +113,16 @@ def _goals(results: dict[str, Any]) -> str:
                      f"{goal['largest']:,} ({goal['share']:.1%})", _met(goal["met"])])
     demo = _ok(results, "demo")
     if demo:
-        rows.append(["4", f"`{demo['command']}` after setup, Python start included (median)",
-                     f"<= {demo['goal_s']:g} s", duration(demo["median_s"]), _met(demo["met"])])
+        rows.append(["4", f"`{demo['command']}` from a fresh clone after setup: the cloud starts on demand, empty "
+                     "caches, Python start included (median)", f"<= {demo['goal_s']:g} s",
+                     f"{duration(demo['empty_cache_median_s'])} (with this user's cache: "
+                     f"{duration(demo['median_s'])})", _met(demo["met"])])
+        rows.append(["4 (issue 10)", f"`{demo['command']}` with the local cloud up (median)",
+                     f"<= {demo['warm_goal_s']:g} s", duration(demo["warm_median_s"]), _met(demo["warm_met"])])
+        status = demo["status"]
+        rows.append(["issue 10", f"`shiftflow status` against a running local cloud, Python start included "
+                     f"(median of {status['runs']})", f"<= {status['goal_s'] * 1000:.0f} ms",
+                     f"{duration(status['median_s'])} (CPU {duration(status['cpu_median_s'])})", _met(status["met"])])
     transitions = _ok(results, "transitions")
     if transitions:
         rows.append(["4", "local orchestration overhead per state transition (median)",
@@ -239,10 +250,13 @@ def _throughput(section: dict[str, Any], charts: dict[str, str]) -> str:
     for result in section["results"]:
         for load in result["loads"]:
             runs = " / ".join(f"{d:.2f}-{o:.2f}" for d, o in zip(load["direct_runs_s"], load["orchestrated_runs_s"]))
+            ratios = load["ratio_spread"]
             rows.append([f"{result['rows']:,}", load["load"], f"{load['direct_s']:.3f} s",
                          f"{load['direct_rows_per_s']:,.0f}", f"{load['orchestrated_s']:.3f} s",
                          f"{load['orchestrated_rows_per_s']:,.0f}", f"{load['ratio']:.3f}x",
-                         f"{load['best_ratio']:.3f}x", runs, f"{result['peak_rss_mb']:,.0f} MB"])
+                         f"{ratios['min']:.3f}-{ratios['max']:.3f}x (IQR {ratios['q1']:.3f}-{ratios['q3']:.3f})",
+                         f"{load['ratio_without_fixed_cost']:.3f}x", runs, f"{result['peak_rss_mb']:,.0f} MB"])
+    fixed = section["fixed_cost"]
     generation = ", ".join(f"{r['rows']:,} rows {r['generate_s']:.1f} s" for r in section["results"])
     return f"""`scripts/sales/load_item_dimension.sql` (SCD2: update in place, close changed versions, insert new ones) and
 `scripts/sales/load_store_sales_fact.sql` (delete the run date, insert-select with 5 joins) for one run date, at each
@@ -255,13 +269,16 @@ one transaction on a DuckDB connection to a copy of the same file. Median of {se
 copies, which side runs first alternating; the two warehouses are checked identical afterwards (counts and sums).
 Rows per second = staged rows / seconds. Generating the data (not timed in the ratio): {generation}.
 
-{_table(["staged rows", "load", "DuckDB alone", "rows/s", "orchestrated", "rows/s", "ratio (medians)",
-         "ratio (best runs)", "each repetition, s (alone-orchestrated)", "process peak RSS so far"], rows)}
+{_table(["staged rows", "load", "DuckDB alone", "rows/s", "orchestrated", "rows/s", "ratio (median of pairs)",
+         "ratio spread", "ratio less the fixed cost", "each repetition, s (alone-orchestrated)",
+         "process peak RSS so far"], rows)}
 
-The goal is judged on the ratio of medians. The orchestration adds a fixed cost per job (Lambda invocations, the
-script read from S3, translation, the status long poll: some tens of milliseconds), so the ratio tends to 1.0 as
-loads grow; what moves it at these sizes is how much the repetitions of the same load differ from each other (see
-the last columns), which is large when other processes share the two cores.
+The goal is judged on the median of the paired ratios: each repetition runs the load alone and orchestrated back to
+back, so a burst of load from other processes on the shared cores moves one pair, not the verdict; the spread
+(min-max, quartiles) says how much the pairs differ. The fixed cost that orchestration adds to any job, measured on
+its own (`run_sql_job` of `select 1;`, {fixed['runs']} runs after a warm-up): median
+**{duration(fixed['median_s'])}** (min {duration(fixed['min_s'])}, max {duration(fixed['max_s'])}). It is why the ratio
+tends to 1.0 as loads grow; "ratio less the fixed cost" is the median of (orchestrated - that cost) / alone.
 
 Peak memory of the benchmark process (`ru_maxrss`, both warehouses of a size open at once, everything run before it
 in the process included): **{section['peak_rss_mb']:,.0f} MB**.
@@ -299,9 +316,18 @@ def _demo_and_issue_4(results: dict[str, Any]) -> str:
         runs = ", ".join(duration(seconds) for seconds in demo["demo_s"])
         parts.append(f"""`{demo['command']}` as a user runs it after `make setup`: a new process in a new state folder
 (`SHIFTFLOW_STATE_DIR`) each time, so every run bootstraps the demo schema and data, runs the sales pipeline and prints
-the report. Runs: {runs}; median **{duration(demo['median_s'])}** (goal {demo['goal_s']:g} s: {_met(demo['met'])}).
-Baselines: the bare interpreter starts in {duration(demo['python_start_s'])}; importing the CLI takes
-{duration(demo['cli_import_s'])} of every command.""")
+the report; the command starts the local cloud on demand. Runs: {runs}; median **{duration(demo['median_s'])}**
+with this user's cache of parsed state machines (kept across clones), and
+**{duration(demo['empty_cache_median_s'])}** with an empty one, as on a machine that never ran Shiftflow (goal
+{demo['goal_s']:g} s, judged on the latter: {_met(demo['met'])}). With the local cloud already up, new processes against
+it: {", ".join(duration(seconds) for seconds in demo['warm_s'])}; median **{duration(demo['warm_median_s'])}** (goal
+{demo['warm_goal_s']:g} s: {_met(demo['warm_met'])}). Baselines: the bare interpreter starts in
+{duration(demo['python_start_s'])}; importing the CLI takes {duration(demo['cli_import_s'])} of every command.
+`shiftflow status` against a running cloud (`benchmarks/status_latency.py`, {demo['status']['runs']} processes):
+median **{duration(demo['status']['median_s'])}** wall (min {duration(demo['status']['spread_s']['min'])}, max
+{duration(demo['status']['spread_s']['max'])}), {duration(demo['status']['cpu_median_s'])} of CPU; goal
+{demo['status']['goal_s'] * 1000:.0f} ms: {_met(demo['status']['met'])}. Load average when measured:
+{", ".join(f"{value:.2f}" for value in demo['load'])}.""")
     transitions = results.get("transitions")
     if transitions and "error" not in transitions:
         chain, items = transitions["per_transition_ms"], transitions["per_item_ms"]
@@ -347,8 +373,8 @@ make bench                                                  # the whole suite, w
 ```
 
 Each part also runs alone: `benchmarks/completion.py`, `throughput.py`, `scale.py` (over `workflow_scale.py`),
-`demo.py`, `local_transition_overhead.py`, `dataapi_overhead.py`; each has `--help`. Nothing is downloaded at run time;
-every state folder is temporary."""
+`demo.py` (over `status_latency.py`), `local_transition_overhead.py`, `dataapi_overhead.py`; each has `--help`.
+Nothing is downloaded at run time; every state folder is temporary."""
 
 
 # ---- charts -----------------------------------------------------------------------------------------------------

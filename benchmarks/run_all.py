@@ -34,17 +34,17 @@ PACKAGES = ("moto", "duckdb", "sqlglot", "boto3", "botocore", "aws-lambda-powert
 SECTIONS = ("demo", "transitions", "dataapi", "completion", "throughput", "scale")
 FULL = {
     "durations": (1, 30, 600), "phases": (0, 2.5, 5, 7.5), "time_scale": 0.01,
-    "rows": (1_000_000, 5_000_000), "repeat": 3,
+    "rows": (1_000_000, 5_000_000), "repeat": 7, "fixed_cost_runs": 7,
     "jobs": (10, 100, 1000), "lone_jobs": 20,
-    "demo_runs": 3, "demo_command": "make",
+    "demo_runs": 3, "demo_command": "make", "status_runs": 10,
     "transition_states": 200, "transition_runs": 5,
     "dataapi": {"statements": 500, "samples": 20, "rows": 1_000_000, "runs": 5},
 }
 QUICK = {
     "durations": (1, 30), "phases": (0,), "time_scale": 0.001,
-    "rows": (20_000,), "repeat": 1,
+    "rows": (20_000,), "repeat": 1, "fixed_cost_runs": 2,
     "jobs": (4, 10), "lone_jobs": 3,
-    "demo_runs": 1, "demo_command": "shiftflow",
+    "demo_runs": 1, "demo_command": "shiftflow", "status_runs": 2,
     "transition_states": 20, "transition_runs": 1,
     "dataapi": {"statements": 20, "samples": 2, "rows": 10_000, "runs": 1},
 }
@@ -52,13 +52,13 @@ QUICK = {
 
 def sections(options: dict[str, Any]) -> dict[str, Callable[[], dict[str, Any]]]:
     return {
-        "demo": lambda: demo.measure(options["demo_runs"], options["demo_command"]),
+        "demo": lambda: demo.measure(options["demo_runs"], options["demo_command"], options["status_runs"]),
         "transitions": lambda: local_transition_overhead.measure(options["transition_states"],
                                                                  options["transition_runs"]),
         "dataapi": lambda: dataapi_overhead.measure(**options["dataapi"]),
         "completion": lambda: completion.measure(tuple(options["durations"]), tuple(options["phases"]),
                                                  options["time_scale"]),
-        "throughput": lambda: throughput.measure(tuple(options["rows"]), options["repeat"]),
+        "throughput": lambda: throughput.measure(tuple(options["rows"]), options["repeat"], options["fixed_cost_runs"]),
         "scale": lambda: scale.measure(tuple(options["jobs"]), lone_jobs=options["lone_jobs"]),
     }
 

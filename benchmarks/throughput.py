@@ -11,7 +11,13 @@ interleaved (which side runs first alternates between repetitions):
   emulator over the file-backed DuckDB, long-polled status Lambda, routing), translation included (cache cleared).
 Both warehouses must end identical (counts and sums checked).
 
-    .venv/bin/python benchmarks/throughput.py [--rows 1000000 5000000] [--repeat 2]
+The figure judged is robust to a busy machine: each repetition gives one paired ratio (orchestrated over alone, the
+two run back to back on copies of the same file), and the goal is judged on the median of those ratios, reported with
+their spread (min-max and quartiles); at least 7 repetitions in the full suite. The fixed cost that orchestration adds
+to any job (two Lambda invocations, the script read from S3, one Data API batch and its long poll, the routing) is
+measured on its own: `run_sql_job` of `select 1;`, repeated.
+
+    .venv/bin/python benchmarks/throughput.py [--rows 1000000 5000000] [--repeat 7]
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import ROOT, local_runtime, run_sql_job, stage_script
+from benchmarks.common import ROOT, local_runtime, run_sql_job, spread, stage_script
 
 RUN_DATE = "2026-11-19"
 LOADS = {"item (SCD2)": "sales/load_item_dimension.sql", "fact": "sales/load_store_sales_fact.sql"}
@@ -75,14 +81,35 @@ checkpoint;
 """
 
 
-def measure(sizes: tuple[int, ...] = (1_000_000, 5_000_000), repeat: int = 2) -> dict[str, Any]:
-    results = [_one_size(rows, repeat) for rows in sizes]
+FIXED_COST_RUNS = 7
+
+
+def measure(sizes: tuple[int, ...] = (1_000_000, 5_000_000), repeat: int = 7,
+            fixed_cost_runs: int = FIXED_COST_RUNS) -> dict[str, Any]:
+    fixed = orchestration_cost(fixed_cost_runs)
+    results = [_one_size(rows, repeat, fixed["median_s"]) for rows in sizes]
     worst = max(load["ratio"] for result in results for load in result["loads"])
     return {"sizes": list(sizes), "repeat": repeat, "results": results, "goal_ratio": RATIO_GOAL,
-            "worst_ratio": worst, "met": worst <= RATIO_GOAL, "peak_rss_mb": _peak_rss_mb()}
+            "worst_ratio": worst, "met": worst <= RATIO_GOAL, "fixed_cost": fixed, "peak_rss_mb": _peak_rss_mb()}
 
 
-def _one_size(rows: int, repeat: int) -> dict[str, Any]:
+def paired_ratios(direct: list[float], orchestrated: list[float]) -> list[float]:
+    """One ratio per repetition: its orchestrated run over its own run alone (the same index is the same pair)."""
+    if len(direct) != len(orchestrated):
+        raise ValueError(f"unpaired runs: {len(direct)} alone, {len(orchestrated)} orchestrated")
+    return [o / d for d, o in zip(direct, orchestrated)]
+
+
+def orchestration_cost(runs: int = FIXED_COST_RUNS) -> dict[str, Any]:
+    """The wall time of a `run_sql_job` of `select 1;` (after one warm-up): what orchestration adds to any job."""
+    with local_runtime(state_machines=["run_sql_job"]) as runtime:
+        stage_script(runtime, "benchmark/select_one.sql", "select 1;")
+        run_sql_job(runtime, "warm-up", "benchmark/select_one.sql")
+        walls = [run_sql_job(runtime, f"fixed-{run}", "benchmark/select_one.sql")[1] for run in range(runs)]
+    return {"runs": runs, "runs_s": walls, **{f"{key}_s": value for key, value in spread(walls).items()}}
+
+
+def _one_size(rows: int, repeat: int, fixed_cost_s: float) -> dict[str, Any]:
     """Each repetition on fresh copies of one generated warehouse; the side that runs first alternates."""
     times: dict[str, dict[str, list[float]]] = {name: {"direct": [], "orchestrated": []} for name in LOADS}
     with tempfile.TemporaryDirectory(prefix="shiftflow-bench-") as work:
@@ -97,10 +124,15 @@ def _one_size(rows: int, repeat: int) -> dict[str, Any]:
     loads = []
     for name, measured in times.items():
         direct_s, orchestrated_s = statistics.median(measured["direct"]), statistics.median(measured["orchestrated"])
+        ratios = paired_ratios(measured["direct"], measured["orchestrated"])
+        without_fixed = [(o - fixed_cost_s) / d for d, o in zip(measured["direct"], measured["orchestrated"])]
         loads.append({"load": name, "script": f"scripts/{LOADS[name]}", "direct_s": direct_s,
                       "orchestrated_s": orchestrated_s, "direct_runs_s": measured["direct"],
                       "orchestrated_runs_s": measured["orchestrated"], "direct_rows_per_s": rows / direct_s,
-                      "orchestrated_rows_per_s": rows / orchestrated_s, "ratio": orchestrated_s / direct_s,
+                      "orchestrated_rows_per_s": rows / orchestrated_s, "paired_ratios": ratios,
+                      "ratio": statistics.median(ratios), "ratio_spread": spread(ratios),
+                      "ratio_without_fixed_cost": statistics.median(without_fixed),
+                      "ratio_of_medians": orchestrated_s / direct_s,
                       "best_ratio": min(measured["orchestrated"]) / min(measured["direct"])})
     return {"rows": rows, "generate_s": generate_s, "loads": loads, "check": [str(value) for value in expected],
             "peak_rss_mb": _peak_rss_mb()}
@@ -189,7 +221,7 @@ def _peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=7)
     arguments = parser.parse_args()
     print(json.dumps(measure(tuple(arguments.rows), arguments.repeat), indent=2))
 

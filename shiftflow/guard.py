@@ -7,12 +7,21 @@ shiftflow.heal fails the guard of a run that ended without doing it itself.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer
 
 READY, RUNNING, FAILED = "Ready", "Running", "Failed"
-_deserializer = TypeDeserializer()
+
+
+@functools.cache
+def _deserializer() -> TypeDeserializer:
+    # boto3 on first use, not on import: importing the CLI must not import boto3 (shiftflow.cli.startup)
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
 
 
 class GuardError(RuntimeError):
@@ -21,7 +30,7 @@ class GuardError(RuntimeError):
 
 def plain(item: dict[str, Any]) -> dict[str, Any]:
     """A DynamoDB item as plain Python values."""
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+    return {key: _deserializer().deserialize(value) for key, value in item.items()}
 
 
 def read_guards(dynamodb: Any, table: str, job: str | None = None) -> list[dict[str, Any]]:
@@ -38,13 +47,19 @@ def read_guards(dynamodb: Any, table: str, job: str | None = None) -> list[dict[
 OWNER_NOT_FOUND = "NOT_FOUND"
 
 
+def running_owner(guard: dict[str, Any]) -> str:
+    """The execution a Running guard names as its owner; "" for a guard that is not Running or names none."""
+    owner = guard.get("OwnerExecution")
+    return owner if guard.get("JobState") == RUNNING and owner else ""
+
+
 def with_owner_status(stepfunctions: Any, guards: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each guard plus `stale` and `owner_status`: a Running guard whose owner execution has ended (DescribeExecution)
     is stale until the heal of that run marks it Failed, or an operator resets it."""
     annotated = []
     for guard in guards:
-        owner = guard.get("OwnerExecution")
-        status = _execution_status(stepfunctions, owner) if guard.get("JobState") == RUNNING and owner else ""
+        owner = running_owner(guard)
+        status = _execution_status(stepfunctions, owner) if owner else ""
         annotated.append({**guard, "stale": status not in ("", "RUNNING"), "owner_status": status})
     return annotated
 

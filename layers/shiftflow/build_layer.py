@@ -11,13 +11,23 @@ RECORD, at the version pinned in requirements-dev.txt. The build fails when
 That is what makes the layer valid for any python3.x runtime (python3.13 on Lambda) although it is built here
 with Python 3.11, offline.
 
+Then the layer's modules are compiled to bytecode for the functions' runtime (template.yaml's Globals Runtime,
+python3.13), by an interpreter of that version: Lambda's /opt is read-only, so a layer without bytecode is
+compiled again at every cold start (about 1 s of the handlers' imports instead of 0.35 s). The .pyc files are
+"unchecked-hash" ones: valid whatever the modification times the layer's zip gives its sources (the layer never
+changes once published). The interpreter is $LAYER_BYTECODE_PYTHON, else the first python3.X of that version found
+on PATH or in pyenv's versions; none found fails the build, and LAYER_BYTECODE_PYTHON=none builds a layer of
+sources alone.
+
 Usage: python build_layer.py <project root> <destination python/ directory>
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -82,7 +92,8 @@ def copy_distribution(dist: metadata.Distribution, pinned: str | None, destinati
     copied = 0
     for relative in dist.files or []:
         parts = PurePosixPath(str(relative)).parts
-        # Console scripts live outside site-packages (../../bin); byte code is rebuilt by the runtime.
+        # Console scripts live outside site-packages (../../bin); the environment's byte code is for its own
+        # Python: the layer's is compiled for the functions' runtime afterwards (compile_bytecode).
         if parts[0] == ".." or "__pycache__" in parts or relative.suffix == ".pyc":
             continue
         if relative.suffix in COMPILED_SUFFIXES:
@@ -112,6 +123,51 @@ def copy_shiftflow(root: Path, destination: Path) -> int:
     return copied
 
 
+def functions_runtime(template: Path) -> str:
+    """The Runtime of template.yaml's Globals Function section (python3.13)."""
+    found = re.search(r"^Globals:\n(?:[ \t].*\n|\n)*?[ \t]+Runtime:[ \t]*(python3\.\d+)", template.read_text(), re.MULTILINE)
+    if not found:
+        raise LayerBuildError(f"{template} sets no Globals Function Runtime: the layer's bytecode needs its version")
+    return found.group(1)
+
+
+def interpreter_version(interpreter: str) -> str | None:
+    """`python3.13` for an interpreter that runs and is CPython 3.13; None for one that does not run."""
+    try:
+        done = subprocess.run([interpreter, "-I", "-c", "import sys; print('python%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def bytecode_interpreter(runtime: str, environment: dict[str, str]) -> str | None:
+    """The interpreter that compiles the layer for `runtime`, or None when told to ship sources alone."""
+    configured = environment.get("LAYER_BYTECODE_PYTHON", "")
+    if configured.lower() == "none":
+        return None
+    version = runtime.removeprefix("python")
+    pyenv_root = Path(environment.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    candidates = [configured] if configured else [
+        *filter(None, [shutil.which(runtime, path=environment.get("PATH"))]),
+        *(str(path) for path in sorted(pyenv_root.glob(f"versions/{version}*/bin/{runtime}"), reverse=True)),
+    ]
+    for candidate in candidates:
+        if interpreter_version(candidate) == runtime:
+            return candidate
+    raise LayerBuildError(f"no {runtime} interpreter to compile the layer's bytecode with (tried: "
+                          f"{', '.join(candidates) or 'none on PATH or in pyenv'}): set LAYER_BYTECODE_PYTHON to one, "
+                          "or LAYER_BYTECODE_PYTHON=none for a layer of sources alone (slower cold starts)")
+
+
+def compile_bytecode(destination: Path, interpreter: str) -> None:
+    """Every module of the layer compiled by `interpreter` into __pycache__ (unchecked-hash .pyc files)."""
+    done = subprocess.run([interpreter, "-I", "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+                           "unchecked-hash", str(destination)], capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise LayerBuildError(f"compiling the layer with {interpreter} failed: {(done.stdout + done.stderr)[-2000:]}")
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
@@ -126,6 +182,10 @@ def main(argv: list[str]) -> int:
             copied = copy_distribution(installed(name), pins.get(canonical(name)), destination)
             print(f"  {name}=={pins[canonical(name)]}: {copied} files")
             total += copied
+        interpreter = bytecode_interpreter(functions_runtime(root / "template.yaml"), dict(os.environ))
+        if interpreter is not None:
+            compile_bytecode(destination, interpreter)
+            print(f"  bytecode: compiled by {interpreter}")
     except LayerBuildError as error:
         print(f"layer build failed: {error}", file=sys.stderr)
         return 1

@@ -155,12 +155,14 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Show the job guard: Ready, Running (and by which execution) or Failed (where, and why)."""
-    from shiftflow.guard import read_guards, with_owner_status
+    from shiftflow.guard import read_guards, running_owner, with_owner_status
 
     with session(stack, local, project, None, verbose) as connection:
         table = connection.deployment.output("JobGuardTableName")
         guards = read_guards(connection.client("dynamodb"), table, job)
-        guards = with_owner_status(connection.client("stepfunctions"), guards)
+        # A Step Functions client (tens of ms to create) only when a Running guard's owner is to be looked up.
+        owners = any(running_owner(guard) for guard in guards)
+        guards = with_owner_status(connection.client("stepfunctions") if owners else None, guards)
     if as_json:
         print_json({"guards": [render.guard_document(item) for item in guards]})
     else:
@@ -338,7 +340,16 @@ _register_subcommands()
 
 
 def main() -> None:
-    app(prog_name="shiftflow")
+    """The `shiftflow` command's process (the console script and `python -m shiftflow.cli.app`)."""
+    from shiftflow.cli import startup
+
+    startup.skip_unused_optional_imports()
+    try:
+        app(prog_name="shiftflow")
+    except SystemExit as end:
+        if end.code is not None and not isinstance(end.code, int):
+            raise  # a message to print: the normal exit prints it
+        startup.exit_without_teardown(end.code or EXIT_OK)
 
 
 if __name__ == "__main__":

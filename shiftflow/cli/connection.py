@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import boto3
-
 from shiftflow.deployment import Deployment
 from shiftflow.jobs.target import RedshiftTarget
 
@@ -67,6 +65,8 @@ def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb"
     """A connection to the stack named `stack`, or to the local cloud when `stack` is None. `engine`: the local
     warehouse engine the command needs; None for a command that does not touch the warehouse (any cloud will do)."""
     if stack:
+        import boto3  # here, not at the top: the command's start-up choices come first (shiftflow.cli.startup)
+
         yield stack_connection(stack, boto3.client)
         return
     state_dir = state_dir or local_state_dir(project_root)
@@ -77,12 +77,13 @@ def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb"
         return
     from shiftflow.local.cloud.client import client_factory, ensure_running
     from shiftflow.local.cloud.project import project_fingerprint, read_client_cache, refresh, write_client_cache
-    from shiftflow.local.runtime import REGION, STACK_NAME
+    from shiftflow.local.identity import REGION, STACK_NAME
 
     endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
     make_client = client_factory(endpoint, REGION)
     cached = read_client_cache(state_dir, endpoint.pid, endpoint.url)
-    stack = cached["stack"] if cached else describe_stack(STACK_NAME, make_client)
+    # The stack's description: as this cloud announced it (its endpoint file), else from CloudFormation.
+    stack = cached["stack"] if cached else endpoint.stack or describe_stack(STACK_NAME, make_client)
     connection = connection_from(stack, make_client)
     connection.local = True
     fingerprint = project_fingerprint(project_root)

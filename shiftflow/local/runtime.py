@@ -23,11 +23,9 @@ from typing import Any
 import boto3
 
 from shiftflow.deployment import Deployment
+from shiftflow.local.identity import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION, STACK_NAME  # noqa: F401 - re-exported
 from shiftflow.local.template import PhysicalResource, Resolver, Template
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-STACK_NAME = "shiftflow-local"
 # What the template's Redshift parameters are offline: a named "cluster" the emulator accepts.
 LOCAL_PARAMETERS = {
     "RedshiftClusterIdentifier": "shiftflow-local",
@@ -37,7 +35,6 @@ LOCAL_PARAMETERS = {
     "DatabaseName": "dev",
     "NotificationEmail": "",
 }
-NOTIFICATIONS_QUEUE = f"{STACK_NAME}-notifications"  # the local inbox every topic delivers to
 
 
 class LocalRuntimeError(RuntimeError):

@@ -6,19 +6,27 @@ same JSON a user wrote. Functions take a boto3 `dynamodb` client (low level) and
 
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from shiftflow.guard import plain
 from shiftflow.workflows.errors import WorkflowNotFound
 from shiftflow.workflows.model import Workflow
 from shiftflow.workflows.validation import validate
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeSerializer
+
+
+@functools.cache
+def _serializer() -> TypeSerializer:
+    # boto3 on first use, not on import: importing the CLI must not import boto3 (shiftflow.cli.startup)
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
 
 
 def read_file(path: Path) -> dict[str, Any]:
@@ -75,11 +83,11 @@ def list_workflows(dynamodb: Any, table: str) -> list[dict[str, Any]]:
 def to_item(config: dict[str, Any]) -> dict[str, Any]:
     # DynamoDB numbers must be Decimal; floats (e.g. a scale factor 0.01) go through their text form.
     native = json.loads(json.dumps(config), parse_float=Decimal)
-    return {key: _serializer.serialize(value) for key, value in native.items()}
+    return {key: _serializer().serialize(value) for key, value in native.items()}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return _plain({key: _deserializer.deserialize(value) for key, value in item.items()})
+    return _plain(plain(item))
 
 
 def _plain(value: Any) -> Any:

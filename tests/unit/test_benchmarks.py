@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks import completion, run_all
-from benchmarks.common import emulated_seconds
+from benchmarks import completion, run_all, throughput
+from benchmarks.common import emulated_seconds, spread
 from benchmarks.report import CHARTS, duration
 
 SECTIONS = ("## Goals", "## Machine", "## How to read these figures", "## 1. Completion and cost per SQL job",
@@ -37,7 +37,7 @@ def test_the_report_has_every_section_chart_and_verdict(quick: tuple[Path, dict[
         assert f"]({chart})" in readme
     assert not [name for name in run_all.SECTIONS if "error" in results[name]] and "Not measured" not in readme
     goals = readme.split("## Goals")[1].split("## Machine")[0]
-    assert goals.count("**met**") + goals.count("**not met**") == 10  # every goal has a computed verdict
+    assert goals.count("**met**") + goals.count("**not met**") == 12  # every goal has a computed verdict
     assert f"{results['meta']['machine']['cpus']} x" in readme and "duckdb 2.0.0" in readme
 
 
@@ -69,6 +69,30 @@ def test_throughput_warehouses_end_identical_and_scale_runs_every_job(quick: tup
         assert run["audit_items_succeeded"] == run["jobs"]
     assert [run["jobs"] for run in results["scale"]["runs"]] == [4, 10]
     assert len(results["demo"]["demo_s"]) == 1 and results["dataapi"]["insert_select"]["median"]["direct_s"] > 0
+
+
+def test_the_ratio_is_the_median_of_paired_repetitions_beside_the_fixed_cost_of_a_job(
+        quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    section = results["throughput"]
+    for load in section["results"][0]["loads"]:
+        assert load["paired_ratios"] == [o / d for d, o in zip(load["direct_runs_s"], load["orchestrated_runs_s"])]
+        assert len(load["paired_ratios"]) == section["repeat"] and load["ratio"] == load["ratio_spread"]["median"]
+    fixed = section["fixed_cost"]
+    assert len(fixed["runs_s"]) == fixed["runs"] == 2 and fixed["min_s"] <= fixed["median_s"] <= fixed["max_s"]
+    demo = results["demo"]
+    assert [len(demo[key]) for key in ("demo_s", "empty_cache_s", "warm_s")] == [1, 1, 1]
+    assert demo["met"] == (demo["empty_cache_median_s"] <= demo["goal_s"])
+    assert len(demo["status"]["wall_s"]) == len(demo["status"]["cpu_s"]) == 2 and demo["status"]["cpu_median_s"] > 0
+
+
+def test_paired_ratios_and_their_spread() -> None:
+    assert throughput.paired_ratios([1.0, 2.0, 4.0], [1.5, 2.0, 4.4]) == pytest.approx([1.5, 1.0, 1.1])
+    with pytest.raises(ValueError, match="unpaired"):
+        throughput.paired_ratios([1.0], [1.0, 2.0])
+    assert spread([1.1, 1.0, 1.5, 1.2, 1.3]) == pytest.approx(
+        {"median": 1.2, "min": 1.0, "max": 1.5, "q1": 1.1, "q3": 1.3})
+    assert spread([2.0]) == {"median": 2.0, "min": 2.0, "max": 2.0, "q1": 2.0, "q3": 2.0}
 
 
 def test_transitions_goal_allows_two_per_30_s_beyond_the_shortest_jobs() -> None:

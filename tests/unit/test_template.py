@@ -719,6 +719,34 @@ def test_layer_builder_refuses_what_would_not_run_everywhere(tmp_path, tag, file
         builder.copy_distribution(dist, pinned, tmp_path / "layer")
 
 
+def test_layer_bytecode_is_compiled_for_the_functions_runtime_and_used_without_its_source_check(template, tmp_path):
+    builder = load_layer_builder()
+    runtime = builder.functions_runtime(TEMPLATE_PATH)
+    assert runtime == template["Globals"]["Function"]["Runtime"]
+    interpreter = builder.bytecode_interpreter(runtime, dict(os.environ))
+    module = tmp_path / "layer" / "fake_pkg" / "__init__.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("value = 'compiled'\n")
+    builder.compile_bytecode(tmp_path / "layer", interpreter)
+    compiled = module.parent / "__pycache__" / f"__init__.cpython-{runtime.removeprefix('python').replace('.', '')}.pyc"
+    assert int.from_bytes(compiled.read_bytes()[4:8], "little") == 0b01  # hash-based, source never checked
+    # The runtime imports the bytecode as compiled, whatever happens to the source's timestamps or text after.
+    module.write_text("value = 'source'\n")
+    imported = subprocess.run([interpreter, "-I", "-B", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                               "import fake_pkg; print(fake_pkg.value)", str(tmp_path / "layer")],
+                              capture_output=True, text=True, timeout=60)
+    assert imported.stdout.strip() == "compiled", imported.stderr
+
+
+def test_layer_bytecode_interpreter_is_the_runtime_version_or_the_build_says_how_to_choose(tmp_path):
+    builder = load_layer_builder()
+    assert builder.bytecode_interpreter("python3.13", {"LAYER_BYTECODE_PYTHON": "none"}) is None
+    with pytest.raises(builder.LayerBuildError, match="LAYER_BYTECODE_PYTHON"):
+        builder.bytecode_interpreter("python3.13", {"LAYER_BYTECODE_PYTHON": sys.executable})  # 3.11: not the runtime
+    with pytest.raises(builder.LayerBuildError, match="no python3.99 interpreter"):
+        builder.bytecode_interpreter("python3.99", {"PATH": str(tmp_path), "PYENV_ROOT": str(tmp_path)})
+
+
 def test_sam_build_offline_gives_a_pure_python_layer_the_functions_run_on(tmp_path):
     build_dir = tmp_path / "build"
     result = subprocess.run(
@@ -732,7 +760,11 @@ def test_sam_build_offline_gives_a_pure_python_layer_the_functions_run_on(tmp_pa
         assert (layer / path).exists(), path
     for left_out in ("shiftflow/dataapi", "shiftflow/local", "shiftflow/cli"):
         assert not (layer / left_out).exists(), left_out
-    assert not [p for p in layer.rglob("*") if p.suffix in (".so", ".pyd", ".dylib") or p.name == "__pycache__"]
+    assert not [p for p in layer.rglob("*") if p.suffix in (".so", ".pyd", ".dylib")]
+    # Bytecode for the functions' runtime beside every module (Lambda's /opt is read-only: none is written there).
+    tag = "cpython-" + load_layer_builder().functions_runtime(TEMPLATE_PATH).removeprefix("python").replace(".", "")
+    modules = [p for p in layer.rglob("*.py") if "__pycache__" not in p.parts]
+    assert modules and not [p for p in modules if not (p.parent / "__pycache__" / f"{p.stem}.{tag}.pyc").is_file()]
     # The pinned boto3 (with WaitTimeSeconds), not the runtime's.
     assert (layer / f"boto3-{metadata.version('boto3')}.dist-info").is_dir()
     # Each function folder holds its own code only: shared code comes from the layer.

@@ -49,11 +49,14 @@ class Endpoint:
     project: str
     state_dir: str
     engine: str
+    # The local stack's description (Outputs, Parameters) as DescribeStacks gives it: a command finds its resources
+    # from it without a first CloudFormation call (shiftflow.local.cloud.server registers the stack lazily).
+    stack: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Endpoint:
         return cls(url=data["url"], pid=int(data["pid"]), port=int(data["port"]), project=data["project"],
-                   state_dir=data["state_dir"], engine=data["engine"])
+                   state_dir=data["state_dir"], engine=data["engine"], stack=data.get("stack"))
 
 
 def endpoint_file(state_dir: Path) -> Path:

@@ -4,7 +4,8 @@
 
 One process per state folder (the runtime's lock on it), holding the warehouse, moto's services with the project's
 patches, template.yaml deployed (also as the CloudFormation stack `shiftflow-local`, whose outputs the commands read
-as they read a deployed stack's), the Data API emulator and the handlers in-process. moto's backends are the same
+as they read a deployed stack's: announced in the endpoint file, registered in moto on the first CloudFormation
+request), the Data API emulator and the handlers in-process. moto's backends are the same
 objects for HTTP requests and for the interpreter's own calls (mock_aws is active in this process), so a state
 machine started over HTTP runs here, in-process. SIGTERM and SIGINT stop it cleanly: HTTP first, then the warehouse
 closes; what was still running is recorded as aborted when the next cloud starts (shiftflow.local.cloud
@@ -51,6 +52,8 @@ class LocalCloud:
         self.deliverer: Any = None  # shiftflow.local.cloud.deliveries.Deliverer, once entered
         self.endpoint: Endpoint | None = None
         self.stopping = threading.Event()
+        self._stack_registered = False
+        self._stack_lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         self._server: Any = None
 
@@ -76,7 +79,6 @@ class LocalCloud:
         assert runtime.deployment is not None
         interrupted = self._restore_and_keep_on_disk(runtime)
         self._report_interrupted(interrupted)
-        register_stack(runtime.client("cloudformation"), runtime.deployment.outputs, runtime.parameters)
         self._serve_http()
         if self.schedules:
             self.start_schedules(self.time_compression)
@@ -146,7 +148,7 @@ class LocalCloud:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the function logs
         application = CloudApplication(DomainDispatcherApplication(create_backend_app), self.runtime.emulator,
-                                       self.health)
+                                       self.health, prepare=self._prepare_service)
         self._server = make_server("127.0.0.1", self.port, application, threaded=True,
                                    request_handler=MotoRequestHandler)
         self._server.daemon_threads = True
@@ -155,7 +157,8 @@ class LocalCloud:
         thread.start()
         self._stack.callback(self._stop_http, thread)
         self.endpoint = Endpoint(url=f"http://127.0.0.1:{port}", pid=os.getpid(), port=port,
-                                 project=str(self.project_root), state_dir=str(self.state_dir), engine=self.engine)
+                                 project=str(self.project_root), state_dir=str(self.state_dir), engine=self.engine,
+                                 stack=stack_description(self.runtime.deployment.outputs, self.runtime.parameters))
         write_endpoint(self.state_dir, self.endpoint)
         log.info("local cloud of %s on %s (engine %s, state %s)", self.project_root, self.url, self.engine,
                  self.state_dir)
@@ -165,6 +168,19 @@ class LocalCloud:
         self._server.shutdown()
         self._server.server_close()
         thread.join()
+
+    def _prepare_service(self, service: str) -> None:
+        """The CloudFormation stack is registered on the first CloudFormation request, not at start: importing moto's
+        CloudFormation imports the model of every service it can create (the costliest import of a start, about a
+        second), and commands read the stack's description from the endpoint file (`Endpoint.stack`)."""
+        if service != "cloudformation":
+            return
+        with self._stack_lock:
+            if not self._stack_registered:
+                deployment = self.runtime.deployment
+                assert deployment is not None
+                register_stack(self.runtime.client("cloudformation"), deployment.outputs, self.runtime.parameters)
+                self._stack_registered = True
 
     def health(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "state_dir": str(self.state_dir), "project": str(self.project_root),
@@ -176,6 +192,13 @@ class LocalCloud:
             signal.signal(signum, lambda *_: self.stopping.set())
         while not self.stopping.wait(1.0):
             pass
+
+
+def stack_description(outputs: dict[str, str], parameters: dict[str, str]) -> dict[str, Any]:
+    """The stack as `DescribeStacks` describes it once registered (Outputs, Parameters), as plain JSON for the endpoint
+    file (shiftflow.cli.connection.describe_stack reads the same two keys from a stack's description)."""
+    return {"Outputs": [{"OutputKey": name, "OutputValue": value} for name, value in outputs.items()],
+            "Parameters": [{"ParameterKey": name, "ParameterValue": value} for name, value in parameters.items()]}
 
 
 def register_stack(cloudformation: Any, outputs: dict[str, str], parameters: dict[str, str]) -> None:

@@ -8,7 +8,12 @@ Fix: memoizes ``.../asl/parse/asl_parser.py AmazonStateLanguageParser.parse`` by
 declarations (every per-run value lives in the execution's Environment; the mutable workers of Map and Parallel are
 created per evaluation), so one parsed program serves every execution of a definition.
 
-Known limit: the first parse of each definition still costs its ANTLR time once per process.
+The programs are also kept on disk (``program_cache_dir()``: $SHIFTFLOW_CACHE_DIR, else
+$XDG_CACHE_HOME/shiftflow or ~/.cache/shiftflow, under asl-programs/), pickled, keyed by a digest of the definition,
+the moto and Python versions and the source of every gap module: a program depends on nothing else, so the next
+process (the local cloud's next start, every in-process runtime) loads it instead of parsing. An unreadable entry is
+parsed again and replaced. A program loaded from disk comes without its ANTLR parse tree (the second item of
+``parse``'s answer is None): only moto's static analysers read the tree, and moto's backend never calls them.
 
 To drop: when moto caches parsed programs itself, delete this module and its entry in ``_activation.GAPS``;
 tests/unit/local/moto_gaps/test_parse_cache.py must still pass. Re-check the "declarations only" premise above on
@@ -17,14 +22,65 @@ every moto upgrade: a component that keeps per-run state would make the cache sh
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
+import os
+import pickle
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
+import moto
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+from shiftflow.local.cloud.files import atomic_write
 from shiftflow.local.moto_gaps._patcher import Patcher
 
 _PARSE_CACHE_SIZE = 256
+log = logging.getLogger(__name__)
+
+
+def program_cache_dir() -> Path:
+    base = os.environ.get("SHIFTFLOW_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shiftflow"
+    return Path(base) / "asl-programs"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """What a parsed program depends on besides its definition: moto, Python, and the gaps' source."""
+    digest = hashlib.sha256(f"{moto.__version__}\0{sys.version}".encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _entry(definition: str) -> Path:
+    key = hashlib.sha256(f"{_code_digest()}\0{definition}".encode()).hexdigest()
+    return program_cache_dir() / f"{key}.pickle"
+
+
+def load_program(definition: str) -> Any | None:
+    """The program of `definition` from disk, or None (never parsed with this code, or unreadable)."""
+    try:
+        return pickle.loads(_entry(definition).read_bytes())  # noqa: S301 - the user's own cache, written below
+    except FileNotFoundError:
+        return None
+    except Exception as error:  # a partial or foreign file: parse again, and replace it
+        log.debug("ignoring the cached program %s: %s", _entry(definition), error)
+        return None
+
+
+def save_program(definition: str, program: Any) -> None:
+    """Keep `program` on disk for the next process; a cache that cannot be written only costs the next parse."""
+    try:
+        data = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+        path = _entry(definition)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError) as error:
+        log.debug("the program of a definition is not cached on disk: %s", error)
 
 
 def apply(patcher: Patcher) -> None:
@@ -32,11 +88,19 @@ def apply(patcher: Patcher) -> None:
     parsed: dict[str, Any] = {}
     lock = threading.Lock()
 
+    def parse_or_load(definition: str) -> Any:
+        program = load_program(definition)
+        if program is not None:
+            return program, None
+        result = original(definition)  # a syntax error raises and is never cached
+        save_program(definition, result[0])
+        return result
+
     def parse(definition: str) -> Any:
         with lock:
             if definition in parsed:
                 return parsed[definition]
-        result = original(definition)  # a syntax error raises and is never cached
+        result = parse_or_load(definition)
         with lock:
             if len(parsed) >= _PARSE_CACHE_SIZE:
                 parsed.pop(next(iter(parsed)))

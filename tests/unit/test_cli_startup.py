@@ -1,0 +1,86 @@
+"""A command's process start and end (shiftflow.cli.startup): what the CLI imports, the optional imports it skips,
+and the exit without the interpreter's teardown, which must keep the exit code, the output and any unfinished work."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from shiftflow.cli import startup
+from tests.conftest import ROOT
+
+
+def _python(code: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if name not in ("SHIFTFLOW_LOCAL_MODE", "BOTO_DISABLE_CRT")}
+    env.update(PYTHONPATH=str(ROOT), **environment)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)
+
+
+def test_importing_the_cli_imports_neither_boto3_nor_the_server_side() -> None:
+    done = _python("""
+        import sys
+        import shiftflow.cli.app
+        heavy = ("boto3", "botocore.session", "yaml", "moto", "duckdb", "sqlglot", "psycopg", "shiftflow.local.runtime")
+        print(sorted(name for name in heavy if name in sys.modules))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_command_process_skips_pyopenssl_and_the_crt_unless_the_crt_is_asked_for() -> None:
+    assert startup.unused_optional_imports({}) == [startup.PYOPENSSL, startup.CRT]
+    assert startup.unused_optional_imports({"BOTO_DISABLE_CRT": "False"}) == [startup.PYOPENSSL]
+    probe = """
+        import sys
+        from shiftflow.cli import startup
+        startup.skip_unused_optional_imports()
+        import boto3, botocore.compat, botocore.httpsession, urllib3.util.ssl_
+        boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+        print(botocore.compat.HAS_CRT, "OpenSSL" in sys.modules, botocore.httpsession.SSLContext is urllib3.util.ssl_.SSLContext)
+    """
+    assert _python(probe).stdout.split() == ["False", "False", "True"]
+    assert _python(probe, BOTO_DISABLE_CRT="false").stdout.split() == ["True", "False", "True"]
+    # The in-process mode runs moto in the command's process: nothing is skipped there.
+    assert _python(probe, SHIFTFLOW_LOCAL_MODE="in-process").stdout.split()[0] == "True"
+
+
+def test_exit_without_teardown_keeps_the_code_the_output_and_the_atexit_handlers() -> None:
+    done = _python("""
+        import atexit, sys
+        from shiftflow.cli import startup
+        atexit.register(lambda: print("atexit ran"))
+        sys.stdout.write("unflushed output ")
+        sys.stderr.write("unflushed error")
+        startup.exit_without_teardown(7)
+    """)
+    assert (done.returncode, done.stdout, done.stderr) == (7, "unflushed output atexit ran\n", "unflushed error")
+
+
+def test_exit_without_teardown_waits_for_a_thread_still_at_work() -> None:
+    done = _python("""
+        import hashlib, threading
+        from shiftflow.cli import startup
+
+        def work():
+            digest = b""
+            for _ in range(200_000):
+                digest = hashlib.sha256(digest).digest()
+            print("thread finished", flush=True)
+
+        threading.Thread(target=work).start()
+        startup.exit_without_teardown(3)
+    """)
+    assert (done.returncode, done.stdout) == (3, "thread finished\n")
+
+
+def test_the_shiftflow_command_keeps_its_exit_codes() -> None:
+    version = subprocess.run([sys.executable, "-m", "shiftflow.cli.app", "version"], capture_output=True, text=True,
+                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert (version.returncode, version.stdout.startswith("shiftflow ")) == (0, True)
+    bad = subprocess.run([sys.executable, "-m", "shiftflow.cli.app", "run", "sales_data_pipeline", "--input", "not json"],
+                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         timeout=120)
+    assert bad.returncode == 2 and "--input is not JSON" in bad.stderr
