@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.model import NotSupportedLocally
-from shiftflow.dataapi.translate.types import normalize_datetime_literals, rewrite_types
+from shiftflow.dataapi.translate.types import integer_results, normalize_datetime_literals, rewrite_types
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -61,7 +61,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
             raise NotSupportedLocally(f"{name}() (a Redshift function the {engine} engine does not have)")
-    return normalize_datetime_literals(tree, engine), prelude
+    return integer_results(normalize_datetime_literals(tree, engine), engine), prelude
 
 
 # Redshift functions that neither engine has and the translator does not emulate: refused by name rather than left
@@ -271,6 +271,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Count(this=exp.Distinct(expressions=[node.this]))
     if isinstance(node, exp.DataType):
         return _rewrite_type(node, engine)
+    if isinstance(node, exp.WidthBucket) and engine == "duckdb":
+        raise NotSupportedLocally("width_bucket() (a Redshift function the duckdb engine does not have)")
     if isinstance(node, exp.Table) and node.name.startswith("#"):
         node.this.set("quoted", True)  # Redshift #name temp tables: keep the name, quoted for the engine
         return node

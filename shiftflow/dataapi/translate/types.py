@@ -126,6 +126,25 @@ def _text_size(data_type: exp.DataType) -> exp.Expression | None:
     return size if isinstance(size, exp.Literal) and not size.is_string else None  # not varchar(max)
 
 
+# Functions Redshift types INTEGER that DuckDB answers as BIGINT (the Data API would say int8, not int4).
+_INTEGER_RESULTS = (exp.StrPosition, exp.Grouping, exp.RegexpCount)
+
+
+def _integer_result(node: exp.Expression) -> bool:
+    return isinstance(node, _INTEGER_RESULTS) or (isinstance(node, exp.Window) and isinstance(node.this, exp.Ntile))
+
+
+def integer_results(tree: exp.Expression, engine: str) -> exp.Expression:
+    """DuckDB: position(), ntile(), grouping() and regexp_count() are INTEGER, as on Redshift (run after the
+    rewrite pass: these casts need no text check)."""
+    if engine != "duckdb":
+        return tree
+    for node in list(tree.find_all(*_INTEGER_RESULTS, exp.Window)):
+        if _integer_result(node) and not isinstance(node.parent, exp.Cast):
+            node.replace(exp.cast(node.copy(), exp.DataType.Type.INT))
+    return tree
+
+
 def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
     """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do."""
     if engine != "duckdb":
