@@ -1,5 +1,6 @@
-"""CHAR and VARCHAR as Redshift has them (r_Character_types, r_Examples_with_character_types, r_NULLIF_function,
-r_LEN, r_CAST_function, r_SUBSTRING), through a boto3 client on both engines, from the reference's examples."""
+"""CHAR and VARCHAR as Redshift has them (r_Character_types, r_Examples_with_character_types, r_LEN, r_CAST_function,
+r_SUBSTRING) through a boto3 client on both engines: what the Data API returns (blank padding, type names), what
+a column refuses, grouping. Comparisons, LEN and NULLIF are tested on the engines in tests/unit/translate/test_strings.py."""
 
 from __future__ import annotations
 
@@ -9,16 +10,6 @@ from tests.unit.dataapi.test_redshift_semantics import client, error, ok, postgr
 
 _ADDRESS = """create table address(address_id integer, address1 varchar(100), address2 varchar(50),
     district varchar(20), city_name char(20), state char(2), postal_code char(5))"""
-
-
-def test_trailing_blanks_do_not_count_in_comparisons(client: Any) -> None:
-    ok(client, _ADDRESS)
-    ok(client, "insert into address(address1) values('9516 Magnolia Boulevard')")
-    ok(client, "insert into address(address1) values('9516 Magnolia Boulevard  ')")
-    assert values(client, "select count(*) from address where address1='9516 Magnolia Boulevard'") == [[2]]
-    assert values(client, "select length(address1) from address order by 1") == [[23], [25]]
-    ok(client, "insert into address(city_name) values ('Augusta')")
-    assert values(client, "select len(city_name) from address where city_name = 'Augusta  '") == [[7]]
 
 
 def test_values_longer_than_the_column(client: Any) -> None:
@@ -45,18 +36,6 @@ def test_char_values_are_blank_padded_or_refused(client: Any) -> None:
     assert "not supported locally: blanks beyond the length of a character varying(3) value" in error(
         client, "insert into codes (v) values ('abc  ')")
     assert "value too long for type character varying(3)" in error(client, "insert into codes (v) values ('abcd ')")
-
-
-def test_nullif_ignores_trailing_blanks(client: Any) -> None:
-    ok(client, "create table nulliftest(c1 char(2), c2 char(2))")
-    if client.engine == "duckdb":
-        assert "not supported locally" in error(client, "insert into nulliftest values ('a','a ')")
-        ok(client, "insert into nulliftest values ('a','a')")
-    else:
-        ok(client, "insert into nulliftest values ('a','a ')")
-    ok(client, "insert into nulliftest values ('b','b')")
-    assert values(client, "select nullif(c1,c2) from nulliftest") == [[None], [None]]
-    assert values(client, "select nullif('a ', 'a'), nullif('a', 'b ')") == [[None, "a"]]
 
 
 def test_casts_to_sized_text(client: Any) -> None:
