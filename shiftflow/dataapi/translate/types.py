@@ -130,16 +130,22 @@ def _text_size(data_type: exp.DataType) -> exp.Expression | None:
 _INTEGER_RESULTS = (exp.StrPosition, exp.Grouping, exp.RegexpCount)
 
 
+def _visibly_date(node: exp.Expression) -> bool:
+    return isinstance(node, exp.CurrentDate) or (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DATE)
+
+
 def _integer_result(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Sub):  # x - <a date> is date - date, a number of days
+        return _visibly_date(node.expression)
     return isinstance(node, _INTEGER_RESULTS) or (isinstance(node, exp.Window) and isinstance(node.this, exp.Ntile))
 
 
 def integer_results(tree: exp.Expression, engine: str) -> exp.Expression:
-    """DuckDB: position(), ntile(), grouping() and regexp_count() are INTEGER, as on Redshift (run after the
-    rewrite pass: these casts need no text check)."""
+    """DuckDB: position(), ntile(), grouping(), regexp_count() and date - date are INTEGER, as on Redshift (run
+    after the rewrite pass: these casts need no text check)."""
     if engine != "duckdb":
         return tree
-    for node in list(tree.find_all(*_INTEGER_RESULTS, exp.Window)):
+    for node in list(tree.find_all(*_INTEGER_RESULTS, exp.Window, exp.Sub)):
         if _integer_result(node) and not isinstance(node.parent, exp.Cast):
             node.replace(exp.cast(node.copy(), exp.DataType.Type.INT))
     return tree

@@ -300,7 +300,6 @@ KNOWN_DIFFERENCES = {
     ("decimal arithmetic", "third"): _DECIMAL_DIVISION, ("rounding", "r6"): _DECIMAL_DIVISION,
     ("count distinct over partitions", "exact_hour"): _DECIMAL_DIVISION, ("casts and literals", "n"): _DECIMAL_DIVISION,
     ("statistics", "med"): _PERCENTILE, ("statistics", "p25"): _PERCENTILE,
-    ("date arithmetic", "since"): "date - date: DuckDB's is a BIGINT (int8), Redshift's and PostgreSQL's an INTEGER",
 }
 # DuckDB has no blank-padded type: its CHAR(n) columns are VARCHAR, their values as written (not padded to n).
 _CHAR_ON_DUCKDB = "varchar"
