@@ -84,7 +84,10 @@ def _distinct(select: exp.Select) -> None:
         return
     select.set("distinct", None)
     select.set("group", exp.Group(expressions=[without_trailing_blanks(p.copy()) for p in projections]))
+    outputs = {p.alias_or_name for p in select.expressions}
     select.set("expressions", [_shown(p, text_keys) for p in select.expressions])
+    if select.args.get("order"):
+        _represented(select.args["order"], text_keys, outputs)
 
 
 def _same_column(node: exp.Expression, keys: list[exp.Expression]) -> bool:

@@ -54,6 +54,9 @@ def test_grouping_ignores_trailing_blanks(client: Any) -> None:
         ["a", 2, 3], ["b", 1, 3], [None, 1, 4]]
     assert values(client, "select count(distinct w) from words") == [[2]]
     assert len(values(client, "select distinct w from words")) == 3
+    assert values(client, "select distinct words.n / 2 as h from words order by h") == [[0], [1], [2]]
+    assert [row[0].rstrip(" ") for row in values(
+        client, "select distinct words.w from words where w is not null order by words.w")] == ["a", "b"]
     assert values(client, "select n, count(*) over (partition by w) from words order by n") == [
         [1, 2], [2, 2], [3, 1], [4, 1]]
     assert values(client, "select upper(w) as u, count(*) from words where w is not null group by 1 order by 2") == [
