@@ -7,6 +7,7 @@ so parameters are always passed as a mapping (an empty one included) and values 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -14,6 +15,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +78,7 @@ class PostgresSession:
                 if cursor.description is None:
                     return QueryResult(rowcount=_affected_rows(cursor))
                 columns = [_column(d) for d in cursor.description]
-                rows = cursor.fetchall()
+                rows = _scaled_numerics(columns, cursor.fetchall())
                 return QueryResult(columns=columns, rows=rows, rowcount=len(rows))
         except psycopg.Error as error:
             raise engine_error(error) from None
@@ -137,6 +139,26 @@ def _column(description: Any) -> Column:
         precision = description.precision or 0
     return Column(name=description.name, type_name=redshift_type(oid), precision=precision,
                   scale=description.scale or 0, nullable=1)
+
+
+def _scaled_numerics(columns: list[Column], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """A computed NUMERIC (sum(x), x * y, coalesce(x, 0)) has no declared scale in PostgreSQL, which prints each
+    value with its own (0 next to 12.50); Redshift types the column DECIMAL(p, s) and prints every value with s
+    decimals. The column's scale is the largest of its values' (the arithmetic gives them all the scale Redshift
+    computes statically), and every value is written with it."""
+    for index, column in enumerate(columns):
+        if column.type_name != "numeric" or column.scale:
+            continue
+        exponents = [-row[index].as_tuple().exponent for row in rows
+                     if isinstance(row[index], Decimal) and row[index].is_finite()]
+        scale = max(exponents, default=0)
+        if scale <= 0:
+            continue
+        columns[index] = dataclasses.replace(column, scale=scale)
+        quantum = Decimal(1).scaleb(-scale)
+        rows = [(*row[:index], row[index].quantize(quantum) if isinstance(row[index], Decimal)
+                 and row[index].is_finite() else row[index], *row[index + 1:]) for row in rows]
+    return rows
 
 
 class PostgresEngine:

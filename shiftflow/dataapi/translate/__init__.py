@@ -21,8 +21,11 @@ Known differences that remain (each fails loudly rather than returning a differe
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
   TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
-  Tables made by CTAS on DuckDB have no length checks; DuckDB does not pad char(n), and a CHAR(n) value keeps the
-  trailing blanks it was written with there (comparisons ignore them, LEN counts them).
+  Tables made by CTAS on DuckDB have no length checks. DuckDB has no blank-padded type: a CHAR(n) value is stored
+  and returned unpadded (typeName varchar, not bpchar), and one with trailing blanks, or text with blanks beyond
+  the length (which Redshift drops), is refused by the column's check (types.py). Trailing blanks do not tell
+  groups apart (GROUP BY, DISTINCT, COUNT(DISTINCT), PARTITION BY: grouping.py) on either engine; they still
+  count in ORDER BY and UNION / INTERSECT / EXCEPT.
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
@@ -30,7 +33,10 @@ Known differences that remain (each fails loudly rather than returning a differe
 - AVG of DECIMAL(p, s): PostgreSQL cuts the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
   says numeric without a scale); DuckDB fails with "not supported locally" when the query runs (its decimal
   division is floating point, and neither a macro nor the translator can learn the argument's scale). Numeric
-  division keeps more decimals than Redshift on both engines.
+  division keeps more decimals than Redshift on both engines (DuckDB's DECIMAL division is a DOUBLE); a computed
+  NUMERIC on PostgreSQL is reported with the largest scale of its values (engines/postgres.py). date - date is a
+  BIGINT on DuckDB, and PostgreSQL's median / percentile_cont of a DECIMAL a DOUBLE (the differential check,
+  tests/unit/dataapi/test_engine_differential.py, lists what still differs between the engines).
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested

@@ -12,8 +12,10 @@ import re
 from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
+from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import NotSupportedLocally
-from shiftflow.dataapi.translate.types import normalize_datetime_literals, rewrite_types
+from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
+                                              rewrite_types)
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -49,6 +51,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
+    tree = rewrite_grouping(tree)  # grouping.py: trailing blanks do not tell groups apart
     tree = rewrite_types(tree, engine)  # types.py
     for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "getdate" and not call.expressions:
@@ -61,7 +64,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
             raise NotSupportedLocally(f"{name}() (a Redshift function the {engine} engine does not have)")
-    return normalize_datetime_literals(tree, engine), prelude
+    return integer_results(normalize_datetime_literals(tree, engine), engine), prelude
 
 
 # Redshift functions that neither engine has and the translator does not emulate: refused by name rather than left
@@ -213,12 +216,11 @@ def _add_length_check(column: exp.ColumnDef, engine: str) -> None:
     message = exp.Literal.string(f"value too long for type {_LENGTH_TYPES[kind.this]}({size.this})")
     value = exp.column(column.name, quoted=True)
     if engine == "duckdb":
-        too_long = exp.GT(this=exp.Anonymous(this="strlen", expressions=[value]), expression=size.copy())
-        fail = exp.Anonymous(this="error", expressions=[message])
+        ifs = duckdb_length_checks(value, kind)
     else:
         too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[value]), expression=size.copy())
-        fail = exp.Anonymous(this="shiftflow_raise", expressions=[message])
-    check = exp.Case(ifs=[exp.If(this=too_long, true=fail)], default=exp.true())
+        ifs = [exp.If(this=too_long, true=exp.Anonymous(this="shiftflow_raise", expressions=[message]))]
+    check = exp.Case(ifs=ifs, default=exp.true())
     constraints = list(column.args.get("constraints") or [])
     constraints.append(exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check)))
     column.set("constraints", constraints)
@@ -271,6 +273,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Count(this=exp.Distinct(expressions=[node.this]))
     if isinstance(node, exp.DataType):
         return _rewrite_type(node, engine)
+    if isinstance(node, exp.WidthBucket) and engine == "duckdb":
+        raise NotSupportedLocally("width_bucket() (a Redshift function the duckdb engine does not have)")
     if isinstance(node, exp.Table) and node.name.startswith("#"):
         node.this.set("quoted", True)  # Redshift #name temp tables: keep the name, quoted for the engine
         return node

@@ -12,6 +12,9 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "SET integer_division = true",  # Redshift: int / int stays an integer, truncated toward zero
     "SET error_on_division_by_zero = true",  # Redshift raises; rewrite.py covers the decimal / float case
     "SET TimeZone = 'UTC'",  # Redshift sessions are UTC: sysdate, getdate() and timestamptz casts agree
+    # DuckDB's common-subexpression pass merges expressions whose constants compare equal, and INTERVAL '1 month'
+    # equals INTERVAL '30 days': `d + interval '1 month', d + interval '30 days'` answered twice the same date.
+    "SET disabled_optimizers = 'common_subexpressions'",
     "CREATE SCHEMA IF NOT EXISTS public",
     "SET schema = 'public'",  # unqualified names live in public, as on Redshift
     # trunc(timestamp) is a date on Redshift, trunc(number) a number: typed overloads for the temporal types and

@@ -126,6 +126,58 @@ def _text_size(data_type: exp.DataType) -> exp.Expression | None:
     return size if isinstance(size, exp.Literal) and not size.is_string else None  # not varchar(max)
 
 
+# Functions Redshift types INTEGER that DuckDB answers as BIGINT (the Data API would say int8, not int4).
+_INTEGER_RESULTS = (exp.StrPosition, exp.Grouping, exp.RegexpCount)
+
+
+def _visibly_date(node: exp.Expression) -> bool:
+    return isinstance(node, exp.CurrentDate) or (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DATE)
+
+
+def _integer_result(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Sub):  # x - <a date> is date - date, a number of days
+        return _visibly_date(node.expression)
+    return isinstance(node, _INTEGER_RESULTS) or (isinstance(node, exp.Window) and isinstance(node.this, exp.Ntile))
+
+
+def integer_results(tree: exp.Expression, engine: str) -> exp.Expression:
+    """DuckDB: position(), ntile(), grouping(), regexp_count() and date - date are INTEGER, as on Redshift (run
+    after the rewrite pass: these casts need no text check)."""
+    if engine != "duckdb":
+        return tree
+    for node in list(tree.find_all(*_INTEGER_RESULTS, exp.Window, exp.Sub)):
+        if _integer_result(node) and not isinstance(node.parent, exp.Cast):
+            node.replace(exp.cast(node.copy(), exp.DataType.Type.INT))
+    return tree
+
+
+_CHAR_TYPES = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.BPCHAR}
+_TYPE_WORDS = {exp.DataType.Type.VARCHAR: "character varying", exp.DataType.Type.NVARCHAR: "character varying",
+               **dict.fromkeys(_CHAR_TYPES, "character")}
+
+
+def duckdb_length_checks(value: exp.Expression, kind: exp.DataType) -> list[exp.If]:
+    """The CHECK of a VARCHAR(n) / CHAR(n) column on DuckDB, whose strings have no length, as CASE branches that
+    fail: Redshift refuses more than n bytes, but drops blanks beyond n (DuckDB cannot change the value a CHECK
+    sees: refused). DuckDB has no blank-padded type either: a CHAR(n) value is stored as written, unpadded, and
+    one with trailing blanks is refused (Redshift's LEN would not count them, DuckDB's would)."""
+    size = kind.expressions[0].this
+    words = f"{_TYPE_WORDS[kind.this]}({size.this})"
+    fail = lambda text: exp.Anonymous(this="error", expressions=[exp.Literal.string(text)])  # noqa: E731
+    length = lambda text: exp.Anonymous(this="strlen", expressions=[text])  # noqa: E731
+    trimmed = exp.Anonymous(this="rtrim", expressions=[value.copy(), exp.Literal.string(" ")])
+    ifs = [exp.If(this=exp.GT(this=length(trimmed), expression=size.copy()), true=fail(f"value too long for type {words}")),
+           exp.If(this=exp.GT(this=length(value.copy()), expression=size.copy()),
+                  true=fail(f"not supported locally: blanks beyond the length of a {words} value on the DuckDB engine "
+                            "(Redshift drops them)"))]
+    if kind.this in _CHAR_TYPES:
+        ends_blank = exp.Anonymous(this="suffix", expressions=[value.copy(), exp.Literal.string(" ")])
+        ifs.append(exp.If(this=ends_blank, true=fail(
+            f"not supported locally: a {words} value with trailing blanks on the DuckDB engine (Redshift pads CHAR "
+            "values and LEN ignores the blanks; DuckDB has no blank-padded type)")))
+    return ifs
+
+
 def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
     """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do."""
     if engine != "duckdb":

@@ -10,12 +10,23 @@ from shiftflow.dataapi.translate import translate
 from tests.unit.translate.conftest import run_script
 
 
+def _refused_on_duckdb(session, statement: str, instead: str) -> None:
+    """DuckDB has no blank-padded type: a CHAR value with trailing blanks is refused there (types.py)."""
+    if session.engine == "duckdb":
+        with pytest.raises(EngineError, match="not supported locally: a character"):
+            run_script(session, statement)
+        statement = instead
+    run_script(session, statement)
+
+
 def test_trailing_blanks_are_insignificant_in_comparisons(session):
     run_script(session, """
         create table address (address_id integer, address1 varchar(100), city_name char(20));
         insert into address (address1, city_name) values ('9516 Magnolia Boulevard', 'Augusta');
-        insert into address (address1, city_name) values ('9516 Magnolia Boulevard  ', 'Augusta  ')
     """)
+    _refused_on_duckdb(session,
+                       "insert into address (address1, city_name) values ('9516 Magnolia Boulevard  ', 'Augusta  ')",
+                       "insert into address (address1, city_name) values ('9516 Magnolia Boulevard  ', 'Augusta')")
     counted = run_script(session, """
         select count(*), count(case when city_name = 'Augusta' then 1 end),
                count(case when address1 in ('x', '9516 Magnolia Boulevard ') then 1 end),
@@ -53,9 +64,9 @@ def test_updates_and_numbers_are_left_alone(session):
 
 
 def test_nullif_ignores_trailing_blanks(session):
+    run_script(session, "create table nulliftest (c1 char(2), c2 char(2))")
+    _refused_on_duckdb(session, "insert into nulliftest values ('a', 'a ')", "insert into nulliftest values ('a', 'a')")
     result = run_script(session, """
-        create table nulliftest (c1 char(2), c2 char(2));
-        insert into nulliftest values ('a', 'a ');
         insert into nulliftest values ('b', 'b');
         select nullif(c1, c2) from nulliftest
     """)

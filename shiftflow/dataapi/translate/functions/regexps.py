@@ -25,7 +25,11 @@ def _regexp(node: exp.Expression, engine: str) -> exp.Expression:
     argument = _PARAMETER_ARG[type(node)]
     parameters = node.args.get(argument)
     if parameters is None:
-        return node
+        # sqlglot's regexp_extract does not exist on PostgreSQL, and its regexp_replace replaces the first match
+        # only on both engines (Redshift replaces every one)
+        if engine == "postgres":
+            return _postgres(node, "")
+        return _duckdb_replace(node, "") if isinstance(node, exp.RegexpReplace) else node
     if not (isinstance(parameters, exp.Literal) and parameters.is_string):
         raise NotSupportedLocally("REGEXP parameters that are not a literal")
     flags = parameters.this.lower()

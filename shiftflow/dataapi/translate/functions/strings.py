@@ -47,6 +47,10 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_rtrim", expressions=[node])
 
 
+# For grouping.py, which groups by the same rule.
+maybe_text = _maybe_text
+without_trailing_blanks = _without_trailing_blanks
+
 # `a = b` that is an assignment (UPDATE ... SET, SET name = value, properties), not a comparison.
 _ASSIGNMENTS = (exp.Update, exp.SetItem, exp.Set, exp.Properties, exp.Property)
 
