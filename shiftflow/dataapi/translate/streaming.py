@@ -160,7 +160,10 @@ def _create_view(statement: str, tokens: list[Token], engine: str, translate: Tr
                for prop in (tree.args.get("properties") or exp.Properties(expressions=[])).expressions)
     name = _name(tokens[3 : 3 + _name_length(tokens[3:])])
     query = tree.expression
-    streams = [table for table in query.find_all(exp.Table) if table.db]
+    # A stream is schema."name"; a.payload.x b in FROM unnests the SUPER column of alias a (super.py).
+    aliases = {table.alias_or_name.lower() for table in query.find_all(exp.Table)}
+    streams = [table for table in query.find_all(exp.Table) if table.db and isinstance(table.this, exp.Identifier)
+               and not table.args.get("catalog") and table.db.lower() not in aliases]
     stream = streams[0] if len(streams) == 1 else None
     if stream is None:
         return _plain_view(name, query, engine, translate, auto)
