@@ -10,6 +10,7 @@ emulator), AUTO REFRESH YES fails with "not supported locally".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -27,6 +28,7 @@ from shiftflow.dataapi.streams.refresh import (
     ViewDefinition,
     step_texts,
 )
+from shiftflow.dataapi.engines.base import EngineSession
 from shiftflow.dataapi.translate.commands import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.sql.splitter import tokenize
@@ -331,7 +333,16 @@ def _case_sensitive(session) -> bool:  # type: ignore[no-untyped-def]
     setting = (f"getvariable('shiftflow_setting_{CASE_SETTING}')" if session.engine == "duckdb"
                else f"current_setting('shiftflow.{CASE_SETTING}', true)")
     row = session.execute(f"SELECT {setting}", {}).rows[0]
-    return row[0] == "on"
+    return str(row[0]).strip() == "on"
+
+
+_QUOTED_MIXED_CASE = re.compile(r'"[^"]*[A-Z][^"]*"')
+
+
+def case_sensitive_identifiers(session: EngineSession, statement: str) -> bool:
+    """Whether the statement is to be translated with enable_case_sensitive_identifier on: only a statement with a
+    quoted name holding a capital letter can differ, and only for those is the session's setting read."""
+    return bool(_QUOTED_MIXED_CASE.search(statement)) and _case_sensitive(session)
 
 
 def _with_stream(command: CreateMaterializedView, source: str, stream: str) -> CreateMaterializedView:

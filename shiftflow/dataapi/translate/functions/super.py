@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS
+
 _CASE_SETTING = {
     "duckdb": "getvariable('shiftflow_setting_enable_case_sensitive_identifier')",
     "postgres": "current_setting('shiftflow.enable_case_sensitive_identifier', true)",
@@ -166,7 +168,9 @@ def _name_navigations(select: exp.Select, sources: set[str], unnested: set[str],
             continue
         if _navigation(inner, sources, unnested, engine, set()) in (None, inner):
             continue
-        projection.replace(exp.alias_(projection.copy(), parts[-1].name.lower(), quoted=True))
+        last = parts[-1]
+        label = last.name if last.quoted and CASE_SENSITIVE_IDENTIFIERS.get() else last.name.lower()
+        projection.replace(exp.alias_(projection.copy(), label, quoted=True))
 
 
 def _schema_qualified(node: exp.Expression, schemas: set[str], tables: set[str]) -> bool:
