@@ -297,14 +297,15 @@ def _checked_insert(name: str, query: exp.Query, source: str, engine: str,
     source_sql = parsed.args["from_"].this.sql(dialect="duckdb")
     inner = (f"SELECT *, TRY(struct_pack(k := {columns['shiftflow_keep'].sql(dialect='duckdb')})) AS shiftflow_w"
              f" FROM {source_sql}")
-    rows = (f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS SELECT ingest_seq AS shiftflow_seq,"
-            f" CAST({partition} AS VARCHAR) AS shiftflow_partition, CAST({position} AS VARCHAR) AS shiftflow_position,"
-            f" shiftflow_w, CASE WHEN shiftflow_w.k THEN TRY(struct_pack({row})) END AS shiftflow_r"
+    rows = (f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS SELECT {partition} AS shiftflow_partition,"
+            f" {position} AS shiftflow_position, shiftflow_w,"
+            f" CASE WHEN shiftflow_w.k THEN TRY(struct_pack({row})) END AS shiftflow_r"
             f" FROM ({inner}) AS {exp.to_identifier(alias).sql(dialect='duckdb')}")
     insert = (f"INSERT INTO {name} SELECT " + ", ".join(f"shiftflow_r.c{number}" for number in range(len(outputs)))
-              + f" FROM {_ROWS} WHERE shiftflow_r IS NOT NULL ORDER BY shiftflow_seq")
+              + f" FROM {_ROWS} WHERE shiftflow_r IS NOT NULL")
     errors = (f"INSERT INTO {catalog.SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp,"
-              f" $mv, v.schema_name, v.stream_name, shiftflow_partition, shiftflow_position,"
+              f" $mv, v.schema_name, v.stream_name, CAST(shiftflow_partition AS VARCHAR),"
+              " CAST(shiftflow_position AS VARCHAR),"
               f" {catalog.CONVERSION_ERROR}, {exp.Literal.string(catalog.CONVERSION_REASON).sql(dialect='duckdb')}"
               f" FROM {_ROWS},"
               f" (SELECT schema_name, stream_name FROM {catalog.SCHEMA}.views WHERE mv_name = $mv) v"
