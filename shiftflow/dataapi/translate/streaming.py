@@ -237,6 +237,30 @@ def _lone_select(query: exp.Expression) -> exp.Select | None:
     return query
 
 
+def _cannot_fail(select: exp.Select) -> bool:
+    """The guide's pattern, SELECT metadata columns, JSON_PARSE(v) ... WHERE CAN_JSON_PARSE(v) [AND ...]: no record
+    can fail it, and its refresh is one plain insert (no TRY rows table)."""
+    where = select.args.get("where")
+    guarded = set()
+    if where is not None:
+        for condition in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+            if isinstance(condition, exp.Anonymous) and condition.name.lower() == "shiftflow_can_json_parse" and \
+                    len(condition.expressions) == 1 and isinstance(condition.expressions[0], exp.Column):
+                guarded.add(condition.expressions[0].name.lower())
+    for projection in select.expressions:
+        value = projection.this if isinstance(projection, exp.Alias) else projection
+        if isinstance(value, exp.Column):
+            continue
+        if not (isinstance(value, exp.Anonymous) and value.name.lower() == "json_parse" and len(
+                value.expressions) == 1 and isinstance(value.expressions[0], exp.Column)
+                and value.expressions[0].name.lower() in guarded):
+            return False
+    return where is None or all(
+        isinstance(node, (exp.Column, exp.Identifier, exp.And, exp.Anonymous, exp.Where))
+        and (not isinstance(node, exp.Anonymous) or node.name.lower() == "shiftflow_can_json_parse")
+        for node in where.walk())
+
+
 def _volatile_macros() -> set[str]:
     """The DuckDB helper macros that call a volatile function (error(), getvariable(), ...), which DuckDB's TRY
     refuses, directly or through another helper."""
@@ -264,7 +288,7 @@ def _checked_insert(name: str, query: exp.Query, source: str, engine: str,
     None when the query is not a lone SELECT ... FROM the stream [WHERE] or calls something volatile (TRY refuses
     it): such a view's refresh fails on a record it cannot convert."""
     select = _lone_select(query)
-    if select is None:
+    if select is None or _cannot_fail(select):
         return None
     partition, position = ("shard_id", "sequence_number") if source == "kinesis" else ("kafka_partition",
                                                                                       "kafka_offset")
