@@ -296,8 +296,8 @@ def demo(
     if which == "stream":
         from shiftflow.cli.stream_demo import run_stream_demo
 
-        # The stream demo runs its own runtime in this process, as in_process_connection does: duckdb by default.
-        run_stream_demo(stdout(), project.resolve(), local_state_dir(project.resolve()), engine or "duckdb", cycles,
+        # Against the local cloud, as the other commands (engine None: the running cloud's).
+        run_stream_demo(stdout(), project.resolve(), local_state_dir(project.resolve()), engine, cycles,
                         records, cycle_seconds=2.0)
         return
     if which != "sales":

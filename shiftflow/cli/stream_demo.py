@@ -70,8 +70,8 @@ def _change(event: str, order_id: int, image: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Sql:
-    def __init__(self, runtime: Any) -> None:
-        self.client = runtime.client("redshift-data")
+    def __init__(self, connection: Any) -> None:
+        self.client = connection.client("redshift-data")
 
     def batch(self, sqls: list[str]) -> dict[str, Any]:
         submitted = self.client.batch_execute_statement(Sqls=sqls, **_TARGET)
@@ -92,35 +92,60 @@ class _Sql:
         return {name: int(self.rows(sql)[0][0]) for name, sql in _COUNTS.items()}
 
 
-def run_stream_demo(console: Console, project_root: Path, state_dir: Path, engine: str, cycles: int,
+def run_stream_demo(console: Console, project_root: Path, state_dir: Path, engine: str | None, cycles: int,
                     records: int, cycle_seconds: float) -> list[dict[str, Any]]:
-    """The demo; the per-cycle facts it printed."""
-    from shiftflow.local.cloud.schedules import Scheduler, template_schedules
-    from shiftflow.local.runtime import LocalRuntime
+    """The demo, against the local cloud as the other commands (the in-process runtime with
+    SHIFTFLOW_LOCAL_MODE=in-process); the per-cycle facts it printed."""
+    from shiftflow.cli.connection import connect
+    from shiftflow.local.cloud.schedules import Scheduler
 
-    topics = TopicStore(state_dir / "topics")
+    topics = TopicStore(state_dir / "topics")  # the state folder's, which the cloud's external schemas read
     shutil.rmtree(topics.root / "orders", ignore_errors=True)  # a rerun starts over: same records, same tables
     topics.create("orders", 3)
-    with LocalRuntime(project_root, state_dir=state_dir, engine=engine, time_scale=0.01, persist=True,
-                      log_level="CRITICAL", state_machines=["workflow", "workflow_stage", "run_sql_job"]) as runtime:
-        sql = _Sql(runtime)
-        _reset_guard(runtime)
+    with connect(None, project_root, engine, state_dir=state_dir, time_scale=0.01, log_level="CRITICAL",
+                 state_machines=["workflow", "workflow_stage", "run_sql_job"]) as connection:
+        sql = _Sql(connection)
+        _reset_guard(connection)
         setup = (project_root / "scripts" / "stream" / "setup_orders_stream.sql").read_text()
         sql.batch([statement.text for statement in split_statements(setup)])
+        schedule = _stream_schedule(connection, project_root)
         console.print(f"[bold]orders_stream[/]: topic orders (3 partitions) in {topics.root}; the template's "
-                      f"rate(5 minutes) schedule every {cycle_seconds:g} s", highlight=False)
+                      f"rate({schedule.period_seconds / 60:g} minutes) schedule every {cycle_seconds:g} s",
+                      highlight=False)
         producing = threading.Thread(target=_produce, args=(topics, records, cycles, cycle_seconds), daemon=True)
         producing.start()
-        schedule = [s for s in template_schedules(runtime.template, runtime.resolver) if s.name == STREAM_SCHEDULE]
-        scheduler = Scheduler(schedule, 300.0 / cycle_seconds, runtime.client)
+        scheduler = Scheduler([schedule], schedule.period_seconds / cycle_seconds, connection.client)
         scheduler.start()
         try:
-            facts = _follow(console, runtime, sql, scheduler, cycles)
+            facts = _follow(console, connection, sql, scheduler, cycles)
         finally:
             scheduler.stop()
             producing.join()
     _print_cycles(console, facts)
     return facts
+
+
+def _stream_schedule(connection: Any, project_root: Path) -> Any:
+    """The template's orders_stream schedule (its ScheduleV2 event), as the running stack has it: its target and
+    rate from the stack, its input from the template."""
+    from shiftflow.local.cloud.schedules import Schedule, rate_seconds, template_schedules
+
+    if connection.runtime is not None:
+        runtime = connection.runtime
+        return next(s for s in template_schedules(runtime.template, runtime.resolver) if s.name == STREAM_SCHEDULE)
+    from shiftflow.local.template import Template
+    from shiftflow.local.runtime import STACK_NAME
+
+    logical_id, event_id = STREAM_SCHEDULE.split("-")
+    template = Template.load(project_root / "template.yaml")
+    event = template.resources("AWS::Serverless::StateMachine")[logical_id]["Properties"]["Events"][event_id][
+        "Properties"]
+    stack = connection.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    parameters = {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+    rate = parameters.get("StreamScheduleExpression") or template.body["Parameters"]["StreamScheduleExpression"][
+        "Default"]  # the stack's value, else the template's default
+    return Schedule(STREAM_SCHEDULE, connection.deployment.output(f"{logical_id}Arn"), rate_seconds(rate),
+                    str(event["Input"]))
 
 
 def _produce(store: TopicStore, count: int, cycles: int, cycle_seconds: float) -> None:
@@ -134,14 +159,14 @@ def _produce(store: TopicStore, count: int, cycles: int, cycle_seconds: float) -
         time.sleep(cycle_seconds)
 
 
-def _reset_guard(runtime: Any) -> None:
+def _reset_guard(connection: Any) -> None:
     """A demo interrupted earlier may have left the workflow's guard Failed: start from Ready."""
-    runtime.client("dynamodb").delete_item(TableName=runtime.deployment.output("JobGuardTableName"),
+    connection.client("dynamodb").delete_item(TableName=connection.deployment.output("JobGuardTableName"),
                                            Key={"JobID": {"S": "orders_stream"}})
 
 
-def _follow(console: Console, runtime: Any, sql: _Sql, scheduler: Any, cycles: int) -> list[dict[str, Any]]:
-    sfn = runtime.client("stepfunctions")
+def _follow(console: Console, connection: Any, sql: _Sql, scheduler: Any, cycles: int) -> list[dict[str, Any]]:
+    sfn = connection.client("stepfunctions")
     facts: list[dict[str, Any]] = []
     previous = sql.counts()
     seen = 0

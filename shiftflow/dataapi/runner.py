@@ -17,7 +17,8 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResu
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
-from shiftflow.dataapi.translate.model import SessionCommand
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, SessionCommand
+from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog
 from shiftflow.sql.splitter import SqlSplitError, split_statements
 
@@ -210,7 +211,11 @@ class SqlRun:
             single_statement(sql)
         if "temp" in sql.lower() or "#" in sql:
             self.temporary = True
-        translated = self.tr.translate(sql, self.session.engine)
+        case_sensitive = CASE_SENSITIVE_IDENTIFIERS.set(case_sensitive_identifiers(self.session, sql))
+        try:
+            translated = self.tr.translate(sql, self.session.engine)
+        finally:
+            CASE_SENSITIVE_IDENTIFIERS.reset(case_sensitive)
         if isinstance(translated, self.tr.TransactionControl):
             self._control(translated.action)
             return QueryResult(rowcount=0)

@@ -22,6 +22,11 @@ SCHEMA = "shiftflow_stream"
 # The system views streaming ingestion answers, by the name Redshift gives them.
 SYSTEM_TABLES = ("sys_mv_refresh_history", "sys_stream_scan_states", "sys_stream_scan_errors")
 MAX_RECORD_BYTES = 1_024_000  # a record larger than the VARBYTE column (VARBYTE(1024000)) is skipped and logged
+# sys_stream_scan_errors' error_code of a record too large for its column, and of one the view's expressions
+# cannot convert (Redshift documents no code values: these are the emulator's own).
+SIZE_ERROR, CONVERSION_ERROR = 1, 2
+CONVERSION_REASON = "The materialized view's expressions could not convert the record"
+REFRESH_ROWS = "shiftflow_refresh_rows"  # DuckDB: a refresh's converted records (TEMP, dropped by the refresh)
 
 _TABLES = (
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.external_schemas (schema_name VARCHAR PRIMARY KEY, source VARCHAR,"

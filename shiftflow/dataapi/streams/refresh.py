@@ -3,8 +3,9 @@
 A streaming view is a table; its refresh lands the stream's new records (sources.pull), then applies the view's
 SELECT to the landed records past the view's last_seq up to the tip: every record exactly once, whichever
 refreshes and producers run at the same time, because the records, the view's rows and both positions commit in
-one transaction. A record larger than its VARBYTE column is skipped and logged in sys_stream_scan_errors; an
-error in the view's expressions fails the refresh (as Redshift's does, until the record expires).
+one transaction. A record larger than its VARBYTE column, and one the view's expressions cannot convert (invalid JSON
+for JSON_PARSE, text for an integer cast), is skipped and logged in sys_stream_scan_errors; the rest of the batch
+loads (PostgreSQL: insert_converting halves the failing range; DuckDB: the view's rows under TRY, streaming.py).
 The refresh steps are SQL generated at CREATE time and kept in the views catalog: DuckDB runs them from here,
 PostgreSQL from shiftflow_stream.refresh_view(), which procedure bodies call too (REFRESH inside CALL).
 """
@@ -20,7 +21,7 @@ from datetime import datetime, timezone
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.streams import catalog, sources
-from shiftflow.dataapi.streams.catalog import MAX_RECORD_BYTES, SCHEMA
+from shiftflow.dataapi.streams.catalog import CONVERSION_ERROR, MAX_RECORD_BYTES, REFRESH_ROWS, SCHEMA, SIZE_ERROR
 from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand
 
 INCREMENTAL = "Refresh successfully updated MV incrementally"
@@ -41,7 +42,7 @@ def _steps(source: str, landing: str) -> list[str]:
             else f"ltrim(max(lpad(l.{position}, 128, '0')), '0')")
     return [
         f"INSERT INTO {SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp, :mv, v.schema_name,"
-        f" v.stream_name, CAST(l.{partition} AS VARCHAR), CAST(l.{position} AS VARCHAR), 1,"
+        f" v.stream_name, CAST(l.{partition} AS VARCHAR), CAST(l.{position} AS VARCHAR), {SIZE_ERROR},"
         f" 'Record size ' || CAST(l.record_bytes AS VARCHAR) || ' bytes exceeds the column''s maximum of"
         f" {MAX_RECORD_BYTES} bytes' FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
         f" AND l.record_bytes > {MAX_RECORD_BYTES}",
@@ -61,9 +62,33 @@ def _positional(text: str) -> str:
 
 
 POSTGRES_SETUP = (
+    # The view's insert over the landed records (low, high]; a record its expressions cannot convert is skipped
+    # and logged with the error's message: on an error the range is halved until the record is alone.
+    f"""CREATE OR REPLACE FUNCTION {SCHEMA}.insert_converting(step text, v {SCHEMA}.views, low bigint, high bigint)
+RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE middle bigint := low + (high - low) / 2; msk boolean := v.landing LIKE 'l_msk_%';
+BEGIN
+  BEGIN
+    EXECUTE step USING low, high, v.mv_name;
+    RETURN;
+  EXCEPTION WHEN others THEN
+    IF high - low > 1 THEN
+      NULL;
+    ELSE
+      EXECUTE format('INSERT INTO {SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp, $1,'
+                     ' $2, $3, CAST(%I AS VARCHAR), CAST(%I AS VARCHAR), {CONVERSION_ERROR}, $4 FROM {SCHEMA}.%I'
+                     ' WHERE ingest_seq = $5', CASE WHEN msk THEN 'kafka_partition' ELSE 'shard_id' END,
+                     CASE WHEN msk THEN 'kafka_offset' ELSE 'sequence_number' END, v.landing)
+        USING v.mv_name, v.schema_name, v.stream_name, left(SQLERRM, 128), high;
+      RETURN;
+    END IF;
+  END;
+  PERFORM {SCHEMA}.insert_converting(step, v, low, middle);
+  PERFORM {SCHEMA}.insert_converting(step, v, middle, high);
+END $f$""",
     f"""CREATE OR REPLACE FUNCTION {SCHEMA}.refresh_view(name text, refresh_type text DEFAULT 'Manual') RETURNS text
 LANGUAGE plpgsql AS $f$
-DECLARE v record; high bigint; skipped bigint; step text; result text; started timestamp := clock_timestamp();
+DECLARE v {SCHEMA}.views; high bigint; skipped bigint; step text; result text; started timestamp := clock_timestamp();
 BEGIN
   SELECT * INTO v FROM {SCHEMA}.views WHERE mv_name = name FOR UPDATE;
   IF NOT FOUND THEN RAISE EXCEPTION 'materialized view "%" does not exist', name; END IF;
@@ -72,14 +97,18 @@ BEGIN
     EXECUTE v.refresh_sql::json->>0;
     result := '{RECOMPUTED}';
   ELSE
-    EXECUTE format('SELECT coalesce(max(ingest_seq), $1), count(*) FILTER (WHERE record_bytes > {MAX_RECORD_BYTES}'
-                   ' AND ingest_seq > $1) FROM {SCHEMA}.%I', v.landing) INTO high, skipped USING v.last_seq;
+    EXECUTE format('SELECT coalesce(max(ingest_seq), $1) FROM {SCHEMA}.%I', v.landing) INTO high
+      USING v.last_seq;
     IF high <= v.last_seq THEN
       result := '{NO_NEW_DATA}';
     ELSE
-      FOR step IN SELECT json_array_elements_text(v.refresh_sql::json) LOOP
+      PERFORM {SCHEMA}.insert_converting(v.refresh_sql::json->>0, v, v.last_seq, high);
+      FOR step IN SELECT value FROM json_array_elements_text(v.refresh_sql::json) WITH ORDINALITY AS e(value, n)
+                  WHERE n > 1 LOOP
         EXECUTE step USING v.last_seq, high, name;
       END LOOP;
+      SELECT count(*) INTO skipped FROM {SCHEMA}.sys_stream_scan_errors e
+        WHERE e.mv_name = name AND e.query_id = txid_current();
       result := CASE WHEN skipped > 0 THEN '{SKIPPED}' ELSE '{INCREMENTAL}' END;
     END IF;
   END IF;
@@ -236,16 +265,25 @@ def _refresh_duckdb(session: EngineSession, name: str, view: tuple[str, str, str
         session.execute(f"DELETE FROM {name}", {})
         session.execute(steps[0], {})
         return RECOMPUTED
-    high, skipped = catalog.one(session, f"SELECT coalesce(max(ingest_seq), CAST(:low AS BIGINT)), count(*) FILTER"
-                                         f" (WHERE record_bytes > {MAX_RECORD_BYTES} AND ingest_seq >"
-                                         f" CAST(:low AS BIGINT)) FROM {SCHEMA}.{landing}", low=last_seq)
+    high = catalog.one(session, f"SELECT coalesce(max(ingest_seq), CAST(:low AS BIGINT)) FROM {SCHEMA}.{landing}",
+                       low=last_seq)[0]
     if int(high) <= int(last_seq):
         return NO_NEW_DATA
     values = {"low": str(last_seq), "high": str(high), "mv": name,
               "shiftflow_low": str(last_seq), "shiftflow_high": str(high)}
-    for step in steps:
-        session.execute(step, {key: value for key, value in values.items() if f"${key}" in step})
-    return SKIPPED if skipped else INCREMENTAL
+    checked = REFRESH_ROWS in steps[0]
+    for number, step in enumerate(steps):
+        try:
+            session.execute(step, {key: value for key, value in values.items() if f"${key}" in step})
+        except EngineError as error:
+            if number == 0 and not checked:
+                raise EngineError(f"{error} (not supported locally: skipping the records this materialized view's"
+                                  " expressions cannot convert, on DuckDB, for a view that is not a lone SELECT"
+                                  " ... FROM the stream [WHERE ...] or that calls volatile functions)") from error
+            raise
+    skipped = catalog.one(session, f"SELECT count(*) FROM {SCHEMA}.sys_stream_scan_errors WHERE mv_name = :mv"
+                                   " AND query_id = txid_current()", mv=name)[0]
+    return SKIPPED if int(skipped) else INCREMENTAL
 
 
 @dataclass(frozen=True)
@@ -294,12 +332,13 @@ class CallWithStreams(SessionCommand):
         return session.execute(self.call, parameters)
 
 
-def step_texts(source: str, landing: str, view_insert: str, engine: str) -> tuple[str, ...]:
-    """The refresh of a streaming view in the engine's form (DuckDB: $name; PostgreSQL: $1 low, $2 high, $3 mv)."""
+def step_texts(source: str, landing: str, view_insert: tuple[str, ...], engine: str) -> tuple[str, ...]:
+    """The refresh of a streaming view in the engine's form (DuckDB: $name; PostgreSQL: $1 low, $2 high, $3 mv):
+    the view's insert (PostgreSQL: one statement, run by insert_converting), then the catalog's steps."""
     steps = [catalog.engine_sql(step, engine) if engine == "duckdb" else _positional(step)
              for step in _steps(source, landing)]
-    insert = view_insert if engine == "duckdb" else _positional_translated(view_insert)
-    return (insert, *steps)
+    insert = view_insert if engine == "duckdb" else tuple(_positional_translated(text) for text in view_insert)
+    return (*insert, *steps)
 
 
 def _positional_translated(text: str) -> str:

@@ -63,6 +63,9 @@ class Batch:
     lines: bytes
     position: str  # the last record's sequence number or offset
     byte_position: int = 0
+    # A partition file read from its start: DuckDB reads the records from it (`lines` are its whole lines up to
+    # byte_position) instead of from a copy.
+    whole_file: Path | None = None
 
 
 def _positions(session: EngineSession, landing: str) -> dict[str, tuple[str, int]]:
@@ -106,7 +109,8 @@ def topic_batches(store: TopicStore, topic: str, positions: dict[str, tuple[str,
         data, end = store.read_after(topic, partition, start)
         if data:
             last_line = data[:-1].rsplit(b"\n", 1)[-1]
-            yield Batch(str(partition), data, str(json.loads(last_line)["o"]), end)
+            whole = store.partition_file(topic, partition) if start == 0 else None
+            yield Batch(str(partition), data, str(json.loads(last_line)["o"]), end, whole)
 
 
 def pull(session: EngineSession, sources: StreamSources, source: str, stream: str) -> int:
@@ -147,12 +151,18 @@ def _land(session: EngineSession, source: str, landing: str, batch: Batch) -> in
 def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch, base: int, columns: str) -> int:
     # DuckDB reads the lines itself (far faster than binding rows one by one): through a private temporary file.
     fields = "{o: 'VARCHAR', t: 'BIGINT', k: 'VARCHAR', v: 'VARCHAR', h: 'JSON'}"
+    select = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST($base AS BIGINT) + row_number() OVER (),"
+              f" {_DUCKDB_SELECT[source]} FROM read_json($path, format = 'newline_delimited', columns = {fields}")
+    if batch.whole_file is not None:
+        # Lines a producer appends meanwhile (or is still writing: ignore_errors) are past the batch's last offset.
+        sql = select + ", ignore_errors = true) WHERE CAST(o AS BIGINT) <= CAST($last AS BIGINT)"
+        return session.execute(sql, {"base": str(base), "path": str(batch.whole_file), "shard": batch.shard,
+                                     "last": batch.position}).rowcount
     with tempfile.TemporaryDirectory(prefix="shiftflow-stream-") as folder:
         path = Path(folder) / "batch.jsonl"
         path.write_bytes(batch.lines)
-        sql = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST($base AS BIGINT) + row_number() OVER (),"
-               f" {_DUCKDB_SELECT[source]} FROM read_json($path, format = 'newline_delimited', columns = {fields})")
-        return session.execute(sql, {"base": str(base), "path": str(path), "shard": batch.shard}).rowcount
+        return session.execute(select + ")", {"base": str(base), "path": str(path),
+                                              "shard": batch.shard}).rowcount
 
 
 _POSTGRES_ROW = {

@@ -87,7 +87,8 @@ from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
-from shiftflow.dataapi.translate.model import (EngineSql, NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
+from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, EngineSql, NotSupportedLocally, S3Command,
+                                              SessionCommand, SqlSyntaxError,
                                               TransactionControl)
 from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
                                                    rewrite_procedure)
@@ -131,10 +132,12 @@ _PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the Postgre
 
 
 def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
-    """One Redshift statement for `engine`; raises NotSupportedLocally for what cannot be emulated."""
+    """One Redshift statement for `engine`; raises NotSupportedLocally for what cannot be emulated. With
+    CASE_SENSITIVE_IDENTIFIERS set (the runner sets the session's enable_case_sensitive_identifier), quoted names
+    keep their case."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
-    return _translate_cached(statement, engine)
+    return _translate_cached(statement, engine, CASE_SENSITIVE_IDENTIFIERS.get())
 
 
 def clear_cache() -> None:
@@ -143,7 +146,8 @@ def clear_cache() -> None:
 
 
 @functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
-def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
+def _translate_cached(statement: str, engine: str,
+                      case_sensitive: bool) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+
+
+# enable_case_sensitive_identifier of the session a statement is translated for (translate() sets it while it
+# translates): quoted names keep their case (rewrite.py).
+CASE_SENSITIVE_IDENTIFIERS: ContextVar[bool] = ContextVar("case_sensitive_identifiers", default=False)
 
 
 class NotSupportedLocally(Exception):

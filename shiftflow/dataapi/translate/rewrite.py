@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
-from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
                                               rewrite_types)
 
@@ -34,12 +34,25 @@ _TEMPORAL_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.Data
                    exp.DataType.Type.DATETIME}
 
 
+def _refuse_case_insensitive_match(identifier: exp.Identifier, engine: str) -> None:
+    """DuckDB matches names regardless of case, quoted ones too: a case-sensitive name would find "orderid" for
+    "OrderID", where Redshift finds nothing. A column's label (AS "OrderID") only names the result."""
+    if engine == "duckdb" and not isinstance(identifier.parent, exp.Alias):
+        raise NotSupportedLocally(f'the case-sensitive name "{identifier.name}" (enable_case_sensitive_identifier'
+                                  " on) on the DuckDB engine, whose names match regardless of case (use the"
+                                  " PostgreSQL engine)")
+
+
 def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str]]:
     """The rewritten tree and any statements the engine must run first (DuckDB identity sequences)."""
     prelude: list[str] = []
+    sensitive = CASE_SENSITIVE_IDENTIFIERS.get()
     for identifier in tree.find_all(exp.Identifier):
-        # Redshift folds every identifier, quoted ones too (enable_case_sensitive_identifier is off by default):
-        # result columns are named in lower case, and "Sales" and sales are the same table.
+        # Redshift folds every identifier, quoted ones too, unless enable_case_sensitive_identifier is on (then a
+        # quoted name keeps its case): result columns are named in lower case, "Sales" and sales are one table.
+        if sensitive and identifier.quoted and identifier.name != identifier.name.lower():
+            _refuse_case_insensitive_match(identifier, engine)
+            continue
         identifier.set("this", identifier.name.lower())
     if isinstance(tree, exp.Alter) and engine == "postgres":
         # DuckDB cannot add a column with a CHECK constraint: its ADD COLUMN varchar(n) stays unchecked.

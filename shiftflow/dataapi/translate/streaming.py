@@ -10,9 +10,11 @@ emulator), AUTO REFRESH YES fails with "not supported locally".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
@@ -26,6 +28,7 @@ from shiftflow.dataapi.streams.refresh import (
     ViewDefinition,
     step_texts,
 )
+from shiftflow.dataapi.engines.base import EngineSession
 from shiftflow.dataapi.translate.commands import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.sql.splitter import tokenize
@@ -159,7 +162,10 @@ def _create_view(statement: str, tokens: list[Token], engine: str, translate: Tr
                for prop in (tree.args.get("properties") or exp.Properties(expressions=[])).expressions)
     name = _name(tokens[3 : 3 + _name_length(tokens[3:])])
     query = tree.expression
-    streams = [table for table in query.find_all(exp.Table) if table.db]
+    # A stream is schema."name"; a.payload.x b in FROM unnests the SUPER column of alias a (super.py).
+    aliases = {table.alias_or_name.lower() for table in query.find_all(exp.Table)}
+    streams = [table for table in query.find_all(exp.Table) if table.db and isinstance(table.this, exp.Identifier)
+               and not table.args.get("catalog") and table.db.lower() not in aliases]
     stream = streams[0] if len(streams) == 1 else None
     if stream is None:
         return _plain_view(name, query, engine, translate, auto)
@@ -210,10 +216,125 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
         insert = translate(f"INSERT INTO {name} {select}", engine)
         if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql):
             raise NotSupportedLocally("this materialized view's query")
+        checked = _checked_insert(name, over_landed, source, engine, translate) if engine == "duckdb" else None
         view = ViewDefinition(name, "stream", schema_name, stream_name, landing,
-                              step_texts(source, landing, insert.text, engine), auto)
+                              step_texts(source, landing, checked or (insert.text,), engine), auto)
         definitions[source] = CreateMaterializedView(view, create.text, source)
     return _StreamViewBySource(definitions["kinesis"], definitions["msk"])
+
+
+_ROWS = catalog.REFRESH_ROWS
+
+
+def _lone_select(query: exp.Expression) -> exp.Select | None:
+    """The view's query when it is SELECT expressions FROM the stream [WHERE ...] and nothing else."""
+    if not isinstance(query, exp.Select) or any(query.args.get(key) for key in (
+            "joins", "group", "having", "qualify", "distinct", "limit", "order", "laterals", "with", "windows")):
+        return None
+    if any(isinstance(node, (exp.AggFunc, exp.Window, exp.Star, exp.Subquery, exp.Lateral, exp.Unnest))
+           for projection in query.expressions for node in projection.walk()):
+        return None
+    return query
+
+
+def _cannot_fail(select: exp.Select) -> bool:
+    """The guide's pattern, SELECT metadata columns, JSON_PARSE(v) ... WHERE CAN_JSON_PARSE(v) [AND ...]: no record
+    can fail it, and its refresh is one plain insert (no TRY rows table)."""
+    where = select.args.get("where")
+    guarded = set()
+    if where is not None:
+        for condition in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+            if isinstance(condition, exp.Anonymous) and condition.name.lower() == "shiftflow_can_json_parse" and \
+                    len(condition.expressions) == 1 and isinstance(condition.expressions[0], exp.Column):
+                guarded.add(condition.expressions[0].name.lower())
+    for projection in select.expressions:
+        value = projection.this if isinstance(projection, exp.Alias) else projection
+        if isinstance(value, exp.Column):
+            continue
+        if not (isinstance(value, exp.Anonymous) and value.name.lower() == "json_parse" and len(
+                value.expressions) == 1 and isinstance(value.expressions[0], exp.Column)
+                and value.expressions[0].name.lower() in guarded):
+            return False
+    return where is None or all(
+        isinstance(node, (exp.Column, exp.Identifier, exp.And, exp.Anonymous, exp.Where))
+        and (not isinstance(node, exp.Anonymous) or node.name.lower() == "shiftflow_can_json_parse")
+        for node in where.walk())
+
+
+def _volatile_macros() -> set[str]:
+    """The DuckDB helper macros that call a volatile function (error(), getvariable(), ...), which DuckDB's TRY
+    refuses, directly or through another helper."""
+    import re
+
+    from shiftflow.dataapi.translate.setup import DUCKDB_SESSION_SETUP
+
+    bodies = {match.group(1).lower(): text.lower() for text in DUCKDB_SESSION_SETUP
+              if (match := re.match(r"CREATE OR REPLACE TEMP MACRO (\w+)", text))}
+    volatile = {"error", "getvariable", "random", "now", "current_timestamp", "gen_random_uuid", "nextval", "uuid"}
+    while True:
+        more = {name for name, body in bodies.items() if name not in volatile
+                and any(re.search(rf"\b{callee}\b", body) for callee in volatile)}
+        if not more:
+            return volatile
+        volatile |= more
+
+
+def _checked_insert(name: str, query: exp.Query, source: str, engine: str,
+                    translate: Translate) -> tuple[str, ...] | None:
+    """DuckDB: the view's insert that skips the records its expressions cannot convert and logs them in
+    sys_stream_scan_errors (as Redshift's refresh does), in three statements: each landed record's WHERE and row
+    under DuckDB's TRY (an error makes NULL, where a failing statement would abort the transaction) into
+    shiftflow_refresh_rows, the rows that converted into the view, the others into sys_stream_scan_errors.
+    None when the query is not a lone SELECT ... FROM the stream [WHERE] or calls something volatile (TRY refuses
+    it): such a view's refresh fails on a record it cannot convert."""
+    select = _lone_select(query)
+    if select is None or _cannot_fail(select):
+        return None
+    partition, position = ("shard_id", "sequence_number") if source == "kinesis" else ("kafka_partition",
+                                                                                      "kafka_offset")
+    alias = select.args["from_"].this.alias_or_name
+    outputs = [exp.alias_(projection.copy(), f"shiftflow_c{number}", quoted=False)
+               for number, projection in enumerate(select.expressions)]
+    where = select.args.get("where")
+    keep = where.this.copy() if where is not None else exp.true()
+    landed = select.args["from_"].this.copy()
+    if not isinstance(landed, exp.Subquery) or not isinstance(landed.this, exp.Select):
+        return None
+    landed.this.select("ingest_seq", copy=False)  # where each row comes from (the records' order)
+    probe = exp.Select(expressions=[*outputs, exp.alias_(keep, "shiftflow_keep")]).from_(landed)
+    translated = translate(probe.sql(dialect="redshift"), engine)
+    if not isinstance(translated, EngineSql) or set(translated.parameter_names) != {"shiftflow_low",
+                                                                                      "shiftflow_high"}:
+        return None
+    parsed = sqlglot.parse_one(translated.text, dialect="duckdb")
+    if not isinstance(parsed, exp.Select):
+        return None
+    volatile = _volatile_macros()
+    columns = {projection.alias: projection.this for projection in parsed.expressions}
+    if any(isinstance(node, exp.Func) and (node.sql_name().lower() in volatile or (
+            isinstance(node, exp.Anonymous) and node.name.lower() in volatile)) or isinstance(
+            node, (exp.CurrentTimestamp, exp.Rand))
+           for value in columns.values() for node in value.walk()):
+        return None
+    row = ", ".join(f"c{number} := {columns[f'shiftflow_c{number}'].sql(dialect='duckdb')}"
+                    for number in range(len(outputs)))
+    source_sql = parsed.args["from_"].this.sql(dialect="duckdb")
+    inner = (f"SELECT *, TRY(struct_pack(k := {columns['shiftflow_keep'].sql(dialect='duckdb')})) AS shiftflow_w"
+             f" FROM {source_sql}")
+    rows = (f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS SELECT {partition} AS shiftflow_partition,"
+            f" {position} AS shiftflow_position, shiftflow_w,"
+            f" CASE WHEN shiftflow_w.k THEN TRY(struct_pack({row})) END AS shiftflow_r"
+            f" FROM ({inner}) AS {exp.to_identifier(alias).sql(dialect='duckdb')}")
+    insert = (f"INSERT INTO {name} SELECT " + ", ".join(f"shiftflow_r.c{number}" for number in range(len(outputs)))
+              + f" FROM {_ROWS} WHERE shiftflow_r IS NOT NULL")
+    errors = (f"INSERT INTO {catalog.SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp,"
+              f" $mv, v.schema_name, v.stream_name, CAST(shiftflow_partition AS VARCHAR),"
+              " CAST(shiftflow_position AS VARCHAR),"
+              f" {catalog.CONVERSION_ERROR}, {exp.Literal.string(catalog.CONVERSION_REASON).sql(dialect='duckdb')}"
+              f" FROM {_ROWS},"
+              f" (SELECT schema_name, stream_name FROM {catalog.SCHEMA}.views WHERE mv_name = $mv) v"
+              " WHERE shiftflow_w IS NULL OR (shiftflow_w.k AND shiftflow_r IS NULL)")
+    return rows, insert, errors, f"DROP TABLE {_ROWS}"
 
 
 class _StreamViewBySource(SessionCommand):
@@ -237,7 +358,16 @@ def _case_sensitive(session) -> bool:  # type: ignore[no-untyped-def]
     setting = (f"getvariable('shiftflow_setting_{CASE_SETTING}')" if session.engine == "duckdb"
                else f"current_setting('shiftflow.{CASE_SETTING}', true)")
     row = session.execute(f"SELECT {setting}", {}).rows[0]
-    return row[0] == "on"
+    return str(row[0]).strip() == "on"
+
+
+_QUOTED_MIXED_CASE = re.compile(r'"[^"]*[A-Z][^"]*"')
+
+
+def case_sensitive_identifiers(session: EngineSession, statement: str) -> bool:
+    """Whether the statement is to be translated with enable_case_sensitive_identifier on: only a statement with a
+    quoted name holding a capital letter can differ, and only for those is the session's setting read."""
+    return bool(_QUOTED_MIXED_CASE.search(statement)) and _case_sensitive(session)
 
 
 def _with_stream(command: CreateMaterializedView, source: str, stream: str) -> CreateMaterializedView:

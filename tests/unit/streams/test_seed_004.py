@@ -5,6 +5,7 @@ Kinesis / DynamoDB post (streaming view over kinesis_data, PartiQL unnesting, th
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -308,3 +309,161 @@ def test_cross_account_view_uses_the_preview_column_names(warehouse: Warehouse) 
     json_parse(from_varbyte(data, 'utf-8')) as payload
     FROM schema_stream."my-data-stream";""")
     assert failed["Status"] == "FAILED" and "approximatearrivaltimestamp" in failed["Error"]
+
+
+METADATA_ETL = """create table MetaData_ETL
+(
+JobName varchar(100),
+StartDate timestamp,
+EndDate timestamp,
+Status varchar(50)
+)"""
+METADATA_ENTRY = """insert into MetaData_ETL
+values
+('Customer_Transaction_Fact_Load', current_timestamp, current_timestamp,'Ready' )"""
+FACT_TABLE = """CREATE TABLE public.Customer_Transaction_Fact (
+Transaction_ID character varying(500),
+Customer_ID character varying(500),
+OutofPocket_Percent numeric(5,2),
+OutofPock_Amount integer,
+OutofPocket_Max integer,
+Provider character varying(500),
+completion_datetime timestamp
+)"""
+# The procedure's body, as the post writes it (between BEGIN and END).
+FACT_LOAD_BODY = """set enable_case_sensitive_identifier to true;
+
+--Update metadata audit table entry to indicate that the fact load process is running
+update MetaData_ETL
+set status = 'Running',
+StartDate = getdate()
+where JobName = 'Customer_Transaction_Fact_Load';
+
+refresh materialized view mv_demo_super_unnest;
+
+drop table if exists Customer_Transaction_Fact_Stg;
+
+--Create latest record by Merging records based on approximate_arrival_timestamp
+create table Customer_Transaction_Fact_Stg as
+select
+m.Transaction_ID,
+min(case when m.rank_Customer_ID =1 then m.Customer_ID end) Customer_ID,
+min(case when m.rank_OutofPocket_Percent =1 then m.OutofPocket_Percent end) OutofPocket_Percent,
+min(case when m.rank_OutofPock_Amount =1 then m.OutofPock_Amount end) OutofPock_Amount,
+min(case when m.rank_OutofPocket_Max =1 then m.OutofPocket_Max end) OutofPocket_Max,
+min(case when m.rank_Provider =1 then m.Provider end) Provider,
+min(case when m.rank_Completion_DateTime =1 then m.Completion_DateTime end) Completion_DateTime
+from
+(
+select *,
+rank() over(partition by Transaction_ID order by case when mqp.Customer_ID is not null then 1 end, approximate_arrival_timestamp desc ) rank_Customer_ID,
+rank() over(partition by Transaction_ID order by case when mqp.OutofPocket_Percent is not null then 1 end, approximate_arrival_timestamp desc ) rank_OutofPocket_Percent,
+rank() over(partition by Transaction_ID order by case when mqp.OutofPock_Amount is not null then 1 end, approximate_arrival_timestamp  desc )  rank_OutofPock_Amount,
+rank() over(partition by Transaction_ID order by case when mqp.OutofPocket_Max is not null then 1 end, approximate_arrival_timestamp desc ) rank_OutofPocket_Max,
+rank() over(partition by Transaction_ID order by case when mqp.Provider is not null then 1 end, approximate_arrival_timestamp  desc ) rank_Provider,
+rank() over(partition by Transaction_ID order by case when mqp.Completion_DateTime is not null then 1 end, approximate_arrival_timestamp desc )  rank_Completion_DateTime
+from mv_demo_super_unnest mqp
+where upper(mqp.event_Name) <> 'REMOVE' and mqp.approximate_arrival_timestamp > (select mde.EndDate from MetaData_ETL mde where mde.JobName = 'Customer_Transaction_Fact_Load')
+) m
+group by m.Transaction_ID
+order by m.Transaction_ID
+;
+
+--Delete only impacted Transaction_ID from Fact table
+delete from Customer_Transaction_Fact
+where Transaction_ID in ( select mqp.Transaction_ID from Customer_Transaction_Fact_Stg mqp);
+
+--Insert latest records from staging table to Fact table
+insert into Customer_Transaction_Fact
+select * from Customer_Transaction_Fact_Stg;
+
+--Update metadata audit table entry to indicate that the fact load process is completed
+update MetaData_ETL
+set status = 'Complete',
+EndDate = getdate()
+where JobName = 'Customer_Transaction_Fact_Load';"""
+SP_CUSTOMER_TRANSACTION_FACT = ("CREATE OR REPLACE PROCEDURE SP_Customer_Transaction_Fact()\nAS $$\nBEGIN\n\n"
+                                + FACT_LOAD_BODY + "\nEND;\n$$ LANGUAGE plpgsql")
+
+
+def _change(event: str, transaction: str, image: dict[str, Any] | None) -> dict[str, Any]:
+    """A DYNAMODB_CHANGE of the transaction TRANSACTION#<transaction>#CUST_345 with this NewImage."""
+    change = json.loads(json.dumps(DYNAMODB_CHANGE))
+    change["eventName"] = event
+    change["dynamodb"]["Keys"]["sk"]["S"] = f"TRANSACTION#{transaction}#CUST_345"
+    if image is None:
+        del change["dynamodb"]["NewImage"]
+    else:
+        change["dynamodb"]["NewImage"] = {**{k: v for k, v in change["dynamodb"]["NewImage"].items()
+                                              if k == "calculationRequirements"}, **image}
+    return change
+
+
+def _fact_load(warehouse: Warehouse, engine: Any) -> None:
+    """The seed's fact load: CALL of its procedure on PostgreSQL; its body statement by statement on DuckDB
+    (which refuses stored procedures), each as the post writes it."""
+    from shiftflow.sql.splitter import split_statements
+
+    from shiftflow.local.cloud.client import wait_until
+
+    # GETDATE() has whole seconds (Redshift's): the load ends in a later second than the records arrived, or the
+    # next load, reading past the truncated EndDate, would read them again.
+    arrived = int(time.time())
+    assert wait_until(lambda: int(time.time()) > arrived, timeout=2)
+    warehouse.ok("REFRESH MATERIALIZED VIEW demo_stream_vw")
+    if engine.name == "postgres":
+        warehouse.ok("call SP_Customer_Transaction_Fact();")
+        return
+    for statement in split_statements(FACT_LOAD_BODY):
+        warehouse.ok(statement.text)
+
+
+def test_sp_customer_transaction_fact_merges_the_latest_non_null_values(warehouse: Warehouse, engine: Any) -> None:
+    """The Kinesis / DynamoDB post's fact load: per Transaction_ID the latest non-null value of each column among
+    the records that arrived since the last load's EndDate (REMOVE records left out), the impacted rows replaced."""
+    from shiftflow.local.cloud.client import wait_until
+
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    kinesis.create_stream(StreamName="demo-data-stream", ShardCount=1)
+    warehouse.ok("CREATE EXTERNAL SCHEMA demo_schema\nFROM KINESIS\nIAM_ROLE default;")
+    warehouse.ok("SET enable_case_sensitive_identifier TO true")
+    warehouse.ok("""CREATE MATERIALIZED VIEW demo_stream_vw AS
+    SELECT approximate_arrival_timestamp, partition_key, shard_id, sequence_number,
+    json_parse(kinesis_data) as payload
+    FROM demo_schema."demo-data-stream";""")
+    warehouse.ok("CREATE MATERIALIZED VIEW mv_demo_super_unnest AS " + UNNEST_QUERY)
+    for statement in (METADATA_ETL, FACT_TABLE):
+        warehouse.ok(statement)
+    if engine.name == "postgres":
+        warehouse.ok(SP_CUSTOMER_TRANSACTION_FACT)
+    warehouse.ok(METADATA_ENTRY)
+    end_date = warehouse.rows("SELECT EndDate FROM MetaData_ETL")[0][0]
+
+    def put(change: dict[str, Any]) -> None:
+        """One record, arriving a millisecond after the previous (the merge orders by arrival, to the ms)."""
+        kinesis.put_record(StreamName="demo-data-stream", Data=json.dumps(change).encode(), PartitionKey="k")
+        started = time.time()
+        assert wait_until(lambda: time.time() >= started + 0.002, timeout=1)
+
+    t1, t2 = "2022-07-08T23:59:59Z", "2022-07-09T10:00:00Z"
+    full = {"completionDateTime": {"S": "2022-07-08T23:59:59Z"}, "OutofPockPercent": {"N": 50.00},
+            "Provider": {"S": "PV-123"}, "OutofPockAmount": {"N": 1000}, "OutofPockMax": {"N": 2000}}
+    put(_change("INSERT", t1, full))
+    put(_change("MODIFY", t1, {"Provider": {"S": "PV-999"}, "OutofPockAmount": {"N": 1500}}))  # others absent
+    put(_change("INSERT", t2, {**full, "Provider": {"S": "PV-200"}}))
+    put(_change("REMOVE", t2, None))  # left out of the merge (the post's load applies no delete)
+    _fact_load(warehouse, engine)
+
+    fact = "SELECT * FROM Customer_Transaction_Fact ORDER BY Transaction_ID"
+    assert warehouse.rows(fact) == [
+        [f"TRANSACTION#{t1}#CUST_345", "CUST_123", "50.00", 1500, 2000, "PV-999", "2022-07-08 23:59:59"],
+        [f"TRANSACTION#{t2}#CUST_345", "CUST_123", "50.00", 1000, 2000, "PV-200", "2022-07-08 23:59:59"]]
+    status, new_end = warehouse.rows("SELECT Status, EndDate FROM MetaData_ETL")[0]
+    assert status == "Complete" and new_end > end_date
+
+    # The next load sees only what arrived since: t1's row is replaced by the merge of the new records alone.
+    put(_change("MODIFY", t1, {"Provider": {"S": "PV-777"}}))
+    _fact_load(warehouse, engine)
+    assert warehouse.rows(fact) == [
+        [f"TRANSACTION#{t1}#CUST_345", "CUST_123", None, None, None, "PV-777", None],
+        [f"TRANSACTION#{t2}#CUST_345", "CUST_123", "50.00", 1000, 2000, "PV-200", "2022-07-08 23:59:59"]]

@@ -55,3 +55,14 @@ def test_super_columns(warehouse: Warehouse) -> None:
     warehouse.ok("CREATE TABLE tbl (id INT, col SUPER)")
     warehouse.ok("""INSERT INTO tbl VALUES (1, json_parse('{"a": {"b": [1, 2]}}'))""")
     assert warehouse.rows("SELECT col.a.b[1]::int, col FROM tbl") == [[2, '{"a":{"b":[1,2]}}']]
+
+
+def test_can_json_parse_is_strict(warehouse: Warehouse) -> None:
+    """Redshift's parser refuses trailing commas and NaN / Infinity, which DuckDB's accepts; text that mentions them
+    inside strings is still JSON; '' is false and NULL is NULL (CAN_JSON_PARSE's page)."""
+    values = ['{"a": 1}', '[1,]', '{"a": 1 , }', '{"a": NaN}', '[-Infinity]', 'inf', '{"a": "nan, inf,]"}',
+              '{"Info": [1, 2]}', "", "{bad", "null"]
+    selects = " UNION ALL ".join(f"SELECT {n} AS n, CAN_JSON_PARSE('{v}') AS ok" for n, v in enumerate(values))
+    assert warehouse.rows(f"SELECT ok FROM ({selects}) ORDER BY n") == [
+        [True], [False], [False], [False], [False], [False], [True], [True], [False], [False], [True]]
+    assert warehouse.rows("SELECT CAN_JSON_PARSE(NULL::varchar)") == [[None]]

@@ -1,0 +1,215 @@
+"""Issue 12's streaming figures (DuckDB, the Data API emulator in process, the local MSK topic store):
+
+- typed load: a first REFRESH of N orders (JSON, a 1% share invalid) plus the typed insert-select from the view
+  (the seed's dot notation and casts), against the same JSON extraction as one insert-select from a local table of
+  the same values in plain DuckDB (goal: within 1.3x);
+- incremental: REFRESH of `new` records on a view already holding N, against `new` records on an empty view
+  (goal: within 1.5x);
+- freshness: a record put, then the time until a query of the view sees it, with a REFRESH every `interval` s
+  (goal: within one refresh interval plus 1 s).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/streaming.py [--records 1000000] [--new 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+if __package__ in (None, ""):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SCHEMA = ("CREATE EXTERNAL SCHEMA custschema FROM MSK IAM_ROLE default AUTHENTICATION none"
+          " CLUSTER_ARN 'arn:aws:kafka:us-east-1:123456789012:cluster/local/1'")
+VIEW = ("CREATE MATERIALIZED VIEW orders_stream_mv AS SELECT kafka_partition, kafka_offset, refresh_time,"
+        " JSON_PARSE(kafka_value) AS data FROM custschema.orders WHERE CAN_JSON_PARSE(kafka_value)")
+TYPED = """CREATE TABLE orders AS SELECT data."OrderID"::INT4 AS orderid, data."CustomerID"::VARCHAR(36) AS customerid,
+ data."OrderDate"::TIMESTAMPTZ AS orderdate, data."Quatity"::INT4 AS quatity, data."Price"::DOUBLE PRECISION AS price,
+ data."OrderStatus"::VARCHAR(36) AS orderstatus, kafka_partition::BIGINT, kafka_offset::BIGINT FROM orders_stream_mv"""
+# The same extraction in plain DuckDB, from a local table of the records' text.
+BASELINE = """CREATE TABLE orders AS SELECT CAST(j->>'OrderID' AS INTEGER) AS orderid,
+ CAST(j->>'CustomerID' AS VARCHAR) AS customerid, CAST(j->>'OrderDate' AS TIMESTAMPTZ) AS orderdate,
+ CAST(j->>'Quatity' AS INTEGER) AS quatity, CAST(j->>'Price' AS DOUBLE) AS price,
+ CAST(j->>'OrderStatus' AS VARCHAR) AS orderstatus, kafka_partition, kafka_offset
+ FROM (SELECT kafka_partition, kafka_offset, CAST(v AS JSON) AS j FROM raw WHERE json_valid(v))"""
+
+
+def order(number: int) -> str:
+    if number % 100 == 99:
+        return '{"OrderID": "' + str(number)  # invalid JSON, filtered by the view's CAN_JSON_PARSE
+    return json.dumps({"EventType": "Orders", "OrderID": str(number), "CustomerID": f"C{number % 5000}",
+                       "OrderDate": "2023-09-02", "Quatity": str(number % 9 + 1), "Price": str(number % 700 + 0.5),
+                       "OrderStatus": "Initiated"})
+
+
+class Warehouse:
+    """Statements in one Data API session (SET enable_case_sensitive_identifier lasts)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.session_id = client, ""
+
+    def _submit(self, sql: str) -> dict[str, Any]:
+        target = ({"SessionId": self.session_id} if self.session_id else
+                  {"ClusterIdentifier": "local", "Database": "dev", "DbUser": "awsuser",
+                   "SessionKeepAliveSeconds": 3600})
+        submitted = self.client.execute_statement(Sql=sql, **target)
+        self.session_id = submitted.get("SessionId", self.session_id)
+        return submitted
+
+    def run(self, sql: str) -> None:
+        submitted = self._submit(sql)
+        while True:
+            described = self.client.describe_statement(Id=submitted["Id"], WaitTimeSeconds=30)
+            if described["Status"] == "FINISHED":
+                return
+            if described["Status"] in {"FAILED", "ABORTED"}:
+                raise RuntimeError(f"{sql}: {described.get('Error')}")
+
+    def rows(self, sql: str) -> list[list[Any]]:
+        submitted = self._submit(sql)
+        while self.client.describe_statement(Id=submitted["Id"], WaitTimeSeconds=30)["Status"] != "FINISHED":
+            pass
+        records = self.client.get_statement_result(Id=submitted["Id"])["Records"]
+        return [[None if v.get("isNull") else next(iter(v.values())) for v in record] for record in records]
+
+
+@contextmanager
+def warehouse(folder: Path) -> Iterator[tuple[Warehouse, Any]]:
+    """An emulator over a file-backed DuckDB and a topic store in `folder`; the warehouse and the producer."""
+    import boto3
+
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+    from shiftflow.dataapi.inprocess import route_in_process
+    from shiftflow.dataapi.service import DataApiEmulator
+    from shiftflow.dataapi.streams import sources
+    from shiftflow.dataapi.streams.topics import Producer, TopicStore
+
+    previous = sources.current()
+    sources.use(sources.StreamSources(topic_root=folder / "topics"))
+    engine = DuckDBEngine(folder / "warehouse")
+    emulator = DataApiEmulator(engine, page_rows=1000)
+    try:
+        with route_in_process(emulator):
+            yield (Warehouse(boto3.client("redshift-data", region_name="us-east-1")),
+                   Producer(TopicStore(folder / "topics"), default_partitions=4))
+    finally:
+        emulator.close()
+        sources.use(previous)
+
+
+def produce(producer: Any, start: int, count: int) -> None:
+    producer.store.create("orders", 4)
+    for chunk in range(start, start + count, 100_000):
+        numbers = range(chunk, min(chunk + 100_000, start + count))
+        producer.send_many("orders", [order(n) for n in numbers], [str(n) for n in numbers])
+
+
+def timed(work: Any) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def typed_load(records: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="shiftflow-bench-stream-") as name:
+        folder = Path(name)
+        with warehouse(folder) as (dw, producer):
+            produce(producer, 0, records)
+            dw.run(SCHEMA)
+            dw.run("SET enable_case_sensitive_identifier TO true")
+            dw.run(VIEW)
+            refresh = timed(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+            load = timed(lambda: dw.run(TYPED))
+            loaded = dw.rows("SELECT count(*), sum(orderid) FROM orders")[0]
+        values = [order(n) for n in range(records)]
+        plain = duckdb.connect(str(folder / "baseline.duckdb"))
+        plain.execute("CREATE TABLE raw (kafka_partition BIGINT, kafka_offset BIGINT, v VARCHAR)")
+        plain.execute("INSERT INTO raw SELECT i % 4, i // 4, v FROM (SELECT unnest($1) AS v,"
+                      " generate_subscripts($1, 1) - 1 AS i)", [values])
+        baseline = timed(lambda: plain.execute(BASELINE))
+        expected = plain.execute("SELECT count(*), sum(orderid) FROM orders").fetchone()
+        plain.close()
+    assert [int(v) for v in loaded] == list(expected), (loaded, expected)
+    return {"refresh": refresh, "typed": load, "shiftflow": refresh + load, "duckdb": baseline,
+            "ratio": (refresh + load) / baseline}
+
+
+def incremental(records: int, new: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="shiftflow-bench-stream-") as name:
+        with warehouse(Path(name)) as (dw, producer):
+            dw.run(SCHEMA)
+            dw.run(VIEW)
+            produce(producer, 0, new)
+            empty = timed(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+            produce(producer, new, records - new)
+            dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv")
+            produce(producer, records, new)
+            full = timed(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+    return {"on_empty": empty, "on_full": full, "ratio": full / empty}
+
+
+def freshness(interval: float, samples: int) -> dict[str, float]:
+    """A REFRESH every `interval` s in a thread; per sample: put, then poll the view until the record is there."""
+    with tempfile.TemporaryDirectory(prefix="shiftflow-bench-stream-") as name:
+        with warehouse(Path(name)) as (dw, producer):
+            producer.store.create("orders", 4)
+            dw.run(SCHEMA)
+            dw.run(VIEW)
+            stop = threading.Event()
+
+            refreshing = Warehouse(dw.client)  # a session of its own: one statement at a time per session
+
+            def refresher() -> None:
+                while not stop.wait(interval):
+                    refreshing.run("REFRESH MATERIALIZED VIEW orders_stream_mv")
+
+            thread = threading.Thread(target=refresher, daemon=True)
+            thread.start()
+            delays = []
+            try:
+                for number in range(samples):
+                    written = producer.send("orders", order(number * 100), key=str(number))
+                    put = time.perf_counter()
+                    query = ("SELECT count(*) FROM orders_stream_mv WHERE kafka_partition = "
+                             f"{written.partition} AND kafka_offset = {written.offset}")
+                    while dw.rows(query) != [[1]]:
+                        time.sleep(0.02)
+                    delays.append(time.perf_counter() - put)
+            finally:
+                stop.set()
+                thread.join()
+    return {"interval": interval, "median": statistics.median(delays), "max": max(delays)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--new", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--only", choices=("typed", "incremental", "freshness"))
+    options = parser.parse_args()
+    if options.only in (None, "typed"):
+        for _ in range(options.repeat):
+            print("typed load", {k: round(v, 3) for k, v in typed_load(options.records).items()}, flush=True)
+    if options.only in (None, "incremental"):
+        for _ in range(options.repeat):
+            print("incremental", {k: round(v, 3) for k, v in incremental(options.records, options.new).items()},
+                  flush=True)
+    if options.only in (None, "freshness"):
+        print("freshness", {k: round(v, 3) for k, v in freshness(1.0, 10).items()}, flush=True)
+
+
+if __name__ == "__main__":
+    main()
