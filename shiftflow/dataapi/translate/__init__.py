@@ -117,6 +117,15 @@ def _dialect() -> Dialect:
             FUNCTION_PARSERS = {name: parse for name, parse in Redshift.Parser.FUNCTION_PARSERS.items()
                                 if name not in PARSER_FUNCTIONS}
 
+            def _parse_function_call(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
+                # The name as written (strpos, charindex and position are one sqlglot class): Redshift names an
+                # unaliased call's column after it (rewrite.py).
+                name = self._curr.text if self._curr is not None else ""
+                node = super()._parse_function_call(*args, **kwargs)
+                if node is not None and name.isidentifier():
+                    node.meta.setdefault("written_name", name.lower())
+                return node
+
     return ShiftflowRedshift()
 
 

@@ -137,6 +137,9 @@ def _redshift_column_name(node: exp.Expression) -> str:
         return inner if inner != "?column?" else _CAST_NAMES.get(node.to.this, node.to.this.value.lower())
     if isinstance(node, exp.Case):
         return "case"
+    written = node.meta.get("written_name") if isinstance(node, (exp.Func, exp.Binary)) else None
+    if written:  # mod(10, 4) is mod, charindex(...) charindex (a % b stays ?column?)
+        return _WRITTEN_NAMES.get(written, written)
     if isinstance(node, exp.Anonymous):
         return node.name.lower()
     if isinstance(node, exp.Func):
@@ -144,6 +147,9 @@ def _redshift_column_name(node: exp.Expression) -> str:
     return "?column?"
 
 
+# Calls Redshift names otherwise than as written (r_TRIM.md: btrim; r_LOG.md: dlog10; r_NVL_function.md: coalesce;
+# r_DECODE_expression.md: case).
+_WRITTEN_NAMES = {"trim": "btrim", "log": "dlog10", "nvl": "coalesce", "decode": "case"}
 _CAST_NAMES = {exp.DataType.Type.INT: "int4", exp.DataType.Type.BIGINT: "int8", exp.DataType.Type.SMALLINT: "int2",
                exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "text",
                exp.DataType.Type.DOUBLE: "float8", exp.DataType.Type.FLOAT: "float4",
