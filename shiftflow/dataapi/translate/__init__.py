@@ -77,6 +77,7 @@ from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unl
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.functions import create_function, is_create_function
+from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
@@ -296,7 +297,10 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             drops.append(one)
         prelude += [_sql(drop, engine) for drop in drops[:-1]]
         tree = drops[-1]
-    generated = _generate(tree, prelude, engine, _placeholder_order(tokens))
+    order = _placeholder_order(tokens)
+    if engine == "duckdb" and isinstance(tree, exp.Insert) and non_iso_datetime_text(tree):
+        return datetime_text_insert(tree, lambda insert: _generate(insert, prelude, engine, order))
+    generated = _generate(tree, prelude, engine, order)
     if like is not None:
         including = any(option.name.upper() == "INCLUDING" and option.text("value").upper() == "DEFAULTS"
                         for option in like.expressions)
