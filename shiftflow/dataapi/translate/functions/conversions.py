@@ -34,13 +34,15 @@ def _is_text(node: exp.Expression) -> bool:
     return isinstance(node, _TEXT_VALUES) and not isinstance(node, (exp.Like, exp.ILike))
 
 
+def duckdb_text(argument: exp.Expression) -> exp.Expression:
+    """A string function's argument on DuckDB, converted to text as Redshift converts it."""
+    return argument if _is_text(argument) else exp.Anonymous(this="shiftflow_text", expressions=[argument])
+
+
 def _as_text(node: exp.Expression, engine: str) -> exp.Expression:
-    if engine != "duckdb":
-        return node
     argument = node.args.get(_STRING_ARGUMENT[type(node)])
-    if argument is None or _is_text(argument):
-        return node
-    node.set(_STRING_ARGUMENT[type(node)], exp.Anonymous(this="shiftflow_text", expressions=[argument]))
+    if engine == "duckdb" and argument is not None:
+        node.set(_STRING_ARGUMENT[type(node)], duckdb_text(argument))
     return node
 
 
