@@ -179,6 +179,9 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
+    refused = _redshift_only(tokens)
+    if refused:
+        raise NotSupportedLocally(refused)
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
@@ -186,9 +189,6 @@ def _translate_cached(statement: str, engine: str) -> EngineSql | TransactionCon
         # transaction and the engines serialize conflicting writes themselves (DuckDB fails the later writer,
         # PostgreSQL makes it wait): no lock of ours changes what the batch computes.
         return EngineSql(NO_OP[engine])
-    refused = _redshift_only(tokens)
-    if refused:
-        raise NotSupportedLocally(refused)
     if verb == "CALL" or is_create_procedure(tokens) or is_procedure_ddl(tokens):
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
@@ -218,13 +218,23 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
 _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
                   ("DROP", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
                   ("CREATE", "LIBRARY"): "CREATE LIBRARY", ("CREATE", "MODEL"): "CREATE MODEL",
-                  ("CREATE", "DATASHARE"): "datashares", ("ALTER", "DATASHARE"): "datashares"}
+                  ("CREATE", "DATASHARE"): "datashares", ("ALTER", "DATASHARE"): "datashares",
+                  # ANALYZE COMPRESSION reports Redshift's column encodings (r_ANALYZE_COMPRESSION.md)
+                  ("ANALYZE", "COMPRESSION"): "ANALYZE COMPRESSION (a report of Redshift's column encodings)"}
+# ALTER TABLE clauses only an external table takes (r_ALTER_TABLE_external-table.md).
+_EXTERNAL_TABLE_CLAUSES = (("SET", "TABLE", "PROPERTIES"), ("SET", "LOCATION"), ("SET", "FILE", "FORMAT"),
+                           ("ADD", "PARTITION"), ("ADD", "IF", "NOT", "EXISTS", "PARTITION"), ("DROP", "PARTITION"))
 
 
 def _redshift_only(tokens: list[Token]) -> str | None:
     words = tuple(word(t) for t in tokens[:3])
     if words[1:] == ("EXTERNAL", "FUNCTION"):
         return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
+    if words[:2] == ("ALTER", "TABLE"):
+        every = [word(t) for t in tokens]
+        for clause in _EXTERNAL_TABLE_CLAUSES:
+            if any(tuple(every[i : i + len(clause)]) == clause for i in range(3, len(every))):
+                return "external schemas and tables (Redshift Spectrum)"
     return _REDSHIFT_ONLY.get(words[:2])
 
 
