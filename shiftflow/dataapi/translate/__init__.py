@@ -76,7 +76,7 @@ from sqlglot.tokens import Token, TokenType
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
-from shiftflow.dataapi.translate.commands.functions import create_function, is_create_function
+from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
 from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
@@ -295,6 +295,10 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
+    if isinstance(tree, exp.Drop) and engine == "duckdb":
+        dropped_macro = drop_function_macro(tree)
+        if dropped_macro is not None:
+            return dropped_macro
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None

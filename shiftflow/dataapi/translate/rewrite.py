@@ -78,6 +78,8 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
+    change_query_priority change_session_priority change_user_priority default_iam_role role_is_member_of
+    user_is_member_of explain_model size text_to_int_alt text_to_numeric_alt
 """.split())
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
@@ -86,6 +88,7 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     dexp dlog1 dlog10 dpow timeofday quote_ident quote_literal
     has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege col_description obj_description
+    pg_backend_pid set_config
 """.split())  # DuckDB's has_*_privilege answer true and its *_description an empty text, whatever the catalog holds
 
 

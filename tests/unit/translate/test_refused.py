@@ -32,6 +32,10 @@ def test_redshift_only_statements(statement: str, what: str, engine: str) -> Non
     "select has_table_privilege('guest', 'listing', 'select')",
     # r_COMMENT.md documents the comment; DuckDB answers an empty text
     "select col_description('public.sales'::regclass, 5::integer)",
+    # Redshift's workload management and identity functions (r_CHANGE_QUERY_PRIORITY.md, r_DEFAULT_IAM_ROLE.md ...)
+    "select change_query_priority(1076, 'Critical')", "select change_session_priority(30311, 'Lowest')",
+    "select change_user_priority('analysis_user', 'lowest')", "select default_iam_role()",
+    "SELECT role_is_member_of('role1', 'role2')", "select text_to_int_alt('123-')",
 ])
 def test_catalog_functions_duckdb_cannot_answer(duckdb_session, query: str) -> None:
     with pytest.raises(NotSupportedLocally, match="not supported locally"):
