@@ -12,8 +12,9 @@ sample database (the tables most reference examples query, in a schema behind `p
 statement that reads a TICKIT table the page did not create itself runs, but is not compared.
 
 Every statement gets one outcome: same (rows as documented), wrong (different rows, no error: the worst),
-name (same rows, other column names), error (an engine error), unsupported ("not supported locally"), ran (no
-documented output to compare), missing (it reads a table or object neither the corpus nor the sample defines), s3
+name (same rows, other column names), follows (different rows after an earlier statement of the page was refused
+or failed: the page's setup did not happen), error (an engine error), unsupported ("not supported locally"), ran
+(no documented output to compare; a documented ERROR counts as same when the statement fails too), missing (it reads a table or object neither the corpus nor the sample defines), s3
 (COPY / UNLOAD: needs objects the corpus lacks), template (a jinja or psql-variable script, not SQL as written).
 """
 
@@ -43,7 +44,7 @@ from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Comma
                                          TransactionControl, translate)
 from shiftflow.sql.splitter import SqlSplitError, split_statements, tokenize
 
-OUTCOMES = ("same", "wrong", "name", "error", "unsupported", "ran", "missing", "s3", "template")
+OUTCOMES = ("same", "wrong", "name", "follows", "error", "unsupported", "ran", "missing", "s3", "template")
 STATEMENT_SECONDS = 20.0
 
 # The TICKIT sample database's tables (the Getting Started guide's DDL), a few deterministic rows each.
@@ -99,6 +100,7 @@ class Example:
     sql: str
     expected: Table | None = None
     setup: bool = False  # run again for a later folder (its parent's DDL): not counted twice
+    expected_error: str = ""  # the page shows it failing with this error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +156,14 @@ def _block_examples(block: list[str], location: str, source: str) -> list[Exampl
             if statements:
                 examples.append(Example(source, location, statements[-1], table))
             pending = []
+            continue
+        if block[index].lstrip().upper().startswith("ERROR:") and _statements("\n".join(pending)):
+            statements = _statements("\n".join(pending))  # the page shows the last one failing
+            examples += [Example(source, location, sql) for sql in statements[:-1]]
+            examples.append(Example(source, location, statements[-1], expected_error=block[index].strip()))
+            pending = []
+            while index < len(block) and block[index].strip():
+                index += 1
             continue
         if not _ROW_COUNT.match(block[index]):  # "(10 rows)" after output shown without a header
             pending.append(block[index])
@@ -298,6 +308,14 @@ class CorpusSession:
         finally:
             timer.cancel()
 
+    def forget(self, table: str) -> None:
+        """Drop what an earlier example made under this name, before an example makes it again."""
+        for kind in ("VIEW", "TABLE"):
+            try:
+                self.session.execute(f'DROP {kind} IF EXISTS "{table}" CASCADE', {})
+            except EngineError:
+                self.recover()
+
     def recover(self) -> None:
         """After a failure, as a Redshift session: an open transaction is aborted."""
         if self.in_transaction or self.engine.name == "postgres":
@@ -371,8 +389,14 @@ def run_group(engine: Any, examples: Sequence[Example]) -> list[Outcome]:
     lineage = Lineage()
     outcomes = []
     try:
+        refused = False
         for example in examples:
             outcome = _run_one(session, example, lineage)
+            if outcome.kind in {"wrong", "name"} and refused:
+                # a page's setup the emulator refused (CREATE USER, GRANT, CREATE DATABASE ... COLLATE) or could
+                # not run: its later examples show what that setup would have changed
+                outcome = Outcome(example, "follows", outcome.detail)
+            refused = refused or outcome.kind in {"unsupported", "error", "missing", "s3"}
             outcomes.append(outcome)
             lineage.record(example.sql, outcome.kind)
     finally:
@@ -383,6 +407,8 @@ def run_group(engine: Any, examples: Sequence[Example]) -> list[Outcome]:
 def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outcome:
     if example.sql.startswith("-- jinja") or example.sql.startswith("-- unsplittable") or _has_psql_variables(example.sql):
         return Outcome(example, "template", example.sql[:60])
+    for table in _created_tables(example.sql) & lineage.created:
+        session.forget(table)  # the page makes it anew (a reader runs each example on its own)
     try:
         result = session.run(example.sql)
     except NotSupportedLocally as error:
@@ -395,9 +421,13 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if "not supported locally" in message:  # raised when the query runs (e.g. AVG of DECIMAL on DuckDB)
             return Outcome(example, "unsupported", message)
+        if example.expected_error:
+            return Outcome(example, "same", f"fails as documented ({example.expected_error}): {message}")
         kind = "missing" if _corpus_lacks(message, example.sql, lineage) else "error"
         return Outcome(example, kind, f"{type(error).__name__}: {message}")
     reads = _table_names(example.sql)
+    if example.expected_error:
+        return Outcome(example, "wrong", f"ran; the page documents {example.expected_error}")
     if example.expected is None:
         return Outcome(example, "ran")
     if reads & lineage.loaded:
@@ -449,6 +479,8 @@ def compare(example: Example, result: QueryResult) -> Outcome:
     actual_rows = [tuple(render(value) for value in row) for row in result.rows]
     expected_rows = [tuple(_normalized(cell) for cell in row) for row in expected.rows]
     if not result.columns:
+        if not _QUERY.match(_without_leading_comments(example.sql)):  # the page shows the table it changed
+            return Outcome(example, "ran", "the page shows a table after a statement that returns none")
         return Outcome(example, "wrong", "no result set")
     if len(expected.columns) != len(result.columns) and not (len(expected.columns) == 1 and len(result.columns) > 1):
         return Outcome(example, "wrong", f"{len(result.columns)} columns, documented {len(expected.columns)}")
@@ -463,6 +495,9 @@ def compare(example: Example, result: QueryResult) -> Outcome:
     if len(names) == len(expected.columns) and names != expected.columns:
         return Outcome(example, "name", f"columns {names} documented {expected.columns}")
     return Outcome(example, "same")
+
+
+_QUERY = re.compile(r"(select|with|values|show|\()", re.IGNORECASE)
 
 
 def _short(rows: Sequence[tuple[str, ...]]) -> str:
@@ -533,11 +568,13 @@ def render(value: Any) -> str:
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex().upper()
+        return bytes(value).hex()  # Redshift prints a VARBYTE as hexadecimal digits
     return str(value)
 
 
 def _normalized(cell: str) -> str:
+    if len(cell) > 1 and cell[0] == cell[-1] == "'":  # a few pages quote their output
+        cell = cell[1:-1]
     if cell.lower() in {"null", "<null>", "(null)"}:
         return ""
     if cell.lower() in {"true", "false"}:
@@ -600,20 +637,25 @@ def failure_kinds(outcomes: Iterable[Outcome], kinds: tuple[str, ...] = ("error"
 
 def print_report(outcomes: list[Outcome], failures: int) -> None:
     table = figures(outcomes)
-    print(f"{'source':<16}" + "".join(f"{kind:>8}" for kind in ("total", *OUTCOMES)) + "   ran  honest")
+    print(f"{'source':<16}" + "".join(f"{kind:>{_width(kind)}}" for kind in ("total", *OUTCOMES)) + "    ran  honest")
     for source, counts in sorted(table.items(), key=lambda item: item[0] == "all"):
         ran, honest = _as_redshift(counts)
-        print(f"{source:<16}" + "".join(f"{counts[kind]:>8}" for kind in ("total", *OUTCOMES))
+        print(f"{source:<16}" + "".join(f"{counts[kind]:>{_width(kind)}}" for kind in ("total", *OUTCOMES))
               + f"{ran:>7.1%}{honest:>7.1%}")
     print("\ncommonest failures:")
     for kind, count in failure_kinds(outcomes)[:failures]:
         print(f"{count:>5}  {kind}")
 
 
+def _width(kind: str) -> int:
+    return max(8, len(kind) + 2)
+
+
 def _as_redshift(counts: dict[str, int]) -> tuple[float, float]:
-    """Of the statements the corpus lets run (not missing a table, an S3 object or a template's values): the share
+    """Of the statements the corpus lets judge (not missing a table, an S3 object, a template's values or the page's
+    refused setup): the share
     that ran as on Redshift, and the share that ran so or said plainly it cannot ("not supported locally")."""
-    judged = counts["total"] - counts["missing"] - counts["s3"] - counts["template"]
+    judged = counts["total"] - counts["missing"] - counts["s3"] - counts["template"] - counts["follows"]
     ran = counts["same"] + counts["ran"]
     if not judged:
         return 1.0, 1.0
