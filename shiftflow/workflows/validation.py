@@ -63,7 +63,7 @@ class ScriptSource:
             except s3.exceptions.NoSuchKey:
                 return None
 
-        return cls(f"s3://{bucket}/", "stage the scripts folder (aws s3 sync scripts/ s3://<ScriptsBucketName>/) "
+        return cls(f"s3://{bucket}/", "stage the scripts folder (shiftflow scripts sync --stack <stack>) "
                    "or fix the key", read)
 
     @classmethod

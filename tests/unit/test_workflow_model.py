@@ -269,7 +269,7 @@ def test_scripts_missing_from_the_bucket_are_named_with_their_job():
     assert raised.value.problems == [
         "workflow blog_test_workflow, stage 2 (Data Insertion Stage 1), job rsql_blog_script_4: script "
         "s3://scripts/rsql_blog_script_4.sh does not exist: stage the scripts folder "
-        "(aws s3 sync scripts/ s3://<ScriptsBucketName>/) or fix the key"
+        "(shiftflow scripts sync --stack <stack>) or fix the key"
     ]
     s3.put_object(Bucket="scripts", Key="rsql_blog_script_4.sh", Body=b"select 1;")
     assert validate(SEED, s3, "scripts").workflow_id == "blog_test_workflow"

@@ -224,7 +224,7 @@ def test_scripts_are_read_from_the_bucket_on_a_stack():
         f"workflow wf, {STAGE}, job many, script s/many.sql: the script has 41 statements; one Data API batch takes "
         "at most 40. Split it into several jobs, or move the logic into a stored procedure and CALL it.",
         f"workflow wf, {STAGE}, job nope, script s/nope.sql: does not exist in s3://scripts/: stage the scripts folder "
-        "(aws s3 sync scripts/ s3://<ScriptsBucketName>/) or fix the key",
+        "(shiftflow scripts sync --stack <stack>) or fix the key",
     ]
 
 
