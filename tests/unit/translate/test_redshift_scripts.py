@@ -240,7 +240,8 @@ def test_transaction_control_rolls_back(session):
 
 def test_analyze_and_vacuum_are_no_ops(session):
     run_script(session, "create table t (a int); insert into t values (1)")
-    run_script(session, "analyze t; analyze; vacuum t; vacuum delete only t to 75 percent; analyze compression t")
+    # (ANALYZE COMPRESSION returns a report of encodings: not supported locally, test_refused.py)
+    run_script(session, "analyze t; analyze; vacuum t; vacuum delete only t to 75 percent")
     assert run_script(session, "select a from t").rows == [(1,)]
 
 
