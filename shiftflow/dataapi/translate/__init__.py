@@ -364,6 +364,7 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
     if engine == "duckdb":
         text = _sql(tree, "duckdb")
         return EngineSql(";\n".join([*prelude, text]), tuple(names))
+    _qualify_postgres_helpers(tree)
     # psycopg reads every % as a placeholder marker: double them all, then put the placeholders in.
     for placeholder in list(tree.find_all(exp.Placeholder)):
         placeholder.replace(exp.var(f"\x00{placeholder.name}\x00"))
@@ -371,6 +372,15 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
     for name in names:
         text = text.replace(f"\x00{name}\x00", f"%({name})s")
     return EngineSql(text, tuple(names))
+
+
+def _qualify_postgres_helpers(tree: exp.Expression) -> None:
+    """The emulator's PostgreSQL helpers live in schema public (POSTGRES_DATABASE_SETUP): called by their full
+    name, they are found after a script's `SET search_path TO its_schema` (as Redshift's built-ins are)."""
+    for call in list(tree.find_all(exp.Anonymous)):
+        name = call.name.lower()
+        if name.startswith("shiftflow_") and not isinstance(call.parent, exp.Dot):
+            call.replace(exp.Dot(this=exp.to_identifier("public"), expression=call.copy()))
 
 
 def _sql(tree: exp.Expression, engine: str) -> str:
