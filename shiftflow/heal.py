@@ -11,8 +11,10 @@ Events can arrive twice or late, so every step is conditional and keyed by the e
    to do; a guard released, reset or taken over by a later run is left alone);
 2. records: the run history item (pipelines, put only if absent) or the workflow and job audit items (workflows,
    `close_run`, which settles only what is still RUNNING or missing);
-3. notify, then remove `HealPendingFor`. A retry after a crash finds the mark and finishes steps 2 and 3 (a crash
-   between the publish and the removal of the mark is the one case that notifies twice).
+3. notify at most once: the delivery whose conditional removal of `HealPendingFor` succeeds is the one that publishes
+   (two deliveries at once may both write the records, which are idempotent, but only one removes the mark); a
+   publish that fails puts the mark back, so that Lambda's retry of that delivery finds it and finishes steps 2 and
+   3. A crash between the removal and the publish is the one case that notifies nobody.
 """
 
 from __future__ import annotations
@@ -125,16 +127,21 @@ def heal(dynamodb: Any, stepfunctions: Any, sns: Any, targets: HealTargets, run:
         subject, message = _record_pipeline_run(dynamodb, targets.history_table, guard, run, step)
     else:
         subject, message = _close_workflow_run(dynamodb, stepfunctions, targets, run, step)
-    sns.publish(
-        TopicArn=targets.topic_arn,
-        Subject=subject,
-        Message=message,
-        MessageAttributes={
-            "job_id" if kind == PIPELINE else "workflow_id": {"DataType": "String", "StringValue": job},
-            "status": {"DataType": "String", "StringValue": run.status},
-        },
-    )
-    _finish(dynamodb, targets.guard_table, job, run.execution_arn)
+    if not _claim_notification(dynamodb, targets.guard_table, job, run.execution_arn):
+        return HealOutcome(run.execution_arn, job, healed=True, notified=False)  # a concurrent delivery notifies
+    try:
+        sns.publish(
+            TopicArn=targets.topic_arn,
+            Subject=subject,
+            Message=message,
+            MessageAttributes={
+                "job_id" if kind == PIPELINE else "workflow_id": {"DataType": "String", "StringValue": job},
+                "status": {"DataType": "String", "StringValue": run.status},
+            },
+        )
+    except Exception:
+        _give_back_notification(dynamodb, targets.guard_table, job, run.execution_arn)
+        raise
     return HealOutcome(run.execution_arn, job, healed=True, notified=True)
 
 
@@ -183,7 +190,8 @@ def _claim(dynamodb: Any, table: str, job: str, run: EndedRun, step: str) -> boo
     return True
 
 
-def _finish(dynamodb: Any, table: str, job: str, execution_arn: str) -> None:
+def _claim_notification(dynamodb: Any, table: str, job: str, execution_arn: str) -> bool:
+    """Remove the execution's heal mark; True for the one delivery whose removal succeeded (it notifies)."""
     try:
         dynamodb.update_item(
             TableName=table,
@@ -194,7 +202,23 @@ def _finish(dynamodb: Any, table: str, job: str, execution_arn: str) -> None:
             ExpressionAttributeValues={":execution": {"S": execution_arn}},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
-        pass  # a concurrent delivery of the same event finished first
+        return False  # a concurrent delivery of the same event claimed it first
+    return True
+
+
+def _give_back_notification(dynamodb: Any, table: str, job: str, execution_arn: str) -> None:
+    """The publish failed: the mark again, for the retry of this delivery to notify."""
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key={"JobID": {"S": job}},
+            UpdateExpression="SET #mark = :execution",
+            ConditionExpression="attribute_not_exists(#mark)",
+            ExpressionAttributeNames={"#mark": HEAL_MARK},
+            ExpressionAttributeValues={":execution": {"S": execution_arn}},
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass  # marked again by another heal meanwhile: that one notifies
 
 
 def _record_pipeline_run(

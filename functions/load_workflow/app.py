@@ -11,6 +11,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shiftflow.jobs.completion import AUTO
 from shiftflow.lambda_logs import invocation_logging
 from shiftflow.workflows import audit, plan, store
 from shiftflow.workflows.errors import WorkflowInvalid
@@ -25,7 +26,8 @@ INPUT_KEYS = {"workflow_id", "parameters", "restart_execution_id"}
 @invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: input (the execution's input: workflow_id, parameters, restart_execution_id), execution_name,
-    started_at. Returns the run's plan (shiftflow.workflows.plan)."""
+    started_at. Returns the run's plan (shiftflow.workflows.plan), with each job's expected duration from the
+    workflow's past runs (completion auto)."""
     run_input = event.get("input") or {}
     workflow_id = run_input.get("workflow_id") if isinstance(run_input, dict) else None
     _check_input(run_input, workflow_id)
@@ -37,12 +39,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         previous = audit.load_run(
             dynamodb, os.environ["WORKFLOW_AUDIT_TABLE"], os.environ["JOB_AUDIT_TABLE"], run_input["restart_execution_id"]
         )
+    expected = {}
+    if any(workflow.completion_of(job) == AUTO for job in workflow.jobs):  # only `auto` looks at past runs
+        expected = audit.expected_durations(dynamodb, os.environ["WORKFLOW_AUDIT_TABLE"], os.environ["JOB_AUDIT_TABLE"],
+                                            workflow.workflow_id)
     run_plan = plan.build_plan(
         workflow,
         execution_id=event["execution_name"],
         run_date=str(event["started_at"])[:10],
         parameters=run_input.get("parameters"),
         previous=previous,
+        expected_seconds=expected,
     )
     size = len(json.dumps(run_plan))
     if size > plan.MAX_PLAN_BYTES:

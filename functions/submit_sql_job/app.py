@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from shiftflow.jobs.completion import EVENT, TOKEN_TTL_SECONDS, choose_completion, event_statement_name, first_heartbeat
 from shiftflow.jobs.conflicts import ConflictAttempt, conflict_retries
 from shiftflow.jobs.errors import InvalidJobRequest, ScriptNotFound, SqlSubmitRejected
 from shiftflow.jobs.status import is_transient, transient_error
@@ -26,11 +27,14 @@ redshift_data = boto3.client("redshift-data")
 @invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: request (the run_sql_job input: workflow, job, script, parameters, optional timeout_seconds,
-    conflict_retries and client_token_seed; conflict_retry when the state machine retries a transaction conflict)
-    and client_token_seed (this execution's id, used when the request brings none).
+    client_token_seed, completion, expected_seconds, heartbeat_seconds and conflict_retries; conflict_retry when the
+    state machine retries a transaction conflict) and client_token_seed (this execution's id, used when the request
+    brings none).
 
-    Returns the statement id, the job's deadline (epoch seconds) for get_statement_status to enforce, and the
-    conflict attempt (shiftflow.jobs.conflicts) from which get_statement_status tells whether a conflict is retried.
+    Returns the statement id, the job's deadline (epoch seconds) for get_statement_status to enforce, the conflict
+    attempt (shiftflow.jobs.conflicts) from which get_statement_status tells whether a conflict is retried, how the
+    job learns of the statement's end (completion: event or poll; shiftflow.jobs.completion), the first heartbeat
+    interval of an event-mode wait and when its completion item expires.
     """
     request_fields = event.get("request") or {}
     job_name = str(request_fields.get("job") or "?")
@@ -44,7 +48,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # A retry keeps the job's first deadline: the timeout is the job's, whatever the number of attempts.
     deadline = (request_fields.get("conflict_retry") or {}).get("deadline") or time.time() + timeout_seconds
     logger.thread_safe_append_keys(workflow=job.workflow, job=job.job)
+    completion = choose_completion(job.job, request_fields.get("completion"), request_fields.get("expected_seconds"))
+    heartbeat_seconds = first_heartbeat(job.job, request_fields.get("expected_seconds"),
+                                        request_fields.get("heartbeat_seconds"), deadline - time.time())
+    if completion != EVENT:
+        heartbeat_seconds = 0  # poll mode: no heartbeat
     request = batch_request(job, RedshiftTarget.from_environment())
+    if completion == EVENT:
+        # The event names the statement: the suffix is what this stack's rule matches.
+        request.update(WithEvent=True,
+                       StatementName=event_statement_name(request["StatementName"], os.environ["SHIFTFLOW_STACK_NAME"]))
     try:
         response = redshift_data.batch_execute_statement(**request)
     except ClientError as error:
@@ -57,6 +70,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         extra={
             "statement_id": response["Id"],
             "statements": len(request["Sqls"]),
+            "completion": completion,
             "conflict_attempt": attempt.attempt,
             "parameters": [parameter["name"] for parameter in request.get("Parameters", [])],
         },
@@ -68,6 +82,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "statement_count": len(request["Sqls"]),
         "timeout_seconds": timeout_seconds,
         "deadline": deadline,
+        "completion": completion,
+        "heartbeat_seconds": heartbeat_seconds,
+        "token_expires_at": int(deadline) + TOKEN_TTL_SECONDS,
         "conflict": attempt.as_state(),
     }
 

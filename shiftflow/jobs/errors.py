@@ -51,7 +51,8 @@ class SqlStatementAborted(JobError):
 
 
 class SqlJobTimedOut(JobError):
-    """The statement ran past the job's timeout_seconds: it was cancelled, and ended, before this was raised."""
+    """The statement ran past the job's timeout_seconds: it was cancelled, and ended, before this was raised (or had
+    still not ended ROLLBACK_WAIT_SECONDS after the deadline: the job stopped waiting for it)."""
 
 
 class ValidationChecksFailed(JobError):

@@ -21,9 +21,14 @@ TRANSIENT_ERROR_CODES = frozenset(
     {"ThrottlingException", "ActiveStatementsExceededException", "ActiveWaitingRequestsExceededException",
      "InternalServerException", "ServiceUnavailable", "DatabaseConnectionException"}
 )
-# After a cancel, wait this long for the statement to end; if it has not, the state machine polls (and cancels) again,
-# so one invocation stays far inside the function's timeout.
+# The clean-up function's cancel-and-wait rounds (cancel_abandoned_statement): each long-polls this long after its
+# cancel, so that several fit in one invocation.
 CANCEL_WAIT_SECONDS = 10
+# After its deadline a job cancels its statement and waits for it to end (a rollback can take hours), so that a retry
+# never runs beside it; but not for ever: this long after the deadline it fails with SqlJobTimedOut, leaving the
+# statement to end alone. It keeps the longest job within Step Functions' 25,000 history events
+# (shiftflow.jobs.history_budget).
+ROLLBACK_WAIT_SECONDS = 4 * 3600
 _SQL_PREVIEW_CHARS = 300
 
 
@@ -58,8 +63,9 @@ def wait_within_deadline(client: Any, statement_id: str, deadline: float | None,
     """Long-poll the statement, but not past `deadline` (epoch seconds); a statement still running then is cancelled.
 
     Returns the description and whether the deadline had passed. A cancelled statement is reported only once it has
-    ended, so that a retry of the job can never overlap it; until then the caller polls again (and cancels again).
-    A deadline of 0 stops the statement at once (a job that cannot be followed any more is stopped before it fails).
+    ended, so that a retry of the job can never overlap it; until then the caller polls again (and cancels again),
+    each cancel followed by a long poll of `wait_seconds`. A deadline of 0 stops the statement at once (a job that
+    cannot be followed any more is stopped before it fails).
     """
     remaining = None if deadline is None else deadline - time.time()
     if remaining is None or remaining > 0:
@@ -72,7 +78,18 @@ def wait_within_deadline(client: Any, statement_id: str, deadline: float | None,
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ValidationException":
             raise  # a ValidationException says it has ended meanwhile: the describe below tells how
-    return wait_for_end(client, statement_id, min(wait_seconds, CANCEL_WAIT_SECONDS)), True
+    return wait_for_end(client, statement_id, wait_seconds), True
+
+
+def rollback_outlasted(job: str, description: dict[str, Any], deadline: float | None,
+                       timeout_seconds: int | None) -> SqlJobTimedOut | None:
+    """The failure of a job whose cancelled statement has still not ended ROLLBACK_WAIT_SECONDS after the job's
+    deadline (the job stops waiting for it); None while it may still be waited for."""
+    if deadline is None or description["Status"] in TERMINAL_STATUSES or time.time() < deadline + ROLLBACK_WAIT_SECONDS:
+        return None
+    return SqlJobTimedOut(job, f"statement {description['Id']} was cancelled at the job's deadline (timeout "
+                               f"{timeout_seconds} s) and had still not ended {ROLLBACK_WAIT_SECONDS} s later (rolling "
+                               "back): the job stops waiting for it, and a rerun may run beside it until it ends")
 
 
 def is_transient(error: ClientError) -> bool:
@@ -97,6 +114,16 @@ def summarize(job: str, description: dict[str, Any]) -> dict[str, Any]:
     summary["result_statement_id"] = (
         result_ids[-1] if result_ids else description["Id"] if description.get("HasResultSet") else None
     )
+    return summary
+
+
+def report(job: str, description: dict[str, Any], timeout_seconds: int | None = None) -> dict[str, Any]:
+    """The job's summary, and for a FAILED or ABORTED statement the `error` (the failure's class name) and `message`
+    that run_sql_job's Fail state raises. `timeout_seconds`: as for failure_of."""
+    summary = summarize(job, description)
+    failure = failure_of(job, description, timeout_seconds)
+    if failure is not None:
+        summary.update(error=type(failure).__name__, message=str(failure))
     return summary
 
 

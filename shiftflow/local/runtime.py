@@ -1,6 +1,7 @@
 """The local runtime: template.yaml's resources created in an in-process moto account, the state machines run by
 moto's ASL interpreter (patched in moto_gaps), the Lambda handlers called in-process, and every `redshift-data`
-call answered by the Data API emulator over an embedded warehouse.
+call answered by the Data API emulator over an embedded warehouse. Handlers and state machines act as their roles in
+template.yaml (shiftflow.local.iam); the runtime's own clients are the account's administrator.
 
 State survives between commands in a project-local folder (`.shiftflow/` by default): the warehouse file and the
 DynamoDB tables (shiftflow.local.cloud.durable_tables), so the job guard and the run history outlive one command.
@@ -56,6 +57,7 @@ class LocalRuntime:
         log_level: str = "INFO",
         state_machines: list[str] | None = None,
         data_api_time_scale: float = 1.0,
+        route_events: bool = True,
     ) -> None:
         self.project_root = project_root
         self.state_dir = state_dir or project_root / ".shiftflow"
@@ -66,6 +68,10 @@ class LocalRuntime:
         # benchmarks set both to compress time consistently.
         self.data_api_time_scale = data_api_time_scale
         self.persist = persist
+        # Events routed as on AWS (shiftflow.local.cloud.events): execution status changes, the emulator's statement
+        # events, the template's rules. The local cloud starts them itself, after its own record of every execution.
+        self.route_events = route_events
+        self.data_api_events: Any = None  # the route of the emulator's events (DataApiEventRoute), once entered
         self.parameters = {**LOCAL_PARAMETERS, "LogLevel": log_level}
         # Which state machines to create (ASL file stems) with what they start; None: all. Parsing a definition
         # is the costliest step of a start (ANTLR), so a command creates only what it runs.
@@ -74,6 +80,7 @@ class LocalRuntime:
         self.deployment: Deployment | None = None
         self.resolver: Resolver | None = None  # template.yaml's values as deployed here (known once entered)
         self.emulator: Any = None
+        self.iam: Any = None  # shiftflow.local.iam.Enforcement: the template's roles, enforced (known once entered)
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
 
@@ -97,16 +104,23 @@ class LocalRuntime:
     def _start(self) -> None:
         from moto import mock_aws
 
-        from shiftflow.local import moto_gaps
+        from shiftflow.local import iam, moto_gaps
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._stack.enter_context(_exclusive(self.state_dir / "lock"))
         self._stack.enter_context(_environment(_fake_credentials()))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         self._stack.enter_context(moto_gaps.activate(time_scale=self.time_scale))
+        # Before any client exists: its handlers must run ahead of the Data API emulator's routing.
+        self.iam = self._stack.enter_context(iam.enforce(iam.Scope(REGION, ACCOUNT_ID)))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
         self.deployment = self._deploy()
+        if self.route_events:
+            from shiftflow.local.cloud import events
+
+            self.data_api_events = self._stack.enter_context(
+                events.route_local_events(self.emulator, ACCOUNT_ID, REGION))
 
     def _start_emulator(self) -> Any:
         from shiftflow.dataapi.engines import open_engine
@@ -133,6 +147,8 @@ class LocalRuntime:
     # --- deployment: what template.yaml declares ----------------------------------------------------------------
 
     def _deploy(self) -> Deployment:
+        from shiftflow.local import iam
+
         physical = self._physical_resources()
         pseudo = {
             "AWS::Region": REGION,
@@ -143,6 +159,7 @@ class LocalRuntime:
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
         self.resolver = resolver
+        self.iam.roles = iam.template_roles(self.template, resolver, ACCOUNT_ID, STACK_NAME)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
@@ -163,6 +180,8 @@ class LocalRuntime:
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
+        from shiftflow.local.iam import role_id
+
         physical: dict[str, PhysicalResource] = {}
         for logical_id, resource in self.template.body.get("Resources", {}).items():
             kind = resource["Type"]
@@ -178,6 +197,13 @@ class LocalRuntime:
             elif kind == "AWS::Serverless::Function":
                 arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn})
+            elif kind == "AWS::IAM::Role":
+                arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+                physical[logical_id] = PhysicalResource(name, {"Arn": arn, "RoleId": role_id(name)})
+            elif kind == "AWS::SQS::Queue":
+                arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+                url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+                physical[logical_id] = PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
             elif kind == "AWS::Serverless::StateMachine":
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
                 physical[logical_id] = PhysicalResource(arn, {"Arn": arn, "Name": name})
@@ -291,7 +317,7 @@ class LocalRuntime:
             sfn.create_state_machine(
                 name=f"{STACK_NAME}-{logical_id}",
                 definition=definition,
-                roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-{logical_id}Role",
+                roleArn=self.iam.roles.state_machine_roles[resolver.resolve({"Ref": logical_id})],
                 type=properties.get("Type", "STANDARD"),
             )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shiftflow.workflows.errors import WorkflowNotFound
@@ -96,6 +97,32 @@ def workflow_runs(dynamodb: Any, workflow_table: str, workflow_id: str, limit: i
         Limit=limit,
     )
     return [_plain_item(item) for item in response.get("Items", [])]
+
+
+# How many past runs of a workflow tell a job's expected duration (completion "auto").
+EXPECTED_FROM_RUNS = 5
+
+
+def expected_durations(dynamodb: Any, workflow_table: str, job_table: str, workflow_id: str,
+                       runs: int = EXPECTED_FROM_RUNS) -> dict[str, float]:
+    """Each job's longest duration (seconds, start to end of its audit item) among its successes in the workflow's
+    last `runs` runs: what `completion: auto` expects of it. Jobs that never succeeded there are left out."""
+    longest: dict[str, float] = {}
+    for run in workflow_runs(dynamodb, workflow_table, workflow_id, limit=runs):
+        for item in job_items(dynamodb, job_table, str(run["workflow_execution_id"])):
+            seconds = _duration(item) if item.get("execution_status") == SUCCEEDED else None
+            if seconds is not None:
+                longest[item["job_name"]] = max(seconds, longest.get(item["job_name"], 0.0))
+    return longest
+
+
+def _duration(item: dict[str, Any]) -> float | None:
+    try:
+        start = datetime.fromisoformat(str(item["execution_start_ts"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(item["execution_end_ts"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
+    return max((end - start).total_seconds(), 0.0)
 
 
 def record_start(dynamodb: Any, workflow_table: str, plan: dict[str, Any], execution_arn: str, started_at: str) -> None:

@@ -5,10 +5,13 @@ The configuration format is seed 003's JSON, accepted unchanged (`workflow_id`, 
 `workflow_stages[]` with `execution_flag`, `execution_type`, `scripts`, `stage_description`). Beyond it:
 
 - a job may be an object: {"name", "script", "parameters", "timeout_seconds", "retries", "conflict_retries",
-  "validation"}
+  "validation", "completion"}
   (a plain string is a script key; the job is then named after the file, without folder and extension);
 - a stage may cap its parallelism with `max_concurrency`;
-- a workflow may give default script parameters with `parameters`.
+- a workflow may give default script parameters with `parameters`;
+- a workflow or a job may say how a job learns of its SQL's end with `completion`: "event" (the Data API's event,
+  a heartbeat as the safety net), "poll" (long polling) or "auto" (the default: poll a job whose past runs ended
+  within one long poll, events for the rest; shiftflow.jobs.completion). A job's own setting wins.
 
 `parse_workflow` checks everything that can be checked without the scripts and raises WorkflowInvalid with every
 problem, each naming the workflow, stage and job; validation.py checks the scripts themselves.
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shiftflow.jobs.completion import AUTO, COMPLETION_MODES
 from shiftflow.jobs.conflicts import DEFAULT_CONFLICT_RETRIES, MAX_CONFLICT_RETRIES
 from shiftflow.jobs.submit import MAX_JOB_SECONDS
 from shiftflow.workflows.errors import Problems, WorkflowInvalid
@@ -39,9 +43,10 @@ MAX_TIMEOUT_SECONDS = MAX_JOB_SECONDS
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-WORKFLOW_KEYS = ("workflow_id", "workflow_description", "workflow_stages", "parameters")
+WORKFLOW_KEYS = ("workflow_id", "workflow_description", "workflow_stages", "parameters", "completion")
 STAGE_KEYS = ("stage_description", "execution_flag", "execution_type", "scripts", "max_concurrency")
-JOB_KEYS = ("name", "script", "parameters", "timeout_seconds", "retries", "conflict_retries", "validation")
+JOB_KEYS = ("name", "script", "parameters", "timeout_seconds", "retries", "conflict_retries", "validation",
+            "completion")
 
 Scalar = str | int | float | bool
 
@@ -56,6 +61,7 @@ class Job:
     # extra statements inside run_sql_job after a transaction conflict (the batch was rolled back); 0: off
     conflict_retries: int = DEFAULT_CONFLICT_RETRIES
     validation: bool = False  # the script's last result set is checks (check_name, passed, detail)
+    completion: str | None = None  # event, poll or auto; None: the workflow's
 
 
 @dataclass(frozen=True)
@@ -83,10 +89,14 @@ class Workflow:
     description: str
     stages: tuple[Stage, ...]
     parameters: Mapping[str, Scalar] = field(default_factory=dict)
+    completion: str = AUTO  # every job's, unless the job says otherwise
 
     @property
     def jobs(self) -> list[Job]:
         return [job for stage in self.stages for job in stage.jobs]
+
+    def completion_of(self, job: Job) -> str:
+        return job.completion or self.completion
 
     def stage_of(self, job_name: str) -> Stage | None:
         return next((stage for stage in self.stages if any(job.name == job_name for job in stage.jobs)), None)
@@ -111,6 +121,8 @@ class Workflow:
         }
         if self.parameters:
             config["parameters"] = dict(self.parameters)
+        if self.completion != AUTO:
+            config["completion"] = self.completion
         return config
 
 
@@ -153,6 +165,7 @@ def read_workflow(config: Any) -> tuple[Workflow, Problems]:
     if not isinstance(description, str):
         problems.add("", "workflow_description must be a string")
     parameters = _parameters(problems, "", config.get("parameters", {}))
+    completion = _completion(problems, "", config.get("completion", AUTO)) or AUTO
     stages_config = config.get("workflow_stages")
     stages: list[Stage] = []
     if not isinstance(stages_config, list) or not stages_config:
@@ -160,7 +173,7 @@ def read_workflow(config: Any) -> tuple[Workflow, Problems]:
     else:
         stages = [_stage(problems, number, entry) for number, entry in enumerate(stages_config, start=1)]
     _duplicate_jobs(problems, stages)
-    return Workflow(problems.workflow_id, str(description), tuple(stages), parameters), problems
+    return Workflow(problems.workflow_id, str(description), tuple(stages), parameters, completion), problems
 
 
 def _workflow_id(config: Any) -> str:
@@ -250,10 +263,20 @@ def _job(problems: Problems, stage: str, item: Any) -> Job | None:
     if not isinstance(validation, bool):
         problems.add(where, f"validation is {validation!r}; it must be true or false")
         valid = False
+    completion = item.get("completion")
+    if completion is not None and _completion(problems, where, completion) is None:
+        valid = False
     if not valid:
         return None
     return Job(str(name), str(script), parameters, int(timeout), int(retries), int(conflict_retries),
-               bool(validation))
+               bool(validation), completion)
+
+
+def _completion(problems: Problems, where: str, value: Any) -> str | None:
+    if value not in COMPLETION_MODES:
+        problems.add(where, f"completion is {value!r}; it must be one of {', '.join(COMPLETION_MODES)}")
+        return None
+    return str(value)
 
 
 def _parameters(problems: Problems, where: str, value: Any) -> dict[str, Scalar]:
@@ -312,4 +335,6 @@ def _job_config(job: Job) -> str | dict[str, Any]:
         entry["conflict_retries"] = job.conflict_retries
     if job.validation:
         entry["validation"] = True
+    if job.completion is not None:
+        entry["completion"] = job.completion
     return entry

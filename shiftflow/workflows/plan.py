@@ -8,6 +8,7 @@ its jobs in `settled` (SKIPPED or ALREADY_SUCCEEDED), so the audit accounts for 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, SKIPPED, UNFINISHED, PreviousRun
@@ -24,9 +25,11 @@ def build_plan(
     run_date: str,
     parameters: dict[str, Any] | None = None,
     previous: PreviousRun | None = None,
+    expected_seconds: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The plan of run `execution_id`. `parameters` (the run's input) override the workflow's and the jobs' own;
-    `run_date` (YYYY-MM-DD) is every job's default :run_date. With `previous`, the run restarts that failed run."""
+    `run_date` (YYYY-MM-DD) is every job's default :run_date. With `previous`, the run restarts that failed run.
+    `expected_seconds`: how long each job took in past runs (audit.expected_durations), for `completion: auto`."""
     problems = Problems(workflow.workflow_id)
     overrides = _parameters(problems, "run input", parameters or {})
     problems.raise_if_any()
@@ -36,7 +39,9 @@ def build_plan(
         run_date = previous.run_date or run_date
         overrides = {**previous.parameters, **overrides}
     defaults = default_parameters(run_date)
-    stages = [_stage_plan(workflow, stage, defaults, overrides, previous, failed_stage) for stage in workflow.stages]
+    expected = dict(expected_seconds or {})
+    stages = [_stage_plan(workflow, stage, defaults, overrides, previous, failed_stage, expected)
+              for stage in workflow.stages]
     return {
         "workflow_id": workflow.workflow_id,
         "workflow_execution_id": execution_id,
@@ -85,6 +90,7 @@ def _stage_plan(
     overrides: dict[str, Any],
     previous: PreviousRun | None,
     failed_stage: int | None,
+    expected: dict[str, float],
 ) -> dict[str, Any]:
     to_run: list[Job] = []
     settled: list[dict[str, str]] = []
@@ -105,12 +111,13 @@ def _stage_plan(
         "execution_type": stage.execution_type,
         "max_concurrency": stage.concurrency,
         "run": bool(to_run),
-        "jobs": [_job_plan(workflow, job, defaults, overrides) for job in to_run],
+        "jobs": [_job_plan(workflow, job, defaults, overrides, expected.get(job.name)) for job in to_run],
         "settled": settled,
     }
 
 
-def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides: dict[str, Any],
+              expected_seconds: float | None) -> dict[str, Any]:
     return {
         "name": job.name,
         "script": job.script,
@@ -119,6 +126,9 @@ def _job_plan(workflow: Workflow, job: Job, defaults: dict[str, Any], overrides:
         "retries": job.retries,
         "conflict_retries": job.conflict_retries,
         "validation": job.validation,
+        # run_sql_job's submit chooses the mode (shiftflow.jobs.completion.choose_completion) from these two.
+        "completion": workflow.completion_of(job),
+        "expected_seconds": expected_seconds,
     }
 
 

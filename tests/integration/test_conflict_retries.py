@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from shiftflow.jobs.history_budget import CHECK, CONFLICT_RETRY, SUBMIT, path_events
 from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
@@ -23,6 +24,7 @@ from tests.integration.test_cancel_abandoned_statement import status_change_even
 from tests.integration.test_workflows import TIMEOUT, Harness, stage, unique
 
 VIOLATION = "ERROR: 1023 DETAIL: Serializable isolation violation on table - local duckdb: "
+RUN_SQL_JOB = json.loads((ROOT / "statemachine" / "run_sql_job.asl.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,14 @@ def history(harness: Harness, execution_arn: str) -> list[dict[str, Any]]:
     return harness.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
 
 
+def definition_events(events: list[dict[str, Any]]) -> int:
+    """The events the definition gives the states of this history, in the order entered; an event wait that failed
+    at once (the statement's event came before its token) has no TaskSubmitted."""
+    path = [event["stateEnteredEventDetails"]["name"] for event in events if event["type"].endswith("StateEntered")]
+    submitted = sum(1 for event in events if event["type"] == "TaskSubmitted")
+    return path_events(RUN_SQL_JOB, path) - (path.count("WaitForStatementEvent") - submitted)
+
+
 def submits(events: list[dict[str, Any]]) -> int:
     return sum(1 for event in events if event["type"] == "TaskStateEntered"
                and event["stateEnteredEventDetails"]["name"] == "SubmitSqlScript")
@@ -113,8 +123,12 @@ def test_two_parallel_jobs_that_conflict_succeed_on_retry_with_every_attempt_in_
         # All in one run_sql_job execution: the retries are its own (a new statement each, never the failed one).
         events = history(harness, item["sql_execution_arn"])
         assert submits(events) == len(submitted)
-        # The history budget: a job whose statement ends within one long poll takes 16 events, each retry 16 more.
-        assert len(events) == 16 * len(submitted)
+        # The history: the events the definition gives the states the job visited, within the budget's allowance
+        # per conflict retry (shiftflow.jobs.history_budget); the last attempt at its costliest (its event before
+        # its token, then a check).
+        assert len(events) == definition_events(events)
+        assert len(events) <= path_events(RUN_SQL_JOB, [*SUBMIT, *CONFLICT_RETRY * len(retried),
+                                                        "WaitForStatementEvent", *CHECK, "SqlJobFinished"])
     # Rolled back attempts left nothing: each job's update counts once, the third session's not at all.
     assert harness.query(f"select id, v from {table} order by id") == [{"id": 1, "v": 1}, {"id": 2, "v": 1}]
 
@@ -173,9 +187,10 @@ def test_a_job_stopped_after_a_conflict_retry_has_the_new_statement_cancelled(ha
     # next one ran: as many attempts as the rollback took).
     wait_until(lambda: [sub["Status"] for sub in statements(harness, table, "slow")[-1]["SubStatements"]]
                == ["FINISHED", "STARTED"], "a retry's statement to run")
-    # Stopped while a status poll runs: moto fails an execution stopped as a task starts (States.Runtime).
+    # Stopped while a status poll runs or the job waits for its statement's event (auto: event mode, no past runs):
+    # moto fails an execution stopped as a task starts (States.Runtime).
     wait_until(lambda: harness.sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)
-               ["events"][0]["type"] == "TaskStarted", "a status poll")
+               ["events"][0]["type"] in ("TaskStarted", "TaskSubmitted"), "a status poll or the event's wait")
 
     harness.sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped from the console")
     assert wait_for_execution(arn, TIMEOUT) == "ABORTED"

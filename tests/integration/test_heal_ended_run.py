@@ -2,14 +2,17 @@
 records absent or RUNNING and nobody notified, until heal_ended_run, which the EventBridge rule invokes on the
 execution's status change, fails the guard, records the run as it ended and notifies, once.
 
-The local cloud does not route EventBridge events yet: the test builds the "Step Functions Execution Status Change"
-event from the stopped execution (DescribeExecution) and invokes the handler in-process, as the rule's target would
-be invoked (tests/unit/test_template.py checks that the rule's pattern matches such an event).
+The local runtime routes the execution's "Step Functions Execution Status Change" event to the heal as the template's
+rule does (shiftflow.local.cloud.events). A duplicate, a late and two concurrent deliveries are made by hand: the event
+built from the stopped execution (DescribeExecution), the handler invoked in-process as the rule's target would be
+(tests/unit/test_template.py checks that the rule's pattern matches such an event).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +21,8 @@ from typing import Any
 import pytest
 
 from shiftflow.guard import read_guards, read_history, reset_guard, with_owner_status
+from shiftflow.heal import HEAL_MARK
+from shiftflow.local.cloud import events
 from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
@@ -95,6 +100,25 @@ def owner_status(harness: Harness, job: str) -> tuple[bool, str]:
     return guard["stale"], guard["owner_status"]
 
 
+@contextlib.contextmanager
+def heal_rule_disabled(harness: Harness) -> Iterator[None]:
+    """The heal's rule disabled for the block: an execution that ends in it is not healed until the test says."""
+    client = harness.runtime.client("events")
+    (rule,) = [rule["Name"] for rule in client.list_rules()["Rules"] if "HealEndedRun" in rule["Name"]]
+    client.disable_rule(Name=rule)
+    try:
+        yield
+    finally:
+        client.enable_rule(Name=rule)
+
+
+def notifications_once_delivered(harness: Harness) -> list[dict[str, str]]:
+    """The notifications, once the heal has sent one and every delivery of the rules' targets has ended."""
+    received = wait_until(harness.notifications, "the heal has notified")
+    assert events.wait_for_deliveries(timeout=TIMEOUT)
+    return received + harness.notifications()
+
+
 def cancel(harness: Harness, statement: dict[str, Any]) -> None:
     """The stopped run's statement would run for minutes: cancel_abandoned_statement's job, done here directly."""
     harness.data_api.cancel_statement(Id=statement["Id"])
@@ -116,18 +140,11 @@ def test_a_stopped_pipeline_has_its_guard_failed_its_run_recorded_and_one_notifi
         cancel(harness, statement)
     assert stopped["status"] == "ABORTED"
 
-    # Nothing in the run released or failed its guard, recorded it or told anyone.
-    assert harness.guard(job)["JobState"] == "Running" and harness.guard(job)["OwnerExecution"] == arn
-    assert owner_status(harness, job) == (True, "ABORTED")
-    assert read_history(harness.dynamodb, harness.outputs["RunHistoryTableName"], job) == []
-    assert harness.notifications() == []
-
-    event = stopped_event(stopped)
-    assert heal(event) == {"execution_arn": arn, "job": job, "healed": True, "notified": True}
-
+    # The execution's status change, routed to the heal as the rule sends it, fails the guard, records, notifies.
+    (notice,) = notifications_once_delivered(harness)
     guard = harness.guard(job)
     assert (guard["JobState"], guard["LastStatus"], guard["LastExecution"]) == ("Failed", "ABORTED", arn)
-    assert guard["FailedStep"] == "SetUpSalesDemoData" and "HealPendingFor" not in guard
+    assert guard["FailedStep"] == "SetUpSalesDemoData" and HEAL_MARK not in guard
     assert guard["LastError"] == "OperatorStop: the execution was stopped outside its own failure path: " \
                                  "stopped from the console"
     assert owner_status(harness, job) == (False, "")  # Failed: no longer a stale Running guard
@@ -135,12 +152,12 @@ def test_a_stopped_pipeline_has_its_guard_failed_its_run_recorded_and_one_notifi
     assert (run["Status"], run["ExecutionArn"], run["RunDate"], run["FailedStep"], run["Error"]) == (
         "ABORTED", arn, "2026-11-21", "SetUpSalesDemoData", "OperatorStop")
     assert run["RunStart"] == guard["JobStart"]  # the run's own start, the sort key its own records use
-    (notice,) = harness.notifications()
     assert notice["subject"] == f"Shiftflow: {job} ABORTED"
     assert json.loads(notice["message"]) == {"failed_step": "SetUpSalesDemoData", "error": "OperatorStop",
                                              "message": guard["LastError"].removeprefix("OperatorStop: ")}
 
     # EventBridge delivers at least once: the same event again changes nothing and notifies nobody.
+    event = stopped_event(stopped)
     assert heal(event) == {"execution_arn": arn, "job": job, "healed": False, "notified": False}
     assert harness.guard(job) == guard
     assert len(read_history(harness.dynamodb, harness.outputs["RunHistoryTableName"], job)) == 1
@@ -173,10 +190,11 @@ def test_a_stopped_workflow_has_its_audit_closed_and_can_be_restarted(harness, h
     execution = {"name": arn.rsplit(":", 1)[-1]}
     statement = wait_until(lambda: started_statement(harness, f"{workflow_id}.slow"), "the slow job's SQL runs")
     wait_until(lambda: harness.statuses(execution).get("quick") == "SUCCEEDED", "the quick job has succeeded")
-    try:
-        stopped = stop(harness, arn)
-    finally:
-        cancel(harness, statement)
+    with heal_rule_disabled(harness):  # its event not delivered yet: the run as the stop left it
+        try:
+            stopped = stop(harness, arn)
+        finally:
+            cancel(harness, statement)
 
     # moto 5.2.5 ends an execution stopped inside an inline Map iteration FAILED (States.Runtime, an AttributeError
     # of its own) where AWS ends it ABORTED: the event is built as AWS sends it, and the guard reads as moto left it.
@@ -185,8 +203,16 @@ def test_a_stopped_workflow_has_its_audit_closed_and_can_be_restarted(harness, h
     assert harness.workflow_item(execution)["execution_status"] == "RUNNING"
     assert harness.statuses(execution) == {"slow": "RUNNING", "quick": "SUCCEEDED"}
 
+    # Delivered twice at the same moment: both may settle the records, one notifies.
     event = stopped_event(stopped)
-    assert heal(event) == {"execution_arn": arn, "job": workflow_id, "healed": True, "notified": True}
+    outcomes: list[dict[str, Any]] = []
+    deliveries = [threading.Thread(target=lambda: outcomes.append(heal(event))) for _ in range(2)]
+    for delivery in deliveries:
+        delivery.start()
+    for delivery in deliveries:
+        delivery.join(timeout=TIMEOUT)
+    assert sorted(outcome["notified"] for outcome in outcomes) == [False, True]
+    assert {(outcome["execution_arn"], outcome["job"]) for outcome in outcomes} == {(arn, workflow_id)}
 
     guard = harness.guard(workflow_id)
     assert (guard["JobState"], guard["LastStatus"], guard["LastExecution"]) == ("Failed", "ABORTED", arn)
@@ -202,7 +228,7 @@ def test_a_stopped_workflow_has_its_audit_closed_and_can_be_restarted(harness, h
                                         "job slow was stopped: OperatorStop: the execution was stopped outside")
     assert "stopped from the console" in notice["message"] and "--restart" in notice["message"]
 
-    assert heal(event)["notified"] is False  # delivered twice: notified once
+    assert heal(event)["notified"] is False  # a third, late delivery: still notified once
     assert harness.notifications() == []
 
     # The healed run restarts where it stopped: the stopped job and the stage after it, the guard taken over.

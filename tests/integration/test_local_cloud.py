@@ -298,7 +298,8 @@ def test_a_stopped_sql_job_is_cancelled_through_the_routed_status_change_event(c
     outputs = cloud.outputs()
     rules = cloud.boto3_client("events").list_rules()["Rules"]
     assert sorted(rule["Name"] for rule in rules) == ["shiftflow-local-CancelAbandonedStatementFunction-RunSqlJobStopped",
-                                                      "shiftflow-local-HealEndedRunFunction-RunEnded"]
+                                                      "shiftflow-local-HealEndedRunFunction-RunEnded",
+                                                      "shiftflow-local-ResumeSqlJobFunction-StatementEnded"]
     cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="tests/slow.sql",
                                         Body=SLOW_SQL.encode())
     sfn, data_api = cloud.boto3_client("stepfunctions"), cloud.boto3_client("redshift-data")
@@ -315,6 +316,24 @@ def test_a_stopped_sql_job_is_cancelled_through_the_routed_status_change_event(c
         (cloud.state_dir / "cloud.log").read_text()[-6000:])
     assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
     assert "Stopped SQL job" not in (cloud.state_dir / "cloud.log").read_text()  # it had a statement to cancel
+
+
+def test_an_event_mode_sql_job_is_resumed_by_its_statements_routed_event(cloud: Cloud):
+    """completion event through the local cloud: the emulator's WithEvent status change, the template's rule on this
+    stack's statements and resume_sql_job, which completes the job's task token: no status poll at all."""
+    cloud.shiftflow("endpoint")
+    outputs = cloud.outputs()
+    cloud.boto3_client("s3").put_object(Bucket=outputs["ScriptsBucketName"], Key="tests/one.sql", Body=b"select 1;")
+    sfn = cloud.boto3_client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=outputs["RunSqlJobStateMachineArn"], input=json.dumps(
+        {"workflow": "tests", "job": "one", "script": "tests/one.sql", "parameters": {}, "completion": "event",
+         "heartbeat_seconds": 120}))["executionArn"]
+    assert client.wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout=60)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    entered = [event["stateEnteredEventDetails"]["name"] for event in events if event["type"].endswith("StateEntered")]
+    assert entered == ["SubmitSqlScript", "RouteOnCompletionMode", "WaitForStatementEvent", "RouteOnSqlStatus",
+                       "SqlJobFinished"]
 
 
 def test_kill_9_at_random_moments_of_runs_loses_nothing_recorded(cloud: Cloud):

@@ -37,13 +37,16 @@ def stub_sql_functions(runtime: LocalRuntime, failing: set[str], message_charact
         job = event["request"]["job"]
         if job in failing:
             raise SqlSubmitRejected(f"job {job}: " + "refused " * (message_characters // 8))
-        return {"statement_id": f"s-{job}", "statement_count": 1, "timeout_seconds": 60, "deadline": time.time() + 60,
+        deadline = time.time() + 60  # the submit's whole answer: run_sql_job's ResultSelector reads each field
+        return {"statement_id": f"s-{job}", "statement_count": 1, "timeout_seconds": 60, "deadline": deadline,
+                "completion": "poll", "heartbeat_seconds": 0, "token_expires_at": int(deadline) + 86_400,
                 "conflict": {"attempt": 0, "retries": 0, "earlier_attempts": []}}
 
     def status(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"job": event["job"], "statement_id": event["statement_id"], "status": "FINISHED", "done": True,
                 "duration_ms": 1, "rows": 0, "statement_count": 1, "result_statement_id": None,
-                "conflict_attempt": 0, "conflicted_statements": [], "conflict_retry": None}
+                "conflict_attempt": 0, "conflicted_statements": [], "conflict_retry": None, "past_deadline": False,
+                "heartbeat_seconds": 0}
 
     register_lambda_handler(runtime.deployment.output("SubmitSqlJobFunctionName"), submit)
     register_lambda_handler(runtime.deployment.output("GetStatementStatusFunctionName"), status)

@@ -213,8 +213,9 @@ def test_fifty_concurrent_starts_run_the_sql_once(duckdb_runtime):
 
 
 def test_a_job_that_can_no_longer_be_followed_stops_its_statement_before_it_fails(duckdb_runtime):
-    """The status function fails for good while the SQL runs: the job cancels the statement and waits for its end
-    before failing with the original error, so that a retry of the job cannot run beside it."""
+    """The status function fails for good while the SQL runs (a polling job: an event-mode job calls it only after a
+    silent heartbeat interval): the job cancels the statement and waits for its end before failing with the original
+    error, so that a retry of the job cannot run beside it."""
     runtime = duckdb_runtime
     runtime.client("s3").put_object(
         Bucket=runtime.deployment.output("ScriptsBucketName"), Key="tests/slow.sql",
@@ -222,14 +223,15 @@ def test_a_job_that_can_no_longer_be_followed_stops_its_statement_before_it_fail
     status = load_handler(ROOT / "functions" / "get_statement_status", "app.lambda_handler")
 
     def status_lost_unless_stopping(event, context):
-        if event.get("deadline") != 0:
+        if not event.get("stop"):  # StopStatementBeforeFailing's call stops the statement
             raise RuntimeError("the status function lost its connection")  # not retried: not a transient error
         return status(event, context)
 
     register_lambda_handler(runtime.deployment.output("GetStatementStatusFunctionName"), status_lost_unless_stopping)
     sfn = runtime.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=runtime.deployment.state_machine_arn("run_sql_job"), input=json.dumps(
-        {"workflow": "tests", "job": "slow", "script": "tests/slow.sql", "parameters": {}}))["executionArn"]
+        {"workflow": "tests", "job": "slow", "script": "tests/slow.sql", "parameters": {},
+         "completion": "poll"}))["executionArn"]
 
     assert wait_for_execution(arn, timeout=120) == "FAILED"
     failed = sfn.describe_execution(executionArn=arn)

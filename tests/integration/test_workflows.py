@@ -553,7 +553,7 @@ def test_a_stage_started_again_in_the_same_run_skips_the_jobs_that_succeeded(har
             "number": 1, "description": "Redriven", "execution_type": "parallel", "max_concurrency": 0, "run": True,
             "settled": [],
             "jobs": [{**job, "parameters": {}, "timeout_seconds": 3600, "retries": 0, "conflict_retries": 3,
-                      "validation": False}
+                      "validation": False, "completion": "auto", "expected_seconds": None}
                      for job in (done, flaky)],
         },
     }

@@ -49,8 +49,8 @@ def test_completion_runs_both_patterns_on_the_same_emulator(quick: tuple[Path, d
     for job in jobs:
         checks = job["status_checks"]
         assert checks >= 1
-        if job["pattern"] == "shiftflow":  # submit, (long poll, route) per check, the Succeed state
-            assert job["transitions"] == 2 + 2 * checks and job["lambda_cost_per_1000_jobs"] > 0
+        if job["pattern"] == "shiftflow":  # submit, the mode's choice, (long poll, route) per check, the Succeed state
+            assert job["transitions"] == 3 + 2 * checks and job["lambda_cost_per_1000_jobs"] > 0
         else:  # submit, (Wait, describe, Choice) per check, the Succeed state; no Lambda at all
             assert job["transitions"] == 2 + 3 * checks and job["lambda_cost_per_1000_jobs"] == 0
         assert job["sfn_cost_per_1000_jobs"] == pytest.approx(job["transitions"] * 0.025)

@@ -22,6 +22,7 @@ TARGET_ENV = {
     "REDSHIFT_DB_USER": "etl_user",
     "REDSHIFT_WORKGROUP": "",
     "REDSHIFT_SECRET_ARN": "",
+    "SHIFTFLOW_STACK_NAME": "shiftflow-test",
 }
 
 
@@ -39,12 +40,14 @@ def stage(key: str, sql: str) -> None:
 
 
 def submit_event(**overrides):
-    """The submit task's payload: the run_sql_job input as `request`, and the execution id as token seed."""
+    """The submit task's payload: the run_sql_job input as `request`, and the execution id as token seed (poll mode
+    unless told: the event mode's request has its own tests)."""
     request = {
         "workflow": "sales_data_pipeline",
         "job": "load_item_dimension",
         "script": "sales/load_item_dimension.sql",
         "parameters": {"run_date": "2026-11-21"},
+        "completion": "poll",
     }
     return {"request": {**request, **overrides},
             "client_token_seed": "arn:aws:states:us-east-1:123456789012:execution:run-sql-job:abc"}
@@ -84,10 +87,74 @@ def test_submit_splits_binds_and_sends_one_idempotent_batch(aws, lambda_context)
         "statement_name": "sales_data_pipeline.load_item_dimension",
         "statement_count": 2,
         "timeout_seconds": 86_400,  # no timeout asked: Redshift's own 24-hour limit
+        "completion": "poll",
+        "heartbeat_seconds": 0,
+        "token_expires_at": int(deadline) + 86_400,
         # The first attempt; a transaction conflict is retried 3 times unless the job says otherwise.
         "conflict": {"attempt": 0, "retries": 3, "earlier_attempts": []},
     }
     assert before + 86_400 <= deadline <= time.time() + 86_400
+
+
+@pytest.mark.parametrize(("request_fields", "heartbeat"), [
+    ({}, 900),  # auto without past runs: events, the default first heartbeat
+    ({"completion": "auto", "expected_seconds": 600}, 900),  # 1.5 x the expected duration
+    ({"completion": "event", "expected_seconds": 5, "heartbeat_seconds": 2}, 2),
+    ({"completion": "event", "timeout_seconds": 60}, 61),  # never past the deadline
+])
+def test_event_mode_submits_with_event_under_the_stacks_statement_name(aws, lambda_context, request_fields,
+                                                                       heartbeat):
+    stage("sales/load_item_dimension.sql", "select 1 where :run_date is not null")
+    app = load_function("submit_sql_job")
+    event = submit_event(**request_fields)
+    if "completion" not in request_fields:
+        del event["request"]["completion"]  # the default: auto
+    expected = {
+        "Database": "dev", "ClusterIdentifier": "analytics-cluster", "DbUser": "etl_user",
+        "Sqls": ["select 1 where :run_date is not null"],
+        "StatementName": "sales_data_pipeline.load_item_dimension@shiftflow-test",
+        "ClientToken": client_token(event["client_token_seed"], "load_item_dimension"),
+        "Parameters": [{"name": "run_date", "value": "2026-11-21"}],
+        "WithEvent": True,
+    }
+    with Stubber(app.redshift_data) as stub:
+        stub.add_response("batch_execute_statement", {"Id": STATEMENT_ID}, expected)
+        result = app.lambda_handler(event, lambda_context)
+        stub.assert_no_pending_responses()
+    assert (result["completion"], result["heartbeat_seconds"]) == ("event", heartbeat)
+    assert result["statement_name"] == "sales_data_pipeline.load_item_dimension@shiftflow-test"
+
+
+def test_auto_polls_a_job_expected_to_end_within_one_long_poll(aws, lambda_context):
+    stage("sales/load_item_dimension.sql", "select 1 where :run_date is not null")
+    app = load_function("submit_sql_job")
+    event = submit_event(completion="auto", expected_seconds=12.5)
+    expected = {
+        "Database": "dev", "ClusterIdentifier": "analytics-cluster", "DbUser": "etl_user",
+        "Sqls": ["select 1 where :run_date is not null"],
+        "StatementName": "sales_data_pipeline.load_item_dimension",  # no WithEvent: no event, no suffix
+        "ClientToken": client_token(event["client_token_seed"], "load_item_dimension"),
+        "Parameters": [{"name": "run_date", "value": "2026-11-21"}],
+    }
+    with Stubber(app.redshift_data) as stub:
+        stub.add_response("batch_execute_statement", {"Id": STATEMENT_ID}, expected)
+        result = app.lambda_handler(event, lambda_context)
+        stub.assert_no_pending_responses()
+    assert (result["completion"], result["heartbeat_seconds"]) == ("poll", 0)
+    assert result["statement_name"] == "sales_data_pipeline.load_item_dimension"
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"completion": "sometimes"}, r"completion is 'sometimes'; give one of event, poll, auto"),
+    ({"completion": "auto", "expected_seconds": "long"}, r"expected_seconds is 'long'"),
+    ({"completion": "event", "heartbeat_seconds": 0}, r"heartbeat_seconds is 0; give a whole number"),
+    ({"completion": "event", "heartbeat_seconds": 2.5}, r"heartbeat_seconds is 2.5; give a whole number"),
+])
+def test_a_bad_completion_request_is_refused_before_anything_runs(aws, lambda_context, fields, message):
+    stage("sales/load_item_dimension.sql", "select 1 where :run_date is not null")
+    app = load_function("submit_sql_job")
+    with Stubber(app.redshift_data), pytest.raises(errors.InvalidJobRequest, match=message):
+        app.lambda_handler(submit_event(**fields), lambda_context)
 
 
 def test_the_starters_seed_wins_so_a_second_start_of_the_job_finds_the_same_statement(aws, lambda_context):
@@ -256,10 +323,25 @@ def test_status_long_polls_and_summarizes_a_finished_batch(lambda_context):
         "rows": 15,
         "statement_count": 3,
         "result_statement_id": f"{STATEMENT_ID}:3",
+        "past_deadline": False,
+        "heartbeat_seconds": 0,  # not an event-mode check
         "conflict_attempt": 0,
         "conflicted_statements": [],
         "conflict_retry": None,
     }
+
+
+def test_an_event_mode_check_sets_the_next_longer_heartbeat_never_past_the_deadline(lambda_context):
+    app = load_function("get_statement_status")
+    running = batch_description("STARTED", [sub(1, "STARTED", "select 1")])
+    checks = []
+    with Stubber(app.redshift_data) as stub:
+        for deadline in (time.time() + 86_000, time.time() + 3_000):
+            stub.add_response("describe_statement", running)
+            checks.append(app.lambda_handler({"job": "j", "statement_id": STATEMENT_ID, "wait_seconds": 1,
+                                              "deadline": deadline, "heartbeat_seconds": 900}, lambda_context))
+    assert [check["heartbeat_seconds"] for check in checks] == [7200, 3001]
+    assert [check["past_deadline"] for check in checks] == [False, False]
 
 
 def test_failed_batch_names_statement_sql_and_database_error(lambda_context):
@@ -327,18 +409,53 @@ def test_at_the_deadline_a_running_statement_is_cancelled_and_reported_once_it_h
     with Stubber(app.redshift_data) as stub:
         # Past the deadline: no wait for the statement, a cancel, then a long poll until it has really ended.
         stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
-        stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
+        stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
         still = app.lambda_handler(event, lambda_context)
         # The next poll cancels again (the service says it has ended) and reports the timeout.
         stub.add_client_error("cancel_statement", "ValidationException",
                               "Could not cancel a query that is already in ABORTED status")
-        stub.add_response("describe_statement", aborted, {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
+        stub.add_response("describe_statement", aborted, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
         ended = app.lambda_handler(event, lambda_context)
         stub.assert_no_pending_responses()
     assert still["status"] == "STARTED" and still["done"] is False and "error" not in still
+    assert still["past_deadline"] is True  # event mode goes on polling: the wait for the event is over
     assert ended["status"] == "ABORTED" and ended["error"] == "SqlJobTimedOut"
     assert ended["message"] == (f"job slow_load: statement {STATEMENT_ID} ran longer than the job's timeout of 60 s "
                                 "and was cancelled [SQL: insert into f select * from big]")
+
+
+def test_a_cancelled_statement_still_running_long_after_the_deadline_fails_the_job(lambda_context):
+    """The wait for a cancelled statement's end (its rollback) is bounded: ROLLBACK_WAIT_SECONDS after the deadline
+    the job stops waiting (its history budget, shiftflow.jobs.history_budget) and fails with SqlJobTimedOut."""
+    from shiftflow.jobs.status import ROLLBACK_WAIT_SECONDS
+
+    app = load_function("get_statement_status")
+    running = batch_description("STARTED", [sub(1, "STARTED", "insert into f select * from big")])
+    for seconds_past, gives_up in ((ROLLBACK_WAIT_SECONDS - 60, False), (ROLLBACK_WAIT_SECONDS + 1, True)):
+        event = {"job": "slow_load", "statement_id": STATEMENT_ID, "deadline": time.time() - seconds_past,
+                 "timeout_seconds": 60}
+        with Stubber(app.redshift_data) as stub:
+            stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
+            stub.add_response("describe_statement", running, {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+            if not gives_up:
+                assert app.lambda_handler(event, lambda_context)["done"] is False  # still waited for
+                continue
+            with pytest.raises(errors.SqlJobTimedOut, match=f"had still not ended {ROLLBACK_WAIT_SECONDS} s later"):
+                app.lambda_handler(event, lambda_context)
+
+
+def test_a_stop_cancels_at_once_and_waits_until_the_rollback_bound(lambda_context):
+    """StopStatementBeforeFailing: the statement is cancelled before the job's deadline, and its end waited for."""
+    app = load_function("get_statement_status")
+    event = {"job": "j", "statement_id": STATEMENT_ID, "deadline": time.time() + 3600, "timeout_seconds": 3600,
+             "stop": True}
+    with Stubber(app.redshift_data) as stub:
+        stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
+        stub.add_response("describe_statement", batch_description("STARTED", [sub(1, "STARTED", "select 1")]),
+                          {"Id": STATEMENT_ID, "WaitTimeSeconds": 30})
+        result = app.lambda_handler(event, lambda_context)
+        stub.assert_no_pending_responses()
+    assert (result["done"], result["past_deadline"]) == (False, True)
 
 
 def test_before_the_deadline_the_long_poll_is_cut_to_the_time_left(lambda_context):

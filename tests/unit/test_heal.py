@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from shiftflow.guard import read_guards, read_history, reset_guard, with_owner_status
-from shiftflow.heal import CAUSE_LIMIT, EndedRun, HealTargets, heal
+from shiftflow.heal import CAUSE_LIMIT, HEAL_MARK, EndedRun, HealTargets, heal
+from shiftflow.local import moto_gaps
 from shiftflow.workflows import parse_workflow
 from shiftflow.workflows.audit import job_items
 from shiftflow.workflows.plan import build_plan
@@ -138,6 +140,27 @@ class FailingOnce:
         return self._sns.publish(**request)
 
 
+class HeldAtTheNotificationClaim:
+    """A DynamoDB client for two deliveries of one event: `claimed` is set once the first has failed the guard, and
+    each delivery's notification claim (the removal of the heal mark) waits until both have reached it."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self._dynamodb = dynamodb
+        self.claimed = threading.Event()
+        self.both_at_the_claim = threading.Barrier(2)
+
+    def update_item(self, **request: Any) -> Any:
+        if request.get("UpdateExpression") == "REMOVE #mark":
+            self.both_at_the_claim.wait(timeout=30)
+        response = self._dynamodb.update_item(**request)
+        if "SET JobState = :failed" in request.get("UpdateExpression", ""):
+            self.claimed.set()
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dynamodb, name)
+
+
 # ---------------------------------------------------------------- the event
 
 
@@ -189,6 +212,37 @@ def test_a_heal_that_died_after_its_claim_is_finished_by_the_retry_and_notifies_
 
     again = heal(stack.dynamodb, client, flaky, stack.targets, EndedRun.from_event(event))
     assert (again.healed, again.notified) == (False, False) and stack.notifications() == []
+
+
+def test_two_deliveries_at_once_record_the_run_once_and_notify_once(stack, sfn):
+    """EventBridge may deliver one event twice at the same time: the second delivery finds the first one's heal mark
+    and writes the (idempotent) records too; both then claim the notification at once and one of them wins."""
+    client, stub = sfn
+    event = ended_event(PIPELINE, "run-1")
+    arn = event["detail"]["executionArn"]
+    stack.take_guard("sales", arn)
+    expect_last_state(stub, arn, "LoadStoreSalesFact")  # read once: by the delivery that failed the guard
+    dynamodb = HeldAtTheNotificationClaim(stack.dynamodb)
+    outcomes: list[dict[str, Any]] = []
+
+    def deliver() -> None:
+        outcomes.append(heal(dynamodb, client, stack.sns, stack.targets, EndedRun.from_event(event)).as_dict())
+
+    with moto_gaps.activate():  # DynamoDB's conditional writes atomic, as they are on AWS (moto's are not)
+        first, second = threading.Thread(target=deliver), threading.Thread(target=deliver)
+        first.start()
+        assert dynamodb.claimed.wait(timeout=30)
+        second.start()
+        first.join(timeout=60)
+        second.join(timeout=60)
+
+    assert sorted(outcome["notified"] for outcome in outcomes) == [False, True]
+    assert all(outcome["healed"] for outcome in outcomes)  # both found the heal under way and recorded the run
+    guard = stack.guard("sales")
+    assert (guard["JobState"], guard["FailedStep"]) == ("Failed", "LoadStoreSalesFact") and HEAL_MARK not in guard
+    assert [run["ExecutionArn"] for run in read_history(stack.dynamodb, "history", "sales")] == [arn]
+    (notice,) = stack.notifications()
+    assert notice["subject"] == "Shiftflow: sales ABORTED"
 
 
 def test_an_unfinished_heal_finishes_without_touching_the_guard_a_later_run_took(stack, sfn):

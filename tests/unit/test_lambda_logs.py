@@ -17,6 +17,7 @@ from moto import mock_aws
 from tests.conftest import ROOT, load_function
 
 BUCKET = "shiftflow-scripts-logs"
+STACK = "shiftflow-test"
 JOBS = ("load_item_dimension", "load_store_sales_fact")
 
 
@@ -60,7 +61,8 @@ class FormattedLines(logging.Handler):
 @pytest.fixture
 def scripts(monkeypatch):
     for key, value in {"SCRIPTS_BUCKET": BUCKET, "REDSHIFT_DATABASE": "dev", "REDSHIFT_CLUSTER_ID": "local",
-                       "REDSHIFT_DB_USER": "etl", "REDSHIFT_WORKGROUP": "", "REDSHIFT_SECRET_ARN": ""}.items():
+                       "REDSHIFT_DB_USER": "etl", "REDSHIFT_WORKGROUP": "", "REDSHIFT_SECRET_ARN": "",
+                       "SHIFTFLOW_STACK_NAME": STACK}.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         s3 = boto3.client("s3")
@@ -108,7 +110,8 @@ def test_two_parallel_jobs_log_each_their_own_keys(scripts, monkeypatch):
     assert sorted(submitted) == sorted(JOBS)
     for job, line in submitted.items():
         assert line["workflow"] == "sales_data_pipeline"
-        assert line["statement_id"] == f"statement-of-sales_data_pipeline.{job}"
+        # Event completion (auto, no past runs): the statement's name carries the stack's suffix.
+        assert line["statement_id"] == f"statement-of-sales_data_pipeline.{job}@{STACK}"
         assert line["function_request_id"] == f"request-{job}"
         assert line["function_name"] == "shiftflow-local-SubmitSqlJobFunction"
         assert line["function_arn"] == contexts[job].invoked_function_arn

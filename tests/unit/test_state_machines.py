@@ -238,3 +238,31 @@ def test_no_fail_state_raises_a_reserved_states_error_name(definition):
                 rule = next(iter(states[caller].get("Choices", [])), {})
                 assert (rule.get("Variable"), rule.get("StringMatches")) == (state["ErrorPath"], "States.*"), (name, caller)
                 assert states[caller]["Default"] == name and states[rule["Next"]]["Next"] == name, (name, caller)
+
+
+@pytest.mark.parametrize("completion", ["poll", "event"])
+def test_the_longest_job_its_cancel_and_its_rollback_wait_stay_under_the_history_limit(completion):
+    """A 24-hour job (every conflict retry, the statement still running at the deadline; in event mode no event
+    ever comes), then the cancel and the wait for the statement's end until the rollback bound, then its failure:
+    a path of the definition, under Step Functions' 25,000 events with room to spare."""
+    from shiftflow.jobs.history_budget import HISTORY_EVENT_LIMIT, worst_case_events, worst_case_path
+
+    definition = load(ROOT / "statemachine" / "run_sql_job.asl.json")
+    path = worst_case_path(completion)
+    assert path[0] == definition["StartAt"] and definition["States"][path[-1]]["Type"] == "Fail"
+    for here, there in zip(path, path[1:]):
+        assert there in targets(definition["States"][here]), f"{here} never goes to {there}"
+    events = worst_case_events(definition, completion)
+    assert events <= 0.96 * HISTORY_EVENT_LIMIT, events  # 1,000 events to spare
+
+
+def test_the_rollback_wait_is_what_bounds_the_cancel_loop():
+    """Past the deadline each check costs the same events as before it: without its bound the cancel loop of a
+    24-hour poll-mode job would reach the limit within hours of rollback."""
+    from shiftflow.jobs.history_budget import CHECK, HISTORY_EVENT_LIMIT, path_events, worst_case_events
+    from shiftflow.jobs.status import MAX_WAIT_SECONDS, ROLLBACK_WAIT_SECONDS
+
+    definition = load(ROOT / "statemachine" / "run_sql_job.asl.json")
+    per_hour = (path_events(definition, CHECK) - path_events(definition, [])) * 3600 // MAX_WAIT_SECONDS
+    room_left_hours = (HISTORY_EVENT_LIMIT - worst_case_events(definition, "poll")) / per_hour
+    assert 0 < room_left_hours < ROLLBACK_WAIT_SECONDS / 3600

@@ -38,6 +38,8 @@ ACTIONS_WITHOUT_RESOURCES = {
     "redshift-data:GetStatementResult",
     "redshift-data:CancelStatement",
     "redshift-data:ListStatements",
+    # A task token of a service-integration Task state (event-mode jobs) names no IAM resource.
+    "states:SendTaskSuccess",
     # X-Ray segments.
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -68,6 +70,7 @@ STABLE_OUTPUTS = {
     "ReadStatementResultFunctionName",
     "CheckValidationResultsFunctionName",
     "DescribeFailureFunctionName",
+    "CompletionTableName",
     # configured workflows
     "WorkflowStateMachineArn",
     "WorkflowStageStateMachineArn",
@@ -153,7 +156,7 @@ def test_sam_transform_produces_the_expected_resources(template, transformed):
         "AWS::S3::Bucket",
         "AWS::SNS::Topic",
     } <= types
-    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 9
+    assert len(resources_of_type(transformed, "AWS::Lambda::Function")) == 10
     assert len(resources_of_type(transformed, "AWS::StepFunctions::StateMachine")) == 4
 
 
@@ -433,6 +436,7 @@ INTEGRATION_ACTIONS = {
     "arn:aws:states:::lambda:invoke": {"lambda:InvokeFunction"},
     "arn:aws:states:::dynamodb:getItem": {"dynamodb:GetItem"},
     "arn:aws:states:::dynamodb:putItem": {"dynamodb:PutItem"},
+    "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken": {"dynamodb:UpdateItem"},
     "arn:aws:states:::dynamodb:updateItem": {"dynamodb:UpdateItem"},
     "arn:aws:states:::sns:publish": {"sns:Publish"},
     "arn:aws:states:::states:startExecution.sync:2": {
@@ -790,3 +794,59 @@ def test_only_prod_runs_on_a_schedule():
         "dev": "false",
         "prod": "true",
     }
+
+
+# ---------------------------------------------------------------- event mode of RunSqlJob
+
+
+def statement_status_change(statement_name: str, source: str = "aws.redshift-data",
+                  detail_type: str = "Redshift Data Statement Status Change") -> dict:
+    return {"version": "0", "id": "1", "detail-type": detail_type, "source": source, "account": "123456789012",
+            "time": "2026-12-01T21:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"principal": "arn:aws:sts::123456789012:assumed-role/r/s", "statementName": statement_name,
+                       "statementId": "d9b6c0c9-0000-4000-8000-000000000001", "redshiftQueryId": 7,
+                       "state": "FINISHED", "rows": 1, "expireAt": 1796248848}}
+
+
+def test_the_statement_event_rule_matches_this_stacks_event_mode_statements_only(template, transformed):
+    """The pattern as the stack `shiftflow-prod` deploys it, matched by EventBridge's rules (moto's matcher)."""
+    from moto.events.models import EventPattern
+
+    from shiftflow.jobs.completion import event_pattern, event_statement_name
+
+    (rule,) = [res["Properties"] for res in resources_of_type(transformed, "AWS::Events::Rule").values()
+               if res["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ResumeSqlJobFunction", "Arn"]}]
+    deployed = json.loads(json.dumps(rule["EventPattern"]).replace('{"Fn::Sub": "@${AWS::StackName}"}',
+                                                                   '"@shiftflow-prod"'))
+    assert deployed == event_pattern("shiftflow-prod")  # the one place the submit's naming and the rule meet
+    pattern = EventPattern.load(json.dumps(deployed))
+    assert pattern.matches_event(statement_status_change(event_statement_name("sales.load_item", "shiftflow-prod")))
+    assert pattern.matches_event(statement_status_change(event_statement_name("x" * 600, "shiftflow-prod")))
+    for other in (event_statement_name("sales.load_item", "shiftflow-preprod"),  # another stack, same tail
+                  event_statement_name("sales.load_item", "shiftflow-prod-2"),
+                  "sales.load_item",  # a poll-mode statement (it sends no event anyway) or anyone else's
+                  "sales.load_item@shiftflow-prod.copy"):
+        assert not pattern.matches_event(statement_status_change(other)), other
+    assert not pattern.matches_event(statement_status_change(event_statement_name("a", "shiftflow-prod"),
+                                                             source="aws.states"))
+    assert not pattern.matches_event(statement_status_change(event_statement_name("a", "shiftflow-prod"),
+                                                             detail_type="Redshift Data Statement Other Change"))
+
+
+def test_event_mode_jobs_keep_their_tokens_in_a_table_with_ttl_resumed_by_the_statement_owner(template, transformed):
+    table = template["Resources"]["CompletionTable"]["Properties"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("statement_id", "HASH")]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    function = template["Resources"]["ResumeSqlJobFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["DataApiFunctionRole", "Arn"]}  # DescribeStatement: owner only
+    assert function["Environment"]["Variables"] == {"COMPLETION_TABLE": {"Ref": "CompletionTable"}}
+    submit = template["Resources"]["SubmitSqlJobFunction"]["Properties"]
+    assert submit["Environment"]["Variables"] == {"SHIFTFLOW_STACK_NAME": {"Ref": "AWS::StackName"}}
+    policy = transformed["Resources"]["ResumeSqlJobPolicy"]["Properties"]
+    granted = {action: statement["Resource"] for statement in statements(policy["PolicyDocument"])
+               for action in as_list(statement["Action"])}
+    assert granted == {"dynamodb:UpdateItem": {"Fn::GetAtt": ["CompletionTable", "Arn"]},
+                       "states:SendTaskSuccess": "*",
+                       "sqs:SendMessage": {"Fn::GetAtt": ["ResumeSqlJobFailureQueue", "Arn"]}}
+    machine = template["Resources"]["RunSqlJobStateMachine"]["Properties"]
+    assert machine["DefinitionSubstitutions"]["CompletionTableName"] == {"Ref": "CompletionTable"}

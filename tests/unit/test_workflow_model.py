@@ -120,7 +120,7 @@ def test_shipped_workflows_are_valid_and_their_scripts_exist(path):
 def test_unknown_key_of_the_workflow():
     assert only_problem(seed(schedule="daily")) == (
         "workflow blog_test_workflow: unknown key 'schedule' (known keys: workflow_id, workflow_description, "
-        "workflow_stages, parameters)"
+        "workflow_stages, parameters, completion)"
     )
 
 
@@ -354,3 +354,28 @@ def test_load_workflow_refuses_a_bad_input(run_input, message, lambda_context):
     handler = load_function("load_workflow").lambda_handler
     with pytest.raises(WorkflowInvalid, match=message.replace("(", r"\(").replace(")", r"\)")):
         handler({"input": run_input, "execution_name": "e1", "started_at": "2026-11-21T03:00:00Z"}, lambda_context)
+
+
+# ---------------------------------------------------------------- completion: how a job learns of its SQL's end
+
+
+def test_completion_is_auto_unless_the_workflow_or_the_job_says_otherwise():
+    config = seed(completion="event")
+    config["workflow_stages"][0]["scripts"][0] = {"script": config["workflow_stages"][0]["scripts"][0],
+                                                   "completion": "poll"}
+    workflow = parse_workflow(config)
+    first, *others = workflow.jobs
+    assert parse_workflow(SEED).completion == "auto"
+    assert workflow.completion_of(first) == "poll"
+    assert {workflow.completion_of(job) for job in others} == {"event"}
+    assert parse_workflow(workflow.to_config()) == workflow  # kept through push and show
+
+
+def test_an_unknown_completion_mode_is_named_with_the_known_ones():
+    config = seed(completion="push")
+    config["workflow_stages"][0]["scripts"][0] = {"script": "a.sql", "name": "a", "completion": "sometimes"}
+    assert problems(config) == [
+        "workflow blog_test_workflow: completion is 'push'; it must be one of event, poll, auto",
+        f"workflow blog_test_workflow, stage 1 ({SEED['workflow_stages'][0]['stage_description']}), job a: "
+        "completion is 'sometimes'; it must be one of event, poll, auto",
+    ]

@@ -149,3 +149,57 @@ def test_run_input_takes_an_execution_name_or_arn():
     assert run_input("nightly", {"region": "eu"}, "arn:aws:states:us-east-1:1:execution:Workflow:run-1") == {
         "workflow_id": "nightly", "parameters": {"region": "eu"}, "restart_execution_id": "run-1"
     }
+
+
+def test_each_planned_job_carries_its_completion_mode_and_expected_duration():
+    """run_sql_job's submit chooses the mode from these (auto: poll when expected within one long poll)."""
+    config = {**CONFIG, "completion": "auto"}
+    config["workflow_stages"] = [dict(stage) for stage in CONFIG["workflow_stages"]]
+    config["workflow_stages"][3] = {**config["workflow_stages"][3],
+                                    "scripts": [{"script": "n/fact.sql", "completion": "event"}]}
+    plan = build_plan(parse_workflow(config), "run-2", "2026-11-21", expected_seconds={"create": 3.5, "fact": 900})
+    jobs = {job["name"]: job for stage in plan["stages"] for job in stage["jobs"]}
+    assert (jobs["create"]["completion"], jobs["create"]["expected_seconds"]) == ("auto", 3.5)
+    assert (jobs["stage"]["completion"], jobs["stage"]["expected_seconds"]) == ("auto", None)  # no past run
+    assert (jobs["fact"]["completion"], jobs["fact"]["expected_seconds"]) == ("event", 900)
+
+
+def test_a_jobs_expected_duration_is_its_longest_success_in_the_workflows_last_runs():
+    import boto3
+    from moto import mock_aws
+
+    from shiftflow.workflows.audit import BY_WORKFLOW_INDEX, expected_durations
+
+    def run(execution: str, started: str, jobs: dict[str, tuple[str, str, str]]) -> None:
+        dynamodb.put_item(TableName="runs", Item={"workflow_execution_id": {"S": execution},
+                                                  "workflow_id": {"S": "nightly"}, "execution_start_ts": {"S": started}})
+        for job, (status, start, end) in jobs.items():
+            dynamodb.put_item(TableName="jobs", Item={
+                "workflow_execution_id": {"S": execution}, "job_name": {"S": job}, "execution_status": {"S": status},
+                "execution_start_ts": {"S": start}, "execution_end_ts": {"S": end}})
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        string = lambda name: {"AttributeName": name, "AttributeType": "S"}  # noqa: E731
+        dynamodb.create_table(
+            TableName="runs", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[string("workflow_execution_id"), string("workflow_id"), string("execution_start_ts")],
+            KeySchema=[{"AttributeName": "workflow_execution_id", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[{"IndexName": BY_WORKFLOW_INDEX, "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "workflow_id", "KeyType": "HASH"},
+                                                   {"AttributeName": "execution_start_ts", "KeyType": "RANGE"}]}])
+        dynamodb.create_table(
+            TableName="jobs", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[string("workflow_execution_id"), string("job_name")],
+            KeySchema=[{"AttributeName": "workflow_execution_id", "KeyType": "HASH"},
+                       {"AttributeName": "job_name", "KeyType": "RANGE"}])
+        run("run-1", "2026-11-01T03:00:00Z", {"create": ("SUCCEEDED", "2026-11-01T03:00:00Z", "2026-11-01T03:40:00Z")})
+        run("run-2", "2026-11-02T03:00:00Z", {"create": ("SUCCEEDED", "2026-11-02T03:00:00Z", "2026-11-02T03:00:04Z"),
+                                              "fact": ("FAILED", "2026-11-02T03:00:04Z", "2026-11-02T05:00:04Z")})
+        run("run-3", "2026-11-03T03:00:00Z", {"create": ("SUCCEEDED", "2026-11-03T03:00:00.000Z",
+                                                         "2026-11-03T03:00:12.500Z"),
+                                              "fact": ("SUCCEEDED", "2026-11-03T03:00:12Z", "2026-11-03T03:10:12Z")})
+        # The two newest runs only: run-1's 40-minute create is too old to count, the failed fact does not count.
+        assert expected_durations(dynamodb, "runs", "jobs", "nightly", runs=2) == {"create": 12.5, "fact": 600.0}
+        assert expected_durations(dynamodb, "runs", "jobs", "nightly")["create"] == 2400.0
+        assert expected_durations(dynamodb, "runs", "jobs", "other") == {}

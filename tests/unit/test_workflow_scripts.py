@@ -178,7 +178,7 @@ def test_configuration_and_script_problems_of_every_job_are_reported_at_once(scr
     found = problems_of({**workflow(stages=stages), "run_mode": "fast"}, scripts)
     assert found == [
         "workflow wf: unknown key 'run_mode' (known keys: workflow_id, workflow_description, workflow_stages, "
-        "parameters)",
+        "parameters, completion)",
         "workflow wf, stage 2 (later), job x: retries is -1; it must be a whole number from 0 to 10",
         f"workflow wf, {STAGE}, job many, script s/many.sql: the script has 41 statements; one Data API batch takes "
         "at most 40. Split it into several jobs, or move the logic into a stored procedure and CALL it.",

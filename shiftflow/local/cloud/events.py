@@ -4,7 +4,8 @@
   ends (SUCCEEDED, FAILED, ABORTED, TIMED_OUT); moto sends none. Hooked where moto's interpreter reports an
   execution's end (BaseExecutionWorkerCommunication.terminated).
 - The Data API emulator's "Redshift Data Statement Status Change" events (statements sent WithEvent) go to the
-  default bus too (route_statement_events).
+  default bus too (route_statement_events, through a DataApiEventRoute, which tests use to drop, delay or duplicate
+  events on purpose).
 - An EventBridge rule whose target is a Lambda function invokes it asynchronously with the event; moto's rules
   deliver to SQS, logs and buses only. Hooked at moto's rule (Rule.send_to_targets), after moto's own deliveries,
   with the rule's pattern and state applied.
@@ -20,7 +21,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 log = logging.getLogger("shiftflow.cloud.events")
@@ -100,12 +101,18 @@ def _as_aws_sends_it(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _invoke(function_arn: str, region: str, event: dict[str, Any]) -> None:
-    import boto3
+    """EventBridge's call of the function, service to service: straight to moto's Lambda backend (the registered
+    handler, within its limits), without a client's request round trip (a new client, the request's serialisation
+    and moto's dispatch cost tens of milliseconds of a statement event's completion delay)."""
+    from moto.awslambda.models import lambda_backends
 
-    response = boto3.client("lambda", region_name=region).invoke(
-        FunctionName=function_arn, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
-    if response.get("FunctionError"):
-        log.error("%s failed on event %s: %s", function_arn, event.get("id"), response["Payload"].read().decode())
+    account_id = function_arn.split(":")[4]
+    response_headers: dict[str, str] = {}
+    payload = lambda_backends[account_id][region].invoke(
+        function_arn, None, json.dumps(event).encode(), {"X-Amz-Invocation-Type": "RequestResponse"}, response_headers)
+    if response_headers.get("x-amz-function-error"):
+        text = payload.decode() if isinstance(payload, bytes) else str(payload)
+        log.error("%s failed on event %s: %s", function_arn, event.get("id"), text)
 
 
 @contextlib.contextmanager
@@ -149,21 +156,62 @@ def route_events() -> Iterator[None]:
         Rule.send_to_targets = original_send  # type: ignore[method-assign]
 
 
-@contextlib.contextmanager
-def route_statement_events(emulator: Any, account_id: str, region: str) -> Iterator[None]:
-    """While the block runs, the emulator's statement status change events are put on the default bus."""
-    from moto.events.models import events_backends
+Deliveries = Callable[[dict[str, Any]], list[float]]
 
-    def put(event: dict[str, Any]) -> None:
+
+def _once_now(event: dict[str, Any]) -> list[float]:
+    return [0.0]
+
+
+class DataApiEventRoute:
+    """The emulator's statement status change events onto the default bus of the local account.
+
+    `deliveries(event)` says when each delivery of an event happens, in seconds from now: [0.0] (the default) once at
+    once, [] never (a lost event), [0.0, 0.0] twice (a duplicate), [5.0] late. Tests set it to interfere on purpose;
+    `delivered` lists every event put on the bus, in order.
+    """
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id, self.region = account_id, region
+        self.deliveries: Deliveries = _once_now
+        self.delivered: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        for delay in self.deliveries(event):
+            if delay <= 0:
+                self._put(event)
+            else:
+                timer = threading.Timer(delay, self._put, args=(event,))
+                timer.daemon = True
+                timer.start()
+
+    def _put(self, event: dict[str, Any]) -> None:
+        from moto.events.models import events_backends
+
         try:
-            events_backends[account_id][region].put_events([{
+            events_backends[self.account_id][self.region].put_events([{
                 "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
                 "Resources": event.get("resources", [])}])  # no Time: moto's delivery wants its own epoch time
-        except Exception:  # best effort, as AWS documents these events
+            self.delivered.append(event)
+        except Exception:  # best effort, as AWS documents these events: an event-mode job's heartbeat is the net
             log.exception("could not send the status change of statement %s", event["detail"].get("statementId"))
 
-    unsubscribe = emulator.subscribe(put)
+
+@contextlib.contextmanager
+def route_statement_events(emulator: Any, account_id: str, region: str) -> Iterator[DataApiEventRoute]:
+    """While the block runs, the emulator's statement status change events are put on the default bus; yields the
+    route."""
+    route = DataApiEventRoute(account_id, region)
+    unsubscribe = emulator.subscribe(route)
     try:
-        yield
+        yield route
     finally:
         unsubscribe()
+
+
+@contextlib.contextmanager
+def route_local_events(emulator: Any, account_id: str, region: str) -> Iterator[DataApiEventRoute]:
+    """Every event as AWS routes it (route_events and route_statement_events): the one routing path of the in-process
+    runtime and of the local cloud (which enters it after its own record of executions); yields the statements' route."""
+    with route_events(), route_statement_events(emulator, account_id, region) as route:
+        yield route

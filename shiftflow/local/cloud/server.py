@@ -44,7 +44,7 @@ class LocalCloud:
         self.schedules = schedules
         self.time_compression = time_compression
         self.runtime = LocalRuntime(self.project_root, state_dir=self.state_dir, engine=engine,
-                                    time_scale=time_scale / time_compression, log_level=log_level)
+                                    time_scale=time_scale / time_compression, log_level=log_level, route_events=False)
         self.scheduler: Any = None
         self.endpoint: Endpoint | None = None
         self.stopping = threading.Event()
@@ -88,8 +88,8 @@ class LocalCloud:
         executions = durable_executions.ExecutionFiles(self.state_dir)
         _, interrupted = durable_executions.restore(executions, get_backend(ACCOUNT_ID, REGION))
         self._stack.enter_context(durable_executions.write_through(executions))
-        self._stack.enter_context(events.route_events())  # after the record: a routed event finds it on disk
-        self._stack.enter_context(events.route_statement_events(runtime.emulator, ACCOUNT_ID, REGION))
+        runtime.data_api_events = self._stack.enter_context(  # after the record: a routed event finds it on disk
+            events.route_local_events(runtime.emulator, ACCOUNT_ID, REGION))
         inbox, sqs = durable_inbox.InboxFile(self.state_dir), runtime.client("sqs")
         durable_inbox.restore(inbox, sqs, sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"])
         self._stack.enter_context(durable_inbox.write_through(inbox, NOTIFICATIONS_QUEUE))

@@ -40,6 +40,9 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
     or Map's result.
 18. ``error_cause_sizes``: Error cut to 256 characters and Cause to 32,768, in history, execution and catchers.
 19. ``history_event_limit``: 25,000 events per execution, then ``States.Runtime``.
+20. ``stop_ends_callback_waits``: StopExecution ends a ``.waitForTaskToken`` task's wait at once.
+21. ``stop_error_and_cause``: StopExecution keeps its error and cause (DescribeExecution, the ExecutionAborted event).
+22. ``early_task_success``: a task token completed before its task waits (with a heartbeat) completes the task.
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 

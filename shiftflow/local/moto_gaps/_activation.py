@@ -25,7 +25,9 @@ from shiftflow.local.moto_gaps import (
     sfn_start_execution,
     states_errors_in_branches,
     uncatchable_errors,
+    stop_ends_callback_waits,
     stop_error_and_cause,
+    early_task_success,
 )
 from shiftflow.local.moto_gaps._patcher import Patcher
 from shiftflow.local.moto_gaps._version import check_moto_version
@@ -50,7 +52,9 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     payload_size_limit.apply,
     error_cause_sizes.apply,
     history_event_limit.apply,
+    stop_ends_callback_waits.apply,
     stop_error_and_cause.apply,
+    early_task_success.apply,
 )
 
 

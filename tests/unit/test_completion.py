@@ -1,0 +1,63 @@
+"""shiftflow.jobs.completion: the mode a job runs in, its heartbeat schedule, and resuming a wait that may be over."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from shiftflow.jobs.completion import (
+    choose_completion,
+    event_statement_name,
+    first_heartbeat,
+    next_heartbeat,
+    resume_job,
+)
+from shiftflow.jobs.errors import InvalidJobRequest
+
+
+@pytest.mark.parametrize(("requested", "expected", "mode"), [
+    (None, None, "event"), ("auto", None, "event"),  # never run: its duration is unknown
+    ("auto", 25, "poll"), ("auto", 0.4, "poll"), ("auto", 25.5, "event"), ("auto", 7200, "event"),
+    ("poll", 7200, "poll"), ("event", 1, "event"),
+])
+def test_the_mode_of_a_job(requested, expected, mode):
+    assert choose_completion("j", requested, expected) == mode
+
+
+def test_the_heartbeat_grows_eightfold_and_never_ends_past_the_deadline():
+    assert first_heartbeat("j", None, None, 86_400) == 900
+    assert first_heartbeat("j", 60, None, 86_400) == 300  # 1.5 x 60 s, but at least 5 minutes
+    assert first_heartbeat("j", 7200, None, 86_400) == 10_800
+    assert first_heartbeat("j", None, 30, 10) == 11  # one second past a 10-s deadline
+    assert next_heartbeat(900, 80_000) == 7200
+    assert next_heartbeat(7200, 1000.2) == 1002
+    assert next_heartbeat(7200, -5) == 1  # past the deadline: Step Functions wants at least 1 s
+    assert next_heartbeat(900, float("inf")) == 7200
+    with pytest.raises(InvalidJobRequest, match="heartbeat_seconds is -1"):
+        first_heartbeat("j", None, -1, 60)
+
+
+def test_an_event_mode_statement_name_keeps_its_stack_suffix_within_500_characters():
+    assert event_statement_name("wf.job", "prod") == "wf.job@prod"
+    long_name = event_statement_name("w" * 500, "prod")
+    assert len(long_name) == 500 and long_name.endswith("@prod")
+
+
+@pytest.mark.parametrize("code", ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"])
+def test_a_wait_that_is_over_is_not_resumed_and_that_is_no_error(code):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    with Stubber(sfn) as stub:
+        stub.add_client_error("send_task_success", code, "Task Timed Out: 'Provided task does not exist anymore'")
+        assert resume_job(sfn, "token", {"status": "FINISHED"}) is False
+
+
+def test_any_other_refusal_raises_so_that_the_event_is_retried():
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    with Stubber(sfn) as stub:
+        stub.add_client_error("send_task_success", "ThrottlingException", "slow down")
+        with pytest.raises(Exception, match="slow down"):
+            resume_job(sfn, "token", {"status": "FINISHED"})
+    with Stubber(sfn) as stub:
+        stub.add_response("send_task_success", {}, {"taskToken": "token", "output": '{"status": "FINISHED"}'})
+        assert resume_job(sfn, "token", {"status": "FINISHED"}) is True
