@@ -1,7 +1,7 @@
 """Redshift functions whose meaning the engines do not give by themselves, one module per family of the SQL
 reference: dates (date and time functions, datetime format strings), strings, aggregates, json, numbers (ROUND,
 TO_NUMBER, numeric TO_CHAR formats), bytes (MD5, OCTET_LENGTH), days (NEXT_DAY), regexps (REGEXP_* parameters),
-super (SUPER navigation, VARBYTE).
+super (SUPER navigation, VARBYTE), conversions (numbers and datetimes read as text by string functions).
 
 Each family module offers
 - HANDLERS: expression class (or Anonymous call name, lower case) -> handler(node, engine) returning the node to
