@@ -51,6 +51,10 @@ clean:
 	rm -rf .aws-sam .pytest_cache .shiftflow
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
+# SQL_CORPUS: a folder of real-world Redshift SQL gathered beforehand (benchmarks/sql_corpus.py says its layout);
+# measured only where it exists, as the corpus stays out of the repository.
+SQL_CORPUS ?= ../corpus
 .PHONY: bench
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
+	if [ -d "$(SQL_CORPUS)" ]; then $(BIN)/python benchmarks/sql_corpus.py "$(SQL_CORPUS)" --engine $(ENGINE); fi

@@ -82,7 +82,8 @@ from sqlglot.tokens import Token, TokenType
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
-from shiftflow.dataapi.translate.commands.functions import create_function, is_create_function
+from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
+from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
@@ -123,6 +124,15 @@ def _dialect() -> Dialect:
                          **PARSER_FUNCTIONS}  # functions/: calls whose Redshift meaning sqlglot would lose
             FUNCTION_PARSERS = {name: parse for name, parse in Redshift.Parser.FUNCTION_PARSERS.items()
                                 if name not in PARSER_FUNCTIONS}
+
+            def _parse_function_call(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
+                # The name as written (strpos, charindex and position are one sqlglot class): Redshift names an
+                # unaliased call's column after it (rewrite.py).
+                name = self._curr.text if self._curr is not None else ""
+                node = super()._parse_function_call(*args, **kwargs)
+                if node is not None and name.isidentifier():
+                    node.meta.setdefault("written_name", name.lower())
+                return node
 
     return ShiftflowRedshift()
 
@@ -179,6 +189,9 @@ def _translate_cached(statement: str, engine: str,
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
+    refused = _redshift_only(tokens)
+    if refused:
+        raise NotSupportedLocally(refused)
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
@@ -186,9 +199,6 @@ def _translate_cached(statement: str, engine: str,
         # transaction and the engines serialize conflicting writes themselves (DuckDB fails the later writer,
         # PostgreSQL makes it wait): no lock of ours changes what the batch computes.
         return EngineSql(NO_OP[engine])
-    refused = _redshift_only(tokens)
-    if refused:
-        raise NotSupportedLocally(refused)
     if verb == "CALL" or is_create_procedure(tokens) or is_procedure_ddl(tokens):
         if engine == "duckdb":
             raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
@@ -218,13 +228,23 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
 _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
                   ("DROP", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
                   ("CREATE", "LIBRARY"): "CREATE LIBRARY", ("CREATE", "MODEL"): "CREATE MODEL",
-                  ("CREATE", "DATASHARE"): "datashares", ("ALTER", "DATASHARE"): "datashares"}
+                  ("CREATE", "DATASHARE"): "datashares", ("ALTER", "DATASHARE"): "datashares",
+                  # ANALYZE COMPRESSION reports Redshift's column encodings (r_ANALYZE_COMPRESSION.md)
+                  ("ANALYZE", "COMPRESSION"): "ANALYZE COMPRESSION (a report of Redshift's column encodings)"}
+# ALTER TABLE clauses only an external table takes (r_ALTER_TABLE_external-table.md).
+_EXTERNAL_TABLE_CLAUSES = (("SET", "TABLE", "PROPERTIES"), ("SET", "LOCATION"), ("SET", "FILE", "FORMAT"),
+                           ("ADD", "PARTITION"), ("ADD", "IF", "NOT", "EXISTS", "PARTITION"), ("DROP", "PARTITION"))
 
 
 def _redshift_only(tokens: list[Token]) -> str | None:
     words = tuple(word(t) for t in tokens[:3])
     if words[1:] == ("EXTERNAL", "FUNCTION"):
         return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
+    if words[:2] == ("ALTER", "TABLE"):
+        every = [word(t) for t in tokens]
+        for clause in _EXTERNAL_TABLE_CLAUSES:
+            if any(tuple(every[i : i + len(clause)]) == clause for i in range(3, len(every))):
+                return "external schemas and tables (Redshift Spectrum)"
     return _REDSHIFT_ONLY.get(words[:2])
 
 
@@ -285,6 +305,10 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
+    if isinstance(tree, exp.Drop) and engine == "duckdb":
+        dropped_macro = drop_function_macro(tree)
+        if dropped_macro is not None:
+            return dropped_macro
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
@@ -297,7 +321,10 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             drops.append(one)
         prelude += [_sql(drop, engine) for drop in drops[:-1]]
         tree = drops[-1]
-    generated = _generate(tree, prelude, engine, _placeholder_order(tokens))
+    order = _placeholder_order(tokens)
+    if engine == "duckdb" and isinstance(tree, exp.Insert) and non_iso_datetime_text(tree):
+        return datetime_text_insert(tree, lambda insert: _generate(insert, prelude, engine, order))
+    generated = _generate(tree, prelude, engine, order)
     if like is not None:
         including = any(option.name.upper() == "INCLUDING" and option.text("value").upper() == "DEFAULTS"
                         for option in like.expressions)
@@ -347,6 +374,7 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
     if engine == "duckdb":
         text = _sql(tree, "duckdb")
         return EngineSql(";\n".join([*prelude, text]), tuple(names))
+    _qualify_postgres_helpers(tree)
     # psycopg reads every % as a placeholder marker: double them all, then put the placeholders in.
     for placeholder in list(tree.find_all(exp.Placeholder)):
         placeholder.replace(exp.var(f"\x00{placeholder.name}\x00"))
@@ -354,6 +382,15 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
     for name in names:
         text = text.replace(f"\x00{name}\x00", f"%({name})s")
     return EngineSql(text, tuple(names))
+
+
+def _qualify_postgres_helpers(tree: exp.Expression) -> None:
+    """The emulator's PostgreSQL helpers live in schema public (POSTGRES_DATABASE_SETUP): called by their full
+    name, they are found after a script's `SET search_path TO its_schema` (as Redshift's built-ins are)."""
+    for call in list(tree.find_all(exp.Anonymous)):
+        name = call.name.lower()
+        if name.startswith("shiftflow_") and not isinstance(call.parent, exp.Dot):
+            call.replace(exp.Dot(this=exp.to_identifier("public"), expression=call.copy()))
 
 
 def _sql(tree: exp.Expression, engine: str) -> str:

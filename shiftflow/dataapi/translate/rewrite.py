@@ -94,13 +94,18 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
+    change_query_priority change_session_priority change_user_priority default_iam_role role_is_member_of
+    user_is_member_of explain_model size text_to_int_alt text_to_numeric_alt
 """.split())
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     date_cmp date_cmp_timestamp date_cmp_timestamptz timestamp_cmp timestamp_cmp_date timestamp_cmp_timestamptz
     timestamptz_cmp timestamptz_cmp_date timestamptz_cmp_timestamp interval_cmp bpcharcmp bttext_pattern_cmp
     dexp dlog1 dlog10 dpow timeofday quote_ident quote_literal
-""".split())
+    has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
+    has_any_column_privilege has_language_privilege has_assumerole_privilege col_description obj_description
+    pg_backend_pid set_config
+""".split())  # DuckDB's has_*_privilege answer true and its *_description an empty text, whatever the catalog holds
 
 
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
@@ -153,6 +158,9 @@ def _redshift_column_name(node: exp.Expression) -> str:
         return inner if inner != "?column?" else _CAST_NAMES.get(node.to.this, node.to.this.value.lower())
     if isinstance(node, exp.Case):
         return "case"
+    written = node.meta.get("written_name") if isinstance(node, (exp.Func, exp.Binary)) else None
+    if written:  # mod(10, 4) is mod, charindex(...) charindex (a % b stays ?column?)
+        return _WRITTEN_NAMES.get(written, written)
     if isinstance(node, exp.Anonymous):
         return node.name.lower()
     if isinstance(node, exp.Func):
@@ -160,6 +168,9 @@ def _redshift_column_name(node: exp.Expression) -> str:
     return "?column?"
 
 
+# Calls Redshift names otherwise than as written (r_TRIM.md: btrim; r_LOG.md: dlog10; r_NVL_function.md: coalesce;
+# r_DECODE_expression.md: case).
+_WRITTEN_NAMES = {"trim": "btrim", "log": "dlog10", "nvl": "coalesce", "decode": "case"}
 _CAST_NAMES = {exp.DataType.Type.INT: "int4", exp.DataType.Type.BIGINT: "int8", exp.DataType.Type.SMALLINT: "int2",
                exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "text",
                exp.DataType.Type.DOUBLE: "float8", exp.DataType.Type.FLOAT: "float4",
@@ -333,6 +344,10 @@ _INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataTyp
                   exp.DataType.Type.TINYINT}
 
 
+_NEVER_TEXT = (exp.Sum, exp.Avg, exp.Count, exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance,
+               exp.VariancePop, exp.Round, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
+
+
 def _checked_integer_cast(node: exp.Cast) -> exp.Expression:
     """Redshift refuses text that is not an integer ('12.5'::int: invalid input syntax); DuckDB rounds it.
     shiftflow_integer_text() (session set-up) checks VARCHAR operands and passes any other type through."""
@@ -342,6 +357,10 @@ def _checked_integer_cast(node: exp.Cast) -> exp.Expression:
     if isinstance(operand, exp.Cast) and operand.to.this not in _DUCKDB_UNSIZED:
         return node
     if isinstance(operand, exp.Anonymous) and operand.name == "shiftflow_integer_text":
+        return node
+    if isinstance(operand, _NEVER_TEXT):
+        # A number: DuckDB binds the macro's VARCHAR overload for an aggregate (cast(stddev(x) as integer) then
+        # failed as text); Redshift rounds it, as the cast does.
         return node
     node.set("this", exp.Anonymous(this="shiftflow_integer_text", expressions=[operand]))
     return node

@@ -133,3 +133,10 @@ def test_sum_of_bigint_stays_bigint(session):
     assert sorted(windowed.rows) == [(2, 50), (2, 150)]
     assert [c.name for c in result.columns][1:5] == ["sum"] * 4
     assert run_script(session, "select sum(b) from s where b < 0").rows == [(None,)]
+
+
+def test_an_aggregate_cast_to_integer_rounds(session) -> None:
+    # r_STDDEV_functions.md: select cast(stddev(commission) as integer) from sales (a DOUBLE PRECISION, rounded)
+    run_script(session, "create table sales (commission decimal(8,2)); insert into sales values (1.00), (3.30);")
+    assert run_script(session, "select cast(stddev(commission) as integer) from sales").rows == [(2,)]
+    assert run_script(session, "select cast(sum(commission) * 1.5 as integer) from sales").rows == [(6,)]

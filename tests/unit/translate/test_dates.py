@@ -200,3 +200,11 @@ def test_datediff_arguments_are_rewritten_too(session):
         from (select date '2022-05-02' as d) t
     """)
     assert result.rows == [(3, 2, 172)]
+
+
+def test_to_timestamp_is_a_timestamptz_in_utc(session) -> None:
+    # r_TO_TIMESTAMP.md: SELECT TO_TIMESTAMP('2017','YYYY') is 2017-01-01 00:00:00+00
+    result = run_script(session, "SELECT TO_TIMESTAMP('2017','YYYY')")
+    assert [column.name for column in result.columns] == ["to_timestamp"]
+    assert result.columns[0].type_name == "timestamptz"
+    assert result.rows[0][0] == dt.datetime(2017, 1, 1, tzinfo=dt.timezone.utc)

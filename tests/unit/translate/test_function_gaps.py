@@ -45,6 +45,8 @@ def test_next_day_from_the_reference(session):
     assert _row(session, "select next_day('2014-08-20'::date, 'Tuesday'), next_day('2014-08-20'::date, 'tu'), "
                          "next_day('2008-07-06'::timestamp, 'Monday')") == (
         dt.date(2014, 8, 26), dt.date(2014, 8, 26), dt.date(2008, 7, 7))
+    # r_NEXT_DAY.md writes the date as text: select next_day('2014-08-20','Tuesday') is 2014-08-26
+    assert _row(session, "select next_day('2014-08-20','Tuesday')") == (dt.date(2014, 8, 26),)
 
 
 def test_regexp_parameters_from_the_reference(session):

@@ -230,6 +230,17 @@ def test_scalar_sql_udf_from_the_reference(session):
     assert result.columns[0].name == "f_sql_greater" and result.columns[0].type_name == "float8"
 
 
+def test_drop_function_from_the_reference(session):
+    # r_DROP_FUNCTION.md: drop function f_sqrt(int); drop function f_sqrt(int) cascade
+    create = "create function f_sqrt(int) returns float stable as $$ select sqrt($1) $$ language sql"
+    run_script(session, create)
+    assert run_script(session, "select f_sqrt(16)").rows == [(4.0,)]
+    run_script(session, "drop function f_sqrt(int)")
+    with pytest.raises(EngineError, match="f_sqrt"):
+        run_script(session, "select f_sqrt(16)")
+    run_script(session, create + "; drop function f_sqrt(int) cascade; drop function if exists f_sqrt(int)")
+
+
 def test_sql_udf_body_is_translated_and_casts_its_arguments(session):
     result = run_script(session, """
         create or replace function f_label (varchar(max), int) returns varchar(20) immutable

@@ -121,7 +121,7 @@ def test_backslash_escapes_a_quote_in_literals(session):
 
 def test_comparisons_translate_only_where_text_may_be_compared():
     text = translate("select * from a join b on a.id = b.id where a.n > 1 and a.s = 'x  '", "postgres").text
-    assert "a.n > 1" in text and "SHIFTFLOW_RTRIM(a.s) = 'x'" in text
+    assert "a.n > 1" in text and "public.shiftflow_rtrim(a.s) = 'x'" in text
 
 
 def test_trailing_blanks_against_subqueries_and_in_merge(session):

@@ -1,5 +1,6 @@
 """CREATE [OR REPLACE] FUNCTION: scalar SQL UDFs run, Python UDFs are refused (r_CREATE_FUNCTION.md,
-udf-creating-a-scalar-sql-udf.md).
+udf-creating-a-scalar-sql-udf.md). DROP FUNCTION [IF EXISTS] name(argument types) drops the DuckDB macro of that
+name (r_DROP_FUNCTION.md; a macro holds one definition per name, as CREATE OR REPLACE leaves it).
 
 A SQL UDF's body is one SELECT clause without FROM, reading its arguments as $1, $2 ...; Redshift casts each argument
 to its declared type and the value to the return type. PostgreSQL runs it as a LANGUAGE sql function (the body
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError
@@ -135,3 +137,11 @@ def _tokenize(text: str) -> list[Token]:
     from shiftflow.sql.splitter import tokenize
 
     return tokenize(text)
+
+
+def drop_function_macro(drop: exp.Drop) -> EngineSql | None:
+    """DROP FUNCTION on DuckDB, where a SQL UDF is a macro; None for any other DROP."""
+    if drop.args.get("kind") != "FUNCTION" or len(drop.args.get("tables") or []) != 1:
+        return None
+    name = drop.args["tables"][0].sql("duckdb")
+    return EngineSql(f"DROP MACRO {'IF EXISTS ' if drop.args.get('exists') else ''}{name}")

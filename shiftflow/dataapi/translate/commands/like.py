@@ -51,7 +51,7 @@ class LikeTable(SessionCommand):
         return self.sql.parameter_names
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
-        table_oid = _resolve(session, self.parent)
+        table_oid = resolve_table(session, self.parent)
         columns = session.execute(
             "SELECT column_name, data_type, is_nullable, column_default FROM duckdb_columns()"
             " WHERE table_oid = $oid ORDER BY column_index", {"oid": str(table_oid)}).rows
@@ -82,7 +82,7 @@ class LikeTable(SessionCommand):
         return _quoted(f"{bare}_{column}_identity_seq")
 
 
-def _resolve(session: EngineSession, parent: str) -> int:
+def resolve_table(session: EngineSession, parent: str) -> int:
     """The parent's table oid, found as a name is: a temporary table first, then the current schema."""
     schema, _, name = parent.rpartition(".")
     found = session.execute(

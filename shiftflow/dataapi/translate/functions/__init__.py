@@ -1,7 +1,7 @@
 """Redshift functions whose meaning the engines do not give by themselves, one module per family of the SQL
 reference: dates (date and time functions, datetime format strings), strings, aggregates, json, numbers (ROUND,
 TO_NUMBER, numeric TO_CHAR formats), bytes (MD5, OCTET_LENGTH), days (NEXT_DAY), regexps (REGEXP_* parameters),
-super (SUPER navigation, VARBYTE).
+super (SUPER navigation, VARBYTE), conversions (numbers and datetimes read as text by string functions).
 
 Each family module offers
 - HANDLERS: expression class (or Anonymous call name, lower case) -> handler(node, engine) returning the node to
@@ -19,12 +19,13 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.functions import aggregates, dates, days, json, numbers, regexps, strings, super
+from shiftflow.dataapi.translate.functions import (aggregates, conversions, dates, days, json, numbers, regexps,
+                                                  strings, super)
 from shiftflow.dataapi.translate.functions import bytes as byte_functions  # not the builtin's name
 
 Handler = Callable[[exp.Expression, str], exp.Expression]
 
-_FAMILIES = (dates, strings, aggregates, json, numbers, byte_functions, days, regexps, super)
+_FAMILIES = (dates, strings, aggregates, json, numbers, byte_functions, days, regexps, super, conversions)
 
 PARSER_FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     name: builder for family in _FAMILIES for name, builder in family.PARSER_FUNCTIONS.items()}
@@ -33,14 +34,16 @@ COLUMN_NAMES: dict[type[exp.Expression] | str, str] = {
 DUCKDB_SETUP: tuple[str, ...] = tuple(sql for family in _FAMILIES for sql in family.DUCKDB_SETUP)
 POSTGRES_SETUP: tuple[str, ...] = tuple(sql for family in _FAMILIES for sql in family.POSTGRES_SETUP)
 
-_BY_CLASS: dict[type[exp.Expression], Handler] = {}
-_BY_NAME: dict[str, Handler] = {}
+# A call two families rewrite (SUBSTRING: its start in strings, its argument's type in conversions) goes through
+# each family's handler in turn, as long as it stays the same kind of call.
+_BY_CLASS: dict[type[exp.Expression], list[Handler]] = {}
+_BY_NAME: dict[str, list[Handler]] = {}
 for _family in _FAMILIES:
     for _key, _handler in _family.HANDLERS.items():
         if isinstance(_key, str):
-            _BY_NAME[_key] = _handler
+            _BY_NAME.setdefault(_key, []).append(_handler)
         else:
-            _BY_CLASS[_key] = _handler
+            _BY_CLASS.setdefault(_key, []).append(_handler)
 
 
 def column_name(node: exp.Expression) -> str | None:
@@ -58,13 +61,15 @@ def rewrite_functions(tree: exp.Expression, engine: str) -> exp.Expression:
     """Every Redshift function call in `tree` rewritten for `engine`, innermost first (a handler sees its arguments
     already rewritten)."""
     for node in reversed(list(tree.dfs())):
-        handler = _BY_NAME.get(node.name.lower()) if isinstance(node, exp.Anonymous) else _BY_CLASS.get(type(node))
-        if handler is None:
-            continue
-        replacement = handler(node, engine)
-        if replacement is not node:
-            if node is tree:
-                tree = replacement
-            else:
-                node.replace(replacement)
+        handlers = _BY_NAME.get(node.name.lower()) if isinstance(node, exp.Anonymous) else _BY_CLASS.get(type(node))
+        for handler in handlers or ():
+            replacement = handler(node, engine)
+            if replacement is not node:
+                if node is tree:
+                    tree = replacement
+                else:
+                    node.replace(replacement)
+            if type(replacement) is not type(node):
+                break
+            node = replacement
     return tree

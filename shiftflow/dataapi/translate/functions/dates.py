@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.functions.formats import (date_rollover, duckdb_to_char, duckdb_to_date,
-                                                            is_numeric_model, uses_time_zone)
+from shiftflow.dataapi.translate.functions.conversions import duckdb_text
+from shiftflow.dataapi.translate.functions.formats import (date_rollover, duckdb_strptime, duckdb_to_char,
+                                                            duckdb_to_date, is_numeric_model, uses_time_zone)
 from shiftflow.dataapi.translate.functions.numbers import duckdb_numeric_to_char, postgres_numeric_model
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
@@ -248,14 +249,26 @@ def _to_date(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Coalesce(this=attempt, expressions=[rollover, plain])
 
 
+def _to_timestamp(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """TO_TIMESTAMP(text, model [, is_strict]): a TIMESTAMPTZ (r_TO_TIMESTAMP.md), read in UTC (Redshift sessions
+    are UTC); a timestamp argument is read as its text. PostgreSQL's own to_timestamp is Redshift's."""
+    if engine != "duckdb" or len(node.expressions) not in (2, 3):
+        return node
+    if len(node.expressions) == 3 and not isinstance(node.expressions[2], exp.Boolean):
+        raise NotSupportedLocally("TO_TIMESTAMP with a computed is_strict")
+    read = duckdb_strptime(duckdb_text(node.expressions[0]), _format_model(node, "TO_TIMESTAMP"), "TO_TIMESTAMP")
+    return exp.Anonymous(this="timezone", expressions=[exp.Literal.string("UTC"), read])
+
+
 HANDLERS = {exp.TsOrDsAdd: _dateadd, exp.DateAdd: _dateadd, exp.TsOrDsDiff: _datediff, exp.DateDiff: _datediff,
             exp.DatetimeDiff: _datediff, exp.TimestampDiff: _datediff,
             exp.Extract: _extract, "date_part": _date_part, "pgdate_part": _date_part, "to_char": _to_char,
-            "to_date": _to_date}
+            "to_date": _to_date, "to_timestamp": _to_timestamp}
 PARSER_FUNCTIONS = {name: (lambda args, name=name: exp.Anonymous(this=name.lower(), expressions=args))
-                    for name in ("DATE_PART", "PGDATE_PART", "TO_CHAR", "TO_DATE")}
+                    for name in ("DATE_PART", "PGDATE_PART", "TO_CHAR", "TO_DATE", "TO_TIMESTAMP")}
 COLUMN_NAMES = {exp.TsOrDsAdd: "date_add", exp.DateAdd: "date_add", exp.Extract: "date_part",
-                "date_part": "pgdate_part", "pgdate_part": "pgdate_part", "to_char": "to_char", "to_date": "to_date"}
+                "date_part": "pgdate_part", "pgdate_part": "pgdate_part", "to_char": "to_char", "to_date": "to_date",
+                "to_timestamp": "to_timestamp"}
 
 DUCKDB_SETUP = (
     # DATEADD's operand: VARCHAR is read as a TIMESTAMP; dates, timestamps and times are added to as they are.

@@ -4,8 +4,19 @@ DuckDB's comes from sqlglot's own translation. The families' interface."""
 
 from __future__ import annotations
 
+from sqlglot import exp
+
+
+
+def _next_day(node: exp.NextDay, engine: str) -> exp.Expression:
+    """A text date ('2014-08-20', r_NEXT_DAY.md) is read as a DATE: DuckDB cannot pick isodow's overload for text."""
+    if engine == "duckdb" and isinstance(node.this, exp.Literal) and node.this.is_string:
+        node.set("this", exp.cast(node.this, exp.DataType.Type.DATE))
+    return node
+
+
 PARSER_FUNCTIONS: dict = {}
-HANDLERS: dict = {}
+HANDLERS = {exp.NextDay: _next_day}
 COLUMN_NAMES: dict = {}
 DUCKDB_SETUP: tuple[str, ...] = ()
 POSTGRES_SETUP: tuple[str, ...] = (

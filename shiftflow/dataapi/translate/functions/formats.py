@@ -235,17 +235,21 @@ _STRPTIME = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d", "DDD": "%j", "MON
 def duckdb_to_date(text: exp.Expression, model: str, attempt: bool = False) -> exp.Expression:
     """TO_DATE(text, model) on DuckDB: strptime with the model's codes, as a DATE (try_strptime: NULL when the
     text does not read)."""
+    return exp.cast(duckdb_strptime(text, model, "TO_DATE", attempt), exp.DataType.Type.DATE)
+
+
+def duckdb_strptime(text: exp.Expression, model: str, function: str, attempt: bool = False) -> exp.Expression:
+    """DuckDB's strptime (a TIMESTAMP) reading `text` written in the datetime format `model`."""
     codes = []
     for kind, value, _ in _tokens(model):
         if kind == "pattern":
             code = _STRPTIME.get(value.upper())
             if code is None:
-                raise NotSupportedLocally(f"TO_DATE pattern {value} on the DuckDB engine")
+                raise NotSupportedLocally(f"{function} pattern {value} on the DuckDB engine")
             codes.append(code)
         elif kind == "text":
             codes.append(value.replace("%", "%%"))
-    strptime = _anon("try_strptime" if attempt else "strptime", text.copy(), exp.Literal.string("".join(codes)))
-    return exp.cast(strptime, exp.DataType.Type.DATE)
+    return _anon("try_strptime" if attempt else "strptime", text.copy(), exp.Literal.string("".join(codes)))
 
 
 # TO_DATE fields whose overflow Redshift rolls over when is_strict is false (June 31 is July 1).

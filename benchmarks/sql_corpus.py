@@ -1,0 +1,684 @@
+"""Real-world Redshift SQL through the emulator (issue 13's corpus figure): how much of it runs as on Redshift.
+
+    .venv/bin/python benchmarks/sql_corpus.py CORPUS_DIR [--engine duckdb|postgres] [--json OUT] [--failures N]
+
+CORPUS_DIR holds one folder per source (nothing is downloaded: the corpus is gathered beforehand and stays out of
+the repository). In a source folder:
+- `*.md` files are pages of the AWS Redshift SQL reference: each example statement of an Examples section runs, and
+  where the page shows its output (a psql table), the emulator's rows are compared with it;
+- `*.sql` files are scripts from public repositories: each statement runs, with no expected output.
+Each page, and each folder of scripts (DDL files first), runs on one fresh engine session, over a small TICKIT
+sample database (the tables most reference examples query, in a schema behind `public` on the search path): a
+statement that reads a TICKIT table the page did not create itself runs, but is not compared.
+
+Every statement gets one outcome: same (rows as documented), wrong (different rows, no error: the worst),
+name (same rows, other column names), follows (different rows after an earlier statement of the page was refused
+or failed: the page's setup did not happen), error (an engine error), unsupported ("not supported locally"), ran
+(no documented output to compare; a documented ERROR counts as same when the statement fails too), missing (it reads a table or object neither the corpus nor the sample defines), s3
+(COPY / UNLOAD: needs objects the corpus lacks), template (a jinja or psql-variable script, not SQL as written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import datetime
+import decimal
+import itertools
+import json
+import logging
+import math
+import re
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from shiftflow.dataapi.engines.base import EngineError, QueryResult
+from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Command, SessionCommand,
+                                         TransactionControl, translate)
+from shiftflow.sql.splitter import SqlSplitError, split_statements, tokenize
+
+OUTCOMES = ("same", "wrong", "name", "follows", "error", "unsupported", "ran", "missing", "s3", "template")
+STATEMENT_SECONDS = 20.0
+
+# The TICKIT sample database's tables (the Getting Started guide's DDL), a few deterministic rows each.
+TICKIT_TABLES = {
+    "users": "userid integer not null, username char(8), firstname varchar(30), lastname varchar(30), "
+             "city varchar(30), state char(2), email varchar(100), phone char(14), likesports boolean, "
+             "liketheatre boolean, likeconcerts boolean, likejazz boolean, likeclassical boolean, likeopera boolean, "
+             "likerock boolean, likevegas boolean, likebroadway boolean, likemusicals boolean",
+    "venue": "venueid smallint not null, venuename varchar(100), venuecity varchar(30), venuestate char(2), "
+             "venueseats integer",
+    "category": "catid smallint not null, catgroup varchar(10), catname varchar(10), catdesc varchar(50)",
+    "date": "dateid smallint not null, caldate date not null, day character(3) not null, week smallint not null, "
+            "month character(5) not null, qtr character(5) not null, year smallint not null, holiday boolean",
+    "event": "eventid integer not null, venueid smallint not null, catid smallint not null, "
+             "dateid smallint not null, eventname varchar(200), starttime timestamp",
+    "listing": "listid integer not null, sellerid integer not null, eventid integer not null, "
+               "dateid smallint not null, numtickets smallint not null, priceperticket decimal(8,2), "
+               "totalprice decimal(8,2), listtime timestamp",
+    "sales": "salesid integer not null, listid integer not null, sellerid integer not null, buyerid integer not null, "
+             "eventid integer not null, dateid smallint not null, qtysold smallint not null, "
+             "pricepaid decimal(8,2), commission decimal(8,2), saletime timestamp",
+}
+TICKIT_ROWS = {
+    "users": ["(1,'JSG99FHE','Rafael','Taylor','Kent','WA','r@example.com','(664) 602-4412',true,false,null,"
+              "false,true,null,false,true,false,true)",
+              "(2,'PGL08LJI','Vladimir','Humphrey','Murfreesboro','SK','v@example.com','(783) 492-1886',null,"
+              "null,null,true,false,null,true,false,true,true)"],
+    "venue": ["(1,'Toyota Park','Bridgeview','IL',0)", "(2,'Columbus Crew Stadium','Columbus','OH',0)"],
+    "category": ["(1,'Sports','MLB','Major League Baseball')", "(9,'Concerts','Pop','All rock and pop music concerts')"],
+    "date": ["(1827,'2008-01-01','TU',1,'JAN','1',2008,true)", "(1828,'2008-01-02','WE',1,'JAN','1',2008,false)"],
+    "event": ["(1,1,1,1827,'Gotterdammerung','2008-01-25 14:30:00')",
+              "(2,2,9,1828,'Boris Godunov','2008-10-15 20:00:00')"],
+    "listing": ["(1,1,1,1827,4,10.00,40.00,'2008-01-24 06:43:29')", "(2,2,2,1828,2,20.50,41.00,'2008-03-05 12:25:29')"],
+    "sales": ["(1,1,1,2,1,1827,4,728.00,109.20,'2008-02-18 02:36:48')",
+              "(2,2,2,1,2,1828,2,76.00,11.40,'2008-06-06 05:00:16')"],
+}
+TICKIT_SCHEMA = "tickit_sample"
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A documented result: column names and rows as text; `partial` when the page shows only its first rows."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    partial: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    source: str
+    location: str  # file:line
+    sql: str
+    expected: Table | None = None
+    setup: bool = False  # run again for a later folder (its parent's DDL): not counted twice
+    expected_error: str = ""  # the page shows it failing with this error
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    example: Example
+    kind: str
+    detail: str = ""
+
+
+# ---- the corpus ------------------------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^```")
+_DASHES = re.compile(r"^\s*-{2,}[-+|\s]*$")
+_ROW_COUNT = re.compile(r"^\s*\(\d+ rows?\)\s*$")
+_EXAMPLE_HEADING = re.compile(r"^#+ .*example", re.IGNORECASE)
+
+
+def _unescape_markdown(text: str) -> str:
+    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>])", r"\1", text)
+
+
+def page_examples(path: Path, source: str) -> list[Example]:
+    """The example statements of one SQL reference page, each with the output the page shows after it (if any)."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    examples: list[Example] = []
+    in_examples = "example" in path.name.lower()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("#"):
+            in_examples = "example" in path.name.lower() or bool(_EXAMPLE_HEADING.match(line))
+        if _FENCE.match(line):
+            end = next((j for j in range(index + 1, len(lines)) if _FENCE.match(lines[j])), len(lines))
+            if in_examples:
+                examples += _block_examples(lines[index + 1 : end], f"{path.name}:{index + 2}", source)
+            index = end
+        index += 1
+    return examples
+
+
+def _block_examples(block: list[str], location: str, source: str) -> list[Example]:
+    """Statements and result tables of one code block, in order: a table belongs to the statement before it."""
+    examples: list[Example] = []
+    pending: list[str] = []
+    index = 0
+    while index < len(block):
+        if index + 1 < len(block) and block[index].strip() and _DASHES.match(block[index + 1]) \
+                and _statements("\n".join(pending)):
+            table, index = _result_table(block, index)
+            statements = _statements("\n".join(pending))
+            for sql in statements[:-1]:
+                examples.append(Example(source, location, sql))
+            if statements:
+                examples.append(Example(source, location, statements[-1], table))
+            pending = []
+            continue
+        if block[index].lstrip().upper().startswith("ERROR:") and _statements("\n".join(pending)):
+            statements = _statements("\n".join(pending))  # the page shows the last one failing
+            examples += [Example(source, location, sql) for sql in statements[:-1]]
+            examples.append(Example(source, location, statements[-1], expected_error=block[index].strip()))
+            pending = []
+            while index < len(block) and block[index].strip():
+                index += 1
+            continue
+        if not _ROW_COUNT.match(block[index]):  # "(10 rows)" after output shown without a header
+            pending.append(block[index])
+        index += 1
+    examples += [Example(source, location, sql) for sql in _statements("\n".join(pending))]
+    return examples
+
+
+def _result_table(block: list[str], index: int) -> tuple[Table, int]:
+    header, dashes = block[index], block[index + 1]
+    bordered = "|" in header or "+" in dashes
+    rows: list[tuple[str, ...]] = []
+    partial = False
+    index += 2
+    while index < len(block) and block[index].strip():
+        line = block[index]
+        index += 1
+        if _ROW_COUNT.match(line):
+            break
+        if line.strip() in {"...", "…", "(...)"}:
+            partial = True
+            continue
+        rows.append(_cells(line) if bordered else (line.strip(),))
+    columns = _cells(header) if bordered else (header.strip(),)
+    return Table(tuple(c.lower() for c in columns), tuple(rows), partial), index
+
+
+def _cells(line: str) -> tuple[str, ...]:
+    return tuple(cell.strip() for cell in _unescape_markdown(line).strip().strip("|").split("|"))
+
+
+_SQL_START = re.compile(r"^\s*(select|with|insert|update|delete|create|drop|alter|set|reset|show|begin|commit|end|"
+                        r"rollback|abort|call|copy|unload|merge|truncate|grant|revoke|analyze|vacuum|explain|declare|"
+                        r"fetch|close|values|comment|prepare|execute|deallocate|start|lock|refresh|cancel|\()\b",
+                        re.IGNORECASE)
+
+
+def _statements(text: str) -> list[str]:
+    """The SQL statements of a piece of a code block; none when it is prose, a synopsis or a shell session."""
+    text = _unescape_markdown(text)
+    if re.search(r"\[ *,? *\.\.\. *\]|\{ *\w+ *\|", text):
+        return []  # a synopsis ([, ...], { a | b }) is not a statement
+    try:
+        pieces = [statement.text for statement in split_statements(text)]
+    except SqlSplitError:
+        pieces = [text]
+    # Output shown without a table (INFO:, ERROR:, bare values) and elided statements ("where ...") are not SQL.
+    return [piece for piece in pieces
+            if _SQL_START.match(_without_leading_comments(piece)) and "..." not in piece and "[waits]" not in piece]
+
+
+def _without_leading_comments(sql: str) -> str:
+    return re.sub(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*\s*", "", sql, flags=re.DOTALL)
+
+
+def script_examples(directory: Path, source: str, root: Path) -> list[Example]:
+    """The statements of one folder's .sql files: the files with CREATE TABLE first (a benchmark's DDL before
+    its queries), then by name; the DDL files of its parent folders up to `root` before them (queries/ beside
+    ddl.sql)."""
+    parents = [folder for folder in directory.parents if folder.is_relative_to(root) and folder != directory]
+    inherited = sorted(f for folder in parents for f in folder.glob("*.sql") if _creates_tables(f))
+    files = inherited + sorted(directory.glob("*.sql"), key=lambda f: (not _creates_tables(f), f.name))
+    examples: list[Example] = []
+    for file in files:
+        text = file.read_text(encoding="utf-8", errors="replace")
+        relative = file.relative_to(root)
+        if "{{" in text or "{%" in text:
+            examples.append(Example(source, f"{relative}", "-- jinja template"))
+            continue
+        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("\\"))  # psql commands
+        try:
+            statements = split_statements(text)
+        except SqlSplitError as error:
+            examples.append(Example(source, f"{relative}", f"-- unsplittable: {error}"))
+            continue
+        examples += [Example(source, f"{relative}:{index + 1}", statement.text, setup=file in inherited)
+                     for index, statement in enumerate(statements)]
+    return examples
+
+
+def _creates_tables(file: Path) -> bool:
+    return bool(re.search(r"\bcreate\s+table\b", file.read_text(encoding="utf-8", errors="replace"), re.IGNORECASE))
+
+
+def corpus_groups(corpus: Path) -> Iterator[tuple[str, list[Example]]]:
+    """(group name, its statements): one group per reference page, one per folder of scripts."""
+    for source in sorted(p for p in corpus.iterdir() if p.is_dir()):
+        for page in sorted(source.rglob("*.md")):
+            if page.name.startswith("r_"):  # the SQL reference's pages (r_DATEADD_function.md ...)
+                examples = page_examples(page, source.name)
+                if examples:
+                    yield f"{source.name}/{page.name}", examples
+        for folder in sorted({f.parent for f in source.rglob("*.sql")}):
+            yield f"{source.name}/{folder.relative_to(source)}", script_examples(folder, source.name, source)
+
+
+# ---- running ---------------------------------------------------------------------------------------------------
+
+_DATABASES = itertools.count()
+
+
+class CorpusSession:
+    """One engine session with the TICKIT sample, running statements as the emulator's runner does."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.session = engine.session(f"corpus_{next(_DATABASES)}")
+        self.in_transaction = False
+        self._load_sample()
+
+    def _load_sample(self) -> None:
+        self.session.execute(f"CREATE SCHEMA IF NOT EXISTS {TICKIT_SCHEMA}", {})
+        for table, columns in TICKIT_TABLES.items():
+            name = f'{TICKIT_SCHEMA}."{table}"'
+            self.session.execute(f"CREATE TABLE {name} ({columns})", {})
+            self.session.execute(f"INSERT INTO {name} VALUES {', '.join(TICKIT_ROWS[table])}", {})
+        path = f"public, {TICKIT_SCHEMA}" if self.engine.name == "postgres" else f"public,{TICKIT_SCHEMA}"
+        self.session.execute(f"SET search_path = '{path}'" if self.engine.name == "duckdb"
+                             else f"SET search_path = {path}", {})
+
+    def run(self, sql: str) -> QueryResult:
+        translated = translate(sql, self.session.engine)
+        timer = threading.Timer(STATEMENT_SECONDS, self.session.interrupt)
+        timer.start()
+        try:
+            if isinstance(translated, TransactionControl):  # as the runner: no-ops where Redshift only warns
+                if (translated.action == "begin") != self.in_transaction:
+                    getattr(self.session, translated.action)()
+                    self.in_transaction = translated.action == "begin"
+                return QueryResult()
+            if isinstance(translated, S3Command):
+                raise _NeedsS3()
+            parameters = {name: "1" for name in translated.parameter_names}
+            if isinstance(translated, SessionCommand):
+                return translated.run(self.session, parameters, self.in_transaction)
+            assert isinstance(translated, EngineSql)
+            result = self.session.execute(translated.text, parameters)
+            if translated.commits and self.in_transaction:
+                self.session.commit()
+                self.session.begin()
+            return result
+        finally:
+            timer.cancel()
+
+    def forget(self, table: str) -> None:
+        """Drop what an earlier example made under this name, before an example makes it again."""
+        for kind in ("VIEW", "TABLE"):
+            try:
+                self.session.execute(f'DROP {kind} IF EXISTS "{table}" CASCADE', {})
+            except EngineError:
+                self.recover()
+
+    def recover(self) -> None:
+        """After a failure, as a Redshift session: an open transaction is aborted."""
+        if self.in_transaction or self.engine.name == "postgres":
+            try:
+                self.session.rollback()
+            except EngineError:
+                pass
+            self.in_transaction = False
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class _NeedsS3(Exception):
+    pass
+
+
+_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"? does not exist",
+                      re.IGNORECASE)
+_SYSTEM = re.compile(r"^(pg_|stl_|stv_|svl_|svv_|sys_|svcs_|stcs_|information_schema)", re.IGNORECASE)
+
+
+def _corpus_lacks(message: str, sql: str, lineage: Lineage) -> bool:
+    """The error names a table or schema neither the corpus nor the sample defines (a user's own object, not a
+    system table), or a function the corpus defines in a statement that failed: not the emulator's failure."""
+    match = _MISSING.search(message)
+    if match is None:
+        return False
+    name = match.group(1).split(".")[-1].lower()
+    if _SYSTEM.match(name) or _SYSTEM.match(match.group(1)):
+        return False
+    if re.search(r"function|macro", match.group(0), re.IGNORECASE):
+        return name in lineage.functions
+    return name not in lineage.created | set(TICKIT_TABLES) or name in lineage.failed
+
+
+@dataclasses.dataclass
+class Lineage:
+    """What a group's tables hold: `created` by the group itself; `sample` (TICKIT rows, not the documented data)
+    and `loaded` (filled by a COPY the corpus cannot run): the tables whose contents the page's output cannot show."""
+
+    created: set[str] = dataclasses.field(default_factory=set)
+    sample: set[str] = dataclasses.field(default_factory=lambda: set(TICKIT_TABLES))
+    loaded: set[str] = dataclasses.field(default_factory=set)
+    functions: set[str] = dataclasses.field(default_factory=set)  # CREATE FUNCTION / PROCEDURE names
+    failed: set[str] = dataclasses.field(default_factory=set)  # created by a statement that failed
+
+    def record(self, sql: str, outcome: str) -> None:
+        function = re.match(r"\s*create\s+(?:or\s+replace\s+)?(?:external\s+)?(?:function|procedure)\s+([\w.\"]+)",
+                            sql, re.IGNORECASE)
+        if function:
+            self.functions.add(function.group(1).strip('"').split(".")[-1].lower())
+        if outcome in {"error", "unsupported", "missing", "s3"}:
+            self.failed |= _created_tables(sql)
+        else:
+            self.failed -= _created_tables(sql)
+        targets = _created_tables(sql) | _written_tables(sql)
+        if outcome == "s3":
+            self.loaded |= _written_tables(sql)
+        reads = _table_names(sql) - targets
+        self.created |= _created_tables(sql)
+        self.sample -= _created_tables(sql)
+        if reads & self.sample:
+            self.sample |= targets
+        if reads & self.loaded:
+            self.loaded |= targets
+
+
+def run_group(engine: Any, examples: Sequence[Example]) -> list[Outcome]:
+    session = CorpusSession(engine)
+    lineage = Lineage()
+    outcomes = []
+    try:
+        refused = False
+        for example in examples:
+            outcome = _run_one(session, example, lineage)
+            if outcome.kind in {"wrong", "name"} and refused:
+                # a page's setup the emulator refused (CREATE USER, GRANT, CREATE DATABASE ... COLLATE) or could
+                # not run: its later examples show what that setup would have changed
+                outcome = Outcome(example, "follows", outcome.detail)
+            refused = refused or outcome.kind in {"unsupported", "error", "missing", "s3"}
+            outcomes.append(outcome)
+            lineage.record(example.sql, outcome.kind)
+    finally:
+        session.close()
+    return outcomes
+
+
+def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outcome:
+    if example.sql.startswith("-- jinja") or example.sql.startswith("-- unsplittable") or _has_psql_variables(example.sql):
+        return Outcome(example, "template", example.sql[:60])
+    for table in _created_tables(example.sql) & lineage.created:
+        session.forget(table)  # the page makes it anew (a reader runs each example on its own)
+    try:
+        result = session.run(example.sql)
+    except NotSupportedLocally as error:
+        session.recover()
+        return Outcome(example, "unsupported", str(error))
+    except _NeedsS3:
+        return Outcome(example, "s3")
+    except Exception as error:  # noqa: BLE001 - an engine error of any kind is one outcome
+        session.recover()
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if "not supported locally" in message:  # raised when the query runs (e.g. AVG of DECIMAL on DuckDB)
+            return Outcome(example, "unsupported", message)
+        if example.expected_error:
+            return Outcome(example, "same", f"fails as documented ({example.expected_error}): {message}")
+        kind = "missing" if _corpus_lacks(message, example.sql, lineage) else "error"
+        return Outcome(example, kind, f"{type(error).__name__}: {message}")
+    reads = _table_names(example.sql)
+    if example.expected_error:
+        return Outcome(example, "wrong", f"ran; the page documents {example.expected_error}")
+    if example.expected is None:
+        return Outcome(example, "ran")
+    if reads & lineage.loaded:
+        return Outcome(example, "s3", "reads a table a COPY loads")
+    if reads & lineage.sample:
+        return Outcome(example, "ran", "reads the TICKIT sample")
+    if _NONDETERMINISTIC.search(example.sql):
+        return Outcome(example, "ran", "the clock or a random value")
+    return compare(example, result)
+
+
+_NONDETERMINISTIC = re.compile(r"\b(sysdate|getdate|current_date|current_time|current_timestamp|localtimestamp|"
+                               r"localtime|now|timeofday|random|pg_backend_pid|current_user|session_user|user|"
+                               r"current_database|version)\b", re.IGNORECASE)
+
+
+def _has_psql_variables(sql: str) -> bool:
+    try:
+        tokens = tokenize(sql)
+    except SqlSplitError:
+        return False
+    return any(a.text == ":" and b.start == a.end + 1 and (b.text.isidentifier() or b.text.startswith("'"))
+               and a.start > 0 and sql[a.start - 1] != ":" for a, b in zip(tokens, tokens[1:]))
+
+
+_TABLE_AFTER = re.compile(r"\b(?:from|join|into|update|table|exists)\s+([\w.\"]+)", re.IGNORECASE)
+
+
+def _table_names(sql: str) -> set[str]:
+    return {name.strip('"').split(".")[-1].strip('"').lower() for name in _TABLE_AFTER.findall(sql)}
+
+
+def _created_tables(sql: str) -> set[str]:
+    match = re.match(r"\s*create\s+(?:(?:local\s+)?(?:temp|temporary)\s+)?(?:table|view|materialized\s+view)\s+"
+                     r"(?:if\s+not\s+exists\s+)?([\w.\"]+)", sql, re.IGNORECASE)
+    return {match.group(1).strip('"').split(".")[-1].strip('"').lower()} if match else set()
+
+
+def _written_tables(sql: str) -> set[str]:
+    match = re.match(r"\s*(?:insert\s+into|update|delete\s+from|copy|merge\s+into)\s+([\w.\"]+)", sql, re.IGNORECASE)
+    return {match.group(1).strip('"').split(".")[-1].strip('"').lower()} if match else set()
+
+
+# ---- comparing -------------------------------------------------------------------------------------------------
+
+def compare(example: Example, result: QueryResult) -> Outcome:
+    expected = example.expected
+    assert expected is not None
+    actual_rows = [tuple(render(value) for value in row) for row in result.rows]
+    expected_rows = [tuple(_normalized(cell) for cell in row) for row in expected.rows]
+    if not result.columns:
+        if not _QUERY.match(_without_leading_comments(example.sql)):  # the page shows the table it changed
+            return Outcome(example, "ran", "the page shows a table after a statement that returns none")
+        return Outcome(example, "wrong", "no result set")
+    if len(expected.columns) != len(result.columns) and not (len(expected.columns) == 1 and len(result.columns) > 1):
+        return Outcome(example, "wrong", f"{len(result.columns)} columns, documented {len(expected.columns)}")
+    if len(expected.columns) == 1 and len(result.columns) > 1:  # an unbordered multi-column table: one cell a row
+        actual_rows = [(" ".join(row),) for row in actual_rows]
+        expected_rows = [(" ".join(row[0].split()),) for row in expected_rows]
+        actual_rows = [(" ".join(row[0].split()),) for row in actual_rows]
+    ordered = _ordered(example.sql)
+    if not _rows_match(actual_rows, expected_rows, ordered, expected.partial):
+        return Outcome(example, "wrong", f"got {_short(actual_rows)} documented {_short(expected_rows)}")
+    names = tuple(column.name.lower() for column in result.columns)
+    if len(names) == len(expected.columns) and names != expected.columns:
+        return Outcome(example, "name", f"columns {names} documented {expected.columns}")
+    return Outcome(example, "same")
+
+
+_QUERY = re.compile(r"(select|with|values|show|\()", re.IGNORECASE)
+
+
+def _short(rows: Sequence[tuple[str, ...]]) -> str:
+    return repr(list(rows[:3]))[:300]
+
+
+def _ordered(sql: str) -> bool:
+    return bool(re.search(r"\border\s+by\b[^()]*$", sql, re.IGNORECASE | re.DOTALL))
+
+
+def _rows_match(actual: list[tuple[str, ...]], expected: list[tuple[str, ...]], ordered: bool, partial: bool) -> bool:
+    if partial or (expected and len(actual) > len(expected) and len(expected) >= 3):
+        # "..." or a documented excerpt: the shown rows must appear (in order, when the query orders them)
+        if ordered:
+            return len(actual) >= len(expected) and all(_row_equal(a, e) for a, e in zip(actual, expected))
+        remaining = list(actual)
+        for row in expected:
+            found = next((a for a in remaining if _row_equal(a, row)), None)
+            if found is None:
+                return False
+            remaining.remove(found)
+        return True
+    if len(actual) != len(expected):
+        return False
+    if ordered:
+        return all(_row_equal(a, e) for a, e in zip(actual, expected))
+    remaining = list(actual)
+    for row in expected:
+        found = next((a for a in remaining if _row_equal(a, row)), None)
+        if found is None:
+            return False
+        remaining.remove(found)
+    return True
+
+
+def _row_equal(actual: tuple[str, ...], expected: tuple[str, ...]) -> bool:
+    return len(actual) == len(expected) and all(_cell_equal(a, e) for a, e in zip(actual, expected))
+
+
+def _cell_equal(actual: str, expected: str) -> bool:
+    if actual == expected or " ".join(actual.split()) == " ".join(expected.split()):
+        return True
+    if actual.startswith("\x00float:"):  # a DOUBLE PRECISION / REAL: Redshift prints 15 or 17 digits
+        value = float(actual[len("\x00float:"):])
+        try:
+            documented = float(expected)
+        except ValueError:
+            return False
+        return math.isclose(value, documented, rel_tol=1e-6, abs_tol=1e-9)
+    return False
+
+
+def render(value: Any) -> str:
+    """A value as psql prints it (floats are compared by value)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return f"\x00float:{value!r}"
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime.datetime):
+        text = value.isoformat(" ")
+        if value.utcoffset() is not None:
+            text = re.sub(r"([+-]\d\d):00$", r"\1", text)
+        return text
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()  # Redshift prints a VARBYTE as hexadecimal digits
+    return str(value)
+
+
+def _normalized(cell: str) -> str:
+    if len(cell) > 1 and cell[0] == cell[-1] == "'":  # a few pages quote their output
+        cell = cell[1:-1]
+    if cell.lower() in {"null", "<null>", "(null)"}:
+        return ""
+    if cell.lower() in {"true", "false"}:
+        return cell.lower()[0]
+    return cell
+
+
+# ---- reporting -------------------------------------------------------------------------------------------------
+
+def measure(corpus: Path, engine_name: str = "duckdb") -> list[Outcome]:
+    """Every statement's outcome. DuckDB: a new in-memory engine per group; PostgreSQL: one server, a new database
+    per group."""
+    shared = _engine(engine_name) if engine_name == "postgres" else None
+    outcomes: list[Outcome] = []
+    try:
+        for _, examples in corpus_groups(corpus):
+            engine = shared or _engine(engine_name)
+            try:
+                outcomes += run_group(engine, examples)
+            finally:
+                if shared is None:
+                    engine.close()
+    finally:
+        if shared is not None:
+            shared.close()
+    return outcomes
+
+
+def _engine(name: str) -> Any:
+    if name == "postgres":
+        from shiftflow.dataapi.engines.postgres import PostgresEngine
+
+        return PostgresEngine()
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine()
+
+
+def figures(outcomes: Iterable[Outcome]) -> dict[str, dict[str, int]]:
+    """Per source: the count of each outcome, and the total."""
+    table: dict[str, dict[str, int]] = collections.defaultdict(lambda: dict.fromkeys(("total", *OUTCOMES), 0))
+    for outcome in outcomes:
+        if outcome.example.setup:
+            continue
+        for key in (outcome.example.source, "all"):
+            table[key]["total"] += 1
+            table[key][outcome.kind] += 1
+    return dict(table)
+
+
+def failure_kinds(outcomes: Iterable[Outcome], kinds: tuple[str, ...] = ("error", "wrong", "name")) -> list[tuple[str, int]]:
+    """The commonest failure messages, with identifiers and literals blurred so that one kind counts once."""
+    counter: collections.Counter[str] = collections.Counter()
+    for outcome in outcomes:
+        if outcome.kind in kinds and not outcome.example.setup:
+            blurred = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "_", outcome.detail)[:110]
+            counter[f"{outcome.kind}: {blurred}"] += 1
+    return counter.most_common()
+
+
+def print_report(outcomes: list[Outcome], failures: int) -> None:
+    table = figures(outcomes)
+    print(f"{'source':<16}" + "".join(f"{kind:>{_width(kind)}}" for kind in ("total", *OUTCOMES)) + "    ran  honest")
+    for source, counts in sorted(table.items(), key=lambda item: item[0] == "all"):
+        ran, honest = _as_redshift(counts)
+        print(f"{source:<16}" + "".join(f"{counts[kind]:>{_width(kind)}}" for kind in ("total", *OUTCOMES))
+              + f"{ran:>7.1%}{honest:>7.1%}")
+    print("\ncommonest failures:")
+    for kind, count in failure_kinds(outcomes)[:failures]:
+        print(f"{count:>5}  {kind}")
+
+
+def _width(kind: str) -> int:
+    return max(8, len(kind) + 2)
+
+
+def _as_redshift(counts: dict[str, int]) -> tuple[float, float]:
+    """Of the statements the corpus lets judge (not missing a table, an S3 object, a template's values or the page's
+    refused setup): the share
+    that ran as on Redshift, and the share that ran so or said plainly it cannot ("not supported locally")."""
+    judged = counts["total"] - counts["missing"] - counts["s3"] - counts["template"] - counts["follows"]
+    ran = counts["same"] + counts["ran"]
+    if not judged:
+        return 1.0, 1.0
+    return ran / judged, (ran + counts["unsupported"]) / judged
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--engine", choices=("duckdb", "postgres"), default="duckdb")
+    parser.add_argument("--json", type=Path, help="write every outcome here")
+    parser.add_argument("--failures", type=int, default=40, help="how many failure kinds to list")
+    options = parser.parse_args(argv)
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a Command" warnings, per statement
+    outcomes = measure(options.corpus, options.engine)
+    print_report(outcomes, options.failures)
+    if options.json:
+        options.json.write_text(json.dumps([{"setup": o.example.setup, "source": o.example.source, "location": o.example.location,
+                                             "sql": o.example.sql, "kind": o.kind, "detail": o.detail,
+                                             "expected": dataclasses.asdict(o.example.expected)
+                                             if o.example.expected else None} for o in outcomes], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Implicit conversion of string functions' arguments (SQL reference: "Type compatibility and conversion",
+implicit conversion: numeric and datetime values convert to character strings where a string is expected).
+
+Redshift runs `strpos(commission, '.')` on a DECIMAL column, `ltrim(listtime, '2008-')` and `substring(listtime,
+6, 2)` on a TIMESTAMP, `repeat(catid, 3)` on a SMALLINT and `saletime like '2008-09%'`: the value's text
+('2008-09-18 02:36:48', '10.00') goes into the function. DuckDB binds those functions to VARCHAR only, so the text
+argument goes through shiftflow_text: VARCHAR for every type but VARBYTE (BLOB), whose string functions return
+VARBYTE on Redshift: those fail with "not supported locally" rather than run on the value's text. PostgreSQL's
+own errors for these calls stay (no silent conversion there).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+# The string functions and the argument that holds the string.
+_STRING_ARGUMENT = {exp.StrPosition: "this", exp.Substring: "this", exp.Trim: "this", exp.Repeat: "this",
+                    exp.Reverse: "this", exp.Left: "this", exp.Right: "this", exp.Pad: "this", exp.Upper: "this",
+                    exp.Lower: "this", exp.Initcap: "this", exp.Like: "this", exp.ILike: "this",
+                    exp.SplitPart: "this", exp.Replace: "this", exp.Translate: "this"}
+_TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
+               exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
+# Values that are text already: no conversion to add.
+_TEXT_VALUES = (exp.DPipe, exp.Concat, exp.Placeholder, exp.Null, *_STRING_ARGUMENT)
+
+
+def _is_text(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _is_text(node.this)
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.Cast):
+        return node.to.this in _TEXT_TYPES
+    return isinstance(node, _TEXT_VALUES) and not isinstance(node, (exp.Like, exp.ILike))
+
+
+def duckdb_text(argument: exp.Expression) -> exp.Expression:
+    """A string function's argument on DuckDB, converted to text as Redshift converts it."""
+    return argument if _is_text(argument) else exp.Anonymous(this="shiftflow_text", expressions=[argument])
+
+
+def _as_text(node: exp.Expression, engine: str) -> exp.Expression:
+    argument = node.args.get(_STRING_ARGUMENT[type(node)])
+    if engine == "duckdb" and argument is not None:
+        node.set(_STRING_ARGUMENT[type(node)], duckdb_text(argument))
+    return node
+
+
+PARSER_FUNCTIONS: dict = {}
+HANDLERS = dict.fromkeys(_STRING_ARGUMENT, _as_text)
+COLUMN_NAMES: dict = {}
+DUCKDB_SETUP: tuple[str, ...] = (
+    "CREATE OR REPLACE TEMP MACRO shiftflow_text(x) AS CASE WHEN typeof(x) = 'BLOB' THEN"
+    " error('not supported locally: a string function of a VARBYTE value on the DuckDB engine')"
+    " ELSE CAST(x AS VARCHAR) END",
+)
+POSTGRES_SETUP: tuple[str, ...] = ()

@@ -1,0 +1,47 @@
+"""Statements of the SQL reference's examples that no local engine can answer as Redshift does: each fails with
+"not supported locally: <what>" instead of a silently different answer (no result set, true, an empty text)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shiftflow.dataapi.translate import NotSupportedLocally, translate
+from tests.unit.translate.conftest import run_script
+
+
+@pytest.mark.parametrize(("statement", "what"), [
+    # r_ANALYZE_COMPRESSION.md: a report of suggested encodings, not a no-op like ANALYZE
+    ("analyze compression listing", "ANALYZE COMPRESSION"),
+    ("analyze compression sales(qtysold, commission, saletime)", "ANALYZE COMPRESSION"),
+    # r_ALTER_TABLE_external-table.md
+    ("alter table spectrum.sales set table properties ('numRows'='170000')", "Redshift Spectrum"),
+    ("alter table spectrum.sales set location 's3://awssampledbuswest2/tickit/spectrum/sales/'", "Redshift Spectrum"),
+    ("alter table spectrum.sales set file format parquet", "Redshift Spectrum"),
+    ("alter table spectrum.sales_part add if not exists partition(saledate='2008-01-01') "
+     "location 's3://awssampledbuswest2/tickit/spectrum/sales_partition/saledate=2008-01/'", "Redshift Spectrum"),
+    ("alter table spectrum.sales_part drop partition(saledate='2008-01-01')", "Redshift Spectrum"),
+])
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_redshift_only_statements(statement: str, what: str, engine: str) -> None:
+    with pytest.raises(NotSupportedLocally, match=what):
+        translate(statement, engine)
+
+
+@pytest.mark.parametrize("query", [
+    # r_HAS_TABLE_PRIVILEGE.md documents f for a user without the privilege; DuckDB answers true for anyone
+    "select has_table_privilege('guest', 'listing', 'select')",
+    # r_COMMENT.md documents the comment; DuckDB answers an empty text
+    "select col_description('public.sales'::regclass, 5::integer)",
+    # Redshift's workload management and identity functions (r_CHANGE_QUERY_PRIORITY.md, r_DEFAULT_IAM_ROLE.md ...)
+    "select change_query_priority(1076, 'Critical')", "select change_session_priority(30311, 'Lowest')",
+    "select change_user_priority('analysis_user', 'lowest')", "select default_iam_role()",
+    "SELECT role_is_member_of('role1', 'role2')", "select text_to_int_alt('123-')",
+])
+def test_catalog_functions_duckdb_cannot_answer(duckdb_session, query: str) -> None:
+    with pytest.raises(NotSupportedLocally, match="not supported locally"):
+        run_script(duckdb_session, query)
+
+
+def test_plain_analyze_and_alter_table_still_run(duckdb_session) -> None:
+    run_script(duckdb_session, "create table listing (listid int); analyze listing; alter table listing add column n int")
+    assert [c.name for c in run_script(duckdb_session, "select * from listing").columns] == ["listid", "n"]
