@@ -150,7 +150,7 @@ class HeldAtTheNotificationClaim:
         self.both_at_the_claim = threading.Barrier(2)
 
     def update_item(self, **request: Any) -> Any:
-        if request.get("UpdateExpression") == "REMOVE #mark":
+        if request.get("UpdateExpression") == "DELETE #mark :marks":
             self.both_at_the_claim.wait(timeout=30)
         response = self._dynamodb.update_item(**request)
         if "SET JobState = :failed" in request.get("UpdateExpression", ""):
@@ -196,7 +196,7 @@ def test_a_heal_that_died_after_its_claim_is_finished_by_the_retry_and_notifies_
     with pytest.raises(ClientError, match="Rate exceeded"):
         heal(stack.dynamodb, client, flaky, stack.targets, EndedRun.from_event(event))
     guard = stack.guard("sales")
-    assert (guard["JobState"], guard["HealPendingFor"], guard["FailedStep"]) == ("Failed", arn, "LoadStoreSalesFact")
+    assert (guard["JobState"], guard["HealPendingFor"], guard["FailedStep"]) == ("Failed", {arn}, "LoadStoreSalesFact")
 
     # Lambda's retry: the mark says the heal is this execution's and unfinished; the history is not read again.
     outcome = heal(stack.dynamodb, client, flaky, stack.targets, EndedRun.from_event(event))
@@ -266,6 +266,42 @@ def test_an_unfinished_heal_finishes_without_touching_the_guard_a_later_run_took
     assert (guard["JobState"], guard["OwnerExecution"]) == ("Running", next_run) and "HealPendingFor" not in guard
     assert [run["ExecutionArn"] for run in read_history(stack.dynamodb, "history", "sales")] == [arn]
     assert len(stack.notifications()) == 1
+
+
+def test_the_heal_of_a_later_run_keeps_the_pending_heal_of_an_earlier_one_on_the_same_guard(stack, sfn):
+    """run-1's heal died before it notified; the guard was reset and run-2, which took it, was stopped too: run-2's
+    heal claims the guard and notifies without erasing run-1's pending mark, and run-1's retry still notifies."""
+    client, stub = sfn
+    first, second = ended_event(PIPELINE, "run-1"), ended_event(PIPELINE, "run-2", cause="stopped again")
+    first_arn, second_arn = first["detail"]["executionArn"], second["detail"]["executionArn"]
+    stack.take_guard("sales", first_arn)
+    expect_last_state(stub, first_arn, "LoadDimensions")
+    with pytest.raises(ClientError):
+        heal(stack.dynamodb, client, FailingOnce(stack.sns), stack.targets, EndedRun.from_event(first))
+    reset_guard(stack.dynamodb, "guards", "sales")
+    stack.dynamodb.update_item(TableName="guards", Key={"JobID": {"S": "sales"}},
+                               UpdateExpression="SET JobState = :running, OwnerExecution = :owner, JobStart = :start",
+                               ExpressionAttributeValues={":running": {"S": "Running"}, ":owner": {"S": second_arn},
+                                                          ":start": {"S": "2026-11-21T04:00:00.000Z"}})
+    expect_last_state(stub, second_arn, "LoadStoreSalesFact")
+
+    later = heal(stack.dynamodb, client, stack.sns, stack.targets, EndedRun.from_event(second))
+    assert (later.healed, later.notified) == (True, True)
+    guard = stack.guard("sales")
+    assert (guard["JobState"], guard["LastExecution"], guard["FailedStep"]) == (
+        "Failed", second_arn, "LoadStoreSalesFact")
+    assert guard[HEAL_MARK] == {first_arn}  # run-1's heal is still pending
+    (notice,) = stack.notifications()
+    assert "stopped again" in json.loads(notice["message"])["message"]
+
+    earlier = heal(stack.dynamodb, client, stack.sns, stack.targets, EndedRun.from_event(first))
+    assert (earlier.healed, earlier.notified) == (True, True)
+    guard = stack.guard("sales")
+    assert (guard["LastExecution"], guard["FailedStep"]) == (second_arn, "LoadStoreSalesFact") and HEAL_MARK not in guard
+    (notice,) = stack.notifications()
+    assert "stopped from the console" in json.loads(notice["message"])["message"]
+    assert sorted(run["ExecutionArn"] for run in read_history(stack.dynamodb, "history", "sales")) == [
+        first_arn, second_arn]
 
 
 def test_an_execution_that_owns_no_guard_is_a_no_op(stack, sfn):
