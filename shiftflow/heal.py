@@ -12,11 +12,12 @@ Events can arrive twice or late, so every step is conditional and keyed by the e
    earlier run's unfinished heal may still be pending on the guard a later run took: each heal adds and removes only
    its own execution, so neither erases the other's;
 2. records: the run history item (pipelines, put only if absent) or the workflow and job audit items (workflows,
-   `close_run`, which settles only what is still RUNNING or missing);
+   `close_run`, which settles only what is still RUNNING or missing); from the guard as the run left it, or, when a
+   later run has taken the guard since the claim, from the run's own history;
 3. notify at most once: the delivery whose conditional removal of its execution from `HealPendingFor` succeeds is
    the one that publishes (two deliveries at once may both write the records, which are idempotent, but only one
-   removes the mark); a publish that fails puts the mark back, so that Lambda's retry of that delivery finds it and finishes steps 2 and
-   3. A crash between the removal and the publish is the one case that notifies nobody.
+   removes the mark); a publish that fails puts the mark back, so that Lambda's retry of that delivery finds it and
+   finishes steps 2 and 3. A crash between the removal and the publish is the one case that notifies nobody.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ ENDED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 _DEFAULT_ERRORS = {"FAILED": "ExecutionFailed", "TIMED_OUT": "ExecutionTimedOut", "ABORTED": "ExecutionAborted"}
 # The workflow state whose output is the run's plan (statemachine/workflow.asl.json).
 PLAN_STATE = "LoadWorkflow"
+# The pipeline state whose output is the run's settings, its run_date among them (sales_data_pipeline.asl.json).
+PIPELINE_RUN_STATE = "MergeRunInput"
 # A cause can be 32,768 characters; the guard, the history and the notification keep a readable summary.
 CAUSE_LIMIT = 2000
 # A string set: the executions whose heal has claimed the guard and not notified yet.
@@ -125,6 +128,8 @@ def heal(dynamodb: Any, stepfunctions: Any, sns: Any, targets: HealTargets, run:
         if not _claim(dynamodb, targets.guard_table, job, run, step):
             return HealOutcome(run.execution_arn, job, healed=False, notified=False)
         guard = {**guard, "FailedStep": step}
+    elif guard.get("OwnerExecution") != run.execution_arn:
+        guard = _run_as_it_took_the_guard(stepfunctions, kind, job, run)
     step = str(guard.get("FailedStep") or "unknown")
     if kind == PIPELINE:
         subject, message = _record_pipeline_run(dynamodb, targets.history_table, guard, run, step)
@@ -146,6 +151,24 @@ def heal(dynamodb: Any, stepfunctions: Any, sns: Any, targets: HealTargets, run:
         _give_back_notification(dynamodb, targets.guard_table, job, run.execution_arn)
         raise
     return HealOutcome(run.execution_arn, job, healed=True, notified=True)
+
+
+def _run_as_it_took_the_guard(stepfunctions: Any, kind: str, job: str, run: EndedRun) -> dict[str, Any]:
+    """The guard's fields the records use, as the ended run set them, read from its history: the unfinished heal of
+    a run whose guard a later run has taken since (after a reset) finds that run's JobStart, RunDate and FailedStep
+    on it, and would record the later run's start as this run's (its history key)."""
+    fields: dict[str, Any] = {
+        "JobID": job,
+        "JobStart": run.started_at,  # AcquireJobGuard's $$.Execution.StartTime
+        "FailedStep": last_entered_state(stepfunctions, run.execution_arn) or "unknown",
+    }
+    if kind == PIPELINE:
+        settings = state_output(stepfunctions, run.execution_arn, PIPELINE_RUN_STATE)
+        run_date = settings.get("run", {}).get("run_date") if isinstance(settings, dict) else None
+        if not isinstance(run_date, str):
+            raise ValueError(f"{run.execution_arn} has no run date in its history ({PIPELINE_RUN_STATE} never exited)")
+        fields["RunDate"] = run_date
+    return fields
 
 
 def _guard_to_heal(dynamodb: Any, table: str, execution_arn: str) -> dict[str, Any] | None:
