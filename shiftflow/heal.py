@@ -7,14 +7,17 @@ execution's status change (FAILED, TIMED_OUT, ABORTED) invokes functions/heal_en
 
 Events can arrive twice or late, so every step is conditional and keyed by the execution:
 1. claim: one conditional write turns the guard Failed, only while it is still Running and owned by the execution,
-   and marks it `HealPendingFor` the execution (a run whose own failure path ran left it Failed already: nothing
-   to do; a guard released, reset or taken over by a later run is left alone);
+   and adds the execution to the guard's `HealPendingFor` set (a run whose own failure path ran left it Failed
+   already: nothing to do; a guard released, reset or taken over by a later run is left alone). A set, because an
+   earlier run's unfinished heal may still be pending on the guard a later run took: each heal adds and removes only
+   its own execution, so neither erases the other's;
 2. records: the run history item (pipelines, put only if absent) or the workflow and job audit items (workflows,
-   `close_run`, which settles only what is still RUNNING or missing);
-3. notify at most once: the delivery whose conditional removal of `HealPendingFor` succeeds is the one that publishes
-   (two deliveries at once may both write the records, which are idempotent, but only one removes the mark); a
-   publish that fails puts the mark back, so that Lambda's retry of that delivery finds it and finishes steps 2 and
-   3. A crash between the removal and the publish is the one case that notifies nobody.
+   `close_run`, which settles only what is still RUNNING or missing); from the guard as the run left it, or, when a
+   later run has taken the guard since the claim, from the run's own history;
+3. notify at most once: the delivery whose conditional removal of its execution from `HealPendingFor` succeeds is
+   the one that publishes (two deliveries at once may both write the records, which are idempotent, but only one
+   removes the mark); a publish that fails puts the mark back, so that Lambda's retry of that delivery finds it and
+   finishes steps 2 and 3. A crash between the removal and the publish is the one case that notifies nobody.
 """
 
 from __future__ import annotations
@@ -37,8 +40,11 @@ ENDED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 _DEFAULT_ERRORS = {"FAILED": "ExecutionFailed", "TIMED_OUT": "ExecutionTimedOut", "ABORTED": "ExecutionAborted"}
 # The workflow state whose output is the run's plan (statemachine/workflow.asl.json).
 PLAN_STATE = "LoadWorkflow"
+# The pipeline state whose output is the run's settings, its run_date among them (sales_data_pipeline.asl.json).
+PIPELINE_RUN_STATE = "MergeRunInput"
 # A cause can be 32,768 characters; the guard, the history and the notification keep a readable summary.
 CAUSE_LIMIT = 2000
+# A string set: the executions whose heal has claimed the guard and not notified yet.
 HEAL_MARK = "HealPendingFor"
 
 
@@ -115,13 +121,15 @@ def heal(dynamodb: Any, stepfunctions: Any, sns: Any, targets: HealTargets, run:
     if guard is None:
         return HealOutcome(run.execution_arn, None, healed=False, notified=False)
     job = guard["JobID"]
-    if guard.get(HEAL_MARK) != run.execution_arn:
+    if not _heal_pending(guard, run.execution_arn):
         if guard.get("JobState") != GUARD_RUNNING:  # its own failure path ran, or it was released or reset
             return HealOutcome(run.execution_arn, job, healed=False, notified=False)
         step = last_entered_state(stepfunctions, run.execution_arn) or "unknown"
         if not _claim(dynamodb, targets.guard_table, job, run, step):
             return HealOutcome(run.execution_arn, job, healed=False, notified=False)
         guard = {**guard, "FailedStep": step}
+    elif guard.get("OwnerExecution") != run.execution_arn:
+        guard = _run_as_it_took_the_guard(stepfunctions, kind, job, run)
     step = str(guard.get("FailedStep") or "unknown")
     if kind == PIPELINE:
         subject, message = _record_pipeline_run(dynamodb, targets.history_table, guard, run, step)
@@ -145,6 +153,24 @@ def heal(dynamodb: Any, stepfunctions: Any, sns: Any, targets: HealTargets, run:
     return HealOutcome(run.execution_arn, job, healed=True, notified=True)
 
 
+def _run_as_it_took_the_guard(stepfunctions: Any, kind: str, job: str, run: EndedRun) -> dict[str, Any]:
+    """The guard's fields the records use, as the ended run set them, read from its history: the unfinished heal of
+    a run whose guard a later run has taken since (after a reset) finds that run's JobStart, RunDate and FailedStep
+    on it, and would record the later run's start as this run's (its history key)."""
+    fields: dict[str, Any] = {
+        "JobID": job,
+        "JobStart": run.started_at,  # AcquireJobGuard's $$.Execution.StartTime
+        "FailedStep": last_entered_state(stepfunctions, run.execution_arn) or "unknown",
+    }
+    if kind == PIPELINE:
+        settings = state_output(stepfunctions, run.execution_arn, PIPELINE_RUN_STATE)
+        run_date = settings.get("run", {}).get("run_date") if isinstance(settings, dict) else None
+        if not isinstance(run_date, str):
+            raise ValueError(f"{run.execution_arn} has no run date in its history ({PIPELINE_RUN_STATE} never exited)")
+        fields["RunDate"] = run_date
+    return fields
+
+
 def _guard_to_heal(dynamodb: Any, table: str, execution_arn: str) -> dict[str, Any] | None:
     """The guard the execution owns, or one whose heal by this execution was started and not finished.
 
@@ -153,14 +179,19 @@ def _guard_to_heal(dynamodb: Any, table: str, execution_arn: str) -> dict[str, A
     pages = dynamodb.get_paginator("scan").paginate(
         TableName=table,
         ConsistentRead=True,
-        FilterExpression="OwnerExecution = :execution OR #mark = :execution",
+        FilterExpression="OwnerExecution = :execution OR contains(#mark, :execution)",
         ExpressionAttributeNames={"#mark": HEAL_MARK},
         ExpressionAttributeValues={":execution": {"S": execution_arn}},
     )
     items = [plain(item) for page in pages for item in page["Items"]]
-    pending = [item for item in items if item.get(HEAL_MARK) == execution_arn]
+    pending = [item for item in items if _heal_pending(item, execution_arn)]
     owned = [item for item in items if item.get("OwnerExecution") == execution_arn]
     return (pending or owned or [None])[0]
+
+
+def _heal_pending(guard: dict[str, Any], execution_arn: str) -> bool:
+    """The execution's heal claimed this guard and has not notified yet."""
+    return execution_arn in guard.get(HEAL_MARK, set())
 
 
 def _claim(dynamodb: Any, table: str, job: str, run: EndedRun, step: str) -> bool:
@@ -171,7 +202,7 @@ def _claim(dynamodb: Any, table: str, job: str, run: EndedRun, step: str) -> boo
             Key={"JobID": {"S": job}},
             UpdateExpression=(
                 "SET JobState = :failed, JobEnd = :end, LastStatus = :status, LastExecution = :execution, "
-                "FailedStep = :step, LastError = :error, #mark = :execution"
+                "FailedStep = :step, LastError = :error ADD #mark :marks"
             ),
             ConditionExpression="OwnerExecution = :execution AND JobState = :running",
             ExpressionAttributeNames={"#mark": HEAL_MARK},
@@ -181,6 +212,7 @@ def _claim(dynamodb: Any, table: str, job: str, run: EndedRun, step: str) -> boo
                 ":end": {"S": run.ended_at},
                 ":status": {"S": run.status},
                 ":execution": {"S": run.execution_arn},
+                ":marks": {"SS": [run.execution_arn]},
                 ":step": {"S": step},
                 ":error": {"S": f"{run.error}: {run.message()}"},
             },
@@ -191,15 +223,16 @@ def _claim(dynamodb: Any, table: str, job: str, run: EndedRun, step: str) -> boo
 
 
 def _claim_notification(dynamodb: Any, table: str, job: str, execution_arn: str) -> bool:
-    """Remove the execution's heal mark; True for the one delivery whose removal succeeded (it notifies)."""
+    """Remove the execution from the heal mark (another execution's pending heal stays); True for the one delivery
+    whose removal succeeded (it notifies)."""
     try:
         dynamodb.update_item(
             TableName=table,
             Key={"JobID": {"S": job}},
-            UpdateExpression="REMOVE #mark",
-            ConditionExpression="#mark = :execution",
+            UpdateExpression="DELETE #mark :marks",
+            ConditionExpression="contains(#mark, :execution)",
             ExpressionAttributeNames={"#mark": HEAL_MARK},
-            ExpressionAttributeValues={":execution": {"S": execution_arn}},
+            ExpressionAttributeValues={":execution": {"S": execution_arn}, ":marks": {"SS": [execution_arn]}},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False  # a concurrent delivery of the same event claimed it first
@@ -207,18 +240,15 @@ def _claim_notification(dynamodb: Any, table: str, job: str, execution_arn: str)
 
 
 def _give_back_notification(dynamodb: Any, table: str, job: str, execution_arn: str) -> None:
-    """The publish failed: the mark again, for the retry of this delivery to notify."""
-    try:
-        dynamodb.update_item(
-            TableName=table,
-            Key={"JobID": {"S": job}},
-            UpdateExpression="SET #mark = :execution",
-            ConditionExpression="attribute_not_exists(#mark)",
-            ExpressionAttributeNames={"#mark": HEAL_MARK},
-            ExpressionAttributeValues={":execution": {"S": execution_arn}},
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        pass  # marked again by another heal meanwhile: that one notifies
+    """The publish failed: the execution in the mark again, for the retry of this delivery to notify (adding to a set
+    leaves the other executions' marks as they are)."""
+    dynamodb.update_item(
+        TableName=table,
+        Key={"JobID": {"S": job}},
+        UpdateExpression="ADD #mark :marks",
+        ExpressionAttributeNames={"#mark": HEAL_MARK},
+        ExpressionAttributeValues={":marks": {"SS": [execution_arn]}},
+    )
 
 
 def _record_pipeline_run(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 
 from shiftflow.guard import read_guards, read_history, reset_guard, with_owner_status
 from shiftflow.heal import HEAL_MARK
+from shiftflow.local.cloud.client import wait_until
 from shiftflow.local.functions import load_handler
 from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
@@ -58,17 +58,17 @@ def heal(harness: Harness) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return lambda event: handler(event, Context())
 
 
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + TIMEOUT
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.05)
-    return result
-
-
 def started_statement(harness: Harness, name: str) -> dict[str, Any] | None:
     statements = harness.data_api.list_statements(StatementName=name, Status="ALL")["Statements"]
     return next((statement for statement in statements if statement["Status"] == "STARTED"), None)
+
+
+def once_started(harness: Harness, name: str) -> dict[str, Any]:
+    """The statement `name` once it runs (SLOW_SQL: it stays STARTED for minutes, so the second read finds it too)."""
+    assert wait_until(lambda: started_statement(harness, name) is not None, TIMEOUT), f"{name} never started"
+    statement = started_statement(harness, name)
+    assert statement is not None
+    return statement
 
 
 def stop(harness: Harness, arn: str) -> dict[str, Any]:
@@ -113,7 +113,13 @@ def heal_rule_disabled(harness: Harness) -> Iterator[None]:
 
 def notifications_once_delivered(harness: Harness) -> list[dict[str, str]]:
     """The notifications, once the heal has sent one and every delivery of the rules' targets has ended."""
-    received = wait_until(harness.notifications, "the heal has notified")
+    received: list[dict[str, str]] = []
+
+    def notified() -> bool:
+        received.extend(harness.notifications())  # each read takes the messages off the inbox
+        return bool(received)
+
+    assert wait_until(notified, TIMEOUT), "the heal never notified"
     assert harness.runtime.deliverer.wait(timeout=TIMEOUT)
     return received + harness.notifications()
 
@@ -132,7 +138,7 @@ def test_a_stopped_pipeline_has_its_guard_failed_its_run_recorded_and_one_notifi
         stateMachineArn=harness.runtime.deployment.state_machine_arn("sales_data_pipeline"),
         input=json.dumps({"setup_demo_data": True, "run_date": "2026-11-21"}),
     )["executionArn"]
-    statement = wait_until(lambda: started_statement(harness, f"{job}.setup_sales_demo"), "the set-up SQL runs")
+    statement = once_started(harness, f"{job}.setup_sales_demo")
     try:
         stopped = stop(harness, arn)
     finally:
@@ -187,8 +193,8 @@ def test_a_stopped_workflow_has_its_audit_closed_and_can_be_restarted(harness, h
     arn = harness.sfn.start_execution(stateMachineArn=harness.runtime.deployment.state_machine_arn("workflow"),
                                       input=json.dumps(run_input(workflow_id)))["executionArn"]
     execution = {"name": arn.rsplit(":", 1)[-1]}
-    statement = wait_until(lambda: started_statement(harness, f"{workflow_id}.slow"), "the slow job's SQL runs")
-    wait_until(lambda: harness.statuses(execution).get("quick") == "SUCCEEDED", "the quick job has succeeded")
+    statement = once_started(harness, f"{workflow_id}.slow")
+    assert wait_until(lambda: harness.statuses(execution).get("quick") == "SUCCEEDED", TIMEOUT), "quick never succeeded"
     with heal_rule_disabled(harness):  # its event not delivered yet: the run as the stop left it
         try:
             stopped = stop(harness, arn)

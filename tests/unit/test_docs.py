@@ -53,6 +53,16 @@ def test_functions_readme_lists_every_function_with_its_folder():
         assert f"| {folder} | {logical_id} |" in FUNCTIONS_README, logical_id
 
 
+def test_functions_readme_states_each_timeout_the_template_sets():
+    """A row that states its function's timeout ("timeout 80 s") states the template's Timeout."""
+    stated = dict(re.findall(r"^\| \S+ \| (\w+Function) \|.*\btimeout (\d+) s\b", FUNCTIONS_README,
+                             flags=re.MULTILINE))
+    assert stated, "functions/README.md states no timeout: the pattern is stale"
+    functions, default = TEMPLATE.resources(FUNCTION), TEMPLATE.body["Globals"]["Function"]["Timeout"]
+    assert {logical_id: functions[logical_id]["Properties"].get("Timeout", default) for logical_id in stated} == {
+        logical_id: int(seconds) for logical_id, seconds in stated.items()}
+
+
 def test_deploy_doc_parameters_table_is_the_templates_parameters():
     rows = re.findall(r"^\| `(\w+)` \|", section(DEPLOY_DOC, "Parameters"), flags=re.MULTILINE)
     assert sorted(rows) == sorted(TEMPLATE.body["Parameters"])

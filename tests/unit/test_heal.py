@@ -73,6 +73,16 @@ class Stack:
             "JobID": {"S": job}, "JobState": {"S": "Running"}, "OwnerExecution": {"S": execution_arn},
             "JobStart": {"S": "2026-11-21T03:00:00.123Z"}, "RunDate": {"S": "2026-11-21"}})
 
+    def acquire(self, job: str, execution_arn: str, start: str, run_date: str) -> None:
+        """As AcquireJobGuard takes a Ready guard (statemachine/sales_data_pipeline.asl.json)."""
+        self.dynamodb.update_item(
+            TableName="guards", Key={"JobID": {"S": job}},
+            UpdateExpression="SET JobState = :running, JobStart = :start, OwnerExecution = :execution, "
+                             "RunDate = :run_date REMOVE JobEnd, FailedStep, LastError",
+            ConditionExpression="attribute_not_exists(JobID) OR JobState = :ready",
+            ExpressionAttributeValues={":running": {"S": "Running"}, ":ready": {"S": "Ready"}, ":start": {"S": start},
+                                       ":execution": {"S": execution_arn}, ":run_date": {"S": run_date}})
+
     def guard(self, job: str) -> dict[str, Any]:
         (guard,) = read_guards(self.dynamodb, "guards", job)
         return guard
@@ -118,13 +128,21 @@ def expect_last_state(stub: Stubber, execution_arn: str, state: str) -> None:
                       {"executionArn": execution_arn, "maxResults": 1000, "reverseOrder": True})
 
 
-def expect_plan(stub: Stubber, execution_arn: str, plan: dict[str, Any]) -> None:
-    """GetExecutionHistory oldest first, up to LoadWorkflow's exit."""
+def expect_exit(stub: Stubber, execution_arn: str, state: str, output: dict[str, Any]) -> None:
+    """GetExecutionHistory oldest first, up to the state's exit."""
     events = [history_event(1, "ExecutionStarted", executionStartedEventDetails={"input": "{}"}),
-              history_event(2, "TaskStateEntered", stateEnteredEventDetails={"name": "LoadWorkflow", "input": "{}"}),
-              history_event(3, "TaskStateExited", stateExitedEventDetails={"name": "LoadWorkflow",
-                                                                          "output": json.dumps({"run": plan})})]
+              history_event(2, "TaskStateEntered", stateEnteredEventDetails={"name": state, "input": "{}"}),
+              history_event(3, "TaskStateExited", stateExitedEventDetails={"name": state,
+                                                                          "output": json.dumps(output)})]
     stub.add_response("get_execution_history", {"events": events}, {"executionArn": execution_arn, "maxResults": 1000})
+
+
+def expect_plan(stub: Stubber, execution_arn: str, plan: dict[str, Any]) -> None:
+    expect_exit(stub, execution_arn, "LoadWorkflow", {"run": plan})
+
+
+def expect_run_settings(stub: Stubber, execution_arn: str, run_date: str) -> None:
+    expect_exit(stub, execution_arn, "MergeRunInput", {"run": {"job_id": "sales", "run_date": run_date}, "results": {}})
 
 
 class FailingOnce:
@@ -150,7 +168,7 @@ class HeldAtTheNotificationClaim:
         self.both_at_the_claim = threading.Barrier(2)
 
     def update_item(self, **request: Any) -> Any:
-        if request.get("UpdateExpression") == "REMOVE #mark":
+        if request.get("UpdateExpression") == "DELETE #mark :marks":
             self.both_at_the_claim.wait(timeout=30)
         response = self._dynamodb.update_item(**request)
         if "SET JobState = :failed" in request.get("UpdateExpression", ""):
@@ -196,7 +214,7 @@ def test_a_heal_that_died_after_its_claim_is_finished_by_the_retry_and_notifies_
     with pytest.raises(ClientError, match="Rate exceeded"):
         heal(stack.dynamodb, client, flaky, stack.targets, EndedRun.from_event(event))
     guard = stack.guard("sales")
-    assert (guard["JobState"], guard["HealPendingFor"], guard["FailedStep"]) == ("Failed", arn, "LoadStoreSalesFact")
+    assert (guard["JobState"], guard["HealPendingFor"], guard["FailedStep"]) == ("Failed", {arn}, "LoadStoreSalesFact")
 
     # Lambda's retry: the mark says the heal is this execution's and unfinished; the history is not read again.
     outcome = heal(stack.dynamodb, client, flaky, stack.targets, EndedRun.from_event(event))
@@ -256,16 +274,58 @@ def test_an_unfinished_heal_finishes_without_touching_the_guard_a_later_run_took
     # Meanwhile an operator reset the guard and the next run took it.
     reset_guard(stack.dynamodb, "guards", "sales")
     next_run = execution_of(PIPELINE, "run-2")
-    stack.dynamodb.update_item(TableName="guards", Key={"JobID": {"S": "sales"}},
-                               UpdateExpression="SET JobState = :running, OwnerExecution = :owner",
-                               ExpressionAttributeValues={":running": {"S": "Running"}, ":owner": {"S": next_run}})
+    stack.acquire("sales", next_run, "2026-11-22T03:00:00.000Z", "2026-11-22")
 
+    # The retry reads the run's own step and run date from its history (the guard's are the next run's now): its
+    # history item is the one the first delivery wrote, not a second one under the next run's start.
+    expect_last_state(stub, arn, "LoadDimensions")
+    expect_run_settings(stub, arn, "2026-11-21")
     outcome = heal(stack.dynamodb, client, stack.sns, stack.targets, EndedRun.from_event(event))
     assert (outcome.healed, outcome.notified) == (True, True)
     guard = stack.guard("sales")
-    assert (guard["JobState"], guard["OwnerExecution"]) == ("Running", next_run) and "HealPendingFor" not in guard
-    assert [run["ExecutionArn"] for run in read_history(stack.dynamodb, "history", "sales")] == [arn]
+    assert (guard["JobState"], guard["OwnerExecution"], guard["JobStart"]) == (
+        "Running", next_run, "2026-11-22T03:00:00.000Z") and "HealPendingFor" not in guard
+    (run,) = read_history(stack.dynamodb, "history", "sales")
+    assert (run["ExecutionArn"], run["RunStart"], run["RunDate"], run["FailedStep"]) == (
+        arn, "2026-11-21T03:00:00.123Z", "2026-11-21", "LoadDimensions")
     assert len(stack.notifications()) == 1
+
+
+def test_the_heal_of_a_later_run_keeps_the_pending_heal_of_an_earlier_one_on_the_same_guard(stack, sfn):
+    """run-1's heal died before it notified; the guard was reset and run-2, which took it, was stopped too: run-2's
+    heal claims the guard and notifies without erasing run-1's pending mark, and run-1's retry still notifies."""
+    client, stub = sfn
+    first, second = ended_event(PIPELINE, "run-1"), ended_event(PIPELINE, "run-2", cause="stopped again")
+    first_arn, second_arn = first["detail"]["executionArn"], second["detail"]["executionArn"]
+    stack.take_guard("sales", first_arn)
+    expect_last_state(stub, first_arn, "LoadDimensions")
+    with pytest.raises(ClientError):
+        heal(stack.dynamodb, client, FailingOnce(stack.sns), stack.targets, EndedRun.from_event(first))
+    reset_guard(stack.dynamodb, "guards", "sales")
+    stack.acquire("sales", second_arn, "2026-11-22T03:00:00.000Z", "2026-11-22")
+    expect_last_state(stub, second_arn, "LoadStoreSalesFact")
+
+    later = heal(stack.dynamodb, client, stack.sns, stack.targets, EndedRun.from_event(second))
+    assert (later.healed, later.notified) == (True, True)
+    guard = stack.guard("sales")
+    assert (guard["JobState"], guard["LastExecution"], guard["FailedStep"]) == (
+        "Failed", second_arn, "LoadStoreSalesFact")
+    assert guard[HEAL_MARK] == {first_arn}  # run-1's heal is still pending
+    (notice,) = stack.notifications()
+    assert "stopped again" in json.loads(notice["message"])["message"]
+
+    expect_last_state(stub, first_arn, "LoadDimensions")
+    expect_run_settings(stub, first_arn, "2026-11-21")
+    earlier = heal(stack.dynamodb, client, stack.sns, stack.targets, EndedRun.from_event(first))
+    assert (earlier.healed, earlier.notified) == (True, True)
+    guard = stack.guard("sales")
+    assert (guard["LastExecution"], guard["FailedStep"]) == (second_arn, "LoadStoreSalesFact")
+    assert HEAL_MARK not in guard
+    (notice,) = stack.notifications()
+    assert "stopped from the console" in json.loads(notice["message"])["message"]
+    assert sorted((run["ExecutionArn"], run["RunDate"], run["FailedStep"]) for run in
+                  read_history(stack.dynamodb, "history", "sales")) == [
+        (first_arn, "2026-11-21", "LoadDimensions"), (second_arn, "2026-11-22", "LoadStoreSalesFact")]
 
 
 def test_an_execution_that_owns_no_guard_is_a_no_op(stack, sfn):

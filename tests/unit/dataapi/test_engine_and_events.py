@@ -16,6 +16,10 @@ from shiftflow.dataapi.inprocess import route_in_process
 from shiftflow.dataapi.service import DataApiEmulator
 from tests.unit.dataapi.conftest import SETUP, TARGET, make_emulator, rows, run
 
+# The detail of AWS's "Redshift Data Statement Status Change" event, as the Redshift management guide shows it
+# (data-api-monitoring-events): no more, no fewer.
+AWS_DETAIL_KEYS = {"principal", "statementName", "statementId", "redshiftQueryId", "state", "rows", "expireAt"}
+
 
 def test_file_backed_warehouse_survives_a_restart(tmp_path: Path) -> None:
     with make_emulator(engine=DuckDBEngine(tmp_path, setup=SETUP)) as first, route_in_process(first):
@@ -79,8 +83,31 @@ def test_with_event_notifies_subscribers(emulator: DataApiEmulator) -> None:
     detail = event["detail"]
     assert detail["statementId"] == statement["Id"] and detail["statementName"] == "load.e"
     assert detail["state"] == "FINISHED" and detail["rows"] == 2
-    assert set(detail) >= {"principal", "redshiftQueryId", "expireAt"}
+    assert set(detail) == AWS_DETAIL_KEYS
     unsubscribe()
+
+
+def test_a_failed_statement_event_has_aws_keys_only(emulator: DataApiEmulator) -> None:
+    """AWS's event carries no error text (the reader describes the statement): neither does the emulator's."""
+    events: list[dict[str, Any]] = []
+    delivered = threading.Event()
+
+    def subscriber(event: dict[str, Any]) -> None:
+        events.append(event)
+        delivered.set()
+
+    unsubscribe = emulator.subscribe(subscriber)
+    try:
+        with route_in_process(emulator):
+            client = boto3.client("redshift-data", region_name="us-east-1")
+            statement = client.execute_statement(Sql="SELECT * FROM no_such_table_for_the_event", **TARGET,
+                                                 WithEvent=True, StatementName="load.failing")
+            assert delivered.wait(30)
+            assert client.describe_statement(Id=statement["Id"])["Error"]
+    finally:
+        unsubscribe()
+    (event,) = events
+    assert event["detail"]["state"] == "FAILED" and set(event["detail"]) == AWS_DETAIL_KEYS
 
 
 def test_active_statement_limit(emulator: DataApiEmulator) -> None:
