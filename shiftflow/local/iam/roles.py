@@ -22,11 +22,11 @@ from shiftflow.local.template import Resolver, Template
 
 _MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 # The condition keys the local runtime supplies (shiftflow.local.iam.actions); a policy reading another one cannot be
-# decided as AWS would decide it.
-SUPPLIED_CONDITION_KEYS = frozenset({
+# decided as AWS would decide it. Lower-cased: condition key names are case-insensitive.
+SUPPLIED_CONDITION_KEYS = frozenset(key.lower() for key in (
     "aws:PrincipalArn", "aws:PrincipalAccount", "aws:userid", "aws:RequestedRegion",
     "redshift-data:statement-owner-iam-userid",
-})
+))
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def template_roles(template: Template, resolver: Resolver, account_id: str, stac
             bindings[str(resolver.resolve({"Ref": logical_id}))] = arn
     for arn, role_documents in documents.items():
         statements = tuple(statement for document in role_documents for statement in parse_document(document))
-        unsupplied = condition_keys(statements) - SUPPLIED_CONDITION_KEYS
+        unsupplied = {key for key in condition_keys(statements) if key.lower() not in SUPPLIED_CONDITION_KEYS}
         if unsupplied:
             raise NotSupportedLocally(f"IAM condition keys {', '.join(sorted(unsupplied))} (role {names[arn]})")
         registry.roles[arn] = Role(names[arn], arn, role_id(names[arn]), statements)

@@ -105,3 +105,13 @@ def test_the_projects_data_api_role_reads_scripts_and_follows_only_its_own_state
     assert evaluate(role.statements, "redshift-data:DescribeStatement", "*", own) is Decision.ALLOWED
     foreign = {"redshift-data:statement-owner-iam-userid": "AIDALOCALADMINISTRATOR"}
     assert evaluate(role.statements, "redshift-data:DescribeStatement", "*", foreign) is Decision.IMPLICIT_DENY
+
+
+def test_a_supplied_condition_key_is_recognised_whatever_its_case(tmp_path):
+    # Condition key names are case-insensitive (IAM user guide, "IAM JSON policy elements: Condition").
+    text = TEMPLATE.replace("{Effect: Allow, Action: sns:Publish, Resource: \"*\"}",
+                            "{Effect: Allow, Action: sns:Publish, Resource: \"*\", "
+                            "Condition: {StringEquals: {\"AWS:PRINCIPALACCOUNT\": \"123456789012\"}}}")
+    registry = registry_for(text, tmp_path)
+    role = registry.role(registry.function_roles["st-Worker"])
+    assert evaluate(role.statements, "sns:Publish", "*", {"aws:PrincipalAccount": ACCOUNT}) is Decision.ALLOWED
