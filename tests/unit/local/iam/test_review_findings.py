@@ -18,12 +18,6 @@ def statements(resource, action="states:DescribeExecution", **extra):
     return parse_document({"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource, **extra}]})
 
 
-def test_get_object_of_a_version_needs_get_object_version():
-    # Service Authorization Reference, Amazon S3: GetObject with a versionId is authorized by s3:GetObjectVersion.
-    needed = required("s3", "GetObject", {"Bucket": "b", "Key": "k", "VersionId": "v1"}, SCOPE)
-    assert [a.action for a in needed] == ["s3:GetObjectVersion"]
-
-
 TEMPLATE = """
 Transform: AWS::Serverless-2016-10-31
 Resources:
