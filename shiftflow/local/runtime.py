@@ -195,7 +195,7 @@ class LocalRuntime:
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
-        from shiftflow.local.iam import role_id
+        from shiftflow.local.iam import role_id, role_name
 
         physical: dict[str, PhysicalResource] = {}
         for logical_id, resource in self.template.body.get("Resources", {}).items():
@@ -215,6 +215,9 @@ class LocalRuntime:
             elif kind == "AWS::IAM::Role":
                 arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn, "RoleId": role_id(name)})
+            elif kind == "AWS::IAM::ManagedPolicy":  # Ref is the policy's ARN
+                arn = f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}"
+                physical[logical_id] = PhysicalResource(arn, {"PolicyArn": arn})
             elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL, as CloudFormation gives it
                 arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
                 url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
@@ -225,6 +228,11 @@ class LocalRuntime:
             else:
                 arn = f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn, "Name": name})
+            if kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and "Role" not in resource.get(
+                    "Properties", {}):  # the role SAM generates, which the template may name (!Ref <LogicalId>Role)
+                role = role_name(STACK_NAME, f"{logical_id}Role")
+                physical[f"{logical_id}Role"] = PhysicalResource(
+                    role, {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "RoleId": role_id(role)})
         return physical
 
     def _create_buckets(self, resolver: Resolver) -> None:
