@@ -4,7 +4,10 @@ Who calls: a handler runs on a thread of its own (moto_gaps.lambda_in_process), 
 for the invocation (Lambda's role session is named after the function); the ASL interpreter creates a client per
 service call (``boto_client_for(..., state_credentials)``, ``state_credentials.role_arn`` being the execution's
 role), tagged here with that role. Any other call (the CLI, the AWS CLI, SDKs and tests, in-process or over the
-local cloud's HTTP endpoint, which never passes through these hooks) acts as the account's administrator.
+local cloud's HTTP endpoint, which never passes through these hooks) acts as the account's administrator. A thread
+a handler starts, and a task it submits to a thread pool (its own, or boto3's S3 transfer manager's), act as the
+handler's role, as every thread of a Lambda function's code does; threads of the local AWS side (the Data API
+emulator, moto, the local runtime) act as AWS, whoever's call they serve.
 
 How: three botocore event handlers on every client (added to botocore's BUILTIN_HANDLERS, ahead of the Data API
 emulator's routing, so they also see the `redshift-data` calls the emulator answers):
@@ -21,7 +24,9 @@ emulator's routing, so they also see the `redshift-data` calls the emulator answ
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -299,6 +304,55 @@ def _patch_interpreter_clients(patcher: Patcher) -> None:
     patcher.rebind([boto_client, *_interpreter_modules()], "boto_client_for", original, boto_client_for)
 
 
+# Threads and thread-pool tasks act as whoever started or submitted them (on Lambda every thread of the function's
+# code signs with its role's credentials), unless the local AWS side did: the Data API emulator, moto and the local
+# runtime's own machinery start threads while serving a handler's call, and those act as AWS, not as the caller.
+_AWS_SIDE = ("shiftflow.dataapi", "shiftflow.local", "moto")
+_THREAD_MACHINERY = ("threading", "concurrent.futures")
+
+
+def _started_by_aws_side() -> bool:
+    """Whether the first caller outside the thread machinery (and this module) is the local AWS side."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != __name__ and not module.startswith(_THREAD_MACHINERY):
+            return module.startswith(_AWS_SIDE)
+        frame = frame.f_back
+    return True
+
+
+def _patch_thread_identity(patcher: Patcher) -> None:
+    start, submit = threading.Thread.start, concurrent.futures.ThreadPoolExecutor.submit
+
+    def start_as_caller(thread: threading.Thread) -> None:
+        principal = getattr(_bound, "principal", None)
+        if principal is not None and not _started_by_aws_side():
+            run = thread.run
+
+            def run_as_caller() -> None:
+                with acting_as(principal):
+                    run()
+
+            thread.run = run_as_caller  # type: ignore[method-assign]
+        start(thread)
+
+    def submit_as_caller(executor: concurrent.futures.ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any,
+                         **kwargs: Any) -> concurrent.futures.Future[Any]:
+        if _started_by_aws_side():
+            return submit(executor, fn, *args, **kwargs)
+        principal = getattr(_bound, "principal", None)  # None too: a pool's thread may have been started by a role
+
+        def call_as_caller() -> Any:
+            with acting_as(principal):
+                return fn(*args, **kwargs)
+
+        return submit(executor, call_as_caller)
+
+    patcher.set(threading.Thread, "start", start_as_caller)
+    patcher.set(concurrent.futures.ThreadPoolExecutor, "submit", submit_as_caller)
+
+
 @contextlib.contextmanager
 def enforce(scope: Scope) -> Iterator[Enforcement]:
     """While the block runs, role principals' calls are checked; set ``.roles`` to start enforcing."""
@@ -307,6 +361,7 @@ def enforce(scope: Scope) -> Iterator[Enforcement]:
     _install_handlers()
     _patch_handler_runs(patcher)
     _patch_interpreter_clients(patcher)
+    _patch_thread_identity(patcher)
     _active.append(enforcement)
     try:
         yield enforcement
