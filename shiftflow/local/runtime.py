@@ -114,6 +114,7 @@ class LocalRuntime:
         self.iam = self._stack.enter_context(iam.enforce(iam.Scope(REGION, ACCOUNT_ID)))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
+        self.iam.statement_owners = self.emulator.statements  # kept with the statements, on disk when they are
         self.deployment = self._deploy()
         if self.route_events:
             from shiftflow.local.cloud import events

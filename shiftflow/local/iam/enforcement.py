@@ -18,8 +18,9 @@ emulator's routing, so they also see the `redshift-data` calls the emulator answ
   identity-based policy allows the <action> action"), before moto or the emulator sees it;
 - ``after-call``: S3 answers a missing key with 404 NoSuchKey only to a caller allowed s3:ListBucket on the bucket,
   else 403 AccessDenied (S3 user guide, GetObject "Permissions"), which moto does not do; the Data API's statements
-  remember their owner, whose id is the ``redshift-data:statement-owner-iam-userid`` condition key of
-  DescribeStatement, GetStatementResult and CancelStatement.
+  remember their owner (kept by the emulator's store with the statement, on disk when it is: a restarted local cloud
+  knows them), whose id is the ``redshift-data:statement-owner-iam-userid`` condition key of DescribeStatement,
+  GetStatementResult and CancelStatement.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import boto3
@@ -82,14 +83,23 @@ class Denial:
         return f"User: {self.principal.arn} is not authorized to perform: {action} on resource: {resource} {because}"
 
 
+class StatementOwners(Protocol):
+    """Where the Data API keeps who submitted each statement (the emulator's store: kept with the statement, on disk
+    when the statements are)."""
+
+    def set_owner(self, statement_id: str, owner: str) -> None: ...
+
+    def owner(self, statement_id: str) -> str | None: ...
+
+
 class Enforcement:
-    """The roles enforced (None until the template's roles are known: nothing is enforced before)."""
+    """The roles enforced (None until the template's roles are known: nothing is enforced before), and the Data
+    API's statement owners (None until the emulator is known: no statement has an owner before)."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.roles: RoleRegistry | None = None
-        self._owners: dict[str, str] = {}  # Data API statement id -> owner's user id
-        self._lock = threading.Lock()
+        self.statement_owners: StatementOwners | None = None
 
     def principal_for_role(self, role_arn: str, session: str) -> Principal:
         assert self.roles is not None
@@ -116,12 +126,13 @@ class Enforcement:
         return keys
 
     def record_statement_owner(self, statement_id: str, principal: Principal | None) -> None:
-        with self._lock:
-            self._owners[statement_id] = principal.userid if principal else _ADMINISTRATOR_USERID
+        if self.statement_owners is not None:
+            self.statement_owners.set_owner(statement_id, principal.userid if principal else _ADMINISTRATOR_USERID)
 
     def statement_owner(self, statement_id: str) -> str | None:
-        with self._lock:
-            return self._owners.get(statement_id.split(":", 1)[0])  # a batch's sub-statement: the batch's owner
+        if self.statement_owners is None:
+            return None
+        return self.statement_owners.owner(statement_id.split(":", 1)[0])  # a sub-statement: its batch's owner
 
 
 _active: list[Enforcement] = []  # the innermost enforcement decides

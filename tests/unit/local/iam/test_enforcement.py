@@ -71,3 +71,39 @@ def test_a_pool_a_role_started_serves_the_administrator_as_the_administrator(nob
             with pytest.raises(ClientError, match="AccessDenied"):
                 pool.submit(s3.list_objects_v2, Bucket=BUCKET).result()  # starts the pool's thread as the role
         assert pool.submit(s3.list_objects_v2, Bucket=BUCKET).result()["KeyCount"] == 0  # submitted by the admin
+
+
+def test_statement_owners_are_kept_with_the_statements_and_survive_the_process(tmp_path):
+    # DescribeStatement, GetStatementResult and CancelStatement read the owner's user id (the condition key
+    # redshift-data:statement-owner-iam-userid, Data API reference "Authorizing access"): after the local cloud is
+    # killed and restarted, the role that ran a statement still reads it, and no other role does.
+    from shiftflow.dataapi.store import StatementStore
+    from shiftflow.local.iam import Enforcement, parse_document
+
+    owner_arn, other_arn = f"arn:aws:iam::{ACCOUNT}:role/owner", f"arn:aws:iam::{ACCOUNT}:role/other"
+
+    def role(arn: str, role_id: str) -> Role:
+        return Role(arn.rsplit("/", 1)[-1], arn, role_id, tuple(parse_document({"Statement": [{
+            "Effect": "Allow", "Action": "redshift-data:DescribeStatement", "Resource": "*",
+            "Condition": {"StringLike": {"redshift-data:statement-owner-iam-userid": f"{role_id}:*"}}}]})))
+
+    def enforcement_over(store: StatementStore) -> Enforcement:
+        enforcement = Enforcement(Scope("us-east-1", ACCOUNT))
+        enforcement.roles = RoleRegistry(roles={owner_arn: role(owner_arn, "AROAOWNER"),
+                                                other_arn: role(other_arn, "AROAOTHER")})
+        enforcement.statement_owners = store
+        return enforcement
+
+    store = StatementStore(max_active=10)
+    store.keep_on_disk(tmp_path)
+    statement, _ = store.record({"Sql": "select 1", "Database": "dev"}, ["select 1"], False, dict)
+    before = enforcement_over(store)
+    before.record_statement_owner(statement.id, before.principal_for_role(owner_arn, "fn"))
+
+    restarted = StatementStore(max_active=10)  # a new process over the same folder, as after kill -9
+    restarted.keep_on_disk(tmp_path)
+    after = enforcement_over(restarted)
+    describe = {"Id": statement.id}
+    assert after.check("redshift-data", "DescribeStatement", describe, after.principal_for_role(owner_arn, "fn")) is None
+    denial = after.check("redshift-data", "DescribeStatement", describe, after.principal_for_role(other_arn, "fn"))
+    assert denial is not None and denial.authorization.action == "redshift-data:DescribeStatement"
