@@ -315,6 +315,45 @@ def _patch_interpreter_clients(patcher: Patcher) -> None:
     patcher.rebind([boto_client, *_interpreter_modules()], "boto_client_for", original, boto_client_for)
 
 
+# startExecution.sync learns of the child's end through a managed EventBridge rule that Step Functions creates and
+# reads with the state machine's role (Step Functions developer guide, "IAM policies for starting Step Functions
+# workflows from Step Functions"): without these the .sync start fails as the call itself would.
+SYNC_EXECUTION_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+_SYNC_RULE_ACTIONS = ("events:PutRule", "events:PutTargets", "events:DescribeRule")  # creating it, then reading
+
+
+def sync_rule_authorizations(scope: Scope) -> list[Authorization]:
+    rule = scope.arn("events", f"rule/{SYNC_EXECUTION_RULE}")
+    return [Authorization(action, rule) for action in _SYNC_RULE_ACTIONS]
+
+
+def _patch_sync_starts(patcher: Patcher) -> None:
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+
+    original = StateTaskServiceSfn._eval_service_task
+
+    def eval_service_task(self: StateTaskServiceSfn, **kwargs: Any) -> None:
+        enforcement = _enforcement()
+        role_arn = getattr(kwargs.get("state_credentials"), "role_arn", None)
+        if enforcement is not None and role_arn and self.resource.condition in (ResourceCondition.Sync,
+                                                                                ResourceCondition.Sync2):
+            principal = enforcement.principal_for_role(role_arn, "StepFunctions")
+            for authorization in sync_rule_authorizations(enforcement.scope):
+                decision = evaluate(principal.role.statements, authorization.action, authorization.resource)
+                if decision is not Decision.ALLOWED:
+                    # Answered as a denied StartExecution is: the same error, naming the rule's action.
+                    _, parsed = _error_response("http://localhost/", 403, "AccessDeniedException",
+                                                Denial(principal, authorization, decision).message)
+                    raise ClientError(parsed, "StartExecution")  # type: ignore[arg-type]
+        original(self, **kwargs)
+
+    patcher.set(StateTaskServiceSfn, "_eval_service_task", eval_service_task)
+
+
 # Threads and thread-pool tasks act as whoever started or submitted them (on Lambda every thread of the function's
 # code signs with its role's credentials), unless the local AWS side did: the Data API emulator, moto and the local
 # runtime's own machinery start threads while serving a handler's call, and those act as AWS, not as the caller.
@@ -373,6 +412,7 @@ def enforce(scope: Scope) -> Iterator[Enforcement]:
     _patch_handler_runs(patcher)
     _patch_interpreter_clients(patcher)
     _patch_thread_identity(patcher)
+    _patch_sync_starts(patcher)
     _active.append(enforcement)
     try:
         yield enforcement
