@@ -104,6 +104,7 @@ def test_statement_owners_are_kept_with_the_statements_and_survive_the_process(t
     restarted.keep_on_disk(tmp_path)
     after = enforcement_over(restarted)
     describe = {"Id": statement.id}
-    assert after.check("redshift-data", "DescribeStatement", describe, after.principal_for_role(owner_arn, "fn")) is None
-    denial = after.check("redshift-data", "DescribeStatement", describe, after.principal_for_role(other_arn, "fn"))
+    owner, other = after.principal_for_role(owner_arn, "fn"), after.principal_for_role(other_arn, "fn")
+    assert after.check("redshift-data", "DescribeStatement", describe, owner) is None
+    denial = after.check("redshift-data", "DescribeStatement", describe, other)
     assert denial is not None and denial.authorization.action == "redshift-data:DescribeStatement"
