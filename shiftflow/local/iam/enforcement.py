@@ -21,6 +21,8 @@ emulator's routing, so they also see the `redshift-data` calls the emulator answ
   remember their owner (kept by the emulator's store with the statement, on disk when it is: a restarted local cloud
   knows them), whose id is the ``redshift-data:statement-owner-iam-userid`` condition key of DescribeStatement,
   GetStatementResult and CancelStatement.
+A startExecution.sync of a state machine is also checked for the managed EventBridge rule Step Functions creates with
+its role (``sync_rule_authorizations``), a check no API call of the interpreter's shows.
 """
 
 from __future__ import annotations
