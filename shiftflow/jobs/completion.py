@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -107,7 +108,7 @@ def event_pattern(stack_name: str) -> dict[str, Any]:
     }
 
 
-def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any]) -> dict[str, Any]:
+def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     """Write the event's final state into the statement's completion item; the item as it now is (with the task tokens
     and job when run_sql_job stored them first). One atomic update: a token added after it fails its condition."""
     response = dynamodb.update_item(
@@ -116,11 +117,21 @@ def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any]) -> dic
         UpdateExpression="SET final_state = :state, expires_at = if_not_exists(expires_at, :expires)",
         ExpressionAttributeValues={
             ":state": {"S": str(detail["state"])},
-            ":expires": {"N": str(int(detail.get("expireAt") or 0) + TOKEN_TTL_SECONDS)},
+            ":expires": {"N": str(final_state_expires_at(detail, time.time() if now is None else now))},
         },
         ReturnValues="ALL_NEW",
     )
     return {name: next(iter(value.values())) for name, value in response.get("Attributes", {}).items()}
+
+
+def final_state_expires_at(detail: dict[str, Any], now: float) -> int:
+    """When TTL may delete an item the event created: a day after the statement's expireAt, counted from now when the
+    event has none (or one already past), so that a late job still finds the recorded state."""
+    try:
+        expire_at = float(detail.get("expireAt") or 0)
+    except (TypeError, ValueError):  # not epoch seconds: the day counts from now
+        expire_at = 0.0
+    return int(max(now, expire_at if math.isfinite(expire_at) else 0.0)) + TOKEN_TTL_SECONDS
 
 
 def job_summary(redshift_data: Any, job: str, statement_id: str, conflict: str | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from shiftflow.jobs.completion import (
     event_statement_name,
     first_heartbeat,
     next_heartbeat,
+    record_final_state,
     resume_job,
 )
 from shiftflow.jobs.errors import InvalidJobRequest
@@ -61,3 +62,23 @@ def test_any_other_refusal_raises_so_that_the_event_is_retried():
     with Stubber(sfn) as stub:
         stub.add_response("send_task_success", {}, {"taskToken": "token", "output": '{"status": "FINISHED"}'})
         assert resume_job(sfn, "token", {"status": "FINISHED"}) is True
+
+
+@pytest.mark.parametrize(("expire_at", "expected"), [
+    (None, 1_000_000 + 86_400),  # no expireAt: a day from now, never 1970 (TTL would delete the item at once)
+    (0, 1_000_000 + 86_400),
+    (999_000, 1_000_000 + 86_400),  # already past
+    (1_050_000, 1_050_000 + 86_400),  # the statement's own expiry, then a day
+])
+def test_an_event_item_lives_a_day_past_the_later_of_now_and_its_expire_at(expire_at, expected):
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    detail = {"statementId": "s-1", "state": "FINISHED", **({} if expire_at is None else {"expireAt": expire_at})}
+    with Stubber(dynamodb) as stub:
+        stub.add_response("update_item", {"Attributes": {"statement_id": {"S": "s-1"}, "final_state": {"S": "FINISHED"}}}, {
+            "TableName": "completion", "Key": {"statement_id": {"S": "s-1"}},
+            "UpdateExpression": "SET final_state = :state, expires_at = if_not_exists(expires_at, :expires)",
+            "ExpressionAttributeValues": {":state": {"S": "FINISHED"}, ":expires": {"N": str(expected)}},
+            "ReturnValues": "ALL_NEW",
+        })
+        assert record_final_state(dynamodb, "completion", detail, now=1_000_000.4) == {
+            "statement_id": "s-1", "final_state": "FINISHED"}
