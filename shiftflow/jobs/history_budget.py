@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from shiftflow.jobs.completion import EVENT, POLL, next_heartbeat
+from shiftflow.jobs.completion import EVENT, POLL, heartbeats_before
 from shiftflow.jobs.conflicts import MAX_CONFLICT_RETRIES
 from shiftflow.jobs.status import MAX_WAIT_SECONDS, ROLLBACK_WAIT_SECONDS
 from shiftflow.jobs.submit import MAX_JOB_SECONDS
@@ -76,12 +76,7 @@ def checks_until(seconds: float) -> int:
 def heartbeat_waits(timeout_seconds: float, first_heartbeat: int = SHORTEST_HEARTBEAT_SECONDS) -> int:
     """The event waits of an event-mode job whose events are all lost: each ends at its heartbeat (the first one
     `first_heartbeat`, the next ones longer, shiftflow.jobs.completion), the last one right after the deadline."""
-    waits, elapsed, interval = 1, 0.0, first_heartbeat
-    while elapsed + interval < timeout_seconds:
-        elapsed += interval
-        interval = next_heartbeat(interval, timeout_seconds - elapsed)
-        waits += 1
-    return waits
+    return 1 + heartbeats_before(timeout_seconds, first_heartbeat)
 
 
 def worst_case_path(completion: str, timeout_seconds: int = MAX_JOB_SECONDS) -> list[str]:
