@@ -16,8 +16,8 @@ python3.13), by an interpreter of that version: Lambda's /opt is read-only, so a
 compiled again at every cold start (about 1 s of the handlers' imports instead of 0.35 s). The .pyc files are
 "unchecked-hash" ones: valid whatever the modification times the layer's zip gives its sources (the layer never
 changes once published). The interpreter is $LAYER_BYTECODE_PYTHON, else the first python3.X of that version found
-on PATH or in pyenv's versions; none found fails the build, and LAYER_BYTECODE_PYTHON=none builds a layer of
-sources alone.
+on PATH or in pyenv's versions; none found builds sources alone with a warning, as LAYER_BYTECODE_PYTHON=none does (a layer of
+sources alone); a LAYER_BYTECODE_PYTHON of another version fails the build.
 
 Usage: python build_layer.py <project root> <destination python/ directory>
 """
@@ -155,9 +155,13 @@ def bytecode_interpreter(runtime: str, environment: dict[str, str]) -> str | Non
     for candidate in candidates:
         if interpreter_version(candidate) == runtime:
             return candidate
-    raise LayerBuildError(f"no {runtime} interpreter to compile the layer's bytecode with (tried: "
-                          f"{', '.join(candidates) or 'none on PATH or in pyenv'}): set LAYER_BYTECODE_PYTHON to one, "
-                          "or LAYER_BYTECODE_PYTHON=none for a layer of sources alone (slower cold starts)")
+    if configured:
+        raise LayerBuildError(f"LAYER_BYTECODE_PYTHON={configured} is not a {runtime} interpreter: set it to one, "
+                              "or LAYER_BYTECODE_PYTHON=none for a layer of sources alone (slower cold starts)")
+    # No interpreter of the runtime's version here (a machine with Python 3.11 alone): sources alone, said loudly.
+    print(f"  warning: no {runtime} interpreter on PATH or in pyenv: the layer ships no bytecode (slower cold "
+          f"starts); set LAYER_BYTECODE_PYTHON to a {runtime} to compile it", file=sys.stderr)
+    return None
 
 
 def compile_bytecode(destination: Path, interpreter: str) -> None:
