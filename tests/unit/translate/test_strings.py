@@ -176,3 +176,13 @@ def test_correlated_integer_keys_compare_as_integers_and_text_keys_without_trail
         order by 1
     """)
     assert blanks.rows == [(1,), (1,)]
+
+
+def test_concat_of_varbyte_values_joins_their_bytes(session):
+    # r_CONCAT.md: concat('abc'::varbyte, 'def'::varbyte) is the binary value shown as 616263646566
+    result = run_script(session, "select concat('abc'::varbyte, 'def'::varbyte)")
+    assert result.rows == [(b"abcdef",)] and result.columns[0].name == "concat"
+    run_script(session, "create table b (v varbyte, s varchar(10), n int); insert into b values ('ab'::varbyte, 'x', 1)")
+    assert run_script(session, "select concat(s, n), concat(max(s), 'q') from b group by s, n").rows == [("x1", "xq")]
+    with pytest.raises(EngineError, match="not supported locally: CONCAT of a VARBYTE value"):
+        run_script(session, "select concat(v, 'x') from b")
