@@ -112,7 +112,8 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
 _COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff",
                  exp.DateDiff: "datediff", exp.FromBase: "strtol", exp.MonthsBetween: "months_between",
                  exp.Median: "median", exp.LastDay: "last_day", exp.CurrentUser: "current_user",
-                 exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database"}
+                 exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database",
+                 exp.CurrentSchemas: "current_schemas"}
 # Redshift functions that run as a shiftflow_<name> helper of the session set-up, with their number of arguments:
 # the last one of the JSON functions (null_if_invalid) is optional and defaults to false.
 _HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_length": (1, 2),
@@ -281,6 +282,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_current_user", expressions=[])
     if isinstance(node, exp.CurrentDatabase):  # the request's Database
         return exp.Anonymous(this="shiftflow_current_database", expressions=[])
+    if isinstance(node, exp.CurrentSchemas):  # the text '{public}', without the engine's own schemas
+        return exp.Anonymous(this="shiftflow_current_schemas", expressions=[node.this or exp.false()])
     if isinstance(node, exp.CurrentUserId):
         raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
     if isinstance(node, exp.FromBase):  # strtol(text, base)

@@ -69,6 +69,11 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_user() AS coalesce(getvariable('shiftflow_user'), 'IAM:local')",
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_database() AS"
     " coalesce(getvariable('shiftflow_database'), current_database())",
+    # current_schemas(implicit): Redshift's text '{public}' of the search path's schemas, pg_catalog first when
+    # implicit ones are asked for; DuckDB's own (main, its system and temp catalogs) are no Redshift schemas.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_current_schemas(implicit) AS '{' || array_to_string(CASE WHEN implicit"
+    " THEN list_prepend('pg_catalog', list_filter(current_schemas(false), lambda s: s NOT IN ('main', 'pg_catalog')))"
+    " ELSE list_filter(current_schemas(false), lambda s: s <> 'main') END, ',') || '}'",
     # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
@@ -193,6 +198,8 @@ $f$""",
     " AS $f$ SELECT coalesce(nullif(current_setting('shiftflow.user', true), ''), current_user::text) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_database() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT current_database()::text $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_current_schemas(implicit boolean) RETURNS text LANGUAGE sql STABLE"
+    " AS $f$ SELECT '{' || array_to_string(current_schemas(implicit), ',') || '}' $f$",
     """CREATE OR REPLACE FUNCTION public.shiftflow_add_months(t timestamp, n integer) RETURNS timestamp
 LANGUAGE sql IMMUTABLE AS $f$
 SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')::date

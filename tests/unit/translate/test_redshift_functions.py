@@ -117,3 +117,10 @@ def test_postgres_has_what_duckdb_lacks():
 
 def test_unknown_functions_are_left_to_the_engine():
     assert "MY_UDF(1)" in translate("select my_udf(1)", "duckdb").text
+
+
+def test_current_schemas_documented_examples(session):
+    # r_CURRENT_SCHEMAS.md: the text of the search path's schemas, pg_catalog with the implicit ones
+    result = run_script(session, "select current_schemas(false), current_schemas(true)")
+    assert result.rows == [("{public}", "{pg_catalog,public}")]
+    assert [c.name for c in result.columns] == ["current_schemas", "current_schemas"]
