@@ -72,7 +72,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             now = exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
             call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
                                   exp.DataType.Type.TIMESTAMP))
-    tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
+    tree = _rewrite_each_node(tree, engine)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
@@ -273,6 +273,33 @@ def _like_with_identity(like: exp.LikeProperty) -> None:
         if wanted not in written:
             options = [*options, exp.Property(this="INCLUDING", value=exp.var(wanted))]
     like.set("expressions", options)
+
+
+def _rewrite_each_node(tree: exp.Expression, engine: str) -> exp.Expression:
+    """_rewrite_node on every node once, top down, the children of a replacement included: sqlglot's transform
+    skips the subtree of a node it replaces, so trunc(add_months(...)) kept add_months as written. A replacement
+    itself, and the original node when the replacement wraps it, are not rewritten again."""
+    root = tree
+    done: list[exp.Expression] = []  # keeps the visited nodes alive, so that their ids stay theirs
+    visited: set[int] = set()
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if id(node) not in visited:
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            replacement = _rewrite_node(node, engine)
+            visited.update((id(node), id(replacement)))
+            done += (node, replacement)
+            if replacement is not node:
+                if node is root:
+                    root = replacement
+                elif parent is not None and arg_key:
+                    parent.set(arg_key, replacement, index)
+                node = replacement
+        else:
+            done.append(node)
+        pending.extend(reversed(list(node.iter_expressions())))
+    return root
 
 
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:

@@ -124,3 +124,16 @@ def test_current_schemas_documented_examples(session):
     result = run_script(session, "select current_schemas(false), current_schemas(true)")
     assert result.rows == [("{public}", "{pg_catalog,public}")]
     assert [c.name for c in result.columns] == ["current_schemas", "current_schemas"]
+
+
+def test_helpers_nested_in_a_rewritten_call_are_rewritten_too(session):
+    # r_ADD_MONTHS.md: "uses the ADD_MONTHS function inside a TRUNC function" (trunc is itself rewritten)
+    result = run_script(session, """
+        create table date (dateid smallint, caldate date);
+        insert into date values (1, '2008-01-01'), (2, '2008-01-02'), (3, '2008-01-02');
+        select distinct trunc(add_months(caldate, 12)) as calplus12, trunc(caldate) as cal from date order by 1 asc
+    """)
+    assert result.rows == [(dt.date(2009, 1, 1), dt.date(2008, 1, 1)), (dt.date(2009, 1, 2), dt.date(2008, 1, 2))]
+    nested = run_script(session, "select trunc(add_months('2008-03-31 12:00:00'::timestamp, 1)), "
+                                 "cast(trunc(strtol('ff', 16) / 2.0) as int)")
+    assert nested.rows == [(dt.date(2008, 4, 30), 127)]
