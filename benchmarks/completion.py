@@ -56,7 +56,7 @@ def measure(durations: tuple[float, ...] = (1, 30, 600), phases: tuple[float, ..
         sfn = runtime.client("stepfunctions")
         baseline = sfn.create_state_machine(
             name="benchmark-poll-every-10s", definition=BASELINE_ASL.read_text(),
-            roleArn="arn:aws:iam::123456789012:role/benchmark")["stateMachineArn"]
+            roleArn=_declare_baseline_role(runtime))["stateMachineArn"]
         stage_script(runtime, SCRIPT_KEY, SQL + ";\n")
         memory_gb = int(runtime.template.function_globals().get("MemorySize", 128)) / 1024
         patterns = {
@@ -84,6 +84,29 @@ def measure(durations: tuple[float, ...] = (1, 30, 600), phases: tuple[float, ..
         "summary": _summary(jobs, durations),
         "goals": _goals(jobs),
     }
+
+
+def _declare_baseline_role(runtime: Any) -> str:
+    """The baseline's role, declared to the runtime's IAM enforcement as template.yaml declares the product's: what
+    the samples' pattern needs on the cluster (submit with temporary credentials, describe its own statements)."""
+    from shiftflow.local.iam import Role, parse_document, role_id
+    from shiftflow.local.runtime import ACCOUNT_ID, REGION
+
+    name = "benchmark-poll-every-10s"
+    arn, unique_id = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", role_id(name)
+    redshift = f"arn:aws:redshift:{REGION}:{ACCOUNT_ID}"
+    cluster = TARGET["ClusterIdentifier"]
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "redshift-data:BatchExecuteStatement",
+         "Resource": f"{redshift}:cluster:{cluster}"},
+        {"Effect": "Allow", "Action": "redshift:GetClusterCredentials",
+         "Resource": [f"{redshift}:dbuser:{cluster}/{TARGET['DbUser']}",
+                      f"{redshift}:dbname:{cluster}/{TARGET['Database']}"]},
+        {"Effect": "Allow", "Action": "redshift-data:DescribeStatement", "Resource": "*",
+         "Condition": {"StringLike": {"redshift-data:statement-owner-iam-userid": f"{unique_id}:*"}}},
+    ]}
+    runtime.iam.roles.roles[arn] = Role(name, arn, unique_id, tuple(parse_document(document)))
+    return arn
 
 
 def _run_baseline(runtime: Any, machine: str, emulated: float) -> str:

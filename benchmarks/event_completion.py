@@ -4,8 +4,9 @@ For each statement duration: the transitions and Lambda invocations computed fro
 schedule (shiftflow.jobs.completion), and measured in a time-compressed run in one LocalRuntime: the statement is
 `select pg_sleep(:seconds)` (seconds * time_scale real seconds), the Data API long polls and the heartbeat intervals
 are compressed alike (the job's first heartbeat_seconds is the default one times time_scale; each later interval
-grows by HEARTBEAT_GROWTH as on AWS). Invocations are the Lambda tasks of the execution plus one resume_sql_job
-invocation per event delivered; `--drop` drops that share of the events (the safety net must end every job).
+grows by HEARTBEAT_GROWTH as on AWS; their cap, MAX_HEARTBEAT_SECONDS, is not compressed, but a job of at most 2 hours
+never reaches it). Invocations are the Lambda tasks of the execution plus one resume_sql_job invocation per event
+delivered; `--drop` drops that share of the events (the safety net must end every job).
 
     .venv/bin/python benchmarks/event_completion.py [--durations 1 30 600 7200] [--time-scale 0.005] [--drop 0] [--seed 14]
 """
@@ -29,7 +30,7 @@ from benchmarks.common import (
     TARGET, emulated_sleep, history_events, local_runtime, seconds, stage_script, state_transitions,
 )
 from benchmarks.completion import LAMBDA_PRICE_PER_REQUEST, PRICE_PER_TRANSITION
-from shiftflow.jobs.completion import DEFAULT_HEARTBEAT_SECONDS, HEARTBEAT_GROWTH
+from shiftflow.jobs.completion import DEFAULT_HEARTBEAT_SECONDS, heartbeats_before
 from shiftflow.jobs.status import MAX_WAIT_SECONDS
 
 SCRIPT_KEY = "benchmark/emulated_duration.sql"
@@ -41,9 +42,7 @@ def event_mode_cost(duration: float, first_heartbeat: float = DEFAULT_HEARTBEAT_
     """From the definition, with every event delivered: submit, the mode's choice, the wait, its routing and the end
     (5 transitions; the submit and resume_sql_job invocations), plus per heartbeat interval that ends before the
     statement does a check (the long poll), its routing and a new wait (3 transitions, 1 invocation)."""
-    checks, elapsed, interval = 0, 0.0, first_heartbeat
-    while elapsed + interval < duration:
-        checks, elapsed, interval = checks + 1, elapsed + interval, interval * HEARTBEAT_GROWTH
+    checks = heartbeats_before(duration, math.ceil(first_heartbeat))
     return {"transitions": 5 + 3 * checks, "invocations": 2 + checks, "checks": checks}
 
 

@@ -1,9 +1,11 @@
 """Cancel the Redshift statement of a run_sql_job execution that was stopped from outside, and wait for its end.
 
-Invoked asynchronously by an EventBridge rule on "Step Functions Execution Status Change" events (ABORTED or
-TIMED_OUT) of the RunSqlJob state machine: StopExecution by an operator, a stopped parent (which stops its
-startExecution.sync:2 children) or an execution timeout. Such an execution runs none of its own states any more,
-so nothing else would cancel its SQL.
+Invoked asynchronously by an EventBridge rule on "Step Functions Execution Status Change" events (ABORTED,
+TIMED_OUT or FAILED) of the RunSqlJob state machine: StopExecution by an operator, a stopped parent (which stops its
+startExecution.sync:2 children), an execution timeout, or a failure no Catch sees (the 25,000-event history limit,
+States.Runtime, States.DataLimitExceeded). Such an execution runs none of its own states any more, so nothing else
+would cancel its SQL. A job that failed on its own (its statement FAILED, or cancelled and waited for) has a
+statement that has ended: it is left as it is.
 """
 
 from __future__ import annotations

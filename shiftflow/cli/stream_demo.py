@@ -97,7 +97,7 @@ def run_stream_demo(console: Console, project_root: Path, state_dir: Path, engin
     """The demo, against the local cloud as the other commands (the in-process runtime with
     SHIFTFLOW_LOCAL_MODE=in-process); the per-cycle facts it printed."""
     from shiftflow.cli.connection import connect
-    from shiftflow.local.cloud.schedules import Scheduler
+    from shiftflow.local.cloud.schedules import Scheduler, rate_seconds
 
     topics = TopicStore(state_dir / "topics")  # the state folder's, which the cloud's external schemas read
     shutil.rmtree(topics.root / "orders", ignore_errors=True)  # a rerun starts over: same records, same tables
@@ -109,12 +109,12 @@ def run_stream_demo(console: Console, project_root: Path, state_dir: Path, engin
         setup = (project_root / "scripts" / "stream" / "setup_orders_stream.sql").read_text()
         sql.batch([statement.text for statement in split_statements(setup)])
         schedule = _stream_schedule(connection, project_root)
+        period_seconds = rate_seconds(schedule.expression)  # the demo compresses a rate(...) into its cycles
         console.print(f"[bold]orders_stream[/]: topic orders (3 partitions) in {topics.root}; the template's "
-                      f"rate({schedule.period_seconds / 60:g} minutes) schedule every {cycle_seconds:g} s",
-                      highlight=False)
+                      f"{schedule.expression} schedule every {cycle_seconds:g} s", highlight=False)
         producing = threading.Thread(target=_produce, args=(topics, records, cycles, cycle_seconds), daemon=True)
         producing.start()
-        scheduler = Scheduler([schedule], schedule.period_seconds / cycle_seconds, connection.client)
+        scheduler = Scheduler([schedule], period_seconds / cycle_seconds, connection.client)
         scheduler.start()
         try:
             facts = _follow(console, connection, sql, scheduler, cycles)
@@ -128,7 +128,7 @@ def run_stream_demo(console: Console, project_root: Path, state_dir: Path, engin
 def _stream_schedule(connection: Any, project_root: Path) -> Any:
     """The template's orders_stream schedule (its ScheduleV2 event), as the running stack has it: its target and
     rate from the stack, its input from the template."""
-    from shiftflow.local.cloud.schedules import Schedule, rate_seconds, template_schedules
+    from shiftflow.local.cloud.schedules import Schedule, template_schedules
 
     if connection.runtime is not None:
         runtime = connection.runtime
@@ -144,8 +144,7 @@ def _stream_schedule(connection: Any, project_root: Path) -> Any:
     parameters = {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
     rate = parameters.get("StreamScheduleExpression") or template.body["Parameters"]["StreamScheduleExpression"][
         "Default"]  # the stack's value, else the template's default
-    return Schedule(STREAM_SCHEDULE, connection.deployment.output(f"{logical_id}Arn"), rate_seconds(rate),
-                    str(event["Input"]))
+    return Schedule(STREAM_SCHEDULE, connection.deployment.output(f"{logical_id}Arn"), rate, str(event["Input"]))
 
 
 def _produce(store: TopicStore, count: int, cycles: int, cycle_seconds: float) -> None:

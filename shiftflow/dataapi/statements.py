@@ -80,6 +80,7 @@ class Statement:
     updated_at: datetime = field(default_factory=now)
     duration_ns: int = -1
     pid: int = 0
+    owner: str = ""  # the IAM user id of who submitted it, when the local runtime enforces IAM (shiftflow.local.iam)
     cancel_requested: bool = False
     done: threading.Event = field(default_factory=threading.Event)
     session: Any = None  # the engine session while it runs: what CancelStatement interrupts

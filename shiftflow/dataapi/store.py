@@ -146,6 +146,21 @@ class StatementStore:
         with self.lock:
             return self._statements.get(statement_id)
 
+    def set_owner(self, statement_id: str, owner: str) -> None:
+        """Who submitted the statement (its first submitter: a ClientToken's repeat does not change it); saved with
+        it, so the owner survives the process as the statement does."""
+        with self.lock:
+            statement = self._statements.get(statement_id)
+            if statement is None or statement.owner:
+                return
+            statement.owner = owner
+            self._save(statement)
+
+    def owner(self, statement_id: str) -> str | None:
+        with self.lock:
+            statement = self._statements.get(statement_id)
+            return statement.owner if statement is not None and statement.owner else None
+
     def find(self, statement_id: str) -> tuple[Statement, SubStatement | None]:
         """The statement of an Id, and the sub-statement when the Id names one (`<id>:<n>`)."""
         parent_id, _, number = statement_id.partition(":")

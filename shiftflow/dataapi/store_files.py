@@ -55,7 +55,7 @@ def record_of(statement: Statement, client_token: tuple[str, str] | None) -> dic
         "id": statement.id, "request": statement.request, "is_batch": statement.is_batch,
         "status": statement.status, "error": statement.error, "created_at": statement.created_at.isoformat(),
         "updated_at": statement.updated_at.isoformat(), "duration_ns": statement.duration_ns, "pid": statement.pid,
-        "client_token": list(client_token) if client_token else None,
+        "owner": statement.owner, "client_token": list(client_token) if client_token else None,
         "subs": [_sub_record(sub) for sub in statement.subs],
     }
 
@@ -103,7 +103,7 @@ def statement_of(record: dict[str, Any]) -> tuple[Statement, tuple[str, str] | N
         id=record["id"], request=record["request"], is_batch=record["is_batch"], subs=subs,
         status=record["status"], error=record["error"], created_at=datetime.fromisoformat(record["created_at"]),
         updated_at=datetime.fromisoformat(record["updated_at"]), duration_ns=record["duration_ns"],
-        pid=record["pid"],
+        pid=record["pid"], owner=record.get("owner", ""),
     )
     token = record.get("client_token")
     return statement, (token[0], token[1]) if token else None

@@ -7,13 +7,14 @@ Change" event arrives, `record_final_state` writes the final state into the same
 there, if any; the statement is described once and `resume_job` completes each token with the job's summary. Whichever of the two writes comes second sees the other: an event before the token (the put
 fails, the job checks the statement itself) or a token before the event (the event finds it). A silent heartbeat
 interval (a lost or late event) makes the job check the statement itself with the long poll and wait again, each
-interval HEARTBEAT_GROWTH times longer, never past the job's deadline.
+interval HEARTBEAT_GROWTH times longer up to MAX_HEARTBEAT_SECONDS, never past the job's deadline.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,12 +29,15 @@ COMPLETION_MODES = (EVENT, POLL, AUTO)
 # event would (one check, no wait loop) and is seen sooner. Longer or unknown jobs wait for the event.
 SHORT_JOB_SECONDS = 25
 # The first safety-net check of a job of unknown duration; of a job with past runs, FIRST_HEARTBEAT_FACTOR times its
-# expected duration, at least MIN_HEARTBEAT_SECONDS. Each later interval is HEARTBEAT_GROWTH times the one before: with
-# events delivered, a 2-hour statement of unknown duration is checked once (15 min, then 2 h more).
+# expected duration, at least MIN_HEARTBEAT_SECONDS. Each later interval is HEARTBEAT_GROWTH times the one before, at
+# most MAX_HEARTBEAT_SECONDS: with events delivered, a 2-hour statement of unknown duration is checked once (15 min,
+# then 2 h more); with its event lost, a statement is seen ended within one interval, so at most 2 hours late once it
+# has outlasted its first interval (without the cap, 16 hours late for one ending at 2 h 16 min).
 DEFAULT_HEARTBEAT_SECONDS = 900
 MIN_HEARTBEAT_SECONDS = 300
 FIRST_HEARTBEAT_FACTOR = 1.5
 HEARTBEAT_GROWTH = 8
+MAX_HEARTBEAT_SECONDS = 7200
 # The Data API keeps a statement for 24 hours: a completion item is of no use a day after the job's deadline.
 TOKEN_TTL_SECONDS = 86_400
 STATUS_CHANGE = "Redshift Data Statement Status Change"
@@ -71,9 +75,21 @@ def first_heartbeat(job: str, expected_seconds: Any, override: Any, seconds_left
 
 
 def next_heartbeat(previous: int, seconds_left: float) -> int:
-    """The interval after a silent one: HEARTBEAT_GROWTH times longer, but ending right after the job's deadline (the
-    check then cancels the statement)."""
-    return _within(previous * HEARTBEAT_GROWTH, seconds_left)
+    """The interval after a silent one: HEARTBEAT_GROWTH times longer, at most MAX_HEARTBEAT_SECONDS (a first interval
+    above it, from a long expected duration, is followed by shorter ones: the statement has outlasted it), and ending
+    right after the job's deadline (the check then cancels the statement)."""
+    return _within(min(previous * HEARTBEAT_GROWTH, MAX_HEARTBEAT_SECONDS), seconds_left)
+
+
+def heartbeats_before(seconds: float, first: int) -> int:
+    """The heartbeat intervals (each a safety-net check) that end before `seconds` have passed, the first one `first`
+    long: for a statement of that duration whose event is delivered, the checks its job makes; for a deadline, the
+    checks before it of a job that never gets its event."""
+    ended, elapsed, interval = 0, 0.0, first
+    while elapsed + interval < seconds:
+        ended, elapsed = ended + 1, elapsed + interval
+        interval = next_heartbeat(interval, seconds - elapsed)
+    return ended
 
 
 def _within(seconds: int, seconds_left: float) -> int:
@@ -107,7 +123,7 @@ def event_pattern(stack_name: str) -> dict[str, Any]:
     }
 
 
-def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any]) -> dict[str, Any]:
+def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     """Write the event's final state into the statement's completion item; the item as it now is (with the task tokens
     and job when run_sql_job stored them first). One atomic update: a token added after it fails its condition."""
     response = dynamodb.update_item(
@@ -116,11 +132,21 @@ def record_final_state(dynamodb: Any, table: str, detail: dict[str, Any]) -> dic
         UpdateExpression="SET final_state = :state, expires_at = if_not_exists(expires_at, :expires)",
         ExpressionAttributeValues={
             ":state": {"S": str(detail["state"])},
-            ":expires": {"N": str(int(detail.get("expireAt") or 0) + TOKEN_TTL_SECONDS)},
+            ":expires": {"N": str(final_state_expires_at(detail, time.time() if now is None else now))},
         },
         ReturnValues="ALL_NEW",
     )
     return {name: next(iter(value.values())) for name, value in response.get("Attributes", {}).items()}
+
+
+def final_state_expires_at(detail: dict[str, Any], now: float) -> int:
+    """When TTL may delete an item the event created: a day after the statement's expireAt, counted from now when the
+    event has none (or one already past), so that a late job still finds the recorded state."""
+    try:
+        expire_at = float(detail.get("expireAt") or 0)
+    except (TypeError, ValueError):  # not epoch seconds: the day counts from now
+        expire_at = 0.0
+    return int(max(now, expire_at if math.isfinite(expire_at) else 0.0)) + TOKEN_TTL_SECONDS
 
 
 def job_summary(redshift_data: Any, job: str, statement_id: str, conflict: str | None) -> dict[str, Any]:

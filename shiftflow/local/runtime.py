@@ -114,6 +114,7 @@ class LocalRuntime:
         self.iam = self._stack.enter_context(iam.enforce(iam.Scope(REGION, ACCOUNT_ID)))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
         self.emulator = self._start_emulator()
+        self.iam.statement_owners = self.emulator.statements  # kept with the statements, on disk when they are
         self.deployment = self._deploy()
         if self.route_events:
             from shiftflow.local.cloud import events
@@ -195,7 +196,7 @@ class LocalRuntime:
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         """Local physical names: the logical id, prefixed with the stack name where AWS would generate one."""
-        from shiftflow.local.iam import role_id
+        from shiftflow.local.iam import role_id, role_name
 
         physical: dict[str, PhysicalResource] = {}
         for logical_id, resource in self.template.body.get("Resources", {}).items():
@@ -215,6 +216,9 @@ class LocalRuntime:
             elif kind == "AWS::IAM::Role":
                 arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn, "RoleId": role_id(name)})
+            elif kind == "AWS::IAM::ManagedPolicy":  # Ref is the policy's ARN
+                arn = f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}"
+                physical[logical_id] = PhysicalResource(arn, {"PolicyArn": arn})
             elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL, as CloudFormation gives it
                 arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
                 url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
@@ -225,6 +229,11 @@ class LocalRuntime:
             else:
                 arn = f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn, "Name": name})
+            if kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and "Role" not in resource.get(
+                    "Properties", {}):  # the role SAM generates, which the template may name (!Ref <LogicalId>Role)
+                role = role_name(STACK_NAME, f"{logical_id}Role")
+                physical[f"{logical_id}Role"] = PhysicalResource(
+                    role, {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "RoleId": role_id(role)})
         return physical
 
     def _create_buckets(self, resolver: Resolver) -> None:

@@ -8,6 +8,7 @@ handler directly, as a second delivery of the rule would.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -87,3 +88,33 @@ def test_an_execution_stopped_before_it_submitted_anything_is_a_no_op(runtime, l
     cancel = load_handler(ROOT / "functions" / "cancel_abandoned_statement", "app.lambda_handler")
     assert cancel(event, lambda_context) == {"execution_arn": arn, "statement_id": None, "status": None}
     assert runtime.client("redshift-data").list_statements(StatementName="tests.missing", Status="ALL")["Statements"] == []
+
+
+def test_a_job_that_failed_on_its_sql_has_its_ended_statement_left_as_it_is(runtime):
+    """The rule routes FAILED executions too (a failure no Catch sees leaves a statement running); a job that failed
+    on its own SQL meets the cancel with its statement already FAILED: the function reports it and changes nothing."""
+    answers: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    invoke = runtime.deliverer.invoke
+
+    def recording(function_arn: str, region: str, payload: bytes) -> dict[str, Any]:
+        response = invoke(function_arn, region, payload)
+        if function_arn.endswith("CancelAbandonedStatementFunction"):
+            body = response["Payload"].read()
+            answers.append((json.loads(payload), json.loads(body)))
+            response = {**response, "Payload": io.BytesIO(body)}
+        return response
+
+    runtime.deliverer.invoke = recording
+    runtime.client("s3").put_object(Bucket=runtime.deployment.output("ScriptsBucketName"), Key="tests/bad.sql",
+                                    Body=b"select nope from nowhere;")
+    sfn, data_api = runtime.client("stepfunctions"), runtime.client("redshift-data")
+    arn = sfn.start_execution(stateMachineArn=runtime.deployment.state_machine_arn("run_sql_job"), input=json.dumps(
+        {"workflow": "tests", "job": "bad", "script": "tests/bad.sql", "parameters": {},
+         "completion": "poll"}))["executionArn"]
+    assert wait_for_execution(arn, timeout=60) == "FAILED"
+    assert wait_until(lambda: answers, timeout=60), "the FAILED execution's status change never reached the function"
+    ((event, answer),) = answers
+    (statement,) = data_api.list_statements(StatementName="tests.bad", Status="ALL")["Statements"]
+    assert event["detail"]["status"] == "FAILED"
+    assert answer == {"execution_arn": arn, "statement_id": statement["Id"], "status": "FAILED"}
+    assert data_api.describe_statement(Id=statement["Id"])["Status"] == "FAILED"

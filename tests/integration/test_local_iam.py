@@ -157,6 +157,21 @@ def test_a_pipeline_role_without_start_execution_cannot_start_its_sync_jobs(loca
         assert (guard["JobState"], guard["LastStatus"]) == ("Failed", "FAILED")
 
 
+
+def test_a_pipeline_role_without_the_sync_rule_cannot_start_its_sync_jobs(local):
+    # startExecution.sync needs events:PutRule/PutTargets/DescribeRule on the managed rule Step Functions creates
+    # (Step Functions developer guide, "IAM policies for starting Step Functions workflows from Step Functions").
+    without_statement(local, "SalesDataPipelineStateMachine", "ReceiveSqlJobCompletionEvents")
+    with local as runtime:
+        failed = run_pipeline(runtime, setup_demo_data=True)
+        rule = f"arn:aws:events:us-east-1:{ACCOUNT_ID}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+        role = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/shiftflow-local-SalesDataPipelineStateMachineRole/"
+        assert failed["status"] == "FAILED"
+        assert role in failed["cause"], failed["cause"]
+        assert f"is not authorized to perform: events:PutRule on resource: {rule}" in failed["cause"]
+        guard, _ = guard_and_latest_run(runtime)
+        assert (guard["JobState"], guard["LastStatus"]) == ("Failed", "FAILED")
+
 def test_the_data_api_role_follows_its_own_statements_only(local):
     """DescribeStatement is allowed by the statement-owner condition: a statement the role's functions submitted,
     not one an administrator (here: the test) submitted."""

@@ -231,7 +231,7 @@ def submitted_and_polling():
     return history(started(), *submit_events(), *polls(2), aborted())
 
 
-@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT"])
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])  # FAILED: the history limit, States.Runtime
 def test_a_running_statement_is_cancelled_and_waited_for(app, lambda_context, status, caplog):
     def calls(stub):
         stub.add_response("cancel_statement", {"Status": True}, {"Id": STATEMENT_ID})
@@ -252,14 +252,16 @@ def test_a_running_statement_is_cancelled_and_waited_for(app, lambda_context, st
     assert "1999-12-31" not in json.dumps(logs)  # the run parameters stay out of the logs
 
 
-def test_a_statement_that_has_already_ended_is_left_as_it_is(app, lambda_context):
+@pytest.mark.parametrize("ended", ["FINISHED", "FAILED"])
+def test_a_statement_that_has_already_ended_is_left_as_it_is(app, lambda_context, ended):
+    """Also what a FAILED execution whose SQL failed (the job's own failure) meets: no cancel, its status."""
     def calls(stub):
         stub.add_client_error("cancel_statement", "ValidationException",
-                              "Could not cancel a query that is already in FINISHED status")
-        stub.add_response("describe_statement", description("FINISHED"), {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
+                              f"Could not cancel a query that is already in {ended} status")
+        stub.add_response("describe_statement", description(ended), {"Id": STATEMENT_ID, "WaitTimeSeconds": 10})
 
-    result = run_handler(app, lambda_context, submitted_and_polling(), calls)
-    assert result == {"execution_arn": EXECUTION_ARN, "statement_id": STATEMENT_ID, "status": "FINISHED"}
+    result = run_handler(app, lambda_context, submitted_and_polling(), calls, stopped_event("FAILED"))
+    assert result == {"execution_arn": EXECUTION_ARN, "statement_id": STATEMENT_ID, "status": ended}
 
 
 def test_an_execution_that_submitted_nothing_is_a_no_op(app, lambda_context):

@@ -256,6 +256,34 @@ def test_the_longest_job_its_cancel_and_its_rollback_wait_stay_under_the_history
     assert events <= 0.96 * HISTORY_EVENT_LIMIT, events  # 1,000 events to spare
 
 
+def test_each_visit_of_a_task_may_use_up_its_retries_so_the_polled_checks_are_paced():
+    """Step Functions counts a retrier's attempts per visit of its state: 2,880 checks of a 24-hour poll-mode job
+    could each fail 6 times. Their retries wait at least a long poll (no jitter), so that failures are no more frequent
+    than checks; with the usual jittered backoff the same job would exceed the history limit."""
+    import copy
+
+    from shiftflow.jobs.history_budget import (
+        HISTORY_EVENT_LIMIT, paced, retry_allowance, retry_sequence_events, worst_case_events,
+    )
+    from shiftflow.jobs.status import MAX_WAIT_SECONDS
+
+    definition = load(ROOT / "statemachine" / "run_sql_job.asl.json")
+    states = definition["States"]
+    for name in ("WaitForSqlCompletion", "StopStatementBeforeFailing"):
+        assert paced(states[name]), name
+        for retrier in states[name]["Retry"]:
+            assert retrier["IntervalSeconds"] >= MAX_WAIT_SECONDS and retrier["JitterStrategy"] == "NONE", name
+    jittered = copy.deepcopy(definition)
+    jittered["States"]["WaitForSqlCompletion"]["Retry"] = copy.deepcopy(states["SubmitSqlScript"]["Retry"])
+    assert not paced(jittered["States"]["WaitForSqlCompletion"])
+    assert worst_case_events(jittered, "poll") > 2 * HISTORY_EVENT_LIMIT
+    assert worst_case_events(definition, "poll") < HISTORY_EVENT_LIMIT
+    # Elsewhere every visit counts a full sequence: the submit of each conflict retry, each event-mode wait.
+    submit, wait = states["SubmitSqlScript"], states["WaitForStatementEvent"]
+    assert retry_allowance(definition, [(["SubmitSqlScript", "WaitForStatementEvent"] * 3, False)]) == 3 * (
+        retry_sequence_events(submit) + retry_sequence_events(wait)) == 3 * 3 * (6 + 5)
+
+
 def test_the_rollback_wait_is_what_bounds_the_cancel_loop():
     """Past the deadline each check costs the same events as before it: without its bound the cancel loop of a
     24-hour poll-mode job would reach the limit within hours of rollback."""

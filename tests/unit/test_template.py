@@ -217,7 +217,7 @@ def test_every_data_api_function_shares_the_role_that_runs_the_statements(templa
 
 
 def test_stopped_sql_jobs_are_cancelled_by_the_role_that_ran_them(template, transformed):
-    """An ABORTED or TIMED_OUT RunSqlJob execution (and no other state machine's) invokes the cancel function, which
+    """An ABORTED, TIMED_OUT or FAILED RunSqlJob execution (and no other state machine's) invokes the cancel function, which
     runs as the statement owner's role and may read only RunSqlJob execution histories beyond it."""
     function = template["Resources"]["CancelAbandonedStatementFunction"]["Properties"]
     assert function["Role"] == {"Fn::GetAtt": ["DataApiFunctionRole", "Arn"]}
@@ -226,7 +226,7 @@ def test_stopped_sql_jobs_are_cancelled_by_the_role_that_ran_them(template, tran
     assert rule["EventPattern"] == {
         "source": ["aws.states"],
         "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {"status": ["ABORTED", "TIMED_OUT"], "stateMachineArn": [{"Ref": "RunSqlJobStateMachine"}]},
+        "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"], "stateMachineArn": [{"Ref": "RunSqlJobStateMachine"}]},
     }
     policy = transformed["Resources"]["CancelAbandonedStatementPolicy"]["Properties"]
     assert policy["Roles"] == [{"Ref": "DataApiFunctionRole"}]

@@ -63,9 +63,15 @@ class Batch:
     lines: bytes
     position: str  # the last record's sequence number or offset
     byte_position: int = 0
-    # A partition file read from its start: DuckDB reads the records from it (`lines` are its whole lines up to
-    # byte_position) instead of from a copy.
+    # A partition file read from its start: DuckDB reads the records from it instead of from a copy (`lines` are
+    # empty: text() reads its whole lines up to byte_position when they are needed).
     whole_file: Path | None = None
+
+    def text(self) -> bytes:
+        if self.whole_file is None:
+            return self.lines
+        with open(self.whole_file, "rb") as handle:
+            return handle.read(self.byte_position)
 
 
 def _positions(session: EngineSession, landing: str) -> dict[str, tuple[str, int]]:
@@ -106,11 +112,16 @@ def topic_batches(store: TopicStore, topic: str, positions: dict[str, tuple[str,
         raise EngineError(f"topic {topic} does not exist in the local MSK cluster")
     for partition in range(store.partitions(topic)):
         start = positions.get(str(partition), ("", 0))[1]
+        if start == 0:  # the whole file: found from its end, not read here
+            last_line, end = store.last_whole_line(topic, partition)
+            if last_line:
+                yield Batch(str(partition), b"", str(json.loads(last_line)["o"]), end,
+                            store.partition_file(topic, partition))
+            continue
         data, end = store.read_after(topic, partition, start)
         if data:
             last_line = data[:-1].rsplit(b"\n", 1)[-1]
-            whole = store.partition_file(topic, partition) if start == 0 else None
-            yield Batch(str(partition), data, str(json.loads(last_line)["o"]), end, whole)
+            yield Batch(str(partition), data, str(json.loads(last_line)["o"]), end)
 
 
 def pull(session: EngineSession, sources: StreamSources, source: str, stream: str) -> int:
@@ -132,11 +143,12 @@ def pull(session: EngineSession, sources: StreamSources, source: str, stream: st
     return landed
 
 
-# The landed columns from the NDJSON fields, per source and engine (j: the parsed line).
+# The landed columns from the NDJSON fields and the decoded value (decoded once: the common-subexpression pass is
+# off, a from_base64(v) named twice would decode twice).
 _DUCKDB_SELECT = {
-    "kinesis": "make_timestamp(t * 1000), k, $shard, o, from_base64(v), octet_length(from_base64(v))",
+    "kinesis": "make_timestamp(t * 1000), k, $shard, o, value, octet_length(value)",
     "msk": "CAST($shard AS BIGINT), CAST(o AS BIGINT), 'C', make_timestamp(t * 1000), from_base64(k),"
-           " from_base64(v), CAST(h AS JSON), octet_length(from_base64(v))",
+           " value, CAST(h AS JSON), octet_length(value)",
 }
 
 
@@ -152,16 +164,17 @@ def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch
     # DuckDB reads the lines itself (far faster than binding rows one by one): through a private temporary file.
     fields = "{o: 'VARCHAR', t: 'BIGINT', k: 'VARCHAR', v: 'VARCHAR', h: 'JSON'}"
     select = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST($base AS BIGINT) + row_number() OVER (),"
-              f" {_DUCKDB_SELECT[source]} FROM read_json($path, format = 'newline_delimited', columns = {fields}")
+              f" {_DUCKDB_SELECT[source]} FROM (SELECT *, from_base64(v) AS value FROM read_json($path,"
+              f" format = 'newline_delimited', columns = {fields}")
     if batch.whole_file is not None:
         # Lines a producer appends meanwhile (or is still writing: ignore_errors) are past the batch's last offset.
-        sql = select + ", ignore_errors = true) WHERE CAST(o AS BIGINT) <= CAST($last AS BIGINT)"
+        sql = select + ", ignore_errors = true) WHERE CAST(o AS BIGINT) <= CAST($last AS BIGINT))"
         return session.execute(sql, {"base": str(base), "path": str(batch.whole_file), "shard": batch.shard,
                                      "last": batch.position}).rowcount
     with tempfile.TemporaryDirectory(prefix="shiftflow-stream-") as folder:
         path = Path(folder) / "batch.jsonl"
         path.write_bytes(batch.lines)
-        return session.execute(select + ")", {"base": str(base), "path": str(path),
+        return session.execute(select + "))", {"base": str(base), "path": str(path),
                                               "shard": batch.shard}).rowcount
 
 
@@ -176,7 +189,7 @@ _POSTGRES_ROW = {
 
 def _land_postgres(session: EngineSession, source: str, landing: str, batch: Batch, base: int,
                    columns: str) -> int:
-    records = [json.loads(line) for line in batch.lines.splitlines() if line]
+    records = [json.loads(line) for line in batch.text().splitlines() if line]
     landed = 0
     for start in range(0, len(records), 500):  # bound parameters, a bounded number a statement
         chunk = records[start : start + 500]

@@ -139,8 +139,16 @@ class TopicStore:
         return data[:end], byte_position + end
 
 
-def _repair_and_next_offset(handle) -> int:  # type: ignore[no-untyped-def]
-    """Cut off a torn last line (a producer killed mid-write); the offset the next record gets."""
+    def last_whole_line(self, topic: str, partition: int) -> tuple[bytes, int]:
+        """The last whole line of the partition (b"" when none) and the byte position after it, read from the end."""
+        path = self.partition_file(topic, partition)
+        if not path.exists():
+            return b"", 0
+        with open(path, "rb") as handle:
+            return _last_whole_line(handle)
+
+
+def _last_whole_line(handle) -> tuple[bytes, int]:  # type: ignore[no-untyped-def]
     size = handle.seek(0, os.SEEK_END)
     tail, start = b"", size
     while start > 0 and tail.count(b"\n") < 2:  # enough of the end to hold the last whole line
@@ -148,11 +156,17 @@ def _repair_and_next_offset(handle) -> int:  # type: ignore[no-untyped-def]
         handle.seek(start)
         tail = handle.read(size - start)
     whole_end = tail.rfind(b"\n") + 1
-    if start + whole_end < size:
-        handle.truncate(start + whole_end)
-        handle.flush()
     lines = tail[:whole_end].splitlines()
-    return int(json.loads(lines[-1])["o"]) + 1 if lines else 0
+    return (lines[-1] if lines else b""), start + whole_end
+
+
+def _repair_and_next_offset(handle) -> int:  # type: ignore[no-untyped-def]
+    """Cut off a torn last line (a producer killed mid-write); the offset the next record gets."""
+    last, whole_end = _last_whole_line(handle)
+    if whole_end < handle.seek(0, os.SEEK_END):
+        handle.truncate(whole_end)
+        handle.flush()
+    return int(json.loads(last)["o"]) + 1 if last else 0
 
 
 class Producer:

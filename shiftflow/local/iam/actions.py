@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from shiftflow.local.iam.policy import NotSupportedLocally
 
@@ -45,9 +45,9 @@ def required(service: str, operation: str, params: Params, scope: Scope) -> list
 # --- S3 ---------------------------------------------------------------------------------------------------------------
 
 _S3_OBJECT_ACTIONS = {
-    "GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject",
+    "GetObject": "s3:GetObject", "HeadObject": "s3:GetObject",
     "DeleteObject": "s3:DeleteObject", "GetObjectTagging": "s3:GetObjectTagging",
-    "PutObjectTagging": "s3:PutObjectTagging", "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
+    "PutObjectTagging": "s3:PutObjectTagging", "UploadPart": "s3:PutObject",
     "CompleteMultipartUpload": "s3:PutObject", "AbortMultipartUpload": "s3:AbortMultipartUpload",
     "ListParts": "s3:ListMultipartUploadParts",
 }
@@ -66,24 +66,52 @@ def s3_bucket_arn(bucket: str) -> str:
     return f"arn:aws:s3:::{bucket}"
 
 
+# Request members that make a write also set the object's ACL (canned or grants): s3:PutObjectAcl.
+_S3_ACL_MEMBERS = ("ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP")
+_S3_WRITES = ("PutObject", "CopyObject", "CreateMultipartUpload")
+
+
 def _s3(operation: str, params: Params, scope: Scope) -> list[Authorization]:
+    """Service Authorization Reference, Amazon S3: a version's read is s3:GetObjectVersion; a write that sets tags
+    or an ACL also needs s3:PutObjectTagging / s3:PutObjectAcl; CopyObject reads its source and writes its target."""
     bucket = params.get("Bucket", "")
+    target = s3_object_arn(bucket, params.get("Key", ""))
+    if operation in ("GetObject", "HeadObject") and params.get("VersionId"):
+        return [Authorization("s3:GetObjectVersion", target)]
+    if operation == "CopyObject":
+        return [_s3_copy_source(params.get("CopySource", "")), *_s3_write(target, params)]
+    if operation in _S3_WRITES:
+        return _s3_write(target, params)
     if operation in _S3_OBJECT_ACTIONS:
-        return [Authorization(_S3_OBJECT_ACTIONS[operation], s3_object_arn(bucket, params.get("Key", "")))]
+        return [Authorization(_S3_OBJECT_ACTIONS[operation], target)]
     if operation in _S3_BUCKET_ACTIONS:
         return [Authorization(_S3_BUCKET_ACTIONS[operation], s3_bucket_arn(bucket))]
     if operation == "DeleteObjects":
         return [Authorization("s3:DeleteObject", s3_object_arn(bucket, item["Key"]))
                 for item in params.get("Delete", {}).get("Objects", [])]
-    if operation == "CopyObject":
-        source = params.get("CopySource", "")
-        if isinstance(source, Mapping):
-            source = f"{source['Bucket']}/{source['Key']}"
-        return [Authorization("s3:GetObject", f"arn:aws:s3:::{source.lstrip('/').split('?', 1)[0]}"),
-                Authorization("s3:PutObject", s3_object_arn(bucket, params.get("Key", "")))]
     if operation == "ListBuckets":
         return [Authorization("s3:ListAllMyBuckets", "*")]
     raise NotSupportedLocally(f"IAM authorization of s3:{operation}")
+
+
+def _s3_write(target: str, params: Params) -> list[Authorization]:
+    needed = [Authorization("s3:PutObject", target)]
+    if params.get("Tagging"):
+        needed.append(Authorization("s3:PutObjectTagging", target))
+    if any(params.get(member) for member in _S3_ACL_MEMBERS):
+        needed.append(Authorization("s3:PutObjectAcl", target))
+    return needed
+
+
+def _s3_copy_source(source: str | Mapping[str, Any]) -> Authorization:
+    """CopySource as boto3 takes it ({Bucket, Key, VersionId}) or as it is sent ("bucket/key?versionId=v", URL-quoted:
+    botocore's handler has already turned the mapping into that text when it runs before ours)."""
+    if isinstance(source, Mapping):
+        path, version = f"{source['Bucket']}/{source['Key']}", source.get("VersionId")
+    else:
+        path, _, query = source.lstrip("/").partition("?")
+        path, version = unquote(path), parse_qs(query).get("versionId", [None])[0]
+    return Authorization("s3:GetObjectVersion" if version else "s3:GetObject", f"arn:aws:s3:::{path}")
 
 
 # --- DynamoDB -----------------------------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ Who calls: a handler runs on a thread of its own (moto_gaps.lambda_in_process), 
 for the invocation (Lambda's role session is named after the function); the ASL interpreter creates a client per
 service call (``boto_client_for(..., state_credentials)``, ``state_credentials.role_arn`` being the execution's
 role), tagged here with that role. Any other call (the CLI, the AWS CLI, SDKs and tests, in-process or over the
-local cloud's HTTP endpoint, which never passes through these hooks) acts as the account's administrator.
+local cloud's HTTP endpoint, which never passes through these hooks) acts as the account's administrator. A thread
+a handler starts, and a task it submits to a thread pool (its own, or boto3's S3 transfer manager's), act as the
+handler's role, as every thread of a Lambda function's code does; threads of the local AWS side (the Data API
+emulator, moto, the local runtime) act as AWS, whoever's call they serve.
 
 How: three botocore event handlers on every client (added to botocore's BUILTIN_HANDLERS, ahead of the Data API
 emulator's routing, so they also see the `redshift-data` calls the emulator answers):
@@ -15,18 +18,23 @@ emulator's routing, so they also see the `redshift-data` calls the emulator answ
   identity-based policy allows the <action> action"), before moto or the emulator sees it;
 - ``after-call``: S3 answers a missing key with 404 NoSuchKey only to a caller allowed s3:ListBucket on the bucket,
   else 403 AccessDenied (S3 user guide, GetObject "Permissions"), which moto does not do; the Data API's statements
-  remember their owner, whose id is the ``redshift-data:statement-owner-iam-userid`` condition key of
-  DescribeStatement, GetStatementResult and CancelStatement.
+  remember their owner (kept by the emulator's store with the statement, on disk when it is: a restarted local cloud
+  knows them), whose id is the ``redshift-data:statement-owner-iam-userid`` condition key of DescribeStatement,
+  GetStatementResult and CancelStatement.
+A startExecution.sync of a state machine is also checked for the managed EventBridge rule Step Functions creates with
+its role (``sync_rule_authorizations``), a check no API call of the interpreter's shows.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import boto3
@@ -77,14 +85,23 @@ class Denial:
         return f"User: {self.principal.arn} is not authorized to perform: {action} on resource: {resource} {because}"
 
 
+class StatementOwners(Protocol):
+    """Where the Data API keeps who submitted each statement (the emulator's store: kept with the statement, on disk
+    when the statements are)."""
+
+    def set_owner(self, statement_id: str, owner: str) -> None: ...
+
+    def owner(self, statement_id: str) -> str | None: ...
+
+
 class Enforcement:
-    """The roles enforced (None until the template's roles are known: nothing is enforced before)."""
+    """The roles enforced (None until the template's roles are known: nothing is enforced before), and the Data
+    API's statement owners (None until the emulator is known: no statement has an owner before)."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.roles: RoleRegistry | None = None
-        self._owners: dict[str, str] = {}  # Data API statement id -> owner's user id
-        self._lock = threading.Lock()
+        self.statement_owners: StatementOwners | None = None
 
     def principal_for_role(self, role_arn: str, session: str) -> Principal:
         assert self.roles is not None
@@ -111,12 +128,13 @@ class Enforcement:
         return keys
 
     def record_statement_owner(self, statement_id: str, principal: Principal | None) -> None:
-        with self._lock:
-            self._owners[statement_id] = principal.userid if principal else _ADMINISTRATOR_USERID
+        if self.statement_owners is not None:
+            self.statement_owners.set_owner(statement_id, principal.userid if principal else _ADMINISTRATOR_USERID)
 
     def statement_owner(self, statement_id: str) -> str | None:
-        with self._lock:
-            return self._owners.get(statement_id.split(":", 1)[0])  # a batch's sub-statement: the batch's owner
+        if self.statement_owners is None:
+            return None
+        return self.statement_owners.owner(statement_id.split(":", 1)[0])  # a sub-statement: its batch's owner
 
 
 _active: list[Enforcement] = []  # the innermost enforcement decides
@@ -299,6 +317,94 @@ def _patch_interpreter_clients(patcher: Patcher) -> None:
     patcher.rebind([boto_client, *_interpreter_modules()], "boto_client_for", original, boto_client_for)
 
 
+# startExecution.sync learns of the child's end through a managed EventBridge rule that Step Functions creates and
+# reads with the state machine's role (Step Functions developer guide, "IAM policies for starting Step Functions
+# workflows from Step Functions"): without these the .sync start fails as the call itself would.
+SYNC_EXECUTION_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+_SYNC_RULE_ACTIONS = ("events:PutRule", "events:PutTargets", "events:DescribeRule")  # creating it, then reading
+
+
+def sync_rule_authorizations(scope: Scope) -> list[Authorization]:
+    rule = scope.arn("events", f"rule/{SYNC_EXECUTION_RULE}")
+    return [Authorization(action, rule) for action in _SYNC_RULE_ACTIONS]
+
+
+def _patch_sync_starts(patcher: Patcher) -> None:
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+
+    original = StateTaskServiceSfn._eval_service_task
+
+    def eval_service_task(self: StateTaskServiceSfn, **kwargs: Any) -> None:
+        enforcement = _enforcement()
+        role_arn = getattr(kwargs.get("state_credentials"), "role_arn", None)
+        if enforcement is not None and role_arn and self.resource.condition in (ResourceCondition.Sync,
+                                                                                ResourceCondition.Sync2):
+            principal = enforcement.principal_for_role(role_arn, "StepFunctions")
+            for authorization in sync_rule_authorizations(enforcement.scope):
+                decision = evaluate(principal.role.statements, authorization.action, authorization.resource)
+                if decision is not Decision.ALLOWED:
+                    # Answered as a denied StartExecution is: the same error, naming the rule's action.
+                    _, parsed = _error_response("http://localhost/", 403, "AccessDeniedException",
+                                                Denial(principal, authorization, decision).message)
+                    raise ClientError(parsed, "StartExecution")  # type: ignore[arg-type]
+        original(self, **kwargs)
+
+    patcher.set(StateTaskServiceSfn, "_eval_service_task", eval_service_task)
+
+
+# Threads and thread-pool tasks act as whoever started or submitted them (on Lambda every thread of the function's
+# code signs with its role's credentials), unless the local AWS side did: the Data API emulator, moto and the local
+# runtime's own machinery start threads while serving a handler's call, and those act as AWS, not as the caller.
+_AWS_SIDE = ("shiftflow.dataapi", "shiftflow.local", "moto")
+_THREAD_MACHINERY = ("threading", "concurrent.futures")
+
+
+def _started_by_aws_side() -> bool:
+    """Whether the first caller outside the thread machinery (and this module) is the local AWS side."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != __name__ and not module.startswith(_THREAD_MACHINERY):
+            return module.startswith(_AWS_SIDE)
+        frame = frame.f_back
+    return True
+
+
+def _patch_thread_identity(patcher: Patcher) -> None:
+    start, submit = threading.Thread.start, concurrent.futures.ThreadPoolExecutor.submit
+
+    def start_as_caller(thread: threading.Thread) -> None:
+        principal = getattr(_bound, "principal", None)
+        if principal is not None and not _started_by_aws_side():
+            run = thread.run
+
+            def run_as_caller() -> None:
+                with acting_as(principal):
+                    run()
+
+            thread.run = run_as_caller  # type: ignore[method-assign]
+        start(thread)
+
+    def submit_as_caller(executor: concurrent.futures.ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any,
+                         **kwargs: Any) -> concurrent.futures.Future[Any]:
+        if _started_by_aws_side():
+            return submit(executor, fn, *args, **kwargs)
+        principal = getattr(_bound, "principal", None)  # None too: a pool's thread may have been started by a role
+
+        def call_as_caller() -> Any:
+            with acting_as(principal):
+                return fn(*args, **kwargs)
+
+        return submit(executor, call_as_caller)
+
+    patcher.set(threading.Thread, "start", start_as_caller)
+    patcher.set(concurrent.futures.ThreadPoolExecutor, "submit", submit_as_caller)
+
+
 @contextlib.contextmanager
 def enforce(scope: Scope) -> Iterator[Enforcement]:
     """While the block runs, role principals' calls are checked; set ``.roles`` to start enforcing."""
@@ -307,6 +413,8 @@ def enforce(scope: Scope) -> Iterator[Enforcement]:
     _install_handlers()
     _patch_handler_runs(patcher)
     _patch_interpreter_clients(patcher)
+    _patch_thread_identity(patcher)
+    _patch_sync_starts(patcher)
     _active.append(enforcement)
     try:
         yield enforcement

@@ -280,10 +280,14 @@ DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_parse(x BLOB) AS CAST(decode(x) AS JSON), (x) AS CAST(x AS JSON)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte_utf8(x) AS decode(x)",
     # Redshift's JSON parser is strict (setup.py's shiftflow_json_strict); that check is costly, and only text with
-    # a trailing comma or a nan / inf somewhere (DuckDB accepts those) can need it.
-    "CREATE OR REPLACE TEMP MACRO shiftflow_json_parses(t) AS CASE WHEN t IS NULL THEN NULL"
-    " WHEN NOT json_valid(t) THEN false WHEN regexp_matches(t, ',\\s*[\\]}]') OR contains(lower(t), 'nan')"
-    " OR contains(lower(t), 'inf') THEN shiftflow_json_strict(t) ELSE true END",
+    # a trailing comma or a nan / inf somewhere (DuckDB accepts those) can need it (ILIKE: far cheaper than lower()
+    # or a case-insensitive regular expression). The text (a decode of the record) is computed once, as a lambda's
+    # argument (see shiftflow_super_text).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_parses(t) AS list_transform([t], lambda shiftflow_t:"
+    " CASE WHEN shiftflow_t IS NULL THEN NULL WHEN NOT json_valid(shiftflow_t) THEN false"
+    " WHEN regexp_matches(shiftflow_t, ',\\s*[\\]}]') OR shiftflow_t ILIKE '%nan%' OR shiftflow_t ILIKE '%inf%'"
+    " THEN shiftflow_json_strict(shiftflow_t)"
+    " ELSE true END)[1]",
     "CREATE OR REPLACE TEMP MACRO shiftflow_can_json_parse(x BLOB) AS CASE WHEN x IS NULL THEN NULL"
     " ELSE coalesce(shiftflow_json_parses(TRY(decode(x))), false) END,"
     " (x) AS CASE WHEN x IS NULL THEN NULL ELSE coalesce(shiftflow_json_parses(CAST(x AS VARCHAR)), false) END",
@@ -293,11 +297,14 @@ DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_elements(j) AS CASE WHEN json_type(CAST(j AS JSON)) = 'ARRAY'"
     " THEN CAST(j AS JSON[]) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_get(j, p) AS json_extract(CAST(j AS JSON), p)",
-    "CREATE OR REPLACE TEMP MACRO shiftflow_super_integer(t) AS CASE WHEN regexp_full_match(t, '\\s*[+-]?[0-9]+\\s*')"
-    " THEN TRY_CAST(trim(t) AS BIGINT) END",
-    "CREATE OR REPLACE TEMP MACRO shiftflow_super_text(j) AS CASE json_type(j) WHEN 'VARCHAR'"
-    " THEN json_extract_string(j, '$') WHEN 'OBJECT' THEN NULL WHEN 'ARRAY' THEN NULL WHEN 'NULL' THEN NULL"
-    " ELSE CAST(j AS VARCHAR) END",
+    # The argument of these two is a navigation (a parse of the whole document) or a cast of one; with DuckDB's
+    # common-subexpression pass off (setup.py), an argument named twice in a macro's body is computed twice: the
+    # body runs as a lambda over a one-element list, which computes the argument once.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_integer(t) AS list_transform([t], lambda shiftflow_t:"
+    " CASE WHEN regexp_full_match(shiftflow_t, '\\s*[+-]?[0-9]+\\s*') THEN TRY_CAST(trim(shiftflow_t) AS BIGINT) END)[1]",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_text(j) AS list_transform([j], lambda shiftflow_j:"
+    " CASE json_type(shiftflow_j) WHEN 'VARCHAR' THEN json_extract_string(shiftflow_j, '$') WHEN 'OBJECT' THEN NULL"
+    " WHEN 'ARRAY' THEN NULL WHEN 'NULL' THEN NULL ELSE CAST(shiftflow_j AS VARCHAR) END)[1]",
 )
 POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_super_array(j json) RETURNS json LANGUAGE sql IMMUTABLE"

@@ -17,6 +17,28 @@ def test_s3_objects_and_buckets():
         Authorization("s3:GetObject", "arn:aws:s3:::s/k1"), Authorization("s3:PutObject", "arn:aws:s3:::d/k2")]
 
 
+
+def test_s3_actions_follow_the_request():
+    # Service Authorization Reference, Amazon S3: a version's read is s3:GetObjectVersion; CopyObject reads its
+    # source (a version of it: s3:GetObjectVersion) and writes its target; a write setting tags or an ACL needs
+    # s3:PutObjectTagging / s3:PutObjectAcl too.
+    def actions(operation, **params):
+        return [(a.action, a.resource) for a in required("s3", operation, {"Bucket": "b", "Key": "k", **params}, SCOPE)]
+
+    assert actions("GetObject", VersionId="v1") == [("s3:GetObjectVersion", "arn:aws:s3:::b/k")]
+    assert actions("HeadObject", VersionId="v1") == [("s3:GetObjectVersion", "arn:aws:s3:::b/k")]
+    assert actions("PutObject", Tagging="a=1", ACL="private") == [
+        ("s3:PutObject", "arn:aws:s3:::b/k"), ("s3:PutObjectTagging", "arn:aws:s3:::b/k"),
+        ("s3:PutObjectAcl", "arn:aws:s3:::b/k")]
+    assert actions("PutObject") == [("s3:PutObject", "arn:aws:s3:::b/k")]
+    assert actions("CreateMultipartUpload", GrantRead="id=x") == [
+        ("s3:PutObject", "arn:aws:s3:::b/k"), ("s3:PutObjectAcl", "arn:aws:s3:::b/k")]
+    assert actions("CopyObject", CopySource="src/a%20b.sql?versionId=v2", Tagging="t=1") == [
+        ("s3:GetObjectVersion", "arn:aws:s3:::src/a b.sql"), ("s3:PutObject", "arn:aws:s3:::b/k"),
+        ("s3:PutObjectTagging", "arn:aws:s3:::b/k")]
+    assert actions("CopyObject", CopySource={"Bucket": "src", "Key": "a", "VersionId": "v"})[0] == (
+        "s3:GetObjectVersion", "arn:aws:s3:::src/a")
+
 def test_dynamodb_tables_indexes_and_transactions():
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/guard"
     assert required("dynamodb", "Query", {"TableName": "guard", "IndexName": "by_state"}, SCOPE) == [

@@ -1,0 +1,110 @@
+"""Who a call acts as: a handler's calls, on any of its threads, are its role's.
+
+On Lambda every call of the function's code, on any of its threads, is signed with the execution role's
+credentials: a thread pool of the handler's, or boto3's S3 transfer manager (upload_file, download_file: worker
+threads), acts as the role, never as the account's administrator.
+"""
+
+import concurrent.futures
+import threading
+
+import boto3
+import pytest
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from shiftflow.local.iam import RoleRegistry, Scope, enforce
+from shiftflow.local.iam.enforcement import acting_as
+from shiftflow.local.iam.roles import Role
+
+ACCOUNT = "123456789012"
+BUCKET = "review-bucket"
+
+
+@pytest.fixture
+def nobody(monkeypatch, tmp_path):
+    """Enforcement on, a bucket, and the principal of a role that allows nothing."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    with mock_aws(), enforce(Scope("us-east-1", ACCOUNT)) as enforcement:
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        arn = f"arn:aws:iam::{ACCOUNT}:role/nothing"
+        enforcement.roles = RoleRegistry(roles={arn: Role("nothing", arn, "AROANOTHING")})
+        yield enforcement.principal_for_role(arn, "fn")
+
+
+def test_a_thread_a_handler_starts_acts_as_the_handlers_role(nobody):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    with acting_as(nobody):
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.list_objects_v2(Bucket=BUCKET)  # on the handler's thread: denied
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            with pytest.raises(ClientError, match="AccessDenied"):
+                pool.submit(s3.list_objects_v2, Bucket=BUCKET).result()  # on a thread of its own
+        errors: list[Exception] = []
+
+        def list_objects() -> None:
+            try:
+                s3.list_objects_v2(Bucket=BUCKET)
+            except ClientError as error:
+                errors.append(error)
+
+        thread = threading.Thread(target=list_objects)
+        thread.start()
+        thread.join()
+        assert "AccessDenied" in str(errors[0])
+
+
+def test_the_s3_transfer_managers_worker_threads_act_as_the_role(nobody, tmp_path):
+    source = tmp_path / "data.csv"
+    source.write_text("a,b\n")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    with acting_as(nobody), pytest.raises(S3UploadFailedError, match="AccessDenied"):
+        s3.upload_file(str(source), BUCKET, "data.csv")  # PutObject runs on the transfer manager's threads
+
+
+def test_a_pool_a_role_started_serves_the_administrator_as_the_administrator(nobody):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        with acting_as(nobody):
+            with pytest.raises(ClientError, match="AccessDenied"):
+                pool.submit(s3.list_objects_v2, Bucket=BUCKET).result()  # starts the pool's thread as the role
+        assert pool.submit(s3.list_objects_v2, Bucket=BUCKET).result()["KeyCount"] == 0  # submitted by the admin
+
+
+def test_statement_owners_are_kept_with_the_statements_and_survive_the_process(tmp_path):
+    # DescribeStatement, GetStatementResult and CancelStatement read the owner's user id (the condition key
+    # redshift-data:statement-owner-iam-userid, Data API reference "Authorizing access"): after the local cloud is
+    # killed and restarted, the role that ran a statement still reads it, and no other role does.
+    from shiftflow.dataapi.store import StatementStore
+    from shiftflow.local.iam import Enforcement, parse_document
+
+    owner_arn, other_arn = f"arn:aws:iam::{ACCOUNT}:role/owner", f"arn:aws:iam::{ACCOUNT}:role/other"
+
+    def role(arn: str, role_id: str) -> Role:
+        return Role(arn.rsplit("/", 1)[-1], arn, role_id, tuple(parse_document({"Statement": [{
+            "Effect": "Allow", "Action": "redshift-data:DescribeStatement", "Resource": "*",
+            "Condition": {"StringLike": {"redshift-data:statement-owner-iam-userid": f"{role_id}:*"}}}]})))
+
+    def enforcement_over(store: StatementStore) -> Enforcement:
+        enforcement = Enforcement(Scope("us-east-1", ACCOUNT))
+        enforcement.roles = RoleRegistry(roles={owner_arn: role(owner_arn, "AROAOWNER"),
+                                                other_arn: role(other_arn, "AROAOTHER")})
+        enforcement.statement_owners = store
+        return enforcement
+
+    store = StatementStore(max_active=10)
+    store.keep_on_disk(tmp_path)
+    statement, _ = store.record({"Sql": "select 1", "Database": "dev"}, ["select 1"], False, dict)
+    before = enforcement_over(store)
+    before.record_statement_owner(statement.id, before.principal_for_role(owner_arn, "fn"))
+
+    restarted = StatementStore(max_active=10)  # a new process over the same folder, as after kill -9
+    restarted.keep_on_disk(tmp_path)
+    after = enforcement_over(restarted)
+    describe = {"Id": statement.id}
+    owner, other = after.principal_for_role(owner_arn, "fn"), after.principal_for_role(other_arn, "fn")
+    assert after.check("redshift-data", "DescribeStatement", describe, owner) is None
+    denial = after.check("redshift-data", "DescribeStatement", describe, other)
+    assert denial is not None and denial.authorization.action == "redshift-data:DescribeStatement"
