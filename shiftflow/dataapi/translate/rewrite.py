@@ -337,7 +337,7 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         # Parenthesised: PostgreSQL rejects a bare AT TIME ZONE in a column DEFAULT.
         return exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
     if isinstance(node, exp.Trunc) and not node.args.get("decimals"):
-        return _rewrite_trunc(node)
+        return _rewrite_trunc(node, engine)
     if isinstance(node, exp.Div) and engine == "duckdb":
         return _checked_division(node)
     if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
@@ -461,13 +461,39 @@ def _is_temporal(node: exp.Expression) -> bool:
     return isinstance(node, exp.Cast) and node.to.this in _TEMPORAL_TYPES
 
 
-def _rewrite_trunc(node: exp.Trunc) -> exp.Expression:
+# Aggregates and window functions that return one of their argument's values, and that trunc() commutes with
+# (trunc never reorders values): trunc(max(x)) is max(trunc(x)).
+_VALUE_PICKERS = (exp.Max, exp.Min, exp.AnyValue, exp.FirstValue, exp.LastValue, exp.Lag, exp.Lead)
+_NUMERIC_AGGREGATES = (exp.Sum, exp.Count, exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
+
+
+def _rewrite_trunc(node: exp.Trunc, engine: str) -> exp.Expression:
     """trunc(timestamp) is a date in Redshift, trunc(number) a number: a date cast when the argument is visibly
     temporal, otherwise shiftflow_trunc(), a helper the session set-up defines per argument type."""
     argument = node.this
     if _is_temporal(argument):
         return exp.cast(argument, exp.DataType.Type.DATE)
+    if engine == "duckdb":
+        aggregate = _trunc_of_aggregate(argument)
+        if aggregate is not None:
+            return aggregate
     return exp.Anonymous(this="shiftflow_trunc", expressions=[argument])
+
+
+def _trunc_of_aggregate(argument: exp.Expression) -> exp.Expression | None:
+    """DuckDB picks shiftflow_trunc's overload wrongly for an aggregate or window argument ("multiple overloads"):
+    trunc moves inside one that picks a value, a number's is DuckDB's own trunc, any other is refused."""
+    call = argument.this if isinstance(argument, exp.Window) else argument
+    if not isinstance(call, (exp.AggFunc, exp.Window, *_VALUE_PICKERS)):
+        return None
+    if isinstance(call, _VALUE_PICKERS) and not (isinstance(call, (exp.Lag, exp.Lead)) and call.args.get("default")):
+        value = call.this.expressions[0] if isinstance(call.this, exp.Distinct) else call.this
+        value.replace(exp.Anonymous(this="shiftflow_trunc", expressions=[value.copy()]))
+        return argument
+    if isinstance(call, _NUMERIC_AGGREGATES):
+        return exp.Anonymous(this="trunc", expressions=[argument])
+    raise NotSupportedLocally(f"trunc() of {call.sql(dialect='redshift').split('(')[0].lower()}(...) on the DuckDB"
+                              " engine (it cannot tell a date from a number there)")
 
 
 def _checked_division(node: exp.Div) -> exp.Expression:

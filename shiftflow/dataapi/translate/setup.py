@@ -22,9 +22,12 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_trunc(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE),"
     " (x DATE) AS x, (x) AS trunc(x)",
     # text -> integer casts: Redshift raises on anything but an integer; DuckDB would round '12.5' to 13.
-    "CREATE OR REPLACE TEMP MACRO shiftflow_integer_text(x VARCHAR) AS CASE WHEN x IS NULL THEN NULL"
-    " WHEN regexp_full_match(x, '\\s*[+-]?[0-9]+\\s*') THEN trim(x)"
-    " ELSE error('invalid input syntax for integer: \"' || x || '\"') END, (x) AS x",    # JSON text functions (rewrite.py renames them shiftflow_*, with null_if_invalid filled in). DuckDB's json_valid
+    # Untyped, one HUGEINT for the cast to narrow (typeof() is a constant): DuckDB picks a typed overload wrongly
+    # for an aggregate or window argument (cast(max(float_col) as int) took the VARCHAR one).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_integer_text(x) AS CASE WHEN typeof(x) <> 'VARCHAR'"
+    " THEN CAST(x AS HUGEINT) WHEN x IS NULL THEN NULL"
+    " WHEN regexp_full_match(CAST(x AS VARCHAR), '\\s*[+-]?[0-9]+\\s*') THEN CAST(trim(CAST(x AS VARCHAR)) AS HUGEINT)"
+    " ELSE error('invalid input syntax for integer: \"' || CAST(x AS VARCHAR) || '\"') END",    # JSON text functions (rewrite.py renames them shiftflow_*, with null_if_invalid filled in). DuckDB's json_valid
     # accepts trailing commas and NaN / Infinity, which Redshift rejects: with strings blanked out, such text is
     # refused here. A valid document that is not an array is an "invalid json array object", as on Redshift.
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_strict(x) AS CASE WHEN json_valid(x) THEN NOT regexp_matches("

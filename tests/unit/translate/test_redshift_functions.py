@@ -137,3 +137,13 @@ def test_helpers_nested_in_a_rewritten_call_are_rewritten_too(session):
     nested = run_script(session, "select trunc(add_months('2008-03-31 12:00:00'::timestamp, 1)), "
                                  "cast(trunc(strtol('ff', 16) / 2.0) as int)")
     assert nested.rows == [(dt.date(2008, 4, 30), 127)]
+
+
+def test_trunc_and_integer_casts_of_aggregates(session):
+    # r_TRUNC_date / r_CAST_function: trunc of a timestamp is its date, of a number its integer part
+    run_script(session, "create table t (ts timestamp, f float, s varchar(10)); "
+                        "insert into t values ('2020-01-01 10:00:00', 2.25, ' 12 '), ('2020-01-03 10:00:00', -2.7, '3')")
+    result = run_script(session, "select trunc(max(ts)), trunc(min(f)), cast(max(f) as int), cast(max(s) as int) from t")
+    assert result.rows == [(dt.date(2020, 1, 3), -2.0, 2, 3)]
+    windowed = run_script(session, "select trunc(lag(ts) over (order by ts)) from t order by ts")
+    assert windowed.rows == [(None,), (dt.date(2020, 1, 1),)]
