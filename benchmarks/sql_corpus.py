@@ -513,17 +513,16 @@ def _rows_match(actual: list[tuple[str, ...]], expected: list[tuple[str, ...]], 
         # "..." or a documented excerpt: the shown rows must appear (in order, when the query orders them)
         if ordered:
             return len(actual) >= len(expected) and all(_row_equal(a, e) for a, e in zip(actual, expected))
-        remaining = list(actual)
-        for row in expected:
-            found = next((a for a in remaining if _row_equal(a, row)), None)
-            if found is None:
-                return False
-            remaining.remove(found)
-        return True
+        return _each_found_once(actual, expected)
     if len(actual) != len(expected):
         return False
     if ordered:
         return all(_row_equal(a, e) for a, e in zip(actual, expected))
+    return _each_found_once(actual, expected)
+
+
+def _each_found_once(actual: list[tuple[str, ...]], expected: list[tuple[str, ...]]) -> bool:
+    """Every expected row matches a distinct actual row, in any order."""
     remaining = list(actual)
     for row in expected:
         found = next((a for a in remaining if _row_equal(a, row)), None)

@@ -31,6 +31,8 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from shiftflow.local.cloud.client import wait_until  # noqa: E402  (after the path above, when run as a script)
+
 SCHEMA = ("CREATE EXTERNAL SCHEMA custschema FROM MSK IAM_ROLE default AUTHENTICATION none"
           " CLUSTER_ARN 'arn:aws:kafka:us-east-1:123456789012:cluster/local/1'")
 VIEW = ("CREATE MATERIALIZED VIEW orders_stream_mv AS SELECT kafka_partition, kafka_offset, refresh_time,"
@@ -184,8 +186,8 @@ def freshness(interval: float, samples: int) -> dict[str, float]:
                     put = time.perf_counter()
                     query = ("SELECT count(*) FROM orders_stream_mv WHERE kafka_partition = "
                              f"{written.partition} AND kafka_offset = {written.offset}")
-                    while dw.rows(query) != [[1]]:
-                        time.sleep(0.02)
+                    if not wait_until(lambda: dw.rows(query) == [[1]], timeout=60, interval=0.02):
+                        raise RuntimeError(f"record {number} never reached the view")
                     delays.append(time.perf_counter() - put)
             finally:
                 stop.set()

@@ -30,7 +30,7 @@ _lock = threading.Lock()
 _routed: list[DataApiEmulator] = []  # a stack: the innermost routing wins
 
 
-class _Body:
+class RawBody:
     """The raw stream AWSResponse wants; botocore reads `.content` from it once."""
 
     def __init__(self, data: bytes) -> None:
@@ -54,7 +54,7 @@ def _answer(model: Any, params: dict[str, Any], **kwargs: Any) -> tuple[AWSRespo
         body = body.encode()
     target = params["headers"].get("X-Amz-Target") or f"RedshiftData.{model.name}"
     status, headers, payload = emulator.handle_json(target, body)
-    http = AWSResponse(params.get("url", "http://dataapi.shiftflow.local/"), status, headers, _Body(payload))
+    http = AWSResponse(params.get("url", "http://dataapi.shiftflow.local/"), status, headers, RawBody(payload))
     response = {"headers": http.headers, "status_code": status, "body": payload,
                 "context": {"operation_name": model.name}}
     parser = create_parser(model.service_model.resolved_protocol)

@@ -41,6 +41,7 @@ import boto3
 from botocore import handlers
 from botocore.awsrequest import AWSResponse
 
+from shiftflow.dataapi.inprocess import RawBody
 from shiftflow.local.iam import actions
 from shiftflow.local.iam.actions import Authorization, Scope
 from shiftflow.local.iam.policy import Decision, evaluate
@@ -226,22 +227,10 @@ def _bucket_of(url: str) -> str:
     return host_bucket or parsed.path.lstrip("/").split("/", 1)[0]
 
 
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def read(self, *args: Any) -> bytes:
-        data, self._data = self._data, b""
-        return data
-
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        yield self.read()
-
-
 def _error_response(url: str, status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
     request_id = str(uuid.uuid4())
     headers = {"x-amzn-requestid": request_id}
-    http = AWSResponse(url, status, headers, _Body(b""))
+    http = AWSResponse(url, status, headers, RawBody(b""))
     parsed = {"Error": {"Code": code, "Message": message}, "Message": message,
               "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": status, "HTTPHeaders": headers,
                                    "RetryAttempts": 0}}
