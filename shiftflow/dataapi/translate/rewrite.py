@@ -72,7 +72,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             now = exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
             call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
                                   exp.DataType.Type.TIMESTAMP))
-    tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
+    tree = _rewrite_each_node(tree, engine)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
@@ -112,7 +112,8 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
 _COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff",
                  exp.DateDiff: "datediff", exp.FromBase: "strtol", exp.MonthsBetween: "months_between",
                  exp.Median: "median", exp.LastDay: "last_day", exp.CurrentUser: "current_user",
-                 exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database"}
+                 exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database",
+                 exp.CurrentSchemas: "current_schemas"}
 # Redshift functions that run as a shiftflow_<name> helper of the session set-up, with their number of arguments:
 # the last one of the JSON functions (null_if_invalid) is optional and defaults to false.
 _HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_length": (1, 2),
@@ -274,6 +275,33 @@ def _like_with_identity(like: exp.LikeProperty) -> None:
     like.set("expressions", options)
 
 
+def _rewrite_each_node(tree: exp.Expression, engine: str) -> exp.Expression:
+    """_rewrite_node on every node once, top down, the children of a replacement included: sqlglot's transform
+    skips the subtree of a node it replaces, so trunc(add_months(...)) kept add_months as written. A replacement
+    itself, and the original node when the replacement wraps it, are not rewritten again."""
+    root = tree
+    done: list[exp.Expression] = []  # keeps the visited nodes alive, so that their ids stay theirs
+    visited: set[int] = set()
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if id(node) not in visited:
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            replacement = _rewrite_node(node, engine)
+            visited.update((id(node), id(replacement)))
+            done += (node, replacement)
+            if replacement is not node:
+                if node is root:
+                    root = replacement
+                elif parent is not None and arg_key:
+                    parent.set(arg_key, replacement, index)
+                node = replacement
+        else:
+            done.append(node)
+        pending.extend(reversed(list(node.iter_expressions())))
+    return root
+
+
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
     if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
         return _helper_call(node)
@@ -281,6 +309,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_current_user", expressions=[])
     if isinstance(node, exp.CurrentDatabase):  # the request's Database
         return exp.Anonymous(this="shiftflow_current_database", expressions=[])
+    if isinstance(node, exp.CurrentSchemas):  # the text '{public}', without the engine's own schemas
+        return exp.Anonymous(this="shiftflow_current_schemas", expressions=[node.this or exp.false()])
     if isinstance(node, exp.CurrentUserId):
         raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
     if isinstance(node, exp.FromBase):  # strtol(text, base)
@@ -307,7 +337,7 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         # Parenthesised: PostgreSQL rejects a bare AT TIME ZONE in a column DEFAULT.
         return exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
     if isinstance(node, exp.Trunc) and not node.args.get("decimals"):
-        return _rewrite_trunc(node)
+        return _rewrite_trunc(node, engine)
     if isinstance(node, exp.Div) and engine == "duckdb":
         return _checked_division(node)
     if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
@@ -431,13 +461,39 @@ def _is_temporal(node: exp.Expression) -> bool:
     return isinstance(node, exp.Cast) and node.to.this in _TEMPORAL_TYPES
 
 
-def _rewrite_trunc(node: exp.Trunc) -> exp.Expression:
+# Aggregates and window functions that return one of their argument's values, and that trunc() commutes with
+# (trunc never reorders values): trunc(max(x)) is max(trunc(x)).
+_VALUE_PICKERS = (exp.Max, exp.Min, exp.AnyValue, exp.FirstValue, exp.LastValue, exp.Lag, exp.Lead)
+_NUMERIC_AGGREGATES = (exp.Sum, exp.Count, exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
+
+
+def _rewrite_trunc(node: exp.Trunc, engine: str) -> exp.Expression:
     """trunc(timestamp) is a date in Redshift, trunc(number) a number: a date cast when the argument is visibly
     temporal, otherwise shiftflow_trunc(), a helper the session set-up defines per argument type."""
     argument = node.this
     if _is_temporal(argument):
         return exp.cast(argument, exp.DataType.Type.DATE)
+    if engine == "duckdb":
+        aggregate = _trunc_of_aggregate(argument)
+        if aggregate is not None:
+            return aggregate
     return exp.Anonymous(this="shiftflow_trunc", expressions=[argument])
+
+
+def _trunc_of_aggregate(argument: exp.Expression) -> exp.Expression | None:
+    """DuckDB picks shiftflow_trunc's overload wrongly for an aggregate or window argument ("multiple overloads"):
+    trunc moves inside one that picks a value, a number's is DuckDB's own trunc, any other is refused."""
+    call = argument.this if isinstance(argument, exp.Window) else argument
+    if not isinstance(call, (exp.AggFunc, exp.Window, *_VALUE_PICKERS)):
+        return None
+    if isinstance(call, _VALUE_PICKERS) and not (isinstance(call, (exp.Lag, exp.Lead)) and call.args.get("default")):
+        value = call.this.expressions[0] if isinstance(call.this, exp.Distinct) else call.this
+        value.replace(exp.Anonymous(this="shiftflow_trunc", expressions=[value.copy()]))
+        return argument
+    if isinstance(call, _NUMERIC_AGGREGATES):
+        return exp.Anonymous(this="trunc", expressions=[argument])
+    raise NotSupportedLocally(f"trunc() of {call.sql(dialect='redshift').split('(')[0].lower()}(...) on the DuckDB"
+                              " engine (it cannot tell a date from a number there)")
 
 
 def _checked_division(node: exp.Div) -> exp.Expression:

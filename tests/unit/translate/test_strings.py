@@ -136,3 +136,53 @@ def test_trailing_blanks_against_subqueries_and_in_merge(session):
         select id from t where s in (select v from u) and s = any (select v as w from u) order by 1
     """)
     assert inner.rows == [(1,), (3,)]
+
+
+def test_correlated_integer_keys_compare_as_integers_and_text_keys_without_trailing_blanks(session):
+    # TPC-H Q20's shape: correlated key comparisons inside IN and a scalar subquery, over a comma join. DuckDB
+    # failed it with an INTERNAL error when each key went through a typed helper overload.
+    run_script(session, """
+        create table part (p_partkey int, p_name varchar(55));
+        create table partsupp (ps_partkey int, ps_suppkey int, ps_availqty int, ps_comment varchar(20));
+        create table lineitem (l_partkey int, l_suppkey int, l_quantity decimal(15,2), l_shipdate date,
+                               l_comment varchar(20));
+        create table supplier (s_suppkey int, s_name varchar(25), s_nationkey int);
+        create table nation (n_nationkey int, n_name char(25));
+        insert into part values (1, 'forest green'), (2, 'navy');
+        insert into partsupp values (1, 10, 100, 'x  '), (2, 10, 100, 'x'), (1, 20, 5, 'y');
+        insert into lineitem values (1, 10, 20, '1994-03-01', 'x'), (1, 20, 30, '1994-05-01', 'y'),
+                                    (1, 10, 9, '1995-03-01', 'x');
+        insert into supplier values (10, 'Supplier#10', 3), (20, 'Supplier#20', 3), (30, 'Supplier#30', 4);
+        insert into nation values (3, 'CANADA'), (4, 'PERU');
+    """)
+    q20 = run_script(session, """
+        select s_name from supplier, nation
+        where s_suppkey in (
+            select ps_suppkey from partsupp
+            where ps_partkey in (select p_partkey from part where p_name like 'forest%')
+              and ps_availqty > (select 0.5 * sum(l_quantity) from lineitem
+                                 where l_partkey = ps_partkey and l_suppkey = ps_suppkey
+                                   and l_shipdate >= date '1994-01-01'
+                                   and l_shipdate < dateadd(year, 1, cast('1994-01-01' as date))))
+          and s_nationkey = n_nationkey and n_name = 'CANADA'
+        order by s_name
+    """)
+    assert q20.rows == [("Supplier#10",)]
+    # '9' < '10' as text, not as numbers; 'x  ' = 'x' as text, correlated
+    assert run_script(session, "select count(*) from partsupp where ps_suppkey > 9").rows == [(3,)]
+    blanks = run_script(session, """
+        select ps_partkey from partsupp where exists (select 1 from lineitem where l_comment = ps_comment
+                                                      and l_partkey = ps_partkey and l_suppkey = ps_suppkey)
+        order by 1
+    """)
+    assert blanks.rows == [(1,), (1,)]
+
+
+def test_concat_of_varbyte_values_joins_their_bytes(session):
+    # r_CONCAT.md: concat('abc'::varbyte, 'def'::varbyte) is the binary value shown as 616263646566
+    result = run_script(session, "select concat('abc'::varbyte, 'def'::varbyte)")
+    assert result.rows == [(b"abcdef",)] and result.columns[0].name == "concat"
+    run_script(session, "create table b (v varbyte, s varchar(10), n int); insert into b values ('ab'::varbyte, 'x', 1)")
+    assert run_script(session, "select concat(s, n), concat(max(s), 'q') from b group by s, n").rows == [("x1", "xq")]
+    with pytest.raises(EngineError, match="not supported locally: CONCAT of a VARBYTE value"):
+        run_script(session, "select concat(v, 'x') from b")

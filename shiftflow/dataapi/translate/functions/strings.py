@@ -4,8 +4,14 @@
   <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
   that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
   a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
+  On DuckDB, a comparison of two operands neither of which is visibly text (`l_partkey = ps_partkey`) is one
+  untyped macro per operator (shiftflow_compare_eq ...) that trims only when both are VARCHAR: DuckDB picks a typed
+  macro overload by binding its argument, and an outer reference bound that way fails the query with an INTERNAL
+  error (TPC-H Q20); typeof() is a constant, so the macro folds to the plain comparison and joins stay hash joins.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
-- CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||.
+- CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||. CONCAT of VARBYTE values
+  (casts to VARBYTE, FROM_HEX) is their bytes joined; any other VARBYTE argument (a column) fails with "not supported
+  locally" rather than be read as its text (shiftflow_concat_text).
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
   counts a negative start from the end).
 - LEN / LENGTH: an INTEGER, the column named len or length as written.
@@ -16,6 +22,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+_COMPARISON_NAMES = {exp.EQ: "eq", exp.NEQ: "neq", exp.LT: "lt", exp.LTE: "lte", exp.GT: "gt", exp.GTE: "gte",
+                     exp.NullSafeEQ: "not_distinct", exp.NullSafeNEQ: "distinct"}
+_COMPARISON_OPERATORS = {"eq": "=", "neq": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
+                         "not_distinct": "IS NOT DISTINCT FROM", "distinct": "IS DISTINCT FROM"}
 _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
                exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
 # Expressions whose value is never text: comparing them leaves nothing to trim.
@@ -35,6 +45,17 @@ def _maybe_text(node: exp.Expression) -> bool:
     if isinstance(node, (exp.DPipe, exp.Concat)):
         return True
     return not isinstance(node, _NOT_TEXT)
+
+
+def _visibly_text(node: exp.Expression) -> bool:
+    """Text whatever the columns' types: a text literal, a cast to text, a concatenation."""
+    if isinstance(node, exp.Paren):
+        return _visibly_text(node.this)
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.Cast):
+        return node.to.this in _TEXT_TYPES
+    return isinstance(node, (exp.DPipe, exp.Concat))
 
 
 def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
@@ -83,6 +104,8 @@ def _compare(node: exp.Binary, engine: str) -> exp.Expression:
         return node
     if not (_maybe_text(left) and _maybe_text(right)):
         return node
+    if engine == "duckdb" and not (_visibly_text(left) or _visibly_text(right)):
+        return exp.Anonymous(this=f"shiftflow_compare_{_COMPARISON_NAMES[type(node)]}", expressions=[left, right])
     node.set("this", _without_trailing_blanks(left))
     node.set("expression", _without_trailing_blanks(right))
     return node
@@ -134,9 +157,28 @@ def _nullif(node: exp.Nullif, engine: str) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=same, true=exp.null())], default=first)
 
 
+_BINARY_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY, exp.DataType.Type.BLOB}
+
+
+def _visibly_varbyte(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Cast):
+        return node.to.this in _BINARY_TYPES
+    return isinstance(node, exp.Anonymous) and node.name.lower() == "from_hex"
+
+
+def _concat_operand(value: exp.Expression) -> exp.Expression:
+    if isinstance(value, exp.Literal) and value.is_string:
+        return value
+    if isinstance(value, (exp.Literal, exp.Null)) or _visibly_text(value):
+        return exp.cast(value, exp.DataType.Type.VARCHAR)
+    return exp.Anonymous(this="shiftflow_concat_text", expressions=[value])
+
+
 def _concat(node: exp.Concat, engine: str) -> exp.Expression:
-    values = [value if isinstance(value, exp.Literal) and value.is_string
-              else exp.cast(value, exp.DataType.Type.VARCHAR) for value in node.expressions]
+    if any(_visibly_varbyte(value) for value in node.expressions):
+        values = list(node.expressions)  # bytes joined (r_CONCAT: concat('abc'::varbyte, 'def'::varbyte))
+    else:
+        values = [_concat_operand(value) for value in node.expressions]
     result = values[0]
     for value in values[1:]:
         result = exp.DPipe(this=result, expression=value, safe=True)
@@ -172,10 +214,21 @@ PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=ar
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat"}
 
+_VARBYTE_CONCAT = "not supported locally: CONCAT of a VARBYTE value that is not visibly VARBYTE (a column)"
 DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_rtrim(x VARCHAR) AS rtrim(x, ' '), (x) AS x",
+    # untyped (typeof() is a constant): a typed overload fails on an aggregate or an outer reference
+    f"CREATE OR REPLACE TEMP MACRO shiftflow_concat_text(x) AS CASE WHEN typeof(x) = 'BLOB'"
+    f" THEN CAST(error('{_VARBYTE_CONCAT}') AS VARCHAR) ELSE CAST(x AS VARCHAR) END",
+    *(f"CREATE OR REPLACE TEMP MACRO shiftflow_compare_{name}(a, b) AS CASE WHEN typeof(a) = 'VARCHAR' AND"
+      f" typeof(b) = 'VARCHAR' THEN rtrim(CAST(a AS VARCHAR), ' ') {operator} rtrim(CAST(b AS VARCHAR), ' ')"
+      f" ELSE a {operator} b END" for name, operator in _COMPARISON_OPERATORS.items()),
 )
 POSTGRES_SETUP = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_concat_text(x anyelement) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x::text $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_concat_text(x bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE"
+    f" AS $f$ BEGIN RAISE EXCEPTION '{_VARBYTE_CONCAT}'; END $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x text) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT rtrim(x, ' ') $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"
