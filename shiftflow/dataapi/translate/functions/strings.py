@@ -4,10 +4,13 @@
   <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
   that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
   a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
-  On DuckDB, a comparison of two operands neither of which is visibly text (`l_partkey = ps_partkey`) is one
-  untyped macro per operator (shiftflow_compare_eq ...) that trims only when both are VARCHAR: DuckDB picks a typed
-  macro overload by binding its argument, and an outer reference bound that way fails the query with an INTERNAL
-  error (TPC-H Q20); typeof() is a constant, so the macro folds to the plain comparison and joins stay hash joins.
+  On DuckDB, a comparison in a subquery whose operand may be a column of an enclosing query (unqualified, or
+  qualified by no table of the subquery's own FROM: `l_partkey = ps_partkey` in TPC-H Q20) is one untyped macro
+  per operator (shiftflow_compare_eq ...) that trims only when both are VARCHAR: DuckDB picks shiftflow_rtrim's
+  typed overload by binding its argument, and an outer reference bound that way fails the query with an INTERNAL
+  error. Everywhere else the operands keep shiftflow_rtrim, which DuckDB resolves while binding: the macro's
+  typeof() folds only in the optimizer, after an outer join's condition is planned, so a LEFT JOIN on it is a nested
+  loop join (the sales fact load 50x slower) where shiftflow_rtrim keeps a hash join.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
 - CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||. CONCAT of VARBYTE values
   (casts to VARBYTE, FROM_HEX) is their bytes joined; any other VARBYTE argument (a column) fails with "not supported
@@ -58,6 +61,36 @@ def _visibly_text(node: exp.Expression) -> bool:
     return isinstance(node, (exp.DPipe, exp.Concat))
 
 
+# A subquery in one of these is a FROM source or a statement's query; anywhere else it is a value (IN, EXISTS, a
+# scalar, ANY / ALL, LATERAL), and only there may a column be an enclosing query's.
+_SOURCE_HOLDERS = (exp.From, exp.Join, exp.CTE, exp.Merge, exp.Insert, exp.Create, exp.Subquery, exp.SetOperation)
+
+
+def _in_value_subquery(node: exp.Expression) -> bool:
+    ancestor = node.parent
+    while ancestor is not None:
+        parent = ancestor.parent
+        if isinstance(ancestor, exp.Subquery) and not isinstance(parent, _SOURCE_HOLDERS):
+            return True
+        if isinstance(ancestor, exp.Query) and isinstance(parent, exp.Exists):
+            return True
+        ancestor = parent
+    return False
+
+
+def _may_refer_outside(operand: exp.Expression) -> bool:
+    """operand has a column that may be an enclosing query's (a correlated reference): in a subquery used as a
+    value, a column qualified by no table of the subquery's own FROM, or one not qualified at all (the text cannot
+    tell whose it is)."""
+    query = operand.find_ancestor(exp.Query)
+    columns = [column for column in operand.find_all(exp.Column) if column.find_ancestor(exp.Query) is query]
+    if not columns or not _in_value_subquery(operand):
+        return False
+    sources = [query.args.get("from_"), *(query.args.get("joins") or [])] if isinstance(query, exp.Select) else []
+    own = {source.this.alias_or_name for source in sources if source is not None}
+    return any(not column.table or column.table not in own for column in columns)
+
+
 def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Literal) and node.is_string:
         return exp.Literal.string(node.this.rstrip(" "))
@@ -104,7 +137,7 @@ def _compare(node: exp.Binary, engine: str) -> exp.Expression:
         return node
     if not (_maybe_text(left) and _maybe_text(right)):
         return node
-    if engine == "duckdb" and not (_visibly_text(left) or _visibly_text(right)):
+    if engine == "duckdb" and (_may_refer_outside(left) or _may_refer_outside(right)):
         return exp.Anonymous(this=f"shiftflow_compare_{_COMPARISON_NAMES[type(node)]}", expressions=[left, right])
     node.set("this", _without_trailing_blanks(left))
     node.set("expression", _without_trailing_blanks(right))
