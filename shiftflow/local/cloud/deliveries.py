@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.durable_files import atomic_write, remove_partial_writes
 
 log = logging.getLogger("shiftflow.cloud.deliveries")
 
@@ -102,10 +102,9 @@ class DeliveryFiles:
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write(self.folder / f"{delivery.id}.json", json.dumps(dataclasses.asdict(delivery)).encode())
 
-    def remove_leftovers(self) -> None:
+    def remove_partial_writes(self) -> None:
         """Records a kill interrupted while they were written: the previous ones stand."""
-        for leftover in self.folder.glob(".*.tmp") if self.folder.is_dir() else []:
-            leftover.unlink(missing_ok=True)
+        remove_partial_writes(self.folder)
 
     def done(self, delivery: Delivery) -> None:
         (self.folder / f"{delivery.id}.json").unlink(missing_ok=True)
@@ -141,7 +140,7 @@ class Deliverer:
 
     def resume(self) -> list[Delivery]:
         """At the start of a cloud (the folder's only writer): the deliveries an earlier one left go on."""
-        self.files.remove_leftovers()
+        self.files.remove_partial_writes()
         pending = self.files.pending()
         for delivery in pending:
             self._start(delivery)
