@@ -38,18 +38,6 @@ _NOT_TEXT = (exp.Binary, exp.Unary, exp.Boolean, exp.Null, exp.Interval, exp.Ext
              exp.All)
 
 
-def _maybe_text(node: exp.Expression) -> bool:
-    if isinstance(node, exp.Paren):
-        return _maybe_text(node.this)
-    if isinstance(node, exp.Literal):
-        return node.is_string
-    if isinstance(node, exp.Cast):
-        return node.to.this in _TEXT_TYPES
-    if isinstance(node, (exp.DPipe, exp.Concat)):
-        return True
-    return not isinstance(node, _NOT_TEXT)
-
-
 def _visibly_text(node: exp.Expression) -> bool:
     """Text whatever the columns' types: a text literal, a cast to text, a concatenation."""
     if isinstance(node, exp.Paren):
@@ -59,6 +47,12 @@ def _visibly_text(node: exp.Expression) -> bool:
     if isinstance(node, exp.Cast):
         return node.to.this in _TEXT_TYPES
     return isinstance(node, (exp.DPipe, exp.Concat))
+
+
+def _maybe_text(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _maybe_text(node.this)
+    return _visibly_text(node) or not isinstance(node, (exp.Literal, exp.Cast, *_NOT_TEXT))
 
 
 # A subquery in one of these is a FROM source or a statement's query; anywhere else it is a value (IN, EXISTS, a
@@ -101,8 +95,9 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_rtrim", expressions=[node])
 
 
-# For grouping.py, which groups by the same rule.
+# For grouping.py, which groups by the same rule, and conversions.py.
 maybe_text = _maybe_text
+visibly_text = _visibly_text
 without_trailing_blanks = _without_trailing_blanks
 
 # `a = b` that is an assignment (UPDATE ... SET, SET name = value, properties), not a comparison.
