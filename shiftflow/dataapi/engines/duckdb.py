@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, TransactionConflict
+from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
 from shiftflow.dataapi.translate.functions.json import minified_json
 
 _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
@@ -90,6 +90,13 @@ class DuckDBSession:
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cursor = cursor
         self._user: str | None = None
+        self._timeout_seconds = 0.0  # statement_timeout (0: none)
+        self._watch = threading.Lock()  # a timeout's interrupt lands only while the statement still runs
+        self._running = self._timed_out = False
+
+    def set_statement_timeout(self, milliseconds: int) -> None:
+        """Redshift's statement_timeout: a statement running longer is interrupted (0 turns it off)."""
+        self._timeout_seconds = milliseconds / 1000
 
     def set_user(self, user: str) -> None:
         """The request's database user, for current_user (shiftflow_current_user() of the session set-up)."""
@@ -98,6 +105,30 @@ class DuckDBSession:
             self._user = user
 
     def execute(self, sql: str, parameters: Mapping[str, str]) -> QueryResult:
+        if not self._timeout_seconds:
+            return self._execute(sql, parameters)
+        timer = threading.Timer(self._timeout_seconds, self._time_out)
+        with self._watch:
+            self._running, self._timed_out = True, False
+        timer.start()
+        try:
+            return self._execute(sql, parameters)
+        except EngineError:
+            if self._timed_out:
+                raise StatementTimedOut() from None
+            raise
+        finally:
+            timer.cancel()
+            with self._watch:
+                self._running = False
+
+    def _time_out(self) -> None:
+        with self._watch:
+            if self._running:
+                self._timed_out = True
+                self._cursor.interrupt()
+
+    def _execute(self, sql: str, parameters: Mapping[str, str]) -> QueryResult:
         try:
             kind = _plain_kind(sql)
             if kind is not None:  # one plain statement: skip DuckDB's re-parse (about 0.3 ms a statement)
