@@ -15,7 +15,7 @@ from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
-                                              rewrite_types)
+                                              rewrite_types, sized_varbytes)
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -65,7 +65,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
     tree = rewrite_grouping(tree)  # grouping.py: trailing blanks do not tell groups apart
-    tree = rewrite_types(tree, engine)  # types.py
+    tree = sized_varbytes(rewrite_types(tree, engine), engine)  # types.py
     for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "getdate" and not call.expressions:
             # getdate(): the statement's start as a TIMESTAMP (no time zone) in UTC, truncated to the second.

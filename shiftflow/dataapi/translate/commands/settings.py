@@ -5,8 +5,10 @@ wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET
 does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
 SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
-its custom settings) as written; DuckDB refuses them, except search_path, which the tree translation handles, and
-statement_timeout, which its engine session enforces (SessionTimeout; PostgreSQL enforces its own).
+its custom settings) as written; DuckDB refuses them, except search_path (a list of schemas, DEFAULT and RESET are
+Redshift's '$user, public'; $user is left out, the emulator's DuckDB having no user schemas; a schema that does not
+exist fails, where Redshift would skip it) and statement_timeout, which its engine session enforces (SessionTimeout;
+PostgreSQL enforces its own).
 """
 
 from __future__ import annotations
@@ -118,11 +120,13 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
         return None
     _refuse_context_variable(name, engine)
     tuning = _tuning(name, engine)
-    if tuning is None:
-        return _engine_own(f"SET {name}", name, engine)
     if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
         i += 1
     values = tokens[i:]
+    if engine == "duckdb" and name == "search_path":
+        return _duckdb_search_path(values)
+    if tuning is None:
+        return _engine_own(f"SET {name}", name, engine)
     if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
         return _reset_one(name, local, engine)
     if len(values) != 1:
@@ -167,6 +171,8 @@ def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Non
     if name is None or i != len(tokens):
         return None
     _refuse_context_variable(name, engine)
+    if engine == "duckdb" and name == "search_path":
+        return _duckdb_search_path([])
     if _tuning(name, engine) is None:
         return _engine_own(f"RESET {name}", name, engine)
     return _reset_one(name, False, engine)
@@ -205,6 +211,21 @@ def _engine_own(what: str, name: str, engine: str) -> None:
     with their meaning; DuckDB has none of them."""
     if engine == "duckdb" and name not in _DUCKDB_OWN:
         raise NotSupportedLocally(f"{what} on the DuckDB engine")
+
+
+_DEFAULT_SEARCH_PATH = ("public",)  # Redshift's '$user, public', without $user (see the module's docstring)
+
+
+def _duckdb_search_path(values: list[Token]) -> EngineSql:
+    """SET search_path TO a, b: DuckDB takes the list as one text; DEFAULT (and RESET: no values) is public."""
+    names = [value.text.lower() for value in values if value.token_type != TokenType.COMMA]
+    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING or not names:
+        names = list(_DEFAULT_SEARCH_PATH)
+    schemas = [name for name in names if name != "$user"]
+    if any(not name.replace("_", "").replace("$", "").isalnum() for name in schemas):
+        raise NotSupportedLocally("a search_path schema name with other characters than letters, digits, _ and $"
+                                  " on the DuckDB engine")
+    return EngineSql(f"SET search_path = {_literal(','.join(schemas or _DEFAULT_SEARCH_PATH))}")
 
 
 def _refuse_context_variable(name: str, engine: str) -> None:
