@@ -10,7 +10,7 @@ translate() turns one (already split) Redshift statement into one of:
 What cannot be emulated raises NotSupportedLocally, never a silently different result; text that does not parse
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
 Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3),
-system.py (system tables, pg_last_*), procedures.py, functions/ (function families), rewrite.py (the tree pass).
+system.py (system tables, pg_last_*), catalog.py (comments, constraint views), procedures.py, functions/ (function families), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
 ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
@@ -79,6 +79,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
@@ -124,6 +125,21 @@ def _dialect() -> Dialect:
                          **PARSER_FUNCTIONS}  # functions/: calls whose Redshift meaning sqlglot would lose
             FUNCTION_PARSERS = {name: parse for name, parse in Redshift.Parser.FUNCTION_PARSERS.items()
                                 if name not in PARSER_FUNCTIONS}
+
+            _in_comment = False
+
+            def _parse_comment(self, allow_exists: bool = True) -> exp.Expression:
+                self._in_comment = True
+                try:
+                    return super()._parse_comment(allow_exists)
+                finally:
+                    self._in_comment = False
+
+            def _parse_string(self) -> exp.Expression | None:
+                # COMMENT ON ... IS NULL removes the comment (r_COMMENT.md); sqlglot reads a string only
+                if self._in_comment and self._match(TokenType.NULL):
+                    return exp.null()
+                return super()._parse_string()
 
             def _parse_function_call(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
                 # The name as written (strpos, charindex and position are one sqlglot class): Redshift names an
@@ -309,6 +325,8 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
+    if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
+        tree = rewrite_catalog(tree, engine)
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None

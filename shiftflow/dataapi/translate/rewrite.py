@@ -103,9 +103,9 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     timestamptz_cmp timestamptz_cmp_date timestamptz_cmp_timestamp interval_cmp bpcharcmp bttext_pattern_cmp
     dexp dlog1 dlog10 dpow timeofday quote_ident quote_literal
     has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
-    has_any_column_privilege has_language_privilege has_assumerole_privilege col_description obj_description
+    has_any_column_privilege has_language_privilege has_assumerole_privilege
     pg_backend_pid set_config
-""".split())  # DuckDB's has_*_privilege answer true and its *_description an empty text, whatever the catalog holds
+""".split())  # DuckDB's has_*_privilege answer true whatever the catalog holds (catalog.py reads comments)
 
 
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
