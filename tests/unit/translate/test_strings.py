@@ -136,3 +136,25 @@ def test_trailing_blanks_against_subqueries_and_in_merge(session):
         select id from t where s in (select v from u) and s = any (select v as w from u) order by 1
     """)
     assert inner.rows == [(1,), (3,)]
+
+
+def test_trailing_blanks_in_decode_and_tuple_in(session):
+    # r_DECODE_expression.md: DECODE is a simple CASE, its searches compared with =, which ignores trailing blanks
+    run_script(session, "create table codes (c char(5), v varchar(5), id int);"
+                        "insert into codes values ('ab', 'ab  ', 1), ('abc', 'abc', 2), (null, null, 3)")
+    assert run_script(session, """
+        select decode(c, 'ab ', 'y', 'n'), decode(v, 'ab', 'y'), decode(c, null, 'null', 'abc  ', 'abc', 'other'),
+               decode(id, 1, 'one', 2, 'two')
+        from codes order by id
+    """).rows == [("y", "y", "other", "one"), ("n", None, "abc", "two"), ("n", None, "null", None)]
+    assert run_script(session, "select id from codes where (c, id) in (('ab ', 1), ('abc  ', 2)) order by 1").rows == [
+        (1,), (2,)]
+
+
+def test_octet_length_of_char_does_not_count_its_padding(session):
+    # r_OCTET_LENGTH.md: "Length calculations do not count trailing spaces for fixed-length character strings but
+    # do count them for variable-length strings"; its example: octet_length('français') is 9
+    run_script(session, "create table lengths (c char(5), v varchar(5), b varbyte);"
+                        "insert into lengths values ('ab', 'ab  ', 'ab'::varbyte)")
+    assert run_script(session, "select octet_length(c), octet_length(v), octet_length(b), octet_length('français'),"
+                               " len('français') from lengths").rows == [(2, 4, 2, 9, 8)]
