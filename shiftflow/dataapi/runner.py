@@ -238,7 +238,7 @@ class SqlRun:
         bound = {n: values[n] for n in translated.parameter_names}
         if isinstance(translated, SessionCommand):
             return translated.run(self.session, bound, self.in_transaction)
-        result = self.session.execute(translated.text, bound)
+        result = translated.execute(self.session, bound)
         if getattr(translated, "commits", False) and self.in_transaction:
             # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
             # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.

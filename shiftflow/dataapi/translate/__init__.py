@@ -80,6 +80,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
+from shiftflow.dataapi.translate.char_columns import char_sources
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
@@ -327,6 +328,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             return dropped_macro
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
+    sources = char_sources(tree) if engine == "duckdb" else ()  # char_columns.py: CHAR(n) values padded
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
@@ -349,7 +351,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
-    return SystemQuery(generated, from_catalog) if from_catalog else generated
+    if from_catalog:
+        return SystemQuery(generated, from_catalog)
+    return dataclasses.replace(generated, char_sources=sources) if sources and not system_tables else generated
 
 
 def _expression_sql(select: str, engine: str) -> str:

@@ -21,14 +21,24 @@ def test_values_longer_than_the_column(client: Any) -> None:
 
 
 def test_char_values_are_blank_padded_or_refused(client: Any) -> None:
-    ok(client, "create table codes (c char(5), v varchar(3))")
+    # r_Character_types.md: "If the string is shorter than the maximum length, CHAR values are padded with blanks"
+    ok(client, "create table codes (c char(5), v varchar(3), n int)")
+    ok(client, "insert into codes values ('ab', 'abc', 1), ('abc', 'x', 2), (null, null, 3)")
+    expected = {
+        "select c, len(c), v, len(v) from codes order by n": (
+            ["bpchar", "int4", "varchar", "int4"], [["ab   ", 2, "abc", 3], ["abc  ", 3, "x", 1]]),
+        "select * from codes order by n": (["bpchar", "varchar", "int4"], [["ab   ", "abc", 1], ["abc  ", "x", 2]]),
+        "select codes.c as k, len(codes.c), x.v from codes join codes x using (n) order by n": (
+            ["bpchar", "int4", "varchar"], [["ab   ", 2, "abc"], ["abc  ", 3, "x"]]),
+    }
+    for query, (types, records) in expected.items():
+        result = client.get_statement_result(Id=ok(client, query)["Id"])
+        assert [c["typeName"] for c in result["ColumnMetadata"]] == types, query
+        assert [[next(iter(f.values())) for f in r] for r in result["Records"]][:2] == records, query
+    assert values(client, "select c, len(c) from codes where c = 'ab' and c like 'ab%'") == [["ab   ", 2]]
     if client.engine == "postgres":
-        ok(client, "insert into codes values ('ab', 'abc  '), ('abc  ', 'x')")
-        described = ok(client, "select c, len(c), v, len(v) from codes order by v")
-        result = client.get_statement_result(Id=described["Id"])
-        assert result["ColumnMetadata"][0]["typeName"] == "bpchar"
-        assert [[next(iter(f.values())) for f in r] for r in result["Records"]] == [
-            ["ab   ", 2, "abc", 3], ["abc  ", 3, "x", 1]]
+        ok(client, "insert into codes values ('abc  ', 'x', 4)")
+        assert values(client, "select c, len(c) from codes where n = 4") == [["abc  ", 3]]
         return
     # DuckDB has no blank-padded type: what it cannot store as Redshift would is refused
     assert "not supported locally: a character(5) value with trailing blanks" in error(

@@ -33,6 +33,8 @@ def _is_not_text(node: exp.Expression) -> bool:
 
 
 def _octet_length(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if engine == "postgres" and node.find_ancestor(exp.CheckColumnConstraint):
+        return node  # the translator's length CHECK of a column (rewrite.py): PostgreSQL's own count of its bytes
     if len(node.expressions) == 1:
         return exp.Anonymous(this="shiftflow_octet_length", expressions=node.expressions)
     return node
