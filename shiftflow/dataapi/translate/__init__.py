@@ -22,8 +22,10 @@ Known differences that remain (each fails loudly rather than returning a differe
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
   TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
   Tables made by CTAS on DuckDB have no length checks. DuckDB has no blank-padded type: a CHAR(n) value is stored
-  and returned unpadded (typeName varchar, not bpchar), and one with trailing blanks, or text with blanks beyond
-  the length (which Redshift drops), is refused by the column's check (types.py). Trailing blanks do not tell
+  unpadded, and one with trailing blanks, or text with blanks beyond the length (which Redshift drops), is refused
+  by the column's check (types.py); a query's output column naming a table's CHAR(n) column is returned padded and
+  typed bpchar (char_columns.py), a CHAR value reached otherwise (a view, a subquery, coalesce(c, ''), LIKE,
+  concatenation, a CTAS copy) unpadded. Trailing blanks do not tell
   groups apart (GROUP BY, DISTINCT, COUNT(DISTINCT), PARTITION BY: grouping.py) on either engine; they still
   count in ORDER BY and UNION / INTERSECT / EXCEPT.
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
