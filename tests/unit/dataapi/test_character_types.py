@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.unit.dataapi.conftest import rows
 from tests.unit.dataapi.test_redshift_semantics import client, error, ok, postgres_engine, values  # noqa: F401
 
 _ADDRESS = """create table address(address_id integer, address1 varchar(100), address2 varchar(50),
@@ -71,3 +72,16 @@ def test_grouping_ignores_trailing_blanks(client: Any) -> None:
         [1, 2], [2, 2], [3, 1], [4, 1]]
     assert values(client, "select upper(w) as u, count(*) from words where w is not null group by 1 order by 2") == [
         ["B", 1], ["A", 2]]
+
+
+def test_char_padding_follows_the_catalog(client: Any) -> None:
+    ok(client, "create table remade (c char(4))")
+    ok(client, "insert into remade values ('ab')")
+    assert values(client, "select c from remade") == [["ab  "]]
+    ok(client, "drop table remade")
+    ok(client, "create table remade (c varchar(4))")  # the same name, no longer CHAR: nothing padded
+    ok(client, "insert into remade values ('ab')")
+    described = ok(client, "select c from remade")
+    result = client.get_statement_result(Id=described["Id"])
+    assert result["ColumnMetadata"][0]["typeName"] == "varchar"
+    assert rows(client, described["Id"]) == [["ab"]]
