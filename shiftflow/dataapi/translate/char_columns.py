@@ -35,53 +35,56 @@ class CharSource:
     column: str
 
 
-def char_sources(tree: exp.Expression) -> tuple[CharSource | None, ...]:
-    """Each output column's table column, when the outermost SELECT names one directly (else None); () when none
-    does. Run on the parsed tree, before the rewrite pass."""
+def char_sources(tree: exp.Expression) -> tuple[tuple[CharSource, ...], ...]:
+    """For each output column, the table columns it may be when the outermost SELECT names one directly: the
+    qualified table's, or each FROM table's for an unqualified name (the one that has it: any other would make the
+    name ambiguous); () when it is computed. () for the whole query when no column is named directly. Run on the
+    parsed tree, before the rewrite pass."""
     if not isinstance(tree, exp.Select) or not tree.args.get("from_"):
         return ()
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    with_ = tree.args.get("with_")
+    ctes = {cte.alias_or_name.lower() for cte in with_.expressions} if with_ else set()
     items = [tree.args["from_"].this, *(join.this for join in tree.args.get("joins") or [])]
     tables: dict[str, exp.Table | None] = {}
     for item in items:
         name = item.alias_or_name.lower()
         plain = isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier) and not item.args.get("joins")
         tables[name] = item if plain and not (not item.db and item.name.lower() in ctes) else None
-    only = next(iter(tables.values())) if len(tables) == 1 else None
-    sources: list[CharSource | None] = []
+    every = list(tables.values()) if all(tables.values()) else []  # a subquery may hold an unqualified name
+    sources: list[tuple[CharSource, ...]] = []
     for projection in tree.expressions:
         value = projection.this if isinstance(projection, exp.Alias) else projection
         if isinstance(value, exp.Star) or (isinstance(value, exp.Column) and isinstance(value.this, exp.Star)):
-            table = tables.get(value.table.lower()) if isinstance(value, exp.Column) and value.table else only
+            table = tables.get(value.table.lower()) if isinstance(value, exp.Column) and value.table else (
+                every[0] if len(every) == 1 else None)
             if len(tree.expressions) != 1 or table is None:
                 return ()  # a star among other columns: positions unknown without the catalog
-            return (CharSource(table.db.lower(), table.name.lower(), "*"),)
+            return ((_source(table, "*"),),)
         if not isinstance(value, exp.Column) or value.args.get("db"):
-            sources.append(None)
+            sources.append(())
             continue
-        table = tables.get(value.table.lower()) if value.table else only
-        sources.append(CharSource(table.db.lower(), table.name.lower(), value.name.lower()) if table else None)
+        candidates = [tables.get(value.table.lower())] if value.table else every
+        sources.append(tuple(_source(table, value.name) for table in candidates if table is not None))
     return tuple(sources) if any(sources) else ()
+
+
+def _source(table: exp.Table, column: str) -> CharSource:
+    return CharSource(table.db.lower(), table.name.lower(), column.lower())
 
 
 _CHAR_CHECK = re.compile(r"value too long for type character\((\d+)\)")
 
 
-def padded(session: EngineSession, result: QueryResult, sources: tuple[CharSource, ...]) -> QueryResult:
+def padded(session: EngineSession, result: QueryResult, sources: tuple[tuple[CharSource, ...], ...]) -> QueryResult:
     """`result` with its CHAR(n) columns padded to n and typed bpchar (sources as char_sources() gives them)."""
     if not result.columns or not sources:
         return result
-    widths: list[int] = []
-    for source in sources:
-        if source is None:
-            widths.append(0)
-            continue
-        columns = _char_columns(session, source)
-        if source.column == "*":
-            names = [column.name for column in result.columns]
-            widths = [columns.get(name, 0) for name in names]
-            break
-        widths.append(columns.get(source.column, 0))
+    if len(sources) == 1 and len(sources[0]) == 1 and sources[0][0].column == "*":
+        of_table = _char_columns(session, sources[0][0])
+        widths = [of_table.get(column.name, 0) for column in result.columns]
+    else:
+        widths = [next((width for width in (_char_columns(session, s).get(s.column, 0) for s in candidates) if width),
+                       0) for candidates in sources]
     if not any(widths) or len(widths) != len(result.columns):
         return result
     columns = [Column(c.name, "bpchar", width, 0, c.nullable) if width else c for c, width in zip(result.columns, widths)]

@@ -39,7 +39,7 @@ class EngineSql:
     session_scoped: bool = False
     # DuckDB: the output columns a query names straight from a table, padded when they are CHAR(n)
     # (char_columns.py); run the statement with execute() for them to be.
-    char_sources: tuple[Any, ...] = ()
+    char_sources: tuple[tuple[Any, ...], ...] = ()
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""

@@ -37,6 +37,9 @@ def test_char_values_are_blank_padded_or_refused(client: Any) -> None:
         assert [c["typeName"] for c in result["ColumnMetadata"]] == types, query
         assert [[next(iter(f.values())) for f in r] for r in result["Records"]][:2] == records, query
     assert values(client, "select c, len(c) from codes where c = 'ab' and c like 'ab%'") == [["ab   ", 2]]
+    ok(client, "create table other (m int, w varchar(3))")
+    ok(client, "insert into other values (1, 'one')")
+    assert values(client, "select c, w from codes join other on n = m") == [["ab   ", "one"]]  # unqualified names
     if client.engine == "postgres":
         ok(client, "insert into codes values ('abc  ', 'x', 4)")
         assert values(client, "select c, len(c) from codes where n = 4") == [["abc  ", 3]]

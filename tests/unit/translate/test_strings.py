@@ -163,12 +163,14 @@ def test_octet_length_of_char_does_not_count_its_padding(session):
 def test_which_output_columns_can_be_padded_as_char_on_duckdb():
     # char_columns.py: a column named straight from a table of the query's FROM list; others stay as computed
     def sources(sql):
-        return [(s.table, s.column) if s else None for s in translate(sql, "duckdb").char_sources]
+        return [[(s.table, s.column) for s in candidates] for candidates in translate(sql, "duckdb").char_sources]
 
-    assert sources("select c, t.d as e, len(c), 1 from public.t") == [("t", "c"), ("t", "d"), None, None]
-    assert sources("select a.c, b.d, x from t a join u b on a.id = b.id") == [("t", "c"), ("u", "d"), None]
-    assert sources("select * from t") == [("t", "*")]
+    assert sources("select c, t.d as e, len(c), 1 from public.t") == [[("t", "c")], [("t", "d")], [], []]
+    assert sources("select a.c, b.d, x from t a join u b on a.id = b.id") == [
+        [("t", "c")], [("u", "d")], [("t", "x"), ("u", "x")]]
+    assert sources("select * from t") == [[("t", "*")]]
     assert sources("with w as (select c from t) select c from w") == []
     assert sources("select c from (select c from t) s") == []
+    assert sources("select c, t.d from t, (select 1 as x) s") == [[], [("t", "d")]]
     assert sources("select c from t union select c from u") == []
     assert translate("select c from t", "postgres").char_sources == ()  # PostgreSQL has CHAR itself
