@@ -15,7 +15,7 @@ from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
-                                              rewrite_types)
+                                              rewrite_types, sized_varbytes)
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -65,7 +65,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
     tree = rewrite_grouping(tree)  # grouping.py: trailing blanks do not tell groups apart
-    tree = rewrite_types(tree, engine)  # types.py
+    tree = sized_varbytes(rewrite_types(tree, engine), engine)  # types.py
     for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "getdate" and not call.expressions:
             # getdate(): the statement's start as a TIMESTAMP (no time zone) in UTC, truncated to the second.
@@ -103,9 +103,9 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     timestamptz_cmp timestamptz_cmp_date timestamptz_cmp_timestamp interval_cmp bpcharcmp bttext_pattern_cmp
     dexp dlog1 dlog10 dpow timeofday quote_ident quote_literal
     has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
-    has_any_column_privilege has_language_privilege has_assumerole_privilege col_description obj_description
+    has_any_column_privilege has_language_privilege has_assumerole_privilege
     pg_backend_pid set_config
-""".split())  # DuckDB's has_*_privilege answer true and its *_description an empty text, whatever the catalog holds
+""".split())  # DuckDB's has_*_privilege answer true whatever the catalog holds (catalog.py reads comments)
 
 
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.

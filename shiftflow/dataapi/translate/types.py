@@ -4,6 +4,10 @@ CAST(x AS VARCHAR(n)) and CAST(x AS CHAR(n)) keep the first n characters (Redshi
 n characters are longer than n bytes fails with "not supported locally" on DuckDB, whose strings have no length;
 PostgreSQL truncates by characters).
 
+VARBYTE(n) (VARBINARY, BINARY VARYING) holds at most n bytes (r_VARBYTE_type.md): neither engine's binary type takes
+a length, so a column gets a CHECK of its byte length (not a column DuckDB's ALTER TABLE ADD COLUMN adds: it cannot
+add a CHECK); a cast to VARBYTE(n) is refused (what Redshift does with a longer value is not documented).
+
 Datetime literals: Redshift reads date, time and timestamp text as PostgreSQL does with DateStyle MDY
 ('20200430 04:05:06.789', '8/2/2003', '12-31-2008', 'January 8, 1999', '2000-Jan-31', '2008.366' ...,
 'today', 'now'). PostgreSQL sessions run with DateStyle 'ISO, MDY'; for DuckDB, which reads ISO text only, the
@@ -17,6 +21,8 @@ import re
 from datetime import date, timedelta
 
 from sqlglot import exp
+
+from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _MONTHS = {name: number for number, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
@@ -217,4 +223,29 @@ def normalize_datetime_literals(tree: exp.Expression, engine: str) -> exp.Expres
         iso = iso_datetime(literal.this, with_zone=cast.to.this == exp.DataType.Type.TIMESTAMPTZ)
         if iso is not None and iso != literal.this:
             literal.replace(exp.Literal.string(iso))
+    return tree
+
+
+def sized_varbytes(tree: exp.Expression, engine: str) -> exp.Expression:
+    """VARBYTE(n) as an unsized binary type, its columns checked for n bytes (see the module's docstring)."""
+    for data_type in list(tree.find_all(exp.DataType)):
+        if data_type.this != exp.DataType.Type.VARBINARY or len(data_type.expressions) != 1:
+            continue
+        size = data_type.expressions[0].this
+        data_type.set("expressions", [])
+        if not (isinstance(size, exp.Literal) and not size.is_string):
+            continue
+        column = data_type.parent
+        if isinstance(column, exp.Cast):
+            raise NotSupportedLocally(f"a cast to VARBYTE({size.this}) (a binary type with a length)")
+        if not isinstance(column, exp.ColumnDef) or (engine == "duckdb" and isinstance(column.parent, exp.Alter)):
+            continue
+        message = exp.Literal.string(f"value too long for type varbyte({size.this})")
+        fail = (exp.Anonymous(this="error", expressions=[message]) if engine == "duckdb"
+                else exp.Anonymous(this="shiftflow_raise", expressions=[message]))
+        too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[exp.column(column.name, quoted=True)]),
+                          expression=size.copy())
+        check = exp.Case(ifs=[exp.If(this=too_long, true=fail)], default=exp.true())
+        column.set("constraints", [*(column.args.get("constraints") or []),
+                                   exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check))])
     return tree

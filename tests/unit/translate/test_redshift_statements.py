@@ -266,3 +266,33 @@ def test_python_udfs_are_not_supported_locally():
 def test_a_sql_udf_with_from_is_refused_as_redshift_does(session):
     with pytest.raises(EngineError, match="cannot include FROM"):
         run_script(session, "create function f_bad (int) returns int stable as $$ select $1 from t $$ language sql")
+
+
+def test_search_path_lists_of_schemas_on_both_engines(session):
+    # r_search_path.md: SET search_path TO '$user', public, enterprise; RESET / DEFAULT go back to '$user', public
+    run_script(session, "create schema s2; create table s2.only_in_s2 (x int); insert into s2.only_in_s2 values (7)")
+    run_script(session, "set search_path to '$user', public, s2")
+    assert _value(session, "select x from only_in_s2") == 7
+    assert _value(session, "select current_schema()") == "public"
+    run_script(session, "set search_path = s2, public; create table made_in_s2 (y int)")
+    assert _value(session, "select count(*) from s2.made_in_s2") == 0
+    for back in ("reset search_path", "set search_path to default"):
+        run_script(session, f"set search_path to s2; {back}")
+        assert _value(session, "select current_schema()") == "public"
+
+
+def test_a_search_path_schema_that_does_not_exist_fails_on_duckdb(duckdb_session):
+    # Redshift skips it; DuckDB cannot keep it in its path, so that a schema created later would be searched
+    with pytest.raises(EngineError, match="nosuch"):
+        run_script(duckdb_session, "set search_path to public, nosuch")
+
+
+def test_varbyte_n_holds_at_most_n_bytes(session):
+    # r_VARBYTE_type.md: varbyte [ (n) ], VARBINARY and BINARY VARYING
+    run_script(session, "create table bytes (b varbyte(3), v varbinary, w binary varying(2))")
+    run_script(session, "insert into bytes values ('abc'::varbyte, 'abcdef'::varbyte, null)")
+    with pytest.raises(EngineError, match=r"value too long for type varbyte\(3\)"):
+        run_script(session, "insert into bytes values ('abcd'::varbyte, null, null)")
+    assert run_script(session, "select b, octet_length(v) from bytes").rows == [(b"abc", 6)]
+    with pytest.raises(NotSupportedLocally, match=r"a cast to VARBYTE\(5\)"):
+        translate("select 'ab'::varbyte(5)", session.engine)

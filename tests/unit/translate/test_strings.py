@@ -214,3 +214,40 @@ def test_outer_joins_on_keys_stay_hash_joins_on_duckdb(duckdb_session):
                       " left join item j on j.item_sk = s.qty and j.added = s.sold", "duckdb").text
     plan = " ".join(str(value) for row in duckdb_session.execute(f"EXPLAIN {query}", {}).rows for value in row)
     assert plan.count("Hash Join") == 2 and "Nl Join" not in plan and "Nested Loop" not in plan, plan
+
+def test_trailing_blanks_in_decode_and_tuple_in(session):
+    # r_DECODE_expression.md: DECODE is a simple CASE, its searches compared with =, which ignores trailing blanks
+    run_script(session, "create table codes (c char(5), v varchar(5), id int);"
+                        "insert into codes values ('ab', 'ab  ', 1), ('abc', 'abc', 2), (null, null, 3)")
+    assert run_script(session, """
+        select decode(c, 'ab ', 'y', 'n'), decode(v, 'ab', 'y'), decode(c, null, 'null', 'abc  ', 'abc', 'other'),
+               decode(id, 1, 'one', 2, 'two')
+        from codes order by id
+    """).rows == [("y", "y", "other", "one"), ("n", None, "abc", "two"), ("n", None, "null", None)]
+    assert run_script(session, "select id from codes where (c, id) in (('ab ', 1), ('abc  ', 2)) order by 1").rows == [
+        (1,), (2,)]
+
+
+def test_octet_length_of_char_does_not_count_its_padding(session):
+    # r_OCTET_LENGTH.md: "Length calculations do not count trailing spaces for fixed-length character strings but
+    # do count them for variable-length strings"; its example: octet_length('français') is 9
+    run_script(session, "create table lengths (c char(5), v varchar(5), b varbyte);"
+                        "insert into lengths values ('ab', 'ab  ', 'ab'::varbyte)")
+    assert run_script(session, "select octet_length(c), octet_length(v), octet_length(b), octet_length('français'),"
+                               " len('français') from lengths").rows == [(2, 4, 2, 9, 8)]
+
+
+def test_which_output_columns_can_be_padded_as_char_on_duckdb():
+    # char_columns.py: a column named straight from a table of the query's FROM list; others stay as computed
+    def sources(sql):
+        return [[(s.table, s.column) for s in candidates] for candidates in translate(sql, "duckdb").char_sources]
+
+    assert sources("select c, t.d as e, len(c), 1 from public.t") == [[("t", "c")], [("t", "d")], [], []]
+    assert sources("select a.c, b.d, x from t a join u b on a.id = b.id") == [
+        [("t", "c")], [("u", "d")], [("t", "x"), ("u", "x")]]
+    assert sources("select * from t") == [[("t", "*")]]
+    assert sources("with w as (select c from t) select c from w") == []
+    assert sources("select c from (select c from t) s") == []
+    assert sources("select c, t.d from t, (select 1 as x) s") == [[], [("t", "d")]]
+    assert sources("select c from t union select c from u") == []
+    assert translate("select c from t", "postgres").char_sources == ()  # PostgreSQL has CHAR itself

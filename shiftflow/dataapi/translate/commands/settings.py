@@ -5,18 +5,22 @@ wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET
 does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
 SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
-its custom settings) as written; DuckDB refuses them, except search_path, which the tree translation handles.
+its custom settings) as written; DuckDB refuses them, except search_path (a list of schemas, DEFAULT and RESET are
+Redshift's '$user, public'; $user is left out, the emulator's DuckDB having no user schemas; a schema that does not
+exist fails, where Redshift would skip it) and statement_timeout, which its engine session enforces (SessionTimeout;
+PostgreSQL enforces its own).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import word
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,38 @@ TUNING = {
     "enable_case_sensitive_identifier": Tuning("off", "bool"),
 }
 _TRUE, _FALSE = {"on", "true", "1", "yes", "t"}, {"off", "false", "0", "no", "f"}
+# Parameters PostgreSQL has itself and the DuckDB engine session enforces: recorded as a tuning one is, and applied.
+_DUCKDB_ENFORCED = {"statement_timeout": Tuning("0", "int", 0, 2_147_483_647)}  # milliseconds, 0: no limit
+
+
+def _tuning(name: str, engine: str) -> Tuning | None:
+    return TUNING.get(name) or (_DUCKDB_ENFORCED.get(name) if engine == "duckdb" else None)
+
+
+@dataclass(frozen=True)
+class SessionTimeout(SessionCommand):
+    """SET / RESET statement_timeout on DuckDB: the value recorded for SHOW, and the engine session told to
+    interrupt a statement that runs longer (r_statement_timeout.md)."""
+
+    sql: EngineSql
+    milliseconds: int
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        result = session.execute(self.sql.text, {})
+        session.set_statement_timeout(self.milliseconds)  # type: ignore[attr-defined]  # the DuckDB session's
+        return result
+
+
+def _enforced(name: str, sql: EngineSql, value: str) -> EngineSql | SessionTimeout:
+    return SessionTimeout(sql, int(value)) if name in _DUCKDB_ENFORCED else sql
 
 
 # What the DuckDB engine leaves to the tree translation (sqlglot's SET search_path / schema).
 _DUCKDB_OWN = {"search_path", "schema"}
 
 
-def setting_command(tokens: list[Token], engine: str) -> EngineSql | None:
+def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
     """SET / RESET / SHOW (tokens as commands.expanded() gives them) of a tuning parameter as engine SQL;
     None: the engine's own parameter, for the tree translation (PostgreSQL then runs it as written)."""
     while tokens[-1].token_type == TokenType.SEMICOLON:  # `SET x TO y;`: the semicolon is no value
@@ -85,32 +114,34 @@ def _name(tokens: list[Token], i: int) -> tuple[str | None, int]:
     return ".".join(parts), i
 
 
-def _set(tokens: list[Token], engine: str) -> EngineSql | None:
+def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
     name, local, i = _target(tokens)
     if name is None:
         return None
     _refuse_context_variable(name, engine)
-    if name not in TUNING:
-        return _engine_own(f"SET {name}", name, engine)
+    tuning = _tuning(name, engine)
     if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
         i += 1
     values = tokens[i:]
+    if engine == "duckdb" and name == "search_path":
+        return _duckdb_search_path(values)
+    if tuning is None:
+        return _engine_own(f"SET {name}", name, engine)
     if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
         return _reset_one(name, local, engine)
     if len(values) != 1:
         raise NotSupportedLocally(f"SET {name} to a list of values")
-    value = _checked(name, values[0].text)
+    value = _checked(tuning, name, values[0].text)
     if engine == "postgres":
         return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO {_literal(value)}".replace("%", "%%"))
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
-    return EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}")
+    return _enforced(name, EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}"), value)
 
 
-def _checked(name: str, value: str) -> str:
+def _checked(tuning: Tuning, name: str, value: str) -> str:
     """The value as SHOW prints it; a value the parameter refuses fails as Redshift's SET does."""
-    tuning = TUNING.get(name)
-    if tuning is None or tuning.kind == "text":
+    if tuning.kind == "text":
         return value
     lowered = value.lower()
     if tuning.kind == "bool":
@@ -130,24 +161,29 @@ def _invalid(name: str, value: str) -> EngineError:
     return EngineError(f'invalid value for parameter "{name}": "{value}"')
 
 
-def _reset(tokens: list[Token], engine: str) -> EngineSql | None:
+def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
     if len(tokens) == 2 and word(tokens[1]) == "ALL":
         if engine == "postgres":
             return None  # PostgreSQL's RESET ALL resets its own parameters and our shiftflow.* ones
-        return EngineSql(";\n".join(f"RESET VARIABLE {_variable(name)}" for name in TUNING))
+        every = [*TUNING, *_DUCKDB_ENFORCED]
+        return SessionTimeout(EngineSql(";\n".join(f"RESET VARIABLE {_variable(name)}" for name in every)), 0)
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
     _refuse_context_variable(name, engine)
-    return _reset_one(name, False, engine) if name in TUNING else _engine_own(f"RESET {name}", name, engine)
+    if engine == "duckdb" and name == "search_path":
+        return _duckdb_search_path([])
+    if _tuning(name, engine) is None:
+        return _engine_own(f"RESET {name}", name, engine)
+    return _reset_one(name, False, engine)
 
 
-def _reset_one(name: str, local: bool, engine: str) -> EngineSql:
+def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeout:
     if engine == "postgres":  # an empty custom setting reads back as the default (see _show)
         return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO ''")
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
-    return EngineSql(f"RESET VARIABLE {_variable(name)}")
+    return _enforced(name, EngineSql(f"RESET VARIABLE {_variable(name)}"), _tuning(name, engine).default)
 
 
 def _show(tokens: list[Token], engine: str) -> EngineSql | None:
@@ -157,7 +193,8 @@ def _show(tokens: list[Token], engine: str) -> EngineSql | None:
     if name == "all":
         raise NotSupportedLocally("SHOW ALL (the emulator does not have Redshift's parameter list)")
     _refuse_context_variable(name, engine)
-    if name not in TUNING:
+    tuning = _tuning(name, engine)
+    if tuning is None:
         if engine == "postgres":
             return None
         raise NotSupportedLocally(f"SHOW {name} on the DuckDB engine")
@@ -165,7 +202,7 @@ def _show(tokens: list[Token], engine: str) -> EngineSql | None:
         value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
     else:
         value = f"getvariable({_literal(_variable(name))})"
-    text = f'SELECT coalesce({value}, {_literal(TUNING[name].default)}) AS "{name}"'
+    text = f'SELECT coalesce({value}, {_literal(tuning.default)}) AS "{name}"'
     return EngineSql(text.replace("%", "%%") if engine == "postgres" else text)
 
 
@@ -174,6 +211,21 @@ def _engine_own(what: str, name: str, engine: str) -> None:
     with their meaning; DuckDB has none of them."""
     if engine == "duckdb" and name not in _DUCKDB_OWN:
         raise NotSupportedLocally(f"{what} on the DuckDB engine")
+
+
+_DEFAULT_SEARCH_PATH = ("public",)  # Redshift's '$user, public', without $user (see the module's docstring)
+
+
+def _duckdb_search_path(values: list[Token]) -> EngineSql:
+    """SET search_path TO a, b: DuckDB takes the list as one text; DEFAULT (and RESET: no values) is public."""
+    names = [value.text.lower() for value in values if value.token_type != TokenType.COMMA]
+    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING or not names:
+        names = list(_DEFAULT_SEARCH_PATH)
+    schemas = [name for name in names if name != "$user"]
+    if any(not name.replace("_", "").replace("$", "").isalnum() for name in schemas):
+        raise NotSupportedLocally("a search_path schema name with other characters than letters, digits, _ and $"
+                                  " on the DuckDB engine")
+    return EngineSql(f"SET search_path = {_literal(','.join(schemas or _DEFAULT_SEARCH_PATH))}")
 
 
 def _refuse_context_variable(name: str, engine: str) -> None:

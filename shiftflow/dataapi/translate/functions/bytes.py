@@ -3,6 +3,8 @@
 - MD5(string): Redshift converts a non-text argument to VARCHAR (md5(123) is md5('123')); the engines have md5 of
   text and of bytes only, so a visibly non-text argument is cast.
 - OCTET_LENGTH(string): DuckDB's counts the bytes of BLOBs only: a helper counts a string's UTF-8 bytes.
+  PostgreSQL's counts a CHAR value's padding, which Redshift's does not ("Length calculations do not count
+  trailing spaces for fixed-length character strings", r_OCTET_LENGTH.md): its helper counts a CHAR as text.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def _is_not_text(node: exp.Expression) -> bool:
 
 
 def _octet_length(node: exp.Anonymous, engine: str) -> exp.Expression:
-    if engine == "duckdb" and len(node.expressions) == 1:
+    if engine == "postgres" and node.find_ancestor(exp.CheckColumnConstraint):
+        return node  # the translator's length CHECK of a column (rewrite.py): PostgreSQL's own count of its bytes
+    if len(node.expressions) == 1:
         return exp.Anonymous(this="shiftflow_octet_length", expressions=node.expressions)
     return node
 
@@ -44,4 +48,7 @@ DUCKDB_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_octet_length(x) AS CAST(CASE WHEN typeof(x) = 'BLOB'"
     " THEN octet_length(CAST(x AS BLOB)) ELSE strlen(CAST(x AS VARCHAR)) END AS INTEGER)",
 )
-POSTGRES_SETUP: tuple[str, ...] = ()
+POSTGRES_SETUP: tuple[str, ...] = tuple(
+    f"CREATE OR REPLACE FUNCTION public.shiftflow_octet_length(x {argument}) RETURNS integer LANGUAGE sql IMMUTABLE"
+    f" AS $f$ SELECT octet_length(x{cast}) $f$"
+    for argument, cast in (("text", ""), ("character", "::text"), ("bytea", "")))

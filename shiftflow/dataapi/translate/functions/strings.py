@@ -1,7 +1,7 @@
 """Redshift string functions and comparisons (SQL reference: "String functions", "Character types").
 
 - Trailing blanks are insignificant when strings are compared ("Significance of trailing blanks"): in =, <>, <,
-  <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
+  <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE, DECODE and NULLIF, text literals lose their trailing blanks and every other operand
   that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
   a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
   On DuckDB, a comparison in a subquery whose operand may be a column of an enclosing query (unqualified, or
@@ -202,6 +202,37 @@ def _concat_operand(value: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_concat_text", expressions=[value])
 
 
+def _decode(node: exp.DecodeCase, engine: str) -> exp.Expression:
+    """DECODE(expression, search, result [, search, result] ... [, default]): each search compared as = is."""
+    values = node.expressions
+    searches = values[1:len(values) - 1:2] if len(values) % 2 == 0 else values[1::2]
+    searches = [search for search in searches if not isinstance(search, exp.Null)]  # DECODE matches NULL IS NULL
+    if not _maybe_text(values[0]) or not all(_maybe_text(search) for search in searches):
+        return node
+    trimmed = [_without_trailing_blanks(values[0])]
+    for index, value in enumerate(values[1:], start=1):
+        is_search = index % 2 == 1 and not (len(values) % 2 == 0 and index == len(values) - 1)
+        trimmed.append(_without_trailing_blanks(value) if is_search and not isinstance(value, exp.Null) else value)
+    node.set("expressions", trimmed)
+    return node
+
+
+def _in_tuples(node: exp.In, engine: str) -> exp.Expression:
+    """(a, b) IN ((x, y), ...): each text element compared as = is (the element-wise trim of _in)."""
+    subject = node.this
+    rows = node.expressions
+    if not isinstance(node, exp.In) or not isinstance(subject, exp.Tuple) or not rows or node.args.get("query") is not None or not all(
+            isinstance(row, exp.Tuple) and len(row.expressions) == len(subject.expressions) for row in rows):
+        return node
+    for position, element in enumerate(subject.expressions):
+        column = [row.expressions[position] for row in rows]
+        if _maybe_text(element) and all(_maybe_text(value) for value in column):
+            element.replace(_without_trailing_blanks(element.copy()))
+            for value in column:
+                value.replace(_without_trailing_blanks(value.copy()))
+    return node
+
+
 def _concat(node: exp.Concat, engine: str) -> exp.Expression:
     if any(_visibly_varbyte(value) for value in node.expressions):
         values = list(node.expressions)  # bytes joined (r_CONCAT: concat('abc'::varbyte, 'def'::varbyte))
@@ -240,6 +271,8 @@ HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.In: _in, exp.Between: _
             exp.Concat: _concat, exp.Substring: _substring, "len": _length, "length": _length}
 PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=args),
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
+HANDLERS[exp.DecodeCase] = _decode
+HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat"}
 
 _VARBYTE_CONCAT = "not supported locally: CONCAT of a VARBYTE value that is not visibly VARBYTE (a column)"
