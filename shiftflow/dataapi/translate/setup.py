@@ -6,6 +6,7 @@ from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
+from shiftflow.dataapi.translate.types import DUCKDB_SETUP as TYPES_DUCKDB_SETUP
 
 # Run on every new DuckDB connection (settings and TEMP macros are per connection).
 DUCKDB_SESSION_SETUP: tuple[str, ...] = (
@@ -73,6 +74,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
     *FUNCTIONS_DUCKDB_SETUP,
+    *TYPES_DUCKDB_SETUP,
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
 )
 
