@@ -7,6 +7,7 @@ from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
+from shiftflow.dataapi.translate.types import DUCKDB_SETUP as TYPES_DUCKDB_SETUP
 
 # Run on every new DuckDB connection (settings and TEMP macros are per connection).
 DUCKDB_SESSION_SETUP: tuple[str, ...] = (
@@ -83,6 +84,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
     *FUNCTIONS_DUCKDB_SETUP,
     *CATALOG_DUCKDB_SETUP,  # regclass, obj_description, col_description (catalog.py)
+    *TYPES_DUCKDB_SETUP,
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
 )
 

@@ -192,14 +192,19 @@ def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
         size = _text_size(cast.to)
         if size is None or isinstance(cast.parent, exp.ColumnDef):
             continue
-        kept = exp.Anonymous(this="left", expressions=[exp.cast(cast.this.copy(), exp.DataType.Type.VARCHAR),
-                                                       size.copy()])
-        too_long = exp.GT(this=exp.Anonymous(this="strlen", expressions=[kept]), expression=size.copy())
-        message = exp.Literal.string(f"not supported locally: multibyte text cast to {cast.to.sql()} "
-                                     "(Redshift counts bytes) on the DuckDB engine")
-        cast.replace(exp.Case(ifs=[exp.If(this=too_long, true=exp.Anonymous(this="error", expressions=[message]))],
-                              default=kept.copy()))
+        cast.replace(exp.Anonymous(this="shiftflow_text_prefix", expressions=[
+            cast.this.copy(), size.copy(), exp.Literal.string(cast.to.sql())]))
     return tree
+
+
+DUCKDB_SETUP = (
+    # CAST(x AS VARCHAR(n)) on DuckDB: the first n characters, which must be n bytes at most (Redshift counts
+    # bytes). The value (often a navigation: a parse of a document) is computed once, as a lambda's argument.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_text_prefix(x, n, type_name) AS list_transform("
+    "[left(CAST(x AS VARCHAR), n)], lambda shiftflow_k: CASE WHEN strlen(shiftflow_k) > n"
+    " THEN error('not supported locally: multibyte text cast to ' || type_name || ' (Redshift counts bytes)"
+    " on the DuckDB engine') ELSE shiftflow_k END)[1]",
+)
 
 
 _SPECIAL = {"today": "CAST(CURRENT_DATE AS TIMESTAMP)", "tomorrow": "CAST(CURRENT_DATE AS TIMESTAMP) + INTERVAL 1 DAY",
