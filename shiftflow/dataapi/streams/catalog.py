@@ -44,9 +44,11 @@ _TABLES = (
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_mv_refresh_history (user_id INTEGER, database_name VARCHAR,"
     " schema_name VARCHAR, mv_name VARCHAR, transaction_id BIGINT, refresh_type VARCHAR, status VARCHAR,"
     " start_time TIMESTAMP, end_time TIMESTAMP, duration BIGINT)",
-    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_states (user_id INTEGER, query_id BIGINT,"
-    " mv_name VARCHAR, external_schema_name VARCHAR, stream_name VARCHAR, partition_id VARCHAR,"
-    " record_time TIMESTAMP, scanned_rows BIGINT, scanned_bytes BIGINT, last_position VARCHAR)",
+    # r_SYS_STREAM_SCAN_STATES's columns, in its order.
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_states (external_schema_name VARCHAR, stream_name VARCHAR,"
+    " mv_name VARCHAR, transaction_id BIGINT, query_id BIGINT, record_time TIMESTAMP, partition_id VARCHAR,"
+    " latest_position VARCHAR, scanned_rows BIGINT, skipped_rows BIGINT, scanned_bytes BIGINT,"
+    " stream_record_time_min TIMESTAMP, stream_record_time_max TIMESTAMP)",
     # r_SYS_STREAM_SCAN_ERRORS.md's columns, in its order.
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_errors (external_schema_name VARCHAR, stream_name VARCHAR,"
     " mv_name VARCHAR, transaction_id BIGINT, query_id BIGINT, stream_timestamp_type CHAR(1),"

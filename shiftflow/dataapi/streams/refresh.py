@@ -59,9 +59,13 @@ def _steps(source: str, landing: str) -> list[str]:
         f" 'Record size ' || CAST(l.record_bytes AS VARCHAR) || ' bytes exceeds the column''s maximum of"
         f" {MAX_RECORD_BYTES} bytes' FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
         f" AND l.record_bytes > {MAX_RECORD_BYTES}",
-        f"INSERT INTO {SCHEMA}.sys_stream_scan_states SELECT NULL, txid_current(), :mv, v.schema_name,"
-        f" v.stream_name, CAST(l.{partition} AS VARCHAR), localtimestamp, count(*), sum(l.record_bytes),"
-        f" {last} FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
+        # skipped: the records of this refresh logged in sys_stream_scan_errors (too large, or not converted)
+        f"INSERT INTO {SCHEMA}.sys_stream_scan_states SELECT v.schema_name, v.stream_name, :mv, txid_current(),"
+        f" txid_current(), localtimestamp, CAST(l.{partition} AS VARCHAR), {last}, count(*),"
+        f" (SELECT count(*) FROM {SCHEMA}.sys_stream_scan_errors e WHERE e.mv_name = :mv"
+        f" AND e.query_id = txid_current() AND e.partition_id = CAST(l.{partition} AS VARCHAR)),"
+        f" sum(l.record_bytes), min(l.{columns.timestamp}), max(l.{columns.timestamp})"
+        f" FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
         f" GROUP BY v.schema_name, v.stream_name, l.{partition}",
         f"UPDATE {SCHEMA}.views SET last_seq = :high WHERE mv_name = :mv",
     ]

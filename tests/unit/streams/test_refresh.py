@@ -92,6 +92,12 @@ def test_records_the_views_expressions_cannot_convert_are_skipped_and_logged(war
                           " transaction_id IS NOT NULL FROM sys_stream_scan_errors") == [["C", True, True]]
     assert warehouse.rows("SELECT status FROM sys_mv_refresh_history ORDER BY start_time") == [
         ["Refresh successfully updated MV incrementally"], ["Some stream records were skipped"]]
+    # r_SYS_STREAM_SCAN_STATES.md's columns: per refresh and partition, the records scanned and skipped
+    states = warehouse.rows("SELECT partition_id, scanned_rows, skipped_rows, CAST(latest_position AS INT),"
+                            " stream_record_time_min <= stream_record_time_max, external_schema_name, stream_name"
+                            " FROM sys_stream_scan_states WHERE skipped_rows > 0 ORDER BY 1")
+    assert [[row[0].strip(), *row[1:]] for row in states] == [
+        ["0", 3, 1, bad_number.offset, True, "s", "t"], ["1", 4, 1, later.offset, True, "s", "t"]]
     warehouse.ok("REFRESH MATERIALIZED VIEW mv")  # skipped records are not read again
     assert warehouse.rows("SELECT count(*) FROM mv") == [[6]]
     assert warehouse.rows("SELECT count(*) FROM sys_stream_scan_errors") == [[2]]
@@ -165,7 +171,7 @@ def test_kinesis_refreshes_continue_after_the_last_sequence_number(warehouse: Wa
     loaded = warehouse.rows("SELECT shard_id, sequence_number, payload.n::int FROM clicks_mv ORDER BY 3")
     assert [row[2] for row in loaded] == list(range(11))
     assert sorted((row[0], row[1]) for row in loaded) == sorted((p["ShardId"], p["SequenceNumber"]) for p in put)
-    states = warehouse.rows("SELECT partition_id, sum(scanned_rows), max(CAST(last_position AS BIGINT))"
+    states = warehouse.rows("SELECT partition_id, sum(scanned_rows), max(CAST(latest_position AS BIGINT))"
                             " FROM sys_stream_scan_states"
                             " GROUP BY 1 ORDER BY 1")
     last = {}
