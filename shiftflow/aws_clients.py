@@ -35,9 +35,7 @@ def client_factory(region: str | None = None, endpoint_url: str | None = None,
     """`make_client(service)`: one boto3 client per service (boto3 clients are thread-safe), from one session whose
     botocore data comes from the cache. `endpoint_url` None: AWS's endpoints (and AWS_ENDPOINT_URL*, as any SDK)."""
     session = boto3.Session(region_name=region, **(credentials or {}))
-    core = session._session  # noqa: SLF001 - boto3's documented way to reach its botocore session
-    core.register_component("data_loader", CachedLoader(user_cache_dir(CACHE_KIND),
-                                                        core.get_config_variable("data_path")))
+    use_cached_data(session._session)  # noqa: SLF001 - boto3's documented way to reach its botocore session
     clients: dict[str, Any] = {}
 
     def make_client(service: str) -> Any:
@@ -46,6 +44,19 @@ def client_factory(region: str | None = None, endpoint_url: str | None = None,
         return clients[service]
 
     return make_client
+
+
+def use_cached_data(botocore_session: Any) -> None:
+    """The clients `botocore_session` creates from now on read botocore's data through the cache."""
+    if not isinstance(botocore_session.get_component("data_loader"), CachedData):
+        botocore_session.register_component("data_loader", cached_loader(botocore_session.get_config_variable("data_path")))
+
+
+def cached_loader(data_path: str | None = None) -> Loader:
+    """botocore's Loader through the cache; `data_path`: the AWS_DATA_PATH setting, read as
+    botocore.loaders.create_loader reads it."""
+    extra = [os.path.expanduser(os.path.expandvars(path)) for path in data_path.split(os.pathsep)] if data_path else None
+    return CachedLoader(extra_search_paths=extra)
 
 
 class CachedJSONFileLoader(JSONFileLoader):
@@ -66,25 +77,28 @@ class CachedJSONFileLoader(JSONFileLoader):
         return None
 
 
-class CachedLoader(Loader):
-    """botocore's Loader over `CachedJSONFileLoader`, its list of services cached as well; `data_path`: the
-    AWS_DATA_PATH setting, read as botocore.loaders.create_loader reads it."""
+class CachedData:
+    """Before a botocore Loader class (botocore's, moto's): its files read and its services listed through the
+    cache (the user's, unless `folder` is given)."""
 
-    def __init__(self, folder: Path, data_path: str | None = None) -> None:
-        extra = [os.path.expanduser(os.path.expandvars(path)) for path in data_path.split(os.pathsep)] if data_path else None
-        super().__init__(extra_search_paths=extra, file_loader=CachedJSONFileLoader(folder))
-        self.folder = folder
+    def __init__(self, *args: Any, folder: Path | None = None, **kwargs: Any) -> None:
+        self.folder = folder or user_cache_dir(CACHE_KIND)
+        super().__init__(*args, file_loader=CachedJSONFileLoader(self.folder), **kwargs)  # type: ignore[call-arg]
 
     @instance_cache
     def list_available_services(self, type_name: str) -> list[str]:
         folders = []
-        for path in self.search_paths:
+        for path in self.search_paths:  # type: ignore[attr-defined]
             try:
                 folders.append([path, os.stat(path).st_mtime_ns])
             except OSError:
                 folders.append([path, None])
         key = ["services", type_name, botocore.__version__, folders]
-        return _cached(self.folder, key, lambda: Loader.list_available_services(self, type_name))
+        return _cached(self.folder, key, lambda: super(CachedData, self).list_available_services(type_name))
+
+
+class CachedLoader(CachedData, Loader):
+    """botocore's Loader through the cache."""
 
 
 def _cached(folder: Path, key: list[Any], compute: Callable[[], Any]) -> Any:
