@@ -116,7 +116,7 @@ def _cached(folder: Path, key: list[Any], compute: Callable[[], Any]) -> Any:
 
 
 def _save(entry: Path, value: Any) -> None:
-    from shiftflow.local.cloud.files import atomic_write
+    from shiftflow.durable_files import atomic_write
 
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)

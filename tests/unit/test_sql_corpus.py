@@ -90,3 +90,10 @@ def test_each_outcome_kind(tmp_path: Path) -> None:
     }
     figures = sql_corpus.figures(outcomes)
     assert figures["all"]["total"] == 10 and figures["docs"]["same"] == 2 and figures["kit"]["missing"] == 1
+
+
+def test_a_timestamptz_matches_the_same_instant_in_another_time_zone() -> None:
+    # r_AT_TIME_ZONE's outputs were printed in a session on Pacific time; the emulator's session is on UTC
+    assert sql_corpus._cell_equal("2001-02-17 03:38:40+00", "2001-02-16 19:38:40-08")
+    assert not sql_corpus._cell_equal("2001-02-17 03:38:40+00", "2001-02-16 19:38:41-08")
+    assert not sql_corpus._cell_equal("2001-02-17 03:38:40", "2001-02-16 19:38:40-08")
