@@ -409,7 +409,7 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
 def _qualify_postgres_helpers(tree: exp.Expression) -> None:
     """The emulator's PostgreSQL helpers live in schema public (POSTGRES_DATABASE_SETUP): called by their full
     name, they are found after a script's `SET search_path TO its_schema` (as Redshift's built-ins are)."""
-    for call in list(tree.find_all(exp.Anonymous)):
+    for call in reversed(list(tree.find_all(exp.Anonymous))):  # innermost first: a replaced call is copied
         name = call.name.lower()
         if name.startswith("shiftflow_") and not isinstance(call.parent, exp.Dot):
             call.replace(exp.Dot(this=exp.to_identifier("public"), expression=call.copy()))

@@ -72,6 +72,10 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             now = exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
             call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
                                   exp.DataType.Type.TIMESTAMP))
+    for call in list(tree.find_all(exp.Anonymous)):
+        # Before the transform: it does not look inside what it replaced (trunc(add_months(d, 12))).
+        if call.name.lower() in _HELPERS and call is not tree:
+            call.replace(_helper_call(call))
     tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
@@ -121,8 +125,9 @@ _HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_
 
 def _keep_column_names(select: exp.Select, engine: str) -> None:
     """Unaliased projections get the column name Redshift gives them (results, CTAS, outer queries):
-    `select avg(x)` is avg after its rewrite; on DuckDB, which names columns by their text (count_star()),
-    every computed projection is named by PostgreSQL's rule, which Redshift follows."""
+    `select avg(x)` is avg after its rewrite. Every other computed projection is named by PostgreSQL's rule, which
+    Redshift follows, from the call as written: DuckDB names columns by their text (count_star()), and PostgreSQL
+    would name the call the rewrite made (mod(10, 4) is 10 % 4, charindex() position())."""
     for projection in select.expressions:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
@@ -130,9 +135,9 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
         if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
             name = call.name.lower()
-        if name is None and engine == "duckdb":
+        if name is None:
             name = _redshift_column_name(projection)
-        if name is not None:
+        if name is not None and not (name == "?column?" and engine == "postgres"):  # PostgreSQL's own name
             projection.replace(exp.alias_(projection.copy(), name, quoted=True))
 
 
@@ -275,8 +280,6 @@ def _like_with_identity(like: exp.LikeProperty) -> None:
 
 
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
-    if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
-        return _helper_call(node)
     if isinstance(node, (exp.CurrentUser, exp.SessionUser)):  # the request's DbUser (engines/*.py set_user)
         return exp.Anonymous(this="shiftflow_current_user", expressions=[])
     if isinstance(node, exp.CurrentDatabase):  # the request's Database

@@ -180,4 +180,7 @@ POSTGRES_SETUP = (
     " AS $f$ SELECT rtrim(x, ' ') $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT x $f$",
+    # The catalogs' one-byte "char" (pg_class.relkind) casts to text as implicitly as it matches anyelement.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x \"char\") RETURNS \"char\" LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x $f$",
 )
