@@ -158,9 +158,11 @@ def _redshift_column_name(node: exp.Expression) -> str:
         return _redshift_column_name(node.this)
     if isinstance(node, exp.Column):
         return node.name
-    if isinstance(node, exp.Cast):
+    if isinstance(node, exp.Cast):  # a cast of a cast is named by its own type, as PostgreSQL names it
         inner = _redshift_column_name(node.this)
-        return inner if inner != "?column?" else _CAST_NAMES.get(node.to.this, node.to.this.value.lower())
+        if inner != "?column?" and not isinstance(node.this, exp.Cast):
+            return inner
+        return _CAST_NAMES.get(node.to.this, node.to.this.value.lower())
     if isinstance(node, exp.Case):
         return "case"
     written = node.meta.get("written_name") if isinstance(node, (exp.Func, exp.Binary)) else None
@@ -180,7 +182,8 @@ _CAST_NAMES = {exp.DataType.Type.INT: "int4", exp.DataType.Type.BIGINT: "int8", 
                exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "text",
                exp.DataType.Type.DOUBLE: "float8", exp.DataType.Type.FLOAT: "float4",
                exp.DataType.Type.DECIMAL: "numeric", exp.DataType.Type.BOOLEAN: "bool",
-               exp.DataType.Type.CHAR: "bpchar", exp.DataType.Type.BPCHAR: "bpchar"}
+               exp.DataType.Type.CHAR: "bpchar", exp.DataType.Type.BPCHAR: "bpchar",
+               exp.DataType.Type.VARBINARY: "varbyte"}
 
 
 def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None:

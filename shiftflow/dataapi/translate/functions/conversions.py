@@ -4,10 +4,10 @@ implicit conversion: numeric and datetime values convert to character strings wh
 Redshift runs `strpos(commission, '.')` on a DECIMAL column, `ltrim(listtime, '2008-')` and `substring(listtime,
 6, 2)` on a TIMESTAMP, `repeat(catid, 3)` on a SMALLINT and `saletime like '2008-09%'`: the value's text
 ('2008-09-18 02:36:48', '10.00') goes into the function. The engines bind those functions to text only, so the
-argument goes through shiftflow_text: the value's text for every type but VARBYTE (BLOB, bytea), whose string
-functions return VARBYTE on Redshift: those fail with "not supported locally" rather than run on the value's text.
-PostgreSQL's shiftflow_text has one overload per type, text types returned as they are (a CHAR keeps its padding,
-which PostgreSQL's LIKE of a CHAR reads), so a type without one (json, interval ...) still fails as before.
+argument goes through shiftflow_text: the value's text for every type but VARBYTE, whose string functions return
+VARBYTE on Redshift: DuckDB's fail with "not supported locally" rather than run on the value's text, PostgreSQL's
+are its own of bytea. PostgreSQL's shiftflow_text has one overload per type, text and bytea returned as they are (a
+CHAR keeps its padding, which PostgreSQL's LIKE of a CHAR reads); a type without one (json, interval ...) fails.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ POSTGRES_SETUP: tuple[str, ...] = (
       " AS $f$ SELECT x::text $f$" for kind in _POSTGRES_AS_TEXT),
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_text(x {kind}) RETURNS {kind} LANGUAGE sql IMMUTABLE"
       " AS $f$ SELECT x $f$" for kind in _POSTGRES_TEXT),
-    "CREATE OR REPLACE FUNCTION public.shiftflow_text(x bytea) RETURNS text LANGUAGE sql VOLATILE AS $f$ SELECT"
-    " CASE WHEN public.shiftflow_raise('not supported locally: a string function of a VARBYTE value') THEN ''"
-    " END $f$",
+    # VARBYTE: PostgreSQL's string functions of bytea return bytea, as Redshift's of VARBYTE do.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_text(x bytea) RETURNS bytea LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x $f$",
 )
