@@ -444,14 +444,12 @@ def _tokens_to_postgres(statement: str, tokens: list[Token]) -> EngineSql:
     return EngineSql("".join(pieces), tuple(names))
 
 
-_NAME_TOKENS = {TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING, TokenType.NUMBER}
-
-
 def _written_command(statement: str, tokens: list[Token]) -> WrittenCommand:
-    """A command PostgreSQL runs as written (commands/written.py), named by its leading keywords."""
+    """A command PostgreSQL runs as written (commands/written.py), named by its verb and object words."""
     translated = _tokens_to_postgres(statement, tokens)
-    leading = list(itertools.takewhile(lambda t: t.token_type not in _NAME_TOKENS, expanded(statement, tokens)[:4]))
-    what = " ".join(word(t) for t in leading or tokens[:2])
+    every = expanded(statement, tokens)
+    objects = itertools.takewhile(lambda t: word(t) in _OBJECT_WORDS and t.token_type != TokenType.STRING, every[1:4])
+    what = " ".join(word(t) for t in [every[0], *objects])
     return WrittenCommand(translated.text, what, translated.parameter_names)
 
 

@@ -5,6 +5,7 @@
   that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
   a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
+- text + text concatenates on PostgreSQL (an operator of the set-up); DuckDB fails on it.
 - CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||.
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
   counts a negative start from the end).
@@ -180,6 +181,14 @@ POSTGRES_SETUP = (
     " AS $f$ SELECT rtrim(x, ' ') $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT x $f$",
+    # text + text concatenates, as on Redshift (`firstname + ' ' + lastname`, r_NVL2.md): an operator of schema
+    # public, which PostgreSQL picks only where one operand is text and the other text or an untyped literal (an
+    # integer + '1' stays an addition); after a script's SET search_path without public it is not found.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_text_plus(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT a || b $f$",
+    "DO $f$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '+' AND oprleft = 'text'::regtype"
+    " AND oprright = 'text'::regtype) THEN CREATE OPERATOR public.+ (LEFTARG = text, RIGHTARG = text,"
+    " FUNCTION = public.shiftflow_text_plus); END IF; END $f$",
     # The catalogs' one-byte "char" (pg_class.relkind) casts to text as implicitly as it matches anyelement.
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x \"char\") RETURNS \"char\" LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT x $f$",
