@@ -568,6 +568,9 @@ def _row_equal(actual: tuple[str, ...], expected: tuple[str, ...]) -> bool:
 def _cell_equal(actual: str, expected: str) -> bool:
     if actual == expected or " ".join(actual.split()) == " ".join(expected.split()):
         return True
+    instants = _instant(actual), _instant(expected)
+    if None not in instants:  # a TIMESTAMPTZ prints in the session's time zone: some pages ran in another one
+        return instants[0] == instants[1]
     if actual.startswith("\x00float:"):  # a DOUBLE PRECISION / REAL: Redshift prints 15 or 17 digits
         value = float(actual[len("\x00float:"):])
         try:
@@ -576,6 +579,19 @@ def _cell_equal(actual: str, expected: str) -> bool:
             return False
         return math.isclose(value, documented, rel_tol=1e-6, abs_tol=1e-9)
     return False
+
+
+_TIMESTAMPTZ = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d(:?\d\d)?")
+
+
+def _instant(cell: str) -> datetime.datetime | None:
+    if not _TIMESTAMPTZ.fullmatch(cell):
+        return None
+    offset = re.search(r"[+-]\d\d(:?\d\d)?$", cell)
+    assert offset is not None
+    hours = offset.group()
+    text = cell[: offset.start()] + (hours if len(hours) > 3 else hours + ":00")
+    return datetime.datetime.fromisoformat(text)
 
 
 def render(value: Any) -> str:

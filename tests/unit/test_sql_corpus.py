@@ -115,3 +115,10 @@ def test_postgres_groups_keep_their_users_to_themselves(tmp_path: Path) -> None:
     outcomes = sql_corpus.measure(tmp_path, "postgres")
     assert [(o.example.sql.split()[0], o.kind) for o in outcomes] == [("create", "ran"), ("grant", "missing")] * 2
     assert 'role "h13_corpus_nobody" does not exist' in outcomes[1].detail
+
+
+def test_a_timestamptz_matches_the_same_instant_in_another_time_zone() -> None:
+    # r_AT_TIME_ZONE's outputs were printed in a session on Pacific time; the emulator's session is on UTC
+    assert sql_corpus._cell_equal("2001-02-17 03:38:40+00", "2001-02-16 19:38:40-08")
+    assert not sql_corpus._cell_equal("2001-02-17 03:38:40+00", "2001-02-16 19:38:41-08")
+    assert not sql_corpus._cell_equal("2001-02-17 03:38:40", "2001-02-16 19:38:40-08")

@@ -30,9 +30,8 @@ Known differences that remain (each fails loudly rather than returning a differe
   still round on DuckDB.
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
   json, numbers, bytes, days, regexps), type behaviour in types.py; each module's docstring says what it emulates and what it refuses.
-- AVG of DECIMAL(p, s): PostgreSQL cuts the value to scale s as Redshift's DECIMAL(38, s) (the column metadata
-  says numeric without a scale); DuckDB fails with "not supported locally" when the query runs (its decimal
-  division is floating point, and neither a macro nor the translator can learn the argument's scale). Numeric
+- AVG of DECIMAL(p, s): both engines cut the value to scale s as Redshift's DECIMAL(38, s) (PostgreSQL's column
+  metadata says numeric without a scale; DuckDB refuses an average beyond 15 significant digits). Numeric
   division keeps more decimals than Redshift on both engines (DuckDB's DECIMAL division is a DOUBLE); a computed
   NUMERIC on PostgreSQL is reported with the largest scale of its values (engines/postgres.py). date - date is a
   BIGINT on DuckDB, and PostgreSQL's median / percentile_cont of a DECIMAL a DOUBLE (the differential check,

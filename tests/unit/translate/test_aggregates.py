@@ -93,10 +93,28 @@ def test_avg_of_decimal_is_cut_to_its_scale_on_postgres(postgres_session):
     assert result.columns[1].type_name == "numeric"
 
 
-def test_avg_of_decimal_is_refused_on_duckdb_where_it_would_be_a_double(duckdb_session):
+def test_avg_of_decimal_is_cut_to_its_scale_on_duckdb(duckdb_session):
     run_script(duckdb_session, _PART)
-    with pytest.raises(EngineError, match="not supported locally: AVG of DECIMAL on the DuckDB engine"):
-        run_script(duckdb_session, "select partname, avg(price) from part group by partname")
+    result = run_script(duckdb_session, """
+        SELECT partname, avg(price) FROM (SELECT partname, price FROM part)
+        WHERE partname IN ('prop', 'rudder', 'wing') GROUP BY partname ORDER BY partname
+    """)
+    assert result.rows == [("prop", Decimal("10.33")), ("rudder", Decimal("2.71")), ("wing", Decimal("11.50"))]
+    assert result.columns[1].type_name == "numeric"
+    windowed = run_script(duckdb_session, "select avg(price) over (partition by partname) from part"
+                                          " where partname = 'rudder' limit 1")
+    assert windowed.rows == [(Decimal("2.71"),)]
+    assert run_script(duckdb_session, "select avg(price) from part where false").rows == [(None,)]
+
+
+def test_avg_of_decimal_beyond_fifteen_digits_is_refused_on_duckdb(duckdb_session):
+    run_script(duckdb_session, "create table big (v decimal(38, 4)); insert into big values (12345678901234.5678)")
+    with pytest.raises(EngineError, match="not supported locally: AVG of DECIMAL beyond 15 significant digits"):
+        run_script(duckdb_session, "select avg(v) from big")
+
+
+def test_avg_of_integers_and_floats_on_duckdb(duckdb_session):
+    run_script(duckdb_session, _PART)
     result = run_script(duckdb_session, "select avg(quality), avg(quality::float8), avg(distinct quality) from part")
     assert result.rows == [(1, 1.4, 1)]
     assert [c.type_name for c in result.columns] == ["int8", "float8", "int8"]

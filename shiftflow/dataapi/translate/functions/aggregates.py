@@ -1,10 +1,10 @@
 """Redshift aggregate functions (SQL reference: "Aggregate functions", "Window functions").
 
 - AVG: of an integer type a BIGINT, the fraction dropped; of DECIMAL(p, s) the average truncated to scale s
-  (the PIVOT examples: AVG of 2.50, 3.75, 1.90 is 2.71). PostgreSQL reports it as numeric with the value cut
-  to scale s. DuckDB's decimal division is floating point and neither a macro nor the translator can learn the
-  scale, so AVG of DECIMAL fails there with "not supported locally" (when the query runs: the type is known only
-  then), as does AVG in a DuckDB PIVOT (which takes one aggregate call, not sum / count).
+  (the PIVOT examples: AVG of 2.50, 3.75, 1.90 is 2.71), typed DECIMAL(38, s). PostgreSQL reports it as numeric
+  with the value cut to scale s; DuckDB computes it from sum and count in the sum's type (cast_to_type), and
+  refuses an average beyond 15 significant digits (its decimal division is a DOUBLE) and AVG in a PIVOT (which
+  takes one aggregate call, not sum / count).
 - SUM: of SMALLINT, INTEGER or BIGINT a BIGINT (PostgreSQL's sum(bigint) is numeric: `sum(x) / 60` would not be
   an integer division), of REAL a DOUBLE PRECISION.
 - LISTAGG: no delimiter means none (DuckDB's default is a comma), values of any type, DISTINCT, WITHIN GROUP
@@ -69,13 +69,13 @@ def _within_group(node: exp.WithinGroup, engine: str) -> exp.Expression:
     return _listagg(node.this, node.expression, None)
 
 
-_DUCKDB_DECIMAL_AVG = ("not supported locally: AVG of DECIMAL on the DuckDB engine (Redshift's is a DECIMAL cut to"
-                       " the argument's scale; DuckDB's a DOUBLE): use the PostgreSQL engine or cast the argument")
+_DUCKDB_DECIMAL_AVG_RANGE = ("not supported locally: AVG of DECIMAL beyond 15 significant digits on the DuckDB"
+                             " engine (its decimal division is a DOUBLE): use the PostgreSQL engine")
 
 
 def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Expression:
-    """DuckDB: sum / count. PostgreSQL: shiftflow_avg (set-up below) picks the rule by the argument's type, which
-    min(x) has."""
+    """DuckDB: shiftflow_avg_of_sum (set-up below) from sum and count. PostgreSQL: shiftflow_avg (set-up below) picks the rule by the
+    argument's type, which min(x) has."""
     def over(call: exp.Expression) -> exp.Expression:
         if window is None:
             return call
@@ -86,14 +86,8 @@ def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Exp
     if engine == "duckdb":
         if avg.find_ancestor(exp.Pivot) is not None:
             raise NotSupportedLocally("AVG in PIVOT on the DuckDB engine (DuckDB's average is a DOUBLE)")
-        # integer_division keeps sum / count integral for integers (a truncated BIGINT, as on Redshift); NULLIF:
-        # no value gives NULL, not a division by zero. DECIMAL fails: its average would be a DOUBLE here.
-        total, count = over(exp.Sum(this=avg.this.copy())), over(exp.Count(this=avg.this.copy()))
-        decimal = exp.Like(this=exp.Anonymous(this="typeof", expressions=[total.copy()]),
-                           expression=exp.Literal.string("DECIMAL%"))
-        refused = exp.Anonymous(this="error", expressions=[exp.Literal.string(_DUCKDB_DECIMAL_AVG)])
-        average = exp.Div(this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0)))
-        return exp.Case(ifs=[exp.If(this=decimal, true=refused)], default=average)
+        return exp.Anonymous(this="shiftflow_avg_of_sum", expressions=[
+            over(exp.Sum(this=avg.this.copy())), over(exp.Count(this=avg.this.copy()))])
     plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
     return exp.Anonymous(this="shiftflow_avg", expressions=[over(exp.Avg(this=avg.this.copy())),
                                                             over(exp.Min(this=plain.copy()))])
@@ -126,6 +120,18 @@ PARSER_FUNCTIONS: dict = {}
 COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum"}
 
 DUCKDB_SETUP = (
+    # Redshift's AVG from DuckDB's sum and count, typed as the sum: integers a truncated integer (integer_division),
+    # DECIMAL(p, s) a DECIMAL(38, s) truncated to s decimals, floats the plain quotient. DuckDB divides decimals
+    # as DOUBLEs and a macro cannot name a scale, but cast_to_type(value, total) takes the sum's type:
+    # (total - total % (n * ulp)) / n is a multiple of the ulp (10^-s), which the DOUBLE quotient reaches exactly
+    # while it has at most 15 significant digits (beyond, refused rather than rounded).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_decimal_ulp(total) AS cast_to_type(power(10.0, -coalesce(try_cast("
+    r"regexp_extract(typeof(total), ',(\d+)\)$', 1) AS INTEGER), 0)), total)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_avg_of_sum(total, n) AS CASE"
+    " WHEN typeof(total) LIKE 'DECIMAL%' AND abs(total) >= 4e15 * shiftflow_decimal_ulp(total)"
+    f" THEN error('{_DUCKDB_DECIMAL_AVG_RANGE}')"
+    " ELSE cast_to_type((total - CASE WHEN typeof(total) LIKE 'DECIMAL%' OR typeof(total) IN ('HUGEINT', 'BIGINT')"
+    " THEN total % (n * shiftflow_decimal_ulp(total)) ELSE 0 END) / nullif(n, 0), total) END",
     # LISTAGG(DISTINCT ...): each value once, where it first comes in the list.
     "CREATE OR REPLACE TEMP MACRO shiftflow_distinct_in_order(l) AS"
     " list_filter(l, lambda x, i: list_position(l, x) = i)",
