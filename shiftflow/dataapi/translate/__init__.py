@@ -9,7 +9,8 @@ translate() turns one (already split) Redshift statement into one of:
   CREATE TABLE (LIKE ...) and cursors, queries over svv_table_info): run(session, parameters, in_transaction).
 What cannot be emulated raises NotSupportedLocally, never a silently different result; text that does not parse
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
-Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3),
+Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3,
+roles (users, groups and roles on PostgreSQL), written (commands PostgreSQL runs as written)),
 system.py (system tables, pg_last_*), procedures.py, functions/ (function families), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
