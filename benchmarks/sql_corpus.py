@@ -272,6 +272,7 @@ class CorpusSession:
         self.engine = engine
         self.session = engine.session(f"corpus_{next(_DATABASES)}")
         self.in_transaction = False
+        self._roles_before = self._roles()
         self._load_sample()
 
     def _load_sample(self) -> None:
@@ -325,7 +326,24 @@ class CorpusSession:
                 pass
             self.in_transaction = False
 
+    def _roles(self) -> set[str]:
+        if self.engine.name != "postgres":
+            return set()
+        return {row[0] for row in self.session.execute("SELECT rolname FROM pg_roles", {}).rows}
+
     def close(self) -> None:
+        """PostgreSQL's users, groups and roles are the server's: those a group made go with it, as every DuckDB
+        group runs on an engine of its own (a later page creates its own `dbuser` again)."""
+        if self.engine.name == "postgres":
+            self.recover()
+            try:
+                self.session.execute("RESET SESSION AUTHORIZATION", {})
+                for role in sorted(self._roles() - self._roles_before):
+                    quoted = '"' + role.replace('"', '""') + '"'
+                    self.session.execute(f"DROP OWNED BY {quoted} CASCADE", {})
+                    self.session.execute(f"DROP ROLE {quoted}", {})
+            except EngineError as error:
+                logging.getLogger(__name__).warning("could not drop the group's roles: %s", error)
         self.session.close()
 
 
@@ -335,12 +353,20 @@ class _NeedsS3(Exception):
 
 _MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"? does not exist",
                       re.IGNORECASE)
+# Users, groups, roles, databases and procedures are the corpus's own objects (Redshift has no built-in procedure):
+# one the group never creates is missing, as a table is (PostgreSQL engine: "role "dwuser" does not exist").
+_MISSING_OWN = re.compile(r"^(?:role|database) \"([^\"]+)\" does not exist|^procedure ([\w.]+)\(.*\) does not exist")
+_CREATES_OWN = re.compile(r"\bcreate\s+(?:user|group|role|database|(?:or\s+replace\s+)?procedure)\s+\"?([\w.]+)",
+                          re.IGNORECASE)
 _SYSTEM = re.compile(r"^(pg_|stl_|stv_|svl_|svv_|sys_|svcs_|stcs_|information_schema)", re.IGNORECASE)
 
 
 def _corpus_lacks(message: str, sql: str, lineage: Lineage) -> bool:
     """The error names a table or schema neither the corpus nor the sample defines (a user's own object, not a
     system table), or a function the corpus defines in a statement that failed: not the emulator's failure."""
+    own = _MISSING_OWN.search(message)
+    if own is not None:
+        return (own.group(1) or own.group(2)).split(".")[-1].lower() not in lineage.own
     match = _MISSING.search(message)
     if match is None:
         return False
@@ -361,6 +387,7 @@ class Lineage:
     sample: set[str] = dataclasses.field(default_factory=lambda: set(TICKIT_TABLES))
     loaded: set[str] = dataclasses.field(default_factory=set)
     functions: set[str] = dataclasses.field(default_factory=set)  # CREATE FUNCTION / PROCEDURE names
+    own: set[str] = dataclasses.field(default_factory=set)  # users, groups, roles, databases, procedures created
     failed: set[str] = dataclasses.field(default_factory=set)  # created by a statement that failed
 
     def record(self, sql: str, outcome: str) -> None:
@@ -368,6 +395,8 @@ class Lineage:
                             sql, re.IGNORECASE)
         if function:
             self.functions.add(function.group(1).strip('"').split(".")[-1].lower())
+        if outcome not in {"error", "unsupported", "missing", "s3"}:
+            self.own |= {name.split(".")[-1].lower() for name in _CREATES_OWN.findall(sql)}
         if outcome in {"error", "unsupported", "missing", "s3"}:
             self.failed |= _created_tables(sql)
         else:

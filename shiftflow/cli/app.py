@@ -59,7 +59,8 @@ class CommandGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in self.LAZY_SUBAPPS:
             module, attribute = self.LAZY_SUBAPPS[cmd_name].split(":")
-            command = typer.main.get_command(getattr(importlib.import_module(module), attribute))
+            # get_group: a sub-app of one command (scripts) stays a group, as add_typer keeps it
+            command = typer.main.get_group(getattr(importlib.import_module(module), attribute))
             command.name = cmd_name
             self.commands[cmd_name] = command
         return super().get_command(ctx, cmd_name)

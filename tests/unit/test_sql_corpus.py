@@ -92,6 +92,31 @@ def test_each_outcome_kind(tmp_path: Path) -> None:
     assert figures["all"]["total"] == 10 and figures["docs"]["same"] == 2 and figures["kit"]["missing"] == 1
 
 
+USERS_PAGE = """# CREATE USER<a name="r_CREATE_USER"></a>
+
+## Examples<a name="r_CREATE_USER-examples"></a>
+
+```
+create user h13_corpus_user password 'abcD1234';
+```
+
+```
+grant select on table event to h13_corpus_nobody;
+```
+"""
+
+
+def test_postgres_groups_keep_their_users_to_themselves(tmp_path: Path) -> None:
+    # Two pages create the same user: each runs on PostgreSQL as on a cluster of its own (roles are the server's);
+    # a grant to a user no page creates is the corpus's lack, as a missing table is.
+    (tmp_path / "docs").mkdir()
+    for page in ("r_CREATE_USER.md", "r_CREATE_USER_again.md"):
+        (tmp_path / "docs" / page).write_text(USERS_PAGE)
+    outcomes = sql_corpus.measure(tmp_path, "postgres")
+    assert [(o.example.sql.split()[0], o.kind) for o in outcomes] == [("create", "ran"), ("grant", "missing")] * 2
+    assert 'role "h13_corpus_nobody" does not exist' in outcomes[1].detail
+
+
 def test_a_timestamptz_matches_the_same_instant_in_another_time_zone() -> None:
     # r_AT_TIME_ZONE's outputs were printed in a session on Pacific time; the emulator's session is on UTC
     assert sql_corpus._cell_equal("2001-02-17 03:38:40+00", "2001-02-16 19:38:40-08")

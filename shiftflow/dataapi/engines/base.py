@@ -32,7 +32,11 @@ class QueryResult:
 
 
 class EngineError(Exception):
-    """A statement failed in the engine; the message is the engine's own."""
+    """A statement failed in the engine; the message is the engine's own, `code` its SQLSTATE when it has one."""
+
+    def __init__(self, *args: object, code: str = "") -> None:
+        super().__init__(*args)
+        self.code = code
 
 
 class StatementTimedOut(EngineError):

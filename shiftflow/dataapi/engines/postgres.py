@@ -120,7 +120,7 @@ def engine_error(error: psycopg.Error) -> EngineError:
         # One line: the detail names each waiting process on a line of its own.
         detail = error.diag.message_detail if error.diag and error.diag.message_detail else primary
         return TransactionConflict.deadlock("postgres", " ".join(detail.split()))
-    return EngineError(primary)
+    return EngineError(primary, code=error.sqlstate or "")
 
 
 # Statements whose count the Data API reports as ResultRows; everything else (DDL, CREATE TABLE AS, SET, GRANT,

@@ -9,8 +9,10 @@ translate() turns one (already split) Redshift statement into one of:
   CREATE TABLE (LIKE ...) and cursors, queries over svv_table_info): run(session, parameters, in_transaction).
 What cannot be emulated raises NotSupportedLocally, never a silently different result; text that does not parse
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
-Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3),
-system.py (system tables, pg_last_*), catalog.py (comments, constraint views), procedures.py, functions/ (function families), rewrite.py (the tree pass).
+Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3,
+roles (users, groups and roles on PostgreSQL), written (commands PostgreSQL runs as written)),
+system.py (system tables, pg_last_*), catalog.py (comments, constraint views), procedures.py, functions/ (function
+families), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
 ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
@@ -74,6 +76,7 @@ from typing import TYPE_CHECKING, Any
 
 import dataclasses
 import functools
+import itertools
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -88,7 +91,9 @@ from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_curs
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
 from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
+from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
 from shiftflow.dataapi.translate.commands.settings import setting_command
+from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
 from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, EngineSql, NotSupportedLocally, S3Command,
@@ -210,6 +215,10 @@ def _translate_cached(statement: str, engine: str,
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
+    if engine == "postgres" and is_role_command(tokens):  # commands/roles.py: Redshift's words for PostgreSQL's
+        text = postgres_role_command(statement, tokens)
+        if text is not statement:
+            return _written_command(text, tokenize(text))
     if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
@@ -242,27 +251,40 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
     return s3io.run(command, session, parameters, s3_client, translate)
 
 
-# Redshift-only statements with no local meaning, by their leading words.
+# Redshift-only statements with no local meaning, by their leading words (CREATE OR REPLACE read as CREATE).
+_DATASHARES = "datashares"
 _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
                   ("DROP", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
                   ("CREATE", "LIBRARY"): "CREATE LIBRARY", ("CREATE", "MODEL"): "CREATE MODEL",
-                  ("CREATE", "DATASHARE"): "datashares", ("ALTER", "DATASHARE"): "datashares",
+                  ("DROP", "MODEL"): "DROP MODEL", ("CREATE", "DATASHARE"): _DATASHARES,
+                  ("ALTER", "DATASHARE"): _DATASHARES, ("DROP", "DATASHARE"): _DATASHARES,
+                  ("DESC", "DATASHARE"): _DATASHARES,
                   # ANALYZE COMPRESSION reports Redshift's column encodings (r_ANALYZE_COMPRESSION.md)
-                  ("ANALYZE", "COMPRESSION"): "ANALYZE COMPRESSION (a report of Redshift's column encodings)"}
+                  ("ANALYZE", "COMPRESSION"): "ANALYZE COMPRESSION (a report of Redshift's column encodings)",
+                  **{(verb, "IDENTITY"): "identity providers" for verb in ("CREATE", "ALTER", "DROP")},
+                  **{(verb, "RLS"): "row-level security policies" for verb in ("CREATE", "ALTER", "DROP", "ATTACH",
+                                                                              "DETACH")},
+                  **{(verb, "MASKING"): "dynamic data masking policies" for verb in ("CREATE", "ALTER", "DROP",
+                                                                                   "ATTACH", "DETACH")}}
 # ALTER TABLE clauses only an external table takes (r_ALTER_TABLE_external-table.md).
 _EXTERNAL_TABLE_CLAUSES = (("SET", "TABLE", "PROPERTIES"), ("SET", "LOCATION"), ("SET", "FILE", "FORMAT"),
                            ("ADD", "PARTITION"), ("ADD", "IF", "NOT", "EXISTS", "PARTITION"), ("DROP", "PARTITION"))
+_ROW_LEVEL_SECURITY = ("ROW", "LEVEL", "SECURITY")
 
 
 def _redshift_only(tokens: list[Token]) -> str | None:
-    words = tuple(word(t) for t in tokens[:3])
-    if words[1:] == ("EXTERNAL", "FUNCTION"):
+    words = tuple(word(t) for t in tokens[:5])
+    if words[1:3] == ("OR", "REPLACE"):
+        words = words[:1] + words[3:]
+    if words[1:3] == ("EXTERNAL", "FUNCTION"):
         return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
     if words[:2] == ("ALTER", "TABLE"):
         every = [word(t) for t in tokens]
         for clause in _EXTERNAL_TABLE_CLAUSES:
             if any(tuple(every[i : i + len(clause)]) == clause for i in range(3, len(every))):
                 return "external schemas and tables (Redshift Spectrum)"
+        if any(tuple(every[i : i + 3]) == _ROW_LEVEL_SECURITY for i in range(3, len(every))):
+            return "row-level security (ALTER TABLE ... ROW LEVEL SECURITY)"
     return _REDSHIFT_ONLY.get(words[:2])
 
 
@@ -319,7 +341,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if isinstance(tree, exp.Command):
         _refuse_unknown_object(tokens)
         if engine == "postgres":  # PostgreSQL is Redshift's ancestor: let it run what sqlglot leaves opaque
-            return _tokens_to_postgres(statement, tokens)
+            if word(tokens[0]) in {"SET", "RESET"}:  # session settings: EngineSql, which the session keeps
+                return _tokens_to_postgres(statement, tokens)
+            return _written_command(statement, tokens)
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
@@ -410,7 +434,7 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
 def _qualify_postgres_helpers(tree: exp.Expression) -> None:
     """The emulator's PostgreSQL helpers live in schema public (POSTGRES_DATABASE_SETUP): called by their full
     name, they are found after a script's `SET search_path TO its_schema` (as Redshift's built-ins are)."""
-    for call in list(tree.find_all(exp.Anonymous)):
+    for call in reversed(list(tree.find_all(exp.Anonymous))):  # innermost first: a replaced call is copied
         name = call.name.lower()
         if name.startswith("shiftflow_") and not isinstance(call.parent, exp.Dot):
             call.replace(exp.Dot(this=exp.to_identifier("public"), expression=call.copy()))
@@ -443,6 +467,15 @@ def _tokens_to_postgres(statement: str, tokens: list[Token]) -> EngineSql:
                 names.append(name.text)
     pieces.append(statement[position:].replace("%", "%%"))
     return EngineSql("".join(pieces), tuple(names))
+
+
+def _written_command(statement: str, tokens: list[Token]) -> WrittenCommand:
+    """A command PostgreSQL runs as written (commands/written.py), named by its verb and object words."""
+    translated = _tokens_to_postgres(statement, tokens)
+    every = expanded(statement, tokens)
+    objects = itertools.takewhile(lambda t: word(t) in _OBJECT_WORDS and t.token_type != TokenType.STRING, every[1:4])
+    what = " ".join(word(t) for t in [every[0], *objects])
+    return WrittenCommand(translated.text, what, translated.parameter_names)
 
 
 def _call(statement: str, tokens: list[Token]) -> EngineSql:

@@ -101,9 +101,12 @@ def _same_column(node: exp.Expression, keys: list[exp.Expression]) -> bool:
 def _shown(projection: exp.Expression, keys: list[exp.Column]) -> exp.Expression:
     """A projection with each key it shows as any_value(key), a bare key keeping its column name."""
     value = projection.this if isinstance(projection, exp.Alias) else projection
+    if isinstance(value, exp.AggFunc):
+        return projection  # an aggregate of the groups reads the rows themselves
     if _same_column(value, keys):
         name = projection.alias if isinstance(projection, exp.Alias) else value.name
-        return exp.alias_(exp.Anonymous(this="any_value", expressions=[value.copy()]), name, quoted=True)
+        shown = exp.Anonymous(this="any_value", expressions=[value.copy()])
+        return exp.alias_(shown, name, quoted=True) if name else shown
     _represented(projection, keys, set())
     return projection
 

@@ -122,8 +122,9 @@ _HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_
 
 def _keep_column_names(select: exp.Select, engine: str) -> None:
     """Unaliased projections get the column name Redshift gives them (results, CTAS, outer queries):
-    `select avg(x)` is avg after its rewrite; on DuckDB, which names columns by their text (count_star()),
-    every computed projection is named by PostgreSQL's rule, which Redshift follows."""
+    `select avg(x)` is avg after its rewrite. Every other computed projection is named by PostgreSQL's rule, which
+    Redshift follows, from the call as written: DuckDB names columns by their text (count_star()), and PostgreSQL
+    would name the call the rewrite made (mod(10, 4) is 10 % 4, charindex() position())."""
     for projection in select.expressions:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
@@ -131,9 +132,9 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
         if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
             name = call.name.lower()
-        if name is None and engine == "duckdb":
+        if name is None:
             name = _redshift_column_name(projection)
-        if name is not None:
+        if name is not None and not (name == "?column?" and engine == "postgres"):  # PostgreSQL's own name
             projection.replace(exp.alias_(projection.copy(), name, quoted=True))
 
 
@@ -154,9 +155,11 @@ def _redshift_column_name(node: exp.Expression) -> str:
         return _redshift_column_name(node.this)
     if isinstance(node, exp.Column):
         return node.name
-    if isinstance(node, exp.Cast):
+    if isinstance(node, exp.Cast):  # a cast of a cast is named by its own type, as PostgreSQL names it
         inner = _redshift_column_name(node.this)
-        return inner if inner != "?column?" else _CAST_NAMES.get(node.to.this, node.to.this.value.lower())
+        if inner != "?column?" and not isinstance(node.this, exp.Cast):
+            return inner
+        return _CAST_NAMES.get(node.to.this, node.to.this.value.lower())
     if isinstance(node, exp.Case):
         return "case"
     written = node.meta.get("written_name") if isinstance(node, (exp.Func, exp.Binary)) else None
@@ -176,7 +179,8 @@ _CAST_NAMES = {exp.DataType.Type.INT: "int4", exp.DataType.Type.BIGINT: "int8", 
                exp.DataType.Type.VARCHAR: "varchar", exp.DataType.Type.TEXT: "text",
                exp.DataType.Type.DOUBLE: "float8", exp.DataType.Type.FLOAT: "float4",
                exp.DataType.Type.DECIMAL: "numeric", exp.DataType.Type.BOOLEAN: "bool",
-               exp.DataType.Type.CHAR: "bpchar", exp.DataType.Type.BPCHAR: "bpchar"}
+               exp.DataType.Type.CHAR: "bpchar", exp.DataType.Type.BPCHAR: "bpchar",
+               exp.DataType.Type.VARBINARY: "varbyte"}
 
 
 def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None:

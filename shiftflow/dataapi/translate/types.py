@@ -184,10 +184,26 @@ def duckdb_length_checks(value: exp.Expression, kind: exp.DataType) -> list[exp.
     return ifs
 
 
+_VARBYTE_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
+_TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
+               exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
+
+
+def _postgres_varbyte_text(tree: exp.Expression) -> exp.Expression:
+    """A VARBYTE cast to VARCHAR / CHAR is its bytes read as UTF-8 (r_VARBYTE_type.md: "When casting with CHAR and
+    VARCHAR the UTF-8 format is used"), not PostgreSQL's \\x hex text; a VARBYTE it can see (a cast)."""
+    for cast in list(tree.find_all(exp.Cast)):
+        inner = cast.this
+        if cast.to.this in _TEXT_TYPES and isinstance(inner, exp.Cast) and inner.to.this in _VARBYTE_TYPES:
+            cast.set("this", exp.Anonymous(this="convert_from", expressions=[inner, exp.Literal.string("UTF8")]))
+    return tree
+
+
 def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
-    """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do."""
-    if engine != "duckdb":
-        return tree
+    """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do. PostgreSQL: VARBYTE to
+    text."""
+    if engine == "postgres":
+        return _postgres_varbyte_text(tree)
     for cast in list(tree.find_all(exp.Cast)):
         size = _text_size(cast.to)
         if size is None or isinstance(cast.parent, exp.ColumnDef):

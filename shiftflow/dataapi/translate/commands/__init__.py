@@ -6,6 +6,8 @@
 - cursors: DECLARE / FETCH / CLOSE on the DuckDB engine (PostgreSQL has Redshift's cursors itself);
 - functions: CREATE FUNCTION (SQL UDFs; Python UDFs are refused), DROP FUNCTION on DuckDB;
 - inserts: INSERT ... VALUES of date text in Redshift's other forms into DATE / TIMESTAMP columns on DuckDB.
+- roles: users, groups and roles on PostgreSQL (GRANT ROLE, DROP ROLE ... FORCE, CREATE USER options);
+- written: commands PostgreSQL runs as written, "not supported locally" where its grammar rejects them.
 """
 
 from shiftflow.dataapi.translate.commands.s3 import parse_copy, parse_unload, transaction_control

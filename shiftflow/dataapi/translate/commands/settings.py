@@ -5,7 +5,9 @@ wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET
 does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
 SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
-its custom settings) as written; DuckDB refuses them, except search_path (a list of schemas, DEFAULT and RESET are
+its custom settings) as written, except Redshift's own parameters that change results and that PostgreSQL does not
+have (describe_field_name_in_uppercase, error_on_nondeterministic_update ...): SET, RESET and SHOW of those fail
+with "not supported locally". DuckDB refuses them all, except search_path (a list of schemas, DEFAULT and RESET are
 Redshift's '$user, public'; $user is left out, the emulator's DuckDB having no user schemas; a schema that does not
 exist fails, where Redshift would skip it) and statement_timeout, which its engine session enforces (SessionTimeout;
 PostgreSQL enforces its own).
@@ -73,6 +75,18 @@ class SessionTimeout(SessionCommand):
 def _enforced(name: str, sql: EngineSql, value: str) -> EngineSql | SessionTimeout:
     return SessionTimeout(sql, int(value)) if name in _DUCKDB_ENFORCED else sql
 
+
+# Redshift's parameters (its configuration reference, r_<name>.md) that PostgreSQL does not have and that are not
+# emulated: their values change results or errors (or only matter to Spectrum, datashares and geometry).
+REDSHIFT_ONLY_PARAMETERS = frozenset("""cast_super_null_on_error datashare_break_glass_session_var
+    default_geometry_encoding describe_field_name_in_uppercase downcase_delimited_identifier
+    enable_case_sensitive_super_attribute error_on_nondeterministic_update json_serialization_enable
+    json_serialization_parse_nested_strings navigate_super_null_on_error parse_super_null_on_error
+    pg_federation_repeatable_read spectrum_enable_pseudo_columns enable_spectrum_oid spectrum_query_maxerror
+    stored_proc_log_min_messages""".split())
+# SHOW of Redshift's objects (SHOW TABLE, SHOW DATASHARES ... : r_SHOW_*.md), not of a parameter.
+_SHOWN_OBJECTS = frozenset("""TABLE TABLES VIEW COLUMNS COLUMN SCHEMAS DATABASES DATASHARES EXTERNAL MODEL PROCEDURE
+    FUNCTIONS GRANTS PARAMETERS""".split())
 
 # What the DuckDB engine leaves to the tree translation (sqlglot's SET search_path / schema).
 _DUCKDB_OWN = {"search_path", "schema"}
@@ -187,6 +201,8 @@ def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeou
 
 
 def _show(tokens: list[Token], engine: str) -> EngineSql | None:
+    if len(tokens) > 1 and word(tokens[1]) in _SHOWN_OBJECTS and tokens[1].token_type != TokenType.STRING:
+        raise NotSupportedLocally(f"SHOW {word(tokens[1])} (Redshift's listing of its objects)")
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
@@ -196,6 +212,7 @@ def _show(tokens: list[Token], engine: str) -> EngineSql | None:
     tuning = _tuning(name, engine)
     if tuning is None:
         if engine == "postgres":
+            _engine_own(f"SHOW {name}", name, engine)
             return None
         raise NotSupportedLocally(f"SHOW {name} on the DuckDB engine")
     if engine == "postgres":
@@ -211,6 +228,8 @@ def _engine_own(what: str, name: str, engine: str) -> None:
     with their meaning; DuckDB has none of them."""
     if engine == "duckdb" and name not in _DUCKDB_OWN:
         raise NotSupportedLocally(f"{what} on the DuckDB engine")
+    if name in REDSHIFT_ONLY_PARAMETERS:
+        raise NotSupportedLocally(f"{what} (a Redshift parameter the PostgreSQL engine does not have)")
 
 
 _DEFAULT_SEARCH_PATH = ("public",)  # Redshift's '$user, public', without $user (see the module's docstring)

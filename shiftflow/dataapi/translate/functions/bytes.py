@@ -5,6 +5,8 @@
 - OCTET_LENGTH(string): DuckDB's counts the bytes of BLOBs only: a helper counts a string's UTF-8 bytes.
   PostgreSQL's counts a CHAR value's padding, which Redshift's does not ("Length calculations do not count
   trailing spaces for fixed-length character strings", r_OCTET_LENGTH.md): its helper counts a CHAR as text.
+- TO_HEX(integer | varbyte) and FROM_HEX(text) (r_TO_HEX.md, r_FROM_HEX.md): PostgreSQL's to_hex takes integers
+  only and it has no from_hex: a helper per argument type, and decode(text, 'hex').
 """
 
 from __future__ import annotations
@@ -40,15 +42,32 @@ def _octet_length(node: exp.Anonymous, engine: str) -> exp.Expression:
     return node
 
 
+def _to_hex(node: exp.LowerHex, engine: str) -> exp.Expression:
+    if engine != "postgres":
+        return node
+    return exp.Anonymous(this="shiftflow_to_hex", expressions=[node.this])
+
+
+def _from_hex(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if engine != "postgres" or len(node.expressions) != 1:
+        return node
+    return exp.Anonymous(this="decode", expressions=[node.expressions[0], exp.Literal.string("hex")])
+
+
 PARSER_FUNCTIONS: dict = {}
-HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length}
-COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length"}
+HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length, exp.LowerHex: _to_hex, "from_hex": _from_hex}
+COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length", exp.LowerHex: "to_hex", "from_hex": "from_hex"}
 DUCKDB_SETUP: tuple[str, ...] = (
     # VARBYTE is a BLOB: its own octet_length; text: its UTF-8 bytes (strlen), as an INTEGER like Redshift's.
     "CREATE OR REPLACE TEMP MACRO shiftflow_octet_length(x) AS CAST(CASE WHEN typeof(x) = 'BLOB'"
     " THEN octet_length(CAST(x AS BLOB)) ELSE strlen(CAST(x AS VARCHAR)) END AS INTEGER)",
 )
-POSTGRES_SETUP: tuple[str, ...] = tuple(
-    f"CREATE OR REPLACE FUNCTION public.shiftflow_octet_length(x {argument}) RETURNS integer LANGUAGE sql IMMUTABLE"
-    f" AS $f$ SELECT octet_length(x{cast}) $f$"
-    for argument, cast in (("text", ""), ("character", "::text"), ("bytea", "")))
+POSTGRES_SETUP: tuple[str, ...] = (
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_octet_length(x {argument}) RETURNS integer LANGUAGE sql"
+      f" IMMUTABLE AS $f$ SELECT octet_length(x{cast}) $f$"
+      for argument, cast in (("text", ""), ("character", "::text"), ("bytea", ""))),
+    "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bigint) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT to_hex(x) $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bytea) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT encode(x, 'hex') $f$",
+)

@@ -3,10 +3,11 @@ implicit conversion: numeric and datetime values convert to character strings wh
 
 Redshift runs `strpos(commission, '.')` on a DECIMAL column, `ltrim(listtime, '2008-')` and `substring(listtime,
 6, 2)` on a TIMESTAMP, `repeat(catid, 3)` on a SMALLINT and `saletime like '2008-09%'`: the value's text
-('2008-09-18 02:36:48', '10.00') goes into the function. DuckDB binds those functions to VARCHAR only, so the text
-argument goes through shiftflow_text: VARCHAR for every type but VARBYTE (BLOB), whose string functions return
-VARBYTE on Redshift: those fail with "not supported locally" rather than run on the value's text. PostgreSQL's
-own errors for these calls stay (no silent conversion there).
+('2008-09-18 02:36:48', '10.00') goes into the function. The engines bind those functions to text only, so the
+argument goes through shiftflow_text: the value's text for every type but VARBYTE, whose string functions return
+VARBYTE on Redshift: DuckDB's fail with "not supported locally" rather than run on the value's text, PostgreSQL's
+are its own of bytea. PostgreSQL's shiftflow_text has one overload per type, text and bytea returned as they are (a
+CHAR keeps its padding, which PostgreSQL's LIKE of a CHAR reads); a type without one (json, interval ...) fails.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ def _is_text(node: exp.Expression) -> bool:
     return visibly_text(node) or isinstance(node, _TEXT_VALUES) and not isinstance(node, (exp.Like, exp.ILike))
 
 
-def duckdb_text(argument: exp.Expression) -> exp.Expression:
-    """A string function's argument on DuckDB, converted to text as Redshift converts it."""
+def text_argument(argument: exp.Expression) -> exp.Expression:
+    """A string function's argument, converted to text as Redshift converts it."""
     return argument if _is_text(argument) else exp.Anonymous(this="shiftflow_text", expressions=[argument])
 
 
 def _as_text(node: exp.Expression, engine: str) -> exp.Expression:
     argument = node.args.get(_STRING_ARGUMENT[type(node)])
-    if engine == "duckdb" and argument is not None:
-        node.set(_STRING_ARGUMENT[type(node)], duckdb_text(argument))
+    if argument is not None:
+        node.set(_STRING_ARGUMENT[type(node)], text_argument(argument))  # the same helper name on PostgreSQL
     return node
 
 
@@ -50,4 +51,15 @@ DUCKDB_SETUP: tuple[str, ...] = (
     " error('not supported locally: a string function of a VARBYTE value on the DuckDB engine')"
     " ELSE CAST(x AS VARCHAR) END",
 )
-POSTGRES_SETUP: tuple[str, ...] = ()
+_POSTGRES_AS_TEXT = ("smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean", "date",
+                     "time", "time with time zone", "timestamp", "timestamp with time zone")
+_POSTGRES_TEXT = ("text", "character varying", "character", '"char"', "name")
+POSTGRES_SETUP: tuple[str, ...] = (
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_text(x {kind}) RETURNS text LANGUAGE sql IMMUTABLE"
+      " AS $f$ SELECT x::text $f$" for kind in _POSTGRES_AS_TEXT),
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_text(x {kind}) RETURNS {kind} LANGUAGE sql IMMUTABLE"
+      " AS $f$ SELECT x $f$" for kind in _POSTGRES_TEXT),
+    # VARBYTE: PostgreSQL's string functions of bytea return bytea, as Redshift's of VARBYTE do.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_text(x bytea) RETURNS bytea LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x $f$",
+)

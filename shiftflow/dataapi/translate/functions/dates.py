@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.functions.conversions import duckdb_text
+from shiftflow.dataapi.translate.functions.conversions import text_argument
 from shiftflow.dataapi.translate.functions.formats import (date_rollover, duckdb_strptime, duckdb_to_char,
                                                             duckdb_to_date, is_numeric_model, uses_time_zone)
 from shiftflow.dataapi.translate.functions.numbers import duckdb_numeric_to_char, postgres_numeric_model
@@ -256,7 +256,7 @@ def _to_timestamp(node: exp.Anonymous, engine: str) -> exp.Expression:
         return node
     if len(node.expressions) == 3 and not isinstance(node.expressions[2], exp.Boolean):
         raise NotSupportedLocally("TO_TIMESTAMP with a computed is_strict")
-    read = duckdb_strptime(duckdb_text(node.expressions[0]), _format_model(node, "TO_TIMESTAMP"), "TO_TIMESTAMP")
+    read = duckdb_strptime(text_argument(node.expressions[0]), _format_model(node, "TO_TIMESTAMP"), "TO_TIMESTAMP")
     return exp.Anonymous(this="timezone", expressions=[exp.Literal.string("UTC"), read])
 
 

@@ -41,10 +41,18 @@ def _json_typeof(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_json_typeof", expressions=[value])
 
 
-HANDLERS = {"json_parse": _json_parse, "json_typeof": _json_typeof}
+def _is_array(node: exp.IsArray, engine: str) -> exp.Expression:
+    """IS_ARRAY(super): sqlglot writes DuckDB's form; PostgreSQL's json names its type."""
+    if engine != "postgres":
+        return node
+    typeof = exp.Anonymous(this="json_typeof", expressions=[exp.cast(node.this, exp.DataType.Type.JSON)])
+    return exp.Paren(this=exp.EQ(this=typeof, expression=exp.Literal.string("array")))
+
+
+HANDLERS = {"json_parse": _json_parse, "json_typeof": _json_typeof, exp.IsArray: _is_array}
 PARSER_FUNCTIONS = {"JSON_PARSE": lambda args: exp.Anonymous(this="json_parse", expressions=args),
                     "JSON_TYPEOF": lambda args: exp.Anonymous(this="json_typeof", expressions=args)}
-COLUMN_NAMES = {"json_parse": "json_parse", "json_typeof": "json_typeof"}
+COLUMN_NAMES = {"json_parse": "json_parse", "json_typeof": "json_typeof", exp.IsArray: "is_array"}
 
 DUCKDB_SETUP = (
     # DuckDB's json_type names SQL types (VARCHAR, BIGINT, DOUBLE ...); Redshift names JSON ones.

@@ -3,6 +3,7 @@ r_TO_NUMBER.md). Same interface as the other families: HANDLERS, COLUMN_NAMES, D
 
 - ROUND(number, integer) "returns the same numeric data type as the input": PostgreSQL has it for NUMERIC only, so
   its FLOAT8 and FLOAT4 forms are defined (rounding the value's decimal form, as DuckDB does).
+- SQRT(number) is a DOUBLE PRECISION (r_SQRT.md); PostgreSQL's sqrt of a NUMERIC is a NUMERIC.
 - TO_NUMBER(string, format) is PostgreSQL's own; on DuckDB a literal format in Redshift's numeric model (9 0 . D
   , G S MI PR L $) becomes a DECIMAL cast of the string's digits, scaled as the format's decimals.
 - TO_CHAR(number, format) (dates.py sends numeric models here) is PostgreSQL's own (with L printed as Redshift's
@@ -49,9 +50,15 @@ def _round(node: exp.Round, engine: str) -> exp.Expression:
     return exp.Anonymous(this="round", expressions=[node.this, decimals])
 
 
+def _sqrt(node: exp.Sqrt, engine: str) -> exp.Expression:
+    if engine == "postgres":
+        node.set("this", exp.cast(node.this, exp.DataType.Type.DOUBLE))
+    return node
+
+
 PARSER_FUNCTIONS: dict = {}
-HANDLERS = {exp.ToNumber: _to_number, exp.Round: _round}
-COLUMN_NAMES = {exp.ToNumber: "to_number"}
+HANDLERS = {exp.ToNumber: _to_number, exp.Round: _round, exp.Sqrt: _sqrt}
+COLUMN_NAMES = {exp.ToNumber: "to_number", exp.Sqrt: "sqrt"}
 DUCKDB_SETUP: tuple[str, ...] = ()
 POSTGRES_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE FUNCTION public.round(x double precision, digits integer) RETURNS double precision"

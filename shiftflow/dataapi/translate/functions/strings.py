@@ -12,6 +12,7 @@
   typeof() folds only in the optimizer, after an outer join's condition is planned, so a LEFT JOIN on it is a nested
   loop join (the sales fact load 50x slower) where shiftflow_rtrim keeps a hash join.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
+- text + text concatenates on PostgreSQL (an operator of the set-up); DuckDB fails on it.
 - CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||. CONCAT of VARBYTE values
   (casts to VARBYTE, FROM_HEX) is their bytes joined; any other VARBYTE argument (a column) fails with "not supported
   locally" rather than be read as its text (shiftflow_concat_text).
@@ -293,5 +294,16 @@ POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x text) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT rtrim(x, ' ') $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x $f$",
+    # text + text concatenates, as on Redshift (`firstname + ' ' + lastname`, r_NVL2.md): an operator of schema
+    # public, which PostgreSQL picks only where one operand is text and the other text or an untyped literal (an
+    # integer + '1' stays an addition); after a script's SET search_path without public it is not found.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_text_plus(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT a || b $f$",
+    "DO $f$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '+' AND oprleft = 'text'::regtype"
+    " AND oprright = 'text'::regtype) THEN CREATE OPERATOR public.+ (LEFTARG = text, RIGHTARG = text,"
+    " FUNCTION = public.shiftflow_text_plus); END IF; END $f$",
+    # The catalogs' one-byte "char" (pg_class.relkind) casts to text as implicitly as it matches anyelement.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x \"char\") RETURNS \"char\" LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT x $f$",
 )

@@ -10,6 +10,7 @@ the parsed tree before identifiers are folded, because navigation is read from t
   A missing attribute or element is NULL (navigate_super_null_on_error's default lax mode).
 - A cast of a navigated value reads its scalar (a string's text, a number's digits; NULL for an object or array) and
   converts it laxly, NULL when it cannot (cast_super_null_on_error's default).
+- A number or boolean inserted into a SUPER column is that scalar (PostgreSQL: assignment casts to json).
 - `FROM t a, a.arr b` and `LEFT JOIN a."x"."L" b ON true` unnest the array: b is each element (NULL when the
   value is no array), and b."M" navigates into it.
 - ARRAY(...) and ARRAY_CONCAT(a, b) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
@@ -306,6 +307,9 @@ DUCKDB_SETUP = (
     " CASE json_type(shiftflow_j) WHEN 'VARCHAR' THEN json_extract_string(shiftflow_j, '$') WHEN 'OBJECT' THEN NULL"
     " WHEN 'ARRAY' THEN NULL WHEN 'NULL' THEN NULL ELSE CAST(shiftflow_j AS VARCHAR) END)[1]",
 )
+# A number or boolean stored in a SUPER column is that scalar (INSERT INTO t(s super) VALUES (5): r_IS_BIGINT.md):
+# PostgreSQL's json columns take them by these assignment casts (only INSERT / UPDATE targets use them).
+_SUPER_SCALARS = ("smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean")
 POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_super_array(j json) RETURNS json LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT j $f$",
@@ -315,6 +319,11 @@ IMMUTABLE AS $f$ BEGIN IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF;
   RETURN (SELECT coalesce(json_agg(e ORDER BY part, n), '[]'::json) FROM (
     SELECT e, 1 AS part, n FROM json_array_elements(a) WITH ORDINALITY AS x(e, n)
     UNION ALL SELECT e, 2, n FROM json_array_elements(b) WITH ORDINALITY AS y(e, n)) AS elements); END $f$""",
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_super(x {kind}) RETURNS json LANGUAGE sql IMMUTABLE"
+      " AS $f$ SELECT to_json(x) $f$" for kind in _SUPER_SCALARS),
+    *(f"DO $f$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = '{kind}'::regtype"
+      f" AND casttarget = 'json'::regtype) THEN CREATE CAST ({kind} AS json)"
+      f" WITH FUNCTION public.shiftflow_super({kind}) AS ASSIGNMENT; END IF; END $f$" for kind in _SUPER_SCALARS),
     """CREATE OR REPLACE FUNCTION public.shiftflow_can_json_parse(x text) RETURNS boolean LANGUAGE plpgsql
 IMMUTABLE AS $f$ BEGIN IF x IS NULL THEN RETURN NULL; END IF; PERFORM x::json; RETURN true;
 EXCEPTION WHEN others THEN RETURN false; END $f$""",

@@ -1,0 +1,107 @@
+"""Users, groups and roles on the PostgreSQL engine (r_CREATE_USER.md, r_ALTER_USER.md, r_CREATE_GROUP.md,
+r_CREATE_ROLE.md, r_ALTER_ROLE.md, r_DROP_ROLE.md, r_GRANT.md, r_REVOKE.md).
+
+PostgreSQL has users, groups and privileges with Redshift's meaning (Redshift's users, groups and roles are all
+PostgreSQL roles, cluster-wide as on Redshift); what Redshift writes otherwise is put in PostgreSQL's words:
+- GRANT / REVOKE ROLE r [, ROLE r2] TO / FROM {user | ROLE r3} [WITH ADMIN OPTION]: PostgreSQL's role membership
+  (GRANT r, r2 TO user, r3);
+- DROP ROLE r FORCE: DROP ROLE r (PostgreSQL drops a role that is granted to others);
+- ALTER ROLE r WITH RENAME TO s: ALTER ROLE r RENAME TO s;
+- CREATE / ALTER USER: PASSWORD DISABLE is PASSWORD NULL, CREATEUSER (a superuser) SUPERUSER, CONNECTION LIMIT
+  UNLIMITED -1; SESSION TIMEOUT n and RESET SESSION TIMEOUT (how long an idle connection lives) do nothing.
+What has no PostgreSQL counterpart fails with "not supported locally": system privileges (GRANT CREATE SCHEMA TO
+ROLE r), ASSUMEROLE privileges, datashare and model privileges, role owners, EXTERNALID (roles of an identity
+provider), SYSLOG ACCESS. The DuckDB engine, which has no users, refuses all of these (translate/__init__.py).
+"""
+
+from __future__ import annotations
+
+from sqlglot.tokens import Token
+
+from shiftflow.dataapi.translate.commands.tokens import word
+from shiftflow.dataapi.translate.model import NotSupportedLocally
+
+# The first word of Redshift's system privileges (r_GRANT.md: "GRANT { CREATE USER | DROP SCHEMA | ... } TO ROLE").
+_SYSTEM_PRIVILEGE_WORDS = frozenset("""CREATE ALTER DROP TRUNCATE ACCESS IGNORE EXPLAIN ANALYZE VACUUM CANCEL
+    MANAGE""".split())
+# Objects of GRANT ... ON that only Redshift has.
+_REDSHIFT_ONLY_OBJECTS = {"DATASHARE": "datashare privileges", "MODEL": "model privileges (CREATE MODEL)",
+                          "COPY": "ASSUMEROLE privileges", "TEMPLATE": "COPY template privileges"}
+
+
+def is_role_command(tokens: list[Token]) -> bool:
+    """GRANT / REVOKE without a statement sqlglot models, and CREATE / ALTER / DROP of users, groups and roles."""
+    words = [word(t) for t in tokens[:2]]
+    return bool(words) and (words[0] in {"GRANT", "REVOKE"} or (
+        len(words) == 2 and words[0] in {"CREATE", "ALTER", "DROP"} and words[1] in {"USER", "GROUP", "ROLE"}))
+
+
+def postgres_role_command(statement: str, tokens: list[Token]) -> str:
+    """The statement in PostgreSQL's words (see the module docstring); raises NotSupportedLocally."""
+    words = [word(t) for t in tokens]
+    if "EXTERNALID" in words:
+        raise NotSupportedLocally("EXTERNALID (roles and users of an identity provider)")
+    if "SYSLOG" in words:
+        raise NotSupportedLocally("SYSLOG ACCESS (which users' queries the system tables show)")
+    if words[0] in {"GRANT", "REVOKE"}:
+        return _grant(statement, tokens, words)
+    edits: list[tuple[int, int, str]] = []  # (first token, last token, replacement)
+    if words[:2] == ["DROP", "ROLE"] and words[-1] == "FORCE":
+        edits.append((len(tokens) - 1, len(tokens) - 1, ""))
+    if words[:2] == ["ALTER", "ROLE"] and len(words) > 4 and words[3] == "WITH":
+        if words[4] == "OWNER":
+            raise NotSupportedLocally("role owners (ALTER ROLE ... OWNER TO)")
+        if words[4] == "RENAME":
+            edits.append((3, 3, ""))
+    if words[1] == "USER":
+        edits += _user_options(words)
+    return _edited(statement, tokens, edits)
+
+
+def _grant(statement: str, tokens: list[Token], words: list[str]) -> str:
+    if "ASSUMEROLE" in words:
+        raise NotSupportedLocally("ASSUMEROLE privileges (GRANT ASSUMEROLE ON an IAM role)")
+    on = words.index("ON") if "ON" in words else None
+    if on is not None and on + 1 < len(words) and words[on + 1] in _REDSHIFT_ONLY_OBJECTS:
+        raise NotSupportedLocally(_REDSHIFT_ONLY_OBJECTS[words[on + 1]])
+    start = 1
+    if words[1:4] == ["ADMIN", "OPTION", "FOR"]:  # REVOKE ADMIN OPTION FOR ROLE r FROM u
+        start = 4
+    if on is None and words[start] != "ROLE" and words[start] in _SYSTEM_PRIVILEGE_WORDS:
+        raise NotSupportedLocally("system privileges (GRANT CREATE USER, DROP SCHEMA ... TO a role)")
+    if on is not None:
+        return statement
+    # Role membership: ROLE before each granted role and each grantee role is Redshift's word alone.
+    edits = [(i, i, "") for i, name in enumerate(words)
+             if name == "ROLE" and i + 1 < len(tokens) and words[i - 1] in {"GRANT", "REVOKE", ",", "TO", "FROM", "FOR"}]
+    return _edited(statement, tokens, edits)
+
+
+def _user_options(words: list[str]) -> list[tuple[int, int, str]]:
+    edits = []
+    for i, name in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if name == "PASSWORD" and following == "DISABLE":
+            edits.append((i + 1, i + 1, "NULL"))
+        elif name in {"CREATEUSER", "NOCREATEUSER"}:
+            edits.append((i, i, "SUPERUSER" if name == "CREATEUSER" else "NOSUPERUSER"))
+        elif name == "LIMIT" and words[i - 1] == "CONNECTION" and following == "UNLIMITED":
+            edits.append((i + 1, i + 1, "-1"))
+        elif name == "SESSION" and following == "TIMEOUT":
+            first = i - 1 if words[i - 1] == "RESET" else i
+            last = i + 1 if first < i else i + 2
+            edits.append((first, min(last, len(words) - 1), ""))
+    return edits
+
+
+def _edited(statement: str, tokens: list[Token], edits: list[tuple[int, int, str]]) -> str:
+    pieces, position = [], 0
+    for first, last, replacement in sorted(edits):
+        pieces.append(statement[position : tokens[first].start])
+        pieces.append(replacement)
+        position = tokens[last].end + 1
+    pieces.append(statement[position:])
+    text = "".join(pieces)
+    if edits and [word(t) for t in tokens[:2]] == ["ALTER", "USER"] and not text[tokens[2].end + 1 :].strip():
+        return "DO $noop$ BEGIN END $noop$"  # ALTER USER u RESET SESSION TIMEOUT: nothing left to change
+    return text
