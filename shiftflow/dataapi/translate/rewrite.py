@@ -88,20 +88,18 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     is_boolean is_number is_integer is_decimal is_fp is_bigint is_char is_varchar get_array_length array_flatten
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
-    date_part_year texttoint texttonumericalt soundex difference to_varbyte
+    texttoint texttonumericalt soundex difference to_varbyte
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
     change_query_priority change_session_priority change_user_priority default_iam_role role_is_member_of
-    user_is_member_of explain_model size text_to_int_alt text_to_numeric_alt
+    user_is_member_of explain_model size
 """.split())
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
-    date_cmp date_cmp_timestamp date_cmp_timestamptz timestamp_cmp timestamp_cmp_date timestamp_cmp_timestamptz
-    timestamptz_cmp timestamptz_cmp_date timestamptz_cmp_timestamp interval_cmp bpcharcmp bttext_pattern_cmp
-    dexp dlog1 dlog10 dpow timeofday quote_ident quote_literal
+    bpcharcmp bttext_pattern_cmp timeofday
     has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege col_description obj_description
     pg_backend_pid set_config

@@ -105,7 +105,21 @@ def _window(node: exp.Window, engine: str) -> exp.Expression:
         return _listagg(inner.this, inner.expression, node)
     if isinstance(inner, exp.GroupConcat):
         return _listagg(inner, None, node)
+    if isinstance(inner, exp.Anonymous) and inner.name.lower() == "ratio_to_report" and len(inner.expressions) == 1:
+        return _ratio_to_report(inner.expressions[0], node)
     return node
+
+
+def _ratio_to_report(value: exp.Expression, window: exp.Window) -> exp.Expression:
+    """RATIO_TO_REPORT(x) OVER (PARTITION BY p): x over the sum of x in its partition, a FLOAT8
+    (r_WF_RATIO_TO_REPORT.md). Its OVER clause takes no ordering or frame: such a call is left for rewrite.py to
+    refuse."""
+    if window.args.get("order") or window.args.get("spec"):
+        return window
+    number = exp.cast(value, exp.DataType.Type.DOUBLE)
+    total = exp.Window(this=exp.Sum(this=number.copy()), partition_by=[p.copy() for p in window.args.get(
+        "partition_by") or []])
+    return exp.Paren(this=exp.Div(this=number, expression=total))
 
 
 def _sum(node: exp.Sum, engine: str) -> exp.Expression:
