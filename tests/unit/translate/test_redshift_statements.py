@@ -57,14 +57,54 @@ def test_settings_that_change_results_are_the_engines():
     assert translate("set datestyle to 'SQL,DMY'", "postgres").session_scoped
     with pytest.raises(NotSupportedLocally, match="SET datestyle on the DuckDB engine"):
         translate("set datestyle to 'SQL,DMY'", "duckdb")
-    with pytest.raises(NotSupportedLocally, match="session context variable app_context.user_id on the DuckDB"):
-        translate("SET app_context.user_id TO 123", "duckdb")
+    with pytest.raises(NotSupportedLocally, match="SET timezone to an offset on the DuckDB engine"):
+        translate("set timezone to '-8:00'", "duckdb")
     with pytest.raises(NotSupportedLocally, match="SHOW ALL"):
         translate("show all", "postgres")
 
 
-def test_context_variables_on_postgres(postgres_session):
-    assert _value(postgres_session, "SET app_context.user_id TO 123; SHOW app_context.user_id") == "123"
+def test_context_variables(session):
+    # r_SET.md, r_SHOW.md, r_RESET.md and r_CURRENT_SETTING.md's session context variables.
+    assert _value(session, "SET app_context.user_id TO 123; SHOW app_context.user_id") == "123"
+    assert _value(session, "SET app_context.user_id TO 'sample_variable_value';"
+                           " SELECT current_setting('app_context.user_id', FALSE)") == "sample_variable_value"
+    assert _value(session, "select current_setting('query_group')") == "unset"
+
+
+def test_context_variables_on_duckdb(duckdb_session):
+    assert _value(duckdb_session, "SELECT current_setting('app_context.user_id', FALSE)") is None
+    run_script(duckdb_session, "SET app_context.user_id TO 123; RESET app_context.user_id")
+    with pytest.raises(EngineError, match='unrecognized configuration parameter "app_context.user_id"'):
+        run_script(duckdb_session, "SELECT current_setting('app_context.user_id')")
+
+
+def test_search_path_from_the_reference(duckdb_session):
+    session = duckdb_session
+    # r_search_path.md: missing schemas ('$user') are skipped; public comes before enterprise.
+    assert _value(session, "show search_path") == "$user, public"
+    script = """create schema enterprise; set search_path to '$user', public, enterprise;
+        create table enterprise.frontier (c1 int); create table public.frontier(c1 int);
+        insert into enterprise.frontier values(1)"""
+    run_script(session, script)
+    assert _value(session, "show search_path") == '"$user", public, enterprise'
+    assert run_script(session, "select * from frontier").rows == []
+    assert _value(session, "set search_path to enterprise; select * from frontier") == 1
+
+
+def test_timezone_names_print_timestamptz_in_the_zone(duckdb_session):
+    # r_timezone_config.md: SET timezone = 'America/New_York'; TIMESTAMPTZ values print in the session's zone.
+    run_script(duckdb_session, "set timezone = 'America/New_York'")
+    assert _value(duckdb_session, "show timezone") == "America/New_York"
+    value = _value(duckdb_session, "select '2008-06-18 12:00:00+00'::timestamptz")
+    assert (value.hour, value.utcoffset().total_seconds()) == (8, -4 * 3600)
+    assert _value(duckdb_session, "set timezone to default; show timezone") == "UTC"
+
+
+def test_seed_repeats_random(duckdb_session):
+    first = _value(duckdb_session, "set seed to .25; select random()")
+    assert _value(duckdb_session, "set seed to .25; select random()") == first
+    with pytest.raises(EngineError, match='invalid value for parameter "seed"'):
+        translate("set seed to 3", "duckdb")
 
 
 def test_set_local_lasts_for_the_transaction_on_postgres(postgres_session):

@@ -5,18 +5,26 @@ wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET
 does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
 SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
-its custom settings) as written; DuckDB refuses them, except search_path, which the tree translation handles.
+its custom settings) as written. On DuckDB:
+- search_path: the listed schemas that exist when the SET runs ('$user' and missing ones are skipped, as Redshift
+  skips them); SHOW prints the list as Redshift does ("$user", public, enterprise);
+- timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC; offsets are refused;
+- seed: DuckDB's setseed (random() then repeats its sequence, not Redshift's);
+- session context variables (`app_context.user_id`, a dot in the name) are DuckDB variables holding the text;
+  current_setting() reads them and the tuning parameters (functions/settings.py).
+Other parameters are refused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import word
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,55 @@ TUNING = {
 _TRUE, _FALSE = {"on", "true", "1", "yes", "t"}, {"off", "false", "0", "no", "f"}
 
 
-# What the DuckDB engine leaves to the tree translation (sqlglot's SET search_path / schema).
-_DUCKDB_OWN = {"search_path", "schema"}
+# What the DuckDB engine leaves to the tree translation (sqlglot's SET schema).
+_DUCKDB_OWN = {"schema"}
+_DEFAULT_SEARCH_PATH = "$user, public"  # SHOW search_path's default (r_search_path.md)
+
+
+@dataclass(frozen=True)
+class SearchPath(SessionCommand):
+    """SET search_path on DuckDB: its schemas that exist now, in order (DuckDB refuses a missing one)."""
+
+    schemas: tuple[str, ...]  # as Redshift reads them: names folded, '$user' kept
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        existing = {row[0] for row in session.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()", {}).rows}
+        kept = [name for name in self.schemas if name in existing]
+        if not kept:
+            raise NotSupportedLocally("a search_path without an existing schema on the DuckDB engine")
+        path = ",".join('"' + name.replace('"', '""') + '"' for name in kept)
+        shown = ", ".join(_shown_name(name) for name in self.schemas)
+        session.execute(f"SET search_path = {_literal(path)}", {})
+        session.execute(f"SET VARIABLE {_variable('search_path')} = {_literal(shown)}", {})
+        return QueryResult()
+
+
+def _shown_name(name: str) -> str:
+    plain = name.replace("_", "a").isalnum() and name == name.lower() and not name[:1].isdigit()
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+def _search_path(values: list[Token]) -> SearchPath | EngineSql:
+    """SET search_path TO a, 'b', ... on DuckDB (DEFAULT: public)."""
+    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
+        return EngineSql(f"SET search_path = 'public';\nRESET VARIABLE {_variable('search_path')}")
+    names = [token.text if token.token_type in (TokenType.STRING, TokenType.IDENTIFIER) else token.text.lower()
+             for token in values[::2]]
+    if any(token.token_type != TokenType.COMMA for token in values[1::2]) or not names:
+        raise EngineError(f'syntax error at or near "{values[-1].text if values else "search_path"}"')
+    return SearchPath(tuple(names))
+
+
+def _timezone(values: list[Token]) -> EngineSql:
+    """SET timezone on DuckDB: a zone name; Redshift's offsets ('-8:00', INTERVAL '-8 hours') are refused."""
+    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
+        return EngineSql("SET TimeZone = 'UTC'")
+    if len(values) != 1 or not values[0].text.replace("/", "").replace("_", "").replace("-", "").replace("+", "") \
+            .isalnum() or values[0].text[:1] in "+-" or values[0].text[:1].isdigit():
+        raise NotSupportedLocally("SET timezone to an offset on the DuckDB engine (name the time zone)")
+    return EngineSql(f"SET TimeZone = {_literal(values[0].text)}")
 
 
 def setting_command(tokens: list[Token], engine: str) -> EngineSql | None:
@@ -85,16 +140,21 @@ def _name(tokens: list[Token], i: int) -> tuple[str | None, int]:
     return ".".join(parts), i
 
 
-def _set(tokens: list[Token], engine: str) -> EngineSql | None:
+def _set(tokens: list[Token], engine: str) -> EngineSql | SearchPath | None:
     name, local, i = _target(tokens)
     if name is None:
         return None
-    _refuse_context_variable(name, engine)
-    if name not in TUNING:
-        return _engine_own(f"SET {name}", name, engine)
     if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
         i += 1
     values = tokens[i:]
+    if engine == "duckdb" and name in _DUCKDB_SETTINGS:
+        if local:
+            raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
+        return _DUCKDB_SETTINGS[name](values)
+    if engine == "duckdb" and "." in name:
+        return _context_variable(name, local, values)
+    if name not in TUNING:
+        return _engine_own(f"SET {name}", name, engine)
     if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
         return _reset_one(name, local, engine)
     if len(values) != 1:
@@ -105,6 +165,34 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | None:
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}")
+
+
+def _seed(values: list[Token]) -> EngineSql:
+    written = "".join(token.text for token in values)  # .25 is two tokens
+    try:
+        seed = float(written)
+    except ValueError:
+        seed = 2.0
+    if not 0 <= seed <= 1:  # r_SET.md: "SET SEED takes a numeric value between 0 and 1"
+        raise _invalid("seed", written)
+    return EngineSql(f"SET VARIABLE shiftflow_seed = setseed({seed!r})")
+
+
+_DUCKDB_SETTINGS = {"search_path": _search_path, "timezone": _timezone, "seed": _seed}
+
+
+def _context_variable(name: str, local: bool, values: list[Token]) -> EngineSql:
+    """SET app_context.user_id TO value on DuckDB: a variable holding the value's text."""
+    if local:
+        raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
+    if len(values) != 1 or values[0].token_type not in (TokenType.STRING, TokenType.NUMBER, TokenType.VAR):
+        raise NotSupportedLocally(f"SET {name} to a list of values")
+    return EngineSql(f"SET VARIABLE {context_variable(name)} = {_literal(values[0].text)}")
+
+
+def context_variable(name: str) -> str:
+    """The DuckDB variable that holds a session context variable (a quoted name: it has a dot)."""
+    return '"shiftflow_context_' + name.lower().replace('"', '""') + '"'
 
 
 def _checked(name: str, value: str) -> str:
@@ -138,7 +226,10 @@ def _reset(tokens: list[Token], engine: str) -> EngineSql | None:
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
-    _refuse_context_variable(name, engine)
+    if engine == "duckdb" and name in _DUCKDB_SETTINGS:
+        return _DUCKDB_SETTINGS[name]([Token(TokenType.DEFAULT, "DEFAULT")])
+    if engine == "duckdb" and "." in name:
+        return EngineSql(f"RESET VARIABLE {context_variable(name)}")
     return _reset_one(name, False, engine) if name in TUNING else _engine_own(f"RESET {name}", name, engine)
 
 
@@ -156,17 +247,17 @@ def _show(tokens: list[Token], engine: str) -> EngineSql | None:
         return None
     if name == "all":
         raise NotSupportedLocally("SHOW ALL (the emulator does not have Redshift's parameter list)")
-    _refuse_context_variable(name, engine)
+    if engine == "duckdb" and name in _DUCKDB_SHOWN:
+        return EngineSql(f'SELECT {_DUCKDB_SHOWN[name]} AS "{name}"')
+    if engine == "duckdb" and "." in name:
+        return EngineSql(f'SELECT {duckdb_context_value(name, True)} AS "{name}"')
     if name not in TUNING:
         if engine == "postgres":
             return None
         raise NotSupportedLocally(f"SHOW {name} on the DuckDB engine")
-    if engine == "postgres":
-        value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
-    else:
-        value = f"getvariable({_literal(_variable(name))})"
-    text = f'SELECT coalesce({value}, {_literal(TUNING[name].default)}) AS "{name}"'
-    return EngineSql(text.replace("%", "%%") if engine == "postgres" else text)
+    if engine == "duckdb":
+        return EngineSql(f'SELECT {duckdb_tuning_value(name)} AS "{name}"')
+    return EngineSql(f'SELECT {postgres_tuning_value(name)} AS "{name}"'.replace("%", "%%"))
 
 
 def _engine_own(what: str, name: str, engine: str) -> None:
@@ -174,12 +265,6 @@ def _engine_own(what: str, name: str, engine: str) -> None:
     with their meaning; DuckDB has none of them."""
     if engine == "duckdb" and name not in _DUCKDB_OWN:
         raise NotSupportedLocally(f"{what} on the DuckDB engine")
-
-
-def _refuse_context_variable(name: str, engine: str) -> None:
-    """Session context variables (`app.user_id`): PostgreSQL has them (custom settings); DuckDB does not."""
-    if "." in name and engine == "duckdb":
-        raise NotSupportedLocally(f"session context variable {name} on the DuckDB engine")
 
 
 def _guc(name: str) -> str:
@@ -193,3 +278,32 @@ def _variable(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+_DUCKDB_SHOWN = {"search_path": f"coalesce(getvariable({_literal(_variable('search_path'))}),"
+                                 f" {_literal(_DEFAULT_SEARCH_PATH)})",
+                 "timezone": "current_setting('TimeZone')"}
+
+
+def duckdb_context_value(name: str, error_if_undefined: bool) -> str:
+    """A session context variable's value on DuckDB; undefined, PostgreSQL's error (or NULL when not asked to)."""
+    value = f"getvariable({_literal(context_variable(name)[1:-1])})"
+    if not error_if_undefined:
+        return value
+    message = _literal(f'unrecognized configuration parameter "{name}"')
+    return f"coalesce({value}, error({message}))"
+
+
+def postgres_tuning_value(name: str) -> str:
+    """A tuning parameter's value as SHOW prints it, on PostgreSQL (an empty custom setting is the default)."""
+    value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
+    return f"coalesce({value}, {_literal(TUNING[name].default)})"
+
+
+def duckdb_tuning_value(name: str) -> str | None:
+    """A tuning parameter's value as SHOW prints it, on DuckDB; None: not a tuning parameter."""
+    if name in _DUCKDB_SHOWN:
+        return _DUCKDB_SHOWN[name]
+    if name not in TUNING:
+        return None
+    return f"coalesce(getvariable({_literal(_variable(name))}), {_literal(TUNING[name].default)})"

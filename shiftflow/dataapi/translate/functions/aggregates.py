@@ -131,7 +131,7 @@ def _sum(node: exp.Sum, engine: str) -> exp.Expression:
 HANDLERS = {exp.GroupConcat: _group_concat, exp.WithinGroup: _within_group, exp.Avg: _plain_avg,
             exp.Window: _window, exp.Sum: _sum}
 PARSER_FUNCTIONS: dict = {}
-COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum"}
+COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum", "ratio_to_report": "ratio_to_report"}
 
 DUCKDB_SETUP = (
     # Redshift's AVG from DuckDB's sum and count, typed as the sum: integers a truncated integer (integer_division),

@@ -88,7 +88,7 @@ HANDLERS = {exp.ToNumber: _to_number, exp.Round: _round, **dict.fromkeys(_DOUBLE
 COLUMN_NAMES = {exp.ToNumber: "to_number", "text_to_int_alt": "text_to_int_alt",
                 "text_to_numeric_alt": "text_to_numeric_alt"}
 # The sign may follow the digits ('123-'); blank text is 0; anything else that is no number fails the cast.
-_TEXT_NUMBER = ("CASE WHEN trim({t}) = '' THEN 0 WHEN regexp_matches(trim({t}), '[+-]$')"
+_TEXT_NUMBER = ("CASE WHEN trim({t}) = '' THEN 0 WHEN right(trim({t}), 1) IN ('+', '-')"
                 " THEN CAST(right(trim({t}), 1) || left(trim({t}), -1) AS {type})"
                 " ELSE CAST(trim({t}) AS {type}) END")
 DUCKDB_SETUP: tuple[str, ...] = (
