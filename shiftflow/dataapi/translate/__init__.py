@@ -84,6 +84,7 @@ from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_curs
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
 from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
+from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
@@ -188,6 +189,9 @@ def _translate_cached(statement: str, engine: str,
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
+    if engine == "duckdb" and is_prepared_statement_command(tokens):
+        return prepared_statement_command(statement, expanded(statement, tokens), lambda sql: translate(sql, engine),
+                                          lambda values: _expressions_sql(values, engine))
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
@@ -338,6 +342,12 @@ def _expression_sql(select: str, engine: str) -> str:
     tree, _ = rewrite(_parse(select), engine)
     projection = tree.expressions[0]
     return _sql(projection.this if isinstance(projection, exp.Alias) else projection, engine)
+
+
+def _expressions_sql(expressions: str, engine: str) -> list[str]:
+    """`a, b, ...` -> the engine's text of each expression, rewritten."""
+    tree, _ = rewrite(_parse(f"SELECT {expressions}"), engine)
+    return [_sql(p.this if isinstance(p, exp.Alias) else p, engine) for p in tree.expressions]
 
 
 def _type_sql(type_text: str, engine: str) -> str:

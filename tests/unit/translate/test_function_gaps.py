@@ -108,7 +108,8 @@ def test_double_precision_math_from_the_reference(session):
 def test_comparison_functions_from_the_reference(session):
     # r_INTERVAL_CMP.md: '3 days' < '1 year', '7 days' = '1 week'; r_DATE_CMP.md, r_TIMESTAMP_CMP_DATE.md.
     result = run_script(session, "select interval_cmp('3 days','1 year'), interval_cmp('7 days','1 week'),"
-                                 " date_cmp('2008-01-04'::date, '2008-01-04'), date_cmp('2008-01-05'::date, '2008-01-04'),"
+                                 " date_cmp('2008-01-04'::date, '2008-01-04'),"
+                                 " date_cmp('2008-01-05'::date, '2008-01-04'),"
                                  " timestamp_cmp_date('2008-06-18 01:00'::timestamp, '2008-06-18'),"
                                  " date_cmp_timestamp('2008-06-18', '2008-06-18 01:00'::timestamp),"
                                  " date_cmp(null, '2008-01-04')")

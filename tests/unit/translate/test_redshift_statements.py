@@ -306,3 +306,20 @@ def test_python_udfs_are_not_supported_locally():
 def test_a_sql_udf_with_from_is_refused_as_redshift_does(session):
     with pytest.raises(EngineError, match="cannot include FROM"):
         run_script(session, "create function f_bad (int) returns int stable as $$ select $1 from t $$ language sql")
+
+
+def test_prepared_statements_from_the_reference(duckdb_session):
+    # r_PREPARE.md's examples; a DEALLOCATEd statement is gone.
+    run_script(duckdb_session, """CREATE TABLE prep1 (c1 int, c2 char(20));
+        PREPARE prep_insert_plan (int, char) AS insert into prep1 values ($1, $2);
+        EXECUTE prep_insert_plan (1, 'one'); EXECUTE prep_insert_plan (2, 'two');
+        EXECUTE prep_insert_plan (3, 'three'); DEALLOCATE prep_insert_plan;
+        PREPARE prep_select_plan (int) AS select * from prep1 where c1 = $1""")
+    assert run_script(duckdb_session, "EXECUTE prep_select_plan (2)").rows == [(2, "two")]
+    assert run_script(duckdb_session, "EXECUTE prep_select_plan ('3')").rows == [(3, "three")]
+    assert translate("EXECUTE prep_select_plan (2)", "duckdb").session_scoped
+    run_script(duckdb_session, "DEALLOCATE prep_select_plan")
+    with pytest.raises(EngineError, match="prep_select_plan"):
+        run_script(duckdb_session, "EXECUTE prep_select_plan (2)")
+    with pytest.raises(SqlSyntaxError):
+        translate("PREPARE p (int) AS create table x (a int)", "duckdb")

@@ -265,7 +265,8 @@ def _to_timestamp(node: exp.Anonymous, engine: str) -> exp.Expression:
 # The comparison functions of "Date and time functions" and the types they read their arguments as.
 _DATE, _TIMESTAMP, _TIMESTAMPTZ = exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ
 _COMPARE_FUNCTIONS = {
-    "date_cmp": (_DATE, _DATE), "date_cmp_timestamp": (_DATE, _TIMESTAMP), "date_cmp_timestamptz": (_DATE, _TIMESTAMPTZ),
+    "date_cmp": (_DATE, _DATE), "date_cmp_timestamp": (_DATE, _TIMESTAMP),
+    "date_cmp_timestamptz": (_DATE, _TIMESTAMPTZ),
     "timestamp_cmp": (_TIMESTAMP, _TIMESTAMP), "timestamp_cmp_date": (_TIMESTAMP, _DATE),
     "timestamp_cmp_timestamptz": (_TIMESTAMP, _TIMESTAMPTZ), "timestamptz_cmp": (_TIMESTAMPTZ, _TIMESTAMPTZ),
     "timestamptz_cmp_date": (_TIMESTAMPTZ, _DATE), "timestamptz_cmp_timestamp": (_TIMESTAMPTZ, _TIMESTAMP),
@@ -275,10 +276,11 @@ _COMPARE_FUNCTIONS = {
 def _compare_values(node: exp.Anonymous, engine: str) -> exp.Expression:
     if engine != "duckdb" or len(node.expressions) != 2:
         return node
-    first, second = (exp.cast(value, to) for value, to in zip(node.expressions, _COMPARE_FUNCTIONS[node.name.lower()]))
-    compared = exp.Case(ifs=[exp.If(this=exp.LT(this=first, expression=second), true=exp.Literal.number(-1)),
-                             exp.If(this=exp.GT(this=first.copy(), expression=second.copy()), true=exp.Literal.number(1)),
-                             exp.If(this=exp.EQ(this=first.copy(), expression=second.copy()), true=exp.Literal.number(0))])
+    types = _COMPARE_FUNCTIONS[node.name.lower()]
+    first, second = (exp.cast(value, to) for value, to in zip(node.expressions, types))
+    outcomes = ((exp.LT, -1), (exp.GT, 1), (exp.EQ, 0))  # NULL when either is NULL
+    compared = exp.Case(ifs=[exp.If(this=comparison(this=first.copy(), expression=second.copy()),
+                                    true=exp.Literal.number(result)) for comparison, result in outcomes])
     return exp.cast(compared, exp.DataType.Type.INT)
 
 

@@ -73,7 +73,8 @@ def _text_to_number_alt(node: exp.Anonymous, engine: str) -> exp.Expression:
         raise NotSupportedLocally(f"{name}() with a Teradata format phrase")
     if not all(isinstance(a, exp.Literal) and not a.is_string for a in arguments[1:]):
         raise NotSupportedLocally(f"{name}() with a computed precision or scale")
-    number = exp.Anonymous(this="shiftflow_text_number", expressions=[exp.cast(arguments[0], exp.DataType.Type.VARCHAR)])
+    text = exp.cast(arguments[0], exp.DataType.Type.VARCHAR)
+    number = exp.Anonymous(this="shiftflow_text_number", expressions=[text])
     if name == "text_to_int_alt":
         return exp.cast(exp.Anonymous(this="trunc", expressions=[number]), exp.DataType.Type.INT)
     precision, scale = (arguments[1].this, arguments[2].this) if len(arguments) == 3 else ("38", "0")
@@ -101,7 +102,8 @@ POSTGRES_SETUP: tuple[str, ...] = (
     + " $f$",
     # round half to even (TEXT_TO_NUMERIC_ALT's rule), PostgreSQL's round() of a numeric rounds half away from zero
     "CREATE OR REPLACE FUNCTION public.shiftflow_round_even(x numeric, digits integer) RETURNS numeric LANGUAGE sql"
-    " IMMUTABLE AS $f$ SELECT CASE WHEN abs(x * power(10::numeric, digits) - trunc(x * power(10::numeric, digits))) = 0.5"
+    " IMMUTABLE AS $f$ SELECT CASE"
+    " WHEN abs(x * power(10::numeric, digits) - trunc(x * power(10::numeric, digits))) = 0.5"
     " THEN round(x / 2, digits) * 2 ELSE round(x, digits) END $f$",
     "CREATE OR REPLACE FUNCTION public.round(x double precision, digits integer) RETURNS double precision"
     " LANGUAGE sql IMMUTABLE AS $f$ SELECT round(x::numeric, digits)::double precision $f$",
