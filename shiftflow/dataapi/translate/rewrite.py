@@ -11,6 +11,7 @@ import re
 
 from sqlglot import exp
 
+from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
@@ -213,6 +214,9 @@ def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create,
         if isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
             if engine == "postgres":
                 kind.set("this", False)  # BY DEFAULT: Redshift lets COPY / EXPLICIT_IDS supply values
+                start = kind.args.get("start")
+                if start is not None and not (isinstance(start, exp.Literal) and int(start.this) >= 1):
+                    kind.set("minvalue", start.copy())  # a seed of 0 or below (PostgreSQL's minimum is 1)
             else:
                 constraint = exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(
                     this=_identity_sequence(column, table, kind, create, prelude)))
@@ -256,7 +260,10 @@ def _identity_sequence(column: exp.ColumnDef, table: exp.Table, identity: exp.Ex
     start = identity.args.get("start") or exp.Literal.number(1)
     step = identity.args.get("increment") or exp.Literal.number(1)
     verb = "CREATE SEQUENCE IF NOT EXISTS" if create.args.get("exists") else "CREATE OR REPLACE SEQUENCE"
-    prelude.append(f'{verb} {schema}"{name}" START WITH {start.sql()} INCREMENT BY {step.sql()}')
+    # Redshift's seed may be 0 or negative (IDENTITY(0, 1): r_CREATE_TABLE_examples.md); DuckDB's sequences start
+    # at 1 at the least unless given the BIGINT range.
+    prelude.append(f'{verb} {schema}"{name}" START WITH {start.sql()} INCREMENT BY {step.sql()}'
+                   " MINVALUE -9223372036854775808 MAXVALUE 9223372036854775807")
     return exp.func("nextval", exp.Literal.string(f"{schema}\"{name}\""))
 
 
@@ -314,6 +321,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _like_escape(node)
     if isinstance(node, exp.SimilarTo) and engine == "duckdb":
         return _similar_to_regex(node)
+    if isinstance(node, (exp.Collate, exp.CollateColumnConstraint)) and engine == "duckdb":
+        return _collation(node)
     if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and engine == "postgres":
         # PostgreSQL's date_trunc of a date picks the timestamptz overload; Redshift's returns a timestamp.
         if not (isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.TIMESTAMP):
@@ -402,6 +411,22 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
             regex.append(re.escape(char))
         i += 1
     return exp.func("regexp_full_match", node.this, exp.Literal.string("".join(regex)))
+
+
+# Redshift's two collations (r_COLLATE.md, r_CREATE_TABLE_NEW.md) as DuckDB's: binary is its default.
+_DUCKDB_COLLATIONS = {"case_sensitive": "binary", "cs": "binary", "case_insensitive": "nocase", "ci": "nocase"}
+
+
+def _collation(node: exp.Expression) -> exp.Expression:
+    """COLLATE case_insensitive (a column's, or an expression's: x COLLATE ..., collate(x, '...')) on DuckDB."""
+    written = node.expression if isinstance(node, exp.Collate) else node.this
+    name = written.name.lower() if isinstance(written, (exp.Literal, exp.Var, exp.Column, exp.Identifier)) else ""
+    if name not in _DUCKDB_COLLATIONS:
+        raise EngineError(f'collation "{name or written.sql()}" does not exist')  # Redshift has these two only
+    collation = exp.column(exp.to_identifier(_DUCKDB_COLLATIONS[name], quoted=True))
+    if isinstance(node, exp.Collate):
+        return exp.Paren(this=exp.Collate(this=node.this, expression=collation))
+    return exp.CollateColumnConstraint(this=collation)
 
 
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:

@@ -145,6 +145,10 @@ def test_identity_and_generated_by_default_as_identity(session):
     """)
     assert result.rows == [(10, "a"), (15, "b"), (3, "given")]
     assert run_script(session, "select id from t1 order by id").rows == [(1,), (2,)]
+    # r_CREATE_TABLE_examples.md: a seed of 0
+    run_script(session, "create table venue_ident(venueid bigint identity(0, 1), venuename varchar(100));"
+                        "insert into venue_ident (venuename) values ('a'), ('b')")
+    assert run_script(session, "select venueid from venue_ident order by 1").rows == [(0,), (1,)]
 
 
 def test_create_table_like_including_defaults_with_an_extra_column(session):
