@@ -80,6 +80,7 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
+from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
 from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
@@ -189,6 +190,8 @@ def _translate_cached(statement: str, engine: str,
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
+    if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
+        return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)
     if engine == "duckdb" and is_prepared_statement_command(tokens):
         return prepared_statement_command(statement, expanded(statement, tokens), lambda sql: translate(sql, engine),
                                           lambda values: _expressions_sql(values, engine))

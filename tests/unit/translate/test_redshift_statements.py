@@ -327,3 +327,15 @@ def test_prepared_statements_from_the_reference(duckdb_session):
         run_script(duckdb_session, "EXECUTE prep_select_plan (2)")
     with pytest.raises(SqlSyntaxError):
         translate("PREPARE p (int) AS create table x (a int)", "duckdb")
+
+
+def test_comments_from_the_reference(session):
+    # r_COMMENT.md: a table's and a column's comment; IS NULL removes one.
+    run_script(session, "create table sales (eventid int); COMMENT ON TABLE sales IS 'Ticket sales';"
+                        "COMMENT ON COLUMN sales.eventid IS 'Foreign-key reference to the EVENT table.';"
+                        "COMMENT ON TABLE sales IS NULL")
+    column = ("select comment from duckdb_columns() where column_name = 'eventid'" if session.engine == "duckdb"
+              else "select col_description('sales'::regclass, 1)")
+    assert _value(session, column) == "Foreign-key reference to the EVENT table."
+    with pytest.raises(SqlSyntaxError, match="tabel"):
+        translate("comment on tabel x is 'y'", "duckdb")
