@@ -85,8 +85,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 # to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
-    json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
-    is_boolean is_number is_integer is_decimal is_fp is_bigint is_char is_varchar get_array_length array_flatten
+    json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
+    get_array_length array_flatten
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
     texttoint texttonumericalt soundex difference to_varbyte
