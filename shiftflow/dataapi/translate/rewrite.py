@@ -89,7 +89,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     get_array_length array_flatten
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
-    texttoint texttonumericalt soundex difference to_varbyte
+    texttoint texttonumericalt soundex difference
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance

@@ -164,3 +164,12 @@ def test_text_plus_text_concatenates(session):
     result = run_script(session, "create table u (f varchar(10), l varchar(10)); insert into u values ('a', 'b');"
                                  "select (f + ' ' + l) as name, 1 + 2 from u")
     assert result.rows == [("a b", 3)]
+
+
+def test_to_varbyte_and_getbit_from_the_reference(session):
+    # r_TO_VARBYTE.md: 6162, 4d, 61, 04 (printed as hex); r_GETBIT.md: 4d is 01001101.
+    assert _row(session, "select to_varbyte('6162', 'hex'), to_varbyte('01001101', 'binary'), to_varbyte('a', 'utf8'),"
+                         " to_varbyte('4', 'hex')") == (b"ab", b"M", b"a", b"\x04")
+    bits = ", ".join(f"getbit(from_hex('4d'), {i})" for i in range(7, -1, -1))
+    assert _row(session, f"select {bits}") == (0, 1, 0, 0, 1, 1, 0, 1)
+    assert _row(session, "select getbit(to_varbyte('0100', 'hex'), 8), getbit(to_varbyte('0100', 'hex'), 0)") == (1, 0)

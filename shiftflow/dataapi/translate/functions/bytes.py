@@ -3,6 +3,10 @@
 - MD5(string): Redshift converts a non-text argument to VARCHAR (md5(123) is md5('123')); the engines have md5 of
   text and of bytes only, so a visibly non-text argument is cast.
 - OCTET_LENGTH(string): DuckDB's counts the bytes of BLOBs only: a helper counts a string's UTF-8 bytes.
+- TO_VARBYTE(string, 'hex' | 'binary' | 'utf8' | 'base64') (r_TO_VARBYTE.md): hex and binary digits padded on the
+  left to whole bytes ('4' is 04); GETBIT(varbyte, index) counts bits from the rightmost (r_GETBIT.md); FROM_HEX
+  is PostgreSQL's decode(text, 'hex').
+  VARBYTE is DuckDB's BLOB, PostgreSQL's bytea.
 """
 
 from __future__ import annotations
@@ -36,12 +40,58 @@ def _octet_length(node: exp.Anonymous, engine: str) -> exp.Expression:
     return node
 
 
+def _to_varbyte(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 2:
+        return node
+    return exp.Anonymous(this="shiftflow_to_varbyte", expressions=node.expressions)
+
+
+def _from_hex(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if engine != "postgres" or len(node.expressions) != 1:
+        return node  # DuckDB's own
+    return exp.Anonymous(this="decode", expressions=[node.expressions[0], exp.Literal.string("hex")])
+
+
+def _getbit(node: exp.Getbit, engine: str) -> exp.Expression:
+    """Redshift's GETBIT counts from the rightmost bit (the engines' get_bit do not)."""
+    return exp.Anonymous(this="shiftflow_getbit", expressions=[node.this, node.expression])
+
+
 PARSER_FUNCTIONS: dict = {}
-HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length}
-COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length"}
+HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length, "to_varbyte": _to_varbyte, exp.Getbit: _getbit,
+            "from_hex": _from_hex}
+COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length", "to_varbyte": "to_varbyte", exp.Getbit: "getbit",
+                "from_hex": "from_hex"}
 DUCKDB_SETUP: tuple[str, ...] = (
     # VARBYTE is a BLOB: its own octet_length; text: its UTF-8 bytes (strlen), as an INTEGER like Redshift's.
     "CREATE OR REPLACE TEMP MACRO shiftflow_octet_length(x) AS CAST(CASE WHEN typeof(x) = 'BLOB'"
     " THEN octet_length(CAST(x AS BLOB)) ELSE strlen(CAST(x AS VARCHAR)) END AS INTEGER)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_to_varbyte(s, f) AS CASE lower(f)"
+    " WHEN 'hex' THEN unhex(lpad(s, CAST((length(s) + 1) // 2 * 2 AS INTEGER), '0'))"
+    " WHEN 'binary' THEN CAST(CAST(lpad(s, CAST((length(s) + 7) // 8 * 8 AS INTEGER), '0') AS BIT) AS BLOB)"
+    " WHEN 'utf8' THEN encode(s) WHEN 'utf-8' THEN encode(s) WHEN 'base64' THEN from_base64(s)"
+    " ELSE error('invalid format for to_varbyte: ' || f) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_getbit(b, i) AS"
+    " get_bit(CAST(b AS BIT), CAST(bit_length(CAST(b AS BIT)) - 1 - i AS INTEGER))",
 )
-POSTGRES_SETUP: tuple[str, ...] = ()
+POSTGRES_SETUP: tuple[str, ...] = (
+    """CREATE OR REPLACE FUNCTION public.shiftflow_to_varbyte(s text, f text) RETURNS bytea LANGUAGE plpgsql IMMUTABLE
+AS $f$ DECLARE bits text; result bytea := ''::bytea;
+BEGIN
+  CASE lower(f)
+  WHEN 'hex' THEN RETURN decode(lpad(s, (ceil(length(s) / 2.0) * 2)::int, '0'), 'hex');
+  WHEN 'binary' THEN
+    bits := lpad(s, (ceil(length(s) / 8.0) * 8)::int, '0');
+    FOR i IN 0 .. length(bits) / 8 - 1 LOOP
+      result := result || set_byte('\\x00'::bytea, 0, substr(bits, i * 8 + 1, 8)::bit(8)::int);
+    END LOOP;
+    RETURN result;
+  WHEN 'utf8', 'utf-8' THEN RETURN convert_to(s, 'UTF8');
+  WHEN 'base64' THEN RETURN decode(s, 'base64');
+  ELSE RAISE EXCEPTION 'invalid format for to_varbyte: %', f;
+  END CASE;
+END $f$""",
+    # PostgreSQL's get_bit counts from the first byte's least significant bit
+    "CREATE OR REPLACE FUNCTION public.shiftflow_getbit(b bytea, i integer) RETURNS integer LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT get_bit(b, (length(b) - 1 - i / 8) * 8 + i % 8) $f$",
+)
