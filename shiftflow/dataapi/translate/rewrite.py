@@ -73,6 +73,14 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             now = exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
             call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
                                   exp.DataType.Type.TIMESTAMP))
+    for call in reversed(list(tree.find_all(exp.Anonymous))):  # innermost first: a replaced call's arguments copy
+        # before the transform, which does not descend into a node it replaces (trunc(add_months(...)))
+        if call.name.lower() in _HELPERS:
+            replacement = _helper_call(call)
+            if call is tree:
+                tree = replacement
+            else:
+                call.replace(replacement)
     tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
@@ -280,8 +288,6 @@ def _like_with_identity(like: exp.LikeProperty) -> None:
 
 
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
-    if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
-        return _helper_call(node)
     if isinstance(node, (exp.CurrentUser, exp.SessionUser)):  # the request's DbUser (engines/*.py set_user)
         return exp.Anonymous(this="shiftflow_current_user", expressions=[])
     if isinstance(node, exp.CurrentDatabase):  # the request's Database

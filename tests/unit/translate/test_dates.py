@@ -208,3 +208,10 @@ def test_to_timestamp_is_a_timestamptz_in_utc(session) -> None:
     assert [column.name for column in result.columns] == ["to_timestamp"]
     assert result.columns[0].type_name == "timestamptz"
     assert result.rows[0][0] == dt.datetime(2017, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def test_add_months_inside_trunc(session):
+    # r_ADD_MONTHS.md: trunc(add_months(caldate, 12)); the last day of February stays the month's last day.
+    result = run_script(session, "select trunc(add_months('2008-02-29'::date, 12)),"
+                                 " add_months(add_months('2008-01-31'::date, 1), 1)")
+    assert result.rows == [(dt.date(2009, 2, 28), dt.datetime(2008, 3, 31))]

@@ -131,7 +131,8 @@ def _sum(node: exp.Sum, engine: str) -> exp.Expression:
 HANDLERS = {exp.GroupConcat: _group_concat, exp.WithinGroup: _within_group, exp.Avg: _plain_avg,
             exp.Window: _window, exp.Sum: _sum}
 PARSER_FUNCTIONS: dict = {}
-COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum", "ratio_to_report": "ratio_to_report"}
+COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum", "ratio_to_report": "ratio_to_report",
+                exp.PercentileCont: "percentile_cont", exp.PercentileDisc: "percentile_disc"}
 
 DUCKDB_SETUP = (
     # Redshift's AVG from DuckDB's sum and count, typed as the sum: integers a truncated integer (integer_division),
