@@ -479,11 +479,24 @@ def _checked_division(node: exp.Div) -> exp.Expression:
         return node  # a bound string divisor already raises on zero, and a CASE would make it VARCHAR
     if isinstance(divisor, exp.Nullif) and divisor.expression == exp.Literal.number(0):
         return node  # NULLIF(x, 0) is never zero
-    check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
-                                 true=exp.func("error", exp.Literal.string("division by zero")))],
+    # error() is volatile, which DuckDB refuses in a window's ORDER BY / PARTITION BY: there a failing cast raises
+    # (its message says "division by zero" too), an INTEGER, which keeps the CASE the divisor's type.
+    failing_cast = exp.cast(exp.cast(exp.Literal.string("division by zero"), exp.DataType.Type.DOUBLE),
+                            exp.DataType.Type.INT)
+    failure = failing_cast if _in_window_spec(node) else exp.func("error", exp.Literal.string("division by zero"))
+    check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)), true=failure)],
                      default=divisor)
     node.set("expression", check)
     return node
+
+
+def _in_window_spec(node: exp.Expression) -> bool:
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Window):
+            return child.arg_key in ("order", "partition_by")
+        child, parent = parent, parent.parent
+    return False
 
 
 def _merge_insert(node: exp.Insert) -> exp.Expression:
