@@ -294,6 +294,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_current_database", expressions=[])
     if isinstance(node, exp.CurrentUserId):
         raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
+    if isinstance(node, exp.Column) and not node.table and node.name in _CLUSTER_IDENTITY:
+        raise NotSupportedLocally(f"{node.name} (the emulator has no AWS account or Redshift namespace)")
     if isinstance(node, exp.FromBase):  # strtol(text, base)
         return exp.Anonymous(this="shiftflow_strtol", expressions=[node.this, node.expression])
     if isinstance(node, exp.MonthsBetween):
@@ -353,6 +355,8 @@ def _helper_call(node: exp.Anonymous) -> exp.Expression:
     return exp.Anonymous(this=f"shiftflow_{name}", expressions=arguments)
 
 
+# r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md: `select user, current_aws_account`
+_CLUSTER_IDENTITY = frozenset({"current_aws_account", "current_namespace"})
 _INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
                   exp.DataType.Type.TINYINT}
 
