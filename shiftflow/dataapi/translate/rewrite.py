@@ -234,7 +234,8 @@ def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create,
 
 _LENGTH_TYPES = {exp.DataType.Type.VARCHAR: "character varying", exp.DataType.Type.NVARCHAR: "character varying",
                  exp.DataType.Type.CHAR: "character", exp.DataType.Type.NCHAR: "character",
-                 exp.DataType.Type.BPCHAR: "character"}
+                 exp.DataType.Type.BPCHAR: "character", exp.DataType.Type.VARBINARY: "varbyte"}
+_BYTE_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
 
 
 def _add_length_check(column: exp.ColumnDef, engine: str) -> None:
@@ -249,7 +250,10 @@ def _add_length_check(column: exp.ColumnDef, engine: str) -> None:
         return  # varchar(max)
     message = exp.Literal.string(f"value too long for type {_LENGTH_TYPES[kind.this]}({size.this})")
     value = exp.column(column.name, quoted=True)
-    if engine == "duckdb":
+    if engine == "duckdb" and kind.this == exp.DataType.Type.VARBINARY:  # VARBYTE(n): n bytes at most
+        too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[value]), expression=size.copy())
+        ifs = [exp.If(this=too_long, true=exp.Anonymous(this="error", expressions=[message]))]
+    elif engine == "duckdb":
         ifs = duckdb_length_checks(value, kind)
     else:
         too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[value]), expression=size.copy())
@@ -447,6 +451,8 @@ def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
     params = node.expressions
     if params and any(isinstance(p.this, exp.Var) and p.this.name.upper() == "MAX" for p in params):
         node.set("expressions", [])  # varchar(max): both engines' varchar is unbounded
+    if node.this in _BYTE_TYPES:
+        node.set("expressions", [])  # VARBYTE(n): BLOB and bytea take no length (CREATE TABLE checks it)
     if engine == "duckdb" and node.this in {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}:
         node.set("expressions", [])  # float(20): DuckDB's floats take no precision
     if engine == "duckdb" and node.this in _DUCKDB_UNSIZED:

@@ -5,7 +5,8 @@ Redshift runs `strpos(commission, '.')` on a DECIMAL column, `ltrim(listtime, '2
 6, 2)` on a TIMESTAMP, `repeat(catid, 3)` on a SMALLINT and `saletime like '2008-09%'`: the value's text
 ('2008-09-18 02:36:48', '10.00') goes into the function. DuckDB binds those functions to VARCHAR only, so the text
 argument goes through shiftflow_text: VARCHAR for every type but VARBYTE (BLOB), whose string functions return
-VARBYTE on Redshift: those fail with "not supported locally" rather than run on the value's text. PostgreSQL's
+VARBYTE on Redshift: those fail with "not supported locally" rather than run on the value's text, except
+SUBSTRING of a visibly VARBYTE value (a cast to VARBYTE), which is a slice of its bytes (r_SUBSTRING.md). PostgreSQL's
 own errors for these calls stay (no silent conversion there).
 """
 
@@ -39,8 +40,25 @@ def duckdb_text(argument: exp.Expression) -> exp.Expression:
     return argument if _is_text(argument) else exp.Anonymous(this="shiftflow_text", expressions=[argument])
 
 
+_BYTES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
+
+
+def _byte_slice(node: exp.Substring) -> exp.Expression:
+    """SUBSTRING(varbyte, start [, length]) on DuckDB: the bytes from start (positions before the first count
+    when start is below 1, as for text) to the end or for length bytes."""
+    value, start, length = node.this, node.args.get("start"), node.args.get("length")
+    first = exp.Greatest(this=start.copy(), expressions=[exp.Literal.number(1)])
+    last = exp.Anonymous(this="octet_length", expressions=[value.copy()]) if length is None else exp.Sub(
+        this=exp.Add(this=exp.Paren(this=start.copy()), expression=exp.Paren(this=length.copy())),
+        expression=exp.Literal.number(1))
+    return exp.Bracket(this=exp.Paren(this=value), expressions=[exp.Slice(this=first, expression=last)])
+
+
 def _as_text(node: exp.Expression, engine: str) -> exp.Expression:
     argument = node.args.get(_STRING_ARGUMENT[type(node)])
+    if engine == "duckdb" and isinstance(node, exp.Substring) and isinstance(argument, exp.Cast) \
+            and argument.to.this in _BYTES and node.args.get("start") is not None:
+        return _byte_slice(node)
     if engine == "duckdb" and argument is not None:
         node.set(_STRING_ARGUMENT[type(node)], duckdb_text(argument))
     return node
