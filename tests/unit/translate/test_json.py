@@ -68,5 +68,10 @@ def test_object_and_json_size_from_the_reference(session):
         ("{}", '{"a":1,"b":true,"c":3.14}')]
     assert run_script(session, "select object('a', object('aa', 1), 'c', json_parse('{}'))").rows == [
         ('{"a":{"aa":1},"c":{}}',)]
+    run_script(session, "create table bar (k varchar, v super); insert into bar values ('k1', json_parse('[1]')),"
+                        " ('k2', json_parse('{}'))")
+    assert run_script(session, "select object(k, v) from bar order by k").rows == [('{"k1":[1]}',), ('{"k2":{}}',)]
+    with pytest.raises(EngineError, match="OBJECT could not convert type date to super"):
+        run_script(session, "select object('k', '2008-12-31'::date)")
     result = run_script(session, "SELECT JSON_SIZE(JSON_PARSE('[10001,10002,\"⬤\"]'))")
     assert result.rows == [(19,)] and (result.columns[0].name, result.columns[0].type_name) == ("json_size", "int4")

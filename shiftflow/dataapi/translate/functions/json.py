@@ -18,6 +18,7 @@ import re
 
 from sqlglot import exp
 
+from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 
@@ -60,13 +61,27 @@ def _super_function(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=node.expressions)
 
 
+_NOT_SUPER = {exp.DataType.Type.DATE: "date", exp.DataType.Type.TIMESTAMP: "timestamp",
+              exp.DataType.Type.TIMESTAMPTZ: "timestamptz", exp.DataType.Type.TIME: "time",
+              exp.DataType.Type.TIMETZ: "timetz"}
+
+
 def _object(node: exp.Anonymous, engine: str) -> exp.Expression:
-    """OBJECT(key, value, ...) (r_object_function.md): a JSON object of the pairs."""
-    if len(node.expressions) % 2:
+    """OBJECT(key, value, ...) (r_object_function.md): a JSON object of the pairs. A datetime value "can't be
+    converted to SUPER": refused as Redshift refuses it (visibly typed ones on both engines, any on DuckDB, where
+    shiftflow_super_value checks the value's type when it runs)."""
+    arguments = list(node.expressions)
+    if len(arguments) % 2:
         return node  # the engine's error for an odd number of arguments
+    for value in arguments[1::2]:
+        if isinstance(value, exp.Cast) and value.to.this in _NOT_SUPER:
+            raise EngineError(f"OBJECT could not convert type {_NOT_SUPER[value.to.this]} to super")
     if engine == "postgres":
-        return exp.Anonymous(this="json_build_object", expressions=node.expressions)
-    return exp.cast(exp.Anonymous(this="json_object", expressions=node.expressions), exp.DataType.Type.JSON)
+        return exp.Anonymous(this="json_build_object", expressions=arguments)
+    checked = [argument if index % 2 == 0 or isinstance(argument, exp.Literal)
+               else exp.Anonymous(this="shiftflow_super_value", expressions=[argument])
+               for index, argument in enumerate(arguments)]
+    return exp.cast(exp.Anonymous(this="json_object", expressions=checked), exp.DataType.Type.JSON)
 
 
 HANDLERS = {"json_parse": _json_parse, "json_typeof": _json_typeof, "object": _object,
@@ -91,6 +106,9 @@ DUCKDB_SETUP = (
     *(f"CREATE OR REPLACE TEMP MACRO shiftflow_is_{kind}(x) AS coalesce(json_type(CAST(x AS JSON))"
       f" IN ('BIGINT', 'UBIGINT') AND TRY_CAST(CAST(CAST(x AS JSON) AS VARCHAR) AS HUGEINT)"
       f" BETWEEN -{size} AND {size - 1}, false)" for kind, size in _RANGES.items()),
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_value(v) AS CASE WHEN typeof(v) IN ('DATE', 'TIME')"
+    " OR starts_with(typeof(v), 'TIMESTAMP') OR starts_with(typeof(v), 'TIME ') THEN error('OBJECT could not"
+    " convert type ' || replace(lower(typeof(v)), ' with time zone', 'tz') || ' to super') ELSE v END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_size(x) AS CAST(strlen(CAST(json(CAST(x AS JSON)) AS VARCHAR))"
     " AS INTEGER)",
 )
