@@ -339,3 +339,9 @@ def test_comments_from_the_reference(session):
     assert _value(session, column) == "Foreign-key reference to the EVENT table."
     with pytest.raises(SqlSyntaxError, match="tabel"):
         translate("comment on tabel x is 'y'", "duckdb")
+
+
+def test_show_datestyle_answers_the_default_on_duckdb(duckdb_session):
+    # r_datestyle.md: ISO, MDY
+    assert _value(duckdb_session, "show datestyle") == "ISO, MDY"
+    assert _value(duckdb_session, "select current_setting('datestyle')") == "ISO, MDY"

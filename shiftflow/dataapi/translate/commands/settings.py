@@ -10,6 +10,7 @@ its custom settings) as written. On DuckDB:
   skips them); SHOW prints the list as Redshift does ("$user", public, enterprise);
 - timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC; offsets are refused;
 - seed: DuckDB's setseed (random() then repeats its sequence, not Redshift's);
+- datestyle: SHOW answers Redshift's default, ISO, MDY (SET datestyle is refused: DuckDB prints ISO only);
 - session context variables (`app_context.user_id`, a dot in the name) are DuckDB variables holding the text;
   current_setting() reads them and the tuning parameters (functions/settings.py).
 Other parameters are refused.
@@ -282,7 +283,8 @@ def _literal(text: str) -> str:
 
 _DUCKDB_SHOWN = {"search_path": f"coalesce(getvariable({_literal(_variable('search_path'))}),"
                                  f" {_literal(_DEFAULT_SEARCH_PATH)})",
-                 "timezone": "current_setting('TimeZone')"}
+                 "timezone": "current_setting('TimeZone')",
+                 "datestyle": "'ISO, MDY'"}  # Redshift's default (r_datestyle.md); SET datestyle is refused
 
 
 def duckdb_context_value(name: str, error_if_undefined: bool) -> str:
