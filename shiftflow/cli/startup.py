@@ -45,7 +45,7 @@ def exit_without_teardown(code: int) -> NoReturn:
     """End the process with `code` once its output is out, without the interpreter's teardown (freeing every
     module and object: about 0.15 s after boto3 and typer). Safe because nothing is left to do: stdout and stderr
     are flushed, the atexit handlers (logging's flush, temporary folders) have run, and no other thread is alive;
-    files are written by `with` blocks (shiftflow.local.cloud.files.atomic_write). Otherwise the normal exit."""
+    files are written by `with` blocks (shiftflow.durable_files.atomic_write). Otherwise the normal exit."""
     if threading.active_count() > 1:
         sys.exit(code)  # a thread may still have work: the normal exit joins it
     try:

@@ -28,6 +28,7 @@ from shiftflow.dataapi.runner import StatementRunner
 from shiftflow.dataapi.sessions import KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.store import StatementStore
+from shiftflow.dataapi.store_files import SessionFile
 from shiftflow.dataapi.validation import validate_request, validate_target
 
 
@@ -72,9 +73,11 @@ class DataApiEmulator:
 
     def keep_statements_on_disk(self, folder: Path) -> list[Statement]:
         """Statements saved in `folder` by an earlier process come back, and every statement is saved there from
-        now on (shiftflow.dataapi.store). Those that had not ended end FAILED, and their status change events
+        now on (shiftflow.dataapi.store), with the rows of stl_load_errors; the kept sessions an earlier process
+        opened are known as CLOSED (shiftflow.dataapi.sessions). Those that had not ended end FAILED, and their status change events
         (WithEvent) go to the subscribers; returns them."""
         interrupted = self.statements.keep_on_disk(folder)
+        self._kept.keep_on_disk(SessionFile(folder))
         self._runner.resume_query_ids(self.statements.highest_query_id())
         for statement in interrupted:
             if statement.request.get("WithEvent"):

@@ -22,7 +22,7 @@ from typing import Any
 from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.errors import ActiveStatementsExceededException, ValidationException, query_not_found
 from shiftflow.dataapi.statements import Statement, SubStatement
-from shiftflow.dataapi.store_files import StatementFiles
+from shiftflow.dataapi.store_files import LoadErrorFile, StatementFiles
 from shiftflow.dataapi.translate.system import QueryRecord, SystemLog, query_records
 
 RETENTION = timedelta(hours=24)
@@ -78,11 +78,16 @@ class StatementStore:
         return statement, True
 
     def keep_on_disk(self, folder: Path) -> list[Statement]:
-        """Load the statements saved in `folder` (those older than the retention dropped) and save every change from
-        now on. Returns the statements that had not ended, now FAILED with INTERRUPTED_ERROR (and saved so)."""
+        """Load the statements saved in `folder` (those older than the retention dropped) and the rows of
+        stl_load_errors, and save every change from now on. Returns the statements that had not ended, now FAILED with
+        INTERRUPTED_ERROR (and saved so)."""
         files = StatementFiles(folder)
+        files.remove_partial_writes()  # this process owns the folder from now on
         horizon = st.now() - RETENTION
         interrupted: list[Statement] = []
+        load_errors = LoadErrorFile(folder)
+        self.system_log.restore(load_errors.load(), load_errors)
+        self.system_log.forget_before(horizon)
         with self.lock:
             self._files = files
             for statement, token in files.load():

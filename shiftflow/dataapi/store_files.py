@@ -1,28 +1,41 @@
-"""The Data API's statements on disk: one JSON record each (<folder>/<statement id>.json), replaced whole.
+"""The Data API's state on disk, in one folder (the local cloud's `<state>/statements`): the statements, one JSON
+record each (<statement id>.json, replaced whole), the rows of stl_load_errors (LOAD_ERRORS_FILE) and the kept
+sessions (SESSIONS_FILE), each a journal of JSON lines (shiftflow.durable_files).
 
 The service keeps a statement (its request, sub-statements, statuses, errors and results) for 24 hours; the emulator
 keeps it in memory, and, when a folder is given (the local cloud's `<state>/statements`), also here: a record is
-written (beside the target, fsync'd, renamed over it: shiftflow.local.cloud.files.atomic_write) when the statement
+written (beside the target, fsync'd, renamed over it: shiftflow.durable_files.atomic_write) when the statement
 is submitted and each time one of its sub-statements or the statement ends, before the status is visible to any
 caller. A kill -9 at any moment leaves every record either as it was or as it became, never half written.
 
 Values of result rows are stored as JSON, with the two kinds the Data API's answers tell apart by Python type
 (timestamps, bytes) tagged; every other value is kept as the text the answers would show (str(value)), which is what
 GetStatementResult and its CSV variant print for it.
+
+A load error is appended (fsync'd) when the COPY fails, before its statement's failure is saved, so an ELT script that
+reads stl_load_errors after the failed COPY finds the row after a kill -9 too. A kept session is appended when it
+opens: a session cannot outlive its process (its engine session, temp tables and open transaction are gone, as after a
+cluster restart), so the next process knows it as CLOSED, which is what a call naming it is told.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from shiftflow.dataapi.engines.base import Column, QueryResult
+from shiftflow.dataapi.sessions import KeptSession
 from shiftflow.dataapi.statements import Statement, SubStatement
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.dataapi.translate.system import LoadError
+from shiftflow.durable_files import append_lines, atomic_write, read_lines, remove_partial_writes
 
 _TIMESTAMP, _BYTES = "$timestamp", "$bytes"
+LOAD_ERRORS_FILE = "_stl_load_errors.journal"  # "_": never a statement id, and not *.json
+SESSIONS_FILE = "_sessions.journal"
 
 
 class StatementFiles:
@@ -40,14 +53,76 @@ class StatementFiles:
     def remove(self, statement_id: str) -> None:
         self.path(statement_id).unlink(missing_ok=True)
 
+    def remove_partial_writes(self) -> None:
+        """Records a kill interrupted (the previous ones stand); by the folder's owner, when it starts."""
+        remove_partial_writes(self.folder)
+
     def load(self) -> list[tuple[Statement, tuple[str, str] | None]]:
-        """Every saved statement with its ClientToken, oldest first."""
+        """Every saved statement with its ClientToken, oldest first (read-only)."""
         if not self.folder.is_dir():
             return []
-        for leftover in self.folder.glob(".*.tmp"):  # a record a kill interrupted: the previous one stands
-            leftover.unlink(missing_ok=True)
         loaded = [statement_of(json.loads(path.read_text())) for path in self.folder.glob("*.json")]
         return sorted(loaded, key=lambda pair: pair[0].created_at)
+
+
+class JournalFile:
+    """Records appended one JSON line each (on disk when `append` returns), or rewritten whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        append_lines(self.path, [record], default=_timestamp_text)
+
+    def rewrite(self, records: Iterable[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, "".join(json.dumps(r, sort_keys=True, default=_timestamp_text) + "\n"
+                                        for r in records).encode())
+
+    def load(self) -> list[dict[str, Any]]:
+        return read_lines(self.path)
+
+
+class LoadErrorFile:
+    """The rows of stl_load_errors (a SystemLog's keeper)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.journal = JournalFile(folder / LOAD_ERRORS_FILE)
+
+    def added(self, error: LoadError) -> None:
+        self.journal.append(dataclasses.asdict(error))
+
+    def kept(self, errors: list[LoadError]) -> None:
+        self.journal.rewrite(dataclasses.asdict(error) for error in errors)
+
+    def load(self) -> list[LoadError]:
+        return [LoadError(**{**record, "starttime": datetime.fromisoformat(record["starttime"])})
+                for record in self.journal.load()]
+
+
+class SessionFile:
+    """The kept sessions opened (shiftflow.dataapi.sessions.KeptSessions)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.journal = JournalFile(folder / SESSIONS_FILE)
+
+    def add(self, session: KeptSession) -> None:
+        self.journal.append(session.record())
+
+    def rewrite(self, sessions: list[KeptSession]) -> None:
+        self.journal.rewrite(session.record() for session in sessions)
+
+    def load(self) -> list[KeptSession]:
+        return [KeptSession(id=record["id"], target=record["target"], keep_alive=record["keep_alive"],
+                            created_at=datetime.fromisoformat(record["created_at"]))
+                for record in self.journal.load()]
+
+
+def _timestamp_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def record_of(statement: Statement, client_token: tuple[str, str] | None) -> dict[str, Any]:

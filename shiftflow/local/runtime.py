@@ -401,7 +401,9 @@ class LocalRuntime:
 
         if not self.persist:
             return
-        saved = TableFiles(self.state_dir).load()
+        files = TableFiles(self.state_dir)
+        files.remove_partial_writes()  # the runtime owns the state folder (its lock) from now on
+        saved = files.load()
         dynamodb = self.client("dynamodb")
         for logical_id, items in saved.items():
             table = self._tables.get(logical_id)

@@ -404,12 +404,20 @@ def test_watch_follows_a_run_started_elsewhere_and_reports_it_as_run_would(cloud
 
 def test_statements_outlive_a_kill_9_of_the_cloud(cloud: Cloud):
     """A finished statement answers as before the kill (status, result, listing); one that was running ends FAILED,
-    as a statement whose session a Redshift cluster restart ended."""
+    as a statement whose session a Redshift cluster restart ended. The load error a failed COPY left in
+    stl_load_errors is still there; a kept session is not (CLOSED, as after a cluster restart)."""
     from shiftflow.dataapi.store import INTERRUPTED_ERROR
 
     cloud.shiftflow("endpoint")
     data_api = cloud.boto3_client("redshift-data")
     target = {"ClusterIdentifier": "shiftflow-local", "DbUser": "shiftflow", "Database": "dev"}
+    bucket = cloud.outputs()["ScriptsBucketName"]
+    cloud.boto3_client("s3").put_object(Bucket=bucket, Key="bad/venue.txt", Body=b"1|a\n2\n")
+    copy = data_api.batch_execute_statement(Sqls=["create table venue (id int, name varchar(10))",
+                                                  f"copy venue from 's3://{bucket}/bad/' iam_role default"],
+                                            WaitTimeSeconds=10, SessionKeepAliveSeconds=600, **target)
+    assert data_api.describe_statement(Id=copy["Id"])["Status"] == "FAILED"
+    load_errors = "select line_number, trim(err_reason) from stl_load_errors"
     finished = data_api.execute_statement(Sql="select 6 * 7 as answer", WaitTimeSeconds=10, **target)["Id"]
     before = {key: value for key, value in data_api.describe_statement(Id=finished).items()
               if key != "ResponseMetadata"}
@@ -432,10 +440,17 @@ def test_statements_outlive_a_kill_9_of_the_cloud(cloud: Cloud):
     assert (described["Status"], described["Error"]) == ("FAILED", INTERRUPTED_ERROR)
     assert [sub["Status"] for sub in described["SubStatements"]] == ["FINISHED", "FAILED"]
     listed = data_api.list_statements(Status="ALL")["Statements"]
-    assert [(statement["Id"], statement["Status"]) for statement in listed] == [(running, "FAILED"),
-                                                                                  (finished, "FINISHED")]
+    assert [(statement["Id"], statement["Status"]) for statement in listed] == [
+        (running, "FAILED"), (finished, "FINISHED"), (copy["Id"], "FAILED")]
     assert f"statements recorded as failed (the local cloud stopped while they ran): {running}" in (
         cloud.state_dir / "cloud.log").read_text()
+    errors = data_api.execute_statement(Sql=load_errors, WaitTimeSeconds=10, **target)["Id"]
+    assert data_api.get_statement_result(Id=errors)["Records"] == [[{"longValue": 2},
+                                                                    {"stringValue": "Delimiter not found"}]]
+    with pytest.raises(data_api.exceptions.ValidationException, match="Session is not available$"):
+        data_api.execute_statement(Sql="select 1", SessionId=copy["SessionId"])
+    [session] = data_api.list_sessions(SessionId=copy["SessionId"])["Sessions"]
+    assert session["Status"] == "CLOSED"
 
 
 def test_serve_data_api_and_the_cloud_never_both_open_the_warehouse(cloud: Cloud):

@@ -14,7 +14,7 @@ import pytest
 
 from shiftflow.local.cloud.client import wait_until
 from shiftflow.local.cloud.cron import InvalidScheduleExpression
-from shiftflow.local.cloud.schedules import Schedule, Scheduler, rate_seconds
+from shiftflow.local.cloud.schedules import Schedule, Scheduler, rate_seconds, template_schedules
 from shiftflow.local.cloud.server import LocalCloud
 from tests.conftest import ROOT, SLOW_SQL
 
@@ -97,3 +97,35 @@ def test_rate_expressions_keep_aws_s_grammar():
     for wrong in ("rate(1 minutes)", "rate(5 minute)", "rate(0 hours)"):
         with pytest.raises(InvalidScheduleExpression, match="Parameter ScheduleExpression is not valid"):
             rate_seconds(wrong)
+
+
+def test_a_firing_that_cannot_start_its_target_is_retried_then_dead_lettered_as_the_template_says(cloud: LocalCloud):
+    """The template's ScheduledRun: RetryPolicy (20 attempts, 3600 s) and DeadLetterConfig (ScheduledRunFailureQueue)
+    as EventBridge Scheduler applies them: the pipeline's state machine gone, each firing is retried until its 20
+    retries or its hour run out (2 + 4 + ... + 300 s of backoff times a jitter of 0.5-1: about 2,000 to 4,100 s for
+    the 20), then kept in the queue with the error."""
+    runtime = cloud.runtime
+    sfn, pipeline = runtime.client("stepfunctions"), runtime.deployment.state_machine_arn("sales_data_pipeline")
+    [schedule] = [s for s in template_schedules(runtime.template, runtime.resolver)
+                  if s.name == "SalesDataPipelineStateMachine-ScheduledRun"]
+    assert (schedule.retry_attempts, schedule.event_age_seconds) == (20, 3600)
+    sqs = runtime.client("sqs")
+    [queue] = [url for url in sqs.list_queues()["QueueUrls"] if "ScheduledRunFailureQueue" in url]
+    assert schedule.dead_letter_arn == sqs.get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sfn.delete_state_machine(stateMachineArn=pipeline)
+
+    cloud.start_schedules(time_compression=DAY / 0.5, only=frozenset({schedule.name}))
+    assert wait_until(lambda: cloud.scheduler.dead_lettered, timeout=60)
+    cloud.scheduler.stop()
+    message = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"][0]
+    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+    assert json.loads(message["Body"]) == {"job_id": "sales_data_pipeline"}
+    assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist" and pipeline in attributes["ERROR_MESSAGE"]
+    assert (attributes["EXHAUSTED_RETRY_CONDITION"], attributes["RETRY_ATTEMPTS"] == "20") in (
+        ("MaximumRetryAttempts", True), ("MaximumEventAge", False))
+    assert int(attributes["RETRY_ATTEMPTS"]) >= 15  # 15 backoffs at most sum to 2 + ... + 256 + 7 x 300 < 3600 s
+    assert attributes["TARGET_ARN"] == pipeline
+    assert attributes["SCHEDULE_ARN"] == ("arn:aws:scheduler:us-east-1:123456789012:schedule/default/"
+                                          "SalesDataPipelineStateMachine-ScheduledRun")
+    assert cloud.scheduler.fired == []

@@ -19,10 +19,11 @@ Every other system table fails with "not supported locally: system table <name>"
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import sqlglot
 from sqlglot import exp
@@ -232,19 +233,44 @@ _QUERY_TYPES = {"SELECT": "SELECT", "WITH": "SELECT", "INSERT": "INSERT", "UPDAT
                 "TRUNCATE": "DDL", "CALL": "CALL"}
 
 
+class LoadErrorKeeper(Protocol):
+    """Where load errors are kept beyond the process (shiftflow.dataapi.store_files)."""
+
+    def added(self, error: LoadError) -> None: ...
+
+    def kept(self, errors: list[LoadError]) -> None: ...
+
+
 @dataclass
 class SystemLog:
-    """The emulator's side of the system tables: the load errors it saw and its statements (read on demand)."""
+    """The emulator's side of the system tables: the load errors it saw and its statements (read on demand).
+    `keeper`: told of every change of the load errors, under the log's lock, before the change is visible."""
 
     history: Callable[[], Iterable[QueryRecord]] = lambda: ()
     load_errors: list[LoadError] = field(default_factory=list)
+    keeper: LoadErrorKeeper | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_load_error(self, error: LoadError) -> None:
-        self.load_errors.append(error)
+        with self._lock:
+            if self.keeper is not None:
+                self.keeper.added(error)
+            self.load_errors = [*self.load_errors, error]
+
+    def restore(self, errors: list[LoadError], keeper: LoadErrorKeeper) -> None:
+        """The load errors an earlier process kept, and where to keep them from now on."""
+        with self._lock:
+            self.load_errors, self.keeper = sorted(errors, key=lambda e: e.starttime), keeper
 
     def forget_before(self, horizon: datetime) -> None:
         """STL tables keep a few days of log; the emulator keeps what its statements keep (24 hours)."""
-        self.load_errors = [e for e in self.load_errors if e.starttime >= horizon]
+        with self._lock:
+            kept = [e for e in self.load_errors if e.starttime >= horizon]
+            if len(kept) == len(self.load_errors):
+                return
+            if self.keeper is not None:
+                self.keeper.kept(kept)
+            self.load_errors = kept
 
 
 @dataclass

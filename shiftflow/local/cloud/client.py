@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.durable_files import atomic_write
 
 ENDPOINT_FILE = "cloud.json"
 # `shiftflow serve-data-api` serving the warehouse alone (no cloud ran): its url and pid, while it serves.

@@ -1,6 +1,9 @@
 """EventBridge cron expressions, `cron(minutes hours day-of-month month day-of-week year)`, as the EventBridge user
-guide documents them ("Cron expressions reference"): times in UTC, day-of-week 1-7 = SUN-SAT, one of day-of-month
-and day-of-week `?`, `L` and `nW` in day-of-month, `L` and `n#k` in day-of-week (then alone in its field).
+guide documents them ("Cron expressions reference"): day-of-week 1-7 = SUN-SAT, one of day-of-month and day-of-week
+`?`, `L` and `nW` in day-of-month, `L` and `n#k` in day-of-week (then alone in its field). The fields are wall-clock
+times in UTC, or in the schedule's ScheduleExpressionTimezone (EventBridge Scheduler, "Schedule types": daylight
+saving time is followed; a time the spring change skips does not fire, a time the autumn change repeats fires once,
+the first time).
 
 A small parser of our own: the PyPI libraries for AWS's syntax are not in the project's environment, and the one
 most used (pyawscron 1.0.7) has open crashes on documented forms (a day-of-month step past February, a
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 INVALID = "Parameter ScheduleExpression is not valid."  # EventBridge's PutRule ValidationException message
@@ -24,6 +29,17 @@ _DAYS = {name: number for number, name in enumerate(["SUN", "MON", "TUE", "WED",
 
 class InvalidScheduleExpression(ValueError):
     """An expression EventBridge refuses; the message starts with EventBridge's own."""
+
+
+def time_zone(name: str) -> datetime.tzinfo:
+    """The IANA time zone of a ScheduleExpressionTimezone (system zoneinfo, else the pinned tzdata package)."""
+    if name == "UTC":
+        return datetime.timezone.utc
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidScheduleExpression(f"ScheduleExpressionTimezone {name!r} is not a time zone EventBridge "
+                                        "Scheduler knows: an IANA name such as Europe/Paris") from error
 
 
 class ScheduleNotSupported(ValueError):
@@ -57,11 +73,23 @@ class Cron:
     nearest_weekday: int | None  # day-of-month nW
     weekdays: frozenset[int] | None  # day-of-week values (1 = SUN); None: day-of-week is "?"
     nth_weekday: tuple[int, int] | None  # day-of-week d#k: the k-th weekday d of the month
+    zone: datetime.tzinfo = datetime.timezone.utc  # the wall clock the fields are read on
 
     def next_after(self, moment: datetime.datetime) -> datetime.datetime | None:
-        """The first firing strictly after `moment` (UTC), or None when the years run out."""
-        moment = moment.astimezone(datetime.timezone.utc).replace(second=0, microsecond=0)
-        day = moment.date()
+        """The first firing strictly after `moment`, as a UTC time, or None when the years run out."""
+        moment = moment.astimezone(datetime.timezone.utc)
+        # From a little before the moment's wall time: an autumn change repeats up to an hour (two, in a few past
+        # zones), and the firings of that span are ruled out by their instant, not by their wall time.
+        start = moment.astimezone(self.zone).replace(tzinfo=None, second=0, microsecond=0) - _REPEATED_SPAN
+        for wall in self._wall_times(start):
+            firing = _instant(wall, self.zone)
+            if firing is not None and firing > moment:
+                return firing
+        return None
+
+    def _wall_times(self, start: datetime.datetime) -> Iterator[datetime.datetime]:
+        """Every matching wall-clock time from `start` on, in order."""
+        day = start.date()
         while day.year <= max(self.years):
             if day.year not in self.years:
                 day = datetime.date(day.year + 1, 1, 1)
@@ -72,12 +100,10 @@ class Cron:
             if self._day_matches(day):
                 for hour in sorted(self.hours):
                     for minute in sorted(self.minutes):
-                        firing = datetime.datetime(day.year, day.month, day.day, hour, minute,
-                                                   tzinfo=datetime.timezone.utc)
-                        if firing > moment:
-                            return firing
+                        wall = datetime.datetime(day.year, day.month, day.day, hour, minute)
+                        if wall >= start:
+                            yield wall
             day += datetime.timedelta(days=1)
-        return None
 
     def _day_matches(self, day: datetime.date) -> bool:
         days_in_month = calendar.monthrange(day.year, day.month)[1]
@@ -94,6 +120,18 @@ class Cron:
         return self.days is not None and day.day in self.days
 
 
+_REPEATED_SPAN = datetime.timedelta(hours=3)
+
+
+def _instant(wall: datetime.datetime, zone: datetime.tzinfo) -> datetime.datetime | None:
+    """The UTC instant of a wall-clock time in `zone`: the first of two when the autumn change repeats it, None when
+    the spring change skips it."""
+    instant = wall.replace(tzinfo=zone, fold=0).astimezone(datetime.timezone.utc)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        return None
+    return instant
+
+
 def _nearest_weekday(year: int, month: int, target: int, days_in_month: int) -> int | None:
     """The weekday (Monday-Friday) nearest to day `target`, within the month (Quartz's W)."""
     if target > days_in_month:
@@ -106,8 +144,9 @@ def _nearest_weekday(year: int, month: int, target: int, days_in_month: int) -> 
     return target
 
 
-def parse_cron(expression: str) -> Cron:
-    """`cron(...)` -> Cron; InvalidScheduleExpression or ScheduleNotSupported otherwise."""
+def parse_cron(expression: str, zone: datetime.tzinfo = datetime.timezone.utc) -> Cron:
+    """`cron(...)` read on the wall clock of `zone` -> Cron; InvalidScheduleExpression or ScheduleNotSupported
+    otherwise."""
     text = expression.strip()
     if not (text.startswith("cron(") and text.endswith(")")):
         raise _invalid(expression, "a cron expression is cron(<6 fields>)")
@@ -124,7 +163,7 @@ def parse_cron(expression: str) -> Cron:
         cron.update(_day_of_week(expression, day_of_week))
     return Cron(expression=text, minutes=_values(expression, minutes, _FIELDS[0]),
                 hours=_values(expression, hours, _FIELDS[1]), months=_values(expression, month, _FIELDS[3]),
-                years=_values(expression, year, _FIELDS[5]), **cron)
+                years=_values(expression, year, _FIELDS[5]), zone=zone, **cron)
 
 
 def _day_of_month(expression: str, text: str) -> dict[str, object]:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.durable_files import atomic_write, remove_partial_writes
 
 log = logging.getLogger("shiftflow.cloud.deliveries")
 
@@ -51,7 +51,7 @@ FUNCTION_RETRY_ATTEMPTS, FUNCTION_EVENT_AGE_SECONDS = 2, 21_600
 FUNCTION_RETRY_WAITS_SECONDS = (60.0, 120.0)  # before Lambda's first and second retry
 TARGET_BACKOFF_CAP_SECONDS = 300.0  # chosen: EventBridge documents exponential backoff with jitter, no figures
 # Invoke errors EventBridge does not retry, and the ERROR_CODE it gives them; any other is retried.
-_NOT_RETRIED = {"ResourceNotFoundException": "NO_RESOURCE", "AccessDeniedException": "NO_PERMISSIONS",
+NOT_RETRIED = {"ResourceNotFoundException": "NO_RESOURCE", "AccessDeniedException": "NO_PERMISSIONS",
                 "AccessDenied": "NO_PERMISSIONS"}
 _THROTTLED = {"TooManyRequestsException", "ThrottlingException"}
 
@@ -102,10 +102,9 @@ class DeliveryFiles:
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write(self.folder / f"{delivery.id}.json", json.dumps(dataclasses.asdict(delivery)).encode())
 
-    def remove_leftovers(self) -> None:
+    def remove_partial_writes(self) -> None:
         """Records a kill interrupted while they were written: the previous ones stand."""
-        for leftover in self.folder.glob(".*.tmp") if self.folder.is_dir() else []:
-            leftover.unlink(missing_ok=True)
+        remove_partial_writes(self.folder)
 
     def done(self, delivery: Delivery) -> None:
         (self.folder / f"{delivery.id}.json").unlink(missing_ok=True)
@@ -141,7 +140,7 @@ class Deliverer:
 
     def resume(self) -> list[Delivery]:
         """At the start of a cloud (the folder's only writer): the deliveries an earlier one left go on."""
-        self.files.remove_leftovers()
+        self.files.remove_partial_writes()
         pending = self.files.pending()
         for delivery in pending:
             self._start(delivery)
@@ -213,15 +212,14 @@ class Deliverer:
     def _invoke_failed(self, delivery: Delivery, code: str, message: str) -> bool:
         log.error("could not invoke %s with event %s: %s %s", delivery.function_arn, delivery.event.get("id"),
                   code, message)
-        if code in _NOT_RETRIED:
-            return self._dead_letter(delivery, _NOT_RETRIED[code], message, exhausted=None)
+        if code in NOT_RETRIED:
+            return self._dead_letter(delivery, NOT_RETRIED[code], message, exhausted=None)
         delivery.invoke_failures += 1
         if self._age(delivery) >= delivery.target_event_age_seconds:
-            return self._dead_letter(delivery, _error_code(code), message, exhausted="MaximumEventAge")
+            return self._dead_letter(delivery, rule_error_code(code), message, exhausted="MaximumEventAge")
         if delivery.invoke_failures > delivery.target_retry_attempts:
-            return self._dead_letter(delivery, _error_code(code), message, exhausted="MaximumRetryAttempts")
-        backoff = min(2.0 ** delivery.invoke_failures, TARGET_BACKOFF_CAP_SECONDS) * random.uniform(0.5, 1.0)
-        delivery.due_at = time.time() + backoff / self.time_compression
+            return self._dead_letter(delivery, rule_error_code(code), message, exhausted="MaximumRetryAttempts")
+        delivery.due_at = time.time() + retry_backoff_seconds(delivery.invoke_failures) / self.time_compression
         return False
 
     def _dead_letter(self, delivery: Delivery, code: str, message: str, exhausted: str | None) -> bool:
@@ -236,6 +234,9 @@ class Deliverer:
             attributes |= {"EXHAUSTED_RETRY_CONDITION": exhausted, "RETRY_ATTEMPTS": str(delivery.invoke_failures - 1)}
         self._send(delivery.region, delivery.dead_letter_queue_arn, json.dumps(delivery.event), attributes)
         return True
+
+    def _send(self, region: str, queue_arn: str, body: str, attributes: dict[str, str]) -> None:
+        send_to_queue(self.make_client("sqs", region), queue_arn, body, attributes)
 
     def _function_failed(self, delivery: Delivery, config: FunctionAsyncConfig, condition: str,
                          response: dict[str, Any], payload: str) -> bool:
@@ -269,12 +270,18 @@ class Deliverer:
         return dict(self.make_client("lambda", region).invoke(
             FunctionName=function_arn, InvocationType="RequestResponse", Payload=payload))
 
-    def _send(self, region: str, queue_arn: str, body: str, attributes: dict[str, str]) -> None:
-        account, name = queue_arn.split(":")[4], queue_arn.split(":")[5]
-        sqs = self.make_client("sqs", region)
-        url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes={
-            key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()})
+
+def retry_backoff_seconds(failures: int) -> float:
+    """The wait before the next try after `failures` failed ones: exponential, capped, with jitter."""
+    return min(2.0 ** failures, TARGET_BACKOFF_CAP_SECONDS) * random.uniform(0.5, 1.0)
+
+
+def send_to_queue(sqs: Any, queue_arn: str, body: str, attributes: dict[str, str]) -> None:
+    """A dead-letter or failure message: `body`, with String message attributes."""
+    account, name = queue_arn.split(":")[4], queue_arn.split(":")[5]
+    url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes={
+        key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()})
 
 
 def invoke_on_backend(function_arn: str, region: str, payload: bytes) -> dict[str, Any]:
@@ -301,7 +308,8 @@ def invoke_on_backend(function_arn: str, region: str, payload: bytes) -> dict[st
     return response
 
 
-def _error_code(code: str) -> str:
+def rule_error_code(code: str) -> str:
+    """The ERROR_CODE EventBridge gives a retriable failure of a rule target's call."""
     return "THROTTLING" if code in _THROTTLED else "SDK_CLIENT_ERROR"
 
 

@@ -19,14 +19,13 @@ import contextlib
 import datetime
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.durable_files import append_lines, atomic_write, read_lines, remove_partial_writes
 
 log = logging.getLogger("shiftflow.cloud.executions")
 
@@ -58,18 +57,18 @@ class ExecutionFiles:
                 self.journal(record["executionArn"]).unlink(missing_ok=True)  # the record holds its history now
 
     def append_event(self, journal: Path, event: dict[str, Any]) -> None:
-        data = (json.dumps(event, default=_json_default) + "\n").encode()
-        handle = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(handle, data)
-        finally:
-            os.close(handle)
+        # No fsync: the event is in the page cache the moment it exists (a kill -9 keeps it), and an event a power
+        # loss drops belongs to an execution that dies with it.
+        append_lines(journal, [event], default=_json_default, sync=False)
+
+    def remove_partial_writes(self) -> None:
+        """Records a kill interrupted (the previous ones stand); by the owner of the state folder, when it starts."""
+        remove_partial_writes(self.folder)
 
     def load(self) -> list[dict[str, Any]]:
+        """Every record (read-only: a running cloud may be replacing one beside this read)."""
         if not self.folder.is_dir():
             return []
-        for leftover in self.folder.glob(".*.tmp"):
-            leftover.unlink(missing_ok=True)
         records = [json.loads(path.read_text(), object_hook=_timestamps) for path in sorted(self.folder.glob("*.json"))]
         for record in records:
             if record["status"] == "RUNNING":
@@ -77,12 +76,7 @@ class ExecutionFiles:
         return records
 
     def _journal_events(self, journal: Path) -> list[dict[str, Any]]:
-        if not journal.is_file():
-            return []
-        events = []
-        for line in journal.read_text().splitlines():
-            with contextlib.suppress(ValueError):  # a line cut by a power loss: the event of a dead execution
-                events.append(json.loads(line, object_hook=_timestamps))
+        events = read_lines(journal, object_hook=_timestamps, synced=False)
         return sorted(events, key=lambda event: event["id"])  # parallel branches append in any order
 
 
@@ -179,6 +173,7 @@ def restore(files: ExecutionFiles, backend: Any) -> tuple[list[dict[str, Any]], 
     from moto.stepfunctions.parser.backend.execution import Execution
 
     now = datetime.datetime.now(datetime.timezone.utc)
+    files.remove_partial_writes()  # this cloud owns the folder from now on
     records = files.load()
     committed = committed_jobs(records)
     interrupted: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.durable_files import atomic_write
 
 INBOX_FILE = "notifications.json"
 QUEUES_FOLDER = "queues"

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.durable_files import append_lines, atomic_write, read_lines, remove_partial_writes
 
 TABLES_FOLDER = "tables"
 LEGACY_SNAPSHOT = "tables.json"  # one file for all tables, as the in-process runtime saved them before
@@ -43,12 +42,15 @@ class TableFiles:
         self.state_dir = state_dir
         self.folder = state_dir / TABLES_FOLDER
 
+    def remove_partial_writes(self) -> None:
+        """Snapshots a kill interrupted (the old ones stand); by the owner of the state folder, when it starts."""
+        remove_partial_writes(self.folder)
+
     def load(self) -> dict[str, Items]:
+        """The saved items (read-only: a running cloud may be replacing a snapshot beside this read)."""
         if not self.folder.is_dir():
             legacy = self.state_dir / LEGACY_SNAPSHOT
             return json.loads(legacy.read_text()) if legacy.is_file() else {}
-        for leftover in self.folder.glob(".*.tmp"):  # a snapshot a kill interrupted: the old one stands
-            leftover.unlink(missing_ok=True)
         logical_ids = {path.stem for path in self.folder.glob("*.json")} | {
             path.stem for path in self.folder.glob("*.journal")}
         return {logical_id: self._items(logical_id) for logical_id in sorted(logical_ids)}
@@ -69,16 +71,7 @@ class TableFiles:
         return list(by_key.values())
 
     def _journal(self, logical_id: str) -> list[dict[str, Any]]:
-        journal = self.folder / f"{logical_id}.journal"
-        if not journal.is_file():
-            return []
-        lines = journal.read_text().splitlines()
-        changes = [json.loads(line) for line in lines[:-1]]
-        try:
-            changes += [json.loads(lines[-1])] if lines else []
-        except ValueError:
-            pass  # a last line cut by a power loss: its write never returned, so no caller saw it done
-        return changes
+        return read_lines(self.folder / f"{logical_id}.journal")
 
     def journal_length(self, logical_id: str) -> int:
         return len(self._journal(logical_id))
@@ -92,14 +85,7 @@ class TableFiles:
     def append(self, logical_id: str, changes: list[tuple[Item, Item | None]]) -> None:
         """Journal items as they now are (None: deleted), in one write(2)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        data = "".join(json.dumps({"key": key, "item": item}, sort_keys=True) + "\n" for key, item in changes).encode()
-        handle = os.open(self.folder / f"{logical_id}.journal", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            if os.write(handle, data) != len(data):
-                raise OSError(f"short write to the journal of {logical_id} (disk full?)")
-            os.fsync(handle)
-        finally:
-            os.close(handle)
+        append_lines(self.folder / f"{logical_id}.journal", [{"key": key, "item": item} for key, item in changes])
 
 
 def _table_name(name_or_arn: str) -> str:

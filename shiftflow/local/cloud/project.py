@@ -47,7 +47,7 @@ def read_client_cache(state_dir: Path, cloud_pid: int, cloud_url: str) -> dict[s
 
 def write_client_cache(state_dir: Path, cloud_pid: int, cloud_url: str, stack: dict[str, Any],
                        fingerprint: list[list[Any]]) -> None:
-    from shiftflow.local.cloud.files import atomic_write
+    from shiftflow.durable_files import atomic_write
 
     document = {"cloud": [cloud_pid, cloud_url], "stack": stack, "project": fingerprint}
     atomic_write(state_dir / CLIENT_CACHE, json.dumps(document, default=str).encode())

@@ -35,7 +35,7 @@ from typing import Any
 import moto
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-from shiftflow.local.cloud.files import atomic_write
+from shiftflow.durable_files import atomic_write
 from shiftflow.local.moto_gaps._patcher import Patcher
 
 _PARSE_CACHE_SIZE = 256

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from shiftflow.local.cloud.client import wait_until
 from tests.unit.dataapi.conftest import PAGE_ROWS, TARGET, assert_shape, rows, run, run_batch
 
 ALL_TYPES = """
@@ -305,7 +306,8 @@ def test_sessions_keep_temp_tables_between_calls(client: Any) -> None:
     assert rows(client, described["SubStatements"][1]["Id"]) == [[1]]
     # Without the session, a call is a new database session: the temp table is not there.
     assert run(client, "SELECT * FROM scratch")["Status"] == "FAILED"
-    with pytest.raises(client.exceptions.ValidationException, match="does not exist or has expired"):
+    with pytest.raises(client.exceptions.ValidationException,
+                       match="Session with Id: 0d1c3c9e-0747-4bf4-b142-e8883122f766 is invalid"):
         client.execute_statement(Sql="SELECT 1", SessionId="0d1c3c9e-0747-4bf4-b142-e8883122f766")
     with pytest.raises(client.exceptions.ValidationException, match="SessionId cannot be specified together"):
         client.execute_statement(Sql="SELECT 1", SessionId=session_id, Database="dev")
@@ -318,6 +320,19 @@ def test_list_sessions(client: Any) -> None:
     assert [(s["SessionId"], s["Status"], s["Database"]) for s in listed["Sessions"]] == [
         (kept["SessionId"], "AVAILABLE", "dev")]
     assert client.list_sessions(Status="BUSY")["Sessions"] == []
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.list_sessions(SessionId="0d1c3c9e-0747-4bf4-b142-e8883122f766")
+
+
+def test_an_expired_session_is_closed_and_not_available(client: Any) -> None:
+    kept = client.execute_statement(Sql="CREATE TEMP TABLE scratch (a INT)", **TARGET, SessionKeepAliveSeconds=1,
+                                    WaitTimeSeconds=30)
+    assert wait_until(lambda: client.list_sessions()["Sessions"] == [], timeout=10)  # AVAILABLE and BUSY only
+    closed = client.list_sessions(Status="CLOSED")["Sessions"]
+    assert [(s["SessionId"], s["Status"]) for s in closed] == [(kept["SessionId"], "CLOSED")]
+    assert client.list_sessions(SessionId=kept["SessionId"])["Sessions"][0]["Status"] == "CLOSED"
+    with pytest.raises(client.exceptions.ValidationException, match="^An error .*: Session is not available$"):
+        client.execute_statement(Sql="SELECT * FROM scratch", SessionId=kept["SessionId"])
 
 
 def test_statements_are_forgotten_after_24_hours(emulator: Any, client: Any) -> None:

@@ -126,3 +126,86 @@ def test_statements_past_the_retention_are_not_restored_and_their_files_go(tmp_p
         assert not files.path(old).exists()
     finally:
         second.close()
+
+
+def test_load_errors_outlive_the_process_and_are_forgotten_with_the_statements(tmp_path: Path):
+    """stl_load_errors is what an ELT script reads after a failed COPY: a new process over the folder still shows it."""
+    from moto import mock_aws
+
+    from shiftflow.dataapi.store_files import LoadErrorFile
+    from shiftflow.dataapi.translate.system import LoadError
+
+    folder = tmp_path / "statements"
+    query = ("select query, trim(filename) as filename, line_number, trim(err_reason) as reason "
+             "from stl_load_errors order by starttime")
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="loads")
+        s3.put_object(Bucket="loads", Key="bad/venue.txt", Body=b"1|a\n2\n")
+        first = DataApiEmulator(s3_client=s3)
+        first.keep_statements_on_disk(folder)
+        try:
+            batch = first.call("BatchExecuteStatement", {**TARGET, "WaitTimeSeconds": 10, "Sqls": [
+                "create table venue (id int, name varchar(10))", "copy venue from 's3://loads/bad/' iam_role default"]})
+            copy = first.call("DescribeStatement", {"Id": batch["Id"]})["SubStatements"][1]
+            assert copy["Status"] == "FAILED"
+            before = _rows(first, query)
+        finally:
+            first.close()
+    assert before == [[copy["RedshiftQueryId"], "s3://loads/bad/venue.txt", 2, "Delimiter not found"]]
+    old = LoadError(query=1, starttime=st.now() - timedelta(hours=25), session=1, filename="s3://loads/old.txt",
+                    line_number=1, colname="", type="", raw_line="", raw_field_value="", err_reason="old")
+    LoadErrorFile(folder).added(old)  # a day old: forgotten, as the statements of its day are
+
+    second = _emulator(folder)
+    try:
+        assert _rows(second, query) == before
+    finally:
+        second.close()
+    assert [error.err_reason for error in LoadErrorFile(folder).load()] == ["Delimiter not found"]
+
+
+def test_a_kept_session_of_an_earlier_process_is_closed_with_the_services_errors(tmp_path: Path):
+    """A session cannot outlive its process (its temp tables and open transaction are gone, as after a cluster
+    restart): a call naming it gets the service's answer for a reclaimed session, ListSessions shows it CLOSED."""
+    folder = tmp_path / "statements"
+    first = _emulator(folder)
+    try:
+        opened = first.call("ExecuteStatement", {**TARGET, "Sql": "create temp table scratch (a int)",
+                                                 "SessionKeepAliveSeconds": 600, "WaitTimeSeconds": 10})
+        session_id = opened["SessionId"]
+        assert [s["Status"] for s in first.call("ListSessions", {})["Sessions"]] == ["AVAILABLE"]
+    finally:
+        first.close()
+
+    second = _emulator(folder)
+    try:
+        with pytest.raises(DataApiError, match="^Session is not available$") as refused:
+            second.call("ExecuteStatement", {"Sql": "select * from scratch", "SessionId": session_id})
+        assert refused.value.code == "ValidationException"
+        assert second.call("ListSessions", {})["Sessions"] == []  # AVAILABLE and BUSY ones only, unless asked
+        listed = second.call("ListSessions", {"SessionId": session_id})["Sessions"]
+        assert [(s["SessionId"], s["Status"], s["Database"]) for s in listed] == [(session_id, "CLOSED", "dev")]
+        assert [s["SessionId"] for s in second.call("ListSessions", {"Status": "CLOSED"})["Sessions"]] == [session_id]
+        unknown = "0d1c3c9e-0747-4bf4-b142-e8883122f766"
+        with pytest.raises(DataApiError, match=f"^Session with Id: {unknown} is invalid$") as invalid:
+            second.call("ExecuteStatement", {"Sql": "select 1", "SessionId": unknown})
+        assert invalid.value.code == "ValidationException"
+        with pytest.raises(DataApiError) as missing:
+            second.call("ListSessions", {"SessionId": unknown})
+        assert missing.value.code == "ResourceNotFoundException"
+        # A new session works as ever beside the closed one.
+        fresh = second.call("ExecuteStatement", {**TARGET, "Sql": "select 1", "SessionKeepAliveSeconds": 60,
+                                                 "WaitTimeSeconds": 10})
+        assert second.call("DescribeStatement", {"Id": fresh["Id"]})["Status"] == "FINISHED"
+    finally:
+        second.close()
+
+
+def _rows(emulator: DataApiEmulator, sql: str) -> list[list[object]]:
+    done = emulator.call("ExecuteStatement", {**TARGET, "Sql": sql, "WaitTimeSeconds": 10})
+    assert emulator.call("DescribeStatement", {"Id": done["Id"]})["Status"] == "FINISHED", done
+    result = emulator.call("GetStatementResult", {"Id": done["Id"]})
+    return [[next(iter(field.values())) for field in record] for record in result["Records"]]

@@ -84,3 +84,59 @@ def test_quartz_forms_the_guide_does_not_document_are_not_supported_locally(expr
 def test_rate_and_cron_both_give_timings():
     assert schedule_timing("rate(5 minutes)") == Rate(300.0)
     assert schedule_timing(" cron(0 3 * * ? *) ").next_after(NOW) == datetime.datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
+
+
+# ---- ScheduleExpressionTimezone (EventBridge Scheduler user guide, "Schedule types": time zones, daylight saving)
+
+def _instants(expression: str, zone: str, start: datetime.datetime, count: int) -> list[str]:
+    timing, moment, found = schedule_timing(expression, zone), start, []
+    for _ in range(count):
+        moment = timing.next_after(moment)
+        found.append(moment.strftime("%m-%d %H:%MZ"))
+    return found
+
+
+def test_a_cron_in_a_time_zone_fires_on_its_wall_clock_through_the_seasons():
+    # 09:00 in Paris on weekdays: 08:00 UTC in winter (CET), 07:00 UTC from the last Sunday of March (CEST).
+    assert _instants("cron(0 9 ? * MON-FRI *)", "Europe/Paris", datetime.datetime(2027, 3, 25, 12, tzinfo=UTC),
+                     3) == ["03-26 08:00Z", "03-29 07:00Z", "03-30 07:00Z"]
+
+
+def test_a_time_the_spring_change_skips_does_not_fire():
+    # New York skips 02:00-03:00 on 14 March 2027: 02:30 that day does not exist.
+    assert _instants("cron(30 2 * * ? *)", "America/New_York", datetime.datetime(2027, 3, 13, tzinfo=UTC),
+                     2) == ["03-13 07:30Z", "03-15 06:30Z"]
+
+
+def test_a_time_the_autumn_change_repeats_fires_once():
+    # New York lives 01:00-02:00 twice on 1 November 2026 (EDT, then EST): 01:30 fires the first time only.
+    start = datetime.datetime(2026, 10, 31, 12, tzinfo=UTC)
+    assert _instants("cron(30 1 * * ? *)", "America/New_York", start, 2) == ["11-01 05:30Z", "11-02 06:30Z"]
+    between = datetime.datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # 01:00 EST, the second time round
+    assert _instants("cron(30 1 * * ? *)", "America/New_York", between, 1) == ["11-02 06:30Z"]
+    # Every half hour by the wall clock: the repeated hour is not run again.
+    assert _instants("cron(0/30 * * * ? *)", "America/New_York", datetime.datetime(2026, 11, 1, 4, 45, tzinfo=UTC),
+                     4) == ["11-01 05:00Z", "11-01 05:30Z", "11-01 07:00Z", "11-01 07:30Z"]
+
+
+def test_a_rate_is_a_fixed_duration_in_any_zone():
+    assert schedule_timing("rate(1 day)", "America/New_York") == Rate(86400.0)
+
+
+def test_an_unknown_time_zone_is_refused():
+    with pytest.raises(InvalidScheduleExpression, match="ScheduleExpressionTimezone 'Mars/Olympus'"):
+        schedule_timing("cron(0 9 * * ? *)", "Mars/Olympus")
+
+
+def test_time_zones_come_from_the_pinned_tzdata_when_the_system_has_none():
+    """A fresh machine may lack /usr/share/zoneinfo: the zones then come from the tzdata package (requirements)."""
+    import zoneinfo
+
+    zoneinfo.reset_tzpath(to=[])
+    try:
+        zoneinfo.ZoneInfo.clear_cache()
+        assert _instants("cron(0 9 ? * MON-FRI *)", "Europe/Paris", datetime.datetime(2027, 3, 26, tzinfo=UTC),
+                         1) == ["03-26 08:00Z"]
+    finally:
+        zoneinfo.reset_tzpath()
+        zoneinfo.ZoneInfo.clear_cache()

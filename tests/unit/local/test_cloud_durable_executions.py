@@ -41,12 +41,17 @@ def test_a_finished_execution_comes_back_whole_and_a_running_one_aborted_with_it
                               files.journal(running).read_text(), timeout=30)
             assert not files.journal(done).exists()  # its record holds the history now
         sfn.stop_execution(executionArn=running)  # unhooked: on disk it stays running, as a killed cloud leaves it
+    partial = files.folder / f".{files.path(done).name}.x1.tmp"
+    partial.write_text('{"executionArn": "arn:aws:states:')  # a record a kill interrupted
+    files.load()
+    assert partial.exists()  # a read deletes nothing: a live cloud may be writing that very file
     # A new cloud: the same state machines, no executions until restored.
     with _aws():
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         for name, definition in (("passing", PASSING), ("waiting", WAITING)):
             sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)
         records, interrupted = restore(files, _backend())
+        assert not partial.exists()  # the new owner of the folder clears it
         assert [record["executionArn"] for record in interrupted] == [running]
         assert len(records) == 2
         finished = sfn.describe_execution(executionArn=done)
