@@ -91,6 +91,12 @@ PARSER_FUNCTIONS = {name.upper(): (lambda args, name=name: exp.Anonymous(this=na
 COLUMN_NAMES = {"json_parse": "json_parse", "json_typeof": "json_typeof", "object": "object", "json_size": "json_size",
                 **{name: name for name in _PREDICATES}}
 _RANGES = {"smallint": 2 ** 15, "integer": 2 ** 31, "bigint": 2 ** 63}
+# The predicates that test the JSON type alone: DuckDB's json_type, PostgreSQL's json_typeof.
+_JSON_TYPE_TESTS = {"is_array": ("= 'ARRAY'", "= 'array'"), "is_object": ("= 'OBJECT'", "= 'object'"),
+                    "is_scalar": ("NOT IN ('ARRAY', 'OBJECT', 'NULL')", "IN ('string', 'number', 'boolean')"),
+                    "is_boolean": ("= 'BOOLEAN'", "= 'boolean'"),
+                    "is_number": ("IN ('BIGINT', 'UBIGINT', 'DOUBLE')", "= 'number'"),
+                    "is_varchar": ("= 'VARCHAR'", "= 'string'")}
 
 DUCKDB_SETUP = (
     # DuckDB's json_type names SQL types (VARCHAR, BIGINT, DOUBLE ...); Redshift names JSON ones.
@@ -98,11 +104,9 @@ DUCKDB_SETUP = (
     " WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string'"
     " WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' ELSE 'number' END",
     *(f"CREATE OR REPLACE TEMP MACRO shiftflow_{name}(x) AS coalesce(json_type(CAST(x AS JSON)) {test}, false)"
-      for name, test in (("is_array", "= 'ARRAY'"), ("is_object", "= 'OBJECT'"),
-                         ("is_scalar", "NOT IN ('ARRAY', 'OBJECT', 'NULL')"), ("is_boolean", "= 'BOOLEAN'"),
-                         ("is_number", "IN ('BIGINT', 'UBIGINT', 'DOUBLE')"), ("is_varchar", "= 'VARCHAR'"))),
+      for name, (test, _) in _JSON_TYPE_TESTS.items()),
     "CREATE OR REPLACE TEMP MACRO shiftflow_is_char(x) AS coalesce(json_type(CAST(x AS JSON)) = 'VARCHAR'"
-    " AND regexp_full_match(json_extract_string(CAST(x AS JSON), '$'), '[\x00-\x7F]*'), false)",
+    " AND regexp_full_match(json_extract_string(CAST(x AS JSON), '$'), '[[:ascii:]]*'), false)",
     *(f"CREATE OR REPLACE TEMP MACRO shiftflow_is_{kind}(x) AS coalesce(json_type(CAST(x AS JSON))"
       f" IN ('BIGINT', 'UBIGINT') AND TRY_CAST(CAST(CAST(x AS JSON) AS VARCHAR) AS HUGEINT)"
       f" BETWEEN -{size} AND {size - 1}, false)" for kind, size in _RANGES.items()),
@@ -114,12 +118,9 @@ DUCKDB_SETUP = (
 )
 POSTGRES_SETUP: tuple[str, ...] = (
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_{name}(x json) RETURNS boolean LANGUAGE sql IMMUTABLE"
-      f" AS $f$ SELECT coalesce(json_typeof(x) {test}, false) $f$"
-      for name, test in (("is_array", "= 'array'"), ("is_object", "= 'object'"),
-                         ("is_scalar", "IN ('string', 'number', 'boolean')"), ("is_boolean", "= 'boolean'"),
-                         ("is_number", "= 'number'"), ("is_varchar", "= 'string'"))),
+      f" AS $f$ SELECT coalesce(json_typeof(x) {test}, false) $f$" for name, (_, test) in _JSON_TYPE_TESTS.items()),
     "CREATE OR REPLACE FUNCTION public.shiftflow_is_char(x json) RETURNS boolean LANGUAGE sql IMMUTABLE"
-    " AS $f$ SELECT coalesce(json_typeof(x) = 'string' AND (x #>> '{}') ~ '^[\x01-\x7f]*$', false) $f$",
+    " AS $f$ SELECT coalesce(json_typeof(x) = 'string' AND (x #>> '{}') ~ '^[[:ascii:]]*$', false) $f$",
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_is_{kind}(x json) RETURNS boolean LANGUAGE sql IMMUTABLE"
       f" AS $f$ SELECT coalesce(json_typeof(x) = 'number' AND (x #>> '{{}}') ~ '^-?[0-9]+$'"
       f" AND (x #>> '{{}}')::numeric BETWEEN -{size} AND {size - 1}, false) $f$" for kind, size in _RANGES.items()),
