@@ -190,6 +190,8 @@ def _translate_cached(statement: str, engine: str,
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
+    if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)):
+        raise NotSupportedLocally("Redshift's privileges (aclitem and its functions)")
     if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
         return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)
     if engine == "duckdb" and is_prepared_statement_command(tokens):
@@ -230,6 +232,8 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
     return s3io.run(command, session, parameters, s3_client, translate)
 
 
+# The catalog's access privileges (pg_class.relacl ...): scripts that read them need Redshift's users and grants.
+_PRIVILEGE_WORDS = frozenset({"aclitem", "makeaclitem", "aclcontains", "aclexplode"})
 # Redshift-only statements with no local meaning, by their leading words.
 _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
                   ("DROP", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",

@@ -26,6 +26,10 @@ from tests.unit.translate.conftest import run_script
     ("select defaclacl from pg_catalog.pg_default_acl", "system table pg_default_acl"),
     # r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md
     ("select user, current_aws_account", "current_aws_account"), ("select current_namespace", "current_namespace"),
+    # redshift-utils' privilege reports read the catalog's access lists
+    ("select relname from pg_class c where aclcontains(c.relacl, makeaclitem(1, 0, 1, 'SELECT', false))",
+     "privileges"),
+    ("prepare p (int) as select relacl::aclitem[] from pg_class where relowner = $1", "privileges"),
 ])
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_redshift_only_statements(statement: str, what: str, engine: str) -> None:
