@@ -17,6 +17,8 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	# The project's bytecode: a fresh clone's first command (and its local cloud) does not compile every module.
+	$(BIN)/python -m compileall -q shiftflow functions
 	touch $@
 
 demo: setup

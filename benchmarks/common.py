@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -124,3 +125,12 @@ def spread(values: list[float]) -> dict[str, float]:
     """Median, min, max and quartiles of repeated measurements (inclusive quartiles: one value is its own)."""
     q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else (values[0],) * 3
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "q1": q1, "q3": q3}
+
+
+def command_environment(**overrides: str) -> dict[str, str]:
+    """The environment of a `shiftflow` process timed as a user runs it: against the local cloud (not the in-process
+    mode), and with Python writing its bytecode cache as it does by default (PYTHONDONTWRITEBYTECODE in the caller's
+    environment would have every timed process compile every module again: a third of `shiftflow status`)."""
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("SHIFTFLOW_LOCAL_MODE", "PYTHONDONTWRITEBYTECODE")}
+    return {**environment, **overrides}

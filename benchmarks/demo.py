@@ -28,7 +28,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import status_latency
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, command_environment
 
 GOAL_SECONDS = 5.0
 WARM_GOAL_SECONDS = 3.0
@@ -54,11 +54,7 @@ def measure(runs: int = 3, command: str = "make", status_runs: int = 10) -> dict
 
 
 def _environment(state: str, cache: str | None = None) -> dict[str, str]:
-    environment = {name: value for name, value in os.environ.items() if name != "SHIFTFLOW_LOCAL_MODE"}
-    environment["SHIFTFLOW_STATE_DIR"] = state
-    if cache is not None:
-        environment["SHIFTFLOW_CACHE_DIR"] = cache
-    return environment
+    return command_environment(SHIFTFLOW_STATE_DIR=state, **({"SHIFTFLOW_CACHE_DIR": cache} if cache else {}))
 
 
 def _timed(argv: list[str], empty_cache: bool = False) -> float:

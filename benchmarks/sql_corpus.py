@@ -300,7 +300,7 @@ class CorpusSession:
             if isinstance(translated, SessionCommand):
                 return translated.run(self.session, parameters, self.in_transaction)
             assert isinstance(translated, EngineSql)
-            result = self.session.execute(translated.text, parameters)
+            result = translated.execute(self.session, parameters)
             if translated.commits and self.in_transaction:
                 self.session.commit()
                 self.session.begin()

@@ -24,7 +24,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import ROOT, spread
+from benchmarks.common import ROOT, command_environment, spread
 
 GOAL_SECONDS = 0.3
 
@@ -34,12 +34,11 @@ def measure(runs: int = 10) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="shiftflow-bench-status-") as folder:
         state = Path(folder)
-        environment = {name: value for name, value in os.environ.items() if name != "SHIFTFLOW_LOCAL_MODE"}
-        environment["SHIFTFLOW_STATE_DIR"] = str(state)
+        environment = command_environment(SHIFTFLOW_STATE_DIR=str(state))
         command = [sys.executable, "-m", "shiftflow.cli.app", "status"]
         try:
             ensure_running(ROOT, state, engine=None, log_level="WARNING")
-            timed_process(command, environment)  # the project's first sync to this cloud, not measured
+            timed_process(command, environment)  # the project's first sync to this cloud (and bytecode), not measured
             samples = [timed_process(command, environment) for _ in range(runs)]
         finally:
             stop(state)

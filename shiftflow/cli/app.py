@@ -6,13 +6,14 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from typer.core import TyperGroup
 
 from shiftflow import __version__
 from shiftflow.cli import common, render
@@ -41,7 +42,37 @@ from shiftflow.cli.common import (
 from shiftflow.cli.connection import Connection, local_state_dir
 from shiftflow.jobs.outcomes import jobs_of_definition
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=f"{__doc__}\n\n{EXIT_CODES_HELP}")
+
+class CommandGroup(TyperGroup):
+    """The `shiftflow` group, its sub-apps imported when named (or listed by --help): a command pays for neither
+    their imports (the workflow model's pydantic classes ...) nor typer's construction of their commands."""
+
+    LAZY_SUBAPPS = {
+        "workflow": "shiftflow.cli.workflow_commands:workflow_app",
+        "scripts": "shiftflow.cli.scripts_commands:scripts_app",
+        "stream": "shiftflow.cli.stream_commands:stream_app",
+    }
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(name for name in self.LAZY_SUBAPPS if name not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in self.LAZY_SUBAPPS:
+            module, attribute = self.LAZY_SUBAPPS[cmd_name].split(":")
+            command = typer.main.get_command(getattr(importlib.import_module(module), attribute))
+            command.name = cmd_name
+            self.commands[cmd_name] = command
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in self.LAZY_SUBAPPS:
+            for name in self.LAZY_SUBAPPS:  # an unknown name: typer's "did you mean" looks through every command
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(cls=CommandGroup, add_completion=False, no_args_is_help=True,
+                  help=f"{__doc__}\n\n{EXIT_CODES_HELP}")
 
 
 def _version_callback(value: bool) -> None:
@@ -322,21 +353,13 @@ def demo(
         render.demo_report(stdout(), connection, project.resolve(), run_date, city)
 
 
-def _register_subcommands() -> None:
-    from shiftflow.cli.scripts_commands import scripts_app
-    from shiftflow.cli.workflow_commands import workflow_app
-
-    app.add_typer(workflow_app, name="workflow")
-    app.add_typer(scripts_app, name="scripts")
-    from shiftflow.cli.stream_commands import stream_app
-
-    app.add_typer(stream_app, name="stream")
+def _register_cloud_commands() -> None:
     from shiftflow.cli.cloud_commands import register_cloud_commands
 
     register_cloud_commands(app)
 
 
-_register_subcommands()
+_register_cloud_commands()  # the sub-apps: CommandGroup.LAZY_SUBAPPS
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
@@ -21,10 +21,12 @@ from shiftflow.jobs.outcomes import FAILED as FAILED_JOB
 from shiftflow.jobs.outcomes import NOT_RUN, JobOutcome, job_outcomes
 from shiftflow.jobs.outcomes import RUNNING as RUNNING_JOB
 from shiftflow.jobs.outcomes import SUCCEEDED as SUCCEEDED_JOB
-from shiftflow.history import RecordedRun
 from shiftflow.jobs.results import read_result
 from shiftflow.jobs.status import TERMINAL_STATUSES, failure_of, summarize, wait_for_end
 from shiftflow.jobs.submit import SqlJob, batch_request, statement_name
+
+if TYPE_CHECKING:
+    from shiftflow.history import RecordedRun  # its import pulls the workflow model (pydantic): history's alone
 
 # Inside a SQL job (a run_sql_job child execution) only these states say something worth a line.
 _CHILD_STATES_SHOWN = {SUBMIT_STATE}

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shiftflow.dataapi import statements as st
-from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult, StatementTimedOut
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
@@ -207,6 +207,12 @@ class SqlRun:
         return None
 
     def _one(self, sql: str, query_id: int) -> QueryResult:
+        try:
+            return self._run_one(sql, query_id)
+        except StatementTimedOut:
+            raise StatementTimedOut(query_id) from None  # Redshift names the query
+
+    def _run_one(self, sql: str, query_id: int) -> QueryResult:
         if not self.statement.is_batch:
             single_statement(sql)
         if "temp" in sql.lower() or "#" in sql:
@@ -232,7 +238,7 @@ class SqlRun:
         bound = {n: values[n] for n in translated.parameter_names}
         if isinstance(translated, SessionCommand):
             return translated.run(self.session, bound, self.in_transaction)
-        result = self.session.execute(translated.text, bound)
+        result = translated.execute(self.session, bound)
         if getattr(translated, "commits", False) and self.in_transaction:
             # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
             # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.

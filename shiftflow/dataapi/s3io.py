@@ -383,7 +383,7 @@ def _unload(command: S3Command, session: EngineSession, parameters: Mapping[str,
     query = translate(command.query, session.engine)
     if not isinstance(query, EngineSql):
         raise NotSupportedLocally("UNLOAD of something other than a query")
-    result = session.execute(query.text, {name: parameters[name] for name in query.parameter_names})
+    result = query.execute(session, {name: parameters[name] for name in query.parameter_names})
     bucket, prefix = _split_url(command.url)
     existing = _keys(s3_client, command.url)
     if existing and command.has("CLEANPATH"):

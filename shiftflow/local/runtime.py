@@ -16,12 +16,14 @@ import fcntl
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from shiftflow.aws_clients import use_cached_data
 from shiftflow.deployment import Deployment
 from shiftflow.local.identity import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION, STACK_NAME  # noqa: F401 - re-exported
 from shiftflow.local.template import PhysicalResource, Resolver, Template
@@ -82,6 +84,8 @@ class LocalRuntime:
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
         self.queue_names: list[str] = []  # the template's SQS queues, as created
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -109,6 +113,9 @@ class LocalRuntime:
         self._stack.enter_context(_exclusive(self.state_dir / "lock"))
         self._stack.enter_context(_environment(_fake_credentials()))
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        # mock_aws gives boto3 a new default session: every client of this process made from it (the runtime's, the
+        # handlers', the deliverer's; tens at a start) reads botocore's data files from the user's cache.
+        use_cached_data(boto3._get_default_session()._session)  # noqa: SLF001
         self._stack.enter_context(moto_gaps.activate(time_scale=self.time_scale))
         # Before any client exists: its handlers must run ahead of the Data API emulator's routing.
         self.iam = self._stack.enter_context(iam.enforce(iam.Scope(REGION, ACCOUNT_ID)))
@@ -157,7 +164,12 @@ class LocalRuntime:
         return emulator
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        """This process's client of `service` (one per service: boto3 clients are thread-safe, and each costs
+        tens of ms to create)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=REGION)
+            return self._clients[service]
 
     # --- deployment: what template.yaml declares ----------------------------------------------------------------
 

@@ -84,3 +84,21 @@ def test_the_shiftflow_command_keeps_its_exit_codes() -> None:
                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                          timeout=120)
     assert bad.returncode == 2 and "--input is not JSON" in bad.stderr
+
+
+def test_the_sub_apps_are_imported_when_named_and_listed_by_help() -> None:
+    done = _python("""
+        import sys
+        from typer.testing import CliRunner
+        from shiftflow.cli.app import app
+        print("shiftflow.cli.workflow_commands" in sys.modules, "shiftflow.workflows.model" in sys.modules)
+        runner = CliRunner()
+        listed = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+        print(listed.exit_code, all(f" {name} " in listed.output for name in ("workflow", "scripts", "stream", "status")))
+        typo = runner.invoke(app, ["workflw"])
+        print(typo.exit_code, "Did you mean 'workflow'" in typo.output)
+        named = runner.invoke(app, ["workflow", "--help"], env={"COLUMNS": "200"})
+        print(named.exit_code, " validate " in named.output)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:4] == ["False False", "0 True", "2 True", "0 True"]

@@ -14,16 +14,24 @@ def event(number, kind, previous=0, **details):
 
 
 class History:
-    """get_execution_history and describe_execution of one ended execution, as Step Functions returns them."""
+    """get_execution_history and describe_execution of one execution, paged as Step Functions pages them; `status`
+    and `events` may change between calls, as the execution runs. Records the events each page carried."""
 
-    def __init__(self, events):
+    def __init__(self, events, status="SUCCEEDED"):
         self.events = events
+        self.status = status
+        self.pages = []
 
     def describe_execution(self, executionArn):
-        return {"status": "SUCCEEDED"}
+        return {"status": self.status}
 
     def get_execution_history(self, executionArn, maxResults, reverseOrder, nextToken=None):
-        return {"events": list(reversed(self.events))}
+        ordered = list(reversed(self.events)) if reverseOrder else list(self.events)
+        start = int(nextToken or 0)
+        page = ordered[start:start + maxResults]
+        self.pages.append(len(page))
+        more = start + maxResults < len(ordered)
+        return {"events": page, **({"nextToken": str(start + maxResults)} if more else {})}
 
 
 def entered(number, kind, name, previous):
@@ -118,3 +126,26 @@ def test_map_iterations_running_the_same_states_are_told_apart_by_their_events()
 
     assert items == [(SUCCEEDED, "RunJobScript", ""), (FAILED, "RunJobScript", "SqlStatementFailed: job a: boom"),
                      (SUCCEEDED, "RunStageJobs", "")]
+
+
+def test_a_poll_reads_one_small_page_when_few_events_are_new_and_every_new_event_otherwise():
+    events = [event(1, "ExecutionStarted", executionStartedEventDetails={"input": "{}"})]
+    for number in range(2, 300, 2):
+        events += [entered(number, "Pass", f"Step{number}", number - 1), exited(number + 1, "Pass", f"Step{number}", number)]
+    history = History(events[:250], status="RUNNING")
+    polls = []
+
+    def sleep(_):
+        polls.append(list(history.pages))
+        history.pages.clear()
+        history.events = events[:252] if len(polls) == 1 else events
+        history.status = "RUNNING" if len(polls) == 1 else "SUCCEEDED"
+
+    items = list(follow(history, "arn", sleep=sleep))
+
+    assert [item.state for item in items if item.kind == ENTERED] == [f"Step{number}" for number in range(2, 300, 2)]
+    assert len(items) == len(events) - 1
+    first_read, few_new, rest = polls[0], polls[1], history.pages
+    assert first_read == [5, 100, 100, 50]  # all new: a new read in large pages
+    assert few_new == [5]  # two new events: the small page alone
+    assert rest[0] == 5 and sum(rest[1:]) >= len(events) - 252

@@ -35,6 +35,14 @@ class EngineError(Exception):
     """A statement failed in the engine; the message is the engine's own."""
 
 
+class StatementTimedOut(EngineError):
+    """The statement ran longer than the session's statement_timeout and was cancelled. Redshift's words
+    (r_statement_timeout.md: "ERROR:  Query (150) canceled on user's request"); the runner names the query id."""
+
+    def __init__(self, query_id: int | None = None) -> None:
+        super().__init__(f"Query ({query_id if query_id is not None else '?'}) canceled on user's request")
+
+
 class EngineSession(Protocol):
     """One connection, used by one statement worker at a time. Statements arrive already translated for the engine."""
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, TransactionConflict
+from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
 from shiftflow.dataapi.translate.functions.json import minified_json
 
 _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
@@ -82,14 +82,47 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class CatalogVersion:
+    """Counts the catalog changes of one database (DDL, SET, transaction ends) through any of its sessions: a
+    session's catalog_cached() answers are dropped when it moves on."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value += 1
+
+
+_DATA_KINDS = {"SELECT", "INSERT", "UPDATE", "DELETE"}
+
+
 class DuckDBSession:
     """One DuckDB cursor: used by one statement worker at a time."""
 
     engine = "duckdb"
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, catalog: CatalogVersion | None = None) -> None:
         self._cursor = cursor
         self._user: str | None = None
+        self._catalog = catalog or CatalogVersion()
+        self._cache: dict[Any, Any] = {}
+        self._cache_version = -1
+        self._changed_catalog = False  # since the transaction began: its end changes what other sessions see
+        self._timeout_seconds = 0.0  # statement_timeout (0: none)
+        self._watch = threading.Lock()  # a timeout's interrupt lands only while the statement still runs
+        self._running = self._timed_out = False
+
+    def catalog_cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """What `compute` reads from the catalog, kept until the database's catalog changes."""
+        if self._cache_version != self._catalog.value:
+            self._cache, self._cache_version = {}, self._catalog.value
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def set_statement_timeout(self, milliseconds: int) -> None:
+        """Redshift's statement_timeout: a statement running longer is interrupted (0 turns it off)."""
+        self._timeout_seconds = milliseconds / 1000
 
     def set_user(self, user: str) -> None:
         """The request's database user, for current_user (shiftflow_current_user() of the session set-up)."""
@@ -98,6 +131,30 @@ class DuckDBSession:
             self._user = user
 
     def execute(self, sql: str, parameters: Mapping[str, str]) -> QueryResult:
+        if not self._timeout_seconds:
+            return self._execute(sql, parameters)
+        timer = threading.Timer(self._timeout_seconds, self._time_out)
+        with self._watch:
+            self._running, self._timed_out = True, False
+        timer.start()
+        try:
+            return self._execute(sql, parameters)
+        except EngineError:
+            if self._timed_out:
+                raise StatementTimedOut() from None
+            raise
+        finally:
+            timer.cancel()
+            with self._watch:
+                self._running = False
+
+    def _time_out(self) -> None:
+        with self._watch:
+            if self._running:
+                self._timed_out = True
+                self._cursor.interrupt()
+
+    def _execute(self, sql: str, parameters: Mapping[str, str]) -> QueryResult:
         try:
             kind = _plain_kind(sql)
             if kind is not None:  # one plain statement: skip DuckDB's re-parse (about 0.3 ms a statement)
@@ -106,7 +163,12 @@ class DuckDBSession:
             result = QueryResult()
             for statement in self._cursor.extract_statements(sql):  # a translation may prepend set-up statements
                 used = {name: parameters[name] for name in statement.named_parameters if name in parameters}
-                self._cursor.execute(statement, used or None)
+                try:
+                    self._cursor.execute(statement, used or None)
+                finally:
+                    if statement.type.name not in _DATA_KINDS:  # after it: the change is visible to others
+                        self._catalog.bump()
+                        self._changed_catalog = True
                 query = statement.expected_result_type == [duckdb.ExpectedResultType.QUERY_RESULT]
                 result = self._result(query, statement.type.name)
             return result
@@ -129,13 +191,20 @@ class DuckDBSession:
         return QueryResult(rowcount=0)
 
     def begin(self) -> None:
+        self._changed_catalog = False
         self._run("BEGIN TRANSACTION")
 
     def commit(self) -> None:
-        self._run("COMMIT")
+        self._end("COMMIT")
 
     def rollback(self) -> None:
-        self._run("ROLLBACK")
+        self._end("ROLLBACK")
+
+    def _end(self, action: str) -> None:
+        if self._changed_catalog:
+            self._catalog.bump()
+            self._changed_catalog = False
+        self._run(action)
 
     def interrupt(self) -> None:
         self._cursor.interrupt()
@@ -161,6 +230,7 @@ class DuckDBEngine:
             self._directory.mkdir(parents=True, exist_ok=True)
         self._setup = setup
         self._roots: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._catalogs: dict[str, CatalogVersion] = {}
         self._lock = threading.Lock()
         # Session setup creates schema public when missing: two such creates at once conflict in DuckDB's catalog
         # ("write-write conflict"), so sessions set themselves up one at a time.
@@ -187,8 +257,10 @@ class DuckDBEngine:
                 except duckdb.Error as error:  # e.g. the file is locked by another process
                     raise EngineError(str(error)) from None
                 self._roots[database] = root
+                self._catalogs[database] = CatalogVersion()
             cursor = root.cursor()
-        session = DuckDBSession(cursor)
+            catalog = self._catalogs[database]
+        session = DuckDBSession(cursor, catalog)
         session._run(f"SET VARIABLE shiftflow_database = {_literal(database)}")  # current_database()
         with self._setup_lock:
             for statement in self._session_setup():

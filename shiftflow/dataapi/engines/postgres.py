@@ -23,7 +23,7 @@ import psycopg
 from psycopg import conninfo, sql
 from psycopg.adapt import Loader
 
-from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, TransactionConflict
+from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
 from shiftflow.dataapi.translate.functions.json import minified_json
 from shiftflow.dataapi.translate.setup import POSTGRES_DATABASE_SETUP, POSTGRES_SESSION_SETUP
 
@@ -105,13 +105,15 @@ class PostgresSession:
         self._connection.close()
 
 
-_SERIALIZATION_FAILURE, _DEADLOCK_DETECTED = "40001", "40P01"
+_SERIALIZATION_FAILURE, _DEADLOCK_DETECTED, _QUERY_CANCELED = "40001", "40P01", "57014"
 
 
 def engine_error(error: psycopg.Error) -> EngineError:
     """The EngineError of a PostgreSQL error: a serialization failure or a deadlock in Redshift's words (the
     transaction was rolled back; a rerun can pass), anything else PostgreSQL's primary message."""
     primary = (error.diag.message_primary if error.diag and error.diag.message_primary else str(error)).strip()
+    if error.sqlstate == _QUERY_CANCELED and "statement timeout" in primary:
+        return StatementTimedOut()  # PostgreSQL enforces SET statement_timeout itself
     if error.sqlstate == _SERIALIZATION_FAILURE:
         return TransactionConflict.serializable_isolation_violation("postgres", primary)
     if error.sqlstate == _DEADLOCK_DETECTED:

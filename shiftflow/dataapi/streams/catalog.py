@@ -3,9 +3,13 @@ refresh moves its positions in the same transaction as the rows it lands: a refr
 both as they were.
 
 - external_schemas: CREATE EXTERNAL SCHEMA ... FROM KINESIS | MSK;
-- views: materialized views (kind 'stream' or 'plain'), the SQL their refresh runs, the last landed record they hold;
-- landing tables l_<hash>: one per stream or topic, every record read so far with Redshift's metadata columns and an
-  ingest_seq in reading order; pull_state: per shard or partition, where the next read starts;
+- views: materialized views, the SQL their refresh runs and their position (last_seq: the last landed record they
+  show). Kinds: 'stream_view', a view whose expressions cannot fail on a record (the guide's JSON_PARSE guarded by
+  CAN_JSON_PARSE, metadata columns): a SQL view over its landing table up to its position, the records stored once;
+  'stream', any other view over a stream: a table of the rows its refresh converted; 'plain', a view over tables;
+- landing tables l_<hash>: one per streaming view (each reads the stream on its own, as on Redshift), every record
+  read so far with Redshift's metadata columns, an ingest_seq in reading order and the refresh_time of the refresh
+  that read it; pull_state: per landing table and shard or partition, where the next read starts;
 - sys_mv_refresh_history, sys_stream_scan_states, sys_stream_scan_errors: what Redshift's system views show.
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
@@ -39,12 +44,16 @@ _TABLES = (
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_mv_refresh_history (user_id INTEGER, database_name VARCHAR,"
     " schema_name VARCHAR, mv_name VARCHAR, transaction_id BIGINT, refresh_type VARCHAR, status VARCHAR,"
     " start_time TIMESTAMP, end_time TIMESTAMP, duration BIGINT)",
-    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_states (user_id INTEGER, query_id BIGINT,"
-    " mv_name VARCHAR, external_schema_name VARCHAR, stream_name VARCHAR, partition_id VARCHAR,"
-    " record_time TIMESTAMP, scanned_rows BIGINT, scanned_bytes BIGINT, last_position VARCHAR)",
-    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_errors (user_id INTEGER, query_id BIGINT,"
-    " record_time TIMESTAMP, mv_name VARCHAR, external_schema_name VARCHAR, stream_name VARCHAR,"
-    " partition_id VARCHAR, \"position\" VARCHAR, error_code INTEGER, error_reason VARCHAR)",
+    # r_SYS_STREAM_SCAN_STATES's columns, in its order.
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_states (external_schema_name VARCHAR, stream_name VARCHAR,"
+    " mv_name VARCHAR, transaction_id BIGINT, query_id BIGINT, record_time TIMESTAMP, partition_id VARCHAR,"
+    " latest_position VARCHAR, scanned_rows BIGINT, skipped_rows BIGINT, scanned_bytes BIGINT,"
+    " stream_record_time_min TIMESTAMP, stream_record_time_max TIMESTAMP)",
+    # r_SYS_STREAM_SCAN_ERRORS.md's columns, in its order.
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_errors (external_schema_name VARCHAR, stream_name VARCHAR,"
+    " mv_name VARCHAR, transaction_id BIGINT, query_id BIGINT, stream_timestamp_type CHAR(1),"
+    " stream_timestamp TIMESTAMP, record_time TIMESTAMP, partition_id VARCHAR, \"position\" VARCHAR,"
+    " error_code INTEGER, error_reason VARCHAR)",
 )
 DUCKDB_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *_TABLES)
 POSTGRES_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *_TABLES)
@@ -70,9 +79,38 @@ def one(session: EngineSession, text: str, **parameters: Any) -> Any:
     return rows[0] if rows else None
 
 
-def landing_name(source: str, stream: str) -> str:
-    """The landing table of a Kinesis stream or an MSK topic (a hash: stream names may hold any character)."""
-    return f"l_{source}_{zlib.crc32(stream.encode()):08x}"
+def landing_name(source: str, view: str) -> str:
+    """The landing table of a streaming view over a Kinesis stream or an MSK topic."""
+    return f"l_{source}_{zlib.crc32(view.encode()):08x}"
+
+
+@dataclass(frozen=True)
+class StreamColumns:
+    """The metadata columns of a source that say where a record is and when it arrived."""
+
+    partition: str
+    position: str
+    timestamp_type: str  # an expression: Kinesis records have none
+    timestamp: str
+
+
+STREAM_COLUMNS = {
+    "kinesis": StreamColumns("shard_id", "sequence_number", "CAST(NULL AS CHAR(1))", "approximate_arrival_timestamp"),
+    "msk": StreamColumns("kafka_partition", "kafka_offset", "kafka_timestamp_type", "kafka_timestamp"),
+}
+# What a refresh writes into sys_stream_scan_errors, in this order: the view's schema and stream, the view, the
+# transaction (also the query id), stream_timestamp_type, stream_timestamp, record_time, partition_id, position,
+# error_code, error_reason.
+SCAN_ERROR_COLUMNS = ("external_schema_name, stream_name, mv_name, transaction_id, query_id, stream_timestamp_type,"
+                      " stream_timestamp, record_time, partition_id, \"position\", error_code, error_reason")
+
+
+def landed_records(source: str, landing: str, where: str) -> str:
+    """The records of a landing table a view's query reads (Redshift's metadata columns and refresh_time), those
+    within the VARBYTE size and `where`, in Redshift SQL."""
+    columns = ", ".join(landing_columns(source, "duckdb"))
+    return (f"SELECT {columns}, refresh_time FROM {SCHEMA}.{landing} WHERE {where}"
+            f" AND record_bytes <= {MAX_RECORD_BYTES}")
 
 
 def landing_columns(source: str, engine: str) -> Mapping[str, str]:
@@ -85,9 +123,9 @@ def landing_columns(source: str, engine: str) -> Mapping[str, str]:
             "kafka_timestamp": "TIMESTAMP", "kafka_key": varbyte, "kafka_value": varbyte, "kafka_headers": super_}
 
 
-def create_landing(session: EngineSession, source: str, stream: str) -> str:
-    name = landing_name(source, stream)
+def create_landing(session: EngineSession, source: str, view: str) -> str:
+    name = landing_name(source, view)
     columns = ", ".join(f"{column} {kind}" for column, kind in landing_columns(source, session.engine).items())
     session.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{name} (ingest_seq BIGINT, {columns},"
-                    " record_bytes BIGINT)", {})
+                    " record_bytes BIGINT, refresh_time TIMESTAMP)", {})
     return name

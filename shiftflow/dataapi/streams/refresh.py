@@ -1,11 +1,14 @@
 """Materialized views: streaming ones (over a KINESIS or MSK external schema) and plain ones (over tables).
 
-A streaming view is a table; its refresh lands the stream's new records (sources.pull), then applies the view's
-SELECT to the landed records past the view's last_seq up to the tip: every record exactly once, whichever
-refreshes and producers run at the same time, because the records, the view's rows and both positions commit in
-one transaction. A record larger than its VARBYTE column, and one the view's expressions cannot convert (invalid JSON
-for JSON_PARSE, text for an integer cast), is skipped and logged in sys_stream_scan_errors; the rest of the batch
+A refresh of a streaming view lands the stream's new records in the view's landing table (sources.pull), then moves
+the view's position (last_seq) to the last of them: every record exactly once, whichever refreshes and producers run
+at the same time, because the records and both positions commit in one transaction. A view whose expressions cannot
+fail on a record (kind 'stream_view', catalog.py) is a SQL view over its landing table up to its position: the
+refresh stores each record once and converts nothing. Any other streaming view (kind 'stream') is a table into
+which the refresh inserts the view's rows of the new records; a record its expressions cannot convert (invalid JSON
+for JSON_PARSE, text for an integer cast) is skipped and logged in sys_stream_scan_errors, and the rest of the batch
 loads (PostgreSQL: insert_converting halves the failing range; DuckDB: the view's rows under TRY, streaming.py).
+A record larger than its VARBYTE column is skipped and logged by both kinds.
 The refresh steps are SQL generated at CREATE time and kept in the views catalog: DuckDB runs them from here,
 PostgreSQL from shiftflow_stream.refresh_view(), which procedure bodies call too (REFRESH inside CALL).
 """
@@ -21,7 +24,15 @@ from datetime import datetime, timezone
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.streams import catalog, sources
-from shiftflow.dataapi.streams.catalog import CONVERSION_ERROR, MAX_RECORD_BYTES, REFRESH_ROWS, SCHEMA, SIZE_ERROR
+from shiftflow.dataapi.streams.catalog import (
+    CONVERSION_ERROR,
+    MAX_RECORD_BYTES,
+    REFRESH_ROWS,
+    SCAN_ERROR_COLUMNS,
+    SCHEMA,
+    SIZE_ERROR,
+    STREAM_COLUMNS,
+)
 from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand
 
 INCREMENTAL = "Refresh successfully updated MV incrementally"
@@ -29,26 +40,32 @@ NO_NEW_DATA = "Stream returned no new data"
 SKIPPED = "Some stream records were skipped"
 RECOMPUTED = "Refresh successfully recomputed MV from scratch"
 _DUCKDB_REFRESHES = threading.Lock()
-_POSITION = {"kinesis": ("shard_id", "sequence_number"), "msk": ("kafka_partition", "kafka_offset")}
+STREAM_KINDS = ("stream", "stream_view")
 
 
 def _steps(source: str, landing: str) -> list[str]:
-    """What a streaming refresh runs after the view's insert, with :low, :high and :mv bound."""
-    partition, position = _POSITION[source]
+    """What a streaming refresh runs after the view's insert (a 'stream' view's), with :low, :high and :mv bound."""
+    columns = STREAM_COLUMNS[source]
+    partition, position = columns.partition, columns.position
     where = f"ingest_seq > :low AND ingest_seq <= :high"
     view = f"(SELECT schema_name, stream_name FROM {SCHEMA}.views WHERE mv_name = :mv)"
     # The last record read: Kafka offsets are numbers; Kinesis sequence numbers are decimal strings of any length.
     last = (f"CAST(max(l.{position}) AS VARCHAR)" if source == "msk"
             else f"ltrim(max(lpad(l.{position}, 128, '0')), '0')")
     return [
-        f"INSERT INTO {SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp, :mv, v.schema_name,"
-        f" v.stream_name, CAST(l.{partition} AS VARCHAR), CAST(l.{position} AS VARCHAR), {SIZE_ERROR},"
+        f"INSERT INTO {SCHEMA}.sys_stream_scan_errors ({SCAN_ERROR_COLUMNS}) SELECT v.schema_name, v.stream_name,"
+        f" :mv, txid_current(), txid_current(), {columns.timestamp_type}, l.{columns.timestamp}, localtimestamp,"
+        f" CAST(l.{partition} AS VARCHAR), CAST(l.{position} AS VARCHAR), {SIZE_ERROR},"
         f" 'Record size ' || CAST(l.record_bytes AS VARCHAR) || ' bytes exceeds the column''s maximum of"
         f" {MAX_RECORD_BYTES} bytes' FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
         f" AND l.record_bytes > {MAX_RECORD_BYTES}",
-        f"INSERT INTO {SCHEMA}.sys_stream_scan_states SELECT NULL, txid_current(), :mv, v.schema_name,"
-        f" v.stream_name, CAST(l.{partition} AS VARCHAR), localtimestamp, count(*), sum(l.record_bytes),"
-        f" {last} FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
+        # skipped: the records of this refresh logged in sys_stream_scan_errors (too large, or not converted)
+        f"INSERT INTO {SCHEMA}.sys_stream_scan_states SELECT v.schema_name, v.stream_name, :mv, txid_current(),"
+        f" txid_current(), localtimestamp, CAST(l.{partition} AS VARCHAR), {last}, count(*),"
+        f" (SELECT count(*) FROM {SCHEMA}.sys_stream_scan_errors e WHERE e.mv_name = :mv"
+        f" AND e.query_id = txid_current() AND e.partition_id = CAST(l.{partition} AS VARCHAR)),"
+        f" sum(l.record_bytes), min(l.{columns.timestamp}), max(l.{columns.timestamp})"
+        f" FROM {SCHEMA}.{landing} l, {view} v WHERE {where}"
         f" GROUP BY v.schema_name, v.stream_name, l.{partition}",
         f"UPDATE {SCHEMA}.views SET last_seq = :high WHERE mv_name = :mv",
     ]
@@ -61,6 +78,7 @@ def _positional(text: str) -> str:
             .replace("%%", "%"))
 
 
+_MSK, _KINESIS = STREAM_COLUMNS["msk"], STREAM_COLUMNS["kinesis"]
 POSTGRES_SETUP = (
     # The view's insert over the landed records (low, high]; a record its expressions cannot convert is skipped
     # and logged with the error's message: on an error the range is halved until the record is alone.
@@ -75,10 +93,18 @@ BEGIN
     IF high - low > 1 THEN
       NULL;
     ELSE
-      EXECUTE format('INSERT INTO {SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp, $1,'
-                     ' $2, $3, CAST(%I AS VARCHAR), CAST(%I AS VARCHAR), {CONVERSION_ERROR}, $4 FROM {SCHEMA}.%I'
-                     ' WHERE ingest_seq = $5', CASE WHEN msk THEN 'kafka_partition' ELSE 'shard_id' END,
-                     CASE WHEN msk THEN 'kafka_offset' ELSE 'sequence_number' END, v.landing)
+      EXECUTE format('INSERT INTO {SCHEMA}.sys_stream_scan_errors ({SCAN_ERROR_COLUMNS})'
+                     ' SELECT $2, $3, $1, txid_current(), txid_current(), %s, %I, localtimestamp,'
+                     ' CAST(%I AS VARCHAR), CAST(%I AS VARCHAR), {CONVERSION_ERROR}, $4 FROM {SCHEMA}.%I'
+                     ' WHERE ingest_seq = $5',
+                     CASE WHEN msk THEN '{_MSK.timestamp_type}'
+                          ELSE '{_KINESIS.timestamp_type}' END,
+                     CASE WHEN msk THEN '{_MSK.timestamp}'
+                          ELSE '{_KINESIS.timestamp}' END,
+                     CASE WHEN msk THEN '{_MSK.partition}'
+                          ELSE '{_KINESIS.partition}' END,
+                     CASE WHEN msk THEN '{_MSK.position}'
+                          ELSE '{_KINESIS.position}' END, v.landing)
         USING v.mv_name, v.schema_name, v.stream_name, left(SQLERRM, 128), high;
       RETURN;
     END IF;
@@ -102,9 +128,11 @@ BEGIN
     IF high <= v.last_seq THEN
       result := '{NO_NEW_DATA}';
     ELSE
-      PERFORM {SCHEMA}.insert_converting(v.refresh_sql::json->>0, v, v.last_seq, high);
+      IF v.kind = 'stream' THEN  -- the view's rows; a 'stream_view' reads its landing table
+        PERFORM {SCHEMA}.insert_converting(v.refresh_sql::json->>0, v, v.last_seq, high);
+      END IF;
       FOR step IN SELECT value FROM json_array_elements_text(v.refresh_sql::json) WITH ORDINALITY AS e(value, n)
-                  WHERE n > 1 LOOP
+                  WHERE n > CASE WHEN v.kind = 'stream' THEN 1 ELSE 0 END LOOP
         EXECUTE step USING v.last_seq, high, name;
       END LOOP;
       SELECT count(*) INTO skipped FROM {SCHEMA}.sys_stream_scan_errors e
@@ -122,10 +150,11 @@ END $f$""",
 
 @dataclass(frozen=True)
 class ViewDefinition:
-    """What CREATE MATERIALIZED VIEW stores: the engine SQL of the refresh (the view's insert, then the steps)."""
+    """What CREATE MATERIALIZED VIEW stores: the engine SQL of the refresh (a 'stream' view's insert, then the
+    steps; a 'plain' view's insert)."""
 
     name: str
-    kind: str  # "stream" | "plain"
+    kind: str  # "stream_view" | "stream" | "plain" (catalog.py)
     schema_name: str
     stream_name: str
     landing: str
@@ -206,8 +235,12 @@ class CreateMaterializedView(SessionCommand):
                                           "(here, refresh with REFRESH MATERIALIZED VIEW)")
             if view.kind == "stream":
                 _external_source(session, view.schema_name)
-                catalog.create_landing(session, self.source, view.stream_name)
+                catalog.create_landing(session, self.source, view.name)
                 session.execute(self.create, {"shiftflow_low": "0", "shiftflow_high": "0"})
+            elif view.kind == "stream_view":
+                _external_source(session, view.schema_name)
+                catalog.create_landing(session, self.source, view.name)
+                session.execute(self.create, {})
             else:
                 session.execute(self.create, {})
             catalog.run(session, f"INSERT INTO {SCHEMA}.views VALUES (:mv, :kind, :schema, :stream, :landing,"
@@ -241,9 +274,9 @@ def refresh(session: EngineSession, name: str, refresh_type: str = "Manual") -> 
     view = _view(session, name)
     if view is None:
         raise EngineError(f'materialized view "{name}" does not exist')
-    kind, schema_name, stream_name = view[0], view[1], view[2]
-    if kind == "stream":
-        sources.pull(session, sources.current(), _external_source(session, schema_name), stream_name)
+    kind, schema_name, stream_name, landing = view[0], view[1], view[2], view[3]
+    if kind in STREAM_KINDS:
+        sources.pull(session, sources.current(), _external_source(session, schema_name), stream_name, landing)
     if session.engine == "postgres":
         catalog.run(session, f"SELECT {SCHEMA}.refresh_view(:mv, :kind)", mv=name, kind=refresh_type)
         return QueryResult(rowcount=0)
@@ -271,7 +304,7 @@ def _refresh_duckdb(session: EngineSession, name: str, view: tuple[str, str, str
         return NO_NEW_DATA
     values = {"low": str(last_seq), "high": str(high), "mv": name,
               "shiftflow_low": str(last_seq), "shiftflow_high": str(high)}
-    checked = REFRESH_ROWS in steps[0]
+    checked = kind == "stream_view" or REFRESH_ROWS in steps[0]
     for number, step in enumerate(steps):
         try:
             session.execute(step, {key: value for key, value in values.items() if f"${key}" in step})
@@ -297,12 +330,10 @@ class DropMaterializedView(SessionCommand):
                 if self.if_exists:
                     return QueryResult(rowcount=0)
                 raise EngineError(f'materialized view "{self.name}" does not exist')
-            landing = _view(session, self.name)[3]
-            session.execute(f"DROP TABLE {self.name}", {})
+            kind, landing = _view(session, self.name)[0], _view(session, self.name)[3]
+            session.execute(f"DROP {'VIEW' if kind == 'stream_view' else 'TABLE'} {self.name}", {})
             catalog.run(session, f"DELETE FROM {SCHEMA}.views WHERE mv_name = :mv", mv=self.name)
-            if landing and catalog.one(session, f"SELECT 1 FROM {SCHEMA}.views WHERE landing = :landing",
-                                       landing=landing) is None:
-                # No view reads the stream any more: forget what was read (a new view starts at the beginning).
+            if landing:  # what the view read goes with it (a new view of the name starts at the beginning)
                 session.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{landing}", {})
                 catalog.run(session, f"DELETE FROM {SCHEMA}.pull_state WHERE landing = :landing", landing=landing)
             return QueryResult(rowcount=0)
@@ -313,19 +344,20 @@ class DropMaterializedView(SessionCommand):
 @dataclass(frozen=True)
 class CallWithStreams(SessionCommand):
     """CALL on PostgreSQL: the streams of the database's streaming views are landed first, so that a REFRESH in the
-    procedure's body (shiftflow_stream.refresh_view) sees them."""
+    procedure's body (shiftflow_stream.refresh_view) sees them (a view shows them once it is refreshed: its
+    position)."""
 
     call: str
     parameter_names: tuple[str, ...] = ()
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
-        streams = catalog.run(session, f"SELECT DISTINCT s.source, v.stream_name FROM {SCHEMA}.views v"
+        streams = catalog.run(session, f"SELECT s.source, v.stream_name, v.landing FROM {SCHEMA}.views v"
                                        f" JOIN {SCHEMA}.external_schemas s ON s.schema_name = v.schema_name"
-                                       " WHERE v.kind = 'stream'").rows
+                                       " WHERE v.kind IN ('stream', 'stream_view')").rows
         if streams:
             def land() -> QueryResult:
-                for source, stream in streams:
-                    sources.pull(session, sources.current(), source, stream)
+                for source, stream, landing in streams:
+                    sources.pull(session, sources.current(), source, stream, landing)
                 return QueryResult(rowcount=0)
 
             _in_transaction(session, in_transaction, land)

@@ -1,6 +1,8 @@
-"""Reading a stream's new records into its landing table: Kinesis through boto3 (the local cloud's moto), MSK from the
-local topic store. Each read starts where pull_state says the previous one stopped (first: TRIM_HORIZON, offset 0)
-and runs in the caller's transaction, so the records and the new position commit together."""
+"""Reading a stream's new records into a view's landing table: Kinesis through boto3 (the local cloud's moto), MSK from
+the local topic store. Each read starts where pull_state says the previous one stopped (first: TRIM_HORIZON, offset 0)
+and runs in the caller's transaction, so the records and the new position commit together. A batch is one bulk
+statement: DuckDB reads the partition file or the batch's lines itself (read_json); PostgreSQL gets the batch's
+lines as one bound value and parses them (no per-record work in Python)."""
 
 from __future__ import annotations
 
@@ -66,6 +68,9 @@ class Batch:
     # A partition file read from its start: DuckDB reads the records from it instead of from a copy (`lines` are
     # empty: text() reads its whole lines up to byte_position when they are needed).
     whole_file: Path | None = None
+    # MSK: the batch's first offset (a partition's offsets are consecutive: a record's ingest_seq follows from its
+    # offset, no numbering pass); Kinesis: None (records are numbered in their order).
+    first_offset: int | None = None
 
     def text(self) -> bytes:
         if self.whole_file is None:
@@ -116,17 +121,17 @@ def topic_batches(store: TopicStore, topic: str, positions: dict[str, tuple[str,
             last_line, end = store.last_whole_line(topic, partition)
             if last_line:
                 yield Batch(str(partition), b"", str(json.loads(last_line)["o"]), end,
-                            store.partition_file(topic, partition))
+                            store.partition_file(topic, partition), first_offset=0)
             continue
         data, end = store.read_after(topic, partition, start)
         if data:
             last_line = data[:-1].rsplit(b"\n", 1)[-1]
-            yield Batch(str(partition), data, str(json.loads(last_line)["o"]), end)
+            yield Batch(str(partition), data, str(json.loads(last_line)["o"]), end,
+                        first_offset=int(positions[str(partition)][0]) + 1)
 
 
-def pull(session: EngineSession, sources: StreamSources, source: str, stream: str) -> int:
-    """Land the stream's new records; how many."""
-    landing = catalog.landing_name(source, stream)
+def pull(session: EngineSession, sources: StreamSources, source: str, stream: str, landing: str) -> int:
+    """Land the stream's new records in the landing table; how many."""
     if session.engine == "postgres":  # two refreshes of one stream at once: the second waits for the first
         session.execute(f"LOCK TABLE {SCHEMA}.{landing} IN EXCLUSIVE MODE", {})
     positions = _positions(session, landing)
@@ -144,17 +149,18 @@ def pull(session: EngineSession, sources: StreamSources, source: str, stream: st
 
 
 # The landed columns from the NDJSON fields and the decoded value (decoded once: the common-subexpression pass is
-# off, a from_base64(v) named twice would decode twice).
+# off, a from_base64(v) named twice would decode twice), after ingest_seq.
 _DUCKDB_SELECT = {
-    "kinesis": "make_timestamp(t * 1000), k, $shard, o, value, octet_length(value)",
+    "kinesis": "make_timestamp(t * 1000), k, $shard, o, value, octet_length(value), localtimestamp",
     "msk": "CAST($shard AS BIGINT), CAST(o AS BIGINT), 'C', make_timestamp(t * 1000), from_base64(k),"
-           " value, CAST(h AS JSON), octet_length(value)",
+           " value, CAST(h AS JSON), octet_length(value), localtimestamp",
 }
 
 
 def _land(session: EngineSession, source: str, landing: str, batch: Batch) -> int:
     base = int(catalog.one(session, f"SELECT coalesce(max(ingest_seq), 0) FROM {SCHEMA}.{landing}")[0])
-    columns = ", ".join(["ingest_seq", *catalog.landing_columns(source, session.engine), "record_bytes"])
+    columns = ", ".join(["ingest_seq", *catalog.landing_columns(source, session.engine), "record_bytes",
+                         "refresh_time"])
     if session.engine == "duckdb":
         return _land_duckdb(session, source, landing, batch, base, columns)
     return _land_postgres(session, source, landing, batch, base, columns)
@@ -163,7 +169,10 @@ def _land(session: EngineSession, source: str, landing: str, batch: Batch) -> in
 def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch, base: int, columns: str) -> int:
     # DuckDB reads the lines itself (far faster than binding rows one by one): through a private temporary file.
     fields = "{o: 'VARCHAR', t: 'BIGINT', k: 'VARCHAR', v: 'VARCHAR', h: 'JSON'}"
-    select = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST($base AS BIGINT) + row_number() OVER (),"
+    # row_number() would make DuckDB number the batch in one thread, about half the cost of the landing.
+    sequence = ("row_number() OVER ()" if batch.first_offset is None
+                else f"CAST(o AS BIGINT) - {int(batch.first_offset) - 1}")
+    select = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST($base AS BIGINT) + {sequence},"
               f" {_DUCKDB_SELECT[source]} FROM (SELECT *, from_base64(v) AS value FROM read_json($path,"
               f" format = 'newline_delimited', columns = {fields}")
     if batch.whole_file is not None:
@@ -178,28 +187,23 @@ def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch
                                               "shard": batch.shard}).rowcount
 
 
-_POSTGRES_ROW = {
-    "kinesis": "to_timestamp(CAST(%(t{i})s AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', %(k{i})s, %(shard)s, %(o{i})s,"
-               " decode(%(v{i})s, 'base64'), octet_length(decode(%(v{i})s, 'base64'))",
-    "msk": "CAST(%(shard)s AS BIGINT), CAST(%(o{i})s AS BIGINT), 'C',"
-           " to_timestamp(CAST(%(t{i})s AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', decode(%(k{i})s, 'base64'),"
-           " decode(%(v{i})s, 'base64'), CAST(%(h{i})s AS JSON), octet_length(decode(%(v{i})s, 'base64'))",
+# A batch's records from its NDJSON lines (one bound text: PostgreSQL splits and parses them), numbered in order.
+_POSTGRES_RECORDS = ("FROM (SELECT CAST(line AS JSON) AS r, n FROM unnest(string_to_array(rtrim(%(lines)s, E'\\n'),"
+                     " E'\\n')) WITH ORDINALITY AS t(line, n)) AS records,"
+                     " LATERAL (SELECT decode(r->>'v', 'base64') AS value) AS decoded")
+_POSTGRES_SELECT = {
+    "kinesis": "to_timestamp(CAST(r->>'t' AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', r->>'k', %(shard)s, r->>'o',"
+               " value, octet_length(value), localtimestamp",
+    "msk": "CAST(%(shard)s AS BIGINT), CAST(r->>'o' AS BIGINT), 'C',"
+           " to_timestamp(CAST(r->>'t' AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', decode(r->>'k', 'base64'),"
+           " value, CASE WHEN json_typeof(r->'h') = 'array' THEN r->'h' ELSE CAST('[]' AS JSON) END,"
+           " octet_length(value), localtimestamp",
 }
 
 
 def _land_postgres(session: EngineSession, source: str, landing: str, batch: Batch, base: int,
                    columns: str) -> int:
-    records = [json.loads(line) for line in batch.text().splitlines() if line]
-    landed = 0
-    for start in range(0, len(records), 500):  # bound parameters, a bounded number a statement
-        chunk = records[start : start + 500]
-        values, parameters = [], {"shard": batch.shard}
-        for i, record in enumerate(chunk):
-            number = start + i
-            values.append(f"({base + number + 1}, " + _POSTGRES_ROW[source].format(i=number) + ")")
-            parameters |= {f"o{number}": str(record["o"]), f"t{number}": str(record["t"]),
-                           f"k{number}": record.get("k"), f"v{number}": record.get("v"),
-                           f"h{number}": json.dumps(record.get("h") or [])}
-        sql = f"INSERT INTO {SCHEMA}.{landing} ({columns}) VALUES " + ", ".join(values)
-        landed += session.execute(sql, parameters).rowcount
-    return landed
+    sql = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST(%(base)s AS BIGINT) + n,"
+           f" {_POSTGRES_SELECT[source]} {_POSTGRES_RECORDS} ORDER BY n")
+    return session.execute(sql, {"base": str(base), "shard": batch.shard,
+                                 "lines": batch.text().decode()}).rowcount

@@ -10,7 +10,7 @@ translate() turns one (already split) Redshift statement into one of:
 What cannot be emulated raises NotSupportedLocally, never a silently different result; text that does not parse
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
 Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3),
-system.py (system tables, pg_last_*), procedures.py, functions/ (function families), rewrite.py (the tree pass).
+system.py (system tables, pg_last_*), catalog.py (comments, constraint views), procedures.py, functions/ (function families), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
 ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
@@ -22,8 +22,10 @@ Known differences that remain (each fails loudly rather than returning a differe
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
   TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
   Tables made by CTAS on DuckDB have no length checks. DuckDB has no blank-padded type: a CHAR(n) value is stored
-  and returned unpadded (typeName varchar, not bpchar), and one with trailing blanks, or text with blanks beyond
-  the length (which Redshift drops), is refused by the column's check (types.py). Trailing blanks do not tell
+  unpadded, and one with trailing blanks, or text with blanks beyond the length (which Redshift drops), is refused
+  by the column's check (types.py); a query's output column naming a table's CHAR(n) column is returned padded and
+  typed bpchar (char_columns.py), a CHAR value reached otherwise (a view, a subquery, coalesce(c, ''), LIKE,
+  concatenation, a CTAS copy) unpadded. Trailing blanks do not tell
   groups apart (GROUP BY, DISTINCT, COUNT(DISTINCT), PARTITION BY: grouping.py) on either engine; they still
   count in ORDER BY and UNION / INTERSECT / EXCEPT.
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
@@ -78,6 +80,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
+from shiftflow.dataapi.translate.char_columns import char_sources
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
@@ -125,6 +129,21 @@ def _dialect() -> Dialect:
                          **PARSER_FUNCTIONS}  # functions/: calls whose Redshift meaning sqlglot would lose
             FUNCTION_PARSERS = {name: parse for name, parse in Redshift.Parser.FUNCTION_PARSERS.items()
                                 if name not in PARSER_FUNCTIONS}
+
+            _in_comment = False
+
+            def _parse_comment(self, allow_exists: bool = True) -> exp.Expression:
+                self._in_comment = True
+                try:
+                    return super()._parse_comment(allow_exists)
+                finally:
+                    self._in_comment = False
+
+            def _parse_string(self) -> exp.Expression | None:
+                # COMMENT ON ... IS NULL removes the comment (r_COMMENT.md); sqlglot reads a string only
+                if self._in_comment and self._match(TokenType.NULL):
+                    return exp.null()
+                return super()._parse_string()
 
             def _parse_function_call(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
                 # The name as written (strpos, charindex and position are one sqlglot class): Redshift names an
@@ -319,6 +338,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
+    if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
+        tree = rewrite_catalog(tree, engine)
+    sources = char_sources(tree) if engine == "duckdb" else ()  # char_columns.py: CHAR(n) values padded
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
@@ -341,7 +363,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
-    return SystemQuery(generated, from_catalog) if from_catalog else generated
+    if from_catalog:
+        return SystemQuery(generated, from_catalog)
+    return dataclasses.replace(generated, char_sources=sources) if sources and not system_tables else generated
 
 
 def _expression_sql(select: str, engine: str) -> str:

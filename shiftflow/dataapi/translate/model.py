@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 
@@ -36,6 +37,18 @@ class EngineSql:
     # It leaves state in the engine session that the next Data API call must not see (a SET, an open cursor):
     # the session serves no other call, as one made temp tables (each call is its own Redshift session).
     session_scoped: bool = False
+    # DuckDB: the output columns a query names straight from a table, padded when they are CHAR(n)
+    # (char_columns.py); run the statement with execute() for them to be.
+    char_sources: tuple[tuple[Any, ...], ...] = ()
+
+    def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
+        """Run on `session` with `parameters` bound (the names in parameter_names)."""
+        result = session.execute(self.text, parameters)
+        if not self.char_sources:
+            return result
+        from shiftflow.dataapi.translate.char_columns import padded
+
+        return padded(session, result, self.char_sources)
 
 
 @dataclass(frozen=True)

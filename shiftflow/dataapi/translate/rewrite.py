@@ -16,7 +16,7 @@ from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
-                                              rewrite_types)
+                                              rewrite_types, sized_varbytes)
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -66,22 +66,14 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
     tree = rewrite_grouping(tree)  # grouping.py: trailing blanks do not tell groups apart
-    tree = rewrite_types(tree, engine)  # types.py
+    tree = sized_varbytes(rewrite_types(tree, engine), engine)  # types.py
     for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "getdate" and not call.expressions:
             # getdate(): the statement's start as a TIMESTAMP (no time zone) in UTC, truncated to the second.
             now = exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
             call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
                                   exp.DataType.Type.TIMESTAMP))
-    for call in reversed(list(tree.find_all(exp.Anonymous))):  # innermost first: a replaced call's arguments copy
-        # before the transform, which does not descend into a node it replaces (trunc(add_months(...)))
-        if call.name.lower() in _HELPERS:
-            replacement = _helper_call(call)
-            if call is tree:
-                tree = replacement
-            else:
-                call.replace(replacement)
-    tree = tree.transform(lambda node: _rewrite_node(node, engine), copy=False)
+    tree = _rewrite_each_node(tree, engine)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
@@ -110,16 +102,17 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     bpcharcmp bttext_pattern_cmp timeofday
     has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
-    has_any_column_privilege has_language_privilege has_assumerole_privilege col_description obj_description
+    has_any_column_privilege has_language_privilege has_assumerole_privilege
     pg_backend_pid set_config
-""".split())  # DuckDB's has_*_privilege answer true and its *_description an empty text, whatever the catalog holds
+""".split())  # DuckDB's has_*_privilege answer true whatever the catalog holds (catalog.py reads comments)
 
 
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.
 _COLUMN_NAMES = {exp.ApproxDistinct: "count", exp.Avg: "avg", exp.Trunc: "trunc", exp.TsOrDsDiff: "datediff",
                  exp.DateDiff: "datediff", exp.FromBase: "strtol", exp.MonthsBetween: "months_between",
                  exp.Median: "median", exp.LastDay: "last_day", exp.CurrentUser: "current_user",
-                 exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database"}
+                 exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database",
+                 exp.CurrentSchemas: "current_schemas"}
 # Redshift functions that run as a shiftflow_<name> helper of the session set-up, with their number of arguments:
 # the last one of the JSON functions (null_if_invalid) is optional and defaults to false.
 _HELPERS = {"is_valid_json": (1, 1), "is_valid_json_array": (1, 1), "json_array_length": (1, 2),
@@ -234,8 +227,7 @@ def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create,
 
 _LENGTH_TYPES = {exp.DataType.Type.VARCHAR: "character varying", exp.DataType.Type.NVARCHAR: "character varying",
                  exp.DataType.Type.CHAR: "character", exp.DataType.Type.NCHAR: "character",
-                 exp.DataType.Type.BPCHAR: "character", exp.DataType.Type.VARBINARY: "varbyte"}
-_BYTE_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
+                 exp.DataType.Type.BPCHAR: "character"}
 
 
 def _add_length_check(column: exp.ColumnDef, engine: str) -> None:
@@ -250,10 +242,7 @@ def _add_length_check(column: exp.ColumnDef, engine: str) -> None:
         return  # varchar(max)
     message = exp.Literal.string(f"value too long for type {_LENGTH_TYPES[kind.this]}({size.this})")
     value = exp.column(column.name, quoted=True)
-    if engine == "duckdb" and kind.this == exp.DataType.Type.VARBINARY:  # VARBYTE(n): n bytes at most
-        too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[value]), expression=size.copy())
-        ifs = [exp.If(this=too_long, true=exp.Anonymous(this="error", expressions=[message]))]
-    elif engine == "duckdb":
+    if engine == "duckdb":
         ifs = duckdb_length_checks(value, kind)
     else:
         too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[value]), expression=size.copy())
@@ -291,11 +280,42 @@ def _like_with_identity(like: exp.LikeProperty) -> None:
     like.set("expressions", options)
 
 
+def _rewrite_each_node(tree: exp.Expression, engine: str) -> exp.Expression:
+    """_rewrite_node on every node once, top down, the children of a replacement included: sqlglot's transform
+    skips the subtree of a node it replaces, so trunc(add_months(...)) kept add_months as written. A replacement
+    itself, and the original node when the replacement wraps it, are not rewritten again."""
+    root = tree
+    done: list[exp.Expression] = []  # keeps the visited nodes alive, so that their ids stay theirs
+    visited: set[int] = set()
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if id(node) not in visited:
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            replacement = _rewrite_node(node, engine)
+            visited.update((id(node), id(replacement)))
+            done += (node, replacement)
+            if replacement is not node:
+                if node is root:
+                    root = replacement
+                elif parent is not None and arg_key:
+                    parent.set(arg_key, replacement, index)
+                node = replacement
+        else:
+            done.append(node)
+        pending.extend(reversed(list(node.iter_expressions())))
+    return root
+
+
 def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
+        return _helper_call(node)
     if isinstance(node, (exp.CurrentUser, exp.SessionUser)):  # the request's DbUser (engines/*.py set_user)
         return exp.Anonymous(this="shiftflow_current_user", expressions=[])
     if isinstance(node, exp.CurrentDatabase):  # the request's Database
         return exp.Anonymous(this="shiftflow_current_database", expressions=[])
+    if isinstance(node, exp.CurrentSchemas):  # the text '{public}', without the engine's own schemas
+        return exp.Anonymous(this="shiftflow_current_schemas", expressions=[node.this or exp.false()])
     if isinstance(node, exp.CurrentUserId):
         raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
     if isinstance(node, exp.Column) and not node.table and node.name in _CLUSTER_IDENTITY:
@@ -324,7 +344,7 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         # Parenthesised: PostgreSQL rejects a bare AT TIME ZONE in a column DEFAULT.
         return exp.Paren(this=exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")))
     if isinstance(node, exp.Trunc) and not node.args.get("decimals"):
-        return _rewrite_trunc(node)
+        return _rewrite_trunc(node, engine)
     if isinstance(node, exp.Div) and engine == "duckdb":
         return _checked_division(node)
     if isinstance(node, exp.Insert) and isinstance(node.parent, exp.When):
@@ -439,7 +459,7 @@ def _collation(node: exp.Expression) -> exp.Expression:
         raise EngineError(f'collation "{name or written.sql()}" does not exist')  # Redshift has these two only
     collation = exp.column(exp.to_identifier(_DUCKDB_COLLATIONS[name], quoted=True))
     if isinstance(node, exp.Collate):
-        return exp.Paren(this=exp.Collate(this=node.this, expression=collation))
+        return exp.Collate(this=node.this, expression=collation)
     return exp.CollateColumnConstraint(this=collation)
 
 
@@ -451,8 +471,6 @@ def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
     params = node.expressions
     if params and any(isinstance(p.this, exp.Var) and p.this.name.upper() == "MAX" for p in params):
         node.set("expressions", [])  # varchar(max): both engines' varchar is unbounded
-    if node.this in _BYTE_TYPES:
-        node.set("expressions", [])  # VARBYTE(n): BLOB and bytea take no length (CREATE TABLE checks it)
     if engine == "duckdb" and node.this in {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}:
         node.set("expressions", [])  # float(20): DuckDB's floats take no precision
     if engine == "duckdb" and node.this in _DUCKDB_UNSIZED:
@@ -470,13 +488,39 @@ def _is_temporal(node: exp.Expression) -> bool:
     return isinstance(node, exp.Cast) and node.to.this in _TEMPORAL_TYPES
 
 
-def _rewrite_trunc(node: exp.Trunc) -> exp.Expression:
+# Aggregates and window functions that return one of their argument's values, and that trunc() commutes with
+# (trunc never reorders values): trunc(max(x)) is max(trunc(x)).
+_VALUE_PICKERS = (exp.Max, exp.Min, exp.AnyValue, exp.FirstValue, exp.LastValue, exp.Lag, exp.Lead)
+_NUMERIC_AGGREGATES = (exp.Sum, exp.Count, exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
+
+
+def _rewrite_trunc(node: exp.Trunc, engine: str) -> exp.Expression:
     """trunc(timestamp) is a date in Redshift, trunc(number) a number: a date cast when the argument is visibly
     temporal, otherwise shiftflow_trunc(), a helper the session set-up defines per argument type."""
     argument = node.this
     if _is_temporal(argument):
         return exp.cast(argument, exp.DataType.Type.DATE)
+    if engine == "duckdb":
+        aggregate = _trunc_of_aggregate(argument)
+        if aggregate is not None:
+            return aggregate
     return exp.Anonymous(this="shiftflow_trunc", expressions=[argument])
+
+
+def _trunc_of_aggregate(argument: exp.Expression) -> exp.Expression | None:
+    """DuckDB picks shiftflow_trunc's overload wrongly for an aggregate or window argument ("multiple overloads"):
+    trunc moves inside one that picks a value, a number's is DuckDB's own trunc, any other is refused."""
+    call = argument.this if isinstance(argument, exp.Window) else argument
+    if not isinstance(call, (exp.AggFunc, exp.Window, *_VALUE_PICKERS)):
+        return None
+    if isinstance(call, _VALUE_PICKERS) and not (isinstance(call, (exp.Lag, exp.Lead)) and call.args.get("default")):
+        value = call.this.expressions[0] if isinstance(call.this, exp.Distinct) else call.this
+        value.replace(exp.Anonymous(this="shiftflow_trunc", expressions=[value.copy()]))
+        return argument
+    if isinstance(call, _NUMERIC_AGGREGATES):
+        return exp.Anonymous(this="trunc", expressions=[argument])
+    raise NotSupportedLocally(f"trunc() of {call.sql(dialect='redshift').split('(')[0].lower()}(...) on the DuckDB"
+                              " engine (it cannot tell a date from a number there)")
 
 
 def _checked_division(node: exp.Div) -> exp.Expression:

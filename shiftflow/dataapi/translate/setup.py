@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
+from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
+from shiftflow.dataapi.translate.types import DUCKDB_SETUP as TYPES_DUCKDB_SETUP
 
 # Run on every new DuckDB connection (settings and TEMP macros are per connection).
 DUCKDB_SESSION_SETUP: tuple[str, ...] = (
@@ -22,9 +24,12 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_trunc(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE),"
     " (x DATE) AS x, (x) AS trunc(x)",
     # text -> integer casts: Redshift raises on anything but an integer; DuckDB would round '12.5' to 13.
-    "CREATE OR REPLACE TEMP MACRO shiftflow_integer_text(x VARCHAR) AS CASE WHEN x IS NULL THEN NULL"
-    " WHEN regexp_full_match(x, '\\s*[+-]?[0-9]+\\s*') THEN trim(x)"
-    " ELSE error('invalid input syntax for integer: \"' || x || '\"') END, (x) AS x",    # JSON text functions (rewrite.py renames them shiftflow_*, with null_if_invalid filled in). DuckDB's json_valid
+    # Untyped, one HUGEINT for the cast to narrow (typeof() is a constant): DuckDB picks a typed overload wrongly
+    # for an aggregate or window argument (cast(max(float_col) as int) took the VARCHAR one).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_integer_text(x) AS CASE WHEN typeof(x) <> 'VARCHAR'"
+    " THEN CAST(x AS HUGEINT) WHEN x IS NULL THEN NULL"
+    " WHEN regexp_full_match(CAST(x AS VARCHAR), '\\s*[+-]?[0-9]+\\s*') THEN CAST(trim(CAST(x AS VARCHAR)) AS HUGEINT)"
+    " ELSE error('invalid input syntax for integer: \"' || CAST(x AS VARCHAR) || '\"') END",    # JSON text functions (rewrite.py renames them shiftflow_*, with null_if_invalid filled in). DuckDB's json_valid
     # accepts trailing commas and NaN / Infinity, which Redshift rejects: with strings blanked out, such text is
     # refused here. A valid document that is not an array is an "invalid json array object", as on Redshift.
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_strict(x) AS CASE WHEN json_valid(x) THEN NOT regexp_matches("
@@ -69,10 +74,17 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_user() AS coalesce(getvariable('shiftflow_user'), 'IAM:local')",
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_database() AS"
     " coalesce(getvariable('shiftflow_database'), current_database())",
+    # current_schemas(implicit): Redshift's text '{public}' of the search path's schemas, pg_catalog first when
+    # implicit ones are asked for; DuckDB's own (main, its system and temp catalogs) are no Redshift schemas.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_current_schemas(implicit) AS '{' || array_to_string(CASE WHEN implicit"
+    " THEN list_prepend('pg_catalog', list_filter(current_schemas(false), lambda s: s NOT IN ('main', 'pg_catalog')))"
+    " ELSE list_filter(current_schemas(false), lambda s: s <> 'main') END, ',') || '}'",
     # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
     *FUNCTIONS_DUCKDB_SETUP,
+    *CATALOG_DUCKDB_SETUP,  # regclass, obj_description, col_description (catalog.py)
+    *TYPES_DUCKDB_SETUP,
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
 )
 
@@ -193,6 +205,8 @@ $f$""",
     " AS $f$ SELECT coalesce(nullif(current_setting('shiftflow.user', true), ''), current_user::text) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_database() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT current_database()::text $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_current_schemas(implicit boolean) RETURNS text LANGUAGE sql STABLE"
+    " AS $f$ SELECT '{' || array_to_string(current_schemas(implicit), ',') || '}' $f$",
     """CREATE OR REPLACE FUNCTION public.shiftflow_add_months(t timestamp, n integer) RETURNS timestamp
 LANGUAGE sql IMMUTABLE AS $f$
 SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')::date

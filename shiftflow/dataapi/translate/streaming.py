@@ -195,23 +195,33 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
     # The stream's name as written: topic and stream names are case sensitive (the seed sets
     # enable_case_sensitive_identifier for "ORDERTOPIC"; a folded name finds no stream and fails).
     stream_name = stream.name if stream.this.quoted else stream.name.lower()
-    landing_msk, landing_kinesis = catalog.landing_name("msk", stream_name), catalog.landing_name("kinesis",
-                                                                                                  stream_name)
+    lone = _lone_select(query)
+    reads_landing = lone is not None and _cannot_fail(lone)
     # Which source the schema is is known when the command runs; both translations are made now.
     definitions = {}
     for source in ("kinesis", "msk"):
-        landing = landing_kinesis if source == "kinesis" else landing_msk
-        columns = ", ".join(catalog.landing_columns(source, engine))
-        landed = (f"(SELECT {columns}, sysdate AS refresh_time FROM {catalog.SCHEMA}.{landing}"
-                  f" WHERE ingest_seq > :shiftflow_low::BIGINT AND ingest_seq <= :shiftflow_high::BIGINT"
-                  f" AND record_bytes <= {catalog.MAX_RECORD_BYTES})")
+        landing = catalog.landing_name(source, name)
+        if reads_landing:  # the records the view's position covers; its refresh converts nothing
+            position = f"(SELECT last_seq FROM {catalog.SCHEMA}.views WHERE mv_name = {exp.Literal.string(name).sql()})"
+            landed = catalog.landed_records(source, landing, f"ingest_seq <= {position}")
+        else:
+            landed = catalog.landed_records(source, landing, "ingest_seq > :shiftflow_low::BIGINT"
+                                                             " AND ingest_seq <= :shiftflow_high::BIGINT")
         over_landed = query.copy()
         for table in over_landed.find_all(exp.Table):
             if table.db and table.name == stream.name:
                 alias = table.alias or stream.name.lower()
-                table.replace(exp.Subquery(this=exp.maybe_parse(landed[1:-1], dialect="redshift"),
+                table.replace(exp.Subquery(this=exp.maybe_parse(landed, dialect="redshift"),
                                            alias=exp.TableAlias(this=exp.to_identifier(alias))))
         select = over_landed.sql(dialect="redshift")
+        if reads_landing:
+            view_select = translate(select, engine)
+            if not isinstance(view_select, EngineSql) or view_select.parameter_names:
+                raise NotSupportedLocally("this materialized view's query")
+            view = ViewDefinition(name, "stream_view", schema_name, stream_name, landing,
+                                  step_texts(source, landing, (), engine), auto)
+            definitions[source] = CreateMaterializedView(view, f"CREATE VIEW {name} AS {view_select.text}", source)
+            continue
         create = translate(f"CREATE TABLE {name} AS {select}", engine)
         insert = translate(f"INSERT INTO {name} {select}", engine)
         if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql):
@@ -288,10 +298,9 @@ def _checked_insert(name: str, query: exp.Query, source: str, engine: str,
     None when the query is not a lone SELECT ... FROM the stream [WHERE] or calls something volatile (TRY refuses
     it): such a view's refresh fails on a record it cannot convert."""
     select = _lone_select(query)
-    if select is None or _cannot_fail(select):
+    if select is None:
         return None
-    partition, position = ("shard_id", "sequence_number") if source == "kinesis" else ("kafka_partition",
-                                                                                      "kafka_offset")
+    stream_columns = catalog.STREAM_COLUMNS[source]
     alias = select.args["from_"].this.alias_or_name
     outputs = [exp.alias_(projection.copy(), f"shiftflow_c{number}", quoted=False)
                for number, projection in enumerate(select.expressions)]
@@ -321,14 +330,17 @@ def _checked_insert(name: str, query: exp.Query, source: str, engine: str,
     source_sql = parsed.args["from_"].this.sql(dialect="duckdb")
     inner = (f"SELECT *, TRY(struct_pack(k := {columns['shiftflow_keep'].sql(dialect='duckdb')})) AS shiftflow_w"
              f" FROM {source_sql}")
-    rows = (f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS SELECT {partition} AS shiftflow_partition,"
-            f" {position} AS shiftflow_position, shiftflow_w,"
+    rows = (f"CREATE OR REPLACE TEMP TABLE {_ROWS} AS SELECT {stream_columns.partition} AS shiftflow_partition,"
+            f" {stream_columns.position} AS shiftflow_position,"
+            f" {stream_columns.timestamp_type} AS shiftflow_timestamp_type,"
+            f" {stream_columns.timestamp} AS shiftflow_timestamp, shiftflow_w,"
             f" CASE WHEN shiftflow_w.k THEN TRY(struct_pack({row})) END AS shiftflow_r"
             f" FROM ({inner}) AS {exp.to_identifier(alias).sql(dialect='duckdb')}")
     insert = (f"INSERT INTO {name} SELECT " + ", ".join(f"shiftflow_r.c{number}" for number in range(len(outputs)))
               + f" FROM {_ROWS} WHERE shiftflow_r IS NOT NULL")
-    errors = (f"INSERT INTO {catalog.SCHEMA}.sys_stream_scan_errors SELECT NULL, txid_current(), localtimestamp,"
-              f" $mv, v.schema_name, v.stream_name, CAST(shiftflow_partition AS VARCHAR),"
+    errors = (f"INSERT INTO {catalog.SCHEMA}.sys_stream_scan_errors ({catalog.SCAN_ERROR_COLUMNS})"
+              " SELECT v.schema_name, v.stream_name, $mv, txid_current(), txid_current(), shiftflow_timestamp_type,"
+              " shiftflow_timestamp, localtimestamp, CAST(shiftflow_partition AS VARCHAR),"
               " CAST(shiftflow_position AS VARCHAR),"
               f" {catalog.CONVERSION_ERROR}, {exp.Literal.string(catalog.CONVERSION_REASON).sql(dialect='duckdb')}"
               f" FROM {_ROWS},"
@@ -350,7 +362,7 @@ class _StreamViewBySource(SessionCommand):
         command = self.kinesis if source == "kinesis" else self.msk
         stream = command.view.stream_name
         if stream != stream.lower() and not _case_sensitive(session):
-            command = _with_stream(command, source, stream.lower())  # "ORDERTOPIC" folds to ordertopic
+            command = _with_stream(command, stream.lower())  # "ORDERTOPIC" folds to ordertopic
         return command.run(session, parameters, in_transaction)
 
 
@@ -370,11 +382,8 @@ def case_sensitive_identifiers(session: EngineSession, statement: str) -> bool:
     return bool(_QUOTED_MIXED_CASE.search(statement)) and _case_sensitive(session)
 
 
-def _with_stream(command: CreateMaterializedView, source: str, stream: str) -> CreateMaterializedView:
-    old, new = command.view.landing, catalog.landing_name(source, stream)
-    view = replace(command.view, stream_name=stream, landing=new,
-                   refresh_sql=tuple(text.replace(old, new) for text in command.view.refresh_sql))
-    return replace(command, view=view, create=command.create.replace(old, new))
+def _with_stream(command: CreateMaterializedView, stream: str) -> CreateMaterializedView:
+    return replace(command, view=replace(command.view, stream_name=stream))
 
 
 def stream_system_tables(tree: exp.Expression) -> exp.Expression:

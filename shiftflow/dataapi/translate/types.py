@@ -4,6 +4,10 @@ CAST(x AS VARCHAR(n)) and CAST(x AS CHAR(n)) keep the first n characters (Redshi
 n characters are longer than n bytes fails with "not supported locally" on DuckDB, whose strings have no length;
 PostgreSQL truncates by characters).
 
+VARBYTE(n) (VARBINARY, BINARY VARYING) holds at most n bytes (r_VARBYTE_type.md): neither engine's binary type takes
+a length, so a column gets a CHECK of its byte length (not a column DuckDB's ALTER TABLE ADD COLUMN adds: it cannot
+add a CHECK); a cast to VARBYTE(n) is refused (what Redshift does with a longer value is not documented).
+
 Datetime literals: Redshift reads date, time and timestamp text as PostgreSQL does with DateStyle MDY
 ('20200430 04:05:06.789', '8/2/2003', '12-31-2008', 'January 8, 1999', '2000-Jan-31', '2008.366' ...,
 'today', 'now'). PostgreSQL sessions run with DateStyle 'ISO, MDY'; for DuckDB, which reads ISO text only, the
@@ -19,6 +23,8 @@ import re
 from datetime import date, timedelta
 
 from sqlglot import exp
+
+from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _MONTHS = {name: number for number, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
@@ -188,14 +194,19 @@ def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
         size = _text_size(cast.to)
         if size is None or isinstance(cast.parent, exp.ColumnDef):
             continue
-        kept = exp.Anonymous(this="left", expressions=[exp.cast(cast.this.copy(), exp.DataType.Type.VARCHAR),
-                                                       size.copy()])
-        too_long = exp.GT(this=exp.Anonymous(this="strlen", expressions=[kept]), expression=size.copy())
-        message = exp.Literal.string(f"not supported locally: multibyte text cast to {cast.to.sql()} "
-                                     "(Redshift counts bytes) on the DuckDB engine")
-        cast.replace(exp.Case(ifs=[exp.If(this=too_long, true=exp.Anonymous(this="error", expressions=[message]))],
-                              default=kept.copy()))
+        cast.replace(exp.Anonymous(this="shiftflow_text_prefix", expressions=[
+            cast.this.copy(), size.copy(), exp.Literal.string(cast.to.sql())]))
     return tree
+
+
+DUCKDB_SETUP = (
+    # CAST(x AS VARCHAR(n)) on DuckDB: the first n characters, which must be n bytes at most (Redshift counts
+    # bytes). The value (often a navigation: a parse of a document) is computed once, as a lambda's argument.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_text_prefix(x, n, type_name) AS list_transform("
+    "[left(CAST(x AS VARCHAR), n)], lambda shiftflow_k: CASE WHEN strlen(shiftflow_k) > n"
+    " THEN error('not supported locally: multibyte text cast to ' || type_name || ' (Redshift counts bytes)"
+    " on the DuckDB engine') ELSE shiftflow_k END)[1]",
+)
 
 
 _SPECIAL = {"today": "CAST(CURRENT_DATE AS TIMESTAMP)", "tomorrow": "CAST(CURRENT_DATE AS TIMESTAMP) + INTERVAL 1 DAY",
@@ -263,3 +274,28 @@ def _datetime_text_comparison(comparison: exp.Binary) -> None:
         branches.append(exp.If(this=exp.EQ(this=typeof.copy(), expression=exp.Literal.string(type_name)), true=typed))
     as_text = kind(this=exp.cast(value.copy(), exp.DataType.Type.VARCHAR), expression=literal.copy())
     comparison.replace(exp.Paren(this=exp.Case(ifs=branches, default=as_text)))
+
+
+def sized_varbytes(tree: exp.Expression, engine: str) -> exp.Expression:
+    """VARBYTE(n) as an unsized binary type, its columns checked for n bytes (see the module's docstring)."""
+    for data_type in list(tree.find_all(exp.DataType)):
+        if data_type.this != exp.DataType.Type.VARBINARY or len(data_type.expressions) != 1:
+            continue
+        size = data_type.expressions[0].this
+        data_type.set("expressions", [])
+        if not (isinstance(size, exp.Literal) and not size.is_string):
+            continue
+        column = data_type.parent
+        if isinstance(column, exp.Cast):
+            raise NotSupportedLocally(f"a cast to VARBYTE({size.this}) (a binary type with a length)")
+        if not isinstance(column, exp.ColumnDef) or (engine == "duckdb" and isinstance(column.parent, exp.Alter)):
+            continue
+        message = exp.Literal.string(f"value too long for type varbyte({size.this})")
+        fail = (exp.Anonymous(this="error", expressions=[message]) if engine == "duckdb"
+                else exp.Anonymous(this="shiftflow_raise", expressions=[message]))
+        too_long = exp.GT(this=exp.Anonymous(this="octet_length", expressions=[exp.column(column.name, quoted=True)]),
+                          expression=size.copy())
+        check = exp.Case(ifs=[exp.If(this=too_long, true=fail)], default=exp.true())
+        column.set("constraints", [*(column.args.get("constraints") or []),
+                                   exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check))])
+    return tree

@@ -233,19 +233,11 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 
 def client_factory(endpoint: Endpoint, region: str) -> Callable[[str], Any]:
-    """boto3 clients of the local cloud, one per service (boto3 clients are thread-safe), with only the endpoint
-    set, as any SDK configured with AWS_ENDPOINT_URL would be."""
-    import boto3
+    """boto3 clients of the local cloud with only the endpoint set, as any SDK configured with AWS_ENDPOINT_URL
+    would be: the clients of a deployed stack with its URL and the local credentials."""
+    from shiftflow import aws_clients
 
-    session = boto3.Session(region_name=region, **LOCAL_CREDENTIALS)
-    clients: dict[str, Any] = {}
-
-    def make_client(service: str) -> Any:
-        if service not in clients:
-            clients[service] = session.client(service, endpoint_url=endpoint.url)
-        return clients[service]
-
-    return make_client
+    return aws_clients.client_factory(region, endpoint.url, LOCAL_CREDENTIALS)
 
 
 def _log_tail(path: Path, lines: int = 5) -> str:

@@ -286,22 +286,32 @@ def _interpreter_modules() -> list[Any]:
 
 
 def _patch_interpreter_clients(patcher: Patcher) -> None:
+    """The interpreter's clients call as the state machine's role. moto makes a new client for every task it runs
+    (tens of ms each, the costliest part of a short task): one client per region, service and role is kept instead
+    (boto3 clients are thread-safe), and the role's principal is looked up at each call, as the roles are now."""
+    from moto.core.models import botocore_stubber
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     original: Callable[..., Any] = boto_client.boto_client_for
+    clients: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        client = original(region=region, service=service, state_credentials=state_credentials)
-        enforcement = _enforcement()
         role_arn = getattr(state_credentials, "role_arn", None)
-        if enforcement is not None and role_arn:
-            principal = enforcement.principal_for_role(role_arn, "StepFunctions")
-
+        key = (region, service, role_arn, botocore_stubber.enabled)  # the stubber's state decides moto's endpoint
+        with lock:
+            if key in clients:
+                return clients[key]
+        client = original(region=region, service=service, state_credentials=state_credentials)
+        if role_arn:
             def tag(context: dict[str, Any], **_: Any) -> None:
-                context[_PRINCIPAL] = principal
+                enforcement = _enforcement()
+                if enforcement is not None:
+                    context[_PRINCIPAL] = enforcement.principal_for_role(role_arn, "StepFunctions")
 
             client.meta.events.register_first("before-parameter-build", tag)
-        return client
+        with lock:
+            return clients.setdefault(key, client)
 
     patcher.rebind([boto_client, *_interpreter_modules()], "boto_client_for", original, boto_client_for)
 

@@ -43,6 +43,7 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
 20. ``stop_ends_callback_waits``: StopExecution ends a ``.waitForTaskToken`` task's wait at once.
 21. ``stop_error_and_cause``: StopExecution keeps its error and cause (DescribeExecution, the ExecutionAborted event).
 22. ``early_task_success``: a task token completed before its task waits (with a heartbeat) completes the task.
+23. ``cached_service_models``: one botocore Loader for moto's service models, reading through the on-disk cache.
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from shiftflow.local.moto_gaps import (
     atomic_dynamodb_writes,
+    cached_service_models,
     choice_absent_variable,
     completion_events,
     definite_jsonpath,
@@ -55,6 +56,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     stop_ends_callback_waits.apply,
     stop_error_and_cause.apply,
     early_task_success.apply,
+    cached_service_models.apply,
 )
 
 

@@ -8,8 +8,8 @@ Fix: memoizes ``.../asl/parse/asl_parser.py AmazonStateLanguageParser.parse`` by
 declarations (every per-run value lives in the execution's Environment; the mutable workers of Map and Parallel are
 created per evaluation), so one parsed program serves every execution of a definition.
 
-The programs are also kept on disk (``program_cache_dir()``: $SHIFTFLOW_CACHE_DIR, else
-$XDG_CACHE_HOME/shiftflow or ~/.cache/shiftflow, under asl-programs/), pickled, keyed by a digest of the definition,
+The programs are also kept on disk (``program_cache_dir()``: asl-programs/ in the user's cache folder,
+shiftflow.user_cache), pickled, keyed by a digest of the definition,
 the moto and Python versions and the source of every gap module: a program depends on nothing else, so the next
 process (the local cloud's next start, every in-process runtime) loads it instead of parsing. An unreadable entry is
 parsed again and replaced. A program loaded from disk comes without its ANTLR parse tree (the second item of
@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import pickle
 import sys
 import threading
@@ -37,14 +36,14 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 
 from shiftflow.durable_files import atomic_write
 from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.user_cache import user_cache_dir
 
 _PARSE_CACHE_SIZE = 256
 log = logging.getLogger(__name__)
 
 
 def program_cache_dir() -> Path:
-    base = os.environ.get("SHIFTFLOW_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shiftflow"
-    return Path(base) / "asl-programs"
+    return user_cache_dir("asl-programs")
 
 
 @functools.cache

@@ -32,6 +32,9 @@ class _EngineSql:
     parameter_names: tuple[str, ...] = ()
     commits: bool = False
 
+    def execute(self, session: Any, parameters: Mapping[str, str]) -> Any:
+        return session.execute(self.text, parameters)
+
 
 @dataclass(frozen=True)
 class _TransactionControl:

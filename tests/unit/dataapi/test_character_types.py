@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.unit.dataapi.conftest import rows
 from tests.unit.dataapi.test_redshift_semantics import client, error, ok, postgres_engine, values  # noqa: F401
 
 _ADDRESS = """create table address(address_id integer, address1 varchar(100), address2 varchar(50),
@@ -21,14 +22,27 @@ def test_values_longer_than_the_column(client: Any) -> None:
 
 
 def test_char_values_are_blank_padded_or_refused(client: Any) -> None:
-    ok(client, "create table codes (c char(5), v varchar(3))")
+    # r_Character_types.md: "If the string is shorter than the maximum length, CHAR values are padded with blanks"
+    ok(client, "create table codes (c char(5), v varchar(3), n int)")
+    ok(client, "insert into codes values ('ab', 'abc', 1), ('abc', 'x', 2), (null, null, 3)")
+    expected = {
+        "select c, len(c), v, len(v) from codes order by n": (
+            ["bpchar", "int4", "varchar", "int4"], [["ab   ", 2, "abc", 3], ["abc  ", 3, "x", 1]]),
+        "select * from codes order by n": (["bpchar", "varchar", "int4"], [["ab   ", "abc", 1], ["abc  ", "x", 2]]),
+        "select codes.c as k, len(codes.c), x.v from codes join codes x using (n) order by n": (
+            ["bpchar", "int4", "varchar"], [["ab   ", 2, "abc"], ["abc  ", 3, "x"]]),
+    }
+    for query, (types, records) in expected.items():
+        result = client.get_statement_result(Id=ok(client, query)["Id"])
+        assert [c["typeName"] for c in result["ColumnMetadata"]] == types, query
+        assert [[next(iter(f.values())) for f in r] for r in result["Records"]][:2] == records, query
+    assert values(client, "select c, len(c) from codes where c = 'ab' and c like 'ab%'") == [["ab   ", 2]]
+    ok(client, "create table other (m int, w varchar(3))")
+    ok(client, "insert into other values (1, 'one')")
+    assert values(client, "select c, w from codes join other on n = m") == [["ab   ", "one"]]  # unqualified names
     if client.engine == "postgres":
-        ok(client, "insert into codes values ('ab', 'abc  '), ('abc  ', 'x')")
-        described = ok(client, "select c, len(c), v, len(v) from codes order by v")
-        result = client.get_statement_result(Id=described["Id"])
-        assert result["ColumnMetadata"][0]["typeName"] == "bpchar"
-        assert [[next(iter(f.values())) for f in r] for r in result["Records"]] == [
-            ["ab   ", 2, "abc", 3], ["abc  ", 3, "x", 1]]
+        ok(client, "insert into codes values ('abc  ', 'x', 4)")
+        assert values(client, "select c, len(c) from codes where n = 4") == [["abc  ", 3]]
         return
     # DuckDB has no blank-padded type: what it cannot store as Redshift would is refused
     assert "not supported locally: a character(5) value with trailing blanks" in error(
@@ -61,3 +75,16 @@ def test_grouping_ignores_trailing_blanks(client: Any) -> None:
         [1, 2], [2, 2], [3, 1], [4, 1]]
     assert values(client, "select upper(w) as u, count(*) from words where w is not null group by 1 order by 2") == [
         ["B", 1], ["A", 2]]
+
+
+def test_char_padding_follows_the_catalog(client: Any) -> None:
+    ok(client, "create table remade (c char(4))")
+    ok(client, "insert into remade values ('ab')")
+    assert values(client, "select c from remade") == [["ab  "]]
+    ok(client, "drop table remade")
+    ok(client, "create table remade (c varchar(4))")  # the same name, no longer CHAR: nothing padded
+    ok(client, "insert into remade values ('ab')")
+    described = ok(client, "select c from remade")
+    result = client.get_statement_result(Id=described["Id"])
+    assert result["ColumnMetadata"][0]["typeName"] == "varchar"
+    assert rows(client, described["Id"]) == [["ab"]]

@@ -178,3 +178,19 @@ def test_json_parse_and_to_char_reach_the_client_as_redshift_prints_them(client:
     result = client.get_statement_result(Id=described["Id"])
     assert [c["typeName"] for c in result["ColumnMetadata"]] == ["super", "varchar"]
     assert result["Records"] == [[{"stringValue": '{"a":[1,"x"]}'}, {"stringValue": "DECEMBER "}]]
+
+
+def test_statement_timeout_cancels_a_longer_statement(client: Any) -> None:
+    # r_statement_timeout.md: "set statement_timeout = 1; select ...; ERROR: Query (150) canceled on user's request"
+    slow = ("select count(*) from range(300000000) a, range(10) b where a.range * b.range = -1"
+            if client.engine == "duckdb" else "select pg_sleep(5)")
+    failed = run_batch(client, ["set statement_timeout = 100", slow])
+    assert failed["Status"] == "FAILED"
+    query_id = failed["SubStatements"][1]["RedshiftQueryId"]
+    assert f"Query ({query_id}) canceled on user's request" in failed["Error"]
+    assert failed["Duration"] < 3_000_000_000  # nanoseconds: cancelled, not run to its end
+    finished = run_batch(client, ["set statement_timeout to 10000", "select 1", "set statement_timeout to 0"])
+    assert finished["Status"] == "FINISHED"
+    if client.engine == "duckdb":  # recorded for SHOW as set (PostgreSQL shows its own units)
+        shown = run_batch(client, ["set statement_timeout to 250", "show statement_timeout"])
+        assert rows(client, shown["SubStatements"][1]["Id"]) == [["250"]]

@@ -26,7 +26,42 @@ def test_an_oversized_record_is_skipped_and_logged_with_its_position(warehouse: 
     errors = warehouse.rows('SELECT mv_name, external_schema_name, stream_name, partition_id, "position", error_code'
                             " FROM sys_stream_scan_errors")
     assert errors == [["mv", "s", "big", "0", str(skipped.offset), 1]]
+    # The rest of Redshift's columns (r_SYS_STREAM_SCAN_ERRORS.md): the record's timestamp and its type.
+    assert warehouse.rows("SELECT stream_timestamp_type, stream_timestamp IS NOT NULL, transaction_id IS NOT NULL,"
+                          " query_id IS NOT NULL, record_time IS NOT NULL FROM sys_stream_scan_errors") == [
+        ["C", True, True, True, True]]
     assert warehouse.rows("SELECT status FROM sys_mv_refresh_history") == [["Some stream records were skipped"]]
+
+
+def test_views_over_one_topic_each_read_it_and_show_what_their_refreshes_read(warehouse: Warehouse,
+                                                                              producer: Producer) -> None:
+    """The guide's view (JSON_PARSE guarded by CAN_JSON_PARSE) reads its landing table: each view shows the records
+    its own refreshes read, each once, with the refresh's time; dropping one leaves the other whole."""
+    producer.store.create("o", 2)
+    view = ("CREATE MATERIALIZED VIEW {} AS SELECT kafka_partition, kafka_offset, refresh_time,"
+            " JSON_PARSE(kafka_value) AS data FROM s.o WHERE CAN_JSON_PARSE(kafka_value)")
+    for n in range(3):
+        producer.send("o", {"n": n}, partition=n % 2)
+    producer.send("o", "{invalid", partition=0)
+    warehouse.ok(SCHEMA)
+    warehouse.ok(view.format("a"))
+    warehouse.ok("REFRESH MATERIALIZED VIEW a")
+    for n in range(3, 5):
+        producer.send("o", {"n": n}, partition=n % 2)
+    assert warehouse.rows("SELECT CAST(data.n AS INT) FROM a ORDER BY 1") == [[0], [1], [2]]
+    warehouse.ok(view.format("b"))
+    warehouse.ok("REFRESH MATERIALIZED VIEW b")
+    assert warehouse.rows("SELECT CAST(data.n AS INT) FROM b ORDER BY 1") == [[n] for n in range(5)]
+    assert warehouse.rows("SELECT count(*) FROM a") == [[3]]
+    warehouse.ok("REFRESH MATERIALIZED VIEW a")
+    warehouse.ok("REFRESH MATERIALIZED VIEW a")  # nothing new: nothing twice
+    assert warehouse.rows("SELECT CAST(data.n AS INT), count(*) FROM a GROUP BY 1 ORDER BY 1") == [
+        [n, 1] for n in range(5)]
+    assert warehouse.rows("SELECT count(DISTINCT refresh_time) FROM a") == [[2]]  # two refreshes read records
+    assert warehouse.rows("SELECT count(*) FROM a WHERE refresh_time > (SELECT min(refresh_time) FROM a)") == [[2]]
+    warehouse.ok("DROP MATERIALIZED VIEW a")
+    assert warehouse.rows("SELECT count(*) FROM b") == [[5]]
+    assert warehouse.run("SELECT count(*) FROM a")["Status"] == "FAILED"
 
 
 def test_records_the_views_expressions_cannot_convert_are_skipped_and_logged(warehouse: Warehouse,
@@ -53,8 +88,16 @@ def test_records_the_views_expressions_cannot_convert_are_skipped_and_logged(war
         [["mv", "s", "t", str(w.partition), str(w.offset), 2] for w in (bad_json, bad_number)],
         key=lambda row: (row[3], row[4]))
     assert all(row[6] for row in errors)  # a reason
+    assert warehouse.rows("SELECT DISTINCT stream_timestamp_type, stream_timestamp IS NOT NULL,"
+                          " transaction_id IS NOT NULL FROM sys_stream_scan_errors") == [["C", True, True]]
     assert warehouse.rows("SELECT status FROM sys_mv_refresh_history ORDER BY start_time") == [
         ["Refresh successfully updated MV incrementally"], ["Some stream records were skipped"]]
+    # r_SYS_STREAM_SCAN_STATES.md's columns: per refresh and partition, the records scanned and skipped
+    states = warehouse.rows("SELECT partition_id, scanned_rows, skipped_rows, CAST(latest_position AS INT),"
+                            " stream_record_time_min <= stream_record_time_max, external_schema_name, stream_name"
+                            " FROM sys_stream_scan_states WHERE skipped_rows > 0 ORDER BY 1")
+    assert [[row[0].strip(), *row[1:]] for row in states] == [
+        ["0", 3, 1, bad_number.offset, True, "s", "t"], ["1", 4, 1, later.offset, True, "s", "t"]]
     warehouse.ok("REFRESH MATERIALIZED VIEW mv")  # skipped records are not read again
     assert warehouse.rows("SELECT count(*) FROM mv") == [[6]]
     assert warehouse.rows("SELECT count(*) FROM sys_stream_scan_errors") == [[2]]
@@ -128,7 +171,7 @@ def test_kinesis_refreshes_continue_after_the_last_sequence_number(warehouse: Wa
     loaded = warehouse.rows("SELECT shard_id, sequence_number, payload.n::int FROM clicks_mv ORDER BY 3")
     assert [row[2] for row in loaded] == list(range(11))
     assert sorted((row[0], row[1]) for row in loaded) == sorted((p["ShardId"], p["SequenceNumber"]) for p in put)
-    states = warehouse.rows("SELECT partition_id, sum(scanned_rows), max(CAST(last_position AS BIGINT))"
+    states = warehouse.rows("SELECT partition_id, sum(scanned_rows), max(CAST(latest_position AS BIGINT))"
                             " FROM sys_stream_scan_states"
                             " GROUP BY 1 ORDER BY 1")
     last = {}

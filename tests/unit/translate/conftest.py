@@ -32,7 +32,7 @@ def run_script(session: Any, script: str, parameters: Mapping[str, str] | None =
                                     getattr(session, "in_transaction", False))
         else:
             assert isinstance(translated, EngineSql)
-            result = session.execute(translated.text, {n: parameters[n] for n in translated.parameter_names})
+            result = translated.execute(session, {n: parameters[n] for n in translated.parameter_names})
     return result
 
 

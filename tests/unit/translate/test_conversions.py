@@ -60,10 +60,3 @@ def test_substring_of_varbyte_from_the_reference(duckdb_session):
                                         " substring('abc'::varbyte, 2, 1)")
     assert result.rows == [(b"abc", b"abc", b"c", b"bc", b"b")]
     assert {c.type_name for c in result.columns} == {"varbyte"}
-
-
-def test_varbyte_columns_keep_their_length(session):
-    run_script(session, "create table b (v varbyte(3)); insert into b values ('abc'::varbyte)")
-    assert run_script(session, "select v from b").rows == [(b"abc",)]
-    with pytest.raises(Exception, match=r"value too long for type varbyte\(3\)"):
-        run_script(session, "insert into b values ('abcd'::varbyte)")

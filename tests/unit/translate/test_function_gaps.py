@@ -60,6 +60,14 @@ def test_regexp_parameters_from_the_reference(session):
                          "regexp_replace('abcb', 'B', 'x', 1, 'i')") == (2, 4, "axcx")
 
 
+def test_regexp_substr_without_a_match_is_empty_and_an_ignored_occurrence_null(session):
+    # REGEXP_SUBSTR.md: a position past the end gives "", an occurrence below 1 or past the length NULL
+    assert _row(session, "select regexp_substr('abc', 'x'), regexp_substr('abc', 'x', 1, 1, 'i'), "
+                         "regexp_substr('abc', 'b', 1, 2), regexp_substr('abc', 'b', 3), regexp_substr('abc', 'b', 9), "
+                         "regexp_substr('abcb', 'b', 3), regexp_substr('abc', 'b', 1, 0), regexp_substr('a', 'a', 1, 2), "
+                         "regexp_substr(null, 'x')") == ("", "", "", "", "", "b", None, None, None)
+
+
 def test_pcre_look_ahead_runs_on_postgres_and_is_refused_on_duckdb(postgres_session):
     # REGEXP_SUBSTR.md's PCRE examples: the second word with a lowercase letter and a digit.
     sql = "SELECT regexp_substr('passwd7 plain A1234 a1234', '(?=[^ ]*[a-z])(?=[^ ]*[0-9])[^ ]+', 1, 2, '{}')"

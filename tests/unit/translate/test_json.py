@@ -75,3 +75,25 @@ def test_object_and_json_size_from_the_reference(session):
         run_script(session, "select object('k', '2008-12-31'::date)")
     result = run_script(session, "SELECT JSON_SIZE(JSON_PARSE('[10001,10002,\"⬤\"]'))")
     assert result.rows == [(19,)] and (result.columns[0].name, result.columns[0].type_name) == ("json_size", "int4")
+
+
+def test_array_and_array_concat_documented_examples_print_as_super(session):
+    # r_array.md and r_array_concat.md: SUPER arrays, printed as JSON
+    result = run_script(session, "select array(1,50,null,100), array(1,'abc',true,3.14)")
+    assert result.rows == [("[1,50,null,100]", '[1,"abc",true,3.14]')]
+    assert [(c.name, c.type_name) for c in result.columns] == [("array", "super")] * 2
+    concatenated = run_script(session, """
+        select array_concat(array(10001,10002),array(10003,10004)), array_concat(array(10001,10002),array('ab','cd'))
+    """)
+    assert concatenated.rows == [("[10001,10002,10003,10004]", '[10001,10002,"ab","cd"]')]
+    assert concatenated.columns[0].name == "array_concat"
+    with pytest.raises(EngineError, match="not supported locally: array_concat of a value that is not an array"):
+        run_script(session, "select array_concat(array(1), json_parse('2'))")
+
+
+def test_super_array_subscripts_count_from_zero(session):
+    # query-super.md: "arrays are 0-based"; past the end is NULL (lax navigation)
+    result = run_script(session, "select array(1,50,null,100)[0], array(1,50,null,100)[1], array(1,2)[5]")
+    assert result.rows == [("1", "50", None)]
+    named = run_script(session, "with t as (select array(10, 20, 30) as a) select a[2] from t")
+    assert named.rows == [("30",)]

@@ -118,3 +118,33 @@ def test_postgres_has_what_duckdb_lacks():
 
 def test_unknown_functions_are_left_to_the_engine():
     assert "MY_UDF(1)" in translate("select my_udf(1)", "duckdb").text
+
+
+def test_current_schemas_documented_examples(session):
+    # r_CURRENT_SCHEMAS.md: the text of the search path's schemas, pg_catalog with the implicit ones
+    result = run_script(session, "select current_schemas(false), current_schemas(true)")
+    assert result.rows == [("{public}", "{pg_catalog,public}")]
+    assert [c.name for c in result.columns] == ["current_schemas", "current_schemas"]
+
+
+def test_helpers_nested_in_a_rewritten_call_are_rewritten_too(session):
+    # r_ADD_MONTHS.md: "uses the ADD_MONTHS function inside a TRUNC function" (trunc is itself rewritten)
+    result = run_script(session, """
+        create table date (dateid smallint, caldate date);
+        insert into date values (1, '2008-01-01'), (2, '2008-01-02'), (3, '2008-01-02');
+        select distinct trunc(add_months(caldate, 12)) as calplus12, trunc(caldate) as cal from date order by 1 asc
+    """)
+    assert result.rows == [(dt.date(2009, 1, 1), dt.date(2008, 1, 1)), (dt.date(2009, 1, 2), dt.date(2008, 1, 2))]
+    nested = run_script(session, "select trunc(add_months('2008-03-31 12:00:00'::timestamp, 1)), "
+                                 "cast(trunc(strtol('ff', 16) / 2.0) as int)")
+    assert nested.rows == [(dt.date(2008, 4, 30), 127)]
+
+
+def test_trunc_and_integer_casts_of_aggregates(session):
+    # r_TRUNC_date / r_CAST_function: trunc of a timestamp is its date, of a number its integer part
+    run_script(session, "create table t (ts timestamp, f float, s varchar(10)); "
+                        "insert into t values ('2020-01-01 10:00:00', 2.25, ' 12 '), ('2020-01-03 10:00:00', -2.7, '3')")
+    result = run_script(session, "select trunc(max(ts)), trunc(min(f)), cast(max(f) as int), cast(max(s) as int) from t")
+    assert result.rows == [(dt.date(2020, 1, 3), -2.0, 2, 3)]
+    windowed = run_script(session, "select trunc(lag(ts) over (order by ts)) from t order by ts")
+    assert windowed.rows == [(None,), (dt.date(2020, 1, 1),)]

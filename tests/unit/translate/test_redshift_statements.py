@@ -345,3 +345,33 @@ def test_show_datestyle_answers_the_default_on_duckdb(duckdb_session):
     # r_datestyle.md: ISO, MDY
     assert _value(duckdb_session, "show datestyle") == "ISO, MDY"
     assert _value(duckdb_session, "select current_setting('datestyle')") == "ISO, MDY"
+
+
+def test_search_path_lists_of_schemas_on_both_engines(session):
+    # r_search_path.md: SET search_path TO '$user', public, enterprise; RESET / DEFAULT go back to '$user', public
+    run_script(session, "create schema s2; create table s2.only_in_s2 (x int); insert into s2.only_in_s2 values (7)")
+    run_script(session, "set search_path to '$user', public, s2")
+    assert _value(session, "select x from only_in_s2") == 7
+    assert _value(session, "select current_schema()") == "public"
+    run_script(session, "set search_path = s2, public; create table made_in_s2 (y int)")
+    assert _value(session, "select count(*) from s2.made_in_s2") == 0
+    for back in ("reset search_path", "set search_path to default"):
+        run_script(session, f"set search_path to s2; {back}")
+        assert _value(session, "select current_schema()") == "public"
+
+
+def test_a_search_path_schema_that_does_not_exist_is_skipped_on_duckdb(duckdb_session):
+    # r_search_path.md: a missing schema is skipped (kept in SHOW); DuckDB's path holds the existing ones
+    run_script(duckdb_session, "set search_path to public, nosuch")
+    assert _value(duckdb_session, "show search_path") == "public, nosuch"
+
+
+def test_varbyte_n_holds_at_most_n_bytes(session):
+    # r_VARBYTE_type.md: varbyte [ (n) ], VARBINARY and BINARY VARYING
+    run_script(session, "create table bytes (b varbyte(3), v varbinary, w binary varying(2))")
+    run_script(session, "insert into bytes values ('abc'::varbyte, 'abcdef'::varbyte, null)")
+    with pytest.raises(EngineError, match=r"value too long for type varbyte\(3\)"):
+        run_script(session, "insert into bytes values ('abcd'::varbyte, null, null)")
+    assert run_script(session, "select b, octet_length(v) from bytes").rows == [(b"abc", 6)]
+    with pytest.raises(NotSupportedLocally, match=r"a cast to VARBYTE\(5\)"):
+        translate("select 'ab'::varbyte(5)", session.engine)

@@ -153,3 +153,118 @@ def test_collations_from_the_reference(duckdb_session):
     assert rows("T1 WHERE col1 collate case_sensitive = 'john'") == [("john",)]
     with pytest.raises(EngineError, match='collation "xx" does not exist'):
         translate("select 'a' collate xx", "duckdb")
+
+
+def test_correlated_integer_keys_compare_as_integers_and_text_keys_without_trailing_blanks(session):
+    # TPC-H Q20's shape: correlated key comparisons inside IN and a scalar subquery, over a comma join. DuckDB
+    # failed it with an INTERNAL error when each key went through a typed helper overload.
+    run_script(session, """
+        create table part (p_partkey int, p_name varchar(55));
+        create table partsupp (ps_partkey int, ps_suppkey int, ps_availqty int, ps_comment varchar(20));
+        create table lineitem (l_partkey int, l_suppkey int, l_quantity decimal(15,2), l_shipdate date,
+                               l_comment varchar(20));
+        create table supplier (s_suppkey int, s_name varchar(25), s_nationkey int);
+        create table nation (n_nationkey int, n_name char(25));
+        insert into part values (1, 'forest green'), (2, 'navy');
+        insert into partsupp values (1, 10, 100, 'x  '), (2, 10, 100, 'x'), (1, 20, 5, 'y');
+        insert into lineitem values (1, 10, 20, '1994-03-01', 'x'), (1, 20, 30, '1994-05-01', 'y'),
+                                    (1, 10, 9, '1995-03-01', 'x');
+        insert into supplier values (10, 'Supplier#10', 3), (20, 'Supplier#20', 3), (30, 'Supplier#30', 4);
+        insert into nation values (3, 'CANADA'), (4, 'PERU');
+    """)
+    q20 = run_script(session, """
+        select s_name from supplier, nation
+        where s_suppkey in (
+            select ps_suppkey from partsupp
+            where ps_partkey in (select p_partkey from part where p_name like 'forest%')
+              and ps_availqty > (select 0.5 * sum(l_quantity) from lineitem
+                                 where l_partkey = ps_partkey and l_suppkey = ps_suppkey
+                                   and l_shipdate >= date '1994-01-01'
+                                   and l_shipdate < dateadd(year, 1, cast('1994-01-01' as date))))
+          and s_nationkey = n_nationkey and n_name = 'CANADA'
+        order by s_name
+    """)
+    assert q20.rows == [("Supplier#10",)]
+    # '9' < '10' as text, not as numbers; 'x  ' = 'x' as text, correlated
+    assert run_script(session, "select count(*) from partsupp where ps_suppkey > 9").rows == [(3,)]
+    blanks = run_script(session, """
+        select ps_partkey from partsupp where exists (select 1 from lineitem where l_comment = ps_comment
+                                                      and l_partkey = ps_partkey and l_suppkey = ps_suppkey)
+        order by 1
+    """)
+    assert blanks.rows == [(1,), (1,)]
+
+
+def test_concat_of_varbyte_values_joins_their_bytes(session):
+    # r_CONCAT.md: concat('abc'::varbyte, 'def'::varbyte) is the binary value shown as 616263646566
+    result = run_script(session, "select concat('abc'::varbyte, 'def'::varbyte)")
+    assert result.rows == [(b"abcdef",)] and result.columns[0].name == "concat"
+    run_script(session, "create table b (v varbyte, s varchar(10), n int); insert into b values ('ab'::varbyte, 'x', 1)")
+    assert run_script(session, "select concat(s, n), concat(max(s), 'q') from b group by s, n").rows == [("x1", "xq")]
+    with pytest.raises(EngineError, match="not supported locally: CONCAT of a VARBYTE value"):
+        run_script(session, "select concat(v, 'x') from b")
+
+
+def test_only_comparisons_that_may_reach_an_enclosing_query_use_the_untyped_macro():
+    def duckdb_sql(statement: str) -> str:
+        return translate(statement, "duckdb").text
+
+    joined = duckdb_sql("select 1 from a left join b on a.k = b.k where a.s = b.s")
+    assert "SHIFTFLOW_COMPARE" not in joined and "SHIFTFLOW_RTRIM(a.k) = SHIFTFLOW_RTRIM(b.k)" in joined
+    correlated = duckdb_sql("select * from t where x in (select y from u where u.k = t.k and c = d and u.a = u.b)")
+    assert "SHIFTFLOW_COMPARE_EQ(u.k, t.k)" in correlated and "SHIFTFLOW_COMPARE_EQ(c, d)" in correlated
+    assert "SHIFTFLOW_RTRIM(u.a) = SHIFTFLOW_RTRIM(u.b)" in correlated  # the subquery's own columns
+    derived = duckdb_sql("select * from (select a from t where a = b) d join e on d.a = e.a")
+    assert "SHIFTFLOW_COMPARE" not in derived  # a FROM source cannot refer to its enclosing query
+    assert "SHIFTFLOW_COMPARE_EQ(v.x, t.x)" in duckdb_sql(
+        "update t set a = 1 from s where t.b = s.b and exists (select 1 from v where v.x = t.x)")
+
+
+def test_outer_joins_on_keys_stay_hash_joins_on_duckdb(duckdb_session):
+    # The untyped macro folds only in DuckDB's optimizer, after an outer join's condition is planned: a LEFT JOIN
+    # on it was a nested loop join (the sales fact load about 50x slower).
+    run_script(duckdb_session, """
+        create table sales (item_id varchar(16), sold date, qty int);
+        create table item (item_sk int, item_id varchar(16), added date);
+    """)
+    query = translate("select count(*) from sales s left join item i on i.item_id = s.item_id"
+                      " left join item j on j.item_sk = s.qty and j.added = s.sold", "duckdb").text
+    plan = " ".join(str(value) for row in duckdb_session.execute(f"EXPLAIN {query}", {}).rows for value in row)
+    assert plan.count("Hash Join") == 2 and "Nl Join" not in plan and "Nested Loop" not in plan, plan
+
+def test_trailing_blanks_in_decode_and_tuple_in(session):
+    # r_DECODE_expression.md: DECODE is a simple CASE, its searches compared with =, which ignores trailing blanks
+    run_script(session, "create table codes (c char(5), v varchar(5), id int);"
+                        "insert into codes values ('ab', 'ab  ', 1), ('abc', 'abc', 2), (null, null, 3)")
+    assert run_script(session, """
+        select decode(c, 'ab ', 'y', 'n'), decode(v, 'ab', 'y'), decode(c, null, 'null', 'abc  ', 'abc', 'other'),
+               decode(id, 1, 'one', 2, 'two')
+        from codes order by id
+    """).rows == [("y", "y", "other", "one"), ("n", None, "abc", "two"), ("n", None, "null", None)]
+    assert run_script(session, "select id from codes where (c, id) in (('ab ', 1), ('abc  ', 2)) order by 1").rows == [
+        (1,), (2,)]
+
+
+def test_octet_length_of_char_does_not_count_its_padding(session):
+    # r_OCTET_LENGTH.md: "Length calculations do not count trailing spaces for fixed-length character strings but
+    # do count them for variable-length strings"; its example: octet_length('français') is 9
+    run_script(session, "create table lengths (c char(5), v varchar(5), b varbyte);"
+                        "insert into lengths values ('ab', 'ab  ', 'ab'::varbyte)")
+    assert run_script(session, "select octet_length(c), octet_length(v), octet_length(b), octet_length('français'),"
+                               " len('français') from lengths").rows == [(2, 4, 2, 9, 8)]
+
+
+def test_which_output_columns_can_be_padded_as_char_on_duckdb():
+    # char_columns.py: a column named straight from a table of the query's FROM list; others stay as computed
+    def sources(sql):
+        return [[(s.table, s.column) for s in candidates] for candidates in translate(sql, "duckdb").char_sources]
+
+    assert sources("select c, t.d as e, len(c), 1 from public.t") == [[("t", "c")], [("t", "d")], [], []]
+    assert sources("select a.c, b.d, x from t a join u b on a.id = b.id") == [
+        [("t", "c")], [("u", "d")], [("t", "x"), ("u", "x")]]
+    assert sources("select * from t") == [[("t", "*")]]
+    assert sources("with w as (select c from t) select c from w") == []
+    assert sources("select c from (select c from t) s") == []
+    assert sources("select c, t.d from t, (select 1 as x) s") == [[], [("t", "d")]]
+    assert sources("select c from t union select c from u") == []
+    assert translate("select c from t", "postgres").char_sources == ()  # PostgreSQL has CHAR itself

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
-from shiftflow.dataapi.translate.commands.like import resolve_table
+from shiftflow.dataapi.translate.relations import resolve_table
 from shiftflow.dataapi.translate.model import EngineSql, SessionCommand
 from shiftflow.dataapi.translate.types import iso_datetime
 

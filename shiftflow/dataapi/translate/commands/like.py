@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.model import EngineSql, SessionCommand
+from shiftflow.dataapi.translate.relations import resolve_table
 
 MARKER = "\x01like\x01"  # stands for the parent's column definitions in the CREATE TABLE text
 _IDENTITY_DEFAULT = re.compile(r"""^nextval\('(?P<sequence>(?:"[^"]+"\.)?"[^"]+_identity_seq")'\)$""")
@@ -80,18 +81,6 @@ class LikeTable(SessionCommand):
     def _identity_sequence(self, column: str) -> str:
         bare = self.table.replace('"', "").split(".")[-1]
         return _quoted(f"{bare}_{column}_identity_seq")
-
-
-def resolve_table(session: EngineSession, parent: str) -> int:
-    """The parent's table oid, found as a name is: a temporary table first, then the current schema."""
-    schema, _, name = parent.rpartition(".")
-    found = session.execute(
-        "SELECT table_oid FROM duckdb_tables() WHERE table_name = $name AND (schema_name = $schema"
-        " OR ($schema = '' AND (temporary OR schema_name = current_schema()))) ORDER BY temporary DESC LIMIT 1",
-        {"name": name, "schema": schema}).rows
-    if not found:
-        raise EngineError(f'relation "{parent}" does not exist')
-    return int(found[0][0])
 
 
 def _sequence(session: EngineSession, quoted_name: str) -> tuple[int, int]:

@@ -6,6 +6,7 @@ does nothing else (enable_case_sensitive_identifier is recorded the same way; SU
 SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
 its custom settings) as written. On DuckDB:
+- statement_timeout: recorded, and enforced by the engine session (SessionTimeout; PostgreSQL enforces its own);
 - search_path: the listed schemas that exist when the SET runs ('$user' and missing ones are skipped, as Redshift
   skips them); SHOW prints the list as Redshift does ("$user", public, enterprise);
 - timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC; offsets are refused;
@@ -52,6 +53,31 @@ TUNING = {
     "enable_case_sensitive_identifier": Tuning("off", "bool"),
 }
 _TRUE, _FALSE = {"on", "true", "1", "yes", "t"}, {"off", "false", "0", "no", "f"}
+# Parameters PostgreSQL has itself and the DuckDB engine session enforces: recorded as a tuning one is, and applied.
+_DUCKDB_ENFORCED = {"statement_timeout": Tuning("0", "int", 0, 2_147_483_647)}  # milliseconds, 0: no limit
+
+
+def _tuning(name: str, engine: str) -> Tuning | None:
+    return TUNING.get(name) or (_DUCKDB_ENFORCED.get(name) if engine == "duckdb" else None)
+
+
+@dataclass(frozen=True)
+class SessionTimeout(SessionCommand):
+    """SET / RESET statement_timeout on DuckDB: the value recorded for SHOW, and the engine session told to
+    interrupt a statement that runs longer (r_statement_timeout.md)."""
+
+    sql: EngineSql
+    milliseconds: int
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        result = session.execute(self.sql.text, {})
+        session.set_statement_timeout(self.milliseconds)  # type: ignore[attr-defined]  # the DuckDB session's
+        return result
+
+
+def _enforced(name: str, sql: EngineSql, value: str) -> EngineSql | SessionTimeout:
+    return SessionTimeout(sql, int(value)) if name in _DUCKDB_ENFORCED else sql
 
 
 # What the DuckDB engine leaves to the tree translation (sqlglot's SET schema).
@@ -105,7 +131,7 @@ def _timezone(values: list[Token]) -> EngineSql:
     return EngineSql(f"SET TimeZone = {_literal(values[0].text)}")
 
 
-def setting_command(tokens: list[Token], engine: str) -> EngineSql | None:
+def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
     """SET / RESET / SHOW (tokens as commands.expanded() gives them) of a tuning parameter as engine SQL;
     None: the engine's own parameter, for the tree translation (PostgreSQL then runs it as written)."""
     while tokens[-1].token_type == TokenType.SEMICOLON:  # `SET x TO y;`: the semicolon is no value
@@ -141,10 +167,11 @@ def _name(tokens: list[Token], i: int) -> tuple[str | None, int]:
     return ".".join(parts), i
 
 
-def _set(tokens: list[Token], engine: str) -> EngineSql | SearchPath | None:
+def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
     name, local, i = _target(tokens)
     if name is None:
         return None
+    tuning = _tuning(name, engine)
     if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
         i += 1
     values = tokens[i:]
@@ -154,22 +181,24 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SearchPath | None:
         return _DUCKDB_SETTINGS[name](values)
     if engine == "duckdb" and "." in name:
         return _context_variable(name, local, values)
-    if name not in TUNING:
+    if tuning is None:
         return _engine_own(f"SET {name}", name, engine)
     if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
         return _reset_one(name, local, engine)
     if len(values) != 1:
         raise NotSupportedLocally(f"SET {name} to a list of values")
-    value = _checked(name, values[0].text)
+    value = _checked(tuning, name, values[0].text)
     if engine == "postgres":
         return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO {_literal(value)}".replace("%", "%%"))
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
-    return EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}")
+    return _enforced(name, EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}"), value)
 
 
 def _seed(values: list[Token]) -> EngineSql:
     written = "".join(token.text for token in values)  # .25 is two tokens
+    if written.upper() == "DEFAULT":
+        raise NotSupportedLocally("SET seed TO DEFAULT / RESET seed on the DuckDB engine")
     try:
         seed = float(written)
     except ValueError:
@@ -196,10 +225,9 @@ def context_variable(name: str) -> str:
     return '"shiftflow_context_' + name.lower().replace('"', '""') + '"'
 
 
-def _checked(name: str, value: str) -> str:
+def _checked(tuning: Tuning, name: str, value: str) -> str:
     """The value as SHOW prints it; a value the parameter refuses fails as Redshift's SET does."""
-    tuning = TUNING.get(name)
-    if tuning is None or tuning.kind == "text":
+    if tuning.kind == "text":
         return value
     lowered = value.lower()
     if tuning.kind == "bool":
@@ -219,11 +247,12 @@ def _invalid(name: str, value: str) -> EngineError:
     return EngineError(f'invalid value for parameter "{name}": "{value}"')
 
 
-def _reset(tokens: list[Token], engine: str) -> EngineSql | None:
+def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
     if len(tokens) == 2 and word(tokens[1]) == "ALL":
         if engine == "postgres":
             return None  # PostgreSQL's RESET ALL resets its own parameters and our shiftflow.* ones
-        return EngineSql(";\n".join(f"RESET VARIABLE {_variable(name)}" for name in TUNING))
+        every = [*TUNING, *_DUCKDB_ENFORCED]
+        return SessionTimeout(EngineSql(";\n".join(f"RESET VARIABLE {_variable(name)}" for name in every)), 0)
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
@@ -231,15 +260,17 @@ def _reset(tokens: list[Token], engine: str) -> EngineSql | None:
         return _DUCKDB_SETTINGS[name]([Token(TokenType.DEFAULT, "DEFAULT")])
     if engine == "duckdb" and "." in name:
         return EngineSql(f"RESET VARIABLE {context_variable(name)}")
-    return _reset_one(name, False, engine) if name in TUNING else _engine_own(f"RESET {name}", name, engine)
+    if _tuning(name, engine) is None:
+        return _engine_own(f"RESET {name}", name, engine)
+    return _reset_one(name, False, engine)
 
 
-def _reset_one(name: str, local: bool, engine: str) -> EngineSql:
+def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeout:
     if engine == "postgres":  # an empty custom setting reads back as the default (see _show)
         return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO ''")
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
-    return EngineSql(f"RESET VARIABLE {_variable(name)}")
+    return _enforced(name, EngineSql(f"RESET VARIABLE {_variable(name)}"), _tuning(name, engine).default)
 
 
 def _show(tokens: list[Token], engine: str) -> EngineSql | None:
@@ -248,17 +279,15 @@ def _show(tokens: list[Token], engine: str) -> EngineSql | None:
         return None
     if name == "all":
         raise NotSupportedLocally("SHOW ALL (the emulator does not have Redshift's parameter list)")
-    if engine == "duckdb" and name in _DUCKDB_SHOWN:
-        return EngineSql(f'SELECT {_DUCKDB_SHOWN[name]} AS "{name}"')
-    if engine == "duckdb" and "." in name:
+    if engine == "postgres":
+        return EngineSql(f'SELECT {postgres_tuning_value(name)} AS "{name}"'.replace("%", "%%")) \
+            if name in TUNING else None
+    if "." in name:
         return EngineSql(f'SELECT {duckdb_context_value(name, True)} AS "{name}"')
-    if name not in TUNING:
-        if engine == "postgres":
-            return None
+    value = duckdb_tuning_value(name)
+    if value is None:
         raise NotSupportedLocally(f"SHOW {name} on the DuckDB engine")
-    if engine == "duckdb":
-        return EngineSql(f'SELECT {duckdb_tuning_value(name)} AS "{name}"')
-    return EngineSql(f'SELECT {postgres_tuning_value(name)} AS "{name}"'.replace("%", "%%"))
+    return EngineSql(f'SELECT {value} AS "{name}"')
 
 
 def _engine_own(what: str, name: str, engine: str) -> None:
@@ -306,6 +335,7 @@ def duckdb_tuning_value(name: str) -> str | None:
     """A tuning parameter's value as SHOW prints it, on DuckDB; None: not a tuning parameter."""
     if name in _DUCKDB_SHOWN:
         return _DUCKDB_SHOWN[name]
-    if name not in TUNING:
+    tuning = _tuning(name, "duckdb")
+    if tuning is None:
         return None
-    return f"coalesce(getvariable({_literal(_variable(name))}), {_literal(TUNING[name].default)})"
+    return f"coalesce(getvariable({_literal(_variable(name))}), {_literal(tuning.default)})"

@@ -3,10 +3,11 @@
 - MD5(string): Redshift converts a non-text argument to VARCHAR (md5(123) is md5('123')); the engines have md5 of
   text and of bytes only, so a visibly non-text argument is cast.
 - OCTET_LENGTH(string): DuckDB's counts the bytes of BLOBs only: a helper counts a string's UTF-8 bytes.
+  PostgreSQL's counts a CHAR value's padding, which Redshift's does not ("Length calculations do not count
+  trailing spaces for fixed-length character strings", r_OCTET_LENGTH.md): its helper counts a CHAR as text.
 - TO_VARBYTE(string, 'hex' | 'binary' | 'utf8' | 'base64') (r_TO_VARBYTE.md): hex and binary digits padded on the
   left to whole bytes ('4' is 04); GETBIT(varbyte, index) counts bits from the rightmost (r_GETBIT.md); FROM_HEX
-  is PostgreSQL's decode(text, 'hex').
-  VARBYTE is DuckDB's BLOB, PostgreSQL's bytea.
+  is PostgreSQL's decode(text, 'hex'). VARBYTE is DuckDB's BLOB, PostgreSQL's bytea.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def _is_not_text(node: exp.Expression) -> bool:
 
 
 def _octet_length(node: exp.Anonymous, engine: str) -> exp.Expression:
-    if engine == "duckdb" and len(node.expressions) == 1:
+    if engine == "postgres" and node.find_ancestor(exp.CheckColumnConstraint):
+        return node  # the translator's length CHECK of a column (rewrite.py): PostgreSQL's own count of its bytes
+    if len(node.expressions) == 1:
         return exp.Anonymous(this="shiftflow_octet_length", expressions=node.expressions)
     return node
 
@@ -75,6 +78,9 @@ DUCKDB_SETUP: tuple[str, ...] = (
     " get_bit(CAST(b AS BIT), CAST(bit_length(CAST(b AS BIT)) - 1 - i AS INTEGER))",
 )
 POSTGRES_SETUP: tuple[str, ...] = (
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_octet_length(x {argument}) RETURNS integer LANGUAGE sql"
+      f" IMMUTABLE AS $f$ SELECT octet_length(x{cast}) $f$"
+      for argument, cast in (("text", ""), ("character", "::text"), ("bytea", ""))),
     """CREATE OR REPLACE FUNCTION public.shiftflow_to_varbyte(s text, f text) RETURNS bytea LANGUAGE plpgsql IMMUTABLE
 AS $f$ DECLARE bits text; result bytea := ''::bytea;
 BEGIN

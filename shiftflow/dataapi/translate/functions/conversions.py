@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from shiftflow.dataapi.translate.functions.strings import visibly_text
+
 # The string functions and the argument that holds the string.
 _STRING_ARGUMENT = {exp.StrPosition: "this", exp.Substring: "this", exp.Trim: "this", exp.Repeat: "this",
                     exp.Reverse: "this", exp.Left: "this", exp.Right: "this", exp.Pad: "this", exp.Upper: "this",
                     exp.Lower: "this", exp.Initcap: "this", exp.Like: "this", exp.ILike: "this",
                     exp.SplitPart: "this", exp.Replace: "this", exp.Translate: "this"}
-_TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
-               exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
 # Values that are text already: no conversion to add.
 _TEXT_VALUES = (exp.DPipe, exp.Concat, exp.Placeholder, exp.Null, *_STRING_ARGUMENT)
 
@@ -28,11 +28,7 @@ _TEXT_VALUES = (exp.DPipe, exp.Concat, exp.Placeholder, exp.Null, *_STRING_ARGUM
 def _is_text(node: exp.Expression) -> bool:
     if isinstance(node, exp.Paren):
         return _is_text(node.this)
-    if isinstance(node, exp.Literal):
-        return node.is_string
-    if isinstance(node, exp.Cast):
-        return node.to.this in _TEXT_TYPES
-    return isinstance(node, _TEXT_VALUES) and not isinstance(node, (exp.Like, exp.ILike))
+    return visibly_text(node) or isinstance(node, _TEXT_VALUES) and not isinstance(node, (exp.Like, exp.ILike))
 
 
 def duckdb_text(argument: exp.Expression) -> exp.Expression:

@@ -5,6 +5,10 @@ PostgreSQL 16 has the four functions with Redshift's positions and occurrences; 
 PCRE constructs Redshift's examples use (look-ahead), so p is dropped and e becomes the subexpression argument.
 DuckDB's (RE2) has no look-around or back-references: p is dropped when the pattern has none, and refused
 otherwise; sqlglot translates the rest.
+
+REGEXP_SUBSTR answers an empty string when nothing matches (as when the position is past the end, REGEXP_SUBSTR.md)
+and NULL when the occurrence is below 1 or above the source's length; the engines answer NULL (PostgreSQL, DuckDB
+with an occurrence) or '' (DuckDB without parameters) for no match.
 """
 
 from __future__ import annotations
@@ -22,6 +26,24 @@ _GROUP = re.compile(r"(?<!\\)\((?!\?)")
 
 
 def _regexp(node: exp.Expression, engine: str) -> exp.Expression:
+    rewritten = _regexp_call(node, engine)
+    if isinstance(node, exp.RegexpExtract) and rewritten is not node:
+        return _empty_when_unmatched(rewritten, node)
+    return rewritten
+
+
+def _empty_when_unmatched(result: exp.Expression, node: exp.RegexpExtract) -> exp.Expression:
+    source, pattern = node.this, node.expression
+    occurrence = node.args.get("occurrence") or exp.Literal.number(1)
+    ignored = exp.or_(exp.LT(this=occurrence.copy(), expression=exp.Literal.number(1)),
+                      exp.GT(this=occurrence.copy(), expression=exp.Length(this=source.copy())))
+    return exp.Case(ifs=[exp.If(this=exp.or_(exp.Is(this=source.copy(), expression=exp.null()),
+                                             exp.Is(this=pattern.copy(), expression=exp.null())), true=exp.null()),
+                         exp.If(this=ignored, true=exp.null())],
+                    default=exp.func("coalesce", result, exp.Literal.string("")))
+
+
+def _regexp_call(node: exp.Expression, engine: str) -> exp.Expression:
     argument = _PARAMETER_ARG[type(node)]
     parameters = node.args.get(argument)
     if parameters is None:
@@ -29,6 +51,8 @@ def _regexp(node: exp.Expression, engine: str) -> exp.Expression:
         # only on both engines (Redshift replaces every one)
         if engine == "postgres":
             return _postgres(node, "")
+        if isinstance(node, exp.RegexpExtract) and (node.args.get("position") or node.args.get("occurrence")):
+            return _duckdb_substr(node, "")  # sqlglot's DuckDB form drops the position
         return _duckdb_replace(node, "") if isinstance(node, exp.RegexpReplace) else node
     if not (isinstance(parameters, exp.Literal) and parameters.is_string):
         raise NotSupportedLocally("REGEXP parameters that are not a literal")

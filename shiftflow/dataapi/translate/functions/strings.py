@@ -1,11 +1,20 @@
 """Redshift string functions and comparisons (SQL reference: "String functions", "Character types").
 
 - Trailing blanks are insignificant when strings are compared ("Significance of trailing blanks"): in =, <>, <,
-  <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE and NULLIF, text literals lose their trailing blanks and every other operand
+  <=, >, >=, IS [NOT] DISTINCT FROM, BETWEEN, IN (...), simple CASE, DECODE and NULLIF, text literals lose their trailing blanks and every other operand
   that may be text goes through shiftflow_rtrim (text: without trailing blanks; any other type: unchanged). Against
   a subquery (IN (SELECT x ...), = ANY (SELECT x ...)) both the operand and the subquery's value are trimmed.
+  On DuckDB, a comparison in a subquery whose operand may be a column of an enclosing query (unqualified, or
+  qualified by no table of the subquery's own FROM: `l_partkey = ps_partkey` in TPC-H Q20) is one untyped macro
+  per operator (shiftflow_compare_eq ...) that trims only when both are VARCHAR: DuckDB picks shiftflow_rtrim's
+  typed overload by binding its argument, and an outer reference bound that way fails the query with an INTERNAL
+  error. Everywhere else the operands keep shiftflow_rtrim, which DuckDB resolves while binding: the macro's
+  typeof() folds only in the optimizer, after an outer join's condition is planned, so a LEFT JOIN on it is a nested
+  loop join (the sales fact load 50x slower) where shiftflow_rtrim keeps a hash join.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
-- CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||.
+- CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||. CONCAT of VARBYTE values
+  (casts to VARBYTE, FROM_HEX) is their bytes joined; any other VARBYTE argument (a column) fails with "not supported
+  locally" rather than be read as its text (shiftflow_concat_text).
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
   counts a negative start from the end).
 - LEN / LENGTH: an INTEGER, the column named len or length as written.
@@ -21,6 +30,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+_COMPARISON_NAMES = {exp.EQ: "eq", exp.NEQ: "neq", exp.LT: "lt", exp.LTE: "lte", exp.GT: "gt", exp.GTE: "gte",
+                     exp.NullSafeEQ: "not_distinct", exp.NullSafeNEQ: "distinct"}
+_COMPARISON_OPERATORS = {"eq": "=", "neq": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
+                         "not_distinct": "IS NOT DISTINCT FROM", "distinct": "IS DISTINCT FROM"}
 _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
                exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
 # Expressions whose value is never text: comparing them leaves nothing to trim.
@@ -30,16 +43,51 @@ _NOT_TEXT = (exp.Binary, exp.Unary, exp.Boolean, exp.Null, exp.Interval, exp.Ext
              exp.All)
 
 
-def _maybe_text(node: exp.Expression) -> bool:
+def _visibly_text(node: exp.Expression) -> bool:
+    """Text whatever the columns' types: a text literal, a cast to text, a concatenation."""
     if isinstance(node, exp.Paren):
-        return _maybe_text(node.this)
+        return _visibly_text(node.this)
     if isinstance(node, exp.Literal):
         return node.is_string
     if isinstance(node, exp.Cast):
         return node.to.this in _TEXT_TYPES
-    if isinstance(node, (exp.DPipe, exp.Concat)):
-        return True
-    return not isinstance(node, _NOT_TEXT)
+    return isinstance(node, (exp.DPipe, exp.Concat))
+
+
+def _maybe_text(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _maybe_text(node.this)
+    return _visibly_text(node) or not isinstance(node, (exp.Literal, exp.Cast, *_NOT_TEXT))
+
+
+# A subquery in one of these is a FROM source or a statement's query; anywhere else it is a value (IN, EXISTS, a
+# scalar, ANY / ALL, LATERAL), and only there may a column be an enclosing query's.
+_SOURCE_HOLDERS = (exp.From, exp.Join, exp.CTE, exp.Merge, exp.Insert, exp.Create, exp.Subquery, exp.SetOperation)
+
+
+def _in_value_subquery(node: exp.Expression) -> bool:
+    ancestor = node.parent
+    while ancestor is not None:
+        parent = ancestor.parent
+        if isinstance(ancestor, exp.Subquery) and not isinstance(parent, _SOURCE_HOLDERS):
+            return True
+        if isinstance(ancestor, exp.Query) and isinstance(parent, exp.Exists):
+            return True
+        ancestor = parent
+    return False
+
+
+def _may_refer_outside(operand: exp.Expression) -> bool:
+    """operand has a column that may be an enclosing query's (a correlated reference): in a subquery used as a
+    value, a column qualified by no table of the subquery's own FROM, or one not qualified at all (the text cannot
+    tell whose it is)."""
+    query = operand.find_ancestor(exp.Query)
+    columns = [column for column in operand.find_all(exp.Column) if column.find_ancestor(exp.Query) is query]
+    if not columns or not _in_value_subquery(operand):
+        return False
+    sources = [query.args.get("from_"), *(query.args.get("joins") or [])] if isinstance(query, exp.Select) else []
+    own = {source.this.alias_or_name for source in sources if source is not None}
+    return any(not column.table or column.table not in own for column in columns)
 
 
 def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
@@ -52,8 +100,9 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_rtrim", expressions=[node])
 
 
-# For grouping.py, which groups by the same rule.
+# For grouping.py, which groups by the same rule, and conversions.py.
 maybe_text = _maybe_text
+visibly_text = _visibly_text
 without_trailing_blanks = _without_trailing_blanks
 
 # `a = b` that is an assignment (UPDATE ... SET, SET name = value, properties), not a comparison.
@@ -88,6 +137,8 @@ def _compare(node: exp.Binary, engine: str) -> exp.Expression:
         return node
     if not (_maybe_text(left) and _maybe_text(right)):
         return node
+    if engine == "duckdb" and (_may_refer_outside(left) or _may_refer_outside(right)):
+        return exp.Anonymous(this=f"shiftflow_compare_{_COMPARISON_NAMES[type(node)]}", expressions=[left, right])
     node.set("this", _without_trailing_blanks(left))
     node.set("expression", _without_trailing_blanks(right))
     return node
@@ -139,9 +190,59 @@ def _nullif(node: exp.Nullif, engine: str) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=same, true=exp.null())], default=first)
 
 
+_BINARY_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY, exp.DataType.Type.BLOB}
+
+
+def _visibly_varbyte(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Cast):
+        return node.to.this in _BINARY_TYPES
+    return isinstance(node, exp.Anonymous) and node.name.lower() == "from_hex"
+
+
+def _concat_operand(value: exp.Expression) -> exp.Expression:
+    if isinstance(value, exp.Literal) and value.is_string:
+        return value
+    if isinstance(value, (exp.Literal, exp.Null)) or _visibly_text(value):
+        return exp.cast(value, exp.DataType.Type.VARCHAR)
+    return exp.Anonymous(this="shiftflow_concat_text", expressions=[value])
+
+
+def _decode(node: exp.DecodeCase, engine: str) -> exp.Expression:
+    """DECODE(expression, search, result [, search, result] ... [, default]): each search compared as = is."""
+    values = node.expressions
+    searches = values[1:len(values) - 1:2] if len(values) % 2 == 0 else values[1::2]
+    searches = [search for search in searches if not isinstance(search, exp.Null)]  # DECODE matches NULL IS NULL
+    if not _maybe_text(values[0]) or not all(_maybe_text(search) for search in searches):
+        return node
+    trimmed = [_without_trailing_blanks(values[0])]
+    for index, value in enumerate(values[1:], start=1):
+        is_search = index % 2 == 1 and not (len(values) % 2 == 0 and index == len(values) - 1)
+        trimmed.append(_without_trailing_blanks(value) if is_search and not isinstance(value, exp.Null) else value)
+    node.set("expressions", trimmed)
+    return node
+
+
+def _in_tuples(node: exp.In, engine: str) -> exp.Expression:
+    """(a, b) IN ((x, y), ...): each text element compared as = is (the element-wise trim of _in)."""
+    subject = node.this
+    rows = node.expressions
+    if not isinstance(node, exp.In) or not isinstance(subject, exp.Tuple) or not rows or node.args.get("query") is not None or not all(
+            isinstance(row, exp.Tuple) and len(row.expressions) == len(subject.expressions) for row in rows):
+        return node
+    for position, element in enumerate(subject.expressions):
+        column = [row.expressions[position] for row in rows]
+        if _maybe_text(element) and all(_maybe_text(value) for value in column):
+            element.replace(_without_trailing_blanks(element.copy()))
+            for value in column:
+                value.replace(_without_trailing_blanks(value.copy()))
+    return node
+
+
 def _concat(node: exp.Concat, engine: str) -> exp.Expression:
-    values = [value if isinstance(value, exp.Literal) and value.is_string
-              else exp.cast(value, exp.DataType.Type.VARCHAR) for value in node.expressions]
+    if any(_visibly_varbyte(value) for value in node.expressions):
+        values = list(node.expressions)  # bytes joined (r_CONCAT: concat('abc'::varbyte, 'def'::varbyte))
+    else:
+        values = [_concat_operand(value) for value in node.expressions]
     result = values[0]
     for value in values[1:]:
         result = exp.DPipe(this=result, expression=value, safe=True)
@@ -210,9 +311,12 @@ HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.Add: _text_plus, "quote
             exp.Concat: _concat, exp.Substring: _substring, "len": _length, "length": _length}
 PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=args),
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
+HANDLERS[exp.DecodeCase] = _decode
+HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat", "quote_ident": "quote_ident",
                 "quote_literal": "quote_literal"}
 
+_VARBYTE_CONCAT = "not supported locally: CONCAT of a VARBYTE value that is not visibly VARBYTE (a column)"
 DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_rtrim(x VARCHAR) AS rtrim(x, ' '), (x) AS x",
     "CREATE OR REPLACE TEMP MACRO shiftflow_quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*')"
@@ -221,8 +325,18 @@ DUCKDB_SETUP = (
     r"CREATE OR REPLACE TEMP MACRO shiftflow_quote_literal(x) AS CASE WHEN contains(CAST(x AS VARCHAR), '\')"
     " THEN error('not supported locally: quote_literal() of text with a backslash on the DuckDB engine')"
     """ ELSE '''' || replace(CAST(x AS VARCHAR), '''', '''''') || '''' END""",
+    # untyped (typeof() is a constant): a typed overload fails on an aggregate or an outer reference
+    f"CREATE OR REPLACE TEMP MACRO shiftflow_concat_text(x) AS CASE WHEN typeof(x) = 'BLOB'"
+    f" THEN CAST(error('{_VARBYTE_CONCAT}') AS VARCHAR) ELSE CAST(x AS VARCHAR) END",
+    *(f"CREATE OR REPLACE TEMP MACRO shiftflow_compare_{name}(a, b) AS CASE WHEN typeof(a) = 'VARCHAR' AND"
+      f" typeof(b) = 'VARCHAR' THEN rtrim(CAST(a AS VARCHAR), ' ') {operator} rtrim(CAST(b AS VARCHAR), ' ')"
+      f" ELSE a {operator} b END" for name, operator in _COMPARISON_OPERATORS.items()),
 )
 POSTGRES_SETUP = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_concat_text(x anyelement) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT x::text $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_concat_text(x bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE"
+    f" AS $f$ BEGIN RAISE EXCEPTION '{_VARBYTE_CONCAT}'; END $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x text) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT rtrim(x, ' ') $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"

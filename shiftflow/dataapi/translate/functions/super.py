@@ -12,6 +12,9 @@ the parsed tree before identifiers are folded, because navigation is read from t
   converts it laxly, NULL when it cannot (cast_super_null_on_error's default).
 - `FROM t a, a.arr b` and `LEFT JOIN a."x"."L" b ON true` unnest the array: b is each element (NULL when the
   value is no array), and b."M" navigates into it.
+- ARRAY(...) and ARRAY_CONCAT(a, b) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
+  of one of them is 0-based, as on Redshift (shiftflow_super_get with the JSONPath index as written). ARRAY_CONCAT
+  of a value that is no array fails with "not supported locally".
 What the pass cannot tell without the catalog stays as it was: a cast of a whole SUPER column (`data::int`) is the
 engine's cast of a JSON value, and navigation of a name that is also a table alias reads the table's column.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 
 _CASE_SETTING = {
     "duckdb": "getvariable('shiftflow_setting_enable_case_sensitive_identifier')",
@@ -132,7 +135,7 @@ def _lateral(array: exp.Expression, alias: str, engine: str) -> exp.Expression:
 
 def navigate(tree: exp.Expression, engine: str) -> exp.Expression:
     """SUPER navigation, unnesting and casts of `tree` as engine calls (see the module's docstring)."""
-    if isinstance(tree, exp.Set):  # SET app.user_id: a dotted name there is a setting (context variable)
+    if isinstance(tree, (exp.Set, exp.Comment)):  # SET app.user_id: a setting; COMMENT ON COLUMN t.c: a column
         return tree
     if not any(isinstance(node, (exp.Dot, exp.Bracket, exp.Unnest)) or (
             isinstance(node, exp.Column) and node.args.get("table") is not None) or (
@@ -231,14 +234,49 @@ def _from_varbyte(args: list[exp.Expression]) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_from_varbyte", expressions=args)
 
 
-HANDLERS: dict[object, object] = {}
+_ARRAY_MAKERS = ("shiftflow_super_array", "shiftflow_array_concat")
+
+
+def _super_array(node: exp.Array, engine: str) -> exp.Expression:
+    """ARRAY(...): Redshift has no arrays but SUPER ones, so every ARRAY is a JSON array."""
+    builder = "json_array" if engine == "duckdb" else "json_build_array"
+    return exp.Anonymous(this="shiftflow_super_array", expressions=[
+        exp.Anonymous(this=builder, expressions=list(node.expressions))])
+
+
+def _array_concat(node: exp.ArrayConcat, engine: str) -> exp.Expression:
+    arrays = [node.this, *node.expressions]
+    if len(arrays) != 2:
+        return node  # Redshift's array_concat takes two arrays: left to fail in the engine
+    return exp.Anonymous(this="shiftflow_array_concat", expressions=arrays)
+
+
+def _array_subscript(node: exp.Bracket, engine: str) -> exp.Expression:
+    """array(...)[n]: element n counted from 0, a SUPER (NULL past the end, lax navigation)."""
+    array = node.this
+    if not (isinstance(array, exp.Anonymous) and array.name in _ARRAY_MAKERS):
+        return node
+    index = node.expressions[0] if len(node.expressions) == 1 else None
+    if not (isinstance(index, exp.Literal) and not index.is_string):
+        raise NotSupportedLocally("a SUPER array subscript that is not an integer literal")
+    return exp.Anonymous(this="shiftflow_super_get", expressions=[array, exp.Literal.string(f"$[{int(index.this)}]")])
+
+
+HANDLERS: dict[object, object] = {exp.Array: _super_array, exp.ArrayConcat: _array_concat, exp.Bracket: _array_subscript}
 PARSER_FUNCTIONS = {"CAN_JSON_PARSE": lambda args: exp.Anonymous(this="shiftflow_can_json_parse", expressions=args),
                     "FROM_VARBYTE": lambda args: _from_varbyte(args)}
-COLUMN_NAMES = {"shiftflow_can_json_parse": "can_json_parse", "shiftflow_from_varbyte": "from_varbyte",
+COLUMN_NAMES = {exp.Array: "array", exp.ArrayConcat: "array_concat",
+                "shiftflow_can_json_parse": "can_json_parse", "shiftflow_from_varbyte": "from_varbyte",
                 "shiftflow_from_varbyte_utf8": "from_varbyte",
                 "shiftflow_super_get": "shiftflow_super_get"}
 
+_NOT_AN_ARRAY = "not supported locally: array_concat of a value that is not an array"
 DUCKDB_SETUP = (
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_array(j) AS j",  # a name for the result column and subscripts
+    "CREATE OR REPLACE TEMP MACRO shiftflow_array_concat(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL"
+    " WHEN json_type(CAST(a AS JSON)) = 'ARRAY' AND json_type(CAST(b AS JSON)) = 'ARRAY'"
+    " THEN CAST(list_concat(CAST(CAST(a AS JSON) AS JSON[]), CAST(CAST(b AS JSON) AS JSON[])) AS JSON)"
+    f" ELSE CAST(error('{_NOT_AN_ARRAY}') AS JSON) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_parse(x BLOB) AS CAST(decode(x) AS JSON), (x) AS CAST(x AS JSON)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte_utf8(x) AS decode(x)",
     # Redshift's JSON parser is strict (setup.py's shiftflow_json_strict); that check is costly, and only text with
@@ -269,6 +307,14 @@ DUCKDB_SETUP = (
     " WHEN 'ARRAY' THEN NULL WHEN 'NULL' THEN NULL ELSE CAST(shiftflow_j AS VARCHAR) END)[1]",
 )
 POSTGRES_SETUP = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_super_array(j json) RETURNS json LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT j $f$",
+    f"""CREATE OR REPLACE FUNCTION public.shiftflow_array_concat(a json, b json) RETURNS json LANGUAGE plpgsql
+IMMUTABLE AS $f$ BEGIN IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF;
+  IF json_typeof(a) <> 'array' OR json_typeof(b) <> 'array' THEN RAISE EXCEPTION '{_NOT_AN_ARRAY}'; END IF;
+  RETURN (SELECT coalesce(json_agg(e ORDER BY part, n), '[]'::json) FROM (
+    SELECT e, 1 AS part, n FROM json_array_elements(a) WITH ORDINALITY AS x(e, n)
+    UNION ALL SELECT e, 2, n FROM json_array_elements(b) WITH ORDINALITY AS y(e, n)) AS elements); END $f$""",
     """CREATE OR REPLACE FUNCTION public.shiftflow_can_json_parse(x text) RETURNS boolean LANGUAGE plpgsql
 IMMUTABLE AS $f$ BEGIN IF x IS NULL THEN RETURN NULL; END IF; PERFORM x::json; RETURN true;
 EXCEPTION WHEN others THEN RETURN false; END $f$""",

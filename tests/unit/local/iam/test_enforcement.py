@@ -108,3 +108,30 @@ def test_statement_owners_are_kept_with_the_statements_and_survive_the_process(t
     assert after.check("redshift-data", "DescribeStatement", describe, owner) is None
     denial = after.check("redshift-data", "DescribeStatement", describe, other)
     assert denial is not None and denial.authorization.action == "redshift-data:DescribeStatement"
+
+
+def test_the_interpreters_client_of_a_role_is_made_once_and_acts_as_the_role_as_it_is_at_each_call(monkeypatch):
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    from shiftflow.local.iam.policy import parse_document
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    states, other = (f"arn:aws:iam::{ACCOUNT}:role/{name}" for name in ("states", "other"))
+    with mock_aws(), enforce(Scope("us-east-1", ACCOUNT)) as enforcement:
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        enforcement.roles = RoleRegistry(roles={states: Role("states", states, "AROASTATES")})
+        client = boto_client.boto_client_for(region="us-east-1", service="s3",
+                                             state_credentials=SimpleNamespace(role_arn=states))
+        assert client is boto_client.boto_client_for(region="us-east-1", service="s3",
+                                                     state_credentials=SimpleNamespace(role_arn=states))
+        assert client is not boto_client.boto_client_for(region="us-east-1", service="s3",
+                                                         state_credentials=SimpleNamespace(role_arn=other))
+        with pytest.raises(ClientError, match="AccessDenied"):
+            client.list_objects_v2(Bucket=BUCKET)
+        allowed = parse_document({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}]})
+        enforcement.roles = RoleRegistry(roles={states: Role("states", states, "AROASTATES", allowed)})
+        assert client.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0

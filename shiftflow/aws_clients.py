@@ -1,0 +1,125 @@
+"""The boto3 clients a command works through, for a deployed stack and for the local cloud alike (one code path:
+the local cloud only adds its endpoint URL and credentials).
+
+botocore's first client in a process walks its data folder (about 900 directory listings, to list the services) and
+parses its JSON data files (endpoints.json alone is 1.2 MB, a service's model up to 1 MB): about a third of
+`shiftflow status` against a running local cloud (benchmarks/status_latency.py). `CachedLoader` is botocore's own
+Loader keeping both across processes, in the user's cache folder (shiftflow.user_cache): each data file pickled,
+keyed by its path, size and modification time; the list of services keyed by botocore's version and the search
+folders with their modification times (a service folder added or removed changes its folder's). An unreadable entry
+is read from botocore's file again and replaced; a cache that cannot be written costs only the next parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore
+from botocore.loaders import JSONFileLoader, Loader, instance_cache
+
+from shiftflow.user_cache import user_cache_dir
+
+log = logging.getLogger(__name__)
+CACHE_KIND = "botocore-data"
+
+
+def client_factory(region: str | None = None, endpoint_url: str | None = None,
+                   credentials: dict[str, str] | None = None) -> Callable[[str], Any]:
+    """`make_client(service)`: one boto3 client per service (boto3 clients are thread-safe), from one session whose
+    botocore data comes from the cache. `endpoint_url` None: AWS's endpoints (and AWS_ENDPOINT_URL*, as any SDK)."""
+    session = boto3.Session(region_name=region, **(credentials or {}))
+    use_cached_data(session._session)  # noqa: SLF001 - boto3's documented way to reach its botocore session
+    clients: dict[str, Any] = {}
+
+    def make_client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = session.client(service, endpoint_url=endpoint_url)
+        return clients[service]
+
+    return make_client
+
+
+def use_cached_data(botocore_session: Any) -> None:
+    """The clients `botocore_session` creates from now on read botocore's data through the cache."""
+    if not isinstance(botocore_session.get_component("data_loader"), CachedData):
+        botocore_session.register_component("data_loader", cached_loader(botocore_session.get_config_variable("data_path")))
+
+
+def cached_loader(data_path: str | None = None) -> Loader:
+    """botocore's Loader through the cache; `data_path`: the AWS_DATA_PATH setting, read as
+    botocore.loaders.create_loader reads it."""
+    extra = [os.path.expanduser(os.path.expandvars(path)) for path in data_path.split(os.pathsep)] if data_path else None
+    return CachedLoader(extra_search_paths=extra)
+
+
+class CachedJSONFileLoader(JSONFileLoader):
+    """botocore's JSON file loader, each file's parsed content kept in `folder` for the next process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_file(self, file_path: str) -> Any:
+        for extension in (".json", ".json.gz"):  # botocore's order (loaders._JSON_OPEN_METHODS)
+            path = file_path + extension
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            key = [path, stat.st_size, stat.st_mtime_ns]
+            return _cached(self.folder, key, lambda: super(CachedJSONFileLoader, self).load_file(file_path))
+        return None
+
+
+class CachedData:
+    """Before a botocore Loader class (botocore's, moto's): its files read and its services listed through the
+    cache (the user's, unless `folder` is given)."""
+
+    def __init__(self, *args: Any, folder: Path | None = None, **kwargs: Any) -> None:
+        self.folder = folder or user_cache_dir(CACHE_KIND)
+        super().__init__(*args, file_loader=CachedJSONFileLoader(self.folder), **kwargs)  # type: ignore[call-arg]
+
+    @instance_cache
+    def list_available_services(self, type_name: str) -> list[str]:
+        folders = []
+        for path in self.search_paths:  # type: ignore[attr-defined]
+            try:
+                folders.append([path, os.stat(path).st_mtime_ns])
+            except OSError:
+                folders.append([path, None])
+        key = ["services", type_name, botocore.__version__, folders]
+        return _cached(self.folder, key, lambda: super(CachedData, self).list_available_services(type_name))
+
+
+class CachedLoader(CachedData, Loader):
+    """botocore's Loader through the cache."""
+
+
+def _cached(folder: Path, key: list[Any], compute: Callable[[], Any]) -> Any:
+    entry = folder / (hashlib.sha256(repr(key).encode()).hexdigest() + ".pickle")
+    try:
+        return pickle.loads(entry.read_bytes())  # noqa: S301 - the user's own cache, written below
+    except FileNotFoundError:
+        pass
+    except Exception as error:  # a partial or foreign file: read botocore's again, and replace it
+        log.debug("ignoring the cached botocore data %s: %s", entry, error)
+    value = compute()
+    if value is not None:
+        _save(entry, value)
+    return value
+
+
+def _save(entry: Path, value: Any) -> None:
+    from shiftflow.durable_files import atomic_write
+
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except (OSError, pickle.PicklingError) as error:
+        log.debug("botocore data not cached on disk: %s", error)

@@ -1,0 +1,96 @@
+"""The PostgreSQL catalog as Redshift answers it, where the engines' own would differ (r_COMMENT.md, the
+information_schema and pg_catalog pages).
+
+- Comments (COMMENT ON TABLE / COLUMN / VIEW ... IS 'text' | NULL): PostgreSQL keeps and reads them itself. DuckDB
+  keeps them too, but its pg_description lists every table and column, commented or not, and it has no regclass,
+  obj_description or col_description: there 'name'::regclass is the table's oid (looked up as a name is: a
+  temporary table first, then the current schema; 'relation "name" does not exist' otherwise), obj_description(oid)
+  and col_description(oid, column number) read DuckDB's catalog, and pg_description holds the commented tables,
+  views and columns alone, classoid 1259 (pg_class) as on Redshift.
+- Constraints: Redshift records PRIMARY KEY, UNIQUE and FOREIGN KEY without enforcing them; the translator drops
+  them (the engines would enforce them) and adds CHECKs of its own (VARCHAR(n) byte lengths), which Redshift does
+  not have. The views that list constraints would answer otherwise than Redshift: reading them fails with
+  "not supported locally".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.tokens import Token
+
+from shiftflow.dataapi.translate.model import NotSupportedLocally
+
+_CONSTRAINT_VIEWS = {("information_schema", name) for name in (
+    "table_constraints", "key_column_usage", "referential_constraints", "constraint_column_usage",
+    "constraint_table_usage", "check_constraints")} | {("pg_catalog", "pg_constraint"), ("", "pg_constraint")}
+_DUCKDB_COMMENT_WORDS = {"pg_description", "regclass", "obj_description", "col_description"}
+_WORDS = {name for _, name in _CONSTRAINT_VIEWS} | _DUCKDB_COMMENT_WORDS
+
+# pg_description on DuckDB: the commented objects alone (its own view lists every one, NULL when uncommented).
+_DUCKDB_DESCRIPTIONS = """
+    SELECT table_oid AS objoid, 1259 AS classoid, 0 AS objsubid, comment AS description
+    FROM duckdb_tables() WHERE comment IS NOT NULL
+    UNION ALL SELECT view_oid, 1259, 0, comment FROM duckdb_views() WHERE NOT internal AND comment IS NOT NULL
+    UNION ALL SELECT table_oid, 1259, column_index, comment FROM duckdb_columns()
+    WHERE NOT internal AND comment IS NOT NULL"""
+
+
+def mentions_catalog(tokens: Iterable[Token]) -> bool:
+    """Whether any word of the statement is one this module rewrites: most statements skip its tree pass."""
+    return any(token.text.lower() in _WORDS for token in tokens)
+
+
+def rewrite_catalog(tree: exp.Expression, engine: str) -> exp.Expression:
+    """Refuse the constraint views; on DuckDB, comments read back as Redshift reads them (run before rewrite())."""
+    if isinstance(tree, exp.Comment):
+        return tree
+    for table in list(tree.find_all(exp.Table)):
+        key = (table.db.lower(), table.name.lower())
+        if key in _CONSTRAINT_VIEWS:
+            name = ".".join(part for part in key if part)
+            raise NotSupportedLocally(f"{name} (the emulator does not keep the PRIMARY KEY, UNIQUE and FOREIGN KEY"
+                                      " declarations Redshift records without enforcing them)")
+        if engine == "duckdb" and key in {("", "pg_description"), ("pg_catalog", "pg_description")}:
+            table.replace(exp.Subquery(this=sqlglot.parse_one(_DUCKDB_DESCRIPTIONS, read="duckdb"),
+                                       alias=exp.TableAlias(this=exp.to_identifier(table.alias_or_name))))
+    if engine != "duckdb":
+        return tree
+    for cast in list(tree.find_all(exp.Cast)):
+        if cast.to.this == exp.DataType.Type.USERDEFINED and cast.to.text("kind").lower() == "regclass" \
+                or cast.to.sql().lower() == "regclass":
+            cast.replace(exp.Anonymous(this="shiftflow_regclass", expressions=[cast.this]))
+    for call in list(tree.find_all(exp.Anonymous)):
+        name = call.name.lower()
+        if name == "obj_description" and 1 <= len(call.expressions) <= 2:
+            _replace_call(call, exp.Anonymous(this="shiftflow_obj_description", expressions=call.expressions[:1]))
+        elif name == "col_description" and len(call.expressions) == 2:
+            _replace_call(call, exp.Anonymous(this="shiftflow_col_description", expressions=call.expressions))
+    return tree
+
+
+def _replace_call(call: exp.Anonymous, helper: exp.Expression) -> None:
+    """An unaliased projection keeps the function's name as its column's."""
+    name = call.name.lower()
+    call.replace(exp.alias_(helper, name, quoted=True) if isinstance(call.parent, exp.Select) else helper)
+
+
+_DUCKDB_RELATIONS = ("(SELECT table_oid AS oid, schema_name, table_name AS name, temporary FROM duckdb_tables()"
+                     " UNION ALL SELECT view_oid, schema_name, view_name, temporary FROM duckdb_views()"
+                     " WHERE NOT internal)")
+DUCKDB_SETUP = (
+    # 'schema.name' or 'name' (a temporary relation first, then the current schema), as Redshift resolves it
+    "CREATE OR REPLACE TEMP MACRO shiftflow_regclass_lookup(text) AS (SELECT oid FROM " + _DUCKDB_RELATIONS +
+    " WHERE name = lower(CASE WHEN contains(text, '.') THEN split_part(text, '.', 2) ELSE text END)"
+    " AND CASE WHEN contains(text, '.') THEN schema_name = lower(split_part(text, '.', 1))"
+    " ELSE temporary OR schema_name = current_schema() END ORDER BY temporary DESC LIMIT 1)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_regclass(text) AS CASE WHEN text IS NULL THEN NULL"
+    " WHEN shiftflow_regclass_lookup(text) IS NULL THEN error('relation \"' || text || '\" does not exist')"
+    " ELSE shiftflow_regclass_lookup(text) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_obj_description(o) AS (SELECT comment FROM (SELECT table_oid AS oid,"
+    " comment FROM duckdb_tables() UNION ALL SELECT view_oid, comment FROM duckdb_views()) WHERE oid = o LIMIT 1)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_col_description(o, n) AS (SELECT comment FROM duckdb_columns()"
+    " WHERE table_oid = o AND column_index = n)",
+)

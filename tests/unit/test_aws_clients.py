@@ -1,0 +1,75 @@
+"""shiftflow.aws_clients: botocore's data read through the on-disk cache gives what botocore reads itself."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from botocore.loaders import JSONFileLoader, Loader
+
+from shiftflow.aws_clients import CachedLoader, client_factory
+
+
+def _no_json_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("botocore's JSON file was parsed although it is cached")
+
+    monkeypatch.setattr(JSONFileLoader, "_load_file", refuse)
+
+
+def _service(data: Path, name: str, operations: dict) -> Path:
+    folder = data / name / "2020-01-01"
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text(json.dumps({"metadata": {"apiVersion": "2020-01-01"},
+                                                       "operations": operations, "shapes": {}}))
+    return folder / "service-2.json"
+
+
+def test_a_second_loader_reads_what_botocore_reads_from_the_cache_alone(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    first = CachedLoader(folder=cache)
+    plain = Loader()
+    assert first.load_data("endpoints") == plain.load_data("endpoints")
+    assert first.load_service_model("dynamodb", "service-2") == plain.load_service_model("dynamodb", "service-2")
+    assert first.list_available_services("service-2") == plain.list_available_services("service-2")
+    _no_json_parse(monkeypatch)
+    second = CachedLoader(folder=cache)
+    assert second.load_service_model("dynamodb", "service-2") == plain.load_service_model("dynamodb", "service-2")
+    assert "dynamodb" in second.list_available_services("service-2")
+
+
+def test_a_changed_file_or_a_new_service_is_read_again(tmp_path: Path) -> None:
+    data, cache = tmp_path / "models", tmp_path / "cache"
+    model = _service(data, "shiftflowtest", {"Ping": {"name": "Ping"}})
+    loader = CachedLoader(extra_search_paths=[str(data)], folder=cache)
+    assert list(loader.load_service_model("shiftflowtest", "service-2")["operations"]) == ["Ping"]
+    model.write_text(model.read_text().replace('"Ping"}}', '"Ping"}, "Pong": {"name": "Pong"}}'))
+    os.utime(model, ns=(model.stat().st_atime_ns, model.stat().st_mtime_ns + 1_000_000))
+    _service(data, "shiftflowother", {})
+    os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 1_000_000))
+    again = CachedLoader(extra_search_paths=[str(data)], folder=cache)
+    assert list(again.load_service_model("shiftflowtest", "service-2")["operations"]) == ["Ping", "Pong"]
+    assert {"shiftflowtest", "shiftflowother"} <= set(again.list_available_services("service-2"))
+
+
+def test_an_unreadable_entry_is_read_from_botocore_again_and_replaced(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    expected = CachedLoader(folder=cache).load_data("sdk-default-configuration")
+    for entry in cache.iterdir():
+        entry.write_bytes(b"not a pickle")
+    assert CachedLoader(folder=cache).load_data("sdk-default-configuration") == expected
+    assert CachedLoader(folder=cache).load_data("sdk-default-configuration") == expected
+
+
+def test_the_client_factory_makes_one_client_per_service_on_the_endpoint(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIFTFLOW_CACHE_DIR", str(tmp_path))
+    make_client = client_factory("eu-west-1", "http://127.0.0.1:9", {"aws_access_key_id": "a",
+                                                                     "aws_secret_access_key": "b"})
+    dynamodb = make_client("dynamodb")
+    assert make_client("dynamodb") is dynamodb and make_client("s3") is not dynamodb
+    assert dynamodb.meta.endpoint_url == "http://127.0.0.1:9" and dynamodb.meta.region_name == "eu-west-1"
+    assert any((tmp_path / "botocore-data").iterdir())
