@@ -158,3 +158,14 @@ def test_an_aggregate_cast_to_integer_rounds(session) -> None:
     run_script(session, "create table sales (commission decimal(8,2)); insert into sales values (1.00), (3.30);")
     assert run_script(session, "select cast(stddev(commission) as integer) from sales").rows == [(2,)]
     assert run_script(session, "select cast(sum(commission) * 1.5 as integer) from sales").rows == [(6,)]
+
+
+def test_percentile_cont_beside_the_group_keys(session):
+    # r_MEDIAN.md: MEDIAN produces the same results as PERCENTILE_CONT(0.5), grouped by the ordered column.
+    result = run_script(session, "create table sales (sellerid int, qtysold smallint);"
+                                 "insert into sales values (1, 2), (1, 2), (2, 3);"
+                                 "select top 10 distinct sellerid, qtysold, percentile_cont(0.5) within group"
+                                 " (order by qtysold), median (qtysold) from sales group by sellerid, qtysold"
+                                 " order by 1")
+    assert result.rows == [(1, 2, 2.0, 2.0), (2, 3, 3.0, 3.0)]
+    assert [c.name for c in result.columns] == ["sellerid", "qtysold", "percentile_cont", "median"]
