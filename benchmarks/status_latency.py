@@ -55,6 +55,17 @@ def add_a_guard(state: Path) -> None:
     """A job's guard, as a job that ran leaves it: `status` then reads and shows an item, as it does for a user."""
     from shiftflow.cli.connection import connect
 
+    # Through the cloud the benchmark started, as `status` reads it (the suite's in-process mode would try to own
+    # the cloud's state folder).
+    mode = os.environ.pop("SHIFTFLOW_LOCAL_MODE", None)
+    try:
+        _put_guard(connect, state)
+    finally:
+        if mode is not None:
+            os.environ["SHIFTFLOW_LOCAL_MODE"] = mode
+
+
+def _put_guard(connect: Any, state: Path) -> None:
     with connect(None, ROOT, engine=None, state_dir=state) as connection:
         item = {"JobID": {"S": "benchmark_job"}, "JobState": {"S": "Ready"}, "LastRunEnd": {"S": "2026-01-01T00:00:00Z"}}
         connection.client("dynamodb").put_item(TableName=connection.deployment.output("JobGuardTableName"), Item=item)
