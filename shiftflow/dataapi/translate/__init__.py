@@ -135,6 +135,16 @@ def _dialect() -> Dialect:
 
             _in_comment = False
 
+            def _parse_approximate_count(self) -> exp.Expression | None:
+                # APPROXIMATE PERCENTILE_DISC(p) WITHIN GROUP (ORDER BY x [DESC]) stays the exact PERCENTILE_DISC
+                # (functions/aggregates.py): sqlglot's approx_quantile(x, p) drops the order's direction.
+                index = self._index
+                call = self._parse_function()
+                if isinstance(call, exp.WithinGroup) and isinstance(call.this, exp.PercentileDisc):
+                    return call
+                self._retreat(index)
+                return super()._parse_approximate_count()
+
             def _parse_comment(self, allow_exists: bool = True) -> exp.Expression:
                 self._in_comment = True
                 try:
