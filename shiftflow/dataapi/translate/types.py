@@ -132,6 +132,12 @@ def _text_size(data_type: exp.DataType) -> exp.Expression | None:
     return size if isinstance(size, exp.Literal) and not size.is_string else None  # not varchar(max)
 
 
+
+def char_width(data_type: exp.DataType) -> int | None:
+    """n of CHAR(n) / NCHAR(n) / BPCHAR(n); None for any other type."""
+    size = _text_size(data_type) if data_type.this in _CHAR_TYPES else None
+    return int(size.this) if size is not None else None
+
 # Functions Redshift types INTEGER that DuckDB answers as BIGINT (the Data API would say int8, not int4).
 _INTEGER_RESULTS = (exp.StrPosition, exp.Grouping, exp.RegexpCount)
 
