@@ -30,7 +30,6 @@ from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
 from shiftflow.dataapi.translate.relations import resolve_table
-from shiftflow.dataapi.translate.types import char_width
 
 if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession
@@ -97,6 +96,15 @@ def _column_sources(column: exp.Column, tables: dict[str, exp.Table | None],
         return ()
     candidates = [tables.get(column.table.lower())] if column.table else every
     return tuple(_source(table, column.name) for table in candidates if table is not None)
+
+
+CHAR_TYPES = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.BPCHAR}
+
+
+def char_width(data_type: exp.DataType) -> int | None:
+    """n of CHAR(n) / NCHAR(n) / BPCHAR(n); None for any other type."""
+    size = data_type.expressions[0].this if data_type.this in CHAR_TYPES and len(data_type.expressions) == 1 else None
+    return int(size.this) if isinstance(size, exp.Literal) and not size.is_string else None
 
 
 _OPERAND = "shiftflow_char_operand"  # DuckDB set-up: the value itself, until with_char_operands() pads it
