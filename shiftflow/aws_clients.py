@@ -1,5 +1,9 @@
-"""The boto3 clients a command works through, for a deployed stack and for the local cloud alike (one code path:
+"""The AWS clients a command works through, for a deployed stack and for the local cloud alike (one code path:
 the local cloud only adds its endpoint URL and credentials).
+
+They are the clients boto3 makes (boto3.Session.client is botocore's create_client on the session boto3 sets up),
+made from botocore directly: importing boto3 imports s3transfer, about a third of `shiftflow status`. An S3 client
+still gets boto3's transfer methods (upload_file, download_file, ...), boto3 imported when the first one is made.
 
 botocore's first client in a process walks its data folder (about 900 directory listings, to list the services) and
 parses its JSON data files (endpoints.json alone is 1.2 MB, a service's model up to 1 MB): about a third of
@@ -20,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore
+import botocore.session
 from botocore.loaders import JSONFileLoader, Loader, instance_cache
 
 from shiftflow.user_cache import user_cache_dir
@@ -32,18 +36,40 @@ CACHE_KIND = "botocore-data"
 
 def client_factory(region: str | None = None, endpoint_url: str | None = None,
                    credentials: dict[str, str] | None = None) -> Callable[[str], Any]:
-    """`make_client(service)`: one boto3 client per service (boto3 clients are thread-safe), from one session whose
-    botocore data comes from the cache. `endpoint_url` None: AWS's endpoints (and AWS_ENDPOINT_URL*, as any SDK)."""
-    session = boto3.Session(region_name=region, **(credentials or {}))
-    use_cached_data(session._session)  # noqa: SLF001 - boto3's documented way to reach its botocore session
+    """`make_client(service)`: one client per service (botocore clients are thread-safe), from one session whose
+    botocore data comes from the cache. `endpoint_url` None: AWS's endpoints (and AWS_ENDPOINT_URL*, as any SDK).
+    `credentials`: aws_access_key_id, aws_secret_access_key and optionally aws_session_token, as boto3.Session takes
+    them; None: botocore's credential chain (environment, profile, instance role)."""
+    session = botocore_session(region, credentials)
     clients: dict[str, Any] = {}
 
     def make_client(service: str) -> Any:
         if service not in clients:
-            clients[service] = session.client(service, endpoint_url=endpoint_url)
+            clients[service] = session.create_client(service, endpoint_url=endpoint_url)
         return clients[service]
 
     return make_client
+
+
+def botocore_session(region: str | None = None, credentials: dict[str, str] | None = None) -> Any:
+    """A botocore session set up as boto3.Session sets up its own for clients, reading botocore's data through
+    the cache."""
+    session = botocore.session.get_session()
+    if credentials:
+        session.set_credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"],
+                                credentials.get("aws_session_token"))
+    if region is not None:
+        session.set_config_variable("region", region)
+    # boto3's S3 client customization (boto3.Session._register_default_handlers); the others are for resources.
+    session.register("creating-client-class.s3", _inject_s3_transfer_methods)
+    use_cached_data(session)
+    return session
+
+
+def _inject_s3_transfer_methods(class_attributes: dict[str, Any], **kwargs: Any) -> None:
+    from boto3.s3.inject import inject_s3_transfer_methods
+
+    inject_s3_transfer_methods(class_attributes, **kwargs)
 
 
 def use_cached_data(botocore_session: Any) -> None:

@@ -8,6 +8,7 @@ shiftflow.heal fails the guard of a run that ended without doing it itself.
 from __future__ import annotations
 
 import functools
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ READY, RUNNING, FAILED = "Ready", "Running", "Failed"
 
 @functools.cache
 def _deserializer() -> TypeDeserializer:
-    # boto3 on first use, not on import: importing the CLI must not import boto3 (shiftflow.cli.startup)
+    # boto3 only for binary values: importing boto3 imports s3transfer, a third of `shiftflow status`
     from boto3.dynamodb.types import TypeDeserializer
 
     return TypeDeserializer()
@@ -29,8 +30,29 @@ class GuardError(RuntimeError):
 
 
 def plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item as plain Python values."""
-    return {key: _deserializer().deserialize(value) for key, value in item.items()}
+    """A DynamoDB item as plain Python values, as boto3's TypeDeserializer gives them."""
+    return {key: plain_value(value) for key, value in item.items()}
+
+
+def plain_value(value: dict[str, Any]) -> Any:
+    """One DynamoDB attribute value as boto3's TypeDeserializer gives it (numbers as Decimal, string and number
+    sets as sets); binary values, which no shiftflow table holds, through boto3's own deserializer (its Binary)."""
+    ((kind, content),) = value.items()
+    if kind == "S" or kind == "BOOL":
+        return content
+    if kind == "N":
+        return Decimal(content)  # DynamoDB's numbers have at most 38 digits: exact, as boto3's 38-digit context
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {key: plain_value(item) for key, item in content.items()}
+    if kind == "L":
+        return [plain_value(item) for item in content]
+    if kind == "SS":
+        return set(content)
+    if kind == "NS":
+        return {Decimal(number) for number in content}
+    return _deserializer().deserialize(value)
 
 
 def read_guards(dynamodb: Any, table: str, job: str | None = None) -> list[dict[str, Any]]:

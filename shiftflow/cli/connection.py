@@ -65,7 +65,7 @@ def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb"
     """A connection to the stack named `stack`, or to the local cloud when `stack` is None. `engine`: the local
     warehouse engine the command needs; None for a command that does not touch the warehouse (any cloud will do)."""
     if stack:
-        # Here, not at the top: the command's start-up choices come before boto3's import (shiftflow.cli.startup).
+        # Here, not at the top: the command's start-up choices come before botocore's import (shiftflow.cli.startup).
         from shiftflow.aws_clients import client_factory
 
         yield stack_connection(stack, client_factory())

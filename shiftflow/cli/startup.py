@@ -1,5 +1,5 @@
 """What a `shiftflow` process does before its command and after it, so that a command against a running local
-cloud costs little more than Python, boto3 and its HTTP calls (benchmarks/status_latency.py measures it).
+cloud costs little more than Python, botocore and its HTTP calls (benchmarks/status_latency.py measures it).
 
 Only the command's own process does this (shiftflow.cli.app.main): importing the CLI, as the tests do, changes
 nothing, and neither does the in-process mode, whose moto may use the optional libraries.
@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from shiftflow.cli.connection import in_process_mode
 
-# Optional imports botocore tries on its import, that a command never uses: about a third of boto3's import time.
+# Optional imports botocore tries on its import, that a command never uses: about a third of botocore's import time.
 # - urllib3.contrib.pyopenssl: botocore only takes `orig_util_SSLContext` from it, which is urllib3's own
 #   SSLContext unless pyOpenSSL was injected into urllib3, which no shiftflow process does; without the module
 #   botocore takes that same class from urllib3.util.ssl_.
@@ -33,7 +33,7 @@ def unused_optional_imports(environment: dict[str, str]) -> list[str]:
 
 
 def skip_unused_optional_imports() -> None:
-    """Before boto3 is imported: make botocore's optional imports of unused modules fail at once (a None entry in
+    """Before botocore is imported: make its optional imports of unused modules fail at once (a None entry in
     sys.modules is Python's way to say a module is absent), so that botocore takes its fallbacks."""
     if in_process_mode() or "botocore.compat" in sys.modules:
         return  # moto runs in this process, or botocore already chose

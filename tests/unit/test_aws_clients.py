@@ -1,15 +1,20 @@
-"""shiftflow.aws_clients: botocore's data read through the on-disk cache gives what botocore reads itself."""
+"""shiftflow.aws_clients: botocore's data read through the on-disk cache gives what botocore reads itself; the
+clients are botocore's, boto3 imported only for an S3 client's transfer methods."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 from botocore.loaders import JSONFileLoader, Loader
 
 from shiftflow.aws_clients import CachedLoader, client_factory
+from tests.conftest import ROOT
 
 
 def _no_json_parse(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,3 +78,30 @@ def test_the_client_factory_makes_one_client_per_service_on_the_endpoint(tmp_pat
     assert make_client("dynamodb") is dynamodb and make_client("s3") is not dynamodb
     assert dynamodb.meta.endpoint_url == "http://127.0.0.1:9" and dynamodb.meta.region_name == "eu-west-1"
     assert any((tmp_path / "botocore-data").iterdir())
+
+
+def test_the_clients_are_botocore_s_without_boto3_and_s3_keeps_boto3_s_transfer_methods(tmp_path: Path) -> None:
+    # A process of its own: whether boto3 is imported, and by which client.
+    probe = """
+        import sys
+        from shiftflow.aws_clients import client_factory
+        make_client = client_factory("us-east-1", "http://127.0.0.1:9", {"aws_access_key_id": "a",
+                                                                         "aws_secret_access_key": "b"})
+        dynamodb = make_client("dynamodb")
+        print("boto3" in sys.modules, "s3transfer" in sys.modules, type(dynamodb).__name__)
+        s3 = make_client("s3")
+        print("boto3" in sys.modules, all(hasattr(s3, name) for name in ("upload_file", "download_fileobj")))
+    """
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SHIFTFLOW_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(probe)], capture_output=True, text=True,
+                          env=environment, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["False False DynamoDB", "True True"]
+
+
+def test_the_client_factory_uses_the_credentials_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIFTFLOW_CACHE_DIR", str(tmp_path))
+    client = client_factory("us-east-1", None, {"aws_access_key_id": "key", "aws_secret_access_key": "secret",
+                                                "aws_session_token": "token"})("sts")
+    credentials = client._request_signer._credentials  # noqa: SLF001 - what the client signs with
+    assert (credentials.access_key, credentials.secret_key, credentials.token) == ("key", "secret", "token")

@@ -4,7 +4,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shiftflow.guard import GuardError, read_guards, read_history, reset_guard
+from shiftflow.guard import GuardError, plain, read_guards, read_history, reset_guard
 
 TABLE, HISTORY = "guard", "history"
 
@@ -60,3 +60,19 @@ def test_status_lists_every_guard_and_history_is_newest_first(dynamodb):
         dynamodb.put_item(TableName=HISTORY, Item={"JobID": {"S": "a"}, "RunStart": {"S": start}})
     assert [item["RunStart"] for item in read_history(dynamodb, HISTORY, "a", limit=2)] == [
         "2026-11-21T01:00:00Z", "2026-11-20T01:00:00Z"]
+
+
+def test_items_read_as_boto3_s_deserializer_reads_them():
+    from boto3.dynamodb.types import Binary, TypeDeserializer
+
+    numbers = ["0", "-0", "1.50", "-12345678901234567890123456789012345678", "9.9999999999999999999999999999999999999E+125",
+               "1E-130", "0.000001"]
+    item = {"text": {"S": "é"}, "flag": {"BOOL": False}, "nothing": {"NULL": True},
+            "numbers": {"L": [{"N": number} for number in numbers]}, "names": {"SS": ["a", "b"]},
+            "counts": {"NS": ["1", "2.5"]}, "nested": {"M": {"inner": {"L": [{"S": "x"}, {"M": {}}]}}},
+            "blob": {"B": b"\x00\x01"}, "blobs": {"BS": [b"a", b"b"]}}
+    expected = {key: TypeDeserializer().deserialize(value) for key, value in item.items()}
+    read = plain(item)
+    assert read == expected
+    assert [str(number) for number in read["numbers"]] == [str(number) for number in expected["numbers"]]
+    assert isinstance(read["blob"], Binary)

@@ -87,10 +87,12 @@ from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalo
 from shiftflow.dataapi.translate.char_columns import char_operands, char_sources, mark_pattern_operands
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
+from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
 from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
+from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
@@ -222,6 +224,13 @@ def _translate_cached(statement: str, engine: str,
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
+    if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)):
+        raise NotSupportedLocally("Redshift's privileges (aclitem and its functions)")
+    if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
+        return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)
+    if engine == "duckdb" and is_prepared_statement_command(tokens):
+        return prepared_statement_command(statement, expanded(statement, tokens), lambda sql: translate(sql, engine),
+                                          lambda values: _expressions_sql(values, engine))
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
@@ -261,6 +270,8 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
     return s3io.run(command, session, parameters, s3_client, translate)
 
 
+# The catalog's access privileges (pg_class.relacl ...): scripts that read them need Redshift's users and grants.
+_PRIVILEGE_WORDS = frozenset({"aclitem", "makeaclitem", "aclcontains", "aclexplode"})
 # Redshift-only statements with no local meaning, by their leading words (CREATE OR REPLACE read as CREATE).
 _DATASHARES = "datashares"
 _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
@@ -400,6 +411,12 @@ def _expression_sql(select: str, engine: str) -> str:
     tree, _ = rewrite(_parse(select), engine)
     projection = tree.expressions[0]
     return _sql(projection.this if isinstance(projection, exp.Alias) else projection, engine)
+
+
+def _expressions_sql(expressions: str, engine: str) -> list[str]:
+    """`a, b, ...` -> the engine's text of each expression, rewritten."""
+    tree, _ = rewrite(_parse(f"SELECT {expressions}"), engine)
+    return [_sql(p.this if isinstance(p, exp.Alias) else p, engine) for p in tree.expressions]
 
 
 def _type_sql(type_text: str, engine: str) -> str:

@@ -114,8 +114,9 @@ def _shown(projection: exp.Expression, keys: list[exp.Column]) -> exp.Expression
 def _represented(clause: exp.Expression, keys: list[exp.Expression], outputs: set[str]) -> None:
     """Each key the clause shows outside the groups' aggregates as any_value(key)."""
     for child in list(clause.iter_expressions()):
-        if isinstance(child, exp.AggFunc) and not isinstance(child.parent, exp.Window):
-            continue  # an aggregate of the groups reads the rows themselves
+        if isinstance(child, exp.WithinGroup) or (isinstance(child, exp.AggFunc)
+                                                  and not isinstance(child.parent, exp.Window)):
+            continue  # an aggregate of the groups (percentile_cont(...) WITHIN GROUP too) reads the rows themselves
         if isinstance(child, exp.Column) and not child.table and child.name in outputs and isinstance(clause, exp.Ordered):
             continue  # ORDER BY an output column: already any_value(key)
         if _same_column(child, keys):

@@ -11,6 +11,7 @@ import re
 
 from sqlglot import exp
 
+from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
@@ -84,24 +85,22 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 # to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
-    json_serialize json_serialize_to_varbyte json_size is_array is_object is_scalar
-    is_boolean is_number is_integer is_decimal is_fp is_bigint is_char is_varchar get_array_length array_flatten
+    json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
+    get_array_length array_flatten
     subarray object_transform explode_array
     fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
-    date_part_year texttoint texttonumericalt soundex difference to_varbyte
+    texttoint texttonumericalt soundex difference
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
     change_query_priority change_session_priority change_user_priority default_iam_role role_is_member_of
-    user_is_member_of explain_model size text_to_int_alt text_to_numeric_alt
+    user_is_member_of explain_model size
 """.split())
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
-    date_cmp date_cmp_timestamp date_cmp_timestamptz timestamp_cmp timestamp_cmp_date timestamp_cmp_timestamptz
-    timestamptz_cmp timestamptz_cmp_date timestamptz_cmp_timestamp interval_cmp bpcharcmp bttext_pattern_cmp
-    dexp dlog1 dlog10 dpow timeofday quote_ident quote_literal
+    bpcharcmp bttext_pattern_cmp timeofday
     has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege
     pg_backend_pid set_config
@@ -220,6 +219,9 @@ def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create,
         if isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
             if engine == "postgres":
                 kind.set("this", False)  # BY DEFAULT: Redshift lets COPY / EXPLICIT_IDS supply values
+                start = kind.args.get("start")
+                if start is not None and not (isinstance(start, exp.Literal) and int(start.this) >= 1):
+                    kind.set("minvalue", start.copy())  # a seed of 0 or below (PostgreSQL's minimum is 1)
             else:
                 constraint = exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(
                     this=_identity_sequence(column, table, kind, create, prelude)))
@@ -263,7 +265,10 @@ def _identity_sequence(column: exp.ColumnDef, table: exp.Table, identity: exp.Ex
     start = identity.args.get("start") or exp.Literal.number(1)
     step = identity.args.get("increment") or exp.Literal.number(1)
     verb = "CREATE SEQUENCE IF NOT EXISTS" if create.args.get("exists") else "CREATE OR REPLACE SEQUENCE"
-    prelude.append(f'{verb} {schema}"{name}" START WITH {start.sql()} INCREMENT BY {step.sql()}')
+    # Redshift's seed may be 0 or negative (IDENTITY(0, 1): r_CREATE_TABLE_examples.md); DuckDB's sequences start
+    # at 1 at the least unless given the BIGINT range.
+    prelude.append(f'{verb} {schema}"{name}" START WITH {start.sql()} INCREMENT BY {step.sql()}'
+                   " MINVALUE -9223372036854775808 MAXVALUE 9223372036854775807")
     return exp.func("nextval", exp.Literal.string(f"{schema}\"{name}\""))
 
 
@@ -317,6 +322,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_current_schemas", expressions=[node.this or exp.false()])
     if isinstance(node, exp.CurrentUserId):
         raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
+    if isinstance(node, exp.Column) and not node.table and node.name in _CLUSTER_IDENTITY:
+        raise NotSupportedLocally(f"{node.name} (the emulator has no AWS account or Redshift namespace)")
     if isinstance(node, exp.FromBase):  # strtol(text, base)
         return exp.Anonymous(this="shiftflow_strtol", expressions=[node.this, node.expression])
     if isinstance(node, exp.MonthsBetween):
@@ -350,6 +357,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _like_escape(node)
     if isinstance(node, exp.SimilarTo) and engine == "duckdb":
         return _similar_to_regex(node)
+    if isinstance(node, (exp.Collate, exp.CollateColumnConstraint)) and engine == "duckdb":
+        return _collation(node)
     if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and engine == "postgres":
         # PostgreSQL's date_trunc of a date picks the timestamptz overload; Redshift's returns a timestamp.
         if not (isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.TIMESTAMP):
@@ -374,6 +383,8 @@ def _helper_call(node: exp.Anonymous) -> exp.Expression:
     return exp.Anonymous(this=f"shiftflow_{name}", expressions=arguments)
 
 
+# r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md: `select user, current_aws_account`
+_CLUSTER_IDENTITY = frozenset({"current_aws_account", "current_namespace"})
 _INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
                   exp.DataType.Type.TINYINT}
 
@@ -438,6 +449,22 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
             regex.append(re.escape(char))
         i += 1
     return exp.func("regexp_full_match", node.this, exp.Literal.string("".join(regex)))
+
+
+# Redshift's two collations (r_COLLATE.md, r_CREATE_TABLE_NEW.md) as DuckDB's: binary is its default.
+_DUCKDB_COLLATIONS = {"case_sensitive": "binary", "cs": "binary", "case_insensitive": "nocase", "ci": "nocase"}
+
+
+def _collation(node: exp.Expression) -> exp.Expression:
+    """COLLATE case_insensitive (a column's, or an expression's: x COLLATE ..., collate(x, '...')) on DuckDB."""
+    written = node.expression if isinstance(node, exp.Collate) else node.this
+    name = written.name.lower() if isinstance(written, (exp.Literal, exp.Var, exp.Column, exp.Identifier)) else ""
+    if name not in _DUCKDB_COLLATIONS:
+        raise EngineError(f'collation "{name or written.sql()}" does not exist')  # Redshift has these two only
+    collation = exp.column(exp.to_identifier(_DUCKDB_COLLATIONS[name], quoted=True))
+    if isinstance(node, exp.Collate):
+        return exp.Collate(this=node.this, expression=collation)
+    return exp.CollateColumnConstraint(this=collation)
 
 
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
@@ -510,11 +537,24 @@ def _checked_division(node: exp.Div) -> exp.Expression:
         return node  # a bound string divisor already raises on zero, and a CASE would make it VARCHAR
     if isinstance(divisor, exp.Nullif) and divisor.expression == exp.Literal.number(0):
         return node  # NULLIF(x, 0) is never zero
-    check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
-                                 true=exp.func("error", exp.Literal.string("division by zero")))],
+    # error() is volatile, which DuckDB refuses in a window's ORDER BY / PARTITION BY: there a failing cast raises
+    # (its message says "division by zero" too), an INTEGER, which keeps the CASE the divisor's type.
+    failing_cast = exp.cast(exp.cast(exp.Literal.string("division by zero"), exp.DataType.Type.DOUBLE),
+                            exp.DataType.Type.INT)
+    failure = failing_cast if _in_window_spec(node) else exp.func("error", exp.Literal.string("division by zero"))
+    check = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)), true=failure)],
                      default=divisor)
     node.set("expression", check)
     return node
+
+
+def _in_window_spec(node: exp.Expression) -> bool:
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Window):
+            return child.arg_key in ("order", "partition_by")
+        child, parent = parent, parent.parent
+    return False
 
 
 def _merge_insert(node: exp.Insert) -> exp.Expression:

@@ -46,7 +46,8 @@ _LISTED = frozenset("""
     sys_procedure_call sys_procedure_messages sys_integration_activity sys_integration_table_state
     pg_table_def pg_user_info pg_attribute_info pg_class_info pg_database_info pg_external_schema pg_library
     pg_proc_info pg_statistic_indicator
-""".split())
+    pg_user pg_group pg_shadow pg_default_acl pg_statistic
+""".split())  # the pg_ catalogs of users, groups, default privileges and statistics: Redshift's, not the engine's
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ Datetime literals: Redshift reads date, time and timestamp text as PostgreSQL do
 ('20200430 04:05:06.789', '8/2/2003', '12-31-2008', 'January 8, 1999', '2000-Jan-31', '2008.366' ...,
 'today', 'now'). PostgreSQL sessions run with DateStyle 'ISO, MDY'; for DuckDB, which reads ISO text only, the
 literals cast to a datetime type are rewritten to ISO here (text that is read at run time still has to be ISO there:
-DuckDB then fails rather than guess).
+DuckDB then fails rather than guess). A column compared with such a literal (`caldate = '12-31-2008'`, a form with
+separators or a month's name) compares as the column's type says: a DATE or TIMESTAMP with the ISO value, anything
+else with the text as written (the translation cannot see the column's type; the engine's typeof() can).
 """
 
 from __future__ import annotations
@@ -244,7 +246,50 @@ def normalize_datetime_literals(tree: exp.Expression, engine: str) -> exp.Expres
         iso = iso_datetime(literal.this, with_zone=cast.to.this == exp.DataType.Type.TIMESTAMPTZ)
         if iso is not None and iso != literal.this:
             literal.replace(exp.Literal.string(iso))
+    for between in list(tree.find_all(exp.Between)):
+        bounds = (between.args.get("low"), between.args.get("high"))
+        if any(_other_datetime_form(bound) for bound in bounds):  # x BETWEEN a AND b is x >= a AND x <= b
+            value = between.this
+            between.replace(exp.Paren(this=exp.And(this=exp.GTE(this=value.copy(), expression=bounds[0].copy()),
+                                                   expression=exp.LTE(this=value.copy(), expression=bounds[1].copy()))))
+    for comparison in list(tree.find_all(*_COMPARISONS)):
+        _datetime_text_comparison(comparison)
     return tree
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+_FLIPPED = {exp.EQ: exp.EQ, exp.NEQ: exp.NEQ, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.GT: exp.LT, exp.GTE: exp.LTE}
+_DATE_WORDS = re.compile(r"[-/.]|[a-z]{3}", re.I)  # separators or a month's name: not a number's digits
+
+
+def _other_datetime_form(node: exp.Expression | None) -> bool:
+    """A text literal Redshift reads as a date or timestamp, written in another form than ISO (with separators or
+    a month's name)."""
+    if not (isinstance(node, exp.Literal) and node.is_string and _DATE_WORDS.search(node.this)):
+        return False
+    timestamp = iso_datetime(node.this, with_zone=False)
+    return timestamp is not None and timestamp != node.this
+
+
+def _datetime_text_comparison(comparison: exp.Binary) -> None:
+    """`x op 'date text in another form than ISO'`: by x's type at run time (see the module's docstring)."""
+    kind, value, literal = type(comparison), comparison.this, comparison.expression
+    if isinstance(value, exp.Literal):
+        kind, value, literal = _FLIPPED[kind], literal, value
+    if not _other_datetime_form(literal) or isinstance(value, exp.Literal):
+        return
+    timestamp = iso_datetime(literal.this, with_zone=False) or literal.this
+    zoned = iso_datetime(literal.this, with_zone=True) or timestamp
+    typeof = exp.Anonymous(this="typeof", expressions=[value.copy()])
+    branches = []
+    for type_name, to, iso in (("TIMESTAMP WITH TIME ZONE", exp.DataType.Type.TIMESTAMPTZ, zoned),
+                               ("TIMESTAMP", exp.DataType.Type.TIMESTAMP, timestamp),
+                               ("DATE", exp.DataType.Type.DATE, timestamp)):
+        typed = kind(this=exp.TryCast(this=value.copy(), to=exp.DataType.build(to)),
+                     expression=exp.cast(exp.Literal.string(iso), to))
+        branches.append(exp.If(this=exp.EQ(this=typeof.copy(), expression=exp.Literal.string(type_name)), true=typed))
+    as_text = kind(this=exp.cast(value.copy(), exp.DataType.Type.VARCHAR), expression=literal.copy())
+    comparison.replace(exp.Paren(this=exp.Case(ifs=branches, default=as_text)))
 
 
 def sized_varbytes(tree: exp.Expression, engine: str) -> exp.Expression:

@@ -233,7 +233,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 
 def client_factory(endpoint: Endpoint, region: str) -> Callable[[str], Any]:
-    """boto3 clients of the local cloud with only the endpoint set, as any SDK configured with AWS_ENDPOINT_URL
+    """AWS clients of the local cloud with only the endpoint set, as any SDK configured with AWS_ENDPOINT_URL
     would be: the clients of a deployed stack with its URL and the local credentials."""
     from shiftflow import aws_clients
 

@@ -206,3 +206,14 @@ def test_percentile_windows_fail_on_postgres(postgres_session):
     with pytest.raises(EngineError, match="OVER is not supported for ordered-set aggregate"):
         run_script(postgres_session, "select percentile_disc(0.6) within group (order by sales desc) over ()"
                                      " from wa_sales")
+
+
+def test_percentile_cont_beside_the_group_keys(session):
+    # r_MEDIAN.md: MEDIAN produces the same results as PERCENTILE_CONT(0.5), grouped by the ordered column.
+    result = run_script(session, "create table sales (sellerid int, qtysold smallint);"
+                                 "insert into sales values (1, 2), (1, 2), (2, 3);"
+                                 "select top 10 distinct sellerid, qtysold, percentile_cont(0.5) within group"
+                                 " (order by qtysold), median (qtysold) from sales group by sellerid, qtysold"
+                                 " order by 1")
+    assert result.rows == [(1, 2, 2.0, 2.0), (2, 3, 3.0, 3.0)]
+    assert [c.name for c in result.columns] == ["sellerid", "qtysold", "percentile_cont", "median"]

@@ -208,3 +208,26 @@ def test_to_timestamp_is_a_timestamptz_in_utc(session) -> None:
     assert [column.name for column in result.columns] == ["to_timestamp"]
     assert result.columns[0].type_name == "timestamptz"
     assert result.rows[0][0] == dt.datetime(2017, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def test_add_months_inside_trunc(session):
+    # r_ADD_MONTHS.md: trunc(add_months(caldate, 12)); the last day of February stays the month's last day.
+    result = run_script(session, "select trunc(add_months('2008-02-29'::date, 12)),"
+                                 " add_months(add_months('2008-01-31'::date, 1), 1)")
+    assert result.rows == [(dt.date(2009, 2, 28), dt.datetime(2008, 3, 31))]
+
+
+def test_a_column_compared_with_date_text_in_another_form(duckdb_session):
+    # r_interval_literals.md: where caldate='12-31-2008'; text columns still compare as text.
+    run_script(duckdb_session, "create table date (caldate date, t timestamp, s varchar(20));"
+                               "insert into date values ('2008-12-31', '2008-12-31 10:00', '12-31-2008'),"
+                               " ('2008-12-30', '2008-12-30 10:00', 'x')")
+    assert run_script(duckdb_session, "select caldate + interval '1 second' as dateplus from date"
+                                      " where caldate='12-31-2008'").rows == [(dt.datetime(2008, 12, 31, 0, 0, 1),)]
+    assert run_script(duckdb_session, "select s from date where s = '12-31-2008'").rows == [("12-31-2008",)]
+    assert run_script(duckdb_session, "select count(*) from date where '12/30/2008' < caldate").rows == [(1,)]
+    assert run_script(duckdb_session, "select count(*) from date where t >= 'Dec 31, 2008 09:00'").rows == [(1,)]
+    assert run_script(duckdb_session, "select caldate from date where caldate between '12/30/2008'"
+                                      " and 'Dec 31, 2008' order by 1").rows == [
+        (dt.date(2008, 12, 30),), (dt.date(2008, 12, 31),)]
+    assert "typeof" not in translate("select 1 from date where caldate = '2008-12-31'", "duckdb").text.lower()

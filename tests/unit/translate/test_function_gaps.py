@@ -104,3 +104,80 @@ def test_numeric_to_char_on_duckdb_prints_as_postgresql_does(duckdb_session, pos
 def test_numeric_to_char_elements_duckdb_does_not_compile_are_refused():
     with pytest.raises(NotSupportedLocally, match="TO_CHAR numeric format '9.99EEEE' on the DuckDB engine"):
         translate("select to_char(x, '9.99EEEE') from t", "duckdb")
+
+
+def test_double_precision_math_from_the_reference(session):
+    # r_DLOG10.md: dlog10(100) is 2; r_DPOW.md, r_DEXP.md, r_DLOG1.md.
+    result = run_script(session, "select dlog10(100), dpow(2, 3), dexp(0), dlog1(1)")
+    assert result.rows[0] == (2.0, 8.0, 1.0, 0.0)
+    assert [c.name for c in result.columns] == ["dlog10", "dpow", "dexp", "dlog1"]
+
+
+def test_comparison_functions_from_the_reference(session):
+    # r_INTERVAL_CMP.md: '3 days' < '1 year', '7 days' = '1 week'; r_DATE_CMP.md, r_TIMESTAMP_CMP_DATE.md.
+    result = run_script(session, "select interval_cmp('3 days','1 year'), interval_cmp('7 days','1 week'),"
+                                 " date_cmp('2008-01-04'::date, '2008-01-04'),"
+                                 " date_cmp('2008-01-05'::date, '2008-01-04'),"
+                                 " timestamp_cmp_date('2008-06-18 01:00'::timestamp, '2008-06-18'),"
+                                 " date_cmp_timestamp('2008-06-18', '2008-06-18 01:00'::timestamp),"
+                                 " date_cmp(null, '2008-01-04')")
+    assert result.rows[0] == (-1, 0, 0, 1, 1, -1, None)
+    assert result.columns[0].name == "interval_cmp" and {c.type_name for c in result.columns} == {"int4"}
+
+
+def test_date_part_year_from_the_reference(session):
+    # r_DATE_PART_YEAR.md: 2022.
+    result = run_script(session, "SELECT DATE_PART_YEAR(date '2022-05-02')")
+    assert result.rows[0] == (2022,) and result.columns[0].name == "date_part_year"
+
+
+def test_text_to_int_alt_from_the_reference(session):
+    # r_TEXT_TO_INT_ALT.md: a trailing sign, an exponent, the fraction truncated.
+    assert _row(session, "select text_to_int_alt('123-'), text_to_int_alt('2147483647+'), "
+                         "text_to_int_alt('-123E-2'), text_to_int_alt('123.123'), text_to_int_alt('')") == (
+        -123, 2147483647, -1, 123, 0)
+    result = run_script(session, "select text_to_int_alt('1')")
+    assert (result.columns[0].name, result.columns[0].type_name) == ("text_to_int_alt", "int4")
+    with pytest.raises(NotSupportedLocally, match="Teradata format phrase"):
+        translate("select text_to_int_alt('123{', '999S')", session.engine)
+
+
+def test_text_to_numeric_alt_rounds_half_to_even(session):
+    # r_TEXT_TO_NUMERIC_ALT.md: '1.5' is 2, '2.51' is 3, '123.52501' with (10, 2) is 123.53.
+    assert _row(session, "select text_to_numeric_alt('1.5'), text_to_numeric_alt('2.51'), "
+                         "text_to_numeric_alt('123.52501', 10, 2), text_to_numeric_alt('2.5')") == (
+        Decimal("2"), Decimal("3"), Decimal("123.53"), Decimal("2"))
+
+
+def test_quote_ident_and_quote_literal_from_the_reference(session):
+    # r_QUOTE_IDENT.md: "MLB" (upper case is quoted); r_QUOTE_LITERAL.md: '1' for a number.
+    assert _row(session, "select quote_ident('MLB'), quote_ident('abc'), quote_ident('select'), "
+                         "quote_ident('a\"b'), quote_literal(1), quote_literal('it''s')") == (
+        '"MLB"', "abc", '"select"', '"a""b"', "'1'", "'it''s'")
+    result = run_script(session, "select quote_ident('x'), quote_literal('x')")
+    assert [c.name for c in result.columns] == ["quote_ident", "quote_literal"]
+
+
+def test_ratio_to_report_from_the_reference(session):
+    # r_WF_RATIO_TO_REPORT.md: a FLOAT8 share of the partition's sum.
+    result = run_script(session, "create table w (s int, q decimal(10, 2)); "
+                                 "insert into w values (1, 30), (1, 10), (2, 5), (2, 15);"
+                                 "select s, ratio_to_report(q) over (partition by s) from w order by 1, 2")
+    assert result.rows == [(1, 0.25), (1, 0.75), (2, 0.25), (2, 0.75)]
+    assert (result.columns[1].name, result.columns[1].type_name) == ("ratio_to_report", "float8")
+
+
+def test_text_plus_text_concatenates(session):
+    # r_NVL2.md: firstname + ' ' + lastname; a number written as text stays arithmetic.
+    result = run_script(session, "create table u (f varchar(10), l varchar(10)); insert into u values ('a', 'b');"
+                                 "select (f + ' ' + l) as name, 1 + 2 from u")
+    assert result.rows == [("a b", 3)]
+
+
+def test_to_varbyte_and_getbit_from_the_reference(session):
+    # r_TO_VARBYTE.md: 6162, 4d, 61, 04 (printed as hex); r_GETBIT.md: 4d is 01001101.
+    assert _row(session, "select to_varbyte('6162', 'hex'), to_varbyte('01001101', 'binary'), to_varbyte('a', 'utf8'),"
+                         " to_varbyte('4', 'hex')") == (b"ab", b"M", b"a", b"\x04")
+    bits = ", ".join(f"getbit(from_hex('4d'), {i})" for i in range(7, -1, -1))
+    assert _row(session, f"select {bits}") == (0, 1, 0, 0, 1, 1, 0, 1)
+    assert _row(session, "select getbit(to_varbyte('0100', 'hex'), 8), getbit(to_varbyte('0100', 'hex'), 0)") == (1, 0)

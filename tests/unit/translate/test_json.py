@@ -43,6 +43,40 @@ def test_minified_json_keeps_strings_and_numbers_as_written():
     assert minified_json('{ "a b" : "x \\" y" ,\n "n": 1.50 }') == '{"a b":"x \\" y","n":1.50}'
 
 
+def test_super_type_information_from_the_reference(session):
+    # r_is_array.md, r_is_smallint.md, r_is_scalar.md ...: a SUPER 5 is a smallint, an integer and a bigint.
+    five = "5" if session.engine == "duckdb" else "json_parse('5')"  # PostgreSQL's json takes no integer
+    result = run_script(session, f"CREATE TABLE t(s super); INSERT INTO t VALUES ({five});"
+                                 "SELECT s, is_smallint(s), is_integer(s), is_bigint(s), is_number(s), is_scalar(s),"
+                                 " is_boolean(s), is_varchar(s), is_array(s) FROM t")
+    assert result.rows == [("5", True, True, True, True, True, False, False, False)]
+    assert [c.name for c in result.columns][1:3] == ["is_smallint", "is_integer"]
+    run_script(session, "CREATE TABLE o(s super); INSERT INTO o VALUES (JSON_PARSE('{\"name\": \"Joe\"}'))")
+    assert run_script(session, "SELECT is_scalar(s.name), is_object(s), is_char(s.name), is_varchar(s.name),"
+                               " is_array(s) FROM o").rows == [(True, True, True, True, False)]
+    assert run_script(session, "SELECT is_array(JSON_PARSE('[1,2]')), is_array(null), is_scalar(json_parse('null')),"
+                               " is_integer(json_parse('3000000000')), is_bigint(json_parse('3000000000')),"
+                               " is_smallint(json_parse('1.5')), is_char(json_parse('\"é\"'))").rows == [
+        (True, False, False, False, True, False, False)]
+    with pytest.raises(NotSupportedLocally, match=r"is_float\(\)"):
+        translate("select is_float(s) from t", session.engine)
+
+
+def test_object_and_json_size_from_the_reference(session):
+    # r_object_function.md and r_json_size.md's outputs.
+    assert run_script(session, "select object(), object('a', 1, 'b', true, 'c', 3.14)").rows == [
+        ("{}", '{"a":1,"b":true,"c":3.14}')]
+    assert run_script(session, "select object('a', object('aa', 1), 'c', json_parse('{}'))").rows == [
+        ('{"a":{"aa":1},"c":{}}',)]
+    run_script(session, "create table bar (k varchar, v super); insert into bar values ('k1', json_parse('[1]')),"
+                        " ('k2', json_parse('{}'))")
+    assert run_script(session, "select object(k, v) from bar order by k").rows == [('{"k1":[1]}',), ('{"k2":{}}',)]
+    with pytest.raises(EngineError, match="OBJECT could not convert type date to super"):
+        run_script(session, "select object('k', '2008-12-31'::date)")
+    result = run_script(session, "SELECT JSON_SIZE(JSON_PARSE('[10001,10002,\"⬤\"]'))")
+    assert result.rows == [(19,)] and (result.columns[0].name, result.columns[0].type_name) == ("json_size", "int4")
+
+
 def test_array_and_array_concat_documented_examples_print_as_super(session):
     # r_array.md and r_array_concat.md: SUPER arrays, printed as JSON
     result = run_script(session, "select array(1,50,null,100), array(1,'abc',true,3.14)")

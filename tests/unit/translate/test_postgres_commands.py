@@ -93,8 +93,12 @@ def test_a_command_postgres_cannot_parse_is_not_supported_locally(postgres_sessi
 def test_a_command_postgres_has_runs_as_written(postgres_session, roles):
     group = roles[0]
     run_script(postgres_session, f"create group {group}; alter default privileges grant select on tables to group {group}")
-    assert run_script(postgres_session, "select count(*) from pg_default_acl").rows == [(1,)]
-    run_script(postgres_session, f"alter default privileges revoke select on tables from group {group}")
+    try:
+        # Redshift's pg_default_acl has other columns than PostgreSQL's: refused rather than read differently
+        with pytest.raises(NotSupportedLocally, match="system table pg_default_acl"):
+            run_script(postgres_session, "select count(*) from pg_default_acl")
+    finally:
+        run_script(postgres_session, f"alter default privileges revoke select on tables from group {group}")
 
 
 def test_redshift_parameters_postgres_lacks_are_refused(postgres_session):

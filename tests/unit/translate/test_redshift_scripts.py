@@ -290,6 +290,17 @@ def test_trunc_keeps_numeric_precision_and_bound_divisors_work(session):
         run_script(session, "select x / :n from v", {"n": "0"})
 
 
+def test_a_division_in_a_window_order_still_checks_for_zero(session):
+    # TPC-DS query 36: rank() over (partition by ... order by sum(ss_net_profit)/sum(ss_ext_sales_price))
+    run_script(session, "create table t (a decimal(10,2), b decimal(10,2), g int);"
+                        "insert into t values (1, 0, 1), (3, 0, 1), (2, 4, 2), (3, 4, 3)")
+    result = run_script(session, "select g, rank() over (partition by g - g order by sum(a) / sum(b)) from t"
+                                 " where g > 1 group by g order by g")
+    assert result.rows == [(2, 1), (3, 2)]
+    with pytest.raises(EngineError, match="(?i)division by zero"):
+        run_script(session, "select g, rank() over (order by sum(a) / sum(b)) from t group by g")
+
+
 def test_helpers_are_found_after_set_search_path(postgres_session):
     # A script that works in its own schema (SET search_path TO it, as the TPC-H kits do) still gets the
     # emulator's VARCHAR(n) length checks and function helpers, which live in schema public on PostgreSQL.

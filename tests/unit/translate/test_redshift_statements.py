@@ -57,14 +57,54 @@ def test_settings_that_change_results_are_the_engines():
     assert translate("set datestyle to 'SQL,DMY'", "postgres").session_scoped
     with pytest.raises(NotSupportedLocally, match="SET datestyle on the DuckDB engine"):
         translate("set datestyle to 'SQL,DMY'", "duckdb")
-    with pytest.raises(NotSupportedLocally, match="session context variable app_context.user_id on the DuckDB"):
-        translate("SET app_context.user_id TO 123", "duckdb")
+    with pytest.raises(NotSupportedLocally, match="SET timezone to an offset on the DuckDB engine"):
+        translate("set timezone to '-8:00'", "duckdb")
     with pytest.raises(NotSupportedLocally, match="SHOW ALL"):
         translate("show all", "postgres")
 
 
-def test_context_variables_on_postgres(postgres_session):
-    assert _value(postgres_session, "SET app_context.user_id TO 123; SHOW app_context.user_id") == "123"
+def test_context_variables(session):
+    # r_SET.md, r_SHOW.md, r_RESET.md and r_CURRENT_SETTING.md's session context variables.
+    assert _value(session, "SET app_context.user_id TO 123; SHOW app_context.user_id") == "123"
+    assert _value(session, "SET app_context.user_id TO 'sample_variable_value';"
+                           " SELECT current_setting('app_context.user_id', FALSE)") == "sample_variable_value"
+    assert _value(session, "select current_setting('query_group')") == "unset"
+
+
+def test_context_variables_on_duckdb(duckdb_session):
+    assert _value(duckdb_session, "SELECT current_setting('app_context.user_id', FALSE)") is None
+    run_script(duckdb_session, "SET app_context.user_id TO 123; RESET app_context.user_id")
+    with pytest.raises(EngineError, match='unrecognized configuration parameter "app_context.user_id"'):
+        run_script(duckdb_session, "SELECT current_setting('app_context.user_id')")
+
+
+def test_search_path_from_the_reference(duckdb_session):
+    session = duckdb_session
+    # r_search_path.md: missing schemas ('$user') are skipped; public comes before enterprise.
+    assert _value(session, "show search_path") == "$user, public"
+    script = """create schema enterprise; set search_path to '$user', public, enterprise;
+        create table enterprise.frontier (c1 int); create table public.frontier(c1 int);
+        insert into enterprise.frontier values(1)"""
+    run_script(session, script)
+    assert _value(session, "show search_path") == '"$user", public, enterprise'
+    assert run_script(session, "select * from frontier").rows == []
+    assert _value(session, "set search_path to enterprise; select * from frontier") == 1
+
+
+def test_timezone_names_print_timestamptz_in_the_zone(duckdb_session):
+    # r_timezone_config.md: SET timezone = 'America/New_York'; TIMESTAMPTZ values print in the session's zone.
+    run_script(duckdb_session, "set timezone = 'America/New_York'")
+    assert _value(duckdb_session, "show timezone") == "America/New_York"
+    value = _value(duckdb_session, "select '2008-06-18 12:00:00+00'::timestamptz")
+    assert (value.hour, value.utcoffset().total_seconds()) == (8, -4 * 3600)
+    assert _value(duckdb_session, "set timezone to default; show timezone") == "UTC"
+
+
+def test_seed_repeats_random(duckdb_session):
+    first = _value(duckdb_session, "set seed to .25; select random()")
+    assert _value(duckdb_session, "set seed to .25; select random()") == first
+    with pytest.raises(EngineError, match='invalid value for parameter "seed"'):
+        translate("set seed to 3", "duckdb")
 
 
 def test_set_local_lasts_for_the_transaction_on_postgres(postgres_session):
@@ -105,6 +145,10 @@ def test_identity_and_generated_by_default_as_identity(session):
     """)
     assert result.rows == [(10, "a"), (15, "b"), (3, "given")]
     assert run_script(session, "select id from t1 order by id").rows == [(1,), (2,)]
+    # r_CREATE_TABLE_examples.md: a seed of 0
+    run_script(session, "create table venue_ident(venueid bigint identity(0, 1), venuename varchar(100));"
+                        "insert into venue_ident (venuename) values ('a'), ('b')")
+    assert run_script(session, "select venueid from venue_ident order by 1").rows == [(0,), (1,)]
 
 
 def test_create_table_like_including_defaults_with_an_extra_column(session):
@@ -268,6 +312,41 @@ def test_a_sql_udf_with_from_is_refused_as_redshift_does(session):
         run_script(session, "create function f_bad (int) returns int stable as $$ select $1 from t $$ language sql")
 
 
+def test_prepared_statements_from_the_reference(duckdb_session):
+    # r_PREPARE.md's examples; a DEALLOCATEd statement is gone.
+    run_script(duckdb_session, """CREATE TABLE prep1 (c1 int, c2 char(20));
+        PREPARE prep_insert_plan (int, char) AS insert into prep1 values ($1, $2);
+        EXECUTE prep_insert_plan (1, 'one'); EXECUTE prep_insert_plan (2, 'two');
+        EXECUTE prep_insert_plan (3, 'three'); DEALLOCATE prep_insert_plan;
+        PREPARE prep_select_plan (int) AS select * from prep1 where c1 = $1""")
+    assert run_script(duckdb_session, "EXECUTE prep_select_plan (2)").rows == [(2, "two")]
+    assert run_script(duckdb_session, "EXECUTE prep_select_plan ('3')").rows == [(3, "three")]
+    assert translate("EXECUTE prep_select_plan (2)", "duckdb").session_scoped
+    run_script(duckdb_session, "DEALLOCATE prep_select_plan")
+    with pytest.raises(EngineError, match="prep_select_plan"):
+        run_script(duckdb_session, "EXECUTE prep_select_plan (2)")
+    with pytest.raises(SqlSyntaxError):
+        translate("PREPARE p (int) AS create table x (a int)", "duckdb")
+
+
+def test_comments_from_the_reference(session):
+    # r_COMMENT.md: a table's and a column's comment; IS NULL removes one.
+    run_script(session, "create table sales (eventid int); COMMENT ON TABLE sales IS 'Ticket sales';"
+                        "COMMENT ON COLUMN sales.eventid IS 'Foreign-key reference to the EVENT table.';"
+                        "COMMENT ON TABLE sales IS NULL")
+    column = ("select comment from duckdb_columns() where column_name = 'eventid'" if session.engine == "duckdb"
+              else "select col_description('sales'::regclass, 1)")
+    assert _value(session, column) == "Foreign-key reference to the EVENT table."
+    with pytest.raises(SqlSyntaxError, match="tabel"):
+        translate("comment on tabel x is 'y'", "duckdb")
+
+
+def test_show_datestyle_answers_the_default_on_duckdb(duckdb_session):
+    # r_datestyle.md: ISO, MDY
+    assert _value(duckdb_session, "show datestyle") == "ISO, MDY"
+    assert _value(duckdb_session, "select current_setting('datestyle')") == "ISO, MDY"
+
+
 def test_search_path_lists_of_schemas_on_both_engines(session):
     # r_search_path.md: SET search_path TO '$user', public, enterprise; RESET / DEFAULT go back to '$user', public
     run_script(session, "create schema s2; create table s2.only_in_s2 (x int); insert into s2.only_in_s2 values (7)")
@@ -281,10 +360,10 @@ def test_search_path_lists_of_schemas_on_both_engines(session):
         assert _value(session, "select current_schema()") == "public"
 
 
-def test_a_search_path_schema_that_does_not_exist_fails_on_duckdb(duckdb_session):
-    # Redshift skips it; DuckDB cannot keep it in its path, so that a schema created later would be searched
-    with pytest.raises(EngineError, match="nosuch"):
-        run_script(duckdb_session, "set search_path to public, nosuch")
+def test_a_search_path_schema_that_does_not_exist_is_skipped_on_duckdb(duckdb_session):
+    # r_search_path.md: a missing schema is skipped (kept in SHOW); DuckDB's path holds the existing ones
+    run_script(duckdb_session, "set search_path to public, nosuch")
+    assert _value(duckdb_session, "show search_path") == "public, nosuch"
 
 
 def test_varbyte_n_holds_at_most_n_bytes(session):

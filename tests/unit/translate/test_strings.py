@@ -138,6 +138,23 @@ def test_trailing_blanks_against_subqueries_and_in_merge(session):
     assert inner.rows == [(1,), (3,)]
 
 
+def test_collations_from_the_reference(duckdb_session):
+    # r_COLLATE.md: a case_sensitive column finds 'john' alone; collate(col1, 'case_insensitive') both.
+    run_script(duckdb_session, "CREATE TABLE T (col1 Varchar(20) COLLATE case_sensitive);"
+                               "INSERT INTO T VALUES ('john'),('JOHN');"
+                               "create table T1 (col1 varchar(20) collate case_insensitive); insert into T1 select * from T")
+
+    def rows(where: str) -> list:
+        return sorted(run_script(duckdb_session, f"SELECT * FROM {where}").rows)
+
+    assert rows("T WHERE col1 = 'john'") == [("john",)]
+    assert rows("T WHERE collate(col1, 'case_insensitive') = 'john'") == [("JOHN",), ("john",)]
+    assert rows("T1 WHERE col1 = 'john'") == [("JOHN",), ("john",)]
+    assert rows("T1 WHERE col1 collate case_sensitive = 'john'") == [("john",)]
+    with pytest.raises(EngineError, match='collation "xx" does not exist'):
+        translate("select 'a' collate xx", "duckdb")
+
+
 def test_correlated_integer_keys_compare_as_integers_and_text_keys_without_trailing_blanks(session):
     # TPC-H Q20's shape: correlated key comparisons inside IN and a scalar subquery, over a comma join. DuckDB
     # failed it with an INTERNAL error when each key went through a typed helper overload.

@@ -4,6 +4,8 @@
 - settings: SET / RESET / SHOW of the parameters that only tune Redshift (query_group, wlm_query_slot_count ...);
 - append: ALTER TABLE ... APPEND FROM;
 - cursors: DECLARE / FETCH / CLOSE on the DuckDB engine (PostgreSQL has Redshift's cursors itself);
+- prepared: PREPARE / EXECUTE / DEALLOCATE on the DuckDB engine;
+- comments: COMMENT ON on the DuckDB engine;
 - functions: CREATE FUNCTION (SQL UDFs; Python UDFs are refused), DROP FUNCTION on DuckDB;
 - inserts: INSERT ... VALUES of date text in Redshift's other forms into DATE / TIMESTAMP columns on DuckDB.
 - roles: users, groups and roles on PostgreSQL (GRANT ROLE, DROP ROLE ... FORCE, CREATE USER options);

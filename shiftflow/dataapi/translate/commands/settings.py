@@ -7,10 +7,16 @@ SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHO
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
 its custom settings) as written, except Redshift's own parameters that change results and that PostgreSQL does not
 have (describe_field_name_in_uppercase, error_on_nondeterministic_update ...): SET, RESET and SHOW of those fail
-with "not supported locally". DuckDB refuses them all, except search_path (a list of schemas, DEFAULT and RESET are
-Redshift's '$user, public'; $user is left out, the emulator's DuckDB having no user schemas; a schema that does not
-exist fails, where Redshift would skip it) and statement_timeout, which its engine session enforces (SessionTimeout;
-PostgreSQL enforces its own).
+with "not supported locally". On DuckDB:
+- statement_timeout: recorded, and enforced by the engine session (SessionTimeout; PostgreSQL enforces its own);
+- search_path: the listed schemas that exist when the SET runs ('$user' and missing ones are skipped, as Redshift
+  skips them); SHOW prints the list as Redshift does ("$user", public, enterprise);
+- timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC; offsets are refused;
+- seed: DuckDB's setseed (random() then repeats its sequence, not Redshift's);
+- datestyle: SHOW answers Redshift's default, ISO, MDY (SET datestyle is refused: DuckDB prints ISO only);
+- session context variables (`app_context.user_id`, a dot in the name) are DuckDB variables holding the text;
+  current_setting() reads them and the tuning parameters (functions/settings.py).
+Other parameters are refused.
 """
 
 from __future__ import annotations
@@ -88,11 +94,58 @@ REDSHIFT_ONLY_PARAMETERS = frozenset("""cast_super_null_on_error datashare_break
 _SHOWN_OBJECTS = frozenset("""TABLE TABLES VIEW COLUMNS COLUMN SCHEMAS DATABASES DATASHARES EXTERNAL MODEL PROCEDURE
     FUNCTIONS GRANTS PARAMETERS""".split())
 
-# What the DuckDB engine leaves to the tree translation (sqlglot's SET search_path / schema).
-_DUCKDB_OWN = {"search_path", "schema"}
+# What the DuckDB engine leaves to the tree translation (sqlglot's SET schema).
+_DUCKDB_OWN = {"schema"}
+_DEFAULT_SEARCH_PATH = "$user, public"  # SHOW search_path's default (r_search_path.md)
 
 
-def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
+@dataclass(frozen=True)
+class SearchPath(SessionCommand):
+    """SET search_path on DuckDB: its schemas that exist now, in order (DuckDB refuses a missing one)."""
+
+    schemas: tuple[str, ...]  # as Redshift reads them: names folded, '$user' kept
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        existing = {row[0] for row in session.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()", {}).rows}
+        kept = [name for name in self.schemas if name in existing]
+        if not kept:
+            raise NotSupportedLocally("a search_path without an existing schema on the DuckDB engine")
+        path = ",".join('"' + name.replace('"', '""') + '"' for name in kept)
+        shown = ", ".join(_shown_name(name) for name in self.schemas)
+        session.execute(f"SET search_path = {_literal(path)}", {})
+        session.execute(f"SET VARIABLE {_variable('search_path')} = {_literal(shown)}", {})
+        return QueryResult()
+
+
+def _shown_name(name: str) -> str:
+    plain = name.replace("_", "a").isalnum() and name == name.lower() and not name[:1].isdigit()
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+def _search_path(values: list[Token]) -> SearchPath | EngineSql:
+    """SET search_path TO a, 'b', ... on DuckDB (DEFAULT: public)."""
+    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
+        return EngineSql(f"SET search_path = 'public';\nRESET VARIABLE {_variable('search_path')}")
+    names = [token.text if token.token_type in (TokenType.STRING, TokenType.IDENTIFIER) else token.text.lower()
+             for token in values[::2]]
+    if any(token.token_type != TokenType.COMMA for token in values[1::2]) or not names:
+        raise EngineError(f'syntax error at or near "{values[-1].text if values else "search_path"}"')
+    return SearchPath(tuple(names))
+
+
+def _timezone(values: list[Token]) -> EngineSql:
+    """SET timezone on DuckDB: a zone name; Redshift's offsets ('-8:00', INTERVAL '-8 hours') are refused."""
+    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
+        return EngineSql("SET TimeZone = 'UTC'")
+    if len(values) != 1 or not values[0].text.replace("/", "").replace("_", "").replace("-", "").replace("+", "") \
+            .isalnum() or values[0].text[:1] in "+-" or values[0].text[:1].isdigit():
+        raise NotSupportedLocally("SET timezone to an offset on the DuckDB engine (name the time zone)")
+    return EngineSql(f"SET TimeZone = {_literal(values[0].text)}")
+
+
+def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
     """SET / RESET / SHOW (tokens as commands.expanded() gives them) of a tuning parameter as engine SQL;
     None: the engine's own parameter, for the tree translation (PostgreSQL then runs it as written)."""
     while tokens[-1].token_type == TokenType.SEMICOLON:  # `SET x TO y;`: the semicolon is no value
@@ -128,17 +181,20 @@ def _name(tokens: list[Token], i: int) -> tuple[str | None, int]:
     return ".".join(parts), i
 
 
-def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
+def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
     name, local, i = _target(tokens)
     if name is None:
         return None
-    _refuse_context_variable(name, engine)
     tuning = _tuning(name, engine)
     if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
         i += 1
     values = tokens[i:]
-    if engine == "duckdb" and name == "search_path":
-        return _duckdb_search_path(values)
+    if engine == "duckdb" and name in _DUCKDB_SETTINGS:
+        if local:
+            raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
+        return _DUCKDB_SETTINGS[name](values)
+    if engine == "duckdb" and "." in name:
+        return _context_variable(name, local, values)
     if tuning is None:
         return _engine_own(f"SET {name}", name, engine)
     if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
@@ -151,6 +207,36 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return _enforced(name, EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}"), value)
+
+
+def _seed(values: list[Token]) -> EngineSql:
+    written = "".join(token.text for token in values)  # .25 is two tokens
+    if written.upper() == "DEFAULT":
+        raise NotSupportedLocally("SET seed TO DEFAULT / RESET seed on the DuckDB engine")
+    try:
+        seed = float(written)
+    except ValueError:
+        seed = 2.0
+    if not 0 <= seed <= 1:  # r_SET.md: "SET SEED takes a numeric value between 0 and 1"
+        raise _invalid("seed", written)
+    return EngineSql(f"SET VARIABLE shiftflow_seed = setseed({seed!r})")
+
+
+_DUCKDB_SETTINGS = {"search_path": _search_path, "timezone": _timezone, "seed": _seed}
+
+
+def _context_variable(name: str, local: bool, values: list[Token]) -> EngineSql:
+    """SET app_context.user_id TO value on DuckDB: a variable holding the value's text."""
+    if local:
+        raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
+    if len(values) != 1 or values[0].token_type not in (TokenType.STRING, TokenType.NUMBER, TokenType.VAR):
+        raise NotSupportedLocally(f"SET {name} to a list of values")
+    return EngineSql(f"SET VARIABLE {context_variable(name)} = {_literal(values[0].text)}")
+
+
+def context_variable(name: str) -> str:
+    """The DuckDB variable that holds a session context variable (a quoted name: it has a dot)."""
+    return '"shiftflow_context_' + name.lower().replace('"', '""') + '"'
 
 
 def _checked(tuning: Tuning, name: str, value: str) -> str:
@@ -175,7 +261,7 @@ def _invalid(name: str, value: str) -> EngineError:
     return EngineError(f'invalid value for parameter "{name}": "{value}"')
 
 
-def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | None:
+def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
     if len(tokens) == 2 and word(tokens[1]) == "ALL":
         if engine == "postgres":
             return None  # PostgreSQL's RESET ALL resets its own parameters and our shiftflow.* ones
@@ -184,9 +270,10 @@ def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Non
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
-    _refuse_context_variable(name, engine)
-    if engine == "duckdb" and name == "search_path":
-        return _duckdb_search_path([])
+    if engine == "duckdb" and name in _DUCKDB_SETTINGS:
+        return _DUCKDB_SETTINGS[name]([Token(TokenType.DEFAULT, "DEFAULT")])
+    if engine == "duckdb" and "." in name:
+        return EngineSql(f"RESET VARIABLE {context_variable(name)}")
     if _tuning(name, engine) is None:
         return _engine_own(f"RESET {name}", name, engine)
     return _reset_one(name, False, engine)
@@ -208,19 +295,17 @@ def _show(tokens: list[Token], engine: str) -> EngineSql | None:
         return None
     if name == "all":
         raise NotSupportedLocally("SHOW ALL (the emulator does not have Redshift's parameter list)")
-    _refuse_context_variable(name, engine)
-    tuning = _tuning(name, engine)
-    if tuning is None:
-        if engine == "postgres":
+    if engine == "postgres":
+        if name not in TUNING:
             _engine_own(f"SHOW {name}", name, engine)
             return None
+        return EngineSql(f'SELECT {postgres_tuning_value(name)} AS "{name}"'.replace("%", "%%"))
+    if "." in name:
+        return EngineSql(f'SELECT {duckdb_context_value(name, True)} AS "{name}"')
+    value = duckdb_tuning_value(name)
+    if value is None:
         raise NotSupportedLocally(f"SHOW {name} on the DuckDB engine")
-    if engine == "postgres":
-        value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
-    else:
-        value = f"getvariable({_literal(_variable(name))})"
-    text = f'SELECT coalesce({value}, {_literal(tuning.default)}) AS "{name}"'
-    return EngineSql(text.replace("%", "%%") if engine == "postgres" else text)
+    return EngineSql(f'SELECT {value} AS "{name}"')
 
 
 def _engine_own(what: str, name: str, engine: str) -> None:
@@ -230,27 +315,6 @@ def _engine_own(what: str, name: str, engine: str) -> None:
         raise NotSupportedLocally(f"{what} on the DuckDB engine")
     if name in REDSHIFT_ONLY_PARAMETERS:
         raise NotSupportedLocally(f"{what} (a Redshift parameter the PostgreSQL engine does not have)")
-
-
-_DEFAULT_SEARCH_PATH = ("public",)  # Redshift's '$user, public', without $user (see the module's docstring)
-
-
-def _duckdb_search_path(values: list[Token]) -> EngineSql:
-    """SET search_path TO a, b: DuckDB takes the list as one text; DEFAULT (and RESET: no values) is public."""
-    names = [value.text.lower() for value in values if value.token_type != TokenType.COMMA]
-    if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING or not names:
-        names = list(_DEFAULT_SEARCH_PATH)
-    schemas = [name for name in names if name != "$user"]
-    if any(not name.replace("_", "").replace("$", "").isalnum() for name in schemas):
-        raise NotSupportedLocally("a search_path schema name with other characters than letters, digits, _ and $"
-                                  " on the DuckDB engine")
-    return EngineSql(f"SET search_path = {_literal(','.join(schemas or _DEFAULT_SEARCH_PATH))}")
-
-
-def _refuse_context_variable(name: str, engine: str) -> None:
-    """Session context variables (`app.user_id`): PostgreSQL has them (custom settings); DuckDB does not."""
-    if "." in name and engine == "duckdb":
-        raise NotSupportedLocally(f"session context variable {name} on the DuckDB engine")
 
 
 def _guc(name: str) -> str:
@@ -264,3 +328,34 @@ def _variable(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+_DUCKDB_SHOWN = {"search_path": f"coalesce(getvariable({_literal(_variable('search_path'))}),"
+                                 f" {_literal(_DEFAULT_SEARCH_PATH)})",
+                 "timezone": "current_setting('TimeZone')",
+                 "datestyle": "'ISO, MDY'"}  # Redshift's default (r_datestyle.md); SET datestyle is refused
+
+
+def duckdb_context_value(name: str, error_if_undefined: bool) -> str:
+    """A session context variable's value on DuckDB; undefined, PostgreSQL's error (or NULL when not asked to)."""
+    value = f"getvariable({_literal(context_variable(name)[1:-1])})"
+    if not error_if_undefined:
+        return value
+    message = _literal(f'unrecognized configuration parameter "{name}"')
+    return f"coalesce({value}, error({message}))"
+
+
+def postgres_tuning_value(name: str) -> str:
+    """A tuning parameter's value as SHOW prints it, on PostgreSQL (an empty custom setting is the default)."""
+    value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
+    return f"coalesce({value}, {_literal(TUNING[name].default)})"
+
+
+def duckdb_tuning_value(name: str) -> str | None:
+    """A tuning parameter's value as SHOW prints it, on DuckDB; None: not a tuning parameter."""
+    if name in _DUCKDB_SHOWN:
+        return _DUCKDB_SHOWN[name]
+    tuning = _tuning(name, "duckdb")
+    if tuning is None:
+        return None
+    return f"coalesce(getvariable({_literal(_variable(name))}), {_literal(tuning.default)})"

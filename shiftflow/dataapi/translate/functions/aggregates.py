@@ -118,6 +118,8 @@ def _window(node: exp.Window, engine: str) -> exp.Expression:
         return _listagg(inner.this, inner.expression, node)
     if isinstance(inner, exp.GroupConcat):
         return _listagg(inner, None, node)
+    if isinstance(inner, exp.Anonymous) and inner.name.lower() == "ratio_to_report" and len(inner.expressions) == 1:
+        return _ratio_to_report(inner.expressions[0], node)
     return node
 
 
@@ -156,6 +158,18 @@ def _one_minus(percentile: exp.Expression) -> exp.Expression:
     return exp.Sub(this=exp.Literal.number(1), expression=exp.Paren(this=percentile.copy()))
 
 
+def _ratio_to_report(value: exp.Expression, window: exp.Window) -> exp.Expression:
+    """RATIO_TO_REPORT(x) OVER (PARTITION BY p): x over the sum of x in its partition, a FLOAT8
+    (r_WF_RATIO_TO_REPORT.md). Its OVER clause takes no ordering or frame: such a call is left for rewrite.py to
+    refuse."""
+    if window.args.get("order") or window.args.get("spec"):
+        return window
+    number = exp.cast(value, exp.DataType.Type.DOUBLE)
+    total = exp.Window(this=exp.Sum(this=number.copy()), partition_by=[p.copy() for p in window.args.get(
+        "partition_by") or []])
+    return exp.Paren(this=exp.Div(this=number, expression=total))
+
+
 def _sum(node: exp.Sum, engine: str) -> exp.Expression:
     if engine != "postgres":
         return node  # DuckDB's integer sums are HUGEINT (reported as int8) and divide as integers
@@ -165,8 +179,8 @@ def _sum(node: exp.Sum, engine: str) -> exp.Expression:
 HANDLERS = {exp.GroupConcat: _group_concat, exp.WithinGroup: _within_group, exp.Avg: _plain_avg,
             exp.Window: _window, exp.Sum: _sum}
 PARSER_FUNCTIONS: dict = {}
-COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum", exp.PercentileCont: "percentile_cont",
-                exp.PercentileDisc: "percentile_disc"}
+COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum", "ratio_to_report": "ratio_to_report",
+                exp.PercentileCont: "percentile_cont", exp.PercentileDisc: "percentile_disc"}
 
 DUCKDB_SETUP = (
     # Redshift's AVG from DuckDB's sum and count, typed as the sum: integers a truncated integer (integer_division),

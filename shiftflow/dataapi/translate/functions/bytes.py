@@ -7,6 +7,9 @@
   trailing spaces for fixed-length character strings", r_OCTET_LENGTH.md): its helper counts a CHAR as text.
 - TO_HEX(integer | varbyte) and FROM_HEX(text) (r_TO_HEX.md, r_FROM_HEX.md): PostgreSQL's to_hex takes integers
   only and it has no from_hex: a helper per argument type, and decode(text, 'hex').
+- TO_VARBYTE(string, 'hex' | 'binary' | 'utf8' | 'base64') (r_TO_VARBYTE.md): hex and binary digits padded on the
+  left to whole bytes ('4' is 04); GETBIT(varbyte, index) counts bits from the rightmost (r_GETBIT.md); FROM_HEX
+  is PostgreSQL's decode(text, 'hex'). VARBYTE is DuckDB's BLOB, PostgreSQL's bytea.
 """
 
 from __future__ import annotations
@@ -48,24 +51,63 @@ def _to_hex(node: exp.LowerHex, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_to_hex", expressions=[node.this])
 
 
+def _to_varbyte(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 2:
+        return node
+    return exp.Anonymous(this="shiftflow_to_varbyte", expressions=node.expressions)
+
+
 def _from_hex(node: exp.Anonymous, engine: str) -> exp.Expression:
     if engine != "postgres" or len(node.expressions) != 1:
-        return node
+        return node  # DuckDB's own
     return exp.Anonymous(this="decode", expressions=[node.expressions[0], exp.Literal.string("hex")])
 
 
+def _getbit(node: exp.Getbit, engine: str) -> exp.Expression:
+    """Redshift's GETBIT counts from the rightmost bit (the engines' get_bit do not)."""
+    return exp.Anonymous(this="shiftflow_getbit", expressions=[node.this, node.expression])
+
+
 PARSER_FUNCTIONS: dict = {}
-HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length, exp.LowerHex: _to_hex, "from_hex": _from_hex}
-COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length", exp.LowerHex: "to_hex", "from_hex": "from_hex"}
+HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length, exp.LowerHex: _to_hex, "to_varbyte": _to_varbyte,
+            exp.Getbit: _getbit, "from_hex": _from_hex}
+COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length", exp.LowerHex: "to_hex", "to_varbyte": "to_varbyte",
+                exp.Getbit: "getbit", "from_hex": "from_hex"}
 DUCKDB_SETUP: tuple[str, ...] = (
     # VARBYTE is a BLOB: its own octet_length; text: its UTF-8 bytes (strlen), as an INTEGER like Redshift's.
     "CREATE OR REPLACE TEMP MACRO shiftflow_octet_length(x) AS CAST(CASE WHEN typeof(x) = 'BLOB'"
     " THEN octet_length(CAST(x AS BLOB)) ELSE strlen(CAST(x AS VARCHAR)) END AS INTEGER)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_to_varbyte(s, f) AS CASE lower(f)"
+    " WHEN 'hex' THEN unhex(lpad(s, CAST((length(s) + 1) // 2 * 2 AS INTEGER), '0'))"
+    " WHEN 'binary' THEN CAST(CAST(lpad(s, CAST((length(s) + 7) // 8 * 8 AS INTEGER), '0') AS BIT) AS BLOB)"
+    " WHEN 'utf8' THEN encode(s) WHEN 'utf-8' THEN encode(s) WHEN 'base64' THEN from_base64(s)"
+    " ELSE error('invalid format for to_varbyte: ' || f) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_getbit(b, i) AS"
+    " get_bit(CAST(b AS BIT), CAST(bit_length(CAST(b AS BIT)) - 1 - i AS INTEGER))",
 )
 POSTGRES_SETUP: tuple[str, ...] = (
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_octet_length(x {argument}) RETURNS integer LANGUAGE sql"
       f" IMMUTABLE AS $f$ SELECT octet_length(x{cast}) $f$"
       for argument, cast in (("text", ""), ("character", "::text"), ("bytea", ""))),
+    """CREATE OR REPLACE FUNCTION public.shiftflow_to_varbyte(s text, f text) RETURNS bytea LANGUAGE plpgsql IMMUTABLE
+AS $f$ DECLARE bits text; result bytea := ''::bytea;
+BEGIN
+  CASE lower(f)
+  WHEN 'hex' THEN RETURN decode(lpad(s, (ceil(length(s) / 2.0) * 2)::int, '0'), 'hex');
+  WHEN 'binary' THEN
+    bits := lpad(s, (ceil(length(s) / 8.0) * 8)::int, '0');
+    FOR i IN 0 .. length(bits) / 8 - 1 LOOP
+      result := result || set_byte('\\x00'::bytea, 0, substr(bits, i * 8 + 1, 8)::bit(8)::int);
+    END LOOP;
+    RETURN result;
+  WHEN 'utf8', 'utf-8' THEN RETURN convert_to(s, 'UTF8');
+  WHEN 'base64' THEN RETURN decode(s, 'base64');
+  ELSE RAISE EXCEPTION 'invalid format for to_varbyte: %', f;
+  END CASE;
+END $f$""",
+    # PostgreSQL's get_bit counts from the first byte's least significant bit
+    "CREATE OR REPLACE FUNCTION public.shiftflow_getbit(b bytea, i integer) RETURNS integer LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT get_bit(b, (length(b) - 1 - i / 8) * 8 + i % 8) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bigint) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT to_hex(x) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bytea) RETURNS text LANGUAGE sql IMMUTABLE"

@@ -6,7 +6,8 @@ Redshift runs `strpos(commission, '.')` on a DECIMAL column, `ltrim(listtime, '2
 ('2008-09-18 02:36:48', '10.00') goes into the function. The engines bind those functions to text only, so the
 argument goes through shiftflow_text: the value's text for every type but VARBYTE, whose string functions return
 VARBYTE on Redshift: DuckDB's fail with "not supported locally" rather than run on the value's text, PostgreSQL's
-are its own of bytea. PostgreSQL's shiftflow_text has one overload per type, text and bytea returned as they are (a
+are its own of bytea; SUBSTRING of a visibly VARBYTE value (a cast to VARBYTE) on DuckDB is
+a slice of its bytes (r_SUBSTRING.md). PostgreSQL's shiftflow_text has one overload per type, text and bytea returned as they are (a
 CHAR keeps its padding, which PostgreSQL's LIKE of a CHAR reads); a type without one (json, interval ...) fails.
 """
 
@@ -36,8 +37,25 @@ def text_argument(argument: exp.Expression) -> exp.Expression:
     return argument if _is_text(argument) else exp.Anonymous(this="shiftflow_text", expressions=[argument])
 
 
+_BYTES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
+
+
+def _byte_slice(node: exp.Substring) -> exp.Expression:
+    """SUBSTRING(varbyte, start [, length]) on DuckDB: the bytes from start (positions before the first count
+    when start is below 1, as for text) to the end or for length bytes."""
+    value, start, length = node.this, node.args.get("start"), node.args.get("length")
+    first = exp.Greatest(this=start.copy(), expressions=[exp.Literal.number(1)])
+    last = exp.Anonymous(this="octet_length", expressions=[value.copy()]) if length is None else exp.Sub(
+        this=exp.Add(this=exp.Paren(this=start.copy()), expression=exp.Paren(this=length.copy())),
+        expression=exp.Literal.number(1))
+    return exp.Bracket(this=exp.Paren(this=value), expressions=[exp.Slice(this=first, expression=last)])
+
+
 def _as_text(node: exp.Expression, engine: str) -> exp.Expression:
     argument = node.args.get(_STRING_ARGUMENT[type(node)])
+    if engine == "duckdb" and isinstance(node, exp.Substring) and isinstance(argument, exp.Cast) \
+            and argument.to.this in _BYTES and node.args.get("start") is not None:
+        return _byte_slice(node)
     if argument is not None:
         node.set(_STRING_ARGUMENT[type(node)], text_argument(argument))  # the same helper name on PostgreSQL
     return node

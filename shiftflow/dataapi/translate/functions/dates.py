@@ -10,6 +10,8 @@
 - TO_CHAR and TO_DATE keep Redshift's format model (sqlglot's strftime mapping loses MONTH's case and padding, DY,
   ID ...): PostgreSQL's own to_char / to_date are Redshift's; on DuckDB the model is compiled (formats.py). TO_DATE
   without is_strict rolls a day or month past the end over (20010631 is 2001-07-01) for year / month / day models.
+- DATE_CMP, TIMESTAMP_CMP, INTERVAL_CMP & co. (-1, 0 or 1; NULL when either is NULL) are PostgreSQL's own; on
+  DuckDB a comparison of the two values as the function's argument types. DATE_PART_YEAR is the year, an INTEGER.
 """
 
 from __future__ import annotations
@@ -260,13 +262,44 @@ def _to_timestamp(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Anonymous(this="timezone", expressions=[exp.Literal.string("UTC"), read])
 
 
-HANDLERS = {exp.TsOrDsAdd: _dateadd, exp.DateAdd: _dateadd, exp.TsOrDsDiff: _datediff, exp.DateDiff: _datediff,
+# The comparison functions of "Date and time functions" and the types they read their arguments as.
+_DATE, _TIMESTAMP, _TIMESTAMPTZ = exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ
+_COMPARE_FUNCTIONS = {
+    "date_cmp": (_DATE, _DATE), "date_cmp_timestamp": (_DATE, _TIMESTAMP),
+    "date_cmp_timestamptz": (_DATE, _TIMESTAMPTZ),
+    "timestamp_cmp": (_TIMESTAMP, _TIMESTAMP), "timestamp_cmp_date": (_TIMESTAMP, _DATE),
+    "timestamp_cmp_timestamptz": (_TIMESTAMP, _TIMESTAMPTZ), "timestamptz_cmp": (_TIMESTAMPTZ, _TIMESTAMPTZ),
+    "timestamptz_cmp_date": (_TIMESTAMPTZ, _DATE), "timestamptz_cmp_timestamp": (_TIMESTAMPTZ, _TIMESTAMP),
+    "interval_cmp": (exp.DataType.Type.INTERVAL, exp.DataType.Type.INTERVAL)}
+
+
+def _compare_values(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if engine != "duckdb" or len(node.expressions) != 2:
+        return node
+    types = _COMPARE_FUNCTIONS[node.name.lower()]
+    first, second = (exp.cast(value, to) for value, to in zip(node.expressions, types))
+    outcomes = ((exp.LT, -1), (exp.GT, 1), (exp.EQ, 0))  # NULL when either is NULL
+    compared = exp.Case(ifs=[exp.If(this=comparison(this=first.copy(), expression=second.copy()),
+                                    true=exp.Literal.number(result)) for comparison, result in outcomes])
+    return exp.cast(compared, exp.DataType.Type.INT)
+
+
+def _date_part_year(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 1:
+        return node
+    year = exp.Extract(this=exp.var("YEAR"), expression=exp.cast(node.expressions[0], _DATE))
+    return exp.cast(year, exp.DataType.Type.INT)
+
+
+HANDLERS = {**dict.fromkeys(_COMPARE_FUNCTIONS, _compare_values), "date_part_year": _date_part_year,
+            exp.TsOrDsAdd: _dateadd, exp.DateAdd: _dateadd, exp.TsOrDsDiff: _datediff, exp.DateDiff: _datediff,
             exp.DatetimeDiff: _datediff, exp.TimestampDiff: _datediff,
             exp.Extract: _extract, "date_part": _date_part, "pgdate_part": _date_part, "to_char": _to_char,
             "to_date": _to_date, "to_timestamp": _to_timestamp}
 PARSER_FUNCTIONS = {name: (lambda args, name=name: exp.Anonymous(this=name.lower(), expressions=args))
                     for name in ("DATE_PART", "PGDATE_PART", "TO_CHAR", "TO_DATE", "TO_TIMESTAMP")}
-COLUMN_NAMES = {exp.TsOrDsAdd: "date_add", exp.DateAdd: "date_add", exp.Extract: "date_part",
+COLUMN_NAMES = {"date_part_year": "date_part_year",
+                exp.TsOrDsAdd: "date_add", exp.DateAdd: "date_add", exp.Extract: "date_part",
                 "date_part": "pgdate_part", "pgdate_part": "pgdate_part", "to_char": "to_char", "to_date": "to_date",
                 "to_timestamp": "to_timestamp"}
 

@@ -4,6 +4,12 @@ JSON_PARSE(text) is the engine's JSON value (DuckDB JSON, PostgreSQL json: inval
 super and printed as minified JSON text like Redshift's SUPER; JSON_TYPEOF names its type (object, array,
 string, number, boolean, null). Navigating a JSON_PARSE call itself (json_parse(x)[0], .field) fails with
 "not supported locally"; navigating a SUPER column or alias is functions/super.py's.
+
+SUPER type information (r_is_array.md ...): IS_ARRAY, IS_OBJECT, IS_SCALAR, IS_BOOLEAN, IS_NUMBER, IS_VARCHAR,
+IS_CHAR (ASCII text), IS_SMALLINT / IS_INTEGER / IS_BIGINT (numbers of scale 0 in the 16, 32, 64-bit range); each
+is false for NULL. A SUPER value here is JSON, which keeps no DECIMAL / FLOAT distinction: IS_DECIMAL, IS_FLOAT,
+IS_FP, DECIMAL_PRECISION and DECIMAL_SCALE are refused (rewrite.py). OBJECT(key, value, ...) is a JSON object,
+JSON_SIZE the bytes of the value's minified text, as the emulator prints it.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import re
 
 from sqlglot import exp
 
+from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 
@@ -41,23 +48,83 @@ def _json_typeof(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_json_typeof", expressions=[value])
 
 
-def _is_array(node: exp.IsArray, engine: str) -> exp.Expression:
-    """IS_ARRAY(super): sqlglot writes DuckDB's form; PostgreSQL's json names its type."""
-    if engine != "postgres":
+# SUPER type predicates: the value's JSON type (DuckDB's json_type, PostgreSQL's json_typeof) and, for
+# integers, the digits' range.
+_PREDICATES = ("is_array", "is_object", "is_scalar", "is_boolean", "is_number", "is_varchar", "is_char",
+               "is_smallint", "is_integer", "is_bigint")
+
+
+def _super_function(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """A SUPER function of the session set-up (shiftflow_<name>), called with its one argument."""
+    if len(node.expressions) != 1:
         return node
-    typeof = exp.Anonymous(this="json_typeof", expressions=[exp.cast(node.this, exp.DataType.Type.JSON)])
-    return exp.Paren(this=exp.EQ(this=typeof, expression=exp.Literal.string("array")))
+    return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=node.expressions)
 
 
-HANDLERS = {"json_parse": _json_parse, "json_typeof": _json_typeof, exp.IsArray: _is_array}
-PARSER_FUNCTIONS = {"JSON_PARSE": lambda args: exp.Anonymous(this="json_parse", expressions=args),
-                    "JSON_TYPEOF": lambda args: exp.Anonymous(this="json_typeof", expressions=args)}
-COLUMN_NAMES = {"json_parse": "json_parse", "json_typeof": "json_typeof", exp.IsArray: "is_array"}
+_NOT_SUPER = {exp.DataType.Type.DATE: "date", exp.DataType.Type.TIMESTAMP: "timestamp",
+              exp.DataType.Type.TIMESTAMPTZ: "timestamptz", exp.DataType.Type.TIME: "time",
+              exp.DataType.Type.TIMETZ: "timetz"}
+
+
+def _object(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """OBJECT(key, value, ...) (r_object_function.md): a JSON object of the pairs. A datetime value "can't be
+    converted to SUPER": refused as Redshift refuses it (visibly typed ones on both engines, any on DuckDB, where
+    shiftflow_super_value checks the value's type when it runs)."""
+    arguments = list(node.expressions)
+    if len(arguments) % 2:
+        return node  # the engine's error for an odd number of arguments
+    for value in arguments[1::2]:
+        if isinstance(value, exp.Cast) and value.to.this in _NOT_SUPER:
+            raise EngineError(f"OBJECT could not convert type {_NOT_SUPER[value.to.this]} to super")
+    if engine == "postgres":
+        return exp.Anonymous(this="json_build_object", expressions=arguments)
+    checked = [argument if index % 2 == 0 or isinstance(argument, exp.Literal)
+               else exp.Anonymous(this="shiftflow_super_value", expressions=[argument])
+               for index, argument in enumerate(arguments)]
+    return exp.cast(exp.Anonymous(this="json_object", expressions=checked), exp.DataType.Type.JSON)
+
+
+HANDLERS = {"json_parse": _json_parse, "json_typeof": _json_typeof, "object": _object,
+            **dict.fromkeys((*_PREDICATES, "json_size"), _super_function)}
+PARSER_FUNCTIONS = {name.upper(): (lambda args, name=name: exp.Anonymous(this=name, expressions=args))
+                    for name in ("json_parse", "json_typeof", "object", "json_size", *_PREDICATES)}
+COLUMN_NAMES = {"json_parse": "json_parse", "json_typeof": "json_typeof", "object": "object", "json_size": "json_size",
+                **{name: name for name in _PREDICATES}}
+_RANGES = {"smallint": 2 ** 15, "integer": 2 ** 31, "bigint": 2 ** 63}
+# The predicates that test the JSON type alone: DuckDB's json_type, PostgreSQL's json_typeof.
+_JSON_TYPE_TESTS = {"is_array": ("= 'ARRAY'", "= 'array'"), "is_object": ("= 'OBJECT'", "= 'object'"),
+                    "is_scalar": ("NOT IN ('ARRAY', 'OBJECT', 'NULL')", "IN ('string', 'number', 'boolean')"),
+                    "is_boolean": ("= 'BOOLEAN'", "= 'boolean'"),
+                    "is_number": ("IN ('BIGINT', 'UBIGINT', 'DOUBLE')", "= 'number'"),
+                    "is_varchar": ("= 'VARCHAR'", "= 'string'")}
 
 DUCKDB_SETUP = (
     # DuckDB's json_type names SQL types (VARCHAR, BIGINT, DOUBLE ...); Redshift names JSON ones.
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_typeof(x) AS CASE json_type(CAST(x AS JSON))"
     " WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string'"
     " WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' ELSE 'number' END",
+    *(f"CREATE OR REPLACE TEMP MACRO shiftflow_{name}(x) AS coalesce(json_type(CAST(x AS JSON)) {test}, false)"
+      for name, (test, _) in _JSON_TYPE_TESTS.items()),
+    "CREATE OR REPLACE TEMP MACRO shiftflow_is_char(x) AS coalesce(json_type(CAST(x AS JSON)) = 'VARCHAR'"
+    " AND regexp_full_match(json_extract_string(CAST(x AS JSON), '$'), '[[:ascii:]]*'), false)",
+    *(f"CREATE OR REPLACE TEMP MACRO shiftflow_is_{kind}(x) AS coalesce(json_type(CAST(x AS JSON))"
+      f" IN ('BIGINT', 'UBIGINT') AND TRY_CAST(CAST(CAST(x AS JSON) AS VARCHAR) AS HUGEINT)"
+      f" BETWEEN -{size} AND {size - 1}, false)" for kind, size in _RANGES.items()),
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_value(v) AS CASE WHEN typeof(v) IN ('DATE', 'TIME')"
+    " OR starts_with(typeof(v), 'TIMESTAMP') OR starts_with(typeof(v), 'TIME ') THEN error('OBJECT could not"
+    " convert type ' || replace(lower(typeof(v)), ' with time zone', 'tz') || ' to super') ELSE v END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_size(x) AS CAST(strlen(CAST(json(CAST(x AS JSON)) AS VARCHAR))"
+    " AS INTEGER)",
 )
-POSTGRES_SETUP: tuple[str, ...] = ()
+POSTGRES_SETUP: tuple[str, ...] = (
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_{name}(x json) RETURNS boolean LANGUAGE sql IMMUTABLE"
+      f" AS $f$ SELECT coalesce(json_typeof(x) {test}, false) $f$" for name, (_, test) in _JSON_TYPE_TESTS.items()),
+    "CREATE OR REPLACE FUNCTION public.shiftflow_is_char(x json) RETURNS boolean LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT coalesce(json_typeof(x) = 'string' AND (x #>> '{}') ~ '^[[:ascii:]]*$', false) $f$",
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_is_{kind}(x json) RETURNS boolean LANGUAGE sql IMMUTABLE"
+      f" AS $f$ SELECT coalesce(json_typeof(x) = 'number' AND (x #>> '{{}}') ~ '^-?[0-9]+$'"
+      f" AND (x #>> '{{}}')::numeric BETWEEN -{size} AND {size - 1}, false) $f$" for kind, size in _RANGES.items()),
+    "CREATE OR REPLACE FUNCTION public.shiftflow_json_size(x json) RETURNS integer LANGUAGE sql IMMUTABLE"
+    # the text as printed (minified_json: no blanks outside strings)
+    """ AS $f$ SELECT octet_length(regexp_replace(x::text, '("(?:[^"\\\\]|\\\\.)*")|\\s+', '\\1', 'g')) $f$""",
+)

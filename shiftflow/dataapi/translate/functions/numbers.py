@@ -8,6 +8,10 @@ r_TO_NUMBER.md). Same interface as the other families: HANDLERS, COLUMN_NAMES, D
   , G S MI PR L $) becomes a DECIMAL cast of the string's digits, scaled as the format's decimals.
 - TO_CHAR(number, format) (dates.py sends numeric models here) is PostgreSQL's own (with L printed as Redshift's
   $: postgres_numeric_model); on DuckDB the format is compiled (duckdb_numeric_to_char).
+- DEXP, DLOG1, DLOG10, DPOW (r_DEXP.md ...): PostgreSQL's own; on DuckDB its exp, ln, log10 and pow of a DOUBLE.
+- TEXT_TO_INT_ALT / TEXT_TO_NUMERIC_ALT without a format (r_TEXT_TO_INT_ALT.md): a trailing or leading sign, an
+  exponent, blank text is 0; the integer truncated, the numeric rounded half to even to its scale (default 0).
+  A Teradata format phrase is refused.
 """
 
 from __future__ import annotations
@@ -56,11 +60,59 @@ def _sqrt(node: exp.Sqrt, engine: str) -> exp.Expression:
     return node
 
 
+# Redshift's double precision math functions (r_DEXP.md, r_DLOG1.md, r_DLOG10.md, r_DPOW.md) by DuckDB's names.
+_DOUBLE_MATH = {"dexp": "exp", "dlog1": "ln", "dlog10": "log10", "dpow": "pow"}
+
+
+def _double_math(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if engine == "postgres":
+        return node
+    arguments = [exp.cast(argument, exp.DataType.Type.DOUBLE) for argument in node.expressions]
+    return exp.Anonymous(this=_DOUBLE_MATH[node.name.lower()], expressions=arguments)
+
+
+def _text_to_number_alt(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """TEXT_TO_INT_ALT(text) and TEXT_TO_NUMERIC_ALT(text [, precision, scale]) on both engines, through the
+    shiftflow_text_number helper (the text's number with its sign moved to the front; NULL stays NULL)."""
+    name = node.name.lower()
+    arguments = list(node.expressions)
+    if len(arguments) in (2, 4) or (name == "text_to_int_alt" and len(arguments) != 1) or not arguments:
+        raise NotSupportedLocally(f"{name}() with a Teradata format phrase")
+    if not all(isinstance(a, exp.Literal) and not a.is_string for a in arguments[1:]):
+        raise NotSupportedLocally(f"{name}() with a computed precision or scale")
+    text = exp.cast(arguments[0], exp.DataType.Type.VARCHAR)
+    number = exp.Anonymous(this="shiftflow_text_number", expressions=[text])
+    if name == "text_to_int_alt":
+        return exp.cast(exp.Anonymous(this="trunc", expressions=[number]), exp.DataType.Type.INT)
+    precision, scale = (arguments[1].this, arguments[2].this) if len(arguments) == 3 else ("38", "0")
+    rounding = "round_even" if engine == "duckdb" else "shiftflow_round_even"
+    rounded = exp.Anonymous(this=rounding, expressions=[number, exp.Literal.number(scale)])
+    return exp.cast(rounded, exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+
+
 PARSER_FUNCTIONS: dict = {}
-HANDLERS = {exp.ToNumber: _to_number, exp.Round: _round, exp.Sqrt: _sqrt}
-COLUMN_NAMES = {exp.ToNumber: "to_number", exp.Sqrt: "sqrt"}
-DUCKDB_SETUP: tuple[str, ...] = ()
+HANDLERS = {exp.ToNumber: _to_number, exp.Round: _round, exp.Sqrt: _sqrt,
+            **dict.fromkeys(_DOUBLE_MATH, _double_math),
+            "text_to_int_alt": _text_to_number_alt, "text_to_numeric_alt": _text_to_number_alt}
+COLUMN_NAMES = {exp.ToNumber: "to_number", exp.Sqrt: "sqrt", "text_to_int_alt": "text_to_int_alt",
+                "text_to_numeric_alt": "text_to_numeric_alt"}
+# The sign may follow the digits ('123-'); blank text is 0; anything else that is no number fails the cast.
+_TEXT_NUMBER = ("CASE WHEN trim({t}) = '' THEN 0 WHEN right(trim({t}), 1) IN ('+', '-')"
+                " THEN CAST(right(trim({t}), 1) || left(trim({t}), -1) AS {type})"
+                " ELSE CAST(trim({t}) AS {type}) END")
+DUCKDB_SETUP: tuple[str, ...] = (
+    "CREATE OR REPLACE TEMP MACRO shiftflow_text_number(t) AS "
+    + _TEXT_NUMBER.format(t="t", type="DECIMAL(38, 10)"),
+)
 POSTGRES_SETUP: tuple[str, ...] = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_text_number(t text) RETURNS numeric LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT " + _TEXT_NUMBER.format(t="t", type="numeric")
+    + " $f$",
+    # round half to even (TEXT_TO_NUMERIC_ALT's rule), PostgreSQL's round() of a numeric rounds half away from zero
+    "CREATE OR REPLACE FUNCTION public.shiftflow_round_even(x numeric, digits integer) RETURNS numeric LANGUAGE sql"
+    " IMMUTABLE AS $f$ SELECT CASE"
+    " WHEN abs(x * power(10::numeric, digits) - trunc(x * power(10::numeric, digits))) = 0.5"
+    " THEN round(x / 2, digits) * 2 ELSE round(x, digits) END $f$",
     "CREATE OR REPLACE FUNCTION public.round(x double precision, digits integer) RETURNS double precision"
     " LANGUAGE sql IMMUTABLE AS $f$ SELECT round(x::numeric, digits)::double precision $f$",
     "CREATE OR REPLACE FUNCTION public.round(x real, digits integer) RETURNS real"

@@ -19,6 +19,11 @@
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
   counts a negative start from the end).
 - LEN / LENGTH: an INTEGER, the column named len or length as written.
+- `a + ' '`: Redshift's `+` of text concatenates (r_NVL2.md: firstname + ' ' + lastname). A `+` is read as one
+  when an operand is a text literal without digits (a number or an interval written as text stays arithmetic) or
+  is itself a concatenation.
+- QUOTE_IDENT quotes a name unless it is lower case letters, digits, _ and $ and no reserved word (r_pg_keywords.md);
+  QUOTE_LITERAL quotes the value's text (a number too), refusing text with a backslash (PostgreSQL writes E'...').
 """
 
 from __future__ import annotations
@@ -267,18 +272,60 @@ def _length(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.cast(exp.Length(this=node.expressions[0]), "INT")
 
 
-HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.In: _in, exp.Between: _between, exp.Case: _case,
+def _is_concatenation(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _is_concatenation(node.this)
+    if isinstance(node, exp.Literal):
+        return node.is_string and not any(character.isdigit() for character in node.this)
+    return isinstance(node, (exp.DPipe, exp.Concat))
+
+
+def _text_plus(node: exp.Add, engine: str) -> exp.Expression:
+    if not (_is_concatenation(node.this) or _is_concatenation(node.expression)):
+        return node
+    return exp.DPipe(this=node.this, expression=node.expression, safe=True)
+
+
+# Amazon Redshift's reserved words (r_pg_keywords.md): QUOTE_IDENT quotes them.
+_RESERVED_WORDS = """aes128 aes256 all allowoverwrite analyse analyze and any array as asc authorization az64 backup
+    between binary blanksasnull both bytedict bzip2 case cast check collate column connect constraint create
+    credentials cross current_date current_time current_timestamp current_user current_user_id default deferrable
+    deflate defrag delta delta32k desc disable distinct do else emptyasnull enable encode encrypt encryption end
+    except explicit false for foreign freeze from full globaldict256 globaldict64k grant group gzip having identity
+    ignore ilike in initially inner intersect interval into is isnull join language leading left like limit
+    localtime localtimestamp lun luns lzo lzop minus mostly16 mostly32 mostly8 natural new not notnull null nulls
+    off offline offset oid old on only open or order outer overlaps parallel partition percent permissions pivot
+    placing primary raw readratio recover references rejectlog resort respect restore right select session_user
+    similar snapshot some sysdate system start table tag tdes text255 text32k then timestamp to top trailing true
+    truncatecolumns union unique unnest unpivot user using verbose wallet when where with without""".split()
+
+
+def _quote(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if engine != "duckdb" or len(node.expressions) != 1:
+        return node  # PostgreSQL's own
+    return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=node.expressions)
+
+
+HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.Add: _text_plus, "quote_ident": _quote,
+            "quote_literal": _quote, exp.In: _in, exp.Between: _between, exp.Case: _case,
             exp.Nullif: _nullif,
             exp.Concat: _concat, exp.Substring: _substring, "len": _length, "length": _length}
 PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=args),
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
 HANDLERS[exp.DecodeCase] = _decode
 HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
-COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat"}
+COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat", "quote_ident": "quote_ident",
+                "quote_literal": "quote_literal"}
 
 _VARBYTE_CONCAT = "not supported locally: CONCAT of a VARBYTE value that is not visibly VARBYTE (a column)"
 DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_rtrim(x VARCHAR) AS rtrim(x, ' '), (x) AS x",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*')"
+    " AND s NOT IN (" + ", ".join(f"'{w}'" for w in _RESERVED_WORDS) + ") THEN s"
+    """ ELSE '"' || replace(s, '"', '""') || '"' END""",
+    r"CREATE OR REPLACE TEMP MACRO shiftflow_quote_literal(x) AS CASE WHEN contains(CAST(x AS VARCHAR), '\')"
+    " THEN error('not supported locally: quote_literal() of text with a backslash on the DuckDB engine')"
+    """ ELSE '''' || replace(CAST(x AS VARCHAR), '''', '''''') || '''' END""",
     # untyped (typeof() is a constant): a typed overload fails on an aggregate or an outer reference
     f"CREATE OR REPLACE TEMP MACRO shiftflow_concat_text(x) AS CASE WHEN typeof(x) = 'BLOB'"
     f" THEN CAST(error('{_VARBYTE_CONCAT}') AS VARCHAR) ELSE CAST(x AS VARCHAR) END",
