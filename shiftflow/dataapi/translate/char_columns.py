@@ -14,8 +14,9 @@ catalog when the statement runs and cached per session until the catalog changes
   translation, with_char_operands() when it runs), as is a CAST(... AS CHAR(n)).
 A CHAR value reached otherwise stays unpadded and typed varchar: through a view, a subquery, a CTE, a UNION, an
 expression such as coalesce(c, ''), a column of an outer query named in a subquery, a pattern (Redshift converts it
-to the expression's type: VARCHAR drops the blanks), a CREATE TABLE AS copy, concatenation; so does a LIKE in a
-cursor's query, a UDF body or an INSERT of non-ISO datetime text (they run without EngineSql.execute()).
+to the operand's type, and says no more of a CHAR one: matched without its blanks, as PostgreSQL's bpchar pattern
+is), a CREATE TABLE AS copy, concatenation; so does a LIKE in a cursor's query, a UDF body or an INSERT of non-ISO
+datetime text (they run without EngineSql.execute()).
 PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does.
 """
 

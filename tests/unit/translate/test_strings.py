@@ -304,3 +304,12 @@ def test_like_on_char_columns_of_joins_subqueries_updates_and_deletes(session):
     run_script(session, "delete from tags where c like 'ab_'")
     assert run_script(session, "select count(*) from codes where v = 'x'").rows == [(0,)]
     assert run_script(session, "select count(*) from tags").rows == [(0,)]
+
+
+def test_a_char_column_as_a_pattern_is_matched_without_its_blanks(session):
+    # The pattern is converted to the operand's type (r_patternmatching_condition_like.md); for a CHAR pattern the
+    # docs say no more: both engines match it as PostgreSQL, Redshift's ancestor, does (without its blanks).
+    run_script(session, _CODES)
+    result = run_script(session, "select a.c like b.c, a.c like b.c || '%', a.v like b.c from codes a join codes b"
+                                 " on a.id = b.id where a.id = 1")
+    assert result.rows == [(False, True, True)]
