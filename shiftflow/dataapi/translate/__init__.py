@@ -26,10 +26,10 @@ Known differences that remain (each fails loudly rather than returning a differe
   Tables made by CTAS on DuckDB have no length checks. DuckDB has no blank-padded type: a CHAR(n) value is stored
   unpadded, and one with trailing blanks, or text with blanks beyond the length (which Redshift drops), is refused
   by the column's check (types.py); a query's output column naming a table's CHAR(n) column is returned padded and
-  typed bpchar (char_columns.py), a CHAR value reached otherwise (a view, a subquery, coalesce(c, ''), LIKE,
-  concatenation, a CTAS copy) unpadded. Trailing blanks do not tell
-  groups apart (GROUP BY, DISTINCT, COUNT(DISTINCT), PARTITION BY: grouping.py) on either engine; they still
-  count in ORDER BY and UNION / INTERSECT / EXCEPT.
+  typed bpchar, and a LIKE / ILIKE / SIMILAR TO operand naming one is matched padded (char_columns.py); a CHAR
+  value reached otherwise (a view, a subquery, coalesce(c, ''), concatenation, a CTAS copy) unpadded. Trailing
+  blanks do not tell groups apart (GROUP BY, DISTINCT, COUNT(DISTINCT), PARTITION BY: grouping.py) on either
+  engine; they still count in ORDER BY and UNION / INTERSECT / EXCEPT.
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
@@ -84,7 +84,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
-from shiftflow.dataapi.translate.char_columns import char_sources
+from shiftflow.dataapi.translate.char_columns import char_operands, char_sources, mark_pattern_operands
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
@@ -136,6 +136,16 @@ def _dialect() -> Dialect:
                                 if name not in PARSER_FUNCTIONS}
 
             _in_comment = False
+
+            def _parse_approximate_count(self) -> exp.Expression | None:
+                # APPROXIMATE PERCENTILE_DISC(p) WITHIN GROUP (ORDER BY x [DESC]) stays the exact PERCENTILE_DISC
+                # (functions/aggregates.py): sqlglot's approx_quantile(x, p) drops the order's direction.
+                index = self._index
+                call = self._parse_function()
+                if isinstance(call, exp.WithinGroup) and isinstance(call.this, exp.PercentileDisc):
+                    return call
+                self._retreat(index)
+                return super()._parse_approximate_count()
 
             def _parse_comment(self, allow_exists: bool = True) -> exp.Expression:
                 self._in_comment = True
@@ -365,6 +375,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
     sources = char_sources(tree) if engine == "duckdb" else ()  # char_columns.py: CHAR(n) values padded
+    operand_sources = mark_pattern_operands(tree) if engine == "duckdb" else ()  # and LIKE operands
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
@@ -389,7 +400,10 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
     if from_catalog:
         return SystemQuery(generated, from_catalog)
-    return dataclasses.replace(generated, char_sources=sources) if sources and not system_tables else generated
+    if system_tables:
+        return generated
+    operands = char_operands(tree, operand_sources, lambda node: _sql(node, engine)) if operand_sources else ()
+    return dataclasses.replace(generated, char_sources=sources, char_operands=operands)
 
 
 def _expression_sql(select: str, engine: str) -> str:

@@ -40,15 +40,18 @@ class EngineSql:
     # DuckDB: the output columns a query names straight from a table, padded when they are CHAR(n)
     # (char_columns.py); run the statement with execute() for them to be.
     char_sources: tuple[tuple[Any, ...], ...] = ()
+    # DuckDB: the LIKE / ILIKE / SIMILAR TO operands naming a table's column, padded when it is CHAR(n)
+    # (char_columns.py); likewise only through execute().
+    char_operands: tuple[Any, ...] = ()
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""
-        result = session.execute(self.text, parameters)
-        if not self.char_sources:
-            return result
-        from shiftflow.dataapi.translate.char_columns import padded
+        if not (self.char_sources or self.char_operands):
+            return session.execute(self.text, parameters)
+        from shiftflow.dataapi.translate.char_columns import padded, with_char_operands
 
-        return padded(session, result, self.char_sources)
+        text = with_char_operands(session, self.text, self.char_operands) if self.char_operands else self.text
+        return padded(session, session.execute(text, parameters), self.char_sources)
 
 
 @dataclass(frozen=True)

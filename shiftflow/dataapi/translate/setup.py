@@ -5,6 +5,7 @@ from __future__ import annotations
 from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
+from shiftflow.dataapi.translate.char_columns import DUCKDB_SETUP as CHAR_COLUMNS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.types import DUCKDB_SETUP as TYPES_DUCKDB_SETUP
@@ -85,6 +86,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     *FUNCTIONS_DUCKDB_SETUP,
     *CATALOG_DUCKDB_SETUP,  # regclass, obj_description, col_description (catalog.py)
     *TYPES_DUCKDB_SETUP,
+    *CHAR_COLUMNS_DUCKDB_SETUP,  # LIKE operands of CHAR(n) columns (char_columns.py)
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
 )
 

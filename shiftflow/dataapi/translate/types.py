@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
+from shiftflow.dataapi.translate.char_columns import CHAR_TYPES
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _MONTHS = {name: number for number, names in enumerate(
@@ -159,9 +160,8 @@ def integer_results(tree: exp.Expression, engine: str) -> exp.Expression:
     return tree
 
 
-_CHAR_TYPES = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.BPCHAR}
 _TYPE_WORDS = {exp.DataType.Type.VARCHAR: "character varying", exp.DataType.Type.NVARCHAR: "character varying",
-               **dict.fromkeys(_CHAR_TYPES, "character")}
+               **dict.fromkeys(CHAR_TYPES, "character")}
 
 
 def duckdb_length_checks(value: exp.Expression, kind: exp.DataType) -> list[exp.If]:
@@ -178,7 +178,7 @@ def duckdb_length_checks(value: exp.Expression, kind: exp.DataType) -> list[exp.
            exp.If(this=exp.GT(this=length(value.copy()), expression=size.copy()),
                   true=fail(f"not supported locally: blanks beyond the length of a {words} value on the DuckDB engine "
                             "(Redshift drops them)"))]
-    if kind.this in _CHAR_TYPES:
+    if kind.this in CHAR_TYPES:
         ends_blank = exp.Anonymous(this="suffix", expressions=[value.copy(), exp.Literal.string(" ")])
         ifs.append(exp.If(this=ends_blank, true=fail(
             f"not supported locally: a {words} value with trailing blanks on the DuckDB engine (Redshift pads CHAR "

@@ -160,6 +160,54 @@ def test_an_aggregate_cast_to_integer_rounds(session) -> None:
     assert run_script(session, "select cast(sum(commission) * 1.5 as integer) from sales").rows == [(6,)]
 
 
+# r_WF_PERCENTILE_CONT.md's last example: the WA sellers' sales, percentiles over the descending order.
+_WA_SALES = """
+    CREATE TABLE wa_sales (sellerid int, state char(2), sales decimal(14, 2));
+    INSERT INTO wa_sales VALUES (127, 'WA', 6076.00), (787, 'WA', 6035.00), (381, 'WA', 5881.00),
+      (777, 'WA', 2814.00), (33, 'WA', 1531.00), (800, 'WA', 1476.00), (1, 'WA', 1177.00), (2, 'WA', NULL)
+"""
+
+
+def test_percentiles_within_group_order_by_desc(session):
+    run_script(session, _WA_SALES)
+    result = run_script(session, """
+        select percentile_cont(0.6) within group (order by sales desc),
+               percentile_disc(0.6) within group (order by sales desc),
+               percentile_disc(0.6) within group (order by sales),
+               approximate percentile_disc(0.6) within group (order by sales desc),
+               approximate percentile_disc(0.6) within group (order by sales)
+        from wa_sales
+    """)
+    assert [c.name for c in result.columns] == ["percentile_cont", "percentile_disc", "percentile_disc",
+                                                "percentile_disc", "percentile_disc"]
+    cont, *discs = result.rows[0]
+    assert float(cont) == pytest.approx(2044.2)  # a DECIMAL on DuckDB, a DOUBLE on PostgreSQL (translate/__init__.py)
+    assert discs == [Decimal("1531.00"), Decimal("5881.00"), Decimal("1531.00"), Decimal("5881.00")]
+
+
+def test_percentile_windows_over_desc_on_duckdb(duckdb_session):
+    run_script(duckdb_session, _WA_SALES)
+    result = run_script(duckdb_session, """
+        select sellerid, sum(sales) sales,
+               percentile_cont(0.6) within group (order by sum(sales) desc) over(),
+               percentile_disc(0.6) within group (order by sum(sales) desc) over(),
+               percentile_disc(0.5) within group (order by sellerid desc) over (partition by sellerid > 100)
+        from wa_sales group by sellerid order by sellerid
+    """)
+    assert [c.name for c in result.columns] == ["sellerid", "sales", "percentile_cont", "percentile_disc",
+                                                "percentile_disc"]
+    assert {row[2:4] for row in result.rows} == {(Decimal("2044.20"), Decimal("1531.00"))}
+    # sellerids 1, 2, 33 and 127, 381, 777, 787, 800 descending: rows ceil(0.5 * 3) = 2 and ceil(0.5 * 5) = 3
+    assert [row[4] for row in result.rows] == [2, 2, 2, 777, 777, 777, 777, 777]
+
+
+def test_percentile_windows_fail_on_postgres(postgres_session):
+    run_script(postgres_session, _WA_SALES)
+    with pytest.raises(EngineError, match="OVER is not supported for ordered-set aggregate"):
+        run_script(postgres_session, "select percentile_disc(0.6) within group (order by sales desc) over ()"
+                                     " from wa_sales")
+
+
 def test_percentile_cont_beside_the_group_keys(session):
     # r_MEDIAN.md: MEDIAN produces the same results as PERCENTILE_CONT(0.5), grouped by the ordered column.
     result = run_script(session, "create table sales (sellerid int, qtysold smallint);"

@@ -268,3 +268,48 @@ def test_which_output_columns_can_be_padded_as_char_on_duckdb():
     assert sources("select c, t.d from t, (select 1 as x) s") == [[], [("t", "d")]]
     assert sources("select c from t union select c from u") == []
     assert translate("select c from t", "postgres").char_sources == ()  # PostgreSQL has CHAR itself
+
+
+# r_patternmatching_condition_like.md: "LIKE and ILIKE predicates do not implicitly ignore trailing spaces. To
+# ignore trailing spaces, use RTRIM or explicitly cast a CHAR column to VARCHAR": a CHAR(n) value is matched padded.
+_CODES = """
+    CREATE TABLE codes (id int, c char(5), v varchar(5));
+    INSERT INTO codes VALUES (1, 'ab', 'ab'), (2, 'abcde', 'abcde'), (3, NULL, NULL)
+"""
+
+
+def test_like_sees_the_blanks_of_a_char_column(session):
+    run_script(session, _CODES)
+    result = run_script(session, """
+        select c like 'ab', c like 'ab%', c like 'ab___', c not like 'ab', c ilike 'AB', c ilike 'AB   ',
+               c similar to 'ab', c similar to 'ab%', v like 'ab', rtrim(c) like 'ab', c::varchar like 'ab',
+               codes.c like 'ab', cast('ab' as char(4)) like 'ab__'
+        from codes where id = 1
+    """)
+    assert result.rows == [(False, True, True, True, False, True, False, True, True, True, True, False, True)]
+    assert run_script(session, "select id from codes where c like 'ab' or c like 'abcde' order by id").rows == [(2,)]
+    assert run_script(session, "select id, c from codes where c like 'ab %'").rows == [(1, "ab   ")]
+
+
+def test_like_on_char_columns_of_joins_subqueries_updates_and_deletes(session):
+    run_script(session, _CODES + """;
+        CREATE TABLE tags (id int, c char(3));
+        INSERT INTO tags VALUES (1, 'ab'), (2, 'ab')""")
+    joined = run_script(session, "select codes.id, t.c like 'ab_', codes.c like 'ab_' from codes join tags t"
+                                 " on t.id = codes.id order by 1")
+    assert joined.rows == [(1, True, False), (2, True, False)]
+    inner = run_script(session, "select id from tags where id in (select id from codes where c like 'ab __')")
+    assert inner.rows == [(1,)]
+    run_script(session, "update codes set v = 'x' where c like 'ab'")
+    run_script(session, "delete from tags where c like 'ab_'")
+    assert run_script(session, "select count(*) from codes where v = 'x'").rows == [(0,)]
+    assert run_script(session, "select count(*) from tags").rows == [(0,)]
+
+
+def test_a_char_column_as_a_pattern_is_matched_without_its_blanks(session):
+    # The pattern is converted to the operand's type (r_patternmatching_condition_like.md); for a CHAR pattern the
+    # docs say no more: both engines match it as PostgreSQL, Redshift's ancestor, does (without its blanks).
+    run_script(session, _CODES)
+    result = run_script(session, "select a.c like b.c, a.c like b.c || '%', a.v like b.c from codes a join codes b"
+                                 " on a.id = b.id where a.id = 1")
+    assert result.rows == [(False, True, True)]

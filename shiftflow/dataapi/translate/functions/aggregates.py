@@ -9,9 +9,18 @@
   an integer division), of REAL a DOUBLE PRECISION.
 - LISTAGG: no delimiter means none (DuckDB's default is a comma), values of any type, DISTINCT, WITHIN GROUP
   (ORDER BY ...) and the window form LISTAGG(...) WITHIN GROUP (...) OVER (PARTITION BY ...) on both engines.
+- PERCENTILE_CONT / PERCENTILE_DISC (p) WITHIN GROUP (ORDER BY x DESC): the percentile of the descending order
+  (r_PERCENTILE_CONT.md, r_WF_PERCENTILE_DISC.md). Both engines honour DESC in the aggregate; DuckDB's window form
+  ignores it, so there CONT over DESC is CONT (1 - p) ascending (row RN = 1 + p(N - 1) from the top is row
+  1 + (1 - p)(N - 1) from the bottom, the same interpolation) and DISC over DESC picks its row from the partition's
+  values sorted descending (row max(1, ceil(p * N)): the first whose cumulative distribution reaches p).
+  PostgreSQL has no window form of either (its own error). APPROXIMATE PERCENTILE_DISC is the exact PERCENTILE_DISC
+  (an element of the set, within the approximation's error; the parser in translate/__init__.py keeps its order).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
 
 from sqlglot import exp
 
@@ -99,6 +108,10 @@ def _plain_avg(node: exp.Avg, engine: str) -> exp.Expression:
 
 def _window(node: exp.Window, engine: str) -> exp.Expression:
     inner = node.this
+    if engine == "duckdb":
+        descending = _descending_percentile_window(node)
+        if descending is not None:
+            return descending
     if isinstance(inner, exp.Avg):
         return _avg(inner, engine, window=node)
     if isinstance(inner, exp.WithinGroup) and isinstance(inner.this, exp.GroupConcat):
@@ -108,6 +121,41 @@ def _window(node: exp.Window, engine: str) -> exp.Expression:
     if isinstance(inner, exp.Anonymous) and inner.name.lower() == "ratio_to_report" and len(inner.expressions) == 1:
         return _ratio_to_report(inner.expressions[0], node)
     return node
+
+
+def _descending_percentile_window(window: exp.Window) -> exp.Expression | None:
+    """DuckDB: PERCENTILE_CONT / _DISC (p) WITHIN GROUP (ORDER BY x DESC) OVER (...), which DuckDB would compute
+    ascending, as the descending one (module docstring); None for any other window."""
+    within = window.this
+    if not (isinstance(within, exp.WithinGroup) and isinstance(within.this, (exp.PercentileCont, exp.PercentileDisc))):
+        return None
+    ordered = within.expression.expressions[0] if isinstance(within.expression, exp.Order) else None
+    if not (isinstance(ordered, exp.Ordered) and ordered.args.get("desc")):
+        return None
+    percentile = within.this.this
+    if isinstance(within.this, exp.PercentileCont):
+        ascending = within.copy()
+        ascending.expression.expressions[0].set("desc", False)
+        ascending.this.set("this", _one_minus(percentile))
+        windowed = window.copy()
+        windowed.set("this", ascending)
+        return windowed
+    value = ordered.this
+    values = exp.Window(this=exp.Filter(this=exp.Anonymous(this="list", expressions=[value.copy()]),
+                                        expression=exp.Where(this=exp.Not(this=exp.Is(this=value.copy(),
+                                                                                      expression=exp.null())))),
+                        partition_by=[p.copy() for p in window.args.get("partition_by") or []])
+    return exp.Anonymous(this="shiftflow_percentile_disc_desc", expressions=[values, percentile.copy()])
+
+
+def _one_minus(percentile: exp.Expression) -> exp.Expression:
+    """1 - p, exact for a literal (1 - 0.1 is 0.9, not a DOUBLE near it)."""
+    if isinstance(percentile, exp.Literal) and not percentile.is_string:
+        try:
+            return exp.Literal.number(str(Decimal(1) - Decimal(percentile.this)))
+        except InvalidOperation:
+            pass
+    return exp.Sub(this=exp.Literal.number(1), expression=exp.Paren(this=percentile.copy()))
 
 
 def _ratio_to_report(value: exp.Expression, window: exp.Window) -> exp.Expression:
@@ -150,6 +198,9 @@ DUCKDB_SETUP = (
     # LISTAGG(DISTINCT ...): each value once, where it first comes in the list.
     "CREATE OR REPLACE TEMP MACRO shiftflow_distinct_in_order(l) AS"
     " list_filter(l, lambda x, i: list_position(l, x) = i)",
+    # PERCENTILE_DISC (p) over the descending order of a window's non-null values (module docstring).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_percentile_disc_desc(l, p) AS"
+    " list_sort(l, 'DESC')[greatest(1, ceil(p * len(l)))::BIGINT]",
 )
 POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_distinct_in_order(a anyarray) RETURNS anyarray LANGUAGE sql"
