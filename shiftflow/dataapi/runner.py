@@ -180,7 +180,13 @@ class SqlRun:
         """Run every sub-statement in order; the index of the one that failed, or None."""
         statement = self.statement
         if statement.is_batch and statement.execution_mode == st.TRANSACTION:
-            self._control("begin")
+            try:
+                self._control("begin")
+            except EngineError as error:  # a cancel's interrupt can land on the BEGIN itself: nothing ran
+                if not statement.cancel_requested:
+                    with lock:
+                        statement.subs[0].end(st.FAILED, error=f"BEGIN failed: {error}")
+                return 0
         for index, sub in enumerate(statement.subs):
             if statement.cancel_requested:
                 self._end_transaction("rollback")

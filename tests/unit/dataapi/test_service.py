@@ -346,3 +346,30 @@ def test_statements_are_forgotten_after_24_hours(emulator: Any, client: Any) -> 
     run(client, "SELECT 2")  # any submit forgets what is older than 24 hours
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.describe_statement(Id=old["Id"])
+
+
+def test_a_cancel_landing_on_the_batch_begin_aborts_it(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cancel's interrupt can reach the engine while the batch's transaction opens: nothing ran, so the batch
+    is ABORTED (it was FAILED with an internal error)."""
+    from shiftflow.dataapi.engines.base import EngineError
+    from shiftflow.dataapi.engines.duckdb import DuckDBSession
+
+    interrupted: set[int] = set()
+    original_interrupt = DuckDBSession.interrupt
+
+    def interrupt(self: Any) -> None:
+        interrupted.add(id(self))
+        original_interrupt(self)
+
+    def begin(self: Any) -> None:  # a BEGIN the interrupt lands on
+        wait_until(lambda: id(self) in interrupted, timeout=10)
+        raise EngineError("INTERRUPT Error: Interrupted!")
+
+    monkeypatch.setattr(DuckDBSession, "interrupt", interrupt)
+    monkeypatch.setattr(DuckDBSession, "begin", begin)
+    submitted = client.batch_execute_statement(Sqls=["SELECT 1", "SELECT 2"], **TARGET)
+    assert wait_until(lambda: client.describe_statement(Id=submitted["Id"])["Status"] == "STARTED", timeout=10)
+    client.cancel_statement(Id=submitted["Id"])
+    described = client.describe_statement(Id=submitted["Id"], WaitTimeSeconds=30)
+    assert described["Status"] == "ABORTED"
+    assert {sub["Status"] for sub in described["SubStatements"]} == {"ABORTED"}
