@@ -83,28 +83,18 @@ def test_listagg_as_a_window_function(session):
         + [("c", "10001,10006,20002,30007")] * 4)
 
 
-def test_avg_of_decimal_is_cut_to_its_scale_on_postgres(postgres_session):
-    run_script(postgres_session, _PART)
-    result = run_script(postgres_session, """
+def test_avg_of_decimal_is_cut_to_its_scale(session):
+    run_script(session, _PART)
+    result = run_script(session, """
         SELECT partname, avg(price) FROM (SELECT partname, price FROM part)
         WHERE partname IN ('prop', 'rudder', 'wing') GROUP BY partname ORDER BY partname
     """)
     assert result.rows == [("prop", Decimal("10.33")), ("rudder", Decimal("2.71")), ("wing", Decimal("11.50"))]
     assert result.columns[1].type_name == "numeric"
-
-
-def test_avg_of_decimal_is_cut_to_its_scale_on_duckdb(duckdb_session):
-    run_script(duckdb_session, _PART)
-    result = run_script(duckdb_session, """
-        SELECT partname, avg(price) FROM (SELECT partname, price FROM part)
-        WHERE partname IN ('prop', 'rudder', 'wing') GROUP BY partname ORDER BY partname
-    """)
-    assert result.rows == [("prop", Decimal("10.33")), ("rudder", Decimal("2.71")), ("wing", Decimal("11.50"))]
-    assert result.columns[1].type_name == "numeric"
-    windowed = run_script(duckdb_session, "select avg(price) over (partition by partname) from part"
-                                          " where partname = 'rudder' limit 1")
+    windowed = run_script(session, "select avg(price) over (partition by partname) from part"
+                                   " where partname = 'rudder' limit 1")
     assert windowed.rows == [(Decimal("2.71"),)]
-    assert run_script(duckdb_session, "select avg(price) from part where false").rows == [(None,)]
+    assert run_script(session, "select avg(price) from part where false").rows == [(None,)]
 
 
 def test_avg_of_decimal_beyond_fifteen_digits_is_refused_on_duckdb(duckdb_session):
