@@ -1,6 +1,7 @@
 """Files that a crash or kill -9 never leaves half written: replaced whole (`atomic_write`: written beside the
 target, flushed to disk, renamed over it, atomic on POSIX) or grown a whole line at a time (`append_lines`: one
-write(2), so a kill leaves a line whole or absent; `read_lines` drops a last line a power loss cut).
+write(2), so a kill leaves a line whole or absent; `replace_lines` rewrites them whole; `read_lines` drops a last
+line a power loss cut).
 
 Shared by the local cloud's state (shiftflow.local.cloud) and the Data API emulator's (shiftflow.dataapi.store_files),
 so neither imports the other for it. Readers never delete anything: a running owner may be writing beside them; the
@@ -13,7 +14,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def remove_partial_writes(folder: Path) -> None:
 def append_lines(path: Path, records: list[Any], default: Callable[[Any], Any] | None = None,
                  sync: bool = True) -> None:
     """Append one JSON line per record in a single write(2); `sync`: on disk (fsync) before returning."""
-    data = "".join(json.dumps(record, sort_keys=True, default=default) + "\n" for record in records).encode()
+    data = _lines(records, default)
     handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         if os.write(handle, data) != len(data):
@@ -55,6 +56,15 @@ def append_lines(path: Path, records: list[Any], default: Callable[[Any], Any] |
             os.fsync(handle)
     finally:
         os.close(handle)
+
+
+def replace_lines(path: Path, records: Iterable[Any], default: Callable[[Any], Any] | None = None) -> None:
+    """The file holds these records as `append_lines` writes them, replaced whole (`atomic_write`)."""
+    atomic_write(path, _lines(records, default))
+
+
+def _lines(records: Iterable[Any], default: Callable[[Any], Any] | None) -> bytes:
+    return "".join(json.dumps(record, sort_keys=True, default=default) + "\n" for record in records).encode()
 
 
 def read_lines(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None = None,

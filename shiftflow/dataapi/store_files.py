@@ -31,7 +31,7 @@ from shiftflow.dataapi.engines.base import Column, QueryResult
 from shiftflow.dataapi.sessions import KeptSession
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.translate.system import LoadError
-from shiftflow.durable_files import append_lines, atomic_write, read_lines, remove_partial_writes
+from shiftflow.durable_files import append_lines, atomic_write, read_lines, remove_partial_writes, replace_lines
 
 _TIMESTAMP, _BYTES = "$timestamp", "$bytes"
 LOAD_ERRORS_FILE = "_stl_load_errors.journal"  # "_": never a statement id, and not *.json
@@ -77,8 +77,7 @@ class JournalFile:
 
     def rewrite(self, records: Iterable[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.path, "".join(json.dumps(r, sort_keys=True, default=_timestamp_text) + "\n"
-                                        for r in records).encode())
+        replace_lines(self.path, records, default=_timestamp_text)
 
     def load(self) -> list[dict[str, Any]]:
         return read_lines(self.path)
