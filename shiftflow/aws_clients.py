@@ -17,9 +17,7 @@ is read from botocore's file again and replaced; a cache that cannot be written 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,9 +26,8 @@ import botocore
 import botocore.session
 from botocore.loaders import JSONFileLoader, Loader, instance_cache
 
-from shiftflow.user_cache import user_cache_dir
+from shiftflow.user_cache import load_entry, save_entry, user_cache_dir
 
-log = logging.getLogger(__name__)
 CACHE_KIND = "botocore-data"
 
 
@@ -129,23 +126,9 @@ class CachedLoader(CachedData, Loader):
 
 def _cached(folder: Path, key: list[Any], compute: Callable[[], Any]) -> Any:
     entry = folder / (hashlib.sha256(repr(key).encode()).hexdigest() + ".pickle")
-    try:
-        return pickle.loads(entry.read_bytes())  # noqa: S301 - the user's own cache, written below
-    except FileNotFoundError:
-        pass
-    except Exception as error:  # a partial or foreign file: read botocore's again, and replace it
-        log.debug("ignoring the cached botocore data %s: %s", entry, error)
-    value = compute()
-    if value is not None:
-        _save(entry, value)
+    value = load_entry(entry)
+    if value is None:
+        value = compute()
+        if value is not None:
+            save_entry(entry, value)
     return value
-
-
-def _save(entry: Path, value: Any) -> None:
-    from shiftflow.durable_files import atomic_write
-
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    except (OSError, pickle.PicklingError) as error:
-        log.debug("botocore data not cached on disk: %s", error)

@@ -4,11 +4,40 @@ key, so that any entry may be deleted at any time (it is computed again)."""
 
 from __future__ import annotations
 
+import logging
 import os
+import pickle
 from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def user_cache_dir(kind: str) -> Path:
     """The folder of one kind of cache entries (asl-programs, botocore-data)."""
     base = os.environ.get("SHIFTFLOW_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shiftflow"
     return Path(base) / kind
+
+
+def load_entry(entry: Path) -> Any | None:
+    """The value `save_entry` pickled in `entry`, or None (never saved, or unreadable: a partial or foreign file,
+    which the caller computes again and replaces)."""
+    try:
+        return pickle.loads(entry.read_bytes())  # noqa: S301 - the user's own cache, written by save_entry
+    except FileNotFoundError:
+        return None
+    except Exception as error:
+        log.debug("ignoring the cache entry %s: %s", entry, error)
+        return None
+
+
+def save_entry(entry: Path, value: Any) -> None:
+    """Keep `value` in `entry` for the next process; a cache that cannot be written only costs the next computation."""
+    from shiftflow.durable_files import atomic_write
+
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(entry, data)
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError) as error:
+        log.debug("not cached on disk (%s): %s", entry, error)

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
-import pickle
 import sys
 import threading
 from pathlib import Path
@@ -34,12 +32,10 @@ from typing import Any
 import moto
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-from shiftflow.durable_files import atomic_write
 from shiftflow.local.moto_gaps._patcher import Patcher
-from shiftflow.user_cache import user_cache_dir
+from shiftflow.user_cache import load_entry, save_entry, user_cache_dir
 
 _PARSE_CACHE_SIZE = 256
-log = logging.getLogger(__name__)
 
 
 def program_cache_dir() -> Path:
@@ -62,24 +58,12 @@ def _entry(definition: str) -> Path:
 
 def load_program(definition: str) -> Any | None:
     """The program of `definition` from disk, or None (never parsed with this code, or unreadable)."""
-    try:
-        return pickle.loads(_entry(definition).read_bytes())  # noqa: S301 - the user's own cache, written below
-    except FileNotFoundError:
-        return None
-    except Exception as error:  # a partial or foreign file: parse again, and replace it
-        log.debug("ignoring the cached program %s: %s", _entry(definition), error)
-        return None
+    return load_entry(_entry(definition))
 
 
 def save_program(definition: str, program: Any) -> None:
     """Keep `program` on disk for the next process; a cache that cannot be written only costs the next parse."""
-    try:
-        data = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
-        path = _entry(definition)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
-    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError) as error:
-        log.debug("the program of a definition is not cached on disk: %s", error)
+    save_entry(_entry(definition), program)
 
 
 def apply(patcher: Patcher) -> None:
