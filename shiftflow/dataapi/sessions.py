@@ -95,8 +95,14 @@ class KeptSession:
         return "CLOSED" if self.closed else "BUSY" if self.busy else "AVAILABLE"
 
     def record(self) -> dict[str, Any]:
+        """What is kept on disk of it (`from_record` reads it back)."""
         return {"id": self.id, "target": self.target, "keep_alive": self.keep_alive,
                 "created_at": self.created_at.isoformat()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> KeptSession:
+        return cls(id=record["id"], target=record["target"], keep_alive=record["keep_alive"],
+                   created_at=datetime.fromisoformat(record["created_at"]))
 
 
 class SessionKeeper(Protocol):

@@ -113,9 +113,7 @@ class SessionFile:
         self.journal.rewrite(session.record() for session in sessions)
 
     def load(self) -> list[KeptSession]:
-        return [KeptSession(id=record["id"], target=record["target"], keep_alive=record["keep_alive"],
-                            created_at=datetime.fromisoformat(record["created_at"]))
-                for record in self.journal.load()]
+        return [KeptSession.from_record(record) for record in self.journal.load()]
 
 
 def _timestamp_text(value: Any) -> str:
