@@ -52,10 +52,15 @@ def follow_to_end(connection: Connection, name: str, execution_arn: str, console
     command, a schedule, another terminal), then return how it ended and every job of it."""
     sfn = connection.client("stepfunctions")
     shown_failures: set[str] = set()
-    with RunningJobs(console) as running:
-        for item in follow(sfn, execution_arn, poll_seconds=0.1 if connection.is_local else 1.0, sleep=running.sleep):
-            running.see(item)
-            _progress_line(console, item, shown_failures)
+    try:
+        with RunningJobs(console) as running:
+            for item in follow(sfn, execution_arn, poll_seconds=0.1 if connection.is_local else 1.0,
+                               sleep=running.sleep):
+                running.see(item)
+                _progress_line(console, item, shown_failures)
+    except KeyboardInterrupt:  # Ctrl-C stops this command, not the execution (it runs on the cloud or stack)
+        console.print(f"stopped following; the execution goes on: shiftflow watch {execution_arn}", highlight=False)
+        raise
     described = sfn.describe_execution(executionArn=execution_arn)
     return {
         "name": name,

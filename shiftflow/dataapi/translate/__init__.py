@@ -9,10 +9,12 @@ translate() turns one (already split) Redshift statement into one of:
   CREATE TABLE (LIKE ...) and cursors, queries over svv_table_info): run(session, parameters, in_transaction).
 What cannot be emulated raises NotSupportedLocally, never a silently different result; text that does not parse
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
-Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, functions (UDFs), s3,
-roles (users, groups and roles on PostgreSQL), written (commands PostgreSQL runs as written)),
-system.py (system tables, pg_last_*), catalog.py (comments, constraint views), procedures.py, functions/ (function
-families), rewrite.py (the tree pass).
+Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, prepared, comments
+(COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
+PostgreSQL runs as written)), system.py (system tables, pg_last_*), catalog.py (comments read back: regclass,
+obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
+grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
+rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
 ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
@@ -33,7 +35,8 @@ Known differences that remain (each fails loudly rather than returning a differe
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
-  json, numbers, bytes, days, regexps), type behaviour in types.py; each module's docstring says what it emulates and what it refuses.
+  json, numbers, bytes, days, regexps, super, conversions, settings), type behaviour in types.py; each module's
+  docstring says what it emulates and what it refuses.
 - AVG of DECIMAL(p, s): both engines cut the value to scale s as Redshift's DECIMAL(38, s) (PostgreSQL's column
   metadata says numeric without a scale; DuckDB refuses an average beyond 15 significant digits). Numeric
   division keeps more decimals than Redshift on both engines (DuckDB's DECIMAL division is a DOUBLE); a computed
@@ -135,8 +138,6 @@ def _dialect() -> Dialect:
             FUNCTION_PARSERS = {name: parse for name, parse in Redshift.Parser.FUNCTION_PARSERS.items()
                                 if name not in PARSER_FUNCTIONS}
 
-            _in_comment = False
-
             def _parse_approximate_count(self) -> exp.Expression | None:
                 # APPROXIMATE PERCENTILE_DISC(p) WITHIN GROUP (ORDER BY x [DESC]) stays the exact PERCENTILE_DISC
                 # (functions/aggregates.py): sqlglot's approx_quantile(x, p) drops the order's direction.
@@ -146,19 +147,6 @@ def _dialect() -> Dialect:
                     return call
                 self._retreat(index)
                 return super()._parse_approximate_count()
-
-            def _parse_comment(self, allow_exists: bool = True) -> exp.Expression:
-                self._in_comment = True
-                try:
-                    return super()._parse_comment(allow_exists)
-                finally:
-                    self._in_comment = False
-
-            def _parse_string(self) -> exp.Expression | None:
-                # COMMENT ON ... IS NULL removes the comment (r_COMMENT.md); sqlglot reads a string only
-                if self._in_comment and self._match(TokenType.NULL):
-                    return exp.null()
-                return super()._parse_string()
 
             def _parse_function_call(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
                 # The name as written (strpos, charindex and position are one sqlglot class): Redshift names an
@@ -529,7 +517,7 @@ def _procedure_sql(sql: str) -> str | None:
     try:
         tokens = tokenize(sql)
         streaming = procedure_statement(sql, tokens)
-        if streaming is not None or word(tokens[0]) == "SET":  # other SETs run as written
+        if streaming is not None or word(tokens[0]) == "SET" or is_comment(tokens):  # run as written
             return streaming
         tree = _parse(strip_unparsed_table_attributes(sql, tokens))
     except (NotSupportedLocally, SqlSyntaxError, SqlSplitError):

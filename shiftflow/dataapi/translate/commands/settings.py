@@ -2,8 +2,9 @@
 
 Parameters that only tune Redshift's workload management, caches and maintenance (query_group,
 wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET records the value for SHOW and
-does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which
-SET LOCAL and transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
+does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The
+value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which SET LOCAL and
+transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
 its custom settings) as written, except Redshift's own parameters that change results and that PostgreSQL does not
 have (describe_field_name_in_uppercase, error_on_nondeterministic_update ...): SET, RESET and SHOW of those fail

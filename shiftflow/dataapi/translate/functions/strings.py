@@ -12,16 +12,16 @@
   typeof() folds only in the optimizer, after an outer join's condition is planned, so a LEFT JOIN on it is a nested
   loop join (the sales fact load 50x slower) where shiftflow_rtrim keeps a hash join.
   Operands that cannot be text (numbers, arithmetic, dates, casts to other types) leave the comparison as it is.
-- text + text concatenates on PostgreSQL (an operator of the set-up); DuckDB fails on it.
 - CONCAT(a, b) is NULL when either is NULL (the engines' concat skips NULLs), like ||. CONCAT of VARBYTE values
   (casts to VARBYTE, FROM_HEX) is their bytes joined; any other VARBYTE argument (a column) fails with "not supported
   locally" rather than be read as its text (shiftflow_concat_text).
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
   counts a negative start from the end).
 - LEN / LENGTH: an INTEGER, the column named len or length as written.
-- `a + ' '`: Redshift's `+` of text concatenates (r_NVL2.md: firstname + ' ' + lastname). A `+` is read as one
-  when an operand is a text literal without digits (a number or an interval written as text stays arithmetic) or
-  is itself a concatenation.
+- `a + ' '`: Redshift's `+` of text concatenates (r_NVL2.md: firstname + ' ' + lastname). On both engines the
+  tree pass turns a `+` into `||` when an operand is a text literal without digits (a number or an interval
+  written as text stays arithmetic) or is itself a concatenation. PostgreSQL also has text + text as an operator
+  of the set-up (POSTGRES_SETUP), so two text columns concatenate there; on DuckDB column + column fails.
 - QUOTE_IDENT quotes a name unless it is lower case letters, digits, _ and $ and no reserved word (r_pg_keywords.md);
   QUOTE_LITERAL quotes the value's text (a number too), refusing text with a backslash (PostgreSQL writes E'...').
 """

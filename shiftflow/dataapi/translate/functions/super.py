@@ -136,7 +136,7 @@ def _lateral(array: exp.Expression, alias: str, engine: str) -> exp.Expression:
 
 def navigate(tree: exp.Expression, engine: str) -> exp.Expression:
     """SUPER navigation, unnesting and casts of `tree` as engine calls (see the module's docstring)."""
-    if isinstance(tree, (exp.Set, exp.Comment)):  # SET app.user_id: a setting; COMMENT ON COLUMN t.c: a column
+    if isinstance(tree, exp.Set):  # SET app.user_id: a setting
         return tree
     if not any(isinstance(node, (exp.Dot, exp.Bracket, exp.Unnest)) or (
             isinstance(node, exp.Column) and node.args.get("table") is not None) or (
