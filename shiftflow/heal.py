@@ -31,6 +31,7 @@ from shiftflow.guard import FAILED as GUARD_FAILED
 from shiftflow.guard import RUNNING as GUARD_RUNNING
 from shiftflow.guard import plain
 from shiftflow.jobs.executions import last_entered_state, state_output
+from shiftflow.workflows import plan_table
 from shiftflow.workflows.audit import close_run, record_start
 
 PIPELINE, WORKFLOW = "pipeline", "workflow"
@@ -38,7 +39,7 @@ PIPELINE, WORKFLOW = "pipeline", "workflow"
 ENDED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 # The error recorded when the event names none (StopExecution without an error, for one).
 _DEFAULT_ERRORS = {"FAILED": "ExecutionFailed", "TIMED_OUT": "ExecutionTimedOut", "ABORTED": "ExecutionAborted"}
-# The workflow state whose output is the run's plan (statemachine/workflow.asl.json).
+# The workflow state whose output is the run's state (statemachine/workflow.asl.json); its plan is in the run plan table.
 PLAN_STATE = "LoadWorkflow"
 # The pipeline state whose output is the run's settings, its run_date among them (sales_data_pipeline.asl.json).
 PIPELINE_RUN_STATE = "MergeRunInput"
@@ -91,6 +92,7 @@ class HealTargets:
     history_table: str
     workflow_audit_table: str
     job_audit_table: str
+    run_plan_table: str
     topic_arn: str
     pipeline_state_machines: frozenset[str]
     workflow_state_machines: frozenset[str]
@@ -282,9 +284,10 @@ def _close_workflow_run(
     """The workflow audit item ended with the execution's status, every job still RUNNING STOPPED, the rest
     settled (close_run); the notice close_run words."""
     output = state_output(stepfunctions, run.execution_arn, PLAN_STATE)
-    plan = output.get("run") if isinstance(output, dict) else None
-    if not isinstance(plan, dict):
+    run_state = output.get("run") if isinstance(output, dict) else None
+    if not isinstance(run_state, dict):
         raise ValueError(f"{run.execution_arn} has no plan in its history ({PLAN_STATE} never exited)")
+    plan = plan_table.load(dynamodb, targets.run_plan_table, run_state)
     # Stopped before it recorded its start, the run has no audit item yet: close_run needs one to end.
     record_start(dynamodb, targets.workflow_audit_table, plan, run.execution_arn, run.started_at)
     notice = close_run(

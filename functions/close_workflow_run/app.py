@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftflow.lambda_logs import invocation_logging
+from shiftflow.workflows import plan_table
 from shiftflow.workflows.audit import FAILED, SUCCEEDED, close_run
 
 logger = Logger()
@@ -23,12 +24,14 @@ dynamodb = boto3.client("dynamodb")
 
 @invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    """Event: plan (the run's plan), status (SUCCEEDED or FAILED), ended_at, failure (failed_step, error, message)."""
+    """Event: run (the run's state, LoadWorkflow's output), status (SUCCEEDED or FAILED), ended_at, failure
+    (failed_step, error, message). The run's whole plan is read back from the run plan table."""
     status = event["status"]
     if status not in (SUCCEEDED, FAILED):
         raise ValueError(f"status must be {SUCCEEDED} or {FAILED}, not {status!r}")
-    plan = event["plan"]
-    logger.thread_safe_append_keys(workflow=plan["workflow_id"], execution=plan["workflow_execution_id"])
+    run = event["run"] if "run" in event else event["plan"]  # "plan": an execution started before the plan was staged
+    logger.thread_safe_append_keys(workflow=run["workflow_id"], execution=run["workflow_execution_id"])
+    plan = plan_table.load(dynamodb, os.environ["RUN_PLAN_TABLE"], run)
     notice = close_run(
         dynamodb,
         job_table=os.environ["JOB_AUDIT_TABLE"],

@@ -29,6 +29,7 @@ def targets_from_environment() -> HealTargets:
         history_table=os.environ["RUN_HISTORY_TABLE"],
         workflow_audit_table=os.environ["WORKFLOW_AUDIT_TABLE"],
         job_audit_table=os.environ["JOB_AUDIT_TABLE"],
+        run_plan_table=os.environ["RUN_PLAN_TABLE"],
         topic_arn=os.environ["NOTIFICATION_TOPIC_ARN"],
         pipeline_state_machines=frozenset([os.environ["PIPELINE_STATE_MACHINE_ARN"]]),
         workflow_state_machines=frozenset([os.environ["WORKFLOW_STATE_MACHINE_ARN"]]),

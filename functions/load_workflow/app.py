@@ -1,9 +1,9 @@
 """Load a workflow's configuration from the config table, validate it (scripts in the bucket included) and plan the
-run; a restart plans only what the failed run left, from the audit tables. Reads only: nothing is written here."""
+run; a restart plans only what the failed run left, from the audit tables. The one write: the plan, staged in the
+run plan table (its stages would not all fit in the execution's state); the execution carries the run's state."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shiftflow.jobs.completion import AUTO
 from shiftflow.lambda_logs import invocation_logging
-from shiftflow.workflows import audit, plan, store
+from shiftflow.workflows import audit, plan, plan_table, store
 from shiftflow.workflows.errors import WorkflowInvalid
 from shiftflow.workflows.validation import validate
 
@@ -26,8 +26,8 @@ INPUT_KEYS = {"workflow_id", "parameters", "restart_execution_id"}
 @invocation_logging(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event: input (the execution's input: workflow_id, parameters, restart_execution_id), execution_name,
-    started_at. Returns the run's plan (shiftflow.workflows.plan), with each job's expected duration from the
-    workflow's past runs (completion auto)."""
+    started_at. Stages the run's plan (shiftflow.workflows.plan), with each job's expected duration from the
+    workflow's past runs (completion auto), and returns the run's state (plan.run_state)."""
     run_input = event.get("input") or {}
     workflow_id = run_input.get("workflow_id") if isinstance(run_input, dict) else None
     _check_input(run_input, workflow_id)
@@ -51,13 +51,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         previous=previous,
         expected_seconds=expected,
     )
-    size = len(json.dumps(run_plan))
-    if size > plan.MAX_PLAN_BYTES:
-        raise WorkflowInvalid(
-            workflow.workflow_id,
-            [f"workflow {workflow.workflow_id}: the run's plan is {size} bytes; Step Functions carries at most "
-             f"{plan.MAX_PLAN_BYTES} here. Shorten parameters or split the workflow."],
-        )
+    too_large = plan.size_problems(run_plan)
+    if too_large:
+        raise WorkflowInvalid(workflow.workflow_id, [f"workflow {workflow.workflow_id}: {problem}" for problem in too_large])
+    plan_table.stage(dynamodb, os.environ["RUN_PLAN_TABLE"], run_plan, str(event["started_at"]))
     logger.info(
         "workflow planned",
         extra={
@@ -66,7 +63,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "restart_of": run_plan["restart_of"],
         },
     )
-    return run_plan
+    return plan.run_state(run_plan)
 
 
 def _check_input(run_input: Any, workflow_id: Any) -> None:

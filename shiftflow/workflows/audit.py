@@ -172,7 +172,7 @@ def close_run(
                 new_items.append(_job_item(plan, stage, job["name"], NOT_RUN, ended_at, {"script": job["script"]}))
             elif current.get("execution_status") == RUNNING:
                 _stop(dynamodb, job_table, execution_id, job["name"], ended_at)
-    _write_all(dynamodb, job_table, new_items)
+    write_items(dynamodb, job_table, new_items)
     counts = Counter(item.get("execution_status") for item in job_items(dynamodb, job_table, execution_id))
     failed_stage, failed_job = _where_it_failed(plan, existing, failure)
     notice = _notice(plan, status, counts, failed_stage, failed_job, failure)
@@ -217,7 +217,8 @@ def _stop(dynamodb: Any, job_table: str, execution_id: str, job: str, ended_at: 
         pass  # it ended on its own meanwhile: its own status stands
 
 
-def _write_all(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
+def write_items(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
+    """Put `items` (DynamoDB-typed) in batches, again what a batch left unprocessed until none is left."""
     for start in range(0, len(items), 25):  # BatchWriteItem takes at most 25 items
         pending: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
         while pending:

@@ -1,8 +1,14 @@
 """The plan of one run: which stages and jobs run, with which parameters; for a restart, only what was left.
 
-The plan is plain JSON: the workflow state machine carries it, each stage execution gets its stage, and `close_run`
-settles the audit from it. Stages are never dropped from the plan: a stage that does not run has `run: false` and
-its jobs in `settled` (SKIPPED or ALREADY_SUCCEEDED), so the audit accounts for every job of the workflow.
+The plan is plain JSON. It grows with the jobs (about 240 bytes each), and Step Functions carries at most 256 KiB
+in an execution's state, so it does not travel whole: LoadWorkflow stages it in the run plan table, one item per
+stage (shiftflow.workflows.plan_table), and the workflow execution carries only the run's state (`run_state`: the
+run's identity, its job names and each stage's number and whether it runs). Each stage execution reads its own
+stage (`stage_slice`, the jobs it runs) and `close_run` settles the audit from the whole plan read back. So a run's
+size is bounded per stage (at most MAX_JOBS_PER_STAGE jobs), not per workflow: `size_problems` says what is too large.
+
+Stages are never dropped from the plan: a stage that does not run has `run: false` and its jobs in `settled`
+(SKIPPED or ALREADY_SUCCEEDED), so the audit accounts for every job of the workflow.
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ from shiftflow.workflows.audit import ALREADY_SUCCEEDED, DONE, SKIPPED, UNFINISH
 from shiftflow.workflows.errors import Problems, RestartRefused
 from shiftflow.workflows.model import Job, Stage, Workflow, _parameters, default_parameters, job_parameters
 
-# A plan travels in the execution's state; Step Functions refuses state over 256 KiB.
-MAX_PLAN_BYTES = 200 * 1024
+# Step Functions refuses an execution's state over 256 KiB (compact UTF-8 JSON). The run's state and a stage's slice
+# each get 200 KiB of it: the rest is for what the executions add (failure summaries, notices, the Map's results).
+MAX_STATE_BYTES = 200 * 1024
+# A DynamoDB item holds at most 400 KB, attribute names included: one stage's slice and its settled jobs.
+MAX_STAGE_ITEM_BYTES = 400 * 1024
 
 
 def build_plan(
@@ -55,13 +64,41 @@ def build_plan(
     }
 
 
-def plan_size_problem(run_plan: dict[str, Any]) -> str | None:
-    """What is wrong with a plan too large for the execution's state, or None."""
-    size = len(json.dumps(run_plan))
-    if size <= MAX_PLAN_BYTES:
-        return None
-    return (f"the run's plan is {size} bytes; Step Functions carries at most {MAX_PLAN_BYTES} here. "
-            "Shorten parameters or split the workflow.")
+def run_state(run_plan: dict[str, Any]) -> dict[str, Any]:
+    """What the workflow execution carries of `run_plan` (LoadWorkflow's output): all but the stages' jobs, each
+    stage as its number and whether it runs. The rest is in the run plan table."""
+    stages = [{"number": stage["number"], "run": stage["run"]} for stage in run_plan["stages"]]
+    return {**{key: value for key, value in run_plan.items() if key != "stages"}, "stages": stages}
+
+
+def stage_slice(stage: dict[str, Any]) -> dict[str, Any]:
+    """What a stage execution carries of its stage's plan: all but the settled jobs, which it does not run."""
+    return {key: value for key, value in stage.items() if key != "settled"}
+
+
+def state_bytes(value: Any) -> int:
+    """A value's size as Step Functions measures its payloads: compact JSON text in UTF-8."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def size_problems(run_plan: dict[str, Any]) -> list[str]:
+    """What is too large in `run_plan` for the executions' state or for the run plan table; empty when it fits."""
+    problems = []
+    state = state_bytes(run_state(run_plan))
+    if state > MAX_STATE_BYTES:
+        problems.append(f"the run's state (its parameters and {len(run_plan['jobs'])} job names) is {state} bytes; "
+                        f"Step Functions carries at most {MAX_STATE_BYTES} here. Shorten parameters or job names, "
+                        "or split the workflow.")
+    for stage in run_plan["stages"]:
+        where = f"stage {stage['number']} ({stage['description']})"
+        size = state_bytes(stage_slice(stage))
+        if size > MAX_STATE_BYTES:
+            problems.append(f"{where}: its plan ({len(stage['jobs'])} jobs with their parameters) is {size} bytes; "
+                            f"its execution carries at most {MAX_STATE_BYTES}. Shorten parameters or split the stage.")
+        elif size + state_bytes(stage["settled"]) > MAX_STAGE_ITEM_BYTES:
+            problems.append(f"{where}: its plan and settled jobs are over the {MAX_STAGE_ITEM_BYTES} bytes of a "
+                            "DynamoDB item. Split the stage.")
+    return problems
 
 
 def restart_stage(workflow: Workflow, previous: PreviousRun) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from shiftflow.workflows.audit import PreviousRun
 from shiftflow.workflows.errors import Problems, RunRefused
 from shiftflow.workflows.model import Workflow
-from shiftflow.workflows.plan import build_plan, plan_size_problem
+from shiftflow.workflows.plan import build_plan, size_problems
 from shiftflow.workflows.validation import GIVE_AT_RUN, ScriptChecks, ScriptSource, names, where
 
 
@@ -24,7 +24,7 @@ def preflight(workflow: Workflow, source: ScriptSource, parameters: Mapping[str,
     before it starts. RunRefused lists every problem at once: each run-input parameter no script of the workflow uses
     (naming the ones they use), and for each job the run would run, what its submit would refuse with the parameters
     the run gives it (script missing, unsplittable, empty, over the batch limits; a parameter missing or empty), and
-    a plan too large for the execution's state (LoadWorkflow's check)."""
+    a run's state or a stage's plan too large for its execution (LoadWorkflow's check)."""
     problems = Problems(workflow.workflow_id)
     checks = ScriptChecks(source)
     known, unread = checks.used(workflow.jobs), checks.unknown(workflow.jobs)
@@ -38,8 +38,7 @@ def preflight(workflow: Workflow, source: ScriptSource, parameters: Mapping[str,
     # An execution id as long as the name start_execution gives (a UUID): the plan's size is the run's.
     run_plan = build_plan(workflow, execution_id=str(uuid.uuid4()), run_date=date.today().isoformat(),
                           parameters=accepted, previous=previous)
-    too_large = plan_size_problem(run_plan)
-    if too_large:
+    for too_large in size_problems(run_plan):
         problems.add("", too_large)
     for stage_plan in run_plan["stages"]:
         stage = workflow.stages[stage_plan["number"] - 1]

@@ -22,7 +22,8 @@ from shiftflow.heal import CAUSE_LIMIT, HEAL_MARK, EndedRun, HealTargets, heal
 from shiftflow.local import moto_gaps
 from shiftflow.workflows import parse_workflow
 from shiftflow.workflows.audit import job_items
-from shiftflow.workflows.plan import build_plan
+from shiftflow.workflows import plan_table
+from shiftflow.workflows.plan import build_plan, run_state
 from shiftflow.workflows.store import from_item
 from tests.conftest import ROOT
 
@@ -60,11 +61,17 @@ class Stack:
                 TableName=table, BillingMode="PAY_PER_REQUEST",
                 KeySchema=[{"AttributeName": name, "KeyType": kind} for name, kind in key],
                 AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name, _ in key])
+        self.dynamodb.create_table(
+            TableName="run_plans", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "workflow_execution_id", "KeyType": "HASH"},
+                       {"AttributeName": "stage_number", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "workflow_execution_id", "AttributeType": "S"},
+                                  {"AttributeName": "stage_number", "AttributeType": "N"}])
         topic = self.sns.create_topic(Name="notifications")["TopicArn"]
         self.inbox = self.sqs.create_queue(QueueName="inbox")["QueueUrl"]
         inbox_arn = self.sqs.get_queue_attributes(QueueUrl=self.inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
-        self.targets = HealTargets("guards", "history", "workflow_audit", "job_audit", topic,
+        self.targets = HealTargets("guards", "history", "workflow_audit", "job_audit", "run_plans", topic,
                                    frozenset([PIPELINE]), frozenset([WORKFLOW]))
 
     def take_guard(self, job: str, execution_arn: str) -> None:
@@ -137,8 +144,10 @@ def expect_exit(stub: Stubber, execution_arn: str, state: str, output: dict[str,
     stub.add_response("get_execution_history", {"events": events}, {"executionArn": execution_arn, "maxResults": 1000})
 
 
-def expect_plan(stub: Stubber, execution_arn: str, plan: dict[str, Any]) -> None:
-    expect_exit(stub, execution_arn, "LoadWorkflow", {"run": plan})
+def expect_plan(stub: Stubber, stack: Stack, execution_arn: str, plan: dict[str, Any]) -> None:
+    """As LoadWorkflow leaves a run: its plan staged in the run plan table, its state in its output."""
+    plan_table.stage(stack.dynamodb, "run_plans", plan, "2026-11-21T03:00:00.123Z")
+    expect_exit(stub, execution_arn, "LoadWorkflow", {"run": run_state(plan)})
 
 
 def expect_run_settings(stub: Stubber, execution_arn: str, run_date: str) -> None:
@@ -360,7 +369,7 @@ def test_a_workflow_stopped_before_it_recorded_its_start_gets_an_audit_item_and_
     arn = event["detail"]["executionArn"]
     stack.take_guard("nightly", arn)
     expect_last_state(stub, arn, "RecordWorkflowStart")
-    expect_plan(stub, arn, plan)
+    expect_plan(stub, stack, arn, plan)
 
     outcome = heal(stack.dynamodb, client, stack.sns, stack.targets, EndedRun.from_event(event))
 

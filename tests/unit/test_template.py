@@ -320,7 +320,7 @@ def test_runs_that_end_outside_their_failure_path_are_healed(template, transform
         "dynamodb:Scan": table("JobGuardTable"),
         "dynamodb:UpdateItem": table("JobGuardTable") + table("WorkflowAuditTable") + table("JobAuditTable"),
         "dynamodb:PutItem": table("RunHistoryTable") + table("WorkflowAuditTable"),
-        "dynamodb:Query": table("JobAuditTable"),
+        "dynamodb:Query": table("JobAuditTable") + table("RunPlanTable"),
         "dynamodb:BatchWriteItem": table("JobAuditTable"),
         "states:GetExecutionHistory": [{"Fn::Sub": executions + "${SalesDataPipelineStateMachine.Name}:*"},
                                        {"Fn::Sub": executions + "${WorkflowStateMachine.Name}:*"}],
