@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -41,3 +42,16 @@ def lambda_context():
             return 60_000
 
     return Context()
+
+
+def staged_stage_input(runtime: Any, workflow_id: str, execution_id: str, stage: dict[str, Any],
+                       stage_token_seed: str) -> dict[str, Any]:
+    """The input of a workflow_stage execution as the workflow starts it (the stage's number), its plan staged in
+    the run plan table as LoadWorkflow stages it: for tests that run a stage without its workflow."""
+    from shiftflow.workflows import plan_table
+
+    run_plan = {"workflow_execution_id": execution_id, "stages": [{"settled": [], **stage}]}
+    plan_table.stage(runtime.client("dynamodb"), runtime.table_names["RunPlanTable"], run_plan,
+                     "2026-12-01T00:00:00.000Z")
+    return {"workflow_id": workflow_id, "workflow_execution_id": execution_id,
+            "stage": {"number": stage["number"], "run": stage["run"]}, "stage_token_seed": stage_token_seed}

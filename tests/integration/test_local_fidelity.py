@@ -16,7 +16,7 @@ from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow
 from shiftflow.workflows.model import MAX_JOBS_PER_STAGE
 from shiftflow.workflows.plan import build_plan
-from tests.conftest import ROOT
+from tests.conftest import ROOT, staged_stage_input
 
 
 class SqlSubmitRejected(Exception):
@@ -66,8 +66,8 @@ def test_a_parallel_stage_of_500_jobs_most_failing_stays_under_the_payload_limit
     sfn = stage_runtime.client("stepfunctions")
     arn = sfn.start_execution(
         stateMachineArn=stage_runtime.deployment.state_machine_arn("workflow_stage"),
-        input=json.dumps({"workflow_id": "fidelity_500", "workflow_execution_id": "run-500",
-                          "stage": plan["stages"][0], "stage_token_seed": "run-500/stage-1"}),
+        input=json.dumps(staged_stage_input(stage_runtime, "fidelity_500", "run-500", plan["stages"][0],
+                                            "run-500/stage-1")),
     )["executionArn"]
     wait_for_execution(arn, timeout=600)
     described = sfn.describe_execution(executionArn=arn)
@@ -170,9 +170,9 @@ def test_a_reserved_error_caught_by_run_sql_job_is_raised_under_a_name_of_its_ow
 def test_the_failure_path_of_a_plan_near_its_limit_records_and_notifies_within_256_kib(
     sales_runtime: LocalRuntime,
 ) -> None:
-    """A 190 KiB parameter in every job's plan (MAX_PLAN_BYTES is 200 KiB): the failed job's description is past a
-    cause's 32,768 characters, the failure path still records, notifies and fails the run, with bounded summaries
-    that carry none of the plan."""
+    """A 190 KiB parameter in every job's plan (a stage's plan gets 200 KiB, MAX_STATE_BYTES): the failed job's
+    description is past a cause's 32,768 characters, the failure path still records, notifies and fails the run, with
+    bounded summaries that carry none of the plan."""
     from shiftflow.workflows import push, run_input
     from shiftflow.workflows.audit import job_items
 
@@ -190,7 +190,9 @@ def test_the_failure_path_of_a_plan_near_its_limit_records_and_notifies_within_2
     wait_for_execution(arn, timeout=300)
     described = sfn.describe_execution(executionArn=arn)
 
-    assert (described["status"], described["error"]) == ("FAILED", "WorkflowRunInterrupted"), described.get("cause")
+    # The stage's input is its number only (its plan is in the run plan table): its failure reaches the workflow
+    # whole, and only the job's description, whose input has the parameter, is cut.
+    assert (described["status"], described["error"]) == ("FAILED", "SqlJobInterrupted"), described.get("cause")
     assert "job divides failed" in described["cause"] and "ppppp" not in described["cause"]
     (notice,) = [n for n in sales_runtime.notifications() if "fidelity_big_plan" in n["subject"]]
     assert "ppppp" not in json.dumps(notice)

@@ -21,7 +21,7 @@ from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow, push, run_input, validate_file
 from shiftflow.workflows.audit import FINAL, job_items
-from tests.conftest import ROOT, SLOW_SQL
+from tests.conftest import ROOT, SLOW_SQL, staged_stage_input
 
 TIMEOUT = 120
 
@@ -545,18 +545,12 @@ def test_a_stage_started_again_in_the_same_run_skips_the_jobs_that_succeeded(har
     harness.query(f"create table {table} (job varchar(80))")
     done, flaky = logging_jobs(harness, table, ["done_once", "flaky"])
     harness.script(flaky["script"], "select 1 / 0;")
-    stage_input = {
-        "workflow_id": workflow_id,
-        "workflow_execution_id": run,
-        "stage_token_seed": f"{run}/redrive-0/stage-1",
-        "stage": {
-            "number": 1, "description": "Redriven", "execution_type": "parallel", "max_concurrency": 0, "run": True,
-            "settled": [],
-            "jobs": [{**job, "parameters": {}, "timeout_seconds": 3600, "retries": 0, "conflict_retries": 3,
-                      "validation": False, "completion": "auto", "expected_seconds": None}
-                     for job in (done, flaky)],
-        },
-    }
+    stage_input = staged_stage_input(harness.runtime, workflow_id, run, {
+        "number": 1, "description": "Redriven", "execution_type": "parallel", "max_concurrency": 0, "run": True,
+        "jobs": [{**job, "parameters": {}, "timeout_seconds": 3600, "retries": 0, "conflict_retries": 3,
+                  "validation": False, "completion": "auto", "expected_seconds": None}
+                 for job in (done, flaky)],
+    }, f"{run}/redrive-0/stage-1")
 
     def run_stage() -> str:
         arn = harness.sfn.start_execution(stateMachineArn=harness.runtime.deployment.state_machine_arn("workflow_stage"),
@@ -572,3 +566,57 @@ def test_a_stage_started_again_in_the_same_run_skips_the_jobs_that_succeeded(har
     assert {name: item["execution_status"] for name, item in items.items()} == {"done_once": "SUCCEEDED",
                                                                                 "flaky": "SUCCEEDED"}
     assert runs_per_job(harness, table) == {"done_once": 1, "flaky": 1}
+
+
+def test_a_workflow_whose_plan_is_over_256_kib_runs_and_restarts_with_every_job_audited(harness: Harness):
+    """The plan (50 KB of parameter in each of 9 jobs) is far over what an execution carries: the workflow carries
+    the run's state only, each stage reads its jobs from the run plan table, and the close settles the audit from the
+    whole plan read back; so does the restart of its failure, whose own plan is over 256 KiB too."""
+    from shiftflow.workflows import plan_table
+    from shiftflow.workflows.plan import state_bytes
+
+    workflow_id, table = unique("big_plan"), unique("big_plan_log")
+    harness.query(f"create table {table} (job varchar(80))")
+    names = ["first_a", "first_b", "breaks", "second_b", "third_a", "third_b", "third_c", "last_a", "last_b"]
+    by_name = {name: {"name": name, "script": harness.script(
+        f"wftest/{table}/{name}.sql", f"insert into {table} (job) select '{name}' where length(:pad) > 0;")}
+        for name in names}
+    harness.script(by_name["breaks"]["script"], "select 1 / 0 where length(:pad) > 0;")
+    harness.push({
+        "workflow_id": workflow_id,
+        "parameters": {"pad": "p" * 50_000},
+        "workflow_stages": [
+            stage("First", "parallel", [by_name["first_a"], by_name["first_b"]]),
+            stage("Second", "parallel", [by_name["breaks"], by_name["second_b"]]),
+            stage("Third", "sequential", [by_name[name] for name in ("third_a", "third_b", "third_c")]),
+            stage("Last", "parallel", [by_name["last_a"], by_name["last_b"]]),
+        ],
+    })
+    plan_of = lambda execution: plan_table.load(  # noqa: E731
+        harness.dynamodb, harness.runtime.table_names["RunPlanTable"], load_workflow_output(harness, execution))
+
+    failed = harness.run(workflow_id)
+
+    assert failed["status"] == "FAILED", failed.get("cause")
+    assert state_bytes(plan_of(failed)) > 256 * 1024
+    assert state_bytes(load_workflow_output(harness, failed)) < 2_000  # the run's state: no parameters of any job
+    assert harness.statuses(failed) == {"first_a": "SUCCEEDED", "first_b": "SUCCEEDED", "breaks": "FAILED",
+                                        "second_b": "SUCCEEDED", **dict.fromkeys(names[4:], "NOT_RUN")}
+    assert harness.workflow_item(failed)["failed_stage"] == 2
+
+    harness.script(by_name["breaks"]["script"], f"insert into {table} (job) select 'breaks' where length(:pad) > 0;")
+    restarted = harness.run(workflow_id, restart_execution_id=failed["name"])
+
+    assert restarted["status"] == "SUCCEEDED", restarted.get("cause")
+    assert state_bytes(plan_of(restarted)) > 256 * 1024
+    assert harness.statuses(restarted) == {**dict.fromkeys(["first_a", "first_b", "second_b"], "ALREADY_SUCCEEDED"),
+                                           **dict.fromkeys(["breaks", *names[4:]], "SUCCEEDED")}
+    assert json.loads(harness.workflow_item(restarted)["jobs"]) == names
+    assert runs_per_job(harness, table) == dict.fromkeys(names, 1)
+
+
+def load_workflow_output(harness: Harness, execution: dict[str, Any]) -> dict[str, Any]:
+    """What the workflow execution carries of its plan: LoadWorkflow's output, from its history."""
+    from shiftflow.jobs.executions import state_output
+
+    return state_output(harness.sfn, execution["executionArn"], "LoadWorkflow")["run"]

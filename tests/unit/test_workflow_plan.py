@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -203,3 +204,72 @@ def test_a_jobs_expected_duration_is_its_longest_success_in_the_workflows_last_r
         assert expected_durations(dynamodb, "runs", "jobs", "nightly", runs=2) == {"create": 12.5, "fact": 600.0}
         assert expected_durations(dynamodb, "runs", "jobs", "nightly")["create"] == 2400.0
         assert expected_durations(dynamodb, "runs", "jobs", "other") == {}
+
+
+# ---------------------------------------------------------------- what the executions carry, and the run plan table
+
+
+def many_jobs(stages: int, jobs_per_stage: int, **stage_extra: Any) -> dict[str, Any]:
+    return {"workflow_id": "big", "workflow_stages": [
+        {"stage_description": f"stage {number}", "execution_flag": "y", "execution_type": "parallel",
+         "scripts": [f"big/s{number:03d}_job{index:03d}.sql" for index in range(jobs_per_stage)], **stage_extra}
+        for number in range(1, stages + 1)]}
+
+
+def test_a_5000_job_plan_is_over_256_kib_but_what_each_execution_carries_is_not():
+    from shiftflow.workflows.plan import MAX_STATE_BYTES, run_state, size_problems, stage_slice, state_bytes
+
+    plan = build_plan(parse_workflow(many_jobs(100, 50)), "3f2c9a7e-0000-4000-8000-000000000000", "2026-12-01")
+    assert state_bytes(plan) > 4 * 256 * 1024
+    assert size_problems(plan) == []
+    state = run_state(plan)
+    assert state_bytes(state) < MAX_STATE_BYTES / 2
+    assert state["stages"][0] == {"number": 1, "run": True} and state["jobs"] == [job.name for job in
+                                                                                  parse_workflow(many_jobs(100, 50)).jobs]
+    assert max(state_bytes(stage_slice(stage)) for stage in plan["stages"]) < MAX_STATE_BYTES / 10
+
+
+def test_a_stage_or_a_run_too_large_for_its_execution_is_refused_saying_which():
+    from shiftflow.workflows.plan import size_problems
+
+    config = many_jobs(2, 40)
+    config["workflow_stages"][1]["scripts"] = [{"script": f"big/p{n}.sql", "parameters": {"pad": "p" * 6_000}}
+                                               for n in range(40)]
+    (problem,) = size_problems(build_plan(parse_workflow(config), "run-1", "2026-12-01"))
+    assert problem.startswith("stage 2 (stage 2): its plan (40 jobs with their parameters) is ")
+    assert "split the stage" in problem
+
+    # The run input's parameters are in the run's state, and in every job's.
+    run, job = size_problems(build_plan(parse_workflow(many_jobs(1, 1)), "run-1", "2026-12-01",
+                                        parameters={"pad": "p" * 210_000}))
+    assert run.startswith("the run's state (its parameters and 1 job names) is ")
+    assert job.startswith("stage 1 (stage 1): its plan (1 jobs with their parameters) is ")
+
+
+def test_the_run_plan_table_gives_back_the_whole_plan_of_a_run():
+    import boto3
+    from moto import mock_aws
+
+    from shiftflow.workflows import plan_table
+    from shiftflow.workflows.plan import run_state
+
+    restart = build_plan(WORKFLOW, "run-2", "2026-11-21", previous=previous(create="SUCCEEDED", stage="SUCCEEDED",
+                                                                              dim_a="SUCCEEDED", dim_b="FAILED"))
+    big = build_plan(parse_workflow({**many_jobs(30, 50), "parameters": {"pad": "p" * 1_000}}), "run-3", "2026-12-01")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="plans", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "workflow_execution_id", "AttributeType": "S"},
+                                  {"AttributeName": "stage_number", "AttributeType": "N"}],
+            KeySchema=[{"AttributeName": "workflow_execution_id", "KeyType": "HASH"},
+                       {"AttributeName": "stage_number", "KeyType": "RANGE"}])
+        for plan in (restart, big):  # big: 1.5 MB, more than one page of a query
+            plan_table.stage(dynamodb, "plans", plan, "2026-12-01T03:00:00.123Z")
+            assert plan_table.load(dynamodb, "plans", run_state(plan)) == plan
+        item = dynamodb.get_item(TableName="plans", Key={"workflow_execution_id": {"S": "run-2"},
+                                                         "stage_number": {"N": "3"}})["Item"]
+        assert int(item["expires_at"]["N"]) == datetime(2028, 1, 5, 3, tzinfo=timezone.utc).timestamp()  # 400 days on
+        assert plan_table.load(dynamodb, "plans", restart) == restart  # a run that carried its whole plan
+        with pytest.raises(plan_table.PlanMissing, match="run run-4: the plan of stage.s. 1, 2, 3, 4 is not in plans"):
+            plan_table.load(dynamodb, "plans", {**run_state(restart), "workflow_execution_id": "run-4"})
