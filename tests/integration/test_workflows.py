@@ -513,7 +513,7 @@ def history_events(harness: Harness, execution_arn: str) -> int:
 
 def test_a_full_stage_stays_far_below_the_history_limit(harness: Harness):
     """The stage cap (MAX_JOBS_PER_STAGE) holds against measured events per job; benchmarks/workflow_scale.py runs
-    the full 1,000 jobs in 20 stages (largest history 1,112 events)."""
+    the full 1,000 jobs in 20 stages (largest history 1,121 events)."""
     from shiftflow.workflows.model import MAX_JOBS_PER_STAGE
 
     workflow_id, jobs = unique("history"), 12
