@@ -39,7 +39,8 @@ PIPELINE, WORKFLOW = "pipeline", "workflow"
 ENDED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 # The error recorded when the event names none (StopExecution without an error, for one).
 _DEFAULT_ERRORS = {"FAILED": "ExecutionFailed", "TIMED_OUT": "ExecutionTimedOut", "ABORTED": "ExecutionAborted"}
-# The workflow state whose output is the run's state (statemachine/workflow.asl.json); its plan is in the run plan table.
+# The workflow state whose output is the run's state (statemachine/workflow.asl.json); the plan is in the run plan
+# table (shiftflow.workflows.plan_table).
 PLAN_STATE = "LoadWorkflow"
 # The pipeline state whose output is the run's settings, its run_date among them (sales_data_pipeline.asl.json).
 PIPELINE_RUN_STATE = "MergeRunInput"

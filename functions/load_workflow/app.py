@@ -53,7 +53,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     too_large = plan.size_problems(run_plan)
     if too_large:
-        raise WorkflowInvalid(workflow.workflow_id, [f"workflow {workflow.workflow_id}: {problem}" for problem in too_large])
+        raise WorkflowInvalid(workflow.workflow_id,
+                              [f"workflow {workflow.workflow_id}: {problem}" for problem in too_large])
     plan_table.stage(dynamodb, os.environ["RUN_PLAN_TABLE"], run_plan, str(event["started_at"]))
     logger.info(
         "workflow planned",

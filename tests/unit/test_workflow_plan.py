@@ -219,13 +219,13 @@ def many_jobs(stages: int, jobs_per_stage: int, **stage_extra: Any) -> dict[str,
 def test_a_5000_job_plan_is_over_256_kib_but_what_each_execution_carries_is_not():
     from shiftflow.workflows.plan import MAX_STATE_BYTES, run_state, size_problems, stage_slice, state_bytes
 
-    plan = build_plan(parse_workflow(many_jobs(100, 50)), "3f2c9a7e-0000-4000-8000-000000000000", "2026-12-01")
+    workflow = parse_workflow(many_jobs(100, 50))
+    plan = build_plan(workflow, "3f2c9a7e-0000-4000-8000-000000000000", "2026-12-01")
     assert state_bytes(plan) > 4 * 256 * 1024
     assert size_problems(plan) == []
     state = run_state(plan)
     assert state_bytes(state) < MAX_STATE_BYTES / 2
-    assert state["stages"][0] == {"number": 1, "run": True} and state["jobs"] == [job.name for job in
-                                                                                  parse_workflow(many_jobs(100, 50)).jobs]
+    assert state["stages"][0] == {"number": 1, "run": True} and state["jobs"] == [job.name for job in workflow.jobs]
     assert max(state_bytes(stage_slice(stage)) for stage in plan["stages"]) < MAX_STATE_BYTES / 10
 
 
