@@ -86,19 +86,23 @@ def size_problems(run_plan: dict[str, Any]) -> list[str]:
     problems = []
     state = state_bytes(run_state(run_plan))
     if state > MAX_STATE_BYTES:
-        problems.append(f"the run's state (its parameters and {len(run_plan['jobs'])} job names) is {state} bytes; "
-                        f"Step Functions carries at most {MAX_STATE_BYTES} here. Shorten parameters or job names, "
-                        "or split the workflow.")
+        jobs = _jobs(len(run_plan["jobs"]))
+        problems.append(f"the run's state (its parameters and the names of {jobs}) is {state} bytes; Step Functions "
+                        f"carries at most {MAX_STATE_BYTES} here. Shorten parameters or job names, or split the workflow.")
     for stage in run_plan["stages"]:
         where = f"stage {stage['number']} ({stage['description']})"
         size = state_bytes(stage_slice(stage))
         if size > MAX_STATE_BYTES:
-            problems.append(f"{where}: its plan ({len(stage['jobs'])} jobs with their parameters) is {size} bytes; "
+            problems.append(f"{where}: its plan ({_jobs(len(stage['jobs']))} and their parameters) is {size} bytes; "
                             f"its execution carries at most {MAX_STATE_BYTES}. Shorten parameters or split the stage.")
         elif size + state_bytes(stage["settled"]) > MAX_STAGE_ITEM_BYTES:
             problems.append(f"{where}: its plan and settled jobs are over the {MAX_STAGE_ITEM_BYTES} bytes of a "
                             "DynamoDB item. Split the stage.")
     return problems
+
+
+def _jobs(count: int) -> str:
+    return f"{count} job" if count == 1 else f"{count} jobs"
 
 
 def restart_stage(workflow: Workflow, previous: PreviousRun) -> int:

@@ -236,14 +236,14 @@ def test_a_stage_or_a_run_too_large_for_its_execution_is_refused_saying_which():
     config["workflow_stages"][1]["scripts"] = [{"script": f"big/p{n}.sql", "parameters": {"pad": "p" * 6_000}}
                                                for n in range(40)]
     (problem,) = size_problems(build_plan(parse_workflow(config), "run-1", "2026-12-01"))
-    assert problem.startswith("stage 2 (stage 2): its plan (40 jobs with their parameters) is ")
+    assert problem.startswith("stage 2 (stage 2): its plan (40 jobs and their parameters) is ")
     assert "split the stage" in problem
 
     # The run input's parameters are in the run's state, and in every job's.
     run, job = size_problems(build_plan(parse_workflow(many_jobs(1, 1)), "run-1", "2026-12-01",
                                         parameters={"pad": "p" * 210_000}))
-    assert run.startswith("the run's state (its parameters and 1 job names) is ")
-    assert job.startswith("stage 1 (stage 1): its plan (1 jobs with their parameters) is ")
+    assert run.startswith("the run's state (its parameters and the names of 1 job) is ")
+    assert job.startswith("stage 1 (stage 1): its plan (1 job and their parameters) is ")
 
 
 def test_the_run_plan_table_gives_back_the_whole_plan_of_a_run():

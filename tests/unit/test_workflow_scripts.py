@@ -330,7 +330,11 @@ def test_a_restart_is_checked_with_the_failed_runs_parameters_and_only_the_jobs_
 def test_a_plan_too_large_for_the_execution_state_is_refused_before_the_start(scripts):
     write(scripts, "s/blob.sql", "select length(:blob)")
     config = workflow("s/blob.sql")
-    preflight(parse_workflow(config), ScriptSource.folder(scripts), {"blob": "x" * 100_000})
-    (problem,) = refusal(config, scripts, {"blob": "x" * 150_000})  # twice in the plan: the run input and the job
-    assert problem.startswith("workflow wf: the run's plan is ")
-    assert problem.endswith("bytes; Step Functions carries at most 204800 here. Shorten parameters or split the workflow.")
+    # In the run's state (the run input) and in the stage's plan (the job's), each carried by its own execution.
+    preflight(parse_workflow(config), ScriptSource.folder(scripts), {"blob": "x" * 150_000})
+    run, stage = refusal(config, scripts, {"blob": "x" * 210_000})
+    assert run.startswith("workflow wf: the run's state (its parameters and the names of 1 job) is ")
+    assert run.endswith("bytes; Step Functions carries at most 204800 here. Shorten parameters or job names, or split "
+                        "the workflow.")
+    assert stage.startswith("workflow wf: stage 1 (load): its plan (1 job and their parameters) is ")
+    assert stage.endswith("its execution carries at most 204800. Shorten parameters or split the stage.")
