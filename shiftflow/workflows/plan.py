@@ -76,9 +76,13 @@ def stage_slice(stage: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in stage.items() if key != "settled"}
 
 
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def state_bytes(value: Any) -> int:
     """A value's size as Step Functions measures its payloads: compact JSON text in UTF-8."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return len(compact_json(value).encode("utf-8"))
 
 
 def size_problems(run_plan: dict[str, Any]) -> list[str]:
@@ -91,7 +95,8 @@ def size_problems(run_plan: dict[str, Any]) -> list[str]:
                         f"carries at most {MAX_STATE_BYTES} here. Shorten parameters or job names, or split the workflow.")
     for stage in run_plan["stages"]:
         where = f"stage {stage['number']} ({stage['description']})"
-        size = state_bytes(stage_slice(stage))
+        # As ReadStagePlan's state holds it: the item's text, a JSON string (its quotes escaped) in JSON.
+        size = state_bytes(compact_json(stage_slice(stage)))
         if size > MAX_STATE_BYTES:
             problems.append(f"{where}: its plan ({_jobs(len(stage['jobs']))} and their parameters) is {size} bytes; "
                             f"its execution carries at most {MAX_STATE_BYTES}. Shorten parameters or split the stage.")

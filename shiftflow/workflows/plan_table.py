@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shiftflow.workflows.audit import write_items
-from shiftflow.workflows.plan import stage_slice
+from shiftflow.workflows.plan import compact_json, stage_slice
 
 KEEP_FOR = timedelta(days=400)
 
@@ -32,8 +32,8 @@ def stage(dynamodb: Any, table: str, run_plan: dict[str, Any], started_at: str) 
     items = [{
         "workflow_execution_id": {"S": run_plan["workflow_execution_id"]},
         "stage_number": {"N": str(plan_stage["number"])},
-        "stage_plan": {"S": _compact(stage_slice(plan_stage))},
-        "settled": {"S": _compact(plan_stage["settled"])},
+        "stage_plan": {"S": compact_json(stage_slice(plan_stage))},
+        "settled": {"S": compact_json(plan_stage["settled"])},
         "expires_at": {"N": expires_at},
     } for plan_stage in run_plan["stages"]]
     write_items(dynamodb, table, items)
@@ -61,7 +61,3 @@ def load(dynamodb: Any, table: str, run: dict[str, Any]) -> dict[str, Any]:
         raise PlanMissing(f"run {execution_id}: the plan of stage(s) {', '.join(map(str, missing))} is not in "
                           f"{table} (LoadWorkflow stages it; items expire {KEEP_FOR.days} days after the run's start)")
     return {**run, "stages": [staged[stage["number"]] for stage in run["stages"]]}
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

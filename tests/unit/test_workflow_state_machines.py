@@ -62,6 +62,9 @@ def test_stages_run_in_order_one_child_execution_each():
     run_stage = processor["RunStage"]
     assert run_stage["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert run_stage["Parameters"]["StateMachineArn"] == "${WorkflowStageStateMachineArn}"
+    # The Map's result (every stage's output) must stay far under 256 KiB however many stages a workflow has.
+    assert (run_stage["ResultPath"], run_stage["OutputPath"]) == (None, "$.stage.number")
+    assert processor["StageNotRun"]["Parameters"] == {"stage.$": "$.stage.number", "status": "NOT_RUN"}
     assert WORKFLOW["LoadWorkflow"]["Next"] == "AcquireJobGuard", "the configuration is validated before the guard"
 
 
