@@ -4,6 +4,7 @@ Key (workflow_execution_id, stage_number): one item per stage of a run, `stage_p
 its stage execution reads with a GetItem: statemachine/workflow_stage.asl.json) and `settled` (its jobs that do not
 run, JSON). `close_run` and the heal read the whole plan back (`load`). Items expire (`expires_at`, TTL) after any
 execution of the run can still need them: Standard executions last at most a year, and are redriven within 14 days.
+The plan is staged before the guard is taken: a run the guard turns away leaves its items, which expire the same way.
 
     stage(dynamodb, table, run_plan, started_at)   # LoadWorkflow: the plan's stages written
     load(dynamodb, table, run) -> run_plan          # the whole plan again, from the run's state
