@@ -123,7 +123,7 @@ def test_a_firing_that_cannot_start_its_target_is_retried_then_dead_lettered_as_
     assert json.loads(message["Body"]) == {"job_id": "sales_data_pipeline"}
     assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist" and pipeline in attributes["ERROR_MESSAGE"]
     assert (attributes["EXHAUSTED_RETRY_CONDITION"], attributes["RETRY_ATTEMPTS"] == "20") in (
-        ("MaximumRetryAttempts", True), ("MaximumEventAge", False))
+        ("MaximumRetryAttempts", True), ("MaximumEventAgeInSeconds", False))
     assert int(attributes["RETRY_ATTEMPTS"]) >= 15  # 15 backoffs at most sum to 2 + ... + 256 + 7 x 300 < 3600 s
     assert attributes["TARGET_ARN"] == pipeline
     assert attributes["SCHEDULE_ARN"] == ("arn:aws:scheduler:us-east-1:123456789012:schedule/default/"
