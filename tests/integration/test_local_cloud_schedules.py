@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from shiftflow.local.cloud.cron import InvalidScheduleExpression
 from shiftflow.local.cloud.schedules import Schedule, Scheduler, firing_records, rate_seconds, template_schedules
 from shiftflow.local.cloud.server import LocalCloud
 from tests.conftest import ROOT, SLOW_SQL
+from tests.integration.test_local_cloud import copy_of_the_project
 
 DAY = 86400.0
 
@@ -83,10 +83,8 @@ DECLARED = "  ScheduleExpression:\n    Type: String\n    Default: rate(1 day)\n"
 
 def _project(tmp_path: Path, old: str, new: str) -> Path:
     """A copy of the project whose template.yaml has its first `old` replaced by `new`."""
-    project = tmp_path / "project"
-    for part in ("statemachine", "functions", "scripts", "workflows"):
-        shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
-    template = (ROOT / "template.yaml").read_text()
+    project = copy_of_the_project(tmp_path / "project")
+    template = (project / "template.yaml").read_text()
     assert old in template
     (project / "template.yaml").write_text(template.replace(old, new, 1))
     return project
