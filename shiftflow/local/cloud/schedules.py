@@ -124,10 +124,10 @@ class Schedule:
     def first_firing(self, origin: datetime.datetime) -> datetime.datetime | None:
         """The first firing on a clock that starts at `origin` (None: none, its EndDate is past)."""
         timing = self.timing
-        if self.start_date is None or self.start_date <= origin and not isinstance(timing, Rate):
-            return self._before_end(timing.next_after(origin))
-        if isinstance(timing, Rate):  # StartDate is its first occurrence; the others a period apart
+        if isinstance(timing, Rate) and self.start_date is not None:  # its first occurrence, the next a period apart
             return self._before_end(timing.first_from(self.start_date, origin))
+        if self.start_date is None or self.start_date <= origin:
+            return self._before_end(timing.next_after(origin))
         return self._before_end(timing.next_after(self.start_date - _ONE_TICK))  # the first match from StartDate
 
     def next_firing(self, fired: datetime.datetime) -> datetime.datetime | None:
@@ -405,7 +405,8 @@ class Scheduler:
         return retry_at
 
     def _dead_letter(self, firing: _Firing, exhausted: str | None) -> None:
-        self._done(firing)
+        """The firing's Input to its dead-letter queue with why, then its record goes (a kill between the two sends
+        it again: at least once)."""
         schedule, message = firing.schedule, firing.error_message[:1024]
         if schedule.kind == SCHEDULER:
             attributes = {"ERROR_CODE": firing.error_code, "ERROR_MESSAGE": message,
@@ -420,6 +421,13 @@ class Scheduler:
                           "ERROR_MESSAGE": message}
         if exhausted is not None:
             attributes |= {"EXHAUSTED_RETRY_CONDITION": exhausted, "RETRY_ATTEMPTS": str(firing.failures - 1)}
+        try:
+            self._send_dead_letter(firing, attributes, exhausted)
+        finally:
+            self._done(firing)
+
+    def _send_dead_letter(self, firing: _Firing, attributes: dict[str, str], exhausted: str | None) -> None:
+        schedule = firing.schedule
         if schedule.dead_letter_arn is None:
             log.error("schedule %s: firing %s dropped (no dead-letter queue): %s", schedule.name,
                       firing.execution_id, firing.error_code)
