@@ -1,7 +1,8 @@
 """Files that a crash or kill -9 never leaves half written: replaced whole (`atomic_write`: written beside the
 target, flushed to disk, renamed over it, atomic on POSIX) or grown a whole line at a time (`append_lines`: one
 write(2), so a kill leaves a line whole or absent; `replace_lines` rewrites them whole; `read_lines` drops a last
-line a power loss cut).
+line a power loss cut), or kept one JSON file per record in a folder (`RecordFolder`: the pending work of a service,
+each record replaced whole as it changes and removed once done).
 
 Shared by the local cloud's state (shiftflow.local.cloud) and the Data API emulator's (shiftflow.dataapi.store_files),
 so neither imports the other for it. Readers never delete anything: a running owner may be writing beside them; the
@@ -83,3 +84,28 @@ def read_lines(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None =
             if synced and number < len(lines):
                 raise
     return records
+
+
+class RecordFolder:
+    """One JSON file per record, `<folder>/<id>.json`, each replaced whole (`atomic_write`): the pending deliveries of
+    the local cloud's rules, the pending firings of its schedules. The folder's owner writes; anyone may read."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def save(self, record_id: str, record: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.folder / f"{record_id}.json", json.dumps(record, sort_keys=True).encode())
+
+    def remove(self, record_id: str) -> None:
+        (self.folder / f"{record_id}.json").unlink(missing_ok=True)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The records as they are (read-only: a running owner may be replacing one)."""
+        if not self.folder.is_dir():
+            return []
+        return [json.loads(path.read_text()) for path in sorted(self.folder.glob("*.json"))]
+
+    def remove_partial_writes(self) -> None:
+        """Records a kill interrupted while they were written: the previous ones stand. The owner, when it starts."""
+        remove_partial_writes(self.folder)

@@ -26,7 +26,7 @@ import boto3
 from shiftflow.aws_clients import use_cached_data
 from shiftflow.deployment import Deployment
 from shiftflow.local.identity import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION, STACK_NAME  # noqa: F401 - re-exported
-from shiftflow.local.template import PhysicalResource, Resolver, Template
+from shiftflow.local.template import PhysicalResource, Resolver, Template, sam_dead_letter_arn
 
 # What the template's Redshift parameters are offline: a named "cluster" the emulator accepts.
 LOCAL_PARAMETERS = {
@@ -231,10 +231,8 @@ class LocalRuntime:
             elif kind == "AWS::IAM::ManagedPolicy":  # Ref is the policy's ARN
                 arn = f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}"
                 physical[logical_id] = PhysicalResource(arn, {"PolicyArn": arn})
-            elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL, as CloudFormation gives it
-                arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
-                url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
-                physical[logical_id] = PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+            elif kind == "AWS::SQS::Queue":
+                physical[logical_id] = _queue(name)
             elif kind == "AWS::Serverless::StateMachine":
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
                 physical[logical_id] = PhysicalResource(arn, {"Arn": arn, "Name": name})
@@ -246,6 +244,8 @@ class LocalRuntime:
                 role = role_name(STACK_NAME, f"{logical_id}Role")
                 physical[f"{logical_id}Role"] = PhysicalResource(
                     role, {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "RoleId": role_id(role)})
+        for logical_id in self.template.generated_dead_letter_queues():  # SAM's, for `DeadLetterConfig: {Type: SQS}`
+            physical[logical_id] = _queue(f"{STACK_NAME}-{logical_id}")
         return physical
 
     def _create_buckets(self, resolver: Resolver) -> None:
@@ -361,9 +361,11 @@ class LocalRuntime:
         """The template's SQS queues (the failure queues that rule targets and functions send what they could not
         deliver to)."""
         sqs = self.client("sqs")
-        for logical_id, resource in self.template.resources("AWS::SQS::Queue").items():
+        declared = {logical_id: resource.get("Properties", {}).get("MessageRetentionPeriod")
+                    for logical_id, resource in self.template.resources("AWS::SQS::Queue").items()}
+        generated = dict.fromkeys(self.template.generated_dead_letter_queues())  # SAM sets no property on them
+        for logical_id, retention in {**declared, **generated}.items():
             name = str(resolver.resolve({"Fn::GetAtt": [logical_id, "QueueName"]}))
-            retention = resource.get("Properties", {}).get("MessageRetentionPeriod")
             sqs.create_queue(QueueName=name,
                              Attributes={"MessageRetentionPeriod": str(resolver.resolve(retention))} if retention else {})
             self.queue_names.append(name)
@@ -382,8 +384,11 @@ class LocalRuntime:
                                 State=properties.get("State", "ENABLED"))
                 function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
                 # The target's retry policy and dead-letter queue, as SAM passes them to AWS::Events::Rule.
-                target = {"Id": logical_id, "Arn": function_arn, **{
-                    key: properties[key] for key in ("RetryPolicy", "DeadLetterConfig") if key in properties}}
+                target = {"Id": logical_id, "Arn": function_arn, **(
+                    {"RetryPolicy": properties["RetryPolicy"]} if "RetryPolicy" in properties else {})}
+                if "DeadLetterConfig" in properties:
+                    target["DeadLetterConfig"] = {"Arn": resolver.resolve(
+                        sam_dead_letter_arn(logical_id + event_id, properties["DeadLetterConfig"]))}
                 events.put_targets(Rule=name, Targets=[target])
 
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
@@ -532,3 +537,10 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _queue(name: str) -> PhysicalResource:
+    """An SQS queue's Ref (its URL, as CloudFormation gives it) and attributes."""
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+    url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+    return PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})

@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 NO_VALUE = object()  # AWS::NoValue: the property is dropped
+_SAM_TARGETS = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+_DEAD_LETTER_EVENTS = ("Schedule", "ScheduleV2", "EventBridgeRule")  # SAM events with a DeadLetterConfig
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
@@ -67,6 +69,47 @@ class Template:
 
     def function_globals(self) -> dict[str, Any]:
         return self.body.get("Globals", {}).get("Function", {})
+
+    def generated_dead_letter_queues(self) -> list[str]:
+        """The logical ids of the SQS queues SAM generates for events whose DeadLetterConfig says `Type: SQS`."""
+        return [queue for source, config in self._dead_letter_configs()
+                if (queue := sam_dead_letter_queue(source, config)) is not None]
+
+    def _dead_letter_configs(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(logical_id + event_id, event["Properties"]["DeadLetterConfig"])
+                for resource_type in _SAM_TARGETS for logical_id, resource in self.resources(resource_type).items()
+                for event_id, event in resource.get("Properties", {}).get("Events", {}).items()
+                if event.get("Type") in _DEAD_LETTER_EVENTS
+                and isinstance(event.get("Properties"), dict) and "DeadLetterConfig" in event["Properties"]]
+
+
+def sam_dead_letter_queue(source_logical_id: str, config: Any) -> str | None:
+    """The logical id of the queue SAM generates for an event's DeadLetterConfig (`Type: SQS`: QueueLogicalId, else
+    the event source's logical id, resource + event, and "Queue"); None when it names its queue (`Arn`). Refused as
+    SAM's translator refuses it (samtranslator EventBridgeRuleUtils.validate_dlq_config)."""
+    if not isinstance(config, dict):
+        raise TemplateError(f"Event with id [{source_logical_id}] is invalid. DeadLetterConfig must be a mapping.")
+    if "Arn" in config and "Type" in config:
+        raise TemplateError(f"Event with id [{source_logical_id}] is invalid. "
+                            "You can either define 'Arn' or 'Type' property of DeadLetterConfig.")
+    if "Type" in config and config["Type"] != "SQS":
+        raise TemplateError(f"Event with id [{source_logical_id}] is invalid. "
+                            "The only valid value for 'Type' property of DeadLetterConfig is 'SQS'.")
+    if "Arn" not in config and "Type" not in config:
+        raise TemplateError(f"Event with id [{source_logical_id}] is invalid. "
+                            "No 'Arn' or 'Type' property provided for DeadLetterConfig.")
+    if "Arn" in config:
+        return None
+    queue = config.get("QueueLogicalId", source_logical_id + "Queue")
+    if not isinstance(queue, str):
+        raise TemplateError(f"Event with id [{source_logical_id}] is invalid. QueueLogicalId must be a string")
+    return queue
+
+
+def sam_dead_letter_arn(source_logical_id: str, config: Any) -> Any:
+    """The queue ARN SAM puts in the generated target's DeadLetterConfig: `Arn` as given, or the generated queue's."""
+    queue = sam_dead_letter_queue(source_logical_id, config)
+    return config["Arn"] if queue is None else {"Fn::GetAtt": [queue, "Arn"]}
 
 
 class _CloudFormationLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -6,6 +6,7 @@ commands run as separate processes, as a user's terminals would.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -533,6 +534,38 @@ def test_a_delivery_waiting_for_its_retry_outlives_a_kill_9_and_ends_in_the_fail
     kill_9(cloud)
     cloud.shiftflow("endpoint")  # a new cloud: the unread failure record is still there
     assert failure_records() == [record]
+
+
+def test_a_schedule_firing_waiting_for_its_retry_outlives_a_kill_9_and_the_next_cloud_starts_it(cloud: Cloud,
+                                                                                                   tmp_path: Path):
+    """The pipeline's schedule at rate(1 minute), compressed 60x (a firing a second), its state machine deleted: each
+    later firing's start fails and its retry waits. kill -9 of the cloud: the firings are on disk. The next cloud (without
+    --schedules: no new firing) deploys the state machine again and starts each of them once."""
+    from shiftflow.local.cloud.schedules import firing_records
+
+    cloud.project = copy_of_the_project(tmp_path / "project")
+    template = cloud.project / "template.yaml"
+    declared = "  ScheduleExpression:\n    Type: String\n    Default: rate(1 day)\n"
+    assert declared in template.read_text()
+    template.write_text(template.read_text().replace(declared, declared.replace("rate(1 day)", "rate(1 minute)")))
+    assert cloud.shiftflow("up", "--detach", "--schedules", "--time-compression", "60")[0] == 0
+    pipeline = cloud.outputs()["SalesDataPipelineStateMachineArn"]
+    cloud.boto3_client("stepfunctions").delete_state_machine(stateMachineArn=pipeline)
+    records = firing_records(cloud.state_dir)
+    assert client.wait_until(lambda: any(record["failures"] for record in records.records()), timeout=60,
+                             interval=0.01), (cloud.state_dir / "cloud.log").read_text()[-4000:]
+    kill_9(cloud)
+    left = records.records()
+    assert left and {record["error_code"] for record in left} <= {"StateMachineDoesNotExist"}
+
+    restarted = datetime.datetime.now(datetime.timezone.utc)
+    assert cloud.shiftflow("up", "--detach", "--time-compression", "60")[0] == 0
+    assert client.wait_until(lambda: records.records() == [], timeout=60)
+    executions = cloud.boto3_client("stepfunctions").list_executions(stateMachineArn=pipeline)["executions"]
+    # Each waiting firing once, and no other (those before the state machine was deleted are the earlier cloud's).
+    assert len([execution for execution in executions if execution["startDate"] >= restarted]) == len(left)
+    assert "schedule firings carried on (pending when the local cloud stopped)" in (
+        cloud.state_dir / "cloud.log").read_text()
 
 
 def kill_9(cloud: Cloud) -> None:

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shiftflow.local.cloud.client import wait_until
 from shiftflow.local.cloud.cron import InvalidScheduleExpression
-from shiftflow.local.cloud.schedules import Schedule, Scheduler, rate_seconds, template_schedules
+from shiftflow.local.cloud.schedules import Schedule, Scheduler, firing_records, rate_seconds, template_schedules
 from shiftflow.local.cloud.server import LocalCloud
 from tests.conftest import ROOT, SLOW_SQL
+from tests.integration.test_local_cloud import copy_of_the_project
 
 DAY = 86400.0
 
@@ -77,15 +78,20 @@ def test_a_cron_schedule_fires_on_the_compressed_clock(cloud: LocalCloud):
         assert json.loads(described["input"]) == run
 
 
+DECLARED = "  ScheduleExpression:\n    Type: String\n    Default: rate(1 day)\n"  # the sales pipeline's
+
+
+def _project(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the project whose template.yaml has its first `old` replaced by `new`."""
+    project = copy_of_the_project(tmp_path / "project")
+    template = (project / "template.yaml").read_text()
+    assert old in template
+    (project / "template.yaml").write_text(template.replace(old, new, 1))
+    return project
+
+
 def test_an_invalid_cron_in_the_template_stops_the_cloud_with_eventbridges_message(tmp_path):
-    project = tmp_path / "project"
-    for part in ("statemachine", "functions", "scripts", "workflows"):
-        shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
-    declared = "  ScheduleExpression:\n    Type: String\n    Default: rate(1 day)\n"
-    template = (ROOT / "template.yaml").read_text()
-    assert declared in template
-    (project / "template.yaml").write_text(template.replace(declared, declared.replace(
-        "rate(1 day)", "'cron(0 3 * * * *)'")))  # both day fields set
+    project = _project(tmp_path, DECLARED, DECLARED.replace("rate(1 day)", "'cron(0 3 * * * *)'"))  # both day fields
     with pytest.raises(InvalidScheduleExpression, match=r"Parameter ScheduleExpression is not valid\. "
                                                         r"'cron\(0 3 \* \* \* \*\)': exactly one of"):
         with LocalCloud(project, tmp_path / "state", log_level="WARNING", schedules=True):
@@ -123,9 +129,58 @@ def test_a_firing_that_cannot_start_its_target_is_retried_then_dead_lettered_as_
     assert json.loads(message["Body"]) == {"job_id": "sales_data_pipeline"}
     assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist" and pipeline in attributes["ERROR_MESSAGE"]
     assert (attributes["EXHAUSTED_RETRY_CONDITION"], attributes["RETRY_ATTEMPTS"] == "20") in (
-        ("MaximumRetryAttempts", True), ("MaximumEventAge", False))
+        ("MaximumRetryAttempts", True), ("MaximumEventAgeInSeconds", False))
     assert int(attributes["RETRY_ATTEMPTS"]) >= 15  # 15 backoffs at most sum to 2 + ... + 256 + 7 x 300 < 3600 s
     assert attributes["TARGET_ARN"] == pipeline
     assert attributes["SCHEDULE_ARN"] == ("arn:aws:scheduler:us-east-1:123456789012:schedule/default/"
                                           "SalesDataPipelineStateMachine-ScheduledRun")
     assert cloud.scheduler.fired == []
+
+
+def test_a_firing_waiting_for_its_retry_outlives_the_cloud_and_the_next_cloud_carries_it_on(tmp_path):
+    """rate(1 minute) at 60x: a firing a second; the pipeline's state machine gone, each firing waits for its retry
+    (2 s, 4 s, ... of the schedule's time; its hour of event age is a minute here) when the cloud stops. The next
+    cloud, without --schedules, deploys the state machine again and starts the firings that were waiting, once
+    each, with the schedule's input."""
+    project = _project(tmp_path, DECLARED, DECLARED.replace("rate(1 day)", "rate(1 minute)"))
+    state = tmp_path / "state"
+    records = firing_records(state)
+    with LocalCloud(project, state, log_level="WARNING", schedules=True, time_compression=60.0) as first:
+        first.runtime.client("stepfunctions").delete_state_machine(
+            stateMachineArn=first.runtime.deployment.state_machine_arn("sales_data_pipeline"))
+        assert wait_until(lambda: any(record["failures"] for record in records.records()), timeout=30)
+    left = {record["id"]: record for record in records.records()}
+    assert left and first.scheduler.fired == []
+
+    with LocalCloud(project, state, log_level="WARNING", time_compression=60.0) as second:
+        assert second.scheduler.schedules == []  # no new firing: only those that were waiting
+        assert wait_until(lambda: records.records() == [], timeout=60)
+        assert sorted(second.scheduler.resumed) == sorted(left) and second.scheduler.dead_lettered == []
+        assert len(second.scheduler.fired) == len(left)
+        assert sorted(moment.isoformat() for moment in second.scheduler.fired_at) == sorted(
+            record["scheduled_time"] for record in left.values())
+        sfn = second.runtime.client("stepfunctions")
+        for _, arn in second.scheduler.fired:
+            assert json.loads(sfn.describe_execution(executionArn=arn)["input"]) == {"job_id": "sales_data_pipeline"}
+
+
+def test_a_dead_letter_config_of_type_sqs_sends_to_the_queue_sam_generates(tmp_path):
+    """ScheduledRun's DeadLetterConfig as `Type: SQS`: the local cloud creates the queue SAM would
+    (SalesDataPipelineStateMachineScheduledRunQueue), kept on disk as the template's own queues, and a firing that
+    cannot start its target ends there."""
+    named = "DeadLetterConfig:\n              Arn: !GetAtt ScheduledRunFailureQueue.Arn\n"
+    project = _project(tmp_path, named, "DeadLetterConfig:\n              Type: SQS\n")
+    with LocalCloud(project, tmp_path / "state", log_level="WARNING") as cloud:
+        runtime = cloud.runtime
+        sqs, name = runtime.client("sqs"), "shiftflow-local-SalesDataPipelineStateMachineScheduledRunQueue"
+        queue = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        runtime.client("stepfunctions").delete_state_machine(
+            stateMachineArn=runtime.deployment.state_machine_arn("sales_data_pipeline"))
+        cloud.start_schedules(time_compression=DAY / 0.5,
+                              only=frozenset({"SalesDataPipelineStateMachine-ScheduledRun"}))
+        assert wait_until(lambda: cloud.scheduler.dead_lettered, timeout=60)
+        cloud.scheduler.stop()
+        [message] = sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"][:1]
+        assert json.loads(message["Body"]) == {"job_id": "sales_data_pipeline"}
+        assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "StateMachineDoesNotExist"
+        assert (cloud.state_dir / "queues" / f"{name}.json").is_file()

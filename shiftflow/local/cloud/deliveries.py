@@ -7,8 +7,9 @@ Two layers, as on AWS:
   is retried with exponential backoff and jitter until MaximumRetryAttempts (default 185) or MaximumEventAgeInSeconds
   (default 86,400) runs out; a missing function or a missing permission is not retried. Then the event goes to the
   target's DeadLetterConfig queue: the event as the body, with the attributes RULE_ARN, TARGET_ARN, ERROR_CODE,
-  ERROR_MESSAGE and, after retries, RETRY_ATTEMPTS and EXHAUSTED_RETRY_CONDITION (chosen values:
-  MaximumRetryAttempts, MaximumEventAge; the guide names the attribute only).
+  ERROR_MESSAGE and, after retries, RETRY_ATTEMPTS and EXHAUSTED_RETRY_CONDITION (the guide names the attribute
+  only; its values are the RetryPolicy field that ran out, MaximumRetryAttempts or MaximumEventAgeInSeconds, as
+  EventBridge Scheduler's dead-letter events show them).
 - Lambda runs the function from its queue. A function error is retried as the function's EventInvokeConfig says
   (Lambda developer guide, "Asynchronous invocation": MaximumRetryAttempts 0-2, default 2, one minute before the
   first retry and two before the second; MaximumEventAgeInSeconds, default 21,600), then the invocation record
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shiftflow.durable_files import atomic_write, remove_partial_writes
+from shiftflow.durable_files import RecordFolder
 
 log = logging.getLogger("shiftflow.cloud.deliveries")
 
@@ -54,6 +55,8 @@ TARGET_BACKOFF_CAP_SECONDS = 300.0  # chosen: EventBridge documents exponential 
 NOT_RETRIED = {"ResourceNotFoundException": "NO_RESOURCE", "AccessDeniedException": "NO_PERMISSIONS",
                 "AccessDenied": "NO_PERMISSIONS"}
 _THROTTLED = {"TooManyRequestsException", "ThrottlingException"}
+# EXHAUSTED_RETRY_CONDITION: the RetryPolicy field that ran out (rule targets and schedules alike).
+RETRIES_EXHAUSTED, EVENT_AGE_EXHAUSTED = "MaximumRetryAttempts", "MaximumEventAgeInSeconds"
 
 
 @dataclass(frozen=True)
@@ -96,24 +99,22 @@ class Delivery:
 
 class DeliveryFiles:
     def __init__(self, state_dir: Path) -> None:
-        self.folder = state_dir / FOLDER
+        self.records = RecordFolder(state_dir / FOLDER)
+        self.folder = self.records.folder
 
     def save(self, delivery: Delivery) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.folder / f"{delivery.id}.json", json.dumps(dataclasses.asdict(delivery)).encode())
+        self.records.save(delivery.id, dataclasses.asdict(delivery))
 
     def remove_partial_writes(self) -> None:
         """Records a kill interrupted while they were written: the previous ones stand."""
-        remove_partial_writes(self.folder)
+        self.records.remove_partial_writes()
 
     def done(self, delivery: Delivery) -> None:
-        (self.folder / f"{delivery.id}.json").unlink(missing_ok=True)
+        self.records.remove(delivery.id)
 
     def pending(self) -> list[Delivery]:
         """The records as they are (read-only: a running cloud may be replacing one)."""
-        if not self.folder.is_dir():
-            return []
-        deliveries = [Delivery(**json.loads(path.read_text())) for path in self.folder.glob("*.json")]
+        deliveries = [Delivery(**record) for record in self.records.records()]
         return sorted(deliveries, key=lambda delivery: delivery.received_at)
 
 
@@ -216,9 +217,9 @@ class Deliverer:
             return self._dead_letter(delivery, NOT_RETRIED[code], message, exhausted=None)
         delivery.invoke_failures += 1
         if self._age(delivery) >= delivery.target_event_age_seconds:
-            return self._dead_letter(delivery, rule_error_code(code), message, exhausted="MaximumEventAge")
+            return self._dead_letter(delivery, rule_error_code(code), message, exhausted=EVENT_AGE_EXHAUSTED)
         if delivery.invoke_failures > delivery.target_retry_attempts:
-            return self._dead_letter(delivery, rule_error_code(code), message, exhausted="MaximumRetryAttempts")
+            return self._dead_letter(delivery, rule_error_code(code), message, exhausted=RETRIES_EXHAUSTED)
         delivery.due_at = time.time() + retry_backoff_seconds(delivery.invoke_failures) / self.time_compression
         return False
 

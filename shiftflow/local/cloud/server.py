@@ -74,14 +74,16 @@ class LocalCloud:
         self._stack.close()
 
     def _start(self) -> None:
+        from shiftflow.local.cloud.schedules import firing_records
+
         refuse_beside_standalone_data_api(self.state_dir)  # `shiftflow up` too: never two owners of the warehouse
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
         interrupted = self._restore_and_keep_on_disk(runtime)
         self._report_interrupted(interrupted)
         self._serve_http()
-        if self.schedules:
-            self.start_schedules(self.time_compression)
+        if self.schedules or firing_records(self.state_dir).records():  # the firings an earlier cloud left go on
+            self.start_schedules(self.time_compression, only=None if self.schedules else frozenset())
 
     def _restore_and_keep_on_disk(self, runtime: LocalRuntime) -> list[dict[str, Any]]:
         """What earlier clouds left (executions, unread notifications; the runtime loaded the tables), then every
@@ -131,12 +133,18 @@ class LocalCloud:
             log.warning("the rules' targets still run after %d s", STARTUP_DELIVERY_SECONDS)
 
     def start_schedules(self, time_compression: float, only: frozenset[str] | None = None) -> None:
-        """Fire the template's schedules (`only`: those of these names, e.g. {"WorkflowStateMachine-ScheduledStreamLoad"})."""
-        from shiftflow.local.cloud.schedules import Scheduler, template_schedules
+        """Fire the template's schedules (`only`: those of these names, such as
+        {"WorkflowStateMachine-ScheduledStreamLoad"}; an empty set: none), and carry on the firings not yet done that
+        an earlier scheduler left on disk. A scheduler already running stops first (what it has pending is on disk for
+        this one)."""
+        from shiftflow.local.cloud.schedules import Scheduler, firing_records, template_schedules
 
-        schedules = [schedule for schedule in template_schedules(self.runtime.template, self.runtime.resolver)
-                     if only is None or schedule.name in only]
-        self.scheduler = Scheduler(schedules, time_compression, self.runtime.client)
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        known = template_schedules(self.runtime.template, self.runtime.resolver)
+        self.scheduler = Scheduler([schedule for schedule in known if only is None or schedule.name in only],
+                                   time_compression, self.runtime.client, firings=firing_records(self.state_dir),
+                                   known=known)
         self.scheduler.start()
         self._stack.callback(self.scheduler.stop)  # before HTTP stops: no firing into a cloud that is closing
 
