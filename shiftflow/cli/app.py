@@ -367,7 +367,7 @@ def main() -> None:
     """The `shiftflow` command's process (the console script and `python -m shiftflow.cli.app`)."""
     from shiftflow.cli import startup
 
-    startup.skip_unused_optional_imports()
+    startup.begin()
     try:
         app(prog_name="shiftflow")
     except SystemExit as end:
