@@ -8,7 +8,6 @@ nothing, and neither does the in-process mode, whose moto may use the optional l
 from __future__ import annotations
 
 import atexit
-import gc
 import os
 import sys
 import threading
@@ -35,11 +34,12 @@ def unused_optional_imports(environment: dict[str, str]) -> list[str]:
 
 def begin() -> None:
     """What the command's process does first (shiftflow.cli.app.main), before typer parses its arguments."""
+    from shiftflow import collector
     from shiftflow.cli.typer_coercion import defer_pydantic_coercion
 
     skip_unused_optional_imports()
     defer_pydantic_coercion()
-    pause_collection()
+    collector.pause()  # until connected: shiftflow.cli.common.session resumes it
 
 
 def skip_unused_optional_imports() -> None:
@@ -49,34 +49,6 @@ def skip_unused_optional_imports() -> None:
         return  # moto runs in this process, or botocore already chose
     for name in unused_optional_imports(dict(os.environ)):
         sys.modules.setdefault(name, None)  # type: ignore[assignment]
-
-
-# Python's cyclic garbage collector during the start-up: the imports (botocore, typer, rich) and botocore's data
-# allocate about 60,000 objects that live as long as the process, and the collector walks them again and again
-# (about 60 ms CPU of `shiftflow status`, its one full collection alone 35 ms). The command's process starts with
-# a first collection only after START_UP_ALLOCATIONS objects (not never: a long-lived command that skips the
-# resume, `shiftflow up` in the foreground, still collects), and once connected (shiftflow.cli.common.session)
-# freezes what it holds (gc.freeze: never walked again nor freed, the few cycles the imports left included, a few MB)
-# and collects as usual from then on, for a run followed for hours.
-START_UP_ALLOCATIONS = 250_000
-_thresholds_before: tuple[int, ...] | None = None
-
-
-def pause_collection() -> None:
-    global _thresholds_before
-    if _thresholds_before is None:
-        _thresholds_before = gc.get_threshold()
-        gc.set_threshold(START_UP_ALLOCATIONS, *_thresholds_before[1:])
-
-
-def resume_collection() -> None:
-    """The collector as before pause_collection, the start-up's objects frozen; in a process that did not pause it
-    (the tests' CliRunner) nothing."""
-    global _thresholds_before
-    if _thresholds_before is not None:
-        gc.freeze()
-        gc.set_threshold(*_thresholds_before)
-        _thresholds_before = None
 
 
 def exit_without_teardown(code: int) -> NoReturn:

@@ -108,16 +108,17 @@ def test_the_sub_apps_are_imported_when_named_and_listed_by_help() -> None:
 def test_the_command_process_defers_the_collector_until_connected_then_freezes_its_start_up() -> None:
     done = _python("""
         import gc
+        from shiftflow import collector
         from shiftflow.cli import startup
         before = gc.get_threshold()
-        startup.resume_collection()  # never paused (the tests' CliRunner): nothing happens
+        collector.resume()  # never paused (the tests' CliRunner): nothing happens
         print(gc.get_freeze_count() == 0, gc.get_threshold() == before)
         startup.begin()
-        print(gc.isenabled(), gc.get_threshold()[0] == startup.START_UP_ALLOCATIONS)
-        startup.resume_collection()
+        print(gc.isenabled(), gc.get_threshold()[0] == collector.START_UP_ALLOCATIONS)
+        collector.resume()
         print(gc.get_freeze_count() > 0, gc.get_threshold() == before, gc.isenabled())
         frozen = gc.get_freeze_count()
-        startup.resume_collection()  # once only
+        collector.resume()  # once only
         print(gc.get_freeze_count() == frozen)
     """)
     assert done.returncode == 0, done.stderr
@@ -129,11 +130,12 @@ def test_a_connected_command_collects_again(tmp_path: Path) -> None:
     done = _python("""
         import gc
         from pathlib import Path
+        from shiftflow import collector
         from shiftflow.cli import common, startup
         startup.begin()
         try:
             with common.session(None, False, Path("."), None, False):
-                print(gc.get_threshold()[0] < startup.START_UP_ALLOCATIONS, gc.get_freeze_count() > 0)
+                print(gc.get_threshold()[0] < collector.START_UP_ALLOCATIONS, gc.get_freeze_count() > 0)
         except BaseException as error:
             print("failed", type(error).__name__)
     """, SHIFTFLOW_LOCAL_MODE="in-process", SHIFTFLOW_STATE_DIR=str(tmp_path))
