@@ -19,6 +19,10 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	# The project's bytecode: a fresh clone's first command (and its local cloud) does not compile every module.
 	$(BIN)/python -m compileall -q shiftflow functions
+	# The local cloud's caches (parsed state machines, botocore's data) for this project: a fresh clone's first
+	# command does not fill them while the user waits. Keyed by what they are made from (a changed ASL file is
+	# parsed again when deployed); a failure here only costs that first command its time.
+	$(BIN)/python -m shiftflow.local.warm_caches || echo "shiftflow: caches not warmed (the first command fills them)"
 	touch $@
 
 demo: setup

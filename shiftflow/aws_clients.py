@@ -8,10 +8,11 @@ still gets boto3's transfer methods (upload_file, download_file, ...), boto3 imp
 botocore's first client in a process walks its data folder (about 900 directory listings, to list the services) and
 parses its JSON data files (endpoints.json alone is 1.2 MB, a service's model up to 1 MB): about a third of
 `shiftflow status` against a running local cloud (benchmarks/status_latency.py). `CachedLoader` is botocore's own
-Loader keeping both across processes, in the user's cache folder (shiftflow.user_cache): each data file pickled,
-keyed by its path, size and modification time; the list of services keyed by botocore's version and the search
-folders with their modification times (a service folder added or removed changes its folder's). An unreadable entry
-is read from botocore's file again and replaced; a cache that cannot be written costs only the next parse.
+Loader keeping both across processes, in the user's cache folder (shiftflow.user_cache): each data file pickled
+(as plain dicts: `plain_json`), keyed by its path, size and modification time; the list of services keyed by
+botocore's version and the search folders with their modification times (a service folder added or removed changes
+its folder's). An unreadable entry is read from botocore's file again and replaced; a cache that cannot be written
+costs only the next parse.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from botocore.loaders import JSONFileLoader, Loader, instance_cache
 from shiftflow.user_cache import load_entry, save_entry, user_cache_dir
 
 CACHE_KIND = "botocore-data"
+FORMAT = "plain-1"  # in each data file's key: an entry of an earlier format (OrderedDicts) is never read
 
 
 def client_factory(region: str | None = None, endpoint_url: str | None = None,
@@ -95,9 +97,21 @@ class CachedJSONFileLoader(JSONFileLoader):
                 stat = os.stat(path)
             except OSError:
                 continue
-            key = [path, stat.st_size, stat.st_mtime_ns]
-            return _cached(self.folder, key, lambda: super(CachedJSONFileLoader, self).load_file(file_path))
+            key = [FORMAT, path, stat.st_size, stat.st_mtime_ns]
+            parse = super().load_file
+            return _cached(self.folder, key, lambda: plain_json(parse(file_path)))
         return None
+
+
+def plain_json(value: Any) -> Any:
+    """botocore's parsed JSON (OrderedDicts: its loader's object_pairs_hook) with plain dicts, in the same order.
+    Nothing of botocore's (or moto's) needs an OrderedDict's own methods, and a pickled OrderedDict loads item by
+    item: endpoints.json takes 12 ms to unpickle so, 5 ms as plain dicts (every client's process loads it)."""
+    if isinstance(value, dict):
+        return {key: plain_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_json(item) for item in value]
+    return value
 
 
 class CachedData:

@@ -4,6 +4,7 @@ key, so that any entry may be deleted at any time (it is computed again)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -23,12 +24,24 @@ def load_entry(entry: Path) -> Any | None:
     """The value `save_entry` pickled in `entry`, or None (never saved, or unreadable: a partial or foreign file,
     which the caller computes again and replaces)."""
     try:
-        return pickle.loads(entry.read_bytes())  # noqa: S301 - the user's own cache, written by save_entry
+        data = entry.read_bytes()
     except FileNotFoundError:
         return None
+    except OSError as error:
+        log.debug("ignoring the cache entry %s: %s", entry, error)
+        return None
+    # An entry is up to a few hundred thousand containers, none of them garbage: without the cyclic collector
+    # walking them while they are built (a third of the load in a process that holds many objects already).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)  # noqa: S301 - the user's own cache, written by save_entry
     except Exception as error:
         log.debug("ignoring the cache entry %s: %s", entry, error)
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def save_entry(entry: Path, value: Any) -> None:

@@ -44,20 +44,28 @@ from shiftflow.jobs.outcomes import jobs_of_definition
 
 
 class CommandGroup(TyperGroup):
-    """The `shiftflow` group, its sub-apps imported when named (or listed by --help): a command pays for neither
-    their imports (the workflow model's pydantic classes ...) nor typer's construction of their commands."""
+    """The `shiftflow` group, each command converted to click when named (or listed by --help): typer converts
+    every command of a group at once (about 10 ms), a command needs only its own. The sub-apps are imported when
+    named, too: a command pays for neither their imports (the workflow model's pydantic classes ...) nor their
+    conversion."""
 
     LAZY_SUBAPPS = {
         "workflow": "shiftflow.cli.workflow_commands:workflow_app",
         "scripts": "shiftflow.cli.scripts_commands:scripts_app",
         "stream": "shiftflow.cli.stream_commands:stream_app",
     }
+    # The app's own commands (typer's CommandInfo by name), taken out of the app by defer_commands.
+    deferred: dict[str, Any] = {}
+    deferred_from: Any = None  # the Typer they were registered on: its settings for their conversion
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*super().list_commands(ctx), *(name for name in self.LAZY_SUBAPPS if name not in self.commands)]
+        eager = [name for name in super().list_commands(ctx) if name not in self.deferred]
+        return [*self.deferred, *eager, *(name for name in self.LAZY_SUBAPPS if name not in eager)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in self.LAZY_SUBAPPS:
+        if cmd_name not in self.commands and cmd_name in self.deferred:
+            self.commands[cmd_name] = _one_command(self.deferred_from, self.deferred[cmd_name])
+        elif cmd_name not in self.commands and cmd_name in self.LAZY_SUBAPPS:
             module, attribute = self.LAZY_SUBAPPS[cmd_name].split(":")
             # get_group: a sub-app of one command (scripts) stays a group, as add_typer keeps it
             command = typer.main.get_group(getattr(importlib.import_module(module), attribute))
@@ -66,10 +74,28 @@ class CommandGroup(TyperGroup):
         return super().get_command(ctx, cmd_name)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and args[0] not in self.LAZY_SUBAPPS:
-            for name in self.LAZY_SUBAPPS:  # an unknown name: typer's "did you mean" looks through every command
+        known = (*self.commands, *self.deferred, *self.LAZY_SUBAPPS)
+        if args and args[0] not in known:
+            for name in self.list_commands(ctx):  # an unknown name: typer's "did you mean" looks through every command
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
+
+
+def defer_commands(typer_app: typer.Typer) -> None:
+    """Take the commands registered on `typer_app` out of it, for CommandGroup to convert one at a time."""
+    for info in typer_app.registered_commands:
+        # typer's name of a command (typer.main.get_command_name), tests/unit/test_cli_startup.py checks they agree
+        CommandGroup.deferred[info.name or info.callback.__name__.lower().replace("_", "-")] = info
+    CommandGroup.deferred_from = typer_app
+    typer_app.registered_commands = []
+
+
+def _one_command(typer_app: typer.Typer, info: Any) -> Any:
+    """One command as typer converts it in its group: a Typer of that one command, with the group's settings."""
+    single = typer.Typer(add_completion=False, rich_markup_mode=typer_app.rich_markup_mode,
+                         pretty_exceptions_short=typer_app.pretty_exceptions_short)
+    single.registered_commands.append(info)
+    return typer.main.get_command(single)
 
 
 app = typer.Typer(cls=CommandGroup, add_completion=False, no_args_is_help=True,
@@ -361,13 +387,14 @@ def _register_cloud_commands() -> None:
 
 
 _register_cloud_commands()  # the sub-apps: CommandGroup.LAZY_SUBAPPS
+defer_commands(app)
 
 
 def main() -> None:
     """The `shiftflow` command's process (the console script and `python -m shiftflow.cli.app`)."""
     from shiftflow.cli import startup
 
-    startup.skip_unused_optional_imports()
+    startup.begin()
     try:
         app(prog_name="shiftflow")
     except SystemExit as end:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from shiftflow import collector
 from shiftflow.cli import render
 from shiftflow.cli.connection import Connection, connect
 
@@ -95,6 +96,7 @@ def session(stack: str | None, local: bool, project: Path, engine: str | None, v
     try:
         with connect(stack, project.resolve(), engine=engine, log_level="INFO" if verbose else "CRITICAL",
                      state_machines=runs or []) as connection:
+            collector.resume()  # the command's start-up is over (shiftflow.cli.startup.begin paused it)
             yield connection
     except CommandFailed:
         raise typer.Exit(EXIT_FAILED) from None

@@ -32,6 +32,16 @@ def unused_optional_imports(environment: dict[str, str]) -> list[str]:
     return [PYOPENSSL] if keep_crt else [PYOPENSSL, CRT]
 
 
+def begin() -> None:
+    """What the command's process does first (shiftflow.cli.app.main), before typer parses its arguments."""
+    from shiftflow import collector
+    from shiftflow.cli.typer_coercion import defer_pydantic_coercion
+
+    skip_unused_optional_imports()
+    defer_pydantic_coercion()
+    collector.pause()  # until connected: shiftflow.cli.common.session resumes it
+
+
 def skip_unused_optional_imports() -> None:
     """Before botocore is imported: make its optional imports of unused modules fail at once (a None entry in
     sys.modules is Python's way to say a module is absent), so that botocore takes its fallbacks."""

@@ -105,3 +105,21 @@ def test_the_client_factory_uses_the_credentials_it_is_given(tmp_path: Path, mon
                                                 "aws_session_token": "token"})("sts")
     credentials = client._request_signer._credentials  # noqa: SLF001 - what the client signs with
     assert (credentials.access_key, credentials.secret_key, credentials.token) == ("key", "secret", "token")
+
+
+def test_the_cached_data_is_botocore_s_in_plain_dicts_in_the_same_order(tmp_path: Path) -> None:
+    from collections import OrderedDict
+
+    def kinds(value: object) -> set[type]:
+        if isinstance(value, dict):
+            return {type(value)}.union(*(kinds(item) for item in value.values()))
+        if isinstance(value, list):
+            return {list}.union(*(kinds(item) for item in value))
+        return set()
+
+    botocore_s = Loader().load_service_model("dynamodb", "service-2")
+    assert OrderedDict in kinds(botocore_s)
+    for loader in (CachedLoader(folder=tmp_path), CachedLoader(folder=tmp_path)):  # computed, then from the cache
+        cached = loader.load_service_model("dynamodb", "service-2")
+        assert OrderedDict not in kinds(cached) and dict in kinds(cached)
+        assert json.dumps(cached) == json.dumps(botocore_s)  # the same content in the same order

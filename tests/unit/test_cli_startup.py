@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from shiftflow.cli import startup
 from tests.conftest import ROOT
@@ -102,3 +103,57 @@ def test_the_sub_apps_are_imported_when_named_and_listed_by_help() -> None:
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:4] == ["False False", "0 True", "2 True", "0 True"]
+
+
+def test_the_command_process_defers_the_collector_until_connected_then_freezes_its_start_up() -> None:
+    done = _python("""
+        import gc
+        from shiftflow import collector
+        from shiftflow.cli import startup
+        before = gc.get_threshold()
+        collector.resume()  # never paused (the tests' CliRunner): nothing happens
+        print(gc.get_freeze_count() == 0, gc.get_threshold() == before)
+        startup.begin()
+        print(gc.isenabled(), gc.get_threshold()[0] == collector.START_UP_ALLOCATIONS)
+        collector.resume()
+        print(gc.get_freeze_count() > 0, gc.get_threshold() == before, gc.isenabled())
+        frozen = gc.get_freeze_count()
+        collector.resume()  # once only
+        print(gc.get_freeze_count() == frozen)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"] * 8
+
+
+def test_a_connected_command_collects_again(tmp_path: Path) -> None:
+    """Through the session every command opens (here the in-process runtime): once connected, the collector is on."""
+    done = _python("""
+        import gc
+        from pathlib import Path
+        from shiftflow import collector
+        from shiftflow.cli import common, startup
+        startup.begin()
+        try:
+            with common.session(None, False, Path("."), None, False):
+                print(gc.get_threshold()[0] < collector.START_UP_ALLOCATIONS, gc.get_freeze_count() > 0)
+        except BaseException as error:
+            print("failed", type(error).__name__)
+    """, SHIFTFLOW_LOCAL_MODE="in-process", SHIFTFLOW_STATE_DIR=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
+
+
+def test_a_command_is_converted_alone_under_the_name_typer_gives_it() -> None:
+    import typer.main
+
+    from shiftflow.cli.app import CommandGroup, app
+
+    assert app.registered_commands == [] and {"status", "run", "serve-data-api", "up"} <= set(CommandGroup.deferred)
+    group = typer.main.get_command(app)
+    ctx = group.context_class(group)
+    status = group.get_command(ctx, "status")
+    assert set(group.commands) == {"status"} and status.name == "status"
+    for name, info in CommandGroup.deferred.items():
+        assert name == (info.name or typer.main.get_command_name(info.callback.__name__))
+        assert group.get_command(ctx, name).name == name
+    assert group.list_commands(ctx)[-len(CommandGroup.LAZY_SUBAPPS):] == list(CommandGroup.LAZY_SUBAPPS)

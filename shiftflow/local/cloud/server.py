@@ -21,11 +21,15 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from shiftflow import collector
 from shiftflow.local.cloud.client import (Endpoint, refuse_beside_standalone_data_api, remove_endpoint,
                                          write_endpoint)
-from shiftflow.local.runtime import STACK_NAME, LocalRuntime
+from shiftflow.local.identity import STACK_NAME
+
+if TYPE_CHECKING:
+    from shiftflow.local.runtime import LocalRuntime
 
 log = logging.getLogger("shiftflow.cloud")
 STARTUP_DELIVERY_SECONDS = 60
@@ -46,6 +50,8 @@ class LocalCloud:
         self.port = port
         self.schedules = schedules
         self.time_compression = time_compression
+        from shiftflow.local.runtime import LocalRuntime  # here: main() defers the collector before this import
+
         self.runtime = LocalRuntime(self.project_root, state_dir=self.state_dir, engine=engine,
                                     time_scale=time_scale / time_compression, log_level=log_level, route_events=False)
         self.scheduler: Any = None
@@ -227,6 +233,7 @@ def register_stack(cloudformation: Any, outputs: dict[str, str], parameters: dic
 
 
 def main(argv: list[str] | None = None) -> None:
+    collector.pause()  # the start-up (moto, the template deployed) makes about 320,000 objects, none garbage
     parser = argparse.ArgumentParser(prog="python -m shiftflow.local.cloud.server",
                                      description="Serve Shiftflow's local cloud on 127.0.0.1.")
     parser.add_argument("--project", type=Path, default=Path("."))
@@ -244,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     with LocalCloud(args.project, state_dir, engine=args.engine, port=args.port, time_scale=args.time_scale,
                     log_level=args.log_level, schedules=args.schedules,
                     time_compression=args.time_compression) as cloud:
+        collector.resume()
         cloud.serve_until_stopped()
         log.info("stopping the local cloud")
     log.info("local cloud stopped")
