@@ -193,13 +193,15 @@ def _share_navigations(select: exp.Select) -> None:
     item, name = source.this, source.this.alias_or_name
     inner = exp.Select(expressions=[exp.Star()]).from_(item.copy())
     for number, nodes in shared:
-        paths = [node.expressions[1].copy() for node in nodes]
+        # One element per distinct path: a navigation in GROUP BY and the select list stays the same expression.
+        paths = {node.expressions[1].sql(): node.expressions[1] for node in nodes}
+        index = {text: position for position, text in enumerate(paths, start=1)}
         inner = inner.select(exp.alias_(exp.Anonymous(this="shiftflow_super_get_all", expressions=[
-            nodes[0].expressions[0].copy(), exp.Anonymous(this="list_value", expressions=paths)]),
-            f"{_SHARED}{number}"), copy=False)
-        for index, node in enumerate(nodes, start=1):
+            nodes[0].expressions[0].copy(), exp.Anonymous(this="list_value", expressions=[
+                path.copy() for path in paths.values()])]), f"{_SHARED}{number}"), copy=False)
+        for node in nodes:
             node.replace(exp.Anonymous(this="list_extract", expressions=[
-                exp.column(f"{_SHARED}{number}"), exp.Literal.number(index)]))
+                exp.column(f"{_SHARED}{number}"), exp.Literal.number(index[node.expressions[1].sql()])]))
     source.set("this", exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(name))))
 
 
