@@ -401,8 +401,8 @@ def _checked_integer_cast(node: exp.Cast) -> exp.Expression:
         return node
     if isinstance(operand, exp.Cast) and operand.to.this not in _DUCKDB_UNSIZED:
         return node
-    if isinstance(operand, exp.Anonymous) and operand.name == "shiftflow_integer_text":
-        return node
+    if isinstance(operand, exp.Anonymous) and operand.name in ("shiftflow_integer_text", "shiftflow_super_integer"):
+        return node  # already an integer (super.py's lax cast of a SUPER value)
     if isinstance(operand, _NEVER_TEXT):
         # A number: DuckDB binds the macro's VARCHAR overload for an aggregate (cast(stddev(x) as integer) then
         # failed as text); Redshift rounds it, as the cast does.

@@ -25,6 +25,18 @@ def test_navigation_and_lax_casts(warehouse: Warehouse) -> None:
     assert warehouse.rows('SELECT data.a."B"::varchar, data."Mixed"::int FROM docs') == [["x", 1]]
 
 
+def test_navigations_of_one_column_in_every_clause(warehouse: Warehouse) -> None:
+    """Several navigations of one column in a select (DuckDB reads them in one parse of the document) in the select
+    list, WHERE, GROUP BY and ORDER BY, over a table and over an aliased subquery."""
+    warehouse.ok("""CREATE TABLE events AS SELECT 1 AS id, JSON_PARSE('{"k": "a", "n": "1"}') AS data
+ UNION ALL SELECT 2, JSON_PARSE('{"k": "a", "n": "2"}') UNION ALL SELECT 3, JSON_PARSE('{"k": "b", "n": "5", "x": {"y": 7}}')""")
+    assert warehouse.rows("SELECT data.k::varchar, sum(data.n::int) FROM events WHERE data.n::int > 1"
+                          " OR data.x.y::int = 7 GROUP BY data.k::varchar ORDER BY data.k::varchar") == [
+        ["a", 2], ["b", 5]]
+    assert warehouse.rows("SELECT e.data.k::varchar, e.data.x.y::int, e.data.nothing::int, e.id"
+                          " FROM (SELECT * FROM events) e WHERE e.id = 3") == [["b", 7, None, 3]]
+
+
 def test_plain_columns_stay_plain(warehouse: Warehouse) -> None:
     _table(warehouse)
     assert warehouse.rows("SELECT docs.id, public.docs.id, d.id FROM public.docs, docs d") == [[1, 1, 1]]
