@@ -161,7 +161,6 @@ def _dialect() -> Dialect:
 
 
 _REDSHIFT = _dialect()
-_PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
 
 
 def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
@@ -234,8 +233,11 @@ def _translate_cached(statement: str, engine: str,
         # PostgreSQL makes it wait): no lock of ours changes what the batch computes.
         return EngineSql(NO_OP[engine])
     if verb == "CALL" or is_create_procedure(tokens) or is_procedure_ddl(tokens):
-        if engine == "duckdb":
-            raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
+        if engine == "duckdb":  # shiftflow/dataapi/procedures/: the body interpreted in Python
+            from shiftflow.dataapi.procedures import procedure_command
+
+            return procedure_command(statement, tokens, lambda sql: translate(sql, "duckdb"),
+                                     lambda select: _call_arguments(select))
         if verb == "CALL":
             return call_with_streams(_call(statement, tokens))
         if is_procedure_ddl(tokens):  # DROP / ALTER PROCEDURE name(argument list): PostgreSQL's own syntax
@@ -510,6 +512,14 @@ def _call(statement: str, tokens: list[Token]) -> EngineSql:
     generated = _generate(tree, [], "postgres", _placeholder_order(tokens))
     head = statement[: tokens[opening].end + 1].replace("%", "%%")
     return EngineSql(f"{head}{generated.text[len('SELECT '):]})", generated.parameter_names)
+
+
+def _call_arguments(select: str) -> EngineSql:
+    """DuckDB: a CALL's arguments as one SELECT (sysdate, getdate(), :name parameters ...)."""
+    translated = translate(select, "duckdb")
+    if not isinstance(translated, EngineSql):
+        raise NotSupportedLocally("CALL arguments that are not expressions")
+    return translated
 
 
 def _procedure_sql(sql: str) -> str | None:
