@@ -22,6 +22,8 @@ _LEVELS = {"INFO", "NOTICE", "LOG", "WARNING", "EXCEPTION", "DEBUG"}
 _SQL_VERBS = {"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH", "CREATE", "DROP", "ALTER", "TRUNCATE",
               "ANALYZE", "VACUUM", "GRANT", "REVOKE", "COMMENT", "SET", "RESET", "LOCK", "REFRESH", "VALUES", "("}
 _S3_COMMANDS = {"COPY", "UNLOAD"}
+# First words of type names of more than one word: an unnamed argument's type, not a name and a type.
+_MULTI_WORD_TYPES = {"DOUBLE", "CHARACTER", "CHAR", "NATIONAL", "TIMESTAMP", "TIME", "BIT"}
 
 
 def tokens_of(text: str) -> list[Token]:
@@ -30,12 +32,14 @@ def tokens_of(text: str) -> list[Token]:
     result: list[Token] = []
     for index, token in enumerate(tokens):
         previous = tokens[index - 1] if index else None
-        # EXECUTE's arguments come back as one STRING token whose text is the source itself (a literal's is not).
+        # EXECUTE's arguments come back as one STRING token whose text is the source itself, right after the
+        # verb (a literal's text has no quotes); its positions are not the source's.
+        offset = text.find(token.text, previous.end + 1) if previous is not None else -1
         if previous is not None and previous.token_type == TokenType.EXECUTE and token.token_type == TokenType.STRING \
-                and text[token.start : token.end + 1] == token.text:
+                and offset > previous.end and not text[previous.end + 1 : offset].strip():
             for inner in tokenize(token.text):
-                result.append(Token(inner.token_type, inner.text, inner.line, inner.col, inner.start + token.start,
-                                    inner.end + token.start, inner.comments))
+                result.append(Token(inner.token_type, inner.text, inner.line, inner.col, inner.start + offset,
+                                    inner.end + offset, inner.comments))
         else:
             result.append(token)
     return result
@@ -106,7 +110,7 @@ def _argument(statement: str, tokens: list[Token]) -> s.Argument:
             name, start = _name(tokens[1]), 2
     elif len(words) > 1 and words[1] in _MODES:
         name, mode, start = _name(tokens[0]), words[1], 2
-    elif len(tokens) > 1 and tokens[0].token_type in (TokenType.VAR, TokenType.IDENTIFIER) \
+    elif len(tokens) > 1 and tokens[0].text.isidentifier() and words[0] not in _MULTI_WORD_TYPES \
             and tokens[1].token_type != TokenType.L_PAREN:
         name, start = _name(tokens[0]), 1
     type_text = statement[tokens[start].start : tokens[-1].end + 1]

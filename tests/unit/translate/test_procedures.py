@@ -1,4 +1,5 @@
-"""Stored procedures: PostgreSQL runs them with the Redshift rewrites applied inside the body; DuckDB refuses."""
+"""Stored procedures: PostgreSQL runs them with the Redshift rewrites applied inside the body (DuckDB interprets them:
+test_procedure_interpreter.py)."""
 
 from __future__ import annotations
 
@@ -68,12 +69,18 @@ def test_procedure_errors_carry_the_engine_message(postgres_session):
         run_script(postgres_session, "call boom()")
 
 
-@pytest.mark.parametrize("statement", [PROCEDURE.strip(), "call load_daily('2024-01-02', 1)"])
-def test_duckdb_refuses_procedures_and_points_to_postgres(statement):
-    with pytest.raises(NotSupportedLocally) as raised:
-        translate(statement, "duckdb")
-    assert str(raised.value) == ("not supported locally: stored procedures on the DuckDB engine "
-                                 "(use the PostgreSQL engine)")
+def test_the_same_procedure_runs_on_duckdb(duckdb_session):
+    run_script(duckdb_session, """
+        create table sales (sold_at timestamp, amount numeric(10,2));
+        insert into sales values ('2024-01-02 10:00', 5), ('2024-01-02 11:00', null), ('2024-01-03 09:00', 7);
+    """)
+    run_script(duckdb_session, PROCEDURE)
+    run_script(duckdb_session, "call public.load_daily(:day, 1)", {"day": "2024-01-02"})
+    run_script(duckdb_session, "call load_daily('2024-01-09', 1)")
+    rows = run_script(duckdb_session, "select day, total, loaded_at is not null from daily").rows
+    assert [(day, float(total), stamped) for day, total, stamped in rows] == [(dt.date(2024, 1, 2), 5.0, True)]
+    assert duckdb_session.notices == ["INFO: loaded 1 day(s) for 2024-01-02",
+                                      "INFO: no rows for 2024-01-09; 100% nothing"]
 
 
 # ---- the body translated as top-level SQL is; exception handlers as Redshift runs them -------------------------
@@ -188,5 +195,3 @@ def test_drop_procedure_with_the_references_signature(postgres_session):
     """)
     with pytest.raises(EngineError, match="does not exist"):
         run_script(postgres_session, "call quarterly_revenue(1, 2.0, null)")
-    with pytest.raises(NotSupportedLocally, match="stored procedures on the DuckDB engine"):
-        translate("drop procedure quarterly_revenue(bigint, numeric)", "duckdb")
