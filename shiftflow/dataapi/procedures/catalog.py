@@ -90,19 +90,53 @@ def candidates(session: EngineSession, schema: str | None, name: str) -> list[St
     return []
 
 
-def drop(session: EngineSession, schema: str | None, name: str, arguments: tuple[s.Argument, ...] | None,
-         if_exists: bool) -> None:
-    """DROP PROCEDURE name [(argument types)]: without the list, the name must be unambiguous."""
+def _one(session: EngineSession, schema: str | None, name: str,
+         arguments: tuple[s.Argument, ...] | None) -> Stored | None:
+    """The procedure DROP / ALTER PROCEDURE name [(argument types)] means: without the list, the name must be
+    unambiguous. None when there is none."""
     found = candidates(session, schema, name)
     if arguments is not None:
         wanted = signature(arguments)
         found = [p for p in found if p.signature == wanted]
-    if not found:
-        if if_exists:
-            return
-        listed = "" if arguments is None else "(" + signature(arguments) + ")"
-        raise EngineError(f"procedure {name}{listed} does not exist")
     if len(found) > 1:
         raise EngineError(f'procedure name "{name}" is not unique')
+    return found[0] if found else None
+
+
+def _missing(name: str, arguments: tuple[s.Argument, ...] | None) -> EngineError:
+    listed = "" if arguments is None else "(" + signature(arguments) + ")"
+    return EngineError(f"procedure {name}{listed} does not exist")
+
+
+def _key(stored: Stored) -> dict[str, str]:
+    return {"schema": stored.schema, "name": stored.name, "signature": stored.signature}
+
+
+def drop(session: EngineSession, schema: str | None, name: str, arguments: tuple[s.Argument, ...] | None,
+         if_exists: bool) -> None:
+    found = _one(session, schema, name, arguments)
+    if found is None:
+        if if_exists:
+            return
+        raise _missing(name, arguments)
     session.execute(f"DELETE FROM {_TABLE} WHERE schema_name = $schema AND name = $name AND signature = $signature",
-                    {"schema": found[0].schema, "name": name, "signature": found[0].signature})
+                    _key(found))
+
+
+def rename(session: EngineSession, schema: str | None, name: str, arguments: tuple[s.Argument, ...] | None,
+           new_name: str) -> None:
+    """ALTER PROCEDURE ... RENAME TO: the stored definition is rewritten under its new name."""
+    from shiftflow.dataapi.procedures.parser import parse_procedure, renamed
+
+    found = _one(session, schema, name, arguments)
+    if found is None:
+        raise _missing(name, arguments)
+    clash = session.execute(f"SELECT count(*) FROM {_TABLE} WHERE schema_name = $schema AND name = $name AND "
+                            "signature = $signature", {**_key(found), "name": new_name}).rows[0][0]
+    if clash:
+        raise EngineError(f'procedure "{new_name}" already exists with same argument types')
+    definition = renamed(found.definition, new_name)
+    parse_procedure(definition)
+    session.execute(f"UPDATE {_TABLE} SET name = $new, definition = $definition WHERE schema_name = $schema AND "
+                    "name = $name AND signature = $signature", {**_key(found), "new": new_name,
+                                                                 "definition": definition})

@@ -31,7 +31,7 @@ def procedure_command(statement: str, tokens: list[Token], translate: Translate,
     if verb == "DROP":
         return _drop(statement, tokens)
     if verb == "ALTER":
-        raise NotSupportedLocally("ALTER PROCEDURE on the DuckDB engine")
+        return _alter(statement, tokens)
     procedure = parse_procedure(statement)
     if procedure.nonatomic:
         raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
@@ -63,19 +63,58 @@ class DropProcedure(SessionCommand):
         return QueryResult(rowcount=0)
 
 
+@dataclass(frozen=True)
+class RenameProcedure(SessionCommand):
+    schema: str | None
+    name: str
+    arguments: tuple[s.Argument, ...] | None
+    new_name: str
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        catalog.rename(session, self.schema, self.name, self.arguments, self.new_name)
+        return QueryResult(rowcount=0)
+
+
 def _drop(statement: str, tokens: list[Token]) -> DropProcedure:
     index = 2
     if_exists = [word(t) for t in tokens[2:4]] == ["IF", "EXISTS"]
     index += 2 if if_exists else 0
+    schema, name, arguments, index = _signature(statement, tokens, index)
+    if index < len(tokens):
+        raise SqlSyntaxError(tokens[index].text, tokens[index].start + 1)
+    return DropProcedure(schema, name, arguments, if_exists)
+
+
+def _alter(statement: str, tokens: list[Token]) -> RenameProcedure:
+    """ALTER PROCEDURE name [(arguments)] RENAME TO new_name (r_ALTER_PROCEDURE.md); OWNER TO needs users."""
+    schema, name, arguments, index = _signature(statement, tokens, 2)
+    rest = [word(t) for t in tokens[index:]]
+    if rest[:2] == ["OWNER", "TO"]:
+        raise NotSupportedLocally("ALTER PROCEDURE ... OWNER TO on the DuckDB engine (it has no users)")
+    if rest[:2] != ["RENAME", "TO"] or len(rest) != 3:
+        token = tokens[min(index, len(tokens) - 1)]
+        raise SqlSyntaxError(token.text, token.start + 1)
+    new = tokens[index + 2]
+    return RenameProcedure(schema, name, arguments,
+                           new.text if new.token_type == TokenType.IDENTIFIER else new.text.lower())
+
+
+def _signature(statement: str, tokens: list[Token],
+               index: int) -> tuple[str | None, str, tuple[s.Argument, ...] | None, int]:
+    """`name [(argument list)]` from tokens[index]: schema, name, arguments (None without a list), next index."""
     schema, name, index = _name(tokens, index)
     arguments = None
     if index < len(tokens) and tokens[index].token_type == TokenType.L_PAREN:
-        if tokens[-1].token_type != TokenType.R_PAREN:
-            raise SqlSyntaxError(tokens[-1].text, tokens[-1].start + 1)
-        arguments = argument_list(statement, tokens[index + 1 : -1])
-    elif index < len(tokens):
-        raise SqlSyntaxError(tokens[index].text, tokens[index].start + 1)
-    return DropProcedure(schema, name, arguments, if_exists)
+        close = index
+        depth = 0
+        for close in range(index, len(tokens)):
+            depth += tokens[close].token_type == TokenType.L_PAREN
+            depth -= tokens[close].token_type == TokenType.R_PAREN
+            if depth == 0:
+                break
+        arguments = argument_list(statement, tokens[index + 1 : close])
+        index = close + 1
+    return schema, name, arguments, index
 
 
 def _name(tokens: list[Token], index: int) -> tuple[str | None, str, int]:

@@ -86,6 +86,16 @@ def parse_procedure(statement: str) -> s.Procedure:
     return s.Procedure(schema, name, arguments, block, nonatomic, tuple(settings))
 
 
+def renamed(statement: str, new_name: str) -> str:
+    """The CREATE PROCEDURE statement with the procedure's name (its last part) replaced."""
+    tokens = tokenize(statement)
+    index = next(i for i, t in enumerate(tokens) if word(t) == "PROCEDURE") + 1
+    _, _, after = _qualified_name(tokens, index)
+    last = tokens[after - 1]
+    quoted = new_name if new_name == new_name.lower() and new_name.isidentifier() else '"' + new_name + '"'
+    return statement[: last.start] + quoted + statement[last.end + 1 :]
+
+
 def _qualified_name(tokens: list[Token], index: int) -> tuple[str | None, str, int]:
     parts = [_name(tokens[index])]
     index += 1

@@ -537,3 +537,20 @@ def test_what_is_outside_the_subset_fails_at_create(body, what):
 def test_raise_argument_count_is_checked_at_create():
     with pytest.raises(EngineError, match="too few parameters specified for RAISE"):
         translate("create procedure p() as $$ begin raise info '% %', 1; end; $$ language plpgsql", "duckdb")
+
+
+def test_alter_procedure_rename(session):
+    # r_ALTER_PROCEDURE.md: both spellings of the signature name the same procedure.
+    run_script(session, """
+        create procedure first_quarter_revenue(volume inout bigint, at_price in numeric) as $$
+        begin
+          volume := volume * 2;
+        end;
+        $$ language plpgsql;
+        ALTER PROCEDURE first_quarter_revenue(volume INOUT bigint, at_price IN numeric) RENAME TO quarterly_revenue;
+    """)
+    assert run_script(session, "call quarterly_revenue(21, 1.5)").rows == [(42,)]
+    with pytest.raises(EngineError, match="does not exist"):
+        run_script(session, "call first_quarter_revenue(21, 1.5)")
+    run_script(session, "ALTER PROCEDURE quarterly_revenue(bigint, numeric) RENAME TO q")
+    assert run_script(session, "call q(1, 1.5)").rows == [(2,)]
