@@ -33,8 +33,6 @@ def procedure_command(statement: str, tokens: list[Token], translate: Translate,
     if verb == "ALTER":
         return _alter(statement, tokens)
     procedure = parse_procedure(statement)
-    if procedure.nonatomic:
-        raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
     replace = [word(t) for t in tokens[1:3]] == ["OR", "REPLACE"]
     return CreateProcedure(statement, procedure, replace)
 
@@ -146,17 +144,8 @@ class CallProcedure(SessionCommand):
         return self.arguments.parameter_names if self.arguments else ()
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
-        if not in_transaction:
-            session.begin()
-        try:
-            result = self._invoke(CallContext(session, in_transaction, self.translate, resolve), parameters)
-        except BaseException:
-            if not in_transaction:
-                session.rollback()
-            raise
-        if not in_transaction:
-            session.commit()
-        return result
+        context = CallContext(session, in_transaction, self.translate, resolve, open_transaction=in_transaction)
+        return self._invoke(context, parameters)
 
     def call_in(self, context: CallContext, parameters: Mapping[str, Any]) -> QueryResult:
         """A CALL run by a procedure (EXECUTE 'call ...'): nested in the caller's transaction and depth."""

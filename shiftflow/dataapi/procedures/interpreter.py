@@ -7,7 +7,9 @@ transaction of its own, committed when the call ends and rolled back when it fai
 caller's transaction, where COMMIT, ROLLBACK and TRUNCATE are refused. COMMIT / ROLLBACK / TRUNCATE end the
 transaction and start a new one (open cursors close). An EXCEPTION WHEN OTHERS handler is run as
 stored-procedure-trapping-errors.md says: the transaction is rolled back, the handler runs in a new one, which is
-committed, and the error is raised again (so the CALL fails, with the handler's work kept). RAISE INFO / NOTICE /
+committed, and the error is raised again (so the CALL fails, with the handler's work kept). A NONATOMIC procedure's
+statements commit one by one unless START TRANSACTION (or the caller) opened a block; its handlers do not raise
+the error again. RAISE INFO / NOTICE /
 WARNING messages go to the session's notices (as PostgreSQL's do), RAISE EXCEPTION fails with its message.
 """
 
@@ -50,6 +52,7 @@ class CallContext:
     in_caller_transaction: bool
     translate: Callable[[str], Any]
     resolve: Callable[[EngineSession, str, list[Any]], s.Procedure]
+    open_transaction: bool = False  # an engine transaction is open (the caller's, or one the call began)
     depth: int = 0
     portals: int = 0
 
@@ -59,6 +62,7 @@ class _Frame:
     """One procedure invocation: its FOUND and ROW_COUNT, and the error a handler is handling."""
 
     context: CallContext
+    nonatomic: bool = False
     row_count: int = 0
     handling: list[EngineError] = field(default_factory=list)
 
@@ -68,8 +72,13 @@ def invoke(context: CallContext, procedure: s.Procedure, inputs: list[Any]) -> l
     if context.depth >= MAX_NESTING:
         raise EngineError(f"stored procedure nesting level exceeds the limit of {MAX_NESTING}")
     context.depth += 1
+    # A procedure in the default mode runs in one transaction: the caller's, or its own (begun here).
+    own = not procedure.nonatomic and not context.open_transaction
+    if own:
+        context.session.begin()
+        context.open_transaction = True
     try:
-        frame = _Frame(context)
+        frame = _Frame(context, procedure.nonatomic)
         scope = Scope()
         scope.variables["found"] = Variable("boolean", False)
         values = iter(_coerce(frame, [(value, a.type_text) for value, a in zip(inputs, procedure.inputs)]))
@@ -84,10 +93,19 @@ def invoke(context: CallContext, procedure: s.Procedure, inputs: list[Any]) -> l
             pass
         except _Exit as stray:
             raise EngineError(f"EXIT / CONTINUE label {stray.label or ''} is not in an enclosing loop") from None
-        return [scope.get(a.name or f"${i}").value for i, a in enumerate(procedure.arguments, start=1)
-                if a.mode in ("OUT", "INOUT")]
+        outputs = [scope.get(a.name or f"${i}").value for i, a in enumerate(procedure.arguments, start=1)
+                   if a.mode in ("OUT", "INOUT")]
+    except BaseException:
+        if own and context.open_transaction:
+            context.open_transaction = False
+            context.session.rollback()
+        raise
     finally:
         context.depth -= 1
+    if own and context.open_transaction:
+        context.open_transaction = False
+        context.session.commit()
+    return outputs
 
 
 def _typed(type_text: str) -> str:
@@ -131,12 +149,19 @@ def _declare(frame: _Frame, declaration: s.Declaration, scope: Scope) -> Variabl
 
 
 def _handle(frame: _Frame, block: s.Block, scope: Scope, error: EngineError) -> None:
+    """Default mode: roll back, run the handler in a new transaction, commit it and raise the error again.
+    NONATOMIC: an open transaction block is rolled back (the engine aborted it), the handler runs and the error
+    is not raised again (stored-procedure-trapping-errors.md)."""
     context = frame.context
     if context.in_caller_transaction:
         raise NotSupportedLocally("an EXCEPTION handler reached in a procedure called inside a transaction block "
                                   "(Redshift's handler rolls back and commits the transaction)")
-    context.session.rollback()
-    context.session.begin()
+    if context.open_transaction:
+        context.session.rollback()
+        context.open_transaction = False
+    if not frame.nonatomic:
+        context.session.begin()
+        context.open_transaction = True
     handler = scope.child()
     handler.variables["sqlerrm"] = Variable("varchar(max)", str(error))
     handler.variables["sqlstate"] = Variable("varchar(5)", error.code or "XX000")
@@ -147,6 +172,8 @@ def _handle(frame: _Frame, block: s.Block, scope: Scope, error: EngineError) -> 
         pass
     finally:
         frame.handling.pop()
+    if frame.nonatomic:
+        return
     context.session.commit()
     context.session.begin()
     raise error
@@ -352,14 +379,29 @@ def _diagnostics(frame: _Frame, statement: s.Diagnostics, scope: Scope) -> None:
 
 
 def _transaction(frame: _Frame, statement: s.Transaction, scope: Scope) -> None:
-    if statement.action == "start":
+    if statement.action != "start":
+        _end_transaction(frame, statement.action)
+    elif not frame.nonatomic:
         raise NotSupportedLocally("START TRANSACTION outside a NONATOMIC procedure")
-    _end_transaction(frame, statement.action)
+    elif not frame.context.open_transaction:  # inside an open block it does nothing (no subtransactions)
+        frame.context.session.begin()
+        frame.context.open_transaction = True
 
 
 def _end_transaction(frame: _Frame, action: str) -> None:
-    """COMMIT / ROLLBACK / TRUNCATE's commit: the transaction ends and a new one begins."""
+    """COMMIT / ROLLBACK / TRUNCATE's commit. Default mode: the transaction ends and a new one begins, refused in
+    a procedure called inside a transaction block. NONATOMIC: the open block ends (the caller's goes on in a new
+    transaction); without one, statements commit on their own already."""
     context = frame.context
+    if frame.nonatomic:
+        if not context.open_transaction:
+            return
+        getattr(context.session, action)()
+        if context.in_caller_transaction:
+            context.session.begin()
+        else:
+            context.open_transaction = False
+        return
     if context.in_caller_transaction:
         raise EngineError("invalid transaction termination")  # a procedure called inside a transaction block
     getattr(context.session, action)()

@@ -554,3 +554,93 @@ def test_alter_procedure_rename(session):
         run_script(session, "call first_quarter_revenue(21, 1.5)")
     run_script(session, "ALTER PROCEDURE quarterly_revenue(bigint, numeric) RENAME TO q")
     assert run_script(session, "call q(1, 1.5)").rows == [(2,)]
+
+
+# ---- NONATOMIC procedures (DuckDB only: the PostgreSQL engine refuses them) -------------------------------------
+
+NONATOMIC_TABLES = "CREATE TABLE test_table_a(v int); CREATE TABLE test_table_b(v int);"
+
+
+def test_nonatomic_statements_commit_one_by_one(duckdb_session):
+    # stored-procedure-transaction-management.md: each INSERT commits on its own, so a later failure keeps it.
+    run_script(duckdb_session, NONATOMIC_TABLES + """
+        CREATE OR REPLACE PROCEDURE sp_nonatomic_insert_table_a(a int, b int) NONATOMIC AS
+        $$
+        BEGIN
+            INSERT INTO test_table_a values (a);
+            INSERT INTO test_table_b values (b / 0);
+        END;
+        $$
+        LANGUAGE plpgsql;
+    """)
+    with pytest.raises(EngineError):
+        run_script(duckdb_session, "Call sp_nonatomic_insert_table_a(1,2)")
+    assert run_script(duckdb_session, "select v from test_table_a").rows == [(1,)]
+
+
+def test_nonatomic_start_transaction_and_commit(duckdb_session):
+    run_script(duckdb_session, NONATOMIC_TABLES + """
+        CREATE OR REPLACE PROCEDURE sp_nonatomic_txn_block(a int, b int) NONATOMIC AS
+        $$
+        BEGIN
+            START TRANSACTION;
+            INSERT INTO test_table_a values (a);
+            INSERT INTO test_table_b values (b);
+            ROLLBACK;
+            START TRANSACTION;
+            INSERT INTO test_table_a values (a + 1);
+            COMMIT;
+        END;
+        $$
+        LANGUAGE plpgsql;
+        Call sp_nonatomic_txn_block(1,2);
+    """)
+    assert run_script(duckdb_session, "select v from test_table_a").rows == [(2,)]
+    # Called inside a block: START TRANSACTION does nothing (no subtransactions), so the ROLLBACK undoes the
+    # caller's INSERT too; the COMMIT commits the procedure's second INSERT, and the caller's block goes on in a new
+    # transaction, which the caller rolls back.
+    run_script(duckdb_session, "Begin; INSERT INTO test_table_a values (10); Call sp_nonatomic_txn_block(20,30); "
+                               "INSERT INTO test_table_b values (40); Rollback;")
+    assert run_script(duckdb_session, "select v from test_table_a order by v").rows == [(2,), (21,)]
+    assert run_script(duckdb_session, "select v from test_table_b").rows == []
+
+
+def test_nonatomic_handler_does_not_rethrow(duckdb_session):
+    # stored-procedure-trapping-errors.md, update_employee_sp_2, with its documented output.
+    run_script(duckdb_session, """
+        CREATE TABLE employee (firstname varchar, lastname varchar);
+        INSERT INTO employee VALUES ('Tomas','Smith');
+        CREATE TABLE employee_error_log (message varchar);
+        CREATE OR REPLACE PROCEDURE update_employee_sp_2() NONATOMIC AS
+        $$
+        BEGIN
+            UPDATE employee SET firstname = 'Adam' WHERE lastname = 'Smith';
+            EXECUTE 'select invalid';
+        EXCEPTION WHEN OTHERS THEN
+            RAISE INFO 'An exception occurred.';
+            INSERT INTO employee_error_log VALUES ('Error message: ' || SQLERRM);
+        END;
+        $$
+        LANGUAGE plpgsql;
+    """)
+    assert messages(duckdb_session, "CALL update_employee_sp_2()") == ["INFO: An exception occurred."]
+    assert run_script(duckdb_session, "SELECT * from employee").rows == [("Adam", "Smith")]
+    [(message,)] = run_script(duckdb_session, "SELECT * from employee_error_log").rows
+    assert message.startswith("Error message: ") and "invalid" in message
+
+
+def test_nonatomic_raise_rethrows_from_a_handler(duckdb_session):
+    run_script(duckdb_session, """
+        CREATE PROCEDURE rethrow() NONATOMIC AS $$
+        BEGIN
+          RAISE EXCEPTION 'first';
+        EXCEPTION WHEN OTHERS THEN
+          RAISE INFO 'caught %', SQLERRM;
+          RAISE;
+        END;
+        $$ LANGUAGE plpgsql;
+    """)
+    before = len(duckdb_session.notices)
+    with pytest.raises(EngineError, match="^first$"):
+        run_script(duckdb_session, "call rethrow()")
+    assert duckdb_session.notices[before:] == ["INFO: caught first"]
