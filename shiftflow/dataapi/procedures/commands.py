@@ -132,8 +132,10 @@ def _name(tokens: list[Token], index: int) -> tuple[str | None, str, int]:
 class CallProcedure(SessionCommand):
     """CALL name(arguments): the arguments evaluated by `arguments` (a translated SELECT), the procedure found by
     its name and the arguments' count and types, run by the interpreter; its OUT and INOUT arguments are the
-    call's result set, one row (r_CREATE_PROCEDURE.md)."""
+    call's result set, one row (r_CREATE_PROCEDURE.md). session_scoped: a body can leave temp tables, settings
+    and cursors behind (through EXECUTE too), which no other Data API call may see."""
 
+    session_scoped = True
     schema: str | None
     name: str
     arguments: EngineSql | None

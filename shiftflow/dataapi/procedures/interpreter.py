@@ -135,7 +135,7 @@ def _declare(frame: _Frame, declaration: s.Declaration, scope: Scope) -> Variabl
         return scope.get(scope.argument(declaration.alias_of))
     type_text = declaration.type_text
     if declaration.cursor_query is not None:
-        return Variable("", declaration.name, constant=False, fields={"__query__": (declaration.cursor_query, "")})
+        return Variable("", declaration.name, query=declaration.cursor_query)  # the portal is named after it
     if type_text.lower() == "refcursor":
         return Variable("", None)
     if type_text.lower() == "record":
@@ -343,7 +343,7 @@ def _format(message: str, texts: list[str]) -> str:
 def _text(frame: _Frame, expression: str, scope: Scope) -> str:
     """An argument of RAISE as PostgreSQL prints it: its text, t / f for booleans, <NULL> for null."""
     bound = bind(expression, scope, expression=True)
-    row = _select(frame, f"SELECT ({bound.text}), CAST(({bound.text}) AS VARCHAR)", bound.values).rows[0]
+    row = _statement(frame, f"SELECT ({bound.text}), CAST(({bound.text}) AS VARCHAR)", bound.values).rows[0]
     if row[0] is None:
         return "<NULL>"
     if isinstance(row[0], bool):
@@ -410,7 +410,7 @@ def _end_transaction(frame: _Frame, action: str) -> None:
 
 def _call(frame: _Frame, statement: s.Call, scope: Scope) -> None:
     bound = bind(", ".join(statement.arguments), scope, expression=True) if statement.arguments else None
-    values = list(_select(frame, f"SELECT {bound.text}", bound.values).rows[0]) if bound else []
+    values = list(_statement(frame, f"SELECT {bound.text}", bound.values).rows[0]) if bound else []
     procedure = frame.context.resolve(frame.context.session, statement.name, values)
     outputs = invoke(frame.context, procedure, values)
     inouts = [i for i, a in enumerate(procedure.inputs) if a.mode == "INOUT"]
@@ -428,8 +428,7 @@ def _open(frame: _Frame, statement: s.Open, scope: Scope) -> None:
     from shiftflow.dataapi.translate.commands.cursors import DeclareCursor
 
     variable = scope.get(statement.cursor)
-    bound_query = (variable.fields or {}).get("__query__")
-    if statement.query is None and bound_query is None:
+    if statement.query is None and variable.query is None:
         raise EngineError(f'cursor "{statement.cursor}" is not bound to a query: OPEN it FOR a query')
     if variable.value is None:
         frame.context.portals += 1
@@ -437,7 +436,7 @@ def _open(frame: _Frame, statement: s.Open, scope: Scope) -> None:
     if statement.dynamic:
         text, values = str(_evaluate(frame, statement.query or "", scope)).strip().rstrip(";"), {}
     else:
-        bound = bind(statement.query if statement.query is not None else bound_query[0], scope)
+        bound = bind(statement.query if statement.query is not None else variable.query or "", scope)
         text, values = bound.text, bound.values
     translated = frame.context.translate(text)
     if not hasattr(translated, "text") or not translated.text.lstrip().upper().startswith(("SELECT", "WITH", "(")):
@@ -483,7 +482,7 @@ def _found(scope: Scope, value: bool) -> None:
 def _evaluate(frame: _Frame, expression: str, scope: Scope, type_text: str = "") -> Any:
     bound = bind(expression, scope, expression=True)
     text = bound.text if type_text.strip().lower() in _UNTYPED else f"CAST(({bound.text}) AS {type_text})"
-    result = _select(frame, f"SELECT {text}", bound.values)
+    result = _statement(frame, f"SELECT {text}", bound.values)
     if len(result.columns) != 1:
         raise EngineError(f"query \"SELECT {expression}\" returned {len(result.columns)} columns")
     if len(result.rows) > 1:
@@ -499,7 +498,7 @@ def _coerce(frame: _Frame, pairs: list[tuple[Any, str]]) -> list[Any]:
     if not typed:
         return values
     text = ", ".join(f"CAST(:{PLACEHOLDER}{i} AS {type_text})" for i, _, type_text in typed)
-    row = _select(frame, f"SELECT {text}", {f"{PLACEHOLDER}{i}": value for i, value, _ in typed}).rows[0]
+    row = _statement(frame, f"SELECT {text}", {f"{PLACEHOLDER}{i}": value for i, value, _ in typed}).rows[0]
     for (i, _, _), value in zip(typed, row):
         values[i] = value
     return values
@@ -527,10 +526,6 @@ def _assign_row(frame: _Frame, scope: Scope, targets: tuple[str, ...], result: Q
 
 
 # ---- running translated SQL -------------------------------------------------------------------------------------
-
-def _select(frame: _Frame, text: str, values: dict[str, Any]) -> QueryResult:
-    return _statement(frame, text, values)
-
 
 def _statement(frame: _Frame, text: str, values: dict[str, Any], dynamic: bool = False) -> QueryResult:
     """One Redshift statement, translated and run in the procedure's transaction."""

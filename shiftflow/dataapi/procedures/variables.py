@@ -35,6 +35,7 @@ class Variable:
     constant: bool = False
     not_null: bool = False
     fields: dict[str, tuple[Any, str]] | None = None  # a record's columns: name -> (value, type)
+    query: str | None = None  # a bound cursor's query (`name CURSOR FOR query`)
 
     @property
     def is_record(self) -> bool:
@@ -144,7 +145,7 @@ def _reference(tokens: list[Token], index: int, scope: Scope, skipped: set[int])
     if following is not None and following.token_type == TokenType.L_PAREN:
         return None
     if previous is not None and following is not None and following.token_type == TokenType.EQ \
-            and (word(previous) == "SET" or previous.token_type == TokenType.COMMA) and _in_update(tokens):
+            and (word(previous) == "SET" or previous.token_type == TokenType.COMMA) and word(tokens[0]) == "UPDATE":
         return None
     variable = scope.find(token.text.lower())
     if variable is None:
@@ -164,10 +165,6 @@ def record_field(variable: Variable, name: str, field_name: str) -> tuple[Any, s
     if field_name not in variable.fields:
         raise EngineError(f'record "{name}" has no field "{field_name}"')
     return variable.fields[field_name]
-
-
-def _in_update(tokens: list[Token]) -> bool:
-    return bool(tokens) and word(tokens[0]) == "UPDATE"
 
 
 def _insert_columns(tokens: list[Token]) -> set[int]:

@@ -61,7 +61,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   TRUNCATECOLUMNS and other options fail with "not supported locally".
 - getdate() is a TIMESTAMP in UTC truncated to the second, sysdate a TIMESTAMP with microseconds (columns named
   `timestamp`, current_date `date`), but both are the transaction's start: Redshift's getdate() is the statement's.
-- Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
+- Stored procedures: PostgreSQL runs them itself, the body translated (procedures.py; its dynamic SQL, EXECUTE
+  '...', is not rewritten); on DuckDB the body is interpreted in Python, every statement in it, dynamic SQL
+  included, translated as top-level SQL is (shiftflow/dataapi/procedures/).
 - current_user / session_user / user are the request's DbUser (without one, IAM:local: the emulator knows neither the
   caller's IAM identity nor a secret's username); `select user` is named current_user, not user. current_database()
   is the request's Database. current_user_id fails with "not supported locally".
