@@ -15,7 +15,7 @@ from shiftflow.dataapi.procedures import syntax as s
 from shiftflow.dataapi.procedures.interpreter import CallContext, invoke
 from shiftflow.dataapi.procedures.parser import argument_list, parse_procedure
 from shiftflow.dataapi.procedures.variables import PLACEHOLDER
-from shiftflow.dataapi.translate.commands.tokens import expanded, word
+from shiftflow.dataapi.translate.commands.tokens import closing_paren, expanded, word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand, SqlSyntaxError
 
 Translate = Callable[[str], Any]  # Redshift statement -> what translate(statement, "duckdb") returns
@@ -103,13 +103,9 @@ def _signature(statement: str, tokens: list[Token],
     schema, name, index = _name(tokens, index)
     arguments = None
     if index < len(tokens) and tokens[index].token_type == TokenType.L_PAREN:
-        close = index
-        depth = 0
-        for close in range(index, len(tokens)):
-            depth += tokens[close].token_type == TokenType.L_PAREN
-            depth -= tokens[close].token_type == TokenType.R_PAREN
-            if depth == 0:
-                break
+        close = closing_paren(tokens, index)
+        if close < 0:
+            raise SqlSyntaxError(tokens[-1].text, tokens[-1].start + 1)
         arguments = argument_list(statement, tokens[index + 1 : close])
         index = close + 1
     return schema, name, arguments, index

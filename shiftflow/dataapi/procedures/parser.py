@@ -12,7 +12,7 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.procedures import syntax as s
-from shiftflow.dataapi.translate.commands.tokens import expanded, word
+from shiftflow.dataapi.translate.commands.tokens import closing_paren, expanded, word
 from shiftflow.dataapi.translate.model import NotSupportedLocally, SqlSyntaxError
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
@@ -148,15 +148,10 @@ def _split_commas(tokens: list[Token]) -> list[list[Token]]:
 
 
 def _matching(tokens: list[Token], index: int) -> int:
-    depth = 0
-    for i in range(index, len(tokens)):
-        if tokens[i].token_type == TokenType.L_PAREN:
-            depth += 1
-        elif tokens[i].token_type == TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return i
-    raise _syntax(tokens, len(tokens) - 1)
+    closing = closing_paren(tokens, index)
+    if closing < 0:
+        raise _syntax(tokens, len(tokens) - 1)
+    return closing
 
 
 def _syntax(tokens: list[Token], index: int) -> SqlSyntaxError:
