@@ -9,7 +9,3 @@ in Python and interpreted, each SQL statement and expression in it going through
 - commands.py: CREATE / DROP PROCEDURE and CALL as session commands.
 PostgreSQL runs procedures itself (translate/procedures.py translates their bodies for it).
 """
-
-from shiftflow.dataapi.procedures.commands import procedure_command
-
-__all__ = ["procedure_command"]

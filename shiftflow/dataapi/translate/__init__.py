@@ -236,7 +236,7 @@ def _translate_cached(statement: str, engine: str,
         return EngineSql(NO_OP[engine])
     if verb == "CALL" or is_create_procedure(tokens) or is_procedure_ddl(tokens):
         if engine == "duckdb":  # shiftflow/dataapi/procedures/: the body interpreted in Python
-            from shiftflow.dataapi.procedures import procedure_command
+            from shiftflow.dataapi.procedures.commands import procedure_command
 
             return procedure_command(statement, tokens, lambda sql: translate(sql, "duckdb"),
                                      lambda select: _call_arguments(select))

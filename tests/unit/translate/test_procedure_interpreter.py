@@ -638,3 +638,9 @@ def test_nonatomic_raise_rethrows_from_a_handler(duckdb_session):
     with pytest.raises(EngineError, match="^first$"):
         run_script(duckdb_session, "call rethrow()")
     assert duckdb_session.notices[before:] == ["INFO: caught first"]
+
+
+def test_the_procedure_catalog_is_not_a_user_table(duckdb_session):
+    run_script(duckdb_session, "create table t (a int); insert into t values (1); "
+                               "create procedure p() as $$ begin null; end; $$ language plpgsql")
+    assert run_script(duckdb_session, 'select "table" from svv_table_info').rows == [("t",)]
