@@ -530,7 +530,9 @@ class BodyParser:
             self.i += 1
             return s.Raise("")
         level = self._word()
-        if level not in _LEVELS:
+        if self._type() in (TokenType.STRING, TokenType.HEREDOC_STRING):
+            level, self.i = "EXCEPTION", self.i - 1  # RAISE 'format': PL/pgSQL's default level
+        elif level not in _LEVELS:
             raise NotSupportedLocally(f"RAISE {self.tokens[self.i].text} (Redshift's levels: INFO, NOTICE, LOG, "
                                       "WARNING, EXCEPTION)")
         self.i += 1
