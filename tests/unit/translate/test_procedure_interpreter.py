@@ -644,3 +644,32 @@ def test_the_procedure_catalog_is_not_a_user_table(duckdb_session):
     run_script(duckdb_session, "create table t (a int); insert into t values (1); "
                                "create procedure p() as $$ begin null; end; $$ language plpgsql")
     assert run_script(duckdb_session, 'select "table" from svv_table_info').rows == [("t",)]
+
+
+def test_recursive_calls(session):
+    # r_CALL_procedure.md: "Amazon Redshift stored procedures support nested and recursive calls".
+    run_script(session, """
+        CREATE PROCEDURE factorial(n int, INOUT result bigint) AS $$
+        BEGIN
+          IF n <= 1 THEN
+            result := 1;
+            RETURN;
+          END IF;
+          CALL factorial(n - 1, result);
+          result := result * n;
+        END;
+        $$ LANGUAGE plpgsql;
+    """)
+    assert run_script(session, "call factorial(10, null)").rows == [(3628800,)]
+
+
+def test_nesting_is_limited_to_16_levels(duckdb_session):
+    run_script(duckdb_session, """
+        CREATE PROCEDURE deeper(n int) AS $$
+        BEGIN
+          CALL deeper(n + 1);
+        END;
+        $$ LANGUAGE plpgsql;
+    """)
+    with pytest.raises(EngineError, match="nesting level exceeds the limit of 16"):
+        run_script(duckdb_session, "call deeper(1)")
