@@ -159,10 +159,16 @@ class CallProcedure(SessionCommand):
         outputs = invoke(context, procedure, values)
         if not procedure.outputs:
             return QueryResult(rowcount=0)
-        select = ", ".join(f"CAST(:{PLACEHOLDER}{i} AS {_result_type(a.type_text)}) AS \"{a.name or f'column{i + 1}'}\""
+        select = ", ".join(f"CAST(:{PLACEHOLDER}{i} AS {_result_type(a.type_text)}) AS \"{_column_name(a, i)}\""
                            for i, a in enumerate(procedure.outputs))
         translated = self.translate(f"SELECT {select}")
         return translated.execute(context.session, {f"{PLACEHOLDER}{i}": v for i, v in enumerate(outputs)})
+
+
+def _column_name(argument: s.Argument, index: int) -> str:
+    """An INOUT argument names its column; Redshift keeps no name for an OUT one (SHOW PROCEDURE prints
+    `OUT character varying`): its column is column<n>, as r_CALL_procedure.md's test_sp2 shows (`f2 | column2`)."""
+    return argument.name if argument.mode == "INOUT" and argument.name else f"column{index + 1}"
 
 
 def _result_type(type_text: str) -> str:

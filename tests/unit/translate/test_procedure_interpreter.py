@@ -525,7 +525,9 @@ def test_create_procedure_documented_examples_on_duckdb(duckdb_session):
         $$ LANGUAGE plpgsql;
     """)
     assert messages(duckdb_session, "call test_sp1(3,'book')") == ["INFO: min_val = 3, f2 = book"]
-    assert run_script(duckdb_session, "call test_sp2(2,'2019')").rows == [("2019+2019+2019+2019", "2")]
+    result = run_script(duckdb_session, "call test_sp2(2,'2019')")
+    assert [c.name for c in result.columns] == ["f2", "column2"]  # as documented: an OUT argument keeps no name
+    assert result.rows == [("2019+2019+2019+2019", "2")]
     with pytest.raises(EngineError, match="input cannot be null"):
         run_script(duckdb_session, "call test_sp2(null, 'x')")
 
