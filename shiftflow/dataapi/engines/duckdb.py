@@ -111,6 +111,7 @@ class DuckDBSession:
         self._timeout_seconds = 0.0  # statement_timeout (0: none)
         self._watch = threading.Lock()  # a timeout's interrupt lands only while the statement still runs
         self._running = self._timed_out = False
+        self.notices: list[str] = []  # RAISE INFO / NOTICE / WARNING of stored procedures, as PostgreSQL's session
 
     def catalog_cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """What `compute` reads from the catalog, kept until the database's catalog changes."""

@@ -61,7 +61,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   TRUNCATECOLUMNS and other options fail with "not supported locally".
 - getdate() is a TIMESTAMP in UTC truncated to the second, sysdate a TIMESTAMP with microseconds (columns named
   `timestamp`, current_date `date`), but both are the transaction's start: Redshift's getdate() is the statement's.
-- Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
+- Stored procedures: PostgreSQL runs them itself, the body translated (procedures.py; its dynamic SQL, EXECUTE
+  '...', is not rewritten); on DuckDB the body is interpreted in Python, every statement in it, dynamic SQL
+  included, translated as top-level SQL is (shiftflow/dataapi/procedures/).
 - current_user / session_user / user are the request's DbUser (without one, IAM:local: the emulator knows neither the
   caller's IAM identity nor a secret's username); `select user` is named current_user, not user. current_database()
   is the request's Database. current_user_id fails with "not supported locally".
@@ -161,7 +163,6 @@ def _dialect() -> Dialect:
 
 
 _REDSHIFT = _dialect()
-_PROCEDURES_ON_DUCKDB = "stored procedures on the DuckDB engine (use the PostgreSQL engine)"
 
 
 def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
@@ -234,8 +235,11 @@ def _translate_cached(statement: str, engine: str,
         # PostgreSQL makes it wait): no lock of ours changes what the batch computes.
         return EngineSql(NO_OP[engine])
     if verb == "CALL" or is_create_procedure(tokens) or is_procedure_ddl(tokens):
-        if engine == "duckdb":
-            raise NotSupportedLocally(_PROCEDURES_ON_DUCKDB)
+        if engine == "duckdb":  # shiftflow/dataapi/procedures/: the body interpreted in Python
+            from shiftflow.dataapi.procedures.commands import procedure_command
+
+            return procedure_command(statement, tokens, lambda sql: translate(sql, "duckdb"),
+                                     lambda select: _call_arguments(select))
         if verb == "CALL":
             return call_with_streams(_call(statement, tokens))
         if is_procedure_ddl(tokens):  # DROP / ALTER PROCEDURE name(argument list): PostgreSQL's own syntax
@@ -510,6 +514,14 @@ def _call(statement: str, tokens: list[Token]) -> EngineSql:
     generated = _generate(tree, [], "postgres", _placeholder_order(tokens))
     head = statement[: tokens[opening].end + 1].replace("%", "%%")
     return EngineSql(f"{head}{generated.text[len('SELECT '):]})", generated.parameter_names)
+
+
+def _call_arguments(select: str) -> EngineSql:
+    """DuckDB: a CALL's arguments as one SELECT (sysdate, getdate(), :name parameters ...)."""
+    translated = translate(select, "duckdb")
+    if not isinstance(translated, EngineSql):
+        raise NotSupportedLocally("CALL arguments that are not expressions")
+    return translated
 
 
 def _procedure_sql(sql: str) -> str | None:

@@ -120,6 +120,8 @@ def _statement(piece: str, tokens: list[Token], index: int, translator: BodyTran
     if first in _S3_COMMANDS:
         raise NotSupportedLocally(f"{first} inside a stored procedure (the emulator runs {first} itself: "
                                   "run it as a statement of its own)")
+    if first == "SELECT" and index + 2 < len(tokens) and tokens[index + 1].token_type == TokenType.INTO:
+        return _select_into(piece, tokens, index, translator)
     if first in _SQL_STARTS:
         rewritten = translator.sql(piece[tokens[index].start :])
         return None if rewritten is None else (tokens[index].start, len(piece), rewritten)
@@ -128,6 +130,22 @@ def _statement(piece: str, tokens: list[Token], index: int, translator: BodyTran
     if declaring and tokens[index].token_type == TokenType.VAR:
         return _declaration(piece, tokens, index, translator)
     return None
+
+
+def _select_into(piece: str, tokens: list[Token], index: int,
+                 translator: BodyTranslator) -> tuple[int, int, str] | None:
+    """plpgsql's `SELECT INTO target[, ...] expressions FROM ...`: the query translated, the target kept (sqlglot
+    reads the target as a table of SELECT ... INTO and drops the expressions)."""
+    end = index + 3
+    while end + 1 < len(tokens) and tokens[end].token_type in (TokenType.COMMA, TokenType.DOT):
+        end += 2
+    if end >= len(tokens):
+        return None
+    rewritten = translator.sql("SELECT " + piece[tokens[end].start :])
+    if rewritten is None or not rewritten.upper().startswith("SELECT "):
+        return None
+    target = piece[tokens[index + 2].start : tokens[end - 1].end + 1]
+    return tokens[index].start, len(piece), f"SELECT INTO {target} {rewritten[len('SELECT '):]}"
 
 
 def _declaration(piece: str, tokens: list[Token], index: int,

@@ -365,9 +365,11 @@ class SystemQuery(SessionCommand):
         return session.execute(self.sql.text, {n: values[n] for n in self.sql.parameter_names})
 
 
+# The emulator keeps its own state in schemas shiftflow_* of the warehouse (streams, stored procedures): not users'.
 _USER_TABLES = {
     "duckdb": "SELECT database_name, schema_name, table_oid, table_name FROM duckdb_tables() WHERE NOT temporary"
-              " AND NOT internal AND database_name = current_database() ORDER BY schema_name, table_name",
+              " AND NOT internal AND database_name = current_database() AND NOT starts_with(schema_name, 'shiftflow_')"
+              " ORDER BY schema_name, table_name",
     "postgres": "SELECT current_database()::text, n.nspname::text, c.oid::bigint, c.relname::text FROM pg_class c"
                 " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')"
                 " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"

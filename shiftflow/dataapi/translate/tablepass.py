@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.translate.commands.tokens import closing_paren
 from shiftflow.sql.splitter import tokenize
 
 _CREATE_PREFIX = {"CREATE", "TEMP", "TEMPORARY", "LOCAL", "GLOBAL", "TABLE", "OR", "REPLACE"}
@@ -28,16 +29,9 @@ def _is_create_table(tokens: list[Token]) -> bool:
 
 
 def _closing_paren(tokens: list[Token], i: int) -> int:
-    """Index of the parenthesis closing tokens[i] (an opening one)."""
-    depth = 0
-    for j in range(i, len(tokens)):
-        if tokens[j].token_type == TokenType.L_PAREN:
-            depth += 1
-        elif tokens[j].token_type == TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return j
-    return len(tokens) - 1
+    """Index of the parenthesis closing tokens[i] (an opening one); the last token when it is never closed."""
+    index = closing_paren(tokens, i)
+    return index if index >= 0 else len(tokens) - 1
 
 
 _LAYOUT_WORDS = {"DISTKEY", "SORTKEY", "DISTSTYLE", "ENCODE", "COMPOUND", "INTERLEAVED"}

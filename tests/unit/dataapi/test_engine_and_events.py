@@ -151,7 +151,16 @@ def test_real_translator_runs_redshift_sql() -> None:
         assert made["SubStatements"][1]["ResultRows"] == 2
         assert rows(client, made["SubStatements"][2]["Id"]) == [["15.00"]]
         procedure = run(client, "CALL load_everything()")
-        assert procedure["Status"] == "FAILED" and "not supported locally" in procedure["Error"]
+        assert procedure["Status"] == "FAILED" and "procedure load_everything() does not exist" in procedure["Error"]
+        # Stored procedures on DuckDB (shiftflow/dataapi/procedures/): OUT arguments are the call's result set.
+        run_batch_ok(client, [
+            "CREATE PROCEDURE total_of(since DATE, total OUT DECIMAL(12, 2)) AS $$ BEGIN "
+            "SELECT INTO total sum(amount) FROM sale WHERE day >= since; RAISE INFO 'total %', total; END; $$ "
+            "LANGUAGE plpgsql",
+        ])
+        called = client.execute_statement(Sql="CALL total_of(:since)", Parameters=[
+            {"name": "since", "value": "2024-01-02"}], **TARGET, WaitTimeSeconds=30)
+        assert rows(client, called["Id"]) == [["4.50"]]
         with_parameter = client.execute_statement(Sql="SELECT count(*) AS n FROM sale WHERE day <= :day",
                                                   Parameters=[{"name": "day", "value": "2024-01-01"}],
                                                   **TARGET, WaitTimeSeconds=30)

@@ -1,4 +1,5 @@
-"""Stored procedures: PostgreSQL runs them with the Redshift rewrites applied inside the body; DuckDB refuses."""
+"""Stored procedures: PostgreSQL runs them with the Redshift rewrites applied inside the body, DuckDB interprets them
+(the guide's examples on both engines: test_procedure_interpreter.py)."""
 
 from __future__ import annotations
 
@@ -37,18 +38,18 @@ $body$ language plpgsql;
 """
 
 
-def test_procedure_created_and_called_with_raise_info(postgres_session):
-    run_script(postgres_session, """
+def test_procedure_created_and_called_with_raise_info(session):
+    run_script(session, """
         create table sales (sold_at timestamp, amount numeric(10,2));
         insert into sales values ('2024-01-02 10:00', 5), ('2024-01-02 11:00', null), ('2024-01-03 09:00', 7);
     """)
-    run_script(postgres_session, PROCEDURE)
-    run_script(postgres_session, "call public.load_daily(:day, 1)", {"day": "2024-01-02"})
-    run_script(postgres_session, "call load_daily('2024-01-09', 1)")
-    rows = run_script(postgres_session, "select day, total, loaded_at is not null from daily").rows
+    run_script(session, PROCEDURE)
+    run_script(session, "call public.load_daily(:day, 1)", {"day": "2024-01-02"})
+    run_script(session, "call load_daily('2024-01-09', 1)")
+    rows = run_script(session, "select day, total, loaded_at is not null from daily").rows
     assert [(day, float(total), stamped) for day, total, stamped in rows] == [(dt.date(2024, 1, 2), 5.0, True)]
-    assert [n for n in postgres_session.notices if n.startswith("INFO")] == ["INFO: loaded 1 day(s) for 2024-01-02",
-                                        "INFO: no rows for 2024-01-09; 100% nothing"]
+    assert [n for n in session.notices if n.startswith("INFO")] == ["INFO: loaded 1 day(s) for 2024-01-02",
+                                                                    "INFO: no rows for 2024-01-09; 100% nothing"]
 
 
 def test_procedure_body_is_rewritten_but_control_flow_kept():
@@ -66,14 +67,6 @@ def test_procedure_errors_carry_the_engine_message(postgres_session):
                                  "language plpgsql")
     with pytest.raises(EngineError, match="bad thing 42"):
         run_script(postgres_session, "call boom()")
-
-
-@pytest.mark.parametrize("statement", [PROCEDURE.strip(), "call load_daily('2024-01-02', 1)"])
-def test_duckdb_refuses_procedures_and_points_to_postgres(statement):
-    with pytest.raises(NotSupportedLocally) as raised:
-        translate(statement, "duckdb")
-    assert str(raised.value) == ("not supported locally: stored procedures on the DuckDB engine "
-                                 "(use the PostgreSQL engine)")
 
 
 # ---- the body translated as top-level SQL is; exception handlers as Redshift runs them -------------------------
@@ -111,33 +104,6 @@ def test_sysdate_and_getdate_in_call_arguments(postgres_session):
     """)
     rows = run_script(postgres_session, "select at, day from stamps").rows
     assert len(rows) == 1 and isinstance(rows[0][0], dt.datetime) and rows[0][1] == rows[0][0].date()
-
-
-def test_exception_handler_rolls_back_commits_its_work_and_rethrows(postgres_session):
-    # stored-procedure-trapping-errors.md, with its documented outcome: the UPDATE is rolled back, the handler's
-    # INSERT is committed, and the error reaches the caller.
-    run_script(postgres_session, """
-        CREATE TABLE employee (firstname varchar, lastname varchar);
-        INSERT INTO employee VALUES ('Tomas','Smith');
-        CREATE TABLE employee_error_log (message varchar);
-        CREATE OR REPLACE PROCEDURE update_employee_sp() AS
-        $$
-        BEGIN
-            UPDATE employee SET firstname = 'Adam' WHERE lastname = 'Smith';
-            EXECUTE 'select invalid';
-        EXCEPTION WHEN OTHERS THEN
-            RAISE INFO 'An exception occurred.';
-            INSERT INTO employee_error_log VALUES ('Error message: ' || SQLERRM);
-        END;
-        $$
-        LANGUAGE plpgsql;
-    """)
-    with pytest.raises(EngineError, match='column "invalid" does not exist'):
-        run_script(postgres_session, "CALL update_employee_sp()")
-    assert "INFO: An exception occurred." in postgres_session.notices
-    assert run_script(postgres_session, "SELECT * from employee").rows == [("Tomas", "Smith")]
-    assert run_script(postgres_session, "SELECT * from employee_error_log").rows == [
-        ('Error message: column "invalid" does not exist',)]
 
 
 def test_commit_and_copy_inside_a_body_fail_clearly():
@@ -188,5 +154,3 @@ def test_drop_procedure_with_the_references_signature(postgres_session):
     """)
     with pytest.raises(EngineError, match="does not exist"):
         run_script(postgres_session, "call quarterly_revenue(1, 2.0, null)")
-    with pytest.raises(NotSupportedLocally, match="stored procedures on the DuckDB engine"):
-        translate("drop procedure quarterly_revenue(bigint, numeric)", "duckdb")

@@ -81,8 +81,10 @@ def test_copy_and_unload_are_parsed():
      "GRANT / REVOKE on the DuckDB engine (it has no users or privileges)"),
     ("alter table t owner to someone", "duckdb", "ALTER statement on the DuckDB engine"),
     ("select 'unterminated", "duckdb", "SQL that cannot be tokenized"),
-    ("create procedure p() as $$ begin null; end; $$ language plpgsql", "duckdb",
-     "stored procedures on the DuckDB engine (use the PostgreSQL engine)"),
+    ("create procedure p() as $$ begin null; end; $$ language plpythonu", "duckdb",
+     "stored procedures in LANGUAGE plpythonu"),
+    ("create procedure p() nonatomic as $$ begin null; end; $$ language plpgsql", "postgres",
+     "NONATOMIC procedures"),
     ("select 1; select 2", "duckdb", "more than one statement in one call"),
 ])
 def test_not_supported_locally_messages(statement, engine, message):

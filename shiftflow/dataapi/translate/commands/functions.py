@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError
-from shiftflow.dataapi.translate.commands.tokens import word
+from shiftflow.dataapi.translate.commands.tokens import closing_paren, word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally
 
 _ARGUMENT = "shiftflow_udf_argument_{}"  # what $n becomes while the body is translated
@@ -66,15 +66,10 @@ def create_function(statement: str, tokens: list[Token], engine: str,
 
 
 def _closing(tokens: list[Token], open_paren: int) -> int:
-    depth = 0
-    for index in range(open_paren, len(tokens)):
-        if tokens[index].token_type == TokenType.L_PAREN:
-            depth += 1
-        elif tokens[index].token_type == TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return index
-    raise NotSupportedLocally("CREATE FUNCTION with an unclosed argument list")
+    index = closing_paren(tokens, open_paren)
+    if index < 0:
+        raise NotSupportedLocally("CREATE FUNCTION with an unclosed argument list")
+    return index
 
 
 def _items(tokens: list[Token], open_paren: int, close_paren: int) -> list[tuple[Token, Token]]:

@@ -36,6 +36,19 @@ def expanded(statement: str, tokens: list[Token]) -> list[Token]:
     return result
 
 
+def closing_paren(tokens: list[Token], opening: int) -> int:
+    """The index of the parenthesis that closes tokens[opening] (an opening one); -1 when it is never closed."""
+    depth = 0
+    for index in range(opening, len(tokens)):
+        if tokens[index].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[index].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
 def identifier(tokens: list[Token], statement: str) -> str:
     """A (qualified) name as the translated DDL created it: folded to lower case, #temp names quoted."""
     parts = []
