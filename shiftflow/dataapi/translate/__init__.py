@@ -64,7 +64,7 @@ Known differences that remain (each fails loudly rather than returning a differe
 - Dynamic SQL inside procedures (EXECUTE '...') is not rewritten.
 - current_user / session_user / user are the request's DbUser (without one, IAM:local: the emulator knows neither the
   caller's IAM identity nor a secret's username); `select user` is named current_user, not user. current_database()
-  is the request's Database. current_user_id fails with "not supported locally".
+  is the request's Database. current_user_id is the admin user's id, 100 (functions/information.py).
 - ResultRows: INSERT / UPDATE / DELETE / MERGE / COPY report their count, a query its rows, everything else 0 on
   both engines, CREATE TABLE AS included. Redshift's count for CREATE TABLE AS was not found documented: 0 is the
   emulator's choice (PostgreSQL would count the rows written).

@@ -101,9 +101,9 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     bpcharcmp bttext_pattern_cmp timeofday
-    has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
+    has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege
-    pg_backend_pid set_config
+    set_config
 """.split())  # DuckDB's has_*_privilege answer true whatever the catalog holds (catalog.py reads comments)
 
 
@@ -320,8 +320,6 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_current_database", expressions=[])
     if isinstance(node, exp.CurrentSchemas):  # the text '{public}', without the engine's own schemas
         return exp.Anonymous(this="shiftflow_current_schemas", expressions=[node.this or exp.false()])
-    if isinstance(node, exp.CurrentUserId):
-        raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
     if isinstance(node, exp.Column) and not node.table and node.name in _CLUSTER_IDENTITY:
         raise NotSupportedLocally(f"{node.name} (the emulator has no AWS account or Redshift namespace)")
     if isinstance(node, exp.FromBase):  # strtol(text, base)
