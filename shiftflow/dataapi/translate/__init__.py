@@ -50,7 +50,7 @@ Known differences that remain (each fails loudly rather than returning a differe
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
   SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
   FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
-  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and json_typeof, hll, fnv_hash,
+  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and json_typeof, hll,
   st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co. run on PostgreSQL
   only); any other unknown function is left to the engine's "does not exist".
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
@@ -110,7 +110,7 @@ from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_statement, stream_statement,
                                                    stream_system_tables)
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
-from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
+from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
@@ -118,7 +118,8 @@ if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 
 __all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "SessionCommand",
-           "SqlSyntaxError", "TransactionControl", "clear_cache", "run_s3_command", "session_setup", "translate"]
+           "SqlSyntaxError", "TransactionControl", "clear_cache", "duckdb_functions", "run_s3_command", "session_setup",
+           "translate"]
 
 ENGINES = ("duckdb", "postgres")
 
