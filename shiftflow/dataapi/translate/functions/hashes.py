@@ -5,11 +5,14 @@
   hashed as 2, 4 and 8 little-endian bytes (the page's fnv_hash(1::smallint), fnv_hash(1), fnv_hash(1::bigint)),
   text as its UTF-8 bytes, trailing blanks included, VARBYTE as its bytes. The page does not show the bytes of
   other types (DECIMAL, floats, dates, BOOLEAN): they fail with "not supported locally".
-- FARMFINGERPRINT64(VARCHAR | VARBYTE): farmhash's Fingerprint64 (farmhashna::Hash64) of the bytes.
+- FARMFINGERPRINT64(VARCHAR | VARBYTE): farmhash's Fingerprint64 (farmhashna::Hash64) of the bytes (a CHAR's
+  with its blanks, as FNV_HASH's: the page does not say).
 On DuckDB the byte loops are Python functions registered on each database (DUCKDB_FUNCTIONS), fed by macros that
 pick the bytes by the argument's type; on PostgreSQL, plpgsql over unsigned 64-bit arithmetic done in numeric
-(bigint arithmetic raises on overflow; xor and shifts are bigint's own). On DuckDB a CHAR(n) value is hashed as
-char_columns.py leaves it: padded when it is a table's CHAR(n) column named directly, unpadded otherwise.
+(bigint arithmetic raises on overflow; xor and shifts are bigint's own). A CHAR(n) value is hashed with its blanks:
+PostgreSQL's bpchar has them; DuckDB's CHAR(n) columns are stored unpadded, and char_columns.py pads a table's
+CHAR(n) column named directly as the argument (a CHAR value reached otherwise, through a view or an expression,
+is hashed unpadded there: char_columns.py's limits).
 """
 
 from __future__ import annotations
@@ -331,8 +334,9 @@ BEGIN
   RETURN public.shiftflow_farm_hash16({_ADD}(public.shiftflow_farm_hash16(v1, w1, mul), {_MUL}({_SMIX}(y), {_K['k0']}), z),
                                        {_ADD}(public.shiftflow_farm_hash16(v2, w2, mul), x), mul);
 END $f$""",
-    "CREATE OR REPLACE FUNCTION public.shiftflow_farmfingerprint64(x text) RETURNS bigint LANGUAGE sql IMMUTABLE"
-    " AS $f$ SELECT public.shiftflow_farmfingerprint64(convert_to(x, 'UTF8')) $f$",
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_farmfingerprint64(x {t}) RETURNS bigint LANGUAGE sql IMMUTABLE"
+      f" AS $f$ SELECT public.shiftflow_farmfingerprint64({_POSTGRES_FNV_ARGUMENTS[t]}) $f$"
+      for t in ("text", "character")),
 )
 POSTGRES_SETUP: tuple[str, ...] = (
     _U64_WRAP, *_U64_OPERATIONS, _FNV, _LITTLE_ENDIAN,
