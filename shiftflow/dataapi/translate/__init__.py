@@ -50,9 +50,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
   SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
   FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
-  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and json_typeof, hll,
-  st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co. run on PostgreSQL
-  only); any other unknown function is left to the engine's "does not exist".
+  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and
+  json_typeof, hll, st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co.
+  run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12

@@ -198,7 +198,8 @@ def test_percentile_and_median_windows_from_the_reference(session):
     result = run_script(session, """
         select sellerid, qty, percentile_cont(0.5) within group (order by qty) over(partition by sellerid) as cont,
                percentile_disc(0.5) within group (order by qty) over(partition by sellerid) as disc,
-               median(qty) over (partition by sellerid), percentile_cont(0.5) within group (order by qty) over() all_cont,
+               median(qty) over (partition by sellerid),
+               percentile_cont(0.5) within group (order by qty) over() all_cont,
                percentile_disc(0.5) within group (order by qty) over() as all_disc
         from winsales order by sellerid, qty
     """)

@@ -199,3 +199,10 @@ def test_from_varbyte_formats_from_the_reference(session):
     assert _row(session, "select from_varbyte('ab', 'hex'), from_varbyte(from_hex('4d'), 'binary'),"
                          " from_varbyte(from_hex('4d01'), 'BINARY'), from_varbyte(from_hex('6162'), 'utf8')") == (
         "6162", "01001101", "0100110100000001", "ab")
+
+
+def test_varbyte_columns_combine_on_postgres(postgres_session):
+    run_script(postgres_session, "create table b (x varbyte, y varbyte);"
+                                 " insert into b values (from_hex('61'), from_hex('62'))")
+    assert _row(postgres_session, "select to_hex(x + y), from_varbyte(x & y, 'binary'), from_varbyte(x | y, 'binary'),"
+                                  " from_varbyte(~x, 'binary') from b") == ("6162", "01100000", "01100011", "10011110")

@@ -16,8 +16,9 @@
   values sorted descending (row max(1, ceil(p * N)): the first whose cumulative distribution reaches p).
   PostgreSQL has no window form of either, nor of MEDIAN: there the partition's values are gathered with
   array_agg(x) OVER (PARTITION BY ...) and a helper runs the aggregate over them (exact: Redshift's OVER for these
-  takes a partition only, no order or frame, so each row's set is its whole partition). APPROXIMATE PERCENTILE_DISC is the exact PERCENTILE_DISC
-  (an element of the set, within the approximation's error; the parser in translate/__init__.py keeps its order).
+  takes a partition only, no order or frame, so each row's set is its whole partition). APPROXIMATE
+  PERCENTILE_DISC is the exact PERCENTILE_DISC (an element of the set, within the approximation's error; the
+  parser in translate/__init__.py keeps its order).
 """
 
 from __future__ import annotations

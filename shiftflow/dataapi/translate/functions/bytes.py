@@ -11,9 +11,11 @@
   left to whole bytes ('4' is 04); GETBIT(varbyte, index) counts bits from the rightmost (r_GETBIT.md); FROM_HEX
   is PostgreSQL's decode(text, 'hex'). VARBYTE is DuckDB's BLOB, PostgreSQL's bytea.
 - VARBYTE operators (r_VARBYTE_OPERATORS.md): + concatenates, & | ~ work bit by bit, LEN counts bytes
-  (r_LEN.md: strings.py's LEN). The engines have none of them for binary values: they are rewritten where an operand is visibly a
-  VARBYTE (a cast to VARBYTE, TO_VARBYTE, FROM_HEX, or such an operator's result); on columns whose type the
-  translation cannot see, the engine's "no operator" error stands. Comparisons and || are the engines' own.
+  (r_LEN.md: strings.py's LEN). The engines have none of them for binary values: they are rewritten where an
+  operand is visibly a VARBYTE (a cast to VARBYTE, TO_VARBYTE, FROM_HEX, or such an operator's result).
+  PostgreSQL also has them as operators of the set-up, so VARBYTE columns combine there too; on DuckDB, a column
+  whose type the translation cannot see keeps the engine's "no function matches" error. Comparisons and || are the
+  engines' own.
 """
 
 from __future__ import annotations
@@ -161,6 +163,15 @@ END $f$""",
           ("and", "a bytea, b bytea", "('x' || encode(a, 'hex'))::varbit & ('x' || encode(b, 'hex'))::varbit"),
           ("or", "a bytea, b bytea", "('x' || encode(a, 'hex'))::varbit | ('x' || encode(b, 'hex'))::varbit"),
           ("not", "a bytea", "~('x' || encode(a, 'hex'))::varbit"))),
+    # and as operators, for VARBYTE columns the translation cannot see (found on the search path, as text + text is)
+    *(f"DO $f$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '{operator}'"
+      f" AND oprleft = {left} AND oprright = 'bytea'::regtype) THEN CREATE OPERATOR public.{operator} ({arguments},"
+      f" FUNCTION = {function}); END IF; END $f$"
+      for operator, left, arguments, function in (
+          ("+", "'bytea'::regtype", "LEFTARG = bytea, RIGHTARG = bytea", "byteacat"),
+          ("&", "'bytea'::regtype", "LEFTARG = bytea, RIGHTARG = bytea", "public.shiftflow_varbyte_and"),
+          ("|", "'bytea'::regtype", "LEFTARG = bytea, RIGHTARG = bytea", "public.shiftflow_varbyte_or"),
+          ("~", "0", "RIGHTARG = bytea", "public.shiftflow_varbyte_not"))),
     "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bigint) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT to_hex(x) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bytea) RETURNS text LANGUAGE sql IMMUTABLE"

@@ -236,8 +236,8 @@ _POSTGRES_FNV_ARGUMENTS = {  # argument type -> its bytes
     "bytea": "x",
 }
 _K = {"k0": _signed(_K0), "k1": _signed(_K1), "k2": _signed(_K2)}
-_MUL, _ADD, _ROT, _SMIX, _FETCH = ("public.shiftflow_u64_mul", "public.shiftflow_u64_add", "public.shiftflow_u64_rotate",
-                                   "public.shiftflow_u64_shift_mix", "public.shiftflow_u64_fetch")
+_MUL, _ADD, _ROT, _SMIX, _FETCH = (f"public.shiftflow_u64_{name}" for name in ("mul", "add", "rotate", "shift_mix",
+                                                                             "fetch"))
 _FARMHASH = (
     f"CREATE OR REPLACE FUNCTION {_SMIX}(v bigint) RETURNS bigint LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT v # public.shiftflow_u64_shr(v, 47) $f$",
@@ -331,8 +331,9 @@ BEGIN
   SELECT * INTO v1, v2 FROM public.shiftflow_farm_weak32(d, p, {_MUL}(v2, mul), {_ADD}(x, w1));
   SELECT * INTO w1, w2 FROM public.shiftflow_farm_weak32(d, p + 32, {_ADD}(z, w2), {_ADD}(y, {_FETCH}(d, p + 16, 8)));
   t := z; z := x; x := t;
-  RETURN public.shiftflow_farm_hash16({_ADD}(public.shiftflow_farm_hash16(v1, w1, mul), {_MUL}({_SMIX}(y), {_K['k0']}), z),
-                                       {_ADD}(public.shiftflow_farm_hash16(v2, w2, mul), x), mul);
+  RETURN public.shiftflow_farm_hash16(
+    {_ADD}(public.shiftflow_farm_hash16(v1, w1, mul), {_MUL}({_SMIX}(y), {_K['k0']}), z),
+    {_ADD}(public.shiftflow_farm_hash16(v2, w2, mul), x), mul);
 END $f$""",
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_farmfingerprint64(x {t}) RETURNS bigint LANGUAGE sql IMMUTABLE"
       f" AS $f$ SELECT public.shiftflow_farmfingerprint64({_POSTGRES_FNV_ARGUMENTS[t]}) $f$"
