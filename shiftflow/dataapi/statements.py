@@ -13,7 +13,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as time_of_day  # the module `time` is imported too
 from typing import Any
 
 from shiftflow.dataapi.engines.base import QueryResult
@@ -151,6 +152,16 @@ def column_metadata(result: QueryResult) -> list[dict[str, Any]]:
     ]
 
 
+def _utc_time_text(value: time_of_day) -> str:
+    """A TIMETZ as Redshift prints it: in UTC ("By default, TIMETZ values are UTC", r_Datetime_types.md)."""
+    offset = value.utcoffset() or timedelta(0)
+    instant = datetime.combine(datetime(2000, 1, 1), value.replace(tzinfo=None)) - offset
+    text = instant.time().isoformat()
+    if "." in text:
+        text = text.rstrip("0")
+    return f"{text}+00"
+
+
 def text_value(value: Any, type_name: str) -> str:
     """A value as Redshift prints it: timestamps with a space and no trailing zeros, booleans as t/f."""
     if isinstance(value, datetime):
@@ -163,6 +174,8 @@ def text_value(value: Any, type_name: str) -> str:
         if type_name == "timestamptz" and text.endswith(":00") and text[-6] in "+-":
             text = text[:-3]  # +00:00 -> +00
         return text
+    if isinstance(value, time_of_day) and value.tzinfo is not None:
+        return _utc_time_text(value)
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, bool):

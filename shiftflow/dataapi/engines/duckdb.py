@@ -257,6 +257,7 @@ class DuckDBEngine:
                     root = duckdb.connect(self.database_path(database))
                 except duckdb.Error as error:  # e.g. the file is locked by another process
                     raise EngineError(str(error)) from None
+                self._register_functions(root)
                 self._roots[database] = root
                 self._catalogs[database] = CatalogVersion()
             cursor = root.cursor()
@@ -267,6 +268,15 @@ class DuckDBEngine:
             for statement in self._session_setup():
                 session.execute(statement, {})
         return session
+
+    @staticmethod
+    def _register_functions(root: duckdb.DuckDBPyConnection) -> None:
+        """The translator's Python functions (FNV_HASH's and FARMFINGERPRINT64's byte loops), one set per database:
+        every cursor of `root` sees them."""
+        from shiftflow.dataapi.translate import duckdb_functions
+
+        for name, (function, parameters, result) in duckdb_functions().items():
+            root.create_function(name, function, list(parameters), result)
 
     def _session_setup(self) -> tuple[str, ...]:
         if self._setup is None:

@@ -50,9 +50,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
   SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
   FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
-  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and json_typeof, hll, fnv_hash,
-  st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co. run on PostgreSQL
-  only); any other unknown function is left to the engine's "does not exist".
+  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and
+  json_typeof, hll, st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co.
+  run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12
@@ -66,7 +66,7 @@ Known differences that remain (each fails loudly rather than returning a differe
   included, translated as top-level SQL is (shiftflow/dataapi/procedures/).
 - current_user / session_user / user are the request's DbUser (without one, IAM:local: the emulator knows neither the
   caller's IAM identity nor a secret's username); `select user` is named current_user, not user. current_database()
-  is the request's Database. current_user_id fails with "not supported locally".
+  is the request's Database. current_user_id is the admin user's id, 100 (functions/information.py).
 - ResultRows: INSERT / UPDATE / DELETE / MERGE / COPY report their count, a query its rows, everything else 0 on
   both engines, CREATE TABLE AS included. Redshift's count for CREATE TABLE AS was not found documented: 0 is the
   emulator's choice (PostgreSQL would count the rows written).
@@ -112,7 +112,7 @@ from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_statement, stream_statement,
                                                    stream_system_tables)
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
-from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, session_setup
+from shiftflow.dataapi.translate.setup import NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, session_setup
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
@@ -120,7 +120,8 @@ if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 
 __all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "SessionCommand",
-           "SqlSyntaxError", "TransactionControl", "clear_cache", "run_s3_command", "session_setup", "translate"]
+           "SqlSyntaxError", "TransactionControl", "clear_cache", "duckdb_functions", "run_s3_command", "session_setup",
+           "translate"]
 
 ENGINES = ("duckdb", "postgres")
 

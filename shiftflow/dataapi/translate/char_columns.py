@@ -9,9 +9,10 @@ catalog when the statement runs and cached per session until the catalog changes
   (`select c, t.d, *  from t join u ...`: a column of a table of the query's own FROM list, qualified or the only
   table there), is padded to n and typed bpchar (char_sources() at translation, padded() when it runs);
 - the string LIKE, ILIKE and SIMILAR TO match (r_patternmatching_condition_like.md: they "do not implicitly ignore
-  trailing spaces": `c LIKE 'ab'` is false for CHAR(5) 'ab'): an operand that is a table's CHAR(n) column, named as
-  above in the SELECT, UPDATE or DELETE holding the condition, is padded to n (mark_pattern_operands() at
-  translation, with_char_operands() when it runs), as is a CAST(... AS CHAR(n)).
+  trailing spaces": `c LIKE 'ab'` is false for CHAR(5) 'ab'), and the bytes FNV_HASH and FARMFINGERPRINT64 hash:
+  an operand that is a table's CHAR(n) column, named as above in the SELECT, UPDATE or DELETE holding the
+  condition or call, is padded to n (mark_pattern_operands() at translation, with_char_operands() when it runs),
+  as is a CAST(... AS CHAR(n)).
 A CHAR value reached otherwise stays unpadded and typed varchar: through a view, a subquery, a CTE, a UNION, an
 expression such as coalesce(c, ''), a column of an outer query named in a subquery, a pattern (Redshift converts it
 to the operand's type, and says no more of a CHAR one: matched without its blanks, as PostgreSQL's bpchar pattern
@@ -23,7 +24,7 @@ PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's doe
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -113,15 +114,15 @@ _PATTERN_MATCHES = (exp.Like, exp.ILike, exp.SimilarTo)
 
 
 def mark_pattern_operands(tree: exp.Expression) -> tuple[tuple[CharSource, ...], ...]:
-    """DuckDB: the operand of each LIKE / ILIKE / SIMILAR TO that names a table's column put in
+    """DuckDB: the operand of each LIKE / ILIKE / SIMILAR TO (and the hashed value of each FNV_HASH and
+    FARMFINGERPRINT64) that names a table's column put in
     shiftflow_char_operand(c, i), i indexing the returned candidate columns (one index per column and scope); one
     that is a CAST to CHAR(n) padded to n. Run on the parsed tree, before the rewrite pass."""
     indexes: dict[tuple[str, tuple[CharSource, ...]], int] = {}
-    for match in list(tree.find_all(*_PATTERN_MATCHES)):
-        operand = match.this
+    for operand, put in list(_blank_seeing_operands(tree)):
         width = char_width(operand.to) if isinstance(operand, exp.Cast) else None
         if width:
-            match.set("this", _rpad(operand.copy(), width))
+            put(_rpad(operand.copy(), width))
             continue
         scope = operand.find_ancestor(exp.Select, exp.Update, exp.Delete) if isinstance(operand, exp.Column) else None
         if scope is None:
@@ -129,8 +130,22 @@ def mark_pattern_operands(tree: exp.Expression) -> tuple[tuple[CharSource, ...],
         candidates = _column_sources(operand, *_named_tables(scope))
         if candidates:
             index = indexes.setdefault((operand.sql(), candidates), len(indexes))
-            match.set("this", exp.Anonymous(this=_OPERAND, expressions=[operand.copy(), exp.Literal.number(index)]))
+            put(exp.Anonymous(this=_OPERAND, expressions=[operand.copy(), exp.Literal.number(index)]))
     return tuple(candidates for _, candidates in indexes)
+
+
+# Calls whose first argument's blanks count on Redshift: FNV_HASH and FARMFINGERPRINT64 hash a CHAR value's bytes,
+# "hashing CHAR and VARCHAR inputs does not ignore trailing spaces" (r_FNV_HASH.md; functions/hashes.py).
+_BLANK_SEEING_CALLS = frozenset({"fnv_hash", "farmfingerprint64"})
+
+
+def _blank_seeing_operands(tree: exp.Expression) -> Iterator[tuple[exp.Expression, Callable[[exp.Expression], None]]]:
+    """Each operand that sees a CHAR value's blanks, and how to put another expression in its place."""
+    for match in tree.find_all(*_PATTERN_MATCHES):
+        yield match.this, lambda value, match=match: match.set("this", value)
+    for call in tree.find_all(exp.Anonymous):
+        if call.name.lower() in _BLANK_SEEING_CALLS and call.expressions:
+            yield call.expressions[0], lambda value, call=call: call.set("expressions", [value, *call.expressions[1:]])
 
 
 def char_operands(tree: exp.Expression, candidates: tuple[tuple[CharSource, ...], ...],

@@ -88,7 +88,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
     get_array_length array_flatten
     subarray object_transform explode_array
-    fnv_hash func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
+    func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
     texttoint texttonumericalt soundex difference
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
@@ -101,9 +101,9 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     bpcharcmp bttext_pattern_cmp timeofday
-    has_table_privilege has_schema_privilege has_database_privilege has_function_privilege has_column_privilege
+    has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege
-    pg_backend_pid set_config
+    set_config
 """.split())  # DuckDB's has_*_privilege answer true whatever the catalog holds (catalog.py reads comments)
 
 
@@ -320,8 +320,6 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return exp.Anonymous(this="shiftflow_current_database", expressions=[])
     if isinstance(node, exp.CurrentSchemas):  # the text '{public}', without the engine's own schemas
         return exp.Anonymous(this="shiftflow_current_schemas", expressions=[node.this or exp.false()])
-    if isinstance(node, exp.CurrentUserId):
-        raise NotSupportedLocally("current_user_id (the emulator has no Redshift user ids)")
     if isinstance(node, exp.Column) and not node.table and node.name in _CLUSTER_IDENTITY:
         raise NotSupportedLocally(f"{node.name} (the emulator has no AWS account or Redshift namespace)")
     if isinstance(node, exp.FromBase):  # strtol(text, base)

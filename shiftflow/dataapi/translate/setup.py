@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.char_columns import DUCKDB_SETUP as CHAR_COLUMNS_DUCKDB_SETUP
+from shiftflow.dataapi.translate.functions import DUCKDB_FUNCTIONS
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.types import DUCKDB_SETUP as TYPES_DUCKDB_SETUP
@@ -230,3 +233,8 @@ NO_OP: dict[str, str] = {
 def session_setup(engine: str) -> tuple[str, ...]:
     """Statements a new connection of `engine` must run before any translated SQL."""
     return DUCKDB_SESSION_SETUP if engine == "duckdb" else POSTGRES_SESSION_SETUP
+
+
+def duckdb_functions() -> dict[str, tuple[Callable[..., object], tuple[str, ...], str]]:
+    """Python functions a new DuckDB database must have (name -> (function, parameter types, return type))."""
+    return DUCKDB_FUNCTIONS

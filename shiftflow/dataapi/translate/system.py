@@ -7,7 +7,9 @@ The ones ELT scripts read to check themselves answer from what the emulator know
 - svv_table_info: the session's catalog, with the row count of each non-empty table (the view "doesn't return any
   information for empty tables");
 - pg_last_query_id(), pg_last_copy_id(), pg_last_copy_count(), pg_last_unload_id(), pg_last_unload_count(): the
-  current Data API session's (a call, or a SessionId's calls).
+  current Data API session's (a call, or a SessionId's calls);
+- pg_backend_pid(): the session's process id as the Data API reports it (RedshiftPid, sys_query_history's
+  session_id), on both engines (PostgreSQL's own is its server process, which nothing else reports).
 Each emulated table is a subquery over a JSON array bound as a parameter (`shiftflow_system_<name>`), so the
 translation stays a pure function of the text: the service binds the emulator's log (system_parameters), and a
 query over svv_table_info is a SystemQuery that reads the catalog first. An emulated table has only the columns the
@@ -84,6 +86,7 @@ _LAST_FUNCTIONS = {"pg_last_query_id": "last_query_id", "pg_last_copy_id": "last
                    "pg_last_copy_count": "last_copy_count", "pg_last_unload_id": "last_unload_id",
                    "pg_last_unload_count": "last_unload_count"}
 LAST_FUNCTIONS = frozenset(_LAST_FUNCTIONS)
+_BACKEND_PID = "pg_backend_pid"  # an INTEGER: the session's RedshiftPid
 _DUCKDB_TYPES = {"bigint": "BIGINT", "text": "VARCHAR", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
 _POSTGRES_TYPES = {"bigint": "bigint", "text": "text", "timestamp": "timestamp", "boolean": "boolean"}
 
@@ -99,7 +102,7 @@ def mentions_system_objects(tokens: Iterable[Token]) -> bool:
     and skip the tree pass."""
     for token in tokens:
         name = token.text.lower()
-        if name in _LAST_FUNCTIONS or is_system_table(name):
+        if name in _LAST_FUNCTIONS or name == _BACKEND_PID or is_system_table(name):
             return True
     return False
 
@@ -126,8 +129,9 @@ def rewrite_system_tables(tree: exp.Expression, engine: str) -> set[str]:
         used.add(name)
     for call in list(tree.find_all(exp.Anonymous)):
         name = call.name.lower()
-        if name in _LAST_FUNCTIONS and not call.expressions:
-            value = exp.cast(exp.Placeholder(this=PARAMETER_PREFIX + name), exp.DataType.Type.BIGINT)
+        if (name in _LAST_FUNCTIONS or name == _BACKEND_PID) and not call.expressions:
+            type_ = exp.DataType.Type.INT if name == _BACKEND_PID else exp.DataType.Type.BIGINT
+            value = exp.cast(exp.Placeholder(this=PARAMETER_PREFIX + name), type_)
             if isinstance(call.parent, exp.Select):  # an unaliased projection keeps the function's name
                 value = exp.alias_(value, name, quoted=True)
             call.replace(value)
@@ -284,7 +288,7 @@ class SystemContext:
 
     def parameters(self, names: Iterable[str]) -> dict[str, str]:
         """Values for the shiftflow_system_* placeholders among `names`, bound with the request's Parameters."""
-        return system_parameters(names, self.facts, self.log)
+        return system_parameters(names, self.facts, self.log, self.session_id)
 
     def completed(self, query_id: int) -> None:
         self.facts.last_query_id = query_id
@@ -308,7 +312,7 @@ class SystemContext:
         return result
 
 
-def system_parameters(names: Iterable[str], facts: SessionFacts, log: SystemLog) -> dict[str, str]:
+def system_parameters(names: Iterable[str], facts: SessionFacts, log: SystemLog, session_id: int) -> dict[str, str]:
     """The values of the shiftflow_system_* parameters among `names` (the service binds them with the user's)."""
     values: dict[str, str] = {}
     for name in names:
@@ -317,6 +321,8 @@ def system_parameters(names: Iterable[str], facts: SessionFacts, log: SystemLog)
         what = name[len(PARAMETER_PREFIX):]
         if what in _LAST_FUNCTIONS:
             values[name] = str(getattr(facts, _LAST_FUNCTIONS[what]))
+        elif what == _BACKEND_PID:
+            values[name] = str(session_id)
         elif what == "stl_load_errors":
             values[name] = _json([vars(error) for error in log.load_errors])
         elif what == "sys_query_history":

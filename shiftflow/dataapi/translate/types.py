@@ -15,6 +15,9 @@ literals cast to a datetime type are rewritten to ISO here (text that is read at
 DuckDB then fails rather than guess). A column compared with such a literal (`caldate = '12-31-2008'`, a form with
 separators or a month's name) compares as the column's type says: a DATE or TIMESTAMP with the ISO value, anything
 else with the text as written (the translation cannot see the column's type; the engine's typeof() can).
+TIMETZ literals keep their own zone, as an offset ('20:00:00 PST' is 20:00:00-08: date '2000-01-01' plus it is
+2000-01-02 04:00:00+00, and EXTRACT reads it unconverted, r_EXTRACT_function.md); a TIMETZ value is printed in UTC
+(statements.py), and DATEDIFF counts its UTC time of day (functions/dates.py).
 """
 
 from __future__ import annotations
@@ -230,8 +233,51 @@ _SPECIAL = {"today": "CAST(CURRENT_DATE AS TIMESTAMP)", "tomorrow": "CAST(CURREN
             "now": "CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)"}
 
 
+# Time zone abbreviations (PostgreSQL's default set, which Redshift reads) as UTC offsets, for TIMETZ literals.
+_ZONE_OFFSETS = {"utc": "+00", "gmt": "+00", "z": "+00", "ut": "+00", "pst": "-08", "pdt": "-07", "mst": "-07",
+                 "mdt": "-06", "cst": "-06", "cdt": "-05", "est": "-05", "edt": "-04", "akst": "-09",
+                 "akdt": "-08", "hst": "-10", "ast": "-04", "adt": "-03", "nst": "-03:30", "ndt": "-02:30",
+                 "bst": "+01", "cet": "+01", "cest": "+02", "eet": "+02", "eest": "+03", "wet": "+00",
+                 "west": "+01", "ist": "+02", "jst": "+09", "kst": "+09", "aest": "+10", "aedt": "+11",
+                 "acst": "+09:30", "awst": "+08", "nzst": "+12", "nzdt": "+13", "msk": "+03"}
+_TIMETZ_ZONE = re.compile(r"\s*(?P<zone>[+-]\d{1,2}(?::?\d{2})?|[a-z]{1,5})?\s*$", re.I)
+
+
+def timetz_text(text: str) -> str | None:
+    """A TIMETZ literal as HH:MM:SS[.f]+-HH[:MM], the time of day in its own zone: Redshift's zone abbreviations
+    (PST ...) as offsets, none as UTC; a date before it is ignored, as PostgreSQL does ('1.12.1997 07:37:16 PDT').
+    None when it cannot tell (a zone's full name: its offset depends on the date)."""
+    value = text.strip()
+    for _, rest in [*_dates(value), (None, value)]:
+        timed = _time(rest)
+        if timed is None:
+            continue
+        clock, rest = timed
+        zone = _TIMETZ_ZONE.fullmatch(rest)
+        if zone is None:
+            continue
+        written = zone.group("zone") or "utc"
+        offset = written if written[0] in "+-" else _ZONE_OFFSETS.get(written.lower())
+        return None if offset is None else clock + offset
+    return None
+
+
+def normalize_timetz_literals(tree: exp.Expression) -> exp.Expression:
+    """Both engines: TIMETZ literals with their zone as an offset (DuckDB reads offsets only; PostgreSQL would read a
+    literal without a zone in the session's, which is UTC here too)."""
+    for cast in list(tree.find_all(exp.Cast)):
+        literal = cast.this
+        if cast.to.this == exp.DataType.Type.TIMETZ and isinstance(literal, exp.Literal) and literal.is_string:
+            normalized = timetz_text(literal.this)
+            if normalized is not None:
+                literal.replace(exp.Literal.string(normalized))
+    return tree
+
+
 def normalize_datetime_literals(tree: exp.Expression, engine: str) -> exp.Expression:
-    """DuckDB: text literals cast to DATE / TIMESTAMP (TIMESTAMP '...' included) rewritten to ISO text."""
+    """DuckDB: text literals cast to DATE / TIMESTAMP (TIMESTAMP '...' included) rewritten to ISO text; TIMETZ
+    literals with an offset (both engines)."""
+    tree = normalize_timetz_literals(tree)
     if engine != "duckdb":
         return tree
     for cast in list(tree.find_all(exp.Cast)):

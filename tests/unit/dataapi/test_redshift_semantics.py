@@ -170,7 +170,8 @@ def test_current_user_and_database_are_the_requests(client: Any) -> None:
                                           WaitTimeSeconds=30)
     assert client.describe_statement(Id=serverless["Id"], WaitTimeSeconds=30)["Status"] == "FINISHED"
     assert rows(client, serverless["Id"]) == [["IAM:local", client.database]]
-    assert "not supported locally: current_user_id" in error(client, "select current_user_id")
+    # the session's user is the admin user, the owner of everything (r_Users.md: its usesysid is 100)
+    assert values(client, "select user, current_user_id") == [["awsuser", 100]]
 
 
 def test_json_parse_and_to_char_reach_the_client_as_redshift_prints_them(client: Any) -> None:

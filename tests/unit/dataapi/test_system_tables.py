@@ -205,3 +205,15 @@ def test_alter_table_append_runs_alone_and_not_in_a_transaction_block(client):
     failed = run_batch(client, ["insert into sales_monthly values (3)",
                                 "alter table sales append from sales_monthly"])
     assert failed["Status"] == "FAILED" and "cannot run inside a transaction block" in failed["Error"]
+
+
+def test_pg_backend_pid_is_the_sessions_redshift_pid(client):
+    # PG_BACKEND_PID.md: "correlate PG_BACKEND_PID with log tables to retrieve information for the current session".
+    described = ok(client, "select pg_backend_pid()")
+    assert rows(client, described["Id"]) == [[described["RedshiftPid"]]]
+    history = ok(client, "select count(*) from sys_query_history where session_id = pg_backend_pid()"
+                         " and query_text like 'select count(*) from sys_query_history%'")
+    assert rows(client, history["Id"]) == [[1]]
+    result = client.get_statement_result(Id=described["Id"])
+    assert [c["name"] for c in result["ColumnMetadata"]] == ["pg_backend_pid"]
+    assert result["ColumnMetadata"][0]["typeName"] == "int4"

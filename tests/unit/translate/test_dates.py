@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.statements import text_value
 from shiftflow.dataapi.translate import NotSupportedLocally, translate
 from shiftflow.dataapi.translate.types import iso_datetime
 from tests.unit.translate.conftest import run_script
@@ -231,3 +232,23 @@ def test_a_column_compared_with_date_text_in_another_form(duckdb_session):
                                       " and 'Dec 31, 2008' order by 1").rows == [
         (dt.date(2008, 12, 30),), (dt.date(2008, 12, 31),)]
     assert "typeof" not in translate("select 1 from date where caldate = '2008-12-31'", "duckdb").text.lower()
+
+
+def test_timetz_literals_and_columns_from_the_reference(session):
+    # r_DATE-CONCATENATE_function.md, r_DATEADD_function.md, r_DATEDIFF_function.md, r_EXTRACT_function.md.
+    row = run_script(session, "select date '2000-01-01' + timetz '20:00:00 PST' as ts,"
+                              " dateadd(hour, 2, timetz '13:24:55 PST'),"
+                              " datediff(hours, timetz '20:00:00 PST', timetz '00:58:00 EST') as numhours,"
+                              " extract(ms from timetz '18:25:33.123456 EST'),"
+                              " extract(timezone_hour from timetz '1.12.1997 07:37:16.00 PDT')").rows[0]
+    assert text_value(row[0], "timestamptz") == "2000-01-02 04:00:00+00"
+    assert text_value(row[1], "timetz") == "23:24:55+00"
+    assert row[2:] == (1, 123, -7)
+    run_script(session, "create table timetz_test (timetz_val timetz);"
+                        " insert into timetz_test values ('04:00:00+00'), ('00:00:00.5550+00'), ('05:58:00+00')")
+    rows = run_script(session, "select dateadd(minute, 5, timetz_val) as minplus5_tz, extract(hour from timetz_val),"
+                               " datediff(hours, timetz '20:00:00 PST', timetz_val) as numhours,"
+                               " date '2000-01-01' + timetz_val as ts from timetz_test").rows
+    assert [(text_value(r[0], "timetz"), r[1], r[2], text_value(r[3], "timestamptz")) for r in rows] == [
+        ("04:05:00+00", 4, 0, "2000-01-01 04:00:00+00"), ("00:05:00.555+00", 0, -4, "2000-01-01 00:00:00.555+00"),
+        ("06:03:00+00", 5, 1, "2000-01-01 05:58:00+00")]

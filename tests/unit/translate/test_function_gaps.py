@@ -181,3 +181,28 @@ def test_to_varbyte_and_getbit_from_the_reference(session):
     bits = ", ".join(f"getbit(from_hex('4d'), {i})" for i in range(7, -1, -1))
     assert _row(session, f"select {bits}") == (0, 1, 0, 0, 1, 1, 0, 1)
     assert _row(session, "select getbit(to_varbyte('0100', 'hex'), 8), getbit(to_varbyte('0100', 'hex'), 0)") == (1, 0)
+
+
+def test_varbyte_operators_from_the_reference(session):
+    # r_VARBYTE_OPERATORS.md: 'a'::varbyte is 61, 'b'::varbyte 62; r_LEN.md: len('aaa'::varbyte) is 3.
+    result = run_script(session, "select 'a'::varbyte || 'b'::varbyte as concat, 'a'::varbyte + 'b'::varbyte as plus,"
+                                 " 'a'::varbyte < 'b'::varbyte as less_than, 'a'::varbyte = 'b'::varbyte as equal,"
+                                 " from_varbyte(~'a'::varbyte, 'binary'), from_varbyte('a'::varbyte & 'b'::varbyte,"
+                                 " 'binary'), from_varbyte('a'::varbyte | 'b'::varbyte, 'binary'),"
+                                 " len('aaa'::varbyte), to_hex(from_hex('6162') + to_varbyte('63', 'hex'))")
+    assert result.rows[0] == (b"ab", b"ab", True, False, "10011110", "01100000", "01100011", 3, "616263")
+    assert [c.name for c in result.columns][4:] == ["from_varbyte", "from_varbyte", "from_varbyte", "len", "to_hex"]
+
+
+def test_from_varbyte_formats_from_the_reference(session):
+    # r_FROM_VARBYTE.md: 'ab' as hex is 6162; 4d as binary is 01001101.
+    assert _row(session, "select from_varbyte('ab', 'hex'), from_varbyte(from_hex('4d'), 'binary'),"
+                         " from_varbyte(from_hex('4d01'), 'BINARY'), from_varbyte(from_hex('6162'), 'utf8')") == (
+        "6162", "01001101", "0100110100000001", "ab")
+
+
+def test_varbyte_columns_combine_on_postgres(postgres_session):
+    run_script(postgres_session, "create table b (x varbyte, y varbyte);"
+                                 " insert into b values (from_hex('61'), from_hex('62'))")
+    assert _row(postgres_session, "select to_hex(x + y), from_varbyte(x & y, 'binary'), from_varbyte(x | y, 'binary'),"
+                                  " from_varbyte(~x, 'binary') from b") == ("6162", "01100000", "01100011", "10011110")

@@ -38,8 +38,6 @@ def test_redshift_only_statements(statement: str, what: str, engine: str) -> Non
 
 
 @pytest.mark.parametrize("query", [
-    # r_HAS_TABLE_PRIVILEGE.md documents f for a user without the privilege; DuckDB answers true for anyone
-    "select has_table_privilege('guest', 'listing', 'select')",
     # Redshift's workload management and identity functions (r_CHANGE_QUERY_PRIORITY.md, r_DEFAULT_IAM_ROLE.md ...)
     "select change_query_priority(1076, 'Critical')", "select change_session_priority(30311, 'Lowest')",
     "select change_user_priority('analysis_user', 'lowest')", "select default_iam_role()",

@@ -2,7 +2,7 @@
 reference: dates (date and time functions, datetime format strings), strings, aggregates, json, numbers (ROUND,
 TO_NUMBER, numeric TO_CHAR formats), bytes (MD5, OCTET_LENGTH), days (NEXT_DAY), regexps (REGEXP_* parameters),
 super (SUPER navigation, VARBYTE), conversions (numbers and datetimes read as text by string functions),
-settings (CURRENT_SETTING).
+settings (CURRENT_SETTING), information (HAS_*_PRIVILEGE, CURRENT_USER_ID), hashes (FNV_HASH, FARMFINGERPRINT64).
 
 Each family module offers
 - HANDLERS: expression class (or Anonymous call name, lower case) -> handler(node, engine) returning the node to
@@ -11,7 +11,9 @@ Each family module offers
   Redshift means (e.g. TO_CHAR's format model), kept as calls by name;
 - COLUMN_NAMES: the column name Redshift gives an unaliased call;
 - DUCKDB_SETUP / POSTGRES_SETUP: the helpers the rewritten SQL calls (DuckDB TEMP macros per connection,
-  PostgreSQL functions per database).
+  PostgreSQL functions per database);
+- optionally DUCKDB_FUNCTIONS: Python functions the DuckDB engine registers on each database, for what a macro
+  cannot loop over (name -> (function, parameter types, return type)).
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.functions import (aggregates, conversions, dates, days, json, numbers, regexps,
-                                                  settings, strings, super)
+from shiftflow.dataapi.translate.functions import (aggregates, conversions, dates, days, hashes, information, json,
+                                                  numbers, regexps, settings, strings, super)
 from shiftflow.dataapi.translate.functions import bytes as byte_functions  # not the builtin's name
 
 Handler = Callable[[exp.Expression, str], exp.Expression]
 
-_FAMILIES = (dates, strings, aggregates, json, numbers, byte_functions, days, regexps, super, conversions, settings)
+_FAMILIES = (dates, strings, aggregates, json, numbers, byte_functions, days, regexps, super, conversions, settings,
+             information, hashes)
 
 PARSER_FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     name: builder for family in _FAMILIES for name, builder in family.PARSER_FUNCTIONS.items()}
@@ -34,6 +37,8 @@ COLUMN_NAMES: dict[type[exp.Expression] | str, str] = {
     key: name for family in _FAMILIES for key, name in family.COLUMN_NAMES.items()}
 DUCKDB_SETUP: tuple[str, ...] = tuple(sql for family in _FAMILIES for sql in family.DUCKDB_SETUP)
 POSTGRES_SETUP: tuple[str, ...] = tuple(sql for family in _FAMILIES for sql in family.POSTGRES_SETUP)
+DUCKDB_FUNCTIONS: dict[str, tuple[Callable[..., object], tuple[str, ...], str]] = {
+    name: spec for family in _FAMILIES for name, spec in getattr(family, "DUCKDB_FUNCTIONS", {}).items()}
 
 # A call two families rewrite (SUBSTRING: its start in strings, its argument's type in conversions) goes through
 # each family's handler in turn, as long as it stays the same kind of call.

@@ -14,8 +14,11 @@
   ignores it, so there CONT over DESC is CONT (1 - p) ascending (row RN = 1 + p(N - 1) from the top is row
   1 + (1 - p)(N - 1) from the bottom, the same interpolation) and DISC over DESC picks its row from the partition's
   values sorted descending (row max(1, ceil(p * N)): the first whose cumulative distribution reaches p).
-  PostgreSQL has no window form of either (its own error). APPROXIMATE PERCENTILE_DISC is the exact PERCENTILE_DISC
-  (an element of the set, within the approximation's error; the parser in translate/__init__.py keeps its order).
+  PostgreSQL has no window form of either, nor of MEDIAN: there the partition's values are gathered with
+  array_agg(x) OVER (PARTITION BY ...) and a helper runs the aggregate over them (exact: Redshift's OVER for these
+  takes a partition only, no order or frame, so each row's set is its whole partition). APPROXIMATE
+  PERCENTILE_DISC is the exact PERCENTILE_DISC (an element of the set, within the approximation's error; the
+  parser in translate/__init__.py keeps its order).
 """
 
 from __future__ import annotations
@@ -112,6 +115,10 @@ def _window(node: exp.Window, engine: str) -> exp.Expression:
         descending = _descending_percentile_window(node)
         if descending is not None:
             return descending
+    if engine == "postgres":
+        percentile = _postgres_percentile_window(node)
+        if percentile is not None:
+            return percentile
     if isinstance(inner, exp.Avg):
         return _avg(inner, engine, window=node)
     if isinstance(inner, exp.WithinGroup) and isinstance(inner.this, exp.GroupConcat):
@@ -146,6 +153,32 @@ def _descending_percentile_window(window: exp.Window) -> exp.Expression | None:
                                                                                       expression=exp.null())))),
                         partition_by=[p.copy() for p in window.args.get("partition_by") or []])
     return exp.Anonymous(this="shiftflow_percentile_disc_desc", expressions=[values, percentile.copy()])
+
+
+def _postgres_percentile_window(window: exp.Window) -> exp.Expression | None:
+    """PostgreSQL: PERCENTILE_CONT / _DISC (p) WITHIN GROUP (ORDER BY x [DESC]) OVER (PARTITION BY ...) and
+    MEDIAN(x) OVER (...) as shiftflow_percentile_cont / _disc(array_agg(x) OVER (...), p, descending); None for any
+    other window, and for one with an order or frame (not Redshift's syntax: PostgreSQL's error stands)."""
+    if window.args.get("order") or window.args.get("spec"):
+        return None
+    within = window.this
+    if isinstance(within, exp.Median):
+        kind, percentile, value, descending = "cont", exp.Literal.number("0.5"), within.this, False
+    elif isinstance(within, exp.WithinGroup) and isinstance(within.this, (exp.PercentileCont, exp.PercentileDisc)):
+        ordered = within.expression.expressions if isinstance(within.expression, exp.Order) else []
+        if len(ordered) != 1:
+            return None
+        kind = "cont" if isinstance(within.this, exp.PercentileCont) else "disc"
+        percentile, value = within.this.this, ordered[0].this
+        descending = bool(ordered[0].args.get("desc"))
+    else:
+        return None
+    if kind == "cont":  # PostgreSQL's percentile_cont interpolates DOUBLE PRECISION values, as its aggregate does
+        value = exp.cast(value.copy(), exp.DataType.Type.DOUBLE)
+    values = exp.Window(this=exp.Anonymous(this="array_agg", expressions=[value.copy()]),
+                        partition_by=[p.copy() for p in window.args.get("partition_by") or []])
+    return exp.Anonymous(this=f"shiftflow_percentile_{kind}",
+                         expressions=[values, percentile.copy(), exp.Boolean(this=descending)])
 
 
 def _one_minus(percentile: exp.Expression) -> exp.Expression:
@@ -203,6 +236,13 @@ DUCKDB_SETUP = (
     " list_sort(l, 'DESC')[greatest(1, ceil(p * len(l)))::BIGINT]",
 )
 POSTGRES_SETUP = (
+    # The window forms of PERCENTILE_CONT / _DISC and MEDIAN over a partition's values (module docstring).
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_percentile_{kind}(a {array}, p double precision, d boolean)"
+      f" RETURNS {result} LANGUAGE sql IMMUTABLE AS $f$ SELECT CASE WHEN d THEN (SELECT percentile_{kind}(p)"
+      f" WITHIN GROUP (ORDER BY v DESC) FROM unnest(a) AS v) ELSE (SELECT percentile_{kind}(p) WITHIN GROUP"
+      f" (ORDER BY v) FROM unnest(a) AS v) END $f$"
+      for kind, array, result in (("cont", "double precision[]", "double precision"),
+                                  ("disc", "anycompatiblearray", "anycompatible"))),
     "CREATE OR REPLACE FUNCTION public.shiftflow_distinct_in_order(a anyarray) RETURNS anyarray LANGUAGE sql"
     " IMMUTABLE AS $f$ SELECT array_agg(v ORDER BY i) FROM (SELECT v, min(i) AS i FROM unnest(a) WITH ORDINALITY"
     " AS u(v, i) GROUP BY v) AS firsts $f$",

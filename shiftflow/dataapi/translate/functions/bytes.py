@@ -10,12 +10,19 @@
 - TO_VARBYTE(string, 'hex' | 'binary' | 'utf8' | 'base64') (r_TO_VARBYTE.md): hex and binary digits padded on the
   left to whole bytes ('4' is 04); GETBIT(varbyte, index) counts bits from the rightmost (r_GETBIT.md); FROM_HEX
   is PostgreSQL's decode(text, 'hex'). VARBYTE is DuckDB's BLOB, PostgreSQL's bytea.
+- VARBYTE operators (r_VARBYTE_OPERATORS.md): + concatenates, & | ~ work bit by bit, LEN counts bytes
+  (r_LEN.md: strings.py's LEN). The engines have none of them for binary values: they are rewritten where an
+  operand is visibly a VARBYTE (a cast to VARBYTE, TO_VARBYTE, FROM_HEX, or such an operator's result).
+  PostgreSQL also has them as operators of the set-up, so VARBYTE columns combine there too; on DuckDB, a column
+  whose type the translation cannot see keeps the engine's "no function matches" error. Comparisons and || are the
+  engines' own.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
+_VARBYTE_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
 _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.TEXT, exp.DataType.Type.NCHAR,
                exp.DataType.Type.NVARCHAR, exp.DataType.Type.BPCHAR, exp.DataType.Type.VARBINARY,
                exp.DataType.Type.BINARY}
@@ -54,13 +61,53 @@ def _to_hex(node: exp.LowerHex, engine: str) -> exp.Expression:
 def _to_varbyte(node: exp.Anonymous, engine: str) -> exp.Expression:
     if len(node.expressions) != 2:
         return node
-    return exp.Anonymous(this="shiftflow_to_varbyte", expressions=node.expressions)
+    return _varbyte(exp.Anonymous(this="shiftflow_to_varbyte", expressions=node.expressions))
 
 
 def _from_hex(node: exp.Anonymous, engine: str) -> exp.Expression:
     if engine != "postgres" or len(node.expressions) != 1:
-        return node  # DuckDB's own
-    return exp.Anonymous(this="decode", expressions=[node.expressions[0], exp.Literal.string("hex")])
+        return _varbyte(node)  # DuckDB's own
+    return _varbyte(exp.Anonymous(this="decode", expressions=[node.expressions[0], exp.Literal.string("hex")]))
+
+
+def _varbyte(node: exp.Expression) -> exp.Expression:
+    """`node` marked as a VARBYTE value, for the operators around it (they are rewritten after it)."""
+    node.meta["varbyte"] = True
+    return node
+
+
+def is_varbyte(node: exp.Expression) -> bool:
+    """Visibly a VARBYTE value: a cast to VARBYTE, a function or operator this module marked as one."""
+    if isinstance(node, exp.Paren):
+        return is_varbyte(node.this)
+    if isinstance(node, exp.Cast):
+        return node.to.this in _VARBYTE_TYPES
+    return bool(node.meta.get("varbyte"))
+
+
+def _concatenation(node: exp.Add, engine: str) -> exp.Expression:
+    """VARBYTE + VARBYTE is their concatenation."""
+    if not (is_varbyte(node.this) and is_varbyte(node.expression)):
+        return node
+    return _varbyte(exp.DPipe(this=node.this, expression=node.expression))
+
+
+def _bitwise(node: exp.Expression, engine: str) -> exp.Expression:
+    """VARBYTE & | ~ VARBYTE bit by bit: DuckDB's over BIT strings, PostgreSQL's over varbit (helpers below)."""
+    operands = [node.this] if isinstance(node, exp.BitwiseNot) else [node.this, node.expression]
+    if not all(is_varbyte(operand) for operand in operands):
+        return node
+    if engine == "duckdb":  # sqlglot casts BLOB operands to BIT itself; the result back to a BLOB
+        return _varbyte(node if isinstance(node, exp.BitwiseNot) else exp.cast(node, exp.DataType.Type.VARBINARY))
+    name = {exp.BitwiseAnd: "and", exp.BitwiseOr: "or", exp.BitwiseNot: "not"}[type(node)]
+    return _varbyte(exp.Anonymous(this=f"shiftflow_varbyte_{name}", expressions=operands))
+
+
+def _length(node: exp.Length, engine: str) -> exp.Expression:
+    """LEN / LENGTH of a VARBYTE: its bytes (DuckDB's length takes text only)."""
+    if engine != "duckdb" or not is_varbyte(node.this):
+        return node
+    return exp.Anonymous(this="octet_length", expressions=[node.this])
 
 
 def _getbit(node: exp.Getbit, engine: str) -> exp.Expression:
@@ -70,7 +117,8 @@ def _getbit(node: exp.Getbit, engine: str) -> exp.Expression:
 
 PARSER_FUNCTIONS: dict = {}
 HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length, exp.LowerHex: _to_hex, "to_varbyte": _to_varbyte,
-            exp.Getbit: _getbit, "from_hex": _from_hex}
+            exp.Getbit: _getbit, "from_hex": _from_hex, exp.Add: _concatenation,
+            **dict.fromkeys((exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseNot), _bitwise)}
 COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length", exp.LowerHex: "to_hex", "to_varbyte": "to_varbyte",
                 exp.Getbit: "getbit", "from_hex": "from_hex"}
 DUCKDB_SETUP: tuple[str, ...] = (
@@ -108,6 +156,22 @@ END $f$""",
     # PostgreSQL's get_bit counts from the first byte's least significant bit
     "CREATE OR REPLACE FUNCTION public.shiftflow_getbit(b bytea, i integer) RETURNS integer LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT get_bit(b, (length(b) - 1 - i / 8) * 8 + i % 8) $f$",
+    # VARBYTE & | ~ (bytes as varbit: 'x6162'::varbit is 0110000101100010) and back through shiftflow_to_varbyte.
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_varbyte_{name}({arguments}) RETURNS bytea LANGUAGE sql IMMUTABLE"
+      f" AS $f$ SELECT public.shiftflow_to_varbyte(({bits})::text, 'binary') $f$"
+      for name, arguments, bits in (
+          ("and", "a bytea, b bytea", "('x' || encode(a, 'hex'))::varbit & ('x' || encode(b, 'hex'))::varbit"),
+          ("or", "a bytea, b bytea", "('x' || encode(a, 'hex'))::varbit | ('x' || encode(b, 'hex'))::varbit"),
+          ("not", "a bytea", "~('x' || encode(a, 'hex'))::varbit"))),
+    # and as operators, for VARBYTE columns the translation cannot see (found on the search path, as text + text is)
+    *(f"DO $f$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '{operator}'"
+      f" AND oprleft = {left} AND oprright = 'bytea'::regtype) THEN CREATE OPERATOR public.{operator} ({arguments},"
+      f" FUNCTION = {function}); END IF; END $f$"
+      for operator, left, arguments, function in (
+          ("+", "'bytea'::regtype", "LEFTARG = bytea, RIGHTARG = bytea", "byteacat"),
+          ("&", "'bytea'::regtype", "LEFTARG = bytea, RIGHTARG = bytea", "public.shiftflow_varbyte_and"),
+          ("|", "'bytea'::regtype", "LEFTARG = bytea, RIGHTARG = bytea", "public.shiftflow_varbyte_or"),
+          ("~", "0", "RIGHTARG = bytea", "public.shiftflow_varbyte_not"))),
     "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bigint) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT to_hex(x) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_to_hex(x bytea) RETURNS text LANGUAGE sql IMMUTABLE"

@@ -4,7 +4,7 @@
   adding years to 29 February gives 1 March when the result year has no 29 February (dateadd(year, 1,
   '2016-02-29') is 2017-03-01), while months clamp to the month's last day (dateadd(month, 12, '2016-02-29') is
   2017-02-28); ADD_MONTHS keeps a month's last day the last day (rewrite.py's add_months helper).
-- DATEDIFF on TIME values counts boundaries within one day.
+- DATEDIFF on TIME values counts boundaries within one day, of TIMETZ values with their times of day in UTC.
 - EXTRACT gives an integer part alone: ms / us without the seconds (extract(ms from '12:08:43.101') is 101);
   DATE_PART (pgdate_part) a DOUBLE, with seconds and their fraction for sec, the fraction alone for ms / us.
 - TO_CHAR and TO_DATE keep Redshift's format model (sqlglot's strftime mapping loses MONTH's case and padding, DY,
@@ -309,7 +309,10 @@ DUCKDB_SETUP = (
     # Years from the first of the month, then the days: 29 February + 1 year is 1 March (Redshift's DATEADD).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_years(t, n) AS date_trunc('month', CAST(t AS TIMESTAMP))"
     " + to_years(n) + (CAST(t AS TIMESTAMP) - date_trunc('month', CAST(t AS TIMESTAMP)))",
-    "CREATE OR REPLACE TEMP MACRO shiftflow_datediff_operand(x TIME) AS DATE '1970-01-01' + x, (x) AS x",
+    # DATEDIFF of TIME values on one day; a TIMETZ by its time of day in UTC (r_DATEDIFF_function.md: 20:00 PST to
+    # 00:58 EST is 1 hour, 04:00 to 05:58 UTC). The session's time zone is UTC (setup.py).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_datediff_operand(x TIME) AS DATE '1970-01-01' + x,"
+    " (x TIMETZ) AS DATE '1970-01-01' + CAST(CAST(DATE '1970-01-01' + x AS TIMESTAMP) AS TIME), (x) AS x",
     # TO_DATE's rollover (formats.date_rollover): regular expression groups, two-digit years as PostgreSQL reads
     # them, months and days past the end counted on.
     "CREATE OR REPLACE TEMP MACRO shiftflow_regexp_group(t, p, i) AS nullif(regexp_extract(t, p, i), '')",
@@ -326,6 +329,8 @@ POSTGRES_SETUP = (
     " IMMUTABLE AS $f$ SELECT date_trunc('month', t) + make_interval(years => n) + (t - date_trunc('month', t)) $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_datediff_operand(x time) RETURNS timestamp LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT DATE '1970-01-01' + x $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_datediff_operand(x timetz) RETURNS timestamp LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT DATE '1970-01-01' + (x AT TIME ZONE 'UTC')::time $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_datediff_operand(x anyelement) RETURNS anyelement LANGUAGE sql"
     " IMMUTABLE AS $f$ SELECT x $f$",
     """CREATE OR REPLACE FUNCTION public.shiftflow_try_to_date(t text, f text) RETURNS date LANGUAGE plpgsql STABLE

@@ -17,7 +17,7 @@
   locally" rather than be read as its text (shiftflow_concat_text).
 - SUBSTRING(s, start, n) with start below 1 counts the positions before the string (PostgreSQL's rule; DuckDB
   counts a negative start from the end).
-- LEN / LENGTH: an INTEGER, the column named len or length as written.
+- LEN / LENGTH: an INTEGER, the column named len or length as written; of a VARBYTE its bytes (bytes.py).
 - `a + ' '`: Redshift's `+` of text concatenates (r_NVL2.md: firstname + ' ' + lastname). On both engines the
   tree pass turns a `+` into `||` when an operand is a text literal without digits (a number or an interval
   written as text stays arithmetic) or is itself a concatenation. PostgreSQL also has text + text as an operator
@@ -29,6 +29,8 @@
 from __future__ import annotations
 
 from sqlglot import exp
+
+from shiftflow.dataapi.translate.functions.bytes import is_varbyte
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 _COMPARISON_NAMES = {exp.EQ: "eq", exp.NEQ: "neq", exp.LT: "lt", exp.LTE: "lte", exp.GT: "gt", exp.GTE: "gte",
@@ -269,6 +271,8 @@ def _substring(node: exp.Substring, engine: str) -> exp.Expression:
 def _length(node: exp.Anonymous, engine: str) -> exp.Expression:
     if len(node.expressions) != 1:
         return node
+    if engine == "duckdb" and is_varbyte(node.expressions[0]):  # a VARBYTE's bytes (DuckDB's length takes text)
+        return exp.cast(exp.Anonymous(this="octet_length", expressions=node.expressions), "INT")
     return exp.cast(exp.Length(this=node.expressions[0]), "INT")
 
 

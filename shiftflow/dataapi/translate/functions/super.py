@@ -338,7 +338,8 @@ DUCKDB_SETUP = (
     " (x) AS CASE WHEN x IS NULL THEN NULL ELSE coalesce(shiftflow_json_parses(CAST(x AS VARCHAR)), false) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte(x, f) AS CASE WHEN lower(f) IN ('utf-8', 'utf8')"
     " THEN decode(x) WHEN lower(f) = 'hex' THEN lower(hex(x))"
-    " ELSE error('not supported locally: from_varbyte format ' || f) END",
+    " WHEN lower(f) = 'binary' THEN CAST(CAST(x AS BIT) AS VARCHAR)"
+    " ELSE error('invalid format for from_varbyte: ' || f) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_elements(j) AS CASE WHEN json_type(CAST(j AS JSON)) = 'ARRAY'"
     " THEN CAST(j AS JSON[]) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_get(j, p) AS json_extract(CAST(j AS JSON), p)",
@@ -381,7 +382,8 @@ EXCEPTION WHEN others THEN RETURN false; END $f$""",
 IMMUTABLE AS $f$ BEGIN
   IF lower(f) IN ('utf-8', 'utf8') THEN RETURN convert_from(x, 'UTF8'); END IF;
   IF lower(f) = 'hex' THEN RETURN encode(x, 'hex'); END IF;
-  RAISE EXCEPTION 'not supported locally: from_varbyte format %', f; END $f$""",
+  IF lower(f) = 'binary' THEN RETURN ('x' || encode(x, 'hex'))::varbit::text; END IF;
+  RAISE EXCEPTION 'invalid format for from_varbyte: %', f; END $f$""",
     "CREATE OR REPLACE FUNCTION public.shiftflow_from_varbyte_utf8(x bytea) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT convert_from(x, 'UTF8') $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_json_parse(x bytea) RETURNS json LANGUAGE sql IMMUTABLE"

@@ -1,0 +1,70 @@
+"""Redshift system information functions (r_System_information_functions.md) answered from what the emulator knows:
+the session's user is the cluster's admin user, the owner of every object the emulator's sessions create.
+
+- HAS_TABLE_PRIVILEGE / HAS_SCHEMA_PRIVILEGE / HAS_DATABASE_PRIVILEGE ([user,] object, privilege): for the session's
+  user (named, or left out) true once the object exists and the privilege is one the function's page lists (else
+  the engine's "does not exist" or PostgreSQL's 'unrecognized privilege type'). For another user, PostgreSQL
+  answers from its roles (CREATE USER makes one, commands/roles.py); DuckDB, which has no users, fails with "not
+  supported locally". pg_backend_pid() is system.py's (the session's RedshiftPid).
+- CURRENT_USER_ID: 100, the id Redshift gives the admin user it creates with the cluster (r_Users.md's pg_user).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+# function -> (DuckDB's check that the object exists, true or the engine's error: shiftflow_regclass is
+# catalog.py's; the privileges its reference page lists)
+_PRIVILEGE_FUNCTIONS = {
+    "has_table_privilege": ("shiftflow_regclass(o) IS NOT NULL", ("select", "insert", "update", "delete",
+                                                                  "references")),
+    "has_schema_privilege": ("shiftflow_schema_exists(o)", ("create", "usage")),
+    "has_database_privilege": ("shiftflow_database_exists(o)", ("create", "temporary", "temp")),
+}
+_ADMIN_USER_ID = 100
+
+
+def _privilege(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """has_*_privilege([user,] object, privilege) -> shiftflow_has_*_privilege(user, object, privilege)."""
+    arguments = list(node.expressions)
+    if len(arguments) == 2:
+        arguments.insert(0, exp.Anonymous(this="shiftflow_current_user", expressions=[]))
+    if len(arguments) != 3:
+        return node  # the engine's own error for the wrong number of arguments
+    return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=arguments)
+
+
+def _current_user_id(node: exp.CurrentUserId, engine: str) -> exp.Expression:
+    return exp.cast(exp.Literal.number(_ADMIN_USER_ID), exp.DataType.Type.INT)
+
+
+def _duckdb_privilege_macro(name: str, exists: str, privileges: tuple[str, ...]) -> str:
+    listed = ", ".join(f"'{p}'" for p in privileges)
+    return (f"CREATE OR REPLACE TEMP MACRO shiftflow_{name}(u, o, p) AS CASE WHEN u IS NULL OR o IS NULL"
+            " OR p IS NULL THEN NULL WHEN lower(u) <> lower(shiftflow_current_user()) THEN error('not supported"
+            f" locally: {name}() for another user than the session''s (the DuckDB engine has no users)')"
+            f" WHEN NOT list_bool_and(list_transform(string_split(lower(p), ','), lambda x: trim(x) IN ({listed})))"
+            " THEN error('unrecognized privilege type: \"' || p || '\"')"
+            f" WHEN {exists} THEN true END")
+
+
+def _postgres_privilege_function(name: str) -> str:
+    return (f"CREATE OR REPLACE FUNCTION public.shiftflow_{name}(u text, o text, p text) RETURNS boolean"
+            " LANGUAGE sql STABLE AS $f$ SELECT CASE WHEN lower(u) = lower(public.shiftflow_current_user())"
+            f" THEN {name}(o, p) ELSE {name}(u, o, p) END $f$")
+
+
+HANDLERS = {**{name: _privilege for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: _current_user_id}
+PARSER_FUNCTIONS: dict = {}
+COLUMN_NAMES = {**{name: name for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: "current_user_id"}
+DUCKDB_SETUP: tuple[str, ...] = (
+    # true, or PostgreSQL's error for a schema or database that does not exist
+    "CREATE OR REPLACE TEMP MACRO shiftflow_schema_exists(s) AS CASE WHEN EXISTS (SELECT 1 FROM duckdb_schemas()"
+    " WHERE database_name = current_database() AND schema_name = lower(s)) THEN true"
+    " ELSE error('schema \"' || s || '\" does not exist') END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_database_exists(d) AS CASE WHEN lower(d) = lower("
+    "shiftflow_current_database()) THEN true ELSE error('database \"' || d || '\" does not exist') END",
+    *(_duckdb_privilege_macro(name, exists, privileges)
+      for name, (exists, privileges) in _PRIVILEGE_FUNCTIONS.items()),
+)
+POSTGRES_SETUP: tuple[str, ...] = tuple(_postgres_privilege_function(name) for name in _PRIVILEGE_FUNCTIONS)
