@@ -87,7 +87,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
-from shiftflow.dataapi.translate.char_columns import char_operands, char_sources, mark_pattern_operands
+from shiftflow.dataapi.translate.char_columns import char_sources, char_table_as, char_values, mark_char_values
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
@@ -362,8 +362,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             return dropped_macro
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
-    sources = char_sources(tree) if engine == "duckdb" else ()  # char_columns.py: CHAR(n) values padded
-    operand_sources = mark_pattern_operands(tree) if engine == "duckdb" else ()  # and LIKE operands
+    sources, lineages = (), ()
+    if engine == "duckdb":  # char_columns.py: CHAR(n) values padded in the output and in LIKE operands
+        sources, lineages = mark_char_values(tree, char_sources(tree))
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
@@ -385,13 +386,15 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                         for option in like.expressions)
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
+    if sources and isinstance(tree, exp.Create):  # CREATE TABLE AS of CHAR values: CHAR columns
+        return char_table_as(tree, generated, sources, lambda made: _generate(made, prelude, engine, order))
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
     if from_catalog:
         return SystemQuery(generated, from_catalog)
     if system_tables:
         return generated
-    operands = char_operands(tree, operand_sources, lambda node: _sql(node, engine)) if operand_sources else ()
-    return dataclasses.replace(generated, char_sources=sources, char_operands=operands)
+    values = char_values(tree, lineages, lambda node: _sql(node, engine)) if lineages else ()
+    return dataclasses.replace(generated, char_sources=sources, char_operands=values)
 
 
 def _expression_sql(select: str, engine: str) -> str:
