@@ -87,7 +87,8 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
-from shiftflow.dataapi.translate.char_columns import char_sources, char_table_as, char_values, mark_char_values
+from shiftflow.dataapi.translate.char_columns import (char_sources, char_table_as, char_values, mark_char_values,
+                                                     run_with_char_values)
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
@@ -394,7 +395,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if system_tables:
         return generated
     values = char_values(tree, lineages, lambda node: _sql(node, engine)) if lineages else ()
-    return dataclasses.replace(generated, char_sources=sources, char_operands=values)
+    if not (sources or values):
+        return generated
+    return dataclasses.replace(generated, char_sources=sources, char_operands=values, char_runner=run_with_char_values)
 
 
 def _expression_sql(select: str, engine: str) -> str:

@@ -43,6 +43,7 @@ from sqlglot import exp
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.dataapi.translate.relations import resolve_table
+from shiftflow.dataapi.translate.types import char_column_check, char_width
 
 if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession
@@ -85,14 +86,7 @@ class CharOutput:
 
 Output = Lineage | CharOutput | None
 
-CHAR_TYPES = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.BPCHAR}
 _CHAR_TYPE_NAME = re.compile(r"^(?:N?CHAR|BPCHAR|CHARACTER|NATIONAL CHARACTER)\((\d+)\)$", re.I)
-
-
-def char_width(data_type: exp.DataType) -> int | None:
-    """n of CHAR(n) / NCHAR(n) / BPCHAR(n); None for any other type."""
-    size = data_type.expressions[0].this if data_type.this in CHAR_TYPES and len(data_type.expressions) == 1 else None
-    return int(size.this) if isinstance(size, exp.Literal) and not size.is_string else None
 
 
 def _cast_width(node: exp.Expression) -> int | None:
@@ -544,8 +538,6 @@ class CharTableAs(SessionCommand):
             " ORDER BY column_index", {"oid": str(resolve_table(session, _unquoted(self.table)))}).rows
         if len(columns) != len(widths):
             raise NotSupportedLocally("CREATE TABLE AS of CHAR values whose columns cannot be matched (DuckDB engine)")
-        from shiftflow.dataapi.translate.types import char_column_check
-
         definitions = [f'"{name}" {kind}' + (f" CHECK ({char_column_check(name, width)})" if width else "")
                        for (name, kind, _), width in zip(columns, widths)]
         verb = "CREATE TEMP TABLE" if self.temporary else "CREATE TABLE"

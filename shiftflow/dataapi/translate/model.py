@@ -4,7 +4,7 @@ command; and the errors translation reports (not supported locally, a syntax err
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -43,14 +43,14 @@ class EngineSql:
     # DuckDB: the values marked in the text (LIKE operands, CASE / COALESCE operands of the output), padded when
     # they are CHAR(n) values (char_columns.py); likewise only through execute().
     char_operands: tuple[Any, ...] = ()
+    # What runs it when it has either (char_columns.run_with_char_values).
+    char_runner: Callable[[EngineSession, EngineSql, Mapping[str, str]], QueryResult] | None = None
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""
-        if not (self.char_sources or self.char_operands):
+        if self.char_runner is None:
             return session.execute(self.text, parameters)
-        from shiftflow.dataapi.translate.char_columns import run_with_char_values
-
-        return run_with_char_values(session, self, parameters)
+        return self.char_runner(session, self, parameters)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,16 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.char_columns import CHAR_TYPES
 from shiftflow.dataapi.translate.model import NotSupportedLocally
+
+CHAR_TYPES = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.BPCHAR}
+
+
+def char_width(data_type: exp.DataType) -> int | None:
+    """n of CHAR(n) / NCHAR(n) / BPCHAR(n); None for any other type."""
+    size = data_type.expressions[0].this if data_type.this in CHAR_TYPES and len(data_type.expressions) == 1 else None
+    return int(size.this) if isinstance(size, exp.Literal) and not size.is_string else None
+
 
 _MONTHS = {name: number for number, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
