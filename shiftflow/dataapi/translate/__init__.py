@@ -363,9 +363,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             return dropped_macro
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
-    sources, lineages = (), ()
-    if engine == "duckdb":  # char_columns.py: CHAR(n) values padded in the output and in LIKE operands
-        sources, lineages = mark_char_values(tree, char_sources(tree))
+    sources, lineages, checks = (), (), ()
+    if engine == "duckdb":  # char_columns.py: CHAR(n) values padded in the output, LIKE and || operands
+        sources, lineages, checks = mark_char_values(tree, char_sources(tree))
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
@@ -394,7 +394,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         return SystemQuery(generated, from_catalog)
     if system_tables:
         return generated
-    values = char_values(tree, lineages, lambda node: _sql(node, engine)) if lineages else ()
+    values = char_values(tree, lineages, lambda node: _sql(node, engine)) + checks if lineages else ()
     if not (sources or values):
         return generated
     return dataclasses.replace(generated, char_sources=sources, char_operands=values, char_runner=run_with_char_values)

@@ -263,10 +263,14 @@ def _query_outputs(tree: exp.Expression, mark: bool) -> tuple[Output, ...]:
         if isinstance(item, exp.Table):
             return (Lineage("column", CharSource(item.db.lower(), item.name.lower(), "*")),)
         return (positional_outputs(item) or ()) if item is not None else ()
-    if isinstance(tree, exp.SetOperation):
-        found: tuple[Output, ...] = positional_outputs(tree) or ()
+    selects = _branches(tree) if mark else None
+    if selects is not None and len({len(select.expressions) for select in selects}) == 1:
+        found: tuple[Output, ...] = tuple(_outermost([(select.expressions[i], select) for select in selects])
+                                          for i in range(len(selects[0].expressions)))
+    elif isinstance(tree, exp.SetOperation):
+        found = positional_outputs(tree) or ()
     elif isinstance(tree, exp.Select) and not any(_is_star(p) for p in tree.expressions):
-        found = tuple(_outermost(p, tree) if mark else lineage(p, tree) for p in tree.expressions)
+        found = tuple(lineage(p, tree) for p in tree.expressions)
     else:
         return ()
     return found if any(found) else ()
@@ -290,29 +294,84 @@ def char_table_as(create: exp.Create, generated: EngineSql, sources: tuple[Outpu
 _VALUE = "shiftflow_char_value"  # DuckDB set-up: the value itself, until with_char_values() pads it
 
 
-def _outermost(projection: exp.Expression, select: exp.Select) -> Output:
-    """An outermost output column's lineage; a CASE / COALESCE ... with literal operands (or operands of their
-    own: a varchar column) among its CHAR ones gets its operands marked instead (CharOutput, marks to be
-    numbered by mark_char_values())."""
-    found = lineage(projection, select)
-    value = projection.this if isinstance(projection, exp.Alias) else projection
-    if found is None or found.kind != "union" or _value_operands(value) is None:
-        return found
+def _outermost(branches: list[tuple[exp.Expression, exp.Select]]) -> Output:
+    """An outermost output column's lineage, from its projection in each branch of the outermost SELECT (or set
+    operation). A CASE / COALESCE ... with other operands (a literal, a varchar column) among CHAR ones, or a set
+    operation's column, gets its CHAR operands marked instead, to be padded one by one (CharOutput, marks
+    numbered by mark_char_values()); a literal operand stays as written."""
+    found = [lineage(projection, select) for projection, select in branches]
+    first, select = branches[0]
+    value = first.this if isinstance(first, exp.Alias) else first
+    if len(branches) == 1 and (found[0] is None or found[0].kind != "union" or _value_operands(value) is None):
+        return found[0]
+    if not any(found):
+        return None
+    return _marked([(projection, select, projection) for projection, select in branches])
+
+
+def _marked(values: list[tuple[exp.Expression, exp.Expression, exp.Expression | None]]) -> CharOutput:
+    """Each CHAR operand of the values (value, its scope, the projection it is or None) marked to be padded
+    (a CAST to CHAR(n) padded at once), through CASE / COALESCE ...; a projection that is one keeps its name."""
     marks, fixed, other = [], 0, False
-    for operand in _leaves(value):
-        width = _cast_width(operand)
-        part = lineage(operand, select)
-        if width:
-            fixed = max(fixed, width)
-            operand.replace(_rpad(operand.copy(), width))
-        elif part is not None:
-            marked = exp.Anonymous(this=_VALUE, expressions=[operand.copy(), exp.Literal.number(-1)])
-            marked.meta["lineage"] = part
-            operand.replace(marked)
-            marks.append(marked)
-        elif not (_is_null(operand) or isinstance(operand, exp.Literal)):
-            other = True
+    for position, (root, select, projection) in enumerate(values):
+        value = root.this if isinstance(root, exp.Alias) else root
+        for operand in _leaves(value):
+            width = _cast_width(operand)
+            part = lineage(operand, select)
+            marked: exp.Expression | None = None
+            if width:
+                fixed = max(fixed, width)
+                marked = _rpad(operand.copy(), width)
+            elif part is not None:
+                marked = exp.Anonymous(this=_VALUE, expressions=[operand.copy(), exp.Literal.number(-1)])
+                marked.meta["lineage"] = part
+                marks.append(marked)
+            elif not (_is_null(operand) or isinstance(operand, exp.Literal)):
+                other = True
+            if marked is not None and operand is projection:  # the column keeps its name
+                operand.replace(exp.alias_(marked, operand.alias_or_name, quoted=True, copy=False)
+                                if position == 0 and operand.alias_or_name else marked)
+            elif marked is not None:
+                operand.replace(marked)
     return CharOutput(tuple(id(m) for m in marks), fixed, other)
+
+
+def _concatenations(tree: exp.Expression) -> list[CharOutput]:
+    """Each chain of || (or CONCAT) with an operand that may be a CHAR value, its CHAR operands marked to be
+    padded: r_concat_op.md, r_CONCAT.md: "The data type of the expression is the same type as the input
+    arguments" (a CHAR value's blanks stay; beside other text, "Amazon Redshift tries to implicitly type casts one
+    of the expressions", which one undocumented: refused)."""
+    found = []
+    for chain in list(tree.find_all(exp.DPipe, exp.Concat)):
+        if isinstance(chain.parent, (exp.DPipe, exp.Concat)):
+            continue  # part of a longer chain
+        operands = _chained(chain)
+        scope = chain.find_ancestor(exp.Select, exp.Update, exp.Delete)
+        if scope is None or not any(lineage(operand, scope) for operand in operands):
+            continue
+        found.append(_marked([(operand, scope, None) for operand in operands]))
+    return found
+
+
+def _chained(chain: exp.Expression) -> list[exp.Expression]:
+    if isinstance(chain, exp.Concat):
+        return [operand for value in chain.expressions for operand in _chained(value)]
+    if isinstance(chain, exp.DPipe):
+        return [*_chained(chain.this), *_chained(chain.expression)]
+    return [chain]
+
+
+def _branches(query: exp.Expression) -> list[exp.Select] | None:
+    """The SELECTs of a UNION ALL, left to right; None when one is something else (a set operation that compares
+    values, which padding one by one would tell apart) or selects a star."""
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    if isinstance(query, exp.Select):
+        return None if any(_is_star(p) for p in query.expressions) else [query]
+    if isinstance(query, exp.Union) and not query.args.get("distinct"):  # UNION ALL: nothing compares the values
+        left, right = _branches(query.this), _branches(query.expression)
+        return left + right if left is not None and right is not None else None
+    return None
 
 
 def _leaves(value: exp.Expression) -> list[exp.Expression]:
@@ -334,6 +393,7 @@ def mark_char_values(tree: exp.Expression, outputs: tuple[Output, ...]) -> tuple
     char_sources() marked, put in shiftflow_char_value(v, i), i indexing the returned lineages; an operand that is a
     CAST to CHAR(n) padded to n. Returns `outputs` with the marks' indexes, and the lineages. Run on the parsed
     tree after char_sources(), before the rewrite pass."""
+    checks = _concatenations(tree)
     lineages: list[Lineage] = []
     numbered: dict[int, int] = {}
     for call in tree.find_all(exp.Anonymous):
@@ -353,9 +413,9 @@ def mark_char_values(tree: exp.Expression, outputs: tuple[Output, ...]) -> tuple
             match.set("this", exp.Anonymous(this=_VALUE, expressions=[operand.copy(),
                                                                      exp.Literal.number(len(lineages))]))
             lineages.append(found)
-    outputs = tuple(CharOutput(tuple(numbered[m] for m in o.marks), o.fixed, o.other) if isinstance(o, CharOutput)
-                    else o for o in outputs)
-    return outputs, tuple(lineages)
+    number = lambda o: CharOutput(tuple(numbered[m] for m in o.marks), o.fixed, o.other)  # noqa: E731
+    outputs = tuple(number(o) if isinstance(o, CharOutput) else o for o in outputs)
+    return outputs, tuple(lineages), tuple(number(check) for check in checks)
 
 
 def char_values(tree: exp.Expression, lineages: tuple[Lineage, ...],
@@ -383,9 +443,13 @@ class CharValue:
 
 def run_with_char_values(session: EngineSession, sql: EngineSql, parameters: Mapping[str, str]) -> QueryResult:
     """Run `sql` with its marked values padded when they are CHAR(n) values, and its output padded (padded())."""
-    widths = {value.index: resolve(session, value.lineage) for value in sql.char_operands}
+    values = [value for value in sql.char_operands if isinstance(value, CharValue)]
+    widths = {value.index: resolve(session, value.lineage) for value in values}
+    for check in sql.char_operands:
+        if isinstance(check, CharOutput):
+            marked_width(widths, check)  # refuses CHAR values beside other text
     text = sql.text
-    for value in sql.char_operands:
+    for value in values:
         width = widths[value.index]
         text = text.replace(value.mark, f"rpad({value.value}, {width}, ' ')" if width else value.value)
     return padded(session, session.execute(text, parameters), sql.char_sources, widths)
@@ -417,9 +481,10 @@ def resolve(session: EngineSession, found: Lineage | None) -> int:
     raise NotSupportedLocally(_MIXED)
 
 
-_MIXED = ("a CHAR(n) value beside other text or CHAR values of another length in one result column (a set"
-          " operation, or a CASE / COALESCE ... below the outermost SELECT) on the DuckDB engine, which has no"
-          " blank-padded type to resolve them to")
+_MIXED = ("a CHAR(n) value beside other text in one value (a VARCHAR value or a function's result; a literal too"
+          " below the outermost SELECT or in a UNION / INTERSECT / EXCEPT that compares values) or beside CHAR values"
+          " of another length, on the DuckDB engine: Redshift documents no type for it, and DuckDB has no"
+          " blank-padded type")
 
 
 def padded(session: EngineSession, result: QueryResult, outputs: tuple[Output, ...],
@@ -428,9 +493,9 @@ def padded(session: EngineSession, result: QueryResult, outputs: tuple[Output, .
     `widths` those of the marked values, which the statement's text padded)."""
     if not result.columns or not outputs:
         return result
-    first = outputs[0]
-    if len(outputs) == 1 and isinstance(first, Lineage) and first.source is not None and first.source.column == "*":
-        of_relation = _char_columns(session, first.source)
+    star = _star_source(outputs)
+    if star is not None:
+        of_relation = _char_columns(session, star)
         types = pads = [resolve(session, of_relation.get(column.name.lower())) for column in result.columns]
     elif len(outputs) == len(result.columns):
         types = [marked_width(widths, o) if isinstance(o, CharOutput) else resolve(session, o) for o in outputs]
@@ -529,13 +594,17 @@ class CharTableAs(SessionCommand):
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         bound = {name: parameters[name] for name in self.sql.parameter_names}
+        star = _star_source(self.sources)
+        of_star = _char_columns(session, star) if star is not None else {}
         widths = [resolve(session, found) if isinstance(found, Lineage) else 0 for found in self.sources]
-        if not any(widths):
+        if not (any(widths) if star is None else of_star):
             return session.execute(self.sql.text, bound)
         session.execute(self.shape, bound)
         columns = session.execute(
             "SELECT column_name, data_type, table_oid FROM duckdb_columns() WHERE table_oid = $oid"
             " ORDER BY column_index", {"oid": str(resolve_table(session, _unquoted(self.table)))}).rows
+        if star is not None:
+            widths = [resolve(session, of_star.get(name.lower())) for name, _, _ in columns]
         if len(columns) != len(widths):
             raise NotSupportedLocally("CREATE TABLE AS of CHAR values whose columns cannot be matched (DuckDB engine)")
         definitions = [f'"{name}" {kind}' + (f" CHECK ({char_column_check(name, width)})" if width else "")
@@ -544,6 +613,14 @@ class CharTableAs(SessionCommand):
         session.execute(f"DROP TABLE {self.table};\n{verb} {self.table} ({', '.join(definitions)})", {})
         session.execute(self.fill, bound)
         return QueryResult(rowcount=0)
+
+
+def _star_source(outputs: tuple[Output, ...]) -> CharSource | None:
+    """The table or view of a query that is a star over it alone (char_sources()); None otherwise."""
+    first = outputs[0] if len(outputs) == 1 else None
+    if isinstance(first, Lineage) and first.source is not None and first.source.column == "*":
+        return first.source
+    return None
 
 
 def _unquoted(name: str) -> str:
