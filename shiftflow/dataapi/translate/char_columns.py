@@ -4,30 +4,32 @@ insignificant ... removed when you convert a CHAR value to another string type";
 
 DuckDB has no blank-padded type: a CHAR(n) column is a VARCHAR holding the value without padding (refusing one with
 trailing blanks, types.py; a cast to CHAR(n) drops them too), so comparisons, LEN, casts to VARCHAR, grouping and
-values stored into other columns see what Redshift's do. The blanks are put back where Redshift shows them, from each
-value's lineage (Lineage: worked out at translation on the parsed tree, resolved when the statement runs with the
-widths of the tables' length CHECKs and the views' own lineage, cached per session until the catalog changes):
+values stored into other columns see what Redshift's do. The blanks are put back where Redshift shows them, from
+each value's lineage (Lineage, worked out at translation on the parsed tree; resolved when the statement runs with
+the widths of the tables' length CHECKs and the views' own lineage, cached per session until the catalog changes):
 - a query's output column (padded() pads it to n and types it bpchar) whose value is a CHAR(n) value: a table's
   CHAR(n) column, named directly or through subqueries, CTEs, views and set operations (every branch CHAR(n) of
-  the same n), MAX / MIN / ANY_VALUE / FIRST_VALUE / LAST_VALUE / LAG / LEAD of one, CASE / COALESCE / NVL / NVL2 /
-  NULLIF / GREATEST / LEAST choosing between such values (and NULLs), a CAST(... AS CHAR(n));
-- in the outermost SELECT, a CASE / COALESCE / ... choosing between CHAR values and text literals: each CHAR
-  operand is padded to its own n (mark_char_values()), the literal kept as written, as PostgreSQL's untyped-length
-  bpchar result has it;
-- the string LIKE, ILIKE and SIMILAR TO match (r_patternmatching_condition_like.md: they "do not implicitly ignore
-  trailing spaces": `c LIKE 'ab'` is false for CHAR(5) 'ab'): an operand that is a CHAR(n) value (as above) is
-  padded to n. A pattern is matched as written (Redshift converts it to the operand's type and says no more of a
-  CHAR one: matched without its blanks, as PostgreSQL's bpchar pattern is);
+  the same n), MAX / MIN / ANY_VALUE / FIRST_VALUE / LAST_VALUE / LAG / LEAD of one, a CASE / COALESCE / NVL / NVL2 /
+  NULLIF / GREATEST / LEAST / DECODE choosing between such values and NULLs, a CAST(... AS CHAR(n));
+- in the outermost SELECT (each branch of a UNION ALL), a CASE / COALESCE ... choosing between CHAR values and text
+  literals: each CHAR operand is padded to its own n in the statement's text (_marked()), a literal kept as written,
+  as PostgreSQL's bpchar of no length has it;
+- the operands of LIKE, ILIKE and SIMILAR TO (r_patternmatching_condition_like.md: they "do not implicitly ignore
+  trailing spaces": `c LIKE 'ab'` is false for CHAR(5) 'ab'); a pattern is matched as written (Redshift converts
+  it to the operand's type and says no more of a CHAR one: matched without its blanks, as PostgreSQL's is);
+- the operands of || and CONCAT (r_CONCAT.md: "The data type of the expression is the same type as the input
+  arguments": a CHAR value keeps its blanks);
 - CREATE TABLE AS: a column whose value is a CHAR(n) value is a CHAR(n) column (CharTableAs: the table gets the
-  length CHECK a CREATE TABLE would give it), so later queries pad it.
-What Redshift documents no type for fails with "not supported locally" when a CHAR value is involved: a CHAR
-value mixed with other text (a VARCHAR column, a function's result; a literal too, below the outermost SELECT or
-in a set operation, where its blanks cannot be put value by value), or CHAR values of different lengths in one
-set operation. A CHAR value reached otherwise stays unpadded and typed varchar: concatenation (Redshift types the
-result as its arguments and documents no example with CHAR ones), other functions' results (UPPER, SUBSTRING ...),
-a star over a set operation, a column of an outer query named in a subquery; so does a LIKE in a cursor's query, a
-UDF body or an INSERT of non-ISO datetime text (they run without EngineSql.execute()).
-PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does.
+  length CHECK a CREATE TABLE gives one), which later queries pad.
+What Redshift documents no type for fails with "not supported locally" when a CHAR value is in it: a CHAR value
+beside other text in one value (a VARCHAR value, a function's result; a literal too below the outermost SELECT or
+in a UNION / INTERSECT / EXCEPT that compares values, where blanks put value by value would tell them apart), or
+beside CHAR values of another length in a set operation. A CHAR value reached otherwise stays unpadded and typed
+varchar: other functions' results (UPPER, SUBSTRING ...), a star over a set operation or a join, a column of an
+outer query named in a subquery, the result of a concatenation (its value padded, its type varchar); so does a
+LIKE in a cursor's query, a UDF body or an INSERT of non-ISO datetime text (they run without EngineSql.execute()).
+PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does (its || does not: see
+translate/__init__.py).
 """
 
 from __future__ import annotations
@@ -276,7 +278,7 @@ def _query_outputs(tree: exp.Expression, mark: bool) -> tuple[Output, ...]:
     return found if any(found) else ()
 
 
-def char_table_as(create: exp.Create, generated: EngineSql, sources: tuple[Output, ...],
+def char_table_as(create: exp.Create, generated: EngineSql, sources: tuple[Output, ...], values: tuple[Any, ...],
                   generate: Callable[[exp.Expression], EngineSql]) -> CharTableAs:
     """The CharTableAs of a CREATE TABLE AS (after the rewrite pass; `generate` writes a statement's text)."""
     target = create.this.this if isinstance(create.this, exp.Schema) else create.this
@@ -288,7 +290,7 @@ def char_table_as(create: exp.Create, generated: EngineSql, sources: tuple[Outpu
     properties = create.args.get("properties")
     temporary = bool(properties and properties.find(exp.TemporaryProperty))
     return CharTableAs(generated, generate(shape).text, generate(fill).text, target.sql("duckdb"), temporary,
-                       sources)
+                       sources, values)
 
 
 _VALUE = "shiftflow_char_value"  # DuckDB set-up: the value itself, until with_char_values() pads it
@@ -443,16 +445,26 @@ class CharValue:
 
 def run_with_char_values(session: EngineSession, sql: EngineSql, parameters: Mapping[str, str]) -> QueryResult:
     """Run `sql` with its marked values padded when they are CHAR(n) values, and its output padded (padded())."""
-    values = [value for value in sql.char_operands if isinstance(value, CharValue)]
-    widths = {value.index: resolve(session, value.lineage) for value in values}
-    for check in sql.char_operands:
-        if isinstance(check, CharOutput):
-            marked_width(widths, check)  # refuses CHAR values beside other text
-    text = sql.text
-    for value in values:
-        width = widths[value.index]
-        text = text.replace(value.mark, f"rpad({value.value}, {width}, ' ')" if width else value.value)
+    widths, (text,) = with_char_values(session, sql.char_operands, sql.text)
     return padded(session, session.execute(text, parameters), sql.char_sources, widths)
+
+
+def with_char_values(session: EngineSession, operands: tuple[Any, ...],
+                     *texts: str) -> tuple[dict[int, int], list[str]]:
+    """The widths of the marked values (CharValue) and the texts with each one that is a CHAR(n) value padded to n;
+    refused when a CHAR value stands beside other text (CharOutput checks)."""
+    values = [value for value in operands if isinstance(value, CharValue)]
+    widths = {value.index: resolve(session, value.lineage) for value in values}
+    for check in operands:
+        if isinstance(check, CharOutput):
+            marked_width(widths, check)
+    padded_texts = []
+    for text in texts:
+        for value in values:
+            width = widths[value.index]
+            text = text.replace(value.mark, f"rpad({value.value}, {width}, ' ')" if width else value.value)
+        padded_texts.append(text)
+    return widths, padded_texts
 
 
 def _rpad(value: exp.Expression, width: int) -> exp.Expression:
@@ -587,6 +599,7 @@ class CharTableAs(SessionCommand):
     table: str  # the new table, as the engine reads it
     temporary: bool
     sources: tuple[Output, ...]
+    values: tuple[Any, ...]  # the marked values of the query (with_char_values())
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -594,12 +607,13 @@ class CharTableAs(SessionCommand):
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         bound = {name: parameters[name] for name in self.sql.parameter_names}
+        _, (text, shape, fill) = with_char_values(session, self.values, self.sql.text, self.shape, self.fill)
         star = _star_source(self.sources)
         of_star = _char_columns(session, star) if star is not None else {}
         widths = [resolve(session, found) if isinstance(found, Lineage) else 0 for found in self.sources]
         if not (any(widths) if star is None else of_star):
-            return session.execute(self.sql.text, bound)
-        session.execute(self.shape, bound)
+            return session.execute(text, bound)
+        session.execute(shape, bound)
         columns = session.execute(
             "SELECT column_name, data_type, table_oid FROM duckdb_columns() WHERE table_oid = $oid"
             " ORDER BY column_index", {"oid": str(resolve_table(session, _unquoted(self.table)))}).rows
@@ -611,7 +625,7 @@ class CharTableAs(SessionCommand):
                        for (name, kind, _), width in zip(columns, widths)]
         verb = "CREATE TEMP TABLE" if self.temporary else "CREATE TABLE"
         session.execute(f"DROP TABLE {self.table};\n{verb} {self.table} ({', '.join(definitions)})", {})
-        session.execute(self.fill, bound)
+        session.execute(fill, bound)
         return QueryResult(rowcount=0)
 
 

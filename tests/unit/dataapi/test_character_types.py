@@ -196,3 +196,8 @@ def test_concatenation_keeps_the_blanks_of_char_values_on_duckdb(client: Any) ->
     assert _typed(client, "select c || 'x', concat(c, 'y'), c || c, coalesce(c, '') || '|' from codes order by n") == (
         ["varchar"] * 4, [["ab   x", "ab   y", "ab   ab   ", "ab   |"], [None, None, None, "|"]])
     assert values(client, "select n from codes where c || 'x' = 'ab   x'") == [[1]]
+    ok(client, "create table joined as select c, c || 'x' as k, n from codes")
+    assert _typed(client, "select c, k from joined order by n") == (["bpchar", "varchar"], [["ab   ", "ab   x"],
+                                                                                           [None, None]])
+    ok(client, "update joined set k = 'y' || c")
+    assert values(client, "select k from joined order by n") == [["yab   "], [None]]
