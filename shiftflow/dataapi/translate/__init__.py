@@ -390,7 +390,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                          including_defaults=including)
     values = char_values(tree, lineages, lambda node: _sql(node, engine)) + checks if lineages else ()
     if sources and isinstance(tree, exp.Create):  # CREATE TABLE AS of CHAR values: CHAR columns
-        return char_table_as(tree, generated, sources, values, lambda made: _generate(made, prelude, engine, order))
+        return char_table_as(tree, generated, sources, values, lambda node: _sql(node, engine))
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
     if from_catalog:
         return SystemQuery(generated, from_catalog)

@@ -279,17 +279,15 @@ def _query_outputs(tree: exp.Expression, mark: bool) -> tuple[Output, ...]:
 
 
 def char_table_as(create: exp.Create, generated: EngineSql, sources: tuple[Output, ...], values: tuple[Any, ...],
-                  generate: Callable[[exp.Expression], EngineSql]) -> CharTableAs:
-    """The CharTableAs of a CREATE TABLE AS (after the rewrite pass; `generate` writes a statement's text)."""
+                  generate: Callable[[exp.Expression], str]) -> CharTableAs:
+    """The CharTableAs of a CREATE TABLE AS (after the rewrite pass; `generate` writes an expression's text)."""
     target = create.this.this if isinstance(create.this, exp.Schema) else create.this
-    query = create.args["expression"]
-    shape = create.copy()
-    shape.set("expression", exp.select("*").from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(
-        this=exp.to_identifier("shiftflow_shape")))).limit(0))
-    fill = exp.Insert(this=target.copy(), expression=query.copy())
     properties = create.args.get("properties")
     temporary = bool(properties and properties.find(exp.TemporaryProperty))
-    return CharTableAs(generated, generate(shape).text, generate(fill).text, target.sql("duckdb"), temporary,
+    query = generate(create.args["expression"])
+    verb = "CREATE TEMP TABLE" if temporary else "CREATE TABLE"
+    shape = f"{verb} {generate(create.this)} AS SELECT * FROM ({query}) AS shiftflow_shape LIMIT 0"
+    return CharTableAs(generated, shape, f"INSERT INTO {generate(target)} {query}", generate(target), temporary,
                        sources, values)
 
 
