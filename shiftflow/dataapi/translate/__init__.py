@@ -28,11 +28,12 @@ Known differences that remain (each fails loudly rather than returning a differe
   Tables made by CTAS on DuckDB have no VARCHAR length checks. DuckDB has no blank-padded type: a CHAR(n) value is
   stored unpadded, and one with trailing blanks, or text with blanks beyond the length (which Redshift drops), is
   refused by the column's check (types.py); CHAR values are padded where Redshift shows their blanks (the output,
-  LIKE and || operands) from their lineage through expressions, subqueries, CTEs, views and set operations, a CTAS
-  of CHAR values makes CHAR columns, and a CHAR value beside other text in one value fails (char_columns.py). Trailing
+  LIKE operands) from their lineage through expressions, subqueries, CTEs, views and set operations, a CTAS of
+  CHAR values makes CHAR columns; a CHAR value beside other text in one value, or concatenated, fails
+  (char_columns.py). Trailing
   blanks do not tell groups apart (GROUP BY, DISTINCT, COUNT(DISTINCT), PARTITION BY: grouping.py) on either
   engine; they still count in ORDER BY and UNION / INTERSECT / EXCEPT. PostgreSQL's || and CONCAT drop a CHAR
-  value's blanks (bpchar is cast to text), where r_CONCAT.md types the result as its CHAR inputs (DuckDB keeps them).
+  value's blanks (bpchar is cast to text); r_CONCAT.md types the result as its inputs and does not say (noted).
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
@@ -388,7 +389,7 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                         for option in like.expressions)
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
-    values = char_values(tree, lineages, lambda node: _sql(node, engine)) + checks if lineages else ()
+    values = (char_values(tree, lineages, lambda node: _sql(node, engine)) if lineages else ()) + checks
     if sources and isinstance(tree, exp.Create):  # CREATE TABLE AS of CHAR values: CHAR columns
         return char_table_as(tree, generated, sources, values, lambda node: _sql(node, engine))
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))

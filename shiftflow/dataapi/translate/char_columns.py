@@ -17,19 +17,18 @@ the widths of the tables' length CHECKs and the views' own lineage, cached per s
 - the operands of LIKE, ILIKE and SIMILAR TO (r_patternmatching_condition_like.md: they "do not implicitly ignore
   trailing spaces": `c LIKE 'ab'` is false for CHAR(5) 'ab'); a pattern is matched as written (Redshift converts
   it to the operand's type and says no more of a CHAR one: matched without its blanks, as PostgreSQL's is);
-- the operands of || and CONCAT (r_CONCAT.md: "The data type of the expression is the same type as the input
-  arguments": a CHAR value keeps its blanks);
 - CREATE TABLE AS: a column whose value is a CHAR(n) value is a CHAR(n) column (CharTableAs: the table gets the
   length CHECK a CREATE TABLE gives one), which later queries pad.
 What Redshift documents no type for fails with "not supported locally" when a CHAR value is in it: a CHAR value
 beside other text in one value (a VARCHAR value, a function's result; a literal too below the outermost SELECT or
 in a UNION / INTERSECT / EXCEPT that compares values, where blanks put value by value would tell them apart), or
-beside CHAR values of another length in a set operation. A CHAR value reached otherwise stays unpadded and typed
+beside CHAR values of another length in a set operation; a CHAR value concatenated (|| or CONCAT: r_CONCAT.md says
+"The data type of the expression is the same type as the input arguments", with no CHAR example: whether the
+blanks stay is not documented; PostgreSQL drops them). A CHAR value reached otherwise stays unpadded and typed
 varchar: other functions' results (UPPER, SUBSTRING ...), a star over a set operation or a join, a column of an
-outer query named in a subquery, the result of a concatenation (its value padded, its type varchar); so does a
+outer query named in a subquery; so does a
 LIKE in a cursor's query, a UDF body or an INSERT of non-ISO datetime text (they run without EngineSql.execute()).
-PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does (its || does not: see
-translate/__init__.py).
+PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does.
 """
 
 from __future__ import annotations
@@ -139,6 +138,9 @@ def lineage(value: exp.Expression, scope: exp.Expression) -> Lineage | None:
         return Lineage("cast", width=width) if width else None
     if isinstance(value, exp.Column):
         return _column_lineage(value, scope)
+    if isinstance(value, exp.Subquery):  # a scalar subquery: its one column
+        outputs = positional_outputs(value.this)
+        return outputs[0] if outputs and len(outputs) == 1 else None
     operands = _value_operands(value)
     if not operands:
         return None
@@ -158,22 +160,28 @@ def _column_lineage(column: exp.Column, scope: exp.Expression) -> Lineage | None
 
 
 def _item_column(item: exp.Expression, name: str) -> Lineage | None:
-    """The lineage of column `name` of a FROM item: a table or view, or a query (a subquery's, a CTE's)."""
+    """The lineage of column `name` of a FROM item: a table or view, or a subquery or CTE (by its column list's
+    position when it has one)."""
     if isinstance(item, exp.Table):
         return Lineage("column", CharSource(item.db.lower(), item.name.lower(), name.lower()))
-    return named_output(item, name)
+    alias = item.args.get("alias")
+    columns = [column.name.lower() for column in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    if not columns:
+        return named_output(item.this, name)
+    outputs = positional_outputs(item.this)
+    return outputs[columns.index(name.lower())] if outputs and name.lower() in columns[:len(outputs)] else None
 
 
 def _from_items(scope: exp.Expression) -> dict[str, exp.Expression | None]:
     """The FROM items a SELECT (its FROM list), UPDATE (its target and FROM) or DELETE (its target and USING)
-    names, by alias: a plain table (or view), the query of a subquery or CTE; None for anything else (a table
-    function, an unnested navigation)."""
-    ctes: dict[str, exp.Expression] = {}
+    names, by alias: a plain table (or view), a subquery, a CTE; None for anything else (a table function, an
+    unnested navigation, a recursive CTE read in its own body: its values are its other branch's, read there)."""
+    ctes: dict[str, exp.CTE] = {}
     node: exp.Expression | None = scope
     while node is not None:  # the CTEs of every enclosing WITH, the innermost first
         with_ = node.args.get("with_")
         for cte in with_.expressions if isinstance(with_, exp.With) else []:
-            ctes.setdefault(cte.alias_or_name.lower(), cte.this)
+            ctes.setdefault(cte.alias_or_name.lower(), cte)
         node = node.parent
     items = [] if isinstance(scope, exp.Select) else [scope.this]
     from_ = scope.args.get("from_")
@@ -182,14 +190,24 @@ def _from_items(scope: exp.Expression) -> dict[str, exp.Expression | None]:
     items += [using for using in scope.args.get("using") or []]
     items += [join.this for join in scope.args.get("joins") or []]
     found: dict[str, exp.Expression | None] = {}
+    enclosing = {id(node) for node in _ancestors(scope)}
     for item in items:
         name = item.alias_or_name.lower()
         if isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier) and not item.args.get("joins"):
-            found[name] = ctes.get(item.name.lower()) if not item.db and item.name.lower() in ctes else item
+            cte = ctes.get(item.name.lower()) if not item.db else None
+            found[name] = item if cte is None else None if id(cte) in enclosing else cte
         elif isinstance(item, exp.Subquery) and isinstance(item.this, exp.Query):
-            found[name] = item.this
+            found[name] = item
         else:
             found[name] = None
+    return found
+
+
+def _ancestors(node: exp.Expression | None) -> list[exp.Expression]:
+    found = []
+    while node is not None:
+        found.append(node)
+        node = node.parent
     return found
 
 
@@ -264,7 +282,7 @@ def _query_outputs(tree: exp.Expression, mark: bool) -> tuple[Output, ...]:
             next(iter(items.values())) if len(items) == 1 else None)
         if isinstance(item, exp.Table):
             return (Lineage("column", CharSource(item.db.lower(), item.name.lower(), "*")),)
-        return (positional_outputs(item) or ()) if item is not None else ()
+        return (positional_outputs(item.this) or ()) if item is not None else ()
     selects = _branches(tree) if mark else None
     if selects is not None and len({len(select.expressions) for select in selects}) == 1:
         found: tuple[Output, ...] = tuple(_outermost([(select.expressions[i], select) for select in selects])
@@ -328,28 +346,40 @@ def _marked(values: list[tuple[exp.Expression, exp.Expression, exp.Expression | 
                 marks.append(marked)
             elif not (_is_null(operand) or isinstance(operand, exp.Literal)):
                 other = True
-            if marked is not None and operand is projection:  # the column keeps its name
-                operand.replace(exp.alias_(marked, operand.alias_or_name, quoted=True, copy=False)
-                                if position == 0 and operand.alias_or_name else marked)
+            if marked is not None and operand is projection:  # the column keeps its name, as written
+                name = operand.this if isinstance(operand, exp.Column) else None
+                operand.replace(exp.Alias(this=marked, alias=name.copy())
+                                if position == 0 and isinstance(name, exp.Identifier) else marked)
             elif marked is not None:
                 operand.replace(marked)
     return CharOutput(tuple(id(m) for m in marks), fixed, other)
 
 
-def _concatenations(tree: exp.Expression) -> list[CharOutput]:
-    """Each chain of || (or CONCAT) with an operand that may be a CHAR value, its CHAR operands marked to be
-    padded: r_concat_op.md, r_CONCAT.md: "The data type of the expression is the same type as the input
-    arguments" (a CHAR value's blanks stay; beside other text, "Amazon Redshift tries to implicitly type casts one
-    of the expressions", which one undocumented: refused)."""
+@dataclass(frozen=True)
+class CharRefusal:
+    """Values whose being CHAR makes the statement fail: what Redshift's documentation leaves open."""
+
+    lineages: tuple[Lineage, ...]
+    what: str
+
+
+_CONCATENATED = ("a CHAR(n) value concatenated (|| or CONCAT) on the DuckDB engine: r_CONCAT.md types the result as"
+                 " its inputs but does not say whether the value's blanks stay (rtrim() or a cast to VARCHAR drops them)")
+
+
+def _concatenations(tree: exp.Expression) -> list[CharRefusal]:
+    """Each chain of || (or CONCAT) with an operand that may be a CHAR value (r_concat_op.md, r_CONCAT.md: "The
+    data type of the expression is the same type as the input arguments", with no example of a CHAR one: whether
+    its blanks stay is undocumented, and PostgreSQL's drop them; refused when one is CHAR)."""
     found = []
     for chain in list(tree.find_all(exp.DPipe, exp.Concat)):
         if isinstance(chain.parent, (exp.DPipe, exp.Concat)):
             continue  # part of a longer chain
-        operands = _chained(chain)
         scope = chain.find_ancestor(exp.Select, exp.Update, exp.Delete)
-        if scope is None or not any(lineage(operand, scope) for operand in operands):
-            continue
-        found.append(_marked([(operand, scope, None) for operand in operands]))
+        parts = tuple(found for found in (lineage(operand, scope) for operand in _chained(chain)) if found) if (
+            scope is not None) else ()
+        if parts:
+            found.append(CharRefusal(parts, _CONCATENATED))
     return found
 
 
@@ -415,7 +445,7 @@ def mark_char_values(tree: exp.Expression, outputs: tuple[Output, ...]) -> tuple
             lineages.append(found)
     number = lambda o: CharOutput(tuple(numbered[m] for m in o.marks), o.fixed, o.other)  # noqa: E731
     outputs = tuple(number(o) if isinstance(o, CharOutput) else o for o in outputs)
-    return outputs, tuple(lineages), tuple(number(check) for check in checks)
+    return outputs, tuple(lineages), tuple(checks)
 
 
 def char_values(tree: exp.Expression, lineages: tuple[Lineage, ...],
@@ -450,12 +480,12 @@ def run_with_char_values(session: EngineSession, sql: EngineSql, parameters: Map
 def with_char_values(session: EngineSession, operands: tuple[Any, ...],
                      *texts: str) -> tuple[dict[int, int], list[str]]:
     """The widths of the marked values (CharValue) and the texts with each one that is a CHAR(n) value padded to n;
-    refused when a CHAR value stands beside other text (CharOutput checks)."""
+    refused when a CharRefusal's value is a CHAR value."""
     values = [value for value in operands if isinstance(value, CharValue)]
     widths = {value.index: resolve(session, value.lineage) for value in values}
     for check in operands:
-        if isinstance(check, CharOutput):
-            marked_width(widths, check)
+        if isinstance(check, CharRefusal) and any(_mentions_char(session, found) for found in check.lineages):
+            raise NotSupportedLocally(check.what)
     padded_texts = []
     for text in texts:
         for value in values:
@@ -495,6 +525,13 @@ _MIXED = ("a CHAR(n) value beside other text in one value (a VARCHAR value or a 
           " below the outermost SELECT or in a UNION / INTERSECT / EXCEPT that compares values) or beside CHAR values"
           " of another length, on the DuckDB engine: Redshift documents no type for it, and DuckDB has no"
           " blank-padded type")
+
+
+def _mentions_char(session: EngineSession, found: Lineage) -> bool:
+    """Whether any value the lineage may be is a CHAR value."""
+    if found.kind in ("column", "cast"):
+        return bool(resolve(session, found))
+    return any(_mentions_char(session, part) for part in found.parts)
 
 
 def padded(session: EngineSession, result: QueryResult, outputs: tuple[Output, ...],

@@ -176,7 +176,7 @@ def test_char_values_beside_other_text(client: Any) -> None:
         ok(client, sql)
     mixed = ["select coalesce(c, v) from codes", "select case when n = 1 then c else v end from codes",
              "select c from codes union all select v from codes", "select c from codes union select 'ab'",
-             "select x from (select coalesce(c, 'z') as x from codes) s", "select c || v from codes"]
+             "select x from (select coalesce(c, 'z') as x from codes) s"]
     if client.engine == "duckdb":  # Redshift documents no type for these, and DuckDB has none to resolve them to
         for query in mixed:
             assert "not supported locally: a CHAR(n) value beside other text" in error(client, query), query
@@ -185,19 +185,20 @@ def test_char_values_beside_other_text(client: Any) -> None:
         ok(client, query)
 
 
-def test_concatenation_keeps_the_blanks_of_char_values_on_duckdb(client: Any) -> None:
-    # r_concat_op.md / r_CONCAT.md: "The data type of the expression is the same type as the input arguments": a
-    # CHAR value concatenated keeps its blanks. (PostgreSQL's || casts bpchar to text, which drops them: the
-    # PostgreSQL engine answers 'abx'.)
+def test_concatenation_of_char_values_fails_on_duckdb(client: Any) -> None:
+    # r_concat_op.md / r_CONCAT.md: "The data type of the expression is the same type as the input arguments", with
+    # no example of a CHAR one: whether its blanks stay is not documented. (PostgreSQL's || casts bpchar to text,
+    # which drops them: the PostgreSQL engine answers 'abx'.)
     for sql in _CODES:
         ok(client, sql)
-    if client.engine != "duckdb":
+    concatenated = ["select c || 'x' from codes", "select c || v from codes", "select concat(c, 'y') from codes",
+                    "select coalesce(c, '') || '|' from codes", "select n from codes where 'x' || c = 'xab'",
+                    "create table joined as select c || 'x' as k from codes", "update codes set v = c || 'x'"]
+    if client.engine == "duckdb":
+        for query in concatenated:
+            assert "not supported locally: a CHAR(n) value concatenated" in error(client, query), query
+        assert values(client, "select rtrim(c) || 'x', c::varchar || 'y', v || 'z' from codes where n = 1") == [
+            ["abx", "aby", "xy z"]]
         return
-    assert _typed(client, "select c || 'x', concat(c, 'y'), c || c, coalesce(c, '') || '|' from codes order by n") == (
-        ["varchar"] * 4, [["ab   x", "ab   y", "ab   ab   ", "ab   |"], [None, None, None, "|"]])
-    assert values(client, "select n from codes where c || 'x' = 'ab   x'") == [[1]]
-    ok(client, "create table joined as select c, c || 'x' as k, n from codes")
-    assert _typed(client, "select c, k from joined order by n") == (["bpchar", "varchar"], [["ab   ", "ab   x"],
-                                                                                           [None, None]])
-    ok(client, "update joined set k = 'y' || c")
-    assert values(client, "select k from joined order by n") == [["yab   "], [None]]
+    for query in concatenated:
+        ok(client, query)
