@@ -25,13 +25,15 @@ Known differences that remain (each fails loudly rather than returning a differe
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
   TABLE ADD COLUMN (PostgreSQL only: DuckDB cannot add a column with a CHECK, so that column accepts longer text).
-  Tables made by CTAS on DuckDB have no length checks. DuckDB has no blank-padded type: a CHAR(n) value is stored
-  unpadded, and one with trailing blanks, or text with blanks beyond the length (which Redshift drops), is refused
-  by the column's check (types.py); a query's output column naming a table's CHAR(n) column is returned padded and
-  typed bpchar, and a LIKE / ILIKE / SIMILAR TO operand naming one is matched padded (char_columns.py); a CHAR
-  value reached otherwise (a view, a subquery, coalesce(c, ''), concatenation, a CTAS copy) unpadded. Trailing
+  Tables made by CTAS on DuckDB have no VARCHAR length checks. DuckDB has no blank-padded type: a CHAR(n) value is
+  stored unpadded, and one with trailing blanks, or text with blanks beyond the length (which Redshift drops), is
+  refused by the column's check (types.py); CHAR values are padded where Redshift shows their blanks (the output,
+  LIKE operands) from their lineage through expressions, subqueries, CTEs, views and set operations, a CTAS of
+  CHAR values makes CHAR columns; a CHAR value beside other text in one value, or concatenated, fails
+  (char_columns.py). Trailing
   blanks do not tell groups apart (GROUP BY, DISTINCT, COUNT(DISTINCT), PARTITION BY: grouping.py) on either
-  engine; they still count in ORDER BY and UNION / INTERSECT / EXCEPT.
+  engine; they still count in ORDER BY and UNION / INTERSECT / EXCEPT. PostgreSQL's || and CONCAT drop a CHAR
+  value's blanks (bpchar is cast to text); r_CONCAT.md types the result as its inputs and does not say (noted).
 - Text -> integer casts (`'12.5'::int`) raise as on Redshift; implicit ones (inserting '12.5' into an int column)
   still round on DuckDB.
 - Redshift function behaviour lives in functions/ (one module per family: dates, formats, strings, aggregates,
@@ -89,7 +91,8 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
-from shiftflow.dataapi.translate.char_columns import char_operands, char_sources, mark_pattern_operands
+from shiftflow.dataapi.translate.char_columns import (char_sources, char_table_as, char_values, mark_char_values,
+                                                     run_with_char_values)
 from shiftflow.dataapi.translate.commands import expanded, parse_copy, parse_unload, transaction_control, word
 from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
@@ -367,8 +370,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
             return dropped_macro
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
-    sources = char_sources(tree) if engine == "duckdb" else ()  # char_columns.py: CHAR(n) values padded
-    operand_sources = mark_pattern_operands(tree) if engine == "duckdb" else ()  # and LIKE operands
+    sources, lineages, checks = (), (), ()
+    if engine == "duckdb":  # char_columns.py: CHAR(n) values padded in the output, LIKE and || operands
+        sources, lineages, checks = mark_char_values(tree, char_sources(tree))
     tree, prelude = rewrite(navigate(stream_system_tables(tree), engine), engine)
     system_tables = rewrite_system_tables(tree, engine) if mentions_system_objects(tokens) else set()
     like = like_clause(tree) if engine == "duckdb" and isinstance(tree, exp.Create) else None
@@ -390,13 +394,17 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                         for option in like.expressions)
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
+    values = (char_values(tree, lineages, lambda node: _sql(node, engine)) if lineages else ()) + checks
+    if sources and isinstance(tree, exp.Create):  # CREATE TABLE AS of CHAR values: CHAR columns
+        return char_table_as(tree, generated, sources, values, lambda node: _sql(node, engine))
     from_catalog = tuple(sorted(name for name in system_tables if EMULATED[name].source == "catalog"))
     if from_catalog:
         return SystemQuery(generated, from_catalog)
     if system_tables:
         return generated
-    operands = char_operands(tree, operand_sources, lambda node: _sql(node, engine)) if operand_sources else ()
-    return dataclasses.replace(generated, char_sources=sources, char_operands=operands)
+    if not (sources or values):
+        return generated
+    return dataclasses.replace(generated, char_sources=sources, char_operands=values, char_runner=run_with_char_values)
 
 
 def _expression_sql(select: str, engine: str) -> str:

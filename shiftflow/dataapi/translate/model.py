@@ -4,7 +4,7 @@ command; and the errors translation reports (not supported locally, a syntax err
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -37,21 +37,20 @@ class EngineSql:
     # It leaves state in the engine session that the next Data API call must not see (a SET, an open cursor):
     # the session serves no other call, as one made temp tables (each call is its own Redshift session).
     session_scoped: bool = False
-    # DuckDB: the output columns a query names straight from a table, padded when they are CHAR(n)
-    # (char_columns.py); run the statement with execute() for them to be.
-    char_sources: tuple[tuple[Any, ...], ...] = ()
-    # DuckDB: the LIKE / ILIKE / SIMILAR TO operands naming a table's column, padded when it is CHAR(n)
-    # (char_columns.py); likewise only through execute().
+    # DuckDB: each output column's lineage, padded when it is a CHAR(n) value (char_columns.py); run the statement
+    # with execute() for them to be.
+    char_sources: tuple[Any, ...] = ()
+    # DuckDB: the values marked in the text (LIKE operands, CASE / COALESCE operands of the output), padded when
+    # they are CHAR(n) values (char_columns.py); likewise only through execute().
     char_operands: tuple[Any, ...] = ()
+    # What runs it when it has either (char_columns.run_with_char_values).
+    char_runner: Callable[[EngineSession, EngineSql, Mapping[str, str]], QueryResult] | None = None
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""
-        if not (self.char_sources or self.char_operands):
+        if self.char_runner is None:
             return session.execute(self.text, parameters)
-        from shiftflow.dataapi.translate.char_columns import padded, with_char_operands
-
-        text = with_char_operands(session, self.text, self.char_operands) if self.char_operands else self.text
-        return padded(session, session.execute(text, parameters), self.char_sources)
+        return self.char_runner(session, self, parameters)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,16 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.char_columns import CHAR_TYPES
 from shiftflow.dataapi.translate.model import NotSupportedLocally
+
+CHAR_TYPES = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.BPCHAR}
+
+
+def char_width(data_type: exp.DataType) -> int | None:
+    """n of CHAR(n) / NCHAR(n) / BPCHAR(n); None for any other type."""
+    size = data_type.expressions[0].this if data_type.this in CHAR_TYPES and len(data_type.expressions) == 1 else None
+    return int(size.this) if isinstance(size, exp.Literal) and not size.is_string else None
+
 
 _MONTHS = {name: number for number, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
@@ -189,6 +197,14 @@ def duckdb_length_checks(value: exp.Expression, kind: exp.DataType) -> list[exp.
     return ifs
 
 
+def char_column_check(column: str, width: int) -> str:
+    """DuckDB: the CHECK condition of a CHAR(width) column named `column` (as a CREATE TABLE gets it; CREATE TABLE
+    AS of CHAR values adds it, char_columns.py)."""
+    kind = exp.DataType.build(f"CHAR({width})")
+    ifs = duckdb_length_checks(exp.column(column, quoted=True), kind)
+    return exp.Case(ifs=ifs, default=exp.true()).sql("duckdb")
+
+
 _VARBYTE_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
 _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR,
                exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
@@ -205,16 +221,19 @@ def _postgres_varbyte_text(tree: exp.Expression) -> exp.Expression:
 
 
 def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
-    """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do. PostgreSQL: VARBYTE to
-    text."""
+    """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do; a CHAR(n) value is held
+    without its trailing blanks, as DuckDB holds CHAR(n) columns (char_columns.py pads it where Redshift shows
+    them). PostgreSQL: VARBYTE to text."""
     if engine == "postgres":
         return _postgres_varbyte_text(tree)
     for cast in list(tree.find_all(exp.Cast)):
         size = _text_size(cast.to)
         if size is None or isinstance(cast.parent, exp.ColumnDef):
             continue
-        cast.replace(exp.Anonymous(this="shiftflow_text_prefix", expressions=[
-            cast.this.copy(), size.copy(), exp.Literal.string(cast.to.sql())]))
+        prefix = exp.Anonymous(this="shiftflow_text_prefix", expressions=[
+            cast.this.copy(), size.copy(), exp.Literal.string(cast.to.sql())])
+        cast.replace(exp.Anonymous(this="rtrim", expressions=[prefix, exp.Literal.string(" ")])
+                     if cast.to.this in CHAR_TYPES else prefix)
     return tree
 
 

@@ -184,11 +184,11 @@ QUERIES = {
                right(c_name, 4) as ri, len(c_name) as n, position('#' in c_name) as p, charindex('0', c_name) as ci,
                lpad(c_custkey::varchar, 5, '0') as lp, rpad('x', 3, '-') as rp, replace(c_name, 'Customer', 'C') as re,
                split_part(c_phone, '-', 2) as sp, trim('  a b  ') as tr, ltrim('xxab', 'x') as lt,
-               c_name || '/' || c_custkey as cat, concat(c_name, c_mktsegment) as co, initcap(lower(c_name)) as ic,
+               c_name || '/' || c_custkey as cat, concat(c_name, rtrim(c_mktsegment)) as co, initcap(lower(c_name)) as ic,
                reverse(c_name) as rv, strpos(c_name, '00') as sp2, translate(c_phone, '-', '.') as tl
         from customer order by c_custkey""",
     "char values and comparisons": """
-        select n_name, len(n_name) as n, n_name = 'FRANCE' as is_france, n_name || '|' as piped,
+        select n_name, len(n_name) as n, n_name = 'FRANCE' as is_france, rtrim(n_name) || '|' as piped,
                nullif(n_name, 'KENYA') as nk
         from nation order by n_name""",
     "pattern matching": """
