@@ -18,13 +18,22 @@ key, so the other costs nothing when the query runs. A quotient beyond 38 digits
 DuckDB's product of decimals has precision p1 + p2 (Redshift's p1 + p2 + 1): it only shows in the reported
 precision, and in a later quotient's scale when that one reaches 38 digits.
 
-+, - and * already follow Redshift's scale rules on both engines (max(s1, s2); s1 + s2), and PostgreSQL's numeric
-values carry those scales; PostgreSQL's division keeps its own scale (at least 16 significant digits): not emulated.
+PostgreSQL keeps no precision with a computed numeric, and a function's argument loses its type's: each division
+becomes shiftflow_divide(a, b, pa, pb), one overload per pair of operand types (set-up below: integers and floats
+divide as PostgreSQL does), with the operands' precisions as the translator sees them (pa, pb: a column's from the
+catalog, a literal's digits, a cast's, 38 for SUM and AVG, the rules above for a product, sum or quotient, through
+subqueries and CTEs by the column's name); the scales are the values' (PostgreSQL's numeric values carry the
+scales these rules give). A DECIMAL operand whose precision the translator cannot tell (a CASE, a function's value,
+a view's column) fails with "not supported locally" rather than take another scale.
+
++, - and * already follow Redshift's scale rules on both engines (max(s1, s2); s1 + s2).
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
+
+from shiftflow.dataapi.translate.char_columns import _named_tables
 
 _FLOAT_TYPES = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}
 _INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
@@ -88,6 +97,193 @@ def duckdb_decimal_divisions(tree: exp.Expression) -> exp.Expression:
             return quotient
         division.replace(quotient)
     return tree
+
+
+def postgres_decimal_divisions(tree: exp.Expression) -> exp.Expression:
+    """Every division, innermost first, as shiftflow_divide(a, b, pa, pb) (module docstring)."""
+    for division in reversed(list(tree.find_all(exp.Div))):
+        operands = (division.this, division.expression)
+        if _native(division) or division.find_ancestor(exp.ColumnDef) is not None or any(
+                isinstance(o, exp.Literal) and o.is_string for o in operands):
+            continue
+        hints = [_precision(o) or exp.cast(exp.null(), exp.DataType.Type.INT) for o in operands]
+        call = _call("shiftflow_divide", *(o.copy() for o in operands), *hints)
+        if division is tree:
+            return call
+        division.replace(call)
+    return tree
+
+
+def _typed_precision(node: exp.Expression) -> exp.Expression:
+    """The precision of `node` at run time: an integer's from its type (shiftflow_precision's overloads), a
+    numeric's the translator's hint (NULL: unknown)."""
+    hint = _precision(node) or exp.cast(exp.null(), exp.DataType.Type.INT)
+    return _call("shiftflow_precision", node.copy(), hint)
+
+
+def _precision(node: exp.Expression) -> exp.Expression | None:
+    """What the translator knows of a DECIMAL expression's precision, as SQL; None when it cannot tell (or when
+    the expression is no DECIMAL: an integer's comes from its type)."""
+    node = node.unnest()
+    if isinstance(node, exp.Neg):
+        return _precision(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        digits = node.this.replace(".", "").lstrip("0") or "0"
+        return exp.Literal.number(len(digits)) if "." in node.this or len(digits) > 18 else None
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DECIMAL:
+        sizes = node.to.expressions
+        return exp.Literal.number(sizes[0].this.this) if sizes else exp.Literal.number(18)
+    if isinstance(node, exp.Window):
+        return _precision(node.this)
+    if isinstance(node, (exp.Sum, exp.Avg)) or (isinstance(node, exp.Anonymous) and node.name.lower() in (
+            "shiftflow_sum", "shiftflow_avg")):
+        return exp.Literal.number(38)  # SUM and AVG of DECIMAL(p, s) are DECIMAL(38, s)
+    if isinstance(node, (exp.Min, exp.Max, exp.Abs, exp.Round, exp.Floor, exp.Ceil, exp.Nullif)) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() == "trunc"):
+        return _precision(node.this if not isinstance(node, exp.Anonymous) else node.expressions[0])
+    if isinstance(node, exp.Column):
+        return _column_precision(node)
+    if isinstance(node, exp.Mul):
+        total = exp.Add(this=exp.Add(this=_typed_precision(node.this), expression=_typed_precision(node.expression)),
+                        expression=exp.Literal.number(1))
+        return _call("least", exp.Literal.number(38), total)
+    if isinstance(node, (exp.Add, exp.Sub)):
+        left, right = node.this, node.expression
+        scales = [_call("shiftflow_scale", side.copy()) for side in (left, right)]
+        digits = _call("greatest", exp.Sub(this=_typed_precision(left), expression=scales[0]),
+                       exp.Sub(this=_typed_precision(right), expression=scales[1]))
+        total = exp.Add(this=exp.Add(this=digits, expression=exp.Literal.number(1)),
+                        expression=_call("greatest", *(scale.copy() for scale in scales)))
+        return _call("least", exp.Literal.number(38), total)
+    if isinstance(node, (exp.Coalesce, exp.Case)):
+        return _choice_precision(node)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "shiftflow_divide":
+        return _call("shiftflow_quotient_precision", *(e.copy() for e in node.expressions))
+    return None
+
+
+def _choice_precision(node: exp.Coalesce | exp.Case) -> exp.Expression | None:
+    """COALESCE and CASE: min(max(p - s) + max(s), 19) over their values (r_numeric_computations201.md, the rule
+    for COALESCE, DECODE and set operations); NULLs and untyped values aside."""
+    if isinstance(node, exp.Coalesce):
+        values = [node.this, *node.expressions]
+    else:
+        values = [branch.args["true"] for branch in node.args.get("ifs") or []] + [node.args.get("default")]
+    values = [v for v in values if v is not None and not isinstance(v, exp.Null)]
+    scales = [_call("shiftflow_scale", v.copy()) for v in values]
+    digits = _call("greatest", *(exp.Sub(this=_typed_precision(v), expression=s) for v, s in zip(values, scales)))
+    total = exp.Add(this=digits, expression=_call("greatest", *(s.copy() for s in scales)))
+    return _call("least", exp.Literal.number(19), total) if values else None
+
+
+def _column_precision(column: exp.Column) -> exp.Expression | None:
+    """A table's column: its precision from the catalog when the query runs (once: a scalar subquery); a
+    subquery's or CTE's: its projection's, when that does not depend on the row."""
+    scope = column.find_ancestor(exp.Select)
+    if scope is None or column.args.get("db"):
+        return None
+    tables, every = _named_tables(scope)
+    candidates = [column.table.lower()] if column.table else list(tables)
+    hints = []
+    for name in candidates:
+        if name not in tables:
+            return None
+        table = tables[name]
+        hint = _catalog_precision(table, column.name) if table is not None else _projection_precision(
+            scope, name, column.name)
+        if hint is None:
+            if column.table or table is not None:
+                return None
+            continue
+        hints.append(hint)
+    if not hints or (not column.table and len(hints) != len(candidates) and not every):
+        return None
+    return hints[0] if len(hints) == 1 else _call("coalesce", *hints)
+
+
+def _catalog_precision(table: exp.Table, column: str) -> exp.Expression:
+    name = f"{table.db}.{table.name}" if table.db else table.name
+    lookup = _call("shiftflow_column_precision", exp.Literal.string(name), exp.Literal.string(column))
+    return exp.Subquery(this=exp.Select(expressions=[lookup]))
+
+
+def _projection_precision(scope: exp.Select, source: str, column: str) -> exp.Expression | None:
+    """The precision of `column` of the subquery or CTE named `source` in scope's FROM list, when it is constant."""
+    select = None
+    for item in [scope.args.get("from_"), *(scope.args.get("joins") or [])]:
+        if item is not None and isinstance(item.this, exp.Subquery) and item.this.alias_or_name.lower() == source:
+            select = item.this.this
+    node: exp.Expression | None = scope
+    while select is None and node is not None:
+        with_ = node.args.get("with_")
+        for cte in with_.expressions if isinstance(with_, exp.With) else []:
+            if cte.alias_or_name.lower() == source:
+                select = cte.this
+        node = node.parent
+    if not isinstance(select, exp.Select):
+        return None
+    for projection in select.expressions:
+        if projection.alias_or_name.lower() == column.lower():
+            hint = _precision(projection.this if isinstance(projection, exp.Alias) else projection)
+            return hint if hint is not None and not any(hint.find_all(exp.Column)) else None  # not the row's
+    return None
+
+
+_POSTGRES_NUMBERS = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
+_POSTGRES_INTEGER_DIGITS = {"smallint": 5, "integer": 10, "bigint": 19}
+
+
+def _postgres_divide(left: str, right: str) -> str:
+    """The overload of shiftflow_divide for one pair of types: Redshift's DECIMAL quotient when one is numeric and
+    the other numeric or an integer, PostgreSQL's own division otherwise (its result type asked of PostgreSQL)."""
+    if "numeric" in (left, right) and not {left, right} & {"real", "double precision"}:
+        pa = _POSTGRES_INTEGER_DIGITS.get(left, "pa")
+        pb = _POSTGRES_INTEGER_DIGITS.get(right, "pb")
+        return (f"CREATE OR REPLACE FUNCTION public.shiftflow_divide(a {left}, b {right}, pa integer, pb integer)"
+                " RETURNS numeric LANGUAGE sql IMMUTABLE AS"
+                f" $f$ SELECT public.shiftflow_decimal_divide(a, b, {pa}, {pb}) $f$")
+    return ("DO $d$ DECLARE r text; BEGIN"
+            f" SELECT pg_typeof(NULL::{left} / NULL::{right})::text INTO r;"
+            f" EXECUTE format('CREATE OR REPLACE FUNCTION public.shiftflow_divide(a {left}, b {right}, pa integer,"
+            " pb integer) RETURNS %s LANGUAGE sql IMMUTABLE AS $g$ SELECT a / b $g$', r); END $d$")
+
+
+POSTGRES_SETUP = (
+    # Redshift's scale of a quotient (module docstring), from the operands' precisions and their values' scales.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_quotient_scale(pa integer, sa integer, pb integer, sb integer)"
+    " RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT CASE WHEN pa - sa + sb + greatest(4, sa + pb - sb + 1)"
+    " > 38 THEN greatest(38 - (pa - sa + sb), 4) ELSE greatest(4, sa + pb - sb + 1) END $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_quotient_precision(a numeric, b numeric, pa integer, pb integer)"
+    " RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT least(38, pa - scale(a) + scale(b)"
+    " + public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b))) $f$",
+    # The quotient cut toward zero (div() is exact) to that scale; an operand of unknown precision is refused.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_decimal_divide(a numeric, b numeric, pa integer, pb integer)"
+    " RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $f$ DECLARE s integer; BEGIN"
+    " IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF;"
+    " IF pa IS NULL OR pb IS NULL THEN RAISE EXCEPTION 'not supported locally: a DECIMAL division whose %s''s"
+    " precision the PostgreSQL engine cannot tell (a view''s column, a function''s value): cast it, e.g."
+    " ::decimal(18,2)', CASE WHEN pa IS NULL THEN 'dividend' ELSE 'divisor' END; END IF;"
+    " s := public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b));"
+    " RETURN trunc(div(a * power(10::numeric, s), b) * power(10::numeric, -s), s); END $f$",
+    *(_postgres_divide(left, right) for left in _POSTGRES_NUMBERS for right in _POSTGRES_NUMBERS),
+    _postgres_divide("interval", "double precision"),
+    # An operand's precision: an integer's from its type, a numeric's the translator's hint; a float has none.
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_precision(x {t}, hint integer) RETURNS integer LANGUAGE sql"
+      f" IMMUTABLE AS $f$ SELECT {_POSTGRES_INTEGER_DIGITS.get(t, 'hint' if t == 'numeric' else 'NULL::integer')} $f$"
+      for t in _POSTGRES_NUMBERS),
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_scale(x {t}) RETURNS integer LANGUAGE sql IMMUTABLE"
+      f" AS $f$ SELECT {'scale(x)' if t == 'numeric' else '0'} $f$" for t in _POSTGRES_NUMBERS),
+    # Any other type (a date, an interval) has neither: its quotient is no DECIMAL one.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_precision(x anyelement, hint integer) RETURNS integer"
+    " LANGUAGE sql IMMUTABLE AS $f$ SELECT NULL::integer $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_scale(x anyelement) RETURNS integer LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT 0 $f$",
+    # A table column's precision (found as a name is: the search path, temporary tables first); NULL otherwise.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_column_precision(relation text, column_name text) RETURNS integer"
+    " LANGUAGE sql STABLE AS $f$ SELECT CASE WHEN atttypid = 'numeric'::regtype AND atttypmod >= 4"
+    " THEN ((atttypmod - 4) >> 16) & 65535 END FROM pg_attribute WHERE attrelid = to_regclass(relation)"
+    " AND attname = column_name AND NOT attisdropped $f$",
+)
 
 
 DUCKDB_SETUP = (
