@@ -260,7 +260,7 @@ POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_decimal_divide(a numeric, b numeric, pa integer, pb integer)"
     " RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $f$ DECLARE s integer; BEGIN"
     " IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF;"
-    " IF pa IS NULL OR pb IS NULL THEN RAISE EXCEPTION 'not supported locally: a DECIMAL division whose %s''s"
+    " IF pa IS NULL OR pb IS NULL THEN RAISE EXCEPTION 'not supported locally: a DECIMAL division whose %''s"
     " precision the PostgreSQL engine cannot tell (a view''s column, a function''s value): cast it, e.g."
     " ::decimal(18,2)', CASE WHEN pa IS NULL THEN 'dividend' ELSE 'divisor' END; END IF;"
     " s := public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b));"
