@@ -52,7 +52,7 @@ def char_sources(tree: exp.Expression) -> tuple[tuple[CharSource, ...], ...]:
     parsed tree, before the rewrite pass."""
     if not isinstance(tree, exp.Select) or not tree.args.get("from_"):
         return ()
-    tables, every = _named_tables(tree)
+    tables, every = named_tables(tree)
     sources: list[tuple[CharSource, ...]] = []
     for projection in tree.expressions:
         value = projection.this if isinstance(projection, exp.Alias) else projection
@@ -66,7 +66,7 @@ def char_sources(tree: exp.Expression) -> tuple[tuple[CharSource, ...], ...]:
     return tuple(sources) if any(sources) else ()
 
 
-def _named_tables(scope: exp.Expression) -> tuple[dict[str, exp.Table | None], list[exp.Table]]:
+def named_tables(scope: exp.Expression) -> tuple[dict[str, exp.Table | None], list[exp.Table]]:
     """The tables a SELECT (its FROM list), UPDATE (its target and FROM) or DELETE (its target and USING) names,
     by alias (None: a subquery, a CTE, a table function); and all of them when each is a table (an unqualified
     name is one of theirs), else [] (a subquery may hold it)."""
@@ -126,7 +126,7 @@ def mark_pattern_operands(tree: exp.Expression) -> tuple[tuple[CharSource, ...],
         scope = operand.find_ancestor(exp.Select, exp.Update, exp.Delete) if isinstance(operand, exp.Column) else None
         if scope is None:
             continue
-        candidates = _column_sources(operand, *_named_tables(scope))
+        candidates = _column_sources(operand, *named_tables(scope))
         if candidates:
             index = indexes.setdefault((operand.sql(), candidates), len(indexes))
             match.set("this", exp.Anonymous(this=_OPERAND, expressions=[operand.copy(), exp.Literal.number(index)]))

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.char_columns import _named_tables
+from shiftflow.dataapi.translate.char_columns import named_tables
 
 _FLOAT_TYPES = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}
 _INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
@@ -182,7 +182,7 @@ def _column_precision(column: exp.Column) -> exp.Expression | None:
     scope = column.find_ancestor(exp.Select)
     if scope is None or column.args.get("db"):
         return None
-    tables, every = _named_tables(scope)
+    tables, every = named_tables(scope)
     candidates = [column.table.lower()] if column.table else list(tables)
     hints = []
     for name in candidates:
@@ -257,14 +257,19 @@ POSTGRES_SETUP = (
     " RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT least(38, pa - scale(a) + scale(b)"
     " + public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b))) $f$",
     # The quotient cut toward zero (div() is exact) to that scale; an operand of unknown precision is refused.
-    "CREATE OR REPLACE FUNCTION public.shiftflow_decimal_divide(a numeric, b numeric, pa integer, pb integer)"
-    " RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $f$ DECLARE s integer; BEGIN"
-    " IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF;"
-    " IF pa IS NULL OR pb IS NULL THEN RAISE EXCEPTION 'not supported locally: a DECIMAL division whose %''s"
+    # SQL functions, which PostgreSQL inlines into the query (a PL/pgSQL one would be a call per row); the refusal
+    # takes the value so that it is not evaluated when the query is planned.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_unknown_precision(operand text, value numeric) RETURNS numeric"
+    " LANGUAGE plpgsql IMMUTABLE AS $f$ BEGIN RAISE EXCEPTION 'not supported locally: a DECIMAL division whose %''s"
     " precision the PostgreSQL engine cannot tell (a view''s column, a function''s value): cast it, e.g."
-    " ::decimal(18,2)', CASE WHEN pa IS NULL THEN 'dividend' ELSE 'divisor' END; END IF;"
-    " s := public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b));"
-    " RETURN trunc(div(a * power(10::numeric, s), b) * power(10::numeric, -s), s); END $f$",
+    " ::decimal(18,2)', operand; END $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_decimal_divide(a numeric, b numeric, pa integer, pb integer)"
+    " RETURNS numeric LANGUAGE sql IMMUTABLE AS $f$ SELECT CASE"
+    " WHEN pa IS NULL AND a IS NOT NULL THEN public.shiftflow_unknown_precision('dividend', a)"
+    " WHEN pb IS NULL AND b IS NOT NULL THEN public.shiftflow_unknown_precision('divisor', b)"
+    " ELSE trunc(div(a * power(10::numeric, public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b))), b)"
+    " * power(10::numeric, -public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b))),"
+    " public.shiftflow_quotient_scale(pa, scale(a), pb, scale(b))) END $f$",
     *(_postgres_divide(left, right) for left in _POSTGRES_NUMBERS for right in _POSTGRES_NUMBERS),
     _postgres_divide("interval", "double precision"),
     # An operand's precision: an integer's from its type, a numeric's the translator's hint; a float has none.
