@@ -39,9 +39,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   docstring says what it emulates and what it refuses.
 - AVG of DECIMAL(p, s): both engines cut the value to scale s as Redshift's DECIMAL(38, s) (PostgreSQL's column
   metadata says numeric without a scale; DuckDB refuses an average beyond 15 significant digits). DECIMAL
-  division has Redshift's type and truncated value on both engines (decimals.py; PostgreSQL refuses an operand
-  whose precision the translator cannot tell); a computed NUMERIC on PostgreSQL is reported with the largest
-  scale of its values and no precision (engines/postgres.py). date - date is a
+  division has Redshift's scale and truncated value on PostgreSQL (decimals.py; an operand whose precision the
+  translator cannot tell is refused); DuckDB's is still a DOUBLE (decimals.py says why). A computed NUMERIC on
+  PostgreSQL is reported with the largest scale of its values and no precision (engines/postgres.py). date - date is a
   BIGINT on DuckDB, and PostgreSQL's median / percentile_cont of a DECIMAL a DOUBLE (the differential check,
   tests/unit/dataapi/test_engine_differential.py, lists what still differs between the engines).
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).

@@ -6,7 +6,6 @@ from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.char_columns import DUCKDB_SETUP as CHAR_COLUMNS_DUCKDB_SETUP
-from shiftflow.dataapi.translate.decimals import DUCKDB_SETUP as DECIMALS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.decimals import POSTGRES_SETUP as DECIMALS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
@@ -85,7 +84,6 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # add_months(timestamp, int): a month's last day stays the last day of the resulting month (time kept).
     "CREATE OR REPLACE TEMP MACRO shiftflow_add_months(t, n) AS CASE WHEN CAST(t AS DATE) = last_day(t)"
     " THEN CAST(last_day(t + to_months(n)) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE t + to_months(n) END",
-    *DECIMALS_DUCKDB_SETUP,  # DECIMAL quotients (decimals.py); AVG reads shiftflow_numeric_type
     *FUNCTIONS_DUCKDB_SETUP,
     *CATALOG_DUCKDB_SETUP,  # regclass, obj_description, col_description (catalog.py)
     *TYPES_DUCKDB_SETUP,

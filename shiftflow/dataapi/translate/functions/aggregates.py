@@ -188,9 +188,8 @@ DUCKDB_SETUP = (
     # as DOUBLEs and a macro cannot name a scale, but cast_to_type(value, total) takes the sum's type:
     # (total - total % (n * ulp)) / n is a multiple of the ulp (10^-s), which the DOUBLE quotient reaches exactly
     # while it has at most 15 significant digits (beyond, refused rather than rounded).
-    # The scale from shiftflow_numeric_type (decimals.py), 0 for a type it does not count.
-    "CREATE OR REPLACE TEMP MACRO shiftflow_decimal_ulp(total) AS cast_to_type(power(10.0,"
-    " -coalesce(list_extract(shiftflow_numeric_type(typeof(total)), 2), 0)), total)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_decimal_ulp(total) AS cast_to_type(power(10.0, -coalesce(try_cast("
+    r"regexp_extract(typeof(total), ',(\d+)\)$', 1) AS INTEGER), 0)), total)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_avg_of_sum(total, n) AS CASE"
     " WHEN typeof(total) LIKE 'DECIMAL%' AND abs(total) >= 4e15 * shiftflow_decimal_ulp(total)"
     f" THEN error('{_DUCKDB_DECIMAL_AVG_RANGE}')"
