@@ -45,12 +45,18 @@ def _visibly_integer(node: exp.Expression) -> bool:
 
 
 def _native(division: exp.Div) -> bool:
-    """A division whose operands show it is no DECIMAL one (a float, two integers, a bound string)."""
+    """A division whose operands show it is no DECIMAL one (a float, two integers, a bound string), or whose
+    quotient is floored."""
     operands = (division.this, division.expression)
     if any(isinstance(o, (exp.Placeholder, exp.Interval)) or _visibly(o, _FLOAT_TYPES) for o in operands):
         return True
     if any(isinstance(o, exp.Literal) and not o.is_string and "e" in o.this.lower() for o in operands):
         return True  # 1e3 is a float
+    parent = division.parent
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    if isinstance(parent, (exp.Floor, exp.Ceil)):
+        return True  # the scale does not show (the translator floors its own, extract(ms) among them)
     return all(_visibly_integer(o) for o in operands)
 
 
