@@ -14,7 +14,7 @@ Each kind of statement lives with its kind: commands/ (settings, append, like, c
 PostgreSQL runs as written)), system.py (system tables, pg_last_*), catalog.py (comments read back: regclass,
 obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
-rewrite.py (the tree pass).
+decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
 ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
@@ -40,9 +40,10 @@ Known differences that remain (each fails loudly rather than returning a differe
   json, numbers, bytes, days, regexps, super, conversions, settings), type behaviour in types.py; each module's
   docstring says what it emulates and what it refuses.
 - AVG of DECIMAL(p, s): both engines cut the value to scale s as Redshift's DECIMAL(38, s) (PostgreSQL's column
-  metadata says numeric without a scale; DuckDB refuses an average beyond 15 significant digits). Numeric
-  division keeps more decimals than Redshift on both engines (DuckDB's DECIMAL division is a DOUBLE); a computed
-  NUMERIC on PostgreSQL is reported with the largest scale of its values (engines/postgres.py). date - date is a
+  metadata says numeric without a scale; DuckDB refuses an average beyond 15 significant digits). DECIMAL
+  division has Redshift's scale and truncated value on PostgreSQL (decimals.py; an operand whose precision the
+  translator cannot tell is refused); DuckDB's is still a DOUBLE (decimals.py says why). A computed NUMERIC on
+  PostgreSQL is reported with the largest scale of its values and no precision (engines/postgres.py). date - date is a
   BIGINT on DuckDB, and PostgreSQL's median / percentile_cont of a DECIMAL a DOUBLE (the differential check,
   tests/unit/dataapi/test_engine_differential.py, lists what still differs between the engines).
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).

@@ -173,6 +173,15 @@ def _item_column(item: exp.Expression, name: str) -> Lineage | None:
     return outputs[columns.index(name.lower())] if outputs and name.lower() in columns[:len(outputs)] else None
 
 
+def named_tables(scope: exp.Expression) -> tuple[dict[str, exp.Table | None], list[exp.Table]]:
+    """The plain tables of scope's FROM items (_from_items()) by alias, None for any other item; and all of them
+    when every item is a plain table (an unqualified column is one of theirs), else []."""
+    items = _from_items(scope)
+    tables = {name: item if isinstance(item, exp.Table) else None for name, item in items.items()}
+    every = [table for table in tables.values() if table is not None]
+    return tables, every if len(every) == len(tables) else []
+
+
 def _from_items(scope: exp.Expression) -> dict[str, exp.Expression | None]:
     """The FROM items a SELECT (its FROM list), UPDATE (its target and FROM) or DELETE (its target and USING)
     names, by alias: a plain table (or view), a subquery, a CTE; None for anything else (a table function, an

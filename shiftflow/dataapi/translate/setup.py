@@ -9,6 +9,7 @@ from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.char_columns import DUCKDB_SETUP as CHAR_COLUMNS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_FUNCTIONS
+from shiftflow.dataapi.translate.decimals import POSTGRES_SETUP as DECIMALS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.types import DUCKDB_SETUP as TYPES_DUCKDB_SETUP
@@ -218,6 +219,7 @@ SELECT CASE WHEN t::date = (date_trunc('month', t) + interval '1 month - 1 day')
   THEN date_trunc('month', t + make_interval(months => n)) + interval '1 month - 1 day' + (t - date_trunc('day', t))
   ELSE t + make_interval(months => n) END
 $f$""",
+    *DECIMALS_POSTGRES_SETUP,  # DECIMAL quotients (decimals.py)
     *FUNCTIONS_POSTGRES_SETUP,
     *streams_catalog.POSTGRES_SETUP,  # streaming ingestion's state and refresh (streams/)
     *streams_refresh.POSTGRES_SETUP,
