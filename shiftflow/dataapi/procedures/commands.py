@@ -176,6 +176,8 @@ def _result_type(type_text: str) -> str:
 
 
 def _call(statement: str, tokens: list[Token], translate: Translate, select: Callable[[str], EngineSql]) -> CallProcedure:
+    while len(tokens) > 1 and tokens[-1].token_type == TokenType.SEMICOLON:  # `call p();`: the statement's end
+        tokens = tokens[:-1]
     opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
     if opening is None or tokens[-1].token_type != TokenType.R_PAREN:
         raise SqlSyntaxError(tokens[-1].text, tokens[-1].start + 1)

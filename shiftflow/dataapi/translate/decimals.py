@@ -181,7 +181,7 @@ def _choice_precision(node: exp.Coalesce | exp.Case) -> exp.Expression | None:
 def _column_precision(column: exp.Column, lookup: str) -> exp.Expression | None:
     """A table's column: its precision from the catalog when the query is planned; a subquery's or CTE's: its
     projection's, when that does not depend on the row."""
-    scope = column.find_ancestor(exp.Select)
+    scope = column.find_ancestor(exp.Select, exp.Update, exp.Delete)
     if scope is None or column.args.get("db"):
         return None
     tables, every = named_tables(scope)
@@ -208,7 +208,7 @@ def _catalog_lookup(table: exp.Table, column: str, lookup: str) -> exp.Expressio
     return _call(lookup, exp.Literal.string(name), exp.Literal.string(column))
 
 
-def _projection_precision(scope: exp.Select, source: str, column: str, lookup: str) -> exp.Expression | None:
+def _projection_precision(scope: exp.Expression, source: str, column: str, lookup: str) -> exp.Expression | None:
     """The precision of `column` of the subquery or CTE named `source` in scope's FROM list, when it is constant."""
     select = None
     for item in [scope.args.get("from_"), *(scope.args.get("joins") or [])]:

@@ -30,6 +30,7 @@ from shiftflow.dataapi.streams.refresh import (
 )
 from shiftflow.dataapi.engines.base import EngineSession
 from shiftflow.dataapi.translate.commands import word
+from shiftflow.dataapi.translate.char_columns import CharOutput, CharTableAs, Lineage
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.sql.splitter import tokenize
 
@@ -179,7 +180,7 @@ def _name_length(tokens: list[Token]) -> int:
 
 def _plain_view(name: str, query: exp.Query, engine: str, translate: Translate, auto: bool) -> SessionCommand:
     select = query.sql(dialect="redshift")
-    create = translate(f"CREATE TABLE {name} AS {select}", engine)
+    create = _view_table(translate(f"CREATE TABLE {name} AS {select}", engine))
     insert = translate(f"INSERT INTO {name} {select}", engine)
     if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql) or create.parameter_names:
         raise NotSupportedLocally("a materialized view whose query needs parameters")
@@ -222,7 +223,7 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
                                   step_texts(source, landing, (), engine), auto)
             definitions[source] = CreateMaterializedView(view, f"CREATE VIEW {name} AS {view_select.text}", source)
             continue
-        create = translate(f"CREATE TABLE {name} AS {select}", engine)
+        create = _view_table(translate(f"CREATE TABLE {name} AS {select}", engine))
         insert = translate(f"INSERT INTO {name} {select}", engine)
         if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql):
             raise NotSupportedLocally("this materialized view's query")
@@ -393,3 +394,24 @@ def stream_system_tables(tree: exp.Expression) -> exp.Expression:
         if not table.db and table.name.lower() in catalog.SYSTEM_TABLES:
             table.set("db", exp.to_identifier(catalog.SCHEMA))
     return tree
+
+
+
+def _view_table(create: object) -> object:
+    """The CREATE TABLE AS of a materialized view's table. The view's rows are written by its refresh steps, not by
+    a CREATE's fill: of a CharTableAs (a query that may hold CHAR values) only the plain CREATE is kept, and a CAST
+    to CHAR(n) in the view's query is refused, as the view's table would not keep its width."""
+    if not isinstance(create, CharTableAs):
+        return create
+    if any(_holds_char_cast(output) for output in create.sources):
+        raise NotSupportedLocally("a CAST to CHAR(n) in a materialized view's query on the DuckDB engine")
+    return create.sql
+
+
+def _holds_char_cast(output: Lineage | CharOutput | None) -> bool:
+    """Whether a view's output column may be a CAST to CHAR(n) (its other columns read the landing table, no CHAR)."""
+    if isinstance(output, CharOutput):
+        return True
+    if output is None:
+        return False
+    return (output.kind == "cast" and output.width > 0) or any(_holds_char_cast(part) for part in output.parts)

@@ -187,12 +187,7 @@ def test_navigation_needs_case_sensitive_identifiers(warehouse: Warehouse, produ
     assert other.rows('SELECT data."OrderID"::INT4 FROM orders_stream_mv') == [[103]]
 
 
-def test_sp_orders_load_runs_unchanged_on_postgres(warehouse: Warehouse, producer: Producer,
-                                                   engine: Any) -> None:
-    if engine.name != "postgres":
-        failed = warehouse.run(SP_ORDERS_LOAD)
-        assert failed["Status"] == "FAILED" and "not supported locally: stored procedures" in failed["Error"]
-        return
+def test_sp_orders_load_runs_unchanged(warehouse: Warehouse, producer: Producer) -> None:
     written = _msk_setup(warehouse, producer, [_dynamodb_shaped(ORDER), "{bad",
                                                _dynamodb_shaped({**ORDER, "OrderID": "104"})])
     warehouse.ok(ORDERS_TABLE)
