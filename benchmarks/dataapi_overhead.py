@@ -26,7 +26,7 @@ from shiftflow.dataapi.engines.duckdb import DuckDBEngine
 from shiftflow.dataapi.http import start_server
 from shiftflow.dataapi.inprocess import route_in_process
 from shiftflow.dataapi.service import DataApiEmulator
-from shiftflow.dataapi.translate import EngineSql, session_setup, translate
+from shiftflow.dataapi.translate import EngineSql, prepared_duckdb, translate
 
 TARGET = {"ClusterIdentifier": "bench", "Database": "dev", "DbUser": "bench"}
 
@@ -40,10 +40,7 @@ def per_statement_ms(run: Callable[[int], Any], count: int) -> float:
 
 
 def direct_cursor() -> duckdb.DuckDBPyConnection:
-    cursor = duckdb.connect(":memory:").cursor()
-    for statement in session_setup("duckdb"):
-        cursor.execute(statement)
-    return cursor
+    return prepared_duckdb(duckdb.connect(":memory:").cursor())
 
 
 def overhead(count: int) -> dict[str, dict[str, float]]:

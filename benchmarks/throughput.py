@@ -182,12 +182,9 @@ def _build_warehouse(path: Path, rows: int) -> None:
 
 
 def _direct_connection(path: Path) -> duckdb.DuckDBPyConnection:
-    from shiftflow.dataapi.translate import session_setup
+    from shiftflow.dataapi.translate import prepared_duckdb
 
-    connection = duckdb.connect(str(path))
-    for statement in session_setup("duckdb"):
-        connection.execute(statement)
-    return connection
+    return prepared_duckdb(duckdb.connect(str(path)))
 
 
 def _run_direct(connection: duckdb.DuckDBPyConnection, script: str) -> float:

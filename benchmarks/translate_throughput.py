@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from shiftflow.dataapi.translate import EngineSql, clear_cache, session_setup, translate
+from shiftflow.dataapi.translate import EngineSql, clear_cache, prepared_duckdb, translate
 
 # Redshift SQL as a real script writes it: nvl, decode, trunc(timestamp), integer division, dateadd.
 REDSHIFT_LOAD = """
@@ -98,9 +98,7 @@ def _timed(run: Callable[[], int]) -> tuple[float, int]:
 
 def bench(engine: str, rows: int, repeat: int) -> None:
     if engine == "duckdb":
-        connection = duckdb.connect()
-        for statement in session_setup("duckdb"):
-            connection.execute(statement)
+        connection = prepared_duckdb(duckdb.connect())
 
         def execute(sql: str) -> int:
             return connection.execute(sql).fetchall()[0][0] if sql.lstrip().lower().startswith("insert") else \

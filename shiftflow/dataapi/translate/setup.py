@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
@@ -240,3 +241,13 @@ def session_setup(engine: str) -> tuple[str, ...]:
 def duckdb_functions() -> dict[str, tuple[Callable[..., object], tuple[str, ...], str]]:
     """Python functions a new DuckDB database must have (name -> (function, parameter types, return type))."""
     return DUCKDB_FUNCTIONS
+
+
+def prepared_duckdb(connection: Any) -> Any:
+    """A raw DuckDB connection (a benchmark's baseline) made ready for translated SQL: the translator's Python
+    functions registered (as the engine registers them on each database), then the session set-up run."""
+    for name, (function, parameters, result) in duckdb_functions().items():
+        connection.create_function(name, function, list(parameters), result)
+    for statement in session_setup("duckdb"):
+        connection.execute(statement)
+    return connection
