@@ -162,7 +162,8 @@ def test_a_firing_older_than_its_event_age_when_resumed_is_dead_lettered_without
     """The time the cloud was down counts in the event's age: a tenth of a second at 1000x is 100 s, past 60."""
     records = RecordFolder(tmp_path / "schedule-firings")
     left = _failing_once_then_stopped(aws, records, event_age_seconds=60)
-    time.sleep(0.1)
+    # Down for a tenth of a second of the wall clock since the firing was due: past 60 s at 1000x.
+    assert wait_until(lambda: time.time() - left["record"]["due_wall"] > 0.1, timeout=5)
     calls: list[str] = []
     counting = lambda service: calls.append(service) or aws["client"](service)  # noqa: E731
     resumed = Scheduler([], 1000.0, counting, firings=records, known=[left["schedule"]])
