@@ -273,10 +273,9 @@ class DuckDBEngine:
     def _register_functions(root: duckdb.DuckDBPyConnection) -> None:
         """The translator's Python functions (FNV_HASH's and FARMFINGERPRINT64's byte loops), one set per database:
         every cursor of `root` sees them."""
-        from shiftflow.dataapi.translate import duckdb_functions
+        from shiftflow.dataapi.translate import register_duckdb_functions
 
-        for name, (function, parameters, result) in duckdb_functions().items():
-            root.create_function(name, function, list(parameters), result)
+        register_duckdb_functions(root)
 
     def _session_setup(self) -> tuple[str, ...]:
         if self._setup is None:

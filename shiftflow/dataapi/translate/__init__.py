@@ -117,7 +117,7 @@ from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_
                                                    stream_system_tables)
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, prepared_duckdb,
-                                              session_setup)
+                                              register_duckdb_functions, session_setup)
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
@@ -125,7 +125,7 @@ if TYPE_CHECKING:
     from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 
 __all__ = ["EngineSql", "NotSupportedLocally", "POSTGRES_DATABASE_SETUP", "S3Command", "SessionCommand",
-           "SqlSyntaxError", "TransactionControl", "clear_cache", "duckdb_functions", "prepared_duckdb", "run_s3_command", "session_setup",
+           "SqlSyntaxError", "TransactionControl", "clear_cache", "duckdb_functions", "prepared_duckdb", "register_duckdb_functions", "run_s3_command", "session_setup",
            "translate"]
 
 ENGINES = ("duckdb", "postgres")

@@ -243,11 +243,16 @@ def duckdb_functions() -> dict[str, tuple[Callable[..., object], tuple[str, ...]
     return DUCKDB_FUNCTIONS
 
 
+def register_duckdb_functions(connection: Any) -> None:
+    """The translator's Python functions, registered on a DuckDB database (every cursor of `connection` sees them)."""
+    for name, (function, parameters, result) in duckdb_functions().items():
+        connection.create_function(name, function, list(parameters), result)
+
+
 def prepared_duckdb(connection: Any) -> Any:
     """A raw DuckDB connection (a benchmark's baseline) made ready for translated SQL: the translator's Python
     functions registered (as the engine registers them on each database), then the session set-up run."""
-    for name, (function, parameters, result) in duckdb_functions().items():
-        connection.create_function(name, function, list(parameters), result)
+    register_duckdb_functions(connection)
     for statement in session_setup("duckdb"):
         connection.execute(statement)
     return connection
