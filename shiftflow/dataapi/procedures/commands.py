@@ -25,6 +25,9 @@ def procedure_command(statement: str, tokens: list[Token], translate: Translate,
                       select: Callable[[str], EngineSql]) -> SessionCommand:
     """CREATE / DROP / ALTER PROCEDURE or CALL for DuckDB. `select` translates a `SELECT <arguments>` (a CALL's
     arguments, with the request's :name parameters)."""
+    while len(tokens) > 1 and tokens[-1].token_type == TokenType.SEMICOLON:  # `call p();`: the statement's end
+        tokens = tokens[:-1]
+        statement = statement[:tokens[-1].end + 1]
     verb = word(tokens[0])
     if verb == "CALL":
         return _call(statement, expanded(statement, tokens), translate, select)
@@ -176,8 +179,6 @@ def _result_type(type_text: str) -> str:
 
 
 def _call(statement: str, tokens: list[Token], translate: Translate, select: Callable[[str], EngineSql]) -> CallProcedure:
-    while len(tokens) > 1 and tokens[-1].token_type == TokenType.SEMICOLON:  # `call p();`: the statement's end
-        tokens = tokens[:-1]
     opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
     if opening is None or tokens[-1].token_type != TokenType.R_PAREN:
         raise SqlSyntaxError(tokens[-1].text, tokens[-1].start + 1)

@@ -675,3 +675,12 @@ def test_nesting_is_limited_to_16_levels(duckdb_session):
     """)
     with pytest.raises(EngineError, match="nesting level exceeds the limit of 16"):
         run_script(duckdb_session, "call deeper(1)")
+
+
+def test_a_trailing_semicolon_ends_a_procedure_statement_on_duckdb():
+    """One ExecuteStatement's Sql may end with `;` (`call SP_Orders_Load();` in seed 004): the same command."""
+    create = "create or replace procedure p(n int) as $$ begin raise info 'n %', n; end; $$ language plpgsql"
+    for statement in (create, "drop procedure if exists p(int)", "alter procedure p(int) rename to q"):
+        assert translate(statement + " ;", "duckdb") == translate(statement, "duckdb"), statement
+    ended, plain = translate("call p(1) ;", "duckdb"), translate("call p(1)", "duckdb")
+    assert (ended.schema, ended.name, ended.arguments) == (plain.schema, plain.name, plain.arguments)
