@@ -659,6 +659,10 @@ class CharTableAs(SessionCommand):
     sources: tuple[Output, ...]
     values: tuple[Any, ...]  # the marked values of the query (with_char_values())
 
+    def casts_to_char(self) -> bool:
+        """Whether an output column may be a CAST to CHAR(n) (known at translation, unlike a column's width)."""
+        return any(_holds_char_cast(output) for output in self.sources)
+
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return self.sql.parameter_names
@@ -697,3 +701,11 @@ def _star_source(outputs: tuple[Output, ...]) -> CharSource | None:
 
 def _unquoted(name: str) -> str:
     return name.replace('"', "")
+
+
+def _holds_char_cast(output: Output) -> bool:
+    if isinstance(output, CharOutput):
+        return True
+    if output is None:
+        return False
+    return (output.kind == "cast" and output.width > 0) or any(_holds_char_cast(part) for part in output.parts)

@@ -30,7 +30,7 @@ from shiftflow.dataapi.streams.refresh import (
 )
 from shiftflow.dataapi.engines.base import EngineSession
 from shiftflow.dataapi.translate.commands import word
-from shiftflow.dataapi.translate.char_columns import CharOutput, CharTableAs, Lineage
+from shiftflow.dataapi.translate.char_columns import CharTableAs
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.sql.splitter import tokenize
 
@@ -396,22 +396,12 @@ def stream_system_tables(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-
 def _view_table(create: object) -> object:
     """The CREATE TABLE AS of a materialized view's table. The view's rows are written by its refresh steps, not by
     a CREATE's fill: of a CharTableAs (a query that may hold CHAR values) only the plain CREATE is kept, and a CAST
     to CHAR(n) in the view's query is refused, as the view's table would not keep its width."""
     if not isinstance(create, CharTableAs):
         return create
-    if any(_holds_char_cast(output) for output in create.sources):
+    if create.casts_to_char():
         raise NotSupportedLocally("a CAST to CHAR(n) in a materialized view's query on the DuckDB engine")
     return create.sql
-
-
-def _holds_char_cast(output: Lineage | CharOutput | None) -> bool:
-    """Whether a view's output column may be a CAST to CHAR(n) (its other columns read the landing table, no CHAR)."""
-    if isinstance(output, CharOutput):
-        return True
-    if output is None:
-        return False
-    return (output.kind == "cast" and output.width > 0) or any(_holds_char_cast(part) for part in output.parts)
