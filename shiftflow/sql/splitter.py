@@ -1,6 +1,6 @@
 """The project's one SQL splitter.
 
-Splits a script into statements on the SEMICOLON tokens of sqlglot's Redshift tokenizer, so that semicolons
+Splits a script into statements on the SEMICOLON tokens of sqlglot's Redshift tokenizer (redshift_tokens.py), so that semicolons
 inside strings, quoted identifiers, comments and `$$` / `$tag$` bodies never cut a statement.
 The statements are slices of the original text (nothing is re-generated), so what runs is what was written.
 """
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 @functools.cache
 def _redshift() -> Any:
-    from sqlglot.dialects.dialect import Dialect
+    from shiftflow.sql.redshift_tokens import RedshiftDialect
 
-    return Dialect.get_or_raise("redshift")
+    return RedshiftDialect()
 
 
 class SqlSplitError(ValueError):

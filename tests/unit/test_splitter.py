@@ -26,6 +26,22 @@ def test_dollar_quoted_bodies_stay_whole():
     assert result[2] == "call p()"
 
 
+def test_positional_parameters_next_to_each_other_open_no_dollar_quote():
+    # a dollar quote's tag is an identifier: `$1,$2` and `$2+':x'+$1` are parameters (sqlglot alone fails on them)
+    sql = """create function f_pick(int, int) returns int stable as $$ select greatest($1,$2) $$ language sql;
+    create procedure p(a varchar) as $_$ begin r := 'arn:'+$1+':role/'+$1; end; $_$ language plpgsql;
+    select f_pick(1,2);"""
+    result = texts(sql)
+    assert len(result) == 3 and "greatest($1,$2)" in result[0] and "'+$1+':role/'+$1; end; $_$" in result[1]
+
+
+def test_a_udf_body_with_adjacent_parameters_translates() -> None:
+    from shiftflow.dataapi.translate import translate
+
+    body = "create function f_years(timestamp) returns timestamp stable as $$ select dateadd(year, -1*date_part('year', $1)::int+1900,$1) $$ language sql"
+    assert "f_years" in translate(body, "duckdb").text
+
+
 def test_empty_statements_and_trailing_comments_are_dropped():
     assert texts(";;  ; -- only a comment\n;\n/* and another */") == []
     assert texts("select 1;;\n;select 2") == ["select 1", "select 2"]

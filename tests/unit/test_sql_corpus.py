@@ -81,7 +81,7 @@ def test_each_outcome_kind(tmp_path: Path) -> None:
         ("docs", "select 7 /"): "wrong",  # integer division: 3, not the page's (altered) 4
         ("docs", "select coalesce(null, 'amazon"): "same",  # fails as documented
         ("docs", "select count(*) from"): "ran",  # reads the TICKIT sample: not compared
-        ("docs", "select change_query_priority(1076, 'critical')"): "unsupported",
+        ("docs", "select change_query_priority(1076, 'critical')"): "internals",  # the workload manager's
         ("kit", "create table orders"): "ran",
         ("kit", "select sum(o_totalprice) from"): "ran",
         ("kit", "select * from"): "missing",
@@ -90,6 +90,41 @@ def test_each_outcome_kind(tmp_path: Path) -> None:
     }
     figures = sql_corpus.figures(outcomes)
     assert figures["all"]["total"] == 10 and figures["docs"]["same"] == 2 and figures["kit"]["missing"] == 1
+    # judged: 10 less missing, s3, template and the internals' refusal = 6; ran as on Redshift: 5 (the wrong one not)
+    assert sql_corpus._as_redshift(figures["all"]) == (5 / 6, 5 / 6)
+
+
+def test_a_refusal_is_internals_only_when_it_needs_redshift_or_another_service() -> None:
+    example = sql_corpus.Example(source="docs", location="r_X.md:1", sql="select 1")
+    kinds = {message: sql_corpus._refusal(example, message).kind for message in (
+        "not supported locally: system table stl_query",
+        "not supported locally: external schemas and tables (Redshift Spectrum)",
+        "not supported locally: COPY from 'dynamodb://t' (only s3:// sources)",
+        "not supported locally: COPY from 's3://b/k' with MANIFEST",  # an S3 source: a gap of the emulator
+        "not supported locally: GEOMETRY type",
+        "not supported locally: SHOW TABLE (Redshift's listing of its objects)")}
+    assert [kind for kind in kinds.values()] == ["internals", "internals", "internals", "unsupported", "unsupported",
+                                                 "unsupported"]
+
+
+SCHEMAS_PAGE = """# CURRENT_SCHEMAS function<a name="r_CURRENT_SCHEMAS"></a>
+
+## Examples<a name="r_CURRENT_SCHEMAS-examples"></a>
+
+```
+select current_schemas(false);
+
+current_schemas
+---------
+{public}
+```
+"""
+
+
+def test_the_sample_schema_behind_public_is_not_part_of_a_documented_search_path(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "r_CURRENT_SCHEMAS.md").write_text(SCHEMAS_PAGE)
+    assert [outcome.kind for outcome in sql_corpus.measure(tmp_path)] == ["same"]
 
 
 USERS_PAGE = """# CREATE USER<a name="r_CREATE_USER"></a>

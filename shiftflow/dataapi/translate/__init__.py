@@ -136,7 +136,9 @@ def _dialect() -> Dialect:
     is a TIMESTAMP truncated to the second, current_timestamp a TIMESTAMPTZ (rewrite.py gives each its value)."""
     from sqlglot.dialects.redshift import Redshift
 
-    class ShiftflowRedshift(Redshift):
+    from shiftflow.sql.redshift_tokens import RedshiftDialect
+
+    class ShiftflowRedshift(RedshiftDialect):
         class Parser(Redshift.Parser):
             FUNCTIONS = {**Redshift.Parser.FUNCTIONS,
                          "GETDATE": lambda args: exp.Anonymous(this="getdate", expressions=args),
