@@ -150,7 +150,10 @@ def page_examples(path: Path, source: str) -> list[Example]:
         if _FENCE.match(line):
             end = next((j for j in range(index + 1, len(lines)) if _FENCE.match(lines[j])), len(lines))
             if in_examples:
-                examples += _block_examples(lines[index + 1 : end], f"{path.name}:{index + 2}", source)
+                found = _block_examples(lines[index + 1 : end], f"{path.name}:{index + 2}", source)
+                if found and examples and found[0].expected_error and found[0].sql == examples[-1].sql:
+                    examples.pop()  # a block of its own shows the statement before it failing (SQL Workbench's)
+                examples += found
             index = end
         index += 1
     return examples
@@ -180,11 +183,15 @@ def _block_examples(block: list[str], location: str, source: str) -> list[Exampl
             while index < len(block) and block[index].strip():
                 index += 1
             continue
-        if not _ROW_COUNT.match(block[index]):  # "(10 rows)" after output shown without a header
+        # "(10 rows)" after output shown without a header; SQL Workbench's line before the failing statement
+        if not _ROW_COUNT.match(block[index]) and not _WORKBENCH_ERROR.match(block[index]):
             pending.append(block[index])
         index += 1
     examples += [Example(source, location, sql) for sql in _statements("\n".join(pending))]
     return examples
+
+
+_WORKBENCH_ERROR = re.compile(r"\s*An error occurred when executing the SQL command:\s*$")
 
 
 def _result_table(block: list[str], index: int) -> tuple[Table, int]:

@@ -127,6 +127,35 @@ def test_the_sample_schema_behind_public_is_not_part_of_a_documented_search_path
     assert [outcome.kind for outcome in sql_corpus.measure(tmp_path)] == ["same"]
 
 
+FAILING_PAGE = """# Examples with numeric types<a name="r_Examples_with_numeric_types201"></a>
+
+```
+create table film (language_id smallint);
+```
+
+The range for SMALLINT is -32768 to +32767, so Amazon Redshift returns an error.
+
+```
+insert into film(language_id) values(33000);
+```
+
+```
+An error occurred when executing the SQL command:
+insert into film(language_id) values(33000)
+
+ERROR: smallint out of range [SQL State=22003]
+```
+"""
+
+
+def test_a_block_that_shows_the_statement_before_it_failing_documents_its_error(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "r_Examples_with_numeric_types201.md").write_text(FAILING_PAGE)
+    outcomes = sql_corpus.measure(tmp_path)
+    assert [(o.example.sql.split()[0], o.kind) for o in outcomes] == [("create", "ran"), ("insert", "same")]
+    assert outcomes[1].example.expected_error.startswith("ERROR: smallint out of range")
+
+
 USERS_PAGE = """# CREATE USER<a name="r_CREATE_USER"></a>
 
 ## Examples<a name="r_CREATE_USER-examples"></a>

@@ -118,6 +118,7 @@ from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, prepared_duckdb,
                                               register_duckdb_functions, session_setup)
+from shiftflow.dataapi.translate.commands.constraints import constraint_alter
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
@@ -359,6 +360,9 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = _parse(text, tokens if text is statement else None)
+    constraints = constraint_alter(tree, lambda query: _engine_query(query, engine))
+    if constraints is not None:
+        return constraints
     if isinstance(tree, exp.Command):
         _refuse_unknown_object(tokens)
         if engine == "postgres":  # PostgreSQL is Redshift's ancestor: let it run what sqlglot leaves opaque
@@ -409,6 +413,12 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if not (sources or values):
         return generated
     return dataclasses.replace(generated, char_sources=sources, char_operands=values, char_runner=run_with_char_values)
+
+
+def _engine_query(query: str, engine: str) -> EngineSql:
+    translated = translate(query, engine)
+    assert isinstance(translated, EngineSql), f"{query!r} is not a plain query on {engine}"
+    return translated
 
 
 def _expression_sql(select: str, engine: str) -> str:

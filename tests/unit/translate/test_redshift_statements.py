@@ -375,3 +375,31 @@ def test_varbyte_n_holds_at_most_n_bytes(session):
     assert run_script(session, "select b, octet_length(v) from bytes").rows == [(b"abc", 6)]
     with pytest.raises(NotSupportedLocally, match=r"a cast to VARBYTE\(5\)"):
         translate("select 'ab'::varbyte(5)", session.engine)
+
+
+# ---- ALTER TABLE ... ADD / DROP CONSTRAINT (r_ALTER_TABLE.md; informational only, r_CREATE_TABLE_NEW.md) ---------
+
+def test_added_key_constraints_are_checked_but_never_enforced(session):
+    # Redshift accepts a primary key over duplicates already loaded, and later duplicates too: it never enforces.
+    run_script(session, "create table h13_keys (id int, Code int, parent int); insert into h13_keys values (1, 1, 1), (1, 1, 2)")
+    for statement in ("alter table h13_keys add primary key (id)",
+                      "alter table h13_keys add constraint h13_keys_code unique (code)",
+                      "alter table h13_keys add constraint h13_keys_parent foreign key (parent) references h13_keys(id)"):
+        assert not run_script(session, statement).has_result_set
+    run_script(session, "insert into h13_keys values (1, 1, 3)")
+    assert _value(session, "select count(*) from h13_keys") == 3
+
+
+@pytest.mark.parametrize("statement", ["alter table h13_keys add primary key (nope)",
+                                       "alter table h13_missing add unique (id)",
+                                       "alter table h13_keys add foreign key (parent) references h13_missing(id)"])
+def test_a_constraint_over_an_unknown_table_or_column_fails(session, statement):
+    run_script(session, "create table h13_keys (id int, parent int)")
+    with pytest.raises(EngineError, match="nope|h13_missing"):
+        run_script(session, statement)
+
+
+def test_dropping_a_constraint_the_emulator_does_not_keep_is_refused(session):
+    run_script(session, "create table h13_keys (id int primary key)")
+    with pytest.raises(NotSupportedLocally, match="DROP CONSTRAINT"):
+        run_script(session, "alter table h13_keys drop constraint h13_keys_pkey")
