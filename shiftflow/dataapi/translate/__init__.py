@@ -118,6 +118,7 @@ from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, prepared_duckdb,
                                               register_duckdb_functions, session_setup)
+from shiftflow.dataapi.principals.commands import is_principal_command, principal_command
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
@@ -232,6 +233,8 @@ def _translate_cached(statement: str, engine: str,
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
+    if engine == "duckdb" and is_principal_command(tokens):  # shiftflow/dataapi/principals/: DuckDB has no users
+        return principal_command(tokens, lambda query: _engine_query(query, engine))
     if engine == "postgres" and is_role_command(tokens):  # commands/roles.py: Redshift's words for PostgreSQL's
         text = postgres_role_command(statement, tokens)
         if text is not statement:
@@ -370,8 +373,6 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                 return _tokens_to_postgres(statement, tokens)
             return _written_command(statement, tokens)
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
-    if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
-        raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     if isinstance(tree, exp.Drop) and engine == "duckdb":
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:

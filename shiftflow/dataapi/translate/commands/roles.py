@@ -11,13 +11,18 @@ PostgreSQL roles, cluster-wide as on Redshift); what Redshift writes otherwise i
   UNLIMITED -1; SESSION TIMEOUT n and RESET SESSION TIMEOUT (how long an idle connection lives) do nothing.
 What has no PostgreSQL counterpart fails with "not supported locally": system privileges (GRANT CREATE SCHEMA TO
 ROLE r), ASSUMEROLE privileges, datashare and model privileges, role owners, EXTERNALID (roles of an identity
-provider), SYSLOG ACCESS. The DuckDB engine, which has no users, refuses all of these (translate/__init__.py).
+provider), SYSLOG ACCESS (refuse_redshift_only, for both engines). The DuckDB engine, which has no users, keeps
+its own catalog of them (shiftflow/dataapi/principals/). A clear-text password is checked by Redshift's rules on
+both (password_problem).
 """
 
 from __future__ import annotations
 
-from sqlglot.tokens import Token
+import re
 
+from sqlglot.tokens import Token, TokenType
+
+from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
@@ -36,15 +41,52 @@ def is_role_command(tokens: list[Token]) -> bool:
         len(words) == 2 and words[0] in {"CREATE", "ALTER", "DROP"} and words[1] in {"USER", "GROUP", "ROLE"}))
 
 
-def postgres_role_command(statement: str, tokens: list[Token]) -> str:
-    """The statement in PostgreSQL's words (see the module docstring); raises NotSupportedLocally."""
+def refuse_redshift_only(tokens: list[Token]) -> None:
+    """What neither engine has (see the module docstring): raises NotSupportedLocally."""
     words = [word(t) for t in tokens]
     if "EXTERNALID" in words:
         raise NotSupportedLocally("EXTERNALID (roles and users of an identity provider)")
     if "SYSLOG" in words:
         raise NotSupportedLocally("SYSLOG ACCESS (which users' queries the system tables show)")
+    if words[0] not in {"GRANT", "REVOKE"}:
+        return
+    if "ASSUMEROLE" in words:
+        raise NotSupportedLocally("ASSUMEROLE privileges (GRANT ASSUMEROLE ON an IAM role)")
+    on = words.index("ON") if "ON" in words else None
+    if on is not None and on + 1 < len(words) and words[on + 1] in _REDSHIFT_ONLY_OBJECTS:
+        raise NotSupportedLocally(_REDSHIFT_ONLY_OBJECTS[words[on + 1]])
+    start = 4 if words[1:4] == ["ADMIN", "OPTION", "FOR"] else 1  # REVOKE ADMIN OPTION FOR ROLE r FROM u
+    if on is None and words[start] != "ROLE" and words[start] in _SYSTEM_PRIVILEGE_WORDS:
+        raise NotSupportedLocally("system privileges (GRANT CREATE USER, DROP SCHEMA ... TO a role)")
+
+
+_PASSWORD_HASH = re.compile(r"(md5[0-9a-fA-F]{32}|sha256\|.+)$")
+
+
+def password_problem(password: str) -> str | None:
+    """Redshift's error for a clear-text password its rules refuse (r_CREATE_USER.md: 8 to 64 characters, an
+    uppercase letter, a lowercase letter and a digit); None for a good one or an MD5 / SHA-256 hash."""
+    if _PASSWORD_HASH.match(password):
+        return None
+    if not 8 <= len(password) <= 64:
+        return "password must be between 8 and 64 characters long"
+    if not (re.search("[A-Z]", password) and re.search("[a-z]", password) and re.search("[0-9]", password)):
+        return "password must contain an uppercase letter, a lowercase letter and a number"
+    return None
+
+
+def postgres_role_command(statement: str, tokens: list[Token]) -> str:
+    """The statement in PostgreSQL's words (see the module docstring); raises NotSupportedLocally."""
+    refuse_redshift_only(tokens)
+    words = [word(t) for t in tokens]
     if words[0] in {"GRANT", "REVOKE"}:
         return _grant(statement, tokens, words)
+    if words[1] == "USER":
+        for index, name in enumerate(words[:-1]):
+            if name == "PASSWORD" and tokens[index + 1].token_type == TokenType.STRING:
+                problem = password_problem(tokens[index + 1].text)
+                if problem:
+                    raise EngineError(problem)
     edits: list[tuple[int, int, str]] = []  # (first token, last token, replacement)
     if words[:2] == ["DROP", "ROLE"] and words[-1] == "FORCE":
         edits.append((len(tokens) - 1, len(tokens) - 1, ""))
@@ -59,17 +101,7 @@ def postgres_role_command(statement: str, tokens: list[Token]) -> str:
 
 
 def _grant(statement: str, tokens: list[Token], words: list[str]) -> str:
-    if "ASSUMEROLE" in words:
-        raise NotSupportedLocally("ASSUMEROLE privileges (GRANT ASSUMEROLE ON an IAM role)")
-    on = words.index("ON") if "ON" in words else None
-    if on is not None and on + 1 < len(words) and words[on + 1] in _REDSHIFT_ONLY_OBJECTS:
-        raise NotSupportedLocally(_REDSHIFT_ONLY_OBJECTS[words[on + 1]])
-    start = 1
-    if words[1:4] == ["ADMIN", "OPTION", "FOR"]:  # REVOKE ADMIN OPTION FOR ROLE r FROM u
-        start = 4
-    if on is None and words[start] != "ROLE" and words[start] in _SYSTEM_PRIVILEGE_WORDS:
-        raise NotSupportedLocally("system privileges (GRANT CREATE USER, DROP SCHEMA ... TO a role)")
-    if on is not None:
+    if "ON" in words:
         return statement
     # Role membership: ROLE before each granted role and each grantee role is Redshift's word alone.
     edits = [(i, i, "") for i, name in enumerate(words)

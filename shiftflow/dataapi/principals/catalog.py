@@ -1,0 +1,137 @@
+"""Where DuckDB keeps Redshift's users, groups and roles, their memberships and the privileges granted to them: tables
+of the schema shiftflow_principal in the warehouse itself (created with the first of them), so that they live and
+die with the database and its transactions, as the procedures' catalog does.
+
+DuckDB has no users: the emulator's session is Redshift's superuser (r_superusers.md: a superuser has every
+privilege whatever was granted), so a grant changes no result the session can see. What is kept is what Redshift
+checks: names that exist or clash, members of groups and roles, and whether a principal still holds a privilege
+(DROP USER / GROUP refuse then, r_DROP_USER.md, r_DROP_GROUP.md).
+"""
+
+from __future__ import annotations
+
+from shiftflow.dataapi.engines.base import EngineError, EngineSession
+
+SCHEMA = "shiftflow_principal"
+_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.principals (kind VARCHAR, name VARCHAR, superuser BOOLEAN,"
+          " createdb BOOLEAN, connection_limit VARCHAR, PRIMARY KEY (kind, name))",
+          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.members (kind VARCHAR, container VARCHAR, member_kind VARCHAR,"
+          " member VARCHAR, PRIMARY KEY (kind, container, member_kind, member))",
+          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.privileges (grantee_kind VARCHAR, grantee VARCHAR,"
+          " privilege VARCHAR, object_kind VARCHAR, object_name VARCHAR,"
+          " PRIMARY KEY (grantee_kind, grantee, privilege, object_kind, object_name))")
+KINDS = ("user", "group", "role")
+
+
+def _ready(session: EngineSession) -> None:
+    for statement in _SETUP:
+        session.execute(statement, {})
+
+
+def exists(session: EngineSession, kind: str, name: str) -> bool:
+    _ready(session)
+    rows = session.execute(f"SELECT count(*) FROM {SCHEMA}.principals WHERE kind = $kind AND name = $name",
+                           {"kind": kind, "name": name}).rows
+    return bool(rows[0][0])
+
+
+def require(session: EngineSession, kind: str, name: str) -> None:
+    if kind == "public":  # PUBLIC: every user, always there
+        return
+    if not exists(session, kind, name):
+        raise EngineError(f'{kind} "{name}" does not exist')
+
+
+def create(session: EngineSession, kind: str, name: str, superuser: bool = False, createdb: bool = False,
+           connection_limit: str = "UNLIMITED") -> None:
+    if exists(session, kind, name):
+        raise EngineError(f'{kind} "{name}" already exists')
+    session.execute(f"INSERT INTO {SCHEMA}.principals VALUES ($kind, $name, $superuser, $createdb, $limit)",
+                    {"kind": kind, "name": name, "superuser": str(superuser).lower(),
+                     "createdb": str(createdb).lower(), "limit": connection_limit})
+
+
+def update(session: EngineSession, kind: str, name: str, column: str, value: str) -> None:
+    require(session, kind, name)
+    assert column in {"superuser", "createdb", "connection_limit"}
+    session.execute(f"UPDATE {SCHEMA}.principals SET {column} = $value WHERE kind = $kind AND name = $name",
+                    {"value": value, "kind": kind, "name": name})
+
+
+def rename(session: EngineSession, kind: str, name: str, new_name: str) -> None:
+    require(session, kind, name)
+    if exists(session, kind, new_name):
+        raise EngineError(f'{kind} "{new_name}" already exists')
+    values = {"kind": kind, "name": name, "new": new_name}
+    session.execute(f"UPDATE {SCHEMA}.principals SET name = $new WHERE kind = $kind AND name = $name", values)
+    session.execute(f"UPDATE {SCHEMA}.members SET container = $new WHERE kind = $kind AND container = $name", values)
+    session.execute(f"UPDATE {SCHEMA}.members SET member = $new WHERE member_kind = $kind AND member = $name", values)
+    session.execute(f"UPDATE {SCHEMA}.privileges SET grantee = $new WHERE grantee_kind = $kind AND grantee = $name",
+                    values)
+
+
+def drop(session: EngineSession, kind: str, name: str, if_exists: bool = False, force: bool = False) -> None:
+    if not exists(session, kind, name):
+        if if_exists:
+            return
+        raise EngineError(f'{kind} "{name}" does not exist')
+    values = {"kind": kind, "name": name}
+    held = session.execute(f"SELECT count(*) FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name",
+                           values).rows[0][0]
+    if held and kind in {"user", "group"}:
+        raise EngineError(f'{kind} "{name}" cannot be dropped because the {kind} has a privilege on some object')
+    if kind == "role" and not force:
+        granted = session.execute(f"SELECT member_kind FROM {SCHEMA}.members WHERE kind = 'role' AND container = $name",
+                                  {"name": name}).rows
+        if any(row[0] == "user" for row in granted):
+            raise EngineError("cannot drop this role since it has been granted on a user")
+        if granted:
+            raise EngineError("cannot drop this role since it has been granted on another role")
+        if session.execute(f"SELECT count(*) FROM {SCHEMA}.members WHERE kind = 'role' AND member_kind = 'role' AND"
+                           " member = $name", {"name": name}).rows[0][0]:
+            raise EngineError("cannot drop this role since it depends on another role")
+    session.execute(f"DELETE FROM {SCHEMA}.principals WHERE kind = $kind AND name = $name", values)
+    session.execute(f"DELETE FROM {SCHEMA}.members WHERE (kind = $kind AND container = $name) OR"
+                    " (member_kind = $kind AND member = $name)", values)
+    session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name", values)
+
+
+def add_member(session: EngineSession, kind: str, container: str, member_kind: str, member: str) -> None:
+    require(session, kind, container)
+    require(session, member_kind, member)
+    session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.members VALUES ($kind, $container, $member_kind, $member)",
+                    {"kind": kind, "container": container, "member_kind": member_kind, "member": member})
+
+
+def remove_member(session: EngineSession, kind: str, container: str, member_kind: str, member: str) -> None:
+    require(session, kind, container)
+    require(session, member_kind, member)
+    session.execute(f"DELETE FROM {SCHEMA}.members WHERE kind = $kind AND container = $container AND"
+                    " member_kind = $member_kind AND member = $member",
+                    {"kind": kind, "container": container, "member_kind": member_kind, "member": member})
+
+
+def grant(session: EngineSession, grantee_kind: str, grantee: str, privilege: str, object_kind: str,
+          object_name: str) -> None:
+    require(session, grantee_kind, grantee)
+    session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)",
+                    {"gk": grantee_kind, "g": grantee, "p": privilege, "ok": object_kind, "o": object_name})
+
+
+def revoke(session: EngineSession, grantee_kind: str, grantee: str, privilege: str, object_kind: str,
+           object_name: str) -> None:
+    require(session, grantee_kind, grantee)
+    privileges = "" if privilege == "ALL" else " AND privilege = $p"
+    session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = $gk AND grantee = $g AND"
+                    f" object_kind = $ok AND object_name = $o{privileges}",
+                    {"gk": grantee_kind, "g": grantee, "ok": object_kind, "o": object_name,
+                     **({} if privilege == "ALL" else {"p": privilege})})
+
+
+def users(session: EngineSession) -> list[tuple[str, bool, bool, str]]:
+    """(name, superuser, createdb, connection limit) of the users created, by name."""
+    _ready(session)
+    return [tuple(row) for row in session.execute(  # type: ignore[misc]
+        f"SELECT name, superuser, createdb, connection_limit FROM {SCHEMA}.principals WHERE kind = 'user'"
+        " ORDER BY name", {}).rows]

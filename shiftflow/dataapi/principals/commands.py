@@ -1,0 +1,276 @@
+"""CREATE / ALTER / DROP USER, GROUP and ROLE, GRANT and REVOKE, ALTER DEFAULT PRIVILEGES on the DuckDB engine
+(r_CREATE_USER.md, r_ALTER_USER.md, r_DROP_USER.md, r_CREATE_GROUP.md, r_ALTER_GROUP.md, r_DROP_GROUP.md,
+r_CREATE_ROLE.md, r_ALTER_ROLE.md, r_DROP_ROLE.md, r_GRANT.md, r_REVOKE.md, r_ALTER_DEFAULT_PRIVILEGES.md).
+
+Each checks what Redshift checks (the principals and objects named exist, a new name is free, a password meets
+Redshift's rules) and records what a later statement's check reads (catalog.py). The session stays the superuser:
+nothing here changes what a query returns. What PostgreSQL-engine-only or Redshift-only parts remain (running as
+another user, object owners, system privileges) fail with "not supported locally", as on the PostgreSQL engine
+(translate/commands/roles.py, which also holds the refusals both engines share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlglot.tokens import Token, TokenType
+
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.principals import catalog
+from shiftflow.dataapi.translate.commands.roles import is_role_command, password_problem, refuse_redshift_only
+from shiftflow.dataapi.translate.commands.tokens import word
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+
+# Redshift queries that fail as Redshift would when a table or schema does not exist (names resolved as any
+# query's are); the translator is handed in (translate/__init__.py imports this module).
+Probe = Callable[[str], EngineSql]
+
+_PRINCIPAL_WORDS = {"USER": "user", "GROUP": "group", "ROLE": "role"}
+
+
+@dataclass(frozen=True)
+class PrincipalCommand(SessionCommand):
+    """The statement's steps, each a call on the catalog or a probe, run in order in the statement's transaction."""
+
+    steps: tuple[Callable[[EngineSession], None], ...] = field(default=())
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        for step in self.steps:
+            step(session)
+        return QueryResult()
+
+
+def is_principal_command(tokens: list[Token]) -> bool:
+    """The role commands (roles.is_role_command) and ALTER DEFAULT PRIVILEGES."""
+    return is_role_command(tokens) or [word(t) for t in tokens[:3]] == ["ALTER", "DEFAULT", "PRIVILEGES"]
+
+
+def principal_command(tokens: list[Token], probe: Probe) -> PrincipalCommand:
+    """The DuckDB engine's run of one of these statements (is_principal_command); raises NotSupportedLocally."""
+    refuse_redshift_only(tokens)
+    words = [word(t) for t in tokens]
+    if words[0] in {"GRANT", "REVOKE"}:
+        return PrincipalCommand(steps=tuple(_privileges(tokens, probe)))
+    if words[:3] == ["ALTER", "DEFAULT", "PRIVILEGES"]:
+        return PrincipalCommand(steps=tuple(_default_privileges(tokens, probe)))
+    kind = _PRINCIPAL_WORDS[words[1]]
+    if words[0] == "CREATE":
+        return PrincipalCommand(steps=tuple(_create(kind, tokens)))
+    if words[0] == "DROP":
+        return PrincipalCommand(steps=tuple(_drop(kind, tokens)))
+    return PrincipalCommand(steps=tuple(_alter(kind, tokens)))
+
+
+def _name(token: Token) -> str:
+    """A principal's name as Redshift keeps it: folded to lower case unless quoted (r_CREATE_USER.md)."""
+    if token.token_type in (TokenType.IDENTIFIER, TokenType.STRING):
+        return token.text
+    return token.text.lower()
+
+
+def _names(tokens: list[Token], start: int, stop_words: frozenset[str] = frozenset()) -> tuple[list[str], int]:
+    """A comma-separated list of names from `start`; the names and the index after the list."""
+    names, index = [], start
+    while index < len(tokens) and word(tokens[index]) not in stop_words:
+        names.append(_name(tokens[index]))
+        index += 1
+        if index < len(tokens) and tokens[index].token_type == TokenType.COMMA:
+            index += 1
+            continue
+        break
+    return names, index
+
+
+def _create(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], None]]:
+    words = [word(t) for t in tokens]
+    if len(tokens) < 3:
+        raise EngineError(f'syntax error at end of input (CREATE {kind.upper()} needs a name)')
+    name = _name(tokens[2])
+    options = _user_options(tokens, 3) if kind == "user" else {}
+    steps: list[Callable[[EngineSession], None]] = [
+        lambda s: catalog.create(s, kind, name, options.get("superuser") == "true", options.get("createdb") == "true",
+                                 options.get("connection_limit", "UNLIMITED"))]
+    if kind == "user" and "PASSWORD" not in words:
+        raise EngineError("syntax error: CREATE USER needs a PASSWORD (a password or DISABLE)")
+    groups: list[str] = []
+    if kind == "user" and "GROUP" in words and words[words.index("GROUP") - 1] == "IN":
+        groups, _ = _names(tokens, words.index("GROUP") + 1)
+    if kind == "group" and "USER" in words:
+        members, _ = _names(tokens, words.index("USER") + 1)
+        steps += [lambda s, m=m: catalog.add_member(s, "group", name, "user", m) for m in members]
+    steps += [lambda s, g=g: catalog.add_member(s, "group", g, "user", name) for g in groups]
+    return steps
+
+
+def _user_options(tokens: list[Token], start: int) -> dict[str, str]:
+    """CREATE / ALTER USER's options the catalog keeps; a clear-text password is checked by Redshift's rules."""
+    words = [word(t) for t in tokens]
+    options: dict[str, str] = {}
+    for index in range(start, len(tokens)):
+        name = words[index]
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if name == "PASSWORD" and following is not None and following.token_type == TokenType.STRING:
+            problem = password_problem(following.text)
+            if problem:
+                raise EngineError(problem)
+        elif name in {"CREATEUSER", "NOCREATEUSER"}:
+            options["superuser"] = str(name == "CREATEUSER").lower()
+        elif name in {"CREATEDB", "NOCREATEDB"}:
+            options["createdb"] = str(name == "CREATEDB").lower()
+        elif name == "LIMIT" and words[index - 1] == "CONNECTION" and following is not None:
+            options["connection_limit"] = following.text.upper() if word(following) == "UNLIMITED" else following.text
+    return options
+
+
+def _drop(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], None]]:
+    words = [word(t) for t in tokens]
+    start = 4 if words[2:4] == ["IF", "EXISTS"] else 2
+    names, index = _names(tokens, start, frozenset({"FORCE", "RESTRICT", "CASCADE"}))
+    force = "FORCE" in words[index:]
+    return [lambda s, n=n: catalog.drop(s, kind, n, if_exists=start == 4, force=force) for n in names]
+
+
+def _alter(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], None]]:
+    words = [word(t) for t in tokens]
+    name = _name(tokens[2])
+    rest = words[3:]
+    if rest[:1] == ["WITH"]:
+        rest = rest[1:]
+    offset = len(words) - len(rest)
+    if rest[:2] == ["RENAME", "TO"]:
+        new_name = _name(tokens[offset + 2])
+        return [lambda s: catalog.rename(s, kind, name, new_name)]
+    if rest[:2] == ["OWNER", "TO"]:
+        raise NotSupportedLocally("role owners (ALTER ROLE ... OWNER TO)")
+    if kind == "group" and rest[:1] in (["ADD"], ["DROP"]) and rest[1:2] == ["USER"]:
+        members, _ = _names(tokens, offset + 2)
+        change = catalog.add_member if rest[0] == "ADD" else catalog.remove_member
+        return [lambda s, m=m: change(s, "group", name, "user", m) for m in members]
+    if kind != "user":
+        raise EngineError(f"syntax error at or near \"{tokens[offset].text if offset < len(tokens) else ''}\"")
+    options = _user_options(tokens, offset)
+    steps: list[Callable[[EngineSession], None]] = [lambda s: catalog.require(s, "user", name)]
+    steps += [lambda s, c=c, v=v: catalog.update(s, "user", name, c, v) for c, v in options.items()]
+    return steps  # PASSWORD, VALID UNTIL, SESSION TIMEOUT, SET / RESET of a parameter: nothing a query sees
+
+
+def _grantees(tokens: list[Token], start: int) -> list[tuple[str, str]]:
+    """TO / FROM {name | GROUP name | ROLE name | PUBLIC} [, ...]: (kind, name) pairs."""
+    grantees, index = [], start
+    while index < len(tokens):
+        current = word(tokens[index])
+        if current in {"WITH", "CASCADE", "RESTRICT", "GRANTED"}:
+            break
+        if current in {"GROUP", "ROLE"}:
+            grantees.append((current.lower(), _name(tokens[index + 1])))
+            index += 2
+        elif current == "PUBLIC":
+            grantees.append(("public", "public"))
+            index += 1
+        else:
+            grantees.append(("user", _name(tokens[index])))
+            index += 1
+        if index < len(tokens) and tokens[index].token_type == TokenType.COMMA:
+            index += 1
+            continue
+        break
+    return grantees
+
+
+def _privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
+    words = [word(t) for t in tokens]
+    granting = words[0] == "GRANT"
+    target = words.index("TO" if granting else "FROM") if ("TO" if granting else "FROM") in words else None
+    if target is None:
+        raise EngineError(f'syntax error at end of input ({words[0]} needs {"TO" if granting else "FROM"})')
+    grantees = _grantees(tokens, target + 1)
+    steps: list[Callable[[EngineSession], None]] = [
+        lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in grantees if k != "public"]
+    if "ON" not in words[:target]:  # GRANT ROLE r [, ROLE r2] TO ... / REVOKE [ADMIN OPTION FOR] ROLE r FROM ...
+        roles = [_name(tokens[i + 1]) for i in range(target) if words[i] == "ROLE"]
+        change = catalog.add_member if granting else catalog.remove_member
+        steps += [lambda s, r=r, k=k, n=n: change(s, "role", r, k, n) for r in roles for k, n in grantees]
+        return steps
+    on = words.index("ON")
+    privileges = _privilege_words(tokens[1:on])
+    object_kind, objects = _objects(tokens, on + 1, target)
+    steps += _object_checks(object_kind, objects, probe)
+    record = catalog.grant if granting else catalog.revoke
+    steps += [lambda s, k=k, n=n, p=p, o=o: record(s, k, n, p, object_kind, o)
+              for k, n in grantees for p in privileges for o in objects]
+    return steps
+
+
+def _privilege_words(tokens: list[Token]) -> list[str]:
+    """SELECT, INSERT (col, ...), ALL [PRIVILEGES] ...: the privileges, a column list dropped (kept table-wide)."""
+    privileges, depth = [], 0
+    for token in tokens:
+        depth += (token.token_type == TokenType.L_PAREN) - (token.token_type == TokenType.R_PAREN)
+        if depth == 0 and token.token_type not in (TokenType.COMMA, TokenType.R_PAREN):
+            privileges.append(word(token))
+    if privileges[:3] == ["GRANT", "OPTION", "FOR"]:  # REVOKE GRANT OPTION FOR ...
+        privileges = privileges[3:]
+    return ["ALL"] if not privileges or privileges[0] == "ALL" else privileges
+
+
+def _objects(tokens: list[Token], start: int, stop: int) -> tuple[str, list[str]]:
+    """ON [TABLE] t [, ...] | ON SCHEMA s | ON ALL TABLES IN SCHEMA s | ON DATABASE d | ON FUNCTION f(...) ...:
+    the object kind and the names, as written (an argument list kept with its function)."""
+    words = [word(t) for t in tokens[start:stop]]
+    if words[:1] == ["ALL"] and "SCHEMA" in words:
+        kind = "all " + words[1].lower() + " in schema"
+        first = words.index("SCHEMA") + 1
+    elif words[:1] and words[0] in {"TABLE", "SCHEMA", "DATABASE", "FUNCTION", "PROCEDURE", "LANGUAGE"}:
+        kind, first = words[0].lower(), 1
+    else:
+        kind, first = "table", 0
+    names, current, depth = [], "", 0
+    for token in tokens[start + first : stop]:
+        if token.token_type == TokenType.COMMA and depth == 0:
+            names.append(current)
+            current = ""
+            continue
+        depth += token.token_type == TokenType.L_PAREN
+        depth -= token.token_type == TokenType.R_PAREN
+        current += ("" if not current or token.token_type in (TokenType.DOT, TokenType.L_PAREN, TokenType.R_PAREN)
+                    or current.endswith((".", "(")) else " ") + (f'"{token.text}"' if token.token_type ==
+                                                                   TokenType.IDENTIFIER else token.text)
+    if current:
+        names.append(current)
+    return kind, names
+
+
+def _object_checks(kind: str, objects: list[str], probe: Probe) -> list[Callable[[EngineSession], None]]:
+    if kind == "table":
+        queries = [probe(f"SELECT 1 FROM {name} WHERE FALSE") for name in objects]
+        return [lambda s, q=q: q.execute(s, {}) for q in queries]
+    if kind == "schema" or kind.endswith("in schema"):
+        return [lambda s, n=n: _require_schema(s, n) for n in objects]
+    return []  # databases, functions, procedures, languages: named as written, not checked locally
+
+
+def _require_schema(session: EngineSession, name: str) -> None:
+    unquoted = name[1:-1] if name.startswith('"') else name.lower()
+    rows = session.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = $name",
+                           {"name": unquoted}).rows
+    if not rows[0][0]:
+        raise EngineError(f'schema "{unquoted}" does not exist')
+
+
+def _default_privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
+    """ALTER DEFAULT PRIVILEGES [FOR USER u [, ...]] [IN SCHEMA s [, ...]] GRANT | REVOKE ...: the users, schemas
+    and grantees must exist; the defaults apply to objects other users create, which the emulator's session never
+    is, so nothing else is kept."""
+    words = [word(t) for t in tokens]
+    steps: list[Callable[[EngineSession], None]] = []
+    if "FOR" in words[:words.index("GRANT") if "GRANT" in words else len(words)]:
+        users, _ = _names(tokens, words.index("FOR") + 2)
+        steps += [lambda s, u=u: catalog.require(s, "user", u) for u in users]
+    if "IN" in words and words[words.index("IN") + 1] == "SCHEMA":
+        schemas, _ = _names(tokens, words.index("IN") + 2)
+        steps += [lambda s, n=n: _require_schema(s, n) for n in schemas]
+    verb = next(i for i, w in enumerate(words) if w in {"GRANT", "REVOKE"})
+    target = words.index("TO" if words[verb] == "GRANT" else "FROM")
+    steps += [lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in _grantees(tokens, target + 1) if k != "public"]
+    return steps
