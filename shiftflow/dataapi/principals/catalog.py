@@ -11,6 +11,7 @@ checks: names that exist or clash, members of groups and roles, and whether a pr
 from __future__ import annotations
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession
+from shiftflow.dataapi.translate.commands.roles import ROLE_GRANTED_TO_A_USER, ROLE_INHERITS_A_ROLE
 
 SCHEMA = "shiftflow_principal"
 _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
@@ -85,16 +86,19 @@ def drop(session: EngineSession, kind: str, name: str, if_exists: bool = False, 
         granted = session.execute(f"SELECT member_kind FROM {SCHEMA}.members WHERE kind = 'role' AND container = $name",
                                   {"name": name}).rows
         if any(row[0] == "user" for row in granted):
-            raise EngineError("cannot drop this role since it has been granted on a user")
-        if granted:
-            raise EngineError("cannot drop this role since it has been granted on another role")
+            raise EngineError(ROLE_GRANTED_TO_A_USER)
         if session.execute(f"SELECT count(*) FROM {SCHEMA}.members WHERE kind = 'role' AND member_kind = 'role' AND"
                            " member = $name", {"name": name}).rows[0][0]:
-            raise EngineError("cannot drop this role since it depends on another role")
+            raise EngineError(ROLE_INHERITS_A_ROLE)
     session.execute(f"DELETE FROM {SCHEMA}.principals WHERE kind = $kind AND name = $name", values)
     session.execute(f"DELETE FROM {SCHEMA}.members WHERE (kind = $kind AND container = $name) OR"
                     " (member_kind = $kind AND member = $name)", values)
     session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name", values)
+
+
+def kind_of_grantee(session: EngineSession, name: str) -> str:
+    """GRANT r TO name without USER or ROLE before the name (r_DROP_ROLE.md's examples): a user, else a role."""
+    return "role" if not exists(session, "user", name) and exists(session, "role", name) else "user"
 
 
 def add_member(session: EngineSession, kind: str, container: str, member_kind: str, member: str) -> None:

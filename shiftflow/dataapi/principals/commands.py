@@ -185,13 +185,14 @@ def _privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSessi
     if target is None:
         raise EngineError(f'syntax error at end of input ({words[0]} needs {"TO" if granting else "FROM"})')
     grantees = _grantees(tokens, target + 1)
+    if "ON" not in words[:target]:  # GRANT [ROLE] r [, ...] TO ... / REVOKE [ADMIN OPTION FOR] [ROLE] r FROM ...
+        first = 4 if words[1:4] == ["ADMIN", "OPTION", "FOR"] else 1
+        roles = [_name(t) for t in tokens[first:target] if word(t) != "ROLE" and t.token_type != TokenType.COMMA]
+        change = catalog.add_member if granting else catalog.remove_member
+        return [lambda s, r=r, k=k, n=n: change(s, "role", r, catalog.kind_of_grantee(s, n) if k == "user" else k, n)
+                for r in roles for k, n in grantees]
     steps: list[Callable[[EngineSession], None]] = [
         lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in grantees if k != "public"]
-    if "ON" not in words[:target]:  # GRANT ROLE r [, ROLE r2] TO ... / REVOKE [ADMIN OPTION FOR] ROLE r FROM ...
-        roles = [_name(tokens[i + 1]) for i in range(target) if words[i] == "ROLE"]
-        change = catalog.add_member if granting else catalog.remove_member
-        steps += [lambda s, r=r, k=k, n=n: change(s, "role", r, k, n) for r in roles for k, n in grantees]
-        return steps
     on = words.index("ON")
     privileges = _privilege_words(tokens[1:on])
     object_kind, objects = _objects(tokens, on + 1, target)

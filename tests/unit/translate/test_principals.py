@@ -59,13 +59,24 @@ def test_grants_check_their_grantees_and_objects_and_keep_a_user_from_being_drop
     assert run_script(duckdb_session, "select count(*) from sales").rows == [(0,)]  # the session is the superuser
 
 
-def test_a_role_granted_to_a_user_is_dropped_only_with_force(duckdb_session):
-    # r_DROP_ROLE.md: "ERROR: cannot drop this role since it has been granted on a user", then DROP ROLE ... FORCE
-    run_script(duckdb_session, "create user user1 password 'Abcd1234'; create role sample_role1;"
-                               " grant role sample_role1 to user1")
-    with pytest.raises(EngineError, match="cannot drop this role since it has been granted on a user"):
-        run_script(duckdb_session, "drop role sample_role1")
-    run_script(duckdb_session, "drop role sample_role1 force; create role sample_role1")
+def test_a_role_granted_to_a_user_or_inheriting_one_is_dropped_only_with_force_on_both_engines(session):
+    # r_DROP_ROLE.md's examples, as written (GRANT role TO name, without ROLE); PostgreSQL's roles are the server's
+    try:
+        run_script(session, "create user h13_user1 password 'Abcd1234'; create role h13_role1;"
+                            " grant h13_role1 to h13_user1")
+        with pytest.raises(EngineError, match="cannot drop this role since it has been granted on a user"):
+            run_script(session, "drop role h13_role1")
+        run_script(session, "drop role h13_role1 force; create role h13_role1; create role h13_role2;"
+                            " grant h13_role1 to h13_role2")
+        with pytest.raises(EngineError, match="cannot drop this role since it depends on another role"):
+            run_script(session, "drop role h13_role2")
+        run_script(session, "drop role h13_role2 force; drop role h13_role1")
+    finally:
+        for statement in ("drop role h13_role2 force", "drop role h13_role1 force", "drop user h13_user1"):
+            try:
+                run_script(session, statement)
+            except EngineError:
+                pass
 
 
 def test_default_privileges_check_their_users_schemas_and_grantees(duckdb_session):

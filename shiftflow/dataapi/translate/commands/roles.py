@@ -60,6 +60,24 @@ def refuse_redshift_only(tokens: list[Token]) -> None:
         raise NotSupportedLocally("system privileges (GRANT CREATE USER, DROP SCHEMA ... TO a role)")
 
 
+# Redshift's errors of DROP ROLE without FORCE (r_DROP_ROLE.md), on both engines.
+ROLE_GRANTED_TO_A_USER = "cannot drop this role since it has been granted on a user"
+ROLE_INHERITS_A_ROLE = "cannot drop this role since it depends on another role"
+
+
+def _postgres_drop_role(name: str) -> str:
+    """DROP ROLE r (RESTRICT) as Redshift refuses it: PostgreSQL drops a role granted to a user or inheriting one."""
+    literal = "'" + name.replace("'", "''") + "'"
+    members = ("SELECT 1 FROM pg_auth_members m JOIN pg_roles granted ON granted.oid = m.roleid"
+               " JOIN pg_roles member ON member.oid = m.member")
+    return ("DO $drop_role$ BEGIN"
+            f" IF EXISTS ({members} WHERE granted.rolname = {literal} AND member.rolcanlogin) THEN"
+            f" RAISE EXCEPTION '{ROLE_GRANTED_TO_A_USER}'; END IF;"
+            f" IF EXISTS ({members} WHERE member.rolname = {literal} AND NOT granted.rolcanlogin) THEN"
+            f" RAISE EXCEPTION '{ROLE_INHERITS_A_ROLE}'; END IF;"
+            f" EXECUTE 'DROP ROLE ' || quote_ident({literal}); END $drop_role$")
+
+
 _PASSWORD_HASH = re.compile(r"(md5[0-9a-fA-F]{32}|sha256\|.+)$")
 
 
@@ -87,6 +105,9 @@ def postgres_role_command(statement: str, tokens: list[Token]) -> str:
                 problem = password_problem(tokens[index + 1].text)
                 if problem:
                     raise EngineError(problem)
+    if words[:2] == ["DROP", "ROLE"] and len(tokens) == 3 or words[:2] + words[3:] == ["DROP", "ROLE", "RESTRICT"]:
+        name = tokens[2].text if tokens[2].token_type == TokenType.IDENTIFIER else tokens[2].text.lower()
+        return _postgres_drop_role(name)
     edits: list[tuple[int, int, str]] = []  # (first token, last token, replacement)
     if words[:2] == ["DROP", "ROLE"] and words[-1] == "FORCE":
         edits.append((len(tokens) - 1, len(tokens) - 1, ""))
