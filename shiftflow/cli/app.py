@@ -5,6 +5,11 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # `python -m shiftflow.cli.app`: the process's start-up choices before the imports below
+    from shiftflow.cli import startup
+
+    startup.begin()
+
 import contextlib
 import importlib
 import json
