@@ -105,15 +105,18 @@ def _engine_pattern(pattern: str | bytes, flags: int) -> Any:
 
 
 def save() -> None:
-    """The patterns this process compiled added to the cache file, with those another process saved meanwhile."""
-    if not _added:
+    """The patterns this process compiled added to the cache file, with those another process saved meanwhile.
+    (Copies first: another thread may be compiling.)"""
+    added, used = dict(_added), set(_used)
+    if not added:
         return
     entry = cache_file()
     current = load_entry(entry)
-    merged = {**current, **_added} if isinstance(current, dict) else dict(_added)
+    merged = {**current, **added} if isinstance(current, dict) else added
     if len(merged) > MAX_PATTERNS:
-        merged = {**{key: _known[key] for key in _used}, **_added}
+        merged = {**{key: _known[key] for key in used if key in _known}, **added}
     save_entry(entry, dict(list(merged.items())[:MAX_PATTERNS]))
-    _known.update(_added)
-    _used.update(_added)
-    _added.clear()
+    _known.update(added)
+    _used.update(added)
+    for key in added:
+        _added.pop(key, None)
