@@ -30,6 +30,7 @@ CACHE_KIND = "regex"
 MAX_PATTERNS = 4096
 _PROBES = ((r"(?P<name>[a-z]+)-(\d{2,})?$", re.IGNORECASE), (rb"^\s*(?:a|b)+?(?=c)", 0), (r"(?x) \[ (?P<x>.) \]", 0))
 
+_DEBUG = int(re.DEBUG)  # an int: `flags & re.DEBUG` would make a RegexFlag (an Enum call) for every pattern
 _known: dict[tuple[Any, int], tuple[Any, ...]] = {}
 _added: dict[tuple[Any, int], tuple[Any, ...]] = {}
 _used: set[tuple[Any, int]] = set()
@@ -65,7 +66,7 @@ def install() -> bool:
 
 def _compile(pattern: Any, flags: int = 0) -> Any:
     """`re._compiler.compile` through the cache: a str or bytes pattern (not a parsed one, not DEBUG)."""
-    if not isinstance(pattern, (str, bytes)) or flags & re.DEBUG:
+    if not isinstance(pattern, (str, bytes)) or int(flags) & _DEBUG:
         return _original(pattern, flags)
     import _sre
 
