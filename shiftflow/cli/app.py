@@ -5,6 +5,11 @@ Every command works on the local runtime (the default) or on a deployed stack (`
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # `python -m shiftflow.cli.app`: the process's start-up choices before the imports below
+    from shiftflow.cli import startup
+
+    startup.begin()
+
 import contextlib
 import importlib
 import json
@@ -40,7 +45,6 @@ from shiftflow.cli.common import (
     stdout,
 )
 from shiftflow.cli.connection import Connection, local_state_dir
-from shiftflow.jobs.outcomes import jobs_of_definition
 
 
 class CommandGroup(TyperGroup):
@@ -157,6 +161,8 @@ def run(
 
 def pipeline_jobs(connection: Connection, name: str) -> list[str]:
     """The SQL jobs the pipeline's definition can run, for a summary that names those that did not run."""
+    from shiftflow.jobs.outcomes import jobs_of_definition
+
     arn = connection.deployment.state_machine_arn(name)
     return jobs_of_definition(connection.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"])
 
@@ -181,6 +187,8 @@ def watch(
         name = next((known for known in connection.deployment.state_machine_names()
                      if connection.deployment.state_machine_arn(known) == state_machine), state_machine)
         definition = sfn.describe_state_machine(stateMachineArn=state_machine)["definition"]
+        from shiftflow.jobs.outcomes import jobs_of_definition
+
         console = common.progress_console(as_json)
         console.print(f"[bold]{name}[/] following: {described['executionArn']}", highlight=False)
         result = render.follow_to_end(connection, name, described["executionArn"], console,

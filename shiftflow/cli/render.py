@@ -10,26 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from shiftflow.cli.connection import Connection
-from shiftflow.cli.progress import ENDED, ENTERED, FAILED, SUCCEEDED, Progress, follow
-from shiftflow.jobs.executions import SUBMIT_STATE
-from shiftflow.jobs.outcomes import FAILED as FAILED_JOB
-from shiftflow.jobs.outcomes import NOT_RUN, JobOutcome, job_outcomes
-from shiftflow.jobs.outcomes import RUNNING as RUNNING_JOB
-from shiftflow.jobs.outcomes import SUCCEEDED as SUCCEEDED_JOB
-from shiftflow.jobs.results import read_result
-from shiftflow.jobs.status import TERMINAL_STATUSES, failure_of, summarize, wait_for_end
-from shiftflow.jobs.submit import SqlJob, batch_request, statement_name
 
+# What follows an execution (shiftflow.cli.progress, shiftflow.jobs ...) is imported by the functions that do:
+# `status`, `history` and `reset` show a table and pay for neither (about 10 ms of a command's start).
 if TYPE_CHECKING:
+    from shiftflow.cli.progress import Progress
     from shiftflow.history import RecordedRun  # its import pulls the workflow model (pydantic): history's alone
+    from shiftflow.jobs.outcomes import JobOutcome
 
-# Inside a SQL job (a run_sql_job child execution) only these states say something worth a line.
-_CHILD_STATES_SHOWN = {SUBMIT_STATE}
 # Without a terminal, a running statement is announced this often (a terminal shows its elapsed time live).
 HEARTBEAT_SECONDS = 30.0
 _CONDITION_NOT_MET = "DynamoDB.ConditionalCheckFailedException"
@@ -50,6 +42,9 @@ def follow_to_end(connection: Connection, name: str, execution_arn: str, console
                   expected_jobs: list[str] | None = None) -> dict[str, Any]:
     """Print an execution's progress from its history until it ends (it may have been started anywhere: this
     command, a schedule, another terminal), then return how it ended and every job of it."""
+    from shiftflow.cli.progress import follow
+    from shiftflow.jobs.outcomes import job_outcomes
+
     sfn = connection.client("stepfunctions")
     shown_failures: set[str] = set()
     try:
@@ -74,8 +69,12 @@ def follow_to_end(connection: Connection, name: str, execution_arn: str, console
 
 
 def _progress_line(console: Console, item: Progress, shown_failures: set[str]) -> None:
-    """One line per item; a failure's message is printed once (a job's failure also fails the states around it)."""
-    if item.depth > 0 and item.state not in _CHILD_STATES_SHOWN and item.kind != FAILED:
+    """One line per item; a failure's message is printed once (a job's failure also fails the states around it).
+    Inside a SQL job (a run_sql_job child execution) only the statement's submission says something worth a line."""
+    from shiftflow.cli.progress import ENTERED, FAILED, SUCCEEDED
+    from shiftflow.jobs.executions import SUBMIT_STATE
+
+    if item.depth > 0 and item.state != SUBMIT_STATE and item.kind != FAILED:
         return
     if item.kind == FAILED and item.depth == 0 and item.state.startswith("Execution"):
         return  # the summary below says how the execution ended
@@ -106,11 +105,13 @@ class RunningJobs:
                  clock: Callable[[], float] = time.monotonic, pause: Callable[[float], None] = time.sleep) -> None:
         self.console, self.interval, self.clock, self.pause = console, interval, clock, pause
         self.running: dict[str, tuple[str, float]] = {}  # job -> (its statement, since when)
-        self._live: Live | None = None
+        self._live: Any = None  # a rich Live on a terminal
         self._last_line = clock()
 
     def __enter__(self) -> RunningJobs:
         if self.console.is_terminal:
+            from rich.live import Live
+
             self._live = Live(Text(""), console=self.console, transient=True, refresh_per_second=4)
             self._live.__enter__()
         return self
@@ -120,6 +121,9 @@ class RunningJobs:
             self._live.__exit__(*exc_info)
 
     def see(self, item: Progress) -> None:
+        from shiftflow.cli.progress import ENDED, SUCCEEDED
+        from shiftflow.jobs.executions import SUBMIT_STATE
+
         if item.depth == 0 or not item.job:
             return
         if item.kind == SUCCEEDED and item.state == SUBMIT_STATE:
@@ -209,13 +213,13 @@ def summary(console: Console, connection: Connection, result: dict[str, Any], ex
                       highlight=False)
 
 
-_JOB_COLOURS = {SUCCEEDED_JOB: "green", FAILED_JOB: "red", RUNNING_JOB: "cyan", NOT_RUN: "dim"}
-
-
 def _jobs_table(console: Console, jobs: list[JobOutcome]) -> None:
+    from shiftflow.jobs import outcomes
+
+    colours = {outcomes.SUCCEEDED: "green", outcomes.FAILED: "red", outcomes.RUNNING: "cyan", outcomes.NOT_RUN: "dim"}
     table = Table("job", "result", "seconds", "rows", "statement", "error", title="SQL jobs")
     for job in jobs:
-        colour = _JOB_COLOURS.get(job.status, "white")
+        colour = colours.get(job.status, "white")
         table.add_row(job.job, f"[{colour}]{job.status}[/]", f"{job.seconds:.2f}" if job.seconds is not None else "-",
                       str(job.rows) if job.rows is not None else "-", job.statement_id, job.error)
     console.print(table)
@@ -288,6 +292,10 @@ def query(console: Console, rows: list[dict[str, Any]], columns: list[str]) -> N
 
 
 def run_query(connection: Connection, sql: str, parameters: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
+    from shiftflow.jobs.results import read_result
+    from shiftflow.jobs.status import failure_of
+    from shiftflow.jobs.submit import statement_name
+
     data_api = connection.client("redshift-data")
     request: dict[str, Any] = {**connection.target.request_fields(), "Sql": sql,
                                "StatementName": statement_name("shiftflow-cli", "query")}
@@ -319,6 +327,10 @@ def demo_report(console: Console, connection: Connection, project_root: Path, ru
 
 def run_script(connection: Connection, sql: str, parameters: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
     """A script as a job runs it (one batch), then the rows of its last result set."""
+    from shiftflow.jobs.results import read_result
+    from shiftflow.jobs.status import failure_of, summarize
+    from shiftflow.jobs.submit import SqlJob, batch_request
+
     data_api = connection.client("redshift-data")
     job = SqlJob(workflow="shiftflow-cli", job="report", sql=sql, parameters=parameters, client_token_seed=str(uuid.uuid4()))
     statement_id = data_api.batch_execute_statement(**batch_request(job, connection.target))["Id"]
@@ -334,6 +346,8 @@ def run_script(connection: Connection, sql: str, parameters: dict[str, str]) -> 
 
 
 def _until_done(data_api: Any, statement_id: str) -> dict[str, Any]:
+    from shiftflow.jobs.status import TERMINAL_STATUSES, wait_for_end
+
     description = wait_for_end(data_api, statement_id)
     while description["Status"] not in TERMINAL_STATUSES:
         description = wait_for_end(data_api, statement_id)

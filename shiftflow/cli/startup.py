@@ -1,8 +1,10 @@
 """What a `shiftflow` process does before its command and after it, so that a command against a running local
 cloud costs little more than Python, botocore and its HTTP calls (benchmarks/status_latency.py measures it).
 
-Only the command's own process does this (shiftflow.cli.app.main): importing the CLI, as the tests do, changes
-nothing, and neither does the in-process mode, whose moto may use the optional libraries.
+Only the command's own process does this (the console script, `main`, and `python -m shiftflow.cli.app`), and first,
+before the CLI's modules are imported: the collector deferred (shiftflow.collector) and the compiled patterns read
+from the user's cache (shiftflow.regex_cache) while those imports run. Importing the CLI, as the tests do, changes
+nothing, and the in-process mode, whose moto may use the optional libraries, keeps them.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import os
 import sys
 import threading
 from typing import NoReturn
-
-from shiftflow.cli.connection import in_process_mode
 
 # Optional imports botocore tries on its import, that a command never uses: about a third of botocore's import time.
 # - urllib3.contrib.pyopenssl: botocore only takes `orig_util_SSLContext` from it, which is urllib3's own
@@ -32,19 +32,34 @@ def unused_optional_imports(environment: dict[str, str]) -> list[str]:
     return [PYOPENSSL] if keep_crt else [PYOPENSSL, CRT]
 
 
+def main() -> None:
+    """The `shiftflow` console script: the start-up choices made before the CLI's modules are imported (their
+    imports are most of a command's start), then the command."""
+    begin()
+    from shiftflow.cli.app import main as command
+
+    command()
+
+
 def begin() -> None:
-    """What the command's process does first (shiftflow.cli.app.main), before typer parses its arguments."""
-    from shiftflow import collector
+    """What the command's process does first, before the CLI's imports where it can (`main`, and
+    `python -m shiftflow.cli.app`), else before typer parses its arguments (shiftflow.cli.app.main). Once per
+    process: a second call changes nothing."""
+    from shiftflow import collector, regex_cache
+
+    collector.pause()  # until connected: shiftflow.cli.common.session resumes it
+    regex_cache.install()
+    skip_unused_optional_imports()
     from shiftflow.cli.typer_coercion import defer_pydantic_coercion
 
-    skip_unused_optional_imports()
     defer_pydantic_coercion()
-    collector.pause()  # until connected: shiftflow.cli.common.session resumes it
 
 
 def skip_unused_optional_imports() -> None:
     """Before botocore is imported: make its optional imports of unused modules fail at once (a None entry in
     sys.modules is Python's way to say a module is absent), so that botocore takes its fallbacks."""
+    from shiftflow.cli.connection import in_process_mode
+
     if in_process_mode() or "botocore.compat" in sys.modules:
         return  # moto runs in this process, or botocore already chose
     for name in unused_optional_imports(dict(os.environ)):

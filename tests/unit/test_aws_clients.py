@@ -123,3 +123,42 @@ def test_the_cached_data_is_botocore_s_in_plain_dicts_in_the_same_order(tmp_path
         cached = loader.load_service_model("dynamodb", "service-2")
         assert OrderedDict not in kinds(cached) and dict in kinds(cached)
         assert json.dumps(cached) == json.dumps(botocore_s)  # the same content in the same order
+
+
+def test_the_session_registers_botocore_s_handlers_and_refuses_those_without_kwargs_as_botocore_does() -> None:
+    import functools
+
+    import botocore.session
+
+    from shiftflow.aws_clients import botocore_session
+
+    def handlers(session: object) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+
+        def walk(node: dict, prefix: list[str]) -> None:
+            for part, child in node.get("children", {}).items():
+                walk(child, [*prefix, part])
+            if node.get("values"):
+                values = node["values"]
+                found[".".join(prefix)] = [getattr(h, "__qualname__", repr(h))
+                                           for h in (*values.first, *values.middle, *values.last)]
+
+        walk(session._events._emitter._handlers._root, [])  # type: ignore[attr-defined]
+        return found
+
+    ours, botocores = handlers(botocore_session()), handlers(botocore.session.get_session())
+    assert ours.pop("creating-client-class.s3") == [*botocores.pop("creating-client-class.s3"),
+                                                    "_inject_s3_transfer_methods"]
+    assert ours == botocores
+    session = botocore_session()
+
+    class Handler:
+        def method(self, **kwargs: object) -> None: ...
+
+        def __call__(self, event: object) -> None: ...
+
+    session.register("before-send", Handler().method)  # accepted, as botocore accepts them
+    session.register("before-send", functools.partial(lambda **kwargs: None))
+    for refused in (lambda event: None, Handler(), functools.partial(lambda event: None)):
+        with pytest.raises(ValueError, match="must accept keyword arguments"):
+            session.register("before-send", refused)

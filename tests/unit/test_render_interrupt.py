@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from shiftflow.cli import render
+from shiftflow.cli import progress, render
 
 
 def test_ctrl_c_while_following_names_the_watch_command(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -17,7 +17,7 @@ def test_ctrl_c_while_following_names_the_watch_command(monkeypatch: pytest.Monk
         raise KeyboardInterrupt
         yield  # a generator, as follow is
 
-    monkeypatch.setattr(render, "follow", interrupted)
+    monkeypatch.setattr(progress, "follow", interrupted)  # render imports it when it follows
     arn = "arn:aws:states:us-east-1:123456789012:execution:pipeline:run-1"
     connection = SimpleNamespace(client=lambda service: None, is_local=True)
     out = io.StringIO()

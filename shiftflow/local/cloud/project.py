@@ -6,6 +6,7 @@ afresh each command; a long-lived cloud would otherwise run the SQL of the momen
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,16 @@ def refresh(make_client: Callable[[str], Any], outputs: dict[str, str], project_
 
 def project_fingerprint(project_root: Path) -> list[list[Any]]:
     """Every file of scripts/ and workflows/ with its size and modification time: what a sync depends on."""
-    files = [path for folder in ("scripts", "workflows") for path in sorted((project_root / folder).rglob("*"))
-             if path.is_file()]
-    return [[str(path.relative_to(project_root)), path.stat().st_size, path.stat().st_mtime_ns] for path in files]
+    fingerprint = []
+    for folder in ("scripts", "workflows"):
+        for path in sorted((project_root / folder).rglob("*")):
+            try:
+                status = path.stat()  # once per file: every command computes this
+            except OSError:
+                continue  # a dangling link: not a file (as is_file() says)
+            if stat.S_ISREG(status.st_mode):
+                fingerprint.append([str(path.relative_to(project_root)), status.st_size, status.st_mtime_ns])
+    return fingerprint
 
 
 def read_client_cache(state_dir: Path, cloud_pid: int, cloud_url: str) -> dict[str, Any] | None:
