@@ -32,6 +32,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
+from shiftflow.dataapi.translate.table_def import REFUSED, table_def_rows
 from shiftflow.dataapi.translate.model import EngineSql, LoadFailure, NotSupportedLocally, SessionCommand
 
 PARAMETER_PREFIX = "shiftflow_system_"
@@ -60,6 +61,13 @@ class SystemTable:
     name: str
     columns: tuple[tuple[str, str], ...]
     source: str
+    # Redshift's columns the emulator cannot answer, and why (naming one fails with the reason).
+    unknown: tuple[str, ...] = ()
+    unknown_reason: str = ""
+    # Columns whose value may be a refusal ("not supported locally: ..."), raised only when a query reads it.
+    refusable: tuple[str, ...] = ()
+    # Redshift lists its own pg_catalog relations in it too: a query must name the user tables or schemas it reads.
+    lists_catalog: bool = False
 
     @property
     def column_names(self) -> frozenset[str]:
@@ -79,6 +87,11 @@ EMULATED = {table.name: table for table in (
     SystemTable("svv_table_info", (
         ("database", "text"), ("schema", "text"), ("table_id", "bigint"), ("table", "text"),
         ("tbl_rows", "bigint"), ("estimated_visible_rows", "bigint")), "catalog"),
+    SystemTable("pg_table_def", (
+        ("schemaname", "text"), ("tablename", "text"), ("column", "text"), ("type", "text"), ("notnull", "boolean")),
+        "catalog", unknown=("encoding", "distkey", "sortkey"),
+        unknown_reason="the emulator does not keep Redshift's column encodings, distribution and sort keys",
+        refusable=("schemaname", "type"), lists_catalog=True),
 )}
 
 # pg_last_* functions: a BIGINT read from the session's facts (SessionFacts attribute of the same meaning).
@@ -153,10 +166,59 @@ def _check_columns(table: exp.Table, system: SystemTable) -> None:
             if isinstance(column.this, exp.Star):
                 _refuse_star(system)
             if column.name not in system.column_names and not _is_projection_alias(select, column.name):
-                raise NotSupportedLocally(f"{system.name}.{column.name} (the emulator has "
+                why = f"{system.unknown_reason}; " if column.name in system.unknown else ""
+                raise NotSupportedLocally(f"{system.name}.{column.name} ({why}the emulator has "
                                           f"{', '.join(sorted(system.column_names))})")
     if alone and any(isinstance(projection, exp.Star) for projection in select.expressions):
         _refuse_star(system)
+    if system.lists_catalog and not _names_user_relations(select, alias, alone):
+        raise NotSupportedLocally(f"{system.name} without a filter on a user table or schema (Redshift lists its"
+                                  " pg_catalog tables in it too: filter on tablename or schemaname)")
+
+
+_SAME_ROWS = (exp.Trim, exp.Lower, exp.Upper)  # a filter on trim(tablename) keeps the same relations
+_SAME_ROWS_CALLS = frozenset({"rtrim", "btrim", "shiftflow_rtrim"})  # rewrite.py's blank-insensitive comparison
+
+
+def _bare(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, _SAME_ROWS) or (isinstance(node, exp.Anonymous) and node.name.lower() in _SAME_ROWS_CALLS
+                                           and node.expressions):
+        node = node.this if isinstance(node, _SAME_ROWS) else node.expressions[0]
+    return node
+
+
+_CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+
+
+def _names_user_relations(select: exp.Select, alias: str, alone: bool) -> bool:
+    """Whether a WHERE or ON conjunct keeps the rows to user relations: tablename = / IN literal names (no system
+    table's), or schemaname = / IN literal schemas (no catalog's) or current_schema()."""
+    conditions = [select.args.get("where")] + [join.args.get("on") for join in select.args.get("joins") or []]
+    for condition in filter(None, conditions):
+        for conjunct in condition.this.flatten() if isinstance(condition.this, exp.And) else [condition.this]:
+            if _keeps_user_relations(conjunct, alias, alone):
+                return True
+    return False
+
+
+def _keeps_user_relations(node: exp.Expression, alias: str, alone: bool) -> bool:
+    if isinstance(node, exp.Paren):
+        return _keeps_user_relations(node.this, alias, alone)
+    if isinstance(node, exp.EQ):
+        left, right = _bare(node.this), _bare(node.expression)
+        column, values = (left, [right]) if isinstance(left, exp.Column) else (right, [left])
+    elif isinstance(node, exp.In) and not node.args.get("query"):
+        column, values = _bare(node.this), [_bare(value) for value in node.expressions]
+    else:
+        return False
+    if not isinstance(column, exp.Column) or not (column.table == alias or (not column.table and alone)):
+        return False
+    if column.name == "tablename":
+        return all(isinstance(v, exp.Literal) and v.is_string and not is_system_table(v.this.lower()) for v in values)
+    if column.name == "schemaname":
+        return all((isinstance(v, exp.Literal) and v.is_string and v.this.lower() not in _CATALOG_SCHEMAS)
+                   or isinstance(v, exp.CurrentSchema) for v in values)
+    return False
 
 
 def _is_projection_alias(select: exp.Select, name: str) -> bool:
@@ -173,9 +235,14 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
     marker = "\x01rows\x01"
     if engine == "duckdb":
         shape = json.dumps([{name: _DUCKDB_TYPES[kind] for name, kind in system.columns}])
-        text = (f"SELECT * FROM (SELECT UNNEST(FROM_JSON(CAST('{marker}' AS JSON), '{shape}'), recursive := TRUE))")
+        projections = ", ".join(_refused_when_read(f'"{name}"', name, engine) if name in system.refusable
+                                else f'"{name}"' for name, _ in system.columns)
+        text = (f"SELECT {projections} FROM (SELECT UNNEST(FROM_JSON(CAST('{marker}' AS JSON), '{shape}'),"
+                " recursive := TRUE))")
     else:
-        projections = ", ".join(f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]}) AS \"{name}\""
+        projections = ", ".join(_refused_when_read(f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]})", name, engine)
+                                if name in system.refusable else
+                                f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]}) AS \"{name}\""
                                 for name, kind in system.columns)
         text = f"SELECT {projections} FROM json_array_elements(CAST('{marker}' AS JSON)) AS r"
     query = sqlglot.parse_one(text, read=engine)
@@ -183,6 +250,22 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
         if literal.this == marker:
             literal.replace(exp.Placeholder(this=PARAMETER_PREFIX + system.name))
     return query
+
+
+def _refused_when_read(value: str, name: str, engine: str) -> str:
+    """A text column whose value may be a refusal (table_def.REFUSED): raised when a row's value is computed, so a
+    query that filters that row out, or does not read the column, is answered."""
+    raise_ = "error" if engine == "duckdb" else "shiftflow_refused"
+    return (f"CASE WHEN starts_with({value}, '{REFUSED}') THEN CAST({raise_}({value}) AS TEXT) ELSE {value} END"
+            f' AS "{name}"')
+
+
+POSTGRES_SETUP = (
+    # IMMUTABLE (its argument is never a constant): PostgreSQL then still flattens the system table's subquery and
+    # pushes filters into it, so a refused value is raised only for the rows and columns the query reads.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_refused(message text) RETURNS text LANGUAGE plpgsql IMMUTABLE"
+    " AS $f$ BEGIN RAISE EXCEPTION '%', message USING ERRCODE = '0A000'; END $f$",
+)
 
 
 # ---- what the emulator knows ---------------------------------------------------------------------------------
@@ -367,7 +450,7 @@ class SystemQuery(SessionCommand):
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         values = dict(parameters)
         for name in self.catalog_tables:
-            values[PARAMETER_PREFIX + name] = _json(_table_info(session))
+            values[PARAMETER_PREFIX + name] = _json(_CATALOG_ROWS[name](session))
         return session.execute(self.sql.text, {n: values[n] for n in self.sql.parameter_names})
 
 
@@ -392,6 +475,10 @@ def _table_info(session: EngineSession) -> list[dict[str, Any]]:
             rows.append({"database": database, "schema": schema, "table_id": table_id, "table": table,
                          "tbl_rows": count, "estimated_visible_rows": count})
     return rows
+
+
+_CATALOG_ROWS: dict[str, Callable[[EngineSession], list[dict[str, Any]]]] = {
+    "svv_table_info": _table_info, "pg_table_def": table_def_rows}
 
 
 def query_records(statements: Iterable[Any]) -> list[QueryRecord]:
