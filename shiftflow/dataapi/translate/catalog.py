@@ -4,7 +4,7 @@ information_schema and pg_catalog pages).
 - Comments (COMMENT ON TABLE / COLUMN / VIEW ... IS 'text' | NULL): PostgreSQL keeps and reads them itself. DuckDB
   keeps them too, but its pg_description lists every table and column, commented or not, and it has no regclass,
   obj_description or col_description: there 'name'::regclass is the table's oid (looked up as a name is: a
-  temporary table first, then the current schema; 'relation "name" does not exist' otherwise), obj_description(oid)
+  temporary table first, then the search path's schemas; 'relation "name" does not exist' otherwise), obj_description(oid)
   and col_description(oid, column number) read DuckDB's catalog, and pg_description holds the commented tables,
   views and columns alone, classoid 1259 (pg_class) as on Redshift.
 - Constraints: Redshift records PRIMARY KEY, UNIQUE and FOREIGN KEY without enforcing them; the translator drops
@@ -79,11 +79,12 @@ _DUCKDB_RELATIONS = ("(SELECT table_oid AS oid, schema_name, table_name AS name,
                      " UNION ALL SELECT view_oid, schema_name, view_name, temporary FROM duckdb_views()"
                      " WHERE NOT internal)")
 DUCKDB_SETUP = (
-    # 'schema.name' or 'name' (a temporary relation first, then the current schema), as Redshift resolves it
+    # 'schema.name' or 'name' (a temporary relation first, then the search path's schemas), as Redshift resolves it
     "CREATE OR REPLACE TEMP MACRO shiftflow_regclass_lookup(text) AS (SELECT oid FROM " + _DUCKDB_RELATIONS +
     " WHERE name = lower(CASE WHEN contains(text, '.') THEN split_part(text, '.', 2) ELSE text END)"
     " AND CASE WHEN contains(text, '.') THEN schema_name = lower(split_part(text, '.', 1))"
-    " ELSE temporary OR schema_name = current_schema() END ORDER BY temporary DESC LIMIT 1)",
+    " ELSE temporary OR list_contains(current_schemas(false), schema_name) END"
+    " ORDER BY temporary DESC, list_position(current_schemas(false), schema_name) LIMIT 1)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_regclass(text) AS CASE WHEN text IS NULL THEN NULL"
     " WHEN shiftflow_regclass_lookup(text) IS NULL THEN error('relation \"' || text || '\" does not exist')"
     " ELSE shiftflow_regclass_lookup(text) END",
