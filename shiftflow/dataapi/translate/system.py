@@ -6,13 +6,17 @@ The ones ELT scripts read to check themselves answer from what the emulator know
 - sys_query_history: the statements the emulator ran or runs (its 24-hour history);
 - svv_table_info: the session's catalog, with the row count of each non-empty table (the view "doesn't return any
   information for empty tables");
+- pg_table_def: the columns of the relations the search path shows (table_def.py); Redshift also lists its
+  pg_catalog tables there, so a query must keep to user tables or schemas (a WHERE / ON filter on tablename or
+  schemaname); encoding, distkey and sortkey are refused (the emulator keeps no storage attributes), and a value
+  it cannot tell is refused when read;
 - pg_last_query_id(), pg_last_copy_id(), pg_last_copy_count(), pg_last_unload_id(), pg_last_unload_count(): the
   current Data API session's (a call, or a SessionId's calls);
 - pg_backend_pid(): the session's process id as the Data API reports it (RedshiftPid, sys_query_history's
   session_id), on both engines (PostgreSQL's own is its server process, which nothing else reports).
 Each emulated table is a subquery over a JSON array bound as a parameter (`shiftflow_system_<name>`), so the
 translation stays a pure function of the text: the service binds the emulator's log (system_parameters), and a
-query over svv_table_info is a SystemQuery that reads the catalog first. An emulated table has only the columns the
+query over svv_table_info or pg_table_def is a SystemQuery that reads the catalog first. An emulated table has only the columns the
 emulator can know; naming another one (or selecting *) fails with "not supported locally: <table>.<column>".
 Character columns are VARCHAR, not Redshift's blank-padded CHAR(n) (trim() gives the same text either way).
 Every other system table fails with "not supported locally: system table <name>".
