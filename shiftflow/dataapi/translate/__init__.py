@@ -297,6 +297,10 @@ def _redshift_only(tokens: list[Token]) -> str | None:
         words = words[:1] + words[3:]
     if words[1:3] == ("EXTERNAL", "FUNCTION"):
         return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
+    if words[0] == "CANCEL":  # r_CANCEL.md: a running query of another session, by its process id
+        return ("CANCEL of another session's query (cancel a Data API statement with CancelStatement)")
+    if words[:2] == ("CREATE", "DATABASE") and any(word(t) == "COLLATE" for t in tokens):
+        return "CREATE DATABASE ... COLLATE (Redshift's case-insensitive databases)"
     if words[:2] == ("ALTER", "TABLE"):
         every = [word(t) for t in tokens]
         for clause in _EXTERNAL_TABLE_CLAUSES:
@@ -367,6 +371,8 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     if isinstance(tree, exp.Drop) and engine == "duckdb":
+        if (tree.args.get("kind") or "").upper() == "DATABASE":
+            raise NotSupportedLocally("DROP DATABASE on the DuckDB engine (each Data API database is its own DuckDB database)")
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
