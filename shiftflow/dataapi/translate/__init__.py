@@ -103,7 +103,7 @@ from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, n
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
-from shiftflow.dataapi.translate.commands.settings import setting_command
+from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
@@ -368,6 +368,10 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                 return _tokens_to_postgres(statement, tokens)
             return _written_command(statement, tokens)
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
+    if engine == "duckdb" and "set_config" in statement.lower():  # commands/settings.py: SET's function form
+        set_config = set_config_statement(tree)
+        if set_config is not None:
+            return set_config
     if isinstance(tree, (exp.Grant, exp.Revoke)) and engine == "duckdb":
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     if isinstance(tree, exp.Drop) and engine == "duckdb":

@@ -199,7 +199,8 @@ def _names_user_relations(select: exp.Select, alias: str, alone: bool) -> bool:
     table's), or schemaname = / IN literal schemas (no catalog's) or current_schema()."""
     conditions = [select.args.get("where")] + [join.args.get("on") for join in select.args.get("joins") or []]
     for condition in filter(None, conditions):
-        for conjunct in condition.this.flatten() if isinstance(condition.this, exp.And) else [condition.this]:
+        condition = condition.this if isinstance(condition, exp.Where) else condition
+        for conjunct in condition.flatten() if isinstance(condition, exp.And) else [condition]:
             if _keeps_user_relations(conjunct, alias, alone):
                 return True
     return False

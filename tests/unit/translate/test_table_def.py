@@ -54,6 +54,9 @@ def test_the_search_path_decides_which_relation_a_name_shows(session):
     assert run_script(session, 'select tablename, "column" from pg_table_def where tablename like \'frontier%\''
                                " and schemaname in ('public', 'second') order by 1").rows == [
         ("frontier", "c2"), ("frontier_v", "c2")]
+    # a filter in a join's ON keeps the rows to user relations too
+    assert run_script(session, 'select d."column" from (select \'frontier\' as name) w join pg_table_def d'
+                               ' on d.tablename = \'frontier_v\'').rows == [("c2",)]
     run_script(session, "create temp table frontier (c3 int)")
     assert run_script(session, _COLUMNS + "'frontier'").rows == [("c3", "integer", False)]
 

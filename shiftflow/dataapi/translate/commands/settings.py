@@ -22,14 +22,17 @@ Other parameters are refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import Column, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.sql.splitter import tokenize
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,8 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Searc
         raise NotSupportedLocally(f"SET {name} to a list of values")
     value = _checked(tuning, name, values[0].text)
     if engine == "postgres":
-        return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO {_literal(value)}".replace("%", "%%"))
+        setting = postgres_setting_name(name)
+        return EngineSql(f"SET {'LOCAL ' if local else ''}{setting} TO {_literal(value)}".replace("%", "%%"))
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return _enforced(name, EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}"), value)
@@ -238,6 +242,11 @@ def _context_variable(name: str, local: bool, values: list[Token]) -> EngineSql:
 def context_variable(name: str) -> str:
     """The DuckDB variable that holds a session context variable (a quoted name: it has a dot)."""
     return '"shiftflow_context_' + name.lower().replace('"', '""') + '"'
+
+
+def checked_value(name: str, value: str) -> str:
+    """A tuning parameter's value as SHOW prints it; a value it refuses fails as Redshift's SET does."""
+    return _checked(TUNING[name], name, value)
 
 
 def _checked(tuning: Tuning, name: str, value: str) -> str:
@@ -282,7 +291,7 @@ def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Sea
 
 def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeout:
     if engine == "postgres":  # an empty custom setting reads back as the default (see _show)
-        return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO ''")
+        return EngineSql(f"SET {'LOCAL ' if local else ''}{postgres_setting_name(name)} TO ''")
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return _enforced(name, EngineSql(f"RESET VARIABLE {_variable(name)}"), _tuning(name, engine).default)
@@ -318,8 +327,8 @@ def _engine_own(what: str, name: str, engine: str) -> None:
         raise NotSupportedLocally(f"{what} (a Redshift parameter the PostgreSQL engine does not have)")
 
 
-def _guc(name: str) -> str:
-    """PostgreSQL custom settings need a dotted name."""
+def postgres_setting_name(name: str) -> str:
+    """The custom setting that records a tuning parameter on PostgreSQL (custom settings need a dotted name)."""
     return f"shiftflow.{name}"
 
 
@@ -348,7 +357,7 @@ def duckdb_context_value(name: str, error_if_undefined: bool) -> str:
 
 def postgres_tuning_value(name: str) -> str:
     """A tuning parameter's value as SHOW prints it, on PostgreSQL (an empty custom setting is the default)."""
-    value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
+    value = f"nullif(current_setting({_literal(postgres_setting_name(name))}, true), '')"
     return f"coalesce({value}, {_literal(TUNING[name].default)})"
 
 
@@ -360,3 +369,58 @@ def duckdb_tuning_value(name: str) -> str | None:
     if tuning is None:
         return None
     return f"coalesce(getvariable({_literal(_variable(name))}), {_literal(tuning.default)})"
+
+
+# ---- SET_CONFIG on DuckDB (r_SET_CONFIG.md) --------------------------------------------------------------------
+
+_PARAMETER_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
+_LOCAL_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+@dataclass(frozen=True)
+class SetConfig(SessionCommand):
+    """`SELECT set_config('name', 'value', is_local)` on DuckDB, where a query cannot change a setting: the SET it
+    stands for, then the new value as the function's one row. is_local: the value lasts for the transaction, which
+    outside a transaction block is the statement itself (nothing to keep); inside one, DuckDB has no
+    transaction-scoped settings."""
+
+    setting: EngineSql | SessionCommand
+    value: str
+    local: bool
+    column: str = "set_config"
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if self.local and in_transaction:
+            raise NotSupportedLocally("set_config(..., true) in a transaction block on the DuckDB engine (it has no"
+                                      " transaction-scoped settings)")
+        if not self.local:
+            if isinstance(self.setting, SessionCommand):
+                self.setting.run(session, {}, in_transaction)
+            else:
+                session.execute(self.setting.text, {})
+        return QueryResult([Column(self.column, "varchar", 65535)], [(self.value,)], 1)
+
+
+def set_config_statement(tree: exp.Expression) -> SetConfig | None:
+    """A query that is only `SELECT set_config('name', 'value', is_local)` (literals), as SetConfig; None for any
+    other query."""
+    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or any(
+            tree.args.get(part) for part in ("from_", "joins", "where", "group", "having", "order", "limit", "with_")):
+        return None
+    projection = tree.expressions[0]
+    call = projection.this if isinstance(projection, exp.Alias) else projection
+    if not (isinstance(call, exp.Anonymous) and call.name.lower() == "set_config" and len(call.expressions) == 3):
+        return None
+    name, value, local = call.expressions
+    flag = local.this.lower() if isinstance(local, exp.Literal) else ("true" if local.this else "false") \
+        if isinstance(local, exp.Boolean) else ""
+    if not all(isinstance(v, exp.Literal) and v.is_string for v in (name, value)) or flag not in _LOCAL_FLAGS \
+            or not _PARAMETER_NAME.fullmatch(name.this.lower()):
+        raise NotSupportedLocally("set_config() with computed arguments on the DuckDB engine")
+    setting = setting_command(tokenize(f"SET {name.this.lower()} TO {_literal(value.this)}"), "duckdb")
+    if setting is None:
+        raise NotSupportedLocally(f"set_config('{name.this.lower()}') on the DuckDB engine")
+    parameter = name.this.lower()
+    shown = checked_value(parameter, value.this) if parameter in TUNING else value.this
+    return SetConfig(setting, shown, _LOCAL_FLAGS[flag], projection.alias or "set_config")

@@ -1,0 +1,57 @@
+"""SET_CONFIG and CURRENT_SETTING (r_SET_CONFIG.md, r_CURRENT_SETTING.md), SET timezone offsets
+(r_timezone_config.md) on both engines (commands/settings.py, functions/settings.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate import NotSupportedLocally
+from tests.unit.translate.conftest import run_script
+
+
+def _value(session, sql: str):
+    return run_script(session, sql).rows[0][0]
+
+
+def test_set_config_from_the_reference(session):
+    # r_SET_CONFIG.md: set_config('query_group', 'test', true) answers test, for the current transaction only
+    result = run_script(session, "select set_config('query_group', 'test', true)")
+    assert result.rows == [("test",)] and result.columns[0].name == "set_config"
+    assert _value(session, "show query_group") == "unset"
+    assert _value(session, "select set_config('query_group', 'test', false)") == "test"
+    assert _value(session, "show query_group") == "test"
+    assert _value(session, "select current_setting('query_group')") == "test"
+    # session context variables (the reference's example, its typographic quotes made plain)
+    assert _value(session, "SELECT set_config('app.username', 'cuddy', FALSE)") == "cuddy"
+    assert _value(session, "select current_setting('app.username')") == "cuddy"
+    # is_local may be written 1 or 0; a value SET would refuse is refused; booleans read back as SHOW prints them
+    assert _value(session, "select set_config('enable_result_cache_for_session', 'false', 0) as x") == "off"
+    assert _value(session, "show enable_result_cache_for_session") == "off"
+    with pytest.raises(EngineError, match='invalid value for parameter "wlm_query_slot_count"'):
+        run_script(session, "select set_config('wlm_query_slot_count', '99', false)")
+
+
+def test_current_setting_error_if_undefined_false_is_null(session):
+    # r_CURRENT_SETTING.md: with error_if_undefined FALSE an undefined variable is NULL (PostgreSQL's second
+    # argument means the opposite, missing_ok)
+    assert _value(session, "SELECT current_setting('app_context.user_id', FALSE)") is None
+    with pytest.raises(EngineError, match='unrecognized configuration parameter "app_context.user_id"'):
+        run_script(session, "SELECT current_setting('app_context.user_id', TRUE)")
+    run_script(session, "SET app_context.user_id TO 123")
+    assert _value(session, "SELECT current_setting('app_context.user_id', FALSE)") == "123"
+
+
+def test_set_config_local_lasts_for_its_transaction_on_postgres(postgres_session):
+    run_script(postgres_session, "begin; select set_config('query_group', 'tx', true)")
+    assert _value(postgres_session, "show query_group") == "tx"
+    run_script(postgres_session, "commit")
+    assert _value(postgres_session, "show query_group") == "unset"
+
+
+def test_set_config_local_in_a_transaction_is_refused_on_duckdb(duckdb_session):
+    run_script(duckdb_session, "begin")
+    with pytest.raises(NotSupportedLocally, match=r"set_config\(\.\.\., true\) in a transaction block"):
+        run_script(duckdb_session, "select set_config('query_group', 'tx', true)")
+    with pytest.raises(NotSupportedLocally, match="set_config"):
+        run_script(duckdb_session, "select set_config('query_group', 'x', false) from (select 1) t")
