@@ -55,3 +55,27 @@ def test_set_config_local_in_a_transaction_is_refused_on_duckdb(duckdb_session):
         run_script(duckdb_session, "select set_config('query_group', 'tx', true)")
     with pytest.raises(NotSupportedLocally, match="set_config"):
         run_script(duckdb_session, "select set_config('query_group', 'x', false) from (select 1) t")
+
+
+@pytest.mark.parametrize(("statement", "offset_hours"), [
+    # r_timezone_config.md: '-8:00' and INTERVAL '-8 hours' are UTC-8 (PST); an ISO offset is positive east,
+    # a POSIX one positive west
+    ("set timezone to '-8:00'", -8), ("set timezone interval '-8 hours'", -8),
+    ("set time zone interval '-08:00' hour to minute", -8), ("SET TIME ZONE '+7:00'", 7),
+    ("set timezone to 'PST8'", -8), ("set timezone = 'EST5EDT'", -4), ("set timezone = 'America/New_York'", -4),
+    ("set timezone to default", 0),
+])
+def test_timezone_offsets_as_the_reference_reads_them(session, statement, offset_hours):
+    run_script(session, statement)
+    local = _value(session, "select '2008-06-18 12:00:00+00'::timestamptz::timestamp")  # in the session's zone
+    assert local.hour == 12 + offset_hours
+
+
+def test_half_hour_offsets(session):
+    if session.engine == "duckdb":
+        with pytest.raises(NotSupportedLocally, match=r"offset of \+07:30 on the DuckDB engine"):
+            run_script(session, "SET TIME ZONE '+7:30'")
+    else:
+        run_script(session, "SET TIME ZONE '+7:30'")
+        local = _value(session, "select '2008-06-18 12:00:00+00'::timestamptz::timestamp")
+        assert (local.hour, local.minute) == (19, 30)

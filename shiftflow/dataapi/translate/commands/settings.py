@@ -12,7 +12,11 @@ with "not supported locally". On DuckDB:
 - statement_timeout: recorded, and enforced by the engine session (SessionTimeout; PostgreSQL enforces its own);
 - search_path: the listed schemas that exist when the SET runs ('$user' and missing ones are skipped, as Redshift
   skips them); SHOW prints the list as Redshift does ("$user", public, enterprise);
-- timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC; offsets are refused;
+- timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC, an ISO offset
+  ('-8:00' is UTC-8), an INTERVAL ('-8 hours') or a POSIX 'PST8' (positive west of UTC) as the zone Etc/GMT+8
+  (whole hours only: results are read through Python's tz database); SHOW prints that name (Redshift's text for
+  an offset is not documented).
+  PostgreSQL reads an ISO offset string as POSIX (8 hours east): it gets the INTERVAL form instead;
 - seed: DuckDB's setseed (random() then repeats its sequence, not Redshift's);
 - datestyle: SHOW answers Redshift's default, ISO, MDY (SET datestyle is refused: DuckDB prints ISO only);
 - session context variables (`app_context.user_id`, a dot in the name) are DuckDB variables holding the text;
@@ -139,14 +143,74 @@ def _search_path(values: list[Token]) -> SearchPath | EngineSql:
     return SearchPath(tuple(names))
 
 
+# r_timezone_config.md's forms besides a zone name: an ISO-8601 offset ('-8:00', '+7:30': positive east of UTC), an
+# INTERVAL ('-8 hours', '30 minutes'), a POSIX STDoffset[DST] ('PST8', 'EST5EDT': positive west of UTC).
+_ISO_OFFSET = re.compile(r"(?P<sign>[+-])(?P<hours>\d{1,2})(?::(?P<minutes>\d{2}))?")
+_INTERVAL_PART = re.compile(r"\s*(?P<number>[+-]?\d+)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|m)\b", re.I)
+_POSIX = re.compile(r"(?P<std>[a-z]{3,})(?P<offset>[+-]?\d{1,2})(?P<dst>[a-z]{3,})?", re.I)
+
+
+def _interval_minutes(text: str) -> int | None:
+    """An INTERVAL time zone's offset in minutes east of UTC ('-8 hours', '1 hour 30 minutes', '-8:00')."""
+    iso = _ISO_OFFSET.fullmatch(text.strip() if text.strip()[:1] in "+-" else "+" + text.strip())
+    if iso:
+        return _iso_minutes(iso)
+    position, minutes = 0, 0
+    for part in _INTERVAL_PART.finditer(text):
+        if part.start() != position:
+            return None
+        minutes += int(part.group("number")) * (60 if part.group("unit").lower().startswith("h") else 1)
+        position = part.end()
+    return minutes if position and not text[position:].strip() else None
+
+
+def _iso_minutes(match: re.Match[str]) -> int:
+    minutes = int(match.group("hours")) * 60 + int(match.group("minutes") or 0)
+    return -minutes if match.group("sign") == "-" else minutes
+
+
+def _offset_minutes(values: list[Token]) -> int | None:
+    """The offset east of UTC that SET timezone's value names, when it is an ISO offset or an INTERVAL."""
+    if len(values) >= 2 and word(values[0]) == "INTERVAL" and values[1].token_type == TokenType.STRING:
+        minutes = _interval_minutes(values[1].text)
+        if minutes is None or len(values) not in (2, 5):  # INTERVAL '...' [HOUR TO MINUTE]
+            raise NotSupportedLocally(f"SET timezone INTERVAL '{values[1].text}'")
+        return minutes
+    iso = _ISO_OFFSET.fullmatch(values[0].text) if len(values) == 1 else None
+    return _iso_minutes(iso) if iso and values[0].token_type == TokenType.STRING else None
+
+
+def _hours_minutes(minutes: int) -> str:
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def _timezone(values: list[Token]) -> EngineSql:
-    """SET timezone on DuckDB: a zone name; Redshift's offsets ('-8:00', INTERVAL '-8 hours') are refused."""
+    """SET timezone on DuckDB: a zone name; an offset or a POSIX STDoffset as tzdata's Etc/GMT-n zone."""
     if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
         return EngineSql("SET TimeZone = 'UTC'")
+    offset = _offset_minutes(values)
+    posix = _POSIX.fullmatch(values[0].text) if len(values) == 1 else None
+    if offset is None and posix and not posix.group("dst"):
+        offset = -60 * int(posix.group("offset"))  # POSIX offsets are positive west of UTC
+    if offset is not None:
+        if offset % 60:  # results are read through Python's tz database, whose fixed zones are whole hours
+            raise NotSupportedLocally(f"SET timezone to an offset of {_hours_minutes(offset)} on the DuckDB engine"
+                                      " (whole hours only)")
+        hours = offset // 60  # Etc/GMT+8 is UTC-8: tzdata's names follow POSIX's sign
+        return EngineSql(f"SET TimeZone = 'Etc/GMT{'+' if hours <= 0 else '-'}{abs(hours)}'")
     if len(values) != 1 or not values[0].text.replace("/", "").replace("_", "").replace("-", "").replace("+", "") \
             .isalnum() or values[0].text[:1] in "+-" or values[0].text[:1].isdigit():
-        raise NotSupportedLocally("SET timezone to an offset on the DuckDB engine (name the time zone)")
-    return EngineSql(f"SET TimeZone = {_literal(values[0].text)}")
+        raise NotSupportedLocally(f"SET timezone to {' '.join(t.text for t in values)} on the DuckDB engine")
+    return EngineSql(f"SET TimeZone = {_literal(values[0].text)}")  # PST8PDT and the like are tzdata's names
+
+
+def _postgres_timezone(values: list[Token]) -> EngineSql | None:
+    """SET timezone on PostgreSQL: an ISO offset or INTERVAL as PostgreSQL's INTERVAL form (it would read '-8:00'
+    as POSIX, 8 hours east); anything else as written (None)."""
+    offset = _offset_minutes(values)
+    if offset is None:
+        return None
+    return EngineSql(f"SET TIME ZONE INTERVAL '{_hours_minutes(offset)}' HOUR TO MINUTE")
 
 
 def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
@@ -189,10 +253,14 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Searc
     name, local, i = _target(tokens)
     if name is None:
         return None
+    if name == "time" and i < len(tokens) and word(tokens[i]) == "ZONE":  # SET TIME ZONE value
+        name, i = "timezone", i + 1
     tuning = _tuning(name, engine)
     if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
         i += 1
     values = tokens[i:]
+    if engine == "postgres" and name == "timezone" and values:
+        return _postgres_timezone(values)
     if engine == "duckdb" and name in _DUCKDB_SETTINGS:
         if local:
             raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
