@@ -10,6 +10,8 @@ The ones ELT scripts read to check themselves answer from what the emulator know
   pg_catalog tables there, so a query must keep to user tables or schemas (a WHERE / ON filter on tablename or
   schemaname); encoding, distkey and sortkey are refused (the emulator keeps no storage attributes), and a value
   it cannot tell is refused when read;
+- pg_user, pg_user_info (DuckDB): the superuser rdsdb and the admin user, the session's (its DbUser, usesysid 100 as
+  current_user_id); PostgreSQL's would be the server's roles (refused there);
 - pg_last_query_id(), pg_last_copy_id(), pg_last_copy_count(), pg_last_unload_id(), pg_last_unload_count(): the
   current Data API session's (a call, or a SessionId's calls);
 - pg_backend_pid(): the session's process id as the Data API reports it (RedshiftPid, sys_query_history's
@@ -72,12 +74,18 @@ class SystemTable:
     refusable: tuple[str, ...] = ()
     # Redshift lists its own pg_catalog relations in it too: a query must name the user tables or schemas it reads.
     lists_catalog: bool = False
+    # Every column Redshift's table has is emulated: SELECT * answers.
+    complete: bool = False
+    # The engines it is emulated on, and why not on the others.
+    engines: tuple[str, ...] = ("duckdb", "postgres")
+    elsewhere: str = ""
 
     @property
     def column_names(self) -> frozenset[str]:
         return frozenset(name for name, _ in self.columns)
 
 
+_SERVER_ROLES = "its roles are the server's, not Redshift's users"
 EMULATED = {table.name: table for table in (
     SystemTable("stl_load_errors", (
         ("query", "bigint"), ("starttime", "timestamp"), ("session", "bigint"), ("filename", "text"),
@@ -96,6 +104,15 @@ EMULATED = {table.name: table for table in (
         "catalog", unknown=("encoding", "distkey", "sortkey"),
         unknown_reason="the emulator does not keep Redshift's column encodings, distribution and sort keys",
         refusable=("schemaname", "type"), lists_catalog=True),
+    # r_Users.md, r_CREATE_USER.md: the superuser rdsdb (1) and the admin user (100), the session's on DuckDB.
+    SystemTable("pg_user", (
+        ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
+        ("usecatupd", "boolean"), ("passwd", "text"), ("valuntil", "timestamp"), ("useconfig", "text")), "catalog",
+        complete=True, engines=("duckdb",), elsewhere=_SERVER_ROLES),
+    SystemTable("pg_user_info", (
+        ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
+        ("usecatupd", "boolean"), ("passwd", "text"), ("useconfig", "text"), ("useconnlimit", "text")), "catalog",
+        engines=("duckdb",), elsewhere=_SERVER_ROLES),
 )}
 
 # pg_last_* functions: a BIGINT read from the session's facts (SessionFacts attribute of the same meaning).
@@ -104,8 +121,10 @@ _LAST_FUNCTIONS = {"pg_last_query_id": "last_query_id", "pg_last_copy_id": "last
                    "pg_last_unload_count": "last_unload_count"}
 LAST_FUNCTIONS = frozenset(_LAST_FUNCTIONS)
 _BACKEND_PID = "pg_backend_pid"  # an INTEGER: the session's RedshiftPid
-_DUCKDB_TYPES = {"bigint": "BIGINT", "text": "VARCHAR", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
-_POSTGRES_TYPES = {"bigint": "bigint", "text": "text", "timestamp": "timestamp", "boolean": "boolean"}
+_DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "text": "VARCHAR", "timestamp": "TIMESTAMP",
+                 "boolean": "BOOLEAN"}
+_POSTGRES_TYPES = {"bigint": "bigint", "integer": "integer", "text": "text", "timestamp": "timestamp",
+                   "boolean": "boolean"}
 
 
 # ---- translation ---------------------------------------------------------------------------------------------
@@ -139,6 +158,8 @@ def rewrite_system_tables(tree: exp.Expression, engine: str) -> set[str]:
             raise NotSupportedLocally(f"system table {name}")
         if isinstance(table.parent, (exp.Insert, exp.Create, exp.Drop, exp.Delete, exp.Update, exp.Alter)):
             raise NotSupportedLocally(f"writing to system table {name}")
+        if engine not in EMULATED[name].engines:
+            raise NotSupportedLocally(f"system table {name} on the {engine} engine ({EMULATED[name].elsewhere})")
         _check_columns(table, EMULATED[name])
         alias = table.alias_or_name
         table.replace(exp.Subquery(this=_rows_query(EMULATED[name], engine), alias=exp.TableAlias(
@@ -162,18 +183,18 @@ def _check_columns(table: exp.Table, system: SystemTable) -> None:
         return
     alias = table.alias_or_name
     sources = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
-    alone = len(sources) == 1
+    alone = len(sources) == 1 and not select.args.get("joins")  # a joined subquery is a source too
     for column in select.find_all(exp.Column):
         if column.find_ancestor(exp.Select) is not select:
             continue
         if column.table == alias or (not column.table and alone):
-            if isinstance(column.this, exp.Star):
+            if isinstance(column.this, exp.Star) and not system.complete:
                 _refuse_star(system)
             if column.name not in system.column_names and not _is_projection_alias(select, column.name):
                 why = f"{system.unknown_reason}; " if column.name in system.unknown else ""
                 raise NotSupportedLocally(f"{system.name}.{column.name} ({why}the emulator has "
                                           f"{', '.join(sorted(system.column_names))})")
-    if alone and any(isinstance(projection, exp.Star) for projection in select.expressions):
+    if alone and not system.complete and any(isinstance(projection, exp.Star) for projection in select.expressions):
         _refuse_star(system)
     if system.lists_catalog and not _names_user_relations(select, alias, alone):
         raise NotSupportedLocally(f"{system.name} without a filter on a user table or schema (Redshift lists its"
@@ -482,8 +503,27 @@ def _table_info(session: EngineSession) -> list[dict[str, Any]]:
     return rows
 
 
+# The users a DuckDB session knows (it has no CREATE USER): Redshift's superuser and the admin user, the session's
+# (current_user_id's 100). pg_user and pg_user_info show them as r_Users.md and r_CREATE_USER.md do.
+_RDSDB = {"usename": "rdsdb", "usesysid": 1, "usecreatedb": True, "usesuper": True, "usecatupd": True,
+          "passwd": "********", "valuntil": None, "useconfig": None}
+_ADMIN = {"usesysid": 100, "usecreatedb": True, "usesuper": True, "usecatupd": False, "passwd": "********",
+          "valuntil": None, "useconfig": None}
+
+
+def _users(session: EngineSession) -> list[dict[str, Any]]:
+    user = session.execute("SELECT shiftflow_current_user()", {}).rows[0][0]
+    return [_RDSDB, {"usename": user, **_ADMIN}]
+
+
+def _user_info(session: EngineSession) -> list[dict[str, Any]]:
+    rdsdb, admin = _users(session)
+    # valuntil left out: rdsdb's is infinity there, which DuckDB would return as a date in 9999
+    return [{**rdsdb, "useconnlimit": None}, {**admin, "useconnlimit": "UNLIMITED"}]
+
+
 _CATALOG_ROWS: dict[str, Callable[[EngineSession], list[dict[str, Any]]]] = {
-    "svv_table_info": _table_info, "pg_table_def": table_def_rows}
+    "svv_table_info": _table_info, "pg_table_def": table_def_rows, "pg_user": _users, "pg_user_info": _user_info}
 
 
 def query_records(statements: Iterable[Any]) -> list[QueryRecord]:

@@ -20,9 +20,7 @@ from tests.unit.translate.conftest import run_script
     ("alter table spectrum.sales_part add if not exists partition(saledate='2008-01-01') "
      "location 's3://awssampledbuswest2/tickit/spectrum/sales_partition/saledate=2008-01/'", "Redshift Spectrum"),
     ("alter table spectrum.sales_part drop partition(saledate='2008-01-01')", "Redshift Spectrum"),
-    # r_CREATE_SCHEMA.md, r_PG_DEFAULT_ACL.md: Redshift's users and default privileges
-    ("select nspname, usename from pg_namespace, pg_user where pg_namespace.nspowner = pg_user.usesysid",
-     "system table pg_user"),
+    # r_PG_DEFAULT_ACL.md: Redshift's default privileges
     ("select defaclacl from pg_catalog.pg_default_acl", "system table pg_default_acl"),
     # r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md
     ("select user, current_aws_account", "current_aws_account"), ("select current_namespace", "current_namespace"),

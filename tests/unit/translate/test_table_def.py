@@ -109,3 +109,38 @@ def test_like_finds_its_table_through_the_search_path(session):
     run_script(session, "set search_path to public")
     with pytest.raises(EngineError, match='relation "event" does not exist'):
         run_script(session, "create table again (like event)")
+
+
+# ---- users (r_Users.md, r_CREATE_USER.md, r_CREATE_SCHEMA.md) ------------------------------------------------
+
+def test_pg_user_lists_the_superuser_and_the_sessions_admin_user_on_duckdb(duckdb_session):
+    duckdb_session.set_user("masteruser")
+    result = run_script(duckdb_session, "select * from pg_user")
+    # r_Users.md: rdsdb | 1 | t | t | t | ******** | | and masteruser | 100 | t | t | f | ******** | |
+    assert result.rows == [("rdsdb", 1, True, True, True, "********", None, None),
+                           ("masteruser", 100, True, True, False, "********", None, None)]
+    assert [c.name for c in result.columns] == ["usename", "usesysid", "usecreatedb", "usesuper", "usecatupd",
+                                                "passwd", "valuntil", "useconfig"]
+    assert run_script(duckdb_session, "select usesysid from pg_user where usename = current_user").rows == [(100,)]
+    # r_CREATE_USER.md: pg_user_info's useconnlimit
+    assert run_script(duckdb_session, "select usename, useconnlimit from pg_user_info order by usesysid").rows == [
+        ("rdsdb", None), ("masteruser", "UNLIMITED")]
+    with pytest.raises(NotSupportedLocally, match=r"SELECT \* from pg_user_info"):
+        run_script(duckdb_session, "select * from pg_user_info")
+
+
+def test_schema_owners_join_pg_user_on_duckdb(duckdb_session):
+    # r_CREATE_SCHEMA.md's query: the schema's owner by pg_namespace.nspowner = pg_user.usesysid
+    duckdb_session.set_user("dwuser")
+    run_script(duckdb_session, "create schema us_sales")
+    assert run_script(duckdb_session, """select nspname as schema, usename as owner
+        from pg_namespace, pg_user where pg_namespace.nspowner = pg_user.usesysid
+        and pg_user.usename ='dwuser'""").rows == [("us_sales", "dwuser")]
+    assert run_script(duckdb_session, "select n.nspname, u.usename from pg_catalog.pg_namespace n"
+                                      " join pg_user u on n.nspowner = u.usesysid order by 1").rows == [
+        ("public", "rdsdb"), ("us_sales", "dwuser")]
+
+
+def test_pg_user_is_refused_on_postgres():
+    with pytest.raises(NotSupportedLocally, match="system table pg_user on the postgres engine"):
+        translate("select usename from pg_user", "postgres")
