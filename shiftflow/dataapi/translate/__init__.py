@@ -226,6 +226,8 @@ def _translate_cached(statement: str, engine: str,
     if engine == "duckdb" and is_prepared_statement_command(tokens):
         return prepared_statement_command(statement, expanded(statement, tokens), lambda sql: translate(sql, engine),
                                           lambda values: _expressions_sql(values, engine))
+    if engine == "postgres" and verb == "DEALLOCATE":  # PostgreSQL's own syntax (sqlglot reads a column alias)
+        return _tokens_to_postgres(statement, tokens)
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)

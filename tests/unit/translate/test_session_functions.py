@@ -79,3 +79,17 @@ def test_half_hour_offsets(session):
         run_script(session, "SET TIME ZONE '+7:30'")
         local = _value(session, "select '2008-06-18 12:00:00+00'::timestamptz::timestamp")
         assert (local.hour, local.minute) == (19, 30)
+
+
+def test_prepared_statements_from_the_reference_on_postgres(postgres_session):
+    # r_PREPARE.md's examples as PostgreSQL runs them; a DEALLOCATEd statement is gone (DEALLOCATE was read as a
+    # column alias before).
+    run_script(postgres_session, """CREATE TABLE prep1 (c1 int, c2 varchar(20));
+        PREPARE prep_insert_plan (int, char) AS insert into prep1 values ($1, $2);
+        EXECUTE prep_insert_plan (1, 'one'); EXECUTE prep_insert_plan (2, 'two');
+        DEALLOCATE prep_insert_plan;
+        PREPARE prep_select_plan (int) AS select * from prep1 where c1 = $1""")
+    assert run_script(postgres_session, "EXECUTE prep_select_plan (2)").rows == [(2, "two")]
+    run_script(postgres_session, "DEALLOCATE PREPARE prep_select_plan")
+    with pytest.raises(EngineError, match="prep_select_plan"):
+        run_script(postgres_session, "EXECUTE prep_select_plan (2)")
