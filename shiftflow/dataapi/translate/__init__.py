@@ -11,7 +11,7 @@ What cannot be emulated raises NotSupportedLocally, never a silently different r
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
 Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, prepared, comments
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
-PostgreSQL runs as written)), system.py (system tables, pg_last_*), catalog.py (comments read back: regclass,
+PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py (comments read back: regclass,
 obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
