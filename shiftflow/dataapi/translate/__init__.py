@@ -11,8 +11,8 @@ What cannot be emulated raises NotSupportedLocally, never a silently different r
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
 Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, prepared, comments
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
-PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py (comments read back: regclass,
-obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
+PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
+(comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
@@ -378,7 +378,8 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         raise NotSupportedLocally("GRANT / REVOKE on the DuckDB engine (it has no users or privileges)")
     if isinstance(tree, exp.Drop) and engine == "duckdb":
         if (tree.args.get("kind") or "").upper() == "DATABASE":
-            raise NotSupportedLocally("DROP DATABASE on the DuckDB engine (each Data API database is its own DuckDB database)")
+            raise NotSupportedLocally("DROP DATABASE on the DuckDB engine (each Data API database is its own DuckDB"
+                                      " database)")
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro

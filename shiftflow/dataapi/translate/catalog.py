@@ -6,9 +6,9 @@ information_schema and pg_catalog pages).
 - Comments (COMMENT ON TABLE / COLUMN / VIEW ... IS 'text' | NULL): PostgreSQL keeps and reads them itself. DuckDB
   keeps them too, but its pg_description lists every table and column, commented or not, and it has no regclass,
   obj_description or col_description: there 'name'::regclass is the table's oid (looked up as a name is: a
-  temporary table first, then the search path's schemas; 'relation "name" does not exist' otherwise), obj_description(oid)
-  and col_description(oid, column number) read DuckDB's catalog, and pg_description holds the commented tables,
-  views and columns alone, classoid 1259 (pg_class) as on Redshift.
+  temporary table first, then the search path's schemas; 'relation "name" does not exist' otherwise),
+  obj_description(oid) and col_description(oid, column number) read DuckDB's catalog, and pg_description holds
+  the commented tables, views and columns alone, classoid 1259 (pg_class) as on Redshift.
 - Constraints: Redshift records PRIMARY KEY, UNIQUE and FOREIGN KEY without enforcing them; the translator drops
   them (the engines would enforce them) and adds CHECKs of its own (VARCHAR(n) byte lengths), which Redshift does
   not have. The views that list constraints would answer otherwise than Redshift: reading them fails with

@@ -18,8 +18,9 @@ The ones ELT scripts read to check themselves answer from what the emulator know
   session_id), on both engines (PostgreSQL's own is its server process, which nothing else reports).
 Each emulated table is a subquery over a JSON array bound as a parameter (`shiftflow_system_<name>`), so the
 translation stays a pure function of the text: the service binds the emulator's log (system_parameters), and a
-query over svv_table_info or pg_table_def is a SystemQuery that reads the catalog first. An emulated table has only the columns the
-emulator can know; naming another one (or selecting *) fails with "not supported locally: <table>.<column>".
+query over svv_table_info, pg_table_def or pg_user is a SystemQuery that reads the catalog first. An emulated table
+has only the columns the emulator can know; naming another one (or selecting *, unless it has them all) fails with
+"not supported locally: <table>.<column>".
 Character columns are VARCHAR, not Redshift's blank-padded CHAR(n) (trim() gives the same text either way).
 Every other system table fails with "not supported locally: system table <name>".
 """

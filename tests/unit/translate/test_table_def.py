@@ -14,7 +14,8 @@ _COLUMNS = 'select "column", type, "notnull" from pg_table_def where tablename =
 
 def test_the_reference_demo_table_is_listed_once_its_schema_is_on_the_search_path(session):
     # r_PG_TABLE_DEF.md: no rows until demo is on the search path, then demo | demotable | one | integer | f
-    query = "select schemaname, tablename, \"column\", type, \"notnull\" from pg_table_def where tablename = 'demotable'"
+    query = ("select schemaname, tablename, \"column\", type, \"notnull\" from pg_table_def"
+             " where tablename = 'demotable'")
     run_script(session, "create schema demo; create table demo.demotable (one int)")
     assert run_script(session, query).rows == []
     run_script(session, "set search_path to '$user', 'public', 'demo'")

@@ -1,8 +1,9 @@
 """CURRENT_SETTING (r_CURRENT_SETTING.md), the function form of SHOW: it reads what SET recorded
-(commands/settings.py); SET_CONFIG (r_SET_CONFIG.md), the function form of SET. A tuning parameter (query_group ... unset by default) is read from the emulator's record on
-both engines; any other is PostgreSQL's own current_setting. On DuckDB also search_path, timezone, and session
-context variables (`app_context.user_id`; undefined, an error unless error_if_undefined is false); any other
-parameter is refused there.
+(commands/settings.py); SET_CONFIG (r_SET_CONFIG.md), the function form of SET. A tuning parameter (query_group
+... unset by default) is read from the emulator's record on both engines; any other is PostgreSQL's own
+current_setting, whose second argument (missing_ok) is the negation of Redshift's error_if_undefined. On DuckDB
+also search_path, timezone, and session context variables (`app_context.user_id`; undefined, an error unless
+error_if_undefined is false); any other parameter is refused there.
 Same interface as the other families: HANDLERS, COLUMN_NAMES, DUCKDB_SETUP, POSTGRES_SETUP.
 """
 
