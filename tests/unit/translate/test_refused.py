@@ -33,6 +33,9 @@ from tests.unit.translate.conftest import run_script
     ("cancel 802 'Long-running query'", "CANCEL of another session's query"),
     # r_CREATE_DATABASE.md: a case-insensitive database
     ("create database sampledb collate case_insensitive", r"CREATE DATABASE \.\.\. COLLATE"),
+    # r_SHOW_TABLE.md, r_SHOW_VIEW.md: DDL text with what the emulator does not keep
+    ("show table public.category", "SHOW TABLE .*encodings, distribution and sort keys"),
+    ("show view LA_Venues_v", "SHOW VIEW .*normalized text"),
 ])
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_redshift_only_statements(statement: str, what: str, engine: str) -> None:

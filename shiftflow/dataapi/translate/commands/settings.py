@@ -102,6 +102,12 @@ REDSHIFT_ONLY_PARAMETERS = frozenset("""cast_super_null_on_error datashare_break
 _SHOWN_OBJECTS = frozenset("""TABLE TABLES VIEW COLUMNS COLUMN SCHEMAS DATABASES DATASHARES EXTERNAL MODEL PROCEDURE
     FUNCTIONS GRANTS PARAMETERS""".split())
 
+_LISTING = "Redshift's listing of its objects"
+# r_SHOW_TABLE.md, r_SHOW_VIEW.md: DDL text the emulator cannot write as Redshift does.
+_SHOWN_DEFINITIONS = {
+    "TABLE": "Redshift's DDL text, with column encodings, distribution and sort keys the emulator does not keep",
+    "VIEW": "Redshift's normalized text of the view's query, which the emulator does not have"}
+
 # What the DuckDB engine leaves to the tree translation (sqlglot's SET schema).
 _DUCKDB_OWN = {"schema"}
 _DEFAULT_SEARCH_PATH = "$user, public"  # SHOW search_path's default (r_search_path.md)
@@ -367,7 +373,8 @@ def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeou
 
 def _show(tokens: list[Token], engine: str) -> EngineSql | None:
     if len(tokens) > 1 and word(tokens[1]) in _SHOWN_OBJECTS and tokens[1].token_type != TokenType.STRING:
-        raise NotSupportedLocally(f"SHOW {word(tokens[1])} (Redshift's listing of its objects)")
+        shown = word(tokens[1])
+        raise NotSupportedLocally(f"SHOW {shown} ({_SHOWN_DEFINITIONS.get(shown, _LISTING)})")
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
