@@ -16,7 +16,7 @@ from shiftflow.dataapi.translate.commands.roles import ROLE_GRANTED_TO_A_USER, R
 SCHEMA = "shiftflow_principal"
 _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.principals (kind VARCHAR, name VARCHAR, superuser BOOLEAN,"
-          " createdb BOOLEAN, connection_limit VARCHAR, PRIMARY KEY (kind, name))",
+          " createdb BOOLEAN, connection_limit VARCHAR, sysid INTEGER, PRIMARY KEY (kind, name))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.members (kind VARCHAR, container VARCHAR, member_kind VARCHAR,"
           " member VARCHAR, PRIMARY KEY (kind, container, member_kind, member))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.privileges (grantee_kind VARCHAR, grantee VARCHAR,"
@@ -48,7 +48,9 @@ def create(session: EngineSession, kind: str, name: str, superuser: bool = False
            connection_limit: str = "UNLIMITED") -> None:
     if exists(session, kind, name):
         raise EngineError(f'{kind} "{name}" already exists')
-    session.execute(f"INSERT INTO {SCHEMA}.principals VALUES ($kind, $name, $superuser, $createdb, $limit)",
+    # ids after the admin user's 100, as r_Users.md lists them (101, 102 ...)
+    session.execute(f"INSERT INTO {SCHEMA}.principals SELECT $kind, $name, $superuser, $createdb, $limit,"
+                    f" greatest(100, coalesce(max(sysid), 100)) + 1 FROM {SCHEMA}.principals",
                     {"kind": kind, "name": name, "superuser": str(superuser).lower(),
                      "createdb": str(createdb).lower(), "limit": connection_limit})
 
@@ -133,9 +135,13 @@ def revoke(session: EngineSession, grantee_kind: str, grantee: str, privilege: s
                      **({} if privilege == "ALL" else {"p": privilege})})
 
 
-def users(session: EngineSession) -> list[tuple[str, bool, bool, str]]:
-    """(name, superuser, createdb, connection limit) of the users created, by name."""
-    _ready(session)
+def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str]]:
+    """(name, id, superuser, createdb, connection limit) of the users created, in the order of their ids. Read
+    only: a database without the catalog has none."""
+    found = session.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND"
+                            " table_name = 'principals'", {"schema": SCHEMA}).rows[0][0]
+    if not found:
+        return []
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
-        f"SELECT name, superuser, createdb, connection_limit FROM {SCHEMA}.principals WHERE kind = 'user'"
-        " ORDER BY name", {}).rows]
+        f"SELECT name, sysid, superuser, createdb, connection_limit FROM {SCHEMA}.principals WHERE kind = 'user'"
+        " ORDER BY sysid", {}).rows]

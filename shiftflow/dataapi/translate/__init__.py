@@ -11,8 +11,8 @@ What cannot be emulated raises NotSupportedLocally, never a silently different r
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
 Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, prepared, comments
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
-PostgreSQL runs as written)), system.py (system tables, pg_last_*), catalog.py (comments read back: regclass,
-obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
+PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
+(comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
@@ -103,7 +103,7 @@ from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, n
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
-from shiftflow.dataapi.translate.commands.settings import setting_command
+from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
@@ -230,6 +230,8 @@ def _translate_cached(statement: str, engine: str,
     if engine == "duckdb" and is_prepared_statement_command(tokens):
         return prepared_statement_command(statement, expanded(statement, tokens), lambda sql: translate(sql, engine),
                                           lambda values: _expressions_sql(values, engine))
+    if engine == "postgres" and verb == "DEALLOCATE":  # PostgreSQL's own syntax (sqlglot reads a column alias)
+        return _tokens_to_postgres(statement, tokens)
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
@@ -303,6 +305,10 @@ def _redshift_only(tokens: list[Token]) -> str | None:
         words = words[:1] + words[3:]
     if words[1:3] == ("EXTERNAL", "FUNCTION"):
         return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
+    if words[0] == "CANCEL":  # r_CANCEL.md: a running query of another session, by its process id
+        return ("CANCEL of another session's query (cancel a Data API statement with CancelStatement)")
+    if words[:2] == ("CREATE", "DATABASE") and any(word(t) == "COLLATE" for t in tokens):
+        return "CREATE DATABASE ... COLLATE (Redshift's case-insensitive databases)"
     if words[:2] == ("ALTER", "TABLE"):
         every = [word(t) for t in tokens]
         for clause in _EXTERNAL_TABLE_CLAUSES:
@@ -373,7 +379,14 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
                 return _tokens_to_postgres(statement, tokens)
             return _written_command(statement, tokens)
         raise NotSupportedLocally(f"{tree.name.upper()} statement on the DuckDB engine")
+    if engine == "duckdb" and "set_config" in statement.lower():  # commands/settings.py: SET's function form
+        set_config = set_config_statement(tree)
+        if set_config is not None:
+            return set_config
     if isinstance(tree, exp.Drop) and engine == "duckdb":
+        if (tree.args.get("kind") or "").upper() == "DATABASE":
+            raise NotSupportedLocally("DROP DATABASE on the DuckDB engine (each Data API database is its own DuckDB"
+                                      " database)")
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro

@@ -1,12 +1,14 @@
 """The PostgreSQL catalog as Redshift answers it, where the engines' own would differ (r_COMMENT.md, the
 information_schema and pg_catalog pages).
 
+- pg_namespace on DuckDB: the user's schemas, owned by the admin user (public by rdsdb), as system.py's pg_user
+  lists them; DuckDB's own view has its main schema and owner 0.
 - Comments (COMMENT ON TABLE / COLUMN / VIEW ... IS 'text' | NULL): PostgreSQL keeps and reads them itself. DuckDB
   keeps them too, but its pg_description lists every table and column, commented or not, and it has no regclass,
   obj_description or col_description: there 'name'::regclass is the table's oid (looked up as a name is: a
-  temporary table first, then the current schema; 'relation "name" does not exist' otherwise), obj_description(oid)
-  and col_description(oid, column number) read DuckDB's catalog, and pg_description holds the commented tables,
-  views and columns alone, classoid 1259 (pg_class) as on Redshift.
+  temporary table first, then the search path's schemas; 'relation "name" does not exist' otherwise),
+  obj_description(oid) and col_description(oid, column number) read DuckDB's catalog, and pg_description holds
+  the commented tables, views and columns alone, classoid 1259 (pg_class) as on Redshift.
 - Constraints: Redshift records PRIMARY KEY, UNIQUE and FOREIGN KEY without enforcing them; the translator drops
   them (the engines would enforce them) and adds CHECKs of its own (VARCHAR(n) byte lengths), which Redshift does
   not have. The views that list constraints would answer otherwise than Redshift: reading them fails with
@@ -27,7 +29,7 @@ _CONSTRAINT_VIEWS = {("information_schema", name) for name in (
     "table_constraints", "key_column_usage", "referential_constraints", "constraint_column_usage",
     "constraint_table_usage", "check_constraints")} | {("pg_catalog", "pg_constraint"), ("", "pg_constraint")}
 _DUCKDB_COMMENT_WORDS = {"pg_description", "regclass", "obj_description", "col_description"}
-_WORDS = {name for _, name in _CONSTRAINT_VIEWS} | _DUCKDB_COMMENT_WORDS
+_WORDS = {name for _, name in _CONSTRAINT_VIEWS} | _DUCKDB_COMMENT_WORDS | {"pg_namespace"}
 
 # pg_description on DuckDB: the commented objects alone (its own view lists every one, NULL when uncommented).
 _DUCKDB_DESCRIPTIONS = """
@@ -36,6 +38,16 @@ _DUCKDB_DESCRIPTIONS = """
     UNION ALL SELECT view_oid, 1259, 0, comment FROM duckdb_views() WHERE NOT internal AND comment IS NOT NULL
     UNION ALL SELECT table_oid, 1259, column_index, comment FROM duckdb_columns()
     WHERE NOT internal AND comment IS NOT NULL"""
+
+
+# pg_namespace on DuckDB: the database's schemas but DuckDB's main and the emulator's own (shiftflow_*), owned as on
+# Redshift: public by the superuser rdsdb (usesysid 1), the others by the admin user who created them (100, the
+# session's: system.py's pg_user). DuckDB's own view says 0 for every owner.
+_DUCKDB_NAMESPACES = """
+    SELECT oid, schema_name AS nspname, CASE WHEN schema_name = 'public' THEN 1 ELSE 100 END AS nspowner,
+    NULL AS nspacl FROM duckdb_schemas() WHERE database_name NOT IN ('system', 'temp') AND schema_name <> 'main'
+    AND NOT starts_with(schema_name, 'shiftflow_')"""
+_DUCKDB_VIEWS = {"pg_description": _DUCKDB_DESCRIPTIONS, "pg_namespace": _DUCKDB_NAMESPACES}
 
 
 def mentions_catalog(tokens: Iterable[Token]) -> bool:
@@ -51,8 +63,8 @@ def rewrite_catalog(tree: exp.Expression, engine: str) -> exp.Expression:
             name = ".".join(part for part in key if part)
             raise NotSupportedLocally(f"{name} (the emulator does not keep the PRIMARY KEY, UNIQUE and FOREIGN KEY"
                                       " declarations Redshift records without enforcing them)")
-        if engine == "duckdb" and key in {("", "pg_description"), ("pg_catalog", "pg_description")}:
-            table.replace(exp.Subquery(this=sqlglot.parse_one(_DUCKDB_DESCRIPTIONS, read="duckdb"),
+        if engine == "duckdb" and key[0] in ("", "pg_catalog") and key[1] in _DUCKDB_VIEWS:
+            table.replace(exp.Subquery(this=sqlglot.parse_one(_DUCKDB_VIEWS[key[1]], read="duckdb"),
                                        alias=exp.TableAlias(this=exp.to_identifier(table.alias_or_name))))
     if engine != "duckdb":
         return tree
@@ -79,11 +91,12 @@ _DUCKDB_RELATIONS = ("(SELECT table_oid AS oid, schema_name, table_name AS name,
                      " UNION ALL SELECT view_oid, schema_name, view_name, temporary FROM duckdb_views()"
                      " WHERE NOT internal)")
 DUCKDB_SETUP = (
-    # 'schema.name' or 'name' (a temporary relation first, then the current schema), as Redshift resolves it
+    # 'schema.name' or 'name' (a temporary relation first, then the search path's schemas), as Redshift resolves it
     "CREATE OR REPLACE TEMP MACRO shiftflow_regclass_lookup(text) AS (SELECT oid FROM " + _DUCKDB_RELATIONS +
     " WHERE name = lower(CASE WHEN contains(text, '.') THEN split_part(text, '.', 2) ELSE text END)"
     " AND CASE WHEN contains(text, '.') THEN schema_name = lower(split_part(text, '.', 1))"
-    " ELSE temporary OR schema_name = current_schema() END ORDER BY temporary DESC LIMIT 1)",
+    " ELSE temporary OR list_contains(current_schemas(false), schema_name) END"
+    " ORDER BY temporary DESC, list_position(current_schemas(false), schema_name) LIMIT 1)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_regclass(text) AS CASE WHEN text IS NULL THEN NULL"
     " WHEN shiftflow_regclass_lookup(text) IS NULL THEN error('relation \"' || text || '\" does not exist')"
     " ELSE shiftflow_regclass_lookup(text) END",

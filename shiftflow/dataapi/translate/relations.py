@@ -7,11 +7,13 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession
 
 
 def resolve_table(session: EngineSession, table: str) -> int:
-    """The table's oid, found as a name is: a temporary table first, then the current schema."""
+    """The table's oid, found as a name is: a temporary table first, then the schemas of the search path in order."""
     schema, _, name = table.rpartition(".")
     found = session.execute(
-        "SELECT table_oid FROM duckdb_tables() WHERE table_name = $name AND (schema_name = $schema"
-        " OR ($schema = '' AND (temporary OR schema_name = current_schema()))) ORDER BY temporary DESC LIMIT 1",
+        "SELECT table_oid FROM duckdb_tables() WHERE table_name = $name AND database_name IN (current_database(),"
+        " 'temp') AND (schema_name = $schema OR ($schema = '' AND (temporary"
+        " OR list_contains(current_schemas(false), schema_name))))"
+        " ORDER BY temporary DESC, list_position(current_schemas(false), schema_name) LIMIT 1",
         {"name": name, "schema": schema}).rows
     if not found:
         raise EngineError(f'relation "{table}" does not exist')

@@ -13,6 +13,7 @@ from shiftflow.dataapi.translate.functions import DUCKDB_FUNCTIONS
 from shiftflow.dataapi.translate.decimals import POSTGRES_SETUP as DECIMALS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
+from shiftflow.dataapi.translate.system import POSTGRES_SETUP as SYSTEM_POSTGRES_SETUP
 from shiftflow.dataapi.translate.types import DUCKDB_SETUP as TYPES_DUCKDB_SETUP
 
 # Run on every new DuckDB connection (settings and TEMP macros are per connection).
@@ -224,6 +225,7 @@ $f$""",
     *FUNCTIONS_POSTGRES_SETUP,
     *streams_catalog.POSTGRES_SETUP,  # streaming ingestion's state and refresh (streams/)
     *streams_refresh.POSTGRES_SETUP,
+    *SYSTEM_POSTGRES_SETUP,  # system tables' refused values (system.py)
 )
 
 # What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.

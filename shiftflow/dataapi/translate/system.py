@@ -6,14 +6,21 @@ The ones ELT scripts read to check themselves answer from what the emulator know
 - sys_query_history: the statements the emulator ran or runs (its 24-hour history);
 - svv_table_info: the session's catalog, with the row count of each non-empty table (the view "doesn't return any
   information for empty tables");
+- pg_table_def: the columns of the relations the search path shows (table_def.py); Redshift also lists its
+  pg_catalog tables there, so a query must keep to user tables or schemas (a WHERE / ON filter on tablename or
+  schemaname); encoding, distkey and sortkey are refused (the emulator keeps no storage attributes), and a value
+  it cannot tell is refused when read;
+- pg_user, pg_user_info (DuckDB): the superuser rdsdb and the admin user, the session's (its DbUser, usesysid 100 as
+  current_user_id); PostgreSQL's would be the server's roles (refused there);
 - pg_last_query_id(), pg_last_copy_id(), pg_last_copy_count(), pg_last_unload_id(), pg_last_unload_count(): the
   current Data API session's (a call, or a SessionId's calls);
 - pg_backend_pid(): the session's process id as the Data API reports it (RedshiftPid, sys_query_history's
   session_id), on both engines (PostgreSQL's own is its server process, which nothing else reports).
 Each emulated table is a subquery over a JSON array bound as a parameter (`shiftflow_system_<name>`), so the
 translation stays a pure function of the text: the service binds the emulator's log (system_parameters), and a
-query over svv_table_info is a SystemQuery that reads the catalog first. An emulated table has only the columns the
-emulator can know; naming another one (or selecting *) fails with "not supported locally: <table>.<column>".
+query over svv_table_info, pg_table_def or pg_user is a SystemQuery that reads the catalog first. An emulated table
+has only the columns the emulator can know; naming another one (or selecting *, unless it has them all) fails with
+"not supported locally: <table>.<column>".
 Character columns are VARCHAR, not Redshift's blank-padded CHAR(n) (trim() gives the same text either way).
 Every other system table fails with "not supported locally: system table <name>".
 """
@@ -32,6 +39,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
+from shiftflow.dataapi.translate.table_def import REFUSED, table_def_rows
 from shiftflow.dataapi.translate.model import EngineSql, LoadFailure, NotSupportedLocally, SessionCommand
 
 PARAMETER_PREFIX = "shiftflow_system_"
@@ -60,12 +68,25 @@ class SystemTable:
     name: str
     columns: tuple[tuple[str, str], ...]
     source: str
+    # Redshift's columns the emulator cannot answer, and why (naming one fails with the reason).
+    unknown: tuple[str, ...] = ()
+    unknown_reason: str = ""
+    # Columns whose value may be a refusal ("not supported locally: ..."), raised only when a query reads it.
+    refusable: tuple[str, ...] = ()
+    # Redshift lists its own pg_catalog relations in it too: a query must name the user tables or schemas it reads.
+    lists_catalog: bool = False
+    # Every column Redshift's table has is emulated: SELECT * answers.
+    complete: bool = False
+    # The engines it is emulated on, and why not on the others.
+    engines: tuple[str, ...] = ("duckdb", "postgres")
+    elsewhere: str = ""
 
     @property
     def column_names(self) -> frozenset[str]:
         return frozenset(name for name, _ in self.columns)
 
 
+_SERVER_ROLES = "its roles are the server's, not Redshift's users"
 EMULATED = {table.name: table for table in (
     SystemTable("stl_load_errors", (
         ("query", "bigint"), ("starttime", "timestamp"), ("session", "bigint"), ("filename", "text"),
@@ -79,6 +100,20 @@ EMULATED = {table.name: table for table in (
     SystemTable("svv_table_info", (
         ("database", "text"), ("schema", "text"), ("table_id", "bigint"), ("table", "text"),
         ("tbl_rows", "bigint"), ("estimated_visible_rows", "bigint")), "catalog"),
+    SystemTable("pg_table_def", (
+        ("schemaname", "text"), ("tablename", "text"), ("column", "text"), ("type", "text"), ("notnull", "boolean")),
+        "catalog", unknown=("encoding", "distkey", "sortkey"),
+        unknown_reason="the emulator does not keep Redshift's column encodings, distribution and sort keys",
+        refusable=("schemaname", "type"), lists_catalog=True),
+    # r_Users.md, r_CREATE_USER.md: the superuser rdsdb (1) and the admin user (100), the session's on DuckDB.
+    SystemTable("pg_user", (
+        ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
+        ("usecatupd", "boolean"), ("passwd", "text"), ("valuntil", "timestamp"), ("useconfig", "text")), "catalog",
+        complete=True, engines=("duckdb",), elsewhere=_SERVER_ROLES),
+    SystemTable("pg_user_info", (
+        ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
+        ("usecatupd", "boolean"), ("passwd", "text"), ("useconfig", "text"), ("useconnlimit", "text")), "catalog",
+        engines=("duckdb",), elsewhere=_SERVER_ROLES),
 )}
 
 # pg_last_* functions: a BIGINT read from the session's facts (SessionFacts attribute of the same meaning).
@@ -87,8 +122,10 @@ _LAST_FUNCTIONS = {"pg_last_query_id": "last_query_id", "pg_last_copy_id": "last
                    "pg_last_unload_count": "last_unload_count"}
 LAST_FUNCTIONS = frozenset(_LAST_FUNCTIONS)
 _BACKEND_PID = "pg_backend_pid"  # an INTEGER: the session's RedshiftPid
-_DUCKDB_TYPES = {"bigint": "BIGINT", "text": "VARCHAR", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
-_POSTGRES_TYPES = {"bigint": "bigint", "text": "text", "timestamp": "timestamp", "boolean": "boolean"}
+_DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "text": "VARCHAR", "timestamp": "TIMESTAMP",
+                 "boolean": "BOOLEAN"}
+_POSTGRES_TYPES = {"bigint": "bigint", "integer": "integer", "text": "text", "timestamp": "timestamp",
+                   "boolean": "boolean"}
 
 
 # ---- translation ---------------------------------------------------------------------------------------------
@@ -122,6 +159,8 @@ def rewrite_system_tables(tree: exp.Expression, engine: str) -> set[str]:
             raise NotSupportedLocally(f"system table {name}")
         if isinstance(table.parent, (exp.Insert, exp.Create, exp.Drop, exp.Delete, exp.Update, exp.Alter)):
             raise NotSupportedLocally(f"writing to system table {name}")
+        if engine not in EMULATED[name].engines:
+            raise NotSupportedLocally(f"system table {name} on the {engine} engine ({EMULATED[name].elsewhere})")
         _check_columns(table, EMULATED[name])
         alias = table.alias_or_name
         table.replace(exp.Subquery(this=_rows_query(EMULATED[name], engine), alias=exp.TableAlias(
@@ -145,18 +184,68 @@ def _check_columns(table: exp.Table, system: SystemTable) -> None:
         return
     alias = table.alias_or_name
     sources = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
-    alone = len(sources) == 1
+    alone = len(sources) == 1 and not select.args.get("joins")  # a joined subquery is a source too
     for column in select.find_all(exp.Column):
         if column.find_ancestor(exp.Select) is not select:
             continue
         if column.table == alias or (not column.table and alone):
-            if isinstance(column.this, exp.Star):
+            if isinstance(column.this, exp.Star) and not system.complete:
                 _refuse_star(system)
             if column.name not in system.column_names and not _is_projection_alias(select, column.name):
-                raise NotSupportedLocally(f"{system.name}.{column.name} (the emulator has "
+                why = f"{system.unknown_reason}; " if column.name in system.unknown else ""
+                raise NotSupportedLocally(f"{system.name}.{column.name} ({why}the emulator has "
                                           f"{', '.join(sorted(system.column_names))})")
-    if alone and any(isinstance(projection, exp.Star) for projection in select.expressions):
+    if alone and not system.complete and any(isinstance(projection, exp.Star) for projection in select.expressions):
         _refuse_star(system)
+    if system.lists_catalog and not _names_user_relations(select, alias, alone):
+        raise NotSupportedLocally(f"{system.name} without a filter on a user table or schema (Redshift lists its"
+                                  " pg_catalog tables in it too: filter on tablename or schemaname)")
+
+
+_SAME_ROWS = (exp.Trim, exp.Lower, exp.Upper)  # a filter on trim(tablename) keeps the same relations
+_SAME_ROWS_CALLS = frozenset({"rtrim", "btrim", "shiftflow_rtrim"})  # rewrite.py's blank-insensitive comparison
+
+
+def _bare(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, _SAME_ROWS) or (isinstance(node, exp.Anonymous) and node.name.lower() in _SAME_ROWS_CALLS
+                                           and node.expressions):
+        node = node.this if isinstance(node, _SAME_ROWS) else node.expressions[0]
+    return node
+
+
+_CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+
+
+def _names_user_relations(select: exp.Select, alias: str, alone: bool) -> bool:
+    """Whether a WHERE or ON conjunct keeps the rows to user relations: tablename = / IN literal names (no system
+    table's), or schemaname = / IN literal schemas (no catalog's) or current_schema()."""
+    conditions = [select.args.get("where")] + [join.args.get("on") for join in select.args.get("joins") or []]
+    for condition in filter(None, conditions):
+        condition = condition.this if isinstance(condition, exp.Where) else condition
+        for conjunct in condition.flatten() if isinstance(condition, exp.And) else [condition]:
+            if _keeps_user_relations(conjunct, alias, alone):
+                return True
+    return False
+
+
+def _keeps_user_relations(node: exp.Expression, alias: str, alone: bool) -> bool:
+    if isinstance(node, exp.Paren):
+        return _keeps_user_relations(node.this, alias, alone)
+    if isinstance(node, exp.EQ):
+        left, right = _bare(node.this), _bare(node.expression)
+        column, values = (left, [right]) if isinstance(left, exp.Column) else (right, [left])
+    elif isinstance(node, exp.In) and not node.args.get("query"):
+        column, values = _bare(node.this), [_bare(value) for value in node.expressions]
+    else:
+        return False
+    if not isinstance(column, exp.Column) or not (column.table == alias or (not column.table and alone)):
+        return False
+    if column.name == "tablename":
+        return all(isinstance(v, exp.Literal) and v.is_string and not is_system_table(v.this.lower()) for v in values)
+    if column.name == "schemaname":
+        return all((isinstance(v, exp.Literal) and v.is_string and v.this.lower() not in _CATALOG_SCHEMAS)
+                   or isinstance(v, exp.CurrentSchema) for v in values)
+    return False
 
 
 def _is_projection_alias(select: exp.Select, name: str) -> bool:
@@ -173,9 +262,14 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
     marker = "\x01rows\x01"
     if engine == "duckdb":
         shape = json.dumps([{name: _DUCKDB_TYPES[kind] for name, kind in system.columns}])
-        text = (f"SELECT * FROM (SELECT UNNEST(FROM_JSON(CAST('{marker}' AS JSON), '{shape}'), recursive := TRUE))")
+        projections = ", ".join(_refused_when_read(f'"{name}"', name, engine) if name in system.refusable
+                                else f'"{name}"' for name, _ in system.columns)
+        text = (f"SELECT {projections} FROM (SELECT UNNEST(FROM_JSON(CAST('{marker}' AS JSON), '{shape}'),"
+                " recursive := TRUE))")
     else:
-        projections = ", ".join(f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]}) AS \"{name}\""
+        projections = ", ".join(_refused_when_read(f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]})", name, engine)
+                                if name in system.refusable else
+                                f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]}) AS \"{name}\""
                                 for name, kind in system.columns)
         text = f"SELECT {projections} FROM json_array_elements(CAST('{marker}' AS JSON)) AS r"
     query = sqlglot.parse_one(text, read=engine)
@@ -183,6 +277,22 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
         if literal.this == marker:
             literal.replace(exp.Placeholder(this=PARAMETER_PREFIX + system.name))
     return query
+
+
+def _refused_when_read(value: str, name: str, engine: str) -> str:
+    """A text column whose value may be a refusal (table_def.REFUSED): raised when a row's value is computed, so a
+    query that filters that row out, or does not read the column, is answered."""
+    raise_ = "error" if engine == "duckdb" else "shiftflow_refused"
+    return (f"CASE WHEN starts_with({value}, '{REFUSED}') THEN CAST({raise_}({value}) AS TEXT) ELSE {value} END"
+            f' AS "{name}"')
+
+
+POSTGRES_SETUP = (
+    # IMMUTABLE (its argument is never a constant): PostgreSQL then still flattens the system table's subquery and
+    # pushes filters into it, so a refused value is raised only for the rows and columns the query reads.
+    "CREATE OR REPLACE FUNCTION public.shiftflow_refused(message text) RETURNS text LANGUAGE plpgsql IMMUTABLE"
+    " AS $f$ BEGIN RAISE EXCEPTION '%', message USING ERRCODE = '0A000'; END $f$",
+)
 
 
 # ---- what the emulator knows ---------------------------------------------------------------------------------
@@ -367,7 +477,7 @@ class SystemQuery(SessionCommand):
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         values = dict(parameters)
         for name in self.catalog_tables:
-            values[PARAMETER_PREFIX + name] = _json(_table_info(session))
+            values[PARAMETER_PREFIX + name] = _json(_CATALOG_ROWS[name](session))
         return session.execute(self.sql.text, {n: values[n] for n in self.sql.parameter_names})
 
 
@@ -392,6 +502,34 @@ def _table_info(session: EngineSession) -> list[dict[str, Any]]:
             rows.append({"database": database, "schema": schema, "table_id": table_id, "table": table,
                          "tbl_rows": count, "estimated_visible_rows": count})
     return rows
+
+
+# The users a DuckDB session knows: Redshift's superuser, the admin user, the session's (current_user_id's 100), and
+# those CREATE USER made (shiftflow/dataapi/principals/). pg_user and pg_user_info show them as r_Users.md and
+# r_CREATE_USER.md do.
+_RDSDB = {"usename": "rdsdb", "usesysid": 1, "usecreatedb": True, "usesuper": True, "usecatupd": True,
+          "passwd": "********", "valuntil": None, "useconfig": None}
+_ADMIN = {"usesysid": 100, "usecreatedb": True, "usesuper": True, "usecatupd": False, "passwd": "********",
+          "valuntil": None, "useconfig": None}
+
+
+def _users(session: EngineSession) -> list[dict[str, Any]]:
+    return [{key: value for key, value in user.items() if key != "useconnlimit"} for user in _user_info(session)]
+
+
+def _user_info(session: EngineSession) -> list[dict[str, Any]]:
+    from shiftflow.dataapi.principals.catalog import users
+
+    user = session.execute("SELECT shiftflow_current_user()", {}).rows[0][0]
+    created = [{"usename": name, "usesysid": sysid, "usecreatedb": createdb, "usesuper": superuser,
+                "usecatupd": False, "passwd": "********", "valuntil": None, "useconfig": None, "useconnlimit": limit}
+               for name, sysid, superuser, createdb, limit in users(session)]
+    # valuntil left out of pg_user_info: rdsdb's is infinity there, which DuckDB would return as a date in 9999
+    return [{**_RDSDB, "useconnlimit": None}, {"usename": user, **_ADMIN, "useconnlimit": "UNLIMITED"}, *created]
+
+
+_CATALOG_ROWS: dict[str, Callable[[EngineSession], list[dict[str, Any]]]] = {
+    "svv_table_info": _table_info, "pg_table_def": table_def_rows, "pg_user": _users, "pg_user_info": _user_info}
 
 
 def query_records(statements: Iterable[Any]) -> list[QueryRecord]:

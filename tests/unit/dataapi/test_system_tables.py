@@ -44,13 +44,13 @@ def client(request: pytest.FixtureRequest) -> Iterator[Any]:
         database = f"sys_{next(_databases)}"
         with route_in_process(emulator):
             client = boto3.client("redshift-data", region_name="us-east-1")
-            yield _Client(client, s3, database)
+            yield _Client(client, s3, database, request.param)
         emulator.close(close_engine=not shared)
 
 
 class _Client:
-    def __init__(self, client: Any, s3: Any, database: str) -> None:
-        self._client, self.s3, self.database = client, s3, database
+    def __init__(self, client: Any, s3: Any, database: str, engine: str = "duckdb") -> None:
+        self._client, self.s3, self.database, self.engine = client, s3, database, engine
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
@@ -158,13 +158,31 @@ def test_svv_table_info_lists_non_empty_user_tables_with_their_rows(client):
     assert rows(client, described["Id"]) == [["public", "sales", 3, 3, True]]
 
 
+def test_pg_table_def_through_the_data_api(client):
+    # r_PG_TABLE_DEF.md's columns the emulator keeps, for a table a batch made (DbUser awsuser)
+    batch(client, ["create table lineorder (lo_orderkey integer not null, lo_note varchar(30), lo_price numeric(8,2))"])
+    described = ok(client, 'select "column", type, "notnull" from pg_table_def where tablename = \'lineorder\'')
+    assert rows(client, described["Id"]) == [
+        ["lo_orderkey", "integer", True], ["lo_note", "character varying(30)", False],
+        ["lo_price", "numeric(8,2)", False]]
+
+
+def test_pg_user_names_the_requests_db_user_on_duckdb(client):
+    described = run(client, "select usename, usesysid from pg_user order by usesysid")
+    if client.engine == "postgres":
+        assert described["Status"] == "FAILED" and "system table pg_user on the postgres engine" in described["Error"]
+    else:
+        assert rows(client, described["Id"]) == [["rdsdb", 1], [TARGET["DbUser"], 100]]
+
+
 @pytest.mark.parametrize(("sql", "message"), [
     ("select * from stl_query", "not supported locally: system table stl_query"),
     ("select count(*) from pg_catalog.stv_recents", "not supported locally: system table stv_recents"),
     ("select tbl, count(*) from stv_blocklist group by tbl", "not supported locally: system table stv_blocklist"),
     ("select query, elapsed, substring from svl_qlog order by query desc limit 5",
      "not supported locally: system table svl_qlog"),
-    ("select * from pg_table_def", "not supported locally: system table pg_table_def"),
+    ("select * from pg_class_info", "not supported locally: system table pg_class_info"),
+    ("select encoding from pg_table_def where tablename = 'sales'", "not supported locally: pg_table_def.encoding"),
     ("select slice from stl_load_errors", "not supported locally: stl_load_errors.slice"),
     ("select * from stl_load_errors", "not supported locally: SELECT * from stl_load_errors"),
     ("select encoded from svv_table_info", "not supported locally: svv_table_info.encoded"),

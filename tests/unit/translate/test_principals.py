@@ -95,3 +95,16 @@ def test_default_privileges_check_their_users_schemas_and_grantees(duckdb_sessio
 def test_what_redshift_alone_has_stays_refused(duckdb_session, statement):
     with pytest.raises(NotSupportedLocally):
         run_script(duckdb_session, statement)
+
+
+def test_pg_user_lists_the_users_created_after_the_admin_user(duckdb_session):
+    # r_Users.md: rdsdb (1), the admin user (100), then each user CREATE USER made (101, 102 ...)
+    run_script(duckdb_session, "create user dwuser password 'Abcd1234'; create user poweruser password 'Abcd1234'"
+                               " createuser; create user dbuser password 'Abcd1234' createdb connection limit 30")
+    rows = run_script(duckdb_session, "select usename, usesysid, usecreatedb, usesuper from pg_user"
+                                      " where usesysid > 100 order by usesysid").rows
+    assert rows == [("dwuser", 101, False, False), ("poweruser", 102, False, True), ("dbuser", 103, True, False)]
+    assert run_script(duckdb_session, "select useconnlimit from pg_user_info where usename = 'dbuser'").rows == [("30",)]
+    run_script(duckdb_session, "drop user poweruser")
+    assert [row[0] for row in run_script(duckdb_session, "select usename from pg_user order by usesysid").rows][2:] \
+        == ["dwuser", "dbuser"]

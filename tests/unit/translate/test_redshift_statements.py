@@ -57,8 +57,8 @@ def test_settings_that_change_results_are_the_engines():
     assert translate("set datestyle to 'SQL,DMY'", "postgres").session_scoped
     with pytest.raises(NotSupportedLocally, match="SET datestyle on the DuckDB engine"):
         translate("set datestyle to 'SQL,DMY'", "duckdb")
-    with pytest.raises(NotSupportedLocally, match="SET timezone to an offset on the DuckDB engine"):
-        translate("set timezone to '-8:00'", "duckdb")
+    with pytest.raises(NotSupportedLocally, match="SET timezone to x y on the DuckDB engine"):
+        translate("set timezone to x y", "duckdb")
     with pytest.raises(NotSupportedLocally, match="SHOW ALL"):
         translate("show all", "postgres")
 

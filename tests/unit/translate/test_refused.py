@@ -20,9 +20,7 @@ from tests.unit.translate.conftest import run_script
     ("alter table spectrum.sales_part add if not exists partition(saledate='2008-01-01') "
      "location 's3://awssampledbuswest2/tickit/spectrum/sales_partition/saledate=2008-01/'", "Redshift Spectrum"),
     ("alter table spectrum.sales_part drop partition(saledate='2008-01-01')", "Redshift Spectrum"),
-    # r_CREATE_SCHEMA.md, r_PG_DEFAULT_ACL.md: Redshift's users and default privileges
-    ("select nspname, usename from pg_namespace, pg_user where pg_namespace.nspowner = pg_user.usesysid",
-     "system table pg_user"),
+    # r_PG_DEFAULT_ACL.md: Redshift's default privileges
     ("select defaclacl from pg_catalog.pg_default_acl", "system table pg_default_acl"),
     # r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md
     ("select user, current_aws_account", "current_aws_account"), ("select current_namespace", "current_namespace"),
@@ -30,6 +28,14 @@ from tests.unit.translate.conftest import run_script
     ("select relname from pg_class c where aclcontains(c.relacl, makeaclitem(1, 0, 1, 'SELECT', false))",
      "privileges"),
     ("prepare p (int) as select relacl::aclitem[] from pg_class where relowner = $1", "privileges"),
+    # r_CANCEL.md: another session's running query, by its process id (not a syntax error)
+    ("cancel 802", "CANCEL of another session's query"),
+    ("cancel 802 'Long-running query'", "CANCEL of another session's query"),
+    # r_CREATE_DATABASE.md: a case-insensitive database
+    ("create database sampledb collate case_insensitive", r"CREATE DATABASE \.\.\. COLLATE"),
+    # r_SHOW_TABLE.md, r_SHOW_VIEW.md: DDL text with what the emulator does not keep
+    ("show table public.category", "SHOW TABLE .*encodings, distribution and sort keys"),
+    ("show view LA_Venues_v", "SHOW VIEW .*normalized text"),
 ])
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_redshift_only_statements(statement: str, what: str, engine: str) -> None:
@@ -51,3 +57,9 @@ def test_catalog_functions_duckdb_cannot_answer(duckdb_session, query: str) -> N
 def test_plain_analyze_and_alter_table_still_run(duckdb_session) -> None:
     run_script(duckdb_session, "create table listing (listid int); analyze listing; alter table listing add column n int")
     assert [c.name for c in run_script(duckdb_session, "select * from listing").columns] == ["listid", "n"]
+
+
+def test_drop_database_is_refused_on_duckdb() -> None:
+    # r_DROP_DATABASE.md: drop database tickit_test (PostgreSQL drops its own database of that name)
+    with pytest.raises(NotSupportedLocally, match="DROP DATABASE on the DuckDB engine"):
+        translate("drop database tickit_test", "duckdb")

@@ -12,7 +12,11 @@ with "not supported locally". On DuckDB:
 - statement_timeout: recorded, and enforced by the engine session (SessionTimeout; PostgreSQL enforces its own);
 - search_path: the listed schemas that exist when the SET runs ('$user' and missing ones are skipped, as Redshift
   skips them); SHOW prints the list as Redshift does ("$user", public, enterprise);
-- timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC; offsets are refused;
+- timezone: a zone name (DuckDB's TimeZone: TIMESTAMPTZ values print in it), DEFAULT for UTC, an ISO offset
+  ('-8:00' is UTC-8), an INTERVAL ('-8 hours') or a POSIX 'PST8' (positive west of UTC) as the zone Etc/GMT+8
+  (whole hours only: results are read through Python's tz database); SHOW prints that name (Redshift's text for
+  an offset is not documented).
+  PostgreSQL reads an ISO offset string as POSIX (8 hours east): it gets the INTERVAL form instead;
 - seed: DuckDB's setseed (random() then repeats its sequence, not Redshift's);
 - datestyle: SHOW answers Redshift's default, ISO, MDY (SET datestyle is refused: DuckDB prints ISO only);
 - session context variables (`app_context.user_id`, a dot in the name) are DuckDB variables holding the text;
@@ -22,14 +26,17 @@ Other parameters are refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import Column, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.sql.splitter import tokenize
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,12 @@ REDSHIFT_ONLY_PARAMETERS = frozenset("""cast_super_null_on_error datashare_break
 _SHOWN_OBJECTS = frozenset("""TABLE TABLES VIEW COLUMNS COLUMN SCHEMAS DATABASES DATASHARES EXTERNAL MODEL PROCEDURE
     FUNCTIONS GRANTS PARAMETERS""".split())
 
+_LISTING = "Redshift's listing of its objects"
+# r_SHOW_TABLE.md, r_SHOW_VIEW.md: DDL text the emulator cannot write as Redshift does.
+_SHOWN_DEFINITIONS = {
+    "TABLE": "Redshift's DDL text, with column encodings, distribution and sort keys the emulator does not keep",
+    "VIEW": "Redshift's normalized text of the view's query, which the emulator does not have"}
+
 # What the DuckDB engine leaves to the tree translation (sqlglot's SET schema).
 _DUCKDB_OWN = {"schema"}
 _DEFAULT_SEARCH_PATH = "$user, public"  # SHOW search_path's default (r_search_path.md)
@@ -136,14 +149,74 @@ def _search_path(values: list[Token]) -> SearchPath | EngineSql:
     return SearchPath(tuple(names))
 
 
+# r_timezone_config.md's forms besides a zone name: an ISO-8601 offset ('-8:00', '+7:30': positive east of UTC), an
+# INTERVAL ('-8 hours', '30 minutes'), a POSIX STDoffset[DST] ('PST8', 'EST5EDT': positive west of UTC).
+_ISO_OFFSET = re.compile(r"(?P<sign>[+-])(?P<hours>\d{1,2})(?::(?P<minutes>\d{2}))?")
+_INTERVAL_PART = re.compile(r"\s*(?P<number>[+-]?\d+)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|m)\b", re.I)
+_POSIX = re.compile(r"(?P<std>[a-z]{3,})(?P<offset>[+-]?\d{1,2})(?P<dst>[a-z]{3,})?", re.I)
+
+
+def _interval_minutes(text: str) -> int | None:
+    """An INTERVAL time zone's offset in minutes east of UTC ('-8 hours', '1 hour 30 minutes', '-8:00')."""
+    iso = _ISO_OFFSET.fullmatch(text.strip() if text.strip()[:1] in "+-" else "+" + text.strip())
+    if iso:
+        return _iso_minutes(iso)
+    position, minutes = 0, 0
+    for part in _INTERVAL_PART.finditer(text):
+        if part.start() != position:
+            return None
+        minutes += int(part.group("number")) * (60 if part.group("unit").lower().startswith("h") else 1)
+        position = part.end()
+    return minutes if position and not text[position:].strip() else None
+
+
+def _iso_minutes(match: re.Match[str]) -> int:
+    minutes = int(match.group("hours")) * 60 + int(match.group("minutes") or 0)
+    return -minutes if match.group("sign") == "-" else minutes
+
+
+def _offset_minutes(values: list[Token]) -> int | None:
+    """The offset east of UTC that SET timezone's value names, when it is an ISO offset or an INTERVAL."""
+    if len(values) >= 2 and word(values[0]) == "INTERVAL" and values[1].token_type == TokenType.STRING:
+        minutes = _interval_minutes(values[1].text)
+        if minutes is None or len(values) not in (2, 5):  # INTERVAL '...' [HOUR TO MINUTE]
+            raise NotSupportedLocally(f"SET timezone INTERVAL '{values[1].text}'")
+        return minutes
+    iso = _ISO_OFFSET.fullmatch(values[0].text) if len(values) == 1 else None
+    return _iso_minutes(iso) if iso and values[0].token_type == TokenType.STRING else None
+
+
+def _hours_minutes(minutes: int) -> str:
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def _timezone(values: list[Token]) -> EngineSql:
-    """SET timezone on DuckDB: a zone name; Redshift's offsets ('-8:00', INTERVAL '-8 hours') are refused."""
+    """SET timezone on DuckDB: a zone name; an offset or a POSIX STDoffset as tzdata's Etc/GMT-n zone."""
     if len(values) == 1 and word(values[0]) == "DEFAULT" and values[0].token_type != TokenType.STRING:
         return EngineSql("SET TimeZone = 'UTC'")
+    offset = _offset_minutes(values)
+    posix = _POSIX.fullmatch(values[0].text) if len(values) == 1 else None
+    if offset is None and posix and not posix.group("dst"):
+        offset = -60 * int(posix.group("offset"))  # POSIX offsets are positive west of UTC
+    if offset is not None:
+        if offset % 60:  # results are read through Python's tz database, whose fixed zones are whole hours
+            raise NotSupportedLocally(f"SET timezone to an offset of {_hours_minutes(offset)} on the DuckDB engine"
+                                      " (whole hours only)")
+        hours = offset // 60  # Etc/GMT+8 is UTC-8: tzdata's names follow POSIX's sign
+        return EngineSql(f"SET TimeZone = 'Etc/GMT{'+' if hours <= 0 else '-'}{abs(hours)}'")
     if len(values) != 1 or not values[0].text.replace("/", "").replace("_", "").replace("-", "").replace("+", "") \
             .isalnum() or values[0].text[:1] in "+-" or values[0].text[:1].isdigit():
-        raise NotSupportedLocally("SET timezone to an offset on the DuckDB engine (name the time zone)")
-    return EngineSql(f"SET TimeZone = {_literal(values[0].text)}")
+        raise NotSupportedLocally(f"SET timezone to {' '.join(t.text for t in values)} on the DuckDB engine")
+    return EngineSql(f"SET TimeZone = {_literal(values[0].text)}")  # PST8PDT and the like are tzdata's names
+
+
+def _postgres_timezone(values: list[Token]) -> EngineSql | None:
+    """SET timezone on PostgreSQL: an ISO offset or INTERVAL as PostgreSQL's INTERVAL form (it would read '-8:00'
+    as POSIX, 8 hours east); anything else as written (None)."""
+    offset = _offset_minutes(values)
+    if offset is None:
+        return None
+    return EngineSql(f"SET TIME ZONE INTERVAL '{_hours_minutes(offset)}' HOUR TO MINUTE")
 
 
 def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
@@ -186,10 +259,14 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Searc
     name, local, i = _target(tokens)
     if name is None:
         return None
+    if name == "time" and i < len(tokens) and word(tokens[i]) == "ZONE":  # SET TIME ZONE value
+        name, i = "timezone", i + 1
     tuning = _tuning(name, engine)
     if i < len(tokens) and (tokens[i].token_type == TokenType.EQ or word(tokens[i]) == "TO"):
         i += 1
     values = tokens[i:]
+    if engine == "postgres" and name == "timezone" and values:
+        return _postgres_timezone(values)
     if engine == "duckdb" and name in _DUCKDB_SETTINGS:
         if local:
             raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
@@ -204,7 +281,8 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Searc
         raise NotSupportedLocally(f"SET {name} to a list of values")
     value = _checked(tuning, name, values[0].text)
     if engine == "postgres":
-        return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO {_literal(value)}".replace("%", "%%"))
+        setting = postgres_setting_name(name)
+        return EngineSql(f"SET {'LOCAL ' if local else ''}{setting} TO {_literal(value)}".replace("%", "%%"))
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return _enforced(name, EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}"), value)
@@ -238,6 +316,11 @@ def _context_variable(name: str, local: bool, values: list[Token]) -> EngineSql:
 def context_variable(name: str) -> str:
     """The DuckDB variable that holds a session context variable (a quoted name: it has a dot)."""
     return '"shiftflow_context_' + name.lower().replace('"', '""') + '"'
+
+
+def checked_value(name: str, value: str) -> str:
+    """A tuning parameter's value as SHOW prints it; a value it refuses fails as Redshift's SET does."""
+    return _checked(TUNING[name], name, value)
 
 
 def _checked(tuning: Tuning, name: str, value: str) -> str:
@@ -282,7 +365,7 @@ def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Sea
 
 def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeout:
     if engine == "postgres":  # an empty custom setting reads back as the default (see _show)
-        return EngineSql(f"SET {'LOCAL ' if local else ''}{_guc(name)} TO ''")
+        return EngineSql(f"SET {'LOCAL ' if local else ''}{postgres_setting_name(name)} TO ''")
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return _enforced(name, EngineSql(f"RESET VARIABLE {_variable(name)}"), _tuning(name, engine).default)
@@ -290,7 +373,8 @@ def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeou
 
 def _show(tokens: list[Token], engine: str) -> EngineSql | None:
     if len(tokens) > 1 and word(tokens[1]) in _SHOWN_OBJECTS and tokens[1].token_type != TokenType.STRING:
-        raise NotSupportedLocally(f"SHOW {word(tokens[1])} (Redshift's listing of its objects)")
+        shown = word(tokens[1])
+        raise NotSupportedLocally(f"SHOW {shown} ({_SHOWN_DEFINITIONS.get(shown, _LISTING)})")
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
@@ -318,8 +402,8 @@ def _engine_own(what: str, name: str, engine: str) -> None:
         raise NotSupportedLocally(f"{what} (a Redshift parameter the PostgreSQL engine does not have)")
 
 
-def _guc(name: str) -> str:
-    """PostgreSQL custom settings need a dotted name."""
+def postgres_setting_name(name: str) -> str:
+    """The custom setting that records a tuning parameter on PostgreSQL (custom settings need a dotted name)."""
     return f"shiftflow.{name}"
 
 
@@ -348,7 +432,7 @@ def duckdb_context_value(name: str, error_if_undefined: bool) -> str:
 
 def postgres_tuning_value(name: str) -> str:
     """A tuning parameter's value as SHOW prints it, on PostgreSQL (an empty custom setting is the default)."""
-    value = f"nullif(current_setting({_literal(_guc(name))}, true), '')"
+    value = f"nullif(current_setting({_literal(postgres_setting_name(name))}, true), '')"
     return f"coalesce({value}, {_literal(TUNING[name].default)})"
 
 
@@ -360,3 +444,58 @@ def duckdb_tuning_value(name: str) -> str | None:
     if tuning is None:
         return None
     return f"coalesce(getvariable({_literal(_variable(name))}), {_literal(tuning.default)})"
+
+
+# ---- SET_CONFIG on DuckDB (r_SET_CONFIG.md) --------------------------------------------------------------------
+
+_PARAMETER_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
+_LOCAL_FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+@dataclass(frozen=True)
+class SetConfig(SessionCommand):
+    """`SELECT set_config('name', 'value', is_local)` on DuckDB, where a query cannot change a setting: the SET it
+    stands for, then the new value as the function's one row. is_local: the value lasts for the transaction, which
+    outside a transaction block is the statement itself (nothing to keep); inside one, DuckDB has no
+    transaction-scoped settings."""
+
+    setting: EngineSql | SessionCommand
+    value: str
+    local: bool
+    column: str = "set_config"
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if self.local and in_transaction:
+            raise NotSupportedLocally("set_config(..., true) in a transaction block on the DuckDB engine (it has no"
+                                      " transaction-scoped settings)")
+        if not self.local:
+            if isinstance(self.setting, SessionCommand):
+                self.setting.run(session, {}, in_transaction)
+            else:
+                session.execute(self.setting.text, {})
+        return QueryResult([Column(self.column, "varchar", 65535)], [(self.value,)], 1)
+
+
+def set_config_statement(tree: exp.Expression) -> SetConfig | None:
+    """A query that is only `SELECT set_config('name', 'value', is_local)` (literals), as SetConfig; None for any
+    other query."""
+    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or any(
+            tree.args.get(part) for part in ("from_", "joins", "where", "group", "having", "order", "limit", "with_")):
+        return None
+    projection = tree.expressions[0]
+    call = projection.this if isinstance(projection, exp.Alias) else projection
+    if not (isinstance(call, exp.Anonymous) and call.name.lower() == "set_config" and len(call.expressions) == 3):
+        return None
+    name, value, local = call.expressions
+    flag = local.this.lower() if isinstance(local, exp.Literal) else ("true" if local.this else "false") \
+        if isinstance(local, exp.Boolean) else ""
+    if not all(isinstance(v, exp.Literal) and v.is_string for v in (name, value)) or flag not in _LOCAL_FLAGS \
+            or not _PARAMETER_NAME.fullmatch(name.this.lower()):
+        raise NotSupportedLocally("set_config() with computed arguments on the DuckDB engine")
+    setting = setting_command(tokenize(f"SET {name.this.lower()} TO {_literal(value.this)}"), "duckdb")
+    if setting is None:
+        raise NotSupportedLocally(f"set_config('{name.this.lower()}') on the DuckDB engine")
+    parameter = name.this.lower()
+    shown = checked_value(parameter, value.this) if parameter in TUNING else value.this
+    return SetConfig(setting, shown, _LOCAL_FLAGS[flag], projection.alias or "set_config")

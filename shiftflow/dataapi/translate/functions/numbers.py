@@ -137,7 +137,11 @@ def duckdb_numeric_to_char(value: exp.Expression, model: str) -> exp.Expression:
     """TO_CHAR(number, model) on DuckDB, as PostgreSQL's (Redshift's) numeric format model prints it: 9 and 0
     digits (0 keeps leading zeros), . or D, , or G (a blank left of the first digit), S / MI / PR signs, a
     blank for the sign of a positive number, $ or L (Redshift's currency symbol, $), FM (no padding, no trailing
-    zeros for 9), and ### when the number does not fit. Other elements (RN, EEEE, TH, V, literals) are refused."""
+    zeros for 9), and ### when the number does not fit; RN / rn alone (roman numerals). Other elements (EEEE, TH, V,
+    literals) are refused."""
+    roman = _ROMAN_MODEL.fullmatch(model)
+    if roman:
+        return _roman(value, roman["case"] == "RN", fill=not roman["fm"])
     match = _NUMERIC_MODEL.match(model)
     if match is None or not any(c in model for c in "90"):
         raise NotSupportedLocally(f"TO_CHAR numeric format '{model}' on the DuckDB engine")
@@ -178,6 +182,31 @@ def duckdb_numeric_to_char(value: exp.Expression, model: str) -> exp.Expression:
         text = f"trim({text})"
     if match["currency"]:
         text = f"'$' || {text}"
+    expression = sqlglot.parse_one(text, read="duckdb")
+    for column in list(expression.find_all(exp.Column)):
+        if column.name == _VALUE:
+            column.replace(value.copy())
+    return expression
+
+
+_ROMAN_MODEL = re.compile(r"(?P<fm>FM|fm)?(?P<case>RN|rn)")
+_ROMAN_DIGITS = (("", "M", "MM", "MMM"), ("", "C", "CC", "CCC", "CD", "D", "DC", "DCC", "DCCC", "CM"),
+                 ("", "X", "XX", "XXX", "XL", "L", "LX", "LXX", "LXXX", "XC"),
+                 ("", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"))
+
+
+def _roman(value: exp.Expression, upper: bool, fill: bool) -> exp.Expression:
+    """PostgreSQL's RN: the number rounded to an integer from 1 to 3999 as a roman numeral, right-aligned in 15
+    characters (FM: unpadded); any other value is 15 #s (r_TO_CHAR.md: 125 is CXXV, 618.80 is dcxix)."""
+    places = [f"{list(digits)!r}[(n // {10 ** (3 - i)}) % 10 + 1]" for i, digits in enumerate(_ROMAN_DIGITS)]
+    numeral = " || ".join(places)
+    numeral = numeral if upper else f"lower({numeral})"
+    shown = f"lpad({numeral}, 15, ' ')" if fill else numeral
+    # a float rounds half to even (PostgreSQL's rint), a number half away from zero (its numeric round)
+    rounded = (f"CASE WHEN typeof({_VALUE}) IN ('DOUBLE', 'FLOAT') THEN round_even(CAST({_VALUE} AS DOUBLE), 0)"
+               f" ELSE round(CAST({_VALUE} AS DECIMAL(38, 10))) END")
+    text = (f"list_transform([CAST({rounded} AS BIGINT)], lambda n: CASE WHEN n IS NULL"
+            f" THEN NULL WHEN n BETWEEN 1 AND 3999 THEN {shown} ELSE '###############' END)[1]")
     expression = sqlglot.parse_one(text, read="duckdb")
     for column in list(expression.find_all(exp.Column)):
         if column.name == _VALUE:

@@ -1,8 +1,9 @@
 """CURRENT_SETTING (r_CURRENT_SETTING.md), the function form of SHOW: it reads what SET recorded
-(commands/settings.py). A tuning parameter (query_group ... unset by default) is read from the emulator's record on
-both engines; any other is PostgreSQL's own current_setting. On DuckDB also search_path, timezone, and session
-context variables (`app_context.user_id`; undefined, an error unless error_if_undefined is false); any other
-parameter is refused there.
+(commands/settings.py); SET_CONFIG (r_SET_CONFIG.md), the function form of SET. A tuning parameter (query_group
+... unset by default) is read from the emulator's record on both engines; any other is PostgreSQL's own
+current_setting, whose second argument (missing_ok) is the negation of Redshift's error_if_undefined. On DuckDB
+also search_path, timezone, and session context variables (`app_context.user_id`; undefined, an error unless
+error_if_undefined is false); any other parameter is refused there.
 Same interface as the other families: HANDLERS, COLUMN_NAMES, DUCKDB_SETUP, POSTGRES_SETUP.
 """
 
@@ -11,8 +12,9 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.commands.settings import (TUNING, duckdb_context_value, duckdb_tuning_value,
-                                                         postgres_tuning_value)
+from shiftflow.dataapi.translate.commands.settings import (REDSHIFT_ONLY_PARAMETERS, TUNING, checked_value,
+                                                         duckdb_context_value, duckdb_tuning_value,
+                                                         postgres_setting_name, postgres_tuning_value)
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 
@@ -22,7 +24,11 @@ def _current_setting(node: exp.Anonymous, engine: str) -> exp.Expression:
     name, *flag = node.expressions
     if engine == "postgres":
         tuned = isinstance(name, exp.Literal) and name.is_string and name.this.lower() in TUNING and not flag
-        return sqlglot.parse_one(postgres_tuning_value(name.this.lower()), read="postgres") if tuned else node
+        if tuned:
+            return sqlglot.parse_one(postgres_tuning_value(name.this.lower()), read="postgres")
+        if flag:  # Redshift's second argument is error_if_undefined, PostgreSQL's missing_ok: its negation
+            return exp.Anonymous(this="current_setting", expressions=[name, exp.Not(this=exp.paren(flag[0].copy()))])
+        return node
     if not (isinstance(name, exp.Literal) and name.is_string):
         raise NotSupportedLocally("current_setting() of a computed name on the DuckDB engine")
     parameter = name.this.lower()
@@ -37,8 +43,29 @@ def _current_setting(node: exp.Anonymous, engine: str) -> exp.Expression:
     return sqlglot.parse_one(value, read="duckdb")
 
 
+def _set_config(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """PostgreSQL: set_config of a tuning parameter sets the emulator's record of it (commands/settings.py), as SET
+    does; is_local may be written 1 or 0. DuckDB runs `SELECT set_config(...)` as a statement (SetConfig); in any
+    other query it is refused (rewrite.py)."""
+    if engine != "postgres" or len(node.expressions) != 3:
+        return node
+    name, value, local = (argument.copy() for argument in node.expressions)
+    if isinstance(local, exp.Literal) and not local.is_string and local.this in ("0", "1"):
+        local = exp.Boolean(this=local.this == "1")
+    if isinstance(name, exp.Literal) and name.is_string:
+        parameter = name.this.lower()
+        if parameter in REDSHIFT_ONLY_PARAMETERS:
+            raise NotSupportedLocally(f"set_config('{parameter}') (a Redshift parameter the PostgreSQL engine does"
+                                      " not have)")
+        if parameter in TUNING:
+            name = exp.Literal.string(postgres_setting_name(parameter))
+            if isinstance(value, exp.Literal) and value.is_string:
+                value = exp.Literal.string(checked_value(parameter, value.this))
+    return exp.Anonymous(this="set_config", expressions=[name, value, local])
+
+
 PARSER_FUNCTIONS: dict = {}
-HANDLERS = {"current_setting": _current_setting}
-COLUMN_NAMES = {"current_setting": "current_setting"}
+HANDLERS = {"current_setting": _current_setting, "set_config": _set_config}
+COLUMN_NAMES = {"current_setting": "current_setting", "set_config": "set_config"}
 DUCKDB_SETUP: tuple[str, ...] = ()
 POSTGRES_SETUP: tuple[str, ...] = ()
