@@ -99,7 +99,7 @@ from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
-from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
+from shiftflow.dataapi.translate.commands.inserts import typed_write, writes_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
@@ -388,14 +388,25 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         prelude += [_sql(drop, engine) for drop in drops[:-1]]
         tree = drops[-1]
     order = _placeholder_order(tokens)
-    if engine == "duckdb" and isinstance(tree, exp.Insert) and non_iso_datetime_text(tree):
-        return datetime_text_insert(tree, lambda insert: _generate(insert, prelude, engine, order))
-    generated = _generate(tree, prelude, engine, order)
+    typed = isinstance(tree, (exp.Insert, exp.Update)) and writes_text(tree)  # commands/inserts.py
+    written = tree.copy() if typed else tree
+    generated = _generate(tree, prelude, engine, order)  # (on PostgreSQL it changes the tree's placeholders)
+    if typed:
+        finished = _finished(tree, generated, sources, lineages, checks, system_tables, engine)
+        if isinstance(finished, EngineSql):
+            return typed_write(written, engine, lambda node: dataclasses.replace(
+                finished, text=_generate(node.copy(), prelude, engine, order).text))
     if like is not None:
         including = any(option.name.upper() == "INCLUDING" and option.text("value").upper() == "DEFAULTS"
                         for option in like.expressions)
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
+    return _finished(tree, generated, sources, lineages, checks, system_tables, engine)
+
+
+def _finished(tree: exp.Expression, generated: EngineSql, sources: tuple[Any, ...], lineages: tuple[Any, ...],
+              checks: tuple[Any, ...], system_tables: set[str], engine: str) -> EngineSql | SessionCommand:
+    """The statement's EngineSql with what runs it: CHAR(n) values padded, system tables read from the catalog."""
     values = (char_values(tree, lineages, lambda node: _sql(node, engine)) if lineages else ()) + checks
     if sources and isinstance(tree, exp.Create):  # CREATE TABLE AS of CHAR values: CHAR columns
         return char_table_as(tree, generated, sources, values, lambda node: _sql(node, engine))
