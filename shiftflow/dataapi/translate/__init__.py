@@ -100,6 +100,7 @@ from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_com
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
 from shiftflow.dataapi.translate.commands.inserts import typed_write, writes_text
+from shiftflow.dataapi.translate.decimals import marks_divisions, typed_divisions
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
@@ -391,17 +392,32 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     typed = isinstance(tree, (exp.Insert, exp.Update)) and writes_text(tree)  # commands/inserts.py
     written = tree.copy() if typed else tree
     generated = _generate(tree, prelude, engine, order)  # (on PostgreSQL it changes the tree's placeholders)
+    if engine == "duckdb" and not prelude:
+        generated = _typed_divisions(generated, tree)
     if typed:
         finished = _finished(tree, generated, sources, lineages, checks, system_tables, engine)
         if isinstance(finished, EngineSql):
-            return typed_write(written, engine, lambda node: dataclasses.replace(
-                finished, text=_generate(node.copy(), prelude, engine, order).text))
+            def generate(node: exp.Expression) -> EngineSql:
+                sql = dataclasses.replace(finished, text=_generate(node.copy(), prelude, engine, order).text,
+                                          typed_text=None)
+                return _typed_divisions(sql, node) if engine == "duckdb" and not prelude else sql
+
+            return typed_write(written, engine, generate)
     if like is not None:
         including = any(option.name.upper() == "INCLUDING" and option.text("value").upper() == "DEFAULTS"
                         for option in like.expressions)
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
     return _finished(tree, generated, sources, lineages, checks, system_tables, engine)
+
+
+def _typed_divisions(generated: EngineSql, tree: exp.Expression) -> EngineSql:
+    """DuckDB: the statement's divisions typed when it runs (decimals.py), when it has any that may be DECIMAL."""
+    if not marks_divisions(tree):
+        return generated
+    divided, text = tree.copy(), generated.text
+    return dataclasses.replace(generated, typed_text=lambda session, parameters: typed_divisions(
+        session, divided, text, parameters, lambda node: _sql(node, "duckdb")))
 
 
 def _finished(tree: exp.Expression, generated: EngineSql, sources: tuple[Any, ...], lineages: tuple[Any, ...],
