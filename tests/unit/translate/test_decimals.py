@@ -140,3 +140,17 @@ def test_duckdb_types_quotients_in_every_kind_of_statement(duckdb_session):
                      Decimal("0.34120000"))]
     assert [c.scale for c in run_script(duckdb_session, "select each, half from per join half using (salesid)"
                                                         " limit 1").columns] == [8, 13]
+
+
+def test_a_plain_materialized_view_keeps_char_columns_and_quotients(session):
+    # A materialized view's columns have its query's types: CHAR(5) stays blank-padded bpchar (r_Character_types.md),
+    # DECIMAL(8,2) / SMALLINT is DECIMAL(14,8), at creation and after a refresh.
+    run_script(session, "create table c (k int, code char(5), price decimal(8,2), qty smallint);"
+                        "insert into c values (1, 'ab', 10.00, 3);"
+                        "create materialized view mv as select k, code, price / qty as each from c")
+    result = run_script(session, "select code, each, len(code) from mv")
+    assert result.rows == [("ab   ", Decimal("3.33333333"), 2)]
+    assert [(c.type_name, c.scale) for c in result.columns][:2] == [("bpchar", 0), ("numeric", 8)]
+    run_script(session, "insert into c values (2, 'xyz', 1.00, 3); refresh materialized view mv")
+    assert run_script(session, "select code, each from mv order by k").rows == [
+        ("ab   ", Decimal("3.33333333")), ("xyz  ", Decimal("0.33333333"))]
