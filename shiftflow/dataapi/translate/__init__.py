@@ -41,12 +41,15 @@ Known differences that remain (each fails loudly rather than returning a differe
   docstring says what it emulates and what it refuses.
 - AVG of DECIMAL(p, s): both engines cut the value to scale s as Redshift's DECIMAL(38, s) (PostgreSQL's column
   metadata says numeric without a scale; DuckDB refuses an average beyond 15 significant digits). DECIMAL
-  division has Redshift's scale and truncated value on PostgreSQL (decimals.py; an operand whose precision the
-  translator cannot tell is refused); DuckDB's is still a DOUBLE (decimals.py says why). A computed NUMERIC on
+  division has Redshift's type and truncated value on both engines (decimals.py; PostgreSQL refuses an operand
+  whose precision the translator cannot tell; DuckDB asks the engine the operands' types when the statement runs,
+  so text run without EngineSql.execute(), a cursor's query, divides as DuckDB does). A computed NUMERIC on
   PostgreSQL is reported with the largest scale of its values and no precision (engines/postgres.py). date - date is a
   BIGINT on DuckDB, and PostgreSQL's median / percentile_cont of a DECIMAL a DOUBLE (the differential check,
   tests/unit/dataapi/test_engine_differential.py, lists what still differs between the engines).
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
+- Text literals and bound parameters written into a SUPER column are SUPER strings (commands/inserts.py); text read
+  from a column or computed (INSERT ... SELECT) is parsed as JSON on DuckDB and refused by PostgreSQL.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),

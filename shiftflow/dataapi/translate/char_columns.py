@@ -28,7 +28,7 @@ beside CHAR values of another length in a set operation; a CHAR value concatenat
 blanks stay is not documented; PostgreSQL drops them). A CHAR value reached otherwise stays unpadded and typed
 varchar: other functions' results (UPPER, SUBSTRING ...), a star over a set operation or a join, a column of an
 outer query named in a subquery; so does a
-LIKE in a cursor's query, a UDF body or an INSERT of non-ISO datetime text (they run without EngineSql.execute()).
+LIKE in a cursor's query or a UDF body (they run without EngineSql.execute()).
 PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does.
 """
 

@@ -470,7 +470,7 @@ def _typed_text(session: EngineSession, tree: exp.Expression, parameters: Mappin
             return generate(tree)
         types = _operand_types(session, tree, ready, parameters, generate)
         if types is None:
-            return None  # the statement does not bind: it fails as written
+            return None  # the probe itself did not bind: the divisions stay DuckDB's
         for index, call in enumerate(ready):
             left, right = (operand.copy() for operand in call.expressions)
             found = types.get(index)
@@ -501,8 +501,13 @@ def _operand_types(session: EngineSession, tree: exp.Expression, ready: list[exp
     text = generate(explained)
     try:
         session.execute(f"EXPLAIN {text}", {name: value for name, value in parameters.items() if f"${name}" in text})
-    except EngineError:
-        return None
+    except EngineError as error:
+        # The statement's own error (it does not bind), without the probe's text: inside a transaction the failed
+        # EXPLAIN has already ended it, as the statement would.
+        message = str(error).split("\n\nLINE ", 1)[0]
+        if _PROBE in message:
+            return None
+        raise EngineError(message, code=error.code) from None
     finally:
         with _REPORTED_LOCK:
             reported = _REPORTED.pop(token, {})
