@@ -435,9 +435,43 @@ def _unscaled(value: exp.Expression, scale: int) -> exp.Expression:
     return exp.cast(exp.Mul(this=wide, expression=exp.cast(exp.Literal.string(str(10 ** scale)), "HUGEINT")), "HUGEINT")
 
 
-def _typed_quotient(left: exp.Expression, right: exp.Expression, types: tuple[str, str]) -> exp.Expression:
-    """a / b as Redshift computes it for these DuckDB operand types: DECIMAL(p, s) cut toward zero, or DuckDB's."""
-    sides = [_redshift_decimal(kind) for kind in types]
+Decimal = tuple[int, int, bool]  # Redshift precision, scale, and whether it is an integer type
+
+
+def _leaves(node: exp.Expression) -> list[exp.Expression]:
+    """The parts of an operand whose type DuckDB is asked: what is no +, - or * of other parts (DuckDB types a
+    product one digit narrower than Redshift, p1 + p2, and a SUM of integers as a HUGEINT: the rules are applied
+    here instead, on the parts' types)."""
+    node = node.unnest()
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        return [*_leaves(node.this), *_leaves(node.expression)]
+    if isinstance(node, exp.Neg):
+        return _leaves(node.this)
+    return [node]
+
+
+def _redshift_type(node: exp.Expression, leaves: dict[int, Decimal | None]) -> Decimal | None:
+    """Redshift's type of an operand from its leaves' (r_numeric_computations201.md); None: no DECIMAL or integer."""
+    node = node.unnest()
+    if isinstance(node, exp.Neg):
+        return _redshift_type(node.this, leaves)
+    if not isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        return leaves.get(id(node))
+    left, right = _redshift_type(node.this, leaves), _redshift_type(node.expression, leaves)
+    if left is None or right is None:
+        return None
+    (pa, sa, ia), (pb, sb, ib) = left, right
+    if ia and ib:
+        return max(pa, pb), 0, True
+    if isinstance(node, exp.Mul):
+        return min(38, pa + pb + 1), sa + sb, False
+    scale = max(sa, sb)
+    return min(38, max(pa - sa, pb - sb) + scale + 1), scale, False
+
+
+def _typed_quotient(left: exp.Expression, right: exp.Expression, sides: tuple[Decimal | None, Decimal | None]
+                    ) -> exp.Expression:
+    """a / b as Redshift computes it for these operand types: DECIMAL(p, s) cut toward zero, or DuckDB's."""
     if sides[0] is None or sides[1] is None or (sides[0][2] and sides[1][2]):
         return exp.Div(this=exp.Paren(this=left), expression=exp.Paren(this=right))
     (pa, sa, _), (pb, sb, _) = sides
@@ -459,44 +493,45 @@ def typed_divisions(session: EngineSession, tree: exp.Expression, text: str, par
     return cached(("typed_divisions", text), compute) if cached else compute()
 
 
+def _divisions(tree: exp.Expression) -> list[exp.Expression]:
+    return [call for call in tree.find_all(exp.Anonymous) if call.name == _DIVIDE]
+
+
 def _typed_text(session: EngineSession, tree: exp.Expression, parameters: Mapping[str, str],
                 generate: Callable[[exp.Expression], str]) -> str | None:
     tree = tree.copy()
     while True:
-        calls = [call for call in tree.find_all(exp.Anonymous) if call.name == _DIVIDE]
-        ready = [call for call in calls if not any(inner.name == _DIVIDE for operand in call.expressions
-                                                   for inner in operand.find_all(exp.Anonymous))]
+        ready = [call for call in _divisions(tree) if not any(_divisions(operand) for operand in call.expressions)]
         if not ready:
             return generate(tree)
-        types = _operand_types(session, tree, ready, parameters, generate)
+        types = _leaf_types(session, tree, ready, parameters, generate)
         if types is None:
             return None  # the probe itself did not bind: the divisions stay DuckDB's
-        for index, call in enumerate(ready):
-            left, right = (operand.copy() for operand in call.expressions)
-            found = types.get(index)
-            call.replace(_typed_quotient(left, right, found) if found else
-                         exp.Div(this=exp.Paren(this=left), expression=exp.Paren(this=right)))
+        for call in ready:
+            left, right = call.expressions
+            sides = (_redshift_type(left, types), _redshift_type(right, types))
+            call.replace(_typed_quotient(left.copy(), right.copy(), sides))
 
 
-def _operand_types(session: EngineSession, tree: exp.Expression, ready: list[exp.Expression],
-                   parameters: Mapping[str, str], generate: Callable[[exp.Expression], str]
-                   ) -> dict[int, tuple[str, str]] | None:
-    """The DuckDB types of the operands of each of `ready`'s divisions, by index (one EXPLAIN)."""
+def _leaf_types(session: EngineSession, tree: exp.Expression, ready: list[exp.Expression],
+                parameters: Mapping[str, str], generate: Callable[[exp.Expression], str]
+                ) -> dict[int, Decimal | None] | None:
+    """Redshift's type of each leaf (by id) of the operands of `ready`'s divisions, from one EXPLAIN in which each
+    division is added shiftflow_operand_types(token:n, typeof(leaf), '') for its leaves."""
     token = uuid.uuid4().hex
     probe = tree.copy()
-    originals = {id(call): index for index, call in enumerate(ready)}
-    copies = [call for call in probe.find_all(exp.Anonymous) if call.name == _DIVIDE]
-    marked = [call for call in tree.find_all(exp.Anonymous) if call.name == _DIVIDE]
-    for original, copy in zip(marked, copies):
-        index = originals.get(id(original))
-        if index is None:
+    chosen = {id(call) for call in ready}
+    leaves: list[exp.Expression] = []
+    for original, copy in zip(_divisions(tree), _divisions(probe)):
+        if id(original) not in chosen:
             continue
         left, right = copy.expressions
-        report = _call(_PROBE, exp.Literal.string(f"{token}:{index}"), _call("typeof", left.copy()),
-                       _call("typeof", right.copy()))
-        copy.replace(exp.Paren(this=exp.Add(this=exp.Paren(this=exp.Div(this=exp.Paren(this=left.copy()),
-                                                                         expression=exp.Paren(this=right.copy()))),
-                                            expression=report)))
+        reports: exp.Expression = exp.Div(this=exp.Paren(this=left.copy()), expression=exp.Paren(this=right.copy()))
+        for leaf in [leaf for operand in original.expressions for leaf in _leaves(operand)]:
+            reports = exp.Add(this=reports, expression=_call(_PROBE, exp.Literal.string(f"{token}:{len(leaves)}"),
+                                                             _call("typeof", leaf.copy()), exp.Literal.string("")))
+            leaves.append(leaf)
+        copy.replace(exp.Paren(this=reports))
     explained = _probed_query(probe) if isinstance(probe, exp.Create) else probe
     text = generate(explained)
     try:
@@ -511,4 +546,5 @@ def _operand_types(session: EngineSession, tree: exp.Expression, ready: list[exp
     finally:
         with _REPORTED_LOCK:
             reported = _REPORTED.pop(token, {})
-    return reported
+    return {id(leaf): _redshift_decimal(reported[index][0]) if index in reported else None
+            for index, leaf in enumerate(leaves)}
