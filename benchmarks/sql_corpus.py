@@ -129,7 +129,7 @@ class Outcome:
 
 _FENCE = re.compile(r"^```")
 _DASHES = re.compile(r"^\s*-{2,}[-+|\s]*$")
-_ROW_COUNT = re.compile(r"^\s*\(\d+ rows?\)\s*$")
+_ROW_COUNT = re.compile(r"^\s*\(\d+ rows?\);?\s*$")  # r_is_char.md ends its output with "(1 row);"
 _EXAMPLE_HEADING = re.compile(r"^#+ .*example", re.IGNORECASE)
 
 

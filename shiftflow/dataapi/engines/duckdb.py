@@ -21,7 +21,7 @@ from shiftflow.dataapi.translate.functions.json import minified_json
 _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
 # Leading words whose statement kind is certain without parsing: a query, or DML that reports a row count.
 _PLAIN_KINDS = {"SELECT": "SELECT", "VALUES": "SELECT", "FROM": "SELECT", "SHOW": "SELECT", "DESCRIBE": "SELECT",
-                "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}
+                "EXPLAIN": "SELECT", "INSERT": "INSERT", "UPDATE": "UPDATE", "DELETE": "DELETE"}
 
 
 def _plain_kind(sql: str) -> str | None:
@@ -93,7 +93,7 @@ class CatalogVersion:
         self.value += 1
 
 
-_DATA_KINDS = {"SELECT", "INSERT", "UPDATE", "DELETE"}
+_DATA_KINDS = {"SELECT", "INSERT", "UPDATE", "DELETE", "EXPLAIN"}  # EXPLAIN plans (decimals.py asks it types)
 
 
 class DuckDBSession:

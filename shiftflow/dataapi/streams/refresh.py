@@ -33,7 +33,7 @@ from shiftflow.dataapi.streams.catalog import (
     SIZE_ERROR,
     STREAM_COLUMNS,
 )
-from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 
 INCREMENTAL = "Refresh successfully updated MV incrementally"
 NO_NEW_DATA = "Stream returned no new data"
@@ -221,7 +221,7 @@ class CreateMaterializedView(SessionCommand):
     """`create` is the engine SQL that makes the (empty, for a stream) table; `view` what the catalog keeps."""
 
     view: ViewDefinition
-    create: str
+    create: str | EngineSql | SessionCommand  # a plain view's: run as its CREATE TABLE AS statement would be
     source: str = ""
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
@@ -236,13 +236,13 @@ class CreateMaterializedView(SessionCommand):
             if view.kind == "stream":
                 _external_source(session, view.schema_name)
                 catalog.create_landing(session, self.source, view.name)
-                session.execute(self.create, {"shiftflow_low": "0", "shiftflow_high": "0"})
+                _run_create(session, self.create, {"shiftflow_low": "0", "shiftflow_high": "0"})
             elif view.kind == "stream_view":
                 _external_source(session, view.schema_name)
                 catalog.create_landing(session, self.source, view.name)
-                session.execute(self.create, {})
+                _run_create(session, self.create, {})
             else:
-                session.execute(self.create, {})
+                _run_create(session, self.create, {})
             catalog.run(session, f"INSERT INTO {SCHEMA}.views VALUES (:mv, :kind, :schema, :stream, :landing,"
                                  " :sql, '', 0, :auto)", mv=view.name, kind=view.kind, schema=view.schema_name,
                         stream=view.stream_name, landing=view.landing, sql=json.dumps(list(view.refresh_sql)),
@@ -250,6 +250,15 @@ class CreateMaterializedView(SessionCommand):
             return QueryResult(rowcount=0)
 
         return _in_transaction(session, in_transaction, work)
+
+
+def _run_create(session: EngineSession, create: str | EngineSql | SessionCommand, parameters: Mapping[str, str]) -> None:
+    if isinstance(create, SessionCommand):
+        create.run(session, parameters, True)
+    elif isinstance(create, EngineSql):
+        create.execute(session, parameters)
+    else:
+        session.execute(create, parameters)
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,15 @@ Known differences that remain (each fails loudly rather than returning a differe
   docstring says what it emulates and what it refuses.
 - AVG of DECIMAL(p, s): both engines cut the value to scale s as Redshift's DECIMAL(38, s) (PostgreSQL's column
   metadata says numeric without a scale; DuckDB refuses an average beyond 15 significant digits). DECIMAL
-  division has Redshift's scale and truncated value on PostgreSQL (decimals.py; an operand whose precision the
-  translator cannot tell is refused); DuckDB's is still a DOUBLE (decimals.py says why). A computed NUMERIC on
+  division has Redshift's type and truncated value on both engines (decimals.py; PostgreSQL refuses an operand
+  whose precision the translator cannot tell; DuckDB asks the engine the operands' types when the statement runs,
+  so text run without EngineSql.execute(), a cursor's query, divides as DuckDB does). A computed NUMERIC on
   PostgreSQL is reported with the largest scale of its values and no precision (engines/postgres.py). date - date is a
   BIGINT on DuckDB, and PostgreSQL's median / percentile_cont of a DECIMAL a DOUBLE (the differential check,
   tests/unit/dataapi/test_engine_differential.py, lists what still differs between the engines).
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
+- Text literals and bound parameters written into a SUPER column are SUPER strings (commands/inserts.py); text read
+  from a column or computed (INSERT ... SELECT) is parsed as JSON on DuckDB and refused by PostgreSQL.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
@@ -99,7 +102,8 @@ from shiftflow.dataapi.translate.commands.append import is_append, parse_append
 from shiftflow.dataapi.translate.commands.comments import duckdb_comment, is_comment
 from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_cursor_command
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
-from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
+from shiftflow.dataapi.translate.commands.inserts import typed_write, writes_text
+from shiftflow.dataapi.translate.decimals import marks_divisions, typed_divisions
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
@@ -408,14 +412,40 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         prelude += [_sql(drop, engine) for drop in drops[:-1]]
         tree = drops[-1]
     order = _placeholder_order(tokens)
-    if engine == "duckdb" and isinstance(tree, exp.Insert) and non_iso_datetime_text(tree):
-        return datetime_text_insert(tree, lambda insert: _generate(insert, prelude, engine, order))
-    generated = _generate(tree, prelude, engine, order)
+    typed = isinstance(tree, (exp.Insert, exp.Update)) and writes_text(tree)  # commands/inserts.py
+    written = tree.copy() if typed else tree
+    generated = _generate(tree, prelude, engine, order)  # (on PostgreSQL it changes the tree's placeholders)
+    if engine == "duckdb" and not prelude:
+        generated = _typed_divisions(generated, tree)
+    if typed:
+        finished = _finished(tree, generated, sources, lineages, checks, system_tables, engine)
+        if isinstance(finished, EngineSql):
+            def generate(node: exp.Expression) -> EngineSql:
+                sql = dataclasses.replace(finished, text=_generate(node.copy(), prelude, engine, order).text,
+                                          typed_text=None)
+                return _typed_divisions(sql, node) if engine == "duckdb" and not prelude else sql
+
+            return typed_write(written, engine, generate)
     if like is not None:
         including = any(option.name.upper() == "INCLUDING" and option.text("value").upper() == "DEFAULTS"
                         for option in like.expressions)
         return LikeTable(generated, table=tree.this.this.sql("duckdb"), parent=_bare_name(like.this),
                          including_defaults=including)
+    return _finished(tree, generated, sources, lineages, checks, system_tables, engine)
+
+
+def _typed_divisions(generated: EngineSql, tree: exp.Expression) -> EngineSql:
+    """DuckDB: the statement's divisions typed when it runs (decimals.py), when it has any that may be DECIMAL."""
+    if not marks_divisions(tree):
+        return generated
+    divided, text = tree.copy(), generated.text
+    return dataclasses.replace(generated, typed_text=lambda session, parameters: typed_divisions(
+        session, divided, text, parameters, lambda node: _sql(node, "duckdb")))
+
+
+def _finished(tree: exp.Expression, generated: EngineSql, sources: tuple[Any, ...], lineages: tuple[Any, ...],
+              checks: tuple[Any, ...], system_tables: set[str], engine: str) -> EngineSql | SessionCommand:
+    """The statement's EngineSql with what runs it: CHAR(n) values padded, system tables read from the catalog."""
     values = (char_values(tree, lineages, lambda node: _sql(node, engine)) if lineages else ()) + checks
     if sources and isinstance(tree, exp.Create):  # CREATE TABLE AS of CHAR values: CHAR columns
         return char_table_as(tree, generated, sources, values, lambda node: _sql(node, engine))

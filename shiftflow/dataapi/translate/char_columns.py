@@ -28,7 +28,7 @@ beside CHAR values of another length in a set operation; a CHAR value concatenat
 blanks stay is not documented; PostgreSQL drops them). A CHAR value reached otherwise stays unpadded and typed
 varchar: other functions' results (UPPER, SUBSTRING ...), a star over a set operation or a join, a column of an
 outer query named in a subquery; so does a
-LIKE in a cursor's query, a UDF body or an INSERT of non-ISO datetime text (they run without EngineSql.execute()).
+LIKE in a cursor's query or a UDF body (they run without EngineSql.execute()).
 PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does.
 """
 
@@ -659,6 +659,17 @@ class CharTableAs(SessionCommand):
     sources: tuple[Output, ...]
     values: tuple[Any, ...]  # the marked values of the query (with_char_values())
 
+    def _typed(self, session: EngineSession, parameters: Mapping[str, str]) -> tuple[str, str, str]:
+        """The statement, shape and fill with the query's quotients typed (EngineSql.typed_text, decimals.py):
+        the three hold the same query text."""
+        query = self.fill[len(f"INSERT INTO {self.table} "):]
+        prefix = self.sql.text[:-len(query)] if query and self.sql.text.endswith(query) else None
+        typed = self.sql.typed_text(session, parameters) if self.sql.typed_text and prefix is not None else None
+        if typed is None or not typed.startswith(prefix or ""):
+            return self.sql.text, self.shape, self.fill
+        typed_query = typed[len(prefix or ""):]
+        return typed, self.shape.replace(query, typed_query), self.fill.replace(query, typed_query)
+
     def casts_to_char(self) -> bool:
         """Whether an output column may be a CAST to CHAR(n) (known at translation, unlike a column's width)."""
         return any(_holds_char_cast(output) for output in self.sources)
@@ -669,7 +680,7 @@ class CharTableAs(SessionCommand):
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         bound = {name: parameters[name] for name in self.sql.parameter_names}
-        _, (text, shape, fill) = with_char_values(session, self.values, self.sql.text, self.shape, self.fill)
+        _, (text, shape, fill) = with_char_values(session, self.values, *self._typed(session, bound))
         star = _star_source(self.sources)
         of_star = _char_columns(session, star) if star is not None else {}
         widths = [resolve(session, found) if isinstance(found, Lineage) else 0 for found in self.sources]

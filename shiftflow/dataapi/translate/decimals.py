@@ -18,21 +18,84 @@ a view's column) fails with "not supported locally" rather than take another sca
 
 +, - and * already follow Redshift's scale rules on both engines (max(s1, s2); s1 + s2).
 
-DuckDB still divides decimals as DOUBLEs (not emulated). DuckDB knows the operands' types only when it binds
-(typeof() is a constant there), and a quotient typed from them there was tried: macros that compute the scale from
-typeof() strings bind in 0.2 to 6 s a division (their arguments are copied at each use), too slow. The way left is
-to ask DuckDB the operands' types once per statement before it runs (a probe), then write the quotient's type.
+DuckDB divides decimals as DOUBLEs, and knows the operands' types only when it binds the statement (typeof() is a
+constant there; macros computing the scale from typeof() strings bound in 0.2 to 6 s a division). So each division
+that may be a DECIMAL one is written shiftflow_divide(a, b) (a macro: DuckDB's own a / b, what text run without
+EngineSql.execute() gets, e.g. a cursor's query), and when the statement runs, DuckDB is asked the operands' types
+once per statement and catalog (cached): an EXPLAIN of the statement with each division next to
+shiftflow_operand_types(token, typeof(a), typeof(b)), a Python function DuckDB calls when it folds constants while it
+plans. A quotient of DECIMAL (or DECIMAL and integer) operands is then computed exactly on their unscaled HUGEINT
+values (BIGINT when they fit in 18 digits; HUGEINT otherwise, which DuckDB computes at about 2 us a row), cut toward
+zero and typed DECIMAL(p, s) by the rule above; others stay DuckDB's. The operands' types are Redshift's, worked
+out from DuckDB's types of their parts (DuckDB types a product p1 + p2 digits, Redshift p1 + p2 + 1). A division inside another
+is typed first. Only queries, INSERT, UPDATE, DELETE, CREATE TABLE AS and CREATE VIEW are asked (EXPLAIN plans
+them without side effects); a division whose operands DuckDB did not report (a part of the plan it dropped) stays
+a DOUBLE one.
 """
 
 from __future__ import annotations
 
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from sqlglot import exp
 
+from shiftflow.dataapi.engines.base import EngineError, EngineSession
 from shiftflow.dataapi.translate.char_columns import named_tables
 
 _FLOAT_TYPES = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}
 _INTEGER_TYPES = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
                   exp.DataType.Type.TINYINT}
+
+
+@dataclass(frozen=True)
+class _Arithmetic:
+    """The operations the quotient rule uses, on numbers (DuckDB: the types are known) or on SQL (PostgreSQL's
+    set-up functions), so that the rule is written once."""
+
+    add: Callable[[Any, Any], Any]
+    sub: Callable[[Any, Any], Any]
+    greatest: Callable[[Any, Any], Any]
+    least: Callable[[Any, Any], Any]
+    when: Callable[[Any, Any, Any], Any]  # condition: the first operand greater than the second
+
+
+_NUMBERS = _Arithmetic(add=lambda a, b: a + b, sub=lambda a, b: a - b, greatest=max, least=min,
+                       when=lambda over, then, otherwise: then if over[0] > over[1] else otherwise)
+
+
+def _sql_value(value: Any) -> exp.Expression:
+    return value if isinstance(value, exp.Expression) else exp.Literal.number(value)
+
+
+_SQL = _Arithmetic(
+    add=lambda a, b: exp.Paren(this=exp.Add(this=_sql_value(a), expression=_sql_value(b))),
+    sub=lambda a, b: exp.Paren(this=exp.Sub(this=_sql_value(a), expression=_sql_value(b))),
+    greatest=lambda a, b: exp.Anonymous(this="greatest", expressions=[_sql_value(a), _sql_value(b)]),
+    least=lambda a, b: exp.Anonymous(this="least", expressions=[_sql_value(a), _sql_value(b)]),
+    when=lambda over, then, otherwise: exp.Case(ifs=[exp.If(this=exp.GT(this=_sql_value(over[0]),
+                                                                         expression=_sql_value(over[1])),
+                                                             true=_sql_value(then))], default=_sql_value(otherwise)))
+
+
+def _quotient_scale(pa: Any, sa: Any, pb: Any, sb: Any, do: _Arithmetic) -> Any:
+    """Redshift's scale of DECIMAL(pa, sa) / DECIMAL(pb, sb) (module docstring)."""
+    integer_digits = do.add(do.sub(pa, sa), sb)
+    scale = do.greatest(4, do.add(do.sub(do.add(sa, pb), sb), 1))
+    return do.when((do.add(integer_digits, scale), 38), do.greatest(do.sub(38, integer_digits), 4), scale)
+
+
+def _quotient_precision(pa: Any, sa: Any, pb: Any, sb: Any, do: _Arithmetic) -> Any:
+    return do.least(38, do.add(do.add(do.sub(pa, sa), sb), _quotient_scale(pa, sa, pb, sb, do)))
+
+
+def quotient_type(pa: int, sa: int, pb: int, sb: int) -> tuple[int, int]:
+    """(precision, scale) of DECIMAL(pa, sa) / DECIMAL(pb, sb) on Redshift."""
+    return _quotient_precision(pa, sa, pb, sb, _NUMBERS), _quotient_scale(pa, sa, pb, sb, _NUMBERS)
 
 
 def _visibly(node: exp.Expression, types: set[exp.DataType.Type]) -> bool:
@@ -253,12 +316,9 @@ def _postgres_divide(left: str, right: str) -> str:
 
 POSTGRES_SETUP = (
     # Redshift's scale of a quotient (module docstring), from the operands' precisions and their values' scales.
-    "CREATE OR REPLACE FUNCTION public.shiftflow_quotient_scale(pa integer, sa integer, pb integer, sb integer)"
-    " RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT CASE WHEN pa - sa + sb + greatest(4, sa + pb - sb + 1)"
-    " > 38 THEN greatest(38 - (pa - sa + sb), 4) ELSE greatest(4, sa + pb - sb + 1) END $f$",
-    "CREATE OR REPLACE FUNCTION public.shiftflow_quotient_precision(pa integer, sa integer, pb integer, sb integer)"
-    " RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT least(38, pa - sa + sb"
-    " + public.shiftflow_quotient_scale(pa, sa, pb, sb)) $f$",
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_quotient_{name}(pa integer, sa integer, pb integer, sb integer)"
+      f" RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT {rule(*map(exp.column, ('pa', 'sa', 'pb', 'sb')), _SQL).sql('postgres')} $f$"
+      for name, rule in (("scale", _quotient_scale), ("precision", _quotient_precision))),
     # The quotient cut toward zero (div() is exact) to that scale; an operand of unknown precision is refused.
     # SQL functions, which PostgreSQL inlines into the query (a PL/pgSQL one would be a call per row); the refusal
     # takes the value so that it is not evaluated when the query is planned.
@@ -302,3 +362,196 @@ POSTGRES_SETUP = (
     " THEN 0 END FROM pg_attribute WHERE attrelid = to_regclass(relation) AND attname = column_name"
     " AND NOT attisdropped $f$",
 )
+
+
+# DuckDB (module docstring): divisions marked at translation, typed when the statement runs.
+_DIVIDE = "shiftflow_divide"
+_PROBE = "shiftflow_operand_types"
+_PROBED_STATEMENTS = (exp.Query, exp.Insert, exp.Update, exp.Delete)
+
+
+def duckdb_decimal_divisions(tree: exp.Expression) -> exp.Expression:
+    """Every division that may be a DECIMAL one as shiftflow_divide(a, b), in the statements DuckDB is asked about."""
+    if not (isinstance(tree, _PROBED_STATEMENTS) or _probed_query(tree) is not None):
+        return tree
+    for division in reversed(list(tree.find_all(exp.Div))):
+        operands = (division.this, division.expression)
+        if _native(division) or division.find_ancestor(exp.ColumnDef) is not None or any(
+                isinstance(o, exp.Literal) and o.is_string for o in operands):
+            continue
+        call = _call(_DIVIDE, *(o.copy() for o in operands))
+        if division is tree:
+            return call
+        division.replace(call)
+    return tree
+
+
+def _probed_query(tree: exp.Expression) -> exp.Expression | None:
+    """What EXPLAIN is asked about for a CREATE TABLE AS (itself) or a CREATE VIEW (its query); None otherwise."""
+    if not isinstance(tree, exp.Create) or not isinstance(tree.expression, exp.Query):
+        return None
+    kind = str(tree.args.get("kind") or "").upper()
+    return tree if kind == "TABLE" else tree.expression if kind == "VIEW" else None
+
+
+def marks_divisions(tree: exp.Expression) -> bool:
+    return any(call.name == _DIVIDE for call in tree.find_all(exp.Anonymous))
+
+
+# What each probe's EXPLAIN reported, by its token: (operand types) per division.
+_REPORTED: dict[str, dict[int, tuple[str, str]]] = {}
+_REPORTED_LOCK = threading.Lock()
+
+
+def _report(token: str, left: str, right: str) -> float:
+    probe, _, index = token.rpartition(":")
+    with _REPORTED_LOCK:
+        _REPORTED.setdefault(probe, {})[int(index)] = (left, right)
+    return 0.0
+
+
+DUCKDB_FUNCTIONS: dict[str, tuple[Callable[..., object], tuple[str, ...], str]] = {
+    _PROBE: (_report, ("VARCHAR", "VARCHAR", "VARCHAR"), "DOUBLE")}
+DUCKDB_SETUP = (f"CREATE OR REPLACE TEMP MACRO {_DIVIDE}(a, b) AS a / b",)
+
+_DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
+# DuckDB's integer types as Redshift's (SUM of integers is a HUGEINT there, a BIGINT on Redshift).
+_INTEGER_DIGITS = {"TINYINT": 5, "SMALLINT": 5, "UTINYINT": 5, "INTEGER": 10, "USMALLINT": 10, "BIGINT": 19,
+                   "UINTEGER": 19, "HUGEINT": 19}
+
+
+def _redshift_decimal(duckdb_type: str) -> tuple[int, int, bool] | None:
+    """(precision, scale, is an integer) of an operand's DuckDB type; None: no DECIMAL or integer."""
+    found = _DECIMAL.fullmatch(duckdb_type)
+    if found:
+        return int(found.group(1)), int(found.group(2)), False
+    digits = _INTEGER_DIGITS.get(duckdb_type)
+    return (digits, 0, True) if digits else None
+
+
+def _unscaled(value: exp.Expression, precision: int, scale: int, wide: bool) -> exp.Expression:
+    """A DECIMAL(precision, scale) value's digits as a BIGINT, or a HUGEINT when `wide` (exact: the product has no
+    fraction; DuckDB computes it at the value's scale, so precision + scale digits must fit the narrow type)."""
+    kind = "HUGEINT" if wide else "BIGINT"
+    if not scale:
+        return exp.cast(value, kind)
+    widened = exp.cast(value, exp.DataType.build(f"DECIMAL({38 if wide else 18}, {scale})"))
+    return exp.cast(exp.Mul(this=widened, expression=exp.cast(exp.Literal.string(str(10 ** scale)), kind)), kind)
+
+
+Decimal = tuple[int, int, bool]  # Redshift precision, scale, and whether it is an integer type
+
+
+def _leaves(node: exp.Expression) -> list[exp.Expression]:
+    """The parts of an operand whose type DuckDB is asked: what is no +, - or * of other parts (DuckDB types a
+    product one digit narrower than Redshift, p1 + p2, and a SUM of integers as a HUGEINT: the rules are applied
+    here instead, on the parts' types)."""
+    node = node.unnest()
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        return [*_leaves(node.this), *_leaves(node.expression)]
+    if isinstance(node, exp.Neg):
+        return _leaves(node.this)
+    return [node]
+
+
+def _redshift_type(node: exp.Expression, leaves: dict[int, Decimal | None]) -> Decimal | None:
+    """Redshift's type of an operand from its leaves' (r_numeric_computations201.md); None: no DECIMAL or integer."""
+    node = node.unnest()
+    if isinstance(node, exp.Neg):
+        return _redshift_type(node.this, leaves)
+    if not isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        return leaves.get(id(node))
+    left, right = _redshift_type(node.this, leaves), _redshift_type(node.expression, leaves)
+    if left is None or right is None:
+        return None
+    (pa, sa, ia), (pb, sb, ib) = left, right
+    if ia and ib:
+        return max(pa, pb), 0, True
+    if isinstance(node, exp.Mul):
+        return min(38, pa + pb + 1), sa + sb, False
+    scale = max(sa, sb)
+    return min(38, max(pa - sa, pb - sb) + scale + 1), scale, False
+
+
+def _typed_quotient(left: exp.Expression, right: exp.Expression, sides: tuple[Decimal | None, Decimal | None]
+                    ) -> exp.Expression:
+    """a / b as Redshift computes it for these operand types: DECIMAL(p, s) cut toward zero, or DuckDB's."""
+    if sides[0] is None or sides[1] is None or (sides[0][2] and sides[1][2]):
+        return exp.Div(this=exp.Paren(this=left), expression=exp.Paren(this=right))
+    (pa, sa, _), (pb, sb, _) = sides
+    precision, scale = quotient_type(pa, sa, pb, sb)
+    shift = scale + sb - sa  # the dividend's digits moved left so that the integer quotient has `scale` decimals
+    # 64-bit digits when they fit (DuckDB's HUGEINT arithmetic costs about 2 us a row, its BIGINT's 0.02).
+    wide = max(pa + sa, pa + shift, pb + sb) > 18
+    kind = "HUGEINT" if wide else "BIGINT"
+    dividend = exp.Mul(this=_unscaled(left, pa, sa, wide), expression=exp.cast(exp.Literal.string(str(10 ** shift)), kind))
+    digits = exp.IntDiv(this=exp.Paren(this=dividend), expression=_unscaled(right, pb, sb, wide))
+    unit = exp.cast(exp.Literal.string(f"0.{'0' * (scale - 1)}1"), exp.DataType.build(f"DECIMAL({scale}, {scale})"))
+    value = exp.Mul(this=exp.cast(digits, exp.DataType.build(f"DECIMAL({38 if wide else 18}, 0)")), expression=unit)
+    return exp.cast(value, exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+
+
+def typed_divisions(session: EngineSession, tree: exp.Expression, text: str, parameters: Mapping[str, str],
+                    generate: Callable[[exp.Expression], str]) -> str:
+    """The statement's text with each shiftflow_divide(a, b) typed from the operand types DuckDB binds (cached
+    until the catalog changes: the types depend on the text and the catalog only)."""
+    cached = getattr(session, "catalog_cached", None)
+    compute = lambda: _typed_text(session, tree, parameters, generate) or text  # noqa: E731
+    return cached(("typed_divisions", text), compute) if cached else compute()
+
+
+def _divisions(tree: exp.Expression) -> list[exp.Expression]:
+    return [call for call in tree.find_all(exp.Anonymous) if call.name == _DIVIDE]
+
+
+def _typed_text(session: EngineSession, tree: exp.Expression, parameters: Mapping[str, str],
+                generate: Callable[[exp.Expression], str]) -> str | None:
+    tree = tree.copy()
+    while True:
+        ready = [call for call in _divisions(tree) if not any(_divisions(operand) for operand in call.expressions)]
+        if not ready:
+            return generate(tree)
+        types = _leaf_types(session, tree, ready, parameters, generate)
+        if types is None:
+            return None  # the probe itself did not bind: the divisions stay DuckDB's
+        for call in ready:
+            left, right = call.expressions
+            sides = (_redshift_type(left, types), _redshift_type(right, types))
+            call.replace(_typed_quotient(left.copy(), right.copy(), sides))
+
+
+def _leaf_types(session: EngineSession, tree: exp.Expression, ready: list[exp.Expression],
+                parameters: Mapping[str, str], generate: Callable[[exp.Expression], str]
+                ) -> dict[int, Decimal | None] | None:
+    """Redshift's type of each leaf (by id) of the operands of `ready`'s divisions, from one EXPLAIN in which each
+    division is added shiftflow_operand_types(token:n, typeof(leaf), '') for its leaves."""
+    token = uuid.uuid4().hex
+    probe = tree.copy()
+    chosen = {id(call) for call in ready}
+    leaves: list[exp.Expression] = []
+    for original, copy in zip(_divisions(tree), _divisions(probe)):
+        if id(original) not in chosen:
+            continue
+        left, right = copy.expressions
+        reports: exp.Expression = exp.Div(this=exp.Paren(this=left.copy()), expression=exp.Paren(this=right.copy()))
+        for leaf in [leaf for operand in original.expressions for leaf in _leaves(operand)]:
+            reports = exp.Add(this=reports, expression=_call(_PROBE, exp.Literal.string(f"{token}:{len(leaves)}"),
+                                                             _call("typeof", leaf.copy()), exp.Literal.string("")))
+            leaves.append(leaf)
+        copy.replace(exp.Paren(this=reports))
+    explained = _probed_query(probe) if isinstance(probe, exp.Create) else probe
+    text = generate(explained)
+    try:
+        session.execute(f"EXPLAIN {text}", {name: value for name, value in parameters.items() if f"${name}" in text})
+    except EngineError as error:
+        # The statement's own error (it does not bind), without the probe's text: inside a transaction the failed
+        # EXPLAIN has already ended it, as the statement would.
+        message = str(error).split("\n\nLINE ", 1)[0]
+        if _PROBE in message:
+            return None
+        raise EngineError(message, code=error.code) from None
+    finally:
+        with _REPORTED_LOCK:
+            reported = _REPORTED.pop(token, {})
+    return {id(leaf): _redshift_decimal(reported[index][0]) if index in reported else None
+            for index, leaf in enumerate(leaves)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
@@ -45,12 +45,17 @@ class EngineSql:
     char_operands: tuple[Any, ...] = ()
     # What runs it when it has either (char_columns.run_with_char_values).
     char_runner: Callable[[EngineSession, EngineSql, Mapping[str, str]], QueryResult] | None = None
+    # DuckDB: the text to run instead, typed from what the engine binds (decimals.py: DECIMAL quotients); likewise
+    # only through execute().
+    typed_text: Callable[[EngineSession, Mapping[str, str]], str] | None = None
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""
-        if self.char_runner is None:
-            return session.execute(self.text, parameters)
-        return self.char_runner(session, self, parameters)
+        sql = self if self.typed_text is None else replace(self, text=self.typed_text(session, parameters),
+                                                           typed_text=None)
+        if sql.char_runner is None:
+            return session.execute(sql.text, parameters)
+        return sql.char_runner(session, sql, parameters)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Finding a DuckDB table by the name a statement gives it, as Redshift resolves names (commands that read the
-catalog when they run: LIKE, datetime text inserts, CHAR(n) padding)."""
+catalog when they run: LIKE, text inserts by column type, CHAR(n) padding)."""
 
 from __future__ import annotations
 

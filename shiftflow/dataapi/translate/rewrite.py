@@ -12,7 +12,7 @@ import re
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError
-from shiftflow.dataapi.translate.decimals import postgres_decimal_divisions
+from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
@@ -75,8 +75,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             call.replace(exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("second"), now]),
                                   exp.DataType.Type.TIMESTAMP))
     tree = _rewrite_each_node(tree, engine)
-    if engine == "postgres":
-        tree = postgres_decimal_divisions(tree)  # decimals.py: Redshift's DECIMAL quotient
+    # decimals.py: Redshift's DECIMAL quotient (DuckDB: marked here, typed when the statement runs)
+    tree = postgres_decimal_divisions(tree) if engine == "postgres" else duckdb_decimal_divisions(tree)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):

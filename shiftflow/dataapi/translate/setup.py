@@ -10,6 +10,8 @@ from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.char_columns import DUCKDB_SETUP as CHAR_COLUMNS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_FUNCTIONS
+from shiftflow.dataapi.translate.decimals import DUCKDB_FUNCTIONS as DECIMALS_DUCKDB_FUNCTIONS
+from shiftflow.dataapi.translate.decimals import DUCKDB_SETUP as DECIMALS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.decimals import POSTGRES_SETUP as DECIMALS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_SETUP as FUNCTIONS_DUCKDB_SETUP
 from shiftflow.dataapi.translate.functions import POSTGRES_SETUP as FUNCTIONS_POSTGRES_SETUP
@@ -92,6 +94,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     *FUNCTIONS_DUCKDB_SETUP,
     *CATALOG_DUCKDB_SETUP,  # regclass, obj_description, col_description (catalog.py)
     *TYPES_DUCKDB_SETUP,
+    *DECIMALS_DUCKDB_SETUP,  # DECIMAL quotients (decimals.py)
     *CHAR_COLUMNS_DUCKDB_SETUP,  # LIKE operands of CHAR(n) columns (char_columns.py)
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
 )
@@ -242,7 +245,7 @@ def session_setup(engine: str) -> tuple[str, ...]:
 
 def duckdb_functions() -> dict[str, tuple[Callable[..., object], tuple[str, ...], str]]:
     """Python functions a new DuckDB database must have (name -> (function, parameter types, return type))."""
-    return DUCKDB_FUNCTIONS
+    return {**DUCKDB_FUNCTIONS, **DECIMALS_DUCKDB_FUNCTIONS}
 
 
 def register_duckdb_functions(connection: Any) -> None:

@@ -180,13 +180,14 @@ def _name_length(tokens: list[Token]) -> int:
 
 def _plain_view(name: str, query: exp.Query, engine: str, translate: Translate, auto: bool) -> SessionCommand:
     select = query.sql(dialect="redshift")
-    create = _view_table(translate(f"CREATE TABLE {name} AS {select}", engine))
+    # Run as the CREATE TABLE AS would be: CHAR(n) columns stay CHAR(n) (CharTableAs), quotients typed (decimals.py).
+    create = translate(f"CREATE TABLE {name} AS {select}", engine)
     insert = translate(f"INSERT INTO {name} {select}", engine)
-    if not isinstance(create, EngineSql) or not isinstance(insert, EngineSql) or create.parameter_names:
+    if not isinstance(create, (EngineSql, CharTableAs)) or not isinstance(insert, EngineSql) or create.parameter_names:
         raise NotSupportedLocally("a materialized view whose query needs parameters")
     text = insert.text if engine == "duckdb" else insert.text.replace("%%", "%")
     view = ViewDefinition(name, "plain", "", "", "", (text,), auto)
-    return CreateMaterializedView(view, create.text)
+    return CreateMaterializedView(view, create)
 
 
 def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, translate: Translate,

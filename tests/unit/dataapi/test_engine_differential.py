@@ -293,12 +293,8 @@ def clients() -> Iterator[dict[str, Any]]:
 
 
 # Differences that remain, each one explained (see the report of issue 13): (query, column) -> why.
-_DECIMAL_DIVISION = ("DECIMAL division: DuckDB's is a DOUBLE, PostgreSQL's NUMERIC keeps its own number of "
-                     "decimals; Redshift's is DECIMAL(p, max(4, s1 + p2 - s2 + 1)) (r_numeric_computations201)")
 _PERCENTILE = "percentile_cont / median of a DECIMAL: PostgreSQL's is a DOUBLE (Redshift's a DECIMAL)"
 KNOWN_DIFFERENCES = {
-    ("decimal arithmetic", "third"): _DECIMAL_DIVISION, ("rounding", "r6"): _DECIMAL_DIVISION,
-    ("count distinct over partitions", "exact_hour"): _DECIMAL_DIVISION, ("casts and literals", "n"): _DECIMAL_DIVISION,
     ("statistics", "med"): _PERCENTILE, ("statistics", "p25"): _PERCENTILE,
 }
 # DuckDB has no blank-padded type: its CHAR(n) columns are VARCHAR, their values as written (not padded to n).

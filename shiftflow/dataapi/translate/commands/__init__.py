@@ -7,7 +7,7 @@
 - prepared: PREPARE / EXECUTE / DEALLOCATE on the DuckDB engine;
 - comments: COMMENT ON on the DuckDB engine;
 - functions: CREATE FUNCTION (SQL UDFs; Python UDFs are refused), DROP FUNCTION on DuckDB;
-- inserts: INSERT ... VALUES of date text in Redshift's other forms into DATE / TIMESTAMP columns on DuckDB.
+- inserts: INSERT ... VALUES / UPDATE ... SET of text by the target column's type (SUPER strings; DuckDB: date text).
 - roles: users, groups and roles on PostgreSQL (GRANT ROLE, DROP ROLE ... FORCE, CREATE USER options);
 - written: commands PostgreSQL runs as written, "not supported locally" where its grammar rejects them.
 """

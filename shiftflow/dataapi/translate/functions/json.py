@@ -99,10 +99,12 @@ _JSON_TYPE_TESTS = {"is_array": ("= 'ARRAY'", "= 'array'"), "is_object": ("= 'OB
                     "is_varchar": ("= 'VARCHAR'", "= 'string'")}
 
 DUCKDB_SETUP = (
-    # DuckDB's json_type names SQL types (VARCHAR, BIGINT, DOUBLE ...); Redshift names JSON ones.
+    # DuckDB's json_type names SQL types (VARCHAR, BIGINT, DOUBLE ...); Redshift names JSON ones. A SQL NULL has
+    # no type (NULL, as PostgreSQL's json_typeof), unlike a JSON null.
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_typeof(x) AS CASE json_type(CAST(x AS JSON))"
     " WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string'"
-    " WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' ELSE 'number' END",
+    " WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' WHEN 'BIGINT' THEN 'number' WHEN 'UBIGINT'"
+    " THEN 'number' WHEN 'DOUBLE' THEN 'number' END",
     *(f"CREATE OR REPLACE TEMP MACRO shiftflow_{name}(x) AS coalesce(json_type(CAST(x AS JSON)) {test}, false)"
       for name, (test, _) in _JSON_TYPE_TESTS.items()),
     "CREATE OR REPLACE TEMP MACRO shiftflow_is_char(x) AS coalesce(json_type(CAST(x AS JSON)) = 'VARCHAR'"
