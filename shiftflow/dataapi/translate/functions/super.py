@@ -206,12 +206,26 @@ def _share_navigations(select: exp.Select) -> None:
         for node in nodes:
             position = exp.Literal.number(index[node.expressions[1].sql()])
             if as_text:
-                node.parent.replace(exp.Anonymous(this="shiftflow_super_text_at", expressions=[
-                    exp.column(f"{_SHARED}{number}"), position, *(arg.copy() for arg in node.expressions)]))
+                node.parent.replace(_text_element(node, exp.column(f"{_SHARED}{number}"), position))
             else:
                 node.replace(exp.Anonymous(this="list_extract", expressions=[exp.column(f"{_SHARED}{number}"),
                                                                              position]))
     source.set("this", exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(name))))
+
+
+# Lax casts whose result is NULL for the JSON text of an object or array as for the object or array itself (which
+# is NULL as text): these read json_extract_string's element as it is.
+_NO_CONTAINER_TEXT = exp.DataType.NUMERIC_TYPES | exp.DataType.TEMPORAL_TYPES | {exp.DataType.Type.BOOLEAN}
+
+
+def _text_element(node: exp.Anonymous, texts: exp.Column, position: exp.Literal) -> exp.Expression:
+    """What shiftflow_super_text(node) reads from the shared texts."""
+    reader = node.parent.parent
+    if (isinstance(reader, exp.TryCast) and reader.to.this in _NO_CONTAINER_TEXT) or (
+            isinstance(reader, exp.Anonymous) and reader.name == "shiftflow_super_integer"):
+        return exp.Anonymous(this="list_extract", expressions=[texts, position])
+    return exp.Anonymous(this="shiftflow_super_text_at", expressions=[
+        texts, position, *(arg.copy() for arg in node.expressions)])
 
 
 def _read_as_text(node: exp.Anonymous) -> bool:
@@ -371,7 +385,8 @@ DUCKDB_SETUP = (
     " WHEN '[' THEN NULL ELSE CASE WHEN shiftflow_j = 'null' THEN NULL ELSE CAST(shiftflow_j AS VARCHAR) END END)[1]",
     # The texts of several navigations in one parse (_share_navigations): json_extract_string gives a scalar's
     # text as shiftflow_super_text does, and an object's or array's JSON text where shiftflow_super_text gives
-    # NULL: such an element (its text starts with { or [, a string's may too) is read again the long way.
+    # NULL: read as text, such an element (its text starts with { or [, a string's may too) is read again the
+    # long way; cast to a number, date or boolean, it is NULL either way (_text_element).
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_text_all(j, paths) AS json_extract_string(CAST(j AS JSON), paths)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_text_at(texts, k, j, p) AS CASE WHEN left(list_extract(texts, k),"
     " 1) IN ('{', '[') THEN shiftflow_super_text(shiftflow_super_get(j, p)) ELSE list_extract(texts, k) END",
