@@ -118,10 +118,12 @@ def produce(producer: Any, start: int, count: int) -> None:
         producer.send_many("orders", [order(n) for n in numbers], [str(n) for n in numbers])
 
 
-def timed(work: Any) -> float:
-    started = time.perf_counter()
+def measured(work: Any) -> tuple[float, float]:
+    """Wall clock and CPU seconds of work() (CPU: every thread of this process, DuckDB's too: steadier than the
+    wall clock on a shared machine)."""
+    started, cpu = time.perf_counter(), time.process_time()
     work()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def typed_load(records: int) -> dict[str, float]:
@@ -132,20 +134,21 @@ def typed_load(records: int) -> dict[str, float]:
             dw.run(SCHEMA)
             dw.run("SET enable_case_sensitive_identifier TO true")
             dw.run(VIEW)
-            refresh = timed(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
-            load = timed(lambda: dw.run(TYPED))
+            refresh, refresh_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+            load, load_cpu = measured(lambda: dw.run(TYPED))
             loaded = dw.rows("SELECT count(*), sum(orderid) FROM orders")[0]
         values = [order(n) for n in range(records)]
         plain = duckdb.connect(str(folder / "baseline.duckdb"))
         plain.execute("CREATE TABLE raw (kafka_partition BIGINT, kafka_offset BIGINT, v VARCHAR)")
         plain.execute("INSERT INTO raw SELECT i % 4, i // 4, v FROM (SELECT unnest($1) AS v,"
                       " generate_subscripts($1, 1) - 1 AS i)", [values])
-        baseline = timed(lambda: plain.execute(BASELINE))
+        baseline, baseline_cpu = measured(lambda: plain.execute(BASELINE))
         expected = plain.execute("SELECT count(*), sum(orderid) FROM orders").fetchone()
         plain.close()
     assert [int(v) for v in loaded] == list(expected), (loaded, expected)
     return {"refresh": refresh, "typed": load, "shiftflow": refresh + load, "duckdb": baseline,
-            "ratio": (refresh + load) / baseline}
+            "ratio": (refresh + load) / baseline, "refresh_cpu": refresh_cpu, "typed_cpu": load_cpu,
+            "duckdb_cpu": baseline_cpu, "cpu_ratio": (refresh_cpu + load_cpu) / baseline_cpu}
 
 
 def incremental(records: int, new: int) -> dict[str, float]:
@@ -154,12 +157,13 @@ def incremental(records: int, new: int) -> dict[str, float]:
             dw.run(SCHEMA)
             dw.run(VIEW)
             produce(producer, 0, new)
-            empty = timed(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+            empty, empty_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
             produce(producer, new, records - new)
             dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv")
             produce(producer, records, new)
-            full = timed(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
-    return {"on_empty": empty, "on_full": full, "ratio": full / empty}
+            full, full_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+    return {"on_empty": empty, "on_full": full, "ratio": full / empty, "on_empty_cpu": empty_cpu,
+            "on_full_cpu": full_cpu, "cpu_ratio": full_cpu / empty_cpu}
 
 
 def freshness(interval: float, samples: int) -> dict[str, float]:
@@ -195,6 +199,13 @@ def freshness(interval: float, samples: int) -> dict[str, float]:
     return {"interval": interval, "median": statistics.median(delays), "max": max(delays)}
 
 
+def summary(name: str, runs: list[dict[str, float]], keys: tuple[str, ...]) -> None:
+    """The median and range of each ratio over the runs (each run's own pair, measured one after the other)."""
+    if len(runs) > 1:
+        print(name, {key: f"median {statistics.median(r[key] for r in runs):.2f}"
+                          f" ({min(r[key] for r in runs):.2f}-{max(r[key] for r in runs):.2f})" for key in keys})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -203,12 +214,15 @@ def main() -> None:
     parser.add_argument("--only", choices=("typed", "incremental", "freshness"))
     options = parser.parse_args()
     if options.only in (None, "typed"):
-        for _ in range(options.repeat):
-            print("typed load", {k: round(v, 3) for k, v in typed_load(options.records).items()}, flush=True)
+        runs = [typed_load(options.records) for _ in range(options.repeat)]
+        for run in runs:
+            print("typed load", {k: round(v, 3) for k, v in run.items()}, flush=True)
+        summary("typed load", runs, ("ratio", "cpu_ratio"))
     if options.only in (None, "incremental"):
-        for _ in range(options.repeat):
-            print("incremental", {k: round(v, 3) for k, v in incremental(options.records, options.new).items()},
-                  flush=True)
+        runs = [incremental(options.records, options.new) for _ in range(options.repeat)]
+        for run in runs:
+            print("incremental", {k: round(v, 3) for k, v in run.items()}, flush=True)
+        summary("incremental", runs, ("ratio", "cpu_ratio"))
     if options.only in (None, "freshness"):
         print("freshness", {k: round(v, 3) for k, v in freshness(1.0, 10).items()}, flush=True)
 

@@ -105,10 +105,10 @@ SCAN_ERROR_COLUMNS = ("external_schema_name, stream_name, mv_name, transaction_i
                       " stream_timestamp, record_time, partition_id, \"position\", error_code, error_reason")
 
 
-def landed_records(source: str, landing: str, where: str) -> str:
-    """The records of a landing table a view's query reads (Redshift's metadata columns and refresh_time), those
-    within the VARBYTE size and `where`, in Redshift SQL."""
-    columns = ", ".join(landing_columns(source, "duckdb"))
+def landed_records(source: str, landing: str, where: str, names: frozenset[str] | None) -> str:
+    """The records of a landing table a view's query reads (the metadata columns it keeps, landed_columns, and
+    refresh_time), those within the VARBYTE size and `where`, in Redshift SQL."""
+    columns = ", ".join(landed_columns(source, "duckdb", names))
     return (f"SELECT {columns}, refresh_time FROM {SCHEMA}.{landing} WHERE {where}"
             f" AND record_bytes <= {MAX_RECORD_BYTES}")
 
@@ -123,17 +123,29 @@ def landing_columns(source: str, engine: str) -> Mapping[str, str]:
             "kafka_timestamp": "TIMESTAMP", "kafka_key": varbyte, "kafka_value": varbyte, "kafka_headers": super_}
 
 
+# Kept only for a view whose query names them (a record's key and headers): writing them costs about a third of
+# landing a million small records, and the views of the guide and the seed read neither.
+OPTIONAL_COLUMNS = frozenset({"kafka_key", "kafka_headers"})
+
+
+def landed_columns(source: str, engine: str, names: frozenset[str] | None) -> dict[str, str]:
+    """The metadata columns a view's landing table keeps: those but the optional ones its query does not name
+    (`names`: the lower-case names in the query; None, as for a query with *: all)."""
+    return {column: kind for column, kind in landing_columns(source, engine).items()
+            if names is None or column not in OPTIONAL_COLUMNS or column in names}
+
+
 # DuckDB: the record's bytes are stored as they are. Its dictionary + FSST compression of a million distinct
 # values costs three times the rest of the landing (a refresh writes every record once; the file is larger).
 _UNCOMPRESSED = {"kafka_key", "kafka_value", "kinesis_data", "partition_key"}
 
 
-def create_landing(session: EngineSession, source: str, view: str) -> str:
+def create_landing(session: EngineSession, source: str, view: str, names: frozenset[str] | None) -> str:
     name = landing_name(source, view)
     columns = ", ".join(
         f"{column} {kind}" + (" USING COMPRESSION uncompressed" if session.engine == "duckdb" and column in
                               _UNCOMPRESSED else "")
-        for column, kind in landing_columns(source, session.engine).items())
+        for column, kind in landed_columns(source, session.engine, names).items())
     session.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{name} (ingest_seq BIGINT, {columns},"
                     " record_bytes BIGINT, refresh_time TIMESTAMP)", {})
     return name

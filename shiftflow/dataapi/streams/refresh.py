@@ -218,11 +218,13 @@ class CreateExternalSchema(SessionCommand):
 
 @dataclass(frozen=True)
 class CreateMaterializedView(SessionCommand):
-    """`create` is the engine SQL that makes the (empty, for a stream) table; `view` what the catalog keeps."""
+    """`create` is the engine SQL that makes the (empty, for a stream) table; `view` what the catalog keeps;
+    `names`: the names in a streaming view's query (which optional columns its landing table keeps)."""
 
     view: ViewDefinition
     create: str | EngineSql | SessionCommand  # a plain view's: run as its CREATE TABLE AS statement would be
     source: str = ""
+    names: frozenset[str] | None = None
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         view = self.view
@@ -235,11 +237,11 @@ class CreateMaterializedView(SessionCommand):
                                           "(here, refresh with REFRESH MATERIALIZED VIEW)")
             if view.kind == "stream":
                 _external_source(session, view.schema_name)
-                catalog.create_landing(session, self.source, view.name)
+                catalog.create_landing(session, self.source, view.name, self.names)
                 _run_create(session, self.create, {"shiftflow_low": "0", "shiftflow_high": "0"})
             elif view.kind == "stream_view":
                 _external_source(session, view.schema_name)
-                catalog.create_landing(session, self.source, view.name)
+                catalog.create_landing(session, self.source, view.name, self.names)
                 _run_create(session, self.create, {})
             else:
                 _run_create(session, self.create, {})

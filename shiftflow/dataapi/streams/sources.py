@@ -137,9 +137,9 @@ def pull(session: EngineSession, sources: StreamSources, source: str, stream: st
     positions = _positions(session, landing)
     batches = (kinesis_batches(sources.kinesis(), stream, positions) if source == "kinesis"
                else topic_batches(sources.topics, stream, positions))
-    landed = 0
+    landed, kept = 0, _kept_columns(session, landing)
     for batch in batches:
-        landed += _land(session, source, landing, batch)
+        landed += _land(session, source, landing, batch, kept)
         known = batch.shard in positions
         catalog.run(session, f"UPDATE {SCHEMA}.pull_state SET position = :position, byte_position = :bytes"
                              " WHERE landing = :landing AND shard = :shard" if known else
@@ -150,30 +150,41 @@ def pull(session: EngineSession, sources: StreamSources, source: str, stream: st
 
 # The landed columns from the NDJSON fields and the decoded value (decoded once: the common-subexpression pass is
 # off, a from_base64(v) named twice would decode twice), after ingest_seq.
-_DUCKDB_SELECT = {
-    "kinesis": "make_timestamp(t * 1000), k, $shard, o, value, octet_length(value), localtimestamp",
-    "msk": "CAST($shard AS BIGINT), CAST(o AS BIGINT), 'C', make_timestamp(t * 1000), from_base64(k),"
-           " value, CAST(h AS JSON), octet_length(value), localtimestamp",
+_DUCKDB_COLUMNS = {
+    "kinesis": {"approximate_arrival_timestamp": "make_timestamp(t * 1000)", "partition_key": "k",
+                "shard_id": "$shard", "sequence_number": "o", "kinesis_data": "value"},
+    "msk": {"kafka_partition": "CAST($shard AS BIGINT)", "kafka_offset": "CAST(o AS BIGINT)",
+            "kafka_timestamp_type": "'C'", "kafka_timestamp": "make_timestamp(t * 1000)",
+            "kafka_key": "from_base64(k)", "kafka_value": "value", "kafka_headers": "CAST(h AS JSON)"},
 }
+_DUCKDB_BOOKKEEPING = {"record_bytes": "octet_length(value)", "refresh_time": "localtimestamp"}
 
 
-def _land(session: EngineSession, source: str, landing: str, batch: Batch) -> int:
+def _kept_columns(session: EngineSession, landing: str) -> list[str]:
+    """The landing table's own columns after ingest_seq: a view's landing keeps the optional ones its query names
+    (catalog.py)."""
+    columns = catalog.run(session, f"SELECT * FROM {SCHEMA}.{landing} LIMIT 0").columns
+    return [column.name for column in columns if column.name != "ingest_seq"]
+
+
+def _land(session: EngineSession, source: str, landing: str, batch: Batch, kept: list[str]) -> int:
     base = int(catalog.one(session, f"SELECT coalesce(max(ingest_seq), 0) FROM {SCHEMA}.{landing}")[0])
-    columns = ", ".join(["ingest_seq", *catalog.landing_columns(source, session.engine), "record_bytes",
-                         "refresh_time"])
     if session.engine == "duckdb":
-        return _land_duckdb(session, source, landing, batch, base, columns)
-    return _land_postgres(session, source, landing, batch, base, columns)
+        return _land_duckdb(session, source, landing, batch, base, kept)
+    return _land_postgres(session, source, landing, batch, base, kept)
 
 
-def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch, base: int, columns: str) -> int:
+def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch, base: int,
+                 kept: list[str]) -> int:
     # DuckDB reads the lines itself (far faster than binding rows one by one): through a private temporary file.
     fields = "{o: 'VARCHAR', t: 'BIGINT', k: 'VARCHAR', v: 'VARCHAR', h: 'JSON'}"
     # row_number() would make DuckDB number the batch in one thread, about half the cost of the landing.
     sequence = ("row_number() OVER ()" if batch.first_offset is None
                 else f"CAST(o AS BIGINT) - {int(batch.first_offset) - 1}")
-    select = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST($base AS BIGINT) + {sequence},"
-              f" {_DUCKDB_SELECT[source]} FROM (SELECT *, from_base64(v) AS value FROM read_json($path,"
+    values = {**_DUCKDB_COLUMNS[source], **_DUCKDB_BOOKKEEPING}
+    select = (f"INSERT INTO {SCHEMA}.{landing} (ingest_seq, {', '.join(kept)}) SELECT CAST($base AS BIGINT) +"
+              f" {sequence}, {', '.join(values[column] for column in kept)} FROM (SELECT *, from_base64(v) AS value"
+              f" FROM read_json($path,"
               f" format = 'newline_delimited', columns = {fields}")
     if batch.whole_file is not None:
         # Lines a producer appends meanwhile (or is still writing: ignore_errors) are past the batch's last offset.
@@ -191,19 +202,23 @@ def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch
 _POSTGRES_RECORDS = ("FROM (SELECT CAST(line AS JSON) AS r, n FROM unnest(string_to_array(rtrim(%(lines)s, E'\\n'),"
                      " E'\\n')) WITH ORDINALITY AS t(line, n)) AS records,"
                      " LATERAL (SELECT decode(r->>'v', 'base64') AS value) AS decoded")
-_POSTGRES_SELECT = {
-    "kinesis": "to_timestamp(CAST(r->>'t' AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', r->>'k', %(shard)s, r->>'o',"
-               " value, octet_length(value), localtimestamp",
-    "msk": "CAST(%(shard)s AS BIGINT), CAST(r->>'o' AS BIGINT), 'C',"
-           " to_timestamp(CAST(r->>'t' AS BIGINT) / 1000.0) AT TIME ZONE 'UTC', decode(r->>'k', 'base64'),"
-           " value, CASE WHEN json_typeof(r->'h') = 'array' THEN r->'h' ELSE CAST('[]' AS JSON) END,"
-           " octet_length(value), localtimestamp",
+_POSTGRES_COLUMNS = {
+    "kinesis": {"approximate_arrival_timestamp": "to_timestamp(CAST(r->>'t' AS BIGINT) / 1000.0) AT TIME ZONE 'UTC'",
+                "partition_key": "r->>'k'", "shard_id": "%(shard)s", "sequence_number": "r->>'o'",
+                "kinesis_data": "value"},
+    "msk": {"kafka_partition": "CAST(%(shard)s AS BIGINT)", "kafka_offset": "CAST(r->>'o' AS BIGINT)",
+            "kafka_timestamp_type": "'C'",
+            "kafka_timestamp": "to_timestamp(CAST(r->>'t' AS BIGINT) / 1000.0) AT TIME ZONE 'UTC'",
+            "kafka_key": "decode(r->>'k', 'base64')", "kafka_value": "value",
+            "kafka_headers": "CASE WHEN json_typeof(r->'h') = 'array' THEN r->'h' ELSE CAST('[]' AS JSON) END"},
 }
+_POSTGRES_BOOKKEEPING = {"record_bytes": "octet_length(value)", "refresh_time": "localtimestamp"}
 
 
 def _land_postgres(session: EngineSession, source: str, landing: str, batch: Batch, base: int,
-                   columns: str) -> int:
-    sql = (f"INSERT INTO {SCHEMA}.{landing} ({columns}) SELECT CAST(%(base)s AS BIGINT) + n,"
-           f" {_POSTGRES_SELECT[source]} {_POSTGRES_RECORDS} ORDER BY n")
+                   kept: list[str]) -> int:
+    values = {**_POSTGRES_COLUMNS[source], **_POSTGRES_BOOKKEEPING}
+    sql = (f"INSERT INTO {SCHEMA}.{landing} (ingest_seq, {', '.join(kept)}) SELECT CAST(%(base)s AS BIGINT) + n,"
+           f" {', '.join(values[column] for column in kept)} {_POSTGRES_RECORDS} ORDER BY n")
     return session.execute(sql, {"base": str(base), "shard": batch.shard,
                                  "lines": batch.text().decode()}).rowcount

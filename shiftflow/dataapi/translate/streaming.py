@@ -199,16 +199,19 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
     stream_name = stream.name if stream.this.quoted else stream.name.lower()
     lone = _lone_select(query)
     reads_landing = lone is not None and _cannot_fail(lone)
+    # The names the query uses: its landing table keeps the optional metadata columns among them (all for a *).
+    names = None if query.find(exp.Star) else frozenset(
+        identifier.name.lower() for identifier in query.find_all(exp.Identifier))
     # Which source the schema is is known when the command runs; both translations are made now.
     definitions = {}
     for source in ("kinesis", "msk"):
         landing = catalog.landing_name(source, name)
         if reads_landing:  # the records the view's position covers; its refresh converts nothing
             position = f"(SELECT last_seq FROM {catalog.SCHEMA}.views WHERE mv_name = {exp.Literal.string(name).sql()})"
-            landed = catalog.landed_records(source, landing, f"ingest_seq <= {position}")
+            landed = catalog.landed_records(source, landing, f"ingest_seq <= {position}", names)
         else:
             landed = catalog.landed_records(source, landing, "ingest_seq > :shiftflow_low::BIGINT"
-                                                             " AND ingest_seq <= :shiftflow_high::BIGINT")
+                                                             " AND ingest_seq <= :shiftflow_high::BIGINT", names)
         over_landed = query.copy()
         for table in over_landed.find_all(exp.Table):
             if table.db and table.name == stream.name:
@@ -222,7 +225,8 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
                 raise NotSupportedLocally("this materialized view's query")
             view = ViewDefinition(name, "stream_view", schema_name, stream_name, landing,
                                   step_texts(source, landing, (), engine), auto)
-            definitions[source] = CreateMaterializedView(view, f"CREATE VIEW {name} AS {view_select.text}", source)
+            definitions[source] = CreateMaterializedView(view, f"CREATE VIEW {name} AS {view_select.text}", source,
+                                                         names)
             continue
         create = _view_table(translate(f"CREATE TABLE {name} AS {select}", engine))
         insert = translate(f"INSERT INTO {name} {select}", engine)
@@ -231,7 +235,7 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
         checked = _checked_insert(name, over_landed, source, engine, translate) if engine == "duckdb" else None
         view = ViewDefinition(name, "stream", schema_name, stream_name, landing,
                               step_texts(source, landing, checked or (insert.text,), engine), auto)
-        definitions[source] = CreateMaterializedView(view, create.text, source)
+        definitions[source] = CreateMaterializedView(view, create.text, source, names)
     return _StreamViewBySource(definitions["kinesis"], definitions["msk"])
 
 

@@ -179,3 +179,22 @@ def test_kinesis_refreshes_continue_after_the_last_sequence_number(warehouse: Wa
         last[p["ShardId"]] = max(last.get(p["ShardId"], 0), int(p["SequenceNumber"]))
     assert {row[0].strip(): (row[1], int(row[2])) for row in states} == {
         shard: (sum(1 for p in put if p["ShardId"] == shard), number) for shard, number in last.items()}
+
+
+def test_a_view_naming_the_key_and_headers_sees_them(warehouse: Warehouse, producer: Producer) -> None:
+    """A view's landing keeps a record's key and headers only when its query names them (or reads *): those views
+    show them, one naming neither shows its own columns."""
+    producer.store.create("k", 1)
+    producer.send("k", {"n": 1}, key="first", headers=[("source", b"web")])
+    producer.send("k", {"n": 2})
+    warehouse.ok(SCHEMA)
+    warehouse.ok("CREATE MATERIALIZED VIEW named AS SELECT kafka_offset, kafka_key, kafka_headers FROM s.k")
+    warehouse.ok("CREATE MATERIALIZED VIEW starred AS SELECT * FROM s.k")
+    warehouse.ok("CREATE MATERIALIZED VIEW neither AS SELECT kafka_offset, kafka_value FROM s.k")
+    for view in ("named", "starred", "neither"):
+        warehouse.ok(f"REFRESH MATERIALIZED VIEW {view}")
+    for view in ("named", "starred"):
+        assert warehouse.rows(f"SELECT kafka_offset, FROM_VARBYTE(kafka_key, 'utf-8'), kafka_headers IS NULL"
+                              f" FROM {view} ORDER BY 1") == [[0, "first", False], [1, None, False]]
+    assert warehouse.rows("SELECT kafka_offset, FROM_VARBYTE(kafka_value, 'utf-8') FROM neither ORDER BY 1") == [
+        [0, '{"n":1}'], [1, '{"n":2}']]

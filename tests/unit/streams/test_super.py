@@ -37,6 +37,18 @@ def test_navigations_of_one_column_in_every_clause(warehouse: Warehouse) -> None
                           " FROM (SELECT * FROM events) e WHERE e.id = 3") == [["b", 7, None, 3]]
 
 
+def test_lax_casts_of_one_column_read_together(warehouse: Warehouse) -> None:
+    """Lax casts of several attributes of one column (DuckDB: their texts in one parse): an object or an array is
+    NULL as text and as a number, a string keeps its text even when it starts like one, escapes read, JSON null
+    is NULL."""
+    warehouse.ok("""CREATE TABLE shapes AS SELECT JSON_PARSE('{"o": {"k": 1}, "a": [1, 2], "s": "{not an object",
+ "l": "[1]", "e": "x\\\\"y\\\\u00e9", "z": null, "i": " 7 ", "d": "2023-01-02", "b": "true"}') AS data""")
+    assert warehouse.rows("SELECT data.o::varchar, data.a::varchar, data.s::varchar, data.l::varchar,"
+                          " data.e::varchar, data.z::varchar, data.i::int, data.o::int, data.a::float8,"
+                          " data.l::int, data.d::date, data.b::boolean, data.o::boolean FROM shapes") == [
+        [None, None, "{not an object", "[1]", 'x"y\u00e9', None, 7, None, None, None, "2023-01-02", True, None]]
+
+
 def test_plain_columns_stay_plain(warehouse: Warehouse) -> None:
     _table(warehouse)
     assert warehouse.rows("SELECT docs.id, public.docs.id, d.id FROM public.docs, docs d") == [[1, 1, 1]]

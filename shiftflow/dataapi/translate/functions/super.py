@@ -173,7 +173,9 @@ def _share_navigations(select: exp.Select) -> None:
     """Several navigations of one column in a select over a single FROM item read the document once: DuckDB's
     json_extract with a list of paths parses it once, where one call per path parses it once each (a row of six
     attributes: six parses). The FROM item becomes a subquery adding that list (under the item's own name), and
-    each navigation its element. Left as it is: a select with joins or *, or whose columns name a schema."""
+    each navigation its element. Navigations read as text (lax casts: shiftflow_super_text) share a list of texts
+    instead (json_extract_string: a scalar's text without a minified JSON copy to take apart). Left as it is:
+    a select with joins or *, or whose columns name a schema."""
     source = select.args.get("from_")
     if source is None or any(select.args.get(key) for key in ("joins", "laterals")) or not isinstance(
             source.this, (exp.Table, exp.Subquery)) or not source.this.alias_or_name:
@@ -182,28 +184,55 @@ def _share_navigations(select: exp.Select) -> None:
            for projection in select.expressions) or any(
             column.args.get("db") is not None for column in select.find_all(exp.Column)):
         return
-    groups: dict[str, list[exp.Anonymous]] = {}
+    groups: dict[tuple[str, bool], list[exp.Anonymous]] = {}
     for node in select.find_all(exp.Anonymous):
         if node.name == "shiftflow_super_get" and isinstance(node.expressions[0], exp.Column) and \
                 node.find_ancestor(exp.Select) is select:
-            groups.setdefault(node.expressions[0].sql(), []).append(node)
-    shared = [(number, nodes) for number, nodes in enumerate(groups.values()) if len(nodes) > 1]
+            groups.setdefault((node.expressions[0].sql(), _read_as_text(node)), []).append(node)
+    shared = [(number, as_text, nodes) for number, ((_, as_text), nodes) in enumerate(groups.items())
+              if len(nodes) > 1]
     if not shared:
         return
     item, name = source.this, source.this.alias_or_name
     inner = exp.Select(expressions=[exp.Star()]).from_(item.copy())
-    for number, nodes in shared:
+    for number, as_text, nodes in shared:
         # One element per distinct path: a navigation in GROUP BY and the select list stays the same expression.
         paths = {node.expressions[1].sql(): node.expressions[1] for node in nodes}
         index = {text: position for position, text in enumerate(paths, start=1)}
-        inner = inner.select(exp.alias_(exp.Anonymous(this="shiftflow_super_get_all", expressions=[
-            nodes[0].expressions[0].copy(), exp.Anonymous(this="list_value", expressions=[
-                path.copy() for path in paths.values()])]), f"{_SHARED}{number}"), copy=False)
+        inner = inner.select(exp.alias_(exp.Anonymous(
+            this="shiftflow_super_text_all" if as_text else "shiftflow_super_get_all", expressions=[
+                nodes[0].expressions[0].copy(), exp.Anonymous(this="list_value", expressions=[
+                    path.copy() for path in paths.values()])]), f"{_SHARED}{number}"), copy=False)
         for node in nodes:
-            node.replace(exp.Anonymous(this="list_extract", expressions=[
-                exp.column(f"{_SHARED}{number}"), exp.Literal.number(index[node.expressions[1].sql()])]))
+            position = exp.Literal.number(index[node.expressions[1].sql()])
+            if as_text:
+                node.parent.replace(_text_element(node, exp.column(f"{_SHARED}{number}"), position))
+            else:
+                node.replace(exp.Anonymous(this="list_extract", expressions=[exp.column(f"{_SHARED}{number}"),
+                                                                             position]))
     source.set("this", exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(name))))
 
+
+# Lax casts whose result is NULL for the JSON text of an object or array as for the object or array itself (which
+# is NULL as text): these read json_extract_string's element as it is.
+_NO_CONTAINER_TEXT = exp.DataType.NUMERIC_TYPES | exp.DataType.TEMPORAL_TYPES | {exp.DataType.Type.BOOLEAN}
+
+
+def _text_element(node: exp.Anonymous, texts: exp.Column, position: exp.Literal) -> exp.Expression:
+    """What shiftflow_super_text(node) reads from the shared texts."""
+    reader = node.parent.parent
+    if (isinstance(reader, exp.TryCast) and reader.to.this in _NO_CONTAINER_TEXT) or (
+            isinstance(reader, exp.Anonymous) and reader.name == "shiftflow_super_integer"):
+        return exp.Anonymous(this="list_extract", expressions=[texts, position])
+    return exp.Anonymous(this="shiftflow_super_text_at", expressions=[
+        texts, position, *(arg.copy() for arg in node.expressions)])
+
+
+def _read_as_text(node: exp.Anonymous) -> bool:
+    """A navigation whose value is read as its scalar's text (the argument of a lax cast)."""
+    parent = node.parent
+    return isinstance(parent, exp.Anonymous) and parent.name == "shiftflow_super_text" and \
+        len(parent.expressions) == 1 and parent.expressions[0] is node
 
 
 def _name_navigations(select: exp.Select, sources: set[str], unnested: set[str], engine: str) -> None:
@@ -354,6 +383,13 @@ DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_text(j) AS list_transform([j], lambda shiftflow_j:"
     " CASE left(shiftflow_j, 1) WHEN '\"' THEN json_extract_string(shiftflow_j, '$') WHEN '{' THEN NULL"
     " WHEN '[' THEN NULL ELSE CASE WHEN shiftflow_j = 'null' THEN NULL ELSE CAST(shiftflow_j AS VARCHAR) END END)[1]",
+    # The texts of several navigations in one parse (_share_navigations): json_extract_string gives a scalar's
+    # text as shiftflow_super_text does, and an object's or array's JSON text where shiftflow_super_text gives
+    # NULL: read as text, such an element (its text starts with { or [, a string's may too) is read again the
+    # long way; cast to a number, date or boolean, it is NULL either way (_text_element).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_text_all(j, paths) AS json_extract_string(CAST(j AS JSON), paths)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_super_text_at(texts, k, j, p) AS CASE WHEN left(list_extract(texts, k),"
+    " 1) IN ('{', '[') THEN shiftflow_super_text(shiftflow_super_get(j, p)) ELSE list_extract(texts, k) END",
 )
 # A number or boolean stored in a SUPER column is that scalar (INSERT INTO t(s super) VALUES (5): r_IS_BIGINT.md):
 # PostgreSQL's json columns take them by these assignment casts (only INSERT / UPDATE targets use them).
