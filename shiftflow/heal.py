@@ -11,9 +11,9 @@ Events can arrive twice or late, so every step is conditional and keyed by the e
    already: nothing to do; a guard released, reset or taken over by a later run is left alone). A set, because an
    earlier run's unfinished heal may still be pending on the guard a later run took: each heal adds and removes only
    its own execution, so neither erases the other's;
-2. records: the run history item (pipelines, put only if absent) or the workflow and job audit items (workflows,
-   `close_run`, which settles only what is still RUNNING or missing); from the guard as the run left it, or, when a
-   later run has taken the guard since the claim, from the run's own history;
+2. records: the run history item (pipelines, put only if absent or still the RUNNING one of its start) or the
+   workflow and job audit items (workflows, `close_run`, which settles only what is still RUNNING or missing); from
+   the guard as the run left it, or, when a later run has taken the guard since the claim, from the run's own history;
 3. notify at most once: the delivery whose conditional removal of its execution from `HealPendingFor` succeeds is
    the one that publishes (two deliveries at once may both write the records, which are idempotent, but only one
    removes the mark); a publish that fails puts the mark back, so that Lambda's retry of that delivery finds it and
@@ -272,10 +272,13 @@ def _record_pipeline_run(
         "Error": {"S": run.error},
         "Message": {"S": summary["message"]},
     }
-    try:
-        dynamodb.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(JobID)")
+    try:  # over the RUNNING item the run wrote at its start (RecordRunStart), never over its own end
+        dynamodb.put_item(TableName=table, Item=item,
+                          ConditionExpression="attribute_not_exists(JobID) OR #status = :running",
+                          ExpressionAttributeNames={"#status": "Status"},
+                          ExpressionAttributeValues={":running": {"S": "RUNNING"}})
     except dynamodb.exceptions.ConditionalCheckFailedException:
-        pass  # written by an earlier delivery
+        pass  # ended by the run itself, or written by an earlier delivery
     return f"Shiftflow: {job} {run.status}"[:100], json.dumps(summary)
 
 

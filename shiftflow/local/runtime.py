@@ -129,6 +129,7 @@ class LocalRuntime:
             self.deliverer = self.start_deliverer(time_compression=1 / self.time_scale)
             self.data_api_events = self._stack.enter_context(
                 events.route_local_events(self.emulator, ACCOUNT_ID, REGION, self.deliverer))
+            self._stack.callback(self.deliverer.stop)  # first at exit, while what its attempts cause is still routed
 
     def start_deliverer(self, time_compression: float) -> Any:
         """The deliverer of the rules' Lambda targets (retries, dead-letter queues, pending deliveries in the state
@@ -141,7 +142,9 @@ class LocalRuntime:
             deliveries.DeliveryFiles(self.state_dir),
             deliveries.function_async_configs(self.template, self.resolver), time_compression,
             lambda service, region: boto3.client(service, region_name=region), invoke=deliveries.invoke_on_backend)
-        self._stack.callback(deliverer.stop)  # what is pending stays on disk for the next cloud
+        # What is pending stays on disk for the next cloud. The caller also stops it, waiting for the attempts under
+        # way, before its routes close; this one only stops a deliverer whose start went no further.
+        self._stack.callback(deliverer.stop, 0.0)
         return deliverer
 
     def _start_emulator(self) -> Any:

@@ -168,8 +168,9 @@ def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):
 
 
 def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud, tmp_path: Path):
-    """A run whose item dimension load never ends; `status` answers beside it. kill -9 of the cloud, then any
-    command: the guard is Failed naming the interrupted execution, the history says ABORTED, reset re-arms it."""
+    """A run whose item dimension load never ends; `status` and `history` (RUNNING, since its start) answer beside
+    it. kill -9 of the cloud, then any command: the guard is Failed naming the interrupted execution, the history
+    says ABORTED (over its RUNNING item), reset re-arms it."""
     cloud.project = copy_of_the_project(tmp_path / "project")
     assert cloud.shiftflow("run", "sales_data_pipeline", "--input", SETUP)[0] == 0
     outputs = cloud.outputs()
@@ -187,6 +188,14 @@ def test_a_long_run_in_one_process_status_in_another_then_kill_9(cloud: Cloud, t
             return "│ Running │" in output
 
         assert client.wait_until(running, timeout=120, interval=0.2)
+        # The history shows it too, live, from its start (through the same client path as --stack).
+        listed = subprocess.run(cloud.command("history", "sales_data_pipeline", "--json"), capture_output=True,
+                                text=True, env=cloud.environment, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        live = [entry for entry in json.loads(listed.stdout)["runs"] if entry["execution_arn"] == owner.group(1)]
+        assert [(entry["status"], entry["ended"], entry["run_date"]) for entry in live] == [("RUNNING", "", RUN_DATE)]
+        assert live[0]["started"] == plain(cloud.boto3_client("dynamodb").get_item(
+            TableName=outputs["JobGuardTableName"], Key={"JobID": {"S": "sales_data_pipeline"}})["Item"])["JobStart"]
         cloud.boto3_client("sns").publish(TopicArn=outputs["NotificationTopicArn"], Subject="before the kill",
                                           Message="unread")
         killed = cloud.endpoint()

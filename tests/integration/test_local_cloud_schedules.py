@@ -145,9 +145,11 @@ def test_a_firing_waiting_for_its_retry_outlives_the_cloud_and_the_next_cloud_ca
     project = _project(tmp_path, DECLARED, DECLARED.replace("rate(1 day)", "rate(1 minute)"))
     state = tmp_path / "state"
     records = firing_records(state)
-    with LocalCloud(project, state, log_level="WARNING", schedules=True, time_compression=60.0) as first:
+    with LocalCloud(project, state, log_level="WARNING", time_compression=60.0) as first:
         first.runtime.client("stepfunctions").delete_state_machine(
             stateMachineArn=first.runtime.deployment.state_machine_arn("sales_data_pipeline"))
+        # Turned on once the state machine is gone: a rate schedule without a StartDate fires at once.
+        first.start_schedules(60.0, only=frozenset({"SalesDataPipelineStateMachine-ScheduledRun"}))
         assert wait_until(lambda: any(record["failures"] for record in records.records()), timeout=30)
     left = {record["id"]: record for record in records.records()}
     assert left and first.scheduler.fired == []

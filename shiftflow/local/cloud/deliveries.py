@@ -51,6 +51,9 @@ TARGET_RETRY_ATTEMPTS, TARGET_EVENT_AGE_SECONDS = 185, 86_400
 FUNCTION_RETRY_ATTEMPTS, FUNCTION_EVENT_AGE_SECONDS = 2, 21_600
 FUNCTION_RETRY_WAITS_SECONDS = (60.0, 120.0)  # before Lambda's first and second retry
 TARGET_BACKOFF_CAP_SECONDS = 300.0  # chosen: EventBridge documents exponential backoff with jitter, no figures
+# How long a stop waits for the attempts under way (chosen: a handler of ours ends in well under this, and a stop
+# must not hang on one that is stuck; the longest function Timeout, 90 s, would).
+STOP_GRACE_SECONDS = 30.0
 # Invoke errors EventBridge does not retry, and the ERROR_CODE it gives them; any other is retried.
 NOT_RETRIED = {"ResourceNotFoundException": "NO_RESOURCE", "AccessDeniedException": "NO_PERMISSIONS",
                 "AccessDenied": "NO_PERMISSIONS"}
@@ -120,7 +123,7 @@ class DeliveryFiles:
 
 class Deliverer:
     """Runs each delivery on a thread of its own until it is done; `stop()` ends the waits (what is pending stays
-    on disk for the next cloud)."""
+    on disk for the next cloud) and waits for the attempts under way."""
 
     def __init__(self, files: DeliveryFiles, functions: dict[str, FunctionAsyncConfig], time_compression: float,
                  make_client: Callable[[str, str], Any], invoke: Invoke | None = None) -> None:
@@ -160,8 +163,17 @@ class Deliverer:
             if time.monotonic() >= deadline:
                 return False
 
-    def stop(self) -> None:
+    def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> bool:
+        """No attempt starts from now on (what is pending stays on disk), and the attempts under way are waited for
+        up to `grace_seconds`: an in-process handler left running would go on calling whatever stack its process
+        serves next (moto's own mocks, or the next runtime's emulator, which knows none of its statements).
+        False when one still runs after the grace (its thread cannot be stopped; its record stays on disk)."""
         self.stopping.set()
+        if self.wait(grace_seconds):
+            return True
+        log.warning("deliveries still running %.0f s after the stop: %s", grace_seconds,
+                    ", ".join(sorted(thread.name for thread in self._threads if thread.is_alive())))
+        return False
 
     def _start(self, delivery: Delivery) -> None:
         thread = threading.Thread(target=self._deliver, args=(delivery,), name=f"event-{delivery.id[:8]}",

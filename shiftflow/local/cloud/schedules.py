@@ -2,7 +2,9 @@
 
 Every `Schedule` (an EventBridge rule) / `ScheduleV2` (an EventBridge Scheduler schedule) event of a state machine or
 function in template.yaml fires as AWS fires it, starting an execution (or invoking the function) with the event's
-Input: a rate(...) first one period after the cloud started, then every period; a cron(...) at each minute its
+Input: a ScheduleV2's rate(...) without a StartDate at once when the cloud starts ("If you do not provide a
+StartDate for your rate-based schedule, your schedule starts invoking the target immediately", EventBridge Scheduler
+user guide, "Schedule types"), a rule's rate(...) one period after, then every period; a cron(...) at each minute its
 fields match, on the wall clock of its ScheduleExpressionTimezone (UTC unless told; shiftflow.local.cloud.cron).
 Locally they run whatever their State says in the template (off by default there, so that a stack does not run up a
 bill): asking for --schedules is turning them on. Time compression runs a clock that starts at the cloud's start
@@ -126,6 +128,8 @@ class Schedule:
         timing = self.timing
         if isinstance(timing, Rate) and self.start_date is not None:  # its first occurrence, the next a period apart
             return self._before_end(timing.first_from(self.start_date, origin))
+        if isinstance(timing, Rate) and self.kind == SCHEDULER:  # no StartDate: it starts invoking immediately
+            return self._before_end(origin)
         if self.start_date is None or self.start_date <= origin:
             return self._before_end(timing.next_after(origin))
         return self._before_end(timing.next_after(self.start_date - _ONE_TICK))  # the first match from StartDate

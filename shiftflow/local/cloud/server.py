@@ -122,6 +122,8 @@ class LocalCloud:
         if failed:
             log.warning("statements recorded as failed (the local cloud stopped while they ran): %s",
                         ", ".join(statement.id for statement in failed))
+        # At the stop, after the schedules and HTTP: the attempts under way end while what they write is kept.
+        self._stack.callback(self.deliverer.stop)
         return interrupted
 
     def _report_interrupted(self, interrupted: list[dict[str, Any]]) -> None:

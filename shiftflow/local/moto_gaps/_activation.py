@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from shiftflow.local.moto_gaps import (
     atomic_dynamodb_writes,
+    backend_lookup,
     cached_service_models,
     choice_absent_variable,
     completion_events,
@@ -57,6 +58,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     stop_error_and_cause.apply,
     early_task_success.apply,
     cached_service_models.apply,
+    backend_lookup.apply,
 )
 
 

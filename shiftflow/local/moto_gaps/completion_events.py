@@ -63,13 +63,14 @@ def _find_execution(execution_arn: str) -> Execution | None:
     return None
 
 
-def wait_done(execution_arn: str, timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for the execution to end; True when it did."""
+def wait_done(execution_arn: str, timeout: float) -> bool | None:
+    """Wait up to ``timeout`` seconds for the execution to end; True when it did, False when it is still running, None
+    when its end cannot be known here (not started through the patched path: the wait only paces the caller's polls)."""
     execution = _find_execution(execution_arn)
     done = getattr(execution, _DONE_ATTRIBUTE, None)
     if done is None:
-        time.sleep(timeout)  # not started through the patched path: pace the caller's polling instead
-        return False
+        time.sleep(timeout)
+        return None
     return done.wait(timeout)
 
 

@@ -39,7 +39,18 @@ _EXECUTION_ENDS = frozenset(
         HistoryEventType.ExecutionSucceeded,
     }
 )
-_count_lock = threading.Lock()  # the count and the append together, across the execution's worker threads
+_locks_lock = threading.Lock()  # creates an execution's count lock (once)
+_COUNT_LOCK = "_shiftflow_count_lock"
+
+
+def _count_lock(manager: EventManager) -> threading.Lock:
+    """The execution's own lock for the count and the append together, across its worker threads (one lock for
+    every execution queued the events of a 500-job parallel stage's 1,000 executions behind each other)."""
+    lock = manager.__dict__.get(_COUNT_LOCK)
+    if lock is None:
+        with _locks_lock:
+            lock = manager.__dict__.setdefault(_COUNT_LOCK, threading.Lock())
+    return lock
 
 
 def _refused_in(context: EventHistoryContext, event_details: Any) -> types.SimpleNamespace:
@@ -54,7 +65,7 @@ def apply(patcher: Patcher) -> None:
 
     def add_event(self: EventManager, context: EventHistoryContext, event_type: Any, event_details: Any = None,
                   *args: Any, **kwargs: Any) -> int:
-        with _count_lock:
+        with _count_lock(self):
             full = len(self._history_event_list) >= MAX_HISTORY_EVENTS - 1
             if full and event_type not in _EXECUTION_ENDS:
                 raise runtime_failure(_refused_in(context, event_details), HISTORY_LIMIT_CAUSE)  # type: ignore[arg-type]

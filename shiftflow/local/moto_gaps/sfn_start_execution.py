@@ -8,7 +8,7 @@ the child every 0.5 s, so it resumes up to 0.5 s after the child ended.
 Fix: ``_patch_sfn_parameter_mapping`` maps parameters and response through the botocore model on
 ``StateTaskServiceSfn`` (``.../service/state_task_service_sfn.py``), both ways, and turns the response's datetimes
 into ISO strings. ``_patch_sfn_sync_wait`` wraps ``_build_sync_resolver`` / ``_build_sync2_resolver`` to wait on the
-child's completion event (gap 8, ``completion_events``), and sets
+child's completion event (gap 8, ``completion_events``) and to describe the child only once it has ended, and sets
 ``state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK`` to 0, so the parent resumes as soon as the child
 ends.
 
@@ -99,11 +99,14 @@ def _patch_sfn_sync_wait(patcher: Patcher) -> None:
             resolver = original(self, env, resource_runtime_part, normalised_parameters, state_credentials)
 
             def resolve() -> Any:
-                # Block until the child ends (or a slice passes), then let moto's resolver read its status.
+                # Block until the child ends (or a slice passes), then let moto's resolver read its status. A child
+                # known to be running gets None, what the resolver's DescribeExecution would conclude: 500 waiting
+                # parents otherwise made some 16,000 DescribeExecution round trips; the one after the end stays
+                # (the parent role's states:DescribeExecution is still checked).
                 if child_arn is None:
                     time.sleep(_SYNC_WAIT_SLICE_SECONDS)
-                else:
-                    wait_done(child_arn, _SYNC_WAIT_SLICE_SECONDS)
+                elif wait_done(child_arn, _SYNC_WAIT_SLICE_SECONDS) is False:
+                    return None
                 return resolver()
 
             return resolve

@@ -140,3 +140,43 @@ def test_a_pending_delivery_is_on_disk_and_a_new_deliverer_resumes_it(tmp_path):
     assert [delivery.id for delivery in resumed.resume()] == [pending.id]
     assert resumed.wait(timeout=30)
     assert aws.calls == 3 and aws.sent == [] and DeliveryFiles(tmp_path).pending() == []
+
+
+class BlockingAws(FakeAws):
+    """Lambda whose handler runs until `release` is set (an attempt under way when the deliverer stops)."""
+
+    def __init__(self) -> None:
+        super().__init__(["ok"])
+        self.started, self.release, self.finished = threading.Event(), threading.Event(), threading.Event()
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803
+        self.started.set()
+        self.release.wait(30)
+        answer = super().invoke(FunctionName, InvocationType, Payload)
+        self.finished.set()
+        return answer
+
+
+def test_a_stop_waits_for_the_attempt_under_way_and_starts_no_other(tmp_path):
+    """An in-process handler left running past its runtime's stop goes on calling whatever stack the process serves
+    next (the next runtime's emulator knows none of its statements): the stop returns once it has ended."""
+    aws = BlockingAws()
+    deliverer = _deliverer(tmp_path, aws)
+    deliverer.accept(_delivery())
+    assert aws.started.wait(30)
+    threading.Timer(0.3, aws.release.set).start()
+    assert deliverer.stop() is True
+    assert aws.finished.is_set() and DeliveryFiles(tmp_path).pending() == []
+    deliverer.accept(_delivery())  # accepted after the stop: on disk for the next cloud, not attempted
+    assert deliverer.wait(timeout=10)
+    assert aws.calls == 1 and len(DeliveryFiles(tmp_path).pending()) == 1
+
+
+def test_a_stop_gives_up_on_an_attempt_that_outlasts_its_grace(tmp_path):
+    aws = BlockingAws()
+    deliverer = _deliverer(tmp_path, aws)
+    deliverer.accept(_delivery())
+    assert aws.started.wait(30)
+    assert deliverer.stop(grace_seconds=0.1) is False
+    aws.release.set()
+    assert deliverer.wait(timeout=30) and aws.calls == 1

@@ -71,7 +71,7 @@ def test_a_start_that_keeps_failing_goes_to_the_dead_letter_queue_after_its_retr
     assert re.fullmatch(r"[0-9a-f]{16}", attributes.pop("EXECUTION_ID"))  # as the guide's examples show it
     assert attributes == {"ERROR_CODE": "StateMachineDoesNotExist", "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
                           "IS_PAYLOAD_TRUNCATED": "false", "RETRY_ATTEMPTS": "2",
-                          "SCHEDULED_TIME": "2026-12-02T00:01:00Z", "TARGET_ARN": MISSING,
+                          "SCHEDULED_TIME": "2026-12-02T00:00:00Z", "TARGET_ARN": MISSING,
                           "SCHEDULE_ARN": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/Pipeline-ScheduledRun"}
 
 
@@ -105,7 +105,7 @@ def test_a_start_that_fails_then_succeeds_is_one_firing_and_no_dead_letter(aws):
     _run_until(scheduler, lambda: scheduler.fired)
     # The first firing's two throttled tries and its start (later firings, a compressed minute apart, start at once).
     assert calls[:3] == [INPUT] * 3 and scheduler.dead_lettered == [] and _dead_letters(aws) == []
-    assert scheduler.fired_at[0] == datetime.datetime(2026, 12, 2, 0, 1, tzinfo=datetime.timezone.utc)  # when due
+    assert scheduler.fired_at[0] == datetime.datetime(2026, 12, 2, tzinfo=datetime.timezone.utc)  # when due: at once
     assert len(scheduler.fired) == len(calls) - 2
     assert json.loads(sfn.describe_execution(executionArn=scheduler.fired[0][1])["input"]) == json.loads(INPUT)
 
@@ -216,6 +216,17 @@ def test_a_rate_schedule_first_fires_at_its_start_date_then_a_period_apart(aws):
     # A StartDate just past (CreateSchedule takes one up to 5 minutes old): the occurrences keep its phase.
     assert dataclasses.replace(hourly, start_date=ORIGIN - datetime.timedelta(minutes=4)).first_firing(
         ORIGIN) == _at(0, 56)
+
+
+def test_a_rate_schedule_without_a_start_date_fires_at_once_and_a_rate_rule_one_period_after(aws):
+    """EventBridge Scheduler ("Schedule types"): a rate-based schedule without a StartDate starts invoking its target
+    immediately; an EventBridge rule's rate counts from its creation."""
+    hourly = dataclasses.replace(_schedule(_passing(aws), None), expression="rate(1 hour)", end_date=_at(3))
+    scheduler = Scheduler([hourly], 3600 / 0.02, aws["client"], origin=ORIGIN)
+    scheduler.start()
+    assert scheduler.join(timeout=30)
+    assert scheduler.fired_at == [_at(0), _at(1), _at(2)]
+    assert dataclasses.replace(hourly, kind=RULE).first_firing(ORIGIN) == _at(1)
 
 
 def test_a_flexible_time_window_delays_each_firing_within_it_the_same_way_every_run(aws):
