@@ -22,6 +22,8 @@ def _current_setting(node: exp.Anonymous, engine: str) -> exp.Expression:
     if not 1 <= len(node.expressions) <= 2:
         return node
     name, *flag = node.expressions
+    if isinstance(name, exp.Literal) and name.this.startswith("shiftflow."):
+        return node  # the emulator's own settings, read in PostgreSQL's words (functions/super.py): not a user's
     if engine == "postgres":
         tuned = isinstance(name, exp.Literal) and name.is_string and name.this.lower() in TUNING and not flag
         if tuned:
