@@ -91,6 +91,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.translate.aliases import LateralAliases, inline_aliases, lateral_references, source_probes
 from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
 from shiftflow.dataapi.translate.char_columns import (char_sources, char_table_as, char_values, mark_char_values,
                                                      run_with_char_values)
@@ -370,6 +371,29 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
+    laterals = lateral_references(tree)  # aliases.py: select-list aliases referred to in the same list
+    if any(laterals):
+        plain = _translate_parsed(tree.copy(), tokens, engine)
+        if not isinstance(plain, EngineSql):
+            return plain
+        probes = () if engine == "postgres" else tuple(
+            None if probe is None else _translate_parsed(probe, tokens, engine)
+            for probe in source_probes(tree, laterals))
+        if not all(probe is None or isinstance(probe, EngineSql) for probe in probes):
+            return plain  # a FROM of system tables: left to the engine
+        inlined = functools.lru_cache(maxsize=8)(functools.partial(_inlined, tree, tokens, engine))
+        return LateralAliases(plain, laterals, inlined, probes)
+    return _translate_parsed(tree, tokens, engine)
+
+
+def _inlined(tree: exp.Expression, tokens: list[Token], engine: str,
+             names: tuple[frozenset[str], ...]) -> EngineSql:
+    translated = _translate_parsed(inline_aliases(tree.copy(), names), tokens, engine)
+    assert isinstance(translated, EngineSql)
+    return translated
+
+
+def _translate_parsed(tree: exp.Expression, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
     sources, lineages, checks = (), (), ()

@@ -105,6 +105,7 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
 
 # For grouping.py, which groups by the same rule, and conversions.py.
 maybe_text = _maybe_text
+may_refer_outside = _may_refer_outside
 visibly_text = _visibly_text
 without_trailing_blanks = _without_trailing_blanks
 

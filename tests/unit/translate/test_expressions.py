@@ -1,0 +1,78 @@
+"""Expressions and clauses Redshift accepts that an engine refused (issue 13), on both engines, from the SQL
+reference's examples and documented outputs: lateral column aliases (translate/aliases.py), text and BOOLEAN
+compared with integers (functions/comparisons.py)."""
+
+from __future__ import annotations
+
+from tests.unit.translate.conftest import run_script
+
+_USERS = ("create table users (userid int, city varchar(30), likevegas boolean, likesports boolean);"
+          "insert into users values (1, 'Aberdeen', true, false), (2, 'Abilene', null, true), (3, 'Ada', true, true),"
+          " (4, 'Agat', false, false), (5, 'Agawam', true, true);")
+
+
+def test_lateral_alias_from_the_reverse_reference(session):
+    # r_REVERSE.md: select distinct city as cityname, reverse(cityname) from users order by city limit 5
+    result = run_script(session, _USERS + "select distinct city as cityname, reverse(cityname)"
+                                          " from users order by city limit 5")
+    assert result.rows == [("Aberdeen", "needrebA"), ("Abilene", "enelibA"), ("Ada", "adA"), ("Agat", "tagA"),
+                           ("Agawam", "mawagA")]
+    assert [c.name for c in result.columns] == ["cityname", "reverse"]
+
+
+def test_lateral_aliases_chain_and_aggregate(session):
+    # r_SELECT_list.md: `clicks / impressions as probability, round(100 * probability, 1) as percentage`
+    script = ("create table raw_data (clicks int, impressions int); insert into raw_data values (1, 4), (3, 4);"
+              "select clicks::float / impressions as probability, round(100 * probability, 1) as percentage,"
+              " percentage + 1 as more from raw_data order by 1")
+    assert run_script(session, script).rows == [(0.25, 25.0, 26.0), (0.75, 75.0, 76.0)]
+    assert run_script(session, _USERS + "select count(*) as n, n * 2 as twice from users").rows == [(5, 10)]
+
+
+def test_a_from_column_takes_priority_over_a_lateral_alias(session):
+    # r_SELECT_list.md: "If there is a column with the same name defined in the FROM clause as the previously
+    # aliased expression, the column in the FROM clause takes priority."
+    result = run_script(session, _USERS + "select userid + 100 as userid, userid * 2 as twice from users"
+                                          " where userid < 3 order by 1")
+    assert result.rows == [(101, 2), (102, 4)]
+
+
+def test_lateral_alias_inside_a_transaction(session):
+    script = _USERS + "begin; select city as c, upper(c) as u, lower(u) as l from users where userid = 1; "
+    assert run_script(session, script).rows == [("Aberdeen", "ABERDEEN", "aberdeen")]
+    # the retried statement left the transaction usable (PostgreSQL: behind a savepoint)
+    assert run_script(session, "insert into users values (6, 'Ajo', true, true); commit;"
+                               " select count(*) from users").rows == [(6,)]
+
+
+def test_a_missing_column_that_is_no_alias_still_fails(session):
+    import pytest
+
+    from shiftflow.dataapi.engines.base import EngineError
+
+    with pytest.raises(EngineError, match="nosuch"):
+        run_script(session, _USERS + "select city as c, upper(nosuch) from users")
+
+
+def test_boolean_compared_with_an_integer_from_the_reference(session):
+    # r_logical_condition.md: where likevegas = 1 and likesports = 1 / or
+    run_script(session, _USERS)
+    assert run_script(session, "select userid from users where likevegas = 1 and likesports = 1"
+                               " order by userid").rows == [(3,), (5,)]
+    assert run_script(session, "select userid from users where likevegas = 1 or likesports = 1"
+                               " order by userid").rows == [(1,), (2,), (3,), (5,)]
+    assert run_script(session, "select userid from users where 0 = likevegas or likesports <> 1"
+                               " order by userid").rows == [(1,), (4,)]
+
+
+def test_text_compared_with_an_integer_is_compared_as_text(session):
+    # c_Supported_data_types.md: "When comparing all other numeric values with character strings, the numeric
+    # values are converted to character strings"; TICKIT's date.qtr is CHAR(5) (r_NEXT_DAY.md: date.qtr = 3).
+    run_script(session, "create table d (dateid int, qtr char(5), s varchar(10));"
+                        "insert into d values (1, '3', '03'), (2, '4', '3 '), (3, '10', 'abc')")
+    assert run_script(session, "select dateid from d where qtr = 3 order by 1").rows == [(1,)]
+    assert run_script(session, "select dateid from d where 3 = qtr order by 1").rows == [(1,)]
+    assert run_script(session, "select dateid from d where s = 3 order by 1").rows == [(2,)]  # not '03'
+    assert run_script(session, "select dateid from d where qtr < 4 order by 1").rows == [(1,), (3,)]  # '10' < '4'
+    assert run_script(session, "select dateid from d where qtr::varchar <> 3 order by 1").rows == [(2,), (3,)]
+    assert run_script(session, "select dateid from d where dateid = 3 and '3' = 3").rows == [(3,)]
