@@ -8,9 +8,11 @@ c_Supported_data_types.md), where an engine refuses them or converts the other w
   public that compare the integer's text with the text's without trailing blanks (after a script's SET search_path
   without public they are not found, and PostgreSQL's "operator does not exist" stays). DuckDB converts the text
   to an integer instead ('03' = 3 is true there, 'abc' = 3 an error): a column compared with an integer literal
-  goes through shiftflow_integer_operand, whose VARCHAR overload DuckDB picks while binding (the comparison is then
-  of texts; any other type keeps `x = 3` as written, its filter pushed down as before). A column that may be an
-  enclosing query's (strings.py says why typed macros cannot take one) and any other operand keep DuckDB's rule.
+  in a WHERE or ON condition goes through shiftflow_integer_operand, whose VARCHAR overload DuckDB picks while
+  binding (the comparison is then of texts; any other type keeps `x = 3` as written, its filter pushed down as
+  before). A column that may be an enclosing query's (strings.py says why typed macros cannot take one), any other
+  operand, and comparisons elsewhere (select lists, HAVING, window specs, where grouping.py may wrap the column in
+  an aggregate) keep DuckDB's rule (noted in translate/__init__.py).
 - BOOLEAN compared with an integer (`where likevegas = 1`, r_logical_condition.md): DuckDB compares the boolean as
   0 or 1; PostgreSQL has no such operator, and the set-up adds boolean-with-integer = and <> with that meaning.
 """
@@ -35,6 +37,15 @@ def _integer_literal(node: exp.Expression) -> str | None:
     return None
 
 
+def _filter(node: exp.Expression) -> bool:
+    """node is a condition of a WHERE or a join's ON (alone or under AND / OR / NOT): where a grouped column is never
+    wrapped in an aggregate (grouping.py), which the typed macro would take wrongly."""
+    parent = node.parent
+    while isinstance(parent, (exp.And, exp.Or, exp.Not, exp.Paren)):
+        parent = parent.parent
+    return isinstance(parent, (exp.Where, exp.Join))
+
+
 def _compare_with_integer(node: exp.Binary, engine: str) -> exp.Expression:
     for operand_key, literal_key in (("this", "expression"), ("expression", "this")):
         operand, literal = node.args[operand_key], node.args[literal_key]
@@ -44,7 +55,7 @@ def _compare_with_integer(node: exp.Binary, engine: str) -> exp.Expression:
         if visibly_text(operand):  # both engines: compared as texts, whatever the engine's own rule
             node.set(operand_key, without_trailing_blanks(operand))
             node.set(literal_key, exp.Literal.string(digits))
-        elif engine == "duckdb" and isinstance(operand, exp.Column) and not may_refer_outside(operand):
+        elif engine == "duckdb" and isinstance(operand, exp.Column) and _filter(node) and not may_refer_outside(operand):
             node.set(operand_key, without_trailing_blanks(operand))
             node.set(literal_key, exp.Anonymous(this="shiftflow_integer_operand", expressions=[operand.copy(), literal]))
         return node
