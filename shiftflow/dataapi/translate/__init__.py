@@ -102,7 +102,8 @@ from shiftflow.dataapi.translate.commands.cursors import cursor_command, is_curs
 from shiftflow.dataapi.translate.commands.functions import create_function, drop_function_macro, is_create_function
 from shiftflow.dataapi.translate.commands.inserts import datetime_text_insert, non_iso_datetime_text
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
-from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
+from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement_command, postgres_prepare,
+                                                          prepared_statement_command)
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
 from shiftflow.dataapi.translate.commands.settings import setting_command
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
@@ -227,6 +228,10 @@ def _translate_cached(statement: str, engine: str,
     if engine == "duckdb" and is_prepared_statement_command(tokens):
         return prepared_statement_command(statement, expanded(statement, tokens), lambda sql: translate(sql, engine),
                                           lambda values: _expressions_sql(values, engine))
+    if engine == "postgres" and verb == "PREPARE" and is_prepared_statement_command(tokens):
+        return postgres_prepare(statement, expanded(statement, tokens), lambda sql: translate(sql, engine))
+    if engine == "postgres" and verb == "DEALLOCATE":  # PostgreSQL's own syntax (sqlglot would misread it)
+        return dataclasses.replace(_tokens_to_postgres(statement, tokens), session_scoped=True)
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)

@@ -76,3 +76,48 @@ def test_text_compared_with_an_integer_is_compared_as_text(session):
     assert run_script(session, "select dateid from d where qtr < 4 order by 1").rows == [(1,), (3,)]  # '10' < '4'
     assert run_script(session, "select dateid from d where qtr::varchar <> 3 order by 1").rows == [(2,), (3,)]
     assert run_script(session, "select dateid from d where dateid = 3 and '3' = 3").rows == [(3,)]
+
+
+def test_to_timestamp_from_the_reference(session):
+    import datetime as dt
+
+    import pytest
+
+    from shiftflow.dataapi.engines.base import EngineError
+
+    utc = dt.timezone.utc
+    # r_TO_TIMESTAMP.md: sysdate read as its text (its fraction past the model ignored), a year alone, hour 24
+    now, second = run_script(session, "select sysdate, to_timestamp(sysdate, 'YYYY-MM-DD HH24:MI:SS') as second").rows[0]
+    assert second.replace(tzinfo=None) == now.replace(microsecond=0) and second.utcoffset() == dt.timedelta(0)
+    assert run_script(session, "SELECT TO_TIMESTAMP('2017','YYYY')").rows[0][0] == dt.datetime(2017, 1, 1, tzinfo=utc)
+    result = run_script(session, "SELECT TO_TIMESTAMP('2011-12-18 24:38:15', 'YYYY-MM-DD HH24:MI:SS')")
+    assert result.rows == [(dt.datetime(2011, 12, 19, 0, 38, 15, tzinfo=utc),)]
+    assert [(c.name, c.type_name) for c in result.columns] == [("to_timestamp", "timestamptz")]
+    assert run_script(session, "select to_timestamp('2011-12-31 23:61:15', 'YYYY-MM-DD HH24:MI:SS')").rows == [
+        (dt.datetime(2012, 1, 1, 0, 1, 15, tzinfo=utc),)]
+    with pytest.raises(EngineError):  # is_strict: "ERROR: date/time field time value out of range: 24:38:15.0"
+        run_script(session, "SELECT TO_TIMESTAMP('2011-12-18 24:38:15', 'YYYY-MM-DD HH24:MI:SS', TRUE)")
+    with pytest.raises(EngineError):
+        run_script(session, "select to_timestamp('xx', 'YYYY-MM-DD HH24:MI:SS')")
+
+
+def test_prepared_statement_is_translated_on_both_engines(session):
+    # r_PREPARE.md's forms; the prepared statement's DECODE of a CHAR column (redshift-utils user_to_be_dropped_objs)
+    script = ("create table t (a int, k char(3)); insert into t values (1, 'r'), (2, 'v');"
+              "prepare p1 (int) as select a, decode(k, 'r', 'Table', 'v', 'View') from t where a = $1;")
+    run_script(session, script)
+    assert run_script(session, "execute p1 (2)").rows == [(2, "View")]
+    run_script(session, "deallocate p1")
+    run_script(session, "prepare p2 (int, char) as insert into t values ($1, $2); execute p2 (3, 'x'); deallocate prepare p2")
+    assert run_script(session, "select count(*) from t").rows == [(3,)]
+
+
+def test_strtol_of_a_nul_character(duckdb_session, postgres_session):
+    import pytest
+
+    from shiftflow.dataapi.translate import NotSupportedLocally
+
+    # r_STRTOL.md: select strtol('\0', 2) is 0; PostgreSQL text cannot hold the NUL character
+    assert run_script(duckdb_session, r"select strtol('\0', 2)").rows == [(0,)]
+    with pytest.raises(NotSupportedLocally, match="NUL character"):
+        run_script(postgres_session, r"select strtol('\0', 2)")

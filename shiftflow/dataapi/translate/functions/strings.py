@@ -31,6 +31,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions.bytes import is_varbyte
+from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 _COMPARISON_NAMES = {exp.EQ: "eq", exp.NEQ: "neq", exp.LT: "lt", exp.LTE: "lte", exp.GT: "gt", exp.GTE: "gte",
@@ -211,6 +212,13 @@ def _concat_operand(value: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_concat_text", expressions=[value])
 
 
+def _literal(node: exp.Literal, engine: str) -> exp.Expression:
+    """PostgreSQL text cannot hold a NUL character ('\\0' in Redshift's escapes, r_STRTOL.md): refused there."""
+    if engine == "postgres" and node.is_string and "\x00" in node.this:
+        raise NotSupportedLocally("a NUL character ('\\0') in text on the PostgreSQL engine")
+    return node
+
+
 def _decode(node: exp.DecodeCase, engine: str) -> exp.Expression:
     """DECODE(expression, search, result [, search, result] ... [, default]): each search compared as = is."""
     values = node.expressions
@@ -318,6 +326,7 @@ HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.Add: _text_plus, "quote
 PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=args),
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
 HANDLERS[exp.DecodeCase] = _decode
+HANDLERS[exp.Literal] = _literal
 HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat", "quote_ident": "quote_ident",
                 "quote_literal": "quote_literal"}
