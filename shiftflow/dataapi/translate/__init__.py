@@ -303,6 +303,8 @@ def _redshift_only(tokens: list[Token]) -> str | None:
         words = words[:1] + words[3:]
     if words[1:3] == ("EXTERNAL", "FUNCTION"):
         return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
+    if words[:2] == ("CREATE", "DATABASE") and any(word(t) == "COLLATE" for t in tokens):
+        return "CREATE DATABASE ... COLLATE (a database whose text columns default to a collation)"
     if words[:2] == ("ALTER", "TABLE"):
         every = [word(t) for t in tokens]
         for clause in _EXTERNAL_TABLE_CLAUSES:

@@ -121,3 +121,57 @@ def test_strtol_of_a_nul_character(duckdb_session, postgres_session):
     assert run_script(duckdb_session, r"select strtol('\0', 2)").rows == [(0,)]
     with pytest.raises(NotSupportedLocally, match="NUL character"):
         run_script(postgres_session, r"select strtol('\0', 2)")
+
+
+_CASE_INSENSITIVE_T1 = ("create table T1 (col1 Varchar(20) collate case_insensitive);"
+                        "INSERT INTO T1 VALUES ('bob'), ('john'), ('Mary'), ('JOHN'), ('Bob');")
+
+
+def test_case_insensitive_column_from_the_reference(duckdb_session):
+    # r_CREATE_TABLE_examples.md and r_CREATE_DATABASE.md's case-insensitive examples (ties in any order)
+    run_script(duckdb_session, _CASE_INSENSITIVE_T1)
+
+    def rows(sql: str) -> list[tuple]:
+        return run_script(duckdb_session, sql).rows
+
+    assert sorted(rows("select * from T1 where col1 = 'John'")) == [("JOHN",), ("john",)]
+    assert [row[0].lower() for row in rows("SELECT * FROM T1 ORDER BY 1")] == ["bob", "bob", "john", "john", "mary"]
+    grouped = rows("SELECT col1, count(*) FROM T1 GROUP BY 1")
+    assert sorted((name.lower(), count) for name, count in grouped) == [("bob", 2), ("john", 2), ("mary", 1)]
+    assert sorted(rank for _, rank in rows("SELECT col1, rank() over (ORDER BY col1) FROM T1")) == [1, 1, 3, 3, 5]
+    assert len(rows("SELECT DISTINCT col1 FROM T1")) == 3
+    run_script(duckdb_session, "CREATE TABLE T2 AS SELECT * FROM T1")
+    assert len(rows("SELECT col1 FROM T1 UNION SELECT col1 FROM T2")) == 3
+    # "Pattern matching operations such as LIKE predicates ... are also case-insensitive"; IN lists
+    assert rows("select count(*) from T1 where col1 like 'JO%'") == [(2,)]
+    assert rows("select count(*) from T1 where col1 in ('BOB', 'mary')") == [(3,)]
+
+
+def test_collate_function_from_the_reference(session):
+    # r_COLLATE.md: a case_sensitive column finds one row, collate(col1, 'case_insensitive') both
+    run_script(session, "CREATE TABLE T (col1 Varchar(20) COLLATE case_sensitive); INSERT INTO T VALUES ('john'),('JOHN')")
+    assert run_script(session, "SELECT * FROM T WHERE col1 = 'john'").rows == [("john",)]
+    if session.engine == "duckdb":
+        result = run_script(session, "SELECT * FROM T WHERE collate(col1, 'case_insensitive') = 'john'")
+        assert sorted(result.rows) == [("JOHN",), ("john",)]
+
+
+def test_case_insensitive_collation_is_refused_on_postgres(postgres_session):
+    import pytest
+
+    from shiftflow.dataapi.translate import NotSupportedLocally
+
+    # the bundled PostgreSQL has no ICU, so no nondeterministic (case-insensitive) collation
+    for sql in ("create table T1 (col1 Varchar(20) collate case_insensitive)",
+                "SELECT collate('a', 'case_insensitive') = 'A'"):
+        with pytest.raises(NotSupportedLocally, match="case-insensitive collation"):
+            run_script(postgres_session, sql)
+
+
+def test_create_database_collate_is_refused(session):
+    import pytest
+
+    from shiftflow.dataapi.translate import NotSupportedLocally
+
+    with pytest.raises(NotSupportedLocally, match="CREATE DATABASE ... COLLATE"):
+        run_script(session, "create database sampledb collate case_insensitive")
