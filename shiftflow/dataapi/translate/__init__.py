@@ -47,6 +47,13 @@ Known differences that remain (each fails loudly rather than returning a differe
   BIGINT on DuckDB, and PostgreSQL's median / percentile_cont of a DECIMAL a DOUBLE (the differential check,
   tests/unit/dataapi/test_engine_differential.py, lists what still differs between the engines).
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
+- Lateral column aliases (`select a + 1 as b, b * 2 ...`) are inlined unless a FROM column has the name (aliases.py:
+  a LateralAliases SessionCommand). Text or BOOLEAN compared with an integer follows Redshift's conversions
+  (functions/comparisons.py); on DuckDB, a text column compared with an integer outside WHERE / ON (a select
+  list, HAVING) is still converted to the integer, DuckDB's way ('03' = 3 there).
+- COLLATE case_insensitive runs on DuckDB (NOCASE), where the REGEXP_* functions still match a case-insensitive
+  column case-sensitively (Redshift: insensitively); PostgreSQL refuses it (no ICU, so no nondeterministic
+  collation). CREATE DATABASE ... COLLATE, CONNECT BY and hll() are refused.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
