@@ -203,3 +203,13 @@ def test_hll_is_refused(session):
     run_script(session, "CREATE TABLE a_table(an_int INT); INSERT INTO a_table VALUES (1), (2), (3), (4)")
     with pytest.raises(NotSupportedLocally, match=r"hll\(\)"):
         run_script(session, "SELECT hll(an_int) AS cardinality FROM a_table")
+
+
+def test_regular_expressions_on_a_case_insensitive_column(duckdb_session):
+    # r_CREATE_DATABASE.md: "Pattern matching operations such as LIKE predicates, similar to, and regular expression
+    # functions are also case-insensitive" on a case-insensitive column; a case-sensitive one stays sensitive
+    run_script(duckdb_session, "create table t1 (ci varchar(20) collate case_insensitive, cs varchar(20));"
+                               "insert into t1 values ('bob', 'bob'), ('JOHN', 'JOHN'), ('12', '12')")
+    result = run_script(duckdb_session, "select ci, regexp_count(ci, 'O'), regexp_count(cs, 'O'), regexp_substr(ci, 'O.'),"
+                                        " regexp_replace(ci, 'O', '0'), regexp_instr(ci, 'o') from t1 order by 1")
+    assert result.rows == [("12", 0, 0, "", "12", 0), ("bob", 1, 0, "ob", "b0b", 2), ("JOHN", 1, 1, "OH", "J0HN", 2)]
