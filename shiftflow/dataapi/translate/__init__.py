@@ -50,6 +50,13 @@ Known differences that remain (each fails loudly rather than returning a differe
 - Text read as a DATE / TIMESTAMP at run time (not a literal) must be ISO on DuckDB (it fails otherwise).
 - Text literals and bound parameters written into a SUPER column are SUPER strings (commands/inserts.py); text read
   from a column or computed (INSERT ... SELECT) is parsed as JSON on DuckDB and refused by PostgreSQL.
+- Lateral column aliases (`select a + 1 as b, b * 2 ...`) are inlined unless a FROM column has the name (aliases.py:
+  a LateralAliases SessionCommand). Text or BOOLEAN compared with an integer follows Redshift's conversions
+  (functions/comparisons.py); on DuckDB, a text column compared with an integer outside WHERE / ON (a select
+  list, HAVING) is still converted to the integer, DuckDB's way ('03' = 3 there).
+- COLLATE case_insensitive runs on DuckDB (NOCASE; REGEXP_* of a column against a pattern with letters tells a
+  NOCASE value at run time, functions/regexps.py); PostgreSQL refuses it (no ICU, so no nondeterministic
+  collation). CREATE DATABASE ... COLLATE, CONNECT BY and hll() are refused.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
@@ -94,6 +101,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.translate.aliases import LateralAliases, inline_aliases, lateral_references, source_probes
 from shiftflow.dataapi.translate.catalog import mentions_catalog, rewrite_catalog
 from shiftflow.dataapi.translate.char_columns import (char_sources, char_table_as, char_values, mark_char_values,
                                                      run_with_char_values)
@@ -105,7 +113,8 @@ from shiftflow.dataapi.translate.commands.functions import create_function, drop
 from shiftflow.dataapi.translate.commands.inserts import typed_write, writes_text
 from shiftflow.dataapi.translate.decimals import marks_divisions, typed_divisions
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
-from shiftflow.dataapi.translate.commands.prepared import is_prepared_statement_command, prepared_statement_command
+from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement_command, postgres_prepare,
+                                                          prepared_statement_command)
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
 from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
@@ -234,8 +243,10 @@ def _translate_cached(statement: str, engine: str,
     if engine == "duckdb" and is_prepared_statement_command(tokens):
         return prepared_statement_command(statement, expanded(statement, tokens), lambda sql: translate(sql, engine),
                                           lambda values: _expressions_sql(values, engine))
-    if engine == "postgres" and verb == "DEALLOCATE":  # PostgreSQL's own syntax (sqlglot reads a column alias)
-        return _tokens_to_postgres(statement, tokens)
+    if engine == "postgres" and verb == "PREPARE" and is_prepared_statement_command(tokens):
+        return postgres_prepare(statement, expanded(statement, tokens), lambda sql: translate(sql, engine))
+    if engine == "postgres" and verb == "DEALLOCATE":  # PostgreSQL's own syntax (sqlglot would misread it)
+        return dataclasses.replace(_tokens_to_postgres(statement, tokens), session_scoped=True)
     refused = _redshift_only(tokens)
     if refused:
         raise NotSupportedLocally(refused)
@@ -311,8 +322,12 @@ def _redshift_only(tokens: list[Token]) -> str | None:
         return "Lambda UDFs (CREATE EXTERNAL FUNCTION)"
     if words[0] == "CANCEL":  # r_CANCEL.md: a running query of another session, by its process id
         return ("CANCEL of another session's query (cancel a Data API statement with CancelStatement)")
+    if any(token.token_type == TokenType.CONNECT_BY for token in tokens):
+        # r_CONNECT_BY_clause.md's own example is not consistent (its output has the fourth level that its
+        # `where level < 4` excludes when LEVEL is 1 for the root, as the page says): no faithful translation.
+        return "CONNECT BY (hierarchical queries)"
     if words[:2] == ("CREATE", "DATABASE") and any(word(t) == "COLLATE" for t in tokens):
-        return "CREATE DATABASE ... COLLATE (Redshift's case-insensitive databases)"
+        return "CREATE DATABASE ... COLLATE (a database whose text columns default to a collation)"
     if words[:2] == ("ALTER", "TABLE"):
         every = [word(t) for t in tokens]
         for clause in _EXTERNAL_TABLE_CLAUSES:
@@ -394,6 +409,29 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
+    laterals = lateral_references(tree)  # aliases.py: select-list aliases referred to in the same list
+    if any(laterals):
+        plain = _translate_parsed(tree.copy(), tokens, engine)
+        if not isinstance(plain, EngineSql):
+            return plain
+        probes = () if engine == "postgres" else tuple(
+            None if probe is None else _translate_parsed(probe, tokens, engine)
+            for probe in source_probes(tree, laterals))
+        if not all(probe is None or isinstance(probe, EngineSql) for probe in probes):
+            return plain  # a FROM of system tables: left to the engine
+        inlined = functools.lru_cache(maxsize=8)(functools.partial(_inlined, tree, tokens, engine))
+        return LateralAliases(plain, laterals, inlined, probes)
+    return _translate_parsed(tree, tokens, engine)
+
+
+def _inlined(tree: exp.Expression, tokens: list[Token], engine: str,
+             names: tuple[frozenset[str], ...]) -> EngineSql:
+    translated = _translate_parsed(inline_aliases(tree.copy(), names), tokens, engine)
+    assert isinstance(translated, EngineSql)
+    return translated
+
+
+def _translate_parsed(tree: exp.Expression, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
     sources, lineages, checks = (), (), ()

@@ -358,8 +358,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
         return _like_escape(node)
     if isinstance(node, exp.SimilarTo) and engine == "duckdb":
         return _similar_to_regex(node)
-    if isinstance(node, (exp.Collate, exp.CollateColumnConstraint)) and engine == "duckdb":
-        return _collation(node)
+    if isinstance(node, (exp.Collate, exp.CollateColumnConstraint)):
+        return _collation(node, engine)
     if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and engine == "postgres":
         # PostgreSQL's date_trunc of a date picks the timestamptz overload; Redshift's returns a timestamp.
         if not (isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.TIMESTAMP):
@@ -452,17 +452,22 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
     return exp.func("regexp_full_match", node.this, exp.Literal.string("".join(regex)))
 
 
-# Redshift's two collations (r_COLLATE.md, r_CREATE_TABLE_NEW.md) as DuckDB's: binary is its default.
-_DUCKDB_COLLATIONS = {"case_sensitive": "binary", "cs": "binary", "case_insensitive": "nocase", "ci": "nocase"}
+# Redshift's two collations (r_COLLATE.md, r_CREATE_TABLE_NEW.md) as DuckDB's: binary is its default. PostgreSQL's
+# case-insensitive collations need ICU (a nondeterministic collation), which the bundled server is built without.
+_COLLATIONS = {"duckdb": {"case_sensitive": "binary", "cs": "binary", "case_insensitive": "nocase", "ci": "nocase"},
+               "postgres": {"case_sensitive": "default", "cs": "default"}}
 
 
-def _collation(node: exp.Expression) -> exp.Expression:
-    """COLLATE case_insensitive (a column's, or an expression's: x COLLATE ..., collate(x, '...')) on DuckDB."""
+def _collation(node: exp.Expression, engine: str) -> exp.Expression:
+    """COLLATE case_insensitive (a column's, or an expression's: x COLLATE ..., collate(x, '...'))."""
     written = node.expression if isinstance(node, exp.Collate) else node.this
     name = written.name.lower() if isinstance(written, (exp.Literal, exp.Var, exp.Column, exp.Identifier)) else ""
-    if name not in _DUCKDB_COLLATIONS:
+    if name not in _COLLATIONS["duckdb"]:
         raise EngineError(f'collation "{name or written.sql()}" does not exist')  # Redshift has these two only
-    collation = exp.column(exp.to_identifier(_DUCKDB_COLLATIONS[name], quoted=True))
+    if name not in _COLLATIONS[engine]:
+        raise NotSupportedLocally(f"the case-insensitive collation (COLLATE {name}) on the {engine} engine (use the"
+                                  " DuckDB engine)")
+    collation = exp.column(exp.to_identifier(_COLLATIONS[engine][name], quoted=True))
     if isinstance(node, exp.Collate):
         return exp.Collate(this=node.this, expression=collation)
     return exp.CollateColumnConstraint(this=collation)

@@ -3,8 +3,8 @@ DEALLOCATE [PREPARE] name (r_PREPARE.md, r_EXECUTE.md, r_DEALLOCATE.md).
 
 DuckDB has PREPARE / EXECUTE / DEALLOCATE with $n parameters but no parameter types: the statement is translated as
 any other, with each $n cast to the type PREPARE gives it (Redshift converts an EXECUTE value to that type). A
-prepared statement lives in the engine session, as in Redshift's session. PostgreSQL runs Redshift's forms as
-written (its own syntax).
+prepared statement lives in the engine session, as in Redshift's session. PostgreSQL runs Redshift's forms (its
+own syntax), the prepared statement translated as any other (postgres_prepare).
 """
 
 from __future__ import annotations
@@ -48,26 +48,47 @@ def prepared_statement_command(statement: str, tokens: list[Token], translate_st
     return _prepare(statement, tokens, name, translate_statement)
 
 
-def _prepare(statement: str, tokens: list[Token], name: str, translate_statement: Callable[[str], object]) -> EngineSql:
-    types: list[str] = []
+def postgres_prepare(statement: str, tokens: list[Token], translate_statement: Callable[[str], object]) -> EngineSql:
+    """PREPARE name [(type, ...)] AS statement on PostgreSQL: the statement translated ($n kept as they are)."""
+    body = _body(tokens)
+    translated = translate_statement(statement[body[0].start :])
+    if not isinstance(translated, EngineSql) or translated.parameter_names:
+        raise NotSupportedLocally("PREPARE of this statement on the PostgreSQL engine")
+    return EngineSql(statement[: body[0].start].replace("%", "%%") + translated.text, session_scoped=True)
+
+
+def _body(tokens: list[Token]) -> list[Token]:
+    """The tokens of the prepared statement, after PREPARE name [(type, ...)] AS."""
     i = 2
     if i < len(tokens) and tokens[i].token_type == TokenType.L_PAREN:
-        depth, start = 0, tokens[i].end + 1
+        depth = 0
         for j in range(i, len(tokens)):
-            kind = tokens[j].token_type
-            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(kind, 0)
-            if (kind == TokenType.COMMA and depth == 1) or (kind == TokenType.R_PAREN and depth == 0):
-                types.append(statement[start : tokens[j].start].strip())
-                start = tokens[j].end + 1
+            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[j].token_type, 0)
             if depth == 0:
                 i = j + 1
                 break
     if i >= len(tokens) or tokens[i].text.upper() != "AS" or i + 1 >= len(tokens):
         near = tokens[min(i, len(tokens) - 1)]
         raise SqlSyntaxError(near.text, near.start + 1)
-    body_tokens = tokens[i + 1 :]
-    if body_tokens[0].text.upper() not in _STATEMENTS:
-        raise SqlSyntaxError(body_tokens[0].text, body_tokens[0].start + 1)
+    body = tokens[i + 1 :]
+    if body[0].text.upper() not in _STATEMENTS:
+        raise SqlSyntaxError(body[0].text, body[0].start + 1)
+    return body
+
+
+def _prepare(statement: str, tokens: list[Token], name: str, translate_statement: Callable[[str], object]) -> EngineSql:
+    types: list[str] = []
+    if len(tokens) > 2 and tokens[2].token_type == TokenType.L_PAREN:
+        depth, start = 0, tokens[2].end + 1
+        for j in range(2, len(tokens)):
+            kind = tokens[j].token_type
+            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(kind, 0)
+            if (kind == TokenType.COMMA and depth == 1) or (kind == TokenType.R_PAREN and depth == 0):
+                types.append(statement[start : tokens[j].start].strip())
+                start = tokens[j].end + 1
+            if depth == 0:
+                break
+    body_tokens = _body(tokens)
     pieces, position = [], body_tokens[0].start
     for dollar, number in zip(body_tokens, body_tokens[1:]):
         if dollar.token_type == TokenType.PARAMETER and number.token_type == TokenType.NUMBER \

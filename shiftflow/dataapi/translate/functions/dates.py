@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions.conversions import text_argument
 from shiftflow.dataapi.translate.functions.formats import (date_rollover, duckdb_strptime, duckdb_to_char,
+                                                          timestamp_rollover,
                                                             duckdb_to_date, is_numeric_model, uses_time_zone)
 from shiftflow.dataapi.translate.functions.numbers import duckdb_numeric_to_char, postgres_numeric_model
 from shiftflow.dataapi.translate.model import NotSupportedLocally
@@ -253,13 +254,33 @@ def _to_date(node: exp.Anonymous, engine: str) -> exp.Expression:
 
 def _to_timestamp(node: exp.Anonymous, engine: str) -> exp.Expression:
     """TO_TIMESTAMP(text, model [, is_strict]): a TIMESTAMPTZ (r_TO_TIMESTAMP.md), read in UTC (Redshift sessions
-    are UTC); a timestamp argument is read as its text. PostgreSQL's own to_timestamp is Redshift's."""
-    if engine != "duckdb" or len(node.expressions) not in (2, 3):
+    are UTC); a timestamp argument is read as its text (`to_timestamp(sysdate, 'YYYY-MM-DD HH24:MI:SS')`, its
+    fraction past the model ignored). PostgreSQL's own to_timestamp reads as Redshift's with is_strict true; by
+    default a field past its end counts on into the next (24:38:15 is the next day's 00:38:15), which
+    formats.timestamp_rollover computes when the plain reading fails."""
+    if len(node.expressions) not in (2, 3):
         return node
-    if len(node.expressions) == 3 and not isinstance(node.expressions[2], exp.Boolean):
+    strict = node.expressions[2] if len(node.expressions) == 3 else exp.false()
+    if not isinstance(strict, exp.Boolean):
         raise NotSupportedLocally("TO_TIMESTAMP with a computed is_strict")
-    read = duckdb_strptime(text_argument(node.expressions[0]), _format_model(node, "TO_TIMESTAMP"), "TO_TIMESTAMP")
-    return exp.Anonymous(this="timezone", expressions=[exp.Literal.string("UTC"), read])
+    text, model = text_argument(node.expressions[0]), node.expressions[1]
+    if engine == "postgres":
+        plain: exp.Expression = exp.Anonymous(this="to_timestamp", expressions=[text, model])
+        attempt: exp.Expression = exp.Anonymous(this="shiftflow_try_to_timestamp",
+                                                expressions=[text.copy(), model.copy()])
+    else:
+        read = _format_model(node, "TO_TIMESTAMP")
+        plain = exp.Anonymous(this="timezone", expressions=[
+            exp.Literal.string("UTC"), duckdb_strptime(text, read, "TO_TIMESTAMP")])
+        attempt = exp.Anonymous(this="timezone", expressions=[
+            exp.Literal.string("UTC"), duckdb_strptime(text, read, "TO_TIMESTAMP", attempt=True)])
+    rollover = None
+    if not strict.this and isinstance(model, exp.Literal) and model.is_string:
+        rollover = timestamp_rollover(text, model.this)
+    if rollover is None:
+        return plain
+    # the plain reading last: when neither reading works, its error is the one the user sees
+    return exp.Coalesce(this=attempt, expressions=[rollover, plain])
 
 
 # The comparison functions of "Date and time functions" and the types they read their arguments as.
@@ -319,6 +340,9 @@ DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_two_digit_year(y) AS CASE WHEN y < 70 THEN 2000 + y ELSE 1900 + y END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_date_rollover(y, m, d) AS"
     " CAST(make_date(y, 1, 1) + to_months(m - 1) + to_days(d - 1) AS DATE)",
+    # TO_TIMESTAMP's (formats.timestamp_rollover): the day's seconds counted on from its midnight, a TIMESTAMPTZ.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_timestamp_rollover(d, s) AS"
+    " timezone('UTC', CAST(d AS TIMESTAMP) + to_seconds(s))",
 )
 POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_datetime(x text) RETURNS timestamp LANGUAGE sql STABLE"
@@ -339,6 +363,10 @@ AS $f$ BEGIN RETURN to_date(t, f); EXCEPTION WHEN others THEN RETURN NULL; END $
     " IMMUTABLE AS $f$ SELECT (regexp_match(t, p))[i] $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_two_digit_year(y integer) RETURNS integer LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT CASE WHEN y < 70 THEN 2000 + y ELSE 1900 + y END $f$",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_try_to_timestamp(t text, f text) RETURNS timestamptz LANGUAGE plpgsql
+STABLE AS $f$ BEGIN RETURN to_timestamp(t, f); EXCEPTION WHEN others THEN RETURN NULL; END $f$""",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_timestamp_rollover(d date, s integer) RETURNS timestamptz"
+    " LANGUAGE sql IMMUTABLE AS $f$ SELECT (d + make_interval(secs => s)) AT TIME ZONE 'UTC' $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_date_rollover(y integer, m integer, d integer) RETURNS date"
     " LANGUAGE sql IMMUTABLE AS $f$ SELECT (make_date(y, 1, 1) + make_interval(months => m - 1, days => d - 1))::date"
     " $f$",

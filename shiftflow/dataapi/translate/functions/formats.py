@@ -257,20 +257,26 @@ _DATE_FIELDS = {"YYYY": r"(\d{4})", "YY": r"(\d{2})", "MM": r"(\d{1,2})", "DD": 
                 "MONTH": r"([A-Za-z]+)"}
 
 
-def date_fields(model: str) -> tuple[str, list[str]] | None:
+# TO_TIMESTAMP's time fields, whose overflow (24:38:15) it likewise counts on into the next day.
+_TIME_FIELDS = {"HH24": r"(\d{1,2})", "MI": r"(\d{1,2})", "SS": r"(\d{1,2})"}
+
+
+def date_fields(model: str, known: dict[str, str] = _DATE_FIELDS,
+                rest: str = r"\s*$") -> tuple[str, list[str]] | None:
     """A regular expression reading text written in `model` and the pattern each group holds, when the model is
-    made of year, month and day fields and literal text only (None otherwise)."""
+    made of `known` fields (year, month and day) and literal text only (None otherwise); `rest` is what may
+    follow."""
     parts, fields = [r"^\s*"], []
     for kind, value, _ in _tokens(model):
         if kind == "pattern":
             key = value.upper()
-            if key not in _DATE_FIELDS:
+            if key not in known:
                 return None
-            parts.append(_DATE_FIELDS[key])
+            parts.append(known[key])
             fields.append(key)
         elif kind == "text":
             parts.append("".join(c if c.isalnum() or c == " " else "\\" + c for c in value))
-    parts.append(r"\s*$")
+    parts.append(rest)
     if not {"YYYY", "YY"} & set(fields) or not {"MM", "MON", "MONTH"} & set(fields):
         return None
     return "".join(parts), fields
@@ -280,9 +286,32 @@ def date_rollover(text: exp.Expression, model: str) -> exp.Expression | None:
     """The date `text` names in `model`, a day or month past the end counted on into the next (Redshift's TO_DATE
     with is_strict false); None when the model has other fields than year, month and day."""
     found = date_fields(model)
+    return None if found is None else _rollover(text, *found)
+
+
+def timestamp_rollover(text: exp.Expression, model: str) -> exp.Expression | None:
+    """The TIMESTAMP `text` names in `model`, any field past its end counted on into the next (TO_TIMESTAMP with
+    is_strict false: '2011-12-18 24:38:15' is 2011-12-19 00:38:15, r_TO_TIMESTAMP.md); text after the model's
+    last field is ignored, as TO_TIMESTAMP ignores it. None when the model has other fields than year, month, day,
+    HH24, MI and SS."""
+    found = date_fields(model, {**_DATE_FIELDS, **_TIME_FIELDS}, rest="")
     if found is None:
         return None
     pattern, fields = found
+    date = _rollover(text, pattern, fields)
+    if date is None:
+        return None
+    seconds: exp.Expression = exp.Literal.number(0)
+    for field, scale in (("HH24", 3600), ("MI", 60), ("SS", 1)):
+        if field in fields:
+            value = _anon("shiftflow_regexp_group", text.copy(), exp.Literal.string(pattern),
+                          exp.Literal.number(fields.index(field) + 1))
+            seconds = exp.Add(this=seconds, expression=exp.Mul(this=exp.cast(value, "INT"),
+                                                               expression=exp.Literal.number(scale)))
+    return _anon("shiftflow_timestamp_rollover", date, seconds)
+
+
+def _rollover(text: exp.Expression, pattern: str, fields: list[str]) -> exp.Expression | None:
 
     def group(field: str) -> exp.Expression | None:
         if field not in fields:

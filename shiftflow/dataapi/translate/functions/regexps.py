@@ -26,6 +26,35 @@ _GROUP = re.compile(r"(?<!\\)\((?!\?)")
 
 
 def _regexp(node: exp.Expression, engine: str) -> exp.Expression:
+    if engine == "duckdb" and _may_be_case_insensitive(node):
+        return _either_case(node)
+    return _one_case(node, engine)
+
+
+def _may_be_case_insensitive(node: exp.Expression) -> bool:
+    """A column (whose collation may be case_insensitive) against a pattern with letters, case not chosen by c / i."""
+    parameters, pattern = node.args.get(_PARAMETER_ARG[type(node)]), node.expression
+    flags = parameters.this.lower() if isinstance(parameters, exp.Literal) and parameters.is_string else None
+    return (isinstance(node.this, exp.Column) and (parameters is None or (flags is not None and not set("ci") & set(flags)))
+            and isinstance(pattern, exp.Literal) and pattern.is_string and pattern.this.lower() != pattern.this.upper())
+
+
+def _either_case(node: exp.Expression) -> exp.Expression:
+    """On a case_insensitive column, Redshift's REGEXP_* functions match regardless of case (r_CREATE_DATABASE.md).
+    DuckDB's ignore collations: a value equal, under its own collation, to both its upper and lower case is a
+    NOCASE one (or has no letters, where i changes nothing), and the call then takes the i parameter."""
+    argument = _PARAMETER_ARG[type(node)]
+    parameters = node.args.get(argument)
+    insensitive = node.copy()
+    insensitive.set(argument, exp.Literal.string((parameters.this if parameters is not None else "") + "i"))
+    subject = node.this
+    nocase = exp.and_(exp.EQ(this=subject.copy(), expression=exp.Upper(this=subject.copy())),
+                      exp.EQ(this=subject.copy(), expression=exp.Lower(this=subject.copy())))
+    return exp.Case(ifs=[exp.If(this=nocase, true=_one_case(insensitive, "duckdb"))],
+                    default=_one_case(node.copy(), "duckdb"))
+
+
+def _one_case(node: exp.Expression, engine: str) -> exp.Expression:
     rewritten = _regexp_call(node, engine)
     if isinstance(node, exp.RegexpExtract) and rewritten is not node:
         return _empty_when_unmatched(rewritten, node)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions.bytes import is_varbyte
+from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 _COMPARISON_NAMES = {exp.EQ: "eq", exp.NEQ: "neq", exp.LT: "lt", exp.LTE: "lte", exp.GT: "gt", exp.GTE: "gte",
@@ -105,6 +106,7 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
 
 # For grouping.py, which groups by the same rule, and conversions.py.
 maybe_text = _maybe_text
+may_refer_outside = _may_refer_outside
 visibly_text = _visibly_text
 without_trailing_blanks = _without_trailing_blanks
 
@@ -208,6 +210,13 @@ def _concat_operand(value: exp.Expression) -> exp.Expression:
     if isinstance(value, (exp.Literal, exp.Null)) or _visibly_text(value):
         return exp.cast(value, exp.DataType.Type.VARCHAR)
     return exp.Anonymous(this="shiftflow_concat_text", expressions=[value])
+
+
+def _literal(node: exp.Literal, engine: str) -> exp.Expression:
+    """PostgreSQL text cannot hold a NUL character ('\\0' in Redshift's escapes, r_STRTOL.md): refused there."""
+    if engine == "postgres" and node.is_string and "\x00" in node.this:
+        raise NotSupportedLocally("a NUL character ('\\0') in text on the PostgreSQL engine")
+    return node
 
 
 def _decode(node: exp.DecodeCase, engine: str) -> exp.Expression:
@@ -317,6 +326,7 @@ HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.Add: _text_plus, "quote
 PARSER_FUNCTIONS = {"LEN": lambda args: exp.Anonymous(this="len", expressions=args),
                     "LENGTH": lambda args: exp.Anonymous(this="length", expressions=args)}
 HANDLERS[exp.DecodeCase] = _decode
+HANDLERS[exp.Literal] = _literal
 HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat", "quote_ident": "quote_ident",
                 "quote_literal": "quote_literal"}
