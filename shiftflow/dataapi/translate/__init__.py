@@ -134,6 +134,7 @@ from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, d
 from shiftflow.dataapi.principals.commands import is_principal_command, principal_command
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
+from shiftflow.dataapi.translate.types import default_decimal_sizes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 if TYPE_CHECKING:
@@ -387,7 +388,7 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
-    tree = _parse(text, tokens if text is statement else None)
+    tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
     constraints = constraint_alter(tree, lambda query: _engine_query(query, engine))
     if constraints is not None:
         return constraints

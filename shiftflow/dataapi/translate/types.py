@@ -220,6 +220,18 @@ def _postgres_varbyte_text(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def default_decimal_sizes(tree: exp.Expression) -> exp.Expression:
+    """DECIMAL / NUMERIC written without a precision is DECIMAL(18, 0) on Redshift ("The default precision, if not
+    specified, is 18 ... The default scale, if not specified, is 0", r_Numeric_types201.md): DuckDB would make it
+    DECIMAL(18, 3) and PostgreSQL an unbounded numeric, keeping digits Redshift rounds away. Applied to the types
+    the statement writes, before the translator adds casts of its own."""
+    for data_type in tree.find_all(exp.DataType):
+        if data_type.this == exp.DataType.Type.DECIMAL and not data_type.expressions:
+            data_type.set("expressions", [exp.DataTypeParam(this=exp.Literal.number(18)),
+                                          exp.DataTypeParam(this=exp.Literal.number(0))])
+    return tree
+
+
 def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
     """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do; a CHAR(n) value is held
     without its trailing blanks, as DuckDB holds CHAR(n) columns (char_columns.py pads it where Redshift shows

@@ -154,3 +154,11 @@ def test_a_plain_materialized_view_keeps_char_columns_and_quotients(session):
     run_script(session, "insert into c values (2, 'xyz', 1.00, 3); refresh materialized view mv")
     assert run_script(session, "select code, each from mv order by k").rows == [
         ("ab   ", Decimal("3.33333333")), ("xyz  ", Decimal("0.33333333"))]
+
+
+def test_decimal_without_a_precision_is_decimal_18_0(session):
+    # r_Numeric_types201.md: "The default precision, if not specified, is 18 ... The default scale ... is 0"
+    run_script(session, "create table h13_bare (d decimal, n numeric, p decimal(5)); insert into h13_bare values"
+                        " (1.5, 2.4, 3.5)")
+    assert run_script(session, "select d, n, p from h13_bare").rows == [(Decimal("2"), Decimal("2"), Decimal("4"))]
+    assert run_script(session, "select cast(7.25 as decimal), 7.75::numeric").rows == [(Decimal("7"), Decimal("8"))]
