@@ -18,7 +18,7 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.principals import catalog
-from shiftflow.dataapi.translate.commands.roles import is_role_command, password_problem, refuse_redshift_only
+from shiftflow.dataapi.translate.commands.roles import check_passwords, is_role_command, refuse_redshift_only
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 
@@ -105,16 +105,13 @@ def _create(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], No
 
 def _user_options(tokens: list[Token], start: int) -> dict[str, str]:
     """CREATE / ALTER USER's options the catalog keeps; a clear-text password is checked by Redshift's rules."""
+    check_passwords(tokens[start:])
     words = [word(t) for t in tokens]
     options: dict[str, str] = {}
     for index in range(start, len(tokens)):
         name = words[index]
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if name == "PASSWORD" and following is not None and following.token_type == TokenType.STRING:
-            problem = password_problem(following.text)
-            if problem:
-                raise EngineError(problem)
-        elif name in {"CREATEUSER", "NOCREATEUSER"}:
+        if name in {"CREATEUSER", "NOCREATEUSER"}:
             options["superuser"] = str(name == "CREATEUSER").lower()
         elif name in {"CREATEDB", "NOCREATEDB"}:
             options["createdb"] = str(name == "CREATEDB").lower()

@@ -93,6 +93,15 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def check_passwords(tokens: list[Token]) -> None:
+    """CREATE / ALTER USER ... PASSWORD 'text': raises Redshift's error when the rules refuse it (both engines)."""
+    for index, token in enumerate(tokens[:-1]):
+        if word(token) == "PASSWORD" and tokens[index + 1].token_type == TokenType.STRING:
+            problem = password_problem(tokens[index + 1].text)
+            if problem:
+                raise EngineError(problem)
+
+
 def postgres_role_command(statement: str, tokens: list[Token]) -> str:
     """The statement in PostgreSQL's words (see the module docstring); raises NotSupportedLocally."""
     refuse_redshift_only(tokens)
@@ -100,11 +109,7 @@ def postgres_role_command(statement: str, tokens: list[Token]) -> str:
     if words[0] in {"GRANT", "REVOKE"}:
         return _grant(statement, tokens, words)
     if words[1] == "USER":
-        for index, name in enumerate(words[:-1]):
-            if name == "PASSWORD" and tokens[index + 1].token_type == TokenType.STRING:
-                problem = password_problem(tokens[index + 1].text)
-                if problem:
-                    raise EngineError(problem)
+        check_passwords(tokens)
     if words[:2] == ["DROP", "ROLE"] and len(tokens) == 3 or words[:2] + words[3:] == ["DROP", "ROLE", "RESTRICT"]:
         name = tokens[2].text if tokens[2].token_type == TokenType.IDENTIFIER else tokens[2].text.lower()
         return _postgres_drop_role(name)
