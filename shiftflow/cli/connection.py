@@ -76,12 +76,17 @@ def connect(stack: str | None, project_root: Path, engine: str | None = "duckdb"
                                    state_machines) as connection:
             yield connection
         return
-    from shiftflow.local.cloud.client import client_factory, ensure_running
+    from shiftflow.local.cloud.client import ensure_running
     from shiftflow.local.cloud.project import project_fingerprint, read_client_cache, refresh, write_client_cache
+    from shiftflow.local.cloud.restarting_clients import RestartingClients
     from shiftflow.local.identity import REGION, STACK_NAME
 
-    endpoint = ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
-    make_client = client_factory(endpoint, REGION)
+    def start() -> Any:
+        return ensure_running(project_root, state_dir, engine=engine, time_scale=time_scale)
+
+    endpoint = start()
+    # A command following a run outlives a crash of the cloud: it goes on with the new one, as the next command would.
+    make_client = RestartingClients(endpoint, REGION, start, state_dir)
     cached = read_client_cache(state_dir, endpoint.pid, endpoint.url)
     # The stack's description: as this cloud announced it (its endpoint file), else from CloudFormation.
     stack = cached["stack"] if cached else endpoint.stack or describe_stack(STACK_NAME, make_client)

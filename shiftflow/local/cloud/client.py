@@ -28,6 +28,9 @@ ENDPOINT_FILE = "cloud.json"
 # `shiftflow serve-data-api` serving the warehouse alone (no cloud ran): its url and pid, while it serves.
 STANDALONE_DATA_API_FILE = "data-api.json"
 START_LOCK = "cloud-start.lock"
+# Held by a cloud's process for as long as it lives (the kernel drops it when the process dies, kill -9 included):
+# one cloud per state folder, and a cloud that has started but not yet announced itself is waited for.
+SERVE_LOCK = "cloud.lock"
 LOG_FILE = "cloud.log"
 HEALTH_PATH = "/_shiftflow/health"
 # The credentials a local client signs with: the local cloud checks no signature, and a user's real AWS
@@ -150,11 +153,8 @@ def ensure_running(project_root: Path, state_dir: Path, engine: str | None = "du
         state_dir.mkdir(parents=True, exist_ok=True)
         with open(state_dir / START_LOCK, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            endpoint = running(state_dir)
-            if endpoint is None:
-                refuse_beside_standalone_data_api(state_dir)
-                endpoint = start_detached(project_root, state_dir, server_arguments(
-                    engine or "duckdb", time_scale, log_level, schedules, time_compression))
+            endpoint = running(state_dir) or _start_or_wait(project_root, state_dir, server_arguments(
+                engine or "duckdb", time_scale, log_level, schedules, time_compression))
     if endpoint.project != str(project_root):
         raise LocalCloudError(f"the local cloud of {state_dir} serves the project {endpoint.project}, not {project_root}: "
                               "give each project its own state folder (SHIFTFLOW_STATE_DIR)")
@@ -162,6 +162,62 @@ def ensure_running(project_root: Path, state_dir: Path, engine: str | None = "du
         raise LocalCloudError(f"the local cloud of {state_dir} runs the {endpoint.engine} engine, not {engine}: "
                               "run `shiftflow down` first to change engines")
     return endpoint
+
+
+def _start_or_wait(project_root: Path, state_dir: Path, arguments: list[str]) -> Endpoint:
+    """Start a cloud, handing it the serve lock taken here (no moment without it, should this command be killed);
+    or, when another process holds the lock (a cloud whose starter was killed before it answered), wait for that
+    cloud to answer."""
+    serve_lock = try_serve_lock(state_dir)
+    if serve_lock is None:
+        wait_until(lambda: running(state_dir) is not None or not serve_lock_held(state_dir), START_TIMEOUT_SECONDS)
+        endpoint = running(state_dir)
+        if endpoint is not None:
+            return endpoint
+        serve_lock = try_serve_lock(state_dir)
+        if serve_lock is None:
+            raise LocalCloudError(f"a local cloud holds {state_dir / SERVE_LOCK} but did not answer within "
+                                  f"{START_TIMEOUT_SECONDS:.0f} s (log: {state_dir / LOG_FILE})")
+    with serve_lock:
+        refuse_beside_standalone_data_api(state_dir)
+        return start_detached(project_root, state_dir, arguments, serve_lock.fileno())
+
+
+def try_serve_lock(state_dir: Path) -> Any:
+    """The state folder's serve lock, taken (an open file), or None when another process holds it."""
+    lock = open(state_dir / SERVE_LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+def hold_serve_lock(state_dir: Path, inherited_fd: int | None = None) -> Any:
+    """The open lock file a cloud keeps for its lifetime: the one its starter took and handed over, else taken
+    here; LocalCloudError when another cloud holds it."""
+    if inherited_fd is not None:
+        os.set_inheritable(inherited_fd, False)  # the cloud's own subprocesses (PostgreSQL) must not keep it
+        return os.fdopen(inherited_fd, "w")
+    lock = try_serve_lock(state_dir)
+    if lock is None:
+        announced = read_endpoint(state_dir)
+        who = f" (pid {announced.pid}, {announced.url})" if announced else ""
+        raise LocalCloudError(f"another local cloud{who} serves {state_dir}: one cloud per state folder")
+    return lock
+
+
+def serve_lock_held(state_dir: Path) -> bool:
+    try:
+        with open(state_dir / SERVE_LOCK) as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            return False
+    except FileNotFoundError:
+        return False
 
 
 def refuse_beside_standalone_data_api(state_dir: Path) -> None:
@@ -186,14 +242,15 @@ def server_command(project_root: Path, state_dir: Path, arguments: list[str]) ->
             "--state-dir", str(state_dir), *arguments]
 
 
-def start_detached(project_root: Path, state_dir: Path, arguments: list[str]) -> Endpoint:
+def start_detached(project_root: Path, state_dir: Path, arguments: list[str], serve_lock_fd: int) -> Endpoint:
     """Start a cloud in its own session (a Ctrl-C in the terminal does not reach it), logging to <state>/cloud.log,
-    and wait until it answers."""
+    holding the serve lock its starter took (`serve_lock_fd`), and wait until it answers."""
     log_path = state_dir / LOG_FILE
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(server_command(project_root, state_dir, arguments),
+        process = subprocess.Popen(server_command(project_root, state_dir, [*arguments, "--serve-lock-fd",
+                                                                            str(serve_lock_fd)]),
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, cwd=project_root)
+                                   start_new_session=True, cwd=project_root, pass_fds=(serve_lock_fd,))
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftflow import collector, regex_cache
-from shiftflow.local.cloud.client import (Endpoint, refuse_beside_standalone_data_api, remove_endpoint,
-                                         write_endpoint)
+from shiftflow.local.cloud.client import (Endpoint, hold_serve_lock, refuse_beside_standalone_data_api,
+                                         remove_endpoint, write_endpoint)
 from shiftflow.local.identity import STACK_NAME
 
 if TYPE_CHECKING:
@@ -41,9 +41,11 @@ class LocalCloud:
 
     def __init__(self, project_root: Path, state_dir: Path, engine: str = "duckdb", port: int = 0,
                  time_scale: float = 1.0, log_level: str = "INFO", schedules: bool = False,
-                 time_compression: float = 1.0) -> None:
+                 time_compression: float = 1.0, serve_lock_fd: int | None = None) -> None:
         """`time_compression`: time runs this many times faster (schedules, Wait states, retry backoff);
-        `schedules`: run the template's schedules (shiftflow.local.cloud.schedules)."""
+        `schedules`: run the template's schedules (shiftflow.local.cloud.schedules); `serve_lock_fd`: the state
+        folder's serve lock as the starter took it (else taken here)."""
+        self.serve_lock_fd = serve_lock_fd
         self.project_root = project_root.resolve()
         self.state_dir = state_dir.resolve()
         self.engine = engine
@@ -82,6 +84,9 @@ class LocalCloud:
     def _start(self) -> None:
         from shiftflow.local.cloud.schedules import firing_records
 
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        # Before anything of the state folder is read: one cloud per state folder.
+        self._stack.enter_context(hold_serve_lock(self.state_dir, self.serve_lock_fd))
         refuse_beside_standalone_data_api(self.state_dir)  # `shiftflow up` too: never two owners of the warehouse
         runtime = self._stack.enter_context(self.runtime)
         assert runtime.deployment is not None
@@ -248,12 +253,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--schedules", action="store_true", help="run the template's schedules")
     parser.add_argument("--time-compression", type=float, default=1.0,
                         help="time runs this many times faster: schedules, Wait states, retry backoff")
+    parser.add_argument("--serve-lock-fd", type=int, default=None,
+                        help="the state folder's serve lock, taken by the command that starts this cloud")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state_dir = args.state_dir or args.project / ".shiftflow"
     with LocalCloud(args.project, state_dir, engine=args.engine, port=args.port, time_scale=args.time_scale,
                     log_level=args.log_level, schedules=args.schedules,
-                    time_compression=args.time_compression) as cloud:
+                    time_compression=args.time_compression, serve_lock_fd=args.serve_lock_fd) as cloud:
         collector.resume()
         regex_cache.save()  # now: this process ends by os._exit, without atexit's save
         cloud.serve_until_stopped()
