@@ -52,8 +52,8 @@ Known differences that remain (each fails loudly rather than returning a differe
   from a column or computed (INSERT ... SELECT) is parsed as JSON on DuckDB and refused by PostgreSQL.
 - Lateral column aliases (`select a + 1 as b, b * 2 ...`) are inlined unless a FROM column has the name (aliases.py:
   a LateralAliases SessionCommand). Text or BOOLEAN compared with an integer follows Redshift's conversions
-  (functions/comparisons.py); on DuckDB, a text column compared with an integer outside WHERE / ON (a select
-  list, HAVING) is still converted to the integer, DuckDB's way ('03' = 3 there).
+  (functions/comparisons.py); on DuckDB, a text column compared with an integer in a window's PARTITION BY /
+  ORDER BY, or an enclosing query's column, is still converted to the integer, DuckDB's way ('03' = 3 there).
 - COLLATE case_insensitive runs on DuckDB (NOCASE; REGEXP_* of a column against a pattern with letters tells a
   NOCASE value at run time, functions/regexps.py); PostgreSQL refuses it (no ICU, so no nondeterministic
   collation). CREATE DATABASE ... COLLATE, CONNECT BY and hll() are refused.

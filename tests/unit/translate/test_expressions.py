@@ -76,6 +76,16 @@ def test_text_compared_with_an_integer_is_compared_as_text(session):
     assert run_script(session, "select dateid from d where qtr < 4 order by 1").rows == [(1,), (3,)]  # '10' < '4'
     assert run_script(session, "select dateid from d where qtr::varchar <> 3 order by 1").rows == [(2,), (3,)]
     assert run_script(session, "select dateid from d where dateid = 3 and '3' = 3").rows == [(3,)]
+    # Outside WHERE and ON too: select lists, CASE, HAVING, a grouped column (wrapped in an aggregate on DuckDB).
+    assert run_script(session, "select dateid, s = 3, 3 > qtr from d order by 1").rows == [
+        (1, False, False), (2, True, False), (3, False, True)]  # '3' > '10' as texts
+    assert run_script(session, "select sum(case when s = 3 then 1 else 0 end) from d").rows == [(1,)]
+    assert run_script(session, "select s, count(*) from d group by s having s <> 3 order by 1").rows == [
+        ("03", 1), ("abc", 1)]
+    assert run_script(session, "select dateid = 3, qtr >= 4 from d group by dateid, qtr order by 1, 2").rows == [
+        (False, False), (False, True), (True, False)]
+    run_script(session, "update d set dateid = 4 where s = 3")  # an assignment is no comparison
+    assert run_script(session, "select dateid from d where s = 3").rows == [(4,)]
 
 
 def test_to_timestamp_from_the_reference(session):

@@ -10,9 +10,11 @@ c_Supported_data_types.md), where an engine refuses them or converts the other w
   to an integer instead ('03' = 3 is true there, 'abc' = 3 an error): a column compared with an integer literal
   in a WHERE or ON condition goes through shiftflow_integer_operand, whose VARCHAR overload DuckDB picks while
   binding (the comparison is then of texts; any other type keeps `x = 3` as written, its filter pushed down as
-  before). A column that may be an enclosing query's (strings.py says why typed macros cannot take one), any other
-  operand, and comparisons elsewhere (select lists, HAVING, window specs, where grouping.py may wrap the column in
-  an aggregate) keep DuckDB's rule (noted in translate/__init__.py).
+  before). Elsewhere (select lists, HAVING, CASE, window specs) the whole comparison is one typed macro taking the
+  column once, `shiftflow_integer_eq(x, 3)` and the like, so that an aggregate grouping.py wraps around the column
+  stays its one argument. A column that may be an enclosing query's (strings.py says why typed macros cannot take
+  one), a window's PARTITION BY / ORDER BY and any other operand keep DuckDB's rule (noted in
+  translate/__init__.py).
 - BOOLEAN compared with an integer (`where likevegas = 1`, r_logical_condition.md): DuckDB compares the boolean as
   0 or 1; PostgreSQL has no such operator, and the set-up adds boolean-with-integer = and <> with that meaning.
 """
@@ -24,6 +26,9 @@ from sqlglot import exp
 from shiftflow.dataapi.translate.functions.strings import may_refer_outside, visibly_text, without_trailing_blanks
 
 _OPERATORS = {exp.EQ: "=", exp.NEQ: "<>", exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">="}
+# The macro of `column <op> integer` by operator, and the operator seen from the other side (`3 < x` is `x > 3`).
+_MACRO_NAMES = {"=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_MIRRORED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _INTEGER_TYPES = ("integer", "bigint")
 
 
@@ -46,7 +51,25 @@ def _filter(node: exp.Expression) -> bool:
     return isinstance(parent, (exp.Where, exp.Join))
 
 
+def _in_window_spec(node: exp.Expression) -> bool:
+    """node is in a window's PARTITION BY or ORDER BY, which the window rewrites read as written (percentiles)."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Window) and child is not parent.this:
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _assignment(node: exp.Expression) -> bool:
+    """`a = 1` of UPDATE ... SET, MERGE's UPDATE SET, ON CONFLICT DO UPDATE SET or a SET statement: not a comparison."""
+    return isinstance(node.parent, (exp.Update, exp.OnConflict, exp.SetItem)) and node.arg_key in ("expressions",
+                                                                                                    "this")
+
+
 def _compare_with_integer(node: exp.Binary, engine: str) -> exp.Expression:
+    if _assignment(node):
+        return node
     for operand_key, literal_key in (("this", "expression"), ("expression", "this")):
         operand, literal = node.args[operand_key], node.args[literal_key]
         digits = _integer_literal(literal)
@@ -55,7 +78,15 @@ def _compare_with_integer(node: exp.Binary, engine: str) -> exp.Expression:
         if visibly_text(operand):  # both engines: compared as texts, whatever the engine's own rule
             node.set(operand_key, without_trailing_blanks(operand))
             node.set(literal_key, exp.Literal.string(digits))
-        elif engine == "duckdb" and isinstance(operand, exp.Column) and _filter(node) and not may_refer_outside(operand):
+        elif engine == "duckdb" and isinstance(operand, exp.Column) and not may_refer_outside(operand):
+            if _in_window_spec(node):
+                return node  # DuckDB's own rule (translate/__init__.py)
+            if not _filter(node):
+                operator = _OPERATORS[type(node)]
+                if operand_key == "expression":
+                    operator = _MIRRORED[operator]
+                return exp.Anonymous(this=f"shiftflow_integer_{_MACRO_NAMES[operator]}",
+                                     expressions=[operand, literal])
             node.set(operand_key, without_trailing_blanks(operand))
             node.set(literal_key, exp.Anonymous(this="shiftflow_integer_operand", expressions=[operand.copy(), literal]))
         return node
@@ -89,5 +120,7 @@ HANDLERS = {kind: _compare_with_integer for kind in _OPERATORS}
 COLUMN_NAMES: dict = {}
 DUCKDB_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_integer_operand(x VARCHAR, n) AS CAST(n AS VARCHAR), (x, n) AS n",
+    *(f"CREATE OR REPLACE TEMP MACRO shiftflow_integer_{name}(x VARCHAR, n) AS rtrim(x, ' ') {operator}"
+      f" CAST(n AS VARCHAR), (x, n) AS x {operator} n" for operator, name in _MACRO_NAMES.items()),
 )
 POSTGRES_SETUP: tuple[str, ...] = _postgres_operators()
