@@ -11,6 +11,9 @@ Redshift reads them; text for any other column stays as written.
   such literals ('02/01/2023' is February 1, 'Jun 1,2008', '20081231': r_Examples_with_datetime_types.md,
   r_FROM_clause-pivot-unpivot-examples.md); DuckDB's implicit conversion reads ISO text only. PostgreSQL reads
   those forms itself (DateStyle MDY, setup.py).
+- CHAR(n), DuckDB: text with trailing blanks is written without them ('a ' into a CHAR(2) column is the CHAR value
+  'a', r_NULLIF_function.md's nulliftest): DuckDB holds CHAR values unpadded (char_columns.py), and its length
+  CHECK refuses a value that keeps blanks.
 Text literals and bound parameters are converted. Not converted (noted): text computed by an expression or read
 from a column (INSERT ... SELECT of a VARCHAR column into a SUPER column is parsed on DuckDB and refused by
 PostgreSQL), and the statements of a stored procedure's body on PostgreSQL.
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.translate.char_columns import char_column_widths
 from shiftflow.dataapi.translate.model import EngineSql, SessionCommand
 from shiftflow.dataapi.translate.relations import resolve_table
 from shiftflow.dataapi.translate.types import iso_datetime
@@ -61,10 +65,13 @@ def _target(statement: exp.Insert | exp.Update) -> exp.Table:
     return target.this if isinstance(target, exp.Schema) else target
 
 
-def _converted(value: exp.Expression, column_type: str, engine: str) -> exp.Expression | None:
-    """`value` as Redshift writes it into a column of `column_type` (the engine's type name); None: as written."""
+def _converted(value: exp.Expression, column_type: str, engine: str, char: bool = False) -> exp.Expression | None:
+    """`value` as Redshift writes it into a column of `column_type` (the engine's type name; `char`: a CHAR(n)
+    column on DuckDB); None: as written."""
     if not _text(value):
         return None
+    if char and isinstance(value, exp.Literal) and value.this.endswith(" "):
+        return exp.Literal.string(value.this.rstrip(" "))  # its blanks pad a CHAR value: DuckDB holds it unpadded
     if column_type in _SUPER_COLUMNS[engine]:  # a SUPER string
         text = value.copy() if engine == "duckdb" else exp.cast(value.copy(), exp.DataType.Type.TEXT)
         return exp.Anonymous(this="to_json", expressions=[text])
@@ -113,11 +120,12 @@ class TypedWrite(SessionCommand):
         statement = self.statement.copy()
         types = _column_types(session, self.engine, _target(statement))
         by_name = {name.lower(): kind for name, kind in types}
-        by_position = [kind for _, kind in types]
+        by_position = [name.lower() for name, _ in types]
+        chars = char_column_widths(session, _target(statement)) if self.engine == "duckdb" else {}
         for row in _assignments(statement):
             for position, (column, value) in enumerate(row):
-                kind = by_name.get(column, "") if column else (by_position[position] if position < len(types) else "")
-                converted = _converted(value, kind, self.engine)
+                column = column or (by_position[position] if position < len(types) else "")
+                converted = _converted(value, by_name.get(column, ""), self.engine, column in chars)
                 if converted is not None:
                     value.replace(converted)
         sql = self.generate(statement)
