@@ -26,10 +26,10 @@ in a UNION / INTERSECT / EXCEPT that compares values, where blanks put value by 
 beside CHAR values of another length in a set operation; CHAR values concatenated with one another only (|| or
 CONCAT: r_CONCAT.md says "The data type of the expression is the same type as the input arguments", with no CHAR
 example: whether the blanks stay is not documented). A CHAR value concatenated with other text is converted to that
-text's type, which drops its blanks (r_Character_types.md), as DuckDB's unpadded value has it. A CHAR value reached otherwise stays unpadded and typed
-varchar: other functions' results (UPPER, SUBSTRING ...), a star over a set operation or a join, a column of an
-outer query named in a subquery; so does a
-LIKE in a cursor's query or a UDF body (they run without EngineSql.execute()).
+text's type, which drops its blanks (r_Character_types.md), as DuckDB's unpadded value has it. A CHAR value
+reached otherwise stays unpadded and typed varchar: other functions' results (UPPER, SUBSTRING ...), a star over a
+set operation or a join, a column of an outer query named in a subquery; so does a LIKE in a cursor's query or a
+UDF body (they run without EngineSql.execute()).
 PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does.
 """
 

@@ -14,17 +14,15 @@ EXACT_LIMIT distinct values fail with "not supported locally".
 
 A local sketch is text: SKETCH_PREFIX, then the distinct values' 64-bit hashes (DuckDB's hash(), PostgreSQL's
 hashtextextended() of the value as text: what DISTINCT tells apart, a CHAR's trailing blanks aside), comma-separated
-and sorted (a DECIMAL as its value: 1.5 and 1.50 are one), or "*" once there are more than EXACT_LIMIT (the sketch then only knows it is too large to answer). An
-HLLSKETCH column is a text column holding it; COUNT, COALESCE, NVL and CASE take it as Redshift's do
-(hyperloglog-functions-usage-notes.md). Its text cannot be Redshift's (the JSON indices and the dense Base64 come
-from that hash), so a result that shows one (a sketch selected, cast to text, concatenated, unloaded) fails with
-"not supported locally" (refuse_printed_sketches(), which both engines call on every result), and a sketch call
-used as the argument of anything but the HyperLogLog functions, COUNT, COALESCE / NVL / CASE or a projection fails
-at translation. A cast to HLLSKETCH (a sketch read from Redshift's own text) fails too.
-
-Left to Redshift's documentation and not answered: HLL_COMBINE of no sketch at all (no rows, or only NULLs) and
-HLL_COMBINE_SKETCHES with a NULL argument (the reference shows neither) fail with "not supported locally".
-HLL_CREATE_SKETCH of no rows or only NULLs is the empty sketch (r_HLL_CREATE_SKETCH.md), HLL of them 0
+and sorted (a DECIMAL as its value: 1.5 and 1.50 are one), or "*" once there are more than EXACT_LIMIT (the sketch
+then only knows it is too large to answer). An HLLSKETCH column is a text column holding it; COUNT, COALESCE, NVL
+and CASE take it as Redshift's do (hyperloglog-functions-usage-notes.md). Its text cannot be Redshift's (the JSON
+indices and the dense Base64 come from that hash), so a result that shows one (a sketch selected, cast to text,
+concatenated, unloaded) fails with "not supported locally" (refuse_printed_sketches(), which both engines call on
+every result), and a sketch call used as the argument of anything but the HyperLogLog functions, COUNT, COALESCE /
+NVL / CASE or a projection fails at translation. A cast to HLLSKETCH (a sketch read from Redshift's own text) fails
+too. What the reference does not show fails with "not supported locally": HLL_COMBINE of no sketch at all (no
+rows, or only NULLs) and HLL_COMBINE_SKETCHES with a NULL argument. HLL_CREATE_SKETCH of no rows or only NULLs is the empty sketch (r_HLL_CREATE_SKETCH.md), HLL of them 0
 (r_HLL_function.md), HLL_CARDINALITY(NULL) is NULL.
 """
 
