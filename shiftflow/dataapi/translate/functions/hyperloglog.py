@@ -22,8 +22,8 @@ concatenated, unloaded) fails with "not supported locally" (refuse_printed_sketc
 every result), and a sketch call used as the argument of anything but the HyperLogLog functions, COUNT, COALESCE /
 NVL / CASE or a projection fails at translation. A cast to HLLSKETCH (a sketch read from Redshift's own text) fails
 too. What the reference does not show fails with "not supported locally": HLL_COMBINE of no sketch at all (no
-rows, or only NULLs) and HLL_COMBINE_SKETCHES with a NULL argument. HLL_CREATE_SKETCH of no rows or only NULLs is the empty sketch (r_HLL_CREATE_SKETCH.md), HLL of them 0
-(r_HLL_function.md), HLL_CARDINALITY(NULL) is NULL.
+rows, or only NULLs) and HLL_COMBINE_SKETCHES with a NULL argument. HLL_CREATE_SKETCH of no rows or only NULLs is
+the empty sketch (r_HLL_CREATE_SKETCH.md), HLL of them 0 (r_HLL_function.md), HLL_CARDINALITY(NULL) is NULL.
 """
 
 from __future__ import annotations
