@@ -133,6 +133,8 @@ def sketch_type(node: exp.DataType, engine: str) -> exp.DataType:
 def refuse_printed_sketches(columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> None:
     """A result showing a local sketch's text (its own, or within other text) fails: it is not Redshift's."""
     texts = [index for index, column in enumerate(columns) if column.type_name in _STRING_TYPES]
+    if not texts:
+        return
     for row in rows:
         for index in texts:
             value = row[index]
