@@ -607,12 +607,30 @@ def _char_columns(session: EngineSession, source: CharSource) -> dict[str, Linea
     return cached(("char_columns", source.schema, source.table), compute) if cached else compute()
 
 
-def char_column_widths(session: EngineSession, table: exp.Table) -> dict[str, int]:
-    """DuckDB: n of each CHAR(n) column of `table` (as a statement names it), by lower-case column name."""
-    source = CharSource(table.db.lower(), table.name.lower(), "*")
-    return {name: found.width for name, found in _char_columns(session, source).items() if found.kind == "cast"}
+def sized_text_columns(session: EngineSession, table: exp.Table) -> dict[str, tuple[bool, int]]:
+    """DuckDB: (CHAR?, n) of each CHAR(n) and VARCHAR(n) column of `table` (as a statement names it), by lower-case
+    column name, from the translator's length CHECKs (types.duckdb_length_checks)."""
+    name = ".".join(part.name for part in table.parts)
+
+    def read() -> dict[str, tuple[bool, int]]:
+        try:
+            table_oid = resolve_table(session, name)
+        except EngineError:
+            return {}
+        found = {}
+        for column, text in session.execute(
+                "SELECT constraint_column_names[1], constraint_text FROM duckdb_constraints()"
+                " WHERE table_oid = $oid AND constraint_type = 'CHECK'", {"oid": str(table_oid)}).rows:
+            width = _SIZED_CHECK.search(text or "")
+            if width and column:
+                found[column.lower()] = (width.group(1) is None, int(width.group(2)))
+        return found
+
+    cached = getattr(session, "catalog_cached", None)
+    return cached(("sized_text_columns", name), read) if cached else read()
 
 
+_SIZED_CHECK = re.compile(r"value too long for type character( varying)?\((\d+)\)")
 _CHAR_CHECK = re.compile(r"value too long for type character\((\d+)\)")
 
 

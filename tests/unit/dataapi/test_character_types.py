@@ -40,15 +40,18 @@ def test_char_values_are_blank_padded_or_refused(client: Any) -> None:
     ok(client, "create table other (m int, w varchar(3))")
     ok(client, "insert into other values (1, 'one')")
     assert values(client, "select c, w from codes join other on n = m") == [["ab   ", "one"]]  # unqualified names
-    ok(client, "insert into codes values ('abc  ', 'x', 4)")  # its blanks are the CHAR value's padding
-    assert values(client, "select c, len(c) from codes where n = 4") == [["abc  ", 3]]
+    # r_Character_types.md: a longer string is refused "unless the extra characters are all spaces (blanks), in
+    # which case the string is truncated to the maximum length"; a CHAR value's blanks are its padding
+    ok(client, "insert into codes values ('abc  ', 'ab   ', 4), ('x', 'abc  ', 5)")
+    assert values(client, "select c, len(c), v, len(v) from codes where n >= 4 order by n") == [
+        ["abc  ", 3, "ab ", 3], ["x    ", 1, "abc", 3]]
     if client.engine == "postgres":
         return
-    # DuckDB has no blank-padded type: what it cannot store as Redshift would is refused
+    # DuckDB has no blank-padded type: what it cannot store as Redshift would is refused (text it computes)
     assert "not supported locally: a character(5) value with trailing blanks" in error(
         client, "insert into codes (c) select 'abc  '")
     assert "not supported locally: blanks beyond the length of a character varying(3) value" in error(
-        client, "insert into codes (v) values ('abc  ')")
+        client, "insert into codes (v) select 'abc  '")
     assert "value too long for type character varying(3)" in error(client, "insert into codes (v) values ('abcd ')")
 
 
