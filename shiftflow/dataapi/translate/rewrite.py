@@ -104,7 +104,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
 """.split())
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
-    bttext_pattern_cmp timeofday
+    timeofday
     has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege
     set_config

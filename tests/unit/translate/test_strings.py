@@ -93,6 +93,10 @@ def test_bpcharcmp_from_the_reference(session):
     # CHAR comparison: trailing blanks do not count; bytes decide ('B' < 'a'); NULL stays NULL
     assert run_script(session, "select bpcharcmp('ab  ', 'ab'), bpcharcmp('ab'::char(4), 'ab'), bpcharcmp('B', 'a'),"
                                " bpcharcmp(null, 'a')").rows == [(0, 0, -1, None)]
+    # r_BTTEXT_PATTERN_CMP.md: "Synonym for the BPCHARCMP function"
+    synonym = run_script(session, "select bttext_pattern_cmp(firstname, lastname) from users order by userid")
+    assert [r[0] for r in synonym.rows] == [-1, 1, -1, -1, 1, 1, 0, 0]
+    assert [c.name for c in synonym.columns] == ["bttext_pattern_cmp"]
 
 
 def test_len_counts_trailing_blanks_of_varchar_only(session):

@@ -320,7 +320,8 @@ def _quote(node: exp.Anonymous, engine: str) -> exp.Expression:
 
 
 def _bpcharcmp(node: exp.Anonymous, engine: str) -> exp.Expression:
-    """BPCHARCMP(a, b): -1, 0 or 1 as a is below, equal to or above b (r_BPCHARCMP.md), compared as CHAR values
+    """BPCHARCMP(a, b) and its synonym BTTEXT_PATTERN_CMP (r_BTTEXT_PATTERN_CMP.md): -1, 0 or 1 as a is below,
+    equal to or above b (r_BPCHARCMP.md), compared as CHAR values
     are, without their trailing blanks, byte by byte ("based on the byte encoding"). PostgreSQL's own answers the
     difference of the first unequal bytes (-2, 14), in the database's collation: its sign, in collation "C"."""
     if len(node.expressions) != 2:
@@ -329,7 +330,7 @@ def _bpcharcmp(node: exp.Anonymous, engine: str) -> exp.Expression:
 
 
 HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.Add: _text_plus, "quote_ident": _quote,
-            "bpcharcmp": _bpcharcmp,
+            "bpcharcmp": _bpcharcmp, "bttext_pattern_cmp": _bpcharcmp,
             "quote_literal": _quote, exp.In: _in, exp.Between: _between, exp.Case: _case,
             exp.Nullif: _nullif,
             exp.Concat: _concat, exp.Substring: _substring, "len": _length, "length": _length}
@@ -339,7 +340,8 @@ HANDLERS[exp.DecodeCase] = _decode
 HANDLERS[exp.Literal] = _literal
 HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat", "quote_ident": "quote_ident",
-                "quote_literal": "quote_literal", "bpcharcmp": "bpcharcmp"}
+                "quote_literal": "quote_literal", "bpcharcmp": "bpcharcmp",
+                "bttext_pattern_cmp": "bttext_pattern_cmp"}
 
 _VARBYTE_CONCAT = "not supported locally: CONCAT of a VARBYTE value that is not visibly VARBYTE (a column)"
 DUCKDB_SETUP = (
