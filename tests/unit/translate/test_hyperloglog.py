@@ -114,3 +114,10 @@ def test_equal_values_are_one(session):
                         " INSERT INTO n VALUES (1.5, 1.5, 1, 'ab'), (1.50, 2, 1, 'ab'), (2, 2.0, 2, 'b')")
     assert run_script(session, "SELECT hll(d), hll(i), hll(c), hll_cardinality(hll_combine_sketches("
                                "hll_create_sketch(d), hll_create_sketch(e))) FROM n").rows == [(2, 2, 2, 2)]
+
+
+def test_the_exact_limit_is_where_redshifts_sparse_indices_may_collide():
+    # n values share one of the sparse sketch's 2^26 indices with a chance of about n(n - 1) / 2^27: below 1 in
+    # 1,000 up to EXACT_LIMIT values, where Redshift's estimate is the exact count (hyperloglog.py's docstring)
+    chance = lambda n: n * (n - 1) / 2**27  # noqa: E731
+    assert chance(EXACT_LIMIT) < 1 / 1000 <= chance(EXACT_LIMIT + 1)
