@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
+from shiftflow.dataapi.translate.functions.hyperloglog import refuse_printed_sketches
 from shiftflow.dataapi.translate.functions.json import minified_json
 
 _ROW_COUNT_TYPES = {"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"}
@@ -185,6 +186,7 @@ class DuckDBSession:
             if supers:  # json_parse() values: the JSON text as written, minified as Redshift prints a SUPER
                 rows = [tuple(minified_json(v) if i in supers and v is not None else v for i, v in enumerate(row))
                         for row in rows]
+            refuse_printed_sketches(columns, rows)  # a local HLLSKETCH's text is not Redshift's
             return QueryResult(columns, rows, len(rows))
         counted = self._cursor.fetchall() if self._cursor.description else []
         if kind in _ROW_COUNT_TYPES and counted:

@@ -24,6 +24,7 @@ from psycopg import conninfo, sql
 from psycopg.adapt import Loader
 
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
+from shiftflow.dataapi.translate.functions.hyperloglog import refuse_printed_sketches
 from shiftflow.dataapi.translate.functions.json import minified_json
 from shiftflow.dataapi.translate.setup import POSTGRES_DATABASE_SETUP, POSTGRES_SESSION_SETUP
 
@@ -79,6 +80,7 @@ class PostgresSession:
                     return QueryResult(rowcount=_affected_rows(cursor))
                 columns = [_column(d) for d in cursor.description]
                 rows = _scaled_numerics(columns, cursor.fetchall())
+                refuse_printed_sketches(columns, rows)  # a local HLLSKETCH's text is not Redshift's
                 return QueryResult(columns=columns, rows=rows, rowcount=len(rows))
         except psycopg.Error as error:
             raise engine_error(error) from None

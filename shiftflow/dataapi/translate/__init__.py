@@ -56,7 +56,7 @@ Known differences that remain (each fails loudly rather than returning a differe
   ORDER BY, or an enclosing query's column, is still converted to the integer, DuckDB's way ('03' = 3 there).
 - COLLATE case_insensitive runs on DuckDB (NOCASE; REGEXP_* of a column against a pattern with letters tells a
   NOCASE value at run time, functions/regexps.py); PostgreSQL refuses it (no ICU, so no nondeterministic
-  collation). CREATE DATABASE ... COLLATE, CONNECT BY and hll() are refused.
+  collation). CREATE DATABASE ... COLLATE and CONNECT BY are refused.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
@@ -64,8 +64,10 @@ Known differences that remain (each fails loudly rather than returning a differe
   SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
   FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
   Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and
-  json_typeof, hll, st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co.
+  json_typeof, st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co.
   run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
+- HyperLogLog (functions/hyperloglog.py): HLLSKETCH columns, HLL and the HLL_* functions; cardinalities exact up to
+  366 distinct values (Redshift's sparse estimate), refused beyond; a sketch shown as text is refused.
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12

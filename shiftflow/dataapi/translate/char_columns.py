@@ -23,12 +23,13 @@ the widths of the tables' length CHECKs and the views' own lineage, cached per s
 What Redshift documents no type for fails with "not supported locally" when a CHAR value is in it: a CHAR value
 beside other text in one value (a VARCHAR value, a function's result; a literal too below the outermost SELECT or
 in a UNION / INTERSECT / EXCEPT that compares values, where blanks put value by value would tell them apart), or
-beside CHAR values of another length in a set operation; a CHAR value concatenated (|| or CONCAT: r_CONCAT.md says
-"The data type of the expression is the same type as the input arguments", with no CHAR example: whether the
-blanks stay is not documented; PostgreSQL drops them). A CHAR value reached otherwise stays unpadded and typed
-varchar: other functions' results (UPPER, SUBSTRING ...), a star over a set operation or a join, a column of an
-outer query named in a subquery; so does a
-LIKE in a cursor's query or a UDF body (they run without EngineSql.execute()).
+beside CHAR values of another length in a set operation; CHAR values concatenated with one another only (|| or
+CONCAT: r_CONCAT.md says "The data type of the expression is the same type as the input arguments", with no CHAR
+example: whether the blanks stay is not documented). A CHAR value concatenated with other text is converted to that
+text's type, which drops its blanks (r_Character_types.md), as DuckDB's unpadded value has it. A CHAR value
+reached otherwise stays unpadded and typed varchar: other functions' results (UPPER, SUBSTRING ...), a star over a
+set operation or a join, a column of an outer query named in a subquery; so does a LIKE in a cursor's query or a
+UDF body (they run without EngineSql.execute()).
 PostgreSQL's bpchar already pads, and its LIKE sees the blanks as Redshift's does.
 """
 
@@ -367,29 +368,35 @@ def _marked(values: list[tuple[exp.Expression, exp.Expression, exp.Expression | 
 
 @dataclass(frozen=True)
 class CharRefusal:
-    """Values whose being CHAR makes the statement fail: what Redshift's documentation leaves open."""
+    """Values whose being CHAR, every one of them, makes the statement fail: what Redshift's documentation leaves
+    open."""
 
     lineages: tuple[Lineage, ...]
     what: str
 
 
-_CONCATENATED = ("a CHAR(n) value concatenated (|| or CONCAT) on the DuckDB engine: r_CONCAT.md types the result as"
-                 " its inputs but does not say whether the value's blanks stay (rtrim() or a cast to VARCHAR drops them)")
+_CONCATENATED = ("CHAR(n) values concatenated with one another only (|| or CONCAT) on the DuckDB engine: r_CONCAT.md"
+                 " types the result as its inputs but does not say whether the values' blanks stay (rtrim() or a"
+                 " cast to VARCHAR drops them)")
 
 
 def _concatenations(tree: exp.Expression) -> list[CharRefusal]:
-    """Each chain of || (or CONCAT) with an operand that may be a CHAR value (r_concat_op.md, r_CONCAT.md: "The
-    data type of the expression is the same type as the input arguments", with no example of a CHAR one: whether
-    its blanks stay is undocumented, and PostgreSQL's drop them; refused when one is CHAR)."""
+    """Each chain of || (or CONCAT) whose operands may all be CHAR values. One beside other text (a literal, a
+    VARCHAR value, a number) is converted to that string type, and "Trailing blanks in CHAR values are ...
+    removed when you convert a CHAR value to another string type" (r_Character_types.md): DuckDB's unpadded CHAR
+    value is that value, as PostgreSQL's bpchar made text is. Of CHAR values only, r_concat_op.md and r_CONCAT.md
+    say "the same type as the input arguments", with no example: whether their blanks stay is undocumented (refused
+    when they are CHAR)."""
     found = []
     for chain in list(tree.find_all(exp.DPipe, exp.Concat)):
         if isinstance(chain.parent, (exp.DPipe, exp.Concat)):
             continue  # part of a longer chain
         scope = chain.find_ancestor(exp.Select, exp.Update, exp.Delete)
-        parts = tuple(found for found in (lineage(operand, scope) for operand in _chained(chain)) if found) if (
-            scope is not None) else ()
-        if parts:
-            found.append(CharRefusal(parts, _CONCATENATED))
+        if scope is None:
+            continue
+        parts = [lineage(operand, scope) for operand in _chained(chain)]
+        if parts and all(parts):
+            found.append(CharRefusal(tuple(part for part in parts if part), _CONCATENATED))
     return found
 
 
@@ -503,11 +510,11 @@ def run_with_char_values(session: EngineSession, sql: EngineSql, parameters: Map
 def with_char_values(session: EngineSession, operands: tuple[Any, ...],
                      *texts: str) -> tuple[dict[int, int], list[str]]:
     """The widths of the marked values (CharValue) and the texts with each one that is a CHAR(n) value padded to n;
-    refused when a CharRefusal's value is a CHAR value."""
+    refused when a CharRefusal's values are all CHAR values."""
     values = [value for value in operands if isinstance(value, CharValue)]
     widths = {value.index: resolve(session, value.lineage) for value in values}
     for check in operands:
-        if isinstance(check, CharRefusal) and any(_mentions_char(session, found) for found in check.lineages):
+        if isinstance(check, CharRefusal) and all(_mentions_char(session, found) for found in check.lineages):
             raise NotSupportedLocally(check.what)
     padded_texts = []
     for text in texts:
@@ -600,6 +607,30 @@ def _char_columns(session: EngineSession, source: CharSource) -> dict[str, Linea
     return cached(("char_columns", source.schema, source.table), compute) if cached else compute()
 
 
+def sized_text_columns(session: EngineSession, table: exp.Table) -> dict[str, tuple[bool, int]]:
+    """DuckDB: (CHAR?, n) of each CHAR(n) and VARCHAR(n) column of `table` (as a statement names it), by lower-case
+    column name, from the translator's length CHECKs (types.duckdb_length_checks)."""
+    name = ".".join(part.name for part in table.parts)
+
+    def read() -> dict[str, tuple[bool, int]]:
+        try:
+            table_oid = resolve_table(session, name)
+        except EngineError:
+            return {}
+        found = {}
+        for column, text in session.execute(
+                "SELECT constraint_column_names[1], constraint_text FROM duckdb_constraints()"
+                " WHERE table_oid = $oid AND constraint_type = 'CHECK'", {"oid": str(table_oid)}).rows:
+            width = _SIZED_CHECK.search(text or "")
+            if width and column:
+                found[column.lower()] = (width.group(1) is None, int(width.group(2)))
+        return found
+
+    cached = getattr(session, "catalog_cached", None)
+    return cached(("sized_text_columns", name), read) if cached else read()
+
+
+_SIZED_CHECK = re.compile(r"value too long for type character( varying)?\((\d+)\)")
 _CHAR_CHECK = re.compile(r"value too long for type character\((\d+)\)")
 
 

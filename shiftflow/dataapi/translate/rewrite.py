@@ -14,6 +14,7 @@ from sqlglot import exp
 from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
+from shiftflow.dataapi.translate.functions.hyperloglog import refuse_misused_sketches, sketch_type
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
@@ -25,8 +26,7 @@ _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyPro
 _UNENFORCED_COLUMN_CONSTRAINTS = (exp.EncodeColumnConstraint, exp.PrimaryKeyColumnConstraint,
                                   exp.UniqueColumnConstraint, exp.Reference)
 _UNENFORCED_TABLE_CONSTRAINTS = (exp.PrimaryKey, exp.UniqueColumnConstraint, exp.ForeignKey)
-_UNSUPPORTED_TYPES = {exp.DataType.Type.GEOMETRY: "GEOMETRY type",
-                      exp.DataType.Type.GEOGRAPHY: "GEOGRAPHY type", exp.DataType.Type.HLLSKETCH: "HLLSKETCH type"}
+_UNSUPPORTED_TYPES = {exp.DataType.Type.GEOMETRY: "GEOMETRY type", exp.DataType.Type.GEOGRAPHY: "GEOGRAPHY type"}
 # Expressions whose value is a date or timestamp: trunc() of one of them is a date cast.
 _TEMPORAL = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentDatetime, exp.DateAdd, exp.TsOrDsAdd, exp.DateTrunc,
              exp.TimestampTrunc, exp.StrToTime, exp.StrToDate, exp.ConvertTimezone, exp.AtTimeZone)
@@ -66,6 +66,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions
+    refuse_misused_sketches(tree)  # functions/hyperloglog.py
     tree = rewrite_grouping(tree)  # grouping.py: trailing blanks do not tell groups apart
     tree = sized_varbytes(rewrite_types(tree, engine), engine)  # types.py
     for call in list(tree.find_all(exp.Anonymous)):
@@ -91,7 +92,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
     get_array_length array_flatten
     subarray object_transform explode_array
-    func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
+    func_sha1 crc32 checksum
     texttoint texttonumericalt soundex difference
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
@@ -103,7 +104,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
 """.split())
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
-    bpcharcmp bttext_pattern_cmp timeofday
+    timeofday
     has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege
     set_config
@@ -476,6 +477,8 @@ def _collation(node: exp.Expression, engine: str) -> exp.Expression:
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:
     if node.this in _UNSUPPORTED_TYPES:
         raise NotSupportedLocally(_UNSUPPORTED_TYPES[node.this])
+    if node.this == exp.DataType.Type.HLLSKETCH:
+        return sketch_type(node, engine)
     if node.this == exp.DataType.Type.SUPER:  # the engine's JSON value, as JSON_PARSE makes it (functions/super.py)
         return exp.DataType.build("JSON")
     params = node.expressions

@@ -40,15 +40,18 @@ def test_char_values_are_blank_padded_or_refused(client: Any) -> None:
     ok(client, "create table other (m int, w varchar(3))")
     ok(client, "insert into other values (1, 'one')")
     assert values(client, "select c, w from codes join other on n = m") == [["ab   ", "one"]]  # unqualified names
+    # r_Character_types.md: a longer string is refused "unless the extra characters are all spaces (blanks), in
+    # which case the string is truncated to the maximum length"; a CHAR value's blanks are its padding
+    ok(client, "insert into codes values ('abc  ', 'ab   ', 4), ('x', 'abc  ', 5)")
+    assert values(client, "select c, len(c), v, len(v) from codes where n >= 4 order by n") == [
+        ["abc  ", 3, "ab ", 3], ["x    ", 1, "abc", 3]]
     if client.engine == "postgres":
-        ok(client, "insert into codes values ('abc  ', 'x', 4)")
-        assert values(client, "select c, len(c) from codes where n = 4") == [["abc  ", 3]]
         return
-    # DuckDB has no blank-padded type: what it cannot store as Redshift would is refused
+    # DuckDB has no blank-padded type: what it cannot store as Redshift would is refused (text it computes)
     assert "not supported locally: a character(5) value with trailing blanks" in error(
-        client, "insert into codes (c) values ('abc  ')")
+        client, "insert into codes (c) select 'abc  '")
     assert "not supported locally: blanks beyond the length of a character varying(3) value" in error(
-        client, "insert into codes (v) values ('abc  ')")
+        client, "insert into codes (v) select 'abc  '")
     assert "value too long for type character varying(3)" in error(client, "insert into codes (v) values ('abcd ')")
 
 
@@ -185,20 +188,23 @@ def test_char_values_beside_other_text(client: Any) -> None:
         ok(client, query)
 
 
-def test_concatenation_of_char_values_fails_on_duckdb(client: Any) -> None:
-    # r_concat_op.md / r_CONCAT.md: "The data type of the expression is the same type as the input arguments", with
-    # no example of a CHAR one: whether its blanks stay is not documented. (PostgreSQL's || casts bpchar to text,
-    # which drops them: the PostgreSQL engine answers 'abx'.)
+def test_concatenation_drops_the_blanks_of_char_values(client: Any) -> None:
+    # r_Character_types.md: trailing blanks of CHAR values are "removed when you convert a CHAR value to another
+    # string type": concatenated with other text, a CHAR value is that text without its blanks. Of CHAR values only,
+    # r_concat_op.md / r_CONCAT.md ("the same type as the input arguments") show no example: refused on DuckDB.
     for sql in _CODES:
         ok(client, sql)
-    concatenated = ["select c || 'x' from codes", "select c || v from codes", "select concat(c, 'y') from codes",
-                    "select coalesce(c, '') || '|' from codes", "select n from codes where 'x' || c = 'xab'",
-                    "create table joined as select c || 'x' as k from codes", "update codes set v = c || 'x'"]
+    assert values(client, "select c || 'x', c || v || '|', concat(c, 'y'), coalesce(c, '') || '|', 'x' || c || 'z'"
+                          " from codes order by n") == [["abx", "abxy |", "aby", "ab|", "xabz"], [None, None, None, "|",
+                                                                                                 None]]
+    assert values(client, "select n, len(c || 'x') from codes where 'x' || c = 'xab'") == [[1, 3]]
+    ok(client, "create table joined as select c || 'x' as k from codes")
+    assert _typed(client, "select k from joined where k is not null") == (["varchar"], [["abx"]])
+    ok(client, "update codes set v = c || 'x' where n = 1")
+    assert values(client, "select v from codes where n = 1") == [["abx"]]
     if client.engine == "duckdb":
-        for query in concatenated:
-            assert "not supported locally: a CHAR(n) value concatenated" in error(client, query), query
-        assert values(client, "select rtrim(c) || 'x', c::varchar || 'y', v || 'z' from codes where n = 1") == [
-            ["abx", "aby", "xy z"]]
-        return
-    for query in concatenated:
-        ok(client, query)
+        for query in ("select c || c from codes", "select concat(c, c) from codes"):
+            assert "not supported locally: CHAR(n) values concatenated with one another only" in error(
+                client, query), query
+
+

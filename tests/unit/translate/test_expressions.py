@@ -204,17 +204,6 @@ def test_connect_by_is_refused(session):
     assert run_script(session, "select count(*) as connect from employee").rows == [(3,)]
 
 
-def test_hll_is_refused(session):
-    import pytest
-
-    from shiftflow.dataapi.translate import NotSupportedLocally
-
-    # r_HLL_function.md: an estimate ("average relative error ... 0.01-0.6%", hyperloglog-overview.md)
-    run_script(session, "CREATE TABLE a_table(an_int INT); INSERT INTO a_table VALUES (1), (2), (3), (4)")
-    with pytest.raises(NotSupportedLocally, match=r"hll\(\)"):
-        run_script(session, "SELECT hll(an_int) AS cardinality FROM a_table")
-
-
 def test_regular_expressions_on_a_case_insensitive_column(duckdb_session):
     # r_CREATE_DATABASE.md: "Pattern matching operations such as LIKE predicates, similar to, and regular expression
     # functions are also case-insensitive" on a case-insensitive column; a case-sensitive one stays sensitive

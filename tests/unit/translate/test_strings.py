@@ -10,23 +10,12 @@ from shiftflow.dataapi.translate import translate
 from tests.unit.translate.conftest import run_script
 
 
-def _refused_on_duckdb(session, statement: str, instead: str) -> None:
-    """DuckDB has no blank-padded type: a CHAR value with trailing blanks is refused there (types.py)."""
-    if session.engine == "duckdb":
-        with pytest.raises(EngineError, match="not supported locally: a character"):
-            run_script(session, statement)
-        statement = instead
-    run_script(session, statement)
-
-
 def test_trailing_blanks_are_insignificant_in_comparisons(session):
     run_script(session, """
         create table address (address_id integer, address1 varchar(100), city_name char(20));
         insert into address (address1, city_name) values ('9516 Magnolia Boulevard', 'Augusta');
     """)
-    _refused_on_duckdb(session,
-                       "insert into address (address1, city_name) values ('9516 Magnolia Boulevard  ', 'Augusta  ')",
-                       "insert into address (address1, city_name) values ('9516 Magnolia Boulevard  ', 'Augusta')")
+    run_script(session, "insert into address (address1, city_name) values ('9516 Magnolia Boulevard  ', 'Augusta  ')")
     counted = run_script(session, """
         select count(*), count(case when city_name = 'Augusta' then 1 end),
                count(case when address1 in ('x', '9516 Magnolia Boulevard ') then 1 end),
@@ -65,7 +54,7 @@ def test_updates_and_numbers_are_left_alone(session):
 
 def test_nullif_ignores_trailing_blanks(session):
     run_script(session, "create table nulliftest (c1 char(2), c2 char(2))")
-    _refused_on_duckdb(session, "insert into nulliftest values ('a', 'a ')", "insert into nulliftest values ('a', 'a')")
+    run_script(session, "insert into nulliftest values ('a', 'a ')")  # the page's own rows
     result = run_script(session, """
         insert into nulliftest values ('b', 'b');
         select nullif(c1, c2) from nulliftest
@@ -73,6 +62,41 @@ def test_nullif_ignores_trailing_blanks(session):
     assert result.rows == [(None,), (None,)]
     assert result.columns[0].name == "c1"  # "the column name of the first expression"
     assert run_script(session, "select nullif('', ''), nullif('x', 'y')").rows == [(None, "x")]
+
+
+def test_a_char_column_keeps_written_blanks_as_padding(session):
+    # r_Character_types.md: CHAR values "are padded with blanks"; trailing blanks are "not included in LENGTH
+    # calculations" (r_Examples_with_character_types.md: Augusta "would always return a length of 7 characters,
+    # regardless of any trailing blanks in the input string")
+    run_script(session, "create table address (city_name char(20), state char(2), n int);"
+                        " insert into address values ('Augusta   ', 'GA ', 1);"
+                        " insert into address (n, city_name) values (2, 'Augusta');"
+                        " update address set state = 'ME  ' where n = 2")
+    assert run_script(session, "select n, len(city_name), city_name = 'Augusta', state, len(state),"
+                               " city_name || '|' from address order by n").rows == [
+        (1, 7, True, "GA", 2, "Augusta|"), (2, 7, True, "ME", 2, "Augusta|")]
+
+
+def test_bpcharcmp_from_the_reference(session):
+    # r_BPCHARCMP.md's rows: 1 when the first string is "greater" alphabetically, -1 when the second is, 0 when equal
+    run_script(session, "create table users (userid int, firstname varchar(30), lastname varchar(30));"
+                        " insert into users values (1, 'Rafael', 'Taylor'), (2, 'Vladimir', 'Humphrey'),"
+                        " (3, 'Lars', 'Ratliff'), (4, 'Barry', 'Roy'), (5, 'Reagan', 'Hodge'),"
+                        " (6, 'Victor', 'Hernandez'), (62, 'Chase', 'Chase'), (4008, 'Whitney', 'Whitney')")
+    result = run_script(session, "select userid, firstname, lastname, bpcharcmp(firstname, lastname) from users"
+                                 " order by 1, 2, 3, 4 limit 10")
+    assert [(r[0], r[3]) for r in result.rows] == [(1, -1), (2, 1), (3, -1), (4, -1), (5, 1), (6, 1), (62, 0),
+                                                   (4008, 0)]
+    assert [c.name for c in result.columns][-1] == "bpcharcmp"
+    equal = run_script(session, "select userid from users where bpcharcmp(firstname, lastname)=0 order by 1")
+    assert equal.rows == [(62,), (4008,)]
+    # CHAR comparison: trailing blanks do not count; bytes decide ('B' < 'a'); NULL stays NULL
+    assert run_script(session, "select bpcharcmp('ab  ', 'ab'), bpcharcmp('ab'::char(4), 'ab'), bpcharcmp('B', 'a'),"
+                               " bpcharcmp(null, 'a')").rows == [(0, 0, -1, None)]
+    # r_BTTEXT_PATTERN_CMP.md: "Synonym for the BPCHARCMP function"
+    synonym = run_script(session, "select bttext_pattern_cmp(firstname, lastname) from users order by userid")
+    assert [r[0] for r in synonym.rows] == [-1, 1, -1, -1, 1, 1, 0, 0]
+    assert [c.name for c in synonym.columns] == ["bttext_pattern_cmp"]
 
 
 def test_len_counts_trailing_blanks_of_varchar_only(session):

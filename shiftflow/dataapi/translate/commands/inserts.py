@@ -11,6 +11,9 @@ Redshift reads them; text for any other column stays as written.
   such literals ('02/01/2023' is February 1, 'Jun 1,2008', '20081231': r_Examples_with_datetime_types.md,
   r_FROM_clause-pivot-unpivot-examples.md); DuckDB's implicit conversion reads ISO text only. PostgreSQL reads
   those forms itself (DateStyle MDY, setup.py).
+- CHAR(n) / VARCHAR(n), DuckDB: text with trailing blanks is written as Redshift stores it ('a ' into a CHAR(2)
+  column is the CHAR value 'a', r_NULLIF_function.md's nulliftest; 'abc  ' into a VARCHAR(3) is 'abc'): DuckDB
+  holds CHAR values unpadded (char_columns.py), and its length CHECKs refuse what keeps blanks they cannot drop.
 Text literals and bound parameters are converted. Not converted (noted): text computed by an expression or read
 from a column (INSERT ... SELECT of a VARCHAR column into a SUPER column is parsed on DuckDB and refused by
 PostgreSQL), and the statements of a stored procedure's body on PostgreSQL.
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.translate.char_columns import sized_text_columns
 from shiftflow.dataapi.translate.model import EngineSql, SessionCommand
 from shiftflow.dataapi.translate.relations import resolve_table
 from shiftflow.dataapi.translate.types import iso_datetime
@@ -61,10 +65,27 @@ def _target(statement: exp.Insert | exp.Update) -> exp.Table:
     return target.this if isinstance(target, exp.Schema) else target
 
 
-def _converted(value: exp.Expression, column_type: str, engine: str) -> exp.Expression | None:
-    """`value` as Redshift writes it into a column of `column_type` (the engine's type name); None: as written."""
+def _sized_text(text: str, char: bool, width: int) -> str:
+    """Text as Redshift stores it in a CHAR(width) (`char`) or VARCHAR(width) column of DuckDB: a CHAR value
+    without its padding blanks (DuckDB holds CHAR values unpadded), blanks beyond the width dropped ("unless the
+    extra characters are all spaces (blanks), in which case the string is truncated to the maximum length",
+    r_Character_types.md; widths in bytes). Longer text stays as written, for the length CHECK to refuse."""
+    kept = text.rstrip(" ")
+    if char:
+        return kept
+    size = len(kept.encode())
+    return kept + " " * min(width - size, len(text) - len(kept)) if size <= width else text
+
+
+def _converted(value: exp.Expression, column_type: str, engine: str,
+               sized: tuple[bool, int] | None = None) -> exp.Expression | None:
+    """`value` as Redshift writes it into a column of `column_type` (the engine's type name; `sized`: a CHAR(n)
+    or VARCHAR(n) column on DuckDB, sized_text_columns()); None: as written."""
     if not _text(value):
         return None
+    if sized is not None and isinstance(value, exp.Literal) and value.this.endswith(" "):
+        text = _sized_text(value.this, *sized)
+        return exp.Literal.string(text) if text != value.this else None
     if column_type in _SUPER_COLUMNS[engine]:  # a SUPER string
         text = value.copy() if engine == "duckdb" else exp.cast(value.copy(), exp.DataType.Type.TEXT)
         return exp.Anonymous(this="to_json", expressions=[text])
@@ -113,11 +134,12 @@ class TypedWrite(SessionCommand):
         statement = self.statement.copy()
         types = _column_types(session, self.engine, _target(statement))
         by_name = {name.lower(): kind for name, kind in types}
-        by_position = [kind for _, kind in types]
+        by_position = [name.lower() for name, _ in types]
+        sized = sized_text_columns(session, _target(statement)) if self.engine == "duckdb" else {}
         for row in _assignments(statement):
             for position, (column, value) in enumerate(row):
-                kind = by_name.get(column, "") if column else (by_position[position] if position < len(types) else "")
-                converted = _converted(value, kind, self.engine)
+                column = column or (by_position[position] if position < len(types) else "")
+                converted = _converted(value, by_name.get(column, ""), self.engine, sized.get(column))
                 if converted is not None:
                     value.replace(converted)
         sql = self.generate(statement)

@@ -3,7 +3,7 @@ reference: dates (date and time functions, datetime format strings), strings, ag
 TO_NUMBER, numeric TO_CHAR formats), bytes (MD5, OCTET_LENGTH), days (NEXT_DAY), regexps (REGEXP_* parameters),
 super (SUPER navigation, VARBYTE), conversions (numbers and datetimes read as text by string functions),
 settings (CURRENT_SETTING), information (HAS_*_PRIVILEGE, CURRENT_USER_ID), hashes (FNV_HASH, FARMFINGERPRINT64),
-comparisons (text or BOOLEAN compared with an integer).
+comparisons (text or BOOLEAN compared with an integer), hyperloglog (HLL, the HLL_* functions, the HLLSKETCH type).
 
 Each family module offers
 - HANDLERS: expression class (or Anonymous call name, lower case) -> handler(node, engine) returning the node to
@@ -24,13 +24,14 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions import (aggregates, comparisons, conversions, dates, days, hashes,
-                                                  information, json, numbers, regexps, settings, strings, super)
+                                                  hyperloglog, information, json, numbers, regexps, settings,
+                                                  strings, super)
 from shiftflow.dataapi.translate.functions import bytes as byte_functions  # not the builtin's name
 
 Handler = Callable[[exp.Expression, str], exp.Expression]
 
 _FAMILIES = (dates, strings, aggregates, json, numbers, byte_functions, days, regexps, super, conversions, settings,
-             information, hashes, comparisons)
+             information, hashes, comparisons, hyperloglog)
 
 PARSER_FUNCTIONS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     name: builder for family in _FAMILIES for name, builder in family.PARSER_FUNCTIONS.items()}

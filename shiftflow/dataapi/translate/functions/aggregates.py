@@ -209,14 +209,8 @@ def _sum(node: exp.Sum, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_sum", expressions=[node.this])
 
 
-def _hll(node: exp.Hll, engine: str) -> exp.Expression:
-    """HLL(x): HyperLogLog's estimate, with an "average relative error between 0.01-0.6%" (hyperloglog-overview.md)
-    that neither engine can reproduce; an exact count would be a different answer."""
-    raise NotSupportedLocally(f"hll() (a Redshift function the {engine} engine does not have)")
-
-
 HANDLERS = {exp.GroupConcat: _group_concat, exp.WithinGroup: _within_group, exp.Avg: _plain_avg,
-            exp.Window: _window, exp.Sum: _sum, exp.Hll: _hll}
+            exp.Window: _window, exp.Sum: _sum}
 PARSER_FUNCTIONS: dict = {}
 COLUMN_NAMES = {exp.GroupConcat: "listagg", exp.Sum: "sum", "ratio_to_report": "ratio_to_report",
                 exp.PercentileCont: "percentile_cont", exp.PercentileDisc: "percentile_disc"}

@@ -319,7 +319,18 @@ def _quote(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=node.expressions)
 
 
+def _bpcharcmp(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """BPCHARCMP(a, b) and its synonym BTTEXT_PATTERN_CMP (r_BTTEXT_PATTERN_CMP.md): -1, 0 or 1 as a is below,
+    equal to or above b (r_BPCHARCMP.md), compared as CHAR values
+    are, without their trailing blanks, byte by byte ("based on the byte encoding"). PostgreSQL's own answers the
+    difference of the first unequal bytes (-2, 14), in the database's collation: its sign, in collation "C"."""
+    if len(node.expressions) != 2:
+        return node
+    return exp.Anonymous(this="shiftflow_bpcharcmp", expressions=node.expressions)
+
+
 HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.Add: _text_plus, "quote_ident": _quote,
+            "bpcharcmp": _bpcharcmp, "bttext_pattern_cmp": _bpcharcmp,
             "quote_literal": _quote, exp.In: _in, exp.Between: _between, exp.Case: _case,
             exp.Nullif: _nullif,
             exp.Concat: _concat, exp.Substring: _substring, "len": _length, "length": _length}
@@ -329,7 +340,8 @@ HANDLERS[exp.DecodeCase] = _decode
 HANDLERS[exp.Literal] = _literal
 HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat", "quote_ident": "quote_ident",
-                "quote_literal": "quote_literal"}
+                "quote_literal": "quote_literal", "bpcharcmp": "bpcharcmp",
+                "bttext_pattern_cmp": "bttext_pattern_cmp"}
 
 _VARBYTE_CONCAT = "not supported locally: CONCAT of a VARBYTE value that is not visibly VARBYTE (a column)"
 DUCKDB_SETUP = (
@@ -340,6 +352,10 @@ DUCKDB_SETUP = (
     r"CREATE OR REPLACE TEMP MACRO shiftflow_quote_literal(x) AS CASE WHEN contains(CAST(x AS VARCHAR), '\')"
     " THEN error('not supported locally: quote_literal() of text with a backslash on the DuckDB engine')"
     """ ELSE '''' || replace(CAST(x AS VARCHAR), '''', '''''') || '''' END""",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_bpcharcmp(a, b) AS CAST(sign(CASE"
+    " WHEN rtrim(CAST(a AS VARCHAR), ' ') < rtrim(CAST(b AS VARCHAR), ' ') THEN -1"
+    " WHEN rtrim(CAST(a AS VARCHAR), ' ') > rtrim(CAST(b AS VARCHAR), ' ') THEN 1"
+    " WHEN a IS NOT NULL AND b IS NOT NULL THEN 0 END) AS INTEGER)",
     # untyped (typeof() is a constant): a typed overload fails on an aggregate or an outer reference
     f"CREATE OR REPLACE TEMP MACRO shiftflow_concat_text(x) AS CASE WHEN typeof(x) = 'BLOB'"
     f" THEN CAST(error('{_VARBYTE_CONCAT}') AS VARCHAR) ELSE CAST(x AS VARCHAR) END",
@@ -352,6 +368,8 @@ POSTGRES_SETUP = (
     " AS $f$ SELECT x::text $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_concat_text(x bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE"
     f" AS $f$ BEGIN RAISE EXCEPTION '{_VARBYTE_CONCAT}'; END $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_bpcharcmp(a bpchar, b bpchar) RETURNS integer LANGUAGE sql"
+    """ IMMUTABLE AS $f$ SELECT sign(bpcharcmp(a COLLATE "C", b COLLATE "C"))::integer $f$""",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x text) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT rtrim(x, ' ') $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_rtrim(x anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"
