@@ -131,7 +131,8 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
         call = projection.this if isinstance(projection, exp.Window) else projection
-        name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
+        name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call) \
+            or _at_time_zone_column_name(call)
         if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
             name = call.name.lower()
         if name is None:
@@ -150,6 +151,20 @@ def _clock_column_name(node: exp.Expression) -> str | None:
     if isinstance(node, exp.CurrentDate):
         return "date"
     return None
+
+
+def _at_time_zone_column_name(node: exp.Expression) -> str | None:
+    """Redshift names `x AT TIME ZONE z` by its type (r_AT_TIME_ZONE.md): timestamptz of a TIMESTAMP x, timestamp of
+    a TIMESTAMPTZ one (PostgreSQL names it timezone); when x's type is not written, the engine's name stays."""
+    if not isinstance(node, exp.AtTimeZone):
+        return None
+    operand = node.this
+    while isinstance(operand, exp.Paren):
+        operand = operand.this
+    if not isinstance(operand, exp.Cast):
+        return None
+    return {exp.DataType.Type.TIMESTAMP: "timestamptz",
+            exp.DataType.Type.TIMESTAMPTZ: "timestamp"}.get(operand.to.this)
 
 
 def _redshift_column_name(node: exp.Expression) -> str:
