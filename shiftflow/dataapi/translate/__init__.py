@@ -120,6 +120,7 @@ from shiftflow.dataapi.translate.commands.settings import set_config_statement, 
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
+from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
 from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, EngineSql, NotSupportedLocally, S3Command,
                                               SessionCommand, SqlSyntaxError,
                                               TransactionControl)
@@ -433,6 +434,8 @@ def _inlined(tree: exp.Expression, tokens: list[Token], engine: str,
 
 
 def _translate_parsed(tree: exp.Expression, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
+    if any(token.token_type == TokenType.JOIN_MARKER for token in tokens):
+        tree = rewrite_outer_joins(tree)  # outer_joins.py: `where a.x = b.x(+)`, before navigation rebuilds columns
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
     sources, lineages, checks = (), (), ()
