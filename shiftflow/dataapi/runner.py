@@ -17,7 +17,7 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResu
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
-from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, SessionCommand
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, SessionCommand, unterminated_text
 from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog
 from shiftflow.sql.splitter import SqlSplitError, split_statements
@@ -300,7 +300,7 @@ def single_statement(sql: str) -> None:
     try:
         count = len(split_statements(sql))
     except SqlSplitError as error:
-        raise StatementError(f"ERROR: {error}") from None
+        raise StatementError(f"ERROR: {unterminated_text(sql, error)}") from None
     if count == 0:
         raise StatementError("ERROR: the SQL text is empty")
     if count > 1:

@@ -120,10 +120,10 @@ from shiftflow.dataapi.translate.commands.settings import set_config_statement, 
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
-from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
 from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, EngineSql, NotSupportedLocally, S3Command,
                                               SessionCommand, SqlSyntaxError,
-                                              TransactionControl)
+                                              TransactionControl, unterminated_text)
+from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
 from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
                                                    rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
@@ -210,7 +210,7 @@ def _translate_cached(statement: str, engine: str,
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
-        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+        raise unterminated_text(statement, error) from None
     if not tokens:
         raise NotSupportedLocally("an empty statement")
     control = transaction_control(tokens)
@@ -346,7 +346,7 @@ def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
             tokens = tokenize(text)
         trees = [tree for tree in _REDSHIFT.parser().parse(tokens, text) if tree is not None]
     except SqlSplitError as error:
-        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+        raise unterminated_text(text, error) from None
     except TokenError as error:
         raise NotSupportedLocally(f"Redshift syntax the translator cannot tokenize ({error})") from None
     except ParseError as error:
