@@ -84,6 +84,9 @@ def test_copy_and_unload_are_parsed():
     ("create procedure p() nonatomic as $$ begin null; end; $$ language plpgsql", "postgres",
      "NONATOMIC procedures"),
     ("select 1; select 2", "duckdb", "more than one statement in one call"),
+    # r_create_model_use_cases.md: a model's FUNCTION clause is no CREATE FUNCTION
+    ("CREATE MODEL remote_customer_churn FUNCTION remote_fn_customer_churn_predict (varchar, int, float, float)"
+     " RETURNS int SAGEMAKER 'customer-churn-endpoint' IAM_ROLE default", "postgres", "CREATE MODEL"),
 ])
 def test_not_supported_locally_messages(statement, engine, message):
     with pytest.raises(NotSupportedLocally) as raised:
