@@ -252,3 +252,11 @@ def test_timetz_literals_and_columns_from_the_reference(session):
     assert [(text_value(r[0], "timetz"), r[1], r[2], text_value(r[3], "timestamptz")) for r in rows] == [
         ("04:05:00+00", 4, 0, "2000-01-01 04:00:00+00"), ("00:05:00.555+00", 0, -4, "2000-01-01 00:00:00.555+00"),
         ("06:03:00+00", 5, 1, "2000-01-01 05:58:00+00")]
+
+
+def test_extract_from_a_timestamptz_literal(session):
+    # r_EXTRACT_function.md: extract(year from timestamptz '1.12.1997 07:37:16.00 PST') is 1997; the parts are the
+    # session time zone's (UTC here, as a Redshift session starts)
+    result = run_script(session, "select extract(year from timestamptz '1.12.1997 07:37:16.00 PST'),"
+                                 " extract(hour from timestamptz '1.12.1997 07:37:16.00 PST')")
+    assert [int(value) for value in result.rows[0]] == [1997, 15]

@@ -158,6 +158,11 @@ def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
 
 
 def _extract_field(part: str, value: exp.Expression) -> exp.Expression:
+    if value.is_type(exp.DataType.Type.TIMESTAMPTZ):
+        # Both engines take a TIMESTAMPTZ's parts in the session's time zone (DuckDB's TimeZone, which SET timezone
+        # sets: commands/settings.py), as Redshift does; sqlglot's DuckDB generator refuses a visibly typed one for
+        # Snowflake's sake (its server time zone), which a parenthesis keeps it from seeing.
+        value = exp.Paren(this=value)
     return exp.Extract(this=exp.var(_EXTRACT_FIELDS[part]), expression=value)
 
 
