@@ -103,7 +103,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
 """.split())
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
-    bpcharcmp bttext_pattern_cmp timeofday
+    bpcharcmp bttext_pattern_cmp
     has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege
     set_config
