@@ -44,6 +44,7 @@ if __package__ in (None, ""):
 from shiftflow.dataapi.engines.base import EngineError, QueryResult
 from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Command, SessionCommand,
                                          TransactionControl, translate)
+from shiftflow.dataapi.translate.commands.settings import described
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS
 from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.sql.splitter import SqlSplitError, split_statements, tokenize
@@ -327,13 +328,13 @@ class CorpusSession:
                 raise _NeedsS3()
             parameters = {name: "1" for name in translated.parameter_names}
             if isinstance(translated, SessionCommand):
-                return translated.run(self.session, parameters, self.in_transaction)
+                return described(self.session, translated.run(self.session, parameters, self.in_transaction))
             assert isinstance(translated, EngineSql)
             result = translated.execute(self.session, parameters)
             if translated.commits and self.in_transaction:
                 self.session.commit()
                 self.session.begin()
-            return result
+            return described(self.session, result)
         finally:
             timer.cancel()
 

@@ -56,6 +56,8 @@ def _set_config(node: exp.Anonymous, engine: str) -> exp.Expression:
         local = exp.Boolean(this=local.this == "1")
     if isinstance(name, exp.Literal) and name.is_string:
         parameter = name.this.lower()
+        if parameter == "describe_field_name_in_uppercase":  # the engine session keeps it: SET's own
+            raise NotSupportedLocally(f"set_config('{parameter}') on the PostgreSQL engine (use SET)")
         if parameter in REDSHIFT_ONLY_PARAMETERS:
             raise NotSupportedLocally(f"set_config('{parameter}') (a Redshift parameter the PostgreSQL engine does"
                                       " not have)")
