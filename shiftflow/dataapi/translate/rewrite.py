@@ -234,6 +234,9 @@ def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create,
         kind = constraint.args.get("kind")
         if isinstance(kind, _UNENFORCED_COLUMN_CONSTRAINTS):
             continue
+        if isinstance(kind, exp.AutoIncrementColumnConstraint):  # a bare IDENTITY: seed 1, step 1 (the
+            kind = exp.GeneratedAsIdentityColumnConstraint(this=False)  # r_CREATE_TABLE_examples.md output)
+            constraint = exp.ColumnConstraint(kind=kind)
         if isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
             if engine == "postgres":
                 kind.set("this", False)  # BY DEFAULT: Redshift lets COPY / EXPLICIT_IDS supply values
