@@ -26,6 +26,15 @@ def test_query_group_is_set_shown_and_reset_as_the_reference_shows(session):
     assert _value(session, "show query_group") == "unset"
 
 
+def test_error_on_nondeterministic_update_keeps_its_default_and_refuses_on(session):
+    # r_error_on_nondeterministic_update.md: off (the default) lets an UPDATE match a row twice, as the engines do;
+    # on would make it fail, which the emulator does not check
+    run_script(session, "SET error_on_nondeterministic_update TO false")
+    assert _value(session, "show error_on_nondeterministic_update") == "off"
+    with pytest.raises(NotSupportedLocally, match="error_on_nondeterministic_update TO on"):
+        run_script(session, "SET error_on_nondeterministic_update TO true")
+
+
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_a_setting_statement_may_end_with_a_semicolon(engine):
     # A Data API call's single statement often ends with one; it is no part of the value.

@@ -66,7 +66,11 @@ TUNING = {
     "enable_case_sensitive_super_attribute": Tuning("off", "bool"),
     # Result column names in upper case when on: the engine session keeps it (FieldNameCase, described()).
     "describe_field_name_in_uppercase": Tuning("off", "bool"),
+    # Its default (off) is the engines' behaviour; on (an UPDATE ... FROM matching a row twice fails) is refused.
+    "error_on_nondeterministic_update": Tuning("off", "bool"),
 }
+REFUSED_VALUES = {"error_on_nondeterministic_update": ("on", "the emulator does not check an UPDATE's matches per"
+                                                              " row")}
 _TRUE, _FALSE = {"on", "true", "1", "yes", "t"}, {"off", "false", "0", "no", "f"}
 # Parameters PostgreSQL has itself and the DuckDB engine session enforces: recorded as a tuning one is, and applied.
 _DUCKDB_ENFORCED = {"statement_timeout": Tuning("0", "int", 0, 2_147_483_647)}  # milliseconds, 0: no limit
@@ -131,7 +135,7 @@ def _enforced(name: str, sql: EngineSql, value: str) -> EngineSql | SessionComma
 # emulated: their values change results or errors (or only matter to Spectrum, datashares and geometry).
 REDSHIFT_ONLY_PARAMETERS = frozenset("""cast_super_null_on_error datashare_break_glass_session_var
     default_geometry_encoding downcase_delimited_identifier
-    error_on_nondeterministic_update json_serialization_enable
+    json_serialization_enable
     json_serialization_parse_nested_strings navigate_super_null_on_error parse_super_null_on_error
     pg_federation_repeatable_read spectrum_enable_pseudo_columns enable_spectrum_oid spectrum_query_maxerror
     stored_proc_log_min_messages""".split())
@@ -316,7 +320,7 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionCommand | None:
         return _reset_one(name, local, engine)
     if len(values) != 1:
         raise NotSupportedLocally(f"SET {name} to a list of values")
-    value = _checked(tuning, name, values[0].text)
+    value = _refuse_value(name, _checked(tuning, name, values[0].text))
     if engine == "postgres":
         setting = postgres_setting_name(name)
         sql = EngineSql(f"SET {'LOCAL ' if local else ''}{setting} TO {_literal(value)}".replace("%", "%%"))
@@ -359,8 +363,15 @@ def context_variable(name: str) -> str:
 
 
 def checked_value(name: str, value: str) -> str:
-    """A tuning parameter's value as SHOW prints it; a value it refuses fails as Redshift's SET does."""
-    return _checked(TUNING[name], name, value)
+    """A tuning parameter's value as SHOW prints it; a value it refuses fails as Redshift's SET does (one the
+    emulator cannot follow, with "not supported locally")."""
+    return _refuse_value(name, _checked(TUNING[name], name, value))
+
+
+def _refuse_value(name: str, value: str) -> str:
+    if name in REFUSED_VALUES and value == REFUSED_VALUES[name][0]:
+        raise NotSupportedLocally(f"SET {name} TO {value} ({REFUSED_VALUES[name][1]})")
+    return value
 
 
 def _checked(tuning: Tuning, name: str, value: str) -> str:
