@@ -62,6 +62,7 @@ INTERNALS = re.compile(
     r"|ASSUMEROLE|has_assumerole_privilege\(|default_iam_role\(|current_aws_account|current_namespace"
     r"|change_(query|session|user)_priority\(|slice_num\(|ANALYZE COMPRESSION|EXPLAIN statement"
     r"|SET (datashare|enable_spectrum|spectrum_|pg_federation)|SHOW pg_federation"
+    r"|(size|checksum)\(\) \(.*Redshift's (in-memory|internal)"
     r"|(COPY from|UNLOAD to) '(?!s3://))")
 STATEMENT_SECONDS = 20.0
 
