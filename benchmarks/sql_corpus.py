@@ -397,6 +397,7 @@ _MISSING_OWN = re.compile(r"^(?:role|user|group|database) \"([^\"]+)\" does not 
 _CREATES_OWN = re.compile(r"\bcreate\s+(?:user|group|role|database|(?:or\s+replace\s+)?procedure)\s+\"?([\w.]+)",
                           re.IGNORECASE)
 _CREATED_PRINCIPAL = re.compile(r"^\s*create\s+(user|group|role)\s+(\w+)", re.IGNORECASE)
+_LATE_BINDING = re.compile(r"\bwith\s+no\s+schema\s+binding\b", re.IGNORECASE)
 _DROPS_FUNCTION = re.compile(r"\s*drop\s+function\b", re.IGNORECASE)
 # A session context variable (a dotted name: SET app_context.user_id ..., set_config('app.username', ...)).
 _UNSET_VARIABLE = re.compile(r"unrecognized configuration parameter \"(\w+\.\w+)\"")
@@ -419,7 +420,7 @@ def _corpus_lacks(message: str, sql: str, lineage: Lineage) -> bool:
     if own is not None:
         return (own.group(1) or own.group(2)).split(".")[-1].lower() not in lineage.own
     match = _MISSING.search(message)
-    if match is None:
+    if match is None or _LATE_BINDING.search(sql):  # a late-binding view needs no object when it is made
         return False
     name = match.group(1).split(".")[-1].lower()
     if _SYSTEM.match(name) or _SYSTEM.match(match.group(1)):
