@@ -44,6 +44,9 @@ if __package__ in (None, ""):
 from shiftflow.dataapi.engines.base import EngineError, QueryResult
 from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Command, SessionCommand,
                                          TransactionControl, translate)
+from shiftflow.dataapi.translate.commands.settings import described
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS
+from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.sql.splitter import SqlSplitError, split_statements, tokenize
 
 OUTCOMES = ("same", "wrong", "name", "follows", "error", "unsupported", "internals", "ran", "missing", "s3", "template")
@@ -59,6 +62,7 @@ INTERNALS = re.compile(
     r"|ASSUMEROLE|has_assumerole_privilege\(|default_iam_role\(|current_aws_account|current_namespace"
     r"|change_(query|session|user)_priority\(|slice_num\(|ANALYZE COMPRESSION|EXPLAIN statement"
     r"|SET (datashare|enable_spectrum|spectrum_|pg_federation)|SHOW pg_federation"
+    r"|(size|checksum)\(\) \(.*Redshift's (in-memory|internal)"
     r"|(COPY from|UNLOAD to) '(?!s3://))")
 STATEMENT_SECONDS = 20.0
 
@@ -224,8 +228,8 @@ _SQL_START = re.compile(r"^\s*(select|with|insert|update|delete|create|drop|alte
 
 
 def _statements(text: str) -> list[str]:
-    """The SQL statements of a piece of a code block; none when it is prose, a synopsis or a shell session."""
-    text = _unescape_markdown(text)
+    """The SQL statements of a piece of a code block, as written (the pages escape Markdown in prose, not in code:
+    a doubled backslash there is two); none when it is prose, a synopsis or a shell session."""
     if re.search(r"\[ *,? *\.\.\. *\]|\{ *\w+ *\|", text):
         return []  # a synopsis ([, ...], { a | b }) is not a statement
     try:
@@ -308,7 +312,11 @@ class CorpusSession:
                              else f"SET search_path = {path}", {})
 
     def run(self, sql: str) -> QueryResult:
-        translated = translate(sql, self.session.engine)
+        case_sensitive = CASE_SENSITIVE_IDENTIFIERS.set(case_sensitive_identifiers(self.session, sql))  # as the runner
+        try:
+            translated = translate(sql, self.session.engine)
+        finally:
+            CASE_SENSITIVE_IDENTIFIERS.reset(case_sensitive)
         timer = threading.Timer(STATEMENT_SECONDS, self.session.interrupt)
         timer.start()
         try:
@@ -321,13 +329,13 @@ class CorpusSession:
                 raise _NeedsS3()
             parameters = {name: "1" for name in translated.parameter_names}
             if isinstance(translated, SessionCommand):
-                return translated.run(self.session, parameters, self.in_transaction)
+                return described(self.session, translated.run(self.session, parameters, self.in_transaction))
             assert isinstance(translated, EngineSql)
             result = translated.execute(self.session, parameters)
             if translated.commits and self.in_transaction:
                 self.session.commit()
                 self.session.begin()
-            return result
+            return described(self.session, result)
         finally:
             timer.cancel()
 
@@ -380,31 +388,48 @@ class _NeedsS3(Exception):
     pass
 
 
-_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"? does not exist",
-                      re.IGNORECASE)
+# PostgreSQL names a function with its argument types: function f_sqrt(integer) does not exist.
+_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"?(?:\([^)]*\))?"
+                      r" does not exist", re.IGNORECASE)
 # Users, groups, roles, databases and procedures are the corpus's own objects (Redshift has no built-in procedure):
 # one the group never creates is missing, as a table is (PostgreSQL engine: "role "dwuser" does not exist").
 _MISSING_OWN = re.compile(r"^(?:role|user|group|database) \"([^\"]+)\" does not exist|^procedure ([\w.]+)\(.*\) does not exist")
 _CREATES_OWN = re.compile(r"\bcreate\s+(?:user|group|role|database|(?:or\s+replace\s+)?procedure)\s+\"?([\w.]+)",
                           re.IGNORECASE)
 _CREATED_PRINCIPAL = re.compile(r"^\s*create\s+(user|group|role)\s+(\w+)", re.IGNORECASE)
+_LATE_BINDING = re.compile(r"\bwith\s+no\s+schema\s+binding\b", re.IGNORECASE)
+_DROPS_FUNCTION = re.compile(r"\s*drop\s+function\b", re.IGNORECASE)
+# A session context variable (a dotted name: SET app_context.user_id ..., set_config('app.username', ...)).
+_UNSET_VARIABLE = re.compile(r"unrecognized configuration parameter \"(\w+\.\w+)\"")
+_SETS_VARIABLE = re.compile(r"\bset\s+(?:session\s+|local\s+)?(\w+\.\w+)|\bset_config\s*\(\s*'(\w+\.\w+)'",
+                            re.IGNORECASE)
+# Errors that depend on a table's rows: on rows the corpus does not have (the sample's, or none where a COPY loads
+# the page's), Redshift raises them as well, as a statement timeout the page's data reaches (see _run_one).
+_DATA_ERROR = re.compile(r"\bdivision by zero\b")
 _SYSTEM = re.compile(r"^(pg_|stl_|stv_|svl_|svv_|sys_|svcs_|stcs_|information_schema)", re.IGNORECASE)
 
 
 def _corpus_lacks(message: str, sql: str, lineage: Lineage) -> bool:
     """The error names a table or schema neither the corpus nor the sample defines (a user's own object, not a
-    system table), or a function the corpus defines in a statement that failed: not the emulator's failure."""
+    system table), a function the corpus defines in a statement that failed or drops without defining it, or a
+    session context variable (a dotted name) the group shows without setting: not the emulator's failure."""
+    variable = _UNSET_VARIABLE.search(message)
+    if variable is not None:
+        return variable.group(1).lower() not in lineage.variables
     own = _MISSING_OWN.search(message)
     if own is not None:
         return (own.group(1) or own.group(2)).split(".")[-1].lower() not in lineage.own
     match = _MISSING.search(message)
-    if match is None:
+    if match is None or _LATE_BINDING.search(sql):  # a late-binding view needs no object when it is made
         return False
     name = match.group(1).split(".")[-1].lower()
     if _SYSTEM.match(name) or _SYSTEM.match(match.group(1)):
         return False
     if re.search(r"function|macro", match.group(0), re.IGNORECASE):
-        return name in lineage.functions
+        # a function the group defines in a statement that failed, or one a DROP names that it never defines
+        return name in lineage.functions or (bool(_DROPS_FUNCTION.match(sql)) and name not in lineage.functions)
+    if name in TICKIT_TABLES and re.match(r"public\.", match.group(1), re.IGNORECASE) and name not in lineage.created:
+        return True  # the page's reader has the TICKIT tables in public; the corpus keeps its sample in another schema
     return name not in lineage.created | set(TICKIT_TABLES) or name in lineage.failed
 
 
@@ -419,6 +444,7 @@ class Lineage:
     functions: set[str] = dataclasses.field(default_factory=set)  # CREATE FUNCTION / PROCEDURE names
     own: set[str] = dataclasses.field(default_factory=set)  # users, groups, roles, databases, procedures created
     failed: set[str] = dataclasses.field(default_factory=set)  # created by a statement that failed
+    variables: set[str] = dataclasses.field(default_factory=set)  # session context variables set (app.user_id)
 
     def record(self, sql: str, outcome: str) -> None:
         function = re.match(r"\s*create\s+(?:or\s+replace\s+)?(?:external\s+)?(?:function|procedure)\s+([\w.\"]+)",
@@ -427,6 +453,7 @@ class Lineage:
             self.functions.add(function.group(1).strip('"').split(".")[-1].lower())
         if outcome not in REFUSED:
             self.own |= {name.split(".")[-1].lower() for name in _CREATES_OWN.findall(sql)}
+        self.variables |= {(a or b).lower() for a, b in _SETS_VARIABLE.findall(sql)}
         if outcome in REFUSED:
             self.failed |= _created_tables(sql)
         else:
@@ -485,6 +512,8 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
             return _refusal(example, message)
         if example.expected_error:
             return Outcome(example, "same", f"fails as documented ({example.expected_error}): {message}")
+        if _DATA_ERROR.search(message) and _table_names(example.sql) & (lineage.loaded | lineage.sample):
+            return Outcome(example, "ran", f"a data error on rows the corpus lacks, as Redshift raises it: {message}")
         kind = "missing" if _corpus_lacks(message, example.sql, lineage) else "error"
         return Outcome(example, kind, f"{type(error).__name__}: {message}")
     reads = _table_names(example.sql)

@@ -17,7 +17,8 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResu
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
-from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, SessionCommand
+from shiftflow.dataapi.translate.commands.settings import described
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, SessionCommand, unterminated_text
 from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog
 from shiftflow.sql.splitter import SqlSplitError, split_statements
@@ -243,14 +244,14 @@ class SqlRun:
                                  f"{sorted(self.parameters) or 'none'})")
         bound = {n: values[n] for n in translated.parameter_names}
         if isinstance(translated, SessionCommand):
-            return translated.run(self.session, bound, self.in_transaction)
+            return described(self.session, translated.run(self.session, bound, self.in_transaction))
         result = translated.execute(self.session, bound)
         if getattr(translated, "commits", False) and self.in_transaction:
             # Redshift's TRUNCATE commits the transaction it runs in (the statements before it included) and the
             # rest of the block runs in a new one, as in a stored procedure: a later failure cannot undo it.
             self.session.commit()
             self.session.begin()
-        return result
+        return described(self.session, result)  # describe_field_name_in_uppercase
 
     def _control(self, action: str) -> None:
         """BEGIN inside a transaction and COMMIT / ROLLBACK outside one are no-ops, as Redshift warns and goes on."""
@@ -300,7 +301,7 @@ def single_statement(sql: str) -> None:
     try:
         count = len(split_statements(sql))
     except SqlSplitError as error:
-        raise StatementError(f"ERROR: {error}") from None
+        raise StatementError(f"ERROR: {unterminated_text(sql, error)}") from None
     if count == 0:
         raise StatementError("ERROR: the SQL text is empty")
     if count > 1:

@@ -13,7 +13,7 @@ from sqlglot.tokens import Token, TokenType
 from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.procedures import syntax as s
 from shiftflow.dataapi.translate.commands.tokens import closing_paren, expanded, word
-from shiftflow.dataapi.translate.model import NotSupportedLocally, SqlSyntaxError
+from shiftflow.dataapi.translate.model import NotSupportedLocally, SqlSyntaxError, unterminated_text
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 _MODES = {"IN", "OUT", "INOUT"}
@@ -50,7 +50,7 @@ def parse_procedure(statement: str) -> s.Procedure:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
-        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+        raise unterminated_text(statement, error) from None
     index = next(i for i, t in enumerate(tokens) if word(t) == "PROCEDURE") + 1
     schema, name, index = _qualified_name(tokens, index)
     if index >= len(tokens) or tokens[index].token_type != TokenType.L_PAREN:

@@ -124,7 +124,8 @@ from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
 from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, EngineSql, NotSupportedLocally, S3Command,
                                               SessionCommand, SqlSyntaxError,
-                                              TransactionControl)
+                                              TransactionControl, unterminated_text)
+from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
 from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
                                                    rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
@@ -211,7 +212,7 @@ def _translate_cached(statement: str, engine: str,
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
-        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+        raise unterminated_text(statement, error) from None
     if not tokens:
         raise NotSupportedLocally("an empty statement")
     control = transaction_control(tokens)
@@ -347,7 +348,7 @@ def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
             tokens = tokenize(text)
         trees = [tree for tree in _REDSHIFT.parser().parse(tokens, text) if tree is not None]
     except SqlSplitError as error:
-        raise NotSupportedLocally(f"SQL that cannot be tokenized ({error})") from None
+        raise unterminated_text(text, error) from None
     except TokenError as error:
         raise NotSupportedLocally(f"Redshift syntax the translator cannot tokenize ({error})") from None
     except ParseError as error:
@@ -435,6 +436,8 @@ def _inlined(tree: exp.Expression, tokens: list[Token], engine: str,
 
 
 def _translate_parsed(tree: exp.Expression, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
+    if any(token.token_type == TokenType.JOIN_MARKER for token in tokens):
+        tree = rewrite_outer_joins(tree)  # outer_joins.py: `where a.x = b.x(+)`, before navigation rebuilds columns
     if mentions_catalog(tokens):  # catalog.py: comments read back, constraint views refused
         tree = rewrite_catalog(tree, engine)
     sources, lineages, checks = (), (), ()

@@ -3,6 +3,7 @@ command; and the errors translation reports (not supported locally, a syntax err
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -90,6 +91,33 @@ class SqlSyntaxError(EngineError):
     def __init__(self, near: str, position: int) -> None:
         super().__init__(f'syntax error at or near "{near}"\n  Position: {position}')
         self.near, self.position = near, position
+
+
+_MISSING_DELIMITER = re.compile(r"Missing (\S+) from \d+:(\d+)")
+_UNTERMINATED = {"'": "quoted string", '"': "quoted identifier"}
+
+
+def unterminated_text(statement: str, error: Exception) -> SqlSyntaxError:
+    """The syntax error Redshift reports for text the tokenizer cannot end (shiftflow.sql's SqlSplitError): an
+    unterminated quoted string, quoted identifier, dollar-quoted string or comment, at the 1-based position where
+    it starts."""
+    cause = error.__cause__.__cause__ if error.__cause__ is not None else None
+    match = _MISSING_DELIMITER.search(str(cause or ""))
+    if match:
+        delimiter, start = match.group(1), int(match.group(2))
+        what = _UNTERMINATED.get(delimiter, "dollar-quoted string" if delimiter.startswith("$") else "")
+        if what and statement[start:start + len(delimiter)] == delimiter:
+            return _unterminated(what, statement[start:], start + 1)
+    comment = statement.rfind("/*")
+    if comment >= 0 and "*/" not in statement[comment:]:
+        return _unterminated("/* comment", statement[comment:], comment + 1)
+    return SqlSyntaxError("", len(statement) + 1)
+
+
+def _unterminated(what: str, near: str, position: int) -> SqlSyntaxError:
+    syntax_error = SqlSyntaxError(near, position)
+    syntax_error.args = (f'unterminated {what} at or near "{near}"\n  Position: {position}',)
+    return syntax_error
 
 
 class LoadFailure(EngineError):

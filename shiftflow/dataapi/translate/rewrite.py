@@ -80,6 +80,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     tree = postgres_decimal_divisions(tree) if engine == "postgres" else duckdb_decimal_divisions(tree)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
+        if name in _INTERNAL_FUNCTIONS:
+            raise NotSupportedLocally(f"{name}() ({_INTERNAL_FUNCTIONS[name]})")
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
             raise NotSupportedLocally(f"{name}() (a Redshift function the {engine} engine does not have)")
     return integer_results(normalize_datetime_literals(tree, engine), engine), prelude
@@ -92,7 +94,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
     get_array_length array_flatten
     subarray object_transform explode_array
-    func_sha1 crc32 checksum
+    func_sha1 crc32
     texttoint texttonumericalt soundex difference
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
@@ -100,11 +102,14 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
     change_query_priority change_session_priority change_user_priority default_iam_role role_is_member_of
-    user_is_member_of explain_model size
+    user_is_member_of explain_model
 """.split())
+# Redshift functions whose values come from Redshift's internals, which its pages do not document (r_SIZE.md: a
+# SUPER value's in-memory size, 4 bytes for true and for NULL; r_CHECKSUM.md: the hash of its hash indexes).
+_INTERNAL_FUNCTIONS = {"size": "the byte size of Redshift's in-memory SUPER encoding, which is not documented",
+                       "checksum": "Redshift's internal hash for its hash indexes, which is not documented"}
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
-    timeofday
     has_function_privilege has_column_privilege
     has_any_column_privilege has_language_privilege has_assumerole_privilege
     set_config
@@ -132,7 +137,8 @@ def _keep_column_names(select: exp.Select, engine: str) -> None:
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
             continue
         call = projection.this if isinstance(projection, exp.Window) else projection
-        name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call)
+        name = column_name(call) or _COLUMN_NAMES.get(type(call)) or _clock_column_name(call) \
+            or _at_time_zone_column_name(call)
         if name is None and isinstance(call, exp.Anonymous) and call.name.lower() in _HELPERS:
             name = call.name.lower()
         if name is None:
@@ -151,6 +157,20 @@ def _clock_column_name(node: exp.Expression) -> str | None:
     if isinstance(node, exp.CurrentDate):
         return "date"
     return None
+
+
+def _at_time_zone_column_name(node: exp.Expression) -> str | None:
+    """Redshift names `x AT TIME ZONE z` by its type (r_AT_TIME_ZONE.md): timestamptz of a TIMESTAMP x, timestamp of
+    a TIMESTAMPTZ one (PostgreSQL names it timezone); when x's type is not written, the engine's name stays."""
+    if not isinstance(node, exp.AtTimeZone):
+        return None
+    operand = node.this
+    while isinstance(operand, exp.Paren):
+        operand = operand.this
+    if not isinstance(operand, exp.Cast):
+        return None
+    return {exp.DataType.Type.TIMESTAMP: "timestamptz",
+            exp.DataType.Type.TIMESTAMPTZ: "timestamp"}.get(operand.to.this)
 
 
 def _redshift_column_name(node: exp.Expression) -> str:
@@ -220,6 +240,9 @@ def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create,
         kind = constraint.args.get("kind")
         if isinstance(kind, _UNENFORCED_COLUMN_CONSTRAINTS):
             continue
+        if isinstance(kind, exp.AutoIncrementColumnConstraint):  # a bare IDENTITY: seed 1, step 1 (the
+            kind = exp.GeneratedAsIdentityColumnConstraint(this=False)  # r_CREATE_TABLE_examples.md output)
+            constraint = exp.ColumnConstraint(kind=kind)
         if isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
             if engine == "postgres":
                 kind.set("this", False)  # BY DEFAULT: Redshift lets COPY / EXPLICIT_IDS supply values

@@ -67,3 +67,19 @@ def test_the_seeds_navigation_with_both_settings(warehouse: Warehouse, producer:
         "store_name", "orderid"]
     assert off.rows('SELECT "kafka_partition"::BIGINT, "kafka_offset"::BIGINT FROM orders_stream_mv') == \
         warehouse.rows("SELECT kafka_partition, kafka_offset FROM orders_stream_mv")
+
+
+def test_describe_field_name_in_uppercase_names_result_columns(warehouse: Warehouse) -> None:
+    # r_describe_field_name_in_uppercase.md: on, SELECT's column names are upper case (SHOW's too); off, lower case;
+    # another session has its own setting
+    assert _labels(warehouse, "select 1 as total") == ["total"]
+    warehouse.ok("set describe_field_name_in_uppercase to on")
+    assert _labels(warehouse, "show describe_field_name_in_uppercase") == ["DESCRIBE_FIELD_NAME_IN_UPPERCASE"]
+    assert warehouse.rows("show describe_field_name_in_uppercase") == [["on"]]
+    assert _labels(warehouse, 'select 1 as total, 2 as "Other"') == ["TOTAL", "OTHER"]
+    assert _labels(warehouse.fresh(), "select 1 as total") == ["total"]
+    warehouse.ok("reset describe_field_name_in_uppercase")
+    assert _labels(warehouse, "select 1 as total") == ["total"]
+    warehouse.ok("set describe_field_name_in_uppercase to true")
+    warehouse.ok("reset all")
+    assert _labels(warehouse, "select 1 as total") == ["total"]

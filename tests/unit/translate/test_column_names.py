@@ -34,3 +34,11 @@ def test_nvl_is_named_coalesce(duckdb_session) -> None:
                                "insert into datetable values ('2008-06-01', '2008-12-31');")
     assert [c.name for c in run_script(duckdb_session, "select nvl(start_date, end_date) from datetable").columns] \
         == ["coalesce"]
+
+
+def test_at_time_zone_is_named_by_its_type(session) -> None:
+    # r_AT_TIME_ZONE.md: a TIMESTAMP AT TIME ZONE is shown under "timestamptz", a TIMESTAMPTZ one under "timestamp"
+    result = run_script(session, "SELECT TIMESTAMP '2001-02-16 20:38:40' AT TIME ZONE 'MST',"
+                                 " TIMESTAMP WITH TIME ZONE '2001-02-16 20:38:40-05' AT TIME ZONE 'MST'")
+    assert [column.name for column in result.columns] == ["timestamptz", "timestamp"]
+    assert str(result.rows[0][1]) == "2001-02-16 18:38:40"

@@ -5,6 +5,8 @@ r_Dateparts_for_datetime_functions, r_TO_CHAR, r_TO_DATE_function, r_Date_and_ti
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 
 import pytest
 
@@ -252,3 +254,24 @@ def test_timetz_literals_and_columns_from_the_reference(session):
     assert [(text_value(r[0], "timetz"), r[1], r[2], text_value(r[3], "timestamptz")) for r in rows] == [
         ("04:05:00+00", 4, 0, "2000-01-01 04:00:00+00"), ("00:05:00.555+00", 0, -4, "2000-01-01 00:00:00.555+00"),
         ("06:03:00+00", 5, 1, "2000-01-01 05:58:00+00")]
+
+
+def test_extract_from_a_timestamptz_literal(session):
+    # r_EXTRACT_function.md: extract(year from timestamptz '1.12.1997 07:37:16.00 PST') is 1997; the parts are the
+    # session time zone's (UTC here, as a Redshift session starts)
+    result = run_script(session, "select extract(year from timestamptz '1.12.1997 07:37:16.00 PST'),"
+                                 " extract(hour from timestamptz '1.12.1997 07:37:16.00 PST')")
+    assert [int(value) for value in result.rows[0]] == [1997, 15]
+
+
+def test_timeofday_is_the_statements_clock_as_text(session):
+    # r_TIMEOFDAY_function.md: 'Thu Sep 19 22:53:50.333525 2013 UTC', the current statement's time even within a
+    # transaction block
+    run_script(session, "begin")
+    first = run_script(session, "select timeofday()")
+    time.sleep(0.01)
+    second = run_script(session, "select timeofday()")
+    run_script(session, "end")
+    assert first.columns[0].name == "timeofday"
+    assert re.fullmatch(r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d\.\d{6} \d{4} UTC", first.rows[0][0])
+    assert first.rows[0][0] != second.rows[0][0]

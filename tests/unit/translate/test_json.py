@@ -97,3 +97,17 @@ def test_super_array_subscripts_count_from_zero(session):
     assert result.rows == [("1", "50", None)]
     named = run_script(session, "with t as (select array(10, 20, 30) as a) select a[2] from t")
     assert named.rows == [("30",)]
+
+
+def test_enable_case_sensitive_super_attribute_as_the_reference_shows(session):
+    # r_enable_case_sensitive_super_attribute.md: on, col.A navigates to "A"; off, to "a"; SHOW answers the value
+    run_script(session, """CREATE TABLE tbl (col SUPER);
+        INSERT INTO tbl VALUES (json_parse('{"A": "A", "a": "a"}'))""")
+    run_script(session, "SET enable_case_sensitive_super_attribute TO ON")
+    assert str(run_script(session, "show enable_case_sensitive_super_attribute").rows[0][0]) == "on"
+    upper = run_script(session, "SELECT col.A FROM tbl")
+    assert [str(v) for v in upper.rows[0]] == ['"A"'] and upper.columns[0].name == "a"
+    assert [str(v) for v in run_script(session, "SELECT col.a FROM tbl").rows[0]] == ['"a"']
+    run_script(session, "SET enable_case_sensitive_super_attribute TO OFF")
+    assert [str(v) for v in run_script(session, "SELECT col.A FROM tbl").rows[0]] == ['"a"']
+    assert [str(v) for v in run_script(session, "SELECT col.a FROM tbl").rows[0]] == ['"a"']

@@ -102,8 +102,8 @@ def test_a_command_postgres_has_runs_as_written(postgres_session, roles):
 
 
 def test_redshift_parameters_postgres_lacks_are_refused(postgres_session):
-    for statement in ("set describe_field_name_in_uppercase to on", "show error_on_nondeterministic_update",
-                      "reset enable_case_sensitive_super_attribute"):
+    for statement in ("set json_serialization_enable to true", "show navigate_super_null_on_error",
+                      "reset cast_super_null_on_error"):
         with pytest.raises(NotSupportedLocally, match="a Redshift parameter the PostgreSQL engine does not have"):
             translate(statement, "postgres")
     # PostgreSQL's own parameters with Redshift's meaning still run.

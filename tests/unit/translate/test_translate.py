@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Command, TransactionControl,
+from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Command, SqlSyntaxError, TransactionControl,
                                          translate)
 
 
@@ -79,17 +79,34 @@ def test_copy_and_unload_are_parsed():
     ("select a::geometry from t", "postgres", "GEOMETRY type"),
     ("grant create user to role r", "duckdb", "system privileges"),
     ("alter table t owner to someone", "duckdb", "ALTER statement on the DuckDB engine"),
-    ("select 'unterminated", "duckdb", "SQL that cannot be tokenized"),
     ("create procedure p() as $$ begin null; end; $$ language plpythonu", "duckdb",
      "stored procedures in LANGUAGE plpythonu"),
     ("create procedure p() nonatomic as $$ begin null; end; $$ language plpgsql", "postgres",
      "NONATOMIC procedures"),
     ("select 1; select 2", "duckdb", "more than one statement in one call"),
+    # r_create_model_use_cases.md: a model's FUNCTION clause is no CREATE FUNCTION
+    ("CREATE MODEL remote_customer_churn FUNCTION remote_fn_customer_churn_predict (varchar, int, float, float)"
+     " RETURNS int SAGEMAKER 'customer-churn-endpoint' IAM_ROLE default", "postgres", "CREATE MODEL"),
 ])
 def test_not_supported_locally_messages(statement, engine, message):
     with pytest.raises(NotSupportedLocally) as raised:
         translate(statement, engine)
     assert str(raised.value).startswith(f"not supported locally: {message}")
+
+
+@pytest.mark.parametrize(("statement", "message"), [
+    # r_DATEDIFF_function.md's example has a stray quote: Redshift's lexer reports where the string starts
+    ("select datediff(hour, ''2023-01-01', '2023-01-03 05:04:03')",
+     'unterminated quoted string at or near "\')"\n  Position: 58'),
+    ('select 1,\n  2, "abc', 'unterminated quoted identifier at or near ""abc"\n  Position: 16'),
+    ("select $x$ abc", 'unterminated dollar-quoted string at or near "$x$ abc"\n  Position: 8'),
+    ("select 1 /* c", 'unterminated /* comment at or near "/* c"\n  Position: 10'),
+])
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_text_that_never_ends_is_a_syntax_error_with_its_position(statement, message, engine):
+    with pytest.raises(SqlSyntaxError) as raised:
+        translate(statement, engine)
+    assert str(raised.value) == message
 
 
 def test_unknown_engine_is_a_programming_error():

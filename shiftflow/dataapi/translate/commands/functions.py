@@ -24,8 +24,9 @@ _VOLATILITY = {"VOLATILE", "STABLE", "IMMUTABLE"}
 
 
 def is_create_function(tokens: list[Token]) -> bool:
+    """CREATE [OR REPLACE] FUNCTION (not EXTERNAL FUNCTION, nor CREATE MODEL ... FUNCTION name)."""
     names = [word(t) for t in tokens[:4]]
-    return bool(names) and names[0] == "CREATE" and "FUNCTION" in names and "EXTERNAL" not in names
+    return names[:2] == ["CREATE", "FUNCTION"] or names == ["CREATE", "OR", "REPLACE", "FUNCTION"]
 
 
 def create_function(statement: str, tokens: list[Token], engine: str,

@@ -2,7 +2,9 @@
 
 Parameters that only tune Redshift's workload management, caches and maintenance (query_group,
 wlm_query_slot_count, enable_result_cache_for_session ...) change no result: SET records the value for SHOW and
-does nothing else (enable_case_sensitive_identifier is recorded the same way; SUPER navigation reads it). The
+does nothing else (enable_case_sensitive_identifier and enable_case_sensitive_super_attribute are recorded the same
+way; SUPER navigation reads them; describe_field_name_in_uppercase too, and kept on the engine session, whose results
+described() names in upper case while it is on). The
 value lives in the engine session (a custom setting `shiftflow.<name>` on PostgreSQL, which SET LOCAL and
 transactions scope as Redshift does; a variable on DuckDB), so SHOW answers what Redshift would.
 Other parameters are the engine's: PostgreSQL runs them (and session context variables, `SET app.user_id TO 123`,
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
@@ -59,9 +61,16 @@ TUNING = {
     "mv_enable_aqmv_for_session": Tuning("on", "bool"),
     "max_concurrency_scaling_clusters": Tuning("1", "int", 0, 10),
     # Not only tuning: SUPER navigation (functions/super.py) and streaming ingestion's views (streaming.py) read
-    # the value SET records here, when their statements run.
+    # the values SET records here, when their statements run.
     "enable_case_sensitive_identifier": Tuning("off", "bool"),
+    "enable_case_sensitive_super_attribute": Tuning("off", "bool"),
+    # Result column names in upper case when on: the engine session keeps it (FieldNameCase, described()).
+    "describe_field_name_in_uppercase": Tuning("off", "bool"),
+    # Its default (off) is the engines' behaviour; on (an UPDATE ... FROM matching a row twice fails) is refused.
+    "error_on_nondeterministic_update": Tuning("off", "bool"),
 }
+REFUSED_VALUES = {"error_on_nondeterministic_update": ("on", "the emulator does not check an UPDATE's matches per"
+                                                              " row")}
 _TRUE, _FALSE = {"on", "true", "1", "yes", "t"}, {"off", "false", "0", "no", "f"}
 # Parameters PostgreSQL has itself and the DuckDB engine session enforces: recorded as a tuning one is, and applied.
 _DUCKDB_ENFORCED = {"statement_timeout": Tuning("0", "int", 0, 2_147_483_647)}  # milliseconds, 0: no limit
@@ -86,15 +95,47 @@ class SessionTimeout(SessionCommand):
         return result
 
 
-def _enforced(name: str, sql: EngineSql, value: str) -> EngineSql | SessionTimeout:
+_UPPERCASE = "describe_field_name_in_uppercase"
+_UPPERCASE_ATTRIBUTE = "shiftflow_field_names_in_uppercase"  # on the engine session object
+
+
+@dataclass(frozen=True)
+class FieldNameCase(SessionCommand):
+    """SET / RESET describe_field_name_in_uppercase (r_describe_field_name_in_uppercase.md): the value recorded for
+    SHOW, and kept on the engine session, whose results described() names in upper case while it is on. Refused in
+    a transaction block, whose ROLLBACK would undo the recorded value and not the session's."""
+
+    sql: EngineSql
+    upper: bool
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if in_transaction and getattr(session, _UPPERCASE_ATTRIBUTE, False) != self.upper:
+            raise NotSupportedLocally(f"SET {_UPPERCASE} in a transaction block")
+        result = session.execute(self.sql.text, {})
+        setattr(session, _UPPERCASE_ATTRIBUTE, self.upper)
+        return result
+
+
+def described(session: EngineSession, result: QueryResult) -> QueryResult:
+    """A statement's result as the session describes it: column names in upper case while
+    describe_field_name_in_uppercase is on (the runner, and the SQL corpus harness, call this on each result)."""
+    if not result.columns or not getattr(session, _UPPERCASE_ATTRIBUTE, False):
+        return result
+    return replace(result, columns=[replace(column, name=column.name.upper()) for column in result.columns])
+
+
+def _enforced(name: str, sql: EngineSql, value: str) -> EngineSql | SessionCommand:
+    if name == _UPPERCASE:
+        return FieldNameCase(sql, value == "on")
     return SessionTimeout(sql, int(value)) if name in _DUCKDB_ENFORCED else sql
 
 
 # Redshift's parameters (its configuration reference, r_<name>.md) that PostgreSQL does not have and that are not
 # emulated: their values change results or errors (or only matter to Spectrum, datashares and geometry).
 REDSHIFT_ONLY_PARAMETERS = frozenset("""cast_super_null_on_error datashare_break_glass_session_var
-    default_geometry_encoding describe_field_name_in_uppercase downcase_delimited_identifier
-    enable_case_sensitive_super_attribute error_on_nondeterministic_update json_serialization_enable
+    default_geometry_encoding downcase_delimited_identifier
+    json_serialization_enable
     json_serialization_parse_nested_strings navigate_super_null_on_error parse_super_null_on_error
     pg_federation_repeatable_read spectrum_enable_pseudo_columns enable_spectrum_oid spectrum_query_maxerror
     stored_proc_log_min_messages""".split())
@@ -219,7 +260,7 @@ def _postgres_timezone(values: list[Token]) -> EngineSql | None:
     return EngineSql(f"SET TIME ZONE INTERVAL '{_hours_minutes(offset)}' HOUR TO MINUTE")
 
 
-def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
+def setting_command(tokens: list[Token], engine: str) -> EngineSql | SessionCommand | None:
     """SET / RESET / SHOW (tokens as commands.expanded() gives them) of a tuning parameter as engine SQL;
     None: the engine's own parameter, for the tree translation (PostgreSQL then runs it as written)."""
     while tokens[-1].token_type == TokenType.SEMICOLON:  # `SET x TO y;`: the semicolon is no value
@@ -255,7 +296,7 @@ def _name(tokens: list[Token], i: int) -> tuple[str | None, int]:
     return ".".join(parts), i
 
 
-def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
+def _set(tokens: list[Token], engine: str) -> EngineSql | SessionCommand | None:
     name, local, i = _target(tokens)
     if name is None:
         return None
@@ -279,10 +320,13 @@ def _set(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Searc
         return _reset_one(name, local, engine)
     if len(values) != 1:
         raise NotSupportedLocally(f"SET {name} to a list of values")
-    value = _checked(tuning, name, values[0].text)
+    value = _refuse_value(name, _checked(tuning, name, values[0].text))
     if engine == "postgres":
         setting = postgres_setting_name(name)
-        return EngineSql(f"SET {'LOCAL ' if local else ''}{setting} TO {_literal(value)}".replace("%", "%%"))
+        sql = EngineSql(f"SET {'LOCAL ' if local else ''}{setting} TO {_literal(value)}".replace("%", "%%"))
+        if name == _UPPERCASE and local:
+            raise NotSupportedLocally(f"SET LOCAL {name}")
+        return _enforced(name, sql, value) if name == _UPPERCASE else sql
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return _enforced(name, EngineSql(f"SET VARIABLE {_variable(name)} = {_literal(value)}"), value)
@@ -319,8 +363,15 @@ def context_variable(name: str) -> str:
 
 
 def checked_value(name: str, value: str) -> str:
-    """A tuning parameter's value as SHOW prints it; a value it refuses fails as Redshift's SET does."""
-    return _checked(TUNING[name], name, value)
+    """A tuning parameter's value as SHOW prints it; a value it refuses fails as Redshift's SET does (one the
+    emulator cannot follow, with "not supported locally")."""
+    return _refuse_value(name, _checked(TUNING[name], name, value))
+
+
+def _refuse_value(name: str, value: str) -> str:
+    if name in REFUSED_VALUES and value == REFUSED_VALUES[name][0]:
+        raise NotSupportedLocally(f"SET {name} TO {value} ({REFUSED_VALUES[name][1]})")
+    return value
 
 
 def _checked(tuning: Tuning, name: str, value: str) -> str:
@@ -345,12 +396,13 @@ def _invalid(name: str, value: str) -> EngineError:
     return EngineError(f'invalid value for parameter "{name}": "{value}"')
 
 
-def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | SearchPath | None:
+def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionCommand | None:
     if len(tokens) == 2 and word(tokens[1]) == "ALL":
-        if engine == "postgres":
-            return None  # PostgreSQL's RESET ALL resets its own parameters and our shiftflow.* ones
+        if engine == "postgres":  # PostgreSQL's RESET ALL resets its own parameters and our shiftflow.* ones
+            return FieldNameCase(EngineSql("RESET ALL"), False)
         every = [*TUNING, *_DUCKDB_ENFORCED]
-        return SessionTimeout(EngineSql(";\n".join(f"RESET VARIABLE {_variable(name)}" for name in every)), 0)
+        return _ResetAll(SessionTimeout(EngineSql(";\n".join(f"RESET VARIABLE {_variable(name)}" for name in every)),
+                                        0))
     name, i = _name(tokens, 1)
     if name is None or i != len(tokens):
         return None
@@ -363,9 +415,25 @@ def _reset(tokens: list[Token], engine: str) -> EngineSql | SessionTimeout | Sea
     return _reset_one(name, False, engine)
 
 
-def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionTimeout:
+@dataclass(frozen=True)
+class _ResetAll(SessionCommand):
+    """RESET ALL on DuckDB: every recorded value and the statement timeout, and the result column names' case."""
+
+    timeout: SessionTimeout
+    session_scoped: bool = True
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if in_transaction and getattr(session, _UPPERCASE_ATTRIBUTE, False):
+            raise NotSupportedLocally(f"RESET ALL in a transaction block (it resets {_UPPERCASE})")
+        result = self.timeout.run(session, parameters, in_transaction)
+        setattr(session, _UPPERCASE_ATTRIBUTE, False)
+        return result
+
+
+def _reset_one(name: str, local: bool, engine: str) -> EngineSql | SessionCommand:
     if engine == "postgres":  # an empty custom setting reads back as the default (see _show)
-        return EngineSql(f"SET {'LOCAL ' if local else ''}{postgres_setting_name(name)} TO ''")
+        sql = EngineSql(f"SET {'LOCAL ' if local else ''}{postgres_setting_name(name)} TO ''")
+        return FieldNameCase(sql, False) if name == _UPPERCASE else sql
     if local:
         raise NotSupportedLocally(f"SET LOCAL {name} on the DuckDB engine (it has no transaction-scoped settings)")
     return _enforced(name, EngineSql(f"RESET VARIABLE {_variable(name)}"), _tuning(name, engine).default)

@@ -16,6 +16,9 @@
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
+
 from sqlglot import exp
 
 from shiftflow.dataapi.translate.functions.conversions import text_argument
@@ -158,6 +161,11 @@ def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
 
 
 def _extract_field(part: str, value: exp.Expression) -> exp.Expression:
+    if value.is_type(exp.DataType.Type.TIMESTAMPTZ):
+        # Both engines take a TIMESTAMPTZ's parts in the session's time zone (DuckDB's TimeZone, which SET timezone
+        # sets: commands/settings.py), as Redshift does; sqlglot's DuckDB generator refuses a visibly typed one for
+        # Snowflake's sake (its server time zone), which a parenthesis keeps it from seeing.
+        value = exp.Paren(this=value)
     return exp.Extract(this=exp.var(_EXTRACT_FIELDS[part]), expression=value)
 
 
@@ -312,14 +320,32 @@ def _date_part_year(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.cast(year, exp.DataType.Type.INT)
 
 
+def timeofday(zone: str) -> str:
+    """TIMEOFDAY's text (r_TIMEOFDAY_function.md: 'Thu Sep 19 22:53:50.333525 2013 UTC'), PostgreSQL's: the clock
+    when the statement runs (not the transaction's start), in the session's time zone, named by its abbreviation."""
+    return datetime.datetime.now(zoneinfo.ZoneInfo(zone)).strftime("%a %b %d %H:%M:%S.%f %Y %Z")
+
+
+def _timeofday(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """TIMEOFDAY() is PostgreSQL's own; on DuckDB, whose clock functions all give the transaction's start, a Python
+    function (evaluated once per statement: DuckDB folds a call of constant arguments when it plans one)."""
+    if engine == "postgres" or node.expressions:
+        return node
+    zone = exp.Anonymous(this="current_setting", expressions=[exp.Literal.string("TimeZone")])
+    return exp.Anonymous(this="shiftflow_timeofday", expressions=[zone])
+
+
+DUCKDB_FUNCTIONS = {"shiftflow_timeofday": (timeofday, ("VARCHAR",), "VARCHAR")}
+
 HANDLERS = {**dict.fromkeys(_COMPARE_FUNCTIONS, _compare_values), "date_part_year": _date_part_year,
+            "timeofday": _timeofday,
             exp.TsOrDsAdd: _dateadd, exp.DateAdd: _dateadd, exp.TsOrDsDiff: _datediff, exp.DateDiff: _datediff,
             exp.DatetimeDiff: _datediff, exp.TimestampDiff: _datediff,
             exp.Extract: _extract, "date_part": _date_part, "pgdate_part": _date_part, "to_char": _to_char,
             "to_date": _to_date, "to_timestamp": _to_timestamp}
 PARSER_FUNCTIONS = {name: (lambda args, name=name: exp.Anonymous(this=name.lower(), expressions=args))
                     for name in ("DATE_PART", "PGDATE_PART", "TO_CHAR", "TO_DATE", "TO_TIMESTAMP")}
-COLUMN_NAMES = {"date_part_year": "date_part_year",
+COLUMN_NAMES = {"date_part_year": "date_part_year", "timeofday": "timeofday",
                 exp.TsOrDsAdd: "date_add", exp.DateAdd: "date_add", exp.Extract: "date_part",
                 "date_part": "pgdate_part", "pgdate_part": "pgdate_part", "to_char": "to_char", "to_date": "to_date",
                 "to_timestamp": "to_timestamp"}

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.commands.settings import (REDSHIFT_ONLY_PARAMETERS, TUNING, checked_value,
-                                                         duckdb_context_value, duckdb_tuning_value,
+from shiftflow.dataapi.translate.commands.settings import (REDSHIFT_ONLY_PARAMETERS, REFUSED_VALUES, TUNING,
+                                                         checked_value, duckdb_context_value, duckdb_tuning_value,
                                                          postgres_setting_name, postgres_tuning_value)
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
@@ -56,6 +56,8 @@ def _set_config(node: exp.Anonymous, engine: str) -> exp.Expression:
         local = exp.Boolean(this=local.this == "1")
     if isinstance(name, exp.Literal) and name.is_string:
         parameter = name.this.lower()
+        if parameter == "describe_field_name_in_uppercase":  # the engine session keeps it: SET's own
+            raise NotSupportedLocally(f"set_config('{parameter}') on the PostgreSQL engine (use SET)")
         if parameter in REDSHIFT_ONLY_PARAMETERS:
             raise NotSupportedLocally(f"set_config('{parameter}') (a Redshift parameter the PostgreSQL engine does"
                                       " not have)")
@@ -63,6 +65,8 @@ def _set_config(node: exp.Anonymous, engine: str) -> exp.Expression:
             name = exp.Literal.string(postgres_setting_name(parameter))
             if isinstance(value, exp.Literal) and value.is_string:
                 value = exp.Literal.string(checked_value(parameter, value.this))
+            elif parameter in REFUSED_VALUES:
+                raise NotSupportedLocally(f"set_config('{parameter}') with a computed value")
     return exp.Anonymous(this="set_config", expressions=[name, value, local])
 
 

@@ -5,8 +5,9 @@ A SUPER value is the engine's JSON value (DuckDB JSON, PostgreSQL json), as JSON
 the parsed tree before identifiers are folded, because navigation is read from the names:
 - `data."OrderID"` where `data` is no table or alias of the statement is the attribute OrderID of the column data;
   `a.payload.dynamodb` where `a` is an alias is column payload of a, then attribute dynamodb; brackets index arrays.
-  Attribute names fold to lower case unless quoted while enable_case_sensitive_identifier is on (read when the
-  statement runs: shiftflow_setting_enable_case_sensitive_identifier / shiftflow.enable_case_sensitive_identifier).
+  Attribute names fold to lower case unless quoted while enable_case_sensitive_identifier is on, or keep their
+  case as written while enable_case_sensitive_super_attribute is on (r_enable_case_sensitive_super_attribute.md;
+  both read when the statement runs: shiftflow_setting_<name> on DuckDB, shiftflow.<name> on PostgreSQL).
   A missing attribute or element is NULL (navigate_super_null_on_error's default lax mode).
 - A cast of a navigated value reads its scalar (a string's text, a number's digits; NULL for an object or array) and
   converts it laxly, NULL when it cannot (cast_super_null_on_error's default).
@@ -30,6 +31,10 @@ _CASE_SETTING = {
     "duckdb": "getvariable('shiftflow_setting_enable_case_sensitive_identifier')",
     "postgres": "current_setting('shiftflow.enable_case_sensitive_identifier', true)",
 }
+_ATTRIBUTE_CASE_SETTING = {
+    "duckdb": "getvariable('shiftflow_setting_enable_case_sensitive_super_attribute')",
+    "postgres": "current_setting('shiftflow.enable_case_sensitive_super_attribute', true)",
+}
 _ELEMENT = "shiftflow_element"
 _INTEGERS = {exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.TINYINT}  # the column of an unnested array's element
 
@@ -52,17 +57,19 @@ def _parts(node: exp.Expression) -> list[exp.Expression] | None:
     return None
 
 
-def _key(identifier: exp.Identifier, sensitive: bool) -> str:
-    name = identifier.name if (sensitive and identifier.quoted) else identifier.name.lower()
+def _key(identifier: exp.Identifier, sensitive: bool, attributes: bool = False) -> str:
+    """sensitive: a quoted name keeps its case (enable_case_sensitive_identifier); attributes: every name does
+    (enable_case_sensitive_super_attribute)."""
+    name = identifier.name if (attributes or (sensitive and identifier.quoted)) else identifier.name.lower()
     return '."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _path(steps: list[exp.Expression], sensitive: bool) -> str | None:
+def _path(steps: list[exp.Expression], sensitive: bool, attributes: bool = False) -> str | None:
     """The JSONPath of the steps; None when an index is not a literal integer."""
     path = "$"
     for step in steps:
         if isinstance(step, exp.Identifier):
-            path += _key(step, sensitive)
+            path += _key(step, sensitive, attributes)
         elif isinstance(step.expressions[0], exp.Literal) and not step.expressions[0].is_string:
             path += f"[{int(step.expressions[0].this)}]"
         else:
@@ -71,14 +78,17 @@ def _path(steps: list[exp.Expression], sensitive: bool) -> str | None:
 
 
 def _path_expression(steps: list[exp.Expression], engine: str) -> exp.Expression | None:
-    folded, sensitive = _path(steps, False), _path(steps, True)
-    if folded is None or sensitive is None:
+    folded, sensitive, written = _path(steps, False), _path(steps, True), _path(steps, True, True)
+    if folded is None or sensitive is None or written is None:
         return None
-    if folded == sensitive:
+    if folded == written:
         return exp.Literal.string(folded)
-    setting = exp.maybe_parse(_CASE_SETTING[engine], dialect=engine)
-    return exp.Case(ifs=[exp.If(this=exp.EQ(this=setting, expression=exp.Literal.string("on")),
-                                true=exp.Literal.string(sensitive))], default=exp.Literal.string(folded))
+    ifs = [exp.If(this=exp.EQ(this=exp.maybe_parse(_ATTRIBUTE_CASE_SETTING[engine], dialect=engine),
+                              expression=exp.Literal.string("on")), true=exp.Literal.string(written))]
+    if sensitive != folded:
+        ifs.append(exp.If(this=exp.EQ(this=exp.maybe_parse(_CASE_SETTING[engine], dialect=engine),
+                                      expression=exp.Literal.string("on")), true=exp.Literal.string(sensitive)))
+    return exp.Case(ifs=ifs, default=exp.Literal.string(folded))
 
 
 def _column(names: list[exp.Identifier]) -> exp.Column:
