@@ -90,3 +90,15 @@ def test_can_json_parse_is_strict(warehouse: Warehouse) -> None:
     assert warehouse.rows(f"SELECT ok FROM ({selects}) ORDER BY n") == [
         [True], [False], [False], [False], [False], [False], [True], [True], [False], [False], [True]]
     assert warehouse.rows("SELECT CAN_JSON_PARSE(NULL::varchar)") == [[None]]
+
+
+def test_can_json_parse_of_varbyte(warehouse: Warehouse) -> None:
+    """CAN_JSON_PARSE of a VARBYTE column (as a stream's kafka_value or kinesis_data) is as strict as of VARCHAR,
+    and bytes that are not UTF-8 are false, not an error, beside valid records in one statement."""
+    texts = ['{"a": 1}', '[1,]', '{"a": NaN}', '{"a": "nan, inf,]"}', "{bad", ""]
+    rows = [f"({n}, TO_VARBYTE('{v}', 'utf8'))" for n, v in enumerate(texts)]
+    rows += [f"({len(texts) + n}, TO_VARBYTE('{v}', 'hex'))" for n, v in enumerate(["ff", "7b7dff", "5b315d"])]
+    warehouse.ok("CREATE TABLE bytes_values (n INT, v VARBYTE)")
+    warehouse.ok(f"INSERT INTO bytes_values VALUES {', '.join(rows)}, (99, NULL)")
+    assert warehouse.rows("SELECT CAN_JSON_PARSE(v) FROM bytes_values ORDER BY n") == [
+        [True], [False], [False], [True], [False], [False], [False], [False], [True], [None]]

@@ -367,13 +367,16 @@ DUCKDB_SETUP = (
     # with no alternation (RE2 then skips to its first character: one with alternatives costs three times as
     # much); on a record's decoded bytes ILIKE costs twice a class regular expression. The text is named in each
     # branch rather than computed once in a lambda: a decode costs a tenth of DuckDB's lambda over a whole record.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_lax(t) AS regexp_matches(t, ',\\s*[\\]}]')"
+    " OR regexp_matches(t, '[nN][aA][nN]') OR regexp_matches(t, '[iI][nN][fF]')",
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_parses(t) AS CASE WHEN t IS NULL THEN NULL"
-    " WHEN NOT json_valid(t) THEN false"
-    " WHEN regexp_matches(t, ',\\s*[\\]}]') OR regexp_matches(t, '[nN][aA][nN]')"
-    " OR regexp_matches(t, '[iI][nN][fF]') THEN shiftflow_json_strict(t)"
-    " ELSE true END",
+    " WHEN NOT json_valid(t) THEN false WHEN shiftflow_json_lax(t) THEN shiftflow_json_strict(t) ELSE true END",
+    # VARBYTE: the bytes are decoded under TRY (not UTF-8: false) once; CASE evaluates a later branch only for the
+    # rows the earlier ones left, so the later decodes see valid UTF-8 and need no TRY (TRY(decode(x)) named in
+    # each branch cost a third of the check).
     "CREATE OR REPLACE TEMP MACRO shiftflow_can_json_parse(x BLOB) AS CASE WHEN x IS NULL THEN NULL"
-    " ELSE coalesce(shiftflow_json_parses(TRY(decode(x))), false) END,"
+    " WHEN NOT coalesce(json_valid(TRY(decode(x))), false) THEN false"
+    " WHEN shiftflow_json_lax(decode(x)) THEN shiftflow_json_strict(decode(x)) ELSE true END,"
     " (x) AS CASE WHEN x IS NULL THEN NULL ELSE coalesce(shiftflow_json_parses(CAST(x AS VARCHAR)), false) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte(x, f) AS CASE WHEN lower(f) IN ('utf-8', 'utf8')"
     " THEN decode(x) WHEN lower(f) = 'hex' THEN lower(hex(x))"
