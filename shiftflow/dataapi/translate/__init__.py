@@ -13,7 +13,8 @@ Each kind of statement lives with its kind: commands/ (settings, append, like, c
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
 PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
-grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
+grouping.py, pivots.py (PIVOT / UNPIVOT as plain aggregates and LATERAL VALUES), streaming.py (streaming ingestion),
+procedures.py, functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
@@ -123,6 +124,7 @@ from shiftflow.dataapi.translate.functions.super import navigate
 from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, EngineSql, NotSupportedLocally, S3Command,
                                               SessionCommand, SqlSyntaxError,
                                               TransactionControl)
+from shiftflow.dataapi.translate.pivots import PivotSources, expand_pivots, pivot_probes, pivots
 from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
                                                    rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
@@ -389,6 +391,21 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
+    if pivots(tree):  # pivots.py: PIVOT / UNPIVOT as plain SQL, the inputs' columns read first where needed
+        probed = pivot_probes(tree)
+        if probed:
+            return PivotSources(
+                tuple((index, _translate_parsed(probe, tokens, engine)) for index, probe in probed.items()),
+                functools.lru_cache(maxsize=8)(lambda columns: _translate_expanded(
+                    expand_pivots(tree.copy(), dict(columns)), statement, tokens, engine)),
+                tuple(name for name in _placeholder_order(tokens)
+                      if name in {p.name for p in tree.find_all(exp.Placeholder)}))
+        tree = expand_pivots(tree, {})
+    return _translate_expanded(tree, statement, tokens, engine)
+
+
+def _translate_expanded(tree: exp.Expression, statement: str, tokens: list[Token],
+                        engine: str) -> EngineSql | SessionCommand:
     constraints = constraint_alter(tree, lambda query: _engine_query(query, engine))
     if constraints is not None:
         return constraints

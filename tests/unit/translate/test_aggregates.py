@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
-from shiftflow.dataapi.translate import NotSupportedLocally, translate
 from tests.unit.translate.conftest import run_script
 
 # The reference inserts the dates as '8/2/2003' ...: ISO here, as DuckDB reads text into a DATE column itself.
@@ -110,12 +109,6 @@ def test_avg_of_integers_and_floats_on_duckdb(duckdb_session):
     assert [c.type_name for c in result.columns] == ["int8", "float8", "int8"]
     windowed = run_script(duckdb_session, "select avg(price::float8) over () from part limit 1")
     assert windowed.rows == [(pytest.approx(73.65 / 9),)]
-
-
-def test_avg_in_a_duckdb_pivot_is_refused():
-    with pytest.raises(NotSupportedLocally, match="^not supported locally: AVG in PIVOT on the DuckDB engine"):
-        translate("SELECT * FROM (SELECT partname, price FROM part) PIVOT (AVG(price) FOR partname IN ('prop'))",
-                  "duckdb")
 
 
 def test_pivot_count_documented_example_on_duckdb(duckdb_session):

@@ -3,8 +3,8 @@
 - AVG: of an integer type a BIGINT, the fraction dropped; of DECIMAL(p, s) the average truncated to scale s
   (the PIVOT examples: AVG of 2.50, 3.75, 1.90 is 2.71), typed DECIMAL(38, s). PostgreSQL reports it as numeric
   with the value cut to scale s; DuckDB computes it from sum and count in the sum's type (cast_to_type), and
-  refuses an average beyond 15 significant digits (its decimal division is a DOUBLE) and AVG in a PIVOT (which
-  takes one aggregate call, not sum / count).
+  refuses an average beyond 15 significant digits (its decimal division is a DOUBLE). A PIVOT's AVG is one of
+  these (pivots.py rewrites PIVOT to plain aggregates first).
 - SUM: of SMALLINT, INTEGER or BIGINT a BIGINT (PostgreSQL's sum(bigint) is numeric: `sum(x) / 60` would not be
   an integer division), of REAL a DOUBLE PRECISION.
 - LISTAGG: no delimiter means none (DuckDB's default is a comma), values of any type, DISTINCT, WITHIN GROUP
@@ -96,8 +96,6 @@ def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Exp
         return windowed
 
     if engine == "duckdb":
-        if avg.find_ancestor(exp.Pivot) is not None:
-            raise NotSupportedLocally("AVG in PIVOT on the DuckDB engine (DuckDB's average is a DOUBLE)")
         return exp.Anonymous(this="shiftflow_avg_of_sum", expressions=[
             over(exp.Sum(this=avg.this.copy())), over(exp.Count(this=avg.this.copy()))])
     plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this

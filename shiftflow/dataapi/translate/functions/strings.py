@@ -151,8 +151,6 @@ def _compare(node: exp.Binary, engine: str) -> exp.Expression:
 
 def _in(node: exp.In, engine: str) -> exp.Expression:
     values = node.expressions
-    if isinstance(node.parent, exp.Pivot):  # PIVOT (... FOR column IN (values)) names columns, compares nothing
-        return node
     query = node.args.get("query")
     if query is not None:
         if _maybe_text(node.this) and _trim_subquery(query):
