@@ -201,6 +201,11 @@ def _ratio_to_report(value: exp.Expression, window: exp.Window) -> exp.Expressio
     return exp.Paren(this=exp.Div(this=number, expression=total))
 
 
+# The aggregates the rewrite writes as plain calls (PostgreSQL's shiftflow_sum, LISTAGG's array_agg): grouping.py
+# must know them for aggregates.
+AGGREGATE_CALLS = frozenset({"shiftflow_sum", "array_agg"})
+
+
 def _sum(node: exp.Sum, engine: str) -> exp.Expression:
     if engine != "postgres":
         return node  # DuckDB's integer sums are HUGEINT (reported as int8) and divide as integers
