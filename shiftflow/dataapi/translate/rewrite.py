@@ -153,7 +153,7 @@ def _clock_column_name(node: exp.Expression) -> str | None:
 
 
 def _redshift_column_name(node: exp.Expression) -> str:
-    if isinstance(node, (exp.Paren, exp.Window)):
+    if isinstance(node, (exp.Paren, exp.Window, exp.IgnoreNulls, exp.RespectNulls)):
         return _redshift_column_name(node.this)
     if isinstance(node, exp.Column):
         return node.name

@@ -211,3 +211,51 @@ def test_percentile_cont_beside_the_group_keys(session):
                                  " order by 1")
     assert result.rows == [(1, 2, 2.0, 2.0), (2, 3, 3.0, 3.0)]
     assert [c.name for c in result.columns] == ["sellerid", "qtysold", "percentile_cont", "median"]
+
+
+# A part of TICKIT's VENUE (r_WF_NTH.md, r_WF_first_value.md), with r_WF_first_value.md's added row of no name.
+_VENUE = """
+    CREATE TABLE venue (venueid int, venuename varchar(100), venuestate char(2), venueseats int);
+    INSERT INTO venue VALUES (1, 'Qualcomm Stadium', 'CA', 70561), (2, 'Monster Park', 'CA', 69843),
+      (3, 'McAfee Coliseum', 'CA', 63026), (4, 'Dodger Stadium', 'CA', 56000), (5, 'Dolphin Stadium', 'FL', 74916),
+      (6, 'Jacksonville Municipal Stadium', 'FL', 73800), (7, 'Raymond James Stadium', 'FL', 65647),
+      (8, 'Tropicana Field', 'FL', 36048), (9, NULL, 'CA', 90000), (10, 'Nowhere', 'FL', NULL)
+"""
+
+
+def test_first_value_and_nth_value_ignore_nulls(session):
+    run_script(session, _VENUE)
+    first = run_script(session, """
+        select venuestate, venueseats, venuename, first_value(venuename ignore nulls)
+        over(partition by venuestate order by venueseats desc
+        rows between unbounded preceding and unbounded following)
+        from (select * from venue where venuestate='CA') order by venueseats desc
+    """)
+    assert [c.name for c in first.columns][-1] == "first_value"
+    assert [row[3] for row in first.rows] == ["Qualcomm Stadium"] * 5
+    assert first.rows[0][2] is None
+    third = run_script(session, """
+        select venuestate, venuename, venueseats, nth_value(venueseats, 3) ignore nulls
+        over(partition by venuestate order by venueseats desc
+        rows between unbounded preceding and unbounded following) as third_most_seats
+        from (select * from venue where venuestate in ('CA', 'FL')) order by venuestate, venueid
+    """)
+    # ignoring FL's NULL (sorted first by DESC) and counting CA's 90000 row
+    assert {(state.strip(), seats) for state, _, _, seats in third.rows} == {("CA", 69843), ("FL", 65647)}
+    respected = run_script(session, """
+        select last_value(venueseats respect nulls) over(partition by venuestate order by venueseats desc
+        rows between unbounded preceding and unbounded following) from venue where venuestate = 'FL'
+    """)
+    assert {row[0] for row in respected.rows} == {36048}
+
+
+def test_lag_and_lead_ignore_nulls(session):
+    run_script(session, "create table q (t int, v int); insert into q values (1, 10), (2, null), (3, null), (4, 40), (5, 50)")
+    result = run_script(session, """
+        select t, lag(v) ignore nulls over (order by t), lead(v) ignore nulls over (order by t),
+               lag(v, 2) ignore nulls over (order by t), lag(v) respect nulls over (order by t),
+               last_value(v ignore nulls) over (order by t rows between unbounded preceding and current row)
+        from q order by t
+    """)
+    assert result.rows == [(1, None, 40, None, None, 10), (2, 10, 40, None, 10, 10), (3, 10, 40, None, None, 10),
+                           (4, 10, 50, None, None, 40), (5, 40, None, 10, 40, 50)]
