@@ -90,7 +90,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
     json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
     get_array_length array_flatten
-    subarray object_transform explode_array
+    object_transform explode_array
     func_sha1 crc32 checksum hll hll_create_sketch hll_cardinality hll_combine hll_combine_sketches
     texttoint texttonumericalt soundex difference
     last_user_query_id
