@@ -22,6 +22,9 @@ from tests.unit.translate.conftest import run_script
     ("alter table spectrum.sales_part drop partition(saledate='2008-01-01')", "Redshift Spectrum"),
     # r_PG_DEFAULT_ACL.md: Redshift's default privileges
     ("select defaclacl from pg_catalog.pg_default_acl", "system table pg_default_acl"),
+    # amazon-redshift-utils' v_check_transaction_locks: Redshift's sessions and locks (PostgreSQL 8.0's columns)
+    ("select l.pid, a.usename from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.procpid = l.pid",
+     "system table pg_(locks|stat_activity)"),
     # r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md
     ("select user, current_aws_account", "current_aws_account"), ("select current_namespace", "current_namespace"),
     # redshift-utils' privilege reports read the catalog's access lists
