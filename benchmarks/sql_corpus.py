@@ -44,6 +44,7 @@ if __package__ in (None, ""):
 from shiftflow.dataapi.engines.base import EngineError, QueryResult
 from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Command, SessionCommand,
                                          TransactionControl, translate)
+from shiftflow.dataapi.translate.system import SessionFacts, SystemLog, system_parameters
 from shiftflow.sql.splitter import SqlSplitError, split_statements, tokenize
 
 OUTCOMES = ("same", "wrong", "name", "follows", "error", "unsupported", "internals", "ran", "missing", "s3", "template")
@@ -320,6 +321,8 @@ class CorpusSession:
             if isinstance(translated, S3Command):
                 raise _NeedsS3()
             parameters = {name: "1" for name in translated.parameter_names}
+            # the emulated system tables as the service binds them for a fresh session (no loads, no history)
+            parameters.update(system_parameters(translated.parameter_names, SessionFacts(), SystemLog(), 1))
             if isinstance(translated, SessionCommand):
                 return translated.run(self.session, parameters, self.in_transaction)
             assert isinstance(translated, EngineSql)

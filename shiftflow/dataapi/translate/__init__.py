@@ -56,8 +56,8 @@ Known differences that remain (each fails loudly rather than returning a differe
   (functions/comparisons.py); on DuckDB, a text column compared with an integer outside WHERE / ON (a select
   list, HAVING) is still converted to the integer, DuckDB's way ('03' = 3 there).
 - COLLATE case_insensitive runs on DuckDB (NOCASE; REGEXP_* of a column against a pattern with letters tells a
-  NOCASE value at run time, functions/regexps.py); PostgreSQL refuses it (no ICU, so no nondeterministic
-  collation). CREATE DATABASE ... COLLATE, CONNECT BY and hll() are refused.
+  NOCASE value at run time, functions/regexps.py); PostgreSQL (no ICU, so no nondeterministic collation) runs
+  an expression's in an equality or IN list as lower() of both sides and refuses it anywhere else and on columns. CREATE DATABASE ... COLLATE, CONNECT BY and hll() are refused.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),

@@ -151,6 +151,9 @@ def test_collations_from_the_reference(duckdb_session):
     assert rows("T WHERE collate(col1, 'case_insensitive') = 'john'") == [("JOHN",), ("john",)]
     assert rows("T1 WHERE col1 = 'john'") == [("JOHN",), ("john",)]
     assert rows("T1 WHERE col1 collate case_sensitive = 'john'") == [("john",)]
+    # trailing blanks stay insignificant under a collation
+    assert rows("T WHERE 'JOHN  ' = col1 collate case_insensitive") == [("JOHN",), ("john",)]
+    assert rows("T WHERE col1 collate case_sensitive in ('john ')") == [("john",)]
     with pytest.raises(EngineError, match='collation "xx" does not exist'):
         translate("select 'a' collate xx", "duckdb")
 
