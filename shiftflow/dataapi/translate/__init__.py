@@ -329,16 +329,31 @@ def _redshift_only(tokens: list[Token]) -> str | None:
         # r_CONNECT_BY_clause.md's own example is not consistent (its output has the fourth level that its
         # `where level < 4` excludes when LEVEL is 1 for the root, as the page says): no faithful translation.
         return "CONNECT BY (hierarchical queries)"
-    if words[:2] == ("CREATE", "DATABASE") and any(word(t) == "COLLATE" for t in tokens):
-        return "CREATE DATABASE ... COLLATE (a database whose text columns default to a collation)"
+    every = [word(t) for t in tokens]
+    if words[:2] in {("CREATE", "DATABASE"), ("ALTER", "DATABASE")}:
+        if "COLLATE" in every:
+            return f"{' '.join(words[:2])} ... COLLATE (a database whose text columns default to a collation)"
+        if _has_clause(every, ("ISOLATION", "LEVEL")):  # r_CREATE_DATABASE.md: its transactions' isolation
+            return f"{' '.join(words[:2])} ... ISOLATION LEVEL (Redshift's SNAPSHOT / SERIALIZABLE isolation)"
+        if words[:2] == ("CREATE", "DATABASE") and "FROM" in every:
+            following = every[every.index("FROM") + 1] if every.index("FROM") + 1 < len(every) else ""
+            return _DATASHARES if following == "DATASHARE" else "CREATE DATABASE ... FROM (a zero-ETL integration)"
+    if words[:2] in {("CREATE", "SCHEMA"), ("ALTER", "SCHEMA")} and any(
+            every[i] == "QUOTA" and (every[i + 1] == "UNLIMITED" or tokens[i + 1].token_type == TokenType.NUMBER)
+            for i in range(3, len(every) - 1)):
+        return "schema QUOTA (Redshift's storage limits, which the engines do not measure alike)"
+    if words[:3] == ("ALTER", "MATERIALIZED", "VIEW") and _has_clause(every, ("AUTO", "REFRESH")):
+        return "ALTER MATERIALIZED VIEW ... AUTO REFRESH (set it in CREATE MATERIALIZED VIEW)"
     if words[:2] == ("ALTER", "TABLE"):
-        every = [word(t) for t in tokens]
-        for clause in _EXTERNAL_TABLE_CLAUSES:
-            if any(tuple(every[i : i + len(clause)]) == clause for i in range(3, len(every))):
-                return "external schemas and tables (Redshift Spectrum)"
-        if any(tuple(every[i : i + 3]) == _ROW_LEVEL_SECURITY for i in range(3, len(every))):
+        if any(_has_clause(every, clause) for clause in _EXTERNAL_TABLE_CLAUSES):
+            return "external schemas and tables (Redshift Spectrum)"
+        if _has_clause(every, _ROW_LEVEL_SECURITY):
             return "row-level security (ALTER TABLE ... ROW LEVEL SECURITY)"
     return _REDSHIFT_ONLY.get(words[:2])
+
+
+def _has_clause(words: list[str], clause: tuple[str, ...]) -> bool:
+    return any(tuple(words[i : i + len(clause)]) == clause for i in range(3, len(words)))
 
 
 def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
