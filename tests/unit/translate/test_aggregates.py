@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
-from tests.unit.translate.conftest import run_script
+from tests.unit.translate.conftest import PART, run_script
 
 # The reference inserts the dates as '8/2/2003' ...: ISO here, as DuckDB reads text into a DATE column itself.
 _WINSALES = """
@@ -19,13 +19,6 @@ _WINSALES = """
       (40005, '2004-02-12', 4, 'a', 10, 10), (20002, '2004-02-16', 2, 'c', 20, 20),
       (30003, '2004-04-18', 3, 'b', 15, null), (30004, '2004-04-18', 3, 'b', 20, null),
       (30007, '2004-09-07', 3, 'c', 30, null)
-"""
-_PART = """
-    CREATE TABLE part (partname varchar, manufacturer varchar, quality int, price decimal(12, 2));
-    INSERT INTO part VALUES ('prop', 'local parts co', 2, 10.00), ('prop', 'big parts co', NULL, 9.00),
-      ('prop', 'small parts co', 1, 12.00), ('rudder', 'local parts co', 1, 2.50), ('rudder', 'big parts co', 2, 3.75),
-      ('rudder', 'small parts co', NULL, 1.90), ('wing', 'local parts co', NULL, 7.50),
-      ('wing', 'big parts co', 1, 15.20), ('wing', 'small parts co', NULL, 11.80)
 """
 
 
@@ -83,7 +76,7 @@ def test_listagg_as_a_window_function(session):
 
 
 def test_avg_of_decimal_is_cut_to_its_scale(session):
-    run_script(session, _PART)
+    run_script(session, PART)
     result = run_script(session, """
         SELECT partname, avg(price) FROM (SELECT partname, price FROM part)
         WHERE partname IN ('prop', 'rudder', 'wing') GROUP BY partname ORDER BY partname
@@ -103,23 +96,12 @@ def test_avg_of_decimal_beyond_fifteen_digits_is_refused_on_duckdb(duckdb_sessio
 
 
 def test_avg_of_integers_and_floats_on_duckdb(duckdb_session):
-    run_script(duckdb_session, _PART)
+    run_script(duckdb_session, PART)
     result = run_script(duckdb_session, "select avg(quality), avg(quality::float8), avg(distinct quality) from part")
     assert result.rows == [(1, 1.4, 1)]
     assert [c.type_name for c in result.columns] == ["int8", "float8", "int8"]
     windowed = run_script(duckdb_session, "select avg(price::float8) over () from part limit 1")
     assert windowed.rows == [(pytest.approx(73.65 / 9),)]
-
-
-def test_pivot_count_documented_example_on_duckdb(duckdb_session):
-    run_script(duckdb_session, _PART)
-    result = run_script(duckdb_session, """
-        SELECT * FROM (SELECT quality, manufacturer FROM part)
-        PIVOT (count(*) AS count FOR quality IN (1 AS high, 2 AS low, NULL AS na)) ORDER BY manufacturer
-    """)
-    assert [c.name for c in result.columns] == ["manufacturer", "high_count", "low_count", "na_count"]
-    assert result.rows == [("big parts co", 1, 1, 1), ("local parts co", 1, 1, 1), ("small parts co", 1, 0, 2)]
-    assert {c.type_name for c in result.columns[1:]} == {"int8"}
 
 
 def test_sum_of_bigint_stays_bigint(session):

@@ -7,15 +7,8 @@ from decimal import Decimal
 import pytest
 
 from shiftflow.dataapi.translate import NotSupportedLocally, translate
-from tests.unit.translate.conftest import run_script
+from tests.unit.translate.conftest import PART, run_script
 
-_PART = """
-    CREATE TABLE part (partname varchar, manufacturer varchar, quality int, price decimal(12, 2));
-    INSERT INTO part VALUES ('prop', 'local parts co', 2, 10.00), ('prop', 'big parts co', NULL, 9.00),
-      ('prop', 'small parts co', 1, 12.00), ('rudder', 'local parts co', 1, 2.50), ('rudder', 'big parts co', 2, 3.75),
-      ('rudder', 'small parts co', NULL, 1.90), ('wing', 'local parts co', NULL, 7.50),
-      ('wing', 'big parts co', 1, 15.20), ('wing', 'small parts co', NULL, 11.80)
-"""
 _COLORS = """
     CREATE TABLE count_by_color (quality varchar, red int, green int, blue int);
     INSERT INTO count_by_color VALUES ('high', 15, 20, 7), ('normal', 35, NULL, 40), ('low', 10, 23, NULL)
@@ -27,7 +20,7 @@ def _names(result) -> list[str]:
 
 
 def test_pivot_avg_keeps_the_decimal_type(session):
-    run_script(session, _PART)
+    run_script(session, PART)
     result = run_script(session, """
         SELECT * FROM (SELECT partname, price FROM part) PIVOT (AVG(price) FOR partname IN ('prop', 'rudder', 'wing'))
     """)
@@ -37,7 +30,7 @@ def test_pivot_avg_keeps_the_decimal_type(session):
 
 
 def test_pivot_count_with_an_implicit_column_and_null(session):
-    run_script(session, _PART)
+    run_script(session, PART)
     result = run_script(session, """
         SELECT * FROM (SELECT quality, manufacturer FROM part) PIVOT (count(*) FOR quality IN (1, 2, NULL))
     """)
@@ -53,7 +46,7 @@ def test_pivot_count_with_an_implicit_column_and_null(session):
 
 
 def test_pivot_of_a_table_reads_its_columns(session):
-    run_script(session, _PART)
+    run_script(session, PART)
     result = run_script(session, """
         SELECT * FROM part PIVOT (sum(quality) AS q FOR partname IN ('prop' AS p, 'wing' AS w)) AS pv
         ORDER BY manufacturer
