@@ -409,12 +409,13 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if pivots(tree):  # pivots.py: PIVOT / UNPIVOT as plain SQL, the inputs' columns read first where needed
         probed = pivot_probes(tree)
         if probed:
-            return PivotSources(
-                tuple((index, _translate_parsed(probe, tokens, engine)) for index, probe in probed.items()),
-                functools.lru_cache(maxsize=8)(lambda columns: _translate_expanded(
-                    expand_pivots(tree.copy(), dict(columns)), statement, tokens, engine)),
-                tuple(name for name in _placeholder_order(tokens)
-                      if name in {p.name for p in tree.find_all(exp.Placeholder)}))
+            expanded = functools.lru_cache(maxsize=8)(lambda columns: _translate_expanded(
+                expand_pivots(tree.copy(), dict(columns)), statement, tokens, engine))
+            probe_sql = tuple((index, _translate_parsed(probe, tokens, engine)) for index, probe in probed.items())
+            # what the statement binds does not depend on the inputs' columns: an expansion without them tells
+            names = [*expanded(tuple((index, ()) for index in probed)).parameter_names,
+                     *(name for _, sql in probe_sql for name in sql.parameter_names)]
+            return PivotSources(probe_sql, expanded, tuple(dict.fromkeys(names)))
         tree = expand_pivots(tree, {})
     return _translate_expanded(tree, statement, tokens, engine)
 

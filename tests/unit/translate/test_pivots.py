@@ -105,3 +105,10 @@ def test_pivot_aggregates_redshift_does_not_take_are_refused():
     for engine in ("duckdb", "postgres"):
         with pytest.raises(NotSupportedLocally, match="PIVOT of an expression other than"):
             translate("SELECT * FROM (SELECT a, b FROM t) PIVOT (stddev(a) FOR b IN (1))", engine)
+
+
+def test_a_probed_pivot_binds_its_parameters(session):
+    run_script(session, _COLORS)
+    result = run_script(session, "SELECT * FROM count_by_color UNPIVOT (cnt FOR color IN (red)) WHERE cnt > :least",
+                        {"least": "12"})
+    assert sorted(result.rows) == [("high", 20, 7, "red", 15), ("normal", None, 40, "red", 35)]
