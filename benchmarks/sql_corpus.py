@@ -383,8 +383,9 @@ class _NeedsS3(Exception):
     pass
 
 
-_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"? does not exist",
-                      re.IGNORECASE)
+# (PostgreSQL names a function with its argument types: function f(integer, integer) does not exist)
+_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"?(?:\(.*\))?"
+                      r" does not exist", re.IGNORECASE)
 # Users, groups, roles, databases and procedures are the corpus's own objects (Redshift has no built-in procedure):
 # one the group never creates is missing, as a table is (PostgreSQL engine: "role "dwuser" does not exist").
 _MISSING_OWN = re.compile(r"^(?:role|user|group|database) \"([^\"]+)\" does not exist|^procedure ([\w.]+)\(.*\) does not exist")
