@@ -352,6 +352,9 @@ def _redshift_only(tokens: list[Token]) -> str | None:
     return _REDSHIFT_ONLY.get(words[:2])
 
 
+_PIVOT_TOKENS = frozenset({TokenType.PIVOT, TokenType.UNPIVOT})
+
+
 def _has_clause(words: list[str], clause: tuple[str, ...]) -> bool:
     return any(tuple(words[i : i + len(clause)]) == clause for i in range(3, len(words)))
 
@@ -406,7 +409,7 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
-    if pivots(tree):  # pivots.py: PIVOT / UNPIVOT as plain SQL, the inputs' columns read first where needed
+    if any(t.token_type in _PIVOT_TOKENS for t in tokens) and pivots(tree):  # pivots.py: PIVOT / UNPIVOT as plain SQL, the inputs' columns read first where needed
         probed = pivot_probes(tree)
         if probed:
             expanded = functools.lru_cache(maxsize=8)(lambda columns: _translate_expanded(
