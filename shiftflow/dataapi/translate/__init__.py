@@ -329,6 +329,8 @@ def _redshift_only(tokens: list[Token]) -> str | None:
         # r_CONNECT_BY_clause.md's own example is not consistent (its output has the fourth level that its
         # `where level < 4` excludes when LEVEL is 1 for the root, as the page says): no faithful translation.
         return "CONNECT BY (hierarchical queries)"
+    if words[0] not in {"CREATE", "ALTER"}:
+        return _REDSHIFT_ONLY.get(words[:2])
     every = [word(t) for t in tokens]
     if words[:2] in {("CREATE", "DATABASE"), ("ALTER", "DATABASE")}:
         if "COLLATE" in every:
