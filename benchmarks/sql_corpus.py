@@ -47,6 +47,7 @@ from shiftflow.dataapi.translate import (EngineSql, NotSupportedLocally, S3Comma
 from shiftflow.dataapi.translate.commands.settings import described
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS
 from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
+from shiftflow.dataapi.translate.system import SessionFacts, SystemLog, system_parameters
 from shiftflow.sql.splitter import SqlSplitError, split_statements, tokenize
 
 OUTCOMES = ("same", "wrong", "name", "follows", "error", "unsupported", "internals", "ran", "missing", "s3", "template")
@@ -328,6 +329,8 @@ class CorpusSession:
             if isinstance(translated, S3Command):
                 raise _NeedsS3()
             parameters = {name: "1" for name in translated.parameter_names}
+            # the emulated system tables as the service binds them for a fresh session (no loads, no history)
+            parameters.update(system_parameters(translated.parameter_names, SessionFacts(), SystemLog(), 1))
             if isinstance(translated, SessionCommand):
                 return described(self.session, translated.run(self.session, parameters, self.in_transaction))
             assert isinstance(translated, EngineSql)
@@ -388,8 +391,8 @@ class _NeedsS3(Exception):
     pass
 
 
-# PostgreSQL names a function with its argument types: function f_sqrt(integer) does not exist.
-_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"?(?:\([^)]*\))?"
+# PostgreSQL names a function with its argument types: function f(integer, integer) does not exist.
+_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"?(?:\(.*\))?"
                       r" does not exist", re.IGNORECASE)
 # Users, groups, roles, databases and procedures are the corpus's own objects (Redshift has no built-in procedure):
 # one the group never creates is missing, as a table is (PostgreSQL engine: "role "dwuser" does not exist").

@@ -232,3 +232,11 @@ def test_a_timestamptz_matches_the_same_instant_in_another_time_zone() -> None:
     assert sql_corpus._cell_equal("2001-02-17 03:38:40+00", "2001-02-16 19:38:40-08")
     assert not sql_corpus._cell_equal("2001-02-17 03:38:40+00", "2001-02-16 19:38:41-08")
     assert not sql_corpus._cell_equal("2001-02-17 03:38:40", "2001-02-16 19:38:40-08")
+
+
+def test_a_function_the_corpus_failed_to_create_is_missing_on_both_engines() -> None:
+    lineage = sql_corpus.Lineage(functions={"exfunc_sum"})
+    for message in ("Catalog Error: Scalar Function with name exfunc_sum does not exist!",
+                    "function exfunc_sum(integer, integer) does not exist"):
+        assert sql_corpus._corpus_lacks(message, "select exfunc_sum(1, 2)", lineage)
+    assert not sql_corpus._corpus_lacks("function nosuch(integer) does not exist", "select nosuch(1)", lineage)

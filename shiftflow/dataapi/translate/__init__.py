@@ -13,7 +13,8 @@ Each kind of statement lives with its kind: commands/ (settings, append, like, c
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
 PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
-grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
+grouping.py, pivots.py (PIVOT / UNPIVOT as plain aggregates and LATERAL VALUES), streaming.py (streaming ingestion),
+procedures.py, functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
@@ -55,8 +56,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   (functions/comparisons.py); on DuckDB, a text column compared with an integer in a window's PARTITION BY /
   ORDER BY, or an enclosing query's column, is still converted to the integer, DuckDB's way ('03' = 3 there).
 - COLLATE case_insensitive runs on DuckDB (NOCASE; REGEXP_* of a column against a pattern with letters tells a
-  NOCASE value at run time, functions/regexps.py); PostgreSQL refuses it (no ICU, so no nondeterministic
-  collation). CREATE DATABASE ... COLLATE and CONNECT BY are refused.
+  NOCASE value at run time, functions/regexps.py); PostgreSQL (no ICU, so no nondeterministic collation) runs
+  an expression's in an equality or IN list as lower() of both sides and refuses it anywhere else and on columns.
+  CREATE DATABASE ... COLLATE and CONNECT BY are refused.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
   json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
@@ -126,6 +128,7 @@ from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, Engin
                                               SessionCommand, SqlSyntaxError,
                                               TransactionControl, unterminated_text)
 from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
+from shiftflow.dataapi.translate.pivots import PivotSources, expand_pivots, pivot_probes, pivots
 from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
                                                    rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
@@ -330,16 +333,36 @@ def _redshift_only(tokens: list[Token]) -> str | None:
         # r_CONNECT_BY_clause.md's own example is not consistent (its output has the fourth level that its
         # `where level < 4` excludes when LEVEL is 1 for the root, as the page says): no faithful translation.
         return "CONNECT BY (hierarchical queries)"
-    if words[:2] == ("CREATE", "DATABASE") and any(word(t) == "COLLATE" for t in tokens):
-        return "CREATE DATABASE ... COLLATE (a database whose text columns default to a collation)"
+    if words[0] not in {"CREATE", "ALTER"}:
+        return _REDSHIFT_ONLY.get(words[:2])
+    every = [word(t) for t in tokens]
+    if words[:2] in {("CREATE", "DATABASE"), ("ALTER", "DATABASE")}:
+        if "COLLATE" in every:
+            return f"{' '.join(words[:2])} ... COLLATE (a database whose text columns default to a collation)"
+        if _has_clause(every, ("ISOLATION", "LEVEL")):  # r_CREATE_DATABASE.md: its transactions' isolation
+            return f"{' '.join(words[:2])} ... ISOLATION LEVEL (Redshift's SNAPSHOT / SERIALIZABLE isolation)"
+        if words[:2] == ("CREATE", "DATABASE") and "FROM" in every:
+            following = every[every.index("FROM") + 1] if every.index("FROM") + 1 < len(every) else ""
+            return _DATASHARES if following == "DATASHARE" else "CREATE DATABASE ... FROM (a zero-ETL integration)"
+    if words[:2] in {("CREATE", "SCHEMA"), ("ALTER", "SCHEMA")} and any(
+            every[i] == "QUOTA" and (every[i + 1] == "UNLIMITED" or tokens[i + 1].token_type == TokenType.NUMBER)
+            for i in range(3, len(every) - 1)):
+        return "schema QUOTA (Redshift's storage limits, which the engines do not measure alike)"
+    if words[:3] == ("ALTER", "MATERIALIZED", "VIEW") and _has_clause(every, ("AUTO", "REFRESH")):
+        return "ALTER MATERIALIZED VIEW ... AUTO REFRESH (set it in CREATE MATERIALIZED VIEW)"
     if words[:2] == ("ALTER", "TABLE"):
-        every = [word(t) for t in tokens]
-        for clause in _EXTERNAL_TABLE_CLAUSES:
-            if any(tuple(every[i : i + len(clause)]) == clause for i in range(3, len(every))):
-                return "external schemas and tables (Redshift Spectrum)"
-        if any(tuple(every[i : i + 3]) == _ROW_LEVEL_SECURITY for i in range(3, len(every))):
+        if any(_has_clause(every, clause) for clause in _EXTERNAL_TABLE_CLAUSES):
+            return "external schemas and tables (Redshift Spectrum)"
+        if _has_clause(every, _ROW_LEVEL_SECURITY):
             return "row-level security (ALTER TABLE ... ROW LEVEL SECURITY)"
     return _REDSHIFT_ONLY.get(words[:2])
+
+
+_PIVOT_TOKENS = frozenset({TokenType.PIVOT, TokenType.UNPIVOT})
+
+
+def _has_clause(words: list[str], clause: tuple[str, ...]) -> bool:
+    return any(tuple(words[i : i + len(clause)]) == clause for i in range(3, len(words)))
 
 
 def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
@@ -392,6 +415,22 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
+    if any(t.token_type in _PIVOT_TOKENS for t in tokens) and pivots(tree):  # pivots.py: PIVOT / UNPIVOT as plain SQL, the inputs' columns read first where needed
+        probed = pivot_probes(tree)
+        if probed:
+            expanded = functools.lru_cache(maxsize=8)(lambda columns: _translate_expanded(
+                expand_pivots(tree.copy(), dict(columns)), statement, tokens, engine))
+            probe_sql = tuple((index, _translate_parsed(probe, tokens, engine)) for index, probe in probed.items())
+            # what the statement binds does not depend on the inputs' columns: an expansion without them tells
+            names = [*expanded(tuple((index, ()) for index in probed)).parameter_names,
+                     *(name for _, sql in probe_sql for name in sql.parameter_names)]
+            return PivotSources(probe_sql, expanded, tuple(dict.fromkeys(names)))
+        tree = expand_pivots(tree, {})
+    return _translate_expanded(tree, statement, tokens, engine)
+
+
+def _translate_expanded(tree: exp.Expression, statement: str, tokens: list[Token],
+                        engine: str) -> EngineSql | SessionCommand:
     constraints = constraint_alter(tree, lambda query: _engine_query(query, engine))
     if constraints is not None:
         return constraints

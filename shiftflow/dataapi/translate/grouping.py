@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from shiftflow.dataapi.translate.functions.aggregates import AGGREGATE_CALLS
 from shiftflow.dataapi.translate.functions.strings import maybe_text, without_trailing_blanks
 
 _AGGREGATES = (exp.AggFunc, exp.Window)
@@ -101,7 +102,7 @@ def _same_column(node: exp.Expression, keys: list[exp.Expression]) -> bool:
 def _shown(projection: exp.Expression, keys: list[exp.Column]) -> exp.Expression:
     """A projection with each key it shows as any_value(key), a bare key keeping its column name."""
     value = projection.this if isinstance(projection, exp.Alias) else projection
-    if isinstance(value, exp.AggFunc):
+    if _group_aggregate(value):
         return projection  # an aggregate of the groups reads the rows themselves
     if _same_column(value, keys):
         name = projection.alias if isinstance(projection, exp.Alias) else value.name
@@ -111,11 +112,21 @@ def _shown(projection: exp.Expression, keys: list[exp.Column]) -> exp.Expression
     return projection
 
 
+def _group_aggregate(node: exp.Expression) -> bool:
+    """An aggregate of the groups (percentile_cont(...) WITHIN GROUP, PostgreSQL's shiftflow_sum too), not a window's."""
+    if isinstance(node, exp.WithinGroup):
+        return True
+    if isinstance(node, exp.Filter):  # agg(...) FILTER (WHERE ...): the condition reads the rows too
+        return _group_aggregate(node.this)
+    aggregate = isinstance(node, exp.AggFunc) or (isinstance(node, exp.Anonymous)
+                                                  and node.name.lower() in AGGREGATE_CALLS)
+    return aggregate and not isinstance(node.parent, exp.Window)
+
+
 def _represented(clause: exp.Expression, keys: list[exp.Expression], outputs: set[str]) -> None:
     """Each key the clause shows outside the groups' aggregates as any_value(key)."""
     for child in list(clause.iter_expressions()):
-        if isinstance(child, exp.WithinGroup) or (isinstance(child, exp.AggFunc)
-                                                  and not isinstance(child.parent, exp.Window)):
+        if _group_aggregate(child):
             continue  # an aggregate of the groups (percentile_cont(...) WITHIN GROUP too) reads the rows themselves
         if isinstance(child, exp.Column) and not child.table and child.name in outputs and isinstance(clause, exp.Ordered):
             continue  # ORDER BY an output column: already any_value(key)

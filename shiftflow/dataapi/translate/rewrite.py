@@ -93,7 +93,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
     json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
     get_array_length array_flatten
-    subarray object_transform explode_array
+    object_transform explode_array
     func_sha1 crc32
     texttoint texttonumericalt soundex difference
     last_user_query_id
@@ -174,7 +174,7 @@ def _at_time_zone_column_name(node: exp.Expression) -> str | None:
 
 
 def _redshift_column_name(node: exp.Expression) -> str:
-    if isinstance(node, (exp.Paren, exp.Window)):
+    if isinstance(node, (exp.Paren, exp.Window, exp.IgnoreNulls, exp.RespectNulls)):
         return _redshift_column_name(node.this)
     if isinstance(node, exp.Column):
         return node.name
@@ -477,7 +477,8 @@ def _similar_to_regex(node: exp.SimilarTo) -> exp.Expression:
 
 
 # Redshift's two collations (r_COLLATE.md, r_CREATE_TABLE_NEW.md) as DuckDB's: binary is its default. PostgreSQL's
-# case-insensitive collations need ICU (a nondeterministic collation), which the bundled server is built without.
+# case-insensitive collations need ICU (a nondeterministic collation), which the bundled server is built without (nor
+# has it citext): there only an equality of an expression's collation is lower() of both sides.
 _COLLATIONS = {"duckdb": {"case_sensitive": "binary", "cs": "binary", "case_insensitive": "nocase", "ci": "nocase"},
                "postgres": {"case_sensitive": "default", "cs": "default"}}
 
@@ -489,12 +490,33 @@ def _collation(node: exp.Expression, engine: str) -> exp.Expression:
     if name not in _COLLATIONS["duckdb"]:
         raise EngineError(f'collation "{name or written.sql()}" does not exist')  # Redshift has these two only
     if name not in _COLLATIONS[engine]:
+        lowered = _case_insensitive_equality(node) if engine == "postgres" else None
+        if lowered is not None:
+            return lowered
         raise NotSupportedLocally(f"the case-insensitive collation (COLLATE {name}) on the {engine} engine (use the"
                                   " DuckDB engine)")
     collation = exp.column(exp.to_identifier(_COLLATIONS[engine][name], quoted=True))
     if isinstance(node, exp.Collate):
         return exp.Collate(this=node.this, expression=collation)
     return exp.CollateColumnConstraint(this=collation)
+
+
+def _case_insensitive_equality(node: exp.Expression) -> exp.Expression | None:
+    """PostgreSQL: `x COLLATE case_insensitive = y` (or <>, or IN a list) as lower(x) = lower(y), the other side(s)
+    lowered too (r_COLLATE.md's example); None where lower() is not the collation's answer (an order, a column's
+    collation)."""
+    if not isinstance(node, exp.Collate):
+        return None
+    comparison, operand = node.parent, node
+    if isinstance(comparison, (exp.EQ, exp.NEQ)):
+        others = [side for side in (comparison.this, comparison.expression) if side is not operand]
+    elif isinstance(comparison, exp.In) and comparison.this is operand and not comparison.args.get("query"):
+        others = list(comparison.expressions)
+    else:
+        return None
+    for other in others:  # (each side already without trailing blanks: strings.py)
+        other.replace(exp.Lower(this=other.copy()))
+    return exp.Lower(this=node.this)
 
 
 def _rewrite_type(node: exp.DataType, engine: str) -> exp.DataType:

@@ -14,6 +14,16 @@ from shiftflow.dataapi.translate import (EngineSql, S3Command, SessionCommand, T
                                          session_setup, translate)
 from shiftflow.sql.splitter import split_statements
 
+# r_FROM_clause-pivot-unpivot-examples.md's PART table (the PIVOT and AVG examples).
+PART = """
+    CREATE TABLE part (partname varchar, manufacturer varchar, quality int, price decimal(12, 2));
+    INSERT INTO part VALUES ('prop', 'local parts co', 2, 10.00), ('prop', 'big parts co', NULL, 9.00),
+      ('prop', 'small parts co', 1, 12.00), ('rudder', 'local parts co', 1, 2.50), ('rudder', 'big parts co', 2, 3.75),
+      ('rudder', 'small parts co', NULL, 1.90), ('wing', 'local parts co', NULL, 7.50),
+      ('wing', 'big parts co', 1, 15.20), ('wing', 'small parts co', NULL, 11.80)
+"""
+
+
 def run_script(session: Any, script: str, parameters: Mapping[str, str] | None = None,
                s3_client: Any = None) -> QueryResult:
     """Split, translate and run a Redshift script the way the emulator does; the last statement's result."""

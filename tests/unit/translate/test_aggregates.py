@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
-from shiftflow.dataapi.translate import NotSupportedLocally, translate
-from tests.unit.translate.conftest import run_script
+from tests.unit.translate.conftest import PART, run_script
 
 # The reference inserts the dates as '8/2/2003' ...: ISO here, as DuckDB reads text into a DATE column itself.
 _WINSALES = """
@@ -20,13 +19,6 @@ _WINSALES = """
       (40005, '2004-02-12', 4, 'a', 10, 10), (20002, '2004-02-16', 2, 'c', 20, 20),
       (30003, '2004-04-18', 3, 'b', 15, null), (30004, '2004-04-18', 3, 'b', 20, null),
       (30007, '2004-09-07', 3, 'c', 30, null)
-"""
-_PART = """
-    CREATE TABLE part (partname varchar, manufacturer varchar, quality int, price decimal(12, 2));
-    INSERT INTO part VALUES ('prop', 'local parts co', 2, 10.00), ('prop', 'big parts co', NULL, 9.00),
-      ('prop', 'small parts co', 1, 12.00), ('rudder', 'local parts co', 1, 2.50), ('rudder', 'big parts co', 2, 3.75),
-      ('rudder', 'small parts co', NULL, 1.90), ('wing', 'local parts co', NULL, 7.50),
-      ('wing', 'big parts co', 1, 15.20), ('wing', 'small parts co', NULL, 11.80)
 """
 
 
@@ -84,7 +76,7 @@ def test_listagg_as_a_window_function(session):
 
 
 def test_avg_of_decimal_is_cut_to_its_scale(session):
-    run_script(session, _PART)
+    run_script(session, PART)
     result = run_script(session, """
         SELECT partname, avg(price) FROM (SELECT partname, price FROM part)
         WHERE partname IN ('prop', 'rudder', 'wing') GROUP BY partname ORDER BY partname
@@ -104,29 +96,12 @@ def test_avg_of_decimal_beyond_fifteen_digits_is_refused_on_duckdb(duckdb_sessio
 
 
 def test_avg_of_integers_and_floats_on_duckdb(duckdb_session):
-    run_script(duckdb_session, _PART)
+    run_script(duckdb_session, PART)
     result = run_script(duckdb_session, "select avg(quality), avg(quality::float8), avg(distinct quality) from part")
     assert result.rows == [(1, 1.4, 1)]
     assert [c.type_name for c in result.columns] == ["int8", "float8", "int8"]
     windowed = run_script(duckdb_session, "select avg(price::float8) over () from part limit 1")
     assert windowed.rows == [(pytest.approx(73.65 / 9),)]
-
-
-def test_avg_in_a_duckdb_pivot_is_refused():
-    with pytest.raises(NotSupportedLocally, match="^not supported locally: AVG in PIVOT on the DuckDB engine"):
-        translate("SELECT * FROM (SELECT partname, price FROM part) PIVOT (AVG(price) FOR partname IN ('prop'))",
-                  "duckdb")
-
-
-def test_pivot_count_documented_example_on_duckdb(duckdb_session):
-    run_script(duckdb_session, _PART)
-    result = run_script(duckdb_session, """
-        SELECT * FROM (SELECT quality, manufacturer FROM part)
-        PIVOT (count(*) AS count FOR quality IN (1 AS high, 2 AS low, NULL AS na)) ORDER BY manufacturer
-    """)
-    assert [c.name for c in result.columns] == ["manufacturer", "high_count", "low_count", "na_count"]
-    assert result.rows == [("big parts co", 1, 1, 1), ("local parts co", 1, 1, 1), ("small parts co", 1, 0, 2)]
-    assert {c.type_name for c in result.columns[1:]} == {"int8"}
 
 
 def test_sum_of_bigint_stays_bigint(session):
@@ -218,3 +193,51 @@ def test_percentile_cont_beside_the_group_keys(session):
                                  " order by 1")
     assert result.rows == [(1, 2, 2.0, 2.0), (2, 3, 3.0, 3.0)]
     assert [c.name for c in result.columns] == ["sellerid", "qtysold", "percentile_cont", "median"]
+
+
+# A part of TICKIT's VENUE (r_WF_NTH.md, r_WF_first_value.md), with r_WF_first_value.md's added row of no name.
+_VENUE = """
+    CREATE TABLE venue (venueid int, venuename varchar(100), venuestate char(2), venueseats int);
+    INSERT INTO venue VALUES (1, 'Qualcomm Stadium', 'CA', 70561), (2, 'Monster Park', 'CA', 69843),
+      (3, 'McAfee Coliseum', 'CA', 63026), (4, 'Dodger Stadium', 'CA', 56000), (5, 'Dolphin Stadium', 'FL', 74916),
+      (6, 'Jacksonville Municipal Stadium', 'FL', 73800), (7, 'Raymond James Stadium', 'FL', 65647),
+      (8, 'Tropicana Field', 'FL', 36048), (9, NULL, 'CA', 90000), (10, 'Nowhere', 'FL', NULL)
+"""
+
+
+def test_first_value_and_nth_value_ignore_nulls(session):
+    run_script(session, _VENUE)
+    first = run_script(session, """
+        select venuestate, venueseats, venuename, first_value(venuename ignore nulls)
+        over(partition by venuestate order by venueseats desc
+        rows between unbounded preceding and unbounded following)
+        from (select * from venue where venuestate='CA') order by venueseats desc
+    """)
+    assert [c.name for c in first.columns][-1] == "first_value"
+    assert [row[3] for row in first.rows] == ["Qualcomm Stadium"] * 5
+    assert first.rows[0][2] is None
+    third = run_script(session, """
+        select venuestate, venuename, venueseats, nth_value(venueseats, 3) ignore nulls
+        over(partition by venuestate order by venueseats desc
+        rows between unbounded preceding and unbounded following) as third_most_seats
+        from (select * from venue where venuestate in ('CA', 'FL')) order by venuestate, venueid
+    """)
+    # ignoring FL's NULL (sorted first by DESC) and counting CA's 90000 row
+    assert {(state.strip(), seats) for state, _, _, seats in third.rows} == {("CA", 69843), ("FL", 65647)}
+    respected = run_script(session, """
+        select last_value(venueseats respect nulls) over(partition by venuestate order by venueseats desc
+        rows between unbounded preceding and unbounded following) from venue where venuestate = 'FL'
+    """)
+    assert {row[0] for row in respected.rows} == {36048}
+
+
+def test_lag_and_lead_ignore_nulls(session):
+    run_script(session, "create table q (t int, v int); insert into q values (1, 10), (2, null), (3, null), (4, 40), (5, 50)")
+    result = run_script(session, """
+        select t, lag(v) ignore nulls over (order by t), lead(v) ignore nulls over (order by t),
+               lag(v, 2) ignore nulls over (order by t), lag(v) respect nulls over (order by t),
+               last_value(v ignore nulls) over (order by t rows between unbounded preceding and current row)
+        from q order by t
+    """)
+    assert result.rows == [(1, None, 40, None, None, 10), (2, 10, 40, None, 10, 10), (3, 10, 40, None, None, 10),
+                           (4, 10, 50, None, None, 40), (5, 40, None, 10, 40, 50)]

@@ -171,11 +171,26 @@ def test_case_insensitive_collation_is_refused_on_postgres(postgres_session):
 
     from shiftflow.dataapi.translate import NotSupportedLocally
 
-    # the bundled PostgreSQL has no ICU, so no nondeterministic (case-insensitive) collation
+    # the bundled PostgreSQL has no ICU, so no nondeterministic (case-insensitive) collation: a column's, or an
+    # expression's anywhere but an equality, is refused
     for sql in ("create table T1 (col1 Varchar(20) collate case_insensitive)",
-                "SELECT collate('a', 'case_insensitive') = 'A'"):
+                "SELECT 'a' < collate('B', 'case_insensitive')", "SELECT 'a' collate ci ORDER BY 1"):
         with pytest.raises(NotSupportedLocally, match="case-insensitive collation"):
             run_script(postgres_session, sql)
+
+
+def test_a_case_insensitive_equality_runs_on_postgres(postgres_session):
+    # r_COLLATE.md: SELECT * FROM T WHERE collate(col1, 'case_insensitive') = 'john' finds john and JOHN
+    run_script(postgres_session, "CREATE TABLE T (col1 Varchar(20) COLLATE case_sensitive);"
+                                 "INSERT INTO T VALUES ('john'),('JOHN'),('Bob ')")
+
+    def rows(sql: str) -> list[tuple]:
+        return sorted(run_script(postgres_session, sql).rows)
+
+    assert rows("SELECT * FROM T WHERE collate(col1, 'case_insensitive') = 'john'") == [("JOHN",), ("john",)]
+    assert rows("SELECT * FROM T WHERE 'BOB' = col1 collate case_insensitive") == [("Bob ",)]
+    assert rows("SELECT * FROM T WHERE col1 collate ci in ('JOHN', 'x')") == [("JOHN",), ("john",)]
+    assert rows("SELECT * FROM T WHERE collate(col1, 'case_insensitive') <> 'john'") == [("Bob ",)]
 
 
 def test_create_database_collate_is_refused(session):

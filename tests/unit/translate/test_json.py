@@ -91,6 +91,19 @@ def test_array_and_array_concat_documented_examples_print_as_super(session):
         run_script(session, "select array_concat(array(1), json_parse('2'))")
 
 
+def test_subarray_documented_example(session):
+    # r_subarray.md: SELECT SUBARRAY(ARRAY('a', 'b', 'c', 'd', 'e', 'f'), 2, 3) is ["c","d","e"]
+    result = run_script(session, "SELECT SUBARRAY(ARRAY('a', 'b', 'c', 'd', 'e', 'f'), 2, 3)")
+    assert result.rows == [('["c","d","e"]',)]
+    assert [(c.name, c.type_name) for c in result.columns] == [("subarray", "super")]
+    # a negative start counts from the end; past the end is empty; a value that is no array NULL
+    more = run_script(session, """
+        select subarray(array(1, 2, 3, 4), -2, 5), subarray(array(1, 2), 5, 1), subarray(json_parse('7'), 0, 1),
+               subarray(array(1, 2, 3), 1, 2)[1]
+    """)
+    assert more.rows == [("[3,4]", "[]", None, "3")]
+
+
 def test_super_array_subscripts_count_from_zero(session):
     # query-super.md: "arrays are 0-based"; past the end is NULL (lax navigation)
     result = run_script(session, "select array(1,50,null,100)[0], array(1,50,null,100)[1], array(1,2)[5]")

@@ -22,6 +22,9 @@ from tests.unit.translate.conftest import run_script
     ("alter table spectrum.sales_part drop partition(saledate='2008-01-01')", "Redshift Spectrum"),
     # r_PG_DEFAULT_ACL.md: Redshift's default privileges
     ("select defaclacl from pg_catalog.pg_default_acl", "system table pg_default_acl"),
+    # amazon-redshift-utils' v_check_transaction_locks: Redshift's sessions and locks (PostgreSQL 8.0's columns)
+    ("select l.pid, a.usename from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.procpid = l.pid",
+     "system table pg_(locks|stat_activity)"),
     # r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md
     ("select user, current_aws_account", "current_aws_account"), ("select current_namespace", "current_namespace"),
     # redshift-utils' privilege reports read the catalog's access lists
@@ -33,6 +36,16 @@ from tests.unit.translate.conftest import run_script
     ("cancel 802 'Long-running query'", "CANCEL of another session's query"),
     # r_CREATE_DATABASE.md: a case-insensitive database
     ("create database sampledb collate case_insensitive", r"CREATE DATABASE \.\.\. COLLATE"),
+    # r_ALTER_DATABASE.md, r_CREATE_DATABASE.md, r_CREATE_SCHEMA.md, r_ALTER_SCHEMA.md, r_ALTER_MATERIALIZED_VIEW.md:
+    # Redshift's clauses, refused alike on both engines
+    ("ALTER DATABASE sampledb COLLATE CASE_INSENSITIVE", r"ALTER DATABASE \.\.\. COLLATE"),
+    ("ALTER DATABASE sampledb ISOLATION LEVEL SNAPSHOT", r"ALTER DATABASE \.\.\. ISOLATION LEVEL"),
+    ("CREATE DATABASE sampledb ISOLATION LEVEL SNAPSHOT", r"CREATE DATABASE \.\.\. ISOLATION LEVEL"),
+    ("CREATE DATABASE sales_db FROM DATASHARE salesshare OF NAMESPACE '13b8833d-17c6-4f16-8fe4-1a018f5ed00d'",
+     "datashares"),
+    ("create schema us_sales authorization dwuser QUOTA 50 GB", "schema QUOTA"),
+    ("alter schema us_sales QUOTA 300 GB", "schema QUOTA"), ("alter schema us_sales QUOTA UNLIMITED", "schema QUOTA"),
+    ("ALTER MATERIALIZED VIEW tickets_mv AUTO REFRESH YES", "ALTER MATERIALIZED VIEW ... AUTO REFRESH"),
     # r_SHOW_TABLE.md, r_SHOW_VIEW.md: DDL text with what the emulator does not keep
     ("show table public.category", "SHOW TABLE .*encodings, distribution and sort keys"),
     ("show view LA_Venues_v", "SHOW VIEW .*normalized text"),

@@ -175,6 +175,9 @@ def test_collations_from_the_reference(duckdb_session):
     assert rows("T WHERE collate(col1, 'case_insensitive') = 'john'") == [("JOHN",), ("john",)]
     assert rows("T1 WHERE col1 = 'john'") == [("JOHN",), ("john",)]
     assert rows("T1 WHERE col1 collate case_sensitive = 'john'") == [("john",)]
+    # trailing blanks stay insignificant under a collation
+    assert rows("T WHERE 'JOHN  ' = col1 collate case_insensitive") == [("JOHN",), ("john",)]
+    assert rows("T WHERE col1 collate case_sensitive in ('john ')") == [("john",)]
     with pytest.raises(EngineError, match='collation "xx" does not exist'):
         translate("select 'a' collate xx", "duckdb")
 
@@ -360,3 +363,17 @@ def test_a_char_column_as_a_pattern_is_matched_without_its_blanks(session):
     result = run_script(session, "select a.c like b.c, a.c like rtrim(b.c) || '%', a.v like b.c from codes a join codes b"
                                  " on a.id = b.id where a.id = 1")
     assert result.rows == [(False, True, True)]
+
+
+def test_a_group_key_inside_an_aggregate_reads_the_rows(session):
+    # TPC-DS query66: sum(jan_sales / w_warehouse_sq_ft) ... group by w_warehouse_name, w_warehouse_sq_ft, ...
+    run_script(session, """
+        create table w (name varchar(10), sq_ft int, sales decimal(7, 2));
+        insert into w values ('a', 10, 100.00), ('a ', 10, 50.00), ('b', 4, 2.00)
+    """)
+    result = run_script(session, """
+        select name, sq_ft, sum(sales) as sales, sum(sales / sq_ft) as per_foot, listagg(name, '|') as names
+        from w group by name, sq_ft order by 2 desc
+    """)
+    assert [(n.rstrip(), f, float(s), float(p), l.replace(" ", "")) for n, f, s, p, l in result.rows] == [
+        ("a", 10, 150.0, 15.0, "a|a"), ("b", 4, 2.0, 0.5, "b")]

@@ -3,8 +3,8 @@
 - AVG: of an integer type a BIGINT, the fraction dropped; of DECIMAL(p, s) the average truncated to scale s
   (the PIVOT examples: AVG of 2.50, 3.75, 1.90 is 2.71), typed DECIMAL(38, s). PostgreSQL reports it as numeric
   with the value cut to scale s; DuckDB computes it from sum and count in the sum's type (cast_to_type), and
-  refuses an average beyond 15 significant digits (its decimal division is a DOUBLE) and AVG in a PIVOT (which
-  takes one aggregate call, not sum / count).
+  refuses an average beyond 15 significant digits (its decimal division is a DOUBLE). A PIVOT's AVG is one of
+  these (pivots.py rewrites PIVOT to plain aggregates first).
 - SUM: of SMALLINT, INTEGER or BIGINT a BIGINT (PostgreSQL's sum(bigint) is numeric: `sum(x) / 60` would not be
   an integer division), of REAL a DOUBLE PRECISION.
 - LISTAGG: no delimiter means none (DuckDB's default is a comma), values of any type, DISTINCT, WITHIN GROUP
@@ -19,6 +19,9 @@
   takes a partition only, no order or frame, so each row's set is its whole partition). APPROXIMATE
   PERCENTILE_DISC is the exact PERCENTILE_DISC (an element of the set, within the approximation's error; the
   parser in translate/__init__.py keeps its order).
+- IGNORE NULLS in FIRST_VALUE / LAST_VALUE / NTH_VALUE / LAG / LEAD on PostgreSQL, which has none: an element of
+  array_agg(x) FILTER (WHERE x IS NOT NULL) over the same frame (LAG / LEAD: the rows before / after this one).
+  RESPECT NULLS is the default. DuckDB has both.
 """
 
 from __future__ import annotations
@@ -96,8 +99,6 @@ def _avg(avg: exp.Avg, engine: str, window: exp.Window | None = None) -> exp.Exp
         return windowed
 
     if engine == "duckdb":
-        if avg.find_ancestor(exp.Pivot) is not None:
-            raise NotSupportedLocally("AVG in PIVOT on the DuckDB engine (DuckDB's average is a DOUBLE)")
         return exp.Anonymous(this="shiftflow_avg_of_sum", expressions=[
             over(exp.Sum(this=avg.this.copy())), over(exp.Count(this=avg.this.copy()))])
     plain = avg.this.expressions[0] if isinstance(avg.this, exp.Distinct) else avg.this
@@ -119,6 +120,11 @@ def _window(node: exp.Window, engine: str) -> exp.Expression:
         percentile = _postgres_percentile_window(node)
         if percentile is not None:
             return percentile
+        if isinstance(inner, exp.RespectNulls):  # the default
+            node.set("this", inner.this)
+            inner = node.this
+        if isinstance(inner, exp.IgnoreNulls):
+            return _postgres_ignore_nulls(node)
     if isinstance(inner, exp.Avg):
         return _avg(inner, engine, window=node)
     if isinstance(inner, exp.WithinGroup) and isinstance(inner.this, exp.GroupConcat):
@@ -128,6 +134,53 @@ def _window(node: exp.Window, engine: str) -> exp.Expression:
     if isinstance(inner, exp.Anonymous) and inner.name.lower() == "ratio_to_report" and len(inner.expressions) == 1:
         return _ratio_to_report(inner.expressions[0], node)
     return node
+
+
+def _postgres_ignore_nulls(window: exp.Window) -> exp.Expression:
+    """PostgreSQL: FIRST_VALUE / LAST_VALUE / NTH_VALUE / LAG / LEAD (...) IGNORE NULLS OVER (...) as an element of
+    the window's non-NULL values, array_agg(x) FILTER (WHERE x IS NOT NULL) over the same frame (LAG: the rows
+    before this one, LEAD: the rows after it). Out of range is NULL (LAG / LEAD: their default)."""
+    call = window.this.this
+    value = call.this
+
+    def values(spec: exp.WindowSpec | None) -> exp.Expression:
+        return exp.Window(this=exp.Filter(this=exp.Anonymous(this="array_agg", expressions=[value.copy()]),
+                                          expression=exp.Where(this=exp.Is(this=value.copy(),
+                                                                           expression=exp.null()).not_())),
+                          partition_by=[p.copy() for p in window.args.get("partition_by") or []],
+                          order=window.args["order"].copy() if window.args.get("order") else None,
+                          spec=spec.copy() if spec is not None else None)
+
+    def element(array: exp.Expression, index: exp.Expression) -> exp.Expression:
+        return exp.Bracket(this=exp.Paren(this=array), expressions=[index], offset=1)  # 1-based as written
+
+    def count(array: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="cardinality", expressions=[array])
+
+    spec = window.args.get("spec")
+    if isinstance(call, exp.FirstValue):
+        return element(values(spec), exp.Literal.number(1))
+    if isinstance(call, exp.LastValue):
+        return element(values(spec), count(values(spec)))
+    if isinstance(call, exp.NthValue):
+        return element(values(spec), call.args["offset"].copy())
+    if isinstance(call, (exp.Lag, exp.Lead)):
+        offset = call.args.get("offset") or exp.Literal.number(1)
+        if isinstance(offset, exp.Literal) and offset.this == "0":
+            return value.copy()  # "An offset of 0 indicates the current row" (r_WF_LAG.md)
+        if isinstance(call, exp.Lag):
+            before = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="1",
+                                    end_side="PRECEDING")
+            found = element(values(before), exp.Sub(this=exp.Add(this=count(values(before)),
+                                                                 expression=exp.Literal.number(1)),
+                                                    expression=exp.Paren(this=offset.copy())))
+        else:
+            after = exp.WindowSpec(kind="ROWS", start="1", start_side="FOLLOWING", end="UNBOUNDED",
+                                   end_side="FOLLOWING")
+            found = element(values(after), offset.copy())
+        default = call.args.get("default")
+        return exp.Coalesce(this=found, expressions=[default.copy()]) if default is not None else found
+    raise NotSupportedLocally(f"IGNORE NULLS in {call.sql('redshift')} on the PostgreSQL engine")
 
 
 def _descending_percentile_window(window: exp.Window) -> exp.Expression | None:
@@ -201,6 +254,11 @@ def _ratio_to_report(value: exp.Expression, window: exp.Window) -> exp.Expressio
     total = exp.Window(this=exp.Sum(this=number.copy()), partition_by=[p.copy() for p in window.args.get(
         "partition_by") or []])
     return exp.Paren(this=exp.Div(this=number, expression=total))
+
+
+# The aggregates the rewrite writes as plain calls (PostgreSQL's shiftflow_sum, LISTAGG's array_agg): grouping.py
+# must know them for aggregates.
+AGGREGATE_CALLS = frozenset({"shiftflow_sum", "array_agg"})
 
 
 def _sum(node: exp.Sum, engine: str) -> exp.Expression:

@@ -61,6 +61,8 @@ def _visibly_text(node: exp.Expression) -> bool:
 def _maybe_text(node: exp.Expression) -> bool:
     if isinstance(node, exp.Paren):
         return _maybe_text(node.this)
+    if isinstance(node, exp.Collate):  # x COLLATE c is text (a Binary to sqlglot)
+        return True
     return _visibly_text(node) or not isinstance(node, (exp.Literal, exp.Cast, *_NOT_TEXT))
 
 
@@ -100,6 +102,9 @@ def _without_trailing_blanks(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Placeholder):
         return node  # a bound value keeps its type unknown to the engine until bound; compared as given
     if isinstance(node, exp.Anonymous) and node.name == "shiftflow_rtrim":
+        return node
+    if isinstance(node, exp.Collate):  # trimmed inside: the collation stays the comparison's
+        node.set("this", _without_trailing_blanks(node.this))
         return node
     return exp.Anonymous(this="shiftflow_rtrim", expressions=[node])
 
@@ -151,8 +156,6 @@ def _compare(node: exp.Binary, engine: str) -> exp.Expression:
 
 def _in(node: exp.In, engine: str) -> exp.Expression:
     values = node.expressions
-    if isinstance(node.parent, exp.Pivot):  # PIVOT (... FOR column IN (values)) names columns, compares nothing
-        return node
     query = node.args.get("query")
     if query is not None:
         if _maybe_text(node.this) and _trim_subquery(query):

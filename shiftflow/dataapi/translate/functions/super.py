@@ -14,7 +14,7 @@ the parsed tree before identifiers are folded, because navigation is read from t
 - A number or boolean inserted into a SUPER column is that scalar (PostgreSQL: assignment casts to json).
 - `FROM t a, a.arr b` and `LEFT JOIN a."x"."L" b ON true` unnest the array: b is each element (NULL when the
   value is no array), and b."M" navigates into it.
-- ARRAY(...) and ARRAY_CONCAT(a, b) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
+- ARRAY(...), ARRAY_CONCAT(a, b) and SUBARRAY(a, start, length) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
   of one of them is 0-based, as on Redshift (shiftflow_super_get with the JSONPath index as written). ARRAY_CONCAT
   of a value that is no array fails with "not supported locally".
 What the pass cannot tell without the catalog stays as it was: a cast of a whole SUPER column (`data::int`) is the
@@ -317,7 +317,7 @@ def _from_varbyte(args: list[exp.Expression]) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_from_varbyte", expressions=args)
 
 
-_ARRAY_MAKERS = ("shiftflow_super_array", "shiftflow_array_concat")
+_ARRAY_MAKERS = ("shiftflow_super_array", "shiftflow_array_concat", "shiftflow_subarray")
 
 
 def _super_array(node: exp.Array, engine: str) -> exp.Expression:
@@ -334,6 +334,14 @@ def _array_concat(node: exp.ArrayConcat, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_array_concat", expressions=arrays)
 
 
+def _subarray(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """SUBARRAY(array, start, length) (r_subarray.md): `length` elements from `start`, counted from 0 (a negative
+    start from the end); NULL for a value that is no array."""
+    if len(node.expressions) != 3:
+        return node  # the engine's error
+    return exp.Anonymous(this="shiftflow_subarray", expressions=list(node.expressions))
+
+
 def _array_subscript(node: exp.Bracket, engine: str) -> exp.Expression:
     """array(...)[n]: element n counted from 0, a SUPER (NULL past the end, lax navigation)."""
     array = node.this
@@ -345,13 +353,14 @@ def _array_subscript(node: exp.Bracket, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_super_get", expressions=[array, exp.Literal.string(f"$[{int(index.this)}]")])
 
 
-HANDLERS: dict[object, object] = {exp.Array: _super_array, exp.ArrayConcat: _array_concat, exp.Bracket: _array_subscript}
+HANDLERS: dict[object, object] = {exp.Array: _super_array, exp.ArrayConcat: _array_concat, exp.Bracket: _array_subscript,
+                                  "subarray": _subarray}
 PARSER_FUNCTIONS = {"CAN_JSON_PARSE": lambda args: exp.Anonymous(this="shiftflow_can_json_parse", expressions=args),
                     "FROM_VARBYTE": lambda args: _from_varbyte(args)}
 COLUMN_NAMES = {exp.Array: "array", exp.ArrayConcat: "array_concat",
                 "shiftflow_can_json_parse": "can_json_parse", "shiftflow_from_varbyte": "from_varbyte",
                 "shiftflow_from_varbyte_utf8": "from_varbyte",
-                "shiftflow_super_get": "shiftflow_super_get"}
+                "shiftflow_super_get": "shiftflow_super_get", "subarray": "subarray"}
 
 _NOT_AN_ARRAY = "not supported locally: array_concat of a value that is not an array"
 DUCKDB_SETUP = (
@@ -360,6 +369,10 @@ DUCKDB_SETUP = (
     " WHEN json_type(CAST(a AS JSON)) = 'ARRAY' AND json_type(CAST(b AS JSON)) = 'ARRAY'"
     " THEN CAST(list_concat(CAST(CAST(a AS JSON) AS JSON[]), CAST(CAST(b AS JSON) AS JSON[])) AS JSON)"
     f" ELSE CAST(error('{_NOT_AN_ARRAY}') AS JSON) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_subarray(a, s, n) AS CASE WHEN json_type(CAST(a AS JSON)) = 'ARRAY'"
+    " THEN CAST(list_slice(CAST(CAST(a AS JSON) AS JSON[]), greatest(CASE WHEN s < 0 THEN json_array_length(CAST(a AS"
+    " JSON)) + s ELSE s END, 0) + 1, CASE WHEN s < 0 THEN json_array_length(CAST(a AS JSON)) + s ELSE s END + n)"
+    " AS JSON) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_parse(x BLOB) AS CAST(decode(x) AS JSON), (x) AS CAST(x AS JSON)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte_utf8(x) AS decode(x)",
     # Redshift's JSON parser is strict (setup.py's shiftflow_json_strict); that check is costly, and only text with
@@ -410,6 +423,10 @@ _SUPER_SCALARS = ("smallint", "integer", "bigint", "numeric", "real", "double pr
 POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_super_array(j json) RETURNS json LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT j $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_subarray(a json, s integer, n integer) RETURNS json LANGUAGE sql"
+    " IMMUTABLE AS $f$ SELECT CASE WHEN json_typeof(a) = 'array' THEN (SELECT coalesce(json_agg(e ORDER BY i),"
+    " '[]'::json) FROM json_array_elements(a) WITH ORDINALITY AS x(e, i), LATERAL (SELECT CASE WHEN s < 0"
+    " THEN json_array_length(a) + s ELSE s END AS first) AS f WHERE i - 1 >= first AND i - 1 < first + n) END $f$",
     f"""CREATE OR REPLACE FUNCTION public.shiftflow_array_concat(a json, b json) RETURNS json LANGUAGE plpgsql
 IMMUTABLE AS $f$ BEGIN IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF;
   IF json_typeof(a) <> 'array' OR json_typeof(b) <> 'array' THEN RAISE EXCEPTION '{_NOT_AN_ARRAY}'; END IF;
