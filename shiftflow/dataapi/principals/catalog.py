@@ -21,11 +21,28 @@ _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           " member VARCHAR, PRIMARY KEY (kind, container, member_kind, member))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.privileges (grantee_kind VARCHAR, grantee VARCHAR,"
           " privilege VARCHAR, object_kind VARCHAR, object_name VARCHAR,"
-          " PRIMARY KEY (grantee_kind, grantee, privilege, object_kind, object_name))")
+          " PRIMARY KEY (grantee_kind, grantee, privilege, object_kind, object_name))",
+          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.owners (object_kind VARCHAR, object_name VARCHAR, owner VARCHAR,"
+          " PRIMARY KEY (object_kind, object_name))")
 KINDS = ("user", "group", "role")
+# A privilege PUBLIC holds by default (access.public_default) revoked from PUBLIC: a row of PUBLIC's with this
+# prefix, which a GRANT to PUBLIC deletes.
+REVOKED_FROM_PUBLIC = "revoked "
+
+
+def ready(session: EngineSession) -> bool:
+    """Whether the catalog exists (a principal, a grant or an owner was recorded): read only."""
+    def compute() -> bool:
+        return bool(session.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND"
+                                    " table_name = 'owners'", {"schema": SCHEMA}).rows[0][0])
+
+    cached = getattr(session, "catalog_cached", None)
+    return cached(("shiftflow_principal_ready",), compute) if cached else compute()
 
 
 def _ready(session: EngineSession) -> None:
+    if ready(session):
+        return
     for statement in _SETUP:
         session.execute(statement, {})
 
@@ -84,6 +101,9 @@ def drop(session: EngineSession, kind: str, name: str, if_exists: bool = False, 
                            values).rows[0][0]
     if held and kind in {"user", "group"}:
         raise EngineError(f'{kind} "{name}" cannot be dropped because the {kind} has a privilege on some object')
+    if kind == "user" and session.execute(f"SELECT count(*) FROM {SCHEMA}.owners WHERE owner = $name",
+                                          {"name": name}).rows[0][0]:
+        raise EngineError(f'user "{name}" cannot be dropped because the user owns some object')
     if kind == "role" and not force:
         granted = session.execute(f"SELECT member_kind FROM {SCHEMA}.members WHERE kind = 'role' AND container = $name",
                                   {"name": name}).rows
@@ -120,19 +140,45 @@ def remove_member(session: EngineSession, kind: str, container: str, member_kind
 
 def grant(session: EngineSession, grantee_kind: str, grantee: str, privilege: str, object_kind: str,
           object_name: str) -> None:
+    """One privilege (ALL expanded by the caller) on one object, named by its key (access.py: 'schema.table' for
+    a relation, the name of a schema, function or database, lower case unless quoted)."""
     require(session, grantee_kind, grantee)
-    session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)",
-                    {"gk": grantee_kind, "g": grantee, "p": privilege, "ok": object_kind, "o": object_name})
+    values = {"gk": grantee_kind, "g": grantee, "p": privilege, "ok": object_kind, "o": object_name}
+    session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)", values)
+    if grantee_kind == "public":
+        session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = 'public' AND privilege = $p AND"
+                        " object_kind = $ok AND object_name = $o", {**values, "p": REVOKED_FROM_PUBLIC + privilege})
 
 
 def revoke(session: EngineSession, grantee_kind: str, grantee: str, privilege: str, object_kind: str,
-           object_name: str) -> None:
+           object_name: str, public_default: bool = False) -> None:
+    """`public_default`: PUBLIC holds it until revoked (access.public_default): the revocation is kept."""
     require(session, grantee_kind, grantee)
-    privileges = "" if privilege == "ALL" else " AND privilege = $p"
+    values = {"gk": grantee_kind, "g": grantee, "p": privilege, "ok": object_kind, "o": object_name}
     session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = $gk AND grantee = $g AND"
-                    f" object_kind = $ok AND object_name = $o{privileges}",
-                    {"gk": grantee_kind, "g": grantee, "ok": object_kind, "o": object_name,
-                     **({} if privilege == "ALL" else {"p": privilege})})
+                    " object_kind = $ok AND object_name = $o AND privilege = $p", values)
+    if public_default and grantee_kind == "public":
+        session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)",
+                        {**values, "p": REVOKED_FROM_PUBLIC + privilege})
+
+
+def set_owner(session: EngineSession, object_kind: str, object_name: str, owner: str | None) -> None:
+    """The object's owner (None: a superuser, the admin user who owns what no entry names)."""
+    _ready(session)
+    values = {"ok": object_kind, "o": object_name, "owner": owner}
+    session.execute(f"DELETE FROM {SCHEMA}.owners WHERE object_kind = $ok AND object_name = $o",
+                    {"ok": object_kind, "o": object_name})
+    if owner is not None:
+        session.execute(f"INSERT INTO {SCHEMA}.owners VALUES ($ok, $o, $owner)", values)
+
+
+def forget_object(session: EngineSession, object_kind: str, object_name: str) -> None:
+    """A dropped object: its owner and the privileges on it go with it (a schema's relations with it)."""
+    values = {"ok": object_kind, "o": object_name, "prefix": object_name + "."}
+    for table in ("owners", "privileges"):
+        session.execute(f"DELETE FROM {SCHEMA}.{table} WHERE (object_kind = $ok AND object_name = $o) OR"
+                        " ($ok = 'schema' AND object_kind = 'relation' AND starts_with(object_name, $prefix))",
+                        values)
 
 
 def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str]]:

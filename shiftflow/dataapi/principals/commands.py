@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.principals import catalog
+from shiftflow.dataapi.principals import access, catalog
 from shiftflow.dataapi.translate.commands.roles import check_passwords, is_role_command, refuse_redshift_only
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
@@ -194,10 +194,61 @@ def _privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSessi
     privileges = _privilege_words(tokens[1:on])
     object_kind, objects = _objects(tokens, on + 1, target)
     steps += _object_checks(object_kind, objects, probe)
-    record = catalog.grant if granting else catalog.revoke
-    steps += [lambda s, k=k, n=n, p=p, o=o: record(s, k, n, p, object_kind, o)
-              for k, n in grantees for p in privileges for o in objects]
+    steps += [lambda s, k=k, n=n, o=o: _record(s, granting, k, n, privileges, object_kind, o)
+              for k, n in grantees for o in objects]
     return steps
+
+
+def _record(session: EngineSession, granting: bool, grantee_kind: str, grantee: str, privileges: list[str],
+            written_kind: str, written: str) -> None:
+    """The grant or revocation of each privilege (ALL expanded) on each object the written name means, by the
+    objects' keys access.py checks against."""
+    kind, keys = _object_keys(session, written_kind, written)
+    expanded = [p for privilege in privileges
+                for p in (access.ALL_PRIVILEGES.get(kind, ()) if privilege == "ALL" else (
+                    "TEMP" if privilege == "TEMPORARY" else privilege,))]
+    for key in keys:
+        for privilege in expanded:
+            if granting:
+                catalog.grant(session, grantee_kind, grantee, privilege, kind, key)
+            else:
+                catalog.revoke(session, grantee_kind, grantee, privilege, kind, key,
+                               access.public_default(privilege, kind, key))
+
+
+def _object_keys(session: EngineSession, kind: str, written: str) -> tuple[str, list[str]]:
+    """(the kind access.py names, the keys) of ON [TABLE] t / SCHEMA s / ALL TABLES IN SCHEMA s / FUNCTION f(...)."""
+    parts = [_folded(part) for part in _split_name(written.split("(")[0].strip())]
+    if kind == "table":
+        found = access.resolve(session, access.Relation(parts[-2] if len(parts) > 1 else None, parts[-1]))
+        return "relation", [f"{found[0]}.{found[1]}"] if found else []
+    if kind == "all tables in schema":
+        relations = access.relations_in(session, parts[-1])
+        return "relation", [f"{parts[-1]}.{name}" for name in relations]
+    if kind == "all functions in schema":
+        return "function", access.functions_in(session, parts[-1])
+    if kind in {"schema", "database", "function", "procedure", "language"}:
+        return kind, [parts[-1]]
+    return kind, [written]
+
+
+def _split_name(text: str) -> list[str]:
+    """a.b, "A"."b.c": the dotted parts, quotes kept."""
+    parts, current, quoted = [], "", False
+    for character in text:
+        if character == '"':
+            quoted = not quoted
+        if character == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += character
+    return [*parts, current]
+
+
+def _folded(part: str) -> str:
+    part = part.strip()
+    return part[1:-1].replace('""', '"') if part.startswith('"') and part.endswith('"') else part.lower()
 
 
 def _privilege_words(tokens: list[Token]) -> list[str]:

@@ -131,6 +131,8 @@ from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, prepared_duckdb,
                                               register_duckdb_functions, session_setup)
+from shiftflow.dataapi.principals.access import (Guarded, SessionAuthorization, authorization, authorize, principal,
+                                                 session_authorization)
 from shiftflow.dataapi.principals.commands import is_principal_command, principal_command
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
@@ -206,6 +208,23 @@ def clear_cache() -> None:
 @functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
 def _translate_cached(statement: str, engine: str,
                       case_sensitive: bool) -> EngineSql | TransactionControl | S3Command | SessionCommand:
+    translated = _translate_statement(statement, engine)
+    if engine != "duckdb":  # PostgreSQL checks privileges itself
+        return translated
+    # principals/access.py: checked against the session's user (SET SESSION AUTHORIZATION) when it runs
+    if isinstance(translated, EngineSql):
+        return dataclasses.replace(translated, authorize=functools.partial(_authorize, statement))
+    if isinstance(translated, SessionCommand) and not isinstance(translated, SessionAuthorization):
+        return Guarded(translated, statement, translated.parameter_names,
+                       getattr(translated, "session_scoped", False))
+    return translated
+
+
+def _authorize(statement: str, session: EngineSession) -> Any:
+    return authorize(session, statement)
+
+
+def _translate_statement(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
@@ -219,6 +238,10 @@ def _translate_cached(statement: str, engine: str,
     if streaming is not None:  # streaming.py: external schemas, materialized views, case-sensitive names
         return streaming
     verb = word(tokens[0])
+    if engine == "duckdb" and verb in {"SET", "RESET"}:  # principals/access.py: PostgreSQL switches users itself
+        authorization = session_authorization(expanded(statement, tokens))
+        if authorization is not None:
+            return authorization
     if verb in {"SET", "RESET"}:
         setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
         return dataclasses.replace(setting, session_scoped=True)
@@ -288,6 +311,10 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
                    s3_client: Any) -> QueryResult:
     """Run a COPY or UNLOAD through `session`, reading or writing objects with `s3_client`."""
     from shiftflow.dataapi import s3io  # csv, gzip, bz2 and the rest load only when a COPY or UNLOAD runs
+
+    if authorization(session) is not None and not principal(session, authorization(session)).superuser:
+        raise NotSupportedLocally(f"{command.kind.upper()} as a user who is not a superuser (SET SESSION"
+                                  " AUTHORIZATION) on the DuckDB engine")
 
     return s3io.run(command, session, parameters, s3_client, translate)
 
