@@ -147,7 +147,8 @@ def grant(session: EngineSession, grantee_kind: str, grantee: str, privilege: st
     session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)", values)
     if grantee_kind == "public":
         session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = 'public' AND privilege = $p AND"
-                        " object_kind = $ok AND object_name = $o", {**values, "p": REVOKED_FROM_PUBLIC + privilege})
+                        " object_kind = $ok AND object_name = $o",
+                        {"p": REVOKED_FROM_PUBLIC + privilege, "ok": object_kind, "o": object_name})
 
 
 def revoke(session: EngineSession, grantee_kind: str, grantee: str, privilege: str, object_kind: str,
