@@ -123,12 +123,12 @@ def engine_error(error: psycopg.Error) -> EngineError:
         detail = error.diag.message_detail if error.diag and error.diag.message_detail else primary
         return TransactionConflict.deadlock("postgres", " ".join(detail.split()))
     if error.sqlstate == _INSUFFICIENT_PRIVILEGE:  # Redshift's words (r_GRANT-examples.md): "for relation test"
-        primary = _PRIVILEGE_OBJECT.sub("permission denied for relation ", primary)
+        primary = _PRIVILEGE_OBJECT.sub(r"\1 relation ", primary)
     return EngineError(primary, code=error.sqlstate or "")
 
 
 _INSUFFICIENT_PRIVILEGE = "42501"
-_PRIVILEGE_OBJECT = re.compile(r"^permission denied for (?:table|view|materialized view|sequence) ")
+_PRIVILEGE_OBJECT = re.compile(r"^(permission denied for|must be owner of) (?:table|view|materialized view|sequence) ")
 
 
 # Statements whose count the Data API reports as ResultRows; everything else (DDL, CREATE TABLE AS, SET, GRANT,

@@ -441,9 +441,9 @@ def _check_relation(session: EngineSession, who: Principal, privilege: str, rela
     schema, name = found
     _check_schema(session, who, "USAGE", schema)
     key = f"{schema}.{name}"
-    if owner(session, "relation", key) == who.name or holds(session, who, privilege, "relation", key):
-        pass
-    else:
+    if owner(session, "relation", key) != who.name and not holds(session, who, privilege, "relation", key):
+        if privilege in {"DROP", "ALTER"}:  # the owner's, unless granted (r_GRANT.md's DROP and ALTER)
+            raise EngineError(f"must be owner of relation {name}")
         raise EngineError(f"permission denied for relation {name}")
     view = _relations(session).views.get(found)
     if view is None or privilege != "SELECT":

@@ -4,7 +4,7 @@ r_CREATE_ROLE.md, r_ALTER_ROLE.md, r_DROP_ROLE.md, r_GRANT.md, r_REVOKE.md).
 PostgreSQL has users, groups and privileges with Redshift's meaning (Redshift's users, groups and roles are all
 PostgreSQL roles, cluster-wide as on Redshift); what Redshift writes otherwise is put in PostgreSQL's words:
 - GRANT / REVOKE ROLE r [, ROLE r2] TO / FROM {user | ROLE r3} [WITH ADMIN OPTION]: PostgreSQL's role membership
-  (GRANT r, r2 TO user, r3);
+  (GRANT r, r2 TO user, r3); GRANT ... ON ... TO ROLE r: GRANT ... TO r;
 - DROP ROLE r FORCE: DROP ROLE r (PostgreSQL drops a role that is granted to others);
 - ALTER ROLE r WITH RENAME TO s: ALTER ROLE r RENAME TO s;
 - CREATE / ALTER USER: PASSWORD DISABLE is PASSWORD NULL, CREATEUSER (a superuser) SUPERUSER, CONNECTION LIMIT
@@ -127,9 +127,10 @@ def postgres_role_command(statement: str, tokens: list[Token]) -> str:
 
 
 def _grant(statement: str, tokens: list[Token], words: list[str]) -> str:
-    if "ON" in words:
+    # ROLE before each granted role (role membership) and before each grantee role (GRANT ... ON ... TO ROLE r) is
+    # Redshift's word alone.
+    if "ON" in words and "ROLE" not in words:
         return statement
-    # Role membership: ROLE before each granted role and each grantee role is Redshift's word alone.
     edits = [(i, i, "") for i, name in enumerate(words)
              if name == "ROLE" and i + 1 < len(tokens) and words[i - 1] in {"GRANT", "REVOKE", ",", "TO", "FROM", "FOR"}]
     return _edited(statement, tokens, edits)

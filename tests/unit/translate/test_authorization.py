@@ -1,0 +1,162 @@
+"""Who runs a statement and what they may do (r_SET_SESSION_AUTHORIZATION.md, r_GRANT.md, r_GRANT-examples.md,
+r_REVOKE.md, r_CREATE_FUNCTION.md): DuckDB checks each statement against its principals catalog
+(shiftflow/dataapi/principals/access.py), PostgreSQL against its own roles, with the same answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate import NotSupportedLocally
+from tests.unit.translate.conftest import run_script
+
+_USERS = ("h13a_schema_user", "h13a_view_user", "h13a_user1", "h13a_user2")
+_GROUPS = ("h13a_qa_users", "h13a_group1")
+_ROLES = ("h13a_role1",)
+
+
+@pytest.fixture
+def users(session: Any) -> Iterator[Any]:
+    """The session; PostgreSQL's roles are the server's: dropped with what they own and hold afterwards."""
+    yield session
+    if session.engine != "postgres":
+        return
+    run_script(session, "reset session authorization")
+    for name in (*_USERS, *_GROUPS, *_ROLES):
+        try:
+            session.execute(f"DROP OWNED BY {name}", {})
+            session.execute(f"DROP ROLE {name}", {})
+        except EngineError:
+            pass
+
+
+def test_access_to_a_schema_does_not_grant_access_to_its_tables(users):
+    # r_GRANT-examples.md, as written (dw_user there is the admin user: SET SESSION AUTHORIZATION DEFAULT)
+    run_script(users, """
+        create group h13a_qa_users;
+        create user h13a_schema_user in group h13a_qa_users password 'Abcd1234';
+        create schema qa_tickit;
+        create table qa_tickit.test (col1 int);
+        grant all on schema qa_tickit to h13a_schema_user;
+        set session authorization h13a_schema_user""")
+    assert run_script(users, "select current_user").rows == [("h13a_schema_user",)]
+    assert run_script(users, "select session_user").rows == [("h13a_schema_user",)]
+    with pytest.raises(EngineError, match="permission denied for relation test"):
+        run_script(users, "select count(*) from qa_tickit.test")
+    run_script(users, "set session authorization default; grant select on table qa_tickit.test to h13a_schema_user;"
+                      " set session authorization h13a_schema_user")
+    assert run_script(users, "select count(*) from qa_tickit.test").rows == [(0,)]
+    with pytest.raises(EngineError, match="permission denied for relation test"):
+        run_script(users, "insert into qa_tickit.test values (1)")
+    with pytest.raises(EngineError, match="must be owner of relation test"):
+        run_script(users, "drop table qa_tickit.test")
+
+
+def test_access_to_a_view_does_not_imply_access_to_its_underlying_tables(users):
+    # r_GRANT-examples.md: VIEW_USER reads VIEW_DATE (365 rows there) but not DATE
+    run_script(users, """
+        create user h13a_view_user password 'Abcd1234';
+        create table date (dateid int);
+        insert into date values (1), (2), (3);
+        create view view_date as select * from date;
+        grant all on view_date to h13a_view_user;
+        set session authorization h13a_view_user""")
+    assert run_script(users, "select current_user").rows == [("h13a_view_user",)]
+    assert run_script(users, "select count(*) from view_date").rows == [(3,)]
+    with pytest.raises(EngineError, match="permission denied for relation date"):
+        run_script(users, "select count(*) from date")
+
+
+def test_every_user_creates_in_schema_public_and_owns_what_it_creates(users):
+    # r_GRANT.md: "By default, all users have CREATE and USAGE permission on the PUBLIC schema"
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';"
+                      " create schema private;"
+                      " set session authorization 'h13a_user1';"
+                      " create table mine (a int); insert into mine values (1); update mine set a = a + 1")
+    assert run_script(users, "select a from mine").rows == [(2,)]
+    with pytest.raises(EngineError, match="permission denied for schema private"):
+        run_script(users, "create table private.t (a int)")
+    run_script(users, "set session authorization 'h13a_user2'")
+    with pytest.raises(EngineError, match="permission denied for relation mine"):
+        run_script(users, "select a from mine")
+    with pytest.raises(EngineError, match="must be owner of relation mine"):
+        run_script(users, "drop table mine")
+    run_script(users, "reset session authorization; grant select on mine to h13a_user2;"
+                      " set session authorization 'h13a_user2'")
+    assert run_script(users, "select a from mine").rows == [(2,)]
+    with pytest.raises(EngineError, match="permission denied for relation mine"):
+        run_script(users, "delete from mine")
+    run_script(users, "set session authorization 'h13a_user1'; drop table mine")
+
+
+def test_execute_on_a_udf_is_public_until_revoked_and_follows_groups_and_roles(users):
+    # r_CREATE_FUNCTION.md ("By default, execute permission for new UDFs is granted to PUBLIC"), the UDF of
+    # stored-procedures/sp_update_permissions/test_scenarios.sql
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';
+        create group h13a_group1 with user h13a_user2;
+        create function f_sql_greater (float, float) returns float stable as $$
+          select case when $1 > $2 then $1 else $2 end $$ language sql;
+        set session authorization h13a_user1""")
+    assert run_script(users, "select f_sql_greater(10, 20)").rows == [(20.0,)]
+    run_script(users, "reset session authorization;"
+                      " revoke execute on function f_sql_greater (float, float) from public;"
+                      " grant execute on function f_sql_greater (float, float) to group h13a_group1;"
+                      " set session authorization h13a_user1")
+    with pytest.raises(EngineError, match="permission denied for function f_sql_greater"):
+        run_script(users, "select f_sql_greater(10, 20)")
+    run_script(users, "set session authorization h13a_user2")
+    assert run_script(users, "select f_sql_greater(10, 20)").rows == [(20.0,)]
+
+
+def test_a_role_granted_to_a_user_gives_it_the_roles_privileges(users):
+    # r_GRANT.md (GRANT ROLE ... TO user), r_REVOKE.md
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create role h13a_role1;"
+                      " create schema sales; create table sales.orders (id int);"
+                      " grant usage on schema sales to role h13a_role1;"
+                      " grant select on all tables in schema sales to role h13a_role1;"
+                      " set session authorization h13a_user1")
+    with pytest.raises(EngineError, match="permission denied for schema sales"):
+        run_script(users, "select count(*) from sales.orders")
+    run_script(users, "reset session authorization; grant role h13a_role1 to h13a_user1;"
+                      " set session authorization h13a_user1")
+    assert run_script(users, "select count(*) from sales.orders").rows == [(0,)]
+    run_script(users, "reset session authorization; revoke role h13a_role1 from h13a_user1;"
+                      " set session authorization h13a_user1")
+    with pytest.raises(EngineError, match="permission denied for schema sales"):
+        run_script(users, "select count(*) from sales.orders")
+
+
+def test_only_a_superuser_creates_users_and_the_default_user_comes_back(users):
+    # r_CREATE_USER.md (a superuser creates users), r_SET_SESSION_AUTHORIZATION.md (DEFAULT)
+    before = run_script(users, "select current_user").rows
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; set session authorization 'h13a_user1'")
+    with pytest.raises(EngineError, match="permission denied to create role"):
+        run_script(users, "create user h13a_user2 password 'Abcd1234'")
+    run_script(users, "set session authorization default")
+    assert run_script(users, "select current_user").rows == before
+    run_script(users, "set session authorization 'h13a_user1'; reset session authorization")
+    assert run_script(users, "select current_user").rows == before
+    with pytest.raises(EngineError, match='role "h13a_nobody" does not exist'):
+        run_script(users, "set session authorization 'h13a_nobody'")
+
+
+def test_what_duckdb_cannot_check_for_a_user_fails_plainly(duckdb_session):
+    run_script(duckdb_session, "create user h13a_user1 password 'Abcd1234'; create table t (a int);"
+                               " create procedure p() as $$ begin null; end; $$ language plpgsql;"
+                               " set session authorization h13a_user1")
+    for statement in ("call p()", "grant select on t to h13a_user1", "alter table t owner to h13a_user1",
+                      "create materialized view mv as select 1"):
+        with pytest.raises(NotSupportedLocally):
+            run_script(duckdb_session, statement)
+
+
+def test_a_superuser_set_by_session_authorization_bypasses_the_checks(duckdb_session):
+    # r_superusers.md: a superuser has every privilege whatever was granted
+    run_script(duckdb_session, "create user h13a_admin password 'Abcd1234' createuser; create schema locked;"
+                               " create table locked.t (a int); revoke usage on schema locked from public;"
+                               " set session authorization h13a_admin")
+    assert run_script(duckdb_session, "select count(*) from locked.t").rows == [(0,)]
