@@ -123,25 +123,36 @@ class Principal:
 
 
 def principal(session: EngineSession, user: str) -> Principal:
-    def compute() -> Principal:
-        if not catalog.exists(session, "user", user):
-            return Principal(user, True, frozenset())  # dropped while the session was it: as PostgreSQL, who it was
-        superuser = bool(session.execute(f"SELECT superuser FROM {catalog.SCHEMA}.principals WHERE kind = 'user'"
-                                         " AND name = $name", {"name": user}).rows[0][0])
-        members = session.execute(f"SELECT kind, container, member_kind, member FROM {catalog.SCHEMA}.members",
-                                  {}).rows
-        grantees, pending = {("user", user), ("public", "public")}, [("user", user)]
-        while pending:
-            kind, name = pending.pop()
-            for container_kind, container, member_kind, member in members:
-                if (member_kind, member) == (kind, name) and (container_kind, container) not in grantees:
-                    grantees.add((container_kind, container))
-                    if container_kind == "role":
-                        pending.append(("role", container))
-        return Principal(user, superuser, frozenset(grantees))
+    """Read for each statement: GRANT, CREATE USER ... change no DuckDB catalog a cache would follow."""
+    if not catalog.exists(session, "user", user):  # dropped while the session was it: PUBLIC's privileges
+        return Principal(user, False, frozenset({("user", user), ("public", "public")}))
+    superuser = bool(session.execute(f"SELECT superuser FROM {catalog.SCHEMA}.principals WHERE kind = 'user'"
+                                     " AND name = $name", {"name": user}).rows[0][0])
+    members = session.execute(f"SELECT kind, container, member_kind, member FROM {catalog.SCHEMA}.members",
+                              {}).rows
+    grantees, pending = {("user", user), ("public", "public")}, [("user", user)]
+    while pending:
+        kind, name = pending.pop()
+        for container_kind, container, member_kind, member in members:
+            if (member_kind, member) == (kind, name) and (container_kind, container) not in grantees:
+                grantees.add((container_kind, container))
+                if container_kind == "role":
+                    pending.append(("role", container))
+    return Principal(user, superuser, frozenset(grantees))
 
-    cached = getattr(session, "catalog_cached", None)
-    return cached(("shiftflow_principal", user), compute) if cached else compute()
+
+def acting_user(session: EngineSession) -> Principal | None:
+    """The user the session runs as when its privileges are checked; None for the admin user or a superuser."""
+    user = authorization(session)
+    if user is None:
+        return None
+    who = principal(session, user)
+    return None if who.superuser else who
+
+
+def acting_name(session: EngineSession) -> str:
+    """Whose defaults (ALTER DEFAULT PRIVILEGES) apply to what the session creates: its user, '' for the admin."""
+    return authorization(session) or ""
 
 
 def holds(session: EngineSession, who: Principal, privilege: str, object_kind: str, object_name: str) -> bool:
@@ -220,6 +231,12 @@ def needs(statement: str) -> Needs:
     verb = words[0]
     if verb in {"SET", "RESET", "SHOW", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "ANALYZE"}:
         return Needs()
+    if verb in {"GRANT", "REVOKE"} and "ON" in words and "ROLE" not in words[:words.index("ON")]:
+        return Needs()  # commands.py: the user must own each object
+    if words[:3] == ["ALTER", "DEFAULT", "PRIVILEGES"]:
+        if "FOR" in words[:next((i for i, w in enumerate(words) if w in {"GRANT", "REVOKE"}), len(words))]:
+            return Needs(refused="ALTER DEFAULT PRIVILEGES FOR USER as a user who is not a superuser")
+        return Needs()  # the user's own defaults
     if words[:2] in (["CREATE", "USER"], ["CREATE", "GROUP"], ["CREATE", "ROLE"], ["DROP", "USER"], ["DROP", "GROUP"],
                      ["DROP", "ROLE"], ["ALTER", "GROUP"], ["ALTER", "ROLE"]):
         return Needs(superuser=f"permission denied to {'create' if verb == 'CREATE' else verb.lower()} role")
@@ -387,12 +404,9 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
     """Raise Redshift's error (or NotSupportedLocally) when the session's user may not run `statement`; the step
     to run once it ran: the owner of what it creates recorded, the grants on what it drops forgotten."""
     dropped = _dropped(session, statement)
-    user = authorization(session)
-    if user is None:
-        return dropped
-    who = principal(session, user)
-    if who.superuser:
-        return dropped
+    who = acting_user(session)
+    if who is None:
+        return dropped or _created(session, statement)
     need = needs(statement)
     if need.refused:
         raise NotSupportedLocally(need.refused)
@@ -400,7 +414,8 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
         raise EngineError(need.superuser)
     if need.database:
         database = session.execute("SELECT shiftflow_current_database()", {}).rows[0][0]
-        if not holds(session, who, need.database, "database", database.lower()):
+        if owner(session, "database", database.lower()) != who.name \
+                and not holds(session, who, need.database, "database", database.lower()):
             raise EngineError(f'permission denied to create temporary tables in database "{database}"'
                               if need.database == "TEMP" else f"permission denied for database {database}")
     for privilege, schema in need.schemas:
@@ -411,8 +426,21 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
     for function in need.owned_functions:
         if owner(session, "function", function) != who.name:
             raise EngineError(f"must be owner of function {function}")
+    return dropped or _created(session, statement, who.name)
+
+
+_CREATE = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*create\s", re.IGNORECASE | re.DOTALL)
+
+
+def _created(session: EngineSession, statement: str,
+             owner_name: str | None = None) -> Callable[[EngineSession], None] | None:
+    """What to run once `statement` created an object: its owner recorded (`owner_name`, a user who is not a
+    superuser) and the defaults of ALTER DEFAULT PRIVILEGES applied. None when it creates nothing new."""
+    if not _CREATE.match(statement) or (owner_name is None and not catalog.ready(session)):
+        return None
+    need = needs(statement)
     if not need.creates:
-        return dropped
+        return None
     kind, schema, name = need.creates
     schema = schema if schema is not None or kind == "schema" else current_schema(session)
     key = name if kind == "schema" else f"{schema}.{name}" if kind == "relation" else name
@@ -421,7 +449,15 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
                                                   {"s": name}).rows[0][0]))
     if existed:
         return None
-    return lambda s: catalog.set_owner(s, kind, key, who.name)
+    defaults_owner = acting_name(session)
+
+    def record(session: EngineSession) -> None:
+        if owner_name is not None:
+            catalog.set_owner(session, kind, key, owner_name)
+        if kind != "schema":
+            catalog.apply_defaults(session, defaults_owner, schema or "", kind, key)
+
+    return record
 
 
 def _check_schema(session: EngineSession, who: Principal, privilege: str, schema: str) -> None:
@@ -468,9 +504,7 @@ def _check_relation(session: EngineSession, who: Principal, privilege: str, rela
 def _check_functions(session: EngineSession, who: Principal, names: tuple[str, ...]) -> None:
     if not names:
         return
-    udfs = {row[0] for row in session.execute(
-        "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'macro' AND NOT internal"
-        " AND database_name <> 'temp'", {}).rows}
+    udfs = set(functions_in(session, None))
     for name in names:
         if name in udfs and owner(session, "function", name) != who.name \
                 and not holds(session, who, "EXECUTE", "function", name):
@@ -482,10 +516,11 @@ def relations_in(session: EngineSession, schema: str) -> list[str]:
     return sorted(name for (found, name) in _relations(session).kinds if found == schema)
 
 
-def functions_in(session: EngineSession, schema: str) -> list[str]:
+def functions_in(session: EngineSession, schema: str | None) -> list[str]:
+    """The names of the SQL UDFs (DuckDB macros) of a schema (None: of any)."""
     return sorted({row[0] for row in session.execute(
         "SELECT function_name FROM duckdb_functions() WHERE function_type = 'macro' AND NOT internal AND"
-        " database_name <> 'temp' AND schema_name = $schema", {"schema": schema}).rows})
+        " database_name <> 'temp' AND schema_name = coalesce($schema, schema_name)", {"schema": schema}).rows})
 
 
 _DROP = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*drop\s", re.IGNORECASE | re.DOTALL)

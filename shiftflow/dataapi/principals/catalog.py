@@ -23,7 +23,11 @@ _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           " privilege VARCHAR, object_kind VARCHAR, object_name VARCHAR,"
           " PRIMARY KEY (grantee_kind, grantee, privilege, object_kind, object_name))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.owners (object_kind VARCHAR, object_name VARCHAR, owner VARCHAR,"
-          " PRIMARY KEY (object_kind, object_name))")
+          " PRIMARY KEY (object_kind, object_name))",
+          # ALTER DEFAULT PRIVILEGES: owner '' is the admin user, schema_name '' every schema
+          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.default_privileges (owner VARCHAR, schema_name VARCHAR,"
+          " object_kind VARCHAR, grantee_kind VARCHAR, grantee VARCHAR, privilege VARCHAR,"
+          " PRIMARY KEY (owner, schema_name, object_kind, grantee_kind, grantee, privilege))")
 KINDS = ("user", "group", "role")
 # A privilege PUBLIC holds by default (access.public_default) revoked from PUBLIC: a row of PUBLIC's with this
 # prefix, which a GRANT to PUBLIC deletes.
@@ -192,3 +196,34 @@ def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str]]:
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
         f"SELECT name, sysid, superuser, createdb, connection_limit FROM {SCHEMA}.principals WHERE kind = 'user'"
         " ORDER BY sysid", {}).rows]
+
+
+def default_privilege(session: EngineSession, granting: bool, owner: str, schema: str, object_kind: str,
+                      grantee_kind: str, grantee: str, privilege: str, public_default: bool) -> None:
+    """One default of ALTER DEFAULT PRIVILEGES; a REVOKE FROM PUBLIC of what PUBLIC holds by default (EXECUTE on
+    functions) is kept as the revocation to apply."""
+    _ready(session)
+    values = {"owner": owner, "schema": schema, "ok": object_kind, "gk": grantee_kind, "g": grantee,
+              "p": privilege, "revoked": REVOKED_FROM_PUBLIC + privilege}
+    session.execute(f"DELETE FROM {SCHEMA}.default_privileges WHERE owner = $owner AND schema_name = $schema AND"
+                    " object_kind = $ok AND grantee_kind = $gk AND grantee = $g AND privilege IN ($p, $revoked)",
+                    values)
+    if granting or (public_default and grantee_kind == "public"):
+        session.execute(f"INSERT INTO {SCHEMA}.default_privileges VALUES ($owner, $schema, $ok, $gk, $g,"
+                        " $chosen)", {**{k: v for k, v in values.items() if k not in {"p", "revoked"}},
+                                      "chosen": privilege if granting else REVOKED_FROM_PUBLIC + privilege})
+
+
+def apply_defaults(session: EngineSession, owner: str, schema: str, object_kind: str, object_name: str) -> None:
+    """The defaults of the object's owner ('' the admin user) and schema, applied to the object just created."""
+    if not ready(session):
+        return
+    rows = session.execute(f"SELECT grantee_kind, grantee, privilege FROM {SCHEMA}.default_privileges WHERE"
+                           " owner = $owner AND schema_name IN ('', $schema) AND object_kind = $ok",
+                           {"owner": owner, "schema": schema, "ok": object_kind}).rows
+    for grantee_kind, grantee, privilege in rows:
+        if privilege.startswith(REVOKED_FROM_PUBLIC):
+            revoke(session, grantee_kind, grantee, privilege[len(REVOKED_FROM_PUBLIC):], object_kind, object_name,
+                   public_default=True)
+        else:
+            grant(session, grantee_kind, grantee, privilege, object_kind, object_name)

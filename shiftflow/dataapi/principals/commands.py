@@ -41,15 +41,28 @@ class PrincipalCommand(SessionCommand):
         return QueryResult()
 
 
+_OWNED = {"TABLE": "relation", "VIEW": "relation", "SCHEMA": "schema", "DATABASE": "database",
+          "FUNCTION": "function"}
+
+
 def is_principal_command(tokens: list[Token]) -> bool:
-    """The role commands (roles.is_role_command) and ALTER DEFAULT PRIVILEGES."""
-    return is_role_command(tokens) or [word(t) for t in tokens[:3]] == ["ALTER", "DEFAULT", "PRIVILEGES"]
+    """The role commands (roles.is_role_command), ALTER DEFAULT PRIVILEGES and ALTER TABLE / VIEW / SCHEMA /
+    DATABASE / FUNCTION ... OWNER TO."""
+    return is_role_command(tokens) or [word(t) for t in tokens[:3]] == ["ALTER", "DEFAULT", "PRIVILEGES"] \
+        or _is_owner_change(tokens)
+
+
+def _is_owner_change(tokens: list[Token]) -> bool:
+    words = [word(t) for t in tokens if t.token_type != TokenType.SEMICOLON]
+    return len(words) > 4 and words[0] == "ALTER" and words[1] in _OWNED and words[-3:-1] == ["OWNER", "TO"]
 
 
 def principal_command(tokens: list[Token], probe: Probe) -> PrincipalCommand:
     """The DuckDB engine's run of one of these statements (is_principal_command); raises NotSupportedLocally."""
     refuse_redshift_only(tokens)
     words = [word(t) for t in tokens]
+    if _is_owner_change(tokens):
+        return PrincipalCommand(steps=tuple(_owner_change(tokens, probe)))
     if words[0] in {"GRANT", "REVOKE"}:
         return PrincipalCommand(steps=tuple(_privileges(tokens, probe)))
     if words[:3] == ["ALTER", "DEFAULT", "PRIVILEGES"]:
@@ -152,6 +165,49 @@ def _alter(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], Non
     return steps  # PASSWORD, VALID UNTIL, SESSION TIMEOUT, SET / RESET of a parameter: nothing a query sees
 
 
+def _owner_change(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
+    """ALTER TABLE / VIEW / SCHEMA / DATABASE / FUNCTION name ... OWNER TO user (r_ALTER_TABLE.md, r_ALTER_SCHEMA.md,
+    r_ALTER_DATABASE.md, r_ALTER_FUNCTION.md): the object must exist, then the user; the catalog keeps the owner
+    access.py checks against (a superuser runs it: access.py refuses it to other users)."""
+    tokens = [t for t in tokens if t.token_type != TokenType.SEMICOLON]
+    kind, new_owner = _OWNED[word(tokens[1])], _name(tokens[-1])
+    name_tokens = []
+    for token in tokens[2:-3]:
+        if token.token_type == TokenType.L_PAREN:
+            break
+        name_tokens.append(token)
+    written = "".join(f'"{t.text}"' if t.token_type == TokenType.IDENTIFIER else t.text for t in name_tokens)
+    steps: list[Callable[[EngineSession], None]] = []
+    if kind == "relation":
+        query = probe(f"SELECT 1 FROM {written} WHERE FALSE")
+        steps.append(lambda s: query.execute(s, {}))
+    elif kind == "schema":
+        steps.append(lambda s: _require_schema(s, written))
+    elif kind == "database":
+        steps.append(lambda s: _require_database(s, _folded(written)))
+    else:
+        steps.append(lambda s: _require_function(s, _folded(_split_name(written)[-1])))
+
+    def record(session: EngineSession) -> None:
+        catalog.require(session, "user", new_owner)
+        keyed, keys = _object_keys(session, "table" if kind == "relation" else kind, written)
+        for key in keys:
+            catalog.set_owner(session, keyed, key, new_owner)
+
+    return [*steps, record]
+
+
+def _require_database(session: EngineSession, name: str) -> None:
+    current = session.execute("SELECT shiftflow_current_database()", {}).rows[0][0]
+    if name != str(current).lower():
+        raise EngineError(f'database "{name}" does not exist')
+
+
+def _require_function(session: EngineSession, name: str) -> None:
+    if name not in access.functions_in(session, None):
+        raise EngineError(f"function {name} does not exist")
+
+
 def _grantees(tokens: list[Token], start: int) -> list[tuple[str, str]]:
     """TO / FROM {name | GROUP name | ROLE name | PUBLIC} [, ...]: (kind, name) pairs."""
     grantees, index = [], start
@@ -204,6 +260,10 @@ def _record(session: EngineSession, granting: bool, grantee_kind: str, grantee: 
     """The grant or revocation of each privilege (ALL expanded) on each object the written name means, by the
     objects' keys access.py checks against."""
     kind, keys = _object_keys(session, written_kind, written)
+    who = access.acting_user(session)
+    if who is not None and any(access.owner(session, kind, key) != who.name for key in keys):
+        raise NotSupportedLocally(f"{'GRANT' if granting else 'REVOKE'} on an object the user does not own (the"
+                                  " emulator does not keep WITH GRANT OPTION)")
     expanded = [p for privilege in privileges
                 for p in (access.ALL_PRIVILEGES.get(kind, ()) if privilege == "ALL" else (
                     "TEMP" if privilege == "TEMPORARY" else privilege,))]
@@ -307,19 +367,43 @@ def _require_schema(session: EngineSession, name: str) -> None:
         raise EngineError(f'schema "{unquoted}" does not exist')
 
 
+_DEFAULT_OBJECTS = {"TABLES": "relation", "FUNCTIONS": "function", "PROCEDURES": "procedure"}
+
+
 def _default_privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
-    """ALTER DEFAULT PRIVILEGES [FOR USER u [, ...]] [IN SCHEMA s [, ...]] GRANT | REVOKE ...: the users, schemas
-    and grantees must exist; the defaults apply to objects other users create, which the emulator's session never
-    is, so nothing else is kept."""
+    """ALTER DEFAULT PRIVILEGES [FOR USER u [, ...]] [IN SCHEMA s [, ...]] GRANT | REVOKE privileges ON TABLES |
+    FUNCTIONS | PROCEDURES TO | FROM grantees (r_ALTER_DEFAULT_PRIVILEGES.md): the users, schemas and grantees
+    must exist; the catalog keeps the defaults, which access.py applies to what those users (by default the user
+    running it) create from then on."""
     words = [word(t) for t in tokens]
     steps: list[Callable[[EngineSession], None]] = []
-    if "FOR" in words[:words.index("GRANT") if "GRANT" in words else len(words)]:
+    verb = next(i for i, w in enumerate(words) if w in {"GRANT", "REVOKE"})
+    users: list[str] = []
+    if "FOR" in words[:verb]:
         users, _ = _names(tokens, words.index("FOR") + 2)
         steps += [lambda s, u=u: catalog.require(s, "user", u) for u in users]
-    if "IN" in words and words[words.index("IN") + 1] == "SCHEMA":
+    schemas: list[str] = []
+    if "IN" in words[:verb] and words[words.index("IN") + 1] == "SCHEMA":
         schemas, _ = _names(tokens, words.index("IN") + 2)
         steps += [lambda s, n=n: _require_schema(s, n) for n in schemas]
-    verb = next(i for i, w in enumerate(words) if w in {"GRANT", "REVOKE"})
-    target = words.index("TO" if words[verb] == "GRANT" else "FROM")
-    steps += [lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in _grantees(tokens, target + 1) if k != "public"]
-    return steps
+    granting = words[verb] == "GRANT"
+    target = words.index("TO" if granting else "FROM")
+    grantees = _grantees(tokens, target + 1)
+    steps += [lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in grantees if k != "public"]
+    on = words.index("ON", verb)
+    kind = _DEFAULT_OBJECTS.get(words[on + 1] if on + 1 < len(words) else "")
+    if kind is None:
+        raise EngineError(f'syntax error at or near "{tokens[on + 1].text if on + 1 < len(tokens) else ""}"')
+    privileges = [p for written in _privilege_words(tokens[verb + 1 : on])
+                  for p in (access.ALL_PRIVILEGES[kind] if written == "ALL" else (written,))]
+
+    def record(session: EngineSession) -> None:
+        owners = users or [access.acting_name(session)]
+        for owner in owners:
+            for schema in [_folded(n) for n in schemas] or [""]:
+                for grantee_kind, grantee in grantees:
+                    for privilege in privileges:
+                        catalog.default_privilege(session, granting, owner, schema, kind, grantee_kind, grantee,
+                                                  privilege, access.public_default(privilege, kind, "*"))
+
+    return [*steps, record]
