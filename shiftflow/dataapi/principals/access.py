@@ -24,10 +24,12 @@ ALTER DEFAULT PRIVILEGES, ...) fails with "not supported locally" for such a use
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -85,8 +87,7 @@ class SessionAuthorization(SessionCommand):
                 raise EngineError(f'role "{user}" does not exist')
         else:
             user = None
-        session.execute("SET VARIABLE shiftflow_authorization = " + ("NULL" if user is None else _literal(user)), {})
-        session.authorization = user  # type: ignore[attr-defined]  # DuckDBSession's
+        _become(session, user)
         return QueryResult()
 
 
@@ -150,6 +151,30 @@ def acting_user(session: EngineSession) -> Principal | None:
     return None if who.superuser else who
 
 
+@contextlib.contextmanager
+def running(session: EngineSession, procedure: str, definer: bool) -> Iterator[None]:
+    """CALL of a stored procedure (stored-procedure-security-and-privileges.md): EXECUTE is its owner's and the
+    superusers' unless granted; a SECURITY DEFINER body runs as its owner, a SECURITY INVOKER one as the caller."""
+    who = acting_user(session)
+    if who is not None and owner(session, "procedure", procedure) != who.name \
+            and not holds(session, who, "EXECUTE", "procedure", procedure):
+        raise EngineError(f"permission denied for procedure {procedure}")
+    if not definer or not catalog.ready(session):
+        yield
+        return
+    before, runner = authorization(session), owner(session, "procedure", procedure)
+    _become(session, runner)
+    try:
+        yield
+    finally:
+        _become(session, before)
+
+
+def _become(session: EngineSession, user: str | None) -> None:
+    session.execute("SET VARIABLE shiftflow_authorization = " + ("NULL" if user is None else _literal(user)), {})
+    session.authorization = user  # type: ignore[attr-defined]  # DuckDBSession's
+
+
 def acting_name(session: EngineSession) -> str:
     """Whose defaults (ALTER DEFAULT PRIVILEGES) apply to what the session creates: its user, '' for the admin."""
     return authorization(session) or ""
@@ -189,6 +214,7 @@ class Needs:
     schemas: tuple[tuple[str, str | None], ...] = ()  # (CREATE | USAGE | OWNER, schema; None: the current one)
     functions: tuple[str, ...] = ()  # names called: EXECUTE when they are UDFs
     owned_functions: tuple[str, ...] = ()  # DROP FUNCTION
+    owned_procedures: tuple[str, ...] = ()  # DROP PROCEDURE
     database: str = ""  # CREATE | TEMP on the database
     superuser: str = ""  # Redshift's error when the user is no superuser
     creates: tuple[str, str | None, str] | tuple[()] = ()  # (kind, schema, name)
@@ -249,25 +275,38 @@ def needs(statement: str) -> Needs:
             ["CREATE", "TABLE"], ["CREATE", "TEMP"], ["CREATE", "TEMPORARY"], ["CREATE", "VIEW"],
             ["CREATE", "OR"], ["DROP", "TABLE"], ["DROP", "VIEW"], ["ALTER", "TABLE"], ["ALTER", "VIEW"],
             ["CREATE", "SCHEMA"], ["DROP", "SCHEMA"], ["ALTER", "SCHEMA"], ["DROP", "FUNCTION"]):
-        if words[:4] == ["CREATE", "OR", "REPLACE", "FUNCTION"]:
-            return _create_function(statement, tokens, words)
+        if words[:4] in (["CREATE", "OR", "REPLACE", "FUNCTION"], ["CREATE", "OR", "REPLACE", "PROCEDURE"]):
+            return _create_function(statement, tokens, words, words[3])
         if words[:2] == ["CREATE", "OR"] and words[3:4] != ["VIEW"]:
             return Needs(refused=f"{' '.join(words[:4])} as a user who is not a superuser")
         return _parsed(statement, words)
     if words[:2] == ["CREATE", "FUNCTION"]:
         return _create_function(statement, tokens, words)
+    if words[:2] == ["CREATE", "PROCEDURE"] or words[:4] == ["CREATE", "OR", "REPLACE", "PROCEDURE"]:
+        return _create_function(statement, tokens, words, "PROCEDURE")
+    if verb == "CALL":
+        return Needs()  # running(): EXECUTE, and whose privileges the body runs with
+    if words[:2] == ["DROP", "PROCEDURE"]:
+        index = 4 if words[2:4] == ["IF", "EXISTS"] else 2
+        named = [t for t in tokens[index:] if t.token_type != TokenType.DOT]
+        opening = next((i for i, t in enumerate(named) if t.token_type == TokenType.L_PAREN), len(named))
+        return Needs(owned_procedures=(named[opening - 1].text.lower(),) if opening else ())
     what = " ".join(words[:2]) if verb in {"CREATE", "ALTER", "DROP", "GRANT", "REVOKE"} else verb
     return Needs(refused=f"{what} as a user who is not a superuser (SET SESSION AUTHORIZATION) on the DuckDB"
                          " engine")
 
 
-def _create_function(statement: str, tokens: list[Token], words: list[str]) -> Needs:
-    index = words.index("FUNCTION") + 1
+def _create_function(statement: str, tokens: list[Token], words: list[str], kind: str = "FUNCTION") -> Needs:
+    """CREATE [OR REPLACE] FUNCTION / PROCEDURE [schema.]name: CREATE on the schema (USAGE on LANGUAGE sql and
+    plpgsql is PUBLIC's, r_CREATE_FUNCTION.md, stored-procedure-security-and-privileges.md)."""
+    index = words.index(kind) + 1
     if index >= len(tokens):
         return Needs()
-    name = tokens[index].text.lower()
-    schema, _, name = name.rpartition(".")
-    return Needs(schemas=(("CREATE", schema or None),), creates=("function", schema or None, name))
+    parts = [tokens[index].text.lower()]
+    if index + 2 < len(tokens) and tokens[index + 1].token_type == TokenType.DOT:
+        parts.append(tokens[index + 2].text.lower())
+    schema = parts[0] if len(parts) > 1 else None
+    return Needs(schemas=(("CREATE", schema),), creates=(kind.lower(), schema, parts[-1]))
 
 
 def _parsed(statement: str, words: list[str]) -> Needs:
@@ -426,6 +465,9 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
     for function in need.owned_functions:
         if owner(session, "function", function) != who.name:
             raise EngineError(f"must be owner of function {function}")
+    for procedure in need.owned_procedures:
+        if owner(session, "procedure", procedure) != who.name:
+            raise EngineError(f"must be owner of procedure {procedure}")
     return dropped or _created(session, statement, who.name)
 
 
@@ -533,6 +575,7 @@ def _dropped(session: EngineSession, statement: str) -> Callable[[EngineSession]
     need = needs(statement)
     objects = [("schema", name) for privilege, name in need.schemas if privilege == "OWNER" and name]
     objects += [("function", name) for name in need.owned_functions]
+    objects += [("procedure", name) for name in need.owned_procedures]
     for _, relation in need.relations:
         found = resolve(session, relation)
         if found is not None:
@@ -550,9 +593,14 @@ class Guarded(SessionCommand):
     """A session command checked first (authorize) when the session runs as a user who is not a superuser."""
 
     inner: SessionCommand
-    statement: str
+    statement: str = field(compare=False)  # the text as sent (a trailing semicolon changes no check)
     parameter_names: tuple[str, ...] = ()
     session_scoped: bool = False
+
+    def __getattr__(self, name: str) -> Any:  # what the command is (a CALL's procedure name ...): the inner one's
+        if name.startswith("__") or name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         after = authorize(session, self.statement)

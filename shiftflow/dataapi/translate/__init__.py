@@ -115,7 +115,8 @@ from shiftflow.dataapi.translate.decimals import marks_divisions, typed_division
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement_command, postgres_prepare,
                                                           prepared_statement_command)
-from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
+from shiftflow.dataapi.translate.commands.roles import (is_role_command, postgres_owner_only_procedure,
+                                                       postgres_role_command)
 from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
@@ -299,7 +300,7 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
             return _tokens_to_postgres(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
             raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
-        text = rewrite_procedure(statement, tokens, _BODY_TRANSLATOR)
+        text = postgres_owner_only_procedure(rewrite_procedure(statement, tokens, _BODY_TRANSLATOR), tokens)
         return EngineSql(text.replace("%", "%%"))
     translated = _translate_tree(statement, tokens, engine)
     if verb == "TRUNCATE":  # "TRUNCATE commits the transaction in which it is run" (Redshift's TRUNCATE page)

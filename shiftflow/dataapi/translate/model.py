@@ -6,7 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
@@ -50,7 +50,8 @@ class EngineSql:
     typed_text: Callable[[EngineSession, Mapping[str, str]], str] | None = None
     # DuckDB: the check of the session's user's privileges (principals/access.py), run first; it returns what to
     # run once the statement ran (the owner of what it created recorded), or None.
-    authorize: Callable[[EngineSession], Callable[[EngineSession], None] | None] | None = None
+    authorize: Callable[[EngineSession], Callable[[EngineSession], None] | None] | None = field(default=None,
+                                                                                              compare=False)
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""

@@ -13,7 +13,7 @@ from shiftflow.dataapi.engines.base import EngineError
 from shiftflow.dataapi.translate import NotSupportedLocally
 from tests.unit.translate.conftest import run_script
 
-_USERS = ("h13a_schema_user", "h13a_view_user", "h13a_user1", "h13a_user2")
+_USERS = ("h13a_schema_user", "h13a_view_user", "h13a_user1", "h13a_user2", "h13a_report_admin", "h13a_reader")
 _GROUPS = ("h13a_qa_users", "h13a_group1")
 _ROLES = ("h13a_role1",)
 
@@ -144,12 +144,32 @@ def test_only_a_superuser_creates_users_and_the_default_user_comes_back(users):
         run_script(users, "set session authorization 'h13a_nobody'")
 
 
+def test_a_procedure_runs_for_its_owner_and_grantees_with_the_privileges_its_security_says(users):
+    # stored-procedure-security-and-privileges.md: EXECUTE is the owner's and the superusers' by default; SECURITY
+    # DEFINER runs with the owner's privileges, SECURITY INVOKER with the caller's
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234';
+        create table secret (a int); insert into secret values (42); create table copied (a int);
+        create procedure p_definer() security definer as $$
+        begin insert into copied select a from secret; end; $$ language plpgsql;
+        create procedure p_invoker() as $$ begin insert into copied select a from secret; end; $$ language plpgsql;
+        set session authorization h13a_user1""")
+    with pytest.raises(EngineError, match="permission denied for procedure p_definer"):
+        run_script(users, "call p_definer()")
+    run_script(users, "reset session authorization; grant execute on procedure p_definer() to h13a_user1;"
+                      " grant execute on procedure p_invoker() to h13a_user1; set session authorization h13a_user1;"
+                      " call p_definer()")
+    with pytest.raises(EngineError, match="permission denied for relation"):
+        run_script(users, "call p_invoker()")
+    assert run_script(users, "reset session authorization; select a from copied").rows == [(42,)]
+
+
 def test_what_duckdb_cannot_check_for_a_user_fails_plainly(duckdb_session):
     run_script(duckdb_session, "create user h13a_user1 password 'Abcd1234'; create table t (a int);"
-                               " create procedure p() as $$ begin null; end; $$ language plpgsql;"
                                " set session authorization h13a_user1")
-    for statement in ("call p()", "grant select on t to h13a_user1", "alter table t owner to h13a_user1",
-                      "create materialized view mv as select 1"):
+    for statement in ("grant select on t to h13a_user1", "alter table t owner to h13a_user1",
+                      "create materialized view mv as select 1",
+                      "copy t from 's3://bucket/key' iam_role 'arn:aws:iam::123456789012:role/r'"):
         with pytest.raises(NotSupportedLocally):
             run_script(duckdb_session, statement)
 
@@ -160,3 +180,30 @@ def test_a_superuser_set_by_session_authorization_bypasses_the_checks(duckdb_ses
                                " create table locked.t (a int); revoke usage on schema locked from public;"
                                " set session authorization h13a_admin")
     assert run_script(duckdb_session, "select count(*) from locked.t").rows == [(0,)]
+
+
+def test_default_privileges_apply_to_the_tables_their_user_creates(users):
+    # r_ALTER_DEFAULT_PRIVILEGES.md: "allow any user in the user group report_readers to view all tables created by
+    # the user report_admin"
+    run_script(users, """
+        create user h13a_report_admin password 'Abcd1234'; create user h13a_reader password 'Abcd1234';
+        create group h13a_qa_users with user h13a_reader;
+        alter default privileges for user h13a_report_admin grant select on tables to group h13a_qa_users;
+        set session authorization h13a_report_admin;
+        create table report (a int); insert into report values (7);
+        set session authorization h13a_reader""")
+    assert run_script(users, "select a from report").rows == [(7,)]
+    with pytest.raises(EngineError, match="permission denied for relation report"):
+        run_script(users, "insert into report values (8)")
+
+
+def test_owner_to_names_an_existing_user_on_an_existing_object(users):
+    # r_ALTER_TABLE_examples_basic.md, r_ALTER_SCHEMA.md: ALTER TABLE / SCHEMA ... OWNER TO
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table venue (id int);"
+                      " create schema us_sales; alter table venue owner to h13a_user1;"
+                      " alter schema us_sales owner to h13a_user1; set session authorization h13a_user1;"
+                      " create table us_sales.t (a int); insert into venue values (1)")
+    assert run_script(users, "select count(*) from venue").rows == [(1,)]
+    run_script(users, "reset session authorization")
+    with pytest.raises(EngineError, match='"h13a_nobody" does not exist'):
+        run_script(users, "alter table venue owner to h13a_nobody")

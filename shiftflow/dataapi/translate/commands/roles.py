@@ -126,6 +126,25 @@ def postgres_role_command(statement: str, tokens: list[Token]) -> str:
     return _edited(statement, tokens, edits)
 
 
+def postgres_owner_only_procedure(create: str, tokens: list[Token]) -> str:
+    """CREATE PROCEDURE for PostgreSQL, which lets PUBLIC execute a new procedure: "By default, EXECUTE privilege
+    for new procedures is granted to the procedure owner and superusers" on Redshift
+    (stored-procedure-security-and-privileges.md). The statement run, then EXECUTE revoked from PUBLIC on the
+    procedure it made (the newest of that name)."""
+    words = [word(t) for t in tokens]
+    index = words.index("PROCEDURE") + 1
+    parts = [t.text if t.token_type == TokenType.IDENTIFIER else t.text.lower() for t in tokens[index : index + 3]
+             if t.token_type != TokenType.DOT][: 2 if index + 1 < len(tokens) and tokens[index + 1].token_type
+                                                == TokenType.DOT else 1]
+    name = "'" + parts[-1].replace("'", "''") + "'"
+    tag = "$shiftflow_procedure$"
+    if tag in create:
+        return create
+    return (f"DO $shiftflow_create$ DECLARE created regprocedure; BEGIN EXECUTE {tag}{create}{tag};"
+            f" SELECT max(oid)::regprocedure INTO created FROM pg_proc WHERE proname = {name} AND prokind = 'p';"
+            " EXECUTE 'REVOKE EXECUTE ON PROCEDURE ' || created::text || ' FROM PUBLIC'; END $shiftflow_create$")
+
+
 def _grant(statement: str, tokens: list[Token], words: list[str]) -> str:
     # ROLE before each granted role (role membership) and before each grantee role (GRANT ... ON ... TO ROLE r) is
     # Redshift's word alone.
