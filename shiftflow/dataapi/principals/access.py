@@ -171,7 +171,11 @@ def running(session: EngineSession, procedure: str, definer: bool) -> Iterator[N
 
 
 def _become(session: EngineSession, user: str | None) -> None:
+    """The session runs as `user` (None: the admin user): current_user names it, shiftflow_checked says whether
+    its privileges are checked (the privilege functions refuse then, functions/information.py)."""
+    checked = user is not None and not principal(session, user).superuser
     session.execute("SET VARIABLE shiftflow_authorization = " + ("NULL" if user is None else _literal(user)), {})
+    session.execute(f"SET VARIABLE shiftflow_checked = {str(checked).lower()}", {})
     session.authorization = user  # type: ignore[attr-defined]  # DuckDBSession's
 
 
@@ -442,6 +446,11 @@ def current_schema(session: EngineSession) -> str:
 def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession], None] | None:
     """Raise Redshift's error (or NotSupportedLocally) when the session's user may not run `statement`; the step
     to run once it ran: the owner of what it creates recorded, the grants on what it drops forgotten."""
+    if getattr(session, "privilege_answers", False):  # an earlier statement's: never read by another one
+        session.execute("SET VARIABLE shiftflow_privileges = NULL", {})
+        session.privilege_answers = False  # type: ignore[attr-defined]
+    if "_privilege" in statement.lower():
+        session.privilege_answers = _answer_privilege_functions(session, statement)  # type: ignore[attr-defined]
     dropped = _dropped(session, statement)
     who = acting_user(session)
     if who is None:
@@ -551,6 +560,61 @@ def _check_functions(session: EngineSession, who: Principal, names: tuple[str, .
         if name in udfs and owner(session, "function", name) != who.name \
                 and not holds(session, who, "EXECUTE", "function", name):
             raise EngineError(f"permission denied for function {name}")
+
+
+_PRIVILEGE_FUNCTIONS = {"has_table_privilege": "relation", "has_schema_privilege": "schema",
+                        "has_database_privilege": "database"}
+
+
+def _answer_privilege_functions(session: EngineSession, statement: str) -> bool:
+    """HAS_TABLE / SCHEMA / DATABASE_PRIVILEGE(user, object, privilege) with literal arguments, answered from the
+    catalog for another user than the admin user (r_HAS_TABLE_PRIVILEGE.md ...): true when the user holds any of
+    the privileges listed, owns the object or is a superuser. The answers go to the variable the functions read."""
+    try:
+        tree = sqlglot.parse_one(statement, read="redshift")
+    except (ParseError, TokenError):
+        return False
+    login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
+    answers = {}
+    for node in tree.find_all(exp.Anonymous):
+        kind = _PRIVILEGE_FUNCTIONS.get(node.name.lower())
+        arguments = list(node.expressions)
+        if len(arguments) == 2:
+            arguments.insert(0, exp.Literal.string(authorization(session) or login))
+        if kind is None or len(arguments) != 3 or not all(isinstance(a, exp.Literal) and a.is_string
+                                                            for a in arguments):
+            continue
+        user, name, privileges = (a.this for a in arguments)
+        if user.lower() == str(login).lower() and authorization(session) is None:
+            continue  # the admin user: the function's own answer
+        answers[f"{node.name.lower()}|{user}|{name}|{privileges}"] = _privilege_answer(
+            session, user, kind, name, privileges)
+    if answers:  # forgotten once the statement ran (authorize's step)
+        pairs = ", ".join(f"{_literal(key)}: {str(value).lower()}" for key, value in answers.items())
+        session.execute(f"SET VARIABLE shiftflow_privileges = MAP {{{pairs}}}", {})
+    return bool(answers)
+
+
+def _privilege_answer(session: EngineSession, user: str, kind: str, name: str, privileges: str) -> bool:
+    if not catalog.ready(session) or not catalog.exists(session, "user", user):
+        raise EngineError(f'role "{user}" does not exist')
+    who = principal(session, user)
+    listed = [p.strip().upper() for p in privileges.split(",")]
+    allowed = set(ALL_PRIVILEGES[kind]) | {"TEMPORARY"}
+    for privilege in listed:
+        if privilege not in allowed:
+            raise EngineError(f'unrecognized privilege type: "{privileges}"')
+    if kind == "relation":
+        parts = [part.strip('"') if part.startswith('"') else part.lower() for part in name.split(".")]
+        found = resolve(session, Relation(parts[-2] if len(parts) > 1 else None, parts[-1]))
+        if found is None:
+            raise EngineError(f'relation "{name}" does not exist')
+        key = f"{found[0]}.{found[1]}"
+    else:
+        key = name.lower()
+    if who.superuser or owner(session, kind, key) == who.name:
+        return True
+    return any(holds(session, who, "TEMP" if p == "TEMPORARY" else p, kind, key) for p in listed)
 
 
 def relations_in(session: EngineSession, schema: str) -> list[str]:

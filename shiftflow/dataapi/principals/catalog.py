@@ -2,10 +2,13 @@
 of the schema shiftflow_principal in the warehouse itself (created with the first of them), so that they live and
 die with the database and its transactions, as the procedures' catalog does.
 
-DuckDB has no users: the emulator's session is Redshift's superuser (r_superusers.md: a superuser has every
-privilege whatever was granted), so a grant changes no result the session can see. What is kept is what Redshift
-checks: names that exist or clash, members of groups and roles, and whether a principal still holds a privilege
-(DROP USER / GROUP refuse then, r_DROP_USER.md, r_DROP_GROUP.md).
+DuckDB has no users: the emulator's session is Redshift's admin user, a superuser (r_superusers.md), until SET
+SESSION AUTHORIZATION makes it one of these (access.py, which checks each statement against what is kept here).
+Kept: names that exist or clash, members of groups and roles, the privileges granted (by object key: 'schema.table'
+for a relation, the name of a schema, function, procedure or database), the owners of objects a user other than the
+admin made or was given (ALTER ... OWNER TO; no entry: a superuser owns it), the defaults of ALTER DEFAULT
+PRIVILEGES, and whether a principal still holds a privilege or owns an object (DROP USER / GROUP refuse then,
+r_DROP_USER.md, r_DROP_GROUP.md).
 """
 
 from __future__ import annotations

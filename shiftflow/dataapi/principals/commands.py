@@ -2,10 +2,10 @@
 (r_CREATE_USER.md, r_ALTER_USER.md, r_DROP_USER.md, r_CREATE_GROUP.md, r_ALTER_GROUP.md, r_DROP_GROUP.md,
 r_CREATE_ROLE.md, r_ALTER_ROLE.md, r_DROP_ROLE.md, r_GRANT.md, r_REVOKE.md, r_ALTER_DEFAULT_PRIVILEGES.md).
 
+Also ALTER TABLE / VIEW / SCHEMA / DATABASE / FUNCTION ... OWNER TO (r_ALTER_TABLE.md, r_ALTER_SCHEMA.md ...).
 Each checks what Redshift checks (the principals and objects named exist, a new name is free, a password meets
-Redshift's rules) and records what a later statement's check reads (catalog.py). The session stays the superuser:
-nothing here changes what a query returns. What PostgreSQL-engine-only or Redshift-only parts remain (running as
-another user, object owners, system privileges) fail with "not supported locally", as on the PostgreSQL engine
+Redshift's rules) and records what a later statement's check reads (catalog.py, access.py). What the engines do not
+have (system privileges, role owners) fails with "not supported locally", as on the PostgreSQL engine
 (translate/commands/roles.py, which also holds the refusals both engines share).
 """
 

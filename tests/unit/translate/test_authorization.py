@@ -207,3 +207,20 @@ def test_owner_to_names_an_existing_user_on_an_existing_object(users):
     run_script(users, "reset session authorization")
     with pytest.raises(EngineError, match='"h13a_nobody" does not exist'):
         run_script(users, "alter table venue owner to h13a_nobody")
+
+
+def test_privilege_functions_answer_for_any_user(users):
+    # r_HAS_TABLE_PRIVILEGE.md ("the GUEST user doesn't have SELECT privilege on the LISTING table"),
+    # r_HAS_SCHEMA_PRIVILEGE.md, r_HAS_DATABASE_PRIVILEGE.md
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table listing (id int)")
+    assert run_script(users, "select has_table_privilege('h13a_user1', 'listing', 'select')").rows == [(False,)]
+    run_script(users, "grant select on listing to h13a_user1")
+    assert run_script(users, "select has_table_privilege('h13a_user1', 'listing', 'select'),"
+                             " has_table_privilege('h13a_user1', 'listing', 'insert'),"
+                             " has_schema_privilege('h13a_user1', 'public', 'create')").rows == [(True, False, True)]
+    run_script(users, "set session authorization h13a_user1")
+    assert run_script(users, "select has_table_privilege('listing', 'select'),"
+                             " has_table_privilege('listing', 'delete')").rows == [(True, False)]
+    run_script(users, "reset session authorization")
+    with pytest.raises(EngineError, match='"h13a_nobody" does not exist'):
+        run_script(users, "select has_table_privilege('h13a_nobody', 'listing', 'select')")
