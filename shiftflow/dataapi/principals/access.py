@@ -179,6 +179,15 @@ def _become(session: EngineSession, user: str | None) -> None:
     session.authorization = user  # type: ignore[attr-defined]  # DuckDBSession's
 
 
+def require_admin_option(session: EngineSession, role: str) -> None:
+    """GRANT / REVOKE ROLE by a user who is not a superuser: it must hold the role WITH ADMIN OPTION."""
+    who = acting_user(session)
+    if who is not None and not any((kind, name) in who.grantees for kind, name in session.execute(
+            f"SELECT grantee_kind, grantee FROM {catalog.SCHEMA}.privileges WHERE privilege = 'ADMIN OPTION' AND"
+            " object_kind = 'role' AND object_name = $role", {"role": role}).rows):
+        raise EngineError(f'must have admin option on role "{role}"')
+
+
 def acting_name(session: EngineSession) -> str:
     """Whose defaults (ALTER DEFAULT PRIVILEGES) apply to what the session creates: its user, '' for the admin."""
     return authorization(session) or ""
@@ -261,8 +270,8 @@ def needs(statement: str) -> Needs:
     verb = words[0]
     if verb in {"SET", "RESET", "SHOW", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "ANALYZE"}:
         return Needs()
-    if verb in {"GRANT", "REVOKE"} and "ON" in words and "ROLE" not in words[:words.index("ON")]:
-        return Needs()  # commands.py: the user must own each object
+    if verb in {"GRANT", "REVOKE"}:  # system privileges are refused when translated (roles.refuse_redshift_only)
+        return Needs()  # commands.py: the user must own each object, or hold the ADMIN OPTION of each role
     if words[:3] == ["ALTER", "DEFAULT", "PRIVILEGES"]:
         if "FOR" in words[:next((i for i, w in enumerate(words) if w in {"GRANT", "REVOKE"}), len(words))]:
             return Needs(refused="ALTER DEFAULT PRIVILEGES FOR USER as a user who is not a superuser")

@@ -104,8 +104,8 @@ def drop(session: EngineSession, kind: str, name: str, if_exists: bool = False, 
             return
         raise EngineError(f'{kind} "{name}" does not exist')
     values = {"kind": kind, "name": name}
-    held = session.execute(f"SELECT count(*) FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name",
-                           values).rows[0][0]
+    held = session.execute(f"SELECT count(*) FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name"
+                           " AND object_kind <> 'role'", values).rows[0][0]
     if held and kind in {"user", "group"}:
         raise EngineError(f'{kind} "{name}" cannot be dropped because the {kind} has a privilege on some object')
     if kind == "user" and session.execute(f"SELECT count(*) FROM {SCHEMA}.owners WHERE owner = $name",
@@ -122,7 +122,8 @@ def drop(session: EngineSession, kind: str, name: str, if_exists: bool = False, 
     session.execute(f"DELETE FROM {SCHEMA}.principals WHERE kind = $kind AND name = $name", values)
     session.execute(f"DELETE FROM {SCHEMA}.members WHERE (kind = $kind AND container = $name) OR"
                     " (member_kind = $kind AND member = $name)", values)
-    session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name", values)
+    session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE (grantee_kind = $kind AND grantee = $name) OR"
+                    " ($kind = 'role' AND object_kind = 'role' AND object_name = $name)", values)
 
 
 def kind_of_grantee(session: EngineSession, name: str) -> str:

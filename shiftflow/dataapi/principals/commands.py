@@ -241,9 +241,8 @@ def _privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSessi
     if "ON" not in words[:target]:  # GRANT [ROLE] r [, ...] TO ... / REVOKE [ADMIN OPTION FOR] [ROLE] r FROM ...
         first = 4 if words[1:4] == ["ADMIN", "OPTION", "FOR"] else 1
         roles = [_name(t) for t in tokens[first:target] if word(t) != "ROLE" and t.token_type != TokenType.COMMA]
-        change = catalog.add_member if granting else catalog.remove_member
-        return [lambda s, r=r, k=k, n=n: change(s, "role", r, catalog.kind_of_grantee(s, n) if k == "user" else k, n)
-                for r in roles for k, n in grantees]
+        admin = (granting and words[-3:] == ["WITH", "ADMIN", "OPTION"]) or first == 4
+        return [lambda s, r=r, k=k, n=n: _membership(s, granting, admin, r, k, n) for r in roles for k, n in grantees]
     steps: list[Callable[[EngineSession], None]] = [
         lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in grantees if k != "public"]
     on = words.index("ON")
@@ -253,6 +252,24 @@ def _privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSessi
     steps += [lambda s, k=k, n=n, o=o: _record(s, granting, k, n, privileges, object_kind, o)
               for k, n in grantees for o in objects]
     return steps
+
+
+def _membership(session: EngineSession, granting: bool, admin: bool, role: str, grantee_kind: str,
+                grantee: str) -> None:
+    """GRANT ROLE r TO ... [WITH ADMIN OPTION] / REVOKE [ADMIN OPTION FOR] ROLE r FROM ...: a superuser, or a user
+    holding r's ADMIN OPTION (the catalog keeps it as a privilege on the role)."""
+    catalog.require(session, "role", role)
+    kind = catalog.kind_of_grantee(session, grantee) if grantee_kind == "user" else grantee_kind
+    catalog.require(session, kind, grantee)
+    access.require_admin_option(session, role)
+    if granting:
+        catalog.add_member(session, "role", role, kind, grantee)
+        if admin:
+            catalog.grant(session, kind, grantee, "ADMIN OPTION", "role", role)
+    else:
+        if not admin:
+            catalog.remove_member(session, "role", role, kind, grantee)
+        catalog.revoke(session, kind, grantee, "ADMIN OPTION", "role", role)
 
 
 def _record(session: EngineSession, granting: bool, grantee_kind: str, grantee: str, privileges: list[str],

@@ -224,3 +224,14 @@ def test_privilege_functions_answer_for_any_user(users):
     run_script(users, "reset session authorization")
     with pytest.raises(EngineError, match='"h13a_nobody" does not exist'):
         run_script(users, "select has_table_privilege('h13a_nobody', 'listing', 'select')")
+
+
+def test_a_role_is_granted_by_a_superuser_or_a_holder_of_its_admin_option(users):
+    # r_GRANT-examples.md: GRANT ROLE sample_role1 TO user1 WITH ADMIN OPTION, then user1 grants it
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';"
+                      " create role h13a_role1; grant role h13a_role1 to h13a_user1 with admin option;"
+                      " create user h13a_view_user password 'Abcd1234';"
+                      " set session authorization h13a_user1; grant role h13a_role1 to h13a_user2;"
+                      " set session authorization h13a_user2")
+    with pytest.raises(EngineError, match="admin option|permission denied to grant role"):
+        run_script(users, "grant role h13a_role1 to h13a_view_user")
