@@ -458,7 +458,7 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
     if getattr(session, "privilege_answers", False):  # an earlier statement's: never read by another one
         session.execute("SET VARIABLE shiftflow_privileges = NULL", {})
         session.privilege_answers = False  # type: ignore[attr-defined]
-    if "_privilege" in statement.lower():
+    if "_privilege" in statement.lower() or "_member_of" in statement.lower():
         session.privilege_answers = _answer_privilege_functions(session, statement)  # type: ignore[attr-defined]
     dropped = _dropped(session, statement)
     who = acting_user(session)
@@ -586,7 +586,13 @@ def _answer_privilege_functions(session: EngineSession, statement: str) -> bool:
     login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
     answers = {}
     for node in tree.find_all(exp.Anonymous):
-        kind = _PRIVILEGE_FUNCTIONS.get(node.name.lower())
+        function = node.name.lower()
+        if function in {"user_is_member_of", "role_is_member_of"} and len(node.expressions) == 2 and all(
+                isinstance(a, exp.Literal) and a.is_string for a in node.expressions):
+            member, container = (a.this for a in node.expressions)
+            answers[f"{function}|{member}|{container}"] = _membership_answer(session, function, member, container)
+            continue
+        kind = _PRIVILEGE_FUNCTIONS.get(function)
         arguments = list(node.expressions)
         if len(arguments) == 2:
             arguments.insert(0, exp.Literal.string(authorization(session) or login))
@@ -602,6 +608,35 @@ def _answer_privilege_functions(session: EngineSession, statement: str) -> bool:
         pairs = ", ".join(f"{_literal(key)}: {str(value).lower()}" for key, value in answers.items())
         session.execute(f"SET VARIABLE shiftflow_privileges = MAP {{{pairs}}}", {})
     return bool(answers)
+
+
+def _membership_answer(session: EngineSession, function: str, member: str, container: str) -> bool:
+    """USER_IS_MEMBER_OF(user, role | group) / ROLE_IS_MEMBER_OF(role, granted role): directly or through roles."""
+    member_kind = "user" if function == "user_is_member_of" else "role"
+    ready = catalog.ready(session)
+    if not ready or not catalog.exists(session, member_kind, member):
+        raise EngineError(f'role "{member}" does not exist')
+    kinds = ("role", "group") if member_kind == "user" else ("role",)
+    if not any(catalog.exists(session, kind, container) for kind in kinds):
+        raise EngineError(f'role "{container}" does not exist')
+    who = acting_user(session)
+    if who is not None and (member_kind, member) != ("user", who.name) and ("role", member) not in who.grantees:
+        raise NotSupportedLocally(f"{function}() of another user or role as a user who is not a superuser")
+    if member_kind == "user":
+        held = principal(session, member).grantees
+    else:
+        held, pending = set(), [member]
+        members = session.execute(f"SELECT container FROM {catalog.SCHEMA}.members WHERE kind = 'role' AND"
+                                  " member_kind = 'role' AND member = $m", {"m": member}).rows
+        held = {("role", row[0]) for row in members}
+        pending = [row[0] for row in members]
+        while pending:
+            for row in session.execute(f"SELECT container FROM {catalog.SCHEMA}.members WHERE kind = 'role' AND"
+                                       " member_kind = 'role' AND member = $m", {"m": pending.pop()}).rows:
+                if ("role", row[0]) not in held:
+                    held.add(("role", row[0]))
+                    pending.append(row[0])
+    return any((kind, container) in held for kind in kinds)
 
 
 def _privilege_answer(session: EngineSession, user: str, kind: str, name: str, privileges: str) -> bool:

@@ -15,7 +15,7 @@ from tests.unit.translate.conftest import run_script
 
 _USERS = ("h13a_schema_user", "h13a_view_user", "h13a_user1", "h13a_user2", "h13a_report_admin", "h13a_reader")
 _GROUPS = ("h13a_qa_users", "h13a_group1")
-_ROLES = ("h13a_role1",)
+_ROLES = ("h13a_role1", "h13a_role2")
 
 
 @pytest.fixture
@@ -235,3 +235,20 @@ def test_a_role_is_granted_by_a_superuser_or_a_holder_of_its_admin_option(users)
                       " set session authorization h13a_user2")
     with pytest.raises(EngineError, match="admin option|permission denied to grant role"):
         run_script(users, "grant role h13a_role1 to h13a_view_user")
+
+
+def test_membership_functions_follow_groups_and_roles(users):
+    # r_USER_IS_MEMBER_OF.md, r_ROLE_IS_MEMBER_OF.md ("the user isn't a member of role1", "the role isn't a member
+    # of role1 nor role2"), then after the grants
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create role h13a_role1; create role h13a_role2;"
+                      " create group h13a_group1")
+    assert run_script(users, "select user_is_member_of('h13a_user1', 'h13a_role1'),"
+                             " role_is_member_of('h13a_role1', 'h13a_role2')").rows == [(False, False)]
+    run_script(users, "grant role h13a_role2 to role h13a_role1; grant role h13a_role1 to h13a_user1;"
+                      " alter group h13a_group1 add user h13a_user1")
+    assert run_script(users, "select user_is_member_of('h13a_user1', 'h13a_role2'),"
+                             " user_is_member_of('h13a_user1', 'h13a_group1'),"
+                             " role_is_member_of('h13a_role1', 'h13a_role2'),"
+                             " role_is_member_of('h13a_role2', 'h13a_role1')").rows == [(True, True, True, False)]
+    with pytest.raises(EngineError, match='role "h13a_nobody" does not exist'):
+        run_script(users, "select user_is_member_of('h13a_nobody', 'h13a_role1')")

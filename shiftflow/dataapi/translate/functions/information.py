@@ -59,9 +59,35 @@ def _postgres_privilege_function(name: str) -> str:
             f" THEN {name}(o, p) ELSE {name}(u, o, p) END $f$")
 
 
-HANDLERS = {**{name: _privilege for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: _current_user_id}
+# USER_IS_MEMBER_OF(user, role | group), ROLE_IS_MEMBER_OF(role, granted role) (r_USER_IS_MEMBER_OF.md,
+# r_ROLE_IS_MEMBER_OF.md): PostgreSQL answers from its roles (pg_has_role), DuckDB from its principals catalog
+# before the statement runs (principals/access.py, literal arguments).
+_MEMBERSHIP_FUNCTIONS = ("user_is_member_of", "role_is_member_of")
+
+
+def _membership(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 2:
+        return node
+    return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=list(node.expressions))
+
+
+def _duckdb_membership_macro(name: str) -> str:
+    answer = "map_extract(getvariable('shiftflow_privileges'), '" + name + "|' || u || '|' || r)[1]"
+    return (f"CREATE OR REPLACE TEMP MACRO shiftflow_{name}(u, r) AS CASE WHEN u IS NULL OR r IS NULL THEN NULL"
+            f" ELSE coalesce({answer}, error('not supported locally: {name}() with computed arguments on the DuckDB"
+            " engine')) END")
+
+
+def _postgres_membership_function(name: str) -> str:
+    return (f"CREATE OR REPLACE FUNCTION public.shiftflow_{name}(u text, r text) RETURNS boolean LANGUAGE sql STABLE"
+            " AS $f$ SELECT u <> r AND pg_has_role(u, r, 'MEMBER') $f$")
+
+
+HANDLERS = {**{name: _privilege for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: _current_user_id,
+            **{name: _membership for name in _MEMBERSHIP_FUNCTIONS}}
 PARSER_FUNCTIONS: dict = {}
-COLUMN_NAMES = {**{name: name for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: "current_user_id"}
+COLUMN_NAMES = {**{name: name for name in (*_PRIVILEGE_FUNCTIONS, *_MEMBERSHIP_FUNCTIONS)},
+                exp.CurrentUserId: "current_user_id"}
 DUCKDB_SETUP: tuple[str, ...] = (
     # true, or PostgreSQL's error for a schema or database that does not exist
     "CREATE OR REPLACE TEMP MACRO shiftflow_schema_exists(s) AS CASE WHEN EXISTS (SELECT 1 FROM duckdb_schemas()"
@@ -71,5 +97,7 @@ DUCKDB_SETUP: tuple[str, ...] = (
     "shiftflow_current_database()) THEN true ELSE error('database \"' || d || '\" does not exist') END",
     *(_duckdb_privilege_macro(name, exists, privileges)
       for name, (exists, privileges) in _PRIVILEGE_FUNCTIONS.items()),
+    *(_duckdb_membership_macro(name) for name in _MEMBERSHIP_FUNCTIONS),
 )
-POSTGRES_SETUP: tuple[str, ...] = tuple(_postgres_privilege_function(name) for name in _PRIVILEGE_FUNCTIONS)
+POSTGRES_SETUP: tuple[str, ...] = (*(_postgres_privilege_function(name) for name in _PRIVILEGE_FUNCTIONS),
+                                   *(_postgres_membership_function(name) for name in _MEMBERSHIP_FUNCTIONS))
