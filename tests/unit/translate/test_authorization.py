@@ -33,6 +33,12 @@ def users(session: Any) -> Iterator[Any]:
             pass
 
 
+def _fails(session: Any, statement: str, message: str) -> None:
+    """The statement fails with the engine's error `message` (a regular expression)."""
+    with pytest.raises(EngineError, match=message):
+        run_script(session, statement)
+
+
 def test_access_to_a_schema_does_not_grant_access_to_its_tables(users):
     # r_GRANT-examples.md, as written (dw_user there is the admin user: SET SESSION AUTHORIZATION DEFAULT)
     run_script(users, """
@@ -44,15 +50,12 @@ def test_access_to_a_schema_does_not_grant_access_to_its_tables(users):
         set session authorization h13a_schema_user""")
     assert run_script(users, "select current_user").rows == [("h13a_schema_user",)]
     assert run_script(users, "select session_user").rows == [("h13a_schema_user",)]
-    with pytest.raises(EngineError, match="permission denied for relation test"):
-        run_script(users, "select count(*) from qa_tickit.test")
+    _fails(users, "select count(*) from qa_tickit.test", "permission denied for relation test")
     run_script(users, "set session authorization default; grant select on table qa_tickit.test to h13a_schema_user;"
                       " set session authorization h13a_schema_user")
     assert run_script(users, "select count(*) from qa_tickit.test").rows == [(0,)]
-    with pytest.raises(EngineError, match="permission denied for relation test"):
-        run_script(users, "insert into qa_tickit.test values (1)")
-    with pytest.raises(EngineError, match="must be owner of relation test"):
-        run_script(users, "drop table qa_tickit.test")
+    _fails(users, "insert into qa_tickit.test values (1)", "permission denied for relation test")
+    _fails(users, "drop table qa_tickit.test", "must be owner of relation test")
 
 
 def test_access_to_a_view_does_not_imply_access_to_its_underlying_tables(users):
@@ -66,8 +69,7 @@ def test_access_to_a_view_does_not_imply_access_to_its_underlying_tables(users):
         set session authorization h13a_view_user""")
     assert run_script(users, "select current_user").rows == [("h13a_view_user",)]
     assert run_script(users, "select count(*) from view_date").rows == [(3,)]
-    with pytest.raises(EngineError, match="permission denied for relation date"):
-        run_script(users, "select count(*) from date")
+    _fails(users, "select count(*) from date", "permission denied for relation date")
 
 
 def test_every_user_creates_in_schema_public_and_owns_what_it_creates(users):
@@ -77,18 +79,14 @@ def test_every_user_creates_in_schema_public_and_owns_what_it_creates(users):
                       " set session authorization 'h13a_user1';"
                       " create table mine (a int); insert into mine values (1); update mine set a = a + 1")
     assert run_script(users, "select a from mine").rows == [(2,)]
-    with pytest.raises(EngineError, match="permission denied for schema private"):
-        run_script(users, "create table private.t (a int)")
+    _fails(users, "create table private.t (a int)", "permission denied for schema private")
     run_script(users, "set session authorization 'h13a_user2'")
-    with pytest.raises(EngineError, match="permission denied for relation mine"):
-        run_script(users, "select a from mine")
-    with pytest.raises(EngineError, match="must be owner of relation mine"):
-        run_script(users, "drop table mine")
+    _fails(users, "select a from mine", "permission denied for relation mine")
+    _fails(users, "drop table mine", "must be owner of relation mine")
     run_script(users, "reset session authorization; grant select on mine to h13a_user2;"
                       " set session authorization 'h13a_user2'")
     assert run_script(users, "select a from mine").rows == [(2,)]
-    with pytest.raises(EngineError, match="permission denied for relation mine"):
-        run_script(users, "delete from mine")
+    _fails(users, "delete from mine", "permission denied for relation mine")
     run_script(users, "set session authorization 'h13a_user1'; drop table mine")
 
 
@@ -106,8 +104,7 @@ def test_execute_on_a_udf_is_public_until_revoked_and_follows_groups_and_roles(u
                       " revoke execute on function f_sql_greater (float, float) from public;"
                       " grant execute on function f_sql_greater (float, float) to group h13a_group1;"
                       " set session authorization h13a_user1")
-    with pytest.raises(EngineError, match="permission denied for function f_sql_greater"):
-        run_script(users, "select f_sql_greater(10, 20)")
+    _fails(users, "select f_sql_greater(10, 20)", "permission denied for function f_sql_greater")
     run_script(users, "set session authorization h13a_user2")
     assert run_script(users, "select f_sql_greater(10, 20)").rows == [(20.0,)]
 
@@ -119,29 +116,25 @@ def test_a_role_granted_to_a_user_gives_it_the_roles_privileges(users):
                       " grant usage on schema sales to role h13a_role1;"
                       " grant select on all tables in schema sales to role h13a_role1;"
                       " set session authorization h13a_user1")
-    with pytest.raises(EngineError, match="permission denied for schema sales"):
-        run_script(users, "select count(*) from sales.orders")
+    _fails(users, "select count(*) from sales.orders", "permission denied for schema sales")
     run_script(users, "reset session authorization; grant role h13a_role1 to h13a_user1;"
                       " set session authorization h13a_user1")
     assert run_script(users, "select count(*) from sales.orders").rows == [(0,)]
     run_script(users, "reset session authorization; revoke role h13a_role1 from h13a_user1;"
                       " set session authorization h13a_user1")
-    with pytest.raises(EngineError, match="permission denied for schema sales"):
-        run_script(users, "select count(*) from sales.orders")
+    _fails(users, "select count(*) from sales.orders", "permission denied for schema sales")
 
 
 def test_only_a_superuser_creates_users_and_the_default_user_comes_back(users):
     # r_CREATE_USER.md (a superuser creates users), r_SET_SESSION_AUTHORIZATION.md (DEFAULT)
     before = run_script(users, "select current_user").rows
     run_script(users, "create user h13a_user1 password 'Abcd1234'; set session authorization 'h13a_user1'")
-    with pytest.raises(EngineError, match="permission denied to create role"):
-        run_script(users, "create user h13a_user2 password 'Abcd1234'")
+    _fails(users, "create user h13a_user2 password 'Abcd1234'", "permission denied to create role")
     run_script(users, "set session authorization default")
     assert run_script(users, "select current_user").rows == before
     run_script(users, "set session authorization 'h13a_user1'; reset session authorization")
     assert run_script(users, "select current_user").rows == before
-    with pytest.raises(EngineError, match='role "h13a_nobody" does not exist'):
-        run_script(users, "set session authorization 'h13a_nobody'")
+    _fails(users, "set session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
 
 
 def test_a_procedure_runs_for_its_owner_and_grantees_with_the_privileges_its_security_says(users):
@@ -154,13 +147,11 @@ def test_a_procedure_runs_for_its_owner_and_grantees_with_the_privileges_its_sec
         begin insert into copied select a from secret; end; $$ language plpgsql;
         create procedure p_invoker() as $$ begin insert into copied select a from secret; end; $$ language plpgsql;
         set session authorization h13a_user1""")
-    with pytest.raises(EngineError, match="permission denied for procedure p_definer"):
-        run_script(users, "call p_definer()")
+    _fails(users, "call p_definer()", "permission denied for procedure p_definer")
     run_script(users, "reset session authorization; grant execute on procedure p_definer() to h13a_user1;"
                       " grant execute on procedure p_invoker() to h13a_user1; set session authorization h13a_user1;"
                       " call p_definer()")
-    with pytest.raises(EngineError, match="permission denied for relation"):
-        run_script(users, "call p_invoker()")
+    _fails(users, "call p_invoker()", "permission denied for relation")
     assert run_script(users, "reset session authorization; select a from copied").rows == [(42,)]
 
 
@@ -193,20 +184,7 @@ def test_default_privileges_apply_to_the_tables_their_user_creates(users):
         create table report (a int); insert into report values (7);
         set session authorization h13a_reader""")
     assert run_script(users, "select a from report").rows == [(7,)]
-    with pytest.raises(EngineError, match="permission denied for relation report"):
-        run_script(users, "insert into report values (8)")
-
-
-def test_owner_to_names_an_existing_user_on_an_existing_object(users):
-    # r_ALTER_TABLE_examples_basic.md, r_ALTER_SCHEMA.md: ALTER TABLE / SCHEMA ... OWNER TO
-    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table venue (id int);"
-                      " create schema us_sales; alter table venue owner to h13a_user1;"
-                      " alter schema us_sales owner to h13a_user1; set session authorization h13a_user1;"
-                      " create table us_sales.t (a int); insert into venue values (1)")
-    assert run_script(users, "select count(*) from venue").rows == [(1,)]
-    run_script(users, "reset session authorization")
-    with pytest.raises(EngineError, match='"h13a_nobody" does not exist'):
-        run_script(users, "alter table venue owner to h13a_nobody")
+    _fails(users, "insert into report values (8)", "permission denied for relation report")
 
 
 def test_privilege_functions_answer_for_any_user(users):
@@ -222,8 +200,7 @@ def test_privilege_functions_answer_for_any_user(users):
     assert run_script(users, "select has_table_privilege('listing', 'select'),"
                              " has_table_privilege('listing', 'delete')").rows == [(True, False)]
     run_script(users, "reset session authorization")
-    with pytest.raises(EngineError, match='"h13a_nobody" does not exist'):
-        run_script(users, "select has_table_privilege('h13a_nobody', 'listing', 'select')")
+    _fails(users, "select has_table_privilege('h13a_nobody', 'listing', 'select')", '"h13a_nobody" does not exist')
 
 
 def test_a_role_is_granted_by_a_superuser_or_a_holder_of_its_admin_option(users):
@@ -233,8 +210,7 @@ def test_a_role_is_granted_by_a_superuser_or_a_holder_of_its_admin_option(users)
                       " create user h13a_view_user password 'Abcd1234';"
                       " set session authorization h13a_user1; grant role h13a_role1 to h13a_user2;"
                       " set session authorization h13a_user2")
-    with pytest.raises(EngineError, match="admin option|permission denied to grant role"):
-        run_script(users, "grant role h13a_role1 to h13a_view_user")
+    _fails(users, "grant role h13a_role1 to h13a_view_user", "admin option|permission denied to grant role")
 
 
 def test_membership_functions_follow_groups_and_roles(users):
@@ -250,5 +226,15 @@ def test_membership_functions_follow_groups_and_roles(users):
                              " user_is_member_of('h13a_user1', 'h13a_group1'),"
                              " role_is_member_of('h13a_role1', 'h13a_role2'),"
                              " role_is_member_of('h13a_role2', 'h13a_role1')").rows == [(True, True, True, False)]
-    with pytest.raises(EngineError, match='role "h13a_nobody" does not exist'):
-        run_script(users, "select user_is_member_of('h13a_nobody', 'h13a_role1')")
+    _fails(users, "select user_is_member_of('h13a_nobody', 'h13a_role1')", 'role "h13a_nobody" does not exist')
+
+
+def test_owner_to_names_an_existing_user_on_an_existing_object(users):
+    # r_ALTER_TABLE_examples_basic.md, r_ALTER_SCHEMA.md: ALTER TABLE / SCHEMA ... OWNER TO
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table venue (id int);"
+                      " create schema us_sales; alter table venue owner to h13a_user1;"
+                      " alter schema us_sales owner to h13a_user1; set session authorization h13a_user1;"
+                      " create table us_sales.t (a int); insert into venue values (1)")
+    assert run_script(users, "select count(*) from venue").rows == [(1,)]
+    run_script(users, "reset session authorization")
+    _fails(users, "alter table venue owner to h13a_nobody", '"h13a_nobody" does not exist')
