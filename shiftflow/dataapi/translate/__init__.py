@@ -225,6 +225,14 @@ def _authorize(statement: str, session: EngineSession) -> Any:
     return authorize(session, statement)
 
 
+def _unguarded(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
+    """translate() for a part of another statement, which is checked as a whole (a materialized view's query)."""
+    translated = translate(statement, engine)
+    if isinstance(translated, Guarded):
+        return translated.inner
+    return dataclasses.replace(translated, authorize=None) if isinstance(translated, EngineSql) else translated
+
+
 def _translate_statement(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     try:
         tokens = tokenize(statement)
@@ -235,7 +243,7 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
     control = transaction_control(tokens)
     if control is not None:
         return control
-    streaming = stream_statement(statement, tokens, engine, translate, _parse)
+    streaming = stream_statement(statement, tokens, engine, _unguarded, _parse)
     if streaming is not None:  # streaming.py: external schemas, materialized views, case-sensitive names
         return streaming
     verb = word(tokens[0])
@@ -527,9 +535,9 @@ def _finished(tree: exp.Expression, generated: EngineSql, sources: tuple[Any, ..
 
 
 def _engine_query(query: str, engine: str) -> EngineSql:
-    translated = translate(query, engine)
+    translated = _unguarded(query, engine)  # the emulator's own probe: the statement is checked
     assert isinstance(translated, EngineSql), f"{query!r} is not a plain query on {engine}"
-    return dataclasses.replace(translated, authorize=None)  # the emulator's own probe: the statement is checked
+    return translated
 
 
 def _expression_sql(select: str, engine: str) -> str:

@@ -78,7 +78,6 @@ def test_copy_and_unload_are_parsed():
     ("create table t (h hllsketch)", "duckdb", "HLLSKETCH type"),
     ("select a::geometry from t", "postgres", "GEOMETRY type"),
     ("grant create user to role r", "duckdb", "system privileges"),
-    ("alter table t owner to someone", "duckdb", "ALTER statement on the DuckDB engine"),
     ("select 'unterminated", "duckdb", "SQL that cannot be tokenized"),
     ("create procedure p() as $$ begin null; end; $$ language plpythonu", "duckdb",
      "stored procedures in LANGUAGE plpythonu"),
