@@ -76,17 +76,17 @@ class SessionAuthorization(SessionCommand):
     session_scoped: bool = True
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        user = self.user
+        login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
+        if user is not None and user != login:
+            if not catalog.ready(session) or not catalog.exists(session, "user", user):
+                raise EngineError(f'role "{user}" does not exist')
+        else:
+            user = None
         if self.local and not in_transaction:
             return QueryResult()  # PostgreSQL: "SET LOCAL can only be used in transaction blocks", no effect
         if self.local:
             raise NotSupportedLocally("SET LOCAL SESSION AUTHORIZATION inside a transaction on the DuckDB engine")
-        user = self.user
-        login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
-        if user is not None and user != login:
-            if not catalog.exists(session, "user", user):
-                raise EngineError(f'role "{user}" does not exist')
-        else:
-            user = None
         _become(session, user)
         return QueryResult()
 

@@ -278,7 +278,12 @@ def _record(session: EngineSession, granting: bool, grantee_kind: str, grantee: 
     objects' keys access.py checks against."""
     kind, keys = _object_keys(session, written_kind, written)
     who = access.acting_user(session)
-    if who is not None and any(access.owner(session, kind, key) != who.name for key in keys):
+    not_owned = [key for key in keys if who is not None and access.owner(session, kind, key) != who.name]
+    for key in not_owned if kind == "relation" else ():
+        # PostgreSQL's rule: a grantor holding nothing on the object is refused (holding some, it is warned)
+        if who is not None and not any(access.holds(session, who, p, kind, key) for p in access.ALL_PRIVILEGES[kind]):
+            raise EngineError(f"permission denied for relation {key.rpartition('.')[2]}")
+    if not_owned:
         raise NotSupportedLocally(f"{'GRANT' if granting else 'REVOKE'} on an object the user does not own (the"
                                   " emulator does not keep WITH GRANT OPTION)")
     expanded = [p for privilege in privileges
@@ -373,7 +378,9 @@ def _object_checks(kind: str, objects: list[str], probe: Probe) -> list[Callable
         return [lambda s, q=q: q.execute(s, {}) for q in queries]
     if kind == "schema" or kind.endswith("in schema"):
         return [lambda s, n=n: _require_schema(s, n) for n in objects]
-    return []  # databases, functions, procedures, languages: named as written, not checked locally
+    if kind == "database":
+        return [lambda s, n=n: _require_database(s, _folded(n)) for n in objects]
+    return []  # functions, procedures, languages: named as written, not checked locally
 
 
 def _require_schema(session: EngineSession, name: str) -> None:

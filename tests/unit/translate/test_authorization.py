@@ -55,6 +55,9 @@ def test_access_to_a_schema_does_not_grant_access_to_its_tables(users):
                       " set session authorization h13a_schema_user")
     assert run_script(users, "select count(*) from qa_tickit.test").rows == [(0,)]
     _fails(users, "insert into qa_tickit.test values (1)", "permission denied for relation test")
+    run_script(users, "set session authorization default; create table qa_tickit.other (col1 int);"
+                      " set session authorization h13a_schema_user")
+    _fails(users, "grant select on qa_tickit.other to h13a_schema_user", "permission denied for relation other")
     _fails(users, "drop table qa_tickit.test", "must be owner of relation test")
 
 
@@ -135,6 +138,8 @@ def test_only_a_superuser_creates_users_and_the_default_user_comes_back(users):
     run_script(users, "set session authorization 'h13a_user1'; reset session authorization")
     assert run_script(users, "select current_user").rows == before
     _fails(users, "set session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
+    _fails(users, "set local session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
+    _fails(users, "revoke temporary on database h13a_nowhere from public", 'database "h13a_nowhere" does not exist')
 
 
 def test_a_procedure_runs_for_its_owner_and_grantees_with_the_privileges_its_security_says(users):
@@ -156,8 +161,10 @@ def test_a_procedure_runs_for_its_owner_and_grantees_with_the_privileges_its_sec
 
 
 def test_what_duckdb_cannot_check_for_a_user_fails_plainly(duckdb_session):
+    # GRANT by a user holding a privilege it does not own: PostgreSQL warns when it lacks the grant option, which
+    # the catalog does not keep
     run_script(duckdb_session, "create user h13a_user1 password 'Abcd1234'; create table t (a int);"
-                               " set session authorization h13a_user1")
+                               " grant select on t to h13a_user1; set session authorization h13a_user1")
     for statement in ("grant select on t to h13a_user1", "alter table t owner to h13a_user1",
                       "create materialized view mv as select 1",
                       "copy t from 's3://bucket/key' iam_role 'arn:aws:iam::123456789012:role/r'"):
