@@ -105,6 +105,7 @@ class DuckDBSession:
     def __init__(self, cursor: duckdb.DuckDBPyConnection, catalog: CatalogVersion | None = None) -> None:
         self._cursor = cursor
         self._user: str | None = None
+        self.authorization: str | None = None  # SET SESSION AUTHORIZATION's user (principals/access.py)
         self._catalog = catalog or CatalogVersion()
         self._cache: dict[Any, Any] = {}
         self._cache_version = -1

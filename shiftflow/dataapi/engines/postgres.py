@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import shutil
 import signal
 import tempfile
@@ -88,7 +89,8 @@ class PostgresSession:
     def set_user(self, user: str) -> None:
         """The request's database user, for current_user (public.shiftflow_current_user())."""
         if user != self._user:
-            self.execute("SELECT set_config('shiftflow.user', %(user)s, false)", {"user": user})
+            self.execute("SELECT set_config('shiftflow.user', %(user)s, false),"
+                         " set_config('shiftflow.login', session_user::text, false)", {"user": user})
             self._user = user
 
     def begin(self) -> None:
@@ -122,7 +124,13 @@ def engine_error(error: psycopg.Error) -> EngineError:
         # One line: the detail names each waiting process on a line of its own.
         detail = error.diag.message_detail if error.diag and error.diag.message_detail else primary
         return TransactionConflict.deadlock("postgres", " ".join(detail.split()))
+    if error.sqlstate == _INSUFFICIENT_PRIVILEGE:  # Redshift's words (r_GRANT-examples.md): "for relation test"
+        primary = _PRIVILEGE_OBJECT.sub(r"\1 relation ", primary)
     return EngineError(primary, code=error.sqlstate or "")
+
+
+_INSUFFICIENT_PRIVILEGE = "42501"
+_PRIVILEGE_OBJECT = re.compile(r"^(permission denied for|must be owner of) (?:table|view|materialized view|sequence) ")
 
 
 # Statements whose count the Data API reports as ResultRows; everything else (DDL, CREATE TABLE AS, SET, GRANT,

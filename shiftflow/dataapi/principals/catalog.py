@@ -2,10 +2,13 @@
 of the schema shiftflow_principal in the warehouse itself (created with the first of them), so that they live and
 die with the database and its transactions, as the procedures' catalog does.
 
-DuckDB has no users: the emulator's session is Redshift's superuser (r_superusers.md: a superuser has every
-privilege whatever was granted), so a grant changes no result the session can see. What is kept is what Redshift
-checks: names that exist or clash, members of groups and roles, and whether a principal still holds a privilege
-(DROP USER / GROUP refuse then, r_DROP_USER.md, r_DROP_GROUP.md).
+DuckDB has no users: the emulator's session is Redshift's admin user, a superuser (r_superusers.md), until SET
+SESSION AUTHORIZATION makes it one of these (access.py, which checks each statement against what is kept here).
+Kept: names that exist or clash, members of groups and roles, the privileges granted (by object key: 'schema.table'
+for a relation, the name of a schema, function, procedure or database), the owners of objects a user other than the
+admin made or was given (ALTER ... OWNER TO; no entry: a superuser owns it), the defaults of ALTER DEFAULT
+PRIVILEGES, and whether a principal still holds a privilege or owns an object (DROP USER / GROUP refuse then,
+r_DROP_USER.md, r_DROP_GROUP.md).
 """
 
 from __future__ import annotations
@@ -21,11 +24,32 @@ _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           " member VARCHAR, PRIMARY KEY (kind, container, member_kind, member))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.privileges (grantee_kind VARCHAR, grantee VARCHAR,"
           " privilege VARCHAR, object_kind VARCHAR, object_name VARCHAR,"
-          " PRIMARY KEY (grantee_kind, grantee, privilege, object_kind, object_name))")
+          " PRIMARY KEY (grantee_kind, grantee, privilege, object_kind, object_name))",
+          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.owners (object_kind VARCHAR, object_name VARCHAR, owner VARCHAR,"
+          " PRIMARY KEY (object_kind, object_name))",
+          # ALTER DEFAULT PRIVILEGES: owner '' is the admin user, schema_name '' every schema
+          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.default_privileges (owner VARCHAR, schema_name VARCHAR,"
+          " object_kind VARCHAR, grantee_kind VARCHAR, grantee VARCHAR, privilege VARCHAR,"
+          " PRIMARY KEY (owner, schema_name, object_kind, grantee_kind, grantee, privilege))")
 KINDS = ("user", "group", "role")
+# A privilege PUBLIC holds by default (access.public_default) revoked from PUBLIC: a row of PUBLIC's with this
+# prefix, which a GRANT to PUBLIC deletes.
+REVOKED_FROM_PUBLIC = "revoked "
+
+
+def ready(session: EngineSession) -> bool:
+    """Whether the catalog exists (a principal, a grant or an owner was recorded): read only."""
+    def compute() -> bool:
+        return bool(session.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND"
+                                    " table_name = 'owners'", {"schema": SCHEMA}).rows[0][0])
+
+    cached = getattr(session, "catalog_cached", None)
+    return cached(("shiftflow_principal_ready",), compute) if cached else compute()
 
 
 def _ready(session: EngineSession) -> None:
+    if ready(session):
+        return
     for statement in _SETUP:
         session.execute(statement, {})
 
@@ -80,10 +104,13 @@ def drop(session: EngineSession, kind: str, name: str, if_exists: bool = False, 
             return
         raise EngineError(f'{kind} "{name}" does not exist')
     values = {"kind": kind, "name": name}
-    held = session.execute(f"SELECT count(*) FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name",
-                           values).rows[0][0]
+    held = session.execute(f"SELECT count(*) FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name"
+                           " AND object_kind <> 'role'", values).rows[0][0]
     if held and kind in {"user", "group"}:
         raise EngineError(f'{kind} "{name}" cannot be dropped because the {kind} has a privilege on some object')
+    if kind == "user" and session.execute(f"SELECT count(*) FROM {SCHEMA}.owners WHERE owner = $name",
+                                          {"name": name}).rows[0][0]:
+        raise EngineError(f'user "{name}" cannot be dropped because the user owns some object')
     if kind == "role" and not force:
         granted = session.execute(f"SELECT member_kind FROM {SCHEMA}.members WHERE kind = 'role' AND container = $name",
                                   {"name": name}).rows
@@ -95,7 +122,8 @@ def drop(session: EngineSession, kind: str, name: str, if_exists: bool = False, 
     session.execute(f"DELETE FROM {SCHEMA}.principals WHERE kind = $kind AND name = $name", values)
     session.execute(f"DELETE FROM {SCHEMA}.members WHERE (kind = $kind AND container = $name) OR"
                     " (member_kind = $kind AND member = $name)", values)
-    session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = $kind AND grantee = $name", values)
+    session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE (grantee_kind = $kind AND grantee = $name) OR"
+                    " ($kind = 'role' AND object_kind = 'role' AND object_name = $name)", values)
 
 
 def kind_of_grantee(session: EngineSession, name: str) -> str:
@@ -120,19 +148,46 @@ def remove_member(session: EngineSession, kind: str, container: str, member_kind
 
 def grant(session: EngineSession, grantee_kind: str, grantee: str, privilege: str, object_kind: str,
           object_name: str) -> None:
+    """One privilege (ALL expanded by the caller) on one object, named by its key (access.py: 'schema.table' for
+    a relation, the name of a schema, function or database, lower case unless quoted)."""
     require(session, grantee_kind, grantee)
-    session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)",
-                    {"gk": grantee_kind, "g": grantee, "p": privilege, "ok": object_kind, "o": object_name})
+    values = {"gk": grantee_kind, "g": grantee, "p": privilege, "ok": object_kind, "o": object_name}
+    session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)", values)
+    if grantee_kind == "public":
+        session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = 'public' AND privilege = $p AND"
+                        " object_kind = $ok AND object_name = $o",
+                        {"p": REVOKED_FROM_PUBLIC + privilege, "ok": object_kind, "o": object_name})
 
 
 def revoke(session: EngineSession, grantee_kind: str, grantee: str, privilege: str, object_kind: str,
-           object_name: str) -> None:
+           object_name: str, public_default: bool = False) -> None:
+    """`public_default`: PUBLIC holds it until revoked (access.public_default): the revocation is kept."""
     require(session, grantee_kind, grantee)
-    privileges = "" if privilege == "ALL" else " AND privilege = $p"
+    values = {"gk": grantee_kind, "g": grantee, "p": privilege, "ok": object_kind, "o": object_name}
     session.execute(f"DELETE FROM {SCHEMA}.privileges WHERE grantee_kind = $gk AND grantee = $g AND"
-                    f" object_kind = $ok AND object_name = $o{privileges}",
-                    {"gk": grantee_kind, "g": grantee, "ok": object_kind, "o": object_name,
-                     **({} if privilege == "ALL" else {"p": privilege})})
+                    " object_kind = $ok AND object_name = $o AND privilege = $p", values)
+    if public_default and grantee_kind == "public":
+        session.execute(f"INSERT OR IGNORE INTO {SCHEMA}.privileges VALUES ($gk, $g, $p, $ok, $o)",
+                        {**values, "p": REVOKED_FROM_PUBLIC + privilege})
+
+
+def set_owner(session: EngineSession, object_kind: str, object_name: str, owner: str | None) -> None:
+    """The object's owner (None: a superuser, the admin user who owns what no entry names)."""
+    _ready(session)
+    values = {"ok": object_kind, "o": object_name, "owner": owner}
+    session.execute(f"DELETE FROM {SCHEMA}.owners WHERE object_kind = $ok AND object_name = $o",
+                    {"ok": object_kind, "o": object_name})
+    if owner is not None:
+        session.execute(f"INSERT INTO {SCHEMA}.owners VALUES ($ok, $o, $owner)", values)
+
+
+def forget_object(session: EngineSession, object_kind: str, object_name: str) -> None:
+    """A dropped object: its owner and the privileges on it go with it (a schema's relations with it)."""
+    values = {"ok": object_kind, "o": object_name, "prefix": object_name + "."}
+    for table in ("owners", "privileges"):
+        session.execute(f"DELETE FROM {SCHEMA}.{table} WHERE (object_kind = $ok AND object_name = $o) OR"
+                        " ($ok = 'schema' AND object_kind = 'relation' AND starts_with(object_name, $prefix))",
+                        values)
 
 
 def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str]]:
@@ -145,3 +200,34 @@ def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str]]:
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
         f"SELECT name, sysid, superuser, createdb, connection_limit FROM {SCHEMA}.principals WHERE kind = 'user'"
         " ORDER BY sysid", {}).rows]
+
+
+def default_privilege(session: EngineSession, granting: bool, owner: str, schema: str, object_kind: str,
+                      grantee_kind: str, grantee: str, privilege: str, public_default: bool) -> None:
+    """One default of ALTER DEFAULT PRIVILEGES; a REVOKE FROM PUBLIC of what PUBLIC holds by default (EXECUTE on
+    functions) is kept as the revocation to apply."""
+    _ready(session)
+    values = {"owner": owner, "schema": schema, "ok": object_kind, "gk": grantee_kind, "g": grantee,
+              "p": privilege, "revoked": REVOKED_FROM_PUBLIC + privilege}
+    session.execute(f"DELETE FROM {SCHEMA}.default_privileges WHERE owner = $owner AND schema_name = $schema AND"
+                    " object_kind = $ok AND grantee_kind = $gk AND grantee = $g AND privilege IN ($p, $revoked)",
+                    values)
+    if granting or (public_default and grantee_kind == "public"):
+        session.execute(f"INSERT INTO {SCHEMA}.default_privileges VALUES ($owner, $schema, $ok, $gk, $g,"
+                        " $chosen)", {**{k: v for k, v in values.items() if k not in {"p", "revoked"}},
+                                      "chosen": privilege if granting else REVOKED_FROM_PUBLIC + privilege})
+
+
+def apply_defaults(session: EngineSession, owner: str, schema: str, object_kind: str, object_name: str) -> None:
+    """The defaults of the object's owner ('' the admin user) and schema, applied to the object just created."""
+    if not ready(session):
+        return
+    rows = session.execute(f"SELECT grantee_kind, grantee, privilege FROM {SCHEMA}.default_privileges WHERE"
+                           " owner = $owner AND schema_name IN ('', $schema) AND object_kind = $ok",
+                           {"owner": owner, "schema": schema, "ok": object_kind}).rows
+    for grantee_kind, grantee, privilege in rows:
+        if privilege.startswith(REVOKED_FROM_PUBLIC):
+            revoke(session, grantee_kind, grantee, privilege[len(REVOKED_FROM_PUBLIC):], object_kind, object_name,
+                   public_default=True)
+        else:
+            grant(session, grantee_kind, grantee, privilege, object_kind, object_name)

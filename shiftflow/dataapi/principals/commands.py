@@ -2,10 +2,10 @@
 (r_CREATE_USER.md, r_ALTER_USER.md, r_DROP_USER.md, r_CREATE_GROUP.md, r_ALTER_GROUP.md, r_DROP_GROUP.md,
 r_CREATE_ROLE.md, r_ALTER_ROLE.md, r_DROP_ROLE.md, r_GRANT.md, r_REVOKE.md, r_ALTER_DEFAULT_PRIVILEGES.md).
 
+Also ALTER TABLE / VIEW / SCHEMA / DATABASE / FUNCTION ... OWNER TO (r_ALTER_TABLE.md, r_ALTER_SCHEMA.md ...).
 Each checks what Redshift checks (the principals and objects named exist, a new name is free, a password meets
-Redshift's rules) and records what a later statement's check reads (catalog.py). The session stays the superuser:
-nothing here changes what a query returns. What PostgreSQL-engine-only or Redshift-only parts remain (running as
-another user, object owners, system privileges) fail with "not supported locally", as on the PostgreSQL engine
+Redshift's rules) and records what a later statement's check reads (catalog.py, access.py). What the engines do not
+have (system privileges, role owners) fails with "not supported locally", as on the PostgreSQL engine
 (translate/commands/roles.py, which also holds the refusals both engines share).
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.principals import catalog
+from shiftflow.dataapi.principals import access, catalog
 from shiftflow.dataapi.translate.commands.roles import check_passwords, is_role_command, refuse_redshift_only
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
@@ -41,15 +41,28 @@ class PrincipalCommand(SessionCommand):
         return QueryResult()
 
 
+_OWNED = {"TABLE": "relation", "VIEW": "relation", "SCHEMA": "schema", "DATABASE": "database",
+          "FUNCTION": "function"}
+
+
 def is_principal_command(tokens: list[Token]) -> bool:
-    """The role commands (roles.is_role_command) and ALTER DEFAULT PRIVILEGES."""
-    return is_role_command(tokens) or [word(t) for t in tokens[:3]] == ["ALTER", "DEFAULT", "PRIVILEGES"]
+    """The role commands (roles.is_role_command), ALTER DEFAULT PRIVILEGES and ALTER TABLE / VIEW / SCHEMA /
+    DATABASE / FUNCTION ... OWNER TO."""
+    return is_role_command(tokens) or [word(t) for t in tokens[:3]] == ["ALTER", "DEFAULT", "PRIVILEGES"] \
+        or _is_owner_change(tokens)
+
+
+def _is_owner_change(tokens: list[Token]) -> bool:
+    words = [word(t) for t in tokens if t.token_type != TokenType.SEMICOLON]
+    return len(words) > 4 and words[0] == "ALTER" and words[1] in _OWNED and words[-3:-1] == ["OWNER", "TO"]
 
 
 def principal_command(tokens: list[Token], probe: Probe) -> PrincipalCommand:
     """The DuckDB engine's run of one of these statements (is_principal_command); raises NotSupportedLocally."""
     refuse_redshift_only(tokens)
     words = [word(t) for t in tokens]
+    if _is_owner_change(tokens):
+        return PrincipalCommand(steps=tuple(_owner_change(tokens, probe)))
     if words[0] in {"GRANT", "REVOKE"}:
         return PrincipalCommand(steps=tuple(_privileges(tokens, probe)))
     if words[:3] == ["ALTER", "DEFAULT", "PRIVILEGES"]:
@@ -152,6 +165,49 @@ def _alter(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], Non
     return steps  # PASSWORD, VALID UNTIL, SESSION TIMEOUT, SET / RESET of a parameter: nothing a query sees
 
 
+def _owner_change(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
+    """ALTER TABLE / VIEW / SCHEMA / DATABASE / FUNCTION name ... OWNER TO user (r_ALTER_TABLE.md, r_ALTER_SCHEMA.md,
+    r_ALTER_DATABASE.md, r_ALTER_FUNCTION.md): the object must exist, then the user; the catalog keeps the owner
+    access.py checks against (a superuser runs it: access.py refuses it to other users)."""
+    tokens = [t for t in tokens if t.token_type != TokenType.SEMICOLON]
+    kind, new_owner = _OWNED[word(tokens[1])], _name(tokens[-1])
+    name_tokens = []
+    for token in tokens[2:-3]:
+        if token.token_type == TokenType.L_PAREN:
+            break
+        name_tokens.append(token)
+    written = "".join(f'"{t.text}"' if t.token_type == TokenType.IDENTIFIER else t.text for t in name_tokens)
+    steps: list[Callable[[EngineSession], None]] = []
+    if kind == "relation":
+        query = probe(f"SELECT 1 FROM {written} WHERE FALSE")
+        steps.append(lambda s: query.execute(s, {}))
+    elif kind == "schema":
+        steps.append(lambda s: _require_schema(s, written))
+    elif kind == "database":
+        steps.append(lambda s: _require_database(s, _folded(written)))
+    else:
+        steps.append(lambda s: _require_function(s, _folded(_split_name(written)[-1])))
+
+    def record(session: EngineSession) -> None:
+        catalog.require(session, "user", new_owner)
+        keyed, keys = _object_keys(session, "table" if kind == "relation" else kind, written)
+        for key in keys:
+            catalog.set_owner(session, keyed, key, new_owner)
+
+    return [*steps, record]
+
+
+def _require_database(session: EngineSession, name: str) -> None:
+    current = session.execute("SELECT shiftflow_current_database()", {}).rows[0][0]
+    if name != str(current).lower():
+        raise EngineError(f'database "{name}" does not exist')
+
+
+def _require_function(session: EngineSession, name: str) -> None:
+    if name not in access.functions_in(session, None):
+        raise EngineError(f"function {name} does not exist")
+
+
 def _grantees(tokens: list[Token], start: int) -> list[tuple[str, str]]:
     """TO / FROM {name | GROUP name | ROLE name | PUBLIC} [, ...]: (kind, name) pairs."""
     grantees, index = [], start
@@ -185,19 +241,96 @@ def _privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSessi
     if "ON" not in words[:target]:  # GRANT [ROLE] r [, ...] TO ... / REVOKE [ADMIN OPTION FOR] [ROLE] r FROM ...
         first = 4 if words[1:4] == ["ADMIN", "OPTION", "FOR"] else 1
         roles = [_name(t) for t in tokens[first:target] if word(t) != "ROLE" and t.token_type != TokenType.COMMA]
-        change = catalog.add_member if granting else catalog.remove_member
-        return [lambda s, r=r, k=k, n=n: change(s, "role", r, catalog.kind_of_grantee(s, n) if k == "user" else k, n)
-                for r in roles for k, n in grantees]
+        admin = (granting and words[-3:] == ["WITH", "ADMIN", "OPTION"]) or first == 4
+        return [lambda s, r=r, k=k, n=n: _membership(s, granting, admin, r, k, n) for r in roles for k, n in grantees]
     steps: list[Callable[[EngineSession], None]] = [
         lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in grantees if k != "public"]
     on = words.index("ON")
     privileges = _privilege_words(tokens[1:on])
     object_kind, objects = _objects(tokens, on + 1, target)
     steps += _object_checks(object_kind, objects, probe)
-    record = catalog.grant if granting else catalog.revoke
-    steps += [lambda s, k=k, n=n, p=p, o=o: record(s, k, n, p, object_kind, o)
-              for k, n in grantees for p in privileges for o in objects]
+    steps += [lambda s, k=k, n=n, o=o: _record(s, granting, k, n, privileges, object_kind, o)
+              for k, n in grantees for o in objects]
     return steps
+
+
+def _membership(session: EngineSession, granting: bool, admin: bool, role: str, grantee_kind: str,
+                grantee: str) -> None:
+    """GRANT ROLE r TO ... [WITH ADMIN OPTION] / REVOKE [ADMIN OPTION FOR] ROLE r FROM ...: a superuser, or a user
+    holding r's ADMIN OPTION (the catalog keeps it as a privilege on the role)."""
+    catalog.require(session, "role", role)
+    kind = catalog.kind_of_grantee(session, grantee) if grantee_kind == "user" else grantee_kind
+    catalog.require(session, kind, grantee)
+    access.require_admin_option(session, role)
+    if granting:
+        catalog.add_member(session, "role", role, kind, grantee)
+        if admin:
+            catalog.grant(session, kind, grantee, "ADMIN OPTION", "role", role)
+    else:
+        if not admin:
+            catalog.remove_member(session, "role", role, kind, grantee)
+        catalog.revoke(session, kind, grantee, "ADMIN OPTION", "role", role)
+
+
+def _record(session: EngineSession, granting: bool, grantee_kind: str, grantee: str, privileges: list[str],
+            written_kind: str, written: str) -> None:
+    """The grant or revocation of each privilege (ALL expanded) on each object the written name means, by the
+    objects' keys access.py checks against."""
+    kind, keys = _object_keys(session, written_kind, written)
+    who = access.acting_user(session)
+    not_owned = [key for key in keys if who is not None and access.owner(session, kind, key) != who.name]
+    for key in not_owned if kind == "relation" else ():
+        # PostgreSQL's rule: a grantor holding nothing on the object is refused (holding some, it is warned)
+        if who is not None and not any(access.holds(session, who, p, kind, key) for p in access.ALL_PRIVILEGES[kind]):
+            raise EngineError(f"permission denied for relation {key.rpartition('.')[2]}")
+    if not_owned:
+        raise NotSupportedLocally(f"{'GRANT' if granting else 'REVOKE'} on an object the user does not own (the"
+                                  " emulator does not keep WITH GRANT OPTION)")
+    expanded = [p for privilege in privileges
+                for p in (access.ALL_PRIVILEGES.get(kind, ()) if privilege == "ALL" else (
+                    "TEMP" if privilege == "TEMPORARY" else privilege,))]
+    for key in keys:
+        for privilege in expanded:
+            if granting:
+                catalog.grant(session, grantee_kind, grantee, privilege, kind, key)
+            else:
+                catalog.revoke(session, grantee_kind, grantee, privilege, kind, key,
+                               access.public_default(privilege, kind, key))
+
+
+def _object_keys(session: EngineSession, kind: str, written: str) -> tuple[str, list[str]]:
+    """(the kind access.py names, the keys) of ON [TABLE] t / SCHEMA s / ALL TABLES IN SCHEMA s / FUNCTION f(...)."""
+    parts = [_folded(part) for part in _split_name(written.split("(")[0].strip())]
+    if kind == "table":
+        found = access.resolve(session, access.Relation(parts[-2] if len(parts) > 1 else None, parts[-1]))
+        return "relation", [f"{found[0]}.{found[1]}"] if found else []
+    if kind == "all tables in schema":
+        relations = access.relations_in(session, parts[-1])
+        return "relation", [f"{parts[-1]}.{name}" for name in relations]
+    if kind == "all functions in schema":
+        return "function", access.functions_in(session, parts[-1])
+    if kind in {"schema", "database", "function", "procedure", "language"}:
+        return kind, [parts[-1]]
+    return kind, [written]
+
+
+def _split_name(text: str) -> list[str]:
+    """a.b, "A"."b.c": the dotted parts, quotes kept."""
+    parts, current, quoted = [], "", False
+    for character in text:
+        if character == '"':
+            quoted = not quoted
+        if character == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += character
+    return [*parts, current]
+
+
+def _folded(part: str) -> str:
+    part = part.strip()
+    return part[1:-1].replace('""', '"') if part.startswith('"') and part.endswith('"') else part.lower()
 
 
 def _privilege_words(tokens: list[Token]) -> list[str]:
@@ -245,7 +378,9 @@ def _object_checks(kind: str, objects: list[str], probe: Probe) -> list[Callable
         return [lambda s, q=q: q.execute(s, {}) for q in queries]
     if kind == "schema" or kind.endswith("in schema"):
         return [lambda s, n=n: _require_schema(s, n) for n in objects]
-    return []  # databases, functions, procedures, languages: named as written, not checked locally
+    if kind == "database":
+        return [lambda s, n=n: _require_database(s, _folded(n)) for n in objects]
+    return []  # functions, procedures, languages: named as written, not checked locally
 
 
 def _require_schema(session: EngineSession, name: str) -> None:
@@ -256,19 +391,43 @@ def _require_schema(session: EngineSession, name: str) -> None:
         raise EngineError(f'schema "{unquoted}" does not exist')
 
 
+_DEFAULT_OBJECTS = {"TABLES": "relation", "FUNCTIONS": "function", "PROCEDURES": "procedure"}
+
+
 def _default_privileges(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
-    """ALTER DEFAULT PRIVILEGES [FOR USER u [, ...]] [IN SCHEMA s [, ...]] GRANT | REVOKE ...: the users, schemas
-    and grantees must exist; the defaults apply to objects other users create, which the emulator's session never
-    is, so nothing else is kept."""
+    """ALTER DEFAULT PRIVILEGES [FOR USER u [, ...]] [IN SCHEMA s [, ...]] GRANT | REVOKE privileges ON TABLES |
+    FUNCTIONS | PROCEDURES TO | FROM grantees (r_ALTER_DEFAULT_PRIVILEGES.md): the users, schemas and grantees
+    must exist; the catalog keeps the defaults, which access.py applies to what those users (by default the user
+    running it) create from then on."""
     words = [word(t) for t in tokens]
     steps: list[Callable[[EngineSession], None]] = []
-    if "FOR" in words[:words.index("GRANT") if "GRANT" in words else len(words)]:
+    verb = next(i for i, w in enumerate(words) if w in {"GRANT", "REVOKE"})
+    users: list[str] = []
+    if "FOR" in words[:verb]:
         users, _ = _names(tokens, words.index("FOR") + 2)
         steps += [lambda s, u=u: catalog.require(s, "user", u) for u in users]
-    if "IN" in words and words[words.index("IN") + 1] == "SCHEMA":
+    schemas: list[str] = []
+    if "IN" in words[:verb] and words[words.index("IN") + 1] == "SCHEMA":
         schemas, _ = _names(tokens, words.index("IN") + 2)
         steps += [lambda s, n=n: _require_schema(s, n) for n in schemas]
-    verb = next(i for i, w in enumerate(words) if w in {"GRANT", "REVOKE"})
-    target = words.index("TO" if words[verb] == "GRANT" else "FROM")
-    steps += [lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in _grantees(tokens, target + 1) if k != "public"]
-    return steps
+    granting = words[verb] == "GRANT"
+    target = words.index("TO" if granting else "FROM")
+    grantees = _grantees(tokens, target + 1)
+    steps += [lambda s, k=k, n=n: catalog.require(s, k, n) for k, n in grantees if k != "public"]
+    on = words.index("ON", verb)
+    kind = _DEFAULT_OBJECTS.get(words[on + 1] if on + 1 < len(words) else "")
+    if kind is None:
+        raise EngineError(f'syntax error at or near "{tokens[on + 1].text if on + 1 < len(tokens) else ""}"')
+    privileges = [p for written in _privilege_words(tokens[verb + 1 : on])
+                  for p in (access.ALL_PRIVILEGES[kind] if written == "ALL" else (written,))]
+
+    def record(session: EngineSession) -> None:
+        owners = users or [access.acting_name(session)]
+        for owner in owners:
+            for schema in [_folded(n) for n in schemas] or [""]:
+                for grantee_kind, grantee in grantees:
+                    for privilege in privileges:
+                        catalog.default_privilege(session, granting, owner, schema, kind, grantee_kind, grantee,
+                                                  privilege, access.public_default(privilege, kind, "*"))
+
+    return [*steps, record]

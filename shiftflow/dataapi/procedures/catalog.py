@@ -90,7 +90,7 @@ def candidates(session: EngineSession, schema: str | None, name: str) -> list[St
     return []
 
 
-def _one(session: EngineSession, schema: str | None, name: str,
+def one(session: EngineSession, schema: str | None, name: str,
          arguments: tuple[s.Argument, ...] | None) -> Stored | None:
     """The procedure DROP / ALTER PROCEDURE name [(argument types)] means: without the list, the name must be
     unambiguous. None when there is none."""
@@ -103,7 +103,7 @@ def _one(session: EngineSession, schema: str | None, name: str,
     return found[0] if found else None
 
 
-def _missing(name: str, arguments: tuple[s.Argument, ...] | None) -> EngineError:
+def missing(name: str, arguments: tuple[s.Argument, ...] | None) -> EngineError:
     listed = "" if arguments is None else "(" + signature(arguments) + ")"
     return EngineError(f"procedure {name}{listed} does not exist")
 
@@ -114,11 +114,11 @@ def _key(stored: Stored) -> dict[str, str]:
 
 def drop(session: EngineSession, schema: str | None, name: str, arguments: tuple[s.Argument, ...] | None,
          if_exists: bool) -> None:
-    found = _one(session, schema, name, arguments)
+    found = one(session, schema, name, arguments)
     if found is None:
         if if_exists:
             return
-        raise _missing(name, arguments)
+        raise missing(name, arguments)
     session.execute(f"DELETE FROM {_TABLE} WHERE schema_name = $schema AND name = $name AND signature = $signature",
                     _key(found))
 
@@ -128,9 +128,9 @@ def rename(session: EngineSession, schema: str | None, name: str, arguments: tup
     """ALTER PROCEDURE ... RENAME TO: the stored definition is rewritten under its new name."""
     from shiftflow.dataapi.procedures.parser import parse_procedure, renamed
 
-    found = _one(session, schema, name, arguments)
+    found = one(session, schema, name, arguments)
     if found is None:
-        raise _missing(name, arguments)
+        raise missing(name, arguments)
     clash = session.execute(f"SELECT count(*) FROM {_TABLE} WHERE schema_name = $schema AND name = $name AND "
                             "signature = $signature", {**_key(found), "name": new_name}).rows[0][0]
     if clash:

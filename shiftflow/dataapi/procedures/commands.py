@@ -10,6 +10,8 @@ from typing import Any
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.principals import access
+from shiftflow.dataapi.principals import catalog as principals
 from shiftflow.dataapi.procedures import catalog
 from shiftflow.dataapi.procedures import syntax as s
 from shiftflow.dataapi.procedures.interpreter import CallContext, invoke
@@ -86,12 +88,32 @@ def _drop(statement: str, tokens: list[Token]) -> DropProcedure:
     return DropProcedure(schema, name, arguments, if_exists)
 
 
-def _alter(statement: str, tokens: list[Token]) -> RenameProcedure:
-    """ALTER PROCEDURE name [(arguments)] RENAME TO new_name (r_ALTER_PROCEDURE.md); OWNER TO needs users."""
+@dataclass(frozen=True)
+class OwnerProcedure(SessionCommand):
+    """ALTER PROCEDURE name [(arguments)] OWNER TO user: the procedure must exist, then the user; the principals
+    catalog keeps the owner, whose privileges a SECURITY DEFINER procedure runs with."""
+
+    schema: str | None
+    name: str
+    arguments: tuple[s.Argument, ...] | None
+    owner: str
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if catalog.one(session, self.schema, self.name, self.arguments) is None:
+            raise catalog.missing(self.name, self.arguments)
+        principals.require(session, "user", self.owner)
+        principals.set_owner(session, "procedure", self.name, self.owner)
+        return QueryResult(rowcount=0)
+
+
+def _alter(statement: str, tokens: list[Token]) -> RenameProcedure | OwnerProcedure:
+    """ALTER PROCEDURE name [(arguments)] RENAME TO new_name | OWNER TO user (r_ALTER_PROCEDURE.md)."""
     schema, name, arguments, index = _signature(statement, tokens, 2)
     rest = [word(t) for t in tokens[index:]]
-    if rest[:2] == ["OWNER", "TO"]:
-        raise NotSupportedLocally("ALTER PROCEDURE ... OWNER TO on the DuckDB engine (it has no users)")
+    if rest[:2] == ["OWNER", "TO"] and len(rest) == 3:
+        owner = tokens[index + 2]
+        return OwnerProcedure(schema, name, arguments, owner.text if owner.token_type in (
+            TokenType.IDENTIFIER, TokenType.STRING) else owner.text.lower())
     if rest[:2] != ["RENAME", "TO"] or len(rest) != 3:
         token = tokens[min(index, len(tokens) - 1)]
         raise SqlSyntaxError(token.text, token.start + 1)
@@ -159,7 +181,8 @@ class CallProcedure(SessionCommand):
             values = list(self.arguments.execute(context.session, bound).rows[0])
         qualified = f"{self.schema}.{self.name}" if self.schema else self.name
         procedure = resolve(context.session, qualified, values)
-        outputs = invoke(context, procedure, values)
+        with access.running(context.session, procedure.name, procedure.security_definer):
+            outputs = invoke(context, procedure, values)
         if not procedure.outputs:
             return QueryResult(rowcount=0)
         select = ", ".join(f"CAST(:{PLACEHOLDER}{i} AS {_result_type(a.type_text)}) AS \"{_column_name(a, i)}\""

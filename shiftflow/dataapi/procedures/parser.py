@@ -58,7 +58,7 @@ def parse_procedure(statement: str) -> s.Procedure:
     close = _matching(tokens, index)
     arguments = tuple(_argument(statement, part) for part in _split_commas(tokens[index + 1 : close]))
     body: str | None = None
-    nonatomic, settings, language = False, [], None
+    nonatomic, settings, language, definer = False, [], None, False
     i = close + 1
     while i < len(tokens):
         w = word(tokens[i])
@@ -70,7 +70,7 @@ def parse_procedure(statement: str) -> s.Procedure:
         elif w == "NONATOMIC":
             nonatomic, i = True, i + 1
         elif w == "SECURITY" and i + 1 < len(tokens):
-            i += 2  # INVOKER / DEFINER: the emulator has one user
+            definer, i = word(tokens[i + 1]) == "DEFINER", i + 2
         elif w == "SET" and i + 3 < len(tokens):
             settings.append((tokens[i + 1].text.lower(), tokens[i + 3].text))
             i += 4
@@ -83,7 +83,7 @@ def parse_procedure(statement: str) -> s.Procedure:
     if settings:
         raise NotSupportedLocally("CREATE PROCEDURE ... SET configuration options")
     block = BodyParser(body).procedure_block()
-    return s.Procedure(schema, name, arguments, block, nonatomic, tuple(settings))
+    return s.Procedure(schema, name, arguments, block, nonatomic, tuple(settings), definer)
 
 
 def renamed(statement: str, new_name: str) -> str:

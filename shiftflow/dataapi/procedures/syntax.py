@@ -160,6 +160,7 @@ class Procedure:
     block: Block
     nonatomic: bool = False
     settings: tuple[tuple[str, str], ...] = field(default=())  # SET config options
+    security_definer: bool = False  # SECURITY DEFINER: the body runs with its owner's privileges
 
     @property
     def inputs(self) -> tuple[Argument, ...]:

@@ -56,7 +56,9 @@ _TABLES = (
     " error_code INTEGER, error_reason VARCHAR)",
 )
 DUCKDB_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *_TABLES)
-POSTGRES_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *_TABLES)
+# Every user's CALL reads which streams feed a procedure's views (refresh.CallWithStreams).
+POSTGRES_SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", *_TABLES, f"GRANT USAGE ON SCHEMA {SCHEMA} TO PUBLIC",
+                  f"GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMA} TO PUBLIC")
 
 _PLACEHOLDER = re.compile(r"(?<!:):([a-z_]+)")
 

@@ -119,7 +119,8 @@ from shiftflow.dataapi.translate.decimals import marks_divisions, typed_division
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement_command, postgres_prepare,
                                                           prepared_statement_command)
-from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
+from shiftflow.dataapi.translate.commands.roles import (is_role_command, postgres_owner_only_procedure,
+                                                       postgres_role_command)
 from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
@@ -137,6 +138,8 @@ from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_
 from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
 from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, prepared_duckdb,
                                               register_duckdb_functions, session_setup)
+from shiftflow.dataapi.principals.access import (Guarded, SessionAuthorization, acting_user, authorize,
+                                                 session_authorization)
 from shiftflow.dataapi.principals.commands import is_principal_command, principal_command
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
@@ -212,6 +215,31 @@ def clear_cache() -> None:
 @functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
 def _translate_cached(statement: str, engine: str,
                       case_sensitive: bool) -> EngineSql | TransactionControl | S3Command | SessionCommand:
+    translated = _translate_statement(statement, engine)
+    if engine != "duckdb":  # PostgreSQL checks privileges itself
+        return translated
+    # principals/access.py: checked against the session's user (SET SESSION AUTHORIZATION) when it runs
+    if isinstance(translated, EngineSql):
+        return dataclasses.replace(translated, authorize=functools.partial(_authorize, statement))
+    if isinstance(translated, SessionCommand) and not isinstance(translated, SessionAuthorization):
+        return Guarded(translated, statement, translated.parameter_names,
+                       getattr(translated, "session_scoped", False))
+    return translated
+
+
+def _authorize(statement: str, session: EngineSession) -> Any:
+    return authorize(session, statement)
+
+
+def _unguarded(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
+    """translate() for a part of another statement, which is checked as a whole (a materialized view's query)."""
+    translated = translate(statement, engine)
+    if isinstance(translated, Guarded):
+        return translated.inner
+    return dataclasses.replace(translated, authorize=None) if isinstance(translated, EngineSql) else translated
+
+
+def _translate_statement(statement: str, engine: str) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     try:
         tokens = tokenize(statement)
     except SqlSplitError as error:
@@ -221,10 +249,14 @@ def _translate_cached(statement: str, engine: str,
     control = transaction_control(tokens)
     if control is not None:
         return control
-    streaming = stream_statement(statement, tokens, engine, translate, _parse)
+    streaming = stream_statement(statement, tokens, engine, _unguarded, _parse)
     if streaming is not None:  # streaming.py: external schemas, materialized views, case-sensitive names
         return streaming
     verb = word(tokens[0])
+    if engine == "duckdb" and verb in {"SET", "RESET"}:  # principals/access.py: PostgreSQL switches users itself
+        authorization = session_authorization(expanded(statement, tokens))
+        if authorization is not None:
+            return authorization
     if verb in {"SET", "RESET"}:
         setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
         return dataclasses.replace(setting, session_scoped=True)
@@ -282,7 +314,7 @@ def _translate_cached(statement: str, engine: str,
             return _tokens_to_postgres(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
             raise NotSupportedLocally("NONATOMIC procedures (each statement committing on its own)")
-        text = rewrite_procedure(statement, tokens, _BODY_TRANSLATOR)
+        text = postgres_owner_only_procedure(rewrite_procedure(statement, tokens, _BODY_TRANSLATOR), tokens)
         return EngineSql(text.replace("%", "%%"))
     translated = _translate_tree(statement, tokens, engine)
     if verb == "TRUNCATE":  # "TRUNCATE commits the transaction in which it is run" (Redshift's TRUNCATE page)
@@ -294,6 +326,10 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
                    s3_client: Any) -> QueryResult:
     """Run a COPY or UNLOAD through `session`, reading or writing objects with `s3_client`."""
     from shiftflow.dataapi import s3io  # csv, gzip, bz2 and the rest load only when a COPY or UNLOAD runs
+
+    if acting_user(session) is not None:
+        raise NotSupportedLocally(f"{command.kind.upper()} as a user who is not a superuser (SET SESSION"
+                                  " AUTHORIZATION) on the DuckDB engine")
 
     return s3io.run(command, session, parameters, s3_client, translate)
 
@@ -543,7 +579,7 @@ def _finished(tree: exp.Expression, generated: EngineSql, sources: tuple[Any, ..
 
 
 def _engine_query(query: str, engine: str) -> EngineSql:
-    translated = translate(query, engine)
+    translated = _unguarded(query, engine)  # the emulator's own probe: the statement is checked
     assert isinstance(translated, EngineSql), f"{query!r} is not a plain query on {engine}"
     return translated
 

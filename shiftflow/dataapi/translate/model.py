@@ -7,7 +7,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
@@ -49,14 +49,23 @@ class EngineSql:
     # DuckDB: the text to run instead, typed from what the engine binds (decimals.py: DECIMAL quotients); likewise
     # only through execute().
     typed_text: Callable[[EngineSession, Mapping[str, str]], str] | None = None
+    # DuckDB: the check of the session's user's privileges (principals/access.py), run first; it returns what to
+    # run once the statement ran (the owner of what it created recorded), or None.
+    authorize: Callable[[EngineSession], Callable[[EngineSession], None] | None] | None = field(default=None,
+                                                                                              compare=False)
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""
+        after = None if self.authorize is None else self.authorize(session)
         sql = self if self.typed_text is None else replace(self, text=self.typed_text(session, parameters),
                                                            typed_text=None)
         if sql.char_runner is None:
-            return session.execute(sql.text, parameters)
-        return sql.char_runner(session, sql, parameters)
+            result = session.execute(sql.text, parameters)
+        else:
+            result = sql.char_runner(session, sql, parameters)
+        if after is not None:
+            after(session)
+        return result
 
 
 @dataclass(frozen=True)

@@ -101,8 +101,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
-    change_query_priority change_session_priority change_user_priority default_iam_role role_is_member_of
-    user_is_member_of explain_model
+    change_query_priority change_session_priority change_user_priority default_iam_role explain_model
 """.split())
 # Redshift functions whose values come from Redshift's internals, which its pages do not document (r_SIZE.md: a
 # SUPER value's in-memory size, 4 bytes for true and for NULL; r_CHECKSUM.md: the hash of its hash indexes).

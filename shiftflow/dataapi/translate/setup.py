@@ -80,7 +80,9 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     " / 86400.0) / 31.0 END AS DOUBLE)",
     # The request's DbUser and Database, which the engine session records (DuckDBSession.set_user; in memory,
     # DuckDB's own current_database() is "memory").
-    "CREATE OR REPLACE TEMP MACRO shiftflow_current_user() AS coalesce(getvariable('shiftflow_user'), 'IAM:local')",
+    # SET SESSION AUTHORIZATION's user first (principals/access.py).
+    "CREATE OR REPLACE TEMP MACRO shiftflow_current_user() AS coalesce(getvariable('shiftflow_authorization'),"
+    " getvariable('shiftflow_user'), 'IAM:local')",
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_database() AS"
     " coalesce(getvariable('shiftflow_database'), current_database())",
     # current_schemas(implicit): Redshift's text '{public}' of the search path's schemas, pg_catalog first when
@@ -109,6 +111,9 @@ POSTGRES_SESSION_SETUP: tuple[str, ...] = (
 # Run once per PostgreSQL database (functions are catalog objects; CREATE OR REPLACE from concurrent
 # sessions can collide, so the engine does this once, when it first opens the database).
 POSTGRES_DATABASE_SETUP: tuple[str, ...] = (
+    # "By default, all users have CREATE and USAGE permission on the PUBLIC schema" (r_GRANT.md); PostgreSQL 15
+    # gives PUBLIC USAGE alone.
+    "GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC",
     "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x timestamp) RETURNS date LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT x::date $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_trunc(x timestamptz) RETURNS date LANGUAGE sql STABLE"
@@ -212,8 +217,12 @@ SELECT ((extract(year FROM a) * 12 + extract(month FROM a)) - (extract(year FROM
                + (extract(epoch FROM a - date_trunc('day', a)) - extract(epoch FROM b - date_trunc('day', b))) / 86400)
               / 31 END)::double precision
 $f$""",
+    # The request's DbUser (PostgresSession.set_user) while the session runs as the user it logged in as; after SET
+    # SESSION AUTHORIZATION, the user it became (r_SET_SESSION_AUTHORIZATION.md).
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_user() RETURNS text LANGUAGE sql STABLE"
-    " AS $f$ SELECT coalesce(nullif(current_setting('shiftflow.user', true), ''), current_user::text) $f$",
+    " AS $f$ SELECT CASE WHEN session_user::text = current_setting('shiftflow.login', true)"
+    " THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), current_user::text)"
+    " ELSE current_user::text END $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_database() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT current_database()::text $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_schemas(implicit boolean) RETURNS text LANGUAGE sql STABLE"

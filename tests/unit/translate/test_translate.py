@@ -78,7 +78,6 @@ def test_copy_and_unload_are_parsed():
     ("select a::hllsketch from t", "duckdb", "an HLLSKETCH read from text"),
     ("select a::geometry from t", "postgres", "GEOMETRY type"),
     ("grant create user to role r", "duckdb", "system privileges"),
-    ("alter table t owner to someone", "duckdb", "ALTER statement on the DuckDB engine"),
     ("create procedure p() as $$ begin null; end; $$ language plpythonu", "duckdb",
      "stored procedures in LANGUAGE plpythonu"),
     ("create procedure p() nonatomic as $$ begin null; end; $$ language plpgsql", "postgres",

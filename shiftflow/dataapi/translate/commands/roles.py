@@ -4,7 +4,7 @@ r_CREATE_ROLE.md, r_ALTER_ROLE.md, r_DROP_ROLE.md, r_GRANT.md, r_REVOKE.md).
 PostgreSQL has users, groups and privileges with Redshift's meaning (Redshift's users, groups and roles are all
 PostgreSQL roles, cluster-wide as on Redshift); what Redshift writes otherwise is put in PostgreSQL's words:
 - GRANT / REVOKE ROLE r [, ROLE r2] TO / FROM {user | ROLE r3} [WITH ADMIN OPTION]: PostgreSQL's role membership
-  (GRANT r, r2 TO user, r3);
+  (GRANT r, r2 TO user, r3); GRANT ... ON ... TO ROLE r: GRANT ... TO r;
 - DROP ROLE r FORCE: DROP ROLE r (PostgreSQL drops a role that is granted to others);
 - ALTER ROLE r WITH RENAME TO s: ALTER ROLE r RENAME TO s;
 - CREATE / ALTER USER: PASSWORD DISABLE is PASSWORD NULL, CREATEUSER (a superuser) SUPERUSER, CONNECTION LIMIT
@@ -126,10 +126,30 @@ def postgres_role_command(statement: str, tokens: list[Token]) -> str:
     return _edited(statement, tokens, edits)
 
 
+def postgres_owner_only_procedure(create: str, tokens: list[Token]) -> str:
+    """CREATE PROCEDURE for PostgreSQL, which lets PUBLIC execute a new procedure: "By default, EXECUTE privilege
+    for new procedures is granted to the procedure owner and superusers" on Redshift
+    (stored-procedure-security-and-privileges.md). The statement run, then EXECUTE revoked from PUBLIC on the
+    procedure it made (the newest of that name)."""
+    words = [word(t) for t in tokens]
+    index = words.index("PROCEDURE") + 1
+    parts = [t.text if t.token_type == TokenType.IDENTIFIER else t.text.lower() for t in tokens[index : index + 3]
+             if t.token_type != TokenType.DOT][: 2 if index + 1 < len(tokens) and tokens[index + 1].token_type
+                                                == TokenType.DOT else 1]
+    name = "'" + parts[-1].replace("'", "''") + "'"
+    tag = "$shiftflow_procedure$"
+    if tag in create:
+        return create
+    return (f"DO $shiftflow_create$ DECLARE created regprocedure; BEGIN EXECUTE {tag}{create}{tag};"
+            f" SELECT max(oid)::regprocedure INTO created FROM pg_proc WHERE proname = {name} AND prokind = 'p';"
+            " EXECUTE 'REVOKE EXECUTE ON PROCEDURE ' || created::text || ' FROM PUBLIC'; END $shiftflow_create$")
+
+
 def _grant(statement: str, tokens: list[Token], words: list[str]) -> str:
-    if "ON" in words:
+    # ROLE before each granted role (role membership) and before each grantee role (GRANT ... ON ... TO ROLE r) is
+    # Redshift's word alone.
+    if "ON" in words and "ROLE" not in words:
         return statement
-    # Role membership: ROLE before each granted role and each grantee role is Redshift's word alone.
     edits = [(i, i, "") for i, name in enumerate(words)
              if name == "ROLE" and i + 1 < len(tokens) and words[i - 1] in {"GRANT", "REVOKE", ",", "TO", "FROM", "FOR"}]
     return _edited(statement, tokens, edits)

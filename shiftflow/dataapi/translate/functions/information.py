@@ -1,11 +1,11 @@
 """Redshift system information functions (r_System_information_functions.md) answered from what the emulator knows:
-the session's user is the cluster's admin user, the owner of every object the emulator's sessions create.
+the session's user is the cluster's admin user (or the user SET SESSION AUTHORIZATION made it, principals/access.py).
 
 - HAS_TABLE_PRIVILEGE / HAS_SCHEMA_PRIVILEGE / HAS_DATABASE_PRIVILEGE ([user,] object, privilege): for the session's
   user (named, or left out) true once the object exists and the privilege is one the function's page lists (else
   the engine's "does not exist" or PostgreSQL's 'unrecognized privilege type'). For another user, PostgreSQL
-  answers from its roles (CREATE USER makes one, commands/roles.py); DuckDB, which has no users, fails with "not
-  supported locally". pg_backend_pid() is system.py's (the session's RedshiftPid).
+  answers from its roles (CREATE USER makes one, commands/roles.py); DuckDB from its principals catalog, as for a
+  user SET SESSION AUTHORIZATION made whose privileges are checked (principals/access.py, for literal arguments). pg_backend_pid() is system.py's (the session's RedshiftPid).
 - CURRENT_USER_ID: 100, the id Redshift gives the admin user it creates with the cluster (r_Users.md's pg_user).
 """
 
@@ -40,9 +40,14 @@ def _current_user_id(node: exp.CurrentUserId, engine: str) -> exp.Expression:
 
 def _duckdb_privilege_macro(name: str, exists: str, privileges: tuple[str, ...]) -> str:
     listed = ", ".join(f"'{p}'" for p in privileges)
+    # principals/access.py answers a call with literal arguments for another user, or for a user whose privileges
+    # are checked, before the statement runs (shiftflow_privileges: 'function|user|object|privilege' -> answer)
+    answer = ("map_extract(getvariable('shiftflow_privileges'), '" + name + "|' || u || '|' || o || '|' || p)[1]")
     return (f"CREATE OR REPLACE TEMP MACRO shiftflow_{name}(u, o, p) AS CASE WHEN u IS NULL OR o IS NULL"
-            " OR p IS NULL THEN NULL WHEN lower(u) <> lower(shiftflow_current_user()) THEN error('not supported"
-            f" locally: {name}() for another user than the session''s (the DuckDB engine has no users)')"
+            " OR p IS NULL THEN NULL WHEN lower(u) <> lower(shiftflow_current_user())"
+            " OR coalesce(getvariable('shiftflow_checked'), false) THEN"
+            f" coalesce({answer}, error('not supported locally: {name}() with computed arguments for another"
+            " user than the admin user on the DuckDB engine'))"
             f" WHEN NOT list_bool_and(list_transform(string_split(lower(p), ','), lambda x: trim(x) IN ({listed})))"
             " THEN error('unrecognized privilege type: \"' || p || '\"')"
             f" WHEN {exists} THEN true END")
@@ -54,9 +59,35 @@ def _postgres_privilege_function(name: str) -> str:
             f" THEN {name}(o, p) ELSE {name}(u, o, p) END $f$")
 
 
-HANDLERS = {**{name: _privilege for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: _current_user_id}
+# USER_IS_MEMBER_OF(user, role | group), ROLE_IS_MEMBER_OF(role, granted role) (r_USER_IS_MEMBER_OF.md,
+# r_ROLE_IS_MEMBER_OF.md): PostgreSQL answers from its roles (pg_has_role), DuckDB from its principals catalog
+# before the statement runs (principals/access.py, literal arguments).
+_MEMBERSHIP_FUNCTIONS = ("user_is_member_of", "role_is_member_of")
+
+
+def _membership(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 2:
+        return node
+    return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=list(node.expressions))
+
+
+def _duckdb_membership_macro(name: str) -> str:
+    answer = "map_extract(getvariable('shiftflow_privileges'), '" + name + "|' || u || '|' || r)[1]"
+    return (f"CREATE OR REPLACE TEMP MACRO shiftflow_{name}(u, r) AS CASE WHEN u IS NULL OR r IS NULL THEN NULL"
+            f" ELSE coalesce({answer}, error('not supported locally: {name}() with computed arguments on the DuckDB"
+            " engine')) END")
+
+
+def _postgres_membership_function(name: str) -> str:
+    return (f"CREATE OR REPLACE FUNCTION public.shiftflow_{name}(u text, r text) RETURNS boolean LANGUAGE sql STABLE"
+            " AS $f$ SELECT u <> r AND pg_has_role(u, r, 'MEMBER') $f$")
+
+
+HANDLERS = {**{name: _privilege for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: _current_user_id,
+            **{name: _membership for name in _MEMBERSHIP_FUNCTIONS}}
 PARSER_FUNCTIONS: dict = {}
-COLUMN_NAMES = {**{name: name for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: "current_user_id"}
+COLUMN_NAMES = {**{name: name for name in (*_PRIVILEGE_FUNCTIONS, *_MEMBERSHIP_FUNCTIONS)},
+                exp.CurrentUserId: "current_user_id"}
 DUCKDB_SETUP: tuple[str, ...] = (
     # true, or PostgreSQL's error for a schema or database that does not exist
     "CREATE OR REPLACE TEMP MACRO shiftflow_schema_exists(s) AS CASE WHEN EXISTS (SELECT 1 FROM duckdb_schemas()"
@@ -66,5 +97,7 @@ DUCKDB_SETUP: tuple[str, ...] = (
     "shiftflow_current_database()) THEN true ELSE error('database \"' || d || '\" does not exist') END",
     *(_duckdb_privilege_macro(name, exists, privileges)
       for name, (exists, privileges) in _PRIVILEGE_FUNCTIONS.items()),
+    *(_duckdb_membership_macro(name) for name in _MEMBERSHIP_FUNCTIONS),
 )
-POSTGRES_SETUP: tuple[str, ...] = tuple(_postgres_privilege_function(name) for name in _PRIVILEGE_FUNCTIONS)
+POSTGRES_SETUP: tuple[str, ...] = (*(_postgres_privilege_function(name) for name in _PRIVILEGE_FUNCTIONS),
+                                   *(_postgres_membership_function(name) for name in _MEMBERSHIP_FUNCTIONS))

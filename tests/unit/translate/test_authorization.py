@@ -1,0 +1,247 @@
+"""Who runs a statement and what they may do (r_SET_SESSION_AUTHORIZATION.md, r_GRANT.md, r_GRANT-examples.md,
+r_REVOKE.md, r_CREATE_FUNCTION.md): DuckDB checks each statement against its principals catalog
+(shiftflow/dataapi/principals/access.py), PostgreSQL against its own roles, with the same answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate import NotSupportedLocally
+from tests.unit.translate.conftest import run_script
+
+_USERS = ("h13a_schema_user", "h13a_view_user", "h13a_user1", "h13a_user2", "h13a_report_admin", "h13a_reader")
+_GROUPS = ("h13a_qa_users", "h13a_group1")
+_ROLES = ("h13a_role1", "h13a_role2")
+
+
+@pytest.fixture
+def users(session: Any) -> Iterator[Any]:
+    """The session; PostgreSQL's roles are the server's: dropped with what they own and hold afterwards."""
+    yield session
+    if session.engine != "postgres":
+        return
+    run_script(session, "reset session authorization")
+    for name in (*_USERS, *_GROUPS, *_ROLES):
+        try:
+            session.execute(f"DROP OWNED BY {name}", {})
+            session.execute(f"DROP ROLE {name}", {})
+        except EngineError:
+            pass
+
+
+def _fails(session: Any, statement: str, message: str) -> None:
+    """The statement fails with the engine's error `message` (a regular expression)."""
+    with pytest.raises(EngineError, match=message):
+        run_script(session, statement)
+
+
+def test_access_to_a_schema_does_not_grant_access_to_its_tables(users):
+    # r_GRANT-examples.md, as written (dw_user there is the admin user: SET SESSION AUTHORIZATION DEFAULT)
+    run_script(users, """
+        create group h13a_qa_users;
+        create user h13a_schema_user in group h13a_qa_users password 'Abcd1234';
+        create schema qa_tickit;
+        create table qa_tickit.test (col1 int);
+        grant all on schema qa_tickit to h13a_schema_user;
+        set session authorization h13a_schema_user""")
+    assert run_script(users, "select current_user").rows == [("h13a_schema_user",)]
+    assert run_script(users, "select session_user").rows == [("h13a_schema_user",)]
+    _fails(users, "select count(*) from qa_tickit.test", "permission denied for relation test")
+    run_script(users, "set session authorization default; grant select on table qa_tickit.test to h13a_schema_user;"
+                      " set session authorization h13a_schema_user")
+    assert run_script(users, "select count(*) from qa_tickit.test").rows == [(0,)]
+    _fails(users, "insert into qa_tickit.test values (1)", "permission denied for relation test")
+    run_script(users, "set session authorization default; create table qa_tickit.other (col1 int);"
+                      " set session authorization h13a_schema_user")
+    _fails(users, "grant select on qa_tickit.other to h13a_schema_user", "permission denied for relation other")
+    _fails(users, "drop table qa_tickit.test", "must be owner of relation test")
+
+
+def test_access_to_a_view_does_not_imply_access_to_its_underlying_tables(users):
+    # r_GRANT-examples.md: VIEW_USER reads VIEW_DATE (365 rows there) but not DATE
+    run_script(users, """
+        create user h13a_view_user password 'Abcd1234';
+        create table date (dateid int);
+        insert into date values (1), (2), (3);
+        create view view_date as select * from date;
+        grant all on view_date to h13a_view_user;
+        set session authorization h13a_view_user""")
+    assert run_script(users, "select current_user").rows == [("h13a_view_user",)]
+    assert run_script(users, "select count(*) from view_date").rows == [(3,)]
+    _fails(users, "select count(*) from date", "permission denied for relation date")
+
+
+def test_every_user_creates_in_schema_public_and_owns_what_it_creates(users):
+    # r_GRANT.md: "By default, all users have CREATE and USAGE permission on the PUBLIC schema"
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';"
+                      " create schema private;"
+                      " set session authorization 'h13a_user1';"
+                      " create table mine (a int); insert into mine values (1); update mine set a = a + 1")
+    assert run_script(users, "select a from mine").rows == [(2,)]
+    _fails(users, "create table private.t (a int)", "permission denied for schema private")
+    run_script(users, "set session authorization 'h13a_user2'")
+    _fails(users, "select a from mine", "permission denied for relation mine")
+    _fails(users, "drop table mine", "must be owner of relation mine")
+    run_script(users, "reset session authorization; grant select on mine to h13a_user2;"
+                      " set session authorization 'h13a_user2'")
+    assert run_script(users, "select a from mine").rows == [(2,)]
+    _fails(users, "delete from mine", "permission denied for relation mine")
+    run_script(users, "set session authorization 'h13a_user1'; drop table mine")
+
+
+def test_execute_on_a_udf_is_public_until_revoked_and_follows_groups_and_roles(users):
+    # r_CREATE_FUNCTION.md ("By default, execute permission for new UDFs is granted to PUBLIC"), the UDF of
+    # stored-procedures/sp_update_permissions/test_scenarios.sql
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';
+        create group h13a_group1 with user h13a_user2;
+        create function f_sql_greater (float, float) returns float stable as $$
+          select case when $1 > $2 then $1 else $2 end $$ language sql;
+        set session authorization h13a_user1""")
+    assert run_script(users, "select f_sql_greater(10, 20)").rows == [(20.0,)]
+    run_script(users, "reset session authorization;"
+                      " revoke execute on function f_sql_greater (float, float) from public;"
+                      " grant execute on function f_sql_greater (float, float) to group h13a_group1;"
+                      " set session authorization h13a_user1")
+    _fails(users, "select f_sql_greater(10, 20)", "permission denied for function f_sql_greater")
+    run_script(users, "set session authorization h13a_user2")
+    assert run_script(users, "select f_sql_greater(10, 20)").rows == [(20.0,)]
+
+
+def test_a_role_granted_to_a_user_gives_it_the_roles_privileges(users):
+    # r_GRANT.md (GRANT ROLE ... TO user), r_REVOKE.md
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create role h13a_role1;"
+                      " create schema sales; create table sales.orders (id int);"
+                      " grant usage on schema sales to role h13a_role1;"
+                      " grant select on all tables in schema sales to role h13a_role1;"
+                      " set session authorization h13a_user1")
+    _fails(users, "select count(*) from sales.orders", "permission denied for schema sales")
+    run_script(users, "reset session authorization; grant role h13a_role1 to h13a_user1;"
+                      " set session authorization h13a_user1")
+    assert run_script(users, "select count(*) from sales.orders").rows == [(0,)]
+    run_script(users, "reset session authorization; revoke role h13a_role1 from h13a_user1;"
+                      " set session authorization h13a_user1")
+    _fails(users, "select count(*) from sales.orders", "permission denied for schema sales")
+
+
+def test_only_a_superuser_creates_users_and_the_default_user_comes_back(users):
+    # r_CREATE_USER.md (a superuser creates users), r_SET_SESSION_AUTHORIZATION.md (DEFAULT)
+    before = run_script(users, "select current_user").rows
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; set session authorization 'h13a_user1'")
+    _fails(users, "create user h13a_user2 password 'Abcd1234'", "permission denied to create role")
+    run_script(users, "set session authorization default")
+    assert run_script(users, "select current_user").rows == before
+    run_script(users, "set session authorization 'h13a_user1'; reset session authorization")
+    assert run_script(users, "select current_user").rows == before
+    _fails(users, "set session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
+    _fails(users, "set local session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
+    _fails(users, "revoke temporary on database h13a_nowhere from public", 'database "h13a_nowhere" does not exist')
+
+
+def test_a_procedure_runs_for_its_owner_and_grantees_with_the_privileges_its_security_says(users):
+    # stored-procedure-security-and-privileges.md: EXECUTE is the owner's and the superusers' by default; SECURITY
+    # DEFINER runs with the owner's privileges, SECURITY INVOKER with the caller's
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234';
+        create table secret (a int); insert into secret values (42); create table copied (a int);
+        create procedure p_definer() security definer as $$
+        begin insert into copied select a from secret; end; $$ language plpgsql;
+        create procedure p_invoker() as $$ begin insert into copied select a from secret; end; $$ language plpgsql;
+        set session authorization h13a_user1""")
+    _fails(users, "call p_definer()", "permission denied for procedure p_definer")
+    run_script(users, "reset session authorization; grant execute on procedure p_definer() to h13a_user1;"
+                      " grant execute on procedure p_invoker() to h13a_user1; set session authorization h13a_user1;"
+                      " call p_definer()")
+    _fails(users, "call p_invoker()", "permission denied for relation")
+    assert run_script(users, "reset session authorization; select a from copied").rows == [(42,)]
+
+
+def test_what_duckdb_cannot_check_for_a_user_fails_plainly(duckdb_session):
+    # GRANT by a user holding a privilege it does not own: PostgreSQL warns when it lacks the grant option, which
+    # the catalog does not keep
+    run_script(duckdb_session, "create user h13a_user1 password 'Abcd1234'; create table t (a int);"
+                               " grant select on t to h13a_user1; set session authorization h13a_user1")
+    for statement in ("grant select on t to h13a_user1", "alter table t owner to h13a_user1",
+                      "create materialized view mv as select 1",
+                      "copy t from 's3://bucket/key' iam_role 'arn:aws:iam::123456789012:role/r'"):
+        with pytest.raises(NotSupportedLocally):
+            run_script(duckdb_session, statement)
+
+
+def test_a_superuser_set_by_session_authorization_bypasses_the_checks(duckdb_session):
+    # r_superusers.md: a superuser has every privilege whatever was granted
+    run_script(duckdb_session, "create user h13a_admin password 'Abcd1234' createuser; create schema locked;"
+                               " create table locked.t (a int); revoke usage on schema locked from public;"
+                               " set session authorization h13a_admin")
+    assert run_script(duckdb_session, "select count(*) from locked.t").rows == [(0,)]
+
+
+def test_default_privileges_apply_to_the_tables_their_user_creates(users):
+    # r_ALTER_DEFAULT_PRIVILEGES.md: "allow any user in the user group report_readers to view all tables created by
+    # the user report_admin"
+    run_script(users, """
+        create user h13a_report_admin password 'Abcd1234'; create user h13a_reader password 'Abcd1234';
+        create group h13a_qa_users with user h13a_reader;
+        alter default privileges for user h13a_report_admin grant select on tables to group h13a_qa_users;
+        set session authorization h13a_report_admin;
+        create table report (a int); insert into report values (7);
+        set session authorization h13a_reader""")
+    assert run_script(users, "select a from report").rows == [(7,)]
+    _fails(users, "insert into report values (8)", "permission denied for relation report")
+
+
+def test_privilege_functions_answer_for_any_user(users):
+    # r_HAS_TABLE_PRIVILEGE.md ("the GUEST user doesn't have SELECT privilege on the LISTING table"),
+    # r_HAS_SCHEMA_PRIVILEGE.md, r_HAS_DATABASE_PRIVILEGE.md
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table listing (id int)")
+    assert run_script(users, "select has_table_privilege('h13a_user1', 'listing', 'select')").rows == [(False,)]
+    run_script(users, "grant select on listing to h13a_user1")
+    assert run_script(users, "select has_table_privilege('h13a_user1', 'listing', 'select'),"
+                             " has_table_privilege('h13a_user1', 'listing', 'insert'),"
+                             " has_schema_privilege('h13a_user1', 'public', 'create')").rows == [(True, False, True)]
+    run_script(users, "set session authorization h13a_user1")
+    assert run_script(users, "select has_table_privilege('listing', 'select'),"
+                             " has_table_privilege('listing', 'delete')").rows == [(True, False)]
+    run_script(users, "reset session authorization")
+    _fails(users, "select has_table_privilege('h13a_nobody', 'listing', 'select')", '"h13a_nobody" does not exist')
+
+
+def test_a_role_is_granted_by_a_superuser_or_a_holder_of_its_admin_option(users):
+    # r_GRANT-examples.md: GRANT ROLE sample_role1 TO user1 WITH ADMIN OPTION, then user1 grants it
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';"
+                      " create role h13a_role1; grant role h13a_role1 to h13a_user1 with admin option;"
+                      " create user h13a_view_user password 'Abcd1234';"
+                      " set session authorization h13a_user1; grant role h13a_role1 to h13a_user2;"
+                      " set session authorization h13a_user2")
+    _fails(users, "grant role h13a_role1 to h13a_view_user", "admin option|permission denied to grant role")
+
+
+def test_membership_functions_follow_groups_and_roles(users):
+    # r_USER_IS_MEMBER_OF.md, r_ROLE_IS_MEMBER_OF.md ("the user isn't a member of role1", "the role isn't a member
+    # of role1 nor role2"), then after the grants
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create role h13a_role1; create role h13a_role2;"
+                      " create group h13a_group1")
+    assert run_script(users, "select user_is_member_of('h13a_user1', 'h13a_role1'),"
+                             " role_is_member_of('h13a_role1', 'h13a_role2')").rows == [(False, False)]
+    run_script(users, "grant role h13a_role2 to role h13a_role1; grant role h13a_role1 to h13a_user1;"
+                      " alter group h13a_group1 add user h13a_user1")
+    assert run_script(users, "select user_is_member_of('h13a_user1', 'h13a_role2'),"
+                             " user_is_member_of('h13a_user1', 'h13a_group1'),"
+                             " role_is_member_of('h13a_role1', 'h13a_role2'),"
+                             " role_is_member_of('h13a_role2', 'h13a_role1')").rows == [(True, True, True, False)]
+    _fails(users, "select user_is_member_of('h13a_nobody', 'h13a_role1')", 'role "h13a_nobody" does not exist')
+
+
+def test_owner_to_names_an_existing_user_on_an_existing_object(users):
+    # r_ALTER_TABLE_examples_basic.md, r_ALTER_SCHEMA.md: ALTER TABLE / SCHEMA ... OWNER TO
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table venue (id int);"
+                      " create schema us_sales; alter table venue owner to h13a_user1;"
+                      " alter schema us_sales owner to h13a_user1; set session authorization h13a_user1;"
+                      " create table us_sales.t (a int); insert into venue values (1)")
+    assert run_script(users, "select count(*) from venue").rows == [(1,)]
+    run_script(users, "reset session authorization")
+    _fails(users, "alter table venue owner to h13a_nobody", '"h13a_nobody" does not exist')
