@@ -133,6 +133,8 @@ from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, d
                                               register_duckdb_functions, session_setup)
 from shiftflow.dataapi.principals.commands import is_principal_command, principal_command
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
+from shiftflow.dataapi.translate.declarations import (Change, Declaring, alter_change, create_change, drop_change,
+                                                     schema_change)
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.dataapi.translate.types import default_decimal_sizes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
@@ -257,7 +259,10 @@ def _translate_cached(statement: str, engine: str,
         text = postgres_role_command(statement, tokens)
         if text is not statement:
             return _written_command(text, tokenize(text))
-    if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
+    if is_layout_only_alter(tokens):  # declarations.py keeps what Redshift keeps of them
+        change = alter_change(tokens, None)
+        return EngineSql(NO_OP[engine]) if change is None else Declaring(EngineSql(NO_OP[engine]), change)
+    if verb in {"ANALYZE", "VACUUM"}:
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
         # LOCK only orders concurrent Redshift transactions. The emulator runs each statement's batch in one engine
@@ -389,6 +394,19 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
+    change = _declaration_change(tree, tokens) if word(tokens[0]) in {"CREATE", "ALTER", "DROP"} else None
+    translated = _translate_statement_tree(statement, tokens, engine, tree)
+    return translated if change is None else Declaring(translated, change)
+
+
+def _declaration_change(tree: exp.Expression, tokens: list[Token]) -> Change | None:
+    """What a CREATE TABLE, ALTER TABLE / SCHEMA or DROP TABLE / SCHEMA changes in the tables' declarations."""
+    return (create_change(tree.copy(), tokens) or alter_change(tokens, tree.copy()) or drop_change(tree.copy())
+            or schema_change(tokens))
+
+
+def _translate_statement_tree(statement: str, tokens: list[Token], engine: str,
+                              tree: exp.Expression) -> EngineSql | SessionCommand:
     constraints = constraint_alter(tree, lambda query: _engine_query(query, engine))
     if constraints is not None:
         return constraints

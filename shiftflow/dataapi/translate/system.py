@@ -6,10 +6,10 @@ The ones ELT scripts read to check themselves answer from what the emulator know
 - sys_query_history: the statements the emulator ran or runs (its 24-hour history);
 - svv_table_info: the session's catalog, with the row count of each non-empty table (the view "doesn't return any
   information for empty tables");
-- pg_table_def: the columns of the relations the search path shows (table_def.py); Redshift also lists its
-  pg_catalog tables there, so a query must keep to user tables or schemas (a WHERE / ON filter on tablename or
-  schemaname); encoding, distkey and sortkey are refused (the emulator keeps no storage attributes), and a value
-  it cannot tell is refused when read;
+- pg_table_def: the columns of the relations the search path shows (table_def.py), their encoding, distkey and
+  sortkey from the tables' declarations (declarations.py); Redshift also lists its pg_catalog tables there, so a
+  query must keep to user tables or schemas (a WHERE / ON filter on tablename or schemaname), and a value it
+  cannot tell is refused when read;
 - pg_user, pg_user_info (DuckDB): the superuser rdsdb and the admin user, the session's (its DbUser, usesysid 100 as
   current_user_id); PostgreSQL's would be the server's roles (refused there);
 - pg_last_query_id(), pg_last_copy_id(), pg_last_copy_count(), pg_last_unload_id(), pg_last_unload_count(): the
@@ -101,10 +101,10 @@ EMULATED = {table.name: table for table in (
         ("database", "text"), ("schema", "text"), ("table_id", "bigint"), ("table", "text"),
         ("tbl_rows", "bigint"), ("estimated_visible_rows", "bigint")), "catalog"),
     SystemTable("pg_table_def", (
-        ("schemaname", "text"), ("tablename", "text"), ("column", "text"), ("type", "text"), ("notnull", "boolean")),
-        "catalog", unknown=("encoding", "distkey", "sortkey"),
-        unknown_reason="the emulator does not keep Redshift's column encodings, distribution and sort keys",
-        refusable=("schemaname", "type"), lists_catalog=True),
+        ("schemaname", "text"), ("tablename", "text"), ("column", "text"), ("type", "text"), ("encoding", "text"),
+        ("distkey", "boolean"), ("sortkey", "integer"), ("notnull", "boolean")),
+        "catalog", refusable=("schemaname", "type", "encoding", "distkey", "sortkey"), lists_catalog=True,
+        complete=True),
     # r_Users.md, r_CREATE_USER.md: the superuser rdsdb (1) and the admin user (100), the session's on DuckDB.
     SystemTable("pg_user", (
         ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
@@ -261,13 +261,14 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
     """The table as a query over the JSON array bound to shiftflow_system_<name>."""
     marker = "\x01rows\x01"
     if engine == "duckdb":
-        shape = json.dumps([{name: _DUCKDB_TYPES[kind] for name, kind in system.columns}])
-        projections = ", ".join(_refused_when_read(f'"{name}"', name, engine) if name in system.refusable
-                                else f'"{name}"' for name, _ in system.columns)
+        shape = json.dumps([{name: "VARCHAR" if name in system.refusable else _DUCKDB_TYPES[kind]
+                             for name, kind in system.columns}])
+        projections = ", ".join(_refused_when_read(f'"{name}"', name, engine, _DUCKDB_TYPES[kind])
+                                if name in system.refusable else f'"{name}"' for name, kind in system.columns)
         text = (f"SELECT {projections} FROM (SELECT UNNEST(FROM_JSON(CAST('{marker}' AS JSON), '{shape}'),"
                 " recursive := TRUE))")
     else:
-        projections = ", ".join(_refused_when_read(f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]})", name, engine)
+        projections = ", ".join(_refused_when_read(f"(r ->> '{name}')", name, engine, _POSTGRES_TYPES[kind])
                                 if name in system.refusable else
                                 f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]}) AS \"{name}\""
                                 for name, kind in system.columns)
@@ -279,12 +280,12 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
     return query
 
 
-def _refused_when_read(value: str, name: str, engine: str) -> str:
-    """A text column whose value may be a refusal (table_def.REFUSED): raised when a row's value is computed, so a
-    query that filters that row out, or does not read the column, is answered."""
+def _refused_when_read(value: str, name: str, engine: str, kind: str) -> str:
+    """A column whose value (text in the JSON) may be a refusal (table_def.REFUSED): raised when a row's value is
+    computed, so a query that filters that row out, or does not read the column, is answered."""
     raise_ = "error" if engine == "duckdb" else "shiftflow_refused"
-    return (f"CASE WHEN starts_with({value}, '{REFUSED}') THEN CAST({raise_}({value}) AS TEXT) ELSE {value} END"
-            f' AS "{name}"')
+    return (f"CASE WHEN starts_with({value}, '{REFUSED}') THEN CAST({raise_}({value}) AS {kind}) ELSE"
+            f' CAST({value} AS {kind}) END AS "{name}"')
 
 
 POSTGRES_SETUP = (
