@@ -117,6 +117,7 @@ from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement
                                                           prepared_statement_command)
 from shiftflow.dataapi.translate.commands.roles import is_role_command, postgres_role_command
 from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
+from shiftflow.dataapi.translate.commands.show import is_show_table, show_table
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
@@ -224,6 +225,8 @@ def _translate_cached(statement: str, engine: str,
     if verb in {"SET", "RESET"}:
         setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
         return dataclasses.replace(setting, session_scoped=True)
+    if verb == "SHOW" and is_show_table(expanded(statement, tokens)):  # commands/show.py
+        return show_table(expanded(statement, tokens))
     if verb == "SHOW":
         setting = setting_command(expanded(statement, tokens), engine)
         if setting is not None:

@@ -71,6 +71,9 @@ class Declared:
     rule: str = "create"  # which documented rule gives the other columns' encodings: create | ctas
     constraints: list[Constraint] = field(default_factory=list)
     unknown: dict[str, str] = field(default_factory=dict)
+    # what SHOW TABLE cannot print as Redshift does (a column DEFAULT or IDENTITY, BACKUP NO): r_SHOW_TABLE.md's
+    # examples show neither
+    unshown: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -316,6 +319,7 @@ class _Layout:
     sortkey: list[str] = field(default_factory=list)
     encode_auto: bool = False
     encodings: dict[str, str] = field(default_factory=dict)
+    unshown: str = ""
 
 
 def _names_in(tokens: list[Token], opening: int) -> tuple[list[str], int]:
@@ -366,6 +370,10 @@ def _layout(tokens: list[Token]) -> _Layout:
         elif depth == 0 and name == "ENCODE" and following == "AUTO":
             layout.encode_auto = True
             i += 1
+        elif depth == 0 and name == "BACKUP" and following == "NO":
+            layout.unshown = "BACKUP NO"
+        elif depth == 1 and name in {"DEFAULT", "IDENTITY", "GENERATED"}:
+            layout.unshown = layout.unshown or "a column DEFAULT or IDENTITY"
         i += 1
     return layout
 
@@ -519,6 +527,7 @@ def _declared(layout: _Layout, constraints: list[Constraint], query: exp.Express
         declared.sortstyle, declared.sortkey = layout.sortstyle, layout.sortkey
     declared.encodings = dict(layout.encodings)
     declared.encode_auto = layout.encode_auto or not layout.encodings
+    declared.unshown = layout.unshown
     return declared
 
 
@@ -611,7 +620,9 @@ def alter_change(tokens: list[Token], tree: exp.Expression | None) -> Change | N
         elif names[0] == "ADD" and len(names) >= 3 and names[1] not in {"CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN"}:
             column = texts[2] if names[1] == "COLUMN" else texts[1]
             encoding = texts[names.index("ENCODE") + 1] if "ENCODE" in names[:-1] else None
-            steps.append(lambda s, w, d, column=column, encoding=encoding: _added_column(d, column, encoding))
+            default = "a column DEFAULT or IDENTITY" if {"DEFAULT", "IDENTITY"} & set(names) else ""
+            steps.append(lambda s, w, d, column=column, encoding=encoding, default=default:
+                         _added_column(d, column, encoding, default))
         elif names[0] == "ALTER" and len(names) >= 2:
             step = _layout_step(names[1:], texts[1:])
             if step is not None:
@@ -663,7 +674,8 @@ def _column_step(session: EngineSession, where: Located, declared: Declared, old
         declared.renamed_column(old, new)
 
 
-def _added_column(declared: Declared, column: str, encoding: str | None) -> None:
+def _added_column(declared: Declared, column: str, encoding: str | None, default: str) -> None:
+    declared.unshown = declared.unshown or default
     declared.encodings.pop(column, None)
     if encoding is not None:
         declared.encodings[column] = encoding
