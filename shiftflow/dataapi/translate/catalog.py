@@ -26,7 +26,7 @@ from sqlglot.tokens import Token
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _CONSTRAINT_VIEWS = {("information_schema", name) for name in (
-    "table_constraints", "key_column_usage", "referential_constraints", "constraint_column_usage",
+    "key_column_usage", "referential_constraints", "constraint_column_usage",
     "constraint_table_usage", "check_constraints")} | {("pg_catalog", "pg_constraint"), ("", "pg_constraint")}
 _DUCKDB_COMMENT_WORDS = {"pg_description", "regclass", "obj_description", "col_description"}
 _WORDS = {name for _, name in _CONSTRAINT_VIEWS} | _DUCKDB_COMMENT_WORDS | {"pg_namespace"}
