@@ -263,8 +263,7 @@ def _translate_cached(statement: str, engine: str,
         if text is not statement:
             return _written_command(text, tokenize(text))
     if is_layout_only_alter(tokens):  # declarations.py keeps what Redshift keeps of them
-        change = alter_change(tokens, None)
-        return EngineSql(NO_OP[engine]) if change is None else Declaring(EngineSql(NO_OP[engine]), change)
+        return EngineSql(NO_OP[engine], declares=alter_change(tokens, None))
     if verb in {"ANALYZE", "VACUUM"}:
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
@@ -399,7 +398,11 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
     change = _declaration_change(tree, tokens) if word(tokens[0]) in {"CREATE", "ALTER", "DROP"} else None
     translated = _translate_statement_tree(statement, tokens, engine, tree)
-    return translated if change is None else Declaring(translated, change)
+    if change is None:
+        return translated
+    if isinstance(translated, EngineSql):
+        return dataclasses.replace(translated, declares=change)
+    return Declaring(translated, change)
 
 
 def _declaration_change(tree: exp.Expression, tokens: list[Token]) -> Change | None:

@@ -48,9 +48,18 @@ class EngineSql:
     # DuckDB: the text to run instead, typed from what the engine binds (decimals.py: DECIMAL quotients); likewise
     # only through execute().
     typed_text: Callable[[EngineSession, Mapping[str, str]], str] | None = None
+    # CREATE / ALTER / DROP TABLE: its change to the declarations Redshift keeps and the engines drop
+    # (declarations.Change: `before` read before the statement runs, `after` applied once it ran); likewise only
+    # through execute().
+    declares: Any = None
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""
+        if self.declares is not None:
+            state = self.declares.before(session)
+            result = replace(self, declares=None).execute(session, parameters)
+            self.declares.after(session, state)
+            return result
         sql = self if self.typed_text is None else replace(self, text=self.typed_text(session, parameters),
                                                            typed_text=None)
         if sql.char_runner is None:
