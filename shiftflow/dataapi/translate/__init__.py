@@ -11,7 +11,8 @@ What cannot be emulated raises NotSupportedLocally, never a silently different r
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
 Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, prepared, comments
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
-PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
+PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows; declarations.py: what Redshift keeps
+of CREATE / ALTER TABLE), commands/show.py (SHOW TABLE), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
@@ -20,7 +21,9 @@ Deliberate no-ops (they only maintain Redshift's storage and statistics, never a
 ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
 tune Redshift (query_group, wlm_query_slot_count, enable_result_cache_for_session ...: SHOW answers what was set,
 commands/settings.py); table attributes (ENCODE,
-DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped.
+DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped
+from the engine's DDL and kept as Redshift keeps them (declarations.py: pg_table_def, svv_table_info,
+information_schema.table_constraints, SHOW TABLE and DROP CONSTRAINT read them); a PRIMARY KEY's columns are NOT NULL.
 Known differences that remain (each fails loudly rather than returning a different value, unless noted):
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER

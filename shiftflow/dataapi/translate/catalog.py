@@ -10,8 +10,10 @@ information_schema and pg_catalog pages).
   obj_description(oid) and col_description(oid, column number) read DuckDB's catalog, and pg_description holds
   the commented tables, views and columns alone, classoid 1259 (pg_class) as on Redshift.
 - Constraints: Redshift records PRIMARY KEY, UNIQUE and FOREIGN KEY without enforcing them; the translator drops
-  them (the engines would enforce them) and adds CHECKs of its own (VARCHAR(n) byte lengths), which Redshift does
-  not have. The views that list constraints would answer otherwise than Redshift: reading them fails with
+  them from the engine's DDL (the engines would enforce them), keeps them in declarations.py, and adds CHECKs of
+  its own (VARCHAR(n) byte lengths), which Redshift does not have. information_schema.table_constraints answers
+  from the kept ones (system.py); the other views that list constraints (pg_constraint with its attribute numbers
+  and pg_get_constraintdef, key_column_usage ...) would answer otherwise than Redshift: reading them fails with
   "not supported locally".
 """
 

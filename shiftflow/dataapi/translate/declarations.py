@@ -44,7 +44,7 @@ from shiftflow.dataapi.translate.commands.tokens import closing_paren, word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 
 SCHEMA = "shiftflow_declared"
-_TEMPORARY = "shiftflow_declared_temp"  # a temporary table: the session's temporary tables
+TEMPORARY = "shiftflow_declared_temp"  # a temporary table: the session's temporary tables
 REFUSED = "not supported locally: "
 
 
@@ -144,8 +144,8 @@ def _sql(session: EngineSession, text: str, values: Mapping[str, Any]) -> QueryR
 
 def _ready(session: EngineSession, temporary: bool) -> str:
     if temporary:
-        session.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMPORARY} (table_name VARCHAR, record VARCHAR)", {})
-        return _TEMPORARY
+        session.execute(f"CREATE TEMP TABLE IF NOT EXISTS {TEMPORARY} (table_name VARCHAR, record VARCHAR)", {})
+        return TEMPORARY
     session.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", {})
     session.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.tables (schema_name VARCHAR, table_name VARCHAR,"
                     " record VARCHAR)", {})
@@ -184,10 +184,10 @@ def locate(session: EngineSession, schema: str, table: str) -> Located | None:
 
 def _catalog_exists(session: EngineSession, temporary: bool) -> bool:
     if session.engine == "duckdb":
-        query = ("SELECT count(*) FROM duckdb_tables() WHERE " + ("temporary AND table_name = '" + _TEMPORARY + "'"
+        query = ("SELECT count(*) FROM duckdb_tables() WHERE " + ("temporary AND table_name = '" + TEMPORARY + "'"
                  if temporary else f"schema_name = '{SCHEMA}' AND table_name = 'tables'"))
     else:
-        query = (f"SELECT count(*) FROM pg_class WHERE oid = to_regclass('pg_temp.{_TEMPORARY}')" if temporary else
+        query = (f"SELECT count(*) FROM pg_class WHERE oid = to_regclass('pg_temp.{TEMPORARY}')" if temporary else
                  f"SELECT count(*) FROM pg_class WHERE oid = to_regclass('{SCHEMA}.tables')")
     return bool(session.execute(query, {}).rows[0][0])
 
@@ -196,7 +196,7 @@ def read(session: EngineSession, where: Located) -> Declared | None:
     if not _catalog_exists(session, where.temporary):
         return None
     if where.temporary:
-        rows = _sql(session, f"SELECT record FROM {_TEMPORARY} WHERE table_name = {{table}}",
+        rows = _sql(session, f"SELECT record FROM {TEMPORARY} WHERE table_name = {{table}}",
                     {"table": where.table}).rows
     else:
         rows = _sql(session, f"SELECT record FROM {SCHEMA}.tables WHERE schema_name = {{schema}} AND"
@@ -212,7 +212,7 @@ def everything(session: EngineSession) -> tuple[dict[tuple[str, str], Declared],
                                                      {}).rows:
             permanent[(schema, table)] = Declared.from_json(record)
     if _catalog_exists(session, True):
-        for table, record in session.execute(f"SELECT table_name, record FROM {_TEMPORARY}", {}).rows:
+        for table, record in session.execute(f"SELECT table_name, record FROM {TEMPORARY}", {}).rows:
             temporary[table] = Declared.from_json(record)
     return permanent, temporary
 
@@ -221,7 +221,7 @@ def forget(session: EngineSession, where: Located) -> None:
     if not _catalog_exists(session, where.temporary):
         return
     if where.temporary:
-        _sql(session, f"DELETE FROM {_TEMPORARY} WHERE table_name = {{table}}", {"table": where.table})
+        _sql(session, f"DELETE FROM {TEMPORARY} WHERE table_name = {{table}}", {"table": where.table})
     else:
         _sql(session, f"DELETE FROM {SCHEMA}.tables WHERE schema_name = {{schema}} AND table_name = {{table}}",
              {"schema": where.schema, "table": where.table})

@@ -5,7 +5,9 @@ The ones ELT scripts read to check themselves answer from what the emulator know
 - stl_load_errors: the loads that failed on bad input (the emulator's COPY stops at the first bad record);
 - sys_query_history: the statements the emulator ran or runs (its 24-hour history);
 - svv_table_info: the session's catalog, with the row count of each non-empty table (the view "doesn't return any
-  information for empty tables");
+  information for empty tables"), its encoded, diststyle, sortkey1 and sortkey_num from the tables' declarations
+  (declarations.py; Redshift's own AUTO choices refused when read);
+- information_schema.table_constraints: the PRIMARY KEY, UNIQUE and FOREIGN KEY declarations kept;
 - pg_table_def: the columns of the relations the search path shows (table_def.py), their encoding, distkey and
   sortkey from the tables' declarations (declarations.py); Redshift also lists its pg_catalog tables there, so a
   query must keep to user tables or schemas (a WHERE / ON filter on tablename or schemaname), and a value it

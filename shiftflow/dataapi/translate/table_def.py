@@ -40,7 +40,7 @@ _DUCKDB_COLUMNS = (
     " (SELECT string_agg(k.constraint_text, ' ') FROM duckdb_constraints() k WHERE k.table_oid = c.table_oid"
     " AND k.constraint_type = 'CHECK' AND k.constraint_column_names[1] = c.column_name)"
     " FROM duckdb_columns() c WHERE NOT c.internal AND c.database_name IN (current_database(), 'temp')"
-    " AND NOT starts_with(c.table_name, 'shiftflow_') AND NOT starts_with(c.schema_name, 'shiftflow_')"
+    f" AND c.table_name <> '{declarations.TEMPORARY}' AND NOT starts_with(c.schema_name, 'shiftflow_')"
     " ORDER BY c.table_oid, c.column_index")
 # pg_table_is_visible() is PostgreSQL's own: the search path, temporary schema first, hidden names left out.
 _POSTGRES_COLUMNS = (
@@ -50,7 +50,7 @@ _POSTGRES_COLUMNS = (
     " AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum])"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid"
     " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_table_is_visible(c.oid)"
-    " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relname NOT LIKE 'shiftflow%%'"
+    f" AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relname <> '{declarations.TEMPORARY}'"
     " ORDER BY 1, 2, a.attnum")
 _DUCKDB_VIEWS = "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
 _POSTGRES_VIEWS = "SELECT schemaname::text, viewname::text FROM pg_views"

@@ -13,20 +13,17 @@ from tests.unit.translate.conftest import run_script
 _LAYOUT = 'select "column", type, encoding, distkey, sortkey from pg_table_def where tablename = '
 
 
-def test_the_create_table_examples_distkey_sortkey_and_diststyle_options(session):
+@pytest.mark.parametrize(("ddl", "expected"), [
     # r_CREATE_TABLE_examples.md, "DISTSTYLE, DISTKEY, and SORTKEY options": t1 ... t4 and their outputs
-    run_script(session, "create table t1(col1 int distkey, col2 int) diststyle key")
-    assert run_script(session, _LAYOUT + "'t1'").rows == [("col1", "integer", "az64", True, 0),
-                                                           ("col2", "integer", "az64", False, 0)]
-    run_script(session, "create table t2(col1 int distkey sortkey, col2 int)")
-    assert run_script(session, _LAYOUT + "'t2'").rows == [("col1", "integer", "none", True, 1),
-                                                           ("col2", "integer", "az64", False, 0)]
-    run_script(session, "create table t3(col1 int, col2 int sortkey) diststyle all")
-    assert run_script(session, _LAYOUT + "'t3'").rows == [("col1", "integer", "az64", False, 0),
-                                                           ("col2", "integer", "none", False, 1)]
-    run_script(session, "create table t4(col1 int, col2 int) diststyle even")
-    assert run_script(session, _LAYOUT + "'t4'").rows == [("col1", "integer", "az64", False, 0),
-                                                           ("col2", "integer", "az64", False, 0)]
+    ("create table t(col1 int distkey, col2 int) diststyle key", [("az64", True, 0), ("az64", False, 0)]),
+    ("create table t(col1 int distkey sortkey, col2 int)", [("none", True, 1), ("az64", False, 0)]),
+    ("create table t(col1 int, col2 int sortkey) diststyle all", [("az64", False, 0), ("none", False, 1)]),
+    ("create table t(col1 int, col2 int) diststyle even", [("az64", False, 0), ("az64", False, 0)]),
+])
+def test_the_create_table_examples_distkey_sortkey_and_diststyle_options(session, ddl, expected):
+    run_script(session, ddl)
+    assert run_script(session, _LAYOUT + "'t'").rows == [
+        (column, "integer", *values) for column, values in zip(("col1", "col2"), expected)]
 
 
 def test_compound_and_interleaved_sort_keys_as_pg_table_def_shows_them(session):
@@ -202,11 +199,19 @@ def test_show_table_prints_the_ddl_as_the_reference_does(session):
     assert run_script(session, "show table foo").rows == [(
         "CREATE TABLE public.foo (\na integer NOT NULL ENCODE az64,\nb integer ENCODE az64,\nPRIMARY KEY (a)\n)\n"
         "DISTSTYLE AUTO;",)]
-    run_script(session, "create table withdefault (a int default 1)")
-    with pytest.raises(NotSupportedLocally, match="SHOW TABLE of a table with a column DEFAULT or IDENTITY"):
-        run_script(session, "show table withdefault")
-    with pytest.raises(EngineError, match='relation "nope" does not exist'):
-        run_script(session, "show table nope")
+
+
+@pytest.mark.parametrize(("ddl", "error", "message"), [
+    ("create table t (a int default 1)", NotSupportedLocally, "SHOW TABLE of a table with a column DEFAULT"),
+    ("create table t (a int) backup no", NotSupportedLocally, "SHOW TABLE of a table with BACKUP NO"),
+    ("create table t (a int references t(a))", NotSupportedLocally, "SHOW TABLE of a table with a FOREIGN KEY"),
+    ("create temp table t (a int)", NotSupportedLocally, "SHOW TABLE of a temporary table"),
+    ("create table u (a int)", EngineError, 'relation "t" does not exist'),
+])
+def test_show_table_refuses_what_the_reference_does_not_show(session, ddl, error, message):
+    run_script(session, ddl)
+    with pytest.raises(error, match=message):
+        run_script(session, "show table t")
 
 
 def test_declarations_follow_the_transaction(session):
