@@ -399,7 +399,8 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
-    change = _declaration_change(tree, tokens) if word(tokens[0]) in {"CREATE", "ALTER", "DROP"} else None
+    change = _declaration_change(tree, tokens) if isinstance(tree, (exp.Create, exp.Alter, exp.Drop)) or (
+        isinstance(tree, exp.Command) and word(tokens[0]) == "ALTER") else None
     translated = _translate_statement_tree(statement, tokens, engine, tree)
     if change is None:
         return translated
@@ -410,8 +411,11 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
 
 def _declaration_change(tree: exp.Expression, tokens: list[Token]) -> Change | None:
     """What a CREATE TABLE, ALTER TABLE / SCHEMA or DROP TABLE / SCHEMA changes in the tables' declarations."""
-    return (create_change(tree.copy(), tokens) or alter_change(tokens, tree.copy()) or drop_change(tree.copy())
-            or schema_change(tokens))
+    if isinstance(tree, exp.Create):
+        return create_change(tree.copy(), tokens)
+    if isinstance(tree, exp.Drop):
+        return drop_change(tree.copy())
+    return alter_change(tokens, tree.copy()) or schema_change(tokens)
 
 
 def _translate_statement_tree(statement: str, tokens: list[Token], engine: str,

@@ -63,8 +63,9 @@ def rewrite_catalog(tree: exp.Expression, engine: str) -> exp.Expression:
         key = (table.db.lower(), table.name.lower())
         if key in _CONSTRAINT_VIEWS:
             name = ".".join(part for part in key if part)
-            raise NotSupportedLocally(f"{name} (the emulator does not keep the PRIMARY KEY, UNIQUE and FOREIGN KEY"
-                                      " declarations Redshift records without enforcing them)")
+            raise NotSupportedLocally(f"{name} (the emulator keeps the PRIMARY KEY, UNIQUE and FOREIGN KEY"
+                                      " declarations Redshift records, but not as this view's attribute numbers,"
+                                      " oids and definitions: read information_schema.table_constraints)")
         if engine == "duckdb" and key[0] in ("", "pg_catalog") and key[1] in _DUCKDB_VIEWS:
             table.replace(exp.Subquery(this=sqlglot.parse_one(_DUCKDB_VIEWS[key[1]], read="duckdb"),
                                        alias=exp.TableAlias(this=exp.to_identifier(table.alias_or_name))))

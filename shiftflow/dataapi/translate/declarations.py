@@ -142,13 +142,18 @@ def _sql(session: EngineSession, text: str, values: Mapping[str, Any]) -> QueryR
                            {name: value for name, value in values.items()})
 
 
+# Made with each database (PostgreSQL) or session (DuckDB, one at a time: setup.py), as the streams' catalog is:
+# two transactions that both made it would conflict, and Redshift fails neither of the CREATE TABLEs they run.
+SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+         f"CREATE TABLE IF NOT EXISTS {SCHEMA}.tables (schema_name VARCHAR, table_name VARCHAR, record VARCHAR)")
+
+
 def _ready(session: EngineSession, temporary: bool) -> str:
-    if temporary:
+    if temporary:  # the session's own: no other transaction makes it
         session.execute(f"CREATE TEMP TABLE IF NOT EXISTS {TEMPORARY} (table_name VARCHAR, record VARCHAR)", {})
         return TEMPORARY
-    session.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", {})
-    session.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.tables (schema_name VARCHAR, table_name VARCHAR,"
-                    " record VARCHAR)", {})
+    for statement in SETUP:  # a session whose set-up did not make it
+        session.execute(statement, {})
     return f"{SCHEMA}.tables"
 
 
@@ -228,8 +233,11 @@ def forget(session: EngineSession, where: Located) -> None:
 
 
 def write(session: EngineSession, where: Located, declared: Declared) -> None:
-    forget(session, where)
-    catalog = _ready(session, where.temporary)
+    if _catalog_exists(session, where.temporary):
+        forget(session, where)
+        catalog = TEMPORARY if where.temporary else f"{SCHEMA}.tables"
+    else:  # made once: concurrent writers of the catalog then only add and remove their own rows
+        catalog = _ready(session, where.temporary)
     if where.temporary:
         _sql(session, f"INSERT INTO {catalog} VALUES ({{table}}, {{record}})",
              {"table": where.table, "record": declared.to_json()})
