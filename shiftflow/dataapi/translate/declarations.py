@@ -301,6 +301,15 @@ class Declaring(SessionCommand):
         return result
 
 
+def undeclared(translated: Any) -> Any:
+    """A translation without its change to the declarations (a materialized view's own table keeps none)."""
+    if isinstance(translated, Declaring):
+        return translated.inner
+    if isinstance(translated, EngineSql) and translated.declares is not None:
+        return dataclasses.replace(translated, declares=None)
+    return translated
+
+
 def _name(node: exp.Expression) -> str:
     return node.name.lower()
 
