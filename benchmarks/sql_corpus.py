@@ -428,6 +428,9 @@ def _corpus_lacks(message: str, sql: str, lineage: Lineage) -> bool:
     name = match.group(1).split(".")[-1].lower()
     if _SYSTEM.match(name) or _SYSTEM.match(match.group(1)):
         return False
+    qualified = match.group(1).lower().split(".")
+    if len(qualified) > 1 and qualified[-2] != TICKIT_SCHEMA and name in TICKIT_TABLES and name not in lineage.created:
+        return True  # public.category: the sample's tables live in its own schema
     if re.search(r"function|macro", match.group(0), re.IGNORECASE):
         # a function the group defines in a statement that failed, or one a DROP names that it never defines
         return name in lineage.functions or (bool(_DROPS_FUNCTION.match(sql)) and name not in lineage.functions)
@@ -519,7 +522,9 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
             return Outcome(example, "ran", f"a data error on rows the corpus lacks, as Redshift raises it: {message}")
         kind = "missing" if _corpus_lacks(message, example.sql, lineage) else "error"
         return Outcome(example, kind, f"{type(error).__name__}: {message}")
-    reads = _table_names(example.sql)
+    reads = _table_names(example.sql) | _catalog_reads(example.sql)
+    if _catalog_reads(example.sql) - lineage.created - lineage.sample - lineage.loaded:
+        return Outcome(example, "missing", "a catalog query about a table the corpus never creates")
     if example.expected_error and "canceled on user's request" in example.expected_error:
         return Outcome(example, "ran", "a statement timeout the page's data reaches and the sample's does not")
     if example.expected_error:
@@ -552,8 +557,24 @@ def _has_psql_variables(sql: str) -> bool:
 _TABLE_AFTER = re.compile(r"\b(?:from|join|into|update|table|exists)\s+([\w.\"]+)", re.IGNORECASE)
 
 
+_LIKE_PARENT = re.compile(r"\(\s*like\s+([\w.\"]+)", re.IGNORECASE)
+# A catalog query names the tables it is about by literal: pg_table_def's tablename, information_schema's table_name.
+_CATALOG_FILTER = re.compile(r"\b(?:tablename|table_name)\s*(?:=\s*'(\w+)'|in\s*\(([^)]*)\))", re.IGNORECASE)
+
+
 def _table_names(sql: str) -> set[str]:
-    return {name.strip('"').split(".")[-1].strip('"').lower() for name in _TABLE_AFTER.findall(sql)}
+    return {name.strip('"').split(".")[-1].strip('"').lower() for name in _TABLE_AFTER.findall(sql)
+            + _LIKE_PARENT.findall(sql)}
+
+
+def _catalog_reads(sql: str) -> set[str]:
+    """The user tables a query of pg_table_def or information_schema is about (its output shows their definition)."""
+    if not re.search(r"\b(pg_table_def|information_schema)\b", sql, re.IGNORECASE):
+        return set()
+    names = set()
+    for single, listed in _CATALOG_FILTER.findall(sql):
+        names |= {single.lower()} if single else {n.strip().strip("'").lower() for n in listed.split(",")}
+    return {name for name in names if name and not _SYSTEM.match(name)}
 
 
 def _created_tables(sql: str) -> set[str]:

@@ -240,3 +240,39 @@ def test_a_function_the_corpus_failed_to_create_is_missing_on_both_engines() -> 
                     "function exfunc_sum(integer, integer) does not exist"):
         assert sql_corpus._corpus_lacks(message, "select exfunc_sum(1, 2)", lineage)
     assert not sql_corpus._corpus_lacks("function nosuch(integer) does not exist", "select nosuch(1)", lineage)
+CATALOG_PAGE = """# PG_TABLE_DEF<a name="r_PG_TABLE_DEF"></a>
+
+## Examples<a name="r_PG_TABLE_DEF-example"></a>
+
+```
+select "column", sortkey from pg_table_def where tablename = 'lineorder';
+
+column | sortkey
+-------+--------
+lo_orderkey | 1
+```
+
+```
+create temp table tempevent(like event);
+```
+
+```
+select "column", "notnull" from pg_table_def where tablename = 'tempevent' and "column" = 'eventid';
+
+column | notnull
+-------+--------
+eventid | t
+```
+
+```
+show table public.category;
+```
+"""
+
+
+def test_catalog_queries_read_the_tables_they_name(tmp_path: Path) -> None:
+    # a table the page never creates is missing; a LIKE copy of a sample table shows the sample's definition;
+    # public.category is not the sample's (it lives in its own schema)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "r_PG_TABLE_DEF.md").write_text(CATALOG_PAGE)
+    assert [outcome.kind for outcome in sql_corpus.measure(tmp_path)] == ["missing", "ran", "ran", "missing"]

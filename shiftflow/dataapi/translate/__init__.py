@@ -11,7 +11,8 @@ What cannot be emulated raises NotSupportedLocally, never a silently different r
 raises SqlSyntaxError (an EngineError), 'syntax error at or near "<token>"' with its position, as Redshift does.
 Each kind of statement lives with its kind: commands/ (settings, append, like, cursors, prepared, comments
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
-PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
+PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows; declarations.py: what Redshift keeps
+of CREATE / ALTER TABLE), commands/show.py (SHOW TABLE), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, pivots.py (PIVOT / UNPIVOT as plain aggregates and LATERAL VALUES), streaming.py (streaming ingestion),
 procedures.py, functions/ (function families), types.py,
@@ -21,7 +22,9 @@ Deliberate no-ops (they only maintain Redshift's storage and statistics, never a
 ALTER TABLE ... ALTER DISTKEY / SORTKEY / DISTSTYLE / ENCODE / COLUMN c ENCODE; SET of the parameters that only
 tune Redshift (query_group, wlm_query_slot_count, enable_result_cache_for_session ...: SHOW answers what was set,
 commands/settings.py); table attributes (ENCODE,
-DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped.
+DISTKEY, SORTKEY, DISTSTYLE, BACKUP) and unenforced keys (PRIMARY KEY, UNIQUE, FOREIGN KEY, REFERENCES) are dropped
+from the engine's DDL and kept as Redshift keeps them (declarations.py: pg_table_def, svv_table_info,
+information_schema.table_constraints, SHOW TABLE and DROP CONSTRAINT read them); a PRIMARY KEY's columns are NOT NULL.
 Known differences that remain (each fails loudly rather than returning a different value, unless noted):
 - DuckDB cannot infer a type for a bound string in arithmetic (`n + :n`, `d + :days`): write `:n::int`.
 - VARCHAR(n) / CHAR(n) lengths are checked in bytes by a CHECK added in CREATE TABLE (both engines) and in ALTER
@@ -122,6 +125,7 @@ from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement
 from shiftflow.dataapi.translate.commands.roles import (is_role_command, postgres_owner_only_procedure,
                                                        postgres_role_command)
 from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
+from shiftflow.dataapi.translate.commands.show import is_show_table, show_table
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
@@ -142,6 +146,8 @@ from shiftflow.dataapi.principals.access import (Guarded, SessionAuthorization, 
                                                  session_authorization)
 from shiftflow.dataapi.principals.commands import is_principal_command, principal_command
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
+from shiftflow.dataapi.translate.declarations import (Change, Declaring, alter_change, create_change, drop_change,
+                                                     schema_change)
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.dataapi.translate.types import default_decimal_sizes
 from shiftflow.sql.splitter import SqlSplitError, tokenize
@@ -260,6 +266,8 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
     if verb in {"SET", "RESET"}:
         setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
         return dataclasses.replace(setting, session_scoped=True)
+    if verb == "SHOW" and is_show_table(expanded(statement, tokens)):  # commands/show.py
+        return show_table(expanded(statement, tokens))
     if verb == "SHOW":
         setting = setting_command(expanded(statement, tokens), engine)
         if setting is not None:
@@ -295,7 +303,9 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
         text = postgres_role_command(statement, tokens)
         if text is not statement:
             return _written_command(text, tokenize(text))
-    if verb in {"ANALYZE", "VACUUM"} or is_layout_only_alter(tokens):
+    if is_layout_only_alter(tokens):  # declarations.py keeps what Redshift keeps of them
+        return EngineSql(NO_OP[engine], declares=alter_change(tokens, None))
+    if verb in {"ANALYZE", "VACUUM"}:
         return EngineSql(NO_OP[engine])
     if verb == "LOCK":
         # LOCK only orders concurrent Redshift transactions. The emulator runs each statement's batch in one engine
@@ -451,6 +461,27 @@ def _syntax_error(tokens: list[Token], error: ParseError) -> SqlSyntaxError:
 def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineSql | SessionCommand:
     text = strip_unparsed_table_attributes(statement, tokens)
     tree = default_decimal_sizes(_parse(text, tokens if text is statement else None))
+    change = _declaration_change(tree, tokens) if isinstance(tree, (exp.Create, exp.Alter, exp.Drop)) or (
+        isinstance(tree, exp.Command) and word(tokens[0]) == "ALTER") else None
+    translated = _translate_pivoting(statement, tokens, engine, tree)
+    if change is None:
+        return translated
+    if isinstance(translated, EngineSql):
+        return dataclasses.replace(translated, declares=change)
+    return Declaring(translated, change)
+
+
+def _declaration_change(tree: exp.Expression, tokens: list[Token]) -> Change | None:
+    """What a CREATE TABLE, ALTER TABLE / SCHEMA or DROP TABLE / SCHEMA changes in the tables' declarations."""
+    if isinstance(tree, exp.Create):
+        return create_change(tree.copy(), tokens)
+    if isinstance(tree, exp.Drop):
+        return drop_change(tree.copy())
+    return alter_change(tokens, tree.copy()) or schema_change(tokens)
+
+
+def _translate_pivoting(statement: str, tokens: list[Token], engine: str,
+                        tree: exp.Expression) -> EngineSql | SessionCommand:
     if any(t.token_type in _PIVOT_TOKENS for t in tokens) and pivots(tree):  # pivots.py: PIVOT / UNPIVOT as plain SQL, the inputs' columns read first where needed
         probed = pivot_probes(tree)
         if probed:

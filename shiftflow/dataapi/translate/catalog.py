@@ -10,8 +10,10 @@ information_schema and pg_catalog pages).
   obj_description(oid) and col_description(oid, column number) read DuckDB's catalog, and pg_description holds
   the commented tables, views and columns alone, classoid 1259 (pg_class) as on Redshift.
 - Constraints: Redshift records PRIMARY KEY, UNIQUE and FOREIGN KEY without enforcing them; the translator drops
-  them (the engines would enforce them) and adds CHECKs of its own (VARCHAR(n) byte lengths), which Redshift does
-  not have. The views that list constraints would answer otherwise than Redshift: reading them fails with
+  them from the engine's DDL (the engines would enforce them), keeps them in declarations.py, and adds CHECKs of
+  its own (VARCHAR(n) byte lengths), which Redshift does not have. information_schema.table_constraints answers
+  from the kept ones (system.py); the other views that list constraints (pg_constraint with its attribute numbers
+  and pg_get_constraintdef, key_column_usage ...) would answer otherwise than Redshift: reading them fails with
   "not supported locally".
 """
 
@@ -26,7 +28,7 @@ from sqlglot.tokens import Token
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _CONSTRAINT_VIEWS = {("information_schema", name) for name in (
-    "table_constraints", "key_column_usage", "referential_constraints", "constraint_column_usage",
+    "key_column_usage", "referential_constraints", "constraint_column_usage",
     "constraint_table_usage", "check_constraints")} | {("pg_catalog", "pg_constraint"), ("", "pg_constraint")}
 _DUCKDB_COMMENT_WORDS = {"pg_description", "regclass", "obj_description", "col_description"}
 _WORDS = {name for _, name in _CONSTRAINT_VIEWS} | _DUCKDB_COMMENT_WORDS | {"pg_namespace"}
@@ -61,8 +63,9 @@ def rewrite_catalog(tree: exp.Expression, engine: str) -> exp.Expression:
         key = (table.db.lower(), table.name.lower())
         if key in _CONSTRAINT_VIEWS:
             name = ".".join(part for part in key if part)
-            raise NotSupportedLocally(f"{name} (the emulator does not keep the PRIMARY KEY, UNIQUE and FOREIGN KEY"
-                                      " declarations Redshift records without enforcing them)")
+            raise NotSupportedLocally(f"{name} (the emulator keeps the PRIMARY KEY, UNIQUE and FOREIGN KEY"
+                                      " declarations Redshift records, but not as this view's attribute numbers,"
+                                      " oids and definitions: read information_schema.table_constraints)")
         if engine == "duckdb" and key[0] in ("", "pg_catalog") and key[1] in _DUCKDB_VIEWS:
             table.replace(exp.Subquery(this=sqlglot.parse_one(_DUCKDB_VIEWS[key[1]], read="duckdb"),
                                        alias=exp.TableAlias(this=exp.to_identifier(table.alias_or_name))))

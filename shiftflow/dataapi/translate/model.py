@@ -53,9 +53,18 @@ class EngineSql:
     # run once the statement ran (the owner of what it created recorded), or None.
     authorize: Callable[[EngineSession], Callable[[EngineSession], None] | None] | None = field(default=None,
                                                                                               compare=False)
+    # CREATE / ALTER / DROP TABLE: its change to the declarations Redshift keeps and the engines drop
+    # (declarations.Change: `before` read before the statement runs, `after` applied once it ran); likewise only
+    # through execute().
+    declares: Any = None
 
     def execute(self, session: EngineSession, parameters: Mapping[str, str]) -> QueryResult:
         """Run on `session` with `parameters` bound (the names in parameter_names)."""
+        if self.declares is not None:
+            state = self.declares.before(session)
+            result = replace(self, declares=None).execute(session, parameters)
+            self.declares.after(session, state)
+            return result
         after = None if self.authorize is None else self.authorize(session)
         sql = self if self.typed_text is None else replace(self, text=self.typed_text(session, parameters),
                                                            typed_text=None)

@@ -12,6 +12,7 @@ import re
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate.declarations import primary_key_columns
 from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_misused_sketches, sketch_type
@@ -218,6 +219,7 @@ def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None
     if engine == "postgres":
         for like in schema.find_all(exp.LikeProperty):
             _like_with_identity(like)
+    _primary_keys_not_null(schema)
     kept_items = []
     for item in schema.expressions:
         if isinstance(item, _UNENFORCED_TABLE_CONSTRAINTS):
@@ -230,6 +232,17 @@ def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None
             _add_length_check(item, engine)
         kept_items.append(item)
     schema.set("expressions", kept_items)
+
+
+def _primary_keys_not_null(schema: exp.Schema) -> None:
+    """A PRIMARY KEY's columns are NOT NULL in Redshift (r_SHOW_TABLE.md: `a int PRIMARY KEY` shows as
+    `a integer NOT NULL`), though the key itself is not enforced."""
+    keys = primary_key_columns(schema)
+    for item in schema.expressions:
+        if isinstance(item, exp.ColumnDef) and item.name.lower() in keys and not any(
+                isinstance(c.args.get("kind"), exp.NotNullColumnConstraint) and not c.args["kind"].args.get("allow_null")
+                for c in item.args.get("constraints") or []):
+            item.append("constraints", exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
 
 
 def _rewrite_column(column: exp.ColumnDef, table: exp.Table, create: exp.Create, engine: str,

@@ -9,6 +9,7 @@ from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.char_columns import DUCKDB_SETUP as CHAR_COLUMNS_DUCKDB_SETUP
+from shiftflow.dataapi.translate.declarations import SETUP as DECLARATIONS_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_FUNCTIONS
 from shiftflow.dataapi.translate.decimals import DUCKDB_FUNCTIONS as DECIMALS_DUCKDB_FUNCTIONS
 from shiftflow.dataapi.translate.decimals import DUCKDB_SETUP as DECIMALS_DUCKDB_SETUP
@@ -99,6 +100,7 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     *DECIMALS_DUCKDB_SETUP,  # DECIMAL quotients (decimals.py)
     *CHAR_COLUMNS_DUCKDB_SETUP,  # LIKE operands of CHAR(n) columns (char_columns.py)
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
+    *DECLARATIONS_SETUP,  # the tables' declarations Redshift keeps (declarations.py)
 )
 
 # Run on every new PostgreSQL connection.
@@ -238,6 +240,7 @@ $f$""",
     *streams_catalog.POSTGRES_SETUP,  # streaming ingestion's state and refresh (streams/)
     *streams_refresh.POSTGRES_SETUP,
     *SYSTEM_POSTGRES_SETUP,  # system tables' refused values (system.py)
+    *DECLARATIONS_SETUP,  # the tables' declarations Redshift keeps (declarations.py)
 )
 
 # What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.

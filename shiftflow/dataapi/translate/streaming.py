@@ -31,6 +31,7 @@ from shiftflow.dataapi.streams.refresh import (
 from shiftflow.dataapi.engines.base import EngineSession
 from shiftflow.dataapi.translate.commands import word
 from shiftflow.dataapi.translate.char_columns import CharTableAs
+from shiftflow.dataapi.translate.declarations import undeclared
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.sql.splitter import tokenize
 
@@ -181,7 +182,7 @@ def _name_length(tokens: list[Token]) -> int:
 def _plain_view(name: str, query: exp.Query, engine: str, translate: Translate, auto: bool) -> SessionCommand:
     select = query.sql(dialect="redshift")
     # Run as the CREATE TABLE AS would be: CHAR(n) columns stay CHAR(n) (CharTableAs), quotients typed (decimals.py).
-    create = translate(f"CREATE TABLE {name} AS {select}", engine)
+    create = undeclared(translate(f"CREATE TABLE {name} AS {select}", engine))
     insert = translate(f"INSERT INTO {name} {select}", engine)
     if not isinstance(create, (EngineSql, CharTableAs)) or not isinstance(insert, EngineSql) or create.parameter_names:
         raise NotSupportedLocally("a materialized view whose query needs parameters")
@@ -404,7 +405,9 @@ def stream_system_tables(tree: exp.Expression) -> exp.Expression:
 def _view_table(create: object) -> object:
     """The CREATE TABLE AS of a materialized view's table. The view's rows are written by its refresh steps, not by
     a CREATE's fill: of a CharTableAs (a query that may hold CHAR values) only the plain CREATE is kept, and a CAST
-    to CHAR(n) in the view's query is refused, as the view's table would not keep its width."""
+    to CHAR(n) in the view's query is refused, as the view's table would not keep its width. A view keeps no table
+    declarations (declarations.py): only the CREATE is kept."""
+    create = undeclared(create)
     if not isinstance(create, CharTableAs):
         return create
     if create.casts_to_char():

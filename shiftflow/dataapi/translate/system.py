@@ -5,11 +5,13 @@ The ones ELT scripts read to check themselves answer from what the emulator know
 - stl_load_errors: the loads that failed on bad input (the emulator's COPY stops at the first bad record);
 - sys_query_history: the statements the emulator ran or runs (its 24-hour history);
 - svv_table_info: the session's catalog, with the row count of each non-empty table (the view "doesn't return any
-  information for empty tables");
-- pg_table_def: the columns of the relations the search path shows (table_def.py); Redshift also lists its
-  pg_catalog tables there, so a query must keep to user tables or schemas (a WHERE / ON filter on tablename or
-  schemaname); encoding, distkey and sortkey are refused (the emulator keeps no storage attributes), and a value
-  it cannot tell is refused when read;
+  information for empty tables"), its encoded, diststyle, sortkey1 and sortkey_num from the tables' declarations
+  (declarations.py; Redshift's own AUTO choices refused when read);
+- information_schema.table_constraints: the PRIMARY KEY, UNIQUE and FOREIGN KEY declarations kept;
+- pg_table_def: the columns of the relations the search path shows (table_def.py), their encoding, distkey and
+  sortkey from the tables' declarations (declarations.py); Redshift also lists its pg_catalog tables there, so a
+  query must keep to user tables or schemas (a WHERE / ON filter on tablename or schemaname), and a value it
+  cannot tell is refused when read;
 - pg_user, pg_user_info (DuckDB): the superuser rdsdb and the admin user, the session's (its DbUser, usesysid 100 as
   current_user_id); PostgreSQL's would be the server's roles (refused there);
 - pg_last_query_id(), pg_last_copy_id(), pg_last_copy_count(), pg_last_unload_id(), pg_last_unload_count(): the
@@ -39,6 +41,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
+from shiftflow.dataapi.translate import declarations
 from shiftflow.dataapi.translate.table_def import REFUSED, table_def_rows
 from shiftflow.dataapi.translate.model import EngineSql, LoadFailure, NotSupportedLocally, SessionCommand
 
@@ -82,6 +85,7 @@ class SystemTable:
     # The engines it is emulated on, and why not on the others.
     engines: tuple[str, ...] = ("duckdb", "postgres")
     elsewhere: str = ""
+    schema: str = "pg_catalog"  # where it lives (a name without a schema finds it there too)
 
     @property
     def column_names(self) -> frozenset[str]:
@@ -100,13 +104,23 @@ EMULATED = {table.name: table for table in (
         ("elapsed_time", "bigint"), ("error_message", "text"), ("returned_rows", "bigint"),
         ("query_text", "text")), "emulator"),
     SystemTable("svv_table_info", (
-        ("database", "text"), ("schema", "text"), ("table_id", "bigint"), ("table", "text"),
-        ("tbl_rows", "bigint"), ("estimated_visible_rows", "bigint")), "catalog"),
+        ("database", "text"), ("schema", "text"), ("table_id", "bigint"), ("table", "text"), ("encoded", "text"),
+        ("diststyle", "text"), ("sortkey1", "text"), ("sortkey_num", "integer"),
+        ("tbl_rows", "bigint"), ("estimated_visible_rows", "bigint")), "catalog",
+        refusable=("encoded", "diststyle", "sortkey1", "sortkey_num")),
+    # information_schema.table_constraints: the PRIMARY KEY, UNIQUE and FOREIGN KEY declarations Redshift keeps
+    # (declarations.py); Redshift lists no NOT NULL or CHECK rows (r_ALTER_TABLE_examples_basic.md).
+    SystemTable("table_constraints", (
+        ("constraint_catalog", "text"), ("constraint_schema", "text"), ("constraint_name", "text"),
+        ("table_catalog", "text"), ("table_schema", "text"), ("table_name", "text"), ("constraint_type", "text"),
+        ("is_deferrable", "text"), ("initially_deferred", "text")), "catalog",
+        refusable=("constraint_schema", "constraint_name", "table_schema"), complete=True,
+        schema="information_schema"),
     SystemTable("pg_table_def", (
-        ("schemaname", "text"), ("tablename", "text"), ("column", "text"), ("type", "text"), ("notnull", "boolean")),
-        "catalog", unknown=("encoding", "distkey", "sortkey"),
-        unknown_reason="the emulator does not keep Redshift's column encodings, distribution and sort keys",
-        refusable=("schemaname", "type"), lists_catalog=True),
+        ("schemaname", "text"), ("tablename", "text"), ("column", "text"), ("type", "text"), ("encoding", "text"),
+        ("distkey", "boolean"), ("sortkey", "integer"), ("notnull", "boolean")),
+        "catalog", refusable=("schemaname", "type", "encoding", "distkey", "sortkey"), lists_catalog=True,
+        complete=True),
     # r_Users.md, r_CREATE_USER.md: the superuser rdsdb (1) and the admin user (100), the session's on DuckDB.
     SystemTable("pg_user", (
         ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
@@ -133,7 +147,8 @@ _POSTGRES_TYPES = {"bigint": "bigint", "integer": "integer", "text": "text", "ti
 # ---- translation ---------------------------------------------------------------------------------------------
 
 def is_system_table(name: str) -> bool:
-    return name in EMULATED or name in _LISTED or name.startswith(_SYSTEM_PREFIXES)
+    return (name in EMULATED and EMULATED[name].schema == "pg_catalog") or name in _LISTED \
+        or name.startswith(_SYSTEM_PREFIXES)
 
 
 def mentions_system_objects(tokens: Iterable[Token]) -> bool:
@@ -141,7 +156,7 @@ def mentions_system_objects(tokens: Iterable[Token]) -> bool:
     and skip the tree pass."""
     for token in tokens:
         name = token.text.lower()
-        if name in _LAST_FUNCTIONS or name == _BACKEND_PID or is_system_table(name):
+        if name in _LAST_FUNCTIONS or name == _BACKEND_PID or is_system_table(name) or name in EMULATED:
             return True
     return False
 
@@ -153,9 +168,12 @@ def rewrite_system_tables(tree: exp.Expression, engine: str) -> set[str]:
     used: set[str] = set()
     for table in list(tree.find_all(exp.Table)):
         name, schema = table.name, table.db
-        if not isinstance(table.this, exp.Identifier) or name in cte_names or schema not in ("", "pg_catalog"):
+        if not isinstance(table.this, exp.Identifier) or name in cte_names:
             continue
-        if not is_system_table(name):
+        if schema == "information_schema" and name in EMULATED and EMULATED[name].schema == schema:
+            pass
+        elif schema not in ("", "pg_catalog") or not is_system_table(name) or (
+                name in EMULATED and EMULATED[name].schema != "pg_catalog"):
             continue
         if name not in EMULATED:
             raise NotSupportedLocally(f"system table {name}")
@@ -263,13 +281,14 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
     """The table as a query over the JSON array bound to shiftflow_system_<name>."""
     marker = "\x01rows\x01"
     if engine == "duckdb":
-        shape = json.dumps([{name: _DUCKDB_TYPES[kind] for name, kind in system.columns}])
-        projections = ", ".join(_refused_when_read(f'"{name}"', name, engine) if name in system.refusable
-                                else f'"{name}"' for name, _ in system.columns)
+        shape = json.dumps([{name: "VARCHAR" if name in system.refusable else _DUCKDB_TYPES[kind]
+                             for name, kind in system.columns}])
+        projections = ", ".join(_refused_when_read(f'"{name}"', name, engine, _DUCKDB_TYPES[kind])
+                                if name in system.refusable else f'"{name}"' for name, kind in system.columns)
         text = (f"SELECT {projections} FROM (SELECT UNNEST(FROM_JSON(CAST('{marker}' AS JSON), '{shape}'),"
                 " recursive := TRUE))")
     else:
-        projections = ", ".join(_refused_when_read(f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]})", name, engine)
+        projections = ", ".join(_refused_when_read(f"(r ->> '{name}')", name, engine, _POSTGRES_TYPES[kind])
                                 if name in system.refusable else
                                 f"CAST(r ->> '{name}' AS {_POSTGRES_TYPES[kind]}) AS \"{name}\""
                                 for name, kind in system.columns)
@@ -281,12 +300,12 @@ def _rows_query(system: SystemTable, engine: str) -> exp.Expression:
     return query
 
 
-def _refused_when_read(value: str, name: str, engine: str) -> str:
-    """A text column whose value may be a refusal (table_def.REFUSED): raised when a row's value is computed, so a
-    query that filters that row out, or does not read the column, is answered."""
+def _refused_when_read(value: str, name: str, engine: str, kind: str) -> str:
+    """A column whose value (text in the JSON) may be a refusal (table_def.REFUSED): raised when a row's value is
+    computed, so a query that filters that row out, or does not read the column, is answered."""
     raise_ = "error" if engine == "duckdb" else "shiftflow_refused"
-    return (f"CASE WHEN starts_with({value}, '{REFUSED}') THEN CAST({raise_}({value}) AS TEXT) ELSE {value} END"
-            f' AS "{name}"')
+    return (f"CASE WHEN starts_with({value}, '{REFUSED}') THEN CAST({raise_}({value}) AS {kind}) ELSE"
+            f' CAST({value} AS {kind}) END AS "{name}"')
 
 
 POSTGRES_SETUP = (
@@ -491,18 +510,77 @@ _USER_TABLES = {
     "postgres": "SELECT current_database()::text, n.nspname::text, c.oid::bigint, c.relname::text FROM pg_class c"
                 " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')"
                 " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
+                " AND n.nspname NOT LIKE 'shiftflow%%'"
                 " AND n.nspname NOT LIKE 'pg_temp%%' ORDER BY 2, 4",
 }
 
 
 def _table_info(session: EngineSession) -> list[dict[str, Any]]:
     rows = []
+    kept = declarations.everything(session)[0]
     for database, schema, table_id, table in session.execute(_USER_TABLES[session.engine], {}).rows:
         quoted = f'"{schema.replace(chr(34), chr(34) * 2)}"."{table.replace(chr(34), chr(34) * 2)}"'
         count = session.execute(f"SELECT count(*) FROM {quoted}", {}).rows[0][0]
         if count:
             rows.append({"database": database, "schema": schema, "table_id": table_id, "table": table,
+                         **_layout_info(session, schema, table, kept.get((schema, table))),
                          "tbl_rows": count, "estimated_visible_rows": count})
+    return rows
+
+
+def _layout_info(session: EngineSession, schema: str, table: str,
+                 declared: declarations.Declared | None) -> dict[str, str]:
+    """svv_table_info's encoded, diststyle, sortkey1, sortkey_num; Redshift's own choices (DISTSTYLE AUTO shown as
+    AUTO(ALL) / AUTO(EVEN) / AUTO(KEY(c)), SORTKEY AUTO, ENCODE AUTO) are refused."""
+    if declared is None:
+        return {name: REFUSED + f"svv_table_info.{name} of a table the emulator did not see created (made inside a"
+                " stored procedure, or before the emulator kept its declarations)"
+                for name in ("encoded", "diststyle", "sortkey1", "sortkey_num")}
+    distribution = declared.unknown.get("distribution")
+    if distribution or declared.diststyle == "AUTO":
+        diststyle = REFUSED + ("svv_table_info.diststyle of " + distribution if distribution else
+                               "svv_table_info.diststyle of a DISTSTYLE AUTO table (Redshift's choice, AUTO(ALL),"
+                               " AUTO(EVEN) or AUTO(KEY(column)), changes with its data)")
+    else:
+        diststyle = f"KEY({declared.distkey})" if declared.diststyle == "KEY" else declared.diststyle
+    if declared.unknown.get("sortkey") or declared.sortstyle in ("AUTO", "INTERLEAVED"):
+        sortkey1, sortkey_num = (REFUSED + f"svv_table_info.{name} of a table with SORTKEY AUTO or an interleaved"
+                                 " sort key (not documented)" for name in ("sortkey1", "sortkey_num"))
+    else:
+        sortkey1, sortkey_num = (declared.sortkey[0] if declared.sortkey else None), str(len(declared.sortkey))
+    if declared.encode_auto or declared.unknown.get("encoding"):
+        encoded = REFUSED + "svv_table_info.encoded of an ENCODE AUTO table (not documented)"
+    else:
+        where = declarations.Located(schema, table, False)
+        values = [declared.encoding(name, kind) for name, _, _, kind in declarations.columns(session, where)]
+        refused = next((value for value in values if value.startswith(REFUSED)), None)
+        encoded = refused or ("Y" if any(value != "none" for value in values) else "N")
+    return {"encoded": encoded, "diststyle": diststyle, "sortkey1": sortkey1, "sortkey_num": sortkey_num}
+
+
+_CONSTRAINT_TYPES = {"p": "PRIMARY KEY", "u": "UNIQUE", "f": "FOREIGN KEY"}
+
+
+def _table_constraints(session: EngineSession) -> list[dict[str, Any]]:
+    """information_schema.table_constraints: every kept constraint of a table that still exists."""
+    database = session.execute("SELECT current_database()", {}).rows[0][0]
+    permanent, temporary = declarations.everything(session)
+    tables = [((schema, table), declared) for (schema, table), declared in permanent.items()] + \
+        [(("", table), declared) for table, declared in temporary.items()]
+    rows = []
+    for (schema, table), declared in tables:
+        where = declarations.locate(session, schema, table)
+        if where is None or where.temporary != (schema == ""):
+            continue
+        shown_schema = where.schema if not (where.temporary and session.engine == "duckdb") else (
+            REFUSED + "table_constraints' schema of a temporary table on the DuckDB engine (Redshift's pg_temp_<n>)")
+        for constraint in declared.constraints:
+            name = constraint.name or (REFUSED + f"information_schema.table_constraints.constraint_name of an unnamed {_CONSTRAINT_TYPES[constraint.kind]} of"
+                                       f" {table} (Redshift's default names for them are not documented)")
+            rows.append({"constraint_catalog": database, "constraint_schema": shown_schema, "constraint_name": name,
+                         "table_catalog": database, "table_schema": shown_schema, "table_name": table,
+                         "constraint_type": _CONSTRAINT_TYPES[constraint.kind], "is_deferrable": "NO",
+                         "initially_deferred": "NO"})
     return rows
 
 
@@ -531,7 +609,7 @@ def _user_info(session: EngineSession) -> list[dict[str, Any]]:
 
 
 _CATALOG_ROWS: dict[str, Callable[[EngineSession], list[dict[str, Any]]]] = {
-    "svv_table_info": _table_info, "pg_table_def": table_def_rows, "pg_user": _users, "pg_user_info": _user_info}
+    "svv_table_info": _table_info, "pg_table_def": table_def_rows, "table_constraints": _table_constraints, "pg_user": _users, "pg_user_info": _user_info}
 
 
 def query_records(statements: Iterable[Any]) -> list[QueryRecord]:

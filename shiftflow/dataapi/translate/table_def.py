@@ -10,6 +10,8 @@ What the emulator cannot tell is a refusal read only when the query reads it (sy
 - the schemaname of a temporary table on DuckDB (Redshift's pg_temp_<n>, whose number the emulator does not have).
 Redshift also lists its own pg_catalog tables (stl_* and the rest): system.py makes a query say which user tables
 or schemas it reads.
+encoding, distkey and sortkey come from the tables' declarations (declarations.py); a view's are refused (Redshift
+does not document them), and so are those the declarations cannot tell.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from shiftflow.dataapi.engines.base import EngineSession
+from shiftflow.dataapi.translate import declarations
 
 REFUSED = "not supported locally: "  # a value that starts so is a refusal, raised when read (system.py)
 
@@ -37,6 +40,7 @@ _DUCKDB_COLUMNS = (
     " (SELECT string_agg(k.constraint_text, ' ') FROM duckdb_constraints() k WHERE k.table_oid = c.table_oid"
     " AND k.constraint_type = 'CHECK' AND k.constraint_column_names[1] = c.column_name)"
     " FROM duckdb_columns() c WHERE NOT c.internal AND c.database_name IN (current_database(), 'temp')"
+    f" AND c.table_name <> '{declarations.TEMPORARY}' AND NOT starts_with(c.schema_name, 'shiftflow_')"
     " ORDER BY c.table_oid, c.column_index")
 # pg_table_is_visible() is PostgreSQL's own: the search path, temporary schema first, hidden names left out.
 _POSTGRES_COLUMNS = (
@@ -46,7 +50,10 @@ _POSTGRES_COLUMNS = (
     " AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum])"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid"
     " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_table_is_visible(c.oid)"
-    " AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2, a.attnum")
+    f" AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relname <> '{declarations.TEMPORARY}'"
+    " ORDER BY 1, 2, a.attnum")
+_DUCKDB_VIEWS = "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
+_POSTGRES_VIEWS = "SELECT schemaname::text, viewname::text FROM pg_views"
 
 
 def table_def_rows(session: EngineSession) -> list[dict[str, Any]]:
@@ -55,8 +62,65 @@ def table_def_rows(session: EngineSession) -> list[dict[str, Any]]:
         found = _visible(session.execute(_DUCKDB_COLUMNS, {}).rows, _duckdb_search_path(session))
     else:
         found = session.execute(_POSTGRES_COLUMNS, {}).rows
-    rows = [_row(session.engine, *column) for column in found]
+    permanent, temporary = declarations.everything(session)
+    views = {tuple(row) for row in session.execute(_DUCKDB_VIEWS if session.engine == "duckdb" else _POSTGRES_VIEWS,
+                                                   {}).rows}
+    rows = []
+    for column in found:
+        row = _row(session.engine, *column)
+        schema, table, is_temporary = column[0], column[1], column[2]
+        declared = temporary.get(table) if is_temporary else permanent.get((schema, table))
+        rows.append({**row, **_storage(declared, row["column"], type_class(session.engine, column[4], row["type"]),
+                                       (schema, table) in views)})
     return sorted(rows, key=lambda row: (row["schemaname"], row["tablename"]))
+
+
+def table_columns(session: EngineSession, schema: str, table: str, temporary: bool) -> list[tuple[str, str, bool, str]]:
+    """(column, pg_table_def type, notnull, type class) of one table, in order: declarations.py's view of it."""
+    if session.engine == "duckdb":
+        found = [c for c in session.execute(_DUCKDB_COLUMNS, {}).rows
+                 if c[1] == table and (c[2] if temporary else (not c[2] and c[0] == schema))]
+    else:
+        found = [c for c in session.execute(_POSTGRES_COLUMNS.replace(" AND pg_table_is_visible(c.oid)", ""), {}).rows
+                 if c[1] == table and c[0] == schema]
+    result = []
+    for column in found:
+        row = _row(session.engine, *column)
+        result.append((row["column"], row["type"], row["notnull"], type_class(session.engine, column[4], row["type"])))
+    return result
+
+
+def _storage(declared: declarations.Declared | None, column: str, kind: str, view: bool) -> dict[str, Any]:
+    """encoding, distkey, sortkey of one column (a refusal in each when they cannot be told)."""
+    if view or declared is None:
+        why = REFUSED + ("pg_table_def's encoding, distkey and sortkey of a view (Redshift does not document them)"
+                         if view else "pg_table_def's encoding, distkey and sortkey of a table the emulator did not"
+                         " see created (made inside a stored procedure, or before the emulator kept them)")
+        return {"encoding": why, "distkey": why, "sortkey": why}
+    distribution, sortkey = declared.unknown.get("distribution"), declared.unknown.get("sortkey")
+    return {"encoding": declared.encoding(column, kind),
+            "distkey": REFUSED + f"pg_table_def.distkey of {distribution}" if distribution else
+            str(declared.distkey == column).lower(),
+            "sortkey": REFUSED + f"pg_table_def.sortkey of {sortkey}" if sortkey else
+            str(declared.sort_position(column))}
+
+
+_CLASSES = (("boolean", "boolean"), ("real", "float"), ("double precision", "float"), ("smallint", "integer"),
+            ("integer", "integer"), ("bigint", "integer"), ("numeric", "decimal"), ("date", "date"),
+            ("timestamp", "timestamp"), ("time", "time"), ("character", "character"), ("varbyte", "varbyte"),
+            ("super", "super"))
+_DUCKDB_CLASSES = {"VARCHAR": "character", "BLOB": "varbyte", "JSON": "super", "TIME": "time", "DOUBLE": "float",
+                   "FLOAT": "float"}
+
+
+def type_class(engine: str, type_name: str, shown: str) -> str:
+    """The family a column's type belongs to for the documented default encodings (declarations.py)."""
+    if not shown.startswith(REFUSED):
+        return next((kind for prefix, kind in _CLASSES if shown.startswith(prefix)), "")
+    if engine == "duckdb":
+        return _DUCKDB_CLASSES.get(type_name, "decimal" if type_name.startswith("DECIMAL") else "")
+    return {"character varying": "character", "text": "character", "bytea": "varbyte", "numeric": "decimal"}.get(
+        type_name, "")
 
 
 def _duckdb_search_path(session: EngineSession) -> list[str]:

@@ -36,7 +36,7 @@ def test_comments_from_the_reference_read_back(session):
         run_script(session, "select obj_description('nosuch'::regclass)")
 
 
-@pytest.mark.parametrize("view", ["information_schema.table_constraints", "information_schema.key_column_usage",
+@pytest.mark.parametrize("view", ["information_schema.key_column_usage",
                                   "pg_catalog.pg_constraint", "pg_constraint"])
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_constraint_views_are_refused(view, engine):

@@ -73,7 +73,7 @@ def test_role_statements_postgres_lacks_are_refused(statement, what):
     ("drop identity provider oauth", "identity providers"),
     ("drop model demo.churn", "DROP MODEL"),
     ("drop datashare salesshare", "datashares"),
-    ("show table public.category", "SHOW TABLE"),
+    ("show view public.sports_v", "SHOW VIEW"),
     ("show datashares like 'sales%'", "SHOW DATASHARES"),
 ])
 def test_redshift_only_statements_are_refused_on_both_engines(engine, statement, what):

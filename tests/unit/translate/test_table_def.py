@@ -64,11 +64,6 @@ def test_the_search_path_decides_which_relation_a_name_shows(session):
 
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 @pytest.mark.parametrize(("sql", "message"), [
-    # r_CREATE_TABLE_examples.md reads encoding, distkey and sortkey: the emulator keeps none of them
-    ("select \"column\", type, encoding, distkey, sortkey from pg_table_def where tablename = 'myevent'",
-     r"pg_table_def.encoding \(the emulator does not keep Redshift's column encodings, distribution and sort keys"),
-    ("select \"column\" from pg_table_def where tablename = 't' and sortkey <> 0", "pg_table_def.sortkey"),
-    ("select * from pg_table_def where tablename = 'demotable'", r"SELECT \* from pg_table_def"),
     # r_patternmatching_condition_like.md: Redshift lists its own stl_* tables in it
     ("select tablename, \"column\" from pg_table_def where \"column\" like '%start\\\\_%' limit 5",
      "pg_table_def without a filter on a user table or schema"),

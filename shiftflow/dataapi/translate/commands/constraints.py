@@ -4,8 +4,8 @@ Redshift keeps these declarations as hints for its planner and never enforces th
 foreign key constraints are informational only; they are not enforced", r_CREATE_TABLE_NEW.md). Both engines would
 enforce them, rejecting data Redshift accepts (ALTER TABLE fails on a duplicate already loaded, later inserts on a
 new one); CREATE TABLE drops them for the same reason (rewrite.py). So ADD checks what the emulator can know of
-Redshift's own checks (the table, its columns, a foreign key's table and columns exist) and keeps nothing, and DROP
-CONSTRAINT, which names a declaration the emulator did not keep, is refused.
+Redshift's own checks (the table, its columns, a foreign key's table and columns exist), DROP CONSTRAINT that the
+table exists; declarations.py keeps the constraints (and finds an unknown name).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.model import EngineSql, SessionCommand
 
 _UNENFORCED = (exp.PrimaryKey, exp.UniqueColumnConstraint, exp.ForeignKey)
 
@@ -39,15 +39,13 @@ def constraint_alter(tree: exp.Expression, translate_query: Callable[[str], Engi
     if not isinstance(tree, exp.Alter) or (tree.args.get("kind") or "").upper() != "TABLE":
         return None
     actions = tree.args.get("actions") or []
-    if any(isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "CONSTRAINT"
-           for action in actions):
-        raise NotSupportedLocally("ALTER TABLE ... DROP CONSTRAINT (the emulator does not keep the PRIMARY KEY,"
-                                  " UNIQUE and FOREIGN KEY declarations Redshift keeps without enforcing them)")
+    drops = [action for action in actions
+             if isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "CONSTRAINT"]
     declarations = [_declaration(item) for action in actions if isinstance(action, exp.AddConstraint)
                     for item in action.expressions]
-    if not actions or len(declarations) != len(actions) or any(d is None for d in declarations):
+    if not actions or len(declarations) + len(drops) != len(actions) or any(d is None for d in declarations):
         return None
-    checks = []
+    checks = [_columns_exist(tree.this, [], translate_query)] if drops else []
     for declaration in declarations:
         assert declaration is not None
         checks.append(_columns_exist(tree.this, _columns(declaration), translate_query))
