@@ -42,10 +42,10 @@ from sqlglot.tokens import Token, TokenType
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import closing_paren, word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.table_columns import REFUSED, table_columns
 
 SCHEMA = "shiftflow_declared"
 TEMPORARY = "shiftflow_declared_temp"  # a temporary table: the session's temporary tables
-REFUSED = "not supported locally: "
 
 
 @dataclass
@@ -123,7 +123,7 @@ class Declared:
         self.constraints = [c for c in self.constraints if column not in c.columns]
 
 
-# The classes of the pg_table_def types (table_def.type_class), and the encoding each rule gives them.
+# The classes of the pg_table_def types (table_columns.type_class), and the encoding each rule gives them.
 _RAW, _AZ64, _LZO = "none", "az64", "lzo"
 _RULES = {
     "create": {"boolean": _RAW, "float": _RAW, "integer": _AZ64, "decimal": _AZ64, "date": _AZ64,
@@ -146,6 +146,9 @@ def _sql(session: EngineSession, text: str, values: Mapping[str, Any]) -> QueryR
 # two transactions that both made it would conflict, and Redshift fails neither of the CREATE TABLEs they run.
 SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
          f"CREATE TABLE IF NOT EXISTS {SCHEMA}.tables (schema_name VARCHAR, table_name VARCHAR, record VARCHAR)")
+# PostgreSQL: every user's CREATE / ALTER / DROP TABLE keeps its declarations (a session may run as any user).
+POSTGRES_SETUP = (*SETUP, f"GRANT USAGE ON SCHEMA {SCHEMA} TO PUBLIC",
+                  f"GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.tables TO PUBLIC")
 
 
 def _ready(session: EngineSession, temporary: bool) -> str:
@@ -247,9 +250,7 @@ def write(session: EngineSession, where: Located, declared: Declared) -> None:
 
 
 def columns(session: EngineSession, where: Located) -> list[tuple[str, str, bool]]:
-    """(name, pg_table_def type, not null) of the table's columns, in order (table_def.py)."""
-    from shiftflow.dataapi.translate.table_def import table_columns
-
+    """(name, pg_table_def type, not null) of the table's columns, in order (table_columns.py)."""
     return table_columns(session, where.schema, where.table, where.temporary)
 
 

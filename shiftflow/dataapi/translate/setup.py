@@ -9,6 +9,7 @@ from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
 from shiftflow.dataapi.translate.char_columns import DUCKDB_SETUP as CHAR_COLUMNS_DUCKDB_SETUP
+from shiftflow.dataapi.translate.declarations import POSTGRES_SETUP as DECLARATIONS_POSTGRES_SETUP
 from shiftflow.dataapi.translate.declarations import SETUP as DECLARATIONS_SETUP
 from shiftflow.dataapi.translate.functions import DUCKDB_FUNCTIONS
 from shiftflow.dataapi.translate.decimals import DUCKDB_FUNCTIONS as DECIMALS_DUCKDB_FUNCTIONS
@@ -240,7 +241,7 @@ $f$""",
     *streams_catalog.POSTGRES_SETUP,  # streaming ingestion's state and refresh (streams/)
     *streams_refresh.POSTGRES_SETUP,
     *SYSTEM_POSTGRES_SETUP,  # system tables' refused values (system.py)
-    *DECLARATIONS_SETUP,  # the tables' declarations Redshift keeps (declarations.py)
+    *DECLARATIONS_POSTGRES_SETUP,  # the tables' declarations Redshift keeps (declarations.py)
 )
 
 # What ANALYZE and VACUUM become: they only maintain Redshift statistics and storage, so doing nothing is exact.

@@ -41,8 +41,9 @@ from sqlglot import exp
 from sqlglot.tokens import Token
 
 from shiftflow.dataapi.engines.base import EngineSession, QueryResult
-from shiftflow.dataapi.translate import declarations
-from shiftflow.dataapi.translate.table_def import REFUSED, table_def_rows
+import shiftflow.dataapi.translate.declarations as declarations
+from shiftflow.dataapi.translate.table_columns import REFUSED
+from shiftflow.dataapi.translate.table_def import table_def_rows
 from shiftflow.dataapi.translate.model import EngineSql, LoadFailure, NotSupportedLocally, SessionCommand
 
 PARAMETER_PREFIX = "shiftflow_system_"

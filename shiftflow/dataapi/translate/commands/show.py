@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import Column, EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.translate import declarations
+import shiftflow.dataapi.translate.declarations as declarations
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand, SqlSyntaxError
 
