@@ -138,6 +138,7 @@ from shiftflow.dataapi.principals.commands import is_principal_command, principa
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.dataapi.translate.types import default_decimal_sizes
+from shiftflow.dataapi.translate.views import checked_drop
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 if TYPE_CHECKING:
@@ -413,6 +414,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
+        if (tree.args.get("kind") or "").upper() in {"TABLE", "VIEW"}:  # views.py: Redshift's dependency check
+            dropped = _translate_parsed(tree.copy(), tokens, engine)
+            return checked_drop(tree, dropped) if isinstance(dropped, EngineSql) else dropped
     laterals = lateral_references(tree)  # aliases.py: select-list aliases referred to in the same list
     if any(laterals):
         plain = _translate_parsed(tree.copy(), tokens, engine)

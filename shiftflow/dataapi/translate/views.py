@@ -1,0 +1,142 @@
+"""Views' dependencies as Redshift keeps them (r_CREATE_VIEW.md, r_DROP_VIEW.md, r_DROP_TABLE.md).
+
+A normal view is bound to the tables and views it reads: DROP TABLE / DROP VIEW of one of them fails with
+"cannot drop table t because other objects depend on it" (RESTRICT, the default), and DROP ... CASCADE drops the
+dependent views too. A late-binding view (CREATE VIEW ... WITH NO SCHEMA BINDING) is bound to nothing: it never
+blocks a drop and is checked only when queried.
+
+Both engines mark a late-binding view in its stored query with an unused CTE (LATE_BINDING): the definition the
+engine keeps says which kind the view is, with no state beside it. PostgreSQL tracks the dependencies itself (its
+message is Redshift's); DuckDB tracks none, so there a DROP TABLE / VIEW is a CheckedDrop, which reads the views'
+definitions (duckdb_views()) when it runs, refuses as Redshift does or drops the dependents first (CASCADE).
+PostgreSQL binds every view: dropping what only a late-binding view depends on fails there with "not supported
+locally" rather than with Redshift's dependency error (postgres_drop_refusal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.translate.model import EngineSql, SessionCommand
+
+LATE_BINDING = "shiftflow_late_binding"
+_DEPENDENTS_MESSAGE = "because other objects depend on it"
+
+
+def mark_late_binding(create: exp.Create) -> None:
+    """CREATE VIEW ... WITH NO SCHEMA BINDING: the marker CTE added to the view's query (the clause itself is
+    Redshift's only)."""
+    if not create.args.get("no_schema_binding"):
+        return
+    create.set("no_schema_binding", None)
+    query = create.expression
+    if (create.args.get("kind") or "").upper() == "VIEW" and isinstance(query, exp.Query):
+        create.set("expression", query.with_(LATE_BINDING, as_="SELECT 1", append=False, copy=False))
+
+
+def _references(sql: str, schema: str) -> set[tuple[str, str]] | None:
+    """The (schema, name) of each relation a DuckDB view's definition reads; None for a late-binding view."""
+    try:
+        create = sqlglot.parse_one(sql, read="duckdb")
+    except ParseError:
+        return set()
+    ctes = {cte.alias_or_name.lower() for cte in create.find_all(exp.CTE)}
+    if LATE_BINDING in ctes:
+        return None
+    query = create.expression if isinstance(create, exp.Create) else create
+    found = set()
+    for table in query.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function
+        name = table.name.lower()
+        if not table.db and name in ctes:
+            continue
+        found.add(((table.db or schema).lower(), name))
+    return found
+
+
+@dataclass(frozen=True)
+class CheckedDrop(SessionCommand):
+    """DuckDB's DROP TABLE / DROP VIEW with Redshift's dependency check (the module's docstring)."""
+
+    drop: EngineSql
+    kind: str  # "table" | "view"
+    objects: tuple[tuple[str, str], ...]  # (schema or "", name) as written
+    cascade: bool
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        dropped = [self._resolved(session, schema, name) for schema, name in self.objects]
+        views = {(schema.lower(), name.lower()): _references(sql, schema) for schema, name, sql in session.execute(
+            "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal"
+            " AND database_name IN (current_database(), 'temp') AND NOT starts_with(schema_name, 'shiftflow_')",
+            {}).rows}
+        targets = {key for key in dropped if key is not None}
+        dependents: list[tuple[str, str]] = []
+        for key, (schema, name) in zip(dropped, self.objects):
+            if key is None:
+                continue
+            for dependent in _dependents(key, views):
+                if dependent in targets or dependent in dependents:
+                    continue
+                if not self.cascade:
+                    raise EngineError(f"cannot drop {self.kind} {name} {_DEPENDENTS_MESSAGE}")
+                dependents.append(dependent)
+        if not dependents:
+            return self.drop.execute(session, parameters)
+        if not in_transaction:
+            session.begin()
+        try:
+            for schema, name in dependents:
+                session.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"', {})
+            result = self.drop.execute(session, parameters)
+        except EngineError:
+            if not in_transaction:
+                session.rollback()
+            raise
+        if not in_transaction:
+            session.commit()
+        return result
+
+    @staticmethod
+    def _resolved(session: EngineSession, schema: str, name: str) -> tuple[str, str] | None:
+        """The schema of the relation the name finds (a temporary one first, then the search path), or None."""
+        found = session.execute(
+            "SELECT schema_name FROM (SELECT schema_name, table_name AS name, temporary, database_name"
+            " FROM duckdb_tables() UNION ALL SELECT schema_name, view_name, temporary, database_name"
+            " FROM duckdb_views() WHERE NOT internal) WHERE lower(name) = $name"
+            " AND database_name IN (current_database(), 'temp') AND (lower(schema_name) = $schema OR ($schema = ''"
+            " AND (temporary OR list_contains(current_schemas(false), schema_name))))"
+            " ORDER BY temporary DESC, list_position(current_schemas(false), schema_name) LIMIT 1",
+            {"name": name.lower(), "schema": schema.lower()}).rows
+        return (str(found[0][0]).lower(), name.lower()) if found else None
+
+
+def _dependents(key: tuple[str, str], views: Mapping[tuple[str, str], set[tuple[str, str]] | None]
+                ) -> list[tuple[str, str]]:
+    """The views bound to `key`, directly or through other views, the farthest first (the order to drop them)."""
+    order: list[tuple[str, str]] = []
+
+    def visit(target: tuple[str, str]) -> None:
+        for view, references in views.items():
+            if references and target in references and view not in order and view != key:
+                visit(view)
+                if view not in order:
+                    order.append(view)
+
+    visit(key)
+    return order
+
+
+def checked_drop(tree: exp.Drop, drop: EngineSql) -> CheckedDrop | EngineSql:
+    """DuckDB: DROP TABLE / DROP VIEW as a CheckedDrop; any other DROP as it is."""
+    kind = (tree.args.get("kind") or "").lower()
+    if kind not in {"table", "view"} or tree.args.get("materialized"):
+        return drop
+    objects = tuple((table.db, table.name) for table in tree.args.get("tables") or [tree.this])
+    return CheckedDrop(drop, kind, objects, bool(tree.args.get("cascade")))

@@ -1,0 +1,74 @@
+"""Views' dependencies (views.py): DROP TABLE / DROP VIEW refuse while a normal view depends on the object
+(RESTRICT, the default), CASCADE drops the dependents, and late-binding views block nothing; the examples of
+r_DROP_TABLE.md, r_DROP_VIEW.md and r_CREATE_VIEW.md on both engines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shiftflow.dataapi.engines.base import EngineError
+from tests.unit.translate.conftest import run_script
+
+
+def _relations(session: Any) -> list[str]:
+    return sorted(row[0] for row in run_script(
+        session, "select table_name from information_schema.tables where table_schema = 'public'").rows)
+
+
+def test_drop_table_with_a_dependent_view_is_refused_then_cascades(session: Any) -> None:
+    # r_DROP_TABLE.md: "Invalid operation: cannot drop table feedback because other objects depend on it"
+    run_script(session, "create table feedback(a int); create view feedback_view as select * from feedback")
+    with pytest.raises(EngineError, match="^cannot drop table feedback because other objects depend on it"):
+        run_script(session, "drop table feedback")
+    with pytest.raises(EngineError, match="^cannot drop table feedback because other objects depend on it"):
+        run_script(session, "drop table feedback restrict")
+    assert _relations(session) == ["feedback", "feedback_view"]
+    run_script(session, "drop table feedback cascade")  # drops FEEDBACK_VIEW too
+    assert _relations(session) == []
+
+
+def test_drop_view_with_a_child_view_is_refused_then_cascades(session: Any) -> None:
+    # r_DROP_VIEW.md: eventview, then myeventview over it
+    run_script(session, "create table event(dateid int, eventname varchar(200), catid int);"
+                        " create view eventview as select dateid, eventname, catid from event where catid = 1;"
+                        " create view myeventview as select eventname, catid from eventview where eventname <> ' '")
+    with pytest.raises(EngineError, match="^cannot drop view eventview because other objects depend on it"):
+        run_script(session, "drop view eventview")
+    run_script(session, "drop view eventview cascade")
+    assert _relations(session) == ["event"]
+    run_script(session, "drop view if exists eventview")
+    run_script(session, "drop table event")  # nothing depends on it any more
+    assert _relations(session) == []
+
+
+def test_dropping_a_view_and_its_table_together_needs_no_cascade(session: Any) -> None:
+    run_script(session, "create table feedback(a int); create table buyers(a int);"
+                        " create view v as select * from feedback join buyers using (a)")
+    run_script(session, "drop view v; drop table feedback, buyers")  # r_DROP_TABLE.md: two tables at once
+    assert _relations(session) == []
+
+
+def test_a_late_binding_view_never_blocks_a_drop_and_binds_when_queried(session: Any) -> None:
+    # r_CREATE_VIEW.md: "you can drop or alter a referenced object without affecting the view"
+    run_script(session, "create table event(eventid int, eventname varchar(20));"
+                        " insert into event values (1, 'a');"
+                        " create view event_vw as select * from public.event with no schema binding")
+    assert run_script(session, "select * from event_vw").rows == [(1, "a")]
+    run_script(session, "drop table event")
+    assert _relations(session) == ["event_vw"]
+    with pytest.raises(EngineError):
+        run_script(session, "select * from event_vw")  # "If you drop underlying objects, queries ... will fail"
+    run_script(session, "create table event(eventid int, eventname varchar(20)); insert into event values (2, 'b')")
+    assert run_script(session, "select * from event_vw").rows == [(2, "b")]
+
+
+def test_a_normal_view_over_a_late_binding_view_blocks_its_drop(session: Any) -> None:
+    run_script(session, "create table t(a int); create view lb as select a from public.t with no schema binding;"
+                        " create view v as select a from lb")
+    run_script(session, "drop table t")
+    with pytest.raises(EngineError, match="^cannot drop view lb because other objects depend on it"):
+        run_script(session, "drop view lb")
+    run_script(session, "drop view lb cascade")
+    assert _relations(session) == []
