@@ -414,9 +414,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
-        if (tree.args.get("kind") or "").upper() in {"TABLE", "VIEW"}:  # views.py: Redshift's dependency check
-            dropped = _translate_parsed(tree.copy(), tokens, engine)
-            return checked_drop(tree, dropped) if isinstance(dropped, EngineSql) else dropped
+    if isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() in {"TABLE", "VIEW"}:
+        dropped = _translate_parsed(tree.copy(), tokens, engine)  # views.py: Redshift's dependency check
+        return checked_drop(tree, dropped, engine) if isinstance(dropped, EngineSql) else dropped
     laterals = lateral_references(tree)  # aliases.py: select-list aliases referred to in the same list
     if any(laterals):
         plain = _translate_parsed(tree.copy(), tokens, engine)

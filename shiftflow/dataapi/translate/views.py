@@ -9,8 +9,8 @@ Both engines mark a late-binding view in its stored query with an unused CTE (LA
 engine keeps says which kind the view is, with no state beside it. PostgreSQL tracks the dependencies itself (its
 message is Redshift's); DuckDB tracks none, so there a DROP TABLE / VIEW is a CheckedDrop, which reads the views'
 definitions (duckdb_views()) when it runs, refuses as Redshift does or drops the dependents first (CASCADE).
-PostgreSQL binds every view: dropping what only a late-binding view depends on fails there with "not supported
-locally" rather than with Redshift's dependency error (postgres_drop_refusal).
+PostgreSQL binds every view: dropping what a late-binding view reads fails there with "not supported locally"
+(PostgresCheckedDrop) rather than with a dependency error or the view dropped too.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.translate.model import EngineSql, SessionCommand
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 
 LATE_BINDING = "shiftflow_late_binding"
 _DEPENDENTS_MESSAGE = "because other objects depend on it"
@@ -133,10 +133,64 @@ def _dependents(key: tuple[str, str], views: Mapping[tuple[str, str], set[tuple[
     return order
 
 
-def checked_drop(tree: exp.Drop, drop: EngineSql) -> CheckedDrop | EngineSql:
-    """DuckDB: DROP TABLE / DROP VIEW as a CheckedDrop; any other DROP as it is."""
+def checked_drop(tree: exp.Drop, drop: EngineSql, engine: str) -> SessionCommand | EngineSql:
+    """DROP TABLE / DROP VIEW with Redshift's dependencies (CheckedDrop, PostgresCheckedDrop); any other DROP as
+    it is."""
     kind = (tree.args.get("kind") or "").lower()
     if kind not in {"table", "view"} or tree.args.get("materialized"):
         return drop
-    objects = tuple((table.db, table.name) for table in tree.args.get("tables") or [tree.this])
-    return CheckedDrop(drop, kind, objects, bool(tree.args.get("cascade")))
+    tables = tree.args.get("tables") or [tree.this]
+    cascade = bool(tree.args.get("cascade"))
+    if engine == "postgres":
+        return PostgresCheckedDrop(drop, tuple(table.sql("postgres") for table in tables), cascade)
+    return CheckedDrop(drop, kind, tuple((table.db, table.name) for table in tables), cascade)
+
+
+@dataclass(frozen=True)
+class PostgresCheckedDrop(SessionCommand):
+    """PostgreSQL's DROP TABLE / DROP VIEW, refused where a late-binding view reads the object: PostgreSQL bound
+    that view, so it would refuse the drop (RESTRICT) or drop the view with it (CASCADE), where Redshift keeps it."""
+
+    drop: EngineSql
+    objects: tuple[str, ...]  # each name as PostgreSQL reads it
+    cascade: bool
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        for name in self.objects:
+            found = session.execute("SELECT to_regclass(%(name)s)::oid", {"name": name}).rows
+            if not found or found[0][0] is None:
+                continue
+            bound, late = _postgres_dependents(session, int(found[0][0]))
+            if late and (self.cascade or not bound):
+                raise NotSupportedLocally(
+                    f"dropping {name}, which the late-binding view {late[0]} reads, on the PostgreSQL engine"
+                    " (PostgreSQL binds every view: it would refuse the drop or drop the view with it)")
+            if bound and not self.cascade:
+                break  # PostgreSQL's own refusal is Redshift's
+        return self.drop.execute(session, parameters)
+
+
+_POSTGRES_DEPENDENT_VIEWS = (
+    "SELECT DISTINCT r.ev_class::oid, r.ev_class::regclass::text,"
+    f" pg_get_viewdef(r.ev_class) LIKE '%%{LATE_BINDING}%%'"
+    " FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid"
+    " WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass"
+    " AND d.refobjid = %(oid)s AND r.ev_class <> %(oid)s")
+
+
+def _postgres_dependents(session: EngineSession, oid: int) -> tuple[list[str], list[str]]:
+    """The views bound to the relation, directly or through normal views, and the late-binding views among them."""
+    bound: list[str] = []
+    late: list[str] = []
+    pending, seen = [oid], {oid}
+    while pending:
+        for view, name, late_binding in session.execute(_POSTGRES_DEPENDENT_VIEWS, {"oid": str(pending.pop())}).rows:
+            if view in seen:
+                continue
+            seen.add(view)
+            if late_binding:
+                late.append(name)
+            else:
+                bound.append(name)
+                pending.append(view)
+    return bound, late

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate import NotSupportedLocally
 from tests.unit.translate.conftest import run_script
 
 
@@ -50,25 +51,49 @@ def test_dropping_a_view_and_its_table_together_needs_no_cascade(session: Any) -
     assert _relations(session) == []
 
 
-def test_a_late_binding_view_never_blocks_a_drop_and_binds_when_queried(session: Any) -> None:
+def test_a_late_binding_view_never_blocks_a_drop_and_binds_when_queried(duckdb_session: Any) -> None:
     # r_CREATE_VIEW.md: "you can drop or alter a referenced object without affecting the view"
-    run_script(session, "create table event(eventid int, eventname varchar(20));"
+    run_script(duckdb_session, "create table event(eventid int, eventname varchar(20));"
                         " insert into event values (1, 'a');"
                         " create view event_vw as select * from public.event with no schema binding")
-    assert run_script(session, "select * from event_vw").rows == [(1, "a")]
-    run_script(session, "drop table event")
-    assert _relations(session) == ["event_vw"]
+    assert run_script(duckdb_session, "select * from event_vw").rows == [(1, "a")]
+    run_script(duckdb_session, "drop table event")
+    assert _relations(duckdb_session) == ["event_vw"]
     with pytest.raises(EngineError):
-        run_script(session, "select * from event_vw")  # "If you drop underlying objects, queries ... will fail"
-    run_script(session, "create table event(eventid int, eventname varchar(20)); insert into event values (2, 'b')")
-    assert run_script(session, "select * from event_vw").rows == [(2, "b")]
+        run_script(duckdb_session, "select * from event_vw")  # "If you drop underlying objects, queries ... will fail"
+    run_script(duckdb_session, "create table event(eventid int, eventname varchar(20)); insert into event values (2, 'b')")
+    assert run_script(duckdb_session, "select * from event_vw").rows == [(2, "b")]
 
 
-def test_a_normal_view_over_a_late_binding_view_blocks_its_drop(session: Any) -> None:
-    run_script(session, "create table t(a int); create view lb as select a from public.t with no schema binding;"
+def test_a_normal_view_over_a_late_binding_view_blocks_its_drop(duckdb_session: Any) -> None:
+    run_script(duckdb_session, "create table t(a int); create view lb as select a from public.t with no schema binding;"
                         " create view v as select a from lb")
-    run_script(session, "drop table t")
+    run_script(duckdb_session, "drop table t")
     with pytest.raises(EngineError, match="^cannot drop view lb because other objects depend on it"):
-        run_script(session, "drop view lb")
-    run_script(session, "drop view lb cascade")
-    assert _relations(session) == []
+        run_script(duckdb_session, "drop view lb")
+    run_script(duckdb_session, "drop view lb cascade")
+    assert _relations(duckdb_session) == []
+
+
+def test_a_late_binding_view_over_a_normal_view_survives_its_cascade(duckdb_session: Any) -> None:
+    # DROP TABLE t CASCADE drops the view bound to t, not the late-binding view over that view.
+    run_script(duckdb_session, "create table t(a int); create view v as select a from t;"
+                               " create view lb as select a from public.v with no schema binding")
+    run_script(duckdb_session, "drop table t cascade")
+    assert _relations(duckdb_session) == ["lb"]
+
+
+def test_postgres_refuses_to_drop_what_a_late_binding_view_reads(postgres_session: Any) -> None:
+    # PostgreSQL binds every view: it would refuse the drop, or drop the view with it (CASCADE).
+    run_script(postgres_session, "create table t(a int); create view lb as select a from public.t"
+                                 " with no schema binding")
+    for drop in ("drop table t", "drop table t cascade"):
+        with pytest.raises(NotSupportedLocally, match="late-binding view"):
+            run_script(postgres_session, drop)
+    run_script(postgres_session, "create table u(a int); create view v as select a from u;"
+                                 " create view lb2 as select a from public.v with no schema binding")
+    with pytest.raises(EngineError, match="^cannot drop table u because other objects depend on it"):
+        run_script(postgres_session, "drop table u")  # a bound view: Redshift's refusal
+    with pytest.raises(NotSupportedLocally, match="late-binding view"):
+        run_script(postgres_session, "drop table u cascade")  # would drop lb2 with v
+    assert _relations(postgres_session) == ["lb", "lb2", "t", "u", "v"]
