@@ -138,7 +138,7 @@ from shiftflow.dataapi.principals.commands import is_principal_command, principa
 from shiftflow.dataapi.translate.commands.constraints import constraint_alter
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.dataapi.translate.types import default_decimal_sizes
-from shiftflow.dataapi.translate.views import checked_drop
+from shiftflow.dataapi.translate.views import checked_drop, late_binding_view
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 if TYPE_CHECKING:
@@ -417,6 +417,9 @@ def _translate_tree(statement: str, tokens: list[Token], engine: str) -> EngineS
     if isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() in {"TABLE", "VIEW"}:
         dropped = _translate_parsed(tree.copy(), tokens, engine)  # views.py: Redshift's dependency check
         return checked_drop(tree, dropped, engine) if isinstance(dropped, EngineSql) else dropped
+    if isinstance(tree, exp.Create) and tree.args.get("no_schema_binding"):
+        created = _translate_parsed(tree.copy(), tokens, engine)  # views.py: a late-binding view
+        return late_binding_view(tree, created, engine) if isinstance(created, EngineSql) else created
     laterals = lateral_references(tree)  # aliases.py: select-list aliases referred to in the same list
     if any(laterals):
         plain = _translate_parsed(tree.copy(), tokens, engine)

@@ -97,3 +97,23 @@ def test_postgres_refuses_to_drop_what_a_late_binding_view_reads(postgres_sessio
     with pytest.raises(NotSupportedLocally, match="late-binding view"):
         run_script(postgres_session, "drop table u cascade")  # would drop lb2 with v
     assert _relations(postgres_session) == ["lb", "lb2", "t", "u", "v"]
+
+
+def test_a_late_binding_view_names_its_relations_with_their_schema(session: Any) -> None:
+    # r_CREATE_VIEW.md: "tables and views referenced in the SELECT statement must be qualified with a schema name"
+    run_script(session, "create table event(eventname varchar(20))")
+    with pytest.raises(EngineError, match="^All the relation names inside should be qualified when creating VIEW"
+                                          " WITH NO SCHEMA BINDING"):
+        run_script(session, "create view myevent as select eventname from event with no schema binding")
+    run_script(session, "create view myevent as select eventname from public.event with no schema binding")
+    run_script(session, "create view myevent2 as with e as (select eventname from public.event)"
+                        " select * from e with no schema binding")  # a CTE's name is no relation
+    assert _relations(session) == ["event", "myevent", "myevent2"]
+
+
+def test_a_late_binding_view_over_a_missing_table_is_not_supported_locally(session: Any) -> None:
+    # Redshift creates it ("You can create a view even if the referenced objects don't exist"); the engines bind.
+    with pytest.raises(NotSupportedLocally, match="late-binding view over public.nope, which does not exist yet"):
+        run_script(session, "create view v as select * from public.nope with no schema binding")
+    with pytest.raises(EngineError):  # "The schema must exist when the view is created"
+        run_script(session, "create view v as select * from noschema.nope with no schema binding")
