@@ -42,7 +42,9 @@ def mark_late_binding(create: exp.Create) -> None:
     if (create.args.get("kind") or "").upper() == "VIEW" and isinstance(query, exp.Query):
         if any(not schema for schema, _ in _relations_read(query)):
             raise EngineError(_UNQUALIFIED)
-        create.set("expression", query.with_(LATE_BINDING, as_="SELECT 1", copy=False))
+        existing = query.args.get("with_") or query.args.get("with")
+        recursive = bool(existing and existing.args.get("recursive"))  # with_() would drop WITH RECURSIVE
+        create.set("expression", query.with_(LATE_BINDING, as_="SELECT 1", recursive=recursive, copy=False))
 
 
 def _relations_read(query: exp.Expression) -> set[tuple[str, str]]:

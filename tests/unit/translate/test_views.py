@@ -117,3 +117,13 @@ def test_a_late_binding_view_over_a_missing_table_is_not_supported_locally(sessi
         run_script(session, "create view v as select * from public.nope with no schema binding")
     with pytest.raises(EngineError):  # "The schema must exist when the view is created"
         run_script(session, "create view v as select * from noschema.nope with no schema binding")
+
+
+def test_a_late_binding_view_keeps_its_query(session: Any) -> None:
+    run_script(session, "create table t(a int); create table u(a int); insert into t values (1); insert into u values (2);"
+                        " create view v as select a from public.t union all select a from public.u"
+                        " with no schema binding;"
+                        " create view r as with recursive n(i) as (select 1 union all select i + 1 from n where i < 3)"
+                        " select i from n with no schema binding")
+    assert sorted(run_script(session, "select a from v").rows) == [(1,), (2,)]
+    assert run_script(session, "select i from r order by i").rows == [(1,), (2,), (3,)]
