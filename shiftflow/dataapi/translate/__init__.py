@@ -13,7 +13,7 @@ Each kind of statement lives with its kind: commands/ (settings, append, like, c
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
 PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
-grouping.py, streaming.py (streaming ingestion), procedures.py, functions/ (function families), types.py,
+grouping.py, streaming.py (streaming ingestion), procedures.py, views.py (views' dependencies), functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
@@ -68,6 +68,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
 - HyperLogLog (functions/hyperloglog.py): HLLSKETCH columns, HLL and the HLL_* functions; cardinalities exact up to
   366 distinct values (Redshift's sparse estimate), refused beyond; a sketch shown as text is refused.
+- Views (views.py): DROP TABLE / VIEW refuses while a normal view reads the object (CASCADE drops it), checked by
+  the emulator on DuckDB; late-binding views block no drop on DuckDB, and on PostgreSQL (which binds them) dropping
+  what one reads is refused, as is one over a relation that does not exist yet on both engines.
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12
