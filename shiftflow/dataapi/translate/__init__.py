@@ -13,7 +13,8 @@ Each kind of statement lives with its kind: commands/ (settings, append, like, c
 (COMMENT ON), functions (UDFs), inserts, s3, roles (users, groups and roles on PostgreSQL), written (commands
 PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py: pg_table_def's rows), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
-grouping.py, streaming.py (streaming ingestion), procedures.py, views.py (views' dependencies), functions/ (function families), types.py,
+grouping.py, streaming.py (streaming ingestion), procedures.py, views.py (views' dependencies),
+functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
