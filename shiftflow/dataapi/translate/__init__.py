@@ -15,7 +15,7 @@ PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py:
 of CREATE / ALTER TABLE), commands/show.py (SHOW TABLE), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, pivots.py (PIVOT / UNPIVOT as plain aggregates and LATERAL VALUES), streaming.py (streaming ingestion),
-procedures.py, functions/ (function families), types.py,
+procedures.py, views.py (views' dependencies), functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
@@ -73,6 +73,9 @@ Known differences that remain (each fails loudly rather than returning a differe
   run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
 - HyperLogLog (functions/hyperloglog.py): HLLSKETCH columns, HLL and the HLL_* functions; cardinalities exact up to
   366 distinct values (Redshift's sparse estimate), refused beyond; a sketch shown as text is refused.
+- Views (views.py): DROP TABLE / VIEW refuses while a normal view reads the object (CASCADE drops it), checked by
+  the emulator on DuckDB; late-binding views block no drop on DuckDB, and on PostgreSQL (which binds them) dropping
+  what one reads is refused, as is one over a relation that does not exist yet on both engines.
 - LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12
@@ -150,6 +153,7 @@ from shiftflow.dataapi.translate.declarations import (Change, Declaring, alter_c
                                                      schema_change)
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.dataapi.translate.types import default_decimal_sizes
+from shiftflow.dataapi.translate.views import checked_drop, late_binding_view
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 if TYPE_CHECKING:
@@ -519,6 +523,12 @@ def _translate_expanded(tree: exp.Expression, statement: str, tokens: list[Token
         dropped_macro = drop_function_macro(tree)
         if dropped_macro is not None:
             return dropped_macro
+    if isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() in {"TABLE", "VIEW"}:
+        dropped = _translate_parsed(tree.copy(), tokens, engine)  # views.py: Redshift's dependency check
+        return checked_drop(tree, dropped, engine) if isinstance(dropped, EngineSql) else dropped
+    if isinstance(tree, exp.Create) and tree.args.get("no_schema_binding"):
+        created = _translate_parsed(tree.copy(), tokens, engine)  # views.py: a late-binding view
+        return late_binding_view(tree, created, engine) if isinstance(created, EngineSql) else created
     laterals = lateral_references(tree)  # aliases.py: select-list aliases referred to in the same list
     if any(laterals):
         plain = _translate_parsed(tree.copy(), tokens, engine)

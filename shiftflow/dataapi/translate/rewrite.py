@@ -20,6 +20,7 @@ from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
                                               rewrite_types, sized_varbytes)
+from shiftflow.dataapi.translate.views import mark_late_binding
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
 _LAYOUT_PROPERTIES = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty, exp.BackupProperty)
@@ -207,7 +208,7 @@ _CAST_NAMES = {exp.DataType.Type.INT: "int4", exp.DataType.Type.BIGINT: "int8", 
 
 
 def _rewrite_create(create: exp.Create, engine: str, prelude: list[str]) -> None:
-    create.set("no_schema_binding", None)  # CREATE VIEW ... WITH NO SCHEMA BINDING: late binding is Redshift's
+    mark_late_binding(create)  # CREATE VIEW ... WITH NO SCHEMA BINDING (views.py)
     properties = create.args.get("properties")
     if properties:
         kept = [p for p in properties.expressions if not isinstance(p, _LAYOUT_PROPERTIES)]

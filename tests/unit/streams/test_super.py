@@ -102,3 +102,13 @@ def test_can_json_parse_of_varbyte(warehouse: Warehouse) -> None:
     warehouse.ok(f"INSERT INTO bytes_values VALUES {', '.join(rows)}, (99, NULL)")
     assert warehouse.rows("SELECT CAN_JSON_PARSE(v) FROM bytes_values ORDER BY n") == [
         [True], [False], [False], [True], [False], [False], [False], [False], [True], [None]]
+
+
+def test_can_json_parse_of_to_varbyte_in_one_expression(warehouse: Warehouse) -> None:
+    """CAN_JSON_PARSE(TO_VARBYTE(...)) in one expression: bytes that are not UTF-8 are false, as of a column;
+    an unknown format still fails (r_TO_VARBYTE.md's formats are hex, binary, utf-8 and base64)."""
+    assert warehouse.rows("SELECT CAN_JSON_PARSE(TO_VARBYTE('7b7d', 'hex')), CAN_JSON_PARSE(TO_VARBYTE('ff', 'HEX')),"
+                          " CAN_JSON_PARSE(TO_VARBYTE('[1]', 'utf8')), CAN_JSON_PARSE(TO_VARBYTE('e30=', 'base64'))"
+                          ) == [[True, False, True, True]]
+    failed = warehouse.run("SELECT CAN_JSON_PARSE(TO_VARBYTE('7b7d', 'octal'))")
+    assert failed["Status"] == "FAILED" and "invalid format for to_varbyte: octal" in failed["Error"]

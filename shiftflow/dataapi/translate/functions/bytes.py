@@ -8,7 +8,8 @@
 - TO_HEX(integer | varbyte) and FROM_HEX(text) (r_TO_HEX.md, r_FROM_HEX.md): PostgreSQL's to_hex takes integers
   only and it has no from_hex: a helper per argument type, and decode(text, 'hex').
 - TO_VARBYTE(string, 'hex' | 'binary' | 'utf8' | 'base64') (r_TO_VARBYTE.md): hex and binary digits padded on the
-  left to whole bytes ('4' is 04); GETBIT(varbyte, index) counts bits from the rightmost (r_GETBIT.md); FROM_HEX
+  left to whole bytes ('4' is 04; on DuckDB a literal format is its own macro, and an unknown one fails when the
+  statement is translated); GETBIT(varbyte, index) counts bits from the rightmost (r_GETBIT.md); FROM_HEX
   is PostgreSQL's decode(text, 'hex'). VARBYTE is DuckDB's BLOB, PostgreSQL's bytea.
 - VARBYTE operators (r_VARBYTE_OPERATORS.md): + concatenates, & | ~ work bit by bit, LEN counts bytes
   (r_LEN.md: strings.py's LEN). The engines have none of them for binary values: they are rewritten where an
@@ -21,6 +22,8 @@
 from __future__ import annotations
 
 from sqlglot import exp
+
+from shiftflow.dataapi.engines.base import EngineError
 
 _VARBYTE_TYPES = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY}
 _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.TEXT, exp.DataType.Type.NCHAR,
@@ -61,7 +64,19 @@ def _to_hex(node: exp.LowerHex, engine: str) -> exp.Expression:
 def _to_varbyte(node: exp.Anonymous, engine: str) -> exp.Expression:
     if len(node.expressions) != 2:
         return node
+    string, form = node.expressions
+    known = _VARBYTE_FORMATS.get(form.name.lower()) if isinstance(form, exp.Literal) and form.is_string else None
+    if engine == "duckdb" and isinstance(form, exp.Literal) and form.is_string:
+        # The format's own macro: no error() branch, so TRY can take it (CAN_JSON_PARSE, super.py); an unknown
+        # one fails here with the message of the macro's error(), which TRY would refuse.
+        if not known:
+            raise EngineError(f"invalid format for to_varbyte: {form.name}")
+        return _varbyte(exp.Anonymous(this=f"shiftflow_to_varbyte_{known}", expressions=[string]))
     return _varbyte(exp.Anonymous(this="shiftflow_to_varbyte", expressions=node.expressions))
+
+
+# TO_VARBYTE's formats (r_TO_VARBYTE.md) -> the DuckDB macro of each.
+_VARBYTE_FORMATS = {"hex": "hex", "binary": "binary", "utf8": "utf8", "utf-8": "utf8", "base64": "base64"}
 
 
 def _from_hex(node: exp.Anonymous, engine: str) -> exp.Expression:
@@ -125,11 +140,18 @@ DUCKDB_SETUP: tuple[str, ...] = (
     # VARBYTE is a BLOB: its own octet_length; text: its UTF-8 bytes (strlen), as an INTEGER like Redshift's.
     "CREATE OR REPLACE TEMP MACRO shiftflow_octet_length(x) AS CAST(CASE WHEN typeof(x) = 'BLOB'"
     " THEN octet_length(CAST(x AS BLOB)) ELSE strlen(CAST(x AS VARCHAR)) END AS INTEGER)",
+    # One macro per format (a literal format calls its own: the error() of an unknown one is volatile, which TRY
+    # refuses around it, CAN_JSON_PARSE's), and the one that dispatches a format known when it runs.
+    "CREATE OR REPLACE TEMP MACRO shiftflow_to_varbyte_hex(s) AS"
+    " unhex(lpad(s, CAST((length(s) + 1) // 2 * 2 AS INTEGER), '0'))",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_to_varbyte_binary(s) AS"
+    " CAST(CAST(lpad(s, CAST((length(s) + 7) // 8 * 8 AS INTEGER), '0') AS BIT) AS BLOB)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_to_varbyte_utf8(s) AS encode(s)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_to_varbyte_base64(s) AS from_base64(s)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_to_varbyte(s, f) AS CASE lower(f)"
-    " WHEN 'hex' THEN unhex(lpad(s, CAST((length(s) + 1) // 2 * 2 AS INTEGER), '0'))"
-    " WHEN 'binary' THEN CAST(CAST(lpad(s, CAST((length(s) + 7) // 8 * 8 AS INTEGER), '0') AS BIT) AS BLOB)"
-    " WHEN 'utf8' THEN encode(s) WHEN 'utf-8' THEN encode(s) WHEN 'base64' THEN from_base64(s)"
-    " ELSE error('invalid format for to_varbyte: ' || f) END",
+    " WHEN 'hex' THEN shiftflow_to_varbyte_hex(s) WHEN 'binary' THEN shiftflow_to_varbyte_binary(s)"
+    " WHEN 'utf8' THEN shiftflow_to_varbyte_utf8(s) WHEN 'utf-8' THEN shiftflow_to_varbyte_utf8(s)"
+    " WHEN 'base64' THEN shiftflow_to_varbyte_base64(s) ELSE error('invalid format for to_varbyte: ' || f) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_getbit(b, i) AS"
     " get_bit(CAST(b AS BIT), CAST(bit_length(CAST(b AS BIT)) - 1 - i AS INTEGER))",
 )

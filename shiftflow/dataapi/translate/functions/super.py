@@ -386,10 +386,12 @@ DUCKDB_SETUP = (
     " WHEN NOT json_valid(t) THEN false WHEN shiftflow_json_lax(t) THEN shiftflow_json_strict(t) ELSE true END",
     # VARBYTE: the bytes are decoded under TRY (not UTF-8: false) once; CASE evaluates a later branch only for the
     # rows the earlier ones left, so the later decodes see valid UTF-8 and need no TRY (TRY(decode(x)) named in
-    # each branch cost a third of the check).
+    # each branch cost a third of the check); they replace what is not UTF-8 (never there), so that a constant
+    # argument folded before the CASE runs cannot fail in them. TRY refuses a volatile argument: TO_VARBYTE of a
+    # literal format has no error() (bytes.py).
     "CREATE OR REPLACE TEMP MACRO shiftflow_can_json_parse(x BLOB) AS CASE WHEN x IS NULL THEN NULL"
     " WHEN NOT coalesce(json_valid(TRY(decode(x))), false) THEN false"
-    " WHEN shiftflow_json_lax(decode(x)) THEN shiftflow_json_strict(decode(x)) ELSE true END,"
+    " WHEN shiftflow_json_lax(decode(x, 'replace')) THEN shiftflow_json_strict(decode(x, 'replace')) ELSE true END,"
     " (x) AS CASE WHEN x IS NULL THEN NULL ELSE coalesce(shiftflow_json_parses(CAST(x AS VARCHAR)), false) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte(x, f) AS CASE WHEN lower(f) IN ('utf-8', 'utf8')"
     " THEN decode(x) WHEN lower(f) = 'hex' THEN lower(hex(x))"
