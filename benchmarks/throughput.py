@@ -169,13 +169,19 @@ def _repetition(pristine: Path, work: Path, times: dict[str, dict[str, list[floa
 
 
 def _build_warehouse(path: Path, rows: int) -> None:
-    from shiftflow.dataapi.translate import translate
+    from shiftflow.dataapi.engines.duckdb import DuckDBSession
+    from shiftflow.dataapi.translate import SessionCommand, translate
     from shiftflow.sql import split_statements
 
     connection = _direct_connection(path)
+    session = DuckDBSession(connection)  # DROP / CREATE TABLE are commands around the engine's SQL (declarations)
     try:
         for statement in split_statements((ROOT / "scripts" / "sales" / "setup_sales_demo.sql").read_text()):
-            connection.execute(translate(statement.text, "duckdb").text)
+            translated = translate(statement.text, "duckdb")
+            if isinstance(translated, SessionCommand):
+                translated.run(session, {}, False)
+            else:
+                translated.execute(session, {})
         connection.execute(GENERATE.format(rows=rows, known=rows * 8 // 10, customers=CUSTOMERS, run_date=RUN_DATE))
     finally:
         connection.close()
