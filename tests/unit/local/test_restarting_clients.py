@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +135,12 @@ def test_a_command_waits_for_a_cloud_that_started_but_has_not_announced_itself(t
     port, answer = answering
     monkeypatch.setattr(client, "start_detached", lambda *args: pytest.fail("a second cloud was started"))
     announced = _endpoint(tmp_path, pid=1, port=port, project=str(tmp_path.resolve()))
+    waiting = client.wait_until
 
-    def announce() -> None:
-        time.sleep(0.5)
+    def announce_while_waiting(condition, timeout, interval=0.05):  # the cloud announces itself once waited for
+        assert not condition()
         client.write_endpoint(tmp_path, announced)
+        return waiting(condition, timeout, interval)
 
-    threading.Thread(target=announce, daemon=True).start()
+    monkeypatch.setattr(client, "wait_until", announce_while_waiting)
     assert client.ensure_running(Path(tmp_path), tmp_path, engine=None) == announced
