@@ -29,7 +29,7 @@ from shiftflow.dataapi.sessions import KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.store import StatementStore
 from shiftflow.dataapi.store_files import SessionFile
-from shiftflow.dataapi.validation import validate_request, validate_target
+from shiftflow.dataapi.validation import validate_one_warehouse, validate_request, validate_target
 
 
 class DataApiEmulator:
@@ -214,6 +214,7 @@ class DataApiEmulator:
         return {"Status": True}
 
     def list_statements(self, request: dict[str, Any]) -> dict[str, Any]:
+        validate_one_warehouse(request)
         page = paged("Statements", self.statements.listed(request), request, default_limit=100)
         page["Statements"] = [statement_data(s) for s in page["Statements"]]
         return page
