@@ -489,12 +489,17 @@ def _notification(body: str) -> dict[str, Any]:
 
 
 def _fake_credentials() -> dict[str, str]:
+    """The environment the runtime's clients (its own, the handlers', the deliverer's) are made in: fake
+    credentials, and an AWS_ENDPOINT_URL (or a profile's endpoint_url) left by the user for the AWS CLI is not theirs:
+    `export AWS_ENDPOINT_URL=$(shiftflow endpoint)` then `shiftflow down` and `up` would send the new cloud's own
+    calls to the old one's port (an explicit endpoint_url, as commands give the cloud's, still counts)."""
     return {
         "AWS_ACCESS_KEY_ID": "shiftflow-local",
         "AWS_SECRET_ACCESS_KEY": "shiftflow-local",
         "AWS_SESSION_TOKEN": "shiftflow-local",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
     }
 
 
