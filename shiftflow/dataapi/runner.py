@@ -218,7 +218,7 @@ class SqlRun:
             result = self._run_one(sql, query_id)
         except StatementTimedOut:
             raise StatementTimedOut(query_id) from None  # Redshift names the query
-        too_large = st.oversized_row(result)
+        too_large = st.oversized_result(result)
         if too_large:
             raise StatementError(too_large)
         return result

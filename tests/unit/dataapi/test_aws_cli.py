@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.http import DataApiServer, start_server
 from tests.conftest import aws_cli
 from tests.unit.dataapi.conftest import TARGET, make_emulator
@@ -125,3 +126,17 @@ def test_describe_table_without_schema_or_table_and_the_emulators_own_schemas_un
     assert not [schema for schema in schemas if schema.startswith("shiftflow_")]
     tables = data_api.list_tables(**TARGET)["Tables"]
     assert not [table for table in tables if table["schema"] in ("main", "shiftflow_own")]
+
+
+def test_a_result_over_500_mb_fails_the_statement(server: DataApiServer, data_api: Any,
+                                                  monkeypatch: pytest.MonkeyPatch):
+    """"The Data API limit is 500 MB in the result set returned by the database" (the same Troubleshooting page,
+    "Database response exceeded size limit"): measured as the rows' text, here with the limit made 1,000 bytes."""
+    monkeypatch.setattr(st, "MAX_RESULT_BYTES", 1000)
+    fits = data_api.execute_statement(Sql="select 'xxxxxxxxxx' as x from range(100)", **TARGET, WaitTimeSeconds=30)
+    assert data_api.describe_statement(Id=fits["Id"])["Status"] == "FINISHED"  # 1,000 bytes exactly
+    over = data_api.execute_statement(Sql="select 'xxxxxxxxxx' as x from range(101)", **TARGET, WaitTimeSeconds=30)
+    described = data_api.describe_statement(Id=over["Id"])
+    assert (described["Status"], described["Error"]) == (
+        "FAILED", "Database response exceeded size limit: the result has 1010 bytes; the Data API returns at most "
+                  "1000 bytes")
