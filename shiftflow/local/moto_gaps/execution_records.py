@@ -2,8 +2,11 @@
 
 moto behaviours (checked against moto 5.2.5), each fixed by its own patch:
 
-- Unnamed executions are all named ``None`` and collide. ``_patch_unique_execution_names`` wraps
-  ``moto/stepfunctions/parser/models.py StepFunctionsParserBackend.start_execution`` to use a UUID.
+- Unnamed executions are all named ``None`` and collide, and a name is not checked (``bad name!`` starts an
+  execution; AWS: InvalidName, over 80 characters ValidationException), nor is the input read as AWS reads it (the
+  error lacks AWS's "Invalid State Machine Execution Input: " prefix). ``_patch_unique_execution_names`` wraps
+  ``moto/stepfunctions/parser/models.py StepFunctionsParserBackend.start_execution`` to use a UUID and to check
+  the name and the input as moto's own (non-parser) backend does.
 - Datetimes leak into execution data (``$$.Execution.StartTime``, SDK responses) and make ``DescribeExecution``
   raise TypeError; ``$$.State.EnteredTime`` is ``...123456+00:00``. ``_patch_iso_datetimes`` gives the context an
   ISO-8601 ``StartTime`` (``backend/execution.py Execution.get_start_execution_details``) and ``State.EnteredTime``
@@ -32,7 +35,7 @@ import uuid
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.stepfunctions.exceptions import InvalidToken
+from moto.stepfunctions.exceptions import InvalidExecutionInput, InvalidToken
 from moto.stepfunctions.parser.asl.component.state import state as asl_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
@@ -57,6 +60,13 @@ def _patch_unique_execution_names(patcher: Patcher) -> None:
         execution_input: str | None = None,
         trace_header: str | None = None,
     ) -> Execution:
+        if name:
+            self._validate_name(name)  # moto's non-parser backend's check: InvalidName, over 80 a ValidationException
+        if execution_input is not None:
+            try:
+                json.loads(execution_input)
+            except ValueError as error:
+                raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from None
         return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
     patcher.set(StepFunctionsParserBackend, "start_execution", start_execution)

@@ -3,9 +3,10 @@
 moto behaviour (checked against moto 5.2.5): ``moto/stepfunctions/parser/api.py`` imports moto's ``AWSError`` as
 ``ServiceException``, and its 33 exception classes name themselves with ``code`` and ``status_code``, while
 ``AWSError`` reads ``TYPE`` and ``STATUS``: the answer's ``__type`` is null and its X-Amzn-ErrorType
-``UnknownError``, so the AWS CLI prints "An error occurred () when calling the StartExecution operation" and boto3 an
-empty Error Code. StartExecution with an input that is not JSON (AWS: InvalidExecutionInput), CreateStateMachine
-with an invalid definition (InvalidDefinition), a missing parameter (MissingRequiredParameter) ... all of them.
+``UnknownError``, so the AWS CLI prints "An error occurred () when calling the CreateStateMachine operation" and
+boto3 an empty Error Code: CreateStateMachine with an invalid definition (AWS: InvalidDefinition), UpdateStateMachine
+with nothing to update (MissingRequiredParameter), StartExecution with an input that is not JSON (InvalidExecutionInput;
+gap 5 now checks it first) ... all of them.
 
 Fix: each of those classes gets ``TYPE`` from its ``code`` and ``STATUS`` from its ``status_code``.
 
