@@ -8,7 +8,7 @@ documented limit the model does not carry (SQL text size), and where the SQL run
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -111,10 +111,11 @@ def _check_range(shape: Any, size: int, value: Any, path: str, what: str) -> Non
         raise _constraint(value, path, f"Member must have {what} less than or equal to {high}")
 
 
-def validate_target(request: Mapping[str, Any]) -> None:
+def validate_target(request: Mapping[str, Any], warehouses: Mapping[str, Collection[str]] | None = None) -> None:
     """Where the SQL runs, as the service accepts it: a SessionId alone; or a Database with a ClusterIdentifier
     (IAM, DbUser or SecretArn), a WorkgroupName (IAM or SecretArn), or a SecretArn alone (its secret names the
-    cluster)."""
+    cluster). `warehouses`: the clusters and workgroups that exist ({"ClusterIdentifier": names, "WorkgroupName":
+    names}); None: any."""
     cluster, workgroup, secret = request.get("ClusterIdentifier"), request.get("WorkgroupName"), request.get("SecretArn")
     if request.get("SessionId"):
         if cluster or workgroup or secret or request.get("Database") or request.get("DbUser"):
@@ -130,6 +131,18 @@ def validate_target(request: Mapping[str, Any]) -> None:
         raise ValidationException("DbUser requires ClusterIdentifier (serverless users come from IAM or the secret).")
     if not request.get("Database"):
         raise ValidationException("Database must be specified.")
+    if warehouses is not None:
+        validate_warehouse_exists(request, warehouses)
+
+
+def validate_warehouse_exists(request: Mapping[str, Any], warehouses: Mapping[str, Collection[str]]) -> None:
+    """The cluster or workgroup named is one that exists: the service's answer to an unknown cluster is "Redshift
+    endpoint doesn't exist in this region." (as reported in aws/aws-cdk issue 30536); the same for a workgroup
+    (chosen). A workgroup's ARN names it by its last part (locally its name)."""
+    for member in ("ClusterIdentifier", "WorkgroupName"):
+        name = str(request.get(member) or "")
+        if name and name.rsplit("/", 1)[-1] not in warehouses.get(member, ()):
+            raise ValidationException("Redshift endpoint doesn't exist in this region.")
 
 
 def validate_one_warehouse(request: Mapping[str, Any]) -> None:

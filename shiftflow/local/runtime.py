@@ -158,7 +158,11 @@ class LocalRuntime:
         # AUTO REFRESH YES views are refreshed by the AutoRefresher below.
         sources.use(sources.StreamSources(topic_root=self.state_dir / "topics", auto_refresh=True))
         engine = open_engine(self.engine_name, self.state_dir / "warehouse" if self.persist else None)
-        emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale)
+        # The template's one warehouse (a cluster or a workgroup) exists; a request naming another fails as on AWS.
+        warehouses = {"ClusterIdentifier": {self.parameters["RedshiftClusterIdentifier"]} - {""},
+                      "WorkgroupName": {self.parameters["RedshiftWorkgroupName"]} - {""}}
+        emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale,
+                                   warehouses=warehouses)
         self._stack.enter_context(emulator)
         self._stack.enter_context(route_in_process(emulator))
         refresher = AutoRefresher(engine, self.parameters["DatabaseName"])

@@ -140,3 +140,25 @@ def test_a_result_over_500_mb_fails_the_statement(server: DataApiServer, data_ap
     assert (described["Status"], described["Error"]) == (
         "FAILED", "Database response exceeded size limit: the result has 1010 bytes; the Data API returns at most "
                   "1000 bytes")
+
+
+def test_a_cluster_or_workgroup_that_does_not_exist_is_refused():
+    """The local runtime's emulator knows the template's warehouse; the service answers a cluster it does not have
+    with "Redshift endpoint doesn't exist in this region." (as reported in aws/aws-cdk issue 30536), before any
+    statement exists."""
+    with make_emulator(warehouses={"ClusterIdentifier": {"local-cluster"}, "WorkgroupName": set()}) as emulator:
+        server = start_server(emulator)
+        try:
+            code, output = cli(server, "execute-statement", "--cluster-identifier", "other-cluster", "--database",
+                               "dev", "--sql", "select 1")
+            assert code == SERVICE_ERROR
+            assert output.strip() == ("An error occurred (ValidationException) when calling the ExecuteStatement "
+                                      "operation: Redshift endpoint doesn't exist in this region.")
+            code, output = cli(server, "list-tables", "--workgroup-name", "some-workgroup", "--database", "dev")
+            assert code == SERVICE_ERROR and "Redshift endpoint doesn't exist in this region." in output
+            code, output = cli(server, "execute-statement", *CLI_TARGET, "--sql", "select 1", "--query", "Id")
+            assert code == 0, output
+            assert [s["Id"] for s in emulator.list_statements({"Status": "ALL"})["Statements"]] == [
+                json.loads(output)]
+        finally:
+            server.stop()
