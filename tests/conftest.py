@@ -1,6 +1,8 @@
 """Shared test set-up: no real AWS credentials or endpoints are ever used."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,6 +24,29 @@ os.environ.update(
     AWS_REGION="us-east-1",
     POWERTOOLS_SERVICE_NAME="shiftflow-tests",
 )
+
+
+# The AWS CLI the development environment installs (requirements-dev.in), beside this interpreter: a fresh machine's
+# PATH need not have one, nor the environment's bin folder.
+AWS_CLI = str(Path(sys.executable).with_name("aws"))
+
+
+def aws_cli(endpoint_url: str, *args: str, binary_as_text: bool = False) -> subprocess.CompletedProcess:
+    """The real AWS CLI against `endpoint_url` (AWS_ENDPOINT_URL, as an outsider sets it), dummy credentials, no
+    config file or pager. binary_as_text: blob arguments are their text (version 2 takes base64 unless told)."""
+    assert Path(AWS_CLI).is_file(), "the AWS CLI is part of the development environment (make setup)"
+    if binary_as_text and _aws_cli_major() == 2:
+        args = (*args, "--cli-binary-format", "raw-in-base64-out")
+    environment = {**os.environ, "AWS_ENDPOINT_URL": endpoint_url, "AWS_ACCESS_KEY_ID": "testing",
+                   "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "",
+                   "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    environment.pop("AWS_SESSION_TOKEN", None)
+    return subprocess.run([AWS_CLI, *args], capture_output=True, text=True, env=environment, timeout=120)
+
+
+def _aws_cli_major() -> int:
+    version = subprocess.run([AWS_CLI, "--version"], capture_output=True, text=True, timeout=60)
+    return 2 if (version.stdout + version.stderr).startswith("aws-cli/2") else 1
 
 
 def load_function(name: str) -> ModuleType:

@@ -39,24 +39,38 @@ class Catalog:
     def list_schemas(self, request: Mapping[str, Any]) -> dict[str, Any]:
         rows = self._query(request, "SELECT DISTINCT schema_name FROM information_schema.schemata "
                                     "WHERE schema_name LIKE {p} ORDER BY 1", {"p": request.get("SchemaPattern", "%")})
-        return paged("Schemas", [row[0] for row in rows], request, _PAGE)
+        return paged("Schemas", [row[0] for row in rows if self._shown(row[0])], request, _PAGE)
 
     def list_tables(self, request: Mapping[str, Any]) -> dict[str, Any]:
         params = {"s": request.get("SchemaPattern", "%"), "t": request.get("TablePattern", "%")}
         rows = self._query(request, "SELECT table_name, table_type, table_schema FROM information_schema.tables "
                                     "WHERE table_schema LIKE {s} AND table_name LIKE {t} ORDER BY 3, 1", params)
-        tables = [{"name": n, "type": "VIEW" if "VIEW" in t else "TABLE", "schema": s} for n, t, s in rows]
+        tables = [{"name": n, "type": "VIEW" if "VIEW" in t else "TABLE", "schema": s} for n, t, s in rows
+                  if self._shown(s, n)]
         return paged("Tables", tables, request, _PAGE)
 
     def describe_table(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        params = {"s": request.get("Schema", "public"), "t": request.get("Table", "")}
+        """The columns of Table in Schema; without Schema, of the tables of that name in every schema; without
+        Table, of every table of the schema(s) (DescribeTable's Schema and Table members)."""
+        conditions = [f"{column} = {{{key}}}" for key, column, member in
+                      (("s", "table_schema", "Schema"), ("t", "table_name", "Table")) if request.get(member)]
+        params = {key: request[member] for key, member in (("s", "Schema"), ("t", "Table")) if request.get(member)}
         rows = self._query(request, "SELECT column_name, data_type, numeric_precision, numeric_scale, "
                                     "character_maximum_length, is_nullable, column_default, table_schema, "
-                                    "table_name FROM information_schema.columns WHERE table_schema = {s} "
-                                    "AND table_name = {t} ORDER BY ordinal_position", params)
-        response = paged("ColumnList", [_column_entry(*row) for row in rows], request, _PAGE)
-        response["TableName"] = params["t"]
+                                    "table_name FROM information_schema.columns "
+                                    f"WHERE {' AND '.join(conditions) or 'TRUE'} "
+                                    "ORDER BY table_schema, table_name, ordinal_position", params)
+        columns = [_column_entry(*row) for row in rows if self._shown(row[7], row[8])]
+        response = paged("ColumnList", columns, request, _PAGE)
+        if request.get("Table"):
+            response["TableName"] = request["Table"]
         return response
+
+    def _shown(self, schema: str, table: str = "") -> bool:
+        """Not the emulator's own schemas and tables (shiftflow_*), nor DuckDB's main schema: Redshift has neither."""
+        if schema.startswith("shiftflow_") or table.startswith("shiftflow_"):
+            return False
+        return not (schema == "main" and self._pool.engine.name == "duckdb")
 
     def _query(self, request: Mapping[str, Any], sql: str, params: Mapping[str, str]) -> list[Any]:
         marker = "${}" if self._pool.engine.name == "duckdb" else "%({})s"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -77,5 +78,6 @@ def _json_kind(value: Any) -> str:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.timestamp()
+        # Epoch seconds to the millisecond, as the service sends them (the AWS CLI prints 1598306924.632).
+        return math.floor(value.timestamp() * 1000) / 1000
     raise TypeError(f"cannot serialise {type(value).__name__}")

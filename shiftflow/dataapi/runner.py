@@ -215,9 +215,13 @@ class SqlRun:
 
     def _one(self, sql: str, query_id: int) -> QueryResult:
         try:
-            return self._run_one(sql, query_id)
+            result = self._run_one(sql, query_id)
         except StatementTimedOut:
             raise StatementTimedOut(query_id) from None  # Redshift names the query
+        too_large = st.oversized_result(result)
+        if too_large:
+            raise StatementError(too_large)
+        return result
 
     def _run_one(self, sql: str, query_id: int) -> QueryResult:
         if not self.statement.is_batch:

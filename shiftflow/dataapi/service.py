@@ -12,7 +12,7 @@ responses, paging, catalog, events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from shiftflow.dataapi.sessions import KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.store import StatementStore
 from shiftflow.dataapi.store_files import SessionFile
-from shiftflow.dataapi.validation import validate_request, validate_target
+from shiftflow.dataapi.validation import validate_one_warehouse, validate_request, validate_target
 
 
 class DataApiEmulator:
@@ -39,11 +39,15 @@ class DataApiEmulator:
     EngineSql / TransactionControl / S3Command / NotSupportedLocally. s3_client: used by COPY and UNLOAD.
     time_scale: a long poll (WaitTimeSeconds) waits at most WaitTimeSeconds * time_scale real seconds, so that
     it keeps its proportion to the local runtime's scaled Wait states; statements themselves run at full speed.
+    warehouses: the clusters and workgroups that exist ({"ClusterIdentifier": names, "WorkgroupName": names}), as
+    the local runtime's template declares them; a request naming another fails as on the service. None (the
+    emulator alone): any name runs on the one engine.
     """
 
     def __init__(self, engine: Engine | None = None, *, workers: int = 4, s3_client: Any = None,
                  translator: Any = None, page_rows: int = 1000, max_active: int = 500,
-                 account_id: str = "123456789012", region: str = "us-east-1", time_scale: float = 1.0) -> None:
+                 account_id: str = "123456789012", region: str = "us-east-1", time_scale: float = 1.0,
+                 warehouses: Mapping[str, Collection[str]] | None = None) -> None:
         if not time_scale > 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
         if engine is None:
@@ -55,6 +59,7 @@ class DataApiEmulator:
         self.page_rows = page_rows
         self.account_id, self.region = account_id, region
         self.time_scale = time_scale
+        self.warehouses = warehouses
         self._translator = translator
         self.statements = StatementStore(max_active)
         self._pool = SessionPool(engine)
@@ -141,7 +146,7 @@ class DataApiEmulator:
         return self._submit(request, list(request["Sqls"]), is_batch=True)
 
     def _submit(self, request: dict[str, Any], sqls: list[str], is_batch: bool) -> dict[str, Any]:
-        validate_target(request)
+        validate_target(request, self.warehouses)
         statement, new = self.statements.record(request, sqls, is_batch, self._kept.claim)
         if new:
             self._runner.start(statement)
@@ -214,6 +219,7 @@ class DataApiEmulator:
         return {"Status": True}
 
     def list_statements(self, request: dict[str, Any]) -> dict[str, Any]:
+        validate_one_warehouse(request)
         page = paged("Statements", self.statements.listed(request), request, default_limit=100)
         page["Statements"] = [statement_data(s) for s in page["Statements"]]
         return page
@@ -224,19 +230,19 @@ class DataApiEmulator:
     # -- operations: catalog --
 
     def list_databases(self, request: dict[str, Any]) -> dict[str, Any]:
-        validate_target(request)
+        validate_target(request, self.warehouses)
         return self._catalog.list_databases(request)
 
     def list_schemas(self, request: dict[str, Any]) -> dict[str, Any]:
-        validate_target(request)
+        validate_target(request, self.warehouses)
         return self._catalog.list_schemas(request)
 
     def list_tables(self, request: dict[str, Any]) -> dict[str, Any]:
-        validate_target(request)
+        validate_target(request, self.warehouses)
         return self._catalog.list_tables(request)
 
     def describe_table(self, request: dict[str, Any]) -> dict[str, Any]:
-        validate_target(request)
+        validate_target(request, self.warehouses)
         return self._catalog.describe_table(request)
 
 

@@ -213,6 +213,41 @@ def csv_records(result: QueryResult, start: int, stop: int) -> str:
     return buffer.getvalue()
 
 
+MAX_ROW_BYTES = 64 * 1024  # "The Data API size limit is 64 KB per row in the result set returned by the database."
+MAX_RESULT_BYTES = 500 * 1024 * 1024  # "The Data API limit is 500 MB in the result set returned by the database."
+_FIXED_WIDTH = 64  # no value of a type other than text, binary or SUPER prints longer than this
+
+
+def oversized_result(result: QueryResult) -> str:
+    """Why the Data API cannot return `result` (a row over 64 KB of text, or over 500 MB in all), or "" when it can.
+    Rows are measured only when an upper bound of their size could pass a limit."""
+    if not result.has_result_set or not result.rows:
+        return ""
+    variable = [i for i, column in enumerate(result.columns) if column.type_name in _VARIABLE_TYPES]
+    # A character is at most 4 UTF-8 bytes, a byte prints as two hex digits: no row is longer than this bound.
+    row_bound = (len(result.columns) - len(variable)) * _FIXED_WIDTH + sum(
+        4 * max((len(row[i]) if isinstance(row[i], (str, bytes)) else len(str(row[i]))
+                 for row in result.rows if row[i] is not None), default=0) for i in variable)
+    if row_bound <= MAX_ROW_BYTES and row_bound * len(result.rows) <= MAX_RESULT_BYTES:
+        return ""
+    type_names = [column.type_name for column in result.columns]
+    total = 0
+    for number, row in enumerate(result.rows, start=1):
+        size = sum(len(text_value(value, t).encode("utf-8", "surrogatepass"))
+                   for value, t in zip(row, type_names) if value is not None)
+        if size > MAX_ROW_BYTES:
+            return (f"Packet for query is too large: row {number} of the result has {size} bytes; the Data API "
+                    f"returns at most {MAX_ROW_BYTES} bytes per row")
+        total += size
+    if total > MAX_RESULT_BYTES:
+        return (f"Database response exceeded size limit: the result has {total} bytes; the Data API returns at "
+                f"most {MAX_RESULT_BYTES} bytes")
+    return ""
+
+
+_VARIABLE_TYPES = _CASE_SENSITIVE_TYPES | {"super", "varbyte", "geometry", "geography", "hllsketch"}
+
+
 def result_size(result: QueryResult | None) -> int:
     """About the bytes of the result's text, as the service reports ResultSize: measured on up to 100 rows."""
     if result is None or not result.has_result_set or not result.rows:

@@ -8,7 +8,7 @@ documented limit the model does not carry (SQL text size), and where the SQL run
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +18,7 @@ from shiftflow.dataapi.errors import ValidationException
 # The Data API's documented limit the model does not carry: 100 KB of SQL text, a batch's SQL texts together (as the
 # jobs check before they submit: offline refuses at least what the service refuses).
 from shiftflow.jobs.submit import MAX_SQL_BYTES
+from shiftflow.sql import named_parameters
 
 _ID_PATTERN = r"^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$"
 
@@ -33,6 +34,18 @@ def validate_request(operation: str, request: Mapping[str, Any]) -> None:
     sqls = [request["Sql"]] if "Sql" in request else list(request.get("Sqls") or [])
     if sum(len(sql.encode("utf-8", "surrogatepass")) for sql in sqls) > MAX_SQL_BYTES:
         raise ValidationException("Cannot process query string larger than 100kB")
+    if request.get("Parameters"):
+        validate_parameters_used(request["Parameters"], sqls)
+
+
+def validate_parameters_used(parameters: list[Mapping[str, Any]], sqls: list[str]) -> None:
+    """Every parameter given is a `:name` placeholder of the SQL (a batch's SQL texts together; strings and comments
+    hold none): the service refuses the request otherwise, before anything runs."""
+    used = {name for sql in sqls for name in named_parameters(sql)}
+    unused = list(dict.fromkeys(p["name"] for p in parameters if p["name"] not in used))
+    if unused:
+        raise ValidationException(f"Parameters list contains unused parameters. Unused parameters: "
+                                  f"[{', '.join(unused)}]")
 
 
 def _camel(name: str) -> str:
@@ -98,18 +111,18 @@ def _check_range(shape: Any, size: int, value: Any, path: str, what: str) -> Non
         raise _constraint(value, path, f"Member must have {what} less than or equal to {high}")
 
 
-def validate_target(request: Mapping[str, Any]) -> None:
+def validate_target(request: Mapping[str, Any], warehouses: Mapping[str, Collection[str]] | None = None) -> None:
     """Where the SQL runs, as the service accepts it: a SessionId alone; or a Database with a ClusterIdentifier
     (IAM, DbUser or SecretArn), a WorkgroupName (IAM or SecretArn), or a SecretArn alone (its secret names the
-    cluster)."""
+    cluster). `warehouses`: the clusters and workgroups that exist ({"ClusterIdentifier": names, "WorkgroupName":
+    names}); None: any."""
     cluster, workgroup, secret = request.get("ClusterIdentifier"), request.get("WorkgroupName"), request.get("SecretArn")
     if request.get("SessionId"):
         if cluster or workgroup or secret or request.get("Database") or request.get("DbUser"):
             raise ValidationException("SessionId cannot be specified together with ClusterIdentifier, "
                                       "WorkgroupName, Database, SecretArn or DbUser.")
         return
-    if cluster and workgroup:
-        raise ValidationException("ClusterIdentifier and WorkgroupName cannot both be specified.")
+    validate_one_warehouse(request)
     if not (cluster or workgroup or secret):
         raise ValidationException("Either ClusterIdentifier, WorkgroupName or SecretArn must be specified.")
     if request.get("DbUser") and secret:
@@ -118,6 +131,25 @@ def validate_target(request: Mapping[str, Any]) -> None:
         raise ValidationException("DbUser requires ClusterIdentifier (serverless users come from IAM or the secret).")
     if not request.get("Database"):
         raise ValidationException("Database must be specified.")
+    if warehouses is not None:
+        validate_warehouse_exists(request, warehouses)
+
+
+def validate_warehouse_exists(request: Mapping[str, Any], warehouses: Mapping[str, Collection[str]]) -> None:
+    """The cluster or workgroup named is one that exists: the service's answer to an unknown cluster is "Redshift
+    endpoint doesn't exist in this region." (as reported in aws/aws-cdk issue 30536); the same for a workgroup
+    (chosen). A workgroup's ARN names it by its last part (locally its name)."""
+    for member in ("ClusterIdentifier", "WorkgroupName"):
+        name = str(request.get(member) or "")
+        if name and name.rsplit("/", 1)[-1] not in warehouses.get(member, ()):
+            raise ValidationException("Redshift endpoint doesn't exist in this region.")
+
+
+def validate_one_warehouse(request: Mapping[str, Any]) -> None:
+    """A cluster or a workgroup, not both (also ListStatements' filters: "When providing ClusterIdentifier, then
+    WorkgroupName can't be specified")."""
+    if request.get("ClusterIdentifier") and request.get("WorkgroupName"):
+        raise ValidationException("ClusterIdentifier and WorkgroupName cannot both be specified.")
 
 
 TARGET_MEMBERS = ("ClusterIdentifier", "DbUser", "Database", "SecretArn", "WorkgroupName")

@@ -158,7 +158,11 @@ class LocalRuntime:
         # AUTO REFRESH YES views are refreshed by the AutoRefresher below.
         sources.use(sources.StreamSources(topic_root=self.state_dir / "topics", auto_refresh=True))
         engine = open_engine(self.engine_name, self.state_dir / "warehouse" if self.persist else None)
-        emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale)
+        # The template's one warehouse (a cluster or a workgroup) exists; a request naming another fails as on AWS.
+        warehouses = {"ClusterIdentifier": {self.parameters["RedshiftClusterIdentifier"]} - {""},
+                      "WorkgroupName": {self.parameters["RedshiftWorkgroupName"]} - {""}}
+        emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale,
+                                   warehouses=warehouses)
         self._stack.enter_context(emulator)
         self._stack.enter_context(route_in_process(emulator))
         refresher = AutoRefresher(engine, self.parameters["DatabaseName"])
@@ -489,12 +493,17 @@ def _notification(body: str) -> dict[str, Any]:
 
 
 def _fake_credentials() -> dict[str, str]:
+    """The environment the runtime's clients (its own, the handlers', the deliverer's) are made in: fake
+    credentials, and an AWS_ENDPOINT_URL (or a profile's endpoint_url) left by the user for the AWS CLI is not theirs:
+    `export AWS_ENDPOINT_URL=$(shiftflow endpoint)` then `shiftflow down` and `up` would send the new cloud's own
+    calls to the old one's port (an explicit endpoint_url, as commands give the cloud's, still counts)."""
     return {
         "AWS_ACCESS_KEY_ID": "shiftflow-local",
         "AWS_SECRET_ACCESS_KEY": "shiftflow-local",
         "AWS_SESSION_TOKEN": "shiftflow-local",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
     }
 
 

@@ -14,6 +14,11 @@ def named_parameters(sql: str) -> list[str]:
     tokens = tokenize(sql)
     names: list[str] = []
     for colon, name in zip(tokens, tokens[1:]):
+        if colon.token_type == TokenType.COMMAND and name.token_type == TokenType.STRING:
+            # A command (CALL ...) comes with the rest of its text as one string token (its text as written, its
+            # positions unset): its placeholders are in that text.
+            names += [inner for inner in named_parameters(name.text) if inner not in names]
+            continue
         if colon.token_type != TokenType.COLON or name.start != colon.end + 1:
             continue
         if name.token_type in name_tokens or name.text.isidentifier():

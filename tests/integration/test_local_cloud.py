@@ -26,7 +26,7 @@ from shiftflow.guard import plain
 from shiftflow.local.cloud import client
 from shiftflow.local.cloud.durable_executions import ExecutionFiles
 from shiftflow.local.cloud.durable_tables import TableFiles
-from tests.conftest import ROOT, SLOW_SQL
+from tests.conftest import ROOT, SLOW_SQL, aws_cli
 
 RUN_DATE = "2026-11-21"
 SETUP = json.dumps({"run_date": RUN_DATE, "setup_demo_data": True})
@@ -112,6 +112,26 @@ def test_commands_start_one_cloud_and_reuse_it(cloud: Cloud):
     assert code == 0 and output.strip() == first.url
     code, output = cloud.shiftflow("history", "sales_data_pipeline")
     assert code == 0 and "│ SUCCEEDED │ 2026-11-21 │" in output
+
+
+def test_a_stale_aws_endpoint_url_does_not_reach_the_cloud_and_the_aws_cli_is_served(cloud: Cloud):
+    """README: `export AWS_ENDPOINT_URL=$(shiftflow endpoint)`; after `shiftflow down` that port answers nothing, and
+    the next command starts a cloud with it still set: the cloud's own clients (and the handlers') are in-process
+    and must not follow it. Then the AWS CLI, pointed at the new endpoint, reaches every service."""
+    cloud.environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    code, output = cloud.shiftflow("endpoint")
+    assert code == 0, output
+    url = cloud.endpoint().url
+    machines = aws_cli(url, "stepfunctions", "list-state-machines", "--query", "stateMachines[].name",
+                       "--output", "text")
+    assert machines.returncode == 0 and "shiftflow-local-SalesDataPipelineStateMachine" in machines.stdout.split()
+    bucket = cloud.outputs()["ScriptsBucketName"]
+    scripts = aws_cli(url, "s3", "ls", f"s3://{bucket}/sales/")
+    assert scripts.returncode == 0 and "load_item_dimension.sql" in scripts.stdout, scripts.stderr
+    answer = aws_cli(url, "redshift-data", "execute-statement", "--cluster-identifier", "shiftflow-local",
+                     "--database", "dev", "--db-user", "shiftflow", "--sql", "select 6 * 7 as answer",
+                     "--wait-time-seconds", "10", "--query", "Status", "--output", "text")
+    assert (answer.returncode, answer.stdout.strip()) == (0, "FINISHED"), answer.stderr
 
 
 def test_boto3_clients_with_only_an_endpoint_reach_every_service(cloud: Cloud):

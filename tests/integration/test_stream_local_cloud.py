@@ -8,14 +8,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shiftflow.cli.stream_demo import change_records
+from tests.conftest import aws_cli
 from tests.integration.test_local_cloud import Cloud, cloud  # noqa: F401  (the fixture)
 
 TARGET = {"ClusterIdentifier": "shiftflow-local", "Database": "dev", "DbUser": "shiftflow"}
@@ -38,27 +36,14 @@ def _rows(data_api: Any, sql: str, session: dict[str, str]) -> list[list[Any]]:
     return [[None if value.get("isNull") else next(iter(value.values())) for value in record] for record in records]
 
 
-# The AWS CLI the development environment installs (requirements-dev.in), beside this interpreter: a fresh machine's
-# PATH need not have one, nor the environment's bin folder.
-AWS_CLI = str(Path(sys.executable).with_name("aws"))
-
-
 def _aws_cli(cloud: Cloud, *args: str) -> dict[str, Any]:
-    """The AWS CLI on the cloud's endpoint; --data as the record's text (version 2 takes blobs as base64 unless
-    told: --cli-binary-format raw-in-base64-out)."""
-    version = subprocess.run([AWS_CLI, "--version"], capture_output=True, text=True, timeout=60)
-    if (version.stdout + version.stderr).startswith("aws-cli/2"):
-        args = (*args, "--cli-binary-format", "raw-in-base64-out")
-    environment = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_DEFAULT_REGION": "us-east-1"}
-    done = subprocess.run([AWS_CLI, "--endpoint-url", cloud.endpoint().url, "--output", "json", *args],
-                          capture_output=True, text=True, env=environment, timeout=120)
+    """The AWS CLI on the cloud's endpoint; --data as the record's text."""
+    done = aws_cli(cloud.endpoint().url, "--output", "json", *args, binary_as_text=True)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout) if done.stdout.strip() else {}
 
 
 def test_kinesis_records_put_with_boto3_and_the_aws_cli_load_through_redshift_data(cloud: Cloud):
-    assert Path(AWS_CLI).is_file(), "the AWS CLI is part of the development environment (make setup)"
     cloud.shiftflow("endpoint")  # starts the cloud
     kinesis, data_api = cloud.boto3_client("kinesis"), cloud.boto3_client("redshift-data")
     kinesis.create_stream(StreamName="Clicks-Stream", ShardCount=2)

@@ -60,3 +60,9 @@ def test_unterminated_string_is_a_clear_error():
 def test_named_parameters_skip_casts_strings_and_comments():
     sql = "select a::date, ':fake' from t -- :comment\n where d = :run_date and e = :limit_rows and f = :run_date"
     assert named_parameters(sql) == ["run_date", "limit_rows"]
+
+
+def test_named_parameters_of_a_call_are_found_in_its_arguments():
+    """The tokenizer keeps a CALL's arguments as one string token: its placeholders are still the statement's (a job
+    binds them; the Data API refuses a parameter that the SQL does not use)."""
+    assert named_parameters("CALL load_sales(:since::date, ':fake', :until) -- :comment") == ["since", "until"]

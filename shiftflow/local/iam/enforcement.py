@@ -50,6 +50,7 @@ from shiftflow.local.moto_gaps._patcher import Patcher
 
 _PRINCIPAL = "shiftflow_iam_principal"  # request-context keys
 _DENIAL = "shiftflow_iam_denial"
+_ROLE_LEVEL = "shiftflow_iam_role_level"  # ListStatements' RoleLevel (default true)
 _ADMINISTRATOR_USERID = "AIDALOCALADMINISTRATOR"  # who owns what non-role callers submit
 _ERROR_CODES = {"s3": "AccessDenied", "sns": "AuthorizationError", "sqs": "AccessDenied"}
 _OWNED_STATEMENT_OPERATIONS = {"DescribeStatement", "GetStatementResult", "GetStatementResultV2", "CancelStatement"}
@@ -132,6 +133,11 @@ class Enforcement:
         if self.statement_owners is not None:
             self.statement_owners.set_owner(statement_id, principal.userid if principal else _ADMINISTRATOR_USERID)
 
+    def listed_for(self, statement_id: str, principal: Principal, role_level: bool) -> bool:
+        """Whether ListStatements shows the statement to `principal`: one its role ran (role_level), or its session."""
+        owner = self.statement_owner(statement_id) or ""
+        return owner.split(":", 1)[0] == principal.role.role_id if role_level else owner == principal.userid
+
     def statement_owner(self, statement_id: str) -> str | None:
         if self.statement_owners is None:
             return None
@@ -182,6 +188,8 @@ def _authorize(params: Mapping[str, Any], model: Any, context: dict[str, Any], *
     if principal is None:
         return  # the administrator
     context[_PRINCIPAL] = principal
+    if model.name == "ListStatements":
+        context[_ROLE_LEVEL] = params.get("RoleLevel") is not False
     denial = enforcement.check(_service(model), model.name, params, principal)
     if denial is not None:
         context[_DENIAL] = denial
@@ -204,6 +212,11 @@ def _after_call(http_response: AWSResponse, parsed: dict[str, Any], model: Any, 
     service, principal = _service(model), context.get(_PRINCIPAL)
     if service == "redshift-data" and model.name in ("ExecuteStatement", "BatchExecuteStatement") and "Id" in parsed:
         enforcement.record_statement_owner(parsed["Id"], principal)
+    elif service == "redshift-data" and model.name == "ListStatements" and principal is not None:
+        # "If true, all statements run by the caller's IAM role are returned. If false, only statements run by the
+        # caller's IAM role in the current IAM session are returned." (ListStatements, RoleLevel)
+        parsed["Statements"] = [statement for statement in parsed.get("Statements", [])
+                                if enforcement.listed_for(statement["Id"], principal, context.get(_ROLE_LEVEL, True))]
     elif (service == "s3" and principal is not None and model.name in ("GetObject", "HeadObject")
           and http_response.status_code == 404):
         _deny_missing_key_without_list(enforcement, principal, http_response, parsed, model.name)

@@ -19,6 +19,7 @@ from shiftflow.local.moto_gaps import (
     jsonata_evaluation,
     lambda_in_process,
     parse_cache,
+    parser_error_names,
     path_runtime_errors,
     payload_size_limit,
     redrive_count,
@@ -59,6 +60,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     early_task_success.apply,
     cached_service_models.apply,
     backend_lookup.apply,
+    parser_error_names.apply,
 )
 
 

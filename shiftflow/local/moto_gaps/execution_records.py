@@ -2,8 +2,12 @@
 
 moto behaviours (checked against moto 5.2.5), each fixed by its own patch:
 
-- Unnamed executions are all named ``None`` and collide. ``_patch_unique_execution_names`` wraps
-  ``moto/stepfunctions/parser/models.py StepFunctionsParserBackend.start_execution`` to use a UUID.
+- Unnamed executions are all named ``None`` and collide, and a name is not checked (``bad name!`` starts an
+  execution; AWS: InvalidName, over 80 characters ValidationException), nor is the input read as AWS reads it (the
+  error lacks AWS's "Invalid State Machine Execution Input: " prefix), nor its size (256 KiB of UTF-8 at most, the
+  model's ``SensitiveData`` max: ValidationException). ``_patch_unique_execution_names`` wraps
+  ``moto/stepfunctions/parser/models.py StepFunctionsParserBackend.start_execution`` to use a UUID and to check
+  the name and the input as AWS does.
 - Datetimes leak into execution data (``$$.Execution.StartTime``, SDK responses) and make ``DescribeExecution``
   raise TypeError; ``$$.State.EnteredTime`` is ``...123456+00:00``. ``_patch_iso_datetimes`` gives the context an
   ISO-8601 ``StartTime`` (``backend/execution.py Execution.get_start_execution_details``) and ``State.EnteredTime``
@@ -32,7 +36,7 @@ import uuid
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.stepfunctions.exceptions import InvalidToken
+from moto.stepfunctions.exceptions import InvalidExecutionInput, InvalidToken, ValidationException
 from moto.stepfunctions.parser.asl.component.state import state as asl_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
@@ -45,6 +49,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from shiftflow.local.moto_gaps._patcher import Patcher
 from shiftflow.local.moto_gaps._timestamps import iso_datetimes, iso_timestamp
+from shiftflow.local.moto_gaps.payload_size_limit import MAX_PAYLOAD_BYTES
 
 
 def _patch_unique_execution_names(patcher: Patcher) -> None:
@@ -57,6 +62,17 @@ def _patch_unique_execution_names(patcher: Patcher) -> None:
         execution_input: str | None = None,
         trace_header: str | None = None,
     ) -> Execution:
+        if name:
+            self._validate_name(name)  # moto's non-parser backend's check: InvalidName, over 80 a ValidationException
+        if execution_input is not None:
+            if len(execution_input.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:  # the model's max, in bytes
+                raise ValidationException("1 validation error detected: Value at 'input' failed to satisfy "
+                                          f"constraint: Member must have length less than or equal to "
+                                          f"{MAX_PAYLOAD_BYTES}")
+            try:
+                json.loads(execution_input)
+            except ValueError as error:
+                raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from None
         return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
     patcher.set(StepFunctionsParserBackend, "start_execution", start_execution)

@@ -135,3 +135,38 @@ def test_the_interpreters_client_of_a_role_is_made_once_and_acts_as_the_role_as_
             {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}]})
         enforcement.roles = RoleRegistry(roles={states: Role("states", states, "AROASTATES", allowed)})
         assert client.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
+
+
+def test_list_statements_shows_a_role_its_own_statements_only(monkeypatch):
+    """ListStatements' RoleLevel: "If true, all statements run by the caller's IAM role are returned. If false, only
+    statements run by the caller's IAM role in the current IAM session are returned" (Data API reference); the
+    administrator (the local endpoint's clients) sees every statement."""
+    from shiftflow.dataapi.inprocess import route_in_process
+    from shiftflow.local.iam import parse_document
+    from tests.unit.dataapi.conftest import TARGET, make_emulator
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    anything = tuple(parse_document({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    first_arn, second_arn = f"arn:aws:iam::{ACCOUNT}:role/first", f"arn:aws:iam::{ACCOUNT}:role/second"
+    with mock_aws(), enforce(Scope("us-east-1", ACCOUNT)) as enforcement, make_emulator() as emulator, \
+            route_in_process(emulator):
+        enforcement.roles = RoleRegistry(roles={first_arn: Role("first", first_arn, "AROAFIRST", anything),
+                                                second_arn: Role("second", second_arn, "AROASECOND", anything)})
+        enforcement.statement_owners = emulator.statements
+        data_api = boto3.client("redshift-data", region_name="us-east-1")
+        first_a, first_b = (enforcement.principal_for_role(first_arn, s) for s in ("a", "b"))
+        second = enforcement.principal_for_role(second_arn, "a")
+        ran: dict[str, str] = {}
+        for name, principal in (("first a", first_a), ("first b", first_b), ("second", second), ("admin", None)):
+            with acting_as(principal):
+                ran[name] = data_api.execute_statement(Sql="select 1", **TARGET, WaitTimeSeconds=10)["Id"]
+
+        def listed(principal, **options) -> set[str]:
+            with acting_as(principal):
+                return {s["Id"] for s in data_api.list_statements(Status="ALL", **options)["Statements"]}
+
+        assert listed(first_b) == {ran["first a"], ran["first b"]}
+        assert listed(first_b, RoleLevel=False) == {ran["first b"]}
+        assert listed(second) == {ran["second"]}
+        assert listed(None) == set(ran.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import botocore.exceptions
@@ -64,3 +65,27 @@ def test_execution_history_honours_max_results_next_token_and_reverse_order(mach
     assert newest["events"][0]["type"] == "ExecutionSucceeded"
     with pytest.raises(botocore.exceptions.ClientError, match="InvalidToken"):
         sfn.get_execution_history(executionArn=arn, nextToken="not-a-token")
+
+
+def test_an_execution_name_and_input_are_checked_as_aws_checks_them(machines: Machines) -> None:
+    """StartExecution's `name`: no white space, brackets, wildcards, special characters (" # % \\ ^ | ~ ` $ & , ; : /)
+    nor control characters (InvalidName), 1-80 characters (the model's length: ValidationException) (Step Functions API
+    reference, StartExecution); `input` is JSON, at most 262,144 bytes (the model's SensitiveData)."""
+    machine = machines.create({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    for name, error in (("bad name", "InvalidName"), ("a/b", "InvalidName"), ("x" * 81, "ValidationException")):
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            machines.sfn.start_execution(stateMachineArn=machine, name=name, input="{}")
+        assert refused.value.response["Error"]["Code"] == error, name
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        machines.sfn.start_execution(stateMachineArn=machine, input="not json")
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidExecutionInput"
+    assert error["Message"].startswith("Invalid State Machine Execution Input: '")
+    big = '"' + "é" * (131_072 - 1) + '"'  # 262,144 bytes of UTF-8 with its quotes: the most StartExecution takes
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        machines.sfn.start_execution(stateMachineArn=machine, input=big[:-1] + 'a"')
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert output_of(machines.finish(machines.sfn.start_execution(
+        stateMachineArn=machine, name="x" * 80, input="{}")["executionArn"])) == {}
+    assert output_of(machines.finish(machines.sfn.start_execution(stateMachineArn=machine, input=big)[
+        "executionArn"])) == json.loads(big)
