@@ -85,10 +85,26 @@ class SessionAuthorization(SessionCommand):
             user = None
         if self.local and not in_transaction:
             return QueryResult()  # PostgreSQL: "SET LOCAL can only be used in transaction blocks", no effect
-        if self.local:
-            raise NotSupportedLocally("SET LOCAL SESSION AUTHORIZATION inside a transaction on the DuckDB engine")
+        if in_transaction:
+            _ended_with_the_transaction(session)
+        if not self.local:
+            session.kept_authorization = user  # type: ignore[attr-defined]
         _become(session, user)
         return QueryResult()
+
+
+def _ended_with_the_transaction(session: EngineSession) -> None:
+    """SET [LOCAL] SESSION AUTHORIZATION in a transaction block, as PostgreSQL's SET: a ROLLBACK brings back the
+    user the block began with, a COMMIT keeps the last SET's (SET LOCAL's lasts until the block ends)."""
+    ends = getattr(session, "at_transaction_end", None)
+    if ends is None:
+        raise NotSupportedLocally("SET SESSION AUTHORIZATION in a transaction block on this engine session")
+    if "session authorization" in ends:
+        return
+    start = authorization(session)
+    session.kept_authorization = start  # type: ignore[attr-defined]  # the plain SETs' user
+    ends["session authorization"] = lambda committed: _become(
+        session, getattr(session, "kept_authorization", start) if committed else start)
 
 
 def session_authorization(tokens: list[Token]) -> SessionAuthorization | None:

@@ -245,3 +245,27 @@ def test_owner_to_names_an_existing_user_on_an_existing_object(users):
     assert run_script(users, "select count(*) from venue").rows == [(1,)]
     run_script(users, "reset session authorization")
     _fails(users, "alter table venue owner to h13a_nobody", '"h13a_nobody" does not exist')
+
+
+def test_a_rollback_undoes_session_authorization_set_in_its_transaction(users):
+    # r_SET_SESSION_AUTHORIZATION.md: LOCAL "is valid for the current transaction", without it "for the current
+    # session"; as PostgreSQL's SET, a ROLLBACK undoes what the block set and a COMMIT keeps it
+    before = run_script(users, "select current_user").rows
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table secret (a int)")
+    run_script(users, "begin; set session authorization h13a_user1")
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user1", "h13a_user1")]
+    run_script(users, "rollback")
+    assert run_script(users, "select current_user").rows == before
+    assert run_script(users, "select count(*) from secret").rows == [(0,)]
+    run_script(users, "begin; set local session authorization h13a_user1")
+    assert run_script(users, "select current_user").rows == [("h13a_user1",)]
+    run_script(users, "commit")
+    assert run_script(users, "select current_user").rows == before
+    run_script(users, "begin; set session authorization h13a_user1; commit")
+    assert run_script(users, "select current_user").rows == [("h13a_user1",)]
+    run_script(users, "begin; set local session authorization default")
+    assert run_script(users, "select current_user").rows == before
+    run_script(users, "rollback")
+    assert run_script(users, "select current_user").rows == [("h13a_user1",)]
+    _fails(users, "select a from secret", "permission denied for relation secret")
+    run_script(users, "reset session authorization")
