@@ -17,6 +17,8 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession
 from shiftflow.dataapi.translate.commands.roles import ROLE_GRANTED_TO_A_USER, ROLE_INHERITS_A_ROLE
 
 SCHEMA = "shiftflow_principal"
+# The argument types of each SQL UDF (access.function_signature): a DuckDB macro keeps none of them.
+_SIGNATURES = f"CREATE TABLE IF NOT EXISTS {SCHEMA}.signatures (name VARCHAR PRIMARY KEY, signature VARCHAR)"
 _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.principals (kind VARCHAR, name VARCHAR, superuser BOOLEAN,"
           " createdb BOOLEAN, connection_limit VARCHAR, sysid INTEGER, PRIMARY KEY (kind, name))",
@@ -30,7 +32,8 @@ _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           # ALTER DEFAULT PRIVILEGES: owner '' is the admin user, schema_name '' every schema
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.default_privileges (owner VARCHAR, schema_name VARCHAR,"
           " object_kind VARCHAR, grantee_kind VARCHAR, grantee VARCHAR, privilege VARCHAR,"
-          " PRIMARY KEY (owner, schema_name, object_kind, grantee_kind, grantee, privilege))")
+          " PRIMARY KEY (owner, schema_name, object_kind, grantee_kind, grantee, privilege))",
+          _SIGNATURES)
 KINDS = ("user", "group", "role")
 # A privilege PUBLIC holds by default (access.public_default) revoked from PUBLIC: a row of PUBLIC's with this
 # prefix, which a GRANT to PUBLIC deletes.
@@ -181,9 +184,29 @@ def set_owner(session: EngineSession, object_kind: str, object_name: str, owner:
         session.execute(f"INSERT INTO {SCHEMA}.owners VALUES ($ok, $o, $owner)", values)
 
 
+def set_signature(session: EngineSession, function: str, signature: str) -> None:
+    """The argument types a SQL UDF was created with (kept from its first CREATE FUNCTION on)."""
+    _ready(session)
+    session.execute(_SIGNATURES, {})  # a catalog kept from before signatures were
+    session.execute(f"INSERT OR REPLACE INTO {SCHEMA}.signatures VALUES ($name, $signature)",
+                    {"name": function, "signature": signature})
+
+
+def signature(session: EngineSession, function: str) -> str | None:
+    """The argument types the SQL UDF was created with; None when not kept (a function created before)."""
+    if not ready(session) or not session.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = 'signatures'",
+            {"schema": SCHEMA}).rows[0][0]:
+        return None
+    rows = session.execute(f"SELECT signature FROM {SCHEMA}.signatures WHERE name = $name", {"name": function}).rows
+    return rows[0][0] if rows else None
+
+
 def forget_object(session: EngineSession, object_kind: str, object_name: str) -> None:
     """A dropped object: its owner and the privileges on it go with it (a schema's relations with it)."""
     values = {"ok": object_kind, "o": object_name, "prefix": object_name + "."}
+    if object_kind == "function" and signature(session, object_name) is not None:
+        session.execute(f"DELETE FROM {SCHEMA}.signatures WHERE name = $name", {"name": object_name})
     for table in ("owners", "privileges"):
         session.execute(f"DELETE FROM {SCHEMA}.{table} WHERE (object_kind = $ok AND object_name = $o) OR"
                         " ($ok = 'schema' AND object_kind = 'relation' AND starts_with(object_name, $prefix))",

@@ -186,7 +186,8 @@ def _owner_change(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSes
     elif kind == "database":
         steps.append(lambda s: _require_database(s, _folded(written)))
     else:
-        steps.append(lambda s: _require_function(s, _folded(_split_name(written)[-1])))
+        full = " ".join(f'"{t.text}"' if t.token_type == TokenType.IDENTIFIER else t.text for t in tokens[2:-3])
+        steps.append(lambda s: access.require_function(s, _split_name(full)[-1]))
 
     def record(session: EngineSession) -> None:
         catalog.require(session, "user", new_owner)
@@ -201,11 +202,6 @@ def _require_database(session: EngineSession, name: str) -> None:
     current = session.execute("SELECT shiftflow_current_database()", {}).rows[0][0]
     if name != str(current).lower():
         raise EngineError(f'database "{name}" does not exist')
-
-
-def _require_function(session: EngineSession, name: str) -> None:
-    if name not in access.functions_in(session, None):
-        raise EngineError(f"function {name} does not exist")
 
 
 def _grantees(tokens: list[Token], start: int) -> list[tuple[str, str]]:
@@ -380,7 +376,9 @@ def _object_checks(kind: str, objects: list[str], probe: Probe) -> list[Callable
         return [lambda s, n=n: _require_schema(s, n) for n in objects]
     if kind == "database":
         return [lambda s, n=n: _require_database(s, _folded(n)) for n in objects]
-    return []  # functions, procedures, languages: named as written, not checked locally
+    if kind == "function":  # f(int) and f(varchar) are two functions (access.require_function)
+        return [lambda s, n=n: access.require_function(s, _split_name(n)[-1]) for n in objects]
+    return []  # procedures, languages: named as written, not checked locally
 
 
 def _require_schema(session: EngineSession, name: str) -> None:

@@ -269,3 +269,39 @@ def test_a_rollback_undoes_session_authorization_set_in_its_transaction(users):
     assert run_script(users, "select current_user").rows == [("h13a_user1",)]
     _fails(users, "select a from secret", "permission denied for relation secret")
     run_script(users, "reset session authorization")
+
+
+def test_a_functions_privileges_belong_to_its_argument_types(users):
+    # r_GRANT.md: ON FUNCTION function_name ( [ [ argname ] argtype [, ...] ] ); r_CREATE_FUNCTION.md: functions
+    # are told apart by name and argument types, so f(float, float) and f(varchar, varchar) are two objects
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234';
+        create function f_sql_greater (float, float) returns float stable as $$
+          select case when $1 > $2 then $1 else $2 end $$ language sql;
+        revoke execute on function f_sql_greater (float, float) from public""")
+    missing = r"function f_sql_greater\(character varying, character varying\) does not exist"
+    _fails(users, "grant execute on function f_sql_greater (varchar, varchar) to h13a_user1", missing)
+    _fails(users, "revoke execute on function f_sql_greater (varchar(20), character varying) from h13a_user1", missing)
+    _fails(users, "drop function f_sql_greater (varchar, varchar)", missing)
+    _fails(users, "alter function f_sql_greater (int) owner to h13a_user1",
+           r"function f_sql_greater\(integer\) does not exist")
+    run_script(users, "set session authorization h13a_user1")
+    _fails(users, "select f_sql_greater(1, 2)", "permission denied for function f_sql_greater")
+    run_script(users, "reset session authorization;"
+                      " grant execute on function f_sql_greater (a double precision, b float8) to h13a_user1;"
+                      " set session authorization h13a_user1")
+    assert run_script(users, "select f_sql_greater(1, 2)").rows == [(2.0,)]
+    run_script(users, "reset session authorization; drop function f_sql_greater (float, float)")
+
+
+def test_a_second_overload_of_a_udf_is_not_supported_on_duckdb(duckdb_session):
+    # r_CREATE_FUNCTION.md: another argument list makes another function; a DuckDB macro holds one per name
+    run_script(duckdb_session, "create function f_one (int) returns int stable as $$ select $1 $$ language sql")
+    for statement in ("create function f_one (varchar) returns int stable as $$ select 1 $$ language sql",
+                      "create or replace function f_one (float) returns int stable as $$ select 1 $$ language sql",
+                      "drop function if exists f_one (varchar)"):
+        with pytest.raises(NotSupportedLocally, match="f_one"):
+            run_script(duckdb_session, statement)
+    run_script(duckdb_session, "create or replace function f_one (int4) returns int stable as $$ select $1 + 1 $$"
+                               " language sql")
+    assert run_script(duckdb_session, "select f_one(1)").rows == [(2,)]
