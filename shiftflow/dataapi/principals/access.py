@@ -179,18 +179,22 @@ def running(session: EngineSession, procedure: str, definer: bool) -> Iterator[N
         yield
         return
     before, runner = authorization(session), owner(session, "procedure", procedure)
-    _become(session, runner)
+    _become(session, runner, session_user=False)
     try:
         yield
     finally:
-        _become(session, before)
+        _become(session, before, session_user=False)
 
 
-def _become(session: EngineSession, user: str | None) -> None:
-    """The session runs as `user` (None: the admin user): current_user names it, shiftflow_checked says whether
-    its privileges are checked (the privilege functions refuse then, functions/information.py)."""
+def _become(session: EngineSession, user: str | None, session_user: bool = True) -> None:
+    """The session runs as `user` (None: the admin user): current_user names it, and session_user too unless a
+    SECURITY DEFINER procedure runs as its owner; shiftflow_checked says whether its privileges are checked (the
+    privilege functions refuse then, functions/information.py)."""
     checked = user is not None and not principal(session, user).superuser
-    session.execute("SET VARIABLE shiftflow_authorization = " + ("NULL" if user is None else _literal(user)), {})
+    named = "NULL" if user is None else _literal(user)
+    session.execute(f"SET VARIABLE shiftflow_authorization = {named}", {})
+    if session_user:
+        session.execute(f"SET VARIABLE shiftflow_session_authorization = {named}", {})
     session.execute(f"SET VARIABLE shiftflow_checked = {str(checked).lower()}", {})
     session.authorization = user  # type: ignore[attr-defined]  # DuckDBSession's
 

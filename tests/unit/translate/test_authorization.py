@@ -305,3 +305,23 @@ def test_a_second_overload_of_a_udf_is_not_supported_on_duckdb(duckdb_session):
     run_script(duckdb_session, "create or replace function f_one (int4) returns int stable as $$ select $1 + 1 $$"
                                " language sql")
     assert run_script(duckdb_session, "select f_one(1)").rows == [(2,)]
+
+
+def test_a_security_definer_procedure_runs_as_its_owner_for_the_session_user(users):
+    # r_CURRENT_USER.md: current_user is the "effective" user, as applicable to checking permissions, usually the
+    # session user; r_CREATE_PROCEDURE.md: a SECURITY DEFINER procedure uses the privileges of its owner, so
+    # current_user names the owner inside it and session_user still the session's user
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234';
+        set session authorization h13a_user1;
+        create table who (effective varchar(64), session varchar(64));
+        create procedure p_who() security definer as $$
+        begin insert into who select current_user, session_user; end; $$ language plpgsql;
+        create procedure p_who_invoker() as $$
+        begin insert into who select current_user, session_user; end; $$ language plpgsql;
+        reset session authorization""")
+    admin = run_script(users, "select session_user").rows[0][0]
+    run_script(users, "call p_who(); call p_who_invoker()")
+    assert run_script(users, "select effective, session from who order by effective = 'h13a_user1' desc").rows \
+        == [("h13a_user1", admin), (admin, admin)]
+    assert run_script(users, "select current_user, session_user").rows == [(admin, admin)]
