@@ -153,7 +153,7 @@ from shiftflow.dataapi.translate.declarations import (Change, Declaring, alter_c
                                                      schema_change)
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.dataapi.translate.types import default_decimal_sizes
-from shiftflow.dataapi.translate.views import checked_drop, late_binding_view
+from shiftflow.dataapi.translate.views import checked_alter, checked_drop, checked_schema_drop, late_binding_view
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 if TYPE_CHECKING:
@@ -526,6 +526,9 @@ def _translate_expanded(tree: exp.Expression, statement: str, tokens: list[Token
     if isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() in {"TABLE", "VIEW"}:
         dropped = _translate_parsed(tree.copy(), tokens, engine)  # views.py: Redshift's dependency check
         return checked_drop(tree, dropped, engine) if isinstance(dropped, EngineSql) else dropped
+    if engine == "duckdb" and isinstance(tree, (exp.Drop, exp.Alter)):  # views.py: the views bound to it
+        changed = _translate_parsed(tree.copy(), tokens, engine)
+        return checked_alter(tree, checked_schema_drop(tree, changed, engine), engine)
     if isinstance(tree, exp.Create) and tree.args.get("no_schema_binding"):
         created = _translate_parsed(tree.copy(), tokens, engine)  # views.py: a late-binding view
         return late_binding_view(tree, created, engine) if isinstance(created, EngineSql) else created
