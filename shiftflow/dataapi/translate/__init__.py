@@ -137,8 +137,8 @@ from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, Engin
                                               TransactionControl, unterminated_text)
 from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
 from shiftflow.dataapi.translate.pivots import PivotSources, expand_pivots, pivot_probes, pivots
-from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
-                                                   rewrite_procedure)
+from shiftflow.dataapi.translate.procedures import (BodyTranslator, PostgresCall, is_create_procedure,
+                                                   is_procedure_ddl, rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_statement, stream_statement,
                                                    stream_system_tables)
@@ -323,7 +323,7 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
             return procedure_command(statement, tokens, lambda sql: translate(sql, "duckdb"),
                                      lambda select: _call_arguments(select))
         if verb == "CALL":
-            return call_with_streams(_call(statement, tokens))
+            return _call(statement, tokens)
         if is_procedure_ddl(tokens):  # DROP / ALTER PROCEDURE name(argument list): PostgreSQL's own syntax
             return _tokens_to_postgres(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
@@ -731,19 +731,28 @@ def _written_command(statement: str, tokens: list[Token]) -> WrittenCommand:
     return WrittenCommand(translated.text, what, translated.parameter_names)
 
 
-def _call(statement: str, tokens: list[Token]) -> EngineSql:
-    """CALL name(arguments): the arguments translated as any expression is (sysdate, getdate(), nvl ...)."""
+def _call(statement: str, tokens: list[Token]) -> SessionCommand:
+    """CALL name(arguments) on PostgreSQL: the arguments translated as any expression is (sysdate, getdate(),
+    nvl ...), the OUT arguments Redshift's CALL leaves out given when it runs (procedures.PostgresCall)."""
     tokens = expanded(statement, tokens)
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens = tokens[:-1]
     opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
-    if opening is None or tokens[-1].token_type != TokenType.R_PAREN or opening + 1 == len(tokens) - 1:
-        return _tokens_to_postgres(statement, tokens)
+    if opening is None or tokens[-1].token_type != TokenType.R_PAREN:
+        return call_with_streams(_tokens_to_postgres(statement, tokens))
+    name = [t.text if t.token_type == TokenType.IDENTIFIER else t.text.lower() for t in tokens[1:opening]
+            if t.token_type != TokenType.DOT]
+    head = statement[: tokens[opening].end + 1].replace("%", "%%")
+    if opening + 1 == len(tokens) - 1:
+        return PostgresCall(head, tuple(name), (), call_with_streams)
     arguments = statement[tokens[opening].end + 1 : tokens[-1].start]
     tree = _parse(f"SELECT {arguments}")
     tree, _ = rewrite(tree, "postgres")
-    tree.set("expressions", [p.this if isinstance(p, exp.Alias) else p for p in tree.expressions])
-    generated = _generate(tree, [], "postgres", _placeholder_order(tokens))
-    head = statement[: tokens[opening].end + 1].replace("%", "%%")
-    return EngineSql(f"{head}{generated.text[len('SELECT '):]})", generated.parameter_names)
+    order = _placeholder_order(tokens)
+    texts = tuple(_generate(exp.select(p.this if isinstance(p, exp.Alias) else p), [], "postgres", order)
+                  .text[len("SELECT "):] for p in tree.expressions)
+    names = _generate(tree, [], "postgres", order).parameter_names
+    return PostgresCall(head, tuple(name), texts, call_with_streams, names)
 
 
 def _call_arguments(select: str) -> EngineSql:
