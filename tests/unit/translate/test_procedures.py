@@ -155,35 +155,3 @@ def test_drop_procedure_with_the_references_signature(postgres_session):
     with pytest.raises(EngineError, match="does not exist"):
         run_script(postgres_session, "call quarterly_revenue(1, 2.0, null)")
 
-
-def test_call_leaves_out_the_out_arguments_and_returns_them_on_both_engines(session):
-    # stored-procedure-create.md: test_sp2(f1 IN int, f2 INOUT varchar(256), out_var OUT varchar(256)) called
-    # with its IN and INOUT arguments, "f2 | column2" its one row
-    run_script(session, """
-        CREATE OR REPLACE PROCEDURE test_sp2(f1 IN int, f2 INOUT varchar(256), out_var OUT varchar(256))
-        AS $$
-        DECLARE
-          loop_var int;
-        BEGIN
-          IF f1 is null OR f2 is null THEN
-            RAISE EXCEPTION 'input cannot be null';
-          END IF;
-          DROP TABLE if exists my_etl;
-          CREATE TEMP TABLE my_etl(a int, b varchar);
-            FOR loop_var IN 1..f1 LOOP
-                insert into my_etl values (loop_var, f2);
-                f2 := f2 || '+' || f2;
-            END LOOP;
-          SELECT INTO out_var count(*) from my_etl;
-        END;
-        $$ LANGUAGE plpgsql;
-        CREATE OR REPLACE PROCEDURE only_out(result OUT int) AS $$ BEGIN result := 7; END; $$ LANGUAGE plpgsql""")
-    result = run_script(session, "call test_sp2(2,'2019')")
-    assert [c.name for c in result.columns] == ["f2", "column2"]
-    assert result.rows == [("2019+2019+2019+2019", "2")]
-    result = run_script(session, "call public.only_out()")
-    assert [c.name for c in result.columns] == ["column1"] and [tuple(r) for r in result.rows] == [(7,)]
-    with pytest.raises(EngineError, match="input cannot be null"):
-        run_script(session, "call test_sp2(null, 'x')")
-    with pytest.raises(EngineError, match=r"procedure test_sp2\(integer, unknown, unknown\) does not exist"):
-        run_script(session, "call test_sp2(1, 'x', 'y')")
