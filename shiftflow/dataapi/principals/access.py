@@ -80,7 +80,7 @@ class SessionAuthorization(SessionCommand):
         login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
         if user is not None and user != login:
             if not catalog.ready(session) or not catalog.exists(session, "user", user):
-                raise EngineError(f'role "{user}" does not exist')
+                raise EngineError(f'user "{user}" does not exist')  # commands/roles.py: Redshift's words
         else:
             user = None
         if self.local and not in_transaction:

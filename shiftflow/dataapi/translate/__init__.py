@@ -125,8 +125,9 @@ from shiftflow.dataapi.translate.decimals import marks_divisions, typed_division
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement_command, postgres_prepare,
                                                           prepared_statement_command)
-from shiftflow.dataapi.translate.commands.roles import (is_role_command, postgres_owner_only_procedure,
-                                                       postgres_role_command)
+from shiftflow.dataapi.translate.commands.roles import (is_role_command, names_principals,
+                                                       postgres_owner_only_procedure, postgres_role_command,
+                                                       with_principal_words)
 from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
 from shiftflow.dataapi.translate.commands.show import is_show_table, show_table
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
@@ -227,6 +228,8 @@ def _translate_cached(statement: str, engine: str,
                       case_sensitive: bool) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     translated = _translate_statement(statement, engine)
     if engine != "duckdb":  # PostgreSQL checks privileges itself
+        if isinstance(translated, (EngineSql, SessionCommand)) and names_principals(statement):
+            return with_principal_words(statement, tokenize(statement), translated)  # commands/roles.py
         return translated
     # principals/access.py: checked against the session's user (SET SESSION AUTHORIZATION) when it runs
     if isinstance(translated, EngineSql):

@@ -137,8 +137,8 @@ def test_only_a_superuser_creates_users_and_the_default_user_comes_back(users):
     assert run_script(users, "select current_user").rows == before
     run_script(users, "set session authorization 'h13a_user1'; reset session authorization")
     assert run_script(users, "select current_user").rows == before
-    _fails(users, "set session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
-    _fails(users, "set local session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
+    _fails(users, "set session authorization 'h13a_nobody'", '^user "h13a_nobody" does not exist')
+    _fails(users, "set local session authorization 'h13a_nobody'", '^user "h13a_nobody" does not exist')
     _fails(users, "revoke temporary on database h13a_nowhere from public", 'database "h13a_nowhere" does not exist')
 
 
@@ -244,7 +244,7 @@ def test_owner_to_names_an_existing_user_on_an_existing_object(users):
                       " create table us_sales.t (a int); insert into venue values (1)")
     assert run_script(users, "select count(*) from venue").rows == [(1,)]
     run_script(users, "reset session authorization")
-    _fails(users, "alter table venue owner to h13a_nobody", '"h13a_nobody" does not exist')
+    _fails(users, "alter table venue owner to h13a_nobody", '^user "h13a_nobody" does not exist')
 
 
 def test_a_rollback_undoes_session_authorization_set_in_its_transaction(users):
@@ -325,3 +325,18 @@ def test_a_security_definer_procedure_runs_as_its_owner_for_the_session_user(use
     assert run_script(users, "select effective, session from who order by effective = 'h13a_user1' desc").rows \
         == [("h13a_user1", admin), (admin, admin)]
     assert run_script(users, "select current_user, session_user").rows == [(admin, admin)]
+
+
+def test_a_missing_user_or_group_is_named_as_redshift_names_it(users):
+    # Redshift keeps PostgreSQL 8.0's users and groups: `user "analyst" does not exist` for a GRANT to a user that
+    # does not exist (dbt-labs/dbt-core#8563), PostgreSQL 8.0's words for SET SESSION AUTHORIZATION too
+    run_script(users, "create table listing (id int); create group h13a_group1")
+    for statement in ("grant select on listing to h13a_nobody", "revoke select on listing from h13a_nobody",
+                      "grant select on listing to group h13a_group1, h13a_nobody",
+                      "alter default privileges for user h13a_nobody grant select on tables to group h13a_group1",
+                      "alter group h13a_group1 add user h13a_nobody", "drop user h13a_nobody",
+                      "alter user h13a_nobody connection limit 5"):
+        _fails(users, statement, '^user "h13a_nobody" does not exist')
+    for statement in ("grant select on listing to group h13a_nogroup", "alter group h13a_nogroup add user h13a_x"):
+        _fails(users, statement, '^group "h13a_nogroup" does not exist')
+    _fails(users, "grant role h13a_norole to h13a_group1", 'role "h13a_norole" does not exist')
