@@ -21,7 +21,7 @@ SCHEMA = "shiftflow_principal"
 _SIGNATURES = f"CREATE TABLE IF NOT EXISTS {SCHEMA}.signatures (name VARCHAR PRIMARY KEY, signature VARCHAR)"
 _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.principals (kind VARCHAR, name VARCHAR, superuser BOOLEAN,"
-          " createdb BOOLEAN, connection_limit VARCHAR, sysid INTEGER, PRIMARY KEY (kind, name))",
+          " createdb BOOLEAN, connection_limit VARCHAR, sysid INTEGER, valid_until VARCHAR, PRIMARY KEY (kind, name))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.members (kind VARCHAR, container VARCHAR, member_kind VARCHAR,"
           " member VARCHAR, PRIMARY KEY (kind, container, member_kind, member))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.privileges (grantee_kind VARCHAR, grantee VARCHAR,"
@@ -76,15 +76,22 @@ def create(session: EngineSession, kind: str, name: str, superuser: bool = False
     if exists(session, kind, name):
         raise EngineError(f'{kind} "{name}" already exists')
     # ids after the admin user's 100, as r_Users.md lists them (101, 102 ...)
-    session.execute(f"INSERT INTO {SCHEMA}.principals SELECT $kind, $name, $superuser, $createdb, $limit,"
+    session.execute(f"INSERT INTO {SCHEMA}.principals (kind, name, superuser, createdb, connection_limit, sysid)"
+                    " SELECT $kind, $name, $superuser, $createdb, $limit,"
                     f" greatest(100, coalesce(max(sysid), 100)) + 1 FROM {SCHEMA}.principals",
                     {"kind": kind, "name": name, "superuser": str(superuser).lower(),
                      "createdb": str(createdb).lower(), "limit": connection_limit})
 
 
+# VALID UNTIL's time (r_CREATE_USER.md, r_ALTER_USER.md), a column a catalog kept from before it lacks
+_VALID_UNTIL = f"ALTER TABLE {SCHEMA}.principals ADD COLUMN IF NOT EXISTS valid_until VARCHAR"
+
+
 def update(session: EngineSession, kind: str, name: str, column: str, value: str) -> None:
     require(session, kind, name)
-    assert column in {"superuser", "createdb", "connection_limit"}
+    assert column in {"superuser", "createdb", "connection_limit", "valid_until"}
+    if column == "valid_until":
+        session.execute(_VALID_UNTIL, {})
     session.execute(f"UPDATE {SCHEMA}.principals SET {column} = $value WHERE kind = $kind AND name = $name",
                     {"value": value, "kind": kind, "name": name})
 
@@ -213,16 +220,18 @@ def forget_object(session: EngineSession, object_kind: str, object_name: str) ->
                         values)
 
 
-def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str]]:
-    """(name, id, superuser, createdb, connection limit) of the users created, in the order of their ids. Read
-    only: a database without the catalog has none."""
-    found = session.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND"
-                            " table_name = 'principals'", {"schema": SCHEMA}).rows[0][0]
-    if not found:
+def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str, str | None]]:
+    """(name, id, superuser, createdb, connection limit, VALID UNTIL's time as written or None) of the users
+    created, in the order of their ids. Read only: a database without the catalog has none."""
+    columns = {row[0] for row in session.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = $schema AND table_name = 'principals'",
+        {"schema": SCHEMA}).rows}
+    if not columns:
         return []
+    until = "valid_until" if "valid_until" in columns else "NULL"
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
-        f"SELECT name, sysid, superuser, createdb, connection_limit FROM {SCHEMA}.principals WHERE kind = 'user'"
-        " ORDER BY sysid", {}).rows]
+        f"SELECT name, sysid, superuser, createdb, connection_limit, {until} FROM {SCHEMA}.principals"
+        " WHERE kind = 'user' ORDER BY sysid", {}).rows]
 
 
 def default_privilege(session: EngineSession, granting: bool, owner: str, schema: str, object_kind: str,

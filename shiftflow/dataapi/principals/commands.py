@@ -104,6 +104,8 @@ def _create(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], No
     steps: list[Callable[[EngineSession], None]] = [
         lambda s: catalog.create(s, kind, name, options.get("superuser") == "true", options.get("createdb") == "true",
                                  options.get("connection_limit", "UNLIMITED"))]
+    if "valid_until" in options:
+        steps.append(lambda s: catalog.update(s, kind, name, "valid_until", options["valid_until"]))
     if kind == "user" and "PASSWORD" not in words:
         raise EngineError("syntax error: CREATE USER needs a PASSWORD (a password or DISABLE)")
     groups: list[str] = []
@@ -130,7 +132,23 @@ def _user_options(tokens: list[Token], start: int) -> dict[str, str]:
             options["createdb"] = str(name == "CREATEDB").lower()
         elif name == "LIMIT" and words[index - 1] == "CONNECTION" and following is not None:
             options["connection_limit"] = following.text.upper() if word(following) == "UNLIMITED" else following.text
+        elif name == "UNTIL" and words[index - 1] == "VALID" and following is not None:
+            if following.token_type != TokenType.STRING:
+                raise EngineError(f'syntax error at or near "{following.text}"')
+            options["valid_until"] = _valid_until(following.text)
     return options
+
+
+def _valid_until(text: str) -> str:
+    """VALID UNTIL 'time': the time as pg_user shows it (a timestamp; 'infinity' kept as written)."""
+    import datetime
+
+    if text.strip().lower() == "infinity":
+        return "infinity"
+    try:
+        return str(datetime.datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise NotSupportedLocally(f"VALID UNTIL '{text}' (only ISO dates and times are read locally)") from None
 
 
 def _drop(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], None]]:
@@ -162,7 +180,7 @@ def _alter(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], Non
     options = _user_options(tokens, offset)
     steps: list[Callable[[EngineSession], None]] = [lambda s: catalog.require(s, "user", name)]
     steps += [lambda s, c=c, v=v: catalog.update(s, "user", name, c, v) for c, v in options.items()]
-    return steps  # PASSWORD, VALID UNTIL, SESSION TIMEOUT, SET / RESET of a parameter: nothing a query sees
+    return steps  # PASSWORD, SESSION TIMEOUT, SET / RESET of a parameter: nothing a query sees
 
 
 def _owner_change(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
