@@ -246,7 +246,8 @@ def _starred(session: EngineSession) -> set[tuple[str, str]]:
         except ParseError:
             found.add((schema.lower(), name.lower()))
             continue
-        if tree.find(exp.Star) is not None:
+        if any(isinstance(p, exp.Star) or isinstance(p, exp.Column) and isinstance(p.this, exp.Star)
+               for select in tree.find_all(exp.Select) for p in select.expressions):  # `*`, `t.*`: not count(*)
             found.add((schema.lower(), name.lower()))
     return found
 
