@@ -114,6 +114,9 @@ class DuckDBSession:
         self._watch = threading.Lock()  # a timeout's interrupt lands only while the statement still runs
         self._running = self._timed_out = False
         self.notices: list[str] = []  # RAISE INFO / NOTICE / WARNING of stored procedures, as PostgreSQL's session
+        # What a transaction's end undoes or keeps of session state DuckDB does not keep transactionally (SET
+        # SESSION AUTHORIZATION, principals/access.py): by key, each called once with whether it committed.
+        self.at_transaction_end: dict[str, Callable[[bool], None]] = {}
 
     def catalog_cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """What `compute` reads from the catalog, kept until the database's catalog changes."""
@@ -208,7 +211,14 @@ class DuckDBSession:
         if self._changed_catalog:
             self._catalog.bump()
             self._changed_catalog = False
-        self._run(action)
+        ends, self.at_transaction_end = self.at_transaction_end, {}
+        committed = False
+        try:
+            self._run(action)
+            committed = action == "COMMIT"
+        finally:  # a COMMIT that fails rolled the transaction back
+            for end in ends.values():
+                end(committed)
 
     def interrupt(self) -> None:
         self._cursor.interrupt()

@@ -80,15 +80,31 @@ class SessionAuthorization(SessionCommand):
         login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
         if user is not None and user != login:
             if not catalog.ready(session) or not catalog.exists(session, "user", user):
-                raise EngineError(f'role "{user}" does not exist')
+                raise EngineError(f'user "{user}" does not exist')  # commands/roles.py: Redshift's words
         else:
             user = None
         if self.local and not in_transaction:
             return QueryResult()  # PostgreSQL: "SET LOCAL can only be used in transaction blocks", no effect
-        if self.local:
-            raise NotSupportedLocally("SET LOCAL SESSION AUTHORIZATION inside a transaction on the DuckDB engine")
+        if in_transaction:
+            _ended_with_the_transaction(session)
+        if not self.local:
+            session.kept_authorization = user  # type: ignore[attr-defined]
         _become(session, user)
         return QueryResult()
+
+
+def _ended_with_the_transaction(session: EngineSession) -> None:
+    """SET [LOCAL] SESSION AUTHORIZATION in a transaction block, as PostgreSQL's SET: a ROLLBACK brings back the
+    user the block began with, a COMMIT keeps the last SET's (SET LOCAL's lasts until the block ends)."""
+    ends = getattr(session, "at_transaction_end", None)
+    if ends is None:
+        raise NotSupportedLocally("SET SESSION AUTHORIZATION in a transaction block on this engine session")
+    if "session authorization" in ends:
+        return
+    start = authorization(session)
+    session.kept_authorization = start  # type: ignore[attr-defined]  # the plain SETs' user
+    ends["session authorization"] = lambda committed: _become(
+        session, getattr(session, "kept_authorization", start) if committed else start)
 
 
 def session_authorization(tokens: list[Token]) -> SessionAuthorization | None:
@@ -163,18 +179,22 @@ def running(session: EngineSession, procedure: str, definer: bool) -> Iterator[N
         yield
         return
     before, runner = authorization(session), owner(session, "procedure", procedure)
-    _become(session, runner)
+    _become(session, runner, session_user=False)
     try:
         yield
     finally:
-        _become(session, before)
+        _become(session, before, session_user=False)
 
 
-def _become(session: EngineSession, user: str | None) -> None:
-    """The session runs as `user` (None: the admin user): current_user names it, shiftflow_checked says whether
-    its privileges are checked (the privilege functions refuse then, functions/information.py)."""
+def _become(session: EngineSession, user: str | None, session_user: bool = True) -> None:
+    """The session runs as `user` (None: the admin user): current_user names it, and session_user too unless a
+    SECURITY DEFINER procedure runs as its owner; shiftflow_checked says whether its privileges are checked (the
+    privilege functions refuse then, functions/information.py)."""
     checked = user is not None and not principal(session, user).superuser
-    session.execute("SET VARIABLE shiftflow_authorization = " + ("NULL" if user is None else _literal(user)), {})
+    named = "NULL" if user is None else _literal(user)
+    session.execute(f"SET VARIABLE shiftflow_authorization = {named}", {})
+    if session_user:
+        session.execute(f"SET VARIABLE shiftflow_session_authorization = {named}", {})
     session.execute(f"SET VARIABLE shiftflow_checked = {str(checked).lower()}", {})
     session.authorization = user  # type: ignore[attr-defined]  # DuckDBSession's
 
@@ -495,12 +515,14 @@ _CREATE = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*create\s", re.IGNORECA
 def _created(session: EngineSession, statement: str,
              owner_name: str | None = None) -> Callable[[EngineSession], None] | None:
     """What to run once `statement` created an object: its owner recorded (`owner_name`, a user who is not a
-    superuser) and the defaults of ALTER DEFAULT PRIVILEGES applied. None when it creates nothing new."""
-    if not _CREATE.match(statement) or (owner_name is None and not catalog.ready(session)):
+    superuser), a SQL UDF's argument types kept and the defaults of ALTER DEFAULT PRIVILEGES applied. None when it
+    creates nothing new."""
+    if not _CREATE.match(statement):
         return None
     need = needs(statement)
-    if not need.creates:
-        return None
+    signed = _signed(session, statement, need)
+    if not need.creates or (owner_name is None and not catalog.ready(session)):
+        return signed
     kind, schema, name = need.creates
     schema = schema if schema is not None or kind == "schema" else current_schema(session)
     key = name if kind == "schema" else f"{schema}.{name}" if kind == "relation" else name
@@ -508,16 +530,105 @@ def _created(session: EngineSession, statement: str,
         kind == "schema" and bool(session.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = $s",
                                                   {"s": name}).rows[0][0]))
     if existed:
-        return None
+        return signed
     defaults_owner = acting_name(session)
 
     def record(session: EngineSession) -> None:
+        if signed is not None:
+            signed(session)
         if owner_name is not None:
             catalog.set_owner(session, kind, key, owner_name)
         if kind != "schema":
             catalog.apply_defaults(session, defaults_owner, schema or "", kind, key)
 
     return record
+
+
+# --- SQL UDFs by their argument types ------------------------------------------------------------------------------
+# Redshift tells functions apart by name and argument types (r_CREATE_FUNCTION.md: overloading): f(int) and
+# f(varchar) are two objects, each with its own privileges. A DuckDB macro holds one definition per name, so the
+# emulator holds one function per name: its argument types are kept (catalog.signatures), a statement naming the
+# function with other types fails as Redshift's does for a function that does not exist, and creating a second
+# overload is not supported locally.
+
+_TYPE_FIRST_WORDS = frozenset({"double", "character", "char", "national", "timestamp", "time", "bit"})
+# PostgreSQL's names of the types in its messages (format_type), which Redshift's are.
+_SHOWN_TYPES = {"varchar": "character varying", "char": "character", "timestamp": "timestamp without time zone",
+                "timestamptz": "timestamp with time zone", "time": "time without time zone",
+                "timetz": "time with time zone"}
+
+
+def function_signature(tokens: list[Token], open_paren: int) -> str | None:
+    """The argument types of the list `tokens[open_paren]` opens, as overloading sees them (an argument's name and
+    a type's length dropped, synonyms one type: procedures/catalog.type_key); None without a list."""
+    from shiftflow.dataapi.procedures.catalog import type_key
+
+    if open_paren >= len(tokens) or tokens[open_paren].token_type != TokenType.L_PAREN:
+        return None
+    items: list[list[str]] = [[]]
+    depth = 0
+    for token in tokens[open_paren + 1:]:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            if depth == 0:
+                break
+            depth -= 1
+        elif token.token_type == TokenType.COMMA and depth == 0:
+            items.append([])
+        elif depth == 0:
+            items[-1].append(token.text.lower())
+    types = []
+    for item in (item for item in items if item):
+        if len(item) > 1 and item[0] not in _TYPE_FIRST_WORDS:
+            item = item[1:]  # [argname] argtype (r_GRANT.md)
+        types.append(type_key(" ".join(item)))
+    return ",".join(types)
+
+
+def shown_function(name: str, signature: str) -> str:
+    """f(integer, character varying), as Redshift names a function in its messages."""
+    return f"{name}({', '.join(_SHOWN_TYPES.get(t, t) for t in signature.split(',') if t)})"
+
+
+def require_function(session: EngineSession, written: str) -> None:
+    """`name(argument types)` names the SQL UDF there is: else Redshift's "function f(types) does not exist"."""
+    from shiftflow.sql.splitter import tokenize
+
+    tokens = tokenize(written)
+    opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), len(tokens))
+    name = tokens[opening - 1].text if tokens[opening - 1].token_type == TokenType.IDENTIFIER \
+        else tokens[opening - 1].text.lower()
+    signature = function_signature(tokens, opening)
+    kept = catalog.signature(session, name)
+    if name not in functions_in(session, None) or (
+            signature is not None and kept is not None and kept != signature):
+        raise EngineError(f"function {shown_function(name, signature) if signature is not None else name}"
+                          " does not exist")
+
+
+def _named_function(statement: str) -> tuple[str, str | None]:
+    """CREATE [OR REPLACE] FUNCTION / DROP FUNCTION [IF EXISTS] [schema.]name (types): the name and the types."""
+    from shiftflow.sql.splitter import tokenize
+
+    tokens = tokenize(statement)
+    opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), len(tokens))
+    return tokens[opening - 1].text.lower(), function_signature(tokens, opening)
+
+
+def _signed(session: EngineSession, statement: str, need: Needs) -> Callable[[EngineSession], None] | None:
+    """CREATE [OR REPLACE] FUNCTION: the step keeping its argument types; another overload of an existing one is
+    refused (the macro would replace it)."""
+    if not need.creates or need.creates[0] != "function":
+        return None
+    name, signature = _named_function(statement)
+    if signature is None:
+        return None
+    kept = catalog.signature(session, name) if name in functions_in(session, None) else None
+    if kept is not None and kept != signature:
+        raise NotSupportedLocally(f"overloaded SQL UDFs on the DuckDB engine ({shown_function(name, signature)}"
+                                  f" beside {shown_function(name, kept)}, which DuckDB's macro would replace)")
+    return lambda session: catalog.set_signature(session, name, signature)
 
 
 def _check_schema(session: EngineSession, who: Principal, privilege: str, schema: str) -> None:
@@ -681,6 +792,15 @@ def _dropped(session: EngineSession, statement: str) -> Callable[[EngineSession]
     if not _DROP.match(statement) or not catalog.ready(session):
         return None
     need = needs(statement)
+    if need.owned_functions:  # DROP FUNCTION f(types): the function of those types
+        name, signature = _named_function(statement)
+        kept = catalog.signature(session, name)
+        if signature is not None and kept is not None and kept != signature:
+            if re.match(r"\s*drop\s+function\s+if\s+exists\s", statement, re.IGNORECASE):
+                raise NotSupportedLocally(f"DROP FUNCTION IF EXISTS {shown_function(name, signature)} beside"
+                                          f" {shown_function(name, kept)} on the DuckDB engine (DROP MACRO drops"
+                                          " by name)")
+            raise EngineError(f"function {shown_function(name, signature)} does not exist")
     objects = [("schema", name) for privilege, name in need.schemas if privilege == "OWNER" and name]
     objects += [("function", name) for name in need.owned_functions]
     objects += [("procedure", name) for name in need.owned_procedures]

@@ -17,9 +17,11 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession
 from shiftflow.dataapi.translate.commands.roles import ROLE_GRANTED_TO_A_USER, ROLE_INHERITS_A_ROLE
 
 SCHEMA = "shiftflow_principal"
+# The argument types of each SQL UDF (access.function_signature): a DuckDB macro keeps none of them.
+_SIGNATURES = f"CREATE TABLE IF NOT EXISTS {SCHEMA}.signatures (name VARCHAR PRIMARY KEY, signature VARCHAR)"
 _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.principals (kind VARCHAR, name VARCHAR, superuser BOOLEAN,"
-          " createdb BOOLEAN, connection_limit VARCHAR, sysid INTEGER, PRIMARY KEY (kind, name))",
+          " createdb BOOLEAN, connection_limit VARCHAR, sysid INTEGER, valid_until VARCHAR, PRIMARY KEY (kind, name))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.members (kind VARCHAR, container VARCHAR, member_kind VARCHAR,"
           " member VARCHAR, PRIMARY KEY (kind, container, member_kind, member))",
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.privileges (grantee_kind VARCHAR, grantee VARCHAR,"
@@ -30,7 +32,8 @@ _SETUP = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
           # ALTER DEFAULT PRIVILEGES: owner '' is the admin user, schema_name '' every schema
           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.default_privileges (owner VARCHAR, schema_name VARCHAR,"
           " object_kind VARCHAR, grantee_kind VARCHAR, grantee VARCHAR, privilege VARCHAR,"
-          " PRIMARY KEY (owner, schema_name, object_kind, grantee_kind, grantee, privilege))")
+          " PRIMARY KEY (owner, schema_name, object_kind, grantee_kind, grantee, privilege))",
+          _SIGNATURES)
 KINDS = ("user", "group", "role")
 # A privilege PUBLIC holds by default (access.public_default) revoked from PUBLIC: a row of PUBLIC's with this
 # prefix, which a GRANT to PUBLIC deletes.
@@ -73,15 +76,22 @@ def create(session: EngineSession, kind: str, name: str, superuser: bool = False
     if exists(session, kind, name):
         raise EngineError(f'{kind} "{name}" already exists')
     # ids after the admin user's 100, as r_Users.md lists them (101, 102 ...)
-    session.execute(f"INSERT INTO {SCHEMA}.principals SELECT $kind, $name, $superuser, $createdb, $limit,"
+    session.execute(f"INSERT INTO {SCHEMA}.principals (kind, name, superuser, createdb, connection_limit, sysid)"
+                    " SELECT $kind, $name, $superuser, $createdb, $limit,"
                     f" greatest(100, coalesce(max(sysid), 100)) + 1 FROM {SCHEMA}.principals",
                     {"kind": kind, "name": name, "superuser": str(superuser).lower(),
                      "createdb": str(createdb).lower(), "limit": connection_limit})
 
 
+# VALID UNTIL's time (r_CREATE_USER.md, r_ALTER_USER.md), a column a catalog kept from before it lacks
+_VALID_UNTIL = f"ALTER TABLE {SCHEMA}.principals ADD COLUMN IF NOT EXISTS valid_until VARCHAR"
+
+
 def update(session: EngineSession, kind: str, name: str, column: str, value: str) -> None:
     require(session, kind, name)
-    assert column in {"superuser", "createdb", "connection_limit"}
+    assert column in {"superuser", "createdb", "connection_limit", "valid_until"}
+    if column == "valid_until":
+        session.execute(_VALID_UNTIL, {})
     session.execute(f"UPDATE {SCHEMA}.principals SET {column} = $value WHERE kind = $kind AND name = $name",
                     {"value": value, "kind": kind, "name": name})
 
@@ -181,25 +191,47 @@ def set_owner(session: EngineSession, object_kind: str, object_name: str, owner:
         session.execute(f"INSERT INTO {SCHEMA}.owners VALUES ($ok, $o, $owner)", values)
 
 
+def set_signature(session: EngineSession, function: str, signature: str) -> None:
+    """The argument types a SQL UDF was created with (kept from its first CREATE FUNCTION on)."""
+    _ready(session)
+    session.execute(_SIGNATURES, {})  # a catalog kept from before signatures were
+    session.execute(f"INSERT OR REPLACE INTO {SCHEMA}.signatures VALUES ($name, $signature)",
+                    {"name": function, "signature": signature})
+
+
+def signature(session: EngineSession, function: str) -> str | None:
+    """The argument types the SQL UDF was created with; None when not kept (a function created before)."""
+    if not ready(session) or not session.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = 'signatures'",
+            {"schema": SCHEMA}).rows[0][0]:
+        return None
+    rows = session.execute(f"SELECT signature FROM {SCHEMA}.signatures WHERE name = $name", {"name": function}).rows
+    return rows[0][0] if rows else None
+
+
 def forget_object(session: EngineSession, object_kind: str, object_name: str) -> None:
     """A dropped object: its owner and the privileges on it go with it (a schema's relations with it)."""
     values = {"ok": object_kind, "o": object_name, "prefix": object_name + "."}
+    if object_kind == "function" and signature(session, object_name) is not None:
+        session.execute(f"DELETE FROM {SCHEMA}.signatures WHERE name = $name", {"name": object_name})
     for table in ("owners", "privileges"):
         session.execute(f"DELETE FROM {SCHEMA}.{table} WHERE (object_kind = $ok AND object_name = $o) OR"
                         " ($ok = 'schema' AND object_kind = 'relation' AND starts_with(object_name, $prefix))",
                         values)
 
 
-def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str]]:
-    """(name, id, superuser, createdb, connection limit) of the users created, in the order of their ids. Read
-    only: a database without the catalog has none."""
-    found = session.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND"
-                            " table_name = 'principals'", {"schema": SCHEMA}).rows[0][0]
-    if not found:
+def users(session: EngineSession) -> list[tuple[str, int, bool, bool, str, str | None]]:
+    """(name, id, superuser, createdb, connection limit, VALID UNTIL's time as written or None) of the users
+    created, in the order of their ids. Read only: a database without the catalog has none."""
+    columns = {row[0] for row in session.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = $schema AND table_name = 'principals'",
+        {"schema": SCHEMA}).rows}
+    if not columns:
         return []
+    until = "valid_until" if "valid_until" in columns else "NULL"
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
-        f"SELECT name, sysid, superuser, createdb, connection_limit FROM {SCHEMA}.principals WHERE kind = 'user'"
-        " ORDER BY sysid", {}).rows]
+        f"SELECT name, sysid, superuser, createdb, connection_limit, {until} FROM {SCHEMA}.principals"
+        " WHERE kind = 'user' ORDER BY sysid", {}).rows]
 
 
 def default_privilege(session: EngineSession, granting: bool, owner: str, schema: str, object_kind: str,

@@ -104,6 +104,8 @@ def _create(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], No
     steps: list[Callable[[EngineSession], None]] = [
         lambda s: catalog.create(s, kind, name, options.get("superuser") == "true", options.get("createdb") == "true",
                                  options.get("connection_limit", "UNLIMITED"))]
+    if "valid_until" in options:
+        steps.append(lambda s: catalog.update(s, kind, name, "valid_until", options["valid_until"]))
     if kind == "user" and "PASSWORD" not in words:
         raise EngineError("syntax error: CREATE USER needs a PASSWORD (a password or DISABLE)")
     groups: list[str] = []
@@ -130,7 +132,23 @@ def _user_options(tokens: list[Token], start: int) -> dict[str, str]:
             options["createdb"] = str(name == "CREATEDB").lower()
         elif name == "LIMIT" and words[index - 1] == "CONNECTION" and following is not None:
             options["connection_limit"] = following.text.upper() if word(following) == "UNLIMITED" else following.text
+        elif name == "UNTIL" and words[index - 1] == "VALID" and following is not None:
+            if following.token_type != TokenType.STRING:
+                raise EngineError(f'syntax error at or near "{following.text}"')
+            options["valid_until"] = _valid_until(following.text)
     return options
+
+
+def _valid_until(text: str) -> str:
+    """VALID UNTIL 'time': the time as pg_user shows it (a timestamp; 'infinity' kept as written)."""
+    import datetime
+
+    if text.strip().lower() == "infinity":
+        return "infinity"
+    try:
+        return str(datetime.datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise NotSupportedLocally(f"VALID UNTIL '{text}' (only ISO dates and times are read locally)") from None
 
 
 def _drop(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], None]]:
@@ -162,7 +180,7 @@ def _alter(kind: str, tokens: list[Token]) -> list[Callable[[EngineSession], Non
     options = _user_options(tokens, offset)
     steps: list[Callable[[EngineSession], None]] = [lambda s: catalog.require(s, "user", name)]
     steps += [lambda s, c=c, v=v: catalog.update(s, "user", name, c, v) for c, v in options.items()]
-    return steps  # PASSWORD, VALID UNTIL, SESSION TIMEOUT, SET / RESET of a parameter: nothing a query sees
+    return steps  # PASSWORD, SESSION TIMEOUT, SET / RESET of a parameter: nothing a query sees
 
 
 def _owner_change(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSession], None]]:
@@ -186,7 +204,8 @@ def _owner_change(tokens: list[Token], probe: Probe) -> list[Callable[[EngineSes
     elif kind == "database":
         steps.append(lambda s: _require_database(s, _folded(written)))
     else:
-        steps.append(lambda s: _require_function(s, _folded(_split_name(written)[-1])))
+        full = " ".join(f'"{t.text}"' if t.token_type == TokenType.IDENTIFIER else t.text for t in tokens[2:-3])
+        steps.append(lambda s: access.require_function(s, _split_name(full)[-1]))
 
     def record(session: EngineSession) -> None:
         catalog.require(session, "user", new_owner)
@@ -201,11 +220,6 @@ def _require_database(session: EngineSession, name: str) -> None:
     current = session.execute("SELECT shiftflow_current_database()", {}).rows[0][0]
     if name != str(current).lower():
         raise EngineError(f'database "{name}" does not exist')
-
-
-def _require_function(session: EngineSession, name: str) -> None:
-    if name not in access.functions_in(session, None):
-        raise EngineError(f"function {name} does not exist")
 
 
 def _grantees(tokens: list[Token], start: int) -> list[tuple[str, str]]:
@@ -380,7 +394,9 @@ def _object_checks(kind: str, objects: list[str], probe: Probe) -> list[Callable
         return [lambda s, n=n: _require_schema(s, n) for n in objects]
     if kind == "database":
         return [lambda s, n=n: _require_database(s, _folded(n)) for n in objects]
-    return []  # functions, procedures, languages: named as written, not checked locally
+    if kind == "function":  # f(int) and f(varchar) are two functions (access.require_function)
+        return [lambda s, n=n: access.require_function(s, _split_name(n)[-1]) for n in objects]
+    return []  # procedures, languages: named as written, not checked locally
 
 
 def _require_schema(session: EngineSession, name: str) -> None:

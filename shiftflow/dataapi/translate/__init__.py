@@ -125,8 +125,9 @@ from shiftflow.dataapi.translate.decimals import marks_divisions, typed_division
 from shiftflow.dataapi.translate.commands.like import LikeTable, like_clause
 from shiftflow.dataapi.translate.commands.prepared import (is_prepared_statement_command, postgres_prepare,
                                                           prepared_statement_command)
-from shiftflow.dataapi.translate.commands.roles import (is_role_command, postgres_owner_only_procedure,
-                                                       postgres_role_command)
+from shiftflow.dataapi.translate.commands.roles import (is_role_command, names_principals,
+                                                       postgres_owner_only_procedure, postgres_role_command,
+                                                       with_principal_words)
 from shiftflow.dataapi.translate.commands.settings import set_config_statement, setting_command
 from shiftflow.dataapi.translate.commands.show import is_show_table, show_table
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
@@ -137,8 +138,8 @@ from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, Engin
                                               TransactionControl, unterminated_text)
 from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
 from shiftflow.dataapi.translate.pivots import PivotSources, expand_pivots, pivot_probes, pivots
-from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_procedure, is_procedure_ddl,
-                                                   rewrite_procedure)
+from shiftflow.dataapi.translate.procedures import (BodyTranslator, PostgresCall, is_create_procedure,
+                                                   is_procedure_ddl, rewrite_procedure)
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_statement, stream_statement,
                                                    stream_system_tables)
@@ -153,7 +154,7 @@ from shiftflow.dataapi.translate.declarations import (Change, Declaring, alter_c
                                                      schema_change)
 from shiftflow.dataapi.translate.tablepass import is_layout_only_alter, strip_unparsed_table_attributes
 from shiftflow.dataapi.translate.types import default_decimal_sizes
-from shiftflow.dataapi.translate.views import checked_drop, late_binding_view
+from shiftflow.dataapi.translate.views import checked_alter, checked_drop, checked_schema_drop, late_binding_view
 from shiftflow.sql.splitter import SqlSplitError, tokenize
 
 if TYPE_CHECKING:
@@ -227,6 +228,8 @@ def _translate_cached(statement: str, engine: str,
                       case_sensitive: bool) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     translated = _translate_statement(statement, engine)
     if engine != "duckdb":  # PostgreSQL checks privileges itself
+        if isinstance(translated, (EngineSql, SessionCommand)) and names_principals(statement):
+            return with_principal_words(statement, tokenize(statement), translated)  # commands/roles.py
         return translated
     # principals/access.py: checked against the session's user (SET SESSION AUTHORIZATION) when it runs
     if isinstance(translated, EngineSql):
@@ -323,7 +326,7 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
             return procedure_command(statement, tokens, lambda sql: translate(sql, "duckdb"),
                                      lambda select: _call_arguments(select))
         if verb == "CALL":
-            return call_with_streams(_call(statement, tokens))
+            return _call(statement, tokens)
         if is_procedure_ddl(tokens):  # DROP / ALTER PROCEDURE name(argument list): PostgreSQL's own syntax
             return _tokens_to_postgres(statement, tokens)
         if any(word(token) == "NONATOMIC" for token in tokens):
@@ -526,6 +529,9 @@ def _translate_expanded(tree: exp.Expression, statement: str, tokens: list[Token
     if isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() in {"TABLE", "VIEW"}:
         dropped = _translate_parsed(tree.copy(), tokens, engine)  # views.py: Redshift's dependency check
         return checked_drop(tree, dropped, engine) if isinstance(dropped, EngineSql) else dropped
+    if engine == "duckdb" and isinstance(tree, (exp.Drop, exp.Alter)):  # views.py: the views bound to it
+        changed = _translate_parsed(tree.copy(), tokens, engine)
+        return checked_alter(tree, checked_schema_drop(tree, changed, engine), engine)
     if isinstance(tree, exp.Create) and tree.args.get("no_schema_binding"):
         created = _translate_parsed(tree.copy(), tokens, engine)  # views.py: a late-binding view
         return late_binding_view(tree, created, engine) if isinstance(created, EngineSql) else created
@@ -728,19 +734,28 @@ def _written_command(statement: str, tokens: list[Token]) -> WrittenCommand:
     return WrittenCommand(translated.text, what, translated.parameter_names)
 
 
-def _call(statement: str, tokens: list[Token]) -> EngineSql:
-    """CALL name(arguments): the arguments translated as any expression is (sysdate, getdate(), nvl ...)."""
+def _call(statement: str, tokens: list[Token]) -> SessionCommand:
+    """CALL name(arguments) on PostgreSQL: the arguments translated as any expression is (sysdate, getdate(),
+    nvl ...), the OUT arguments Redshift's CALL leaves out given when it runs (procedures.PostgresCall)."""
     tokens = expanded(statement, tokens)
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens = tokens[:-1]
     opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
-    if opening is None or tokens[-1].token_type != TokenType.R_PAREN or opening + 1 == len(tokens) - 1:
-        return _tokens_to_postgres(statement, tokens)
+    if opening is None or tokens[-1].token_type != TokenType.R_PAREN:
+        return call_with_streams(_tokens_to_postgres(statement, tokens))
+    name = [t.text if t.token_type == TokenType.IDENTIFIER else t.text.lower() for t in tokens[1:opening]
+            if t.token_type != TokenType.DOT]
+    head = statement[: tokens[opening].end + 1].replace("%", "%%")
+    if opening + 1 == len(tokens) - 1:
+        return PostgresCall(head, tuple(name), (), call_with_streams)
     arguments = statement[tokens[opening].end + 1 : tokens[-1].start]
     tree = _parse(f"SELECT {arguments}")
     tree, _ = rewrite(tree, "postgres")
-    tree.set("expressions", [p.this if isinstance(p, exp.Alias) else p for p in tree.expressions])
-    generated = _generate(tree, [], "postgres", _placeholder_order(tokens))
-    head = statement[: tokens[opening].end + 1].replace("%", "%%")
-    return EngineSql(f"{head}{generated.text[len('SELECT '):]})", generated.parameter_names)
+    order = _placeholder_order(tokens)
+    texts = tuple(_generate(exp.select(p.this if isinstance(p, exp.Alias) else p), [], "postgres", order)
+                  .text[len("SELECT "):] for p in tree.expressions)
+    names = _generate(tree, [], "postgres", order).parameter_names
+    return PostgresCall(head, tuple(name), texts, call_with_streams, names)
 
 
 def _call_arguments(select: str) -> EngineSql:

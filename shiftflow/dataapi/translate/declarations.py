@@ -41,7 +41,7 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import closing_paren, word
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.model import AroundStatement, EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.dataapi.translate.table_columns import REFUSED, table_columns
 
 SCHEMA = "shiftflow_declared"
@@ -278,26 +278,15 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Declaring(SessionCommand):
+class Declaring(AroundStatement):
     """The engine's statement (`inner`), then its Change to the declarations."""
 
     inner: EngineSql | SessionCommand
     change: Change
 
-    @property
-    def parameter_names(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.inner.parameter_names
-
-    @property
-    def session_scoped(self) -> bool:
-        return getattr(self.inner, "session_scoped", False)
-
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         state = self.change.before(session)
-        if isinstance(self.inner, SessionCommand):
-            result = self.inner.run(session, parameters, in_transaction)
-        else:
-            result = self.inner.execute(session, parameters)
+        result = self.run_inner(session, parameters, in_transaction)
         self.change.after(session, state)
         return result
 

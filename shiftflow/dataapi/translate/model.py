@@ -158,3 +158,23 @@ class SessionCommand(ABC):
 
     @abstractmethod
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult: ...
+
+
+class AroundStatement(SessionCommand):
+    """A session command around one translated statement, `inner` (a dataclass field of the subclass): its
+    placeholders and session scope are the inner statement's; run_inner() runs it."""
+
+    inner: EngineSql | SessionCommand
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.inner.parameter_names
+
+    @property
+    def session_scoped(self) -> bool:
+        return getattr(self.inner, "session_scoped", False)
+
+    def run_inner(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if isinstance(self.inner, SessionCommand):
+            return self.inner.run(session, parameters, in_transaction)
+        return self.inner.execute(session, parameters)

@@ -20,13 +20,15 @@ reached in a procedure called inside a transaction block fails with PostgreSQL's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlglot.tokens import Token, TokenType
 
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import expanded, word
-from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 from shiftflow.sql.splitter import split_statements, tokenize
 
 # REFRESH and SET: streaming ingestion runs REFRESH MATERIALIZED VIEW and SET enable_case_sensitive_identifier
@@ -257,3 +259,57 @@ def _handler_edits(tokens: list[Token], block: _Block, end: int) -> list[tuple[i
 
 def _tokens(text: str) -> list[Token]:
     return expanded(text, tokenize(text))
+
+
+_OUT_MODES = ("SELECT p.proargmodes::text[], p.proargnames::text[], p.pronargs FROM pg_proc p JOIN pg_namespace n"
+              " ON n.oid = p.pronamespace WHERE p.prokind = 'p' AND p.proname = %(name)s AND (n.nspname = %(schema)s"
+              " OR (%(schema)s = '' AND pg_function_is_visible(p.oid)))")
+
+
+@dataclass(frozen=True)
+class PostgresCall(SessionCommand):
+    """CALL on PostgreSQL with Redshift's arguments: Redshift's CALL passes the IN and INOUT arguments only
+    (r_CALL_procedure.md, stored-procedure-create.md's test_sp2), PostgreSQL's wants one for each OUT argument too:
+    a NULL is put in its place, found by the procedures of that name whose inputs are as many as the arguments.
+    The OUT and INOUT arguments are the one row of the result; an OUT argument's column is column<n>, as the
+    DuckDB engine names it (procedures/commands.py)."""
+
+    head: str  # CALL name(
+    name: tuple[str, ...]  # [schema,] name as PostgreSQL folds them
+    arguments: tuple[str, ...]  # each argument's PostgreSQL text
+    call: Callable[[EngineSql], SessionCommand]  # the CALL's run (streams landed first)
+    parameter_names: tuple[str, ...] = ()
+    session_scoped: bool = True  # a body can leave temp tables and settings behind
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        modes = self._modes(session, parameters)
+        given = list(self.arguments)
+        if modes is not None:
+            given = iter(self.arguments)
+            given = ["NULL" if mode == "o" else next(given) for mode, _ in modes]
+        result = self.call(EngineSql(f"{self.head}{', '.join(given)})", self.parameter_names)).run(
+            session, parameters, in_transaction)
+        if modes is None or not result.columns:
+            return result
+        outputs = [mode for mode, _ in modes if mode in ("b", "o")]
+        columns = [dataclasses.replace(column, name=f"column{index + 1}") if mode == "o" else column
+                   for index, (column, mode) in enumerate(zip(result.columns, outputs))]
+        return QueryResult(columns, result.rows, result.rowcount)
+
+    def _modes(self, session: EngineSession, parameters: Mapping[str, str]) -> list[tuple[str, str]] | None:
+        """(mode, name) of each argument of the procedure called, when it has OUT ones; None otherwise. A call
+        giving values to OUT arguments fails as Redshift's (no procedure takes that many inputs)."""
+        schema, name = (self.name[0], self.name[-1]) if len(self.name) > 1 else ("", self.name[-1])
+        rows = session.execute(_OUT_MODES, {"name": name, "schema": schema}).rows
+        inputs = [sum(m in ("i", "b") for m in modes) if modes else count for modes, _, count in rows]
+        if len(self.arguments) not in inputs and any(modes and "o" in modes and len(modes) == len(self.arguments)
+                                                     for modes, _, _ in rows):
+            kinds = session.execute("SELECT " + ", ".join(f"pg_typeof({a})::text" for a in self.arguments),
+                                    {n: parameters[n] for n in self.parameter_names}).rows[0]
+            raise EngineError(f"procedure {name}({', '.join(kinds)}) does not exist")
+        found = {tuple(zip(modes, names or [""] * len(modes))) for modes, names, _ in rows
+                 if modes and "o" in modes and sum(m in ("i", "b") for m in modes) == len(self.arguments)}
+        if len(found) > 1:
+            raise NotSupportedLocally(f"CALL {name} where overloads of it with OUT arguments take as many inputs"
+                                      " (PostgreSQL's CALL must place each OUT argument)")
+        return list(next(iter(found))) if found else None

@@ -355,7 +355,8 @@ def _rewrite_node(node: exp.Expression, engine: str) -> exp.Expression:
     if isinstance(node, exp.Anonymous) and node.name.lower() in _HELPERS:
         return _helper_call(node)
     if isinstance(node, (exp.CurrentUser, exp.SessionUser)):  # the request's DbUser (engines/*.py set_user)
-        return exp.Anonymous(this="shiftflow_current_user", expressions=[])
+        return exp.Anonymous(this="shiftflow_current_user" if isinstance(node, exp.CurrentUser)
+                             else "shiftflow_session_user", expressions=[])
     if isinstance(node, exp.CurrentDatabase):  # the request's Database
         return exp.Anonymous(this="shiftflow_current_database", expressions=[])
     if isinstance(node, exp.CurrentSchemas):  # the text '{public}', without the engine's own schemas

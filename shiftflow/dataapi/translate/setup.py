@@ -85,6 +85,10 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # SET SESSION AUTHORIZATION's user first (principals/access.py).
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_user() AS coalesce(getvariable('shiftflow_authorization'),"
     " getvariable('shiftflow_user'), 'IAM:local')",
+    # session_user: SET SESSION AUTHORIZATION's user, also inside a SECURITY DEFINER procedure (its owner is
+    # current_user there)
+    "CREATE OR REPLACE TEMP MACRO shiftflow_session_user() AS coalesce(getvariable('shiftflow_session_authorization'),"
+    " getvariable('shiftflow_user'), 'IAM:local')",
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_database() AS"
     " coalesce(getvariable('shiftflow_database'), current_database())",
     # current_schemas(implicit): Redshift's text '{public}' of the search path's schemas, pg_catalog first when
@@ -221,11 +225,16 @@ SELECT ((extract(year FROM a) * 12 + extract(month FROM a)) - (extract(year FROM
               / 31 END)::double precision
 $f$""",
     # The request's DbUser (PostgresSession.set_user) while the session runs as the user it logged in as; after SET
-    # SESSION AUTHORIZATION, the user it became (r_SET_SESSION_AUTHORIZATION.md).
+    # SESSION AUTHORIZATION, the user it became (r_SET_SESSION_AUTHORIZATION.md); in a SECURITY DEFINER procedure,
+    # current_user is its owner and session_user the session's user.
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_user() RETURNS text LANGUAGE sql STABLE"
-    " AS $f$ SELECT CASE WHEN session_user::text = current_setting('shiftflow.login', true)"
+    " AS $f$ SELECT CASE WHEN current_user::text = current_setting('shiftflow.login', true)"
     " THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), current_user::text)"
     " ELSE current_user::text END $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_session_user() RETURNS text LANGUAGE sql STABLE"
+    " AS $f$ SELECT CASE WHEN session_user::text = current_setting('shiftflow.login', true)"
+    " THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), session_user::text)"
+    " ELSE session_user::text END $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_database() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT current_database()::text $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_schemas(implicit boolean) RETURNS text LANGUAGE sql STABLE"

@@ -126,7 +126,7 @@ EMULATED = {table.name: table for table in (
     SystemTable("pg_user", (
         ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
         ("usecatupd", "boolean"), ("passwd", "text"), ("valuntil", "timestamp"), ("useconfig", "text")), "catalog",
-        complete=True, engines=("duckdb",), elsewhere=_SERVER_ROLES),
+        refusable=("valuntil",), complete=True, engines=("duckdb",), elsewhere=_SERVER_ROLES),
     SystemTable("pg_user_info", (
         ("usename", "text"), ("usesysid", "integer"), ("usecreatedb", "boolean"), ("usesuper", "boolean"),
         ("usecatupd", "boolean"), ("passwd", "text"), ("useconfig", "text"), ("useconnlimit", "text")), "catalog",
@@ -603,10 +603,19 @@ def _user_info(session: EngineSession) -> list[dict[str, Any]]:
 
     user = session.execute("SELECT shiftflow_current_user()", {}).rows[0][0]
     created = [{"usename": name, "usesysid": sysid, "usecreatedb": createdb, "usesuper": superuser,
-                "usecatupd": False, "passwd": "********", "valuntil": None, "useconfig": None, "useconnlimit": limit}
-               for name, sysid, superuser, createdb, limit in users(session)]
+                "usecatupd": False, "passwd": "********", "valuntil": _valid_until(until), "useconfig": None,
+                "useconnlimit": limit}
+               for name, sysid, superuser, createdb, limit, until in users(session)]
     # valuntil left out of pg_user_info: rdsdb's is infinity there, which DuckDB would return as a date in 9999
     return [{**_RDSDB, "useconnlimit": None}, {"usename": user, **_ADMIN, "useconnlimit": "UNLIMITED"}, *created]
+
+
+def _valid_until(until: str | None) -> str | None:
+    """pg_user.valuntil of VALID UNTIL's time; 'infinity' is refused (DuckDB's infinite TIMESTAMP reads as a date
+    in 9999, where Redshift shows infinity)."""
+    if until == "infinity":
+        return REFUSED + "pg_user.valuntil 'infinity' on the DuckDB engine (its infinite TIMESTAMP is a date in 9999)"
+    return until
 
 
 _CATALOG_ROWS: dict[str, Callable[[EngineSession], list[dict[str, Any]]]] = {

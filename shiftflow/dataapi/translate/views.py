@@ -11,6 +11,11 @@ message is Redshift's); DuckDB tracks none, so there a DROP TABLE / VIEW is a Ch
 definitions (duckdb_views()) when it runs, refuses as Redshift does or drops the dependents first (CASCADE).
 PostgreSQL binds every view: dropping what a late-binding view reads fails there with "not supported locally"
 (PostgresCheckedDrop) rather than with a dependency error or the view dropped too.
+
+On DuckDB, DROP SCHEMA is a CheckedSchemaDrop (RESTRICT refused in Redshift's words, CASCADE drops the normal views
+of other schemas bound to the schema's objects), and ALTER TABLE / VIEW ... RENAME, or a column's rename, drop,
+change or addition, of what a normal view reads is a CheckedAlter: Redshift's view is bound to the relation and
+follows it (as PostgreSQL's), a DuckDB view reads names, so that is "not supported locally".
 """
 
 from __future__ import annotations
@@ -118,11 +123,8 @@ class CheckedDrop(SessionCommand):
     cascade: bool
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
-        dropped = [self._resolved(session, schema, name) for schema, name in self.objects]
-        views = {(schema.lower(), name.lower()): _references(sql, schema) for schema, name, sql in session.execute(
-            "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal"
-            " AND database_name IN (current_database(), 'temp') AND NOT starts_with(schema_name, 'shiftflow_')",
-            {}).rows}
+        dropped = [_resolved(session, schema, name) for schema, name in self.objects]
+        views = _views(session)
         targets = {key for key in dropped if key is not None}
         dependents: list[tuple[str, str]] = []
         for key, (schema, name) in zip(dropped, self.objects):
@@ -134,34 +136,149 @@ class CheckedDrop(SessionCommand):
                 if not self.cascade:
                     raise EngineError(f"cannot drop {self.kind} {name} {_DEPENDENTS_MESSAGE}")
                 dependents.append(dependent)
-        if not dependents:
-            return self.drop.execute(session, parameters)
-        if not in_transaction:
-            session.begin()
-        try:
-            for schema, name in dependents:
-                session.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"', {})
-            result = self.drop.execute(session, parameters)
-        except EngineError:
-            if not in_transaction:
-                session.rollback()
-            raise
-        if not in_transaction:
-            session.commit()
-        return result
+        return _after_dropping(session, dependents, self.drop, parameters, in_transaction)
 
-    @staticmethod
-    def _resolved(session: EngineSession, schema: str, name: str) -> tuple[str, str] | None:
-        """The schema of the relation the name finds (a temporary one first, then the search path), or None."""
-        found = session.execute(
-            "SELECT schema_name FROM (SELECT schema_name, table_name AS name, temporary, database_name"
-            " FROM duckdb_tables() UNION ALL SELECT schema_name, view_name, temporary, database_name"
-            " FROM duckdb_views() WHERE NOT internal) WHERE lower(name) = $name"
-            " AND database_name IN (current_database(), 'temp') AND (lower(schema_name) = $schema OR ($schema = ''"
-            " AND (temporary OR list_contains(current_schemas(false), schema_name))))"
-            " ORDER BY temporary DESC, list_position(current_schemas(false), schema_name) LIMIT 1",
-            {"name": name.lower(), "schema": schema.lower()}).rows
-        return (str(found[0][0]).lower(), name.lower()) if found else None
+
+def _views(session: EngineSession) -> dict[tuple[str, str], set[tuple[str, str]] | None]:
+    """Each DuckDB view's (schema, name), lower case, and what it reads (None: a late-binding view)."""
+    return {(schema.lower(), name.lower()): _references(sql, schema) for schema, name, sql in session.execute(
+        "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT internal"
+        " AND database_name IN (current_database(), 'temp') AND NOT starts_with(schema_name, 'shiftflow_')",
+        {}).rows}
+
+
+def _resolved(session: EngineSession, schema: str, name: str) -> tuple[str, str] | None:
+    """The schema of the relation the name finds (a temporary one first, then the search path), or None."""
+    found = session.execute(
+        "SELECT schema_name FROM (SELECT schema_name, table_name AS name, temporary, database_name"
+        " FROM duckdb_tables() UNION ALL SELECT schema_name, view_name, temporary, database_name"
+        " FROM duckdb_views() WHERE NOT internal) WHERE lower(name) = $name"
+        " AND database_name IN (current_database(), 'temp') AND (lower(schema_name) = $schema OR ($schema = ''"
+        " AND (temporary OR list_contains(current_schemas(false), schema_name))))"
+        " ORDER BY temporary DESC, list_position(current_schemas(false), schema_name) LIMIT 1",
+        {"name": name.lower(), "schema": schema.lower()}).rows
+    return (str(found[0][0]).lower(), name.lower()) if found else None
+
+
+def _after_dropping(session: EngineSession, dependents: list[tuple[str, str]], drop: EngineSql,
+                    parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+    """CASCADE: the dependent views dropped (in their order), then the statement, all or nothing."""
+    if not dependents:
+        return drop.execute(session, parameters)
+    if not in_transaction:
+        session.begin()
+    try:
+        for schema, name in dependents:
+            session.execute(f'DROP VIEW IF EXISTS "{schema}"."{name}"', {})
+        result = drop.execute(session, parameters)
+    except EngineError:
+        if not in_transaction:
+            session.rollback()
+        raise
+    if not in_transaction:
+        session.commit()
+    return result
+
+
+@dataclass(frozen=True)
+class CheckedSchemaDrop(SessionCommand):
+    """DuckDB's DROP SCHEMA with Redshift's dependencies (r_DROP_SCHEMA.md): RESTRICT (the default) refuses a
+    schema holding objects in Redshift's words; CASCADE drops, besides the schema's objects, the normal views of
+    other schemas bound to them (DuckDB would leave those behind, failing when queried)."""
+
+    drop: EngineSql
+    schema: str  # as Redshift folds it
+    cascade: bool
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        views = _views(session)
+        inside = {key for key in views if key[0] == self.schema.lower()} | {
+            (self.schema.lower(), str(row[0]).lower()) for row in session.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE lower(schema_name) = $schema"
+                " AND database_name = current_database()", {"schema": self.schema.lower()}).rows}
+        dependents: list[tuple[str, str]] = []
+        for key in sorted(inside) if self.cascade else ():
+            for dependent in _dependents(key, views):
+                if dependent[0] != self.schema.lower() and dependent not in dependents:
+                    dependents.append(dependent)
+        try:
+            return _after_dropping(session, dependents, self.drop, parameters, in_transaction)
+        except EngineError as error:
+            if str(error).startswith("Dependency Error: Cannot drop entry"):
+                raise EngineError(f"cannot drop schema {self.schema} {_DEPENDENTS_MESSAGE}") from None
+            raise
+
+
+@dataclass(frozen=True)
+class CheckedAlter(SessionCommand):
+    """DuckDB's ALTER TABLE / VIEW of a relation a normal view reads: Redshift binds the view to the relation, so it
+    follows a RENAME and keeps its columns (an ADD COLUMN does not reach its `*`, a DROP or a change of a column
+    it reads is refused, r_ALTER_TABLE.md's RESTRICT); a DuckDB view reads names, so such an ALTER is not
+    supported locally. Late-binding views read names on Redshift too: they never stop it."""
+
+    alter: EngineSql | SessionCommand
+    relation: tuple[str, str]  # (schema or "", name) as written
+    change: str  # what the ALTER does, for the message
+    star_only: bool  # ADD COLUMN: only a view reading `*` would see it
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        key = _resolved(session, *self.relation)
+        if key is not None:
+            views = _views(session)
+            starred = _starred(session) if self.star_only else set()
+            for view in _dependents(key, views):
+                if not self.star_only or view in starred:
+                    raise NotSupportedLocally(
+                        f"ALTER ... {self.change} of {key[0]}.{key[1]}, which the view {view[0]}.{view[1]} reads, on"
+                        " the DuckDB engine (its views read names; Redshift's are bound to the relation)")
+        if isinstance(self.alter, SessionCommand):
+            return self.alter.run(session, parameters, in_transaction)
+        return self.alter.execute(session, parameters)
+
+
+def _starred(session: EngineSession) -> set[tuple[str, str]]:
+    """The normal views whose query selects `*`."""
+    found = set()
+    for schema, name, sql in session.execute("SELECT schema_name, view_name, sql FROM duckdb_views() WHERE NOT"
+                                             " internal AND database_name IN (current_database(), 'temp')", {}).rows:
+        try:
+            tree = sqlglot.parse_one(sql, read="duckdb")
+        except ParseError:
+            found.add((schema.lower(), name.lower()))
+            continue
+        if any(isinstance(p, exp.Star) or isinstance(p, exp.Column) and isinstance(p.this, exp.Star)
+               for select in tree.find_all(exp.Select) for p in select.expressions):  # `*`, `t.*`: not count(*)
+            found.add((schema.lower(), name.lower()))
+    return found
+
+
+_ALTER_CHANGES = {exp.AlterRename: "RENAME TO", exp.RenameColumn: "RENAME COLUMN", exp.Drop: "DROP COLUMN",
+                  exp.AlterColumn: "ALTER COLUMN", exp.ColumnDef: "ADD COLUMN"}
+
+
+def checked_alter(tree: exp.Expression, alter: EngineSql | SessionCommand,
+                  engine: str) -> EngineSql | SessionCommand:
+    """DuckDB's ALTER TABLE / VIEW ... RENAME TO / RENAME COLUMN / DROP / ALTER / ADD COLUMN as a CheckedAlter;
+    any other statement as it is."""
+    if engine != "duckdb" or not isinstance(tree, exp.Alter) or (tree.args.get("kind") or "").upper() not in {
+            "TABLE", "VIEW"} or not isinstance(tree.this, exp.Table):
+        return alter
+    changes = [_ALTER_CHANGES[type(action)] for action in tree.actions if type(action) in _ALTER_CHANGES]
+    if not changes:
+        return alter
+    return CheckedAlter(alter, (tree.this.db, tree.this.name), changes[0], all(c == "ADD COLUMN" for c in changes))
+
+
+def checked_schema_drop(tree: exp.Expression, drop: EngineSql | SessionCommand,
+                        engine: str) -> EngineSql | SessionCommand:
+    """DuckDB's DROP SCHEMA as a CheckedSchemaDrop; any other statement as it is."""
+    if engine != "duckdb" or not isinstance(tree, exp.Drop) or not isinstance(drop, EngineSql) \
+            or (tree.args.get("kind") or "").upper() != "SCHEMA" or len(tree.args.get("tables") or []) != 1:
+        return drop
+    named = tree.args["tables"][0].args.get("db")
+    if named is None:
+        return drop
+    return CheckedSchemaDrop(drop, named.name if named.quoted else named.name.lower(), bool(tree.args.get("cascade")))
 
 
 def _dependents(key: tuple[str, str], views: Mapping[tuple[str, str], set[tuple[str, str]] | None]

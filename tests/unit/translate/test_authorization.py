@@ -137,8 +137,8 @@ def test_only_a_superuser_creates_users_and_the_default_user_comes_back(users):
     assert run_script(users, "select current_user").rows == before
     run_script(users, "set session authorization 'h13a_user1'; reset session authorization")
     assert run_script(users, "select current_user").rows == before
-    _fails(users, "set session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
-    _fails(users, "set local session authorization 'h13a_nobody'", 'role "h13a_nobody" does not exist')
+    _fails(users, "set session authorization 'h13a_nobody'", '^user "h13a_nobody" does not exist')
+    _fails(users, "set local session authorization 'h13a_nobody'", '^user "h13a_nobody" does not exist')
     _fails(users, "revoke temporary on database h13a_nowhere from public", 'database "h13a_nowhere" does not exist')
 
 
@@ -244,4 +244,99 @@ def test_owner_to_names_an_existing_user_on_an_existing_object(users):
                       " create table us_sales.t (a int); insert into venue values (1)")
     assert run_script(users, "select count(*) from venue").rows == [(1,)]
     run_script(users, "reset session authorization")
-    _fails(users, "alter table venue owner to h13a_nobody", '"h13a_nobody" does not exist')
+    _fails(users, "alter table venue owner to h13a_nobody", '^user "h13a_nobody" does not exist')
+
+
+def test_a_rollback_undoes_session_authorization_set_in_its_transaction(users):
+    # r_SET_SESSION_AUTHORIZATION.md: LOCAL "is valid for the current transaction", without it "for the current
+    # session"; as PostgreSQL's SET, a ROLLBACK undoes what the block set and a COMMIT keeps it
+    before = run_script(users, "select current_user").rows
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create table secret (a int)")
+    run_script(users, "begin; set session authorization h13a_user1")
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user1", "h13a_user1")]
+    run_script(users, "rollback")
+    assert run_script(users, "select current_user").rows == before
+    assert run_script(users, "select count(*) from secret").rows == [(0,)]
+    run_script(users, "begin; set local session authorization h13a_user1")
+    assert run_script(users, "select current_user").rows == [("h13a_user1",)]
+    run_script(users, "commit")
+    assert run_script(users, "select current_user").rows == before
+    run_script(users, "begin; set session authorization h13a_user1; commit")
+    assert run_script(users, "select current_user").rows == [("h13a_user1",)]
+    run_script(users, "begin; set local session authorization default")
+    assert run_script(users, "select current_user").rows == before
+    run_script(users, "rollback")
+    assert run_script(users, "select current_user").rows == [("h13a_user1",)]
+    _fails(users, "select a from secret", "permission denied for relation secret")
+    run_script(users, "reset session authorization")
+
+
+def test_a_functions_privileges_belong_to_its_argument_types(users):
+    # r_GRANT.md: ON FUNCTION function_name ( [ [ argname ] argtype [, ...] ] ); r_CREATE_FUNCTION.md: functions
+    # are told apart by name and argument types, so f(float, float) and f(varchar, varchar) are two objects
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234';
+        create function f_sql_greater (float, float) returns float stable as $$
+          select case when $1 > $2 then $1 else $2 end $$ language sql;
+        revoke execute on function f_sql_greater (float, float) from public""")
+    missing = r"function f_sql_greater\(character varying, character varying\) does not exist"
+    _fails(users, "grant execute on function f_sql_greater (varchar, varchar) to h13a_user1", missing)
+    _fails(users, "revoke execute on function f_sql_greater (varchar(20), character varying) from h13a_user1", missing)
+    _fails(users, "drop function f_sql_greater (varchar, varchar)", missing)
+    _fails(users, "alter function f_sql_greater (int) owner to h13a_user1",
+           r"function f_sql_greater\(integer\) does not exist")
+    run_script(users, "set session authorization h13a_user1")
+    _fails(users, "select f_sql_greater(1, 2)", "permission denied for function f_sql_greater")
+    run_script(users, "reset session authorization;"
+                      " grant execute on function f_sql_greater (a double precision, b float8) to h13a_user1;"
+                      " set session authorization h13a_user1")
+    assert run_script(users, "select f_sql_greater(1, 2)").rows == [(2.0,)]
+    run_script(users, "reset session authorization; drop function f_sql_greater (float, float)")
+
+
+def test_a_second_overload_of_a_udf_is_not_supported_on_duckdb(duckdb_session):
+    # r_CREATE_FUNCTION.md: another argument list makes another function; a DuckDB macro holds one per name
+    run_script(duckdb_session, "create function f_one (int) returns int stable as $$ select $1 $$ language sql")
+    for statement in ("create function f_one (varchar) returns int stable as $$ select 1 $$ language sql",
+                      "create or replace function f_one (float) returns int stable as $$ select 1 $$ language sql",
+                      "drop function if exists f_one (varchar)"):
+        with pytest.raises(NotSupportedLocally, match="f_one"):
+            run_script(duckdb_session, statement)
+    run_script(duckdb_session, "create or replace function f_one (int4) returns int stable as $$ select $1 + 1 $$"
+                               " language sql")
+    assert run_script(duckdb_session, "select f_one(1)").rows == [(2,)]
+
+
+def test_a_security_definer_procedure_runs_as_its_owner_for_the_session_user(users):
+    # r_CURRENT_USER.md: current_user is the "effective" user, as applicable to checking permissions, usually the
+    # session user; r_CREATE_PROCEDURE.md: a SECURITY DEFINER procedure uses the privileges of its owner, so
+    # current_user names the owner inside it and session_user still the session's user
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234';
+        set session authorization h13a_user1;
+        create table who (effective varchar(64), session varchar(64));
+        create procedure p_who() security definer as $$
+        begin insert into who select current_user, session_user; end; $$ language plpgsql;
+        create procedure p_who_invoker() as $$
+        begin insert into who select current_user, session_user; end; $$ language plpgsql;
+        reset session authorization""")
+    admin = run_script(users, "select session_user").rows[0][0]
+    run_script(users, "call p_who(); call p_who_invoker()")
+    assert run_script(users, "select effective, session from who order by effective = 'h13a_user1' desc").rows \
+        == [("h13a_user1", admin), (admin, admin)]
+    assert run_script(users, "select current_user, session_user").rows == [(admin, admin)]
+
+
+def test_a_missing_user_or_group_is_named_as_redshift_names_it(users):
+    # Redshift keeps PostgreSQL 8.0's users and groups: `user "analyst" does not exist` for a GRANT to a user that
+    # does not exist (dbt-labs/dbt-core#8563), PostgreSQL 8.0's words for SET SESSION AUTHORIZATION too
+    run_script(users, "create table listing (id int); create group h13a_group1")
+    for statement in ("grant select on listing to h13a_nobody", "revoke select on listing from h13a_nobody",
+                      "grant select on listing to group h13a_group1, h13a_nobody",
+                      "alter default privileges for user h13a_nobody grant select on tables to group h13a_group1",
+                      "alter group h13a_group1 add user h13a_nobody", "drop user h13a_nobody",
+                      "alter user h13a_nobody connection limit 5"):
+        _fails(users, statement, '^user "h13a_nobody" does not exist')
+    for statement in ("grant select on listing to group h13a_nogroup", "alter group h13a_nogroup add user h13a_x"):
+        _fails(users, statement, '^group "h13a_nogroup" does not exist')
+    _fails(users, "grant role h13a_norole to h13a_group1", 'role "h13a_norole" does not exist')

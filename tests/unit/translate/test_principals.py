@@ -3,6 +3,8 @@ examples: what Redshift checks is checked, what a later check reads is kept, and
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
@@ -108,3 +110,19 @@ def test_pg_user_lists_the_users_created_after_the_admin_user(duckdb_session):
     run_script(duckdb_session, "drop user poweruser")
     assert [row[0] for row in run_script(duckdb_session, "select usename from pg_user order by usesysid").rows][2:] \
         == ["dwuser", "dbuser"]
+
+
+def test_pg_user_shows_valid_until(duckdb_session):
+    # r_CREATE_USER.md: "create user dbuser with password 'abcD1234' valid until '2017-06-10'"; r_ALTER_USER.md:
+    # "valid until '2017-12-31 23:59'", and 'infinity' for no expiration
+    run_script(duckdb_session, "create user dbuser with password 'abcD1234' valid until '2017-06-10';"
+                               " create user other password 'abcD1234'")
+    query = "select usename, valuntil from pg_user where usesysid > 100 order by usesysid"
+    assert run_script(duckdb_session, query).rows == [("dbuser", dt.datetime(2017, 6, 10)), ("other", None)]
+    run_script(duckdb_session, "alter user dbuser valid until '2017-12-31 23:59'")
+    assert run_script(duckdb_session, query).rows[0] == ("dbuser", dt.datetime(2017, 12, 31, 23, 59))
+    run_script(duckdb_session, "alter user dbuser valid until 'infinity'")
+    with pytest.raises(EngineError, match="not supported locally: pg_user.valuntil 'infinity'"):
+        run_script(duckdb_session, query)
+    assert run_script(duckdb_session, "select usename from pg_user where usesysid > 100 order by 1").rows == [
+        ("dbuser",), ("other",)]

@@ -490,10 +490,10 @@ def test_raise_exception_formats_and_null_arguments(session):
     assert session.notices[before:] == ["INFO: n=41 s=<NULL> 100%"]
 
 
-def test_create_procedure_documented_examples_on_duckdb(duckdb_session):
+def test_create_procedure_documented_examples(session):
     # r_CREATE_PROCEDURE.md and r_CALL_procedure.md's examples, with their documented output (OUT arguments are not
-    # passed in CALL, as on Redshift; PostgreSQL 14+ wants them, so this one runs on DuckDB only).
-    run_script(duckdb_session, """
+    # passed in CALL, as on Redshift; the PostgreSQL engine gives PostgreSQL the NULLs it wants for them).
+    run_script(session, """
         CREATE OR REPLACE PROCEDURE test_sp1(f1 int, f2 varchar(20))
         AS $$
         DECLARE
@@ -524,12 +524,17 @@ def test_create_procedure_documented_examples_on_duckdb(duckdb_session):
         END;
         $$ LANGUAGE plpgsql;
     """)
-    assert messages(duckdb_session, "call test_sp1(3,'book')") == ["INFO: min_val = 3, f2 = book"]
-    result = run_script(duckdb_session, "call test_sp2(2,'2019')")
+    assert messages(session, "call test_sp1(3,'book')") == ["INFO: min_val = 3, f2 = book"]
+    result = run_script(session, "call test_sp2(2,'2019')")
     assert [c.name for c in result.columns] == ["f2", "column2"]  # as documented: an OUT argument keeps no name
-    assert result.rows == [("2019+2019+2019+2019", "2")]
+    assert [tuple(row) for row in result.rows] == [("2019+2019+2019+2019", "2")]
     with pytest.raises(EngineError, match="input cannot be null"):
-        run_script(duckdb_session, "call test_sp2(null, 'x')")
+        run_script(session, "call test_sp2(null, 'x')")
+    with pytest.raises(EngineError, match=r"procedure test_sp2\(integer, unknown, unknown\) does not exist"):
+        run_script(session, "call test_sp2(1, 'x', 'y')")  # a value for the OUT argument: not Redshift's CALL
+    run_script(session, "CREATE PROCEDURE only_out(result OUT int) AS $$ BEGIN result := 7; END; $$ LANGUAGE plpgsql")
+    result = run_script(session, "call public.only_out()")
+    assert [c.name for c in result.columns] == ["column1"] and [tuple(row) for row in result.rows] == [(7,)]
 
 
 @pytest.mark.parametrize(("body", "what"), [

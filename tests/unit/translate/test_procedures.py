@@ -154,3 +154,4 @@ def test_drop_procedure_with_the_references_signature(postgres_session):
     """)
     with pytest.raises(EngineError, match="does not exist"):
         run_script(postgres_session, "call quarterly_revenue(1, 2.0, null)")
+

@@ -127,3 +127,58 @@ def test_a_late_binding_view_keeps_its_query(session: Any) -> None:
                         " select i from n with no schema binding")
     assert sorted(run_script(session, "select a from v").rows) == [(1,), (2,)]
     assert run_script(session, "select i from r order by i").rows == [(1,), (2,), (3,)]
+
+
+def test_drop_schema_restricts_then_cascades_to_the_views_of_other_schemas(session: Any) -> None:
+    # r_DROP_SCHEMA.md: RESTRICT (the default) "not to drop a schema ... if it contains any objects", CASCADE "to
+    # automatically drop all objects in the schema", and what depends on them: the normal views reading them
+    run_script(session, "create schema s_sales; create table s_sales.orders (id int);"
+                        " create view public.orders_view as select id from s_sales.orders;"
+                        " create view public.orders_count as select count(*) as n from public.orders_view;"
+                        " create view public.late_orders as select id from s_sales.orders with no schema binding"
+                        if session.engine == "duckdb" else
+                        "create schema s_sales; create table s_sales.orders (id int);"
+                        " create view public.orders_view as select id from s_sales.orders;"
+                        " create view public.orders_count as select count(*) as n from public.orders_view")
+    for statement in ("drop schema s_sales restrict", "drop schema s_sales"):
+        with pytest.raises(EngineError, match="^cannot drop schema s_sales because other objects depend on it"):
+            run_script(session, statement)
+    run_script(session, "drop schema s_sales cascade")
+    assert [r for r in _relations(session) if r != "late_orders"] == []
+    run_script(session, "drop schema if exists s_sales cascade")
+
+
+def test_a_normal_view_follows_a_rename_on_postgres(postgres_session: Any) -> None:
+    # Redshift binds a normal view to what it reads (a late-binding view "doesn't check the underlying database
+    # objects ... until the view is queried", r_CREATE_VIEW.md): renamed, the table is still the view's, and a
+    # column added later is not in its `*`
+    run_script(postgres_session, "create table event (eventid int, eventname varchar(20));"
+                                 " insert into event values (2, 'Boris Godunov');"
+                                 " create view event_vw as select * from event;"
+                                 " alter table event rename to event_renamed;"
+                                 " alter table event_renamed rename column eventname to title;"
+                                 " alter table event_renamed add column venueid int")
+    result = run_script(postgres_session, "select * from event_vw")
+    assert [c.name for c in result.columns] == ["eventid", "eventname"]
+    assert result.rows == [(2, "Boris Godunov")]
+
+
+def test_altering_what_a_normal_view_reads_is_not_supported_on_duckdb(duckdb_session: Any) -> None:
+    # a DuckDB view reads names: after the rename it would fail, or see the new column in its `*`
+    run_script(duckdb_session, "create table event (eventid int, eventname varchar(20));"
+                               " create view event_vw as select * from event;"
+                               " create table venue (venueid int); create view venue_ids as select venueid from venue;"
+                               " create view venue_count as select count(*) as n, max(v.venueid) from venue_ids v;"
+                               " create view event_all as select e.* from event e;"
+                               " create view late_vw as select * from public.event with no schema binding")
+    for statement in ("alter table event rename to event_renamed", "alter table event rename column eventname to x",
+                      "alter table event drop column eventname", "alter table event add column venueid int",
+                      "alter table venue rename to venues", "alter view venue_ids rename to venue_list"):
+        with pytest.raises(NotSupportedLocally, match="which the view public"):
+            run_script(duckdb_session, statement)
+    run_script(duckdb_session, "alter table venue add column venuename varchar(20); drop view venue_ids cascade;"
+                               " drop view event_vw")
+    with pytest.raises(NotSupportedLocally, match="ADD COLUMN of public.event, which the view public.event_all"):
+        run_script(duckdb_session, "alter table event add column venueid int")
+    run_script(duckdb_session, "drop view event_all; alter table event rename column eventname to title")
+    assert [c.name for c in run_script(duckdb_session, "select * from late_vw").columns] == ["eventid", "title"]

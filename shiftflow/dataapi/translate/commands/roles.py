@@ -19,12 +19,14 @@ both (password_problem).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import word
-from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.model import AroundStatement, EngineSql, NotSupportedLocally, SessionCommand
 
 # The first word of Redshift's system privileges (r_GRANT.md: "GRANT { CREATE USER | DROP SCHEMA | ... } TO ROLE").
 _SYSTEM_PRIVILEGE_WORDS = frozenset("""CREATE ALTER DROP TRUNCATE ACCESS IGNORE EXPLAIN ANALYZE VACUUM CANCEL
@@ -183,3 +185,106 @@ def _edited(statement: str, tokens: list[Token], edits: list[tuple[int, int, str
     if edits and [word(t) for t in tokens[:2]] == ["ALTER", "USER"] and not text[tokens[2].end + 1 :].strip():
         return "DO $noop$ BEGIN END $noop$"  # ALTER USER u RESET SESSION TIMEOUT: nothing left to change
     return text
+
+
+# --- a missing user or group in Redshift's words -------------------------------------------------------------------
+# Redshift keeps PostgreSQL 8.0's users and groups (pg_user, pg_group): a GRANT to, or SET SESSION AUTHORIZATION
+# of, a user that does not exist fails with `user "x" does not exist` (PostgreSQL 8.0's assign_session_authorization
+# and aclchk.c; Redshift's own text in dbt-labs/dbt-core#8563 and dbt-labs/dbt-redshift#415 for a GRANT), a group
+# with `group "g" does not exist`; a role (Redshift's RBAC) is a role. PostgreSQL names all of them roles.
+_MISSING_ROLE = re.compile(r'role "((?:[^"]|"")*)" does not exist')
+_PRINCIPAL_VERBS = frozenset({"GRANT", "REVOKE", "SET", "ALTER", "DROP", "CREATE"})
+
+
+def _principal_name(token: Token) -> str:
+    return token.text if token.token_type in (TokenType.IDENTIFIER, TokenType.STRING) else token.text.lower()
+
+
+def _listed(tokens: list[Token], start: int, kind: str) -> list[tuple[str, str]]:
+    """Names in a comma list from `start`, each `kind` unless GROUP / ROLE / USER / PUBLIC says otherwise."""
+    named, index = [], start
+    while index < len(tokens):
+        current = word(tokens[index])
+        if current in {"GROUP", "ROLE", "USER"} and index + 1 < len(tokens):
+            named.append((current.lower(), _principal_name(tokens[index + 1])))
+            index += 2
+        elif current == "PUBLIC":
+            index += 1
+        else:
+            named.append((kind, _principal_name(tokens[index])))
+            index += 1
+        if index < len(tokens) and tokens[index].token_type == TokenType.COMMA:
+            index += 1
+            continue
+        return named
+    return named
+
+
+def principal_kinds(tokens: list[Token]) -> tuple[tuple[str, str], ...]:
+    """(kind, name) of the users and groups a statement names where a missing one is an error: grantees of
+    GRANT / REVOKE, SET SESSION AUTHORIZATION's user, OWNER TO's, ALTER DEFAULT PRIVILEGES FOR USER's, the users and
+    groups of CREATE / ALTER / DROP USER and GROUP."""
+    tokens = [t for t in tokens if t.token_type != TokenType.SEMICOLON]
+    words = [word(t) for t in tokens]
+    if not words or words[0] not in _PRINCIPAL_VERBS:
+        return ()
+    named: list[tuple[str, str]] = []
+    if words[0] == "SET" and words[-3:-1] == ["SESSION", "AUTHORIZATION"] and words[-1] != "DEFAULT":
+        named.append(("user", _principal_name(tokens[-1])))
+    if words[-3:-1] == ["OWNER", "TO"]:
+        named.append(("user", _principal_name(tokens[-1])))
+    if words[0] in {"GRANT", "REVOKE"} or words[:3] == ["ALTER", "DEFAULT", "PRIVILEGES"]:
+        verb = next((i for i, w in enumerate(words) if i and w in {"GRANT", "REVOKE"}), 0)
+        if words[verb + 1 : verb + 2] != ["ROLE"] and "ON" not in words[verb:] and words[0] in {"GRANT", "REVOKE"}:
+            return ()  # GRANT ROLE r TO ...: a role's grantee may be a user or a role
+        if "FOR" in words[:verb]:
+            named += _listed(tokens, words.index("FOR") + 1, "user")
+        target = next((i for i in range(verb, len(words)) if words[i] in {"TO", "FROM"}), None)
+        if target is not None:
+            named += _listed(tokens, target + 1, "user")
+    if words[1:2] in (["USER"], ["GROUP"]) and words[0] in {"ALTER", "DROP"} and len(tokens) > 2:
+        start = 4 if words[2:4] == ["IF", "EXISTS"] else 2
+        if start == 2:
+            named += _listed(tokens, 2, words[1].lower()) if words[0] == "DROP" else [
+                (words[1].lower(), _principal_name(tokens[2]))]
+        if words[0] == "ALTER" and words[1] == "GROUP" and words[3:5] in (["ADD", "USER"], ["DROP", "USER"]):
+            named += _listed(tokens, 5, "user")
+    if words[:2] == ["CREATE", "USER"] and "IN" in words and words[words.index("IN") + 1 : words.index("IN") + 2] \
+            == ["GROUP"]:
+        named += _listed(tokens, words.index("IN") + 2, "group")
+    if words[:2] == ["CREATE", "GROUP"] and "USER" in words:
+        named += _listed(tokens, words.index("USER") + 1, "user")
+    return tuple((kind, name) for kind, name in named if kind in {"user", "group"})
+
+
+@dataclass(frozen=True)
+class PrincipalWords(AroundStatement):
+    """A PostgreSQL statement naming users or groups: PostgreSQL's `role "x" does not exist` for one of them is
+    Redshift's `user "x"` / `group "x"` (see principal_kinds)."""
+
+    inner: EngineSql | SessionCommand
+    kinds: tuple[tuple[str, str], ...]
+
+    def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        try:
+            return self.run_inner(session, parameters, in_transaction)
+        except EngineError as error:
+            found = _MISSING_ROLE.search(str(error))
+            name = found.group(1).replace('""', '"') if found else None
+            kind = next((k for k, n in self.kinds if n == name), None)
+            if kind is None:
+                raise
+            raise EngineError(f'{kind} "{name}" does not exist', code=error.code) from None
+
+
+def names_principals(statement: str) -> bool:
+    """Whether the statement's first word is one of a statement that may name users or groups (cheap)."""
+    first = statement.split(None, 1)[:1]
+    return bool(first) and first[0].upper().rstrip(";") in _PRINCIPAL_VERBS
+
+
+def with_principal_words(statement: str, tokens: list[Token],
+                         translated: EngineSql | SessionCommand) -> EngineSql | SessionCommand:
+    """The PostgreSQL statement, as a PrincipalWords when it names users or groups."""
+    kinds = principal_kinds(tokens) if tokens and word(tokens[0]) in _PRINCIPAL_VERBS else ()
+    return PrincipalWords(translated, kinds) if kinds else translated
