@@ -76,7 +76,7 @@ Known differences that remain (each fails loudly rather than returning a differe
 - Views (views.py): DROP TABLE / VIEW refuses while a normal view reads the object (CASCADE drops it), checked by
   the emulator on DuckDB; late-binding views block no drop on DuckDB, and on PostgreSQL (which binds them) dropping
   what one reads is refused, as is one over a relation that does not exist yet on both engines.
-- LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
+- EXPLAIN is refused on both engines (neither plans as Redshift does). LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12
   HH MI SS SS.SSS AM PM, 'epochsecs', 'epochmillisecs'), ESCAPE (text format), ACCEPTINVCHARS, NULL AS, EMPTYASNULL,
@@ -311,6 +311,8 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
         return EngineSql(NO_OP[engine], declares=alter_change(tokens, None))
     if verb in {"ANALYZE", "VACUUM"}:
         return EngineSql(NO_OP[engine])
+    if verb == "EXPLAIN":  # r_EXPLAIN.md: Redshift's steps (XN Seq Scan, DS_DIST_*), costs and distribution
+        raise NotSupportedLocally("EXPLAIN statement (Redshift's query plan; neither engine plans as Redshift does)")
     if verb == "LOCK":
         # LOCK only orders concurrent Redshift transactions. The emulator runs each statement's batch in one engine
         # transaction and the engines serialize conflicting writes themselves (DuckDB fails the later writer,

@@ -48,6 +48,10 @@ from tests.unit.translate.conftest import run_script
     ("ALTER MATERIALIZED VIEW tickets_mv AUTO REFRESH YES", "ALTER MATERIALIZED VIEW ... AUTO REFRESH"),
     # r_SHOW_VIEW.md: Redshift's normalized text of the view's query (SHOW TABLE: test_declarations.py)
     ("show view LA_Venues_v", "SHOW VIEW .*normalized text"),
+    # r_EXPLAIN.md: Redshift's plan (XN Merge, DS_DIST_NONE ...); PostgreSQL's own plan would be another answer
+    ("explain select eventname, count(*) from event group by eventname", "EXPLAIN statement"),
+    ("EXPLAIN UPDATE dim_employee SET salary = s.new_salary, updated_at = SYSDATE FROM stg_salary_updates s"
+     " WHERE dim_employee.emp_id = s.emp_id", "EXPLAIN statement"),
 ])
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_redshift_only_statements(statement: str, what: str, engine: str) -> None:
