@@ -63,7 +63,7 @@ Known differences that remain (each fails loudly rather than returning a differe
   an expression's in an equality or IN list as lower() of both sides and refuses it anywhere else and on columns.
   CREATE DATABASE ... COLLATE and CONNECT BY are refused.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
-  json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
+  json_extract_array_element_text, json_extract_path_text (null_if_invalid, a trailing BOOLEAN literal there; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
   SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and

@@ -58,6 +58,12 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     " WHEN NOT shiftflow_is_valid_json_array(x) THEN CASE WHEN null_if_invalid THEN NULL"
     " ELSE error('invalid json array object ' || x) END"
     " WHEN pos < 0 THEN NULL ELSE json_extract_string(x, CAST(pos AS BIGINT)) END",
+    # json_extract_path_text(x, path, null_if_invalid): path a JSONPath of quoted keys (functions/json.py)
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_extract_path_text(x, path, null_if_invalid) AS"
+    " CASE WHEN x IS NULL OR path IS NULL THEN NULL"
+    " WHEN NOT shiftflow_is_valid_json(x) THEN CASE WHEN null_if_invalid THEN NULL"
+    " ELSE error('invalid json object ' || x) END"
+    " ELSE json_extract_string(x, path) END",
     # strtol(text, base), as C's strtol reads it: leading white space, a sign, 0x when the base is 16, then the
     # longest run of digits valid in the base ('' or no digit: 0); BIGINT overflow raises.
     "CREATE OR REPLACE TEMP MACRO shiftflow_strtol_digits(u) AS list_transform(string_split(lower(u), ''),"
@@ -190,6 +196,17 @@ BEGIN
   END IF;
   IF pos < 0 OR pos > 2147483647 THEN RETURN NULL; END IF;
   RETURN j ->> pos::integer;
+END $f$""",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_json_extract_path_text(x text, path text[],
+null_if_invalid boolean) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE j json := shiftflow_json(x);
+BEGIN
+  IF x IS NULL OR path IS NULL THEN RETURN NULL; END IF;
+  IF json_typeof(j) IS DISTINCT FROM 'object' THEN
+    IF null_if_invalid THEN RETURN NULL; END IF;
+    RAISE EXCEPTION 'invalid json object %', x;
+  END IF;
+  RETURN j #>> path;
 END $f$""",
     """CREATE OR REPLACE FUNCTION public.shiftflow_strtol(s text, base integer) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $f$
