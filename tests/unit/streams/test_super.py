@@ -123,3 +123,11 @@ def test_unnesting_with_the_array_index(warehouse: Warehouse) -> None:
     assert warehouse.rows("SELECT i, (e)::varchar(30) FROM docs d, d.data.arr AS e AT i ORDER BY i") == [
         [0, "10"], [1, "20"], [2, None]]
     assert warehouse.rows("SELECT count(*) FROM docs d, d.data.a AS e AT i") == [[0]]  # no array: no rows
+
+
+def test_bracket_attribute_navigation(warehouse: Warehouse) -> None:
+    # aws-samples-style `super_data['user']['id']`: PartiQL's bracket form of an attribute, as data.a."n"; mixed with
+    # dots and 0-based array subscripts (DuckDB's own subscripts would count from 1)
+    _table(warehouse)
+    assert warehouse.rows("SELECT data['a']['n']::int, data['arr'][1]::int, data['arr'][2].v::varchar,"
+                          " data['a'].o['k']::int, data['missing']::int FROM docs") == [[12, 20, "deep", 1, None]]

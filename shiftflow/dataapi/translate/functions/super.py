@@ -3,7 +3,8 @@
 
 A SUPER value is the engine's JSON value (DuckDB JSON, PostgreSQL json), as JSON_PARSE makes it. navigate() runs on
 the parsed tree before identifiers are folded, because navigation is read from the names:
-- `data."OrderID"` where `data` is no table or alias of the statement is the attribute OrderID of the column data;
+- `data."OrderID"` where `data` is no table or alias of the statement is the attribute OrderID of the column data
+  (`data['OrderID']` alike, PartiQL's bracket form of an attribute);
   `a.payload.dynamodb` where `a` is an alias is column payload of a, then attribute dynamodb; brackets index arrays.
   Attribute names fold to lower case unless quoted while enable_case_sensitive_identifier is on, or keep their
   case as written while enable_case_sensitive_super_attribute is on (r_enable_case_sensitive_super_attribute.md;
@@ -71,6 +72,9 @@ def _path(steps: list[exp.Expression], sensitive: bool, attributes: bool = False
     for step in steps:
         if isinstance(step, exp.Identifier):
             path += _key(step, sensitive, attributes)
+        elif isinstance(step.expressions[0], exp.Literal) and step.expressions[0].is_string:
+            # PartiQL's x['key']: the attribute, as the quoted name x."key" (not DuckDB's own subscript)
+            path += _key(exp.to_identifier(step.expressions[0].this, quoted=True), sensitive, attributes)
         elif isinstance(step.expressions[0], exp.Literal) and not step.expressions[0].is_string:
             path += f"[{int(step.expressions[0].this)}]"
         else:
@@ -268,6 +272,9 @@ def _name_navigations(select: exp.Select, sources: set[str], unnested: set[str],
     for projection in select.expressions:
         inner = projection.this if isinstance(projection, exp.Cast) else projection
         parts = _parts(inner)
+        if parts and isinstance(parts[-1], exp.Bracket) and isinstance(parts[-1].expressions[0], exp.Literal) \
+                and parts[-1].expressions[0].is_string:  # x['key'] is named as x."key"
+            parts[-1] = exp.to_identifier(parts[-1].expressions[0].this, quoted=True)
         if not parts or not isinstance(parts[-1], exp.Identifier):
             continue
         if _navigation(inner, sources, unnested, engine, set()) in (None, inner):
