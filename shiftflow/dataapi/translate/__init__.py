@@ -288,7 +288,7 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
     if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)):
-        raise NotSupportedLocally("Redshift's privileges (aclitem and its functions)")
+        raise NotSupportedLocally("Redshift's privileges (the catalog's access lists, aclitem and its functions)")
     if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
         return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)
     if engine == "duckdb" and is_prepared_statement_command(tokens):
@@ -350,8 +350,10 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
     return s3io.run(command, session, parameters, s3_client, translate)
 
 
-# The catalog's access privileges (pg_class.relacl ...): scripts that read them need Redshift's users and grants.
-_PRIVILEGE_WORDS = frozenset({"aclitem", "makeaclitem", "aclcontains", "aclexplode"})
+# The catalog's access privileges (pg_class.relacl ...): scripts that read them need Redshift's users and grants
+# (the engines' own lists name their roles, postgres=UC/postgres, or are empty on DuckDB).
+_PRIVILEGE_WORDS = frozenset({"aclitem", "makeaclitem", "aclcontains", "aclexplode", "relacl", "nspacl", "proacl",
+                              "datacl", "lanacl"})
 # Redshift-only statements with no local meaning, by their leading words (CREATE OR REPLACE read as CREATE).
 _DATASHARES = "datashares"
 _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",
