@@ -392,8 +392,9 @@ class _NeedsS3(Exception):
 
 
 # PostgreSQL names a function with its argument types: function f(integer, integer) does not exist.
-_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function)(?: with name)? \"?([\w.]+)\"?(?:\(.*\))?"
-                      r" does not exist", re.IGNORECASE)
+# A materialized view the group's refused CREATE never made: the emulator's own REFRESH / DROP message.
+_MISSING = re.compile(r"(?:Table|Schema|Function|Macro|relation|function|materialized view)(?: with name)?"
+                      r" \"?([\w.]+)\"?(?:\(.*\))? does not exist", re.IGNORECASE)
 # Users, groups, roles, databases and procedures are the corpus's own objects (Redshift has no built-in procedure):
 # one the group never creates is missing, as a table is (PostgreSQL engine: "role "dwuser" does not exist").
 _MISSING_OWN = re.compile(r"^(?:role|user|group|database) \"([^\"]+)\" does not exist|^procedure ([\w.]+)\(.*\) does not exist")
@@ -550,8 +551,9 @@ def _has_psql_variables(sql: str) -> bool:
         tokens = tokenize(sql)
     except SqlSplitError:
         return False
+    # `:name` but not a `::type` cast; at the statement's start too (rsql's `:EXPLAIN select ...`)
     return any(a.text == ":" and b.start == a.end + 1 and (b.text.isidentifier() or b.text.startswith("'"))
-               and a.start > 0 and sql[a.start - 1] != ":" for a, b in zip(tokens, tokens[1:]))
+               and (a.start == 0 or sql[a.start - 1] != ":") for a, b in zip(tokens, tokens[1:]))
 
 
 _TABLE_AFTER = re.compile(r"\b(?:from|join|into|update|table|exists)\s+([\w.\"]+)", re.IGNORECASE)

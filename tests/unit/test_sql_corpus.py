@@ -276,3 +276,19 @@ def test_catalog_queries_read_the_tables_they_name(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "r_PG_TABLE_DEF.md").write_text(CATALOG_PAGE)
     assert [outcome.kind for outcome in sql_corpus.measure(tmp_path)] == ["missing", "ran", "ran", "missing"]
+
+
+def test_an_rsql_variable_that_starts_the_statement_makes_it_a_template() -> None:
+    # aws-samples/redshift-benchmarks' TPC-H queries: `:EXPLAIN` is rsql's variable, set to EXPLAIN or nothing
+    assert sql_corpus._has_psql_variables(":EXPLAIN\nselect l_returnflag from lineitem")
+    assert not sql_corpus._has_psql_variables("select '1'::int, x::varchar from t")
+
+
+def test_refreshing_a_materialized_view_whose_create_was_refused_is_missing() -> None:
+    lineage = sql_corpus.Lineage()
+    lineage.record("CREATE MATERIALIZED VIEW mv77_01_good AUTO REFRESH YES AS SELECT 1 AS a", "unsupported")
+    assert sql_corpus._corpus_lacks('materialized view "mv77_01_good" does not exist',
+                                    "REFRESH MATERIALIZED VIEW mv77_01_good", lineage)
+    lineage.record("CREATE MATERIALIZED VIEW mv_made AS SELECT 1 AS a", "ran")
+    assert not sql_corpus._corpus_lacks('materialized view "mv_made" does not exist',
+                                        "REFRESH MATERIALIZED VIEW mv_made", lineage)

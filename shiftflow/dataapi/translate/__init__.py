@@ -63,7 +63,7 @@ Known differences that remain (each fails loudly rather than returning a differe
   an expression's in an equality or IN list as lower() of both sides and refuses it anywhere else and on columns.
   CREATE DATABASE ... COLLATE and CONNECT BY are refused.
 - Emulated by session set-up helpers: is_valid_json, is_valid_json_array, json_array_length,
-  json_extract_array_element_text (null_if_invalid; a valid non-array is an "invalid json array object"; nested
+  json_extract_array_element_text, json_extract_path_text (null_if_invalid, a trailing BOOLEAN literal there; a valid non-array is an "invalid json array object"; nested
   values come back minified on DuckDB, as written on PostgreSQL), strtol (C strtol: the longest valid prefix),
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
   SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
@@ -76,7 +76,7 @@ Known differences that remain (each fails loudly rather than returning a differe
 - Views (views.py): DROP TABLE / VIEW refuses while a normal view reads the object (CASCADE drops it), checked by
   the emulator on DuckDB; late-binding views block no drop on DuckDB, and on PostgreSQL (which binds them) dropping
   what one reads is refused, as is one over a relation that does not exist yet on both engines.
-- LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
+- EXPLAIN is refused on both engines (neither plans as Redshift does). LOCK is a no-op (see translate()). DROP TABLE a, b is one drop per table on DuckDB: without IF EXISTS, a missing
   b fails the statement after a is dropped (a TRANSACTION batch rolls the drop of a back; a lone statement does not).
 - COPY: DELIMITER / QUOTE escapes ('\\t', octal '\\001'), DATEFORMAT / TIMEFORMAT (YYYY YY MM MON MONTH DD HH24 HH12
   HH MI SS SS.SSS AM PM, 'epochsecs', 'epochmillisecs'), ESCAPE (text format), ACCEPTINVCHARS, NULL AS, EMPTYASNULL,
@@ -291,7 +291,7 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
     if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)):
-        raise NotSupportedLocally("Redshift's privileges (aclitem and its functions)")
+        raise NotSupportedLocally("Redshift's privileges (the catalog's access lists, aclitem and its functions)")
     if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
         return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)
     if engine == "duckdb" and is_prepared_statement_command(tokens):
@@ -314,6 +314,8 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
         return EngineSql(NO_OP[engine], declares=alter_change(tokens, None))
     if verb in {"ANALYZE", "VACUUM"}:
         return EngineSql(NO_OP[engine])
+    if verb == "EXPLAIN":  # r_EXPLAIN.md: Redshift's steps (XN Seq Scan, DS_DIST_*), costs and distribution
+        raise NotSupportedLocally("EXPLAIN statement (Redshift's query plan; neither engine plans as Redshift does)")
     if verb == "LOCK":
         # LOCK only orders concurrent Redshift transactions. The emulator runs each statement's batch in one engine
         # transaction and the engines serialize conflicting writes themselves (DuckDB fails the later writer,
@@ -351,8 +353,10 @@ def run_s3_command(command: S3Command, session: EngineSession, parameters: Mappi
     return s3io.run(command, session, parameters, s3_client, translate)
 
 
-# The catalog's access privileges (pg_class.relacl ...): scripts that read them need Redshift's users and grants.
-_PRIVILEGE_WORDS = frozenset({"aclitem", "makeaclitem", "aclcontains", "aclexplode"})
+# The catalog's access privileges (pg_class.relacl ...): scripts that read them need Redshift's users and grants
+# (the engines' own lists name their roles, postgres=UC/postgres, or are empty on DuckDB).
+_PRIVILEGE_WORDS = frozenset({"aclitem", "makeaclitem", "aclcontains", "aclexplode", "relacl", "nspacl", "proacl",
+                              "datacl", "lanacl"})
 # Redshift-only statements with no local meaning, by their leading words (CREATE OR REPLACE read as CREATE).
 _DATASHARES = "datashares"
 _REDSHIFT_ONLY = {("CREATE", "EXTERNAL"): "external schemas and tables (Redshift Spectrum)",

@@ -7,7 +7,8 @@ body is split with the project splitter and, in each piece:
 - declarations' types (`v varchar(max);`) and default values, assignments (`v := nvl(a, b)`) and the conditions of
   IF / ELSIF / WHILE are translated as expressions; RAISE's arguments, RETURN and EXECUTE's strings are not (dynamic
   SQL is run as written);
-- COPY and UNLOAD fail as not supported locally: the emulator runs them itself, PostgreSQL would read a server file.
+- COPY and UNLOAD fail as not supported locally: the emulator runs them itself, PostgreSQL would read a server file;
+  ANALYZE, VACUUM and LOCK are plpgsql's NULL, as they are no-ops at the top level (`ANALYZE #temp` included).
 
 Exception handlers follow Redshift, which has no subtransactions (stored-procedure-trapping-errors.md): "When entering
 the exception-handling block, the current transaction is rolled back and a new transaction is created to run the
@@ -36,6 +37,8 @@ from shiftflow.sql.splitter import split_statements, tokenize
 _SQL_STARTS = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "MERGE", "SELECT", "WITH",
                "REFRESH", "SET"}
 _S3_COMMANDS = {"COPY", "UNLOAD"}
+# What translate() runs as a no-op at the top level (Redshift's storage and statistics, its locks): plpgsql's NULL.
+_NO_OPS = {"ANALYZE", "VACUUM", "LOCK"}
 _TRANSACTION_ENDS = {"COMMIT", "ROLLBACK", "TRUNCATE"}
 # Words after which a plpgsql statement starts inside the same piece (`then n := 1`, `begin insert ...`).
 _STATEMENT_AFTER = {"BEGIN", "THEN", "ELSE", "LOOP", "DECLARE"}
@@ -122,6 +125,10 @@ def _statement(piece: str, tokens: list[Token], index: int, translator: BodyTran
     if first in _S3_COMMANDS:
         raise NotSupportedLocally(f"{first} inside a stored procedure (the emulator runs {first} itself: "
                                   "run it as a statement of its own)")
+    if first in _NO_OPS:
+        if index + 1 < len(tokens) and word(tokens[index + 1]) == "COMPRESSION":
+            raise NotSupportedLocally("ANALYZE COMPRESSION (a report of Redshift's column encodings)")
+        return tokens[index].start, len(piece), "NULL"
     if first == "SELECT" and index + 2 < len(tokens) and tokens[index + 1].token_type == TokenType.INTO:
         return _select_into(piece, tokens, index, translator)
     if first in _SQL_STARTS:

@@ -58,6 +58,12 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     " WHEN NOT shiftflow_is_valid_json_array(x) THEN CASE WHEN null_if_invalid THEN NULL"
     " ELSE error('invalid json array object ' || x) END"
     " WHEN pos < 0 THEN NULL ELSE json_extract_string(x, CAST(pos AS BIGINT)) END",
+    # json_extract_path_text(x, path, null_if_invalid): path a JSONPath of quoted keys (functions/json.py)
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_extract_path_text(x, path, null_if_invalid) AS"
+    " CASE WHEN x IS NULL OR path IS NULL THEN NULL"
+    " WHEN NOT shiftflow_is_valid_json(x) THEN CASE WHEN null_if_invalid THEN NULL"
+    " ELSE error('invalid json object ' || x) END"
+    " ELSE json_extract_string(x, path) END",
     # strtol(text, base), as C's strtol reads it: leading white space, a sign, 0x when the base is 16, then the
     # longest run of digits valid in the base ('' or no digit: 0); BIGINT overflow raises.
     "CREATE OR REPLACE TEMP MACRO shiftflow_strtol_digits(u) AS list_transform(string_split(lower(u), ''),"
@@ -107,6 +113,23 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     *streams_catalog.DUCKDB_SETUP,  # streaming ingestion's state (streams/catalog.py)
     *DECLARATIONS_SETUP,  # the tables' declarations Redshift keeps (declarations.py)
 )
+
+
+def _postgres_json_text(signature: str, nulls: str, kind: str, result: str) -> str:
+    """A JSON text function (x text, ..., null_if_invalid): NULL when `nulls`; text that is no JSON `kind` (object,
+    array) is NULL with null_if_invalid, an "invalid json [array] object" error otherwise; then `result` of j."""
+    invalid = "invalid json array object" if kind == "array" else "invalid json object"
+    return f"""CREATE OR REPLACE FUNCTION public.shiftflow_{signature} LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE j json := shiftflow_json(x);
+BEGIN
+  IF {nulls} THEN RETURN NULL; END IF;
+  IF json_typeof(j) IS DISTINCT FROM '{kind}' THEN
+    IF null_if_invalid THEN RETURN NULL; END IF;
+    RAISE EXCEPTION '{invalid} %', x;
+  END IF;
+  {result}
+END $f$"""
+
 
 # Run on every new PostgreSQL connection.
 POSTGRES_SESSION_SETUP: tuple[str, ...] = (
@@ -172,29 +195,13 @@ BEGIN RETURN x::json; EXCEPTION WHEN others THEN RETURN NULL; END $f$""",
     "CREATE OR REPLACE FUNCTION public.shiftflow_is_valid_json_array(x text) RETURNS boolean LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT CASE WHEN x IS NULL THEN NULL ELSE coalesce(json_typeof(shiftflow_json(x)) = 'array', false)"
     " END $f$",
-    """CREATE OR REPLACE FUNCTION public.shiftflow_json_array_length(x text, null_if_invalid boolean) RETURNS integer
-LANGUAGE plpgsql IMMUTABLE AS $f$
-DECLARE j json := shiftflow_json(x);
-BEGIN
-  IF x IS NULL THEN RETURN NULL; END IF;
-  IF json_typeof(j) IS DISTINCT FROM 'array' THEN
-    IF null_if_invalid THEN RETURN NULL; END IF;
-    RAISE EXCEPTION 'invalid json array object %', x;
-  END IF;
-  RETURN json_array_length(j);
-END $f$""",
-    """CREATE OR REPLACE FUNCTION public.shiftflow_json_extract_array_element_text(x text, pos bigint,
-null_if_invalid boolean) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
-DECLARE j json := shiftflow_json(x);
-BEGIN
-  IF x IS NULL OR pos IS NULL THEN RETURN NULL; END IF;
-  IF json_typeof(j) IS DISTINCT FROM 'array' THEN
-    IF null_if_invalid THEN RETURN NULL; END IF;
-    RAISE EXCEPTION 'invalid json array object %', x;
-  END IF;
-  IF pos < 0 OR pos > 2147483647 THEN RETURN NULL; END IF;
-  RETURN j ->> pos::integer;
-END $f$""",
+    _postgres_json_text("json_array_length(x text, null_if_invalid boolean) RETURNS integer", "x IS NULL", "array",
+                        "RETURN json_array_length(j);"),
+    _postgres_json_text("json_extract_array_element_text(x text, pos bigint, null_if_invalid boolean) RETURNS text",
+                        "x IS NULL OR pos IS NULL", "array",
+                        "IF pos < 0 OR pos > 2147483647 THEN RETURN NULL; END IF;\n  RETURN j ->> pos::integer;"),
+    _postgres_json_text("json_extract_path_text(x text, path text[], null_if_invalid boolean) RETURNS text",
+                        "x IS NULL OR path IS NULL", "object", "RETURN j #>> path;"),
     """CREATE OR REPLACE FUNCTION public.shiftflow_strtol(s text, base integer) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $f$
 DECLARE t text; sign integer := 1; result bigint := 0; d integer; i integer;

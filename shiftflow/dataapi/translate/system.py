@@ -61,9 +61,10 @@ _LISTED = frozenset("""
     pg_table_def pg_user_info pg_attribute_info pg_class_info pg_database_info pg_external_schema pg_library
     pg_proc_info pg_statistic_indicator
     pg_user pg_group pg_shadow pg_default_acl pg_statistic
-    pg_stat_activity pg_locks
+    pg_stat_activity pg_locks pg_settings
 """.split())  # the pg_ catalogs of users, groups, default privileges and statistics: Redshift's, not the engine's;
-# its sessions and locks (PostgreSQL 8.0's columns: procpid, current_query, pg_locks.transaction), not the engine's
+# its sessions and locks (PostgreSQL 8.0's columns: procpid, current_query, pg_locks.transaction), and its settings
+# (max_connections ...), not the engine's
 
 
 @dataclass(frozen=True)

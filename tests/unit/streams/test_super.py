@@ -112,3 +112,22 @@ def test_can_json_parse_of_to_varbyte_in_one_expression(warehouse: Warehouse) ->
                           ) == [[True, False, True, True]]
     failed = warehouse.run("SELECT CAN_JSON_PARSE(TO_VARBYTE('7b7d', 'octal'))")
     assert failed["Status"] == "FAILED" and "invalid format for to_varbyte: octal" in failed["Error"]
+
+
+def test_unnesting_with_the_array_index(warehouse: Warehouse) -> None:
+    # query-super.md: `x AS y AT z` iterates over array x, z the element's 0-based index
+    warehouse.ok("""CREATE TABLE bar AS SELECT json_parse('{"scalar_array": [1, 2.3, 45000000]}') AS data""")
+    assert warehouse.rows("SELECT index, element FROM bar AS b, b.data.scalar_array AS element AT index"
+                          " ORDER BY index") == [[0, "1"], [1, "2.3"], [2, "45000000"]]
+    _table(warehouse)  # a cast of the element in parentheses (aws-samples-style `(t)::VARCHAR(30)`) reads its scalar
+    assert warehouse.rows("SELECT i, (e)::varchar(30) FROM docs d, d.data.arr AS e AT i ORDER BY i") == [
+        [0, "10"], [1, "20"], [2, None]]
+    assert warehouse.rows("SELECT count(*) FROM docs d, d.data.a AS e AT i") == [[0]]  # no array: no rows
+
+
+def test_bracket_attribute_navigation(warehouse: Warehouse) -> None:
+    # aws-samples-style `super_data['user']['id']`: PartiQL's bracket form of an attribute, as data.a."n"; mixed with
+    # dots and 0-based array subscripts (DuckDB's own subscripts would count from 1)
+    _table(warehouse)
+    assert warehouse.rows("SELECT data['a']['n']::int, data['arr'][1]::int, data['arr'][2].v::varchar,"
+                          " data['a'].o['k']::int, data['missing']::int FROM docs") == [[12, 20, "deep", 1, None]]

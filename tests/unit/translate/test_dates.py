@@ -277,3 +277,15 @@ def test_timeofday_is_the_statements_clock_as_text(session):
     assert first.columns[0].name == "timeofday"
     assert re.fullmatch(r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d\.\d{6} \d{4} UTC", first.rows[0][0])
     assert first.rows[0][0] != second.rows[0][0]
+
+
+def test_datediff_in_weeks_counts_the_week_boundaries_crossed(session):
+    # r_DATEDIFF_function.md: "the number of date part boundaries that are crossed" (datediff(year) of 12-31-2008
+    # and 01-01-2009 is 1); a week starts on Monday (date_trunc('week')). A Saturday and the Monday after: 1; a Monday
+    # and the Sunday of its week: 0; the page's own example: 52.
+    result = run_script(session, """
+        select datediff(week, '2026-08-15'::date, '2026-08-17'::date), datediff(week, '2026-08-16', '2026-08-17'),
+               datediff(w, '2026-08-10'::date, '2026-08-16 23:00'::timestamp), datediff(week, '2026-08-17', '2026-08-15'),
+               datediff(week,'2009-01-01','2009-12-31')
+    """)
+    assert result.rows == [(1, 1, 0, -1, 52)]

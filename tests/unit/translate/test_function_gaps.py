@@ -29,6 +29,11 @@ def test_round_keeps_the_arguments_type(session):
                                  "round(28.05::numeric(5,2), -1), round(2.55::float8, 1)")
     assert result.rows[0] == (Decimal("28"), Decimal("28.1"), Decimal("30"), 2.6)
     assert [c.type_name for c in result.columns] == ["numeric", "numeric", "numeric", "float8"]
+    # an integer stays one: AVG of an INTEGER is an integer (r_AVG.md), rounded to 2 places a BIGINT on both engines
+    result = run_script(session, "create table tickets (n int); insert into tickets values (120), (135);"
+                                 "select round(avg(n), 2), round(1234::int, -2), round(7::smallint, 1) from tickets")
+    assert result.rows[0] == (127, 1200, 7)
+    assert [c.type_name for c in result.columns] == ["int8", "int4", "int2"]
 
 
 def test_md5_and_octet_length(session):

@@ -124,3 +124,32 @@ def test_enable_case_sensitive_super_attribute_as_the_reference_shows(session):
     run_script(session, "SET enable_case_sensitive_super_attribute TO OFF")
     assert [str(v) for v in run_script(session, "SELECT col.A FROM tbl").rows[0]] == ['"a"']
     assert [str(v) for v in run_script(session, "SELECT col.a FROM tbl").rows[0]] == ['"a"']
+
+
+def test_json_extract_path_text_documented_examples(session):
+    # JSON_EXTRACT_PATH_TEXT.md: the value at 'f4', 'f6'; NULL for invalid JSON with null_if_invalid true (the
+    # trailing true is no path element); 'farm', 'barn', 'color' at the third level; NULL for a missing key; a key
+    # with a blank
+    result = run_script(session, """
+        select json_extract_path_text('{"f2":{"f3":1},"f4":{"f5":99,"f6":"star"}}','f4', 'f6'),
+               json_extract_path_text('{"f2":{"f3":1},"f4":{"f5":99,"f6":"star"}','f4', 'f6',true),
+               json_extract_path_text('{"farm": {"barn": {"color": "red", "feed stocked": true}}}',
+                                      'farm', 'barn', 'color'),
+               json_extract_path_text('{"farm": {"barn": {}}}', 'farm', 'barn', 'color'),
+               json_extract_path_text('{"house": {"appliances": {"washing machine": {"brand": "Any Brand"}}}}',
+                                      'house', 'appliances', 'washing machine', 'brand')
+    """)
+    assert result.rows == [("star", None, "red", None, "Any Brand")]
+    assert result.columns[0].name == "json_extract_path_text"
+    with pytest.raises(EngineError, match="(?i)json"):  # invalid JSON without null_if_invalid: an error
+        run_script(session, """select json_extract_path_text('{"f2":{"f3":1},"f4":{"f5":99,"f6":"star"}','f4', 'f6')""")
+
+
+def test_json_extract_path_text_of_a_varchar_column(session):
+    # aws-samples' SUPER demo: the legacy pattern, JSON held as VARCHAR; on PostgreSQL the column is text, not json
+    result = run_script(session, """
+        create table demo_events (event_id int, raw_json_str varchar(200));
+        insert into demo_events values (1, '{"user": {"name": "Ann"}}'), (2, 'not json'), (3, null);
+        select event_id, json_extract_path_text(raw_json_str, 'user', 'name', true) from demo_events order by 1
+    """)
+    assert result.rows == [(1, "Ann"), (2, None), (3, None)]

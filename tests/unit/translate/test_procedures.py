@@ -155,3 +155,26 @@ def test_drop_procedure_with_the_references_signature(postgres_session):
     with pytest.raises(EngineError, match="does not exist"):
         run_script(postgres_session, "call quarterly_revenue(1, 2.0, null)")
 
+
+def test_a_temp_table_analyzed_and_read_into_a_variable_inside_a_body(session):
+    # aws-samples-style procedure: a #temp table made, ANALYZEd (a no-op, as at the top level) and counted INTO
+    run_script(session, """
+        create table lifecycle_log (n bigint);
+        create or replace procedure temp_lifecycle()
+        language plpgsql as $$
+        declare
+            v_count bigint := 0;
+        begin
+            drop table if exists #temp_safe_lifecycle;
+            create temp table #temp_safe_lifecycle (id int not null, data_val varchar(100) not null) diststyle even;
+            insert into #temp_safe_lifecycle (id, data_val)
+            select n, 'Clean Value ' || n::varchar from (select 1 as n union select 2 union select 3) x;
+            analyze #temp_safe_lifecycle;
+            select count(1) into v_count from #temp_safe_lifecycle;
+            insert into lifecycle_log values (v_count);
+            drop table if exists #temp_safe_lifecycle;
+        end;
+        $$
+    """)
+    run_script(session, "call temp_lifecycle()")
+    assert run_script(session, "select n from lifecycle_log").rows == [(3,)]

@@ -25,12 +25,18 @@ from tests.unit.translate.conftest import run_script
     # amazon-redshift-utils' v_check_transaction_locks: Redshift's sessions and locks (PostgreSQL 8.0's columns)
     ("select l.pid, a.usename from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.procpid = l.pid",
      "system table pg_(locks|stat_activity)"),
+    # the cluster's settings (PostgreSQL's server would say max_connections is 100)
+    ("SELECT setting AS max_connections FROM pg_settings WHERE name = 'max_connections'", "system table pg_settings"),
     # r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md
     ("select user, current_aws_account", "current_aws_account"), ("select current_namespace", "current_namespace"),
     # redshift-utils' privilege reports read the catalog's access lists
     ("select relname from pg_class c where aclcontains(c.relacl, makeaclitem(1, 0, 1, 'SELECT', false))",
      "privileges"),
     ("prepare p (int) as select relacl::aclitem[] from pg_class where relowner = $1", "privileges"),
+    # aws-samples-style grant checks read the access lists themselves (the engines' would name their own roles)
+    ("SELECT nspname, nspacl FROM pg_namespace WHERE nspname IN ('analytics','rpt','staging','public')",
+     "privileges"),
+    ("select relname, relacl from pg_class where relname = 'sales'", "privileges"),
     # r_CANCEL.md: another session's running query, by its process id (not a syntax error)
     ("cancel 802", "CANCEL of another session's query"),
     ("cancel 802 'Long-running query'", "CANCEL of another session's query"),
@@ -48,6 +54,10 @@ from tests.unit.translate.conftest import run_script
     ("ALTER MATERIALIZED VIEW tickets_mv AUTO REFRESH YES", "ALTER MATERIALIZED VIEW ... AUTO REFRESH"),
     # r_SHOW_VIEW.md: Redshift's normalized text of the view's query (SHOW TABLE: test_declarations.py)
     ("show view LA_Venues_v", "SHOW VIEW .*normalized text"),
+    # r_EXPLAIN.md: Redshift's plan (XN Merge, DS_DIST_NONE ...); PostgreSQL's own plan would be another answer
+    ("explain select eventname, count(*) from event group by eventname", "EXPLAIN statement"),
+    ("EXPLAIN UPDATE dim_employee SET salary = s.new_salary, updated_at = SYSDATE FROM stg_salary_updates s"
+     " WHERE dim_employee.emp_id = s.emp_id", "EXPLAIN statement"),
 ])
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_redshift_only_statements(statement: str, what: str, engine: str) -> None:

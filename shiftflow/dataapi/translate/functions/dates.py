@@ -140,7 +140,8 @@ def interval(amount: exp.Expression, unit: str, factor: int = 1) -> exp.Expressi
 
 
 def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
-    """DATEDIFF counts unit boundaries crossed (DuckDB's date_diff does; PostgreSQL runs shiftflow_datediff). TIME
+    """DATEDIFF counts unit boundaries crossed (DuckDB's date_diff does but for weeks; PostgreSQL runs
+    shiftflow_datediff). TIME
     values are taken on one day (the engines cannot cast a TIME to a TIMESTAMP)."""
     for key in ("this", "expression"):
         value = node.args.get(key)
@@ -150,11 +151,18 @@ def _datediff(node: exp.Expression, engine: str) -> exp.Expression:
             node.set(key, exp.cast(value, exp.DataType.Type.TIMESTAMP))
         elif not is_temporal(value) or is_time(value):
             node.set(key, exp.Anonymous(this="shiftflow_datediff_operand", expressions=[value]))
-    if engine != "postgres":
-        return node
     # Redshift datediff(unit, start, end) parses as DateDiff(this=end, expression=start).
     unit = node.args.get("unit")
     start, end = node.expression, node.this
+    if engine != "postgres":
+        if unit is not None and _DATEPARTS.get(unit.name.lower()) == "week":
+            # DuckDB's date_diff('week') counts whole weeks (0 from a Sunday to the Monday after); the Mondays
+            # crossed are the days between the weeks' starts over 7 (date_trunc('week'), as PostgreSQL's helper)
+            starts = [exp.cast(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string("week"), value]),
+                               exp.DataType.Type.DATE) for value in (start, end)]
+            return exp.IntDiv(this=exp.Anonymous(this="date_diff", expressions=[exp.Literal.string("day"), *starts]),
+                              expression=exp.Literal.number(7))
+        return node
     return exp.Anonymous(this="shiftflow_datediff", expressions=[
         exp.Literal.string(unit.name.lower() if unit is not None else "day"), exp.cast(start, "TIMESTAMP"),
         exp.cast(end, "TIMESTAMP")])

@@ -10,6 +10,9 @@ IS_CHAR (ASCII text), IS_SMALLINT / IS_INTEGER / IS_BIGINT (numbers of scale 0 i
 is false for NULL. A SUPER value here is JSON, which keeps no DECIMAL / FLOAT distinction: IS_DECIMAL, IS_FLOAT,
 IS_FP, DECIMAL_PRECISION and DECIMAL_SCALE are refused (rewrite.py). OBJECT(key, value, ...) is a JSON object,
 JSON_SIZE the bytes of the value's minified text, as the emulator prints it.
+
+On JSON text (VARCHAR): JSON_EXTRACT_PATH_TEXT (its path of keys and null_if_invalid; the helper lives in setup.py
+beside JSON_EXTRACT_ARRAY_ELEMENT_TEXT's).
 """
 
 from __future__ import annotations
@@ -84,12 +87,48 @@ def _object(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.cast(exp.Anonymous(this="json_object", expressions=checked), exp.DataType.Type.JSON)
 
 
+def _json_extract_path_text(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """JSON_EXTRACT_PATH_TEXT(json_string, path_elem [, ...] [, null_if_invalid]) (JSON_EXTRACT_PATH_TEXT.md): the
+    text at the path of keys, NULL when a key is missing; invalid JSON fails unless null_if_invalid is true. The
+    session set-up's shiftflow_json_extract_path_text (setup.py, beside JSON_EXTRACT_ARRAY_ELEMENT_TEXT's) takes
+    the path as one value: a JSONPath of quoted keys on DuckDB, a text[] on PostgreSQL. A trailing BOOLEAN literal
+    is null_if_invalid, as Redshift reads it (a path element is text)."""
+    arguments = list(node.expressions)
+    flag: exp.Expression = exp.false()
+    if len(arguments) > 2 and isinstance(arguments[-1], exp.Boolean):
+        flag = arguments.pop()
+    document, keys = arguments[0], arguments[1:]
+    if not keys:
+        return node  # the engine's error for a call without a path
+    if engine == "postgres":
+        path: exp.Expression = exp.cast(exp.Array(expressions=[exp.cast(key, exp.DataType.Type.TEXT) for key in keys]),
+                                        exp.DataType.build("text[]"))
+    else:
+        pieces: list[exp.Expression] = [exp.Literal.string("$")]
+        for key in keys:
+            if isinstance(key, exp.Literal) and key.is_string:
+                if '"' in key.this:
+                    raise NotSupportedLocally(f"json_extract_path_text() of a key with a double quote ({key.this})")
+                pieces.append(exp.Literal.string(f'."{key.this}"'))
+            else:
+                pieces += [exp.Literal.string('."'), exp.cast(key, exp.DataType.Type.VARCHAR), exp.Literal.string('"')]
+        path = pieces[0]
+        for piece in pieces[1:]:
+            if isinstance(path, exp.Literal) and isinstance(piece, exp.Literal):
+                path = exp.Literal.string(path.this + piece.this)
+            else:
+                path = exp.DPipe(this=path, expression=piece)
+    return exp.Anonymous(this="shiftflow_json_extract_path_text", expressions=[document, path, flag])
+
+
 HANDLERS = {"json_parse": _json_parse, "json_typeof": _json_typeof, "object": _object,
+            "json_extract_path_text": _json_extract_path_text,
             **dict.fromkeys((*_PREDICATES, "json_size"), _super_function)}
 PARSER_FUNCTIONS = {name.upper(): (lambda args, name=name: exp.Anonymous(this=name, expressions=args))
-                    for name in ("json_parse", "json_typeof", "object", "json_size", *_PREDICATES)}
+                    for name in ("json_parse", "json_typeof", "object", "json_size", "json_extract_path_text",
+                                 *_PREDICATES)}
 COLUMN_NAMES = {"json_parse": "json_parse", "json_typeof": "json_typeof", "object": "object", "json_size": "json_size",
-                **{name: name for name in _PREDICATES}}
+                "json_extract_path_text": "json_extract_path_text", **{name: name for name in _PREDICATES}}
 _RANGES = {"smallint": 2 ** 15, "integer": 2 ** 31, "bigint": 2 ** 63}
 # The predicates that test the JSON type alone: DuckDB's json_type, PostgreSQL's json_typeof.
 _JSON_TYPE_TESTS = {"is_array": ("= 'ARRAY'", "= 'array'"), "is_object": ("= 'OBJECT'", "= 'object'"),

@@ -2,7 +2,7 @@
 r_TO_NUMBER.md). Same interface as the other families: HANDLERS, COLUMN_NAMES, DUCKDB_SETUP, POSTGRES_SETUP.
 
 - ROUND(number, integer) "returns the same numeric data type as the input": PostgreSQL has it for NUMERIC only, so
-  its FLOAT8 and FLOAT4 forms are defined (rounding the value's decimal form, as DuckDB does).
+  its FLOAT8, FLOAT4 and integer forms are defined (rounding the value's decimal form, as DuckDB does).
 - SQRT(number) is a DOUBLE PRECISION (r_SQRT.md); PostgreSQL's sqrt of a NUMERIC is a NUMERIC.
 - TO_NUMBER(string, format) is PostgreSQL's own; on DuckDB a literal format in Redshift's numeric model (9 0 . D
   , G S MI PR L $) becomes a DECIMAL cast of the string's digits, scaled as the format's decimals.
@@ -117,6 +117,10 @@ POSTGRES_SETUP: tuple[str, ...] = (
     " LANGUAGE sql IMMUTABLE AS $f$ SELECT round(x::numeric, digits)::double precision $f$",
     "CREATE OR REPLACE FUNCTION public.round(x real, digits integer) RETURNS real"
     " LANGUAGE sql IMMUTABLE AS $f$ SELECT round(x::numeric, digits)::real $f$",
+    # the integer types (PostgreSQL would pick the DOUBLE PRECISION overload above: round(avg(int_col), 2))
+    *(f"CREATE OR REPLACE FUNCTION public.round(x {kind}, digits integer) RETURNS {kind}"
+      f" LANGUAGE sql IMMUTABLE AS $f$ SELECT round(x::numeric, digits)::{kind} $f$"
+      for kind in ("smallint", "integer", "bigint")),
 )
 
 

@@ -3,7 +3,8 @@
 
 A SUPER value is the engine's JSON value (DuckDB JSON, PostgreSQL json), as JSON_PARSE makes it. navigate() runs on
 the parsed tree before identifiers are folded, because navigation is read from the names:
-- `data."OrderID"` where `data` is no table or alias of the statement is the attribute OrderID of the column data;
+- `data."OrderID"` where `data` is no table or alias of the statement is the attribute OrderID of the column data
+  (`data['OrderID']` alike, PartiQL's bracket form of an attribute);
   `a.payload.dynamodb` where `a` is an alias is column payload of a, then attribute dynamodb; brackets index arrays.
   Attribute names fold to lower case unless quoted while enable_case_sensitive_identifier is on, or keep their
   case as written while enable_case_sensitive_super_attribute is on (r_enable_case_sensitive_super_attribute.md;
@@ -13,7 +14,8 @@ the parsed tree before identifiers are folded, because navigation is read from t
   converts it laxly, NULL when it cannot (cast_super_null_on_error's default).
 - A number or boolean inserted into a SUPER column is that scalar (PostgreSQL: assignment casts to json).
 - `FROM t a, a.arr b` and `LEFT JOIN a."x"."L" b ON true` unnest the array: b is each element (NULL when the
-  value is no array), and b."M" navigates into it.
+  value is no array), and b."M" navigates into it; `a.arr AS b AT i` also gives i, the element's 0-based index
+  (an INT: the page prints 0, 1, 2).
 - ARRAY(...), ARRAY_CONCAT(a, b) and SUBARRAY(a, start, length) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
   of one of them is 0-based, as on Redshift (shiftflow_super_get with the JSONPath index as written). ARRAY_CONCAT
   of a value that is no array fails with "not supported locally".
@@ -70,6 +72,9 @@ def _path(steps: list[exp.Expression], sensitive: bool, attributes: bool = False
     for step in steps:
         if isinstance(step, exp.Identifier):
             path += _key(step, sensitive, attributes)
+        elif isinstance(step.expressions[0], exp.Literal) and step.expressions[0].is_string:
+            # PartiQL's x['key']: the attribute, as the quoted name x."key" (not DuckDB's own subscript)
+            path += _key(exp.to_identifier(step.expressions[0].this, quoted=True), sensitive, attributes)
         elif isinstance(step.expressions[0], exp.Literal) and not step.expressions[0].is_string:
             path += f"[{int(step.expressions[0].this)}]"
         else:
@@ -135,12 +140,29 @@ def _array_table(table: exp.Table, sources: set[str]) -> list[exp.Expression] | 
     return [*head, *rest]
 
 
-def _lateral(array: exp.Expression, alias: str, engine: str) -> exp.Expression:
-    """A FROM item with one row per element of `array` (column shiftflow_element), none when it is no array."""
+def _lateral(array: exp.Expression, alias: str, engine: str, index: exp.Identifier | None = None) -> exp.Expression:
+    """A FROM item with one row per element of `array` (column shiftflow_element), none when it is no array; with
+    `index` (`x AS y AT index`), also that column: the element's 0-based position."""
     elements: exp.Expression = exp.Anonymous(this="shiftflow_super_elements", expressions=[array])
-    if engine == "duckdb":
-        elements = exp.Unnest(expressions=[elements])
-    select = exp.Select(expressions=[exp.Alias(this=elements, alias=exp.to_identifier(_ELEMENT))])
+    if index is None:
+        if engine == "duckdb":
+            elements = exp.Unnest(expressions=[elements])
+        select = exp.Select(expressions=[exp.Alias(this=elements, alias=exp.to_identifier(_ELEMENT))])
+    elif engine == "duckdb":  # generate_subscripts beside UNNEST: one position per element, in step
+        position = exp.Anonymous(this="generate_subscripts", expressions=[elements.copy(), exp.Literal.number(1)])
+        select = exp.Select(expressions=[
+            exp.Alias(this=exp.Unnest(expressions=[elements]), alias=exp.to_identifier(_ELEMENT)),
+            exp.Alias(this=exp.cast(exp.Sub(this=position, expression=exp.Literal.number(1)), "INT"),
+                      alias=index.copy())])
+    else:  # the set-returning function WITH ORDINALITY (1-based)
+        # unqualified columns: a qualified one would read as navigation of a SUPER column
+        select = exp.select(exp.Alias(this=exp.column("shiftflow_e"), alias=exp.to_identifier(_ELEMENT)),
+                            exp.Alias(this=exp.cast(exp.Sub(this=exp.column("shiftflow_n"),
+                                                            expression=exp.Literal.number(1)), "INT"),
+                                      alias=index.copy())).from_(
+            exp.Table(this=elements, alias=exp.TableAlias(this=exp.to_identifier("shiftflow_u"), columns=[
+                exp.to_identifier("shiftflow_e"), exp.to_identifier("shiftflow_n")])))
+        select.find(exp.From).this.set("ordinality", True)
     return exp.Lateral(this=exp.Subquery(this=select), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
@@ -148,7 +170,7 @@ def navigate(tree: exp.Expression, engine: str) -> exp.Expression:
     """SUPER navigation, unnesting and casts of `tree` as engine calls (see the module's docstring)."""
     if isinstance(tree, exp.Set):  # SET app.user_id: a setting
         return tree
-    if not any(isinstance(node, (exp.Dot, exp.Bracket, exp.Unnest)) or (
+    if not any(isinstance(node, (exp.Dot, exp.Bracket, exp.Unnest, exp.AtIndex)) or (
             isinstance(node, exp.Column) and node.args.get("table") is not None) or (
             isinstance(node, exp.Table) and node.args.get("db") is not None) for node in tree.walk()):
         return tree
@@ -166,7 +188,7 @@ def navigate(tree: exp.Expression, engine: str) -> exp.Expression:
         if value is not None and value != node:
             node.replace(value)
     for cast in list(tree.find_all(exp.Cast)):
-        inner = cast.this
+        inner = cast.this.unnest()  # `(t)::varchar` as `t::varchar`
         if (isinstance(inner, exp.Anonymous) and inner.name == "shiftflow_super_get") or (
                 isinstance(inner, exp.Column) and inner.name == _ELEMENT):
             cast.replace(_lax_cast(inner, cast.to, engine))
@@ -250,6 +272,9 @@ def _name_navigations(select: exp.Select, sources: set[str], unnested: set[str],
     for projection in select.expressions:
         inner = projection.this if isinstance(projection, exp.Cast) else projection
         parts = _parts(inner)
+        if parts and isinstance(parts[-1], exp.Bracket) and isinstance(parts[-1].expressions[0], exp.Literal) \
+                and parts[-1].expressions[0].is_string:  # x['key'] is named as x."key"
+            parts[-1] = exp.to_identifier(parts[-1].expressions[0].this, quoted=True)
         if not parts or not isinstance(parts[-1], exp.Identifier):
             continue
         if _navigation(inner, sources, unnested, engine, set()) in (None, inner):
@@ -284,6 +309,14 @@ def _unnest_from_items(tree: exp.Expression, plain: set[str], engine: str) -> se
         if array is not None:
             unnest.replace(_lateral(array, alias.columns[0].name, engine))
             aliases.add(alias.columns[0].name.lower())
+    for at in list(tree.find_all(exp.AtIndex)):  # `a.arr AS x AT i` (query-super.md): x each element, i its index
+        if not isinstance(at.this, exp.Alias) or not isinstance(at.expression, exp.Identifier):
+            raise NotSupportedLocally(f"this AT clause of PartiQL ({at.sql('redshift')})")
+        array = _navigation(at.this.this, plain, aliases, engine, set())
+        if array is None:
+            raise NotSupportedLocally(f"AT over what is no SUPER array navigation ({at.sql('redshift')})")
+        aliases.add(at.this.alias.lower())
+        at.replace(_lateral(array, at.this.alias, engine, at.expression))
     for table in list(tree.find_all(exp.Table)):
         parts = _array_table(table, plain)
         if parts is None:
