@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from shiftflow.local.moto_gaps import (
     atomic_dynamodb_writes,
+    atomic_execution_starts,
     backend_lookup,
     cached_service_models,
     choice_absent_variable,
@@ -59,6 +60,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     early_task_success.apply,
     cached_service_models.apply,
     backend_lookup.apply,
+    atomic_execution_starts.apply,  # after execution_records: it wraps the named start
 )
 
 
