@@ -45,6 +45,8 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
 22. ``early_task_success``: a task token completed before its task waits (with a heartbeat) completes the task.
 23. ``cached_service_models``: one botocore Loader for moto's service models, reading through the on-disk cache.
 24. ``backend_lookup``: looking up an existing moto backend takes no process-wide lock.
+25. ``parser_error_names``: the Step Functions parser's errors keep their names (InvalidDefinition, ...) on the wire.
+26. ``atomic_execution_starts``: an execution is published only once started; two starts of one name run one.
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 

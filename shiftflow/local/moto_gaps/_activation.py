@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from shiftflow.local.moto_gaps import (
     atomic_dynamodb_writes,
+    atomic_execution_starts,
     backend_lookup,
     cached_service_models,
     choice_absent_variable,
@@ -61,6 +62,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     cached_service_models.apply,
     backend_lookup.apply,
     parser_error_names.apply,
+    atomic_execution_starts.apply,  # after execution_records: it wraps the named start
 )
 
 
