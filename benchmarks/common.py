@@ -32,6 +32,14 @@ def history_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
             return events
 
 
+def history_length(sfn: Any, execution_arn: str) -> int:
+    """How many events an execution's history has, in one call: event ids run 1, 2, ... in order, so the newest
+    event's id is the count (reading every event to count them is most of a 1,000-job workflow's benchmark: moto
+    serialises each one). Callers confirm it on the executions whose size they report (`history_events`)."""
+    page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1, reverseOrder=True)
+    return page["events"][0]["id"] if page["events"] else 0
+
+
 def state_transitions(events: list[dict[str, Any]]) -> int:
     """What Step Functions Standard bills: one transition per state entered."""
     return sum(1 for event in events if event["type"].endswith("StateEntered"))

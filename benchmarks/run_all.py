@@ -5,6 +5,11 @@
 
 Sections: demo (and issue 4's transition overhead and the emulator's figures), completion, throughput, scale. A
 section that fails is reported as not measured (with its error) and the command exits 1 after writing the report.
+The full suite (the goals' own sizes, no --rows / --jobs / --time-scale) also exits 1 when a goal is missed or the
+suite took longer than BUDGET_SECONDS, with a line naming each ("[bench] goal missed: throughput: ...", "[bench] over
+budget: ..."); --quick and resized runs print the verdicts but do not judge them (tiny sizes are not the goals').
+The last line is the run's time, in all and per section; results.json keeps it (meta.suite_s, meta.section_s) beside
+the verdicts (meta.goals, meta.goals_missed, meta.budget_met).
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ PACKAGES = ("moto", "duckdb", "sqlglot", "boto3", "botocore", "aws-lambda-powert
 SECTIONS = ("demo", "transitions", "dataapi", "completion", "throughput", "scale")
 FULL = {
     "durations": (1, 30, 600), "phases": (0, 2.5, 5, 7.5), "time_scale": 0.01,
-    "rows": (1_000_000, 5_000_000), "repeat": 7, "fixed_cost_runs": 7,
+    "rows": (1_000_000, 5_000_000), "repeat": throughput.REPEAT, "long_repeat": throughput.LONG_REPEAT,
+    "fixed_cost_runs": 7,
     "jobs": (10, 100, 1000), "lone_jobs": 20,
     "demo_runs": 3, "demo_command": "make", "status_runs": 10,
     "transition_states": 200, "transition_runs": 5,
@@ -42,7 +48,7 @@ FULL = {
 }
 QUICK = {
     "durations": (1, 30), "phases": (0,), "time_scale": 0.001,
-    "rows": (20_000,), "repeat": 1, "fixed_cost_runs": 2,
+    "rows": (20_000,), "repeat": 1, "long_repeat": 1, "fixed_cost_runs": 2,
     "jobs": (4, 10), "lone_jobs": 3,
     "demo_runs": 1, "demo_command": "shiftflow", "status_runs": 2,
     "transition_states": 20, "transition_runs": 1,
@@ -58,7 +64,8 @@ def sections(options: dict[str, Any]) -> dict[str, Callable[[], dict[str, Any]]]
         "dataapi": lambda: dataapi_overhead.measure(**options["dataapi"]),
         "completion": lambda: completion.measure(tuple(options["durations"]), tuple(options["phases"]),
                                                  options["time_scale"]),
-        "throughput": lambda: throughput.measure(tuple(options["rows"]), options["repeat"], options["fixed_cost_runs"]),
+        "throughput": lambda: throughput.measure(tuple(options["rows"]), options["repeat"], options["fixed_cost_runs"],
+                                                 options["long_repeat"]),
         "scale": lambda: scale.measure(tuple(options["jobs"]), lone_jobs=options["lone_jobs"]),
     }
 
@@ -87,6 +94,9 @@ def run(quick: bool = False, out: Path = ROOT / "docs" / "benchmarks", only: tup
         results["meta"]["section_s"][name] = time.perf_counter() - section_started
         print(f"[bench] {name} done in {results['meta']['section_s'][name]:.0f} s", flush=True)
     results["meta"]["suite_s"] = time.perf_counter() - started
+    results["meta"]["budget_met"] = results["meta"]["suite_s"] <= BUDGET_SECONDS
+    results["meta"]["goals"] = report.goals(results)
+    results["meta"]["goals_missed"] = [goal for goal in results["meta"]["goals"] if goal["met"] is False]
     results["meta"]["load_end"] = os.getloadavg()
     machine_s, own_s = (end - start for end, start in zip(_cpu_seconds(), cpu_start))
     results["meta"]["cpu"] = {"machine_busy_s": machine_s, "suite_s": own_s,
@@ -95,6 +105,27 @@ def run(quick: bool = False, out: Path = ROOT / "docs" / "benchmarks", only: tup
     readme = report.render(results, out)
     print(f"[bench] wrote {readme} in {results['meta']['suite_s']:.0f} s", flush=True)
     return results
+
+
+def verdict(results: dict[str, Any], judged: bool) -> tuple[list[str], list[str], str]:
+    """(failures, notes, the time line). Failures name a section that failed and, when `judged` (the full suite at the
+    goals' sizes), a missed goal or the budget exceeded; unjudged runs get those as notes. The time line: the suite's
+    seconds against the budget, then each section's seconds in the order they ran."""
+    meta = results["meta"]
+    failures = [f"[bench] failed: {name} (not measured: its error is above and in the report)"
+                for name in SECTIONS if "error" in results.get(name, {})]
+    verdicts = [f"[bench] goal missed: {goal['section']}: {goal['what']}: target {goal['target']}, measured "
+                f"{goal['measured']}" for goal in meta["goals_missed"]]
+    if not meta["budget_met"]:
+        slowest = sorted(meta["section_s"].items(), key=lambda item: -item[1])[:3]
+        verdicts.append(f"[bench] over budget: the suite took {meta['suite_s']:.0f} s, budget {meta['budget_s']:.0f} s "
+                        f"(slowest: {', '.join(f'{name} {seconds:.0f} s' for name, seconds in slowest)})")
+    notes = [] if judged else [line.replace("[bench] ", "[bench] not judged (not the goals' sizes): ", 1)
+                               for line in verdicts]
+    timing = (f"[bench] total {meta['suite_s']:.0f} s (budget {meta['budget_s']:.0f} s: "
+              f"{'met' if meta['budget_met'] else 'not met'}); "
+              + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in meta["section_s"].items()))
+    return failures + (verdicts if judged else []), notes, timing
 
 
 def machine() -> dict[str, Any]:
@@ -147,10 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {key: value for key, value in (("rows", arguments.rows), ("jobs", arguments.jobs),
                                                ("time_scale", arguments.time_scale)) if value}
     results = run(arguments.quick, arguments.out, tuple(arguments.only), overrides)
-    failed = [name for name in SECTIONS if "error" in results.get(name, {})]
-    if failed:
-        print(f"[bench] failed: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    judged = not arguments.quick and not overrides
+    failures, notes, timing = verdict(results, judged)
+    for line in failures + notes:
+        print(line, file=sys.stderr, flush=True)
+    print(timing, flush=True)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

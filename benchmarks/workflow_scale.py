@@ -21,7 +21,7 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import history_events, local_runtime
+from benchmarks.common import history_events, history_length, local_runtime
 from shiftflow.local.moto_gaps import wait_for_execution
 from shiftflow.local.runtime import LocalRuntime
 from shiftflow.workflows import parse_workflow, push, run_input
@@ -55,6 +55,27 @@ def history_size(sfn: Any, execution_arn: str) -> int:
     return len(history_events(sfn, execution_arn))
 
 
+def largest_histories(sfn: Any, deployment: Any) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
+    """The largest history of each kind of execution ((events, ARN) by state machine) and how many executions of
+    each kind ran. Every execution is sized by its last event's id (one call); the largest of each kind is then
+    counted event by event, and must agree."""
+    largest: dict[str, tuple[int, str]] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for name in ("workflow", "workflow_stage", "run_sql_job"):
+        paginator = sfn.get_paginator("list_executions")
+        for page in paginator.paginate(stateMachineArn=deployment.state_machine_arn(name)):
+            for execution in page["executions"]:
+                counts[name] += 1
+                size = history_length(sfn, execution["executionArn"])
+                if size > largest.get(name, (0, ""))[0]:
+                    largest[name] = (size, execution["executionArn"])
+    for name, (size, arn) in largest.items():
+        counted = history_size(sfn, arn)
+        if counted != size:
+            raise RuntimeError(f"the largest {name} history has {counted} events, its last event's id says {size}")
+    return largest, dict(counts)
+
+
 def warm_up(runtime: LocalRuntime) -> None:
     """One statement before the run: the emulator's first statements create its catalog, and 40 of them at once
     collide on it in DuckDB (a local-only race, reported; Redshift has its catalog already)."""
@@ -81,23 +102,14 @@ def measure(stages: int, jobs_per_stage: int, concurrency: int, log_level: str =
         status = wait_for_execution(arn, 3600)
         wall = time.perf_counter() - started
 
-        largest: dict[str, tuple[int, str]] = {}
-        counts: dict[str, int] = defaultdict(int)
-        for name in ("workflow", "workflow_stage", "run_sql_job"):
-            paginator = sfn.get_paginator("list_executions")
-            for page in paginator.paginate(stateMachineArn=deployment.state_machine_arn(name)):
-                for execution in page["executions"]:
-                    counts[name] += 1
-                    size = history_size(sfn, execution["executionArn"])
-                    if size > largest.get(name, (0, ""))[0]:
-                        largest[name] = (size, execution["executionArn"])
+        largest, counts = largest_histories(sfn, deployment)
         audit = job_items(dynamodb, outputs["JobAuditTableName"], arn.rsplit(":", 1)[-1])
         return {
             "status": status,
             "jobs": stages * jobs_per_stage,
             "stages": stages,
             "wall_seconds": wall,
-            "executions": dict(counts),
+            "executions": counts,
             "largest_history": {name: size for name, (size, _) in largest.items()},
             "largest_of_all": max(size for size, _ in largest.values()),
             "history_limit": HISTORY_LIMIT,

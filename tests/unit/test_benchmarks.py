@@ -112,3 +112,30 @@ def test_emulated_seconds_converts_only_what_was_compressed() -> None:
     assert emulated_seconds(10.1, 10.203, [(10.0, 10.2, 10)]) == pytest.approx(5.003)
     assert emulated_seconds(1.0, 1.004, []) == pytest.approx(0.004)  # no compressed wait: real time as it is
     assert duration(600) == "10 min" and duration(0.0021) == "2.1 ms" and duration(30) == "30 s"
+
+
+def test_a_missed_goal_or_the_budget_fails_the_full_suite_with_a_line_naming_it() -> None:
+    goal = {"section": "throughput", "goal": "2", "what": "orchestrated / alone", "target": "<= 1.15x",
+            "measured": "1.300x", "met": False}
+    results = {"meta": {"suite_s": 700.4, "budget_s": 600, "budget_met": False, "goals_missed": [goal],
+                        "section_s": {"demo": 90.0, "throughput": 500.2, "scale": 110.2}},
+               "scale": {"error": "Traceback ..."}}
+    failures, notes, timing = run_all.verdict(results, judged=True)
+    assert failures == ["[bench] failed: scale (not measured: its error is above and in the report)",
+                        "[bench] goal missed: throughput: orchestrated / alone: target <= 1.15x, measured 1.300x",
+                        "[bench] over budget: the suite took 700 s, budget 600 s (slowest: throughput 500 s, "
+                        "scale 110 s, demo 90 s)"] and notes == []
+    assert timing == "[bench] total 700 s (budget 600 s: not met); demo 90 s, throughput 500 s, scale 110 s"
+    # --quick and resized runs: tiny sizes are not the goals', so their verdicts are notes; a failed section fails
+    failures, notes, _ = run_all.verdict(results, judged=False)
+    assert failures == ["[bench] failed: scale (not measured: its error is above and in the report)"]
+    assert [line.split(": ", 1)[1].split(":")[0] for line in notes] == ["goal missed", "over budget"]
+
+
+def test_the_quick_run_records_its_time_and_verdicts(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    meta = results["meta"]
+    assert set(meta["section_s"]) == set(run_all.SECTIONS) and meta["suite_s"] >= sum(meta["section_s"].values())
+    assert len(meta["goals"]) == 12 and meta["goals_missed"] == [g for g in meta["goals"] if g["met"] is False]
+    assert meta["budget_met"] == (meta["suite_s"] <= meta["budget_s"])
+    assert results["throughput"]["repeat_by_size"] == [1]
