@@ -162,9 +162,15 @@ class SessionCommand(ABC):
 
 class AroundStatement(SessionCommand):
     """A session command around one translated statement, `inner` (a dataclass field of the subclass): its
-    placeholders and session scope are the inner statement's; run_inner() runs it."""
+    placeholders and session scope are the inner statement's, as is what it is (its text ...); run_inner() runs
+    it."""
 
     inner: EngineSql | SessionCommand
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:  # type: ignore[override]

@@ -28,7 +28,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.model import AroundStatement, EngineSql, NotSupportedLocally, SessionCommand
 
 LATE_BINDING = "shiftflow_late_binding"
 _DEPENDENTS_MESSAGE = "because other objects depend on it"
@@ -210,13 +210,13 @@ class CheckedSchemaDrop(SessionCommand):
 
 
 @dataclass(frozen=True)
-class CheckedAlter(SessionCommand):
+class CheckedAlter(AroundStatement):
     """DuckDB's ALTER TABLE / VIEW of a relation a normal view reads: Redshift binds the view to the relation, so it
     follows a RENAME and keeps its columns (an ADD COLUMN does not reach its `*`, a DROP or a change of a column
     it reads is refused, r_ALTER_TABLE.md's RESTRICT); a DuckDB view reads names, so such an ALTER is not
     supported locally. Late-binding views read names on Redshift too: they never stop it."""
 
-    alter: EngineSql | SessionCommand
+    inner: EngineSql | SessionCommand  # the ALTER
     relation: tuple[str, str]  # (schema or "", name) as written
     change: str  # what the ALTER does, for the message
     star_only: bool  # ADD COLUMN: only a view reading `*` would see it
@@ -231,9 +231,7 @@ class CheckedAlter(SessionCommand):
                     raise NotSupportedLocally(
                         f"ALTER ... {self.change} of {key[0]}.{key[1]}, which the view {view[0]}.{view[1]} reads, on"
                         " the DuckDB engine (its views read names; Redshift's are bound to the relation)")
-        if isinstance(self.alter, SessionCommand):
-            return self.alter.run(session, parameters, in_transaction)
-        return self.alter.execute(session, parameters)
+        return self.run_inner(session, parameters, in_transaction)
 
 
 def _starred(session: EngineSession) -> set[tuple[str, str]]:

@@ -340,3 +340,16 @@ def test_a_missing_user_or_group_is_named_as_redshift_names_it(users):
     for statement in ("grant select on listing to group h13a_nogroup", "alter group h13a_nogroup add user h13a_x"):
         _fails(users, statement, '^group "h13a_nogroup" does not exist')
     _fails(users, "grant role h13a_norole to h13a_group1", 'role "h13a_norole" does not exist')
+
+
+def test_an_admin_users_security_definer_procedure_runs_as_the_admin_user(users):
+    # r_CREATE_PROCEDURE.md: SECURITY DEFINER uses the privileges of the procedure's owner, here the request's
+    # admin user (DbUser), whoever the session is
+    users.set_user("awsuser")
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234'; create table who (effective varchar(64), session varchar(64));
+        create procedure p_admin() security definer as $$
+        begin insert into who select current_user, session_user; end; $$ language plpgsql;
+        grant execute on procedure p_admin() to h13a_user1;
+        set session authorization h13a_user1; call p_admin(); reset session authorization""")
+    assert run_script(users, "select effective, session from who").rows == [("awsuser", "h13a_user1")]
