@@ -224,7 +224,7 @@ def test_postgres_groups_keep_their_users_to_themselves(tmp_path: Path) -> None:
         (tmp_path / "docs" / page).write_text(USERS_PAGE)
     outcomes = sql_corpus.measure(tmp_path, "postgres")
     assert [(o.example.sql.split()[0], o.kind) for o in outcomes] == [("create", "ran"), ("grant", "missing")] * 2
-    assert 'role "h13_corpus_nobody" does not exist' in outcomes[1].detail
+    assert 'user "h13_corpus_nobody" does not exist' in outcomes[1].detail
 
 
 def test_a_timestamptz_matches_the_same_instant_in_another_time_zone() -> None:
