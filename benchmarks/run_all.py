@@ -8,8 +8,8 @@ section that fails is reported as not measured (with its error) and the command 
 The full suite (the goals' own sizes, no --rows / --jobs / --time-scale) also exits 1 when a goal is missed or the
 suite took longer than BUDGET_SECONDS, with a line naming each ("[bench] goal missed: throughput: ...", "[bench] over
 budget: ..."); --quick and resized runs print the verdicts but do not judge them (tiny sizes are not the goals').
-The last line is the run's time, in all and per section; results.json keeps it (meta.suite_s, meta.section_s) beside
-the verdicts (meta.goals, meta.goals_missed, meta.budget_met).
+The last line is the run's time, in all and per section; results.json keeps it (meta.suite_s, meta.section_s, and the
+CPU seconds per section, meta.section_cpu_s) beside the verdicts (meta.goals, meta.goals_missed, meta.budget_met).
 """
 
 from __future__ import annotations
@@ -80,18 +80,21 @@ def run(quick: bool = False, out: Path = ROOT / "docs" / "benchmarks", only: tup
                                         "date": datetime.datetime.now(datetime.timezone.utc).strftime(
                                             "%Y-%m-%d %H:%M UTC"),
                                         "commit": _commit(), "machine": machine(), "budget_s": BUDGET_SECONDS,
-                                        "section_s": {}}}
+                                        "section_s": {}, "section_cpu_s": {}}}
     for name, measure in sections(options).items():
         if name not in only:
             continue
         print(f"[bench] {name} ...", flush=True)
-        section_started = time.perf_counter()
+        section_started, section_cpu = time.perf_counter(), _cpu_seconds()[1]
         try:
             results[name] = measure()
         except Exception:
             traceback.print_exc()
             results[name] = {"error": traceback.format_exc(limit=4)}
         results["meta"]["section_s"][name] = time.perf_counter() - section_started
+        # The CPU seconds of this process and the processes it waited for: the work itself, which a busy machine
+        # stretches far less than the wall time (compare runs on a shared machine by these).
+        results["meta"]["section_cpu_s"][name] = _cpu_seconds()[1] - section_cpu
         print(f"[bench] {name} done in {results['meta']['section_s'][name]:.0f} s", flush=True)
     results["meta"]["suite_s"] = time.perf_counter() - started
     results["meta"]["budget_met"] = results["meta"]["suite_s"] <= BUDGET_SECONDS

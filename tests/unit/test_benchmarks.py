@@ -135,7 +135,8 @@ def test_a_missed_goal_or_the_budget_fails_the_full_suite_with_a_line_naming_it(
 def test_the_quick_run_records_its_time_and_verdicts(quick: tuple[Path, dict[str, Any]]) -> None:
     _, results = quick
     meta = results["meta"]
-    assert set(meta["section_s"]) == set(run_all.SECTIONS) and meta["suite_s"] >= sum(meta["section_s"].values())
+    assert set(meta["section_s"]) == set(meta["section_cpu_s"]) == set(run_all.SECTIONS)
+    assert meta["suite_s"] >= sum(meta["section_s"].values()) and all(cpu > 0 for cpu in meta["section_cpu_s"].values())
     assert len(meta["goals"]) == 12 and meta["goals_missed"] == [g for g in meta["goals"] if g["met"] is False]
     assert meta["budget_met"] == (meta["suite_s"] <= meta["budget_s"])
     assert results["throughput"]["repeat_by_size"] == [1]

@@ -75,3 +75,20 @@ def test_a_cloud_of_another_project_or_engine_is_refused(tmp_path, answering):
 def test_an_endpoint_file_that_is_not_ours_reads_as_none(tmp_path):
     (tmp_path / client.ENDPOINT_FILE).write_text("{not json")
     assert client.read_endpoint(tmp_path) is None
+
+
+def test_an_ended_process_not_reaped_yet_is_not_alive():
+    """A cloud outlives the command that started it: its parent is then init, which may reap it seconds after it
+    exits, and a stop waited for that. Here a parent that never reaps its child `true`, which is another's child."""
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
+                               "child = subprocess.Popen(['true']); print(child.pid, flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())
+        assert client.wait_until(lambda: Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z",
+                                 timeout=10)
+        assert not client.process_alive(pid)
+        assert client.process_alive(parent.pid)  # a live process stays alive
+    finally:
+        parent.kill()
+        parent.wait()
