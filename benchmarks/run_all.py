@@ -3,7 +3,8 @@
     make bench                                             # = .venv/bin/python benchmarks/run_all.py
     .venv/bin/python benchmarks/run_all.py --quick --out /tmp/bench   # tiny sizes: the code paths only
 
-Sections: demo (and issue 4's transition overhead and the emulator's figures), completion, throughput, scale. A
+Sections: demo (and issue 4's transition overhead and the emulator's figures), completion, throughput, scale,
+streaming (issue 12). A
 section that fails is reported as not measured (with its error) and the command exits 1 after writing the report.
 The full suite (the goals' own sizes, no --rows / --jobs / --time-scale) also exits 1 when a goal is missed or the
 suite took longer than BUDGET_SECONDS, with a line naming each ("[bench] goal missed: throughput: ...", "[bench] over
@@ -31,12 +32,13 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import completion, dataapi_overhead, demo, local_transition_overhead, report, scale, throughput
+from benchmarks import (completion, dataapi_overhead, demo, local_transition_overhead, report, scale, streaming,
+                        throughput)
 from benchmarks.common import ROOT
 
 BUDGET_SECONDS = 600
 PACKAGES = ("moto", "duckdb", "sqlglot", "boto3", "botocore", "aws-lambda-powertools", "jsonata-python", "matplotlib")
-SECTIONS = ("demo", "transitions", "dataapi", "completion", "throughput", "scale")
+SECTIONS = ("demo", "transitions", "dataapi", "completion", "throughput", "scale", "streaming")
 FULL = {
     "durations": (1, 30, 600), "phases": (0, 2.5, 5, 7.5), "time_scale": 0.01,
     "rows": (1_000_000, 5_000_000), "repeat": throughput.REPEAT, "long_repeat": throughput.LONG_REPEAT,
@@ -45,6 +47,7 @@ FULL = {
     "demo_runs": 3, "demo_command": "make", "status_runs": 10,
     "transition_states": 200, "transition_runs": 5,
     "dataapi": {"statements": 500, "samples": 20, "rows": 1_000_000, "runs": 5},
+    "streaming": {"records": 1_000_000, "new": 10_000, "repeat": 3, "samples": 10},
 }
 QUICK = {
     "durations": (1, 30), "phases": (0,), "time_scale": 0.001,
@@ -53,6 +56,7 @@ QUICK = {
     "demo_runs": 1, "demo_command": "shiftflow", "status_runs": 2,
     "transition_states": 20, "transition_runs": 1,
     "dataapi": {"statements": 20, "samples": 2, "rows": 10_000, "runs": 1},
+    "streaming": {"records": 2_000, "new": 200, "repeat": 1, "samples": 3},
 }
 
 
@@ -67,6 +71,7 @@ def sections(options: dict[str, Any]) -> dict[str, Callable[[], dict[str, Any]]]
         "throughput": lambda: throughput.measure(tuple(options["rows"]), options["repeat"], options["fixed_cost_runs"],
                                                  options["long_repeat"]),
         "scale": lambda: scale.measure(tuple(options["jobs"]), lone_jobs=options["lone_jobs"]),
+        "streaming": lambda: streaming.measure(**options["streaming"]),
     }
 
 

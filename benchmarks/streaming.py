@@ -11,6 +11,8 @@
   (goal: within one refresh interval plus 1 s).
 
     PYTHONPATH=. .venv/bin/python benchmarks/streaming.py [--records 1000000] [--new 10000] [--repeat 3]
+
+make bench runs it as its `streaming` section (run_all.py).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shiftflow.local.cloud.client import wait_until  # noqa: E402  (after the path above, when run as a script)
+from shiftflow.dataapi.streams.topics import Producer, TopicStore  # noqa: E402  (after the path above, as a script)
+from shiftflow.local.cloud.client import wait_until  # noqa: E402
 
 SCHEMA = ("CREATE EXTERNAL SCHEMA custschema FROM MSK IAM_ROLE default AUTHENTICATION none"
           " CLUSTER_ARN 'arn:aws:kafka:us-east-1:123456789012:cluster/local/1'")
@@ -93,8 +96,9 @@ class Warehouse:
 
 
 @contextmanager
-def warehouse(folder: Path) -> Iterator[tuple[Warehouse, Any]]:
-    """An emulator over a file-backed DuckDB and a topic store in `folder`; the warehouse and the producer."""
+def warehouse(folder: Path, topics: Path | None = None) -> Iterator[tuple[Warehouse, Any]]:
+    """An emulator over a file-backed DuckDB in `folder` and a topic store (`topics`, else in `folder`); the
+    warehouse and the producer."""
     import boto3
 
     from shiftflow.dataapi.engines.duckdb import DuckDBEngine
@@ -103,14 +107,15 @@ def warehouse(folder: Path) -> Iterator[tuple[Warehouse, Any]]:
     from shiftflow.dataapi.streams import sources
     from shiftflow.dataapi.streams.topics import Producer, TopicStore
 
+    topic_root = topics if topics is not None else folder / "topics"
     previous = sources.current()
-    sources.use(sources.StreamSources(topic_root=folder / "topics"))
+    sources.use(sources.StreamSources(topic_root=topic_root))
     engine = DuckDBEngine(folder / "warehouse")
     emulator = DataApiEmulator(engine, page_rows=1000)
     try:
         with route_in_process(emulator):
             yield (Warehouse(boto3.client("redshift-data", region_name="us-east-1")),
-                   Producer(TopicStore(folder / "topics"), default_partitions=4))
+                   Producer(TopicStore(topic_root), default_partitions=4))
     finally:
         emulator.close()
         sources.use(previous)
@@ -131,18 +136,17 @@ def measured(work: Any) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def typed_load(records: int) -> dict[str, float]:
+def typed_load(topics: Path, values: list[str]) -> dict[str, float]:
+    """The first REFRESH of the topic in `topics` (its records: `values`) plus the typed CTAS, against plain DuckDB."""
     with tempfile.TemporaryDirectory(prefix="shiftflow-bench-stream-") as name:
         folder = Path(name)
-        with warehouse(folder) as (dw, producer):
-            produce(producer, 0, records)
+        with warehouse(folder, topics) as (dw, _):
             dw.run(SCHEMA)
             dw.run("SET enable_case_sensitive_identifier TO true")
             dw.run(VIEW)
             refresh, refresh_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
             load, load_cpu = measured(lambda: dw.run(TYPED))
             loaded = dw.rows("SELECT count(*), sum(orderid) FROM orders")[0]
-        values = [order(n) for n in range(records)]
         plain = duckdb.connect(str(folder / "baseline.duckdb"))
         plain.execute("CREATE TABLE raw (kafka_partition BIGINT, kafka_offset BIGINT, v VARCHAR)")
         plain.execute("INSERT INTO raw SELECT i % 4, i // 4, v FROM (SELECT unnest($1) AS v,"
@@ -172,19 +176,24 @@ def strict_macros() -> list[str]:
             for name in STRICT_MACROS]
 
 
-def incremental(records: int, new: int) -> dict[str, float]:
+def incremental(topics: Path, new: int, first: int) -> dict[str, float]:
+    """REFRESH of `new` records (numbered from `first`) put on top of the topic in `topics`, on a view that read all
+    of it, against `new` records on an empty view (a topic of its own)."""
     with tempfile.TemporaryDirectory(prefix="shiftflow-bench-stream-") as name:
-        with warehouse(Path(name)) as (dw, producer):
+        with warehouse(Path(name) / "empty") as (dw, producer):
             dw.run(SCHEMA)
             dw.run(VIEW)
             produce(producer, 0, new)
             empty, empty_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
-            produce(producer, new, records - new)
+        with warehouse(Path(name) / "full", topics) as (dw, producer):
+            dw.run(SCHEMA)
+            dw.run(VIEW)
             dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv")
-            produce(producer, records, new)
+            held = int(dw.rows("SELECT count(*) FROM orders_stream_mv")[0][0])
+            produce(producer, first, new)
             full, full_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
     return {"on_empty": empty, "on_full": full, "ratio": full / empty, "on_empty_cpu": empty_cpu,
-            "on_full_cpu": full_cpu, "cpu_ratio": full_cpu / empty_cpu}
+            "on_full_cpu": full_cpu, "cpu_ratio": full_cpu / empty_cpu, "held": held}
 
 
 def freshness(interval: float, samples: int) -> dict[str, float]:
@@ -220,6 +229,39 @@ def freshness(interval: float, samples: int) -> dict[str, float]:
     return {"interval": interval, "median": statistics.median(delays), "max": max(delays)}
 
 
+def _median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def measure(records: int = 1_000_000, new: int = 10_000, repeat: int = 3, interval: float = 1.0,
+            samples: int = 10) -> dict[str, Any]:
+    """Issue 12's three figures with their goals: typed load 1.3x plain DuckDB, incremental REFRESH 1.5x, freshness
+    within the refresh interval plus 1 s (medians of `repeat` runs; the topic of `records` is produced once)."""
+    with tempfile.TemporaryDirectory(prefix="shiftflow-bench-topic-") as name:
+        topics = Path(name)
+        producer = Producer(TopicStore(topics), default_partitions=4)
+        produce(producer, 0, records)
+        values = [order(n) for n in range(records)]
+        typed = [typed_load(topics, values) for _ in range(repeat)]
+        del values
+        increments = [incremental(topics, new, records + run * new) for run in range(repeat)]
+    fresh = freshness(interval, samples)
+    typed_ratio, increment_ratio = _median(typed, "ratio"), _median(increments, "ratio")
+    return {
+        "records": records, "new": new, "repeat": repeat, "typed_load": typed, "incremental": increments,
+        "freshness": fresh,
+        "goals": {
+            "typed_load": {"goal": 1.3, "measured": typed_ratio, "met": typed_ratio <= 1.3,
+                           "cpu": _median(typed, "cpu_ratio"), "strict": _median(typed, "ratio_strict"),
+                           "strict_cpu": _median(typed, "cpu_ratio_strict")},
+            "incremental": {"goal": 1.5, "measured": increment_ratio, "met": increment_ratio <= 1.5,
+                            "cpu": _median(increments, "cpu_ratio")},
+            "freshness": {"goal_s": interval + 1.0, "measured_s": fresh["median"], "max_s": fresh["max"],
+                          "met": fresh["median"] <= interval + 1.0},
+        },
+    }
+
+
 def summary(name: str, runs: list[dict[str, float]], keys: tuple[str, ...]) -> None:
     """The median and range of each ratio over the runs (each run's own pair, measured one after the other)."""
     if len(runs) > 1:
@@ -231,21 +273,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--new", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--only", choices=("typed", "incremental", "freshness"))
+    parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
-    if options.only in (None, "typed"):
-        runs = [typed_load(options.records) for _ in range(options.repeat)]
-        for run in runs:
-            print("typed load", {k: round(v, 3) for k, v in run.items()}, flush=True)
-        summary("typed load", runs, ("ratio", "cpu_ratio", "ratio_strict", "cpu_ratio_strict"))
-    if options.only in (None, "incremental"):
-        runs = [incremental(options.records, options.new) for _ in range(options.repeat)]
-        for run in runs:
-            print("incremental", {k: round(v, 3) for k, v in run.items()}, flush=True)
-        summary("incremental", runs, ("ratio", "cpu_ratio"))
-    if options.only in (None, "freshness"):
-        print("freshness", {k: round(v, 3) for k, v in freshness(1.0, 10).items()}, flush=True)
+    figures = measure(options.records, options.new, options.repeat)
+    for run in figures["typed_load"]:
+        print("typed load", {k: round(v, 3) for k, v in run.items()}, flush=True)
+    summary("typed load", figures["typed_load"], ("ratio", "cpu_ratio", "ratio_strict", "cpu_ratio_strict"))
+    for run in figures["incremental"]:
+        print("incremental", {k: round(v, 3) for k, v in run.items()}, flush=True)
+    summary("incremental", figures["incremental"], ("ratio", "cpu_ratio"))
+    print("freshness", {k: round(v, 3) for k, v in figures["freshness"].items()})
+    print("goals", json.dumps(figures["goals"], default=str))
 
 
 if __name__ == "__main__":
