@@ -31,7 +31,6 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import ROOT, TARGET
+from shiftflow.local.cloud.client import LOG_FILE
 
 ROLES = {"data-api": 0.5, "dynamodb": 0.2, "s3": 0.12, "stepfunctions": 0.1, "sns": 0.08}
 SELECT_ROWS = 2500
@@ -242,10 +242,12 @@ def s3_role(plan: Plan, client_id: int, call: Caller, outcomes: Outcomes, s3: An
 
 def stepfunctions_role(plan: Plan, client_id: int, call: Caller, outcomes: Outcomes, sfn: Any) -> None:
     for seq in range(plan.iterations):
-        if seq == 0 and client_id % 5 == 0:  # the template's RunSqlJob: Lambda, S3, the Data API in-process
+        if seq == 0 and client_id % 5 == 0:  # the template's RunSqlJob: Lambda, S3, the Data API in-process; in
+            # completion event its statement's status change resumes it (SendTaskSuccess) while others start theirs
             arn, expected = plan.outputs["RunSqlJobStateMachineArn"], None
             payload = {"workflow": plan.tag, "job": f"job{client_id}", "script": f"{plan.tag}/one.sql",
-                       "parameters": {}}
+                       "parameters": {}, "completion": "event" if client_id % 10 == 0 else "poll",
+                       "heartbeat_seconds": 120}
         else:
             arn, expected = plan.machine_arn, {"echo": client_id * 1000 + seq}
             payload = {"n": client_id * 1000 + seq}
@@ -443,6 +445,20 @@ def query(api: Any, sql: str) -> list[list[Any]]:
     return result_rows(api, statement, Caller(Outcomes()))
 
 
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def logged_errors(log: Path, offset: int) -> list[str]:
+    """The errors the cloud logged from `offset` on: an internal call that failed (a handler, a delivery) is a
+    broken promise too, even when a retry hid it from the clients."""
+    with open(log, "rb") as file:
+        file.seek(offset)
+        lines = file.read().decode(errors="replace").splitlines()
+    return [f"cloud.log: {line[:400]}" for line in lines
+            if '"level":"ERROR"' in line or " ERROR " in line or line.startswith("Traceback")]
+
+
 def figures(outcomes: Outcomes, seconds: float) -> dict[str, Any]:
     latencies = sorted(latency for _, latency, _ in outcomes.calls)
     per_operation: dict[str, list[float]] = {}
@@ -479,13 +495,14 @@ def measure(threads: int = 300, processes: int = 3, threads_per_process: int = 2
             tag = f"stress{number}"
             plan = prepare(endpoint.url, outputs, tag)
             plan = Plan(**{**plan.__dict__, "iterations": iterations})
+            log, logged = folder / LOG_FILE, _size(folder / LOG_FILE)
             with Sampler(endpoint.pid) as sampler:
                 outcomes, seconds = wave(plan, threads, processes, threads_per_process)
             time.sleep(1.0)  # the connections' threads end once the clients' sockets close
             after = Sampler(endpoint.pid).sample()
             results["waves"].append({**figures(outcomes, seconds), "peak": sampler.peak(),
                                      "after": {"threads": after[1], "rss_mib": round(after[2], 1), "fds": after[3]},
-                                     "problems": check(plan, outcomes)})
+                                     "problems": check(plan, outcomes) + logged_errors(log, logged)})
         return results
 
 

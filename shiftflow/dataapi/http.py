@@ -34,10 +34,15 @@ class _BadFraming(Exception):
     """The request's HTTP framing (Content-Length, chunks) cannot be read: HTTP's 400, the connection closes."""
 
 
+# listen(2) backlog of an endpoint hundreds of clients connect to at once (the local cloud's too): with a shallow one
+# the kernel drops their SYNs (each retried after 1 s, then 3 s) or their first request. The kernel caps it at
+# net.core.somaxconn (4096 on current Linux).
+LISTEN_BACKLOG = 4096
+
+
 class DataApiServer(ThreadingHTTPServer):
     daemon_threads = True
-    # listen(2) backlog: the kernel caps it at net.core.somaxconn (4096 on current Linux).
-    request_queue_size = 4096
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, emulator: DataApiEmulator, host: str, port: int) -> None:
         super().__init__((host, port), _Handler)

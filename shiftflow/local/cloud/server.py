@@ -162,17 +162,13 @@ class LocalCloud:
         self._stack.callback(self.scheduler.stop)  # before HTTP stops: no firing into a cloud that is closing
 
     def _serve_http(self) -> None:
-        from werkzeug.serving import make_server
-
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from shiftflow.local.cloud.wsgi import CloudApplication
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the function logs
         application = CloudApplication(DomainDispatcherApplication(create_backend_app), self.runtime.emulator,
                                        self.health, prepare=self._prepare_service)
-        self._server = make_server("127.0.0.1", self.port, application, threaded=True,
-                                   request_handler=MotoRequestHandler)
-        self._server.daemon_threads = True
+        self._server = http_server(application, self.port)
         port = self._server.server_address[1]
         thread = threading.Thread(target=self._server.serve_forever, name="local-cloud-http", daemon=True)
         thread.start()
@@ -213,6 +209,22 @@ class LocalCloud:
             signal.signal(signum, lambda *_: self.stopping.set())
         while not self.stopping.wait(1.0):
             pass
+
+
+def http_server(application: Any, port: int = 0) -> Any:
+    """The cloud's HTTP server on 127.0.0.1 (not yet serving): moto's request handler, a thread per connection, and
+    the listen backlog of an endpoint hundreds of clients connect to at once (werkzeug's default of 128 made a burst
+    of connections wait a second or more for their SYNs to be retried)."""
+    from werkzeug.serving import ThreadedWSGIServer
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from shiftflow.dataapi.http import LISTEN_BACKLOG
+
+    class CloudServer(ThreadedWSGIServer):
+        daemon_threads = True
+        request_queue_size = LISTEN_BACKLOG
+
+    return CloudServer("127.0.0.1", port, application, MotoRequestHandler)
 
 
 def stack_description(outputs: dict[str, str], parameters: dict[str, str]) -> dict[str, Any]:
