@@ -142,7 +142,8 @@ from shiftflow.dataapi.translate.procedures import (BodyTranslator, is_create_pr
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_statement, stream_statement,
                                                    stream_system_tables)
-from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
+from shiftflow.dataapi.translate.system import (EMULATED, SystemQuery, mentions_system_objects,
+                                              refused_system_table, rewrite_system_tables)
 from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, prepared_duckdb,
                                               register_duckdb_functions, session_setup)
 from shiftflow.dataapi.principals.access import (Guarded, SessionAuthorization, acting_user, authorize,
@@ -287,7 +288,8 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
-    if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)):
+    if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)) \
+            and not any(refused_system_table(t.text.lower()) for t in tokens):  # refused as a system table's read
         raise NotSupportedLocally("Redshift's privileges (the catalog's access lists, aclitem and its functions)")
     if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
         return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)

@@ -28,6 +28,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token
 
 from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.system import refused_system_table
 
 _CONSTRAINT_VIEWS = {("information_schema", name) for name in (
     "key_column_usage", "referential_constraints", "constraint_column_usage",
@@ -66,7 +67,9 @@ def mentions_catalog(tokens: Iterable[Token]) -> bool:
 def rewrite_catalog(tree: exp.Expression, engine: str) -> exp.Expression:
     """Refuse the constraint views and Redshift's own catalog columns; on DuckDB, comments read back as Redshift
     reads them (run before rewrite())."""
-    for column in tree.find_all(exp.Column):
+    # a statement that also reads a system table is refused for it (system.py: Redshift's internals)
+    reads_system = any(refused_system_table(table.name.lower()) for table in tree.find_all(exp.Table))
+    for column in [] if reads_system else tree.find_all(exp.Column):
         owner = _REDSHIFT_COLUMNS.get(column.name.lower())
         if owner is not None:
             raise NotSupportedLocally(f"{owner}.{column.name.lower()} (Redshift's own catalog column; pg_table_def"
