@@ -288,8 +288,10 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
                                lambda type_text: _type_sql(type_text, engine))
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
-    if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)) \
-            and not any(refused_system_table(t.text.lower()) for t in tokens):  # refused as a system table's read
+    if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)):
+        system_table = next((t.text.lower() for t in tokens if refused_system_table(t.text.lower())), None)
+        if system_table is not None:  # refused as system.py refuses it: Redshift's internals
+            raise NotSupportedLocally(f"system table {system_table}")
         raise NotSupportedLocally("Redshift's privileges (the catalog's access lists, aclitem and its functions)")
     if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
         return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)
