@@ -143,7 +143,8 @@ from shiftflow.dataapi.translate.procedures import (BodyTranslator, PostgresCall
 from shiftflow.dataapi.translate.rewrite import rewrite
 from shiftflow.dataapi.translate.streaming import (call_with_streams, procedure_statement, stream_statement,
                                                    stream_system_tables)
-from shiftflow.dataapi.translate.system import EMULATED, SystemQuery, mentions_system_objects, rewrite_system_tables
+from shiftflow.dataapi.translate.system import (EMULATED, SystemQuery, mentions_system_objects,
+                                              refused_system_table, rewrite_system_tables)
 from shiftflow.dataapi.translate.setup import (NO_OP, POSTGRES_DATABASE_SETUP, duckdb_functions, prepared_duckdb,
                                               register_duckdb_functions, session_setup)
 from shiftflow.dataapi.principals.access import (Guarded, SessionAuthorization, acting_user, authorize,
@@ -291,6 +292,9 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
     if is_cursor_command(tokens):
         return cursor_command(statement, expanded(statement, tokens), engine, lambda query: _cursor_query(query, engine))
     if "acl" in statement.lower() and any(t.text.lower() in _PRIVILEGE_WORDS for t in expanded(statement, tokens)):
+        system_table = next((t.text.lower() for t in tokens if refused_system_table(t.text.lower())), None)
+        if system_table is not None:  # refused as system.py refuses it: Redshift's internals
+            raise NotSupportedLocally(f"system table {system_table}")
         raise NotSupportedLocally("Redshift's privileges (the catalog's access lists, aclitem and its functions)")
     if is_comment(tokens):  # commands/comments.py: PostgreSQL's own syntax
         return duckdb_comment(statement, tokens) if engine == "duckdb" else _tokens_to_postgres(statement, tokens)

@@ -15,6 +15,8 @@ information_schema and pg_catalog pages).
   from the kept ones (system.py); the other views that list constraints (pg_constraint with its attribute numbers
   and pg_get_constraintdef, key_column_usage ...) would answer otherwise than Redshift: reading them fails with
   "not supported locally".
+- Redshift's own catalog columns (pg_attribute.attencodingtype, attsortkeyord, attisdistkey, pg_class.reldiststyle,
+  pg_attrdef.adsrc) are refused: the engines have none.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ from sqlglot import exp
 from sqlglot.tokens import Token
 
 from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.system import refused_system_table
 
 _CONSTRAINT_VIEWS = {("information_schema", name) for name in (
     "key_column_usage", "referential_constraints", "constraint_column_usage",
     "constraint_table_usage", "check_constraints")} | {("pg_catalog", "pg_constraint"), ("", "pg_constraint")}
 _DUCKDB_COMMENT_WORDS = {"pg_description", "regclass", "obj_description", "col_description"}
-_WORDS = {name for _, name in _CONSTRAINT_VIEWS} | _DUCKDB_COMMENT_WORDS | {"pg_namespace"}
+# Redshift's own columns of the PostgreSQL catalog (its encodings, distribution and sort keys; pg_attrdef.adsrc, which
+# PostgreSQL dropped): the engines have no such column.
+_REDSHIFT_COLUMNS = {"attencodingtype": "pg_attribute", "attsortkeyord": "pg_attribute",
+                     "attisdistkey": "pg_attribute", "reldiststyle": "pg_class", "adsrc": "pg_attrdef"}
+_WORDS = {name for _, name in _CONSTRAINT_VIEWS} | _DUCKDB_COMMENT_WORDS | {"pg_namespace"} | set(_REDSHIFT_COLUMNS)
 
 # pg_description on DuckDB: the commented objects alone (its own view lists every one, NULL when uncommented).
 _DUCKDB_DESCRIPTIONS = """
@@ -58,7 +65,15 @@ def mentions_catalog(tokens: Iterable[Token]) -> bool:
 
 
 def rewrite_catalog(tree: exp.Expression, engine: str) -> exp.Expression:
-    """Refuse the constraint views; on DuckDB, comments read back as Redshift reads them (run before rewrite())."""
+    """Refuse the constraint views and Redshift's own catalog columns; on DuckDB, comments read back as Redshift
+    reads them (run before rewrite())."""
+    # a statement that also reads a system table is refused for it (system.py: Redshift's internals)
+    reads_system = any(refused_system_table(table.name.lower()) for table in tree.find_all(exp.Table))
+    for column in [] if reads_system else tree.find_all(exp.Column):
+        owner = _REDSHIFT_COLUMNS.get(column.name.lower())
+        if owner is not None:
+            raise NotSupportedLocally(f"{owner}.{column.name.lower()} (Redshift's own catalog column; pg_table_def"
+                                      " and svv_table_info answer the tables' declared encodings and keys)")
     for table in list(tree.find_all(exp.Table)):
         key = (table.db.lower(), table.name.lower())
         if key in _CONSTRAINT_VIEWS:

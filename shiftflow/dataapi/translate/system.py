@@ -153,6 +153,11 @@ def is_system_table(name: str) -> bool:
         or name.startswith(_SYSTEM_PREFIXES)
 
 
+def refused_system_table(name: str) -> bool:
+    """A system table the emulator refuses when read (one it does not emulate)."""
+    return is_system_table(name) and name not in EMULATED
+
+
 def mentions_system_objects(tokens: Iterable[Token]) -> bool:
     """Whether any word of the statement names a system table or a pg_last_* function: most statements do not,
     and skip the tree pass."""

@@ -25,6 +25,11 @@ from tests.unit.translate.conftest import run_script
     # amazon-redshift-utils' v_check_transaction_locks: Redshift's sessions and locks (PostgreSQL 8.0's columns)
     ("select l.pid, a.usename from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.procpid = l.pid",
      "system table pg_(locks|stat_activity)"),
+    # redshift_polizei's table reports read Redshift's own catalog columns
+    ("select trim(c.relname), a.attname, abs(a.attsortkeyord) as attsortkeyord, a.attisdistkey from pg_class c"
+     " join pg_attribute a on a.attrelid = c.oid where (a.attsortkeyord != 0 or a.attisdistkey is true)",
+     r"pg_attribute\.att(sortkeyord|isdistkey) \(Redshift's own catalog column"),
+    ("select decode(c.reldiststyle, 0, 'even', 1, 'key', 8, 'all') from pg_class c", r"pg_class\.reldiststyle"),
     # the cluster's settings (PostgreSQL's server would say max_connections is 100)
     ("SELECT setting AS max_connections FROM pg_settings WHERE name = 'max_connections'", "system table pg_settings"),
     # r_CURRENT_AWS_ACCOUNT.md, r_CURRENT_NAMESPACE.md
