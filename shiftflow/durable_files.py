@@ -101,10 +101,17 @@ class RecordFolder:
         (self.folder / f"{record_id}.json").unlink(missing_ok=True)
 
     def records(self) -> list[dict[str, Any]]:
-        """The records as they are (read-only: a running owner may be replacing one)."""
+        """The records as they are (read-only: a running owner may be replacing one, or removing one between the
+        listing and the read: that record is gone)."""
         if not self.folder.is_dir():
             return []
-        return [json.loads(path.read_text()) for path in sorted(self.folder.glob("*.json"))]
+        records = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                records.append(json.loads(path.read_text()))
+            except FileNotFoundError:
+                continue
+        return records
 
     def remove_partial_writes(self) -> None:
         """Records a kill interrupted while they were written: the previous ones stand. The owner, when it starts."""
