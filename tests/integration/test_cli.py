@@ -91,7 +91,9 @@ def test_the_same_commands_drive_a_stack_found_by_its_outputs(tmp_path, monkeypa
                     "Outputs": {key: {"Value": value} for key, value in outputs.items()}}
         boto3.client("cloudformation").create_stack(
             StackName="shiftflow-dev", TemplateBody=json.dumps(template),
-            Parameters=[{"ParameterKey": "RedshiftClusterIdentifier", "ParameterValue": "analytics"},
+            # The stack's cluster is the one this account has (a cluster that does not exist is refused).
+            Parameters=[{"ParameterKey": "RedshiftClusterIdentifier",
+                         "ParameterValue": runtime.parameters["RedshiftClusterIdentifier"]},
                         {"ParameterKey": "RedshiftDbUser", "ParameterValue": "etl"},
                         {"ParameterKey": "DatabaseName", "ParameterValue": "dev"}])
         runner = CliRunner()
