@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def current() -> StreamSources:
 
 @dataclass(frozen=True)
 class Batch:
-    """New records of one shard or partition, as NDJSON lines {"o", "t", "k", "v", "h"} (v base64)."""
+    """New records of one shard or partition, as NDJSON lines {"o", "t", "k", "s" or "v", "h"} (topics.py)."""
 
     shard: str
     lines: bytes
@@ -77,6 +78,24 @@ class Batch:
             return self.lines
         with open(self.whole_file, "rb") as handle:
             return handle.read(self.byte_position)
+
+
+@contextmanager
+def batch_file(batch: Batch) -> Iterator[Path]:
+    """The file DuckDB reads a batch's records from (read_json: far faster than binding rows one by one): the
+    partition file itself for a batch read from its start, else a private temporary file of the batch's lines."""
+    if batch.whole_file is not None:
+        yield batch.whole_file
+        return
+    with tempfile.TemporaryDirectory(prefix="shiftflow-stream-") as folder:
+        path = Path(folder) / "batch.jsonl"
+        path.write_bytes(batch.lines)
+        yield path
+
+
+# The fields of a line as DuckDB's read_json reads them, and the record's value (bytes) and its size from them.
+DUCKDB_FIELDS = "{o: 'VARCHAR', t: 'BIGINT', k: 'VARCHAR', v: 'VARCHAR', s: 'VARCHAR', h: 'JSON'}"
+DUCKDB_VALUE = "coalesce(encode(s), from_base64(v))"
 
 
 def _positions(session: EngineSession, landing: str) -> dict[str, tuple[str, int]]:
@@ -134,18 +153,22 @@ def pull(session: EngineSession, sources: StreamSources, source: str, stream: st
     """Land the stream's new records in the landing table; how many."""
     if session.engine == "postgres":  # two refreshes of one stream at once: the second waits for the first
         session.execute(f"LOCK TABLE {SCHEMA}.{landing} IN EXCLUSIVE MODE", {})
-    positions = _positions(session, landing)
-    batches = (kinesis_batches(sources.kinesis(), stream, positions) if source == "kinesis"
-               else topic_batches(sources.topics, stream, positions))
+    read_from = _positions(session, landing)
+    batches = (kinesis_batches(sources.kinesis(), stream, read_from) if source == "kinesis"
+               else topic_batches(sources.topics, stream, read_from))
     landed, kept = 0, _kept_columns(session, landing)
     for batch in batches:
         landed += _land(session, source, landing, batch, kept)
-        known = batch.shard in positions
-        catalog.run(session, f"UPDATE {SCHEMA}.pull_state SET position = :position, byte_position = :bytes"
-                             " WHERE landing = :landing AND shard = :shard" if known else
-                    f"INSERT INTO {SCHEMA}.pull_state VALUES (:landing, :shard, :position, :bytes)",
-                    landing=landing, shard=batch.shard, position=batch.position, bytes=batch.byte_position)
+        record_position(session, landing, batch, batch.shard in read_from)
     return landed
+
+
+def record_position(session: EngineSession, landing: str, batch: Batch, known: bool) -> None:
+    """Where the next read of the batch's shard or partition starts (in the reading transaction)."""
+    catalog.run(session, f"UPDATE {SCHEMA}.pull_state SET position = :position, byte_position = :bytes"
+                         " WHERE landing = :landing AND shard = :shard" if known else
+                f"INSERT INTO {SCHEMA}.pull_state VALUES (:landing, :shard, :position, :bytes)",
+                landing=landing, shard=batch.shard, position=batch.position, bytes=batch.byte_position)
 
 
 # The landed columns from the NDJSON fields and the decoded value (decoded once: the common-subexpression pass is
@@ -157,7 +180,7 @@ _DUCKDB_COLUMNS = {
             "kafka_timestamp_type": "'C'", "kafka_timestamp": "make_timestamp(t * 1000)",
             "kafka_key": "from_base64(k)", "kafka_value": "value", "kafka_headers": "CAST(h AS JSON)"},
 }
-_DUCKDB_BOOKKEEPING = {"record_bytes": "octet_length(value)", "refresh_time": "localtimestamp"}
+_DUCKDB_BOOKKEEPING = {"record_bytes": "coalesce(octet_length(value), 0)", "refresh_time": "localtimestamp"}
 
 
 def _kept_columns(session: EngineSession, landing: str) -> list[str]:
@@ -176,24 +199,19 @@ def _land(session: EngineSession, source: str, landing: str, batch: Batch, kept:
 
 def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch, base: int,
                  kept: list[str]) -> int:
-    # DuckDB reads the lines itself (far faster than binding rows one by one): through a private temporary file.
-    fields = "{o: 'VARCHAR', t: 'BIGINT', k: 'VARCHAR', v: 'VARCHAR', h: 'JSON'}"
     # row_number() would make DuckDB number the batch in one thread, about half the cost of the landing.
     sequence = ("row_number() OVER ()" if batch.first_offset is None
                 else f"CAST(o AS BIGINT) - {int(batch.first_offset) - 1}")
     values = {**_DUCKDB_COLUMNS[source], **_DUCKDB_BOOKKEEPING}
     select = (f"INSERT INTO {SCHEMA}.{landing} (ingest_seq, {', '.join(kept)}) SELECT CAST($base AS BIGINT) +"
-              f" {sequence}, {', '.join(values[column] for column in kept)} FROM (SELECT *, from_base64(v) AS value"
-              f" FROM read_json($path,"
-              f" format = 'newline_delimited', columns = {fields}")
-    if batch.whole_file is not None:
-        # Lines a producer appends meanwhile (or is still writing: ignore_errors) are past the batch's last offset.
-        sql = select + ", ignore_errors = true) WHERE CAST(o AS BIGINT) <= CAST($last AS BIGINT))"
-        return session.execute(sql, {"base": str(base), "path": str(batch.whole_file), "shard": batch.shard,
-                                     "last": batch.position}).rowcount
-    with tempfile.TemporaryDirectory(prefix="shiftflow-stream-") as folder:
-        path = Path(folder) / "batch.jsonl"
-        path.write_bytes(batch.lines)
+              f" {sequence}, {', '.join(values[column] for column in kept)} FROM (SELECT *, {DUCKDB_VALUE} AS value"
+              f" FROM read_json($path, format = 'newline_delimited', columns = {DUCKDB_FIELDS}")
+    with batch_file(batch) as path:
+        if batch.whole_file is not None:
+            # Lines a producer appends meanwhile (or is still writing: ignore_errors) are past the batch's last offset.
+            sql = select + ", ignore_errors = true) WHERE CAST(o AS BIGINT) <= CAST($last AS BIGINT))"
+            return session.execute(sql, {"base": str(base), "path": str(path), "shard": batch.shard,
+                                         "last": batch.position}).rowcount
         return session.execute(select + "))", {"base": str(base), "path": str(path),
                                               "shard": batch.shard}).rowcount
 
@@ -201,7 +219,8 @@ def _land_duckdb(session: EngineSession, source: str, landing: str, batch: Batch
 # A batch's records from its NDJSON lines (one bound text: PostgreSQL splits and parses them), numbered in order.
 _POSTGRES_RECORDS = ("FROM (SELECT CAST(line AS JSON) AS r, n FROM unnest(string_to_array(rtrim(%(lines)s, E'\\n'),"
                      " E'\\n')) WITH ORDINALITY AS t(line, n)) AS records,"
-                     " LATERAL (SELECT decode(r->>'v', 'base64') AS value) AS decoded")
+                     " LATERAL (SELECT coalesce(convert_to(r->>'s', 'UTF8'), decode(r->>'v', 'base64')) AS value)"
+                     " AS decoded")
 _POSTGRES_COLUMNS = {
     "kinesis": {"approximate_arrival_timestamp": "to_timestamp(CAST(r->>'t' AS BIGINT) / 1000.0) AT TIME ZONE 'UTC'",
                 "partition_key": "r->>'k'", "shard_id": "%(shard)s", "sequence_number": "r->>'o'",
@@ -212,7 +231,7 @@ _POSTGRES_COLUMNS = {
             "kafka_key": "decode(r->>'k', 'base64')", "kafka_value": "value",
             "kafka_headers": "CASE WHEN json_typeof(r->'h') = 'array' THEN r->'h' ELSE CAST('[]' AS JSON) END"},
 }
-_POSTGRES_BOOKKEEPING = {"record_bytes": "octet_length(value)", "refresh_time": "localtimestamp"}
+_POSTGRES_BOOKKEEPING = {"record_bytes": "coalesce(octet_length(value), 0)", "refresh_time": "localtimestamp"}
 
 
 def _land_postgres(session: EngineSession, source: str, landing: str, batch: Batch, base: int,

@@ -1,8 +1,10 @@
 """The local Kafka topic store that CREATE EXTERNAL SCHEMA ... FROM MSK reads (one local cluster per state folder).
 
 A topic is a folder `<root>/<topic>/` with `topic.json` (its partition count) and one append-only file per
-partition, `partition-<n>.jsonl`: one record a line, {"o": offset, "t": timestamp in ms, "k": key, "v": value,
-"h": headers}, key, value and header values base64 (Kafka records are bytes). Offsets start at 0 per partition.
+partition, `partition-<n>.jsonl`: one record a line, {"o": offset, "t": timestamp in ms, "k": key, "s" or "v": value,
+"h": headers}. Kafka records are bytes: key and header values are base64, and so is a value that is not UTF-8
+("v"); a UTF-8 value (JSON, text: nearly all) is kept as text ("s"), which DuckDB reads as it is, with no decoding
+pass (streams/topic_views.py reads the files at query time). Offsets start at 0 per partition.
 Producers append under an exclusive lock of the partition file and fsync before they return, so concurrent producers
 (threads or processes) never share an offset and a returned put is on disk. A line cut short by a killed producer
 has no newline: readers never see it and the next producer cuts it off before it appends.
@@ -44,6 +46,23 @@ class Written:
 
 def _b64(data: bytes | None) -> str | None:
     return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def _value_fields(value: bytes | None) -> dict[str, str | None]:
+    """A record's value as a line keeps it: UTF-8 as text ("s"), any other bytes base64 ("v")."""
+    if value is None:
+        return {"v": None}
+    try:
+        return {"s": value.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"v": _b64(value)}
+
+
+def line_value(line: dict) -> bytes | None:  # type: ignore[type-arg]
+    """The value of a record from its parsed line (text "s" or base64 "v")."""
+    if line.get("s") is not None:
+        return str(line["s"]).encode("utf-8")
+    return None if line.get("v") is None else base64.b64decode(line["v"])
 
 
 class TopicStore:
@@ -117,7 +136,8 @@ class TopicStore:
                 for number, record in enumerate(records):
                     lines.append(json.dumps({
                         "o": next_offset + number, "t": record.timestamp_ms or now_ms, "k": _b64(record.key),
-                        "v": _b64(record.value), "h": [[name, _b64(value)] for name, value in record.headers]},
+                        **_value_fields(record.value),
+                        "h": [[name, _b64(value)] for name, value in record.headers]},
                         separators=(",", ":")))
                 handle.seek(0, os.SEEK_END)
                 handle.write(("\n".join(lines) + "\n").encode())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shiftflow.dataapi.streams.catalog import MAX_RECORD_BYTES
-from shiftflow.dataapi.streams.topics import Producer
+from shiftflow.dataapi.streams.topics import Producer, Record
 from tests.unit.streams.conftest import Warehouse
 
 SCHEMA = ("CREATE EXTERNAL SCHEMA s FROM MSK IAM_ROLE default AUTHENTICATION none"
@@ -198,3 +198,15 @@ def test_a_view_naming_the_key_and_headers_sees_them(warehouse: Warehouse, produ
                               f" FROM {view} ORDER BY 1") == [[0, "first", False], [1, None, False]]
     assert warehouse.rows("SELECT kafka_offset, FROM_VARBYTE(kafka_value, 'utf-8') FROM neither ORDER BY 1") == [
         [0, '{"n":1}'], [1, '{"n":2}']]
+
+
+def test_values_kept_as_text_or_base64_read_back_as_the_same_bytes(warehouse: Warehouse, producer: Producer) -> None:
+    """The topic files keep a UTF-8 value as text and other bytes as base64 (topics.py): a view shows the bytes as
+    they were put, a null value as NULL."""
+    producer.store.create("b", 1)
+    producer.store.put("b", [Record('{"city": "Zürich"}'.encode()), Record(b"\xff\x00\xfe"), Record(None)])
+    warehouse.ok(SCHEMA)
+    warehouse.ok("CREATE MATERIALIZED VIEW mv AS SELECT kafka_offset, kafka_value FROM s.b")
+    warehouse.ok("REFRESH MATERIALIZED VIEW mv")
+    assert warehouse.rows("SELECT kafka_offset, FROM_VARBYTE(kafka_value, 'hex') FROM mv ORDER BY 1") == [
+        [0, '{"city": "Zürich"}'.encode().hex()], [1, "ff00fe"], [2, None]]

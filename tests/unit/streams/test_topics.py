@@ -13,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from shiftflow.cli.app import app
-from shiftflow.dataapi.streams.topics import Producer, Record, TopicStore
+from shiftflow.dataapi.streams.topics import Producer, Record, TopicStore, line_value
 
 
 def _lines(store: TopicStore, topic: str, partition: int) -> list[dict]:
@@ -29,9 +29,19 @@ def test_offsets_keys_headers_and_partitions(tmp_path: Path) -> None:
     assert written[0].partition == written[1].partition  # one key, one partition
     assert [w.offset for w in written if w.partition == written[0].partition][:2] == [0, 1]
     first = _lines(store, "orders", written[0].partition)[0]
-    assert base64.b64decode(first["k"]) == b"k1" and base64.b64decode(first["v"]) == b"a"
+    assert base64.b64decode(first["k"]) == b"k1" and line_value(first) == b"a"
     assert first["h"] == [["source", base64.b64encode(b"test").decode()]]
     assert store.put("orders", [Record(b"d")], partition=1)[0].offset == len(_lines(store, "orders", 1)) - 1
+
+
+def test_a_utf8_value_is_kept_as_text_and_other_bytes_as_base64(tmp_path: Path) -> None:
+    store = TopicStore(tmp_path)
+    store.create("t", 1)
+    store.put("t", [Record('{"city": "Zürich"}'.encode()), Record(b"\xff\xfe"), Record(None)])
+    lines = _lines(store, "t", 0)
+    assert lines[0]["s"] == '{"city": "Zürich"}' and "v" not in lines[0]
+    assert lines[1]["v"] == base64.b64encode(b"\xff\xfe").decode() and "s" not in lines[1]
+    assert [line_value(line) for line in lines] == ['{"city": "Zürich"}'.encode(), b"\xff\xfe", None]
 
 
 def test_a_torn_last_line_is_never_read_and_is_cut_off_by_the_next_put(tmp_path: Path) -> None:
@@ -43,7 +53,7 @@ def test_a_torn_last_line_is_never_read_and_is_cut_off_by_the_next_put(tmp_path:
     data, end = store.read_after("t", 0, 0)
     assert data.count(b"\n") == 1 and end == len(data)
     assert store.put("t", [Record(b"two")])[0].offset == 1
-    assert [base64.b64decode(line["v"]) for line in _lines(store, "t", 0)] == [b"one", b"two"]
+    assert [line_value(line) for line in _lines(store, "t", 0)] == [b"one", b"two"]
 
 
 def test_producers_in_several_processes_never_share_an_offset(tmp_path: Path) -> None:
@@ -56,7 +66,7 @@ def test_producers_in_several_processes_never_share_an_offset(tmp_path: Path) ->
     assert [child.wait() for child in children] == [0, 0, 0]
     lines = _lines(TopicStore(tmp_path), "t", 0)
     assert [line["o"] for line in lines] == list(range(300))
-    values = [json.loads(base64.b64decode(line["v"])) for line in lines]
+    values = [json.loads(line_value(line)) for line in lines]
     assert sorted((v["who"], v["n"]) for v in values) == sorted((w, n) for w in "abc" for n in range(100))
 
 
