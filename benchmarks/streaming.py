@@ -136,29 +136,35 @@ def measured(work: Any) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def typed_load(topics: Path, values: list[str]) -> dict[str, float]:
-    """The first REFRESH of the topic in `topics` (its records: `values`) plus the typed CTAS, against plain DuckDB."""
+def baseline_database(path: Path, values: list[str]) -> Any:
+    """Plain DuckDB (no emulator) with a local table of the records' values and the strict JSON macros."""
+    plain = duckdb.connect(str(path))
+    plain.execute("CREATE TABLE raw (kafka_partition BIGINT, kafka_offset BIGINT, v VARCHAR)")
+    plain.execute("INSERT INTO raw SELECT i % 4, i // 4, v FROM (SELECT unnest($1) AS v,"
+                  " generate_subscripts($1, 1) - 1 AS i)", [values])
+    for macro in strict_macros():
+        plain.execute(macro)
+    plain.execute("CHECKPOINT")
+    return plain
+
+
+def typed_load(topics: Path, plain: Any) -> dict[str, float]:
+    """The first REFRESH of the topic in `topics` plus the typed CTAS, against plain DuckDB (`plain`: its records in
+    a local table, baseline_database)."""
     with tempfile.TemporaryDirectory(prefix="shiftflow-bench-stream-") as name:
-        folder = Path(name)
-        with warehouse(folder, topics) as (dw, _):
+        with warehouse(Path(name), topics) as (dw, _):
             dw.run(SCHEMA)
             dw.run("SET enable_case_sensitive_identifier TO true")
             dw.run(VIEW)
             refresh, refresh_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
             load, load_cpu = measured(lambda: dw.run(TYPED))
             loaded = dw.rows("SELECT count(*), sum(orderid) FROM orders")[0]
-        plain = duckdb.connect(str(folder / "baseline.duckdb"))
-        plain.execute("CREATE TABLE raw (kafka_partition BIGINT, kafka_offset BIGINT, v VARCHAR)")
-        plain.execute("INSERT INTO raw SELECT i % 4, i // 4, v FROM (SELECT unnest($1) AS v,"
-                      " generate_subscripts($1, 1) - 1 AS i)", [values])
-        baseline, baseline_cpu = measured(lambda: plain.execute(BASELINE))
-        expected = plain.execute("SELECT count(*), sum(orderid) FROM orders").fetchone()
-        for macro in strict_macros():
-            plain.execute(macro)
-        plain.execute("DROP TABLE orders")
-        strict, strict_cpu = measured(lambda: plain.execute(BASELINE_STRICT))
-        expected_strict = plain.execute("SELECT count(*), sum(orderid) FROM orders").fetchone()
-        plain.close()
+    plain.execute("DROP TABLE IF EXISTS orders")
+    baseline, baseline_cpu = measured(lambda: plain.execute(BASELINE))
+    expected = plain.execute("SELECT count(*), sum(orderid) FROM orders").fetchone()
+    plain.execute("DROP TABLE orders")
+    strict, strict_cpu = measured(lambda: plain.execute(BASELINE_STRICT))
+    expected_strict = plain.execute("SELECT count(*), sum(orderid) FROM orders").fetchone()
     assert [int(v) for v in loaded] == list(expected) == list(expected_strict), (loaded, expected, expected_strict)
     return {"refresh": refresh, "typed": load, "shiftflow": refresh + load, "duckdb": baseline,
             "ratio": (refresh + load) / baseline, "refresh_cpu": refresh_cpu, "typed_cpu": load_cpu,
@@ -176,24 +182,30 @@ def strict_macros() -> list[str]:
             for name in STRICT_MACROS]
 
 
-def incremental(topics: Path, new: int, first: int) -> dict[str, float]:
-    """REFRESH of `new` records (numbered from `first`) put on top of the topic in `topics`, on a view that read all
-    of it, against `new` records on an empty view (a topic of its own)."""
+def incremental(topics: Path, new: int, first: int, repeat: int) -> list[dict[str, float]]:
+    """REFRESH of `new` records on an empty view (a topic of its own), against `new` records (numbered from `first`)
+    put on top of the topic in `topics` on a view that read all of it: `repeat` pairs, the view over `topics`
+    built once (each later increment lands on top of the earlier ones)."""
+    empties = []
     with tempfile.TemporaryDirectory(prefix="shiftflow-bench-stream-") as name:
-        with warehouse(Path(name) / "empty") as (dw, producer):
-            dw.run(SCHEMA)
-            dw.run(VIEW)
-            produce(producer, 0, new)
-            empty, empty_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+        for run in range(repeat):
+            with warehouse(Path(name) / f"empty-{run}") as (dw, producer):
+                dw.run(SCHEMA)
+                dw.run(VIEW)
+                produce(producer, 0, new)
+                empties.append(measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv")))
+        runs = []
         with warehouse(Path(name) / "full", topics) as (dw, producer):
             dw.run(SCHEMA)
             dw.run(VIEW)
             dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv")
-            held = int(dw.rows("SELECT count(*) FROM orders_stream_mv")[0][0])
-            produce(producer, first, new)
-            full, full_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
-    return {"on_empty": empty, "on_full": full, "ratio": full / empty, "on_empty_cpu": empty_cpu,
-            "on_full_cpu": full_cpu, "cpu_ratio": full_cpu / empty_cpu, "held": held}
+            for run, (empty, empty_cpu) in enumerate(empties):
+                held = int(dw.rows("SELECT count(*) FROM orders_stream_mv")[0][0])
+                produce(producer, first + run * new, new)
+                full, full_cpu = measured(lambda: dw.run("REFRESH MATERIALIZED VIEW orders_stream_mv"))
+                runs.append({"on_empty": empty, "on_full": full, "ratio": full / empty, "on_empty_cpu": empty_cpu,
+                             "on_full_cpu": full_cpu, "cpu_ratio": full_cpu / empty_cpu, "held": held})
+    return runs
 
 
 def freshness(interval: float, samples: int) -> dict[str, float]:
@@ -241,10 +253,12 @@ def measure(records: int = 1_000_000, new: int = 10_000, repeat: int = 3, interv
         topics = Path(name)
         producer = Producer(TopicStore(topics), default_partitions=4)
         produce(producer, 0, records)
-        values = [order(n) for n in range(records)]
-        typed = [typed_load(topics, values) for _ in range(repeat)]
-        del values
-        increments = [incremental(topics, new, records + run * new) for run in range(repeat)]
+        plain = baseline_database(topics / "baseline.duckdb", [order(n) for n in range(records)])
+        try:
+            typed = [typed_load(topics, plain) for _ in range(repeat)]
+        finally:
+            plain.close()
+        increments = incremental(topics, new, records, repeat)
     fresh = freshness(interval, samples)
     typed_ratio, increment_ratio = _median(typed, "ratio"), _median(increments, "ratio")
     return {
