@@ -252,8 +252,9 @@ def _completion(section: dict[str, Any], charts: dict[str, str]) -> str:
     return f"""`statemachine/run_sql_job.asl.json` (submit Lambda, then `WaitForSqlCompletion` long-polling describe-statement
 for up to 30 s, `RouteOnSqlStatus` looping) against `benchmarks/baseline/poll_every_10s.asl.json` (the AWS samples'
 submit, `Wait` 10 s, describe-statement, `Choice` loop, calling the Data API through aws-sdk tasks), in one local
-runtime on one emulator. Each duration was run at phases {phases}, {len(section['jobs'])} jobs in all, the two
-patterns interleaved. Time compression {section['time_scale']:g}.
+runtime on one emulator. Each duration was run at phases {phases}, {len(section['jobs'])} jobs in all, each job
+beside the other pattern's job of the same duration and phase (the two run at once). Time compression
+{section['time_scale']:g}.
 
 {_table(["statement", "pattern", "mean delay", "max delay", "real delay", "transitions",
          "transitions at AWS timing", "history events", "Step Functions per 1,000 jobs", "Lambda per 1,000 jobs",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession
 from shiftflow.dataapi.translate.commands.roles import ROLE_GRANTED_TO_A_USER, ROLE_INHERITS_A_ROLE
+from shiftflow.dataapi.translate.relations import internal_table_exists
 
 SCHEMA = "shiftflow_principal"
 # The argument types of each SQL UDF (access.function_signature): a DuckDB macro keeps none of them.
@@ -42,12 +43,7 @@ REVOKED_FROM_PUBLIC = "revoked "
 
 def ready(session: EngineSession) -> bool:
     """Whether the catalog exists (a principal, a grant or an owner was recorded): read only."""
-    def compute() -> bool:
-        return bool(session.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND"
-                                    " table_name = 'owners'", {"schema": SCHEMA}).rows[0][0])
-
-    cached = getattr(session, "catalog_cached", None)
-    return cached(("shiftflow_principal_ready",), compute) if cached else compute()
+    return internal_table_exists(session, SCHEMA, "owners")
 
 
 def _ready(session: EngineSession) -> None:
@@ -201,9 +197,7 @@ def set_signature(session: EngineSession, function: str, signature: str) -> None
 
 def signature(session: EngineSession, function: str) -> str | None:
     """The argument types the SQL UDF was created with; None when not kept (a function created before)."""
-    if not ready(session) or not session.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = 'signatures'",
-            {"schema": SCHEMA}).rows[0][0]:
+    if not ready(session) or not internal_table_exists(session, SCHEMA, "signatures"):
         return None
     rows = session.execute(f"SELECT signature FROM {SCHEMA}.signatures WHERE name = $name", {"name": function}).rows
     return rows[0][0] if rows else None

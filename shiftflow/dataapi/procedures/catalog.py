@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession
 from shiftflow.dataapi.procedures import syntax as s
+from shiftflow.dataapi.translate.relations import internal_table_exists
 
 SCHEMA = "shiftflow_procedure"
 _TABLE = f"{SCHEMA}.procedures"
@@ -50,9 +51,7 @@ def current_schema(session: EngineSession) -> str:
 
 
 def _exists(session: EngineSession) -> bool:
-    rows = session.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND "
-                           "table_name = 'procedures'", {"schema": SCHEMA}).rows
-    return bool(rows[0][0])
+    return internal_table_exists(session, SCHEMA, "procedures")
 
 
 def create(session: EngineSession, schema: str, procedure: s.Procedure, definition: str, replace: bool) -> None:

@@ -42,6 +42,7 @@ from sqlglot.tokens import Token, TokenType
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.translate.commands.tokens import closing_paren, word
 from shiftflow.dataapi.translate.model import AroundStatement, EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.relations import catalog_cached, internal_table_exists
 from shiftflow.dataapi.translate.table_columns import REFUSED, table_columns
 
 SCHEMA = "shiftflow_declared"
@@ -183,7 +184,8 @@ _POSTGRES_LOCATE = (
 def locate(session: EngineSession, schema: str, table: str) -> Located | None:
     """The table a name finds (a temporary one first, then the search path's schemas), None when there is none."""
     if session.engine == "duckdb":
-        rows = _sql(session, _DUCKDB_LOCATE, {"table": table, "schema": schema}).rows
+        rows = catalog_cached(session, ("locate", schema, table),
+                              lambda: _sql(session, _DUCKDB_LOCATE, {"table": table, "schema": schema}).rows)
     else:
         quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table) if part)
         rows = _sql(session, _POSTGRES_LOCATE, {"name": quoted}).rows
@@ -192,11 +194,9 @@ def locate(session: EngineSession, schema: str, table: str) -> Located | None:
 
 def _catalog_exists(session: EngineSession, temporary: bool) -> bool:
     if session.engine == "duckdb":
-        query = ("SELECT count(*) FROM duckdb_tables() WHERE " + ("temporary AND table_name = '" + TEMPORARY + "'"
-                 if temporary else f"schema_name = '{SCHEMA}' AND table_name = 'tables'"))
-    else:
-        query = (f"SELECT count(*) FROM pg_class WHERE oid = to_regclass('pg_temp.{TEMPORARY}')" if temporary else
-                 f"SELECT count(*) FROM pg_class WHERE oid = to_regclass('{SCHEMA}.tables')")
+        return internal_table_exists(session, "" if temporary else SCHEMA, TEMPORARY if temporary else "tables")
+    query = (f"SELECT count(*) FROM pg_class WHERE oid = to_regclass('pg_temp.{TEMPORARY}')" if temporary else
+             f"SELECT count(*) FROM pg_class WHERE oid = to_regclass('{SCHEMA}.tables')")
     return bool(session.execute(query, {}).rows[0][0])
 
 

@@ -219,3 +219,45 @@ def test_declarations_follow_the_transaction(session):
     run_script(session, "begin; alter table t alter distkey b; rollback")
     assert run_script(session, 'select "column", distkey from pg_table_def where tablename = \'t\'').rows == [
         ("a", False), ("b", False)]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def two_sessions(request: pytest.FixtureRequest):
+    """Two sessions of one database: what one reads of the catalog must follow the other's DDL."""
+    if request.param == "duckdb":
+        from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+
+        engine = DuckDBEngine()
+        name = "dev"
+    else:
+        engine, name = request.getfixturevalue("postgres_engine"), f"two_sessions_{request.node.name[-10:-1]}"
+    first, second = engine.session(name), engine.session(name)
+    yield first, second
+    first.close()
+    second.close()
+    if request.param == "duckdb":
+        engine.close()
+
+
+def test_what_a_session_read_of_the_catalog_follows_another_sessions_ddl_and_a_rollback(two_sessions):
+    # The DuckDB session keeps catalog reads (the table a name finds, its columns, the emulator's own tables) until
+    # any session changes the catalog: another session's DROP and CREATE, and a rollback, must be seen at once.
+    first, second = two_sessions
+    # the first CREATE TABLE of a database, rolled back: its declarations go with it, the next CREATE keeps its own
+    run_script(first, "begin; create table u (a int distkey); rollback")
+    assert run_script(second, _LAYOUT + "'u'").rows == []
+    run_script(second, "create table u (a int sortkey)")
+    assert run_script(first, _LAYOUT + "'u'").rows == [("a", "integer", "none", False, 1)]
+    run_script(first, "create table t (a int distkey, b varchar(3))")
+    run_script(first, "insert into t (a, b) values (1, 'abc')")
+    run_script(first, "create table t1 (like t)")
+    assert run_script(first, _LAYOUT + "'t'").rows == [("a", "integer", "az64", True, 0),
+                                                        ("b", "character varying(3)", "lzo", False, 0)]
+    run_script(second, "drop table t; create table t (b varchar(6), a int, c int) sortkey (a)")
+    run_script(first, "insert into t (a, b) values (2, 'abcdef')")  # the new b is 6 long
+    assert run_script(first, "select b, a from t").rows == [("abcdef", 2)]
+    assert run_script(first, _LAYOUT + "'t'").rows == [("b", "character varying(6)", "lzo", False, 0),
+                                                        ("a", "integer", "none", False, 1),
+                                                        ("c", "integer", "az64", False, 0)]
+    run_script(first, "create table t2 (like t)")  # LIKE finds the table that name has now
+    assert [row[0] for row in run_script(first, _LAYOUT + "'t2'").rows] == ["b", "a", "c"]
