@@ -195,3 +195,38 @@ def test_statement_timeout_cancels_a_longer_statement(client: Any) -> None:
     if client.engine == "duckdb":  # recorded for SHOW as set (PostgreSQL shows its own units)
         shown = run_batch(client, ["set statement_timeout to 250", "show statement_timeout"])
         assert rows(client, shown["SubStatements"][1]["Id"]) == [["250"]]
+
+
+def test_three_part_names_of_the_connected_database(client: Any) -> None:
+    # cross-database-overview.md: database_name.schema_name.object_name, and .column_name after it
+    db = client.database
+    ok(client, f"create table {db}.public.orders (id int, amount int)")
+    assert run(client, f'insert into "{db}"."public"."orders" values (1, 10), (2, 20)')["ResultRows"] == 2
+    ok(client, f"update {db}.public.orders set amount = amount + 1 where {db}.public.orders.id = 1")
+    assert values(client, f"select {db}.public.orders.id, amount from {db}.public.orders order by 1") == \
+        [[1, 11], [2, 20]]
+    ok(client, f"delete from {db}.public.orders where id = 2")
+    ok(client, f"merge into {db}.public.orders using (select 3 as id, 30 as amount) s on {db}.public.orders.id = s.id"
+               " when matched then update set amount = s.amount when not matched then insert values (s.id, s.amount)")
+    ok(client, f"alter table {db}.public.orders add column note varchar(10)")
+    ok(client, f'create view "{db}".public.big as select id from {db}.public.orders where amount > 20')
+    assert values(client, f"select * from {db}.public.big") == [[3]]
+    assert values(client, f"select count(*) from {db}.public.orders o join public.orders p using (id)") == [[2]]
+    ok(client, f"drop view {db}.public.big")
+    ok(client, f"drop table {db}.public.orders")
+    assert "does not exist" in error(client, f"select * from {db}.public.orders")
+
+
+def test_three_part_names_of_another_database(client: Any) -> None:
+    ok(client, "create table orders (id int)")
+    # reading another database of the cluster is Redshift's cross-database query (RA3, Serverless): not emulated
+    for sql in ("select * from otherdb.public.orders", "select otherdb.public.orders.id from orders",
+                "insert into orders select id from otherdb.public.orders"):
+        assert "not supported locally: cross-database query" in error(client, sql), sql
+    # cross-database_limitation.md: other databases' objects are read-only
+    for sql in ("insert into otherdb.public.orders values (1)", "update otherdb.public.orders set id = 2",
+                "delete from otherdb.public.orders", "drop table otherdb.public.orders",
+                "create table otherdb.public.t (a int)", "alter table otherdb.public.orders add column b int",
+                "truncate otherdb.public.orders",
+                "copy otherdb.public.orders from 's3://bucket/key' iam_role default"):
+        assert 'cross-database reference to database "otherdb" is not supported' in error(client, sql), sql
