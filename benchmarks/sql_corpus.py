@@ -4,8 +4,9 @@
 
 CORPUS_DIR holds one folder per source (nothing is downloaded: the corpus is gathered beforehand and stays out of
 the repository). In a source folder:
-- `*.md` files are pages of the AWS Redshift SQL reference: each example statement of an Examples section runs, and
-  where the page shows its output (a psql table), the emulator's rows are compared with it;
+- `*.md` files are pages of the AWS Redshift developer guide: each example statement of an Examples section runs, and
+  where the page shows its output (a psql table), the emulator's rows are compared with it; the SQL reference's
+  `r_*.md` pages all, any other page only when it documents an output (the guide's prose pages show none);
 - `*.sql` files are scripts from public repositories: each statement runs, with no expected output.
 Each page, and each folder of scripts (DDL files first), runs on one fresh engine session, over a small TICKIT
 sample database (the tables most reference examples query, in a schema behind `public` on the search path): a
@@ -279,10 +280,12 @@ def corpus_groups(corpus: Path) -> Iterator[tuple[str, list[Example]]]:
     """(group name, its statements): one group per reference page, one per folder of scripts."""
     for source in sorted(p for p in corpus.iterdir() if p.is_dir()):
         for page in sorted(source.rglob("*.md")):
-            if page.name.startswith("r_"):  # the SQL reference's pages (r_DATEADD_function.md ...)
-                examples = page_examples(page, source.name)
-                if examples:
-                    yield f"{source.name}/{page.name}", examples
+            examples = page_examples(page, source.name)
+            # the SQL reference's pages (r_DATEADD_function.md ...) and any other page that documents an output
+            # (JSON_EXTRACT_PATH_TEXT.md, c_Examples_of_UPDATE_statements.md ...): the rest are guides whose
+            # statements show no result to compare
+            if examples and (page.name.startswith("r_") or any(e.expected or e.expected_error for e in examples)):
+                yield f"{source.name}/{page.name}", examples
         for folder in sorted({f.parent for f in source.rglob("*.sql")}):
             yield f"{source.name}/{folder.relative_to(source)}", script_examples(folder, source.name, source)
 
