@@ -455,6 +455,7 @@ class Lineage:
     own: set[str] = dataclasses.field(default_factory=set)  # users, groups, roles, databases, procedures created
     failed: set[str] = dataclasses.field(default_factory=set)  # created by a statement that failed
     variables: set[str] = dataclasses.field(default_factory=set)  # session context variables set (app.user_id)
+    transfers: int = 0  # COPY and UNLOAD statements run (pg_last_copy_count() ... report the last)
 
     def record(self, sql: str, outcome: str) -> None:
         function = re.match(r"\s*create\s+(?:or\s+replace\s+)?(?:external\s+)?(?:function|procedure)\s+([\w.\"]+)",
@@ -464,6 +465,8 @@ class Lineage:
         if outcome not in REFUSED:
             self.own |= {name.split(".")[-1].lower() for name in _CREATES_OWN.findall(sql)}
         self.variables |= {(a or b).lower() for a, b in _SETS_VARIABLE.findall(sql)}
+        if re.match(r"\s*(copy|unload)\b", _without_leading_comments(sql), re.IGNORECASE):
+            self.transfers += 1
         if outcome in REFUSED:
             self.failed |= _created_tables(sql)
         else:
@@ -529,6 +532,8 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
     reads = _table_names(example.sql) | _catalog_reads(example.sql)
     if _catalog_reads(example.sql) - lineage.created - lineage.sample - lineage.loaded:
         return Outcome(example, "missing", "a catalog query about a table the corpus never creates")
+    if _LAST_TRANSFER.search(example.sql) and not lineage.transfers:
+        return Outcome(example, "missing", "the last COPY / UNLOAD of a session the page does not show")
     if example.expected_error and "canceled on user's request" in example.expected_error:
         return Outcome(example, "ran", "a statement timeout the page's data reaches and the sample's does not")
     if example.expected_error:
@@ -544,6 +549,7 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
     return compare(example, result)
 
 
+_LAST_TRANSFER = re.compile(r"\bpg_last_(copy|unload)_(count|id)\b", re.IGNORECASE)
 _NONDETERMINISTIC = re.compile(r"\b(sysdate|getdate|current_date|current_time|current_timestamp|localtimestamp|"
                                r"localtime|now|timeofday|random|pg_backend_pid|current_user|session_user|user|"
                                r"current_database|version)\b", re.IGNORECASE)
@@ -589,7 +595,10 @@ def _created_tables(sql: str) -> set[str]:
 
 
 def _written_tables(sql: str) -> set[str]:
+    """The table a statement writes; a cursor its DECLARE fills (what FETCH reads holds what its query read)."""
+    sql = _without_leading_comments(sql)
     match = re.match(r"\s*(?:insert\s+into|update|delete\s+from|copy|merge\s+into)\s+([\w.\"]+)", sql, re.IGNORECASE)
+    match = match or re.match(r"\s*declare\s+([\w\"]+)\s+(?:\w+\s+)*?cursor\b", sql, re.IGNORECASE)
     return {match.group(1).strip('"').split(".")[-1].strip('"').lower()} if match else set()
 
 

@@ -292,3 +292,44 @@ def test_refreshing_a_materialized_view_whose_create_was_refused_is_missing() ->
     lineage.record("CREATE MATERIALIZED VIEW mv_made AS SELECT 1 AS a", "ran")
     assert not sql_corpus._corpus_lacks('materialized view "mv_made" does not exist',
                                         "REFRESH MATERIALIZED VIEW mv_made", lineage)
+
+
+CURSOR_PAGE = """# FETCH
+
+## Examples
+
+```
+begin;
+
+declare lollapalooza cursor for
+select eventname, starttime from event
+where eventname='Lollapalooza';
+
+-- Fetch the next row:
+fetch next from lollapalooza;
+
+  eventname   |      starttime
+--------------+---------------------
+ Lollapalooza | 2008-10-06 14:00:00
+```
+
+```
+select pg_last_copy_count();
+
+pg_last_copy_count
+--------------------
+             192497
+```
+"""
+
+
+def test_pages_beyond_the_sql_reference_and_what_they_read(tmp_path: Path) -> None:
+    # fetch.md, PG_LAST_COPY_COUNT.md (no r_ prefix) are read for their documented outputs; a page without one
+    # (a guide's prose) is not. A cursor over the TICKIT sample holds the sample's rows; the last COPY of a session
+    # the page does not show is missing.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "fetch.md").write_text(CURSOR_PAGE)
+    (tmp_path / "docs" / "c_guide.md").write_text("# A guide\n\n## Example\n\n```\nselect 1;\n```\n")
+    outcomes = sql_corpus.measure(tmp_path)
+    assert [(o.example.location.split(":")[0], o.kind) for o in outcomes] == [
+        ("fetch.md", "ran"), ("fetch.md", "ran"), ("fetch.md", "ran"), ("fetch.md", "missing")]

@@ -12,6 +12,7 @@ import re
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate.commands.inserts import refuse_multi_row_subqueries
 from shiftflow.dataapi.translate.databases import refuse_other_databases
 from shiftflow.dataapi.translate.declarations import primary_key_columns
 from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
@@ -52,6 +53,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     """The rewritten tree and any statements the engine must run first (DuckDB identity sequences)."""
     prelude: list[str] = []
     refuse_other_databases(tree)  # databases.py: the connected database's prefix is cut already
+    refuse_multi_row_subqueries(tree)  # commands/inserts.py
     sensitive = CASE_SENSITIVE_IDENTIFIERS.get()
     for identifier in tree.find_all(exp.Identifier):
         # Redshift folds every identifier, quoted ones too, unless enable_case_sensitive_identifier is on (then a

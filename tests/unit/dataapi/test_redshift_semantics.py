@@ -230,3 +230,13 @@ def test_three_part_names_of_another_database(client: Any) -> None:
                 "truncate otherdb.public.orders",
                 "copy otherdb.public.orders from 's3://bucket/key' iam_role default"):
         assert 'cross-database reference to database "otherdb" is not supported' in error(client, sql), sql
+
+
+def test_subqueries_in_a_multi_row_insert_are_refused(client: Any) -> None:
+    # c_Examples_of_INSERT_30.md: "subqueries can't be used as expressions in multiple-row INSERT VALUES"
+    ok(client, "create table category (catid int)")
+    assert "can't use subqueries in multi-row VALUES" in error(
+        client, "insert into category(catid) values ((select max(catid)+1 from category)),"
+                " ((select max(catid)+2 from category))")
+    ok(client, "insert into category(catid) values ((select count(*) + 1 from category))")
+    assert values(client, "select catid from category") == [[1]]
