@@ -189,6 +189,14 @@ def _block_examples(block: list[str], location: str, source: str) -> list[Exampl
             while index < len(block) and block[index].strip():
                 index += 1
             continue
+        if _WORKBENCH_ERROR.match(block[index]) and _statements("\n".join(pending)) and not any(
+                line.lstrip().upper().startswith("ERROR:") for line in block[index:]):
+            # SQL Workbench's report of the statement before it failing, the statement repeated after it and no
+            # error text (JSON_ARRAY_LENGTH.md): the statement fails, with an error the page does not show
+            statements = _statements("\n".join(pending))
+            examples += [Example(source, location, sql) for sql in statements[:-1]]
+            examples.append(Example(source, location, statements[-1], expected_error=block[index].strip()))
+            return examples
         # "(10 rows)" after output shown without a header; SQL Workbench's line before the failing statement
         if not _ROW_COUNT.match(block[index]) and not _WORKBENCH_ERROR.match(block[index]):
             pending.append(block[index])

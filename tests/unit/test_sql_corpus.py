@@ -333,3 +333,12 @@ def test_pages_beyond_the_sql_reference_and_what_they_read(tmp_path: Path) -> No
     outcomes = sql_corpus.measure(tmp_path)
     assert [(o.example.location.split(":")[0], o.kind) for o in outcomes] == [
         ("fetch.md", "ran"), ("fetch.md", "ran"), ("fetch.md", "ran"), ("fetch.md", "missing")]
+
+
+def test_sql_workbench_reporting_a_failure_without_its_error_documents_a_failure(tmp_path: Path) -> None:
+    # JSON_ARRAY_LENGTH.md: the statement, SQL Workbench's line, the statement repeated (counted once)
+    page = tmp_path / "JSON_ARRAY_LENGTH.md"
+    page.write_text("# J\n\n## Examples\n\n```\nselect json_array_length('[1,2');\n \n"
+                    "An error occurred when executing the SQL command:\nselect json_array_length('[1,2')\n```\n")
+    [example] = sql_corpus.page_examples(page, "docs")
+    assert example.sql.startswith("select json_array_length") and example.expected_error
