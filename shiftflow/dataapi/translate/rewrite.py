@@ -49,6 +49,16 @@ def _refuse_case_insensitive_match(identifier: exp.Identifier, engine: str) -> N
                                   " PostgreSQL engine)")
 
 
+def _keep_set_defaults(update: exp.Update) -> None:
+    """UPDATE ... SET c = DEFAULT (c_Examples_of_UPDATE_statements.md): the keyword, which sqlglot reads as a column
+    named default (DuckDB's generator would quote it)."""
+    for assignment in update.expressions:
+        value = assignment.expression if isinstance(assignment, exp.EQ) else None
+        if isinstance(value, exp.Column) and not value.table and value.this.name.lower() == "default" and (
+                not value.this.quoted):
+            value.replace(exp.var("DEFAULT"))
+
+
 def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str]]:
     """The rewritten tree and any statements the engine must run first (DuckDB identity sequences)."""
     prelude: list[str] = []
@@ -69,6 +79,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
                 _add_length_check(action, engine)
     if isinstance(tree, exp.Create):
         _rewrite_create(tree, engine, prelude)
+    if isinstance(tree, exp.Update):
+        _keep_set_defaults(tree)
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions

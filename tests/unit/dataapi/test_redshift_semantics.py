@@ -240,3 +240,11 @@ def test_subqueries_in_a_multi_row_insert_are_refused(client: Any) -> None:
                 " ((select max(catid)+2 from category))")
     ok(client, "insert into category(catid) values ((select count(*) + 1 from category))")
     assert values(client, "select catid from category") == [[1]]
+
+
+def test_update_sets_a_column_to_its_default(client: Any) -> None:
+    # c_Examples_of_UPDATE_statements.md: update category set catdesc=default, catname='Shows' where ...
+    ok(client, "create table category (catid int, catname varchar(10), catdesc varchar(50) default 'none')")
+    ok(client, "insert into category values (1, 'Plays', 'All plays')")
+    ok(client, "update category set catdesc=default, catname='Shows' where catid = 1")
+    assert values(client, "select catname, catdesc from category") == [["Shows", "none"]]
