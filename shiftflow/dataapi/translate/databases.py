@@ -9,8 +9,9 @@ Another database's name is what Redshift calls a cross-database reference: readi
 is allowed on Redshift (RA3 and Serverless) but not emulated here ("not supported locally: cross-database query");
 writing to one, or creating, dropping or altering its objects, is Redshift's error, `cross-database reference to
 database "x" is not supported` (cross-database_limitation.md: "you have read access only"). A three-part name in a
-column position (`schema.table.column`) is left alone unless its first part is the connected database: a schema named
-as the connected database is read as the database.
+column position (`schema.table.column`, SUPER navigation `alias.column.attribute ...`) is left alone unless its
+first part is the connected database (a schema or alias named as the connected database is read as the database);
+another database's column (db.schema.table.column) is refused by its table, which the FROM clause names.
 """
 
 from __future__ import annotations
@@ -71,8 +72,6 @@ def strip_connected_database(statement: str, tokens: list[Token]) -> str:
         first = tokens[chain[0]].text.lower()
         if database is not None and first == database.lower():
             cuts.append((tokens[chain[0]].start, tokens[chain[0] + 1].end + 1))
-        elif len(chain) >= 4:  # database.schema.table.column
-            raise cross_database_read(first)
         elif chain[0] == 1 and tokens[0].token_type == TokenType.COPY:
             raise cross_database_write(first)
     if not cuts:

@@ -220,7 +220,7 @@ def test_three_part_names_of_the_connected_database(client: Any) -> None:
 def test_three_part_names_of_another_database(client: Any) -> None:
     ok(client, "create table orders (id int)")
     # reading another database of the cluster is Redshift's cross-database query (RA3, Serverless): not emulated
-    for sql in ("select * from otherdb.public.orders", "select otherdb.public.orders.id from orders",
+    for sql in ("select * from otherdb.public.orders", "select otherdb.public.orders.id from otherdb.public.orders",
                 "insert into orders select id from otherdb.public.orders"):
         assert "not supported locally: cross-database query" in error(client, sql), sql
     # cross-database_limitation.md: other databases' objects are read-only
@@ -248,3 +248,8 @@ def test_update_sets_a_column_to_its_default(client: Any) -> None:
     ok(client, "insert into category values (1, 'Plays', 'All plays')")
     ok(client, "update category set catdesc=default, catname='Shows' where catid = 1")
     assert values(client, "select catname, catdesc from category") == [["Shows", "none"]]
+
+
+def test_super_navigation_of_four_names_is_no_database_name(client: Any) -> None:
+    # r_explain_model_function.md: json_table.report.explanations... is an alias, a column and its attributes
+    assert values(client, "select t.data.a.b from (select json_parse('{\"a\": {\"b\": 7}}') as data) t") == [["7"]]
