@@ -342,3 +342,16 @@ def test_sql_workbench_reporting_a_failure_without_its_error_documents_a_failure
                     "An error occurred when executing the SQL command:\nselect json_array_length('[1,2')\n```\n")
     [example] = sql_corpus.page_examples(page, "docs")
     assert example.sql.startswith("select json_array_length") and example.expected_error
+
+
+def test_a_database_the_corpus_never_creates_is_missing() -> None:
+    # a datashare's or a zero-ETL integration's database (the second corpus) is missing; one the page created
+    # (cross-database_example.md's CREATE DATABASE db1) is the emulator's refusal of a cross-database query
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+
+    lineage, session = sql_corpus.Lineage(), sql_corpus.CorpusSession(DuckDBEngine())
+    example = sql_corpus.Example("x", "x.sql:1", "select * from aurora_source.public.customers")
+    assert sql_corpus._run_one(session, example, lineage).kind == "missing"
+    lineage.own.add("aurora_source")
+    assert sql_corpus._run_one(session, example, lineage).kind == "unsupported"
+    session.close()
