@@ -4,8 +4,9 @@
 
 CORPUS_DIR holds one folder per source (nothing is downloaded: the corpus is gathered beforehand and stays out of
 the repository). In a source folder:
-- `*.md` files are pages of the AWS Redshift SQL reference: each example statement of an Examples section runs, and
-  where the page shows its output (a psql table), the emulator's rows are compared with it;
+- `*.md` files are pages of the AWS Redshift developer guide: each example statement of an Examples section runs, and
+  where the page shows its output (a psql table), the emulator's rows are compared with it; the SQL reference's
+  `r_*.md` pages all, any other page only when it documents an output (the guide's prose pages show none);
 - `*.sql` files are scripts from public repositories: each statement runs, with no expected output.
 Each page, and each folder of scripts (DDL files first), runs on one fresh engine session, over a small TICKIT
 sample database (the tables most reference examples query, in a schema behind `public` on the search path): a
@@ -188,6 +189,14 @@ def _block_examples(block: list[str], location: str, source: str) -> list[Exampl
             while index < len(block) and block[index].strip():
                 index += 1
             continue
+        if _WORKBENCH_ERROR.match(block[index]) and _statements("\n".join(pending)) and not any(
+                line.lstrip().upper().startswith("ERROR:") for line in block[index:]):
+            # SQL Workbench's report of the statement before it failing, the statement repeated after it and no
+            # error text (JSON_ARRAY_LENGTH.md): the statement fails, with an error the page does not show
+            statements = _statements("\n".join(pending))
+            examples += [Example(source, location, sql) for sql in statements[:-1]]
+            examples.append(Example(source, location, statements[-1], expected_error=block[index].strip()))
+            return examples
         # "(10 rows)" after output shown without a header; SQL Workbench's line before the failing statement
         if not _ROW_COUNT.match(block[index]) and not _WORKBENCH_ERROR.match(block[index]):
             pending.append(block[index])
@@ -279,10 +288,12 @@ def corpus_groups(corpus: Path) -> Iterator[tuple[str, list[Example]]]:
     """(group name, its statements): one group per reference page, one per folder of scripts."""
     for source in sorted(p for p in corpus.iterdir() if p.is_dir()):
         for page in sorted(source.rglob("*.md")):
-            if page.name.startswith("r_"):  # the SQL reference's pages (r_DATEADD_function.md ...)
-                examples = page_examples(page, source.name)
-                if examples:
-                    yield f"{source.name}/{page.name}", examples
+            examples = page_examples(page, source.name)
+            # the SQL reference's pages (r_DATEADD_function.md ...) and any other page that documents an output
+            # (JSON_EXTRACT_PATH_TEXT.md, c_Examples_of_UPDATE_statements.md ...): the rest are guides whose
+            # statements show no result to compare
+            if examples and (page.name.startswith("r_") or any(e.expected or e.expected_error for e in examples)):
+                yield f"{source.name}/{page.name}", examples
         for folder in sorted({f.parent for f in source.rglob("*.sql")}):
             yield f"{source.name}/{folder.relative_to(source)}", script_examples(folder, source.name, source)
 
@@ -452,6 +463,7 @@ class Lineage:
     own: set[str] = dataclasses.field(default_factory=set)  # users, groups, roles, databases, procedures created
     failed: set[str] = dataclasses.field(default_factory=set)  # created by a statement that failed
     variables: set[str] = dataclasses.field(default_factory=set)  # session context variables set (app.user_id)
+    transfers: int = 0  # COPY and UNLOAD statements run (pg_last_copy_count() ... report the last)
 
     def record(self, sql: str, outcome: str) -> None:
         function = re.match(r"\s*create\s+(?:or\s+replace\s+)?(?:external\s+)?(?:function|procedure)\s+([\w.\"]+)",
@@ -461,6 +473,8 @@ class Lineage:
         if outcome not in REFUSED:
             self.own |= {name.split(".")[-1].lower() for name in _CREATES_OWN.findall(sql)}
         self.variables |= {(a or b).lower() for a, b in _SETS_VARIABLE.findall(sql)}
+        if re.match(r"\s*(copy|unload)\b", _without_leading_comments(sql), re.IGNORECASE):
+            self.transfers += 1
         if outcome in REFUSED:
             self.failed |= _created_tables(sql)
         else:
@@ -509,6 +523,9 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
         result = session.run(example.sql)
     except NotSupportedLocally as error:
         session.recover()
+        other = _OTHER_DATABASE.search(str(error))
+        if other and other.group(1).lower() not in lineage.own:  # a datashare's, a zero-ETL integration's ...
+            return Outcome(example, "missing", f"reads database {other.group(1)}, which the corpus never creates")
         return _refusal(example, str(error))
     except _NeedsS3:
         return Outcome(example, "s3")
@@ -526,6 +543,8 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
     reads = _table_names(example.sql) | _catalog_reads(example.sql)
     if _catalog_reads(example.sql) - lineage.created - lineage.sample - lineage.loaded:
         return Outcome(example, "missing", "a catalog query about a table the corpus never creates")
+    if _LAST_TRANSFER.search(example.sql) and not lineage.transfers:
+        return Outcome(example, "missing", "the last COPY / UNLOAD of a session the page does not show")
     if example.expected_error and "canceled on user's request" in example.expected_error:
         return Outcome(example, "ran", "a statement timeout the page's data reaches and the sample's does not")
     if example.expected_error:
@@ -541,6 +560,8 @@ def _run_one(session: CorpusSession, example: Example, lineage: Lineage) -> Outc
     return compare(example, result)
 
 
+_OTHER_DATABASE = re.compile(r'cross-database query \(an object of database "([^"]+)"')
+_LAST_TRANSFER = re.compile(r"\bpg_last_(copy|unload)_(count|id)\b", re.IGNORECASE)
 _NONDETERMINISTIC = re.compile(r"\b(sysdate|getdate|current_date|current_time|current_timestamp|localtimestamp|"
                                r"localtime|now|timeofday|random|pg_backend_pid|current_user|session_user|user|"
                                r"current_database|version)\b", re.IGNORECASE)
@@ -586,7 +607,10 @@ def _created_tables(sql: str) -> set[str]:
 
 
 def _written_tables(sql: str) -> set[str]:
+    """The table a statement writes; a cursor its DECLARE fills (what FETCH reads holds what its query read)."""
+    sql = _without_leading_comments(sql)
     match = re.match(r"\s*(?:insert\s+into|update|delete\s+from|copy|merge\s+into)\s+([\w.\"]+)", sql, re.IGNORECASE)
+    match = match or re.match(r"\s*declare\s+([\w\"]+)\s+(?:\w+\s+)*?cursor\b", sql, re.IGNORECASE)
     return {match.group(1).strip('"').split(".")[-1].strip('"').lower()} if match else set()
 
 

@@ -18,7 +18,8 @@ from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.translate.commands.settings import described
-from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, SessionCommand, unterminated_text
+from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, CURRENT_DATABASE, SessionCommand,
+                                              unterminated_text)
 from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog
 from shiftflow.sql.splitter import SqlSplitError, split_statements
@@ -214,10 +215,13 @@ class SqlRun:
         return None
 
     def _one(self, sql: str, query_id: int) -> QueryResult:
+        database = CURRENT_DATABASE.set(self.statement.database)  # three-part names (translate/databases.py)
         try:
             result = self._run_one(sql, query_id)
         except StatementTimedOut:
             raise StatementTimedOut(query_id) from None  # Redshift names the query
+        finally:
+            CURRENT_DATABASE.reset(database)
         too_large = st.oversized_result(result)
         if too_large:
             raise StatementError(too_large)

@@ -292,3 +292,66 @@ def test_refreshing_a_materialized_view_whose_create_was_refused_is_missing() ->
     lineage.record("CREATE MATERIALIZED VIEW mv_made AS SELECT 1 AS a", "ran")
     assert not sql_corpus._corpus_lacks('materialized view "mv_made" does not exist',
                                         "REFRESH MATERIALIZED VIEW mv_made", lineage)
+
+
+CURSOR_PAGE = """# FETCH
+
+## Examples
+
+```
+begin;
+
+declare lollapalooza cursor for
+select eventname, starttime from event
+where eventname='Lollapalooza';
+
+-- Fetch the next row:
+fetch next from lollapalooza;
+
+  eventname   |      starttime
+--------------+---------------------
+ Lollapalooza | 2008-10-06 14:00:00
+```
+
+```
+select pg_last_copy_count();
+
+pg_last_copy_count
+--------------------
+             192497
+```
+"""
+
+
+def test_pages_beyond_the_sql_reference_and_what_they_read(tmp_path: Path) -> None:
+    # fetch.md, PG_LAST_COPY_COUNT.md (no r_ prefix) are read for their documented outputs; a page without one
+    # (a guide's prose) is not. A cursor over the TICKIT sample holds the sample's rows; the last COPY of a session
+    # the page does not show is missing.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "fetch.md").write_text(CURSOR_PAGE)
+    (tmp_path / "docs" / "c_guide.md").write_text("# A guide\n\n## Example\n\n```\nselect 1;\n```\n")
+    outcomes = sql_corpus.measure(tmp_path)
+    assert [(o.example.location.split(":")[0], o.kind) for o in outcomes] == [
+        ("fetch.md", "ran"), ("fetch.md", "ran"), ("fetch.md", "ran"), ("fetch.md", "missing")]
+
+
+def test_sql_workbench_reporting_a_failure_without_its_error_documents_a_failure(tmp_path: Path) -> None:
+    # JSON_ARRAY_LENGTH.md: the statement, SQL Workbench's line, the statement repeated (counted once)
+    page = tmp_path / "JSON_ARRAY_LENGTH.md"
+    page.write_text("# J\n\n## Examples\n\n```\nselect json_array_length('[1,2');\n \n"
+                    "An error occurred when executing the SQL command:\nselect json_array_length('[1,2')\n```\n")
+    [example] = sql_corpus.page_examples(page, "docs")
+    assert example.sql.startswith("select json_array_length") and example.expected_error
+
+
+def test_a_database_the_corpus_never_creates_is_missing() -> None:
+    # a datashare's or a zero-ETL integration's database (the second corpus) is missing; one the page created
+    # (cross-database_example.md's CREATE DATABASE db1) is the emulator's refusal of a cross-database query
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+
+    lineage, session = sql_corpus.Lineage(), sql_corpus.CorpusSession(DuckDBEngine())
+    example = sql_corpus.Example("x", "x.sql:1", "select * from aurora_source.public.customers")
+    assert sql_corpus._run_one(session, example, lineage).kind == "missing"
+    lineage.own.add("aurora_source")
+    assert sql_corpus._run_one(session, example, lineage).kind == "unsupported"
+    session.close()

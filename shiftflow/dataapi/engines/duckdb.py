@@ -60,10 +60,18 @@ def redshift_column(name: str, duck_type: Any) -> Column:
 _CHECK_ERROR = re.compile(r"^Constraint Error: CHECK constraint failed on table .* \(Error: (?P<message>.*)\)$", re.S)
 
 
+# A column the statement names that no FROM item has: Redshift's (PostgreSQL's) words, which a procedure's SQLERRM
+# shows (stored-procedure-trapping-errors.md: 'column "invalid" does not exist').
+_NO_COLUMN = re.compile(r'^Binder Error: Referenced column (?P<name>"[^"]*") (?:was )?not found\b')
+
+
 def _message(error: Exception) -> str:
     text = str(error)
     found = _CHECK_ERROR.match(text)
-    return found.group("message") if found else text
+    if found:
+        return found.group("message")
+    missing = _NO_COLUMN.match(text)
+    return f"column {missing.group('name')} does not exist" if missing else text
 
 
 # DuckDB's optimistic concurrency: a write to a row (or catalog entry) that a concurrent transaction changed fails

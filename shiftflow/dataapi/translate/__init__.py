@@ -133,8 +133,9 @@ from shiftflow.dataapi.translate.commands.show import is_show_table, show_table
 from shiftflow.dataapi.translate.commands.written import WrittenCommand
 from shiftflow.dataapi.translate.functions import PARSER_FUNCTIONS
 from shiftflow.dataapi.translate.functions.super import navigate
-from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, EngineSql, NotSupportedLocally, S3Command,
-                                              SessionCommand, SqlSyntaxError,
+from shiftflow.dataapi.translate.databases import strip_connected_database
+from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, CURRENT_DATABASE, EngineSql,
+                                              NotSupportedLocally, S3Command, SessionCommand, SqlSyntaxError,
                                               TransactionControl, unterminated_text)
 from shiftflow.dataapi.translate.outer_joins import rewrite_outer_joins
 from shiftflow.dataapi.translate.pivots import PivotSources, expand_pivots, pivot_probes, pivots
@@ -216,7 +217,7 @@ def translate(statement: str, engine: str) -> EngineSql | TransactionControl | S
     keep their case."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
-    return _translate_cached(statement, engine, CASE_SENSITIVE_IDENTIFIERS.get())
+    return _translate_cached(statement, engine, CASE_SENSITIVE_IDENTIFIERS.get(), CURRENT_DATABASE.get())
 
 
 def clear_cache() -> None:
@@ -225,8 +226,8 @@ def clear_cache() -> None:
 
 
 @functools.lru_cache(maxsize=2048)  # pure function of its text: scripts rerun on a schedule translate once
-def _translate_cached(statement: str, engine: str,
-                      case_sensitive: bool) -> EngineSql | TransactionControl | S3Command | SessionCommand:
+def _translate_cached(statement: str, engine: str, case_sensitive: bool,
+                      database: str | None) -> EngineSql | TransactionControl | S3Command | SessionCommand:
     translated = _translate_statement(statement, engine)
     if engine != "duckdb":  # PostgreSQL checks privileges itself
         if isinstance(translated, (EngineSql, SessionCommand)) and names_principals(statement):
@@ -260,6 +261,9 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
         raise unterminated_text(statement, error) from None
     if not tokens:
         raise NotSupportedLocally("an empty statement")
+    named = strip_connected_database(statement, tokens)  # databases.py: three-part names
+    if named is not statement:
+        statement, tokens = named, tokenize(named)
     control = transaction_control(tokens)
     if control is not None:
         return control

@@ -16,6 +16,9 @@ from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResu
 # enable_case_sensitive_identifier of the session a statement is translated for (translate() sets it while it
 # translates): quoted names keep their case (rewrite.py).
 CASE_SENSITIVE_IDENTIFIERS: ContextVar[bool] = ContextVar("case_sensitive_identifiers", default=False)
+# The database the statement's session is connected to (the request's Database; the runner sets it while a
+# statement translates and runs): three-part names that give it are the connected database's objects (databases.py).
+CURRENT_DATABASE: ContextVar[str | None] = ContextVar("current_database", default=None)
 
 
 class NotSupportedLocally(Exception):

@@ -12,6 +12,8 @@ import re
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate.commands.inserts import refuse_multi_row_subqueries
+from shiftflow.dataapi.translate.databases import refuse_other_databases
 from shiftflow.dataapi.translate.declarations import primary_key_columns
 from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
@@ -47,9 +49,21 @@ def _refuse_case_insensitive_match(identifier: exp.Identifier, engine: str) -> N
                                   " PostgreSQL engine)")
 
 
+def _keep_set_defaults(update: exp.Update) -> None:
+    """UPDATE ... SET c = DEFAULT (c_Examples_of_UPDATE_statements.md): the keyword, which sqlglot reads as a column
+    named default (DuckDB's generator would quote it)."""
+    for assignment in update.expressions:
+        value = assignment.expression if isinstance(assignment, exp.EQ) else None
+        if isinstance(value, exp.Column) and not value.table and value.this.name.lower() == "default" and (
+                not value.this.quoted):
+            value.replace(exp.var("DEFAULT"))
+
+
 def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str]]:
     """The rewritten tree and any statements the engine must run first (DuckDB identity sequences)."""
     prelude: list[str] = []
+    refuse_other_databases(tree)  # databases.py: the connected database's prefix is cut already
+    refuse_multi_row_subqueries(tree)  # commands/inserts.py
     sensitive = CASE_SENSITIVE_IDENTIFIERS.get()
     for identifier in tree.find_all(exp.Identifier):
         # Redshift folds every identifier, quoted ones too, unless enable_case_sensitive_identifier is on (then a
@@ -65,6 +79,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
                 _add_length_check(action, engine)
     if isinstance(tree, exp.Create):
         _rewrite_create(tree, engine, prelude)
+    if isinstance(tree, exp.Update):
+        _keep_set_defaults(tree)
     for select in tree.find_all(exp.Select):
         _keep_column_names(select, engine)
     tree = rewrite_functions(tree, engine)  # functions/: one module per family of Redshift functions

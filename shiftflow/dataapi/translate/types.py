@@ -328,6 +328,12 @@ def normalize_datetime_literals(tree: exp.Expression, engine: str) -> exp.Expres
         iso = iso_datetime(literal.this, with_zone=cast.to.this == exp.DataType.Type.TIMESTAMPTZ)
         if iso is not None and iso != literal.this:
             literal.replace(exp.Literal.string(iso))
+    for convert in tree.find_all(exp.ConvertTimezone):  # its text is cast to TIMESTAMP only when generated
+        literal = convert.args.get("timestamp")
+        iso = iso_datetime(literal.this, with_zone=False) if isinstance(literal, exp.Literal) and (
+            literal.is_string) else None
+        if iso is not None and iso != literal.this:
+            literal.replace(exp.Literal.string(iso))
     for between in list(tree.find_all(exp.Between)):
         bounds = (between.args.get("low"), between.args.get("high"))
         if any(_other_datetime_form(bound) for bound in bounds):  # x BETWEEN a AND b is x >= a AND x <= b

@@ -195,3 +195,61 @@ def test_statement_timeout_cancels_a_longer_statement(client: Any) -> None:
     if client.engine == "duckdb":  # recorded for SHOW as set (PostgreSQL shows its own units)
         shown = run_batch(client, ["set statement_timeout to 250", "show statement_timeout"])
         assert rows(client, shown["SubStatements"][1]["Id"]) == [["250"]]
+
+
+def test_three_part_names_of_the_connected_database(client: Any) -> None:
+    # cross-database-overview.md: database_name.schema_name.object_name, and .column_name after it
+    db = client.database
+    ok(client, f"create table {db}.public.orders (id int, amount int)")
+    assert run(client, f'insert into "{db}"."public"."orders" values (1, 10), (2, 20)')["ResultRows"] == 2
+    ok(client, f"update {db}.public.orders set amount = amount + 1 where {db}.public.orders.id = 1")
+    assert values(client, f"select {db}.public.orders.id, amount from {db}.public.orders order by 1") == \
+        [[1, 11], [2, 20]]
+    ok(client, f"delete from {db}.public.orders where id = 2")
+    ok(client, f"merge into {db}.public.orders using (select 3 as id, 30 as amount) s on {db}.public.orders.id = s.id"
+               " when matched then update set amount = s.amount when not matched then insert values (s.id, s.amount)")
+    ok(client, f"alter table {db}.public.orders add column note varchar(10)")
+    ok(client, f'create view "{db}".public.big as select id from {db}.public.orders where amount > 20')
+    assert values(client, f"select * from {db}.public.big") == [[3]]
+    assert values(client, f"select count(*) from {db}.public.orders o join public.orders p using (id)") == [[2]]
+    ok(client, f"drop view {db}.public.big")
+    ok(client, f"drop table {db}.public.orders")
+    assert "does not exist" in error(client, f"select * from {db}.public.orders")
+
+
+def test_three_part_names_of_another_database(client: Any) -> None:
+    ok(client, "create table orders (id int)")
+    # reading another database of the cluster is Redshift's cross-database query (RA3, Serverless): not emulated
+    for sql in ("select * from otherdb.public.orders", "select otherdb.public.orders.id from otherdb.public.orders",
+                "insert into orders select id from otherdb.public.orders"):
+        assert "not supported locally: cross-database query" in error(client, sql), sql
+    # cross-database_limitation.md: other databases' objects are read-only
+    for sql in ("insert into otherdb.public.orders values (1)", "update otherdb.public.orders set id = 2",
+                "delete from otherdb.public.orders", "drop table otherdb.public.orders",
+                "create table otherdb.public.t (a int)", "alter table otherdb.public.orders add column b int",
+                "truncate otherdb.public.orders",
+                "copy otherdb.public.orders from 's3://bucket/key' iam_role default"):
+        assert 'cross-database reference to database "otherdb" is not supported' in error(client, sql), sql
+
+
+def test_subqueries_in_a_multi_row_insert_are_refused(client: Any) -> None:
+    # c_Examples_of_INSERT_30.md: "subqueries can't be used as expressions in multiple-row INSERT VALUES"
+    ok(client, "create table category (catid int)")
+    assert "can't use subqueries in multi-row VALUES" in error(
+        client, "insert into category(catid) values ((select max(catid)+1 from category)),"
+                " ((select max(catid)+2 from category))")
+    ok(client, "insert into category(catid) values ((select count(*) + 1 from category))")
+    assert values(client, "select catid from category") == [[1]]
+
+
+def test_update_sets_a_column_to_its_default(client: Any) -> None:
+    # c_Examples_of_UPDATE_statements.md: update category set catdesc=default, catname='Shows' where ...
+    ok(client, "create table category (catid int, catname varchar(10), catdesc varchar(50) default 'none')")
+    ok(client, "insert into category values (1, 'Plays', 'All plays')")
+    ok(client, "update category set catdesc=default, catname='Shows' where catid = 1")
+    assert values(client, "select catname, catdesc from category") == [["Shows", "none"]]
+
+
+def test_super_navigation_of_four_names_is_no_database_name(client: Any) -> None:
+    # r_explain_model_function.md: json_table.report.explanations... is an alias, a column and its attributes
+    assert values(client, "select t.data.a.b from (select json_parse('{\"a\": {\"b\": 7}}') as data) t") == [["7"]]

@@ -289,3 +289,9 @@ def test_datediff_in_weeks_counts_the_week_boundaries_crossed(session):
                datediff(week,'2009-01-01','2009-12-31')
     """)
     assert result.rows == [(1, 1, 0, -1, 52)]
+
+
+def test_convert_timezone_reads_text_as_redshift_reads_timestamps(session):
+    # CONVERT_TIMEZONE.md: select convert_timezone('EST', 'PST', '20080305 12:25:29') is 2008-03-05 09:25:29
+    assert run_script(session, "select convert_timezone('EST', 'PST', '20080305 12:25:29')").rows == [
+        (dt.datetime(2008, 3, 5, 9, 25, 29),)]

@@ -104,6 +104,16 @@ def test_subarray_documented_example(session):
     assert more.rows == [("[3,4]", "[]", None, "3")]
 
 
+def test_split_to_array_documented_example(session):
+    # split_to_array.md: SELECT SPLIT_TO_ARRAY('12|345|6789', '|') is ["12","345","6789"], a SUPER value
+    result = run_script(session, "SELECT SPLIT_TO_ARRAY('12|345|6789', '|')")
+    assert result.rows == [('["12","345","6789"]',)]
+    assert [(c.name, c.type_name) for c in result.columns] == [("split_to_array", "super")]
+    # the delimiter defaults to a comma; a subscript counts from 0
+    assert run_script(session, "select split_to_array('a,b'), split_to_array('a,b,c')[1]").rows == [
+        ('["a","b"]', '"b"')]
+
+
 def test_super_array_subscripts_count_from_zero(session):
     # query-super.md: "arrays are 0-based"; past the end is NULL (lax navigation)
     result = run_script(session, "select array(1,50,null,100)[0], array(1,50,null,100)[1], array(1,2)[5]")

@@ -181,3 +181,21 @@ def test_copy_epoch_timeformat_escape_and_acceptinvchars(session, s3):
         run_script(session, "copy ev from 's3://lake/latin1.txt' timeformat 'epochsecs'", s3_client=s3)
     run_script(session, "copy ev from 's3://lake/latin1.txt' timeformat 'epochsecs' acceptinvchars as '^'", s3_client=s3)
     assert rows(session, "select note from ev where id = 3") == [("caf^",)]
+
+
+def test_copy_and_unload_with_three_part_names_of_the_connected_database(session, s3):
+    from shiftflow.dataapi.translate.model import CURRENT_DATABASE
+
+    database = CURRENT_DATABASE.set("dev")  # as the runner sets the request's Database
+    try:
+        run_script(session, "create table dev.public.sales (id int, note varchar(50))")
+        put(s3, "three/a.csv", "1,one\n2,two\n")
+        run_script(session, "copy dev.public.sales from 's3://lake/three/a.csv' csv", s3_client=s3)
+        run_script(session, "unload ('select id from \"dev\".\"public\".sales where dev.public.sales.id > 1')"
+                            " to 's3://lake/three/out_' csv parallel off", s3_client=s3)
+        with pytest.raises(EngineError, match='cross-database reference to database "prod" is not supported'):
+            run_script(session, "copy prod.public.sales from 's3://lake/three/a.csv' csv", s3_client=s3)
+    finally:
+        CURRENT_DATABASE.reset(database)
+    assert rows(session, "select * from sales order by id") == [(1, "one"), (2, "two")]
+    assert s3.get_object(Bucket="lake", Key="three/out_000")["Body"].read().decode() == "2\n"

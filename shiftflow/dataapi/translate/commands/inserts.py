@@ -36,6 +36,15 @@ _DATETIME_COLUMNS = {"DATE": False, "TIMESTAMP": False, "TIMESTAMP WITH TIME ZON
 _SUPER_COLUMNS = {"duckdb": {"JSON"}, "postgres": {"json", "jsonb"}}  # how each engine holds a SUPER column
 
 
+def refuse_multi_row_subqueries(statement: exp.Expression) -> None:
+    """c_Examples_of_INSERT_30.md: a subquery as a value of a multiple-row INSERT ... VALUES is Redshift's error (a
+    single row takes one); both engines would run it."""
+    values = statement.expression if isinstance(statement, exp.Insert) else None
+    if isinstance(values, exp.Values) and len(values.expressions) > 1 and any(
+            row.find(exp.Select) is not None for row in values.expressions):
+        raise EngineError("can't use subqueries in multi-row VALUES")
+
+
 def _text(value: exp.Expression) -> bool:
     """A text literal or a bound parameter (the Data API binds text)."""
     return (isinstance(value, exp.Literal) and value.is_string) or isinstance(value, exp.Placeholder)

@@ -16,7 +16,7 @@ the parsed tree before identifiers are folded, because navigation is read from t
 - `FROM t a, a.arr b` and `LEFT JOIN a."x"."L" b ON true` unnest the array: b is each element (NULL when the
   value is no array), and b."M" navigates into it; `a.arr AS b AT i` also gives i, the element's 0-based index
   (an INT: the page prints 0, 1, 2).
-- ARRAY(...), ARRAY_CONCAT(a, b) and SUBARRAY(a, start, length) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
+- ARRAY(...), ARRAY_CONCAT(a, b), SUBARRAY(a, start, length) and SPLIT_TO_ARRAY(text, delimiter) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
   of one of them is 0-based, as on Redshift (shiftflow_super_get with the JSONPath index as written). ARRAY_CONCAT
   of a value that is no array fails with "not supported locally".
 What the pass cannot tell without the catalog stays as it was: a cast of a whole SUPER column (`data::int`) is the
@@ -360,6 +360,15 @@ def _super_array(node: exp.Array, engine: str) -> exp.Expression:
         exp.Anonymous(this=builder, expressions=list(node.expressions))])
 
 
+def _split_to_array(node: exp.StringToArray, engine: str) -> exp.Expression:
+    """SPLIT_TO_ARRAY(text, delimiter) (split_to_array.md): a SUPER array of the pieces, printed as JSON
+    (["12","345","6789"]), not the engine's text array."""
+    pieces = exp.Anonymous(this="string_split" if engine == "duckdb" else "string_to_array",
+                           expressions=[node.this, node.expression or exp.Literal.string(",")])
+    return exp.Anonymous(this="shiftflow_super_array", expressions=[exp.Anonymous(this="to_json",
+                                                                                  expressions=[pieces])])
+
+
 def _array_concat(node: exp.ArrayConcat, engine: str) -> exp.Expression:
     arrays = [node.this, *node.expressions]
     if len(arrays) != 2:
@@ -387,10 +396,10 @@ def _array_subscript(node: exp.Bracket, engine: str) -> exp.Expression:
 
 
 HANDLERS: dict[object, object] = {exp.Array: _super_array, exp.ArrayConcat: _array_concat, exp.Bracket: _array_subscript,
-                                  "subarray": _subarray}
+                                  exp.StringToArray: _split_to_array, "subarray": _subarray}
 PARSER_FUNCTIONS = {"CAN_JSON_PARSE": lambda args: exp.Anonymous(this="shiftflow_can_json_parse", expressions=args),
                     "FROM_VARBYTE": lambda args: _from_varbyte(args)}
-COLUMN_NAMES = {exp.Array: "array", exp.ArrayConcat: "array_concat",
+COLUMN_NAMES = {exp.Array: "array", exp.ArrayConcat: "array_concat", exp.StringToArray: "split_to_array",
                 "shiftflow_can_json_parse": "can_json_parse", "shiftflow_from_varbyte": "from_varbyte",
                 "shiftflow_from_varbyte_utf8": "from_varbyte",
                 "shiftflow_super_get": "shiftflow_super_get", "subarray": "subarray"}
