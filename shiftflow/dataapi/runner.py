@@ -22,6 +22,7 @@ from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, CURRE
                                               unterminated_text)
 from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog
+from shiftflow.dataapi.validation import SECRET_USER
 from shiftflow.sql.splitter import SqlSplitError, split_statements
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,10 @@ _CANCELLED = "Query cancelled on user's request"
 
 
 def database_user(request: Mapping[str, Any]) -> str:
-    """The Redshift user the request runs as: its DbUser; without one (IAM or SecretArn), the user Redshift derives
-    from the caller's IAM identity, IAM:<name>, for the local caller (the events' principal user/local): IAM:local.
-    The emulator does not read a secret's username."""
-    return str(request.get("DbUser") or "IAM:local")
+    """The Redshift user the request runs as: its DbUser; its secret's username (validation.secret_user); without
+    either (IAM), the user Redshift derives from the caller's IAM identity, IAM:<name>, for the local caller (the
+    events' principal user/local): IAM:local."""
+    return str(request.get("DbUser") or request.get(SECRET_USER) or "IAM:local")
 
 
 class StatementRunner:

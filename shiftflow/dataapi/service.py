@@ -29,7 +29,13 @@ from shiftflow.dataapi.sessions import KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.store import StatementStore
 from shiftflow.dataapi.store_files import SessionFile
-from shiftflow.dataapi.validation import validate_one_warehouse, validate_request, validate_target
+from shiftflow.dataapi.validation import (
+    SECRET_USER,
+    secret_user,
+    validate_one_warehouse,
+    validate_request,
+    validate_target,
+)
 
 
 class DataApiEmulator:
@@ -41,13 +47,16 @@ class DataApiEmulator:
     it keeps its proportion to the local runtime's scaled Wait states; statements themselves run at full speed.
     warehouses: the clusters and workgroups that exist ({"ClusterIdentifier": names, "WorkgroupName": names}), as
     the local runtime's template declares them; a request naming another fails as on the service. None (the
-    emulator alone): any name runs on the one engine.
+    emulator alone): any name runs on the one engine. secrets: a secret's JSON by its name or ARN (None when it
+    does not exist), for SecretArn requests: the secret must exist and name a user, who runs the SQL
+    (validation.secret_user); None (the emulator alone): any SecretArn runs as the IAM identity's user.
     """
 
     def __init__(self, engine: Engine | None = None, *, workers: int = 4, s3_client: Any = None,
                  translator: Any = None, page_rows: int = 1000, max_active: int = 500,
                  account_id: str = "123456789012", region: str = "us-east-1", time_scale: float = 1.0,
-                 warehouses: Mapping[str, Collection[str]] | None = None) -> None:
+                 warehouses: Mapping[str, Collection[str]] | None = None,
+                 secrets: Callable[[str], Mapping[str, Any] | None] | None = None) -> None:
         if not time_scale > 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
         if engine is None:
@@ -60,6 +69,7 @@ class DataApiEmulator:
         self.account_id, self.region = account_id, region
         self.time_scale = time_scale
         self.warehouses = warehouses
+        self.secrets = secrets
         self._translator = translator
         self.statements = StatementStore(max_active)
         self._pool = SessionPool(engine)
@@ -147,6 +157,9 @@ class DataApiEmulator:
 
     def _submit(self, request: dict[str, Any], sqls: list[str], is_batch: bool) -> dict[str, Any]:
         validate_target(request, self.warehouses)
+        user = secret_user(request, self.secrets)
+        if user:
+            request = {**request, SECRET_USER: user}
         statement, new = self.statements.record(request, sqls, is_batch, self._kept.claim)
         if new:
             self._runner.start(statement)
@@ -231,18 +244,22 @@ class DataApiEmulator:
 
     def list_databases(self, request: dict[str, Any]) -> dict[str, Any]:
         validate_target(request, self.warehouses)
+        secret_user(request, self.secrets)
         return self._catalog.list_databases(request)
 
     def list_schemas(self, request: dict[str, Any]) -> dict[str, Any]:
         validate_target(request, self.warehouses)
+        secret_user(request, self.secrets)
         return self._catalog.list_schemas(request)
 
     def list_tables(self, request: dict[str, Any]) -> dict[str, Any]:
         validate_target(request, self.warehouses)
+        secret_user(request, self.secrets)
         return self._catalog.list_tables(request)
 
     def describe_table(self, request: dict[str, Any]) -> dict[str, Any]:
         validate_target(request, self.warehouses)
+        secret_user(request, self.secrets)
         return self._catalog.describe_table(request)
 
 

@@ -8,7 +8,7 @@ documented limit the model does not carry (SQL text size), and where the SQL run
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -150,6 +150,29 @@ def validate_one_warehouse(request: Mapping[str, Any]) -> None:
     WorkgroupName can't be specified")."""
     if request.get("ClusterIdentifier") and request.get("WorkgroupName"):
         raise ValidationException("ClusterIdentifier and WorkgroupName cannot both be specified.")
+
+
+# Where a request's secret puts the user it names (secret_user): kept with the request, never shown (not a member).
+SECRET_USER = "shiftflow:SecretUser"
+NO_SECRET = "Secrets Manager can't find the specified secret."  # Secrets Manager's own words (chosen: see below)
+EMPTY_SECRET = "username and password in secret cannot be empty"  # the service's (boto/boto3 issue 2899)
+
+
+def secret_user(request: Mapping[str, Any], secrets: Callable[[str], Mapping[str, Any] | None] | None) -> str:
+    """The database user of a request's SecretArn ("" without one): its secret's username. The secret must exist
+    and hold a username and a password (data-api.md: "a secret ... which has username and password"), else the
+    request is refused as ExecuteStatement refuses it. AWS's text for a secret that does not exist is not
+    documented: Secrets Manager's ResourceNotFoundException message is used. `secrets`: the secret's JSON by name or
+    ARN, None when none exists; None (the emulator alone): any secret runs, as the IAM identity's user."""
+    arn = request.get("SecretArn")
+    if not arn or secrets is None:
+        return ""
+    value = secrets(str(arn))
+    if value is None:
+        raise ValidationException(NO_SECRET)
+    if not value.get("username") or not value.get("password"):
+        raise ValidationException(EMPTY_SECRET)
+    return str(value["username"])
 
 
 TARGET_MEMBERS = ("ClusterIdentifier", "DbUser", "Database", "SecretArn", "WorkgroupName")

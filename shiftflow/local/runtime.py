@@ -162,13 +162,29 @@ class LocalRuntime:
         warehouses = {"ClusterIdentifier": {self.parameters["RedshiftClusterIdentifier"]} - {""},
                       "WorkgroupName": {self.parameters["RedshiftWorkgroupName"]} - {""}}
         emulator = DataApiEmulator(engine, s3_client=self.client("s3"), time_scale=self.data_api_time_scale,
-                                   warehouses=warehouses)
+                                   warehouses=warehouses, secrets=self._secret)
         self._stack.enter_context(emulator)
         self._stack.enter_context(route_in_process(emulator))
         refresher = AutoRefresher(engine, self.parameters["DatabaseName"])
         refresher.start()
         self._stack.callback(refresher.stop)  # before the emulator and its engine close
         return emulator
+
+    def _secret(self, secret_id: str) -> dict[str, Any] | None:
+        """A SecretArn's secret in this account's Secrets Manager (the Data API reads its username), None when it
+        does not exist; a secret that is not a JSON object holds no username."""
+        import json
+
+        client = self.client("secretsmanager")
+        try:
+            text = client.get_secret_value(SecretId=secret_id).get("SecretString") or ""
+        except client.exceptions.ResourceNotFoundException:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
 
     def client(self, service: str) -> Any:
         """This process's client of `service` (one per service: boto3 clients are thread-safe, and each costs
