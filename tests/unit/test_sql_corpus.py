@@ -355,3 +355,12 @@ def test_a_database_the_corpus_never_creates_is_missing() -> None:
     lineage.own.add("aurora_source")
     assert sql_corpus._run_one(session, example, lineage).kind == "unsupported"
     session.close()
+
+
+def test_a_null_row_the_page_prints_as_nothing_is_the_same(tmp_path: Path) -> None:
+    # JSON_ARRAY_LENGTH.md: null_if_invalid's NULL, shown as a header and dashes with no row after them
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "JSON_ARRAY_LENGTH.md").write_text(
+        "# J\n\n## Examples\n\n```\nselect json_array_length('[1,2',true);\n\njson_array_length\n"
+        "-----------------\n```\n")
+    assert [outcome.kind for outcome in sql_corpus.measure(tmp_path)] == ["same"]

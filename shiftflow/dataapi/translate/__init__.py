@@ -15,7 +15,8 @@ PostgreSQL runs as written)), system.py (system tables, pg_last_*; table_def.py:
 of CREATE / ALTER TABLE), commands/show.py (SHOW TABLE), catalog.py
 (comments read back: regclass, obj_description, col_description, pg_description; constraint views), char_columns.py (CHAR(n) padding on DuckDB),
 grouping.py, pivots.py (PIVOT / UNPIVOT as plain aggregates and LATERAL VALUES), streaming.py (streaming ingestion),
-procedures.py, views.py (views' dependencies), functions/ (function families), types.py,
+procedures.py, views.py (views' dependencies), databases.py (three-part names: the connected database's prefix
+cut, another database's refused), functions/ (function families), types.py,
 decimals.py (DECIMAL quotients), rewrite.py (the tree pass).
 
 Deliberate no-ops (they only maintain Redshift's storage and statistics, never a result): ANALYZE, VACUUM and
