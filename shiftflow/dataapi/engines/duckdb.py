@@ -7,7 +7,6 @@ each runs the translator's session set-up once, so sessions are pooled rather th
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import duckdb
 
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
+from shiftflow.dataapi.engines.duckdb_errors import redshift_message
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_printed_sketches
 from shiftflow.dataapi.translate.functions.json import minified_json
 
@@ -56,35 +56,18 @@ def redshift_column(name: str, duck_type: Any) -> Column:
     return Column(name, type_name, precision)
 
 
-# A CHECK that raised its own error (the translator's VARCHAR(n) length check): that error is the message.
-_CHECK_ERROR = re.compile(r"^Constraint Error: CHECK constraint failed on table .* \(Error: (?P<message>.*)\)$", re.S)
-
-
-# A column the statement names that no FROM item has: Redshift's (PostgreSQL's) words, which a procedure's SQLERRM
-# shows (stored-procedure-trapping-errors.md: 'column "invalid" does not exist').
-_NO_COLUMN = re.compile(r'^Binder Error: Referenced column (?P<name>"[^"]*") (?:was )?not found\b')
-
-
-def _message(error: Exception) -> str:
-    text = str(error)
-    found = _CHECK_ERROR.match(text)
-    if found:
-        return found.group("message")
-    missing = _NO_COLUMN.match(text)
-    return f"column {missing.group('name')} does not exist" if missing else text
-
-
 # DuckDB's optimistic concurrency: a write to a row (or catalog entry) that a concurrent transaction changed fails
 # the later writer at once. These are the cases Redshift reports as serializable isolation violations.
 _CONFLICTS = ("TransactionContext Error: Conflict on ", "TransactionContext Error: Catalog write-write conflict")
 
 
-def engine_error(error: duckdb.Error) -> EngineError:
-    """The EngineError of a DuckDB error: a transaction conflict in Redshift's words, anything else DuckDB's own."""
+def engine_error(error: duckdb.Error, sql: str = "") -> EngineError:
+    """The EngineError of a DuckDB error in statement `sql`: a transaction conflict as Redshift reports it, anything
+    else in Redshift's words where duckdb_errors knows them."""
     text = str(error)
     if isinstance(error, duckdb.TransactionException) and text.startswith(_CONFLICTS):
         return TransactionConflict.serializable_isolation_violation("duckdb", text)
-    return EngineError(_message(error))
+    return EngineError(redshift_message(text, sql))
 
 
 def _literal(text: str) -> str:
@@ -187,7 +170,7 @@ class DuckDBSession:
                 result = self._result(query, statement.type.name)
             return result
         except duckdb.Error as error:
-            raise engine_error(error) from None
+            raise engine_error(error, sql) from None
 
     def _result(self, query: bool, kind: str) -> QueryResult:
         if query:
@@ -238,7 +221,7 @@ class DuckDBSession:
         try:
             self._cursor.execute(sql)
         except duckdb.Error as error:  # a COMMIT can conflict too
-            raise engine_error(error) from None
+            raise engine_error(error, sql) from None
 
 
 class DuckDBEngine:

@@ -253,3 +253,41 @@ def test_update_sets_a_column_to_its_default(client: Any) -> None:
 def test_super_navigation_of_four_names_is_no_database_name(client: Any) -> None:
     # r_explain_model_function.md: json_table.report.explanations... is an alias, a column and its attributes
     assert values(client, "select t.data.a.b from (select json_parse('{\"a\": {\"b\": 7}}') as data) t") == [["7"]]
+
+
+# Redshift's (PostgreSQL's) words on both engines, never DuckDB's ("Catalog Error: Table with name ... does not
+# exist! Did you mean "pg_sequences"?" named the emulator's own tables). Where PostgreSQL says more than DuckDB can
+# (a function's argument types, the schema of a missing table), the DuckDB text is the shorter one (duckdb_errors).
+_ERRORS = [
+    ("select * from nosuch", 'relation "nosuch" does not exist', None),
+    ("select * from nosch.nosuch", 'relation "nosch.nosuch" does not exist', None),
+    ("insert into nosuch values (1)", 'relation "nosuch" does not exist', None),
+    ("truncate nosuch", 'relation "nosuch" does not exist', None),
+    ("alter table nosuch add column c int", 'relation "nosuch" does not exist', None),
+    ("drop table nosuch", 'table "nosuch" does not exist', None),
+    ("drop view nosuch", 'view "nosuch" does not exist', None),
+    ("create table nosch.x (a int)", 'schema "nosch" does not exist', None),
+    ("create table t (a int)", 'relation "t" already exists', 'Relation "t" already exists'),  # the guide's text
+    ("create schema public", 'schema "public" already exists', None),
+    ("select nosuchfn(1, 'a')", "function nosuchfn(integer, unknown) does not exist",
+     "function nosuchfn does not exist"),
+    ("select len(1, 2, 3)", "function len(integer, integer, integer) does not exist", None),
+    ("insert into t values (null, 'x')", 'null value in column "a" of relation "t" violates not-null constraint', None),
+    ("update t set nosuch = 1", 'column "nosuch" of relation "t" does not exist', None),
+    ("insert into t (nosuch) values (1)", 'column "nosuch" of relation "t" does not exist', None),
+    ("select t.nosuch from t", "column t.nosuch does not exist", None),
+    ("select sum(count(*)) from t", "aggregate function calls cannot be nested", None),
+    ("select a from t where row_number() over () = 1", "window functions are not allowed in WHERE", None),
+    ("select a from t union select a, b from t", "each UNION query must have the same number of columns", None),
+    ("select * from t join t using (a)", 'table name "t" specified more than once', None),
+    ("select current_setting('session.x')", 'unrecognized configuration parameter "session.x"', None),
+    ("select 1/0", "division by zero", None),
+    ("select 'abc'::date", 'invalid input syntax for type date: "abc"', None),
+]
+
+
+@pytest.mark.parametrize(("sql", "postgres", "duckdb"), _ERRORS, ids=[sql for sql, *_ in _ERRORS])
+def test_errors_are_in_redshifts_words_on_both_engines(client: Any, sql: str, postgres: str,
+                                                        duckdb: str | None) -> None:
+    ok(client, "create table t (a int not null, b varchar(5))")
+    assert error(client, sql) == (duckdb or postgres if client.engine == "duckdb" else postgres)
