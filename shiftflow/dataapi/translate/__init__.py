@@ -688,6 +688,7 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
     names = [name for name in order if name in present]  # order of first use
     names += sorted(present - set(names))
     if engine == "duckdb":
+        _clocks_as_calls(tree)
         text = _sql(tree, "duckdb")
         return EngineSql(";\n".join([*prelude, text]), tuple(names))
     _qualify_postgres_helpers(tree)
@@ -698,6 +699,22 @@ def _generate(tree: exp.Expression, prelude: list[str], engine: str, order: list
     for name in names:
         text = text.replace(f"\x00{name}\x00", f"%({name})s")
     return EngineSql(text, tuple(names))
+
+
+# DuckDB reads CURRENT_DATE, CURRENT_TIMESTAMP ... as a reference to a select item aliased with that name
+# (`SELECT CURRENT_TIMESTAMP AS current_timestamp` fails binding); its function forms are the same clocks.
+_CLOCK_CALLS = {exp.CurrentTimestamp: "get_current_timestamp", exp.CurrentDate: "current_date",
+                exp.CurrentTime: "get_current_time", exp.Localtimestamp: "current_localtimestamp"}
+_CLOCK_KEYWORDS = {"current_timestamp", "current_date", "current_time", "localtimestamp"}
+
+
+def _clocks_as_calls(tree: exp.Expression) -> None:
+    """DuckDB: the clock keywords as function calls, in a statement with an alias named like one of them."""
+    if not any(alias.alias.lower() in _CLOCK_KEYWORDS for alias in tree.find_all(exp.Alias)):
+        return
+    for clock in list(tree.find_all(*_CLOCK_CALLS)):
+        if not clock.args.get("this"):  # CURRENT_TIMESTAMP(3) and the like keep their own form
+            clock.replace(exp.Anonymous(this=_CLOCK_CALLS[type(clock)], expressions=[]))
 
 
 def _qualify_postgres_helpers(tree: exp.Expression) -> None:

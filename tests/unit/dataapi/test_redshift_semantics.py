@@ -291,3 +291,12 @@ def test_errors_are_in_redshifts_words_on_both_engines(client: Any, sql: str, po
                                                         duckdb: str | None) -> None:
     ok(client, "create table t (a int not null, b varchar(5))")
     assert error(client, sql) == (duckdb or postgres if client.engine == "duckdb" else postgres)
+
+
+def test_a_clock_aliased_with_its_own_name_answers_the_clock(client: Any) -> None:
+    # A real script's "dialect for MySQL / SQL Server developers" page (DuckDB read the alias as a column reference)
+    [[sysdate, day, now, same_day]] = values(
+        client, "select sysdate as sysdate_no_parens, current_date as current_date, current_timestamp as"
+                " current_timestamp, current_date = trunc(sysdate) as same_day")
+    assert str(sysdate).startswith(str(day)) and str(now).startswith(str(day))
+    assert same_day is True
