@@ -224,6 +224,19 @@ class DuckDBSession:
             raise engine_error(error, sql) from None
 
 
+def _confine(root: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse reads and writes no file but its own (and the topic store's, for REFRESH) and installs nothing:
+    Redshift SQL has no way to reach the machine's files, and DuckDB's would (read_text('/etc/passwd'), a table
+    named "x.csv", COPY ... TO '/path', ATTACH); nothing may download at run time (an INET column once tried to
+    install DuckDB's inet extension)."""
+    from shiftflow.dataapi.streams.sources import readable_directories  # the stream sources own that folder
+
+    folders = ", ".join(_literal(str(folder) + "/") for folder in readable_directories())
+    root.execute("SET autoinstall_known_extensions = false")
+    root.execute(f"SET allowed_directories = [{folders}]")
+    root.execute("SET enable_external_access = false")  # last: the two above cannot change after it
+
+
 class DuckDBEngine:
     """DuckDB databases by Data API database name; `directory=None` keeps them in memory."""
 
@@ -262,6 +275,7 @@ class DuckDBEngine:
                 except duckdb.Error as error:  # e.g. the file is locked by another process
                     raise EngineError(str(error)) from None
                 self._register_functions(root)
+                _confine(root)
                 self._roots[database] = root
                 self._catalogs[database] = CatalogVersion()
             cursor = root.cursor()

@@ -115,6 +115,9 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]], ...] 
             'invalid input syntax for type timestamp: "{value}"')),
         (r"^Conversion Error: Could not convert string '(?P<value>.*)' to INT(?:8|16|32|64|128)$", _fixed(
             'invalid input syntax for integer: "{value}"')),
+        # A file of the machine (a DuckDB table function, a table named like a file): engines/duckdb.py _confine.
+        (r'^Permission Error: Cannot access file "(?P<path>[^"]*)" - file system operations are disabled',
+         _fixed('permission denied: the warehouse reads no file of the local machine ("{path}")')),
         # Already PostgreSQL's words after DuckDB's class (a procedure body DuckDB parses itself: Parser Error).
         (r"^Parser Error: (?P<message>syntax error at or near .*)$", lambda found, sql: found["message"]),
         (r"^Invalid Input Error: (?P<message>division by zero|unrecognized configuration parameter .*|"

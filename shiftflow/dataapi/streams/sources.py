@@ -80,14 +80,26 @@ class Batch:
             return handle.read(self.byte_position)
 
 
+SCRATCH_FOLDER = ".scratch"  # in the topic root: no topic (TopicStore.topics() lists folders with a topic.json)
+
+
+def readable_directories() -> list[Path]:
+    """The only folders a DuckDB warehouse may read files from (engines/duckdb.py turns every other file access
+    off): the topic store, whose partition files and batch files (batch_file) REFRESH reads."""
+    return [current().topic_root.resolve()]
+
+
 @contextmanager
 def batch_file(batch: Batch) -> Iterator[Path]:
     """The file DuckDB reads a batch's records from (read_json: far faster than binding rows one by one): the
-    partition file itself for a batch read from its start, else a private temporary file of the batch's lines."""
+    partition file itself for a batch read from its start, else a private temporary file of the batch's lines, in
+    the topic root's scratch folder (a readable directory)."""
     if batch.whole_file is not None:
-        yield batch.whole_file
+        yield batch.whole_file.resolve()
         return
-    with tempfile.TemporaryDirectory(prefix="shiftflow-stream-") as folder:
+    scratch = current().topic_root.resolve() / SCRATCH_FOLDER
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="shiftflow-stream-", dir=scratch) as folder:
         path = Path(folder) / "batch.jsonl"
         path.write_bytes(batch.lines)
         yield path

@@ -20,7 +20,7 @@ from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_misused_sketches, sketch_type
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
-from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
+from shiftflow.dataapi.translate.types import (duckdb_length_checks, refuse_unsupported_column_types, integer_results, normalize_datetime_literals,
                                               rewrite_types, sized_varbytes)
 from shiftflow.dataapi.translate.views import mark_late_binding
 
@@ -72,6 +72,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             _refuse_case_insensitive_match(identifier, engine)
             continue
         identifier.set("this", identifier.name.lower())
+    refuse_unsupported_column_types(tree)  # types.py
     if isinstance(tree, exp.Alter) and engine == "postgres":
         # DuckDB cannot add a column with a CHECK constraint: its ADD COLUMN varchar(n) stays unchecked.
         for action in tree.args.get("actions") or []:
@@ -98,6 +99,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     tree = postgres_decimal_divisions(tree) if engine == "postgres" else duckdb_decimal_divisions(tree)
     for call in tree.find_all(exp.Anonymous):
         name = call.name.lower()
+        if name in _SERVER_FILE_FUNCTIONS:
+            raise EngineError(f"function {name} does not exist")
         if name in _INTERNAL_FUNCTIONS:
             raise NotSupportedLocally(f"{name}() ({_INTERNAL_FUNCTIONS[name]})")
         if name in _REDSHIFT_ONLY_FUNCTIONS or (engine == "duckdb" and name in _POSTGRES_ONLY_FUNCTIONS):
@@ -120,6 +123,13 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
     change_query_priority change_session_priority change_user_priority default_iam_role explain_model
+""".split())
+# PostgreSQL's functions over the server's own files (Redshift has none of them): on the PostgreSQL engine they
+# would read the machine's files (pg_read_file('/etc/passwd')), since the emulator's roles may do so.
+_SERVER_FILE_FUNCTIONS = frozenset("""
+    pg_read_file pg_read_binary_file pg_ls_dir pg_stat_file lo_import lo_export pg_ls_logdir pg_ls_waldir
+    pg_ls_tmpdir pg_ls_archive_statusdir pg_ls_logicalsnapdir pg_ls_logicalmapdir pg_ls_replslotdir
+    pg_file_write pg_file_rename pg_file_unlink pg_logdir_ls pg_current_logfile pg_reload_conf pg_rotate_logfile
 """.split())
 # Redshift functions whose values come from Redshift's internals, which its pages do not document (r_SIZE.md: a
 # SUPER value's in-memory size, 4 bytes for true and for NULL; r_CHECKSUM.md: the hash of its hash indexes).

@@ -300,3 +300,29 @@ def test_a_clock_aliased_with_its_own_name_answers_the_clock(client: Any) -> Non
                 " current_timestamp, current_date = trunc(sysdate) as same_day")
     assert str(sysdate).startswith(str(day)) and str(now).startswith(str(day))
     assert same_day is True
+
+
+@pytest.mark.parametrize("reads", [
+    "select * from read_text('{path}')", "select * from read_csv('{path}')", 'select * from "{path}"',
+    "select pg_read_file('{path}')", "select * from pg_stat_file('{path}')"])
+def test_sql_reads_no_file_of_the_machine(client: Any, tmp_path: Any, reads: str) -> None:
+    # Redshift SQL cannot reach the cluster's files; the engines' file functions (DuckDB's readers and its
+    # replacement scans, PostgreSQL's server file functions) must not give the local machine's away either.
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2\n")
+    message = error(client, reads.format(path=secret))
+    assert "hunter2" not in message
+    assert message.startswith(("permission denied: the warehouse reads no file", "function ", "relation ")), message
+    assert message.endswith(("does not exist", f'("{secret}")')), message
+
+
+@pytest.mark.parametrize(("kind", "named"), [
+    ("serial", "serial"), ("bigserial", "bigserial"), ("money", "money"), ("json", "json"), ("jsonb", "jsonb"),
+    ("uuid", "uuid"), ("xml", "xml"), ("int[]", "int[]"), ("inet", "inet"), ("oid", "oid"), ("name", "name")])
+def test_a_postgresql_type_redshift_lacks_is_refused_for_a_column(client: Any, kind: str, named: str) -> None:
+    # c_unsupported-postgresql-datatypes.md; the message as reported in salsita/node-pg-migrate issue 767
+    assert error(client, f"create table pgmigrations (id {kind}, name varchar(255))") == (
+        f'Column "pgmigrations.id" has unsupported type "{named}".')
+    ok(client, "create table kept (id int)")
+    assert error(client, f"alter table kept add column extra {kind}") == (
+        f'Column "kept.extra" has unsupported type "{named}".')
