@@ -76,6 +76,8 @@ class SessionAuthorization(SessionCommand):
     session_scoped: bool = True
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if getattr(session, "security_definers", 0):  # PostgreSQL's rule and words (see running())
+            raise EngineError('cannot set parameter "session_authorization" within security-definer function')
         user = self.user
         login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
         if user is not None and user != login:
@@ -108,15 +110,19 @@ def _ended_with_the_transaction(session: EngineSession) -> None:
 
 
 def session_authorization(tokens: list[Token]) -> SessionAuthorization | None:
-    """The command of SET [SESSION | LOCAL] SESSION AUTHORIZATION ... / RESET SESSION AUTHORIZATION; None for other
-    statements."""
+    """The command of SET [SESSION | LOCAL] SESSION AUTHORIZATION ... / RESET SESSION AUTHORIZATION, and of the
+    parameter's own form, SET session_authorization {TO | =} ... / RESET session_authorization (as written in
+    stored-procedure-transaction-management.md); None for other statements."""
     words = [word(t) for t in tokens if t.token_type != TokenType.SEMICOLON]
-    if words[:3] == ["RESET", "SESSION", "AUTHORIZATION"] and len(words) == 3:
+    if words in (["RESET", "SESSION", "AUTHORIZATION"], ["RESET", "SESSION_AUTHORIZATION"]):
         return SessionAuthorization(None)
     if not words or words[0] != "SET":
         return None
     local = words[1:2] == ["LOCAL"]
-    rest = words[2:] if words[1:2] in (["LOCAL"], ["SESSION"]) and words[2:3] == ["SESSION"] else words[1:]
+    rest = words[2:] if words[1:2] in (["LOCAL"], ["SESSION"]) and words[2:3] in (
+        ["SESSION"], ["SESSION_AUTHORIZATION"]) else words[1:]
+    if rest[:1] == ["SESSION_AUTHORIZATION"] and len(rest) == 3 and rest[1] in {"TO", "="}:
+        rest = ["SESSION", "AUTHORIZATION", rest[2]]
     if rest[:2] != ["SESSION", "AUTHORIZATION"] or len(rest) != 3:
         return None
     token = tokens[len(words) - 1]
@@ -171,21 +177,29 @@ def acting_user(session: EngineSession) -> Principal | None:
 def running(session: EngineSession, procedure: str, signature: str, definer: bool) -> Iterator[None]:
     """CALL of a stored procedure (stored-procedure-security-and-privileges.md): EXECUTE is its owner's and the
     superusers' unless granted, on the procedure of those argument types (procedure_key); a SECURITY DEFINER body
-    runs as its owner, a SECURITY INVOKER one as the caller."""
+    runs as its owner, a SECURITY INVOKER one as the caller. Inside a SECURITY DEFINER body (and what it calls) SET
+    SESSION AUTHORIZATION fails, as PostgreSQL refuses it there (its message; Redshift's guide does not say)."""
     key = procedure_key(procedure, signature)
     who = acting_user(session)
     if who is not None and owner(session, "procedure", key) != who.name \
             and not holds(session, who, "EXECUTE", "procedure", key):
         raise EngineError(f"permission denied for procedure {procedure}")
-    if not definer or not catalog.ready(session):
+    if not definer:
         yield
         return
-    before, runner = authorization(session), owner(session, "procedure", key)
-    _become(session, runner, session_user=False)
+    session.security_definers = getattr(session, "security_definers", 0) + 1  # type: ignore[attr-defined]
     try:
-        yield
+        if not catalog.ready(session):
+            yield
+            return
+        before, runner = authorization(session), owner(session, "procedure", key)
+        _become(session, runner, session_user=False)
+        try:
+            yield
+        finally:
+            _become(session, before, session_user=False)
     finally:
-        _become(session, before, session_user=False)
+        session.security_definers -= 1  # type: ignore[attr-defined]
 
 
 def _become(session: EngineSession, user: str | None, session_user: bool = True) -> None:

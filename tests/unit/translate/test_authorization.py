@@ -408,3 +408,33 @@ def test_execute_on_a_procedure_is_granted_by_its_argument_types(users):
     _fails(users, "grant execute on procedure sp_overloaded to h13a_user2", '^syntax error at or near "to"')
     run_script(users, "alter procedure sp_truncate_test_tbl() rename to sp_truncate_renamed;"  # its grants go with it
                       " set session authorization h13a_user2; call sp_truncate_renamed(); reset session authorization")
+
+
+def test_session_authorization_does_not_change_inside_a_security_definer_procedure(users):
+    # The parameter's own form, as stored-procedure-transaction-management.md writes it (set session_authorization
+    # to user1; reset session_authorization). Inside a SECURITY DEFINER procedure PostgreSQL refuses to change it
+    # (Redshift's guide does not say): the same error on both engines, the session's users as they were
+    before = run_script(users, "select current_user, session_user").rows
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';"
+                      " set session_authorization to h13a_user1")
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user1", "h13a_user1")]
+    run_script(users, "reset session_authorization")
+    assert run_script(users, "select current_user, session_user").rows == before
+    _fails(users, "set session_authorization = 'h13a_nobody'", '^user "h13a_nobody" does not exist')
+    run_script(users, """
+        create procedure p_switch() security definer as $$
+        begin set session authorization h13a_user2; end; $$ language plpgsql;
+        create procedure p_switch_back() security definer as $$
+        begin set session_authorization to default; end; $$ language plpgsql;
+        create procedure p_invoker_switch() as $$ begin set session authorization h13a_user2; end; $$ language plpgsql;
+        grant execute on procedure p_switch() to h13a_user1;
+        set session authorization h13a_user1""")
+    refused = 'cannot set parameter "session_authorization" within security-definer function'
+    _fails(users, "call p_switch()", refused)
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user1", "h13a_user1")]
+    run_script(users, "reset session authorization")
+    _fails(users, "call p_switch_back()", refused)
+    assert run_script(users, "select current_user, session_user").rows == before
+    run_script(users, "call p_invoker_switch()")
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user2", "h13a_user2")]
+    run_script(users, "reset session authorization")

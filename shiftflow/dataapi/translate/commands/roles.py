@@ -258,7 +258,8 @@ def principal_kinds(tokens: list[Token]) -> tuple[tuple[str, str], ...]:
     if not words or words[0] not in _PRINCIPAL_VERBS:
         return ()
     named: list[tuple[str, str]] = []
-    if words[0] == "SET" and words[-3:-1] == ["SESSION", "AUTHORIZATION"] and words[-1] != "DEFAULT":
+    if words[0] == "SET" and (words[-3:-1] == ["SESSION", "AUTHORIZATION"] or words[-3:-2] == [
+            "SESSION_AUTHORIZATION"] and words[-2] in {"TO", "="}) and words[-1] != "DEFAULT":
         named.append(("user", _principal_name(tokens[-1])))
     if words[-3:-1] == ["OWNER", "TO"]:
         named.append(("user", _principal_name(tokens[-1])))
