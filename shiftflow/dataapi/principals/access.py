@@ -39,6 +39,7 @@ from sqlglot.tokens import Token, TokenType
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.principals import catalog
 from shiftflow.dataapi.translate.commands.tokens import expanded, word
+from shiftflow.dataapi.translate.functions.information import MISSING_USER
 from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand
 
 # Every privilege ALL grants, by the object kind (r_GRANT.md).
@@ -779,7 +780,9 @@ def _answer_privilege_functions(session: EngineSession, statement: str) -> bool:
 
 
 def _membership_answer(session: EngineSession, function: str, member: str, container: str) -> bool:
-    """USER_IS_MEMBER_OF(user, role | group) / ROLE_IS_MEMBER_OF(role, granted role): directly or through roles."""
+    """USER_IS_MEMBER_OF(user, role | group) / ROLE_IS_MEMBER_OF(role, granted role): directly or through roles. A
+    name that does not exist: `role "x" does not exist`, PostgreSQL's pg_has_role's words, as on the PostgreSQL
+    engine (Redshift's pages show no error: chosen)."""
     member_kind = "user" if function == "user_is_member_of" else "role"
     ready = catalog.ready(session)
     if not ready or not catalog.exists(session, member_kind, member):
@@ -809,7 +812,7 @@ def _membership_answer(session: EngineSession, function: str, member: str, conta
 
 def _privilege_answer(session: EngineSession, user: str, kind: str, name: str, privileges: str) -> bool:
     if not catalog.ready(session) or not catalog.exists(session, "user", user):
-        raise EngineError(f'role "{user}" does not exist')
+        raise EngineError(MISSING_USER.format(user=user))
     who = principal(session, user)
     listed = [p.strip().upper() for p in privileges.split(",")]
     allowed = set(ALL_PRIVILEGES[kind]) | {"TEMPORARY"}
