@@ -36,7 +36,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import LOCAL_IAM_USER, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.principals import catalog
 from shiftflow.dataapi.translate.commands.tokens import expanded, word
 from shiftflow.dataapi.translate.functions.information import MISSING_USER
@@ -63,6 +63,11 @@ def public_default(privilege: str, object_kind: str, object_name: str) -> bool:
 
 # --- who the session is -------------------------------------------------------------------------------------------
 
+def _login(session: EngineSession) -> str:
+    """The request's database user, the admin user the session logged in as (DuckDBSession.set_user)."""
+    return str(session.execute(f"SELECT coalesce(getvariable('shiftflow_user'), '{LOCAL_IAM_USER}')", {}).rows[0][0])
+
+
 def authorization(session: EngineSession) -> str | None:
     """The user SET SESSION AUTHORIZATION made the session, None for the admin user."""
     return getattr(session, "authorization", None)
@@ -80,7 +85,7 @@ class SessionAuthorization(SessionCommand):
         if getattr(session, "security_definers", 0):  # PostgreSQL's rule and words (see running())
             raise EngineError('cannot set parameter "session_authorization" within security-definer function')
         user = self.user
-        login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
+        login = _login(session)
         if user is not None and user != login:
             if not catalog.ready(session) or not catalog.exists(session, "user", user):
                 raise EngineError(f'user "{user}" does not exist')  # commands/roles.py: Redshift's words
@@ -752,7 +757,7 @@ def _answer_privilege_functions(session: EngineSession, statement: str) -> bool:
         tree = sqlglot.parse_one(statement, read="redshift")
     except (ParseError, TokenError):
         return False
-    login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
+    login = _login(session)
     answers = {}
     for node in tree.find_all(exp.Anonymous):
         function = node.name.lower()

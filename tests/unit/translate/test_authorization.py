@@ -442,3 +442,10 @@ def test_session_authorization_does_not_change_inside_a_security_definer_procedu
     run_script(users, "call p_invoker_switch()")
     assert run_script(users, "select current_user, session_user").rows == [("h13a_user2", "h13a_user2")]
     run_script(users, "reset session authorization")
+
+
+def test_a_session_no_request_named_runs_as_the_local_administrators_iam_user(session):
+    # ExecuteStatement without DbUser or SecretArn runs as the user of the caller's IAM identity ("arn:iam::...:
+    # user:foo has the database user name IAM:foo"): the local administrator's, IAM:local, on both engines (PostgreSQL
+    # named its own login role)
+    assert run_script(session, "select current_user, session_user, user").rows == [("IAM:local",) * 3]
