@@ -16,10 +16,14 @@ EngineSql.execute and the session commands translate() guards) with Redshift's r
   CREATE on the database. The creator owns what it creates (catalog.owners); what the admin user created has no
   entry there: a superuser owns it.
 - a SQL UDF needs EXECUTE, PUBLIC's by default (r_CREATE_FUNCTION.md: revoke it from PUBLIC to restrict it).
-- DROP / ALTER SCHEMA and DROP FUNCTION need the owner; CREATE / ALTER / DROP of users, groups and roles a superuser.
+- CALL needs EXECUTE on the overload it runs, its owner's and the superusers' by default (running(); privileges on
+  a procedure are by its name and argument types, procedure_key); a SECURITY DEFINER body runs as its owner, and
+  SET SESSION AUTHORIZATION fails inside it.
+- DROP / ALTER SCHEMA, DROP FUNCTION and DROP PROCEDURE need the owner; CREATE / ALTER / DROP of users, groups and
+  roles a superuser.
 - privileges come from the user, its groups, the roles granted to it (and theirs) and PUBLIC.
-What the emulator cannot check this way (COPY and UNLOAD, stored procedures, GRANT by a user other than the owner,
-ALTER DEFAULT PRIVILEGES, ...) fails with "not supported locally" for such a user, never runs unchecked.
+What the emulator cannot check this way (COPY and UNLOAD, ALTER PROCEDURE, GRANT by a user other than the owner,
+ALTER DEFAULT PRIVILEGES FOR USER, ...) fails with "not supported locally" for such a user, never runs unchecked.
 """
 
 from __future__ import annotations
