@@ -529,6 +529,9 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
     for function in need.owned_functions:
         if owner(session, "function", function) != who.name:
             raise EngineError(f"must be owner of function {function}")
+    for key in _replaced_procedure(session, statement, need):  # PostgreSQL's words, which name a function
+        if owner(session, "procedure", key) != who.name:
+            raise EngineError(f"must be owner of function {key.partition('(')[0]}")
     for written in need.owned_procedures:
         for key in procedure_keys(session, written, missing_is_error=False):
             if owner(session, "procedure", key) != who.name:
@@ -648,6 +651,17 @@ def procedure_keys(session: EngineSession, written: str, missing_is_error: bool 
         named = shown_function(parts[-1], signature) if signature is not None else parts[-1]
         raise EngineError(f"procedure {named} does not exist")
     return [procedure_key(stored.name, stored.signature) for stored in found]
+
+
+def _replaced_procedure(session: EngineSession, statement: str, need: Needs) -> list[str]:
+    """CREATE OR REPLACE PROCEDURE of one that exists: its key (its owner or a superuser replaces it,
+    stored-procedure-naming.md)."""
+    if not need.creates or need.creates[0] != "procedure":
+        return []
+    _, schema, name = need.creates
+    key = _created_procedure_key(statement, name)
+    existing = procedure_keys(session, f"{schema or current_schema(session)}.{name}", missing_is_error=False)
+    return [key] if key in existing else []
 
 
 def _created_procedure_key(statement: str, name: str) -> str:

@@ -397,6 +397,9 @@ def test_execute_on_a_procedure_is_granted_by_its_argument_types(users):
     run_script(users, "call sp_overloaded(1, 'x')")
     _fails(users, "call sp_overloaded('x')", "permission denied for procedure sp_overloaded")
     _fails(users, "drop procedure sp_overloaded(int, varchar)", "must be owner of procedure sp_overloaded")
+    _fails(users, "create or replace procedure sp_overloaded(a int, b varchar) as $$ begin raise info 'mine'; end; $$"
+                  " language plpgsql", "must be owner of function sp_overloaded")  # "The owner or a superuser can
+    # replace the body" (stored-procedure-naming.md); PostgreSQL's words
     run_script(users, "reset session authorization;"
                       " revoke execute on procedure sp_overloaded(a integer, b character varying(20)) from h13a_user2;"
                       " set session authorization h13a_user2")
