@@ -26,6 +26,9 @@ from botocore.parsers import create_parser
 from shiftflow.dataapi.service import DataApiEmulator
 
 _EVENT = "before-call.redshift-data"
+# A request-context key: the database user of the caller's IAM identity (IAM:<user>, IAMR:<role>), set by whoever
+# knows who calls (the local runtime's IAM enforcement); the emulator runs a call without DbUser or SecretArn as it.
+DATABASE_IDENTITY = "shiftflow_dataapi_database_identity"
 _lock = threading.Lock()
 _routed: list[DataApiEmulator] = []  # a stack: the innermost routing wins
 
@@ -53,7 +56,7 @@ def _answer(model: Any, params: dict[str, Any], **kwargs: Any) -> tuple[AWSRespo
     if isinstance(body, str):
         body = body.encode()
     target = params["headers"].get("X-Amz-Target") or f"RedshiftData.{model.name}"
-    status, headers, payload = emulator.handle_json(target, body)
+    status, headers, payload = emulator.handle_json(target, body, kwargs.get("context", {}).get(DATABASE_IDENTITY))
     http = AWSResponse(params.get("url", "http://dataapi.shiftflow.local/"), status, headers, RawBody(payload))
     response = {"headers": http.headers, "status_code": status, "body": payload,
                 "context": {"operation_name": model.name}}

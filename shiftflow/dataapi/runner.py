@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shiftflow.dataapi import statements as st
-from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult, StatementTimedOut
+from shiftflow.dataapi.engines.base import LOCAL_IAM_USER, EngineError, EngineSession, QueryResult, StatementTimedOut
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
 from shiftflow.dataapi.statements import Statement, SubStatement
@@ -22,7 +22,7 @@ from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, CURRE
                                               unterminated_text)
 from shiftflow.dataapi.translate.streaming import case_sensitive_identifiers
 from shiftflow.dataapi.translate.system import SessionFacts, SystemContext, SystemLog
-from shiftflow.dataapi.validation import SECRET_USER
+from shiftflow.dataapi.validation import IAM_USER, SECRET_USER
 from shiftflow.sql.splitter import SqlSplitError, split_statements
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,9 @@ _CANCELLED = "Query cancelled on user's request"
 
 def database_user(request: Mapping[str, Any]) -> str:
     """The Redshift user the request runs as: its DbUser; its secret's username (validation.secret_user); without
-    either (IAM), the user Redshift derives from the caller's IAM identity, IAM:<name>, for the local caller (the
-    events' principal user/local): IAM:local."""
-    return str(request.get("DbUser") or request.get(SECRET_USER) or "IAM:local")
+    either, the user Redshift derives from the caller's IAM identity (validation.IAM_USER: IAMR:<role> for a role
+    of the local runtime), for the local administrator IAM:local."""
+    return str(request.get("DbUser") or request.get(SECRET_USER) or request.get(IAM_USER) or LOCAL_IAM_USER)
 
 
 class StatementRunner:

@@ -30,6 +30,7 @@ from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.store import StatementStore
 from shiftflow.dataapi.store_files import SessionFile
 from shiftflow.dataapi.validation import (
+    IAM_USER,
     SECRET_USER,
     secret_user,
     validate_one_warehouse,
@@ -99,18 +100,24 @@ class DataApiEmulator:
                 self._events.emit(statement)
         return interrupted
 
-    def call(self, operation: str, request: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Run one operation (e.g. "ExecuteStatement") on JSON request members; raises DataApiError."""
+    def call(self, operation: str, request: Mapping[str, Any] | None = None,
+             caller: str | None = None) -> dict[str, Any]:
+        """Run one operation (e.g. "ExecuteStatement") on JSON request members; raises DataApiError. `caller`: the
+        database user of the caller's IAM identity (validation.IAM_USER), when it is known; None: the local
+        administrator."""
         handler = _OPERATIONS.get(operation)
         if handler is None:
             raise UnknownOperationException(f"Unknown operation {operation}")
         request = dict(request or {})
         validate_request(operation, request)
+        if caller is not None:
+            request[IAM_USER] = caller
         return handler(self, request)
 
-    def handle_json(self, target: str, body: bytes) -> Answer:
-        """One JSON 1.1 protocol exchange: X-Amz-Target `RedshiftData.<Operation>` and body -> status, headers, body."""
-        return exchange(self.call, target, body)
+    def handle_json(self, target: str, body: bytes, caller: str | None = None) -> Answer:
+        """One JSON 1.1 protocol exchange: X-Amz-Target `RedshiftData.<Operation>` and body -> status, headers, body
+        (`caller` as call's)."""
+        return exchange(lambda operation, request: self.call(operation, request, caller), target, body)
 
     def close(self, close_engine: bool = True) -> None:
         """Cancel what runs, close the sessions, and the engine too unless it is shared (close_engine=False)."""

@@ -25,7 +25,7 @@ from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.engines.base import Engine, EngineSession
 from shiftflow.dataapi.errors import ResourceNotFoundException, ValidationException
 from shiftflow.dataapi.translate.system import SessionFacts
-from shiftflow.dataapi.validation import SECRET_USER, target_members
+from shiftflow.dataapi.validation import IAM_USER, SECRET_USER, target_members
 
 _LISTED_MEMBERS = ("Database", "DbUser", "ClusterIdentifier", "WorkgroupName")
 _FILTER_MEMBERS = ("ClusterIdentifier", "WorkgroupName", "Database")
@@ -156,8 +156,10 @@ class KeptSessions:
                 return {**kept.target, **request}
             if keep_alive:
                 session_id = st.new_id()
-                # The user a SecretArn's secret names (validation.SECRET_USER) goes on with the session's calls.
-                target = {**target_members(request), **{k: v for k, v in request.items() if k == SECRET_USER}}
+                # The user a SecretArn's secret names (validation.SECRET_USER), or the caller's IAM identity's
+                # (IAM_USER), goes on with the session's calls.
+                target = {**target_members(request),
+                          **{k: v for k, v in request.items() if k in (SECRET_USER, IAM_USER)}}
                 kept = KeptSession(session_id, target, keep_alive)
                 if self._files is not None:
                     self._files.add(kept)

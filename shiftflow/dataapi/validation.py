@@ -154,6 +154,10 @@ def validate_one_warehouse(request: Mapping[str, Any]) -> None:
 
 # Where a request's secret puts the user it names (secret_user): kept with the request, never shown (not a member).
 SECRET_USER = "shiftflow:SecretUser"
+# Where the database user of the caller's IAM identity goes (IAM:<user>, IAMR:<role>: what Redshift derives for a
+# call without DbUser or SecretArn), given by whoever knows who calls (DataApiEmulator.call's caller): kept with the
+# request, never shown. Without it the caller is the local administrator (engines.base.LOCAL_IAM_USER).
+IAM_USER = "shiftflow:IamUser"
 NO_SECRET = "Secrets Manager can't find the specified secret."  # Secrets Manager's own words (chosen: see below)
 EMPTY_SECRET = "username and password in secret cannot be empty"  # the service's (boto/boto3 issue 2899)
 

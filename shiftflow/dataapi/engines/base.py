@@ -47,6 +47,13 @@ class StatementTimedOut(EngineError):
         super().__init__(f"Query ({query_id if query_id is not None else '?'}) canceled on user's request")
 
 
+# The database user of a Data API call without DbUser or SecretArn when nobody says who called: Redshift derives it
+# from the caller's IAM identity (ExecuteStatement: "arn:iam::123456789012:user:foo has the database user name
+# IAM:foo"), and the local endpoint's callers are the account's administrator, the IAM user `local` (the Data API
+# events' principal, arn:aws:iam::<account>:user/local). Both engines answer it for a session no request named.
+LOCAL_IAM_USER = "IAM:local"
+
+
 class EngineSession(Protocol):
     """One connection, used by one statement worker at a time. Statements arrive already translated for the engine."""
 

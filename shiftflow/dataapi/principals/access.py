@@ -16,10 +16,14 @@ EngineSql.execute and the session commands translate() guards) with Redshift's r
   CREATE on the database. The creator owns what it creates (catalog.owners); what the admin user created has no
   entry there: a superuser owns it.
 - a SQL UDF needs EXECUTE, PUBLIC's by default (r_CREATE_FUNCTION.md: revoke it from PUBLIC to restrict it).
-- DROP / ALTER SCHEMA and DROP FUNCTION need the owner; CREATE / ALTER / DROP of users, groups and roles a superuser.
+- CALL needs EXECUTE on the overload it runs, its owner's and the superusers' by default (running(); privileges on
+  a procedure are by its name and argument types, procedure_key); a SECURITY DEFINER body runs as its owner, and
+  SET SESSION AUTHORIZATION fails inside it.
+- DROP / ALTER SCHEMA, DROP FUNCTION and DROP PROCEDURE need the owner; CREATE / ALTER / DROP of users, groups and
+  roles a superuser.
 - privileges come from the user, its groups, the roles granted to it (and theirs) and PUBLIC.
-What the emulator cannot check this way (COPY and UNLOAD, stored procedures, GRANT by a user other than the owner,
-ALTER DEFAULT PRIVILEGES, ...) fails with "not supported locally" for such a user, never runs unchecked.
+What the emulator cannot check this way (COPY and UNLOAD, ALTER PROCEDURE, GRANT by a user other than the owner,
+ALTER DEFAULT PRIVILEGES FOR USER, ...) fails with "not supported locally" for such a user, never runs unchecked.
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import LOCAL_IAM_USER, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.principals import catalog
 from shiftflow.dataapi.translate.commands.tokens import expanded, word
+from shiftflow.dataapi.translate.functions.information import MISSING_USER
 from shiftflow.dataapi.translate.model import NotSupportedLocally, SessionCommand
 
 # Every privilege ALL grants, by the object kind (r_GRANT.md).
@@ -62,6 +67,11 @@ def public_default(privilege: str, object_kind: str, object_name: str) -> bool:
 
 # --- who the session is -------------------------------------------------------------------------------------------
 
+def _login(session: EngineSession) -> str:
+    """The request's database user, the admin user the session logged in as (DuckDBSession.set_user)."""
+    return str(session.execute(f"SELECT coalesce(getvariable('shiftflow_user'), '{LOCAL_IAM_USER}')", {}).rows[0][0])
+
+
 def authorization(session: EngineSession) -> str | None:
     """The user SET SESSION AUTHORIZATION made the session, None for the admin user."""
     return getattr(session, "authorization", None)
@@ -76,8 +86,10 @@ class SessionAuthorization(SessionCommand):
     session_scoped: bool = True
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        if getattr(session, "security_definers", 0):  # PostgreSQL's rule and words (see running())
+            raise EngineError('cannot set parameter "session_authorization" within security-definer function')
         user = self.user
-        login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
+        login = _login(session)
         if user is not None and user != login:
             if not catalog.ready(session) or not catalog.exists(session, "user", user):
                 raise EngineError(f'user "{user}" does not exist')  # commands/roles.py: Redshift's words
@@ -108,15 +120,19 @@ def _ended_with_the_transaction(session: EngineSession) -> None:
 
 
 def session_authorization(tokens: list[Token]) -> SessionAuthorization | None:
-    """The command of SET [SESSION | LOCAL] SESSION AUTHORIZATION ... / RESET SESSION AUTHORIZATION; None for other
-    statements."""
+    """The command of SET [SESSION | LOCAL] SESSION AUTHORIZATION ... / RESET SESSION AUTHORIZATION, and of the
+    parameter's own form, SET session_authorization {TO | =} ... / RESET session_authorization (as written in
+    stored-procedure-transaction-management.md); None for other statements."""
     words = [word(t) for t in tokens if t.token_type != TokenType.SEMICOLON]
-    if words[:3] == ["RESET", "SESSION", "AUTHORIZATION"] and len(words) == 3:
+    if words in (["RESET", "SESSION", "AUTHORIZATION"], ["RESET", "SESSION_AUTHORIZATION"]):
         return SessionAuthorization(None)
     if not words or words[0] != "SET":
         return None
     local = words[1:2] == ["LOCAL"]
-    rest = words[2:] if words[1:2] in (["LOCAL"], ["SESSION"]) and words[2:3] == ["SESSION"] else words[1:]
+    rest = words[2:] if words[1:2] in (["LOCAL"], ["SESSION"]) and words[2:3] in (
+        ["SESSION"], ["SESSION_AUTHORIZATION"]) else words[1:]
+    if rest[:1] == ["SESSION_AUTHORIZATION"] and len(rest) == 3 and rest[1] in {"TO", "="}:
+        rest = ["SESSION", "AUTHORIZATION", rest[2]]
     if rest[:2] != ["SESSION", "AUTHORIZATION"] or len(rest) != 3:
         return None
     token = tokens[len(words) - 1]
@@ -168,22 +184,32 @@ def acting_user(session: EngineSession) -> Principal | None:
 
 
 @contextlib.contextmanager
-def running(session: EngineSession, procedure: str, definer: bool) -> Iterator[None]:
+def running(session: EngineSession, procedure: str, signature: str, definer: bool) -> Iterator[None]:
     """CALL of a stored procedure (stored-procedure-security-and-privileges.md): EXECUTE is its owner's and the
-    superusers' unless granted; a SECURITY DEFINER body runs as its owner, a SECURITY INVOKER one as the caller."""
+    superusers' unless granted, on the procedure of those argument types (procedure_key); a SECURITY DEFINER body
+    runs as its owner, a SECURITY INVOKER one as the caller. Inside a SECURITY DEFINER body (and what it calls) SET
+    SESSION AUTHORIZATION fails, as PostgreSQL refuses it there (its message; Redshift's guide does not say)."""
+    key = procedure_key(procedure, signature)
     who = acting_user(session)
-    if who is not None and owner(session, "procedure", procedure) != who.name \
-            and not holds(session, who, "EXECUTE", "procedure", procedure):
+    if who is not None and owner(session, "procedure", key) != who.name \
+            and not holds(session, who, "EXECUTE", "procedure", key):
         raise EngineError(f"permission denied for procedure {procedure}")
-    if not definer or not catalog.ready(session):
+    if not definer:
         yield
         return
-    before, runner = authorization(session), owner(session, "procedure", procedure)
-    _become(session, runner, session_user=False)
+    session.security_definers = getattr(session, "security_definers", 0) + 1  # type: ignore[attr-defined]
     try:
-        yield
+        if not catalog.ready(session):
+            yield
+            return
+        before, runner = authorization(session), owner(session, "procedure", key)
+        _become(session, runner, session_user=False)
+        try:
+            yield
+        finally:
+            _become(session, before, session_user=False)
     finally:
-        _become(session, before, session_user=False)
+        session.security_definers -= 1  # type: ignore[attr-defined]
 
 
 def _become(session: EngineSession, user: str | None, session_user: bool = True) -> None:
@@ -247,7 +273,7 @@ class Needs:
     schemas: tuple[tuple[str, str | None], ...] = ()  # (CREATE | USAGE | OWNER, schema; None: the current one)
     functions: tuple[str, ...] = ()  # names called: EXECUTE when they are UDFs
     owned_functions: tuple[str, ...] = ()  # DROP FUNCTION
-    owned_procedures: tuple[str, ...] = ()  # DROP PROCEDURE
+    owned_procedures: tuple[str, ...] = ()  # DROP PROCEDURE: `name [(argument types)]` as written
     database: str = ""  # CREATE | TEMP on the database
     superuser: str = ""  # Redshift's error when the user is no superuser
     creates: tuple[str, str | None, str] | tuple[()] = ()  # (kind, schema, name)
@@ -321,9 +347,9 @@ def needs(statement: str) -> Needs:
         return Needs()  # running(): EXECUTE, and whose privileges the body runs with
     if words[:2] == ["DROP", "PROCEDURE"]:
         index = 4 if words[2:4] == ["IF", "EXISTS"] else 2
-        named = [t for t in tokens[index:] if t.token_type != TokenType.DOT]
-        opening = next((i for i, t in enumerate(named) if t.token_type == TokenType.L_PAREN), len(named))
-        return Needs(owned_procedures=(named[opening - 1].text.lower(),) if opening else ())
+        closing = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.R_PAREN), index)
+        return Needs(owned_procedures=(statement[tokens[index].start : tokens[closing].end + 1],)
+                     if index < len(tokens) else ())
     what = " ".join(words[:2]) if verb in {"CREATE", "ALTER", "DROP", "GRANT", "REVOKE"} else verb
     return Needs(refused=f"{what} as a user who is not a superuser (SET SESSION AUTHORIZATION) on the DuckDB"
                          " engine")
@@ -503,9 +529,13 @@ def authorize(session: EngineSession, statement: str) -> Callable[[EngineSession
     for function in need.owned_functions:
         if owner(session, "function", function) != who.name:
             raise EngineError(f"must be owner of function {function}")
-    for procedure in need.owned_procedures:
-        if owner(session, "procedure", procedure) != who.name:
-            raise EngineError(f"must be owner of procedure {procedure}")
+    for key in _replaced_procedure(session, statement, need):  # PostgreSQL's words, which name a function
+        if owner(session, "procedure", key) != who.name:
+            raise EngineError(f"must be owner of function {key.partition('(')[0]}")
+    for written in need.owned_procedures:
+        for key in procedure_keys(session, written, missing_is_error=False):
+            if owner(session, "procedure", key) != who.name:
+                raise EngineError(f"must be owner of procedure {key.partition('(')[0]}")
     return dropped or _created(session, statement, who.name)
 
 
@@ -526,9 +556,12 @@ def _created(session: EngineSession, statement: str,
     kind, schema, name = need.creates
     schema = schema if schema is not None or kind == "schema" else current_schema(session)
     key = name if kind == "schema" else f"{schema}.{name}" if kind == "relation" else name
+    if kind == "procedure":
+        key = _created_procedure_key(statement, name)
     existed = (kind == "relation" and (schema, name) in _relations(session).kinds) or (
         kind == "schema" and bool(session.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = $s",
-                                                  {"s": name}).rows[0][0]))
+                                                  {"s": name}).rows[0][0])) or (
+        kind == "procedure" and key in procedure_keys(session, f"{schema}.{name}", missing_is_error=False))
     if existed:
         return signed
     defaults_owner = acting_name(session)
@@ -544,12 +577,15 @@ def _created(session: EngineSession, statement: str,
     return record
 
 
-# --- SQL UDFs by their argument types ------------------------------------------------------------------------------
+# --- SQL UDFs and stored procedures by their argument types --------------------------------------------------------
 # Redshift tells functions apart by name and argument types (r_CREATE_FUNCTION.md: overloading): f(int) and
 # f(varchar) are two objects, each with its own privileges. A DuckDB macro holds one definition per name, so the
 # emulator holds one function per name: its argument types are kept (catalog.signatures), a statement naming the
 # function with other types fails as Redshift's does for a function that does not exist, and creating a second
-# overload is not supported locally.
+# overload is not supported locally. Stored procedures are overloaded the same way (stored-procedure-naming.md) and
+# the procedures' catalog keeps each overload: their privileges and owners are keyed by name and input argument
+# types (procedure_key), GRANT / REVOKE ON PROCEDURE name(types) names one of them (r_GRANT.md: "Because stored
+# procedure names can be overloaded, you must include the argument list").
 
 _TYPE_FIRST_WORDS = frozenset({"double", "character", "char", "national", "timestamp", "time", "bit"})
 # PostgreSQL's names of the types in its messages (format_type), which Redshift's are.
@@ -589,6 +625,51 @@ def function_signature(tokens: list[Token], open_paren: int) -> str | None:
 def shown_function(name: str, signature: str) -> str:
     """f(integer, character varying), as Redshift names a function in its messages."""
     return f"{name}({', '.join(_SHOWN_TYPES.get(t, t) for t in signature.split(',') if t)})"
+
+
+def procedure_key(name: str, signature: str) -> str:
+    """A stored procedure's key in the principals catalog: name(input argument types), the types as the
+    procedures' catalog keeps them (procedures/catalog.signature), which function_signature's match."""
+    return f"{name}({signature})"
+
+
+def procedure_keys(session: EngineSession, written: str, missing_is_error: bool = True) -> list[str]:
+    """The keys of the stored procedures `[schema.]name[(argument types)]` names (GRANT / REVOKE ON PROCEDURE, DROP
+    PROCEDURE): the one of those input types, without a list every overload of the name. None: PostgreSQL's
+    "procedure name(types) does not exist", unless `missing_is_error` is false."""
+    from shiftflow.dataapi.procedures import catalog as procedures
+    from shiftflow.sql.splitter import tokenize
+
+    tokens = tokenize(written)
+    opening = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), len(tokens))
+    parts = [t.text if t.token_type == TokenType.IDENTIFIER else t.text.lower() for t in tokens[:opening]
+             if t.token_type != TokenType.DOT]
+    signature = function_signature(tokens, opening)
+    found = [stored for stored in procedures.candidates(session, parts[-2] if len(parts) > 1 else None, parts[-1])
+             if signature is None or stored.signature == signature]
+    if not found and missing_is_error:
+        named = shown_function(parts[-1], signature) if signature is not None else parts[-1]
+        raise EngineError(f"procedure {named} does not exist")
+    return [procedure_key(stored.name, stored.signature) for stored in found]
+
+
+def _replaced_procedure(session: EngineSession, statement: str, need: Needs) -> list[str]:
+    """CREATE OR REPLACE PROCEDURE of one that exists: its key (its owner or a superuser replaces it,
+    stored-procedure-naming.md)."""
+    if not need.creates or need.creates[0] != "procedure":
+        return []
+    _, schema, name = need.creates
+    key = _created_procedure_key(statement, name)
+    existing = procedure_keys(session, f"{schema or current_schema(session)}.{name}", missing_is_error=False)
+    return [key] if key in existing else []
+
+
+def _created_procedure_key(statement: str, name: str) -> str:
+    """CREATE [OR REPLACE] PROCEDURE: the key of the procedure it makes (its IN and INOUT arguments' types)."""
+    from shiftflow.dataapi.procedures import catalog as procedures
+    from shiftflow.dataapi.procedures.parser import parse_procedure
+
+    return procedure_key(name, procedures.signature(parse_procedure(statement).arguments))
 
 
 def require_function(session: EngineSession, written: str) -> None:
@@ -694,7 +775,7 @@ def _answer_privilege_functions(session: EngineSession, statement: str) -> bool:
         tree = sqlglot.parse_one(statement, read="redshift")
     except (ParseError, TokenError):
         return False
-    login = session.execute("SELECT coalesce(getvariable('shiftflow_user'), 'IAM:local')", {}).rows[0][0]
+    login = _login(session)
     answers = {}
     for node in tree.find_all(exp.Anonymous):
         function = node.name.lower()
@@ -722,7 +803,9 @@ def _answer_privilege_functions(session: EngineSession, statement: str) -> bool:
 
 
 def _membership_answer(session: EngineSession, function: str, member: str, container: str) -> bool:
-    """USER_IS_MEMBER_OF(user, role | group) / ROLE_IS_MEMBER_OF(role, granted role): directly or through roles."""
+    """USER_IS_MEMBER_OF(user, role | group) / ROLE_IS_MEMBER_OF(role, granted role): directly or through roles. A
+    name that does not exist: `role "x" does not exist`, PostgreSQL's pg_has_role's words, as on the PostgreSQL
+    engine (Redshift's pages show no error: chosen)."""
     member_kind = "user" if function == "user_is_member_of" else "role"
     ready = catalog.ready(session)
     if not ready or not catalog.exists(session, member_kind, member):
@@ -752,7 +835,7 @@ def _membership_answer(session: EngineSession, function: str, member: str, conta
 
 def _privilege_answer(session: EngineSession, user: str, kind: str, name: str, privileges: str) -> bool:
     if not catalog.ready(session) or not catalog.exists(session, "user", user):
-        raise EngineError(f'role "{user}" does not exist')
+        raise EngineError(MISSING_USER.format(user=user))
     who = principal(session, user)
     listed = [p.strip().upper() for p in privileges.split(",")]
     allowed = set(ALL_PRIVILEGES[kind]) | {"TEMPORARY"}
@@ -784,6 +867,13 @@ def functions_in(session: EngineSession, schema: str | None) -> list[str]:
         " database_name <> 'temp' AND schema_name = coalesce($schema, schema_name)", {"schema": schema}).rows})
 
 
+def procedures_in(session: EngineSession, schema: str) -> list[str]:
+    """The keys of a schema's stored procedures (GRANT ... ON ALL PROCEDURES IN SCHEMA: those there now)."""
+    from shiftflow.dataapi.procedures import catalog as procedures
+
+    return [procedure_key(stored.name, stored.signature) for stored in procedures.in_schema(session, schema)]
+
+
 _DROP = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*drop\s", re.IGNORECASE | re.DOTALL)
 
 
@@ -803,7 +893,8 @@ def _dropped(session: EngineSession, statement: str) -> Callable[[EngineSession]
             raise EngineError(f"function {shown_function(name, signature)} does not exist")
     objects = [("schema", name) for privilege, name in need.schemas if privilege == "OWNER" and name]
     objects += [("function", name) for name in need.owned_functions]
-    objects += [("procedure", name) for name in need.owned_procedures]
+    objects += [("procedure", key) for written in need.owned_procedures
+                for key in procedure_keys(session, written, missing_is_error=False)]
     for _, relation in need.relations:
         found = resolve(session, relation)
         if found is not None:

@@ -203,6 +203,14 @@ def signature(session: EngineSession, function: str) -> str | None:
     return rows[0][0] if rows else None
 
 
+def rename_object(session: EngineSession, object_kind: str, object_name: str, new_name: str) -> None:
+    """A renamed object (ALTER PROCEDURE ... RENAME TO): its owner and the privileges on it keep to it."""
+    values = {"ok": object_kind, "o": object_name, "new": new_name}
+    for table in ("owners", "privileges"):
+        session.execute(f"UPDATE {SCHEMA}.{table} SET object_name = $new WHERE object_kind = $ok AND"
+                        " object_name = $o", values)
+
+
 def forget_object(session: EngineSession, object_kind: str, object_name: str) -> None:
     """A dropped object: its owner and the privileges on it go with it (a schema's relations with it)."""
     values = {"ok": object_kind, "o": object_name, "prefix": object_name + "."}

@@ -18,7 +18,8 @@ from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.principals import access, catalog
-from shiftflow.dataapi.translate.commands.roles import check_passwords, is_role_command, refuse_redshift_only
+from shiftflow.dataapi.translate.commands.roles import (check_passwords, is_role_command, refuse_redshift_only,
+                                                       require_argument_lists)
 from shiftflow.dataapi.translate.commands.tokens import word
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
 
@@ -60,6 +61,7 @@ def _is_owner_change(tokens: list[Token]) -> bool:
 def principal_command(tokens: list[Token], probe: Probe) -> PrincipalCommand:
     """The DuckDB engine's run of one of these statements (is_principal_command); raises NotSupportedLocally."""
     refuse_redshift_only(tokens)
+    require_argument_lists(tokens)
     words = [word(t) for t in tokens]
     if _is_owner_change(tokens):
         return PrincipalCommand(steps=tuple(_owner_change(tokens, probe)))
@@ -313,7 +315,8 @@ def _record(session: EngineSession, granting: bool, grantee_kind: str, grantee: 
 
 
 def _object_keys(session: EngineSession, kind: str, written: str) -> tuple[str, list[str]]:
-    """(the kind access.py names, the keys) of ON [TABLE] t / SCHEMA s / ALL TABLES IN SCHEMA s / FUNCTION f(...)."""
+    """(the kind access.py names, the keys) of ON [TABLE] t / SCHEMA s / ALL TABLES IN SCHEMA s / FUNCTION f(...) /
+    PROCEDURE p(...) / ALL FUNCTIONS | PROCEDURES IN SCHEMA s."""
     parts = [_folded(part) for part in _split_name(written.split("(")[0].strip())]
     if kind == "table":
         found = access.resolve(session, access.Relation(parts[-2] if len(parts) > 1 else None, parts[-1]))
@@ -323,7 +326,11 @@ def _object_keys(session: EngineSession, kind: str, written: str) -> tuple[str, 
         return "relation", [f"{parts[-1]}.{name}" for name in relations]
     if kind == "all functions in schema":
         return "function", access.functions_in(session, parts[-1])
-    if kind in {"schema", "database", "function", "procedure", "language"}:
+    if kind == "procedure":  # p(int) and p(varchar) are two procedures (access.procedure_keys)
+        return kind, access.procedure_keys(session, written)
+    if kind == "all procedures in schema":
+        return "procedure", access.procedures_in(session, parts[-1])
+    if kind in {"schema", "database", "function", "language"}:
         return kind, [parts[-1]]
     return kind, [written]
 
@@ -396,7 +403,13 @@ def _object_checks(kind: str, objects: list[str], probe: Probe) -> list[Callable
         return [lambda s, n=n: _require_database(s, _folded(n)) for n in objects]
     if kind == "function":  # f(int) and f(varchar) are two functions (access.require_function)
         return [lambda s, n=n: access.require_function(s, _split_name(n)[-1]) for n in objects]
-    return []  # procedures, languages: named as written, not checked locally
+    if kind == "procedure":  # the procedure of those argument types must exist (access.procedure_keys)
+        return [lambda s, n=n: _require_procedure(s, n) for n in objects]
+    return []  # languages: named as written, not checked locally
+
+
+def _require_procedure(session: EngineSession, written: str) -> None:
+    access.procedure_keys(session, written)
 
 
 def _require_schema(session: EngineSession, name: str) -> None:

@@ -89,6 +89,15 @@ def candidates(session: EngineSession, schema: str | None, name: str) -> list[St
     return []
 
 
+def in_schema(session: EngineSession, schema: str) -> list[Stored]:
+    """The procedures of a schema, every overload."""
+    if not _exists(session):
+        return []
+    return [Stored(*row) for row in session.execute(
+        f"SELECT schema_name, name, signature, definition FROM {_TABLE} WHERE schema_name = $schema"
+        " ORDER BY name, signature", {"schema": schema}).rows]
+
+
 def one(session: EngineSession, schema: str | None, name: str,
          arguments: tuple[s.Argument, ...] | None) -> Stored | None:
     """The procedure DROP / ALTER PROCEDURE name [(argument types)] means: without the list, the name must be
@@ -123,8 +132,9 @@ def drop(session: EngineSession, schema: str | None, name: str, arguments: tuple
 
 
 def rename(session: EngineSession, schema: str | None, name: str, arguments: tuple[s.Argument, ...] | None,
-           new_name: str) -> None:
-    """ALTER PROCEDURE ... RENAME TO: the stored definition is rewritten under its new name."""
+           new_name: str) -> Stored:
+    """ALTER PROCEDURE ... RENAME TO: the stored definition is rewritten under its new name; the procedure renamed
+    (as it was)."""
     from shiftflow.dataapi.procedures.parser import parse_procedure, renamed
 
     found = one(session, schema, name, arguments)
@@ -139,3 +149,4 @@ def rename(session: EngineSession, schema: str | None, name: str, arguments: tup
     session.execute(f"UPDATE {_TABLE} SET name = $new, definition = $definition WHERE schema_name = $schema AND "
                     "name = $name AND signature = $signature", {**_key(found), "new": new_name,
                                                                  "definition": definition})
+    return found

@@ -74,7 +74,10 @@ class RenameProcedure(SessionCommand):
     new_name: str
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
-        catalog.rename(session, self.schema, self.name, self.arguments, self.new_name)
+        renamed = catalog.rename(session, self.schema, self.name, self.arguments, self.new_name)
+        if principals.ready(session):  # its owner and grants go with it
+            principals.rename_object(session, "procedure", access.procedure_key(self.name, renamed.signature),
+                                     access.procedure_key(self.new_name, renamed.signature))
         return QueryResult(rowcount=0)
 
 
@@ -99,10 +102,11 @@ class OwnerProcedure(SessionCommand):
     owner: str
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
-        if catalog.one(session, self.schema, self.name, self.arguments) is None:
+        found = catalog.one(session, self.schema, self.name, self.arguments)
+        if found is None:
             raise catalog.missing(self.name, self.arguments)
         principals.require(session, "user", self.owner)
-        principals.set_owner(session, "procedure", self.name, self.owner)
+        principals.set_owner(session, "procedure", access.procedure_key(found.name, found.signature), self.owner)
         return QueryResult(rowcount=0)
 
 
@@ -181,7 +185,8 @@ class CallProcedure(SessionCommand):
             values = list(self.arguments.execute(context.session, bound).rows[0])
         qualified = f"{self.schema}.{self.name}" if self.schema else self.name
         procedure = resolve(context.session, qualified, values)
-        with access.running(context.session, procedure.name, procedure.security_definer):
+        with access.running(context.session, procedure.name, catalog.signature(procedure.arguments),
+                            procedure.security_definer):
             outputs = invoke(context, procedure, values)
         if not procedure.outputs:
             return QueryResult(rowcount=0)

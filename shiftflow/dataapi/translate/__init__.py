@@ -88,8 +88,9 @@ Known differences that remain (each fails loudly rather than returning a differe
 - Stored procedures: PostgreSQL runs them itself, the body translated (procedures.py; its dynamic SQL, EXECUTE
   '...', is not rewritten); on DuckDB the body is interpreted in Python, every statement in it, dynamic SQL
   included, translated as top-level SQL is (shiftflow/dataapi/procedures/).
-- current_user / session_user / user are the request's DbUser (without one, IAM:local: the emulator knows neither the
-  caller's IAM identity nor a secret's username); `select user` is named current_user, not user. current_database()
+- current_user / session_user / user are the request's database user (runner.database_user: its DbUser, its secret's
+  username, else its caller's IAM identity's, IAMR:<role> for a role of the local runtime, IAM:local for the local
+  administrator and a session no request named, on both engines); `select user` is named current_user, not user. current_database()
   is the request's Database. current_user_id is the admin user's id, 100 (functions/information.py).
 - ResultRows: INSERT / UPDATE / DELETE / MERGE / COPY report their count, a query its rows, everything else 0 on
   both engines, CREATE TABLE AS included. Redshift's count for CREATE TABLE AS was not found documented: 0 is the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shiftflow.dataapi.engines.base import LOCAL_IAM_USER
 from shiftflow.dataapi.streams import catalog as streams_catalog
 from shiftflow.dataapi.streams import refresh as streams_refresh
 from shiftflow.dataapi.translate.catalog import DUCKDB_SETUP as CATALOG_DUCKDB_SETUP
@@ -90,11 +91,11 @@ DUCKDB_SESSION_SETUP: tuple[str, ...] = (
     # DuckDB's own current_database() is "memory").
     # SET SESSION AUTHORIZATION's user first (principals/access.py).
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_user() AS coalesce(getvariable('shiftflow_authorization'),"
-    " getvariable('shiftflow_user'), 'IAM:local')",
+    f" getvariable('shiftflow_user'), '{LOCAL_IAM_USER}')",
     # session_user: SET SESSION AUTHORIZATION's user, also inside a SECURITY DEFINER procedure (its owner is
     # current_user there)
     "CREATE OR REPLACE TEMP MACRO shiftflow_session_user() AS coalesce(getvariable('shiftflow_session_authorization'),"
-    " getvariable('shiftflow_user'), 'IAM:local')",
+    f" getvariable('shiftflow_user'), '{LOCAL_IAM_USER}')",
     "CREATE OR REPLACE TEMP MACRO shiftflow_current_database() AS"
     " coalesce(getvariable('shiftflow_database'), current_database())",
     # current_schemas(implicit): Redshift's text '{public}' of the search path's schemas, pg_catalog first when
@@ -136,6 +137,9 @@ POSTGRES_SESSION_SETUP: tuple[str, ...] = (
     "SET TimeZone = 'UTC'",
     "SET search_path = public",
     "SET DateStyle = 'ISO, MDY'",  # Redshift reads '8/2/2003' as August 2 (types.py)
+    # The user the session logged in as, the admin user shiftflow_current_user() names as the request's DbUser, or
+    # LOCAL_IAM_USER before a request named one (PostgresSession.set_user)
+    "SELECT set_config('shiftflow.login', session_user::text, false)",
 )
 
 # Run once per PostgreSQL database (functions are catalog objects; CREATE OR REPLACE from concurrent
@@ -236,11 +240,11 @@ $f$""",
     # current_user is its owner and session_user the session's user.
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_user() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT CASE WHEN current_user::text = current_setting('shiftflow.login', true)"
-    " THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), current_user::text)"
+    f" THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), '{LOCAL_IAM_USER}')"
     " ELSE current_user::text END $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_session_user() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT CASE WHEN session_user::text = current_setting('shiftflow.login', true)"
-    " THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), session_user::text)"
+    f" THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), '{LOCAL_IAM_USER}')"
     " ELSE session_user::text END $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_database() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT current_database()::text $f$",

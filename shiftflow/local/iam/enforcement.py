@@ -41,7 +41,7 @@ import boto3
 from botocore import handlers
 from botocore.awsrequest import AWSResponse
 
-from shiftflow.dataapi.inprocess import RawBody
+from shiftflow.dataapi.inprocess import DATABASE_IDENTITY, RawBody
 from shiftflow.local.iam import actions
 from shiftflow.local.iam.actions import Authorization, Scope
 from shiftflow.local.iam.policy import Decision, evaluate
@@ -71,6 +71,12 @@ class Principal:
     @property
     def userid(self) -> str:
         return f"{self.role.role_id}:{self.session}"
+
+    @property
+    def database_user(self) -> str:
+        """The Redshift user of the role's Data API calls without DbUser or SecretArn (GetClusterCredentialsWithIAM,
+        redshift-serverless GetCredentials: "mapped 1:1 to the source IAM identity", a role's as IAMR:<role>)."""
+        return f"IAMR:{self.role.name}"
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,8 @@ def _authorize(params: Mapping[str, Any], model: Any, context: dict[str, Any], *
     if principal is None:
         return  # the administrator
     context[_PRINCIPAL] = principal
+    if _service(model) == "redshift-data":
+        context[DATABASE_IDENTITY] = principal.database_user
     if model.name == "ListStatements":
         context[_ROLE_LEVEL] = params.get("RoleLevel") is not False
     denial = enforcement.check(_service(model), model.name, params, principal)

@@ -162,3 +162,55 @@ def test_a_cluster_or_workgroup_that_does_not_exist_is_refused():
                 json.loads(output)]
         finally:
             server.stop()
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "postgres"])
+def test_execute_on_one_overload_of_a_procedure_and_the_iam_user(engine_name: str):
+    """What a user runs with the AWS CLI, no DbUser: the SQL runs as the caller's IAM identity's user (ExecuteStatement:
+    "The database user name is derived from the IAM identity"; the local endpoint's callers are the administrator,
+    IAM:local); GRANT EXECUTE ON PROCEDURE name(argument types) grants that overload only (r_GRANT.md: "Because stored
+    procedure names can be overloaded, you must include the argument list")."""
+    from shiftflow.dataapi import translate
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+    from shiftflow.dataapi.engines.postgres import PostgresEngine
+
+    engine = DuckDBEngine() if engine_name == "duckdb" else PostgresEngine()
+    target = ("--workgroup-name", "local-wg", "--database", "dev")
+    with make_emulator(engine=engine, translator=translate) as emulator:
+        server = start_server(emulator)
+        try:
+            def batch(*sqls: str) -> dict[str, Any]:
+                code, output = cli(server, "batch-execute-statement", *target, "--sqls", *sqls, "--query", "Id",
+                                   "--output", "text")
+                assert code == 0, output
+                code, output = cli(server, "describe-statement", "--id", output.strip())
+                assert code == 0, output
+                described = json.loads(output)
+                while described["Status"] not in ("FINISHED", "FAILED", "ABORTED"):
+                    described = emulator.describe_statement({"Id": described["Id"], "WaitTimeSeconds": 10})
+                return described
+
+            created = batch("create user h16_user2 password 'Abcd1234'",
+                            "create procedure sp_overloaded(a int, b varchar) as $$ begin raise info 'two'; end; $$"
+                            " language plpgsql",
+                            "create procedure sp_overloaded(a varchar) as $$ begin raise info 'one'; end; $$"
+                            " language plpgsql",
+                            "grant execute on procedure sp_overloaded(int, varchar) to h16_user2")
+            assert created["Status"] == "FINISHED", created.get("Error")
+            called = batch("set session authorization h16_user2", "call sp_overloaded(1, 'x')",
+                           "call sp_overloaded('x')")
+            assert called["Status"] == "FAILED"
+            assert [sub["Status"] for sub in called["SubStatements"]] == ["FINISHED", "FINISHED", "FAILED"]
+            assert "permission denied for procedure sp_overloaded" in called["Error"]
+            refused = batch("grant execute on procedure sp_overloaded to h16_user2")
+            assert refused["Status"] == "FAILED" and 'syntax error at or near "to"' in refused["Error"]
+
+            code, output = cli(server, "execute-statement", *target, "--sql", "select current_user, session_user",
+                               "--wait-time-seconds", "10", "--query", "Id", "--output", "text")
+            assert code == 0, output
+            code, output = cli(server, "get-statement-result", "--id", output.strip(), "--query",
+                               "Records[][].stringValue", "--output", "text")
+            assert code == 0, output
+            assert output.split() == ["IAM:local", "IAM:local"]
+        finally:
+            server.stop()

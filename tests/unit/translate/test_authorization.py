@@ -206,8 +206,12 @@ def test_privilege_functions_answer_for_any_user(users):
     run_script(users, "set session authorization h13a_user1")
     assert run_script(users, "select has_table_privilege('listing', 'select'),"
                              " has_table_privilege('listing', 'delete')").rows == [(True, False)]
-    run_script(users, "reset session authorization")
-    _fails(users, "select has_table_privilege('h13a_nobody', 'listing', 'select')", '"h13a_nobody" does not exist')
+    run_script(users, "reset session authorization; create group h13a_group1")
+    # Redshift keeps PostgreSQL 8.0's users: a name that is no user (a group's included) is `user "x"`, as a GRANT's
+    for call in ("has_table_privilege('h13a_nobody', 'listing', 'select')",
+                 "has_schema_privilege('h13a_nobody', 'public', 'usage')",
+                 "has_database_privilege('h13a_group1', 'dev', 'temp')"):
+        _fails(users, f"select {call}", '^user "h13a_(nobody|group1)" does not exist')
 
 
 def test_a_role_is_granted_by_a_superuser_or_a_holder_of_its_admin_option(users):
@@ -353,3 +357,98 @@ def test_an_admin_users_security_definer_procedure_runs_as_the_admin_user(users)
         grant execute on procedure p_admin() to h13a_user1;
         set session authorization h13a_user1; call p_admin(); reset session authorization""")
     assert run_script(users, "select effective, session from who").rows == [("awsuser", "h13a_user1")]
+
+
+def test_execute_on_a_procedure_is_granted_by_its_argument_types(users):
+    # stored-procedure-transaction-management.md, as written: user1's SECURITY DEFINER procedure truncates user1's
+    # table for user2, who was granted EXECUTE on it; r_GRANT.md: "Because stored procedure names can be overloaded,
+    # you must include the argument list", so sp(int, varchar) and sp(varchar) are two procedures
+    run_script(users, """
+        create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';
+        set session authorization h13a_user1;
+        create table test_tbl(id int, name varchar(20));
+        insert into test_tbl values (1,'john'), (2, 'mary');
+        CREATE OR REPLACE PROCEDURE sp_truncate_test_tbl() LANGUAGE plpgsql
+        AS $$
+        DECLARE
+          tbl_rows int;
+        BEGIN
+          select count(*) into tbl_rows from test_tbl;
+          RAISE INFO 'RowCount before Truncate: %', tbl_rows;
+          TRUNCATE test_tbl;
+          select count(*) into tbl_rows from test_tbl;
+          RAISE INFO 'RowCount after Truncate: %', tbl_rows;
+        END;
+        $$ SECURITY DEFINER;
+        grant execute on procedure sp_truncate_test_tbl() to h13a_user2;
+        reset session authorization;
+        set session authorization h13a_user2""")
+    users.notices.clear()
+    run_script(users, "call sp_truncate_test_tbl()")
+    assert users.notices == ["INFO: RowCount before Truncate: 2", "INFO: RowCount after Truncate: 0"]
+    _fails(users, "select count(*) from test_tbl", "permission denied for relation test_tbl")
+
+    run_script(users, """
+        reset session authorization;
+        create procedure sp_overloaded(a int, b varchar) as $$ begin raise info 'two'; end; $$ language plpgsql;
+        create procedure sp_overloaded(a varchar) as $$ begin raise info 'one'; end; $$ language plpgsql;
+        grant execute on procedure sp_overloaded(int, varchar) to h13a_user2;
+        set session authorization h13a_user2""")
+    run_script(users, "call sp_overloaded(1, 'x')")
+    _fails(users, "call sp_overloaded('x')", "permission denied for procedure sp_overloaded")
+    _fails(users, "drop procedure sp_overloaded(int, varchar)", "must be owner of procedure sp_overloaded")
+    _fails(users, "create or replace procedure sp_overloaded(a int, b varchar) as $$ begin raise info 'mine'; end; $$"
+                  " language plpgsql", "must be owner of function sp_overloaded")  # "The owner or a superuser can
+    # replace the body" (stored-procedure-naming.md); PostgreSQL's words
+    run_script(users, "reset session authorization;"
+                      " revoke execute on procedure sp_overloaded(a integer, b character varying(20)) from h13a_user2;"
+                      " set session authorization h13a_user2")
+    _fails(users, "call sp_overloaded(1, 'x')", "permission denied for procedure sp_overloaded")
+    run_script(users, "reset session authorization;"
+                      " grant execute on all procedures in schema public to h13a_user2;"
+                      " create or replace procedure sp_overloaded(a varchar) as $$ begin raise info 'replaced'; end; $$"
+                      " language plpgsql;"
+                      " set session authorization h13a_user2; call sp_overloaded(1, 'x'); call sp_overloaded('x')")
+    run_script(users, "reset session authorization")
+    _fails(users, "grant execute on procedure sp_overloaded(int) to h13a_user2",
+           r"^procedure sp_overloaded\(integer\) does not exist")
+    _fails(users, "grant execute on procedure sp_overloaded to h13a_user2", '^syntax error at or near "to"')
+    run_script(users, "alter procedure sp_truncate_test_tbl() rename to sp_truncate_renamed;"  # its grants go with it
+                      " set session authorization h13a_user2; call sp_truncate_renamed(); reset session authorization")
+
+
+def test_session_authorization_does_not_change_inside_a_security_definer_procedure(users):
+    # The parameter's own form, as stored-procedure-transaction-management.md writes it (set session_authorization
+    # to user1; reset session_authorization). Inside a SECURITY DEFINER procedure PostgreSQL refuses to change it
+    # (Redshift's guide does not say): the same error on both engines, the session's users as they were
+    before = run_script(users, "select current_user, session_user").rows
+    run_script(users, "create user h13a_user1 password 'Abcd1234'; create user h13a_user2 password 'Abcd1234';"
+                      " set session_authorization to h13a_user1")
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user1", "h13a_user1")]
+    run_script(users, "reset session_authorization")
+    assert run_script(users, "select current_user, session_user").rows == before
+    _fails(users, "set session_authorization = 'h13a_nobody'", '^user "h13a_nobody" does not exist')
+    run_script(users, """
+        create procedure p_switch() security definer as $$
+        begin set session authorization h13a_user2; end; $$ language plpgsql;
+        create procedure p_switch_back() security definer as $$
+        begin set session_authorization to default; end; $$ language plpgsql;
+        create procedure p_invoker_switch() as $$ begin set session authorization h13a_user2; end; $$ language plpgsql;
+        grant execute on procedure p_switch() to h13a_user1;
+        set session authorization h13a_user1""")
+    refused = 'cannot set parameter "session_authorization" within security-definer function'
+    _fails(users, "call p_switch()", refused)
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user1", "h13a_user1")]
+    run_script(users, "reset session authorization")
+    _fails(users, "call p_switch_back()", refused)
+    assert run_script(users, "select current_user, session_user").rows == before
+    run_script(users, "call p_invoker_switch()")
+    assert run_script(users, "select current_user, session_user").rows == [("h13a_user2", "h13a_user2")]
+    run_script(users, "reset session authorization")
+
+
+def test_a_session_no_request_named_runs_as_the_local_administrators_iam_user(session):
+    # ExecuteStatement without DbUser or SecretArn runs as the user of the caller's IAM identity ("arn:iam::...:
+    # user:foo has the database user name IAM:foo"): the local administrator's, IAM:local, on both engines (PostgreSQL
+    # named its own login role)
+    assert run_script(session, "select current_user, session_user, user").rows == [("IAM:local",) * 3]

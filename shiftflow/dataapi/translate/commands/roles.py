@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.translate.commands.tokens import word
-from shiftflow.dataapi.translate.model import AroundStatement, EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.commands.tokens import closing_paren, word
+from shiftflow.dataapi.translate.model import (AroundStatement, EngineSql, NotSupportedLocally, SessionCommand,
+                                              SqlSyntaxError)
 
 # The first word of Redshift's system privileges (r_GRANT.md: "GRANT { CREATE USER | DROP SCHEMA | ... } TO ROLE").
 _SYSTEM_PRIVILEGE_WORDS = frozenset("""CREATE ALTER DROP TRUNCATE ACCESS IGNORE EXPLAIN ANALYZE VACUUM CANCEL
@@ -60,6 +61,30 @@ def refuse_redshift_only(tokens: list[Token]) -> None:
     start = 4 if words[1:4] == ["ADMIN", "OPTION", "FOR"] else 1  # REVOKE ADMIN OPTION FOR ROLE r FROM u
     if on is None and words[start] != "ROLE" and words[start] in _SYSTEM_PRIVILEGE_WORDS:
         raise NotSupportedLocally("system privileges (GRANT CREATE USER, DROP SCHEMA ... TO a role)")
+
+
+def require_argument_lists(tokens: list[Token]) -> None:
+    """GRANT / REVOKE ... ON FUNCTION | PROCEDURE name (argument types) [, ...]: Redshift's grammar takes no name
+    without its list (r_GRANT.md: "Because stored procedure names can be overloaded, you must include the argument
+    list"), where PostgreSQL finds an unambiguous one: a syntax error at what follows the name, on both engines."""
+    words = [word(t) for t in tokens]
+    if words[:1] not in (["GRANT"], ["REVOKE"]) or "ON" not in words:
+        return
+    on = words.index("ON")
+    if words[on + 1 : on + 2] not in (["FUNCTION"], ["PROCEDURE"]):
+        return
+    index = on + 2
+    while index < len(tokens):
+        while index + 2 < len(tokens) and tokens[index + 1].token_type == TokenType.DOT:
+            index += 2  # schema.name
+        index += 1
+        if index >= len(tokens) or tokens[index].token_type != TokenType.L_PAREN:
+            token = tokens[min(index, len(tokens) - 1)]
+            raise SqlSyntaxError(token.text, token.start + 1)
+        index = closing_paren(tokens, index) + 1
+        if index <= 0 or index >= len(tokens) or tokens[index].token_type != TokenType.COMMA:
+            return
+        index += 1
 
 
 # Redshift's errors of DROP ROLE without FORCE (r_DROP_ROLE.md), on both engines.
@@ -107,6 +132,7 @@ def check_passwords(tokens: list[Token]) -> None:
 def postgres_role_command(statement: str, tokens: list[Token]) -> str:
     """The statement in PostgreSQL's words (see the module docstring); raises NotSupportedLocally."""
     refuse_redshift_only(tokens)
+    require_argument_lists(tokens)
     words = [word(t) for t in tokens]
     if words[0] in {"GRANT", "REVOKE"}:
         return _grant(statement, tokens, words)
@@ -132,7 +158,7 @@ def postgres_owner_only_procedure(create: str, tokens: list[Token]) -> str:
     """CREATE PROCEDURE for PostgreSQL, which lets PUBLIC execute a new procedure: "By default, EXECUTE privilege
     for new procedures is granted to the procedure owner and superusers" on Redshift
     (stored-procedure-security-and-privileges.md). The statement run, then EXECUTE revoked from PUBLIC on the
-    procedure it made (the newest of that name)."""
+    procedure it made, whichever overload of the name that is (one it replaced keeps its privileges)."""
     words = [word(t) for t in tokens]
     index = words.index("PROCEDURE") + 1
     parts = [t.text if t.token_type == TokenType.IDENTIFIER else t.text.lower() for t in tokens[index : index + 3]
@@ -142,9 +168,12 @@ def postgres_owner_only_procedure(create: str, tokens: list[Token]) -> str:
     tag = "$shiftflow_procedure$"
     if tag in create:
         return create
-    return (f"DO $shiftflow_create$ DECLARE created regprocedure; BEGIN EXECUTE {tag}{create}{tag};"
-            f" SELECT max(oid)::regprocedure INTO created FROM pg_proc WHERE proname = {name} AND prokind = 'p';"
-            " EXECUTE 'REVOKE EXECUTE ON PROCEDURE ' || created::text || ' FROM PUBLIC'; END $shiftflow_create$")
+    return (f"DO $shiftflow_create$ DECLARE before oid[]; created regprocedure; BEGIN"
+            f" SELECT coalesce(array_agg(oid), '{{}}') INTO before FROM pg_proc WHERE proname = {name} AND prokind = 'p';"
+            f" EXECUTE {tag}{create}{tag};"
+            f" FOR created IN SELECT oid::regprocedure FROM pg_proc WHERE proname = {name} AND prokind = 'p'"
+            " AND NOT oid = ANY(before) LOOP"
+            " EXECUTE 'REVOKE EXECUTE ON PROCEDURE ' || created::text || ' FROM PUBLIC'; END LOOP; END $shiftflow_create$")
 
 
 def _grant(statement: str, tokens: list[Token], words: list[str]) -> str:
@@ -229,7 +258,8 @@ def principal_kinds(tokens: list[Token]) -> tuple[tuple[str, str], ...]:
     if not words or words[0] not in _PRINCIPAL_VERBS:
         return ()
     named: list[tuple[str, str]] = []
-    if words[0] == "SET" and words[-3:-1] == ["SESSION", "AUTHORIZATION"] and words[-1] != "DEFAULT":
+    if words[0] == "SET" and (words[-3:-1] == ["SESSION", "AUTHORIZATION"] or words[-3:-2] == [
+            "SESSION_AUTHORIZATION"] and words[-2] in {"TO", "="}) and words[-1] != "DEFAULT":
         named.append(("user", _principal_name(tokens[-1])))
     if words[-3:-1] == ["OWNER", "TO"]:
         named.append(("user", _principal_name(tokens[-1])))

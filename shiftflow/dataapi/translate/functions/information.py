@@ -22,6 +22,10 @@ _PRIVILEGE_FUNCTIONS = {
     "has_database_privilege": ("shiftflow_database_exists(o)", ("create", "temporary", "temp")),
 }
 _ADMIN_USER_ID = 100
+# has_*_privilege(user, ...) of a user that does not exist: PostgreSQL 8.0's words (its get_usesysid), which
+# Redshift keeps for its users elsewhere (`user "x" does not exist` for a GRANT, commands/roles.py); Redshift's page
+# of each function does not show its error, PostgreSQL since 8.1 says `role "x"`: chosen.
+MISSING_USER = 'user "{user}" does not exist'
 
 
 def _privilege(node: exp.Anonymous, engine: str) -> exp.Expression:
@@ -54,9 +58,14 @@ def _duckdb_privilege_macro(name: str, exists: str, privileges: tuple[str, ...])
 
 
 def _postgres_privilege_function(name: str) -> str:
+    """Another user than the session's: one that can log in (a Redshift user, not a group or role), else
+    `user "x" does not exist` (MISSING_USER)."""
     return (f"CREATE OR REPLACE FUNCTION public.shiftflow_{name}(u text, o text, p text) RETURNS boolean"
-            " LANGUAGE sql STABLE AS $f$ SELECT CASE WHEN lower(u) = lower(public.shiftflow_current_user())"
-            f" THEN {name}(o, p) ELSE {name}(u, o, p) END $f$")
+            " LANGUAGE plpgsql STABLE STRICT AS $f$ BEGIN"
+            f" IF lower(u) = lower(public.shiftflow_current_user()) THEN RETURN {name}(o, p); END IF;"
+            " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = u AND rolcanlogin) THEN"
+            f" RAISE EXCEPTION '{MISSING_USER.replace('{user}', '%')}', u; END IF;"
+            f" RETURN {name}(u, o, p); END $f$")
 
 
 # USER_IS_MEMBER_OF(user, role | group), ROLE_IS_MEMBER_OF(role, granted role) (r_USER_IS_MEMBER_OF.md,

@@ -170,3 +170,48 @@ def test_list_statements_shows_a_role_its_own_statements_only(monkeypatch):
         assert listed(first_b, RoleLevel=False) == {ran["first b"]}
         assert listed(second) == {ran["second"]}
         assert listed(None) == set(ran.values())
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "postgres"])
+def test_a_data_api_call_without_db_user_runs_as_its_callers_iam_identity(monkeypatch, engine_name):
+    """ExecuteStatement without DbUser or SecretArn: "The database user name is derived from the IAM identity. For
+    example, arn:iam::123456789012:user:foo has the database user name IAM:foo" (Data API reference), a role's
+    IAMR:<role> (docs/deploy.md); the local administrator is the IAM user local, IAM:local; a DbUser wins. The same
+    on both engines, for a kept session's later calls too."""
+    from shiftflow.dataapi import translate
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+    from shiftflow.dataapi.engines.postgres import PostgresEngine
+    from shiftflow.dataapi.inprocess import route_in_process
+    from shiftflow.local.iam import parse_document
+    from tests.unit.dataapi.conftest import make_emulator, rows
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    anything = tuple(parse_document({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    arn = f"arn:aws:iam::{ACCOUNT}:role/shiftflow-DataApiFunctionRole"
+    engine = DuckDBEngine() if engine_name == "duckdb" else PostgresEngine()
+    with mock_aws(), enforce(Scope("us-east-1", ACCOUNT)) as enforcement, \
+            make_emulator(engine=engine, translator=translate) as emulator, route_in_process(emulator):
+        enforcement.roles = RoleRegistry(roles={arn: Role("shiftflow-DataApiFunctionRole", arn, "AROADATAAPI",
+                                                          anything)})
+        data_api = boto3.client("redshift-data", region_name="us-east-1")
+        role = enforcement.principal_for_role(arn, "run_sql_job")
+
+        def who(principal, **target) -> list[list[str]]:
+            with acting_as(principal):
+                ran = data_api.execute_statement(Sql="select current_user, session_user", Database="dev",
+                                                 WaitTimeSeconds=10, **target)
+                assert data_api.describe_statement(Id=ran["Id"])["Status"] == "FINISHED"
+                return rows(data_api, ran["Id"])
+
+        as_role = [["IAMR:shiftflow-DataApiFunctionRole"] * 2]
+        assert who(role, WorkgroupName="shiftflow-local") == as_role
+        assert who(role, ClusterIdentifier="shiftflow-local") == as_role
+        assert who(role, ClusterIdentifier="shiftflow-local", DbUser="awsuser") == [["awsuser", "awsuser"]]
+        assert who(None, WorkgroupName="shiftflow-local") == [["IAM:local", "IAM:local"]]
+        with acting_as(role):
+            kept = data_api.execute_statement(Sql="select 1", WorkgroupName="shiftflow-local", Database="dev",
+                                              SessionKeepAliveSeconds=60, WaitTimeSeconds=10)
+            later = data_api.execute_statement(Sql="select current_user", SessionId=kept["SessionId"],
+                                               WaitTimeSeconds=10)
+            assert rows(data_api, later["Id"]) == [["IAMR:shiftflow-DataApiFunctionRole"]]
