@@ -22,6 +22,19 @@ _DEAD_LETTER_EVENTS = ("Schedule", "ScheduleV2", "EventBridgeRule")  # SAM event
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
+# The type CloudFormation lists for a SAM resource once the transform made it (SAM developer guide, "Generated AWS
+# CloudFormation resources for AWS SAM"); SAM keeps the logical id, but for a LayerVersion (a hash is appended).
+SAM_RESOURCE_TYPES = {
+    "AWS::Serverless::Function": "AWS::Lambda::Function",
+    "AWS::Serverless::StateMachine": "AWS::StepFunctions::StateMachine",
+    "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
+    "AWS::Serverless::LayerVersion": "AWS::Lambda::LayerVersion",
+    "AWS::Serverless::Api": "AWS::ApiGateway::RestApi",
+    "AWS::Serverless::HttpApi": "AWS::ApiGatewayV2::Api",
+    "AWS::Serverless::Application": "AWS::CloudFormation::Stack",
+}
+
+
 class TemplateError(ValueError):
     """The template cannot be read or uses something the local runtime cannot resolve."""
 
@@ -32,6 +45,15 @@ class PhysicalResource:
 
     ref: str
     attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """One resource of the deployed stack, as CloudFormation lists it: the resource type after SAM's transform."""
+
+    logical_id: str
+    resource_type: str
+    physical_id: str
 
 
 @dataclass
