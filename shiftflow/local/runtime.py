@@ -28,7 +28,7 @@ from shiftflow.aws_clients import use_cached_data
 from shiftflow.deployment import Deployment
 from shiftflow.local.identity import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION, STACK_NAME  # noqa: F401 - re-exported
 from shiftflow.local.template import (SAM_RESOURCE_TYPES, PhysicalResource, Resolver, StackResource, Template,
-                                      sam_dead_letter_arn)
+                                      sam_dead_letter_arn, sam_simple_table_key)
 
 # What the template's Redshift parameters are offline: a named "cluster" the emulator accepts.
 LOCAL_PARAMETERS = {
@@ -244,7 +244,7 @@ class LocalRuntime:
             name = f"{STACK_NAME}-{logical_id}".lower() if kind == "AWS::S3::Bucket" else f"{STACK_NAME}-{logical_id}"
             if kind == "AWS::S3::Bucket":
                 physical[logical_id] = PhysicalResource(name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": name})
-            elif kind == "AWS::DynamoDB::Table":
+            elif kind in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
                 arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn, "StreamArn": f"{arn}/stream/local"})
             elif kind == "AWS::SNS::Topic":
@@ -338,8 +338,12 @@ class LocalRuntime:
 
     def _create_tables(self, resolver: Resolver) -> None:
         dynamodb = self.client("dynamodb")
-        for logical_id, resource in self.template.resources("AWS::DynamoDB::Table").items():
+        for logical_id, resource in self.template.body.get("Resources", {}).items():
+            if resource.get("Type") not in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
+                continue
             properties = resolver.resolve(resource.get("Properties", {}))
+            if resource["Type"] == "AWS::Serverless::SimpleTable":  # the table SAM's transform makes of it
+                properties = {**properties, **sam_simple_table_key(logical_id, properties)}
             name = resolver.resolve({"Ref": logical_id})
             request = {
                 "TableName": name,

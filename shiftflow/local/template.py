@@ -128,6 +128,20 @@ def sam_dead_letter_queue(source_logical_id: str, config: Any) -> str | None:
     return queue
 
 
+_SIMPLE_TABLE_TYPES = {"String": "S", "Number": "N", "Binary": "B"}
+
+
+def sam_simple_table_key(logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """KeySchema and AttributeDefinitions of the AWS::DynamoDB::Table SAM's transform makes of an
+    AWS::Serverless::SimpleTable: its PrimaryKey (`id`, String, without one) as the hash key (samtranslator
+    SamSimpleTable._construct_dynamodb_table)."""
+    key = properties.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+    if key.get("Type") not in _SIMPLE_TABLE_TYPES:
+        raise TemplateError(f"Resource with id [{logical_id}] is invalid. Invalid 'Type' \"{key.get('Type')}\".")
+    return {"KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": _SIMPLE_TABLE_TYPES[key["Type"]]}]}
+
+
 def sam_dead_letter_arn(source_logical_id: str, config: Any) -> Any:
     """The queue ARN SAM puts in the generated target's DeadLetterConfig: `Arn` as given, or the generated queue's."""
     queue = sam_dead_letter_queue(source_logical_id, config)

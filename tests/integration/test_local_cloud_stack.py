@@ -223,3 +223,36 @@ def test_the_stack_lists_its_resources_as_cloudformation_does_after_the_sam_tran
         assert code == SERVICE_ERROR
         assert output == ("An error occurred (ValidationError) when calling the DescribeStackResource operation: "
                           f"Resource {logical_id} does not exist for stack {STACK_NAME}")
+
+
+def test_a_simple_table_is_created_and_listed_as_the_dynamodb_table_sam_makes_of_it(tmp_path: Path):
+    """AWS::Serverless::SimpleTable: SAM's transform makes it an AWS::DynamoDB::Table keyed by its PrimaryKey (`id`,
+    a string, without one); the runtime creates that table and the stack lists it with that type."""
+    import boto3
+
+    from tests.integration.test_local_cloud import copy_of_the_project
+
+    project = copy_of_the_project(tmp_path / "project")
+    text = (project / "template.yaml").read_text()
+    tables = ("  CountersTable:\n    Type: AWS::Serverless::SimpleTable\n"
+              "    Properties:\n      PrimaryKey: {Name: counter, Type: Number}\n"
+              "  PlainTable:\n    Type: AWS::Serverless::SimpleTable\n")
+    (project / "template.yaml").write_text(text.replace("\nResources:\n", "\nResources:\n" + tables, 1))
+    template = Template.load(project / "template.yaml")
+    transformed = sam_transform(template)["Resources"]
+    with LocalRuntime(project, state_dir=tmp_path / "state", persist=False, state_machines=["run_sql_job"]) as runtime:
+        listed = {resource.logical_id: resource for resource in runtime.stack_resources()}
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        for logical_id in ("CountersTable", "PlainTable"):
+            assert listed[logical_id].resource_type == transformed[logical_id]["Type"] == "AWS::DynamoDB::Table"
+            table = dynamodb.describe_table(TableName=listed[logical_id].physical_id)["Table"]
+            expected = transformed[logical_id]["Properties"]
+            assert table["KeySchema"] == expected["KeySchema"]
+            assert table["AttributeDefinitions"] == expected["AttributeDefinitions"]
+        assert listed["CountersTable"].physical_id == "shiftflow-local-CountersTable"
+        assert transformed["CountersTable"]["Properties"]["KeySchema"] == [{"AttributeName": "counter",
+                                                                             "KeyType": "HASH"}]
+        # Only the state machines this runtime created are listed (a command creates what it runs).
+        machines = {resource.logical_id for resource in listed.values()
+                    if resource.resource_type == "AWS::StepFunctions::StateMachine"}
+        assert machines == {"RunSqlJobStateMachine"}
