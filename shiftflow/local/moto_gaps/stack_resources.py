@@ -21,8 +21,8 @@ aws-samples/amazon-rekognition-video-analyzer issue 23 and jpsim/AWSPics issue 1
 PhysicalResourceId (without StackName) finds the resource with that physical id in any stack (as
 aws-cloudformation/cloudformation-coverage-roadmap issue 998 shows it answering), an unknown one fails with
 ValidationError "Stack for <id> does not exist" (chosen text), and an unknown LogicalResourceId filters to nothing
-(moto's and, per getmoto/moto issue 9116, CloudFormation's answer). Stacks without adopted resources keep moto's
-answers.
+(chosen: moto's answer, and what getmoto/moto issue 9116 expects of CloudFormation; not documented). Stacks without
+adopted resources keep moto's answers.
 
 The patches are applied when the first stack adopts resources, not at activation: importing moto's CloudFormation
 imports the models of every service it can create (about a second of a start), and the local cloud imports it only
