@@ -22,8 +22,9 @@ _DEAD_LETTER_EVENTS = ("Schedule", "ScheduleV2", "EventBridgeRule")  # SAM event
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
-# The type CloudFormation lists for a SAM resource once the transform made it (SAM developer guide, "Generated AWS
-# CloudFormation resources for AWS SAM"); SAM keeps the logical id, but for a LayerVersion (a hash is appended).
+# The type CloudFormation lists for a SAM resource once the transform made it (SAM developer guide, "CloudFormation
+# resources generated when AWS::Serverless::<Type> is specified"); SAM keeps the logical id, but for a LayerVersion
+# (a hash is appended).
 SAM_RESOURCE_TYPES = {
     "AWS::Serverless::Function": "AWS::Lambda::Function",
     "AWS::Serverless::StateMachine": "AWS::StepFunctions::StateMachine",
