@@ -41,6 +41,8 @@ def aws_cli(endpoint_url: str, *args: str, binary_as_text: bool = False) -> subp
                    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "",
                    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
     environment.pop("AWS_SESSION_TOKEN", None)
+    # Set by a local runtime running in this process (shiftflow.local.runtime._fake_credentials), not by an outsider.
+    environment.pop("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", None)
     return subprocess.run([AWS_CLI, *args], capture_output=True, text=True, env=environment, timeout=120)
 
 

@@ -12,6 +12,7 @@ This is the in-process mode, for tests and benchmarks; the CLI's commands are cl
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
 import json
 import logging
@@ -26,7 +27,8 @@ import boto3
 from shiftflow.aws_clients import use_cached_data
 from shiftflow.deployment import Deployment
 from shiftflow.local.identity import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION, STACK_NAME  # noqa: F401 - re-exported
-from shiftflow.local.template import PhysicalResource, Resolver, Template, sam_dead_letter_arn
+from shiftflow.local.template import (SAM_RESOURCE_TYPES, PhysicalResource, Resolver, StackResource, Template,
+                                      sam_dead_letter_arn, sam_simple_table_key)
 
 # What the template's Redshift parameters are offline: a named "cluster" the emulator accepts.
 LOCAL_PARAMETERS = {
@@ -84,6 +86,8 @@ class LocalRuntime:
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
         self.queue_names: list[str] = []  # the template's SQS queues, as created
+        self.state_machines: list[str] = []  # the logical ids of the state machines created
+        self.deployed_at: datetime.datetime | None = None  # when the template's resources were created
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
@@ -199,6 +203,7 @@ class LocalRuntime:
     def _deploy(self) -> Deployment:
         from shiftflow.local import iam
 
+        self.deployed_at = datetime.datetime.now(datetime.timezone.utc)
         physical = self._physical_resources()
         pseudo = {
             "AWS::Region": REGION,
@@ -239,7 +244,7 @@ class LocalRuntime:
             name = f"{STACK_NAME}-{logical_id}".lower() if kind == "AWS::S3::Bucket" else f"{STACK_NAME}-{logical_id}"
             if kind == "AWS::S3::Bucket":
                 physical[logical_id] = PhysicalResource(name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": name})
-            elif kind == "AWS::DynamoDB::Table":
+            elif kind in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
                 arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
                 physical[logical_id] = PhysicalResource(name, {"Arn": arn, "StreamArn": f"{arn}/stream/local"})
             elif kind == "AWS::SNS::Topic":
@@ -269,7 +274,46 @@ class LocalRuntime:
                     role, {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}", "RoleId": role_id(role)})
         for logical_id in self.template.generated_dead_letter_queues():  # SAM's, for `DeadLetterConfig: {Type: SQS}`
             physical[logical_id] = _queue(f"{STACK_NAME}-{logical_id}")
+        for logical_id, event_id in _event_rules(self.template):  # SAM's AWS::Events::Rule <LogicalId><EventId>
+            name = f"{STACK_NAME}-{logical_id}-{event_id}"
+            physical[logical_id + event_id] = PhysicalResource(
+                name, {"Arn": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{name}"})
         return physical
+
+    # The CloudFormation types of what this runtime creates (docs/local-fidelity.md lists what it does not).
+    _CREATED_TYPES = frozenset({"AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue",
+                                "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::IAM::Role",
+                                "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"})
+
+    def stack_resources(self) -> list[StackResource]:
+        """The stack's resources as CloudFormation lists them after `sam deploy` (the types after SAM's transform, the
+        resources SAM generates: `<Id>Role`, `<Function><Event>` rules, dead-letter queues), for what this runtime
+        created: the template's resources whose Condition holds, their physical ids as Ref gives them here. Not
+        listed, because not created locally: log groups, bucket and queue policies, Lambda permissions, event invoke
+        configs, the layer, schedules and their roles."""
+        resolver = self.resolver
+        assert resolver is not None, "enter the runtime first"
+        listed: list[StackResource] = []
+
+        def add(logical_id: str, resource_type: str) -> None:
+            listed.append(StackResource(logical_id, resource_type, str(resolver.resolve({"Ref": logical_id}))))
+
+        for logical_id, resource in self.template.body.get("Resources", {}).items():
+            if "Condition" in resource and not resolver.condition(resource["Condition"]):
+                continue
+            kind = SAM_RESOURCE_TYPES.get(resource["Type"], resource["Type"])
+            if kind == "AWS::StepFunctions::StateMachine" and logical_id not in self.state_machines:
+                continue
+            if kind in self._CREATED_TYPES:
+                add(logical_id, kind)
+            if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and "Role" not in \
+                    resource.get("Properties", {}):
+                add(f"{logical_id}Role", "AWS::IAM::Role")
+        for logical_id, event_id in _event_rules(self.template):
+            add(logical_id + event_id, "AWS::Events::Rule")
+        for logical_id in self.template.generated_dead_letter_queues():
+            add(logical_id, "AWS::SQS::Queue")
+        return listed
 
     def _create_buckets(self, resolver: Resolver) -> None:
         s3 = self.client("s3")
@@ -294,8 +338,12 @@ class LocalRuntime:
 
     def _create_tables(self, resolver: Resolver) -> None:
         dynamodb = self.client("dynamodb")
-        for logical_id, resource in self.template.resources("AWS::DynamoDB::Table").items():
+        for logical_id, resource in self.template.body.get("Resources", {}).items():
+            if resource.get("Type") not in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
+                continue
             properties = resolver.resolve(resource.get("Properties", {}))
+            if resource["Type"] == "AWS::Serverless::SimpleTable":  # the table SAM's transform makes of it
+                properties = {**properties, **sam_simple_table_key(logical_id, properties)}
             name = resolver.resolve({"Ref": logical_id})
             request = {
                 "TableName": name,
@@ -329,26 +377,34 @@ class LocalRuntime:
 
     def _register_functions(self, resolver: Resolver) -> None:
         from shiftflow.local.functions import load_handler
-        from shiftflow.local.moto_gaps import register_lambda_handler
+        from shiftflow.local.moto_gaps import record_function, register_lambda_handler
 
         functions = self.template.resources("AWS::Serverless::Function")
         environment: dict[str, str] = {}
+        variables: dict[str, dict[str, str]] = {}  # logical id -> the function's own environment
         for logical_id, resource in functions.items():
-            environment.update(self._function_environment(resolver, resource.get("Properties", {}), environment, logical_id))
+            variables[logical_id] = self._function_environment(resolver, resource.get("Properties", {}), environment,
+                                                               logical_id)
+            environment.update(variables[logical_id])
         # Before the imports: handlers read their configuration (Powertools' service name ...) at import time.
         self._stack.enter_context(_environment(environment))
         for logical_id, resource in functions.items():
             properties = resource.get("Properties", {})
             code_dir = self.template.root / properties["CodeUri"]
-            handler = load_handler(code_dir, properties.get("Handler", "app.lambda_handler"))
-            # Timeout and MemorySize as Lambda applies them: the function's own, else Globals (else Lambda's defaults).
-            limits = {**self.template.function_globals(), **properties}
+            # Handler, Timeout, MemorySize ... as Lambda applies them: the function's own, else Globals (else Lambda's
+            # defaults).
+            merged = {**self.template.function_globals(), **properties}
+            handler = load_handler(code_dir, merged.get("Handler", "app.lambda_handler"))
+            name = resolver.resolve({"Ref": logical_id})
             register_lambda_handler(
-                resolver.resolve({"Ref": logical_id}),
+                name,
                 handler,
-                timeout_seconds=resolver.resolve(limits.get("Timeout")),
-                memory_mb=resolver.resolve(limits.get("MemorySize")),
+                timeout_seconds=resolver.resolve(merged.get("Timeout")),
+                memory_mb=resolver.resolve(merged.get("MemorySize")),
             )
+            request = sam_function_request(resolver, merged, name, self.iam.roles.function_roles[name],
+                                           variables[logical_id])
+            record_function(ACCOUNT_ID, REGION, request, code_dir)  # what the Lambda API shows, built when first asked
 
     def _function_environment(
         self, resolver: Resolver, properties: dict[str, Any], seen: dict[str, str], logical_id: str
@@ -379,6 +435,7 @@ class LocalRuntime:
                 roleArn=self.iam.roles.state_machine_roles[resolver.resolve({"Ref": logical_id})],
                 type=properties.get("Type", "STANDARD"),
             )
+            self.state_machines.append(logical_id)
 
     def _create_queues(self, resolver: Resolver) -> None:
         """The template's SQS queues (the failure queues that rule targets and functions send what they could not
@@ -397,22 +454,21 @@ class LocalRuntime:
         """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the
         function. Delivering to a Lambda target is the local cloud's (shiftflow.local.cloud.events)."""
         events = self.client("events")
-        for logical_id, resource in self.template.resources("AWS::Serverless::Function").items():
-            for event_id, event in resource.get("Properties", {}).get("Events", {}).items():
-                if event.get("Type") != "EventBridgeRule":
-                    continue
-                properties = resolver.resolve(event.get("Properties", {}))
-                name = f"{STACK_NAME}-{logical_id}-{event_id}"
-                events.put_rule(Name=name, EventPattern=json.dumps(properties["Pattern"]),
-                                State=properties.get("State", "ENABLED"))
-                function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
-                # The target's retry policy and dead-letter queue, as SAM passes them to AWS::Events::Rule.
-                target = {"Id": logical_id, "Arn": function_arn, **(
-                    {"RetryPolicy": properties["RetryPolicy"]} if "RetryPolicy" in properties else {})}
-                if "DeadLetterConfig" in properties:
-                    target["DeadLetterConfig"] = {"Arn": resolver.resolve(
-                        sam_dead_letter_arn(logical_id + event_id, properties["DeadLetterConfig"]))}
-                events.put_targets(Rule=name, Targets=[target])
+        functions = self.template.resources("AWS::Serverless::Function")
+        for logical_id, event_id in _event_rules(self.template):
+            event = functions[logical_id]["Properties"]["Events"][event_id]
+            properties = resolver.resolve(event.get("Properties", {}))
+            name = resolver.resolve({"Ref": logical_id + event_id})
+            events.put_rule(Name=name, EventPattern=json.dumps(properties["Pattern"]),
+                            State=properties.get("State", "ENABLED"))
+            function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
+            # The target's retry policy and dead-letter queue, as SAM passes them to AWS::Events::Rule.
+            target = {"Id": logical_id, "Arn": function_arn, **(
+                {"RetryPolicy": properties["RetryPolicy"]} if "RetryPolicy" in properties else {})}
+            if "DeadLetterConfig" in properties:
+                target["DeadLetterConfig"] = {"Arn": resolver.resolve(
+                    sam_dead_letter_arn(logical_id + event_id, properties["DeadLetterConfig"]))}
+            events.put_targets(Rule=name, Targets=[target])
 
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
         """The wanted state machines and every state machine their DefinitionSubstitutions reference."""
@@ -473,6 +529,33 @@ def push_project_workflows(dynamodb: Any, table: str, project_root: Path) -> Non
             push(dynamodb, table, parse_workflow(read_file(path)))
         except (WorkflowError, ValueError) as error:
             logging.getLogger(__name__).warning("workflow file %s left out: %s", path, error)
+
+
+_FUNCTION_PROPERTIES = ("Runtime", "Handler", "Description", "Timeout", "MemorySize", "Architectures",
+                        "EphemeralStorage", "LoggingConfig")  # SAM passes these to AWS::Lambda::Function as they are
+
+
+def sam_function_request(resolver: Resolver, merged: dict[str, Any], name: str, role_arn: str,
+                         variables: dict[str, str]) -> dict[str, Any]:
+    """The CreateFunction request CloudFormation makes of a SAM function (`merged`: its properties over Globals; its
+    environment resolved in `variables`), as SAM's transform writes its AWS::Lambda::Function: Tracing becomes
+    TracingConfig, KmsKeyArn KMSKeyArn, and SAM tags the function `lambda:createdBy: SAM`. Layers are left out: no
+    layer is built or published locally."""
+    properties = resolver.resolve({key: value for key, value in merged.items()
+                                   if key in (*_FUNCTION_PROPERTIES, "Tracing", "KmsKeyArn", "Tags")})
+    request: dict[str, Any] = {"FunctionName": name, "Role": role_arn, "PackageType": "Zip"}
+    for key in _FUNCTION_PROPERTIES:
+        if key in properties:
+            request[key] = int(properties[key]) if key in ("Timeout", "MemorySize") else properties[key]
+    if variables:
+        request["Environment"] = {"Variables": dict(variables)}
+    if "Tracing" in properties:
+        request["TracingConfig"] = {"Mode": properties["Tracing"]}
+    if "KmsKeyArn" in properties:
+        request["KMSKeyArn"] = properties["KmsKeyArn"]
+    request["Tags"] = {**{str(key): str(value) for key, value in (properties.get("Tags") or {}).items()},
+                       "lambda:createdBy": "SAM"}
+    return request
 
 
 def substitute(definition: str, substitutions: dict[str, Any]) -> str:
@@ -565,6 +648,14 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _event_rules(template: Template) -> list[tuple[str, str]]:
+    """(function logical id, event id) of every EventBridgeRule event: SAM makes each an AWS::Events::Rule."""
+    return [(logical_id, event_id)
+            for logical_id, resource in template.resources("AWS::Serverless::Function").items()
+            for event_id, event in resource.get("Properties", {}).get("Events", {}).items()
+            if event.get("Type") == "EventBridgeRule"]
 
 
 def _queue(name: str) -> PhysicalResource:

@@ -22,6 +22,20 @@ _DEAD_LETTER_EVENTS = ("Schedule", "ScheduleV2", "EventBridgeRule")  # SAM event
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
+# The type CloudFormation lists for a SAM resource once the transform made it (SAM developer guide, "CloudFormation
+# resources generated when AWS::Serverless::<Type> is specified"); SAM keeps the logical id, but for a LayerVersion
+# (a hash is appended).
+SAM_RESOURCE_TYPES = {
+    "AWS::Serverless::Function": "AWS::Lambda::Function",
+    "AWS::Serverless::StateMachine": "AWS::StepFunctions::StateMachine",
+    "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
+    "AWS::Serverless::LayerVersion": "AWS::Lambda::LayerVersion",
+    "AWS::Serverless::Api": "AWS::ApiGateway::RestApi",
+    "AWS::Serverless::HttpApi": "AWS::ApiGatewayV2::Api",
+    "AWS::Serverless::Application": "AWS::CloudFormation::Stack",
+}
+
+
 class TemplateError(ValueError):
     """The template cannot be read or uses something the local runtime cannot resolve."""
 
@@ -32,6 +46,15 @@ class PhysicalResource:
 
     ref: str
     attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """One resource of the deployed stack, as CloudFormation lists it: the resource type after SAM's transform."""
+
+    logical_id: str
+    resource_type: str
+    physical_id: str
 
 
 @dataclass
@@ -104,6 +127,20 @@ def sam_dead_letter_queue(source_logical_id: str, config: Any) -> str | None:
     if not isinstance(queue, str):
         raise TemplateError(f"Event with id [{source_logical_id}] is invalid. QueueLogicalId must be a string")
     return queue
+
+
+_SIMPLE_TABLE_TYPES = {"String": "S", "Number": "N", "Binary": "B"}
+
+
+def sam_simple_table_key(logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """KeySchema and AttributeDefinitions of the AWS::DynamoDB::Table SAM's transform makes of an
+    AWS::Serverless::SimpleTable: its PrimaryKey (`id`, String, without one) as the hash key (samtranslator
+    SamSimpleTable._construct_dynamodb_table)."""
+    key = properties.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+    if key.get("Type") not in _SIMPLE_TABLE_TYPES:
+        raise TemplateError(f"Resource with id [{logical_id}] is invalid. Invalid 'Type' \"{key.get('Type')}\".")
+    return {"KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": _SIMPLE_TABLE_TYPES[key["Type"]]}]}
 
 
 def sam_dead_letter_arn(source_logical_id: str, config: Any) -> Any:

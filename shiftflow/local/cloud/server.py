@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import logging
 import os
 import signal
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shiftflow import collector, regex_cache
 from shiftflow.local.cloud.client import (Endpoint, hold_serve_lock, refuse_beside_standalone_data_api,
                                          remove_endpoint, write_endpoint)
-from shiftflow.local.identity import STACK_NAME
+from shiftflow.local.identity import ACCOUNT_ID, REGION, STACK_NAME
 
 if TYPE_CHECKING:
     from shiftflow.local.runtime import LocalRuntime
+    from shiftflow.local.template import StackResource
 
 log = logging.getLogger("shiftflow.cloud")
 STARTUP_DELIVERY_SECONDS = 60
@@ -196,7 +199,8 @@ class LocalCloud:
             if not self._stack_registered:
                 deployment = self.runtime.deployment
                 assert deployment is not None
-                register_stack(self.runtime.client("cloudformation"), deployment.outputs, self.runtime.parameters)
+                register_stack(self.runtime.client("cloudformation"), deployment.outputs, self.runtime.parameters,
+                               self.runtime.stack_resources(), self.runtime.deployed_at)
                 self._stack_registered = True
 
     def health(self) -> dict[str, Any]:
@@ -234,11 +238,15 @@ def stack_description(outputs: dict[str, str], parameters: dict[str, str]) -> di
             "Parameters": [{"ParameterKey": name, "ParameterValue": value} for name, value in parameters.items()]}
 
 
-def register_stack(cloudformation: Any, outputs: dict[str, str], parameters: dict[str, str]) -> None:
+def register_stack(cloudformation: Any, outputs: dict[str, str], parameters: dict[str, str],
+                   resources: Iterable[StackResource] = (), deployed_at: datetime.datetime | None = None) -> None:
     """The deployment as a CloudFormation stack with its outputs and parameters: commands find the local resources
     exactly as they find a deployed stack's (shiftflow.cli.connection.stack_connection). Its resources are already
-    created (the runtime deployed them); the stack only carries the resolved values."""
+    created (the runtime deployed them): the stack takes them over as they are (moto gap 28, stack_resources), so
+    DescribeStackResources and ListStackResources list them, created when the runtime deployed them."""
     import json
+
+    from shiftflow.local.moto_gaps import adopt_stack_resources
 
     template = {
         "Parameters": {name: {"Type": "String"} for name in parameters},
@@ -249,6 +257,8 @@ def register_stack(cloudformation: Any, outputs: dict[str, str], parameters: dic
         StackName=STACK_NAME, TemplateBody=json.dumps(template),
         Parameters=[{"ParameterKey": name, "ParameterValue": value} for name, value in parameters.items()],
     )
+    adopt_stack_resources(ACCOUNT_ID, REGION, STACK_NAME, resources,
+                          deployed_at or datetime.datetime.now(datetime.timezone.utc))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -47,6 +47,10 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
 24. ``backend_lookup``: looking up an existing moto backend takes no process-wide lock.
 25. ``parser_error_names``: the Step Functions parser's errors keep their names (InvalidDefinition, ...) on the wire.
 26. ``atomic_execution_starts``: an execution is published only once started; two starts of one name run one.
+27. ``function_records``: the in-process functions are Lambda functions to moto's API (ListFunctions, GetFunction,
+    GetFunctionConfiguration), recorded on the first Lambda request.
+28. ``stack_resources``: a stack registered over resources the runtime created lists them (DescribeStackResource(s),
+    ListStackResources) as CloudFormation does.
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 
@@ -79,6 +83,7 @@ defer_batch_models()
 from shiftflow.local.moto_gaps._activation import Installation, activate, install  # noqa: E402
 from shiftflow.local.moto_gaps._timestamps import iso_timestamp  # noqa: E402
 from shiftflow.local.moto_gaps.completion_events import wait_for_execution  # noqa: E402
+from shiftflow.local.moto_gaps.function_records import record_function  # noqa: E402
 from shiftflow.local.moto_gaps.lambda_in_process import (  # noqa: E402
     FunctionLimits,
     LambdaContext,
@@ -87,6 +92,7 @@ from shiftflow.local.moto_gaps.lambda_in_process import (  # noqa: E402
     unregister_lambda_handler,
 )
 from shiftflow.local.moto_gaps.scaled_waits import time_scale  # noqa: E402
+from shiftflow.local.moto_gaps.stack_resources import adopt_stack_resources  # noqa: E402
 
 __all__ = [
     "EXPECTED_MOTO_VERSION",
@@ -95,10 +101,12 @@ __all__ = [
     "LambdaContext",
     "MotoVersionError",
     "activate",
+    "adopt_stack_resources",
     "check_moto_version",
     "clear_lambda_handlers",
     "install",
     "iso_timestamp",
+    "record_function",
     "register_lambda_handler",
     "time_scale",
     "unregister_lambda_handler",

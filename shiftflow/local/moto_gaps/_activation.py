@@ -16,6 +16,7 @@ from shiftflow.local.moto_gaps import (
     definite_jsonpath,
     error_cause_sizes,
     execution_records,
+    function_records,
     history_event_limit,
     jsonata_evaluation,
     lambda_in_process,
@@ -27,6 +28,7 @@ from shiftflow.local.moto_gaps import (
     redshift_data_service_name,
     scaled_waits,
     sfn_start_execution,
+    stack_resources,
     states_errors_in_branches,
     uncatchable_errors,
     stop_ends_callback_waits,
@@ -63,6 +65,8 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     backend_lookup.apply,
     parser_error_names.apply,
     atomic_execution_starts.apply,  # after execution_records: it wraps the named start
+    function_records.apply,
+    stack_resources.apply,  # its patches come on the first adoption (moto's CloudFormation is imported late)
 )
 
 
@@ -71,6 +75,7 @@ class _State:
         self.lock = threading.RLock()
         self.patcher: Patcher | None = None
         self.handlers_snapshot: lambda_in_process.HandlersSnapshot = ({}, {})
+        self.records_snapshot: function_records.RecordsSnapshot = {}
 
 
 _state = _State()
@@ -93,6 +98,7 @@ class Installation:
                 _state.patcher.restore()
                 _state.patcher = None
                 lambda_in_process.restore_lambda_handlers(_state.handlers_snapshot)
+                function_records.restore_records(_state.records_snapshot)
 
 
 def install(time_scale: float = 1.0) -> Installation:
@@ -111,6 +117,7 @@ def install(time_scale: float = 1.0) -> Installation:
                 raise
             _state.patcher = patcher
             _state.handlers_snapshot = lambda_in_process.snapshot_lambda_handlers()
+            _state.records_snapshot = function_records.snapshot_records()
         scaled_waits.push_time_scale(float(time_scale))
         return Installation(float(time_scale))
 
@@ -120,7 +127,8 @@ def activate(time_scale: float = 1.0) -> Iterator[Installation]:
     """Context manager around ``install``: patches moto on entry, restores it on exit.
 
     ``time_scale`` multiplies Wait state durations and Retry backoff intervals (0.001 turns a 60 s Wait into 60 ms).
-    Lambda handlers registered inside the block are forgotten when the outermost activation ends.
+    Lambda handlers (and function records) registered inside the block are forgotten when the outermost activation
+    ends.
     """
     installation = install(time_scale=time_scale)
     try:
