@@ -326,3 +326,11 @@ def test_a_postgresql_type_redshift_lacks_is_refused_for_a_column(client: Any, k
     ok(client, "create table kept (id int)")
     assert error(client, f"alter table kept add column extra {kind}") == (
         f'Column "kept.extra" has unsupported type "{named}".')
+
+
+def test_version_is_redshifts_as_its_reference_page_shows(client: Any) -> None:
+    [[version]] = values(client, "select version()")
+    assert version == ("PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat"
+                       " 3.4.2-6.fc3), Redshift 1.0.12103")
+    result = client.get_statement_result(Id=ok(client, "select version()")["Id"])
+    assert [column["name"] for column in result["ColumnMetadata"]] == ["version"]

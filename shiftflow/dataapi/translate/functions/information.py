@@ -6,6 +6,7 @@ the session's user is the cluster's admin user (or the user SET SESSION AUTHORIZ
   the engine's "does not exist" or PostgreSQL's 'unrecognized privilege type'). For another user, PostgreSQL
   answers from its roles (CREATE USER makes one, commands/roles.py); DuckDB from its principals catalog, as for a
   user SET SESSION AUTHORIZATION made whose privileges are checked (principals/access.py, for literal arguments). pg_backend_pid() is system.py's (the session's RedshiftPid).
+- VERSION(): the string r_VERSION.md shows (REDSHIFT_VERSION).
 - CURRENT_USER_ID: 100, the id Redshift gives the admin user it creates with the cluster (r_Users.md's pg_user).
 """
 
@@ -36,6 +37,16 @@ def _privilege(node: exp.Anonymous, engine: str) -> exp.Expression:
     if len(arguments) != 3:
         return node  # the engine's own error for the wrong number of arguments
     return exp.Anonymous(this=f"shiftflow_{node.name.lower()}", expressions=arguments)
+
+
+# r_VERSION.md's example: what tools that tell Redshift from PostgreSQL by version() read (the engines would give
+# their own: "PostgreSQL 16.2 on x86_64...", DuckDB's "v2.0.0").
+REDSHIFT_VERSION = ("PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat"
+                    " 3.4.2-6.fc3), Redshift 1.0.12103")
+
+
+def _version(node: exp.CurrentVersion, engine: str) -> exp.Expression:
+    return exp.cast(exp.Literal.string(REDSHIFT_VERSION), exp.DataType.Type.VARCHAR)
 
 
 def _current_user_id(node: exp.CurrentUserId, engine: str) -> exp.Expression:
@@ -93,10 +104,11 @@ def _postgres_membership_function(name: str) -> str:
 
 
 HANDLERS = {**{name: _privilege for name in _PRIVILEGE_FUNCTIONS}, exp.CurrentUserId: _current_user_id,
+            exp.CurrentVersion: _version,
             **{name: _membership for name in _MEMBERSHIP_FUNCTIONS}}
 PARSER_FUNCTIONS: dict = {}
 COLUMN_NAMES = {**{name: name for name in (*_PRIVILEGE_FUNCTIONS, *_MEMBERSHIP_FUNCTIONS)},
-                exp.CurrentUserId: "current_user_id"}
+                exp.CurrentUserId: "current_user_id", exp.CurrentVersion: "version"}
 DUCKDB_SETUP: tuple[str, ...] = (
     # true, or PostgreSQL's error for a schema or database that does not exist
     "CREATE OR REPLACE TEMP MACRO shiftflow_schema_exists(s) AS CASE WHEN EXISTS (SELECT 1 FROM duckdb_schemas()"
