@@ -81,6 +81,7 @@ class LocalRuntime:
         self.resolver: Resolver | None = None  # template.yaml's values as deployed here (known once entered)
         self.emulator: Any = None
         self.iam: Any = None  # shiftflow.local.iam.Enforcement: the template's roles, enforced (known once entered)
+        self.function_logs: Any = None  # shiftflow.local.function_logs.FunctionLogs (once entered)
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
         self.queue_names: list[str] = []  # the template's SQS queues, as created
@@ -120,6 +121,9 @@ class LocalRuntime:
         # Before any client exists: its handlers must run ahead of the Data API emulator's routing.
         self.iam = self._stack.enter_context(iam.enforce(iam.Scope(REGION, ACCOUNT_ID)))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
+        # Before the handlers are imported (their Powertools loggers take sys.stdout then), closed after every
+        # stop that lets the handlers end: what they wrote reaches CloudWatch Logs.
+        self.function_logs = self._stack.enter_context(self._function_logs())
         self.emulator = self._start_emulator()
         self.iam.statement_owners = self.emulator.statements  # kept with the statements, on disk when they are
         self.deployment = self._deploy()
@@ -130,6 +134,13 @@ class LocalRuntime:
             self.data_api_events = self._stack.enter_context(
                 events.route_local_events(self.emulator, ACCOUNT_ID, REGION, self.deliverer))
             self._stack.callback(self.deliverer.stop)  # first at exit, while what its attempts cause is still routed
+
+    def _function_logs(self) -> Any:
+        """The handlers' lines in this account's CloudWatch Logs, as Lambda writes them (shiftflow.local.function_logs);
+        each still reaches this process's stdout (the local cloud's log) as before."""
+        from shiftflow.local.function_logs import FunctionLogs, role_may_write
+
+        return FunctionLogs(ACCOUNT_ID, REGION, authorize=role_may_write(REGION, ACCOUNT_ID))
 
     def start_deliverer(self, time_compression: float) -> Any:
         """The deliverer of the rules' Lambda targets (retries, dead-letter queues, pending deliveries in the state
@@ -208,12 +219,17 @@ class LocalRuntime:
             "AWS::URLSuffix": "amazonaws.com",
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
+        for logical_id, resource in self.template.resources("AWS::Logs::LogGroup").items():
+            name = resource.get("Properties", {}).get("LogGroupName")  # a !Sub of the stack's name, at most
+            if name is not None:
+                physical[logical_id] = _log_group(str(resolver.resolve(name)))
         self.resolver = resolver
         self.iam.roles = iam.template_roles(self.template, resolver, ACCOUNT_ID, STACK_NAME)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
         self._create_queues(resolver)
+        self._create_log_groups(resolver)
         self._register_functions(resolver)
         self._create_state_machines(resolver)
         self._create_event_rules(resolver)
@@ -256,6 +272,8 @@ class LocalRuntime:
                 physical[logical_id] = PhysicalResource(arn, {"PolicyArn": arn})
             elif kind == "AWS::SQS::Queue":
                 physical[logical_id] = _queue(name)
+            elif kind == "AWS::Logs::LogGroup":  # without LogGroupName (set once the resolver exists)
+                physical[logical_id] = _log_group(name)
             elif kind == "AWS::Serverless::StateMachine":
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
                 physical[logical_id] = PhysicalResource(arn, {"Arn": arn, "Name": name})
@@ -343,11 +361,13 @@ class LocalRuntime:
             handler = load_handler(code_dir, properties.get("Handler", "app.lambda_handler"))
             # Timeout and MemorySize as Lambda applies them: the function's own, else Globals (else Lambda's defaults).
             limits = {**self.template.function_globals(), **properties}
+            log_group = resolver.resolve((limits.get("LoggingConfig") or {}).get("LogGroup"))
             register_lambda_handler(
                 resolver.resolve({"Ref": logical_id}),
                 handler,
                 timeout_seconds=resolver.resolve(limits.get("Timeout")),
                 memory_mb=resolver.resolve(limits.get("MemorySize")),
+                log_group=str(log_group) if log_group else None,
             )
 
     def _function_environment(
@@ -392,6 +412,19 @@ class LocalRuntime:
             sqs.create_queue(QueueName=name,
                              Attributes={"MessageRetentionPeriod": str(resolver.resolve(retention))} if retention else {})
             self.queue_names.append(name)
+
+    def _create_log_groups(self, resolver: Resolver) -> None:
+        """The template's log groups, with their retention (kept as a setting: moto expires nothing). On moto's
+        backend itself: a client's two calls per group cost about 80 ms of every start."""
+        from moto.logs.models import logs_backends
+
+        backend = logs_backends[ACCOUNT_ID][REGION]
+        for logical_id, resource in self.template.resources("AWS::Logs::LogGroup").items():
+            name = resolver.resolve({"Ref": logical_id})
+            backend.create_log_group(name, {})
+            retention = resolver.resolve(resource.get("Properties", {}).get("RetentionInDays"))
+            if retention:
+                backend.put_retention_policy(name, int(retention))
 
     def _create_event_rules(self, resolver: Resolver) -> None:
         """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the
@@ -565,6 +598,11 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _log_group(name: str) -> PhysicalResource:
+    """A log group's Ref (its name) and Arn (CloudFormation's, ending in `:*`)."""
+    return PhysicalResource(name, {"Arn": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"})
 
 
 def _queue(name: str) -> PhysicalResource:
