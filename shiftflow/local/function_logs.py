@@ -19,15 +19,16 @@ wrapped stdout or re-pointed to the wrapper, included), and every write passes t
 (moto_gaps.lambda_in_process binds it) is also kept for that invocation's stream, except while that thread is inside
 an AWS call (`BaseClient._make_api_call`): moto and the Data API emulator serve in-process calls on the caller's
 thread, and what they log is AWS's, not the function's. A thread never waits for CloudWatch: lines are queued, and
-one flusher thread sends each stream's lines every `FLUSH_SECONDS` (and at the stop, so nothing queued is lost), in
-PutLogEvents batches within the API's limits (botocore's `logs` model, PutLogEvents: at most 10,000 events,
+one flusher thread puts each stream's lines into moto's CloudWatch Logs backend every `FLUSH_SECONDS` (and at the
+stop, so nothing queued is lost), in PutLogEvents batches within the API's limits (botocore's `logs` model, PutLogEvents: at most 10,000 events,
 1,048,576 bytes counted as each message's UTF-8 bytes plus 26, one event at most 1 MB, chronological, within 24 hours):
 a longer line is split into several events at character boundaries, never cut.
 
 Not reproduced: lines written by a thread the handler starts (they stay in cloud.log only); Init Duration and the
 XRAY TraceId line; Max Memory Used is the local cloud process's peak resident memory (every function shares it);
 the JSON log format (LogFormat: JSON) and log levels of LoggingConfig; the logs are not kept across restarts of
-the local cloud (moto's CloudWatch Logs lives in its process, as its other services do).
+the local cloud (moto's CloudWatch Logs lives in its process; nothing of it is in the state folder, unlike the
+tables, executions and statements); retention is a setting, nothing expires.
 """
 
 from __future__ import annotations

@@ -48,6 +48,8 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
 24. ``backend_lookup``: looking up an existing moto backend takes no process-wide lock.
 25. ``parser_error_names``: the Step Functions parser's errors keep their names (InvalidDefinition, ...) on the wire.
 26. ``atomic_execution_starts``: an execution is published only once started; two starts of one name run one.
+27. ``kinesis_sequence_numbers``: Kinesis sequence numbers are 56-digit numbers, unique in the stream, growing per
+    shard and over time (moto's are 1, 2, 3 ... per shard).
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 

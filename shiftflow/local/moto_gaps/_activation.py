@@ -18,6 +18,7 @@ from shiftflow.local.moto_gaps import (
     execution_records,
     history_event_limit,
     jsonata_evaluation,
+    kinesis_sequence_numbers,
     lambda_in_process,
     parse_cache,
     parser_error_names,
@@ -63,6 +64,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     backend_lookup.apply,
     parser_error_names.apply,
     atomic_execution_starts.apply,  # after execution_records: it wraps the named start
+    kinesis_sequence_numbers.apply,
 )
 
 
