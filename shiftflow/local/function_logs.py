@@ -26,9 +26,9 @@ a longer line is split into several events at character boundaries, never cut.
 
 Not reproduced: lines written by a thread the handler starts (they stay in cloud.log only); Init Duration and the
 XRAY TraceId line; Max Memory Used is the local cloud process's peak resident memory (every function shares it);
-the JSON log format (LogFormat: JSON) and log levels of LoggingConfig; the logs are not kept across restarts of
-the local cloud (moto's CloudWatch Logs lives in its process; nothing of it is in the state folder, unlike the
-tables, executions and statements); retention is a setting, nothing expires.
+the JSON log format (LogFormat: JSON) and log levels of LoggingConfig. Kept as the cloud's other state is: every
+event sent is appended to `<state>/logs/events.jsonl` (`state_dir`), and `restore` (`restore_later`: on the flusher's
+thread, while the cloud already serves) puts them back in the next cloud's CloudWatch Logs, except those past their group's RetentionInDays (dropped then, not while a cloud runs).
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from shiftflow.durable_files import append_lines, read_lines, remove_partial_writes, replace_lines
 from shiftflow.local.moto_gaps._patcher import Patcher
 from shiftflow.local.thread_bindings import bound
 
@@ -55,6 +57,8 @@ EVENT_OVERHEAD_BYTES = 26
 # PutLogEvents can carry.
 MAX_MESSAGE_BYTES = MAX_BATCH_BYTES - EVENT_OVERHEAD_BYTES
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
+KEPT_FILE = "logs/events.jsonl"  # in the state folder: every event sent, {"g": group, "s": stream, "t": ms, "m": text}
+DAY_MS = 24 * 3600 * 1000
 
 _bound = threading.local()  # .invocation: the InvocationLog whose lines this thread writes (None: none)
 
@@ -179,13 +183,17 @@ class FunctionLogs:
     moto_gaps.lambda_in_process); every line queued is in CloudWatch Logs within `FLUSH_SECONDS`, and at exit."""
 
     def __init__(self, account_id: str, region: str, authorize: Authorizer | None = None,
-                 flush_seconds: float = FLUSH_SECONDS) -> None:
+                 flush_seconds: float = FLUSH_SECONDS, state_dir: Path | None = None) -> None:
+        """`state_dir`: keep every event sent in `<state_dir>/logs/events.jsonl`, for `restore` (None: not kept)."""
         self._account_id, self._region = account_id, region
+        self._kept = state_dir / KEPT_FILE if state_dir is not None else None
         self._authorize = authorize
         self._flush_seconds = flush_seconds
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._lock = threading.Lock()  # the streams' pending lines
         self._send_lock = threading.Lock()  # one sender at a time: a stream's batches stay in order
+        self._restore_pending = False
+        self.restored = threading.Event()  # set once the kept events are back (restore_later)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -267,6 +275,14 @@ class FunctionLogs:
         while not self._stopping.is_set():
             self._wake.wait(self._flush_seconds)
             self._wake.clear()
+            if self._restore_pending:
+                self._restore_pending = False
+                try:
+                    with self._send_lock:
+                        log.info("function log events put back: %d", self.restore())
+                except Exception:  # noqa: BLE001 - the cloud runs on without them
+                    log.exception("could not put the kept function logs back into CloudWatch Logs")
+                self.restored.set()
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - a failed send is logged; the flusher goes on
@@ -294,6 +310,48 @@ class FunctionLogs:
             return
         for batch in batches(events):
             backend.put_log_events(stream.group, stream.name, batch)
+            if self._kept is not None:  # after the put: the file never holds what CloudWatch Logs refused
+                self._kept.parent.mkdir(parents=True, exist_ok=True)
+                append_lines(self._kept, [{"g": stream.group, "s": stream.name, "t": event["timestamp"],
+                                           "m": event["message"]} for event in batch])
+
+    def restore_later(self) -> None:
+        """`restore` on the flusher's thread, before its next send: a start does not wait for it (tens of
+        thousands of kept events take seconds), and the lines of this cloud's invocations (in streams of their own)
+        are sent after it."""
+        self._restore_pending = True
+        self._wake.set()
+
+    def restore(self) -> int:
+        """The events an earlier cloud sent, put back into their groups and streams (once the template's groups
+        exist, with their retention), except those past their group's RetentionInDays, which are dropped from the
+        file too. Returns how many were put back."""
+        from moto.logs.models import logs_backends
+
+        if self._kept is None:
+            return 0
+        remove_partial_writes(self._kept.parent)
+        records = read_lines(self._kept)
+        backend = logs_backends[self._account_id][self._region]
+        now, kept = _now_ms(), []
+        by_stream: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for record in records:
+            if record["g"] not in backend.groups:
+                backend.create_log_group(record["g"], {})
+            retention = backend.groups[record["g"]].retention_in_days
+            if retention and record["t"] < now - int(retention) * DAY_MS:
+                continue
+            kept.append(record)
+            by_stream.setdefault((record["g"], record["s"]), []).append(
+                {"timestamp": record["t"], "message": record["m"]})
+        if len(kept) < len(records):
+            replace_lines(self._kept, kept)
+        for (group, name), events in by_stream.items():
+            if name not in backend.groups[group].streams:
+                backend.create_log_stream(group, name)
+            # The stream's own put: moto's PutLogEvents refuses events older than 14 days, a group may keep more.
+            backend.groups[group].streams[name].put_log_events(events)
+        return len(kept)
 
     def _open(self, backend: Any, stream: _Stream) -> None:
         exists = stream.group in backend.groups

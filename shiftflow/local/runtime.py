@@ -140,7 +140,8 @@ class LocalRuntime:
         each still reaches this process's stdout (the local cloud's log) as before."""
         from shiftflow.local.function_logs import FunctionLogs, role_may_write
 
-        return FunctionLogs(ACCOUNT_ID, REGION, authorize=role_may_write(REGION, ACCOUNT_ID))
+        return FunctionLogs(ACCOUNT_ID, REGION, authorize=role_may_write(REGION, ACCOUNT_ID),
+                            state_dir=self.state_dir if self.persist else None)
 
     def start_deliverer(self, time_compression: float) -> Any:
         """The deliverer of the rules' Lambda targets (retries, dead-letter queues, pending deliveries in the state
@@ -425,6 +426,7 @@ class LocalRuntime:
             retention = resolver.resolve(resource.get("Properties", {}).get("RetentionInDays"))
             if retention:
                 backend.put_retention_policy(name, int(retention))
+        self.function_logs.restore_later()  # what earlier commands or clouds logged, within each group's retention
 
     def _create_event_rules(self, resolver: Resolver) -> None:
         """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -98,3 +99,20 @@ def test_aws_logs_tail_prints_the_functions_lines(ran_demo: Cloud):
     done = aws_cli(ran_demo.endpoint().url, "logs", "tail", SUBMIT_GROUP, "--since", "1h", "--format", "short")
     assert done.returncode == 0, done.stderr
     assert "START RequestId: " in done.stdout and "SQL job submitted" in done.stdout
+
+
+def test_the_logs_outlive_the_cloud_as_its_other_state_does(ran_demo: Cloud):
+    """Last (it restarts the module's cloud): `shiftflow down`, then a new cloud shows the same events."""
+    before = cli_json(ran_demo, "logs", "filter-log-events", "--log-group-name", SUBMIT_GROUP)["events"]
+    code, output = ran_demo.shiftflow("down")
+    assert code == 0, output
+    code, output = ran_demo.shiftflow("endpoint")  # starts the next cloud
+    assert code == 0, output
+    deadline = time.monotonic() + 30  # the kept events are put back while the cloud already serves
+    while True:
+        after = cli_json(ran_demo, "logs", "filter-log-events", "--log-group-name", SUBMIT_GROUP)["events"]
+        if len(after) >= len(before) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [(event["logStreamName"], event["timestamp"], event["message"]) for event in after] == [
+        (event["logStreamName"], event["timestamp"], event["message"]) for event in before]

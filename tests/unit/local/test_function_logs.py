@@ -247,3 +247,30 @@ def test_a_handlers_powertools_logger_made_before_the_runtime_writes_to_its_stre
             unregister_lambda_handler("Powertools")
     (invocation,) = invocations(next(iter(streams.values())))
     assert json.loads(invocation[1])["message"] == "from powertools"
+
+
+def test_the_events_kept_in_the_state_folder_come_back_within_their_groups_retention(tmp_path) -> None:
+    """As the cloud's tables and executions, its logs outlive it: a new cloud (a new moto) puts them back, except
+    those older than their group's RetentionInDays (CloudWatch Logs deletes them), which leave the file too."""
+    with mock_aws(), activate(time_scale=0.001):
+        with FunctionLogs(ACCOUNT_ID, REGION, flush_seconds=0.05, state_dir=tmp_path) as logs:
+            register_lambda_handler("Kept", lambda event, context: print("kept line"))
+            try:
+                invoke("Kept")
+            finally:
+                unregister_lambda_handler("Kept")
+        before = streams_of(boto3.client("logs", region_name=REGION), "/aws/lambda/Kept", 1)
+    assert [message for messages in before.values() for message in messages][1] == "kept line\n"
+    kept = tmp_path / function_logs.KEPT_FILE
+    old = json.dumps({"g": "short-lived", "m": "two days old\n", "s": "2026/01/01/[$LATEST]" + "0" * 32,
+                      "t": int(time.time() * 1000) - 2 * function_logs.DAY_MS})
+    kept.write_text(kept.read_text() + old + "\n")
+
+    with mock_aws():  # a new local cloud
+        client = boto3.client("logs", region_name=REGION)
+        client.create_log_group(logGroupName="short-lived")
+        client.put_retention_policy(logGroupName="short-lived", retentionInDays=1)
+        assert FunctionLogs(ACCOUNT_ID, REGION, state_dir=tmp_path).restore() == 4  # START, the line, END, REPORT
+        assert streams_of(client, "/aws/lambda/Kept", 1) == before
+        assert client.describe_log_streams(logGroupName="short-lived")["logStreams"] == []
+    assert "two days old" not in kept.read_text()
