@@ -193,7 +193,6 @@ class FunctionLogs:
         self._lock = threading.Lock()  # the streams' pending lines
         self._send_lock = threading.Lock()  # one sender at a time: a stream's batches stay in order
         self._restore_pending = False
-        self.restored = threading.Event()  # set once the kept events are back (restore_later)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -282,11 +281,7 @@ class FunctionLogs:
                         log.info("function log events put back: %d", self.restore())
                 except Exception:  # noqa: BLE001 - the cloud runs on without them
                     log.exception("could not put the kept function logs back into CloudWatch Logs")
-                self.restored.set()
-            try:
-                self.flush()
-            except Exception:  # noqa: BLE001 - a failed send is logged; the flusher goes on
-                log.exception("could not send the functions' logs to CloudWatch Logs")
+            self.flush()
 
     def flush(self) -> None:
         """Send every queued line now."""
@@ -296,7 +291,11 @@ class FunctionLogs:
                 for stream, _ in ready:
                     stream.pending = []
             for stream, events in ready:
-                self._send(stream, events)
+                try:
+                    self._send(stream, events)
+                except Exception:  # noqa: BLE001 - logged (the lines are in the cloud's log); the others go on
+                    log.exception("could not send %s's lines to CloudWatch Logs (%s, %s)", stream.function_name,
+                                  stream.group, stream.name)
 
     def _send(self, stream: _Stream, events: list[tuple[int, str]]) -> None:
         # moto's backend itself, as the local cloud routes its events (shiftflow.local.cloud.events): a client's
