@@ -278,7 +278,9 @@ class FunctionLogs:
                 self._restore_pending = False
                 try:
                     with self._send_lock:
-                        log.info("function log events put back: %d", self.restore())
+                        restored = self.restore()
+                    if restored:
+                        log.info("function log events put back: %d", restored)
                 except Exception:  # noqa: BLE001 - the cloud runs on without them
                     log.exception("could not put the kept function logs back into CloudWatch Logs")
             self.flush()
