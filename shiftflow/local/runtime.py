@@ -83,6 +83,7 @@ class LocalRuntime:
         self.resolver: Resolver | None = None  # template.yaml's values as deployed here (known once entered)
         self.emulator: Any = None
         self.iam: Any = None  # shiftflow.local.iam.Enforcement: the template's roles, enforced (known once entered)
+        self.function_logs: Any = None  # shiftflow.local.function_logs.FunctionLogs (once entered)
         self._stack = contextlib.ExitStack()
         self._tables: dict[str, str] = {}  # logical id -> table name
         self.queue_names: list[str] = []  # the template's SQS queues, as created
@@ -124,6 +125,9 @@ class LocalRuntime:
         # Before any client exists: its handlers must run ahead of the Data API emulator's routing.
         self.iam = self._stack.enter_context(iam.enforce(iam.Scope(REGION, ACCOUNT_ID)))
         self._stack.enter_context(_interpreter_logs(self.parameters["LogLevel"]))
+        # Before the handlers are imported (their Powertools loggers take sys.stdout then), closed after every
+        # stop that lets the handlers end: what they wrote reaches CloudWatch Logs.
+        self.function_logs = self._stack.enter_context(self._function_logs())
         self.emulator = self._start_emulator()
         self.iam.statement_owners = self.emulator.statements  # kept with the statements, on disk when they are
         self.deployment = self._deploy()
@@ -134,6 +138,14 @@ class LocalRuntime:
             self.data_api_events = self._stack.enter_context(
                 events.route_local_events(self.emulator, ACCOUNT_ID, REGION, self.deliverer))
             self._stack.callback(self.deliverer.stop)  # first at exit, while what its attempts cause is still routed
+
+    def _function_logs(self) -> Any:
+        """The handlers' lines in this account's CloudWatch Logs, as Lambda writes them (shiftflow.local.function_logs);
+        each still reaches this process's stdout (the local cloud's log) as before."""
+        from shiftflow.local.function_logs import FunctionLogs, role_may_write
+
+        return FunctionLogs(ACCOUNT_ID, REGION, authorize=role_may_write(REGION, ACCOUNT_ID),
+                            state_dir=self.state_dir if self.persist else None)
 
     def start_deliverer(self, time_compression: float) -> Any:
         """The deliverer of the rules' Lambda targets (retries, dead-letter queues, pending deliveries in the state
@@ -213,12 +225,17 @@ class LocalRuntime:
             "AWS::URLSuffix": "amazonaws.com",
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
+        for logical_id, resource in self.template.resources("AWS::Logs::LogGroup").items():
+            name = resource.get("Properties", {}).get("LogGroupName")  # a !Sub of the stack's name, at most
+            if name is not None:
+                physical[logical_id] = _log_group(str(resolver.resolve(name)))
         self.resolver = resolver
         self.iam.roles = iam.template_roles(self.template, resolver, ACCOUNT_ID, STACK_NAME)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
         self._create_queues(resolver)
+        self._create_log_groups(resolver)
         self._register_functions(resolver)
         self._create_state_machines(resolver)
         self._create_event_rules(resolver)
@@ -261,6 +278,8 @@ class LocalRuntime:
                 physical[logical_id] = PhysicalResource(arn, {"PolicyArn": arn})
             elif kind == "AWS::SQS::Queue":
                 physical[logical_id] = _queue(name)
+            elif kind == "AWS::Logs::LogGroup":  # without LogGroupName (set once the resolver exists)
+                physical[logical_id] = _log_group(name)
             elif kind == "AWS::Serverless::StateMachine":
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
                 physical[logical_id] = PhysicalResource(arn, {"Arn": arn, "Name": name})
@@ -396,11 +415,13 @@ class LocalRuntime:
             merged = {**self.template.function_globals(), **properties}
             handler = load_handler(code_dir, merged.get("Handler", "app.lambda_handler"))
             name = resolver.resolve({"Ref": logical_id})
+            log_group = resolver.resolve((merged.get("LoggingConfig") or {}).get("LogGroup"))
             register_lambda_handler(
                 name,
                 handler,
                 timeout_seconds=resolver.resolve(merged.get("Timeout")),
                 memory_mb=resolver.resolve(merged.get("MemorySize")),
+                log_group=str(log_group) if log_group else None,
             )
             request = sam_function_request(resolver, merged, name, self.iam.roles.function_roles[name],
                                            variables[logical_id])
@@ -449,6 +470,20 @@ class LocalRuntime:
             sqs.create_queue(QueueName=name,
                              Attributes={"MessageRetentionPeriod": str(resolver.resolve(retention))} if retention else {})
             self.queue_names.append(name)
+
+    def _create_log_groups(self, resolver: Resolver) -> None:
+        """The template's log groups, with their retention (kept as a setting: moto expires nothing). On moto's
+        backend itself: a client's two calls per group cost about 80 ms of every start."""
+        from moto.logs.models import logs_backends
+
+        backend = logs_backends[ACCOUNT_ID][REGION]
+        for logical_id, resource in self.template.resources("AWS::Logs::LogGroup").items():
+            name = resolver.resolve({"Ref": logical_id})
+            backend.create_log_group(name, {})
+            retention = resolver.resolve(resource.get("Properties", {}).get("RetentionInDays"))
+            if retention:
+                backend.put_retention_policy(name, int(retention))
+        self.function_logs.restore_later()  # what earlier commands or clouds logged, within each group's retention
 
     def _create_event_rules(self, resolver: Resolver) -> None:
         """The functions' EventBridgeRule events: a rule on the default bus with the event's pattern, targeting the
@@ -656,6 +691,11 @@ def _event_rules(template: Template) -> list[tuple[str, str]]:
             for logical_id, resource in template.resources("AWS::Serverless::Function").items()
             for event_id, event in resource.get("Properties", {}).get("Events", {}).items()
             if event.get("Type") == "EventBridgeRule"]
+
+
+def _log_group(name: str) -> PhysicalResource:
+    """A log group's Ref (its name) and Arn (CloudFormation's, ending in `:*`)."""
+    return PhysicalResource(name, {"Arn": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"})
 
 
 def _queue(name: str) -> PhysicalResource:

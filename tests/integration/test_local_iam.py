@@ -190,3 +190,22 @@ def test_the_data_api_role_follows_its_own_statements_only(local):
                 in error["errorMessage"])
         # The pipeline's own statements (submitted by SubmitSqlJobFunction, same role) are followed to the end.
         assert run_pipeline(runtime, setup_demo_data=True)["status"] == "SUCCEEDED"
+
+
+def test_a_function_whose_role_may_not_write_its_logs_has_none_in_cloudwatch_logs(local):
+    """Lambda writes a function's lines only with logs:CreateLogStream and logs:PutLogEvents on its log group
+    (Lambda developer guide, "Sending Lambda function logs to CloudWatch Logs"); the cloud's log still has them."""
+    without_statement(local, "DataApiFunctionRole", "WriteOwnLogs")
+    with local as runtime:
+        submit(runtime, "sales/no_such_script.sql")
+        runtime.client("lambda").invoke(FunctionName="shiftflow-local-DescribeFailureFunction",
+                                        Payload=json.dumps({"Error": "States.Timeout", "Cause": "late"}))
+        runtime.function_logs.flush()
+        logs = runtime.client("logs")
+        assert logs.describe_log_streams(logGroupName="shiftflow-local-SubmitSqlJobLogGroup")["logStreams"] == []
+        # A role that keeps the permission (DescribeFailureFunctionRole's own) writes as before.
+        (stream,) = logs.describe_log_streams(logGroupName="shiftflow-local-DescribeFailureLogGroup")["logStreams"]
+        events = logs.get_log_events(logGroupName="shiftflow-local-DescribeFailureLogGroup",
+                                     logStreamName=stream["logStreamName"], startFromHead=True)["events"]
+        assert events[0]["message"].startswith("START RequestId: ")
+        assert events[-1]["message"].startswith("REPORT RequestId: ")

@@ -13,5 +13,7 @@
 - ``deliveries``: events on their way to Lambda targets, with AWS's retries and dead-letter queues, on disk until done.
 - ``schedules``: the template's schedules, time compressed (`shiftflow up --schedules`); ``cron`` their cron().
 - The Data API's statements are kept on disk by the emulator itself (shiftflow.dataapi.store_files).
+- The handlers' logs are in moto's CloudWatch Logs and in `<state>/logs/events.jsonl` (shiftflow.local.function_logs),
+  put back by the next cloud within each group's retention.
 - ``files``: atomic file replacement (a crash never leaves half a file).
 """

@@ -47,6 +47,7 @@ from shiftflow.local.iam.actions import Authorization, Scope
 from shiftflow.local.iam.policy import Decision, evaluate
 from shiftflow.local.iam.roles import Role, RoleRegistry
 from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.local.thread_bindings import bound
 
 _PRINCIPAL = "shiftflow_iam_principal"  # request-context keys
 _DENIAL = "shiftflow_iam_denial"
@@ -161,12 +162,8 @@ def _enforcement() -> Enforcement | None:
 @contextlib.contextmanager
 def acting_as(principal: Principal | None) -> Iterator[None]:
     """Calls made on this thread inside the block are the principal's (None: the administrator's)."""
-    before = getattr(_bound, "principal", None)
-    _bound.principal = principal
-    try:
+    with bound(_bound, "principal", principal):
         yield
-    finally:
-        _bound.principal = before
 
 
 def function_principal(function_name: str) -> Principal | None:

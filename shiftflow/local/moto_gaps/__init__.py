@@ -15,7 +15,8 @@ The gaps of moto 5.2.5, each closed by its own module (its docstring says which 
 replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/moto_gaps/test_<module>.py):
 
 1. ``lambda_in_process``: Lambda tasks and ``lambda.invoke`` run registered Python handlers in-process, within the
-   function's Timeout (``Sandbox.Timedout`` past it).
+   function's Timeout (``Sandbox.Timedout`` past it), each in an execution environment with its log stream (its
+   lines, between Lambda's START / END / REPORT, to the runtime's log sink).
 2. ``redshift_data_service_name``: ``aws-sdk:redshiftdata:*`` tasks reach boto3's ``redshift-data``.
 3. ``sfn_start_execution``: ``states:startExecution`` (plain, ``.sync``, ``.sync:2``) maps its parameters, and a
    ``.sync`` parent resumes as soon as the child ends.
@@ -51,6 +52,8 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
     GetFunctionConfiguration), recorded on the first Lambda request.
 28. ``stack_resources``: a stack registered over resources the runtime created lists them (DescribeStackResource(s),
     ListStackResources) as CloudFormation does.
+29. ``kinesis_sequence_numbers``: Kinesis sequence numbers are 56-digit numbers, unique in the stream, growing per
+    shard and over time (moto's are 1, 2, 3 ... per shard).
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 

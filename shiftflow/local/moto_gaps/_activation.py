@@ -19,6 +19,7 @@ from shiftflow.local.moto_gaps import (
     function_records,
     history_event_limit,
     jsonata_evaluation,
+    kinesis_sequence_numbers,
     lambda_in_process,
     parse_cache,
     parser_error_names,
@@ -67,6 +68,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     atomic_execution_starts.apply,  # after execution_records: it wraps the named start
     function_records.apply,
     stack_resources.apply,  # its patches come on the first adoption (moto's CloudFormation is imported late)
+    kinesis_sequence_numbers.apply,
 )
 
 

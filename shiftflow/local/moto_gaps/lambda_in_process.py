@@ -20,6 +20,16 @@ timeout"): the handler runs on its own thread and, past the timeout, the invocat
 ``Sandbox.Timedout`` and errorMessage "RequestId: <id> Error: Task timed out after <t> seconds", which Step
 Functions reports as Error ``Sandbox.Timedout``. MemorySize (``memory_mb=``, default 128) fills the context.
 
+Each invocation runs in an execution environment of its function, as on Lambda: a free one (the last freed first),
+else a new one, busy until the handler's thread ends (a timed-out handler's included), with its log stream
+``YYYY/MM/DD/[$LATEST]<32 hex>`` (UTC day of its start) in the context. With a log sink (``add_log_sink``: the local
+runtime's shiftflow.local.function_logs), the invocation's thread writes its lines there between the lines Lambda's
+runtime adds (Lambda developer guide, "Log and monitor Python Lambda functions"): ``START RequestId: <id> Version:
+<version>``, then ``END RequestId: <id>`` and ``REPORT RequestId: <id>\tDuration: <ms> ms\tBilled Duration: <ms>
+ms\tMemory Size: <MB> MB\tMax Memory Used: <MB> MB\t``; an unhandled error adds the Python runtime's ``[ERROR]
+<type>: <message>`` event with its traceback (awslambdaric's ``log_error``), a timeout ``<time> <id> Task timed out
+after <t> seconds`` and ``Status: timeout`` in the REPORT, and closes the invocation's log.
+
 Known limits: a timed-out handler's thread cannot be killed, so it runs on and its result is dropped (Lambda
 freezes the sandbox); memory is not limited; Environment variables are not applied (the caller owns
 ``os.environ``).
@@ -33,16 +43,19 @@ tests/unit/local/moto_gaps/test_lambda_in_process.py still passes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import decimal
 import json
+import math
+import resource
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -77,10 +90,38 @@ LambdaHandler = Callable[[Any, LambdaContext], Any]
 
 @dataclass(frozen=True)
 class FunctionLimits:
-    """A function's configured Timeout and MemorySize (template.yaml); None: the moto function's, or Lambda's default."""
+    """A function's configured Timeout and MemorySize (template.yaml); None: the moto function's, or Lambda's default.
+    `log_group`: its LoggingConfig's LogGroup (None: `/aws/lambda/<function name>`)."""
 
     timeout_seconds: float | None = None
     memory_mb: int | None = None
+    log_group: str | None = None
+
+
+class InvocationLog(Protocol):
+    """One invocation's log in a log sink (shiftflow.local.function_logs.InvocationLog)."""
+
+    def capturing(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def line(self, message: str) -> None: ...
+
+    def close(self, *messages: str) -> bool: ...
+
+
+class LogSink(Protocol):
+    def invocation(self, function_name: str, group: str, stream: str, request_id: str) -> InvocationLog: ...
+
+
+@dataclass
+class _Environment:
+    """An execution environment: one invocation at a time, its log stream for its whole life."""
+
+    log_stream_name: str
+    pool: list[_Environment]  # where it goes back when free (its function's, as registered when it started)
+
+    def release(self) -> None:
+        with _handlers_lock:
+            self.pool.append(self)
 
 
 LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3.0
@@ -91,6 +132,27 @@ _limits: dict[str, FunctionLimits] = {}
 _handlers_lock = threading.Lock()
 _NOT_REGISTERED = object()
 _invocation = threading.local()  # the request id of the last in-process invocation on this thread
+_free_environments: dict[str, list[_Environment]] = {}  # function name -> its free execution environments
+_log_sinks: list[LogSink] = []  # the innermost receives the invocations' logs
+
+
+def add_log_sink(sink: LogSink) -> None:
+    _log_sinks.append(sink)
+
+
+def remove_log_sink(sink: LogSink) -> None:
+    with contextlib.suppress(ValueError):
+        _log_sinks.remove(sink)
+
+
+def _take_environment(name: str, version: str) -> _Environment:
+    """A free execution environment of the function (the last freed: the warmest), else a new one."""
+    with _handlers_lock:
+        pool = _free_environments.setdefault(name, [])
+        if pool:
+            return pool.pop()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    return _Environment(f"{started:%Y/%m/%d}/[{version}]{uuid.uuid4().hex}", pool)
 
 
 def _function_name(name_or_arn: str) -> str:
@@ -106,21 +168,25 @@ def register_lambda_handler(
     handler: LambdaHandler,
     timeout_seconds: float | None = None,
     memory_mb: int | None = None,
+    log_group: str | None = None,
 ) -> None:
     """Run ``handler(event, context)`` in-process whenever the function (given by name or ARN) is invoked.
 
     Each invocation runs on a thread of its own, so concurrent executions call the handler concurrently, and one
     running past ``timeout_seconds`` fails with ``Sandbox.Timedout``. Limits not given keep those registered
     before for the function (a test swapping the handler keeps the template's Timeout), else the moto
-    function's (its ARN also fills the context), else Lambda's defaults (3 s, 128 MB).
+    function's (its ARN also fills the context), else Lambda's defaults (3 s, 128 MB). A handler registered anew is a
+    new deployment: its invocations start in new execution environments (new log streams).
     """
     name = _function_name(function_name)
     with _handlers_lock:
         _handlers[name] = handler
+        _free_environments[name] = []
         known = _limits.get(name, FunctionLimits())
         _limits[name] = FunctionLimits(
             timeout_seconds=known.timeout_seconds if timeout_seconds is None else float(timeout_seconds),
             memory_mb=known.memory_mb if memory_mb is None else int(memory_mb),
+            log_group=known.log_group if log_group is None else log_group,
         )
 
 
@@ -193,17 +259,71 @@ def _timed_out_payload(context: LambdaContext) -> bytes:
     ).encode("utf-8")
 
 
-def _run_with_timeout(handler: LambdaHandler, event: Any, context: LambdaContext) -> tuple[bytes, bool]:
-    """``_run_handler`` on a thread of its own, abandoned (its result dropped) past the function's timeout."""
+def peak_memory_mb() -> int:
+    """Max Memory Used, locally: this process's peak resident memory (ru_maxrss is in KiB on Linux)."""
+    return math.ceil(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def report_line(context: LambdaContext, duration_ms: float, timed_out: bool = False) -> str:
+    """Lambda's REPORT line (Billed Duration: the duration rounded up to the millisecond)."""
+    fields = [f"REPORT RequestId: {context.aws_request_id}", f"Duration: {duration_ms:.2f} ms",
+              f"Billed Duration: {math.ceil(duration_ms)} ms", f"Memory Size: {context.memory_limit_in_mb} MB",
+              f"Max Memory Used: {peak_memory_mb()} MB"]
+    return "\t".join([*fields, *(["Status: timeout"] if timed_out else [])]) + "\t"
+
+
+def error_line(payload: bytes) -> str:
+    """What the Python runtime logs for a function error (awslambdaric's log_error): `[ERROR] <type>: <message>`,
+    then the traceback, one event."""
+    error = json.loads(payload)
+    lines = [f"[ERROR] {error.get('errorType')}: {error.get('errorMessage')}"]
+    if error.get("stackTrace"):
+        lines.append("Traceback (most recent call last):")
+        lines += [line for element in error["stackTrace"] for line in (element.splitlines() or [""])]
+    return "\n".join(lines)
+
+
+def _open_log(context: LambdaContext) -> InvocationLog | None:
+    sink = _log_sinks[-1] if _log_sinks else None
+    if sink is None:
+        return None
+    return sink.invocation(context.function_name, context.log_group_name, context.log_stream_name,
+                           context.aws_request_id)
+
+
+def _run_with_timeout(handler: LambdaHandler, event: Any, context: LambdaContext,
+                      environment: _Environment) -> tuple[bytes, bool]:
+    """``_run_handler`` on a thread of its own, abandoned (its result dropped) past the function's timeout; the
+    environment is free again when the thread ends."""
     outcome: list[tuple[bytes, bool]] = []
     finished = threading.Event()
+    invocation_log = _open_log(context)
 
     def run() -> None:
-        outcome.append(_run_handler(handler, event, context))
-        finished.set()
+        try:
+            if invocation_log is None:
+                outcome.append(_run_handler(handler, event, context))
+                return
+            started = time.monotonic()
+            with invocation_log.capturing():
+                invocation_log.line(f"START RequestId: {context.aws_request_id} Version: {context.function_version}")
+                outcome.append(_run_handler(handler, event, context))
+            duration_ms = (time.monotonic() - started) * 1000
+            payload, errored = outcome[0]
+            invocation_log.close(*([error_line(payload)] if errored else []),
+                                 f"END RequestId: {context.aws_request_id}", report_line(context, duration_ms))
+        finally:
+            environment.release()
+            finished.set()
 
     threading.Thread(target=run, name=f"lambda-{context.function_name}", daemon=True).start()
     if not finished.wait(context.timeout_seconds):
+        if invocation_log is not None:
+            now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            invocation_log.close(
+                f"{now} {context.aws_request_id} Task timed out after {context.timeout_seconds:.2f} seconds",
+                f"END RequestId: {context.aws_request_id}",
+                report_line(context, context.timeout_seconds * 1000, timed_out=True))
         return _timed_out_payload(context), True
     return outcome[0]
 
@@ -255,6 +375,12 @@ def _invoke_registered(
     event = json.loads(body) if body else {}
     request_id = str(uuid.uuid4())
     _invocation.request_id = request_id
+    response_headers["x-amz-executed-version"] = version
+    response_headers["x-amzn-requestid"] = request_id
+    invocation_type = _header(headers, "X-Amz-Invocation-Type", "RequestResponse")
+    if invocation_type == "DryRun":
+        return b""
+    environment = _take_environment(name, version)
     context = LambdaContext(
         function_name=name,
         invoked_function_arn=f"{arn}:{qualifier}" if qualifier and not arn.endswith(f":{qualifier}") else arn,
@@ -262,18 +388,13 @@ def _invoke_registered(
         aws_request_id=request_id,
         timeout_seconds=timeout_s,
         function_version=version,
-        log_group_name=f"/aws/lambda/{name}",
-        log_stream_name=f"{datetime.date.today():%Y/%m/%d}/[{version}]{uuid.uuid4().hex}",
+        log_group_name=limits.log_group or f"/aws/lambda/{name}",
+        log_stream_name=environment.log_stream_name,
     )
-    response_headers["x-amz-executed-version"] = version
-    response_headers["x-amzn-requestid"] = request_id
-    invocation_type = _header(headers, "X-Amz-Invocation-Type", "RequestResponse")
-    if invocation_type == "DryRun":
-        return b""
     if invocation_type == "Event":
-        threading.Thread(target=_run_with_timeout, args=(handler, event, context), daemon=True).start()
+        threading.Thread(target=_run_with_timeout, args=(handler, event, context, environment), daemon=True).start()
         return b""
-    payload, errored = _run_with_timeout(handler, event, context)
+    payload, errored = _run_with_timeout(handler, event, context, environment)
     if errored:
         response_headers["x-amz-function-error"] = "Unhandled"
     response_headers["x-amz-log-result"] = base64.b64encode(b"").decode("ascii")
