@@ -112,7 +112,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
     get_array_length array_flatten
     object_transform explode_array
-    func_sha1 crc32
+    func_sha1
     texttoint texttonumericalt soundex difference
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege

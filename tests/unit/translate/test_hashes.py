@@ -1,12 +1,13 @@
-"""FNV_HASH and FARMFINGERPRINT64 (translate/functions/hashes.py) on both engines, from r_FNV_HASH.md's and
-r_FARMFINGERPRINT64.md's documented outputs and farmhash's own self-test values."""
+"""FNV_HASH, FARMFINGERPRINT64 and CRC32 (translate/functions/hashes.py) on both engines, from r_FNV_HASH.md's,
+r_FARMFINGERPRINT64.md's and crc32-function.md's documented outputs, farmhash's own self-test values and CRC-32C's
+check value."""
 
 from __future__ import annotations
 
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
-from shiftflow.dataapi.translate.functions.hashes import fingerprint64, fnv1a
+from shiftflow.dataapi.translate.functions.hashes import crc32c, fingerprint64, fnv1a
 
 _FNV_OFFSET_BASIS = 0xCBF29CE484222325
 from tests.unit.translate.conftest import run_script
@@ -95,3 +96,18 @@ def test_fnv_hash_of_negative_integers_hashes_their_twos_complement(session):
                 for value, width in ((-2, 2), (-2, 4), (-9000000000, 8))]
     assert run_script(session, "select fnv_hash(-2::smallint), fnv_hash(-2), fnv_hash(-9000000000)").rows == [
         tuple(expected)]
+
+
+def test_crc32_from_the_reference(session):
+    # crc32-function.md: select crc32('Amazon Redshift') is f2726906, an 8-character string (CRC-32C).
+    result = run_script(session, "select crc32('Amazon Redshift')")
+    assert result.rows == [("f2726906",)]
+    assert (result.columns[0].name, result.columns[0].type_name) == ("crc32", "varchar")
+
+
+def test_crc32_is_crc32c_of_the_utf8_bytes_with_leading_zeros(session):
+    # CRC-32C's check value: 123456789 gives e3069283; the empty string 00000000; NULL stays NULL.
+    run_script(session, "create table t (v varchar(20)); insert into t values ('123456789'), (''), (null), ('é')")
+    rows = run_script(session, "select v, crc32(v) from t order by v nulls last").rows
+    assert rows == [("", "00000000"), ("123456789", "e3069283"), ("é", crc32c("é".encode())), (None, None)]
+    assert crc32c(b"123456789") == "e3069283" and len(crc32c(b"\x00\x01")) == 8

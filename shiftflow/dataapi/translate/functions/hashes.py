@@ -1,4 +1,5 @@
-"""Redshift's non-cryptographic hash functions (r_FNV_HASH.md, r_FARMFINGERPRINT64.md), BIGINT results.
+"""Redshift's non-cryptographic hash functions (r_FNV_HASH.md, r_FARMFINGERPRINT64.md: BIGINT results;
+crc32-function.md).
 
 - FNV_HASH(value [, seed]): 64-bit FNV-1a over the value's binary representation, from the seed (default the FNV
   offset basis), so that fnv_hash('cd', fnv_hash('ab')) is fnv_hash('abcd'). SMALLINT, INTEGER and BIGINT are
@@ -7,6 +8,9 @@
   other types (DECIMAL, floats, dates, BOOLEAN): they fail with "not supported locally".
 - FARMFINGERPRINT64(VARCHAR | VARBYTE): farmhash's Fingerprint64 (farmhashna::Hash64) of the bytes (a CHAR's
   with its blanks, as FNV_HASH's: the page does not say).
+- CRC32(string): CRC-32C (the Castagnoli polynomial, as the page says) of the text's UTF-8 bytes, as 8 lower-case
+  hexadecimal digits (crc32('Amazon Redshift') is f2726906). A value that is not text is read as its text (the
+  argument is a VARCHAR), a CHAR's without its trailing blanks (its VARCHAR value on both engines).
 On DuckDB the byte loops are Python functions registered on each database (DUCKDB_FUNCTIONS), fed by macros that
 pick the bytes by the argument's type; on PostgreSQL, plpgsql over unsigned 64-bit arithmetic done in numeric
 (bigint arithmetic raises on overflow; xor and shifts are bigint's own). A CHAR(n) value is hashed with its blanks:
@@ -159,6 +163,34 @@ def fingerprint64(data: bytes) -> int:
                            (_hash16(v[1], w[1], mul) + x) & _MASK, mul))
 
 
+def _crc32c_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        value = byte
+        for _ in range(8):
+            value = (value >> 1) ^ (_CRC32C_POLYNOMIAL if value & 1 else 0)
+        table.append(value)
+    return tuple(table)
+
+
+_CRC32C_POLYNOMIAL = 0x82F63B78  # CRC-32C (Castagnoli), reflected
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data: bytes) -> str:
+    """CRC-32C of `data` as Redshift's CRC32 prints it: 8 lower-case hexadecimal digits."""
+    value = 0xFFFFFFFF
+    for byte in data:
+        value = (value >> 8) ^ _CRC32C[(value ^ byte) & 0xFF]
+    return f"{value ^ 0xFFFFFFFF:08x}"
+
+
+def _crc32(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 1:
+        return node  # the engine's error for the wrong number of arguments
+    return exp.Anonymous(this="shiftflow_crc32", expressions=[exp.cast(node.expressions[0], exp.DataType.Type.VARCHAR)])
+
+
 def _fnv_hash(node: exp.Anonymous, engine: str) -> exp.Expression:
     arguments = list(node.expressions)
     if len(arguments) == 1:
@@ -173,13 +205,14 @@ def _farm_fingerprint(node: exp.Expression, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_farmfingerprint64", expressions=list(node.expressions))
 
 
-HANDLERS = {"fnv_hash": _fnv_hash, "farmfingerprint64": _farm_fingerprint}
+HANDLERS = {"fnv_hash": _fnv_hash, "farmfingerprint64": _farm_fingerprint, "crc32": _crc32}
 PARSER_FUNCTIONS = {"FARMFINGERPRINT64": lambda args: exp.Anonymous(this="farmfingerprint64", expressions=args)}
-COLUMN_NAMES = {"fnv_hash": "fnv_hash", "farmfingerprint64": "farmfingerprint64"}
+COLUMN_NAMES = {"fnv_hash": "fnv_hash", "farmfingerprint64": "farmfingerprint64", "crc32": "crc32"}
 # DuckDB Python functions: name -> (function, parameter types, return type), registered on each database.
 DUCKDB_FUNCTIONS = {
     "shiftflow_fnv1a": (fnv1a, ("BLOB", "BIGINT"), "BIGINT"),
     "shiftflow_fingerprint64": (fingerprint64, ("BLOB",), "BIGINT"),
+    "shiftflow_crc32c": (crc32c, ("BLOB",), "VARCHAR"),
 }
 # The argument's bytes by its type. Every branch must bind for any type, hence the casts through VARCHAR (a BLOB
 # read back from its text is the same bytes): TRY_CASTs, as DuckDB folds constants in a branch not taken. Each
@@ -195,6 +228,7 @@ DUCKDB_SETUP: tuple[str, ...] = (
     + " ELSE error('not supported locally: ' || f || '() of ' || typeof(x) || ' (its bytes are not documented)') END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_fnv_hash(x, seed) AS shiftflow_fnv1a(shiftflow_hash_bytes(x, 'fnv_hash'),"
     " seed)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_crc32(x) AS shiftflow_crc32c(encode(x))",
     "CREATE OR REPLACE TEMP MACRO shiftflow_farmfingerprint64(x) AS shiftflow_fingerprint64(CASE"
     " WHEN typeof(x) IN ('VARCHAR', 'BLOB', 'NULL') THEN shiftflow_hash_bytes(x, 'farmfingerprint64')"
     " ELSE error('function farmfingerprint64(' || lower(typeof(x)) || ') does not exist') END)",
@@ -339,8 +373,20 @@ END $f$""",
       f" AS $f$ SELECT public.shiftflow_farmfingerprint64({_POSTGRES_FNV_ARGUMENTS[t]}) $f$"
       for t in ("text", "character")),
 )
+# CRC-32C, bit by bit (Redshift's CRC32 takes short strings); xor and shifts are bigint's own.
+_CRC32 = f"""CREATE OR REPLACE FUNCTION public.shiftflow_crc32(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT
+AS $f$ DECLARE d bytea := convert_to(x, 'UTF8'); c bigint := 4294967295;
+BEGIN
+  FOR i IN 0 .. length(d) - 1 LOOP
+    c := c # get_byte(d, i);
+    FOR k IN 1 .. 8 LOOP
+      c := (c >> 1) # (CASE WHEN c & 1 = 1 THEN {_CRC32C_POLYNOMIAL} ELSE 0 END);
+    END LOOP;
+  END LOOP;
+  RETURN lpad(to_hex(c # 4294967295), 8, '0');
+END $f$"""
 POSTGRES_SETUP: tuple[str, ...] = (
-    _U64_WRAP, *_U64_OPERATIONS, _FNV, _LITTLE_ENDIAN,
+    _U64_WRAP, _CRC32, *_U64_OPERATIONS, _FNV, _LITTLE_ENDIAN,
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_fnv_hash(x {t}, seed bigint) RETURNS bigint LANGUAGE sql"
       f" IMMUTABLE AS $f$ SELECT public.shiftflow_fnv1a({b}, seed) $f$" for t, b in _POSTGRES_FNV_ARGUMENTS.items()),
     # any other type: its bytes are not documented
