@@ -110,7 +110,6 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
     json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
-    get_array_length array_flatten
     object_transform explode_array
     func_sha1
     texttoint texttonumericalt soundex difference
