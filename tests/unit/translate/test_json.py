@@ -77,6 +77,22 @@ def test_object_and_json_size_from_the_reference(session):
     assert result.rows == [(19,)] and (result.columns[0].name, result.columns[0].type_name) == ("json_size", "int4")
 
 
+def test_json_serialize_documented_examples(session):
+    # JSON_SERIALIZE.md: [10001,10002,"abc"], a VARCHAR; JSON_SERIALIZE_TO_VARBYTE.md: its bytes, a VARBYTE printed as
+    # 5b31303030312c31303030322c22616263225d, and cast to VARCHAR the text again
+    result = run_script(session, "SELECT JSON_SERIALIZE(JSON_PARSE('[10001,10002,\"abc\"]')),"
+                                 " JSON_SERIALIZE_TO_VARBYTE(JSON_PARSE('[10001,10002,\"abc\"]')),"
+                                 " JSON_SERIALIZE_TO_VARBYTE(JSON_PARSE('[10001,10002,\"abc\"]'))::VARCHAR")
+    assert result.rows == [('[10001,10002,"abc"]', b'[10001,10002,"abc"]', '[10001,10002,"abc"]')]
+    assert bytes(result.rows[0][1]).hex() == "5b31303030312c31303030322c22616263225d"
+    assert [(c.name, c.type_name) for c in result.columns] == [
+        ("json_serialize", "varchar"), ("json_serialize_to_varbyte", "varbyte"), ("json_serialize_to_varbyte", "varchar")]
+    # the text as printed: no blanks outside strings, numbers as written; a SUPER column; NULL stays NULL
+    run_script(session, "create table t (s super); insert into t values (json_parse('{ \"a b\" : [1.50, 1e2] }')), (null)")
+    assert run_script(session, "select json_serialize(s), json_size(s) from t order by 1 nulls last").rows == [
+        ('{"a b":[1.50,1e2]}', 18), (None, None)]
+
+
 def test_array_and_array_concat_documented_examples_print_as_super(session):
     # r_array.md and r_array_concat.md: SUPER arrays, printed as JSON
     result = run_script(session, "select array(1,50,null,100), array(1,'abc',true,3.14)")
