@@ -109,7 +109,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 # to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
-    json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
+    is_decimal is_fp is_float decimal_precision decimal_scale
     object_transform explode_array
     func_sha1
     texttoint texttonumericalt soundex difference
