@@ -18,6 +18,7 @@ from shiftflow.dataapi.translate.declarations import primary_key_columns
 from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_misused_sketches, sketch_type
+from shiftflow.dataapi.translate.functions.information import refuse_leader_node_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
@@ -64,6 +65,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     prelude: list[str] = []
     refuse_other_databases(tree)  # databases.py: the connected database's prefix is cut already
     refuse_multi_row_subqueries(tree)  # commands/inserts.py
+    refuse_leader_node_functions(tree)  # functions/information.py
     sensitive = CASE_SENSITIVE_IDENTIFIERS.get()
     for identifier in tree.find_all(exp.Identifier):
         # Redshift folds every identifier, quoted ones too, unless enable_case_sensitive_identifier is on (then a

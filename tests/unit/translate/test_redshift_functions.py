@@ -120,6 +120,25 @@ def test_unknown_functions_are_left_to_the_engine():
     assert "MY_UDF(1)" in translate("select my_udf(1)", "duckdb").text
 
 
+def test_leader_node_only_functions_fail_with_a_user_table_as_on_redshift(session):
+    # c_sql-functions-leader-node.md: select current_schema() is public; with pg_table_def it runs; with the user
+    # table users, "ERROR: Specified types or functions (one per INFO message) not supported on Amazon Redshift
+    # tables." (c_SQL_functions_leader_node_only.md: CURRENT_SCHEMA, CURRENT_SCHEMAS, HAS_*_PRIVILEGE)
+    run_script(session, "create table users (userid int); insert into users values (1)")
+    assert run_script(session, "select current_schema()").rows == [("public",)]
+    assert run_script(session, "select tablename from pg_table_def where schemaname = current_schema()"
+                               " and tablename = 'users'").rows == [("users",)]
+    assert run_script(session, "with t as (select 1 as a) select current_schema(), a from t").rows == [("public", 1)]
+    for query in ("select current_schema(), userid from users", "select current_schemas(false) from users",
+                  "select has_table_privilege('users', 'select') from users",
+                  "select userid from users where has_schema_privilege('public', 'usage')",
+                  "select current_schema() from stl_load_errors", "insert into users select 1 where"
+                  " has_database_privilege(current_database(), 'temp')"):
+        with pytest.raises(EngineError, match=r"^Specified types or functions \(one per INFO message\) not supported"
+                                              r" on Amazon Redshift tables\.$"):
+            run_script(session, query)
+
+
 def test_current_schemas_documented_examples(session):
     # r_CURRENT_SCHEMAS.md: the text of the search path's schemas, pg_catalog with the implicit ones
     result = run_script(session, "select current_schemas(false), current_schemas(true)")
