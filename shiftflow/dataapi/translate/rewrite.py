@@ -113,7 +113,6 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
     is_decimal is_fp is_float decimal_precision decimal_scale
     object_transform explode_array
-    func_sha1
     texttoint texttonumericalt soundex difference
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
