@@ -113,7 +113,7 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
     is_decimal is_fp is_float decimal_precision decimal_scale
     object_transform explode_array
-    texttoint texttonumericalt soundex difference
+    texttoint texttonumericalt
     last_user_query_id
     slice_num pg_get_late_binding_view_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
