@@ -115,16 +115,22 @@ _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     object_transform explode_array
     texttoint texttonumericalt
     last_user_query_id
-    slice_num pg_get_late_binding_view_cols has_assumerole_privilege
+    slice_num pg_get_late_binding_view_cols pg_get_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
     change_query_priority change_session_priority change_user_priority default_iam_role explain_model
 """.split())
 # Redshift functions whose values come from Redshift's internals, which its pages do not document (r_SIZE.md: a
-# SUPER value's in-memory size, 4 bytes for true and for NULL; r_CHECKSUM.md: the hash of its hash indexes).
+# SUPER value's in-memory size, 4 bytes for true and for NULL; r_CHECKSUM.md: the hash of its hash indexes), and
+# those that act on Redshift's sessions (PG_CANCEL_BACKEND.md, PG_TERMINATE_BACKEND.md).
 _INTERNAL_FUNCTIONS = {"size": "the byte size of Redshift's in-memory SUPER encoding, which is not documented",
-                       "checksum": "Redshift's internal hash for its hash indexes, which is not documented"}
+                       "checksum": "Redshift's internal hash for its hash indexes, which is not documented",
+                       # a session's process id is the Data API's (pg_backend_pid), not the engine's: PostgreSQL's
+                       # own functions would look for a server process of that id
+                       "pg_cancel_backend": "cancel another session's query: cancel a Data API statement with"
+                                            " CancelStatement",
+                       "pg_terminate_backend": "end another session: the emulator's sessions are the Data API's"}
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     has_function_privilege has_column_privilege

@@ -103,7 +103,9 @@ def test_unaliased_functions_are_named_after_the_function(session):
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 @pytest.mark.parametrize("statement", ["select ratio_to_report(x) over (order by x) from t",
                                        "select checksum(a) from t", "select size(a) from t",
-                                       "select h3_resolution(a) from t", "select st_astext(g) from t"])
+                                       "select h3_resolution(a) from t", "select st_astext(g) from t",
+                                       "select pg_get_cols('sales_vw')", "select pg_cancel_backend(802)",
+                                       "select pg_terminate_backend(8585)"])
 def test_redshift_only_functions_are_refused_by_name(statement, engine):
     name = statement.split()[1].split("(")[0]
     with pytest.raises(NotSupportedLocally, match=rf"^not supported locally: {name}\(\)"):
