@@ -921,6 +921,10 @@ class Guarded(SessionCommand):
             raise AttributeError(name)
         return getattr(self.inner, name)
 
+    @property
+    def optional_parameter_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.inner.optional_parameter_names
+
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
         after = authorize(session, self.statement)
         result = self.inner.run(session, parameters, in_transaction)

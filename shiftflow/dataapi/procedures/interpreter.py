@@ -553,9 +553,10 @@ def _statement(frame: _Frame, text: str, values: dict[str, Any], dynamic: bool =
 
 
 def _parameters(translated: Any, values: dict[str, Any]) -> dict[str, Any]:
-    missing = [name for name in translated.parameter_names if name not in values]
+    optional = getattr(translated, "optional_parameter_names", ())
+    missing = [name for name in translated.parameter_names if name not in values and name not in optional]
     if missing:
         if missing[0].startswith("shiftflow_system_"):
             raise NotSupportedLocally("system tables read inside a stored procedure on the DuckDB engine")
         raise EngineError(f"there is no parameter :{missing[0]} inside a stored procedure")
-    return {name: values[name] for name in translated.parameter_names}
+    return {name: values[name] for name in translated.parameter_names if name in values}

@@ -10,7 +10,9 @@ both as they were.
 - landing tables l_<hash>: one per streaming view (each reads the stream on its own, as on Redshift), every record
   read so far with Redshift's metadata columns, an ingest_seq in reading order and the refresh_time of the refresh
   that read it; pull_state: per landing table and shard or partition, where the next read starts;
-- sys_mv_refresh_history, sys_stream_scan_states, sys_stream_scan_errors: what Redshift's system views show.
+- sys_mv_refresh_history (kept as mv_refresh_history: an earlier layout of the same name may be left in a warehouse),
+  sys_stream_scan_states, sys_stream_scan_errors: what Redshift's system views show, their documented columns in
+  their documented order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from shiftflow.dataapi.engines.base import EngineSession, QueryResult
 SCHEMA = "shiftflow_stream"
 # The system views streaming ingestion answers, by the name Redshift gives them.
 SYSTEM_TABLES = ("sys_mv_refresh_history", "sys_stream_scan_states", "sys_stream_scan_errors")
+# Where each is kept in SCHEMA, when not under its own name.
+STORED_AS = {"sys_mv_refresh_history": "mv_refresh_history"}
+REFRESH_HISTORY = STORED_AS["sys_mv_refresh_history"]
+# SYS_MV_REFRESH_HISTORY.md's columns, in its order (a refresh's row: refresh.py).
+REFRESH_HISTORY_COLUMNS = ("user_id, session_id, transaction_id, database_name, schema_name, mv_id, mv_name,"
+                           " refresh_type, status, start_time, end_time, duration")
 MAX_RECORD_BYTES = 1_024_000  # a record larger than the VARBYTE column (VARBYTE(1024000)) is skipped and logged
 # sys_stream_scan_errors' error_code of a record too large for its column, and of one the view's expressions
 # cannot convert (Redshift documents no code values: these are the emulator's own).
@@ -41,9 +49,9 @@ _TABLES = (
     " auto_refresh BOOLEAN)",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.pull_state (landing VARCHAR, shard VARCHAR, position VARCHAR,"
     " byte_position BIGINT, PRIMARY KEY (landing, shard))",
-    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_mv_refresh_history (user_id INTEGER, database_name VARCHAR,"
-    " schema_name VARCHAR, mv_name VARCHAR, transaction_id BIGINT, refresh_type VARCHAR, status VARCHAR,"
-    " start_time TIMESTAMP, end_time TIMESTAMP, duration BIGINT)",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{REFRESH_HISTORY} (user_id INTEGER, session_id INTEGER,"
+    " transaction_id BIGINT, database_name VARCHAR, schema_name VARCHAR, mv_id BIGINT, mv_name VARCHAR,"
+    " refresh_type VARCHAR, status VARCHAR, start_time TIMESTAMP, end_time TIMESTAMP, duration BIGINT)",
     # r_SYS_STREAM_SCAN_STATES's columns, in its order.
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.sys_stream_scan_states (external_schema_name VARCHAR, stream_name VARCHAR,"
     " mv_name VARCHAR, transaction_id BIGINT, query_id BIGINT, record_time TIMESTAMP, partition_id VARCHAR,"

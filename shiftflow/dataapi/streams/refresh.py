@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.streams import catalog, sources
@@ -29,11 +29,14 @@ from shiftflow.dataapi.streams.catalog import (
     MAX_RECORD_BYTES,
     REFRESH_ROWS,
     SCAN_ERROR_COLUMNS,
+    REFRESH_HISTORY,
+    REFRESH_HISTORY_COLUMNS,
     SCHEMA,
     SIZE_ERROR,
     STREAM_COLUMNS,
 )
 from shiftflow.dataapi.translate.model import EngineSql, NotSupportedLocally, SessionCommand
+from shiftflow.dataapi.translate.system import PARAMETER_PREFIX
 
 INCREMENTAL = "Refresh successfully updated MV incrementally"
 NO_NEW_DATA = "Stream returned no new data"
@@ -79,6 +82,11 @@ def _positional(text: str) -> str:
 
 
 _MSK, _KINESIS = STREAM_COLUMNS["msk"], STREAM_COLUMNS["kinesis"]
+# sys_mv_refresh_history's schema_name and mv_name of a view named `name` ([schema.]name, as CREATE stored it).
+_HISTORY_SCHEMA = "CASE WHEN strpos({name}, '.') > 0 THEN split_part({name}, '.', 1) ELSE 'public' END"
+_HISTORY_NAME = "CASE WHEN strpos({name}, '.') > 0 THEN split_part({name}, '.', 2) ELSE {name} END"
+# The refreshing Data API session's process id (pg_backend_pid(), RedshiftPid), bound by the service.
+_PID = PARAMETER_PREFIX + "pg_backend_pid"
 POSTGRES_SETUP = (
     # The view's insert over the landed records (low, high]; a record its expressions cannot convert is skipped
     # and logged with the error's message: on an error the range is halved until the record is alone.
@@ -112,7 +120,9 @@ BEGIN
   PERFORM {SCHEMA}.insert_converting(step, v, low, middle);
   PERFORM {SCHEMA}.insert_converting(step, v, middle, high);
 END $f$""",
-    f"""CREATE OR REPLACE FUNCTION {SCHEMA}.refresh_view(name text, refresh_type text DEFAULT 'Manual') RETURNS text
+    f"DROP FUNCTION IF EXISTS {SCHEMA}.refresh_view(text, text)",  # the signature before pid
+    f"""CREATE OR REPLACE FUNCTION {SCHEMA}.refresh_view(name text, refresh_type text DEFAULT 'Manual',
+  pid integer DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql AS $f$
 DECLARE v {SCHEMA}.views; high bigint; skipped bigint; step text; result text; started timestamp := clock_timestamp();
 BEGIN
@@ -140,9 +150,10 @@ BEGIN
       result := CASE WHEN skipped > 0 THEN '{SKIPPED}' ELSE '{INCREMENTAL}' END;
     END IF;
   END IF;
-  INSERT INTO {SCHEMA}.sys_mv_refresh_history VALUES (NULL, current_database(), 'public', name, txid_current(),
-    refresh_type, result, started, clock_timestamp(), CAST(extract(epoch FROM clock_timestamp() - started) * 1000000
-    AS BIGINT));
+  INSERT INTO {SCHEMA}.{REFRESH_HISTORY} ({REFRESH_HISTORY_COLUMNS}) VALUES (NULL, pid, txid_current(),
+    current_database(), {_HISTORY_SCHEMA.format(name="name")}, to_regclass(name)::oid::bigint,
+    {_HISTORY_NAME.format(name="name")}, refresh_type, result, started, clock_timestamp(),
+    CAST(extract(epoch FROM clock_timestamp() - started) * 1000000 AS BIGINT));
   RETURN result;
 END $f$""",
 )
@@ -266,11 +277,15 @@ def _run_create(session: EngineSession, create: str | EngineSql | SessionCommand
 @dataclass(frozen=True)
 class RefreshMaterializedView(SessionCommand):
     name: str
-    refresh_type: str = "Manual"  # "Auto": the AutoRefresher's
+    refresh_type: str = "Manual"  # "Auto": the AutoRefresher's, which is no Data API session (no process id)
+    parameter_names: tuple[str, ...] = (_PID,)
+    optional_parameter_names: tuple[str, ...] = (_PID,)  # inside a procedure: session_id NULL, as on PostgreSQL
 
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult:
+        pid = parameters.get(_PID)
+
         def work() -> QueryResult:
-            return refresh(session, self.name, self.refresh_type)
+            return refresh(session, self.name, self.refresh_type, int(pid) if pid is not None else None)
 
         if session.engine == "duckdb" and not in_transaction:
             # DuckDB fails the later of two writers of the same rows (a write-write conflict) where Redshift
@@ -280,8 +295,9 @@ class RefreshMaterializedView(SessionCommand):
         return _in_transaction(session, in_transaction, work)
 
 
-def refresh(session: EngineSession, name: str, refresh_type: str = "Manual") -> QueryResult:
-    """REFRESH MATERIALIZED VIEW in the open transaction: land the stream's new records, then apply the view."""
+def refresh(session: EngineSession, name: str, refresh_type: str = "Manual", pid: int | None = None) -> QueryResult:
+    """REFRESH MATERIALIZED VIEW in the open transaction: land the stream's new records, then apply the view; `pid`
+    is the refreshing session's process id (sys_mv_refresh_history's session_id)."""
     view = _view(session, name)
     if view is None:
         raise EngineError(f'materialized view "{name}" does not exist')
@@ -289,16 +305,21 @@ def refresh(session: EngineSession, name: str, refresh_type: str = "Manual") -> 
     if kind in STREAM_KINDS:
         sources.pull(session, sources.current(), _external_source(session, schema_name), stream_name, landing)
     if session.engine == "postgres":
-        catalog.run(session, f"SELECT {SCHEMA}.refresh_view(:mv, :kind)", mv=name, kind=refresh_type)
+        catalog.run(session, f"SELECT {SCHEMA}.refresh_view(:mv, :kind, CAST(:pid AS INTEGER))", mv=name,
+                    kind=refresh_type, pid=pid)
         return QueryResult(rowcount=0)
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).replace(tzinfo=None)
     status = _refresh_duckdb(session, name, view)
-    catalog.run(session, f"INSERT INTO {SCHEMA}.sys_mv_refresh_history VALUES (NULL, current_database(), 'public',"
-                         " :mv, txid_current(), :kind, :status, CAST(:start AS TIMESTAMP), localtimestamp,"
-                         " CAST(:duration AS BIGINT))", mv=name, kind=refresh_type, status=status,
-                start=start_time.isoformat(),
-                duration=int((time.perf_counter() - started) * 1_000_000))
+    duration = int((time.perf_counter() - started) * 1_000_000)
+    # the end on the wall clock (DuckDB's localtimestamp is the transaction's start)
+    end_time = start_time + timedelta(microseconds=duration)
+    catalog.run(session, f"INSERT INTO {SCHEMA}.{REFRESH_HISTORY} ({REFRESH_HISTORY_COLUMNS}) VALUES (NULL,"
+                         " CAST(:pid AS INTEGER), txid_current(), shiftflow_current_database(),"
+                         f" {_HISTORY_SCHEMA.format(name=':mv')}, shiftflow_regclass_lookup(:mv),"
+                         f" {_HISTORY_NAME.format(name=':mv')}, :kind, :status, CAST(:start AS TIMESTAMP),"
+                         " CAST(:end AS TIMESTAMP), CAST(:duration AS BIGINT))", mv=name, kind=refresh_type,
+                status=status, pid=pid, start=start_time.isoformat(), end=end_time.isoformat(), duration=duration)
     return QueryResult(rowcount=0)
 
 

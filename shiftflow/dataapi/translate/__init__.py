@@ -69,9 +69,13 @@ Known differences that remain (each fails loudly rather than returning a differe
   months_between (time of day in the fraction), add_months (a month's last day stays the last day).
   SUPER: JSON_PARSE values, columns of type SUPER, navigation, unnesting in FROM and lax casts, CAN_JSON_PARSE and
   FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
-  Redshift-only functions without a local counterpart (ratio_to_report, the SUPER family but json_parse and
-  json_typeof, st_* ...) fail with "not supported locally: <name>()" (rewrite.py lists them; date_cmp & co.
-  run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
+  Redshift-only functions without a local counterpart (IS_DECIMAL & co., which need SUPER's DECIMAL / FLOAT
+  distinction, st_*, h3_*, pg_get_cols ...) fail with "not supported locally: <name>()" (rewrite.py lists them;
+  date_cmp & co. run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
+  Emulated on both engines: CRC32, MURMUR3_32_HASH, FNV_HASH, FARMFINGERPRINT64 (functions/hashes.py), SHA1 /
+  FUNC_SHA1 (bytes.py), SOUNDEX / DIFFERENCE (strings.py), GET_ARRAY_LENGTH / ARRAY_FLATTEN (super.py),
+  JSON_SERIALIZE / JSON_SERIALIZE_TO_VARBYTE (json.py); the leader-node-only functions fail with Redshift's error
+  next to a user table (functions/information.py).
 - HyperLogLog (functions/hyperloglog.py): HLLSKETCH columns, HLL and the HLL_* functions; cardinalities exact up to
   366 distinct values (Redshift's sparse estimate), refused beyond; a sketch shown as text is refused.
 - Views (views.py): DROP TABLE / VIEW refuses while a normal view reads the object (CASCADE drops it), checked by

@@ -434,8 +434,9 @@ def _leaves(value: exp.Expression) -> list[exp.Expression]:
 _PATTERN_MATCHES = (exp.Like, exp.ILike, exp.SimilarTo)
 
 # Calls whose first argument's blanks count on Redshift: FNV_HASH and FARMFINGERPRINT64 hash a CHAR value's bytes,
-# "hashing CHAR and VARCHAR inputs does not ignore trailing spaces" (r_FNV_HASH.md; functions/hashes.py).
-_BLANK_SEEING_CALLS = frozenset({"fnv_hash", "farmfingerprint64"})
+# "hashing CHAR and VARCHAR inputs does not ignore trailing spaces" (r_FNV_HASH.md; functions/hashes.py), and
+# MURMUR3_32_HASH, which hashes "similar to FNV_HASH" (MURMUR3_32_HASH.md).
+_BLANK_SEEING_CALLS = frozenset({"fnv_hash", "farmfingerprint64", "murmur3_32_hash"})
 
 
 def _blank_seeing_operands(tree: exp.Expression) -> Iterator[tuple[exp.Expression, Callable[[exp.Expression], None]]]:

@@ -155,9 +155,11 @@ class SessionCommand(ABC):
     """A statement whose engine SQL depends on what the session's catalog holds (ALTER TABLE APPEND matches
     columns by name, svv_table_info counts rows), or that runs several engine statements (REFRESH MATERIALIZED VIEW
     reads the stream, then lands its records): run() reads the catalog, then runs the SQL it builds.
-    `parameter_names` are the placeholders it needs bound, as EngineSql's."""
+    `parameter_names` are the placeholders it needs bound, as EngineSql's; those also in `optional_parameter_names`
+    are bound where the caller knows them (the service does) and left out elsewhere (a procedure's statement)."""
 
     parameter_names: tuple[str, ...] = ()
+    optional_parameter_names: tuple[str, ...] = ()
 
     @abstractmethod
     def run(self, session: EngineSession, parameters: Mapping[str, str], in_transaction: bool) -> QueryResult: ...
@@ -178,6 +180,10 @@ class AroundStatement(SessionCommand):
     @property
     def parameter_names(self) -> tuple[str, ...]:  # type: ignore[override]
         return self.inner.parameter_names
+
+    @property
+    def optional_parameter_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return getattr(self.inner, "optional_parameter_names", ())
 
     @property
     def session_scoped(self) -> bool:

@@ -18,6 +18,7 @@ from shiftflow.dataapi.translate.declarations import primary_key_columns
 from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
 from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_misused_sketches, sketch_type
+from shiftflow.dataapi.translate.functions.information import refuse_leader_node_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
 from shiftflow.dataapi.translate.types import (duckdb_length_checks, refuse_unsupported_column_types, integer_results, normalize_datetime_literals,
@@ -64,6 +65,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     prelude: list[str] = []
     refuse_other_databases(tree)  # databases.py: the connected database's prefix is cut already
     refuse_multi_row_subqueries(tree)  # commands/inserts.py
+    refuse_leader_node_functions(tree)  # functions/information.py
     sensitive = CASE_SENSITIVE_IDENTIFIERS.get()
     for identifier in tree.find_all(exp.Identifier):
         # Redshift folds every identifier, quoted ones too, unless enable_case_sensitive_identifier is on (then a
@@ -112,13 +114,11 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
 # to the engine's "function does not exist" (sqlglot's own rewrites, e.g. nvl or charindex, are not calls by name).
 _REDSHIFT_ONLY_FUNCTIONS = frozenset("""
     ratio_to_report approximate_percentile_disc
-    json_serialize json_serialize_to_varbyte is_decimal is_fp is_float decimal_precision decimal_scale
-    get_array_length array_flatten
+    is_decimal is_fp is_float decimal_precision decimal_scale
     object_transform explode_array
-    func_sha1 crc32
-    texttoint texttonumericalt soundex difference
+    texttoint texttonumericalt
     last_user_query_id
-    slice_num pg_get_late_binding_view_cols has_assumerole_privilege
+    slice_num pg_get_late_binding_view_cols pg_get_cols has_assumerole_privilege
     st_geomfromtext st_geomfromwkt st_geomfromwkb st_geogfromtext st_makepoint st_astext st_asgeojson st_distance
     st_contains st_within st_intersects st_area st_length st_buffer st_transform st_setsrid st_srid st_x st_y
     h3_fromlatlng h3_fromlong h3_frompoint h3_polyfill h3_toparent h3_tochildren h3_resolution
@@ -132,9 +132,15 @@ _SERVER_FILE_FUNCTIONS = frozenset("""
     pg_file_write pg_file_rename pg_file_unlink pg_logdir_ls pg_current_logfile pg_reload_conf pg_rotate_logfile
 """.split())
 # Redshift functions whose values come from Redshift's internals, which its pages do not document (r_SIZE.md: a
-# SUPER value's in-memory size, 4 bytes for true and for NULL; r_CHECKSUM.md: the hash of its hash indexes).
+# SUPER value's in-memory size, 4 bytes for true and for NULL; r_CHECKSUM.md: the hash of its hash indexes), and
+# those that act on Redshift's sessions (PG_CANCEL_BACKEND.md, PG_TERMINATE_BACKEND.md).
 _INTERNAL_FUNCTIONS = {"size": "the byte size of Redshift's in-memory SUPER encoding, which is not documented",
-                       "checksum": "Redshift's internal hash for its hash indexes, which is not documented"}
+                       "checksum": "Redshift's internal hash for its hash indexes, which is not documented",
+                       # a session's process id is the Data API's (pg_backend_pid), not the engine's: PostgreSQL's
+                       # own functions would look for a server process of that id
+                       "pg_cancel_backend": "cancel another session's query: cancel a Data API statement with"
+                                            " CancelStatement",
+                       "pg_terminate_backend": "end another session: the emulator's sessions are the Data API's"}
 # Redshift functions that PostgreSQL has with the same meaning but DuckDB does not.
 _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     has_function_privilege has_column_privilege

@@ -397,8 +397,13 @@ def stream_system_tables(tree: exp.Expression) -> exp.Expression:
     """sys_mv_refresh_history & co. read from where the emulator keeps them (before system.py, which refuses the
     system tables it does not emulate and leaves schema-qualified ones alone)."""
     for table in tree.find_all(exp.Table):
-        if not table.db and table.name.lower() in catalog.SYSTEM_TABLES:
+        name = table.name.lower()
+        if not table.db and name in catalog.SYSTEM_TABLES:
             table.set("db", exp.to_identifier(catalog.SCHEMA))
+            if name in catalog.STORED_AS:
+                if not table.alias:  # sys_mv_refresh_history.status still names its column
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+                table.set("this", exp.to_identifier(catalog.STORED_AS[name]))
     return tree
 
 

@@ -216,13 +216,15 @@ _TEXT_TYPES = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.T
                exp.DataType.Type.NVARCHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.TEXT}
 
 
-def _postgres_varbyte_text(tree: exp.Expression) -> exp.Expression:
+def _varbyte_text(tree: exp.Expression, engine: str) -> exp.Expression:
     """A VARBYTE cast to VARCHAR / CHAR is its bytes read as UTF-8 (r_VARBYTE_type.md: "When casting with CHAR and
-    VARCHAR the UTF-8 format is used"), not PostgreSQL's \\x hex text; a VARBYTE it can see (a cast)."""
+    VARCHAR the UTF-8 format is used"), not PostgreSQL's \\x hex text nor DuckDB's escapes (\\x22 for a double
+    quote); a VARBYTE it can see (a cast)."""
     for cast in list(tree.find_all(exp.Cast)):
         inner = cast.this
         if cast.to.this in _TEXT_TYPES and isinstance(inner, exp.Cast) and inner.to.this in _VARBYTE_TYPES:
-            cast.set("this", exp.Anonymous(this="convert_from", expressions=[inner, exp.Literal.string("UTF8")]))
+            cast.set("this", exp.Anonymous(this="decode", expressions=[inner]) if engine == "duckdb" else
+                     exp.Anonymous(this="convert_from", expressions=[inner, exp.Literal.string("UTF8")]))
     return tree
 
 
@@ -241,9 +243,10 @@ def default_decimal_sizes(tree: exp.Expression) -> exp.Expression:
 def rewrite_types(tree: exp.Expression, engine: str) -> exp.Expression:
     """DuckDB: casts to VARCHAR(n) / CHAR(n) truncate to n characters, as Redshift's do; a CHAR(n) value is held
     without its trailing blanks, as DuckDB holds CHAR(n) columns (char_columns.py pads it where Redshift shows
-    them). PostgreSQL: VARBYTE to text."""
+    them). Both: VARBYTE to text."""
+    tree = _varbyte_text(tree, engine)
     if engine == "postgres":
-        return _postgres_varbyte_text(tree)
+        return tree
     for cast in list(tree.find_all(exp.Cast)):
         size = _text_size(cast.to)
         if size is None or isinstance(cast.parent, exp.ColumnDef):

@@ -214,3 +214,46 @@ def test_execute_on_one_overload_of_a_procedure_and_the_iam_user(engine_name: st
             assert output.split() == ["IAM:local", "IAM:local"]
         finally:
             server.stop()
+
+
+def _cli_result(server: DataApiServer, sql: str) -> dict[str, Any]:
+    """execute-statement (waiting for it), then get-statement-result, as printed."""
+    code, output = cli(server, "execute-statement", *CLI_TARGET, "--wait-time-seconds", "20", "--sql", sql)
+    assert code == 0, output
+    code, output = cli(server, "get-statement-result", "--id", json.loads(output)["Id"])
+    assert code == 0, output
+    return json.loads(output)
+
+
+def test_redshift_functions_and_the_refresh_history_as_the_aws_cli_prints_them():
+    """What a user runs with the AWS CLI against a Data API endpoint of the emulator's own translator: the functions
+    of crc32-function.md, MURMUR3_32_HASH.md, JSON_SERIALIZE.md, get_array_length.md and SOUNDEX.md print their
+    pages' values, and SYS_MV_REFRESH_HISTORY.md's example query names its twelve columns in its order."""
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+
+    history = ("user_id, session_id, transaction_id, database_name, schema_name, mv_id, mv_name, refresh_type,"
+               " status, start_time, end_time, duration")
+    with make_emulator(engine=DuckDBEngine(), translator=None) as emulator:
+        server = start_server(emulator)
+        try:
+            result = _cli_result(server, "select crc32('Amazon Redshift'), murmur3_32_hash('Amazon Redshift'),"
+                                         " json_serialize(json_parse('[10001,10002,\"abc\"]')),"
+                                         " get_array_length(array(1,2,3,4,5,6,7,8,9,10)), soundex('Amazon')")
+            assert [c["name"] for c in result["ColumnMetadata"]] == [
+                "crc32", "murmur3_32_hash", "json_serialize", "get_array_length", "soundex"]
+            assert result["Records"] == [[{"stringValue": "f2726906"}, {"longValue": -1563580564},
+                                          {"stringValue": '[10001,10002,"abc"]'}, {"longValue": 10},
+                                          {"stringValue": "A525"}]]
+
+            code, output = cli(server, "batch-execute-statement", *CLI_TARGET, "--wait-time-seconds", "20", "--sqls",
+                               "create table sales (amount int)", "insert into sales values (5)",
+                               "create materialized view totals as select sum(amount) as total from sales",
+                               "refresh materialized view totals")
+            assert code == 0, output
+            result = _cli_result(server, f"SELECT {history} from sys_mv_refresh_history")
+            assert [c["name"] for c in result["ColumnMetadata"]] == history.split(", ")
+            [row] = result["Records"]
+            assert [next(iter(value.values())) for value in row[3:5] + row[6:9]] == [
+                TARGET["Database"], "public", "totals", "Manual", "Refresh successfully recomputed MV from scratch"]
+        finally:
+            server.stop()

@@ -219,3 +219,36 @@ def test_values_kept_as_text_or_base64_read_back_as_the_same_bytes(warehouse: Wa
     warehouse.ok("REFRESH MATERIALIZED VIEW mv")
     assert warehouse.rows("SELECT kafka_offset, FROM_VARBYTE(kafka_value, 'hex') FROM mv ORDER BY 1") == [
         [0, '{"city": "Zürich"}'.encode().hex()], [1, "ff00fe"], [2, None]]
+
+
+_HISTORY = ("user_id, session_id, transaction_id, database_name, schema_name, mv_id, mv_name, refresh_type, status,"
+            " start_time, end_time, duration")
+
+
+def test_sys_mv_refresh_history_has_the_documented_columns_for_streaming_and_plain_views(
+        warehouse: Warehouse, producer: Producer) -> None:
+    """SYS_MV_REFRESH_HISTORY.md's columns in its order (its example query names them all): the refreshing session's
+    process id (the Data API's RedshiftPid), the transaction, the database, schema, the view's object id and name."""
+    producer.store.create("t", 1)
+    producer.send("t", {"n": 1})
+    warehouse.ok(SCHEMA)
+    warehouse.ok("CREATE MATERIALIZED VIEW clicks AS SELECT kafka_offset FROM s.t")
+    warehouse.ok("CREATE TABLE sales (amount INT)")
+    warehouse.ok("CREATE MATERIALIZED VIEW totals AS SELECT sum(amount) AS total FROM sales")
+    pid = warehouse.ok("REFRESH MATERIALIZED VIEW clicks")["RedshiftPid"]
+    warehouse.ok("REFRESH MATERIALIZED VIEW totals")
+    described = warehouse.ok(f"SELECT {_HISTORY} FROM sys_mv_refresh_history ORDER BY start_time")
+    result = warehouse.client.get_statement_result(Id=described["Id"])
+    assert [c["name"] for c in result["ColumnMetadata"]] == _HISTORY.split(", ")
+    star = warehouse.client.get_statement_result(Id=warehouse.ok("SELECT * FROM sys_mv_refresh_history")["Id"])
+    assert [c["name"] for c in star["ColumnMetadata"]] == _HISTORY.split(", ")
+    rows = warehouse.rows(f"SELECT {_HISTORY} FROM sys_mv_refresh_history ORDER BY start_time")
+    assert [row[1] for row in rows] == [pid, pid]
+    assert [row[3:5] + row[6:9] for row in rows] == [
+        [warehouse.database, "public", "clicks", "Manual", "Refresh successfully updated MV incrementally"],
+        [warehouse.database, "public", "totals", "Manual", "Refresh successfully recomputed MV from scratch"]]
+    assert all(row[2] is not None and row[5] is not None and row[11] >= 0 for row in rows)
+    assert rows[0][5] != rows[1][5] and all(row[9] <= row[10] for row in rows)
+    # the view's object id, as the catalog has it
+    assert warehouse.rows("SELECT mv_id FROM sys_mv_refresh_history WHERE mv_name = 'totals'") == warehouse.rows(
+        "SELECT CAST(oid AS BIGINT) FROM pg_class WHERE relname = 'totals'")

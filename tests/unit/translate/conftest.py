@@ -12,6 +12,7 @@ import pytest
 from shiftflow.dataapi.engines.base import QueryResult
 from shiftflow.dataapi.translate import (EngineSql, S3Command, SessionCommand, TransactionControl, run_s3_command,
                                          session_setup, translate)
+from shiftflow.dataapi.translate.system import SessionFacts, SystemLog, system_parameters
 from shiftflow.sql.splitter import split_statements
 
 # r_FROM_clause-pivot-unpivot-examples.md's PART table (the PIVOT and AVG examples).
@@ -38,7 +39,9 @@ def run_script(session: Any, script: str, parameters: Mapping[str, str] | None =
         elif isinstance(translated, S3Command):
             result = run_s3_command(translated, session, parameters, s3_client)
         elif isinstance(translated, SessionCommand):  # CALL on PostgreSQL, streaming ingestion's statements ...
-            result = translated.run(session, {n: parameters[n] for n in translated.parameter_names},
+            # the emulator's own placeholders (REFRESH's pg_backend_pid) as the service binds them, session id 1
+            bound = {**system_parameters(translated.parameter_names, SessionFacts(), SystemLog(), 1), **parameters}
+            result = translated.run(session, {n: bound[n] for n in translated.parameter_names},
                                     getattr(session, "in_transaction", False))
         else:
             assert isinstance(translated, EngineSql)

@@ -4,6 +4,7 @@ regexps.py), on both engines, from the SQL reference's examples and documented o
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -44,6 +45,18 @@ def test_md5_and_octet_length(session):
                                  "select octet_length(s) from t order by 1")
     assert result.rows == [(3,), (9,)] and result.columns[0].type_name == "int4"
     assert _row(session, "select repeat('ab', 3)") == ("ababab",)
+
+
+def test_sha1_and_its_synonym_func_sha1(session):
+    # SHA1.md's example, sha1('Amazon Redshift'), and FUNC_SHA1.md ("Synonym of SHA1 function"): SHA-1's 40 hex
+    # digits (FIPS 180's vectors for '' and 'abc'; 1,000 bytes take 16 blocks); a number hashed as its text.
+    result = run_script(session, "select sha1('Amazon Redshift'), func_sha1('Amazon Redshift'), sha1(''),"
+                                 " func_sha1('abc'), sha1(repeat('a', 1000)), func_sha1(123) = sha1('123'),"
+                                 " sha1('é')")
+    assert result.rows == [("eeac5ed1e11cda66032c30ad77b25071b5487f55", "eeac5ed1e11cda66032c30ad77b25071b5487f55",
+                            "da39a3ee5e6b4b0d3255bfef95601890afd80709", "a9993e364706816aba3e25717850c26c9cd0d89d",
+                            "291e9a6c66994949b57ba5e650361e98fc36b1ba", True, hashlib.sha1("é".encode()).hexdigest())]
+    assert [c.name for c in result.columns][:2] == ["sha1", "func_sha1"]
 
 
 def test_next_day_from_the_reference(session):

@@ -1,12 +1,13 @@
-"""FNV_HASH and FARMFINGERPRINT64 (translate/functions/hashes.py) on both engines, from r_FNV_HASH.md's and
-r_FARMFINGERPRINT64.md's documented outputs and farmhash's own self-test values."""
+"""FNV_HASH, FARMFINGERPRINT64 and CRC32 (translate/functions/hashes.py) on both engines, from r_FNV_HASH.md's,
+r_FARMFINGERPRINT64.md's and crc32-function.md's documented outputs, farmhash's own self-test values and CRC-32C's
+check value."""
 
 from __future__ import annotations
 
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError
-from shiftflow.dataapi.translate.functions.hashes import fingerprint64, fnv1a
+from shiftflow.dataapi.translate.functions.hashes import crc32c, fingerprint64, fnv1a, murmur3_32
 
 _FNV_OFFSET_BASIS = 0xCBF29CE484222325
 from tests.unit.translate.conftest import run_script
@@ -95,3 +96,55 @@ def test_fnv_hash_of_negative_integers_hashes_their_twos_complement(session):
                 for value, width in ((-2, 2), (-2, 4), (-9000000000, 8))]
     assert run_script(session, "select fnv_hash(-2::smallint), fnv_hash(-2), fnv_hash(-9000000000)").rows == [
         tuple(expected)]
+
+
+def test_crc32_from_the_reference(session):
+    # crc32-function.md: select crc32('Amazon Redshift') is f2726906, an 8-character string (CRC-32C).
+    result = run_script(session, "select crc32('Amazon Redshift')")
+    assert result.rows == [("f2726906",)]
+    assert (result.columns[0].name, result.columns[0].type_name) == ("crc32", "varchar")
+
+
+def test_crc32_is_crc32c_of_the_utf8_bytes_with_leading_zeros(session):
+    # CRC-32C's check value: 123456789 gives e3069283; the empty string 00000000; NULL stays NULL.
+    run_script(session, "create table t (v varchar(20)); insert into t values ('123456789'), (''), (null), ('é')")
+    rows = run_script(session, "select v, crc32(v) from t order by v nulls last").rows
+    assert rows == [("", "00000000"), ("123456789", "e3069283"), ("é", crc32c("é".encode())), (None, None)]
+    assert crc32c(b"123456789") == "e3069283" and len(crc32c(b"\x00\x01")) == 8
+
+
+def test_murmur3_32_hash_from_the_reference(session):
+    # MURMUR3_32_HASH.md as AWS publishes it now (the corpus's older copy printed FNV_HASH's values): 1392991556,
+    # -1563580564, 1139631978 and, the seed chaining the usage notes show, ('cd', murmur3_32_hash('ab')) 1711522338.
+    result = run_script(session, "select murmur3_32_hash(1), murmur3_32_hash('Amazon Redshift'),"
+                                 " murmur3_32_hash('abcd'), murmur3_32_hash('cd', murmur3_32_hash('ab')),"
+                                 " murmur3_32_hash(1::bigint)")
+    assert result.rows == [(1392991556, -1563580564, 1139631978, 1711522338, 1392991556)]
+    assert {(c.name, c.type_name) for c in result.columns} == {("murmur3_32_hash", "int4")}
+
+
+def test_murmur3_32_is_iceberg_s_murmur3():
+    # Apache Iceberg's spec, appendix B: hash(34) = 2017239379 (an int hashed as its long), hash('iceberg') =
+    # 1210000089; MurmurHash3 x86_32 of nothing with seed 0 is 0, with seed 1 0x514e28b7.
+    assert murmur3_32((34).to_bytes(8, "little"), 0) == 2017239379
+    assert murmur3_32(b"iceberg", 0) == 1210000089
+    assert murmur3_32(b"", 0) == 0 and murmur3_32(b"", 1) == 0x514E28B7
+    assert murmur3_32(b"", -1) == murmur3_32(b"", 0xFFFFFFFF)
+
+
+def test_murmur3_32_hash_of_columns_chains_seeds_on_both_engines(session):
+    run_script(session, "create table t (a int, b varchar(10), c bigint, v varbyte, s char(4)); insert into t values"
+                        " (-7, 'iceberg', 34, to_varbyte('6364', 'hex'), 'ab'), (null, null, null, null, null)")
+    rows = run_script(session, "select murmur3_32_hash(c, murmur3_32_hash(b, murmur3_32_hash(a))),"
+                               " murmur3_32_hash(v), murmur3_32_hash(s), murmur3_32_hash(b, -5) from t"
+                               " order by a").rows
+    inner = murmur3_32(b"iceberg", murmur3_32((-7).to_bytes(8, "little", signed=True), 0))
+    assert rows[0] == (murmur3_32((34).to_bytes(8, "little"), inner), murmur3_32(b"cd", 0), murmur3_32(b"ab  ", 0),
+                       murmur3_32(b"iceberg", -5))
+    assert rows[1] == (None, None, None, None)
+
+
+def test_murmur3_32_hash_of_a_type_whose_bytes_are_not_documented_fails(session):
+    for value in ("1::smallint", "1.5", "1.5::float8", "current_date", "true"):
+        with pytest.raises(EngineError, match="not supported locally: murmur3_32_hash"):
+            run_script(session, f"select murmur3_32_hash({value})")

@@ -77,6 +77,22 @@ def test_object_and_json_size_from_the_reference(session):
     assert result.rows == [(19,)] and (result.columns[0].name, result.columns[0].type_name) == ("json_size", "int4")
 
 
+def test_json_serialize_documented_examples(session):
+    # JSON_SERIALIZE.md: [10001,10002,"abc"], a VARCHAR; JSON_SERIALIZE_TO_VARBYTE.md: its bytes, a VARBYTE printed as
+    # 5b31303030312c31303030322c22616263225d, and cast to VARCHAR the text again
+    result = run_script(session, "SELECT JSON_SERIALIZE(JSON_PARSE('[10001,10002,\"abc\"]')),"
+                                 " JSON_SERIALIZE_TO_VARBYTE(JSON_PARSE('[10001,10002,\"abc\"]')),"
+                                 " JSON_SERIALIZE_TO_VARBYTE(JSON_PARSE('[10001,10002,\"abc\"]'))::VARCHAR")
+    assert result.rows == [('[10001,10002,"abc"]', b'[10001,10002,"abc"]', '[10001,10002,"abc"]')]
+    assert bytes(result.rows[0][1]).hex() == "5b31303030312c31303030322c22616263225d"
+    assert [(c.name, c.type_name) for c in result.columns] == [
+        ("json_serialize", "varchar"), ("json_serialize_to_varbyte", "varbyte"), ("json_serialize_to_varbyte", "varchar")]
+    # the text as printed: no blanks outside strings, numbers as written; a SUPER column; NULL stays NULL
+    run_script(session, "create table t (s super); insert into t values (json_parse('{ \"a b\" : [1.50, 1e2] }')), (null)")
+    assert run_script(session, "select json_serialize(s), json_size(s) from t order by 1 nulls last").rows == [
+        ('{"a b":[1.50,1e2]}', 18), (None, None)]
+
+
 def test_array_and_array_concat_documented_examples_print_as_super(session):
     # r_array.md and r_array_concat.md: SUPER arrays, printed as JSON
     result = run_script(session, "select array(1,50,null,100), array(1,'abc',true,3.14)")
@@ -102,6 +118,36 @@ def test_subarray_documented_example(session):
                subarray(array(1, 2, 3), 1, 2)[1]
     """)
     assert more.rows == [("[3,4]", "[]", None, "3")]
+    # a null element stays JSON's null (DuckDB printed NULL)
+    assert run_script(session, "select subarray(array(1, null, 3), 0, 2), array_concat(array(1, null), array(2))"
+                      ).rows == [("[1,null]", "[1,null,2]")]
+
+
+def test_get_array_length_documented_example(session):
+    # get_array_length.md: SELECT GET_ARRAY_LENGTH(ARRAY(1,2,3,4,5,6,7,8,9,10)) is 10, a BIGINT
+    result = run_script(session, "SELECT GET_ARRAY_LENGTH(ARRAY(1,2,3,4,5,6,7,8,9,10))")
+    assert result.rows == [(10,)]
+    assert [(c.name, c.type_name) for c in result.columns] == [("get_array_length", "int8")]
+    run_script(session, "create table t (s super); insert into t values (json_parse('[1,[2,3],{\"a\":4}]')),"
+                        " (json_parse('[]')), (null)")
+    assert run_script(session, "select get_array_length(s) from t order by 1 nulls last").rows == [(0,), (3,), (None,)]
+    with pytest.raises(EngineError, match="not supported locally: get_array_length of a value that is not an array"):
+        run_script(session, "select get_array_length(json_parse('{\"a\":1}'))")
+
+
+def test_array_flatten_documented_example(session):
+    # array_flatten.md: ARRAY_FLATTEN(ARRAY(ARRAY(1,2,3,4),ARRAY(5,6,7,8),ARRAY(9,10))) is [1,2,3,4,5,6,7,8,9,10]
+    result = run_script(session, "SELECT ARRAY_FLATTEN(ARRAY(ARRAY(1,2,3,4),ARRAY(5,6,7,8),ARRAY(9,10)))")
+    assert result.rows == [("[1,2,3,4,5,6,7,8,9,10]",)]
+    assert [(c.name, c.type_name) for c in result.columns] == [("array_flatten", "super")]
+    more = run_script(session, "select array_flatten(json_parse('[[\"a\",{\"b\":1}],[],[null]]')),"
+                               " array_flatten(json_parse('[]')), array_flatten(array(array(1), array(2)))[1]")
+    assert more.rows == [('["a",{"b":1},null]', "[]", "2")]
+    for value in ("array(1, 2)", "array(array(1), 2)", "array(array(array(1)))", "json_parse('3')"):
+        with pytest.raises(EngineError, match="not supported locally: array_flatten of a value that is not"):
+            run_script(session, f"select array_flatten({value})")
+    with pytest.raises(NotSupportedLocally, match="array_flatten\\(\\) of more than one argument"):
+        translate("select array_flatten(array(array(1)), array(array(2)))", session.engine)
 
 
 def test_split_to_array_documented_example(session):

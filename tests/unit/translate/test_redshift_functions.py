@@ -103,7 +103,9 @@ def test_unaliased_functions_are_named_after_the_function(session):
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 @pytest.mark.parametrize("statement", ["select ratio_to_report(x) over (order by x) from t",
                                        "select checksum(a) from t", "select size(a) from t",
-                                       "select crc32(a) from t", "select st_astext(g) from t"])
+                                       "select h3_resolution(a) from t", "select st_astext(g) from t",
+                                       "select pg_get_cols('sales_vw')", "select pg_cancel_backend(802)",
+                                       "select pg_terminate_backend(8585)"])
 def test_redshift_only_functions_are_refused_by_name(statement, engine):
     name = statement.split()[1].split("(")[0]
     with pytest.raises(NotSupportedLocally, match=rf"^not supported locally: {name}\(\)"):
@@ -118,6 +120,28 @@ def test_postgres_has_what_duckdb_lacks():
 
 def test_unknown_functions_are_left_to_the_engine():
     assert "MY_UDF(1)" in translate("select my_udf(1)", "duckdb").text
+
+
+def test_leader_node_only_functions_fail_with_a_user_table_as_on_redshift(session):
+    # c_sql-functions-leader-node.md: select current_schema() is public; with pg_table_def it runs; with the user
+    # table users, "ERROR: Specified types or functions (one per INFO message) not supported on Amazon Redshift
+    # tables." (c_SQL_functions_leader_node_only.md: CURRENT_SCHEMA, CURRENT_SCHEMAS, HAS_*_PRIVILEGE)
+    # (TICKIT's category, as the Getting Started guide creates it, is the row the page prints)
+    run_script(session, "create table category (catid smallint not null distkey sortkey, catgroup varchar(10),"
+                        " catname varchar(10), catdesc varchar(50)); create table users (userid int);"
+                        " insert into users values (1)")
+    assert run_script(session, "select current_schema()").rows == [("public",)]
+    assert run_script(session, "select * from pg_table_def where schemaname = current_schema() limit 1").rows == [
+        ("public", "category", "catid", "smallint", "none", True, 1, True)]
+    assert run_script(session, "with t as (select 1 as a) select current_schema(), a from t").rows == [("public", 1)]
+    for query in ("select current_schema(), userid from users", "select current_schemas(false) from users",
+                  "select has_table_privilege('users', 'select') from users",
+                  "select userid from users where has_schema_privilege('public', 'usage')",
+                  "select current_schema() from stl_load_errors", "insert into users select 1 where"
+                  " has_database_privilege(current_database(), 'temp')"):
+        with pytest.raises(EngineError, match=r"^Specified types or functions \(one per INFO message\) not supported"
+                                              r" on Amazon Redshift tables\.$"):
+            run_script(session, query)
 
 
 def test_current_schemas_documented_examples(session):

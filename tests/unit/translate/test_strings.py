@@ -377,3 +377,25 @@ def test_a_group_key_inside_an_aggregate_reads_the_rows(session):
     """)
     assert [(n.rstrip(), f, float(s), float(p), l.replace(" ", "")) for n, f, s, p, l in result.rows] == [
         ("a", 10, 150.0, 15.0, "a|a"), ("b", 4, 2.0, 0.5, "b")]
+
+
+def test_soundex_and_difference_from_the_reference(session):
+    # SOUNDEX.md: 'AWS Amazon' A252 (one code for the words), '+-*/%' the empty string, 'Amazon' A525;
+    # DIFFERENCE.md: 'AC/DC' and 'Ay See Dee See' 4 (the same code), 'Amazon' and '+-*/%' 0, neither with a letter 1
+    result = run_script(session, "select soundex('AWS Amazon'), soundex('+-*/%'), soundex('Amazon'),"
+                                 " difference('AC/DC', 'Ay See Dee See'), difference('Amazon', '+-*/%'),"
+                                 " difference('123', '+-*/%')")
+    assert result.rows == [("A252", "", "A525", 4, 0, 1)]
+    assert [(c.name, c.type_name) for c in result.columns] == [("soundex", "varchar")] * 3 + [
+        ("difference", "int4")] * 3
+    # the American rule's known codes; NULL stays NULL; 'Robert' R163 and 'Rubin' R150 share two characters
+    assert run_script(session, "select soundex('Tymczak'), soundex('Pfister'), soundex('Honeyman'), soundex('lee'),"
+                               " soundex(null), difference('Robert', 'Rubin')").rows == [
+        ("T522", "P236", "H555", "L000", None, 2)]
+
+
+def test_soundex_where_h_or_w_would_decide_the_code_is_refused(session):
+    # Ashcraft: A261 by the American rule (H does not part s and c), A226 where H parts them as a vowel does
+    for query in ("select soundex('Ashcraft')", "select difference('Ashcraft', 'Ash')"):
+        with pytest.raises(EngineError, match="not supported locally: soundex\\(\\) of a string where H or W"):
+            run_script(session, query)

@@ -1,7 +1,10 @@
-"""String functions over a string's bytes (r_MD5.md, r_OCTET_LENGTH.md); the families' interface.
+"""String functions over a string's bytes (r_MD5.md, SHA1.md, r_OCTET_LENGTH.md); the families' interface.
 
 - MD5(string): Redshift converts a non-text argument to VARCHAR (md5(123) is md5('123')); the engines have md5 of
   text and of bytes only, so a visibly non-text argument is cast.
+- SHA1(string) and its synonym FUNC_SHA1 (FUNC_SHA1.md): the 40 hexadecimal digits of the SHA-1 of the text's UTF-8
+  bytes, a non-text argument cast as MD5's; DuckDB's sha1, PostgreSQL a plpgsql SHA-1 (it has no sha1, and
+  pgcrypto does not install with pgserver), named sha1 / func_sha1 unaliased.
 - OCTET_LENGTH(string): DuckDB's counts the bytes of BLOBs only: a helper counts a string's UTF-8 bytes.
   PostgreSQL's counts a CHAR value's padding, which Redshift's does not ("Length calculations do not count
   trailing spaces for fixed-length character strings", r_OCTET_LENGTH.md): its helper counts a CHAR as text.
@@ -36,6 +39,15 @@ def _md5(node: exp.MD5, engine: str) -> exp.Expression:
     if _is_not_text(argument):
         node.set("this", exp.cast(argument, exp.DataType.Type.VARCHAR))
     return node
+
+
+def _sha1(node: exp.Expression, engine: str) -> exp.Expression:
+    """exp.SHA (sqlglot's SHA1) or func_sha1(x)."""
+    arguments = [node.this] if isinstance(node, exp.SHA) else list(node.expressions)
+    if len(arguments) != 1:
+        return node  # the engine's error
+    argument = exp.cast(arguments[0], exp.DataType.Type.VARCHAR) if _is_not_text(arguments[0]) else arguments[0]
+    return exp.Anonymous(this="sha1" if engine == "duckdb" else "shiftflow_sha1", expressions=[argument])
 
 
 def _is_not_text(node: exp.Expression) -> bool:
@@ -131,10 +143,10 @@ def _getbit(node: exp.Getbit, engine: str) -> exp.Expression:
 
 
 PARSER_FUNCTIONS: dict = {}
-HANDLERS = {exp.MD5: _md5, "octet_length": _octet_length, exp.LowerHex: _to_hex, "to_varbyte": _to_varbyte,
+HANDLERS = {exp.MD5: _md5, exp.SHA: _sha1, "func_sha1": _sha1, "octet_length": _octet_length, exp.LowerHex: _to_hex, "to_varbyte": _to_varbyte,
             exp.Getbit: _getbit, "from_hex": _from_hex, exp.Add: _concatenation,
             **dict.fromkeys((exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseNot), _bitwise)}
-COLUMN_NAMES = {exp.MD5: "md5", "octet_length": "octet_length", exp.LowerHex: "to_hex", "to_varbyte": "to_varbyte",
+COLUMN_NAMES = {exp.MD5: "md5", exp.SHA: "sha1", "func_sha1": "func_sha1", "octet_length": "octet_length", exp.LowerHex: "to_hex", "to_varbyte": "to_varbyte",
                 exp.Getbit: "getbit", "from_hex": "from_hex"}
 DUCKDB_SETUP: tuple[str, ...] = (
     # VARBYTE is a BLOB: its own octet_length; text: its UTF-8 bytes (strlen), as an INTEGER like Redshift's.
@@ -155,7 +167,44 @@ DUCKDB_SETUP: tuple[str, ...] = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_getbit(b, i) AS"
     " get_bit(CAST(b AS BIT), CAST(bit_length(CAST(b AS BIT)) - 1 - i AS INTEGER))",
 )
+_U32 = 4294967295
+# FIPS 180-4's SHA-1 over 32-bit words kept in bigint (the message padded with 0x80, zeros and its bit length).
+_POSTGRES_SHA1 = f"""CREATE OR REPLACE FUNCTION public.shiftflow_sha1(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE
+STRICT AS $f$ DECLARE m bytea := convert_to(x, 'UTF8'); bits bigint := octet_length(convert_to(x, 'UTF8')) * 8;
+  h bigint[] := ARRAY[1732584193, 4023233417, 2562383102, 271733878, 3285377520]; w bigint[];
+  a bigint; b bigint; c bigint; d bigint; e bigint; f bigint; k bigint; t bigint; p int;
+BEGIN
+  m := m || '\\x80'::bytea;
+  WHILE length(m) % 64 <> 56 LOOP m := m || '\\x00'::bytea; END LOOP;
+  m := m || int8send(bits);
+  FOR block IN 0 .. length(m) / 64 - 1 LOOP
+    w := array_fill(0::bigint, ARRAY[80]);
+    FOR i IN 0 .. 15 LOOP
+      p := block * 64 + i * 4;
+      w[i + 1] := (get_byte(m, p)::bigint << 24) | (get_byte(m, p + 1)::bigint << 16)
+                  | (get_byte(m, p + 2)::bigint << 8) | get_byte(m, p + 3);
+    END LOOP;
+    FOR i IN 16 .. 79 LOOP
+      t := w[i - 2] # w[i - 7] # w[i - 13] # w[i - 15];
+      w[i + 1] := ((t << 1) | (t >> 31)) & {_U32};
+    END LOOP;
+    a := h[1]; b := h[2]; c := h[3]; d := h[4]; e := h[5];
+    FOR i IN 0 .. 79 LOOP
+      IF i < 20 THEN f := (b & c) | ((b # {_U32}) & d); k := 1518500249;
+      ELSIF i < 40 THEN f := b # c # d; k := 1859775393;
+      ELSIF i < 60 THEN f := (b & c) | (b & d) | (c & d); k := 2400959708;
+      ELSE f := b # c # d; k := 3395469782;
+      END IF;
+      t := ((((a << 5) | (a >> 27)) & {_U32}) + f + e + k + w[i + 1]) & {_U32};
+      e := d; d := c; c := ((b << 30) | (b >> 2)) & {_U32}; b := a; a := t;
+    END LOOP;
+    h := ARRAY[(h[1] + a) & {_U32}, (h[2] + b) & {_U32}, (h[3] + c) & {_U32}, (h[4] + d) & {_U32},
+               (h[5] + e) & {_U32}];
+  END LOOP;
+  RETURN (SELECT string_agg(lpad(to_hex(v), 8, '0'), '' ORDER BY n) FROM unnest(h) WITH ORDINALITY AS u(v, n));
+END $f$"""
 POSTGRES_SETUP: tuple[str, ...] = (
+    _POSTGRES_SHA1,
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_octet_length(x {argument}) RETURNS integer LANGUAGE sql"
       f" IMMUTABLE AS $f$ SELECT octet_length(x{cast}) $f$"
       for argument, cast in (("text", ""), ("character", "::text"), ("bytea", ""))),

@@ -1,4 +1,5 @@
-"""Redshift's non-cryptographic hash functions (r_FNV_HASH.md, r_FARMFINGERPRINT64.md), BIGINT results.
+"""Redshift's non-cryptographic hash functions (r_FNV_HASH.md, r_FARMFINGERPRINT64.md: BIGINT results;
+crc32-function.md).
 
 - FNV_HASH(value [, seed]): 64-bit FNV-1a over the value's binary representation, from the seed (default the FNV
   offset basis), so that fnv_hash('cd', fnv_hash('ab')) is fnv_hash('abcd'). SMALLINT, INTEGER and BIGINT are
@@ -7,6 +8,18 @@
   other types (DECIMAL, floats, dates, BOOLEAN): they fail with "not supported locally".
 - FARMFINGERPRINT64(VARCHAR | VARBYTE): farmhash's Fingerprint64 (farmhashna::Hash64) of the bytes (a CHAR's
   with its blanks, as FNV_HASH's: the page does not say).
+- MURMUR3_32_HASH(value [, seed]) (MURMUR3_32_HASH.md): MurmurHash3 x86_32 of the value's bytes in Apache Iceberg's
+  32-bit hash specification (appendix B), an INT; the seed (an INT, default 0) is MurmurHash3's own seed, its 32
+  bits. INTEGER and BIGINT are hashed as 8 little-endian bytes (Iceberg hashes an int as its long), text as its
+  UTF-8 bytes (a CHAR's with its blanks, as FNV_HASH's), VARBYTE as its bytes. The live page's values:
+  murmur3_32_hash(1) is 1392991556, ('Amazon Redshift') -1563580564, ('abcd') 1139631978, ('cd',
+  murmur3_32_hash('ab')) 1711522338; its ('Amazon Redshift', murmur3_32_hash(1)), -1346554171, is not what the
+  seed rule gives (-1713130188), nor any seed the page's values lead to (the corpus's older copy of the page printed
+  FNV_HASH's values). SMALLINT and the other types (Iceberg has no SMALLINT; the page names no bytes for DECIMAL,
+  floats, dates ...) fail with "not supported locally".
+- CRC32(string): CRC-32C (the Castagnoli polynomial, as the page says) of the text's UTF-8 bytes, as 8 lower-case
+  hexadecimal digits (crc32('Amazon Redshift') is f2726906). A value that is not text is read as its text (the
+  argument is a VARCHAR), a CHAR's without its trailing blanks (its VARCHAR value on both engines).
 On DuckDB the byte loops are Python functions registered on each database (DUCKDB_FUNCTIONS), fed by macros that
 pick the bytes by the argument's type; on PostgreSQL, plpgsql over unsigned 64-bit arithmetic done in numeric
 (bigint arithmetic raises on overflow; xor and shifts are bigint's own). A CHAR(n) value is hashed with its blanks:
@@ -20,6 +33,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 _MASK = (1 << 64) - 1
+_MASK32 = (1 << 32) - 1
 _FNV_OFFSET_BASIS = 0xCBF29CE484222325
 _FNV_PRIME = 0x100000001B3
 _K0, _K1, _K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
@@ -159,6 +173,68 @@ def fingerprint64(data: bytes) -> int:
                            (_hash16(v[1], w[1], mul) + x) & _MASK, mul))
 
 
+def murmur3_32(data: bytes, seed: int) -> int:
+    """MurmurHash3 x86_32 of `data` from `seed` (an INT: its 32 bits), as an INT."""
+    def mix(k: int) -> int:
+        k = (k * 0xCC9E2D51) & _MASK32
+        k = ((k << 15) | (k >> 17)) & _MASK32
+        return (k * 0x1B873593) & _MASK32
+
+    value, length = seed & _MASK32, len(data)
+    whole = length - length % 4
+    for at in range(0, whole, 4):
+        value ^= mix(int.from_bytes(data[at : at + 4], "little"))
+        value = ((value << 13) | (value >> 19)) & _MASK32
+        value = (value * 5 + 0xE6546B64) & _MASK32
+    if length % 4:
+        value ^= mix(int.from_bytes(data[whole:], "little"))
+    value ^= length
+    value ^= value >> 16
+    value = (value * 0x85EBCA6B) & _MASK32
+    value ^= value >> 13
+    value = (value * 0xC2B2AE35) & _MASK32
+    value ^= value >> 16
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _murmur3_32_hash(node: exp.Anonymous, engine: str) -> exp.Expression:
+    arguments = list(node.expressions)
+    if len(arguments) == 1:
+        arguments.append(exp.Literal.number(0))
+    if len(arguments) != 2:
+        return node  # the engine's error for the wrong number of arguments
+    value, seed = arguments
+    return exp.Anonymous(this="shiftflow_murmur3_32_hash", expressions=[value, exp.cast(seed, exp.DataType.Type.INT)])
+
+
+def _crc32c_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        value = byte
+        for _ in range(8):
+            value = (value >> 1) ^ (_CRC32C_POLYNOMIAL if value & 1 else 0)
+        table.append(value)
+    return tuple(table)
+
+
+_CRC32C_POLYNOMIAL = 0x82F63B78  # CRC-32C (Castagnoli), reflected
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data: bytes) -> str:
+    """CRC-32C of `data` as Redshift's CRC32 prints it: 8 lower-case hexadecimal digits."""
+    value = 0xFFFFFFFF
+    for byte in data:
+        value = (value >> 8) ^ _CRC32C[(value ^ byte) & 0xFF]
+    return f"{value ^ 0xFFFFFFFF:08x}"
+
+
+def _crc32(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 1:
+        return node  # the engine's error for the wrong number of arguments
+    return exp.Anonymous(this="shiftflow_crc32", expressions=[exp.cast(node.expressions[0], exp.DataType.Type.VARCHAR)])
+
+
 def _fnv_hash(node: exp.Anonymous, engine: str) -> exp.Expression:
     arguments = list(node.expressions)
     if len(arguments) == 1:
@@ -173,13 +249,17 @@ def _farm_fingerprint(node: exp.Expression, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_farmfingerprint64", expressions=list(node.expressions))
 
 
-HANDLERS = {"fnv_hash": _fnv_hash, "farmfingerprint64": _farm_fingerprint}
+HANDLERS = {"fnv_hash": _fnv_hash, "farmfingerprint64": _farm_fingerprint, "crc32": _crc32,
+            "murmur3_32_hash": _murmur3_32_hash}
 PARSER_FUNCTIONS = {"FARMFINGERPRINT64": lambda args: exp.Anonymous(this="farmfingerprint64", expressions=args)}
-COLUMN_NAMES = {"fnv_hash": "fnv_hash", "farmfingerprint64": "farmfingerprint64"}
+COLUMN_NAMES = {"fnv_hash": "fnv_hash", "farmfingerprint64": "farmfingerprint64", "crc32": "crc32",
+                "murmur3_32_hash": "murmur3_32_hash"}
 # DuckDB Python functions: name -> (function, parameter types, return type), registered on each database.
 DUCKDB_FUNCTIONS = {
     "shiftflow_fnv1a": (fnv1a, ("BLOB", "BIGINT"), "BIGINT"),
     "shiftflow_fingerprint64": (fingerprint64, ("BLOB",), "BIGINT"),
+    "shiftflow_crc32c": (crc32c, ("BLOB",), "VARCHAR"),
+    "shiftflow_murmur3_32": (murmur3_32, ("BLOB", "INTEGER"), "INTEGER"),
 }
 # The argument's bytes by its type. Every branch must bind for any type, hence the casts through VARCHAR (a BLOB
 # read back from its text is the same bytes): TRY_CASTs, as DuckDB folds constants in a branch not taken. Each
@@ -195,6 +275,13 @@ DUCKDB_SETUP: tuple[str, ...] = (
     + " ELSE error('not supported locally: ' || f || '() of ' || typeof(x) || ' (its bytes are not documented)') END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_fnv_hash(x, seed) AS shiftflow_fnv1a(shiftflow_hash_bytes(x, 'fnv_hash'),"
     " seed)",
+    # MURMUR3_32_HASH: Iceberg's bytes; an INTEGER is hashed as its BIGINT
+    "CREATE OR REPLACE TEMP MACRO shiftflow_murmur3_32_hash(x, seed) AS shiftflow_murmur3_32(CASE WHEN x IS NULL"
+    " THEN NULL WHEN typeof(x) IN ('VARCHAR', 'BLOB') THEN shiftflow_hash_bytes(x, 'murmur3_32_hash')"
+    f" WHEN typeof(x) IN ('INTEGER', 'BIGINT') THEN {_DUCKDB_INTEGER_BYTES.format(width=8)}"
+    " ELSE error('not supported locally: murmur3_32_hash() of ' || typeof(x) || ' (its bytes are not documented)')"
+    " END, seed)",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_crc32(x) AS shiftflow_crc32c(encode(x))",
     "CREATE OR REPLACE TEMP MACRO shiftflow_farmfingerprint64(x) AS shiftflow_fingerprint64(CASE"
     " WHEN typeof(x) IN ('VARCHAR', 'BLOB', 'NULL') THEN shiftflow_hash_bytes(x, 'farmfingerprint64')"
     " ELSE error('function farmfingerprint64(' || lower(typeof(x)) || ') does not exist') END)",
@@ -232,7 +319,8 @@ LANGUAGE sql IMMUTABLE AS $f$ SELECT decode(string_agg(lpad(to_hex((x >> (8 * i)
 _POSTGRES_FNV_ARGUMENTS = {  # argument type -> its bytes
     **{t: f"public.shiftflow_little_endian(x, {w})" for t, w in (("smallint", 2), ("integer", 4), ("bigint", 8))},
     "text": "convert_to(x, 'UTF8')",
-    "character": "convert_to(format('%s', x), 'UTF8')",  # the blank padding: its output function's text
+    # the blank padding: its output function's text (format() of a NULL is '': NULL stays NULL)
+    "character": "convert_to(CASE WHEN x IS NOT NULL THEN format('%s', x) END, 'UTF8')",
     "bytea": "x",
 }
 _K = {"k0": _signed(_K0), "k1": _signed(_K1), "k2": _signed(_K2)}
@@ -339,8 +427,59 @@ END $f$""",
       f" AS $f$ SELECT public.shiftflow_farmfingerprint64({_POSTGRES_FNV_ARGUMENTS[t]}) $f$"
       for t in ("text", "character")),
 )
+# CRC-32C, bit by bit (Redshift's CRC32 takes short strings); xor and shifts are bigint's own.
+_CRC32 = f"""CREATE OR REPLACE FUNCTION public.shiftflow_crc32(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT
+AS $f$ DECLARE d bytea := convert_to(x, 'UTF8'); c bigint := 4294967295;
+BEGIN
+  FOR i IN 0 .. length(d) - 1 LOOP
+    c := c # get_byte(d, i);
+    FOR k IN 1 .. 8 LOOP
+      c := (c >> 1) # (CASE WHEN c & 1 = 1 THEN {_CRC32C_POLYNOMIAL} ELSE 0 END);
+    END LOOP;
+  END LOOP;
+  RETURN lpad(to_hex(c # 4294967295), 8, '0');
+END $f$"""
+# MurmurHash3 x86_32 over unsigned 32-bit values kept in bigint: a product split in 16-bit halves stays below 2^49.
+_MURMUR3 = (
+    "CREATE OR REPLACE FUNCTION public.shiftflow_u32_mul(a bigint, b bigint) RETURNS bigint LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT (a * (b & 65535) + (((a * (b >> 16)) & 65535) << 16)) & 4294967295 $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_u32_rotl(a bigint, n int) RETURNS bigint LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT ((a << n) | (a >> (32 - n))) & 4294967295 $f$",
+    """CREATE OR REPLACE FUNCTION public.shiftflow_murmur3_32(d bytea, seed integer) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE STRICT AS $f$ DECLARE h bigint := seed::bigint & 4294967295; k bigint;
+  n int := length(d); whole int := n - n % 4;
+BEGIN
+  FOR i IN 0 .. n - 1 LOOP
+    IF i % 4 = 0 THEN k := 0; END IF;
+    k := k | (get_byte(d, i)::bigint << (8 * (i % 4)));
+    IF i % 4 = 3 OR i = n - 1 THEN
+      k := public.shiftflow_u32_mul(public.shiftflow_u32_rotl(public.shiftflow_u32_mul(k, 3432918353), 15), 461845907);
+      h := h # k;
+      IF i < whole THEN
+        h := (public.shiftflow_u32_mul(public.shiftflow_u32_rotl(h, 13), 5) + 3864292196) & 4294967295;
+      END IF;
+    END IF;
+  END LOOP;
+  h := h # n;
+  h := h # (h >> 16);
+  h := public.shiftflow_u32_mul(h, 2246822507);
+  h := h # (h >> 13);
+  h := public.shiftflow_u32_mul(h, 3266489909);
+  h := h # (h >> 16);
+  RETURN (CASE WHEN h >= 2147483648 THEN h - 4294967296 ELSE h END)::integer;
+END $f$""",
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_murmur3_32_hash(x {t}, seed integer) RETURNS integer"
+      f" LANGUAGE sql IMMUTABLE AS $f$ SELECT public.shiftflow_murmur3_32({b}, seed) $f$" for t, b in (
+          ("integer", "public.shiftflow_little_endian(x, 8)"), ("bigint", "public.shiftflow_little_endian(x, 8)"),
+          ("text", _POSTGRES_FNV_ARGUMENTS["text"]), ("character", _POSTGRES_FNV_ARGUMENTS["character"]),
+          ("bytea", "x"))),
+    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_murmur3_32_hash(x {t}, seed integer) RETURNS integer"
+      " LANGUAGE plpgsql IMMUTABLE AS $f$ BEGIN RAISE EXCEPTION"
+      " 'not supported locally: murmur3_32_hash() of % (its bytes are not documented)', pg_typeof(x); END $f$"
+      for t in ("smallint", "anyelement")),
+)
 POSTGRES_SETUP: tuple[str, ...] = (
-    _U64_WRAP, *_U64_OPERATIONS, _FNV, _LITTLE_ENDIAN,
+    _U64_WRAP, _CRC32, *_U64_OPERATIONS, _FNV, _LITTLE_ENDIAN,
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_fnv_hash(x {t}, seed bigint) RETURNS bigint LANGUAGE sql"
       f" IMMUTABLE AS $f$ SELECT public.shiftflow_fnv1a({b}, seed) $f$" for t, b in _POSTGRES_FNV_ARGUMENTS.items()),
     # any other type: its bytes are not documented
@@ -348,4 +487,5 @@ POSTGRES_SETUP: tuple[str, ...] = (
     " IMMUTABLE AS $f$ BEGIN RAISE EXCEPTION 'not supported locally: fnv_hash() of % (its bytes are not documented)',"
     " pg_typeof(x); END $f$",
     *_FARMHASH,
+    *_MURMUR3,
 )

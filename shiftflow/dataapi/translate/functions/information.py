@@ -8,11 +8,17 @@ the session's user is the cluster's admin user (or the user SET SESSION AUTHORIZ
   user SET SESSION AUTHORIZATION made whose privileges are checked (principals/access.py, for literal arguments). pg_backend_pid() is system.py's (the session's RedshiftPid).
 - VERSION(): the string r_VERSION.md shows (REDSHIFT_VERSION).
 - CURRENT_USER_ID: 100, the id Redshift gives the admin user it creates with the cluster (r_Users.md's pg_user).
+- The leader-node-only ones (c_SQL_functions_leader_node_only.md: CURRENT_SCHEMA, CURRENT_SCHEMAS and the three
+  HAS_*_PRIVILEGE) in a statement that references a user table or an STL / STV / SVL / SVV system table fail as on
+  Redshift, "Specified types or functions (one per INFO message) not supported on Amazon Redshift tables."
+  (c_sql-functions-leader-node.md); with catalog tables alone (pg_*, information_schema) or no table they run.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
+
+from shiftflow.dataapi.engines.base import EngineError
 
 # function -> (DuckDB's check that the object exists, true or the engine's error: shiftflow_regclass is
 # catalog.py's; the privileges its reference page lists)
@@ -27,6 +33,32 @@ _ADMIN_USER_ID = 100
 # Redshift keeps for its users elsewhere (`user "x" does not exist` for a GRANT, commands/roles.py); Redshift's page
 # of each function does not show its error, PostgreSQL since 8.1 says `role "x"`: chosen.
 MISSING_USER = 'user "{user}" does not exist'
+
+
+_LEADER_NODE_ONLY = frozenset(_PRIVILEGE_FUNCTIONS)
+_LEADER_NODE_ERROR = "Specified types or functions (one per INFO message) not supported on Amazon Redshift tables."
+_CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+
+
+def refuse_leader_node_functions(tree: exp.Expression) -> None:
+    """Redshift's error for a leader-node-only function in a statement the compute nodes run (one that references a
+    user table or an STL / STV / SVL / SVV system table); catalog tables (pg_*, information_schema) and the SYS_
+    monitoring views run on the leader node."""
+    if not any(isinstance(node, (exp.CurrentSchema, exp.CurrentSchemas)) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() in _LEADER_NODE_ONLY) for node in tree.walk()):
+        return
+    ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE) if cte.alias}
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function
+        name = table.name.lower()
+        if name in ctes and not table.db:
+            continue
+        if table.db.lower() in _CATALOG_SCHEMAS or name.startswith(("pg_", "sys_")):
+            continue
+        if isinstance(table.parent, (exp.Create, exp.Drop)) and table.parent.this is table:
+            continue  # the object a DDL statement names
+        raise EngineError(_LEADER_NODE_ERROR)
 
 
 def _privilege(node: exp.Anonymous, engine: str) -> exp.Expression:

@@ -8,8 +8,11 @@ string, number, boolean, null). Navigating a JSON_PARSE call itself (json_parse(
 SUPER type information (r_is_array.md ...): IS_ARRAY, IS_OBJECT, IS_SCALAR, IS_BOOLEAN, IS_NUMBER, IS_VARCHAR,
 IS_CHAR (ASCII text), IS_SMALLINT / IS_INTEGER / IS_BIGINT (numbers of scale 0 in the 16, 32, 64-bit range); each
 is false for NULL. A SUPER value here is JSON, which keeps no DECIMAL / FLOAT distinction: IS_DECIMAL, IS_FLOAT,
-IS_FP, DECIMAL_PRECISION and DECIMAL_SCALE are refused (rewrite.py). OBJECT(key, value, ...) is a JSON object,
-JSON_SIZE the bytes of the value's minified text, as the emulator prints it.
+IS_FP, DECIMAL_PRECISION and DECIMAL_SCALE are refused (rewrite.py). OBJECT(key, value, ...) is a JSON object.
+JSON_SERIALIZE(super) (JSON_SERIALIZE.md) is the value's minified text as the emulator prints it (no blanks outside
+strings, numbers as written), a VARCHAR; JSON_SERIALIZE_TO_VARBYTE the same text's UTF-8 bytes, a VARBYTE (cast to
+VARCHAR: the text again, JSON_SERIALIZE_TO_VARBYTE.md); JSON_SIZE the number of those bytes. A value that is not SUPER
+fails (DuckDB: "not supported locally"; PostgreSQL: no such function).
 
 On JSON text (VARCHAR): JSON_EXTRACT_PATH_TEXT (its path of keys and null_if_invalid; the helper lives in setup.py
 beside JSON_EXTRACT_ARRAY_ELEMENT_TEXT's).
@@ -87,6 +90,22 @@ def _object(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.cast(exp.Anonymous(this="json_object", expressions=checked), exp.DataType.Type.JSON)
 
 
+def _json_serialize(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 1:
+        return node
+    return exp.Anonymous(this="shiftflow_json_serialize", expressions=node.expressions)
+
+
+def _json_serialize_to_varbyte(node: exp.Anonymous, engine: str) -> exp.Expression:
+    """A cast to VARBYTE, so that a cast of it to VARCHAR reads its bytes as UTF-8 (types.py on PostgreSQL)."""
+    if len(node.expressions) != 1:
+        return node
+    text = exp.Anonymous(this="shiftflow_json_serialize", expressions=node.expressions)
+    encoded = exp.Anonymous(this="encode", expressions=[text]) if engine == "duckdb" else exp.Anonymous(
+        this="convert_to", expressions=[text, exp.Literal.string("UTF8")])
+    return exp.cast(encoded, exp.DataType.Type.VARBINARY)
+
+
 def _json_extract_path_text(node: exp.Anonymous, engine: str) -> exp.Expression:
     """JSON_EXTRACT_PATH_TEXT(json_string, path_elem [, ...] [, null_if_invalid]) (JSON_EXTRACT_PATH_TEXT.md): the
     text at the path of keys, NULL when a key is missing; invalid JSON fails unless null_if_invalid is true. The
@@ -122,13 +141,15 @@ def _json_extract_path_text(node: exp.Anonymous, engine: str) -> exp.Expression:
 
 
 HANDLERS = {"json_parse": _json_parse, "json_typeof": _json_typeof, "object": _object,
-            "json_extract_path_text": _json_extract_path_text,
+            "json_extract_path_text": _json_extract_path_text, "json_serialize": _json_serialize,
+            "json_serialize_to_varbyte": _json_serialize_to_varbyte,
             **dict.fromkeys((*_PREDICATES, "json_size"), _super_function)}
 PARSER_FUNCTIONS = {name.upper(): (lambda args, name=name: exp.Anonymous(this=name, expressions=args))
                     for name in ("json_parse", "json_typeof", "object", "json_size", "json_extract_path_text",
-                                 *_PREDICATES)}
+                                 "json_serialize", "json_serialize_to_varbyte", *_PREDICATES)}
 COLUMN_NAMES = {"json_parse": "json_parse", "json_typeof": "json_typeof", "object": "object", "json_size": "json_size",
-                "json_extract_path_text": "json_extract_path_text", **{name: name for name in _PREDICATES}}
+                "json_extract_path_text": "json_extract_path_text", "json_serialize": "json_serialize",
+                "json_serialize_to_varbyte": "json_serialize_to_varbyte", **{name: name for name in _PREDICATES}}
 _RANGES = {"smallint": 2 ** 15, "integer": 2 ** 31, "bigint": 2 ** 63}
 # The predicates that test the JSON type alone: DuckDB's json_type, PostgreSQL's json_typeof.
 _JSON_TYPE_TESTS = {"is_array": ("= 'ARRAY'", "= 'array'"), "is_object": ("= 'OBJECT'", "= 'object'"),
@@ -137,6 +158,8 @@ _JSON_TYPE_TESTS = {"is_array": ("= 'ARRAY'", "= 'array'"), "is_object": ("= 'OB
                     "is_number": ("IN ('BIGINT', 'UBIGINT', 'DOUBLE')", "= 'number'"),
                     "is_varchar": ("= 'VARCHAR'", "= 'string'")}
 
+# A JSON text's blanks outside strings, for regexp_replace(text, _MINIFY, '\1', 'g'), as minified_json finds them.
+_MINIFY = _BLANKS_OUTSIDE_STRINGS.pattern
 DUCKDB_SETUP = (
     # DuckDB's json_type names SQL types (VARCHAR, BIGINT, DOUBLE ...); Redshift names JSON ones. A SQL NULL has
     # no type (NULL, as PostgreSQL's json_typeof), unlike a JSON null.
@@ -154,7 +177,11 @@ DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_value(v) AS CASE WHEN typeof(v) IN ('DATE', 'TIME')"
     " OR starts_with(typeof(v), 'TIMESTAMP') OR starts_with(typeof(v), 'TIME ') THEN error('OBJECT could not"
     " convert type ' || replace(lower(typeof(v)), ' with time zone', 'tz') || ' to super') ELSE v END",
-    "CREATE OR REPLACE TEMP MACRO shiftflow_json_size(x) AS CAST(strlen(CAST(json(CAST(x AS JSON)) AS VARCHAR))"
+    # the text as printed (minified_json: no blanks outside strings; DuckDB's json() would rewrite 1.50 as 1.5)
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_serialize(x) AS CASE WHEN x IS NULL THEN NULL"
+    f" WHEN typeof(x) = 'JSON' THEN regexp_replace(CAST(x AS VARCHAR), '{_MINIFY}', '\\1', 'g')"
+    " ELSE error('not supported locally: json_serialize() of ' || typeof(x) || ' (a value that is not SUPER)') END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_json_size(x) AS CAST(strlen(shiftflow_json_serialize(CAST(x AS JSON)))"
     " AS INTEGER)",
 )
 POSTGRES_SETUP: tuple[str, ...] = (
@@ -165,7 +192,9 @@ POSTGRES_SETUP: tuple[str, ...] = (
     *(f"CREATE OR REPLACE FUNCTION public.shiftflow_is_{kind}(x json) RETURNS boolean LANGUAGE sql IMMUTABLE"
       f" AS $f$ SELECT coalesce(json_typeof(x) = 'number' AND (x #>> '{{}}') ~ '^-?[0-9]+$'"
       f" AND (x #>> '{{}}')::numeric BETWEEN -{size} AND {size - 1}, false) $f$" for kind, size in _RANGES.items()),
-    "CREATE OR REPLACE FUNCTION public.shiftflow_json_size(x json) RETURNS integer LANGUAGE sql IMMUTABLE"
     # the text as printed (minified_json: no blanks outside strings)
-    """ AS $f$ SELECT octet_length(regexp_replace(x::text, '("(?:[^"\\\\]|\\\\.)*")|\\s+', '\\1', 'g')) $f$""",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_json_serialize(x json) RETURNS text LANGUAGE sql IMMUTABLE"
+    f" AS $f$ SELECT regexp_replace(x::text, '{_MINIFY}', '\\1', 'g') $f$",
+    "CREATE OR REPLACE FUNCTION public.shiftflow_json_size(x json) RETURNS integer LANGUAGE sql IMMUTABLE"
+    " AS $f$ SELECT octet_length(public.shiftflow_json_serialize(x)) $f$",
 )

@@ -24,6 +24,13 @@
   of the set-up (POSTGRES_SETUP), so two text columns concatenate there; on DuckDB column + column fails.
 - QUOTE_IDENT quotes a name unless it is lower case letters, digits, _ and $ and no reserved word (r_pg_keywords.md);
   QUOTE_LITERAL quotes the value's text (a number too), refusing text with a backslash (PostgreSQL writes E'...').
+- SOUNDEX(string) (SOUNDEX.md): American Soundex of the string's ASCII letters (every other character ignored, the
+  words of a string coded as one): its first letter, then the digits of the letters after it (B F P V 1, C G J K Q S
+  X Z 2, D T 3, L 4, M N 5, R 6), a digit dropped when the letter before it had the same one, vowels and Y parting
+  two such letters, padded with 0 to four characters; '' without a letter. Whether H and W part them as vowels do
+  (PostgreSQL's fuzzystrmatch) or not (the American rule) the page does not show: a string where it matters
+  (Ashcraft) fails with "not supported locally". DIFFERENCE(a, b) (DIFFERENCE.md): how many of the two codes' four
+  characters are equal, 0 when one string has no letter, 1 when neither has.
 """
 
 from __future__ import annotations
@@ -332,7 +339,44 @@ def _bpcharcmp(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_bpcharcmp", expressions=node.expressions)
 
 
+_SOUNDEX_DIGITS = {**dict.fromkeys("BFPV", "1"), **dict.fromkeys("CGJKQSXZ", "2"), **dict.fromkeys("DT", "3"),
+                   "L": "4", "M": "5", "N": "5", "R": "6"}
+_SOUNDEX_UNDECIDED = "!"  # the code depends on whether H and W part two letters of one digit
+
+
+def soundex(text: str) -> str:
+    """American Soundex as the module's docstring says; _SOUNDEX_UNDECIDED where H / W would decide it."""
+    letters = [c for c in text.upper() if "A" <= c <= "Z"]
+    if not letters:
+        return ""
+    code, last, parted_by_h_or_w = letters[0], _SOUNDEX_DIGITS.get(letters[0]), False
+    for letter in letters[1:]:
+        if len(code) == 4:
+            break
+        if letter in "HW":
+            parted_by_h_or_w = True
+            continue
+        digit = _SOUNDEX_DIGITS.get(letter)
+        if digit is not None and digit == last and parted_by_h_or_w:
+            return _SOUNDEX_UNDECIDED
+        if digit is not None and digit != last:
+            code += digit
+        last, parted_by_h_or_w = digit, False
+    return code.ljust(4, "0")
+
+
+def _soundex(node: exp.Soundex, engine: str) -> exp.Expression:
+    return exp.Anonymous(this="shiftflow_soundex", expressions=[node.this])
+
+
+def _difference(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 2:
+        return node  # the engine's error
+    return exp.Anonymous(this="shiftflow_difference", expressions=list(node.expressions))
+
+
 HANDLERS = {**dict.fromkeys(_COMPARISONS, _compare), exp.Add: _text_plus, "quote_ident": _quote,
+            exp.Soundex: _soundex, "difference": _difference,
             "bpcharcmp": _bpcharcmp, "bttext_pattern_cmp": _bpcharcmp,
             "quote_literal": _quote, exp.In: _in, exp.Between: _between, exp.Case: _case,
             exp.Nullif: _nullif,
@@ -344,11 +388,25 @@ HANDLERS[exp.Literal] = _literal
 HANDLERS[exp.In] = lambda node, engine: _in_tuples(_in(node, engine), engine)  # _in leaves a tuple IN as written
 COLUMN_NAMES = {"len": "len", "length": "length", exp.Concat: "concat", "quote_ident": "quote_ident",
                 "quote_literal": "quote_literal", "bpcharcmp": "bpcharcmp",
-                "bttext_pattern_cmp": "bttext_pattern_cmp"}
+                "bttext_pattern_cmp": "bttext_pattern_cmp", exp.Soundex: "soundex", "difference": "difference"}
+DUCKDB_FUNCTIONS = {"shiftflow_soundex_code": (soundex, ("VARCHAR",), "VARCHAR")}
+_SOUNDEX_REFUSED = ("not supported locally: soundex() of a string where H or W parts two letters of one digit (the"
+                    " page does not say whether they part them as vowels do)")
 
+# a letter's Soundex digit in SQL (NULL for a vowel, Y, H, W)
+_POSTGRES_SOUNDEX_DIGIT = ("CASE WHEN {letter} IN (" + ", ".join(f"'{c}'" for c in "BFPV") + ") THEN '1' WHEN {letter} IN ("
+                           + ", ".join(f"'{c}'" for c in "CGJKQSXZ") + ") THEN '2' WHEN {letter} IN ('D', 'T') THEN '3'"
+                           " WHEN {letter} = 'L' THEN '4' WHEN {letter} IN ('M', 'N') THEN '5'"
+                           " WHEN {letter} = 'R' THEN '6' END")
 _VARBYTE_CONCAT = "not supported locally: CONCAT of a VARBYTE value that is not visibly VARBYTE (a column)"
 DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_rtrim(x VARCHAR) AS rtrim(x, ' '), (x) AS x",
+    f"CREATE OR REPLACE TEMP MACRO shiftflow_soundex(s) AS CASE WHEN shiftflow_soundex_code(CAST(s AS VARCHAR))"
+    f" = '{_SOUNDEX_UNDECIDED}' THEN error('{_SOUNDEX_REFUSED}') ELSE shiftflow_soundex_code(CAST(s AS VARCHAR)) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_difference(a, b) AS list_transform([[shiftflow_soundex(a),"
+    " shiftflow_soundex(b)]], lambda c: CASE WHEN c[1] = '' AND c[2] = '' THEN 1 WHEN c[1] = '' OR c[2] = '' THEN 0"
+    " ELSE CAST(list_sum(list_transform(range(1, 5), lambda i: CASE WHEN c[1][i] = c[2][i] THEN 1 ELSE 0 END))"
+    " AS INTEGER) END)[1]",
     "CREATE OR REPLACE TEMP MACRO shiftflow_quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*')"
     " AND s NOT IN (" + ", ".join(f"'{w}'" for w in _RESERVED_WORDS) + ") THEN s"
     """ ELSE '"' || replace(s, '"', '""') || '"' END""",
@@ -366,7 +424,30 @@ DUCKDB_SETUP = (
       f" typeof(b) = 'VARCHAR' THEN rtrim(CAST(a AS VARCHAR), ' ') {operator} rtrim(CAST(b AS VARCHAR), ' ')"
       f" ELSE a {operator} b END" for name, operator in _COMPARISON_OPERATORS.items()),
 )
+_POSTGRES_SOUNDEX = f"""CREATE OR REPLACE FUNCTION public.shiftflow_soundex(s text) RETURNS text LANGUAGE plpgsql
+IMMUTABLE STRICT AS $f$ DECLARE letters text := regexp_replace(upper(s), '[^A-Z]', '', 'g'); code text;
+  last text; digit text; parted boolean := false; letter text;
+BEGIN
+  IF letters = '' THEN RETURN ''; END IF;
+  code := left(letters, 1);
+  last := {_POSTGRES_SOUNDEX_DIGIT.format(letter="code")};
+  FOR i IN 2 .. length(letters) LOOP
+    EXIT WHEN length(code) = 4;
+    letter := substr(letters, i, 1);
+    IF letter IN ('H', 'W') THEN parted := true; CONTINUE; END IF;
+    digit := {_POSTGRES_SOUNDEX_DIGIT.format(letter="letter")};
+    IF digit IS NOT NULL AND digit = last AND parted THEN RAISE EXCEPTION '{_SOUNDEX_REFUSED}'; END IF;
+    IF digit IS NOT NULL AND digit IS DISTINCT FROM last THEN code := code || digit; END IF;
+    last := digit; parted := false;
+  END LOOP;
+  RETURN rpad(code, 4, '0');
+END $f$"""
 POSTGRES_SETUP = (
+    _POSTGRES_SOUNDEX,
+    "CREATE OR REPLACE FUNCTION public.shiftflow_difference(a text, b text) RETURNS integer LANGUAGE sql IMMUTABLE"
+    " STRICT AS $f$ SELECT CASE WHEN x = '' AND y = '' THEN 1 WHEN x = '' OR y = '' THEN 0 ELSE (SELECT count(*)"
+    " FROM generate_series(1, 4) AS i WHERE substr(x, i, 1) = substr(y, i, 1))::integer END"
+    " FROM (SELECT public.shiftflow_soundex(a) AS x, public.shiftflow_soundex(b) AS y) AS codes $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_concat_text(x anyelement) RETURNS text LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT x::text $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_concat_text(x bytea) RETURNS text LANGUAGE plpgsql IMMUTABLE"

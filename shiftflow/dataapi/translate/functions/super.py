@@ -19,6 +19,10 @@ the parsed tree before identifiers are folded, because navigation is read from t
 - ARRAY(...), ARRAY_CONCAT(a, b), SUBARRAY(a, start, length) and SPLIT_TO_ARRAY(text, delimiter) make SUPER arrays (JSON arrays, printed as JSON: [1,50,null,100]); a subscript
   of one of them is 0-based, as on Redshift (shiftflow_super_get with the JSONPath index as written). ARRAY_CONCAT
   of a value that is no array fails with "not supported locally".
+- GET_ARRAY_LENGTH(array) (get_array_length.md) is its number of elements, a BIGINT; ARRAY_FLATTEN(array of arrays)
+  (array_flatten.md) the elements of its arrays in order, one SUPER array. What the pages do not show fails with
+  "not supported locally": either of a value that is no array, ARRAY_FLATTEN of several arguments, of an element
+  that is no array, or of an array nested two levels deep (flattened once or all the way: the page does not say).
 What the pass cannot tell without the catalog stays as it was: a cast of a whole SUPER column (`data::int`) is the
 engine's cast of a JSON value, and navigation of a name that is also a table alias reads the table's column.
 """
@@ -350,7 +354,7 @@ def _from_varbyte(args: list[exp.Expression]) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_from_varbyte", expressions=args)
 
 
-_ARRAY_MAKERS = ("shiftflow_super_array", "shiftflow_array_concat", "shiftflow_subarray")
+_ARRAY_MAKERS = ("shiftflow_super_array", "shiftflow_array_concat", "shiftflow_subarray", "shiftflow_array_flatten")
 
 
 def _super_array(node: exp.Array, engine: str) -> exp.Expression:
@@ -384,6 +388,19 @@ def _subarray(node: exp.Anonymous, engine: str) -> exp.Expression:
     return exp.Anonymous(this="shiftflow_subarray", expressions=list(node.expressions))
 
 
+def _get_array_length(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 1:
+        return node  # the engine's error
+    return exp.Anonymous(this="shiftflow_get_array_length", expressions=list(node.expressions))
+
+
+def _array_flatten(node: exp.Anonymous, engine: str) -> exp.Expression:
+    if len(node.expressions) != 1:
+        raise NotSupportedLocally("array_flatten() of more than one argument (array_flatten.md shows one array of"
+                                  " arrays)")
+    return exp.Anonymous(this="shiftflow_array_flatten", expressions=list(node.expressions))
+
+
 def _array_subscript(node: exp.Bracket, engine: str) -> exp.Expression:
     """array(...)[n]: element n counted from 0, a SUPER (NULL past the end, lax navigation)."""
     array = node.this
@@ -396,25 +413,41 @@ def _array_subscript(node: exp.Bracket, engine: str) -> exp.Expression:
 
 
 HANDLERS: dict[object, object] = {exp.Array: _super_array, exp.ArrayConcat: _array_concat, exp.Bracket: _array_subscript,
-                                  exp.StringToArray: _split_to_array, "subarray": _subarray}
+                                  exp.StringToArray: _split_to_array, "subarray": _subarray,
+                                  "get_array_length": _get_array_length, "array_flatten": _array_flatten}
 PARSER_FUNCTIONS = {"CAN_JSON_PARSE": lambda args: exp.Anonymous(this="shiftflow_can_json_parse", expressions=args),
                     "FROM_VARBYTE": lambda args: _from_varbyte(args)}
 COLUMN_NAMES = {exp.Array: "array", exp.ArrayConcat: "array_concat", exp.StringToArray: "split_to_array",
                 "shiftflow_can_json_parse": "can_json_parse", "shiftflow_from_varbyte": "from_varbyte",
                 "shiftflow_from_varbyte_utf8": "from_varbyte",
-                "shiftflow_super_get": "shiftflow_super_get", "subarray": "subarray"}
+                "shiftflow_super_get": "shiftflow_super_get", "subarray": "subarray",
+                "get_array_length": "get_array_length", "array_flatten": "array_flatten"}
 
 _NOT_AN_ARRAY = "not supported locally: array_concat of a value that is not an array"
+_LENGTH_NOT_AN_ARRAY = "not supported locally: get_array_length of a value that is not an array"
+_NOT_FLAT = ("not supported locally: array_flatten of a value that is not an array of arrays of values that are not"
+             " arrays")
 DUCKDB_SETUP = (
     "CREATE OR REPLACE TEMP MACRO shiftflow_super_array(j) AS j",  # a name for the result column and subscripts
+    # The elements as json_extract's JSON texts (a cast to JSON[] would make a JSON null a SQL NULL, printed NULL).
     "CREATE OR REPLACE TEMP MACRO shiftflow_array_concat(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL"
     " WHEN json_type(CAST(a AS JSON)) = 'ARRAY' AND json_type(CAST(b AS JSON)) = 'ARRAY'"
-    " THEN CAST(list_concat(CAST(CAST(a AS JSON) AS JSON[]), CAST(CAST(b AS JSON) AS JSON[])) AS JSON)"
+    " THEN to_json(list_concat(json_extract(CAST(a AS JSON), '$[*]'), json_extract(CAST(b AS JSON), '$[*]')))"
     f" ELSE CAST(error('{_NOT_AN_ARRAY}') AS JSON) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_subarray(a, s, n) AS CASE WHEN json_type(CAST(a AS JSON)) = 'ARRAY'"
-    " THEN CAST(list_slice(CAST(CAST(a AS JSON) AS JSON[]), greatest(CASE WHEN s < 0 THEN json_array_length(CAST(a AS"
-    " JSON)) + s ELSE s END, 0) + 1, CASE WHEN s < 0 THEN json_array_length(CAST(a AS JSON)) + s ELSE s END + n)"
-    " AS JSON) END",
+    " THEN to_json(list_slice(json_extract(CAST(a AS JSON), '$[*]'), greatest(CASE WHEN s < 0 THEN"
+    " json_array_length(CAST(a AS JSON)) + s ELSE s END, 0) + 1, CASE WHEN s < 0 THEN json_array_length(CAST(a AS"
+    " JSON)) + s ELSE s END + n)) END",
+    "CREATE OR REPLACE TEMP MACRO shiftflow_get_array_length(a) AS CASE WHEN a IS NULL THEN NULL"
+    " WHEN json_type(CAST(a AS JSON)) = 'ARRAY' THEN CAST(json_array_length(CAST(a AS JSON)) AS BIGINT)"
+    f" ELSE CAST(error('{_LENGTH_NOT_AN_ARRAY}') AS BIGINT) END",
+    # every element an array, none of whose elements is one (the elements' JSON texts, as array_concat's)
+    "CREATE OR REPLACE TEMP MACRO shiftflow_array_flatten(a) AS CASE WHEN a IS NULL THEN NULL"
+    " WHEN json_type(CAST(a AS JSON)) = 'ARRAY' AND list_bool_and(list_transform(json_extract(CAST(a AS JSON),"
+    " '$[*]'), lambda e: json_type(e) = 'ARRAY')) IS NOT false AND NOT coalesce(list_bool_or(list_transform("
+    "json_extract(CAST(a AS JSON), '$[*][*]'), lambda f: json_type(f) = 'ARRAY')), false)"
+    " THEN to_json(json_extract(CAST(a AS JSON), '$[*][*]'))"
+    f" ELSE CAST(error('{_NOT_FLAT}') AS JSON) END",
     "CREATE OR REPLACE TEMP MACRO shiftflow_json_parse(x BLOB) AS CAST(decode(x) AS JSON), (x) AS CAST(x AS JSON)",
     "CREATE OR REPLACE TEMP MACRO shiftflow_from_varbyte_utf8(x) AS decode(x)",
     # Redshift's JSON parser is strict (setup.py's shiftflow_json_strict); that check is costly, and only text with
@@ -467,6 +500,18 @@ _SUPER_SCALARS = ("smallint", "integer", "bigint", "numeric", "real", "double pr
 POSTGRES_SETUP = (
     "CREATE OR REPLACE FUNCTION public.shiftflow_super_array(j json) RETURNS json LANGUAGE sql IMMUTABLE"
     " AS $f$ SELECT j $f$",
+    f"""CREATE OR REPLACE FUNCTION public.shiftflow_get_array_length(a json) RETURNS bigint LANGUAGE plpgsql
+IMMUTABLE STRICT AS $f$ BEGIN IF json_typeof(a) <> 'array' THEN RAISE EXCEPTION '{_LENGTH_NOT_AN_ARRAY}'; END IF;
+  RETURN json_array_length(a); END $f$""",
+    f"""CREATE OR REPLACE FUNCTION public.shiftflow_array_flatten(a json) RETURNS json LANGUAGE plpgsql
+IMMUTABLE STRICT AS $f$ BEGIN
+  IF json_typeof(a) <> 'array' OR EXISTS (SELECT 1 FROM json_array_elements(a) AS x(e) WHERE CASE
+      WHEN json_typeof(e) <> 'array' THEN true
+      ELSE EXISTS (SELECT 1 FROM json_array_elements(e) AS y(f) WHERE json_typeof(f) = 'array') END) THEN
+    RAISE EXCEPTION '{_NOT_FLAT}';
+  END IF;
+  RETURN (SELECT coalesce(json_agg(f ORDER BY i, j), '[]'::json) FROM json_array_elements(a) WITH ORDINALITY AS x(e, i),
+    LATERAL json_array_elements(e) WITH ORDINALITY AS y(f, j)); END $f$""",
     "CREATE OR REPLACE FUNCTION public.shiftflow_subarray(a json, s integer, n integer) RETURNS json LANGUAGE sql"
     " IMMUTABLE AS $f$ SELECT CASE WHEN json_typeof(a) = 'array' THEN (SELECT coalesce(json_agg(e ORDER BY i),"
     " '[]'::json) FROM json_array_elements(a) WITH ORDINALITY AS x(e, i), LATERAL (SELECT CASE WHEN s < 0"
