@@ -15,7 +15,7 @@ crc32-function.md).
   murmur3_32_hash(1) is 1392991556, ('Amazon Redshift') -1563580564, ('abcd') 1139631978, ('cd',
   murmur3_32_hash('ab')) 1711522338; its ('Amazon Redshift', murmur3_32_hash(1)), -1346554171, is not what the
   seed rule gives (-1713130188), nor any seed the page's values lead to (the corpus's older copy of the page printed
-  FNV_HASH's values). SMALLINT and the other types (Iceberg has no SMALLINT; the page names no bytes for DECIMAL,
+  FNV_HASH's values): the seeded form fails with "not supported locally" rather than risk a different answer. SMALLINT and the other types (Iceberg has no SMALLINT; the page names no bytes for DECIMAL,
   floats, dates ...) fail with "not supported locally".
 - CRC32(string): CRC-32C (the Castagnoli polynomial, as the page says) of the text's UTF-8 bytes, as 8 lower-case
   hexadecimal digits (crc32('Amazon Redshift') is f2726906). A value that is not text is read as its text (the
@@ -31,6 +31,8 @@ is hashed unpadded there: char_columns.py's limits).
 from __future__ import annotations
 
 from sqlglot import exp
+
+from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 _MASK = (1 << 64) - 1
 _MASK32 = (1 << 32) - 1
@@ -199,11 +201,12 @@ def murmur3_32(data: bytes, seed: int) -> int:
 
 def _murmur3_32_hash(node: exp.Anonymous, engine: str) -> exp.Expression:
     arguments = list(node.expressions)
-    if len(arguments) == 1:
-        arguments.append(exp.Literal.number(0))
-    if len(arguments) != 2:
+    if len(arguments) == 2:  # the page's two seeded examples follow no one rule (the docstring): refused
+        raise NotSupportedLocally("murmur3_32_hash() with a seed (MURMUR3_32_HASH.md's seeded examples follow no one"
+                                  " rule the emulator knows)")
+    if len(arguments) != 1:
         return node  # the engine's error for the wrong number of arguments
-    value, seed = arguments
+    value, seed = arguments[0], exp.Literal.number(0)
     return exp.Anonymous(this="shiftflow_murmur3_32_hash", expressions=[value, exp.cast(seed, exp.DataType.Type.INT)])
 
 
