@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -127,8 +128,8 @@ class StatementRunner:
             change(statement, _aborted(failed))
         elif failed is not None:
             change(statement, _failed_from(failed, run.failure_message(failed)))
-        else:
-            change(statement, _finish(st.FINISHED))
+        else:  # a single statement's end is saved with its sub-statement's (SqlRun.all): one write
+            change(statement, _in_turn(run.sub_end, _finish(st.FINISHED)))
 
     def _after_run(self, statement: Statement, kept: KeptSession | None, database: str, session: EngineSession,
                    run: SqlRun, clean: bool) -> None:
@@ -192,13 +193,21 @@ def _finish(status: str, error: str = "") -> Callable[[Statement], None]:
     return lambda statement: statement.finish(status, error)
 
 
+def _in_turn(*changes: Callable[[Statement], None] | None) -> Callable[[Statement], None]:
+    def change(statement: Statement) -> None:
+        for one in changes:
+            if one is not None:
+                one(statement)
+    return change
+
+
 def _sub_started(index: int, query_id: Callable[[], int]) -> Callable[[Statement], None]:
     return lambda statement: statement.subs[index].start(query_id())
 
 
-def _sub_ended(index: int, status: str, result: QueryResult | None = None,
-               error: str = "") -> Callable[[Statement], None]:
-    return lambda statement: statement.subs[index].end(status, result, error)
+def _sub_ended(index: int, status: str, result: QueryResult | None = None, error: str = "",
+               ended_ns: int = 0) -> Callable[[Statement], None]:
+    return lambda statement: statement.subs[index].end(status, result, error, ended_ns)
 
 
 class SqlRun:
@@ -212,6 +221,7 @@ class SqlRun:
         self.in_transaction = False
         self.broken = False  # the session's state is unknown: do not reuse it
         self.temporary = False  # created session-scoped objects: a Data API session ends with its call
+        self.sub_end: Callable[[Statement], None] | None = None  # a single statement's FINISHED, not yet applied
 
     def all(self, query_id: Callable[[], int], store: StatementStore) -> int | None:
         """Run every sub-statement in order; the index of the one that failed, or None."""
@@ -234,7 +244,10 @@ class SqlRun:
                 store.change(statement, _sub_ended(index, st.FAILED, error=str(error)))
                 self._end_transaction("rollback")
                 return index
-            store.change(statement, _sub_ended(index, st.FINISHED, result))
+            if statement.is_batch:
+                store.change(statement, _sub_ended(index, st.FINISHED, result))
+            else:  # applied with the statement's FINISHED: a single statement ends at once, in one write
+                self.sub_end = _sub_ended(index, st.FINISHED, result, ended_ns=time.perf_counter_ns())
             self.system.completed(sub.query_id)
         try:
             self._end_transaction("commit")

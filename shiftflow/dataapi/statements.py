@@ -62,9 +62,10 @@ class SubStatement:
         self.status, self.query_id, self.updated_at = STARTED, query_id, now()
         self.started_ns = time.perf_counter_ns()
 
-    def end(self, status: str, result: QueryResult | None = None, error: str = "") -> None:
+    def end(self, status: str, result: QueryResult | None = None, error: str = "", ended_ns: int = 0) -> None:
+        """`ended_ns`: when it ended (time.perf_counter_ns), if before now."""
         if self.started_ns:
-            self.duration_ns = time.perf_counter_ns() - self.started_ns
+            self.duration_ns = (ended_ns or time.perf_counter_ns()) - self.started_ns
         self.status, self.result, self.error, self.updated_at = status, result, error, now()
         self.size = result_size(result)
 

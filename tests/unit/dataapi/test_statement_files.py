@@ -316,31 +316,36 @@ def _hold_saves(monkeypatch: pytest.MonkeyPatch, held_when) -> tuple[threading.E
     return held, release
 
 
+@pytest.mark.parametrize("batch", [False, True], ids=["statement", "batch"])
 def test_a_status_is_on_disk_before_anyone_sees_it_and_other_statements_go_on_meanwhile(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """While the save of a sub-statement's end waits, nobody sees it end (DescribeStatement and its long poll,
-    GetStatementResult, ListStatements); other statements run, end and answer meanwhile (no lock of the whole store
-    is held over a save)."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: bool):
+    """While the save of an end waits (a statement's, a batch's first sub-statement's), nobody sees it end
+    (DescribeStatement and its long poll, GetStatementResult, ListStatements); other statements run, end and answer
+    meanwhile (no lock of the whole store is held over a save)."""
     folder = tmp_path / "statements"
     emulator = _emulator(folder)
-    held, release = _hold_saves(monkeypatch, lambda statement: statement.name == "held" and any(
-        sub.status == st.FINISHED for sub in statement.subs) and statement.status != st.FINISHED)
+    held, release = _hold_saves(monkeypatch, lambda statement: statement.name == "held" and (
+        statement.status == st.FINISHED if not batch else
+        statement.subs[0].status == st.FINISHED and statement.status != st.FINISHED))
     try:
-        slow = emulator.call("ExecuteStatement", {**TARGET, "Sql": "select 42 as n", "StatementName": "held"})["Id"]
+        request = ({**TARGET, "Sqls": ["select 42 as n", "select 1 as one"], "StatementName": "held"} if batch
+                   else {**TARGET, "Sql": "select 42 as n", "StatementName": "held"})
+        submitted = emulator.call("BatchExecuteStatement" if batch else "ExecuteStatement", request)["Id"]
+        slow = f"{submitted}:1" if batch else submitted
         assert held.wait(30)
         described = emulator.call("DescribeStatement", {"Id": slow, "WaitTimeSeconds": 1})
         assert (described["Status"], described["ResultRows"]) == ("STARTED", -1)
         with pytest.raises(DataApiError, match="Query has not finished"):
             emulator.call("GetStatementResult", {"Id": slow})
-        assert json.loads(StatementFiles(folder).path(slow).read_text())["subs"][0]["status"] != st.FINISHED
+        assert json.loads(StatementFiles(folder).path(submitted).read_text())["subs"][0]["status"] != st.FINISHED
         other = emulator.call("ExecuteStatement", {**TARGET, "Sql": "select 7 as n", "WaitTimeSeconds": 10})["Id"]
         assert emulator.call("DescribeStatement", {"Id": other})["Status"] == "FINISHED"
         assert _pages(emulator, other)[0]["Records"] == [[{"longValue": 7}]]
         assert [s["Id"] for s in emulator.call("ListStatements", {})["Statements"]] == [other]
         release.set()
-        assert emulator.call("DescribeStatement", {"Id": slow, "WaitTimeSeconds": 10})["Status"] == "FINISHED"
+        assert emulator.call("DescribeStatement", {"Id": submitted, "WaitTimeSeconds": 10})["Status"] == "FINISHED"
         assert _pages(emulator, slow)[0]["Records"] == [[{"longValue": 42}]]
-        assert json.loads(StatementFiles(folder).path(slow).read_text())["status"] == st.FINISHED
+        assert json.loads(StatementFiles(folder).path(submitted).read_text())["status"] == st.FINISHED
     finally:
         release.set()
         emulator.close()
