@@ -17,6 +17,7 @@ from shiftflow.dataapi.store import INTERRUPTED_ERROR
 from shiftflow.dataapi.store_files import StatementFiles
 from shiftflow.local.cloud.client import wait_until
 from tests.conftest import SLOW_SQL
+from tests.unit.dataapi.conftest import result_pages
 
 TARGET = {"ClusterIdentifier": "local-cluster", "Database": "dev", "DbUser": "awsuser"}
 TYPED = ("select 42 as n, 2.5::double as d, 'x,y' as s, true as b, null as z, 12.30::decimal(5,2) as m, "
@@ -216,19 +217,8 @@ def _rows(emulator: DataApiEmulator, sql: str) -> list[list[object]]:
 
 ROWS_SQL = ("select range as n, 'row ' || range as s, range * 1.5 as d, (range % 2 = 0) as b, "
             "timestamp '2026-11-21 12:00:00.12' + range * interval '1 hour' as ts, date '2026-11-21' as day, "
-            "12.30::decimal(5,2) as m, '\\x0a0b'::blob as raw, case when range = 3 then null else range end as z "
-            "from range(5) order by n")
-
-
-def _pages(emulator: DataApiEmulator, statement_id: str, operation: str = "GetStatementResult") -> list[dict]:
-    """Every page of a result, without their NextToken (it names the statement)."""
-    pages, token = [], None
-    while True:
-        page = emulator.call(operation, {"Id": statement_id, **({"NextToken": token} if token else {})})
-        token = page.pop("NextToken", None)
-        pages.append(page)
-        if not token:
-            return pages
+            "12.30::decimal(5,2) as m, '\\x0a0b'::blob as raw, case when range = 3 then null else range end as z, "
+            "'12:00:00+02'::timetz as tz from range(5) order by n")
 
 
 def test_result_rows_are_on_disk_not_in_memory_and_answer_as_kept_in_memory(tmp_path: Path):
@@ -245,7 +235,7 @@ def test_result_rows_are_on_disk_not_in_memory_and_answer_as_kept_in_memory(tmp_
             json_id = emulator.call("ExecuteStatement", {**TARGET, "Sql": ROWS_SQL, "WaitTimeSeconds": 10})["Id"]
             csv_id = emulator.call("ExecuteStatement", {**TARGET, "Sql": ROWS_SQL, "ResultFormat": "CSV",
                                                         "WaitTimeSeconds": 10})["Id"]
-            answers.append((_pages(emulator, json_id), _pages(emulator, csv_id, "GetStatementResultV2")))
+            answers.append((result_pages(emulator, json_id), result_pages(emulator, csv_id, "GetStatementResultV2")))
             described = emulator.call("DescribeStatement", {"Id": json_id})
             sizes.append((described["ResultRows"], described["ResultSize"]))
         assert sizes[0] == sizes[1] and sizes[0][0] == 5 and sizes[0][1] > 0
@@ -264,10 +254,11 @@ def test_result_rows_are_on_disk_not_in_memory_and_answer_as_kept_in_memory(tmp_
         {"stringValue": "2026-11-21 13:00:00.12"}, {"stringValue": "2026-11-21"}, {"stringValue": "12.30"}]
     assert [record[8] for record in records] == [{"longValue": n} for n in range(3)] + [{"isNull": True},
                                                                                          {"longValue": 4}]
+    assert records[0][9] == {"stringValue": "10:00:00+00"}  # a TIMETZ in UTC, also read back from disk
 
     again = _emulator(folder)
     try:
-        assert (_pages(again, json_id), _pages(again, csv_id, "GetStatementResultV2")) == on_disk
+        assert (result_pages(again, json_id), result_pages(again, csv_id, "GetStatementResultV2")) == on_disk
     finally:
         again.close()
 
@@ -290,7 +281,7 @@ def test_rows_no_record_names_are_removed_and_forgotten_statements_take_their_ro
     second = _emulator(folder)
     try:
         assert not stray.exists()
-        assert _pages(second, f"{batch}:2")[0]["Records"] == [[{"longValue": 2}]]
+        assert result_pages(second, f"{batch}:2")[0]["Records"] == [[{"longValue": 2}]]
         statement = second.statements.get(batch)
     finally:
         second.close()
@@ -340,11 +331,11 @@ def test_a_status_is_on_disk_before_anyone_sees_it_and_other_statements_go_on_me
         assert json.loads(StatementFiles(folder).path(submitted).read_text())["subs"][0]["status"] != st.FINISHED
         other = emulator.call("ExecuteStatement", {**TARGET, "Sql": "select 7 as n", "WaitTimeSeconds": 10})["Id"]
         assert emulator.call("DescribeStatement", {"Id": other})["Status"] == "FINISHED"
-        assert _pages(emulator, other)[0]["Records"] == [[{"longValue": 7}]]
+        assert result_pages(emulator, other)[0]["Records"] == [[{"longValue": 7}]]
         assert [s["Id"] for s in emulator.call("ListStatements", {})["Statements"]] == [other]
         release.set()
         assert emulator.call("DescribeStatement", {"Id": submitted, "WaitTimeSeconds": 10})["Status"] == "FINISHED"
-        assert _pages(emulator, slow)[0]["Records"] == [[{"longValue": 42}]]
+        assert result_pages(emulator, slow)[0]["Records"] == [[{"longValue": 42}]]
         assert json.loads(StatementFiles(folder).path(submitted).read_text())["status"] == st.FINISHED
     finally:
         release.set()
