@@ -21,6 +21,14 @@ SUCCEEDED. While it runs the cloud's threads, RSS and open files are sampled fro
 
     .venv/bin/python benchmarks/cloud_stress.py [--threads 300] [--processes 3] [--iterations 6] [--engine duckdb]
         [--waves 2] [--json out.json]
+
+`--store` measures the Data API's statement store instead (`measure_store`): the cloud's RSS and state folder after
+`--statements` statements of `--rows` rows each (kept 24 hours, as the service keeps results), how fast a page of an
+old one reads back, then waves of 50, 100 and 200 concurrent clients each running short statements (submit, long-poll
+DescribeStatement to the end, GetStatementResult): statements per second and the submit-to-result latency.
+
+    .venv/bin/python benchmarks/cloud_stress.py --store [--statements 5000] [--rows 1000] [--clients 50 100 200]
+        [--per-client 20] [--json out.json]
 """
 
 from __future__ import annotations
@@ -506,6 +514,130 @@ def measure(threads: int = 300, processes: int = 3, threads_per_process: int = 2
         return results
 
 
+# ---- the statement store: results kept, concurrent short statements -------------------------------------------------
+
+def measure_store(statements: int = 5000, rows: int = 1000, writers: int = 8, clients: tuple[int, ...] = (50, 100, 200),
+                  per_client: int = 20, engine: str = "duckdb", state_dir: Path | None = None) -> dict[str, Any]:
+    """A cloud of its own: `statements` selects of `rows` rows each (their results kept), then one wave per entry of
+    `clients`. Figures: RSS (MiB) idle, after the selects and at its peak, the statements folder's size, a result
+    page's read-back latency, and per wave statements/s with the submit-to-result latency (p50, p99)."""
+    with contextlib.ExitStack() as stack:
+        folder = state_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shiftflow-store-")))
+        endpoint = stack.enter_context(started_cloud(folder, engine))
+        api = make_client("redshift-data", endpoint.url)
+        values = ", ".join(f"({n}, 'row {n}')" for n in range(1, rows + 1))
+        done = api.batch_execute_statement(Sqls=["CREATE TABLE store_rows (n INT, label VARCHAR(20))",
+                                                 f"INSERT INTO store_rows VALUES {values}"], **TARGET)
+        assert api.describe_statement(Id=done["Id"], WaitTimeSeconds=30)["Status"] == "FINISHED"
+        idle = Sampler(endpoint.pid).sample()
+        results: dict[str, Any] = {"engine": engine, "statements": statements, "rows": rows, "writers": writers,
+                                   "idle_rss_mib": round(idle[2], 1)}
+        with Sampler(endpoint.pid, interval=0.5) as sampler:
+            results["retained"] = retained_results(endpoint.url, statements, rows, writers)
+        after = Sampler(endpoint.pid).sample()
+        results["retained"].update({"rss_mib": round(after[2], 1), "peak_rss_mib": sampler.peak().get("rss_mib"),
+                                    "statements_folder_mib": round(sum(
+                                        path.stat().st_size for path in (folder / "statements").iterdir()
+                                        if path.is_file()) / 2**20, 1)})
+        results["waves"] = []
+        for count in clients:
+            with Sampler(endpoint.pid) as sampler:
+                figures_of_wave = short_statements(endpoint.url, count, per_client)
+            results["waves"].append({**figures_of_wave, "peak": sampler.peak()})
+        return results
+
+
+def retained_results(url: str, statements: int, rows: int, writers: int) -> dict[str, Any]:
+    """`statements` selects of every row of store_rows, by `writers` clients; then the first page of 200 of them read
+    back (checked whole)."""
+    outcomes, ids = Outcomes(), []
+    call = Caller(outcomes)
+    making = threading.Lock()
+    numbers = iter(range(statements))
+
+    def writer() -> None:
+        with making:
+            api = make_client("redshift-data", url)
+        for _ in iter(lambda: next(numbers, None), None):
+            submitted = call("execute_statement", api.execute_statement,
+                             Sql="SELECT n, label FROM store_rows ORDER BY n", WaitTimeSeconds=30, **TARGET)
+            described = call("describe_statement", api.describe_statement, Id=submitted["Id"], WaitTimeSeconds=30)
+            if described["Status"] != "FINISHED" or described["ResultRows"] != rows:
+                outcomes.problem(f"statement {submitted['Id']}: {described['Status']} {described.get('Error', '')}")
+            with outcomes.lock:
+                ids.append(submitted["Id"])
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=writer, daemon=True) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    api, reads = make_client("redshift-data", url), Outcomes()
+    for statement_id in random.sample(ids, min(200, len(ids))):
+        page = Caller(reads)("get_statement_result", api.get_statement_result, Id=statement_id)
+        if len(page["Records"]) != min(rows, 1000) or page["TotalNumRows"] != rows:
+            outcomes.problem(f"statement {statement_id}: {len(page['Records'])} records read back")
+    read_ms = sorted(1000 * latency for _, latency, _ in reads.calls)
+    failed = Counter(outcome for _, _, outcome in outcomes.calls + reads.calls if outcome != "ok")
+    return {"seconds": round(seconds, 1), "statements_per_s": round(len(ids) / seconds, 1),
+            "read_page_p50_ms": round(read_ms[len(read_ms) // 2], 1) if read_ms else None,
+            "read_page_p99_ms": round(read_ms[int(len(read_ms) * 0.99)], 1) if read_ms else None,
+            "problems": outcomes.problems[:20] + [f"{count} calls ended in {outcome}" for outcome, count in
+                                                  failed.items()]}
+
+
+def short_statements(url: str, clients: int, per_client: int) -> dict[str, Any]:
+    """`clients` threads at once, each `per_client` times: ExecuteStatement of a one-row select, DescribeStatement
+    long polls until it ended, GetStatementResult."""
+    outcomes = Outcomes()
+    call = Caller(outcomes)
+    making = threading.Lock()
+    start = threading.Barrier(clients)
+    ends: list[float] = []
+
+    def client(n: int) -> None:
+        with making:
+            api = make_client("redshift-data", url)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            start.wait(timeout=120)
+        for seq in range(per_client):
+            began = time.perf_counter()
+            try:
+                submitted = call("execute_statement", api.execute_statement, Sql=f"SELECT {n * 1000 + seq} AS n",
+                                 **TARGET)
+                described = call("describe_statement", api.describe_statement, Id=submitted["Id"])
+                while described["Status"] not in ("FINISHED", "FAILED", "ABORTED"):
+                    described = call("describe_statement(WaitTimeSeconds)", api.describe_statement,
+                                     Id=submitted["Id"], WaitTimeSeconds=20)
+                page = call("get_statement_result", api.get_statement_result, Id=submitted["Id"])
+            except Exception as error:  # noqa: BLE001 - recorded by the Caller
+                outcomes.problem(f"client {n} stopped: {classify(error)}")
+                return
+            if page["Records"] != [[{"longValue": n * 1000 + seq}]]:
+                outcomes.problem(f"statement {submitted['Id']}: {page['Records']}")
+            with outcomes.lock:
+                ends.append(time.perf_counter() - began)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    seconds = time.perf_counter() - started
+    ends.sort()
+    failed = Counter(outcome for _, _, outcome in outcomes.calls if outcome != "ok")
+    return {"clients": clients, "statements": len(ends), "seconds": round(seconds, 2),
+            "statements_per_s": round(len(ends) / seconds, 1),
+            "statement_p50_ms": round(1000 * ends[len(ends) // 2], 1) if ends else None,
+            "statement_p99_ms": round(1000 * ends[min(int(len(ends) * 0.99), len(ends) - 1)], 1) if ends else None,
+            "operations": figures(outcomes, seconds)["operations"],
+            "problems": outcomes.problems[:20] + [f"{count} calls ended in {outcome}" for outcome, count in
+                                                  failed.items()]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=300)
@@ -517,12 +649,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--state-dir", type=Path, help="the cloud's state folder, kept (default: a temporary one)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # a worker process's plan (JSON)
+    parser.add_argument("--store", action="store_true", help="measure the Data API's statement store (measure_store)")
+    parser.add_argument("--statements", type=int, default=5000)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--clients", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--per-client", type=int, default=20)
     args = parser.parse_args(argv)
     if args.worker:
         spec = json.loads(args.worker)
         first_id, threads = spec.pop("first_id"), spec.pop("threads")
         print(json.dumps(run_clients(Plan(**spec), threads, first_id).as_json()))
         return 0
+    if args.store:
+        stored = measure_store(args.statements, args.rows, clients=tuple(args.clients), per_client=args.per_client,
+                               engine=args.engine, state_dir=args.state_dir)
+        text = json.dumps(stored, indent=1)
+        if args.json:
+            args.json.write_text(text)
+        print(text)
+        problems = stored["retained"]["problems"] + [p for wave in stored["waves"] for p in wave["problems"]]
+        return 1 if problems else 0
     results = measure(args.threads, args.processes, args.threads_per_process, args.iterations, args.engine,
                       args.waves, args.state_dir)
     text = json.dumps(results, indent=1)

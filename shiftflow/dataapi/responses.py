@@ -56,7 +56,7 @@ def sub_statement_data(sub: SubStatement) -> dict[str, Any]:
         "Id": sub.id, "Status": sub.status, "CreatedAt": sub.created_at, "UpdatedAt": sub.updated_at,
         "Duration": sub.duration_ns if sub.status in st.ENDED else -1, "QueryString": sub.sql,
         "ResultRows": sub.result_rows, "HasResultSet": sub.has_result_set,
-        "ResultSize": st.result_size(sub.result) if sub.status == st.FINISHED else -1,
+        "ResultSize": sub.size if sub.status == st.FINISHED else -1,
         "RedshiftQueryId": max(sub.query_id, 0),
     }
     if sub.error:

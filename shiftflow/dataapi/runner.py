@@ -1,13 +1,16 @@
 """Running submitted statements: a worker pool takes each statement through PICKED and STARTED to its end.
 
 Each statement's sub-statements run in order on one engine session with Redshift's transaction rules (a batch in
-TRANSACTION mode is one transaction; a failure stops the batch); CancelStatement interrupts the session.
+TRANSACTION mode is one transaction; a failure stops the batch); CancelStatement interrupts the session. Every change
+of a statement's state is the store's (StatementStore.change: saved before it is seen, when statements are kept on
+disk); the changes below are functions of the statement they change.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,7 +19,8 @@ from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.engines.base import LOCAL_IAM_USER, EngineError, EngineSession, QueryResult, StatementTimedOut
 from shiftflow.dataapi.events import EventSubscribers
 from shiftflow.dataapi.sessions import KeptSession, KeptSessions, SessionPool
-from shiftflow.dataapi.statements import Statement, SubStatement
+from shiftflow.dataapi.statements import Statement
+from shiftflow.dataapi.store import StatementStore
 from shiftflow.dataapi.translate.commands.settings import described
 from shiftflow.dataapi.translate.model import (CASE_SENSITIVE_IDENTIFIERS, CURRENT_DATABASE, SessionCommand,
                                               unterminated_text)
@@ -38,15 +42,15 @@ def database_user(request: Mapping[str, Any]) -> str:
 
 
 class StatementRunner:
-    """The worker side of the statement lifecycle. `lock` is the statement store's: it guards statement state.
+    """The worker side of the statement lifecycle; `store` changes the statements' state.
 
     translator and s3_client are functions, so that each statement uses the emulator's current ones. system_log:
     what the system tables read (stl_load_errors, sys_query_history)."""
 
-    def __init__(self, lock: threading.Lock, pool: SessionPool, kept: KeptSessions, events: EventSubscribers,
+    def __init__(self, store: StatementStore, pool: SessionPool, kept: KeptSessions, events: EventSubscribers,
                  translator: Callable[[], Any], s3_client: Callable[[], Any], workers: int,
                  system_log: SystemLog) -> None:
-        self._lock, self._pool, self._kept, self._events = lock, pool, kept, events
+        self._store, self._pool, self._kept, self._events = store, pool, kept, events
         self._system_log = system_log
         self._translator, self._s3_client = translator, s3_client
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dataapi")
@@ -82,59 +86,50 @@ class StatementRunner:
             self._run_statement(statement)
         except Exception as error:  # never leave a statement hanging in STARTED
             log.exception("Data API emulator worker failed on %s", statement.id)
-            with self._lock:
-                statement.finish(st.FAILED, f"internal error in the Data API emulator: {error}")
+            self._store.change(statement, _finish(st.FAILED, f"internal error in the Data API emulator: {error}"))
         finally:
             statement.done.set()
             if statement.request.get("WithEvent"):
                 self._events.emit(statement)
 
     def _run_statement(self, statement: Statement) -> None:
-        with self._lock:
-            statement.set_status(st.PICKED)
-            for sub in statement.subs:
-                sub.status, sub.updated_at = st.PICKED, st.now()
+        change = self._store.change
+        change(statement, _picked, save=False)
         kept = self._kept.get(statement.request.get("SessionId", ""))
         if statement.cancel_requested:
             if kept:
                 self._kept.free(kept, kept.engine_session)
-            with self._lock:
-                return _abort(statement, statement.subs)
+            return change(statement, _aborted(0))
         database = statement.database
         try:
             session = kept.engine_session if kept and kept.engine_session else self._pool.checkout(database)
         except EngineError as error:
-            message = f"cannot open database {database}: {error}"
-            with self._lock:
-                for sub in statement.subs:
-                    first = sub is statement.subs[0]
-                    sub.end(st.FAILED if first else st.ABORTED, error=message if first else "")
-                statement.finish(st.FAILED, message)
+            change(statement, _not_opened(f"cannot open database {database}: {error}"))
             if kept:
                 self._kept.free(kept, None)
             return
         _set_user(session, statement.request)
         pid = self._pool.pid(session)
-        with self._lock:
-            statement.session, statement.pid = session, pid
-            statement.set_status(st.STARTED)
+
+        def started(changing: Statement) -> None:
+            changing.session, changing.pid = session, pid
+            changing.set_status(st.STARTED)
+
+        change(statement, started, save=False)
         system = SystemContext(kept.facts if kept else SessionFacts(), self._system_log, pid)
         run = SqlRun(statement, session, self._translator(), self._s3_client, system)
         try:
-            failed = run.all(lambda: next(self._query_ids), self._lock)
+            failed = run.all(lambda: next(self._query_ids), self._store)
         finally:
             statement.session = None
         clean = run.close() and not statement.cancel_requested
         self._after_run(statement, kept, database, session, run, clean)
-        with self._lock:
-            if statement.cancel_requested and failed is not None:
-                _abort(statement, statement.subs[failed:])
-            elif failed is not None:
-                for sub in statement.subs[failed + 1:]:  # never ran: the batch stopped at its first failure
-                    sub.end(st.ABORTED)
-                statement.finish(st.FAILED, run.failure_message(failed))
-            else:
-                statement.finish(st.FINISHED)
+        if statement.cancel_requested and failed is not None:
+            change(statement, _aborted(failed))
+        elif failed is not None:
+            change(statement, _failed_from(failed, run.failure_message(failed)))
+        else:  # a single statement's end is saved with its sub-statement's (SqlRun.all): one write
+            change(statement, _in_turn(run.sub_end, _finish(st.FINISHED)))
 
     def _after_run(self, statement: Statement, kept: KeptSession | None, database: str, session: EngineSession,
                    run: SqlRun, clean: bool) -> None:
@@ -159,12 +154,60 @@ def _set_user(session: EngineSession, request: Mapping[str, Any]) -> None:
         log.warning("could not record the database user on an engine session", exc_info=True)
 
 
-def _abort(statement: Statement, subs: list[SubStatement]) -> None:
-    """Cancelled: what had not ended (or ended by the interruption) is ABORTED. Call with the lock held."""
-    for sub in subs:
-        if sub.status not in st.ENDED or sub.status == st.FAILED:
-            sub.end(st.ABORTED, error=_CANCELLED if sub.started_ns else "")
-    statement.finish(st.ABORTED, _CANCELLED)
+# ---- the changes (StatementStore.change): each a function of the statement it changes -------------------------------
+
+def _picked(statement: Statement) -> None:
+    statement.set_status(st.PICKED)
+    for sub in statement.subs:
+        sub.status, sub.updated_at = st.PICKED, st.now()
+
+
+def _aborted(first: int) -> Callable[[Statement], None]:
+    """Cancelled: what had not ended from sub-statement `first` on (or ended by the interruption) is ABORTED."""
+    def change(statement: Statement) -> None:
+        for sub in statement.subs[first:]:
+            if sub.status not in st.ENDED or sub.status == st.FAILED:
+                sub.end(st.ABORTED, error=_CANCELLED if sub.started_ns else "")
+        statement.finish(st.ABORTED, _CANCELLED)
+    return change
+
+
+def _not_opened(message: str) -> Callable[[Statement], None]:
+    """Its database could not be opened: the first sub-statement FAILED, the others never ran."""
+    def change(statement: Statement) -> None:
+        for index, sub in enumerate(statement.subs):
+            sub.end(st.FAILED if index == 0 else st.ABORTED, error=message if index == 0 else "")
+        statement.finish(st.FAILED, message)
+    return change
+
+
+def _failed_from(failed: int, message: str) -> Callable[[Statement], None]:
+    def change(statement: Statement) -> None:
+        for sub in statement.subs[failed + 1:]:  # never ran: the batch stopped at its first failure
+            sub.end(st.ABORTED)
+        statement.finish(st.FAILED, message)
+    return change
+
+
+def _finish(status: str, error: str = "") -> Callable[[Statement], None]:
+    return lambda statement: statement.finish(status, error)
+
+
+def _in_turn(*changes: Callable[[Statement], None] | None) -> Callable[[Statement], None]:
+    def change(statement: Statement) -> None:
+        for one in changes:
+            if one is not None:
+                one(statement)
+    return change
+
+
+def _sub_started(index: int, query_id: Callable[[], int]) -> Callable[[Statement], None]:
+    return lambda statement: statement.subs[index].start(query_id())
+
+
+def _sub_ended(index: int, status: str, result: QueryResult | None = None, error: str = "",
+               ended_ns: int = 0) -> Callable[[Statement], None]:
+    return lambda statement: statement.subs[index].end(status, result, error, ended_ns)
 
 
 class SqlRun:
@@ -178,8 +221,9 @@ class SqlRun:
         self.in_transaction = False
         self.broken = False  # the session's state is unknown: do not reuse it
         self.temporary = False  # created session-scoped objects: a Data API session ends with its call
+        self.sub_end: Callable[[Statement], None] | None = None  # a single statement's FINISHED, not yet applied
 
-    def all(self, query_id: Callable[[], int], lock: threading.Lock) -> int | None:
+    def all(self, query_id: Callable[[], int], store: StatementStore) -> int | None:
         """Run every sub-statement in order; the index of the one that failed, or None."""
         statement = self.statement
         if statement.is_batch and statement.execution_mode == st.TRANSACTION:
@@ -187,32 +231,30 @@ class SqlRun:
                 self._control("begin")
             except EngineError as error:  # a cancel's interrupt can land on the BEGIN itself: nothing ran
                 if not statement.cancel_requested:
-                    with lock:
-                        statement.subs[0].end(st.FAILED, error=f"BEGIN failed: {error}")
+                    store.change(statement, _sub_ended(0, st.FAILED, error=f"BEGIN failed: {error}"))
                 return 0
         for index, sub in enumerate(statement.subs):
             if statement.cancel_requested:
                 self._end_transaction("rollback")
                 return index
-            with lock:
-                sub.start(query_id())
+            store.change(statement, _sub_started(index, query_id), save=False)
             try:
                 result = self._one(sub.sql, sub.query_id)
             except (EngineError, self.tr.NotSupportedLocally, StatementError) as error:
-                with lock:
-                    sub.end(st.FAILED, error=str(error))
+                store.change(statement, _sub_ended(index, st.FAILED, error=str(error)))
                 self._end_transaction("rollback")
                 return index
-            with lock:
-                sub.end(st.FINISHED, result)
+            if statement.is_batch:
+                store.change(statement, _sub_ended(index, st.FINISHED, result))
+            else:  # applied with the statement's FINISHED: a single statement ends at once, in one write
+                self.sub_end = _sub_ended(index, st.FINISHED, result, ended_ns=time.perf_counter_ns())
             self.system.completed(sub.query_id)
         try:
             self._end_transaction("commit")
         except EngineError as error:
-            last = statement.subs[-1]
-            with lock:
-                last.end(st.FAILED, error=f"COMMIT failed: {error}")
-            return len(statement.subs) - 1
+            last = len(statement.subs) - 1
+            store.change(statement, _sub_ended(last, st.FAILED, error=f"COMMIT failed: {error}"))
+            return last
         return None
 
     def _one(self, sql: str, query_id: int) -> QueryResult:

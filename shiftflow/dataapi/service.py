@@ -76,7 +76,7 @@ class DataApiEmulator:
         self._pool = SessionPool(engine)
         self._kept = KeptSessions()
         self._events = EventSubscribers(account_id, region)
-        self._runner = StatementRunner(self.statements.lock, self._pool, self._kept, self._events,
+        self._runner = StatementRunner(self.statements, self._pool, self._kept, self._events,
                                        lambda: self.translator, lambda: self.s3_client, workers,
                                        self.statements.system_log)
         self._catalog = Catalog(self._pool)

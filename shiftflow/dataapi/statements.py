@@ -2,16 +2,19 @@
 
 An ExecuteStatement is a Statement with one sub-statement that shares its id; a batch has sub-statements
 `<id>:1` ... `<id>:n`. Status moves SUBMITTED -> PICKED -> STARTED -> FINISHED | FAILED | ABORTED.
+
+Every change of a statement's state goes through the store (StatementStore.change), which orders one statement's
+changes, saves those that must be on disk before anyone sees them, and applies them under its lock.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from datetime import time as time_of_day  # the module `time` is imported too
@@ -43,9 +46,9 @@ class SubStatement:
     updated_at: datetime = field(default_factory=now)
     started_ns: int = 0
     duration_ns: int = -1
-    result: QueryResult | None = None
+    result: QueryResult | None = None  # its rows in memory, or read from the store's folder (store_files.RowsFile)
     query_id: int = -1
-    ended: Callable[[], None] | None = None  # called once it ended, the store's lock held (the store saves it)
+    size: int = 0  # ResultSize (result_size), measured once when it ends
 
     @property
     def has_result_set(self) -> bool:
@@ -59,12 +62,12 @@ class SubStatement:
         self.status, self.query_id, self.updated_at = STARTED, query_id, now()
         self.started_ns = time.perf_counter_ns()
 
-    def end(self, status: str, result: QueryResult | None = None, error: str = "") -> None:
+    def end(self, status: str, result: QueryResult | None = None, error: str = "", ended_ns: int = 0) -> None:
+        """`ended_ns`: when it ended (time.perf_counter_ns), if before now."""
         if self.started_ns:
-            self.duration_ns = time.perf_counter_ns() - self.started_ns
+            self.duration_ns = (ended_ns or time.perf_counter_ns()) - self.started_ns
         self.status, self.result, self.error, self.updated_at = status, result, error, now()
-        if self.ended is not None:
-            self.ended()
+        self.size = result_size(result)
 
 
 @dataclass
@@ -85,7 +88,7 @@ class Statement:
     cancel_requested: bool = False
     done: threading.Event = field(default_factory=threading.Event)
     session: Any = None  # the engine session while it runs: what CancelStatement interrupts
-    ended: Callable[[], None] | None = None  # called once it ended, the store's lock held (the store saves it)
+    changing: threading.Lock = field(default_factory=threading.Lock)  # held by the store through each change
 
     @property
     def database(self) -> str:
@@ -113,15 +116,30 @@ class Statement:
     def finish(self, status: str, error: str = "") -> None:
         self.duration_ns = sum(max(sub.duration_ns, 0) for sub in self.subs)
         self.set_status(status, error)
-        if self.ended is not None:
-            self.ended()  # before `done`: a long poll that returns FINISHED returns a statement already saved
         self.done.set()
+
+    def snapshot(self) -> Statement:
+        """A copy of its state to change and save before the statement itself takes it (`take`)."""
+        return dataclasses.replace(self, subs=[dataclasses.replace(sub) for sub in self.subs],
+                                   done=threading.Event(), changing=threading.Lock())
+
+    def take(self, changed: Statement) -> None:
+        """The state of `changed` (a `snapshot` of this statement, changed): what the store saves, not the worker's
+        handles (session, cancellation, done)."""
+        for name in _SAVED_STATE:
+            setattr(self, name, getattr(changed, name))
+        for sub, new in zip(self.subs, changed.subs):
+            for member in dataclasses.fields(SubStatement):
+                setattr(sub, member.name, getattr(new, member.name))
 
     def sub(self, statement_id: str) -> SubStatement | None:
         for sub in self.subs:
             if sub.id == statement_id:
                 return sub
         return None
+
+
+_SAVED_STATE = ("status", "error", "updated_at", "duration_ns", "pid", "owner")
 
 
 # ---- results as the Data API returns them ------------------------------------------------------------------

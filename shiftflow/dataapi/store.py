@@ -1,13 +1,23 @@
 """The statements the emulator knows: submitted ones by id, ClientTokens, the active-statement limit, retention.
 
-The store's lock also guards each statement's state (status, sub-statements): the worker changes it under the
-lock and the operations read a consistent snapshot under it.
+The store's lock guards its tables and each statement's state (status, sub-statements): a change is applied under
+it and the operations read a consistent snapshot under it. Every change of one statement goes through `change`,
+which holds the statement's own lock (`Statement.changing`) throughout, so one statement's changes are saved and
+applied in order while other statements' go on beside them.
 
 Kept on disk when asked (`keep_on_disk`, the local cloud's statements folder; shiftflow.dataapi.store_files): every
-statement is saved when it is recorded and whenever it or one of its sub-statements ends, under the lock, so no
-caller sees a status that a kill -9 could lose. Statements of an earlier process come back as they were saved; one
-that had not ended died with that process, as a statement dies with its session when a Redshift cluster restarts:
-it ends FAILED (ABORTED is the Data API's "stopped by the user", CancelStatement), with INTERRUPTED_ERROR.
+statement is saved when it is recorded and whenever it or one of its sub-statements ends (their result rows to files
+of their own, read back page by page: finished results are not held in memory). A change is saved before it is
+applied: the change is made on a snapshot, the snapshot written (fsync'd) outside the store's lock, and only then
+taken by the statement under the lock; a new statement is in the tables only once its record is written (a repeat of
+its ClientToken meanwhile waits for it). So no caller sees a status that a kill -9 could lose. Statements of an
+earlier process come back as they were saved; one that had not ended died with that process, as a statement dies
+with its session when a Redshift cluster restarts: it ends FAILED (ABORTED is the Data API's "stopped by the user",
+CancelStatement), with INTERRUPTED_ERROR.
+
+The active statements are counted as they are recorded and as they end (not by scanning); the limit counts those
+being recorded too, so it is exact under any number of concurrent submits. Retention knows the earliest moment a
+kept statement passes it, and scans only then.
 """
 
 from __future__ import annotations
@@ -15,12 +25,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from shiftflow.dataapi import statements as st
-from shiftflow.dataapi.errors import ActiveStatementsExceededException, ValidationException, query_not_found
+from shiftflow.dataapi.errors import (ActiveStatementsExceededException, InternalServerException, ValidationException,
+                                      query_not_found)
 from shiftflow.dataapi.statements import Statement, SubStatement
 from shiftflow.dataapi.store_files import LoadErrorFile, StatementFiles
 from shiftflow.dataapi.translate.system import QueryRecord, SystemLog, query_records
@@ -38,9 +49,12 @@ class StatementStore:
         self.max_active = max_active
         self.lock = threading.Lock()
         self._statements: dict[str, Statement] = {}
+        self._recording: dict[str, tuple[Statement, threading.Event]] = {}  # being saved: in no answer yet
         self._tokens: dict[str, tuple[str, str]] = {}  # ClientToken -> (request fingerprint, statement id)
         self._token_of: dict[str, tuple[str, str]] = {}  # statement id -> (ClientToken, request fingerprint)
-        self.oldest_kept = st.now()  # no statement is older: retention has nothing to forget before then
+        self._active = 0  # statements SUBMITTED, PICKED or STARTED, those being recorded included
+        self._forget_at: datetime | None = None  # when the first statement kept passes the retention (None: none)
+        self._unsaved: set[str] = set()  # statements whose outcome is not to be saved (their process stops)
         self.system_log = SystemLog(history=self._query_history)  # stl_load_errors, sys_query_history
         self._files: StatementFiles | None = None
 
@@ -60,22 +74,89 @@ class StatementStore:
                 if known_fingerprint != fingerprint:
                     raise ValidationException(f"ClientToken {token} was already used with a different request; "
                                               "use a new token for a new request.")
-                return self._statements[statement_id], False
-            active = sum(1 for s in self._statements.values() if s.status in st.ACTIVE)
-            if active >= self.max_active:
-                raise ActiveStatementsExceededException(
-                    f"Active statements exceeded the limit of {self.max_active}. Wait for some to finish.")
-            self._forget_old()
-            statement_id = st.new_id()
-            subs = [SubStatement(f"{statement_id}:{n}" if is_batch else statement_id, sql)
-                    for n, sql in enumerate(sqls, start=1)]
-            statement = Statement(statement_id, recorded(request), is_batch, subs)
+                if statement_id in self._statements:
+                    return self._statements[statement_id], False
+                statement, saved = self._recording[statement_id]
+                recording = False  # another call records it: it is known once on disk
+            else:
+                if self._active >= self.max_active:
+                    raise ActiveStatementsExceededException(
+                        f"Active statements exceeded the limit of {self.max_active}. Wait for some to finish.")
+                self._forget_old()
+                statement_id = st.new_id()
+                subs = [SubStatement(f"{statement_id}:{n}" if is_batch else statement_id, sql)
+                        for n, sql in enumerate(sqls, start=1)]
+                statement = Statement(statement_id, recorded(request), is_batch, subs)
+                self._active += 1
+                if token:
+                    self._tokens[token] = (fingerprint, statement_id)
+                    self._token_of[statement_id] = (token, fingerprint)
+                if self._files is None:
+                    self._statements[statement_id] = statement
+                    return statement, True
+                saved = threading.Event()
+                self._recording[statement_id] = (statement, saved)
+                recording = True
+        if not recording:
+            saved.wait()
+            with self.lock:
+                if statement_id not in self._statements:
+                    raise InternalServerException(f"the statement of ClientToken {token} could not be recorded")
+            return statement, False
+        try:
+            self._save(statement)
+        except BaseException:
+            with self.lock:
+                del self._recording[statement_id]
+                self._active -= 1
+                kept = self._token_of.pop(statement_id, None)
+                if kept:
+                    del self._tokens[kept[0]]
+            saved.set()
+            raise
+        with self.lock:
+            del self._recording[statement_id]
             self._statements[statement_id] = statement
-            if token:
-                self._tokens[token] = (fingerprint, statement_id)
-                self._token_of[statement_id] = (token, fingerprint)
-            self._keep(statement)
+        saved.set()
         return statement, True
+
+    def change(self, statement: Statement, apply: Callable[[Statement], None], save: bool = True) -> None:
+        """Change the statement's state: `apply(statement)` ends sub-statements or the statement, starts one ...
+        With `save` (and a folder), the change is made on a snapshot, saved (with the result rows of what it
+        FINISHED), then taken by the statement: on disk before anyone sees it. Never call with the lock held."""
+        with statement.changing:
+            if not save or self._files is None or statement.id in self._unsaved:
+                with self.lock:
+                    was = statement.status
+                    apply(statement)
+                    self._count(statement, was)
+                return
+            with self.lock:
+                changed = statement.snapshot()
+            apply(changed)
+            self._files.keep_rows(changed)
+            self._save(changed)
+            with self.lock:
+                was = statement.status
+                statement.take(changed)
+                self._count(statement, was)
+            if statement.status in st.ENDED:
+                statement.done.set()
+
+    def _count(self, statement: Statement, was: str) -> None:
+        """A statement that ended is active no more, and passes the retention 24 hours on. Call with the lock held."""
+        if was in st.ACTIVE and statement.status in st.ENDED:
+            self._active -= 1
+            self._forget_from(statement.updated_at)
+
+    def _forget_from(self, updated_at: datetime) -> None:
+        moment = updated_at + RETENTION
+        if self._forget_at is None or moment < self._forget_at:
+            self._forget_at = moment
+
+    def active_count(self) -> int:
+        with self.lock:
+            return self._active
 
     def keep_on_disk(self, folder: Path) -> list[Statement]:
         """Load the statements saved in `folder` (those older than the retention dropped) and the rows of
@@ -102,30 +183,20 @@ class StatementStore:
                     _fail_interrupted(statement)
                     self._save(statement)
                     interrupted.append(statement)
+                self._forget_from(statement.updated_at)
                 statement.done.set()
-            self.oldest_kept = min((s.created_at for s in self._statements.values()), default=st.now())
+            files.remove_unnamed_rows(self._statements.values())
         return interrupted
 
     def highest_query_id(self) -> int:
         with self.lock:
             return max((sub.query_id for s in self._statements.values() for sub in s.subs), default=0)
 
-    def _keep(self, statement: Statement) -> None:
-        """Save the statement now and whenever it or a sub-statement ends. Call with the lock held."""
-        if self._files is None:
-            return
-        statement.ended = lambda: self._save(statement)
-        for sub in statement.subs:
-            sub.ended = statement.ended
-        self._save(statement)
-
     def stop_saving(self, statement: Statement) -> None:
         """What follows is not the statement's outcome (its process stops): on disk it stays as it was, and the next
         process fails it as interrupted (keep_on_disk)."""
-        with self.lock:
-            statement.ended = None
-            for sub in statement.subs:
-                sub.ended = None
+        with statement.changing, self.lock:
+            self._unsaved.add(statement.id)
 
     def _save(self, statement: Statement) -> None:
         if self._files is None:
@@ -134,9 +205,10 @@ class StatementStore:
 
     def _forget_old(self) -> None:
         """Statements (and their results) are kept 24 hours, as on the service. Call with the lock held."""
-        horizon = st.now() - RETENTION
-        if self.oldest_kept > horizon:
+        now = st.now()
+        if self._forget_at is None or now < self._forget_at:
             return
+        horizon = now - RETENTION
         old = {i for i, s in self._statements.items() if s.status in st.ENDED and s.updated_at < horizon}
         for statement_id in old:
             del self._statements[statement_id]
@@ -144,22 +216,28 @@ class StatementStore:
             if self._files is not None:
                 self._files.remove(statement_id)
         self._tokens = {t: v for t, v in self._tokens.items() if v[1] not in old}
-        self.oldest_kept = min((s.created_at for s in self._statements.values()), default=st.now())
+        self._forget_at = None
+        for statement in self._statements.values():
+            if statement.status in st.ENDED:
+                self._forget_from(statement.updated_at)
         self.system_log.forget_before(horizon)
 
     def get(self, statement_id: str) -> Statement | None:
         with self.lock:
+            self._forget_old()
             return self._statements.get(statement_id)
 
     def set_owner(self, statement_id: str, owner: str) -> None:
         """Who submitted the statement (its first submitter: a ClientToken's repeat does not change it); saved with
         it, so the owner survives the process as the statement does."""
-        with self.lock:
-            statement = self._statements.get(statement_id)
-            if statement is None or statement.owner:
-                return
-            statement.owner = owner
-            self._save(statement)
+        statement = self.get(statement_id)
+        if statement is None or statement.owner:
+            return
+
+        def first_owner(changed: Statement) -> None:
+            changed.owner = changed.owner or owner
+
+        self.change(statement, first_owner)
 
     def owner(self, statement_id: str) -> str | None:
         with self.lock:
@@ -188,6 +266,7 @@ class StatementStore:
         status = request.get("Status", st.FINISHED)
         name = request.get("StatementName")
         with self.lock:
+            self._forget_old()
             chosen = [s for s in self._statements.values()
                       if (status == "ALL" or s.status == status)
                       and (not name or s.name.startswith(name))

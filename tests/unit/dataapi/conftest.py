@@ -181,3 +181,14 @@ def rows(client: Any, statement_id: str) -> list[list[Any]]:
         token = page.get("NextToken")
         if not token:
             return records
+
+
+def result_pages(emulator: DataApiEmulator, statement_id: str, operation: str = "GetStatementResult") -> list[dict]:
+    """Every page of a result through the service layer, without their NextToken (it names the statement)."""
+    pages, token = [], None
+    while True:
+        page = emulator.call(operation, {"Id": statement_id, **({"NextToken": token} if token else {})})
+        token = page.pop("NextToken", None)
+        pages.append(page)
+        if not token:
+            return pages

@@ -257,3 +257,41 @@ def test_redshift_functions_and_the_refresh_history_as_the_aws_cli_prints_them()
                 TARGET["Database"], "public", "totals", "Manual", "Refresh successfully recomputed MV from scratch"]
         finally:
             server.stop()
+
+
+def test_a_result_kept_on_disk_pages_through_the_cli_as_before_and_after_a_restart(tmp_path: Any):
+    """With the statements kept in a folder (the local cloud's), a result's rows are read from disk page by page:
+    the AWS CLI pages through GetStatementResult (its NextToken, or --max-items and --starting-token) to every row,
+    also from a new emulator over the same folder (as after a restart of the cloud)."""
+    folder = tmp_path / "statements"
+
+    def read(server: DataApiServer, statement_id: str) -> tuple[list[int], list[int], list[int]]:
+        code, output = cli(server, "get-statement-result", "--id", statement_id, "--output", "json")
+        assert code == 0, output
+        whole = [record[0]["longValue"] for record in json.loads(output)["Records"]]
+        code, output = cli(server, "get-statement-result", "--id", statement_id, "--max-items", "7",
+                           "--output", "json")
+        assert code == 0, output
+        first = json.loads(output)
+        code, output = cli(server, "get-statement-result", "--id", statement_id, "--starting-token",
+                           first["NextToken"], "--output", "json")
+        assert code == 0, output
+        return whole, [r[0]["longValue"] for r in first["Records"]], [r[0]["longValue"]
+                                                                      for r in json.loads(output)["Records"]]
+
+    answers = []
+    for restarted in (False, True):
+        emulator = make_emulator()
+        emulator.keep_statements_on_disk(folder)
+        server = start_server(emulator)
+        try:
+            if not restarted:
+                batch = emulator.call("BatchExecuteStatement", {**TARGET, "WaitTimeSeconds": 30, "Sqls": [
+                    "create table paged as select range as n from range(23)", "select n from paged order by n"]})
+                statement_id = f"{batch['Id']}:2"
+            answers.append(read(server, statement_id))
+        finally:
+            server.stop()
+            emulator.close()
+    assert answers[0] == (list(range(23)), list(range(7)), list(range(7, 23)))
+    assert answers[1] == answers[0]

@@ -19,7 +19,7 @@ import pytest
 
 from shiftflow.dataapi.inprocess import route_in_process
 from shiftflow.dataapi.service import DataApiEmulator
-from tests.unit.dataapi.conftest import TARGET, assert_shape, rows, run, run_batch
+from tests.unit.dataapi.conftest import TARGET, assert_shape, result_pages, rows, run, run_batch
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +160,33 @@ def test_a_killed_processs_temporary_server_is_stopped_by_the_next_temporary_eng
     PostgresEngine().close()  # any new temporary engine looks for abandoned ones first
     postmaster.wait(timeout=60)
     assert not postmaster.is_running() and not data_dir.exists()
+
+
+def test_results_kept_on_disk_answer_as_kept_in_memory_on_postgres(postgres_engine: Any, tmp_path: Path) -> None:
+    """PostgreSQL's values (Decimal, datetime, time with its zone ...) read back from the statements folder, page by
+    page and after a restart, answer as the rows kept in memory do (shiftflow.dataapi.store_files)."""
+    sql = ("SELECT n, 'row ' || n AS s, n * 1.5 AS d, n % 2 = 0 AS b, "
+           "TIMESTAMP '2026-11-21 12:00:00.12' + n * INTERVAL '1 hour' AS ts, "
+           "TIMESTAMPTZ '2026-11-21 12:00:00+02' AS tstz, DATE '2026-11-21' AS day, 12.30::DECIMAL(5,2) AS m, "
+           "CASE WHEN n = 3 THEN NULL ELSE n END AS z, '12:00:00+02'::TIMETZ AS tz "
+           "FROM generate_series(0, 4) AS g(n) ORDER BY n")
+    folder = tmp_path / "statements"
+    answers = []
+    for kept in (False, True, True):  # in memory; on disk; on disk, read by a new emulator (a restart)
+        emulator = DataApiEmulator(postgres_engine, page_rows=2)
+        if kept:
+            emulator.keep_statements_on_disk(folder)
+        try:
+            if len(answers) < 2:
+                ids = [emulator.call("ExecuteStatement", {**TARGET, "Sql": sql, "ResultFormat": result_format,
+                                                          "WaitTimeSeconds": 30})["Id"] for result_format in
+                       ("JSON", "CSV")]
+            described = emulator.call("DescribeStatement", {"Id": ids[0]})
+            assert described["Status"] == "FINISHED", described.get("Error")
+            answers.append((result_pages(emulator, ids[0]), result_pages(emulator, ids[1], "GetStatementResultV2"),
+                            described["ResultSize"]))
+        finally:
+            emulator.close(close_engine=False)
+    assert len(answers[0][0]) == 3 and answers[1] == answers[0] and answers[2] == answers[0]
+    first = answers[0][0][0]["Records"][1]
+    assert first[:4] == [{"longValue": 1}, {"stringValue": "row 1"}, {"stringValue": "1.5"}, {"booleanValue": False}]

@@ -335,17 +335,22 @@ def test_an_expired_session_is_closed_and_not_available(client: Any) -> None:
         client.execute_statement(Sql="SELECT * FROM scratch", SessionId=kept["SessionId"])
 
 
-def test_statements_are_forgotten_after_24_hours(emulator: Any, client: Any) -> None:
+def test_statements_are_forgotten_after_24_hours(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import timedelta
 
+    from shiftflow.dataapi import statements as st
+
     old = run(client, "SELECT 1")
-    statement = emulator.statements.get(old["Id"])
-    statement.created_at -= timedelta(hours=25)
-    statement.updated_at -= timedelta(hours=25)
-    emulator.statements.oldest_kept = statement.created_at
-    run(client, "SELECT 2")  # any submit forgets what is older than 24 hours
-    with pytest.raises(client.exceptions.ResourceNotFoundException):
+    kept = run(client, "SELECT 2")
+    now = st.now
+    monkeypatch.setattr(st, "now", lambda: now() + timedelta(hours=23, minutes=59))
+    assert client.describe_statement(Id=old["Id"])["Status"] == "FINISHED"  # not yet 24 hours
+    monkeypatch.setattr(st, "now", lambda: now() + timedelta(hours=24, seconds=1))
+    with pytest.raises(client.exceptions.ResourceNotFoundException):  # no submit needed: asking is enough
         client.describe_statement(Id=old["Id"])
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_statement_result(Id=kept["Id"])
+    assert client.list_statements(Status="ALL")["Statements"] == []
 
 
 def test_a_cancel_landing_on_the_batch_begin_aborts_it(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:

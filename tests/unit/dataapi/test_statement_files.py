@@ -4,6 +4,7 @@ statements of an earlier one as it did; one that had not ended is FAILED; every 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from shiftflow.dataapi.store import INTERRUPTED_ERROR
 from shiftflow.dataapi.store_files import StatementFiles
 from shiftflow.local.cloud.client import wait_until
 from tests.conftest import SLOW_SQL
+from tests.unit.dataapi.conftest import result_pages
 
 TARGET = {"ClusterIdentifier": "local-cluster", "Database": "dev", "DbUser": "awsuser"}
 TYPED = ("select 42 as n, 2.5::double as d, 'x,y' as s, true as b, null as z, 12.30::decimal(5,2) as m, "
@@ -209,3 +211,202 @@ def _rows(emulator: DataApiEmulator, sql: str) -> list[list[object]]:
     assert emulator.call("DescribeStatement", {"Id": done["Id"]})["Status"] == "FINISHED", done
     result = emulator.call("GetStatementResult", {"Id": done["Id"]})
     return [[next(iter(field.values())) for field in record] for record in result["Records"]]
+
+
+# ---- results on disk, saves outside the store's lock, the active-statement limit -----------------------------------
+
+ROWS_SQL = ("select range as n, 'row ' || range as s, range * 1.5 as d, (range % 2 = 0) as b, "
+            "timestamp '2026-11-21 12:00:00.12' + range * interval '1 hour' as ts, date '2026-11-21' as day, "
+            "12.30::decimal(5,2) as m, '\\x0a0b'::blob as raw, case when range = 3 then null else range end as z, "
+            "'12:00:00+02'::timetz as tz from range(5) order by n")
+
+
+def test_result_rows_are_on_disk_not_in_memory_and_answer_as_kept_in_memory(tmp_path: Path):
+    """With a folder a result's rows are written to a file of their own and read back page by page (the statement's
+    record names them: it does not hold them); every page, JSON and CSV, is what the emulator without a folder
+    answers, in this process and after a restart."""
+    from shiftflow.dataapi.store_files import RowsFile
+
+    folder = tmp_path / "statements"
+    memory, kept = DataApiEmulator(page_rows=2), _emulator(folder)
+    try:
+        answers, sizes = [], []
+        for emulator in (memory, kept):
+            json_id = emulator.call("ExecuteStatement", {**TARGET, "Sql": ROWS_SQL, "WaitTimeSeconds": 10})["Id"]
+            csv_id = emulator.call("ExecuteStatement", {**TARGET, "Sql": ROWS_SQL, "ResultFormat": "CSV",
+                                                        "WaitTimeSeconds": 10})["Id"]
+            answers.append((result_pages(emulator, json_id), result_pages(emulator, csv_id, "GetStatementResultV2")))
+            described = emulator.call("DescribeStatement", {"Id": json_id})
+            sizes.append((described["ResultRows"], described["ResultSize"]))
+        assert sizes[0] == sizes[1] and sizes[0][0] == 5 and sizes[0][1] > 0
+        sub = kept.statements.get(json_id).subs[0]
+        assert isinstance(sub.result.rows, RowsFile) and sub.result.rows.path.is_file()
+        record = json.loads(StatementFiles(folder).path(json_id).read_text())["subs"][0]["result"]
+        assert record["stored_rows"] == 5 and "rows" not in record
+    finally:
+        memory.close()
+        kept.close()
+    in_memory, on_disk = answers
+    assert len(in_memory[0]) == 3 and on_disk == in_memory
+    records = [record for page in in_memory[0] for record in page["Records"]]
+    assert records[1][:7] == [
+        {"longValue": 1}, {"stringValue": "row 1"}, {"stringValue": "1.5"}, {"booleanValue": False},
+        {"stringValue": "2026-11-21 13:00:00.12"}, {"stringValue": "2026-11-21"}, {"stringValue": "12.30"}]
+    assert [record[8] for record in records] == [{"longValue": n} for n in range(3)] + [{"isNull": True},
+                                                                                         {"longValue": 4}]
+    assert records[0][9] == {"stringValue": "10:00:00+00"}  # a TIMETZ in UTC, also read back from disk
+
+    again = _emulator(folder)
+    try:
+        assert (result_pages(again, json_id), result_pages(again, csv_id, "GetStatementResultV2")) == on_disk
+    finally:
+        again.close()
+
+
+def test_rows_no_record_names_are_removed_and_forgotten_statements_take_their_rows(tmp_path: Path):
+    """A kill between a result's rows and the record that says FINISHED leaves rows no record names: the next
+    process removes them. A statement past the retention goes with its rows."""
+    folder = tmp_path / "statements"
+    first = _emulator(folder)
+    try:
+        batch = first.call("BatchExecuteStatement", {**TARGET, "WaitTimeSeconds": 10,
+                                                     "Sqls": ["select 1 as a", "select 2 as b"]})["Id"]
+    finally:
+        first.close()
+    files = StatementFiles(folder)
+    assert files.rows_path(f"{batch}:1").is_file() and files.rows_path(f"{batch}:2").is_file()
+    stray = files.rows_path("0d1c3c9e-0747-4bf4-b142-e8883122f766")
+    stray.write_bytes(files.rows_path(f"{batch}:1").read_bytes())
+
+    second = _emulator(folder)
+    try:
+        assert not stray.exists()
+        assert result_pages(second, f"{batch}:2")[0]["Records"] == [[{"longValue": 2}]]
+        statement = second.statements.get(batch)
+    finally:
+        second.close()
+    statement.updated_at -= timedelta(hours=25)
+    files.save(statement, None)
+    third = _emulator(folder)
+    third.close()
+    assert sorted(path.name for path in folder.iterdir() if not path.name.startswith("_")) == []
+
+
+def _hold_saves(monkeypatch: pytest.MonkeyPatch, held_when) -> tuple[threading.Event, threading.Event]:
+    """StatementFiles.save waits (until `release`) for the statements `held_when(statement)` picks."""
+    held, release = threading.Event(), threading.Event()
+    save = StatementFiles.save
+
+    def held_save(self: StatementFiles, statement: st.Statement, client_token: object) -> None:
+        if held_when(statement):
+            held.set()
+            assert release.wait(30)
+        save(self, statement, client_token)
+
+    monkeypatch.setattr(StatementFiles, "save", held_save)
+    return held, release
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["statement", "batch"])
+def test_a_status_is_on_disk_before_anyone_sees_it_and_other_statements_go_on_meanwhile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: bool):
+    """While the save of an end waits (a statement's, a batch's first sub-statement's), nobody sees it end
+    (DescribeStatement and its long poll, GetStatementResult, ListStatements); other statements run, end and answer
+    meanwhile (no lock of the whole store is held over a save)."""
+    folder = tmp_path / "statements"
+    emulator = _emulator(folder)
+    held, release = _hold_saves(monkeypatch, lambda statement: statement.name == "held" and (
+        statement.status == st.FINISHED if not batch else
+        statement.subs[0].status == st.FINISHED and statement.status != st.FINISHED))
+    try:
+        request = ({**TARGET, "Sqls": ["select 42 as n", "select 1 as one"], "StatementName": "held"} if batch
+                   else {**TARGET, "Sql": "select 42 as n", "StatementName": "held"})
+        submitted = emulator.call("BatchExecuteStatement" if batch else "ExecuteStatement", request)["Id"]
+        slow = f"{submitted}:1" if batch else submitted
+        assert held.wait(30)
+        described = emulator.call("DescribeStatement", {"Id": slow, "WaitTimeSeconds": 1})
+        assert (described["Status"], described["ResultRows"]) == ("STARTED", -1)
+        with pytest.raises(DataApiError, match="Query has not finished"):
+            emulator.call("GetStatementResult", {"Id": slow})
+        assert json.loads(StatementFiles(folder).path(submitted).read_text())["subs"][0]["status"] != st.FINISHED
+        other = emulator.call("ExecuteStatement", {**TARGET, "Sql": "select 7 as n", "WaitTimeSeconds": 10})["Id"]
+        assert emulator.call("DescribeStatement", {"Id": other})["Status"] == "FINISHED"
+        assert result_pages(emulator, other)[0]["Records"] == [[{"longValue": 7}]]
+        assert [s["Id"] for s in emulator.call("ListStatements", {})["Statements"]] == [other]
+        release.set()
+        assert emulator.call("DescribeStatement", {"Id": submitted, "WaitTimeSeconds": 10})["Status"] == "FINISHED"
+        assert result_pages(emulator, slow)[0]["Records"] == [[{"longValue": 42}]]
+        assert json.loads(StatementFiles(folder).path(submitted).read_text())["status"] == st.FINISHED
+    finally:
+        release.set()
+        emulator.close()
+
+
+def test_a_client_token_repeated_while_its_statement_is_being_recorded_waits_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A new statement is known only once its record is on disk; a submit with the same ClientToken meanwhile waits
+    and answers the same statement, which runs once."""
+    folder = tmp_path / "statements"
+    emulator = _emulator(folder)
+    held, release = _hold_saves(monkeypatch, lambda statement: statement.name == "token"
+                                and statement.status == st.SUBMITTED)
+    request = {**TARGET, "Sql": "select 1 as n", "StatementName": "token", "ClientToken": "once"}
+    answers: list[str] = []
+    submits = [threading.Thread(target=lambda: answers.append(emulator.call("ExecuteStatement", request)["Id"]))
+               for _ in range(2)]
+    try:
+        submits[0].start()
+        assert held.wait(30)
+        submits[1].start()
+        submits[1].join(0.5)
+        assert submits[1].is_alive() and answers == []  # not answered before the record is on disk
+        assert emulator.call("ListStatements", {"Status": "ALL"})["Statements"] == []
+        release.set()
+        for submit in submits:
+            submit.join(30)
+        assert len(answers) == 2 and answers[0] == answers[1]
+        assert emulator.call("DescribeStatement", {"Id": answers[0], "WaitTimeSeconds": 10})["Status"] == "FINISHED"
+        assert [s["Id"] for s in emulator.call("ListStatements", {"Status": "ALL"})["Statements"]] == answers[:1]
+    finally:
+        release.set()
+        emulator.close()
+
+
+@pytest.mark.parametrize("on_disk", [True, False], ids=["on disk", "in memory"])
+def test_the_active_statement_limit_is_exact_under_concurrent_submits(tmp_path: Path, on_disk: bool):
+    """40 submits at once against a limit of 5: exactly 5 run, the others are ActiveStatementsExceededException;
+    once those end (cancelled: ABORTED) the count is back to 0 and 5 more may run."""
+    emulator = DataApiEmulator(max_active=5, workers=5)
+    if on_disk:
+        emulator.keep_statements_on_disk(tmp_path / "statements")
+    start = threading.Barrier(40)
+    accepted: list[str] = []
+    refused: list[str] = []
+
+    def submit() -> None:
+        start.wait(30)
+        try:
+            accepted.append(emulator.call("ExecuteStatement", {**TARGET, "Sql": SLOW_SQL})["Id"])
+        except DataApiError as error:
+            refused.append(error.code)
+
+    try:
+        for _ in range(2):
+            threads = [threading.Thread(target=submit) for _ in range(40)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            assert len(accepted) == 5 and refused == ["ActiveStatementsExceededException"] * 35
+            assert emulator.statements.active_count() == 5
+            for statement_id in accepted:
+                emulator.call("CancelStatement", {"Id": statement_id})
+            for statement_id in accepted:
+                described = emulator.call("DescribeStatement", {"Id": statement_id, "WaitTimeSeconds": 30})
+                assert described["Status"] == "ABORTED"
+            assert emulator.statements.active_count() == 0
+            accepted.clear()
+            refused.clear()
+            start.reset()
+    finally:
+        emulator.close()
