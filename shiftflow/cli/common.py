@@ -18,7 +18,7 @@ from rich.console import Console
 
 from shiftflow import collector
 from shiftflow.cli import render
-from shiftflow.cli.connection import Connection, connect
+from shiftflow.cli.connection import Connection, connect, local_state_dir
 
 # Exit codes, as a scheduler reads them (documented in README.md and in `shiftflow --help`).
 EXIT_OK = 0  # the work succeeded
@@ -104,11 +104,32 @@ def session(stack: str | None, local: bool, project: Path, engine: str | None, v
         fail(str(error), error.advice)
     except (KeyboardInterrupt, typer.Exit):
         raise
-    except Exception as error:  # one clear line; the traceback only with --verbose
+    except Exception as error:  # one clear line; the traceback with --verbose, and kept for a local run
         if verbose:
             stderr().print_exception()
         where = f"stack {stack}" if stack else "the local runtime"
-        fail(f"{type(error).__name__} on {where}: {error}", "run again with --verbose for the details")
+        kept = None if stack else keep_traceback(local_state_dir(project.resolve()))
+        fail(f"{type(error).__name__} on {where}: {error}",
+             "run again with --verbose for the details" + (f"; this one's traceback is in {kept}" if kept else ""))
+
+
+COMMAND_ERRORS = "command-errors.log"  # in the state folder: the traceback of a command's unexpected error
+
+
+def keep_traceback(state_dir: Path) -> Path | None:
+    """Append the exception being handled, with the command line and the time, to the state folder's
+    command-errors.log (an intermittent failure is gone by the time --verbose runs); its path, or None."""
+    import traceback
+    from datetime import datetime, timezone
+
+    path = state_dir / COMMAND_ERRORS
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now(timezone.utc).isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}")
+    except OSError:
+        return None
+    return path
 
 
 def parse_parameter(item: str) -> tuple[str, str]:
