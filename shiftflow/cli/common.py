@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -119,9 +121,6 @@ COMMAND_ERRORS = "command-errors.log"  # in the state folder: the traceback of a
 def keep_traceback(state_dir: Path) -> Path | None:
     """Append the exception being handled, with the command line and the time, to the state folder's
     command-errors.log (an intermittent failure is gone by the time --verbose runs); its path, or None."""
-    import traceback
-    from datetime import datetime, timezone
-
     path = state_dir / COMMAND_ERRORS
     try:
         state_dir.mkdir(parents=True, exist_ok=True)

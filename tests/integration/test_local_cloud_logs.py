@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from shiftflow.local.cloud.client import LOG_FILE
-from tests.conftest import _aws_cli_major, aws_cli
+from tests.conftest import aws_cli
 from tests.integration.test_local_cloud import Cloud, _stop_every_cloud
 
 SUBMIT_GROUP = "shiftflow-local-SubmitSqlJobLogGroup"
@@ -91,14 +91,6 @@ def test_filter_log_events_finds_a_pattern_across_the_functions_streams(ran_demo
     found = cli_json(ran_demo, "logs", "filter-log-events", "--log-group-name", SUBMIT_GROUP,
                      "--filter-pattern", '"load_store_sales_fact"')["events"]
     assert found and all("load_store_sales_fact" in event["message"] for event in found)
-
-
-def test_aws_logs_tail_prints_the_functions_lines(ran_demo: Cloud):
-    if _aws_cli_major() != 2:
-        pytest.skip("`aws logs tail` is a command of the AWS CLI version 2 (this environment has version 1)")
-    done = aws_cli(ran_demo.endpoint().url, "logs", "tail", SUBMIT_GROUP, "--since", "1h", "--format", "short")
-    assert done.returncode == 0, done.stderr
-    assert "START RequestId: " in done.stdout and "SQL job submitted" in done.stdout
 
 
 def test_the_logs_outlive_the_cloud_as_its_other_state_does(ran_demo: Cloud):

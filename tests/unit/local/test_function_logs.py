@@ -36,9 +36,12 @@ def aws() -> Iterator[None]:
 
 @contextlib.contextmanager
 def function_logs_running() -> Iterator[Any]:
-    """Entered in the test itself: pytest sets sys.stdout anew between a test's set-up and its call."""
-    with FunctionLogs(ACCOUNT_ID, REGION, flush_seconds=0.05):
-        yield boto3.client("logs", region_name=REGION)
+    """Entered in the test itself: pytest sets sys.stdout anew between a test's set-up and its call. The logs client;
+    its `flush_function_logs()` sends every queued line at once."""
+    with FunctionLogs(ACCOUNT_ID, REGION, flush_seconds=0.05) as function_logs:
+        client = boto3.client("logs", region_name=REGION)
+        client.flush_function_logs = function_logs.flush
+        yield client
 
 
 def invoke(name: str, payload: Any = None, invocation_type: str = "RequestResponse") -> dict[str, Any]:
@@ -132,12 +135,13 @@ def test_an_unhandled_error_and_a_timeout_are_logged_as_lambda_logs_them(aws: No
         def failing(event: Any, context: Any) -> None:
             raise ValueError("no such job")
 
-        release = threading.Event()
+        release, finished = threading.Event(), threading.Event()
 
         def slow(event: Any, context: Any) -> None:
             print("before the timeout")
             release.wait(10)
             print("after the timeout: the sandbox is frozen on Lambda")
+            finished.set()
 
         register_lambda_handler("Failing", failing)
         register_lambda_handler("Slow", slow, timeout_seconds=0.3)
@@ -147,7 +151,8 @@ def test_an_unhandled_error_and_a_timeout_are_logged_as_lambda_logs_them(aws: No
             release.set()
             failed = streams_of(logs, "/aws/lambda/Failing", 1)
             timed_out = streams_of(logs, "/aws/lambda/Slow", 1)
-            time.sleep(0.3)  # the slow handler's last line had its chance to arrive
+            assert finished.wait(10)  # the slow handler's last line is written: it would be queued by now
+            logs.flush_function_logs()
             timed_out = streams_of(logs, "/aws/lambda/Slow", 1)
         finally:
             unregister_lambda_handler("Failing")
