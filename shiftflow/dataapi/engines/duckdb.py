@@ -108,6 +108,10 @@ class DuckDBSession:
         # What a transaction's end undoes or keeps of session state DuckDB does not keep transactionally (SET
         # SESSION AUTHORIZATION, principals/access.py): by key, each called once with whether it committed.
         self.at_transaction_end: dict[str, Callable[[bool], None]] = {}
+        # What lives as long as the engine for this session's database (streams/topic_tables.py's ingester), and
+        # a new session of the database for it (set by DuckDBEngine.session).
+        self.services: dict[str, Any] = {}
+        self.sibling: Callable[[], DuckDBSession] | None = None
 
     def catalog_cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """What `compute` reads from the catalog, kept until the database's catalog changes."""
@@ -189,6 +193,8 @@ class DuckDBSession:
         return QueryResult(rowcount=0)
 
     def begin(self) -> None:
+        for service in list(self.services.values()):  # e.g. the topics' new records, for a REFRESH in it
+            service.before_transaction()
         self._changed_catalog = False
         self._run("BEGIN TRANSACTION")
 
@@ -249,6 +255,7 @@ class DuckDBEngine:
         self._setup = setup
         self._roots: dict[str, duckdb.DuckDBPyConnection] = {}
         self._catalogs: dict[str, CatalogVersion] = {}
+        self._services: dict[str, dict[str, Any]] = {}  # DuckDBSession.services, by database
         self._lock = threading.Lock()
         # Session setup creates schema public when missing: two such creates at once conflict in DuckDB's catalog
         # ("write-write conflict"), so sessions set themselves up one at a time.
@@ -280,12 +287,19 @@ class DuckDBEngine:
                 self._catalogs[database] = CatalogVersion()
             cursor = root.cursor()
             catalog = self._catalogs[database]
+        services = self.services(database)
         session = DuckDBSession(cursor, catalog)
+        session.services, session.sibling = services, lambda: self.session(database)
         session._run(f"SET VARIABLE shiftflow_database = {_literal(database)}")  # current_database()
         with self._setup_lock:
             for statement in self._session_setup():
                 session.execute(statement, {})
         return session
+
+    def services(self, database: str) -> dict[str, Any]:
+        """What lives as long as the engine for `database` (DuckDBSession.services)."""
+        with self._lock:
+            return self._services.setdefault(database, {})
 
     @staticmethod
     def _register_functions(root: duckdb.DuckDBPyConnection) -> None:
@@ -303,6 +317,10 @@ class DuckDBEngine:
         return self._setup
 
     def close(self) -> None:
+        with self._lock:
+            services, self._services = [s for by_name in self._services.values() for s in by_name.values()], {}
+        for service in services:  # before the databases close: a service may be using one
+            service.close()
         with self._lock:
             roots, self._roots = list(self._roots.values()), {}
         for root in roots:

@@ -6,7 +6,9 @@ both as they were.
 - views: materialized views, the SQL their refresh runs and their position (last_seq: the last landed record they
   show). Kinds: 'stream_view', a view whose expressions cannot fail on a record (the guide's JSON_PARSE guarded by
   CAN_JSON_PARSE, metadata columns): a SQL view over its landing table up to its position, the records stored once;
-  'stream', any other view over a stream: a table of the rows its refresh converted; 'plain', a view over tables;
+  'topic_view', the same over an MSK topic on DuckDB, whose records are copied into the warehouse as they are put
+  and read from there (topic_tables.py); 'stream', any other view over a stream: a table of the rows its refresh
+  converted; 'plain', a view over tables;
 - landing tables l_<hash>: one per streaming view (each reads the stream on its own, as on Redshift), every record
   read so far with Redshift's metadata columns, an ingest_seq in reading order and the refresh_time of the refresh
   that read it; pull_state: per landing table and shard or partition, where the next read starts;
@@ -49,6 +51,12 @@ _TABLES = (
     " auto_refresh BOOLEAN)",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.pull_state (landing VARCHAR, shard VARCHAR, position VARCHAR,"
     " byte_position BIGINT, PRIMARY KEY (landing, shard))",
+    # Topic views on DuckDB (topic_tables.py): how far each topic table holds its topic, and the batches each
+    # view's refreshes read (its positions, and its records' refresh_time).
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.topic_ingest (topic VARCHAR, topic_id VARCHAR, partition_id BIGINT,"
+    " last_offset BIGINT, byte_position BIGINT)",
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.topic_batches (landing VARCHAR, topic VARCHAR, topic_id VARCHAR,"
+    " shard VARCHAR, first_offset BIGINT, last_offset BIGINT, refresh_time TIMESTAMP)",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{REFRESH_HISTORY} (user_id INTEGER, session_id INTEGER,"
     " transaction_id BIGINT, database_name VARCHAR, schema_name VARCHAR, mv_id BIGINT, mv_name VARCHAR,"
     " refresh_type VARCHAR, status VARCHAR, start_time TIMESTAMP, end_time TIMESTAMP, duration BIGINT)",

@@ -4,7 +4,9 @@ A refresh of a streaming view lands the stream's new records in the view's landi
 the view's position (last_seq) to the last of them: every record exactly once, whichever refreshes and producers run
 at the same time, because the records and both positions commit in one transaction. A view whose expressions cannot
 fail on a record (kind 'stream_view', catalog.py) is a SQL view over its landing table up to its position: the
-refresh stores each record once and converts nothing. Any other streaming view (kind 'stream') is a table into
+refresh stores each record once and converts nothing; on DuckDB, such a view over an MSK topic (kind 'topic_view')
+reads the warehouse's copy of the topic, made as records are put, and its refresh moves positions only
+(topic_tables.py). Any other streaming view (kind 'stream') is a table into
 which the refresh inserts the view's rows of the new records; a record its expressions cannot convert (invalid JSON
 for JSON_PARSE, text for an integer cast) is skipped and logged in sys_stream_scan_errors, and the rest of the batch
 loads (PostgreSQL: insert_converting halves the failing range; DuckDB: the view's rows under TRY, streaming.py).
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
-from shiftflow.dataapi.streams import catalog, sources
+from shiftflow.dataapi.streams import catalog, sources, topic_tables
 from shiftflow.dataapi.streams.catalog import (
     CONVERSION_ERROR,
     MAX_RECORD_BYTES,
@@ -43,7 +45,7 @@ NO_NEW_DATA = "Stream returned no new data"
 SKIPPED = "Some stream records were skipped"
 RECOMPUTED = "Refresh successfully recomputed MV from scratch"
 _DUCKDB_REFRESHES = threading.Lock()
-STREAM_KINDS = ("stream", "stream_view")
+STREAM_KINDS = ("stream", "stream_view", topic_tables.KIND)
 
 
 def _steps(source: str, landing: str) -> list[str]:
@@ -165,7 +167,7 @@ class ViewDefinition:
     steps; a 'plain' view's insert)."""
 
     name: str
-    kind: str  # "stream_view" | "stream" | "plain" (catalog.py)
+    kind: str  # "stream_view" | "topic_view" | "stream" | "plain" (catalog.py)
     schema_name: str
     stream_name: str
     landing: str
@@ -250,6 +252,13 @@ class CreateMaterializedView(SessionCommand):
                 _external_source(session, view.schema_name)
                 catalog.create_landing(session, self.source, view.name, self.names)
                 _run_create(session, self.create, {"shiftflow_low": "0", "shiftflow_high": "0"})
+            elif view.kind == topic_tables.KIND:
+                _external_source(session, view.schema_name)
+                topic_tables.create_records(session, view.landing)
+                _run_create(session, self.create, {})
+                ingester = topic_tables.ingester(session)
+                if ingester is not None:  # its records start reaching the warehouse now
+                    ingester.follow(view.stream_name)
             elif view.kind == "stream_view":
                 _external_source(session, view.schema_name)
                 catalog.create_landing(session, self.source, view.name, self.names)
@@ -287,6 +296,9 @@ class RefreshMaterializedView(SessionCommand):
         def work() -> QueryResult:
             return refresh(session, self.name, self.refresh_type, int(pid) if pid is not None else None)
 
+        ingester = topic_tables.ingester(session)
+        if ingester is not None:  # before this session reads anything: its transaction then sees the copy
+            ingester.catch_up_view(self.name)
         if session.engine == "duckdb" and not in_transaction:
             # DuckDB fails the later of two writers of the same rows (a write-write conflict) where Redshift
             # makes it wait: refreshes of one process take turns (PostgreSQL's refresh locks the landing table).
@@ -302,7 +314,7 @@ def refresh(session: EngineSession, name: str, refresh_type: str = "Manual", pid
     if view is None:
         raise EngineError(f'materialized view "{name}" does not exist')
     kind, schema_name, stream_name, landing = view[0], view[1], view[2], view[3]
-    if kind in STREAM_KINDS:
+    if kind in STREAM_KINDS and kind != topic_tables.KIND:
         sources.pull(session, sources.current(), _external_source(session, schema_name), stream_name, landing)
     if session.engine == "postgres":
         catalog.run(session, f"SELECT {SCHEMA}.refresh_view(:mv, :kind, CAST(:pid AS INTEGER))", mv=name,
@@ -324,8 +336,11 @@ def refresh(session: EngineSession, name: str, refresh_type: str = "Manual", pid
 
 
 def _refresh_duckdb(session: EngineSession, name: str, view: tuple[str, str, str, str, str, int]) -> str:
-    kind, _, _, landing, refresh_sql, last_seq = view
+    kind, schema_name, stream_name, landing, refresh_sql, last_seq = view
     steps = json.loads(refresh_sql)
+    if kind == topic_tables.KIND:
+        read, skipped = topic_tables.refresh(session, name, schema_name, stream_name, landing)
+        return NO_NEW_DATA if not read else SKIPPED if skipped else INCREMENTAL
     if kind == "plain":
         session.execute(f"DELETE FROM {name}", {})
         session.execute(steps[0], {})
@@ -363,9 +378,12 @@ class DropMaterializedView(SessionCommand):
                     return QueryResult(rowcount=0)
                 raise EngineError(f'materialized view "{self.name}" does not exist')
             kind, landing = _view(session, self.name)[0], _view(session, self.name)[3]
-            session.execute(f"DROP {'VIEW' if kind == 'stream_view' else 'TABLE'} {self.name}", {})
+            session.execute(f"DROP {'VIEW' if kind in ('stream_view', topic_tables.KIND) else 'TABLE'} {self.name}",
+                            {})
             catalog.run(session, f"DELETE FROM {SCHEMA}.views WHERE mv_name = :mv", mv=self.name)
-            if landing:  # what the view read goes with it (a new view of the name starts at the beginning)
+            if kind == topic_tables.KIND:  # the topic's copy stays: it is the warehouse's, not the view's
+                topic_tables.drop_records(session, landing)
+            elif landing:  # what the view read goes with it (a new view of the name starts at the beginning)
                 session.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{landing}", {})
                 catalog.run(session, f"DELETE FROM {SCHEMA}.pull_state WHERE landing = :landing", landing=landing)
             return QueryResult(rowcount=0)

@@ -1,10 +1,11 @@
 """The local Kafka topic store that CREATE EXTERNAL SCHEMA ... FROM MSK reads (one local cluster per state folder).
 
-A topic is a folder `<root>/<topic>/` with `topic.json` (its partition count) and one append-only file per
+A topic is a folder `<root>/<topic>/` with `topic.json` (its partition count and an id that a topic deleted and
+created again does not keep) and one append-only file per
 partition, `partition-<n>.jsonl`: one record a line, {"o": offset, "t": timestamp in ms, "k": key, "s" or "v": value,
 "h": headers}. Kafka records are bytes: key and header values are base64, and so is a value that is not UTF-8
 ("v"); a UTF-8 value (JSON, text: nearly all) is kept as text ("s"), which DuckDB reads as it is, with no decoding
-pass (streams/topic_views.py reads the files at query time). Offsets start at 0 per partition.
+pass. Offsets start at 0 per partition.
 Producers append under an exclusive lock of the partition file and fsync before they return, so concurrent producers
 (threads or processes) never share an offset and a returned put is on disk. A line cut short by a killed producer
 has no newline: readers never see it and the next producer cuts it off before it appends.
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import time
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -85,7 +87,7 @@ class TopicStore:
         meta = folder / "topic.json"
         if not meta.exists():
             temporary = folder / f".topic.json.{os.getpid()}"
-            temporary.write_text(json.dumps({"partitions": partitions}))
+            temporary.write_text(json.dumps({"partitions": partitions, "id": uuid.uuid4().hex}))
             os.replace(temporary, meta)
 
     def exists(self, topic: str) -> bool:
@@ -97,8 +99,15 @@ class TopicStore:
         return sorted(path.parent.name for path in self.root.glob("*/topic.json"))
 
     def partitions(self, topic: str) -> int:
+        return int(self._meta(topic)["partitions"])
+
+    def topic_id(self, topic: str) -> str:
+        """What tells this topic from an earlier one of the same name ("" for a topic made before ids)."""
+        return str(self._meta(topic).get("id", ""))
+
+    def _meta(self, topic: str) -> dict:  # type: ignore[type-arg]
         try:
-            return int(json.loads((self._folder(topic) / "topic.json").read_text())["partitions"])
+            return dict(json.loads((self._folder(topic) / "topic.json").read_text()))
         except FileNotFoundError:
             raise KeyError(topic) from None
 

@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
-from shiftflow.dataapi.streams import catalog
+from shiftflow.dataapi.streams import catalog, topic_tables
 from shiftflow.dataapi.streams.refresh import (
     CallWithStreams,
     CreateExternalSchema,
@@ -207,7 +207,10 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
     definitions = {}
     for source in ("kinesis", "msk"):
         landing = catalog.landing_name(source, name)
-        if reads_landing:  # the records the view's position covers; its refresh converts nothing
+        over_topic = reads_landing and source == "msk" and engine == "duckdb"
+        if over_topic:  # the warehouse's copy of the topic up to the view's positions (topic_tables.py)
+            landed = topic_tables.records(landing, names)
+        elif reads_landing:  # the records the view's position covers; its refresh converts nothing
             position = f"(SELECT last_seq FROM {catalog.SCHEMA}.views WHERE mv_name = {exp.Literal.string(name).sql()})"
             landed = catalog.landed_records(source, landing, f"ingest_seq <= {position}", names)
         else:
@@ -219,13 +222,16 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
                 alias = table.alias or stream.name.lower()
                 table.replace(exp.Subquery(this=exp.maybe_parse(landed, dialect="redshift"),
                                            alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        if over_topic:
+            _read_precomputed(over_landed)
         select = over_landed.sql(dialect="redshift")
         if reads_landing:
             view_select = translate(select, engine)
             if not isinstance(view_select, EngineSql) or view_select.parameter_names:
                 raise NotSupportedLocally("this materialized view's query")
-            view = ViewDefinition(name, "stream_view", schema_name, stream_name, landing,
-                                  step_texts(source, landing, (), engine), auto)
+            view = ViewDefinition(name, topic_tables.KIND if over_topic else "stream_view", schema_name,
+                                  stream_name, landing, () if over_topic else step_texts(source, landing, (), engine),
+                                  auto)
             definitions[source] = CreateMaterializedView(view, f"CREATE VIEW {name} AS {view_select.text}", source,
                                                          names)
             continue
@@ -241,6 +247,19 @@ def _stream_view(name: str, query: exp.Query, stream: exp.Table, engine: str, tr
 
 
 _ROWS = catalog.REFRESH_ROWS
+
+
+def _read_precomputed(query: exp.Expression) -> None:
+    """A topic view's CAN_JSON_PARSE(kafka_value) reads the answer computed when the record arrived, and its guarded
+    JSON_PARSE(kafka_value) the value's text (topic_tables.py: the same answers, without decoding each record)."""
+    for call in list(query.find_all(exp.Anonymous)):
+        argument = call.expressions[0] if len(call.expressions) == 1 else None
+        if not isinstance(argument, exp.Column) or argument.name.lower() != "kafka_value":
+            continue
+        if call.name.lower() == "shiftflow_can_json_parse":
+            call.replace(exp.column(topic_tables.VALUE_PARSES, table=argument.table or None))
+        elif call.name.lower() == "json_parse":
+            argument.set("this", exp.to_identifier(topic_tables.VALUE_TEXT))
 
 
 def _lone_select(query: exp.Expression) -> exp.Select | None:
