@@ -274,27 +274,52 @@ def _lone_select(query: exp.Expression) -> exp.Select | None:
 
 
 def _cannot_fail(select: exp.Select) -> bool:
-    """The guide's pattern, SELECT metadata columns, JSON_PARSE(v) ... WHERE CAN_JSON_PARSE(v) [AND ...]: no record
-    can fail it, and its refresh is one plain insert (no TRY rows table)."""
+    """The guide's pattern, SELECT metadata columns, JSON_PARSE(v) ... WHERE CAN_JSON_PARSE(v) [AND ...], or
+    CASE WHEN CAN_JSON_PARSE(v) THEN JSON_PARSE(v) END in the select: no record can fail it, and its refresh is one
+    plain insert (no TRY rows table)."""
     where = select.args.get("where")
     guarded = set()
     if where is not None:
         for condition in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
-            if isinstance(condition, exp.Anonymous) and condition.name.lower() == "shiftflow_can_json_parse" and \
-                    len(condition.expressions) == 1 and isinstance(condition.expressions[0], exp.Column):
-                guarded.add(condition.expressions[0].name.lower())
+            column = _can_json_parse_of(condition)
+            if column is not None:
+                guarded.add(column)
     for projection in select.expressions:
         value = projection.this if isinstance(projection, exp.Alias) else projection
         if isinstance(value, exp.Column):
             continue
-        if not (isinstance(value, exp.Anonymous) and value.name.lower() == "json_parse" and len(
-                value.expressions) == 1 and isinstance(value.expressions[0], exp.Column)
-                and value.expressions[0].name.lower() in guarded):
+        if not (_json_parse_of(value, guarded) or _guarded_json_parse(value)):
             return False
     return where is None or all(
         isinstance(node, (exp.Column, exp.Identifier, exp.And, exp.Anonymous, exp.Where))
         and (not isinstance(node, exp.Anonymous) or node.name.lower() == "shiftflow_can_json_parse")
         for node in where.walk())
+
+
+def _can_json_parse_of(node: exp.Expression) -> str | None:
+    """The column of CAN_JSON_PARSE(column), else None."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "shiftflow_can_json_parse" and \
+            len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Column):
+        return node.expressions[0].name.lower()
+    return None
+
+
+def _json_parse_of(node: exp.Expression, columns: set[str]) -> bool:
+    """JSON_PARSE(column) of one of `columns`."""
+    return (isinstance(node, exp.Anonymous) and node.name.lower() == "json_parse" and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Column) and node.expressions[0].name.lower() in columns)
+
+
+def _guarded_json_parse(node: exp.Expression) -> bool:
+    """CASE WHEN CAN_JSON_PARSE(c) THEN JSON_PARSE(c) END (the seed's and this project's view): it cannot fail."""
+    if not isinstance(node, exp.Case) or node.args.get("this") is not None or len(node.args.get("ifs") or []) != 1:
+        return False
+    default = node.args.get("default")
+    if default is not None and not isinstance(default, exp.Null):
+        return False
+    condition = node.args["ifs"][0]
+    column = _can_json_parse_of(condition.this)
+    return column is not None and _json_parse_of(condition.args["true"], {column})
 
 
 def _volatile_macros() -> set[str]:
