@@ -72,6 +72,10 @@ def table_name(topic: str, topic_id: str) -> str:
 
 
 def _create_table(session: EngineSession, table: str) -> None:
+    schema, name = table.split(".")
+    if catalog.one(session, "SELECT 1 FROM duckdb_tables() WHERE schema_name = :schema AND table_name = :name",
+                   schema=schema, name=name) is not None:
+        return  # no CREATE at each copy: a DDL statement makes every session read the catalog again
     # The record's bytes uncompressed: DuckDB's compression of a million distinct values costs more than writing them.
     session.execute(f"CREATE TABLE IF NOT EXISTS {table} (kafka_partition BIGINT, kafka_offset BIGINT,"
                     " kafka_timestamp TIMESTAMP, kafka_key BLOB USING COMPRESSION uncompressed,"
