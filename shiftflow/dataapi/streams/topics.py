@@ -27,6 +27,7 @@ from pathlib import Path
 
 # Kafka's own limit on topic names, and the characters it allows.
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_line = json.JSONEncoder(separators=(",", ":")).encode  # one encoder: json.dumps makes one a call with separators
 CREATE_TIME = 0  # kafka_timestamp_type of a record whose timestamp the producer set (Kafka's CreateTime)
 
 
@@ -143,11 +144,10 @@ class TopicStore:
                 now_ms = int(time.time() * 1000)
                 lines = []
                 for number, record in enumerate(records):
-                    lines.append(json.dumps({
+                    lines.append(_line({
                         "o": next_offset + number, "t": record.timestamp_ms or now_ms, "k": _b64(record.key),
                         **_value_fields(record.value),
-                        "h": [[name, _b64(value)] for name, value in record.headers]},
-                        separators=(",", ":")))
+                        "h": [[name, _b64(value)] for name, value in record.headers]}))
                 handle.seek(0, os.SEEK_END)
                 handle.write(("\n".join(lines) + "\n").encode())
                 handle.flush()
