@@ -399,7 +399,8 @@ Long poll, statement end to a waiting DescribeStatement's return ({dataapi['samp
 
 
 def _streaming(section: dict[str, Any], charts: dict[str, str]) -> str:
-    typed = [[f"{run['refresh']:.2f} s ({run['refresh_cpu']:.2f})", f"{run['typed']:.2f} s ({run['typed_cpu']:.2f})",
+    typed = [[f"{run['copy_lag']:.2f} s", f"{run['refresh']:.2f} s ({run['refresh_cpu']:.2f})",
+              f"{run['typed']:.2f} s ({run['typed_cpu']:.2f})",
               f"{run['duckdb']:.2f} s ({run['duckdb_cpu']:.2f})", f"{run['duckdb_strict']:.2f} s "
               f"({run['duckdb_strict_cpu']:.2f})", f"{run['ratio']:.2f}x ({run['cpu_ratio']:.2f}x)",
               f"{run['ratio_strict']:.2f}x ({run['cpu_ratio_strict']:.2f}x)"] for run in section["typed_load"]]
@@ -411,9 +412,11 @@ says where the time goes). Wall clock, CPU seconds in brackets.
 
 Typed load: the first REFRESH of {section['records']:,} orders (1% invalid JSON) and the seed's typed CTAS from the
 view, against the same extraction from a local table in plain DuckDB, with DuckDB's `json_valid` and with Redshift's
-strict JSON check (plain DuckDB SQL).
+strict JSON check (plain DuckDB SQL). The records arrive after the view exists and the warehouse copies them as they
+come (docs/streaming.md); "copied after" is how long after the last of them arrived the warehouse held them all
+(not part of the ratio: work done as records are put, before any REFRESH).
 
-{_table(["REFRESH", "typed CTAS", "DuckDB (json_valid)", "DuckDB (strict)", "ratio", "ratio (strict)"], typed)}
+{_table(["copied after", "REFRESH", "typed CTAS", "DuckDB (json_valid)", "DuckDB (strict)", "ratio", "ratio (strict)"], typed)}
 
 Incremental: REFRESH of {section['new']:,} new records on a view holding {section['records']:,}, against as many on an
 empty view.
