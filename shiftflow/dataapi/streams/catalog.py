@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shiftflow.dataapi.engines.base import EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 
 SCHEMA = "shiftflow_stream"
 # The system views streaming ingestion answers, by the name Redshift gives them.
@@ -95,6 +95,23 @@ def run(session: EngineSession, text: str, **parameters: Any) -> QueryResult:
 def one(session: EngineSession, text: str, **parameters: Any) -> Any:
     rows = run(session, text, **parameters).rows
     return rows[0] if rows else None
+
+
+def in_transaction(session: EngineSession, in_transaction: bool, work) -> QueryResult:  # type: ignore[no-untyped-def]
+    """Run work() in the caller's transaction, else in one of its own."""
+    if in_transaction:
+        return work()
+    session.begin()
+    try:
+        result = work()
+    except BaseException:
+        try:
+            session.rollback()
+        except EngineError:
+            pass
+        raise
+    session.commit()
+    return result
 
 
 def landing_name(source: str, view: str) -> str:

@@ -175,23 +175,6 @@ class ViewDefinition:
     auto_refresh: bool = False
 
 
-def _in_transaction(session: EngineSession, in_transaction: bool, work) -> QueryResult:  # type: ignore[no-untyped-def]
-    """Run work() in the caller's transaction, else in one of its own."""
-    if in_transaction:
-        return work()
-    session.begin()
-    try:
-        result = work()
-    except BaseException:
-        try:
-            session.rollback()
-        except EngineError:
-            pass
-        raise
-    session.commit()
-    return result
-
-
 def _view(session: EngineSession, name: str) -> tuple[str, str, str, str, str, int] | None:
     return catalog.one(session, f"SELECT kind, schema_name, stream_name, landing, refresh_sql, last_seq"
                                 f" FROM {SCHEMA}.views WHERE mv_name = :mv", mv=name)
@@ -226,7 +209,7 @@ class CreateExternalSchema(SessionCommand):
                         auth=self.authentication, arn=self.cluster_arn)
             return QueryResult(rowcount=0)
 
-        return _in_transaction(session, in_transaction, work)
+        return catalog.in_transaction(session, in_transaction, work)
 
 
 @dataclass(frozen=True)
@@ -271,7 +254,7 @@ class CreateMaterializedView(SessionCommand):
                         auto=str(view.auto_refresh).lower())
             return QueryResult(rowcount=0)
 
-        return _in_transaction(session, in_transaction, work)
+        return catalog.in_transaction(session, in_transaction, work)
 
 
 def _run_create(session: EngineSession, create: str | EngineSql | SessionCommand, parameters: Mapping[str, str]) -> None:
@@ -303,8 +286,8 @@ class RefreshMaterializedView(SessionCommand):
             # DuckDB fails the later of two writers of the same rows (a write-write conflict) where Redshift
             # makes it wait: refreshes of one process take turns (PostgreSQL's refresh locks the landing table).
             with _DUCKDB_REFRESHES:
-                return _in_transaction(session, in_transaction, work)
-        return _in_transaction(session, in_transaction, work)
+                return catalog.in_transaction(session, in_transaction, work)
+        return catalog.in_transaction(session, in_transaction, work)
 
 
 def refresh(session: EngineSession, name: str, refresh_type: str = "Manual", pid: int | None = None) -> QueryResult:
@@ -388,7 +371,7 @@ class DropMaterializedView(SessionCommand):
                 catalog.run(session, f"DELETE FROM {SCHEMA}.pull_state WHERE landing = :landing", landing=landing)
             return QueryResult(rowcount=0)
 
-        return _in_transaction(session, in_transaction, work)
+        return catalog.in_transaction(session, in_transaction, work)
 
 
 @dataclass(frozen=True)
@@ -410,7 +393,7 @@ class CallWithStreams(SessionCommand):
                     sources.pull(session, sources.current(), source, stream, landing)
                 return QueryResult(rowcount=0)
 
-            _in_transaction(session, in_transaction, land)
+            catalog.in_transaction(session, in_transaction, land)
         return session.execute(self.call, parameters)
 
 

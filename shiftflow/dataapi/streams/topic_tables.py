@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from shiftflow.dataapi.engines.base import EngineError, EngineSession
+from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.streams import catalog, sources
 from shiftflow.dataapi.streams.catalog import MAX_RECORD_BYTES, SCAN_ERROR_COLUMNS, SCHEMA, SIZE_ERROR
 
@@ -95,8 +95,7 @@ def copy_new_records(session: EngineSession, topic: str) -> int:
         return 0
     topic_id = store.topic_id(topic)
     table = table_name(topic, topic_id)
-    session.begin()
-    try:
+    def work() -> QueryResult:
         _create_table(session, table)
         rows = catalog.run(session, f"SELECT partition_id, last_offset, byte_position FROM {SCHEMA}.topic_ingest"
                                     " WHERE topic = :topic AND topic_id = :id", topic=topic, id=topic_id).rows
@@ -105,25 +104,26 @@ def copy_new_records(session: EngineSession, topic: str) -> int:
         for batch in sources.topic_batches(store, topic, copied_to):
             with sources.batch_file(batch) as path:
                 copied += session.execute(_COPY.replace("$table", table), {"shard": batch.shard, "path": str(path),
-                                                                      "last": batch.position}).rowcount
+                                                                           "last": batch.position}).rowcount
             catalog.run(session, f"DELETE FROM {SCHEMA}.topic_ingest WHERE topic = :topic AND topic_id = :id"
                                  " AND partition_id = CAST(:shard AS BIGINT)", topic=topic, id=topic_id,
                         shard=batch.shard)
             catalog.run(session, f"INSERT INTO {SCHEMA}.topic_ingest VALUES (:topic, :id, CAST(:shard AS BIGINT),"
                                  " CAST(:last AS BIGINT), CAST(:position AS BIGINT))", topic=topic, id=topic_id,
                         shard=batch.shard, last=batch.position, position=batch.byte_position)
-        if store.exists(topic) and store.topic_id(topic) != topic_id:  # deleted and created again meanwhile
-            session.rollback()
-            return 0
+        if store.exists(topic) and store.topic_id(topic) != topic_id:
+            raise _CreatedAgain  # deleted and created again meanwhile: those lines may be the new topic's
         _drop_unread_tables(session, topic, topic_id)
-        session.commit()
-        return copied
-    except BaseException:
-        try:
-            session.rollback()
-        except EngineError:
-            pass
-        raise
+        return QueryResult(rowcount=copied)
+
+    try:
+        return catalog.in_transaction(session, False, work).rowcount
+    except _CreatedAgain:
+        return 0
+
+
+class _CreatedAgain(Exception):
+    pass
 
 
 def _drop_unread_tables(session: EngineSession, topic: str, topic_id: str) -> None:
