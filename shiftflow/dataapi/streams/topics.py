@@ -103,8 +103,13 @@ class TopicStore:
         return int(self._meta(topic)["partitions"])
 
     def topic_id(self, topic: str) -> str:
-        """What tells this topic from an earlier one of the same name ("" for a topic made before ids)."""
-        return str(self._meta(topic).get("id", ""))
+        """What tells this topic from an earlier one of the same name (a topic made before ids: its topic.json's
+        file identity, which a topic made again does not keep either)."""
+        meta = self._meta(topic)
+        if "id" in meta:
+            return str(meta["id"])
+        made = os.stat(self._folder(topic) / "topic.json")
+        return f"file-{made.st_ino}-{made.st_mtime_ns}"
 
     def _meta(self, topic: str) -> dict:  # type: ignore[type-arg]
         try:

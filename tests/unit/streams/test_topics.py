@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,20 @@ def test_stream_put_reads_json_lines_with_keys(tmp_path: Path) -> None:
                           env=env)
     assert piped.exit_code == 0 and "partition 2" in piped.output
     assert Producer(store).send("orders", "x", partition=2).offset == len(_lines(store, "orders", 2)) - 1
+
+
+def test_a_topic_made_again_has_another_id_also_one_made_before_ids(tmp_path: Path) -> None:
+    store = TopicStore(tmp_path)
+    store.create("t", 2)
+    first = store.topic_id("t")
+    assert store.topic_id("t") == first  # stable while the topic lives
+    shutil.rmtree(tmp_path / "t")
+    store.create("t", 2)
+    assert store.topic_id("t") not in {"", first}
+    for number in range(2):  # a topic.json without an id, as earlier versions wrote it, made twice
+        shutil.rmtree(tmp_path / "t")
+        (tmp_path / "t").mkdir()
+        (tmp_path / "t" / "topic.json").write_text('{"partitions": 2}')
+        legacy = store.topic_id("t")
+        assert legacy != first and store.topic_id("t") == legacy
+        first = legacy
