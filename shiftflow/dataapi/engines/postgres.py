@@ -202,6 +202,7 @@ class PostgresEngine:
         except psycopg.Error as error:
             self.close()
             raise EngineError(f"could not make PostgreSQL's login role {LOGIN_ROLE}: {str(error).strip()}") from None
+        self._has_superuser = self._dsn != dsn  # False: the DSN's role is the login role, and makes its databases
         self._prepared: set[str] = set()
         self._lock = threading.Lock()
 
@@ -235,8 +236,7 @@ class PostgresEngine:
         with self._lock:
             if database in self._prepared:
                 return
-            login = conninfo.conninfo_to_dict(self._dsn).get("user")
-            if login == LOGIN_ROLE:  # the superuser's work; a DSN of a role that is no superuser makes its own
+            if self._has_superuser:  # the superuser's work; a DSN of a role that is no superuser makes its own
                 name = database or conninfo.conninfo_to_dict(self._dsn).get("dbname") or "postgres"
                 with _superuser_connection(self._superuser_dsn) as admin:
                     owner = admin.execute("SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = %s",
@@ -255,7 +255,7 @@ class PostgresEngine:
                 superuser = None
                 try:
                     for statement in POSTGRES_DATABASE_SETUP:
-                        if isinstance(statement, SuperuserSetup) and login == LOGIN_ROLE:
+                        if isinstance(statement, SuperuserSetup) and self._has_superuser:
                             if superuser is None:
                                 superuser = _superuser_connection(
                                     conninfo.make_conninfo(self._superuser_dsn, dbname=database) if database

@@ -115,3 +115,44 @@ def test_what_redshifts_admin_user_does_still_runs(users):
     database = f"h17_db_{uuid.uuid4().hex[:8]}"
     run_script(users, f"create database {database}")
     run_script(users, f"drop database {database}")
+
+
+def test_a_data_directory_a_superusers_sessions_filled_is_given_to_the_login_role(tmp_path):
+    # A local cloud's warehouse from before the login role: its database, the helpers and the users' objects are the
+    # superuser's; opened again, the admin user reads and changes them and becomes the users it made
+    import pgserver
+
+    from shiftflow.dataapi.engines.postgres import PostgresEngine
+
+    data_dir = tmp_path / "postgres"
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    try:
+        with psycopg.connect(server.get_uri(), autocommit=True) as superuser:
+            superuser.execute("CREATE DATABASE dev")
+            superuser.execute("CREATE USER h17_old_user PASSWORD 'Abcd1234'")
+        with psycopg.connect(psycopg.conninfo.make_conninfo(server.get_uri(), dbname="dev"),
+                             autocommit=True) as superuser:
+            superuser.execute("CREATE SCHEMA sales; CREATE TABLE sales.orders (id serial, amount int);"
+                              " INSERT INTO sales.orders (amount) VALUES (5);"
+                              " CREATE VIEW sales.big AS SELECT * FROM sales.orders WHERE amount > 1;"
+                              " CREATE PROCEDURE sales.sp_add(a int) LANGUAGE plpgsql AS"
+                              " $$ BEGIN INSERT INTO sales.orders (amount) VALUES (a); END $$;"
+                              " GRANT USAGE ON SCHEMA sales TO h17_old_user;"
+                              " GRANT SELECT ON sales.orders TO h17_old_user")
+    finally:
+        server.cleanup()
+    engine = PostgresEngine(data_dir=data_dir)
+    try:
+        session = engine.session("dev")
+        run_script(session, "call sales.sp_add(7); insert into sales.orders (amount) values (9)")
+        assert run_script(session, "select amount from sales.big order by id").rows == [(5,), (7,), (9,)]
+        assert run_script(session, "select tableowner from pg_tables where tablename = 'orders'").rows \
+            == [(LOGIN_ROLE,)]
+        run_script(session, "set session authorization h17_old_user")
+        assert run_script(session, "select count(*) from sales.orders").rows == [(3,)]
+        with pytest.raises(EngineError, match="permission denied for relation orders"):
+            run_script(session, "delete from sales.orders")
+        run_script(session, "reset session authorization; drop schema sales cascade; drop user h17_old_user")
+        session.close()
+    finally:
+        engine.close()
