@@ -95,12 +95,14 @@ ROLE_INHERITS_A_ROLE = "cannot drop this role since it depends on another role"
 
 
 def _postgres_drop_role(name: str) -> str:
-    """DROP ROLE r (RESTRICT) as Redshift refuses it: PostgreSQL drops a role granted to a user or inheriting one."""
+    """DROP ROLE r (RESTRICT) as Redshift refuses it: PostgreSQL drops a role granted to a user or inheriting one.
+    The session's login role, a member of every role it creates (engines/postgres.py), is no such user."""
     literal = "'" + name.replace("'", "''") + "'"
     members = ("SELECT 1 FROM pg_auth_members m JOIN pg_roles granted ON granted.oid = m.roleid"
                " JOIN pg_roles member ON member.oid = m.member")
     return ("DO $drop_role$ BEGIN"
-            f" IF EXISTS ({members} WHERE granted.rolname = {literal} AND member.rolcanlogin) THEN"
+            f" IF EXISTS ({members} WHERE granted.rolname = {literal} AND member.rolcanlogin"
+            " AND member.rolname <> session_user) THEN"
             f" RAISE EXCEPTION '{ROLE_GRANTED_TO_A_USER}'; END IF;"
             f" IF EXISTS ({members} WHERE member.rolname = {literal} AND NOT granted.rolcanlogin) THEN"
             f" RAISE EXCEPTION '{ROLE_INHERITS_A_ROLE}'; END IF;"
