@@ -22,7 +22,7 @@ _procedures = itertools.count()
 
 @pytest.fixture
 def marker(tmp_path: Path) -> Path:
-    """A file nothing may create; tmp_path is world-writable enough for the server's OS user (the same user)."""
+    """A file nothing may create (the server runs as the tests' OS user: a superuser's session could)."""
     return tmp_path / f"h17_{uuid.uuid4().hex[:8]}"
 
 
