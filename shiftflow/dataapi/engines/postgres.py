@@ -3,6 +3,17 @@
 PostgreSQL is the engine that runs stored procedures (CREATE PROCEDURE ... LANGUAGE plpgsql, CALL, RAISE INFO).
 Statements arrive translated (shiftflow.dataapi.translate): psycopg placeholders %(name)s, every literal % doubled,
 so parameters are always passed as a mapping (an empty one included) and values are never pasted into the text.
+
+Sessions log in as LOGIN_ROLE, a PostgreSQL role that is no superuser: SQL a stored procedure builds at run time
+(EXECUTE '...') reaches PostgreSQL untranslated, and a superuser's session would let it run programs (COPY ... FROM
+PROGRAM), read and write the machine's files (pg_read_file, lo_import, COPY ... TO '/file'), load code (CREATE
+EXTENSION, untrusted languages) or reconfigure the server (ALTER SYSTEM). The role is what Redshift's admin user
+needs and no more: LOGIN CREATEDB CREATEROLE, owner of each database it uses (so of its public schema and of every
+object the emulator's set-up and the sessions make there), and a member, with INHERIT and SET, of every user, group
+and role it creates (createrole_self_grant): it reads and changes what they own, as Redshift's superuser does, and
+SET SESSION AUTHORIZATION becomes one of them (PostgreSQL's SET ROLE, translate/setup.py). The server's superuser
+(the DSN's login, pgserver's postgres) only creates the role and the databases, and brings a data directory a
+superuser's sessions filled up to date (make_login_role, _adopt_database).
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from psycopg.adapt import Loader
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_printed_sketches
 from shiftflow.dataapi.translate.functions.json import minified_json
+from shiftflow.dataapi.translate.model import SuperuserSetup
 from shiftflow.dataapi.translate.setup import POSTGRES_DATABASE_SETUP, POSTGRES_SESSION_SETUP
 
 log = logging.getLogger(__name__)
@@ -179,13 +191,25 @@ class PostgresEngine:
     name = "postgres"
 
     def __init__(self, dsn: str | None = None, data_dir: str | Path | None = None) -> None:
+        """`dsn`: a server's superuser (or a role with LOGIN_ROLE's rights, used as it is); without it, pgserver's."""
         self._server = None
         self._temporary: tempfile.TemporaryDirectory | None = None
         if dsn is None:
             self._server, dsn = self._start_server(data_dir)
-        self._dsn = dsn
+        self._superuser_dsn = dsn
+        try:
+            self._dsn = make_login_role(dsn)
+        except psycopg.Error as error:
+            self.close()
+            raise EngineError(f"could not make PostgreSQL's login role {LOGIN_ROLE}: {str(error).strip()}") from None
+        self._has_superuser = self._dsn != dsn  # False: the DSN's role is the login role, and makes its databases
         self._prepared: set[str] = set()
         self._lock = threading.Lock()
+
+    @property
+    def superuser_dsn(self) -> str:
+        """The server's superuser: the emulator's own set-up, never a session (tests read pg_authid with it)."""
+        return self._superuser_dsn
 
     def _start_server(self, data_dir: str | Path | None) -> tuple[Any, str]:
         try:
@@ -207,18 +231,41 @@ class PostgresEngine:
         return conninfo.make_conninfo(self._dsn, dbname=database) if database else self._dsn
 
     def _prepare(self, database: str) -> None:
-        """Create the database if it is missing and install the helper functions translated SQL calls."""
+        """Create the database if it is missing (the login role its owner) and install, as the login role, the
+        helper functions translated SQL calls."""
         with self._lock:
             if database in self._prepared:
                 return
-            if database:
-                with psycopg.connect(self._dsn, autocommit=True) as admin:
-                    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            if self._has_superuser:  # the superuser's work; a DSN of a role that is no superuser makes its own
+                name = database or conninfo.conninfo_to_dict(self._dsn).get("dbname") or "postgres"
+                with _superuser_connection(self._superuser_dsn) as admin:
+                    owner = admin.execute("SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = %s",
+                                          (name,)).fetchone()
+                    if owner is None:
+                        admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name),
+                                                                                  sql.Identifier(LOGIN_ROLE)))
+                    elif owner[0] != LOGIN_ROLE:
+                        _adopt_database(admin, name, conninfo.make_conninfo(self._superuser_dsn, dbname=name))
+            elif database:
+                with psycopg.connect(self._dsn, autocommit=True) as connection:
+                    exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
                     if not exists:
-                        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
             with psycopg.connect(self._database_dsn(database), autocommit=True) as connection:
-                for statement in POSTGRES_DATABASE_SETUP:
-                    connection.execute(statement)
+                superuser = None
+                try:
+                    for statement in POSTGRES_DATABASE_SETUP:
+                        if isinstance(statement, SuperuserSetup) and self._has_superuser:
+                            if superuser is None:
+                                superuser = _superuser_connection(
+                                    conninfo.make_conninfo(self._superuser_dsn, dbname=database) if database
+                                    else self._superuser_dsn)
+                            superuser.execute(statement)
+                        else:
+                            connection.execute(statement)
+                finally:
+                    if superuser is not None:
+                        superuser.close()
             self._prepared.add(database)
 
     def session(self, database: str) -> PostgresSession:
@@ -235,6 +282,76 @@ class PostgresEngine:
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None
+
+
+# The role the sessions log in as (see the module docstring).
+LOGIN_ROLE = "shiftflow"
+_LOGIN_ATTRIBUTES = "LOGIN NOSUPERUSER CREATEDB CREATEROLE INHERIT NOREPLICATION NOBYPASSRLS"
+
+
+def make_login_role(dsn: str) -> str:
+    """The DSN the sessions log in with: LOGIN_ROLE's on the server of `dsn`, a superuser's, which makes the role
+    (or gives it its attributes back) and makes it a member of the users, groups and roles a superuser's sessions
+    created before it existed; `dsn` itself when its role is no superuser (it is then the login role)."""
+    with _superuser_connection(dsn) as admin:
+        if admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() != (True,):
+            return dsn
+        role = sql.Identifier(LOGIN_ROLE)
+        # Two processes may start on one data directory: the advisory lock orders their CREATE ROLE.
+        with admin.transaction():
+            admin.execute("SELECT pg_advisory_xact_lock(hashtext('shiftflow login role'))")
+            if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LOGIN_ROLE,)).fetchone() is None:
+                admin.execute(sql.SQL("CREATE ROLE {} " + _LOGIN_ATTRIBUTES).format(role))
+            admin.execute(sql.SQL("ALTER ROLE {} " + _LOGIN_ATTRIBUTES).format(role))
+            # PostgreSQL 16: CREATE ROLE by a role that is no superuser grants it the new role WITH ADMIN; INHERIT and
+            # SET as well (the admin user's rights over what a user owns, SET SESSION AUTHORIZATION).
+            admin.execute(sql.SQL("ALTER ROLE {} SET createrole_self_grant = 'set, inherit'").format(role))
+            for (name,) in admin.execute(
+                    "SELECT r.rolname::text FROM pg_roles r WHERE r.rolname <> %s AND r.rolname !~ '^pg_'"
+                    " AND NOT r.rolsuper AND NOT EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid"
+                    " AND m.member = (SELECT oid FROM pg_roles WHERE rolname = %s))"
+                    " AND NOT pg_has_role(r.oid, (SELECT oid FROM pg_roles WHERE rolname = %s), 'MEMBER')",
+                    (LOGIN_ROLE, LOGIN_ROLE, LOGIN_ROLE)).fetchall():
+                admin.execute(sql.SQL("GRANT {} TO {} WITH ADMIN TRUE, INHERIT TRUE, SET TRUE").format(
+                    sql.Identifier(name), role))
+    return conninfo.make_conninfo(dsn, user=LOGIN_ROLE, password="")
+
+
+def _superuser_connection(dsn: str) -> psycopg.Connection:
+    """A connection of the server's superuser that resolves names in pg_catalog alone: the login role owns the
+    public schema, where a function or operator of its own must not stand in for a built-in one."""
+    connection = psycopg.connect(dsn, autocommit=True)
+    connection.execute("SET search_path = pg_catalog, pg_temp")
+    return connection
+
+
+def _adopt_database(admin: Any, name: str, database_dsn: str) -> None:
+    """A database made before the login role existed (its superuser's sessions owned all in it): the login role
+    made its owner, and the owner of the schemas, tables, views, sequences and routines the superuser owned there
+    (the emulator's helpers and the users' objects; PostgreSQL's own catalogs stay the superuser's)."""
+    admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(LOGIN_ROLE)))
+    with _superuser_connection(database_dsn) as connection:
+        connection.execute(sql.SQL(_ADOPT_OBJECTS).format(login=sql.Literal(LOGIN_ROLE)))
+    log.info("PostgreSQL database %s: objects of the superuser's sessions given to %s", name, LOGIN_ROLE)
+
+
+_ADOPT_OBJECTS = """DO $adopt$ DECLARE r record; login text := {login};
+  superuser oid := (SELECT oid FROM pg_roles WHERE rolname = current_user); BEGIN
+  FOR r IN SELECT format('ALTER SCHEMA %I OWNER TO %I', nspname, login) AS ddl FROM pg_namespace
+      WHERE nspowner = superuser AND nspname !~ '^pg_' AND nspname <> 'information_schema'
+    UNION ALL SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, login) FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relowner = superuser
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+    UNION ALL SELECT format('ALTER SEQUENCE %s OWNER TO %I', c.oid::regclass, login) FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relowner = superuser AND c.relkind = 'S'
+      AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+    UNION ALL SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, login) FROM pg_proc p
+      JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proowner = superuser
+      AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  LOOP
+    BEGIN EXECUTE r.ddl; EXCEPTION WHEN others THEN RAISE NOTICE '%: %', r.ddl, SQLERRM; END;
+  END LOOP;
+END $adopt$"""
 
 
 # pgserver's list of the processes using the server in a data directory: the last one to exit cleanly stops it.

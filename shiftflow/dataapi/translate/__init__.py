@@ -277,10 +277,12 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
     if streaming is not None:  # streaming.py: external schemas, materialized views, case-sensitive names
         return streaming
     verb = word(tokens[0])
-    if engine == "duckdb" and verb in {"SET", "RESET"}:  # principals/access.py: PostgreSQL switches users itself
+    if verb in {"SET", "RESET"}:  # principals/access.py; PostgreSQL switches users itself (SET ROLE, setup.py)
         authorization = session_authorization(expanded(statement, tokens))
-        if authorization is not None:
+        if authorization is not None and engine == "duckdb":
             return authorization
+        if authorization is not None:
+            return EngineSql(_postgres_session_authorization(authorization).replace("%", "%%"), session_scoped=True)
     if verb in {"SET", "RESET"}:
         setting = setting_command(expanded(statement, tokens), engine) or _translate_tree(statement, tokens, engine)
         return dataclasses.replace(setting, session_scoped=True)
@@ -801,10 +803,21 @@ def _call_arguments(select: str) -> EngineSql:
     return translated
 
 
+def _postgres_session_authorization(authorization: SessionAuthorization) -> str:
+    """SET [LOCAL] SESSION AUTHORIZATION on PostgreSQL, whose sessions' login role is no superuser: the helper
+    procedure (setup.py) that makes the session the user with SET ROLE."""
+    name = "NULL" if authorization.user is None else "'" + authorization.user.replace("'", "''") + "'"
+    return f"CALL public.shiftflow_session_authorization({name}, {str(authorization.local).lower()})"
+
+
 def _procedure_sql(sql: str) -> str | None:
     """One SQL statement of a procedure body, rewritten for PostgreSQL; None when it is not plain SQL."""
     try:
         tokens = tokenize(sql)
+        if word(tokens[0]) in {"SET", "RESET"}:  # as at the top level (the piece's semicolon is no part of it)
+            authorization = session_authorization(expanded(sql, tokens))
+            if authorization is not None:
+                return _postgres_session_authorization(authorization) + (";" if sql.rstrip().endswith(";") else "")
         streaming = procedure_statement(sql, tokens)
         if streaming is not None or word(tokens[0]) == "SET" or is_comment(tokens):  # run as written
             return streaming

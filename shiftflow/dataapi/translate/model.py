@@ -21,6 +21,15 @@ CASE_SENSITIVE_IDENTIFIERS: ContextVar[bool] = ContextVar("case_sensitive_identi
 CURRENT_DATABASE: ContextVar[str | None] = ContextVar("current_database", default=None)
 
 
+class SuperuserSetup(str):
+    """Set-up SQL (a POSTGRES_SETUP statement) that only the server's superuser may run: an aggregate whose state is
+    internal, a cast between built-in types. The PostgreSQL engine runs it on its superuser's connection, with
+    search_path pg_catalog (names of the emulator's objects are written schema-qualified), and the rest of the
+    set-up as the sessions' login role, which is no superuser (engines/postgres.py)."""
+
+    __slots__ = ()
+
+
 class NotSupportedLocally(Exception):
     """Redshift accepts the statement but no local engine can give the same result; str() is what the user sees."""
 

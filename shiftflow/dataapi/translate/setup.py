@@ -243,9 +243,27 @@ $f$""",
     f" THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), '{LOCAL_IAM_USER}')"
     " ELSE current_user::text END $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_session_user() RETURNS text LANGUAGE sql STABLE"
-    " AS $f$ SELECT CASE WHEN session_user::text = current_setting('shiftflow.login', true)"
+    " AS $f$ SELECT coalesce(nullif(current_setting('shiftflow.authorization', true), ''),"
+    " CASE WHEN session_user::text = current_setting('shiftflow.login', true)"
     f" THEN coalesce(nullif(current_setting('shiftflow.user', true), ''), '{LOCAL_IAM_USER}')"
-    " ELSE session_user::text END $f$",
+    " ELSE session_user::text END) $f$",
+    # SET [LOCAL] SESSION AUTHORIZATION 'user' | DEFAULT (translate/__init__.py): the session's login role is no
+    # superuser (engines/postgres.py), which PostgreSQL's own SET SESSION AUTHORIZATION needs, so it becomes the user
+    # with SET ROLE (the login role is a member of each user it creates) and shiftflow.authorization, which
+    # session_user names, records it; both are undone with the transaction as a SET is. Inside a SECURITY DEFINER
+    # procedure PostgreSQL refuses SET ROLE as it refuses SET SESSION AUTHORIZATION: in the latter's words.
+    """CREATE OR REPLACE PROCEDURE public.shiftflow_session_authorization(name text, is_local boolean)
+LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM set_config('role', coalesce(name, 'none'), is_local);
+  PERFORM set_config('shiftflow.authorization', coalesce(name, ''), is_local);
+EXCEPTION WHEN insufficient_privilege THEN
+  IF SQLERRM LIKE 'cannot set parameter%within security-definer function' THEN
+    RAISE EXCEPTION 'cannot set parameter "session_authorization" within security-definer function'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RAISE;
+END $f$""",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_database() RETURNS text LANGUAGE sql STABLE"
     " AS $f$ SELECT current_database()::text $f$",
     "CREATE OR REPLACE FUNCTION public.shiftflow_current_schemas(implicit boolean) RETURNS text LANGUAGE sql STABLE"

@@ -216,6 +216,36 @@ def test_execute_on_one_overload_of_a_procedure_and_the_iam_user(engine_name: st
             server.stop()
 
 
+def test_a_procedures_dynamic_sql_runs_no_program_on_postgres(tmp_path):
+    """What a user runs with the AWS CLI: a procedure whose EXECUTE asks PostgreSQL to run a program (dynamic SQL,
+    c_PLpgSQL-statements.md "Executing dynamic commands", reaches the engine untranslated) fails with PostgreSQL's
+    permission error and the program does not run: the PostgreSQL engine's sessions are no superuser's
+    (engines/postgres.py)."""
+    from shiftflow.dataapi import translate
+    from shiftflow.dataapi.engines.postgres import PostgresEngine
+
+    marker = tmp_path / "h17_ran"
+    with make_emulator(engine=PostgresEngine(), translator=translate) as emulator:
+        server = start_server(emulator)
+        try:
+            code, output = cli(server, "batch-execute-statement", *CLI_TARGET, "--query", "Id", "--output", "text",
+                               "--sqls", "create table h17_t (a int)",
+                               "create procedure sp_h17_program() as $$ begin"
+                               f" execute 'copy h17_t from program ''touch {marker}'''; end; $$ language plpgsql",
+                               "call sp_h17_program()")
+            assert code == 0, output
+            described = emulator.describe_statement({"Id": output.strip(), "WaitTimeSeconds": 20})
+            assert described["Status"] == "FAILED"
+            assert [sub["Status"] for sub in described["SubStatements"]] == ["FINISHED", "FINISHED", "FAILED"]
+            code, output = cli(server, "describe-statement", "--id", described["Id"], "--query", "Error",
+                               "--output", "text")
+            assert code == 0, output
+            assert "permission denied to COPY to or from an external program" in output
+            assert not marker.exists()
+        finally:
+            server.stop()
+
+
 def _cli_result(server: DataApiServer, sql: str) -> dict[str, Any]:
     """execute-statement (waiting for it), then get-statement-result, as printed."""
     code, output = cli(server, "execute-statement", *CLI_TARGET, "--wait-time-seconds", "20", "--sql", sql)

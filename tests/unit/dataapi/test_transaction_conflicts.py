@@ -10,9 +10,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 
 from shiftflow.dataapi.engines.base import EngineError, TransactionConflict
+from shiftflow.dataapi.engines.postgres import LOGIN_ROLE
 from shiftflow.dataapi.service import DataApiEmulator
 from shiftflow.jobs.conflicts import is_transaction_conflict
 from tests.unit.dataapi.conftest import rows, run, run_batch
@@ -117,6 +119,9 @@ def test_a_postgres_serialization_failure_is_a_serializable_isolation_violation(
 def test_a_postgres_deadlock_is_redshifts_deadlock_detected(postgres: Any, pg_table: str) -> None:
     first, second = postgres.session("dev"), postgres.session("dev")
     # The first session's deadlock check comes long after the second's: the second is the one PostgreSQL fails.
+    # deadlock_timeout is the superuser's to set, and the sessions' login role is none (engines/postgres.py).
+    with psycopg.connect(postgres.superuser_dsn, autocommit=True) as superuser:
+        superuser.execute(f"GRANT SET ON PARAMETER deadlock_timeout TO {LOGIN_ROLE}")
     first.execute("SET deadlock_timeout = '30s'", {})
     first.begin()
     second.begin()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+import psycopg
 import pytest
 
+from shiftflow.dataapi.engines.postgres import LOGIN_ROLE
 from shiftflow.dataapi.translate import NotSupportedLocally, translate
 from tests.unit.translate.conftest import run_script
 
@@ -23,9 +25,10 @@ def roles(postgres_session):
 
 
 def _memberships(session, role: str) -> list[tuple]:
+    """The role's members (the sessions' login role, a member of every role it creates, aside)."""
     return run_script(session, "select m.rolname, r.rolname, a.admin_option from pg_auth_members a"
                                " join pg_roles m on m.oid = a.member join pg_roles r on r.oid = a.roleid"
-                               f" where r.rolname = '{role}' order by 1").rows
+                               f" where r.rolname = '{role}' and m.rolname <> '{LOGIN_ROLE}' order by 1").rows
 
 
 def test_role_membership_in_redshifts_words(postgres_session, roles):
@@ -44,12 +47,23 @@ def test_role_membership_in_redshifts_words(postgres_session, roles):
     assert run_script(postgres_session, f"select count(*) from pg_roles where rolname = '{first}'").rows == [(1,)]
 
 
-def test_user_options_postgres_has_otherwise(postgres_session, roles):
+def test_user_options_postgres_has_otherwise(postgres_engine, postgres_session, roles):
     user = roles[0]
-    run_script(postgres_session, f"create user {user} password disable createuser connection limit unlimited;"
-                                 f"alter user {user} session timeout 300; alter user {user} reset session timeout")
-    assert run_script(postgres_session, "select rolsuper, rolconnlimit, rolpassword is null from pg_authid"
-                                        f" where rolname = '{user}'").rows == [(True, -1, True)]
+    run_script(postgres_session, f"create user {user} password disable nocreateuser connection limit unlimited;"
+                                 f"alter user {user} session timeout 300; alter user {user} reset session timeout;"
+                                 f"alter user {user} nocreateuser")
+    with psycopg.connect(postgres_engine.superuser_dsn) as superuser:  # pg_authid is the superuser's to read
+        assert superuser.execute("select rolsuper, rolconnlimit, rolpassword is null from pg_authid"
+                                 f" where rolname = '{user}'").fetchall() == [(False, -1, True)]
+
+
+def test_a_superuser_is_not_supported_on_postgres(postgres_session, roles):
+    # The sessions' login role is no PostgreSQL superuser and cannot make one (engines/postgres.py)
+    for statement in (f"create user {roles[0]} password disable createuser", f"alter user {roles[0]} createuser"):
+        with pytest.raises(NotSupportedLocally, match=r"^not supported locally: CREATEUSER \(a superuser\) on the"
+                                                      " PostgreSQL engine"):
+            translate(statement, "postgres")
+    assert run_script(postgres_session, f"select count(*) from pg_roles where rolname = '{roles[0]}'").rows == [(0,)]
 
 
 @pytest.mark.parametrize("statement, what", [

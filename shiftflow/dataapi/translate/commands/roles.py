@@ -7,11 +7,13 @@ PostgreSQL roles, cluster-wide as on Redshift); what Redshift writes otherwise i
   (GRANT r, r2 TO user, r3); GRANT ... ON ... TO ROLE r: GRANT ... TO r;
 - DROP ROLE r FORCE: DROP ROLE r (PostgreSQL drops a role that is granted to others);
 - ALTER ROLE r WITH RENAME TO s: ALTER ROLE r RENAME TO s;
-- CREATE / ALTER USER: PASSWORD DISABLE is PASSWORD NULL, CREATEUSER (a superuser) SUPERUSER, CONNECTION LIMIT
-  UNLIMITED -1; SESSION TIMEOUT n and RESET SESSION TIMEOUT (how long an idle connection lives) do nothing.
+- CREATE / ALTER USER: PASSWORD DISABLE is PASSWORD NULL, CONNECTION LIMIT UNLIMITED -1; SESSION TIMEOUT n and
+  RESET SESSION TIMEOUT (how long an idle connection lives) do nothing; NOCREATEUSER too (no user is a superuser).
 What has no PostgreSQL counterpart fails with "not supported locally": system privileges (GRANT CREATE SCHEMA TO
 ROLE r), ASSUMEROLE privileges, datashare and model privileges, role owners, EXTERNALID (roles of an identity
-provider), SYSLOG ACCESS (refuse_redshift_only, for both engines). The DuckDB engine, which has no users, keeps
+provider), SYSLOG ACCESS (refuse_redshift_only, for both engines); CREATEUSER (a superuser) on this engine, whose
+sessions log in as a role that is no superuser and cannot make one (engines/postgres.py: a PostgreSQL superuser
+would run programs and read the machine's files). The DuckDB engine, which has no users, keeps
 its own catalog of them (shiftflow/dataapi/principals/). A clear-text password is checked by Redshift's rules on
 both (password_problem).
 """
@@ -93,12 +95,14 @@ ROLE_INHERITS_A_ROLE = "cannot drop this role since it depends on another role"
 
 
 def _postgres_drop_role(name: str) -> str:
-    """DROP ROLE r (RESTRICT) as Redshift refuses it: PostgreSQL drops a role granted to a user or inheriting one."""
+    """DROP ROLE r (RESTRICT) as Redshift refuses it: PostgreSQL drops a role granted to a user or inheriting one.
+    The session's login role, a member of every role it creates (engines/postgres.py), is no such user."""
     literal = "'" + name.replace("'", "''") + "'"
     members = ("SELECT 1 FROM pg_auth_members m JOIN pg_roles granted ON granted.oid = m.roleid"
                " JOIN pg_roles member ON member.oid = m.member")
     return ("DO $drop_role$ BEGIN"
-            f" IF EXISTS ({members} WHERE granted.rolname = {literal} AND member.rolcanlogin) THEN"
+            f" IF EXISTS ({members} WHERE granted.rolname = {literal} AND member.rolcanlogin"
+            " AND member.rolname <> session_user) THEN"
             f" RAISE EXCEPTION '{ROLE_GRANTED_TO_A_USER}'; END IF;"
             f" IF EXISTS ({members} WHERE member.rolname = {literal} AND NOT granted.rolcanlogin) THEN"
             f" RAISE EXCEPTION '{ROLE_INHERITS_A_ROLE}'; END IF;"
@@ -186,14 +190,20 @@ def _grant(statement: str, tokens: list[Token], words: list[str]) -> str:
     return _edited(statement, tokens, edits)
 
 
+CREATEUSER_REFUSED = ("CREATEUSER (a superuser) on the PostgreSQL engine, whose sessions log in as a role that is no"
+                      " PostgreSQL superuser (use the DuckDB engine for Redshift superusers)")
+
+
 def _user_options(words: list[str]) -> list[tuple[int, int, str]]:
     edits = []
     for i, name in enumerate(words):
         following = words[i + 1] if i + 1 < len(words) else ""
         if name == "PASSWORD" and following == "DISABLE":
             edits.append((i + 1, i + 1, "NULL"))
-        elif name in {"CREATEUSER", "NOCREATEUSER"}:
-            edits.append((i, i, "SUPERUSER" if name == "CREATEUSER" else "NOSUPERUSER"))
+        elif name == "CREATEUSER":
+            raise NotSupportedLocally(CREATEUSER_REFUSED)
+        elif name == "NOCREATEUSER":
+            edits.append((i, i, ""))
         elif name == "LIMIT" and words[i - 1] == "CONNECTION" and following == "UNLIMITED":
             edits.append((i + 1, i + 1, "-1"))
         elif name == "SESSION" and following == "TIMEOUT":

@@ -30,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.model import NotSupportedLocally
+from shiftflow.dataapi.translate.model import NotSupportedLocally, SuperuserSetup
 
 
 def _listagg_parts(concat: exp.GroupConcat) -> tuple[exp.Expression, bool, exp.Expression]:
@@ -326,11 +326,11 @@ POSTGRES_SETUP = (
     "DROP AGGREGATE IF EXISTS public.shiftflow_sum(bigint)",
     "CREATE AGGREGATE public.shiftflow_sum(bigint) (SFUNC = int8pl, STYPE = bigint, COMBINEFUNC = int8pl,"
     " MSFUNC = int8pl, MINVFUNC = int8mi, MSTYPE = bigint, PARALLEL = SAFE)",
-    "DROP AGGREGATE IF EXISTS public.shiftflow_sum(numeric)",
-    "CREATE AGGREGATE public.shiftflow_sum(numeric) (SFUNC = numeric_avg_accum, STYPE = internal,"
-    " FINALFUNC = numeric_sum, COMBINEFUNC = numeric_avg_combine, SERIALFUNC = numeric_avg_serialize,"
-    " DESERIALFUNC = numeric_avg_deserialize, MSFUNC = numeric_avg_accum, MINVFUNC = numeric_accum_inv,"
-    " MSTYPE = internal, MFINALFUNC = numeric_sum, PARALLEL = SAFE)",
+    SuperuserSetup("DROP AGGREGATE IF EXISTS public.shiftflow_sum(numeric)"),
+    SuperuserSetup("CREATE AGGREGATE public.shiftflow_sum(numeric) (SFUNC = numeric_avg_accum, STYPE = internal,"
+                   " FINALFUNC = numeric_sum, COMBINEFUNC = numeric_avg_combine, SERIALFUNC = numeric_avg_serialize,"
+                   " DESERIALFUNC = numeric_avg_deserialize, MSFUNC = numeric_avg_accum,"
+                   " MINVFUNC = numeric_accum_inv, MSTYPE = internal, MFINALFUNC = numeric_sum, PARALLEL = SAFE)"),
     "DROP AGGREGATE IF EXISTS public.shiftflow_sum(double precision)",
     "CREATE AGGREGATE public.shiftflow_sum(double precision) (SFUNC = float8pl, STYPE = double precision,"
     " COMBINEFUNC = float8pl, PARALLEL = SAFE)",

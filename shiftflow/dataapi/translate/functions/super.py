@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
+from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally, SuperuserSetup
 
 _CASE_SETTING = {
     "duckdb": "getvariable('shiftflow_setting_enable_case_sensitive_identifier')",
@@ -522,11 +522,13 @@ IMMUTABLE AS $f$ BEGIN IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF;
   RETURN (SELECT coalesce(json_agg(e ORDER BY part, n), '[]'::json) FROM (
     SELECT e, 1 AS part, n FROM json_array_elements(a) WITH ORDINALITY AS x(e, n)
     UNION ALL SELECT e, 2, n FROM json_array_elements(b) WITH ORDINALITY AS y(e, n)) AS elements); END $f$""",
-    *(f"CREATE OR REPLACE FUNCTION public.shiftflow_super(x {kind}) RETURNS json LANGUAGE sql IMMUTABLE"
-      " AS $f$ SELECT to_json(x) $f$" for kind in _SUPER_SCALARS),
-    *(f"DO $f$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = '{kind}'::regtype"
-      f" AND casttarget = 'json'::regtype) THEN CREATE CAST ({kind} AS json)"
-      f" WITH FUNCTION public.shiftflow_super({kind}) AS ASSIGNMENT; END IF; END $f$" for kind in _SUPER_SCALARS),
+    # The casts (and so the functions they call, which their owner could change) are the superuser's.
+    *(SuperuserSetup(f"CREATE OR REPLACE FUNCTION public.shiftflow_super(x {kind}) RETURNS json LANGUAGE sql"
+                     " IMMUTABLE AS $f$ SELECT to_json(x) $f$") for kind in _SUPER_SCALARS),
+    *(SuperuserSetup(f"DO $f$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = '{kind}'::regtype"
+                     f" AND casttarget = 'json'::regtype) THEN CREATE CAST ({kind} AS json)"
+                     f" WITH FUNCTION public.shiftflow_super({kind}) AS ASSIGNMENT; END IF; END $f$")
+      for kind in _SUPER_SCALARS),
     """CREATE OR REPLACE FUNCTION public.shiftflow_can_json_parse(x text) RETURNS boolean LANGUAGE plpgsql
 IMMUTABLE AS $f$ BEGIN IF x IS NULL THEN RETURN NULL; END IF; PERFORM x::json; RETURN true;
 EXCEPTION WHEN others THEN RETURN false; END $f$""",
