@@ -7,7 +7,7 @@ command does what the next command would: it starts the new cloud and repeats th
 really ended. A cloud stopped on purpose (`shiftflow down`: it removes its endpoint file) is not restarted.
 
 A call is repeated only when it cannot have happened twice: a refused connection (the request never reached a
-server), or a read (describe_*, get_*, list_*) whose connection broke mid-answer.
+server), or a read (describe_*, get_*, list_*) whose connection broke mid-answer or whose answer was cut short.
 """
 
 from __future__ import annotations
@@ -76,11 +76,12 @@ class _RestartingClient:
         return lambda *args, **kwargs: self._call(name, args, kwargs)
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+        from botocore.exceptions import (ConnectionClosedError, EndpointConnectionError, IncompleteReadError,
+                                         ReadTimeoutError)
 
         repeatable: tuple[type[Exception], ...] = (EndpointConnectionError,)
-        if name.startswith(READ_PREFIXES):
-            repeatable += (ConnectionClosedError, ReadTimeoutError)
+        if name.startswith(READ_PREFIXES):  # an answer cut short (shiftflow.aws_clients.check_whole_body) too
+            repeatable += (ConnectionClosedError, ReadTimeoutError, IncompleteReadError)
         endpoint = self._clients.endpoint
         try:
             return getattr(self._clients.current(self._service), name)(*args, **kwargs)

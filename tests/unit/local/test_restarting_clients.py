@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, IncompleteReadError
 
 from shiftflow.local.cloud import client
 from shiftflow.local.cloud.restarting_clients import LocalCloudStoppedError, RestartingClients
@@ -39,6 +39,8 @@ class FakeClouds:
                     if endpoint.pid in clouds.dead:
                         if clouds.failure is EndpointConnectionError:
                             raise EndpointConnectionError(endpoint_url=endpoint.url)
+                        if clouds.failure is IncompleteReadError:  # shiftflow.aws_clients.check_whole_body
+                            raise IncompleteReadError(actual_bytes=0, expected_bytes=120)
                         raise ConnectionClosedError(endpoint_url=endpoint.url)
                     return {"pid": endpoint.pid}
                 return call
@@ -77,10 +79,13 @@ def test_a_refused_call_on_a_crashed_cloud_is_repeated_once_on_the_new_cloud(cra
     assert len(started) == 1
 
 
-def test_a_read_cut_mid_answer_is_repeated_and_a_write_is_not(crashed):
+@pytest.mark.parametrize("failure", [ConnectionClosedError, IncompleteReadError])
+def test_a_read_cut_mid_answer_is_repeated_and_a_write_is_not(crashed, failure):
+    """A connection broken mid-answer, or an answer whose body is shorter than its Content-Length (the headers sent,
+    the cloud killed before the body)."""
     clients, clouds, started, _, dead = crashed
-    clouds.failure = ConnectionClosedError
-    with pytest.raises(ConnectionClosedError):  # it may have happened: a start repeated could run twice
+    clouds.failure = failure
+    with pytest.raises(failure):  # it may have happened: a start repeated could run twice
         clients("stepfunctions").start_execution(stateMachineArn="arn")
     assert started == []
     assert clients("stepfunctions").describe_execution(executionArn="arn") == {"pid": 1}
