@@ -90,8 +90,9 @@ class DataApiEmulator:
     def keep_statements_on_disk(self, folder: Path) -> list[Statement]:
         """Statements saved in `folder` by an earlier process come back, and every statement is saved there from
         now on (shiftflow.dataapi.store), with the rows of stl_load_errors; the kept sessions an earlier process
-        opened are known as CLOSED (shiftflow.dataapi.sessions). Those that had not ended end FAILED, and their status change events
-        (WithEvent) go to the subscribers; returns them."""
+        opened are known as CLOSED (shiftflow.dataapi.sessions). Those that had not ended end FAILED (FINISHED: a
+        batch whose COMMIT was done, shiftflow.dataapi.commits), and their status change events (WithEvent) go to
+        the subscribers; returns them."""
         interrupted = self.statements.keep_on_disk(folder, committed=self._committed)
         self._kept.keep_on_disk(SessionFile(folder))
         self._runner.resume_query_ids(self.statements.highest_query_id())
