@@ -170,7 +170,7 @@ class StatementStore:
 
     @property
     def on_disk(self) -> bool:
-        """Whether statements are kept on disk (then a transactional batch marks its commit: shiftflow.dataapi.commits)."""
+        """Whether statements are kept on disk (a transactional batch then marks its commit: dataapi.commits)."""
         return self._files is not None
 
     def keep_on_disk(self, folder: Path,

@@ -152,7 +152,7 @@ def test_an_answer_cut_short_is_an_incomplete_read_not_an_empty_answer(killed_se
     IncompleteReadError instead, which a command following a run repeats on the new cloud (a read)."""
     from shiftflow import aws_clients
 
-    sfn = aws_clients.client_factory("us-east-1", killed_server("half"),
-                                     {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"})("stepfunctions")
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    sfn = aws_clients.client_factory("us-east-1", killed_server("half"), credentials)("stepfunctions")
     with pytest.raises(IncompleteReadError, match=r"\d+ read, but total bytes expected is \d+"):
         sfn.describe_execution(executionArn="arn:aws:states:us-east-1:123456789012:execution:machine:run")
