@@ -63,6 +63,7 @@ def botocore_session(region: str | None = None, credentials: dict[str, str] | No
         session.set_config_variable("region", region)
     # boto3's S3 client customization (boto3.Session._register_default_handlers); the others are for resources.
     session.register("creating-client-class.s3", _inject_s3_transfer_methods)
+    session.register("before-parse", check_whole_body)
     use_cached_data(session)
     return session
 
@@ -78,6 +79,21 @@ class QuickCheckEmitter(HierarchicalEmitter):
         if code is not None and code.co_flags & inspect.CO_VARKEYWORDS and not hasattr(func, "__signature__"):
             return
         super()._verify_accept_kwargs(func)
+
+
+def check_whole_body(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
+    """An answer whose body is shorter than its Content-Length raises botocore's IncompleteReadError (its error for a
+    streaming body cut short), as the connection it came on was cut (a server killed mid-answer, a network reset).
+    botocore reads the body of any other answer to its end without comparing it with its Content-Length (it turns
+    urllib3's check off, botocore.httpsession), so a cut answer parsed as an empty or partial document: a
+    DescribeExecution without `status`. Not for HEAD (its Content-Length is the resource's) nor 204 and 304."""
+    from botocore.exceptions import IncompleteReadError
+
+    body, expected = response_dict.get("body"), response_dict["headers"].get("content-length", "")
+    if (not isinstance(body, (bytes, bytearray)) or not expected.isdigit() or len(body) >= int(expected)
+            or response_dict.get("status_code") in (204, 304) or operation_model.http.get("method") == "HEAD"):
+        return
+    raise IncompleteReadError(actual_bytes=len(body), expected_bytes=int(expected))
 
 
 def _inject_s3_transfer_methods(class_attributes: dict[str, Any], **kwargs: Any) -> None:

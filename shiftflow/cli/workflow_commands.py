@@ -38,6 +38,7 @@ from shiftflow.cli.common import (
     print_json,
 )
 from shiftflow.workflows import (
+    RestartRefused,
     WorkflowError,
     WorkflowInvalid,
     WorkflowNotFound,
@@ -222,6 +223,9 @@ def _refuse_what_cannot_start(connection: Any, workflow_id: str, parameters: dic
     except WorkflowInvalid as refused:  # RunRefused, or a stored configuration that no longer parses
         _print_problems(refused)
         raise typer.Exit(EXIT_CANNOT_RUN) from None
+    except (WorkflowNotFound, RestartRefused) as refused:  # --restart of an unknown run, or of one that did not fail
+        raise CannotRun(str(refused), f"`shiftflow workflow runs {workflow_id}` lists its runs; a restart takes a "
+                                      "FAILED, ABORTED or TIMED_OUT one") from None
     return workflow
 
 

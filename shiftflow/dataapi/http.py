@@ -12,8 +12,10 @@ body means (protocol.py) and what an operation does (service.py) do not.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +40,40 @@ class _BadFraming(Exception):
 # the kernel drops their SYNs (each retried after 1 s, then 3 s) or their first request. The kernel caps it at
 # net.core.somaxconn (4096 on current Linux).
 LISTEN_BACKLOG = 4096
+
+
+class WholeAnswerWriter(io.BufferedIOBase):
+    """A request handler's `wfile` that sends what was written at the next flush, in one sendall: an answer's status
+    line, headers and body leave together. A server killed (kill -9) while it answers then leaves its client the whole
+    answer or none of it (a connection error the client can retry), never the headers without the body: botocore does
+    not compare a body with its Content-Length (it turns urllib3's check off), so headers alone parse as an empty
+    answer, a DescribeExecution without `status`. An interim `100 Continue` leaves at once (the client waits for it
+    before it sends its body)."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self._pending = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._pending += data
+        if self._pending.startswith(b"HTTP/1.1 100 "):
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._connection.sendall(self._pending)
+            self._pending.clear()
+
+
+def send_whole_answers(handler: Any) -> None:
+    """Give `handler` (a StreamRequestHandler, once set up) a WholeAnswerWriter, without Nagle's algorithm (an answer
+    is one send: nothing to coalesce, and a delayed ACK would hold it ~40 ms)."""
+    handler.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
+    handler.wfile = WholeAnswerWriter(handler.connection)
 
 
 class DataApiServer(ThreadingHTTPServer):
@@ -67,9 +103,10 @@ class DataApiServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: DataApiServer
     protocol_version = "HTTP/1.1"  # keep-alive: boto3 reuses its connection
-    # Headers and body leave in one send, without Nagle: else delayed ACKs add ~40 ms to every call.
-    wbufsize = 1 << 16
-    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        send_whole_answers(self)  # headers and body in one send, without Nagle: else delayed ACKs add ~40 ms a call
 
     def do_POST(self) -> None:
         try:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from shiftflow.dataapi import commits
 from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.engines.base import LOCAL_IAM_USER, EngineError, EngineSession, QueryResult, StatementTimedOut
 from shiftflow.dataapi.events import EventSubscribers
@@ -226,6 +227,15 @@ class SqlRun:
     def all(self, query_id: Callable[[], int], store: StatementStore) -> int | None:
         """Run every sub-statement in order; the index of the one that failed, or None."""
         statement = self.statement
+        # Its commit leaves a row that tells the next process it committed, should this one die before the FINISHED
+        # status is saved (shiftflow.dataapi.commits).
+        marked = statement.is_batch and statement.execution_mode == st.TRANSACTION and store.on_disk
+        if marked:
+            try:
+                store.ensure_commit_marks(self.session, statement.database)
+            except EngineError as error:
+                store.change(statement, _sub_ended(0, st.FAILED, error=f"BEGIN failed: {error}"))
+                return 0
         if statement.is_batch and statement.execution_mode == st.TRANSACTION:
             try:
                 self._control("begin")
@@ -250,6 +260,12 @@ class SqlRun:
                 self.sub_end = _sub_ended(index, st.FINISHED, result, ended_ns=time.perf_counter_ns())
             self.system.completed(sub.query_id)
         try:
+            if marked and self.in_transaction:
+                try:
+                    commits.mark(self.session, statement.id)
+                except EngineError:
+                    self._end_transaction("rollback")
+                    raise
             self._end_transaction("commit")
         except EngineError as error:
             last = len(statement.subs) - 1

@@ -18,7 +18,7 @@ from typing import Any
 
 from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.catalog import Catalog
-from shiftflow.dataapi.engines.base import Engine, QueryResult
+from shiftflow.dataapi.engines.base import Engine, EngineError, QueryResult
 from shiftflow.dataapi.errors import UnknownOperationException, ValidationException
 from shiftflow.dataapi.events import EventSubscribers, Subscriber
 from shiftflow.dataapi.paging import page_offset, page_token, paged
@@ -90,15 +90,33 @@ class DataApiEmulator:
     def keep_statements_on_disk(self, folder: Path) -> list[Statement]:
         """Statements saved in `folder` by an earlier process come back, and every statement is saved there from
         now on (shiftflow.dataapi.store), with the rows of stl_load_errors; the kept sessions an earlier process
-        opened are known as CLOSED (shiftflow.dataapi.sessions). Those that had not ended end FAILED, and their status change events
-        (WithEvent) go to the subscribers; returns them."""
-        interrupted = self.statements.keep_on_disk(folder)
+        opened are known as CLOSED (shiftflow.dataapi.sessions). Those that had not ended end FAILED (FINISHED: a
+        batch whose COMMIT was done, shiftflow.dataapi.commits), and their status change events (WithEvent) go to
+        the subscribers; returns them."""
+        interrupted = self.statements.keep_on_disk(folder, committed=self._committed)
         self._kept.keep_on_disk(SessionFile(folder))
         self._runner.resume_query_ids(self.statements.highest_query_id())
         for statement in interrupted:
             if statement.request.get("WithEvent"):
                 self._events.emit(statement)
         return interrupted
+
+    def _committed(self, unended: dict[str, list[str]]) -> set[str]:
+        """Of the statements that had not ended, by database, those whose transaction committed
+        (shiftflow.dataapi.commits); each database's marks are forgotten then."""
+        from shiftflow.dataapi import commits
+
+        found: set[str] = set()
+        for database, statement_ids in unended.items():
+            try:
+                session = self._pool.checkout(database)
+            except EngineError:
+                continue  # a database gone since: its statements end FAILED
+            try:
+                found |= commits.committed(session, statement_ids)
+            finally:
+                self._pool.release(database, session, reusable=True)
+        return found
 
     def call(self, operation: str, request: Mapping[str, Any] | None = None,
              caller: str | None = None) -> dict[str, Any]:

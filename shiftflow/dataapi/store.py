@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shiftflow.dataapi import commits
 from shiftflow.dataapi import statements as st
 from shiftflow.dataapi.errors import (ActiveStatementsExceededException, InternalServerException, ValidationException,
                                       query_not_found)
@@ -57,6 +58,7 @@ class StatementStore:
         self._unsaved: set[str] = set()  # statements whose outcome is not to be saved (their process stops)
         self.system_log = SystemLog(history=self._query_history)  # stl_load_errors, sys_query_history
         self._files: StatementFiles | None = None
+        self._commit_marks: set[str] = set()  # databases whose commit marks table exists (ensure_commit_marks)
 
     def _query_history(self) -> list[QueryRecord]:
         with self.lock:
@@ -158,10 +160,26 @@ class StatementStore:
         with self.lock:
             return self._active
 
-    def keep_on_disk(self, folder: Path) -> list[Statement]:
+    def ensure_commit_marks(self, session: Any, database: str) -> None:
+        """The table a committing batch marks itself in (shiftflow.dataapi.commits), once per database."""
+        if database in self._commit_marks:
+            return
+        commits.ensure(session)
+        with self.lock:
+            self._commit_marks.add(database)
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether statements are kept on disk (a transactional batch then marks its commit: dataapi.commits)."""
+        return self._files is not None
+
+    def keep_on_disk(self, folder: Path,
+                     committed: Callable[[dict[str, list[str]]], set[str]] | None = None) -> list[Statement]:
         """Load the statements saved in `folder` (those older than the retention dropped) and the rows of
-        stl_load_errors, and save every change from now on. Returns the statements that had not ended, now FAILED with
-        INTERRUPTED_ERROR (and saved so)."""
+        stl_load_errors, and save every change from now on. Returns the statements that had not ended: FAILED with
+        INTERRUPTED_ERROR, but FINISHED when `committed` (given {database: ids of the statements that had not ended,
+        every loaded statement's database a key}) names them: their transaction committed (shiftflow.dataapi.commits);
+        saved so."""
         files = StatementFiles(folder)
         files.remove_partial_writes()  # this process owns the folder from now on
         horizon = st.now() - RETENTION
@@ -169,18 +187,27 @@ class StatementStore:
         load_errors = LoadErrorFile(folder)
         self.system_log.restore(load_errors.load(), load_errors)
         self.system_log.forget_before(horizon)
+        loaded = []
+        for statement, token in files.load():
+            if statement.status in st.ENDED and statement.updated_at < horizon:
+                files.remove(statement.id)
+            else:
+                loaded.append((statement, token))
+        unended: dict[str, list[str]] = {}
+        for statement, _ in loaded:
+            unended.setdefault(statement.database, [])
+            if statement.status not in st.ENDED:
+                unended[statement.database].append(statement.id)
+        done = committed(unended) if committed is not None and loaded else set()
         with self.lock:
             self._files = files
-            for statement, token in files.load():
-                if statement.status in st.ENDED and statement.updated_at < horizon:
-                    files.remove(statement.id)
-                    continue
+            for statement, token in loaded:
                 self._statements[statement.id] = statement
                 if token:
                     self._tokens[token[0]] = (token[1], statement.id)
                     self._token_of[statement.id] = token
                 if statement.status not in st.ENDED:
-                    _fail_interrupted(statement)
+                    _end_interrupted(statement, statement.id in done)
                     self._save(statement)
                     interrupted.append(statement)
                 self._forget_from(statement.updated_at)
@@ -273,6 +300,15 @@ class StatementStore:
                       and all(not request.get(k) or s.request.get(k) == request[k] for k in _LIST_FILTERS)]
         chosen.sort(key=lambda s: s.created_at, reverse=True)
         return chosen
+
+
+def _end_interrupted(statement: Statement, committed: bool) -> None:
+    """A statement whose process died: FINISHED when its transaction had committed (each of its sub-statements' end
+    was saved before its COMMIT), else FAILED."""
+    if committed and all(sub.status == st.FINISHED for sub in statement.subs):
+        statement.finish(st.FINISHED, "")
+    else:
+        _fail_interrupted(statement)
 
 
 def _fail_interrupted(statement: Statement) -> None:

@@ -214,6 +214,32 @@ def test_a_script_changed_after_the_push_is_refused_before_the_run_starts(projec
     assert no_start == []
 
 
+def test_a_restart_of_a_run_that_did_not_fail_or_is_unknown_is_one_line_not_an_unexpected_error(project, request):
+    """`--restart` of a succeeded run, or of an execution with no audit (a run that never took the guard, such as
+    one blocked by a Failed guard, or a typo): the command cannot run (exit 2) and says why in one line, as a refused
+    parameter does; not "RestartRefused on the local runtime" with a traceback kept as if it were a bug."""
+    _write(project / "scripts", "wftest/one.sql", "select 1")
+    config = {"workflow_id": "cli_done", "workflow_stages": [
+        {"stage_description": "one", "execution_type": "sequential", "scripts": ["wftest/one.sql"]}]}
+    (project / "workflows" / "cli_done.json").write_text(json.dumps(config))
+    _push(project, project / "workflows" / "cli_done.json")
+    done = runner.invoke(app, ["run", "cli_done", "--project", str(project)])
+    assert done.exit_code == 0, done.output
+    runs = runner.invoke(app, ["workflow", "runs", "cli_done", "--project", str(project)], env={"COLUMNS": "300"})
+    execution = runs.output.split("│")[-2].strip()
+    started = request.getfixturevalue("no_start")
+    advice = "(`shiftflow workflow runs cli_done` lists its runs; a restart takes a FAILED, ABORTED or TIMED_OUT one)"
+    for restarted, message in [
+        (execution, f"error: workflow cli_done: run {execution} cannot be restarted: only a FAILED, ABORTED or "
+                    "TIMED_OUT run can, and it succeeded: there is nothing left to run"),
+        ("no-such-run", "error: no workflow run no-such-run in shiftflow-local-WorkflowAuditTable"),
+    ]:
+        refused = runner.invoke(app, ["run", "cli_done", "--restart", restarted, "--project", str(project)])
+        assert refused.exit_code == 2, refused.output
+        assert " ".join(refused.stderr.split()) == f"{message} {advice}"
+    assert started == []
+    assert not list(project.rglob("command-errors.log"))
+
 def test_a_restart_is_checked_with_the_parameters_of_the_run_it_restarts(project, request):
     _write(project / "scripts", "wftest/needs_a_number.sql", "select cast(:city as integer)")
     config = {"workflow_id": "cli_restart", "workflow_stages": [

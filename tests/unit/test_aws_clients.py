@@ -149,6 +149,7 @@ def test_the_session_registers_botocore_s_handlers_and_refuses_those_without_kwa
     ours, botocores = handlers(botocore_session()), handlers(botocore.session.get_session())
     assert ours.pop("creating-client-class.s3") == [*botocores.pop("creating-client-class.s3"),
                                                     "_inject_s3_transfer_methods"]
+    assert ours.pop("before-parse") == [*botocores.pop("before-parse", []), "check_whole_body"]
     assert ours == botocores
     session = botocore_session()
 
@@ -162,3 +163,31 @@ def test_the_session_registers_botocore_s_handlers_and_refuses_those_without_kwa
     for refused in (lambda event: None, Handler(), functools.partial(lambda event: None)):
         with pytest.raises(ValueError, match="must accept keyword arguments"):
             session.register("before-send", refused)
+
+
+def test_a_body_shorter_than_its_content_length_is_an_incomplete_read_except_for_head_and_empty_statuses():
+    """shiftflow.aws_clients.check_whole_body: HEAD's Content-Length is the resource's (HeadObject of a 5-byte
+    object answers no body), 204 and 304 carry none; a whole body, or one longer (decoded), passes."""
+    import botocore.session
+    from botocore.awsrequest import HTTPHeaders
+    from botocore.exceptions import IncompleteReadError
+
+    from shiftflow.aws_clients import check_whole_body
+
+    s3 = botocore.session.get_session().get_service_model("s3")
+    sfn = botocore.session.get_session().get_service_model("stepfunctions")
+
+    def answer(body: bytes, length: str, status: int = 200) -> dict:
+        headers = HTTPHeaders()
+        headers["Content-Length"] = length
+        return {"body": body, "headers": headers, "status_code": status}
+
+    describe = sfn.operation_model("DescribeExecution")
+    with pytest.raises(IncompleteReadError, match="0 read, but total bytes expected is 120"):
+        check_whole_body(answer(b"", "120"), describe)
+    with pytest.raises(IncompleteReadError, match="3 read, but total bytes expected is 120"):
+        check_whole_body(answer(b'{"s', "120", status=400), describe)
+    check_whole_body(answer(b"{}", "2"), describe)
+    check_whole_body(answer(b"", "5"), s3.operation_model("HeadObject"))
+    check_whole_body(answer(b"", "5", status=304), describe)
+    check_whole_body(answer(b"{}", ""), describe)

@@ -7,7 +7,7 @@ command does what the next command would: it starts the new cloud and repeats th
 really ended. A cloud stopped on purpose (`shiftflow down`: it removes its endpoint file) is not restarted.
 
 A call is repeated only when it cannot have happened twice: a refused connection (the request never reached a
-server), or a read (describe_*, get_*, list_*) whose connection broke mid-answer.
+server), or a read (describe_*, get_*, list_*) whose connection broke mid-answer or whose answer was cut short.
 """
 
 from __future__ import annotations
@@ -70,17 +70,14 @@ class _RestartingClient:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._clients.current(self._service), name)
-        if not callable(attribute) or name.startswith("_") or name in {"can_paginate", "get_paginator",
-                                                                         "get_waiter"}:
+        if name == "get_paginator":
+            return lambda operation: _RestartingPaginator(self._clients, self._service, operation)
+        if not callable(attribute) or name.startswith("_") or name in {"can_paginate", "get_waiter"}:
             return attribute
         return lambda *args, **kwargs: self._call(name, args, kwargs)
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
-
-        repeatable: tuple[type[Exception], ...] = (EndpointConnectionError,)
-        if name.startswith(READ_PREFIXES):
-            repeatable += (ConnectionClosedError, ReadTimeoutError)
+        repeatable = _repeatable(name)
         endpoint = self._clients.endpoint
         try:
             return getattr(self._clients.current(self._service), name)(*args, **kwargs)
@@ -89,3 +86,46 @@ class _RestartingClient:
             if self._clients.endpoint.pid == endpoint.pid:
                 raise
         return getattr(self._clients.current(self._service), name)(*args, **kwargs)
+
+
+def _repeatable(operation: str) -> tuple[type[Exception], ...]:
+    """The failures after which `operation` is repeated on a new cloud: a refused connection, and for a read a
+    connection broken mid-answer or an answer cut short (shiftflow.aws_clients.check_whole_body)."""
+    from botocore.exceptions import (ConnectionClosedError, EndpointConnectionError, IncompleteReadError,
+                                     ReadTimeoutError)
+
+    if operation.startswith(READ_PREFIXES):
+        return (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, IncompleteReadError)
+    return (EndpointConnectionError,)
+
+
+class _RestartingPaginator:
+    """A paginator whose pages go on on the new cloud when the old one was found gone: from the page that failed
+    (a StartingToken made of the last page's next token, as botocore makes its resume tokens), not from the first,
+    so no page is read twice. Its paginate() is a generator of pages (what the commands iterate)."""
+
+    def __init__(self, clients: RestartingClients, service: str, operation: str) -> None:
+        self._clients, self._service, self._operation = clients, service, operation
+
+    def paginate(self, **kwargs: Any) -> Any:
+        repeatable = _repeatable(self._operation)
+        resume = None
+        while True:
+            endpoint = self._clients.endpoint
+            config = dict(kwargs.get("PaginationConfig") or {})
+            if resume is not None:
+                config["StartingToken"] = resume
+            pages = self._clients.current(self._service).get_paginator(self._operation).paginate(
+                **{**kwargs, "PaginationConfig": config})
+            try:
+                for page in pages:
+                    yield page
+                    following = pages._get_next_token(page)  # botocore's own reading of the page's next token
+                    if not following:
+                        return
+                    resume = pages._token_encoder.encode(following)
+                return
+            except repeatable:
+                self._clients.restart(endpoint)
+                if self._clients.endpoint.pid == endpoint.pid:
+                    raise

@@ -218,17 +218,24 @@ class LocalCloud:
 def http_server(application: Any, port: int = 0) -> Any:
     """The cloud's HTTP server on 127.0.0.1 (not yet serving): moto's request handler, a thread per connection, and
     the listen backlog of an endpoint hundreds of clients connect to at once (werkzeug's default of 128 made a burst
-    of connections wait a second or more for their SYNs to be retried)."""
+    of connections wait a second or more for their SYNs to be retried). Each answer leaves in one send
+    (shiftflow.dataapi.http.WholeAnswerWriter): werkzeug writes the headers and the body apart, and a kill -9 between
+    the two left a client a 200 with no body, which botocore parses as an empty answer."""
     from werkzeug.serving import ThreadedWSGIServer
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from shiftflow.dataapi.http import LISTEN_BACKLOG
+    from shiftflow.dataapi.http import LISTEN_BACKLOG, send_whole_answers
+
+    class CloudRequestHandler(MotoRequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            send_whole_answers(self)
 
     class CloudServer(ThreadedWSGIServer):
         daemon_threads = True
         request_queue_size = LISTEN_BACKLOG
 
-    return CloudServer("127.0.0.1", port, application, MotoRequestHandler)
+    return CloudServer("127.0.0.1", port, application, CloudRequestHandler)
 
 
 def stack_description(outputs: dict[str, str], parameters: dict[str, str]) -> dict[str, Any]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, IncompleteReadError
 
 from shiftflow.local.cloud import client
 from shiftflow.local.cloud.restarting_clients import LocalCloudStoppedError, RestartingClients
@@ -39,6 +42,8 @@ class FakeClouds:
                     if endpoint.pid in clouds.dead:
                         if clouds.failure is EndpointConnectionError:
                             raise EndpointConnectionError(endpoint_url=endpoint.url)
+                        if clouds.failure is IncompleteReadError:  # shiftflow.aws_clients.check_whole_body
+                            raise IncompleteReadError(actual_bytes=0, expected_bytes=120)
                         raise ConnectionClosedError(endpoint_url=endpoint.url)
                     return {"pid": endpoint.pid}
                 return call
@@ -77,10 +82,13 @@ def test_a_refused_call_on_a_crashed_cloud_is_repeated_once_on_the_new_cloud(cra
     assert len(started) == 1
 
 
-def test_a_read_cut_mid_answer_is_repeated_and_a_write_is_not(crashed):
+@pytest.mark.parametrize("failure", [ConnectionClosedError, IncompleteReadError])
+def test_a_read_cut_mid_answer_is_repeated_and_a_write_is_not(crashed, failure):
+    """A connection broken mid-answer, or an answer whose body is shorter than its Content-Length (the headers sent,
+    the cloud killed before the body)."""
     clients, clouds, started, _, dead = crashed
-    clouds.failure = ConnectionClosedError
-    with pytest.raises(ConnectionClosedError):  # it may have happened: a start repeated could run twice
+    clouds.failure = failure
+    with pytest.raises(failure):  # it may have happened: a start repeated could run twice
         clients("stepfunctions").start_execution(stateMachineArn="arn")
     assert started == []
     assert clients("stepfunctions").describe_execution(executionArn="arn") == {"pid": 1}
@@ -144,3 +152,54 @@ def test_a_command_waits_for_a_cloud_that_started_but_has_not_announced_itself(t
 
     monkeypatch.setattr(client, "wait_until", announce_while_waiting)
     assert client.ensure_running(Path(tmp_path), tmp_path, engine=None) == announced
+
+
+class _HistoryPages(BaseHTTPRequestHandler):
+    """GetExecutionHistory in two pages (events 1-2 with nextToken "page-2", then event 3); each request kept."""
+
+    requests: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append({"server": self.server.server_address[1], **request})
+        ids = [3] if request.get("nextToken") == "page-2" else [1, 2]
+        answer = {"events": [{"id": n, "type": "PassStateEntered", "timestamp": 1796000000 + n} for n in ids]}
+        if ids != [3]:
+            answer["nextToken"] = "page-2"
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_pages_read_across_a_crash_go_on_from_the_page_that_failed_on_the_new_cloud(tmp_path):
+    """A command's paginator (job_outcomes reads a run's history so) met the dead cloud on its second page: it was
+    an EndpointConnectionError, exit 2 (seen killing the cloud during `shiftflow workflow run`). Now the next page
+    is asked of the new cloud with the token the old one gave, and no page is read twice."""
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _HistoryPages) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    old, new = (server.server_address[1] for server in servers)
+    dead = _dead_pid()
+    crashed = _endpoint(tmp_path, pid=dead, port=old)
+    client.write_endpoint(tmp_path, crashed)
+    clients = RestartingClients(crashed, "us-east-1", lambda: _endpoint(tmp_path, pid=1, port=new), tmp_path,
+                                notice=lambda line: None)
+    _HistoryPages.requests = []
+    try:
+        pages = iter(clients("stepfunctions").get_paginator("get_execution_history").paginate(executionArn="arn:run"))
+        events = [event["id"] for event in next(pages)["events"]]
+        servers[0].shutdown()  # the old cloud dies between the two pages
+        servers[0].server_close()
+        events += [event["id"] for page in pages for event in page["events"]]
+    finally:
+        servers[1].shutdown()
+        servers[1].server_close()
+    assert events == [1, 2, 3]
+    assert [(request["server"], request.get("nextToken")) for request in _HistoryPages.requests] == [
+        (old, None), (new, "page-2")]
