@@ -44,9 +44,14 @@ def refuse_leader_node_functions(tree: exp.Expression) -> None:
     """Redshift's error for a leader-node-only function in a statement the compute nodes run (one that references a
     user table or an STL / STV / SVL / SVV system table); catalog tables (pg_*, information_schema) and the SYS_
     monitoring views run on the leader node."""
-    if not any(isinstance(node, (exp.CurrentSchema, exp.CurrentSchemas)) or (
+    if any(isinstance(node, (exp.CurrentSchema, exp.CurrentSchemas)) or (
             isinstance(node, exp.Anonymous) and node.name.lower() in _LEADER_NODE_ONLY) for node in tree.walk()):
-        return
+        refuse_on_compute_nodes(tree)
+
+
+def refuse_on_compute_nodes(tree: exp.Expression) -> None:
+    """Redshift's error for what runs on the leader node only (a function, a cast to a type Redshift keeps for
+    its catalog: types.py) in a statement the compute nodes run."""
     ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE) if cte.alias}
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
