@@ -71,7 +71,10 @@ Known differences that remain (each fails loudly rather than returning a differe
   FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
   Redshift-only functions without a local counterpart (IS_DECIMAL & co., which need SUPER's DECIMAL / FLOAT
   distinction, st_*, h3_*, pg_get_cols ...) fail with "not supported locally: <name>()" (rewrite.py lists them;
-  date_cmp & co. run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
+  date_cmp & co. run on PostgreSQL only); a function an engine has and Redshift does not (list_value, range,
+  string_agg ...) is Redshift's `function f(types) does not exist` (functions/known.py: Redshift's function names
+  as data), any other unknown function is left to the engine's "does not exist". A statement none of Redshift's
+  commands starts (PRAGMA, INSTALL, FROM-first ...) is Redshift's syntax error at its first word.
   Emulated on both engines: CRC32, MURMUR3_32_HASH, FNV_HASH, FARMFINGERPRINT64 (functions/hashes.py), SHA1 /
   FUNC_SHA1 (bytes.py), SOUNDEX / DIFFERENCE (strings.py), GET_ARRAY_LENGTH / ARRAY_FLATTEN (super.py),
   JSON_SERIALIZE / JSON_SERIALIZE_TO_VARBYTE (json.py); the leader-node-only functions fail with Redshift's error

@@ -22,9 +22,9 @@ from shiftflow.dataapi.translate.functions.information import refuse_leader_node
 from shiftflow.dataapi.translate.functions.known import refuse_engine_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
-from shiftflow.dataapi.translate.types import (duckdb_length_checks, refuse_printed_month_intervals, refuse_unsupported_casts,
-                                              refuse_unsupported_column_types, integer_results,
-                                              normalize_datetime_literals, rewrite_types, sized_varbytes)
+from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
+                                              refuse_printed_month_intervals, refuse_unsupported_casts,
+                                              refuse_unsupported_column_types, rewrite_types, sized_varbytes)
 from shiftflow.dataapi.translate.views import mark_late_binding
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.

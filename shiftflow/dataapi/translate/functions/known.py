@@ -12,9 +12,9 @@ like an engine's built-in that Redshift lacks is refused too: rename it.)
 
 The message is PostgreSQL's, which Redshift prints: `function name(argument types) does not exist`, the types
 named as PostgreSQL names them (a string literal `unknown`). Where an argument's type shows only when the
-statement runs (a column, an expression), PostgreSQL's engine is asked under a name it cannot find
-(pg_toast.name: a schema of no functions; engines/messages.py takes the prefix off) and DuckDB's says `function name does not exist`, as
-engines/duckdb_errors.py words a DuckDB function that does not exist.
+statement runs (a column, an expression), PostgreSQL's engine is asked under a name it cannot find (pg_toast.name:
+a schema of no functions; engines/messages.py takes the prefix off) and DuckDB's says `function name does not
+exist`, as engines/duckdb_errors.py words a DuckDB function that does not exist.
 
 REDSHIFT_FUNCTIONS is, page by page, the SQL functions reference of the developer guide (c_SQL_functions.md and
 every page its topic lists reach: each page's title and its synopsis' names), the leader-node functions
@@ -106,7 +106,7 @@ _REDSHIFT_PAGES = """
     r_CONVERT_function.md: convert
     r_COS.md: cos
     r_COT.md: cot
-    r_COUNT.md: count
+    r_COUNT.md: approximate count
     r_CURRENT_AWS_ACCOUNT.md: current_aws_account
     r_CURRENT_DATABASE.md: current_database
     r_CURRENT_DATE_function.md: current_date
@@ -379,6 +379,13 @@ _REDSHIFT_PAGES = """
     materialized-view-create-sql-command.md: pg_get_viewdef
     r_TIMEZONE.md: pg_timezone_names pg_timezone_abbrevs
     r_search_path.md: session_user
+    awslabs/amazon-redshift-utils src/AdminViews/v_generate_udf_ddl.sql: generate_series array_upper
+    awslabs/amazon-redshift-utils src/AdminViews/v_get_stored_proc_params.sql: format_type
+    awslabs/amazon-redshift-utils src/AdminScripts/user_to_be_dropped_objs.sql: textin regprocedureout
+    awslabs/amazon-redshift-utils src/AdminViews/v_query_type_duration_summary.sql: datepart
+    aws-samples/amazon-redshift-udfs stored-procedures/sp_check_primary_key/sp_check_primary_key.sql:
+        pg_get_constraintdef
+    mklaber/redshift_polizei app/sql/tables/columns.sql: pg_get_expr
 """
 REDSHIFT_FUNCTIONS: dict[str, str] = {
     name: page.strip() for line in re.split(r"\n(?=    \S)", _REDSHIFT_PAGES.strip("\n"))
@@ -837,6 +844,8 @@ def refuse_engine_functions(tree: exp.Expression, engine: str, translated: froze
     """Raise Redshift's `function name(types) does not exist` for a call of an engine's function Redshift lacks
     (the module docstring); on PostgreSQL a call whose argument types show only when it runs is renamed instead,
     for the engine to name them. `translated`: the names the translator rewrites or refuses itself."""
+    if isinstance(tree, exp.Grant | exp.Revoke):
+        return  # ON FUNCTION f (varchar(20)): argument types, which sqlglot reads as calls
     for node in list(tree.find_all(exp.Func)):
         name = node.meta.get("written_name") if node.meta else None
         if not name or is_redshift_function(name) or name in translated or not _engine_function(node, name):
