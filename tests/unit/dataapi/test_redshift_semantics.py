@@ -11,6 +11,7 @@ import pytest
 from shiftflow.dataapi.engines.duckdb import DuckDBEngine
 from shiftflow.dataapi.inprocess import route_in_process
 from shiftflow.dataapi.service import DataApiEmulator
+from tests.conftest import SLOW_SQL
 from tests.unit.dataapi.conftest import rows, run, run_batch
 
 
@@ -183,8 +184,7 @@ def test_json_parse_and_to_char_reach_the_client_as_redshift_prints_them(client:
 
 def test_statement_timeout_cancels_a_longer_statement(client: Any) -> None:
     # r_statement_timeout.md: "set statement_timeout = 1; select ...; ERROR: Query (150) canceled on user's request"
-    slow = ("select count(*) from range(300000000) a, range(10) b where a.range * b.range = -1"
-            if client.engine == "duckdb" else "select pg_sleep(5)")
+    slow = SLOW_SQL  # Redshift SQL (range() and pg_sleep() are not Redshift's functions)
     failed = run_batch(client, ["set statement_timeout = 100", slow])
     assert failed["Status"] == "FAILED"
     query_id = failed["SubStatements"][1]["RedshiftQueryId"]

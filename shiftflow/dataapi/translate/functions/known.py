@@ -1,10 +1,11 @@
 """Which function names Redshift has, as data in one place, and the refusal of the engines' own functions.
 
 A call the translator passes through by name runs on the engine, so DuckDB's list_value(1, 2), range(5) or
-regexp_full_match, and PostgreSQL's string_agg or generate_series, answered where Redshift says
+regexp_full_match, and PostgreSQL's string_agg or jsonb_build_object, answered where Redshift says
 `function list_value(integer, integer) does not exist`. refuse_engine_functions() refuses, in Redshift's words, a
 call whose written name (the parser's meta "written_name", as the user wrote it) is
-- not a Redshift function (REDSHIFT_FUNCTIONS below), nor one of the emulator's helpers (`shiftflow_*`), and
+- not a Redshift function (REDSHIFT_FUNCTIONS below), nor one the translator rewrites or refuses by name itself
+  (functions/ HANDLED_NAMES, rewrite.py's lists), nor one of the emulator's helpers (`shiftflow_*`), and
 - a function sqlglot knows (a typed expression: a function of some dialect) or one of the engines' built-ins
   (DuckDB's duckdb_functions() of the installed version, PostgreSQL 16's pg_catalog, _POSTGRES_FUNCTIONS).
 Any other name stays a call by name: a user's CREATE FUNCTION, or the engine's own "does not exist". (A UDF named
