@@ -20,7 +20,7 @@ exist`, as engines/duckdb_errors.py words a DuckDB function that does not exist.
 REDSHIFT_FUNCTIONS is, page by page, the SQL functions reference of the developer guide (c_SQL_functions.md and
 every page its topic lists reach: each page's title and its synopsis' names), the leader-node functions
 (c_SQL_functions_leader_node_only.md), then the names other pages of the guide call in their examples (PostgreSQL
-catalog functions among them) and those of AWS's own Redshift scripts (awslabs/amazon-redshift-utils), each with
+catalog functions among them) and those Redshift scripts call (AWS's amazon-redshift-utils and -udfs ...), each with
 the page or file that shows it.
 """
 
