@@ -12,8 +12,12 @@ import pytest
 from shiftflow.local.functions import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
-# A statement that runs for minutes on DuckDB unless it is cancelled (CancelStatement interrupts it at once).
-SLOW_SQL = "select sum(a.range * b.range) from range(200000) a cross join range(200000) b;"
+# A statement that runs for minutes unless it is cancelled (CancelStatement interrupts it at once), in Redshift's
+# SQL, which the translator runs (DuckDB's range() is not Redshift's): ten digits joined eleven times, 10^11 rows.
+SLOW_SQL = ("with d(x) as (select 0 union all select 1 union all select 2 union all select 3 union all select 4"
+            " union all select 5 union all select 6 union all select 7 union all select 8 union all select 9)"
+            " select count(*) from d a, d b, d c, d e, d f, d g, d h, d i, d j, d k, d l"
+            " where a.x * b.x + c.x * e.x + f.x * g.x + h.x * i.x + j.x * k.x * l.x = 7;")
 
 # Fake credentials and a fixed region before any boto3 client exists: nothing may reach AWS.
 os.environ.update(

@@ -180,6 +180,24 @@ def _utc_time_text(value: time_of_day) -> str:
     return f"{text}+00"
 
 
+_DAY_MICROSECONDS = 86_400_000_000
+
+
+def interval_text(value: timedelta) -> str:
+    """A day-time INTERVAL as Redshift prints it, PostgreSQL's default IntervalStyle (r_interval_data_types.md:
+    '1 day 1 hour 1 minute 1.123 seconds' MINUTE "gets truncated to '1 day 01:01:00'"): `1 day 02:00:00`,
+    `3 days`, `00:00:05.5`, `-1 days -01:00:00`, never Python's `1 day, 2:00:00`."""
+    total = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    sign = "-" if total < 0 else ""
+    days, rest = divmod(abs(total), _DAY_MICROSECONDS)
+    parts = [f"{sign}{days} day{'' if days == 1 and not sign else 's'}"] if days else []
+    if rest or not days:
+        seconds, micro = divmod(rest, 1_000_000)
+        clock = f"{sign}{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+        parts.append(f"{clock}.{micro:06}".rstrip("0") if micro else clock)
+    return " ".join(parts)
+
+
 def text_value(value: Any, type_name: str) -> str:
     """A value as Redshift prints it: timestamps with a space and no trailing zeros, booleans as t/f."""
     if isinstance(value, datetime):
@@ -194,6 +212,8 @@ def text_value(value: Any, type_name: str) -> str:
         return text
     if isinstance(value, time_of_day) and value.tzinfo is not None:
         return _utc_time_text(value)
+    if isinstance(value, timedelta):
+        return interval_text(value)
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, bool):

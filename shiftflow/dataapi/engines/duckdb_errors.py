@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from shiftflow.dataapi.engines.messages import redshift_words
+
 # Where DuckDB's hints start: a new line with "Did you mean", a candidate list, or the LINE excerpt.
 _HINTS = re.compile(r"\n\s*(?:Did you mean\b|Candidate (?:functions|tables|bindings)\b|LINE \d+:).*\Z", re.S)
 _FIRST_WORDS = re.compile(r"^\s*(\w+)(?:\s+(\w+))?")
@@ -89,7 +91,7 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]], ...] 
         (rf"^Catalog Error: Table with name {_NAME} does not exist!", _missing_table),
         (rf"^Catalog Error: View with name {_NAME} does not exist!", _fixed('view "{name}" does not exist')),
         (rf"^Catalog Error: Schema with name {_NAME} does not exist!", _fixed('schema "{name}" does not exist')),
-        (rf"^Catalog Error: (?:Table|View) with name {_NAME} already exists!", _fixed('Relation "{name}" already exists')),
+        (rf"^Catalog Error: (?:Table|View) with name {_NAME} already exists!", _fixed('relation "{name}" already exists')),
         (rf"^Catalog Error: Schema with name {_NAME} already exists!", _fixed('schema "{name}" already exists')),
         # DuckDB names no argument types here; PostgreSQL would: "function f(integer) does not exist".
         (rf"^Catalog Error: (?:Scalar |Table |Aggregate |Macro )?Function with name {_NAME} does not exist!",
@@ -131,5 +133,5 @@ def redshift_message(text: str, sql: str = "") -> str:
     for pattern, answer in _RULES:
         found = pattern.match(message)
         if found is not None:
-            return answer(found, sql)
+            return redshift_words(answer(found, sql))
     return message

@@ -34,8 +34,10 @@ from typing import Any
 import psycopg
 from psycopg import conninfo, sql
 from psycopg.adapt import Loader
+from psycopg.types.string import TextLoader
 
 from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
+from shiftflow.dataapi.engines.messages import redshift_words
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_printed_sketches
 from shiftflow.dataapi.translate.functions.json import minified_json
 from shiftflow.dataapi.translate.model import SuperuserSetup
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 _REDSHIFT_TYPES = {16: "bool", 17: "varbyte", 18: "char", 19: "name", 20: "int8", 21: "int2", 23: "int4",
                    25: "varchar", 26: "oid", 114: "super", 700: "float4", 701: "float8", 705: "varchar",
                    1042: "bpchar", 1043: "varchar", 1082: "date", 1083: "time", 1114: "timestamp",
-                   1184: "timestamptz", 1266: "timetz", 1700: "numeric", 3802: "super"}
+                   1184: "timestamptz", 1186: "interval", 1266: "timetz", 1700: "numeric", 3802: "super"}
 _STRING_OIDS = {18, 25, 705, 1042, 1043}
 
 
@@ -77,6 +79,9 @@ class PostgresSession:
         self._connection.add_notice_handler(self._on_notice)
         for json_type in ("json", "jsonb"):
             self._connection.adapters.register_loader(json_type, _SuperText)
+        # An INTERVAL as PostgreSQL prints it, Redshift's style (`1 day 02:00:00`, `1 mon`): psycopg's timedelta
+        # would fold a month into 30 days.
+        self._connection.adapters.register_loader("interval", TextLoader)
         for statement in POSTGRES_SESSION_SETUP:
             self._connection.execute(statement)
 
@@ -138,7 +143,7 @@ def engine_error(error: psycopg.Error) -> EngineError:
         return TransactionConflict.deadlock("postgres", " ".join(detail.split()))
     if error.sqlstate == _INSUFFICIENT_PRIVILEGE:  # Redshift's words (r_GRANT-examples.md): "for relation test"
         primary = _PRIVILEGE_OBJECT.sub(r"\1 relation ", primary)
-    return EngineError(primary, code=error.sqlstate or "")
+    return EngineError(redshift_words(primary), code=error.sqlstate or "")
 
 
 _INSUFFICIENT_PRIVILEGE = "42501"

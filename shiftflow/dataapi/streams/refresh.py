@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.messages import redshift_words
 from shiftflow.dataapi.streams import catalog, sources, topic_tables
 from shiftflow.dataapi.streams.catalog import (
     CONVERSION_ERROR,
@@ -227,7 +228,7 @@ class CreateMaterializedView(SessionCommand):
 
         def work() -> QueryResult:
             if _view(session, view.name) is not None:
-                raise EngineError(f'relation "{view.name}" already exists')
+                raise EngineError(redshift_words(f'relation "{view.name}" already exists'))
             if view.auto_refresh and not sources.current().auto_refresh:
                 raise NotSupportedLocally("AUTO REFRESH YES outside the local runtime, which refreshes such views "
                                           "(here, refresh with REFRESH MATERIALIZED VIEW)")

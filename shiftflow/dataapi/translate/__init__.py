@@ -71,7 +71,10 @@ Known differences that remain (each fails loudly rather than returning a differe
   FROM_VARBYTE (functions/super.py); streaming ingestion's statements (streaming.py, shiftflow/dataapi/streams/).
   Redshift-only functions without a local counterpart (IS_DECIMAL & co., which need SUPER's DECIMAL / FLOAT
   distinction, st_*, h3_*, pg_get_cols ...) fail with "not supported locally: <name>()" (rewrite.py lists them;
-  date_cmp & co. run on PostgreSQL only); any other unknown function is left to the engine's "does not exist".
+  date_cmp & co. run on PostgreSQL only); a function an engine has and Redshift does not (list_value, range,
+  string_agg ...) is Redshift's `function f(types) does not exist` (functions/known.py: Redshift's function names
+  as data), any other unknown function is left to the engine's "does not exist". A statement none of Redshift's
+  commands starts (PRAGMA, INSTALL, FROM-first ...) is Redshift's syntax error at its first word.
   Emulated on both engines: CRC32, MURMUR3_32_HASH, FNV_HASH, FARMFINGERPRINT64 (functions/hashes.py), SHA1 /
   FUNC_SHA1 (bytes.py), SOUNDEX / DIFFERENCE (strings.py), GET_ARRAY_LENGTH / ARRAY_FLATTEN (super.py),
   JSON_SERIALIZE / JSON_SERIALIZE_TO_VARBYTE (json.py); the leader-node-only functions fail with Redshift's error
@@ -202,6 +205,14 @@ def _dialect() -> Dialect:
                 self._retreat(index)
                 return super()._parse_approximate_count()
 
+            def _parse_types(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
+                # BYTEA as written: sqlglot reads it as VARBYTE, but Redshift has no BYTEA (types.py refuses it).
+                name = self._curr.text.lower() if self._curr is not None else ""
+                node = super()._parse_types(*args, **kwargs)
+                if name == "bytea" and isinstance(node, exp.DataType):
+                    node.meta["written_type"] = "bytea"
+                return node
+
             def _parse_function_call(self, *args: Any, **kwargs: Any) -> exp.Expression | None:
                 # The name as written (strpos, charindex and position are one sqlglot class): Redshift names an
                 # unaliased call's column after it (rewrite.py).
@@ -273,6 +284,7 @@ def _translate_statement(statement: str, engine: str) -> EngineSql | Transaction
     control = transaction_control(tokens)
     if control is not None:
         return control
+    _refuse_other_commands(tokens)
     streaming = stream_statement(statement, tokens, engine, _unguarded, _parse)
     if streaming is not None:  # streaming.py: external schemas, materialized views, case-sensitive names
         return streaming
@@ -456,8 +468,21 @@ def _parse(text: str, tokens: list[Token] | None = None) -> exp.Expression:
 
 # The statements of Redshift's SQL command reference, by their first word (cm_chap_SQLCommandRef.md).
 _VERBS = frozenset("""ABORT ALTER ANALYZE ATTACH BEGIN CALL CANCEL CLOSE COMMENT COMMIT COPY CREATE DEALLOCATE DECLARE
-    DELETE DESC DESCRIBE DETACH DROP END EXECUTE EXPLAIN FETCH GRANT INSERT LOCK MERGE PREPARE REFRESH RESET REVOKE
+    DELETE DESC DETACH DROP END EXECUTE EXPLAIN FETCH GRANT INSERT LOCK MERGE PREPARE REFRESH RESET REVOKE
     ROLLBACK SELECT SET SHOW START TRUNCATE UNLOAD UPDATE USE VACUUM WITH ( VALUES""".split())
+# ATTACH / DETACH take a policy (r_ATTACH_MASKING_POLICY.md, r_ATTACH_RLS_POLICY.md), not DuckDB's database file.
+_POLICY_WORDS = frozenset({"MASKING", "RLS"})
+
+
+def _refuse_other_commands(tokens: list[Token]) -> None:
+    """A statement that is none of Redshift's commands is Redshift's syntax error at its first word, also where
+    an engine would run it: DuckDB's PRAGMA, INSTALL, LOAD, ATTACH 'file', SUMMARIZE, DESCRIBE, PIVOT, FROM-first
+    queries; PostgreSQL's LOAD, CHECKPOINT, LISTEN ..."""
+    if word(tokens[0]) not in _VERBS:
+        raise SqlSyntaxError(tokens[0].text, tokens[0].start + 1)
+    if word(tokens[0]) in {"ATTACH", "DETACH"} and (len(tokens) < 2 or word(tokens[1]) not in _POLICY_WORDS):
+        after = tokens[1] if len(tokens) > 1 else tokens[0]
+        raise SqlSyntaxError(after.text, after.start + 1)
 
 
 # What CREATE, ALTER and DROP take in Redshift's command reference (r_CREATE_*.md ...), and the words before it.

@@ -16,13 +16,15 @@ from shiftflow.dataapi.translate.commands.inserts import refuse_multi_row_subque
 from shiftflow.dataapi.translate.databases import refuse_other_databases
 from shiftflow.dataapi.translate.declarations import primary_key_columns
 from shiftflow.dataapi.translate.decimals import duckdb_decimal_divisions, postgres_decimal_divisions
-from shiftflow.dataapi.translate.functions import column_name, rewrite_functions
+from shiftflow.dataapi.translate.functions import HANDLED_NAMES, column_name, rewrite_functions
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_misused_sketches, sketch_type
 from shiftflow.dataapi.translate.functions.information import refuse_leader_node_functions
+from shiftflow.dataapi.translate.functions.known import refuse_engine_functions
 from shiftflow.dataapi.translate.grouping import rewrite_grouping
 from shiftflow.dataapi.translate.model import CASE_SENSITIVE_IDENTIFIERS, NotSupportedLocally
-from shiftflow.dataapi.translate.types import (duckdb_length_checks, refuse_unsupported_column_types, integer_results, normalize_datetime_literals,
-                                              rewrite_types, sized_varbytes)
+from shiftflow.dataapi.translate.types import (duckdb_length_checks, integer_results, normalize_datetime_literals,
+                                              refuse_printed_month_intervals, refuse_unsupported_casts,
+                                              refuse_unsupported_column_types, rewrite_types, sized_varbytes)
 from shiftflow.dataapi.translate.views import mark_late_binding
 
 # Physical-layout properties that Redshift uses for storage only: dropping them never changes a result.
@@ -66,6 +68,7 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
     refuse_other_databases(tree)  # databases.py: the connected database's prefix is cut already
     refuse_multi_row_subqueries(tree)  # commands/inserts.py
     refuse_leader_node_functions(tree)  # functions/information.py
+    refuse_engine_functions(tree, engine, _TRANSLATED)  # functions/known.py: engines' functions Redshift lacks
     sensitive = CASE_SENSITIVE_IDENTIFIERS.get()
     for identifier in tree.find_all(exp.Identifier):
         # Redshift folds every identifier, quoted ones too, unless enable_case_sensitive_identifier is on (then a
@@ -75,6 +78,8 @@ def rewrite(tree: exp.Expression, engine: str) -> tuple[exp.Expression, list[str
             continue
         identifier.set("this", identifier.name.lower())
     refuse_unsupported_column_types(tree)  # types.py
+    refuse_unsupported_casts(tree, engine)  # types.py
+    refuse_printed_month_intervals(tree, engine)  # types.py
     if isinstance(tree, exp.Alter) and engine == "postgres":
         # DuckDB cannot add a column with a CHECK constraint: its ADD COLUMN varchar(n) stays unchecked.
         for action in tree.args.get("actions") or []:
@@ -147,6 +152,8 @@ _POSTGRES_ONLY_FUNCTIONS = frozenset("""
     has_any_column_privilege has_language_privilege has_assumerole_privilege
     set_config
 """.split())  # DuckDB's has_*_privilege answer true whatever the catalog holds (catalog.py reads comments)
+# Redshift functions the translator rewrites or refuses by name itself.
+_TRANSLATED = HANDLED_NAMES | _REDSHIFT_ONLY_FUNCTIONS | frozenset(_INTERNAL_FUNCTIONS) | _POSTGRES_ONLY_FUNCTIONS
 
 
 # Projections that the rewrite turns into other calls, and the column name Redshift gives them unaliased.

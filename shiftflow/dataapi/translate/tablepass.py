@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlglot.tokens import Token, TokenType
 
 from shiftflow.dataapi.translate.commands.tokens import closing_paren
+from shiftflow.dataapi.translate.model import SqlSyntaxError
 from shiftflow.sql.splitter import tokenize
 
 _CREATE_PREFIX = {"CREATE", "TEMP", "TEMPORARY", "LOCAL", "GLOBAL", "TABLE", "OR", "REPLACE"}
@@ -45,8 +46,18 @@ def is_layout_only_alter(tokens: list[Token]) -> bool:
         return False
     rest = names[names.index("ALTER", 2) + 1 :]
     if rest and rest[0] in _LAYOUT_WORDS:
+        _refuse_parenthesised_distkey(tokens)
         return True
     return len(rest) >= 3 and rest[0] == "COLUMN" and rest[2] == "ENCODE"
+
+
+def _refuse_parenthesised_distkey(tokens: list[Token]) -> None:
+    """ALTER [DISTSTYLE KEY] DISTKEY takes one column name, without parentheses (r_ALTER_TABLE.md: `ALTER DISTKEY
+    column_name`, `ALTER DISTSTYLE KEY DISTKEY column_name`; only CREATE TABLE's DISTKEY has them): `DISTKEY (c)` is
+    Redshift's syntax error at the parenthesis, not a column named "(" to look for."""
+    for token, following in zip(tokens, tokens[1:]):
+        if token.text.upper() == "DISTKEY" and following.token_type == TokenType.L_PAREN:
+            raise SqlSyntaxError(following.text, following.start + 1)
 
 
 def _cut(statement: str, tokens: list[Token], cuts: list[tuple[int, int]]) -> str:

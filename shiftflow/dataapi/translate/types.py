@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from shiftflow.dataapi.engines.base import EngineError
+from shiftflow.dataapi.translate.functions.information import refuse_on_compute_nodes
 from shiftflow.dataapi.translate.model import NotSupportedLocally
 
 CHAR_TYPES = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.BPCHAR}
@@ -411,8 +412,8 @@ def sized_varbytes(tree: exp.Expression, engine: str) -> exp.Expression:
 
 # PostgreSQL types a Redshift table cannot have (c_unsupported-postgresql-datatypes.md), by the name Redshift's
 # error gives them: `Column "pgmigrations.id" has unsupported type "serial".` (as reported in salsita/node-pg-migrate
-# issue 767 and dresende/node-orm2 issue 650). BYTEA is not among them here: sqlglot reads it as VARBYTE, which
-# Redshift has. INTERVAL is left to the engines (newer Redshift releases have INTERVAL columns).
+# issue 767 and dresende/node-orm2 issue 650), BYTEA too (the page lists it; VARBYTE's aliases are VARBINARY and
+# BINARY VARYING, r_VARBYTE_type.md). INTERVAL is left to the engines (newer Redshift releases have INTERVAL columns).
 _UNSUPPORTED_COLUMN_TYPES = {
     exp.DataType.Type.SERIAL: "serial", exp.DataType.Type.BIGSERIAL: "bigserial",
     exp.DataType.Type.SMALLSERIAL: "smallserial", exp.DataType.Type.MONEY: "money", exp.DataType.Type.JSON: "json",
@@ -423,12 +424,82 @@ _UNSUPPORTED_NAMED_TYPES = {"oid", "regclass", "regproc", "regtype", "xid", "cid
 
 
 def _unsupported_type_name(kind: exp.DataType) -> str | None:
+    if _written_bytea(kind):
+        return "bytea"
     if kind.this == exp.DataType.Type.ARRAY:
         return kind.sql(dialect="postgres").lower()
     if kind.this in _UNSUPPORTED_COLUMN_TYPES:
         return _UNSUPPORTED_COLUMN_TYPES[kind.this]
     written = kind.sql(dialect="redshift").lower()
     return written if written in _UNSUPPORTED_NAMED_TYPES else None
+
+
+# Types Redshift's catalog does not have at all (PostgreSQL added them after 8.0, Redshift's base; SERIAL is no type
+# but a column shorthand): a cast to one fails as PostgreSQL words a missing type.
+_MISSING_TYPES = {exp.DataType.Type.UUID: "uuid", exp.DataType.Type.JSON: "json", exp.DataType.Type.JSONB: "jsonb",
+                  exp.DataType.Type.XML: "xml", exp.DataType.Type.SERIAL: "serial",
+                  exp.DataType.Type.BIGSERIAL: "bigserial", exp.DataType.Type.SMALLSERIAL: "smallserial",
+                  exp.DataType.Type.HSTORE: "hstore", exp.DataType.Type.INT4RANGE: "int4range",
+                  exp.DataType.Type.INT8RANGE: "int8range", exp.DataType.Type.NUMRANGE: "numrange",
+                  exp.DataType.Type.TSRANGE: "tsrange", exp.DataType.Type.TSTZRANGE: "tstzrange",
+                  exp.DataType.Type.DATERANGE: "daterange"}
+# PostgreSQL 8.0's types that Redshift does not support for data (c_unsupported-postgresql-datatypes.md: "some
+# queries that use unsupported data types will run on the leader node but not on the compute nodes"). The object
+# identifier types, name and "char" are left alone: Redshift's own catalog queries cast to them.
+_LEADER_NODE_TYPES = {exp.DataType.Type.MONEY: "money", exp.DataType.Type.INET: "inet", exp.DataType.Type.BIT: "bit",
+                      exp.DataType.Type.POINT: "point"}
+
+
+def refuse_unsupported_casts(tree: exp.Expression, engine: str) -> None:
+    """A cast to a type Redshift does not have fails as on Redshift: `type "uuid" does not exist`; one to a type
+    only its leader node has (MONEY, INET, BIT, BYTEA, arrays) fails with Redshift's leader-node error in a
+    statement the compute nodes run, and on DuckDB (which has none of them) is not supported locally."""
+    for cast in tree.find_all(exp.Cast):  # TryCast is a Cast
+        kind = cast.to
+        if not isinstance(kind, exp.DataType):
+            continue
+        if kind.this in _MISSING_TYPES:
+            raise EngineError(f'type "{_MISSING_TYPES[kind.this]}" does not exist')
+        leader_only = (_LEADER_NODE_TYPES.get(kind.this) or ("bytea" if _written_bytea(kind) else None)
+                       or (kind.sql(dialect="postgres").lower() if kind.this == exp.DataType.Type.ARRAY else None))
+        if leader_only is None:
+            continue
+        refuse_on_compute_nodes(tree)
+        if engine == "duckdb":
+            raise NotSupportedLocally(f'a cast to {leader_only.upper()} on the DuckDB engine (a PostgreSQL type only'
+                                      " Redshift's leader node has; the PostgreSQL engine runs it)")
+
+
+_MONTH_UNITS = re.compile(r"\b(?:y|yr|yrs|years?|mons?|months?|qtrs?|quarters?|decs?|decades?|c|cent|cents|"
+                          r"century|centuries|mils?|millenni(?:um|a))\b", re.I)
+
+
+def _interval_of_months(node: exp.Expression) -> bool:
+    """An interval value built of literals only, one of them counting months or years."""
+    if isinstance(node, exp.Paren | exp.Neg):
+        return _interval_of_months(node.this)
+    if isinstance(node, exp.Add | exp.Sub):
+        return all(isinstance(side, exp.Interval | exp.Paren | exp.Neg | exp.Add | exp.Sub)
+                   for side in (node.this, node.expression)) and (
+            _interval_of_months(node.this) or _interval_of_months(node.expression))
+    return isinstance(node, exp.Interval) and bool(_MONTH_UNITS.search(f"{node.this.name} {node.text('unit')}"))
+
+
+def refuse_printed_month_intervals(tree: exp.Expression, engine: str) -> None:
+    """DuckDB's client returns an INTERVAL as a timedelta, a month as 30 days: an interval of months selected as a
+    value is not supported locally on DuckDB (Redshift prints `1 mon`; statements.py prints the days)."""
+    if engine != "duckdb" or not isinstance(tree, exp.Query):
+        return
+    for select in [tree] if isinstance(tree, exp.Select) else tree.find_all(exp.Select):
+        for projection in select.expressions:
+            if _interval_of_months(projection.unalias()):
+                raise NotSupportedLocally("an INTERVAL of months or years as a result value on the DuckDB engine"
+                                          " (its client gives it as days; the PostgreSQL engine prints it)")
+
+
+def _written_bytea(kind: exp.DataType) -> bool:
+    """BYTEA as written (sqlglot reads it as VARBYTE, which Redshift has: the parser marks the name it saw)."""
+    return kind.meta.get("written_type") == "bytea" if kind.meta else False
 
 
 def refuse_unsupported_column_types(tree: exp.Expression) -> None:

@@ -289,6 +289,30 @@ def test_redshift_functions_and_the_refresh_history_as_the_aws_cli_prints_them()
             server.stop()
 
 
+def test_intervals_and_an_engines_function_as_the_aws_cli_prints_them():
+    """Intervals print as Redshift prints them (r_interval_data_types.md: '1 day 01:01:00'), not as Python's
+    `1 day, 1:01:00`; DuckDB's list_value fails as on Redshift, and a PRAGMA is Redshift's syntax error."""
+    from shiftflow.dataapi.engines.duckdb import DuckDBEngine
+
+    with make_emulator(engine=DuckDBEngine(), translator=None) as emulator:
+        server = start_server(emulator)
+        try:
+            result = _cli_result(server, "select interval '1 day 1 hour 1 minute' as i,"
+                                         " '2008-12-31 03:35:00'::timestamp - '2008-12-31'::timestamp as d")
+            assert [c["typeName"] for c in result["ColumnMetadata"]] == ["interval", "interval"]
+            assert result["Records"] == [[{"stringValue": "1 day 01:01:00"}, {"stringValue": "03:35:00"}]]
+            for sql, message in (("select list_value(1, 2)", "function list_value(integer, integer) does not exist"),
+                                 ("pragma version", 'syntax error at or near "pragma"')):
+                code, output = cli(server, "execute-statement", *CLI_TARGET, "--wait-time-seconds", "20",
+                                   "--sql", sql)
+                assert code == 0, output
+                code, output = cli(server, "describe-statement", "--id", json.loads(output)["Id"])
+                described = json.loads(output)
+                assert (described["Status"], described["Error"].splitlines()[0]) == ("FAILED", message)
+        finally:
+            server.stop()
+
+
 def test_a_result_kept_on_disk_pages_through_the_cli_as_before_and_after_a_restart(tmp_path: Any):
     """With the statements kept in a folder (the local cloud's), a result's rows are read from disk page by page:
     the AWS CLI pages through GetStatementResult (its NextToken, or --max-items and --starting-token) to every row,

@@ -256,7 +256,6 @@ QUERIES = {
     "item price bands (TPC-DS)": """
         select i_item_id, i_current_price, i_current_price * 1.1 as raised, cast(i_current_price as decimal(5, 1)) as cut, i_current_price::varchar as text
         from item order by i_item_id""",
-    "width_bucket": "select i_item_sk, width_bucket(i_current_price, 0, 300, 6) as band from item order by 1",
     "top and distinct": "select distinct top 5 i_brand from item order by i_brand",
     "count distinct over partitions": """
         select ss_item_sk, count(*) as n, sum(ss_quantity) as q, sum(ss_quantity) / 60 as per_hour,

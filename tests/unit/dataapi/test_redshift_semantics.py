@@ -11,6 +11,7 @@ import pytest
 from shiftflow.dataapi.engines.duckdb import DuckDBEngine
 from shiftflow.dataapi.inprocess import route_in_process
 from shiftflow.dataapi.service import DataApiEmulator
+from tests.conftest import SLOW_SQL
 from tests.unit.dataapi.conftest import rows, run, run_batch
 
 
@@ -183,8 +184,7 @@ def test_json_parse_and_to_char_reach_the_client_as_redshift_prints_them(client:
 
 def test_statement_timeout_cancels_a_longer_statement(client: Any) -> None:
     # r_statement_timeout.md: "set statement_timeout = 1; select ...; ERROR: Query (150) canceled on user's request"
-    slow = ("select count(*) from range(300000000) a, range(10) b where a.range * b.range = -1"
-            if client.engine == "duckdb" else "select pg_sleep(5)")
+    slow = SLOW_SQL  # Redshift SQL (range() and pg_sleep() are not Redshift's functions)
     failed = run_batch(client, ["set statement_timeout = 100", slow])
     assert failed["Status"] == "FAILED"
     query_id = failed["SubStatements"][1]["RedshiftQueryId"]
@@ -267,7 +267,7 @@ _ERRORS = [
     ("drop table nosuch", 'table "nosuch" does not exist', None),
     ("drop view nosuch", 'view "nosuch" does not exist', None),
     ("create table nosch.x (a int)", 'schema "nosch" does not exist', None),
-    ("create table t (a int)", 'relation "t" already exists', 'Relation "t" already exists'),  # the guide's text
+    ("create table t (a int)", 'Relation "t" already exists', None),  # the guide's text (r_enable_case_sensitive_identifier.md)
     ("create schema public", 'schema "public" already exists', None),
     ("select nosuchfn(1, 'a')", "function nosuchfn(integer, unknown) does not exist",
      "function nosuchfn does not exist"),
@@ -318,7 +318,8 @@ def test_sql_reads_no_file_of_the_machine(client: Any, tmp_path: Any, reads: str
 
 @pytest.mark.parametrize(("kind", "named"), [
     ("serial", "serial"), ("bigserial", "bigserial"), ("money", "money"), ("json", "json"), ("jsonb", "jsonb"),
-    ("uuid", "uuid"), ("xml", "xml"), ("int[]", "int[]"), ("inet", "inet"), ("oid", "oid"), ("name", "name")])
+    ("uuid", "uuid"), ("xml", "xml"), ("int[]", "int[]"), ("inet", "inet"), ("oid", "oid"), ("name", "name"),
+    ("bytea", "bytea")])
 def test_a_postgresql_type_redshift_lacks_is_refused_for_a_column(client: Any, kind: str, named: str) -> None:
     # c_unsupported-postgresql-datatypes.md; the message as reported in salsita/node-pg-migrate issue 767
     assert error(client, f"create table pgmigrations (id {kind}, name varchar(255))") == (
@@ -334,3 +335,113 @@ def test_version_is_redshifts_as_its_reference_page_shows(client: Any) -> None:
                        " 3.4.2-6.fc3), Redshift 1.0.12103")
     result = client.get_statement_result(Id=ok(client, "select version()")["Id"])
     assert [column["name"] for column in result["ColumnMetadata"]] == ["version"]
+
+
+def test_varbyte_and_its_aliases_are_column_types(client: Any) -> None:
+    # r_VARBYTE_type.md: "Use a VARBYTE, VARBINARY, or BINARY VARYING column" (BYTEA is PostgreSQL's, refused above)
+    ok(client, "create table bytes (a varbyte(8), b varbinary(8), c binary varying(8))")
+    ok(client, "insert into bytes values ('ab'::varbyte, 'cd'::varbyte, 'ef'::varbyte)")
+    assert values(client, "select a, b, c from bytes") == [["6162", "6364", "6566"]]
+
+
+# Functions of an engine that Redshift does not have (c_unsupported-postgresql-functions.md lists STRING_AGG,
+# GENERATE_SERIES; DuckDB's list_value, range, regexp_full_match, duckdb_settings are in no page of the guide):
+# Redshift's `function f(argument types) does not exist` on both engines, never the engine's answer.
+_ENGINE_FUNCTIONS = [
+    ("select list_value(1, 2)", "function list_value(integer, integer) does not exist"),
+    ("select regexp_full_match('abc', 'a.c')", "function regexp_full_match(unknown, unknown) does not exist"),
+    ("select * from duckdb_settings()", "function duckdb_settings() does not exist"),
+    ("select * from range(5)", "function range(integer) does not exist"),
+    ("select string_agg('a', ',')", "function string_agg(unknown, unknown) does not exist"),
+    ("select list_value(1::bigint, 'x'::varchar, true, null)",
+     "function list_value(bigint, character varying, boolean, unknown) does not exist"),
+]
+
+
+@pytest.mark.parametrize(("sql", "message"), _ENGINE_FUNCTIONS, ids=[sql for sql, _ in _ENGINE_FUNCTIONS])
+def test_an_engines_function_redshift_lacks_does_not_exist(client: Any, sql: str, message: str) -> None:
+    assert error(client, sql) == message
+
+
+def test_an_engines_function_of_a_column_names_its_types_where_the_engine_can(client: Any) -> None:
+    ok(client, "create table t (a int)")
+    # PostgreSQL names the column's type; DuckDB names none for a function it does not find (duckdb_errors.py)
+    assert error(client, "select list_value(a, 1) from t") == (
+        "function list_value(integer, integer) does not exist" if client.engine == "postgres"
+        else "function list_value does not exist")
+
+
+def test_generate_series_runs_on_the_leader_node_only(client: Any) -> None:
+    # c_unsupported-postgresql-functions.md lists it, but "some unsupported functions will not return an error when
+    # run on the leader node" (awslabs/amazon-redshift-utils' v_generate_udf_ddl calls it over pg_proc)
+    assert values(client, "select * from generate_series(1, 3)") == [[1], [2], [3]]
+    ok(client, "create table t (a int)")
+    assert error(client, "select a, n from t, generate_series(1, 3) n") == (
+        "Specified types or functions (one per INFO message) not supported on Amazon Redshift tables.")
+
+
+def test_redshifts_functions_and_a_users_own_still_run(client: Any) -> None:
+    # r_ABS.md, r_NVL_function.md, r_GREATEST_LEAST.md; a scalar SQL UDF (r_CREATE_FUNCTION.md's f_sql_greater)
+    assert values(client, "select abs(-38), nvl(null, 'x'), greatest(1, 3, 2), pow(2, 3)") == [[38, "x", 3, 8.0]]
+    ok(client, "create function f_sql_greater (float, float) returns float stable as $$"
+               " select case when $1 > $2 then $1 else $2 end $$ language sql")
+    assert values(client, "select f_sql_greater(1, 2)") == [[2.0]]
+
+
+@pytest.mark.parametrize(("sql", "token"), [
+    ("PRAGMA version", "PRAGMA"), ("FROM pg_namespace", "FROM"), ("summarize select 1", "summarize"),
+    ("install httpfs", "install"), ("describe select 1", "describe"), ("checkpoint", "checkpoint"),
+    ("load 'plugin'", "load")])
+def test_a_statement_redshift_does_not_have_is_its_syntax_error(client: Any, sql: str, token: str) -> None:
+    # c_SQL_commands.md lists Redshift's statements; DuckDB ran these (PRAGMA version answered v2.0.0)
+    assert error(client, sql) == f'syntax error at or near "{token}"\n  Position: 1'
+
+
+@pytest.mark.parametrize(("cast", "kind"), [
+    ("'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid", "uuid"), ("'{}'::jsonb", "jsonb"), ("'{}'::json", "json"),
+    ("cast(1 as serial)", "serial"), ("'<a/>'::xml", "xml")])
+def test_a_cast_to_a_type_redshift_does_not_have_fails(client: Any, cast: str, kind: str) -> None:
+    # c_unsupported-postgresql-datatypes.md: "if a query attempts to use an unsupported data type, including
+    # explicit or implicit casts, it will return an error"
+    assert error(client, f"select {cast}") == f'type "{kind}" does not exist'
+
+
+def test_a_cast_to_a_leader_node_type_fails_on_the_compute_nodes(client: Any) -> None:
+    # c_unsupported-postgresql-datatypes.md: "some queries that use unsupported data types will run on the leader
+    # node but not on the compute nodes"; the leader-node error of c_sql-functions-leader-node.md
+    ok(client, "create table t (a int)")
+    for cast in ("a::money", "'1.2.3.4'::inet", "'ab'::bytea"):
+        assert error(client, f"select {cast} from t") == (
+            "Specified types or functions (one per INFO message) not supported on Amazon Redshift tables.")
+    if client.engine == "postgres":
+        assert values(client, "select 1::money") == [["$1.00"]]
+    else:
+        assert error(client, "select 1::money").startswith("not supported locally: a cast to MONEY")
+
+
+def test_alter_distkey_takes_a_column_name_without_parentheses(client: Any) -> None:
+    ok(client, "create table inventory (inv_warehouse_sk int, inv_item_sk int)")
+    # r_ALTER_TABLE_examples_basic.md; a real script's DISTKEY (c) is not r_ALTER_TABLE.md's syntax
+    ok(client, "alter table inventory alter diststyle key distkey inv_warehouse_sk")
+    ok(client, "alter table inventory alter distkey inv_item_sk")
+    assert error(client, "alter table inventory alter diststyle key distkey (inv_warehouse_sk)") == (
+        'syntax error at or near "("\n  Position: 51')
+    assert error(client, "alter table inventory alter distkey (inv_item_sk)") == (
+        'syntax error at or near "("\n  Position: 37')
+
+
+def test_intervals_print_as_redshift_prints_them(client: Any) -> None:
+    # r_interval_data_types.md: '1 day 1 hour 1 minute 1.123 seconds' MINUTE "gets truncated to '1 day 01:01:00'"
+    # (PostgreSQL's default IntervalStyle), not Python's "1 day, 1:01:00"
+    assert values(client, "select interval '1 day 1 hour 1 minute', interval '52 weeks', interval '0.5 days',"
+                          " interval '1.5 seconds', '2008-12-31 03:35:00'::timestamp - '2008-12-31'::timestamp,"
+                          " '2008-12-30'::timestamp - '2008-12-31 01:00:00'::timestamp") == [
+        ["1 day 01:01:00", "364 days", "12:00:00", "00:00:01.5", "03:35:00", "-1 days -01:00:00"]]
+
+
+def test_an_interval_of_months_prints_as_redshift_prints_it_or_is_refused(client: Any) -> None:
+    if client.engine == "postgres":
+        assert values(client, "select interval '1 month', interval '1 year 2 months'") == [["1 mon", "1 year 2 mons"]]
+    else:  # DuckDB's client gives a month as 30 days
+        assert error(client, "select interval '1 month'").startswith("not supported locally: an INTERVAL of months")
+    assert values(client, "select date '2023-03-31' - interval '4 months'") == [["2022-11-30 00:00:00"]]

@@ -40,7 +40,7 @@ def test_finished_statements_answer_as_before_after_a_new_process(tmp_path: Path
         single = first.call("ExecuteStatement", {**TARGET, "Sql": TYPED, "WaitTimeSeconds": 10,
                                                  "ClientToken": "token-1", "StatementName": "typed"})["Id"]
         batch = first.call("BatchExecuteStatement", {**TARGET, "WaitTimeSeconds": 10, "Sqls": [
-            "create table t (v int)", "insert into t select range from range(5)", "select v from t order by v"]})["Id"]
+            "create table t (v int)", "insert into t values (0), (1), (2), (3), (4)", "select v from t order by v"]})["Id"]
         csv = first.call("ExecuteStatement", {**TARGET, "Sql": "select 1 as one", "ResultFormat": "CSV",
                                               "WaitTimeSeconds": 10})["Id"]
         failed = first.call("ExecuteStatement", {**TARGET, "Sql": "select * from missing", "WaitTimeSeconds": 10})["Id"]
@@ -221,7 +221,8 @@ def _rows(emulator: DataApiEmulator, sql: str) -> list[list[object]]:
 ROWS_SQL = ("select range as n, 'row ' || range as s, range * 1.5 as d, (range % 2 = 0) as b, "
             "timestamp '2026-11-21 12:00:00.12' + range * interval '1 hour' as ts, date '2026-11-21' as day, "
             "12.30::decimal(5,2) as m, '\\x0a0b'::blob as raw, case when range = 3 then null else range end as z, "
-            "'12:00:00+02'::timetz as tz from range(5) order by n")
+            "'12:00:00+02'::timetz as tz from (select 0 as range union all select 1 union all select 2 union all"
+            " select 3 union all select 4) r order by n")
 
 
 def test_result_rows_are_on_disk_not_in_memory_and_answer_as_kept_in_memory(tmp_path: Path):

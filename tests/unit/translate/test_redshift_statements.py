@@ -354,8 +354,7 @@ def test_comments_from_the_reference(session):
     run_script(session, "create table sales (eventid int); COMMENT ON TABLE sales IS 'Ticket sales';"
                         "COMMENT ON COLUMN sales.eventid IS 'Foreign-key reference to the EVENT table.';"
                         "COMMENT ON TABLE sales IS NULL")
-    column = ("select comment from duckdb_columns() where column_name = 'eventid'" if session.engine == "duckdb"
-              else "select col_description('sales'::regclass, 1)")
+    column = "select col_description('sales'::regclass, 1)"
     assert _value(session, column) == "Foreign-key reference to the EVENT table."
     with pytest.raises(SqlSyntaxError, match="tabel"):
         translate("comment on tabel x is 'y'", "duckdb")

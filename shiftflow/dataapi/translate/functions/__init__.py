@@ -42,6 +42,10 @@ POSTGRES_SETUP: tuple[str, ...] = tuple(sql for family in _FAMILIES for sql in f
 DUCKDB_FUNCTIONS: dict[str, tuple[Callable[..., object], tuple[str, ...], str]] = {
     name: spec for family in _FAMILIES for name, spec in getattr(family, "DUCKDB_FUNCTIONS", {}).items()}
 
+# Calls by name that a family rewrites: Redshift's functions, whatever the engines have (functions/known.py).
+HANDLED_NAMES = frozenset(_key for _family in _FAMILIES for _key in _family.HANDLERS if isinstance(_key, str)) | {
+    name.lower() for name in PARSER_FUNCTIONS}
+
 # A call two families rewrite (SUBSTRING: its start in strings, its argument's type in conversions) goes through
 # each family's handler in turn, as long as it stays the same kind of call.
 _BY_CLASS: dict[type[exp.Expression], list[Handler]] = {}

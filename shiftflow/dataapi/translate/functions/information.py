@@ -35,7 +35,9 @@ _ADMIN_USER_ID = 100
 MISSING_USER = 'user "{user}" does not exist'
 
 
-_LEADER_NODE_ONLY = frozenset(_PRIVILEGE_FUNCTIONS)
+# GENERATE_SERIES is among the PostgreSQL functions Redshift does not support (c_unsupported-postgresql-functions.md),
+# which "will not return an error when run on the leader node": AWS's own catalog views call it (known.py).
+_LEADER_NODE_ONLY = frozenset(_PRIVILEGE_FUNCTIONS) | {"generate_series"}
 _LEADER_NODE_ERROR = "Specified types or functions (one per INFO message) not supported on Amazon Redshift tables."
 _CATALOG_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 
@@ -44,9 +46,16 @@ def refuse_leader_node_functions(tree: exp.Expression) -> None:
     """Redshift's error for a leader-node-only function in a statement the compute nodes run (one that references a
     user table or an STL / STV / SVL / SVV system table); catalog tables (pg_*, information_schema) and the SYS_
     monitoring views run on the leader node."""
-    if not any(isinstance(node, (exp.CurrentSchema, exp.CurrentSchemas)) or (
-            isinstance(node, exp.Anonymous) and node.name.lower() in _LEADER_NODE_ONLY) for node in tree.walk()):
-        return
+    if any(isinstance(node, (exp.CurrentSchema, exp.CurrentSchemas)) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() in _LEADER_NODE_ONLY) or (
+            isinstance(node, exp.Func) and node.meta and node.meta.get("written_name") in _LEADER_NODE_ONLY)
+           for node in tree.walk()):
+        refuse_on_compute_nodes(tree)
+
+
+def refuse_on_compute_nodes(tree: exp.Expression) -> None:
+    """Redshift's error for what runs on the leader node only (a function, a cast to a type Redshift keeps for
+    its catalog: types.py) in a statement the compute nodes run."""
     ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE) if cte.alias}
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
