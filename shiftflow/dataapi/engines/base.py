@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,11 @@ class StatementTimedOut(EngineError):
 # IAM:foo"), and the local endpoint's callers are the account's administrator, the IAM user `local` (the Data API
 # events' principal, arn:aws:iam::<account>:user/local). Both engines answer it for a session no request named.
 LOCAL_IAM_USER = "IAM:local"
+
+
+# What other modules attach to each database of an engine that keeps per-database services (engines/duckdb.py:
+# DuckDBSession.services; streams/topic_tables.py's topic copy), by name: a factory given a way to open a session.
+SERVICE_FACTORIES: dict[str, Callable[[Callable[[], Any]], Any]] = {}
 
 
 class EngineSession(Protocol):

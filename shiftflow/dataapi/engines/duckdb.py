@@ -14,7 +14,8 @@ from typing import Any
 
 import duckdb
 
-from shiftflow.dataapi.engines.base import Column, EngineError, QueryResult, StatementTimedOut, TransactionConflict
+from shiftflow.dataapi.engines.base import (SERVICE_FACTORIES, Column, EngineError, QueryResult, StatementTimedOut,
+                                           TransactionConflict)
 from shiftflow.dataapi.engines.duckdb_errors import redshift_message
 from shiftflow.dataapi.translate.functions.hyperloglog import refuse_printed_sketches
 from shiftflow.dataapi.translate.functions.json import minified_json
@@ -287,19 +288,23 @@ class DuckDBEngine:
                 self._catalogs[database] = CatalogVersion()
             cursor = root.cursor()
             catalog = self._catalogs[database]
-        services = self.services(database)
         session = DuckDBSession(cursor, catalog)
-        session.services, session.sibling = services, lambda: self.session(database)
+        session.sibling = lambda: self.session(database)
         session._run(f"SET VARIABLE shiftflow_database = {_literal(database)}")  # current_database()
         with self._setup_lock:
             for statement in self._session_setup():
                 session.execute(statement, {})
+        session.services = self.services(database)  # after the set-up, which imports the modules that provide them
         return session
 
     def services(self, database: str) -> dict[str, Any]:
         """What lives as long as the engine for `database` (DuckDBSession.services)."""
         with self._lock:
-            return self._services.setdefault(database, {})
+            found = self._services.get(database)
+            if found is None:
+                found = self._services[database] = {name: make(lambda: self.session(database))
+                                                    for name, make in SERVICE_FACTORIES.items()}
+            return found
 
     @staticmethod
     def _register_functions(root: duckdb.DuckDBPyConnection) -> None:

@@ -2,7 +2,7 @@
 view that cannot fail on a record (kind 'topic_view', chosen in translate/streaming.py) moves positions only.
 
 - Topic tables `shiftflow_stream.k_<hash>`, one per topic and topic id (topics.py: a topic deleted and created again
-  has a new id, and its own table): every record of the topic with Redshift's MSK columns, its text
+  has a new id, and its own table, kept: a view may still read it): every record of the topic with Redshift's MSK columns, its text
   (`value_text`, a UTF-8 value), its bytes otherwise (`value_bytes`), its size and whether CAN_JSON_PARSE accepts
   it (`value_parses`, computed by the view's own CAN_JSON_PARSE macro when the record arrives); topic_ingest holds,
   per topic, id and partition, the last offset copied and where the partition file's next line starts, written in
@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from shiftflow.dataapi.engines.base import EngineError, EngineSession, QueryResult
+from shiftflow.dataapi.engines.base import SERVICE_FACTORIES, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.streams import catalog, sources
 from shiftflow.dataapi.streams.catalog import MAX_RECORD_BYTES, SCAN_ERROR_COLUMNS, SCHEMA, SIZE_ERROR
 
@@ -48,11 +48,10 @@ CASE_LIMIT = 256  # past this many batches in a partition, refresh_time comes fr
 # precomputed CAN_JSON_PARSE(kafka_value) its WHERE reads (translate/streaming.py).
 VALUE_TEXT, VALUE_PARSES = "shiftflow_value_text", "shiftflow_value_parses"
 
-_VALUE = "coalesce(encode(s), from_base64(v))"  # a record's bytes from its line (topics.py)
 _COPY = (
     "INSERT INTO $table SELECT CAST($shard AS BIGINT), CAST(o AS BIGINT), make_timestamp(t * 1000), from_base64(k),"
     " s, from_base64(v), CAST(h AS JSON), coalesce(strlen(s), octet_length(from_base64(v)), 0),"
-    f" shiftflow_can_json_parse({_VALUE})"
+    f" shiftflow_can_json_parse({sources.DUCKDB_VALUE})"
     f" FROM read_json($path, format = 'newline_delimited', columns = {sources.DUCKDB_FIELDS}, ignore_errors = true)"
     " WHERE CAST(o AS BIGINT) <= CAST($last AS BIGINT)")
 # Redshift's MSK columns of a view's records, from a topic table's.
@@ -113,7 +112,6 @@ def copy_new_records(session: EngineSession, topic: str) -> int:
                         shard=batch.shard, last=batch.position, position=batch.byte_position)
         if store.exists(topic) and store.topic_id(topic) != topic_id:
             raise _CreatedAgain  # deleted and created again meanwhile: those lines may be the new topic's
-        _drop_unread_tables(session, topic, topic_id)
         return QueryResult(rowcount=copied)
 
     try:
@@ -126,17 +124,6 @@ class _CreatedAgain(Exception):
     pass
 
 
-def _drop_unread_tables(session: EngineSession, topic: str, topic_id: str) -> None:
-    """The tables of earlier topics of the name that no view reads any more."""
-    earlier = catalog.run(session, f"SELECT DISTINCT topic_id FROM {SCHEMA}.topic_ingest WHERE topic = :topic"
-                                   f" AND topic_id <> :id AND topic_id NOT IN (SELECT topic_id FROM"
-                                   f" {SCHEMA}.topic_batches WHERE topic = :topic)", topic=topic, id=topic_id).rows
-    for (old,) in earlier:
-        session.execute(f"DROP TABLE IF EXISTS {table_name(topic, str(old))}", {})
-        catalog.run(session, f"DELETE FROM {SCHEMA}.topic_ingest WHERE topic = :topic AND topic_id = :id",
-                    topic=topic, id=old)
-
-
 class TopicIngester:
     """Copies the records of the topics it follows into the warehouse as they arrive (one session of its own)."""
 
@@ -147,6 +134,11 @@ class TopicIngester:
         self._topics: dict[str, tuple[int, ...]] = {}  # followed topics and the file sizes last copied up to
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._views_read = False
+
+    @classmethod
+    def for_database(cls, open_session: Callable[[], EngineSession]) -> TopicIngester:
+        return cls(open_session)
 
     def follow(self, topic: str) -> None:
         with self._lock:
@@ -163,8 +155,12 @@ class TopicIngester:
         """Before a REFRESH of `name`: copy its topic's new records, when it is a topic view (looked up in the
         ingester's session: the refreshing one must read nothing before)."""
         with self._lock:
-            row = catalog.one(self._opened(), f"SELECT stream_name FROM {SCHEMA}.views WHERE mv_name = :mv"
-                                              f" AND kind = '{KIND}'", mv=name)
+            try:
+                row = catalog.one(self._opened(), f"SELECT stream_name FROM {SCHEMA}.views WHERE mv_name = :mv"
+                                                  f" AND kind = '{KIND}'", mv=name)
+            except EngineError as error:
+                log.debug("looking up materialized view %s: %s", name, error)
+                return
             if row is not None:
                 self._topics.setdefault(str(row[0]), ())
                 self._copy(str(row[0]))
@@ -177,19 +173,38 @@ class TopicIngester:
         """Before a transaction starts (BEGIN, a batch, CALL): the followed topics' new records, so that a REFRESH
         in it sees every record put before it began."""
         with self._lock:
+            if not self._views_read:  # a reopened warehouse: follow the topics its views read
+                self._views_read = False
+                try:
+                    rows = catalog.run(self._opened(), f"SELECT DISTINCT stream_name FROM {SCHEMA}.views"
+                                                       f" WHERE kind = '{KIND}'").rows
+                except EngineError as error:
+                    log.debug("reading the topic views: %s", error)
+                    rows = []
+                for (topic,) in rows:
+                    self._topics.setdefault(str(topic), ())
             for topic, copied_sizes in list(self._topics.items()):
                 if _file_sizes(topic) != copied_sizes:
                     self._copy(topic)
+        self._start()
 
     def _opened(self) -> EngineSession:
+        if self._stopping.is_set():
+            raise EngineError("the warehouse is closed")
         if self._session is None:
             self._session = self._open()
             self._session.services = {}  # type: ignore[attr-defined]  # its own BEGIN waits for no copy
         return self._session
 
     def _copy(self, topic: str) -> None:
+        """Copy the topic's new records; a copy that fails (a topic deleted meanwhile, a file cut short) is
+        retried at the next look and fails no caller: a REFRESH then reads what the copy holds."""
         sizes = _file_sizes(topic)
-        copy_new_records(self._opened(), topic)
+        try:
+            copy_new_records(self._opened(), topic)
+        except (EngineError, OSError, ValueError, KeyError) as error:
+            log.debug("copying topic %s into the warehouse: %s", topic, error)
+            return
         self._topics[topic] = sizes
 
     def _run(self) -> None:
@@ -198,12 +213,8 @@ class TopicIngester:
                 for topic, copied_sizes in list(self._topics.items()):
                     if self._stopping.is_set():
                         return
-                    if _file_sizes(topic) == copied_sizes:
-                        continue
-                    try:
+                    if _file_sizes(topic) != copied_sizes:
                         self._copy(topic)
-                    except (EngineError, OSError, ValueError, KeyError) as error:  # retried at the next look
-                        log.debug("copying topic %s into the warehouse: %s", topic, error)
 
     def copied(self, topic: str) -> bool:
         """Whether the warehouse holds every record the topic's files had when it last looked."""
@@ -231,15 +242,12 @@ def _file_sizes(topic: str) -> tuple[int, ...]:
 
 
 def ingester(session: EngineSession) -> TopicIngester | None:
-    """The database's ingester (DuckDB sessions of an engine have one; others None)."""
-    services: dict[str, Any] | None = getattr(session, "services", None)
-    sibling = getattr(session, "sibling", None)
-    if services is None or sibling is None:
-        return None
-    found = services.get(SERVICE)
-    if found is None:
-        found = services.setdefault(SERVICE, TopicIngester(sibling))
-    return found  # type: ignore[no-any-return]
+    """The database's ingester (each database of a DuckDB engine has one: SERVICE_FACTORIES; others None)."""
+    services: dict[str, Any] = getattr(session, "services", None) or {}
+    return services.get(SERVICE)  # type: ignore[no-any-return]
+
+
+SERVICE_FACTORIES[SERVICE] = TopicIngester.for_database
 
 
 def records(landing: str, names: frozenset[str] | None) -> str:

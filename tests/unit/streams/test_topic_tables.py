@@ -135,3 +135,38 @@ def test_the_copy_and_the_positions_survive_a_reopened_warehouse(tmp_path: Path,
         assert warehouse.rows("SELECT CAST(data.n AS INT), count(*) FROM mv GROUP BY 1 ORDER BY 1") == [
             [n, 1] for n in range(35)]
         assert copied_records(engine, "orders") == 35
+
+
+def test_a_batch_refresh_in_a_reopened_warehouse_sees_every_record_put_before_it(tmp_path: Path,
+                                                                                 topics: TopicStore) -> None:
+    """After a restart nothing has refreshed yet: the first batch's BEGIN still copies the topics the warehouse's
+    views read, though the batch reads the warehouse before its REFRESH."""
+    producer = Producer(topics)
+    topics.create("orders", 2)
+    with duckdb_warehouse(tmp_path / "warehouse") as (warehouse, _):
+        warehouse.ok(SCHEMA)
+        warehouse.ok(VIEW)
+        warehouse.ok("CREATE TABLE seen (n BIGINT)")
+    producer.send_many("orders", [{"n": n} for n in range(10)])
+    with duckdb_warehouse(tmp_path / "warehouse") as (warehouse, _):
+        described = run_batch(warehouse, ["SELECT count(*) FROM seen", "REFRESH MATERIALIZED VIEW mv",
+                                          "INSERT INTO seen SELECT count(*) FROM mv"])
+        assert described["Status"] == "FINISHED", described.get("Error")
+        assert warehouse.rows("SELECT n FROM seen") == [[10]]
+
+
+def test_a_topic_gone_while_followed_fails_no_statement(topics: TopicStore) -> None:
+    producer = Producer(topics)
+    topics.create("orders", 2)
+    with duckdb_warehouse() as (warehouse, _):
+        warehouse.ok(SCHEMA)
+        warehouse.ok(VIEW)
+        producer.send_many("orders", [{"n": n} for n in range(5)])
+        warehouse.ok("REFRESH MATERIALIZED VIEW mv")
+        producer.send_many("orders", [{"n": n} for n in range(5, 8)])
+        shutil.rmtree(topics.root / "orders")  # the followed topic's files vanish before the next copy
+        described = run_batch(warehouse, ["CREATE TABLE other (n INT)", "INSERT INTO other VALUES (1)"])
+        assert described["Status"] == "FINISHED", described.get("Error")
+        assert warehouse.rows("SELECT count(*) FROM mv") == [[5]]
+        refused = warehouse.run("REFRESH MATERIALIZED VIEW mv")
+        assert refused["Status"] == "FAILED" and "topic orders does not exist" in refused["Error"]
