@@ -214,6 +214,7 @@ class LocalRuntime:
 
     def _deploy(self) -> Deployment:
         from shiftflow.local import iam
+        from shiftflow.local.moto_gaps import record_roles
 
         self.deployed_at = datetime.datetime.now(datetime.timezone.utc)
         physical = self._physical_resources()
@@ -231,6 +232,8 @@ class LocalRuntime:
                 physical[logical_id] = _log_group(str(resolver.resolve(name)))
         self.resolver = resolver
         self.iam.roles = iam.template_roles(self.template, resolver, ACCOUNT_ID, STACK_NAME)
+        record_roles(ACCOUNT_ID, [record.request() for record in self.iam.roles.records.values()],
+                     [policy.request() for policy in self.iam.roles.managed_policies.values()], self.deployed_at)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
@@ -454,7 +457,7 @@ class LocalRuntime:
                 name=f"{STACK_NAME}-{logical_id}",
                 definition=definition,
                 roleArn=self.iam.roles.state_machine_roles[resolver.resolve({"Ref": logical_id})],
-                type=properties.get("Type", "STANDARD"),
+                **sam_state_machine_request(resolver, properties),
             )
             self.state_machines.append(logical_id)
 
@@ -590,6 +593,28 @@ def sam_function_request(resolver: Resolver, merged: dict[str, Any], name: str, 
         request["KMSKeyArn"] = properties["KmsKeyArn"]
     request["Tags"] = {**{str(key): str(value) for key, value in (properties.get("Tags") or {}).items()},
                        "lambda:createdBy": "SAM"}
+    return request
+
+
+def sam_state_machine_request(resolver: Resolver, properties: dict[str, Any]) -> dict[str, Any]:
+    """CreateStateMachine's members (besides name, definition, role) as CloudFormation passes them after SAM's
+    transform of an AWS::Serverless::StateMachine: Type as StateMachineType, Logging as LoggingConfiguration, Tracing
+    as TracingConfiguration, its Tags plus `stateMachine:createdBy: SAM`, in the API's member names."""
+    resolved = resolver.resolve({key: value for key, value in properties.items()
+                                 if key in ("Type", "Logging", "Tracing", "Tags")})
+    request: dict[str, Any] = {"type": resolved.get("Type", "STANDARD")}
+    logging_config = resolved.get("Logging")
+    if logging_config:
+        request["loggingConfiguration"] = {
+            "level": logging_config.get("Level", "OFF"),
+            "includeExecutionData": bool(logging_config.get("IncludeExecutionData", False)),
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": destination["CloudWatchLogsLogGroup"][
+                "LogGroupArn"]}} for destination in logging_config.get("Destinations", [])]}
+    if "Tracing" in resolved:
+        request["tracingConfiguration"] = {"enabled": bool(resolved["Tracing"].get("Enabled", False))}
+    tags = {**{str(key): str(value) for key, value in (resolved.get("Tags") or {}).items()},
+            "stateMachine:createdBy": "SAM"}
+    request["tags"] = [{"key": key, "value": value} for key, value in tags.items()]
     return request
 
 

@@ -54,6 +54,8 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
     ListStackResources) as CloudFormation does.
 29. ``kinesis_sequence_numbers``: Kinesis sequence numbers are 56-digit numbers, unique in the stream, growing per
     shard and over time (moto's are 1, 2, 3 ... per shard).
+30. ``role_records``: the roles the runtime enforces are IAM roles to moto's API (GetRole, ListRolePolicies,
+    GetRolePolicy, ListAttachedRolePolicies), recorded on the first IAM request.
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 
@@ -94,6 +96,7 @@ from shiftflow.local.moto_gaps.lambda_in_process import (  # noqa: E402
     register_lambda_handler,
     unregister_lambda_handler,
 )
+from shiftflow.local.moto_gaps.role_records import record_roles  # noqa: E402
 from shiftflow.local.moto_gaps.scaled_waits import time_scale  # noqa: E402
 from shiftflow.local.moto_gaps.stack_resources import adopt_stack_resources  # noqa: E402
 
@@ -110,6 +113,7 @@ __all__ = [
     "install",
     "iso_timestamp",
     "record_function",
+    "record_roles",
     "register_lambda_handler",
     "time_scale",
     "unregister_lambda_handler",

@@ -27,6 +27,7 @@ from shiftflow.local.moto_gaps import (
     payload_size_limit,
     redrive_count,
     redshift_data_service_name,
+    role_records,
     scaled_waits,
     sfn_start_execution,
     stack_resources,
@@ -69,6 +70,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     function_records.apply,
     stack_resources.apply,  # its patches come on the first adoption (moto's CloudFormation is imported late)
     kinesis_sequence_numbers.apply,
+    role_records.apply,
 )
 
 
@@ -78,6 +80,7 @@ class _State:
         self.patcher: Patcher | None = None
         self.handlers_snapshot: lambda_in_process.HandlersSnapshot = ({}, {})
         self.records_snapshot: function_records.RecordsSnapshot = {}
+        self.roles_snapshot: role_records.RecordsSnapshot = {}
 
 
 _state = _State()
@@ -101,6 +104,7 @@ class Installation:
                 _state.patcher = None
                 lambda_in_process.restore_lambda_handlers(_state.handlers_snapshot)
                 function_records.restore_records(_state.records_snapshot)
+                role_records.restore_records(_state.roles_snapshot)
 
 
 def install(time_scale: float = 1.0) -> Installation:
@@ -120,6 +124,7 @@ def install(time_scale: float = 1.0) -> Installation:
             _state.patcher = patcher
             _state.handlers_snapshot = lambda_in_process.snapshot_lambda_handlers()
             _state.records_snapshot = function_records.snapshot_records()
+            _state.roles_snapshot = role_records.snapshot_records()
         scaled_waits.push_time_scale(float(time_scale))
         return Installation(float(time_scale))
 
