@@ -339,9 +339,11 @@ class LocalRuntime:
 
     def _create_buckets(self, resolver: Resolver) -> None:
         s3 = self.client("s3")
-        for logical_id in self.template.resources("AWS::S3::Bucket"):
+        for logical_id, resource in self.template.resources("AWS::S3::Bucket").items():
             name = resolver.resolve({"Ref": logical_id})
             s3.create_bucket(Bucket=name)
+            for operation, request in sam_bucket_requests(resolver.resolve(resource.get("Properties", {}))):
+                getattr(s3, operation)(Bucket=name, **request)
         bucket = self._scripts_bucket(resolver)
         if bucket:
             self._stage_scripts(bucket)
@@ -375,7 +377,13 @@ class LocalRuntime:
             }
             if properties.get("GlobalSecondaryIndexes"):
                 request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+            sse = properties.get("SSESpecification") or {}
+            if sse.get("SSEEnabled"):  # CloudFormation's SSEEnabled is the API's Enabled
+                request["SSESpecification"] = {"Enabled": True, "SSEType": sse.get("SSEType", "KMS"),
+                                               **({"KMSMasterKeyId": sse["KMSMasterKeyId"]}
+                                                  if "KMSMasterKeyId" in sse else {})}
             dynamodb.create_table(**request)
+            _table_settings(name, properties)
             self._tables[logical_id] = name
         self._load_tables()
 
@@ -384,8 +392,10 @@ class LocalRuntime:
         sns, sqs = self.client("sns"), self.client("sqs")
         self._inbox = sqs.create_queue(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"]
         inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        for logical_id in self.template.resources("AWS::SNS::Topic"):
-            topic = sns.create_topic(Name=f"{STACK_NAME}-{logical_id}")["TopicArn"]
+        for logical_id, resource in self.template.resources("AWS::SNS::Topic").items():
+            properties = self.resolver.resolve(resource.get("Properties", {}))
+            attributes = {key: str(properties[key]) for key in ("DisplayName", "KmsMasterKeyId") if key in properties}
+            topic = sns.create_topic(Name=f"{STACK_NAME}-{logical_id}", Attributes=attributes)["TopicArn"]
             sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
 
     def notifications(self) -> list[dict[str, Any]]:
@@ -428,6 +438,14 @@ class LocalRuntime:
             )
             request = sam_function_request(resolver, merged, name, self.iam.roles.function_roles[name],
                                            variables[logical_id])
+            # The AWS::Lambda::Permission SAM generates for each EventBridgeRule event (<Function><Event>Permission).
+            request["Permissions"] = [
+                {"StatementId": f"{STACK_NAME}-{logical_id}{event_id}Permission", "Action": "lambda:InvokeFunction",
+                 "Principal": "events.amazonaws.com",
+                 "SourceArn": resolver.resolve({"Fn::GetAtt": [logical_id + event_id, "Arn"]})}
+                for function_id, event_id in _event_rules(self.template) if function_id == logical_id]
+            if merged.get("EventInvokeConfig"):
+                request["EventInvokeConfig"] = sam_event_invoke_config(resolver.resolve(merged["EventInvokeConfig"]))
             record_function(ACCOUNT_ID, REGION, request, code_dir)  # what the Lambda API shows, built when first asked
 
     def _function_environment(
@@ -501,7 +519,9 @@ class LocalRuntime:
                             State=properties.get("State", "ENABLED"))
             function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
             # The target's retry policy and dead-letter queue, as SAM passes them to AWS::Events::Rule.
-            target = {"Id": logical_id, "Arn": function_arn, **(
+            # SAM's target id (samtranslator's EventBridgeRule: <LogicalId><EventId>LambdaTarget, unless Target.Id).
+            target_id = (properties.get("Target") or {}).get("Id", f"{logical_id}{event_id}LambdaTarget")
+            target = {"Id": target_id, "Arn": function_arn, **(
                 {"RetryPolicy": properties["RetryPolicy"]} if "RetryPolicy" in properties else {})}
             if "DeadLetterConfig" in properties:
                 target["DeadLetterConfig"] = {"Arn": resolver.resolve(
@@ -594,6 +614,79 @@ def sam_function_request(resolver: Resolver, merged: dict[str, Any], name: str, 
     request["Tags"] = {**{str(key): str(value) for key, value in (properties.get("Tags") or {}).items()},
                        "lambda:createdBy": "SAM"}
     return request
+
+
+def sam_event_invoke_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A SAM function's EventInvokeConfig as SAM's transform writes its AWS::Lambda::EventInvokeConfig: the same
+    members, each destination's Type dropped (it tells SAM which policy to add to a role it generates)."""
+    request = {key: config[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if key in config}
+    destinations = {
+        kind: {"Destination": destination["Destination"]}
+        for kind, destination in (config.get("DestinationConfig") or {}).items() if destination.get("Destination")}
+    if destinations:
+        request["DestinationConfig"] = destinations
+    return request
+
+
+def _table_settings(name: str, properties: dict[str, Any]) -> None:
+    """A table's TimeToLiveSpecification and PointInTimeRecoverySpecification, as CloudFormation applies them after
+    CreateTable (UpdateTimeToLive, UpdateContinuousBackups); on moto's backend itself, as a client's calls would cost
+    a start a few ms per table."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[ACCOUNT_ID][REGION]
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        backend.update_time_to_live(name, {"AttributeName": ttl["AttributeName"], "Enabled": True})
+    if (properties.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
+        backend.update_continuous_backups(name, {"PointInTimeRecoveryEnabled": True})
+
+
+# An AWS::S3::Bucket Rule's properties as PutBucketLifecycleConfiguration's members.
+_LIFECYCLE_RULE: dict[str, Any] = {
+    "Id": lambda value: {"ID": value},
+    "Status": lambda value: {"Status": value},
+    "Prefix": lambda value: {},
+    "ExpirationInDays": lambda value: {"Expiration": {"Days": int(value)}},
+    "NoncurrentVersionExpirationInDays": lambda value: {"NoncurrentVersionExpiration": {"NoncurrentDays": int(value)}},
+    "NoncurrentVersionExpiration": lambda value: {"NoncurrentVersionExpiration": {
+        key: int(days) for key, days in value.items()}},
+    "AbortIncompleteMultipartUpload": lambda value: {"AbortIncompleteMultipartUpload": {
+        "DaysAfterInitiation": int(value["DaysAfterInitiation"])}},
+}
+
+
+def sam_bucket_requests(properties: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The S3 calls CloudFormation makes after CreateBucket for an AWS::S3::Bucket's BucketEncryption,
+    PublicAccessBlockConfiguration, OwnershipControls, VersioningConfiguration and LifecycleConfiguration, in the
+    API's member names (boto3 operation, request)."""
+    requests: list[tuple[str, dict[str, Any]]] = []
+    if "BucketEncryption" in properties:
+        requests.append(("put_bucket_encryption", {"ServerSideEncryptionConfiguration": {"Rules": [
+            {("ApplyServerSideEncryptionByDefault" if key == "ServerSideEncryptionByDefault" else key): value
+             for key, value in rule.items()}
+            for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]]}}))
+    if "PublicAccessBlockConfiguration" in properties:
+        requests.append(("put_public_access_block", {"PublicAccessBlockConfiguration": {
+            key: bool(value) for key, value in properties["PublicAccessBlockConfiguration"].items()}}))
+    if "OwnershipControls" in properties:
+        requests.append(("put_bucket_ownership_controls", {"OwnershipControls": properties["OwnershipControls"]}))
+    if "VersioningConfiguration" in properties:
+        requests.append(("put_bucket_versioning", {"VersioningConfiguration": {
+            "Status": properties["VersioningConfiguration"]["Status"]}}))
+    if "LifecycleConfiguration" in properties:
+        rules = []
+        for rule in properties["LifecycleConfiguration"]["Rules"]:
+            unknown = sorted(set(rule) - set(_LIFECYCLE_RULE))
+            if unknown:
+                raise LocalRuntimeError(f"not supported locally: the lifecycle rule properties {', '.join(unknown)}")
+            api_rule: dict[str, Any] = {"Filter": {"Prefix": rule.get("Prefix", "")}}  # every key without Prefix
+            for key, value in rule.items():
+                if key != "Prefix":
+                    api_rule.update(_LIFECYCLE_RULE[key](value))
+            rules.append(api_rule)
+        requests.append(("put_bucket_lifecycle_configuration", {"LifecycleConfiguration": {"Rules": rules}}))
+    return requests
 
 
 def sam_state_machine_request(resolver: Resolver, properties: dict[str, Any]) -> dict[str, Any]:

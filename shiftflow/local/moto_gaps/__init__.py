@@ -56,6 +56,8 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
     shard and over time (moto's are 1, 2, 3 ... per shard).
 30. ``role_records``: the roles the runtime enforces are IAM roles to moto's API (GetRole, ListRolePolicies,
     GetRolePolicy, ListAttachedRolePolicies), recorded on the first IAM request.
+31. ``table_encryption_keys``: an encrypted table's AWS managed key (``alias/aws/dynamodb``) is made on the first
+    KMS request, not at CreateTable (moto's KMS generates an RSA key for every key).
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 

@@ -31,6 +31,7 @@ from shiftflow.local.moto_gaps import (
     scaled_waits,
     sfn_start_execution,
     stack_resources,
+    table_encryption_keys,
     states_errors_in_branches,
     uncatchable_errors,
     stop_ends_callback_waits,
@@ -71,6 +72,7 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     stack_resources.apply,  # its patches come on the first adoption (moto's CloudFormation is imported late)
     kinesis_sequence_numbers.apply,
     role_records.apply,
+    table_encryption_keys.apply,
 )
 
 
@@ -105,6 +107,7 @@ class Installation:
                 lambda_in_process.restore_lambda_handlers(_state.handlers_snapshot)
                 function_records.restore_records(_state.records_snapshot)
                 role_records.restore_records(_state.roles_snapshot)
+                table_encryption_keys.forget_pending()
 
 
 def install(time_scale: float = 1.0) -> Installation:

@@ -9,14 +9,18 @@ deployment package. The local runtime's functions are handlers called in-process
 
 Fix: ``record_function(account_id, region, request, code_dir)`` keeps a function as CloudFormation passed it to
 CreateFunction after SAM's transform (``request``: FunctionName, Runtime, Role, Handler, Description, Timeout,
-MemorySize, Environment, Architectures, TracingConfig, Tags, LoggingConfig) with its code folder. The first request
+MemorySize, Environment, Architectures, TracingConfig, Tags, LoggingConfig; and what CloudFormation adds to it:
+``Permissions``, AddPermission's members for each AWS::Lambda::Permission SAM generates, and ``EventInvokeConfig``,
+PutFunctionEventInvokeConfig's for its AWS::Lambda::EventInvokeConfig) with its code folder. The first request
 to moto's Lambda API in that account and Region other than an invocation (``LambdaResponse.backend``, patched: HTTP
 clients and in-process boto3 clients alike) puts the pending functions in moto's ``LambdaStorage`` as
 ``put_function`` does, without its look-up of the role in moto's IAM (the role is the template's, in
 ``shiftflow.local.iam``); nothing is built before (about 12 ms for the template's ten functions), so neither a start
 nor a run costs more. From then on moto answers every Lambda API call about them (ListFunctions,
 GetFunction, GetFunctionConfiguration, ListTags ...) and an unknown function keeps moto's ResourceNotFoundException
-"Function not found: <ARN>", as Lambda's. Invoke still runs the registered handler (gap 1). What moto's record lacks
+"Function not found: <ARN>", as Lambda's; GetPolicy shows the permissions (locally not evaluated: the cloud's own
+deliveries invoke), Get/ListFunctionEventInvokeConfig(s) the EventInvokeConfig. Invoke still runs the registered
+handler (gap 1). What moto's record lacks
 is added by ``_RecordedFunction``: LastModified in Lambda's format (``2026-12-03T05:52:30.123+0000``, the time the
 function was recorded, i.e. deployed) and LoggingConfig (Lambda's LogFormat ``Text``, the template's LogGroup, else
 ``/aws/lambda/<name>``). The code is a zip of the CodeUri folder (sorted, fixed timestamps, no ``__pycache__``):
@@ -38,13 +42,14 @@ from __future__ import annotations
 import base64
 import datetime
 import io
+import json
 import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.models import EventInvokeConfig, LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.awslambda_simple.responses import LambdaSimpleResponse
 
@@ -122,12 +127,19 @@ def _lambda_timestamp(moment: datetime.datetime) -> str:
 def _build(backend: LambdaBackend, pending: PendingFunction) -> _RecordedFunction:
     request = dict(pending.request)
     logging_config = request.pop("LoggingConfig", None) or {}
+    permissions = request.pop("Permissions", [])
+    event_invoke_config = request.pop("EventInvokeConfig", None)
     spec = {**request, "Code": {"ZipFile": base64.b64encode(code_zip(pending.code_dir)).decode("ascii")}}
     function = _RecordedFunction(account_id=backend.account_id, spec=spec, region=backend.region_name,
                                  version="$LATEST")
     function.last_modified = _lambda_timestamp(pending.recorded_at)
     function.logging_config = {"LogFormat": logging_config.get("LogFormat", LOG_FORMAT),
                                "LogGroup": logging_config.get("LogGroup", f"/aws/lambda/{function.function_name}")}
+    for permission in permissions:  # AddPermission's members, as CloudFormation's AWS::Lambda::Permission
+        function.policy.add_statement(json.dumps(permission))
+    if event_invoke_config is not None:  # PutFunctionEventInvokeConfig's, as AWS::Lambda::EventInvokeConfig
+        function.event_invoke_config.append(EventInvokeConfig(function.function_arn, function.last_modified,
+                                                              dict(event_invoke_config)))
     return function
 
 
