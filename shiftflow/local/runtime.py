@@ -226,10 +226,7 @@ class LocalRuntime:
             "AWS::URLSuffix": "amazonaws.com",
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
-        for logical_id, resource in self.template.resources("AWS::Logs::LogGroup").items():
-            name = resource.get("Properties", {}).get("LogGroupName")  # a !Sub of the stack's name, at most
-            if name is not None:
-                physical[logical_id] = _log_group(str(resolver.resolve(name)))
+        name_log_groups(resolver)
         self.resolver = resolver
         self.iam.roles = iam.template_roles(self.template, resolver, ACCOUNT_ID, STACK_NAME)
         record_roles(ACCOUNT_ID, [record.request() for record in self.iam.roles.records.values()],
@@ -809,6 +806,15 @@ def _event_rules(template: Template) -> list[tuple[str, str]]:
             for logical_id, resource in template.resources("AWS::Serverless::Function").items()
             for event_id, event in resource.get("Properties", {}).get("Events", {}).items()
             if event.get("Type") == "EventBridgeRule"]
+
+
+def name_log_groups(resolver: Resolver) -> None:
+    """The physical names of the log groups with a LogGroupName (a !Sub of the stack's name, at most), once the
+    resolver can resolve it."""
+    for logical_id, resource in resolver.template.resources("AWS::Logs::LogGroup").items():
+        name = resource.get("Properties", {}).get("LogGroupName")
+        if name is not None:
+            resolver.physical[logical_id] = _log_group(str(resolver.resolve(name)))  # type: ignore[index]
 
 
 def _log_group(name: str) -> PhysicalResource:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shiftflow.local.identity import ACCOUNT_ID, REGION, STACK_NAME
-from shiftflow.local.runtime import LocalRuntime
+from shiftflow.local.runtime import LocalRuntime, name_log_groups
 from shiftflow.local.template import Resolver, Template
 from tests.conftest import ROOT, aws_cli
 from tests.integration.test_local_cloud import Cloud, cloud  # noqa: F401 - the fixture
@@ -61,7 +61,9 @@ def local_resolver(parameters: dict[str, str], tmp_path: Path) -> Resolver:
     runtime = LocalRuntime(ROOT, state_dir=tmp_path / "unused")  # not entered: only its naming
     pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME,
               "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
-    return Resolver(runtime.template, parameters, runtime._physical_resources(), pseudo)  # noqa: SLF001
+    resolver = Resolver(runtime.template, parameters, runtime._physical_resources(), pseudo)  # noqa: SLF001
+    name_log_groups(resolver)
+    return resolver
 
 
 def cli(cloud: Cloud, *args: str) -> tuple[int, Any]:

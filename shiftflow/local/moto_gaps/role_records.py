@@ -115,7 +115,7 @@ def _record_pending(backend: IAMBackend) -> None:
                         name=request["RoleName"],
                         assume_role_policy_document=_document(request["AssumeRolePolicyDocument"]),
                         path=request.get("Path", "/"), permissions_boundary=None,
-                        description=request.get("Description") or "", tags=list(request.get("Tags", [])),
+                        description=request.get("Description"), tags=list(request.get("Tags", [])),
                         max_session_duration=str(request.get("MaxSessionDuration", 3600)))
             role.create_date = pending.created_at.replace(microsecond=0)  # IAM: to the second
             backend.roles[role.id] = role
