@@ -28,7 +28,7 @@ from shiftflow.aws_clients import use_cached_data
 from shiftflow.deployment import Deployment
 from shiftflow.local.identity import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION, STACK_NAME  # noqa: F401 - re-exported
 from shiftflow.local.template import (SAM_RESOURCE_TYPES, PhysicalResource, Resolver, StackResource, Template,
-                                      sam_dead_letter_arn, sam_simple_table_key)
+                                      sam_dead_letter_arn, sam_simple_table_key, schedule_name)
 
 # What the template's Redshift parameters are offline: a named "cluster" the emulator accepts.
 LOCAL_PARAMETERS = {
@@ -239,6 +239,7 @@ class LocalRuntime:
         self._register_functions(resolver)
         self._create_state_machines(resolver)
         self._create_event_rules(resolver)
+        self._record_schedules(resolver)
         outputs = {
             name: str(resolver.resolve(spec["Value"]))
             for name, spec in self.template.body.get("Outputs", {}).items()
@@ -310,6 +311,8 @@ class LocalRuntime:
         created: the template's resources whose Condition holds, their physical ids as Ref gives them here. Not
         listed, because not created locally: log groups, bucket and queue policies, Lambda permissions, event invoke
         configs, the layer, schedules and their roles."""
+        from shiftflow.local.iam import role_name
+
         resolver = self.resolver
         assert resolver is not None, "enter the runtime first"
         listed: list[StackResource] = []
@@ -330,6 +333,13 @@ class LocalRuntime:
                 add(f"{logical_id}Role", "AWS::IAM::Role")
         for logical_id, event_id in _event_rules(self.template):
             add(logical_id + event_id, "AWS::Events::Rule")
+        for logical_id, _, event_id in self._created_scheduler_events(resolver):
+            listed.append(StackResource(logical_id + event_id, "AWS::Scheduler::Schedule",
+                                        schedule_name(logical_id, event_id)))
+            events = self.template.body["Resources"][logical_id]["Properties"]["Events"]
+            if "RoleArn" not in (events[event_id].get("Properties") or {}):
+                listed.append(StackResource(f"{logical_id}{event_id}Role", "AWS::IAM::Role",
+                                            role_name(STACK_NAME, f"{logical_id}{event_id}Role")))
         for logical_id in self.template.generated_dead_letter_queues():
             add(logical_id, "AWS::SQS::Queue")
         return listed
@@ -524,6 +534,47 @@ class LocalRuntime:
                 target["DeadLetterConfig"] = {"Arn": resolver.resolve(
                     sam_dead_letter_arn(logical_id + event_id, properties["DeadLetterConfig"]))}
             events.put_targets(Rule=name, Targets=[target])
+
+    def _record_schedules(self, resolver: Resolver) -> None:
+        """The ScheduleV2 events as the EventBridge Scheduler schedules SAM makes of them, shown by the Scheduler API
+        from its first request (moto gap 33); the local cloud's own scheduler runs them (shiftflow.local.cloud
+        .schedules), named as it names them."""
+        from shiftflow.local.iam.roles import schedule_role_arn
+        from shiftflow.local.moto_gaps import record_schedules
+
+        requests = []
+        for logical_id, resource_type, event_id in self._created_scheduler_events(resolver):
+            properties = resolver.resolve(
+                self.template.resources(resource_type)[logical_id]["Properties"]["Events"][event_id].get(
+                    "Properties", {}))
+            target: dict[str, Any] = {
+                "Arn": resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]}),
+                "RoleArn": properties.get("RoleArn") or schedule_role_arn(logical_id, event_id, ACCOUNT_ID,
+                                                                          STACK_NAME)}
+            if "Input" in properties:
+                target["Input"] = str(properties["Input"])
+            if "DeadLetterConfig" in properties:
+                target["DeadLetterConfig"] = {"Arn": resolver.resolve(
+                    sam_dead_letter_arn(logical_id + event_id, properties["DeadLetterConfig"]))}
+            if "RetryPolicy" in properties:
+                target["RetryPolicy"] = {key: int(value) for key, value in properties["RetryPolicy"].items()}
+            request = {"Name": schedule_name(logical_id, event_id), "Target": target,
+                       "FlexibleTimeWindow": properties.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+                       **{key: properties[key] for key in ("GroupName", "ScheduleExpression",
+                                                           "ScheduleExpressionTimezone", "Description", "State",
+                                                           "KmsKeyArn") if key in properties}}
+            for key in ("StartDate", "EndDate"):  # ISO 8601 in the template, epoch seconds on the wire
+                if key in properties:
+                    request[key] = datetime.datetime.fromisoformat(
+                        str(properties[key]).replace("Z", "+00:00")).timestamp()
+            requests.append(request)
+        record_schedules(ACCOUNT_ID, REGION, requests, self.deployed_at)
+
+    def _created_scheduler_events(self, resolver: Resolver) -> list[tuple[str, str, str]]:
+        """The ScheduleV2 events of the targets this runtime created."""
+        return [(logical_id, resource_type, event_id)
+                for logical_id, resource_type, event_id in self.template.scheduler_events()
+                if resource_type != "AWS::Serverless::StateMachine" or logical_id in self.state_machines]
 
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
         """The wanted state machines and every state machine their DefinitionSubstitutions reference."""

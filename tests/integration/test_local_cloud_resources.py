@@ -9,9 +9,11 @@ Each cloud is a process started by a command (as `shiftflow up` starts it) and s
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+from shiftflow.local.iam import role_id
 from shiftflow.local.identity import ACCOUNT_ID, REGION, STACK_NAME
 from shiftflow.local.runtime import substitute
 from shiftflow.local.template import Resolver, Template
@@ -34,18 +36,16 @@ def _created(resource: dict[str, Any], resolver: Resolver) -> bool:
 
 def test_the_templates_roles_are_iam_roles_with_their_inline_and_attached_policies(cloud: Cloud, tmp_path: Path):
     """get-role, list-roles, list-role-policies, get-role-policy and list-attached-role-policies answer for every role
-    the runtime enforces (the template's AWS::IAM::Role, the roles SAM generates for the state machines) as IAM does
+    (the template's AWS::IAM::Role, the roles SAM generates for the state machines and schedules) as IAM does
     after `sam deploy`: its trust policy, Description, RoleId (what !GetAtt <Role>.RoleId gives), its inline policies
     (its own, SAM's <Role>Policy0, each AWS::IAM::Policy naming it) with their documents, its managed policies
     (AWSXrayWriteOnlyAccess on a traced state machine's role). A role whose Condition is false does not exist."""
     transformed, resolver = _reference(cloud, tmp_path)
     iam = cloud.boto3_client("iam")
-    schedule_roles = {f"{logical_id}Role" for logical_id, resource in transformed.items()
-                      if resource["Type"] == "AWS::Scheduler::Schedule"}  # not created locally (docs/local-fidelity.md)
     roles = {logical_id: resource for logical_id, resource in transformed.items()
-             if resource["Type"] == "AWS::IAM::Role" and logical_id not in schedule_roles
-             and _created(resource, resolver)}
-    assert {"DataApiFunctionRole", "RunSqlJobStateMachineRole", "WorkflowStateMachineRole"} <= set(roles)
+             if resource["Type"] == "AWS::IAM::Role" and _created(resource, resolver)}
+    assert {"DataApiFunctionRole", "RunSqlJobStateMachineRole", "SalesDataPipelineStateMachineScheduledRunRole"} <= \
+        set(roles)
     inline_of: dict[str, list[str]] = {logical_id: [policy["PolicyName"] for policy in
                                                     resource["Properties"].get("Policies", [])]
                                        for logical_id, resource in roles.items()}
@@ -55,14 +55,15 @@ def test_the_templates_roles_are_iam_roles_with_their_inline_and_attached_polici
                 inline_of[role["Ref"]].append(resource["Properties"]["PolicyName"])
 
     listed = {role["RoleName"] for role in iam.list_roles()["Roles"]}
-    assert listed == {str(resolver.resolve({"Ref": logical_id})) for logical_id in roles}
+    assert listed == {f"{STACK_NAME}-{logical_id}" for logical_id in roles}
     for logical_id, resource in roles.items():
         properties = resolver.resolve(resource["Properties"])
-        name = str(resolver.resolve({"Ref": logical_id}))
+        name = f"{STACK_NAME}-{logical_id}"
         role = iam.get_role(RoleName=name)["Role"]
-        assert role["Arn"] == resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]}) == \
-            f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
-        assert role["RoleId"] == resolver.resolve({"Fn::GetAtt": [logical_id, "RoleId"]})
+        assert role["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+        # What !GetAtt <Role>.RoleId gives (a schedule's role: none of the template's policies names it).
+        assert role["RoleId"] == (resolver.resolve({"Fn::GetAtt": [logical_id, "RoleId"]})
+                                  if logical_id in resolver.physical else role_id(name)), logical_id
         assert role["AssumeRolePolicyDocument"] == properties["AssumeRolePolicyDocument"], logical_id
         assert role.get("Description") == properties.get("Description"), logical_id
         assert (role["Path"], role["MaxSessionDuration"]) == ("/", 3600)
@@ -244,3 +245,47 @@ def test_functions_have_their_permissions_and_event_invoke_configs_and_rules_the
         properties = resolver.resolve(resource["Properties"])
         targets = events.list_targets_by_rule(Rule=str(resolver.resolve({"Ref": logical_id})))["Targets"]
         assert targets == properties["Targets"], logical_id
+
+
+def test_the_templates_schedules_are_scheduler_schedules_and_a_timed_out_execution_has_its_stop_date(
+        cloud: Cloud, tmp_path: Path):
+    """list-schedules and get-schedule: one schedule per ScheduleV2 event, as SAM's AWS::Scheduler::Schedule (its
+    expression, State, Description, FlexibleTimeWindow, Target with its role, Input, RetryPolicy and dead-letter
+    queue; named as the local cloud's scheduler names it). describe-execution and list-executions of an execution
+    that timed out give its stopDate (moto gave none)."""
+    transformed, resolver = _reference(cloud, tmp_path)
+    schedules = {logical_id: resolver.resolve(resource["Properties"]) for logical_id, resource in transformed.items()
+                 if resource["Type"] == "AWS::Scheduler::Schedule"}
+    assert len(schedules) == 2
+    code, listed = cli(cloud, "scheduler", "list-schedules")
+    assert code == 0, listed
+    names = {schedule["Name"]: schedule for schedule in listed["Schedules"]}
+    for logical_id, properties in schedules.items():
+        name = next(name for name in names if name.replace("-", "") == logical_id)
+        assert names[name]["State"] == properties["State"] == "DISABLED"
+        code, schedule = cli(cloud, "scheduler", "get-schedule", "--name", name)
+        assert code == 0, schedule
+        assert {key: schedule[key] for key in ("ScheduleExpression", "State", "Description", "FlexibleTimeWindow",
+                                               "GroupName")} == {
+            "ScheduleExpression": properties["ScheduleExpression"], "State": properties["State"],
+            "Description": properties["Description"], "FlexibleTimeWindow": properties["FlexibleTimeWindow"],
+            "GroupName": "default"}, logical_id
+        expected_target = dict(properties["Target"])
+        expected_target["RoleArn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-{logical_id}Role"
+        assert schedule["Target"] == expected_target, logical_id
+        assert schedule["Arn"] == f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/{name}"
+
+    sfn = cloud.boto3_client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="slow", roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/any", definition=json.dumps(
+            {"TimeoutSeconds": 1, "StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600,
+                                                                          "End": True}}}))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    deadline = time.monotonic() + 60
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    code, described = cli(cloud, "stepfunctions", "describe-execution", "--execution-arn", execution)
+    assert code == 0 and described["status"] == "TIMED_OUT", described
+    assert described["stopDate"] >= described["startDate"] + 1
+    code, executions = cli(cloud, "stepfunctions", "list-executions", "--state-machine-arn", machine)
+    assert code == 0 and [item["stopDate"] for item in executions["executions"]] == [described["stopDate"]]

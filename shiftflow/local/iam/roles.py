@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shiftflow.local.iam.policy import NotSupportedLocally, Statement, condition_keys, parse_document
-from shiftflow.local.template import NO_VALUE, Resolver, Template, TemplateError
+from shiftflow.local.template import NO_VALUE, Resolver, Template, TemplateError, sam_dead_letter_arn
 
 _MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
 # The condition keys the local runtime supplies (shiftflow.local.iam.actions); a policy reading another one cannot be
@@ -149,6 +149,14 @@ def template_roles(template: Template, resolver: Resolver, account_id: str, stac
                 arn = f"arn:aws:iam::{account_id}:role/{name}"
                 records[arn] = _sam_role(kind, f"{logical_id}Role", name, arn, properties, resolver)
             bindings[str(resolver.resolve({"Ref": logical_id}))] = arn
+    for logical_id, kind, event_id in template.scheduler_events():  # the roles SAM generates for ScheduleV2 events
+        if "Condition" in template.body["Resources"][logical_id] and not resolver.condition(
+                template.body["Resources"][logical_id]["Condition"]):
+            continue
+        properties = template.body["Resources"][logical_id]["Properties"]["Events"][event_id].get("Properties", {})
+        if "RoleArn" not in properties:
+            record = _sam_schedule_role(logical_id, kind, event_id, properties, resolver, account_id, stack_name)
+            records[record["arn"]] = record
     names = {record["name"]: arn for arn, record in records.items()}
     for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         for logical_id, resource in _resources(template, resolver, kind).items():
@@ -245,6 +253,37 @@ def _policy_templates() -> Any:
     from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
 
     return PolicyTemplatesProcessor(PolicyTemplatesProcessor.get_default_policy_templates_json())
+
+
+def schedule_role_arn(logical_id: str, event_id: str, account_id: str, stack_name: str) -> str:
+    """The ARN of the role SAM generates for a ScheduleV2 event (`<target><event>Role`)."""
+    return f"arn:aws:iam::{account_id}:role/{role_name(stack_name, f'{logical_id}{event_id}Role')}"
+
+
+def _sam_schedule_role(logical_id: str, kind: str, event_id: str, properties: Mapping[str, Any], resolver: Resolver,
+                       account_id: str, stack_name: str) -> dict[str, Any]:
+    """The role SAM's ScheduleV2 generates (samtranslator SchedulerEventSource._construct_execution_role): trusted by
+    EventBridge Scheduler, allowed to start its state machine (``<event>StartExecutionPolicy``) or invoke its
+    function (``<event>LambdaPolicy``), and to send to its dead-letter queue (``<event>SQSPolicy``)."""
+    source = logical_id + event_id
+    target = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
+    if kind == "AWS::Serverless::StateMachine":
+        inline = [(f"{source}StartExecutionPolicy", {"Statement": [
+            {"Action": "states:StartExecution", "Effect": "Allow", "Resource": target}]})]
+    else:
+        inline = [(f"{source}LambdaPolicy", {"Statement": [
+            {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": target}]})]
+    if "DeadLetterConfig" in properties:
+        queue = resolver.resolve(sam_dead_letter_arn(source, resolver.resolve(properties["DeadLetterConfig"])))
+        inline.append((f"{source}SQSPolicy", {"Statement": [
+            {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": queue}]}))
+    name = role_name(stack_name, f"{source}Role")
+    return {"name": name, "arn": schedule_role_arn(logical_id, event_id, account_id, stack_name),
+            "role_id": role_id(name),
+            "assume_role_policy_document": {"Version": "2012-10-17", "Statement": [
+                {"Action": ["sts:AssumeRole"], "Effect": "Allow",
+                 "Principal": {"Service": ["scheduler.amazonaws.com"]}}]},
+            "inline_policies": inline, "managed_policy_arns": []}
 
 
 def _aws_managed_arn(name: str) -> str:

@@ -58,6 +58,9 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
     GetRolePolicy, ListAttachedRolePolicies), recorded on the first IAM request.
 31. ``table_encryption_keys``: an encrypted table's AWS managed key (``alias/aws/dynamodb``) is made on the first
     KMS request, not at CreateTable (moto's KMS generates an RSA key for every key).
+32. ``timed_out_stop_dates``: a TIMED_OUT execution has its stopDate in DescribeExecution and ListExecutions.
+33. ``schedule_records``: the template's ScheduleV2 schedules are EventBridge Scheduler schedules to moto's API
+    (ListSchedules, GetSchedule), recorded on the first Scheduler request.
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 
@@ -100,6 +103,7 @@ from shiftflow.local.moto_gaps.lambda_in_process import (  # noqa: E402
 )
 from shiftflow.local.moto_gaps.role_records import record_roles  # noqa: E402
 from shiftflow.local.moto_gaps.scaled_waits import time_scale  # noqa: E402
+from shiftflow.local.moto_gaps.schedule_records import record_schedules  # noqa: E402
 from shiftflow.local.moto_gaps.stack_resources import adopt_stack_resources  # noqa: E402
 
 __all__ = [
@@ -116,6 +120,7 @@ __all__ = [
     "iso_timestamp",
     "record_function",
     "record_roles",
+    "record_schedules",
     "register_lambda_handler",
     "time_scale",
     "unregister_lambda_handler",

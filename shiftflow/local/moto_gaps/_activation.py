@@ -29,9 +29,11 @@ from shiftflow.local.moto_gaps import (
     redshift_data_service_name,
     role_records,
     scaled_waits,
+    schedule_records,
     sfn_start_execution,
     stack_resources,
     table_encryption_keys,
+    timed_out_stop_dates,
     states_errors_in_branches,
     uncatchable_errors,
     stop_ends_callback_waits,
@@ -73,6 +75,8 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     kinesis_sequence_numbers.apply,
     role_records.apply,
     table_encryption_keys.apply,
+    timed_out_stop_dates.apply,  # after execution_records: it wraps its DescribeExecution
+    schedule_records.apply,
 )
 
 
@@ -108,6 +112,7 @@ class Installation:
                 function_records.restore_records(_state.records_snapshot)
                 role_records.restore_records(_state.roles_snapshot)
                 table_encryption_keys.forget_pending()
+                schedule_records.forget_pending()
 
 
 def install(time_scale: float = 1.0) -> Installation:
