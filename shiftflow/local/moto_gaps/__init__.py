@@ -67,7 +67,8 @@ docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in 
 To drop a gap once moto fixes it: delete its module and its entry in ``_activation.GAPS``, keep its tests (they state
 AWS's behaviour) and run them against the new moto. Support modules (no gap of their own): ``_version`` (the pin),
 ``_patcher`` (records and restores every replaced attribute), ``_timestamps`` (AWS's timestamp format, shared by gaps
-3 and 5), ``_failures`` (a ``States.*`` failure as moto builds one, shared by gaps 14-19), ``_activation``. Imports go one way: ``__init__`` -> ``_activation`` -> gap modules -> support modules
+3 and 5), ``_failures`` (a ``States.*`` failure as moto builds one, shared by gaps 14-19), ``_pending_records`` (records
+made on the first request to a service, shared by gaps 27, 30, 31 and 33), ``_activation``. Imports go one way: ``__init__`` -> ``_activation`` -> gap modules -> support modules
 (gap 3 also uses gap 8's ``wait_done``); no module imports this package's ``__init__`` names.
 
 Known limits (not patched): a timed-out handler's thread runs on (its result is dropped); a Lambda function's

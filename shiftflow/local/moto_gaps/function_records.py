@@ -43,7 +43,6 @@ import base64
 import datetime
 import io
 import json
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,7 @@ from moto.awslambda.responses import LambdaResponse
 from moto.awslambda_simple.responses import LambdaSimpleResponse
 
 from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.local.moto_gaps._pending_records import PendingRecords, make_on_first_request
 
 LOG_FORMAT = "Text"  # Lambda's default LoggingConfig.LogFormat
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip's earliest date: the same code gives the same CodeSha256
@@ -69,31 +69,26 @@ class PendingFunction:
     recorded_at: datetime.datetime
 
 
-_pending: dict[tuple[str, str], dict[str, PendingFunction]] = {}  # (account, region) -> function name -> function
-_lock = threading.Lock()
+_pending: PendingRecords[dict[str, PendingFunction]] = PendingRecords()  # (account, region) -> name -> function
 
-RecordsSnapshot = dict[tuple[str, str], dict[str, PendingFunction]]
+RecordsSnapshot = dict[Any, dict[str, PendingFunction]]
 
 
 def record_function(account_id: str, region: str, request: dict[str, Any], code_dir: Path) -> None:
     """Describe the function ``request["FunctionName"]`` as CreateFunction would have made it from ``request``, with
     a zip of ``code_dir`` as its code; recorded in moto's Lambda on the first Lambda API request, not before."""
-    with _lock:
-        _pending.setdefault((account_id, region), {})[request["FunctionName"]] = PendingFunction(
-            dict(request), code_dir, datetime.datetime.now(datetime.timezone.utc))
+    function = PendingFunction(dict(request), code_dir, datetime.datetime.now(datetime.timezone.utc))
+    _pending.update((account_id, region), lambda functions: {**(functions or {}), request["FunctionName"]: function})
 
 
 def snapshot_records() -> RecordsSnapshot:
     """The functions still pending now, for ``restore_records`` when the outermost activation ends (a later moto
     mock must not receive the functions of an earlier one)."""
-    with _lock:
-        return {key: dict(functions) for key, functions in _pending.items()}
+    return _pending.snapshot()
 
 
 def restore_records(snapshot: RecordsSnapshot) -> None:
-    with _lock:
-        _pending.clear()
-        _pending.update({key: dict(functions) for key, functions in snapshot.items()})
+    _pending.restore(snapshot)
 
 
 class _RecordedFunction(LambdaFunction):
@@ -144,29 +139,21 @@ def _build(backend: LambdaBackend, pending: PendingFunction) -> _RecordedFunctio
 
 
 def _record_pending(backend: LambdaBackend) -> None:
-    key = (backend.account_id, backend.region_name)
-    if key not in _pending:  # the path of every request once recorded: no lock
-        return
-    with _lock:
-        functions = _pending.get(key)
-        if not functions:
-            return
+    def build(functions: dict[str, PendingFunction]) -> None:
         built = [_build(backend, pending) for pending in functions.values()]
         storage = backend._lambdas  # noqa: SLF001 - LambdaStorage.put_function without its IAM look-up
         for function in built:
             storage._functions[function.function_name] = {"latest": function, "versions": []}  # noqa: SLF001
             storage._arns[function.function_arn] = function  # noqa: SLF001
-        del _pending[key]  # last: a request arriving meanwhile waits on the lock, then finds them all
+
+    _pending.make((backend.account_id, backend.region_name), build)
+
+
+def _unless_invocation(response: LambdaResponse, backend: LambdaBackend) -> None:
+    if not getattr(response, "path", "").rstrip("/").endswith(_INVOCATIONS):
+        _record_pending(backend)
 
 
 def apply(patcher: Patcher) -> None:
     for response_class in (LambdaResponse, LambdaSimpleResponse):
-        original = response_class.__dict__["backend"]
-
-        def backend(self: LambdaResponse, _original: property = original) -> LambdaBackend:
-            found = _original.fget(self)
-            if not getattr(self, "path", "").rstrip("/").endswith(_INVOCATIONS):
-                _record_pending(found)
-            return found
-
-        patcher.set(response_class, "backend", property(backend))
+        make_on_first_request(patcher, response_class, "backend", _unless_invocation)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +39,7 @@ from moto.iam.models import AWSManagedPolicy, IAMBackend, Role
 from moto.iam.responses import IamResponse
 
 from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.local.moto_gaps._pending_records import PendingRecords, make_on_first_request
 
 
 @dataclass(frozen=True)
@@ -49,30 +49,26 @@ class _Pending:
     created_at: datetime.datetime
 
 
-_pending: dict[str, _Pending] = {}  # account -> what its IAM shows once asked
-_lock = threading.Lock()
+_pending: PendingRecords[_Pending] = PendingRecords()  # account -> what its IAM shows once asked
 
-RecordsSnapshot = dict[str, _Pending]
+RecordsSnapshot = dict[Any, _Pending]
 
 
 def record_roles(account_id: str, roles: list[dict[str, Any]], managed_policies: list[dict[str, Any]],
                  created_at: datetime.datetime) -> None:
     """Show ``roles`` (and ``managed_policies``) in moto's IAM of ``account_id`` from its first request on."""
-    with _lock:
-        _pending[account_id] = _Pending(tuple(dict(role) for role in roles),
-                                        tuple(dict(policy) for policy in managed_policies), created_at)
+    pending = _Pending(tuple(dict(role) for role in roles), tuple(dict(policy) for policy in managed_policies),
+                       created_at)
+    _pending.update(account_id, lambda _: pending)
 
 
 def snapshot_records() -> RecordsSnapshot:
     """The records still pending now, for ``restore_records`` when the outermost activation ends."""
-    with _lock:
-        return dict(_pending)
+    return _pending.snapshot()
 
 
 def restore_records(snapshot: RecordsSnapshot) -> None:
-    with _lock:
-        _pending.clear()
-        _pending.update(snapshot)
+    _pending.restore(snapshot)
 
 
 def _document(document: Any) -> str:
@@ -94,45 +90,35 @@ def _aws_managed_policy(backend: IAMBackend, arn: str) -> None:
 
 
 def _record_pending(backend: IAMBackend) -> None:
-    if backend.account_id not in _pending:  # the path of every request once recorded: no lock
-        return
-    with _lock:
-        pending = _pending.get(backend.account_id)
-        if pending is None:
-            return
-        for policy in pending.managed_policies:
-            if f"arn:{backend.partition}:iam::{backend.account_id}:policy{policy.get('Path', '/')}" \
-                    f"{policy['PolicyName']}" not in backend.managed_policies:
-                created = backend.create_policy(description=policy.get("Description") or "",
-                                                path=policy.get("Path", "/"),
-                                                policy_document=_document(policy["PolicyDocument"]),
-                                                policy_name=policy["PolicyName"], tags=[])
-                created.create_date = created.update_date = pending.created_at.replace(microsecond=0)
-        for request in pending.roles:
-            if any(role.name == request["RoleName"] for role in backend.roles.values()):
-                continue  # made by a client since (CreateRole): IAM would have refused ours
-            role = Role(account_id=backend.account_id, partition=backend.partition, role_id=request["RoleId"],
-                        name=request["RoleName"],
-                        assume_role_policy_document=_document(request["AssumeRolePolicyDocument"]),
-                        path=request.get("Path", "/"), permissions_boundary=None,
-                        description=request.get("Description"), tags=list(request.get("Tags", [])),
-                        max_session_duration=str(request.get("MaxSessionDuration", 3600)))
-            role.create_date = pending.created_at.replace(microsecond=0)  # IAM: to the second
-            backend.roles[role.id] = role
-            for policy in request.get("Policies", []):
-                role.put_policy(policy["PolicyName"], _document(policy["PolicyDocument"]))
-            for arn in request.get("ManagedPolicyArns", []):
-                _aws_managed_policy(backend, arn)
-                backend.attach_role_policy(arn, role.name)
-        del _pending[backend.account_id]  # last: a request arriving meanwhile waits on the lock, then finds them all
+    _pending.make(backend.account_id, lambda pending: _build(backend, pending))
+
+
+def _build(backend: IAMBackend, pending: _Pending) -> None:
+    for policy in pending.managed_policies:
+        if f"arn:{backend.partition}:iam::{backend.account_id}:policy{policy.get('Path', '/')}" \
+                f"{policy['PolicyName']}" not in backend.managed_policies:
+            created = backend.create_policy(description=policy.get("Description") or "",
+                                            path=policy.get("Path", "/"),
+                                            policy_document=_document(policy["PolicyDocument"]),
+                                            policy_name=policy["PolicyName"], tags=[])
+            created.create_date = created.update_date = pending.created_at.replace(microsecond=0)
+    for request in pending.roles:
+        if any(role.name == request["RoleName"] for role in backend.roles.values()):
+            continue  # made by a client since (CreateRole): IAM would have refused ours
+        role = Role(account_id=backend.account_id, partition=backend.partition, role_id=request["RoleId"],
+                    name=request["RoleName"],
+                    assume_role_policy_document=_document(request["AssumeRolePolicyDocument"]),
+                    path=request.get("Path", "/"), permissions_boundary=None,
+                    description=request.get("Description"), tags=list(request.get("Tags", [])),
+                    max_session_duration=str(request.get("MaxSessionDuration", 3600)))
+        role.create_date = pending.created_at.replace(microsecond=0)  # IAM: to the second
+        backend.roles[role.id] = role
+        for policy in request.get("Policies", []):
+            role.put_policy(policy["PolicyName"], _document(policy["PolicyDocument"]))
+        for arn in request.get("ManagedPolicyArns", []):
+            _aws_managed_policy(backend, arn)
+            backend.attach_role_policy(arn, role.name)
 
 
 def apply(patcher: Patcher) -> None:
-    original = IamResponse.__dict__["backend"]
-
-    def backend(self: IamResponse) -> IAMBackend:
-        found = original.fget(self)
-        _record_pending(found)
-        return found
-
-    patcher.set(IamResponse, "backend", property(backend))
+    make_on_first_request(patcher, IamResponse, "backend", lambda _, backend: _record_pending(backend))

@@ -25,62 +25,50 @@ stays. tests/unit/local/moto_gaps/test_schedule_records.py states the behaviour.
 from __future__ import annotations
 
 import datetime
-import threading
 from typing import Any
 
 from moto.scheduler.models import EventBridgeSchedulerBackend
 from moto.scheduler.responses import EventBridgeSchedulerResponse
 
 from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.local.moto_gaps._pending_records import PendingRecords, make_on_first_request
 
-_pending: dict[tuple[str, str], tuple[tuple[dict[str, Any], ...], datetime.datetime]] = {}
-_lock = threading.Lock()
+_pending: PendingRecords[tuple[tuple[dict[str, Any], ...], datetime.datetime]] = PendingRecords()
 
 
 def record_schedules(account_id: str, region: str, requests: list[dict[str, Any]],
                      created_at: datetime.datetime) -> None:
     """Show the CreateSchedule ``requests`` in moto's Scheduler of that account and Region from its first request."""
-    with _lock:
-        _pending[(account_id, region)] = (tuple(dict(request) for request in requests), created_at)
+    pending = (tuple(dict(request) for request in requests), created_at)
+    _pending.update((account_id, region), lambda _: pending)
 
 
 def forget_pending() -> None:
     """When the outermost activation ends: a later moto mock has other backends."""
-    with _lock:
-        _pending.clear()
+    _pending.restore()
 
 
 def _record_pending(backend: EventBridgeSchedulerBackend) -> None:
-    key = (backend.account_id, backend.region_name)
-    if key not in _pending:  # the path of every request once recorded: no lock
-        return
-    with _lock:
-        pending = _pending.get(key)
-        if pending is None:
-            return
-        requests, created_at = pending
-        for request in requests:
-            group = request.get("GroupName") or "default"
-            if group in backend.schedule_groups and request["Name"] in backend.schedule_groups[group].schedules:
-                continue  # made by a client since: CreateSchedule would have refused ours
-            schedule = backend.create_schedule(
-                description=request.get("Description"), end_date=request.get("EndDate"),
-                flexible_time_window=request.get("FlexibleTimeWindow", {"Mode": "OFF"}), group_name=group,
-                kms_key_arn=request.get("KmsKeyArn"), name=request["Name"],
-                schedule_expression=request["ScheduleExpression"],
-                schedule_expression_timezone=request.get("ScheduleExpressionTimezone"),
-                start_date=request.get("StartDate"), state=request.get("State"), target=dict(request["Target"]),
-                action_after_completion=None)
-            schedule.creation_date = schedule.last_modified_date = round(created_at.timestamp(), 3)  # to the ms
-        del _pending[key]  # last: a request arriving meanwhile waits on the lock, then finds them all
+    _pending.make((backend.account_id, backend.region_name), lambda pending: _build(backend, *pending))
+
+
+def _build(backend: EventBridgeSchedulerBackend, requests: tuple[dict[str, Any], ...],
+       created_at: datetime.datetime) -> None:
+    for request in requests:
+        group = request.get("GroupName") or "default"
+        if group in backend.schedule_groups and request["Name"] in backend.schedule_groups[group].schedules:
+            continue  # made by a client since: CreateSchedule would have refused ours
+        schedule = backend.create_schedule(
+            description=request.get("Description"), end_date=request.get("EndDate"),
+            flexible_time_window=request.get("FlexibleTimeWindow", {"Mode": "OFF"}), group_name=group,
+            kms_key_arn=request.get("KmsKeyArn"), name=request["Name"],
+            schedule_expression=request["ScheduleExpression"],
+            schedule_expression_timezone=request.get("ScheduleExpressionTimezone"),
+            start_date=request.get("StartDate"), state=request.get("State"), target=dict(request["Target"]),
+            action_after_completion=None)
+        schedule.creation_date = schedule.last_modified_date = round(created_at.timestamp(), 3)  # to the ms
 
 
 def apply(patcher: Patcher) -> None:
-    original = EventBridgeSchedulerResponse.__dict__["scheduler_backend"]
-
-    def scheduler_backend(self: EventBridgeSchedulerResponse) -> EventBridgeSchedulerBackend:
-        found = original.fget(self)
-        _record_pending(found)
-        return found
-
-    patcher.set(EventBridgeSchedulerResponse, "scheduler_backend", property(scheduler_backend))
+    make_on_first_request(patcher, EventBridgeSchedulerResponse, "scheduler_backend",
+                          lambda _, backend: _record_pending(backend))

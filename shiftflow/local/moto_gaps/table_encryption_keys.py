@@ -19,7 +19,6 @@ then costs what it should. tests/unit/local/moto_gaps/test_table_encryption_keys
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 from moto.dynamodb.models.table import Table
@@ -27,11 +26,11 @@ from moto.kms.models import KmsBackend, kms_backends
 from moto.kms.responses import KmsResponse
 
 from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.local.moto_gaps._pending_records import PendingRecords, make_on_first_request
 
 ALIAS = "alias/aws/dynamodb"
 _DESCRIPTION = "Default master key that protects my DynamoDB table storage"  # moto's, as in its original
-_pending: set[tuple[str, str]] = set()  # (account, region) whose managed key is still to be made
-_lock = threading.Lock()
+_pending: PendingRecords[bool] = PendingRecords()  # (account, region) whose managed key is still to be made
 
 
 def managed_key_id(account_id: str, region: str) -> str:
@@ -42,35 +41,30 @@ def _managed_key_arn(account_id: str, region: str) -> str:
     backend = kms_backends[account_id][region] if (account_id, region) not in _pending else None
     if backend is not None and backend.alias_exists(ALIAS):
         return backend.describe_key(ALIAS).arn
-    with _lock:
-        _pending.add((account_id, region))
+    _pending.update((account_id, region), lambda _: True)
     partition = "aws-cn" if region.startswith("cn-") else "aws"
     return f"arn:{partition}:kms:{region}:{account_id}:key/{managed_key_id(account_id, region)}"
 
 
 def _make_pending(backend: KmsBackend) -> None:
     key = (backend.account_id, backend.region_name)
-    if key not in _pending:  # the path of every KMS request once made: no lock
-        return
-    with _lock:
-        if key not in _pending:
-            return
-        if not backend.alias_exists(ALIAS):
-            made = backend.create_key(policy="", key_usage="ENCRYPT_DECRYPT", key_spec="SYMMETRIC_DEFAULT",
-                                      description=_DESCRIPTION, tags=None)
-            del backend.keys[made.id]
-            made.id = managed_key_id(*key)
-            made.arn = made.arn.rsplit("/", 1)[0] + "/" + made.id
-            made.key_manager = "AWS"  # an AWS managed key (KeyMetadata.KeyManager), moto says CUSTOMER
-            backend.keys[made.id] = made
-            backend.create_alias(made.id, ALIAS)
-        _pending.discard(key)
+    _pending.make(key, lambda _: None if backend.alias_exists(ALIAS) else _make_key(backend, key))
+
+
+def _make_key(backend: KmsBackend, key: tuple[str, str]) -> None:
+    made = backend.create_key(policy="", key_usage="ENCRYPT_DECRYPT", key_spec="SYMMETRIC_DEFAULT",
+                              description=_DESCRIPTION, tags=None)
+    del backend.keys[made.id]
+    made.id = managed_key_id(*key)
+    made.arn = made.arn.rsplit("/", 1)[0] + "/" + made.id
+    made.key_manager = "AWS"  # an AWS managed key (KeyMetadata.KeyManager), moto says CUSTOMER
+    backend.keys[made.id] = made
+    backend.create_alias(made.id, ALIAS)
 
 
 def forget_pending() -> None:
     """When the outermost activation ends: a later moto mock has other backends."""
-    with _lock:
-        _pending.clear()
+    _pending.restore()
 
 
 def apply(patcher: Patcher) -> None:
@@ -78,11 +72,4 @@ def apply(patcher: Patcher) -> None:
         return _managed_key_arn(account_id, region)
 
     patcher.set(Table, "_get_default_encryption_key", get_default_encryption_key)
-    original = KmsResponse.__dict__["kms_backend"]
-
-    def kms_backend(self: KmsResponse) -> KmsBackend:
-        found = original.fget(self)
-        _make_pending(found)
-        return found
-
-    patcher.set(KmsResponse, "kms_backend", property(kms_backend))
+    make_on_first_request(patcher, KmsResponse, "kms_backend", lambda _, backend: _make_pending(backend))
