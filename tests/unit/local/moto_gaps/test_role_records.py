@@ -5,7 +5,6 @@ IAM request; an unknown role is still not found."""
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Any
 
 import boto3
@@ -13,8 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from shiftflow.local.moto_gaps import activate, record_roles
-from shiftflow.local.moto_gaps import role_records
+from shiftflow.local.moto_gaps import activate, record_roles, role_records
 
 ACCOUNT = "123456789012"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
