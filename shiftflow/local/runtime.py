@@ -28,7 +28,7 @@ from shiftflow.aws_clients import use_cached_data
 from shiftflow.deployment import Deployment
 from shiftflow.local.identity import ACCOUNT_ID, NOTIFICATIONS_QUEUE, REGION, STACK_NAME  # noqa: F401 - re-exported
 from shiftflow.local.template import (SAM_RESOURCE_TYPES, PhysicalResource, Resolver, StackResource, Template,
-                                      sam_dead_letter_arn, sam_simple_table_key)
+                                      sam_dead_letter_arn, sam_simple_table_key, schedule_name)
 
 # What the template's Redshift parameters are offline: a named "cluster" the emulator accepts.
 LOCAL_PARAMETERS = {
@@ -214,6 +214,7 @@ class LocalRuntime:
 
     def _deploy(self) -> Deployment:
         from shiftflow.local import iam
+        from shiftflow.local.moto_gaps import record_roles
 
         self.deployed_at = datetime.datetime.now(datetime.timezone.utc)
         physical = self._physical_resources()
@@ -225,12 +226,11 @@ class LocalRuntime:
             "AWS::URLSuffix": "amazonaws.com",
         }
         resolver = Resolver(self.template, self.parameters, physical, pseudo)
-        for logical_id, resource in self.template.resources("AWS::Logs::LogGroup").items():
-            name = resource.get("Properties", {}).get("LogGroupName")  # a !Sub of the stack's name, at most
-            if name is not None:
-                physical[logical_id] = _log_group(str(resolver.resolve(name)))
+        name_log_groups(resolver)
         self.resolver = resolver
         self.iam.roles = iam.template_roles(self.template, resolver, ACCOUNT_ID, STACK_NAME)
+        record_roles(ACCOUNT_ID, [record.request() for record in self.iam.roles.records.values()],
+                     [policy.request() for policy in self.iam.roles.managed_policies.values()], self.deployed_at)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_topics()
@@ -239,6 +239,7 @@ class LocalRuntime:
         self._register_functions(resolver)
         self._create_state_machines(resolver)
         self._create_event_rules(resolver)
+        self._record_schedules(resolver)
         outputs = {
             name: str(resolver.resolve(spec["Value"]))
             for name, spec in self.template.body.get("Outputs", {}).items()
@@ -310,6 +311,8 @@ class LocalRuntime:
         created: the template's resources whose Condition holds, their physical ids as Ref gives them here. Not
         listed, because not created locally: log groups, bucket and queue policies, Lambda permissions, event invoke
         configs, the layer, schedules and their roles."""
+        from shiftflow.local.iam import role_name
+
         resolver = self.resolver
         assert resolver is not None, "enter the runtime first"
         listed: list[StackResource] = []
@@ -330,15 +333,24 @@ class LocalRuntime:
                 add(f"{logical_id}Role", "AWS::IAM::Role")
         for logical_id, event_id in _event_rules(self.template):
             add(logical_id + event_id, "AWS::Events::Rule")
+        for logical_id, _, event_id in self._created_scheduler_events(resolver):
+            listed.append(StackResource(logical_id + event_id, "AWS::Scheduler::Schedule",
+                                        schedule_name(logical_id, event_id)))
+            events = self.template.body["Resources"][logical_id]["Properties"]["Events"]
+            if "RoleArn" not in (events[event_id].get("Properties") or {}):
+                listed.append(StackResource(f"{logical_id}{event_id}Role", "AWS::IAM::Role",
+                                            role_name(STACK_NAME, f"{logical_id}{event_id}Role")))
         for logical_id in self.template.generated_dead_letter_queues():
             add(logical_id, "AWS::SQS::Queue")
         return listed
 
     def _create_buckets(self, resolver: Resolver) -> None:
         s3 = self.client("s3")
-        for logical_id in self.template.resources("AWS::S3::Bucket"):
+        for logical_id, resource in self.template.resources("AWS::S3::Bucket").items():
             name = resolver.resolve({"Ref": logical_id})
             s3.create_bucket(Bucket=name)
+            for operation, request in sam_bucket_requests(resolver.resolve(resource.get("Properties", {}))):
+                getattr(s3, operation)(Bucket=name, **request)
         bucket = self._scripts_bucket(resolver)
         if bucket:
             self._stage_scripts(bucket)
@@ -372,7 +384,13 @@ class LocalRuntime:
             }
             if properties.get("GlobalSecondaryIndexes"):
                 request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+            sse = properties.get("SSESpecification") or {}
+            if sse.get("SSEEnabled"):  # CloudFormation's SSEEnabled is the API's Enabled
+                request["SSESpecification"] = {"Enabled": True, "SSEType": sse.get("SSEType", "KMS"),
+                                               **({"KMSMasterKeyId": sse["KMSMasterKeyId"]}
+                                                  if "KMSMasterKeyId" in sse else {})}
             dynamodb.create_table(**request)
+            _table_settings(name, properties)
             self._tables[logical_id] = name
         self._load_tables()
 
@@ -381,8 +399,10 @@ class LocalRuntime:
         sns, sqs = self.client("sns"), self.client("sqs")
         self._inbox = sqs.create_queue(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"]
         inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        for logical_id in self.template.resources("AWS::SNS::Topic"):
-            topic = sns.create_topic(Name=f"{STACK_NAME}-{logical_id}")["TopicArn"]
+        for logical_id, resource in self.template.resources("AWS::SNS::Topic").items():
+            properties = self.resolver.resolve(resource.get("Properties", {}))
+            attributes = {key: str(properties[key]) for key in ("DisplayName", "KmsMasterKeyId") if key in properties}
+            topic = sns.create_topic(Name=f"{STACK_NAME}-{logical_id}", Attributes=attributes)["TopicArn"]
             sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
 
     def notifications(self) -> list[dict[str, Any]]:
@@ -425,6 +445,14 @@ class LocalRuntime:
             )
             request = sam_function_request(resolver, merged, name, self.iam.roles.function_roles[name],
                                            variables[logical_id])
+            # The AWS::Lambda::Permission SAM generates for each EventBridgeRule event (<Function><Event>Permission).
+            request["Permissions"] = [
+                {"StatementId": f"{STACK_NAME}-{logical_id}{event_id}Permission", "Action": "lambda:InvokeFunction",
+                 "Principal": "events.amazonaws.com",
+                 "SourceArn": resolver.resolve({"Fn::GetAtt": [logical_id + event_id, "Arn"]})}
+                for function_id, event_id in _event_rules(self.template) if function_id == logical_id]
+            if merged.get("EventInvokeConfig"):
+                request["EventInvokeConfig"] = sam_event_invoke_config(resolver.resolve(merged["EventInvokeConfig"]))
             record_function(ACCOUNT_ID, REGION, request, code_dir)  # what the Lambda API shows, built when first asked
 
     def _function_environment(
@@ -454,7 +482,7 @@ class LocalRuntime:
                 name=f"{STACK_NAME}-{logical_id}",
                 definition=definition,
                 roleArn=self.iam.roles.state_machine_roles[resolver.resolve({"Ref": logical_id})],
-                type=properties.get("Type", "STANDARD"),
+                **sam_state_machine_request(resolver, properties),
             )
             self.state_machines.append(logical_id)
 
@@ -498,12 +526,55 @@ class LocalRuntime:
                             State=properties.get("State", "ENABLED"))
             function_arn = resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]})
             # The target's retry policy and dead-letter queue, as SAM passes them to AWS::Events::Rule.
-            target = {"Id": logical_id, "Arn": function_arn, **(
+            # SAM's target id (samtranslator's EventBridgeRule: <LogicalId><EventId>LambdaTarget, unless Target.Id).
+            target_id = (properties.get("Target") or {}).get("Id", f"{logical_id}{event_id}LambdaTarget")
+            target = {"Id": target_id, "Arn": function_arn, **(
                 {"RetryPolicy": properties["RetryPolicy"]} if "RetryPolicy" in properties else {})}
             if "DeadLetterConfig" in properties:
                 target["DeadLetterConfig"] = {"Arn": resolver.resolve(
                     sam_dead_letter_arn(logical_id + event_id, properties["DeadLetterConfig"]))}
             events.put_targets(Rule=name, Targets=[target])
+
+    def _record_schedules(self, resolver: Resolver) -> None:
+        """The ScheduleV2 events as the EventBridge Scheduler schedules SAM makes of them, shown by the Scheduler API
+        from its first request (moto gap 33); the local cloud's own scheduler runs them (shiftflow.local.cloud
+        .schedules), named as it names them."""
+        from shiftflow.local.iam.roles import schedule_role_arn
+        from shiftflow.local.moto_gaps import record_schedules
+
+        requests = []
+        for logical_id, resource_type, event_id in self._created_scheduler_events(resolver):
+            properties = resolver.resolve(
+                self.template.resources(resource_type)[logical_id]["Properties"]["Events"][event_id].get(
+                    "Properties", {}))
+            target: dict[str, Any] = {
+                "Arn": resolver.resolve({"Fn::GetAtt": [logical_id, "Arn"]}),
+                "RoleArn": properties.get("RoleArn") or schedule_role_arn(logical_id, event_id, ACCOUNT_ID,
+                                                                          STACK_NAME)}
+            if "Input" in properties:
+                target["Input"] = str(properties["Input"])
+            if "DeadLetterConfig" in properties:
+                target["DeadLetterConfig"] = {"Arn": resolver.resolve(
+                    sam_dead_letter_arn(logical_id + event_id, properties["DeadLetterConfig"]))}
+            if "RetryPolicy" in properties:
+                target["RetryPolicy"] = {key: int(value) for key, value in properties["RetryPolicy"].items()}
+            request = {"Name": schedule_name(logical_id, event_id), "Target": target,
+                       "FlexibleTimeWindow": properties.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+                       **{key: properties[key] for key in ("GroupName", "ScheduleExpression",
+                                                           "ScheduleExpressionTimezone", "Description", "State",
+                                                           "KmsKeyArn") if key in properties}}
+            for key in ("StartDate", "EndDate"):  # ISO 8601 in the template, epoch seconds on the wire
+                if key in properties:
+                    request[key] = datetime.datetime.fromisoformat(
+                        str(properties[key]).replace("Z", "+00:00")).timestamp()
+            requests.append(request)
+        record_schedules(ACCOUNT_ID, REGION, requests, self.deployed_at)
+
+    def _created_scheduler_events(self, resolver: Resolver) -> list[tuple[str, str, str]]:
+        """The ScheduleV2 events of the targets this runtime created."""
+        return [(logical_id, resource_type, event_id)
+                for logical_id, resource_type, event_id in self.template.scheduler_events()
+                if resource_type != "AWS::Serverless::StateMachine" or logical_id in self.state_machines]
 
     def _needed_state_machines(self, machines: dict[str, dict[str, Any]]) -> list[str]:
         """The wanted state machines and every state machine their DefinitionSubstitutions reference."""
@@ -590,6 +661,101 @@ def sam_function_request(resolver: Resolver, merged: dict[str, Any], name: str, 
         request["KMSKeyArn"] = properties["KmsKeyArn"]
     request["Tags"] = {**{str(key): str(value) for key, value in (properties.get("Tags") or {}).items()},
                        "lambda:createdBy": "SAM"}
+    return request
+
+
+def sam_event_invoke_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A SAM function's EventInvokeConfig as SAM's transform writes its AWS::Lambda::EventInvokeConfig: the same
+    members, each destination's Type dropped (it tells SAM which policy to add to a role it generates)."""
+    request = {key: config[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if key in config}
+    destinations = {
+        kind: {"Destination": destination["Destination"]}
+        for kind, destination in (config.get("DestinationConfig") or {}).items() if destination.get("Destination")}
+    if destinations:
+        request["DestinationConfig"] = destinations
+    return request
+
+
+def _table_settings(name: str, properties: dict[str, Any]) -> None:
+    """A table's TimeToLiveSpecification and PointInTimeRecoverySpecification, as CloudFormation applies them after
+    CreateTable (UpdateTimeToLive, UpdateContinuousBackups); on moto's backend itself, as a client's calls would cost
+    a start a few ms per table."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[ACCOUNT_ID][REGION]
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        backend.update_time_to_live(name, {"AttributeName": ttl["AttributeName"], "Enabled": True})
+    if (properties.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
+        backend.update_continuous_backups(name, {"PointInTimeRecoveryEnabled": True})
+
+
+# An AWS::S3::Bucket Rule's properties as PutBucketLifecycleConfiguration's members.
+_LIFECYCLE_RULE: dict[str, Any] = {
+    "Id": lambda value: {"ID": value},
+    "Status": lambda value: {"Status": value},
+    "Prefix": lambda value: {},
+    "ExpirationInDays": lambda value: {"Expiration": {"Days": int(value)}},
+    "NoncurrentVersionExpirationInDays": lambda value: {"NoncurrentVersionExpiration": {"NoncurrentDays": int(value)}},
+    "NoncurrentVersionExpiration": lambda value: {"NoncurrentVersionExpiration": {
+        key: int(days) for key, days in value.items()}},
+    "AbortIncompleteMultipartUpload": lambda value: {"AbortIncompleteMultipartUpload": {
+        "DaysAfterInitiation": int(value["DaysAfterInitiation"])}},
+}
+
+
+def sam_bucket_requests(properties: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The S3 calls CloudFormation makes after CreateBucket for an AWS::S3::Bucket's BucketEncryption,
+    PublicAccessBlockConfiguration, OwnershipControls, VersioningConfiguration and LifecycleConfiguration, in the
+    API's member names (boto3 operation, request)."""
+    requests: list[tuple[str, dict[str, Any]]] = []
+    if "BucketEncryption" in properties:
+        requests.append(("put_bucket_encryption", {"ServerSideEncryptionConfiguration": {"Rules": [
+            {("ApplyServerSideEncryptionByDefault" if key == "ServerSideEncryptionByDefault" else key): value
+             for key, value in rule.items()}
+            for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]]}}))
+    if "PublicAccessBlockConfiguration" in properties:
+        requests.append(("put_public_access_block", {"PublicAccessBlockConfiguration": {
+            key: bool(value) for key, value in properties["PublicAccessBlockConfiguration"].items()}}))
+    if "OwnershipControls" in properties:
+        requests.append(("put_bucket_ownership_controls", {"OwnershipControls": properties["OwnershipControls"]}))
+    if "VersioningConfiguration" in properties:
+        requests.append(("put_bucket_versioning", {"VersioningConfiguration": {
+            "Status": properties["VersioningConfiguration"]["Status"]}}))
+    if "LifecycleConfiguration" in properties:
+        rules = []
+        for rule in properties["LifecycleConfiguration"]["Rules"]:
+            unknown = sorted(set(rule) - set(_LIFECYCLE_RULE))
+            if unknown:
+                raise LocalRuntimeError(f"not supported locally: the lifecycle rule properties {', '.join(unknown)}")
+            api_rule: dict[str, Any] = {"Filter": {"Prefix": rule.get("Prefix", "")}}  # every key without Prefix
+            for key, value in rule.items():
+                if key != "Prefix":
+                    api_rule.update(_LIFECYCLE_RULE[key](value))
+            rules.append(api_rule)
+        requests.append(("put_bucket_lifecycle_configuration", {"LifecycleConfiguration": {"Rules": rules}}))
+    return requests
+
+
+def sam_state_machine_request(resolver: Resolver, properties: dict[str, Any]) -> dict[str, Any]:
+    """CreateStateMachine's members (besides name, definition, role) as CloudFormation passes them after SAM's
+    transform of an AWS::Serverless::StateMachine: Type as StateMachineType, Logging as LoggingConfiguration, Tracing
+    as TracingConfiguration, its Tags plus `stateMachine:createdBy: SAM`, in the API's member names."""
+    resolved = resolver.resolve({key: value for key, value in properties.items()
+                                 if key in ("Type", "Logging", "Tracing", "Tags")})
+    request: dict[str, Any] = {"type": resolved.get("Type", "STANDARD")}
+    logging_config = resolved.get("Logging")
+    if logging_config:
+        request["loggingConfiguration"] = {
+            "level": logging_config.get("Level", "OFF"),
+            "includeExecutionData": bool(logging_config.get("IncludeExecutionData", False)),
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": destination["CloudWatchLogsLogGroup"][
+                "LogGroupArn"]}} for destination in logging_config.get("Destinations", [])]}
+    if "Tracing" in resolved:
+        request["tracingConfiguration"] = {"enabled": bool(resolved["Tracing"].get("Enabled", False))}
+    tags = {**{str(key): str(value) for key, value in (resolved.get("Tags") or {}).items()},
+            "stateMachine:createdBy": "SAM"}
+    request["tags"] = [{"key": key, "value": value} for key, value in tags.items()]
     return request
 
 
@@ -691,6 +857,15 @@ def _event_rules(template: Template) -> list[tuple[str, str]]:
             for logical_id, resource in template.resources("AWS::Serverless::Function").items()
             for event_id, event in resource.get("Properties", {}).get("Events", {}).items()
             if event.get("Type") == "EventBridgeRule"]
+
+
+def name_log_groups(resolver: Resolver) -> None:
+    """The physical names of the log groups with a LogGroupName (a !Sub of the stack's name, at most), once the
+    resolver can resolve it."""
+    for logical_id, resource in resolver.template.resources("AWS::Logs::LogGroup").items():
+        name = resource.get("Properties", {}).get("LogGroupName")
+        if name is not None:
+            resolver.physical[logical_id] = _log_group(str(resolver.resolve(name)))  # type: ignore[index]
 
 
 def _log_group(name: str) -> PhysicalResource:

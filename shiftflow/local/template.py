@@ -98,6 +98,14 @@ class Template:
         return [queue for source, config in self._dead_letter_configs()
                 if (queue := sam_dead_letter_queue(source, config)) is not None]
 
+    def scheduler_events(self) -> list[tuple[str, str, str]]:
+        """(target logical id, its type, event id) of every ScheduleV2 event: SAM makes each an
+        AWS::Scheduler::Schedule `<target><event>`, with a role `<target><event>Role` unless it names one."""
+        return [(logical_id, resource_type, event_id)
+                for resource_type in _SAM_TARGETS for logical_id, resource in self.resources(resource_type).items()
+                for event_id, event in resource.get("Properties", {}).get("Events", {}).items()
+                if event.get("Type") == "ScheduleV2"]
+
     def _dead_letter_configs(self) -> list[tuple[str, dict[str, Any]]]:
         return [(logical_id + event_id, event["Properties"]["DeadLetterConfig"])
                 for resource_type in _SAM_TARGETS for logical_id, resource in self.resources(resource_type).items()
@@ -141,6 +149,12 @@ def sam_simple_table_key(logical_id: str, properties: Mapping[str, Any]) -> dict
         raise TemplateError(f"Resource with id [{logical_id}] is invalid. Invalid 'Type' \"{key.get('Type')}\".")
     return {"KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": _SIMPLE_TABLE_TYPES[key["Type"]]}]}
+
+
+def schedule_name(logical_id: str, event_id: str) -> str:
+    """A schedule event's name locally (the local cloud's scheduler's, in its SCHEDULE_ARN and RULE_ARN; the
+    Scheduler API's), where CloudFormation generates one (OmitName) or SAM names it after its logical id."""
+    return f"{logical_id}-{event_id}"
 
 
 def sam_dead_letter_arn(source_logical_id: str, config: Any) -> Any:

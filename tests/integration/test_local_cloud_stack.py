@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shiftflow.local.identity import ACCOUNT_ID, REGION, STACK_NAME
-from shiftflow.local.runtime import LocalRuntime
+from shiftflow.local.runtime import LocalRuntime, name_log_groups
 from shiftflow.local.template import Resolver, Template
 from tests.conftest import ROOT, aws_cli
 from tests.integration.test_local_cloud import Cloud, cloud  # noqa: F401 - the fixture
@@ -25,7 +25,7 @@ SERVICE_ERROR = 255  # the AWS CLI version 1's exit code for an error the servic
 # What the local runtime does not create (docs/local-fidelity.md, "Not reproduced"): SAM's transform makes these of
 # template.yaml, the local stack does not list them.
 NOT_CREATED_TYPES = {"AWS::Logs::LogGroup", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::Lambda::Permission",
-                     "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::LayerVersion", "AWS::Scheduler::Schedule"}
+                     "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::LayerVersion"}
 
 
 def sam_transform(template: Template) -> dict[str, Any]:
@@ -61,7 +61,9 @@ def local_resolver(parameters: dict[str, str], tmp_path: Path) -> Resolver:
     runtime = LocalRuntime(ROOT, state_dir=tmp_path / "unused")  # not entered: only its naming
     pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME,
               "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
-    return Resolver(runtime.template, parameters, runtime._physical_resources(), pseudo)  # noqa: SLF001
+    resolver = Resolver(runtime.template, parameters, runtime._physical_resources(), pseudo)  # noqa: SLF001
+    name_log_groups(resolver)
+    return resolver
 
 
 def cli(cloud: Cloud, *args: str) -> tuple[int, Any]:
@@ -163,14 +165,12 @@ def test_the_stack_lists_its_resources_as_cloudformation_does_after_the_sam_tran
     left_out = {logical_id for logical_id, resource in transformed.items()
                 if logical_id not in by_id and resource["Type"] not in NOT_CREATED_TYPES
                 and not ("Condition" in resource and not resolver.condition(resource["Condition"]))}
-    schedule_roles = {f"{logical_id}Role" for logical_id, resource in transformed.items()
-                      if resource["Type"] == "AWS::Scheduler::Schedule"}
-    assert left_out == schedule_roles, left_out
+    assert left_out == set(), left_out
     assert {"NotificationEmailSubscription", "RedshiftStreamingRole"}.isdisjoint(by_id)  # their Conditions are false
     types = {summary["ResourceType"] for summary in summaries}
     assert types == {"AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue",
                      "AWS::Lambda::Function", "AWS::StepFunctions::StateMachine", "AWS::IAM::Role", "AWS::IAM::Policy",
-                     "AWS::Events::Rule"}
+                     "AWS::Events::Rule", "AWS::Scheduler::Schedule"}
     assert by_id["RunSqlJobStateMachineRole"]["ResourceType"] == "AWS::IAM::Role"  # the role SAM generates
 
     # Each physical id is what Ref gives and what the resource's own service knows it by.

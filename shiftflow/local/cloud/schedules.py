@@ -63,7 +63,7 @@ from shiftflow.local.cloud.cron import (INVALID, InvalidScheduleExpression, Sche
                                         time_zone)
 from shiftflow.local.cloud.deliveries import (EVENT_AGE_EXHAUSTED, NOT_RETRIED, RETRIES_EXHAUSTED,
                                               retry_backoff_seconds, rule_error_code, send_to_queue)
-from shiftflow.local.template import sam_dead_letter_arn
+from shiftflow.local.template import sam_dead_letter_arn, schedule_name
 
 log = logging.getLogger("shiftflow.cloud.schedules")
 
@@ -185,7 +185,7 @@ def template_schedules(template: Any, resolver: Any, now: datetime.datetime | No
 
 def _template_schedule(logical_id: str, event_id: str, kind: str, properties: dict[str, Any], resolver: Any,
                        arn_prefix: str, now: datetime.datetime) -> Schedule:
-    name, where = f"{logical_id}-{event_id}", f"{logical_id}.{event_id}"
+    name, where = schedule_name(logical_id, event_id), f"{logical_id}.{event_id}"
     if kind == RULE:
         for key in _SCHEDULER_ONLY:
             if key in properties:

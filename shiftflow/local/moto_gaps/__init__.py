@@ -54,13 +54,21 @@ replaces, and how to drop it once moto fixes it; its tests are tests/unit/local/
     ListStackResources) as CloudFormation does.
 29. ``kinesis_sequence_numbers``: Kinesis sequence numbers are 56-digit numbers, unique in the stream, growing per
     shard and over time (moto's are 1, 2, 3 ... per shard).
+30. ``role_records``: the roles the runtime enforces are IAM roles to moto's API (GetRole, ListRolePolicies,
+    GetRolePolicy, ListAttachedRolePolicies), recorded on the first IAM request.
+31. ``table_encryption_keys``: an encrypted table's AWS managed key (``alias/aws/dynamodb``) is made on the first
+    KMS request, not at CreateTable (moto's KMS generates an RSA key for every key).
+32. ``timed_out_stop_dates``: a TIMED_OUT execution has its stopDate in DescribeExecution and ListExecutions.
+33. ``schedule_records``: the template's ScheduleV2 schedules are EventBridge Scheduler schedules to moto's API
+    (ListSchedules, GetSchedule), recorded on the first Scheduler request.
 
 docs/local-fidelity.md lists every AWS behaviour these reproduce, its source in AWS's documentation and its test.
 
 To drop a gap once moto fixes it: delete its module and its entry in ``_activation.GAPS``, keep its tests (they state
 AWS's behaviour) and run them against the new moto. Support modules (no gap of their own): ``_version`` (the pin),
 ``_patcher`` (records and restores every replaced attribute), ``_timestamps`` (AWS's timestamp format, shared by gaps
-3 and 5), ``_failures`` (a ``States.*`` failure as moto builds one, shared by gaps 14-19), ``_activation``. Imports go one way: ``__init__`` -> ``_activation`` -> gap modules -> support modules
+3 and 5), ``_failures`` (a ``States.*`` failure as moto builds one, shared by gaps 14-19), ``_pending_records`` (records
+made on the first request to a service, shared by gaps 27, 30, 31 and 33), ``_activation``. Imports go one way: ``__init__`` -> ``_activation`` -> gap modules -> support modules
 (gap 3 also uses gap 8's ``wait_done``); no module imports this package's ``__init__`` names.
 
 Known limits (not patched): a timed-out handler's thread runs on (its result is dropped); a Lambda function's
@@ -94,7 +102,9 @@ from shiftflow.local.moto_gaps.lambda_in_process import (  # noqa: E402
     register_lambda_handler,
     unregister_lambda_handler,
 )
+from shiftflow.local.moto_gaps.role_records import record_roles  # noqa: E402
 from shiftflow.local.moto_gaps.scaled_waits import time_scale  # noqa: E402
+from shiftflow.local.moto_gaps.schedule_records import record_schedules  # noqa: E402
 from shiftflow.local.moto_gaps.stack_resources import adopt_stack_resources  # noqa: E402
 
 __all__ = [
@@ -110,6 +120,8 @@ __all__ = [
     "install",
     "iso_timestamp",
     "record_function",
+    "record_roles",
+    "record_schedules",
     "register_lambda_handler",
     "time_scale",
     "unregister_lambda_handler",

@@ -27,9 +27,13 @@ from shiftflow.local.moto_gaps import (
     payload_size_limit,
     redrive_count,
     redshift_data_service_name,
+    role_records,
     scaled_waits,
+    schedule_records,
     sfn_start_execution,
     stack_resources,
+    table_encryption_keys,
+    timed_out_stop_dates,
     states_errors_in_branches,
     uncatchable_errors,
     stop_ends_callback_waits,
@@ -69,6 +73,10 @@ GAPS: tuple[Callable[[Patcher], None], ...] = (
     function_records.apply,
     stack_resources.apply,  # its patches come on the first adoption (moto's CloudFormation is imported late)
     kinesis_sequence_numbers.apply,
+    role_records.apply,
+    table_encryption_keys.apply,
+    timed_out_stop_dates.apply,  # after execution_records: it wraps its DescribeExecution
+    schedule_records.apply,
 )
 
 
@@ -78,6 +86,7 @@ class _State:
         self.patcher: Patcher | None = None
         self.handlers_snapshot: lambda_in_process.HandlersSnapshot = ({}, {})
         self.records_snapshot: function_records.RecordsSnapshot = {}
+        self.roles_snapshot: role_records.RecordsSnapshot = {}
 
 
 _state = _State()
@@ -101,6 +110,9 @@ class Installation:
                 _state.patcher = None
                 lambda_in_process.restore_lambda_handlers(_state.handlers_snapshot)
                 function_records.restore_records(_state.records_snapshot)
+                role_records.restore_records(_state.roles_snapshot)
+                table_encryption_keys.forget_pending()
+                schedule_records.forget_pending()
 
 
 def install(time_scale: float = 1.0) -> Installation:
@@ -120,6 +132,7 @@ def install(time_scale: float = 1.0) -> Installation:
             _state.patcher = patcher
             _state.handlers_snapshot = lambda_in_process.snapshot_lambda_handlers()
             _state.records_snapshot = function_records.snapshot_records()
+            _state.roles_snapshot = role_records.snapshot_records()
         scaled_waits.push_time_scale(float(time_scale))
         return Installation(float(time_scale))
 

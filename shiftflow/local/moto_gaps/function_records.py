@@ -9,14 +9,18 @@ deployment package. The local runtime's functions are handlers called in-process
 
 Fix: ``record_function(account_id, region, request, code_dir)`` keeps a function as CloudFormation passed it to
 CreateFunction after SAM's transform (``request``: FunctionName, Runtime, Role, Handler, Description, Timeout,
-MemorySize, Environment, Architectures, TracingConfig, Tags, LoggingConfig) with its code folder. The first request
+MemorySize, Environment, Architectures, TracingConfig, Tags, LoggingConfig; and what CloudFormation adds to it:
+``Permissions``, AddPermission's members for each AWS::Lambda::Permission SAM generates, and ``EventInvokeConfig``,
+PutFunctionEventInvokeConfig's for its AWS::Lambda::EventInvokeConfig) with its code folder. The first request
 to moto's Lambda API in that account and Region other than an invocation (``LambdaResponse.backend``, patched: HTTP
 clients and in-process boto3 clients alike) puts the pending functions in moto's ``LambdaStorage`` as
 ``put_function`` does, without its look-up of the role in moto's IAM (the role is the template's, in
 ``shiftflow.local.iam``); nothing is built before (about 12 ms for the template's ten functions), so neither a start
 nor a run costs more. From then on moto answers every Lambda API call about them (ListFunctions,
 GetFunction, GetFunctionConfiguration, ListTags ...) and an unknown function keeps moto's ResourceNotFoundException
-"Function not found: <ARN>", as Lambda's. Invoke still runs the registered handler (gap 1). What moto's record lacks
+"Function not found: <ARN>", as Lambda's; GetPolicy shows the permissions (locally not evaluated: the cloud's own
+deliveries invoke), Get/ListFunctionEventInvokeConfig(s) the EventInvokeConfig. Invoke still runs the registered
+handler (gap 1). What moto's record lacks
 is added by ``_RecordedFunction``: LastModified in Lambda's format (``2026-12-03T05:52:30.123+0000``, the time the
 function was recorded, i.e. deployed) and LoggingConfig (Lambda's LogFormat ``Text``, the template's LogGroup, else
 ``/aws/lambda/<name>``). The code is a zip of the CodeUri folder (sorted, fixed timestamps, no ``__pycache__``):
@@ -38,17 +42,18 @@ from __future__ import annotations
 import base64
 import datetime
 import io
-import threading
+import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.models import EventInvokeConfig, LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.awslambda_simple.responses import LambdaSimpleResponse
 
 from shiftflow.local.moto_gaps._patcher import Patcher
+from shiftflow.local.moto_gaps._pending_records import PendingRecords, make_on_first_request
 
 LOG_FORMAT = "Text"  # Lambda's default LoggingConfig.LogFormat
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip's earliest date: the same code gives the same CodeSha256
@@ -64,31 +69,26 @@ class PendingFunction:
     recorded_at: datetime.datetime
 
 
-_pending: dict[tuple[str, str], dict[str, PendingFunction]] = {}  # (account, region) -> function name -> function
-_lock = threading.Lock()
+_pending: PendingRecords[dict[str, PendingFunction]] = PendingRecords()  # (account, region) -> name -> function
 
-RecordsSnapshot = dict[tuple[str, str], dict[str, PendingFunction]]
+RecordsSnapshot = dict[Any, dict[str, PendingFunction]]
 
 
 def record_function(account_id: str, region: str, request: dict[str, Any], code_dir: Path) -> None:
     """Describe the function ``request["FunctionName"]`` as CreateFunction would have made it from ``request``, with
     a zip of ``code_dir`` as its code; recorded in moto's Lambda on the first Lambda API request, not before."""
-    with _lock:
-        _pending.setdefault((account_id, region), {})[request["FunctionName"]] = PendingFunction(
-            dict(request), code_dir, datetime.datetime.now(datetime.timezone.utc))
+    function = PendingFunction(dict(request), code_dir, datetime.datetime.now(datetime.timezone.utc))
+    _pending.update((account_id, region), lambda functions: {**(functions or {}), request["FunctionName"]: function})
 
 
 def snapshot_records() -> RecordsSnapshot:
     """The functions still pending now, for ``restore_records`` when the outermost activation ends (a later moto
     mock must not receive the functions of an earlier one)."""
-    with _lock:
-        return {key: dict(functions) for key, functions in _pending.items()}
+    return _pending.snapshot()
 
 
 def restore_records(snapshot: RecordsSnapshot) -> None:
-    with _lock:
-        _pending.clear()
-        _pending.update({key: dict(functions) for key, functions in snapshot.items()})
+    _pending.restore(snapshot)
 
 
 class _RecordedFunction(LambdaFunction):
@@ -122,39 +122,38 @@ def _lambda_timestamp(moment: datetime.datetime) -> str:
 def _build(backend: LambdaBackend, pending: PendingFunction) -> _RecordedFunction:
     request = dict(pending.request)
     logging_config = request.pop("LoggingConfig", None) or {}
+    permissions = request.pop("Permissions", [])
+    event_invoke_config = request.pop("EventInvokeConfig", None)
     spec = {**request, "Code": {"ZipFile": base64.b64encode(code_zip(pending.code_dir)).decode("ascii")}}
     function = _RecordedFunction(account_id=backend.account_id, spec=spec, region=backend.region_name,
                                  version="$LATEST")
     function.last_modified = _lambda_timestamp(pending.recorded_at)
     function.logging_config = {"LogFormat": logging_config.get("LogFormat", LOG_FORMAT),
                                "LogGroup": logging_config.get("LogGroup", f"/aws/lambda/{function.function_name}")}
+    for permission in permissions:  # AddPermission's members, as CloudFormation's AWS::Lambda::Permission
+        function.policy.add_statement(json.dumps(permission))
+    if event_invoke_config is not None:  # PutFunctionEventInvokeConfig's, as AWS::Lambda::EventInvokeConfig
+        function.event_invoke_config.append(EventInvokeConfig(function.function_arn, function.last_modified,
+                                                              dict(event_invoke_config)))
     return function
 
 
 def _record_pending(backend: LambdaBackend) -> None:
-    key = (backend.account_id, backend.region_name)
-    if key not in _pending:  # the path of every request once recorded: no lock
-        return
-    with _lock:
-        functions = _pending.get(key)
-        if not functions:
-            return
+    def build(functions: dict[str, PendingFunction]) -> None:
         built = [_build(backend, pending) for pending in functions.values()]
         storage = backend._lambdas  # noqa: SLF001 - LambdaStorage.put_function without its IAM look-up
         for function in built:
             storage._functions[function.function_name] = {"latest": function, "versions": []}  # noqa: SLF001
             storage._arns[function.function_arn] = function  # noqa: SLF001
-        del _pending[key]  # last: a request arriving meanwhile waits on the lock, then finds them all
+
+    _pending.make((backend.account_id, backend.region_name), build)
+
+
+def _unless_invocation(response: LambdaResponse, backend: LambdaBackend) -> None:
+    if not getattr(response, "path", "").rstrip("/").endswith(_INVOCATIONS):
+        _record_pending(backend)
 
 
 def apply(patcher: Patcher) -> None:
     for response_class in (LambdaResponse, LambdaSimpleResponse):
-        original = response_class.__dict__["backend"]
-
-        def backend(self: LambdaResponse, _original: property = original) -> LambdaBackend:
-            found = _original.fget(self)
-            if not getattr(self, "path", "").rstrip("/").endswith(_INVOCATIONS):
-                _record_pending(found)
-            return found
-
-        patcher.set(response_class, "backend", property(backend))
+        make_on_first_request(patcher, response_class, "backend", _unless_invocation)

@@ -38,6 +38,7 @@ Resources:
     Type: AWS::IAM::Policy
     Properties:
       Roles: [!Ref MachineRole]
+      PolicyName: extra
       PolicyDocument:
         Statement:
           - {Effect: Deny, Action: dynamodb:*, Resource: "*"}

@@ -129,3 +129,33 @@ def test_functions_recorded_in_one_activation_do_not_reach_the_next(code: Path):
         record_function(ACCOUNT, REGION, request(), code)  # never asked for: still pending at the end
     with mock_aws(), activate():
         assert boto3.client("lambda", region_name=REGION).list_functions()["Functions"] == []
+
+
+def test_a_functions_permissions_and_event_invoke_config_are_its_policy_and_configuration(aws: None, code: Path):
+    """What CloudFormation adds with SAM's AWS::Lambda::Permission and AWS::Lambda::EventInvokeConfig: GetPolicy's
+    statement (the rule's ARN as AWS:SourceArn), GetFunctionEventInvokeConfig; a function without either answers
+    ResourceNotFoundException as Lambda does."""
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/stack-Rule"
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:stack-Failures"
+    record_function(ACCOUNT, REGION, request(
+        Permissions=[{"StatementId": "stack-SubmitRulePermission", "Action": "lambda:InvokeFunction",
+                      "Principal": "events.amazonaws.com", "SourceArn": rule}],
+        EventInvokeConfig={"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600,
+                           "DestinationConfig": {"OnFailure": {"Destination": queue}}}), code)
+    record_function(ACCOUNT, REGION, request("stack-Other"), code)
+    client = boto3.client("lambda", region_name=REGION)
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:stack-Submit"
+    assert json.loads(client.get_policy(FunctionName="stack-Submit")["Policy"]) == {
+        "Version": "2012-10-17", "Id": "default", "Statement": [{
+            "Sid": "stack-SubmitRulePermission", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "lambda:InvokeFunction", "Resource": function_arn,
+            "Condition": {"ArnLike": {"AWS:SourceArn": rule}}}]}
+    config = client.get_function_event_invoke_config(FunctionName="stack-Submit")
+    assert {key: config[key] for key in ("FunctionArn", "MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                                         "DestinationConfig")} == {
+        "FunctionArn": function_arn, "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600,
+        "DestinationConfig": {"OnFailure": {"Destination": queue}}}
+    for call in (client.get_policy, client.get_function_event_invoke_config):
+        with pytest.raises(ClientError) as raised:
+            call(FunctionName="stack-Other")
+        assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
