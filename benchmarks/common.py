@@ -110,18 +110,18 @@ def run_sql_job(runtime: Any, job: str, script: str, parameters: dict[str, Any] 
 
 @contextlib.contextmanager
 def emulated_sleep(engine: Any, database: str, time_scale: float) -> Iterator[None]:
-    """`pg_sleep(seconds)` in a DuckDB database of the emulator: sleeps seconds * time_scale, returns seconds.
+    """`bench_sleep(seconds)` (a name neither Redshift nor the engines have, as a user's UDF would be) in a DuckDB database of the emulator: sleeps seconds * time_scale, returns seconds.
 
     A statement of a chosen emulated duration, compressed like the Wait states. The function is database-wide
     but lives only as long as the cursor that registered it, so that cursor stays open until the block ends
     (end it only when no statement calls the function any more).
     """
-    def pg_sleep(emulated: float) -> float:
+    def bench_sleep(emulated: float) -> float:
         time.sleep(emulated * time_scale)
         return emulated
 
     session = engine.session(database)
-    session._cursor.create_function("pg_sleep", pg_sleep, ["DOUBLE"], "DOUBLE", side_effects=True)
+    session._cursor.create_function("bench_sleep", bench_sleep, ["DOUBLE"], "DOUBLE", side_effects=True)
     try:
         yield
     finally:

@@ -6,7 +6,7 @@ benchmarks/event_completion.py) against the reference pattern of the AWS samples
 (benchmarks/baseline/poll_every_10s.asl.json: submit, then Wait 10 s -> describe-statement -> Choice, calling the Data
 API directly through aws-sdk tasks), both in one LocalRuntime on the same emulator.
 
-The statement is `select pg_sleep(:seconds)`, a DuckDB function that sleeps seconds * time_scale: time is compressed
+The statement is `select bench_sleep(:seconds)`, a DuckDB function that sleeps seconds * time_scale: time is compressed
 by `time_scale` for the statement, the Wait states (moto patch) and the Data API long polls (emulator) alike.
 
     .venv/bin/python benchmarks/completion.py [--durations 1 30 600] [--phases 0 2.5 5 7.5] [--time-scale 0.01]
@@ -34,7 +34,7 @@ from benchmarks.common import (
 
 BASELINE_ASL = Path(__file__).resolve().parent / "baseline" / "poll_every_10s.asl.json"
 SCRIPT_KEY = "benchmark/emulated_duration.sql"
-SQL = "select pg_sleep(cast(:seconds as float))"
+SQL = "select bench_sleep(cast(:seconds as float))"
 # Public prices (us-east-1): Step Functions Standard per state transition; Lambda on arm64 (template.yaml's
 # Architectures) per GB-second and per request.
 PRICE_PER_TRANSITION = 0.025 / 1000

@@ -2,7 +2,7 @@
 
 For each statement duration: the transitions and Lambda invocations computed from the definition and the heartbeat
 schedule (shiftflow.jobs.completion), and measured in a time-compressed run in one LocalRuntime: the statement is
-`select pg_sleep(:seconds)` (seconds * time_scale real seconds), the Data API long polls and the heartbeat intervals
+`select bench_sleep(:seconds)` (seconds * time_scale real seconds), the Data API long polls and the heartbeat intervals
 are compressed alike (the job's first heartbeat_seconds is the default one times time_scale; each later interval
 grows by HEARTBEAT_GROWTH as on AWS; their cap, MAX_HEARTBEAT_SECONDS, is not compressed, but a job of at most 2 hours
 never reaches it). Invocations are the Lambda tasks of the execution plus one resume_sql_job invocation per event
@@ -34,7 +34,7 @@ from shiftflow.jobs.completion import DEFAULT_HEARTBEAT_SECONDS, heartbeats_befo
 from shiftflow.jobs.status import MAX_WAIT_SECONDS
 
 SCRIPT_KEY = "benchmark/emulated_duration.sql"
-SQL = "select pg_sleep(cast(:seconds as float))"
+SQL = "select bench_sleep(cast(:seconds as float))"
 GOAL_TRANSITIONS, GOAL_INVOCATIONS = 8, 3
 
 

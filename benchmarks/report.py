@@ -210,7 +210,7 @@ def _how_to_read(results: dict[str, Any]) -> str:
   start (4). A time ratio is Shiftflow's time over the baseline's (above 1x: slower than the baseline); "faster" in
   section 1 is the baseline's delay over Shiftflow's. Ratios near 1.0 are within the machine's noise.
 - **Emulated time (section 1)**: statement durations, the baseline's `Wait` of 10 s and the 30-s long poll of the
-  status Lambda are compressed by the same factor {compression}; the statement is `select pg_sleep(:seconds)`, a DuckDB
+  status Lambda are compressed by the same factor {compression}; the statement is `select bench_sleep(:seconds)`, a DuckDB
   function that sleeps seconds x factor. Fixed overheads (Lambda invocations, Data API calls, state transitions) are
   not compressed, so a delay is converted back piece by piece: the part of it spent inside a compressed wait (a Wait
   state, or the statement's own run) counts in proportion to that wait's emulated length, the rest counts as the real

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 
 # The schema a call of a function Redshift lacks is looked up in on PostgreSQL (translate/functions/known.py): it
-# holds no function, so the engine names the argument types.
-MISSING_SCHEMA = "pg_toast"
+# holds none of those, so the engine names the argument types (every session may use it: the sessions' login role
+# has no USAGE on pg_toast).
+MISSING_SCHEMA = "information_schema"
 _RULES = ((re.compile(r'^relation ("(?:[^"]|"")*") already exists$'), r"Relation \1 already exists"),
           (re.compile(rf"^function {MISSING_SCHEMA}\.(\S+?\(.*\) does not exist)$", re.S), r"function \1"))
 

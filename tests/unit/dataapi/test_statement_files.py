@@ -455,7 +455,7 @@ def test_a_batch_that_committed_before_its_process_died_is_finished_not_rolled_b
         f"insert into {name} values (1)", f"insert into {name} values (2)"]})["Id"]
     monkeypatch.setattr(SqlRun, "_end_transaction", original)
     assert json.loads(StatementFiles(folder).path(committed).read_text())["status"] == st.STARTED
-    slow = SLOW_SQL if warehouse.name == "duckdb" else "select pg_sleep(600)"
+    slow = SLOW_SQL
     running = first.call("BatchExecuteStatement", {**TARGET, "Sqls": [f"insert into {name} values (3)", slow]})["Id"]
     assert wait_until(lambda: first.call("DescribeStatement", {"Id": f"{running}:2"})["Status"] == "STARTED", 30)
     first.close(close_engine=False)

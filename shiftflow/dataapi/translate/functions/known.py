@@ -13,8 +13,8 @@ like an engine's built-in that Redshift lacks is refused too: rename it.)
 
 The message is PostgreSQL's, which Redshift prints: `function name(argument types) does not exist`, the types
 named as PostgreSQL names them (a string literal `unknown`). Where an argument's type shows only when the
-statement runs (a column, an expression), PostgreSQL's engine is asked under a name it cannot find (pg_toast.name:
-a schema of no functions; engines/messages.py takes the prefix off) and DuckDB's says `function name does not
+statement runs (a column, an expression), PostgreSQL's engine is asked under a name it cannot find (information_schema.name:
+a schema without them; engines/messages.py takes the prefix off) and DuckDB's says `function name does not
 exist`, as engines/duckdb_errors.py words a DuckDB function that does not exist.
 
 REDSHIFT_FUNCTIONS is, page by page, the SQL functions reference of the developer guide (c_SQL_functions.md and
