@@ -9,10 +9,10 @@ Each cloud is a process started by a command (as `shiftflow up` starts it) and s
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
+from shiftflow.local.cloud.client import wait_until
 from shiftflow.local.iam import role_id
 from shiftflow.local.identity import ACCOUNT_ID, REGION, STACK_NAME
 from shiftflow.local.runtime import substitute
@@ -286,9 +286,7 @@ def test_the_templates_schedules_are_scheduler_schedules_and_a_timed_out_executi
             {"TimeoutSeconds": 1, "StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600,
                                                                           "End": True}}}))["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
-    deadline = time.monotonic() + 60
-    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.2)
+    assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING", timeout=60)
     code, described = cli(cloud, "stepfunctions", "describe-execution", "--execution-arn", execution)
     assert code == 0 and described["status"] == "TIMED_OUT", described
     assert described["stopDate"] >= described["startDate"] + 1

@@ -33,6 +33,8 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from sqlglot import exp
+
 from shiftflow.dataapi.engines.base import SERVICE_FACTORIES, EngineError, EngineSession, QueryResult
 from shiftflow.dataapi.streams import catalog, sources
 from shiftflow.dataapi.streams.catalog import MAX_RECORD_BYTES, SCAN_ERROR_COLUMNS, SCHEMA, SIZE_ERROR
@@ -66,6 +68,10 @@ _NO_RECORDS = ("SELECT CAST(NULL AS BIGINT) AS kafka_partition, CAST(NULL AS BIG
                " CAST(NULL AS TIMESTAMP) AS refresh_time WHERE false")
 
 
+def _string(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect="duckdb")
+
+
 def table_name(topic: str, topic_id: str) -> str:
     return f"{SCHEMA}.k_{zlib.crc32(f'{topic}/{topic_id}'.encode()):08x}"
 
@@ -83,10 +89,6 @@ def _create_table(session: EngineSession, table: str) -> None:
                     " value_parses BOOLEAN)", {})
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def copy_new_records(session: EngineSession, topic: str) -> int:
     """Copy the topic's records not yet in the warehouse, in a transaction of `session` of its own; how many."""
     store = sources.current().topics
@@ -94,6 +96,7 @@ def copy_new_records(session: EngineSession, topic: str) -> int:
         return 0
     topic_id = store.topic_id(topic)
     table = table_name(topic, topic_id)
+
     def work() -> QueryResult:
         _create_table(session, table)
         rows = catalog.run(session, f"SELECT partition_id, last_offset, byte_position FROM {SCHEMA}.topic_ingest"
@@ -136,10 +139,6 @@ class TopicIngester:
         self._thread: threading.Thread | None = None
         self._views_read = False
 
-    @classmethod
-    def for_database(cls, open_session: Callable[[], EngineSession]) -> TopicIngester:
-        return cls(open_session)
-
     def follow(self, topic: str) -> None:
         with self._lock:
             self._topics.setdefault(topic, ())
@@ -166,11 +165,8 @@ class TopicIngester:
                 self._copy(str(row[0]))
         self._start()
 
-    def before_transaction(self) -> None:  # DuckDBSession.begin
-        self.catch_up_followed()
-
-    def catch_up_followed(self) -> None:
-        """Before a transaction starts (BEGIN, a batch, CALL): the followed topics' new records, so that a REFRESH
+    def before_transaction(self) -> None:
+        """DuckDBSession.begin, before a transaction starts (BEGIN, a batch, CALL): the followed topics' new records, so that a REFRESH
         in it sees every record put before it began."""
         with self._lock:
             if not self._views_read:  # a reopened warehouse: follow the topics its views read
@@ -247,7 +243,7 @@ def ingester(session: EngineSession) -> TopicIngester | None:
     return services.get(SERVICE)  # type: ignore[no-any-return]
 
 
-SERVICE_FACTORIES[SERVICE] = TopicIngester.for_database
+SERVICE_FACTORIES[SERVICE] = TopicIngester
 
 
 def records(landing: str, names: frozenset[str] | None) -> str:
@@ -313,7 +309,7 @@ def _search(batches: list[tuple[int, str]]) -> str:
     """refresh_time of a record by its offset among its partition's batches (first offset, time), sorted."""
     def among(low: int, high: int) -> str:
         if low == high:
-            return f"TIMESTAMP {_literal(batches[low][1])}"
+            return f"TIMESTAMP {_string(batches[low][1])}"
         middle = (low + high + 1) // 2
         return (f"CASE WHEN kafka_offset < {int(batches[middle][0])} THEN {among(low, middle - 1)}"
                 f" ELSE {among(middle, high)} END")
@@ -336,8 +332,8 @@ def _recreate_records(session: EngineSession, landing: str) -> None:
         else:
             refresh_time = "batch_time"
             source = (f"{table_name(topic, topic_id)} ASOF LEFT JOIN (SELECT first_offset, refresh_time AS batch_time"
-                      f" FROM {SCHEMA}.topic_batches WHERE landing = {_literal(landing)} AND topic_id ="
-                      f" {_literal(topic_id)} AND shard = {_literal(str(partition))}) AS batches"
+                      f" FROM {SCHEMA}.topic_batches WHERE landing = {_string(landing)} AND topic_id ="
+                      f" {_string(topic_id)} AND shard = {_string(str(partition))}) AS batches"
                       " ON kafka_offset >= batches.first_offset")
         columns = ", ".join(f"{expression} AS {column}" for column, expression in _RECORD_COLUMNS.items())
         selects.append(f"SELECT {columns}, CAST({refresh_time} AS TIMESTAMP) AS refresh_time FROM {source}"

@@ -40,6 +40,12 @@ def duckdb_warehouse(folder: Path | None = None) -> Iterator[tuple[Warehouse, Du
             emulator.close()
 
 
+def create_view(warehouse: Warehouse) -> None:
+    """The MSK schema and the guide's view over topic orders."""
+    warehouse.ok(SCHEMA)
+    warehouse.ok(VIEW)
+
+
 def copied_records(engine: DuckDBEngine, topic: str) -> int:
     """How many of the topic's records the warehouse holds (read outside any view)."""
     session = engine.session(DATABASE)
@@ -60,8 +66,7 @@ def test_records_reach_the_warehouse_as_they_are_put_and_refresh_moves_positions
     producer = Producer(topics)
     topics.create("orders", 2)
     with duckdb_warehouse() as (warehouse, engine):
-        warehouse.ok(SCHEMA)
-        warehouse.ok(VIEW)
+        create_view(warehouse)
         for n in range(10):
             producer.send("orders", {"n": n}, partition=n % 2)
         producer.send("orders", "{not json", partition=0)
@@ -84,8 +89,7 @@ def test_a_refresh_in_a_batch_sees_every_record_put_before_the_batch(topics: Top
     producer = Producer(topics)
     topics.create("orders", 3)
     with duckdb_warehouse() as (warehouse, _):
-        warehouse.ok(SCHEMA)
-        warehouse.ok(VIEW)
+        create_view(warehouse)
         warehouse.ok("CREATE TABLE seen (n BIGINT)")
         for cycle in range(1, 4):
             producer.send_many("orders", [{"n": n} for n in range(50)])
@@ -102,8 +106,7 @@ def test_a_topic_created_again_is_read_from_its_beginning_and_the_view_keeps_wha
     producer = Producer(topics)
     topics.create("orders", 1)
     with duckdb_warehouse() as (warehouse, _):
-        warehouse.ok(SCHEMA)
-        warehouse.ok(VIEW)
+        create_view(warehouse)
         producer.send_many("orders", [{"n": n} for n in range(3)])
         warehouse.ok("REFRESH MATERIALIZED VIEW mv")
         shutil.rmtree(topics.root / "orders")
@@ -123,8 +126,7 @@ def test_the_copy_and_the_positions_survive_a_reopened_warehouse(tmp_path: Path,
     topics.create("orders", 2)
     producer.send_many("orders", [{"n": n} for n in range(20)])
     with duckdb_warehouse(tmp_path / "warehouse") as (warehouse, engine):
-        warehouse.ok(SCHEMA)
-        warehouse.ok(VIEW)
+        create_view(warehouse)
         warehouse.ok("REFRESH MATERIALIZED VIEW mv")
         producer.send_many("orders", [{"n": n} for n in range(20, 30)])
         assert wait_until(lambda: ingester_copied(engine, "orders"), timeout=30, interval=0.05)
@@ -144,8 +146,7 @@ def test_a_batch_refresh_in_a_reopened_warehouse_sees_every_record_put_before_it
     producer = Producer(topics)
     topics.create("orders", 2)
     with duckdb_warehouse(tmp_path / "warehouse") as (warehouse, _):
-        warehouse.ok(SCHEMA)
-        warehouse.ok(VIEW)
+        create_view(warehouse)
         warehouse.ok("CREATE TABLE seen (n BIGINT)")
     producer.send_many("orders", [{"n": n} for n in range(10)])
     with duckdb_warehouse(tmp_path / "warehouse") as (warehouse, _):
@@ -159,8 +160,7 @@ def test_a_topic_gone_while_followed_fails_no_statement(topics: TopicStore) -> N
     producer = Producer(topics)
     topics.create("orders", 2)
     with duckdb_warehouse() as (warehouse, _):
-        warehouse.ok(SCHEMA)
-        warehouse.ok(VIEW)
+        create_view(warehouse)
         producer.send_many("orders", [{"n": n} for n in range(5)])
         warehouse.ok("REFRESH MATERIALIZED VIEW mv")
         producer.send_many("orders", [{"n": n} for n in range(5, 8)])

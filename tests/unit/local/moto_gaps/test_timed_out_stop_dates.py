@@ -5,8 +5,9 @@ date the execution stopped")."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
+
+from shiftflow.local.cloud.client import wait_until
 
 
 def test_a_timed_out_execution_has_its_stop_date(sfn: Any):
@@ -14,9 +15,8 @@ def test_a_timed_out_execution_has_its_stop_date(sfn: Any):
         {"TimeoutSeconds": 1, "StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
     ))["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
-    deadline = time.monotonic() + 30
-    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING", timeout=30,
+                      interval=0.05)
     described = sfn.describe_execution(executionArn=execution)
     assert described["status"] == "TIMED_OUT"
     assert described["startDate"] < described["stopDate"]
